@@ -1,0 +1,160 @@
+"""Application-autoscaling state of DynamoDB tables, fetched once per scan and region.
+
+Listing the whole ``dynamodb`` namespace costs one DescribeScalableTargets and one
+DescribeScalingPolicies call per page, however many tables a region holds; asking per table
+would multiply calls (and throttling) by the table count. The index is then looked up per
+table in memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from driftwatch.aws.dynamodb import LiveReadError, call_aws
+from driftwatch.spec import Autoscaling, ScalingTarget, TableSpec, Unknown
+
+if TYPE_CHECKING:
+    from mypy_boto3_application_autoscaling import ApplicationAutoScalingClient
+    from mypy_boto3_application_autoscaling.type_defs import ScalableTargetTypeDef, ScalingPolicyTypeDef
+
+_Direction = Literal["read", "write"]
+# (table name, GSI name or None for the table itself, direction)
+_Key = tuple[str, str | None, _Direction]
+
+_DIMENSIONS: dict[str, tuple[bool, _Direction]] = {
+    # dimension -> (is an index dimension, direction)
+    "dynamodb:table:ReadCapacityUnits": (False, "read"),
+    "dynamodb:table:WriteCapacityUnits": (False, "write"),
+    "dynamodb:index:ReadCapacityUnits": (True, "read"),
+    "dynamodb:index:WriteCapacityUnits": (True, "write"),
+}
+
+
+def _key(resource_id: str, dimension: str) -> _Key | None:
+    """Parse ``table/<t>`` or ``table/<t>/index/<gsi>``; None for anything inconsistent.
+
+    DynamoDB names cannot contain ``/``, so splitting is unambiguous.
+    """
+    kind = _DIMENSIONS.get(dimension)
+    if kind is None:
+        return None
+    is_index, direction = kind
+    parts = resource_id.split("/")
+    if not is_index and len(parts) == 2 and parts[0] == "table" and parts[1]:
+        return parts[1], None, direction
+    if is_index and len(parts) == 4 and parts[0] == "table" and parts[2] == "index" and parts[1] and parts[3]:
+        return parts[1], parts[3], direction
+    return None
+
+
+@dataclass(frozen=True)
+class AutoscalingIndex:
+    """Every DynamoDB scalable target of one region, with its target-tracking value."""
+
+    targets: dict[_Key, ScalingTarget] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def fetch(cls, client: ApplicationAutoScalingClient) -> AutoscalingIndex:
+        region = client.meta.region_name
+        bounds: dict[_Key, tuple[int, int]] = {}
+        for target in _all_targets(client, region):
+            key = _key(target["ResourceId"], target["ScalableDimension"])
+            if key is not None:
+                bounds[key] = (target["MinCapacity"], target["MaxCapacity"])
+        values: dict[_Key, tuple[str, float]] = {}
+        for policy in _all_policies(client, region):
+            key = _key(policy["ResourceId"], policy["ScalableDimension"])
+            config = policy.get("TargetTrackingScalingPolicyConfiguration")
+            # moto keeps policies after DeregisterScalableTarget; AWS deletes them. Only
+            # policies of a live target count.
+            if key is None or key not in bounds or policy["PolicyType"] != "TargetTrackingScaling":
+                continue
+            if config is None or "TargetValue" not in config:
+                continue
+            # Several target-tracking policies on one dimension are unusual; pick one
+            # deterministically (by policy name) so repeated scans agree.
+            candidate = (policy["PolicyName"], float(config["TargetValue"]))
+            if key not in values or candidate[0] < values[key][0]:
+                values[key] = candidate
+        return cls(
+            {
+                key: ScalingTarget(min=lo, max=hi, target=values[key][1] if key in values else None)
+                for key, (lo, hi) in bounds.items()
+            }
+        )
+
+    def for_table(self, table_name: str) -> tuple[Autoscaling, dict[str, Autoscaling]]:
+        """(table autoscaling, {gsi name: autoscaling}) for one table; empty when none."""
+        table: dict[_Direction, ScalingTarget] = {}
+        gsis: dict[str, dict[_Direction, ScalingTarget]] = {}
+        for (name, gsi, direction), target in self.targets.items():
+            if name != table_name:
+                continue
+            if gsi is None:
+                table[direction] = target
+            else:
+                gsis.setdefault(gsi, {})[direction] = target
+        return (
+            Autoscaling(read=table.get("read"), write=table.get("write")),
+            {g: Autoscaling(read=d.get("read"), write=d.get("write")) for g, d in gsis.items()},
+        )
+
+
+def apply_autoscaling(spec: TableSpec, index: AutoscalingIndex) -> TableSpec:
+    """``spec`` with the live autoscaling of the table and of each of its GSIs filled in."""
+    if isinstance(spec.name, Unknown):
+        return spec
+    table, gsis = index.for_table(spec.name)
+    new_gsis = spec.gsis
+    if not isinstance(spec.gsis, Unknown):
+        new_gsis = tuple(
+            dataclasses.replace(g, autoscaling=gsis.get(g.name, Autoscaling())) for g in spec.gsis
+        )
+    return dataclasses.replace(spec, autoscaling=table, gsis=new_gsis)
+
+
+def _all_targets(client: ApplicationAutoScalingClient, region: str | None) -> Iterator[ScalableTargetTypeDef]:
+    token: str | None = None
+    seen: set[str] = set()
+    while True:
+        paging = {} if token is None else {"NextToken": token}
+        page = call_aws(
+            "DescribeScalableTargets",
+            None,
+            region,
+            client.describe_scalable_targets,
+            ServiceNamespace="dynamodb",
+            **paging,
+        )
+        yield from page.get("ScalableTargets", [])
+        token = page.get("NextToken")
+        if not token:
+            return
+        if token in seen:  # a service bug must not hang the scan
+            raise LiveReadError("DescribeScalableTargets", None, region, "PaginationLoop", "")
+        seen.add(token)
+
+
+def _all_policies(client: ApplicationAutoScalingClient, region: str | None) -> Iterator[ScalingPolicyTypeDef]:
+    token: str | None = None
+    seen: set[str] = set()
+    while True:
+        paging = {} if token is None else {"NextToken": token}
+        page = call_aws(
+            "DescribeScalingPolicies",
+            None,
+            region,
+            client.describe_scaling_policies,
+            ServiceNamespace="dynamodb",
+            **paging,
+        )
+        yield from page.get("ScalingPolicies", [])
+        token = page.get("NextToken")
+        if not token:
+            return
+        if token in seen:
+            raise LiveReadError("DescribeScalingPolicies", None, region, "PaginationLoop", "")
+        seen.add(token)

@@ -1,0 +1,97 @@
+"""Accounting of every AWS API call driftwatch makes.
+
+driftwatch promises to be read-only and least-privilege; counting calls at the botocore layer
+(rather than around our own functions) is what lets a test prove it, and what feeds the
+``driftwatch_aws_api_calls_total{operation,outcome}`` metric with the truth -- including calls
+that failed at the transport level and never produced an AWS error code.
+
+The counters hang off botocore's ``after-call`` / ``after-call-error`` events, which fire once
+per logical API call (after botocore's own retries), so a throttled call that eventually
+succeeded counts as one success.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+from botocore.client import BaseClient
+from botocore.exceptions import (
+    ConnectionError as BotocoreConnectionError,
+)
+from botocore.exceptions import (
+    ConnectTimeoutError,
+    HTTPClientError,
+    ReadTimeoutError,
+)
+
+SUCCESS = "success"
+TIMEOUT = "Timeout"
+CONNECTION_ERROR = "ConnectionError"
+
+
+def transport_outcome(exc: BaseException) -> str:
+    """A stable, low-cardinality name for a failure that produced no AWS error code.
+
+    Metric labels must not grow without bound, so every flavour of "could not talk to the
+    endpoint" collapses to ``Timeout`` or ``ConnectionError``; anything else (e.g. missing
+    credentials) is named by its exception class, which is also a small fixed set.
+    """
+    if isinstance(exc, (ReadTimeoutError, ConnectTimeoutError)):
+        return TIMEOUT
+    if isinstance(exc, (BotocoreConnectionError, HTTPClientError)):
+        return CONNECTION_ERROR
+    return type(exc).__name__
+
+
+class ApiCallRecorder:
+    """Thread-safe counts of AWS API calls by (operation, outcome).
+
+    One recorder is shared by all clients of a process (and their worker threads). The event
+    handlers are stateless apart from the locked counter, which keeps shared clients
+    thread-safe (botocore's caveat about custom event hooks is about handlers with state).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[tuple[str, str]] = Counter()
+
+    def attach(self, client: BaseClient) -> None:
+        """Start counting the calls of ``client`` (each client has its own event emitter)."""
+        client.meta.events.register("after-call", self._after_call)
+        client.meta.events.register("after-call-error", self._after_call_error)
+
+    def record(self, operation: str, outcome: str) -> None:
+        with self._lock:
+            self._counts[(operation, outcome)] += 1
+
+    def snapshot(self) -> dict[tuple[str, str], int]:
+        """A copy, so that readers (metrics scrapes, tests) never see a half-updated view."""
+        with self._lock:
+            return dict(self._counts)
+
+    def operations(self) -> set[str]:
+        with self._lock:
+            return {operation for operation, _ in self._counts}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+    def _after_call(self, http_response: Any, parsed: Any, model: Any, context: Any = None, **_: Any) -> None:
+        status = getattr(http_response, "status_code", 200)
+        if status is not None and status >= 300:
+            # Same precedence as botocore uses to pick the exception class it raises.
+            error = parsed.get("Error", {}) if isinstance(parsed, dict) else {}
+            override = context.get("error_code_override") if isinstance(context, dict) else None
+            outcome = str(override or error.get("Code") or status)
+        else:
+            outcome = SUCCESS
+        self.record(model.name, outcome)
+
+    def _after_call_error(self, exception: BaseException, event_name: str, **_: Any) -> None:
+        # The event name is "after-call-error.<service>.<Operation>"; the operation model is
+        # not passed to this event, so the name is the only place to read it from.
+        operation = event_name.rsplit(".", 1)[-1]
+        self.record(operation, transport_outcome(exception))

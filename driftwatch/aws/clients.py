@@ -1,0 +1,139 @@
+"""boto3 clients for the live side, built once and shared by the scan's worker threads.
+
+Creating clients concurrently from one session is not thread-safe (botocore#2991), while a
+built client is; so clients are created under a lock, cached per (service, region, role) and
+handed to every worker. Everything else -- credentials, profile, ``AWS_ENDPOINT_URL``, web
+identity (IRSA) -- is left to boto3's standard chain so that driftwatch behaves like any other
+AWS tool in the same environment.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any, Literal
+
+import boto3
+import botocore.session
+from botocore.client import BaseClient
+from botocore.config import Config
+from botocore.credentials import CredentialProvider, DeferredRefreshableCredentials
+
+from driftwatch.aws.calls import ApiCallRecorder
+
+if TYPE_CHECKING:
+    from mypy_boto3_application_autoscaling import ApplicationAutoScalingClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sts import STSClient
+
+ROLE_SESSION_NAME = "driftwatch"
+
+_Service = Literal["dynamodb", "application-autoscaling", "sts"]
+
+
+class _AssumedRoleProvider(CredentialProvider):
+    """Feeds auto-refreshing assumed-role credentials into a botocore session.
+
+    Going through the credential resolver (instead of copying keys into a client) means
+    botocore refreshes the credentials before they expire, under its own lock, for every
+    client of that session -- a long-running daemon never hits ExpiredToken.
+    """
+
+    METHOD = "driftwatch-assume-role"
+    CANONICAL_NAME = "driftwatch-assume-role"
+
+    def __init__(self, sts: STSClient, role_arn: str) -> None:
+        super().__init__()
+        self._sts = sts
+        self._role_arn = role_arn
+
+    def load(self) -> DeferredRefreshableCredentials:
+        return DeferredRefreshableCredentials(refresh_using=self._refresh, method=self.METHOD)
+
+    def _refresh(self) -> dict[str, str]:
+        response = self._sts.assume_role(RoleArn=self._role_arn, RoleSessionName=ROLE_SESSION_NAME)
+        credentials = response["Credentials"]
+        return {
+            "access_key": credentials["AccessKeyId"],
+            "secret_key": credentials["SecretAccessKey"],
+            "token": credentials["SessionToken"],
+            "expiry_time": credentials["Expiration"].isoformat(),
+        }
+
+
+class AwsClients:
+    """boto3 clients created once and shared by worker threads; one per (service, region, role).
+
+    Retries are adaptive (standard retries plus client-side rate limiting), so a scan of many
+    tables slows itself down under throttling instead of failing; ``max_attempts`` counts the
+    first attempt too. ``max_pool_connections`` must be at least the scan's concurrency, or
+    workers queue for HTTP connections.
+    """
+
+    def __init__(
+        self,
+        session: boto3.Session | None = None,
+        *,
+        max_attempts: int = 5,
+        connect_timeout: float = 5,
+        read_timeout: float = 15,
+        max_pool_connections: int = 16,
+        recorder: ApiCallRecorder | None = None,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1 (it counts the first attempt)")
+        self._session = session if session is not None else boto3.Session()
+        self.recorder = recorder
+        self.config = Config(
+            retries={"mode": "adaptive", "total_max_attempts": max_attempts},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_pool_connections=max_pool_connections,
+        )
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[_Service, str, str | None], BaseClient] = {}
+        self._role_sessions: dict[str, boto3.Session] = {}
+
+    def dynamodb(self, region: str, role_arn: str | None = None) -> DynamoDBClient:
+        client: DynamoDBClient = self._client("dynamodb", region, role_arn)
+        return client
+
+    def autoscaling(self, region: str, role_arn: str | None = None) -> ApplicationAutoScalingClient:
+        client: ApplicationAutoScalingClient = self._client("application-autoscaling", region, role_arn)
+        return client
+
+    def _client(self, service: _Service, region: str, role_arn: str | None) -> Any:
+        key = (service, region, role_arn)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                session = self._session if role_arn is None else self._role_session(role_arn, region)
+                client = self._new_client(session, service, region)
+                self._clients[key] = client
+            return client
+
+    def _new_client(self, session: boto3.Session, service: _Service, region: str) -> BaseClient:
+        client: BaseClient = session.client(service, region_name=region, config=self.config)
+        if self.recorder is not None:
+            self.recorder.attach(client)
+        return client
+
+    def _role_session(self, role_arn: str, region: str) -> boto3.Session:
+        """A session whose credentials come from assuming ``role_arn`` with the base credentials.
+
+        Called with the lock held. The STS client is built here, not on refresh, so no client
+        is ever created from a worker thread; STS is regional, so the first region asked for
+        is used for its endpoint.
+        """
+        session = self._role_sessions.get(role_arn)
+        if session is None:
+            sts: STSClient = self._new_client(self._session, "sts", region)  # type: ignore[assignment]
+            core = botocore.session.get_session()
+            profile = self._session.profile_name
+            if profile and profile != "default":
+                core.set_config_variable("profile", profile)
+            resolver = core.get_component("credential_provider")
+            # First in the chain: the role's credentials win over anything in env or files.
+            resolver.providers.insert(0, _AssumedRoleProvider(sts, role_arn))
+            session = boto3.Session(botocore_session=core)
+            self._role_sessions[role_arn] = session
+        return session

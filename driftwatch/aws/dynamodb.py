@@ -1,0 +1,274 @@
+"""The live side of one table: read-only DynamoDB calls -> ``TableSpec``.
+
+Exactly four read operations are used (DescribeTable, DescribeTimeToLive,
+DescribeContinuousBackups, ListTagsOfResource), matching the IAM policy in ``deploy/``; a test
+holds the code to that. Live values are always concrete: an absent field in a response means
+AWS's documented default (e.g. no ``BillingModeSummary`` = PROVISIONED), never ``Unknown``.
+
+A table that is not there is a *finding* (``missing``), not an error, so it is reported as
+``None``. That includes a table deleted between two of our calls: the scan must not turn a
+race into an error row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from driftwatch.aws.calls import transport_outcome
+from driftwatch.spec import BillingMode, Gsi, Lsi, Sse, Stream, TableSpec, Ttl
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeDefinitionTypeDef,
+        ContinuousBackupsDescriptionTypeDef,
+        GlobalSecondaryIndexDescriptionTypeDef,
+        KeySchemaElementTypeDef,
+        LocalSecondaryIndexDescriptionTypeDef,
+        ProjectionOutputTypeDef,
+        TableDescriptionTypeDef,
+        TimeToLiveDescriptionTypeDef,
+    )
+
+R = TypeVar("R")
+
+# Codes meaning "this table does not exist (any more)". DescribeContinuousBackups says
+# TableNotFoundException; moto answers DescribeTimeToLive with a bare "ResourceNotFound".
+_GONE_CODES = frozenset({"ResourceNotFoundException", "ResourceNotFound", "TableNotFoundException"})
+
+_SSE_ON = frozenset({"ENABLED", "ENABLING", "UPDATING"})
+_TTL_ON = frozenset({"ENABLED", "ENABLING"})
+
+# Defence in depth for messages we did not write: AWS echoes the canonical request (which can
+# carry the session token) in signature errors, and some transport errors echo URLs. Access
+# key ids and long base64-ish runs (secret keys, session tokens) are masked.
+_ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
+_LONG_TOKEN = re.compile(r"[A-Za-z0-9/+=]{40,}")
+_MAX_MESSAGE = 300
+
+
+class LiveReadError(Exception):
+    """Reading live state failed for a reason other than the table not existing.
+
+    The message names the operation, the table (None for region-wide autoscaling listings),
+    the region and the cause (AWS error code and message, or the transport failure) -- enough
+    for an operator to fix IAM or networking -- and is scrubbed so it can go into logs, Slack
+    and reports as-is. ``code`` is the AWS error code or the transport outcome name
+    (``Timeout``, ``ConnectionError``, ``NoCredentialsError``, ...).
+    """
+
+    def __init__(
+        self, operation: str, table_name: str | None, region: str | None, code: str, detail: str
+    ) -> None:
+        self.operation = operation
+        self.table_name = table_name
+        self.region = region
+        self.code = code
+        subject = f" for table {table_name!r}" if table_name else ""
+        where = f" in {region}" if region else ""
+        cause = f"{code}: {detail}" if detail else code
+        super().__init__(f"{operation} failed{subject}{where}: {cause}")
+
+
+class TableGone(Exception):
+    """A call said the table does not exist (any more); ``read_table`` turns it into None."""
+
+
+def scrub(text: str) -> str:
+    """``text`` with anything credential-shaped masked and the length capped."""
+    text = text.split("The Canonical String for this request", 1)[0].strip()
+    text = _ACCESS_KEY_ID.sub("***", text)
+    text = _LONG_TOKEN.sub("***", text)
+    if len(text) > _MAX_MESSAGE:
+        text = text[: _MAX_MESSAGE - 3] + "..."
+    return text
+
+
+def call_aws(
+    operation: str,
+    table_name: str | None,
+    region: str | None,
+    fn: Callable[..., R],
+    /,
+    **kwargs: Any,
+) -> R:
+    """``fn(**kwargs)`` with every failure turned into ``LiveReadError`` (or ``TableGone``).
+
+    ``TableGone`` is raised only for calls about one table (``table_name`` given).
+    """
+    try:
+        return fn(**kwargs)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code") or "Unknown")
+        if table_name is not None and code in _GONE_CODES:
+            raise TableGone(table_name) from None
+        # `from None`: the original exception's text is unscrubbed and would otherwise be
+        # printed with any logged traceback.
+        detail = scrub(str(error.get("Message", "")))
+        raise LiveReadError(operation, table_name, region, code, detail) from None
+    except BotoCoreError as exc:
+        raise LiveReadError(operation, table_name, region, transport_outcome(exc), scrub(str(exc))) from None
+
+
+def read_table(client: DynamoDBClient, table_name: str, region: str) -> TableSpec | None:
+    """The live ``TableSpec`` of ``table_name``, or None when the table does not exist.
+
+    Autoscaling is left empty here: it comes from a per-region index fetched once per scan
+    (see ``autoscaling.apply_autoscaling``), so reading N tables does not cost N autoscaling
+    calls. Raises ``LiveReadError`` for anything else that goes wrong.
+    """
+    try:
+        return _read_table(client, table_name, region)
+    except TableGone:
+        return None
+
+
+def _read_table(client: DynamoDBClient, table_name: str, region: str) -> TableSpec:
+    where = (table_name, region)
+    table = call_aws("DescribeTable", *where, client.describe_table, TableName=table_name)["Table"]
+    ttl = call_aws("DescribeTimeToLive", *where, client.describe_time_to_live, TableName=table_name)
+    backups = call_aws(
+        "DescribeContinuousBackups", *where, client.describe_continuous_backups, TableName=table_name
+    )
+    tags = _read_tags(client, table.get("TableArn", ""), table_name, region)
+    return table_spec(
+        table,
+        region,
+        ttl=ttl.get("TimeToLiveDescription"),
+        backups=backups.get("ContinuousBackupsDescription"),
+        tags=tags,
+    )
+
+
+def _read_tags(client: DynamoDBClient, arn: str, table_name: str, region: str) -> dict[str, str]:
+    """All tags, following NextToken; a key seen twice keeps its last value.
+
+    AWS overwrites a tag on TagResource; moto appends a duplicate instead. Last-wins gives the
+    AWS answer in both cases.
+    """
+    tags: dict[str, str] = {}
+    token: str | None = None
+    seen: set[str] = set()
+    while True:
+        paging = {} if token is None else {"NextToken": token}
+        page = call_aws(
+            "ListTagsOfResource", table_name, region, client.list_tags_of_resource, ResourceArn=arn, **paging
+        )
+        for tag in page.get("Tags", []):
+            tags[tag["Key"]] = tag["Value"]
+        token = page.get("NextToken")
+        if not token:
+            return tags
+        if token in seen:  # a service bug must not hang the scan
+            raise LiveReadError("ListTagsOfResource", table_name, region, "PaginationLoop", "")
+        seen.add(token)
+
+
+def table_spec(
+    table: TableDescriptionTypeDef,
+    region: str,
+    *,
+    ttl: TimeToLiveDescriptionTypeDef | None = None,
+    backups: ContinuousBackupsDescriptionTypeDef | None = None,
+    tags: dict[str, str] | None = None,
+) -> TableSpec:
+    """Map raw API responses to a ``TableSpec`` (pure, so it can be tested without AWS)."""
+    types = _attribute_types(table.get("AttributeDefinitions", []))
+    hash_key, range_key = _keys(table.get("KeySchema", []))
+    billing = table.get("BillingModeSummary", {}).get("BillingMode") or BillingMode.PROVISIONED.value
+    provisioned = billing == BillingMode.PROVISIONED.value
+    throughput = table.get("ProvisionedThroughput", {})
+    ttl = ttl or {}
+    sse = table.get("SSEDescription")
+    stream = table.get("StreamSpecification")
+    pitr = (
+        backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus")
+        if backups
+        else None
+    )
+    return TableSpec(
+        name=table.get("TableName", ""),
+        region=region,
+        hash_key=hash_key or "",
+        hash_key_type=types.get(hash_key or "", "S"),
+        range_key=range_key,
+        range_key_type=types.get(range_key) if range_key else None,
+        billing_mode=billing,
+        # moto (and AWS for a while after a switch) still reports throughput under on-demand.
+        read_capacity=throughput.get("ReadCapacityUnits") if provisioned else None,
+        write_capacity=throughput.get("WriteCapacityUnits") if provisioned else None,
+        table_class=table.get("TableClassSummary", {}).get("TableClass") or "STANDARD",
+        ttl=Ttl(
+            enabled=ttl.get("TimeToLiveStatus") in _TTL_ON,
+            attribute=ttl.get("AttributeName") or None,
+        ),
+        point_in_time_recovery=pitr == "ENABLED",
+        sse=(
+            Sse(enabled=True, kms_key_arn=sse.get("KMSMasterKeyArn"))
+            if sse is not None and sse.get("Status") in _SSE_ON
+            else Sse(enabled=False)
+        ),
+        stream=(
+            Stream(enabled=True, view_type=stream.get("StreamViewType"))
+            if stream is not None and stream.get("StreamEnabled")
+            else Stream(enabled=False, view_type=None)
+        ),
+        deletion_protection=bool(table.get("DeletionProtectionEnabled", False)),
+        gsis=tuple(
+            sorted(
+                (_gsi(g, provisioned) for g in table.get("GlobalSecondaryIndexes", [])),
+                key=lambda g: g.name,
+            )
+        ),
+        lsis=tuple(sorted((_lsi(i) for i in table.get("LocalSecondaryIndexes", [])), key=lambda i: i.name)),
+        replicas=frozenset(
+            r["RegionName"] for r in table.get("Replicas", []) if r.get("RegionName") not in (None, region)
+        ),
+        tags=dict(tags or {}),
+        status=table.get("TableStatus"),
+    )
+
+
+def _attribute_types(definitions: Iterable[AttributeDefinitionTypeDef]) -> dict[str, str]:
+    return {d["AttributeName"]: d["AttributeType"] for d in definitions}
+
+
+def _keys(schema: Iterable[KeySchemaElementTypeDef]) -> tuple[str | None, str | None]:
+    hash_key = next((k["AttributeName"] for k in schema if k["KeyType"] == "HASH"), None)
+    range_key = next((k["AttributeName"] for k in schema if k["KeyType"] == "RANGE"), None)
+    return hash_key, range_key
+
+
+def _projection(projection: ProjectionOutputTypeDef) -> tuple[str, frozenset[str]]:
+    return projection.get("ProjectionType", "ALL"), frozenset(projection.get("NonKeyAttributes", []))
+
+
+def _gsi(index: GlobalSecondaryIndexDescriptionTypeDef, provisioned: bool) -> Gsi:
+    hash_key, range_key = _keys(index.get("KeySchema", []))
+    projection_type, non_key = _projection(index.get("Projection", {}))
+    throughput = index.get("ProvisionedThroughput", {})
+    return Gsi(
+        name=index.get("IndexName", ""),
+        hash_key=hash_key or "",
+        range_key=range_key,
+        projection_type=projection_type,
+        non_key_attributes=non_key,
+        read_capacity=throughput.get("ReadCapacityUnits") if provisioned else None,
+        write_capacity=throughput.get("WriteCapacityUnits") if provisioned else None,
+    )
+
+
+def _lsi(index: LocalSecondaryIndexDescriptionTypeDef) -> Lsi:
+    _, range_key = _keys(index.get("KeySchema", []))
+    projection_type, non_key = _projection(index.get("Projection", {}))
+    return Lsi(
+        name=index.get("IndexName", ""),
+        range_key=range_key or "",
+        projection_type=projection_type,
+        non_key_attributes=non_key,
+    )
