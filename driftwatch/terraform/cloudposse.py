@@ -1,0 +1,471 @@
+"""The CloudPosse ``cloudposse/dynamodb/aws`` module, emulated: module inputs -> table arguments.
+
+driftwatch does not download or run modules. For a call of the CloudPosse dynamodb module it
+computes the arguments the module's ``aws_dynamodb_table.default`` would receive, plus the
+scalable targets of its autoscaler submodule, exactly as reference/cloudposse-dynamodb.md
+(sections 1-3) describes for releases 0.35.0, 0.35.1, 0.36.0 and v0.37.0. The result is a
+``ResourceDeclaration``, which ``resource.resource_to_spec`` turns into a ``TableSpec`` -- the
+same mapping a plain ``aws_dynamodb_table`` goes through, so the two paths cannot disagree.
+
+Decisions that the reference leaves open:
+
+* An input passed as an explicit ``null`` whose default is not null becomes ``Unknown``:
+  Terraform (>= 1.1, ``nullable`` defaulting to true) passes the null into the module instead
+  of the default, and what the module then does is not described.
+* A missing ``hash_key`` (required) raises ``ModuleInputError`` naming it: Terraform refuses
+  such a call, so there is no table to compare.
+* ``table_name`` on 0.35.x (where the variable does not exist, so Terraform would reject the
+  call) is ignored rather than fatal, so the rest of the table is still checked.
+* A version constraint that admits none of the known releases resolves to the nearest known
+  one: 0.35.0 when everything it admits is older (its semantics are the closest, and TTL left
+  unmanaged for ``ttl_enabled = false`` can only cost a missed finding), else v0.37.0.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from driftwatch.spec import Autoscaling, Maybe, ScalingTarget, Unknown
+from driftwatch.terraform.label import Label, ModuleInputError, build_label
+from driftwatch.terraform.resource import ResourceDeclaration
+
+__all__ = [
+    "KNOWN_VERSIONS",
+    "ModuleInputError",
+    "TableNotDetermined",
+    "is_dynamodb_module_source",
+    "is_label_module_source",
+    "module_to_resource",
+    "resolve_module_version",
+]
+
+KNOWN_VERSIONS = ("0.35.0", "0.35.1", "0.36.0", "0.37.0")
+NEWEST_VERSION = KNOWN_VERSIONS[-1]
+OLDEST_VERSION = KNOWN_VERSIONS[0]
+
+Version = tuple[int, int, int]
+
+_REGISTRY_SOURCE = re.compile(
+    r"^(?:registry\.terraform\.io/)?(?P<namespace>[\w-]+)/(?P<name>[\w-]+)/(?P<system>[\w-]+)(?P<subdir>//[^?]*)?$",
+    re.IGNORECASE,
+)
+_GITHUB_SOURCE = re.compile(
+    r"^(?:git::)?(?:(?:https|ssh|git)://)?(?:[\w.-]+@)?github\.com[/:]"
+    r"(?P<owner>[\w.-]+)/(?P<repo>[\w-]+?)(?:\.git)?(?P<subdir>//[^?]*)?(?:\?(?P<query>.*))?$",
+    re.IGNORECASE,
+)
+_CONSTRAINT = re.compile(
+    r"^\s*(?P<op>=|!=|>=|<=|>|<|~>)?\s*v?(?P<major>\d+)(?:\.(?P<minor>\d+))?(?:\.(?P<patch>\d+))?"
+    r"(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?\s*$"
+)
+
+
+class TableNotDetermined(Exception):
+    """``enabled`` is Unknown: we cannot tell whether the module declares a table at all."""
+
+
+# --- module sources --------------------------------------------------------------------------
+
+
+def _root_subdir(subdir: str | None) -> bool:
+    """Only the repository root is the module itself (``//examples/complete`` is another one)."""
+    return subdir is None or subdir.strip("/") in ("", ".")
+
+
+def _matches(source: str, registry: tuple[str, str, str], repository: str) -> bool:
+    source = source.strip()
+    found = _GITHUB_SOURCE.match(source)
+    if found is not None:
+        return (
+            found.group("owner").lower() == registry[0]
+            and found.group("repo").lower() == repository
+            and _root_subdir(found.group("subdir"))
+        )
+    found = _REGISTRY_SOURCE.match(source)
+    if found is None:
+        return False
+    parts = (found.group("namespace").lower(), found.group("name").lower(), found.group("system").lower())
+    return parts == registry and _root_subdir(found.group("subdir"))
+
+
+def is_dynamodb_module_source(source: str) -> bool:
+    """The public registry address (host optional) or a GitHub/git URL of terraform-aws-dynamodb."""
+    return _matches(source, ("cloudposse", "dynamodb", "aws"), "terraform-aws-dynamodb")
+
+
+def is_label_module_source(source: str) -> bool:
+    """``cloudposse/label/null`` in the same spellings (repository terraform-null-label)."""
+    return _matches(source, ("cloudposse", "label", "null"), "terraform-null-label")
+
+
+# --- versions --------------------------------------------------------------------------------
+
+
+def _version(text: str) -> Version:
+    major, minor, patch = ([*map(int, text.split(".")), 0, 0])[:3]
+    return (major, minor, patch)
+
+
+def _constraint(text: str) -> tuple[Callable[[Version], bool], Version | None]:
+    """One constraint as a predicate, and its upper bound when it has one."""
+    found = _CONSTRAINT.match(text)
+    if found is None:
+        raise ModuleInputError("version", f"invalid version constraint {text!r}")
+    op = found.group("op") or "="
+    given = [int(part) for part in found.group("major", "minor", "patch") if part is not None]
+    padded = [*given, 0, 0]
+    bound: Version = (padded[0], padded[1], padded[2])
+    if op == "~>":
+        upper: Version = (bound[0] + 1, 0, 0) if len(given) <= 2 else (bound[0], bound[1] + 1, 0)
+        return (lambda v: bound <= v < upper), upper
+    predicates: dict[str, Callable[[Version], bool]] = {
+        "=": lambda v: v == bound,
+        "!=": lambda v: v != bound,
+        ">": lambda v: v > bound,
+        ">=": lambda v: v >= bound,
+        "<": lambda v: v < bound,
+        "<=": lambda v: v <= bound,
+    }
+    return predicates[op], (bound if op in ("=", "<", "<=") else None)
+
+
+def _resolve_constraint(constraint: str) -> str:
+    parts = [_constraint(part) for part in constraint.split(",") if part.strip()]
+    admitted = [v for v in KNOWN_VERSIONS if all(accepts(_version(v)) for accepts, _ in parts)]
+    if admitted:
+        return admitted[-1]
+    uppers = [upper for _, upper in parts if upper is not None]
+    if uppers and min(uppers) <= _version(OLDEST_VERSION):
+        return OLDEST_VERSION
+    return NEWEST_VERSION
+
+
+def _resolve_git_ref(query: str | None) -> str:
+    """The ``?ref=`` tag; ``v0`` and the default branch are v0.37.0 (no module change since)."""
+    refs = parse_qs(query or "").get("ref")
+    if not refs:
+        return NEWEST_VERSION
+    ref = refs[0].removeprefix("refs/").removeprefix("tags/").removeprefix("v")
+    if ref in KNOWN_VERSIONS:
+        return ref
+    if re.fullmatch(r"\d+(\.\d+){0,2}", ref) is None or ref == "0":
+        return NEWEST_VERSION  # a branch, a commit, or the moving v0 tag
+    wanted = _version(ref)
+    older = [v for v in KNOWN_VERSIONS if _version(v) <= wanted]
+    return older[-1] if older else OLDEST_VERSION
+
+
+def resolve_module_version(source: str, version_constraint: str | None) -> str:
+    """The release whose semantics apply: for registry sources the newest known release the
+    constraint admits (as ``terraform init`` would pick today); for git sources the ``ref``."""
+    found = _GITHUB_SOURCE.match(source.strip())
+    if found is not None:
+        return _resolve_git_ref(found.group("query"))
+    if version_constraint is None or not version_constraint.strip():
+        return NEWEST_VERSION
+    return _resolve_constraint(version_constraint)
+
+
+def _at_least(version: str, minimum: str) -> bool:
+    return _version(version) >= _version(minimum)
+
+
+# --- module inputs ---------------------------------------------------------------------------
+
+_REQUIRED = object()
+
+# name -> (type, default) from variables.tf (identical in all four releases but table_name).
+MODULE_INPUTS: dict[str, tuple[str, Any]] = {
+    "hash_key": ("string", _REQUIRED),
+    "hash_key_type": ("string", "S"),
+    "range_key": ("string", ""),
+    "range_key_type": ("string", "S"),
+    "billing_mode": ("string", "PROVISIONED"),
+    "autoscale_min_read_capacity": ("number", 5),
+    "autoscale_max_read_capacity": ("number", 20),
+    "autoscale_min_write_capacity": ("number", 5),
+    "autoscale_max_write_capacity": ("number", 20),
+    "autoscale_read_target": ("number", 50),
+    "autoscale_write_target": ("number", 50),
+    "enable_autoscaler": ("bool", False),
+    "enable_streams": ("bool", False),
+    "stream_view_type": ("string", ""),
+    "enable_encryption": ("bool", True),
+    "server_side_encryption_kms_key_arn": ("string", None),
+    "enable_point_in_time_recovery": ("bool", True),
+    "ttl_attribute": ("string", "Expires"),
+    "ttl_enabled": ("bool", True),
+    "dynamodb_attributes": ("list", []),
+    "global_secondary_index_map": ("list", []),
+    "local_secondary_index_map": ("list", []),
+    "replicas": ("list", []),
+    "tags_enabled": ("bool", True),
+    "table_class": ("string", "STANDARD"),
+    "deletion_protection_enabled": ("bool", False),
+    "import_table": ("any", None),
+    "table_name": ("string", None),
+}
+
+
+def _convert(value: Any, kind: str, name: str) -> Any:
+    """Terraform's conversion to the variable's type (``"5"`` -> 5, ``"true"`` -> True)."""
+    if value is None or isinstance(value, Unknown) or kind == "any":
+        return value
+    if kind == "string" and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return value if isinstance(value, str) else str(value)
+    if kind == "string" and isinstance(value, bool):
+        return "true" if value else "false"
+    if kind == "bool" and (isinstance(value, bool) or value in ("true", "false")):
+        return value if isinstance(value, bool) else value == "true"
+    if kind == "number" and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ModuleInputError(name, f"a number is required, got {value!r}") from None
+        return int(number) if number.is_integer() else number
+    if kind == "list" and isinstance(value, (list, tuple)):
+        return list(value)
+    raise ModuleInputError(name, f"a {kind} is required, got {type(value).__name__}")
+
+
+def _input(inputs: Mapping[str, Any], name: str) -> Any:
+    """An input's value: the default when not passed, Unknown for an explicit null (see module doc)."""
+    kind, default = MODULE_INPUTS[name]
+    if name not in inputs:
+        if default is _REQUIRED:
+            raise ModuleInputError(name, "required input is not set")
+        return default
+    value = inputs[name]
+    if value is None and default is _REQUIRED:
+        raise ModuleInputError(name, "required input is null")
+    if value is None and default is not None:
+        return Unknown(f"input {name} is null (Terraform passes null, not the default {default!r})")
+    return _convert(value, kind, name)
+
+
+# --- Unknown-aware expression helpers -------------------------------------------------------
+
+
+def _if(condition: Maybe[bool], then: Any, otherwise: Any) -> Any:
+    """``condition ? then : otherwise``; an Unknown condition only matters if the arms differ."""
+    if isinstance(condition, Unknown):
+        return then if then == otherwise else condition
+    return then if condition else otherwise
+
+
+def _equals(value: Any, other: Any) -> Maybe[bool]:
+    return value if isinstance(value, Unknown) else value == other
+
+
+def _and(*values: Maybe[bool]) -> Maybe[bool]:
+    """Terraform ``&&`` with three-valued logic: one known false decides."""
+    if any(value is False for value in values):
+        return False
+    unknown = next((v for v in values if isinstance(v, Unknown)), None)
+    return unknown if unknown is not None else True
+
+
+def _or(*values: Maybe[bool]) -> Maybe[bool]:
+    if any(value is True for value in values):
+        return True
+    unknown = next((v for v in values if isinstance(v, Unknown)), None)
+    return unknown if unknown is not None else False
+
+
+def _non_empty(values: Any) -> Maybe[bool]:
+    """``length(list) > 0`` (known even when elements are Unknown)."""
+    return values if isinstance(values, Unknown) else len(values) > 0
+
+
+# --- table arguments -------------------------------------------------------------------------
+
+
+def _table_name(inputs: Mapping[str, Any], label: Label, version: str) -> Maybe[str]:
+    """0.36.0+: a non-empty ``table_name`` verbatim, else the label id (0.35.x: always the id)."""
+    if not _at_least(version, "0.36.0"):
+        return label.id
+    override = _input(inputs, "table_name")
+    if isinstance(override, Unknown):
+        return override
+    return override if override else label.id
+
+
+def _attributes(inputs: Mapping[str, Any]) -> Any:
+    """[range key] (dropped when range_key is "") + [hash key] + dynamodb_attributes."""
+    range_key = _input(inputs, "range_key")
+    extras = _input(inputs, "dynamodb_attributes")
+    if isinstance(range_key, Unknown):
+        return Unknown(f"whether there is a range key attribute is unknown ({range_key.reason})")
+    if isinstance(extras, Unknown):
+        return extras
+    head = [{"name": range_key, "type": _input(inputs, "range_key_type")}] if range_key != "" else []
+    return [*head, {"name": _input(inputs, "hash_key"), "type": _input(inputs, "hash_key_type")}, *extras]
+
+
+def _ttl(inputs: Mapping[str, Any], version: str) -> Any:
+    """0.35.0: a block only when ttl_enabled; 0.35.1+: always, disabled when the attribute is ""."""
+    enabled = _input(inputs, "ttl_enabled")
+    attribute = _input(inputs, "ttl_attribute")
+    if not _at_least(version, "0.35.1"):
+        return _if(enabled, [{"attribute_name": attribute, "enabled": True}], [])
+    has_attribute = attribute if isinstance(attribute, Unknown) else attribute != ""
+    return [{"attribute_name": attribute, "enabled": _if(has_attribute, enabled, False)}]
+
+
+def _index_blocks(value: Any, fields: tuple[str, ...]) -> Any:
+    """One block per map entry; ``lookup(entry, field, null)`` so explicit nulls are fine."""
+    if isinstance(value, Unknown):
+        return value
+    return [
+        entry if isinstance(entry, Unknown) else {name: entry.get(name) for name in fields} for entry in value
+    ]
+
+
+_GSI_FIELDS = (
+    "name",
+    "hash_key",
+    "range_key",
+    "projection_type",
+    "non_key_attributes",
+    "read_capacity",
+    "write_capacity",
+)
+_LSI_FIELDS = ("name", "range_key", "projection_type", "non_key_attributes")
+
+
+def _replica_blocks(replicas: Any) -> Any:
+    if isinstance(replicas, Unknown):
+        return replicas
+    return [
+        {"region_name": region, "kms_key_arn": None, "propagate_tags": False, "point_in_time_recovery": False}
+        for region in replicas
+    ]
+
+
+def _stream_arguments(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Replicas force the stream on; the view type is used only when the stream is wanted."""
+    has_replicas = _non_empty(_input(inputs, "replicas"))
+    enable_streams = _input(inputs, "enable_streams")
+    return {
+        "stream_enabled": _if(has_replicas, True, enable_streams),
+        "stream_view_type": _if(_or(has_replicas, enable_streams), _input(inputs, "stream_view_type"), ""),
+    }
+
+
+def _table_arguments(inputs: Mapping[str, Any], label: Label, version: str) -> dict[str, Any]:
+    on_demand = _equals(_input(inputs, "billing_mode"), "PAY_PER_REQUEST")
+    import_table = _input(inputs, "import_table")
+    arguments: dict[str, Any] = {
+        "name": _table_name(inputs, label, version),
+        "billing_mode": _input(inputs, "billing_mode"),
+        "read_capacity": _if(on_demand, None, _input(inputs, "autoscale_min_read_capacity")),
+        "write_capacity": _if(on_demand, None, _input(inputs, "autoscale_min_write_capacity")),
+        "hash_key": _input(inputs, "hash_key"),
+        "range_key": _input(inputs, "range_key"),
+        **_stream_arguments(inputs),
+        "table_class": _input(inputs, "table_class"),
+        "deletion_protection_enabled": _input(inputs, "deletion_protection_enabled"),
+        "server_side_encryption": [
+            {
+                "enabled": _input(inputs, "enable_encryption"),
+                "kms_key_arn": _input(inputs, "server_side_encryption_kms_key_arn"),
+            }
+        ],
+        "point_in_time_recovery": [{"enabled": _input(inputs, "enable_point_in_time_recovery")}],
+        "lifecycle": [{"ignore_changes": ["read_capacity", "write_capacity"]}],
+        "attribute": _attributes(inputs),
+        "ttl": _ttl(inputs, version),
+        "global_secondary_index": _index_blocks(_input(inputs, "global_secondary_index_map"), _GSI_FIELDS),
+        "local_secondary_index": _index_blocks(_input(inputs, "local_secondary_index_map"), _LSI_FIELDS),
+        "replica": _replica_blocks(_input(inputs, "replicas")),
+        "tags": _if(_input(inputs, "tags_enabled"), label.tags, None),
+    }
+    if import_table is not None:
+        arguments["import_table"] = [import_table]
+    return arguments
+
+
+# --- autoscaler ------------------------------------------------------------------------------
+
+
+def _scaling_target(minimum: Any, maximum: Any, target: Any) -> ScalingTarget:
+    return ScalingTarget(
+        min=minimum if isinstance(minimum, Unknown) else int(minimum),
+        max=maximum if isinstance(maximum, Unknown) else int(maximum),
+        target=target if isinstance(target, Unknown) else float(target),
+    )
+
+
+def _declared_autoscaling(inputs: Mapping[str, Any], enabled: Maybe[bool]) -> Autoscaling:
+    """Table and every GSI share the table's min/max/target (index overrides are not passed).
+
+    When whether the autoscaler is on is Unknown, the targets exist with Unknown values:
+    reported as unresolved, never as drift.
+    """
+    if isinstance(enabled, Unknown):
+        unknown = ScalingTarget(min=enabled, max=enabled, target=enabled)
+        return Autoscaling(read=unknown, write=unknown)
+    return Autoscaling(
+        read=_scaling_target(
+            _input(inputs, "autoscale_min_read_capacity"),
+            _input(inputs, "autoscale_max_read_capacity"),
+            _input(inputs, "autoscale_read_target"),
+        ),
+        write=_scaling_target(
+            _input(inputs, "autoscale_min_write_capacity"),
+            _input(inputs, "autoscale_max_write_capacity"),
+            _input(inputs, "autoscale_write_target"),
+        ),
+    )
+
+
+def _gsi_names(inputs: Mapping[str, Any]) -> list[str]:
+    indexes = _input(inputs, "global_secondary_index_map")
+    if isinstance(indexes, Unknown):
+        return []
+    return [
+        entry["name"]
+        for entry in indexes
+        if isinstance(entry, Mapping) and isinstance(entry.get("name"), str)
+    ]
+
+
+def _autoscaler_enabled(inputs: Mapping[str, Any], label_enabled: Maybe[bool]) -> Maybe[bool]:
+    """``enabled && enable_autoscaler && billing_mode == "PROVISIONED"``."""
+    return _and(
+        label_enabled,
+        _input(inputs, "enable_autoscaler"),
+        _equals(_input(inputs, "billing_mode"), "PROVISIONED"),
+    )
+
+
+# --- entry point -----------------------------------------------------------------------------
+
+
+def module_to_resource(inputs: Mapping[str, Any], version: str) -> ResourceDeclaration | None:
+    """The table (and autoscaling) a ``cloudposse/dynamodb/aws`` call at ``version`` declares.
+
+    ``inputs`` are the call's evaluated arguments. None when the label is disabled (no table).
+    Raises ``TableNotDetermined`` when ``enabled`` is Unknown and ``ModuleInputError`` for
+    inputs Terraform itself rejects (missing ``hash_key``, invalid label settings).
+    """
+    if version not in KNOWN_VERSIONS:
+        raise ValueError(f"unknown module version {version!r}; known: {', '.join(KNOWN_VERSIONS)}")
+    label = build_label(inputs)
+    if isinstance(label.enabled, Unknown):
+        raise TableNotDetermined(f"whether the module is enabled is unknown ({label.enabled.reason})")
+    if label.enabled is False:
+        return None
+    arguments = _table_arguments(inputs, label, version)
+    autoscaler = _autoscaler_enabled(inputs, label.enabled)
+    if autoscaler is False:
+        return ResourceDeclaration(arguments=arguments)
+    declared = _declared_autoscaling(inputs, autoscaler)
+    return ResourceDeclaration(
+        arguments=arguments,
+        autoscaling=declared,
+        gsi_autoscaling={name: declared for name in _gsi_names(inputs)},
+    )

@@ -1,0 +1,485 @@
+"""``aws_dynamodb_table`` arguments -> ``TableSpec``: the one mapping of the declared side.
+
+Both a plain ``resource "aws_dynamodb_table"`` block and the CloudPosse module (whose emulation
+in ``cloudposse.py`` produces the arguments its inner ``aws_dynamodb_table.default`` would get)
+go through ``resource_to_spec``, so the two paths cannot disagree about what an argument means.
+
+What an *absent* argument means follows hashicorp/aws 5.x, verified with Terraform 1.11 and
+provider 5.100 against moto (tests/test_terraform_plain_resource.py, recorded in
+docs/plain-resource-semantics.md):
+
+* Optional+Computed -- absent means "not managed", listed in ``TableSpec.unmanaged``:
+  ``ttl``, ``point_in_time_recovery``, ``server_side_encryption`` blocks, ``read_capacity`` /
+  ``write_capacity`` (also per GSI: ``None``), ``stream_view_type``, SSE ``kms_key_arn``.
+* Optional with a default that Terraform enforces: ``billing_mode`` (PROVISIONED),
+  ``table_class`` (STANDARD), ``stream_enabled`` (false), ``deletion_protection_enabled``
+  (false), ``tags`` ({} -- extra live tags are removed), ``global_secondary_index`` (none --
+  an extra live GSI is removed), ``local_secondary_index``, ``replica``.
+
+Everything may be ``Unknown``; a field that depends on an Unknown is Unknown (never a guess).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from driftwatch.spec import (
+    Autoscaling,
+    BillingMode,
+    Gsi,
+    Lsi,
+    Maybe,
+    Sse,
+    Stream,
+    TableSpec,
+    Ttl,
+    Unknown,
+    first_unknown,
+)
+
+PAY_PER_REQUEST = BillingMode.PAY_PER_REQUEST.value
+DEFAULT_BILLING_MODE = BillingMode.PROVISIONED.value
+DEFAULT_TABLE_CLASS = "STANDARD"
+
+# lifecycle.ignore_changes entries (top-level argument) -> vocabulary names they silence.
+IGNORE_CHANGES_VOCABULARY: dict[str, tuple[str, ...]] = {
+    "hash_key": ("hash_key",),
+    "range_key": ("range_key",),
+    "attribute": ("hash_key_type", "range_key_type"),
+    "billing_mode": ("billing_mode",),
+    "read_capacity": ("read_capacity",),
+    "write_capacity": ("write_capacity",),
+    "table_class": ("table_class",),
+    "ttl": ("ttl.*",),
+    "point_in_time_recovery": ("point_in_time_recovery",),
+    "server_side_encryption": ("sse.*",),
+    "stream_enabled": ("stream.enabled",),
+    "stream_view_type": ("stream.view_type",),
+    "deletion_protection_enabled": ("deletion_protection",),
+    "global_secondary_index": ("gsi.*",),
+    "local_secondary_index": ("lsi.*",),
+    "replica": ("replicas",),
+    "tags": ("tags.*",),
+    "tags_all": ("tags.*",),
+}
+# Nested paths that map to one field (``ttl[0].enabled``, ``server_side_encryption.0.kms_key_arn``).
+_NESTED_IGNORE: dict[tuple[str, str], str] = {
+    ("ttl", "enabled"): "ttl.enabled",
+    ("ttl", "attribute_name"): "ttl.attribute",
+    ("server_side_encryption", "enabled"): "sse.enabled",
+    ("server_side_encryption", "kms_key_arn"): "sse.kms_key_arn",
+}
+# ``ignore_changes = all`` (or an entry we cannot resolve): every table attribute. Autoscaling
+# is declared by separate resources, which the table's lifecycle does not affect.
+IGNORE_ALL: frozenset[str] = frozenset(
+    name for names in IGNORE_CHANGES_VOCABULARY.values() for name in names
+) | {"stream.*"}
+
+_IGNORE_PATH = re.compile(r"^(?P<head>[A-Za-z_][A-Za-z0-9_]*)(?P<rest>.*)$")
+_PATH_PARTS = re.compile(r'\[\s*"([^"]*)"\s*\]|\[\s*\d+\s*\]|\.(\d+)|\.([A-Za-z_][A-Za-z0-9_-]*)')
+
+
+@dataclass(frozen=True)
+class ResourceDeclaration:
+    """One ``aws_dynamodb_table`` as evaluated arguments, plus the autoscaling declared for it.
+
+    ``arguments`` holds evaluated values; nested blocks are lists of dicts (``attribute``,
+    ``ttl``, ``server_side_encryption``, ``point_in_time_recovery``, ``global_secondary_index``,
+    ``local_secondary_index``, ``replica``, ``lifecycle``). ``lifecycle[0].ignore_changes``
+    holds attribute names as strings. ``autoscaling`` None means no scalable targets are
+    declared for the table (so live ones are not Terraform's business); ``gsi_autoscaling``
+    likewise per GSI name.
+    """
+
+    arguments: dict[str, Any]
+    autoscaling: Autoscaling | None = None
+    gsi_autoscaling: Mapping[str, Autoscaling] = field(default_factory=dict)
+
+
+# --- value conversion --------------------------------------------------------------------------
+
+
+def _text(value: Any) -> Maybe[str] | None:
+    """A string argument; None and "" (the provider's zero value) both mean "not set"."""
+    if isinstance(value, Unknown):
+        return value
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _flag(value: Any, default: bool) -> Maybe[bool]:
+    if isinstance(value, Unknown):
+        return value
+    if value is None:
+        return default
+    if isinstance(value, str) and value in ("true", "false"):
+        return value == "true"
+    return bool(value)
+
+
+def _number(value: Any) -> Maybe[int] | None:
+    if isinstance(value, Unknown):
+        return value
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return Unknown(f"{value!r} is not a number")
+
+
+def _strings(value: Any, what: str) -> Maybe[frozenset[str]]:
+    """A set of strings (non_key_attributes); null means the empty set."""
+    unknown = first_unknown(value)
+    if unknown is not None:
+        return unknown
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        return Unknown(f"{what} must be a list of strings, got a string")
+    return frozenset(str(item) for item in value)
+
+
+def _single_block(arguments: Mapping[str, Any], name: str) -> Maybe[dict[str, Any]] | None:
+    """A MaxItems=1 block: None when absent (no block, null or an empty list)."""
+    value = arguments.get(name)
+    if isinstance(value, Unknown):
+        return value
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return dict(value)
+    if not value:
+        return None
+    first = value[0]
+    if isinstance(first, Unknown):
+        return first
+    return dict(first) if isinstance(first, Mapping) else Unknown(f"{name} block is not an object")
+
+
+def _blocks(arguments: Mapping[str, Any], name: str) -> Maybe[list[dict[str, Any]]]:
+    """A repeated block; any Unknown element makes the whole list Unknown (its keys are unknown)."""
+    value = arguments.get(name)
+    if isinstance(value, Unknown):
+        return value
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        value = [value]
+    blocks: list[dict[str, Any]] = []
+    for item in value:
+        if isinstance(item, Unknown):
+            return item
+        if not isinstance(item, Mapping):
+            return Unknown(f"a {name} block is not an object")
+        blocks.append(dict(item))
+    return blocks
+
+
+# --- lifecycle.ignore_changes -----------------------------------------------------------------
+
+
+def ignore_changes_to_vocabulary(entry: str) -> frozenset[str]:
+    """Vocabulary names silenced by one ``ignore_changes`` entry (unknown arguments: none)."""
+    entry = entry.strip()
+    if entry == "all":
+        return IGNORE_ALL
+    match = _IGNORE_PATH.match(entry)
+    if match is None:
+        return frozenset()
+    head, rest = match.group("head"), match.group("rest")
+    keys = [m.group(1) or m.group(3) for m in _PATH_PARTS.finditer(rest) if (m.group(1) or m.group(3))]
+    if head in ("tags", "tags_all") and keys:
+        return frozenset({f"tags.{keys[0]}"})
+    if keys and (head, keys[0]) in _NESTED_IGNORE:
+        return frozenset({_NESTED_IGNORE[(head, keys[0])]})
+    return frozenset(IGNORE_CHANGES_VOCABULARY.get(head, ()))
+
+
+def _ignored(arguments: Mapping[str, Any]) -> frozenset[str]:
+    """Everything ``lifecycle { ignore_changes }`` silences.
+
+    An Unknown entry could name anything, so it silences everything: a missed finding is
+    acceptable, a false alarm is not.
+    """
+    lifecycles = _blocks(arguments, "lifecycle")
+    if isinstance(lifecycles, Unknown):
+        return IGNORE_ALL
+    ignored: set[str] = set()
+    for lifecycle in lifecycles:
+        entries = lifecycle.get("ignore_changes")
+        if isinstance(entries, Unknown):
+            return IGNORE_ALL
+        if entries is None:
+            continue
+        for entry in [entries] if isinstance(entries, str) else entries:
+            if not isinstance(entry, str):
+                return IGNORE_ALL
+            ignored |= ignore_changes_to_vocabulary(entry)
+    return frozenset(ignored)
+
+
+# --- keys ----------------------------------------------------------------------------------------
+
+
+def _key_type(
+    attributes: Maybe[list[dict[str, Any]]], key: Maybe[str] | None, role: str
+) -> Maybe[str] | None:
+    """The ``type`` of the ``attribute`` block named like the key; missing -> Unknown with why."""
+    if key is None:
+        return None
+    if isinstance(key, Unknown):
+        return Unknown(f"the {role} key is unknown ({key.reason})")
+    if isinstance(attributes, Unknown):
+        return attributes
+    uncertain: Unknown | None = None
+    for attribute in attributes:
+        name = attribute.get("name")
+        if isinstance(name, Unknown):
+            uncertain = name
+        elif name == key:
+            kind = _text(attribute.get("type"))
+            return Unknown(f"attribute {key!r} has no type") if kind is None else kind
+    if uncertain is not None:
+        return uncertain
+    return Unknown(f"no attribute block declares the {role} key {key!r}")
+
+
+# --- capacity --------------------------------------------------------------------------------
+
+
+def _capacity(value: Any, on_demand: Maybe[bool]) -> Maybe[int] | None:
+    """Declared capacity: not compared (None) under PAY_PER_REQUEST or when not set."""
+    declared = _number(value)
+    if on_demand is True or declared is None:
+        return None
+    if isinstance(on_demand, Unknown):
+        return Unknown(f"billing mode is unknown ({on_demand.reason})")
+    return declared
+
+
+def _on_demand(billing_mode: Maybe[str]) -> Maybe[bool]:
+    return billing_mode if isinstance(billing_mode, Unknown) else billing_mode == PAY_PER_REQUEST
+
+
+# --- blocks ----------------------------------------------------------------------------------
+
+
+def _ttl(block: Maybe[dict[str, Any]]) -> Ttl:
+    """The attribute name is compared only when TTL is declared on (AWS reports none when off)."""
+    if isinstance(block, Unknown):
+        return Ttl(enabled=block, attribute=block)
+    enabled = _flag(block.get("enabled"), False)
+    if enabled is False:
+        return Ttl(enabled=False)
+    attribute = _text(block.get("attribute_name"))
+    if isinstance(enabled, Unknown) and attribute is not None:
+        attribute = Unknown(f"whether TTL is enabled is unknown ({enabled.reason})")
+    return Ttl(enabled=enabled, attribute=attribute)
+
+
+def _sse(block: Maybe[dict[str, Any]]) -> Sse:
+    """A null key means "AWS managed or any KMS key" (kms_key_arn is Optional+Computed)."""
+    if isinstance(block, Unknown):
+        return Sse(enabled=block, kms_key_arn=block)
+    enabled = _flag(block.get("enabled"), False)
+    if enabled is False:
+        return Sse(enabled=False)
+    key = _text(block.get("kms_key_arn"))
+    if isinstance(enabled, Unknown) and key is not None:
+        key = Unknown(f"whether SSE is enabled is unknown ({enabled.reason})")
+    return Sse(enabled=enabled, kms_key_arn=key)
+
+
+def _pitr(block: Maybe[dict[str, Any]]) -> Maybe[bool]:
+    return block if isinstance(block, Unknown) else _flag(block.get("enabled"), False)
+
+
+def _stream(arguments: Mapping[str, Any]) -> Stream:
+    """stream_enabled defaults to false (enforced); the view type is compared only when set."""
+    enabled = _flag(arguments.get("stream_enabled"), False)
+    if enabled is False:
+        return Stream(enabled=False)
+    return Stream(enabled=enabled, view_type=_text(arguments.get("stream_view_type")))
+
+
+def _index_name(block: Mapping[str, Any], kind: str) -> Maybe[str]:
+    name = _text(block.get("name"))
+    if name is None:
+        return Unknown(f"a {kind} block has no name")
+    return name
+
+
+def _required(value: Any, what: str) -> Maybe[str]:
+    text = _text(value)
+    return Unknown(f"{what} is not set") if text is None else text
+
+
+def _gsi(block: Mapping[str, Any], name: str, on_demand: Maybe[bool], autoscaling: Autoscaling) -> Gsi:
+    return Gsi(
+        name=name,
+        hash_key=_required(block.get("hash_key"), f"hash_key of GSI {name!r}"),
+        range_key=_text(block.get("range_key")),
+        projection_type=_required(block.get("projection_type"), f"projection_type of GSI {name!r}"),
+        non_key_attributes=_strings(block.get("non_key_attributes"), f"non_key_attributes of GSI {name!r}"),
+        read_capacity=_capacity(block.get("read_capacity"), on_demand),
+        write_capacity=_capacity(block.get("write_capacity"), on_demand),
+        autoscaling=autoscaling,
+    )
+
+
+def _gsis(decl: ResourceDeclaration, on_demand: Maybe[bool]) -> Maybe[tuple[Gsi, ...]]:
+    blocks = _blocks(decl.arguments, "global_secondary_index")
+    if isinstance(blocks, Unknown):
+        return blocks
+    gsis: list[Gsi] = []
+    for block in blocks:
+        name = _index_name(block, "global_secondary_index")
+        if isinstance(name, Unknown):
+            return name
+        gsis.append(_gsi(block, name, on_demand, decl.gsi_autoscaling.get(name, Autoscaling())))
+    return tuple(gsis)
+
+
+def _lsis(arguments: Mapping[str, Any]) -> Maybe[tuple[Lsi, ...]]:
+    blocks = _blocks(arguments, "local_secondary_index")
+    if isinstance(blocks, Unknown):
+        return blocks
+    lsis: list[Lsi] = []
+    for block in blocks:
+        name = _index_name(block, "local_secondary_index")
+        if isinstance(name, Unknown):
+            return name
+        lsis.append(
+            Lsi(
+                name=name,
+                range_key=_required(block.get("range_key"), f"range_key of LSI {name!r}"),
+                projection_type=_required(block.get("projection_type"), f"projection_type of LSI {name!r}"),
+                non_key_attributes=_strings(
+                    block.get("non_key_attributes"), f"non_key_attributes of LSI {name!r}"
+                ),
+            )
+        )
+    return tuple(lsis)
+
+
+def _replicas(arguments: Mapping[str, Any]) -> Maybe[frozenset[str]]:
+    blocks = _blocks(arguments, "replica")
+    if isinstance(blocks, Unknown):
+        return blocks
+    regions: set[str] = set()
+    for block in blocks:
+        region = _required(block.get("region_name"), "region_name of a replica")
+        if isinstance(region, Unknown):
+            return region
+        regions.add(region)
+    return frozenset(regions)
+
+
+def _tag_map(value: Any, what: str) -> Maybe[dict[str, Maybe[str]]]:
+    if isinstance(value, Unknown):
+        return Unknown(f"{what} are unknown ({value.reason})")
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        return Unknown(f"{what} are not a map")
+    tags: dict[str, Maybe[str]] = {}
+    for key, item in value.items():
+        if isinstance(key, Unknown):
+            return Unknown(f"a key of {what} is unknown ({key.reason})")
+        if item is not None:  # the provider never sends a null tag
+            tags[str(key)] = item if isinstance(item, Unknown) else (_text(item) or "")
+    return tags
+
+
+def _tags(
+    arguments: Mapping[str, Any], default_tags: Mapping[str, Any] | None
+) -> Maybe[dict[str, Maybe[str]]]:
+    """Provider ``default_tags`` under the resource's ``tags``; absent tags mean {} (enforced)."""
+    defaults = _tag_map(default_tags, "the provider's default_tags")
+    own = _tag_map(arguments.get("tags"), "tags")
+    if isinstance(defaults, Unknown):
+        return defaults
+    if isinstance(own, Unknown):
+        return own
+    return {**defaults, **own}
+
+
+# --- the mapping -----------------------------------------------------------------------------
+
+
+def _unmanaged(decl: ResourceDeclaration, spec_gsis: Maybe[tuple[Gsi, ...]]) -> frozenset[str]:
+    """Attributes the declaration does not manage: absent Optional+Computed arguments, undeclared
+    autoscaling, and ``lifecycle.ignore_changes``."""
+    arguments = decl.arguments
+    unmanaged = set(_ignored(arguments))
+    if _single_block(arguments, "ttl") is None:
+        unmanaged.add("ttl.*")
+    if _single_block(arguments, "point_in_time_recovery") is None:
+        unmanaged.add("point_in_time_recovery")
+    if _single_block(arguments, "server_side_encryption") is None:
+        unmanaged.add("sse.*")
+    for capacity in ("read_capacity", "write_capacity"):
+        if arguments.get(capacity) is None:
+            unmanaged.add(capacity)
+    if decl.autoscaling is None:
+        unmanaged.add("autoscaling.*")
+    if not isinstance(spec_gsis, Unknown):
+        unmanaged.update(
+            f"gsi.{gsi.name}.autoscaling.*" for gsi in spec_gsis if gsi.name not in decl.gsi_autoscaling
+        )
+    return frozenset(unmanaged)
+
+
+def resource_to_spec(
+    decl: ResourceDeclaration,
+    *,
+    region: Maybe[str] | None,
+    default_tags: Mapping[str, Any] | None = None,
+) -> TableSpec:
+    """The ``TableSpec`` Terraform would converge the table to, with ``unmanaged`` filled in.
+
+    ``default_tags`` is the provider block's ``default_tags.tags`` (they are part of what
+    Terraform declares for the table).
+    """
+    arguments = decl.arguments
+    billing_mode = _text(arguments.get("billing_mode")) or DEFAULT_BILLING_MODE
+    on_demand = _on_demand(billing_mode)
+    attributes = _blocks(arguments, "attribute")
+    hash_key = _required(arguments.get("hash_key"), "hash_key")
+    range_key = _text(arguments.get("range_key"))
+    gsis = _gsis(decl, on_demand)
+    ttl_block = _single_block(arguments, "ttl")
+    sse_block = _single_block(arguments, "server_side_encryption")
+    pitr_block = _single_block(arguments, "point_in_time_recovery")
+    return TableSpec(
+        name=_required(arguments.get("name"), "the table name"),
+        region=region,
+        hash_key=hash_key,
+        hash_key_type=_key_type(attributes, hash_key, "hash") or Unknown("hash key type"),
+        range_key=range_key,
+        range_key_type=_key_type(attributes, range_key, "range"),
+        billing_mode=billing_mode,
+        read_capacity=_capacity(arguments.get("read_capacity"), on_demand),
+        write_capacity=_capacity(arguments.get("write_capacity"), on_demand),
+        table_class=_text(arguments.get("table_class")) or DEFAULT_TABLE_CLASS,
+        ttl=Ttl(enabled=False) if ttl_block is None else _ttl(ttl_block),
+        point_in_time_recovery=False if pitr_block is None else _pitr(pitr_block),
+        sse=Sse(enabled=False) if sse_block is None else _sse(sse_block),
+        stream=_stream(arguments),
+        deletion_protection=_flag(arguments.get("deletion_protection_enabled"), False),
+        gsis=gsis,
+        lsis=_lsis(arguments),
+        replicas=_replicas(arguments),
+        tags=_tags(arguments, default_tags),
+        autoscaling=decl.autoscaling or Autoscaling(),
+        unmanaged=_unmanaged(decl, gsis),
+    )

@@ -1,0 +1,593 @@
+"""CloudPosse dynamodb module emulation: sources, versions, every rule of reference sections 2-3."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from driftwatch.spec import Autoscaling, Gsi, Lsi, ScalingTarget, Sse, Stream, TableSpec, Ttl, Unknown
+from driftwatch.terraform.cloudposse import (
+    KNOWN_VERSIONS,
+    ModuleInputError,
+    TableNotDetermined,
+    is_dynamodb_module_source,
+    is_label_module_source,
+    module_to_resource,
+    resolve_module_version,
+)
+from driftwatch.terraform.label import build_label
+from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec
+
+DEFAULT_SCALING = Autoscaling(read=ScalingTarget(5, 20, 50.0), write=ScalingTarget(5, 20, 50.0))
+
+
+def declare(version: str = "0.37.0", **inputs: Any) -> ResourceDeclaration:
+    declaration = module_to_resource(inputs, version)
+    assert declaration is not None
+    return declaration
+
+
+def spec(version: str = "0.37.0", **inputs: Any) -> TableSpec:
+    return resource_to_spec(declare(version, **inputs), region="us-east-1")
+
+
+# --- sources ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "cloudposse/dynamodb/aws",
+        "CloudPosse/DynamoDB/AWS",
+        "registry.terraform.io/cloudposse/dynamodb/aws",
+        "git::https://github.com/cloudposse/terraform-aws-dynamodb.git?ref=0.35.1",
+        "github.com/cloudposse/terraform-aws-dynamodb?ref=0.36.0",
+        "git::ssh://git@github.com/cloudposse/terraform-aws-dynamodb.git//?ref=v0.37.0",
+        "git@github.com:cloudposse/terraform-aws-dynamodb.git",
+        "git::https://github.com/cloudposse/terraform-aws-dynamodb",
+    ],
+)
+def test_dynamodb_module_sources(source: str) -> None:
+    assert is_dynamodb_module_source(source)
+    assert not is_label_module_source(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "app.terraform.io/cloudposse/dynamodb/aws",
+        "cloudposse/dynamodb-autoscaler/aws",
+        "terraform-aws-modules/dynamodb-table/aws",
+        "../../",
+        "./modules/dynamodb",
+        "git::https://github.com/cloudposse/terraform-aws-dynamodb.git//examples/complete?ref=0.35.1",
+        "github.com/someone/terraform-aws-dynamodb",
+        "cloudposse/label/null",
+    ],
+)
+def test_not_dynamodb_module_sources(source: str) -> None:
+    assert not is_dynamodb_module_source(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "cloudposse/label/null",
+        "registry.terraform.io/cloudposse/label/null",
+        "git::https://github.com/cloudposse/terraform-null-label.git?ref=0.25.0",
+        "github.com/cloudposse/terraform-null-label?ref=tags/0.25.0",
+    ],
+)
+def test_label_module_sources(source: str) -> None:
+    assert is_label_module_source(source)
+    assert not is_dynamodb_module_source(source)
+
+
+# --- versions --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "constraint", "expected"),
+    [
+        ("cloudposse/dynamodb/aws", "~> 0.35.0", "0.35.1"),
+        ("cloudposse/dynamodb/aws", "~> 0.35", "0.37.0"),
+        ("cloudposse/dynamodb/aws", "= 0.35.0", "0.35.0"),
+        ("cloudposse/dynamodb/aws", "0.35.0", "0.35.0"),
+        ("cloudposse/dynamodb/aws", ">= 0.36", "0.37.0"),
+        ("cloudposse/dynamodb/aws", ">= 0.35.0, < 0.36.0", "0.35.1"),
+        ("cloudposse/dynamodb/aws", "!= 0.37.0", "0.36.0"),
+        ("cloudposse/dynamodb/aws", "<= 0.36.0", "0.36.0"),
+        ("cloudposse/dynamodb/aws", "~> 0", "0.37.0"),
+        ("cloudposse/dynamodb/aws", None, "0.37.0"),
+        ("cloudposse/dynamodb/aws", "", "0.37.0"),
+        # admits none of the known releases: nearest known one
+        ("cloudposse/dynamodb/aws", "~> 0.34.0", "0.35.0"),
+        ("cloudposse/dynamodb/aws", "< 0.30", "0.35.0"),
+        ("cloudposse/dynamodb/aws", ">= 0.38", "0.37.0"),
+        # git sources: the ref (a leading v stripped), ignoring any constraint
+        ("git::https://github.com/cloudposse/terraform-aws-dynamodb.git?ref=0.35.1", None, "0.35.1"),
+        ("git::ssh://git@github.com/cloudposse/terraform-aws-dynamodb.git//?ref=v0.37.0", None, "0.37.0"),
+        ("github.com/cloudposse/terraform-aws-dynamodb?ref=tags/0.36.0", "~> 0.35.0", "0.36.0"),
+        ("github.com/cloudposse/terraform-aws-dynamodb?ref=v0", None, "0.37.0"),
+        ("github.com/cloudposse/terraform-aws-dynamodb?ref=main", None, "0.37.0"),
+        ("github.com/cloudposse/terraform-aws-dynamodb", None, "0.37.0"),
+        ("github.com/cloudposse/terraform-aws-dynamodb?ref=0.34.0", None, "0.35.0"),
+    ],
+)
+def test_resolve_module_version(source: str, constraint: str | None, expected: str) -> None:
+    assert resolve_module_version(source, constraint) == expected
+    assert expected in KNOWN_VERSIONS
+
+
+def test_invalid_constraint_is_an_input_error() -> None:
+    with pytest.raises(ModuleInputError):
+        resolve_module_version("cloudposse/dynamodb/aws", "about 0.35")
+
+
+def test_unknown_version_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"0\.34\.0"):
+        module_to_resource({"hash_key": "h"}, "0.34.0")
+
+
+# --- defaults --------------------------------------------------------------------------------
+
+
+def test_defaults() -> None:
+    result = spec(namespace="acme", stage="dev", name="t", hash_key="id")
+    assert result == TableSpec(
+        name="acme-dev-t",
+        region="us-east-1",
+        hash_key="id",
+        hash_key_type="S",
+        range_key=None,
+        range_key_type=None,
+        billing_mode="PROVISIONED",
+        read_capacity=5,
+        write_capacity=5,
+        table_class="STANDARD",
+        ttl=Ttl(enabled=True, attribute="Expires"),
+        point_in_time_recovery=True,
+        sse=Sse(enabled=True, kms_key_arn=None),
+        stream=Stream(enabled=False),
+        deletion_protection=False,
+        gsis=(),
+        lsis=(),
+        replicas=frozenset(),
+        tags={"Name": "acme-dev-t", "Namespace": "acme", "Stage": "dev"},
+        autoscaling=Autoscaling(),
+        unmanaged=frozenset({"read_capacity", "write_capacity", "autoscaling.*"}),
+    )
+
+
+def test_default_arguments() -> None:
+    arguments = declare(name="t", hash_key="id").arguments
+    assert arguments["lifecycle"] == [{"ignore_changes": ["read_capacity", "write_capacity"]}]
+    assert arguments["attribute"] == [{"name": "id", "type": "S"}]
+    assert arguments["server_side_encryption"] == [{"enabled": True, "kms_key_arn": None}]
+    assert arguments["point_in_time_recovery"] == [{"enabled": True}]
+    assert arguments["ttl"] == [{"attribute_name": "Expires", "enabled": True}]
+    assert (arguments["stream_enabled"], arguments["stream_view_type"]) == (False, "")
+    assert "import_table" not in arguments
+
+
+def test_attribute_order_range_hash_extras_without_dedup() -> None:
+    arguments = declare(
+        hash_key="h", range_key="r", range_key_type="N", dynamodb_attributes=[{"name": "h", "type": "S"}]
+    ).arguments
+    assert arguments["attribute"] == [
+        {"name": "r", "type": "N"},
+        {"name": "h", "type": "S"},
+        {"name": "h", "type": "S"},
+    ]
+
+
+def test_string_inputs_are_converted_like_terraform() -> None:
+    result = spec(
+        name="t", hash_key="h", autoscale_min_read_capacity="7", enable_point_in_time_recovery="false"
+    )
+    assert result.read_capacity == 7
+    assert result.point_in_time_recovery is False
+
+
+def test_missing_hash_key_names_the_input() -> None:
+    with pytest.raises(ModuleInputError) as raised:
+        module_to_resource({"name": "t"}, "0.37.0")
+    assert raised.value.input == "hash_key"
+    assert "hash_key" in str(raised.value)
+
+
+# --- examples/complete -----------------------------------------------------------------------
+
+
+def _complete_example_inputs(name: str) -> dict[str, Any]:
+    this = build_label({"namespace": "eg", "stage": "test", "name": "dynamodb-table"})
+    return {
+        "context": this.context,
+        "name": name,
+        "hash_key": "HashKey",
+        "range_key": "RangeKey",
+        "enable_autoscaler": True,
+        "dynamodb_attributes": [
+            {"name": "DailyAverage", "type": "N"},
+            {"name": "HighWater", "type": "N"},
+            {"name": "Timestamp", "type": "S"},
+        ],
+        "local_secondary_index_map": [
+            {
+                "name": "TimestampSortIndex",
+                "range_key": "Timestamp",
+                "projection_type": "INCLUDE",
+                "non_key_attributes": ["HashKey", "RangeKey"],
+            },
+            {
+                "name": "HighWaterIndex",
+                "range_key": "Timestamp",
+                "projection_type": "INCLUDE",
+                "non_key_attributes": ["HashKey", "RangeKey"],
+            },
+        ],
+        "global_secondary_index_map": [
+            {
+                "name": "DailyAverageIndex",
+                "hash_key": "DailyAverage",
+                "range_key": "HighWater",
+                "write_capacity": 5,
+                "read_capacity": 5,
+                "projection_type": "INCLUDE",
+                "non_key_attributes": ["HashKey", "RangeKey"],
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize("version", KNOWN_VERSIONS)
+@pytest.mark.parametrize("name", ["first", "second"])
+def test_examples_complete(version: str, name: str) -> None:
+    result = resource_to_spec(declare(version, **_complete_example_inputs(name)), region="us-east-2")
+    assert result.name == f"eg-test-{name}"
+    assert result.tags == {"Name": f"eg-test-{name}", "Namespace": "eg", "Stage": "test"}
+    assert (result.hash_key, result.hash_key_type, result.range_key, result.range_key_type) == (
+        "HashKey",
+        "S",
+        "RangeKey",
+        "S",
+    )
+    assert result.ttl == Ttl(enabled=True, attribute="Expires")
+    assert result.point_in_time_recovery is True
+    assert result.sse == Sse(enabled=True)
+    assert (result.read_capacity, result.write_capacity) == (5, 5)
+    assert result.autoscaling == DEFAULT_SCALING
+    assert result.gsis == (
+        Gsi(
+            name="DailyAverageIndex",
+            hash_key="DailyAverage",
+            range_key="HighWater",
+            projection_type="INCLUDE",
+            non_key_attributes=frozenset({"HashKey", "RangeKey"}),
+            read_capacity=5,
+            write_capacity=5,
+            autoscaling=DEFAULT_SCALING,
+        ),
+    )
+    assert result.lsis == (
+        Lsi("TimestampSortIndex", "Timestamp", "INCLUDE", frozenset({"HashKey", "RangeKey"})),
+        Lsi("HighWaterIndex", "Timestamp", "INCLUDE", frozenset({"HashKey", "RangeKey"})),
+    )
+    assert result.unmanaged == {"read_capacity", "write_capacity"}
+
+
+# --- version-dependent behaviour -----------------------------------------------------------
+
+
+def test_ttl_disabled_on_0_35_0_is_unmanaged() -> None:
+    declaration = declare("0.35.0", name="t", hash_key="h", ttl_enabled=False)
+    assert declaration.arguments["ttl"] == []
+    result = resource_to_spec(declaration, region=None)
+    assert not result.is_managed("ttl.enabled")
+    assert not result.is_managed("ttl.attribute")
+
+
+@pytest.mark.parametrize("version", ["0.35.1", "0.36.0", "0.37.0"])
+def test_ttl_disabled_from_0_35_1_means_off(version: str) -> None:
+    declaration = declare(version, name="t", hash_key="h", ttl_enabled=False, ttl_attribute="exp")
+    assert declaration.arguments["ttl"] == [{"attribute_name": "exp", "enabled": False}]
+    result = resource_to_spec(declaration, region=None)
+    assert result.ttl == Ttl(enabled=False)
+    assert result.is_managed("ttl.enabled")
+
+
+def test_ttl_enabled_same_on_all_versions() -> None:
+    for version in KNOWN_VERSIONS:
+        result = spec(version, name="t", hash_key="h", ttl_attribute="expires_at")
+        assert result.ttl == Ttl(enabled=True, attribute="expires_at")
+
+
+def test_ttl_empty_attribute_disables_from_0_35_1() -> None:
+    assert spec("0.35.1", name="t", hash_key="h", ttl_attribute="").ttl == Ttl(enabled=False)
+
+
+@pytest.mark.parametrize("version", ["0.36.0", "0.37.0"])
+def test_table_name_override_from_0_36_0(version: str) -> None:
+    result = spec(
+        version, namespace="acme", stage="prod", name="ovr", hash_key="h", table_name="My_Custom.Table"
+    )
+    assert result.name == "My_Custom.Table"
+    assert result.tags["Name"] == "acme-prod-ovr"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("version", ["0.35.0", "0.35.1"])
+def test_table_name_ignored_before_0_36_0(version: str) -> None:
+    result = spec(
+        version, namespace="acme", stage="prod", name="ovr", hash_key="h", table_name="My_Custom.Table"
+    )
+    assert result.name == "acme-prod-ovr"
+
+
+def test_empty_or_null_table_name_uses_label_id() -> None:
+    assert spec(name="t", hash_key="h", table_name="").name == "t"
+    assert spec(name="t", hash_key="h", table_name=None).name == "t"
+
+
+# --- billing, autoscaling, streams, replicas ----------------------------------------------------
+
+
+def test_pay_per_request_has_no_capacity_and_no_autoscaling() -> None:
+    declaration = declare(
+        name="t",
+        hash_key="h",
+        billing_mode="PAY_PER_REQUEST",
+        enable_autoscaler=True,
+        global_secondary_index_map=[
+            {
+                "name": "g",
+                "hash_key": "x",
+                "range_key": None,
+                "projection_type": "ALL",
+                "non_key_attributes": None,
+                "read_capacity": None,
+                "write_capacity": None,
+            }
+        ],
+        dynamodb_attributes=[{"name": "x", "type": "S"}],
+    )
+    assert declaration.arguments["read_capacity"] is None
+    assert declaration.autoscaling is None and declaration.gsi_autoscaling == {}
+    result = resource_to_spec(declaration, region=None)
+    assert (result.billing_mode, result.read_capacity, result.write_capacity) == (
+        "PAY_PER_REQUEST",
+        None,
+        None,
+    )
+    assert result.gsis == (Gsi(name="g", hash_key="x", projection_type="ALL"),)
+    assert not result.is_managed("autoscaling.read.min")
+    assert not result.is_managed("gsi.g.autoscaling.write.max")
+
+
+def test_autoscaler_values_for_table_and_every_gsi() -> None:
+    gsi = {
+        "name": "g",
+        "hash_key": "x",
+        "range_key": None,
+        "projection_type": "KEYS_ONLY",
+        "non_key_attributes": None,
+        "read_capacity": 3,
+        "write_capacity": 4,
+    }
+    declaration = declare(
+        name="t",
+        hash_key="h",
+        enable_autoscaler=True,
+        autoscale_min_read_capacity=2,
+        autoscale_max_read_capacity=30,
+        autoscale_min_write_capacity=1,
+        autoscale_max_write_capacity=10,
+        autoscale_read_target=70,
+        autoscale_write_target=60,
+        global_secondary_index_map=[gsi, {**gsi, "name": "g2"}],
+    )
+    expected = Autoscaling(read=ScalingTarget(2, 30, 70.0), write=ScalingTarget(1, 10, 60.0))
+    assert declaration.autoscaling == expected
+    assert declaration.gsi_autoscaling == {"g": expected, "g2": expected}
+    assert (declaration.arguments["read_capacity"], declaration.arguments["write_capacity"]) == (2, 1)
+
+
+def test_replicas_force_the_stream_on() -> None:
+    declaration = declare(
+        name="t", hash_key="h", replicas=["eu-west-1", "us-west-2"], stream_view_type="NEW_AND_OLD_IMAGES"
+    )
+    assert declaration.arguments["replica"][0] == {
+        "region_name": "eu-west-1",
+        "kms_key_arn": None,
+        "propagate_tags": False,
+        "point_in_time_recovery": False,
+    }
+    result = resource_to_spec(declaration, region=None)
+    assert result.stream == Stream(enabled=True, view_type="NEW_AND_OLD_IMAGES")
+    assert result.replicas == frozenset({"eu-west-1", "us-west-2"})
+
+
+def test_stream_view_type_only_used_when_streams_wanted() -> None:
+    arguments = declare(name="t", hash_key="h", stream_view_type="KEYS_ONLY").arguments
+    assert (arguments["stream_enabled"], arguments["stream_view_type"]) == (False, "")
+    assert spec(name="t", hash_key="h", enable_streams=True, stream_view_type="KEYS_ONLY").stream == Stream(
+        True, "KEYS_ONLY"
+    )
+
+
+def test_encryption_with_customer_key_and_disabled() -> None:
+    key = "arn:aws:kms:us-east-1:111122223333:key/abc"
+    assert spec(name="t", hash_key="h", server_side_encryption_kms_key_arn=key).sse == Sse(True, key)
+    assert spec(name="t", hash_key="h", enable_encryption=False).sse == Sse(False)
+
+
+def test_import_table_passthrough() -> None:
+    source = {"input_format": "CSV", "s3_bucket_source": {"bucket": "b"}}
+    assert declare(name="t", hash_key="h", import_table=source).arguments["import_table"] == [source]
+
+
+# --- enabled / tags_enabled ------------------------------------------------------------------
+
+
+def test_disabled_module_declares_no_table() -> None:
+    assert module_to_resource({"name": "t", "hash_key": "h", "enabled": False}, "0.37.0") is None
+    context = build_label({"enabled": False}).context
+    assert module_to_resource({"context": context, "name": "t", "hash_key": "h"}, "0.37.0") is None
+
+
+def test_unknown_enabled_is_not_determined() -> None:
+    with pytest.raises(TableNotDetermined, match=r"var\.enabled"):
+        module_to_resource({"name": "t", "hash_key": "h", "enabled": Unknown("var.enabled")}, "0.37.0")
+
+
+def test_tags_disabled_gives_no_tags_but_keeps_default_tags() -> None:
+    declaration = declare(namespace="acme", name="t", hash_key="h", tags_enabled=False, tags={"Team": "x"})
+    assert declaration.arguments["tags"] is None
+    assert resource_to_spec(declaration, region=None).tags == {}
+    assert resource_to_spec(declaration, region=None, default_tags={"Env": "prod"}).tags == {"Env": "prod"}
+
+
+# --- Unknown propagation -----------------------------------------------------------------------
+
+
+def test_unknown_namespace_makes_name_unknown_but_not_stage_tag() -> None:
+    result = spec(
+        namespace=Unknown("var.project"), stage="prod", name="orders", hash_key="h", tags={"Team": "x"}
+    )
+    assert isinstance(result.name, Unknown) and "var.project" in result.name.reason
+    assert isinstance(result.tags, dict)
+    assert result.tags["Stage"] == "prod" and result.tags["Team"] == "x"
+    assert isinstance(result.tags["Name"], Unknown)
+    assert result.hash_key == "h" and result.ttl == Ttl(True, "Expires")
+
+
+def test_unknown_billing_mode() -> None:
+    declaration = declare(name="t", hash_key="h", billing_mode=Unknown("var.billing"), enable_autoscaler=True)
+    result = resource_to_spec(declaration, region=None)
+    assert isinstance(result.billing_mode, Unknown)
+    assert isinstance(result.read_capacity, Unknown)
+    assert result.autoscaling.read is not None and isinstance(result.autoscaling.read.min, Unknown)
+
+
+def test_unknown_autoscaler_switch_but_pay_per_request_known() -> None:
+    declaration = declare(
+        name="t", hash_key="h", billing_mode="PAY_PER_REQUEST", enable_autoscaler=Unknown("var.autoscale")
+    )
+    assert declaration.autoscaling is None  # PAY_PER_REQUEST decides it
+
+
+def test_unknown_ttl_switch_on_0_35_0_leaves_block_unknown() -> None:
+    result = spec("0.35.0", name="t", hash_key="h", ttl_enabled=Unknown("var.ttl"))
+    assert isinstance(result.ttl.enabled, Unknown)
+    result = spec("0.37.0", name="t", hash_key="h", ttl_enabled=Unknown("var.ttl"))
+    assert isinstance(result.ttl.enabled, Unknown) and isinstance(result.ttl.attribute, Unknown)
+
+
+def test_unknown_replicas_and_unknown_gsi_capacity() -> None:
+    result = spec(name="t", hash_key="h", replicas=Unknown("var.regions"))
+    assert isinstance(result.replicas, Unknown) and isinstance(result.stream.enabled, Unknown)
+    result = spec(
+        name="t",
+        hash_key="h",
+        replicas=["eu-west-1", Unknown("var.second")],
+        global_secondary_index_map=[
+            {
+                "name": "g",
+                "hash_key": "h",
+                "range_key": None,
+                "projection_type": "ALL",
+                "non_key_attributes": None,
+                "read_capacity": Unknown("var.gsi_capacity"),
+                "write_capacity": 5,
+            }
+        ],
+    )
+    assert isinstance(result.replicas, Unknown)
+    assert result.stream.enabled is True  # length(replicas) > 0 is known
+    gsi = result.gsi("g")
+    assert gsi is not None and isinstance(gsi.read_capacity, Unknown) and gsi.write_capacity == 5
+
+
+def test_explicit_null_input_with_a_default_is_unknown() -> None:
+    result = spec(name="t", hash_key="h", table_class=None, ttl_enabled=None)
+    assert isinstance(result.table_class, Unknown)
+    assert isinstance(result.ttl.enabled, Unknown)
+
+
+# --- the ground-truth table ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", KNOWN_VERSIONS)
+def test_ground_truth_table_spec(version: str) -> None:
+    """acme-prod-orders from reference/drift-ground-truth.md, written out by hand."""
+    declaration = declare(
+        version,
+        namespace="acme",
+        stage="prod",
+        name="orders",
+        hash_key="h",
+        range_key="r",
+        dynamodb_attributes=[{"name": "tenant_id", "type": "S"}, {"name": "timestamp", "type": "N"}],
+        global_secondary_index_map=[
+            {
+                "name": "tenant-index",
+                "hash_key": "tenant_id",
+                "range_key": "timestamp",
+                "projection_type": "KEYS_ONLY",
+                "non_key_attributes": None,
+                "read_capacity": 5,
+                "write_capacity": 5,
+            }
+        ],
+        billing_mode="PROVISIONED",
+        enable_autoscaler=True,
+        enable_encryption=True,
+        enable_point_in_time_recovery=True,
+        ttl_enabled=True,
+        ttl_attribute="expires_at",
+        enable_streams=True,
+        stream_view_type="NEW_AND_OLD_IMAGES",
+        table_class="STANDARD_INFREQUENT_ACCESS",
+        tags={"Team": "platform", "Owner": "alice"},
+    )
+    expected = TableSpec(
+        name="acme-prod-orders",
+        region="us-east-1",
+        hash_key="h",
+        hash_key_type="S",
+        range_key="r",
+        range_key_type="S",
+        billing_mode="PROVISIONED",
+        read_capacity=5,
+        write_capacity=5,
+        table_class="STANDARD_INFREQUENT_ACCESS",
+        ttl=Ttl(enabled=True, attribute="expires_at"),
+        point_in_time_recovery=True,
+        sse=Sse(enabled=True, kms_key_arn=None),
+        stream=Stream(enabled=True, view_type="NEW_AND_OLD_IMAGES"),
+        deletion_protection=False,
+        gsis=(
+            Gsi(
+                name="tenant-index",
+                hash_key="tenant_id",
+                range_key="timestamp",
+                projection_type="KEYS_ONLY",
+                non_key_attributes=frozenset(),
+                read_capacity=5,
+                write_capacity=5,
+                autoscaling=DEFAULT_SCALING,
+            ),
+        ),
+        lsis=(),
+        replicas=frozenset(),
+        tags={
+            "Name": "acme-prod-orders",
+            "Namespace": "acme",
+            "Stage": "prod",
+            "Team": "platform",
+            "Owner": "alice",
+        },
+        autoscaling=DEFAULT_SCALING,
+        unmanaged=frozenset({"read_capacity", "write_capacity"}),
+    )
+    assert resource_to_spec(declaration, region="us-east-1") == expected

@@ -1,0 +1,362 @@
+"""null-label 0.25.0 emulation: every example of reference section 4b, and each rule on its own."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+
+from driftwatch.spec import Unknown
+from driftwatch.terraform.label import (
+    DEFAULT_CONTEXT,
+    Label,
+    ModuleInputError,
+    build_label,
+    go_title,
+    label_outputs,
+    truncate_id,
+)
+
+ROW2 = {
+    "namespace": "eg",
+    "environment": "ue1",
+    "stage": "dev",
+    "name": "My_Table",
+    "attributes": ["a", "b", "a", ""],
+    "tenant": "t1",
+}
+
+
+def label(**inputs: Any) -> Label:
+    return build_label(inputs)
+
+
+# --- the reference's table 4b, exactly ---------------------------------------------------------
+
+
+def test_reference_row1_plain() -> None:
+    result = label(namespace="acme", stage="prod", name="orders")
+    assert result.id == "acme-prod-orders"
+    assert result.tags == {"Name": "acme-prod-orders", "Namespace": "acme", "Stage": "prod"}
+
+
+def test_reference_row2_tenant_not_in_default_order_attributes_deduplicated() -> None:
+    result = build_label(ROW2)
+    assert result.id == "eg-ue1-dev-mytable-a-b"
+    assert result.tags == {
+        "Attributes": "a-b",
+        "Environment": "ue1",
+        "Name": "eg-ue1-dev-mytable-a-b",
+        "Namespace": "eg",
+        "Stage": "dev",
+        "Tenant": "t1",
+    }
+
+
+def test_reference_row3_id_length_limit() -> None:
+    result = label(
+        namespace="eg", stage="dev", name="a-very-long-name-for-a-dynamodb-table", id_length_limit=20
+    )
+    assert result.id == "eg-dev-a-very-9d6b8e"
+    assert hashlib.md5(b"eg-dev-a-very-long-name-for-a-dynamodb-table").hexdigest().startswith("9d6b8e36")
+    assert result.tags == {"Name": "eg-dev-a-very-9d6b8e", "Namespace": "eg", "Stage": "dev"}
+    assert result.id_full == "eg-dev-a-very-long-name-for-a-dynamodb-table"
+
+
+def test_reference_row4_context_title_case_lower_keys_and_user_name_tag() -> None:
+    row2 = build_label(ROW2)
+    result = label(
+        context=row2.context,
+        name="orders.v2",
+        label_value_case="title",
+        label_key_case="lower",
+        tags={"Name": "override"},
+    )
+    assert result.id == "Eg-Ue1-Dev-Ordersv2-A-B"
+    assert result.tags == {
+        "namespace": "Eg",
+        "environment": "Ue1",
+        "stage": "Dev",
+        "tenant": "T1",
+        "attributes": "A-B",
+        "name": "Eg-Ue1-Dev-Ordersv2-A-B",
+        "Name": "override",
+    }
+
+
+def test_reference_row5_label_order_with_tenant_and_delimiter() -> None:
+    result = label(
+        namespace="eg",
+        stage="dev",
+        name="x",
+        tenant="T1",
+        label_order=["name", "tenant", "stage"],
+        delimiter="_",
+    )
+    assert result.id == "x_t1_dev"
+    assert result.tags == {"Name": "x_t1_dev", "Namespace": "eg", "Stage": "dev", "Tenant": "t1"}
+
+
+# --- defaults and single rules ---------------------------------------------------------------
+
+
+def test_defaults_without_any_input() -> None:
+    result = build_label({})
+    assert result.enabled is True
+    assert result.id == ""
+    assert result.tags == {}
+    outputs = label_outputs(result)
+    assert outputs["delimiter"] == "-"
+    assert outputs["label_order"] == ["namespace", "environment", "stage", "name", "attributes"]
+    assert outputs["regex_replace_chars"] == "/[^-a-zA-Z0-9]/"
+    assert outputs["id_length_limit"] == 0
+    assert outputs["normalized_context"]["label_key_case"] == "title"
+    assert outputs["normalized_context"]["label_value_case"] == "lower"
+    assert outputs["descriptors"] == {}
+
+
+def test_inputs_of_other_modules_are_ignored() -> None:
+    result = label(namespace="acme", name="orders", hash_key="h", billing_mode="PAY_PER_REQUEST")
+    assert result.id == "acme-orders"
+
+
+def test_attributes_context_then_input_deduplicated_and_normalised() -> None:
+    parent = label(namespace="eg", attributes=["blue", "x_y"])
+    result = label(context=parent.context, attributes=["Green", "blue", "", "x.y"])
+    assert result.id == "eg-blue-xy-green"
+    assert result.tags["Attributes"] == "blue-xy-green"  # type: ignore[index]
+    assert label_outputs(result)["attributes"] == ["blue", "xy", "green"]
+
+
+def test_label_order_without_attributes_and_empty_list_means_default() -> None:
+    assert label(namespace="eg", name="n", attributes=["a"], label_order=["name", "namespace"]).id == "n-eg"
+    assert label(namespace="eg", name="n", label_order=[]).id == "eg-n"
+    assert label(namespace="eg", tenant="t", name="n", label_order=["tenant", "name"]).id == "t-n"
+
+
+def test_label_order_with_unknown_label_name_is_rejected() -> None:
+    with pytest.raises(ModuleInputError) as raised:
+        label(name="n", label_order=["name", "region"])
+    assert raised.value.input == "label_order"
+
+
+def test_delimiter_is_not_regex_filtered_and_may_be_empty() -> None:
+    assert label(namespace="eg", stage="dev", name="n", delimiter=".").id == "eg.dev.n"
+    assert label(namespace="eg", stage="dev", name="n", delimiter="").id == "egdevn"
+
+
+@pytest.mark.parametrize(
+    ("case", "expected_id", "expected_namespace_tag"),
+    [
+        ("lower", "eg-prod-my-table", "eg"),
+        ("title", "Eg-Prod-My-Table", "Eg"),
+        ("upper", "EG-PROD-MY-TABLE", "EG"),
+        ("none", "Eg-PROD-My-Table", "Eg"),
+    ],
+)
+def test_label_value_case(case: str, expected_id: str, expected_namespace_tag: str) -> None:
+    result = label(namespace="Eg", stage="PROD", name="My-Table", label_value_case=case)
+    assert result.id == expected_id
+    assert result.tags["Namespace"] == expected_namespace_tag  # type: ignore[index]
+    assert result.tags["Name"] == expected_id  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("case", "keys"),
+    [
+        ("title", {"Name", "Namespace", "Stage"}),
+        ("lower", {"name", "namespace", "stage"}),
+        ("upper", {"NAME", "NAMESPACE", "STAGE"}),
+    ],
+)
+def test_label_key_case(case: str, keys: set[str]) -> None:
+    result = label(namespace="eg", stage="dev", name="n", label_key_case=case)
+    assert set(result.tags) == keys  # type: ignore[arg-type]
+
+
+def test_invalid_cases_are_rejected_like_context_tf_validation() -> None:
+    with pytest.raises(ModuleInputError):
+        label(name="n", label_key_case="none")
+    with pytest.raises(ModuleInputError):
+        label(name="n", label_value_case="camel")
+
+
+def test_title_follows_go_strings_title() -> None:
+    assert go_title("1ab-cd_ef gh") == "1ab-Cd_ef Gh"
+    assert label(name="ue1", stage="9lives", label_value_case="title").id == "9lives-Ue1"
+
+
+def test_id_length_limit_hash_matches_md5() -> None:
+    full = "eg-ue1-prod-orders-with-a-long-name"
+    digest = hashlib.md5(full.encode()).hexdigest()
+    # limit 16: 16 - 5 - 1 = 10 chars "eg-ue1-pro", no trailing "-" to strip, then "-" + 5 hash chars
+    assert truncate_id(full, 16, "-", "lower", "/[^-a-zA-Z0-9]/") == "eg-ue1-pro-" + digest[:5]
+    # limit 18: 12 chars "eg-ue1-prod-" end in "-", stripped, so the hash part has 6 chars
+    assert truncate_id(full, 18, "-", "lower", "/[^-a-zA-Z0-9]/") == "eg-ue1-prod-" + digest[:6]
+    result = label(
+        namespace="eg", environment="ue1", stage="prod", name="orders-with-a-long-name", id_length_limit=16
+    )
+    assert result.id == "eg-ue1-pro-" + digest[:5]
+    assert len(result.id) == 16
+
+
+def test_id_length_limit_not_reached_keeps_full_id_and_upper_hash() -> None:
+    assert label(namespace="eg", name="short", id_length_limit=20).id == "eg-short"
+    full = "EG-DEV-A-VERY-LONG-NAME"
+    digest = hashlib.md5(full.encode()).hexdigest().upper()
+    assert label(
+        namespace="eg", stage="dev", name="a-very-long-name", label_value_case="upper", id_length_limit=12
+    ).id == ("EG-DEV-" + digest[:5])
+
+
+def test_id_length_limit_too_small_is_rejected() -> None:
+    with pytest.raises(ModuleInputError):
+        label(name="n", id_length_limit=3)
+
+
+def test_regex_replace_chars_override_and_literal_pattern() -> None:
+    assert (
+        label(namespace="e_g", name="my_table", regex_replace_chars="/[^a-zA-Z0-9_-]/").id == "e_g-my_table"
+    )
+    # a pattern without slashes is a literal substring (Terraform replace())
+    assert label(name="a.b.c", regex_replace_chars=".").id == "abc"
+
+
+def test_labels_as_tags_subset() -> None:
+    result = label(
+        namespace="eg", stage="dev", name="n", labels_as_tags=["name", "stage"], tags={"Team": "x"}
+    )
+    assert result.tags == {"Name": "eg-dev-n", "Stage": "dev", "Team": "x"}
+    assert label(namespace="eg", name="n", labels_as_tags=[]).tags == {}
+
+
+def test_labels_as_tags_first_setting_in_a_chain_wins() -> None:
+    parent = label(namespace="eg", labels_as_tags=["name"])
+    child = label(context=parent.context, stage="dev", name="n", labels_as_tags=["namespace", "stage"])
+    assert child.tags == {"Name": "eg-dev-n"}
+    # a context that says "unset" leaves the choice to this module's input
+    unset = {**DEFAULT_CONTEXT, "namespace": "eg", "labels_as_tags": ["unset"]}
+    assert label(context=unset, name="n", labels_as_tags=["namespace"]).tags == {"Namespace": "eg"}
+    # the default input ["default"] in the first module fixes "all labels" for the chain
+    first = label(namespace="eg")
+    assert label(context=first.context, name="n", labels_as_tags=["name"]).tags == {
+        "Name": "eg-n",
+        "Namespace": "eg",
+    }
+
+
+def test_user_tags_override_generated_and_context_tags_merge() -> None:
+    parent = label(namespace="eg", tags={"Team": "a", "Owner": "o"})
+    child = label(context=parent.context, name="n", tags={"Team": "b", "Namespace": "custom"})
+    assert child.tags == {"Name": "eg-n", "Namespace": "custom", "Team": "b", "Owner": "o"}
+
+
+def test_disabled_label_has_empty_id_and_tags() -> None:
+    result = label(namespace="eg", name="n", enabled=False, tags={"Team": "x"})
+    assert result.enabled is False
+    assert result.id == ""
+    assert result.tags == {}
+    outputs = label_outputs(result)
+    assert outputs["namespace"] == "" and outputs["attributes"] == [] and outputs["delimiter"] == ""
+    assert outputs["context"]["enabled"] is False
+    # disabled via the context too
+    assert label(context=result.context, name="m").id == ""
+
+
+def test_context_chaining_equals_direct_build() -> None:
+    parent = label(namespace="eg", environment="ue1", attributes=["a"], tags={"Team": "x"})
+    via_outputs = label_outputs(parent)["context"]
+    chained = label(context=via_outputs, stage="dev", name="orders", attributes=["b"], tags={"Owner": "y"})
+    direct = label(
+        namespace="eg",
+        environment="ue1",
+        stage="dev",
+        name="orders",
+        attributes=["a", "b"],
+        tags={"Team": "x", "Owner": "y"},
+    )
+    assert (
+        (chained.id, chained.tags)
+        == (direct.id, direct.tags)
+        == (
+            "eg-ue1-dev-orders-a-b",
+            {
+                "Name": "eg-ue1-dev-orders-a-b",
+                "Namespace": "eg",
+                "Environment": "ue1",
+                "Stage": "dev",
+                "Attributes": "a-b",
+                "Team": "x",
+                "Owner": "y",
+            },
+        )
+    )
+
+
+def test_direct_input_wins_over_context() -> None:
+    parent = label(namespace="eg", stage="dev", delimiter="_")
+    assert label(context=parent.context, stage="prod", name="n").id == "eg_prod_n"
+
+
+def test_outputs_expose_normalised_labels() -> None:
+    outputs = label_outputs(label(namespace="E_g", tenant="T", name="n"))
+    assert (outputs["namespace"], outputs["tenant"], outputs["name"], outputs["stage"]) == (
+        "eg",
+        "t",
+        "n",
+        "",
+    )
+    assert outputs["id"] == outputs["id_full"] == "eg-n"
+    assert outputs["tags_as_list_of_maps"] == [
+        {"key": "Name", "value": "eg-n"},
+        {"key": "Namespace", "value": "eg"},
+        {"key": "Tenant", "value": "t"},
+    ]
+    assert outputs["context"]["namespace"] == "E_g"  # context output is not normalised
+
+
+# --- Unknown propagation -------------------------------------------------------------------------
+
+
+def test_unknown_namespace_makes_id_unknown_but_independent_tags_stay_known() -> None:
+    result = label(namespace=Unknown("var.ns has no value"), stage="prod", name="orders", tags={"Team": "x"})
+    assert isinstance(result.id, Unknown) and "var.ns" in result.id.reason
+    assert isinstance(result.tags, dict)
+    assert result.tags["Stage"] == "prod"
+    assert result.tags["Team"] == "x"
+    assert isinstance(result.tags["Namespace"], Unknown)
+    assert isinstance(result.tags["Name"], Unknown)
+
+
+def test_unknown_tag_value_only_makes_that_tag_unknown() -> None:
+    result = label(namespace="eg", name="n", tags={"Team": Unknown("t"), "Owner": "o"})
+    assert isinstance(result.tags, dict)
+    assert isinstance(result.tags["Team"], Unknown)
+    assert result.tags["Owner"] == "o" and result.tags["Name"] == "eg-n"
+
+
+def test_unknown_enabled_unknown_outputs() -> None:
+    result = label(name="n", enabled=Unknown("var.enabled"))
+    assert isinstance(result.enabled, Unknown)
+    assert isinstance(result.id, Unknown) and isinstance(result.tags, Unknown)
+
+
+def test_unknown_context_keeps_direct_inputs_known_where_possible() -> None:
+    result = label(context=Unknown("module.this is unknown"), name="n")
+    assert isinstance(result.id, Unknown)
+    assert isinstance(result.tags, Unknown)  # keys of the merged tags are unknown
+
+
+def test_unknown_attribute_or_delimiter() -> None:
+    result = label(namespace="eg", name="n", attributes=["a", Unknown("x")])
+    assert isinstance(result.id, Unknown)
+    assert isinstance(result.tags, dict) and isinstance(result.tags["Attributes"], Unknown)
+    assert result.tags["Namespace"] == "eg"
+    assert isinstance(label(namespace="eg", delimiter=Unknown("d")).id, Unknown)
+
+
+def test_unknown_label_in_id_length_limit() -> None:
+    result = label(namespace="eg", name="n", id_length_limit=Unknown("limit"))
+    assert isinstance(result.id, Unknown)
+    assert isinstance(result.tags, dict) and result.tags["Namespace"] == "eg"

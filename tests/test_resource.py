@@ -1,0 +1,347 @@
+"""Plain ``aws_dynamodb_table`` arguments -> TableSpec, per the semantics verified with terraform.
+
+The "absent argument" expectations here are the ones tests/test_terraform_plain_resource.py
+proves against Terraform 1.11 + hashicorp/aws 5.100 (docs/plain-resource-semantics.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from driftwatch.spec import Autoscaling, Gsi, Lsi, ScalingTarget, Sse, Stream, TableSpec, Ttl, Unknown
+from driftwatch.terraform.resource import (
+    IGNORE_ALL,
+    ResourceDeclaration,
+    ignore_changes_to_vocabulary,
+    resource_to_spec,
+)
+
+MINIMAL: dict[str, Any] = {
+    "name": "plain",
+    "hash_key": "h",
+    "read_capacity": 5,
+    "write_capacity": 5,
+    "attribute": [{"name": "h", "type": "S"}],
+}
+
+
+def to_spec(arguments: dict[str, Any], **kwargs: Any) -> TableSpec:
+    return resource_to_spec(
+        ResourceDeclaration(arguments=arguments), region=kwargs.pop("region", "us-east-1"), **kwargs
+    )
+
+
+def test_minimal_plain_resource() -> None:
+    assert to_spec(MINIMAL) == TableSpec(
+        name="plain",
+        region="us-east-1",
+        hash_key="h",
+        hash_key_type="S",
+        billing_mode="PROVISIONED",
+        read_capacity=5,
+        write_capacity=5,
+        table_class="STANDARD",
+        ttl=Ttl(enabled=False),
+        point_in_time_recovery=False,
+        sse=Sse(enabled=False),
+        stream=Stream(enabled=False),
+        deletion_protection=False,
+        gsis=(),
+        lsis=(),
+        replicas=frozenset(),
+        tags={},
+        unmanaged=frozenset({"ttl.*", "point_in_time_recovery", "sse.*", "autoscaling.*"}),
+    )
+
+
+def test_absent_arguments_agree_with_terraform_plan() -> None:
+    """Which absent arguments Terraform still enforces (verified scenario by scenario)."""
+    result = to_spec(MINIMAL)
+    # Optional+Computed blocks: live TTL / PITR / SSE changes produce no plan diff
+    for attribute in (
+        "ttl.enabled",
+        "ttl.attribute",
+        "point_in_time_recovery",
+        "sse.enabled",
+        "sse.kms_key_arn",
+    ):
+        assert not result.is_managed(attribute), attribute
+    # defaults Terraform enforces: stream on, deletion protection on, IA class, on-demand, tags, GSIs
+    for attribute in (
+        "stream.enabled",
+        "deletion_protection",
+        "table_class",
+        "billing_mode",
+        "tags.Extra",
+        "gsi.extra",
+        "read_capacity",
+        "write_capacity",
+    ):
+        assert result.is_managed(attribute), attribute
+    assert (result.stream.enabled, result.deletion_protection, result.table_class, result.billing_mode) == (
+        False,
+        False,
+        "STANDARD",
+        "PROVISIONED",
+    )
+    assert result.tags == {} and result.gsis == ()
+
+
+def test_explicit_blocks_are_managed() -> None:
+    result = to_spec(
+        {
+            **MINIMAL,
+            "ttl": [{"attribute_name": "exp", "enabled": False}],
+            "point_in_time_recovery": [{"enabled": False}],
+            "server_side_encryption": [{"enabled": False}],
+        }
+    )
+    assert result.ttl == Ttl(enabled=False)  # the attribute name is not compared while TTL is off
+    assert result.point_in_time_recovery is False and result.sse == Sse(enabled=False)
+    assert result.is_managed("ttl.enabled") and result.is_managed("point_in_time_recovery")
+    assert result.is_managed("sse.enabled")
+
+
+def test_enabled_blocks() -> None:
+    key = "arn:aws:kms:us-east-1:1:key/k"
+    result = to_spec(
+        {
+            **MINIMAL,
+            "ttl": [{"attribute_name": "exp", "enabled": True}],
+            "point_in_time_recovery": [{"enabled": True}],
+            "server_side_encryption": [{"enabled": True, "kms_key_arn": key}],
+            "stream_enabled": True,
+            "stream_view_type": "NEW_IMAGE",
+            "table_class": "STANDARD_INFREQUENT_ACCESS",
+            "deletion_protection_enabled": True,
+        }
+    )
+    assert result.ttl == Ttl(True, "exp")
+    assert result.point_in_time_recovery is True
+    assert result.sse == Sse(True, key)
+    assert result.stream == Stream(True, "NEW_IMAGE")
+    assert result.table_class == "STANDARD_INFREQUENT_ACCESS"
+    assert result.deletion_protection is True
+
+
+def test_sse_without_key_and_stream_without_view_type_are_not_compared() -> None:
+    result = to_spec(
+        {**MINIMAL, "server_side_encryption": [{"enabled": True, "kms_key_arn": ""}], "stream_enabled": True}
+    )
+    assert result.sse == Sse(True, None)
+    assert result.stream == Stream(True, None)
+
+
+def test_absent_capacity_is_unmanaged() -> None:
+    arguments = {k: v for k, v in MINIMAL.items() if not k.endswith("_capacity")}
+    result = to_spec(arguments)
+    assert (result.read_capacity, result.write_capacity) == (None, None)
+    assert not result.is_managed("read_capacity")
+
+
+def test_pay_per_request_capacity_not_compared() -> None:
+    result = to_spec({**MINIMAL, "billing_mode": "PAY_PER_REQUEST"})
+    assert (result.read_capacity, result.write_capacity) == (None, None)
+
+
+def test_key_types_from_attribute_blocks() -> None:
+    result = to_spec(
+        {**MINIMAL, "range_key": "r", "attribute": [{"name": "r", "type": "N"}, {"name": "h", "type": "B"}]}
+    )
+    assert (result.hash_key_type, result.range_key, result.range_key_type) == ("B", "r", "N")
+
+
+def test_missing_key_attribute_is_unknown_with_reason() -> None:
+    result = to_spec({**MINIMAL, "range_key": "r"})
+    assert isinstance(result.range_key_type, Unknown)
+    assert "range key 'r'" in result.range_key_type.reason
+    assert result.hash_key_type == "S"
+
+
+def test_unknown_attribute_list_or_name() -> None:
+    result = to_spec({**MINIMAL, "attribute": Unknown("local.attrs")})
+    assert isinstance(result.hash_key_type, Unknown)
+    result = to_spec(
+        {**MINIMAL, "range_key": "r", "attribute": [{"name": "h", "type": "S"}, {"name": Unknown("x")}]}
+    )
+    assert result.hash_key_type == "S" and isinstance(result.range_key_type, Unknown)
+
+
+def test_empty_range_key_means_none() -> None:
+    assert to_spec({**MINIMAL, "range_key": ""}).range_key is None
+
+
+def test_gsis_and_lsis() -> None:
+    result = to_spec(
+        {
+            **MINIMAL,
+            "global_secondary_index": [
+                {"name": "g1", "hash_key": "a", "projection_type": "ALL", "non_key_attributes": None},
+                {
+                    "name": "g2",
+                    "hash_key": "a",
+                    "range_key": "b",
+                    "projection_type": "INCLUDE",
+                    "non_key_attributes": ["x", "y", "x"],
+                    "read_capacity": 3,
+                    "write_capacity": "4",
+                },
+            ],
+            "local_secondary_index": [{"name": "l", "range_key": "c", "projection_type": "KEYS_ONLY"}],
+        }
+    )
+    assert result.gsis == (
+        Gsi(name="g1", hash_key="a", projection_type="ALL"),
+        Gsi("g2", "a", "b", "INCLUDE", frozenset({"x", "y"}), 3, 4),
+    )
+    assert result.lsis == (Lsi("l", "c", "KEYS_ONLY"),)
+    # no autoscaling declared for the GSIs: live targets are not this resource's business
+    assert not result.is_managed("gsi.g1.autoscaling.read.min")
+    assert result.is_managed("gsi.g1.read_capacity")
+
+
+def test_gsi_capacity_under_pay_per_request_is_not_compared() -> None:
+    result = to_spec(
+        {
+            **MINIMAL,
+            "billing_mode": "PAY_PER_REQUEST",
+            "global_secondary_index": [
+                {
+                    "name": "g",
+                    "hash_key": "a",
+                    "projection_type": "ALL",
+                    "read_capacity": 5,
+                    "write_capacity": 5,
+                }
+            ],
+        }
+    )
+    gsi = result.gsi("g")
+    assert gsi is not None and (gsi.read_capacity, gsi.write_capacity) == (None, None)
+
+
+def test_unknown_gsi_name_makes_gsis_unknown() -> None:
+    result = to_spec({**MINIMAL, "global_secondary_index": [{"name": Unknown("each.key"), "hash_key": "a"}]})
+    assert isinstance(result.gsis, Unknown)
+    result = to_spec({**MINIMAL, "global_secondary_index": Unknown("var.gsis")})
+    assert isinstance(result.gsis, Unknown)
+
+
+def test_replicas() -> None:
+    result = to_spec({**MINIMAL, "replica": [{"region_name": "eu-west-1"}, {"region_name": "us-west-2"}]})
+    assert result.replicas == frozenset({"eu-west-1", "us-west-2"})
+    assert isinstance(to_spec({**MINIMAL, "replica": [{"region_name": Unknown("r")}]}).replicas, Unknown)
+
+
+def test_tags_merge_over_default_tags() -> None:
+    result = to_spec(
+        {**MINIMAL, "tags": {"Team": "a", "Env": "override", "Gone": None}},
+        default_tags={"Env": "prod", "CostCenter": "42"},
+    )
+    assert result.tags == {"Team": "a", "Env": "override", "CostCenter": "42"}
+
+
+def test_unknown_tags() -> None:
+    result = to_spec({**MINIMAL, "tags": {"Team": Unknown("var.team"), "Owner": "o"}})
+    assert isinstance(result.tags, dict)
+    assert isinstance(result.tags["Team"], Unknown) and result.tags["Owner"] == "o"
+    assert isinstance(to_spec({**MINIMAL, "tags": Unknown("var.tags")}).tags, Unknown)
+    assert isinstance(to_spec(MINIMAL, default_tags=Unknown("provider")).tags, Unknown)
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("read_capacity", {"read_capacity"}),
+        ("write_capacity", {"write_capacity"}),
+        ("ttl", {"ttl.*"}),
+        ("ttl[0].enabled", {"ttl.enabled"}),
+        ("ttl.0.attribute_name", {"ttl.attribute"}),
+        ("global_secondary_index", {"gsi.*"}),
+        ("local_secondary_index", {"lsi.*"}),
+        ("tags", {"tags.*"}),
+        ("tags_all", {"tags.*"}),
+        ('tags["CostCenter"]', {"tags.CostCenter"}),
+        ("tags.Owner", {"tags.Owner"}),
+        ("replica", {"replicas"}),
+        ("point_in_time_recovery", {"point_in_time_recovery"}),
+        ("server_side_encryption", {"sse.*"}),
+        ("server_side_encryption[0].kms_key_arn", {"sse.kms_key_arn"}),
+        ("stream_enabled", {"stream.enabled"}),
+        ("stream_view_type", {"stream.view_type"}),
+        ("deletion_protection_enabled", {"deletion_protection"}),
+        ("table_class", {"table_class"}),
+        ("billing_mode", {"billing_mode"}),
+        ("timeouts", set()),
+    ],
+)
+def test_ignore_changes_vocabulary(entry: str, expected: set[str]) -> None:
+    assert ignore_changes_to_vocabulary(entry) == expected
+
+
+def test_lifecycle_ignore_changes_applies() -> None:
+    result = to_spec(
+        {**MINIMAL, "lifecycle": [{"ignore_changes": ["read_capacity", "write_capacity", "ttl"]}]}
+    )
+    for attribute in ("read_capacity", "write_capacity", "ttl.enabled"):
+        assert not result.is_managed(attribute)
+    assert result.is_managed("table_class")
+    result = to_spec({**MINIMAL, "lifecycle": [{"ignore_changes": ["tags", "global_secondary_index"]}]})
+    assert not result.is_managed("tags.Extra") and not result.is_managed("gsi.g.read_capacity")
+
+
+def test_ignore_all_and_unknown_entries_silence_everything() -> None:
+    for lifecycle in (
+        [{"ignore_changes": "all"}],
+        [{"ignore_changes": [Unknown("x")]}],
+        Unknown("lifecycle"),
+    ):
+        result = to_spec({**MINIMAL, "lifecycle": lifecycle})
+        assert result.unmanaged >= IGNORE_ALL
+        for attribute in ("billing_mode", "stream.enabled", "tags.X", "deletion_protection", "replicas"):
+            assert not result.is_managed(attribute), attribute
+
+
+def test_declared_autoscaling_is_used() -> None:
+    scaling = Autoscaling(read=ScalingTarget(1, 10, 70.0))
+    declaration = ResourceDeclaration(
+        arguments={
+            **MINIMAL,
+            "global_secondary_index": [{"name": "g", "hash_key": "h", "projection_type": "ALL"}],
+        },
+        autoscaling=scaling,
+        gsi_autoscaling={"g": scaling},
+    )
+    result = resource_to_spec(declaration, region=None)
+    assert result.autoscaling == scaling
+    gsi = result.gsi("g")
+    assert gsi is not None and gsi.autoscaling == scaling
+    assert result.is_managed("autoscaling.read.min") and result.is_managed("gsi.g.autoscaling.read.min")
+
+
+def test_unknown_values_propagate() -> None:
+    result = to_spec(
+        {
+            **MINIMAL,
+            "name": Unknown("var.name"),
+            "billing_mode": Unknown("var.billing"),
+            "ttl": [{"attribute_name": "exp", "enabled": Unknown("var.ttl")}],
+            "server_side_encryption": Unknown("local.sse"),
+            "stream_enabled": Unknown("var.stream"),
+            "stream_view_type": "NEW_IMAGE",
+        },
+        region=Unknown("var.region"),
+    )
+    assert isinstance(result.name, Unknown) and isinstance(result.region, Unknown)
+    assert isinstance(result.billing_mode, Unknown) and isinstance(result.read_capacity, Unknown)
+    assert isinstance(result.ttl.enabled, Unknown) and isinstance(result.ttl.attribute, Unknown)
+    assert isinstance(result.sse.enabled, Unknown)
+    assert isinstance(result.stream.enabled, Unknown) and result.stream.view_type == "NEW_IMAGE"
+    assert result.is_managed("sse.enabled")  # an Unknown block is declared, just not resolvable
+
+
+def test_missing_name_is_unknown() -> None:
+    result = to_spec({k: v for k, v in MINIMAL.items() if k != "name"})
+    assert isinstance(result.name, Unknown)

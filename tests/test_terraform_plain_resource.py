@@ -1,0 +1,374 @@
+"""Ground truth for plain ``aws_dynamodb_table`` semantics, from the real Terraform + provider.
+
+``driftwatch.terraform.resource`` decides, per argument, whether an *absent* argument means
+"Terraform does not manage this" (Optional+Computed) or "Terraform enforces the default". This
+test proves those decisions against hashicorp/aws 5.x: it applies several minimal tables to
+moto's server, changes each one out of band with boto3, runs one ``terraform plan`` and reads
+which arguments Terraform wants to change. The expectations are the ones recorded in
+docs/plain-resource-semantics.md and implemented in resource.py (see
+``test_resource_mapping_agrees_with_plan``).
+
+It needs the terraform CLI and the provider in a filesystem mirror (``/opt/tf-plugins`` or
+``DRIFTWATCH_TF_PLUGINS``); without them it skips with the reason. One apply + one plan for
+all scenarios keeps it well under a minute.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PLUGIN_DIR = Path(os.environ.get("DRIFTWATCH_TF_PLUGINS", "/opt/tf-plugins"))
+PROVIDER_DIR = PLUGIN_DIR / "registry.terraform.io" / "hashicorp" / "aws"
+
+pytestmark = [
+    pytest.mark.terraform,
+    pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform CLI not on PATH"),
+    pytest.mark.skipif(not PROVIDER_DIR.is_dir(), reason=f"no hashicorp/aws provider mirror at {PLUGIN_DIR}"),
+]
+
+PROVIDER = """
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws" }
+  }
+}
+provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  endpoints {
+    dynamodb = "http://127.0.0.1:%(port)d"
+    sts      = "http://127.0.0.1:%(port)d"
+    kms      = "http://127.0.0.1:%(port)d"
+  }
+}
+"""
+
+# Each scenario: (extra HCL inside the resource, whether billing is provisioned)
+MINIMAL = """
+resource "aws_dynamodb_table" "%(name)s" {
+  name           = "%(name)s"
+  hash_key       = "h"
+  read_capacity  = 5
+  write_capacity = 5
+  attribute {
+    name = "h"
+    type = "S"
+  }
+%(extra)s
+}
+"""
+
+ON_DEMAND = """
+resource "aws_dynamodb_table" "%(name)s" {
+  name         = "%(name)s"
+  hash_key     = "h"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "h"
+    type = "S"
+  }
+%(extra)s
+}
+"""
+
+Mutation = Callable[[Any, str], None]
+
+
+def _nothing(client: Any, name: str) -> None:
+    del client, name
+
+
+def _ttl_on(client: Any, name: str) -> None:
+    client.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"}
+    )
+
+
+def _pitr_on(client: Any, name: str) -> None:
+    client.update_continuous_backups(
+        TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+
+
+def _recreate_with_sse(client: Any, name: str) -> None:
+    # moto ignores SSESpecification on UpdateTable: re-create the table with SSE instead.
+    client.delete_table(TableName=name)
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "h", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "h", "AttributeType": "S"}],
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+        SSESpecification={"Enabled": True, "SSEType": "KMS"},
+    )
+
+
+def _stream_on(client: Any, name: str) -> None:
+    client.update_table(
+        TableName=name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    )
+
+
+def _deletion_protection_on(client: Any, name: str) -> None:
+    client.update_table(TableName=name, DeletionProtectionEnabled=True)
+
+
+def _infrequent_access(client: Any, name: str) -> None:
+    client.update_table(TableName=name, TableClass="STANDARD_INFREQUENT_ACCESS")
+
+
+def _tag(client: Any, name: str) -> None:
+    arn = client.describe_table(TableName=name)["Table"]["TableArn"]
+    client.tag_resource(ResourceArn=arn, Tags=[{"Key": "Extra", "Value": "manual"}])
+
+
+def _on_demand(client: Any, name: str) -> None:
+    client.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
+
+
+def _provisioned(client: Any, name: str) -> None:
+    client.update_table(
+        TableName=name,
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 3},
+    )
+
+
+def _capacity(client: Any, name: str) -> None:
+    client.update_table(
+        TableName=name, ProvisionedThroughput={"ReadCapacityUnits": 7, "WriteCapacityUnits": 9}
+    )
+
+
+def _extra_gsi(client: Any, name: str) -> None:
+    client.update_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": "h", "AttributeType": "S"},
+            {"AttributeName": "g", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "extra",
+                    "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                    "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+                }
+            }
+        ],
+    )
+
+
+def _capacity_and_ttl(client: Any, name: str) -> None:
+    _capacity(client, name)
+    _ttl_on(client, name)
+
+
+# name -> (template, extra HCL, out-of-band change, top-level arguments terraform plan changes)
+SCENARIOS: dict[str, tuple[str, str, Mutation, set[str]]] = {
+    "p-base": (MINIMAL, "", _nothing, set()),
+    "p-ttl": (MINIMAL, "", _ttl_on, set()),
+    "p-pitr": (MINIMAL, "", _pitr_on, set()),
+    "p-sse": (MINIMAL, "", _recreate_with_sse, set()),
+    "p-stream": (MINIMAL, "", _stream_on, {"stream_enabled"}),
+    "p-delprot": (MINIMAL, "", _deletion_protection_on, {"deletion_protection_enabled"}),
+    "p-class": (MINIMAL, "", _infrequent_access, {"table_class"}),
+    "p-tags": (MINIMAL, "", _tag, {"tags", "tags_all"}),
+    "p-billing": (MINIMAL, "", _on_demand, {"billing_mode"}),
+    "p-capacity": (MINIMAL, "", _capacity, {"read_capacity", "write_capacity"}),
+    "p-gsi": (MINIMAL, "", _extra_gsi, {"attribute", "global_secondary_index"}),
+    "p-ignore": (
+        MINIMAL,
+        "  lifecycle {\n    ignore_changes = [read_capacity, write_capacity, ttl]\n  }",
+        _capacity_and_ttl,
+        set(),
+    ),
+    "p-ttl-off": (MINIMAL, '  ttl {\n    attribute_name = "exp"\n    enabled = false\n  }', _nothing, set()),
+    "p-ttl-off-on": (
+        MINIMAL,
+        '  ttl {\n    attribute_name = "exp"\n    enabled = false\n  }',
+        _ttl_on,
+        {"ttl"},
+    ),
+    "p-pitr-off-on": (
+        MINIMAL,
+        "  point_in_time_recovery {\n    enabled = false\n  }",
+        _pitr_on,
+        {"point_in_time_recovery"},
+    ),
+    "p-sse-off-on": (
+        MINIMAL,
+        "  server_side_encryption {\n    enabled = false\n  }",
+        _recreate_with_sse,
+        {"server_side_encryption"},
+    ),
+    "p-ondemand": (ON_DEMAND, "", _nothing, set()),
+    "p-ondemand-prov": (ON_DEMAND, "", _provisioned, {"billing_mode"}),
+}
+
+
+def _patch_moto_table_class() -> None:
+    """moto 5.2 ignores TableClass; record it and report TableClassSummary as AWS does."""
+    from moto.dynamodb.models import table as table_module
+    from moto.dynamodb.responses import DynamoHandler
+
+    original_describe = table_module.Table.describe
+    original_update = DynamoHandler.update_table
+
+    def describe(self: Any, base_key: str = "TableDescription") -> dict[str, Any]:
+        result: dict[str, Any] = original_describe(self, base_key)
+        table_class = getattr(self, "_driftwatch_table_class", None)
+        if table_class:
+            result[base_key]["TableClassSummary"] = {"TableClass": table_class}
+        return result
+
+    def update_table(self: Any) -> Any:
+        response = original_update(self)
+        if self.body.get("TableClass"):
+            backend = self.dynamodb_backend
+            backend.get_table(self.body["TableName"])._driftwatch_table_class = self.body["TableClass"]
+        return response
+
+    table_module.Table.describe = describe  # type: ignore[method-assign]
+    DynamoHandler.update_table = update_table  # type: ignore[method-assign]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def moto_port() -> Iterator[int]:
+    from moto.server import ThreadedMotoServer
+
+    _patch_moto_table_class()
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    try:
+        yield port
+    finally:
+        server.stop()
+
+
+def _terraform(workdir: Path, *args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, TF_CLI_CONFIG_FILE=str(workdir / "cli.tfrc"), TF_IN_AUTOMATION="1")
+    env.pop("TF_CLI_ARGS", None)
+    result = subprocess.run(
+        ["terraform", *args], cwd=workdir, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    if result.returncode not in ok:
+        raise AssertionError(f"terraform {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
+    return result
+
+
+def _changed_arguments(change: dict[str, Any]) -> set[str]:
+    before, after = change.get("before") or {}, change.get("after") or {}
+    unknown = change.get("after_unknown") or {}
+    keys = set(before) | set(after)
+    changed = {k for k in keys if before.get(k) != after.get(k) or unknown.get(k) is True}
+    # Computed-only outputs (a new stream ARN follows from stream_enabled) are not arguments.
+    return changed - {"timeouts", "arn", "id", "stream_arn", "stream_label"}
+
+
+@pytest.fixture(scope="module")
+def plan_changes(moto_port: int, tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
+    import boto3
+
+    workdir = tmp_path_factory.mktemp("tf")
+    (workdir / "cli.tfrc").write_text(
+        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{PLUGIN_DIR}"\n  }}\n}}\n'
+    )
+    parts = [PROVIDER % {"port": moto_port}]
+    parts += [
+        template % {"name": name, "extra": extra} for name, (template, extra, _, _) in SCENARIOS.items()
+    ]
+    (workdir / "main.tf").write_text("\n".join(parts))
+    _terraform(workdir, "init", "-input=false", "-no-color")
+    _terraform(workdir, "apply", "-auto-approve", "-input=false", "-no-color")
+    client = boto3.client(
+        "dynamodb",
+        region_name="us-east-1",
+        endpoint_url=f"http://127.0.0.1:{moto_port}",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    for name, (_, _, mutate, _) in SCENARIOS.items():
+        mutate(client, name)
+    _terraform(workdir, "plan", "-out=plan.bin", "-input=false", "-no-color", "-detailed-exitcode", ok=(0, 2))
+    shown = json.loads(_terraform(workdir, "show", "-json", "plan.bin").stdout)
+    return {
+        rc["name"]: _changed_arguments(rc["change"])
+        for rc in shown.get("resource_changes", [])
+        if rc["type"] == "aws_dynamodb_table"
+    }
+
+
+# The same scenarios as driftwatch sees them: extra arguments (as the walker evaluates the HCL
+# above) and the vocabulary attributes the out-of-band change touches.
+_MINIMAL_ARGUMENTS: dict[str, Any] = {
+    "hash_key": "h",
+    "read_capacity": 5,
+    "write_capacity": 5,
+    "attribute": [{"name": "h", "type": "S"}],
+}
+_ON_DEMAND_ARGUMENTS: dict[str, Any] = {
+    "hash_key": "h",
+    "billing_mode": "PAY_PER_REQUEST",
+    "attribute": [{"name": "h", "type": "S"}],
+}
+_TTL_OFF = {"ttl": [{"attribute_name": "exp", "enabled": False}]}
+PROBES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
+    "p-ttl": ({}, ("ttl.enabled", "ttl.attribute")),
+    "p-pitr": ({}, ("point_in_time_recovery",)),
+    "p-sse": ({}, ("sse.enabled",)),
+    "p-stream": ({}, ("stream.enabled",)),
+    "p-delprot": ({}, ("deletion_protection",)),
+    "p-class": ({}, ("table_class",)),
+    "p-tags": ({}, ("tags.Extra",)),
+    "p-billing": ({}, ("billing_mode",)),
+    "p-capacity": ({}, ("read_capacity", "write_capacity")),
+    "p-gsi": ({}, ("gsi.extra",)),
+    "p-ignore": (
+        {"lifecycle": [{"ignore_changes": ["read_capacity", "write_capacity", "ttl"]}]},
+        ("read_capacity", "write_capacity", "ttl.enabled"),
+    ),
+    "p-ttl-off-on": (_TTL_OFF, ("ttl.enabled",)),
+    "p-pitr-off-on": ({"point_in_time_recovery": [{"enabled": False}]}, ("point_in_time_recovery",)),
+    "p-sse-off-on": ({"server_side_encryption": [{"enabled": False}]}, ("sse.enabled",)),
+    "p-ondemand-prov": ({}, ("billing_mode",)),
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(PROBES))
+def test_resource_mapping_agrees_with_plan(plan_changes: dict[str, set[str]], scenario: str) -> None:
+    """driftwatch manages an attribute exactly where terraform plan wants to change it."""
+    from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec
+
+    extra, attributes = PROBES[scenario]
+    base = _ON_DEMAND_ARGUMENTS if SCENARIOS[scenario][0] is ON_DEMAND else _MINIMAL_ARGUMENTS
+    spec = resource_to_spec(ResourceDeclaration({"name": scenario, **base, **extra}), region="us-east-1")
+    terraform_changes = bool(plan_changes.get(scenario))
+    for attribute in attributes:
+        assert spec.is_managed(attribute) is terraform_changes, attribute
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_plan_matches_recorded_semantics(plan_changes: dict[str, set[str]], scenario: str) -> None:
+    expected = SCENARIOS[scenario][3]
+    assert plan_changes.get(scenario, set()) == expected
