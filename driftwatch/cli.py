@@ -1,0 +1,256 @@
+"""Command-line entry points: scan, inspect, validate, demo.
+
+Exit codes follow ``terraform plan -detailed-exitcode``: 0 everything checked and in sync,
+2 drift or missing tables, 1 anything that could not be checked. Expected failures (bad
+config, unreadable files) print one clear message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from rich.console import Console
+
+from driftwatch import __version__
+from driftwatch.config import Config, ConfigError, config_path_from, load_config
+from driftwatch.terraform.modules import TargetInput
+
+EXIT_OK, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A wrong combination of flags; printed as a one-line message, exit 1."""
+
+
+@dataclass
+class Invocation:
+    """What the flags ask for, with the config (if any) loaded and targets resolved."""
+
+    targets: list[TargetInput]
+    config: Config | None
+    repo: Path
+
+
+def _add_target_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("targets (a config file, or one ad-hoc target)")
+    group.add_argument("--config", help="config file (default: $DRIFTWATCH_CONFIG, else config/driftwatch.yaml)")
+    group.add_argument("--target", action="append", default=[], help="only this target of the config (repeatable)")
+    group.add_argument("--root", help="ad hoc: the Terraform root module directory")
+    group.add_argument("--repo", help="ad hoc: the repository root (default: the git checkout holding --root)")
+    group.add_argument("--var-file", action="append", default=[], help="ad hoc: a var file, relative to --root")
+    group.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="ad hoc: like terraform -var")
+    group.add_argument("--region", help="AWS region of the target's tables (default: provider block, then AWS_REGION)")
+    group.add_argument("--workspace", default="default", help="value of terraform.workspace")
+    parser.add_argument("--format", choices=["text", "json"], default="text")
+    parser.add_argument("--output", "-o", help="write the report to this file instead of stdout")
+    parser.add_argument("--verbose", "-v", action="store_true", help="also list tables that are in sync")
+    parser.add_argument("--log-level", default=os.environ.get("DRIFTWATCH_LOG_LEVEL", "WARNING"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="driftwatch", description="Detect drift between DynamoDB tables declared in Terraform and AWS."
+    )
+    parser.add_argument("--version", action="version", version=f"driftwatch {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    scan = commands.add_parser("scan", help="compare declared tables with AWS once; exit 0 / 2 (drift) / 1 (error)")
+    _add_target_flags(scan)
+    scan.add_argument("--parity", choices=["default", "strict"], help="strict: agree with terraform plan exactly")
+    scan.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
+    inspect = commands.add_parser("inspect", help="show the tables as driftwatch resolves them (no AWS calls)")
+    _add_target_flags(inspect)
+    validate = commands.add_parser("validate", help="check the config file and that every target evaluates")
+    validate.add_argument("--config", help="config file")
+    validate.add_argument("--log-level", default="WARNING")
+    demo = commands.add_parser("demo", help="scan the bundled examples against an embedded, offline AWS (moto)")
+    demo.add_argument("--format", choices=["text", "json"], default="text")
+    demo.add_argument("--output", "-o")
+    demo.add_argument("--verbose", "-v", action="store_true")
+    demo.add_argument("--log-level", default="WARNING")
+    return parser
+
+
+def _parse_vars(pairs: Sequence[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--var {pair!r}: expected NAME=VALUE")
+        values[name.strip()] = value
+    return values
+
+
+def _find_repo(root: Path) -> Path:
+    for candidate in (root, *root.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    cwd = Path.cwd().resolve()
+    return cwd if cwd == root or cwd in root.parents else root
+
+
+def resolve_invocation(args: argparse.Namespace) -> Invocation:
+    config_path = config_path_from(args.config) if not args.root else None
+    if args.root and args.config:
+        raise UsageError("use either --config or --root, not both")
+    if config_path is None:
+        if not args.root:
+            raise UsageError("no config file found: pass --config FILE, or --root DIR for one ad-hoc target")
+        root = Path(args.root).resolve()
+        repo = Path(args.repo).resolve() if args.repo else _find_repo(root)
+        target = TargetInput(
+            name=root.name,
+            repo=repo,
+            root=root,
+            var_files=tuple(args.var_file),
+            vars=_parse_vars(args.var),
+            workspace=args.workspace,
+            region=args.region,
+        )
+        return Invocation([target], None, repo)
+    config, base = load_config(config_path)
+    return Invocation(targets_from_config(config, base, args.target, args.region), config, config.repo_path(base))
+
+
+def targets_from_config(
+    config: Config, base: Path, only: Sequence[str] = (), region_override: str | None = None
+) -> list[TargetInput]:
+    names = {t.name for t in config.targets}
+    unknown = [n for n in only if n not in names]
+    if unknown:
+        raise UsageError(f"no target named {', '.join(unknown)} in the config (targets: {', '.join(sorted(names))})")
+    repo = config.repo_path(base).resolve()
+    return [
+        TargetInput(
+            name=t.name,
+            repo=repo,
+            root=repo / t.root,
+            var_files=tuple(t.var_files),
+            vars=dict(t.vars),
+            workspace=t.workspace,
+            region=region_override or t.region,
+        )
+        for t in config.targets
+        if not only or t.name in only
+    ]
+
+
+def _open_output(path: str | None) -> TextIO:
+    return open(path, "w", encoding="utf-8") if path else sys.stdout  # noqa: SIM115
+
+
+def command_scan(args: argparse.Namespace) -> int:
+    from driftwatch.aws.clients import AwsClients
+    from driftwatch.gitinfo import head_commit
+    from driftwatch.report.json import render_json
+    from driftwatch.report.text import render_text
+    from driftwatch.scan import ScanSettings, scan
+
+    invocation = resolve_invocation(args)
+    config = invocation.config
+    parity = args.parity or (config.terraform_parity if config else "default")
+    aws = config.aws if config else None
+    settings = ScanSettings(parity=parity, concurrency=aws.concurrency if aws else 8)
+    clients = AwsClients(
+        max_attempts=aws.max_attempts if aws else 5,
+        connect_timeout=aws.connect_timeout if aws else 5,
+        read_timeout=aws.read_timeout if aws else 15,
+        max_pool_connections=max(16, settings.concurrency),
+    )
+    show_progress = args.format == "text" and not args.output and sys.stderr.isatty() and not args.no_progress
+    if show_progress:
+        from rich.progress import Progress
+
+        with Progress(console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("reading tables", total=None)
+            settings.progress = lambda done, total: progress.update(task, completed=done, total=total)
+            report = scan(invocation.targets, clients, settings=settings, commit=head_commit(invocation.repo))
+    else:
+        report = scan(invocation.targets, clients, settings=settings, commit=head_commit(invocation.repo))
+    _write_report(report, args)
+    return report.exit_code
+
+
+def _write_report(report: Any, args: argparse.Namespace) -> None:
+    from driftwatch.report.json import render_json
+    from driftwatch.report.text import render_text
+
+    out = _open_output(args.output)
+    try:
+        if args.format == "json":
+            out.write(render_json(report))
+        else:
+            render_text(report, Console(file=out, highlight=False, soft_wrap=True), verbose=args.verbose)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+
+
+def command_inspect(args: argparse.Namespace) -> int:
+    from driftwatch.report.inspect import render_inspect
+    from driftwatch.scan import declare
+    from driftwatch.terraform.parse import ParseCache
+
+    invocation = resolve_invocation(args)
+    declared = declare(invocation.targets, ParseCache())
+    out = _open_output(args.output)
+    try:
+        render_inspect(declared, args.format, out)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return EXIT_ERROR if declared.errors or declared.early else EXIT_OK
+
+
+def command_validate(args: argparse.Namespace) -> int:
+    from driftwatch.scan import declare
+    from driftwatch.terraform.parse import ParseCache
+
+    config_path = config_path_from(args.config)
+    if config_path is None:
+        raise UsageError("no config file found: pass --config FILE")
+    config, base = load_config(config_path)
+    declared = declare(targets_from_config(config, base), ParseCache())
+    for error in declared.errors:
+        where = f"{error.file}:{error.line}: " if error.file and error.line else (f"{error.file}: " if error.file else "")
+        print(f"error [{error.target}] {where}{error.message}", file=sys.stderr)
+    for row in declared.early:
+        print(f"error [{row.target}] {row.address}: {row.error}", file=sys.stderr)
+    tables = len(declared.jobs) + len(declared.early)
+    print(f"{config_path}: {len(config.targets)} targets, {tables} tables declared, {len(declared.errors)} errors")
+    return EXIT_ERROR if declared.errors or declared.early else EXIT_OK
+
+
+def command_demo(args: argparse.Namespace) -> int:
+    from driftwatch.demo.run import run_demo
+
+    report = run_demo(progress=Console(stderr=True, highlight=False))
+    _write_report(report, args)
+    # The demo succeeds when it ran: its drift is on purpose.
+    return EXIT_OK if not report.errors and not any(r.error for r in report.tables) else EXIT_ERROR
+
+
+COMMANDS = {"scan": command_scan, "inspect": command_inspect, "validate": command_validate, "demo": command_demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from driftwatch import log
+
+    args = build_parser().parse_args(argv)
+    log.configure(level=args.log_level)
+    try:
+        return COMMANDS[args.command](args)
+    except (ConfigError, UsageError) as error:
+        print(f"driftwatch: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""The configuration file (YAML) and its validation.
+
+pydantic does the validation so that every error names its key path (``targets.0.root``) and
+the reason, and unknown keys are rejected: a typo such as ``var_file:`` must not silently scan
+with no var files and report the wrong tables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_CONFIG_PATH = Path("config/driftwatch.yaml")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+class ConfigError(Exception):
+    """An invalid configuration; the message names the file, the key and why."""
+
+
+def parse_duration(value: Any) -> timedelta:
+    """``"5m"``, ``"30s"``, ``"24h"``, ``"1.5h"`` or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str) and (match := _DURATION.match(value)):
+        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    else:
+        raise ValueError(f"{value!r} is not a duration (use e.g. 30s, 5m, 24h)")
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return timedelta(seconds=seconds)
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TargetConfig(_Strict):
+    name: str = Field(min_length=1)
+    root: str = Field(min_length=1)
+    var_files: list[str] = Field(default_factory=list)
+    vars: dict[str, str] = Field(default_factory=dict)
+    workspace: str = "default"
+    region: str | None = None
+    role_arn: str | None = None
+
+    @field_validator("vars", mode="before")
+    @classmethod
+    def _stringify(cls, value: Any) -> Any:
+        """``-var`` values are strings; YAML's ``count: 3`` or ``enabled: true`` mean the same text."""
+        if isinstance(value, dict):
+            return {
+                str(k): ("true" if v is True else "false" if v is False else v if isinstance(v, str) else str(v))
+                for k, v in value.items()
+            }
+        return value
+
+
+class ScheduleConfig(_Strict):
+    interval: Duration = timedelta(minutes=5)
+    jitter: Duration = timedelta(seconds=30)
+
+
+class HttpConfig(_Strict):
+    host: str = "0.0.0.0"
+    port: int = Field(default=9876, ge=1, le=65535)
+
+
+class StateConfig(_Strict):
+    path: str = "driftwatch.db"
+
+
+class SlackConfig(_Strict):
+    webhook_url_env: str | None = "DRIFTWATCH_SLACK_WEBHOOK_URL"
+    webhook_url_file: str | None = None
+    remind_after: Duration = timedelta(hours=24)
+    repo_url: str | None = None
+
+
+class IgnoreRule(_Strict):
+    table: str = "*"
+    attribute: str = "*"
+    reason: str = Field(min_length=1)
+    until: date | None = None
+
+
+class AwsConfig(_Strict):
+    concurrency: int = Field(default=8, ge=1, le=64)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    connect_timeout: float = Field(default=5, gt=0)
+    read_timeout: float = Field(default=15, gt=0)
+
+
+class Config(_Strict):
+    repo: str = "."
+    targets: list[TargetConfig] = Field(min_length=1)
+    schedule: ScheduleConfig = ScheduleConfig()
+    http: HttpConfig = HttpConfig()
+    state: StateConfig = StateConfig()
+    slack: SlackConfig = SlackConfig()
+    ignore: list[IgnoreRule] = Field(default_factory=list)
+    aws: AwsConfig = AwsConfig()
+    terraform_parity: Literal["default", "strict"] = "default"
+
+    @field_validator("targets")
+    @classmethod
+    def _unique_names(cls, targets: list[TargetConfig]) -> list[TargetConfig]:
+        names = [t.name for t in targets]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"target names must be unique; repeated: {', '.join(duplicates)}")
+        return targets
+
+    def repo_path(self, base: Path) -> Path:
+        """The repository, relative to the config file's directory when not absolute."""
+        repo = Path(self.repo)
+        return repo if repo.is_absolute() else (base / repo)
+
+
+def _format_errors(error: ValidationError, source: str) -> str:
+    lines = [f"{source}: invalid configuration"]
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif item["type"] == "missing":
+            message = "required key is missing"
+        lines.append(f"  {key}: {message}")
+    return "\n".join(lines)
+
+
+def parse_config(data: Any, source: str = "config") -> Config:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the configuration must be a YAML mapping")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_format_errors(error, source)) from None
+
+
+def load_config(path: Path) -> tuple[Config, Path]:
+    """The validated config and the directory that relative paths in it are relative to."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the configuration: {error.strerror or error}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise ConfigError(f"{where}: not valid YAML: {getattr(error, 'problem', error)}") from None
+    return parse_config(data, str(path)), path.resolve().parent
+
+
+def config_path_from(argument: str | None) -> Path | None:
+    """--config, else DRIFTWATCH_CONFIG, else config/driftwatch.yaml when present."""
+    if argument:
+        return Path(argument)
+    if os.environ.get("DRIFTWATCH_CONFIG"):
+        return Path(os.environ["DRIFTWATCH_CONFIG"])
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None

@@ -1,0 +1,116 @@
+"""``driftwatch inspect``: the declared tables exactly as driftwatch resolved them.
+
+This is the first thing a user runs when a finding surprises them, so every attribute is
+shown with its resolved value, and every Unknown with the reason it could not be resolved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from driftwatch.scan import DeclaredSet
+from driftwatch.spec import DeclaredTable, TableSpec, Unknown
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready form of a spec value; an Unknown becomes {"unknown": reason}."""
+    if isinstance(value, Unknown):
+        return {"unknown": value.reason}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (frozenset, set)):
+        return sorted(plain(v) for v in value)
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def unresolved_paths(value: Any, path: str = "") -> list[tuple[str, str]]:
+    """(attribute path, reason) of every Unknown inside a spec."""
+    if isinstance(value, Unknown):
+        return [(path, value.reason)]
+    found: list[tuple[str, str]] = []
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            found += unresolved_paths(getattr(value, f.name), f"{path}.{f.name}" if path else f.name)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            found += unresolved_paths(item, f"{path}.{key}")
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            name = getattr(item, "name", None)
+            found += unresolved_paths(item, f"{path}.{name}" if name else path)
+    return found
+
+
+def table_to_dict(target: str, table: DeclaredTable) -> dict[str, Any]:
+    return {
+        "target": target,
+        "address": table.address,
+        "source": {"file": table.source.file, "line": table.source.line},
+        "spec": plain(table.spec),
+        "unresolved": [
+            {"attribute": a, "reason": r}
+            for a, r in [*unresolved_paths(table.spec), *((n.attribute, n.reason) for n in table.notes)]
+        ],
+    }
+
+
+def _spec_rows(spec: TableSpec) -> list[tuple[str, Any]]:
+    data = plain(spec)
+    skip = {"status"}
+    return [(k, v) for k, v in data.items() if k not in skip and v not in ((), [], {}, None) or k in ("tags",)]
+
+
+def _render_value(value: Any) -> Text:
+    if isinstance(value, dict) and set(value) == {"unknown"}:
+        return Text(f"unknown: {value['unknown']}", style="yellow")
+    text = json.dumps(value, default=str) if not isinstance(value, str) else value
+    style = "yellow" if "unknown" in text else ""
+    return Text(text, style=style)
+
+
+def render_inspect(declared: DeclaredSet, fmt: str, out: TextIO) -> None:
+    entries = [(job.target, job.table) for job in declared.jobs]
+    early = {(row.target, row.address): row for row in declared.early}
+    if fmt == "json":
+        payload = {
+            "tables": [table_to_dict(t, table) for t, table in entries],
+            "not_checkable": [
+                {"target": r.target, "address": r.address, "error": r.error} for r in declared.early
+            ],
+            "errors": [
+                {"target": e.target, "message": e.message, "file": e.file, "line": e.line} for e in declared.errors
+            ],
+        }
+        out.write(json.dumps(payload, indent=2, default=str) + "\n")
+        return
+    console = Console(file=out, highlight=False, soft_wrap=True)
+    for error in declared.errors:
+        where = f"{error.file}:{error.line}: " if error.file and error.line else ""
+        console.print(Text(f"error [{error.target}] {where}{error.message}", style="yellow"))
+    for row in early.values():
+        console.print(Text(f"error [{row.target}] {row.address}: {row.error}", style="yellow"))
+    for target, table in entries:
+        console.print(Text(f"{table.spec.name}", style="bold"), Text(f" ({target}) {table.address}  {table.source}"))
+        grid = Table(show_header=False, box=None, padding=(0, 2), pad_edge=False)
+        grid.add_column(style="cyan")
+        grid.add_column()
+        for key, value in _spec_rows(table.spec):
+            grid.add_row(key, _render_value(value))
+        console.print(grid)
+        unresolved = unresolved_paths(table.spec)
+        console.print(Text(f"  {len(unresolved)} unresolved" + (":" if unresolved else ""), style="dim"))
+        for attribute, reason in unresolved:
+            console.print(Text(f"    {attribute}: {reason}", style="yellow"))
+        console.print()
+    console.print(Text(f"{len(entries)} tables declared, {len(declared.errors)} errors", style="bold"))

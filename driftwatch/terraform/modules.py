@@ -1,0 +1,818 @@
+"""Walks a Terraform root module and its local child modules and finds the tables they declare.
+
+Terraform semantics reproduced here, because each changes which table git declares:
+variable precedence (default < TF_VAR_ < terraform.tfvars < terraform.tfvars.json <
+*.auto.tfvars in lexical order < -var-file < -var), type conversion with ``optional()``
+defaults, locals in any order (lazily, cycles reported), module ``count``/``for_each`` with
+Terraform's addresses, outputs of local modules, the CloudPosse label module's outputs, and
+the ``provider "aws"`` region and ``default_tags``.
+
+Everything is evaluated lazily and memoised per scan: a local or output is computed only when
+a table needs it, once. A scanned repository can never make driftwatch read outside its root:
+module sources and var files that resolve elsewhere (``..``, absolute paths, symlinks) are
+refused.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from driftwatch.spec import DeclaredTable, Maybe, SourceLocation, TargetError, Unknown, Unresolved
+from driftwatch.terraform import cloudposse
+from driftwatch.terraform.evaluate import EvaluationError, Scope, evaluate, evaluate_text
+from driftwatch.terraform.label import build_label, label_outputs
+from driftwatch.terraform.parse import Block, HclSyntaxError, ParseCache, ParsedFile, body_items, file_blocks
+from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec
+from driftwatch.terraform.types import ANY, TypeConversionError, TypeSpec, convert, parse_type
+
+MAX_MODULE_DEPTH = 32
+_MODULE_META_ARGUMENTS = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
+_RESOURCE_META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on"})
+_PRIMITIVE_TYPES = frozenset({"string", "number", "bool"})
+
+
+@dataclass(frozen=True)
+class TargetInput:
+    """One Terraform root to evaluate, as the config or the ad-hoc CLI flags describe it."""
+
+    name: str
+    repo: Path
+    root: Path
+    var_files: tuple[str, ...] = ()
+    vars: Mapping[str, str] = field(default_factory=dict)
+    workspace: str = "default"
+    region: str | None = None
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+@dataclass
+class TargetDeclarations:
+    """What one root declares: its tables, and every problem met on the way (never raised)."""
+
+    tables: list[DeclaredTable] = field(default_factory=list)
+    errors: list[TargetError] = field(default_factory=list)
+
+
+class OutsideRepositoryError(Exception):
+    """A path from the scanned repository that resolves outside the repository root."""
+
+
+def confine(repo: Path, path: Path, what: str) -> Path:
+    """``path`` fully resolved (symlinks too) if it stays inside ``repo``; else refuse it."""
+    resolved = path.resolve()
+    if resolved != repo and repo not in resolved.parents:
+        raise OutsideRepositoryError(f"{what} resolves outside the repository root and is not read")
+    return resolved
+
+
+class _Walk:
+    """Per-target state shared by all module instances: parse cache, errors, loaded directories."""
+
+    def __init__(self, target: TargetInput, cache: ParseCache):
+        self.target = target
+        self.repo = target.repo.resolve()
+        self.cache = cache
+        self.errors: list[TargetError] = []
+        self._files: dict[Path, list[ParsedFile]] = {}
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(self.repo))
+        except ValueError:
+            return str(path)
+
+    def error(self, message: str, file: str | None = None, line: int | None = None) -> None:
+        self.errors.append(TargetError(self.target.name, message, file, line or None))
+
+    def module_files(self, directory: Path) -> list[ParsedFile]:
+        """Parsed ``.tf`` files of a directory; a file that fails to parse is reported and skipped."""
+        if directory not in self._files:
+            parsed: list[ParsedFile] = []
+            for path in sorted(directory.glob("*.tf")):
+                try:
+                    confine(self.repo, path, self.rel(path))
+                    parsed.append(self.cache.parse_file(path, self.rel(path)))
+                except HclSyntaxError as error:
+                    self.error(error.message, error.file, error.line)
+                except OutsideRepositoryError as error:
+                    self.error(str(error), self.rel(path))
+            self._files[directory] = parsed
+        return self._files[directory]
+
+
+class LazyValues(Mapping[str, Any]):
+    """Named expressions evaluated on first access and memoised; cycles become Unknown.
+
+    Used for ``local.*`` and module outputs, so that locals can be written in any order
+    (evaluation follows references, which is dependency order) and a cycle is reported once
+    with its path instead of recursing forever.
+    """
+
+    def __init__(self, kind: str, expressions: Mapping[str, tuple[Any, str]], scope_of: Any, walk: _Walk):
+        self._kind = kind
+        self._expressions = expressions  # name -> (AttributeRule, file)
+        self._scope_of = scope_of
+        self._walk = walk
+        self._values: dict[str, Any] = {}
+        self._in_progress: list[str] = []
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self._values:
+            return self._values[name]
+        if name not in self._expressions:
+            raise KeyError(name)
+        attribute, file = self._expressions[name]
+        if name in self._in_progress:
+            cycle = " -> ".join([*self._in_progress[self._in_progress.index(name) :], name])
+            self._walk.error(f"cycle in {self._kind}: {cycle}", file, _line(attribute))
+            return Unknown(f"{self._kind}.{name} is part of a cycle ({cycle})")
+        self._in_progress.append(name)
+        try:
+            value = _evaluate_attribute(attribute, self._scope_of(file), self._walk, file)
+        finally:
+            self._in_progress.pop()
+        self._values[name] = value
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._expressions)
+
+    def __len__(self) -> int:
+        return len(self._expressions)
+
+
+def _line(attribute: Any) -> int:
+    from driftwatch.terraform.parse import node_line
+
+    return node_line(attribute)
+
+
+def _evaluate_attribute(attribute: Any, scope: Scope, walk: _Walk, file: str) -> Any:
+    """Evaluate an attribute's expression; a hard evaluator limit becomes an error and Unknown."""
+    try:
+        return evaluate(attribute.expression, scope)
+    except EvaluationError as error:
+        line = getattr(error, "line", None) or _line(attribute)
+        walk.error(str(error), file, line)
+        return Unknown(f"{file}:{line}: {error}")
+
+
+class ModuleInstance:
+    """One instance of a module directory, with its variables bound, evaluated lazily."""
+
+    def __init__(
+        self,
+        walk: _Walk,
+        directory: Path,
+        address: str,
+        inputs: Mapping[str, Any] | None,
+        caller: str | None,
+        providers: Mapping[str | None, ProviderConfig],
+        stack: tuple[Path, ...] = (),
+    ):
+        self.walk = walk
+        self.directory = directory
+        self.address = address
+        self.caller = caller
+        self.providers = providers
+        self.stack = (*stack, directory)
+        self.files = walk.module_files(directory)
+        self.blocks: list[tuple[Block, str]] = [(b, f.rel) for f in self.files for b in file_blocks(f)]
+        self.variables = self._bind_variables(inputs)
+        locals_expressions = {
+            name: (attribute, file)
+            for block, file in self.blocks
+            if block.type == "locals"
+            for name, attribute in body_items(block.body)[0].items()
+        }
+        self.locals = LazyValues("local", locals_expressions, self.scope, walk)
+        self.calls = {
+            block.labels[0]: (block, file)
+            for block, file in self.blocks
+            if block.type == "module" and block.labels
+        }
+        self._modules = _ModuleOutputs(self)
+        self._children: dict[tuple[str, Any], ModuleInstance | Mapping[str, Any]] = {}
+
+    # --- scope ---
+
+    def scope(self, file: str | None = None, **extra: Any) -> Scope:
+        module_path = self.walk.rel(self.directory)
+        names: dict[str, Any] = {
+            "var": self.variables,
+            "local": self.locals,
+            "module": self._modules,
+            "terraform": {"workspace": self.walk.target.workspace},
+            "path": {"module": module_path, "root": self.walk.rel(self.walk.target.root), "cwd": "."},
+        }
+        names.update(extra)
+        return Scope(names, file)
+
+    # --- variables ---
+
+    def _bind_variables(self, inputs: Mapping[str, Any] | None) -> dict[str, Any]:
+        declared = {
+            block.labels[0]: (block, file)
+            for block, file in self.blocks
+            if block.type == "variable" and block.labels
+        }
+        empty = Scope({}, None)
+        values: dict[str, Any] = {}
+        types: dict[str, TypeSpec] = {}
+        for name, (block, file) in declared.items():
+            attributes, _ = body_items(block.body)
+            type_node = attributes.get("type")
+            types[name] = (
+                parse_type(type_node.expression, lambda node, f=file: evaluate(node, Scope({}, f)))
+                if type_node is not None
+                else ANY
+            )
+            if "default" in attributes:
+                values[name] = _evaluate_attribute(attributes["default"], Scope({}, file), self.walk, file)
+        if inputs is None:
+            assignments = self._root_assignments(declared, types, empty)
+        else:
+            assignments = [(name, value, f"the module call {self.caller}") for name, value in inputs.items()]
+        for name, value, origin in assignments:
+            if name in declared:
+                values[name] = value
+            elif inputs is not None:
+                self.walk.error(f"{origin} sets {name!r}, which the module does not declare", None)
+        bound: dict[str, Any] = {}
+        for name, (block, file) in declared.items():
+            if name not in values:
+                bound[name] = Unknown(
+                    f"var.{name} has no value (no default, not set by "
+                    + ("a tfvars file, --var or TF_VAR_)" if inputs is None else f"{self.caller})")
+                )
+                continue
+            try:
+                bound[name] = convert(values[name], types[name], f"var.{name}")
+            except TypeConversionError as error:
+                self.walk.error(f"invalid value for variable {name!r}: {error}", file, block.line)
+                bound[name] = Unknown(f"var.{name}: {error}")
+        return bound
+
+    def _root_assignments(
+        self, declared: Mapping[str, tuple[Block, str]], types: Mapping[str, TypeSpec], empty: Scope
+    ) -> list[tuple[str, Any, str]]:
+        target = self.walk.target
+        assignments: list[tuple[str, Any, str]] = []
+        for key, raw in sorted(target.env.items()):
+            if key.startswith("TF_VAR_") and key[7:] in declared:
+                name = key[7:]
+                assignments.append((name, self._raw_value(raw, types.get(name, ANY), empty), key))
+        auto = sorted(
+            p.name for p in self.directory.iterdir() if p.name.endswith((".auto.tfvars", ".auto.tfvars.json"))
+        )
+        defaults = [
+            n for n in ("terraform.tfvars", "terraform.tfvars.json") if (self.directory / n).is_file()
+        ]
+        for file_name in [*defaults, *auto]:
+            assignments.extend(self._var_file(self.directory / file_name))
+        for file_name in target.var_files:
+            assignments.extend(self._var_file(self.directory / file_name, explicit=True))
+        for name, raw in target.vars.items():
+            assignments.append((name, self._raw_value(raw, types.get(name, ANY), empty), f"--var {name}"))
+        return assignments
+
+    @staticmethod
+    def _raw_value(raw: str, type_spec: TypeSpec, scope: Scope) -> Any:
+        """A string from ``-var``/``TF_VAR_``: taken literally for primitive types, else parsed as HCL."""
+        if (
+            type_spec.kind in _PRIMITIVE_TYPES
+            or type_spec.kind == "any"
+            and not raw.lstrip().startswith(("[", "{"))
+        ):
+            return raw
+        return evaluate_text(raw, scope)
+
+    def _var_file(self, path: Path, explicit: bool = False) -> list[tuple[str, Any, str]]:
+        rel = self.walk.rel(path)
+        try:
+            resolved = confine(self.walk.repo, path, f"var file {rel}")
+            if explicit and not resolved.is_file():
+                self.walk.error("var file not found", rel)
+                return []
+            if path.name.endswith(".json"):
+                data = self.walk.cache.load_json(resolved, rel)
+                if not isinstance(data, dict):
+                    self.walk.error("a .tfvars.json file must hold a JSON object", rel, 1)
+                    return []
+                return [(name, value, rel) for name, value in data.items()]
+            parsed = self.walk.cache.parse_file(resolved, rel)
+        except HclSyntaxError as error:
+            self.walk.error(error.message, error.file, error.line)
+            return []
+        except OutsideRepositoryError as error:
+            self.walk.error(str(error), rel)
+            return []
+        attributes, blocks = body_items(parsed.tree.body)
+        for block in blocks:
+            self.walk.error(
+                f"a var file holds only assignments, found a {block.type!r} block", rel, block.line
+            )
+        empty = Scope({}, rel)
+        return [
+            (name, _evaluate_attribute(attr, empty, self.walk, rel), rel) for name, attr in attributes.items()
+        ]
+
+    # --- module calls ---
+
+    def call_instances(self, name: str) -> Maybe[list[tuple[Any, str, dict[str, Any]]]]:
+        """(instance key, address, extra scope names) for each instance of a module call.
+
+        The key is None for a single instance, an int for ``count``, a string for ``for_each``.
+        An unknown count/for_each is Unknown: we cannot tell which tables exist.
+        """
+        block, file = self.calls[name]
+        return self._expand(block, file, f"{self.address}module.{name}")
+
+    def _expand(self, block: Block, file: str, address: str) -> Maybe[list[tuple[Any, str, dict[str, Any]]]]:
+        attributes, _ = body_items(block.body)
+        scope = self.scope(file)
+        if "count" in attributes:
+            count = _evaluate_attribute(attributes["count"], scope, self.walk, file)
+            if isinstance(count, Unknown):
+                return Unknown(f"count of {address} is unknown: {count.reason}")
+            if isinstance(count, bool) or not isinstance(count, (int, float)) or count < 0:
+                self.walk.error(f"count of {address} must be a non-negative whole number", file, block.line)
+                return Unknown(f"count of {address} is invalid")
+            return [(i, f"{address}[{i}]", {"count": {"index": i}}) for i in range(int(count))]
+        if "for_each" in attributes:
+            collection = _evaluate_attribute(attributes["for_each"], scope, self.walk, file)
+            if isinstance(collection, Unknown):
+                return Unknown(f"for_each of {address} is unknown: {collection.reason}")
+            if isinstance(collection, dict):
+                items = list(collection.items())
+            elif isinstance(collection, list) and all(isinstance(i, str) for i in collection):
+                items = [(i, i) for i in sorted(set(collection))]
+            else:
+                self.walk.error(f"for_each of {address} must be a map or a set of strings", file, block.line)
+                return Unknown(f"for_each of {address} is invalid")
+            unknown_key = next((k for k, _ in items if isinstance(k, Unknown)), None)
+            if unknown_key is not None:
+                return Unknown(f"a for_each key of {address} is unknown")
+            return [(k, f'{address}["{k}"]', {"each": {"key": k, "value": v}}) for k, v in items]
+        return [(None, address, {})]
+
+    def call_inputs(self, name: str, extra: Mapping[str, Any]) -> dict[str, Any]:
+        block, file = self.calls[name]
+        attributes, _ = body_items(block.body)
+        scope = self.scope(file, **extra)
+        return {
+            key: _evaluate_attribute(attr, scope, self.walk, file)
+            for key, attr in attributes.items()
+            if key not in _MODULE_META_ARGUMENTS
+        }
+
+    def call_meta(self, name: str) -> tuple[str | None, str | None]:
+        """The call's literal ``source`` and ``version`` (Terraform requires both to be literals)."""
+        block, file = self.calls[name]
+        attributes, _ = body_items(block.body)
+        values = []
+        for key in ("source", "version"):
+            value = (
+                _evaluate_attribute(attributes[key], Scope({}, file), self.walk, file)
+                if key in attributes
+                else None
+            )
+            values.append(value if isinstance(value, str) else None)
+        return values[0], values[1]
+
+    def child(
+        self, name: str, key: Any, address: str, extra: Mapping[str, Any]
+    ) -> ModuleInstance | Mapping[str, Any]:
+        """The instance of a module call: a ModuleInstance for a local source, else its outputs."""
+        memo_key = (name, key)
+        if memo_key in self._children:
+            return self._children[memo_key]
+        block, file = self.calls[name]
+        source, version = self.call_meta(name)
+        inputs = self.call_inputs(name, extra)
+        result: ModuleInstance | Mapping[str, Any]
+        if source is None:
+            self.walk.error(f"module {name!r} has no literal source", file, block.line)
+            result = _unknown_outputs(f"module.{name} has no literal source")
+        elif cloudposse.is_label_module_source(source):
+            result = label_outputs(build_label(inputs))
+        elif cloudposse.is_dynamodb_module_source(source):
+            result = _dynamodb_outputs(inputs, source, version)
+        elif source.startswith(("./", "../")):
+            result = self._local_child(name, source, address, inputs, block, file)
+        else:
+            result = _unknown_outputs(
+                f"module.{name} comes from {source!r}, which driftwatch does not evaluate"
+            )
+        self._children[memo_key] = result
+        return result
+
+    def _local_child(
+        self, name: str, source: str, address: str, inputs: dict[str, Any], block: Block, file: str
+    ) -> ModuleInstance | Mapping[str, Any]:
+        try:
+            directory = confine(self.walk.repo, self.directory / source, f"module source {source!r}")
+        except OutsideRepositoryError as error:
+            self.walk.error(str(error), file, block.line)
+            return _unknown_outputs(str(error))
+        if not directory.is_dir():
+            self.walk.error(f"module source {source!r} is not a directory", file, block.line)
+            return _unknown_outputs(f"module source {source!r} not found")
+        if directory in self.stack:
+            chain = " -> ".join(self.walk.rel(p) for p in (*self.stack, directory))
+            self.walk.error(f"module calls itself: {chain}", file, block.line)
+            return _unknown_outputs("recursive module call")
+        if len(self.stack) >= MAX_MODULE_DEPTH:
+            self.walk.error(f"modules nested deeper than {MAX_MODULE_DEPTH}", file, block.line)
+            return _unknown_outputs("module nesting too deep")
+        providers = self._child_providers(block, file)
+        return ModuleInstance(self.walk, directory, f"{address}.", inputs, address, providers, self.stack)
+
+    def _child_providers(self, block: Block, file: str) -> Mapping[str | None, ProviderConfig]:
+        """The default aws provider a child sees: passed explicitly via ``providers``, else inherited."""
+        attributes, _ = body_items(block.body)
+        if "providers" not in attributes:
+            return {None: self.providers[None]} if None in self.providers else {}
+        mapping = reference_map(attributes["providers"].expression)
+        result: dict[str | None, ProviderConfig] = {}
+        for child_name, parent_ref in mapping.items():
+            child_alias = child_name.split(".", 1)[1] if "." in child_name else None
+            parent_alias = parent_ref.split(".", 1)[1] if "." in parent_ref else None
+            if child_name.split(".")[0] == "aws" and parent_alias in self.providers:
+                result[child_alias] = self.providers[parent_alias]
+        return result
+
+    # --- resources ---
+
+    def resource_blocks(self, resource_type: str) -> list[tuple[Block, str]]:
+        return [(b, f) for b, f in self.blocks if b.type == "resource" and b.labels[:1] == (resource_type,)]
+
+
+class _ModuleOutputs(Mapping[str, Any]):
+    """``module.<name>`` as the evaluator sees it: outputs per instance, shaped like Terraform's."""
+
+    def __init__(self, instance: ModuleInstance):
+        self._instance = instance
+
+    def __getitem__(self, name: str) -> Any:
+        instance = self._instance
+        if name not in instance.calls:
+            raise KeyError(name)
+        expansion = instance.call_instances(name)
+        if isinstance(expansion, Unknown):
+            return expansion
+        outputs = {
+            key: _outputs_of(instance.child(name, key, address, extra)) for key, address, extra in expansion
+        }
+        block, _ = instance.calls[name]
+        attributes, _ = body_items(block.body)
+        if "count" in attributes:
+            return [outputs[i] for i in range(len(outputs))]
+        if "for_each" in attributes:
+            return outputs
+        return outputs[None]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._instance.calls)
+
+    def __len__(self) -> int:
+        return len(self._instance.calls)
+
+
+def _outputs_of(child: ModuleInstance | Mapping[str, Any]) -> Mapping[str, Any]:
+    if isinstance(child, ModuleInstance):
+        expressions = {
+            block.labels[0]: (body_items(block.body)[0]["value"], file)
+            for block, file in child.blocks
+            if block.type == "output" and block.labels and "value" in body_items(block.body)[0]
+        }
+        return LazyValues("output", expressions, child.scope, child.walk)
+    return child
+
+
+class _UnknownOutputs(Mapping[str, Any]):
+    """Outputs of a module driftwatch cannot evaluate: every output is Unknown with the reason."""
+
+    def __init__(self, reason: str):
+        self._reason = reason
+
+    def __getitem__(self, name: str) -> Any:
+        return Unknown(self._reason)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def _unknown_outputs(reason: str) -> Mapping[str, Any]:
+    return _UnknownOutputs(reason)
+
+
+def _dynamodb_outputs(inputs: Mapping[str, Any], source: str, version: str | None) -> Mapping[str, Any]:
+    """Outputs of a CloudPosse table module that other expressions may reference."""
+    try:
+        declaration = cloudposse.module_to_resource(
+            inputs, cloudposse.resolve_module_version(source, version)
+        )
+    except Exception as error:  # a module input error is reported where the table is declared
+        return _unknown_outputs(f"the table module's inputs are invalid: {error}")
+    if declaration is None:
+        return {"table_name": "", "table_id": "", "table_arn": "", "global_secondary_index_names": []}
+    name = declaration.arguments.get("name")
+    gsis = declaration.arguments.get("global_secondary_index") or []
+    arn = Unknown("table ARNs are known only after apply")
+    return {
+        "table_name": name,
+        "table_id": name,
+        "table_arn": arn,
+        "global_secondary_index_names": [g.get("name") for g in gsis if isinstance(g, dict)],
+        "local_secondary_index_names": [
+            g.get("name")
+            for g in declaration.arguments.get("local_secondary_index") or []
+            if isinstance(g, dict)
+        ],
+        "table_stream_arn": arn,
+        "table_stream_label": arn,
+    }
+
+
+def reference_text(node: Any) -> str | None:
+    """``aws.west`` / ``read_capacity`` / ``ttl[0].enabled`` as text: Terraform uses bare references
+    (not values) in ``providers`` maps and ``lifecycle.ignore_changes``."""
+    from hcl2.rules.expressions import ExprTermRule
+    from hcl2.rules.indexing import GetAttrExprTermRule, IndexExprTermRule
+    from hcl2.rules.literal_rules import IdentifierRule
+    from hcl2.rules.strings import StringRule
+
+    from driftwatch.terraform.parse import label_text
+
+    while isinstance(node, ExprTermRule):
+        node = node.expression
+    if isinstance(node, IdentifierRule):
+        return str(node.token.value)
+    if isinstance(node, StringRule):
+        return label_text(node)
+    if isinstance(node, GetAttrExprTermRule):
+        head = reference_text(node.expr_term)
+        return None if head is None else f"{head}.{node.get_attr.identifier.token.value}"
+    if isinstance(node, IndexExprTermRule):
+        return reference_text(node.children[0])
+    return None
+
+
+def reference_list(node: Any) -> list[str]:
+    from hcl2.rules.containers import TupleRule
+    from hcl2.rules.expressions import ExprTermRule
+
+    while isinstance(node, ExprTermRule):
+        node = node.expression
+    if isinstance(node, TupleRule):
+        return [text for text in (reference_text(e) for e in node.elements) if text is not None]
+    single = reference_text(node)
+    return [single] if single is not None else []
+
+
+def reference_map(node: Any) -> dict[str, str]:
+    from hcl2.rules.containers import ObjectRule
+    from hcl2.rules.expressions import ExprTermRule
+
+    while isinstance(node, ExprTermRule):
+        node = node.expression
+    result: dict[str, str] = {}
+    if isinstance(node, ObjectRule):
+        for element in node.elements:
+            key_node = getattr(element.key, "value", None) or getattr(element.key, "expression", None)
+            key = reference_text(key_node)
+            value = reference_text(element.expression)
+            if key and value:
+                result[key] = value
+    return result
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """The parts of a ``provider "aws"`` block that change what a table looks like."""
+
+    region: Maybe[str] | None
+    default_tags: Maybe[Mapping[str, Any]] | None
+    ignore_tags: Mapping[str, Any] | None = None
+
+
+def _root_providers(root: ModuleInstance) -> dict[str | None, ProviderConfig]:
+    providers: dict[str | None, ProviderConfig] = {}
+    for block, file in root.blocks:
+        if block.type != "provider" or block.labels[:1] != ("aws",):
+            continue
+        attributes, nested = body_items(block.body)
+        scope = root.scope(file)
+        alias = (
+            _evaluate_attribute(attributes["alias"], scope, root.walk, file)
+            if "alias" in attributes
+            else None
+        )
+        region = (
+            _evaluate_attribute(attributes["region"], scope, root.walk, file)
+            if "region" in attributes
+            else None
+        )
+        default_tags: Maybe[Mapping[str, Any]] | None = None
+        ignore_tags: dict[str, Any] | None = None
+        for inner in nested:
+            inner_attributes, _ = body_items(inner.body)
+            if inner.type == "default_tags" and "tags" in inner_attributes:
+                default_tags = _evaluate_attribute(inner_attributes["tags"], scope, root.walk, file)
+            if inner.type == "ignore_tags":
+                ignore_tags = {
+                    k: _evaluate_attribute(v, scope, root.walk, file) for k, v in inner_attributes.items()
+                }
+        providers[alias if isinstance(alias, str) else None] = ProviderConfig(
+            region, default_tags, ignore_tags
+        )
+    return providers
+
+
+def _evaluate_body(body: Any, scope: Scope, walk: _Walk, file: str) -> dict[str, Any]:
+    """A resource body as the resource mapping expects it: nested blocks become lists of dicts.
+
+    ``dynamic`` blocks are expanded; ``lifecycle.ignore_changes`` is kept as reference names.
+    """
+    attributes, blocks = body_items(body)
+    result: dict[str, Any] = {
+        name: _evaluate_attribute(attribute, scope, walk, file)
+        for name, attribute in attributes.items()
+        if name not in _RESOURCE_META_ARGUMENTS
+    }
+    for block in blocks:
+        if block.type == "lifecycle":
+            lifecycle_attributes, _ = body_items(block.body)
+            ignore = lifecycle_attributes.get("ignore_changes")
+            entry = {"ignore_changes": reference_list(ignore.expression) if ignore is not None else []}
+            result.setdefault("lifecycle", []).append(entry)
+        elif block.type == "dynamic" and block.labels:
+            result.setdefault(block.labels[0], [])
+            expanded = _expand_dynamic(block, scope, walk, file)
+            if isinstance(expanded, Unknown):
+                result[block.labels[0]] = expanded
+            elif isinstance(result[block.labels[0]], list):
+                result[block.labels[0]].extend(expanded)
+        else:
+            existing = result.setdefault(block.type, [])
+            if isinstance(existing, list):
+                existing.append(_evaluate_body(block.body, scope, walk, file))
+    return result
+
+
+def _expand_dynamic(block: Block, scope: Scope, walk: _Walk, file: str) -> Maybe[list[dict[str, Any]]]:
+    attributes, nested = body_items(block.body)
+    iterator = block.labels[0]
+    if "iterator" in attributes:
+        iterator = reference_text(attributes["iterator"].expression) or iterator
+    collection = (
+        _evaluate_attribute(attributes["for_each"], scope, walk, file) if "for_each" in attributes else None
+    )
+    if isinstance(collection, Unknown):
+        return Unknown(f"dynamic {block.labels[0]!r}: for_each is unknown ({collection.reason})")
+    if isinstance(collection, dict):
+        items = list(collection.items())
+    elif isinstance(collection, list):
+        items = list(enumerate(collection))
+    else:
+        walk.error(f"dynamic {block.labels[0]!r} needs a for_each collection", file, block.line)
+        return Unknown(f"dynamic {block.labels[0]!r} has no usable for_each")
+    content = next((b for b in nested if b.type == "content"), None)
+    if content is None:
+        return []
+    return [
+        _evaluate_body(content.body, scope.child(**{iterator: {"key": k, "value": v}}), walk, file)
+        for k, v in items
+    ]
+
+
+class _TableCollector:
+    """Finds every table declaration below the root and turns it into a DeclaredTable."""
+
+    def __init__(self, walk: _Walk, result: TargetDeclarations):
+        self.walk = walk
+        self.result = result
+
+    def collect(self, instance: ModuleInstance) -> None:
+        for name in instance.calls:
+            self._module_call(instance, name)
+        for block, file in instance.resource_blocks("aws_dynamodb_table"):
+            self._resource(instance, block, file)
+
+    def _module_call(self, instance: ModuleInstance, name: str) -> None:
+        block, file = instance.calls[name]
+        source, version = instance.call_meta(name)
+        if source is None or cloudposse.is_label_module_source(source):
+            return
+        is_table = cloudposse.is_dynamodb_module_source(source)
+        if not is_table and not source.startswith(("./", "../")):
+            return
+        expansion = instance.call_instances(name)
+        if isinstance(expansion, Unknown):
+            self.walk.error(
+                f"cannot tell which tables module.{name} declares: {expansion.reason}", file, block.line
+            )
+            return
+        for key, address, extra in expansion:
+            if is_table:
+                self._cloudposse_table(instance, name, source, version, address, extra, block, file)
+            else:
+                child = instance.child(name, key, address, extra)
+                if isinstance(child, ModuleInstance):
+                    self.collect(child)
+
+    def _cloudposse_table(
+        self,
+        instance: ModuleInstance,
+        name: str,
+        source: str,
+        version: str | None,
+        address: str,
+        extra: Mapping[str, Any],
+        block: Block,
+        file: str,
+    ) -> None:
+        inputs = instance.call_inputs(name, extra)
+        try:
+            module_version = cloudposse.resolve_module_version(source, version)
+            declaration = cloudposse.module_to_resource(inputs, module_version)
+        except cloudposse.TableNotDetermined as error:
+            self.walk.error(f"{address}: {error}", file, block.line)
+            return
+        except (ValueError, TypeError, KeyError) as error:
+            self.walk.error(f"{address}: {error}", file, block.line)
+            return
+        if declaration is not None:
+            self._declare(instance, declaration, address, block, file)
+
+    def _resource(self, instance: ModuleInstance, block: Block, file: str) -> None:
+        address = f"{instance.address}aws_dynamodb_table.{block.labels[1] if len(block.labels) > 1 else '?'}"
+        expansion = instance._expand(block, file, address)
+        if isinstance(expansion, Unknown):
+            self.walk.error(
+                f"cannot tell which tables {address} declares: {expansion.reason}", file, block.line
+            )
+            return
+        for _key, instance_address, extra in expansion:
+            arguments = _evaluate_body(block.body, instance.scope(file, **extra), self.walk, file)
+            self._declare(instance, ResourceDeclaration(arguments=arguments), instance_address, block, file)
+
+    def _declare(
+        self,
+        instance: ModuleInstance,
+        declaration: ResourceDeclaration,
+        address: str,
+        block: Block,
+        file: str,
+    ) -> None:
+        provider = instance.providers.get(None)
+        region = self._region(provider)
+        default_tags = provider.default_tags if provider is not None else None
+        try:
+            spec = resource_to_spec(declaration, region=region, default_tags=default_tags)
+        except (ValueError, TypeError, KeyError) as error:
+            self.walk.error(f"{address}: {error}", file, block.line)
+            return
+        notes = ()
+        if isinstance(region, Unknown):
+            notes = (Unresolved("region", region.reason),)
+        self.result.tables.append(DeclaredTable(address, SourceLocation(file, block.line), spec, notes))
+
+    def _region(self, provider: ProviderConfig | None) -> Maybe[str] | None:
+        target = self.walk.target
+        if target.region:
+            return target.region
+        if provider is not None and provider.region is not None:
+            return provider.region
+        return target.env.get("AWS_REGION") or target.env.get("AWS_DEFAULT_REGION")
+
+
+def declare_target(target: TargetInput, cache: ParseCache | None = None) -> TargetDeclarations:
+    """Every table the target's root module declares, with every problem met (never raises)."""
+    result = TargetDeclarations()
+    walk = _Walk(target, cache or ParseCache())
+    try:
+        root_dir = confine(walk.repo, target.root, f"root module {target.root}")
+    except OutsideRepositoryError as error:
+        walk.error(str(error))
+        result.errors = walk.errors
+        return result
+    if not root_dir.is_dir():
+        walk.error(f"root module directory {walk.rel(target.root)} does not exist")
+        result.errors = walk.errors
+        return result
+    if not list(root_dir.glob("*.tf")):
+        walk.error(f"no .tf files in {walk.rel(root_dir)}")
+    root = ModuleInstance(walk, root_dir, "", None, None, {})
+    root.providers = _root_providers(root)
+    _TableCollector(walk, result).collect(root)
+    result.errors = walk.errors
+    return result

@@ -1,0 +1,184 @@
+"""Parsing of Terraform files with python-hcl2 into its typed tree, cached by content hash.
+
+The typed tree (not ``hcl2.loads``' dict) is kept because it carries line numbers and the
+expression structure the evaluator walks; the dict API flattens expressions into strings.
+
+Parsing is the dominant cost of a scan (about 30 ms per 300-line file), so trees are cached
+by the SHA-256 of the file's bytes: a daemon rescanning an unchanged checkout parses nothing,
+and a one-file change re-parses one file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hcl2.api import parses
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
+# python-hcl2's transformer recurses once per nesting level; give it room, but bounded.
+_PARSE_RECURSION_LIMIT = 20_000
+
+
+class HclSyntaxError(Exception):
+    """A file that cannot be read or parsed; names the file and, where known, line and column."""
+
+    def __init__(self, file: str, message: str, line: int | None = None, column: int | None = None):
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+        where = file if line is None else f"{file}:{line}" + (f":{column}" if column else "")
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """One parsed ``.tf`` file: ``rel`` is its path relative to the repository root (for reports)."""
+
+    path: Path
+    rel: str
+    tree: Any  # hcl2.rules.base.StartRule
+
+
+def _describe_syntax_error(error: UnexpectedInput) -> str:
+    if isinstance(error, UnexpectedToken):
+        token = str(error.token)
+        if error.token.type == "$END":
+            return "unexpected end of file (an unclosed block, bracket or string?)"
+        expected = sorted(error.expected)[:6]
+        return f"unexpected {token.strip()!r}" + (
+            f"; expected one of {', '.join(expected)}" if expected else ""
+        )
+    if isinstance(error, UnexpectedCharacters):
+        return f"unexpected character {error.char!r}"
+    return "syntax error"
+
+
+def parse_text(text: str, file: str) -> Any:
+    """Parse HCL text into python-hcl2's typed tree, turning every failure into HclSyntaxError."""
+    old_limit = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(max(old_limit, _PARSE_RECURSION_LIMIT))
+        # A trailing newline avoids python-hcl2's error on a final line without one.
+        return parses(text if text.endswith("\n") else text + "\n")
+    except UnexpectedInput as error:
+        raise HclSyntaxError(file, _describe_syntax_error(error), error.line, error.column) from None
+    except RecursionError:
+        raise HclSyntaxError(file, "nesting too deep to parse") from None
+    except Exception as error:  # python-hcl2 raises plain exceptions for some semantic errors
+        raise HclSyntaxError(file, f"cannot parse: {error}") from None
+    finally:
+        sys.setrecursionlimit(old_limit)
+
+
+def read_text(path: Path, rel: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[str, bytes]:
+    """The file's text and raw bytes; a clear error for unreadable, oversized or non-UTF-8 files."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise HclSyntaxError(rel, f"file is {size} bytes, over the {max_bytes}-byte limit")
+        data = path.read_bytes()
+    except OSError as error:
+        raise HclSyntaxError(rel, f"cannot read: {error.strerror or error}") from None
+    try:
+        return data.decode("utf-8"), data
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise HclSyntaxError(rel, "not valid UTF-8", line) from None
+
+
+class ParseCache:
+    """Content-addressed cache of parsed trees, bounded (LRU) and safe to share across threads."""
+
+    def __init__(self, max_entries: int = 10_000, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES):
+        self._entries: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.max_entries = max_entries
+        self.max_file_bytes = max_file_bytes
+        self.hits = 0
+        self.misses = 0
+
+    def parse_file(self, path: Path, rel: str) -> ParsedFile:
+        text, data = read_text(path, rel, self.max_file_bytes)
+        key = hashlib.sha256(data).hexdigest()
+        with self._lock:
+            tree = self._entries.get(key)
+            if tree is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return ParsedFile(path, rel, tree)
+        tree = parse_text(text, rel)
+        with self._lock:
+            self.misses += 1
+            self._entries[key] = tree
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return ParsedFile(path, rel, tree)
+
+    def load_json(self, path: Path, rel: str) -> Any:
+        """A ``.tfvars.json`` file; JSON errors name the file and line like HCL ones."""
+        text, _ = read_text(path, rel, self.max_file_bytes)
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise HclSyntaxError(rel, error.msg, error.lineno, error.colno) from None
+
+
+# --- accessors over the typed tree, so the walker never touches python-hcl2 internals directly ---
+
+
+def node_line(node: Any) -> int:
+    meta = getattr(node, "_meta", None)
+    line = getattr(meta, "line", None) if meta is not None else None
+    return int(line) if isinstance(line, int) else 0
+
+
+def label_text(node: Any) -> str:
+    """A block label (``"name"`` or a bare identifier) as plain text."""
+    from hcl2.rules.literal_rules import IdentifierRule
+    from hcl2.rules.strings import StringRule
+
+    if isinstance(node, IdentifierRule):
+        return str(node.token.value)
+    if isinstance(node, StringRule):
+        return "".join(
+            str(part.content.value) for part in node.string_parts if hasattr(part.content, "value")
+        )
+    return str(node)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A block of a body: ``type`` (``module``), ``labels`` (``["tables"]``) and its body."""
+
+    type: str
+    labels: tuple[str, ...]
+    body: Any
+    line: int
+
+
+def body_items(body: Any) -> tuple[dict[str, Any], list[Block]]:
+    """Attributes (name -> expression node) and nested blocks of a body, in source order."""
+    from hcl2.rules.base import AttributeRule, BlockRule
+
+    attributes: dict[str, Any] = {}
+    blocks: list[Block] = []
+    for child in body.children:
+        if isinstance(child, AttributeRule):
+            attributes[str(child.identifier.token.value)] = child
+        elif isinstance(child, BlockRule):
+            labels = [label_text(label) for label in child.labels]
+            blocks.append(Block(labels[0], tuple(labels[1:]), child.body, node_line(child)))
+    return attributes, blocks
+
+
+def file_blocks(parsed: ParsedFile) -> list[Block]:
+    return body_items(parsed.tree.body)[1]

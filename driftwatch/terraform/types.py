@@ -1,0 +1,186 @@
+"""Terraform type constraints of ``variable`` blocks, and the conversion Terraform applies.
+
+Conversion matters for drift: Terraform fills ``optional(type, default)`` attributes of object
+variables, turns ``"5"`` into ``5`` for a ``number``, and a tfvars ``true`` into ``"true"`` for a
+``string``. Without it, ``each.value.range_key`` on an object that omits the attribute would
+be an error (and so Unknown) where Terraform sees the default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from driftwatch.spec import Unknown
+
+
+class TypeConversionError(Exception):
+    """A value that does not fit its variable's type; the message says what did not fit."""
+
+
+@dataclass(frozen=True)
+class TypeSpec:
+    """A parsed type constraint. ``kind`` is string/number/bool/any/list/set/map/object/tuple."""
+
+    kind: str
+    element: TypeSpec | None = None
+    attributes: dict[str, tuple[TypeSpec, bool, Any]] = field(default_factory=dict)  # type, optional, default
+    elements: tuple[TypeSpec, ...] = ()
+
+
+ANY = TypeSpec("any")
+
+
+def _callee(node: Any) -> tuple[str, list[Any]] | None:
+    from hcl2.rules.functions import FunctionCallRule
+
+    if isinstance(node, FunctionCallRule):
+        name = str(node.identifiers[-1].token.value)
+        arguments = list(node.arguments.arguments) if node.arguments is not None else []
+        return name, arguments
+    return None
+
+
+def _unwrap(node: Any) -> Any:
+    from hcl2.rules.expressions import ExprTermRule
+
+    while isinstance(node, ExprTermRule):
+        node = node.expression
+    return node
+
+
+def parse_type(node: Any, evaluate_default: Any = None) -> TypeSpec:
+    """Parse a type expression node; anything not understood is ``any`` (no conversion).
+
+    ``evaluate_default`` evaluates the default of ``optional(type, default)`` (the caller owns
+    the evaluator, which this module must not import to keep the dependency one-way).
+    """
+    from hcl2.rules.containers import ObjectRule, TupleRule
+    from hcl2.rules.literal_rules import IdentifierRule
+
+    node = _unwrap(node)
+    if isinstance(node, IdentifierRule):
+        name = str(node.token.value)
+        return TypeSpec(name) if name in ("string", "number", "bool") else ANY
+    call = _callee(node)
+    if call is None:
+        return ANY
+    name, arguments = call
+    if name in ("list", "set", "map") and arguments:
+        return TypeSpec(name, element=parse_type(arguments[0], evaluate_default))
+    if name == "tuple" and arguments:
+        inner = _unwrap(arguments[0])
+        if isinstance(inner, TupleRule):
+            return TypeSpec("tuple", elements=tuple(parse_type(e, evaluate_default) for e in inner.elements))
+    if name == "object" and arguments:
+        inner = _unwrap(arguments[0])
+        if isinstance(inner, ObjectRule):
+            attributes: dict[str, tuple[TypeSpec, bool, Any]] = {}
+            for element in inner.elements:
+                key = _object_key(element)
+                attributes[key] = _attribute_type(element.expression, evaluate_default)
+            return TypeSpec("object", attributes=attributes)
+    return ANY
+
+
+def _object_key(element: Any) -> str:
+    from driftwatch.terraform.parse import label_text
+
+    key = element.key
+    value = getattr(key, "value", None)
+    return label_text(value) if value is not None else label_text(key)
+
+
+def _attribute_type(node: Any, evaluate_default: Any) -> tuple[TypeSpec, bool, Any]:
+    call = _callee(_unwrap(node))
+    if call is not None and call[0] == "optional" and call[1]:
+        default = None
+        if len(call[1]) > 1 and evaluate_default is not None:
+            default = evaluate_default(call[1][1])
+        return parse_type(call[1][0], evaluate_default), True, default
+    return parse_type(node, evaluate_default), False, None
+
+
+def _number(value: Any) -> int | float:
+    if isinstance(value, bool):
+        raise TypeConversionError("a bool is not a number")
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            raise TypeConversionError(f"{value!r} is not a number") from None
+        return int(number) if number.is_integer() and "." not in value else number
+    raise TypeConversionError(f"a {type(value).__name__} is not a number")
+
+
+def _string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, str):
+        return value
+    raise TypeConversionError(f"a {type(value).__name__} is not a string")
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise TypeConversionError(f"{value!r} is not a bool")
+
+
+def convert(value: Any, type_spec: TypeSpec, where: str = "value") -> Any:
+    """Convert ``value`` to ``type_spec`` as Terraform would; Unknown passes through unchanged."""
+    if isinstance(value, Unknown) or value is None or type_spec.kind == "any":
+        return value
+    kind = type_spec.kind
+    if kind == "string":
+        return _string(value)
+    if kind == "number":
+        return _number(value)
+    if kind == "bool":
+        return _bool(value)
+    if kind in ("list", "set"):
+        if not isinstance(value, (list, tuple)):
+            raise TypeConversionError(f"{where}: a {kind} is required, got a {type(value).__name__}")
+        element = type_spec.element or ANY
+        items = [convert(item, element, f"{where}[{i}]") for i, item in enumerate(value)]
+        if kind == "set" and all(isinstance(item, (str, int, float)) for item in items):
+            return sorted(set(items), key=lambda item: (str(type(item)), item))
+        return items
+    if kind == "tuple":
+        if not isinstance(value, (list, tuple)) or len(value) != len(type_spec.elements):
+            raise TypeConversionError(f"{where}: a tuple of {len(type_spec.elements)} elements is required")
+        return [
+            convert(item, t, f"{where}[{i}]") for i, (item, t) in enumerate(zip(value, type_spec.elements))
+        ]
+    if kind == "map":
+        if not isinstance(value, dict):
+            raise TypeConversionError(f"{where}: a map is required, got a {type(value).__name__}")
+        element = type_spec.element or ANY
+        return {key: convert(item, element, f"{where}[{key!r}]") for key, item in value.items()}
+    if kind == "object":
+        return _convert_object(value, type_spec, where)
+    return value
+
+
+def _convert_object(value: Any, type_spec: TypeSpec, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeConversionError(f"{where}: an object is required, got a {type(value).__name__}")
+    result: dict[str, Any] = {}
+    for name, (attribute_type, optional, default) in type_spec.attributes.items():
+        if name in value and value[name] is not None:
+            result[name] = convert(value[name], attribute_type, f"{where}.{name}")
+        elif optional:
+            result[name] = convert(default, attribute_type, f"{where}.{name}")
+        elif name in value:
+            result[name] = None
+        else:
+            raise TypeConversionError(f"{where}: attribute {name!r} is required")
+    return result

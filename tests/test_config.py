@@ -1,0 +1,66 @@
+"""The configuration contract: defaults, key-named errors, durations."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from driftwatch.config import ConfigError, load_config, parse_config, parse_duration
+
+
+def test_minimal_config_takes_every_default() -> None:
+    config = parse_config({"targets": [{"name": "prod", "root": "envs/prod"}]})
+    assert config.repo == "."
+    assert config.schedule.interval == timedelta(minutes=5)
+    assert config.schedule.jitter == timedelta(seconds=30)
+    assert (config.http.host, config.http.port) == ("0.0.0.0", 9876)
+    assert config.slack.remind_after == timedelta(hours=24)
+    assert config.targets[0].workspace == "default"
+    assert config.terraform_parity == "default"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({}, "targets: required key is missing"),
+        ({"targets": []}, "targets: List should have at least 1 item"),
+        ({"targets": [{"name": "p"}]}, "targets.0.root: required key is missing"),
+        ({"targets": [{"name": "p", "root": "r", "var_file": ["a"]}]}, "targets.0.var_file: unknown key"),
+        ({"targets": [{"name": "p", "root": "r"}], "schedule": {"interval": "soon"}}, "schedule.interval:"),
+        ({"targets": [{"name": "p", "root": "r"}], "http": {"port": 70000}}, "http.port:"),
+        ({"targets": [{"name": "p", "root": "r"}, {"name": "p", "root": "s"}]}, "repeated: p"),
+        ({"targets": [{"name": "p", "root": "r"}], "ignore": [{"table": "x"}]}, "ignore.0.reason: required key"),
+    ],
+)
+def test_invalid_config_names_the_key_and_reason(data: dict, expected: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, "driftwatch.yaml")
+    assert expected in str(caught.value)
+    assert str(caught.value).startswith("driftwatch.yaml: invalid configuration")
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30s", 30), ("5m", 300), ("24h", 86400), ("1.5h", 5400), ("250ms", 0.25), (45, 45)]
+)
+def test_durations(text: str | int, seconds: float) -> None:
+    assert parse_duration(text).total_seconds() == seconds
+
+
+def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("targets:\n  - name: p\n    root: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"c\.yaml:\d+: not valid YAML"):
+        load_config(path)
+
+
+def test_vars_are_strings_like_terraform_dash_var() -> None:
+    config = parse_config({"targets": [{"name": "p", "root": "r", "vars": {"n": 3, "on": True}}]})
+    assert config.targets[0].vars == {"n": "3", "on": "true"}
+
+
+def test_relative_repo_is_relative_to_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "config" / "driftwatch.yaml"
+    path.parent.mkdir()
+    path.write_text("repo: ../infra\ntargets:\n  - {name: p, root: envs/p}\n")
+    config, base = load_config(path)
+    assert config.repo_path(base).resolve() == (tmp_path / "infra").resolve()

@@ -1,0 +1,90 @@
+"""Parsing: file:line:column errors, size and encoding limits, the content-hash cache."""
+
+from pathlib import Path
+
+import pytest
+
+from driftwatch.terraform.parse import HclSyntaxError, ParseCache, body_items, file_blocks
+
+
+def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "fragment"),
+    [
+        ('variable "x" {\n  default = = 1\n}\n', 2, 13, "unexpected"),
+        ('module "a" {\n  source = "./a"\n', 3, 1, "end of file"),
+        ('locals {\n  a = 1 @ 2\n}\n', 2, 9, "unexpected"),
+    ],
+)
+def test_syntax_error_names_file_line_and_column(tmp_path: Path, text: str, line: int, column: int, fragment: str) -> None:
+    path = write(tmp_path, "main.tf", text)
+    with pytest.raises(HclSyntaxError) as caught:
+        ParseCache().parse_file(path, "envs/prod/main.tf")
+    error = caught.value
+    assert (error.file, error.line, error.column) == ("envs/prod/main.tf", line, column)
+    assert fragment in error.message
+    assert str(error).startswith(f"envs/prod/main.tf:{line}:{column}: ")
+
+
+def test_non_utf8_file_is_a_clear_error_with_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.tf", b'locals {\n  a = "\xff\xfe"\n}\n')
+    with pytest.raises(HclSyntaxError) as caught:
+        ParseCache().parse_file(path, "bad.tf")
+    assert caught.value.line == 2
+    assert "UTF-8" in caught.value.message
+
+
+def test_file_over_the_size_limit_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = write(tmp_path, "big.tf", "locals {\n" + "  a = 1\n" * 100 + "}\n")
+    with pytest.raises(HclSyntaxError, match="over the 64-byte limit"):
+        ParseCache(max_file_bytes=64).parse_file(path, "big.tf")
+
+
+def test_empty_file_parses_to_no_blocks(tmp_path: Path) -> None:
+    parsed = ParseCache().parse_file(write(tmp_path, "empty.tf", ""), "empty.tf")
+    assert file_blocks(parsed) == []
+
+
+def test_cache_reuses_trees_by_content_not_by_path(tmp_path: Path) -> None:
+    cache = ParseCache()
+    a = write(tmp_path, "a.tf", 'locals {\n  x = 1\n}\n')
+    b = write(tmp_path, "b.tf", 'locals {\n  x = 1\n}\n')
+    first = cache.parse_file(a, "a.tf")
+    second = cache.parse_file(b, "b.tf")
+    assert second.tree is first.tree
+    assert (cache.hits, cache.misses) == (1, 1)
+    a.write_text('locals {\n  x = 2\n}\n')
+    third = cache.parse_file(a, "a.tf")
+    assert third.tree is not first.tree
+    assert cache.misses == 2
+
+
+def test_blocks_labels_and_lines(tmp_path: Path) -> None:
+    text = 'module "tables" {\n  source = "./t"\n  for_each = {}\n}\n\nresource "aws_dynamodb_table" "t" {\n  ttl {\n    enabled = true\n  }\n}\n'
+    blocks = file_blocks(ParseCache().parse_file(write(tmp_path, "m.tf", text), "m.tf"))
+    assert [(b.type, b.labels, b.line) for b in blocks] == [
+        ("module", ("tables",), 1),
+        ("resource", ("aws_dynamodb_table", "t"), 6),
+    ]
+    attributes, nested = body_items(blocks[1].body)
+    assert attributes == {}
+    assert [(n.type, n.line) for n in nested] == [("ttl", 7)]
+
+
+def test_deeply_nested_expression_is_parsed_or_refused_cleanly(tmp_path: Path) -> None:
+    depth = 5000
+    path = write(tmp_path, "deep.tf", "locals {\n  a = " + "[" * depth + "1" + "]" * depth + "\n}\n")
+    try:
+        parsed = ParseCache().parse_file(path, "deep.tf")
+    except HclSyntaxError as error:
+        assert error.file == "deep.tf"
+    else:
+        assert file_blocks(parsed)[0].type == "locals"
