@@ -1,0 +1,960 @@
+"""Evaluation of Terraform expressions over python-hcl2's typed tree, without Python eval.
+
+driftwatch has no Terraform binary and no state, so it evaluates module inputs itself. The
+rules are Terraform's, because a value that Terraform would compute differently is a false
+alarm waiting to happen. Where a value cannot be known here (a resource attribute, a data
+source, a function that reads files) the result is ``Unknown(reason)``, which downstream
+reports as *unresolved* rather than comparing.
+
+Two kinds of "not a value" are kept apart internally:
+
+* ``Unknown`` is a value. It flows through operators and functions and survives inside lists
+  and maps, so a tag map with one unknown tag still has its other tags.
+* An *error* (``_Failure``) is what Terraform would reject: a missing attribute, a type
+  mismatch, division by zero. ``try()`` and ``can()`` observe errors, exactly as in
+  Terraform; at the top level an error becomes ``Unknown("<file>:<line>: <what went wrong>")``
+  so that a mistake in one expression never stops a scan.
+
+The only exception that escapes is ``EvaluationError``, for nesting deeper than ``MAX_DEPTH``:
+a hard limit keeps a hostile or generated configuration from exhausting the Python stack.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import weakref
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from hcl2.api import parses
+from hcl2.rules.base import AttributeRule
+from hcl2.rules.containers import ObjectElemKeyExpressionRule, ObjectRule, TupleRule
+from hcl2.rules.directives import TemplateElseRule, TemplateForRule, TemplateIfRule
+from hcl2.rules.expressions import BinaryOpRule, ConditionalRule, ExprTermRule, UnaryOpRule
+from hcl2.rules.for_expressions import ForObjectExprRule, ForTupleExprRule
+from hcl2.rules.functions import FunctionCallRule
+from hcl2.rules.indexing import (
+    AttrSplatExprTermRule,
+    AttrSplatRule,
+    FullSplatExprTermRule,
+    FullSplatRule,
+    GetAttrExprTermRule,
+    GetAttrRule,
+    IndexExprTermRule,
+    ShortIndexRule,
+    SqbIndexRule,
+)
+from hcl2.rules.literal_rules import FloatLitRule, IdentifierRule, IntLitRule, LiteralValueRule
+from hcl2.rules.strings import (
+    HeredocTemplateRule,
+    HeredocTrimTemplateRule,
+    InterpolationRule,
+    StringRule,
+    TemplateStringRule,
+)
+from hcl2.utils import process_escape_sequences
+
+from driftwatch.spec import Unknown, first_unknown
+from driftwatch.terraform import functions as fn
+from driftwatch.terraform.functions import FunctionError, is_list, type_name
+
+MAX_DEPTH: int = 200
+
+
+class EvaluationError(Exception):
+    """The one documented error type: raised only for hard limits (nesting deeper than MAX_DEPTH).
+
+    Carries ``.line``/``.column`` when known, so callers can point at the expression.
+    """
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+class Scope:
+    """Names visible to an expression (``var``, ``local``, ``module``, ``each``, ``count``, ...).
+
+    Values may be lazy ``Mapping``s: ``local`` and module outputs are evaluated on first access,
+    so only what an expression actually references is ever computed. A root name that is not
+    here (a resource type, ``data``) evaluates to Unknown naming the whole reference.
+    """
+
+    def __init__(self, names: Mapping[str, Any], file: str | None = None):
+        self.names = names
+        self.file = file
+
+    def child(self, **names: Any) -> Scope:
+        merged = dict(self.names)
+        merged.update(names)
+        return Scope(merged, self.file)
+
+
+class _Failure(Exception):
+    """A Terraform evaluation error; observable by try()/can(), else Unknown at the top."""
+
+    def __init__(self, message: str, line: int | None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    scope: Scope
+    # Added to node line numbers: heredoc bodies are re-parsed on their own, from line 1.
+    line_offset: int = 0
+
+    def line(self, node: Any) -> int | None:
+        line = getattr(getattr(node, "_meta", None), "line", None)
+        return None if line is None else int(line) + self.line_offset
+
+    def fail(self, node: Any, message: str) -> _Failure:
+        return _Failure(message, self.line(node))
+
+    def with_names(self, **names: Any) -> _Ctx:
+        return replace(self, scope=self.scope.child(**names))
+
+
+# Nesting depth is shared by nested evaluate() calls in one thread: a local that references a
+# local that references a local... is one deep Python stack, however many entry points it has.
+_state = threading.local()
+
+
+def _where(file: str | None, line: int | None) -> str:
+    if file and line is not None:
+        return f"{file}:{line}: "
+    if file:
+        return f"{file}: "
+    return f"line {line}: " if line is not None else ""
+
+
+def evaluate(node: Any, scope: Scope) -> Any:
+    """Evaluate an expression node to a plain value or Unknown; see the module docstring."""
+    ctx = _Ctx(scope)
+    try:
+        value = _plain(_eval(node, ctx))
+    except _Failure as failure:
+        return Unknown(_where(scope.file, failure.line) + failure.message)
+    except RecursionError:
+        raise EvaluationError("expression is nested too deeply to evaluate", ctx.line(node)) from None
+    return value
+
+
+def evaluate_text(text: str, scope: Scope) -> Any:
+    """Parse one HCL expression from text (a ``-var`` value, a test) and evaluate it."""
+    try:
+        tree = parses(f"__x = {text}\n")
+    except RecursionError:
+        raise EvaluationError("expression is nested too deeply to parse") from None
+    except Exception as error:  # lark and python-hcl2 raise several exception types
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return Unknown(f"{_where(scope.file, None)}cannot parse {text!r} as an expression: {first_line}")
+    children = list(tree.body.children)
+    attributes = [c for c in children if isinstance(c, AttributeRule)]
+    if len(attributes) != 1 or any(type(c).__name__ == "BlockRule" for c in children):
+        return Unknown(f"{_where(scope.file, None)}{text!r} is not a single expression")
+    return evaluate(attributes[0].expression, scope)
+
+
+# --- dispatch --------------------------------------------------------------------------------
+
+
+def _eval(node: Any, ctx: _Ctx) -> Any:
+    depth: int = getattr(_state, "depth", 0)
+    levels = 1
+    while isinstance(node, ExprTermRule):
+        levels += 1 if node.parentheses else 0
+        node = node.expression
+    if depth + levels > MAX_DEPTH:
+        column = getattr(getattr(node, "_meta", None), "column", None)
+        raise EvaluationError(f"expression nesting is deeper than {MAX_DEPTH} levels", ctx.line(node), column)
+    handler = _HANDLERS.get(type(node))
+    if handler is None:
+        raise ctx.fail(node, f"unsupported expression ({type(node).__name__})")
+    _state.depth = depth + levels
+    try:
+        return handler(node, ctx)
+    finally:
+        _state.depth = depth
+
+
+def _plain(value: Any) -> Any:
+    """Lazy mappings and tuples become dicts and lists, so callers get only plain values."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, Mapping):
+        return {k: _plain(value[k]) for k in value}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return fn.toset(list(value))
+    return value
+
+
+def _text(node: Any) -> str:
+    """The source text of an identifier-like node (IdentifierRule, LiteralValueRule, token)."""
+    token = getattr(node, "token", node)
+    return str(getattr(token, "value", token))
+
+
+# --- literals --------------------------------------------------------------------------------
+
+
+def _number(node: Any, ctx: _Ctx) -> Any:
+    text = _text(node)
+    try:
+        return fn.to_number(text)
+    except FunctionError as error:
+        raise ctx.fail(node, f"invalid number {text!r}: {error}") from None
+
+
+_LITERALS = {"true": True, "false": False, "null": None}
+
+
+def _literal(node: Any, ctx: _Ctx) -> Any:
+    text = _text(node)
+    if text not in _LITERALS:
+        raise ctx.fail(node, f"unknown literal {text!r}")
+    return _LITERALS[text]
+
+
+def _tuple(node: Any, ctx: _Ctx) -> list[Any]:
+    result = []
+    for element in node.elements:
+        result.append(_eval(element, ctx))
+    return result
+
+
+def _object(node: Any, ctx: _Ctx) -> Any:
+    result: dict[str, Any] = {}
+    unknown: Unknown | None = None
+    for element in node.elements:
+        key = _object_key(element.key, ctx)
+        value = _eval(element.expression, ctx)
+        if isinstance(key, Unknown):
+            unknown = unknown or key
+            continue
+        result[key] = value
+    return unknown if unknown is not None else result
+
+
+def _object_key(key: Any, ctx: _Ctx) -> Any:
+    """A bare identifier key is its own name; anything else is an expression converted to string."""
+    if isinstance(key, ObjectElemKeyExpressionRule):
+        value = _eval(key.expression, ctx)
+    else:
+        inner = key.value
+        if isinstance(inner, IdentifierRule):
+            return _text(inner)
+        value = _eval(inner, ctx)
+    if isinstance(value, Unknown):
+        return value
+    if value is None or not isinstance(value, (str, int, float)):
+        raise ctx.fail(key, f"an object key must be a string, got {type_name(value)}")
+    return fn.to_string(value)
+
+
+# --- references ------------------------------------------------------------------------------
+
+_SCOPED_ROOTS = frozenset({"var", "local", "module", "each", "count", "path", "terraform"})
+
+
+def _traversal(node: Any, ctx: _Ctx) -> Any:
+    """A reference chain like ``var.a.b[0][*].c``, flattened so the whole reference is known."""
+    steps: list[Any] = []
+    root = node
+    while True:
+        if isinstance(root, ExprTermRule):
+            root = root.expression
+        elif isinstance(root, GetAttrExprTermRule):
+            steps.append(root.get_attr)
+            root = root.expr_term
+        elif isinstance(root, IndexExprTermRule):
+            steps.append(root.children[1])
+            root = root.children[0]
+        elif isinstance(root, (FullSplatExprTermRule, AttrSplatExprTermRule)):
+            steps.append(root.attr_splat)
+            root = root.expr_term
+        else:
+            break
+    steps.reverse()
+    if isinstance(root, IdentifierRule):
+        name = _text(root)
+        names = ctx.scope.names
+        if name not in names:
+            return _unresolved_root(name, steps, node, ctx)
+        value, path = names[name], name
+    else:
+        value, path = _eval(root, ctx), "value"
+    for step in steps:
+        if isinstance(value, Unknown):
+            return value
+        value, path = _apply(value, step, path, ctx)
+    return value
+
+
+def _unresolved_root(name: str, steps: list[Any], node: Any, ctx: _Ctx) -> Any:
+    reference = name + _static_steps(steps)
+    if name == "data":
+        return Unknown(f"{reference} is a data source")
+    if name == "self":
+        return Unknown(f"{reference} refers to the resource itself, known only after apply")
+    if name in _SCOPED_ROOTS:
+        raise ctx.fail(node, f'"{name}" is not available here ({reference})')
+    if not steps or not isinstance(steps[0], GetAttrRule):
+        raise ctx.fail(node, f'unknown name "{name}"')
+    if len(steps) == 1:
+        return Unknown(f"{reference} is a resource, known only after apply")
+    return Unknown(f"{reference} is a resource attribute, known only after apply")
+
+
+def _static_steps(steps: list[Any]) -> str:
+    """The reference as written, up to the first step whose text is not a plain name or number."""
+    text = ""
+    for step in steps:
+        if isinstance(step, GetAttrRule):
+            text += "." + _text(step.identifier)
+        elif isinstance(step, ShortIndexRule):
+            text += f"[{_text(step.index)}]"
+        elif isinstance(step, SqbIndexRule) and isinstance(_unwrap(step.index_expression), IntLitRule):
+            text += f"[{_text(_unwrap(step.index_expression))}]"
+        elif isinstance(step, (FullSplatRule, AttrSplatRule)):
+            text += "[*]" + _static_steps(list(step.get_attrs))
+        else:
+            break
+    return text
+
+
+def _unwrap(node: Any) -> Any:
+    while isinstance(node, ExprTermRule):
+        node = node.expression
+    return node
+
+
+def _apply(value: Any, step: Any, path: str, ctx: _Ctx) -> tuple[Any, str]:
+    if isinstance(step, GetAttrRule):
+        name = _text(step.identifier)
+        return _get_attr(value, name, path, step, ctx), f"{path}.{name}"
+    if isinstance(step, ShortIndexRule):
+        key: Any = int(_text(step.index))
+        return _index(value, key, path, step, ctx), f"{path}[{key}]"
+    if isinstance(step, SqbIndexRule):
+        key = _eval(step.index_expression, ctx)
+        if isinstance(key, Unknown):
+            return key, path
+        return _index(value, key, path, step, ctx), f"{path}[{_show(key)}]"
+    return _splat(value, step, path, ctx), f"{path}[*]"
+
+
+def _show(key: Any) -> str:
+    return f'"{key}"' if isinstance(key, str) else str(key)
+
+
+def _get_attr(value: Any, name: str, path: str, step: Any, ctx: _Ctx) -> Any:
+    if isinstance(value, Unknown):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return value[name]
+        except KeyError:
+            if path in ("var", "local"):
+                raise ctx.fail(step, f"{path}.{name} is not declared") from None
+            raise ctx.fail(step, f'{path} has no attribute "{name}"') from None
+    if value is None:
+        raise ctx.fail(step, f'{path} is null, so it has no attribute "{name}"')
+    if is_list(value):
+        raise ctx.fail(step, f'{path} is a list; use an index or a splat ([*].{name}) to get "{name}"')
+    raise ctx.fail(step, f'{path} is a {type_name(value)}, which has no attribute "{name}"')
+
+
+def _index(value: Any, key: Any, path: str, step: Any, ctx: _Ctx) -> Any:
+    if isinstance(value, Unknown):
+        return value
+    if is_list(value):
+        try:
+            position = fn.to_int(key)
+        except FunctionError as error:
+            raise ctx.fail(step, f"invalid index for {path}: {error}") from None
+        if not 0 <= position < len(value):
+            raise ctx.fail(step, f"index {position} is out of range for {path} (length {len(value)})")
+        return value[position]
+    if isinstance(value, Mapping):
+        if key is None or not isinstance(key, (str, int, float)):
+            raise ctx.fail(step, f"invalid key for {path}: a string is required, got {type_name(key)}")
+        name = fn.to_string(key)
+        try:
+            return value[name]
+        except KeyError:
+            raise ctx.fail(step, f'{path} has no key "{name}"') from None
+    if value is None:
+        raise ctx.fail(step, f"{path} is null and cannot be indexed")
+    raise ctx.fail(step, f"{path} is a {type_name(value)} and cannot be indexed")
+
+
+def _splat(value: Any, splat: Any, path: str, ctx: _Ctx) -> Any:
+    """``[*]`` applies every following step to each element; ``.*`` only the attribute steps.
+
+    null splats to an empty list and a non-list value to a one-element list, as in Terraform.
+    """
+    if value is None:
+        items: list[Any] = []
+    elif is_list(value):
+        items = list(value)
+    else:
+        items = [value]
+    steps = list(splat.get_attrs)
+    per_element = steps
+    after: list[Any] = []
+    if isinstance(splat, AttrSplatRule):
+        cut = next((i for i, s in enumerate(steps) if not isinstance(s, GetAttrRule)), len(steps))
+        per_element, after = steps[:cut], steps[cut:]
+    results = []
+    for position, item in enumerate(items):
+        element_path = f"{path}[{position}]"
+        for step in per_element:
+            if isinstance(item, Unknown):
+                break
+            item, element_path = _apply(item, step, element_path, ctx)
+        results.append(item)
+    result: Any = results
+    for step in after:
+        if isinstance(result, Unknown):
+            break
+        result, path = _apply(result, step, path, ctx)
+    return result
+
+
+# --- operators -------------------------------------------------------------------------------
+
+
+def _binary(node: Any, ctx: _Ctx) -> Any:
+    operator = _text(node.binary_term.binary_operator).strip()
+    left = _eval(node.expr_term, ctx)
+    right_node = node.binary_term.expr_term
+    if operator in ("&&", "||"):
+        return _logical(operator, left, right_node, ctx)
+    right = _eval(right_node, ctx)
+    if operator in ("==", "!="):
+        equal = fn.values_equal(left, right)
+        if isinstance(equal, Unknown):
+            return equal
+        return equal if operator == "==" else not equal
+    if isinstance(left, Unknown):
+        return left
+    if isinstance(right, Unknown):
+        return right
+    try:
+        return _arithmetic(operator, fn.to_number(left), fn.to_number(right))
+    except FunctionError as error:
+        raise ctx.fail(node, f"operator {operator}: {error}") from None
+
+
+def _arithmetic(operator: str, left: int | float, right: int | float) -> Any:
+    if operator in _COMPARISONS:
+        return _COMPARISONS[operator](left, right)
+    if operator == "+":
+        return fn.normalize_number(left + right)
+    if operator == "-":
+        return fn.normalize_number(left - right)
+    if operator == "*":
+        return fn.normalize_number(left * right)
+    if right == 0 and operator in ("/", "%"):
+        raise FunctionError("division by zero")
+    if operator == "/":
+        if isinstance(left, int) and isinstance(right, int) and left % right == 0:
+            return left // right
+        return fn.normalize_number(left / right)
+    if operator == "%":
+        if isinstance(left, int) and isinstance(right, int):
+            remainder = abs(left) % abs(right)
+            return -remainder if left < 0 else remainder
+        return fn.normalize_number(math.fmod(left, right))
+    raise FunctionError(f"unsupported operator {operator}")
+
+
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": lambda a, b: bool(a < b),
+    ">": lambda a, b: bool(a > b),
+    "<=": lambda a, b: bool(a <= b),
+    ">=": lambda a, b: bool(a >= b),
+}
+
+
+def _logical(operator: str, left: Any, right_node: Any, ctx: _Ctx) -> Any:
+    """``false && x`` and ``true || x`` are decided by the left side, even if x is Unknown."""
+    decisive = operator == "||"
+    if not isinstance(left, Unknown) and _as_bool(left, right_node, ctx, operator) is decisive:
+        return decisive
+    right = _eval(right_node, ctx)
+    if not isinstance(right, Unknown) and _as_bool(right, right_node, ctx, operator) is decisive:
+        return decisive
+    if isinstance(left, Unknown):
+        return left
+    if isinstance(right, Unknown):
+        return right
+    return not decisive
+
+
+def _as_bool(value: Any, node: Any, ctx: _Ctx, what: str) -> bool:
+    try:
+        return fn.to_bool(value)
+    except FunctionError as error:
+        raise ctx.fail(node, f"{what}: {error}") from None
+
+
+def _unary(node: Any, ctx: _Ctx) -> Any:
+    operator = str(node.operator).strip()
+    value = _eval(node.expr_term, ctx)
+    if isinstance(value, Unknown):
+        return value
+    if operator == "!":
+        return not _as_bool(value, node, ctx, "operator !")
+    try:
+        return fn.normalize_number(-fn.to_number(value))
+    except FunctionError as error:
+        raise ctx.fail(node, f"operator -: {error}") from None
+
+
+def _conditional(node: Any, ctx: _Ctx) -> Any:
+    condition = _eval(node.condition, ctx)
+    if isinstance(condition, Unknown):
+        return _undecided(condition, node, ctx)
+    if condition is None:
+        raise ctx.fail(node, "the condition is null")
+    chosen, other = node.if_true, node.if_false
+    if not _as_bool(condition, node, ctx, "condition"):
+        chosen, other = other, chosen
+    value = _eval(chosen, ctx)
+    # Terraform unifies the two result types: `cond ? 5 : "none"` yields "5", not 5.
+    if isinstance(value, (bool, int, float)) and _is_string_node(other):
+        return fn.to_string(value)
+    return value
+
+
+def _undecided(condition: Unknown, node: Any, ctx: _Ctx) -> Any:
+    """An Unknown condition still has a known result when both branches agree."""
+    try:
+        if_true = _eval(node.if_true, ctx)
+        if_false = _eval(node.if_false, ctx)
+    except _Failure:
+        return condition
+    known = first_unknown(if_true) is None and first_unknown(if_false) is None
+    if known and type_name(if_true) == type_name(if_false) and fn.values_equal(if_true, if_false) is True:
+        return if_true
+    return condition
+
+
+def _is_string_node(node: Any) -> bool:
+    return isinstance(_unwrap(node), (StringRule, HeredocTemplateRule, TemplateStringRule))
+
+
+# --- functions -------------------------------------------------------------------------------
+
+
+def _call(node: Any, ctx: _Ctx) -> Any:
+    name = "::".join(_text(i) for i in node.identifiers)
+    arguments_rule = node.arguments
+    argument_nodes = list(arguments_rule.arguments) if arguments_rule is not None else []
+    if name == "try":
+        return _try(node, argument_nodes, ctx)
+    if name == "can":
+        return _can(node, argument_nodes, ctx)
+    if name not in fn.FUNCTIONS:
+        return Unknown(f"function {name}() is not evaluated by driftwatch")
+    arguments = []
+    for argument in argument_nodes:
+        arguments.append(_eval(argument, ctx))
+    if arguments_rule is not None and arguments_rule.has_ellipsis and arguments:
+        expanded = arguments.pop()
+        if isinstance(expanded, Unknown):
+            return expanded
+        if not is_list(expanded):
+            raise ctx.fail(
+                node, f"{name}(): the argument before ... must be a list, not {type_name(expanded)}"
+            )
+        arguments.extend(expanded)
+    try:
+        return fn.call(name, [_plain(a) for a in arguments])
+    except FunctionError as error:
+        raise ctx.fail(node, f"{name}(): {error}") from None
+    except RecursionError:
+        raise
+    except Exception as error:  # a bug in one function must not stop the scan
+        raise ctx.fail(node, f"{name}(): {type(error).__name__}: {error}") from None
+
+
+def _try(node: Any, argument_nodes: list[Any], ctx: _Ctx) -> Any:
+    """The first argument that evaluates without an error; Unknown if that one is not known.
+
+    Terraform returns unknown when the chosen argument depends on unknown values, because it
+    cannot yet tell whether that argument would fail once known.
+    """
+    if not argument_nodes:
+        raise ctx.fail(node, "try(): at least one argument is required")
+    for argument in argument_nodes:
+        try:
+            value = _eval(argument, ctx)
+        except _Failure:
+            continue
+        unknown = first_unknown(value)
+        return unknown if unknown is not None else value
+    raise ctx.fail(node, "try(): no argument could be evaluated without an error")
+
+
+def _can(node: Any, argument_nodes: list[Any], ctx: _Ctx) -> Any:
+    if len(argument_nodes) != 1:
+        raise ctx.fail(node, f"can(): exactly one argument is required, got {len(argument_nodes)}")
+    try:
+        value = _eval(argument_nodes[0], ctx)
+    except _Failure:
+        return False
+    unknown = first_unknown(value)
+    return unknown if unknown is not None else True
+
+
+# --- for expressions -------------------------------------------------------------------------
+
+
+def _for_items(node: Any, collection: Any, ctx: _Ctx) -> Iterator[tuple[Any, Any]]:
+    if is_list(collection):
+        return iter(enumerate(collection))
+    if isinstance(collection, Mapping):
+        return iter([(key, collection[key]) for key in sorted(collection)])
+    if collection is None:
+        raise ctx.fail(node, "cannot iterate over a null value")
+    raise ctx.fail(node, f"cannot iterate over a {type_name(collection)}")
+
+
+def _iterations(intro: Any, ctx: _Ctx) -> Iterator[_Ctx] | Unknown:
+    """Each iteration's context, with the iterator names bound (``for v in``/``for k, v in``)."""
+    collection = _eval(intro.iterable, ctx)
+    if isinstance(collection, Unknown):
+        return collection
+    items = _for_items(intro, collection, ctx)
+    first = _text(intro.first_iterator)
+    second = _text(intro.second_iterator) if intro.second_iterator is not None else None
+
+    def contexts() -> Iterator[_Ctx]:
+        for key, value in items:
+            yield ctx.with_names(**({first: key, second: value} if second else {first: value}))
+
+    return contexts()
+
+
+def _keep(condition_rule: Any, ctx: _Ctx) -> bool | Unknown:
+    if condition_rule is None:
+        return True
+    value = _eval(condition_rule.condition_expr, ctx)
+    if isinstance(value, Unknown):
+        return value
+    return _as_bool(value, condition_rule, ctx, "for condition")
+
+
+def _for_tuple(node: Any, ctx: _Ctx) -> Any:
+    iterations = _iterations(node.for_intro, ctx)
+    if isinstance(iterations, Unknown):
+        return iterations
+    result = []
+    for inner in iterations:
+        keep = _keep(node.condition, inner)
+        if isinstance(keep, Unknown):
+            return keep
+        if keep:
+            result.append(_eval(node.value_expr, inner))
+    return result
+
+
+def _for_object(node: Any, ctx: _Ctx) -> Any:
+    iterations = _iterations(node.for_intro, ctx)
+    if isinstance(iterations, Unknown):
+        return iterations
+    grouping = node.ellipsis is not None
+    result: dict[str, Any] = {}
+    for inner in iterations:
+        keep = _keep(node.condition, inner)
+        if isinstance(keep, Unknown):
+            return keep
+        if not keep:
+            continue
+        key = _eval(node.key_expr, inner)
+        if isinstance(key, Unknown):
+            return key
+        if key is None or not isinstance(key, (str, int, float)):
+            raise ctx.fail(node, f"a for expression key must be a string, got {type_name(key)}")
+        name = fn.to_string(key)
+        value = _eval(node.value_expr, inner)
+        if grouping:
+            result.setdefault(name, []).append(value)
+        elif name in result:
+            raise ctx.fail(node, f'duplicate key "{name}" in for expression (use ... to group values)')
+        else:
+            result[name] = value
+    return result
+
+
+# --- templates -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Piece:
+    text: str
+    literal: bool
+
+
+class _Strip:
+    """A ``~`` marker: strip whitespace of the adjacent literal text (before or after)."""
+
+    def __init__(self, before: bool):
+        self.before = before
+
+
+class _TemplateUnknown(Exception):
+    def __init__(self, unknown: Unknown):
+        super().__init__(unknown.reason)
+        self.unknown = unknown
+
+
+def _string(node: Any, ctx: _Ctx) -> Any:
+    return _template(list(node.string_parts), ctx)
+
+
+def _template(parts: list[Any], ctx: _Ctx) -> Any:
+    # A template that is exactly one interpolation yields the value itself, unconverted.
+    if len(parts) == 1 and isinstance(parts[0].content, InterpolationRule):
+        return _eval(parts[0].content.expression, ctx)
+    pieces: list[_Piece | _Strip] = []
+    try:
+        _render(parts, ctx, pieces)
+    except _TemplateUnknown as unknown:
+        return unknown.unknown
+    return _join(pieces)
+
+
+def _render(parts: list[Any], ctx: _Ctx, out: list[_Piece | _Strip]) -> None:
+    for part in parts:
+        content = getattr(part, "content", part)
+        if isinstance(content, InterpolationRule):
+            value = _eval(content.expression, ctx)
+            if isinstance(value, Unknown):
+                raise _TemplateUnknown(value)
+            if value is None or not isinstance(value, (str, int, float)):
+                raise ctx.fail(content, f"cannot include a {type_name(value)} value in a string template")
+            out.append(_Piece(fn.to_string(value), literal=False))
+        elif isinstance(content, TemplateIfRule):
+            _render_if(content, ctx, out)
+        elif isinstance(content, TemplateForRule):
+            _render_for(content, ctx, out)
+        else:
+            out.append(_Piece(_literal_text(content), literal=True))
+
+
+def _literal_text(token: Any) -> str:
+    kind = token.lark_name() if hasattr(token, "lark_name") else ""
+    value = str(getattr(token, "value", token))
+    if kind in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
+        return value[1:]
+    return process_escape_sequences(value)
+
+
+def _render_if(rule: Any, ctx: _Ctx, out: list[_Piece | _Strip]) -> None:
+    children = list(rule.children)
+    start, end = children[0], children[-1]
+    else_at = next((i for i, c in enumerate(children) if isinstance(c, TemplateElseRule)), None)
+    if start.strip_open:
+        out.append(_Strip(before=True))
+    condition = _eval(start.condition, ctx)
+    if isinstance(condition, Unknown):
+        raise _TemplateUnknown(condition)
+    if _as_bool(condition, start, ctx, "template if"):
+        body_end = else_at if else_at is not None else len(children) - 1
+        body, open_strip = children[1:body_end], start.strip_close
+        close_strip = (children[else_at] if else_at is not None else end).strip_open
+    elif else_at is not None:
+        body, open_strip, close_strip = (
+            children[else_at + 1 : -1],
+            children[else_at].strip_close,
+            end.strip_open,
+        )
+    else:
+        body, open_strip, close_strip = [], start.strip_close, end.strip_open
+    if open_strip:
+        out.append(_Strip(before=False))
+    _render(body, ctx, out)
+    if close_strip:
+        out.append(_Strip(before=True))
+    if end.strip_close:
+        out.append(_Strip(before=False))
+
+
+def _render_for(rule: Any, ctx: _Ctx, out: list[_Piece | _Strip]) -> None:
+    children = list(rule.children)
+    start, end, body = children[0], children[-1], children[1:-1]
+    if start.strip_open:
+        out.append(_Strip(before=True))
+    collection = _eval(start.children[7], ctx)
+    if isinstance(collection, Unknown):
+        raise _TemplateUnknown(collection)
+    first = _text(start.children[3])
+    second = _text(start.children[5]) if start.children[5] is not None else None
+    for key, value in _for_items(start, collection, ctx):
+        inner = ctx.with_names(**({first: key, second: value} if second else {first: value}))
+        if start.strip_close:
+            out.append(_Strip(before=False))
+        _render(body, inner, out)
+        if end.strip_open:
+            out.append(_Strip(before=True))
+    if end.strip_close:
+        out.append(_Strip(before=False))
+
+
+def _join(pieces: list[_Piece | _Strip]) -> str:
+    result: list[_Piece] = []
+    strip_next = False
+    for piece in pieces:
+        if isinstance(piece, _Strip):
+            if piece.before:
+                _strip_trailing(result)
+            else:
+                strip_next = True
+            continue
+        if strip_next and piece.literal:
+            piece = _Piece(piece.text.lstrip(), literal=True)
+            if not piece.text:
+                continue
+        strip_next = False
+        result.append(piece)
+    return "".join(p.text for p in result)
+
+
+def _strip_trailing(pieces: list[_Piece]) -> None:
+    for piece in reversed(pieces):
+        if not piece.literal:
+            return
+        piece.text = piece.text.rstrip()
+        if piece.text:
+            return
+
+
+def _template_string(node: Any, ctx: _Ctx) -> Any:
+    return process_escape_sequences(node.inner_value)
+
+
+# --- heredocs --------------------------------------------------------------------------------
+
+_HEREDOC = re.compile(r"\A<<-?([A-Za-z][\w.-]*)\r?\n(.*?)^[ \t]*\1\r?\n?\Z", re.S | re.M)
+_heredoc_cache: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+_heredoc_lock = threading.Lock()
+
+
+def _heredoc(node: Any, ctx: _Ctx) -> Any:
+    """A heredoc is a template: its body is re-parsed as a quoted string and evaluated as one.
+
+    Terraform keeps the final newline; ``<<-`` removes the indentation common to all lines.
+    """
+    with _heredoc_lock:
+        expression = _heredoc_cache.get(node)
+    if expression is None:
+        raw = str(node.heredoc.value)
+        match = _HEREDOC.match(raw)
+        if match is None:
+            raise ctx.fail(node, "malformed heredoc")
+        body = match.group(2).replace("\r\n", "\n")
+        if isinstance(node, HeredocTrimTemplateRule):
+            body = _dedent(body)
+        try:
+            tree = parses(f"__x = {_quoted(body)}\n")
+        except Exception as error:  # lark raises several types
+            raise ctx.fail(node, f"cannot parse the heredoc's template: {str(error).strip()[:200]}") from None
+        expression = next(c for c in tree.body.children if isinstance(c, AttributeRule)).expression
+        with _heredoc_lock:
+            _heredoc_cache[node] = expression
+    return _eval(expression, replace(ctx, line_offset=ctx.line(node) or 0))
+
+
+def _dedent(body: str) -> str:
+    lines = body.split("\n")
+    indents = [len(line) - len(line.lstrip(" \t")) for line in lines if line.strip()]
+    margin = min(indents, default=0)
+    # A whitespace-only line shorter than the margin becomes empty rather than keeping text.
+    return "\n".join(line[margin:] if not line[:margin].strip() else line for line in lines)
+
+
+_QUOTE_ESCAPES = {"\\": "\\\\", '"': '\\"'}
+
+
+def _quoted(body: str) -> str:
+    """The body as a quoted-string template: literal text escaped, ${ } and %{ } kept verbatim."""
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        if body.startswith(("$${", "%%{"), i):
+            out.append(body[i : i + 3])
+            i += 3
+        elif body.startswith(("${", "%{"), i):
+            end = _sequence_end(body, i + 2)
+            out.append(body[i:end])
+            i = end
+        else:
+            out.append(_QUOTE_ESCAPES.get(body[i], body[i]))
+            i += 1
+    return '"' + "".join(out) + '"'
+
+
+def _sequence_end(text: str, i: int) -> int:
+    """Index just past the ``}`` closing an interpolation or directive that starts before ``i``."""
+    depth = 0
+    while i < len(text):
+        char = text[i]
+        if char == '"':
+            i = _string_end(text, i + 1)
+            continue
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            if depth == 0:
+                return i + 1
+            depth -= 1
+        i += 1
+    return len(text)
+
+
+def _string_end(text: str, i: int) -> int:
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+        elif text[i] == '"':
+            return i + 1
+        elif text.startswith(("${", "%{"), i):
+            i = _sequence_end(text, i + 2)
+        else:
+            i += 1
+    return len(text)
+
+
+_HANDLERS: dict[type, Callable[[Any, _Ctx], Any]] = {
+    IntLitRule: _number,
+    FloatLitRule: _number,
+    LiteralValueRule: _literal,
+    IdentifierRule: _traversal,
+    GetAttrExprTermRule: _traversal,
+    IndexExprTermRule: _traversal,
+    FullSplatExprTermRule: _traversal,
+    AttrSplatExprTermRule: _traversal,
+    StringRule: _string,
+    TemplateStringRule: _template_string,
+    HeredocTemplateRule: _heredoc,
+    HeredocTrimTemplateRule: _heredoc,
+    TupleRule: _tuple,
+    ObjectRule: _object,
+    BinaryOpRule: _binary,
+    UnaryOpRule: _unary,
+    ConditionalRule: _conditional,
+    FunctionCallRule: _call,
+    ForTupleExprRule: _for_tuple,
+    ForObjectExprRule: _for_object,
+}

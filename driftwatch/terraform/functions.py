@@ -1,0 +1,1027 @@
+"""The Terraform built-in functions driftwatch evaluates, and the value conversions they share.
+
+Values are plain Python: ``str``, ``int``/``float`` (numbers; integral results are ``int``),
+``bool``, ``None`` (null), ``list`` (lists, tuples and sets alike) and ``dict`` (maps and
+objects). Sets are lists kept sorted and unique, so that two sets built in different orders
+compare equal, which is what matters for drift.
+
+A function signals a Terraform error by raising ``FunctionError``; the evaluator turns it into
+an error at the call site (which ``try``/``can`` observe). Unknown arguments are handled by the
+evaluator before a function runs, according to ``UNKNOWN_POLICY``: by default any Unknown
+anywhere inside the arguments makes the result Unknown, because most functions cannot say
+anything about a value they cannot see. Functions listed there look inside their arguments
+themselves so that partially-known values (a tag map with one unknown tag) survive.
+
+Functions whose result depends on something outside the configuration (files, clocks,
+randomness) are registered too, returning ``Unknown`` with the reason, so that the report says
+why rather than "unknown function".
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import inspect
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from driftwatch.spec import Unknown, first_unknown
+
+
+class FunctionError(Exception):
+    """A Terraform function error (bad argument type or value); becomes an evaluation error."""
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {}
+
+# name -> "nested": top-level Unknown arguments give Unknown, but Unknowns inside collections
+# are passed through; "any": the function receives Unknown arguments as they are.
+UNKNOWN_POLICY: dict[str, str] = {}
+
+# Guards against configurations (or fuzzers) that would build huge values.
+MAX_COLLECTION = 100_000
+MAX_FORMAT_WIDTH = 10_000
+MAX_RANGE = 1024
+
+
+def _register(name: str, unknown: str = "none") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorator(function: Callable[..., Any]) -> Callable[..., Any]:
+        FUNCTIONS[name] = function
+        if unknown != "none":
+            UNKNOWN_POLICY[name] = unknown
+        return function
+
+    return decorator
+
+
+# --- type helpers --------------------------------------------------------------------------
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def is_list(value: object) -> bool:
+    return isinstance(value, (list, tuple))
+
+
+def type_name(value: object) -> str:
+    """Terraform's words for a value's type, for error messages users will recognise."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if is_number(value):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if is_list(value):
+        return "list"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, Unknown):
+        return "unknown"
+    return type(value).__name__
+
+
+def normalize_number(value: float | int) -> int | float:
+    """Terraform has one number type; integral values are returned as ``int`` so they print as 5."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise FunctionError("number is out of range")
+        # Only where the float is exact: int(1e100) would print digits nobody wrote.
+        if value.is_integer() and abs(value) <= 2**53:
+            return int(value)
+    return value
+
+
+_NUMBER_TEXT = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+
+
+def to_number(value: Any) -> int | float:
+    """Terraform's string-to-number conversion: "5" is 5, "five" is an error, bools never convert."""
+    if is_number(value):
+        return normalize_number(value)
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
+        try:
+            return normalize_number(int(value))
+        except ValueError:
+            return normalize_number(float(value))
+    if value is None:
+        raise FunctionError("a number is required, got null")
+    raise FunctionError(f"a number is required, got {type_name(value)} {_short(value)}")
+
+
+def to_int(value: Any) -> int:
+    number = to_number(value)
+    if not isinstance(number, int):
+        raise FunctionError(f"a whole number is required, got {format_number(number)}")
+    return number
+
+
+def to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value in ("true", "false"):
+        return value == "true"
+    if value is None:
+        raise FunctionError("a bool is required, got null")
+    raise FunctionError(f"a bool is required, got {type_name(value)} {_short(value)}")
+
+
+def format_number(value: int | float) -> str:
+    """Numbers as Terraform prints them: 5 not 5.0, 0.1 not 1e-01, no exponent for large values."""
+    value = normalize_number(value)
+    if isinstance(value, int):
+        return str(value)
+    text = format(Decimal(repr(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def to_string(value: Any) -> str:
+    """The primitive-to-string conversion of templates and ``tostring``; null is an error."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if is_number(value):
+        return format_number(value)
+    if value is None:
+        raise FunctionError("a string is required, got null")
+    raise FunctionError(f"a string is required, got {type_name(value)}")
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, Unknown) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _list(value: Any, what: str = "argument") -> list[Any]:
+    if is_list(value):
+        return list(value)
+    raise FunctionError(f"{what} must be a list, got {type_name(value)}")
+
+
+def _map(value: Any, what: str = "argument") -> Mapping[str, Any]:
+    if isinstance(value, Mapping):
+        return value
+    raise FunctionError(f"{what} must be a map or object, got {type_name(value)}")
+
+
+def _check_size(items: list[Any]) -> list[Any]:
+    if len(items) > MAX_COLLECTION:
+        raise FunctionError(f"result has more than {MAX_COLLECTION} elements")
+    return items
+
+
+def values_equal(left: Any, right: Any) -> bool | Unknown:
+    """Terraform's type-strict ``==``: "5" == 5 is false, 1 == 1.0 is true; Unknown if undecidable."""
+    if isinstance(left, Unknown):
+        return left
+    if isinstance(right, Unknown):
+        return right
+    if is_number(left) and is_number(right):
+        return bool(left == right)
+    if type_name(left) != type_name(right):
+        return False
+    if is_list(left):
+        if len(left) != len(right):
+            return False
+        return _all_equal(zip(left, right, strict=True))
+    if isinstance(left, Mapping):
+        if set(left) != set(right):
+            return False
+        return _all_equal((left[key], right[key]) for key in left)
+    return bool(left == right)
+
+
+def _all_equal(pairs: Iterable[tuple[Any, Any]]) -> bool | Unknown:
+    pending: Unknown | None = None
+    for left, right in pairs:
+        equal = values_equal(left, right)
+        if equal is False:
+            return False
+        if isinstance(equal, Unknown) and pending is None:
+            pending = equal
+    return pending if pending is not None else True
+
+
+def unify(values: list[Any], what: str) -> list[Any]:
+    """Convert primitive elements to one type as Terraform does for lists, sets and maps.
+
+    A mix of strings with numbers or bools becomes all strings; numbers with bools cannot be
+    unified. Nulls and Unknowns are left alone; collections are not converted.
+    """
+    kinds = {type_name(v) for v in values if v is not None and not isinstance(v, Unknown)}
+    if len(kinds) <= 1:
+        return values
+    if kinds <= {"string", "number", "bool"}:
+        if "string" not in kinds:
+            raise FunctionError(f"{what}: all elements must have the same type, got number and bool")
+        return [v if v is None or isinstance(v, Unknown) else to_string(v) for v in values]
+    if kinds & {"string", "number", "bool"}:
+        raise FunctionError(f"{what}: all elements must have the same type, got {', '.join(sorted(kinds))}")
+    return values
+
+
+def _set_of(values: list[Any], what: str) -> list[Any]:
+    """A Terraform set as a sorted list of unique elements (strings lexically, numbers numerically)."""
+    unified = unify(values, what)
+    unique: list[Any] = []
+    for item in unified:
+        if not any(values_equal(item, seen) is True for seen in unique):
+            unique.append(item)
+    try:
+        return sorted(unique, key=_sort_key)
+    except TypeError:
+        return unique
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    if value is None:
+        return (0, 0)
+    if isinstance(value, bool):
+        return (1, value)
+    if is_number(value):
+        return (2, value)
+    if isinstance(value, str):
+        return (3, value)
+    return (4, json.dumps(value, sort_keys=True, default=str))
+
+
+# --- collections -----------------------------------------------------------------------------
+
+
+@_register("length", unknown="nested")
+def length(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if is_list(value) or isinstance(value, Mapping):
+        return len(value)
+    raise FunctionError(f"cannot take the length of {type_name(value)}")
+
+
+@_register("merge", unknown="nested")
+def merge(*maps: Any) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for index, item in enumerate(maps):
+        if item is None:
+            continue
+        result.update(_map(item, f"argument {index + 1}"))
+    return result
+
+
+@_register("concat", unknown="nested")
+def concat(*lists: Any) -> list[Any]:
+    result: list[Any] = []
+    for index, item in enumerate(lists):
+        result.extend(_list(item, f"argument {index + 1}"))
+    return _check_size(result)
+
+
+@_register("lookup", unknown="nested")
+def lookup(mapping: Any, key: Any, *default: Any) -> Any:
+    if len(default) > 1:
+        raise FunctionError("lookup() takes 2 or 3 arguments")
+    found = _map(mapping, "first argument")
+    name = to_string(key)
+    if name in found:
+        return found[name]
+    if default:
+        return default[0]
+    raise FunctionError(f'the map has no key "{name}" and no default was given')
+
+
+@_register("coalesce", unknown="any")
+def coalesce(*values: Any) -> Any:
+    if not values:
+        raise FunctionError("coalesce() needs at least one argument")
+    for value in values:
+        if isinstance(value, Unknown):
+            return value
+        if value is not None and value != "":
+            candidates = [v for v in values if not isinstance(v, Unknown)]
+            if isinstance(value, (bool, int, float)) and any(isinstance(v, str) for v in candidates):
+                return to_string(value)
+            return value
+    raise FunctionError("no non-null, non-empty-string arguments")
+
+
+@_register("coalescelist", unknown="any")
+def coalescelist(*lists: Any) -> Any:
+    if not lists:
+        raise FunctionError("coalescelist() needs at least one argument")
+    for item in lists:
+        if isinstance(item, Unknown):
+            return item
+        if item is not None and len(_list(item)) > 0:
+            return list(item)
+    raise FunctionError("no non-empty list arguments")
+
+
+@_register("compact")
+def compact(values: Any) -> list[Any]:
+    return [to_string(v) for v in _list(values) if v is not None and v != ""]
+
+
+@_register("distinct")
+def distinct(values: Any) -> list[Any]:
+    result: list[Any] = []
+    for item in _list(values):
+        if not any(values_equal(item, seen) is True for seen in result):
+            result.append(item)
+    return result
+
+
+@_register("flatten")
+def flatten(values: Any) -> list[Any]:
+    result: list[Any] = []
+    stack: list[Iterable[Any]] = [iter(_list(values))]
+    while stack:
+        for item in stack[-1]:
+            if is_list(item):
+                stack.append(iter(item))
+                break
+            result.append(item)
+        else:
+            stack.pop()
+    return _check_size(result)
+
+
+@_register("keys", unknown="nested")
+def keys(mapping: Any) -> list[str]:
+    return sorted(_map(mapping))
+
+
+@_register("values", unknown="nested")
+def values(mapping: Any) -> list[Any]:
+    found = _map(mapping)
+    return [found[key] for key in sorted(found)]
+
+
+@_register("contains", unknown="nested")
+def contains(collection: Any, value: Any) -> bool | Unknown:
+    if isinstance(value, Unknown):
+        return value
+    pending: Unknown | None = None
+    for item in _list(collection):
+        equal = values_equal(item, value)
+        if equal is True:
+            return True
+        if isinstance(equal, Unknown):
+            pending = pending or equal
+    return pending if pending is not None else False
+
+
+@_register("element", unknown="nested")
+def element(values: Any, index: Any) -> Any:
+    items = _list(values)
+    position = to_int(index)
+    if not items:
+        raise FunctionError("cannot use an empty list")
+    if position < 0:
+        raise FunctionError("the index must not be negative")
+    return items[position % len(items)]
+
+
+@_register("index")
+def index(values: Any, value: Any) -> int:
+    for position, item in enumerate(_list(values)):
+        if values_equal(item, value) is True:
+            return position
+    raise FunctionError("the value is not in the list")
+
+
+@_register("zipmap", unknown="nested")
+def zipmap(keys_: Any, values_: Any) -> dict[str, Any]:
+    names = _list(keys_, "keys")
+    items = _list(values_, "values")
+    if len(names) != len(items):
+        raise FunctionError(f"{len(names)} keys but {len(items)} values")
+    for name in names:
+        if isinstance(name, Unknown):
+            raise _UnknownResult(name)
+    return {to_string(name): item for name, item in zip(names, items, strict=True)}
+
+
+class _UnknownResult(Exception):
+    """Raised inside a partially-Unknown-aware function when the result turns out Unknown."""
+
+    def __init__(self, unknown: Unknown):
+        super().__init__(unknown.reason)
+        self.unknown = unknown
+
+
+@_register("reverse", unknown="nested")
+def reverse(values: Any) -> list[Any]:
+    return list(reversed(_list(values)))
+
+
+@_register("slice", unknown="nested")
+def slice_(values: Any, start: Any, end: Any) -> list[Any]:
+    items = _list(values)
+    first, last = to_int(start), to_int(end)
+    if first < 0 or last > len(items) or first > last:
+        raise FunctionError(f"slice({first}, {last}) is out of range for a list of length {len(items)}")
+    return items[first:last]
+
+
+@_register("one", unknown="nested")
+def one(values: Any) -> Any:
+    items = _list(values)
+    if len(items) > 1:
+        raise FunctionError(f"must be a list of zero or one elements, got {len(items)}")
+    return items[0] if items else None
+
+
+@_register("chunklist", unknown="nested")
+def chunklist(values: Any, size: Any) -> list[list[Any]]:
+    items = _list(values)
+    step = to_int(size)
+    if step < 0:
+        raise FunctionError("the size argument must be positive")
+    if step == 0:
+        return [items]
+    return [items[i : i + step] for i in range(0, len(items), step)]
+
+
+@_register("sort")
+def sort(values: Any) -> list[str]:
+    return sorted(to_string(v) for v in _list(values))
+
+
+@_register("tolist", unknown="nested")
+def tolist(value: Any) -> Any:
+    if value is None:
+        return None
+    return unify(_list(value), "tolist()")
+
+
+@_register("toset")
+def toset(value: Any) -> Any:
+    if value is None:
+        return None
+    return _set_of(_list(value), "toset()")
+
+
+@_register("tomap", unknown="nested")
+def tomap(value: Any) -> Any:
+    if value is None:
+        return None
+    found = _map(value)
+    names = list(found)
+    return dict(zip(names, unify([found[n] for n in names], "tomap()"), strict=True))
+
+
+@_register("setunion")
+def setunion(*sets: Any) -> list[Any]:
+    return _set_of([item for s in sets for item in _list(s)], "setunion()")
+
+
+@_register("setintersection")
+def setintersection(first: Any, *others: Any) -> list[Any]:
+    result = _set_of(_list(first), "setintersection()")
+    for other in others:
+        items = _list(other)
+        result = [v for v in result if any(values_equal(v, o) is True for o in items)]
+    return result
+
+
+@_register("setsubtract")
+def setsubtract(first: Any, second: Any) -> list[Any]:
+    items = _list(second)
+    return [
+        v
+        for v in _set_of(_list(first), "setsubtract()")
+        if not any(values_equal(v, o) is True for o in items)
+    ]
+
+
+@_register("alltrue")
+def alltrue(values: Any) -> bool:
+    return all(to_bool(v) for v in _list(values))
+
+
+@_register("anytrue")
+def anytrue(values: Any) -> bool:
+    return any(to_bool(v) for v in _list(values))
+
+
+@_register("range")
+def range_(*arguments: Any) -> list[int | float]:
+    if not 1 <= len(arguments) <= 3:
+        raise FunctionError("range() takes 1 to 3 arguments")
+    numbers = [to_number(a) for a in arguments]
+    start, limit = (0, numbers[0]) if len(numbers) == 1 else (numbers[0], numbers[1])
+    step = numbers[2] if len(numbers) == 3 else (1 if limit >= start else -1)
+    if step == 0:
+        raise FunctionError("step must not be zero")
+    if (step > 0 and limit < start) or (step < 0 and limit > start):
+        raise FunctionError("step has the wrong sign for the given start and limit")
+    count = math.ceil((limit - start) / step)
+    if count > MAX_RANGE:
+        raise FunctionError(f"more than {MAX_RANGE} values requested")
+    return [normalize_number(start + i * step) for i in range(count)]
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+
+def _numbers(arguments: tuple[Any, ...], name: str) -> list[int | float]:
+    if not arguments:
+        raise FunctionError(f"{name}() needs at least one argument")
+    return [to_number(a) for a in arguments]
+
+
+@_register("min")
+def min_(*numbers: Any) -> int | float:
+    return min(_numbers(numbers, "min"))
+
+
+@_register("max")
+def max_(*numbers: Any) -> int | float:
+    return max(_numbers(numbers, "max"))
+
+
+@_register("sum")
+def sum_(values: Any) -> int | float:
+    items = _list(values)
+    if not items:
+        raise FunctionError("cannot sum an empty list")
+    return normalize_number(sum(to_number(v) for v in items))
+
+
+@_register("abs")
+def abs_(number: Any) -> int | float:
+    return abs(to_number(number))
+
+
+@_register("ceil")
+def ceil(number: Any) -> int:
+    return math.ceil(to_number(number))
+
+
+@_register("floor")
+def floor(number: Any) -> int:
+    return math.floor(to_number(number))
+
+
+@_register("signum")
+def signum(number: Any) -> int:
+    value = to_number(number)
+    return (value > 0) - (value < 0)
+
+
+@_register("pow")
+def pow_(base: Any, exponent: Any) -> int | float:
+    left, right = to_number(base), to_number(exponent)
+    if abs(right) > 1024:
+        raise FunctionError("exponent is too large")
+    try:
+        return normalize_number(float(left) ** float(right))
+    except (OverflowError, ZeroDivisionError) as error:
+        raise FunctionError(str(error)) from None
+
+
+@_register("parseint")
+def parseint(text: Any, base: Any) -> int:
+    radix = to_int(base)
+    if not 2 <= radix <= 62:
+        raise FunctionError("base must be between 2 and 62")
+    try:
+        return int(to_string(text), radix)
+    except ValueError:
+        raise FunctionError(f"cannot parse {text!r} as a base {radix} integer") from None
+
+
+# --- strings ---------------------------------------------------------------------------------
+
+
+@_register("join")
+def join(separator: Any, *lists: Any) -> str:
+    if not lists:
+        raise FunctionError("join() needs at least one list")
+    return to_string(separator).join(to_string(v) for items in lists for v in _list(items))
+
+
+@_register("split")
+def split(separator: Any, text: Any) -> list[str]:
+    sep, value = to_string(separator), to_string(text)
+    if sep == "":
+        return list(value)
+    return value.split(sep)
+
+
+@_register("lower")
+def lower(text: Any) -> str:
+    return to_string(text).lower()
+
+
+@_register("upper")
+def upper(text: Any) -> str:
+    return to_string(text).upper()
+
+
+@_register("title")
+def title(text: Any) -> str:
+    """Like Go's strings.Title (Terraform's): capitalise after separators, leave the rest alone."""
+    result: list[str] = []
+    previous = " "
+    for char in to_string(text):
+        separator = not (previous.isalnum() or previous == "_")
+        result.append(char.upper() if separator else char)
+        previous = char
+    return "".join(result)
+
+
+@_register("strrev")
+def strrev(text: Any) -> str:
+    return to_string(text)[::-1]
+
+
+@_register("substr")
+def substr(text: Any, offset: Any, length_: Any) -> str:
+    value = to_string(text)
+    start, count = to_int(offset), to_int(length_)
+    if start < 0:
+        start += len(value)
+    if start < 0 or start > len(value):
+        raise FunctionError("offset is out of range")
+    if count < -1:
+        raise FunctionError("length must be -1 or more")
+    return value[start:] if count == -1 else value[start : start + count]
+
+
+@_register("trimspace")
+def trimspace(text: Any) -> str:
+    return to_string(text).strip()
+
+
+@_register("trim")
+def trim(text: Any, cutset: Any) -> str:
+    return to_string(text).strip(to_string(cutset))
+
+
+@_register("trimprefix")
+def trimprefix(text: Any, prefix: Any) -> str:
+    return to_string(text).removeprefix(to_string(prefix))
+
+
+@_register("trimsuffix")
+def trimsuffix(text: Any, suffix: Any) -> str:
+    return to_string(text).removesuffix(to_string(suffix))
+
+
+@_register("chomp")
+def chomp(text: Any) -> str:
+    return re.sub(r"(\r\n|\n|\r)+\Z", "", to_string(text))
+
+
+@_register("startswith")
+def startswith(text: Any, prefix: Any) -> bool:
+    return to_string(text).startswith(to_string(prefix))
+
+
+@_register("endswith")
+def endswith(text: Any, suffix: Any) -> bool:
+    return to_string(text).endswith(to_string(suffix))
+
+
+@_register("strcontains")
+def strcontains(text: Any, part: Any) -> bool:
+    return to_string(part) in to_string(text)
+
+
+@_register("replace")
+def replace(text: Any, search: Any, replacement: Any) -> str:
+    value, pattern, substitute = to_string(text), to_string(search), to_string(replacement)
+    if len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/"):
+        compiled = _compile(pattern[1:-1])
+        return compiled.sub(lambda match: _expand(match, substitute), value)
+    return value.replace(pattern, substitute)
+
+
+_SUBSTITUTION = re.compile(r"\$(\$|\{(\w+)\}|(\w+))")
+
+
+def _expand(match: re.Match[str], template: str) -> str:
+    """RE2/Go replacement syntax: $1, ${1}, ${name}, $$."""
+
+    def group(reference: re.Match[str]) -> str:
+        if reference.group(1) == "$":
+            return "$"
+        name = reference.group(2) or reference.group(3)
+        try:
+            found = match.group(int(name) if name.isdigit() else name)
+        except IndexError:
+            return ""
+        return found or ""
+
+    return _SUBSTITUTION.sub(group, template)
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    """RE2 syntax is close to Python's for what configurations use; ``(?<name>`` is translated."""
+    try:
+        return re.compile(re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", pattern))
+    except re.error as error:
+        raise FunctionError(f"invalid regular expression {pattern!r}: {error}") from None
+
+
+def _match_value(match: re.Match[str]) -> Any:
+    compiled = match.re
+    if compiled.groupindex:
+        return {name: match.group(name) or "" for name in compiled.groupindex}
+    if compiled.groups:
+        return [g or "" for g in match.groups()]
+    return match.group(0)
+
+
+@_register("regex")
+def regex(pattern: Any, text: Any) -> Any:
+    match = _compile(to_string(pattern)).search(to_string(text))
+    if match is None:
+        raise FunctionError("pattern did not match any part of the given string")
+    return _match_value(match)
+
+
+@_register("regexall")
+def regexall(pattern: Any, text: Any) -> list[Any]:
+    return _check_size([_match_value(m) for m in _compile(to_string(pattern)).finditer(to_string(text))])
+
+
+# --- format ----------------------------------------------------------------------------------
+
+_VERB = re.compile(r"%(?:\[(\d+)\])?([-+# 0]*)(\d+)?(?:\.(\d*))?(?:\[(\d+)\])?([a-zA-Z%])?")
+
+
+@_register("format")
+def format_(spec: Any, *arguments: Any) -> str:
+    template = to_string(spec)
+    result: list[str] = []
+    position = 0
+    used = 0
+    cursor = 0
+    for verb in _VERB.finditer(template):
+        result.append(template[cursor : verb.start()])
+        cursor = verb.end()
+        explicit = verb.group(1) or verb.group(5)
+        flags, width, precision, letter = verb.group(2), verb.group(3), verb.group(4), verb.group(6)
+        if letter is None:
+            raise FunctionError("unterminated format verb at end of string")
+        if letter == "%":
+            result.append("%")
+            continue
+        if explicit is not None:
+            position = int(explicit) - 1
+        if position < 0 or position >= len(arguments):
+            raise FunctionError(
+                f"not enough arguments for format string (verb %{letter} needs argument {position + 1})"
+            )
+        result.append(_format_one(arguments[position], flags, width, precision, letter))
+        position += 1
+        used = max(used, position)
+    result.append(template[cursor:])
+    if used < len(arguments) and not any(m.group(1) or m.group(5) for m in _VERB.finditer(template)):
+        raise FunctionError(f"too many arguments; only {used} used by format string")
+    return "".join(result)
+
+
+def _format_one(value: Any, flags: str, width: str | None, precision: str | None, letter: str) -> str:
+    size = int(width) if width else 0
+    digits = int(precision) if precision else None
+    if size > MAX_FORMAT_WIDTH or (digits is not None and digits > MAX_FORMAT_WIDTH):
+        raise FunctionError("format width or precision is too large")
+    if letter == "v":
+        text = (
+            _json(value) if "#" in flags or is_list(value) or isinstance(value, Mapping) else _default(value)
+        )
+    elif letter == "s":
+        text = to_string(value)
+        if digits is not None:
+            text = text[:digits]
+    elif letter == "q":
+        text = json.dumps(to_string(value), ensure_ascii=False)
+    elif letter == "t":
+        text = "true" if to_bool(value) else "false"
+    elif letter in "dboxXc":
+        return _format_int(to_int(value), flags, size, letter)
+    elif letter in "eEfFgG":
+        return _format_float(float(to_number(value)), flags, size, digits, letter)
+    else:
+        raise FunctionError(f"unsupported format verb %{letter}")
+    return text.ljust(size) if "-" in flags else text.rjust(size)
+
+
+def _format_float(number: float, flags: str, size: int, digits: int | None, letter: str) -> str:
+    sign = "+" if "+" in flags else " " if " " in flags else "-"
+    align = "<" if "-" in flags else ""
+    zero = "0" if "0" in flags and not align else ""
+    width = str(size) if size else ""
+    if letter in "gG" and digits is None:
+        # Go's %g without a precision uses the shortest representation, as Python's repr does.
+        return format(number, f"{align}{sign}{zero}{width}")
+    precision = f".{digits}" if digits is not None else ""
+    return format(number, f"{align}{sign}{zero}{width}{precision}{'f' if letter == 'F' else letter}")
+
+
+def _format_int(number: int, flags: str, size: int, letter: str) -> str:
+    if letter == "c":
+        text = chr(number) if 0 <= number <= 0x10FFFF else "\ufffd"
+        return text.ljust(size) if "-" in flags else text.rjust(size)
+    sign = "+" if "+" in flags else " " if " " in flags else "-"
+    code = {"d": "d", "b": "b", "o": "o", "x": "x", "X": "X"}[letter]
+    if "-" in flags:
+        return format(number, f"<{sign}{size}{code}")
+    if "0" in flags:
+        return format(number, f"{sign}0{size}{code}")
+    return format(number, f">{sign}{size}{code}")
+
+
+def _default(value: Any) -> str:
+    if value is None:
+        return "null"
+    return to_string(value)
+
+
+@_register("formatlist")
+def formatlist(spec: Any, *arguments: Any) -> list[str]:
+    lengths = {len(a) for a in arguments if is_list(a)}
+    if len(lengths) > 1:
+        raise FunctionError("all list arguments must have the same length")
+    count = lengths.pop() if lengths else 1
+    return [format_(spec, *[a[i] if is_list(a) else a for a in arguments]) for i in range(count)]
+
+
+# --- type conversion -------------------------------------------------------------------------
+
+
+@_register("tostring")
+def tostring(value: Any) -> str | None:
+    return None if value is None else to_string(value)
+
+
+@_register("tonumber")
+def tonumber(value: Any) -> int | float | None:
+    return None if value is None else to_number(value)
+
+
+@_register("tobool")
+def tobool(value: Any) -> bool | None:
+    return None if value is None else to_bool(value)
+
+
+@_register("sensitive", unknown="nested")
+def sensitive(value: Any) -> Any:
+    """Sensitivity only hides values in Terraform's output; the value itself is unchanged."""
+    return value
+
+
+FUNCTIONS["nonsensitive"] = sensitive
+UNKNOWN_POLICY["nonsensitive"] = "nested"
+
+
+# --- encoding --------------------------------------------------------------------------------
+
+
+def _json(value: Any) -> str:
+    """jsonencode's exact output: compact, keys sorted, and <, >, & escaped like Go's encoder."""
+
+    def convert(item: Any) -> Any:
+        if isinstance(item, Mapping):
+            return {str(k): convert(item[k]) for k in item}
+        if is_list(item):
+            return [convert(v) for v in item]
+        if isinstance(item, float):
+            return normalize_number(item)
+        return item
+
+    text = json.dumps(convert(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    for char, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, escaped)
+    return text
+
+
+@_register("jsonencode")
+def jsonencode(value: Any) -> str:
+    return _json(value)
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, float):
+        return normalize_number(value)
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _from_json(v) for k, v in value.items()}
+    return value
+
+
+@_register("jsondecode")
+def jsondecode(text: Any) -> Any:
+    try:
+        return _from_json(json.loads(to_string(text)))
+    except (ValueError, RecursionError) as error:
+        raise FunctionError(f"invalid JSON: {error}") from None
+
+
+@_register("base64encode")
+def base64encode(text: Any) -> str:
+    return base64.b64encode(to_string(text).encode()).decode()
+
+
+@_register("base64decode")
+def base64decode(text: Any) -> str:
+    try:
+        return base64.b64decode(to_string(text), validate=True).decode()
+    except (ValueError, UnicodeDecodeError) as error:
+        raise FunctionError(f"invalid base64 or not UTF-8: {error}") from None
+
+
+def _hash(name: str) -> Callable[[Any], str]:
+    def digest(text: Any) -> str:
+        return hashlib.new(name, to_string(text).encode()).hexdigest()
+
+    return digest
+
+
+for _name in ("md5", "sha1", "sha256", "sha512"):
+    FUNCTIONS[_name] = _hash(_name)
+
+
+# --- not evaluated ---------------------------------------------------------------------------
+
+
+def _unevaluated(reason: str) -> Callable[..., Unknown]:
+    def unknown(*_arguments: Any) -> Unknown:
+        return Unknown(reason)
+
+    return unknown
+
+
+_NOT_EVALUATED = {
+    **dict.fromkeys(
+        (
+            "file",
+            "filebase64",
+            "fileexists",
+            "fileset",
+            "filemd5",
+            "filesha1",
+            "filesha256",
+            "filesha512",
+            "filebase64sha256",
+            "filebase64sha512",
+            "templatefile",
+            "abspath",
+        ),
+        "reads files, which driftwatch does not evaluate",
+    ),
+    **dict.fromkeys(("timestamp", "plantimestamp"), "depends on the time of the run"),
+    **dict.fromkeys(("uuid", "bcrypt"), "returns a new random value on every run"),
+}
+for _name, _why in _NOT_EVALUATED.items():
+    FUNCTIONS[_name] = _unevaluated(f"{_name}() {_why}")
+    UNKNOWN_POLICY[_name] = "any"
+
+
+def call(name: str, arguments: list[Any]) -> Any:
+    """Call a registered function, applying its Unknown policy first.
+
+    Raises FunctionError for Terraform errors; an unregistered name is Unknown (not an error:
+    the configuration is valid, driftwatch just cannot evaluate it).
+    """
+    function = FUNCTIONS.get(name)
+    if function is None:
+        return Unknown(f"function {name}() is not evaluated by driftwatch")
+    policy = UNKNOWN_POLICY.get(name, "none")
+    if policy != "any":
+        unknown = next((a for a in arguments if isinstance(a, Unknown)), None)
+        if unknown is None and policy == "none":
+            unknown = first_unknown(arguments)
+        if unknown is not None:
+            return unknown
+    try:
+        _signature(function).bind(*arguments)
+    except TypeError:
+        raise FunctionError(f"wrong number of arguments ({len(arguments)})") from None
+    try:
+        return function(*arguments)
+    except _UnknownResult as result:
+        return result.unknown
+
+
+@functools.cache
+def _signature(function: Callable[..., Any]) -> inspect.Signature:
+    return inspect.signature(function)
