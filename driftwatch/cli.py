@@ -39,13 +39,25 @@ class Invocation:
 
 def _add_target_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("targets (a config file, or one ad-hoc target)")
-    group.add_argument("--config", help="config file (default: $DRIFTWATCH_CONFIG, else config/driftwatch.yaml)")
-    group.add_argument("--target", action="append", default=[], help="only this target of the config (repeatable)")
+    group.add_argument(
+        "--config", help="config file (default: $DRIFTWATCH_CONFIG, else config/driftwatch.yaml)"
+    )
+    group.add_argument(
+        "--target", action="append", default=[], help="only this target of the config (repeatable)"
+    )
     group.add_argument("--root", help="ad hoc: the Terraform root module directory")
-    group.add_argument("--repo", help="ad hoc: the repository root (default: the git checkout holding --root)")
-    group.add_argument("--var-file", action="append", default=[], help="ad hoc: a var file, relative to --root")
-    group.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="ad hoc: like terraform -var")
-    group.add_argument("--region", help="AWS region of the target's tables (default: provider block, then AWS_REGION)")
+    group.add_argument(
+        "--repo", help="ad hoc: the repository root (default: the git checkout holding --root)"
+    )
+    group.add_argument(
+        "--var-file", action="append", default=[], help="ad hoc: a var file, relative to --root"
+    )
+    group.add_argument(
+        "--var", action="append", default=[], metavar="NAME=VALUE", help="ad hoc: like terraform -var"
+    )
+    group.add_argument(
+        "--region", help="AWS region of the target's tables (default: provider block, then AWS_REGION)"
+    )
     group.add_argument("--workspace", default="default", help="value of terraform.workspace")
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.add_argument("--output", "-o", help="write the report to this file instead of stdout")
@@ -59,16 +71,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"driftwatch {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    scan = commands.add_parser("scan", help="compare declared tables with AWS once; exit 0 / 2 (drift) / 1 (error)")
+    scan = commands.add_parser(
+        "scan", help="compare declared tables with AWS once; exit 0 / 2 (drift) / 1 (error)"
+    )
     _add_target_flags(scan)
-    scan.add_argument("--parity", choices=["default", "strict"], help="strict: agree with terraform plan exactly")
+    scan.add_argument(
+        "--parity", choices=["default", "strict"], help="strict: agree with terraform plan exactly"
+    )
     scan.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
-    inspect = commands.add_parser("inspect", help="show the tables as driftwatch resolves them (no AWS calls)")
+    inspect = commands.add_parser(
+        "inspect", help="show the tables as driftwatch resolves them (no AWS calls)"
+    )
     _add_target_flags(inspect)
     validate = commands.add_parser("validate", help="check the config file and that every target evaluates")
     validate.add_argument("--config", help="config file")
     validate.add_argument("--log-level", default="WARNING")
-    demo = commands.add_parser("demo", help="scan the bundled examples against an embedded, offline AWS (moto)")
+    demo = commands.add_parser(
+        "demo", help="scan the bundled examples against an embedded, offline AWS (moto)"
+    )
     demo.add_argument("--format", choices=["text", "json"], default="text")
     demo.add_argument("--output", "-o")
     demo.add_argument("--verbose", "-v", action="store_true")
@@ -114,7 +134,9 @@ def resolve_invocation(args: argparse.Namespace) -> Invocation:
         )
         return Invocation([target], None, repo)
     config, base = load_config(config_path)
-    return Invocation(targets_from_config(config, base, args.target, args.region), config, config.repo_path(base))
+    return Invocation(
+        targets_from_config(config, base, args.target, args.region), config, config.repo_path(base)
+    )
 
 
 def targets_from_config(
@@ -123,7 +145,9 @@ def targets_from_config(
     names = {t.name for t in config.targets}
     unknown = [n for n in only if n not in names]
     if unknown:
-        raise UsageError(f"no target named {', '.join(unknown)} in the config (targets: {', '.join(sorted(names))})")
+        raise UsageError(
+            f"no target named {', '.join(unknown)} in the config (targets: {', '.join(sorted(names))})"
+        )
     repo = config.repo_path(base).resolve()
     return [
         TargetInput(
@@ -141,14 +165,12 @@ def targets_from_config(
 
 
 def _open_output(path: str | None) -> TextIO:
-    return open(path, "w", encoding="utf-8") if path else sys.stdout  # noqa: SIM115
+    return open(path, "w", encoding="utf-8") if path else sys.stdout
 
 
 def command_scan(args: argparse.Namespace) -> int:
     from driftwatch.aws.clients import AwsClients
     from driftwatch.gitinfo import head_commit
-    from driftwatch.report.json import render_json
-    from driftwatch.report.text import render_text
     from driftwatch.scan import ScanSettings, scan
 
     invocation = resolve_invocation(args)
@@ -217,12 +239,17 @@ def command_validate(args: argparse.Namespace) -> int:
     config, base = load_config(config_path)
     declared = declare(targets_from_config(config, base), ParseCache())
     for error in declared.errors:
-        where = f"{error.file}:{error.line}: " if error.file and error.line else (f"{error.file}: " if error.file else "")
+        where = (
+            f"{error.file}:{error.line}: "
+            if error.file and error.line
+            else (f"{error.file}: " if error.file else "")
+        )
         print(f"error [{error.target}] {where}{error.message}", file=sys.stderr)
     for row in declared.early:
         print(f"error [{row.target}] {row.address}: {row.error}", file=sys.stderr)
     tables = len(declared.jobs) + len(declared.early)
-    print(f"{config_path}: {len(config.targets)} targets, {tables} tables declared, {len(declared.errors)} errors")
+    errors = len(declared.errors)
+    print(f"{config_path}: {len(config.targets)} targets, {tables} tables declared, {errors} errors")
     return EXIT_ERROR if declared.errors or declared.early else EXIT_OK
 
 
@@ -235,7 +262,12 @@ def command_demo(args: argparse.Namespace) -> int:
     return EXIT_OK if not report.errors and not any(r.error for r in report.tables) else EXIT_ERROR
 
 
-COMMANDS = {"scan": command_scan, "inspect": command_inspect, "validate": command_validate, "demo": command_demo}
+COMMANDS = {
+    "scan": command_scan,
+    "inspect": command_inspect,
+    "validate": command_validate,
+    "demo": command_demo,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -62,7 +62,9 @@ class TargetConfig(_Strict):
         """``-var`` values are strings; YAML's ``count: 3`` or ``enabled: true`` mean the same text."""
         if isinstance(value, dict):
             return {
-                str(k): ("true" if v is True else "false" if v is False else v if isinstance(v, str) else str(v))
+                str(k): (
+                    "true" if v is True else "false" if v is False else v if isinstance(v, str) else str(v)
+                )
                 for k, v in value.items()
             }
         return value

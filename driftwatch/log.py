@@ -15,7 +15,9 @@ from typing import Any
 import structlog
 
 REDACTED = "***REDACTED***"
-_SECRET_KEYS = re.compile(r"(webhook|token|secret|password|credential|authorization|session_token|access_key)", re.I)
+_SECRET_KEYS = re.compile(
+    r"(webhook|token|secret|password|credential|authorization|session_token|access_key)", re.I
+)
 _SECRET_PATTERNS = [
     re.compile(r"https://hooks\.slack(?:-gov)?\.com/(?:services|workflows|triggers)/[^\s\"'<>]+"),
     re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"),
@@ -42,7 +44,10 @@ def _redact(value: Any) -> Any:
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, Mapping):
-        return {k: (REDACTED if isinstance(k, str) and _SECRET_KEYS.search(k) else _redact(v)) for k, v in value.items()}
+        return {
+            k: (REDACTED if isinstance(k, str) and _SECRET_KEYS.search(k) else _redact(v))
+            for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return [_redact(v) for v in value]
     return value

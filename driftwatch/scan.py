@@ -78,11 +78,18 @@ def declare(targets: Sequence[TargetInput], cache: ParseCache) -> DeclaredSet:
             name, region = spec.name, spec.region
             if isinstance(name, Unknown) or not name:
                 reason = name.reason if isinstance(name, Unknown) else "the table name is empty"
-                result.early.append(_row(target.name, table, TableStatus.ERROR, error=f"table name unknown: {reason}"))
+                result.early.append(
+                    _row(target.name, table, TableStatus.ERROR, error=f"table name unknown: {reason}")
+                )
             elif isinstance(region, Unknown) or not region:
                 reason = region.reason if isinstance(region, Unknown) else "no region configured"
                 result.early.append(
-                    _row(target.name, table, TableStatus.ERROR, error=f"region unknown: {reason}; set `region` on the target")
+                    _row(
+                        target.name,
+                        table,
+                        TableStatus.ERROR,
+                        error=f"region unknown: {reason}; set `region` on the target",
+                    )
                 )
             else:
                 result.jobs.append(_Job(target.name, table, region, name))
@@ -153,7 +160,9 @@ def _fetch_autoscaling(clients: AwsClients, region: str) -> AutoscalingIndex | U
         return Unknown(f"application-autoscaling could not be read in {region}: {error}")
 
 
-def _check_one(job: _Job, clients: AwsClients, autoscaling: AutoscalingIndex | Unknown, settings: ScanSettings) -> TableResult:
+def _check_one(
+    job: _Job, clients: AwsClients, autoscaling: AutoscalingIndex | Unknown, settings: ScanSettings
+) -> TableResult:
     log_ = log.bind(target=job.target, table=job.name, region=job.region)
     try:
         live = read_table(clients.dynamodb(job.region), job.name, job.region)
@@ -180,7 +189,9 @@ def _check_one(job: _Job, clients: AwsClients, autoscaling: AutoscalingIndex | U
     drift, unresolved = list(result.drift), [*job.table.notes, *result.unresolved]
     if live.status not in (None, "ACTIVE") and drift:
         # A table being changed is not comparable yet; show it, do not alert on it.
-        unresolved.extend(Unresolved(d.attribute, f"table is {live.status}; compared again next scan") for d in drift)
+        unresolved.extend(
+            Unresolved(d.attribute, f"table is {live.status}; compared again next scan") for d in drift
+        )
         drift = []
     status = TableStatus.DRIFTED if drift else TableStatus.IN_SYNC
     return _row(job.target, job.table, status, drift=tuple(drift), unresolved=tuple(unresolved))

@@ -136,7 +136,7 @@ class Lsi:
     non_key_attributes: Maybe[frozenset[str]] = frozenset()
 
 
-class BillingMode(str, enum.Enum):
+class BillingMode(enum.StrEnum):
     PROVISIONED = "PROVISIONED"
     PAY_PER_REQUEST = "PAY_PER_REQUEST"
 
@@ -220,7 +220,7 @@ class Unresolved:
     reason: str
 
 
-class TableStatus(str, enum.Enum):
+class TableStatus(enum.StrEnum):
     IN_SYNC = "in_sync"
     DRIFTED = "drifted"
     MISSING = "missing"

@@ -21,10 +21,12 @@ def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
     [
         ('variable "x" {\n  default = = 1\n}\n', 2, 13, "unexpected"),
         ('module "a" {\n  source = "./a"\n', 3, 1, "end of file"),
-        ('locals {\n  a = 1 @ 2\n}\n', 2, 9, "unexpected"),
+        ("locals {\n  a = 1 @ 2\n}\n", 2, 9, "unexpected"),
     ],
 )
-def test_syntax_error_names_file_line_and_column(tmp_path: Path, text: str, line: int, column: int, fragment: str) -> None:
+def test_syntax_error_names_file_line_and_column(
+    tmp_path: Path, text: str, line: int, column: int, fragment: str
+) -> None:
     path = write(tmp_path, "main.tf", text)
     with pytest.raises(HclSyntaxError) as caught:
         ParseCache().parse_file(path, "envs/prod/main.tf")
@@ -55,20 +57,23 @@ def test_empty_file_parses_to_no_blocks(tmp_path: Path) -> None:
 
 def test_cache_reuses_trees_by_content_not_by_path(tmp_path: Path) -> None:
     cache = ParseCache()
-    a = write(tmp_path, "a.tf", 'locals {\n  x = 1\n}\n')
-    b = write(tmp_path, "b.tf", 'locals {\n  x = 1\n}\n')
+    a = write(tmp_path, "a.tf", "locals {\n  x = 1\n}\n")
+    b = write(tmp_path, "b.tf", "locals {\n  x = 1\n}\n")
     first = cache.parse_file(a, "a.tf")
     second = cache.parse_file(b, "b.tf")
     assert second.tree is first.tree
     assert (cache.hits, cache.misses) == (1, 1)
-    a.write_text('locals {\n  x = 2\n}\n')
+    a.write_text("locals {\n  x = 2\n}\n")
     third = cache.parse_file(a, "a.tf")
     assert third.tree is not first.tree
     assert cache.misses == 2
 
 
 def test_blocks_labels_and_lines(tmp_path: Path) -> None:
-    text = 'module "tables" {\n  source = "./t"\n  for_each = {}\n}\n\nresource "aws_dynamodb_table" "t" {\n  ttl {\n    enabled = true\n  }\n}\n'
+    text = (
+        'module "tables" {\n  source = "./t"\n  for_each = {}\n}\n\n'
+        'resource "aws_dynamodb_table" "t" {\n  ttl {\n    enabled = true\n  }\n}\n'
+    )
     blocks = file_blocks(ParseCache().parse_file(write(tmp_path, "m.tf", text), "m.tf"))
     assert [(b.type, b.labels, b.line) for b in blocks] == [
         ("module", ("tables",), 1),

@@ -33,7 +33,11 @@ def apply() -> None:
         if table_class:
             body["TableClassSummary"] = {"TableClass": table_class}
         if self.billing_mode == "PAY_PER_REQUEST":
-            body["ProvisionedThroughput"] = {"ReadCapacityUnits": 0, "WriteCapacityUnits": 0, "NumberOfDecreasesToday": 0}
+            body["ProvisionedThroughput"] = {
+                "ReadCapacityUnits": 0,
+                "WriteCapacityUnits": 0,
+                "NumberOfDecreasesToday": 0,
+            }
         return result
 
     def _after(method_name: str) -> None:
@@ -58,8 +62,8 @@ def apply() -> None:
                 kept = [tag for tag in table.tags if tag["Key"] not in tags]
                 table.tags = kept + [{"Key": k, "Value": v} for k, v in tags.items()]
 
-    Table.describe = describe
+    Table.describe = describe  # type: ignore[method-assign]
     _after("create_table")
     _after("update_table")
-    DynamoDBBackend.tag_resource = tag_resource
+    DynamoDBBackend.tag_resource = tag_resource  # type: ignore[method-assign]
     _APPLIED = True

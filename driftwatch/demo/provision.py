@@ -98,7 +98,8 @@ def create_table(
     dynamodb.create_table(**request)
     if spec.ttl.enabled is True:
         dynamodb.update_time_to_live(
-            TableName=spec.name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl.attribute}
+            TableName=spec.name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl.attribute},
         )
     if spec.point_in_time_recovery is True:
         dynamodb.update_continuous_backups(

@@ -26,7 +26,13 @@ _FAKE_ENV = {
     "AWS_DEFAULT_REGION": DEMO_REGION,
     "AWS_REGION": DEMO_REGION,
 }
-_CLEARED_ENV = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
+_CLEARED_ENV = (
+    "AWS_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+)
 
 
 def examples_dir() -> Path:
@@ -103,12 +109,21 @@ def console_changes() -> list[str]:
     dynamodb.update_table(
         TableName=mimir,
         GlobalSecondaryIndexUpdates=[
-            {"Update": {"IndexName": "tenant-index", "ProvisionedThroughput": {"ReadCapacityUnits": 80, "WriteCapacityUnits": 60}}}
+            {
+                "Update": {
+                    "IndexName": "tenant-index",
+                    "ProvisionedThroughput": {"ReadCapacityUnits": 80, "WriteCapacityUnits": 60},
+                }
+            }
         ],
     )
     orders = "acme-prod-orders"
-    dynamodb.update_time_to_live(TableName=orders, TimeToLiveSpecification={"Enabled": False, "AttributeName": "expires_at"})
-    dynamodb.update_time_to_live(TableName=orders, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
+    dynamodb.update_time_to_live(
+        TableName=orders, TimeToLiveSpecification={"Enabled": False, "AttributeName": "expires_at"}
+    )
+    dynamodb.update_time_to_live(
+        TableName=orders, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+    )
     arn = dynamodb.describe_table(TableName="acme-prod-sessions")["Table"]["TableArn"]
     dynamodb.tag_resource(ResourceArn=arn, Tags=[{"Key": "Team", "Value": "payments"}])
     return [

@@ -68,7 +68,9 @@ def table_to_dict(target: str, table: DeclaredTable) -> dict[str, Any]:
 def _spec_rows(spec: TableSpec) -> list[tuple[str, Any]]:
     data = plain(spec)
     skip = {"status"}
-    return [(k, v) for k, v in data.items() if k not in skip and v not in ((), [], {}, None) or k in ("tags",)]
+    return [
+        (k, v) for k, v in data.items() if (k not in skip and v not in ((), [], {}, None)) or k in ("tags",)
+    ]
 
 
 def _render_value(value: Any) -> Text:
@@ -89,7 +91,8 @@ def render_inspect(declared: DeclaredSet, fmt: str, out: TextIO) -> None:
                 {"target": r.target, "address": r.address, "error": r.error} for r in declared.early
             ],
             "errors": [
-                {"target": e.target, "message": e.message, "file": e.file, "line": e.line} for e in declared.errors
+                {"target": e.target, "message": e.message, "file": e.file, "line": e.line}
+                for e in declared.errors
             ],
         }
         out.write(json.dumps(payload, indent=2, default=str) + "\n")
@@ -101,7 +104,9 @@ def render_inspect(declared: DeclaredSet, fmt: str, out: TextIO) -> None:
     for row in early.values():
         console.print(Text(f"error [{row.target}] {row.address}: {row.error}", style="yellow"))
     for target, table in entries:
-        console.print(Text(f"{table.spec.name}", style="bold"), Text(f" ({target}) {table.address}  {table.source}"))
+        console.print(
+            Text(f"{table.spec.name}", style="bold"), Text(f" ({target}) {table.address}  {table.source}")
+        )
         grid = Table(show_header=False, box=None, padding=(0, 2), pad_edge=False)
         grid.add_column(style="cyan")
         grid.add_column()

@@ -15,6 +15,7 @@ refused.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -196,7 +197,7 @@ class ModuleInstance:
             if block.type == "module" and block.labels
         }
         self._modules = _ModuleOutputs(self)
-        self._children: dict[tuple[str, Any], ModuleInstance | Mapping[str, Any]] = {}
+        self._children: dict[tuple[str, Any], ModuleInstance | Mapping[str, Any] | Unknown] = {}
 
     # --- scope ---
 
@@ -285,8 +286,8 @@ class ModuleInstance:
         """A string from ``-var``/``TF_VAR_``: taken literally for primitive types, else parsed as HCL."""
         if (
             type_spec.kind in _PRIMITIVE_TYPES
-            or type_spec.kind == "any"
-            and not raw.lstrip().startswith(("[", "{"))
+            or (type_spec.kind == "any"
+            and not raw.lstrip().startswith(("[", "{")))
         ):
             return raw
         return evaluate_text(raw, scope)
@@ -386,7 +387,7 @@ class ModuleInstance:
 
     def child(
         self, name: str, key: Any, address: str, extra: Mapping[str, Any]
-    ) -> ModuleInstance | Mapping[str, Any]:
+    ) -> ModuleInstance | Mapping[str, Any] | Unknown:
         """The instance of a module call: a ModuleInstance for a local source, else its outputs."""
         memo_key = (name, key)
         if memo_key in self._children:
@@ -394,7 +395,7 @@ class ModuleInstance:
         block, file = self.calls[name]
         source, version = self.call_meta(name)
         inputs = self.call_inputs(name, extra)
-        result: ModuleInstance | Mapping[str, Any]
+        result: ModuleInstance | Mapping[str, Any] | Unknown
         if source is None:
             self.walk.error(f"module {name!r} has no literal source", file, block.line)
             result = _unknown_outputs(f"module.{name} has no literal source")
@@ -413,7 +414,7 @@ class ModuleInstance:
 
     def _local_child(
         self, name: str, source: str, address: str, inputs: dict[str, Any], block: Block, file: str
-    ) -> ModuleInstance | Mapping[str, Any]:
+    ) -> ModuleInstance | Unknown:
         try:
             directory = confine(self.walk.repo, self.directory / source, f"module source {source!r}")
         except OutsideRepositoryError as error:
@@ -483,7 +484,7 @@ class _ModuleOutputs(Mapping[str, Any]):
         return len(self._instance.calls)
 
 
-def _outputs_of(child: ModuleInstance | Mapping[str, Any]) -> Mapping[str, Any]:
+def _outputs_of(child: ModuleInstance | Mapping[str, Any] | Unknown) -> Mapping[str, Any] | Unknown:
     if isinstance(child, ModuleInstance):
         expressions = {
             block.labels[0]: (body_items(block.body)[0]["value"], file)
@@ -494,27 +495,15 @@ def _outputs_of(child: ModuleInstance | Mapping[str, Any]) -> Mapping[str, Any]:
     return child
 
 
-class _UnknownOutputs(Mapping[str, Any]):
-    """Outputs of a module driftwatch cannot evaluate: every output is Unknown with the reason."""
-
-    def __init__(self, reason: str):
-        self._reason = reason
-
-    def __getitem__(self, name: str) -> Any:
-        return Unknown(self._reason)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
+def _unknown_outputs(reason: str) -> Unknown:
+    """Outputs of a module driftwatch cannot evaluate: the module value itself is Unknown, so both
+    ``module.x.out`` and ``module.x`` used whole are Unknown with the reason."""
+    return Unknown(reason)
 
 
-def _unknown_outputs(reason: str) -> Mapping[str, Any]:
-    return _UnknownOutputs(reason)
-
-
-def _dynamodb_outputs(inputs: Mapping[str, Any], source: str, version: str | None) -> Mapping[str, Any]:
+def _dynamodb_outputs(
+    inputs: Mapping[str, Any], source: str, version: str | None
+) -> Mapping[str, Any] | Unknown:
     """Outputs of a CloudPosse table module that other expressions may reference."""
     try:
         declaration = cloudposse.module_to_resource(
@@ -777,11 +766,18 @@ class _TableCollector:
         region = self._region(provider)
         default_tags = provider.default_tags if provider is not None else None
         try:
-            spec = resource_to_spec(declaration, region=region, default_tags=default_tags)
+            spec = resource_to_spec(
+                declaration,
+                region=region,
+                default_tags=None if isinstance(default_tags, Unknown) else default_tags,
+            )
         except (ValueError, TypeError, KeyError) as error:
             self.walk.error(f"{address}: {error}", file, block.line)
             return
-        notes = ()
+        if isinstance(default_tags, Unknown):
+            # Provider default_tags add keys we cannot know: no tag can be judged.
+            spec = dataclasses.replace(spec, tags=Unknown(f"provider default_tags: {default_tags.reason}"))
+        notes: tuple[Unresolved, ...] = ()
         if isinstance(region, Unknown):
             notes = (Unresolved("region", region.reason),)
         self.result.tables.append(DeclaredTable(address, SourceLocation(file, block.line), spec, notes))

@@ -131,7 +131,7 @@ def _bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     if value in ("true", "false"):
-        return value == "true"
+        return bool(value == "true")
     raise TypeConversionError(f"{value!r} is not a bool")
 
 
@@ -158,7 +158,8 @@ def convert(value: Any, type_spec: TypeSpec, where: str = "value") -> Any:
         if not isinstance(value, (list, tuple)) or len(value) != len(type_spec.elements):
             raise TypeConversionError(f"{where}: a tuple of {len(type_spec.elements)} elements is required")
         return [
-            convert(item, t, f"{where}[{i}]") for i, (item, t) in enumerate(zip(value, type_spec.elements))
+            convert(item, t, f"{where}[{i}]")
+            for i, (item, t) in enumerate(zip(value, type_spec.elements, strict=True))
         ]
     if kind == "map":
         if not isinstance(value, dict):
