@@ -29,7 +29,10 @@ def test_minimal_config_takes_every_default() -> None:
         ({"targets": [{"name": "p", "root": "r"}], "schedule": {"interval": "soon"}}, "schedule.interval:"),
         ({"targets": [{"name": "p", "root": "r"}], "http": {"port": 70000}}, "http.port:"),
         ({"targets": [{"name": "p", "root": "r"}, {"name": "p", "root": "s"}]}, "repeated: p"),
-        ({"targets": [{"name": "p", "root": "r"}], "ignore": [{"table": "x"}]}, "ignore.0.reason: required key"),
+        (
+            {"targets": [{"name": "p", "root": "r"}], "ignore": [{"table": "x"}]},
+            "ignore.0.reason: required key",
+        ),
     ],
 )
 def test_invalid_config_names_the_key_and_reason(data: dict, expected: str) -> None:  # type: ignore[type-arg]

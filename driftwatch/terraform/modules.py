@@ -62,6 +62,11 @@ class OutsideRepositoryError(Exception):
     """A path from the scanned repository that resolves outside the repository root."""
 
 
+def _is_local_source(source: str) -> bool:
+    """Local module paths; an absolute path counts too, so that it is confined (and refused)."""
+    return source.startswith(("./", "../", "/"))
+
+
 def confine(repo: Path, path: Path, what: str) -> Path:
     """``path`` fully resolved (symlinks too) if it stays inside ``repo``; else refuse it."""
     resolved = path.resolve()
@@ -284,10 +289,8 @@ class ModuleInstance:
     @staticmethod
     def _raw_value(raw: str, type_spec: TypeSpec, scope: Scope) -> Any:
         """A string from ``-var``/``TF_VAR_``: taken literally for primitive types, else parsed as HCL."""
-        if (
-            type_spec.kind in _PRIMITIVE_TYPES
-            or (type_spec.kind == "any"
-            and not raw.lstrip().startswith(("[", "{")))
+        if type_spec.kind in _PRIMITIVE_TYPES or (
+            type_spec.kind == "any" and not raw.lstrip().startswith(("[", "{"))
         ):
             return raw
         return evaluate_text(raw, scope)
@@ -403,7 +406,7 @@ class ModuleInstance:
             result = label_outputs(build_label(inputs))
         elif cloudposse.is_dynamodb_module_source(source):
             result = _dynamodb_outputs(inputs, source, version)
-        elif source.startswith(("./", "../")):
+        elif _is_local_source(source):
             result = self._local_child(name, source, address, inputs, block, file)
         else:
             result = _unknown_outputs(
@@ -702,7 +705,7 @@ class _TableCollector:
         if source is None or cloudposse.is_label_module_source(source):
             return
         is_table = cloudposse.is_dynamodb_module_source(source)
-        if not is_table and not source.startswith(("./", "../")):
+        if not is_table and not _is_local_source(source):
             return
         expansion = instance.call_instances(name)
         if isinstance(expansion, Unknown):

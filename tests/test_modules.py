@@ -1,0 +1,463 @@
+"""The module walker: Terraform's variable precedence, locals, module expansion, confinement."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from driftwatch.spec import Unknown
+from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
+from driftwatch.terraform.parse import ParseCache
+
+TABLE = """
+resource "aws_dynamodb_table" "t" {
+  name     = var.name
+  hash_key = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+"""
+
+
+def write_tree(base: Path, files: dict[str, str]) -> None:
+    for name, content in files.items():
+        path = base / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+
+
+def declare(
+    repo: Path, root: str = "root", env: dict[str, str] | None = None, **kwargs: object
+) -> TargetDeclarations:
+    target = TargetInput(name="t", repo=repo, root=repo / root, env=env or {}, region="us-east-1", **kwargs)  # type: ignore[arg-type]
+    return declare_target(target, ParseCache())
+
+
+def names(result: TargetDeclarations) -> list[object]:
+    return [t.spec.name for t in result.tables]
+
+
+def addresses(result: TargetDeclarations) -> list[str]:
+    return [t.address for t in result.tables]
+
+
+# --- variables -------------------------------------------------------------------------------
+
+PRECEDENCE_LEVELS = [
+    # (what is added at this level, expected table name)
+    ({}, "from-default"),
+    ({"env": {"TF_VAR_name": "from-env"}}, "from-env"),
+    ({"files": {"root/terraform.tfvars": 'name = "from-tfvars"'}}, "from-tfvars"),
+    ({"files": {"root/terraform.tfvars.json": '{"name": "from-tfvars-json"}'}}, "from-tfvars-json"),
+    ({"files": {"root/a.auto.tfvars": 'name = "from-auto-a"'}}, "from-auto-a"),
+    ({"files": {"root/b.auto.tfvars.json": '{"name": "from-auto-b"}'}}, "from-auto-b"),
+    ({"files": {"root/x.tfvars": 'name = "from-var-file"'}, "var_files": ("x.tfvars",)}, "from-var-file"),
+    ({"vars": {"name": "from-var"}}, "from-var"),
+]
+
+
+@pytest.mark.parametrize("level", range(len(PRECEDENCE_LEVELS)))
+def test_variable_precedence_matches_terraform(tmp_path: Path, level: int) -> None:
+    """Each level, added on top of all lower ones, wins: Terraform's documented order."""
+    write_tree(tmp_path, {"root/main.tf": TABLE + 'variable "name" {\n  default = "from-default"\n}\n'})
+    env: dict[str, str] = {}
+    var_files: tuple[str, ...] = ()
+    variables: dict[str, str] = {}
+    for added, _ in PRECEDENCE_LEVELS[: level + 1]:
+        write_tree(tmp_path, added.get("files", {}))  # type: ignore[arg-type]
+        env.update(added.get("env", {}))  # type: ignore[arg-type]
+        var_files = added.get("var_files", var_files)  # type: ignore[assignment]
+        variables.update(added.get("vars", {}))  # type: ignore[arg-type]
+    result = declare(tmp_path, env=env, var_files=var_files, vars=variables)
+    assert result.errors == []
+    assert names(result) == [PRECEDENCE_LEVELS[level][1]]
+
+
+def test_later_var_files_override_earlier_ones(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "root/main.tf": TABLE + 'variable "name" {}\n',
+            "root/one.tfvars": 'name = "one"',
+            "root/two.tfvars": 'name = "two"',
+        },
+    )
+    assert names(declare(tmp_path, var_files=("one.tfvars", "two.tfvars"))) == ["two"]
+    assert names(declare(tmp_path, var_files=("two.tfvars", "one.tfvars"))) == ["one"]
+
+
+def test_variable_without_value_is_unknown_not_a_guess(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"root/main.tf": TABLE + 'variable "name" {\n  type = string\n}\n'})
+    result = declare(tmp_path)
+    (name,) = names(result)
+    assert isinstance(name, Unknown)
+    assert "var.name has no value" in name.reason
+
+
+def test_dash_var_of_complex_type_is_parsed_as_hcl(tmp_path: Path) -> None:
+    main = (
+        TABLE.replace("var.name", 'join("-", var.parts)') + 'variable "parts" {\n  type = list(string)\n}\n'
+    )
+    write_tree(tmp_path, {"root/main.tf": main})
+    assert names(declare(tmp_path, vars={"parts": '["a", "b"]'})) == ["a-b"]
+
+
+def test_tfvars_of_the_wrong_type_is_reported_with_the_variable(tmp_path: Path) -> None:
+    main = TABLE.replace("var.name", '"x${var.n}"') + 'variable "n" {\n  type = number\n}\n'
+    write_tree(tmp_path, {"root/main.tf": main, "root/terraform.tfvars": 'n = "many"'})
+    result = declare(tmp_path)
+    assert any("invalid value for variable 'n'" in e.message for e in result.errors)
+    assert isinstance(result.tables[0].spec.name, Unknown)
+
+
+def test_missing_var_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"root/main.tf": TABLE + 'variable "name" {\n  default = "x"\n}\n'})
+    result = declare(tmp_path, var_files=("nope.tfvars",))
+    assert [(e.file, e.message) for e in result.errors] == [("root/nope.tfvars", "var file not found")]
+    assert names(result) == ["x"]
+
+
+def test_object_variable_optional_defaults_are_filled(tmp_path: Path) -> None:
+    main = TABLE.replace("var.name", 'var.cfg.prefix == "" ? "empty" : var.cfg.prefix') + (
+        'variable "cfg" {\n  type = object({ prefix = optional(string, "") })\n  default = {}\n}\n'
+    )
+    write_tree(tmp_path, {"root/main.tf": main})
+    assert names(declare(tmp_path)) == ["empty"]
+
+
+# --- locals ----------------------------------------------------------------------------------
+
+
+def test_locals_resolve_in_any_order_across_files(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "root/a.tf": TABLE.replace("var.name", "local.full"),
+            "root/b.tf": 'locals {\n  full = "${local.prefix}-${local.suffix}"\n}\n',
+            "root/c.tf": 'locals {\n  prefix = upper(local.suffix)\n  suffix = "t"\n}\n',
+        },
+    )
+    assert names(declare(tmp_path)) == ["T-t"]
+
+
+def test_cyclic_locals_are_reported_and_unknown(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "root/main.tf": TABLE.replace("var.name", "local.a")
+            + "locals {\n  a = local.b\n  b = local.a\n}\n"
+        },
+    )
+    result = declare(tmp_path)
+    assert isinstance(result.tables[0].spec.name, Unknown)
+    cycle_errors = [e for e in result.errors if "cycle in local" in e.message]
+    assert cycle_errors and cycle_errors[0].file == "root/main.tf"
+    assert "a -> b -> a" in cycle_errors[0].message or "b -> a -> b" in cycle_errors[0].message
+
+
+def test_workspace_is_visible_as_terraform_workspace(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"root/main.tf": TABLE.replace("var.name", '"t-${terraform.workspace}"')})
+    assert names(declare(tmp_path, workspace="blue")) == ["t-blue"]
+
+
+# --- modules ---------------------------------------------------------------------------------
+
+CHILD = {
+    "modules/table/main.tf": TABLE + 'variable "name" {}\noutput "name" {\n  value = var.name\n}\n',
+}
+
+
+def test_count_and_for_each_expand_with_terraform_addresses(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            **CHILD,
+            "root/main.tf": """
+module "counted" {
+  count  = 2
+  source = "../modules/table"
+  name   = "c${count.index}"
+}
+module "each" {
+  for_each = { orders = "o", users = "u" }
+  source   = "../modules/table"
+  name     = "${each.key}-${each.value}"
+}
+module "set" {
+  for_each = toset(["x"])
+  source   = "../modules/table"
+  name     = each.value
+}
+module "none" {
+  count  = 0
+  source = "../modules/table"
+  name   = "never"
+}
+""",
+        },
+    )
+    result = declare(tmp_path)
+    assert result.errors == []
+    assert sorted(zip(addresses(result), names(result), strict=True)) == [
+        ("module.counted[0].aws_dynamodb_table.t", "c0"),
+        ("module.counted[1].aws_dynamodb_table.t", "c1"),
+        ('module.each["orders"].aws_dynamodb_table.t', "orders-o"),
+        ('module.each["users"].aws_dynamodb_table.t', "users-u"),
+        ('module.set["x"].aws_dynamodb_table.t', "x"),
+    ]
+    first = next(t for t in result.tables if t.address.startswith("module.counted[0]"))
+    assert (first.source.file, first.source.line) == ("modules/table/main.tf", 2)
+
+
+def test_outputs_of_local_modules_feed_other_expressions(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            **CHILD,
+            "modules/naming/main.tf": 'variable "base" {}\noutput "id" {\n  value = "${var.base}-v2"\n}\n',
+            "root/main.tf": """
+module "naming" {
+  source = "../modules/naming"
+  base   = "orders"
+}
+module "table" {
+  source = "../modules/table"
+  name   = module.naming.id
+}
+""",
+        },
+    )
+    assert names(declare(tmp_path)) == ["orders-v2"]
+
+
+def test_for_each_over_an_unknown_value_is_an_error_with_the_line(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            **CHILD,
+            "root/main.tf": 'module "t" {\n  for_each = data.aws_x.y.names\n  source = "../modules/table"\n'
+            "  name = each.key\n}\n",
+        },
+    )
+    result = declare(tmp_path)
+    assert result.tables == []
+    (error,) = result.errors
+    assert (error.file, error.line) == ("root/main.tf", 1)
+    assert "for_each of module.t is unknown" in error.message
+
+
+def test_module_that_calls_itself_is_refused(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "root/main.tf": 'module "a" {\n  source = "../modules/a"\n}\n',
+            "modules/a/main.tf": 'module "b" {\n  source = "../b"\n}\n',
+            "modules/b/main.tf": 'module "a" {\n  source = "../a"\n}\n' + TABLE.replace("var.name", '"b"'),
+        },
+    )
+    result = declare(tmp_path)
+    assert any("module calls itself" in e.message for e in result.errors)
+    assert names(result) == ["b"]
+
+
+@pytest.mark.parametrize("source", ["../../outside", "/etc", "./escape"])
+def test_module_sources_outside_the_repository_are_refused(tmp_path: Path, source: str) -> None:
+    repo = tmp_path / "repo"
+    outside = tmp_path / "outside"
+    write_tree(outside, {"main.tf": TABLE.replace("var.name", '"stolen"')})
+    (repo / "root").mkdir(parents=True)
+    os.symlink(outside, repo / "root" / "escape")
+    write_tree(repo, {"root/main.tf": f'module "x" {{\n  source = "{source}"\n}}\n'})
+    result = declare(repo)
+    assert result.tables == []
+    assert any("outside the repository root" in e.message for e in result.errors)
+
+
+def test_var_file_outside_the_repository_is_refused(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write_tree(tmp_path, {"secret.tfvars": 'name = "leak"'})
+    write_tree(repo, {"root/main.tf": TABLE + 'variable "name" {\n  default = "safe"\n}\n'})
+    result = declare(repo, var_files=("../../secret.tfvars",))
+    assert names(result) == ["safe"]
+    assert any("outside the repository root" in e.message for e in result.errors)
+
+
+def test_a_file_that_does_not_parse_does_not_hide_the_others(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "root/good.tf": TABLE.replace("var.name", '"good"'),
+            "root/bad.tf": "locals {\n  a = = 1\n}\n",
+        },
+    )
+    result = declare(tmp_path)
+    assert names(result) == ["good"]
+    assert [(e.file, e.line) for e in result.errors] == [("root/bad.tf", 2)]
+
+
+# --- CloudPosse label context, providers -----------------------------------------------------
+
+
+def test_label_context_flows_through_a_wrapper_into_the_table_module(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "root/main.tf": """
+module "this" {
+  source    = "cloudposse/label/null"
+  version   = "0.25.0"
+  namespace = "eg"
+  stage     = "dev"
+  tags      = { Team = "data" }
+}
+module "wrapper" {
+  source  = "../modules/wrapper"
+  context = module.this.context
+}
+""",
+            "modules/wrapper/main.tf": """
+variable "context" {
+  type = any
+}
+module "label" {
+  source     = "cloudposse/label/null"
+  context    = var.context
+  attributes = ["v2"]
+}
+module "table" {
+  source   = "cloudposse/dynamodb/aws"
+  version  = "~> 0.37"
+  context  = module.label.context
+  name     = "events"
+  hash_key = "id"
+}
+""",
+        },
+    )
+    result = declare(tmp_path)
+    assert result.errors == []
+    (table,) = result.tables
+    assert table.address == "module.wrapper.module.table"
+    assert table.spec.name == "eg-dev-events-v2"
+    assert dict(table.spec.tags) == {  # type: ignore[arg-type]
+        "Attributes": "v2",
+        "Name": "eg-dev-events-v2",
+        "Namespace": "eg",
+        "Stage": "dev",
+        "Team": "data",
+    }
+
+
+def test_region_comes_from_the_provider_block_and_aliases_passed_to_modules(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            **CHILD,
+            "root/main.tf": """
+variable "home" {
+  default = "eu-west-1"
+}
+provider "aws" {
+  region = var.home
+  default_tags {
+    tags = { Owner = "platform" }
+  }
+}
+provider "aws" {
+  alias  = "west"
+  region = "us-west-2"
+}
+module "home" {
+  source = "../modules/table"
+  name   = "home"
+}
+module "west" {
+  source    = "../modules/table"
+  name      = "west"
+  providers = { aws = aws.west }
+}
+""",
+        },
+    )
+    target = TargetInput(name="t", repo=tmp_path, root=tmp_path / "root", env={"AWS_REGION": "ap-south-1"})
+    result = declare_target(target, ParseCache())
+    regions = {t.spec.name: t.spec.region for t in result.tables}
+    assert regions == {"home": "eu-west-1", "west": "us-west-2"}
+    home = next(t for t in result.tables if t.spec.name == "home")
+    assert dict(home.spec.tags)["Owner"] == "platform"  # type: ignore[arg-type]
+
+
+def test_region_falls_back_to_the_environment_without_a_provider_region(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"root/main.tf": TABLE.replace("var.name", '"t"')})
+    target = TargetInput(name="t", repo=tmp_path, root=tmp_path / "root", env={"AWS_REGION": "ap-south-1"})
+    assert [t.spec.region for t in declare_target(target, ParseCache()).tables] == ["ap-south-1"]
+
+
+def test_dynamic_blocks_and_lifecycle_ignore_changes(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "root/main.tf": """
+variable "indexes" {
+  default = { by_tenant = "tenant_id", by_day = "day" }
+}
+resource "aws_dynamodb_table" "t" {
+  name           = "t"
+  hash_key       = "id"
+  read_capacity  = 5
+  write_capacity = 5
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  dynamic "global_secondary_index" {
+    for_each = var.indexes
+    content {
+      name            = global_secondary_index.key
+      hash_key        = global_secondary_index.value
+      projection_type = "ALL"
+      read_capacity   = 1
+      write_capacity  = 1
+    }
+  }
+  lifecycle {
+    ignore_changes = [read_capacity, write_capacity]
+  }
+}
+""",
+        },
+    )
+    (table,) = declare(tmp_path).tables
+    gsis = {g.name: g.hash_key for g in table.spec.gsis}  # type: ignore[union-attr]
+    assert gsis == {"by_day": "day", "by_tenant": "tenant_id"}
+    assert not table.spec.is_managed("read_capacity")
+    assert not table.spec.is_managed("write_capacity")
+    assert table.spec.is_managed("table_class")
+
+
+def test_examples_repository_resolves_with_nothing_unresolved() -> None:
+    repo = Path(__file__).resolve().parents[1] / "examples"
+    target = TargetInput(name="prod", repo=repo, root=repo / "envs/prod", var_files=("prod.tfvars",), env={})
+    result = declare_target(target, ParseCache())
+    assert result.errors == []
+    specs = {t.address: t.spec for t in result.tables}
+    assert set(specs) == {
+        "module.mimir_index.module.mimir_index_table",
+        'module.tables["orders"]',
+        'module.tables["sessions"]',
+    }
+    mimir = specs["module.mimir_index.module.mimir_index_table"]
+    assert (mimir.name, mimir.region, mimir.table_class) == (
+        "acme-prod-mimir-index",
+        "us-east-1",
+        "STANDARD_INFREQUENT_ACCESS",
+    )
+    assert mimir.autoscaling.read is not None and mimir.autoscaling.read.max == 40
+    from driftwatch.report.inspect import unresolved_paths
+
+    assert [p for spec in specs.values() for p in unresolved_paths(spec)] == []
