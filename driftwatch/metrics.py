@@ -1,0 +1,421 @@
+"""Prometheus metrics of the driftwatch daemon: everything ``/metrics`` shows.
+
+Why a custom collector instead of ``Gauge(...).labels(...).set()``: per-table and
+per-attribute series must describe the *latest* scan only. A labelled ``Gauge`` keeps every
+child it ever saw, so a fixed attribute or a table that was removed from git would keep
+exporting its last value forever (a stale "drifted" that no alert could ever resolve). Here the
+latest report is reduced to an immutable view and swapped in under a lock; ``collect()`` builds
+the families from that view at scrape time, so a series that is no longer true simply is not
+there on the next scrape.
+
+Counters (scans, notifications, AWS calls) are built the same way, as ``CounterMetricFamily``
+from plain internal counts. That gives deterministic output without ``*_created`` series and
+without calling ``prometheus_client.disable_created_metrics()``, which is process-global and
+would change other libraries' metrics as a side effect of importing this module.
+
+Label values are bounded: target names and table names/addresses come from configuration,
+attribute names from the fixed vocabulary in DESIGN.md. Declared or live *values* (capacities,
+ARNs, tag values) are never put in labels.
+
+Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
+
+- ``driftwatch_table_drifted{T}``: 1 when git and AWS disagree (status ``drifted`` or
+  ``missing``), else 0 (also 0 for ``error``: see ``driftwatch_table_status``).
+- ``driftwatch_table_status{T, status}``: one-hot over in_sync/drifted/missing/error.
+- ``driftwatch_table_unresolved_attributes{T}``: attributes not compared (declared Unknown).
+- ``driftwatch_attribute_drift{T, attribute}``: 1 per drifted attribute.
+- ``driftwatch_drift_first_seen_timestamp_seconds{T, attribute}``: when that drift was first seen.
+- ``driftwatch_tables{target, status}``: count of report rows per status (zero-filled).
+- ``driftwatch_scan_errors{target}``: target-level errors (parse errors, bad var files).
+- ``driftwatch_scans_total{result}`` (counter): success/partial/failure, all start at 0.
+- ``driftwatch_scan_duration_seconds`` (histogram): wall time of each scan, any result.
+- ``driftwatch_last_scan_timestamp_seconds``: *start* of the most recent scan attempt.
+- ``driftwatch_last_successful_scan_timestamp_seconds``: *start* of the last ``success`` scan.
+- ``driftwatch_aws_api_calls_total{operation, outcome}`` (counter): from ``ApiCallRecorder``.
+- ``driftwatch_notifications_total{channel, outcome}`` (counter).
+- ``driftwatch_repo_info{commit}``: 1 for the commit of the latest report (absent when unknown).
+- ``driftwatch_build_info{version}``: 1.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+from prometheus_client import PlatformCollector, ProcessCollector, generate_latest
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector, CollectorRegistry
+
+from driftwatch.aws.calls import ApiCallRecorder
+from driftwatch.spec import ScanReport, TableResult, TableStatus
+
+SCAN_RESULTS: Final = ("success", "partial", "failure")
+"""Every value of the ``result`` label; a fixed set so that all three exist from the first scrape."""
+
+DURATION_BUCKETS: Final = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
+"""Scan duration buckets: a one-table CI scan takes well under a second, a large estate with
+throttling several minutes; past 10 minutes the exact value no longer matters (+Inf)."""
+
+# Worst first: when two report rows map to the same (target, table, region) series, the one
+# that needs attention wins, in the same order as ScanReport.exit_code ("could not check" first).
+_STATUS_SEVERITY: Final = (TableStatus.ERROR, TableStatus.MISSING, TableStatus.DRIFTED, TableStatus.IN_SYNC)
+_STATUS_ORDER: Final = (TableStatus.IN_SYNC, TableStatus.DRIFTED, TableStatus.MISSING, TableStatus.ERROR)
+_TABLE_LABELS: Final = ("target", "table", "region")
+
+
+def _unix(at: datetime) -> float:
+    """Unix seconds; a naive datetime is taken as UTC (driftwatch only produces UTC times)."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.timestamp()
+
+
+def table_label(result: TableResult) -> str:
+    """The ``table`` label of a report row: the AWS table name, else the Terraform address.
+
+    The name can be missing (declared name Unknown, or an error before it was resolved); the
+    address is stable and unique within a target, so the row still gets its own series.
+    This is also the middle element of the ``first_seen`` keys ``(target, table, attribute)``.
+    """
+    return result.table_name if result.table_name is not None else result.address
+
+
+@dataclass(frozen=True)
+class _TableRow:
+    target: str
+    table: str
+    region: str
+    status: TableStatus
+    unresolved: int
+
+
+@dataclass(frozen=True)
+class _AttributeRow:
+    target: str
+    table: str
+    region: str
+    attribute: str
+    first_seen: float
+
+
+@dataclass(frozen=True)
+class _ReportView:
+    """Everything the per-report families need, precomputed once per scan and immutable.
+
+    Built outside the lock in ``observe_scan`` so a scrape never waits for the reduction of a
+    large report, and copied out of the caller's ``first_seen`` mapping so later mutations of
+    that mapping (by history) cannot change what a scrape shows.
+    """
+
+    tables: tuple[_TableRow, ...]
+    attributes: tuple[_AttributeRow, ...]
+    table_counts: tuple[tuple[str, TableStatus, int], ...]
+    scan_errors: tuple[tuple[str, int], ...]
+    commit: str | None
+
+    @classmethod
+    def build(cls, report: ScanReport, first_seen: Mapping[tuple[str, str, str], datetime]) -> _ReportView:
+        fallback = _unix(report.generated_at)
+        statuses: dict[tuple[str, str, str], TableStatus] = {}
+        unresolved: dict[tuple[str, str, str], set[str]] = {}
+        attributes: dict[tuple[str, str, str, str], float] = {}
+        counts: Counter[tuple[str, TableStatus]] = Counter()
+        targets: set[str] = set()
+        for row in report.tables:
+            table = table_label(row)
+            key = (row.target, table, row.region or "")
+            targets.add(row.target)
+            counts[(row.target, row.status)] += 1
+            previous = statuses.get(key)
+            if previous is None or _STATUS_SEVERITY.index(row.status) < _STATUS_SEVERITY.index(previous):
+                statuses[key] = row.status
+            unresolved.setdefault(key, set()).update(u.attribute for u in row.unresolved)
+            for drift in row.drift:
+                seen = first_seen.get((row.target, table, drift.attribute))
+                stamp = _unix(seen) if seen is not None else fallback
+                attr_key = (*key, drift.attribute)
+                attributes[attr_key] = min(stamp, attributes.get(attr_key, stamp))
+        errors: Counter[str] = Counter(error.target for error in report.errors)
+        targets.update(errors)
+        ordered_targets = sorted(targets)
+        return cls(
+            tables=tuple(
+                _TableRow(target, table, region, status, len(unresolved[(target, table, region)]))
+                for (target, table, region), status in statuses.items()
+            ),
+            attributes=tuple(_AttributeRow(*attr_key, stamp) for attr_key, stamp in attributes.items()),
+            table_counts=tuple(
+                (target, status, counts[(target, status)])
+                for target in ordered_targets
+                for status in _STATUS_ORDER
+            ),
+            scan_errors=tuple((target, errors[target]) for target in ordered_targets),
+            commit=report.commit,
+        )
+
+
+class _Collector(Collector):
+    """Adapter so the registry calls back into ``DriftwatchMetrics`` at scrape time."""
+
+    def __init__(self, metrics: DriftwatchMetrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterable[Metric]:
+        return self._metrics._collect()
+
+    def describe(self) -> Iterable[Metric]:
+        # Empty: otherwise the registry would call collect() at register time to learn the
+        # names, before there is anything to collect.
+        return []
+
+
+class DriftwatchMetrics:
+    """Everything /metrics shows.
+
+    Per-table and per-attribute series come from a custom collector over the LATEST report
+    (swapped in atomically under a lock), so a table or attribute that is fixed or no longer
+    declared disappears instead of going stale. A failed scan without a report keeps the
+    previous report's series: the last known state is still the best answer, and staleness is
+    visible through ``driftwatch_last_successful_scan_timestamp_seconds``.
+
+    Thread-safe: the scan thread calls ``scan_started``/``observe_scan``/``notification`` while
+    the HTTP thread calls ``render``; all shared state is read and written under one lock, and
+    the heavy work (reducing a report, formatting the text) happens outside it.
+    """
+
+    CONTENT_TYPE: Final[str] = "text/plain; version=0.0.4; charset=utf-8"
+    """What ``render()`` produces. Spelled out rather than ``CONTENT_TYPE_LATEST``, which newer
+    prometheus-client releases changed to ``version=1.0.0`` although ``generate_latest`` still
+    writes the classic 0.0.4 format for names like ours."""
+
+    def __init__(
+        self,
+        *,
+        version: str,
+        recorder: ApiCallRecorder | None = None,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        """Create the metrics and register their collector.
+
+        Without ``registry`` a fresh one is made (never the global ``REGISTRY``, so tests and
+        several instances cannot collide) and the process/platform collectors are added to it.
+        With a ``registry`` only driftwatch's own collector is registered: the caller owns the
+        rest (the global registry, for one, already has process/platform collectors and would
+        reject duplicates).
+        """
+        self._version = version
+        self._recorder = recorder
+        self._lock = threading.Lock()
+        self._view: _ReportView | None = None
+        self._scans: dict[str, int] = dict.fromkeys(SCAN_RESULTS, 0)
+        self._bucket_counts = [0] * (len(DURATION_BUCKETS) + 1)  # last one is +Inf
+        self._duration_sum = 0.0
+        self._last_scan = 0.0
+        self._last_success = 0.0
+        self._notifications: Counter[tuple[str, str]] = Counter()
+        if registry is None:
+            registry = CollectorRegistry()
+            ProcessCollector(registry=registry)
+            PlatformCollector(registry=registry)
+        self.registry = registry
+        registry.register(_Collector(self))
+
+    # --- updates (scan thread) ---
+
+    def scan_started(self, at: datetime) -> None:
+        """Move ``driftwatch_last_scan_timestamp_seconds`` to the start of a scan.
+
+        Start time, not finish time, for both scan timestamps: what a scan reports is at
+        least as fresh as its start, so that is the honest age of the data; and a wedged
+        scheduler shows up as this timestamp no longer advancing.
+        """
+        stamp = _unix(at)
+        with self._lock:
+            self._last_scan = max(self._last_scan, stamp)
+
+    def observe_scan(
+        self,
+        report: ScanReport | None,
+        *,
+        first_seen: Mapping[tuple[str, str, str], datetime],
+        result: str,
+        duration_seconds: float,
+        started_at: datetime,
+    ) -> None:
+        """Record a finished scan and, when there is a report, make it the one /metrics shows.
+
+        ``result`` is ``success`` (everything checked), ``partial`` (some tables or targets
+        errored) or ``failure`` (the scan itself crashed; ``report`` may then be None and only
+        counters and timestamps change). ``first_seen`` maps ``(target, table, attribute)``
+        (``table`` as in ``table_label``) to when history first saw that drift; a drift
+        without an entry falls back to ``report.generated_at``.
+        """
+        if result not in SCAN_RESULTS:
+            # A label value outside the fixed set would be a new, unbounded series: fail loudly.
+            raise ValueError(f"result must be one of {SCAN_RESULTS}, not {result!r}")
+        view = _ReportView.build(report, first_seen) if report is not None else None
+        stamp = _unix(started_at)
+        bucket = next((i for i, bound in enumerate(DURATION_BUCKETS) if duration_seconds <= bound), -1)
+        with self._lock:
+            if view is not None:
+                self._view = view
+            self._scans[result] += 1
+            self._bucket_counts[bucket] += 1
+            self._duration_sum += duration_seconds
+            self._last_scan = max(self._last_scan, stamp)
+            if result == "success":
+                self._last_success = max(self._last_success, stamp)
+
+    def notification(self, channel: str, outcome: str) -> None:
+        """Count one notification attempt; callers pass small fixed sets (e.g. slack/sent)."""
+        with self._lock:
+            self._notifications[(channel, outcome)] += 1
+
+    # --- reads (HTTP thread) ---
+
+    def render(self) -> bytes:
+        """The registry in Prometheus text format 0.0.4 (see ``CONTENT_TYPE``)."""
+        return generate_latest(self.registry)
+
+    def _collect(self) -> Iterable[Metric]:
+        with self._lock:
+            view = self._view
+            scans = dict(self._scans)
+            bucket_counts = list(self._bucket_counts)
+            duration_sum = self._duration_sum
+            last_scan = self._last_scan
+            last_success = self._last_success
+            notifications = sorted(self._notifications.items())
+        # The recorder has its own lock; reading it at scrape time means the counter is
+        # current even while a long scan is still making calls.
+        api_calls = sorted(self._recorder.snapshot().items()) if self._recorder is not None else []
+
+        yield from self._report_families(view)
+
+        scans_total = CounterMetricFamily(
+            "driftwatch_scans_total",
+            "Scans finished, by result (success, partial, failure).",
+            labels=["result"],
+        )
+        for result in SCAN_RESULTS:
+            scans_total.add_metric([result], scans[result])
+        yield scans_total
+
+        cumulative: list[tuple[str, float]] = []
+        running = 0
+        for bound, count in zip((*DURATION_BUCKETS, float("inf")), bucket_counts, strict=True):
+            running += count
+            cumulative.append(("+Inf" if bound == float("inf") else repr(float(bound)), running))
+        yield HistogramMetricFamily(
+            "driftwatch_scan_duration_seconds",
+            "Wall-clock duration of each scan, whatever its result.",
+            buckets=cumulative,
+            sum_value=duration_sum,
+        )
+
+        yield GaugeMetricFamily(
+            "driftwatch_last_scan_timestamp_seconds",
+            "Unix time the most recent scan attempt started (0 before the first).",
+            value=last_scan,
+        )
+        yield GaugeMetricFamily(
+            "driftwatch_last_successful_scan_timestamp_seconds",
+            "Unix time the most recent scan with result=success started (0 if none yet).",
+            value=last_success,
+        )
+
+        calls = CounterMetricFamily(
+            "driftwatch_aws_api_calls_total",
+            "AWS API calls after botocore retries, by operation and outcome (success or error code).",
+            labels=["operation", "outcome"],
+        )
+        for (operation, outcome), count in api_calls:
+            calls.add_metric([operation, outcome], count)
+        yield calls
+
+        sent = CounterMetricFamily(
+            "driftwatch_notifications_total",
+            "Notification delivery attempts, by channel and outcome.",
+            labels=["channel", "outcome"],
+        )
+        for (channel, outcome), count in notifications:
+            sent.add_metric([channel, outcome], count)
+        yield sent
+
+        repo = GaugeMetricFamily(
+            "driftwatch_repo_info",
+            "Git commit of the repository the latest report scanned.",
+            labels=["commit"],
+        )
+        if view is not None and view.commit is not None:
+            repo.add_metric([view.commit], 1)
+        yield repo
+
+        build = GaugeMetricFamily("driftwatch_build_info", "driftwatch version.", labels=["version"])
+        build.add_metric([self._version], 1)
+        yield build
+
+    @staticmethod
+    def _report_families(view: _ReportView | None) -> Iterable[Metric]:
+        """Families over the latest report; empty (HELP/TYPE only) before the first report."""
+        drifted = GaugeMetricFamily(
+            "driftwatch_table_drifted",
+            "1 if the table differs from git (status drifted or missing), else 0.",
+            labels=list(_TABLE_LABELS),
+        )
+        status = GaugeMetricFamily(
+            "driftwatch_table_status",
+            "1 for the table's current status (in_sync, drifted, missing, error), 0 for the others.",
+            labels=[*_TABLE_LABELS, "status"],
+        )
+        unresolved = GaugeMetricFamily(
+            "driftwatch_table_unresolved_attributes",
+            "Attributes not compared because their declared value could not be resolved.",
+            labels=list(_TABLE_LABELS),
+        )
+        attribute = GaugeMetricFamily(
+            "driftwatch_attribute_drift",
+            "1 for each attribute that differs between git and AWS.",
+            labels=[*_TABLE_LABELS, "attribute"],
+        )
+        first_seen = GaugeMetricFamily(
+            "driftwatch_drift_first_seen_timestamp_seconds",
+            "Unix time this attribute drift was first seen.",
+            labels=[*_TABLE_LABELS, "attribute"],
+        )
+        tables = GaugeMetricFamily(
+            "driftwatch_tables",
+            "Declared tables in the latest scan, by target and status.",
+            labels=["target", "status"],
+        )
+        errors = GaugeMetricFamily(
+            "driftwatch_scan_errors",
+            "Target-level errors (parse errors, bad var files) in the latest scan.",
+            labels=["target"],
+        )
+        if view is not None:
+            for row in view.tables:
+                labels = [row.target, row.table, row.region]
+                is_drifted = row.status in (TableStatus.DRIFTED, TableStatus.MISSING)
+                drifted.add_metric(labels, 1 if is_drifted else 0)
+                for candidate in _STATUS_ORDER:
+                    status.add_metric([*labels, candidate.value], 1 if candidate is row.status else 0)
+                unresolved.add_metric(labels, row.unresolved)
+            for attr in view.attributes:
+                labels = [attr.target, attr.table, attr.region, attr.attribute]
+                attribute.add_metric(labels, 1)
+                first_seen.add_metric(labels, attr.first_seen)
+            for target, table_status, count in view.table_counts:
+                tables.add_metric([target, table_status.value], count)
+            for target, count in view.scan_errors:
+                errors.add_metric([target], count)
+        return (drifted, status, unresolved, attribute, first_seen, tables, errors)
