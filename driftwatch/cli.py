@@ -19,6 +19,7 @@ from rich.console import Console
 
 from driftwatch import __version__
 from driftwatch.config import Config, ConfigError, config_path_from, load_config
+from driftwatch.targets import UnknownTargetError, targets_from_config
 from driftwatch.terraform.modules import TargetInput
 
 EXIT_OK, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
@@ -86,6 +87,25 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check the config file and that every target evaluates")
     validate.add_argument("--config", help="config file")
     validate.add_argument("--log-level", default="WARNING")
+    run = commands.add_parser(
+        "run", help="the daemon: scheduled scans, /metrics /healthz /readyz, Slack alerts"
+    )
+    run.add_argument(
+        "--config", help="config file (default: $DRIFTWATCH_CONFIG, else config/driftwatch.yaml)"
+    )
+    run.add_argument("--log-level", default=os.environ.get("DRIFTWATCH_LOG_LEVEL", "INFO"))
+    run.add_argument("--log-format", choices=["auto", "json", "console"], default="auto")
+    run.add_argument(
+        "--grace", type=float, default=60.0, help="seconds a running scan may take after SIGTERM"
+    )
+    history = commands.add_parser(
+        "history", help="list open and recent drift episodes from the state database"
+    )
+    history.add_argument("--config", help="config file (for state.path)")
+    history.add_argument("--all", action="store_true", help="also resolved episodes")
+    history.add_argument("--limit", type=int, default=50)
+    history.add_argument("--format", choices=["text", "json"], default="text")
+    history.add_argument("--log-level", default="WARNING")
     demo = commands.add_parser(
         "demo", help="scan the bundled examples against an embedded, offline AWS (moto)"
     )
@@ -137,31 +157,6 @@ def resolve_invocation(args: argparse.Namespace) -> Invocation:
     return Invocation(
         targets_from_config(config, base, args.target, args.region), config, config.repo_path(base)
     )
-
-
-def targets_from_config(
-    config: Config, base: Path, only: Sequence[str] = (), region_override: str | None = None
-) -> list[TargetInput]:
-    names = {t.name for t in config.targets}
-    unknown = [n for n in only if n not in names]
-    if unknown:
-        raise UsageError(
-            f"no target named {', '.join(unknown)} in the config (targets: {', '.join(sorted(names))})"
-        )
-    repo = config.repo_path(base).resolve()
-    return [
-        TargetInput(
-            name=t.name,
-            repo=repo,
-            root=repo / t.root,
-            var_files=tuple(t.var_files),
-            vars=dict(t.vars),
-            workspace=t.workspace,
-            region=region_override or t.region,
-        )
-        for t in config.targets
-        if not only or t.name in only
-    ]
 
 
 def _open_output(path: str | None) -> TextIO:
@@ -262,11 +257,53 @@ def command_demo(args: argparse.Namespace) -> int:
     return EXIT_OK if not report.errors and not any(r.error for r in report.tables) else EXIT_ERROR
 
 
+def _config_or_fail(argument: str | None) -> tuple[Config, Path]:
+    config_path = config_path_from(argument)
+    if config_path is None:
+        raise UsageError("no config file found: pass --config FILE or set DRIFTWATCH_CONFIG")
+    return load_config(config_path)
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from driftwatch.daemon import Daemon
+    from driftwatch.history import HistoryError
+    from driftwatch.notify.slack import SlackConfigError
+
+    config, base = _config_or_fail(args.config)
+    try:
+        daemon = Daemon(config, base)
+    except (HistoryError, SlackConfigError, OSError) as error:
+        raise UsageError(str(error)) from None
+    return daemon.run(grace_seconds=args.grace)
+
+
+def command_history(args: argparse.Namespace) -> int:
+    from driftwatch.history import History, HistoryError
+    from driftwatch.report.history import render_history
+
+    config, _ = _config_or_fail(args.config)
+    path = Path(config.state.path)
+    if not path.is_file():
+        raise UsageError(f"{path}: no state database yet (the daemon creates it on its first scan)")
+    try:
+        history = History.open(path)
+    except HistoryError as error:
+        raise UsageError(str(error)) from None
+    try:
+        episodes = history.episodes(open_only=not args.all, limit=args.limit)
+    finally:
+        history.close()
+    render_history(episodes, args.format, sys.stdout)
+    return EXIT_OK
+
+
 COMMANDS = {
     "scan": command_scan,
     "inspect": command_inspect,
     "validate": command_validate,
     "demo": command_demo,
+    "run": command_run,
+    "history": command_history,
 }
 
 
@@ -274,10 +311,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from driftwatch import log
 
     args = build_parser().parse_args(argv)
-    log.configure(level=args.log_level)
+    log_format = getattr(args, "log_format", "auto")
+    log.configure(json_output=None if log_format == "auto" else log_format == "json", level=args.log_level)
     try:
         return COMMANDS[args.command](args)
-    except (ConfigError, UsageError) as error:
+    except (ConfigError, UsageError, UnknownTargetError) as error:
         print(f"driftwatch: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -123,23 +123,37 @@ def scan(
     generated_at = datetime.now(UTC)
     declared = declare(targets, cache or ParseCache())
     rows = list(declared.early)
-    rows.extend(check_live(declared.jobs, clients, settings))
+    live_rows, live_errors = check_live(declared.jobs, clients, settings)
+    rows.extend(live_rows)
     rows.sort(key=lambda r: (r.target, r.address))
     return ScanReport(
         generated_at=generated_at,
         commit=commit,
         tables=tuple(rows),
-        errors=tuple(declared.errors),
+        errors=(*declared.errors, *live_errors),
         duration_seconds=time.monotonic() - started,
     )
 
 
-def check_live(jobs: Sequence[_Job], clients: AwsClients, settings: ScanSettings) -> list[TableResult]:
-    """Read and compare every declared table; autoscaling is fetched once per region."""
+def check_live(
+    jobs: Sequence[_Job], clients: AwsClients, settings: ScanSettings
+) -> tuple[list[TableResult], list[TargetError]]:
+    """Read and compare every declared table; autoscaling is fetched once per region.
+
+    A region whose autoscaling cannot be read is reported as an error of each target with
+    tables there (the scan could not check everything, so it exits 1), while its tables are
+    still compared on every other attribute.
+    """
     by_region: dict[str, list[_Job]] = defaultdict(list)
     for job in jobs:
         by_region[job.region].append(job)
     autoscaling = {region: _fetch_autoscaling(clients, region) for region in by_region}
+    errors = [
+        TargetError(target, f"{index.reason}; autoscaling and capacity of its tables are unresolved")
+        for region, index in autoscaling.items()
+        if isinstance(index, Unknown)
+        for target in sorted({job.target for job in by_region[region]})
+    ]
     done = 0
     results: list[TableResult] = []
     with ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="driftwatch-read") as pool:
@@ -149,7 +163,7 @@ def check_live(jobs: Sequence[_Job], clients: AwsClients, settings: ScanSettings
             done += 1
             if settings.progress is not None:
                 settings.progress(done, len(futures))
-    return results
+    return results, errors
 
 
 def _fetch_autoscaling(clients: AwsClients, region: str) -> AutoscalingIndex | Unknown:

@@ -26,6 +26,8 @@ from typing import Any
 
 import pytest
 
+from driftwatch.demo import moto_patches
+
 PLUGIN_DIR = Path(os.environ.get("DRIFTWATCH_TF_PLUGINS", "/opt/tf-plugins"))
 PROVIDER_DIR = PLUGIN_DIR / "registry.terraform.io" / "hashicorp" / "aws"
 
@@ -187,7 +189,8 @@ SCENARIOS: dict[str, tuple[str, str, Mutation, set[str]]] = {
     "p-delprot": (MINIMAL, "", _deletion_protection_on, {"deletion_protection_enabled"}),
     "p-class": (MINIMAL, "", _infrequent_access, {"table_class"}),
     "p-tags": (MINIMAL, "", _tag, {"tags", "tags_all"}),
-    "p-billing": (MINIMAL, "", _on_demand, {"billing_mode"}),
+    # AWS reports 0/0 throughput for an on-demand table, so the plan also wants the capacity back.
+    "p-billing": (MINIMAL, "", _on_demand, {"billing_mode", "read_capacity", "write_capacity"}),
     "p-capacity": (MINIMAL, "", _capacity, {"read_capacity", "write_capacity"}),
     "p-gsi": (MINIMAL, "", _extra_gsi, {"attribute", "global_secondary_index"}),
     "p-ignore": (
@@ -220,32 +223,6 @@ SCENARIOS: dict[str, tuple[str, str, Mutation, set[str]]] = {
 }
 
 
-def _patch_moto_table_class() -> None:
-    """moto 5.2 ignores TableClass; record it and report TableClassSummary as AWS does."""
-    from moto.dynamodb.models import table as table_module
-    from moto.dynamodb.responses import DynamoHandler
-
-    original_describe = table_module.Table.describe
-    original_update = DynamoHandler.update_table
-
-    def describe(self: Any, base_key: str = "TableDescription") -> dict[str, Any]:
-        result: dict[str, Any] = original_describe(self, base_key)
-        table_class = getattr(self, "_driftwatch_table_class", None)
-        if table_class:
-            result[base_key]["TableClassSummary"] = {"TableClass": table_class}
-        return result
-
-    def update_table(self: Any) -> Any:
-        response = original_update(self)
-        if self.body.get("TableClass"):
-            backend = self.dynamodb_backend
-            backend.get_table(self.body["TableName"])._driftwatch_table_class = self.body["TableClass"]
-        return response
-
-    table_module.Table.describe = describe  # type: ignore[method-assign]
-    DynamoHandler.update_table = update_table  # type: ignore[method-assign]
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -256,7 +233,9 @@ def _free_port() -> int:
 def moto_port() -> Iterator[int]:
     from moto.server import ThreadedMotoServer
 
-    _patch_moto_table_class()
+    # The same moto corrections as the demo: TableClass honoured, on-demand tables report 0/0
+    # throughput as AWS does (so the plan below sees what it would see against real AWS).
+    moto_patches.apply()
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()

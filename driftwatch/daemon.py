@@ -1,0 +1,271 @@
+"""``driftwatch run``: scheduled scans, the HTTP endpoint, Slack delivery, graceful shutdown.
+
+APScheduler 3.x runs one scan job (never two at once: ``max_instances=1``, coalesced, with a
+misfire grace) and one outbox-delivery job, so a Slack outage delays messages without
+delaying scans. Each scan re-reads the checkout (git-sync updates it in Kubernetes), records
+transitions in the history database and queues their messages in one transaction, then
+swaps the report into the metrics collector.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import structlog
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from driftwatch import __version__
+from driftwatch.aws.calls import ApiCallRecorder
+from driftwatch.aws.clients import AwsClients
+from driftwatch.config import Config
+from driftwatch.endpoint import Endpoint
+from driftwatch.gitinfo import head_commit
+from driftwatch.history import History
+from driftwatch.log import register_secret
+from driftwatch.metrics import DriftwatchMetrics
+from driftwatch.notify.slack import SlackNotifier, load_webhook_url
+from driftwatch.scan import ScanSettings, scan
+from driftwatch.spec import ScanReport, TableStatus
+from driftwatch.targets import targets_from_config
+from driftwatch.terraform.parse import ParseCache
+
+log = structlog.get_logger(__name__)
+
+DELIVERY_INTERVAL = timedelta(seconds=15)
+HEALTHY_INTERVALS = 3
+
+
+@dataclass
+class DaemonState:
+    """What /healthz and /readyz decide on; written by the scan thread, read by HTTP threads."""
+
+    started_monotonic: float
+    last_scan_started: float | None = None
+    last_scan_finished: float | None = None
+    scans_completed: int = 0
+
+
+def scan_result(report: ScanReport) -> str:
+    """success: everything was checked; partial: some tables or files could not be."""
+    if report.errors or report.count(TableStatus.ERROR):
+        return "partial"
+    return "success"
+
+
+class Daemon:
+    def __init__(self, config: Config, base: Path, *, clients: AwsClients | None = None, environ: Any = None):
+        import os
+
+        self.config = config
+        self.base = base
+        self.recorder = ApiCallRecorder()
+        self.clients = clients or AwsClients(
+            max_attempts=config.aws.max_attempts,
+            connect_timeout=config.aws.connect_timeout,
+            read_timeout=config.aws.read_timeout,
+            max_pool_connections=max(16, config.aws.concurrency),
+            recorder=self.recorder,
+        )
+        self.metrics = DriftwatchMetrics(version=__version__, recorder=self.clients.recorder or self.recorder)
+        self.history = History.open(self._state_path())
+        webhook_url = load_webhook_url(
+            config.slack.webhook_url_env,
+            config.slack.webhook_url_file,
+            environ if environ is not None else os.environ,
+        )
+        register_secret(webhook_url)
+        self.slack = (
+            SlackNotifier(
+                webhook_url,
+                self.history,
+                repo_url=config.slack.repo_url,
+                on_outcome=lambda o: self.metrics.notification("slack", o),
+            )
+            if webhook_url
+            else None
+        )
+        self.cache = ParseCache()
+        self.state = DaemonState(started_monotonic=time.monotonic())
+        self._scan_lock = threading.Lock()
+        self._stop = threading.Event()
+        interval = config.schedule.interval.total_seconds()
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": max(30, int(interval))},
+        )
+        self.endpoint = Endpoint(
+            config.http.host,
+            config.http.port,
+            {"/metrics": self._metrics_route, "/healthz": self._healthz_route, "/readyz": self._readyz_route},
+        )
+
+    def _state_path(self) -> Path:
+        path = Path(self.config.state.path)
+        return path if path.is_absolute() else Path.cwd() / path
+
+    # --- jobs ---
+
+    def scan_once(self) -> ScanReport | None:
+        """One scheduled scan; never raises (a crash is logged and counted as a failed scan)."""
+        with self._scan_lock:
+            scan_id = uuid.uuid4().hex[:12]
+            structlog.contextvars.bind_contextvars(scan_id=scan_id)
+            started_at = datetime.now(UTC)
+            started = time.monotonic()
+            self.state.last_scan_started = started
+            self.metrics.scan_started(started_at)
+            log.info("scan_started")
+            report: ScanReport | None = None
+            try:
+                targets = targets_from_config(self.config, self.base)
+                repo = targets[0].repo if targets else self.config.repo_path(self.base).resolve()
+                settings = ScanSettings(
+                    parity=self.config.terraform_parity, concurrency=self.config.aws.concurrency
+                )
+                report = scan(
+                    targets, self.clients, cache=self.cache, settings=settings, commit=head_commit(repo)
+                )
+                transitions = self.history.record_scan(report, datetime.now(UTC))
+                self._queue_reminders()
+                result = scan_result(report)
+                log.info(
+                    "scan_finished",
+                    result=result,
+                    tables=len(report.tables),
+                    drifted=report.count(TableStatus.DRIFTED),
+                    missing=report.count(TableStatus.MISSING),
+                    errors=report.count(TableStatus.ERROR) + len(report.errors),
+                    transitions=len(transitions),
+                    duration_seconds=round(time.monotonic() - started, 3),
+                    commit=report.commit,
+                )
+            except Exception as error:
+                result = "failure"
+                log.exception("scan_failed", error=repr(error))
+            finally:
+                duration = time.monotonic() - started
+                first_seen = self._first_seen()
+                self.metrics.observe_scan(
+                    report,
+                    first_seen=first_seen,
+                    result=result,
+                    duration_seconds=duration,
+                    started_at=started_at,
+                )
+                self.state.last_scan_finished = time.monotonic()
+                if report is not None:
+                    self.state.scans_completed += 1
+                structlog.contextvars.unbind_contextvars("scan_id")
+            self.deliver()
+            return report
+
+    def _first_seen(self) -> dict[tuple[str, str, str], datetime]:
+        try:
+            return self.history.first_seen_map()
+        except Exception as error:
+            log.error("history_read_failed", error=repr(error))
+            return {}
+
+    def _queue_reminders(self) -> None:
+        if self.slack is None:
+            return
+        now = datetime.now(UTC)
+        due = self.history.due_reminders(now, self.config.slack.remind_after)
+        if due:
+            self.history.record_reminders(due, now)
+
+    def deliver(self) -> None:
+        """Send what the outbox holds that is due; failures stay queued for the next run."""
+        if self.slack is None:
+            return
+        try:
+            self.slack.deliver_pending(datetime.now(UTC))
+        except Exception as error:
+            log.error("slack_delivery_failed", error=repr(error))
+
+    # --- HTTP routes ---
+
+    def _metrics_route(self) -> tuple[int, str, bytes]:
+        return 200, DriftwatchMetrics.CONTENT_TYPE, self.metrics.render()
+
+    def healthy(self) -> tuple[bool, str]:
+        """Alive while the scheduler runs and a scan has *started* within 3 intervals: a hung
+        scheduler or a scan stuck forever gets the pod restarted by Kubernetes."""
+        if not self.scheduler.running:
+            return False, "scheduler is not running"
+        limit = HEALTHY_INTERVALS * self.config.schedule.interval.total_seconds() + (
+            self.config.schedule.jitter.total_seconds()
+        )
+        reference = self.state.last_scan_started or self.state.started_monotonic
+        age = time.monotonic() - reference
+        if age > limit:
+            return False, f"no scan started for {age:.0f}s (limit {limit:.0f}s)"
+        return True, "ok"
+
+    def _healthz_route(self) -> tuple[int, str, bytes]:
+        ok, reason = self.healthy()
+        return (200 if ok else 503), "text/plain; charset=utf-8", f"{reason}\n".encode()
+
+    def _readyz_route(self) -> tuple[int, str, bytes]:
+        if self.state.scans_completed:
+            return 200, "text/plain; charset=utf-8", b"ready\n"
+        return 503, "text/plain; charset=utf-8", b"no scan has completed yet\n"
+
+    # --- lifecycle ---
+
+    def request_stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
+        log.info("stop_requested", signal=signal.Signals(signum).name if signum else None)
+        self._stop.set()
+
+    def run(self, grace_seconds: float = 60.0) -> int:
+        """Serve until SIGTERM/SIGINT; then finish the running scan (bounded), flush, exit 0."""
+        signal.signal(signal.SIGTERM, self.request_stop)
+        signal.signal(signal.SIGINT, self.request_stop)
+        self.endpoint.start()
+        schedule = self.config.schedule
+        self.scheduler.add_job(
+            self.scan_once,
+            IntervalTrigger(
+                seconds=schedule.interval.total_seconds(), jitter=schedule.jitter.total_seconds() or None
+            ),
+            id="scan",
+            next_run_time=datetime.now(UTC),
+        )
+        if self.slack is not None:
+            self.scheduler.add_job(
+                self.deliver, IntervalTrigger(seconds=DELIVERY_INTERVAL.total_seconds()), id="deliver"
+            )
+        self.scheduler.start()
+        log.info(
+            "daemon_started",
+            port=self.endpoint.port,
+            interval_seconds=schedule.interval.total_seconds(),
+            targets=[t.name for t in self.config.targets],
+            slack=self.slack is not None,
+            version=__version__,
+        )
+        self._stop.wait()
+        return self.shutdown(grace_seconds)
+
+    def shutdown(self, grace_seconds: float) -> int:
+        self.scheduler.pause()
+        finished = self._scan_lock.acquire(timeout=grace_seconds)
+        if finished:
+            self._scan_lock.release()
+        else:
+            log.warning("scan_still_running_at_shutdown", grace_seconds=grace_seconds)
+        self.scheduler.shutdown(wait=False)
+        self.deliver()
+        self.endpoint.stop()
+        self.history.close()
+        log.info("daemon_stopped")
+        return 0

@@ -1,0 +1,557 @@
+"""Slack notifications: Block Kit messages built from drift transitions, sent from the outbox.
+
+Why an outbox instead of sending right after a scan: the message is stored in the history
+database in the same transaction as the transition it announces (see ``driftwatch.history``),
+and marked sent only after Slack answered 2xx. A Slack outage, a 429 or a restart therefore
+loses nothing and, short of a crash between Slack's answer and ``mark_sent``, sends nothing
+twice. For the same reason the ``WebhookClient`` gets no retry handlers: retrying inside the
+client would sleep in the delivery job and forget the retry on restart, and slack_sdk's own
+429 handler crashes on an HTTP-date ``Retry-After``.
+
+The webhook URL is a credential (anyone holding it can post to the channel). It is kept only
+in memory: never logged (slack_sdk gets a silenced logger because it logs the URL at debug
+level), never stored (the outbox holds payloads only), and every error text that could
+contain it (urllib and slack_sdk put the URL in some exceptions) is scrubbed before it is
+logged or stored.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import math
+import random
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import structlog
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.webhook import WebhookClient
+
+from driftwatch.history import Episode, History, OutboxMessage, Transition, TransitionKind, Transitions
+from driftwatch.log import register_secret
+from driftwatch.spec import SourceLocation
+
+log = structlog.get_logger(__name__)
+
+CHANNEL = "slack"
+
+# Slack's documented limits (Block Kit): 50 blocks per message, 3000 characters per section
+# text, 150 per header. We stay a little below so that a "… and N more" always fits.
+MAX_BLOCKS = 50
+MAX_SECTION_CHARS = 3000
+MAX_HEADER_CHARS = 150
+MAX_FALLBACK_CHARS = 3000
+MAX_FALLBACK_LINES = 20
+MAX_VALUE_CHARS = 200
+
+DEFAULT_RETRY_AFTER = 30.0  # seconds, for a 429 without a usable Retry-After
+BACKOFF_BASE = 30.0  # seconds; doubled per failed attempt
+MAX_DELAY = 3600.0  # no retry waits longer than an hour, whatever a header says
+
+# slack_sdk logs "Sending a request - url: <webhook URL>" whenever its logger's own level is
+# unset (0 <= DEBUG). A dedicated logger that is switched off keeps it quiet; we log outcomes.
+_SDK_LOGGER = logging.getLogger("driftwatch.notify.slack.sdk")
+_SDK_LOGGER.setLevel(logging.CRITICAL + 1)
+_SDK_LOGGER.propagate = False
+_SDK_LOGGER.addHandler(logging.NullHandler())
+
+
+class SlackConfigError(Exception):
+    """The Slack webhook is configured but cannot be loaded; names the source, never the value."""
+
+
+def load_webhook_url(env_name: str | None, file_path: str | None, environ: Mapping[str, str]) -> str | None:
+    """The webhook URL from a mounted file (preferred when configured) or an environment variable.
+
+    None means Slack is off: nothing configured, or the variable is unset/empty. A configured
+    file that is missing, unreadable or empty is an error (a broken Secret mount must not
+    silently switch alerts off); the message names the path, never the content.
+    """
+    if file_path:
+        try:
+            with open(file_path, encoding="utf-8") as handle:
+                url = handle.read().strip()
+        except (OSError, UnicodeDecodeError) as error:
+            cause = error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
+            raise SlackConfigError(f"slack.webhook_url_file {file_path}: cannot read it ({cause})") from None
+        if not url:
+            raise SlackConfigError(f"slack.webhook_url_file {file_path} is empty")
+        source = f"slack.webhook_url_file {file_path}"
+    elif env_name:
+        url = (environ.get(env_name) or "").strip()
+        if not url:
+            return None
+        source = f"environment variable {env_name}"
+    else:
+        return None
+    if not url.lower().startswith(("https://", "http://")) or not urlsplit(url).netloc:
+        raise SlackConfigError(f"the Slack webhook URL from {source} is not an http(s) URL")
+    register_secret(url)
+    return url
+
+
+# --- formatting helpers ---------------------------------------------------------------------------
+
+
+def _escape(text: str) -> str:
+    """Slack mrkdwn control characters (&, <, >) must be escaped in any text we did not write."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _link(url: str, label: str) -> str:
+    return f"<{url.replace('|', '%7C').replace('>', '%3E')}|{_escape(label).replace('|', '¦')}>"
+
+
+def _code(text: str) -> str:
+    return "`" + _escape(text.replace("`", "'")) + "`"
+
+
+def _value(value: Any) -> str:
+    """A drift value as inline code: strings as-is, the rest as compact JSON; long ones cut."""
+    if value is None:
+        text = "(none)"
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
+    if len(text) > MAX_VALUE_CHARS:
+        text = text[: MAX_VALUE_CHARS - 1] + "…"
+    return _code(text)
+
+
+def _plain_value(value: Any) -> str:
+    text = "(none)" if value is None else value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def console_url(table: str, region: str) -> str:
+    """The AWS console page of a table (DynamoDB console v2)."""
+    r = quote(region, safe="")
+    return f"https://{r}.console.aws.amazon.com/dynamodbv2/home?region={r}#table?name={quote(table, safe='')}"
+
+
+def source_url(repo_url: str, commit: str, source: SourceLocation) -> str:
+    """A GitHub/GitLab-style blob link to the declaration, pinned to the scanned commit."""
+    return f"{repo_url.rstrip('/')}/blob/{quote(commit, safe='')}/{quote(source.file)}#L{source.line}"
+
+
+def _source(source: SourceLocation | None, repo_url: str | None, commit: str | None) -> str | None:
+    if source is None:
+        return None
+    if repo_url and commit:
+        return _link(source_url(repo_url, commit, source), str(source))
+    return _code(str(source))
+
+
+def _age(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m" if minutes else "<1m"
+
+
+def _bounded(lines: Sequence[str], limit: int = MAX_SECTION_CHARS) -> str:
+    """Join lines, ending with "… and N more" where they would exceed ``limit`` characters."""
+    out: list[str] = []
+    size = 0
+    for index, line in enumerate(lines):
+        rest = len(lines) - index
+        tail = 0 if rest == 1 else len(f"\n… and {rest - 1} more")
+        if size + len(line) + 1 + tail > limit:
+            out.append(f"… and {rest} more")
+            break
+        out.append(line)
+        size += len(line) + 1
+    return "\n".join(out)
+
+
+def _table_title(target: str, table: str, region: str | None) -> str:
+    parts = [f"*{_escape(table)}*", f"target {_code(target)}"]
+    if region:
+        parts.insert(1, _code(region))
+        parts.append(_link(console_url(table, region), "AWS console"))
+    return " · ".join(parts)
+
+
+def _grouped(items: Iterable[Transition]) -> list[list[Transition]]:
+    """Transitions grouped by table, in first-seen order: one section per table."""
+    groups: dict[tuple[str, str, str | None], list[Transition]] = {}
+    for item in items:
+        groups.setdefault((item.target, item.table, item.region), []).append(item)
+    return list(groups.values())
+
+
+def _transition_line(item: Transition) -> str:
+    if item.kind is TransitionKind.CHANGED:
+        return (
+            f"• {_code(item.attribute)}: {_value(item.declared)} → {_value(item.live)}"
+            f"  (was {_value(item.previous_declared)} → {_value(item.previous_live)})"
+        )
+    if item.kind is TransitionKind.RESOLVED:
+        what = "table exists now" if item.attribute == "table" else item.reason or "fixed"
+        return f"• {_code(item.attribute)}: {_escape(what)} after {_age(item.at - item.first_seen)}"
+    if item.kind is TransitionKind.MISSING:
+        return "• declared in git but not found in AWS"
+    return f"• {_code(item.attribute)}: {_value(item.declared)} → {_value(item.live)}"
+
+
+_SECTIONS: list[tuple[TransitionKind, str]] = [
+    (TransitionKind.MISSING, ":x: *Tables missing in AWS*"),
+    (TransitionKind.NEW, ":warning: *New drift*"),
+    (TransitionKind.CHANGED, ":arrows_counterclockwise: *Changed drift*"),
+    (TransitionKind.RESOLVED, ":white_check_mark: *Resolved drift*"),
+]
+
+
+def _summary(transitions: Transitions) -> str:
+    counts = [(len(transitions.of(kind)), kind.value) for kind, _ in _SECTIONS]
+    return ", ".join(f"{n} {label}" for n, label in counts if n)
+
+
+def _fallback(title: str, lines: Sequence[str]) -> str:
+    """The plain ``text`` of a message (notifications, clients without Block Kit)."""
+    shown = list(lines[:MAX_FALLBACK_LINES])
+    if len(lines) > len(shown):
+        shown.append(f"… and {len(lines) - len(shown)} more")
+    return _bounded([title, *shown], MAX_FALLBACK_CHARS)
+
+
+def _assemble(
+    header: str, intro: str, groups: Sequence[tuple[str, Sequence[str]]], footer: str | None
+) -> list[Block]:
+    """Header, intro, then per group a heading and its table sections, within MAX_BLOCKS.
+
+    ``groups`` is (heading, [section text per table]). When the blocks run out the rest is
+    summarised in one final section ("… and N more tables"), so a large estate still yields
+    a valid message instead of one Slack rejects.
+    """
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=header[:MAX_HEADER_CHARS], emoji=True)),
+        ContextBlock(elements=[MarkdownTextObject(text=intro[:MAX_SECTION_CHARS])]),
+    ]
+    reserve = 1 + (1 if footer else 0)  # the "… and N more" section, the footer
+    omitted = 0
+    for heading, sections in groups:
+        if not sections:
+            continue
+        if len(blocks) + 2 + reserve > MAX_BLOCKS:  # no room for the heading and one table
+            omitted += len(sections)
+            continue
+        blocks.append(DividerBlock())
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=heading)))
+        for index, text in enumerate(sections):
+            if len(blocks) + 1 + reserve > MAX_BLOCKS:
+                omitted += len(sections) - index
+                break
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
+    if omitted:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"… and {omitted} more tables not shown here; see `driftwatch history`."
+                )
+            )
+        )
+    if footer:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
+    return blocks
+
+
+def _payload(text: str, blocks: Sequence[Block]) -> dict[str, Any]:
+    return {
+        "text": text,
+        "blocks": [block.to_dict() for block in blocks],  # to_dict validates Slack's limits
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
+def _footer(commit: str | None, repo_url: str | None) -> str:
+    if not commit:
+        return "driftwatch"
+    label = commit[:12]
+    if repo_url:
+        url = repo_url.rstrip("/") + "/commit/" + quote(commit, safe="")
+        return f"driftwatch · commit {_link(url, label)}"
+    return f"driftwatch · commit {_code(label)}"
+
+
+def build_message(
+    transitions: Transitions | Sequence[Transition], *, repo_url: str | None, commit: str | None
+) -> dict[str, Any] | None:
+    """The Slack message of one scan, or None when nothing changed.
+
+    Missing tables first (the most severe), then new, changed and resolved drift; one section
+    per table with its region, target, AWS console link and (new/changed/missing) the file and
+    line of the declaration, linked to ``repo_url`` at ``commit`` when both are known.
+    """
+    if not isinstance(transitions, Transitions):
+        items = tuple(transitions)
+        if not items:
+            return None
+        transitions = Transitions(items, commit, items[0].at)
+    if not transitions:
+        return None
+    groups: list[tuple[str, list[str]]] = []
+    fallback_lines: list[str] = []
+    for kind, heading in _SECTIONS:
+        of_kind = transitions.of(kind)
+        sections: list[str] = []
+        for table_items in _grouped(of_kind):
+            first = table_items[0]
+            lines = [_table_title(first.target, first.table, first.region)]
+            if kind is not TransitionKind.RESOLVED:
+                where = _source(first.source, repo_url, commit)
+                if where:
+                    lines.append(f"declared at {where}")
+            lines.extend(_transition_line(item) for item in table_items)
+            sections.append(_bounded(lines))
+        for item in of_kind:
+            detail = (
+                f"{_plain_value(item.declared)} → {_plain_value(item.live)}"
+                if kind in (TransitionKind.NEW, TransitionKind.CHANGED)
+                else (item.reason or "")
+                if kind is TransitionKind.RESOLVED
+                else "missing in AWS"
+            )
+            fallback_lines.append(f"{kind.value}: {item.target}/{item.table} {item.attribute}: {detail}")
+        if sections:
+            groups.append((f"{heading} ({len(of_kind)})", sections))
+    bad = transitions.of(TransitionKind.NEW) or transitions.of(TransitionKind.MISSING)
+    changed = transitions.of(TransitionKind.CHANGED)
+    emoji = ":rotating_light:" if bad else ":large_orange_diamond:" if changed else ":white_check_mark:"
+    summary = _summary(transitions)
+    header = f"{emoji} DynamoDB drift: {summary}"
+    intro = f"{len(transitions)} change(s) in drift between git and AWS: {summary}."
+    blocks = _assemble(header, intro, groups, _footer(commit, repo_url))
+    return _payload(_fallback(f"DynamoDB drift: {summary}", fallback_lines), blocks)
+
+
+def build_reminder(
+    episodes: Sequence[Episode], *, repo_url: str | None = None, now: datetime | None = None
+) -> dict[str, Any] | None:
+    """A reminder of drift that is still open (after ``slack.remind_after``), or None if none.
+
+    Links use each episode's last scanned commit, so they point at the declaration as it is.
+    """
+    if not episodes:
+        return None
+    at = now or datetime.now(UTC)
+    tables: dict[tuple[str, str, str | None], list[Episode]] = {}
+    for episode in episodes:
+        tables.setdefault((episode.target, episode.table, episode.region), []).append(episode)
+    sections: list[str] = []
+    fallback_lines: list[str] = []
+    for (target, table, region), items in tables.items():
+        lines = [_table_title(target, table, region)]
+        where = _source(items[0].source, repo_url, items[0].last_commit)
+        if where:
+            lines.append(f"declared at {where}")
+        for e in items:
+            age = _age(at - e.first_seen)
+            if e.attribute == "table":
+                lines.append(f"• declared in git but missing in AWS for {age}")
+            else:
+                lines.append(
+                    f"• {_code(e.attribute)}: {_value(e.declared)} → {_value(e.live)}  (open for {age})"
+                )
+            values = f"{_plain_value(e.declared)} → {_plain_value(e.live)}"
+            fallback_lines.append(f"open {age}: {target}/{table} {e.attribute}: {values}")
+        sections.append(_bounded(lines))
+    summary = f"{len(episodes)} drifted attribute(s) on {len(tables)} table(s)"
+    header = f":alarm_clock: DynamoDB drift still open: {summary}"
+    intro = "Reminder: this drift between git and AWS has not been fixed yet."
+    blocks = _assemble(header, intro, [(":warning: *Still drifting*", sections)], "driftwatch reminder")
+    return _payload(_fallback(f"DynamoDB drift still open: {summary}", fallback_lines), blocks)
+
+
+# --- delivery -------------------------------------------------------------------------------------
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP-date; None if
+    absent or unparseable. A date is measured from ``now`` (the delivery clock)."""
+    if not value or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        reference = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+        seconds = (when - reference).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return min(MAX_DELAY, max(0.0, seconds))
+
+
+def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
+    """30 s * 2^attempts, capped at an hour, with ±20 % jitter so many pods do not retry in step."""
+    base = min(MAX_DELAY, BACKOFF_BASE * 2.0 ** min(attempts, 20))
+    jitter: float = rng.uniform(0.8, 1.2) if rng is not None else random.uniform(0.8, 1.2)
+    return min(MAX_DELAY, base * jitter)
+
+
+def _header(headers: Mapping[str, Any], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            if isinstance(value, (list, tuple)):
+                return str(value[0]) if value else None
+            return str(value)
+    return None
+
+
+Outcome = str  # "success" | "retry" | "dropped" | "error"
+
+
+class SlackNotifier:
+    """Delivers the ``slack`` outbox of a History to one incoming webhook.
+
+    Creating it registers the ``slack`` channel with ``history``: from then on every
+    ``record_scan`` with transitions (and every ``record_reminders``) queues a message in the
+    same transaction. ``deliver_pending`` sends what is due; the daemon calls it after each scan,
+    on a short interval, and at shutdown.
+    """
+
+    def __init__(
+        self,
+        webhook_url: str,
+        history: History,
+        *,
+        timeout: int = 10,
+        on_outcome: Callable[[Outcome], None] | None = None,
+        repo_url: str | None = None,
+        rng: random.Random | None = None,
+        max_per_run: int = 100,
+    ) -> None:
+        register_secret(webhook_url)
+        self._history = history
+        self._on_outcome = on_outcome
+        self._repo_url = repo_url
+        self._rng = rng
+        self._max_per_run = max_per_run
+        self._lock = threading.Lock()  # never two deliveries at once: each message sent once
+        self._secrets = self._secret_fragments(webhook_url)
+        self._client = WebhookClient(webhook_url, timeout=timeout, retry_handlers=[], logger=_SDK_LOGGER)
+        history.add_channel(CHANNEL, self._scan_message, self._reminder_message)
+
+    def __repr__(self) -> str:
+        return f"SlackNotifier(webhook=<redacted>, history={self._history.path!r})"
+
+    @staticmethod
+    def _secret_fragments(url: str) -> list[str]:
+        """The URL and the parts of it that error texts may quote (without scheme, the path, the
+        long path segments); longest first so the whole URL is replaced before its parts."""
+        parts = urlsplit(url)
+        fragments = {
+            url,
+            url.split("://", 1)[-1],
+            parts.path,
+            parts.path + ("?" + parts.query if parts.query else ""),
+        }
+        fragments.update(segment for segment in parts.path.split("/") if len(segment) >= 8)
+        return sorted((f for f in fragments if len(f) >= 8 and f != "/"), key=len, reverse=True)
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every trace of the webhook URL replaced; for logs and stored errors."""
+        for fragment in self._secrets:
+            text = text.replace(fragment, "<webhook>")
+        return text
+
+    def _scan_message(self, transitions: Transitions) -> dict[str, Any] | None:
+        return build_message(transitions, repo_url=self._repo_url, commit=transitions.commit)
+
+    def _reminder_message(self, episodes: Sequence[Episode], now: datetime) -> dict[str, Any] | None:
+        return build_reminder(episodes, repo_url=self._repo_url, now=now)
+
+    def _outcome(self, outcome: Outcome) -> None:
+        if self._on_outcome is None:
+            return
+        try:
+            self._on_outcome(outcome)
+        except Exception as error:  # a metrics bug must not stop delivery
+            log.warning("slack_outcome_callback_failed", error=self.scrub(repr(error)))
+
+    def deliver_pending(self, now: datetime) -> int:
+        """Send the due messages in order; returns how many Slack accepted.
+
+        Stops at the first message that must be retried (Slack is down or rate-limiting us:
+        the rest would fail the same way, and order is kept). ``now`` is the clock for
+        ``next_attempt_at``; it is a parameter so tests need not sleep.
+        """
+        sent = 0
+        with self._lock:
+            handled = 0
+            while handled < self._max_per_run:
+                batch = self._history.pending(CHANNEL, now, limit=min(50, self._max_per_run - handled))
+                if not batch:
+                    break
+                for message in batch:
+                    handled += 1
+                    outcome = self._deliver_one(message, now)
+                    self._outcome(outcome)
+                    if outcome == "success":
+                        sent += 1
+                    elif outcome in ("retry", "error"):
+                        return sent
+        return sent
+
+    def _deliver_one(self, message: OutboxMessage, now: datetime) -> Outcome:
+        fields = {"message_id": message.id, "attempt": message.attempts + 1}
+        try:
+            response = self._client.send_dict(message.payload)
+        except Exception as error:  # URLError, timeouts, SlackRequestError: all retried
+            cause = self.scrub(f"{type(error).__name__}: {error}")
+            delay = backoff_seconds(message.attempts, self._rng)
+            self._history.mark_retry(message.id, now, delay, cause)
+            log.warning("slack_send_failed", **fields, error=cause, retry_in_seconds=round(delay, 1))
+            return "error"
+        status = int(response.status_code)
+        body = self.scrub(str(response.body or ""))[:500]
+        if 200 <= status < 300:
+            self._history.mark_sent(message.id, now)
+            log.info("slack_message_sent", **fields, status=status)
+            return "success"
+        if status == 429:
+            header = _header(response.headers or {}, "Retry-After")
+            parsed = retry_after_seconds(header, now)
+            delay = DEFAULT_RETRY_AFTER if parsed is None else parsed
+            self._history.mark_retry(
+                message.id, now, delay, f"HTTP 429: rate limited (Retry-After: {header})"
+            )
+            log.warning(
+                "slack_rate_limited", **fields, status=status, retry_after=header, retry_in_seconds=delay
+            )
+            return "retry"
+        if 400 <= status < 500 and status != 408:
+            self._history.mark_dropped(message.id, f"HTTP {status}: {body}")
+            log.error("slack_message_dropped", **fields, status=status, body=body)
+            return "dropped"
+        delay = backoff_seconds(message.attempts, self._rng)
+        self._history.mark_retry(message.id, now, delay, f"HTTP {status}: {body}")
+        log.warning(
+            "slack_server_error", **fields, status=status, body=body, retry_in_seconds=round(delay, 1)
+        )
+        return "retry"

@@ -1,0 +1,60 @@
+"""``driftwatch history``: open and recent drift episodes from the state database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+from driftwatch.history import Episode
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def episode_to_dict(episode: Episode) -> dict[str, Any]:
+    return {
+        "target": episode.target,
+        "table": episode.table,
+        "region": episode.region,
+        "attribute": episode.attribute,
+        "declared": episode.declared,
+        "live": episode.live,
+        "first_seen": _time(episode.first_seen),
+        "last_seen": _time(episode.last_seen),
+        "resolved_at": _time(episode.resolved_at),
+        "resolved_reason": episode.resolved_reason,
+        "commit": episode.last_commit,
+        "source": str(episode.source) if episode.source else None,
+    }
+
+
+def render_history(episodes: Sequence[Episode], fmt: str, out: TextIO) -> None:
+    if fmt == "json":
+        out.write(
+            json.dumps({"episodes": [episode_to_dict(e) for e in episodes]}, indent=2, default=str) + "\n"
+        )
+        return
+    console = Console(file=out, highlight=False, soft_wrap=True)
+    if not episodes:
+        console.print("no drift episodes")
+        return
+    table = Table(box=None, padding=(0, 2), pad_edge=False, header_style="bold")
+    for column in ("state", "table", "attribute", "declared", "live", "first seen", "resolved"):
+        table.add_column(column)
+    for e in episodes:
+        table.add_row(
+            "open" if e.open else "resolved",
+            f"{e.table} ({e.target})",
+            e.attribute,
+            json.dumps(e.declared, default=str),
+            json.dumps(e.live, default=str),
+            _time(e.first_seen) or "",
+            (_time(e.resolved_at) or "") + (f" ({e.resolved_reason})" if e.resolved_reason else ""),
+        )
+    console.print(table)

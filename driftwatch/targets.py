@@ -1,0 +1,43 @@
+"""Targets of a scan, from the config file: each Terraform root with its var files and vars."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from driftwatch.config import Config
+from driftwatch.terraform.modules import TargetInput
+
+
+class UnknownTargetError(ValueError):
+    """``--target`` named a target the config does not have."""
+
+
+def targets_from_config(
+    config: Config, base: Path, only: Sequence[str] = (), region_override: str | None = None
+) -> list[TargetInput]:
+    """TargetInputs for the config's targets (or only those named).
+
+    The repository path is resolved once here, symlinks included, so that every target of one
+    scan reads the same snapshot even while git-sync swaps the checkout's symlink under it.
+    """
+    names = {t.name for t in config.targets}
+    unknown = [n for n in only if n not in names]
+    if unknown:
+        raise UnknownTargetError(
+            f"no target named {', '.join(unknown)} in the config (targets: {', '.join(sorted(names))})"
+        )
+    repo = config.repo_path(base).resolve()
+    return [
+        TargetInput(
+            name=t.name,
+            repo=repo,
+            root=repo / t.root,
+            var_files=tuple(t.var_files),
+            vars=dict(t.vars),
+            workspace=t.workspace,
+            region=region_override or t.region,
+        )
+        for t in config.targets
+        if not only or t.name in only
+    ]
