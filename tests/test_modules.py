@@ -461,3 +461,17 @@ def test_examples_repository_resolves_with_nothing_unresolved() -> None:
     from driftwatch.report.inspect import unresolved_paths
 
     assert [p for spec in specs.values() for p in unresolved_paths(spec)] == []
+
+
+def test_a_broken_child_file_is_one_error_not_a_cascade(tmp_path: Path) -> None:
+    """Inputs for variables of the unparseable file are not also reported as undeclared."""
+    write_tree(
+        tmp_path,
+        {
+            "modules/table/main.tf": TABLE,
+            "modules/table/variables.tf": 'variable "name" {\n  default = = "x"\n}\n',
+            "root/main.tf": 'module "t" {\n  source = "../modules/table"\n  name = "t"\n}\n',
+        },
+    )
+    result = declare(tmp_path)
+    assert [(e.file, e.line) for e in result.errors] == [("modules/table/variables.tf", 2)]

@@ -84,6 +84,9 @@ class _Walk:
         self.cache = cache
         self.errors: list[TargetError] = []
         self._files: dict[Path, list[ParsedFile]] = {}
+        # Directories with a file that could not be read: their variable list is incomplete,
+        # so an input "not declared" there is a consequence, not a second error to report.
+        self.incomplete: set[Path] = set()
 
     def rel(self, path: Path) -> str:
         try:
@@ -104,8 +107,10 @@ class _Walk:
                     parsed.append(self.cache.parse_file(path, self.rel(path)))
                 except HclSyntaxError as error:
                     self.error(error.message, error.file, error.line)
+                    self.incomplete.add(directory)
                 except OutsideRepositoryError as error:
                     self.error(str(error), self.rel(path))
+                    self.incomplete.add(directory)
             self._files[directory] = parsed
         return self._files[directory]
 
@@ -246,7 +251,7 @@ class ModuleInstance:
         for name, value, origin in assignments:
             if name in declared:
                 values[name] = value
-            elif inputs is not None:
+            elif inputs is not None and self.directory not in self.walk.incomplete:
                 self.walk.error(f"{origin} sets {name!r}, which the module does not declare", None)
         bound: dict[str, Any] = {}
         for name, (block, file) in declared.items():
