@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-from rich.console import Console
 from rich.table import Table
 
 from driftwatch.history import Episode
+from driftwatch.report.console import make_console
 
 
 def _time(value: datetime | None) -> str | None:
@@ -40,13 +40,13 @@ def render_history(episodes: Sequence[Episode], fmt: str, out: TextIO) -> None:
             json.dumps({"episodes": [episode_to_dict(e) for e in episodes]}, indent=2, default=str) + "\n"
         )
         return
-    console = Console(file=out, highlight=False, soft_wrap=True)
+    console = make_console(out)
     if not episodes:
         console.print("no drift episodes")
         return
     table = Table(box=None, padding=(0, 2), pad_edge=False, header_style="bold")
     for column in ("state", "table", "attribute", "declared", "live", "first seen", "resolved"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for e in episodes:
         table.add_row(
             "open" if e.open else "resolved",

@@ -1,0 +1,138 @@
+"""Daemon behaviour that the subprocess test cannot reach cheaply: health, readiness, history CLI."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from driftwatch.cli import main
+from driftwatch.config import load_config
+from driftwatch.daemon import Daemon
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_config(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "driftwatch.yaml"
+    path.write_text(
+        f"""
+repo: {EXAMPLES}
+targets:
+  - {{name: prod, root: envs/prod, var_files: [prod.tfvars], region: us-east-1}}
+schedule: {{interval: 10s, jitter: 0s}}
+http: {{host: 127.0.0.1, port: {free_port()}}}
+state: {{path: {tmp_path / "state.db"}}}
+slack: {{webhook_url_env: DRIFTWATCH_TEST_UNSET_WEBHOOK}}
+{extra}
+"""
+    )
+    return path
+
+
+@pytest.fixture
+def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Daemon]:
+    monkeypatch.delenv("DRIFTWATCH_TEST_UNSET_WEBHOOK", raising=False)
+    config, base = load_config(write_config(tmp_path))
+    instance = Daemon(config, base)
+    yield instance
+    if instance.scheduler.running:
+        instance.scheduler.shutdown(wait=False)
+    instance.history.close()
+
+
+def test_healthz_fails_without_a_running_scheduler(daemon: Daemon) -> None:
+    assert daemon.healthy() == (False, "scheduler is not running")
+
+
+def test_healthz_fails_when_no_scan_started_within_three_intervals(daemon: Daemon) -> None:
+    daemon.scheduler.start(paused=True)
+    assert daemon.healthy()[0] is True  # just started: within 3 intervals of the start
+    daemon.state.last_scan_started = time.monotonic() - 31  # 3 x 10 s interval, + 0 jitter
+    healthy, reason = daemon.healthy()
+    assert healthy is False
+    assert "no scan started" in reason
+    daemon.state.last_scan_started = time.monotonic() - 5
+    assert daemon.healthy()[0] is True
+
+
+def test_ready_only_after_a_completed_scan(embedded_aws: None, daemon: Daemon) -> None:
+    # embedded_aws first: a boto3 session created before moto starts would bypass the mock.
+    from driftwatch.demo.run import apply_declared, demo_targets
+
+    assert daemon._readyz_route()[0] == 503
+    apply_declared(demo_targets(EXAMPLES)[:1])
+    report = daemon.scan_once()
+    assert report is not None and report.exit_code == 0
+    assert daemon._readyz_route()[0] == 200
+    metrics = daemon.metrics.render().decode()
+    assert 'driftwatch_scans_total{result="success"} 1.0' in metrics
+
+
+def test_missing_slack_secret_file_stops_run_at_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "secrets" / "slack"
+    config = (
+        write_config(tmp_path)
+        .read_text()
+        .replace(
+            "slack: {webhook_url_env: DRIFTWATCH_TEST_UNSET_WEBHOOK}",
+            f"slack: {{webhook_url_file: {missing}}}",
+        )
+    )
+    path = tmp_path / "bad.yaml"
+    path.write_text(config)
+    started = time.monotonic()
+    assert main(["run", "--config", str(path)]) == 1
+    assert time.monotonic() - started < 10
+    assert str(missing) in capsys.readouterr().err
+
+
+def test_history_command_lists_open_and_resolved_episodes(
+    tmp_path: Path, embedded_aws: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3
+
+    from driftwatch.demo.run import apply_declared, demo_targets
+
+    monkeypatch.delenv("DRIFTWATCH_TEST_UNSET_WEBHOOK", raising=False)
+    path = write_config(tmp_path)
+    config, base = load_config(path)
+    apply_declared(demo_targets(EXAMPLES)[:1])
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    daemon = Daemon(config, base)
+    try:
+        for enabled in (False, True, False):  # drift, fixed, drift again
+            dynamodb.update_continuous_backups(
+                TableName="acme-prod-orders",
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": enabled},
+            )
+            daemon.scan_once()
+    finally:
+        daemon.history.close()
+    capsys.readouterr()
+    assert main(["history", "--config", str(path), "--format", "json"]) == 0
+    open_only = json.loads(capsys.readouterr().out)["episodes"]
+    assert [(e["table"], e["attribute"], e["resolved_at"]) for e in open_only] == [
+        ("acme-prod-orders", "point_in_time_recovery", None)
+    ]
+    assert (open_only[0]["declared"], open_only[0]["live"]) == (True, False)
+    assert main(["history", "--config", str(path), "--format", "json", "--all"]) == 0
+    everything = json.loads(capsys.readouterr().out)["episodes"]
+    assert len(everything) == 2
+    assert sum(1 for e in everything if e["resolved_at"]) == 1
+    assert main(["history", "--config", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "point_in_time_recovery" in text and "open" in text
