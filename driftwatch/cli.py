@@ -8,17 +8,26 @@ config, unreadable files) print one clear message, never a traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from rich.console import Console
 
 from driftwatch import __version__
-from driftwatch.config import Config, ConfigError, config_path_from, load_config
+from driftwatch.config import (
+    DEFAULT_PENDING_GRACE,
+    Config,
+    ConfigError,
+    config_path_from,
+    load_config,
+    parse_duration,
+)
 from driftwatch.targets import UnknownTargetError, targets_from_config
 from driftwatch.terraform.modules import TargetInput
 
@@ -38,7 +47,7 @@ class Invocation:
     repo: Path
 
 
-def _add_target_flags(parser: argparse.ArgumentParser) -> None:
+def _add_target_flags(parser: argparse.ArgumentParser, formats: Sequence[str] = ("text", "json")) -> None:
     group = parser.add_argument_group("targets (a config file, or one ad-hoc target)")
     group.add_argument(
         "--config", help="config file (default: $DRIFTWATCH_CONFIG, else config/driftwatch.yaml)"
@@ -60,7 +69,9 @@ def _add_target_flags(parser: argparse.ArgumentParser) -> None:
         "--region", help="AWS region of the target's tables (default: provider block, then AWS_REGION)"
     )
     group.add_argument("--workspace", default="default", help="value of terraform.workspace")
-    parser.add_argument("--format", choices=["text", "json"], default="text")
+    group.add_argument("--role-arn", help="ad hoc: assume this IAM role for the AWS calls")
+    group.add_argument("--external-id", help="ad hoc: the ExternalId of that AssumeRole")
+    parser.add_argument("--format", choices=list(formats), default="text")
     parser.add_argument("--output", "-o", help="write the report to this file instead of stdout")
     parser.add_argument("--verbose", "-v", action="store_true", help="also list tables that are in sync")
     parser.add_argument("--log-level", default=os.environ.get("DRIFTWATCH_LOG_LEVEL", "WARNING"))
@@ -75,9 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
     scan = commands.add_parser(
         "scan", help="compare declared tables with AWS once; exit 0 / 2 (drift) / 1 (error)"
     )
-    _add_target_flags(scan)
+    _add_target_flags(scan, formats=("text", "json", "sarif"))
     scan.add_argument(
         "--parity", choices=["default", "strict"], help="strict: agree with terraform plan exactly"
+    )
+    scan.add_argument(
+        "--pending-grace",
+        type=_duration,
+        metavar="DURATION",
+        help="drift of a table whose files changed in a commit younger than this is pending, not "
+        "drifted (default: the config's pending_grace, else 30m; 0 turns it off)",
     )
     scan.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
     inspect = commands.add_parser(
@@ -109,11 +127,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="scan the bundled examples against an embedded, offline AWS (moto)"
     )
-    demo.add_argument("--format", choices=["text", "json"], default="text")
+    demo.add_argument("--format", choices=["text", "json", "sarif"], default="text")
     demo.add_argument("--output", "-o")
     demo.add_argument("--verbose", "-v", action="store_true")
     demo.add_argument("--log-level", default="WARNING")
     return parser
+
+
+def _duration(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _parse_vars(pairs: Sequence[str]) -> dict[str, str]:
@@ -143,6 +168,9 @@ def resolve_invocation(args: argparse.Namespace) -> Invocation:
             raise UsageError("no config file found: pass --config FILE, or --root DIR for one ad-hoc target")
         root = Path(args.root).resolve()
         repo = Path(args.repo).resolve() if args.repo else _find_repo(root)
+        if args.external_id and not args.role_arn:
+            raise UsageError("--external-id is only used with --role-arn")
+        grace = getattr(args, "pending_grace", None)
         target = TargetInput(
             name=root.name,
             repo=repo,
@@ -151,12 +179,18 @@ def resolve_invocation(args: argparse.Namespace) -> Invocation:
             vars=_parse_vars(args.var),
             workspace=args.workspace,
             region=args.region,
+            role_arn=args.role_arn,
+            external_id=args.external_id,
+            pending_grace=grace if grace is not None else DEFAULT_PENDING_GRACE,
         )
         return Invocation([target], None, repo)
+    if args.role_arn or args.external_id:
+        raise UsageError("--role-arn and --external-id are ad-hoc flags; set role_arn in the config")
     config, base = load_config(config_path)
-    return Invocation(
-        targets_from_config(config, base, args.target, args.region), config, config.repo_path(base)
+    targets = targets_from_config(
+        config, base, args.target, args.region, pending_grace=getattr(args, "pending_grace", None)
     )
+    return Invocation(targets, config, config.repo_path(base))
 
 
 def _open_output(path: str | None) -> TextIO:
@@ -172,7 +206,11 @@ def command_scan(args: argparse.Namespace) -> int:
     config = invocation.config
     parity = args.parity or (config.terraform_parity if config else "default")
     aws = config.aws if config else None
-    settings = ScanSettings(parity=parity, concurrency=aws.concurrency if aws else 8)
+    settings = ScanSettings(
+        parity=parity,
+        concurrency=aws.concurrency if aws else 8,
+        ignore=config.ignore_rules() if config else (),
+    )
     clients = AwsClients(
         max_attempts=aws.max_attempts if aws else 5,
         connect_timeout=aws.connect_timeout if aws else 5,
@@ -195,12 +233,15 @@ def command_scan(args: argparse.Namespace) -> int:
 
 def _write_report(report: Any, args: argparse.Namespace) -> None:
     from driftwatch.report.json import render_json
+    from driftwatch.report.sarif import render_sarif
     from driftwatch.report.text import render_text
 
     out = _open_output(args.output)
     try:
         if args.format == "json":
             out.write(render_json(report))
+        elif args.format == "sarif":
+            out.write(render_sarif(report))
         else:
             render_text(report, Console(file=out, highlight=False, soft_wrap=True), verbose=args.verbose)
     finally:
@@ -242,10 +283,29 @@ def command_validate(args: argparse.Namespace) -> int:
         print(f"error [{error.target}] {where}{error.message}", file=sys.stderr)
     for row in declared.early:
         print(f"error [{row.target}] {row.address}: {row.error}", file=sys.stderr)
+    _print_rule_expiry(config)
     tables = len(declared.jobs) + len(declared.early)
     errors = len(declared.errors)
     print(f"{config_path}: {len(config.targets)} targets, {tables} tables declared, {errors} errors")
     return EXIT_ERROR if declared.errors or declared.early else EXIT_OK
+
+
+RULE_EXPIRY_WARNING = timedelta(days=14)
+
+
+def _print_rule_expiry(config: Config, now: datetime | None = None) -> None:
+    """List ignore rules that expired, and those that expire within 14 days."""
+    now = now or datetime.now(UTC)
+    for index, rule in enumerate(config.ignore_rules()):
+        expires = rule.expires_at()
+        if expires is None or expires - now > RULE_EXPIRY_WARNING:
+            continue
+        if rule.expired(now):
+            print(f"ignore.{index}: expired on {rule.until}, no longer applied: {rule.describe()}")
+        else:
+            days = math.ceil((expires - now) / timedelta(days=1))
+            when = "within a day" if days <= 1 else f"in {days} days"
+            print(f"ignore.{index}: expires on {rule.until} ({when}): {rule.describe()}")
 
 
 def command_demo(args: argparse.Namespace) -> int:

@@ -14,9 +14,22 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from driftwatch import spec
 
 DEFAULT_CONFIG_PATH = Path("config/driftwatch.yaml")
+DEFAULT_PENDING_GRACE = timedelta(minutes=30)
+# arn:<partition>:iam::<12-digit account>:role/<path/name>
+_ROLE_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 
@@ -47,6 +60,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class UnmanagedConfig(_Strict):
+    """Report live tables that match ``prefixes`` and that no declaration covers."""
+
+    prefixes: list[str] = Field(min_length=1)
+    alert: bool = False
+
+
 class TargetConfig(_Strict):
     name: str = Field(min_length=1)
     root: str = Field(min_length=1)
@@ -55,6 +75,22 @@ class TargetConfig(_Strict):
     workspace: str = "default"
     region: str | None = None
     role_arn: str | None = None
+    external_id: str | None = Field(default=None, min_length=2, max_length=1224)
+    unmanaged: UnmanagedConfig | None = None
+    pending_grace: Duration | None = None  # default: the top-level pending_grace
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role_arn(cls, value: str | None) -> str | None:
+        if value is not None and not _ROLE_ARN.match(value):
+            raise ValueError(f"{value!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/name)")
+        return value
+
+    @model_validator(mode="after")
+    def _external_id_needs_role(self) -> TargetConfig:
+        if self.external_id is not None and self.role_arn is None:
+            raise ValueError("external_id is only used with role_arn")
+        return self
 
     @field_validator("vars", mode="before")
     @classmethod
@@ -92,10 +128,20 @@ class SlackConfig(_Strict):
 
 
 class IgnoreRule(_Strict):
-    table: str = "*"
-    attribute: str = "*"
+    table: str = Field(default="*", min_length=1)
+    attribute: str = Field(default="*", min_length=1)
     reason: str = Field(min_length=1)
     until: date | None = None
+
+    @field_validator("reason")
+    @classmethod
+    def _real_reason(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a reason is required (why is this drift accepted?)")
+        return value.strip()
+
+    def to_spec(self) -> spec.IgnoreRule:
+        return spec.IgnoreRule(self.table, self.attribute, self.reason, self.until)
 
 
 class AwsConfig(_Strict):
@@ -115,6 +161,7 @@ class Config(_Strict):
     ignore: list[IgnoreRule] = Field(default_factory=list)
     aws: AwsConfig = AwsConfig()
     terraform_parity: Literal["default", "strict"] = "default"
+    pending_grace: Duration = DEFAULT_PENDING_GRACE
 
     @field_validator("targets")
     @classmethod
@@ -124,6 +171,9 @@ class Config(_Strict):
         if duplicates:
             raise ValueError(f"target names must be unique; repeated: {', '.join(duplicates)}")
         return targets
+
+    def ignore_rules(self) -> tuple[spec.IgnoreRule, ...]:
+        return tuple(rule.to_spec() for rule in self.ignore)
 
     def repo_path(self, base: Path) -> Path:
         """The repository, relative to the config file's directory when not absolute."""

@@ -32,7 +32,8 @@ from driftwatch.gitinfo import head_commit
 from driftwatch.history import History
 from driftwatch.log import register_secret
 from driftwatch.metrics import DriftwatchMetrics
-from driftwatch.notify.slack import SlackNotifier, load_webhook_url
+from driftwatch.notify.slack import CHANNEL as SLACK_CHANNEL
+from driftwatch.notify.slack import SlackNotifier, build_expired_rules_message, load_webhook_url
 from driftwatch.scan import ScanSettings, scan
 from driftwatch.spec import ScanReport, TableStatus
 from driftwatch.targets import targets_from_config
@@ -129,12 +130,15 @@ class Daemon:
                 targets = targets_from_config(self.config, self.base)
                 repo = targets[0].repo if targets else self.config.repo_path(self.base).resolve()
                 settings = ScanSettings(
-                    parity=self.config.terraform_parity, concurrency=self.config.aws.concurrency
+                    parity=self.config.terraform_parity,
+                    concurrency=self.config.aws.concurrency,
+                    ignore=self.config.ignore_rules(),
                 )
                 report = scan(
                     targets, self.clients, cache=self.cache, settings=settings, commit=head_commit(repo)
                 )
                 transitions = self.history.record_scan(report, datetime.now(UTC))
+                self._announce_expired_rules(report)
                 self._queue_reminders()
                 result = scan_result(report)
                 log.info(
@@ -143,6 +147,9 @@ class Daemon:
                     tables=len(report.tables),
                     drifted=report.count(TableStatus.DRIFTED),
                     missing=report.count(TableStatus.MISSING),
+                    pending=report.count(TableStatus.PENDING),
+                    unmanaged=report.count(TableStatus.UNMANAGED),
+                    ignored=sum(len(row.ignored) for row in report.tables),
                     errors=report.count(TableStatus.ERROR) + len(report.errors),
                     transitions=len(transitions),
                     duration_seconds=round(time.monotonic() - started, 3),
@@ -174,6 +181,37 @@ class Daemon:
         except Exception as error:
             log.error("history_read_failed", error=repr(error))
             return {}
+
+    def _announce_expired_rules(self, report: ScanReport) -> None:
+        """Log (and queue one Slack message about) ignore rules that expired -- once each.
+
+        The history database remembers which rules were announced, so a restart does not
+        announce them again; the metric ``driftwatch_ignore_rules_expired`` shows them always.
+        """
+        rules = {rule.key: rule for rule in report.expired_ignore_rules}
+        if not rules:
+            return
+
+        def messages(keys: list[str]) -> dict[str, dict[str, Any]]:
+            if self.slack is None:
+                return {}
+            payload = build_expired_rules_message([rules[key] for key in keys])
+            return {SLACK_CHANNEL: payload} if payload is not None else {}
+
+        try:
+            announced = self.history.announce_once(list(rules), datetime.now(UTC), messages)
+        except Exception as error:  # the scan itself is recorded; try again next scan
+            log.error("expired_rules_announcement_failed", error=repr(error))
+            return
+        for key in announced:
+            rule = rules[key]
+            log.warning(
+                "ignore_rule_expired",
+                table=rule.table,
+                attribute=rule.attribute,
+                reason=rule.reason,
+                until=rule.until.isoformat() if rule.until else None,
+            )
 
     def _queue_reminders(self) -> None:
         if self.slack is None:

@@ -19,14 +19,19 @@ Two principles shape every comparison:
   block) is skipped, exactly where Terraform would not look at it.
 
 The live table's ``status`` is not consulted: a table that is CREATING/UPDATING still gets a
-full diff, and the caller decides how to report it (it must not alert on it).
+full diff, and the caller decides how to report it (it must not alert on it). A replica's
+status is: a replica that is not ACTIVE is drift on ``replicas``, like a missing or extra one.
+
+``apply_ignore_rules`` then splits drift into what is still drift and what the configuration's
+ignore rules accept (shown with their reason, never alerted); expired rules never match.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from operator import attrgetter
 from typing import Literal, TypeAlias, TypeVar, get_args
 
@@ -35,16 +40,19 @@ from driftwatch.spec import (
     BillingMode,
     Drift,
     Gsi,
+    IgnoredDrift,
+    IgnoreRule,
     Lsi,
     Maybe,
     ScalingTarget,
     TableSpec,
+    TagFilter,
     Unknown,
     Unresolved,
     first_unknown,
 )
 
-__all__ = ["DiffResult", "Parity", "diff"]
+__all__ = ["DiffResult", "Parity", "apply_ignore_rules", "diff"]
 
 Parity = Literal["default", "strict"]
 
@@ -55,6 +63,7 @@ _Gate: TypeAlias = bool | Unknown
 _IndexT = TypeVar("_IndexT", Gsi, Lsi)
 
 _AWS_TAG_PREFIX = "aws:"
+_ACTIVE = "ACTIVE"
 
 
 @dataclass(frozen=True)
@@ -201,7 +210,6 @@ _TABLE_FIELDS: tuple[_Field, ...] = (
     _Field("stream.enabled"),
     _Field("stream.view_type", gate=_stream_on_both),
     _Field("deletion_protection"),
-    _Field("replicas", normalise=_as_set),
 )
 
 # (field, normaliser) of the index fields compared by plain equality.
@@ -379,9 +387,10 @@ def _lsis(c: _Collector, declared: TableSpec, live: TableSpec) -> None:
         _index_fields(c, f"lsi.{name}", _LSI_FIELDS, want, have)
 
 
-def _user_tags(tags: Mapping[str, Maybe[str]]) -> dict[str, Maybe[str]]:
-    """Tags without the reserved ``aws:`` prefix, which nobody can set or remove."""
-    return {k: v for k, v in tags.items() if not k.startswith(_AWS_TAG_PREFIX)}
+def _user_tags(tags: Mapping[str, Maybe[str]], ignored: TagFilter) -> dict[str, Maybe[str]]:
+    """Tags without the reserved ``aws:`` prefix, which nobody can set or remove, and without
+    the keys the provider's ``ignore_tags`` tells Terraform to leave alone."""
+    return {k: v for k, v in tags.items() if not k.startswith(_AWS_TAG_PREFIX) and not ignored.matches(k)}
 
 
 def _tags(c: _Collector, declared: TableSpec, live: TableSpec) -> None:
@@ -389,9 +398,23 @@ def _tags(c: _Collector, declared: TableSpec, live: TableSpec) -> None:
     if isinstance(declared.tags, Unknown) or isinstance(live.tags, Unknown):
         c.whole_unknown("tags", declared.tags, live.tags)
         return
-    want, have = _user_tags(declared.tags), _user_tags(live.tags)
+    ignored = declared.ignore_tags
+    want, have = _user_tags(declared.tags, ignored), _user_tags(live.tags, ignored)
     for key in sorted(want.keys() | have.keys()):
         c.compare(f"tags.{key}", want.get(key), have.get(key))
+
+
+def _replicas(c: _Collector, declared: TableSpec, live: TableSpec) -> None:
+    """Replica regions as a set (order is not drift); a live replica that is not ACTIVE is
+    drift too, shown as ``"<region> (<status>)"`` so the finding says what is wrong with it."""
+    statuses = live.replica_status or {}
+    have = _as_set(live.replicas)
+    if isinstance(have, frozenset):
+        have = frozenset(
+            region if statuses.get(region, _ACTIVE) == _ACTIVE else f"{region} ({statuses[region]})"
+            for region in have
+        )
+    c.compare("replicas", _as_set(declared.replicas), have)
 
 
 # --------------------------------------------------------------------------- entry point
@@ -423,5 +446,29 @@ def diff(declared: TableSpec, live: TableSpec, *, parity: Parity = "default") ->
     _autoscaling(c, "autoscaling", declared.autoscaling, live.autoscaling, provisioned)
     _gsis(c, declared, live, parity)
     _lsis(c, declared, live)
+    _replicas(c, declared, live)
     _tags(c, declared, live)
     return c.result()
+
+
+# --------------------------------------------------------------------------- ignore rules
+
+
+def apply_ignore_rules(
+    table: str, drift: Iterable[Drift], rules: Sequence[IgnoreRule], now: datetime
+) -> tuple[tuple[Drift, ...], tuple[IgnoredDrift, ...]]:
+    """Split drift into what is still drift and what an unexpired ignore rule accepts.
+
+    The first matching rule (in config order) gives the reason shown. Expired rules never
+    match: accepted drift comes back as drift the day the rule's ``until`` is reached.
+    """
+    active = [rule for rule in rules if not rule.expired(now)]
+    kept: list[Drift] = []
+    ignored: list[IgnoredDrift] = []
+    for item in drift:
+        rule = next((r for r in active if r.matches(table, item.attribute)), None)
+        if rule is None:
+            kept.append(item)
+        else:
+            ignored.append(IgnoredDrift(item.attribute, item.declared, item.live, rule.reason, rule.until))
+    return tuple(kept), tuple(ignored)

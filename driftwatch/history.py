@@ -147,11 +147,14 @@ class TransitionKind(enum.StrEnum):
     CHANGED = "changed"  # still drifting, but the declared or the live value is different now
     RESOLVED = "resolved"  # no longer drifts (fixed), or the table is no longer declared
     MISSING = "missing"  # a declared table appeared to be absent in AWS (attribute ``table``)
+    UNMANAGED = "unmanaged"  # a live table no declaration covers (attribute ``table``, declared None)
 
 
 class ResolveReason(enum.StrEnum):
     FIXED = "fixed"
     NO_LONGER_DECLARED = "no longer declared"
+    IGNORED = "ignored"  # an ignore rule accepts it now
+    NO_LONGER_UNMANAGED = "no longer unmanaged"  # declared in git now, or deleted
 
 
 @dataclass(frozen=True)
@@ -489,6 +492,10 @@ class History:
         - a table with status ``error`` (matched by name or by address) keeps its episodes;
         - a table absent from the report is resolved as ``no longer declared``, unless its target
           has errors in ``report.errors`` (a parse error is not a fix).
+        - pending drift (waiting for an apply) keeps an open episode open without news, and
+          opens none; ignored drift opens none, and resolves an open one as ``ignored``;
+        - an unmanaged table is recorded only when its target alerts on unmanaged tables (kind
+          ``unmanaged``), and resolved as ``no longer unmanaged`` when it is declared or gone.
         If the same (target, table, attribute) occurs twice in one report (one name declared in
         two regions of a target), the first occurrence counts.
         """
@@ -502,8 +509,9 @@ class History:
             }
             checked: set[tuple[str, str]] = set()
             errored: set[tuple[str, str]] = set()
-            errored_addresses: set[tuple[str, str]] = set()
+            errored_addresses: set[tuple[str, str | None]] = set()
             seen: set[tuple[str, str, str]] = set()
+            ignored: set[tuple[str, str, str]] = set()
             for row in report.tables:
                 name = row.table_name
                 if row.status is TableStatus.ERROR:
@@ -513,7 +521,14 @@ class History:
                     continue
                 if not name:
                     continue
-                checked.add((row.target, name))
+                if row.status is TableStatus.UNMANAGED:
+                    if not row.alerts:
+                        continue  # shown in reports, but the target did not ask to be alerted
+                else:
+                    checked.add((row.target, name))
+                # Pending drift waits for an apply: an open episode stays open, without news.
+                seen.update((row.target, name, item.attribute) for item in row.pending)
+                ignored.update((row.target, name, item.attribute) for item in row.ignored)
                 for drift in row.drift:
                     key = (row.target, name, drift.attribute)
                     if key in seen:
@@ -543,7 +558,13 @@ class History:
                                 stamp,
                             ),
                         )
-                        kind = TransitionKind.MISSING if drift.attribute == "table" else TransitionKind.NEW
+                        kind = (
+                            TransitionKind.UNMANAGED
+                            if row.status is TableStatus.UNMANAGED
+                            else TransitionKind.MISSING
+                            if drift.attribute == "table"
+                            else TransitionKind.NEW
+                        )
                         items.append(
                             Transition(
                                 kind,
@@ -604,7 +625,13 @@ class History:
                 target, table, _ = key
                 if (target, table) in errored or (target, existing["address"]) in errored_addresses:
                     continue  # we could not look at the table: no news
-                if (target, table) in checked:
+                if key[2] == "table" and existing["declared"] == "null":
+                    if target in targets_with_errors:
+                        continue  # its account's tables may not have been listed
+                    reason = ResolveReason.NO_LONGER_UNMANAGED
+                elif key in ignored:
+                    reason = ResolveReason.IGNORED
+                elif (target, table) in checked:
                     reason = ResolveReason.FIXED
                 elif target in targets_with_errors:
                     continue  # part of the target did not parse: absence proves nothing
@@ -721,6 +748,36 @@ class History:
         """Queue one message outside a scan (e.g. a test message); returns its id."""
         with self._write() as conn:
             return self._enqueue(conn, channel, payload, now)
+
+    def announce_once(
+        self,
+        keys: Sequence[str],
+        now: datetime,
+        messages: Callable[[list[str]], Mapping[str, Mapping[str, Any]]],
+    ) -> list[str]:
+        """Remember ``keys`` and queue their messages, each key once for the database's lifetime.
+
+        Returns the keys not announced before, in the given order. ``messages`` gets those keys
+        and returns the payload per channel; remembering them and queueing the payloads are one
+        transaction, so a crash neither loses the announcement nor repeats it. (Used for ignore
+        rules that expired: reported once, not every scan.)
+        """
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return []
+        with self._write() as conn:
+            names = [f"announced:{key}" for key in keys]
+            marks = ",".join("?" * len(names))
+            known = {row[0] for row in conn.execute(f"SELECT key FROM meta WHERE key IN ({marks})", names)}
+            new = [key for key, name in zip(keys, names, strict=True) if name not in known]
+            if not new:
+                return []
+            conn.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)", [(f"announced:{key}", _ts(now)) for key in new]
+            )
+            for channel, payload in messages(new).items():
+                self._enqueue(conn, channel, payload, now)
+        return new
 
     def pending(self, channel: str, now: datetime, limit: int = 50) -> list[OutboxMessage]:
         """Pending messages of ``channel`` that are due, in the order they were queued.

@@ -19,11 +19,15 @@ ARNs, tag values) are never put in labels.
 
 Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
 
-- ``driftwatch_table_drifted{T}``: 1 when git and AWS disagree (status ``drifted`` or
-  ``missing``), else 0 (also 0 for ``error``: see ``driftwatch_table_status``).
-- ``driftwatch_table_status{T, status}``: one-hot over in_sync/drifted/missing/error.
+- ``driftwatch_table_drifted{T}``: 1 when git and AWS disagree and it alerts (status
+  ``drifted`` or ``missing``, or ``unmanaged`` of a target with ``unmanaged.alert``), else 0
+  (also 0 for ``error``, ``pending`` and ignored drift: see ``driftwatch_table_status``).
+- ``driftwatch_table_status{T, status}``: one-hot over in_sync/drifted/missing/error/pending/
+  unmanaged; an unmanaged table (in AWS, not declared) has its own series too.
 - ``driftwatch_table_unresolved_attributes{T}``: attributes not compared (declared Unknown).
-- ``driftwatch_attribute_drift{T, attribute}``: 1 per drifted attribute.
+- ``driftwatch_attribute_drift{T, attribute}``: 1 per drifted attribute (of declared tables).
+- ``driftwatch_ignored_drift{T, attribute}``: 1 per drifted attribute an ignore rule accepts.
+- ``driftwatch_ignore_rules_expired``: ignore rules of the config whose ``until`` has passed.
 - ``driftwatch_drift_first_seen_timestamp_seconds{T, attribute}``: when that drift was first seen.
 - ``driftwatch_tables{target, status}``: count of report rows per status (zero-filled).
 - ``driftwatch_scan_errors{target}``: target-level errors (parse errors, bad var files).
@@ -67,8 +71,15 @@ throttling several minutes; past 10 minutes the exact value no longer matters (+
 
 # Worst first: when two report rows map to the same (target, table, region) series, the one
 # that needs attention wins, in the same order as ScanReport.exit_code ("could not check" first).
-_STATUS_SEVERITY: Final = (TableStatus.ERROR, TableStatus.MISSING, TableStatus.DRIFTED, TableStatus.IN_SYNC)
-_STATUS_ORDER: Final = (TableStatus.IN_SYNC, TableStatus.DRIFTED, TableStatus.MISSING, TableStatus.ERROR)
+_STATUS_SEVERITY: Final = (
+    TableStatus.ERROR,
+    TableStatus.MISSING,
+    TableStatus.DRIFTED,
+    TableStatus.UNMANAGED,
+    TableStatus.PENDING,
+    TableStatus.IN_SYNC,
+)
+_STATUS_ORDER: Final = tuple(TableStatus)
 _TABLE_LABELS: Final = ("target", "table", "region")
 
 
@@ -86,7 +97,7 @@ def table_label(result: TableResult) -> str:
     address is stable and unique within a target, so the row still gets its own series.
     This is also the middle element of the ``first_seen`` keys ``(target, table, attribute)``.
     """
-    return result.table_name if result.table_name is not None else result.address
+    return result.table_name if result.table_name is not None else (result.address or "")
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,7 @@ class _TableRow:
     region: str
     status: TableStatus
     unresolved: int
+    alerts: bool
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,8 @@ class _ReportView:
 
     tables: tuple[_TableRow, ...]
     attributes: tuple[_AttributeRow, ...]
+    ignored: tuple[tuple[str, str, str, str], ...]
+    expired_rules: int
     table_counts: tuple[tuple[str, TableStatus, int], ...]
     scan_errors: tuple[tuple[str, int], ...]
     commit: str | None
@@ -128,6 +142,8 @@ class _ReportView:
         statuses: dict[tuple[str, str, str], TableStatus] = {}
         unresolved: dict[tuple[str, str, str], set[str]] = {}
         attributes: dict[tuple[str, str, str, str], float] = {}
+        alerting: set[tuple[str, str, str]] = set()
+        ignored: set[tuple[str, str, str, str]] = set()
         counts: Counter[tuple[str, TableStatus]] = Counter()
         targets: set[str] = set()
         for row in report.tables:
@@ -139,7 +155,11 @@ class _ReportView:
             if previous is None or _STATUS_SEVERITY.index(row.status) < _STATUS_SEVERITY.index(previous):
                 statuses[key] = row.status
             unresolved.setdefault(key, set()).update(u.attribute for u in row.unresolved)
-            for drift in row.drift:
+            ignored.update((*key, item.attribute) for item in row.ignored)
+            if row.alerts:
+                alerting.add(key)
+            # Only drift that alerts: an unmanaged table of a target without `alert` is a status only.
+            for drift in row.drift if row.alerts else ():
                 seen = first_seen.get((row.target, table, drift.attribute))
                 stamp = _unix(seen) if seen is not None else fallback
                 attr_key = (*key, drift.attribute)
@@ -149,10 +169,19 @@ class _ReportView:
         ordered_targets = sorted(targets)
         return cls(
             tables=tuple(
-                _TableRow(target, table, region, status, len(unresolved[(target, table, region)]))
+                _TableRow(
+                    target,
+                    table,
+                    region,
+                    status,
+                    len(unresolved[(target, table, region)]),
+                    (target, table, region) in alerting,
+                )
                 for (target, table, region), status in statuses.items()
             ),
             attributes=tuple(_AttributeRow(*attr_key, stamp) for attr_key, stamp in attributes.items()),
+            ignored=tuple(sorted(ignored)),
+            expired_rules=len(report.expired_ignore_rules),
             table_counts=tuple(
                 (target, status, counts[(target, status)])
                 for target in ordered_targets
@@ -369,12 +398,14 @@ class DriftwatchMetrics:
         """Families over the latest report; empty (HELP/TYPE only) before the first report."""
         drifted = GaugeMetricFamily(
             "driftwatch_table_drifted",
-            "1 if the table differs from git (status drifted or missing), else 0.",
+            "1 if the table differs from git and that alerts (drifted, missing, or unmanaged with "
+            "unmanaged.alert), else 0; pending and ignored drift are 0.",
             labels=list(_TABLE_LABELS),
         )
         status = GaugeMetricFamily(
             "driftwatch_table_status",
-            "1 for the table's current status (in_sync, drifted, missing, error), 0 for the others.",
+            "1 for the table's current status (in_sync, drifted, missing, error, pending, unmanaged), "
+            "0 for the others.",
             labels=[*_TABLE_LABELS, "status"],
         )
         unresolved = GaugeMetricFamily(
@@ -386,6 +417,15 @@ class DriftwatchMetrics:
             "driftwatch_attribute_drift",
             "1 for each attribute that differs between git and AWS.",
             labels=[*_TABLE_LABELS, "attribute"],
+        )
+        ignored = GaugeMetricFamily(
+            "driftwatch_ignored_drift",
+            "1 for each attribute that differs but that an ignore rule accepts (never alerted).",
+            labels=[*_TABLE_LABELS, "attribute"],
+        )
+        expired = GaugeMetricFamily(
+            "driftwatch_ignore_rules_expired",
+            "Ignore rules of the configuration whose `until` date has passed; they no longer apply.",
         )
         first_seen = GaugeMetricFamily(
             "driftwatch_drift_first_seen_timestamp_seconds",
@@ -405,8 +445,7 @@ class DriftwatchMetrics:
         if view is not None:
             for row in view.tables:
                 labels = [row.target, row.table, row.region]
-                is_drifted = row.status in (TableStatus.DRIFTED, TableStatus.MISSING)
-                drifted.add_metric(labels, 1 if is_drifted else 0)
+                drifted.add_metric(labels, 1 if row.alerts else 0)
                 for candidate in _STATUS_ORDER:
                     status.add_metric([*labels, candidate.value], 1 if candidate is row.status else 0)
                 unresolved.add_metric(labels, row.unresolved)
@@ -414,8 +453,11 @@ class DriftwatchMetrics:
                 labels = [attr.target, attr.table, attr.region, attr.attribute]
                 attribute.add_metric(labels, 1)
                 first_seen.add_metric(labels, attr.first_seen)
+            for key in view.ignored:
+                ignored.add_metric(list(key), 1)
+            expired.add_metric([], view.expired_rules)
             for target, table_status, count in view.table_counts:
                 tables.add_metric([target, table_status.value], count)
             for target, count in view.scan_errors:
                 errors.add_metric([target], count)
-        return (drifted, status, unresolved, attribute, first_seen, tables, errors)
+        return (drifted, status, unresolved, attribute, first_seen, ignored, expired, tables, errors)

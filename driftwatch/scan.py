@@ -1,8 +1,21 @@
 """One scan: targets -> declared tables -> live tables (bounded concurrency) -> diff -> report.
 
 The scan never stops at the first problem: a file that does not parse, a table whose describe
-call fails, a region whose autoscaling cannot be read -- each is recorded with its cause on the
-rows it affects, and every other table is still checked.
+call fails, a region whose autoscaling cannot be read, a role that cannot be assumed -- each is
+recorded with its cause on the rows it affects, and every other table is still checked.
+
+After the diff, each table's drift is settled in this order:
+
+1. drift that an unexpired ignore rule accepts moves to ``ignored`` (shown, never alerted);
+2. when a file the table's evaluation read changed in a commit younger than the target's
+   ``pending_grace`` -- and after the live table was created -- the rest moves to ``pending``:
+   a merge the apply pipeline has not applied yet pages nobody, until the grace is over;
+3. what is left is drift (``drifted``, or ``missing`` for an absent table).
+
+Targets may live in different accounts (``role_arn``, assumed once per scan and role before any
+table is read) and their tables in different regions: clients are per (region, role) and
+autoscaling is fetched once per (region, role). Targets that ask for it also get the live
+tables that no declaration covers, as ``unmanaged`` rows.
 """
 
 from __future__ import annotations
@@ -10,22 +23,26 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 import structlog
 
 from driftwatch.aws.autoscaling import AutoscalingIndex, apply_autoscaling
-from driftwatch.aws.clients import AwsClients
-from driftwatch.aws.dynamodb import LiveReadError, read_table
-from driftwatch.diff import diff
+from driftwatch.aws.clients import AwsClients, Role, role_session_name
+from driftwatch.aws.dynamodb import LiveReadError, call_aws, list_table_names, read_table
+from driftwatch.diff import apply_ignore_rules, diff
+from driftwatch.gitinfo import FileChange, GitUnavailable, recent_changes
 from driftwatch.spec import (
     Autoscaling,
     DeclaredTable,
     Drift,
+    IgnoreRule,
+    PendingDrift,
     ScalingTarget,
     ScanReport,
     TableResult,
@@ -43,11 +60,24 @@ log = structlog.get_logger(__name__)
 Parity = Literal["default", "strict"]
 
 
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass
 class ScanSettings:
     parity: Parity = "default"
     concurrency: int = 8
     progress: Callable[[int, int], None] | None = None  # (done, total), for a terminal progress bar
+    ignore: Sequence[IgnoreRule] = ()  # the config's ignore rules, expired ones included
+    clock: Callable[[], datetime] = _utcnow  # "now" for rule expiry and pending grace
+
+
+def target_role(target: TargetInput) -> Role | None:
+    """The role a target's AWS calls assume (session ``driftwatch-<target>``), or None."""
+    if target.role_arn is None:
+        return None
+    return Role(target.role_arn, target.external_id, role_session_name(target.name))
 
 
 @dataclass
@@ -56,6 +86,9 @@ class _Job:
     table: DeclaredTable
     region: str
     name: str
+    role: Role | None = None
+    repo: Path | None = None
+    grace: timedelta = timedelta(0)
 
 
 @dataclass
@@ -92,7 +125,17 @@ def declare(targets: Sequence[TargetInput], cache: ParseCache) -> DeclaredSet:
                     )
                 )
             else:
-                result.jobs.append(_Job(target.name, table, region, name))
+                result.jobs.append(
+                    _Job(
+                        target.name,
+                        table,
+                        region,
+                        name,
+                        role=target_role(target),
+                        repo=target.repo,
+                        grace=target.pending_grace,
+                    )
+                )
     return result
 
 
@@ -121,43 +164,150 @@ def scan(
     settings = settings or ScanSettings()
     started = time.monotonic()
     generated_at = datetime.now(UTC)
+    now = settings.clock()
     declared = declare(targets, cache or ParseCache())
     rows = list(declared.early)
-    live_rows, live_errors = check_live(declared.jobs, clients, settings)
+    judge = _Judge(settings.ignore, _recent_changes(declared.jobs, now), now)
+    role_errors = _assume_roles(_role_regions(targets, declared.jobs), clients)
+    live_rows, live_errors = check_live(declared.jobs, clients, settings, judge, role_errors)
     rows.extend(live_rows)
-    rows.sort(key=lambda r: (r.target, r.address))
+    unmanaged_rows, unmanaged_errors = find_unmanaged(targets, declared, clients, role_errors)
+    rows.extend(unmanaged_rows)
+    rows.sort(key=_row_order)
     return ScanReport(
         generated_at=generated_at,
         commit=commit,
         tables=tuple(rows),
-        errors=(*declared.errors, *live_errors),
+        errors=(*declared.errors, *live_errors, *unmanaged_errors),
         duration_seconds=time.monotonic() - started,
+        expired_ignore_rules=tuple(rule for rule in settings.ignore if rule.expired(now)),
     )
 
 
-def check_live(
-    jobs: Sequence[_Job], clients: AwsClients, settings: ScanSettings
-) -> tuple[list[TableResult], list[TargetError]]:
-    """Read and compare every declared table; autoscaling is fetched once per region.
+def _row_order(row: TableResult) -> tuple[str, bool, str, str, str]:
+    """By target, declared tables by address first, then unmanaged tables by region and name."""
+    return (row.target, row.address is None, row.address or "", row.region or "", row.table_name or "")
 
-    A region whose autoscaling cannot be read is reported as an error of each target with
-    tables there (the scan could not check everything, so it exits 1), while its tables are
-    still compared on every other attribute.
+
+# --------------------------------------------------------------------------- settling drift
+
+
+@dataclass(frozen=True)
+class _Judge:
+    """Settles a table's drift into drift, ignored and pending (see the module docstring)."""
+
+    rules: Sequence[IgnoreRule]
+    changes: Mapping[Path, Mapping[str, FileChange]]
+    now: datetime
+
+    def settle(
+        self, job: _Job, drift: Sequence[Drift], created_at: datetime | None, **fields: Any
+    ) -> TableResult:
+        kept, ignored = apply_ignore_rules(job.name, drift, self.rules, self.now)
+        pending: tuple[PendingDrift, ...] = ()
+        change = self._recent_change(job, created_at) if kept else None
+        if change is not None:
+            file, latest = change
+            until = latest.at + job.grace
+            pending = tuple(
+                PendingDrift(d.attribute, d.declared, d.live, file, latest.commit, latest.at, until)
+                for d in kept
+            )
+            kept = ()
+        if kept:
+            missing = any(d.attribute == "table" for d in kept)
+            status = TableStatus.MISSING if missing else TableStatus.DRIFTED
+        else:
+            status = TableStatus.PENDING if pending else TableStatus.IN_SYNC
+        return _row(job.target, job.table, status, drift=kept, ignored=ignored, pending=pending, **fields)
+
+    def _recent_change(self, job: _Job, created_at: datetime | None) -> tuple[str, FileChange] | None:
+        """The newest change, within the grace, to a file the table's evaluation read.
+
+        A change older than the live table cannot be pending: the apply that created the
+        table came after it.
+        """
+        changes = self.changes.get(job.repo) if job.repo is not None else None
+        if not changes or job.grace <= timedelta(0):
+            return None
+        files = {*job.table.inputs, job.table.source.file}
+        found = [(f, changes[f]) for f in files if f in changes]
+        if not found:
+            return None
+        file, latest = max(found, key=lambda item: (item[1].at, item[0]))
+        if latest.at + job.grace <= self.now:
+            return None
+        if created_at is not None and latest.at <= created_at:
+            return None
+        return file, latest
+
+
+_GIT_WARNED: set[tuple[Path, str]] = set()
+
+
+def _recent_changes(jobs: Sequence[_Job], now: datetime) -> dict[Path, Mapping[str, FileChange]]:
+    """Recently changed files per repository (one ``git log`` each), for pending drift.
+
+    A repository whose history cannot be read has no pending logic: its drift is drift.
     """
-    by_region: dict[str, list[_Job]] = defaultdict(list)
+    grace: dict[Path, timedelta] = {}
     for job in jobs:
-        by_region[job.region].append(job)
-    autoscaling = {region: _fetch_autoscaling(clients, region) for region in by_region}
+        if job.repo is not None and job.grace > timedelta(0):
+            grace[job.repo] = max(grace.get(job.repo, timedelta(0)), job.grace)
+    result: dict[Path, Mapping[str, FileChange]] = {}
+    for repo, longest in grace.items():
+        try:
+            result[repo] = recent_changes(repo, now - longest)
+        except GitUnavailable as error:
+            if (repo, str(error)) not in _GIT_WARNED:  # once per process, not once per scan
+                _GIT_WARNED.add((repo, str(error)))
+                log.warning("pending_applies_disabled", repo=str(repo), reason=str(error))
+    return result
+
+
+# --------------------------------------------------------------------------- live side
+
+
+def check_live(
+    jobs: Sequence[_Job],
+    clients: AwsClients,
+    settings: ScanSettings,
+    judge: _Judge | None = None,
+    role_errors: Mapping[Role, str] | None = None,
+) -> tuple[list[TableResult], list[TargetError]]:
+    """Read and compare every declared table; autoscaling is fetched once per (region, role).
+
+    Each role is assumed once first: the tables of a role that cannot be assumed are errors
+    with the cause, and cost no further calls. A region whose autoscaling cannot be read is
+    reported as an error of each target with tables there (the scan could not check
+    everything, so it exits 1), while its tables are still compared on every other attribute.
+    """
+    judge = judge or _Judge(settings.ignore, {}, settings.clock())
+    if role_errors is None:
+        role_errors = _assume_roles(_role_regions((), jobs), clients)
+    results: list[TableResult] = []
+    readable: list[_Job] = []
+    for job in jobs:
+        if job.role is not None and job.role in role_errors:
+            results.append(_row(job.target, job.table, TableStatus.ERROR, error=role_errors[job.role]))
+        else:
+            readable.append(job)
+    by_account: dict[tuple[str, Role | None], list[_Job]] = defaultdict(list)
+    for job in readable:
+        by_account[(job.region, job.role)].append(job)
+    autoscaling = {key: _fetch_autoscaling(clients, *key) for key in by_account}
     errors = [
         TargetError(target, f"{index.reason}; autoscaling and capacity of its tables are unresolved")
-        for region, index in autoscaling.items()
+        for key, index in autoscaling.items()
         if isinstance(index, Unknown)
-        for target in sorted({job.target for job in by_region[region]})
+        for target in sorted({job.target for job in by_account[key]})
     ]
     done = 0
-    results: list[TableResult] = []
     with ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="driftwatch-read") as pool:
-        futures = [pool.submit(_check_one, job, clients, autoscaling[job.region], settings) for job in jobs]
+        futures = [
+            pool.submit(_check_one, job, clients, autoscaling[(job.region, job.role)], settings, judge)
+            for job in readable
+        ]
         for future in futures:
             results.append(future.result())
             done += 1
@@ -166,20 +316,53 @@ def check_live(
     return results, errors
 
 
-def _fetch_autoscaling(clients: AwsClients, region: str) -> AutoscalingIndex | Unknown:
+def _role_regions(targets: Sequence[TargetInput], jobs: Sequence[_Job]) -> dict[Role, str]:
+    """Every role of the scan, with the region to assume it in (its first table's, else its
+    target's region): targets without tables may still list unmanaged ones."""
+    regions: dict[Role, str] = {}
+    for job in jobs:
+        if job.role is not None:
+            regions.setdefault(job.role, job.region)
+    for target in targets:
+        role = target_role(target)
+        if role is not None and target.region and target.unmanaged_prefixes is not None:
+            regions.setdefault(role, target.region)
+    return regions
+
+
+def _assume_roles(roles: Mapping[Role, str], clients: AwsClients) -> dict[Role, str]:
+    """Assume each role once, before anything else is read; role -> error message."""
+    errors: dict[Role, str] = {}
+    for role, region in roles.items():
+        try:
+            call_aws("AssumeRole", None, region, clients.assume, role=role, region=region)
+        except LiveReadError as error:
+            log.warning("assume_role_failed", role_arn=role.arn, error=str(error))
+            errors[role] = f"cannot assume role {role.arn}: {error}"
+        except Exception as error:  # unexpected: still this role's tables only
+            log.error("assume_role_crashed", role_arn=role.arn, error=repr(error))
+            errors[role] = f"cannot assume role {role.arn}: unexpected error: {error!r}"
+    return errors
+
+
+def _fetch_autoscaling(clients: AwsClients, region: str, role: Role | None) -> AutoscalingIndex | Unknown:
     try:
-        return AutoscalingIndex.fetch(clients.autoscaling(region))
+        return AutoscalingIndex.fetch(clients.autoscaling(region, role))
     except Exception as error:  # any failure: autoscaling becomes unresolved, never drift
         log.warning("autoscaling_unavailable", region=region, error=str(error))
         return Unknown(f"application-autoscaling could not be read in {region}: {error}")
 
 
 def _check_one(
-    job: _Job, clients: AwsClients, autoscaling: AutoscalingIndex | Unknown, settings: ScanSettings
+    job: _Job,
+    clients: AwsClients,
+    autoscaling: AutoscalingIndex | Unknown,
+    settings: ScanSettings,
+    judge: _Judge,
 ) -> TableResult:
     log_ = log.bind(target=job.target, table=job.name, region=job.region)
     try:
-        live = read_table(clients.dynamodb(job.region), job.name, job.region)
+        live = read_table(clients.dynamodb(job.region, job.role), job.name, job.region)
     except LiveReadError as error:
         log_.warning("table_read_failed", error=str(error))
         return _row(job.target, job.table, TableStatus.ERROR, error=str(error))
@@ -187,13 +370,7 @@ def _check_one(
         log_.error("table_read_crashed", error=repr(error))
         return _row(job.target, job.table, TableStatus.ERROR, error=f"unexpected error: {error!r}")
     if live is None:
-        return _row(
-            job.target,
-            job.table,
-            TableStatus.MISSING,
-            drift=(Drift("table", job.name, None),),
-            unresolved=job.table.notes,
-        )
+        return judge.settle(job, (Drift("table", job.name, None),), None, unresolved=job.table.notes)
     declared = job.table.spec
     if isinstance(autoscaling, Unknown):
         declared = _autoscaling_unknown(declared, autoscaling)
@@ -207,8 +384,103 @@ def _check_one(
             Unresolved(d.attribute, f"table is {live.status}; compared again next scan") for d in drift
         )
         drift = []
-    status = TableStatus.DRIFTED if drift else TableStatus.IN_SYNC
-    return _row(job.target, job.table, status, drift=tuple(drift), unresolved=tuple(unresolved))
+    return judge.settle(job, drift, live.created_at, unresolved=tuple(unresolved))
+
+
+# --------------------------------------------------------------------------- unmanaged tables
+
+
+def find_unmanaged(
+    targets: Sequence[TargetInput],
+    declared: DeclaredSet,
+    clients: AwsClients,
+    role_errors: Mapping[Role, str] | None = None,
+) -> tuple[list[TableResult], list[TargetError]]:
+    """Live tables that match a target's ``unmanaged`` prefixes and that no declaration covers.
+
+    A declaration covers its table's name in its region and in each of its replica regions,
+    in the account of its target's role. Discovery is skipped (with an error) for an account
+    whose declarations are incomplete -- a file that did not parse, a table name that could
+    not be resolved -- because any live table could then be one of them: never a false alarm.
+    """
+    wanted = [t for t in targets if t.unmanaged_prefixes is not None]
+    if not wanted:
+        return [], []
+    role_of = {t.name: target_role(t) for t in targets}
+    covered: dict[tuple[Role | None, str], set[str]] = defaultdict(set)
+    everywhere: dict[Role | None, set[str]] = defaultdict(set)  # names whose replicas are unknown
+    regions: dict[str, set[str]] = defaultdict(set)
+    for job in declared.jobs:
+        role = role_of.get(job.target)
+        covered[(role, job.region)].add(job.name)
+        regions[job.target].add(job.region)
+        replicas = job.table.spec.replicas
+        if isinstance(replicas, Unknown):
+            everywhere[role].add(job.name)
+        else:
+            for region in replicas:
+                covered[(role, region)].add(job.name)
+                regions[job.target].add(region)  # a target's tables live in their replica regions too
+    incomplete = {role_of.get(e.target) for e in declared.errors} | {
+        role_of.get(r.target) for r in declared.early
+    }
+    rows: list[TableResult] = []
+    errors: list[TargetError] = []
+    reported: set[tuple[Role | None, str, str]] = set()
+    for target in wanted:
+        role = role_of[target.name]
+        if role is not None and role_errors and role in role_errors:
+            message = f"unmanaged tables could not be listed: {role_errors[role]}"
+            errors.append(TargetError(target.name, message))
+            continue
+        if role in incomplete:
+            errors.append(
+                TargetError(
+                    target.name,
+                    "unmanaged tables were not looked for: the declarations of this account are "
+                    "incomplete (see the other errors), so any live table could be declared",
+                )
+            )
+            continue
+        target_regions = regions[target.name] | ({target.region} if target.region else set())
+        if not target_regions:
+            errors.append(
+                TargetError(target.name, "unmanaged tables were not looked for: no region; set `region`")
+            )
+            continue
+        prefixes = target.unmanaged_prefixes or ()
+        for region in sorted(target_regions):
+            try:
+                names = list_table_names(clients.dynamodb(region, role), region)
+            except LiveReadError as error:
+                log.warning("list_tables_failed", target=target.name, region=region, error=str(error))
+                errors.append(TargetError(target.name, f"unmanaged tables could not be listed: {error}"))
+                continue
+            except Exception as error:  # unexpected: this target and region only
+                log.error("list_tables_crashed", target=target.name, region=region, error=repr(error))
+                errors.append(TargetError(target.name, f"unmanaged tables could not be listed: {error!r}"))
+                continue
+            for name in sorted(names):
+                if not any(name.startswith(prefix) for prefix in prefixes):
+                    continue
+                if name in covered[(role, region)] or name in everywhere[role]:
+                    continue
+                if (role, region, name) in reported:  # two targets of one account: the first
+                    continue
+                reported.add((role, region, name))
+                rows.append(
+                    TableResult(
+                        target=target.name,
+                        address=None,
+                        source=None,
+                        table_name=name,
+                        region=region,
+                        status=TableStatus.UNMANAGED,
+                        drift=(Drift("table", None, name),),
+                        alert_unmanaged=target.unmanaged_alert,
+                    )
+                )
+    return rows, errors
 
 
 def _autoscaling_unknown(spec: TableSpec, reason: Unknown) -> TableSpec:

@@ -13,9 +13,12 @@ missed finding but never a false alarm.
 from __future__ import annotations
 
 import enum
+import fnmatch
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar, Union
 
 T = TypeVar("T")
@@ -136,6 +139,24 @@ class Lsi:
     non_key_attributes: Maybe[frozenset[str]] = frozenset()
 
 
+@dataclass(frozen=True)
+class TagFilter:
+    """The provider's ``ignore_tags``: tag keys (exact) and key prefixes nobody manages.
+
+    Terraform's AWS provider neither sets nor removes such tags, so they are dropped from both
+    sides before tags are compared.
+    """
+
+    keys: frozenset[str] = frozenset()
+    key_prefixes: tuple[str, ...] = ()
+
+    def matches(self, key: str) -> bool:
+        return key in self.keys or any(key.startswith(prefix) for prefix in self.key_prefixes)
+
+    def __bool__(self) -> bool:
+        return bool(self.keys or self.key_prefixes)
+
+
 class BillingMode(enum.StrEnum):
     PROVISIONED = "PROVISIONED"
     PAY_PER_REQUEST = "PAY_PER_REQUEST"
@@ -152,7 +173,12 @@ class TableSpec:
     (``autoscaling.*``, ``gsi.*``).
 
     ``status`` (live side only) is DynamoDB's TableStatus; a table that is not ACTIVE is
-    being changed, and its attributes are not alerted on.
+    being changed, and its attributes are not alerted on. ``replica_status`` (live side only)
+    maps each replica region to its ReplicaStatus; ``created_at`` (live side only) is the
+    table's CreationDateTime.
+
+    ``ignore_tags`` (declared side only) is the provider's ``ignore_tags``: matching tag keys
+    are compared on neither side.
     """
 
     name: Maybe[str]
@@ -177,6 +203,9 @@ class TableSpec:
     autoscaling: Autoscaling = field(default_factory=Autoscaling)
     unmanaged: frozenset[str] = frozenset()
     status: str | None = None
+    replica_status: Mapping[str, str] | None = None
+    created_at: datetime | None = None
+    ignore_tags: TagFilter = field(default_factory=TagFilter)
 
     def gsi(self, name: str) -> Gsi | None:
         if isinstance(self.gsis, Unknown):
@@ -201,6 +230,10 @@ class DeclaredTable:
     # Inputs or arguments that could not be resolved but do not map to one attribute
     # (e.g. the whole `tags` input); shown as unresolved in reports.
     notes: tuple[Unresolved, ...] = ()
+    # Every file (relative to the repository) whose content the table's evaluation read: the
+    # .tf files of each module on the way from the root to the declaration, and the root's var
+    # files. A recent commit to any of them makes the table's drift `pending`.
+    inputs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -220,19 +253,92 @@ class Unresolved:
     reason: str
 
 
+@dataclass(frozen=True)
+class IgnoreRule:
+    """Accepted drift (the config's ``ignore:``): glob patterns, a reason and an optional expiry.
+
+    ``table`` and ``attribute`` are shell-style globs (``fnmatch``, case-sensitive) matched
+    against the AWS table name and the attribute vocabulary (``tags.*``, ``gsi.*.read_capacity``).
+    A rule applies up to the end of the day before ``until`` (UTC): from ``until`` on it is
+    expired, stops applying, and is reported once.
+    """
+
+    table: str
+    attribute: str
+    reason: str
+    until: date | None = None
+
+    def matches(self, table: str, attribute: str) -> bool:
+        return fnmatch.fnmatchcase(table, self.table) and fnmatch.fnmatchcase(attribute, self.attribute)
+
+    def expires_at(self) -> datetime | None:
+        return None if self.until is None else datetime.combine(self.until, time(0), tzinfo=UTC)
+
+    def expired(self, now: datetime) -> bool:
+        expiry = self.expires_at()
+        return expiry is not None and now >= expiry
+
+    @property
+    def key(self) -> str:
+        """A stable identity: the same rule (all four fields) has the same key across restarts."""
+        text = json.dumps([self.table, self.attribute, self.reason, str(self.until)], separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def describe(self) -> str:
+        until = f", until {self.until.isoformat()}" if self.until else ""
+        return f"table {self.table!r}, attribute {self.attribute!r} ({self.reason}{until})"
+
+
+@dataclass(frozen=True)
+class IgnoredDrift:
+    """Drift that an ignore rule accepts: shown with the rule's reason, never alerted."""
+
+    attribute: str
+    declared: Any
+    live: Any
+    reason: str
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class PendingDrift:
+    """Drift on a table whose declaring files changed in a commit younger than the grace period.
+
+    The apply pipeline has probably not applied that commit yet: shown, not alerted, until
+    ``until`` (the commit time plus the grace period), after which it is drift.
+    """
+
+    attribute: str
+    declared: Any
+    live: Any
+    file: str
+    commit: str
+    changed_at: datetime
+    until: datetime
+
+
 class TableStatus(enum.StrEnum):
     IN_SYNC = "in_sync"
     DRIFTED = "drifted"
     MISSING = "missing"
     ERROR = "error"
+    # All remaining drift of the table waits for a recent commit to be applied.
+    PENDING = "pending"
+    # A live table that no declaration covers (opt-in discovery per target).
+    UNMANAGED = "unmanaged"
 
 
 @dataclass(frozen=True)
 class TableResult:
-    """The outcome of checking one declared table; one row of a ScanReport."""
+    """The outcome of checking one declared table (or one unmanaged live table); a report row.
+
+    ``drift`` holds what is alerted; ``ignored`` and ``pending`` hold drift that is shown but
+    never alerted. An unmanaged row has no ``address`` or ``source`` and one drift item
+    ``table`` (declared None, live the name); it is alerted only with ``alert_unmanaged``.
+    """
 
     target: str
-    address: str
+    address: str | None
     source: SourceLocation | None
     table_name: str | None
     region: str | None
@@ -240,6 +346,16 @@ class TableResult:
     drift: tuple[Drift, ...] = ()
     unresolved: tuple[Unresolved, ...] = ()
     error: str | None = None
+    ignored: tuple[IgnoredDrift, ...] = ()
+    pending: tuple[PendingDrift, ...] = ()
+    alert_unmanaged: bool = False
+
+    @property
+    def alerts(self) -> bool:
+        """Whether this row pages anyone: exit code 2, Slack, ``driftwatch_table_drifted``."""
+        if self.status is TableStatus.UNMANAGED:
+            return self.alert_unmanaged
+        return self.status in (TableStatus.DRIFTED, TableStatus.MISSING)
 
 
 @dataclass(frozen=True)
@@ -263,6 +379,8 @@ class ScanReport:
     tables: tuple[TableResult, ...]
     errors: tuple[TargetError, ...] = ()
     duration_seconds: float | None = None
+    # Ignore rules of the configuration whose `until` has passed: they no longer apply.
+    expired_ignore_rules: tuple[IgnoreRule, ...] = ()
 
     def count(self, status: TableStatus) -> int:
         return sum(1 for t in self.tables if t.status is status)
@@ -272,10 +390,11 @@ class ScanReport:
         """0 in sync, 2 drift or missing, 1 anything unchecked (like plan -detailed-exitcode).
 
         "Could not check" wins over drift: a CI job must not go green-with-warnings when part
-        of the estate was never looked at.
+        of the estate was never looked at. Pending and ignored drift and unmanaged tables do
+        not alert (0), except unmanaged tables of a target with ``unmanaged.alert`` (2).
         """
         if self.errors or self.count(TableStatus.ERROR):
             return 1
-        if self.count(TableStatus.DRIFTED) or self.count(TableStatus.MISSING):
+        if any(row.alerts for row in self.tables):
             return 2
         return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from driftwatch.config import Config
@@ -14,12 +15,17 @@ class UnknownTargetError(ValueError):
 
 
 def targets_from_config(
-    config: Config, base: Path, only: Sequence[str] = (), region_override: str | None = None
+    config: Config,
+    base: Path,
+    only: Sequence[str] = (),
+    region_override: str | None = None,
+    pending_grace: timedelta | None = None,
 ) -> list[TargetInput]:
     """TargetInputs for the config's targets (or only those named).
 
     The repository path is resolved once here, symlinks included, so that every target of one
     scan reads the same snapshot even while git-sync swaps the checkout's symlink under it.
+    ``pending_grace`` (the ``--pending-grace`` flag) overrides the config's for every target.
     """
     names = {t.name for t in config.targets}
     unknown = [n for n in only if n not in names]
@@ -37,6 +43,17 @@ def targets_from_config(
             vars=dict(t.vars),
             workspace=t.workspace,
             region=region_override or t.region,
+            role_arn=t.role_arn,
+            external_id=t.external_id,
+            unmanaged_prefixes=tuple(t.unmanaged.prefixes) if t.unmanaged else None,
+            unmanaged_alert=bool(t.unmanaged and t.unmanaged.alert),
+            pending_grace=(
+                pending_grace
+                if pending_grace is not None
+                else t.pending_grace
+                if t.pending_grace is not None
+                else config.pending_grace
+            ),
         )
         for t in config.targets
         if not only or t.name in only

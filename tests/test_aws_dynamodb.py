@@ -203,9 +203,12 @@ def test_full_table_maps_every_field(ddb: Any, aws_clients: AwsClients) -> None:
         ),
         lsis=(Lsi(name="by-created", range_key="created", projection_type="KEYS_ONLY"),),
         replicas=frozenset(),
+        replica_status={},
         tags={"Team": "obs", "Name": "acme-prod-orders"},
         status="ACTIVE",
+        created_at=spec.created_at,
     )
+    assert spec.created_at is not None
 
 
 def test_minimal_pay_per_request_table_gets_aws_defaults(ddb: Any, aws_clients: AwsClients) -> None:
@@ -240,8 +243,10 @@ def test_minimal_pay_per_request_table_gets_aws_defaults(ddb: Any, aws_clients: 
         deletion_protection=False,
         gsis=(Gsi(name="g-index", hash_key="g", projection_type="ALL"),),
         lsis=(),
+        replica_status={},
         tags={},
         status="ACTIVE",
+        created_at=spec.created_at,
     )
 
 

@@ -44,6 +44,9 @@ AD_HOC_PROD = ["--root", "examples/envs/prod", "--var-file", "prod.tfvars"]
 # --------------------------------------------------------------------------- the JSON contract
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
+# DESIGN.md's four statuses, and the two the real-estates work added (additive).
+STATUSES = ["in_sync", "drifted", "missing", "error", "pending", "unmanaged"]
+ZERO_NEW = {"pending": 0, "unmanaged": 0}
 _SOURCE = {
     "type": "object",
     "required": ["file", "line"],
@@ -61,14 +64,20 @@ _TABLE = {
         "drift",
         "unresolved",
         "error",
+        "ignored",
+        "pending",
+        "alert",
     ],
     "properties": {
         "target": {"type": "string", "minLength": 1},
-        "address": {"type": "string", "pattern": r"^(module|aws_dynamodb_table)\."},
+        # null for an unmanaged table (in AWS, declared nowhere)
+        "address": {
+            "anyOf": [{"type": "null"}, {"type": "string", "pattern": r"^(module|aws_dynamodb_table)\."}]
+        },
         "source": {"anyOf": [{"type": "null"}, _SOURCE]},
         "table_name": _NULLABLE_STRING,
         "region": _NULLABLE_STRING,
-        "status": {"enum": ["in_sync", "drifted", "missing", "error"]},
+        "status": {"enum": STATUSES},
         "drift": {
             "type": "array",
             "items": {
@@ -86,6 +95,18 @@ _TABLE = {
             },
         },
         "error": _NULLABLE_STRING,
+        "ignored": {
+            "type": "array",
+            "items": {"type": "object", "required": ["attribute", "declared", "live", "reason", "until"]},
+        },
+        "pending": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["attribute", "declared", "live", "file", "commit", "changed_at", "until"],
+            },
+        },
+        "alert": {"type": "boolean"},
     },
     "allOf": [
         # the status and the rest of the row tell the same story
@@ -114,9 +135,9 @@ REPORT_SCHEMA: dict[str, Any] = {
         "commit": {"anyOf": [{"type": "null"}, {"type": "string", "pattern": "^[0-9a-f]{40}$"}]},
         "summary": {
             "type": "object",
-            "required": ["tables", "in_sync", "drifted", "missing", "error"],
+            "required": ["tables", *STATUSES],
             "additionalProperties": False,
-            "properties": {k: _COUNT for k in ("tables", "in_sync", "drifted", "missing", "error")},
+            "properties": {k: _COUNT for k in ("tables", *STATUSES)},
         },
         "tables": {"type": "array", "items": _TABLE},
         "errors": {
@@ -142,7 +163,7 @@ def valid_report(text: str) -> dict[str, Any]:
     jsonschema.Draft202012Validator(REPORT_SCHEMA).validate(document)
     summary, tables = document["summary"], document["tables"]
     assert summary["tables"] == len(tables)
-    for status in ("in_sync", "drifted", "missing", "error"):
+    for status in STATUSES:
         assert summary[status] == sum(1 for t in tables if t["status"] == status), status
     return document
 
@@ -153,7 +174,7 @@ def test_schema_itself_is_valid_and_rejects_a_broken_report() -> None:
         "version": "1",
         "generated_at": "2026-01-01T00:00:00Z",
         "commit": None,
-        "summary": {"tables": 0, "in_sync": 0, "drifted": 0, "missing": 0, "error": 0},
+        "summary": {"tables": 0, "in_sync": 0, "drifted": 0, "missing": 0, "error": 0, **ZERO_NEW},
         "tables": [],
         "errors": [],
     }
@@ -280,7 +301,14 @@ def test_scan_in_sync_then_pitr_drift(
     first = run(capsys, "scan", "--config", CONFIG, "--format", "json")
     assert first.code == 0, first.out + first.err
     report = first.report()
-    assert report["summary"] == {"tables": 5, "in_sync": 5, "drifted": 0, "missing": 0, "error": 0}
+    assert report["summary"] == {
+        "tables": 5,
+        "in_sync": 5,
+        "drifted": 0,
+        "missing": 0,
+        "error": 0,
+        **ZERO_NEW,
+    }
     assert set(by_table(report)) == PROD_TABLES | STAGING_TABLES
     assert report["errors"] == []
     mimir = by_table(report)[MIMIR]
@@ -292,7 +320,14 @@ def test_scan_in_sync_then_pitr_drift(
     second = run(capsys, "scan", "--config", CONFIG, "--format", "json")
     assert second.code == 2
     report = second.report()
-    assert report["summary"] == {"tables": 5, "in_sync": 4, "drifted": 1, "missing": 0, "error": 0}
+    assert report["summary"] == {
+        "tables": 5,
+        "in_sync": 4,
+        "drifted": 1,
+        "missing": 0,
+        "error": 0,
+        **ZERO_NEW,
+    }
     assert by_table(report)[MIMIR]["status"] == "drifted"
     assert by_table(report)[MIMIR]["drift"] == [
         {"attribute": "point_in_time_recovery", "declared": True, "live": False}
@@ -526,7 +561,14 @@ def test_demo_reports_exactly_the_console_changes(
         "acme-prod-orders": {"ttl.attribute"},
         "acme-prod-sessions": {"tags.Team"},
     }
-    assert report["summary"] == {"tables": 5, "in_sync": 2, "drifted": 3, "missing": 0, "error": 0}
+    assert report["summary"] == {
+        "tables": 5,
+        "in_sync": 2,
+        "drifted": 3,
+        "missing": 0,
+        "error": 0,
+        **ZERO_NEW,
+    }
     drift = {
         d["attribute"]: (d["declared"], d["live"]) for d in by_table(report)["acme-prod-orders"]["drift"]
     }

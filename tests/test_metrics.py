@@ -142,13 +142,14 @@ def test_table_no_longer_in_report_disappears_entirely(metrics: DriftwatchMetric
         assert ("table", "orders") not in labels
 
 
-def test_status_is_one_hot_over_all_four(metrics: DriftwatchMetrics) -> None:
+def test_status_is_one_hot_over_all_statuses(metrics: DriftwatchMetrics) -> None:
     observe(
         metrics,
         report(*(row(f"t-{status.value}", status) for status in TableStatus)),
     )
     status_series = series(metrics, "driftwatch_table_status")
-    assert len(status_series) == 4 * 4
+    assert len(TableStatus) == 6
+    assert len(status_series) == len(TableStatus) * len(TableStatus)
     for status in TableStatus:
         table = f"t-{status.value}"
         values = {
@@ -160,8 +161,16 @@ def test_status_is_one_hot_over_all_four(metrics: DriftwatchMetrics) -> None:
     drifted = {
         dict(labels)["table"]: value for labels, value in series(metrics, "driftwatch_table_drifted").items()
     }
-    # Missing is drift too (git declares a table AWS does not have); error is not known to be drift.
-    assert drifted == {"t-in_sync": 0, "t-drifted": 1, "t-missing": 1, "t-error": 0}
+    # Missing is drift too (git declares a table AWS does not have); error is not known to be drift;
+    # pending drift and an unmanaged table of a target that did not ask for alerts do not alert.
+    assert drifted == {
+        "t-in_sync": 0,
+        "t-drifted": 1,
+        "t-missing": 1,
+        "t-error": 0,
+        "t-pending": 0,
+        "t-unmanaged": 0,
+    }
 
 
 def test_first_seen_from_map_with_fallback_to_generated_at(metrics: DriftwatchMetrics) -> None:
@@ -330,19 +339,23 @@ def test_table_counts_and_scan_errors(metrics: DriftwatchMetrics) -> None:
     tables = {
         (dict(k)["target"], dict(k)["status"]): v for k, v in series(metrics, "driftwatch_tables").items()
     }
+    zero = {"pending": 0, "unmanaged": 0}  # the statuses added for real estates, zero-filled too
     assert tables == {
         ("prod", "in_sync"): 2,
         ("prod", "drifted"): 1,
         ("prod", "missing"): 0,
         ("prod", "error"): 0,
+        **{("prod", status): n for status, n in zero.items()},
         ("dev", "in_sync"): 0,
         ("dev", "drifted"): 0,
         ("dev", "missing"): 1,
         ("dev", "error"): 0,
+        **{("dev", status): n for status, n in zero.items()},
         ("qa", "in_sync"): 0,
         ("qa", "drifted"): 0,
         ("qa", "missing"): 0,
         ("qa", "error"): 0,
+        **{("qa", status): n for status, n in zero.items()},
     }
     assert series(metrics, "driftwatch_scan_errors") == {
         lbl(target="prod"): 0,
@@ -465,5 +478,5 @@ def test_large_report_series_count(metrics: DriftwatchMetrics) -> None:
     assert count["driftwatch_drift_first_seen_timestamp_seconds"] == tables * per_table
     assert count["driftwatch_table_drifted"] == tables
     assert count["driftwatch_table_unresolved_attributes"] == tables
-    assert count["driftwatch_table_status"] == tables * 4
+    assert count["driftwatch_table_status"] == tables * len(TableStatus)
     assert values[("driftwatch_tables", lbl(target="prod", status="drifted"))] == tables

@@ -9,7 +9,9 @@ AWS tool in the same environment.
 
 from __future__ import annotations
 
+import re
 import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
@@ -26,8 +28,27 @@ if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
 
 ROLE_SESSION_NAME = "driftwatch"
+_SESSION_NAME_INVALID = re.compile(r"[^\w+=,.@-]")
 
 _Service = Literal["dynamodb", "application-autoscaling", "sts"]
+
+
+def role_session_name(target: str) -> str:
+    """``driftwatch-<target>``, made a valid RoleSessionName (``[\\w+=,.@-]``, 2 to 64 characters).
+
+    The session name appears in the assumed-role ARN and so in the account's CloudTrail: the
+    owner of the role sees which driftwatch target made each call.
+    """
+    return _SESSION_NAME_INVALID.sub("-", f"{ROLE_SESSION_NAME}-{target}")[:64]
+
+
+@dataclass(frozen=True)
+class Role:
+    """An IAM role to assume for a target's AWS calls."""
+
+    arn: str
+    external_id: str | None = None
+    session_name: str = ROLE_SESSION_NAME
 
 
 class _AssumedRoleProvider(CredentialProvider):
@@ -41,16 +62,22 @@ class _AssumedRoleProvider(CredentialProvider):
     METHOD = "driftwatch-assume-role"
     CANONICAL_NAME = "driftwatch-assume-role"
 
-    def __init__(self, sts: STSClient, role_arn: str) -> None:
+    def __init__(self, sts: STSClient, role: Role) -> None:
         super().__init__()
         self._sts = sts
-        self._role_arn = role_arn
+        self._role = role
 
     def load(self) -> DeferredRefreshableCredentials:
         return DeferredRefreshableCredentials(refresh_using=self._refresh, method=self.METHOD)
 
     def _refresh(self) -> dict[str, str]:
-        response = self._sts.assume_role(RoleArn=self._role_arn, RoleSessionName=ROLE_SESSION_NAME)
+        role = self._role
+        if role.external_id:
+            response = self._sts.assume_role(
+                RoleArn=role.arn, RoleSessionName=role.session_name, ExternalId=role.external_id
+            )
+        else:
+            response = self._sts.assume_role(RoleArn=role.arn, RoleSessionName=role.session_name)
         credentials = response["Credentials"]
         return {
             "access_key": credentials["AccessKeyId"],
@@ -90,23 +117,39 @@ class AwsClients:
             max_pool_connections=max_pool_connections,
         )
         self._lock = threading.Lock()
-        self._clients: dict[tuple[_Service, str, str | None], BaseClient] = {}
-        self._role_sessions: dict[str, boto3.Session] = {}
+        self._clients: dict[tuple[_Service, str, Role | None], BaseClient] = {}
+        self._role_sessions: dict[Role, boto3.Session] = {}
 
-    def dynamodb(self, region: str, role_arn: str | None = None) -> DynamoDBClient:
-        client: DynamoDBClient = self._client("dynamodb", region, role_arn)
+    def dynamodb(self, region: str, role_arn: str | Role | None = None) -> DynamoDBClient:
+        client: DynamoDBClient = self._client("dynamodb", region, _role(role_arn))
         return client
 
-    def autoscaling(self, region: str, role_arn: str | None = None) -> ApplicationAutoScalingClient:
-        client: ApplicationAutoScalingClient = self._client("application-autoscaling", region, role_arn)
+    def autoscaling(self, region: str, role_arn: str | Role | None = None) -> ApplicationAutoScalingClient:
+        role = _role(role_arn)
+        client: ApplicationAutoScalingClient = self._client("application-autoscaling", region, role)
         return client
 
-    def _client(self, service: _Service, region: str, role_arn: str | None) -> Any:
-        key = (service, region, role_arn)
+    def assume(self, role: Role, region: str) -> None:
+        """Get (or refresh) the role's credentials now; raises what AssumeRole raised.
+
+        A scan calls this once per role before reading the role's tables, so a role that cannot
+        be assumed costs one STS call and one clear error per table, not a failed call each.
+        The credentials are botocore's refreshable ones: after a failure the next scan tries
+        again, and a successful result is reused until shortly before it expires.
+        """
+        with self._lock:
+            session = self._role_session(role, region)
+        credentials = session.get_credentials()
+        if credentials is None:  # pragma: no cover - the provider is first in the chain
+            raise RuntimeError(f"no credentials for role {role.arn}")
+        credentials.get_frozen_credentials()
+
+    def _client(self, service: _Service, region: str, role: Role | None) -> Any:
+        key = (service, region, role)
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                session = self._session if role_arn is None else self._role_session(role_arn, region)
+                session = self._session if role is None else self._role_session(role, region)
                 client = self._new_client(session, service, region)
                 self._clients[key] = client
             return client
@@ -117,14 +160,14 @@ class AwsClients:
             self.recorder.attach(client)
         return client
 
-    def _role_session(self, role_arn: str, region: str) -> boto3.Session:
-        """A session whose credentials come from assuming ``role_arn`` with the base credentials.
+    def _role_session(self, role: Role, region: str) -> boto3.Session:
+        """A session whose credentials come from assuming ``role`` with the base credentials.
 
         Called with the lock held. The STS client is built here, not on refresh, so no client
         is ever created from a worker thread; STS is regional, so the first region asked for
         is used for its endpoint.
         """
-        session = self._role_sessions.get(role_arn)
+        session = self._role_sessions.get(role)
         if session is None:
             sts: STSClient = self._new_client(self._session, "sts", region)  # type: ignore[assignment]
             core = botocore.session.get_session()
@@ -133,7 +176,11 @@ class AwsClients:
                 core.set_config_variable("profile", profile)
             resolver = core.get_component("credential_provider")
             # First in the chain: the role's credentials win over anything in env or files.
-            resolver.providers.insert(0, _AssumedRoleProvider(sts, role_arn))
+            resolver.providers.insert(0, _AssumedRoleProvider(sts, role))
             session = boto3.Session(botocore_session=core)
-            self._role_sessions[role_arn] = session
+            self._role_sessions[role] = session
         return session
+
+
+def _role(role: str | Role | None) -> Role | None:
+    return Role(role) if isinstance(role, str) else role

@@ -1,9 +1,10 @@
 """The live side of one table: read-only DynamoDB calls -> ``TableSpec``.
 
-Exactly four read operations are used (DescribeTable, DescribeTimeToLive,
-DescribeContinuousBackups, ListTagsOfResource), matching the IAM policy in ``deploy/``; a test
-holds the code to that. Live values are always concrete: an absent field in a response means
-AWS's documented default (e.g. no ``BillingModeSummary`` = PROVISIONED), never ``Unknown``.
+Exactly four read operations are used per table (DescribeTable, DescribeTimeToLive,
+DescribeContinuousBackups, ListTagsOfResource), plus ListTables for targets that ask for
+unmanaged tables, matching the IAM policy in ``deploy/``; tests hold the code to that. Live
+values are always concrete: an absent field in a response means AWS's documented default (e.g.
+no ``BillingModeSummary`` = PROVISIONED), never ``Unknown``.
 
 A table that is not there is a *finding* (``missing``), not an error, so it is reported as
 ``None``. That includes a table deleted between two of our calls: the scan must not turn a
@@ -145,6 +146,23 @@ def _read_table(client: DynamoDBClient, table_name: str, region: str) -> TableSp
     )
 
 
+def list_table_names(client: DynamoDBClient, region: str) -> list[str]:
+    """Every table name of the account in ``region`` (ListTables, all pages)."""
+    names: list[str] = []
+    start: str | None = None
+    seen: set[str] = set()
+    while True:
+        paging = {} if start is None else {"ExclusiveStartTableName": start}
+        page = call_aws("ListTables", None, region, client.list_tables, **paging)
+        names.extend(page.get("TableNames", []))
+        start = page.get("LastEvaluatedTableName")
+        if not start:
+            return names
+        if start in seen:  # a service bug must not hang the scan
+            raise LiveReadError("ListTables", None, region, "PaginationLoop", "")
+        seen.add(start)
+
+
 def _read_tags(client: DynamoDBClient, arn: str, table_name: str, region: str) -> dict[str, str]:
     """All tags, following NextToken; a key seen twice keeps its last value.
 
@@ -191,6 +209,13 @@ def table_spec(
         if backups
         else None
     )
+    # Region -> ReplicaStatus of every replica but the table itself; a status AWS leaves out
+    # (older global tables) is taken as ACTIVE rather than guessed to be a problem.
+    replicas = {
+        r["RegionName"]: r.get("ReplicaStatus") or "ACTIVE"
+        for r in table.get("Replicas", [])
+        if r.get("RegionName") not in (None, region)
+    }
     return TableSpec(
         name=table.get("TableName", ""),
         region=region,
@@ -226,11 +251,11 @@ def table_spec(
             )
         ),
         lsis=tuple(sorted((_lsi(i) for i in table.get("LocalSecondaryIndexes", [])), key=lambda i: i.name)),
-        replicas=frozenset(
-            r["RegionName"] for r in table.get("Replicas", []) if r.get("RegionName") not in (None, region)
-        ),
+        replicas=frozenset(replicas),
+        replica_status=replicas,
         tags=dict(tags or {}),
         status=table.get("TableStatus"),
+        created_at=table.get("CreationDateTime"),
     )
 
 

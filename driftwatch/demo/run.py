@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,15 @@ def demo_targets(repo: Path) -> list[Any]:
     from driftwatch.terraform.modules import TargetInput
 
     return [
-        TargetInput(name=env, repo=repo, root=repo / "envs" / env, var_files=(f"{env}.tfvars",), env={})
+        # pending_grace 0: the demo's drift is made on purpose, never a merge waiting for an apply.
+        TargetInput(
+            name=env,
+            repo=repo,
+            root=repo / "envs" / env,
+            var_files=(f"{env}.tfvars",),
+            env={},
+            pending_grace=timedelta(0),
+        )
         for env in ("prod", "staging")
     ]
 

@@ -7,9 +7,17 @@ announce and delivered from there, so that an outage or a restart loses and repe
 from driftwatch.notify.slack import (
     SlackConfigError,
     SlackNotifier,
+    build_expired_rules_message,
     build_message,
     build_reminder,
     load_webhook_url,
 )
 
-__all__ = ["SlackConfigError", "SlackNotifier", "build_message", "build_reminder", "load_webhook_url"]
+__all__ = [
+    "SlackConfigError",
+    "SlackNotifier",
+    "build_expired_rules_message",
+    "build_message",
+    "build_reminder",
+    "load_webhook_url",
+]

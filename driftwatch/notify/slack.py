@@ -40,9 +40,17 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.webhook import WebhookClient
 
-from driftwatch.history import Episode, History, OutboxMessage, Transition, TransitionKind, Transitions
+from driftwatch.history import (
+    Episode,
+    History,
+    OutboxMessage,
+    ResolveReason,
+    Transition,
+    TransitionKind,
+    Transitions,
+)
 from driftwatch.log import register_secret
-from driftwatch.spec import SourceLocation
+from driftwatch.spec import IgnoreRule, SourceLocation
 
 log = structlog.get_logger(__name__)
 
@@ -205,15 +213,19 @@ def _transition_line(item: Transition) -> str:
             f"  (was {_value(item.previous_declared)} → {_value(item.previous_live)})"
         )
     if item.kind is TransitionKind.RESOLVED:
-        what = "table exists now" if item.attribute == "table" else item.reason or "fixed"
+        fixed = item.reason in (None, ResolveReason.FIXED.value)
+        what = "table exists now" if item.attribute == "table" and fixed else item.reason or "fixed"
         return f"• {_code(item.attribute)}: {_escape(what)} after {_age(item.at - item.first_seen)}"
     if item.kind is TransitionKind.MISSING:
         return "• declared in git but not found in AWS"
+    if item.kind is TransitionKind.UNMANAGED:
+        return "• in AWS but not declared in git"
     return f"• {_code(item.attribute)}: {_value(item.declared)} → {_value(item.live)}"
 
 
 _SECTIONS: list[tuple[TransitionKind, str]] = [
     (TransitionKind.MISSING, ":x: *Tables missing in AWS*"),
+    (TransitionKind.UNMANAGED, ":grey_question: *Tables in AWS not declared in git*"),
     (TransitionKind.NEW, ":warning: *New drift*"),
     (TransitionKind.CHANGED, ":arrows_counterclockwise: *Changed drift*"),
     (TransitionKind.RESOLVED, ":white_check_mark: *Resolved drift*"),
@@ -329,12 +341,18 @@ def build_message(
                 if kind in (TransitionKind.NEW, TransitionKind.CHANGED)
                 else (item.reason or "")
                 if kind is TransitionKind.RESOLVED
+                else "not declared in git"
+                if kind is TransitionKind.UNMANAGED
                 else "missing in AWS"
             )
             fallback_lines.append(f"{kind.value}: {item.target}/{item.table} {item.attribute}: {detail}")
         if sections:
             groups.append((f"{heading} ({len(of_kind)})", sections))
-    bad = transitions.of(TransitionKind.NEW) or transitions.of(TransitionKind.MISSING)
+    bad = (
+        transitions.of(TransitionKind.NEW)
+        or transitions.of(TransitionKind.MISSING)
+        or transitions.of(TransitionKind.UNMANAGED)
+    )
     changed = transitions.of(TransitionKind.CHANGED)
     emoji = ":rotating_light:" if bad else ":large_orange_diamond:" if changed else ":white_check_mark:"
     summary = _summary(transitions)
@@ -366,7 +384,9 @@ def build_reminder(
             lines.append(f"declared at {where}")
         for e in items:
             age = _age(at - e.first_seen)
-            if e.attribute == "table":
+            if e.attribute == "table" and e.declared is None:
+                lines.append(f"• in AWS but not declared in git for {age}")
+            elif e.attribute == "table":
                 lines.append(f"• declared in git but missing in AWS for {age}")
             else:
                 lines.append(
@@ -380,6 +400,30 @@ def build_reminder(
     intro = "Reminder: this drift between git and AWS has not been fixed yet."
     blocks = _assemble(header, intro, [(":warning: *Still drifting*", sections)], "driftwatch reminder")
     return _payload(_fallback(f"DynamoDB drift still open: {summary}", fallback_lines), blocks)
+
+
+def build_expired_rules_message(rules: Sequence[IgnoreRule]) -> dict[str, Any] | None:
+    """The one message announcing ignore rules that expired: their drift alerts again."""
+    if not rules:
+        return None
+    lines = []
+    fallback_lines = []
+    for rule in rules:
+        until = rule.until.isoformat() if rule.until else "?"
+        lines.append(
+            f"• table {_code(rule.table)}, attribute {_code(rule.attribute)}: "
+            f"{_escape(rule.reason)} (until {until})"
+        )
+        fallback_lines.append(f"expired {until}: {rule.table} {rule.attribute}: {rule.reason}")
+    summary = f"{len(rules)} ignore rule(s) expired"
+    header = f":hourglass: DynamoDB drift: {summary}"
+    intro = (
+        "These ignore rules reached their `until` date and no longer apply: drift they accepted "
+        "is reported (and alerted) again. Extend `until` with a reason, or fix the drift."
+    )
+    groups = [(":hourglass: *Expired ignore rules*", [_bounded(lines)])]
+    blocks = _assemble(header, intro, groups, "driftwatch")
+    return _payload(_fallback(f"DynamoDB drift: {summary}", fallback_lines), blocks)
 
 
 # --- delivery -------------------------------------------------------------------------------------

@@ -52,12 +52,25 @@ def unresolved_paths(value: Any, path: str = "") -> list[tuple[str, str]]:
     return found
 
 
+# Fields only the live side fills in: noise in a view of what git declares.
+_LIVE_ONLY = ("replica_status", "created_at")
+
+
+def _declared(spec: TableSpec) -> dict[str, Any]:
+    data: dict[str, Any] = plain(spec)
+    for name in _LIVE_ONLY:
+        data.pop(name, None)
+    if not spec.ignore_tags:
+        data.pop("ignore_tags", None)  # shown only when the provider ignores some tags
+    return data
+
+
 def table_to_dict(target: str, table: DeclaredTable) -> dict[str, Any]:
     return {
         "target": target,
         "address": table.address,
         "source": {"file": table.source.file, "line": table.source.line},
-        "spec": plain(table.spec),
+        "spec": _declared(table.spec),
         "unresolved": [
             {"attribute": a, "reason": r}
             for a, r in [*unresolved_paths(table.spec), *((n.attribute, n.reason) for n in table.notes)]
@@ -66,7 +79,7 @@ def table_to_dict(target: str, table: DeclaredTable) -> dict[str, Any]:
 
 
 def _spec_rows(spec: TableSpec) -> list[tuple[str, Any]]:
-    data = plain(spec)
+    data = _declared(spec)
     skip = {"status"}
     return [
         (k, v) for k, v in data.items() if (k not in skip and v not in ((), [], {}, None)) or k in ("tags",)

@@ -1,13 +1,26 @@
-"""The JSON report: the stable contract of DESIGN.md that CI jobs and scripts parse."""
+"""The JSON report: the stable contract of DESIGN.md that CI jobs and scripts parse.
+
+Additions to DESIGN.md's contract are additive only: per row ``ignored`` (accepted drift with
+its reason and expiry), ``pending`` (drift waiting for a recent commit to be applied) and
+``alert`` (whether the row pages anyone); ``summary`` counts every status, ``pending`` and
+``unmanaged`` included; top-level ``errors`` and ``ignore_rules_expired``.
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
-from driftwatch.spec import ScanReport, TableResult, TableStatus
+from driftwatch.spec import IgnoreRule, ScanReport, TableResult, TableStatus
 
 REPORT_VERSION = "1"
+
+
+def _time(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _table(row: TableResult) -> dict[str, Any]:
@@ -21,13 +34,45 @@ def _table(row: TableResult) -> dict[str, Any]:
         "drift": [{"attribute": d.attribute, "declared": d.declared, "live": d.live} for d in row.drift],
         "unresolved": [{"attribute": u.attribute, "reason": u.reason} for u in row.unresolved],
         "error": row.error,
+        "ignored": [
+            {
+                "attribute": i.attribute,
+                "declared": i.declared,
+                "live": i.live,
+                "reason": i.reason,
+                "until": i.until.isoformat() if i.until else None,
+            }
+            for i in row.ignored
+        ],
+        "pending": [
+            {
+                "attribute": p.attribute,
+                "declared": p.declared,
+                "live": p.live,
+                "file": p.file,
+                "commit": p.commit,
+                "changed_at": _time(p.changed_at),
+                "until": _time(p.until),
+            }
+            for p in row.pending
+        ],
+        "alert": row.alerts,
+    }
+
+
+def rule_to_dict(rule: IgnoreRule) -> dict[str, Any]:
+    return {
+        "table": rule.table,
+        "attribute": rule.attribute,
+        "reason": rule.reason,
+        "until": rule.until.isoformat() if rule.until else None,
     }
 
 
 def report_to_dict(report: ScanReport) -> dict[str, Any]:
     return {
         "version": REPORT_VERSION,
-        "generated_at": report.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated_at": _time(report.generated_at),
         "commit": report.commit,
         "summary": {
             "tables": len(report.tables),
@@ -37,6 +82,7 @@ def report_to_dict(report: ScanReport) -> dict[str, Any]:
         "errors": [
             {"target": e.target, "message": e.message, "file": e.file, "line": e.line} for e in report.errors
         ],
+        "ignore_rules_expired": [rule_to_dict(rule) for rule in report.expired_ignore_rules],
     }
 
 

@@ -1,7 +1,10 @@
 """The terminal report: a summary line, then one declared-vs-live table per drifted table.
 
 Rendered with rich so that it is readable on a terminal and degrades to plain text when piped
-(rich drops colour and styling when the output is not a TTY).
+(rich drops colour and styling when the output is not a TTY). Besides drift, a row shows its
+pending drift (waiting for a recent commit to be applied), its ignored drift with the rule's
+reason, and unmanaged tables; none of those alert, except unmanaged tables of a target that
+asks for it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,14 @@ _STATUS_STYLE = {
     TableStatus.DRIFTED: "bold red",
     TableStatus.MISSING: "bold magenta",
     TableStatus.ERROR: "bold yellow",
+    TableStatus.PENDING: "bold cyan",
+    TableStatus.UNMANAGED: "bold blue",
 }
+_INDENT = " " * 10
+# The original four statuses are always in the summary line; pending and unmanaged when present.
+_ALWAYS_COUNTED = frozenset(
+    {TableStatus.IN_SYNC, TableStatus.DRIFTED, TableStatus.MISSING, TableStatus.ERROR}
+)
 
 
 def _value(value: Any) -> str:
@@ -36,33 +46,61 @@ def _heading(row: TableResult) -> Text:
     text.append(f"{row.status.value.upper():9}", style=_STATUS_STYLE[row.status])
     text.append(f" {row.table_name or '?'}", style="bold")
     text.append(f"  ({row.region or '?'}, target {row.target})")
-    text.append(f"\n          {row.address}")
+    if row.address:
+        text.append(f"\n{_INDENT}{row.address}")
     if row.source:
         text.append(f"  {row.source}", style="cyan")
     return text
 
 
-def _drift_table(row: TableResult) -> Table:
+def _drift_table(items: Any) -> Table:
     table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2), pad_edge=False)
     table.add_column("attribute")
     table.add_column("declared (git)")
     table.add_column("live (AWS)")
-    for drift in row.drift:
+    for drift in items:
         table.add_row(drift.attribute, _value(drift.declared), _value(drift.live))
     return table
 
 
+def _when(value: Any) -> str:
+    return str(value.strftime("%Y-%m-%d %H:%M UTC"))
+
+
 def render_row(row: TableResult, verbose: bool) -> Group | None:
     parts: list[Any] = []
-    if row.status is TableStatus.IN_SYNC and not verbose and not row.unresolved:
+    quiet = row.status is TableStatus.IN_SYNC and not row.unresolved and not row.ignored
+    if quiet and not verbose:
         return None
     parts.append(_heading(row))
     if row.error:
-        parts.append(Text(f"          error: {row.error}", style="yellow"))
-    if row.drift and row.status is not TableStatus.MISSING:
-        parts.append(_drift_table(row))
+        parts.append(Text(f"{_INDENT}error: {row.error}", style="yellow"))
+    if row.status is TableStatus.UNMANAGED:
+        alert = "alerted" if row.alert_unmanaged else "not alerted"
+        parts.append(Text(f"{_INDENT}in AWS but not declared in git ({alert})"))
+    elif row.drift and row.status is not TableStatus.MISSING:
+        parts.append(_drift_table(row.drift))
+    if row.pending:
+        first = row.pending[0]
+        parts.append(
+            Text(
+                f"{_INDENT}pending apply: {first.file} changed in {first.commit[:12]} at "
+                f"{_when(first.changed_at)}; drift from {_when(first.until)} if still there",
+                style="cyan",
+            )
+        )
+        parts.append(_drift_table(row.pending))
+    for ignored in row.ignored:
+        until = f", until {ignored.until.isoformat()}" if ignored.until else ""
+        parts.append(
+            Text(
+                f"{_INDENT}ignored {ignored.attribute}: {_value(ignored.declared)} -> "
+                f"{_value(ignored.live)} ({ignored.reason}{until})",
+                style="dim",
+            )
+        )
     for unresolved in row.unresolved:
-        parts.append(Text(f"          unresolved {unresolved.attribute}: {unresolved.reason}", style="dim"))
+        parts.append(Text(f"{_INDENT}unresolved {unresolved.attribute}: {unresolved.reason}", style="dim"))
     return Group(*parts, Text(""))
 
 
@@ -72,12 +110,18 @@ def render_text(report: ScanReport, console: Console, verbose: bool = False) -> 
         console.print(
             Text(f"error [{error.target}] {where + ': ' if where else ''}{error.message}", style="yellow")
         )
-    if report.errors:
+    for rule in report.expired_ignore_rules:
+        console.print(Text(f"expired ignore rule, no longer applied: {rule.describe()}", style="yellow"))
+    if report.errors or report.expired_ignore_rules:
         console.print()
     for row in report.tables:
         rendered = render_row(row, verbose)
         if rendered is not None:
             console.print(rendered)
-    counts = ", ".join(f"{report.count(s)} {s.value.replace('_', ' ')}" for s in TableStatus)
+    counts = ", ".join(
+        f"{report.count(s)} {s.value.replace('_', ' ')}"
+        for s in TableStatus
+        if report.count(s) or s in _ALWAYS_COUNTED
+    )
     commit = f" at {report.commit[:12]}" if report.commit else ""
     console.print(Text(f"{len(report.tables)} tables checked{commit}: {counts}", style="bold"))

@@ -15,8 +15,11 @@ Two kinds of "not a value" are kept apart internally:
   Terraform; at the top level an error becomes ``Unknown("<file>:<line>: <what went wrong>")``
   so that a mistake in one expression never stops a scan.
 
-The only exception that escapes is ``EvaluationError``, for nesting deeper than ``MAX_DEPTH``:
-a hard limit keeps a hostile or generated configuration from exhausting the Python stack.
+The only exception that escapes is ``EvaluationError``, for the hard limits that keep a hostile
+or generated configuration from exhausting the Python stack, the CPU or the memory: nesting
+deeper than ``MAX_DEPTH`` and an exhausted step budget. A value over the size limits (elements,
+characters, nesting; see ``driftwatch.terraform.limits``) is an ordinary error where it is made,
+so it becomes an Unknown naming the file and line.
 """
 
 from __future__ import annotations
@@ -59,21 +62,11 @@ from hcl2.utils import process_escape_sequences
 
 from driftwatch.spec import Unknown, first_unknown
 from driftwatch.terraform import functions as fn
+from driftwatch.terraform import limits
 from driftwatch.terraform.functions import FunctionError, is_list, type_name
-
-MAX_DEPTH: int = 200
-
-
-class EvaluationError(Exception):
-    """The one documented error type: raised only for hard limits (nesting deeper than MAX_DEPTH).
-
-    Carries ``.line``/``.column`` when known, so callers can point at the expression.
-    """
-
-    def __init__(self, message: str, line: int | None = None, column: int | None = None):
-        super().__init__(message)
-        self.line = line
-        self.column = column
+from driftwatch.terraform.limits import MAX_DEPTH as MAX_DEPTH
+from driftwatch.terraform.limits import EvaluationError as EvaluationError
+from driftwatch.terraform.limits import ValueTooLarge
 
 
 class Scope:
@@ -134,12 +127,21 @@ def _where(file: str | None, line: int | None) -> str:
 
 
 def evaluate(node: Any, scope: Scope) -> Any:
-    """Evaluate an expression node to a plain value or Unknown; see the module docstring."""
+    """Evaluate an expression node to a plain value or Unknown; see the module docstring.
+
+    Steps are counted against the thread's budget (``limits.budget``), else against a budget
+    of ``limits.DEFAULT_STEPS`` for this call and the evaluations nested in it.
+    """
+    if limits.current() is None:
+        with limits.budget(limits.DEFAULT_STEPS):
+            return evaluate(node, scope)
     ctx = _Ctx(scope)
     try:
         value = _plain(_eval(node, ctx))
     except _Failure as failure:
         return Unknown(_where(scope.file, failure.line) + failure.message)
+    except ValueTooLarge as error:
+        return Unknown(_where(scope.file, ctx.line(node)) + str(error))
     except RecursionError:
         raise EvaluationError("expression is nested too deeply to evaluate", ctx.line(node)) from None
     return value
@@ -176,6 +178,9 @@ def _eval(node: Any, ctx: _Ctx) -> Any:
     handler = _HANDLERS.get(type(node))
     if handler is None:
         raise ctx.fail(node, f"unsupported expression ({type(node).__name__})")
+    budget = limits.current()
+    if budget is not None:
+        budget.spend(1, ctx.line(node))
     _state.depth = depth + levels
     try:
         return handler(node, ctx)
@@ -184,16 +189,53 @@ def _eval(node: Any, ctx: _Ctx) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    """Lazy mappings and tuples become dicts and lists, so callers get only plain values."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, Mapping):
-        return {k: _plain(value[k]) for k in value}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return fn.toset(list(value))
-    return value
+    """Lazy mappings and tuples become dicts and lists, so callers get only plain values.
+
+    This is also where values are bounded (``limits.MAX_VALUE_*``; raises ValueTooLarge) and
+    paid for (a step per 8 elements): values can share parts (``[local.a, local.a]``), so one
+    that is small in memory can be exponentially large as a tree, and every consumer of a
+    value walks it as a tree.
+    """
+    walker = _Plain()
+    try:
+        return walker.convert(value, 0)
+    finally:
+        limits.charge(1 + walker.elements // 8)  # copying an element costs ~1/8 of a node
+
+
+class _Plain:
+    def __init__(self) -> None:
+        self.elements = 0
+        self.chars = 0
+
+    def convert(self, value: Any, depth: int) -> Any:
+        if isinstance(value, str):
+            self.chars += len(value)
+            if self.chars > limits.MAX_VALUE_CHARS:
+                raise ValueTooLarge(f"value has more than {limits.MAX_VALUE_CHARS:,} characters")
+            return value
+        if not isinstance(value, (Mapping, list, tuple, set, frozenset)):
+            return value
+        if depth >= limits.MAX_VALUE_DEPTH:
+            raise ValueTooLarge(f"value is nested deeper than {limits.MAX_VALUE_DEPTH} levels")
+        self.elements += len(value)
+        if self.elements > limits.MAX_VALUE_ELEMENTS:
+            raise ValueTooLarge(f"value has more than {limits.MAX_VALUE_ELEMENTS:,} elements")
+        if isinstance(value, dict):
+            return {k: self.convert(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, Mapping):
+            return {k: self.convert(value[k], depth + 1) for k in value}
+        if isinstance(value, (list, tuple)):
+            return [self.convert(v, depth + 1) for v in value]
+        return fn.toset([self.convert(v, depth + 1) for v in value])
+
+
+def _bounded(value: Any, node: Any, ctx: _Ctx) -> Any:
+    """``value`` made plain (bounded and paid for) before it is walked; an error if too large."""
+    try:
+        return _plain(value)
+    except ValueTooLarge as error:
+        raise ctx.fail(node, str(error)) from None
 
 
 def _text(node: Any) -> str:
@@ -543,6 +585,7 @@ def _undecided(condition: Unknown, node: Any, ctx: _Ctx) -> Any:
         if_false = _eval(node.if_false, ctx)
     except _Failure:
         return condition
+    if_true, if_false = _bounded(if_true, node, ctx), _bounded(if_false, node, ctx)
     known = first_unknown(if_true) is None and first_unknown(if_false) is None
     if known and type_name(if_true) == type_name(if_false) and fn.values_equal(if_true, if_false) is True:
         return if_true
@@ -580,9 +623,9 @@ def _call(node: Any, ctx: _Ctx) -> Any:
         arguments.extend(expanded)
     try:
         return fn.call(name, [_plain(a) for a in arguments])
-    except FunctionError as error:
+    except (FunctionError, ValueTooLarge) as error:
         raise ctx.fail(node, f"{name}(): {error}") from None
-    except RecursionError:
+    except (RecursionError, EvaluationError):
         raise
     except Exception as error:  # a bug in one function must not stop the scan
         raise ctx.fail(node, f"{name}(): {type(error).__name__}: {error}") from None
@@ -598,7 +641,7 @@ def _try(node: Any, argument_nodes: list[Any], ctx: _Ctx) -> Any:
         raise ctx.fail(node, "try(): at least one argument is required")
     for argument in argument_nodes:
         try:
-            value = _eval(argument, ctx)
+            value = _bounded(_eval(argument, ctx), argument, ctx)
         except _Failure:
             continue
         unknown = first_unknown(value)
@@ -610,7 +653,7 @@ def _can(node: Any, argument_nodes: list[Any], ctx: _Ctx) -> Any:
     if len(argument_nodes) != 1:
         raise ctx.fail(node, f"can(): exactly one argument is required, got {len(argument_nodes)}")
     try:
-        value = _eval(argument_nodes[0], ctx)
+        value = _bounded(_eval(argument_nodes[0], ctx), argument_nodes[0], ctx)
     except _Failure:
         return False
     unknown = first_unknown(value)
@@ -732,6 +775,10 @@ def _template(parts: list[Any], ctx: _Ctx) -> Any:
         _render(parts, ctx, pieces)
     except _TemplateUnknown as unknown:
         return unknown.unknown
+    size = sum(len(p.text) for p in pieces if isinstance(p, _Piece))
+    if size > limits.MAX_VALUE_CHARS:  # checked before joining: pieces may share one long text
+        message = f"string has more than {limits.MAX_VALUE_CHARS:,} characters"
+        raise ctx.fail(parts[0] if parts else None, message)
     return _join(pieces)
 
 

@@ -28,9 +28,12 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
+from re import _constants as _sre
+from re import _parser as _sre_parser
 from typing import Any
 
 from driftwatch.spec import Unknown, first_unknown
+from driftwatch.terraform import limits
 
 
 class FunctionError(Exception):
@@ -47,6 +50,9 @@ UNKNOWN_POLICY: dict[str, str] = {}
 MAX_COLLECTION = 100_000
 MAX_FORMAT_WIDTH = 10_000
 MAX_RANGE = 1024
+MAX_TEXT = limits.MAX_VALUE_CHARS  # characters of a string result
+MAX_COMPARED = 2_000  # elements of a set of collections (deduplicated by pairwise comparison)
+_REPEATS = (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT)
 
 
 def _register(name: str, unknown: str = "none") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -179,8 +185,40 @@ def _check_size(items: list[Any]) -> list[Any]:
     return items
 
 
+def _check_text(length: int) -> None:
+    """Refuse a string result longer than MAX_TEXT -- before building it, where possible."""
+    if length > MAX_TEXT:
+        raise FunctionError(f"result would have more than {MAX_TEXT:,} characters")
+
+
+def _unique(items: Iterable[Any]) -> list[Any]:
+    """``items`` without repeats (Terraform equality), first occurrence kept, in order.
+
+    Hashing for primitives (linear); pairwise comparison only among collections and Unknowns,
+    of which there may be at most MAX_COMPARED (a hostile set must not take hours).
+    """
+    result: list[Any] = []
+    seen: set[tuple[str, Any]] = set()
+    others: list[Any] = []
+    for item in items:
+        if item is None or isinstance(item, (str, bool, int, float)):
+            key = (type_name(item), item)  # 1 == 1.0 (same hash); true != 1 (other type)
+            if key not in seen:
+                seen.add(key)
+                result.append(item)
+            continue
+        if any(values_equal(item, other) is True for other in others):
+            continue
+        if len(others) >= MAX_COMPARED:
+            raise FunctionError(f"more than {MAX_COMPARED} distinct collections to compare")
+        others.append(item)
+        result.append(item)
+    return result
+
+
 def values_equal(left: Any, right: Any) -> bool | Unknown:
     """Terraform's type-strict ``==``: "5" == 5 is false, 1 == 1.0 is true; Unknown if undecidable."""
+    limits.charge()  # comparisons walk values: one step each, against the evaluation budget
     if isinstance(left, Unknown):
         return left
     if isinstance(right, Unknown):
@@ -231,11 +269,7 @@ def unify(values: list[Any], what: str) -> list[Any]:
 
 def _set_of(values: list[Any], what: str) -> list[Any]:
     """A Terraform set as a sorted list of unique elements (strings lexically, numbers numerically)."""
-    unified = unify(values, what)
-    unique: list[Any] = []
-    for item in unified:
-        if not any(values_equal(item, seen) is True for seen in unique):
-            unique.append(item)
+    unique = _unique(unify(values, what))
     try:
         return sorted(unique, key=_sort_key)
     except TypeError:
@@ -331,11 +365,7 @@ def compact(values: Any) -> list[Any]:
 
 @_register("distinct")
 def distinct(values: Any) -> list[Any]:
-    result: list[Any] = []
-    for item in _list(values):
-        if not any(values_equal(item, seen) is True for seen in result):
-            result.append(item)
-    return result
+    return _unique(_list(values))
 
 
 @_register("flatten")
@@ -606,7 +636,10 @@ def parseint(text: Any, base: Any) -> int:
 def join(separator: Any, *lists: Any) -> str:
     if not lists:
         raise FunctionError("join() needs at least one list")
-    return to_string(separator).join(to_string(v) for items in lists for v in _list(items))
+    sep = to_string(separator)
+    texts = [to_string(v) for items in lists for v in _list(items)]
+    _check_text(sum(map(len, texts)) + len(sep) * max(0, len(texts) - 1))
+    return sep.join(texts)
 
 
 @_register("split")
@@ -702,7 +735,17 @@ def replace(text: Any, search: Any, replacement: Any) -> str:
     value, pattern, substitute = to_string(text), to_string(search), to_string(replacement)
     if len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/"):
         compiled = _compile(pattern[1:-1])
-        return compiled.sub(lambda match: _expand(match, substitute), value)
+        produced = [len(value)]
+
+        def substitution(match: re.Match[str]) -> str:
+            text = _expand(match, substitute)
+            produced[0] += len(text)
+            _check_text(produced[0])
+            return text
+
+        return compiled.sub(substitution, value)
+    occurrences = len(value) + 1 if pattern == "" else value.count(pattern)
+    _check_text(len(value) + occurrences * max(0, len(substitute) - len(pattern)))
     return value.replace(pattern, substitute)
 
 
@@ -726,11 +769,53 @@ def _expand(match: re.Match[str], template: str) -> str:
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
-    """RE2 syntax is close to Python's for what configurations use; ``(?<name>`` is translated."""
+    """RE2 syntax is close to Python's for what configurations use; ``(?<name>`` is translated.
+
+    Terraform's RE2 runs in linear time; Python's backtracking engine does not, and a pattern
+    such as ``(a+)+$`` takes exponential time on a short input (ReDoS). Patterns that repeat a
+    group holding a repetition or an alternative -- the shapes that backtrack exponentially --
+    and backreferences (not RE2) are refused, so the value is Unknown instead of a hang.
+    """
+    translated = re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", pattern)
     try:
-        return re.compile(re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", pattern))
+        parsed = _sre_parser.parse(translated)
     except re.error as error:
         raise FunctionError(f"invalid regular expression {pattern!r}: {error}") from None
+    problem = _backtracking_hazard(parsed)
+    if problem:
+        raise FunctionError(
+            f"regular expression {pattern[:80]!r} {problem}, which can take exponential time in "
+            "Python's regex engine (Terraform uses RE2); driftwatch does not evaluate it"
+        )
+    return re.compile(translated)
+
+
+def _backtracking_hazard(items: Any, repeated: bool = False) -> str | None:
+    """Why the parsed pattern may backtrack exponentially, or None. ``repeated``: inside a
+    repetition that can match more than once."""
+    for op, argument in items:
+        if op in _REPEATS:
+            _, high, body = argument
+            if repeated and high != 1:
+                return "repeats a group that holds a repetition"
+            found = _backtracking_hazard(body, repeated or high != 1)
+        elif op is _sre.BRANCH:
+            if repeated:
+                return "repeats a group that holds alternatives"
+            found = next((f for b in argument[1] if (f := _backtracking_hazard(b, repeated))), None)
+        elif op is _sre.SUBPATTERN:
+            found = _backtracking_hazard(argument[3], repeated)
+        elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
+            found = _backtracking_hazard(argument[1], repeated)
+        elif op is _sre.ATOMIC_GROUP:
+            found = _backtracking_hazard(argument, repeated)
+        elif op in (_sre.GROUPREF, _sre.GROUPREF_EXISTS):
+            found = "uses a backreference"
+        else:
+            found = None
+        if found:
+            return found
+    return None
 
 
 def _match_value(match: re.Match[str]) -> Any:
@@ -764,18 +849,26 @@ _VERB = re.compile(r"%(?:\[(\d+)\])?([-+# 0]*)(\d+)?(?:\.(\d*))?(?:\[(\d+)\])?([
 def format_(spec: Any, *arguments: Any) -> str:
     template = to_string(spec)
     result: list[str] = []
+    size = 0
     position = 0
     used = 0
     cursor = 0
+
+    def emit(text: str) -> None:
+        nonlocal size
+        size += len(text)
+        _check_text(size)  # each verb is at most MAX_FORMAT_WIDTH wide, but a spec has many
+        result.append(text)
+
     for verb in _VERB.finditer(template):
-        result.append(template[cursor : verb.start()])
+        emit(template[cursor : verb.start()])
         cursor = verb.end()
         explicit = verb.group(1) or verb.group(5)
         flags, width, precision, letter = verb.group(2), verb.group(3), verb.group(4), verb.group(6)
         if letter is None:
             raise FunctionError("unterminated format verb at end of string")
         if letter == "%":
-            result.append("%")
+            emit("%")
             continue
         if explicit is not None:
             position = int(explicit) - 1
@@ -783,10 +876,10 @@ def format_(spec: Any, *arguments: Any) -> str:
             raise FunctionError(
                 f"not enough arguments for format string (verb %{letter} needs argument {position + 1})"
             )
-        result.append(_format_one(arguments[position], flags, width, precision, letter))
+        emit(_format_one(arguments[position], flags, width, precision, letter))
         position += 1
         used = max(used, position)
-    result.append(template[cursor:])
+    emit(template[cursor:])
     if used < len(arguments) and not any(m.group(1) or m.group(5) for m in _VERB.finditer(template)):
         raise FunctionError(f"too many arguments; only {used} used by format string")
     return "".join(result)
@@ -855,7 +948,13 @@ def formatlist(spec: Any, *arguments: Any) -> list[str]:
     if len(lengths) > 1:
         raise FunctionError("all list arguments must have the same length")
     count = lengths.pop() if lengths else 1
-    return [format_(spec, *[a[i] if is_list(a) else a for a in arguments]) for i in range(count)]
+    result: list[str] = []
+    size = 0
+    for i in range(count):
+        result.append(format_(spec, *[a[i] if is_list(a) else a for a in arguments]))
+        size += len(result[-1])
+        _check_text(size)
+    return result
 
 
 # --- type conversion -------------------------------------------------------------------------

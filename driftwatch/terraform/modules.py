@@ -18,12 +18,23 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from driftwatch.spec import DeclaredTable, Maybe, SourceLocation, TargetError, Unknown, Unresolved
-from driftwatch.terraform import cloudposse
+from driftwatch.spec import (
+    DeclaredTable,
+    Maybe,
+    SourceLocation,
+    TagFilter,
+    TargetError,
+    Unknown,
+    Unresolved,
+    first_unknown,
+)
+from driftwatch.terraform import cloudposse, limits
 from driftwatch.terraform.evaluate import EvaluationError, Scope, evaluate, evaluate_text
 from driftwatch.terraform.label import build_label, label_outputs
 from driftwatch.terraform.parse import Block, HclSyntaxError, ParseCache, ParsedFile, body_items, file_blocks
@@ -31,6 +42,11 @@ from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec
 from driftwatch.terraform.types import ANY, TypeConversionError, TypeSpec, convert, parse_type
 
 MAX_MODULE_DEPTH = 32
+# Bounds on what one target may make driftwatch do (see driftwatch.terraform.limits): far above
+# real configurations, far below what a hostile repository needs to exhaust memory or time.
+MAX_INSTANCES = 10_000  # instances of one count / for_each (AWS allows 2,500 tables per region)
+MAX_MODULE_INSTANCES = 5_000  # local module instances in one target (fan-out grows exponentially)
+MAX_TARGET_TOKENS = 2_000_000  # tokens of .tf files parsed for one target (~7 MB of HCL)
 _MODULE_META_ARGUMENTS = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
 _RESOURCE_META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on"})
 _PRIMITIVE_TYPES = frozenset({"string", "number", "bool"})
@@ -48,6 +64,12 @@ class TargetInput:
     workspace: str = "default"
     region: str | None = None
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # How the scan reaches and judges the target's tables (not used to evaluate Terraform):
+    role_arn: str | None = None  # assume this role for the target's AWS calls
+    external_id: str | None = None  # ExternalId of that AssumeRole
+    unmanaged_prefixes: tuple[str, ...] | None = None  # None: no discovery of unmanaged tables
+    unmanaged_alert: bool = False
+    pending_grace: timedelta = timedelta(minutes=30)
 
 
 @dataclass
@@ -84,13 +106,44 @@ class _Walk:
         self.cache = cache
         self.errors: list[TargetError] = []
         self._files: dict[Path, list[ParsedFile]] = {}
+        self.var_files: list[str] = []  # var files of the root that were read, relative to the repo
         # Directories with a file that could not be read: their variable list is incomplete,
         # so an input "not declared" there is a consequence, not a second error to report.
         self.incomplete: set[Path] = set()
+        self._rel: dict[Path, str] = {}
+        self.tokens = 0  # parsed for this target, against MAX_TARGET_TOKENS
+        self.module_instances = 0  # against MAX_MODULE_INSTANCES
+        self._limits_reported: set[str] = set()
+
+    def limit_error(self, kind: str, message: str, file: str | None = None, line: int | None = None) -> None:
+        """A limit that stops part of the walk is reported once, not once per expression it stops."""
+        if kind not in self._limits_reported:
+            self._limits_reported.add(kind)
+            self.error(message, file, line)
+
+    def limit(self, error: EvaluationError, file: str | None, line: int | None) -> None:
+        """An evaluator limit; an exhausted budget is reported once (every later step fails too)."""
+        if isinstance(error, limits.BudgetExceeded):
+            if error.budget.reported:
+                return
+            error.budget.reported = True
+        self.error(str(error), file, line)
 
     def rel(self, path: Path) -> str:
+        """``path`` relative to the repository, for reports (memoised: resolving costs syscalls,
+        and every expression's scope names its module's path)."""
+        known = self._rel.get(path)
+        if known is None:
+            known = self._rel[path] = self._relative(path)
+        return known
+
+    def _relative(self, path: Path) -> str:
         try:
             return str(path.resolve().relative_to(self.repo))
+        except ValueError:
+            pass
+        try:  # where it is written: a symlink out of the repository, or a path with ../
+            return str(path.relative_to(self.repo))
         except ValueError:
             return str(path)
 
@@ -102,9 +155,19 @@ class _Walk:
         if directory not in self._files:
             parsed: list[ParsedFile] = []
             for path in sorted(directory.glob("*.tf")):
+                if self.tokens > MAX_TARGET_TOKENS:
+                    self.limit_error(
+                        "tokens",
+                        f"the target's Terraform files hold more than {MAX_TARGET_TOKENS:,} tokens "
+                        "(driftwatch's limit per target); the remaining files are not read",
+                        self.rel(path),
+                    )
+                    self.incomplete.add(directory)
+                    break
                 try:
                     confine(self.repo, path, self.rel(path))
                     parsed.append(self.cache.parse_file(path, self.rel(path)))
+                    self.tokens += parsed[-1].tokens
                 except HclSyntaxError as error:
                     self.error(error.message, error.file, error.line)
                     self.incomplete.add(directory)
@@ -168,7 +231,7 @@ def _evaluate_attribute(attribute: Any, scope: Scope, walk: _Walk, file: str) ->
         return evaluate(attribute.expression, scope)
     except EvaluationError as error:
         line = getattr(error, "line", None) or _line(attribute)
-        walk.error(str(error), file, line)
+        walk.limit(error, file, line)
         return Unknown(f"{file}:{line}: {error}")
 
 
@@ -237,11 +300,16 @@ class ModuleInstance:
         for name, (block, file) in declared.items():
             attributes, _ = body_items(block.body)
             type_node = attributes.get("type")
-            types[name] = (
-                parse_type(type_node.expression, lambda node, f=file: evaluate(node, Scope({}, f)))
-                if type_node is not None
-                else ANY
-            )
+            try:
+                types[name] = (
+                    parse_type(type_node.expression, lambda node, f=file: evaluate(node, Scope({}, f)))
+                    if type_node is not None
+                    else ANY
+                )
+            except (RecursionError, EvaluationError):  # a hostile type: no conversion, like `any`
+                message = f"the type of variable {name!r} is nested too deeply to read"
+                self.walk.error(message, file, block.line)
+                types[name] = ANY
             if "default" in attributes:
                 values[name] = _evaluate_attribute(attributes["default"], Scope({}, file), self.walk, file)
         if inputs is None:
@@ -266,6 +334,9 @@ class ModuleInstance:
             except TypeConversionError as error:
                 self.walk.error(f"invalid value for variable {name!r}: {error}", file, block.line)
                 bound[name] = Unknown(f"var.{name}: {error}")
+            except RecursionError:
+                self.walk.error(f"the value of variable {name!r} is nested too deeply", file, block.line)
+                bound[name] = Unknown(f"var.{name} is nested too deeply")
         return bound
 
     def _root_assignments(
@@ -302,6 +373,7 @@ class ModuleInstance:
 
     def _var_file(self, path: Path, explicit: bool = False) -> list[tuple[str, Any, str]]:
         rel = self.walk.rel(path)
+        self.walk.var_files.append(rel)
         try:
             resolved = confine(self.walk.repo, path, f"var file {rel}")
             if explicit and not resolved.is_file():
@@ -351,6 +423,8 @@ class ModuleInstance:
             if isinstance(count, bool) or not isinstance(count, (int, float)) or count < 0:
                 self.walk.error(f"count of {address} must be a non-negative whole number", file, block.line)
                 return Unknown(f"count of {address} is invalid")
+            if count > MAX_INSTANCES:
+                return self._too_many(address, f"count = {count}")
             return [(i, f"{address}[{i}]", {"count": {"index": i}}) for i in range(int(count))]
         if "for_each" in attributes:
             collection = _evaluate_attribute(attributes["for_each"], scope, self.walk, file)
@@ -366,8 +440,15 @@ class ModuleInstance:
             unknown_key = next((k for k, _ in items if isinstance(k, Unknown)), None)
             if unknown_key is not None:
                 return Unknown(f"a for_each key of {address} is unknown")
+            if len(items) > MAX_INSTANCES:
+                return self._too_many(address, f"for_each over {len(items)} elements")
             return [(k, f'{address}["{k}"]', {"each": {"key": k, "value": v}}) for k, v in items]
         return [(None, address, {})]
+
+    @staticmethod
+    def _too_many(address: str, what: str) -> Unknown:
+        """Too many instances: Unknown, reported by the collector as "cannot tell which tables"."""
+        return Unknown(f"{address} has {what}: more than the {MAX_INSTANCES:,} instances driftwatch expands")
 
     def call_inputs(self, name: str, extra: Mapping[str, Any]) -> dict[str, Any]:
         block, file = self.calls[name]
@@ -438,6 +519,11 @@ class ModuleInstance:
         if len(self.stack) >= MAX_MODULE_DEPTH:
             self.walk.error(f"modules nested deeper than {MAX_MODULE_DEPTH}", file, block.line)
             return _unknown_outputs("module nesting too deep")
+        self.walk.module_instances += 1
+        if self.walk.module_instances > MAX_MODULE_INSTANCES:
+            message = f"more than {MAX_MODULE_INSTANCES:,} module instances (driftwatch's limit per target)"
+            self.walk.limit_error("instances", message, file, block.line)
+            return _unknown_outputs(message)
         providers = self._child_providers(block, file)
         return ModuleInstance(self.walk, directory, f"{address}.", inputs, address, providers, self.stack)
 
@@ -634,6 +720,25 @@ def _root_providers(root: ModuleInstance) -> dict[str | None, ProviderConfig]:
     return providers
 
 
+def _tag_filter(ignore_tags: Mapping[str, Any] | None) -> Maybe[TagFilter]:
+    """The provider's ``ignore_tags { keys = [...], key_prefixes = [...] }`` as a TagFilter."""
+    if not ignore_tags:
+        return TagFilter()
+    unknown = first_unknown(dict(ignore_tags))
+    if unknown is not None:
+        return unknown
+    parts: dict[str, tuple[str, ...]] = {}
+    for name in ("keys", "key_prefixes"):
+        value = ignore_tags.get(name)
+        if value is None:
+            parts[name] = ()
+        elif isinstance(value, (list, tuple, set, frozenset)) and all(isinstance(v, str) for v in value):
+            parts[name] = tuple(sorted(value))
+        else:
+            return Unknown(f"ignore_tags.{name} is not a list of strings")
+    return TagFilter(keys=frozenset(parts["keys"]), key_prefixes=parts["key_prefixes"])
+
+
 def _evaluate_body(body: Any, scope: Scope, walk: _Walk, file: str) -> dict[str, Any]:
     """A resource body as the resource mapping expects it: nested blocks become lists of dicts.
 
@@ -700,9 +805,30 @@ class _TableCollector:
 
     def collect(self, instance: ModuleInstance) -> None:
         for name in instance.calls:
-            self._module_call(instance, name)
+            block, file = instance.calls[name]
+            with self._guard(f"module.{name}", block, file):
+                self._module_call(instance, name)
         for block, file in instance.resource_blocks("aws_dynamodb_table"):
-            self._resource(instance, block, file)
+            with self._guard(f"aws_dynamodb_table.{block.labels[-1]}", block, file):
+                self._resource(instance, block, file)
+
+    @contextmanager
+    def _guard(self, what: str, block: Block, file: str) -> Iterator[None]:
+        """One declaration that cannot be evaluated (nesting beyond the Python stack, a limit that
+        stops evaluation) is that declaration's error; the other declarations are still read."""
+        try:
+            yield
+        except RecursionError:
+            self.walk.error(f"{what} is nested too deeply to evaluate", file, block.line)
+        except EvaluationError as error:
+            self.walk.limit(error, file, error.line or block.line)
+
+    @contextmanager
+    def _table(self, address: str, block: Block, file: str) -> Iterator[None]:
+        """One table (one instance of a block): its own step budget inside the target's, so that
+        a hostile table stops alone and the tables after it are still evaluated."""
+        with limits.budget(limits.TABLE_STEPS, "table"), self._guard(address, block, file):
+            yield
 
     def _module_call(self, instance: ModuleInstance, name: str) -> None:
         block, file = instance.calls[name]
@@ -720,7 +846,8 @@ class _TableCollector:
             return
         for key, address, extra in expansion:
             if is_table:
-                self._cloudposse_table(instance, name, source, version, address, extra, block, file)
+                with self._table(address, block, file):
+                    self._cloudposse_table(instance, name, source, version, address, extra, block, file)
             else:
                 child = instance.child(name, key, address, extra)
                 if isinstance(child, ModuleInstance):
@@ -759,8 +886,10 @@ class _TableCollector:
             )
             return
         for _key, instance_address, extra in expansion:
-            arguments = _evaluate_body(block.body, instance.scope(file, **extra), self.walk, file)
-            self._declare(instance, ResourceDeclaration(arguments=arguments), instance_address, block, file)
+            with self._table(instance_address, block, file):
+                arguments = _evaluate_body(block.body, instance.scope(file, **extra), self.walk, file)
+                declaration = ResourceDeclaration(arguments=arguments)
+                self._declare(instance, declaration, instance_address, block, file)
 
     def _declare(
         self,
@@ -785,10 +914,23 @@ class _TableCollector:
         if isinstance(default_tags, Unknown):
             # Provider default_tags add keys we cannot know: no tag can be judged.
             spec = dataclasses.replace(spec, tags=Unknown(f"provider default_tags: {default_tags.reason}"))
+        ignore_tags = _tag_filter(provider.ignore_tags if provider is not None else None)
+        if isinstance(ignore_tags, Unknown):
+            # Which keys the provider ignores is unknown: no tag can be judged either.
+            spec = dataclasses.replace(spec, tags=Unknown(f"provider ignore_tags: {ignore_tags.reason}"))
+        else:
+            spec = dataclasses.replace(spec, ignore_tags=ignore_tags)
         notes: tuple[Unresolved, ...] = ()
         if isinstance(region, Unknown):
             notes = (Unresolved("region", region.reason),)
-        self.result.tables.append(DeclaredTable(address, SourceLocation(file, block.line), spec, notes))
+        self.result.tables.append(
+            DeclaredTable(address, SourceLocation(file, block.line), spec, notes, self._inputs(instance))
+        )
+
+    def _inputs(self, instance: ModuleInstance) -> tuple[str, ...]:
+        """The files the table's evaluation read: each module on the way, and the var files."""
+        files = {f.rel for directory in instance.stack for f in self.walk.module_files(directory)}
+        return tuple(sorted(files | set(self.walk.var_files)))
 
     def _region(self, provider: ProviderConfig | None) -> Maybe[str] | None:
         target = self.walk.target
@@ -815,8 +957,15 @@ def declare_target(target: TargetInput, cache: ParseCache | None = None) -> Targ
         return result
     if not list(root_dir.glob("*.tf")):
         walk.error(f"no .tf files in {walk.rel(root_dir)}")
-    root = ModuleInstance(walk, root_dir, "", None, None, {})
-    root.providers = _root_providers(root)
-    _TableCollector(walk, result).collect(root)
+    # One budget for the whole target: its evaluation is bounded however the work is spread.
+    with limits.budget(limits.TARGET_STEPS, "target"):
+        try:
+            root = ModuleInstance(walk, root_dir, "", None, None, {})
+            root.providers = _root_providers(root)
+        except (RecursionError, EvaluationError) as error:
+            cause = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+            walk.error(f"the root module's variables or providers cannot be evaluated: {cause}")
+        else:
+            _TableCollector(walk, result).collect(root)
     result.errors = walk.errors
     return result

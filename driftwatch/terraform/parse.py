@@ -6,12 +6,20 @@ expression structure the evaluator walks; the dict API flattens expressions into
 Parsing is the dominant cost of a scan (about 30 ms per 300-line file), so trees are cached
 by the SHA-256 of the file's bytes: a daemon rescanning an unchanged checkout parses nothing,
 and a one-file change re-parses one file.
+
+A scanned repository may be hostile, and python-hcl2's cost is steep: about 1 KB of memory
+and 30 us per token at peak, and a kept tree holds ~90 bytes per byte of source. So each file
+is bounded twice before it is parsed -- by size (``max_file_bytes``, checked with ``stat``)
+and by an approximate token count (``max_file_tokens``, one regex pass) -- and the cache is
+bounded by the tokens it holds, not only by its number of entries: a daemon following a busy
+git history must not keep every old version of every file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 import threading
 from collections import OrderedDict
@@ -20,9 +28,18 @@ from pathlib import Path
 from typing import Any
 
 from hcl2.api import parses
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
+# ~100k tokens is ~350 KB of typical HCL (~10,000 lines); parsing it peaks at ~200 MB and a few
+# seconds even when hostile. A flat list of 1M numbers (2 MB) would take 85 s and 2 GB.
+DEFAULT_MAX_FILE_TOKENS = 100_000
+# What the cache may hold in all (about 300 bytes of tree per token): many checkouts' worth.
+DEFAULT_MAX_CACHED_TOKENS = 2_000_000
+# Words, numbers and each punctuation character: never fewer than python-hcl2's tokens.
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_BYTES_PER_TOKEN = 4
+_MAX_QUOTED = 60  # characters of offending source text quoted in an error message
 # python-hcl2's transformer recurses once per nesting level; give it room, but bounded.
 _PARSE_RECURSION_LIMIT = 20_000
 
@@ -46,6 +63,17 @@ class ParsedFile:
     path: Path
     rel: str
     tree: Any  # hcl2.rules.base.StartRule
+    tokens: int = 0  # approximate token count (see count_tokens): what the tree costs in memory
+
+
+def _shorten(text: str, limit: int = 300) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _quote(text: str) -> str:
+    """Source text in a message, quoted and cut: a hostile token may be megabytes long."""
+    return repr(_shorten(text, _MAX_QUOTED))
 
 
 def _describe_syntax_error(error: UnexpectedInput) -> str:
@@ -54,12 +82,52 @@ def _describe_syntax_error(error: UnexpectedInput) -> str:
         if error.token.type == "$END":
             return "unexpected end of file (an unclosed block, bracket or string?)"
         expected = sorted(error.expected)[:6]
-        return f"unexpected {token.strip()!r}" + (
+        return f"unexpected {_quote(token)}" + (
             f"; expected one of {', '.join(expected)}" if expected else ""
         )
     if isinstance(error, UnexpectedCharacters):
         return f"unexpected character {error.char!r}"
     return "syntax error"
+
+
+def count_tokens(text: str, limit: int | None = None) -> tuple[int, int | None]:
+    """What parsing ``text`` costs, in tokens, and the line where it passes ``limit`` (if it does;
+    counting stops there). Linear and allocation-free: ~0.1 s for 2 MB.
+
+    An upper estimate of python-hcl2's tokens, and never less than a quarter of the length: the
+    lexer's regexes cost ~200 bytes per character of one long string or comment-free word.
+    """
+    if limit is not None and len(text) > _BYTES_PER_TOKEN * limit:
+        return len(text) // _BYTES_PER_TOKEN, text.count("\n", 0, _BYTES_PER_TOKEN * limit) + 1
+    count = 0
+    for match in _TOKEN.finditer(text):
+        count += 1
+        if limit is not None and count > limit:
+            return count, text.count("\n", 0, match.start()) + 1
+    return max(count, len(text) // _BYTES_PER_TOKEN), None
+
+
+def _deepest_line(text: str) -> int | None:
+    """The line where bracket nesting first reaches its maximum (for "too deep" messages)."""
+    depth = deepest = 0
+    line = 1
+    where: int | None = None
+    for match in re.finditer(r"[\[({\])}\n]", text):
+        char = match.group()
+        if char == "\n":
+            line += 1
+        elif char in "[({":
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, line
+        else:
+            depth = max(0, depth - 1)
+    return where
+
+
+def _too_deep(text: str, file: str) -> HclSyntaxError:
+    message = "nesting too deep to parse (brackets, calls or operators)"
+    return HclSyntaxError(file, message, _deepest_line(text))
 
 
 def parse_text(text: str, file: str) -> Any:
@@ -72,9 +140,13 @@ def parse_text(text: str, file: str) -> Any:
     except UnexpectedInput as error:
         raise HclSyntaxError(file, _describe_syntax_error(error), error.line, error.column) from None
     except RecursionError:
-        raise HclSyntaxError(file, "nesting too deep to parse") from None
+        raise _too_deep(text, file) from None
+    except VisitError as error:  # lark wraps what python-hcl2's transformer raised
+        if isinstance(error.orig_exc, RecursionError):
+            raise _too_deep(text, file) from None
+        raise HclSyntaxError(file, f"cannot parse: {_shorten(str(error.orig_exc))}") from None
     except Exception as error:  # python-hcl2 raises plain exceptions for some semantic errors
-        raise HclSyntaxError(file, f"cannot parse: {error}") from None
+        raise HclSyntaxError(file, f"cannot parse: {_shorten(str(error))}") from None
     finally:
         sys.setrecursionlimit(old_limit)
 
@@ -96,13 +168,23 @@ def read_text(path: Path, rel: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> 
 
 
 class ParseCache:
-    """Content-addressed cache of parsed trees, bounded (LRU) and safe to share across threads."""
+    """Content-addressed cache of parsed trees, bounded (LRU by entries and by tokens held) and
+    safe to share across threads. ``max_file_bytes``/``max_file_tokens`` bound one file."""
 
-    def __init__(self, max_entries: int = 10_000, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES):
-        self._entries: OrderedDict[str, Any] = OrderedDict()
+    def __init__(
+        self,
+        max_entries: int = 10_000,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        max_file_tokens: int = DEFAULT_MAX_FILE_TOKENS,
+        max_cached_tokens: int = DEFAULT_MAX_CACHED_TOKENS,
+    ):
+        self._entries: OrderedDict[str, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
         self.max_entries = max_entries
         self.max_file_bytes = max_file_bytes
+        self.max_file_tokens = max_file_tokens
+        self.max_cached_tokens = max_cached_tokens
+        self.cached_tokens = 0
         self.hits = 0
         self.misses = 0
 
@@ -110,18 +192,31 @@ class ParseCache:
         text, data = read_text(path, rel, self.max_file_bytes)
         key = hashlib.sha256(data).hexdigest()
         with self._lock:
-            tree = self._entries.get(key)
-            if tree is not None:
+            entry = self._entries.get(key)
+            if entry is not None:
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return ParsedFile(path, rel, tree)
+                return ParsedFile(path, rel, entry[0], entry[1])
+        tokens, over_at = count_tokens(text, self.max_file_tokens)
+        if over_at is not None:
+            raise HclSyntaxError(
+                rel,
+                f"file is too large to parse: more than {self.max_file_tokens} tokens or "
+                f"{_BYTES_PER_TOKEN * self.max_file_tokens} bytes (the limit per file)",
+                over_at,
+            )
         tree = parse_text(text, rel)
         with self._lock:
             self.misses += 1
-            self._entries[key] = tree
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-        return ParsedFile(path, rel, tree)
+            if key not in self._entries:
+                self._entries[key] = (tree, tokens)
+                self.cached_tokens += tokens
+            while len(self._entries) > 1 and (
+                len(self._entries) > self.max_entries or self.cached_tokens > self.max_cached_tokens
+            ):
+                _, (_, evicted) = self._entries.popitem(last=False)
+                self.cached_tokens -= evicted
+        return ParsedFile(path, rel, tree, tokens)
 
     def load_json(self, path: Path, rel: str) -> Any:
         """A ``.tfvars.json`` file; JSON errors name the file and line like HCL ones."""
@@ -130,6 +225,8 @@ class ParseCache:
             return json.loads(text)
         except json.JSONDecodeError as error:
             raise HclSyntaxError(rel, error.msg, error.lineno, error.colno) from None
+        except RecursionError:
+            raise _too_deep(text, rel) from None
 
 
 # --- accessors over the typed tree, so the walker never touches python-hcl2 internals directly ---

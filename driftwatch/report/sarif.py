@@ -1,0 +1,164 @@
+"""SARIF 2.1.0 output (``--format sarif``): drift as code-scanning results on the declaring line.
+
+One result per drifted attribute (and one per missing table), located at the file and line of
+the table's declaration, so GitHub code scanning and other SARIF viewers show the drift on the
+line that declares the table. Paths are relative to the scanned repository (``uriBaseId``
+``%SRCROOT%``), which is what code scanning expects when the repository is the checkout.
+
+Only what alerts is a result: pending and ignored drift, and unmanaged tables (they have no
+declaration to point at), are left out. Tables and files that could not be checked are
+``toolExecutionNotifications`` of the invocation, which is then not ``executionSuccessful``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+from urllib.parse import quote
+
+from driftwatch import __version__
+from driftwatch.spec import Drift, ScanReport, SourceLocation, TableResult, TableStatus
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+FINGERPRINT = "driftwatch/v1"
+
+_RULES: tuple[dict[str, Any], ...] = (
+    {
+        "id": "drift",
+        "name": "AttributeDrift",
+        "shortDescription": {"text": "A DynamoDB table in AWS differs from its declaration in git"},
+        "fullDescription": {
+            "text": "An attribute of the live table (read with read-only AWS calls) differs from the "
+            "value the Terraform configuration declares, in a way terraform plan would also change."
+        },
+        "help": {
+            "text": "Apply the configuration to put the table back as declared, or change the "
+            "declaration to what AWS runs; accepted drift belongs in an ignore rule with a reason."
+        },
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["drift", "dynamodb", "terraform"]},
+    },
+    {
+        "id": "missing-table",
+        "name": "MissingTable",
+        "shortDescription": {"text": "A DynamoDB table declared in git does not exist in AWS"},
+        "fullDescription": {"text": "The table the Terraform configuration declares was not found in AWS."},
+        "help": {
+            "text": "Apply the configuration, or remove the declaration if the table is gone on purpose."
+        },
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["drift", "dynamodb", "terraform"]},
+    },
+)
+_RULE_INDEX = {rule["id"]: index for index, rule in enumerate(_RULES)}
+
+
+def _value(value: Any) -> str:
+    return "absent" if value is None else json.dumps(value, default=str, sort_keys=True)
+
+
+def _uri(path: str) -> str:
+    return quote(path.replace("\\", "/"), safe="/")
+
+
+def _result(row: TableResult, source: SourceLocation, drift: Drift) -> dict[str, Any]:
+    where = f"{row.table_name} ({row.region}, target {row.target})"
+    if drift.attribute == "table":
+        rule, text = "missing-table", f"{where}: declared here but not found in AWS"
+    else:
+        rule = "drift"
+        text = (
+            f"{where}: {drift.attribute} is {_value(drift.live)} in AWS, "
+            f"git declares {_value(drift.declared)}"
+        )
+    identity = "\0".join((row.target, row.table_name or "", row.region or "", drift.attribute))
+    return {
+        "ruleId": rule,
+        "ruleIndex": _RULE_INDEX[rule],
+        "level": "error",
+        "message": {"text": text},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _uri(source.file), "uriBaseId": "%SRCROOT%"},
+                    "region": {"startLine": max(1, source.line)},
+                },
+                "logicalLocations": [
+                    {
+                        "name": row.address,
+                        "fullyQualifiedName": f"{row.target}/{row.address}",
+                        "kind": "resource",
+                    }
+                ],
+            }
+        ],
+        "partialFingerprints": {FINGERPRINT: hashlib.sha256(identity.encode()).hexdigest()},
+        "properties": {
+            "target": row.target,
+            "table": row.table_name,
+            "region": row.region,
+            "attribute": drift.attribute,
+            "declared": drift.declared,
+            "live": drift.live,
+        },
+    }
+
+
+def _notifications(report: ScanReport) -> list[dict[str, Any]]:
+    notes: list[dict[str, Any]] = []
+    for error in report.errors:
+        note: dict[str, Any] = {"level": "error", "message": {"text": f"[{error.target}] {error.message}"}}
+        if error.file:
+            artifact = {"uri": _uri(error.file), "uriBaseId": "%SRCROOT%"}
+            physical: dict[str, Any] = {"artifactLocation": artifact}
+            if error.line:
+                physical["region"] = {"startLine": max(1, error.line)}
+            note["locations"] = [{"physicalLocation": physical}]
+        notes.append(note)
+    for row in report.tables:
+        if row.status is TableStatus.ERROR:
+            name = row.table_name or row.address or "?"
+            notes.append(
+                {"level": "error", "message": {"text": f"[{row.target}] {name} not checked: {row.error}"}}
+            )
+    for rule in report.expired_ignore_rules:
+        text = f"expired ignore rule, no longer applied: {rule.describe()}"
+        notes.append({"level": "warning", "message": {"text": text}})
+    return notes
+
+
+def report_to_sarif(report: ScanReport) -> dict[str, Any]:
+    results = [
+        _result(row, row.source, drift)
+        for row in report.tables
+        if row.source is not None and row.status in (TableStatus.DRIFTED, TableStatus.MISSING)
+        for drift in row.drift
+    ]
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "driftwatch",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": [dict(rule) for rule in _RULES],
+            }
+        },
+        "invocations": [
+            {
+                "executionSuccessful": report.exit_code != 1,
+                "endTimeUtc": report.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "toolExecutionNotifications": _notifications(report),
+            }
+        ],
+        "results": results,
+        "columnKind": "unicodeCodePoints",
+    }
+    if report.commit:
+        run["properties"] = {"commit": report.commit}
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+def render_sarif(report: ScanReport) -> str:
+    return json.dumps(report_to_sarif(report), indent=2, default=str) + "\n"

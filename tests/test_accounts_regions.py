@@ -1,0 +1,228 @@
+"""Many accounts (``role_arn`` per target) and many regions in one scan, against moto.
+
+moto routes every request by its access key: credentials from AssumeRole into account X act in
+account X, so two targets with roles in two accounts see two different sets of tables -- even
+tables with the same name -- exactly as in AWS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.handlers
+import pytest
+from botocore.awsrequest import AWSResponse, HTTPHeaders
+from realestate import account_clients, provision, row, run_scan, table_tf, target, write_repo
+
+from driftwatch.aws.calls import ApiCallRecorder
+from driftwatch.aws.clients import AwsClients, Role, role_session_name
+from driftwatch.config import ConfigError, parse_config
+from driftwatch.spec import TableStatus
+from driftwatch.targets import targets_from_config
+
+TABLE = "acme-orders"
+ACCOUNT_A, ACCOUNT_B = "111111111111", "222222222222"
+ROLE_A = f"arn:aws:iam::{ACCOUNT_A}:role/driftwatch-read-only"
+ROLE_B = f"arn:aws:iam::{ACCOUNT_B}:role/driftwatch-read-only"
+
+
+def add_botocore_handler(monkeypatch: pytest.MonkeyPatch, event: str, handler: Callable[..., Any]) -> None:
+    """Register ``handler`` on every botocore session created from now on (driftwatch builds one
+    per assumed role), the way moto hooks itself in; undone with the monkeypatch."""
+    monkeypatch.setattr(
+        botocore.handlers, "BUILTIN_HANDLERS", [*botocore.handlers.BUILTIN_HANDLERS, (event, handler)]
+    )
+
+
+@pytest.fixture
+def recorder() -> ApiCallRecorder:
+    return ApiCallRecorder()
+
+
+def two_account_repo(tmp_path: Path) -> Path:
+    """The same table name in two roots: one per account."""
+    return write_repo(
+        tmp_path / "repo",
+        {"envs/a/main.tf": table_tf(TABLE), "envs/b/main.tf": table_tf(TABLE)},
+    )
+
+
+# --------------------------------------------------------------------------- config and names
+
+
+def test_role_config_is_validated_and_reaches_the_target(tmp_path: Path) -> None:
+    base: dict[str, Any] = {"repo": str(tmp_path)}
+    config = parse_config(
+        {**base, "targets": [{"name": "a", "root": ".", "role_arn": ROLE_A, "external_id": "acme-drift"}]}
+    )
+    (found,) = targets_from_config(config, tmp_path)
+    assert (found.role_arn, found.external_id) == (ROLE_A, "acme-drift")
+    with pytest.raises(ConfigError, match=r"targets\.0\.role_arn: .*not an IAM role ARN"):
+        parse_config({**base, "targets": [{"name": "a", "root": ".", "role_arn": "driftwatch-role"}]})
+    with pytest.raises(ConfigError, match=r"targets\.0: .*external_id is only used with role_arn"):
+        parse_config({**base, "targets": [{"name": "a", "root": ".", "external_id": "acme-drift"}]})
+
+
+def test_session_names_say_which_target_made_the_call() -> None:
+    assert role_session_name("prod") == "driftwatch-prod"
+    assert role_session_name("prod eu/1") == "driftwatch-prod-eu-1"
+    assert len(role_session_name("x" * 100)) == 64
+
+
+def test_assume_role_sends_the_session_name_and_external_id(
+    aws_env: None, embedded_aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[dict[str, Any]] = []
+    add_botocore_handler(
+        monkeypatch, "before-parameter-build.sts.AssumeRole", lambda params, **_: calls.append(dict(params))
+    )
+    clients = AwsClients()
+    clients.dynamodb("us-east-1", Role(ROLE_A, "acme-drift", "driftwatch-prod")).list_tables()
+    clients.dynamodb("us-east-1", Role(ROLE_B, None, "driftwatch-dev")).list_tables()
+    assert calls == [
+        {"RoleArn": ROLE_A, "RoleSessionName": "driftwatch-prod", "ExternalId": "acme-drift"},
+        {"RoleArn": ROLE_B, "RoleSessionName": "driftwatch-dev"},
+    ]
+
+
+def test_credentials_are_refreshed_before_they_expire(
+    embedded_aws: None, monkeypatch: pytest.MonkeyPatch, recorder: ApiCallRecorder
+) -> None:
+    """A long daemon life outlasts any STS session: credentials that expire within botocore's
+    refresh window are renewed before the next call, never used expired."""
+    lifetime = {"value": timedelta(hours=1)}
+
+    def expiring(parsed: dict[str, Any], **_: Any) -> None:
+        parsed["Credentials"]["Expiration"] = datetime.now(UTC) + lifetime["value"]
+
+    add_botocore_handler(monkeypatch, "after-call.sts.AssumeRole", expiring)
+    clients = AwsClients(recorder=recorder)
+    client = clients.dynamodb("us-east-1", ROLE_A)
+    for _ in range(3):
+        client.list_tables()
+    assert recorder.snapshot()[("AssumeRole", "success")] == 1  # an hour left: reused
+
+    lifetime["value"] = timedelta(minutes=5)  # the next session will be inside the refresh window
+    client = clients.dynamodb("us-east-1", ROLE_B)
+    for _ in range(3):
+        client.list_tables()
+    # Renewed before every call (botocore reads credentials more than once per call).
+    assert recorder.snapshot()[("AssumeRole", "success")] - 1 >= 3
+
+
+# --------------------------------------------------------------------------- one scan, many accounts
+
+
+def test_two_accounts_in_one_scan_each_sees_its_own_tables(
+    embedded_aws: None, tmp_path: Path, recorder: ApiCallRecorder
+) -> None:
+    repo = two_account_repo(tmp_path)
+    a = target(repo, "a", "envs/a", role_arn=ROLE_A)
+    b = target(repo, "b", "envs/b", role_arn=ROLE_B, external_id="acme-drift")
+    provision([a, b], {"a": account_clients(ACCOUNT_A), "b": account_clients(ACCOUNT_B)})
+    assert boto3.client("dynamodb", region_name="us-east-1").list_tables()["TableNames"] == []
+
+    clients = AwsClients(recorder=recorder)
+    report = run_scan([a, b], clients)
+    assert [(r.target, r.status) for r in report.tables] == [
+        ("a", TableStatus.IN_SYNC),
+        ("b", TableStatus.IN_SYNC),
+    ]
+
+    ddb_b, _ = account_clients(ACCOUNT_B)
+    ddb_b.update_continuous_backups(
+        TableName=TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}
+    )
+    report = run_scan([a, b], clients)
+    assert [(r.target, r.status) for r in report.tables] == [
+        ("a", TableStatus.IN_SYNC),
+        ("b", TableStatus.DRIFTED),
+    ]
+    assert [d.attribute for d in report.tables[1].drift] == ["point_in_time_recovery"]
+    # Per scan: each role assumed at most once (then reused), autoscaling once per (region, role).
+    calls = recorder.snapshot()
+    assert calls[("AssumeRole", "success")] == 2
+    assert calls[("DescribeScalableTargets", "success")] == 2 * 2
+
+
+def test_a_role_that_cannot_be_assumed_is_an_error_for_its_tables_and_the_rest_goes_on(
+    embedded_aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recorder: ApiCallRecorder
+) -> None:
+    repo = two_account_repo(tmp_path)
+    a = target(repo, "a", "envs/a", role_arn=ROLE_A)
+    b = target(repo, "b", "envs/b", role_arn=ROLE_B)
+    provision([a, b], {"a": account_clients(ACCOUNT_A), "b": account_clients(ACCOUNT_B)})
+    b = target(repo, "b", "envs/b", role_arn=ROLE_B, unmanaged_prefixes=("acme-",))
+
+    def deny(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if params["body"].get("RoleArn") != ROLE_B:  # STS speaks the query protocol: a dict here
+            return None
+        message = (
+            "User: arn:aws:sts::123456789012:assumed-role/driftwatch/pod is not authorized to perform: "
+            f"sts:AssumeRole on resource: {ROLE_B}"
+        )
+        parsed = {
+            "Error": {"Code": "AccessDenied", "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": 403},
+        }
+        return AWSResponse(params["url"], 403, HTTPHeaders(), None), parsed
+
+    add_botocore_handler(monkeypatch, "before-call.sts.AssumeRole", deny)
+
+    report = run_scan([a, b], AwsClients(recorder=recorder))
+
+    by_target = {r.target: r for r in report.tables}
+    assert by_target["a"].status is TableStatus.IN_SYNC
+    denied = by_target["b"]
+    assert denied.status is TableStatus.ERROR
+    assert denied.error is not None
+    assert denied.error.startswith(
+        f"cannot assume role {ROLE_B}: AssumeRole failed in us-east-1: AccessDenied: "
+    )
+    assert "not authorized to perform: sts:AssumeRole" in denied.error
+    assert report.exit_code == 1
+    # The denied role cost one AssumeRole; none of its tables or autoscaling was read.
+    calls = recorder.snapshot()
+    assert calls[("AssumeRole", "AccessDenied")] == 1
+    assert calls[("DescribeTable", "success")] == 1
+    assert calls[("DescribeScalableTargets", "success")] == 1
+    assert "ListTables" not in recorder.operations()
+    assert [(e.target, e.message) for e in report.errors] == [
+        ("b", f"unmanaged tables could not be listed: {denied.error}")
+    ]
+
+
+# --------------------------------------------------------------------------- one scan, many regions
+
+
+def test_tables_in_two_regions_in_one_scan(
+    embedded_aws: None, tmp_path: Path, recorder: ApiCallRecorder
+) -> None:
+    """Region from the provider block of each root; the same name in both regions stays apart."""
+    provider = 'provider "aws" {{\n  region = "{}"\n}}\n'
+    repo = write_repo(
+        tmp_path / "repo",
+        {
+            "envs/us/main.tf": provider.format("us-east-1") + table_tf(TABLE),
+            "envs/eu/main.tf": provider.format("eu-west-1") + table_tf(TABLE),
+        },
+    )
+    targets = [target(repo, "us", "envs/us", region=None), target(repo, "eu", "envs/eu", region=None)]
+    provision(targets)
+    eu = boto3.client("dynamodb", region_name="eu-west-1")
+    eu.update_continuous_backups(
+        TableName=TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}
+    )
+
+    report = run_scan(targets, AwsClients(recorder=recorder))
+
+    assert {(r.target, r.region, r.status) for r in report.tables} == {
+        ("us", "us-east-1", TableStatus.IN_SYNC),
+        ("eu", "eu-west-1", TableStatus.DRIFTED),
+    }
+    assert [d.attribute for d in row(report, TABLE, "eu-west-1").drift] == ["point_in_time_recovery"]
+    assert recorder.snapshot()[("DescribeScalableTargets", "success")] == 2  # once per region
