@@ -28,6 +28,7 @@ from driftwatch.config import (
     load_config,
     parse_duration,
 )
+from driftwatch.report.console import make_console
 from driftwatch.targets import UnknownTargetError, targets_from_config
 from driftwatch.terraform.modules import TargetInput
 
@@ -243,7 +244,7 @@ def _write_report(report: Any, args: argparse.Namespace) -> None:
         elif args.format == "sarif":
             out.write(render_sarif(report))
         else:
-            render_text(report, Console(file=out, highlight=False, soft_wrap=True), verbose=args.verbose)
+            render_text(report, make_console(out), verbose=args.verbose)
     finally:
         if out is not sys.stdout:
             out.close()

@@ -11,10 +11,10 @@ import json
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from driftwatch.report.console import make_console
 from driftwatch.scan import DeclaredSet
 from driftwatch.spec import DeclaredTable, TableSpec, Unknown
 
@@ -110,7 +110,7 @@ def render_inspect(declared: DeclaredSet, fmt: str, out: TextIO) -> None:
         }
         out.write(json.dumps(payload, indent=2, default=str) + "\n")
         return
-    console = Console(file=out, highlight=False, soft_wrap=True)
+    console = make_console(out)
     for error in declared.errors:
         where = f"{error.file}:{error.line}: " if error.file and error.line else ""
         console.print(Text(f"error [{error.target}] {where}{error.message}", style="yellow"))
@@ -121,8 +121,8 @@ def render_inspect(declared: DeclaredSet, fmt: str, out: TextIO) -> None:
             Text(f"{table.spec.name}", style="bold"), Text(f" ({target}) {table.address}  {table.source}")
         )
         grid = Table(show_header=False, box=None, padding=(0, 2), pad_edge=False)
-        grid.add_column(style="cyan")
-        grid.add_column()
+        grid.add_column(style="cyan", overflow="fold")
+        grid.add_column(overflow="fold")
         for key, value in _spec_rows(table.spec):
             grid.add_row(key, _render_value(value))
         console.print(grid)

@@ -53,13 +53,28 @@ def _heading(row: TableResult) -> Text:
     return text
 
 
-def _drift_table(items: Any) -> Table:
+# Past this many characters per row a three-column table would fold values (ARNs, long tag
+# values) across lines, which breaks copy and paste and grep; such rows are listed vertically.
+_TABLE_MAX_ROW = 120
+
+
+def _drift_table(items: Any) -> Table | Group:
+    rows = [(d.attribute, _value(d.declared), _value(d.live)) for d in items]
+    if any(sum(len(cell) for cell in row) > _TABLE_MAX_ROW for row in rows):
+        return Group(
+            *(
+                Text(
+                    f"{_INDENT}{attribute}\n{_INDENT}  declared (git): {declared}\n{_INDENT}  live (AWS):     {live}"
+                )
+                for attribute, declared, live in rows
+            )
+        )
     table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2), pad_edge=False)
-    table.add_column("attribute")
-    table.add_column("declared (git)")
-    table.add_column("live (AWS)")
-    for drift in items:
-        table.add_row(drift.attribute, _value(drift.declared), _value(drift.live))
+    table.add_column("attribute", overflow="fold")
+    table.add_column("declared (git)", overflow="fold")
+    table.add_column("live (AWS)", overflow="fold")
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
