@@ -64,7 +64,13 @@ def _drift_table(items: Any) -> Table | Group:
         return Group(
             *(
                 Text(
-                    f"{_INDENT}{attribute}\n{_INDENT}  declared (git): {declared}\n{_INDENT}  live (AWS):     {live}"
+                    "\n".join(
+                        (
+                            f"{_INDENT}{attribute}",
+                            f"{_INDENT}  declared (git): {declared}",
+                            f"{_INDENT}  live (AWS):     {live}",
+                        )
+                    )
                 )
                 for attribute, declared, live in rows
             )
