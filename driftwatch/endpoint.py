@@ -1,12 +1,15 @@
 """The daemon's HTTP endpoint: /metrics, /healthz, /readyz -- and nothing else.
 
 A small standard-library server is enough for three read-only paths scraped every few
-seconds; it answers only GET and HEAD (405 otherwise) and 404 for any other path, so the port
-exposes nothing beyond what Kubernetes and Prometheus need.
+seconds; it answers only GET and HEAD (405 for any other method, even an unknown one) and 404
+for any other path, so the port exposes nothing beyond what Kubernetes and Prometheus need.
+A connection that sends nothing is closed after ``IDLE_TIMEOUT`` seconds, so idle or
+half-open clients cannot pile up threads and file descriptors. ``host`` may be IPv4 or IPv6.
 """
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,11 +22,14 @@ log = structlog.get_logger(__name__)
 # (status, content type, body) for a path
 Route = Callable[[], tuple[int, str, bytes]]
 
+IDLE_TIMEOUT = 10.0  # seconds a connection may stay silent (before a request, or between two)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
+    timeout = IDLE_TIMEOUT  # socket timeout: an idle connection ends instead of holding a thread
 
     def _respond(self, include_body: bool) -> None:
         path = self.path.split("?", 1)[0]
@@ -54,10 +60,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(405)
         self.send_header("Allow", "GET, HEAD")
         self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")  # its body (if any) is never read: do not reuse
         self.end_headers()
         self.wfile.write(body)
+        self.close_connection = True
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _not_allowed
+
+    def __getattr__(self, name: str) -> Any:
+        """Any other method (``FOO``) is 405 too, not the standard library's 501."""
+        if name.startswith("do_"):
+            return self._not_allowed
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("http_request", request=format % args)
@@ -68,6 +82,8 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], routes: dict[str, Route]):
         self.routes = routes
+        if ":" in address[0]:  # an IPv6 address such as "::" or "::1"
+            self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
 
 
@@ -75,7 +91,12 @@ class Endpoint:
     """Serves ``routes`` on ``host:port`` in a background thread until ``stop()``."""
 
     def __init__(self, host: str, port: int, routes: dict[str, Route]):
-        self._server = _Server((host, port), routes)
+        try:
+            self._server = _Server((host, port), routes)
+        except OSError as error:  # port in use, an address this host does not have, a bad name
+            raise OSError(
+                error.errno, f"http.host/http.port {host}:{port}: cannot listen: {error.strerror or error}"
+            ) from None
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="driftwatch-http", daemon=True
         )

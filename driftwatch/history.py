@@ -4,8 +4,9 @@ Why SQLite, and why both in one file: a transition (drift appeared, changed, was
 message that announces it must be recorded together. ``record_scan`` writes the episodes and
 queues the messages in ONE transaction, so a crash or a restart records both or neither: each
 transition is queued at most once, and a queued message is delivered at least once eventually
-(it is marked sent only after Slack accepted it). A restart therefore neither forgets open
-drift nor re-announces it.
+(it is marked sent only after Slack accepted it; an attempt cut short by a crash is recorded,
+so the resend is marked as a possible repeat -- see ``begin_attempt``). A restart therefore
+neither forgets open drift nor re-announces it.
 
 An *episode* is one stretch of time during which one attribute of one table of one target
 drifts: it opens when the drift is first seen and is resolved when a scan that could look at
@@ -248,6 +249,17 @@ class OutboxMessage:
     next_attempt_at: datetime
     status: OutboxStatus
     last_error: str | None
+    # Attempts whose outcome was never recorded (the process died while sending): the message may
+    # have reached the channel already, so a later send of it may be a repeat.
+    interrupted: int = 0
+
+
+# Delivery attempts in flight, and the number of interrupted attempts of a message, are kept in
+# ``meta`` (no schema change): ``outbox.attempt:<id>`` exists from just before a message is
+# handed to the channel until its outcome is recorded, so one found there on the next attempt
+# belongs to an attempt whose process died -- Slack may or may not have posted it.
+_ATTEMPT = "outbox.attempt:"
+_INTERRUPTED = "outbox.interrupted:"
 
 
 ScanFormatter = Callable[[Transitions], "dict[str, Any] | None"]
@@ -293,7 +305,28 @@ def _episode(row: sqlite3.Row) -> Episode:
     )
 
 
-def _message(row: sqlite3.Row) -> OutboxMessage:
+def _check_path(name: str) -> None:
+    """Refuse a state path that is a directory, or an existing file that is not SQLite: SQLite
+    would quietly turn a short text file into a database, overwriting it."""
+    path = Path(name)
+    if path.is_dir():
+        raise HistoryError(f"history database {name} (state.path) is a directory; name a file in it")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(16)
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        cause = error.strerror or error
+        raise HistoryError(f"history database {name} (state.path): cannot read it: {cause}") from None
+    if header and header != b"SQLite format 3\x00":
+        raise HistoryError(
+            f"history database {name} (state.path) is not a SQLite database; "
+            "point state.path at a new file, or move this one aside"
+        )
+
+
+def _message(row: sqlite3.Row, interrupted: int = 0) -> OutboxMessage:
     return OutboxMessage(
         id=row["id"],
         channel=row["channel"],
@@ -303,6 +336,7 @@ def _message(row: sqlite3.Row) -> OutboxMessage:
         next_attempt_at=_dt(row["next_attempt_at"]),
         status=OutboxStatus(row["status"]),
         last_error=row["last_error"],
+        interrupted=interrupted,
     )
 
 
@@ -331,11 +365,13 @@ class History:
         name = str(path)
         in_memory = name == ":memory:" or name.startswith("file::memory:")
         if not in_memory:
+            _check_path(name)
             try:
                 Path(name).parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise HistoryError(
-                    f"history database {name}: cannot create its directory: {error.strerror or error}"
+                    f"history database {name} (state.path): cannot create its directory: "
+                    f"{error.strerror or error}"
                 ) from error
         try:
             conn = sqlite3.connect(name, timeout=10.0, isolation_level=None, check_same_thread=False)
@@ -814,6 +850,58 @@ class History:
             row = conn.execute(f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE id = ?", (message_id,)).fetchone()
         return None if row is None else _message(row)
 
+    def begin_attempt(self, message_id: int, now: datetime) -> OutboxMessage | None:
+        """Record that ``message_id`` is about to be sent; returns it, or None if it is no longer
+        pending. Call right before handing it to the channel, then one of the ``mark_*``.
+
+        If an earlier attempt was begun and never marked, the process died during it: that
+        attempt is counted (``attempts``) and remembered (``interrupted``), because the channel
+        may have received the message. The delivery then resends it -- at least once -- and
+        says it may be a repeat. This is the whole duplicate window: between the channel
+        accepting a message and ``mark_sent`` committing, a few milliseconds.
+        """
+        with self._write() as conn:
+            row = conn.execute(
+                f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE id = ? AND status = 'pending'", (message_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            keys = (f"{_ATTEMPT}{message_id}", f"{_INTERRUPTED}{message_id}")
+            found = dict(conn.execute("SELECT key, value FROM meta WHERE key IN (?, ?)", keys).fetchall())
+            interrupted = int(found.get(keys[1], 0))
+            if keys[0] in found:
+                interrupted += 1
+                conn.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?",
+                    ("interrupted: driftwatch stopped while sending; it may have been delivered", message_id),
+                )
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (keys[1], str(interrupted)),
+                )
+                row = conn.execute(
+                    f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE id = ?", (message_id,)
+                ).fetchone()
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (keys[0], _ts(now)),
+            )
+        return _message(row, interrupted)
+
+    @staticmethod
+    def _end_attempt(conn: sqlite3.Connection, message_id: int) -> None:
+        conn.execute("DELETE FROM meta WHERE key = ?", (f"{_ATTEMPT}{message_id}",))
+
+    def interrupted_attempts(self) -> dict[int, int]:
+        """Message id -> attempts interrupted by the process dying (for tests and diagnostics)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT key, value FROM meta WHERE key LIKE ?", (f"{_INTERRUPTED}%",)
+            ).fetchall()
+        return {int(key[len(_INTERRUPTED) :]): int(value) for key, value in rows}
+
     def mark_sent(self, message_id: int, now: datetime) -> None:
         with self._write() as conn:
             conn.execute(
@@ -821,6 +909,7 @@ class History:
                 "WHERE id = ?",
                 (_ts(now), message_id),
             )
+            self._end_attempt(conn, message_id)
 
     def mark_retry(self, message_id: int, now: datetime, delay: timedelta | float, error: str) -> None:
         """Count a failed attempt and make the message due again after ``delay`` (seconds)."""
@@ -831,6 +920,7 @@ class History:
                 "WHERE id = ? AND status = 'pending'",
                 (_ts(now + timedelta(seconds=max(0.0, seconds))), error[:2000], message_id),
             )
+            self._end_attempt(conn, message_id)
 
     def mark_dropped(self, message_id: int, error: str) -> None:
         """Give up on a message that can never succeed (e.g. Slack rejected it as invalid)."""
@@ -840,11 +930,16 @@ class History:
                 "WHERE id = ? AND status = 'pending'",
                 (error[:2000], message_id),
             )
+            self._end_attempt(conn, message_id)
 
     def prune_outbox(self, before: datetime) -> int:
         """Delete sent and dropped messages created before ``before`` (keeps the file small)."""
         with self._write() as conn:
             cursor = conn.execute(
                 "DELETE FROM outbox WHERE status IN ('sent', 'dropped') AND created_at < ?", (_ts(before),)
+            )
+            conn.execute(  # the delivery notes of messages that are gone
+                "DELETE FROM meta WHERE key LIKE 'outbox.%' "
+                "AND CAST(substr(key, instr(key, ':') + 1) AS INTEGER) NOT IN (SELECT id FROM outbox)"
             )
             return cursor.rowcount

@@ -539,3 +539,52 @@ def test_any_expression_evaluates_to_a_plain_value_or_unknown(expression: str) -
     except EvaluationError:
         return
     assert _is_plain(result), (expression, result)
+
+
+# --- property: any expression over any values, and any text, is a value, Unknown or the limit --
+
+# Values as tfvars, module inputs and data can hold them, Unknowns anywhere inside.
+ANY_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=False, allow_infinity=False, width=32)
+    | st.text(max_size=6)
+    | st.builds(Unknown, st.text(min_size=1, max_size=4)),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=3), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+_VALUE_LEAVES = st.one_of(
+    _LEAVES,
+    st.sampled_from(["var.x", "var.y", "var.x[0]", "var.x.a", "var.y[*]", "var.x[*].a", "var.y[var.x]"]),
+)
+EXPRESSIONS_OVER_VALUES = st.recursive(_VALUE_LEAVES, _compound, max_leaves=10)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(EXPRESSIONS_OVER_VALUES, ANY_VALUES, ANY_VALUES)
+def test_any_expression_over_any_values_is_a_plain_value_or_unknown(expression: str, x: Any, y: Any) -> None:
+    values = {**scope().names["var"], "x": x, "y": y}
+    try:
+        result = evaluate_text(expression, Scope({**scope().names, "var": values}, "any.tf"))
+    except EvaluationError:  # the one documented exception: a hard limit
+        return
+    assert _is_plain(result), (expression, x, y, result)
+
+
+_HCL_CHARACTERS = st.sampled_from(
+    [*'[]{}()"$%~:?=<>!&|+-*/.,#\\ \n\t0123456789abcxyz_', "${", "%{", "<<EOT\n", "\nEOT\n"]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(max_size=40), st.lists(_HCL_CHARACTERS, max_size=40).map("".join)))
+def test_any_text_is_a_plain_value_or_unknown(text: str) -> None:
+    """What a ``-var`` or ``TF_VAR_`` value may hold: parsed and evaluated without surprises."""
+    try:
+        result = evaluate_text(text, scope())
+    except EvaluationError:
+        return
+    assert _is_plain(result), (text, result)

@@ -3,10 +3,15 @@
 Why an outbox instead of sending right after a scan: the message is stored in the history
 database in the same transaction as the transition it announces (see ``driftwatch.history``),
 and marked sent only after Slack answered 2xx. A Slack outage, a 429 or a restart therefore
-loses nothing and, short of a crash between Slack's answer and ``mark_sent``, sends nothing
-twice. For the same reason the ``WebhookClient`` gets no retry handlers: retrying inside the
-client would sleep in the delivery job and forget the retry on restart, and slack_sdk's own
-429 handler crashes on an HTTP-date ``Retry-After``.
+loses nothing and sends nothing twice -- except after a crash in the few milliseconds between
+Slack accepting a message and ``mark_sent`` committing: each attempt is recorded before the
+request (``History.begin_attempt``), so the next attempt knows the outcome was lost, resends
+(at least once), and marks the message as a possible repeat. Slack's webhooks take no
+idempotency key, so this window cannot be closed, only made small and visible.
+
+For the same reason (the outbox owns retries) the ``WebhookClient`` gets no retry handlers:
+retrying inside the client would sleep in the delivery job and forget the retry on restart,
+and slack_sdk's own 429 handler crashes on an HTTP-date ``Retry-After``.
 
 The webhook URL is a credential (anyone holding it can post to the channel). It is kept only
 in memory: never logged (slack_sdk gets a silenced logger because it logs the URL at debug
@@ -469,6 +474,26 @@ def _header(headers: Mapping[str, Any], name: str) -> str | None:
 
 Outcome = str  # "success" | "retry" | "dropped" | "error"
 
+REPEAT_NOTICE = (
+    ":repeat: driftwatch stopped while sending this message, so it may already have been posted: "
+    "this may be a repeat."
+)
+
+
+def with_repeat_notice(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """``payload`` marked as a possible repeat: resent after an attempt whose outcome was lost.
+
+    Slack's incoming webhooks take no idempotency key, so a message posted just before
+    driftwatch died (between Slack's 200 and recording it) is posted again; the reader is told.
+    """
+    marked = dict(payload)
+    marked["text"] = f"(possible repeat) {payload.get('text') or ''}"
+    blocks = list(payload.get("blocks") or [])
+    if len(blocks) < MAX_BLOCKS:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=REPEAT_NOTICE)]).to_dict())
+    marked["blocks"] = blocks
+    return marked
+
 
 class SlackNotifier:
     """Delivers the ``slack`` outbox of a History to one incoming webhook.
@@ -555,6 +580,8 @@ class SlackNotifier:
                 for message in batch:
                     handled += 1
                     outcome = self._deliver_one(message, now)
+                    if outcome is None:  # no longer pending (delivered by another process)
+                        continue
                     self._outcome(outcome)
                     if outcome == "success":
                         sent += 1
@@ -562,10 +589,20 @@ class SlackNotifier:
                         return sent
         return sent
 
-    def _deliver_one(self, message: OutboxMessage, now: datetime) -> Outcome:
+    def _deliver_one(self, message: OutboxMessage, now: datetime) -> Outcome | None:
+        # Recorded (and committed) before the request: if the process dies before the outcome is
+        # recorded, the next attempt knows the message may have been posted, and says so.
+        claimed = self._history.begin_attempt(message.id, now)
+        if claimed is None:
+            return None
+        message = claimed
         fields = {"message_id": message.id, "attempt": message.attempts + 1}
+        payload = message.payload
+        if message.interrupted:
+            payload = with_repeat_notice(payload)
+            log.warning("slack_resending_interrupted", **fields, interrupted=message.interrupted)
         try:
-            response = self._client.send_dict(message.payload)
+            response = self._client.send_dict(payload)
         except Exception as error:  # URLError, timeouts, SlackRequestError: all retried
             cause = self.scrub(f"{type(error).__name__}: {error}")
             delay = backoff_seconds(message.attempts, self._rng)

@@ -1,0 +1,2 @@
+# Outside every case repository: driftwatch must never read this file.
+name = "LEAKED-CANARY-VALUE"

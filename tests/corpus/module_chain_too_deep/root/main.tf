@@ -1,0 +1,3 @@
+module "chain" {
+  source = "../modules/m0"
+}

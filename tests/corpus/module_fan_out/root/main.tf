@@ -1,0 +1,3 @@
+module "tree" {
+  source = "../modules/l0"
+}

@@ -1,0 +1,4 @@
+locals {
+  # café in Latin-1
+  a = 1
+}

@@ -1,0 +1,2 @@
+module "x" {
+  source = "./x"

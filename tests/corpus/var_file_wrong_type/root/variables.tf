@@ -1,0 +1,4 @@
+variable "capacity" {
+  type    = number
+  default = 5
+}

@@ -1,0 +1,399 @@
+"""Bad and hostile input: every case of ``tests/corpus/`` through declare, inspect and scan.
+
+A scanned repository is input that driftwatch does not control. For each case (see
+``tests/corpus/README.md``) the expected error or Unknown names the file and line, the good
+table beside the bad thing is still declared and found in sync, nothing prints a traceback,
+nothing outside the repository is read, and the run ends in bounded time and memory (the
+cases marked ``isolate`` run the CLI in a subprocess under a 1 GiB address-space limit and a
+timeout, and must peak under 512 MiB RSS).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from driftwatch.cli import main
+from driftwatch.demo.provision import create_table
+from driftwatch.scan import DeclaredSet, declare
+from driftwatch.spec import TableSpec, Unknown
+from driftwatch.terraform import functions as fn
+from driftwatch.terraform.modules import TargetInput
+from driftwatch.terraform.parse import DEFAULT_MAX_FILE_BYTES, ParseCache
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "case.json").is_file())
+REPO_ROOT = Path(__file__).resolve().parents[1]
+GOOD = "corpus-good"
+CANARY = "LEAKED-CANARY"  # in tests/corpus/_outside/: must never appear anywhere
+REGION = "us-east-1"
+ISOLATED_TIMEOUT = 60  # seconds, for one CLI run of one case
+ADDRESS_SPACE = 1024**3  # RLIMIT_AS of that run
+PEAK_RSS_LIMIT = 512 * 1024**2  # what one case may use at most (the daemon's pod limit)
+
+
+# --------------------------------------------------------------------------- the corpus
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    spec: dict[str, Any]
+    repo: Path
+
+    @property
+    def root(self) -> Path:
+        return self.repo / "root"
+
+    @property
+    def expect(self) -> list[dict[str, Any]]:
+        return list(self.spec.get("expect", []))
+
+    @property
+    def unresolved(self) -> list[dict[str, Any]]:
+        return list(self.spec.get("unresolved", []))
+
+    @property
+    def tables(self) -> list[str]:
+        return list(self.spec.get("tables", [GOOD]))
+
+    def target_flags(self) -> list[str]:
+        flags = ["--root", str(self.root), "--repo", str(self.repo), "--region", REGION]
+        for var_file in self.spec.get("var_files", []):
+            flags += ["--var-file", var_file]
+        for name, value in self.spec.get("vars", {}).items():
+            flags += ["--var", f"{name}={value}"]
+        return flags
+
+    def target(self) -> TargetInput:
+        return TargetInput(
+            name=self.name,
+            repo=self.repo,
+            root=self.root,
+            var_files=tuple(self.spec.get("var_files", [])),
+            vars=dict(self.spec.get("vars", {})),
+            region=REGION,
+            env={},
+        )
+
+
+def _generate(path: Path, kind: str) -> None:
+    if kind == "oversize":  # one byte over the per-file size limit, in comment lines
+        line = "# " + "x" * 77 + "\n"
+        text = line * (DEFAULT_MAX_FILE_BYTES // len(line) + 1)
+        path.write_text(text[: DEFAULT_MAX_FILE_BYTES + 1])
+    elif kind == "tokens":  # 120,000 tokens in 120 KB: under the size limit, over the token limit
+        path.write_text("locals {\n  many = [" + "1," * 60_000 + "1]\n}\n")
+    elif kind == "fan_out":  # 16 levels, each module calling the next twice: 2^16 instances
+        for level in range(16):
+            calls = "".join(f'module "{side}" {{\n  source = "../l{level + 1}"\n}}\n' for side in ("a", "b"))
+            (path / f"l{level}").mkdir(parents=True)
+            (path / f"l{level}" / "main.tf").write_text(calls)
+        (path / "l16").mkdir()
+        (path / "l16" / "main.tf").write_text("# the leaves declare nothing\n")
+    elif kind == "chain":  # 40 modules, each calling the next
+        for level in range(40):
+            (path / f"m{level}").mkdir(parents=True)
+            call = f'module "next" {{\n  source = "../m{level + 1}"\n}}\n'
+            (path / f"m{level}" / "main.tf").write_text(call)
+        (path / "m40").mkdir()
+        (path / "m40" / "main.tf").write_text("# the end of the chain\n")
+    else:
+        raise ValueError(f"unknown generator {kind!r}")
+
+
+def materialise(name: str, base: Path) -> Case:
+    """The case copied under ``base`` (with ``_outside`` beside it), symlinks and generated files
+    made: the corpus in git stays small and free of symlinks."""
+    spec = json.loads((CORPUS / name / "case.json").read_text())
+    repo = base / name
+    shutil.copytree(CORPUS / name, repo, symlinks=True)
+    (repo / "case.json").unlink()
+    shutil.copytree(CORPUS / "_outside", base / "_outside", dirs_exist_ok=True)
+    for link, target in spec.get("symlinks", {}).items():
+        os.symlink(target, repo / link)
+    for item in spec.get("generate", []):
+        _generate(repo / item["path"], item["kind"])
+    return Case(name, spec, repo)
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def _same_file(actual: str | None, expected: str | None) -> bool:
+    if expected is None:
+        return True
+    if actual is None:
+        return False
+    return actual == expected or actual.replace(os.sep, "/").endswith("/" + expected)
+
+
+def _found(expected: dict[str, Any], problems: list[tuple[str, str | None, int | None]]) -> bool:
+    """Whether (message, file, line) of one problem matches the expectation."""
+    return any(
+        expected["message"] in message
+        and _same_file(file, expected["file"])
+        and (expected["line"] is None or line == expected["line"])
+        for message, file, line in problems
+    )
+
+
+def _declared_problems(declared: DeclaredSet) -> list[tuple[str, str | None, int | None]]:
+    problems = [(e.message, e.file, e.line) for e in declared.errors]
+    problems += [
+        (row.error or "", row.source.file if row.source else None, row.source.line if row.source else None)
+        for row in declared.early
+    ]
+    return problems
+
+
+def _unknown_reasons(value: Any) -> Iterator[str]:
+    if isinstance(value, Unknown):
+        yield value.reason
+    elif hasattr(value, "__dataclass_fields__"):
+        for name in value.__dataclass_fields__:
+            yield from _unknown_reasons(getattr(value, name))
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _unknown_reasons(item)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            yield from _unknown_reasons(item)
+
+
+def _no_leak_and_no_traceback(*texts: str) -> None:
+    for text in texts:
+        assert "Traceback" not in text, text[-2000:]
+        assert CANARY not in text
+
+
+# --------------------------------------------------------------------------- the three runs
+
+
+def _check_declare(case: Case) -> DeclaredSet:
+    declared = declare([case.target()], ParseCache())
+    names = [job.name for job in declared.jobs]
+    assert set(case.tables) <= set(names), (names, declared.errors)
+    problems = _declared_problems(declared)
+    for expected in case.expect:
+        assert _found(expected, problems), (expected, problems)
+    if not case.expect:
+        assert problems == []
+    for expected in case.unresolved:
+        reasons = [
+            (reason, job.table.source.file, None)
+            for job in declared.jobs
+            for reason in _unknown_reasons(job.table.spec)
+        ]
+        assert _found(expected, reasons), (expected, reasons)
+    assert CANARY not in repr(declared)
+    return declared
+
+
+def _run_cli_isolated(case: Case, argv: list[str]) -> tuple[int, str, str]:
+    """The CLI in a subprocess under RLIMIT_AS and a timeout; it reports its peak RSS."""
+
+    def limit() -> None:  # pragma: no cover - runs in the child
+        resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+
+    program = (
+        "import resource, sys\n"
+        "from driftwatch.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "sys.stderr.write(f'\\nPEAK_RSS_KB={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n')\n"
+        "sys.exit(code)\n"
+    )
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-c", program, *argv],
+        capture_output=True,
+        text=True,
+        timeout=ISOLATED_TIMEOUT,
+        preexec_fn=limit,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        check=False,
+    )
+    elapsed = time.monotonic() - started
+    found = re.search(r"PEAK_RSS_KB=(\d+)", result.stderr)
+    assert found is not None, result.stderr[-3000:]
+    peak = int(found.group(1)) * 1024
+    print(f"{case.name}: inspect in {elapsed:.1f}s, peak RSS {peak // 1024**2} MiB")
+    assert peak < PEAK_RSS_LIMIT, f"{case.name}: peak RSS {peak // 1024**2} MiB"
+    return result.returncode, result.stdout, result.stderr
+
+
+def _run_cli(case: Case, argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _check_inspect(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["inspect", *case.target_flags(), "--format", "json"]
+    if case.spec.get("isolate"):
+        code, out, err = _run_cli_isolated(case, argv)
+    else:
+        code, out, err = _run_cli(case, argv, capsys)
+    _no_leak_and_no_traceback(out, err)
+    report = json.loads(out)
+    assert set(case.tables) <= {t["spec"]["name"] for t in report["tables"]}
+    errors = [(e["message"], e["file"], e["line"]) for e in report["errors"]]
+    # "Not checkable" tables carry no source in inspect's JSON (the scan's rows do): the message.
+    rows = [(row["error"], None, None) for row in report["not_checkable"]]
+    for expected in case.expect:
+        anywhere = {**expected, "file": None, "line": None}
+        assert _found(expected, errors) or _found(anywhere, rows), (expected, errors, rows)
+    assert code == (1 if case.expect else 0), err[-2000:]
+
+
+@functools.cache
+def _good_spec() -> TableSpec:
+    """The good table as declared: every case's root/good.tf is this same file."""
+    repo = CORPUS / "empty_file"
+    target = TargetInput(name="good", repo=repo, root=repo / "root", region=REGION, env={})
+    (job,) = declare([target], ParseCache()).jobs
+    return job.table.spec
+
+
+def _check_scan(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (case.root / "good.tf").read_text() == (CORPUS / "empty_file" / "root" / "good.tf").read_text()
+    create_table(
+        boto3.client("dynamodb", region_name=REGION),
+        boto3.client("application-autoscaling", region_name=REGION),
+        _good_spec(),
+    )
+    code, out, err = _run_cli(case, ["scan", *case.target_flags(), "--format", "json"], capsys)
+    _no_leak_and_no_traceback(out, err)
+    report = json.loads(out)
+    rows = {row["table_name"]: row for row in report["tables"]}
+    assert rows[GOOD]["status"] == "in_sync", rows[GOOD]
+    problems = [(e["message"], e["file"], e["line"]) for e in report["errors"]]
+    problems += [
+        (row["error"] or "", (row["source"] or {}).get("file"), (row["source"] or {}).get("line"))
+        for row in report["tables"]
+        if row["status"] == "error"
+    ]
+    for expected in case.expect:
+        assert _found(expected, problems), (expected, problems)
+    for expected in case.unresolved:
+        reasons = [
+            (item["reason"], (row["source"] or {}).get("file"), None)
+            for row in report["tables"]
+            for item in row["unresolved"]
+        ]
+        assert _found(expected, reasons) or any(  # a table missing in AWS lists nothing unresolved
+            row["status"] == "missing" for row in report["tables"] if row["table_name"] != GOOD
+        ), (expected, reasons)
+    if case.expect:
+        assert code == 1  # "could not check" wins over drift
+    else:
+        assert code in (0, 2)  # 2: the case's extra tables are not created in AWS
+    assert sum(1 for row in report["tables"] if row["status"] == "in_sync") >= 1
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_hostile_input(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], embedded_aws: None
+) -> None:
+    case = materialise(name, tmp_path)
+    if not case.spec.get("isolate"):
+        _check_declare(case)
+    _check_inspect(case, capsys)  # isolated cases: in a subprocess, so a hang or blow-up fails here
+    _check_scan(case, capsys)
+
+
+def test_the_corpus_covers_the_issue() -> None:
+    """Every kind of bad input the issue names has at least one case."""
+    required = {
+        "malformed_hcl", "non_utf8", "empty_file", "oversize_file", "deep_brackets", "deep_expression",
+        "cyclic_locals", "module_calls_itself", "modules_call_each_other", "for_each_unknown",
+        "unknown_function", "var_file_wrong_type", "var_file_missing", "module_source_parent",
+        "module_source_absolute", "module_source_symlink", "var_file_parent", "var_file_absolute",
+        "var_file_symlink",
+    }  # fmt: skip
+    assert required <= set(CASES)
+
+
+# --------------------------------------------------------------------------- limits, directly
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["(a+)+$", "(a*)*b", "(a|aa)+$", "(x+x+)+y", r"^(\w+\s?)*$", r"(a)\1"],
+)
+def test_patterns_that_backtrack_exponentially_are_refused(pattern: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(fn.FunctionError, match="exponential time"):
+        fn.regex(pattern, "a" * 40 + "!")
+    assert time.monotonic() - started < 1
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "expected"),
+    [("[a-z]+", "abc1", "abc"), ("^([a-z]+)-([0-9]+)$", "a-1", ["a", "1"]), ("a{2,3}", "aaaa", "aaa")],
+)
+def test_ordinary_patterns_still_work(pattern: str, text: str, expected: Any) -> None:
+    assert fn.regex(pattern, text) == expected
+
+
+def test_sets_of_many_strings_are_deduplicated_in_linear_time() -> None:
+    items = [f"k{i % 50_000}" for i in range(100_000)]
+    started = time.monotonic()
+    assert len(fn.distinct(items)) == 50_000
+    assert len(fn.toset(items)) == 50_000
+    assert time.monotonic() - started < 5  # the old pairwise comparison took hours
+
+
+def test_string_results_are_bounded_before_they_are_built() -> None:
+    big = "x" * 2000
+    with pytest.raises(fn.FunctionError, match="more than"):
+        fn.join("", [big] * 2000)
+    with pytest.raises(fn.FunctionError, match="more than"):
+        fn.replace(big, "x", big)
+    with pytest.raises(fn.FunctionError, match="more than"):
+        fn.format_("%9999d" * 200, *([1] * 200))
+
+
+def test_the_parse_cache_is_bounded_by_the_tokens_it_holds(tmp_path: Path) -> None:
+    """A daemon following a busy git history must not keep every old version of every file."""
+    cache = ParseCache(max_cached_tokens=2_000)
+    for version in range(50):
+        path = tmp_path / f"v{version}.tf"
+        path.write_text("locals {\n" + "".join(f"  a{i} = {version}\n" for i in range(40)) + "}\n")
+        parsed = cache.parse_file(path, path.name)
+        assert parsed.tokens >= 120  # a0 = 0: three tokens a line
+    assert cache.cached_tokens <= 2_000
+    assert cache.misses == 50
+
+
+def test_a_target_reads_a_bounded_amount_of_terraform(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from driftwatch.terraform import modules
+
+    monkeypatch.setattr(modules, "MAX_TARGET_TOKENS", 500)
+    root = tmp_path / "root"
+    root.mkdir()
+    for index in range(30):
+        (root / f"f{index:02d}.tf").write_text("locals {\n" + f"  a{index} = [{'1, ' * 40}1]\n" + "}\n")
+    (root / "a_good.tf").write_text((CORPUS / "empty_file" / "root" / "good.tf").read_text())
+    declared = declare([TargetInput(name="t", repo=tmp_path, root=root, region=REGION, env={})], ParseCache())
+    assert [job.name for job in declared.jobs] == [GOOD]
+    (error,) = [e for e in declared.errors if "tokens" in e.message]
+    assert "the remaining files are not read" in error.message and error.file is not None
