@@ -370,6 +370,13 @@ class TargetError:
     message: str
     file: str | None = None
     line: int | None = None
+    column: int | None = None
+
+    @property
+    def location(self) -> str:
+        """``file:line:column`` as far as known (the form editors and CI annotations link to)."""
+        parts = [str(p) for p in (self.file, self.line, self.column if self.line else None) if p]
+        return ":".join(parts)
 
 
 @dataclass(frozen=True)

@@ -475,3 +475,18 @@ def test_a_broken_child_file_is_one_error_not_a_cascade(tmp_path: Path) -> None:
     )
     result = declare(tmp_path)
     assert [(e.file, e.line) for e in result.errors] == [("modules/table/variables.tf", 2)]
+
+
+def test_syntax_errors_carry_the_column_into_reports(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from driftwatch.report.json import report_to_dict
+    from driftwatch.spec import ScanReport
+
+    write_tree(tmp_path, {"root/main.tf": "locals {\n  a = = 1\n}\n"})
+    result = declare(tmp_path)
+    (error,) = result.errors
+    assert (error.file, error.line, error.column) == ("root/main.tf", 2, 7)
+    assert error.location == "root/main.tf:2:7"
+    report = ScanReport(generated_at=datetime.now(UTC), commit=None, tables=(), errors=(error,))
+    assert report_to_dict(report)["errors"][0]["column"] == 7

@@ -112,7 +112,7 @@ def render_inspect(declared: DeclaredSet, fmt: str, out: TextIO) -> None:
         return
     console = make_console(out)
     for error in declared.errors:
-        where = f"{error.file}:{error.line}: " if error.file and error.line else ""
+        where = f"{error.location}: " if error.location else ""
         console.print(Text(f"error [{error.target}] {where}{error.message}", style="yellow"))
     for row in early.values():
         console.print(Text(f"error [{row.target}] {row.address}: {row.error}", style="yellow"))

@@ -80,7 +80,8 @@ def report_to_dict(report: ScanReport) -> dict[str, Any]:
         },
         "tables": [_table(row) for row in report.tables],
         "errors": [
-            {"target": e.target, "message": e.message, "file": e.file, "line": e.line} for e in report.errors
+            {"target": e.target, "message": e.message, "file": e.file, "line": e.line, "column": e.column}
+            for e in report.errors
         ],
         "ignore_rules_expired": [rule_to_dict(rule) for rule in report.expired_ignore_rules],
     }

@@ -127,7 +127,7 @@ def render_row(row: TableResult, verbose: bool) -> Group | None:
 
 def render_text(report: ScanReport, console: Console, verbose: bool = False) -> None:
     for error in report.errors:
-        where = f"{error.file}:{error.line}" if error.file and error.line else (error.file or "")
+        where = error.location
         console.print(
             Text(f"error [{error.target}] {where + ': ' if where else ''}{error.message}", style="yellow")
         )

@@ -147,8 +147,10 @@ class _Walk:
         except ValueError:
             return str(path)
 
-    def error(self, message: str, file: str | None = None, line: int | None = None) -> None:
-        self.errors.append(TargetError(self.target.name, message, file, line or None))
+    def error(
+        self, message: str, file: str | None = None, line: int | None = None, column: int | None = None
+    ) -> None:
+        self.errors.append(TargetError(self.target.name, message, file, line or None, column or None))
 
     def module_files(self, directory: Path) -> list[ParsedFile]:
         """Parsed ``.tf`` files of a directory; a file that fails to parse is reported and skipped."""
@@ -169,7 +171,7 @@ class _Walk:
                     parsed.append(self.cache.parse_file(path, self.rel(path)))
                     self.tokens += parsed[-1].tokens
                 except HclSyntaxError as error:
-                    self.error(error.message, error.file, error.line)
+                    self.error(error.message, error.file, error.line, error.column)
                     self.incomplete.add(directory)
                 except OutsideRepositoryError as error:
                     self.error(str(error), self.rel(path))
@@ -387,7 +389,7 @@ class ModuleInstance:
                 return [(name, value, rel) for name, value in data.items()]
             parsed = self.walk.cache.parse_file(resolved, rel)
         except HclSyntaxError as error:
-            self.walk.error(error.message, error.file, error.line)
+            self.walk.error(error.message, error.file, error.line, error.column)
             return []
         except OutsideRepositoryError as error:
             self.walk.error(str(error), rel)
