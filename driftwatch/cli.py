@@ -201,7 +201,7 @@ def _open_output(path: str | None) -> TextIO:
 def command_scan(args: argparse.Namespace) -> int:
     from driftwatch.aws.clients import AwsClients
     from driftwatch.gitinfo import head_commit
-    from driftwatch.scan import ScanSettings, scan
+    from driftwatch.scan import DEFAULT_SCAN_TIMEOUT_SECONDS, ScanSettings, scan
 
     invocation = resolve_invocation(args)
     config = invocation.config
@@ -211,6 +211,7 @@ def command_scan(args: argparse.Namespace) -> int:
         parity=parity,
         concurrency=aws.concurrency if aws else 8,
         ignore=config.ignore_rules() if config else (),
+        scan_timeout=aws.scan_timeout.total_seconds() if aws else DEFAULT_SCAN_TIMEOUT_SECONDS,
     )
     clients = AwsClients(
         max_attempts=aws.max_attempts if aws else 5,
@@ -276,11 +277,7 @@ def command_validate(args: argparse.Namespace) -> int:
     config, base = load_config(config_path)
     declared = declare(targets_from_config(config, base), ParseCache())
     for error in declared.errors:
-        where = (
-            f"{error.file}:{error.line}: "
-            if error.file and error.line
-            else (f"{error.file}: " if error.file else "")
-        )
+        where = f"{error.location}: " if error.location else ""
         print(f"error [{error.target}] {where}{error.message}", file=sys.stderr)
     for row in declared.early:
         print(f"error [{row.target}] {row.address}: {row.error}", file=sys.stderr)

@@ -144,11 +144,23 @@ class IgnoreRule(_Strict):
         return spec.IgnoreRule(self.table, self.attribute, self.reason, self.until)
 
 
+DEFAULT_SCAN_TIMEOUT = timedelta(minutes=10)
+
+
 class AwsConfig(_Strict):
     concurrency: int = Field(default=8, ge=1, le=64)
     max_attempts: int = Field(default=5, ge=1, le=20)
     connect_timeout: float = Field(default=5, gt=0)
     read_timeout: float = Field(default=15, gt=0)
+    # The overall deadline of one scan: tables not read by then are `error`, the scan returns.
+    scan_timeout: Duration = DEFAULT_SCAN_TIMEOUT
+
+    @field_validator("scan_timeout")
+    @classmethod
+    def _positive_timeout(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("scan_timeout must be longer than 0 (every scan has a deadline)")
+        return value
 
 
 class Config(_Strict):

@@ -133,6 +133,7 @@ class Daemon:
                     parity=self.config.terraform_parity,
                     concurrency=self.config.aws.concurrency,
                     ignore=self.config.ignore_rules(),
+                    scan_timeout=self.config.aws.scan_timeout.total_seconds(),
                 )
                 report = scan(
                     targets, self.clients, cache=self.cache, settings=settings, commit=head_commit(repo)

@@ -36,6 +36,8 @@ Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
 - ``driftwatch_last_scan_timestamp_seconds``: *start* of the most recent scan attempt.
 - ``driftwatch_last_successful_scan_timestamp_seconds``: *start* of the last ``success`` scan.
 - ``driftwatch_aws_api_calls_total{operation, outcome}`` (counter): from ``ApiCallRecorder``.
+- ``driftwatch_aws_api_retries_total{operation}`` (counter): attempts botocore retried (throttling,
+  timeouts, resets), from ``ApiCallRecorder``; no series for an operation never retried.
 - ``driftwatch_notifications_total{channel, outcome}`` (counter).
 - ``driftwatch_repo_info{commit}``: 1 for the commit of the latest report (absent when unknown).
 - ``driftwatch_build_info{version}``: 1.
@@ -327,6 +329,7 @@ class DriftwatchMetrics:
         # The recorder has its own lock; reading it at scrape time means the counter is
         # current even while a long scan is still making calls.
         api_calls = sorted(self._recorder.snapshot().items()) if self._recorder is not None else []
+        api_retries = sorted(self._recorder.retries().items()) if self._recorder is not None else []
 
         yield from self._report_families(view)
 
@@ -370,6 +373,15 @@ class DriftwatchMetrics:
         for (operation, outcome), count in api_calls:
             calls.add_metric([operation, outcome], count)
         yield calls
+
+        retries = CounterMetricFamily(
+            "driftwatch_aws_api_retries_total",
+            "AWS API attempts botocore retried (throttling, timeouts, connection resets), by operation.",
+            labels=["operation"],
+        )
+        for operation, count in api_retries:
+            retries.add_metric([operation], count)
+        yield retries
 
         sent = CounterMetricFamily(
             "driftwatch_notifications_total",

@@ -16,19 +16,33 @@ Targets may live in different accounts (``role_arn``, assumed once per scan and 
 table is read) and their tables in different regions: clients are per (region, role) and
 autoscaling is fetched once per (region, role). Targets that ask for it also get the live
 tables that no declaration covers, as ``unmanaged`` rows.
+
+Every scan has an overall deadline (``ScanSettings.scan_timeout``, config ``aws.scan_timeout``).
+botocore's timeouts and retries bound one call, but not a scan: a black-holed endpoint costs
+each call up to ``max_attempts x (connect + read timeout)`` plus backoff, times the number of
+tables. So every AWS step -- assuming roles, listing autoscaling, reading tables, listing
+unmanaged tables -- runs on daemon worker threads that the scan waits for only until the
+deadline. What is not finished by then is reported with the cause (a table becomes ``error``:
+"scan deadline of N s exceeded before this table was read"), and the scan returns; a call still
+hanging on a worker ends on its own botocore timeout, its answer discarded. Daemon threads
+(not ``ThreadPoolExecutor``, whose workers are joined at interpreter exit) also let the
+one-shot CLI exit at once after writing its report.
 """
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+import functools
+import queue
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Generic, Literal, TypeVar
 
 import structlog
 
@@ -58,6 +72,9 @@ from driftwatch.terraform.parse import ParseCache
 log = structlog.get_logger(__name__)
 
 Parity = Literal["default", "strict"]
+R = TypeVar("R")
+
+DEFAULT_SCAN_TIMEOUT_SECONDS: Final = 600.0
 
 
 def _utcnow() -> datetime:
@@ -71,6 +88,109 @@ class ScanSettings:
     progress: Callable[[int, int], None] | None = None  # (done, total), for a terminal progress bar
     ignore: Sequence[IgnoreRule] = ()  # the config's ignore rules, expired ones included
     clock: Callable[[], datetime] = _utcnow  # "now" for rule expiry and pending grace
+    scan_timeout: float = DEFAULT_SCAN_TIMEOUT_SECONDS  # overall deadline of one scan, seconds
+
+
+class Deadline:
+    """The overall deadline of one scan, on the monotonic clock (see the module docstring)."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        if seconds <= 0:
+            raise ValueError("a scan deadline must be longer than 0 seconds")
+        self.seconds = seconds
+        self._clock = clock
+        self._at = clock() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self._at - self._clock())
+
+    def expired(self) -> bool:
+        return self.remaining() <= 0
+
+    def exceeded(self, before: str) -> str:
+        """The cause reported for work the deadline cut off, e.g. ``before this table was read``."""
+        return f"scan deadline of {self.seconds:g} s exceeded {before}"
+
+
+class _Unfinished:
+    """Marks a task that the deadline cut off (it may still be running on its worker)."""
+
+
+UNFINISHED: Final = _Unfinished()
+
+
+@dataclass
+class _Outcome(Generic[R]):
+    value: R | None = None
+    error: BaseException | None = None
+
+
+def run_bounded(
+    tasks: Sequence[Callable[[], R]],
+    *,
+    workers: int,
+    deadline: Deadline,
+    progress: Callable[[int, int], None] | None = None,
+    name: str = "driftwatch-read",
+) -> list[R | _Unfinished]:
+    """Run ``tasks`` on at most ``workers`` daemon threads; wait for them until ``deadline``.
+
+    Returns each task's result in order, or ``UNFINISHED`` for a task that had not finished
+    (or not started) by the deadline. Workers start no new task once the deadline has passed;
+    a task still running then is left to finish on its own (its result is discarded), so the
+    caller never waits past the deadline. When every task finished, the workers are gone too
+    when this returns. A task's exception is raised here, in the caller.
+    Each task runs in a copy of the caller's context, so log lines carry the scan's ``scan_id``.
+    """
+    results: list[R | _Unfinished] = [UNFINISHED] * len(tasks)
+    if not tasks or deadline.expired():
+        return results
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for index in range(len(tasks)):
+        todo.put(index)
+    finished: queue.SimpleQueue[tuple[int, _Outcome[R]]] = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def work() -> None:
+        while not stop.is_set():
+            try:
+                index = todo.get_nowait()
+            except queue.Empty:
+                return
+            context = contextvars.copy_context()
+            try:
+                outcome: _Outcome[R] = _Outcome(value=context.run(tasks[index]))
+            except BaseException as error:  # handed to the caller, raised there
+                outcome = _Outcome(error=error)
+            finished.put((index, outcome))
+
+    threads = [
+        threading.Thread(target=work, name=f"{name}-{number}", daemon=True)
+        for number in range(min(max(1, workers), len(tasks)))
+    ]
+    for thread in threads:
+        thread.start()
+    done = 0
+    try:
+        while done < len(tasks):
+            try:
+                index, outcome = finished.get(timeout=deadline.remaining())
+            except queue.Empty:  # the deadline passed; anything finished is already queued
+                break
+            if outcome.error is not None:
+                raise outcome.error
+            results[index] = outcome.value  # type: ignore[assignment]  # R, possibly None
+            done += 1
+            if progress is not None:
+                progress(done, len(tasks))
+    finally:
+        stop.set()
+    if done == len(tasks):
+        # Every task is done, so each worker is only finding the queue empty: joining costs
+        # nothing and leaves no thread behind a scan that finished in time.
+        for thread in threads:
+            thread.join()
+    return results
 
 
 def target_role(target: TargetInput) -> Role | None:
@@ -163,15 +283,16 @@ def scan(
 ) -> ScanReport:
     settings = settings or ScanSettings()
     started = time.monotonic()
+    deadline = Deadline(settings.scan_timeout)
     generated_at = datetime.now(UTC)
     now = settings.clock()
     declared = declare(targets, cache or ParseCache())
     rows = list(declared.early)
     judge = _Judge(settings.ignore, _recent_changes(declared.jobs, now), now)
-    role_errors = _assume_roles(_role_regions(targets, declared.jobs), clients)
-    live_rows, live_errors = check_live(declared.jobs, clients, settings, judge, role_errors)
+    role_errors = _assume_roles(_role_regions(targets, declared.jobs), clients, deadline)
+    live_rows, live_errors = check_live(declared.jobs, clients, settings, judge, role_errors, deadline)
     rows.extend(live_rows)
-    unmanaged_rows, unmanaged_errors = find_unmanaged(targets, declared, clients, role_errors)
+    unmanaged_rows, unmanaged_errors = find_unmanaged(targets, declared, clients, role_errors, deadline)
     rows.extend(unmanaged_rows)
     rows.sort(key=_row_order)
     return ScanReport(
@@ -274,6 +395,7 @@ def check_live(
     settings: ScanSettings,
     judge: _Judge | None = None,
     role_errors: Mapping[Role, str] | None = None,
+    deadline: Deadline | None = None,
 ) -> tuple[list[TableResult], list[TargetError]]:
     """Read and compare every declared table; autoscaling is fetched once per (region, role).
 
@@ -281,10 +403,14 @@ def check_live(
     with the cause, and cost no further calls. A region whose autoscaling cannot be read is
     reported as an error of each target with tables there (the scan could not check
     everything, so it exits 1), while its tables are still compared on every other attribute.
+    The autoscaling listings of all (region, role) pairs run concurrently, so one unreachable
+    region delays the others by its own timeouts at most, not by the sum. A table not read
+    by ``deadline`` is an error with that cause.
     """
     judge = judge or _Judge(settings.ignore, {}, settings.clock())
+    deadline = deadline or Deadline(settings.scan_timeout)
     if role_errors is None:
-        role_errors = _assume_roles(_role_regions((), jobs), clients)
+        role_errors = _assume_roles(_role_regions((), jobs), clients, deadline)
     results: list[TableResult] = []
     readable: list[_Job] = []
     for job in jobs:
@@ -295,24 +421,36 @@ def check_live(
     by_account: dict[tuple[str, Role | None], list[_Job]] = defaultdict(list)
     for job in readable:
         by_account[(job.region, job.role)].append(job)
-    autoscaling = {key: _fetch_autoscaling(clients, *key) for key in by_account}
+    autoscaling = _fetch_all_autoscaling(clients, list(by_account), deadline)
     errors = [
         TargetError(target, f"{index.reason}; autoscaling and capacity of its tables are unresolved")
         for key, index in autoscaling.items()
         if isinstance(index, Unknown)
         for target in sorted({job.target for job in by_account[key]})
     ]
-    done = 0
-    with ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="driftwatch-read") as pool:
-        futures = [
-            pool.submit(_check_one, job, clients, autoscaling[(job.region, job.role)], settings, judge)
+    outcomes = run_bounded(
+        [
+            functools.partial(_check_one, job, clients, autoscaling[(job.region, job.role)], settings, judge)
             for job in readable
-        ]
-        for future in futures:
-            results.append(future.result())
-            done += 1
-            if settings.progress is not None:
-                settings.progress(done, len(futures))
+        ],
+        workers=settings.concurrency,
+        deadline=deadline,
+        progress=settings.progress,
+    )
+    late = deadline.exceeded("before this table was read")
+    for job, outcome in zip(readable, outcomes, strict=True):
+        if isinstance(outcome, _Unfinished):
+            results.append(_row(job.target, job.table, TableStatus.ERROR, error=late))
+        else:
+            results.append(outcome)
+    unfinished = sum(isinstance(outcome, _Unfinished) for outcome in outcomes)
+    if unfinished:
+        log.warning(
+            "scan_deadline_exceeded",
+            scan_timeout_seconds=deadline.seconds,
+            tables_not_read=unfinished,
+            tables=len(outcomes),
+        )
     return results, errors
 
 
@@ -330,19 +468,56 @@ def _role_regions(targets: Sequence[TargetInput], jobs: Sequence[_Job]) -> dict[
     return regions
 
 
-def _assume_roles(roles: Mapping[Role, str], clients: AwsClients) -> dict[Role, str]:
-    """Assume each role once, before anything else is read; role -> error message."""
+def _assume_roles(roles: Mapping[Role, str], clients: AwsClients, deadline: Deadline) -> dict[Role, str]:
+    """Assume each role once (concurrently), before anything else is read; role -> error message."""
+    pairs = list(roles.items())
+    outcomes = run_bounded(
+        [functools.partial(_assume_one, clients, role, region) for role, region in pairs],
+        workers=len(pairs),
+        deadline=deadline,
+        name="driftwatch-assume",
+    )
     errors: dict[Role, str] = {}
-    for role, region in roles.items():
-        try:
-            call_aws("AssumeRole", None, region, clients.assume, role=role, region=region)
-        except LiveReadError as error:
-            log.warning("assume_role_failed", role_arn=role.arn, error=str(error))
-            errors[role] = f"cannot assume role {role.arn}: {error}"
-        except Exception as error:  # unexpected: still this role's tables only
-            log.error("assume_role_crashed", role_arn=role.arn, error=repr(error))
-            errors[role] = f"cannot assume role {role.arn}: unexpected error: {error!r}"
+    for (role, _), outcome in zip(pairs, outcomes, strict=True):
+        if isinstance(outcome, _Unfinished):
+            log.warning("assume_role_failed", role_arn=role.arn, error="scan deadline exceeded")
+            errors[role] = f"cannot assume role {role.arn}: {deadline.exceeded('before AssumeRole answered')}"
+        elif outcome is not None:
+            errors[role] = outcome
     return errors
+
+
+def _assume_one(clients: AwsClients, role: Role, region: str) -> str | None:
+    """Assume ``role``; None when that worked, else the error message for its tables."""
+    try:
+        call_aws("AssumeRole", None, region, clients.assume, role=role, region=region)
+    except LiveReadError as error:
+        log.warning("assume_role_failed", role_arn=role.arn, error=str(error))
+        return f"cannot assume role {role.arn}: {error}"
+    except Exception as error:  # unexpected: still this role's tables only
+        log.error("assume_role_crashed", role_arn=role.arn, error=repr(error))
+        return f"cannot assume role {role.arn}: unexpected error: {error!r}"
+    return None
+
+
+def _fetch_all_autoscaling(
+    clients: AwsClients, keys: Sequence[tuple[str, Role | None]], deadline: Deadline
+) -> dict[tuple[str, Role | None], AutoscalingIndex | Unknown]:
+    """Every (region, role)'s autoscaling index, fetched concurrently within the deadline."""
+    outcomes = run_bounded(
+        [functools.partial(_fetch_autoscaling, clients, region, role) for region, role in keys],
+        workers=len(keys),
+        deadline=deadline,
+        name="driftwatch-autoscaling",
+    )
+    result: dict[tuple[str, Role | None], AutoscalingIndex | Unknown] = {}
+    for (region, role), outcome in zip(keys, outcomes, strict=True):
+        if isinstance(outcome, _Unfinished):
+            log.warning("autoscaling_unavailable", region=region, error="scan deadline exceeded")
+            reason = deadline.exceeded("before it answered")
+            outcome = Unknown(f"application-autoscaling could not be read in {region}: {reason}")
+        result[(region, role)] = outcome
+    return result
 
 
 def _fetch_autoscaling(clients: AwsClients, region: str, role: Role | None) -> AutoscalingIndex | Unknown:
@@ -395,6 +570,7 @@ def find_unmanaged(
     declared: DeclaredSet,
     clients: AwsClients,
     role_errors: Mapping[Role, str] | None = None,
+    deadline: Deadline | None = None,
 ) -> tuple[list[TableResult], list[TargetError]]:
     """Live tables that match a target's ``unmanaged`` prefixes and that no declaration covers.
 
@@ -406,6 +582,7 @@ def find_unmanaged(
     wanted = [t for t in targets if t.unmanaged_prefixes is not None]
     if not wanted:
         return [], []
+    deadline = deadline or Deadline(DEFAULT_SCAN_TIMEOUT_SECONDS)
     role_of = {t.name: target_role(t) for t in targets}
     covered: dict[tuple[Role | None, str], set[str]] = defaultdict(set)
     everywhere: dict[Role | None, set[str]] = defaultdict(set)  # names whose replicas are unknown
@@ -451,7 +628,12 @@ def find_unmanaged(
         prefixes = target.unmanaged_prefixes or ()
         for region in sorted(target_regions):
             try:
-                names = list_table_names(clients.dynamodb(region, role), region)
+                (names,) = run_bounded(
+                    [functools.partial(_list_names, clients, region, role)],
+                    workers=1,
+                    deadline=deadline,
+                    name="driftwatch-list",
+                )
             except LiveReadError as error:
                 log.warning("list_tables_failed", target=target.name, region=region, error=str(error))
                 errors.append(TargetError(target.name, f"unmanaged tables could not be listed: {error}"))
@@ -459,6 +641,13 @@ def find_unmanaged(
             except Exception as error:  # unexpected: this target and region only
                 log.error("list_tables_crashed", target=target.name, region=region, error=repr(error))
                 errors.append(TargetError(target.name, f"unmanaged tables could not be listed: {error!r}"))
+                continue
+            if isinstance(names, _Unfinished):
+                late = deadline.exceeded("before ListTables answered")
+                log.warning("list_tables_failed", target=target.name, region=region, error=late)
+                errors.append(
+                    TargetError(target.name, f"unmanaged tables could not be listed in {region}: {late}")
+                )
                 continue
             for name in sorted(names):
                 if not any(name.startswith(prefix) for prefix in prefixes):
@@ -481,6 +670,10 @@ def find_unmanaged(
                     )
                 )
     return rows, errors
+
+
+def _list_names(clients: AwsClients, region: str, role: Role | None) -> list[str]:
+    return list_table_names(clients.dynamodb(region, role), region)
 
 
 def _autoscaling_unknown(spec: TableSpec, reason: Unknown) -> TableSpec:

@@ -7,7 +7,13 @@ that failed at the transport level and never produced an AWS error code.
 
 The counters hang off botocore's ``after-call`` / ``after-call-error`` events, which fire once
 per logical API call (after botocore's own retries), so a throttled call that eventually
-succeeded counts as one success.
+succeeded counts as one success. The retries behind it are counted separately
+(``driftwatch_aws_api_retries_total{operation}``): botocore keeps the attempt number of the
+call in its request context (``context["retries"]["attempt"]``, the same number it reports as
+``ResponseMetadata.RetryAttempts`` + 1), and both events carry that context -- so retries are
+counted for calls that succeeded, failed with an AWS error, or failed in transport after
+exhausting their attempts alike. A call answered before it was sent (a ``before-call`` hook,
+botocore's Stubber) has no attempts and counts no retries.
 """
 
 from __future__ import annotations
@@ -56,20 +62,29 @@ class ApiCallRecorder:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[tuple[str, str]] = Counter()
+        self._retries: Counter[str] = Counter()
 
     def attach(self, client: BaseClient) -> None:
         """Start counting the calls of ``client`` (each client has its own event emitter)."""
         client.meta.events.register("after-call", self._after_call)
         client.meta.events.register("after-call-error", self._after_call_error)
 
-    def record(self, operation: str, outcome: str) -> None:
+    def record(self, operation: str, outcome: str, retries: int = 0) -> None:
+        """Count one finished API call and the retries botocore made for it."""
         with self._lock:
             self._counts[(operation, outcome)] += 1
+            if retries > 0:
+                self._retries[operation] += retries
 
     def snapshot(self) -> dict[tuple[str, str], int]:
         """A copy, so that readers (metrics scrapes, tests) never see a half-updated view."""
         with self._lock:
             return dict(self._counts)
+
+    def retries(self) -> dict[str, int]:
+        """Retries (attempts after the first) by operation; operations without any are absent."""
+        with self._lock:
+            return dict(self._retries)
 
     def operations(self) -> set[str]:
         with self._lock:
@@ -78,6 +93,7 @@ class ApiCallRecorder:
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+            self._retries.clear()
 
     def _after_call(self, http_response: Any, parsed: Any, model: Any, context: Any = None, **_: Any) -> None:
         status = getattr(http_response, "status_code", 200)
@@ -88,10 +104,19 @@ class ApiCallRecorder:
             outcome = str(override or error.get("Code") or status)
         else:
             outcome = SUCCESS
-        self.record(model.name, outcome)
+        self.record(model.name, outcome, _retries(context))
 
-    def _after_call_error(self, exception: BaseException, event_name: str, **_: Any) -> None:
+    def _after_call_error(
+        self, exception: BaseException, event_name: str, context: Any = None, **_: Any
+    ) -> None:
         # The event name is "after-call-error.<service>.<Operation>"; the operation model is
         # not passed to this event, so the name is the only place to read it from.
         operation = event_name.rsplit(".", 1)[-1]
-        self.record(operation, transport_outcome(exception))
+        self.record(operation, transport_outcome(exception), _retries(context))
+
+
+def _retries(context: Any) -> int:
+    """Attempts after the first that botocore made for one call (0 when it never sent one)."""
+    retries = context.get("retries") if isinstance(context, dict) else None
+    attempt = retries.get("attempt") if isinstance(retries, dict) else None
+    return attempt - 1 if isinstance(attempt, int) and attempt > 1 else 0

@@ -51,6 +51,17 @@ _ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
 _LONG_TOKEN = re.compile(r"[A-Za-z0-9/+=]{40,}")
 _MAX_MESSAGE = 300
 
+# What to do about causes whose AWS message does not say it (appended to the error message).
+_EXPIRED = "hint: the AWS credentials have expired; renew them"
+_INVALID = "hint: AWS does not recognise these credentials; check the key id or profile"
+_HINTS = {
+    "ExpiredTokenException": _EXPIRED,  # JSON services: dynamodb, application-autoscaling
+    "ExpiredToken": _EXPIRED,  # query services: sts
+    "RequestExpired": _EXPIRED,
+    "UnrecognizedClientException": _INVALID,
+    "InvalidClientTokenId": _INVALID,
+}
+
 
 class LiveReadError(Exception):
     """Reading live state failed for a reason other than the table not existing.
@@ -72,7 +83,8 @@ class LiveReadError(Exception):
         subject = f" for table {table_name!r}" if table_name else ""
         where = f" in {region}" if region else ""
         cause = f"{code}: {detail}" if detail else code
-        super().__init__(f"{operation} failed{subject}{where}: {cause}")
+        hint = f" ({_HINTS[code]})" if code in _HINTS else ""
+        super().__init__(f"{operation} failed{subject}{where}: {cause}{hint}")
 
 
 class TableGone(Exception):
