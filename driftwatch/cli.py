@@ -33,6 +33,7 @@ from driftwatch.targets import UnknownTargetError, targets_from_config
 from driftwatch.terraform.modules import TargetInput
 
 EXIT_OK, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
+DEFAULT_REQUESTS_PER_SECOND = 50.0  # as config.AwsConfig: per client (service x region x account)
 
 
 class UsageError(Exception):
@@ -218,6 +219,8 @@ def command_scan(args: argparse.Namespace) -> int:
         connect_timeout=aws.connect_timeout if aws else 5,
         read_timeout=aws.read_timeout if aws else 15,
         max_pool_connections=max(16, settings.concurrency),
+        max_requests_per_second=aws.max_requests_per_second if aws else DEFAULT_REQUESTS_PER_SECOND,
+        request_burst=settings.concurrency,
     )
     show_progress = args.format == "text" and not args.output and sys.stderr.isatty() and not args.no_progress
     if show_progress:

@@ -110,6 +110,14 @@ class ScheduleConfig(_Strict):
     interval: Duration = timedelta(minutes=5)
     jitter: Duration = timedelta(seconds=30)
 
+    @field_validator("interval")
+    @classmethod
+    def _positive(cls, interval: timedelta) -> timedelta:
+        """A zero interval would make APScheduler scan back to back, hammering AWS."""
+        if interval.total_seconds() < 1:
+            raise ValueError("the interval must be at least 1s")
+        return interval
+
 
 class HttpConfig(_Strict):
     host: str = "0.0.0.0"
@@ -152,6 +160,8 @@ class AwsConfig(_Strict):
     max_attempts: int = Field(default=5, ge=1, le=20)
     connect_timeout: float = Field(default=5, gt=0)
     read_timeout: float = Field(default=15, gt=0)
+    # Client-side request rate per client (service x region x account); null: no limit.
+    max_requests_per_second: float | None = Field(default=50, gt=0)
     # The overall deadline of one scan: tables not read by then are `error`, the scan returns.
     scan_timeout: Duration = DEFAULT_SCAN_TIMEOUT
 

@@ -75,15 +75,18 @@ class Daemon:
             read_timeout=config.aws.read_timeout,
             max_pool_connections=max(16, config.aws.concurrency),
             recorder=self.recorder,
+            max_requests_per_second=config.aws.max_requests_per_second,
+            request_burst=config.aws.concurrency,
         )
         self.metrics = DriftwatchMetrics(version=__version__, recorder=self.clients.recorder or self.recorder)
-        self.history = History.open(self._state_path())
+        # The secret is read before anything is opened, so a bad secret leaves nothing behind.
         webhook_url = load_webhook_url(
             config.slack.webhook_url_env,
             config.slack.webhook_url_file,
             environ if environ is not None else os.environ,
         )
         register_secret(webhook_url)
+        self.history = History.open(self._state_path())
         self.slack = (
             SlackNotifier(
                 webhook_url,
@@ -103,11 +106,19 @@ class Daemon:
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": max(30, int(interval))},
         )
-        self.endpoint = Endpoint(
-            config.http.host,
-            config.http.port,
-            {"/metrics": self._metrics_route, "/healthz": self._healthz_route, "/readyz": self._readyz_route},
-        )
+        try:
+            self.endpoint = Endpoint(
+                config.http.host,
+                config.http.port,
+                {
+                    "/metrics": self._metrics_route,
+                    "/healthz": self._healthz_route,
+                    "/readyz": self._readyz_route,
+                },
+            )
+        except BaseException:
+            self.history.close()  # e.g. the port is taken: fail at start without leaking the database
+            raise
 
     def _state_path(self) -> Path:
         path = Path(self.config.state.path)
@@ -296,13 +307,15 @@ class Daemon:
         return self.shutdown(grace_seconds)
 
     def shutdown(self, grace_seconds: float) -> int:
-        self.scheduler.pause()
+        if self.scheduler.running:
+            self.scheduler.pause()
         finished = self._scan_lock.acquire(timeout=grace_seconds)
         if finished:
             self._scan_lock.release()
         else:
             log.warning("scan_still_running_at_shutdown", grace_seconds=grace_seconds)
-        self.scheduler.shutdown(wait=False)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         self.deliver()
         self.endpoint.stop()
         self.history.close()

@@ -133,11 +133,6 @@ def test_missing_targets_and_broken_yaml_are_named(
     assert "cannot read the configuration" in run_rejected(tmp_path / "absent.yaml", capsys)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config.py accepts a zero schedule.interval (APScheduler then scans back to back); "
-    "it should require a positive interval",
-)
 def test_a_zero_interval_is_rejected(
     tmp_path: Path, repo: Path, capsys: pytest.CaptureFixture[str], no_daemon: list[str]
 ) -> None:

@@ -136,3 +136,30 @@ def test_history_command_lists_open_and_resolved_episodes(
     assert main(["history", "--config", str(path)]) == 0
     text = capsys.readouterr().out
     assert "point_in_time_recovery" in text and "open" in text
+
+
+def test_shutdown_before_run_is_clean(daemon: Daemon) -> None:
+    assert daemon.shutdown(grace_seconds=1) == 0
+
+
+def test_a_port_in_use_fails_at_start_and_releases_the_database(tmp_path: Path) -> None:
+    import socket
+    import sqlite3
+
+    from driftwatch.history import History
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        text = write_config(tmp_path).read_text()
+        text = text.replace("http: {host: 127.0.0.1, port: ", f"http: {{host: 127.0.0.1, port: {port}}}\n#")
+        path = tmp_path / "taken.yaml"
+        path.write_text(text)
+        config, base = load_config(path)
+        with pytest.raises(OSError):
+            Daemon(config, base)
+    # The database was closed again: it can be opened and written at once.
+    history = History.open(tmp_path / "state.db")
+    history.close()
+    sqlite3.connect(tmp_path / "state.db").execute("PRAGMA integrity_check").fetchone()

@@ -243,3 +243,20 @@ def test_workers_give_every_key_its_slots() -> None:
 def test_region_concurrency_refuses_zero_slots() -> None:
     with pytest.raises(ValueError):
         RegionConcurrency(0)
+
+
+def test_aws_clients_attach_the_configured_limiter_to_every_client(aws_env: None) -> None:
+    """The scan's clients take a token per call when a rate is configured, and none otherwise."""
+    from moto import mock_aws
+
+    from driftwatch.aws.clients import AwsClients
+
+    with mock_aws():
+        limited = AwsClients(max_requests_per_second=1000, request_burst=4)
+        limited.dynamodb("us-east-1").list_tables()
+        limited.autoscaling("us-east-1").describe_scalable_targets(ServiceNamespace="dynamodb")
+        assert len(limited.limiters) == 2
+        assert [limiter.acquired for limiter in limited.limiters] == [1, 1]
+        unlimited = AwsClients()
+        unlimited.dynamodb("us-east-1").list_tables()
+        assert unlimited.limiters == []

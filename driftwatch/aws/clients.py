@@ -21,6 +21,7 @@ from botocore.config import Config
 from botocore.credentials import CredentialProvider, DeferredRefreshableCredentials
 
 from driftwatch.aws.calls import ApiCallRecorder
+from driftwatch.aws.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
     from mypy_boto3_application_autoscaling import ApplicationAutoScalingClient
@@ -105,11 +106,18 @@ class AwsClients:
         read_timeout: float = 15,
         max_pool_connections: int = 16,
         recorder: ApiCallRecorder | None = None,
+        max_requests_per_second: float | None = None,
+        request_burst: int = 8,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1 (it counts the first attempt)")
         self._session = session if session is not None else boto3.Session()
         self.recorder = recorder
+        # One token bucket per client (service x region x role): a big scan stays under the
+        # configured request rate; retries take tokens too, so throttling is not amplified.
+        self.max_requests_per_second = max_requests_per_second
+        self.request_burst = request_burst
+        self.limiters: list[RateLimiter] = []
         self.config = Config(
             retries={"mode": "adaptive", "total_max_attempts": max_attempts},
             connect_timeout=connect_timeout,
@@ -158,6 +166,10 @@ class AwsClients:
         client: BaseClient = session.client(service, region_name=region, config=self.config)
         if self.recorder is not None:
             self.recorder.attach(client)
+        if self.max_requests_per_second is not None:
+            limiter = RateLimiter(self.max_requests_per_second, self.request_burst)
+            limiter.attach(client)
+            self.limiters.append(limiter)
         return client
 
     def _role_session(self, role: Role, region: str) -> boto3.Session:
