@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
@@ -209,6 +209,17 @@ class _Collector(Collector):
         return []
 
 
+class _FamiliesCollector(Collector):
+    def __init__(self, families: Callable[[], Iterable[Metric]]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families()
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+
 class DriftwatchMetrics:
     """Everything /metrics shows.
 
@@ -247,6 +258,10 @@ class DriftwatchMetrics:
         self._recorder = recorder
         self._lock = threading.Lock()
         self._view: _ReportView | None = None
+        # The per-table families change once per scan but are most of the text (28k samples at
+        # 1,000 tables): they are formatted once per report and the bytes reused by every scrape.
+        self._report_text: tuple[_ReportView | None, bytes] | None = None
+        self._rendering = threading.local()
         self._scans: dict[str, int] = dict.fromkeys(SCAN_RESULTS, 0)
         self._bucket_counts = [0] * (len(DURATION_BUCKETS) + 1)  # last one is +Inf
         self._duration_sum = 0.0
@@ -305,6 +320,8 @@ class DriftwatchMetrics:
             self._last_scan = max(self._last_scan, stamp)
             if result == "success":
                 self._last_success = max(self._last_success, stamp)
+        if view is not None:
+            self._report_bytes(view)  # format now, in the scan thread, not in the first scrape
 
     def notification(self, channel: str, outcome: str) -> None:
         """Count one notification attempt; callers pass small fixed sets (e.g. slack/sent)."""
@@ -314,8 +331,33 @@ class DriftwatchMetrics:
     # --- reads (HTTP thread) ---
 
     def render(self) -> bytes:
-        """The registry in Prometheus text format 0.0.4 (see ``CONTENT_TYPE``)."""
-        return generate_latest(self.registry)
+        """The registry in Prometheus text format 0.0.4 (see ``CONTENT_TYPE``).
+
+        The report's families come from the per-report cache; everything else (counters,
+        timestamps, process metrics) is formatted fresh, so a scrape is never stale.
+        """
+        with self._lock:
+            view = self._view
+        report = self._report_bytes(view)
+        self._rendering.cached_report = True
+        try:
+            rest = generate_latest(self.registry)
+        finally:
+            self._rendering.cached_report = False
+        return report + rest
+
+    def _report_bytes(self, view: _ReportView | None) -> bytes:
+        with self._lock:
+            cached = self._report_text
+        if cached is not None and cached[0] is view:
+            return cached[1]
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(_FamiliesCollector(lambda: self._report_families(view)))
+        text = generate_latest(registry)
+        with self._lock:
+            if self._view is view:
+                self._report_text = (view, text)
+        return text
 
     def _collect(self) -> Iterable[Metric]:
         with self._lock:
@@ -331,7 +373,8 @@ class DriftwatchMetrics:
         api_calls = sorted(self._recorder.snapshot().items()) if self._recorder is not None else []
         api_retries = sorted(self._recorder.retries().items()) if self._recorder is not None else []
 
-        yield from self._report_families(view)
+        if not getattr(self._rendering, "cached_report", False):
+            yield from self._report_families(view)  # a caller formatting the registry directly
 
         scans_total = CounterMetricFamily(
             "driftwatch_scans_total",

@@ -480,3 +480,41 @@ def test_large_report_series_count(metrics: DriftwatchMetrics) -> None:
     assert count["driftwatch_table_unresolved_attributes"] == tables
     assert count["driftwatch_table_status"] == tables * len(TableStatus)
     assert values[("driftwatch_tables", lbl(target="prod", status="drifted"))] == tables
+
+
+def test_the_registry_formatted_directly_still_has_the_report_and_the_cache_follows_reports() -> None:
+    """render() reuses the report's formatted families; formatting the registry directly (as a
+    caller with its own HTTP server would) must still include them, and a new report replaces them."""
+    from prometheus_client.registry import CollectorRegistry as Registry
+
+    registry = Registry()
+    metrics = DriftwatchMetrics(version="1", registry=registry)
+    drifted = ScanReport(
+        generated_at=datetime(2026, 1, 1, tzinfo=UTC),
+        commit=None,
+        tables=(
+            TableResult(
+                "prod",
+                "a",
+                None,
+                "orders",
+                "us-east-1",
+                TableStatus.DRIFTED,
+                drift=(Drift("ttl.enabled", True, False),),
+            ),
+        ),
+    )
+    metrics.observe_scan(
+        drifted, first_seen={}, result="success", duration_seconds=1, started_at=drifted.generated_at
+    )
+    assert b'attribute="ttl.enabled"' in generate_latest(registry)
+    assert metrics.render().count(b"# TYPE driftwatch_attribute_drift gauge") == 1
+    fixed = ScanReport(
+        generated_at=drifted.generated_at,
+        commit=None,
+        tables=(TableResult("prod", "a", None, "orders", "us-east-1", TableStatus.IN_SYNC),),
+    )
+    metrics.observe_scan(
+        fixed, first_seen={}, result="success", duration_seconds=1, started_at=drifted.generated_at
+    )
+    assert b'attribute="ttl.enabled"' not in metrics.render()
