@@ -30,7 +30,7 @@ import pytest
 import yaml
 
 from driftwatch import cli
-from driftwatch.config import TargetConfig, parse_config
+from driftwatch.config import parse_config
 from driftwatch.demo import run as demo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -182,37 +182,36 @@ def run_flows(log: CallLog, tmp: Path) -> None:
         assert report is not None and report.tables
         log.daemon_recorder_operations = daemon.recorder.operations()
 
-        if {"unmanaged", "external_id"} <= set(TargetConfig.model_fields):
-            (tmp / "role").mkdir()
-            role_config = write_config(
-                tmp / "role" / "driftwatch.yaml",
-                targets=[
-                    {
-                        "name": "prod",
-                        "root": "envs/prod",
-                        "var_files": ["prod.tfvars"],
-                        "region": demo.DEMO_REGION,
-                        "role_arn": f"arn:aws:iam::{ACCOUNT}:role/driftwatch-read-only",
-                        "external_id": "driftwatch-test",
-                        "unmanaged": {"prefixes": ["acme-"], "alert": True},
-                    }
-                ],
+        (tmp / "role").mkdir()
+        role_config = write_config(
+            tmp / "role" / "driftwatch.yaml",
+            targets=[
+                {
+                    "name": "prod",
+                    "root": "envs/prod",
+                    "var_files": ["prod.tfvars"],
+                    "region": demo.DEMO_REGION,
+                    "role_arn": f"arn:aws:iam::{ACCOUNT}:role/driftwatch-read-only",
+                    "external_id": "driftwatch-test",
+                    "unmanaged": {"prefixes": ["acme-"], "alert": True},
+                }
+            ],
+        )
+        with log.recording("role-and-unmanaged"):
+            code = cli.main(
+                [
+                    "scan",
+                    "--config",
+                    str(role_config),
+                    "--format",
+                    "json",
+                    "--output",
+                    str(tmp / "u.json"),
+                ]
             )
-            with log.recording("role-and-unmanaged"):
-                code = cli.main(
-                    [
-                        "scan",
-                        "--config",
-                        str(role_config),
-                        "--format",
-                        "json",
-                        "--output",
-                        str(tmp / "u.json"),
-                    ]
-                )
-            report_json = json.loads((tmp / "u.json").read_text())
-            assert code in (0, 2), report_json
-            assert not any(row["status"] == "error" for row in report_json["tables"]), report_json
+        report_json = json.loads((tmp / "u.json").read_text())
+        assert code in (0, 2), report_json
+        assert not any(row["status"] == "error" for row in report_json["tables"]), report_json
 
 
 def policy() -> dict[str, Any]:
@@ -251,8 +250,6 @@ def test_policy_allows_nothing_driftwatch_does_not_call(call_log: CallLog) -> No
 
 
 def test_assume_role_only_for_targets_with_a_role(call_log: CallLog) -> None:
-    if "role-and-unmanaged" not in {flow for _, flow in call_log.calls}:
-        pytest.skip("this version of driftwatch has no role_arn/external_id/unmanaged target settings")
     assert ASSUME_ROLE in call_log.actions("role-and-unmanaged")
     assert all(ASSUME_ROLE not in call_log.actions(flow) for flow in ("demo", "cli-scan", "daemon"))
     # Granted on the target's role, not by the read policy: the deploy guide says how.
