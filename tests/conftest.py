@@ -3,23 +3,65 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from moto import mock_aws
 
+from driftwatch.aws.calls import ApiCallRecorder
+from driftwatch.aws.clients import AwsClients
 from driftwatch.demo.run import embedded_aws as _embedded_aws
 
 FAKE_REGION = "us-east-1"
+# AWS's documented example credentials: shaped like real ones, so redaction tests are meaningful.
+FAKE_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+FAKE_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 
 @pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fake credentials and us-east-1; no profile or endpoint can point boto3 at a real account."""
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        monkeypatch.setenv(key, "testing")
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Fake credentials and no trace of the developer's real AWS configuration: no profile,
+    config file, endpoint, web identity or instance metadata can point boto3 at a real account."""
+    for var in (
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_ROLE_ARN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING",
+        "AWS_ENDPOINT_URL_STS",
+        "AWS_MAX_ATTEMPTS",
+        "AWS_RETRY_MODE",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET)
     monkeypatch.setenv("AWS_DEFAULT_REGION", FAKE_REGION)
     monkeypatch.setenv("AWS_REGION", FAKE_REGION)
-    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ROLE_ARN"):
-        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def mocked_aws(aws_env: None) -> Iterator[None]:
+    """moto in-process, unpatched (the live-side tests check moto's own answers)."""
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def recorder() -> ApiCallRecorder:
+    return ApiCallRecorder()
+
+
+@pytest.fixture
+def aws_clients(mocked_aws: None, recorder: ApiCallRecorder) -> AwsClients:
+    """The code under test's clients; setup uses separate plain clients, so is not counted."""
+    return AwsClients(recorder=recorder, max_attempts=1)
 
 
 @pytest.fixture

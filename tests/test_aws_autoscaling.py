@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
+from conftest import FAKE_SECRET
 
 from driftwatch.aws.autoscaling import AutoscalingIndex, apply_autoscaling
 from driftwatch.aws.calls import ApiCallRecorder
@@ -19,7 +19,6 @@ from driftwatch.spec import Autoscaling, Gsi, ScalingTarget, TableSpec, Unknown
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-FAKE_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 TABLE_READ = "dynamodb:table:ReadCapacityUnits"
 TABLE_WRITE = "dynamodb:table:WriteCapacityUnits"
 INDEX_READ = "dynamodb:index:ReadCapacityUnits"
@@ -30,41 +29,6 @@ METRIC = {
     INDEX_READ: "DynamoDBReadCapacityUtilization",
     INDEX_WRITE: "DynamoDBWriteCapacityUtilization",
 }
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    """Fake credentials and no trace of the developer's real AWS configuration."""
-    for var in (
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_ENDPOINT_URL",
-        "AWS_ROLE_ARN",
-    ):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-
-
-@pytest.fixture
-def mocked_aws(aws_env: None) -> Iterator[None]:
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
-def recorder() -> ApiCallRecorder:
-    return ApiCallRecorder()
-
-
-@pytest.fixture
-def aws_clients(mocked_aws: None, recorder: ApiCallRecorder) -> AwsClients:
-    return AwsClients(recorder=recorder, max_attempts=1)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
+from conftest import FAKE_ACCESS_KEY, FAKE_SECRET
 
 from driftwatch.aws.autoscaling import AutoscalingIndex, apply_autoscaling
 from driftwatch.aws.calls import ApiCallRecorder
@@ -25,8 +25,6 @@ from driftwatch.spec import Autoscaling, Gsi, Lsi, ScalingTarget, Sse, Stream, T
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-FAKE_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
-FAKE_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 ALLOWED_OPERATIONS = {
     "DescribeTable",
     "DescribeTimeToLive",
@@ -38,49 +36,6 @@ ALLOWED_OPERATIONS = {
 
 
 # --- fixtures (AWS only; kept local so parallel work on tests/conftest.py cannot collide) ---
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    """Fake credentials and no trace of the developer's real AWS configuration."""
-    for var in (
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "AWS_ROLE_ARN",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_DYNAMODB",
-        "AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING",
-        "AWS_ENDPOINT_URL_STS",
-        "AWS_MAX_ATTEMPTS",
-        "AWS_RETRY_MODE",
-    ):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_ACCESS_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-
-
-@pytest.fixture
-def mocked_aws(aws_env: None) -> Iterator[None]:
-    with mock_aws():
-        yield
-
-
-@pytest.fixture
-def recorder() -> ApiCallRecorder:
-    return ApiCallRecorder()
-
-
-@pytest.fixture
-def aws_clients(mocked_aws: None, recorder: ApiCallRecorder) -> AwsClients:
-    """The code under test's clients; setup uses separate plain clients, so is not counted."""
-    return AwsClients(recorder=recorder, max_attempts=1)
 
 
 @pytest.fixture
