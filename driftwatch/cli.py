@@ -21,7 +21,9 @@ from rich.console import Console
 
 from driftwatch import __version__
 from driftwatch.config import (
+    DEFAULT_CONCURRENCY,
     DEFAULT_PENDING_GRACE,
+    DEFAULT_REQUESTS_PER_SECOND,
     Config,
     ConfigError,
     config_path_from,
@@ -33,7 +35,6 @@ from driftwatch.targets import UnknownTargetError, targets_from_config
 from driftwatch.terraform.modules import TargetInput
 
 EXIT_OK, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
-DEFAULT_REQUESTS_PER_SECOND = 50.0  # as config.AwsConfig: per client (service x region x account)
 
 
 class UsageError(Exception):
@@ -210,7 +211,7 @@ def command_scan(args: argparse.Namespace) -> int:
     aws = config.aws if config else None
     settings = ScanSettings(
         parity=parity,
-        concurrency=aws.concurrency if aws else 8,
+        concurrency=aws.concurrency if aws else DEFAULT_CONCURRENCY,
         ignore=config.ignore_rules() if config else (),
         scan_timeout=aws.scan_timeout.total_seconds() if aws else DEFAULT_SCAN_TIMEOUT_SECONDS,
     )

@@ -153,15 +153,22 @@ class IgnoreRule(_Strict):
 
 
 DEFAULT_SCAN_TIMEOUT = timedelta(minutes=10)
+# DynamoDB throttles control-plane calls at 2,500 requests/s per account and region, shared with
+# everything else there (Terraform, deploys, applications describing their tables). 500/s per
+# client leaves four fifths of that to the rest of the account, and 16 calls in flight at a
+# typical 10-30 ms per call reach roughly that rate -- neither bound starves the other.
+DEFAULT_CONCURRENCY = 16
+DEFAULT_REQUESTS_PER_SECOND = 500.0
 
 
 class AwsConfig(_Strict):
-    concurrency: int = Field(default=8, ge=1, le=64)
+    # Calls in flight per region and account (AWS throttles by those): regions run side by side.
+    concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=64)
     max_attempts: int = Field(default=5, ge=1, le=20)
     connect_timeout: float = Field(default=5, gt=0)
     read_timeout: float = Field(default=15, gt=0)
     # Client-side request rate per client (service x region x account); null: no limit.
-    max_requests_per_second: float | None = Field(default=50, gt=0)
+    max_requests_per_second: float | None = Field(default=DEFAULT_REQUESTS_PER_SECOND, gt=0)
     # The overall deadline of one scan: tables not read by then are `error`, the scan returns.
     scan_timeout: Duration = DEFAULT_SCAN_TIMEOUT
 

@@ -38,7 +38,7 @@ import queue
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,6 +49,7 @@ import structlog
 from driftwatch.aws.autoscaling import AutoscalingIndex, apply_autoscaling
 from driftwatch.aws.clients import AwsClients, Role, role_session_name
 from driftwatch.aws.dynamodb import LiveReadError, call_aws, list_table_names, read_table
+from driftwatch.config import DEFAULT_CONCURRENCY
 from driftwatch.diff import apply_ignore_rules, diff
 from driftwatch.gitinfo import FileChange, GitUnavailable, recent_changes
 from driftwatch.spec import (
@@ -84,7 +85,7 @@ def _utcnow() -> datetime:
 @dataclass
 class ScanSettings:
     parity: Parity = "default"
-    concurrency: int = 8
+    concurrency: int = DEFAULT_CONCURRENCY  # calls in flight per (region, role): aws.concurrency
     progress: Callable[[int, int], None] | None = None  # (done, total), for a terminal progress bar
     ignore: Sequence[IgnoreRule] = ()  # the config's ignore rules, expired ones included
     clock: Callable[[], datetime] = _utcnow  # "now" for rule expiry and pending grace
@@ -130,10 +131,18 @@ def run_bounded(
     *,
     workers: int,
     deadline: Deadline,
+    lanes: Sequence[Hashable] | None = None,
     progress: Callable[[int, int], None] | None = None,
     name: str = "driftwatch-read",
 ) -> list[R | _Unfinished]:
-    """Run ``tasks`` on at most ``workers`` daemon threads; wait for them until ``deadline``.
+    """Run ``tasks`` on at most ``workers`` daemon threads per lane; wait for them until ``deadline``.
+
+    ``lanes`` (one key per task, e.g. its (region, role)) gives each lane its own queue and its
+    own ``workers`` threads: AWS throttles per account and region, so a bound per lane keeps
+    each region's request rate in check while regions proceed side by side -- one slow region
+    does not hold the others' workers. Without ``lanes`` all tasks share one lane. Threads
+    pulling from a lane's own queue, rather than taking a per-region semaphore, keep every
+    wait bounded by the deadline: no worker sits blocked on a slot past it.
 
     Returns each task's result in order, or ``UNFINISHED`` for a task that had not finished
     (or not started) by the deadline. Workers start no new task once the deadline has passed;
@@ -145,13 +154,16 @@ def run_bounded(
     results: list[R | _Unfinished] = [UNFINISHED] * len(tasks)
     if not tasks or deadline.expired():
         return results
-    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    if lanes is not None and len(lanes) != len(tasks):
+        raise ValueError("run_bounded needs one lane per task")
+    queues: dict[Hashable, queue.SimpleQueue[int]] = {}
     for index in range(len(tasks)):
-        todo.put(index)
+        lane = lanes[index] if lanes is not None else None
+        queues.setdefault(lane, queue.SimpleQueue()).put(index)
     finished: queue.SimpleQueue[tuple[int, _Outcome[R]]] = queue.SimpleQueue()
     stop = threading.Event()
 
-    def work() -> None:
+    def work(todo: queue.SimpleQueue[int]) -> None:
         while not stop.is_set():
             try:
                 index = todo.get_nowait()
@@ -165,8 +177,9 @@ def run_bounded(
             finished.put((index, outcome))
 
     threads = [
-        threading.Thread(target=work, name=f"{name}-{number}", daemon=True)
-        for number in range(min(max(1, workers), len(tasks)))
+        threading.Thread(target=work, args=(todo,), name=f"{name}-{lane_number}-{number}", daemon=True)
+        for lane_number, todo in enumerate(queues.values())
+        for number in range(min(max(1, workers), todo.qsize()))
     ]
     for thread in threads:
         thread.start()
@@ -421,28 +434,31 @@ def check_live(
     by_account: dict[tuple[str, Role | None], list[_Job]] = defaultdict(list)
     for job in readable:
         by_account[(job.region, job.role)].append(job)
-    autoscaling = _fetch_all_autoscaling(clients, list(by_account), deadline)
+    # The autoscaling listings run while the tables are read (they are only needed to compare),
+    # so they add no latency of their own in front of the table reads.
+    listing = _Background(lambda: _fetch_all_autoscaling(clients, list(by_account), deadline))
+    outcomes = run_bounded(
+        [functools.partial(_read_one, job, clients) for job in readable],
+        workers=settings.concurrency,
+        lanes=[(job.region, job.role) for job in readable],
+        deadline=deadline,
+        progress=settings.progress,
+    )
+    autoscaling = listing.result()
     errors = [
         TargetError(target, f"{index.reason}; autoscaling and capacity of its tables are unresolved")
         for key, index in autoscaling.items()
         if isinstance(index, Unknown)
         for target in sorted({job.target for job in by_account[key]})
     ]
-    outcomes = run_bounded(
-        [
-            functools.partial(_check_one, job, clients, autoscaling[(job.region, job.role)], settings, judge)
-            for job in readable
-        ],
-        workers=settings.concurrency,
-        deadline=deadline,
-        progress=settings.progress,
-    )
     late = deadline.exceeded("before this table was read")
     for job, outcome in zip(readable, outcomes, strict=True):
         if isinstance(outcome, _Unfinished):
             results.append(_row(job.target, job.table, TableStatus.ERROR, error=late))
-        else:
+        elif isinstance(outcome, TableResult):
             results.append(outcome)
+        else:
+            results.append(_compare(job, outcome, autoscaling[(job.region, job.role)], settings, judge))
     unfinished = sum(isinstance(outcome, _Unfinished) for outcome in outcomes)
     if unfinished:
         log.warning(
@@ -528,22 +544,50 @@ def _fetch_autoscaling(clients: AwsClients, region: str, role: Role | None) -> A
         return Unknown(f"application-autoscaling could not be read in {region}: {error}")
 
 
-def _check_one(
-    job: _Job,
-    clients: AwsClients,
-    autoscaling: AutoscalingIndex | Unknown,
-    settings: ScanSettings,
-    judge: _Judge,
-) -> TableResult:
+class _Background(Generic[R]):
+    """One call on a daemon thread (in a copy of the caller's context), its result collected
+    later; the call's exception is raised in ``result()``."""
+
+    def __init__(self, fn: Callable[[], R]) -> None:
+        self._outcome: _Outcome[R] = _Outcome()
+        context = contextvars.copy_context()
+
+        def run() -> None:
+            try:
+                self._outcome.value = context.run(fn)
+            except BaseException as error:  # handed to result()'s caller
+                self._outcome.error = error
+
+        self._thread = threading.Thread(target=run, name="driftwatch-background", daemon=True)
+        self._thread.start()
+
+    def result(self) -> R:
+        self._thread.join()
+        if self._outcome.error is not None:
+            raise self._outcome.error
+        return self._outcome.value  # type: ignore[return-value]  # set by run(), possibly None
+
+
+def _read_one(job: _Job, clients: AwsClients) -> TableSpec | TableResult | None:
+    """The live table (None: it does not exist), or the error row when it cannot be read."""
     log_ = log.bind(target=job.target, table=job.name, region=job.region)
     try:
-        live = read_table(clients.dynamodb(job.region, job.role), job.name, job.region)
+        return read_table(clients.dynamodb(job.region, job.role), job.name, job.region)
     except LiveReadError as error:
         log_.warning("table_read_failed", error=str(error))
         return _row(job.target, job.table, TableStatus.ERROR, error=str(error))
     except Exception as error:  # unexpected: still one table's error, never the whole scan
         log_.error("table_read_crashed", error=repr(error))
         return _row(job.target, job.table, TableStatus.ERROR, error=f"unexpected error: {error!r}")
+
+
+def _compare(
+    job: _Job,
+    live: TableSpec | None,
+    autoscaling: AutoscalingIndex | Unknown,
+    settings: ScanSettings,
+    judge: _Judge,
+) -> TableResult:
     if live is None:
         return judge.settle(job, (Drift("table", job.name, None),), None, unresolved=job.table.notes)
     declared = job.table.spec

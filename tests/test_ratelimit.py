@@ -1,4 +1,4 @@
-"""RateLimiter and RegionConcurrency: token accounting on a fake clock, thread safety, botocore wiring.
+"""RateLimiter: token accounting on a fake clock, thread safety, botocore wiring.
 
 No test here sleeps for real or asserts on wall time: the limiter's clock and sleep are
 injected, and concurrency is checked with barriers and events. Timings live in benchmarks/.
@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
 
-from driftwatch.aws.ratelimit import RateLimiter, RegionConcurrency
+from driftwatch.aws.ratelimit import RateLimiter
 
 
 class FakeClock:
@@ -169,94 +169,3 @@ def test_every_retry_attempt_takes_a_token(aws_env: None) -> None:
     with pytest.raises(EndpointConnectionError):
         client.list_tables()
     assert bucket.acquired == 3
-
-
-def test_region_concurrency_bounds_each_region_separately() -> None:
-    """More threads than slots (as a pool of ``workers(keys)`` threads has): a key never has
-    more than ``per_region`` tasks running, and a saturated key does not hold up another."""
-    per_region = 2
-    slots = RegionConcurrency(per_region)
-    gate = threading.Event()
-    changed = threading.Condition()
-    in_flight: Counter[str] = Counter()
-    peak: Counter[str] = Counter()
-    done: list[str] = []
-
-    def job(region: str) -> str:
-        with changed:
-            in_flight[region] += 1
-            peak[region] = max(peak[region], in_flight[region])
-            changed.notify_all()
-        if region == "a":
-            gate.wait(timeout=5)
-        with changed:
-            in_flight[region] -= 1
-            done.append(region)
-            changed.notify_all()
-        return region
-
-    def start(region: str) -> threading.Thread:
-        thread = threading.Thread(target=slots.bounded(region, lambda: job(region)))
-        thread.start()
-        return thread
-
-    a_threads = [start("a") for _ in range(5)]
-    with changed:
-        assert changed.wait_for(lambda: in_flight["a"] == per_region, timeout=5)
-    # Region A is saturated and blocked, yet region B runs at once ...
-    start("b").join(timeout=5)
-    assert done == ["b"]
-    # ... and A's other three tasks wait for a slot instead of running.
-    assert in_flight["a"] == per_region
-    gate.set()
-    for thread in a_threads:
-        thread.join(timeout=5)
-    assert sorted(done) == ["a"] * 5 + ["b"]
-    assert peak == Counter({"a": per_region, "b": 1})
-
-
-def test_region_concurrency_returns_the_task_result_and_frees_the_slot_on_error() -> None:
-    slots = RegionConcurrency(1)
-    assert slots.bounded("a", lambda: 42)() == 42
-
-    def boom() -> None:
-        raise RuntimeError("boom")
-
-    with pytest.raises(RuntimeError):
-        slots.bounded("a", boom)()
-    with slots.slot("a"):  # the slot was released: this does not block
-        pass
-
-
-def test_interleave_round_robins_by_key_and_keeps_each_keys_order() -> None:
-    jobs = [("us", 1), ("us", 2), ("us", 3), ("eu", 1), ("ap", 1), ("eu", 2)]
-    ordered = RegionConcurrency.interleave(jobs, key=lambda job: job[0])
-    assert ordered == [("us", 1), ("eu", 1), ("ap", 1), ("us", 2), ("eu", 2), ("us", 3)]
-    assert RegionConcurrency.interleave([], key=lambda job: job) == []
-
-
-def test_workers_give_every_key_its_slots() -> None:
-    assert RegionConcurrency(8).workers(3) == 24
-    assert RegionConcurrency(8).workers(0) == 8
-
-
-def test_region_concurrency_refuses_zero_slots() -> None:
-    with pytest.raises(ValueError):
-        RegionConcurrency(0)
-
-
-def test_aws_clients_attach_the_configured_limiter_to_every_client(aws_env: None) -> None:
-    """The scan's clients take a token per call when a rate is configured, and none otherwise."""
-    from moto import mock_aws
-
-    from driftwatch.aws.clients import AwsClients
-
-    with mock_aws():
-        limited = AwsClients(max_requests_per_second=1000, request_burst=4)
-        limited.dynamodb("us-east-1").list_tables()
-        limited.autoscaling("us-east-1").describe_scalable_targets(ServiceNamespace="dynamodb")
-        assert len(limited.limiters) == 2
-        assert [limiter.acquired for limiter in limited.limiters] == [1, 1]
-        unlimited = AwsClients()
-        unlimited.dynamodb("us-east-1").list_tables()
-        assert unlimited.limiters == []

@@ -1,6 +1,6 @@
-"""Client-side limits on how hard a scan leans on AWS: a request rate and per-region concurrency.
+"""Client-side limit on how hard a scan leans on AWS: a request rate per client.
 
-Two independent bounds, because they protect different things:
+It is one of two independent bounds, because they protect different things:
 
 - ``RateLimiter`` caps *requests per second*. DynamoDB and Application Auto Scaling throttle
   control-plane calls per account and region, and that budget is shared with everything else
@@ -8,15 +8,15 @@ Two independent bounds, because they protect different things:
   client gets a token bucket that every HTTP attempt (retries included) has to pass. It hangs
   off botocore's ``before-send`` event, so nothing in ``dynamodb.py`` / ``autoscaling.py``
   changes and the limit also covers calls added later.
-- ``RegionConcurrency`` caps *calls in flight per region*: with a per-call latency L and C
-  slots a region is read at about C / L calls per second at most, and regions do not wait
-  for each other (each has its own slots).
+- the scan's worker lanes (``driftwatch.scan.run_bounded``) cap *calls in flight per region
+  and account*: with a per-call latency L and C workers a region is read at about C / L calls
+  per second at most, and regions do not wait for each other (each lane has its own workers).
 
 Effective rate per region = min(rate limit, concurrency / latency). In AWS, with ~10-30 ms
-per call, 8 workers could do several hundred calls per second, so the rate limit is the bound
+per call, 16 workers could do 500-1,600 calls per second, so the rate limit is the bound
 that normally applies; concurrency matters for latency-bound links and for tests.
 
-Both are thread-safe and keep no per-request state, which keeps shared boto3 clients
+The limiter is thread-safe and keeps no per-request state, which keeps shared boto3 clients
 thread-safe (boto3's caveat about custom event hooks is about handlers with state).
 """
 
@@ -25,8 +25,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from botocore.client import BaseClient
@@ -125,62 +124,3 @@ class RateLimiter:
 
     def _before_send(self, **_: Any) -> None:
         self.acquire()
-
-
-class RegionConcurrency:
-    """At most ``per_region`` calls in flight per region; regions proceed side by side.
-
-    The key is whatever AWS throttles by: a region, or a ``(region, role)`` pair when targets
-    read other accounts through roles. Made for a worker pool of ``workers(keys)`` threads
-    (the scan's deadline-aware ``run_bounded``) running tasks wrapped with ``bounded``: each
-    task first takes a slot of its key's semaphore. Jobs should be ``interleave``-d by key
-    first, so that the pool's first threads do not all pick one region's jobs and wait on its
-    semaphore while another region's jobs queue behind them. Even in the worst case (one region
-    far slower than the rest) at least ``per_region`` calls are in flight, as with one pool of
-    ``per_region`` threads; normally ``per_region`` per key.
-    """
-
-    def __init__(self, per_region: int) -> None:
-        if per_region < 1:
-            raise ValueError("per_region must be at least 1")
-        self.per_region = per_region
-        self._lock = threading.Lock()
-        self._slots: dict[Hashable, threading.BoundedSemaphore] = {}
-
-    def _semaphore(self, key: Hashable) -> threading.BoundedSemaphore:
-        with self._lock:
-            semaphore = self._slots.get(key)
-            if semaphore is None:
-                semaphore = threading.BoundedSemaphore(self.per_region)
-                self._slots[key] = semaphore
-            return semaphore
-
-    @contextmanager
-    def slot(self, key: Hashable) -> Iterator[None]:
-        """Hold one of ``key``'s slots for the duration of the block (waits for a free one)."""
-        semaphore = self._semaphore(key)
-        with semaphore:
-            yield
-
-    def bounded(self, key: Hashable, fn: Callable[[], R]) -> Callable[[], R]:
-        """``fn`` wrapped to run only while holding a slot of ``key``."""
-
-        def run() -> R:
-            with self.slot(key):
-                return fn()
-
-        return run
-
-    def workers(self, keys: int) -> int:
-        """Threads a pool needs so that every key can use all its slots at once."""
-        return self.per_region * max(1, keys)
-
-    @staticmethod
-    def interleave(items: Iterable[T], key: Callable[[T], Hashable]) -> list[T]:
-        """``items`` round-robin by key (first key's first item, second key's first, ...),
-        each key's items in their original order."""
-        groups: dict[Hashable, list[T]] = {}
-        for item in items:
-            groups.setdefault(key(item), []).append(item)
-        longest = max((len(group) for group in groups.values()), default=0)
-        return [group[i] for i in range(longest) for group in groups.values() if i < len(group)]
