@@ -6,8 +6,9 @@ through the same loopback proxy with ~30 ms injected per call:
 
 - ``terraform plan -refresh-only`` (Terraform 1.11, hashicorp/aws from the filesystem mirror),
   default ``-parallelism=10``, and again at ``-parallelism=32``;
-- ``driftwatch scan`` as a CLI subprocess (``--config``, JSON report), concurrency 8 (the
-  default) and 32.
+- ``driftwatch scan`` as a CLI subprocess (``--config``, JSON report): with its defaults (16
+  calls in flight per region, at most 500 requests/s per client) for the headline, and at
+  concurrency 32 with the rate limit lifted next to ``-parallelism=32``.
 
 Both are timed end to end as a user runs them (process start, evaluation, provider start,
 API calls). The proxy counts each tool's calls. A zero-latency pair (straight to moto) shows
@@ -66,16 +67,17 @@ def run(argv: list[str], cwd: Path, env: dict[str, str], ok: tuple[int, ...] = (
     return elapsed, result.stdout
 
 
-def driftwatch_config(workdir: Path, root: Path, concurrency: int) -> Path:
-    """A config for the generated root; the rate limit is lifted if this build has one (the
-    comparison is about the same calls at the same parallelism, not a politeness setting)."""
-    from driftwatch.config import AwsConfig
-
-    aws: dict[str, Any] = {"concurrency": concurrency}
-    if "max_requests_per_second" in AwsConfig.model_fields:
-        aws["max_requests_per_second"] = None
-    config = {"repo": str(root), "targets": [{"name": "bench", "root": ".", "region": h.REGION}], "aws": aws}
-    path = workdir / f"driftwatch-{concurrency}.yaml"
+def driftwatch_config(workdir: Path, root: Path, concurrency: int | None) -> Path:
+    """A config for the generated root. ``concurrency`` None: driftwatch's defaults, rate limit
+    included (what a user runs). Otherwise that concurrency with the rate limit lifted: the
+    comparison at equal parallelism is about the same calls, not a politeness setting."""
+    config: dict[str, Any] = {
+        "repo": str(root),
+        "targets": [{"name": "bench", "root": ".", "region": h.REGION}],
+    }
+    if concurrency is not None:
+        config["aws"] = {"concurrency": concurrency, "max_requests_per_second": None}
+    path = workdir / f"driftwatch-{concurrency or 'defaults'}.yaml"
     path.write_text(json.dumps(config))  # JSON is YAML
     return path
 
@@ -148,7 +150,7 @@ def main() -> int:
             )
             return seconds
 
-        def driftwatch(endpoint: str, concurrency: int) -> float:
+        def driftwatch(endpoint: str, concurrency: int | None) -> float:
             config = driftwatch_config(workdir, root, concurrency)
             env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, PYTHONPATH=str(h.REPO_ROOT))
             seconds, out = run(
@@ -163,14 +165,16 @@ def main() -> int:
             results["driftwatch_summary"] = summary
             return seconds
 
-        def measure(tool: str, endpoint: str, parallelism: int, proxied: bool) -> dict[str, Any]:
+        def measure(tool: str, endpoint: str, parallelism: int | None, proxied: bool) -> dict[str, Any]:
             times, cpus = [], []
             calls: dict[str, int] = {}
             for _ in range(args.repeat):
                 if proxied:
                     services.proxy_calls(reset=True)
-                fn = terraform if tool == "terraform" else driftwatch
-                times.append(fn(endpoint, parallelism))
+                if tool == "terraform":
+                    times.append(terraform(endpoint, parallelism or 10))
+                else:
+                    times.append(driftwatch(endpoint, parallelism))
                 cpus.append(CPU_SPENT[0])
                 if proxied:
                     calls = services.proxy_calls()
@@ -187,13 +191,13 @@ def main() -> int:
             results["runs"].append(row)
             per_table = f", {row['calls'] / tables:.2f} calls/table" if proxied else ""
             print(
-                f"  {tool:10s} parallelism {parallelism:2d}, {row['latency_ms']:.0f} ms/call: "
+                f"  {tool:10s} parallelism {parallelism or 'default':>7}, {row['latency_ms']:.0f} ms/call: "
                 f"{row['seconds']:.2f} s ({row['cpu_seconds']:.1f} s CPU){per_table}",
                 flush=True,
             )
             return row
 
-        pairs = [(10, 8)] + ([] if args.quick else [(32, 32)])
+        pairs: list[tuple[int, int | None]] = [(10, None)] + ([] if args.quick else [(32, 32)])
         ratios = []
         for tf_parallelism, dw_concurrency in pairs:
             tf_row = measure("terraform", services.proxy_url, tf_parallelism, proxied=True)
@@ -202,11 +206,12 @@ def main() -> int:
             ratios.append(ratio)
             print(
                 f"  -> driftwatch {ratio:.2f}x faster "
-                f"(terraform -parallelism={tf_parallelism} vs concurrency {dw_concurrency})"
+                f"(terraform -parallelism={tf_parallelism} vs driftwatch "
+                f"{'defaults' if dw_concurrency is None else f'concurrency {dw_concurrency}'})"
             )
         if not args.quick:
             tf_zero = measure("terraform", services.moto_url, 10, proxied=False)
-            dw_zero = measure("driftwatch", services.moto_url, 8, proxied=False)
+            dw_zero = measure("driftwatch", services.moto_url, None, proxied=False)
             print(
                 f"  -> with no latency injected: terraform {tf_zero['seconds']:.2f} s, "
                 f"driftwatch {dw_zero['seconds']:.2f} s (each tool's fixed and CPU cost)"
