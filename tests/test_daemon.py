@@ -48,7 +48,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def moto_server() -> Iterator[str]:
+def moto_server(moto_patches_undone: None) -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
     moto_patches.apply()

@@ -115,7 +115,7 @@ class HookedApp:
 
 
 @pytest.fixture
-def moto_endpoint() -> Iterator[tuple[str, HookedApp]]:
+def moto_endpoint(moto_patches_undone: None) -> Iterator[tuple[str, HookedApp]]:
     from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
