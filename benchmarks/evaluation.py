@@ -13,7 +13,10 @@ the machine; wall time is printed alongside):
 - **bare parse**: read + ``hcl2.api.parses`` (the typed tree driftwatch uses) of every file;
 - **cold**: ``driftwatch.scan.declare`` with an empty ``ParseCache`` (read, hash, parse, walk,
   evaluate, build 200 TableSpecs) -- per file, as a ratio of the bare parse;
-- **warm**: ``declare`` again with the same cache, nothing changed (a daemon rescan);
+- **warm**: ``declare`` again with the same cache, nothing changed: a daemon rescan, which
+  builds new TargetInputs (with a copy of the environment) every scan and keeps the cache, so
+  the memo of declarations must prove every input unchanged (re-read and re-hash every file,
+  re-list every directory) to skip the walk;
 - **one file changed**: one service's ``main.tf`` edited; exactly one file must be re-parsed.
 
     python benchmarks/evaluation.py            # 2,000 files: about 1 minute here
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import tempfile
 import tracemalloc
@@ -366,11 +370,24 @@ def generate(repo: Path, tables: int, files: int) -> list[Path]:
     return written
 
 
-def bare_parse(files: list[Path]) -> tuple[float, float]:
-    """(wall, CPU) seconds to read and parse every file with python-hcl2's typed-tree API."""
+def bare_parse(files: list[Path], gc_paused: bool = False) -> tuple[float, float]:
+    """(wall, CPU) seconds to read and parse every file with python-hcl2's typed-tree API.
+
+    ``gc_paused``: with Python's cyclic collector off during each parse, as driftwatch's
+    ``parse_text`` does -- the like-for-like baseline for driftwatch's own overhead.
+    """
     from hcl2.api import parses
 
-    wall, cpu, _ = h.timed_cpu(lambda: [parses(path.read_text()) for path in files])
+    def parse(path: Path) -> Any:
+        if not gc_paused:
+            return parses(path.read_text())
+        gc.disable()
+        try:
+            return parses(path.read_text())
+        finally:
+            gc.enable()
+
+    wall, cpu, _ = h.timed_cpu(lambda: [parse(path) for path in files])
     return wall, cpu
 
 
@@ -408,7 +425,13 @@ def main() -> int:
         files = generate(repo, tables, files_wanted)
         lines = sum(p.read_text().count("\n") for p in files)
         print(f"# {len(files)} .tf files, {lines} lines, {tables} tables via modules/dynamodb-table")
-        target = TargetInput(name="prod", repo=repo, root=repo / "envs" / "prod", env={})
+
+        def target() -> TargetInput:
+            """A new TargetInput per scan, as the daemon's targets_from_config builds them: with a
+            copy of the process environment (TF_VAR_ left out, so the result does not depend on it)."""
+            env = {k: v for k, v in os.environ.items() if not k.startswith("TF_VAR_")}
+            return TargetInput(name="prod", repo=repo, root=repo / "envs" / "prod", env=env)
+
         # Warm-ups outside the measurements: lark's grammar, and driftwatch's first-call costs
         # (lazy imports, regex compilation) on a two-table repository.
         parses('x = "warm up"\n')
@@ -418,7 +441,7 @@ def main() -> int:
 
         def cold() -> tuple[float, float, ParseCache]:
             cache = ParseCache()
-            wall, cpu, declared = h.timed_cpu(lambda: declare([target], cache))
+            wall, cpu, declared = h.timed_cpu(lambda: declare([target()], cache))
             if declared.errors or declared.early or len(declared.jobs) != tables:
                 raise RuntimeError(
                     f"generated repo: {len(declared.jobs)} tables, errors {declared.errors[:3]}"
@@ -430,19 +453,24 @@ def main() -> int:
         # (wall, cpu) per run; bare and cold interleaved so that machine noise hits both alike
         colds: list[tuple[float, float]] = []
         bares: list[tuple[float, float]] = []
+        bares_paused: list[tuple[float, float]] = []
         cache = ParseCache()
         for _ in range(repeat):
             gc.collect()
             bares.append(bare_parse(files))
             gc.collect()
+            bares_paused.append(bare_parse(files, gc_paused=True))
+            gc.collect()
             wall_s, cpu_s, cache = cold()
             colds.append((wall_s, cpu_s))
         warms: list[tuple[float, float]] = []
         for _ in range(repeat * 2):
-            misses = cache.misses
-            wall_s, cpu_s, _ = h.timed_cpu(lambda: declare([target], cache))
+            misses, recalled = cache.misses, cache.declarations.hits
+            wall_s, cpu_s, declared = h.timed_cpu(lambda: declare([target()], cache))
             if cache.misses != misses:
                 raise RuntimeError("a warm rescan re-parsed files")
+            if cache.declarations.hits != recalled + 1 or len(declared.jobs) != tables:
+                raise RuntimeError("a warm rescan did not reuse the target's declarations")
             warms.append((wall_s, cpu_s))
 
         changed = repo / "services" / "svc-007" / "main.tf"
@@ -450,7 +478,10 @@ def main() -> int:
             changed.read_text().replace("name                   = local.service", 'name = "svc-007-v2"')
         )
         misses = cache.misses
-        one_file_wall, one_file_cpu, declared = h.timed_cpu(lambda: declare([target], cache))
+        # The earlier runs' dropped caches are garbage only the full collector frees (trees are
+        # cycles): collected here, so that this one run does not pay for them (a daemon keeps one).
+        gc.collect()
+        one_file_wall, one_file_cpu, declared = h.timed_cpu(lambda: declare([target()], cache))
         reparsed = cache.misses - misses
         if not any(job.name.endswith("svc-007-v2") for job in declared.jobs):
             raise RuntimeError("the edited table name was not picked up")
@@ -463,7 +494,7 @@ def main() -> int:
         tracemalloc.start()
         before = tracemalloc.get_traced_memory()[0]
         kept = ParseCache()
-        declare([target], kept)
+        declare([target()], kept)
         gc.collect()
         cache_bytes = tracemalloc.get_traced_memory()[0] - before
         tracemalloc.stop()
@@ -475,6 +506,7 @@ def main() -> int:
     wall, cpu = 0, 1
     bare_cpu, cold_cpu, warm_cpu = med(bares, cpu), med(colds, cpu), med(warms, cpu)
     bare_wall, cold_wall, warm_wall = med(bares, wall), med(colds, wall), med(warms, wall)
+    paused_cpu = med(bares_paused, cpu)
     result: dict[str, Any] = {
         "machine": h.machine(),
         "files": len(files),
@@ -486,6 +518,8 @@ def main() -> int:
         "cold_cpu_seconds": cold_cpu,
         "cold_cpu_ms_per_file": cold_cpu / len(files) * 1000,
         "cold_vs_bare": cold_cpu / bare_cpu,
+        "bare_parse_gc_paused_cpu_seconds": paused_cpu,
+        "cold_vs_bare_gc_paused": cold_cpu / paused_cpu,
         "warm_cpu_seconds": warm_cpu,
         "warm_vs_cold": warm_cpu / cold_cpu,
         "bare_parse_wall_seconds": bare_wall,
@@ -499,7 +533,7 @@ def main() -> int:
         "loads_cpu_seconds": loads[1] if loads else None,
         "cache_bytes": cache_bytes,
         "cache_bytes_per_file": cache_bytes / len(files),
-        "runs_wall_cpu": {"bare": bares, "cold": colds, "warm": warms},
+        "runs_wall_cpu": {"bare": bares, "bare_gc_paused": bares_paused, "cold": colds, "warm": warms},
     }
 
     def runs(values: list[tuple[float, float]]) -> str:
@@ -509,12 +543,16 @@ def main() -> int:
         f"bare parse (read + hcl2.api.parses): {bare_cpu:.2f} s CPU = "
         f"{result['bare_parse_cpu_ms_per_file']:.2f} ms/file (runs {runs(bares)}; wall {bare_wall:.2f} s)"
     )
+    print(
+        f"bare parse with the cyclic GC paused per file (as driftwatch parses): {paused_cpu:.2f} s CPU "
+        f"(runs {runs(bares_paused)})"
+    )
     if loads is not None:
         print(f"hcl2.loads, for reference: {loads[1]:.2f} s CPU")
     print(
         f"cold declare: {cold_cpu:.2f} s CPU = {result['cold_cpu_ms_per_file']:.2f} ms/file = "
-        f"{result['cold_vs_bare']:.2f}x bare (runs {runs(colds)}; wall {cold_wall:.2f} s = "
-        f"{result['cold_vs_bare_wall']:.2f}x)"
+        f"{result['cold_vs_bare']:.2f}x bare, {result['cold_vs_bare_gc_paused']:.2f}x bare with the GC "
+        f"paused (runs {runs(colds)}; wall {cold_wall:.2f} s = {result['cold_vs_bare_wall']:.2f}x)"
     )
     print(
         f"warm rescan, nothing changed: {warm_cpu * 1000:.0f} ms CPU = {result['warm_vs_cold']:.1%} of cold "
@@ -525,10 +563,15 @@ def main() -> int:
         f"parse cache holds {cache_bytes / 2**20:.0f} MiB for {len(files)} files "
         f"({cache_bytes / len(files) / 1024:.0f} KiB per file, {cache_bytes / lines:.0f} bytes per line)"
     )
-    ok_cold = result["cold_vs_bare"] <= 1.2
+    # Judged against the like-for-like baseline: pausing the collector is a parse speed-up any
+    # caller of python-hcl2 could make, so it must not hide driftwatch's own overhead.
+    ok_cold = max(result["cold_vs_bare"], result["cold_vs_bare_gc_paused"]) <= 1.2
     ok_warm = result["warm_vs_cold"] < 0.05
     verdict = "PASS" if ok_cold else "MISS"
-    print(f"TARGET cold per file within 1.2x of bare parse: {result['cold_vs_bare']:.2f}x {verdict}")
+    print(
+        f"TARGET cold per file within 1.2x of bare parse: {result['cold_vs_bare_gc_paused']:.2f}x of the "
+        f"GC-paused bare parse ({result['cold_vs_bare']:.2f}x of the plain one) {verdict}"
+    )
     print(
         f"TARGET warm rescan under 5% of cold: {result['warm_vs_cold']:.1%} {'PASS' if ok_warm else 'MISS'}"
     )

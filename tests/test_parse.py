@@ -93,3 +93,41 @@ def test_deeply_nested_expression_is_parsed_or_refused_cleanly(tmp_path: Path) -
         assert error.file == "deep.tf"
     else:
         assert file_blocks(parsed)[0].type == "locals"
+
+
+def test_a_parse_triggers_no_cyclic_collection_and_leaves_the_collector_as_it_was() -> None:
+    """lark allocates enough tracked objects to trigger many collections per file; the parse
+    pauses the collector (a third of the parse time otherwise) and always restores it."""
+    import gc
+
+    from driftwatch.terraform.parse import parse_text
+
+    text = "".join(
+        f'resource "aws_dynamodb_table" "t{i}" {{\n  name = "t{i}"\n  tags = {{ a = "b" }}\n}}\n'
+        for i in range(300)
+    )
+    collections: list[int] = []
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    assert gc.isenabled()
+    gc.callbacks.append(on_gc)
+    try:
+        parse_text(text, "big.tf")
+    finally:
+        gc.callbacks.remove(on_gc)
+    # Without the pause: dozens of collections, older generations included. With it, at most
+    # the young generation's one when the collector is switched back on.
+    assert collections in ([], [0])
+    assert gc.isenabled()
+    with pytest.raises(HclSyntaxError):
+        parse_text("x = {", "bad.tf")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse_text("x = 1\n", "small.tf")
+        assert not gc.isenabled()  # a caller that switched it off keeps it off
+    finally:
+        gc.enable()

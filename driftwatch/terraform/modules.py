@@ -11,13 +11,17 @@ Everything is evaluated lazily and memoised per scan: a local or output is compu
 a table needs it, once. A scanned repository can never make driftwatch read outside its root:
 module sources and var files that resolve elsewhere (``..``, absolute paths, symlinks) are
 refused.
+
+Across scans, a target's declarations are reused while nothing they were evaluated from has
+changed: the walk reaches the filesystem only through a FileSystemView, which records every
+question it asked so that the memo (driftwatch.terraform.memo) can ask them again.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -37,7 +41,17 @@ from driftwatch.spec import (
 from driftwatch.terraform import cloudposse, limits
 from driftwatch.terraform.evaluate import EvaluationError, Scope, evaluate, evaluate_text
 from driftwatch.terraform.label import build_label, label_outputs
-from driftwatch.terraform.parse import Block, HclSyntaxError, ParseCache, ParsedFile, body_items, file_blocks
+from driftwatch.terraform.memo import frozen_key
+from driftwatch.terraform.observe import FileSystemView
+from driftwatch.terraform.parse import (
+    Block,
+    HclSyntaxError,
+    ParseCache,
+    ParsedFile,
+    body_items,
+    file_blocks,
+    parse_json,
+)
 from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec
 from driftwatch.terraform.types import ANY, TypeConversionError, TypeSpec, convert, parse_type
 
@@ -89,20 +103,13 @@ def _is_local_source(source: str) -> bool:
     return source.startswith(("./", "../", "/"))
 
 
-def confine(repo: Path, path: Path, what: str) -> Path:
-    """``path`` fully resolved (symlinks too) if it stays inside ``repo``; else refuse it."""
-    resolved = path.resolve()
-    if resolved != repo and repo not in resolved.parents:
-        raise OutsideRepositoryError(f"{what} resolves outside the repository root and is not read")
-    return resolved
-
-
 class _Walk:
     """Per-target state shared by all module instances: parse cache, errors, loaded directories."""
 
-    def __init__(self, target: TargetInput, cache: ParseCache):
+    def __init__(self, target: TargetInput, cache: ParseCache, fs: FileSystemView):
         self.target = target
-        self.repo = target.repo.resolve()
+        self.fs = fs
+        self.repo = fs.resolve(target.repo)
         self.cache = cache
         self.errors: list[TargetError] = []
         self._files: dict[Path, list[ParsedFile]] = {}
@@ -113,6 +120,10 @@ class _Walk:
         self._rel: dict[Path, str] = {}
         self.tokens = 0  # parsed for this target, against MAX_TARGET_TOKENS
         self.module_instances = 0  # against MAX_MODULE_INSTANCES
+        # Variable types by id() of their block (kept, so the id cannot be reused meanwhile).
+        self.types: dict[int, tuple[Block, TypeSpec]] = {}
+        self._file_rels: dict[Path, frozenset[str]] = {}
+        self._inputs: dict[tuple[Path, ...], tuple[str, ...]] = {}
         self._limits_reported: set[str] = set()
 
     def limit_error(self, kind: str, message: str, file: str | None = None, line: int | None = None) -> None:
@@ -137,9 +148,17 @@ class _Walk:
             known = self._rel[path] = self._relative(path)
         return known
 
+    def confine(self, path: Path, what: str) -> Path:
+        """``path`` fully resolved (symlinks too) if it stays inside the repository; else refuse it.
+        Resolved through the walk's view of the filesystem: once per path, and recorded."""
+        resolved = self.fs.resolve(path)
+        if resolved != self.repo and self.repo not in resolved.parents:
+            raise OutsideRepositoryError(f"{what} resolves outside the repository root and is not read")
+        return resolved
+
     def _relative(self, path: Path) -> str:
         try:
-            return str(path.resolve().relative_to(self.repo))
+            return str(self.fs.resolve(path).relative_to(self.repo))
         except ValueError:
             pass
         try:  # where it is written: a symlink out of the repository, or a path with ../
@@ -152,23 +171,49 @@ class _Walk:
     ) -> None:
         self.errors.append(TargetError(self.target.name, message, file, line or None, column or None))
 
+    def inputs(self, stack: tuple[Path, ...]) -> tuple[str, ...]:
+        """The files of the modules on ``stack`` and the root's var files (read before any table
+        is collected), sorted; once per stack, as every table of a module instance shares it."""
+        known = self._inputs.get(stack)
+        if known is None:
+            files = set(self.var_files)
+            for directory in stack:
+                rels = self._file_rels.get(directory)
+                if rels is None:
+                    rels = self._file_rels[directory] = frozenset(f.rel for f in self.module_files(directory))
+                files |= rels
+            known = self._inputs[stack] = tuple(sorted(files))
+        return known
+
     def module_files(self, directory: Path) -> list[ParsedFile]:
-        """Parsed ``.tf`` files of a directory; a file that fails to parse is reported and skipped."""
+        """Parsed ``.tf`` files of a directory; a file that fails to parse is reported and skipped.
+
+        ``directory`` is resolved (confined), so only a symlink in it needs resolving and
+        confining: a plain file's path is already its real path."""
         if directory not in self._files:
             parsed: list[ParsedFile] = []
-            for path in sorted(directory.glob("*.tf")):
+            directory_rel = self.rel(directory)
+            for name, is_symlink in self.fs.entries(directory):
+                if not name.endswith(".tf"):
+                    continue
+                path = directory / name
+                if is_symlink:
+                    rel = self.rel(path)
+                else:
+                    rel = self._rel[path] = name if directory_rel == "." else f"{directory_rel}/{name}"
                 if self.tokens > MAX_TARGET_TOKENS:
                     self.limit_error(
                         "tokens",
                         f"the target's Terraform files hold more than {MAX_TARGET_TOKENS:,} tokens "
                         "(driftwatch's limit per target); the remaining files are not read",
-                        self.rel(path),
+                        rel,
                     )
                     self.incomplete.add(directory)
                     break
                 try:
-                    confine(self.repo, path, self.rel(path))
-                    parsed.append(self.cache.parse_file(path, self.rel(path)))
+                    if is_symlink:
+                        self.confine(path, rel)
+                    parsed.append(self.cache.parse_source(path, rel, *self.fs.read(path, rel)))
                     self.tokens += parsed[-1].tokens
                 except HclSyntaxError as error:
                     self.error(error.message, error.file, error.line, error.column)
@@ -263,7 +308,7 @@ class ModuleInstance:
             name: (attribute, file)
             for block, file in self.blocks
             if block.type == "locals"
-            for name, attribute in body_items(block.body)[0].items()
+            for name, attribute in block.items[0].items()
         }
         self.locals = LazyValues("local", locals_expressions, self.scope, walk)
         self.calls = {
@@ -300,18 +345,8 @@ class ModuleInstance:
         values: dict[str, Any] = {}
         types: dict[str, TypeSpec] = {}
         for name, (block, file) in declared.items():
-            attributes, _ = body_items(block.body)
-            type_node = attributes.get("type")
-            try:
-                types[name] = (
-                    parse_type(type_node.expression, lambda node, f=file: evaluate(node, Scope({}, f)))
-                    if type_node is not None
-                    else ANY
-                )
-            except (RecursionError, EvaluationError):  # a hostile type: no conversion, like `any`
-                message = f"the type of variable {name!r} is nested too deeply to read"
-                self.walk.error(message, file, block.line)
-                types[name] = ANY
+            attributes, _ = block.items
+            types[name] = self._variable_type(name, block, file)
             if "default" in attributes:
                 values[name] = _evaluate_attribute(attributes["default"], Scope({}, file), self.walk, file)
         if inputs is None:
@@ -341,6 +376,26 @@ class ModuleInstance:
                 bound[name] = Unknown(f"var.{name} is nested too deeply")
         return bound
 
+    def _variable_type(self, name: str, block: Block, file: str) -> TypeSpec:
+        """The variable's type constraint, read once per walk: a module instantiated 200 times
+        would otherwise parse each of its types 200 times."""
+        known = self.walk.types.get(id(block))
+        if known is not None:
+            return known[1]
+        type_node = block.items[0].get("type")
+        try:
+            type_spec = (
+                parse_type(type_node.expression, lambda node: evaluate(node, Scope({}, file)))
+                if type_node is not None
+                else ANY
+            )
+        except (RecursionError, EvaluationError):  # a hostile type: no conversion, like `any`
+            message = f"the type of variable {name!r} is nested too deeply to read"
+            self.walk.error(message, file, block.line)
+            return ANY
+        self.walk.types[id(block)] = (block, type_spec)
+        return type_spec
+
     def _root_assignments(
         self, declared: Mapping[str, tuple[Block, str]], types: Mapping[str, TypeSpec], empty: Scope
     ) -> list[tuple[str, Any, str]]:
@@ -350,11 +405,15 @@ class ModuleInstance:
             if key.startswith("TF_VAR_") and key[7:] in declared:
                 name = key[7:]
                 assignments.append((name, self._raw_value(raw, types.get(name, ANY), empty), key))
-        auto = sorted(
-            p.name for p in self.directory.iterdir() if p.name.endswith((".auto.tfvars", ".auto.tfvars.json"))
-        )
+        auto = [
+            name
+            for name, _ in self.walk.fs.entries(self.directory)
+            if name.endswith((".auto.tfvars", ".auto.tfvars.json"))
+        ]
         defaults = [
-            n for n in ("terraform.tfvars", "terraform.tfvars.json") if (self.directory / n).is_file()
+            n
+            for n in ("terraform.tfvars", "terraform.tfvars.json")
+            if self.walk.fs.is_file(self.directory / n)
         ]
         for file_name in [*defaults, *auto]:
             assignments.extend(self._var_file(self.directory / file_name))
@@ -377,17 +436,17 @@ class ModuleInstance:
         rel = self.walk.rel(path)
         self.walk.var_files.append(rel)
         try:
-            resolved = confine(self.walk.repo, path, f"var file {rel}")
-            if explicit and not resolved.is_file():
+            resolved = self.walk.confine(path, f"var file {rel}")
+            if explicit and not self.walk.fs.is_file(resolved):
                 self.walk.error("var file not found", rel)
                 return []
             if path.name.endswith(".json"):
-                data = self.walk.cache.load_json(resolved, rel)
+                data = parse_json(self.walk.fs.read(resolved, rel)[0], rel)
                 if not isinstance(data, dict):
                     self.walk.error("a .tfvars.json file must hold a JSON object", rel, 1)
                     return []
                 return [(name, value, rel) for name, value in data.items()]
-            parsed = self.walk.cache.parse_file(resolved, rel)
+            parsed = self.walk.cache.parse_source(resolved, rel, *self.walk.fs.read(resolved, rel))
         except HclSyntaxError as error:
             self.walk.error(error.message, error.file, error.line, error.column)
             return []
@@ -416,7 +475,7 @@ class ModuleInstance:
         return self._expand(block, file, f"{self.address}module.{name}")
 
     def _expand(self, block: Block, file: str, address: str) -> Maybe[list[tuple[Any, str, dict[str, Any]]]]:
-        attributes, _ = body_items(block.body)
+        attributes, _ = block.items
         scope = self.scope(file)
         if "count" in attributes:
             count = _evaluate_attribute(attributes["count"], scope, self.walk, file)
@@ -454,7 +513,7 @@ class ModuleInstance:
 
     def call_inputs(self, name: str, extra: Mapping[str, Any]) -> dict[str, Any]:
         block, file = self.calls[name]
-        attributes, _ = body_items(block.body)
+        attributes, _ = block.items
         scope = self.scope(file, **extra)
         return {
             key: _evaluate_attribute(attr, scope, self.walk, file)
@@ -465,7 +524,7 @@ class ModuleInstance:
     def call_meta(self, name: str) -> tuple[str | None, str | None]:
         """The call's literal ``source`` and ``version`` (Terraform requires both to be literals)."""
         block, file = self.calls[name]
-        attributes, _ = body_items(block.body)
+        attributes, _ = block.items
         values = []
         for key in ("source", "version"):
             value = (
@@ -507,11 +566,11 @@ class ModuleInstance:
         self, name: str, source: str, address: str, inputs: dict[str, Any], block: Block, file: str
     ) -> ModuleInstance | Unknown:
         try:
-            directory = confine(self.walk.repo, self.directory / source, f"module source {source!r}")
+            directory = self.walk.confine(self.directory / source, f"module source {source!r}")
         except OutsideRepositoryError as error:
             self.walk.error(str(error), file, block.line)
             return _unknown_outputs(str(error))
-        if not directory.is_dir():
+        if not self.walk.fs.is_dir(directory):
             self.walk.error(f"module source {source!r} is not a directory", file, block.line)
             return _unknown_outputs(f"module source {source!r} not found")
         if directory in self.stack:
@@ -531,7 +590,7 @@ class ModuleInstance:
 
     def _child_providers(self, block: Block, file: str) -> Mapping[str | None, ProviderConfig]:
         """The default aws provider a child sees: passed explicitly via ``providers``, else inherited."""
-        attributes, _ = body_items(block.body)
+        attributes, _ = block.items
         if "providers" not in attributes:
             return {None: self.providers[None]} if None in self.providers else {}
         mapping = reference_map(attributes["providers"].expression)
@@ -566,7 +625,7 @@ class _ModuleOutputs(Mapping[str, Any]):
             key: _outputs_of(instance.child(name, key, address, extra)) for key, address, extra in expansion
         }
         block, _ = instance.calls[name]
-        attributes, _ = body_items(block.body)
+        attributes, _ = block.items
         if "count" in attributes:
             return [outputs[i] for i in range(len(outputs))]
         if "for_each" in attributes:
@@ -583,9 +642,9 @@ class _ModuleOutputs(Mapping[str, Any]):
 def _outputs_of(child: ModuleInstance | Mapping[str, Any] | Unknown) -> Mapping[str, Any] | Unknown:
     if isinstance(child, ModuleInstance):
         expressions = {
-            block.labels[0]: (body_items(block.body)[0]["value"], file)
+            block.labels[0]: (block.items[0]["value"], file)
             for block, file in child.blocks
-            if block.type == "output" and block.labels and "value" in body_items(block.body)[0]
+            if block.type == "output" and block.labels and "value" in block.items[0]
         }
         return LazyValues("output", expressions, child.scope, child.walk)
     return child
@@ -694,7 +753,7 @@ def _root_providers(root: ModuleInstance) -> dict[str | None, ProviderConfig]:
     for block, file in root.blocks:
         if block.type != "provider" or block.labels[:1] != ("aws",):
             continue
-        attributes, nested = body_items(block.body)
+        attributes, nested = block.items
         scope = root.scope(file)
         alias = (
             _evaluate_attribute(attributes["alias"], scope, root.walk, file)
@@ -709,7 +768,7 @@ def _root_providers(root: ModuleInstance) -> dict[str | None, ProviderConfig]:
         default_tags: Maybe[Mapping[str, Any]] | None = None
         ignore_tags: dict[str, Any] | None = None
         for inner in nested:
-            inner_attributes, _ = body_items(inner.body)
+            inner_attributes, _ = inner.items
             if inner.type == "default_tags" and "tags" in inner_attributes:
                 default_tags = _evaluate_attribute(inner_attributes["tags"], scope, root.walk, file)
             if inner.type == "ignore_tags":
@@ -741,12 +800,12 @@ def _tag_filter(ignore_tags: Mapping[str, Any] | None) -> Maybe[TagFilter]:
     return TagFilter(keys=frozenset(parts["keys"]), key_prefixes=parts["key_prefixes"])
 
 
-def _evaluate_body(body: Any, scope: Scope, walk: _Walk, file: str) -> dict[str, Any]:
+def _evaluate_body(block: Block, scope: Scope, walk: _Walk, file: str) -> dict[str, Any]:
     """A resource body as the resource mapping expects it: nested blocks become lists of dicts.
 
     ``dynamic`` blocks are expanded; ``lifecycle.ignore_changes`` is kept as reference names.
     """
-    attributes, blocks = body_items(body)
+    attributes, blocks = block.items
     result: dict[str, Any] = {
         name: _evaluate_attribute(attribute, scope, walk, file)
         for name, attribute in attributes.items()
@@ -754,7 +813,7 @@ def _evaluate_body(body: Any, scope: Scope, walk: _Walk, file: str) -> dict[str,
     }
     for block in blocks:
         if block.type == "lifecycle":
-            lifecycle_attributes, _ = body_items(block.body)
+            lifecycle_attributes, _ = block.items
             ignore = lifecycle_attributes.get("ignore_changes")
             entry = {"ignore_changes": reference_list(ignore.expression) if ignore is not None else []}
             result.setdefault("lifecycle", []).append(entry)
@@ -768,12 +827,12 @@ def _evaluate_body(body: Any, scope: Scope, walk: _Walk, file: str) -> dict[str,
         else:
             existing = result.setdefault(block.type, [])
             if isinstance(existing, list):
-                existing.append(_evaluate_body(block.body, scope, walk, file))
+                existing.append(_evaluate_body(block, scope, walk, file))
     return result
 
 
 def _expand_dynamic(block: Block, scope: Scope, walk: _Walk, file: str) -> Maybe[list[dict[str, Any]]]:
-    attributes, nested = body_items(block.body)
+    attributes, nested = block.items
     iterator = block.labels[0]
     if "iterator" in attributes:
         iterator = reference_text(attributes["iterator"].expression) or iterator
@@ -793,7 +852,7 @@ def _expand_dynamic(block: Block, scope: Scope, walk: _Walk, file: str) -> Maybe
     if content is None:
         return []
     return [
-        _evaluate_body(content.body, scope.child(**{iterator: {"key": k, "value": v}}), walk, file)
+        _evaluate_body(content, scope.child(**{iterator: {"key": k, "value": v}}), walk, file)
         for k, v in items
     ]
 
@@ -889,7 +948,7 @@ class _TableCollector:
             return
         for _key, instance_address, extra in expansion:
             with self._table(instance_address, block, file):
-                arguments = _evaluate_body(block.body, instance.scope(file, **extra), self.walk, file)
+                arguments = _evaluate_body(block, instance.scope(file, **extra), self.walk, file)
                 declaration = ResourceDeclaration(arguments=arguments)
                 self._declare(instance, declaration, instance_address, block, file)
 
@@ -931,8 +990,7 @@ class _TableCollector:
 
     def _inputs(self, instance: ModuleInstance) -> tuple[str, ...]:
         """The files the table's evaluation read: each module on the way, and the var files."""
-        files = {f.rel for directory in instance.stack for f in self.walk.module_files(directory)}
-        return tuple(sorted(files | set(self.walk.var_files)))
+        return self.walk.inputs(instance.stack)
 
     def _region(self, provider: ProviderConfig | None) -> Maybe[str] | None:
         target = self.walk.target
@@ -944,20 +1002,58 @@ class _TableCollector:
 
 
 def declare_target(target: TargetInput, cache: ParseCache | None = None) -> TargetDeclarations:
-    """Every table the target's root module declares, with every problem met (never raises)."""
-    result = TargetDeclarations()
-    walk = _Walk(target, cache or ParseCache())
+    """Every table the target's root module declares, with every problem met (never raises).
+
+    With a cache kept between calls (the daemon's), a target is evaluated again only when one of
+    its inputs changed (see driftwatch.terraform.memo); otherwise the previous result is returned.
+    """
+    cache = cache if cache is not None else ParseCache()
+    key = _memo_key(target, cache)
+    if key is not None:
+        known = cache.declarations.recall(target.name, key)
+        if known is not None:
+            declarations, fingerprint = known
+            cache.touch(fingerprint.digests())
+            return _copy(declarations)
+    fs = FileSystemView(cache.max_file_bytes)
+    result = _evaluate_target(target, cache, fs)
+    # Only a finished evaluation gets here (an exception leaves the memo as it was).
+    if key is not None and fs.consistent:
+        cache.declarations.remember(target.name, key, fs.fingerprint(), _copy(result))
+    return result
+
+
+def _memo_key(target: TargetInput, cache: ParseCache) -> Hashable | None:
+    """What, besides the filesystem, a target's declarations are a function of: every field of
+    the TargetInput and the cache's per-file limits. None (no memo) inside an enclosing step
+    budget, whose remaining steps the result would depend on, or for an unhashable input."""
+    if limits.current() is not None:
+        return None
     try:
-        root_dir = confine(walk.repo, target.root, f"root module {target.root}")
+        return (frozen_key(target), cache.max_file_bytes, cache.max_file_tokens)
+    except TypeError:
+        return None
+
+
+def _copy(declarations: TargetDeclarations) -> TargetDeclarations:
+    """The lists copied (their items are frozen): a caller adding to them cannot change the memo."""
+    return TargetDeclarations(list(declarations.tables), list(declarations.errors))
+
+
+def _evaluate_target(target: TargetInput, cache: ParseCache, fs: FileSystemView) -> TargetDeclarations:
+    result = TargetDeclarations()
+    walk = _Walk(target, cache, fs)
+    try:
+        root_dir = walk.confine(target.root, f"root module {target.root}")
     except OutsideRepositoryError as error:
         walk.error(str(error))
         result.errors = walk.errors
         return result
-    if not root_dir.is_dir():
+    if not fs.is_dir(root_dir):
         walk.error(f"root module directory {walk.rel(target.root)} does not exist")
         result.errors = walk.errors
         return result
-    if not list(root_dir.glob("*.tf")):
+    if not any(name.endswith(".tf") for name, _ in fs.entries(root_dir)):
         walk.error(f"no .tf files in {walk.rel(root_dir)}")
     # One budget for the whole target: its evaluation is bounded however the work is spread.
     with limits.budget(limits.TARGET_STEPS, "target"):

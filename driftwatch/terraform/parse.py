@@ -13,22 +13,32 @@ is bounded twice before it is parsed -- by size (``max_file_bytes``, checked wit
 and by an approximate token count (``max_file_tokens``, one regex pass) -- and the cache is
 bounded by the tokens it holds, not only by its number of entries: a daemon following a busy
 git history must not keep every old version of every file.
+
+The cache also carries the memo of whole targets' declarations (``declarations``, see
+driftwatch.terraform.memo), so that whoever keeps a cache between scans (the daemon) keeps
+that too, through the same ``declare(targets, cache)`` call.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import re
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from hcl2.api import parses
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+
+from driftwatch.terraform.memo import DEFAULT_MAX_TARGETS, DeclarationMemo
 
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
 # ~100k tokens is ~350 KB of typical HCL (~10,000 lines); parsing it peaks at ~200 MB and a few
@@ -64,6 +74,8 @@ class ParsedFile:
     rel: str
     tree: Any  # hcl2.rules.base.StartRule
     tokens: int = 0  # approximate token count (see count_tokens): what the tree costs in memory
+    # The file's top-level blocks, cached with the tree: every instance of a module reads them.
+    blocks: tuple[Block, ...] | None = None
 
 
 def _shorten(text: str, limit: int = 300) -> str:
@@ -130,13 +142,35 @@ def _too_deep(text: str, file: str) -> HclSyntaxError:
     return HclSyntaxError(file, message, _deepest_line(text))
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Python's cyclic collector off for the duration of one parse.
+
+    lark allocates hundreds of thousands of tracked objects per thousand lines, and every one
+    of them counts towards the next collection: with the collector on, about a third of a
+    parse is spent in collections that find nothing to free (the new tree is all reachable).
+    Reference counting still frees everything that is not a cycle, the parse is bounded by the
+    per-file limits, and whatever cycles the parse leaves are collected normally afterwards.
+    Whoever found the collector enabled turns it back on, so concurrent parses never leave it
+    off, and a caller that had switched it off keeps it off.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse_text(text: str, file: str) -> Any:
     """Parse HCL text into python-hcl2's typed tree, turning every failure into HclSyntaxError."""
     old_limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(old_limit, _PARSE_RECURSION_LIMIT))
-        # A trailing newline avoids python-hcl2's error on a final line without one.
-        return parses(text if text.endswith("\n") else text + "\n")
+        with _cyclic_gc_paused():
+            # A trailing newline avoids python-hcl2's error on a final line without one.
+            return parses(text if text.endswith("\n") else text + "\n")
     except UnexpectedInput as error:
         raise HclSyntaxError(file, _describe_syntax_error(error), error.line, error.column) from None
     except RecursionError:
@@ -167,9 +201,20 @@ def read_text(path: Path, rel: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> 
         raise HclSyntaxError(rel, "not valid UTF-8", line) from None
 
 
+def parse_json(text: str, rel: str) -> Any:
+    """A ``.tfvars.json`` file's content; JSON errors name the file and line like HCL ones."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise HclSyntaxError(rel, error.msg, error.lineno, error.colno) from None
+    except RecursionError:
+        raise _too_deep(text, rel) from None
+
+
 class ParseCache:
     """Content-addressed cache of parsed trees, bounded (LRU by entries and by tokens held) and
-    safe to share across threads. ``max_file_bytes``/``max_file_tokens`` bound one file."""
+    safe to share across threads. ``max_file_bytes``/``max_file_tokens`` bound one file;
+    ``max_targets`` bounds the memo of declarations (0 turns it off)."""
 
     def __init__(
         self,
@@ -177,8 +222,9 @@ class ParseCache:
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         max_file_tokens: int = DEFAULT_MAX_FILE_TOKENS,
         max_cached_tokens: int = DEFAULT_MAX_CACHED_TOKENS,
+        max_targets: int = DEFAULT_MAX_TARGETS,
     ):
-        self._entries: OrderedDict[str, tuple[Any, int]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[Any, int, tuple[Block, ...]]] = OrderedDict()
         self._lock = threading.Lock()
         self.max_entries = max_entries
         self.max_file_bytes = max_file_bytes
@@ -187,16 +233,21 @@ class ParseCache:
         self.cached_tokens = 0
         self.hits = 0
         self.misses = 0
+        self.declarations = DeclarationMemo(max_targets)
 
     def parse_file(self, path: Path, rel: str) -> ParsedFile:
         text, data = read_text(path, rel, self.max_file_bytes)
-        key = hashlib.sha256(data).hexdigest()
+        return self.parse_source(path, rel, text, hashlib.sha256(data).hexdigest())
+
+    def parse_source(self, path: Path, rel: str, text: str, key: str) -> ParsedFile:
+        """Parse ``text`` (the content of ``path``, whose SHA-256 is ``key``) unless cached: for a
+        caller that read the file itself, to record what it read."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return ParsedFile(path, rel, entry[0], entry[1])
+                return ParsedFile(path, rel, *entry)
         tokens, over_at = count_tokens(text, self.max_file_tokens)
         if over_at is not None:
             raise HclSyntaxError(
@@ -206,27 +257,31 @@ class ParseCache:
                 over_at,
             )
         tree = parse_text(text, rel)
+        blocks = tuple(body_items(tree.body)[1])
         with self._lock:
             self.misses += 1
             if key not in self._entries:
-                self._entries[key] = (tree, tokens)
+                self._entries[key] = (tree, tokens, blocks)
                 self.cached_tokens += tokens
             while len(self._entries) > 1 and (
                 len(self._entries) > self.max_entries or self.cached_tokens > self.max_cached_tokens
             ):
-                _, (_, evicted) = self._entries.popitem(last=False)
+                _, (_, evicted, _) = self._entries.popitem(last=False)
                 self.cached_tokens -= evicted
-        return ParsedFile(path, rel, tree, tokens)
+        return ParsedFile(path, rel, tree, tokens, blocks)
+
+    def touch(self, keys: Iterable[str]) -> None:
+        """Mark trees as just used, as parsing them again would have: a target whose memoised
+        declarations are reused must not see its trees evicted as if they were stale."""
+        with self._lock:
+            for key in keys:
+                if key in self._entries:
+                    self._entries.move_to_end(key)
 
     def load_json(self, path: Path, rel: str) -> Any:
         """A ``.tfvars.json`` file; JSON errors name the file and line like HCL ones."""
         text, _ = read_text(path, rel, self.max_file_bytes)
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
-            raise HclSyntaxError(rel, error.msg, error.lineno, error.colno) from None
-        except RecursionError:
-            raise _too_deep(text, rel) from None
+        return parse_json(text, rel)
 
 
 # --- accessors over the typed tree, so the walker never touches python-hcl2 internals directly ---
@@ -261,6 +316,12 @@ class Block:
     body: Any
     line: int
 
+    @cached_property
+    def items(self) -> tuple[dict[str, Any], list[Block]]:
+        """``body_items(self.body)``, kept with the block (and so with the cached tree): a module
+        instantiated 200 times reads each of its blocks' attributes 200 times. Not to be mutated."""
+        return body_items(self.body)
+
 
 def body_items(body: Any) -> tuple[dict[str, Any], list[Block]]:
     """Attributes (name -> expression node) and nested blocks of a body, in source order."""
@@ -278,4 +339,6 @@ def body_items(body: Any) -> tuple[dict[str, Any], list[Block]]:
 
 
 def file_blocks(parsed: ParsedFile) -> list[Block]:
+    if parsed.blocks is not None:
+        return list(parsed.blocks)
     return body_items(parsed.tree.body)[1]

@@ -1,0 +1,167 @@
+"""The module walker's only door to the filesystem, so that what a target's evaluation depended on
+can be proven unchanged later without evaluating it again.
+
+Evaluating a target is a pure function of its TargetInput, the parse cache's limits and the
+answers the filesystem gave: which paths resolve where, which are directories or files, which
+Terraform files a directory holds, and what each file read contained. Every one of those
+questions goes through a :class:`FileSystemView`, which records the question and its answer.
+If asking all of them again gives the same answers (:meth:`Fingerprint.unchanged`), a new
+evaluation would ask the same questions in the same order and reach the same result, so the
+previous result can be reused.
+
+The answers are memoised for the walk, too: a directory resolved for 200 module instances is
+resolved once, and every part of the walk sees one consistent view of a checkout that git may
+be updating underneath it.
+
+Reading a file is recorded as the SHA-256 of its bytes (the parse cache's key, so nothing is
+hashed twice) or as the error that reading it gave; replaying it costs a read and a hash, not
+a parse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from driftwatch.terraform.parse import HclSyntaxError, read_text
+
+# A directory's entries that can change a target: .tf files, and *.auto.tfvars(.json). Other
+# files (README.md, .terraform.lock.hcl) may come and go without invalidating an evaluation.
+_TERRAFORM_SUFFIXES = (".tf", ".tfvars", ".tfvars.json")
+
+Entries = tuple[tuple[str, bool], ...]  # (name, is a symlink), sorted by name
+
+
+def _resolve(path: Path) -> Path:
+    return path.resolve()
+
+
+def _is_dir(path: Path) -> bool:
+    return path.is_dir()
+
+
+def _is_file(path: Path) -> bool:
+    return path.is_file()
+
+
+def _entries(path: Path) -> Entries:
+    """The Terraform files of a directory, as ``Path.glob`` would list them (hidden names too;
+    directories named ``x.tf`` too; nothing when the directory cannot be listed), with whether
+    each is a symlink: a plain file of a resolved directory needs no resolving of its own."""
+    try:
+        with os.scandir(path) as scan:
+            found = [(e.name, e.is_symlink()) for e in scan if e.name.endswith(_TERRAFORM_SUFFIXES)]
+        return tuple(sorted(found))
+    except OSError:
+        return ()
+
+
+def _read(path: Path, max_bytes: int) -> tuple[str | None, str]:
+    """(text, what was read): the SHA-256 of the bytes, or the error that reading gave (with
+    its line: a non-UTF-8 file's error depends on where the bad byte is)."""
+    try:
+        text, data = read_text(path, "", max_bytes)
+    except HclSyntaxError as error:
+        return None, _unreadable(error)
+    return text, hashlib.sha256(data).hexdigest()
+
+
+def _unreadable(error: HclSyntaxError) -> str:
+    return f"error:{error.line}:{error.message}"
+
+
+_QUESTIONS: dict[str, Callable[[Path], object]] = {
+    "resolve": _resolve,
+    "is_dir": _is_dir,
+    "is_file": _is_file,
+    "entries": _entries,
+}
+# Replayed cheapest first, so that a changed listing is found before any file is read.
+_ORDER = {"is_dir": 0, "is_file": 0, "entries": 1, "resolve": 2, "read": 3}
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """Every filesystem question one evaluation asked, with the answer it got."""
+
+    answers: tuple[tuple[str, Path, object], ...]
+    max_file_bytes: int
+
+    def unchanged(self) -> bool:
+        """True when the filesystem still gives every answer. An error while asking (a symlink
+        loop where there was none) counts as a change: the evaluation will meet it again."""
+        try:
+            for kind, path, answer in self.answers:
+                if kind == "read":
+                    if _read(path, self.max_file_bytes)[1] != answer:
+                        return False
+                elif _QUESTIONS[kind](path) != answer:
+                    return False
+        except (OSError, RuntimeError, ValueError):
+            return False
+        return True
+
+    def digests(self) -> Iterable[str]:
+        """The content hashes of the files read (the parse cache's keys)."""
+        return (str(answer) for kind, _, answer in self.answers if kind == "read")
+
+
+class FileSystemView:
+    """What one target's evaluation sees of the filesystem; see the module docstring."""
+
+    def __init__(self, max_file_bytes: int):
+        self.max_file_bytes = max_file_bytes
+        self._answers: dict[tuple[str, Path], object] = {}
+        # False when a file read twice gave two answers: the walk saw no single state of the
+        # checkout, and its result must not be reused.
+        self.consistent = True
+
+    def _ask(self, kind: str, path: Path) -> object:
+        key = (kind, path)
+        if key in self._answers:
+            return self._answers[key]
+        answer = _QUESTIONS[kind](path)
+        self._answers[key] = answer
+        return answer
+
+    def resolve(self, path: Path) -> Path:
+        """``path.resolve()``; its RuntimeError (a symlink loop) propagates as it always did."""
+        answer = self._ask("resolve", path)
+        assert isinstance(answer, Path)
+        return answer
+
+    def is_dir(self, path: Path) -> bool:
+        return bool(self._ask("is_dir", path))
+
+    def is_file(self, path: Path) -> bool:
+        return bool(self._ask("is_file", path))
+
+    def entries(self, directory: Path) -> Entries:
+        answer = self._ask("entries", directory)
+        assert isinstance(answer, tuple)
+        return answer
+
+    def read(self, path: Path, rel: str) -> tuple[str, str]:
+        """(text, SHA-256) of a file; HclSyntaxError naming ``rel`` when it cannot be read."""
+        try:
+            text, data = read_text(path, rel, self.max_file_bytes)
+        except HclSyntaxError as error:
+            self._record_read(path, _unreadable(error))
+            raise
+        digest = hashlib.sha256(data).hexdigest()
+        self._record_read(path, digest)
+        return text, digest
+
+    def _record_read(self, path: Path, answer: str) -> None:
+        previous = self._answers.setdefault(("read", path), answer)
+        if previous != answer:
+            self.consistent = False
+
+    def fingerprint(self) -> Fingerprint:
+        answers = sorted(self._answers.items(), key=lambda item: _ORDER[item[0][0]])
+        return Fingerprint(
+            tuple((kind, path, answer) for (kind, path), answer in answers), self.max_file_bytes
+        )
