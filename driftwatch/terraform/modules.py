@@ -49,6 +49,7 @@ from driftwatch.terraform.parse import (
     ParseCache,
     ParsedFile,
     body_items,
+    cyclic_gc_paused,
     file_blocks,
     parse_json,
 )
@@ -1016,7 +1017,8 @@ def declare_target(target: TargetInput, cache: ParseCache | None = None) -> Targ
             cache.touch(fingerprint.digests())
             return _copy(declarations)
     fs = FileSystemView(cache.max_file_bytes)
-    result = _evaluate_target(target, cache, fs)
+    with cyclic_gc_paused():
+        result = _evaluate_target(target, cache, fs)
     # Only a finished evaluation gets here (an exception leaves the memo as it was).
     if key is not None and fs.consistent:
         cache.declarations.remember(target.name, key, fs.fingerprint(), _copy(result))
