@@ -435,10 +435,12 @@ def check_live(
     for job in readable:
         by_account[(job.region, job.role)].append(job)
     # The autoscaling listings run while the tables are read (they are only needed to compare),
-    # so they add no latency of their own in front of the table reads.
+    # so they add no latency of their own in front of the table reads. A worker compares its
+    # table when the listings are in (normally long before its four reads are); otherwise it
+    # hands the live table back and it is compared here, so a hung listing never holds a read.
     listing = _Background(lambda: _fetch_all_autoscaling(clients, list(by_account), deadline))
     outcomes = run_bounded(
-        [functools.partial(_read_one, job, clients) for job in readable],
+        [functools.partial(_check_one, job, clients, listing, settings, judge) for job in readable],
         workers=settings.concurrency,
         lanes=[(job.region, job.role) for job in readable],
         deadline=deadline,
@@ -455,10 +457,11 @@ def check_live(
     for job, outcome in zip(readable, outcomes, strict=True):
         if isinstance(outcome, _Unfinished):
             results.append(_row(job.target, job.table, TableStatus.ERROR, error=late))
-        elif isinstance(outcome, TableResult):
-            results.append(outcome)
+        elif isinstance(outcome, _Deferred):
+            key = (job.region, job.role)
+            results.append(_compare(job, outcome.live, autoscaling[key], settings, judge))
         else:
-            results.append(_compare(job, outcome, autoscaling[(job.region, job.role)], settings, judge))
+            results.append(outcome)
     unfinished = sum(isinstance(outcome, _Unfinished) for outcome in outcomes)
     if unfinished:
         log.warning(
@@ -561,11 +564,36 @@ class _Background(Generic[R]):
         self._thread = threading.Thread(target=run, name="driftwatch-background", daemon=True)
         self._thread.start()
 
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
     def result(self) -> R:
         self._thread.join()
         if self._outcome.error is not None:
             raise self._outcome.error
         return self._outcome.value  # type: ignore[return-value]  # set by run(), possibly None
+
+
+def _check_one(
+    job: _Job,
+    clients: AwsClients,
+    listing: _Background[dict[tuple[str, Role | None], AutoscalingIndex | Unknown]],
+    settings: ScanSettings,
+    judge: _Judge,
+) -> TableResult | _Deferred:
+    live = _read_one(job, clients)
+    if isinstance(live, TableResult):
+        return live
+    if not listing.done():
+        return _Deferred(live)
+    return _compare(job, live, listing.result()[(job.region, job.role)], settings, judge)
+
+
+@dataclass(frozen=True)
+class _Deferred:
+    """A table read before the autoscaling listings were in: compared once they are."""
+
+    live: TableSpec | None
 
 
 def _read_one(job: _Job, clients: AwsClients) -> TableSpec | TableResult | None:
