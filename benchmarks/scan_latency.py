@@ -7,7 +7,8 @@ exactly as declared, then scan through a loopback proxy that delays every reques
 - API calls per table (from driftwatch's own ApiCallRecorder, checked against the proxy's
   count) and the per-region constant (the autoscaling listings);
 - wall time of the AWS phase against the ideal ``calls x latency / concurrency``, and of the
-  whole scan (evaluation included);
+  whole scan: a one-shot scan's (cold evaluation included) and a daemon rescan's (the
+  declarations of the unchanged checkout reused);
 - the same ideal with the *measured* one-at-a-time call latency (30 ms + moto + client), which
   shows how much is queueing on this machine's two cores rather than driftwatch.
 
@@ -79,7 +80,12 @@ def scan_once(services: h.Services, root: Path, tables: int, concurrency: int, m
     settings = ScanSettings(concurrency=concurrency)
     services.proxy_calls(reset=True, model=model)
 
-    declare_seconds, declared = h.timed(lambda: declare([h.target_for(root)], ParseCache()))
+    cache = ParseCache()
+    declare_seconds, declared = h.timed(lambda: declare([h.target_for(root)], cache))
+    # What a daemon pays at every later scan of the unchanged checkout (declarations reused).
+    rescan_declare_seconds, _ = h.timed(lambda: declare([h.target_for(root)], cache))
+    if cache.declarations.hits != 1:
+        raise RuntimeError("the rescan's evaluation did not reuse the declarations")
     cpu_before = services.cpu()
     live_seconds, (rows, errors) = h.timed(lambda: check_live(declared.jobs, clients, settings))
     cpu = {name: used - cpu_before[name] for name, used in services.cpu().items()}
@@ -108,6 +114,8 @@ def scan_once(services: h.Services, root: Path, tables: int, concurrency: int, m
         "ideal_seconds": ideal,
         "live_vs_ideal": live_seconds / ideal,
         "scan_vs_ideal": (declare_seconds + live_seconds) / ideal,
+        "rescan_declare_seconds": rescan_declare_seconds,
+        "rescan_vs_ideal": (rescan_declare_seconds + live_seconds) / ideal,
         "calls_per_second": total / live_seconds,
         # CPU per call during the AWS phase: moto serves one request at a time (one process,
         # one GIL), so its ms/call x concurrency is queueing that AWS would not add.
@@ -209,7 +217,9 @@ def main() -> int:
                     f"AWS phase {row['live_seconds']:.2f} s vs ideal {row['ideal_seconds']:.2f} s = "
                     f"{row['live_vs_ideal']:.2f}x (vs measured {row['single_call_latency_ms']:.1f} ms/call: "
                     f"{row['live_vs_ideal_measured_latency']:.2f}x) | whole scan {row['scan_seconds']:.2f} s "
-                    f"= {row['scan_vs_ideal']:.2f}x (evaluation {row['declare_seconds']:.2f} s) | "
+                    f"= {row['scan_vs_ideal']:.2f}x (cold evaluation {row['declare_seconds']:.2f} s), "
+                    f"daemon rescan {row['rescan_vs_ideal']:.2f}x (evaluation "
+                    f"{row['rescan_declare_seconds'] * 1000:.0f} ms) | "
                     f"CPU ms/call: {cpu}; {row['cpu_share_of_two_cores']:.0%} of all cores",
                     flush=True,
                 )
@@ -233,6 +243,12 @@ def main() -> int:
         worst = max(r["live_vs_ideal"] for r in results["sizes"] if r["latency_model"] == model)
         verdict = "PASS" if worst <= 1.3 else "MISS"
         print(f"TARGET [{model}] AWS phase vs ideal, worst {worst:.2f}x (<= 1.3x): {verdict}")
+        worst = max(r["rescan_vs_ideal"] for r in results["sizes"] if r["latency_model"] == model)
+        verdict = "PASS" if worst <= 1.3 else "MISS"
+        print(
+            f"TARGET [{model}] daemon rescan (evaluation + AWS) vs ideal, worst {worst:.2f}x "
+            f"(<= 1.3x): {verdict}"
+        )
     print(f"TARGET rate limit held in every 1 s window: {'PASS' if held else 'MISS'}")
     h.write_json(args.json, results)
     return 0

@@ -65,13 +65,17 @@ def aws_clients(mocked_aws: None, recorder: ApiCallRecorder) -> AwsClients:
 
 
 @pytest.fixture
-def moto_patches_undone() -> Iterator[None]:
+def moto_patches_undone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Undo driftwatch's moto patches after the test.
 
     ``driftwatch.demo.moto_patches.apply()`` (run by ``embedded_aws()`` and ``driftwatch demo``)
     patches moto's DynamoDB classes for the rest of the process. Tests that run moto as an
     in-process server for Terraform (the plan oracle) must see plain moto, so the classes are
     put back as they were and the patches are re-applied by the next ``embedded_aws()``.
+
+    The test's monkeypatches are undone first: a test that monkeypatches a patched moto method
+    (``report_replicas``) would otherwise put the patched method back after this fixture
+    restored the class, since ``monkeypatch`` is torn down last.
     """
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
@@ -82,6 +86,7 @@ def moto_patches_undone() -> Iterator[None]:
     saved = [(cls, dict(vars(cls))) for cls in (Table, DynamoHandler, DynamoDBBackend)]
     applied = moto_patches._APPLIED
     yield
+    monkeypatch.undo()
     for cls, attributes in saved:
         for name in set(vars(cls)) - set(attributes):
             delattr(cls, name)

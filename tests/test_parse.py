@@ -95,39 +95,42 @@ def test_deeply_nested_expression_is_parsed_or_refused_cleanly(tmp_path: Path) -
         assert file_blocks(parsed)[0].type == "locals"
 
 
+_GC_PROBE = """
+import gc, json
+from driftwatch.terraform.parse import HclSyntaxError, parse_text
+
+block = 'resource "aws_dynamodb_table" "t{0}" {{\\n  name = "t{0}"\\n  tags = {{ a = "b" }}\\n}}\\n'
+text = "".join(block.format(i) for i in range(300))
+collections = []
+gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(info["generation"]))
+parse_text(text, "big.tf")
+enabled_after_parse = gc.isenabled()
+try:
+    parse_text("x = {", "bad.tf")
+except HclSyntaxError:
+    pass
+enabled_after_error = gc.isenabled()
+gc.disable()
+parse_text("x = 1\\n", "small.tf")
+print(json.dumps([collections, enabled_after_parse, enabled_after_error, gc.isenabled()]))
+"""
+
+
 def test_a_parse_triggers_no_cyclic_collection_and_leaves_the_collector_as_it_was() -> None:
     """lark allocates enough tracked objects to trigger many collections per file; the parse
-    pauses the collector (a third of the parse time otherwise) and always restores it."""
-    import gc
+    pauses the collector (a third of the parse time otherwise) and always restores it. In a
+    fresh interpreter: the collector is process-wide, and threads left by other tests would
+    trigger collections of their own."""
+    import json
+    import subprocess
+    import sys
 
-    from driftwatch.terraform.parse import parse_text
-
-    text = "".join(
-        f'resource "aws_dynamodb_table" "t{i}" {{\n  name = "t{i}"\n  tags = {{ a = "b" }}\n}}\n'
-        for i in range(300)
+    probe = subprocess.run([sys.executable, "-c", _GC_PROBE], capture_output=True, text=True, check=True)
+    collections, enabled_after_parse, enabled_after_error, enabled_when_caller_disabled = json.loads(
+        probe.stdout
     )
-    collections: list[int] = []
-
-    def on_gc(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            collections.append(info["generation"])
-
-    assert gc.isenabled()
-    gc.callbacks.append(on_gc)
-    try:
-        parse_text(text, "big.tf")
-    finally:
-        gc.callbacks.remove(on_gc)
     # Without the pause: dozens of collections, older generations included. With it, at most
     # the young generation's one when the collector is switched back on.
     assert collections in ([], [0])
-    assert gc.isenabled()
-    with pytest.raises(HclSyntaxError):
-        parse_text("x = {", "bad.tf")
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        parse_text("x = 1\n", "small.tf")
-        assert not gc.isenabled()  # a caller that switched it off keeps it off
-    finally:
-        gc.enable()
+    assert enabled_after_parse and enabled_after_error
+    assert not enabled_when_caller_disabled  # a caller that switched it off keeps it off
