@@ -226,3 +226,36 @@ def test_tables_in_two_regions_in_one_scan(
     }
     assert [d.attribute for d in row(report, TABLE, "eu-west-1").drift] == ["point_in_time_recovery"]
     assert recorder.snapshot()[("DescribeScalableTargets", "success")] == 2  # once per region
+
+
+def test_a_plain_table_on_an_aliased_provider_is_read_in_that_providers_region(
+    embedded_aws: None, tmp_path: Path
+) -> None:
+    """``provider = aws.west`` puts a table in the alias' region, whatever the default provider's
+    (or the target's) region; an alias the root does not configure is an error with the cause,
+    never a table reported missing from the wrong region."""
+    providers = (
+        'provider "aws" {\n  region = "us-east-1"\n}\n'
+        'provider "aws" {\n  alias  = "west"\n  region = "us-west-2"\n}\n'
+    )
+    west = table_tf("acme-west").replace('"acme_west" {\n', '"acme_west" {\n  provider = aws.west\n', 1)
+    assert "provider = aws.west" in west
+    repo = write_repo(tmp_path / "repo", {"main.tf": providers + table_tf("acme-east") + west})
+    prod = target(repo, "prod", ".", region="us-east-1")
+    provision([prod])
+
+    report = run_scan([prod])
+
+    assert {(r.table_name, r.region, r.status) for r in report.tables} == {
+        ("acme-east", "us-east-1", TableStatus.IN_SYNC),
+        ("acme-west", "us-west-2", TableStatus.IN_SYNC),
+    }
+    nowhere = west.replace("aws.west", "aws.nowhere")
+    broken = write_repo(tmp_path / "broken", {"main.tf": providers + nowhere})
+    report = run_scan([target(broken, "prod", ".", region="us-east-1")])
+    (only,) = report.tables
+    assert only.status is TableStatus.ERROR
+    assert only.error == (
+        "region unknown: provider aws.nowhere is not configured in the root module; "
+        "set `region` on the target"
+    )

@@ -723,6 +723,15 @@ def reference_list(node: Any) -> list[str]:
     return [single] if single is not None else []
 
 
+def _provider_alias(block: Block) -> str | None:
+    """The alias of a resource's ``provider = aws.<alias>`` meta-argument (None: the default)."""
+    attributes, _ = block.items
+    if "provider" not in attributes:
+        return None
+    reference = reference_text(attributes["provider"].expression) or ""
+    return reference.split(".", 1)[1] if reference.startswith("aws.") else None
+
+
 def reference_map(node: Any) -> dict[str, str]:
     from hcl2.rules.containers import ObjectRule
     from hcl2.rules.expressions import ExprTermRule
@@ -947,11 +956,12 @@ class _TableCollector:
                 f"cannot tell which tables {address} declares: {expansion.reason}", file, block.line
             )
             return
+        alias = _provider_alias(block)
         for _key, instance_address, extra in expansion:
             with self._table(instance_address, block, file):
                 arguments = _evaluate_body(block, instance.scope(file, **extra), self.walk, file)
                 declaration = ResourceDeclaration(arguments=arguments)
-                self._declare(instance, declaration, instance_address, block, file)
+                self._declare(instance, declaration, instance_address, block, file, alias)
 
     def _declare(
         self,
@@ -960,9 +970,10 @@ class _TableCollector:
         address: str,
         block: Block,
         file: str,
+        alias: str | None = None,
     ) -> None:
-        provider = instance.providers.get(None)
-        region = self._region(provider)
+        provider = instance.providers.get(alias)
+        region = self._region(provider, alias, instance)
         default_tags = provider.default_tags if provider is not None else None
         try:
             spec = resource_to_spec(
@@ -993,8 +1004,25 @@ class _TableCollector:
         """The files the table's evaluation read: each module on the way, and the var files."""
         return self.walk.inputs(instance.stack)
 
-    def _region(self, provider: ProviderConfig | None) -> Maybe[str] | None:
+    def _region(
+        self,
+        provider: ProviderConfig | None,
+        alias: str | None = None,
+        instance: ModuleInstance | None = None,
+    ) -> Maybe[str] | None:
+        """The region the table lives in. The target's ``region`` overrides the default provider's;
+        a table on an aliased provider (``provider = aws.west``) is in that provider's region,
+        which is what the alias is for -- the target's region only stands in when the alias'
+        region cannot be resolved. An alias the module does not have is Unknown: reading the
+        table in another region would report it missing, a false alarm."""
         target = self.walk.target
+        if alias is not None:
+            if provider is None:
+                caller = instance.caller if instance is not None else None
+                where = f"module {caller}" if caller else "the root module"
+                return Unknown(f"provider aws.{alias} is not configured in {where}")
+            if isinstance(provider.region, str) and provider.region:
+                return provider.region
         if target.region:
             return target.region
         if provider is not None and provider.region is not None:
