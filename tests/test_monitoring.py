@@ -17,6 +17,7 @@ tests skip with that reason, and the rest still run.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -32,7 +33,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.metrics import DriftwatchMetrics
-from driftwatch.spec import Drift, ScanReport, TableResult, TableStatus, TargetError, Unresolved
+from driftwatch.spec import Drift, IgnoredDrift, ScanReport, TableResult, TableStatus, TargetError, Unresolved
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "deploy" / "prometheus" / "driftwatch-rules.yaml"
@@ -139,6 +140,12 @@ def exported_series() -> frozenset[str]:
             row("sessions", TableStatus.MISSING, ("table",)),
             row("audit", TableStatus.ERROR),
             row("users", TableStatus.IN_SYNC),
+            dataclasses.replace(
+                row("carts", TableStatus.IN_SYNC),
+                ignored=(IgnoredDrift("tags.CostCenter", "a", "b", "set by finance"),),
+            ),
+            row("invoices", TableStatus.PENDING),
+            dataclasses.replace(row("scratch", TableStatus.UNMANAGED), address=None),
         ),
         errors=(TargetError("staging", "unexpected end of file", "envs/staging/main.tf", 40),),
     )
