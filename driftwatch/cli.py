@@ -230,11 +230,30 @@ def command_scan(args: argparse.Namespace) -> int:
         with Progress(console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("reading tables", total=None)
             settings.progress = lambda done, total: progress.update(task, completed=done, total=total)
-            report = scan(invocation.targets, clients, settings=settings, commit=head_commit(invocation.repo))
+            report = scan(
+                invocation.targets,
+                clients,
+                cache=_parse_cache(config),
+                settings=settings,
+                commit=head_commit(invocation.repo),
+            )
     else:
-        report = scan(invocation.targets, clients, settings=settings, commit=head_commit(invocation.repo))
+        report = scan(
+            invocation.targets,
+            clients,
+            cache=_parse_cache(config),
+            settings=settings,
+            commit=head_commit(invocation.repo),
+        )
     _write_report(report, args)
     return report.exit_code
+
+
+def _parse_cache(config: Config | None) -> Any:
+    """A parse cache bounded by the config's ``parse`` limits (the defaults without a config)."""
+    from driftwatch.terraform.parse import ParseCache
+
+    return ParseCache(**config.parse.model_dump()) if config else ParseCache()
 
 
 def _write_report(report: Any, args: argparse.Namespace) -> None:
@@ -258,10 +277,9 @@ def _write_report(report: Any, args: argparse.Namespace) -> None:
 def command_inspect(args: argparse.Namespace) -> int:
     from driftwatch.report.inspect import render_inspect
     from driftwatch.scan import declare
-    from driftwatch.terraform.parse import ParseCache
 
     invocation = resolve_invocation(args)
-    declared = declare(invocation.targets, ParseCache())
+    declared = declare(invocation.targets, _parse_cache(invocation.config))
     out = _open_output(args.output)
     try:
         render_inspect(declared, args.format, out)
@@ -273,13 +291,12 @@ def command_inspect(args: argparse.Namespace) -> int:
 
 def command_validate(args: argparse.Namespace) -> int:
     from driftwatch.scan import declare
-    from driftwatch.terraform.parse import ParseCache
 
     config_path = config_path_from(args.config)
     if config_path is None:
         raise UsageError("no config file found: pass --config FILE")
     config, base = load_config(config_path)
-    declared = declare(targets_from_config(config, base), ParseCache())
+    declared = declare(targets_from_config(config, base), _parse_cache(config))
     for error in declared.errors:
         where = f"{error.location}: " if error.location else ""
         print(f"error [{error.target}] {where}{error.message}", file=sys.stderr)

@@ -25,6 +25,11 @@ from pydantic import (
 )
 
 from driftwatch import spec
+from driftwatch.terraform.parse import (
+    DEFAULT_MAX_CACHED_TOKENS,
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MAX_FILE_TOKENS,
+)
 
 DEFAULT_CONFIG_PATH = Path("config/driftwatch.yaml")
 DEFAULT_PENDING_GRACE = timedelta(minutes=30)
@@ -180,6 +185,17 @@ class AwsConfig(_Strict):
         return value
 
 
+class ParseConfig(_Strict):
+    """Bounds on what parsing may cost, so that a hostile or generated file cannot exhaust the
+    process: a file over either per-file bound is an error naming it, the rest of the scan goes
+    on. The defaults fit hand-written Terraform many times over."""
+
+    max_file_bytes: int = Field(default=DEFAULT_MAX_FILE_BYTES, ge=1024)
+    max_file_tokens: int = Field(default=DEFAULT_MAX_FILE_TOKENS, ge=100)
+    # What the daemon's parse cache may hold in all (about 300 bytes of tree per token).
+    max_cached_tokens: int = Field(default=DEFAULT_MAX_CACHED_TOKENS, ge=1000)
+
+
 class Config(_Strict):
     repo: str = "."
     targets: list[TargetConfig] = Field(min_length=1)
@@ -189,6 +205,7 @@ class Config(_Strict):
     slack: SlackConfig = SlackConfig()
     ignore: list[IgnoreRule] = Field(default_factory=list)
     aws: AwsConfig = AwsConfig()
+    parse: ParseConfig = ParseConfig()
     terraform_parity: Literal["default", "strict"] = "default"
     pending_grace: Duration = DEFAULT_PENDING_GRACE
 

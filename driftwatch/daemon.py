@@ -97,7 +97,7 @@ class Daemon:
             if webhook_url
             else None
         )
-        self.cache = ParseCache()
+        self.cache = ParseCache(**config.parse.model_dump())
         self.state = DaemonState(started_monotonic=time.monotonic())
         self._scan_lock = threading.Lock()
         self._stop = threading.Event()

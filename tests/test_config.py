@@ -33,6 +33,8 @@ def test_minimal_config_takes_every_default() -> None:
             {"targets": [{"name": "p", "root": "r"}], "ignore": [{"table": "x"}]},
             "ignore.0.reason: required key",
         ),
+        ({"targets": [{"name": "p", "root": "r"}], "parse": {"max_file_tokens": 0}}, "parse.max_file_tokens"),
+        ({"targets": [{"name": "p", "root": "r"}], "parse": {"max_bytes": 1}}, "parse.max_bytes: unknown"),
     ],
 )
 def test_invalid_config_names_the_key_and_reason(data: dict, expected: str) -> None:  # type: ignore[type-arg]
@@ -67,3 +69,31 @@ def test_relative_repo_is_relative_to_the_config_file(tmp_path: Path) -> None:
     path.write_text("repo: ../infra\ntargets:\n  - {name: p, root: envs/p}\n")
     config, base = load_config(path)
     assert config.repo_path(base).resolve() == (tmp_path / "infra").resolve()
+
+
+def test_parse_limits_bound_what_a_scan_parses(tmp_path: Path) -> None:
+    """``parse.max_file_tokens`` reaches the parse cache of inspect/validate/scan: a file over it
+    is an error naming the file and the limit, the other files are still evaluated."""
+    import json
+    import subprocess
+    import sys
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "small.tf").write_text('locals {\n  a = "b"\n}\n')
+    (root / "big.tf").write_text("locals {\n" + "".join(f"  v{i} = {i}\n" for i in range(200)) + "}\n")
+    config = tmp_path / "driftwatch.yaml"
+    config.write_text(json.dumps({"repo": "repo", "targets": [{"name": "p", "root": "."}]}))
+    limited = tmp_path / "limited.yaml"
+    targets = [{"name": "p", "root": "."}]
+    limited.write_text(json.dumps({"repo": "repo", "targets": targets, "parse": {"max_file_tokens": 500}}))
+
+    def validate(path: Path) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "driftwatch", "validate", "--config", str(path)]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+    assert "too large to parse" not in validate(config).stderr
+    result = validate(limited)
+    assert "big.tf" in result.stderr and "more than 500 tokens" in result.stderr
+    assert "small.tf" not in result.stderr
+    assert result.returncode == 1
