@@ -8,10 +8,11 @@ config, unreadable files) print one clear message, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -224,20 +225,7 @@ def command_scan(args: argparse.Namespace) -> int:
         request_burst=settings.concurrency,
     )
     show_progress = args.format == "text" and not args.output and sys.stderr.isatty() and not args.no_progress
-    if show_progress:
-        from rich.progress import Progress
-
-        with Progress(console=Console(stderr=True), transient=True) as progress:
-            task = progress.add_task("reading tables", total=None)
-            settings.progress = lambda done, total: progress.update(task, completed=done, total=total)
-            report = scan(
-                invocation.targets,
-                clients,
-                cache=_parse_cache(config),
-                settings=settings,
-                commit=head_commit(invocation.repo),
-            )
-    else:
+    with _progress_bar(settings) if show_progress else contextlib.nullcontext():
         report = scan(
             invocation.targets,
             clients,
@@ -247,6 +235,17 @@ def command_scan(args: argparse.Namespace) -> int:
         )
     _write_report(report, args)
     return report.exit_code
+
+
+@contextlib.contextmanager
+def _progress_bar(settings: Any) -> Iterator[None]:
+    """A transient progress bar on stderr, fed by the scan's (done, total) callback."""
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("reading tables", total=None)
+        settings.progress = lambda done, total: progress.update(task, completed=done, total=total)
+        yield
 
 
 def _parse_cache(config: Config | None) -> Any:
