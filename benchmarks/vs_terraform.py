@@ -12,7 +12,8 @@ through the same loopback proxy with ~30 ms injected per call:
 
 Both are timed end to end as a user runs them (process start, evaluation, provider start,
 API calls). The proxy counts each tool's calls. A zero-latency pair (straight to moto) shows
-each tool's fixed cost. Skips cleanly without terraform or the provider mirror.
+each tool's fixed cost, and the API floor -- the same reads from a bare boto3 client on 64
+threads, nothing else -- the most any client could gain on this harness. Skips cleanly without terraform or the provider mirror.
 
     python benchmarks/vs_terraform.py            # 200 tables: 1-1.5 minutes here
     python benchmarks/vs_terraform.py --quick    # 50 tables: under a minute
@@ -80,6 +81,28 @@ def driftwatch_config(workdir: Path, root: Path, concurrency: int | None) -> Pat
     path = workdir / f"driftwatch-{concurrency or 'defaults'}.yaml"
     path.write_text(json.dumps(config))  # JSON is YAML
     return path
+
+
+def api_floor(endpoint: str, tables: int, threads: int = 64) -> float:
+    """Seconds for the four reads of every table from a bare boto3 client on ``threads`` threads,
+    in this process: no process start, no evaluation, no diff. What any client that reads what
+    ``terraform plan`` reads waits for on this harness -- the bound on the ratio it could show."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = h.boto_client("dynamodb", endpoint, max_pool=threads)
+
+    def read(index: int) -> None:
+        name = f"bench-t{index:04d}"
+        arn = client.describe_table(TableName=name)["Table"]["TableArn"]
+        client.describe_time_to_live(TableName=name)
+        client.describe_continuous_backups(TableName=name)
+        client.list_tags_of_resource(ResourceArn=arn)
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(read, range(threads)))  # warm-up: connections, botocore's first-call costs
+        start = time.perf_counter()
+        list(pool.map(read, range(tables)))
+        return time.perf_counter() - start
 
 
 def main() -> int:
@@ -209,6 +232,13 @@ def main() -> int:
                 f"(terraform -parallelism={tf_parallelism} vs driftwatch "
                 f"{'defaults' if dw_concurrency is None else f'concurrency {dw_concurrency}'})"
             )
+        floor = h.median([api_floor(services.proxy_url, tables) for _ in range(max(1, args.repeat))])
+        results["api_floor_seconds"] = floor
+        print(
+            f"  API floor: the {4 * tables} reads alone from a bare boto3 client on 64 threads, no start-up "
+            f"or evaluation: {floor:.2f} s -> no client reading these tables could be more than "
+            f"{results['runs'][0]['seconds'] / floor:.1f}x faster than terraform here"
+        )
         if not args.quick:
             tf_zero = measure("terraform", services.moto_url, 10, proxied=False)
             dw_zero = measure("driftwatch", services.moto_url, None, proxied=False)
