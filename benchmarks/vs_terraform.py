@@ -13,7 +13,8 @@ through the same loopback proxy with ~30 ms injected per call:
 Both are timed end to end as a user runs them (process start, evaluation, provider start,
 API calls). The proxy counts each tool's calls. A zero-latency pair (straight to moto) shows
 each tool's fixed cost, and the API floor -- the same reads from a bare boto3 client on 64
-threads, nothing else -- the most any client could gain on this harness. Skips cleanly without terraform or the provider mirror.
+threads, nothing else -- the most any client could gain on this harness. Skips cleanly
+without terraform or the provider mirror.
 
     python benchmarks/vs_terraform.py            # 200 tables: 1-1.5 minutes here
     python benchmarks/vs_terraform.py --quick    # 50 tables: under a minute
