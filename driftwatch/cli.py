@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 
@@ -34,6 +34,10 @@ from driftwatch.config import (
 from driftwatch.report.console import make_console
 from driftwatch.targets import UnknownTargetError, targets_from_config
 from driftwatch.terraform.modules import TargetInput
+
+if TYPE_CHECKING:
+    from driftwatch.scan import ScanSettings
+    from driftwatch.terraform.parse import ParseCache
 
 EXIT_OK, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
 
@@ -238,7 +242,7 @@ def command_scan(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _progress_bar(settings: Any) -> Iterator[None]:
+def _progress_bar(settings: ScanSettings) -> Iterator[None]:
     """A transient progress bar on stderr, fed by the scan's (done, total) callback."""
     from rich.progress import Progress
 
@@ -248,7 +252,7 @@ def _progress_bar(settings: Any) -> Iterator[None]:
         yield
 
 
-def _parse_cache(config: Config | None) -> Any:
+def _parse_cache(config: Config | None) -> ParseCache:
     """A parse cache bounded by the config's ``parse`` limits (the defaults without a config)."""
     from driftwatch.terraform.parse import ParseCache
 

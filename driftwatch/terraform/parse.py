@@ -238,6 +238,8 @@ class ParseCache:
         self.declarations = DeclarationMemo(max_targets)
 
     def parse_file(self, path: Path, rel: str) -> ParsedFile:
+        """Read and parse ``path`` within the per-file limits (the walk reads through its
+        recording view and calls ``parse_source`` instead)."""
         text, data = read_text(path, rel, self.max_file_bytes)
         return self.parse_source(path, rel, text, hashlib.sha256(data).hexdigest())
 
@@ -279,11 +281,6 @@ class ParseCache:
             for key in keys:
                 if key in self._entries:
                     self._entries.move_to_end(key)
-
-    def load_json(self, path: Path, rel: str) -> Any:
-        """A ``.tfvars.json`` file; JSON errors name the file and line like HCL ones."""
-        text, _ = read_text(path, rel, self.max_file_bytes)
-        return parse_json(text, rel)
 
 
 # --- accessors over the typed tree, so the walker never touches python-hcl2 internals directly ---
