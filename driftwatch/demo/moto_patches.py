@@ -56,7 +56,11 @@ def apply() -> None:
 
         setattr(DynamoHandler, method_name, wrapper)
 
-    def tag_resource(self: Any, arn: str, tags: dict[str, str]) -> None:
+    def tag_resource(self: Any, arn: str, tags: Any) -> None:
+        # moto's backend is handed the request's list of {Key, Value} up to 5.2.1 and a dict
+        # after: accept both, so the demo works with any moto the version range admits.
+        if isinstance(tags, list):
+            tags = {tag["Key"]: tag.get("Value", "") for tag in tags}
         for table in self.tables.values():
             if table.table_arn == arn:
                 kept = [tag for tag in table.tags if tag["Key"] not in tags]
