@@ -35,8 +35,13 @@ _TERRAFORM_SUFFIXES = (".tf", ".tfvars", ".tfvars.json")
 Entries = tuple[tuple[str, bool], ...]  # (name, is a symlink), sorted by name
 
 
-def _resolve(path: Path) -> Path:
-    return path.resolve()
+def _resolve(path: Path) -> Path | str:
+    """The resolved path, or the error resolving gave (a symlink loop) as text: recorded like
+    any answer, so that the memo of a target with a loop still holds while the loop does."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as error:  # RuntimeError up to Python 3.12, OSError after
+        return f"error:{error}"
 
 
 def _is_dir(path: Path) -> bool:
@@ -128,8 +133,10 @@ class FileSystemView:
         return answer
 
     def resolve(self, path: Path) -> Path:
-        """``path.resolve()``; its RuntimeError (a symlink loop) propagates as it always did."""
+        """``path.resolve()``; a symlink loop raises RuntimeError, whatever the Python version."""
         answer = self._ask("resolve", path)
+        if isinstance(answer, str):
+            raise RuntimeError(answer.removeprefix("error:"))
         assert isinstance(answer, Path)
         return answer
 
