@@ -35,6 +35,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import io
 import os
 import pickle
 import resource
@@ -207,15 +208,12 @@ class WorkerEvaluator:
         self._stop_worker()
         parent, child = socket.socketpair()
         try:
-            package = str(Path(__file__).resolve().parents[2])
-            env = dict(os.environ)
-            env["PYTHONPATH"] = os.pathsep.join(p for p in (package, env.get("PYTHONPATH")) if p)
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "driftwatch.terraform.worker", str(child.fileno())],
                 pass_fds=(child.fileno(),),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
-                env=env,
+                env=_worker_env(),
                 start_new_session=True,  # a terminal's Ctrl-C reaches the parent, which decides
             )
         finally:
@@ -258,7 +256,7 @@ class WorkerEvaluator:
             log.warning("target_evaluation_worker_died", target=target.name, cause=cause)
             return Failure(f"the evaluation worker {cause}; the target was not evaluated")
         try:
-            status, payload = pickle.loads(data)
+            status, payload = _ReplyUnpickler(io.BytesIO(data)).load()
         except Exception as error:
             self._stop_worker()
             return Failure(f"the evaluation worker's reply cannot be read: {error!r}")
@@ -303,6 +301,60 @@ class WorkerEvaluator:
 
 class _StartFailed(Exception):
     pass
+
+
+# What a reply may name: driftwatch's own types and plain data. The worker builds its replies
+# from values it evaluated (there is no way for repository text to name a class), and this
+# keeps it so even if the worker were subverted: a reply naming anything else is refused.
+_REPLY_MODULES = ("driftwatch.", "mpmath.")
+_REPLY_CLASSES = (
+    {
+        ("builtins", name)
+        for name in (
+            "set",
+            "frozenset",
+            "dict",
+            "list",
+            "tuple",
+            "str",
+            "bytes",
+            "int",
+            "float",
+            "bool",
+            "complex",
+        )
+    }
+    | {("datetime", name) for name in ("datetime", "date", "time", "timedelta", "timezone")}
+    | {("pathlib", "PosixPath"), ("pathlib", "PurePosixPath"), ("collections", "OrderedDict")}
+    | {
+        ("decimal", "Decimal"),
+        ("fractions", "Fraction"),
+    }
+)
+
+
+class _ReplyUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if module.startswith(_REPLY_MODULES) or (module, name) in _REPLY_CLASSES:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"a reply may not name {module}.{name}")
+
+
+# Secrets of the parent that the evaluation never needs (a TargetInput carries its own env).
+_SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ACCESS_KEY_ID")
+
+
+def _worker_env() -> dict[str, str]:
+    """The worker's environment: the parent's, without AWS keys and webhook URLs, and with this
+    driftwatch first on the path (the worker must run the same code as its parent)."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in _SECRET_ENV and "WEBHOOK" not in key.upper() and "SLACK" not in key.upper()
+    }
+    package = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package, env.get("PYTHONPATH")) if p)
+    return env
 
 
 _shared: dict[tuple[float, int, tuple[tuple[str, int], ...]], WorkerEvaluator] = {}
