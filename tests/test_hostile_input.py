@@ -112,6 +112,12 @@ def _generate(path: Path, kind: str) -> None:
             (path / f"m{level}" / "main.tf").write_text(call)
         (path / "m40").mkdir()
         (path / "m40" / "main.tf").write_text("# the end of the chain\n")
+    elif kind == "fifo":  # opening it for reading would block until a writer came
+        os.mkfifo(path)
+    elif kind == "undecodable_name":  # a file name that is not UTF-8 (git could not keep it)
+        good = (CORPUS / "empty_file" / "root" / "good.tf").read_text().replace('"good"', '"bad_name"')
+        with open(os.fsencode(path) + b"/bad\xff.tf", "w", encoding="utf-8") as file:
+            file.write(good.replace("corpus-good", "corpus-bad-name"))
     else:
         raise ValueError(f"unknown generator {kind!r}")
 

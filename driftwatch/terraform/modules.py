@@ -160,8 +160,8 @@ class _Walk:
         Resolved through the walk's view of the filesystem: once per path, and recorded."""
         try:
             resolved = self.fs.resolve(path)
-        except (RuntimeError, OSError) as error:  # a symlink loop
-            raise OutsideRepositoryError(f"{what} cannot be resolved ({error}) and is not read") from None
+        except (RuntimeError, OSError):  # a symlink loop (too many levels of links)
+            raise OutsideRepositoryError(f"{what} is a symlink loop and is not read") from None
         if resolved != self.repo and self.repo not in resolved.parents:
             raise OutsideRepositoryError(f"{what} resolves outside the repository root and is not read")
         return resolved
@@ -209,7 +209,8 @@ class _Walk:
                 path = directory / name
                 if not is_valid_text(name):
                     shown = safe_text(name)
-                    self.error(f"the file name {shown!r} is not valid UTF-8; the file is not read", shown)
+                    where = shown if directory_rel == "." else f"{safe_text(directory_rel)}/{shown}"
+                    self.error(f"the file name '{shown}' is not valid UTF-8; the file is not read", where)
                     self.incomplete.add(directory)
                     continue
                 if is_symlink:
@@ -474,7 +475,8 @@ class ModuleInstance:
     def _var_file(self, path: Path, explicit: bool = False) -> list[tuple[str, Any, str]]:
         if not is_valid_text(path.name):
             shown = safe_text(path.name)
-            self.walk.error(f"the file name {shown!r} is not valid UTF-8; the file is not read", shown)
+            where = f"{self.walk.rel(path.parent)}/{shown}"
+            self.walk.error(f"the file name '{shown}' is not valid UTF-8; the file is not read", where)
             return []
         rel = self.walk.rel(path)
         self.walk.var_files.append(rel)

@@ -103,8 +103,10 @@ class Evaluator(Protocol):
     def call(self, fn: TargetCall[T], target: TargetInput) -> T | Failure: ...
 
     def declare(
-        self, target: TargetInput, fn: TargetCall[TargetDeclarations] = ...
-    ) -> TargetDeclarations: ...
+        self, target: TargetInput, fn: TargetCall[TargetDeclarations] | None = None
+    ) -> TargetDeclarations:
+        """``fn`` (default: the evaluator's own, ``declare_target``) on ``target``, vetted;
+        any failure is the target's error."""
 
     def close(self) -> None: ...
 
@@ -133,8 +135,11 @@ def vetted(fn: TargetCall[TargetDeclarations], target: TargetInput, cache: Parse
 class InProcessEvaluator:
     """The Evaluator contract in this process: exceptions contained, C calls not bounded."""
 
-    def __init__(self, cache: ParseCache | None = None):
+    def __init__(
+        self, cache: ParseCache | None = None, evaluate: TargetCall[TargetDeclarations] = declare_target
+    ):
         self.cache = cache if cache is not None else ParseCache()
+        self.evaluate = evaluate
 
     def call(self, fn: TargetCall[T], target: TargetInput) -> T | Failure:
         try:
@@ -144,9 +149,9 @@ class InProcessEvaluator:
             return describe(error)
 
     def declare(
-        self, target: TargetInput, fn: TargetCall[TargetDeclarations] = declare_target
+        self, target: TargetInput, fn: TargetCall[TargetDeclarations] | None = None
     ) -> TargetDeclarations:
-        outcome = self.call(functools.partial(vetted, fn), target)
+        outcome = self.call(functools.partial(vetted, fn or self.evaluate), target)
         return outcome.declarations(target) if isinstance(outcome, Failure) else outcome
 
     def close(self) -> None:
@@ -157,8 +162,13 @@ class WorkerEvaluator:
     """Evaluates in a warm child process under the limits of ``options``; thread-safe (one
     evaluation at a time). ``close()`` kills the worker, and every later call fails at once."""
 
-    def __init__(self, options: WorkerOptions | None = None):
+    def __init__(
+        self,
+        options: WorkerOptions | None = None,
+        evaluate: TargetCall[TargetDeclarations] = declare_target,
+    ):
         self.options = options or WorkerOptions()
+        self.evaluate = evaluate  # what declare() runs when not told otherwise
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
@@ -187,9 +197,9 @@ class WorkerEvaluator:
             return outcome
 
     def declare(
-        self, target: TargetInput, fn: TargetCall[TargetDeclarations] = declare_target
+        self, target: TargetInput, fn: TargetCall[TargetDeclarations] | None = None
     ) -> TargetDeclarations:
-        outcome = self.call(functools.partial(vetted, fn), target)
+        outcome = self.call(functools.partial(vetted, fn or self.evaluate), target)
         return outcome.declarations(target) if isinstance(outcome, Failure) else outcome
 
     def close(self) -> None:
