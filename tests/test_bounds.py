@@ -165,3 +165,15 @@ def test_a_table_refused_by_vet_is_an_error_row_without_aws(tmp_path: Path) -> N
     (row,) = declared.early
     assert row.status is TableStatus.ERROR and row.error is not None and "300 characters" in row.error
     assert row.table_name is not None and len(row.table_name) <= 80
+
+
+def test_bytes_per_target_are_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Var files are not token-counted: what a target reads is bounded in bytes too."""
+    monkeypatch.setattr(modules, "MAX_TARGET_BYTES", 4096)
+    target = _target(tmp_path, "heavy", "us-east-1")
+    for index in range(10):
+        (target.root / f"v{index}.auto.tfvars.json").write_text('{"x": "' + "y" * 1000 + '"}')
+    declared = declare([target], ParseCache())
+    assert [job.name for job in declared.jobs] == ["corpus-heavy"]
+    (error,) = declared.errors
+    assert "more than 4,096 bytes" in error.message and error.file == "heavy/v4.auto.tfvars.json"

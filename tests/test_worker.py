@@ -141,3 +141,13 @@ def test_a_partial_of_a_module_function_is_a_valid_entry_point(worker: WorkerEva
     """The entry point is generic: another revision or view is another picklable callable."""
     declared = worker.declare(_target(), functools.partial(declare_target))
     assert declared == InProcessEvaluator(ParseCache()).declare(_target())
+
+
+def test_an_unchanged_rescan_is_not_sent_again_and_callers_get_their_own_lists(
+    worker: WorkerEvaluator,
+) -> None:
+    first = worker.declare(_target())
+    first.tables.clear()  # a caller changing what it got
+    again = worker.declare(_target())
+    assert again.tables and again == worker.declare(_target())
+    assert again.tables is not worker.declare(_target()).tables

@@ -66,6 +66,7 @@ MAX_TARGET_TOKENS = 2_000_000  # tokens of .tf files parsed for one target (~7 M
 # .tf files read for one target: each costs a parsed tree and its cache entry, however small
 # (60,000 one-line files held ~500 MB). The 2,000-file benchmark repository is one fifth of it.
 MAX_TARGET_FILES = 10_000
+MAX_TARGET_BYTES = 64 * 1024 * 1024  # bytes of .tf and var files read for one target
 _MODULE_META_ARGUMENTS = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
 _RESOURCE_META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on"})
 _PRIMITIVE_TYPES = frozenset({"string", "number", "bool"})
@@ -138,6 +139,28 @@ class _Walk:
         if kind not in self._limits_reported:
             self._limits_reported.add(kind)
             self.error(message, file, line)
+
+    def admit_file(self, rel: str) -> bool:
+        """Count one more file (.tf or var file) read for this target; False, reported once,
+        past MAX_TARGET_FILES or MAX_TARGET_BYTES (var files are not token-counted)."""
+        if self.files >= MAX_TARGET_FILES:
+            self.limit_error(
+                "files",
+                f"the target has more than {MAX_TARGET_FILES:,} Terraform files (driftwatch's "
+                "limit per target); the remaining files are not read",
+                rel,
+            )
+            return False
+        if self.fs.bytes_read > MAX_TARGET_BYTES:
+            self.limit_error(
+                "bytes",
+                f"the target's Terraform files hold more than {MAX_TARGET_BYTES:,} bytes (driftwatch's "
+                "limit per target); the remaining files are not read",
+                rel,
+            )
+            return False
+        self.files += 1
+        return True
 
     def limit(self, error: EvaluationError, file: str | None, line: int | None) -> None:
         """An evaluator limit; an exhausted budget is reported once (every later step fails too)."""
@@ -217,16 +240,9 @@ class _Walk:
                     rel = self.rel(path)
                 else:
                     rel = self._rel[path] = name if directory_rel == "." else f"{directory_rel}/{name}"
-                if self.files >= MAX_TARGET_FILES:
-                    self.limit_error(
-                        "files",
-                        f"the target has more than {MAX_TARGET_FILES:,} Terraform files (driftwatch's "
-                        "limit per target); the remaining files are not read",
-                        rel,
-                    )
+                if not self.admit_file(rel):
                     self.incomplete.add(directory)
                     break
-                self.files += 1
                 if self.tokens > MAX_TARGET_TOKENS:
                     self.limit_error(
                         "tokens",
@@ -479,6 +495,8 @@ class ModuleInstance:
             self.walk.error(f"the file name '{shown}' is not valid UTF-8; the file is not read", where)
             return []
         rel = self.walk.rel(path)
+        if not self.walk.admit_file(rel):
+            return []
         self.walk.var_files.append(rel)
         try:
             resolved = self.walk.confine(path, f"var file {rel}")

@@ -119,6 +119,7 @@ class FileSystemView:
 
     def __init__(self, max_file_bytes: int):
         self.max_file_bytes = max_file_bytes
+        self.bytes_read = 0  # by read(): what the walk bounds per target
         self._answers: dict[tuple[str, Path], object] = {}
         # False when a file read twice gave two answers: the walk saw no single state of the
         # checkout, and its result must not be reused.
@@ -158,6 +159,7 @@ class FileSystemView:
         except HclSyntaxError as error:
             self._record_read(path, _unreadable(error))
             raise
+        self.bytes_read += len(data)
         digest = hashlib.sha256(data).hexdigest()
         self._record_read(path, digest)
         return text, digest

@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import functools
+import hashlib
 import io
 import os
 import pickle
@@ -55,7 +57,7 @@ import structlog
 
 from driftwatch.spec import TargetError
 from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
-from driftwatch.terraform.parse import HclSyntaxError, ParseCache
+from driftwatch.terraform.parse import HclSyntaxError, ParseCache, cyclic_gc_paused
 from driftwatch.terraform.vet import vet_declarations
 
 log = structlog.get_logger(__name__)
@@ -67,7 +69,7 @@ TargetCall = Callable[[TargetInput, ParseCache], T]
 # ~3.5 s of CPU and ~250 MiB of address space above an idle worker; a hostile file within the
 # parse limits peaks at ~200 MiB. The defaults leave 15x and 4x of room.
 DEFAULT_MAX_SECONDS: Final = 60.0
-DEFAULT_MAX_MEMORY: Final = 1024 * 1024 * 1024
+DEFAULT_MAX_MEMORY: Final = 512 * 1024 * 1024
 MAX_REPLY_BYTES: Final = 64 * 1024 * 1024  # one target's pickled declarations
 START_TIMEOUT: Final = 60.0  # seconds for a new worker to import driftwatch and say it is ready
 
@@ -173,6 +175,7 @@ class WorkerEvaluator:
         self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self._closed = False
+        self._last: dict[_Key, Any] = {}  # the last value per (target, fn): see _evaluate
         self.starts = 0  # workers started (the first, and one per replacement)
         self.kills = 0  # evaluations stopped by the wall clock
 
@@ -183,7 +186,8 @@ class WorkerEvaluator:
             if self._closed:
                 return Failure("not evaluated: driftwatch is shutting down")
             try:
-                request = pickle.dumps((fn, target))
+                key = (target.name, hashlib.sha256(pickle.dumps(fn)).hexdigest())
+                request = pickle.dumps((fn, target, key))
             except Exception as error:  # a caller's bug, not the repository's: still contained
                 return Failure(f"the target could not be sent to the evaluation worker: {error!r}")
             started = time.monotonic()
@@ -193,7 +197,7 @@ class WorkerEvaluator:
             except (OSError, EOFError, _StartFailed) as error:
                 self._stop_worker()
                 return Failure(f"the evaluation worker could not be started: {error}")
-            outcome: T | Failure = self._await(conn, target, started)
+            outcome: T | Failure = self._await(conn, target, started, key)
             return outcome
 
     def declare(
@@ -241,7 +245,7 @@ class WorkerEvaluator:
             raise _StartFailed(f"unexpected greeting {hello[:40]!r}")
         return self._conn
 
-    def _await(self, conn: Connection, target: TargetInput, started: float) -> Any:
+    def _await(self, conn: Connection, target: TargetInput, started: float, key: _Key) -> Any:
         limit = self.options.max_seconds
         try:
             answered = conn.poll(max(0.0, limit - (time.monotonic() - started)))
@@ -266,7 +270,8 @@ class WorkerEvaluator:
             log.warning("target_evaluation_worker_died", target=target.name, cause=cause)
             return Failure(f"the evaluation worker {cause}; the target was not evaluated")
         try:
-            status, payload = _ReplyUnpickler(io.BytesIO(data)).load()
+            with cyclic_gc_paused():  # every object it makes is kept: no garbage to look for
+                status, payload = _ReplyUnpickler(io.BytesIO(data)).load()
         except Exception as error:
             self._stop_worker()
             return Failure(f"the evaluation worker's reply cannot be read: {error!r}")
@@ -276,7 +281,12 @@ class WorkerEvaluator:
         if status == "failure":
             assert isinstance(payload, Failure)
             return payload
-        return payload
+        if status == "same":  # the very objects of the last reply for this key: not sent again
+            if key not in self._last:
+                return Failure("the evaluation worker's reply refers to a result this process lost")
+            return _fresh(self._last[key])
+        self._last[key] = payload
+        return _fresh(payload)
 
     def _exit_cause(self) -> str:
         process = self._process
@@ -311,6 +321,35 @@ class WorkerEvaluator:
 
 class _StartFailed(Exception):
     pass
+
+
+_Key = tuple[str, str]  # (target name, SHA-256 of the pickled evaluation function)
+
+
+def _fresh(value: Any) -> Any:
+    """``value`` with its list fields copied: what callers get may be extended or sorted
+    without changing the value kept for the next "same" reply."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        lists = {
+            f.name: list(v)
+            for f in dataclasses.fields(value)
+            if isinstance(v := getattr(value, f.name), list)
+        }
+        return dataclasses.replace(value, **lists) if lists else value
+    return value
+
+
+def _identity(value: Any) -> tuple[int, ...]:
+    """The objects a value is made of, one level down (dataclass fields, list items): equal
+    for two values built from the same objects, as the declaration memo returns them."""
+    parts: list[Any] = [type(value)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in dataclasses.fields(value):
+            field_value = getattr(value, item.name)
+            parts.extend(field_value if isinstance(field_value, list) else (field_value,))
+    else:
+        parts.append(value)
+    return tuple(id(part) for part in parts)
 
 
 # What a reply may name: driftwatch's own types and plain data. The worker builds its replies
@@ -422,35 +461,55 @@ def _lift_limits() -> None:
         resource.setrlimit(which, (hard, hard))
 
 
-def _reply(status: str, payload: Any) -> bytes:
+def _reply(status: str, payload: Any) -> tuple[bool, bytes]:
+    """(whether the reply is the one asked for, its bytes): a payload that cannot be pickled or
+    is too large becomes a failure."""
     try:
         data = pickle.dumps((status, payload))
     except Exception as error:
-        return pickle.dumps(("failure", Failure(f"the evaluation's result cannot be returned: {error!r}")))
+        failure = Failure(f"the evaluation's result cannot be returned: {error!r}")
+        return False, pickle.dumps(("failure", failure))
     if len(data) > MAX_REPLY_BYTES:
         message = (
             f"the target's declarations are {len(data):,} bytes, over the {MAX_REPLY_BYTES:,}-byte "
             "limit of one evaluation's result; the target was not evaluated"
         )
-        return pickle.dumps(("failure", Failure(message)))
-    return data
+        return False, pickle.dumps(("failure", Failure(message)))
+    return True, data
 
 
-def _evaluate(request: bytes, cache: ParseCache, options: WorkerOptions) -> tuple[bool, bytes]:
+def _evaluate(
+    request: bytes, cache: ParseCache, options: WorkerOptions, sent: dict[_Key, tuple[tuple[int, ...], Any]]
+) -> tuple[bool, bytes]:
     """(whether the worker may go on, the reply). After a MemoryError the worker's state (its
-    cache, half-built objects) is not to be trusted: it replies, then exits."""
+    cache, half-built objects) is not to be trusted: it replies, then exits.
+
+    A daemon's rescan of an unchanged target gets the memoised declarations: the same objects
+    as last time. Then the reply is only "same" and the parent reuses what it unpickled last
+    time -- the round trip of a warm rescan carries no declarations. ``sent`` keeps each key's
+    last value (so that its objects' ids stay theirs) and their identity."""
     try:
-        fn, target = pickle.loads(request)
+        fn, target, key = pickle.loads(request)
         _set_limits(options)
         try:
             value = fn(target, cache)
         finally:
             _lift_limits()
     except MemoryError as error:
-        return False, _reply("restart", describe(error))
+        return False, _reply("restart", describe(error))[1]
     except Exception as error:  # anything a repository makes the evaluation raise
-        return True, _reply("failure", describe(error))
-    return True, _reply("ok", value)
+        sent.pop(key, None)
+        return True, _reply("failure", describe(error))[1]
+    identity = _identity(value)
+    last = sent.get(key)
+    if last is not None and last[0] == identity:
+        return True, _reply("same", None)[1]
+    ok, reply = _reply("ok", value)
+    if ok:
+        sent[key] = (identity, value)
+    else:
+        sent.pop(key, None)
+    return True, reply
 
 
 def _warm_up(cache: ParseCache) -> None:
@@ -470,8 +529,9 @@ def serve(fd: int) -> None:
         cache = ParseCache(**options.cache)
         _warm_up(cache)
         conn.send_bytes(b"ready")
+        sent: dict[_Key, tuple[tuple[int, ...], Any]] = {}
         while True:
-            go_on, reply = _evaluate(conn.recv_bytes(), cache, options)
+            go_on, reply = _evaluate(conn.recv_bytes(), cache, options, sent)
             conn.send_bytes(reply)
             if not go_on:
                 return
