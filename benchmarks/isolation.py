@@ -91,7 +91,9 @@ def main() -> int:
         worker = WorkerEvaluator(WorkerOptions())
         try:
             start, _ = h.timed(
-                lambda: worker.declare(TargetInput(name="w", repo=warm_up, root=warm_up, env={}))
+                lambda: worker.declare(
+                    TargetInput(name="w", repo=warm_up, root=warm_up / "envs" / "prod", env={})
+                )
             )
             assert worker._process is not None
             pid = worker._process.pid

@@ -65,9 +65,11 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 TargetCall = Callable[[TargetInput, ParseCache], T]
 
-# Sized from benchmarks/isolation.py: the 2,000-file benchmark repository evaluates cold in
-# ~3.5 s of CPU and ~250 MiB of address space above an idle worker; a hostile file within the
-# parse limits peaks at ~200 MiB. The defaults leave 15x and 4x of room.
+# Sized from benchmarks/isolation.py (benchmarks/RESULTS.md): the 2,000-file benchmark
+# repository (200 tables) evaluates cold in ~4-5 s of CPU and grows an idle worker (56 MiB of
+# address space) by ~90 MiB; a file at the parse limits (100,000 tokens) peaks at ~200 MiB.
+# The defaults leave >10x the time and 2.5x the largest legitimate file's memory, and keep the
+# worker within the pod's memory limit beside the daemon (deploy/kubernetes).
 DEFAULT_MAX_SECONDS: Final = 60.0
 DEFAULT_MAX_MEMORY: Final = 512 * 1024 * 1024
 MAX_REPLY_BYTES: Final = 64 * 1024 * 1024  # one target's pickled declarations
