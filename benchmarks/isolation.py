@@ -147,6 +147,9 @@ def main() -> int:
         f"(RSS {after_cold['VmRSS'] / mib:.0f} MiB); growth at peak "
         f"{(after_cold['VmPeak'] - idle['VmSize']) / mib:.0f} MiB"
     )
+    ratio = cpu_worker / cpu_in
+    print(f"TARGET warm rescan through the worker within 1.10x of in process (CPU): {ratio:.2f}x "
+          f"{'PASS' if ratio <= 1.10 else 'MISS'}")  # fmt: skip
     h.write_json(args.json, results)
     return 0
 
