@@ -151,3 +151,14 @@ def test_an_unchanged_rescan_is_not_sent_again_and_callers_get_their_own_lists(
     again = worker.declare(_target())
     assert again.tables and again == worker.declare(_target())
     assert again.tables is not worker.declare(_target()).tables
+
+
+def test_the_config_keys_set_the_workers_limits() -> None:
+    from driftwatch.config import parse_config
+
+    config = parse_config(
+        {"targets": [{"name": "a", "root": "."}], "parse": {"max_seconds": 5, "max_memory": "1GiB"}}
+    )
+    options = config.parse.worker_options()
+    assert (options.max_seconds, options.max_memory) == (5.0, 1024**3)
+    assert options.cache["max_file_tokens"] == config.parse.max_file_tokens
