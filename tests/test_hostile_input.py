@@ -216,11 +216,15 @@ def _run_cli_isolated(case: Case, argv: list[str]) -> tuple[int, str, str]:
     def limit() -> None:  # pragma: no cover - runs in the child
         resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
 
-    program = (
+    program = (  # the peak of the CLI and of its evaluation worker, whichever is higher
         "import resource, sys\n"
         "from driftwatch.cli import main\n"
+        "from driftwatch.terraform import worker\n"
         "code = main(sys.argv[1:])\n"
-        "sys.stderr.write(f'\\nPEAK_RSS_KB={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n')\n"
+        "worker._close_shared()\n"
+        "usage = resource.getrusage\n"
+        "peak = max(usage(resource.RUSAGE_SELF).ru_maxrss, usage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "sys.stderr.write(f'\\nPEAK_RSS_KB={peak}\\n')\n"
         "sys.exit(code)\n"
     )
     started = time.monotonic()

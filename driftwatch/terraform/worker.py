@@ -47,6 +47,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -63,6 +64,7 @@ from driftwatch.terraform.vet import vet_declarations
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
+V = TypeVar("V")
 TargetCall = Callable[[TargetInput, ParseCache], T]
 
 # Sized from benchmarks/isolation.py (benchmarks/RESULTS.md): the 2,000-file benchmark
@@ -177,7 +179,7 @@ class WorkerEvaluator:
         self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self._closed = False
-        self._last: dict[_Key, Any] = {}  # the last value per (target, fn): see _evaluate
+        self._last: OrderedDict[_Key, Any] = OrderedDict()  # the last value per (target, fn): see _evaluate
         self.starts = 0  # workers started (the first, and one per replacement)
         self.kills = 0  # evaluations stopped by the wall clock
 
@@ -188,19 +190,23 @@ class WorkerEvaluator:
             if self._closed:
                 return Failure("not evaluated: driftwatch is shutting down")
             try:
-                key = (target.name, hashlib.sha256(pickle.dumps(fn)).hexdigest())
-                request = pickle.dumps((fn, target, key))
+                key: _Key | None = (target.name, hashlib.sha256(pickle.dumps(fn)).hexdigest())
+                pickle.dumps(target)
             except Exception as error:  # a caller's bug, not the repository's: still contained
                 return Failure(f"the target could not be sent to the evaluation worker: {error!r}")
             started = time.monotonic()
-            try:
-                conn = self._ready()
-                conn.send_bytes(request)
-            except (OSError, EOFError, _StartFailed) as error:
-                self._stop_worker()
-                return Failure(f"the evaluation worker could not be started: {error}")
-            outcome: T | Failure = self._await(conn, target, started, key)
-            return outcome
+            for _ in range(2):
+                try:
+                    conn = self._ready()
+                    conn.send_bytes(pickle.dumps((fn, target, key)))
+                except (OSError, EOFError, _StartFailed) as error:
+                    self._stop_worker()
+                    return Failure(f"the evaluation worker could not be started: {error}")
+                outcome = self._await(conn, target, started, key)
+                if outcome is not _LOST:
+                    return outcome  # type: ignore[no-any-return]
+                key = None  # the worker refers to a value this process does not hold: ask in full
+            return Failure("the evaluation worker's reply cannot be used")
 
     def declare(
         self, target: TargetInput, fn: TargetCall[TargetDeclarations] | None = None
@@ -215,6 +221,8 @@ class WorkerEvaluator:
         if process is not None and process.poll() is None:
             with contextlib.suppress(OSError):
                 process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=1)  # reaped: its resource usage counts as this process' child
 
     # --- the worker's life ---
 
@@ -247,7 +255,7 @@ class WorkerEvaluator:
             raise _StartFailed(f"unexpected greeting {hello[:40]!r}")
         return self._conn
 
-    def _await(self, conn: Connection, target: TargetInput, started: float, key: _Key) -> Any:
+    def _await(self, conn: Connection, target: TargetInput, started: float, key: _Key | None) -> Any:
         limit = self.options.max_seconds
         try:
             answered = conn.poll(max(0.0, limit - (time.monotonic() - started)))
@@ -280,14 +288,18 @@ class WorkerEvaluator:
         if status == "restart":  # answered, but its state is not to be trusted (MemoryError)
             self._stop_worker()
             status = "failure"
+        if key is None:
+            return payload if status == "failure" else _fresh(payload)
         if status == "failure":
+            self._last.pop(key, None)
             assert isinstance(payload, Failure)
             return payload
         if status == "same":  # the very objects of the last reply for this key: not sent again
             if key not in self._last:
-                return Failure("the evaluation worker's reply refers to a result this process lost")
+                return _LOST
+            self._last.move_to_end(key)
             return _fresh(self._last[key])
-        self._last[key] = payload
+        _remember(self._last, key, payload)
         return _fresh(payload)
 
     def _exit_cause(self) -> str:
@@ -326,6 +338,18 @@ class _StartFailed(Exception):
 
 
 _Key = tuple[str, str]  # (target name, SHA-256 of the pickled evaluation function)
+# Last values kept per key, on both sides: a target evaluated at many revisions (one key each)
+# must not grow either process without bound. Evicted on both sides alike; should they ever
+# disagree, the parent asks again in full (_LOST).
+MAX_REMEMBERED = 256
+_LOST: Final = object()
+
+
+def _remember(memory: OrderedDict[_Key, V], key: _Key, value: V) -> None:
+    memory[key] = value
+    memory.move_to_end(key)
+    while len(memory) > MAX_REMEMBERED:
+        memory.popitem(last=False)
 
 
 def _fresh(value: Any) -> Any:
@@ -481,7 +505,10 @@ def _reply(status: str, payload: Any) -> tuple[bool, bytes]:
 
 
 def _evaluate(
-    request: bytes, cache: ParseCache, options: WorkerOptions, sent: dict[_Key, tuple[tuple[int, ...], Any]]
+    request: bytes,
+    cache: ParseCache,
+    options: WorkerOptions,
+    sent: OrderedDict[_Key, tuple[tuple[int, ...], Any]],
 ) -> tuple[bool, bytes]:
     """(whether the worker may go on, the reply). After a MemoryError the worker's state (its
     cache, half-built objects) is not to be trusted: it replies, then exits.
@@ -500,15 +527,19 @@ def _evaluate(
     except MemoryError as error:
         return False, _reply("restart", describe(error))[1]
     except Exception as error:  # anything a repository makes the evaluation raise
-        sent.pop(key, None)
+        if key is not None:
+            sent.pop(key, None)
         return True, _reply("failure", describe(error))[1]
+    if key is None:
+        return True, _reply("ok", value)[1]
     identity = _identity(value)
     last = sent.get(key)
     if last is not None and last[0] == identity:
+        sent.move_to_end(key)
         return True, _reply("same", None)[1]
     ok, reply = _reply("ok", value)
     if ok:
-        sent[key] = (identity, value)
+        _remember(sent, key, (identity, value))
     else:
         sent.pop(key, None)
     return True, reply
@@ -531,7 +562,7 @@ def serve(fd: int) -> None:
         cache = ParseCache(**options.cache)
         _warm_up(cache)
         conn.send_bytes(b"ready")
-        sent: dict[_Key, tuple[tuple[int, ...], Any]] = {}
+        sent: OrderedDict[_Key, tuple[tuple[int, ...], Any]] = OrderedDict()
         while True:
             go_on, reply = _evaluate(conn.recv_bytes(), cache, options, sent)
             conn.send_bytes(reply)
