@@ -162,3 +162,9 @@ def test_the_config_keys_set_the_workers_limits() -> None:
     options = config.parse.worker_options()
     assert (options.max_seconds, options.max_memory) == (5.0, 1024**3)
     assert options.cache["max_file_tokens"] == config.parse.max_file_tokens
+
+
+def test_a_same_reply_the_parent_cannot_match_is_asked_again_in_full(worker: WorkerEvaluator) -> None:
+    expected = worker.declare(_target())
+    worker._last.clear()  # as if the parent had evicted what the worker still refers to
+    assert worker.declare(_target()) == expected
