@@ -466,11 +466,10 @@ class ModuleInstance:
             for name, _ in self.walk.fs.entries(self.directory)
             if name.endswith((".auto.tfvars", ".auto.tfvars.json"))
         ]
-        defaults = [
-            n
-            for n in ("terraform.tfvars", "terraform.tfvars.json")
-            if self.walk.fs.is_file(self.directory / n)
-        ]
+        # Listed, not only regular files: a FIFO or device named terraform.tfvars is read as one
+        # (and refused, with an error naming it), never skipped in silence.
+        listed = {name for name, _ in self.walk.fs.entries(self.directory)}
+        defaults = [n for n in ("terraform.tfvars", "terraform.tfvars.json") if n in listed]
         for file_name in [*defaults, *auto]:
             assignments.extend(self._var_file(self.directory / file_name))
         for file_name in target.var_files:
