@@ -241,6 +241,7 @@ def declare(
     cache: ParseCache | Evaluator,
     *,
     max_regions: int = DEFAULT_MAX_REGIONS,
+    deadline: Deadline | None = None,
 ) -> DeclaredSet:
     """Evaluate every target's configuration (no AWS calls): what ``driftwatch inspect`` shows.
 
@@ -249,11 +250,17 @@ def declare(
     Either way a target whose evaluation fails in any way is that target's error, and the
     others are declared as usual. Tables in more than ``max_regions`` distinct regions are
     errors (each region costs clients and threads), in the order the targets declare them.
+    Targets not started by ``deadline`` (the scan's) are errors: many targets that each take
+    their whole ``parse.max_seconds`` cannot hold a scan forever.
     """
     evaluator = InProcessEvaluator(cache) if isinstance(cache, ParseCache) else cache
     result = DeclaredSet()
     regions: set[str] = set()
     for target in targets:
+        if deadline is not None and deadline.expired():
+            late = deadline.exceeded("before this target was evaluated")
+            result.errors.append(TargetError(target.name, f"not evaluated: {late}"))
+            continue
         declared = evaluator.declare(target)
         result.errors.extend(declared.errors)
         for table in declared.tables:
@@ -325,7 +332,7 @@ def scan(
     deadline = Deadline(settings.scan_timeout)
     generated_at = datetime.now(UTC)
     now = settings.clock()
-    declared = declare(targets, cache or ParseCache(), max_regions=settings.max_regions)
+    declared = declare(targets, cache or ParseCache(), max_regions=settings.max_regions, deadline=deadline)
     rows = list(declared.early)
     judge = _Judge(settings.ignore, _recent_changes(declared.jobs, now), now)
     role_errors = _assume_roles(_role_regions(targets, declared.jobs), clients, deadline)

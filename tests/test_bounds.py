@@ -177,3 +177,28 @@ def test_bytes_per_target_are_capped(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert [job.name for job in declared.jobs] == ["corpus-heavy"]
     (error,) = declared.errors
     assert "more than 4,096 bytes" in error.message and error.file == "heavy/v4.auto.tfvars.json"
+
+
+def test_targets_not_started_by_the_scan_deadline_are_errors(tmp_path: Path) -> None:
+    """Many targets each taking their whole parse.max_seconds cannot hold a scan forever."""
+    from driftwatch.scan import Deadline
+
+    now = [0.0]
+    deadline = Deadline(10, clock=lambda: now[0])
+    first, second = _target(tmp_path, "first", "us-east-1"), _target(tmp_path, "second", "us-east-1")
+
+    class Slow:
+        def declare(self, target: TargetInput, fn: object = None) -> TargetDeclarations:
+            now[0] += 11  # this evaluation used up the scan's deadline
+            return TargetDeclarations()
+
+        def call(self, fn: object, target: TargetInput) -> object:
+            raise NotImplementedError
+
+        def close(self) -> None:
+            pass
+
+    declared = declare([first, second], Slow(), deadline=deadline)  # type: ignore[arg-type]
+    (error,) = declared.errors
+    assert error.target == "second"
+    assert error.message == "not evaluated: scan deadline of 10 s exceeded before this target was evaluated"
