@@ -168,3 +168,11 @@ def test_a_same_reply_the_parent_cannot_match_is_asked_again_in_full(worker: Wor
     expected = worker.declare(_target())
     worker._last.clear()  # as if the parent had evicted what the worker still refers to
     assert worker.declare(_target()) == expected
+
+
+def test_an_exception_quoting_invalid_text_is_reported_safely() -> None:
+    from driftwatch.terraform.worker import describe
+
+    failure = describe(ValueError("bad \ud800 " + "x" * 1000))
+    assert "\\ud800" in failure.message and len(failure.message) < 400
+    failure.message.encode("utf-8")

@@ -56,6 +56,7 @@ from typing import Any, Final, Protocol, TypeVar
 
 import structlog
 
+from driftwatch.bounds import safe_text
 from driftwatch.spec import TargetError
 from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
 from driftwatch.terraform.parse import HclSyntaxError, ParseCache, cyclic_gc_paused
@@ -120,14 +121,12 @@ class Evaluator(Protocol):
 def describe(error: BaseException) -> Failure:
     """An exception raised while evaluating a target, as that target's error."""
     if isinstance(error, HclSyntaxError):
-        return Failure(error.message, error.file, error.line)
+        return Failure(safe_text(error.message), safe_text(error.file), error.line)
     if isinstance(error, MemoryError):
         return Failure("the evaluation ran out of memory (parse.max_memory); the target was not evaluated")
     if isinstance(error, RecursionError):
         return Failure("the configuration is nested too deeply to evaluate; the target was not evaluated")
-    text = str(error)
-    if len(text) > 300:
-        text = text[:299] + "…"
+    text = safe_text(str(error), 300)  # its text may quote repository content
     detail = f"{type(error).__name__}: {text}" if text else type(error).__name__
     return Failure(f"the target could not be evaluated ({detail})")
 
