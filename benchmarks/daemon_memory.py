@@ -44,6 +44,17 @@ def git(repo: Path, *argv: str) -> None:
     )
 
 
+def _worker_rss(daemon: Any) -> int:
+    """RSS of the daemon's evaluation worker (driftwatch.terraform.worker), 0 if none runs."""
+    process = getattr(daemon.cache, "_process", None)
+    if process is None:
+        return 0
+    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -110,8 +121,9 @@ def main() -> int:
                 statuses.append({s.value: report.count(s) for s in type(report.tables[0].status)})
                 if cycle % 20 == 0 or cycle == cycles - 1:
                     print(
-                        f"  cycle {cycle:3d}: RSS {rss[-1] / 2**20:6.1f} MiB, parse cache "
-                        f"{daemon.cache.hits} hits / {daemon.cache.misses} misses",
+                        f"  cycle {cycle:3d}: RSS {rss[-1] / 2**20:6.1f} MiB (the evaluation worker, "
+                        f"which holds the parse cache: {_worker_rss(daemon) / 2**20:6.1f} MiB, "
+                        f"started {daemon.cache.starts} time(s))",
                         flush=True,
                     )
         finally:

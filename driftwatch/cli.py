@@ -23,6 +23,7 @@ from rich.console import Console
 from driftwatch import __version__
 from driftwatch.config import (
     DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_REGIONS,
     DEFAULT_PENDING_GRACE,
     DEFAULT_REQUESTS_PER_SECOND,
     Config,
@@ -37,7 +38,7 @@ from driftwatch.terraform.modules import TargetInput
 
 if TYPE_CHECKING:
     from driftwatch.scan import ScanSettings
-    from driftwatch.terraform.parse import ParseCache
+    from driftwatch.terraform.worker import Evaluator
 
 EXIT_OK, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
 
@@ -219,6 +220,7 @@ def command_scan(args: argparse.Namespace) -> int:
         concurrency=aws.concurrency if aws else DEFAULT_CONCURRENCY,
         ignore=config.ignore_rules() if config else (),
         scan_timeout=aws.scan_timeout.total_seconds() if aws else DEFAULT_SCAN_TIMEOUT_SECONDS,
+        max_regions=aws.max_regions if aws else DEFAULT_MAX_REGIONS,
     )
     clients = AwsClients(
         max_attempts=aws.max_attempts if aws else 5,
@@ -252,11 +254,13 @@ def _progress_bar(settings: ScanSettings) -> Iterator[None]:
         yield
 
 
-def _parse_cache(config: Config | None) -> ParseCache:
-    """A parse cache bounded by the config's ``parse`` limits (the defaults without a config)."""
-    from driftwatch.terraform.parse import ParseCache
+def _parse_cache(config: Config | None) -> Evaluator:
+    """Where targets are evaluated: the bounded worker process (driftwatch.terraform.worker),
+    with the config's ``parse`` limits (the defaults without a config)."""
+    from driftwatch.config import ParseConfig
+    from driftwatch.terraform.worker import shared_worker
 
-    return ParseCache(**config.parse.model_dump()) if config else ParseCache()
+    return shared_worker((config.parse if config else ParseConfig()).worker_options())
 
 
 def _write_report(report: Any, args: argparse.Namespace) -> None:

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from driftwatch import spec
+from driftwatch.terraform import worker
 from driftwatch.terraform.parse import (
     DEFAULT_MAX_CACHED_TOKENS,
     DEFAULT_MAX_FILE_BYTES,
@@ -59,6 +60,16 @@ def parse_duration(value: Any) -> timedelta:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:([KMG])i?B?)?\s*$", re.IGNORECASE)
+
+
+def parse_size(value: Any) -> Any:
+    """``1073741824``, ``"1GiB"``, ``"512Mi"``, ``"512M"``: bytes (binary units)."""
+    if isinstance(value, str) and (match := _SIZE.match(value)):
+        unit = (match.group(2) or "").upper()
+        return int(float(match.group(1)) * {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}[unit])
+    return value
 
 
 class _Strict(BaseModel):
@@ -164,6 +175,10 @@ DEFAULT_SCAN_TIMEOUT = timedelta(minutes=10)
 # typical 10-30 ms per call reach roughly that rate -- neither bound starves the other.
 DEFAULT_CONCURRENCY = 16
 DEFAULT_REQUESTS_PER_SECOND = 500.0
+# Distinct regions one scan reads: each costs clients, an autoscaling listing and up to
+# `concurrency` threads. AWS has about 35 regions; what a repository declares beyond the cap
+# is an error, not 1,000 made-up regions' worth of threads.
+DEFAULT_MAX_REGIONS = 64
 
 
 class AwsConfig(_Strict):
@@ -176,6 +191,8 @@ class AwsConfig(_Strict):
     max_requests_per_second: float | None = Field(default=DEFAULT_REQUESTS_PER_SECOND, gt=0)
     # The overall deadline of one scan: tables not read by then are `error`, the scan returns.
     scan_timeout: Duration = DEFAULT_SCAN_TIMEOUT
+    # Distinct regions one scan reads; tables in regions beyond it are errors.
+    max_regions: int = Field(default=DEFAULT_MAX_REGIONS, ge=1, le=1000)
 
     @field_validator("scan_timeout")
     @classmethod
@@ -194,6 +211,24 @@ class ParseConfig(_Strict):
     max_file_tokens: int = Field(default=DEFAULT_MAX_FILE_TOKENS, ge=100)
     # What the daemon's parse cache may hold in all (about 300 bytes of tree per token).
     max_cached_tokens: int = Field(default=DEFAULT_MAX_CACHED_TOKENS, ge=1000)
+    # One target's evaluation, in the worker process (driftwatch.terraform.worker): wall-clock
+    # and CPU seconds, and address space it may add to the worker; past either, the worker is
+    # stopped and the target is an error.
+    max_seconds: float = Field(default=worker.DEFAULT_MAX_SECONDS, gt=0)
+    max_memory: Annotated[int, BeforeValidator(parse_size)] = Field(
+        default=worker.DEFAULT_MAX_MEMORY, ge=64 * 1024 * 1024
+    )
+
+    def cache_options(self) -> dict[str, int]:
+        """The ParseCache's keyword arguments."""
+        return {
+            "max_file_bytes": self.max_file_bytes,
+            "max_file_tokens": self.max_file_tokens,
+            "max_cached_tokens": self.max_cached_tokens,
+        }
+
+    def worker_options(self) -> worker.WorkerOptions:
+        return worker.WorkerOptions(self.max_seconds, self.max_memory, self.cache_options())
 
 
 class Config(_Strict):

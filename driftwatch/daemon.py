@@ -37,7 +37,7 @@ from driftwatch.notify.slack import SlackNotifier, build_expired_rules_message, 
 from driftwatch.scan import ScanSettings, scan
 from driftwatch.spec import ScanReport, TableStatus
 from driftwatch.targets import targets_from_config
-from driftwatch.terraform.parse import ParseCache
+from driftwatch.terraform.worker import shared_worker
 
 log = structlog.get_logger(__name__)
 
@@ -97,7 +97,8 @@ class Daemon:
             if webhook_url
             else None
         )
-        self.cache = ParseCache(**config.parse.model_dump())
+        # Targets are evaluated in a bounded, warm worker process (driftwatch.terraform.worker).
+        self.cache = shared_worker(config.parse.worker_options())
         self.state = DaemonState(started_monotonic=time.monotonic())
         self._scan_lock = threading.Lock()
         self._stop = threading.Event()
@@ -145,6 +146,7 @@ class Daemon:
                     concurrency=self.config.aws.concurrency,
                     ignore=self.config.ignore_rules(),
                     scan_timeout=self.config.aws.scan_timeout.total_seconds(),
+                    max_regions=self.config.aws.max_regions,
                 )
                 report = scan(
                     targets, self.clients, cache=self.cache, settings=settings, commit=head_commit(repo)
@@ -307,6 +309,7 @@ class Daemon:
         return self.shutdown(grace_seconds)
 
     def shutdown(self, grace_seconds: float) -> int:
+        self.cache.close()  # an evaluation in progress fails at once: the scan can finish
         if self.scheduler.running:
             self.scheduler.pause()
         finished = self._scan_lock.acquire(timeout=grace_seconds)

@@ -49,7 +49,8 @@ import structlog
 from driftwatch.aws.autoscaling import AutoscalingIndex, apply_autoscaling
 from driftwatch.aws.clients import AwsClients, Role, role_session_name
 from driftwatch.aws.dynamodb import LiveReadError, call_aws, list_table_names, read_table
-from driftwatch.config import DEFAULT_CONCURRENCY
+from driftwatch.bounds import bounded
+from driftwatch.config import DEFAULT_CONCURRENCY, DEFAULT_MAX_REGIONS
 from driftwatch.diff import apply_ignore_rules, diff
 from driftwatch.gitinfo import FileChange, GitUnavailable, recent_changes
 from driftwatch.spec import (
@@ -67,8 +68,9 @@ from driftwatch.spec import (
     Unknown,
     Unresolved,
 )
-from driftwatch.terraform.modules import TargetInput, declare_target
+from driftwatch.terraform.modules import TargetInput
 from driftwatch.terraform.parse import ParseCache
+from driftwatch.terraform.worker import Evaluator, InProcessEvaluator
 
 log = structlog.get_logger(__name__)
 
@@ -90,6 +92,7 @@ class ScanSettings:
     ignore: Sequence[IgnoreRule] = ()  # the config's ignore rules, expired ones included
     clock: Callable[[], datetime] = _utcnow  # "now" for rule expiry and pending grace
     scan_timeout: float = DEFAULT_SCAN_TIMEOUT_SECONDS  # overall deadline of one scan, seconds
+    max_regions: int = DEFAULT_MAX_REGIONS  # distinct regions one scan reads: aws.max_regions
 
 
 class Deadline:
@@ -233,16 +236,39 @@ class DeclaredSet:
     errors: list[TargetError] = field(default_factory=list)
 
 
-def declare(targets: Sequence[TargetInput], cache: ParseCache) -> DeclaredSet:
-    """Evaluate every target's configuration (no AWS calls): what ``driftwatch inspect`` shows."""
+def declare(
+    targets: Sequence[TargetInput],
+    cache: ParseCache | Evaluator,
+    *,
+    max_regions: int = DEFAULT_MAX_REGIONS,
+    deadline: Deadline | None = None,
+) -> DeclaredSet:
+    """Evaluate every target's configuration (no AWS calls): what ``driftwatch inspect`` shows.
+
+    ``cache`` is where targets are evaluated: an Evaluator (the CLI's and the daemon's bounded
+    worker process, driftwatch.terraform.worker), or a ParseCache to evaluate in this process.
+    Either way a target whose evaluation fails in any way is that target's error, and the
+    others are declared as usual. Tables in more than ``max_regions`` distinct regions are
+    errors (each region costs clients and threads), in the order the targets declare them.
+    Targets not started by ``deadline`` (the scan's) are errors: many targets that each take
+    their whole ``parse.max_seconds`` cannot hold a scan forever.
+    """
+    evaluator = InProcessEvaluator(cache) if isinstance(cache, ParseCache) else cache
     result = DeclaredSet()
+    regions: set[str] = set()
     for target in targets:
-        declared = declare_target(target, cache)
+        if deadline is not None and deadline.expired():
+            late = deadline.exceeded("before this target was evaluated")
+            result.errors.append(TargetError(target.name, f"not evaluated: {late}"))
+            continue
+        declared = evaluator.declare(target)
         result.errors.extend(declared.errors)
         for table in declared.tables:
             spec = table.spec
             name, region = spec.name, spec.region
-            if isinstance(name, Unknown) or not name:
+            if table.problem is not None:
+                result.early.append(_row(target.name, table, TableStatus.ERROR, error=table.problem))
+            elif isinstance(name, Unknown) or not name:
                 reason = name.reason if isinstance(name, Unknown) else "the table name is empty"
                 result.early.append(
                     _row(target.name, table, TableStatus.ERROR, error=f"table name unknown: {reason}")
@@ -257,7 +283,14 @@ def declare(targets: Sequence[TargetInput], cache: ParseCache) -> DeclaredSet:
                         error=f"region unknown: {reason}; set `region` on the target",
                     )
                 )
+            elif region not in regions and len(regions) >= max_regions:
+                message = (
+                    f"the scan already reads {max_regions} regions (aws.max_regions); "
+                    f"tables in {region} are not read"
+                )
+                result.early.append(_row(target.name, table, TableStatus.ERROR, error=message))
             else:
+                regions.add(region)
                 result.jobs.append(
                     _Job(
                         target.name,
@@ -290,7 +323,7 @@ def scan(
     targets: Sequence[TargetInput],
     clients: AwsClients,
     *,
-    cache: ParseCache | None = None,
+    cache: ParseCache | Evaluator | None = None,
     settings: ScanSettings | None = None,
     commit: str | None = None,
 ) -> ScanReport:
@@ -299,7 +332,7 @@ def scan(
     deadline = Deadline(settings.scan_timeout)
     generated_at = datetime.now(UTC)
     now = settings.clock()
-    declared = declare(targets, cache or ParseCache())
+    declared = declare(targets, cache or ParseCache(), max_regions=settings.max_regions, deadline=deadline)
     rows = list(declared.early)
     judge = _Judge(settings.ignore, _recent_changes(declared.jobs, now), now)
     role_errors = _assume_roles(_role_regions(targets, declared.jobs), clients, deadline)
@@ -308,13 +341,16 @@ def scan(
     unmanaged_rows, unmanaged_errors = find_unmanaged(targets, declared, clients, role_errors, deadline)
     rows.extend(unmanaged_rows)
     rows.sort(key=_row_order)
-    return ScanReport(
-        generated_at=generated_at,
-        commit=commit,
-        tables=tuple(rows),
-        errors=(*declared.errors, *live_errors, *unmanaged_errors),
-        duration_seconds=time.monotonic() - started,
-        expired_ignore_rules=tuple(rule for rule in settings.ignore if rule.expired(now)),
+    # Every string that leaves the scan is bounded and encodable (driftwatch.bounds).
+    return bounded(
+        ScanReport(
+            generated_at=generated_at,
+            commit=commit,
+            tables=tuple(rows),
+            errors=(*declared.errors, *live_errors, *unmanaged_errors),
+            duration_seconds=time.monotonic() - started,
+            expired_ignore_rules=tuple(rule for rule in settings.ignore if rule.expired(now)),
+        )
     )
 
 

@@ -234,6 +234,9 @@ class DeclaredTable:
     # .tf files of each module on the way from the root to the declaration, and the root's var
     # files. A recent commit to any of them makes the table's drift `pending`.
     inputs: tuple[str, ...] = ()
+    # Why the declaration cannot be checked at all (a value AWS forbids, invalid text; see
+    # driftwatch.terraform.vet): the table is an error row, and AWS is not asked about it.
+    problem: str | None = None
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,12 @@ def _generate(path: Path, kind: str) -> None:
             (path / f"m{level}" / "main.tf").write_text(call)
         (path / "m40").mkdir()
         (path / "m40" / "main.tf").write_text("# the end of the chain\n")
+    elif kind == "fifo":  # opening it for reading would block until a writer came
+        os.mkfifo(path)
+    elif kind == "undecodable_name":  # a file name that is not UTF-8 (git could not keep it)
+        good = (CORPUS / "empty_file" / "root" / "good.tf").read_text().replace('"good"', '"bad_name"')
+        with open(os.fsencode(path) + b"/bad\xff.tf", "w", encoding="utf-8") as file:
+            file.write(good.replace("corpus-good", "corpus-bad-name"))
     else:
         raise ValueError(f"unknown generator {kind!r}")
 
@@ -210,11 +216,15 @@ def _run_cli_isolated(case: Case, argv: list[str]) -> tuple[int, str, str]:
     def limit() -> None:  # pragma: no cover - runs in the child
         resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
 
-    program = (
+    program = (  # the peak of the CLI and of its evaluation worker, whichever is higher
         "import resource, sys\n"
         "from driftwatch.cli import main\n"
+        "from driftwatch.terraform import worker\n"
         "code = main(sys.argv[1:])\n"
-        "sys.stderr.write(f'\\nPEAK_RSS_KB={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n')\n"
+        "worker._close_shared()\n"
+        "usage = resource.getrusage\n"
+        "peak = max(usage(resource.RUSAGE_SELF).ru_maxrss, usage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "sys.stderr.write(f'\\nPEAK_RSS_KB={peak}\\n')\n"
         "sys.exit(code)\n"
     )
     started = time.monotonic()

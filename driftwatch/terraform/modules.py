@@ -28,6 +28,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from driftwatch.bounds import is_valid_text, safe_text
 from driftwatch.spec import (
     DeclaredTable,
     Maybe,
@@ -62,6 +63,10 @@ MAX_MODULE_DEPTH = 32
 MAX_INSTANCES = 10_000  # instances of one count / for_each (AWS allows 2,500 tables per region)
 MAX_MODULE_INSTANCES = 5_000  # local module instances in one target (fan-out grows exponentially)
 MAX_TARGET_TOKENS = 2_000_000  # tokens of .tf files parsed for one target (~7 MB of HCL)
+# .tf files read for one target: each costs a parsed tree and its cache entry, however small
+# (60,000 one-line files held ~500 MB). The 2,000-file benchmark repository is one fifth of it.
+MAX_TARGET_FILES = 10_000
+MAX_TARGET_BYTES = 64 * 1024 * 1024  # bytes of .tf and var files read for one target
 _MODULE_META_ARGUMENTS = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
 _RESOURCE_META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on"})
 _PRIMITIVE_TYPES = frozenset({"string", "number", "bool"})
@@ -96,7 +101,8 @@ class TargetDeclarations:
 
 
 class OutsideRepositoryError(Exception):
-    """A path from the scanned repository that resolves outside the repository root."""
+    """A path from the scanned repository that resolves outside the repository root (or that
+    cannot be resolved at all: a symlink loop)."""
 
 
 def _is_local_source(source: str) -> bool:
@@ -120,6 +126,7 @@ class _Walk:
         self.incomplete: set[Path] = set()
         self._rel: dict[Path, str] = {}
         self.tokens = 0  # parsed for this target, against MAX_TARGET_TOKENS
+        self.files = 0  # .tf files read for this target, against MAX_TARGET_FILES
         self.module_instances = 0  # against MAX_MODULE_INSTANCES
         # Variable types by id() of their block (kept, so the id cannot be reused meanwhile).
         self.types: dict[int, tuple[Block, TypeSpec]] = {}
@@ -132,6 +139,28 @@ class _Walk:
         if kind not in self._limits_reported:
             self._limits_reported.add(kind)
             self.error(message, file, line)
+
+    def admit_file(self, rel: str) -> bool:
+        """Count one more file (.tf or var file) read for this target; False, reported once,
+        past MAX_TARGET_FILES or MAX_TARGET_BYTES (var files are not token-counted)."""
+        if self.files >= MAX_TARGET_FILES:
+            self.limit_error(
+                "files",
+                f"the target has more than {MAX_TARGET_FILES:,} Terraform files (driftwatch's "
+                "limit per target); the remaining files are not read",
+                rel,
+            )
+            return False
+        if self.fs.bytes_read > MAX_TARGET_BYTES:
+            self.limit_error(
+                "bytes",
+                f"the target's Terraform files hold more than {MAX_TARGET_BYTES:,} bytes (driftwatch's "
+                "limit per target); the remaining files are not read",
+                rel,
+            )
+            return False
+        self.files += 1
+        return True
 
     def limit(self, error: EvaluationError, file: str | None, line: int | None) -> None:
         """An evaluator limit; an exhausted budget is reported once (every later step fails too)."""
@@ -152,7 +181,10 @@ class _Walk:
     def confine(self, path: Path, what: str) -> Path:
         """``path`` fully resolved (symlinks too) if it stays inside the repository; else refuse it.
         Resolved through the walk's view of the filesystem: once per path, and recorded."""
-        resolved = self.fs.resolve(path)
+        try:
+            resolved = self.fs.resolve(path)
+        except (RuntimeError, OSError):  # a symlink loop (too many levels of links)
+            raise OutsideRepositoryError(f"{what} is a symlink loop and is not read") from None
         if resolved != self.repo and self.repo not in resolved.parents:
             raise OutsideRepositoryError(f"{what} resolves outside the repository root and is not read")
         return resolved
@@ -160,7 +192,7 @@ class _Walk:
     def _relative(self, path: Path) -> str:
         try:
             return str(self.fs.resolve(path).relative_to(self.repo))
-        except ValueError:
+        except (ValueError, RuntimeError, OSError):  # outside, or a symlink loop
             pass
         try:  # where it is written: a symlink out of the repository, or a path with ../
             return str(path.relative_to(self.repo))
@@ -198,10 +230,19 @@ class _Walk:
                 if not name.endswith(".tf"):
                     continue
                 path = directory / name
+                if not is_valid_text(name):
+                    shown = safe_text(name)
+                    where = shown if directory_rel == "." else f"{safe_text(directory_rel)}/{shown}"
+                    self.error(f"the file name '{shown}' is not valid UTF-8; the file is not read", where)
+                    self.incomplete.add(directory)
+                    continue
                 if is_symlink:
                     rel = self.rel(path)
                 else:
                     rel = self._rel[path] = name if directory_rel == "." else f"{directory_rel}/{name}"
+                if not self.admit_file(rel):
+                    self.incomplete.add(directory)
+                    break
                 if self.tokens > MAX_TARGET_TOKENS:
                     self.limit_error(
                         "tokens",
@@ -281,6 +322,20 @@ def _evaluate_attribute(attribute: Any, scope: Scope, walk: _Walk, file: str) ->
         line = getattr(error, "line", None) or _line(attribute)
         walk.limit(error, file, line)
         return Unknown(f"{file}:{line}: {error}")
+    except Exception as error:  # anything else the expression makes Python raise: this value only
+        line = _line(attribute)
+        walk.error(f"cannot evaluate this expression ({_describe(error)})", file, line)
+        return Unknown(f"{file}:{line}: cannot evaluate ({type(error).__name__})")
+
+
+def _describe(error: Exception) -> str:
+    """An unexpected exception, as a short message (its text may quote repository content)."""
+    if isinstance(error, MemoryError):
+        return "out of memory"
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    text = safe_text(str(error), 200)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 class ModuleInstance:
@@ -411,11 +466,10 @@ class ModuleInstance:
             for name, _ in self.walk.fs.entries(self.directory)
             if name.endswith((".auto.tfvars", ".auto.tfvars.json"))
         ]
-        defaults = [
-            n
-            for n in ("terraform.tfvars", "terraform.tfvars.json")
-            if self.walk.fs.is_file(self.directory / n)
-        ]
+        # Listed, not only regular files: a FIFO or device named terraform.tfvars is read as one
+        # (and refused, with an error naming it), never skipped in silence.
+        listed = {name for name, _ in self.walk.fs.entries(self.directory)}
+        defaults = [n for n in ("terraform.tfvars", "terraform.tfvars.json") if n in listed]
         for file_name in [*defaults, *auto]:
             assignments.extend(self._var_file(self.directory / file_name))
         for file_name in target.var_files:
@@ -434,7 +488,14 @@ class ModuleInstance:
         return evaluate_text(raw, scope)
 
     def _var_file(self, path: Path, explicit: bool = False) -> list[tuple[str, Any, str]]:
+        if not is_valid_text(path.name):
+            shown = safe_text(path.name)
+            where = f"{self.walk.rel(path.parent)}/{shown}"
+            self.walk.error(f"the file name '{shown}' is not valid UTF-8; the file is not read", where)
+            return []
         rel = self.walk.rel(path)
+        if not self.walk.admit_file(rel):
+            return []
         self.walk.var_files.append(rel)
         try:
             resolved = self.walk.confine(path, f"var file {rel}")

@@ -35,8 +35,13 @@ _TERRAFORM_SUFFIXES = (".tf", ".tfvars", ".tfvars.json")
 Entries = tuple[tuple[str, bool], ...]  # (name, is a symlink), sorted by name
 
 
-def _resolve(path: Path) -> Path:
-    return path.resolve()
+def _resolve(path: Path) -> Path | str:
+    """The resolved path, or the error resolving gave (a symlink loop) as text: recorded like
+    any answer, so that the memo of a target with a loop still holds while the loop does."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as error:  # RuntimeError up to Python 3.12, OSError after
+        return f"error:{error}"
 
 
 def _is_dir(path: Path) -> bool:
@@ -114,6 +119,7 @@ class FileSystemView:
 
     def __init__(self, max_file_bytes: int):
         self.max_file_bytes = max_file_bytes
+        self.bytes_read = 0  # by read(): what the walk bounds per target
         self._answers: dict[tuple[str, Path], object] = {}
         # False when a file read twice gave two answers: the walk saw no single state of the
         # checkout, and its result must not be reused.
@@ -128,8 +134,10 @@ class FileSystemView:
         return answer
 
     def resolve(self, path: Path) -> Path:
-        """``path.resolve()``; its RuntimeError (a symlink loop) propagates as it always did."""
+        """``path.resolve()``; a symlink loop raises RuntimeError, whatever the Python version."""
         answer = self._ask("resolve", path)
+        if isinstance(answer, str):
+            raise RuntimeError(answer.removeprefix("error:"))
         assert isinstance(answer, Path)
         return answer
 
@@ -151,6 +159,7 @@ class FileSystemView:
         except HclSyntaxError as error:
             self._record_read(path, _unreadable(error))
             raise
+        self.bytes_read += len(data)
         digest = hashlib.sha256(data).hexdigest()
         self._record_read(path, digest)
         return text, digest

@@ -24,7 +24,9 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import os
 import re
+import stat
 import sys
 import threading
 from collections import OrderedDict
@@ -190,10 +192,7 @@ def parse_text(text: str, file: str) -> Any:
 def read_text(path: Path, rel: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[str, bytes]:
     """The file's text and raw bytes; a clear error for unreadable, oversized or non-UTF-8 files."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise HclSyntaxError(rel, f"file is {size} bytes, over the {max_bytes}-byte limit")
-        data = path.read_bytes()
+        data = _read_regular(path, rel, max_bytes)
     except OSError as error:
         raise HclSyntaxError(rel, f"cannot read: {error.strerror or error}") from None
     try:
@@ -201,6 +200,36 @@ def read_text(path: Path, rel: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> 
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise HclSyntaxError(rel, "not valid UTF-8", line) from None
+
+
+def _read_regular(path: Path, rel: str, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``. Opened without blocking and checked
+    on the open descriptor: a FIFO named ``x.tf`` would block a plain open (or read) forever,
+    and a device would never end."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            kind = (
+                "a FIFO"
+                if stat.S_ISFIFO(status.st_mode)
+                else "a directory"
+                if stat.S_ISDIR(status.st_mode)
+                else "a device or socket"
+            )
+            raise HclSyntaxError(rel, f"not a regular file ({kind}); not read")
+        if status.st_size > max_bytes:
+            raise HclSyntaxError(rel, f"file is {status.st_size} bytes, over the {max_bytes}-byte limit")
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, 1024 * 1024):
+            size += len(chunk)
+            if size > max_bytes:  # it grew after the check
+                raise HclSyntaxError(rel, f"file is over the {max_bytes}-byte limit")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def parse_json(text: str, rel: str) -> Any:

@@ -1,0 +1,178 @@
+"""The evaluation worker: whatever one target's evaluation does, it is that target's error.
+
+The misbehaving evaluation functions are in tests/worker_hooks.py; the worker runs them as it
+runs ``declare_target``. Each test that kills the worker pays for one restart (~0.5 s).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from driftwatch.scan import declare
+from driftwatch.terraform.modules import TargetInput, declare_target
+from driftwatch.terraform.parse import ParseCache
+from driftwatch.terraform.worker import Failure, InProcessEvaluator, WorkerEvaluator, WorkerOptions
+from tests import worker_hooks as hooks
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+MAX_MEMORY = 256 * 1024**2
+
+
+def _target(name: str = "prod") -> TargetInput:
+    return TargetInput(
+        name=name,
+        repo=EXAMPLES,
+        root=EXAMPLES / "envs" / "prod",
+        var_files=("prod.tfvars",),
+        region="us-east-1",
+        env={},
+    )
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[WorkerEvaluator]:
+    evaluator = WorkerEvaluator(WorkerOptions(max_seconds=1.5, max_memory=MAX_MEMORY))
+    yield evaluator
+    evaluator.close()
+
+
+def test_the_worker_declares_what_the_process_declares(worker: WorkerEvaluator) -> None:
+    in_process = InProcessEvaluator().declare(_target())
+    assert worker.declare(_target()) == in_process
+    assert in_process.tables and not in_process.errors
+
+
+def test_a_warm_worker_keeps_its_parse_cache(worker: WorkerEvaluator) -> None:
+    worker.declare(_target())
+    parsed = worker.call(hooks.cached_files, _target())
+    worker.declare(_target())
+    assert worker.call(hooks.cached_files, _target()) == parsed  # nothing parsed again
+
+
+@pytest.mark.parametrize("evaluator", ["worker", "in_process"])
+def test_any_exception_is_the_targets_error(evaluator: str, worker: WorkerEvaluator) -> None:
+    chosen = worker if evaluator == "worker" else InProcessEvaluator()
+    declared = chosen.declare(_target(), hooks.overflow)
+    (error,) = declared.errors
+    assert error.target == "prod" and not declared.tables
+    assert error.message == (
+        "the target could not be evaluated (OverflowError: integer division result too large for a float)"
+    )
+
+
+def test_each_evaluation_runs_under_cpu_and_memory_limits(
+    worker: WorkerEvaluator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = worker.call(hooks.limits, _target())
+    assert not isinstance(seen, Failure)
+    assert seen["cpu"] <= seen["cpu_used"] + 1.5 + 3
+    assert seen["held"] < seen["as"] <= seen["held"] + MAX_MEMORY
+
+
+def test_the_worker_gets_no_aws_keys_or_webhooks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-for-the-worker")
+    monkeypatch.setenv("DRIFTWATCH_SLACK_WEBHOOK_URL", "https://hooks.slack.invalid/x")
+    evaluator = WorkerEvaluator(WorkerOptions(max_seconds=10))
+    try:
+        seen = evaluator.call(hooks.limits, _target())
+    finally:
+        evaluator.close()
+    assert not isinstance(seen, Failure)
+    assert "AWS_SECRET_ACCESS_KEY" not in seen["env"] and "DRIFTWATCH_SLACK_WEBHOOK_URL" not in seen["env"]
+
+
+def test_an_evaluation_that_never_ends_is_stopped_and_the_worker_replaced(worker: WorkerEvaluator) -> None:
+    first = worker.call(hooks.limits, _target())
+    started = time.monotonic()
+    declared = worker.declare(_target(), hooks.sleep_forever)
+    assert 1.5 <= time.monotonic() - started < 5
+    (error,) = declared.errors
+    assert "took longer than 1.5 s (parse.max_seconds) and was stopped" in error.message
+    after = worker.call(hooks.limits, _target())
+    assert not isinstance(first, Failure) and not isinstance(after, Failure)
+    assert after["pid"] != first["pid"]
+    assert worker.declare(_target()).tables
+
+
+def test_running_out_of_memory_is_the_targets_error(worker: WorkerEvaluator) -> None:
+    (error,) = worker.declare(_target(), hooks.allocate).errors
+    assert "ran out of memory (parse.max_memory)" in error.message
+    assert worker.declare(_target()).tables  # a fresh worker
+
+
+def test_a_worker_that_dies_is_the_targets_error(worker: WorkerEvaluator) -> None:
+    (error,) = worker.declare(_target(), hooks.segfault).errors
+    assert "the evaluation worker died of SIGSEGV" in error.message
+    assert worker.declare(_target()).tables
+
+
+def test_a_reply_naming_a_foreign_class_is_refused(worker: WorkerEvaluator) -> None:
+    outcome = worker.call(hooks.foreign_class, _target())
+    assert isinstance(outcome, Failure)
+    assert "may not name collections.Counter" in outcome.message
+
+
+def test_close_stops_an_evaluation_in_progress_at_once() -> None:
+    evaluator = WorkerEvaluator(WorkerOptions(max_seconds=60))
+    evaluator.call(hooks.limits, _target())  # started and warm
+    threading.Timer(0.3, evaluator.close).start()
+    started = time.monotonic()
+    (error,) = evaluator.declare(_target(), hooks.sleep_forever).errors
+    assert time.monotonic() - started < 3
+    assert "shutting down" in error.message
+    assert "shutting down" in evaluator.declare(_target()).errors[0].message
+
+
+def test_declare_isolates_targets(worker: WorkerEvaluator) -> None:
+    """One target failing leaves the next one declared (scan.declare over the worker)."""
+    broken = TargetInput(name="broken", repo=EXAMPLES, root=EXAMPLES / "nowhere", env={})
+    declared = declare([broken, _target()], worker)
+    assert {job.target for job in declared.jobs} == {"prod"}
+    assert [error.target for error in declared.errors] == ["broken"]
+
+
+def test_a_partial_of_a_module_function_is_a_valid_entry_point(worker: WorkerEvaluator) -> None:
+    """The entry point is generic: another revision or view is another picklable callable."""
+    declared = worker.declare(_target(), functools.partial(declare_target))
+    assert declared == InProcessEvaluator(ParseCache()).declare(_target())
+
+
+def test_an_unchanged_rescan_is_not_sent_again_and_callers_get_their_own_lists(
+    worker: WorkerEvaluator,
+) -> None:
+    first = worker.declare(_target())
+    first.tables.clear()  # a caller changing what it got
+    again = worker.declare(_target())
+    assert again.tables and again == worker.declare(_target())
+    assert again.tables is not worker.declare(_target()).tables
+
+
+def test_the_config_keys_set_the_workers_limits() -> None:
+    from driftwatch.config import parse_config
+
+    config = parse_config(
+        {"targets": [{"name": "a", "root": "."}], "parse": {"max_seconds": 5, "max_memory": "1GiB"}}
+    )
+    options = config.parse.worker_options()
+    assert (options.max_seconds, options.max_memory) == (5.0, 1024**3)
+    assert options.cache["max_file_tokens"] == config.parse.max_file_tokens
+
+
+def test_a_same_reply_the_parent_cannot_match_is_asked_again_in_full(worker: WorkerEvaluator) -> None:
+    expected = worker.declare(_target())
+    worker._last.clear()  # as if the parent had evicted what the worker still refers to
+    assert worker.declare(_target()) == expected
+
+
+def test_an_exception_quoting_invalid_text_is_reported_safely() -> None:
+    from driftwatch.terraform.worker import describe
+
+    failure = describe(ValueError("bad \ud800 " + "x" * 1000))
+    assert "\\ud800" in failure.message and len(failure.message) < 400
+    failure.message.encode("utf-8")
