@@ -57,6 +57,7 @@ from driftwatch.spec import (
     DeclaredTable,
     Drift,
     IgnoreRule,
+    NotEvaluated,
     PendingDrift,
     ScalingTarget,
     ScanReport,
@@ -231,6 +232,7 @@ class DeclaredSet:
     jobs: list[_Job] = field(default_factory=list)
     early: list[TableResult] = field(default_factory=list)  # rows decided without AWS (no region, ...)
     errors: list[TargetError] = field(default_factory=list)
+    not_evaluated: list[NotEvaluated] = field(default_factory=list)  # may declare tables, not watched
 
 
 def declare(targets: Sequence[TargetInput], cache: ParseCache) -> DeclaredSet:
@@ -239,6 +241,15 @@ def declare(targets: Sequence[TargetInput], cache: ParseCache) -> DeclaredSet:
     for target in targets:
         declared = declare_target(target, cache)
         result.errors.extend(declared.errors)
+        result.not_evaluated.extend(declared.not_evaluated)
+        if not (declared.tables or declared.not_evaluated or declared.errors or target.allow_empty):
+            result.errors.append(
+                TargetError(
+                    target.name,
+                    "the target declares no table (a wrong root?); set allow_empty: true on the "
+                    "target if that is intended",
+                )
+            )
         for table in declared.tables:
             spec = table.spec
             name, region = spec.name, spec.region
@@ -315,6 +326,7 @@ def scan(
         errors=(*declared.errors, *live_errors, *unmanaged_errors),
         duration_seconds=time.monotonic() - started,
         expired_ignore_rules=tuple(rule for rule in settings.ignore if rule.expired(now)),
+        not_evaluated=tuple(declared.not_evaluated),
     )
 
 
