@@ -836,10 +836,13 @@ def _cloudposse_plan(
     walk = instance.walk
     key = ".".join((*instance.key, name))
     entry = walk.manifest().get(key)
-    if entry is not None and _same_source(entry[0], source) and entry[1] is not None:
+    if entry is not None and _same_source(entry[0], source) and _admitted(entry[1], constraint):
         known = cloudposse.known_version(entry[1])
-        if known is not None and _admitted(entry[1], constraint):
+        if known is not None:
             return known
+        package = instance.remote_package(name)  # the installed source of a release not known
+        if isinstance(package, Package):
+            return package
     try:
         parsed = parse_source(source)
     except SourceError as error:
@@ -848,10 +851,10 @@ def _cloudposse_plan(
     if isinstance(parsed, RegistrySource):
         try:
             if not walk.target.modules.offline and walk.target.modules.cache_dir is not None:
-                wanted = select_version(walk.fetcher.registry_versions(parsed), constraint)
-                if wanted is None:
-                    return f"no release of {parsed.package} matches the version constraint {constraint!r}"
-        except NotFetched:
+                wanted = walk.fetcher.resolve_version(parsed, constraint)
+        except NotFetched as error:
+            if str(error).startswith("no version of"):
+                return str(error)
             walk.volatile = True
         except SourceError as error:
             return str(error)

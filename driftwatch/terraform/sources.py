@@ -134,34 +134,25 @@ class Fetcher:
         return self._package(root, parsed.subdir, version, parsed.display)
 
     def registry_versions(self, source: RegistrySource) -> list[str]:
-        """The versions the registry lists for a module (cached for this evaluation)."""
-        if source.package in self._versions:
-            return self._versions[source.package]
-        key = _key("versions", source.package)
-        path = self._cache("resolved") / f"{key}.json"
+        """The versions the registry lists for a module (asked once per evaluation)."""
+        if source.package not in self._versions:
+            self._online(source.display)
+            base = self._discover(source.host)
+            url = f"{base}{source.namespace}/{source.name}/{source.system}/versions"
+            data = self._get_json(url, source.host)
+            try:
+                self._versions[source.package] = [str(v["version"]) for v in data["modules"][0]["versions"]]
+            except (KeyError, IndexError, TypeError):
+                raise NotFetched(f"the registry's version list for {source.package} is malformed") from None
+        return self._versions[source.package]
+
+    def resolve_version(self, source: RegistrySource, constraint: str | None) -> str:
+        """The newest version the constraint admits, as ``terraform init`` picks it; remembered
+        per (module, constraint) so that later scans ask nothing (a changed constraint asks)."""
+        path = self._cache("resolved") / f"{_key('version', source.package, constraint or '')}.json"
         known = _read_json_file(path)
-        if isinstance(known, list):
-            self._versions[source.package] = [str(v) for v in known]
-            return self._versions[source.package]
-        self._online(source.display)
-        base = self._discover(source.host)
-        data = self._get_json(f"{base}{source.namespace}/{source.name}/{source.system}/versions", source.host)
-        try:
-            versions = [str(v["version"]) for v in data["modules"][0]["versions"]]
-        except (KeyError, IndexError, TypeError):
-            raise NotFetched(f"the registry's version list for {source.package} is malformed") from None
-        _write_json_file(path, versions)
-        self._versions[source.package] = versions
-        return versions
-
-    # --- registry ---
-
-    def _registry(self, source: RegistrySource, constraint: str | None) -> Package:
-        key = _key("registry", source.package, constraint or "")
-        cached = self._recall(key, source)
-        if cached is not None:
-            return cached
-        self._online(source.display)
+        if isinstance(known, str):
+            return known
         versions = self.registry_versions(source)
         try:
             chosen = select_version(versions, constraint)
@@ -171,6 +162,18 @@ class Fetcher:
             raise NotFetched(
                 f"no version of {source.package} matches {constraint!r} (the registry has {len(versions)})"
             )
+        _write_json_file(path, chosen)
+        return chosen
+
+    # --- registry ---
+
+    def _registry(self, source: RegistrySource, constraint: str | None) -> Package:
+        key = _key("registry", source.package, constraint or "")
+        cached = self._recall(key, source)
+        if cached is not None:
+            return cached
+        self._online(source.display)
+        chosen = self.resolve_version(source, constraint)
         base = self._discover(source.host)
         url = f"{base}{source.namespace}/{source.name}/{source.system}/{chosen}/download"
         status, headers, body = self._request(url, source.host, _MAX_JSON_BYTES)
