@@ -206,7 +206,7 @@ def settings(tmp_path: Path, server: HTTPServer, **changes: Any) -> ModuleSettin
     """Fetching on, the fake registry host sent to the local server over plain http."""
     base = ModuleSettings(
         cache_dir=str(tmp_path / "cache"),
-        allowed_hosts=(REGISTRY, "127.0.0.1"),
+        allowed_hosts=(REGISTRY,),  # the mirror it is sent to (127.0.0.1) is allowed with it
         host_overrides=((REGISTRY, f"http://127.0.0.1:{server.port}"),),
         insecure_http_hosts=("127.0.0.1",),
         allow_file_git=True,
@@ -671,3 +671,58 @@ def test_drift_is_found_through_a_registry_module_and_a_git_module(
     drift = {row["table_name"]: [d["attribute"] for d in row["drift"]] for row in report["tables"]}
     assert drift == {"acme-orders": ["point_in_time_recovery"], "acme-sessions": ["tags.Team"]}
     assert report["not_evaluated"] == [] and report["summary"]["not_evaluated"] == 0
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def test_modules_config_keys_become_fetcher_settings(tmp_path: Path) -> None:
+    from driftwatch.config import parse_config
+    from driftwatch.targets import targets_from_config
+
+    config = parse_config(
+        {
+            "targets": [{"name": "prod", "root": "envs/prod", "allow_empty": True}],
+            "state": {"path": str(tmp_path / "state" / "driftwatch.db")},
+            "modules": {
+                "allowed_hosts": ["registry.acme.test", "*.git.acme.test"],
+                "hosts": {"registry.terraform.io": "https://mirror.acme.test"},
+                "timeout": "20s",
+                "max_bytes": 2048,
+            },
+        }
+    )
+    (only,) = targets_from_config(config, tmp_path)
+    assert only.allow_empty is True
+    assert only.modules == ModuleSettings(
+        offline=True,  # DRIFTWATCH_MODULES_OFFLINE=1 in the test environment wins
+        cache_dir=str(tmp_path / "state" / "driftwatch-modules"),
+        allowed_hosts=("registry.acme.test", "*.git.acme.test"),
+        host_overrides=(("registry.terraform.io", "https://mirror.acme.test"),),
+        max_bytes=2048,
+        timeout=20.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("modules", "message"),
+    [
+        ({"insecure_http_hosts": ["registry.acme.test"]}, "only allowed to loopback hosts"),
+        ({"timeout": "0s"}, "longer than 0"),
+        ({"offline": "sometimes"}, "modules.offline"),
+        ({"mirror": "x"}, "modules.mirror: unknown key"),
+    ],
+)
+def test_invalid_modules_config_names_the_key(modules: dict[str, Any], message: str) -> None:
+    from driftwatch.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError, match=message):
+        parse_config({"targets": [{"name": "t", "root": "."}], "modules": modules})
+
+
+def test_hosts_and_wildcards_in_allowed_hosts() -> None:
+    from driftwatch.terraform.sources import host_allowed
+
+    assert host_allowed("git.acme.test", ("*.acme.test",))
+    assert not host_allowed("acme.test.evil.example", ("*.acme.test",))
+    assert not host_allowed("evilgithub.com", ("github.com",))

@@ -342,7 +342,12 @@ class Fetcher:
         raise NotFetched(f"{_strip_query(url)} redirects more than {_MAX_REDIRECTS} times")
 
     def _check_host(self, hostname: str, scheme: str, original: str) -> None:
-        if not host_allowed(hostname, self.settings.allowed_hosts):
+        # A configured mirror (modules.hosts) is trusted like the host it stands in for.
+        mirrors = tuple(
+            urlsplit(target).hostname or "" if "://" in target else target.split(":")[0]
+            for _, target in self.settings.host_overrides
+        )
+        if not host_allowed(hostname, (*self.settings.allowed_hosts, *mirrors)):
             raise NotFetched(f"host {hostname or '(none)'} is not in modules.allowed_hosts")
         if scheme == "http" and hostname not in self.settings.insecure_http_hosts:
             raise NotFetched(f"{_strip_query(original)}: plain http is not allowed")
