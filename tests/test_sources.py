@@ -726,3 +726,16 @@ def test_hosts_and_wildcards_in_allowed_hosts() -> None:
     assert host_allowed("git.acme.test", ("*.acme.test",))
     assert not host_allowed("acme.test.evil.example", ("*.acme.test",))
     assert not host_allowed("evilgithub.com", ("github.com",))
+
+
+def test_a_disabled_remote_module_is_not_fetched(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "root/main.tf": 'module "off" {\n  count = 0\n  source = "s3::https://s3.amazonaws.com/a/t.zip"\n}\n'
+            + 'resource "aws_dynamodb_table" "t" {\n  name = "t"\n  hash_key = "id"\n'
+            + '  attribute {\n    name = "id"\n    type = "S"\n  }\n}\n'
+        },
+    )
+    result = declare_target(target(tmp_path, ModuleSettings(offline=True)))
+    assert [t.spec.name for t in result.tables] == ["t"] and result.not_evaluated == []

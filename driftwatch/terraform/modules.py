@@ -1132,26 +1132,24 @@ class _TableCollector:
         if source is None or cloudposse.is_label_module_source(source):
             return
         call = f"{instance.address}module.{name}"
-        is_table = cloudposse.is_dynamodb_module_source(source)
+        where = self._location(instance, block, file)
+        expansion = instance.call_instances(name)
+        if isinstance(expansion, Unknown):
+            self.walk.skip(call, where, f"cannot tell which tables it declares: {expansion.reason}")
+            return
+        if not expansion:  # count = 0 / an empty for_each: nothing to fetch or evaluate
+            return
         plan: str | Package | None = None
-        if is_table:
+        if cloudposse.is_dynamodb_module_source(source):
             plan = instance.cloudposse_plan(name)
             if isinstance(plan, str) and plan not in cloudposse.KNOWN_VERSIONS:
-                self.walk.skip(call, self._location(instance, block, file), f"source {source!r}: {plan}")
+                self.walk.skip(call, where, f"source {source!r}: {plan}")
                 return
         elif not _is_local_source(source):
             package = instance.remote_package(name)
             if isinstance(package, str):
-                self.walk.skip(call, self._location(instance, block, file), f"source {source!r}: {package}")
+                self.walk.skip(call, where, f"source {source!r}: {package}")
                 return
-        expansion = instance.call_instances(name)
-        if isinstance(expansion, Unknown):
-            self.walk.skip(
-                call,
-                self._location(instance, block, file),
-                f"cannot tell which tables it declares: {expansion.reason}",
-            )
-            return
         for key, address, extra in expansion:
             if isinstance(plan, str):
                 with self._table(address, block, file):
