@@ -739,3 +739,15 @@ def test_a_disabled_remote_module_is_not_fetched(tmp_path: Path) -> None:
     )
     result = declare_target(target(tmp_path, ModuleSettings(offline=True)))
     assert [t.spec.name for t in result.tables] == ["t"] and result.not_evaluated == []
+
+
+def test_a_git_package_with_a_link_out_is_refused(tmp_path: Path) -> None:
+    remote = git_repo(tmp_path / "remote", {"v1": TABLE_MODULE})
+    (remote / "escape").symlink_to("/etc")
+    git(remote, "add", "-A")
+    git(remote, "commit", "-q", "-m", "link")
+    git(remote, "tag", "v2")
+    fetcher = Fetcher(ModuleSettings(cache_dir=str(tmp_path / "cache"), allow_file_git=True))
+    with pytest.raises(NotFetched, match="escape is a link out of the package"):
+        fetcher.fetch(f"git::file://{remote}?ref=v2", None)
+    assert (fetcher.fetch(f"git::file://{remote}?ref=v1", None).directory / "main.tf").is_file()

@@ -592,8 +592,8 @@ def check_tree(root: Path, max_bytes: int, max_files: int) -> None:
     total = 0
     files = 0
     real_root = root.resolve()
-    for directory, _dirs, names in os.walk(root):
-        for name in names:
+    for directory, dirs, names in os.walk(root):
+        for name in [*dirs, *names]:
             path = Path(directory) / name
             files += 1
             if files > max_files:
@@ -602,6 +602,8 @@ def check_tree(root: Path, max_bytes: int, max_files: int) -> None:
                 resolved = path.resolve()
                 if resolved != real_root and real_root not in resolved.parents:
                     raise NotFetched(f"{path.relative_to(root)} is a link out of the package")
+                continue
+            if name in dirs:
                 continue
             total += path.stat().st_size
             if total > max_bytes:
