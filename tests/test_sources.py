@@ -751,3 +751,13 @@ def test_a_git_package_with_a_link_out_is_refused(tmp_path: Path) -> None:
     with pytest.raises(NotFetched, match="escape is a link out of the package"):
         fetcher.fetch(f"git::file://{remote}?ref=v2", None)
     assert (fetcher.fetch(f"git::file://{remote}?ref=v1", None).directory / "main.tf").is_file()
+
+
+def test_an_unreachable_registry_costs_one_attempt_per_scan(tmp_path: Path, httpserver: HTTPServer) -> None:
+    options = settings(tmp_path, httpserver, host_overrides=((REGISTRY, "http://127.0.0.1:9"),))
+    fetcher = Fetcher(options)
+    started = time.monotonic()
+    for name in ("a", "b", "c"):
+        with pytest.raises(NotFetched, match="could not be reached"):
+            fetcher.fetch(f"{REGISTRY}/acme/{name}/aws", None)
+    assert fetcher._unreachable and time.monotonic() - started < 5

@@ -107,6 +107,9 @@ class Fetcher:
     # set when an answer came from the network: a failure may be transient, a success is new
     touched_network: bool = False
     _versions: dict[str, list[str]] = field(default_factory=dict)
+    # host:port -> why it could not be reached: asked once per evaluation, so that a network
+    # that drops packets costs one timeout, not one per module call.
+    _unreachable: dict[str, str] = field(default_factory=dict)
 
     # --- public ---
 
@@ -308,6 +311,8 @@ class Fetcher:
         for _ in range(_MAX_REDIRECTS + 1):
             parts = urlsplit(current)
             self._check_host(parts.hostname or "", parts.scheme, url)
+            if parts.netloc in self._unreachable:
+                raise NotFetched(self._unreachable[parts.netloc])
             headers = {"User-Agent": "driftwatch", "Accept": "application/json, */*"}
             token = self._token(host) if parts.hostname == auth_host else None
             if token:
@@ -335,10 +340,11 @@ class Fetcher:
             except (urllib.error.URLError, OSError, TimeoutError) as error:
                 reason = getattr(error, "reason", error)
                 if isinstance(reason, TimeoutError) or "timed out" in str(reason):
-                    raise NotFetched(
-                        f"{_strip_query(url)} took longer than {self.settings.timeout:g}s"
-                    ) from None
-                raise NotFetched(f"{_strip_query(url)} could not be reached: {reason}") from None
+                    message = f"{_strip_query(url)} took longer than {self.settings.timeout:g}s"
+                else:
+                    message = f"{_strip_query(url)} could not be reached: {reason}"
+                self._unreachable[parts.netloc] = message
+                raise NotFetched(message) from None
         raise NotFetched(f"{_strip_query(url)} redirects more than {_MAX_REDIRECTS} times")
 
     def _check_host(self, hostname: str, scheme: str, original: str) -> None:
