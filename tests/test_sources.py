@@ -761,3 +761,42 @@ def test_an_unreachable_registry_costs_one_attempt_per_scan(tmp_path: Path, http
         with pytest.raises(NotFetched, match="could not be reached"):
             fetcher.fetch(f"{REGISTRY}/acme/{name}/aws", None)
     assert fetcher._unreachable and time.monotonic() - started < 5
+
+
+def test_the_config_file_drives_fetching_through_the_cli(
+    tmp_path: Path,
+    registry: FakeRegistry,
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from driftwatch.cli import main
+
+    monkeypatch.delenv("DRIFTWATCH_MODULES_OFFLINE")
+    registry.publish("acme/tables/aws", "1.0.0", TABLE_MODULE)
+    write_tree(
+        tmp_path / "repo",
+        {
+            "root/main.tf": f'module "t" {{\n  source = "{REGISTRY}/acme/tables/aws"\n'
+            '  name = "via-config"\n  hash_key = "id"\n}\n'
+        },
+    )
+    config = tmp_path / "driftwatch.yaml"
+    config.write_text(
+        json.dumps(
+            {
+                "repo": str(tmp_path / "repo"),
+                "targets": [{"name": "t", "root": "root", "region": REGION}],
+                "state": {"path": str(tmp_path / "state" / "driftwatch.db")},
+                "modules": {
+                    "allowed_hosts": [REGISTRY],
+                    "hosts": {REGISTRY: f"http://127.0.0.1:{httpserver.port}"},
+                    "insecure_http_hosts": ["127.0.0.1"],
+                },
+            }
+        )
+    )
+    assert main(["inspect", "--config", str(config), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [t["spec"]["name"] for t in report["tables"]] == ["via-config"]
+    assert (tmp_path / "state" / "driftwatch-modules" / "packages").is_dir()
