@@ -35,6 +35,7 @@ from driftwatch.spec import TableSpec
 from driftwatch.terraform.addresses import (
     ArchiveSource,
     GitSource,
+    HttpSource,
     LocalSource,
     RegistrySource,
     SourceError,
@@ -111,6 +112,7 @@ EX = "https://example.com"
         (f"{EX}/m/tables.zip", ArchiveSource(f"{EX}/m/tables.zip", "zip")),
         (f"{EX}/m/t.tar.gz//sub", ArchiveSource(f"{EX}/m/t.tar.gz", "tar.gz", "sub")),
         (f"{EX}/download?archive=tgz", ArchiveSource(f"{EX}/download?archive=tgz", "tar.gz")),
+        (f"{EX}/modules/tables//sub", HttpSource(f"{EX}/modules/tables", "sub")),
     ],
 )  # fmt: skip
 def test_sources_are_read_as_terraform_reads_them(source: str, expected: object) -> None:
@@ -124,7 +126,6 @@ def test_sources_are_read_as_terraform_reads_them(source: str, expected: object)
         ("acme-modules.s3.amazonaws.com/tables.zip", "Amazon S3"),
         ("gcs::https://www.googleapis.com/storage/v1/acme/tables.zip", "Google Cloud Storage"),
         ("hg::https://hg.acme.test/tables", "Mercurial"),
-        ("https://example.com/not-an-archive", "not a .zip or .tar.gz"),
     ],
 )
 def test_sources_driftwatch_does_not_fetch_are_reported_with_the_kind(source: str, kind: str) -> None:
@@ -800,3 +801,29 @@ def test_the_config_file_drives_fetching_through_the_cli(
     report = json.loads(capsys.readouterr().out)
     assert [t["spec"]["name"] for t in report["tables"]] == ["via-config"]
     assert (tmp_path / "state" / "driftwatch-modules" / "packages").is_dir()
+
+
+@pytest.mark.parametrize("how", ["header", "meta"])
+def test_an_http_page_names_the_real_source_as_terraform_get(
+    tmp_path: Path, httpserver: HTTPServer, how: str
+) -> None:
+    httpserver.expect_request("/archives/t.zip").respond_with_data(
+        zip_bytes({"mod/main.tf": TABLE_MODULE["main.tf"]})
+    )
+    location = "/archives/t.zip//mod"
+    page = Response(status=204, headers={"X-Terraform-Get": location})
+    if how == "meta":
+        page = Response(f'<html><head><meta name="terraform-get" content="{location}"></head></html>')
+    httpserver.expect_request("/modules/tables", query_string="terraform-get=1").respond_with_response(page)
+    package = Fetcher(settings(tmp_path, httpserver)).fetch(
+        f"http://127.0.0.1:{httpserver.port}/modules/tables", None
+    )
+    assert (package.directory / "main.tf").is_file() and package.directory.name == "mod"
+
+
+def test_an_http_page_without_a_source_is_the_reason(tmp_path: Path, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/modules/none").respond_with_data("<html>nothing</html>")
+    with pytest.raises(NotFetched, match="names no module source"):
+        Fetcher(settings(tmp_path, httpserver)).fetch(
+            f"http://127.0.0.1:{httpserver.port}/modules/none", None
+        )

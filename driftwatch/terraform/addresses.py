@@ -103,6 +103,23 @@ class ArchiveSource:
 
 
 @dataclass(frozen=True)
+class HttpSource:
+    """An HTTP(S) URL that is not an archive: Terraform asks it (``?terraform-get=1``) for the
+    real source, in an ``X-Terraform-Get`` header or a ``terraform-get`` meta tag."""
+
+    url: str
+    subdir: str = ""
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def display(self) -> str:
+        return self.url + (f"//{self.subdir}" if self.subdir else "")
+
+
+@dataclass(frozen=True)
 class UnsupportedSource:
     """A source Terraform can fetch but driftwatch does not (S3, GCS, Mercurial...): reported."""
 
@@ -114,7 +131,9 @@ class UnsupportedSource:
         return self.source
 
 
-ModuleSource = Union[LocalSource, RegistrySource, GitSource, ArchiveSource, UnsupportedSource]  # noqa: UP007
+ModuleSource = Union[  # noqa: UP007
+    LocalSource, RegistrySource, GitSource, ArchiveSource, HttpSource, UnsupportedSource
+]
 
 
 def split_subdir(source: str) -> tuple[str, str]:
@@ -225,10 +244,7 @@ def parse_source(source: str) -> ModuleSource:
             return ArchiveSource(url, "tar.gz", subdir)
         if archive in ("zip", ".zip"):
             return ArchiveSource(url, "zip", subdir)
-        return UnsupportedSource(
-            source,
-            "an HTTP URL that is not a .zip or .tar.gz archive (X-Terraform-Get pages are not followed)",
-        )
+        return HttpSource(url, subdir)
     if forced is not None:
         return UnsupportedSource(source, f"the {forced}:: getter is not supported by driftwatch")
     raise SourceError(f"{source!r} is not a module source Terraform recognises")

@@ -26,6 +26,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -43,6 +44,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from driftwatch.terraform.addresses import (
     ArchiveSource,
     GitSource,
+    HttpSource,
     LocalSource,
     ModuleSource,
     RegistrySource,
@@ -60,6 +62,7 @@ DEFAULT_TIMEOUT = 60.0
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _MAX_REDIRECTS = 5
 _MAX_JSON_BYTES = 1024 * 1024
+_META = re.compile(rb"""<meta\s+name=["']terraform-get["']\s+content=["']([^"']+)["']""", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -132,9 +135,38 @@ class Fetcher:
         if cached is not None:
             return cached
         self._online(parsed.display)
-        root, version = self._fetch_package(parsed)
-        self._remember(key, root, version)
-        return self._package(root, parsed.subdir, version, parsed.display)
+        inner_subdir = ""
+        if isinstance(parsed, HttpSource):
+            inner = self._terraform_get(parsed)
+            inner_subdir = inner.subdir
+            root, version = self._fetch_package(inner)
+        else:
+            root, version = self._fetch_package(parsed)
+        self._remember(key, root, version, inner_subdir)
+        subdir = "/".join(part for part in (inner_subdir, parsed.subdir) if part)
+        return self._package(root, subdir, version, parsed.display)
+
+    def _terraform_get(self, source: HttpSource) -> GitSource | ArchiveSource:
+        """Terraform's HTTP getter: ``GET url?terraform-get=1`` names the real source in an
+        ``X-Terraform-Get`` header, else in a ``<meta name="terraform-get" content="...">`` tag."""
+        parts = urlsplit(source.url)
+        query = f"{parts.query}&terraform-get=1" if parts.query else "terraform-get=1"
+        url = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+        _, headers, body = self._request(url, source.host, _MAX_JSON_BYTES)
+        location = headers.get("x-terraform-get")
+        if not location:
+            found = _META.search(body)
+            location = found.group(1).decode("utf-8", "replace") if found else None
+        if not location:
+            raise NotFetched(f"{_strip_query(source.url)} names no module source (no X-Terraform-Get)")
+        try:
+            inner = parse_source(urljoin(source.url, location))
+        except SourceError as error:
+            raise NotFetched(f"{_strip_query(source.url)} names an unusable source: {error}") from None
+        if not isinstance(inner, (GitSource, ArchiveSource)):
+            what = f"{_strip_query(source.url)} names {location!r}, which is not a git or archive source"
+            raise NotFetched(what)
+        return inner
 
     def registry_versions(self, source: RegistrySource) -> list[str]:
         """The versions the registry lists for a module (asked once per evaluation)."""
@@ -500,8 +532,6 @@ def _strip_query(url: str) -> str:
 
 def _redact(line: str) -> str:
     """git's messages may quote a URL with credentials in it."""
-    import re
-
     return re.sub(r"://[^/@\s]+@", "://***@", line)
 
 
