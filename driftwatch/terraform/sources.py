@@ -107,8 +107,6 @@ class Fetcher:
 
     settings: ModuleSettings
     env: Mapping[str, str] = field(default_factory=dict)
-    # set when an answer came from the network: a failure may be transient, a success is new
-    touched_network: bool = False
     _versions: dict[str, list[str]] = field(default_factory=dict)
     # host:port -> why it could not be reached: asked once per evaluation, so that a network
     # that drops packets costs one timeout, not one per module call.
@@ -427,7 +425,6 @@ class Fetcher:
             raise NotFetched(f"modules.offline is set and {what} is not in the module cache")
         if self.settings.cache_dir is None:
             raise NotFetched("no module cache directory is configured")
-        self.touched_network = True
 
     def _cache(self, kind: str) -> Path:
         if self.settings.cache_dir is None:
