@@ -855,7 +855,8 @@ def _cloudposse_plan(
         except NotFetched as error:
             if str(error).startswith("no version of"):
                 return str(error)
-            walk.volatile = True
+            # The registry cannot be reached: the releases driftwatch knows stand in (and the
+            # result may be memoised); only a call left unevaluated waits for the network.
         except SourceError as error:
             return str(error)
         if wanted is None:  # offline, or the registry cannot be reached: the releases driftwatch knows
