@@ -827,3 +827,29 @@ def test_an_http_page_without_a_source_is_the_reason(tmp_path: Path, httpserver:
         Fetcher(settings(tmp_path, httpserver)).fetch(
             f"http://127.0.0.1:{httpserver.port}/modules/none", None
         )
+
+
+def test_a_fetched_module_is_memoised_and_a_failed_fetch_is_not(
+    tmp_path: Path, registry: FakeRegistry, httpserver: HTTPServer
+) -> None:
+    registry.publish("acme/tables/aws", "1.0.0", TABLE_MODULE)
+    write_tree(
+        tmp_path / "repo",
+        {
+            "root/main.tf": f'module "t" {{\n  source = "{REGISTRY}/acme/tables/aws"\n'
+            '  name = "memo"\n  hash_key = "id"\n}\n'
+        },
+    )
+    cache = ParseCache()
+    good = target(tmp_path / "repo", settings(tmp_path, httpserver))
+    assert [t.spec.name for t in declare_target(good, cache).tables] == ["memo"]
+    asked = len(registry.requests)
+    assert [t.spec.name for t in declare_target(good, cache).tables] == ["memo"]
+    assert (cache.declarations.hits, len(registry.requests)) == (1, asked)
+    broken = dataclasses.replace(
+        good, modules=settings(tmp_path / "other", httpserver, allowed_hosts=("x.test",))
+    )
+    broken = dataclasses.replace(broken, modules=dataclasses.replace(broken.modules, host_overrides=()))
+    for _ in range(2):
+        assert declare_target(broken, cache).not_evaluated
+    assert cache.declarations.hits == 1  # the failures were evaluated each time
