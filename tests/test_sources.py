@@ -853,3 +853,12 @@ def test_a_fetched_module_is_memoised_and_a_failed_fetch_is_not(
     for _ in range(2):
         assert declare_target(broken, cache).not_evaluated
     assert cache.declarations.hits == 1  # the failures were evaluated each time
+
+
+def test_a_module_call_without_a_literal_source_is_not_evaluated(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {"root/main.tf": 'variable "s" {\n  default = "./x"\n}\nmodule "m" {\n  source = var.s\n}\n'},
+    )
+    (item,) = declare_target(target(tmp_path, ModuleSettings(offline=True))).not_evaluated
+    assert (item.address, item.source.line) == ("module.m", 4) and "not a literal" in item.reason

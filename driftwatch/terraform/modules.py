@@ -1130,10 +1130,13 @@ class _TableCollector:
     def _module_call(self, instance: ModuleInstance, name: str) -> None:
         block, file = instance.calls[name]
         source, _ = instance.call_meta(name)
-        if source is None or cloudposse.is_label_module_source(source):
-            return
         call = f"{instance.address}module.{name}"
         where = self._location(instance, block, file)
+        if source is None:
+            self.walk.skip(call, where, "its source is not a literal string (Terraform requires one)")
+            return
+        if cloudposse.is_label_module_source(source):
+            return
         expansion = instance.call_instances(name)
         if isinstance(expansion, Unknown):
             self.walk.skip(call, where, f"cannot tell which tables it declares: {expansion.reason}")
