@@ -40,13 +40,6 @@ from driftwatch.spec import (
     first_unknown,
 )
 from driftwatch.terraform import cloudposse, limits
-from driftwatch.terraform.addresses import (
-    GitSource,
-    RegistrySource,
-    SourceError,
-    parse_source,
-    select_version,
-)
 from driftwatch.terraform.evaluate import EvaluationError, Scope, evaluate, evaluate_text
 from driftwatch.terraform.label import build_label, label_outputs
 from driftwatch.terraform.memo import frozen_key
@@ -61,6 +54,7 @@ from driftwatch.terraform.parse import (
     file_blocks,
     parse_json,
 )
+from driftwatch.terraform.remote import admitted, cloudposse_plan, same_source
 from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec
 from driftwatch.terraform.sources import OFFLINE, Fetcher, ModuleSettings, NotFetched, Package
 from driftwatch.terraform.types import ANY, TypeConversionError, TypeSpec, convert, parse_type
@@ -188,7 +182,7 @@ class _Walk:
         """The module of a non-local call: from modules.json when it holds this call with the
         same source (and a version the constraint admits), else fetched; else the reason."""
         entry = self.manifest().get(key)
-        if entry is not None and _same_source(entry[0], source) and _admitted(entry[1], version):
+        if entry is not None and same_source(entry[0], source) and admitted(entry[1], version):
             try:
                 directory = self.confine(self.root_dir / entry[2], f"modules.json directory {entry[2]!r}")
             except OutsideRepositoryError as error:
@@ -682,7 +676,7 @@ class ModuleInstance:
         know), or why neither is possible (a sentence, never a known release name)."""
         if name not in self._cloudposse:
             source, constraint = self.call_meta(name)
-            self._cloudposse[name] = _cloudposse_plan(self, name, source or "", constraint)
+            self._cloudposse[name] = cloudposse_plan(self, name, source or "", constraint)
         return self._cloudposse[name]
 
     def _local_child(
@@ -806,82 +800,6 @@ def _unknown_outputs(reason: str) -> Unknown:
     """Outputs of a module driftwatch cannot evaluate: the module value itself is Unknown, so both
     ``module.x.out`` and ``module.x`` used whole are Unknown with the reason."""
     return Unknown(reason)
-
-
-def _same_source(recorded: str, source: str) -> bool:
-    """modules.json's Source and the call's, as the same address (host spelled out or not)."""
-    try:
-        return parse_source(recorded) == parse_source(source)
-    except SourceError:
-        return False
-
-
-def _admitted(installed: str | None, constraint: str | None) -> bool:
-    """The version ``terraform init`` installed still satisfies the call's constraint."""
-    if not constraint:
-        return True
-    try:
-        return installed is not None and select_version([installed], constraint) is not None
-    except SourceError:
-        return False
-
-
-def _cloudposse_plan(
-    instance: ModuleInstance, name: str, source: str, constraint: str | None
-) -> str | Package:
-    """See ModuleInstance.cloudposse_plan. Order: the version modules.json installed; for a
-    registry source, the newest release the registry lists that the constraint admits (when
-    fetching is on), else the newest known release it admits; for git, the ``ref``. A known
-    release is emulated; any other is evaluated from its source, or not evaluated."""
-    walk = instance.walk
-    key = ".".join((*instance.key, name))
-    entry = walk.manifest().get(key)
-    if entry is not None and _same_source(entry[0], source) and _admitted(entry[1], constraint):
-        known = cloudposse.known_version(entry[1])
-        if known is not None:
-            return known
-        package = instance.remote_package(name)  # the installed source of a release not known
-        if isinstance(package, Package):
-            return package
-    try:
-        parsed = parse_source(source)
-    except SourceError as error:
-        return str(error)
-    wanted: str | None = None
-    if isinstance(parsed, RegistrySource):
-        try:
-            if not walk.target.modules.offline and walk.target.modules.cache_dir is not None:
-                wanted = walk.fetcher.resolve_version(parsed, constraint)
-        except NotFetched as error:
-            if str(error).startswith("no version of"):
-                return str(error)
-            # The registry cannot be reached: the releases driftwatch knows stand in (and the
-            # result may be memoised); only a call left unevaluated waits for the network.
-        except SourceError as error:
-            return str(error)
-        if wanted is None:  # offline, or the registry cannot be reached: the releases driftwatch knows
-            try:
-                known = cloudposse.newest_known(constraint)
-            except (ValueError, SourceError) as error:
-                return str(error)
-            if known is not None:
-                return known
-    elif isinstance(parsed, GitSource):
-        known_ref = cloudposse.ref_version(parsed.ref)
-        if known_ref is not None:
-            return known_ref
-        wanted = parsed.ref
-    known = cloudposse.known_version(wanted) if wanted is not None else None
-    if known is not None:
-        return known
-    package = instance.remote_package(name)
-    if isinstance(package, Package):
-        return package
-    what = f"release {wanted}" if wanted else f"the version constraint {constraint!r}"
-    return (
-        f"{what} is not one driftwatch knows ({', '.join(cloudposse.KNOWN_VERSIONS)}) and its source "
-        f"cannot be evaluated: {package}"
-    )
 
 
 def _dynamodb_outputs(inputs: Mapping[str, Any], version: str) -> Mapping[str, Any] | Unknown:
