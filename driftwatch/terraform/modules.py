@@ -143,6 +143,7 @@ class _Walk:
         self.volatile = False
         self.packages: dict[Path, str] = {}  # package root -> how its files are named in reports
         self._manifest: dict[str, tuple[str, str | None, str]] | None = None
+        self._fetched: dict[tuple[str, str | None], Package | str] = {}
         self.root_dir: Path = self.repo
 
     def package_root_of(self, directory: Path) -> Path:
@@ -189,14 +190,18 @@ class _Walk:
                 return str(error)
             if self.fs.is_dir(directory):
                 return Package(directory, directory, entry[1], self.rel(directory))
-        try:
-            found = self.fetcher.fetch(source, version)
-        except NotFetched as error:
-            if not self.target.modules.offline:
-                self.volatile = True
-            return str(error)
-        self.packages.setdefault(found.root, found.label)
-        return found
+        memo = (source, version)
+        if memo not in self._fetched:  # once per walk: 50 instances of a parent fetch once
+            try:
+                found = self.fetcher.fetch(source, version)
+            except NotFetched as error:
+                if not self.target.modules.offline:
+                    self.volatile = True
+                self._fetched[memo] = str(error)
+            else:
+                self.packages.setdefault(found.root, found.label)
+                self._fetched[memo] = found
+        return self._fetched[memo]
 
     def limit_error(self, kind: str, message: str, file: str | None = None, line: int | None = None) -> None:
         """A limit that stops part of the walk is reported once, not once per expression it stops."""
