@@ -862,3 +862,12 @@ def test_a_module_call_without_a_literal_source_is_not_evaluated(tmp_path: Path)
     )
     (item,) = declare_target(target(tmp_path, ModuleSettings(offline=True))).not_evaluated
     assert (item.address, item.source.line) == ("module.m", 4) and "not a literal" in item.reason
+
+
+def test_credentials_in_a_source_are_not_repeated_in_reports(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {"root/main.tf": 'module "m" {\n  source = "git::https://bot:ghp_s3cret@git.acme.test/t.git"\n}\n'},
+    )
+    (item,) = declare_target(target(tmp_path, ModuleSettings(offline=True))).not_evaluated
+    assert "ghp_s3cret" not in item.reason and "***@git.acme.test" in item.reason

@@ -136,6 +136,15 @@ ModuleSource = Union[  # noqa: UP007
 ]
 
 
+def redact(source: str) -> str:
+    """A source for messages: credentials written into a URL (``https://user:token@host``) and
+    signed query strings are not repeated in reports."""
+    source = re.sub(r"(://)[^/@\s]+@", r"\1***@", source)
+    return re.sub(
+        r"([?&](?:X-Amz-[A-Za-z-]+|token|signature|sig)=)[^&\s]*", r"\1***", source, flags=re.IGNORECASE
+    )
+
+
 def split_subdir(source: str) -> tuple[str, str]:
     """go-getter's SourceDirSubdir: ``url//sub/dir?query`` -> (``url?query``, ``sub/dir``)."""
     start = source.find("://")

@@ -40,6 +40,7 @@ from driftwatch.spec import (
     first_unknown,
 )
 from driftwatch.terraform import cloudposse, limits
+from driftwatch.terraform.addresses import redact
 from driftwatch.terraform.evaluate import EvaluationError, Scope, evaluate, evaluate_text
 from driftwatch.terraform.label import build_label, label_outputs
 from driftwatch.terraform.memo import frozen_key
@@ -1070,12 +1071,12 @@ class _TableCollector:
         if cloudposse.is_dynamodb_module_source(source):
             plan = instance.cloudposse_plan(name)
             if isinstance(plan, str) and plan not in cloudposse.KNOWN_VERSIONS:
-                self.walk.skip(call, where, f"source {source!r}: {plan}")
+                self.walk.skip(call, where, f"source {redact(source)!r}: {plan}")
                 return
         elif not _is_local_source(source):
             package = instance.remote_package(name)
             if isinstance(package, str):
-                self.walk.skip(call, where, f"source {source!r}: {package}")
+                self.walk.skip(call, where, f"source {redact(source)!r}: {package}")
                 return
         for key, address, extra in expansion:
             if isinstance(plan, str):

@@ -51,6 +51,7 @@ from driftwatch.terraform.addresses import (
     SourceError,
     UnsupportedSource,
     parse_source,
+    redact,
     select_version,
     token_variable,
 )
@@ -318,7 +319,7 @@ class Fetcher:
         except subprocess.TimeoutExpired:
             raise NotFetched(f"git took longer than {self.settings.timeout:g}s") from None
         if result.returncode != 0:
-            what = source.display if source is not None else "git"
+            what = redact(source.display) if source is not None else "git"
             lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
             detail = _redact(lines[-1]) if lines else f"exit code {result.returncode}"
             raise NotFetched(f"git could not fetch {what}: {detail}")
@@ -422,7 +423,7 @@ class Fetcher:
 
     def _online(self, what: str) -> None:
         if self.settings.offline:
-            raise NotFetched(f"modules.offline is set and {what} is not in the module cache")
+            raise NotFetched(f"modules.offline is set and {redact(what)} is not in the module cache")
         if self.settings.cache_dir is None:
             raise NotFetched("no module cache directory is configured")
 
