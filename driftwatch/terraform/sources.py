@@ -143,7 +143,7 @@ class Fetcher:
             root, version = self._fetch_package(parsed)
         self._remember(key, root, version, inner_subdir)
         subdir = "/".join(part for part in (inner_subdir, parsed.subdir) if part)
-        return self._package(root, subdir, version, parsed.display)
+        return self._package(root, subdir, version, redact(parsed.display))
 
     def _terraform_get(self, source: HttpSource) -> GitSource | ArchiveSource:
         """Terraform's HTTP getter: ``GET url?terraform-get=1`` names the real source in an
@@ -454,7 +454,9 @@ class Fetcher:
         version = data.get("version") if isinstance(data.get("version"), str) else None
         subdir = getattr(source, "subdir", "")
         inner = data.get("subdir") if isinstance(data.get("subdir"), str) else ""
-        label = f"{source.package}@{version}" if isinstance(source, RegistrySource) else source.display
+        label = (
+            f"{source.package}@{version}" if isinstance(source, RegistrySource) else redact(source.display)
+        )
         return self._package(root, "/".join(p for p in (inner, subdir) if p), version, label)
 
     def _remember(self, key: str, root: Path, version: str | None, inner_subdir: str = "") -> None:
