@@ -12,6 +12,12 @@ a table needs it, once. A scanned repository can never make driftwatch read outs
 module sources and var files that resolve elsewhere (``..``, absolute paths, symlinks) are
 refused.
 
+Remote module sources (registry, git, archives) are walked like local modules once fetched
+(driftwatch.terraform.sources; modules.json of ``terraform init`` first, see
+driftwatch.terraform.remote), each confined to its own package. A module call or resource that
+may declare tables and cannot be evaluated is a NotEvaluated entry with its reason, never
+silently skipped.
+
 Across scans, a target's declarations are reused while nothing they were evaluated from has
 changed: the walk reaches the filesystem only through a FileSystemView, which records every
 question it asked so that the memo (driftwatch.terraform.memo) can ask them again.
