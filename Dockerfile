@@ -67,12 +67,14 @@ ENV VIRTUAL_ENV=/opt/driftwatch \
 
 # git: driftwatch reads the checkout's recent history with `git log` to tell drift that a
 # merged change is about to apply ("pending") from real drift; without git that logic is off.
+# git, ca-certificates and openssh-client also fetch remote module sources (git::https://,
+# git::ssh://, github.com/...: driftwatch.terraform.sources) into the state volume's cache.
 # Not version-pinned (DL3008): Debian replaces a package version in its archive with each
 # security update, so an exact pin breaks the build; the base image tag pins the release.
 # uid/gid 10001: outside the ranges Debian hands out to system and first login accounts.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends git \
+    && apt-get install -y --no-install-recommends git ca-certificates openssh-client \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --gid 10001 driftwatch \
     && useradd --uid 10001 --gid 10001 --no-create-home \

@@ -33,7 +33,7 @@ from driftwatch.config import (
     parse_duration,
 )
 from driftwatch.report.console import make_console
-from driftwatch.targets import UnknownTargetError, targets_from_config
+from driftwatch.targets import UnknownTargetError, adhoc_module_settings, targets_from_config
 from driftwatch.terraform.modules import TargetInput
 
 if TYPE_CHECKING:
@@ -191,6 +191,7 @@ def resolve_invocation(args: argparse.Namespace) -> Invocation:
             role_arn=args.role_arn,
             external_id=args.external_id,
             pending_grace=grace if grace is not None else DEFAULT_PENDING_GRACE,
+            modules=adhoc_module_settings(os.environ),
         )
         return Invocation([target], None, repo)
     if args.role_arn or args.external_id:
@@ -293,7 +294,7 @@ def command_inspect(args: argparse.Namespace) -> int:
     finally:
         if out is not sys.stdout:
             out.close()
-    return EXIT_ERROR if declared.errors or declared.early else EXIT_OK
+    return EXIT_ERROR if declared.errors or declared.early or declared.not_evaluated else EXIT_OK
 
 
 def command_validate(args: argparse.Namespace) -> int:
@@ -309,11 +310,14 @@ def command_validate(args: argparse.Namespace) -> int:
         print(f"error [{error.target}] {where}{error.message}", file=sys.stderr)
     for row in declared.early:
         print(f"error [{row.target}] {row.address}: {row.error}", file=sys.stderr)
+    for item in declared.not_evaluated:
+        where = f"{item.source}: " if item.source else ""
+        print(f"not evaluated [{item.target}] {where}{item.address}: {item.reason}", file=sys.stderr)
     _print_rule_expiry(config)
     tables = len(declared.jobs) + len(declared.early)
     errors = len(declared.errors)
     print(f"{config_path}: {len(config.targets)} targets, {tables} tables declared, {errors} errors")
-    return EXIT_ERROR if declared.errors or declared.early else EXIT_OK
+    return EXIT_ERROR if declared.errors or declared.early or declared.not_evaluated else EXIT_OK
 
 
 RULE_EXPIRY_WARNING = timedelta(days=14)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -25,7 +26,7 @@ from pydantic import (
 )
 
 from driftwatch import spec
-from driftwatch.terraform import worker
+from driftwatch.terraform import sources, worker
 from driftwatch.terraform.parse import (
     DEFAULT_MAX_CACHED_TOKENS,
     DEFAULT_MAX_FILE_BYTES,
@@ -94,6 +95,7 @@ class TargetConfig(_Strict):
     external_id: str | None = Field(default=None, min_length=2, max_length=1224)
     unmanaged: UnmanagedConfig | None = None
     pending_grace: Duration | None = None  # default: the top-level pending_grace
+    allow_empty: bool = False  # a target declaring no table is an error unless this is set
 
     @field_validator("role_arn")
     @classmethod
@@ -231,6 +233,57 @@ class ParseConfig(_Strict):
         return worker.WorkerOptions(self.max_seconds, self.max_memory, self.cache_options())
 
 
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class ModulesConfig(_Strict):
+    """How remote module sources (registry, git, archives) are fetched, see
+    driftwatch.terraform.sources. Downloads are cached under ``cache_dir`` (default: a
+    ``driftwatch-modules`` directory beside ``state.path``) and reused across scans."""
+
+    offline: bool = False
+    cache_dir: str | None = None
+    allowed_hosts: list[str] = Field(default_factory=lambda: list(sources.DEFAULT_ALLOWED_HOSTS))
+    # host -> where its requests go instead: "mirror.internal" or "https://mirror.internal/prefix"
+    hosts: dict[str, str] = Field(default_factory=dict)
+    max_bytes: int = Field(default=sources.DEFAULT_MAX_BYTES, ge=1024)
+    max_files: int = Field(default=sources.DEFAULT_MAX_FILES, ge=1)
+    timeout: Duration = timedelta(seconds=sources.DEFAULT_TIMEOUT)
+    credentials_file: str | None = None
+    # Plain http is refused except to these loopback hosts (a local test registry).
+    insecure_http_hosts: list[str] = Field(default_factory=list)
+
+    @field_validator("insecure_http_hosts")
+    @classmethod
+    def _loopback_only(cls, hosts: list[str]) -> list[str]:
+        outside = [h for h in hosts if h not in _LOOPBACK_HOSTS]
+        if outside:
+            raise ValueError(f"plain http is only allowed to loopback hosts, not {', '.join(outside)}")
+        return hosts
+
+    @field_validator("timeout")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("the timeout must be longer than 0")
+        return value
+
+    def settings(self, default_cache: Path, env: Mapping[str, str]) -> sources.ModuleSettings:
+        """The fetcher's settings; ``DRIFTWATCH_MODULES_OFFLINE=1`` forces offline (CI, tests)."""
+        forced = env.get("DRIFTWATCH_MODULES_OFFLINE", "").strip().lower() in ("1", "true", "yes")
+        return sources.ModuleSettings(
+            offline=self.offline or forced,
+            cache_dir=str(Path(self.cache_dir) if self.cache_dir else default_cache),
+            allowed_hosts=tuple(self.allowed_hosts),
+            host_overrides=tuple(sorted(self.hosts.items())),
+            max_bytes=self.max_bytes,
+            max_files=self.max_files,
+            timeout=self.timeout.total_seconds(),
+            insecure_http_hosts=tuple(self.insecure_http_hosts),
+            credentials_file=self.credentials_file,
+        )
+
+
 class Config(_Strict):
     repo: str = "."
     targets: list[TargetConfig] = Field(min_length=1)
@@ -243,6 +296,7 @@ class Config(_Strict):
     parse: ParseConfig = ParseConfig()
     terraform_parity: Literal["default", "strict"] = "default"
     pending_grace: Duration = DEFAULT_PENDING_GRACE
+    modules: ModulesConfig = ModulesConfig()
 
     @field_validator("targets")
     @classmethod

@@ -56,8 +56,8 @@ class DaemonState:
 
 
 def scan_result(report: ScanReport) -> str:
-    """success: everything was checked; partial: some tables or files could not be."""
-    if report.errors or report.count(TableStatus.ERROR):
+    """success: everything was checked; partial: some tables, files or module calls could not be."""
+    if report.errors or report.not_evaluated or report.count(TableStatus.ERROR):
         return "partial"
     return "success"
 

@@ -31,6 +31,8 @@ Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
 - ``driftwatch_drift_first_seen_timestamp_seconds{T, attribute}``: when that drift was first seen.
 - ``driftwatch_tables{target, status}``: count of report rows per status (zero-filled).
 - ``driftwatch_scan_errors{target}``: target-level errors (parse errors, bad var files).
+- ``driftwatch_unevaluated_module_calls{target}``: module calls and resources that may declare
+  tables and were not evaluated (source not fetched, unknown count/for_each...): not watched.
 - ``driftwatch_scans_total{result}`` (counter): success/partial/failure, all start at 0.
 - ``driftwatch_scan_duration_seconds`` (histogram): wall time of each scan, any result.
 - ``driftwatch_last_scan_timestamp_seconds``: *start* of the most recent scan attempt.
@@ -137,6 +139,7 @@ class _ReportView:
     table_counts: tuple[tuple[str, TableStatus, int], ...]
     scan_errors: tuple[tuple[str, int], ...]
     commit: str | None
+    unevaluated: tuple[tuple[str, int], ...] = ()
 
     @classmethod
     def build(cls, report: ScanReport, first_seen: Mapping[tuple[str, str, str], datetime]) -> _ReportView:
@@ -168,6 +171,8 @@ class _ReportView:
                 attributes[attr_key] = min(stamp, attributes.get(attr_key, stamp))
         errors: Counter[str] = Counter(error.target for error in report.errors)
         targets.update(errors)
+        skipped: Counter[str] = Counter(item.target for item in report.not_evaluated)
+        targets.update(skipped)
         ordered_targets = sorted(targets)
         return cls(
             tables=tuple(
@@ -191,6 +196,7 @@ class _ReportView:
             ),
             scan_errors=tuple((target, errors[target]) for target in ordered_targets),
             commit=report.commit,
+            unevaluated=tuple((target, skipped[target]) for target in ordered_targets),
         )
 
 
@@ -497,6 +503,11 @@ class DriftwatchMetrics:
             "Target-level errors (parse errors, bad var files) in the latest scan.",
             labels=["target"],
         )
+        unevaluated = GaugeMetricFamily(
+            "driftwatch_unevaluated_module_calls",
+            "Module calls and resources that may declare tables and were not evaluated (not watched).",
+            labels=["target"],
+        )
         if view is not None:
             for row in view.tables:
                 labels = [row.target, row.table, row.region]
@@ -515,4 +526,8 @@ class DriftwatchMetrics:
                 tables.add_metric([target, table_status.value], count)
             for target, count in view.scan_errors:
                 errors.add_metric([target], count)
-        return (drifted, status, unresolved, attribute, first_seen, ignored, expired, tables, errors)
+            for target, count in view.unevaluated:
+                unevaluated.add_metric([target], count)
+        return (
+            drifted, status, unresolved, attribute, first_seen, ignored, expired, tables, errors, unevaluated
+        )  # fmt: skip

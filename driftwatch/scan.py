@@ -58,6 +58,7 @@ from driftwatch.spec import (
     DeclaredTable,
     Drift,
     IgnoreRule,
+    NotEvaluated,
     PendingDrift,
     ScalingTarget,
     ScanReport,
@@ -234,6 +235,7 @@ class DeclaredSet:
     jobs: list[_Job] = field(default_factory=list)
     early: list[TableResult] = field(default_factory=list)  # rows decided without AWS (no region, ...)
     errors: list[TargetError] = field(default_factory=list)
+    not_evaluated: list[NotEvaluated] = field(default_factory=list)  # may declare tables, not watched
 
 
 def declare(
@@ -263,6 +265,15 @@ def declare(
             continue
         declared = evaluator.declare(target)
         result.errors.extend(declared.errors)
+        result.not_evaluated.extend(declared.not_evaluated)
+        if not (declared.tables or declared.not_evaluated or declared.errors or target.allow_empty):
+            result.errors.append(
+                TargetError(
+                    target.name,
+                    "the target declares no table (a wrong root?); set allow_empty: true on the "
+                    "target if that is intended",
+                )
+            )
         for table in declared.tables:
             spec = table.spec
             name, region = spec.name, spec.region
@@ -350,6 +361,7 @@ def scan(
             errors=(*declared.errors, *live_errors, *unmanaged_errors),
             duration_seconds=time.monotonic() - started,
             expired_ignore_rules=tuple(rule for rule in settings.ignore if rule.expired(now)),
+            not_evaluated=tuple(declared.not_evaluated),
         )
     )
 

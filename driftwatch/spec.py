@@ -383,6 +383,19 @@ class TargetError:
 
 
 @dataclass(frozen=True)
+class NotEvaluated:
+    """A module call or resource that may declare tables and was not evaluated, and why: a
+    source that could not be fetched, a source kind driftwatch does not fetch, an unknown
+    ``count``/``for_each``, a module version driftwatch does not know. Its tables are not
+    watched, so it is said in every output and makes the scan exit 1, never silently absent."""
+
+    target: str
+    address: str
+    source: SourceLocation | None
+    reason: str
+
+
+@dataclass(frozen=True)
 class ScanReport:
     generated_at: datetime
     commit: str | None
@@ -391,6 +404,8 @@ class ScanReport:
     duration_seconds: float | None = None
     # Ignore rules of the configuration whose `until` has passed: they no longer apply.
     expired_ignore_rules: tuple[IgnoreRule, ...] = ()
+    # Module calls and resources that may declare tables and were not evaluated (not watched).
+    not_evaluated: tuple[NotEvaluated, ...] = ()
 
     def count(self, status: TableStatus) -> int:
         return sum(1 for t in self.tables if t.status is status)
@@ -403,7 +418,7 @@ class ScanReport:
         of the estate was never looked at. Pending and ignored drift and unmanaged tables do
         not alert (0), except unmanaged tables of a target with ``unmanaged.alert`` (2).
         """
-        if self.errors or self.count(TableStatus.ERROR):
+        if self.errors or self.not_evaluated or self.count(TableStatus.ERROR):
             return 1
         if any(row.alerts for row in self.tables):
             return 2

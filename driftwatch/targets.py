@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from driftwatch.config import Config
+from driftwatch.config import Config, ModulesConfig
 from driftwatch.terraform.modules import TargetInput
+from driftwatch.terraform.sources import ModuleSettings
 
 
 class UnknownTargetError(ValueError):
@@ -26,6 +28,7 @@ def targets_from_config(
     The repository path is resolved once here, symlinks included, so that every target of one
     scan reads the same snapshot even while git-sync swaps the checkout's symlink under it.
     ``pending_grace`` (the ``--pending-grace`` flag) overrides the config's for every target.
+    Remote module sources are fetched as the config's ``modules`` section says.
     """
     names = {t.name for t in config.targets}
     unknown = [n for n in only if n not in names]
@@ -34,6 +37,9 @@ def targets_from_config(
             f"no target named {', '.join(unknown)} in the config (targets: {', '.join(sorted(names))})"
         )
     repo = config.repo_path(base).resolve()
+    state = Path(config.state.path)
+    default_cache = (state if state.is_absolute() else Path.cwd() / state).parent / "driftwatch-modules"
+    modules = config.modules.settings(default_cache, os.environ)
     return [
         TargetInput(
             name=t.name,
@@ -54,7 +60,19 @@ def targets_from_config(
                 if t.pending_grace is not None
                 else config.pending_grace
             ),
+            modules=modules,
+            allow_empty=t.allow_empty,
         )
         for t in config.targets
         if not only or t.name in only
     ]
+
+
+def adhoc_module_settings(env: Mapping[str, str]) -> ModuleSettings:
+    """Module fetching for ``--root`` scans (no config): the defaults of ``modules``, cached in
+    ``$DRIFTWATCH_MODULE_CACHE``, else ``$XDG_CACHE_HOME/driftwatch/modules``, else
+    ``~/.cache/driftwatch/modules``."""
+    cache = env.get("DRIFTWATCH_MODULE_CACHE") or str(
+        Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "driftwatch" / "modules"
+    )
+    return ModulesConfig().settings(Path(cache), env)

@@ -18,6 +18,15 @@ FAKE_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 FAKE_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 
+@pytest.fixture(autouse=True)
+def _modules_offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never reach the internet: remote module sources are not fetched (the fetching tests
+    build their own ModuleSettings pointing at a local registry), and no test reads or fills the
+    developer's module cache."""
+    monkeypatch.setenv("DRIFTWATCH_MODULES_OFFLINE", "1")
+    monkeypatch.setenv("DRIFTWATCH_MODULE_CACHE", str(tmp_path / "module-cache"))
+
+
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Fake credentials and no trace of the developer's real AWS configuration: no profile,

@@ -101,10 +101,11 @@ def test_label_module_sources(source: str) -> None:
         ("cloudposse/dynamodb/aws", "~> 0", "0.37.0"),
         ("cloudposse/dynamodb/aws", None, "0.37.0"),
         ("cloudposse/dynamodb/aws", "", "0.37.0"),
-        # admits none of the known releases: nearest known one
-        ("cloudposse/dynamodb/aws", "~> 0.34.0", "0.35.0"),
-        ("cloudposse/dynamodb/aws", "< 0.30", "0.35.0"),
-        ("cloudposse/dynamodb/aws", ">= 0.38", "0.37.0"),
+        # admits none of the known releases: never emulated as another one (None: the walk
+        # evaluates the fetched source, or lists the call as not evaluated)
+        ("cloudposse/dynamodb/aws", "~> 0.34.0", None),
+        ("cloudposse/dynamodb/aws", "< 0.30", None),
+        ("cloudposse/dynamodb/aws", ">= 0.38", None),
         # git sources: the ref (a leading v stripped), ignoring any constraint
         ("git::https://github.com/cloudposse/terraform-aws-dynamodb.git?ref=0.35.1", None, "0.35.1"),
         ("git::ssh://git@github.com/cloudposse/terraform-aws-dynamodb.git//?ref=v0.37.0", None, "0.37.0"),
@@ -112,12 +113,13 @@ def test_label_module_sources(source: str) -> None:
         ("github.com/cloudposse/terraform-aws-dynamodb?ref=v0", None, "0.37.0"),
         ("github.com/cloudposse/terraform-aws-dynamodb?ref=main", None, "0.37.0"),
         ("github.com/cloudposse/terraform-aws-dynamodb", None, "0.37.0"),
-        ("github.com/cloudposse/terraform-aws-dynamodb?ref=0.34.0", None, "0.35.0"),
+        ("github.com/cloudposse/terraform-aws-dynamodb?ref=0.34.0", None, None),
+        ("github.com/cloudposse/terraform-aws-dynamodb?ref=0123abcd", None, None),
     ],
 )
-def test_resolve_module_version(source: str, constraint: str | None, expected: str) -> None:
+def test_resolve_module_version(source: str, constraint: str | None, expected: str | None) -> None:
     assert resolve_module_version(source, constraint) == expected
-    assert expected in KNOWN_VERSIONS
+    assert expected is None or expected in KNOWN_VERSIONS
 
 
 def test_invalid_constraint_is_an_input_error() -> None:

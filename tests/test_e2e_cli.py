@@ -46,7 +46,7 @@ AD_HOC_PROD = ["--root", "examples/envs/prod", "--var-file", "prod.tfvars"]
 _NULLABLE_STRING = {"type": ["string", "null"]}
 # DESIGN.md's four statuses, and the two the real-estates work added (additive).
 STATUSES = ["in_sync", "drifted", "missing", "error", "pending", "unmanaged"]
-ZERO_NEW = {"pending": 0, "unmanaged": 0}
+ZERO_NEW = {"pending": 0, "unmanaged": 0, "not_evaluated": 0}
 _SOURCE = {
     "type": "object",
     "required": ["file", "line"],
@@ -135,9 +135,24 @@ REPORT_SCHEMA: dict[str, Any] = {
         "commit": {"anyOf": [{"type": "null"}, {"type": "string", "pattern": "^[0-9a-f]{40}$"}]},
         "summary": {
             "type": "object",
-            "required": ["tables", *STATUSES],
+            "required": ["tables", *STATUSES, "not_evaluated"],
             "additionalProperties": False,
-            "properties": {k: _COUNT for k in ("tables", *STATUSES)},
+            "properties": {k: _COUNT for k in ("tables", *STATUSES, "not_evaluated")},
+        },
+        "not_evaluated": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["target", "address", "file", "line", "reason"],
+                "additionalProperties": False,
+                "properties": {
+                    "target": {"type": "string"},
+                    "address": {"type": "string", "minLength": 1},
+                    "file": _NULLABLE_STRING,
+                    "line": {"anyOf": [{"type": "null"}, {"type": "integer", "minimum": 1}]},
+                    "reason": {"type": "string", "minLength": 1},
+                },
+            },
         },
         "tables": {"type": "array", "items": _TABLE},
         "errors": {
@@ -165,6 +180,7 @@ def valid_report(text: str) -> dict[str, Any]:
     assert summary["tables"] == len(tables)
     for status in STATUSES:
         assert summary[status] == sum(1 for t in tables if t["status"] == status), status
+    assert summary["not_evaluated"] == len(document["not_evaluated"])
     return document
 
 
@@ -177,6 +193,7 @@ def test_schema_itself_is_valid_and_rejects_a_broken_report() -> None:
         "summary": {"tables": 0, "in_sync": 0, "drifted": 0, "missing": 0, "error": 0, **ZERO_NEW},
         "tables": [],
         "errors": [],
+        "not_evaluated": [],
     }
     valid_report(json.dumps(good))
     for broken in ({"version": 1}, {"generated_at": "2026-01-01 00:00:00"}, {"summary": {"tables": 0}}):

@@ -164,6 +164,10 @@ def _declared_problems(declared: DeclaredSet) -> list[tuple[str, str | None, int
         (row.error or "", row.source.file if row.source else None, row.source.line if row.source else None)
         for row in declared.early
     ]
+    problems += [
+        (item.reason, item.source.file if item.source else None, item.source.line if item.source else None)
+        for item in declared.not_evaluated
+    ]
     return problems
 
 
@@ -264,6 +268,7 @@ def _check_inspect(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
     report = json.loads(out)
     assert set(case.tables) <= {t["spec"]["name"] for t in report["tables"]}
     errors = [(e["message"], e["file"], e["line"]) for e in report["errors"]]
+    errors += [(e["reason"], e["file"], e["line"]) for e in report["not_evaluated"]]
     # "Not checkable" tables carry no source in inspect's JSON (the scan's rows do): the message.
     rows = [(row["error"], None, None) for row in report["not_checkable"]]
     for expected in case.expect:
@@ -294,6 +299,7 @@ def _check_scan(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
     rows = {row["table_name"]: row for row in report["tables"]}
     assert rows[GOOD]["status"] == "in_sync", rows[GOOD]
     problems = [(e["message"], e["file"], e["line"]) for e in report["errors"]]
+    problems += [(e["reason"], e["file"], e["line"]) for e in report["not_evaluated"]]
     problems += [
         (row["error"] or "", (row["source"] or {}).get("file"), (row["source"] or {}).get("line"))
         for row in report["tables"]

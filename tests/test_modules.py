@@ -235,7 +235,7 @@ module "table" {
     assert names(declare(tmp_path)) == ["orders-v2"]
 
 
-def test_for_each_over_an_unknown_value_is_an_error_with_the_line(tmp_path: Path) -> None:
+def test_for_each_over_an_unknown_value_is_not_evaluated_with_the_line(tmp_path: Path) -> None:
     write_tree(
         tmp_path,
         {
@@ -246,9 +246,11 @@ def test_for_each_over_an_unknown_value_is_an_error_with_the_line(tmp_path: Path
     )
     result = declare(tmp_path)
     assert result.tables == []
-    (error,) = result.errors
-    assert (error.file, error.line) == ("root/main.tf", 1)
-    assert "for_each of module.t is unknown" in error.message
+    assert result.errors == []
+    (skipped,) = result.not_evaluated
+    assert skipped.address == "module.t"
+    assert (skipped.source.file, skipped.source.line) == ("root/main.tf", 1)
+    assert "for_each of module.t is unknown" in skipped.reason
 
 
 def test_module_that_calls_itself_is_refused(tmp_path: Path) -> None:

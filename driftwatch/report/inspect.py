@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from driftwatch.report.console import make_console
+from driftwatch.report.json import not_evaluated_to_dict
 from driftwatch.scan import DeclaredSet
 from driftwatch.spec import DeclaredTable, TableSpec, Unknown
 
@@ -107,6 +108,7 @@ def render_inspect(declared: DeclaredSet, fmt: str, out: TextIO) -> None:
                 {"target": e.target, "message": e.message, "file": e.file, "line": e.line}
                 for e in declared.errors
             ],
+            "not_evaluated": [not_evaluated_to_dict(item) for item in declared.not_evaluated],
         }
         out.write(json.dumps(payload, indent=2, default=str) + "\n")
         return
@@ -116,6 +118,10 @@ def render_inspect(declared: DeclaredSet, fmt: str, out: TextIO) -> None:
         console.print(Text(f"error [{error.target}] {where}{error.message}", style="yellow"))
     for row in early.values():
         console.print(Text(f"error [{row.target}] {row.address}: {row.error}", style="yellow"))
+    for item in declared.not_evaluated:
+        where = f"{item.source}: " if item.source else ""
+        text = f"not evaluated [{item.target}] {where}{item.address}: {item.reason}"
+        console.print(Text(text, style="yellow"))
     for target, table in entries:
         console.print(
             Text(f"{table.spec.name}", style="bold"), Text(f" ({target}) {table.address}  {table.source}")
@@ -131,4 +137,10 @@ def render_inspect(declared: DeclaredSet, fmt: str, out: TextIO) -> None:
         for attribute, reason in unresolved:
             console.print(Text(f"    {attribute}: {reason}", style="yellow"))
         console.print()
-    console.print(Text(f"{len(entries)} tables declared, {len(declared.errors)} errors", style="bold"))
+    console.print(
+        Text(
+            f"{len(entries)} tables declared, {len(declared.errors)} errors, "
+            f"{len(declared.not_evaluated)} module calls or resources not evaluated",
+            style="bold",
+        )
+    )

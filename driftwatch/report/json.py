@@ -3,7 +3,9 @@
 Additions to DESIGN.md's contract are additive only: per row ``ignored`` (accepted drift with
 its reason and expiry), ``pending`` (drift waiting for a recent commit to be applied) and
 ``alert`` (whether the row pages anyone); ``summary`` counts every status, ``pending`` and
-``unmanaged`` included; top-level ``errors`` and ``ignore_rules_expired``.
+``unmanaged`` included; top-level ``errors``, ``ignore_rules_expired`` and ``not_evaluated``
+(module calls and resources that may declare tables and were not evaluated, with file, line
+and reason; counted in ``summary.not_evaluated``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from driftwatch.spec import IgnoreRule, ScanReport, TableResult, TableStatus
+from driftwatch.spec import IgnoreRule, NotEvaluated, ScanReport, TableResult, TableStatus
 
 REPORT_VERSION = "1"
 
@@ -69,6 +71,16 @@ def rule_to_dict(rule: IgnoreRule) -> dict[str, Any]:
     }
 
 
+def not_evaluated_to_dict(item: NotEvaluated) -> dict[str, Any]:
+    return {
+        "target": item.target,
+        "address": item.address,
+        "file": item.source.file if item.source else None,
+        "line": item.source.line if item.source else None,
+        "reason": item.reason,
+    }
+
+
 def report_to_dict(report: ScanReport) -> dict[str, Any]:
     return {
         "version": REPORT_VERSION,
@@ -77,6 +89,7 @@ def report_to_dict(report: ScanReport) -> dict[str, Any]:
         "summary": {
             "tables": len(report.tables),
             **{status.value: report.count(status) for status in TableStatus},
+            "not_evaluated": len(report.not_evaluated),
         },
         "tables": [_table(row) for row in report.tables],
         "errors": [
@@ -84,6 +97,7 @@ def report_to_dict(report: ScanReport) -> dict[str, Any]:
             for e in report.errors
         ],
         "ignore_rules_expired": [rule_to_dict(rule) for rule in report.expired_ignore_rules],
+        "not_evaluated": [not_evaluated_to_dict(item) for item in report.not_evaluated],
     }
 
 

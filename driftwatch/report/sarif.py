@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from driftwatch import __version__
-from driftwatch.spec import Drift, ScanReport, SourceLocation, TableResult, TableStatus
+from driftwatch.spec import Drift, NotEvaluated, ScanReport, SourceLocation, TableResult, TableStatus
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -50,6 +50,19 @@ _RULES: tuple[dict[str, Any], ...] = (
         },
         "defaultConfiguration": {"level": "error"},
         "properties": {"tags": ["drift", "dynamodb", "terraform"]},
+    },
+    {
+        "id": "not-evaluated",
+        "name": "NotEvaluated",
+        "shortDescription": {"text": "Tables this module call or resource may declare are not watched"},
+        "fullDescription": {
+            "text": "driftwatch could not evaluate this module call or resource (a source it could not "
+            "fetch or does not fetch, an unknown count or for_each, an unknown module version), so "
+            "the tables it declares are not compared with AWS."
+        },
+        "help": {"text": "The message says why; see the runbook entry DriftwatchModulesNotEvaluated."},
+        "defaultConfiguration": {"level": "warning"},
+        "properties": {"tags": ["coverage", "terraform"]},
     },
 )
 _RULE_INDEX = {rule["id"]: index for index, rule in enumerate(_RULES)}
@@ -106,6 +119,29 @@ def _result(row: TableResult, source: SourceLocation, drift: Drift) -> dict[str,
     }
 
 
+def _not_evaluated(item: NotEvaluated) -> dict[str, Any]:
+    location: dict[str, Any] = {
+        "logicalLocations": [
+            {"name": item.address, "fullyQualifiedName": f"{item.target}/{item.address}", "kind": "module"}
+        ]
+    }
+    if item.source is not None:
+        location["physicalLocation"] = {
+            "artifactLocation": {"uri": _uri(item.source.file), "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": max(1, item.source.line)},
+        }
+    identity = "\0".join((item.target, item.address, "not-evaluated"))
+    return {
+        "ruleId": "not-evaluated",
+        "ruleIndex": _RULE_INDEX["not-evaluated"],
+        "level": "warning",
+        "message": {"text": f"[{item.target}] {item.address} not evaluated: {item.reason}"},
+        "locations": [location],
+        "partialFingerprints": {FINGERPRINT: hashlib.sha256(identity.encode()).hexdigest()},
+        "properties": {"target": item.target, "address": item.address, "reason": item.reason},
+    }
+
+
 def _notifications(report: ScanReport) -> list[dict[str, Any]]:
     notes: list[dict[str, Any]] = []
     for error in report.errors:
@@ -136,6 +172,7 @@ def report_to_sarif(report: ScanReport) -> dict[str, Any]:
         if row.source is not None and row.status in (TableStatus.DRIFTED, TableStatus.MISSING)
         for drift in row.drift
     ]
+    results += [_not_evaluated(item) for item in report.not_evaluated]
     run: dict[str, Any] = {
         "tool": {
             "driver": {

@@ -133,7 +133,12 @@ def render_text(report: ScanReport, console: Console, verbose: bool = False) -> 
         )
     for rule in report.expired_ignore_rules:
         console.print(Text(f"expired ignore rule, no longer applied: {rule.describe()}", style="yellow"))
-    if report.errors or report.expired_ignore_rules:
+    for item in report.not_evaluated:
+        where = f"{item.source}: " if item.source else ""
+        console.print(
+            Text(f"not evaluated [{item.target}] {where}{item.address}: {item.reason}", style="yellow")
+        )
+    if report.errors or report.expired_ignore_rules or report.not_evaluated:
         console.print()
     for row in report.tables:
         rendered = render_row(row, verbose)
@@ -145,4 +150,12 @@ def render_text(report: ScanReport, console: Console, verbose: bool = False) -> 
         if report.count(s) or s in _ALWAYS_COUNTED
     )
     commit = f" at {report.commit[:12]}" if report.commit else ""
-    console.print(Text(f"{len(report.tables)} tables checked{commit}: {counts}", style="bold"))
+    watched = sum(1 for row in report.tables if row.status is not TableStatus.UNMANAGED)
+    skipped = len(report.not_evaluated)
+    console.print(
+        Text(
+            f"{len(report.tables)} tables checked{commit}: {counts}; {watched} declared tables "
+            f"watched, {skipped} module calls or resources not evaluated",
+            style="bold",
+        )
+    )

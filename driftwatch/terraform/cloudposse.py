@@ -16,15 +16,16 @@ Decisions that the reference leaves open:
   such a call, so there is no table to compare.
 * ``table_name`` on 0.35.x (where the variable does not exist, so Terraform would reject the
   call) is ignored rather than fatal, so the rest of the table is still checked.
-* A version constraint that admits none of the known releases resolves to the nearest known
-  one: 0.35.0 when everything it admits is older (its semantics are the closest, and TTL left
-  unmanaged for ``ttl_enabled = false`` can only cost a missed finding), else v0.37.0.
+* A release that is not one of the known ones is never emulated as another: the walk
+  evaluates its real source when it can fetch it, else lists the call as not evaluated
+  (driftwatch.terraform.modules). Offline, a registry constraint resolves to the newest known
+  release it admits (v0.37.0 is the newest release published when this was written).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -44,7 +45,6 @@ __all__ = [
 
 KNOWN_VERSIONS = ("0.35.0", "0.35.1", "0.36.0", "0.37.0")
 NEWEST_VERSION = KNOWN_VERSIONS[-1]
-OLDEST_VERSION = KNOWN_VERSIONS[0]
 
 Version = tuple[int, int, int]
 
@@ -56,10 +56,6 @@ _GITHUB_SOURCE = re.compile(
     r"^(?:git::)?(?:(?:https|ssh|git)://)?(?:[\w.-]+@)?github\.com[/:]"
     r"(?P<owner>[\w.-]+)/(?P<repo>[\w-]+?)(?:\.git)?(?P<subdir>//[^?]*)?(?:\?(?P<query>.*))?$",
     re.IGNORECASE,
-)
-_CONSTRAINT = re.compile(
-    r"^\s*(?P<op>=|!=|>=|<=|>|<|~>)?\s*v?(?P<major>\d+)(?:\.(?P<minor>\d+))?(?:\.(?P<patch>\d+))?"
-    r"(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?\s*$"
 )
 
 
@@ -109,64 +105,46 @@ def _version(text: str) -> Version:
     return (major, minor, patch)
 
 
-def _constraint(text: str) -> tuple[Callable[[Version], bool], Version | None]:
-    """One constraint as a predicate, and its upper bound when it has one."""
-    found = _CONSTRAINT.match(text)
-    if found is None:
-        raise ModuleInputError("version", f"invalid version constraint {text!r}")
-    op = found.group("op") or "="
-    given = [int(part) for part in found.group("major", "minor", "patch") if part is not None]
-    padded = [*given, 0, 0]
-    bound: Version = (padded[0], padded[1], padded[2])
-    if op == "~>":
-        upper: Version = (bound[0] + 1, 0, 0) if len(given) <= 2 else (bound[0], bound[1] + 1, 0)
-        return (lambda v: bound <= v < upper), upper
-    predicates: dict[str, Callable[[Version], bool]] = {
-        "=": lambda v: v == bound,
-        "!=": lambda v: v != bound,
-        ">": lambda v: v > bound,
-        ">=": lambda v: v >= bound,
-        "<": lambda v: v < bound,
-        "<=": lambda v: v <= bound,
-    }
-    return predicates[op], (bound if op in ("=", "<", "<=") else None)
+def known_version(text: str | None) -> str | None:
+    """``"v0.37.0"`` / ``"tags/0.36.0"`` / ``"0.35.1"`` -> the known release it names, else None."""
+    if text is None:
+        return None
+    name = text.strip().removeprefix("refs/").removeprefix("tags/").removeprefix("v")
+    return name if name in KNOWN_VERSIONS else None
 
 
-def _resolve_constraint(constraint: str) -> str:
-    parts = [_constraint(part) for part in constraint.split(",") if part.strip()]
-    admitted = [v for v in KNOWN_VERSIONS if all(accepts(_version(v)) for accepts, _ in parts)]
-    if admitted:
-        return admitted[-1]
-    uppers = [upper for _, upper in parts if upper is not None]
-    if uppers and min(uppers) <= _version(OLDEST_VERSION):
-        return OLDEST_VERSION
-    return NEWEST_VERSION
+def newest_known(constraint: str | None) -> str | None:
+    """The newest known release a registry constraint admits (Terraform's rules), else None."""
+    from driftwatch.terraform.addresses import SourceError, select_version
+
+    try:
+        return select_version(KNOWN_VERSIONS, constraint)
+    except SourceError as error:
+        raise ModuleInputError("version", str(error)) from None
 
 
-def _resolve_git_ref(query: str | None) -> str:
-    """The ``?ref=`` tag; ``v0`` and the default branch are v0.37.0 (no module change since)."""
-    refs = parse_qs(query or "").get("ref")
-    if not refs:
+# Refs that name the newest release: the moving major tag and the default branch, whose .tf
+# files have not changed since v0.37.0.
+_NEWEST_REFS = frozenset({None, "", "v0", "main", "master", "HEAD"})
+
+
+def ref_version(ref: str | None) -> str | None:
+    """The known release a git ``?ref=`` names (no ref / ``v0`` / the default branch: the newest),
+    else None: another tag, branch or commit is not emulated."""
+    if ref in _NEWEST_REFS:
         return NEWEST_VERSION
-    ref = refs[0].removeprefix("refs/").removeprefix("tags/").removeprefix("v")
-    if ref in KNOWN_VERSIONS:
-        return ref
-    if re.fullmatch(r"\d+(\.\d+){0,2}", ref) is None or ref == "0":
-        return NEWEST_VERSION  # a branch, a commit, or the moving v0 tag
-    wanted = _version(ref)
-    older = [v for v in KNOWN_VERSIONS if _version(v) <= wanted]
-    return older[-1] if older else OLDEST_VERSION
+    return known_version(ref)
 
 
-def resolve_module_version(source: str, version_constraint: str | None) -> str:
-    """The release whose semantics apply: for registry sources the newest known release the
-    constraint admits (as ``terraform init`` would pick today); for git sources the ``ref``."""
+def resolve_module_version(source: str, version_constraint: str | None) -> str | None:
+    """The known release whose semantics apply, without fetching anything: for registry sources
+    the newest known release the constraint admits; for git sources the ``ref``. None when that
+    is not a known release (it is then evaluated from source, or not evaluated)."""
     found = _GITHUB_SOURCE.match(source.strip())
     if found is not None:
-        return _resolve_git_ref(found.group("query"))
-    if version_constraint is None or not version_constraint.strip():
-        return NEWEST_VERSION
-    return _resolve_constraint(version_constraint)
+        refs = parse_qs(found.group("query") or "").get("ref")
+        return ref_version(refs[0] if refs else None)
+    return newest_known(version_constraint)
 
 
 def _at_least(version: str, minimum: str) -> bool:

@@ -12,6 +12,12 @@ a table needs it, once. A scanned repository can never make driftwatch read outs
 module sources and var files that resolve elsewhere (``..``, absolute paths, symlinks) are
 refused.
 
+Remote module sources (registry, git, archives) are walked like local modules once fetched
+(driftwatch.terraform.sources; modules.json of ``terraform init`` first, see
+driftwatch.terraform.remote), each confined to its own package. A module call or resource that
+may declare tables and cannot be evaluated is a NotEvaluated entry with its reason, never
+silently skipped.
+
 Across scans, a target's declarations are reused while nothing they were evaluated from has
 changed: the walk reaches the filesystem only through a FileSystemView, which records every
 question it asked so that the memo (driftwatch.terraform.memo) can ask them again.
@@ -32,6 +38,7 @@ from driftwatch.bounds import is_valid_text, safe_text
 from driftwatch.spec import (
     DeclaredTable,
     Maybe,
+    NotEvaluated,
     SourceLocation,
     TagFilter,
     TargetError,
@@ -40,6 +47,7 @@ from driftwatch.spec import (
     first_unknown,
 )
 from driftwatch.terraform import cloudposse, limits
+from driftwatch.terraform.addresses import redact
 from driftwatch.terraform.evaluate import EvaluationError, Scope, evaluate, evaluate_text
 from driftwatch.terraform.label import build_label, label_outputs
 from driftwatch.terraform.memo import frozen_key
@@ -54,7 +62,9 @@ from driftwatch.terraform.parse import (
     file_blocks,
     parse_json,
 )
+from driftwatch.terraform.remote import admitted, cloudposse_plan, same_source
 from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec
+from driftwatch.terraform.sources import OFFLINE, Fetcher, ModuleSettings, NotFetched, Package
 from driftwatch.terraform.types import ANY, TypeConversionError, TypeSpec, convert, parse_type
 
 MAX_MODULE_DEPTH = 32
@@ -90,6 +100,10 @@ class TargetInput:
     unmanaged_prefixes: tuple[str, ...] | None = None  # None: no discovery of unmanaged tables
     unmanaged_alert: bool = False
     pending_grace: timedelta = timedelta(minutes=30)
+    # How remote module sources are fetched; the default fetches nothing (the config's
+    # `modules` section, through driftwatch.targets, turns fetching on).
+    modules: ModuleSettings = OFFLINE
+    allow_empty: bool = False  # a target that declares no table is an error unless set
 
 
 @dataclass
@@ -98,6 +112,11 @@ class TargetDeclarations:
 
     tables: list[DeclaredTable] = field(default_factory=list)
     errors: list[TargetError] = field(default_factory=list)
+    # Module calls and resources that may declare tables and were not evaluated, with why.
+    not_evaluated: list[NotEvaluated] = field(default_factory=list)
+    # An answer came from the network and something could not be fetched: a later scan may
+    # succeed, so the result must not be memoised.
+    volatile: bool = False
 
 
 class OutsideRepositoryError(Exception):
@@ -133,6 +152,70 @@ class _Walk:
         self._file_rels: dict[Path, frozenset[str]] = {}
         self._inputs: dict[tuple[Path, ...], tuple[str, ...]] = {}
         self._limits_reported: set[str] = set()
+        self.fetcher = Fetcher(target.modules, target.env)
+        self.not_evaluated: list[NotEvaluated] = []
+        self.volatile = False
+        self.packages: dict[Path, str] = {}  # package root -> how its files are named in reports
+        self._manifest: dict[str, tuple[str, str | None, str]] | None = None
+        self._fetched: dict[tuple[str, str | None], Package | str] = {}
+        self.root_dir: Path = self.repo
+
+    def package_root_of(self, directory: Path) -> Path:
+        """The fetched package a directory belongs to, else the repository (what confines it)."""
+        for root in self.packages:
+            if directory == root or root in directory.parents:
+                return root
+        return self.repo
+
+    def skip(self, address: str, location: SourceLocation, reason: str) -> None:
+        """A module call or resource that may declare tables and is not evaluated (said, counted)."""
+        self.not_evaluated.append(NotEvaluated(self.target.name, address, location, reason))
+
+    def manifest(self) -> dict[str, tuple[str, str | None, str]]:
+        """``.terraform/modules/modules.json`` of the root (a CI job that ran ``terraform init``):
+        module key -> (source, version, directory relative to the root). Empty when absent."""
+        if self._manifest is None:
+            self._manifest = {}
+            path = self.root_dir / ".terraform" / "modules" / "modules.json"
+            if self.fs.is_file(path):
+                try:
+                    data = parse_json(self.fs.read(self.confine(path, "modules.json"), self.rel(path))[0], "")
+                except (HclSyntaxError, OutsideRepositoryError):
+                    data = None
+                modules = data.get("Modules") if isinstance(data, dict) else None
+                for entry in modules if isinstance(modules, list) else []:
+                    if isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in ("Key", "Dir")):
+                        version = entry.get("Version")
+                        self._manifest[entry["Key"]] = (
+                            str(entry.get("Source") or ""),
+                            version if isinstance(version, str) and version else None,
+                            entry["Dir"],
+                        )
+        return self._manifest
+
+    def package(self, key: str, source: str, version: str | None) -> Package | str:
+        """The module of a non-local call: from modules.json when it holds this call with the
+        same source (and a version the constraint admits), else fetched; else the reason."""
+        entry = self.manifest().get(key)
+        if entry is not None and same_source(entry[0], source) and admitted(entry[1], version):
+            try:
+                directory = self.confine(self.root_dir / entry[2], f"modules.json directory {entry[2]!r}")
+            except OutsideRepositoryError as error:
+                return str(error)
+            if self.fs.is_dir(directory):
+                return Package(directory, directory, entry[1], self.rel(directory))
+        memo = (source, version)
+        if memo not in self._fetched:  # once per walk: 50 instances of a parent fetch once
+            try:
+                found = self.fetcher.fetch(source, version)
+            except NotFetched as error:
+                if not self.target.modules.offline:
+                    self.volatile = True
+                self._fetched[memo] = str(error)
+            else:
+                self.packages.setdefault(found.root, found.label)
+                self._fetched[memo] = found
+        return self._fetched[memo]
 
     def limit_error(self, kind: str, message: str, file: str | None = None, line: int | None = None) -> None:
         """A limit that stops part of the walk is reported once, not once per expression it stops."""
@@ -178,22 +261,34 @@ class _Walk:
             known = self._rel[path] = self._relative(path)
         return known
 
-    def confine(self, path: Path, what: str) -> Path:
-        """``path`` fully resolved (symlinks too) if it stays inside the repository; else refuse it.
-        Resolved through the walk's view of the filesystem: once per path, and recorded."""
+    def confine(self, path: Path, what: str, within: Path | None = None) -> Path:
+        """``path`` fully resolved (symlinks too) if it stays inside the repository (or the fetched
+        package ``within``); else refuse it. Resolved through the walk's view of the filesystem:
+        once per path, and recorded."""
         try:
             resolved = self.fs.resolve(path)
         except (RuntimeError, OSError):  # a symlink loop (too many levels of links)
             raise OutsideRepositoryError(f"{what} is a symlink loop and is not read") from None
-        if resolved != self.repo and self.repo not in resolved.parents:
-            raise OutsideRepositoryError(f"{what} resolves outside the repository root and is not read")
+        root = within if within is not None else self.repo
+        if resolved != root and root not in resolved.parents:
+            where = "the repository root" if within is None or within == self.repo else "its module package"
+            raise OutsideRepositoryError(f"{what} resolves outside {where} and is not read")
         return resolved
 
     def _relative(self, path: Path) -> str:
         try:
-            return str(self.fs.resolve(path).relative_to(self.repo))
-        except (ValueError, RuntimeError, OSError):  # outside, or a symlink loop
-            pass
+            resolved: Path | None = self.fs.resolve(path)
+        except (RuntimeError, OSError):  # a symlink loop
+            resolved = None
+        if resolved is not None:
+            try:
+                return str(resolved.relative_to(self.repo))
+            except ValueError:
+                pass
+            for root, label in self.packages.items():  # a fetched module's file: "<source>@<version>/x.tf"
+                if resolved == root or root in resolved.parents:
+                    inner = str(resolved.relative_to(root))
+                    return label if inner == "." else f"{label}/{inner}"
         try:  # where it is written: a symlink out of the repository, or a path with ../
             return str(path.relative_to(self.repo))
         except ValueError:
@@ -254,7 +349,7 @@ class _Walk:
                     break
                 try:
                     if is_symlink:
-                        self.confine(path, rel)
+                        self.confine(path, rel, self.package_root_of(directory))
                     parsed.append(self.cache.parse_source(path, rel, *self.fs.read(path, rel)))
                     self.tokens += parsed[-1].tokens
                 except HclSyntaxError as error:
@@ -350,6 +445,10 @@ class ModuleInstance:
         caller: str | None,
         providers: Mapping[str | None, ProviderConfig],
         stack: tuple[Path, ...] = (),
+        *,
+        package_root: Path | None = None,
+        anchor: SourceLocation | None = None,
+        key: tuple[str, ...] = (),
     ):
         self.walk = walk
         self.directory = directory
@@ -357,6 +456,14 @@ class ModuleInstance:
         self.caller = caller
         self.providers = providers
         self.stack = (*stack, directory)
+        # The tree local sources may not leave: the repository, or the fetched package.
+        self.package_root = package_root if package_root is not None else walk.repo
+        # Inside a fetched module: the call in the repository that leads there, which is where
+        # its tables are reported (the module's own files are not in the repository).
+        self.anchor = anchor
+        self.key = key  # module names from the root (modules.json's Key)
+        self._packages: dict[str, Package | str] = {}
+        self._cloudposse: dict[str, str | Package] = {}
         self.files = walk.module_files(directory)
         self.blocks: list[tuple[Block, str]] = [(b, f.rel) for f in self.files for b in file_blocks(f)]
         self.variables = self._bind_variables(inputs)
@@ -605,7 +712,7 @@ class ModuleInstance:
         if memo_key in self._children:
             return self._children[memo_key]
         block, file = self.calls[name]
-        source, version = self.call_meta(name)
+        source, _ = self.call_meta(name)
         inputs = self.call_inputs(name, extra)
         result: ModuleInstance | Mapping[str, Any] | Unknown
         if source is None:
@@ -614,27 +721,67 @@ class ModuleInstance:
         elif cloudposse.is_label_module_source(source):
             result = label_outputs(build_label(inputs))
         elif cloudposse.is_dynamodb_module_source(source):
-            result = _dynamodb_outputs(inputs, source, version)
+            plan = self.cloudposse_plan(name)
+            if isinstance(plan, Package):
+                result = self._enter(name, plan.directory, address, inputs, block, file, plan)
+            elif plan in cloudposse.KNOWN_VERSIONS:
+                result = _dynamodb_outputs(inputs, plan)
+            else:
+                result = _unknown_outputs(f"module.{name} was not evaluated: {plan}")
         elif _is_local_source(source):
             result = self._local_child(name, source, address, inputs, block, file)
         else:
-            result = _unknown_outputs(
-                f"module.{name} comes from {source!r}, which driftwatch does not evaluate"
-            )
+            package = self.remote_package(name)
+            if isinstance(package, str):
+                result = _unknown_outputs(f"module.{name} ({source}) was not evaluated: {package}")
+            else:
+                result = self._enter(name, package.directory, address, inputs, block, file, package)
         self._children[memo_key] = result
         return result
+
+    def remote_package(self, name: str) -> Package | str:
+        """The fetched module of a non-local call, or why it cannot be had (once per call: every
+        instance of a call uses the same module, as in Terraform)."""
+        if name not in self._packages:
+            source, version = self.call_meta(name)
+            self._packages[name] = self.walk.package(".".join((*self.key, name)), source or "", version)
+        return self._packages[name]
+
+    def cloudposse_plan(self, name: str) -> str | Package:
+        """How a ``cloudposse/dynamodb/aws`` call is evaluated: a known release (emulated by
+        driftwatch.terraform.cloudposse), the fetched source (a release driftwatch does not
+        know), or why neither is possible (a sentence, never a known release name)."""
+        if name not in self._cloudposse:
+            source, constraint = self.call_meta(name)
+            self._cloudposse[name] = cloudposse_plan(self, name, source or "", constraint)
+        return self._cloudposse[name]
 
     def _local_child(
         self, name: str, source: str, address: str, inputs: dict[str, Any], block: Block, file: str
     ) -> ModuleInstance | Unknown:
         try:
-            directory = self.walk.confine(self.directory / source, f"module source {source!r}")
+            directory = self.walk.confine(
+                self.directory / source, f"module source {source!r}", self.package_root
+            )
         except OutsideRepositoryError as error:
             self.walk.error(str(error), file, block.line)
             return _unknown_outputs(str(error))
         if not self.walk.fs.is_dir(directory):
             self.walk.error(f"module source {source!r} is not a directory", file, block.line)
             return _unknown_outputs(f"module source {source!r} not found")
+        return self._enter(name, directory, address, inputs, block, file, None)
+
+    def _enter(
+        self,
+        name: str,
+        directory: Path,
+        address: str,
+        inputs: dict[str, Any],
+        block: Block,
+        file: str,
+        package: Package | None,
+    ) -> ModuleInstance | Unknown:
+        """A child instance in ``directory``: a local module (package None) or a fetched one."""
         if directory in self.stack:
             chain = " -> ".join(self.walk.rel(p) for p in (*self.stack, directory))
             self.walk.error(f"module calls itself: {chain}", file, block.line)
@@ -648,7 +795,21 @@ class ModuleInstance:
             self.walk.limit_error("instances", message, file, block.line)
             return _unknown_outputs(message)
         providers = self._child_providers(block, file)
-        return ModuleInstance(self.walk, directory, f"{address}.", inputs, address, providers, self.stack)
+        anchor = self.anchor
+        if package is not None and anchor is None:
+            anchor = SourceLocation(file, block.line)
+        return ModuleInstance(
+            self.walk,
+            directory,
+            f"{address}.",
+            inputs,
+            address,
+            providers,
+            self.stack,
+            package_root=package.root if package is not None else self.package_root,
+            anchor=anchor,
+            key=(*self.key, name),
+        )
 
     def _child_providers(self, block: Block, file: str) -> Mapping[str | None, ProviderConfig]:
         """The default aws provider a child sees: passed explicitly via ``providers``, else inherited."""
@@ -718,14 +879,10 @@ def _unknown_outputs(reason: str) -> Unknown:
     return Unknown(reason)
 
 
-def _dynamodb_outputs(
-    inputs: Mapping[str, Any], source: str, version: str | None
-) -> Mapping[str, Any] | Unknown:
+def _dynamodb_outputs(inputs: Mapping[str, Any], version: str) -> Mapping[str, Any] | Unknown:
     """Outputs of a CloudPosse table module that other expressions may reference."""
     try:
-        declaration = cloudposse.module_to_resource(
-            inputs, cloudposse.resolve_module_version(source, version)
-        )
+        declaration = cloudposse.module_to_resource(inputs, version)
     except Exception as error:  # a module input error is reported where the table is declared
         return _unknown_outputs(f"the table module's inputs are invalid: {error}")
     if declaration is None:
@@ -962,24 +1119,40 @@ class _TableCollector:
         with limits.budget(limits.TABLE_STEPS, "table"), self._guard(address, block, file):
             yield
 
+    def _location(self, instance: ModuleInstance, block: Block, file: str) -> SourceLocation:
+        return instance.anchor or SourceLocation(file, block.line)
+
     def _module_call(self, instance: ModuleInstance, name: str) -> None:
         block, file = instance.calls[name]
-        source, version = instance.call_meta(name)
-        if source is None or cloudposse.is_label_module_source(source):
+        source, _ = instance.call_meta(name)
+        call = f"{instance.address}module.{name}"
+        where = self._location(instance, block, file)
+        if source is None:
+            self.walk.skip(call, where, "its source is not a literal string (Terraform requires one)")
             return
-        is_table = cloudposse.is_dynamodb_module_source(source)
-        if not is_table and not _is_local_source(source):
+        if cloudposse.is_label_module_source(source):
             return
         expansion = instance.call_instances(name)
         if isinstance(expansion, Unknown):
-            self.walk.error(
-                f"cannot tell which tables module.{name} declares: {expansion.reason}", file, block.line
-            )
+            self.walk.skip(call, where, f"cannot tell which tables it declares: {expansion.reason}")
             return
+        if not expansion:  # count = 0 / an empty for_each: nothing to fetch or evaluate
+            return
+        plan: str | Package | None = None
+        if cloudposse.is_dynamodb_module_source(source):
+            plan = instance.cloudposse_plan(name)
+            if isinstance(plan, str) and plan not in cloudposse.KNOWN_VERSIONS:
+                self.walk.skip(call, where, f"source {redact(source)!r}: {plan}")
+                return
+        elif not _is_local_source(source):
+            package = instance.remote_package(name)
+            if isinstance(package, str):
+                self.walk.skip(call, where, f"source {redact(source)!r}: {package}")
+                return
         for key, address, extra in expansion:
-            if is_table:
+            if isinstance(plan, str):
                 with self._table(address, block, file):
-                    self._cloudposse_table(instance, name, source, version, address, extra, block, file)
+                    self._cloudposse_table(instance, name, plan, address, extra, block, file)
             else:
                 child = instance.child(name, key, address, extra)
                 if isinstance(child, ModuleInstance):
@@ -989,8 +1162,7 @@ class _TableCollector:
         self,
         instance: ModuleInstance,
         name: str,
-        source: str,
-        version: str | None,
+        module_version: str,
         address: str,
         extra: Mapping[str, Any],
         block: Block,
@@ -998,7 +1170,6 @@ class _TableCollector:
     ) -> None:
         inputs = instance.call_inputs(name, extra)
         try:
-            module_version = cloudposse.resolve_module_version(source, version)
             declaration = cloudposse.module_to_resource(inputs, module_version)
         except cloudposse.TableNotDetermined as error:
             self.walk.error(f"{address}: {error}", file, block.line)
@@ -1013,8 +1184,10 @@ class _TableCollector:
         address = f"{instance.address}aws_dynamodb_table.{block.labels[1] if len(block.labels) > 1 else '?'}"
         expansion = instance._expand(block, file, address)
         if isinstance(expansion, Unknown):
-            self.walk.error(
-                f"cannot tell which tables {address} declares: {expansion.reason}", file, block.line
+            self.walk.skip(
+                address,
+                self._location(instance, block, file),
+                f"cannot tell which tables it declares: {expansion.reason}",
             )
             return
         alias = _provider_alias(block)
@@ -1058,7 +1231,7 @@ class _TableCollector:
         if isinstance(region, Unknown):
             notes = (Unresolved("region", region.reason),)
         self.result.tables.append(
-            DeclaredTable(address, SourceLocation(file, block.line), spec, notes, self._inputs(instance))
+            DeclaredTable(address, self._location(instance, block, file), spec, notes, self._inputs(instance))
         )
 
     def _inputs(self, instance: ModuleInstance) -> tuple[str, ...]:
@@ -1109,7 +1282,7 @@ def declare_target(target: TargetInput, cache: ParseCache | None = None) -> Targ
     with cyclic_gc_paused():
         result = _evaluate_target(target, cache, fs)
     # Only a finished evaluation gets here (an exception leaves the memo as it was).
-    if key is not None and fs.consistent:
+    if key is not None and fs.consistent and not result.volatile:
         cache.declarations.remember(target.name, key, fs.fingerprint(), _copy(result))
     return result
 
@@ -1128,7 +1301,9 @@ def _memo_key(target: TargetInput, cache: ParseCache) -> Hashable | None:
 
 def _copy(declarations: TargetDeclarations) -> TargetDeclarations:
     """The lists copied (their items are frozen): a caller adding to them cannot change the memo."""
-    return TargetDeclarations(list(declarations.tables), list(declarations.errors))
+    return TargetDeclarations(
+        list(declarations.tables), list(declarations.errors), list(declarations.not_evaluated)
+    )
 
 
 def _evaluate_target(target: TargetInput, cache: ParseCache, fs: FileSystemView) -> TargetDeclarations:
@@ -1144,6 +1319,7 @@ def _evaluate_target(target: TargetInput, cache: ParseCache, fs: FileSystemView)
         walk.error(f"root module directory {walk.rel(target.root)} does not exist")
         result.errors = walk.errors
         return result
+    walk.root_dir = root_dir
     if not any(name.endswith(".tf") for name, _ in fs.entries(root_dir)):
         walk.error(f"no .tf files in {walk.rel(root_dir)}")
     # One budget for the whole target: its evaluation is bounded however the work is spread.
@@ -1157,4 +1333,6 @@ def _evaluate_target(target: TargetInput, cache: ParseCache, fs: FileSystemView)
         else:
             _TableCollector(walk, result).collect(root)
     result.errors = walk.errors
+    result.not_evaluated = walk.not_evaluated
+    result.volatile = walk.volatile
     return result

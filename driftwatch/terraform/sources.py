@@ -1,0 +1,646 @@
+"""Fetching remote module sources into a local, content-addressed cache, as ``terraform init``.
+
+The decisions (what a source string is, which version a constraint selects, which environment
+variable holds a host's token) are pure functions in driftwatch.terraform.addresses; this
+module does the I/O: the module registry protocol (service discovery, versions, download),
+``git`` through its CLI, and HTTP(S) archives, all of them bounded.
+
+Every fetch is refused unless its host is allowed (``modules.allowed_hosts``); a redirect to
+another host is an error, never followed silently; plain ``http://`` only for loopback hosts
+named in ``insecure_http_hosts`` (tests). Archives are extracted with no path escape, no link,
+and limits on bytes and files; git runs without a shell, with a timeout, no terminal prompt,
+only the https/ssh protocols (file for tests), and no redirects.
+
+Cache layout under ``cache_dir``: ``packages/<digest>/`` holds one fetched package (the digest
+is the SHA-256 of the archive, or the git commit), ``resolved/<key>.json`` records which
+package and version a (source, constraint or ref) resolved to. A resolution is reused across
+scans without any network call, so a steady-state daemon never fetches; a changed constraint
+or ref is a new key, hence a fresh resolution. The fetcher holds no global state: a worker
+process builds its own from the same (picklable) ModuleSettings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from driftwatch.terraform.addresses import (
+    ArchiveSource,
+    GitSource,
+    HttpSource,
+    LocalSource,
+    ModuleSource,
+    RegistrySource,
+    SourceError,
+    UnsupportedSource,
+    parse_source,
+    redact,
+    select_version,
+    token_variable,
+)
+
+DEFAULT_ALLOWED_HOSTS = ("registry.terraform.io", "github.com")
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+DEFAULT_MAX_FILES = 5_000
+DEFAULT_TIMEOUT = 60.0
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+_MAX_REDIRECTS = 5
+_MAX_JSON_BYTES = 1024 * 1024
+_META = re.compile(rb"""<meta\s+name=["']terraform-get["']\s+content=["']([^"']+)["']""", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ModuleSettings:
+    """How remote module sources are fetched (the ``modules`` config section)."""
+
+    offline: bool = False
+    cache_dir: str | None = None  # None: nothing can be fetched or cached
+    allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
+    # host -> replacement ("mirror.internal", "https://mirror.internal:8443"): every request for
+    # the host goes there instead (a registry mirror, an air-gapped registry, a git mirror).
+    host_overrides: tuple[tuple[str, str], ...] = ()
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_files: int = DEFAULT_MAX_FILES
+    timeout: float = DEFAULT_TIMEOUT
+    # Loopback hosts that may be reached over plain http (a local test registry); nothing else.
+    insecure_http_hosts: tuple[str, ...] = ()
+    allow_file_git: bool = False  # git over file:// (local repositories in tests)
+    credentials_file: str | None = None  # default: ~/.terraform.d/credentials.tfrc.json
+
+
+OFFLINE = ModuleSettings(offline=True)
+
+
+class NotFetched(Exception):
+    """A module source that could not be had; the message is the reason shown to users."""
+
+
+@dataclass(frozen=True)
+class Package:
+    """A fetched module: the directory of the module (subdir applied) and its package root."""
+
+    root: Path
+    directory: Path
+    version: str | None
+    label: str  # how files inside are named in reports: "<source>@<version>"
+
+
+@dataclass
+class Fetcher:
+    """Resolves and fetches remote sources for one evaluation (cheap to build; no shared state)."""
+
+    settings: ModuleSettings
+    env: Mapping[str, str] = field(default_factory=dict)
+    _versions: dict[str, list[str]] = field(default_factory=dict)
+    # host:port -> why it could not be reached: asked once per evaluation, so that a network
+    # that drops packets costs one timeout, not one per module call.
+    _unreachable: dict[str, str] = field(default_factory=dict)
+
+    # --- public ---
+
+    def fetch(self, source: str, constraint: str | None) -> Package:
+        """The package for a non-local module source; NotFetched with the reason otherwise."""
+        try:
+            parsed = parse_source(source)
+        except SourceError as error:
+            raise NotFetched(str(error)) from None
+        if isinstance(parsed, UnsupportedSource):
+            raise NotFetched(parsed.reason)
+        if isinstance(parsed, LocalSource):
+            raise NotFetched("a local path is not fetched")
+        if isinstance(parsed, RegistrySource):
+            return self._registry(parsed, constraint)
+        if constraint:
+            raise NotFetched("a version constraint is only valid for registry modules")
+        key = _key("source", parsed.display)
+        cached = self._recall(key, parsed)
+        if cached is not None:
+            return cached
+        self._online(parsed.display)
+        inner_subdir = ""
+        if isinstance(parsed, HttpSource):
+            inner = self._terraform_get(parsed)
+            inner_subdir = inner.subdir
+            root, version = self._fetch_package(inner)
+        else:
+            root, version = self._fetch_package(parsed)
+        self._remember(key, root, version, inner_subdir)
+        subdir = "/".join(part for part in (inner_subdir, parsed.subdir) if part)
+        return self._package(root, subdir, version, redact(parsed.display))
+
+    def _terraform_get(self, source: HttpSource) -> GitSource | ArchiveSource:
+        """Terraform's HTTP getter: ``GET url?terraform-get=1`` names the real source in an
+        ``X-Terraform-Get`` header, else in a ``<meta name="terraform-get" content="...">`` tag."""
+        parts = urlsplit(source.url)
+        query = f"{parts.query}&terraform-get=1" if parts.query else "terraform-get=1"
+        url = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+        _, headers, body = self._request(url, source.host, _MAX_JSON_BYTES)
+        location = headers.get("x-terraform-get")
+        if not location:
+            found = _META.search(body)
+            location = found.group(1).decode("utf-8", "replace") if found else None
+        if not location:
+            raise NotFetched(f"{_strip_query(source.url)} names no module source (no X-Terraform-Get)")
+        try:
+            inner = parse_source(urljoin(source.url, location))
+        except SourceError as error:
+            raise NotFetched(f"{_strip_query(source.url)} names an unusable source: {error}") from None
+        if not isinstance(inner, (GitSource, ArchiveSource)):
+            what = f"{_strip_query(source.url)} names {location!r}, which is not a git or archive source"
+            raise NotFetched(what)
+        return inner
+
+    def registry_versions(self, source: RegistrySource) -> list[str]:
+        """The versions the registry lists for a module (asked once per evaluation)."""
+        if source.package not in self._versions:
+            self._online(source.display)
+            base = self._discover(source.host)
+            url = f"{base}{source.namespace}/{source.name}/{source.system}/versions"
+            data = self._get_json(url, source.host)
+            try:
+                self._versions[source.package] = [str(v["version"]) for v in data["modules"][0]["versions"]]
+            except (KeyError, IndexError, TypeError):
+                raise NotFetched(f"the registry's version list for {source.package} is malformed") from None
+        return self._versions[source.package]
+
+    def resolve_version(self, source: RegistrySource, constraint: str | None) -> str:
+        """The newest version the constraint admits, as ``terraform init`` picks it; remembered
+        per (module, constraint) so that later scans ask nothing (a changed constraint asks)."""
+        path = self._cache("resolved") / f"{_key('version', source.package, constraint or '')}.json"
+        known = _read_json_file(path)
+        if isinstance(known, str):
+            return known
+        versions = self.registry_versions(source)
+        try:
+            chosen = select_version(versions, constraint)
+        except SourceError as error:
+            raise NotFetched(str(error)) from None
+        if chosen is None:
+            raise NotFetched(
+                f"no version of {source.package} matches {constraint!r} (the registry has {len(versions)})"
+            )
+        _write_json_file(path, chosen)
+        return chosen
+
+    # --- registry ---
+
+    def _registry(self, source: RegistrySource, constraint: str | None) -> Package:
+        key = _key("registry", source.package, constraint or "")
+        cached = self._recall(key, source)
+        if cached is not None:
+            return cached
+        self._online(source.display)
+        chosen = self.resolve_version(source, constraint)
+        base = self._discover(source.host)
+        url = f"{base}{source.namespace}/{source.name}/{source.system}/{chosen}/download"
+        status, headers, body = self._request(url, source.host, _MAX_JSON_BYTES)
+        location = headers.get("x-terraform-get")
+        if not location and status == 200:
+            try:
+                location = json.loads(body).get("location")
+            except (ValueError, AttributeError):
+                location = None
+        if not location:
+            raise NotFetched(f"the registry gave no download location for {source.package} {chosen}")
+        location = urljoin(url, location)
+        try:
+            inner = parse_source(location)
+        except SourceError as error:
+            raise NotFetched(f"the registry's download location is not usable: {error}") from None
+        if not isinstance(inner, (GitSource, ArchiveSource)):
+            reason = (
+                inner.reason if isinstance(inner, UnsupportedSource) else "it is not a git or archive source"
+            )
+            raise NotFetched(f"{source.package} {chosen} downloads from {location!r}: {reason}")
+        root, _ = self._fetch_package(inner)
+        self._remember(key, root, chosen, inner.subdir)
+        subdir = "/".join(part for part in (inner.subdir, source.subdir) if part)
+        return self._package(root, subdir, chosen, f"{source.package}@{chosen}")
+
+    def _discover(self, host: str) -> str:
+        """The modules.v1 base URL of a registry host (``/.well-known/terraform.json``)."""
+        url = f"https://{host}/.well-known/terraform.json"
+        data = self._get_json(url, host)
+        service = data.get("modules.v1") if isinstance(data, dict) else None
+        if not isinstance(service, str):
+            raise NotFetched(f"{host} is not a module registry (no modules.v1 in its service discovery)")
+        base = urljoin(self._rewrite(url), service)
+        return base if base.endswith("/") else base + "/"
+
+    # --- fetching packages ---
+
+    def _fetch_package(self, source: GitSource | ArchiveSource) -> tuple[Path, str | None]:
+        if isinstance(source, GitSource):
+            return self._git(source)
+        return self._archive(source)
+
+    def _archive(self, source: ArchiveSource) -> tuple[Path, str | None]:
+        _, _, body = self._request(source.url, source.host, self.settings.max_bytes)
+        digest = hashlib.sha256(body).hexdigest()
+        target = self._cache("packages") / digest
+        if target.is_dir():
+            return target, None
+        with self._staging() as staging:
+            extract_archive(body, source.archive, staging, self.settings.max_bytes, self.settings.max_files)
+            _publish(staging, target)
+        return target, None
+
+    def _git(self, source: GitSource) -> tuple[Path, str | None]:
+        url = self._rewrite(source.url)
+        parts = urlsplit(url)
+        if parts.scheme == "file":
+            if not self.settings.allow_file_git:
+                raise NotFetched("git over file:// is not allowed")
+        else:
+            self._check_host(parts.hostname or "", parts.scheme, source.url)
+        protocols = ["https", "ssh"] + (["file"] if self.settings.allow_file_git else [])
+        config = ["-c", "protocol.allow=never", "-c", "http.followRedirects=false"]
+        for protocol in protocols:
+            config += ["-c", f"protocol.{protocol}.allow=always"]
+        with self._staging() as staging:
+            work = staging / "checkout"
+            work.mkdir()
+            ref = source.ref or "HEAD"
+            depth = ["--depth", str(source.depth or 1)]
+            self._run_git([*config, "init", "-q", str(work)], None)
+            self._run_git(
+                [*config, "-C", str(work), "fetch", "-q", *depth, "--no-tags", "--", url, ref], source
+            )
+            self._run_git([*config, "-C", str(work), "checkout", "-q", "--detach", "FETCH_HEAD"], source)
+            commit = self._run_git(["-C", str(work), "rev-parse", "HEAD"], source).strip()
+            shutil.rmtree(work / ".git", ignore_errors=True)
+            check_tree(work, self.settings.max_bytes, self.settings.max_files)
+            target = self._cache("packages") / f"git-{commit}"
+            if not target.is_dir():
+                _publish(work, target)
+        return target, source.ref
+
+    def _run_git(self, argv: list[str], source: GitSource | None) -> str:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": os.environ.get("HOME", "/nonexistent"),
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_ASKPASS": "true",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_SSH_COMMAND": f"ssh -o BatchMode=yes -o ConnectTimeout={int(self.settings.timeout)}",
+            "LC_ALL": "C",
+        }
+        for name in ("SSH_AUTH_SOCK", "GIT_SSL_CAINFO", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"):
+            if name in os.environ:
+                env[name] = os.environ[name]
+        try:
+            result = subprocess.run(
+                ["git", *argv],
+                capture_output=True,
+                text=True,
+                timeout=self.settings.timeout,
+                env=env,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise NotFetched("git is not installed") from None
+        except subprocess.TimeoutExpired:
+            raise NotFetched(f"git took longer than {self.settings.timeout:g}s") from None
+        if result.returncode != 0:
+            what = redact(source.display) if source is not None else "git"
+            lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+            detail = _redact(lines[-1]) if lines else f"exit code {result.returncode}"
+            raise NotFetched(f"git could not fetch {what}: {detail}")
+        return result.stdout
+
+    # --- HTTP ---
+
+    def _get_json(self, url: str, host: str) -> Any:
+        _, _, body = self._request(url, host, _MAX_JSON_BYTES)
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise NotFetched(f"{_strip_query(url)} did not answer JSON") from None
+
+    def _request(self, url: str, host: str, max_bytes: int) -> tuple[int, dict[str, str], bytes]:
+        """GET with the host's token (only to that host), same-host redirects only, bounded."""
+        current = self._rewrite(url)
+        auth_host = urlsplit(self._rewrite(f"https://{host}/")).hostname
+        deadline = time.monotonic() + self.settings.timeout
+        for _ in range(_MAX_REDIRECTS + 1):
+            parts = urlsplit(current)
+            self._check_host(parts.hostname or "", parts.scheme, url)
+            if parts.netloc in self._unreachable:
+                raise NotFetched(self._unreachable[parts.netloc])
+            headers = {"User-Agent": "driftwatch", "Accept": "application/json, */*"}
+            token = self._token(host) if parts.hostname == auth_host else None
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            request = urllib.request.Request(current, headers=headers)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise NotFetched(f"{_strip_query(url)} took longer than {self.settings.timeout:g}s")
+            try:
+                with _OPENER.open(request, timeout=remaining) as response:
+                    body = _read_bounded(response, max_bytes, deadline, url)
+                    return response.status, {k.lower(): v for k, v in response.headers.items()}, body
+            except _Redirect as redirect:
+                target = urljoin(current, redirect.location)
+                new = urlsplit(target)
+                if (new.hostname, new.port) != (parts.hostname, parts.port) or (
+                    parts.scheme == "https" and new.scheme != "https"
+                ):
+                    raise NotFetched(
+                        f"{_strip_query(url)} redirects to another host ({new.hostname}); not followed"
+                    ) from None
+                current = target
+            except urllib.error.HTTPError as error:
+                raise NotFetched(f"{_strip_query(url)} answered HTTP {error.code}") from None
+            except (urllib.error.URLError, OSError, TimeoutError) as error:
+                reason = getattr(error, "reason", error)
+                if isinstance(reason, TimeoutError) or "timed out" in str(reason):
+                    message = f"{_strip_query(url)} took longer than {self.settings.timeout:g}s"
+                else:
+                    message = f"{_strip_query(url)} could not be reached: {reason}"
+                self._unreachable[parts.netloc] = message
+                raise NotFetched(message) from None
+        raise NotFetched(f"{_strip_query(url)} redirects more than {_MAX_REDIRECTS} times")
+
+    def _check_host(self, hostname: str, scheme: str, original: str) -> None:
+        # A configured mirror (modules.hosts) is trusted like the host it stands in for.
+        mirrors = tuple(
+            urlsplit(target).hostname or "" if "://" in target else target.split(":")[0]
+            for _, target in self.settings.host_overrides
+        )
+        if not host_allowed(hostname, (*self.settings.allowed_hosts, *mirrors)):
+            raise NotFetched(f"host {hostname or '(none)'} is not in modules.allowed_hosts")
+        if scheme == "http" and hostname not in self.settings.insecure_http_hosts:
+            raise NotFetched(f"{_strip_query(original)}: plain http is not allowed")
+        if scheme == "http" and hostname not in _LOOPBACK:
+            raise NotFetched(f"{_strip_query(original)}: plain http is only allowed to a loopback host")
+        if scheme not in ("https", "http", "ssh"):
+            raise NotFetched(f"{scheme}:// is not allowed")
+
+    def _rewrite(self, url: str) -> str:
+        """Apply the per-host override (a mirror) to a URL."""
+        parts = urlsplit(url)
+        overrides = dict(self.settings.host_overrides)
+        target = overrides.get(parts.netloc) or overrides.get(parts.hostname or "")
+        if not target:
+            return url
+        if "://" in target:
+            base = urlsplit(target)
+            path = base.path.rstrip("/") + parts.path
+            return urlunsplit((base.scheme, base.netloc, path, parts.query, ""))
+        return urlunsplit((parts.scheme, target, parts.path, parts.query, ""))
+
+    def _token(self, host: str) -> str | None:
+        """TF_TOKEN_<host>, else the Terraform CLI credentials file."""
+        name = token_variable(host)
+        for key, value in self.env.items():
+            if key.lower() == name.lower() and value:
+                return value
+        path = Path(self.settings.credentials_file or Path.home() / ".terraform.d" / "credentials.tfrc.json")
+        data = _read_json_file(path)
+        credentials = data.get("credentials") if isinstance(data, dict) else None
+        entry = credentials.get(host) if isinstance(credentials, dict) else None
+        token = entry.get("token") if isinstance(entry, dict) else None
+        return token if isinstance(token, str) and token else None
+
+    # --- cache ---
+
+    def _online(self, what: str) -> None:
+        if self.settings.offline:
+            raise NotFetched(f"modules.offline is set and {redact(what)} is not in the module cache")
+        if self.settings.cache_dir is None:
+            raise NotFetched("no module cache directory is configured")
+
+    def _cache(self, kind: str) -> Path:
+        if self.settings.cache_dir is None:
+            raise NotFetched("no module cache directory is configured")
+        path = Path(self.settings.cache_dir) / kind
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @contextlib.contextmanager
+    def _staging(self) -> Any:
+        staging = Path(tempfile.mkdtemp(dir=self._cache("tmp")))
+        try:
+            yield staging
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _recall(self, key: str, source: ModuleSource) -> Package | None:
+        if self.settings.cache_dir is None:
+            return None
+        data = _read_json_file(Path(self.settings.cache_dir) / "resolved" / f"{key}.json")
+        if not isinstance(data, dict) or not isinstance(data.get("package"), str):
+            return None
+        root = Path(self.settings.cache_dir) / "packages" / data["package"]
+        if not root.is_dir():
+            return None
+        version = data.get("version") if isinstance(data.get("version"), str) else None
+        subdir = getattr(source, "subdir", "")
+        inner = data.get("subdir") if isinstance(data.get("subdir"), str) else ""
+        label = (
+            f"{source.package}@{version}" if isinstance(source, RegistrySource) else redact(source.display)
+        )
+        return self._package(root, "/".join(p for p in (inner, subdir) if p), version, label)
+
+    def _remember(self, key: str, root: Path, version: str | None, inner_subdir: str = "") -> None:
+        path = self._cache("resolved") / f"{key}.json"
+        _write_json_file(path, {"package": root.name, "version": version, "subdir": inner_subdir})
+
+    def _package(self, root: Path, subdir: str, version: str | None, label: str) -> Package:
+        directory = (root / subdir).resolve() if subdir else root.resolve()
+        real_root = root.resolve()
+        if directory != real_root and real_root not in directory.parents:
+            raise NotFetched(f"subdirectory {subdir!r} leaves the package")
+        if not directory.is_dir():
+            raise NotFetched(f"the package has no directory {subdir!r}")
+        return Package(real_root, directory, version, label)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+class _Redirect(Exception):
+    def __init__(self, location: str) -> None:
+        self.location = location
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Redirects are decided by Fetcher._request (same host only), never followed by urllib."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> None:
+        raise _Redirect(newurl)
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def host_allowed(hostname: str, allowed: tuple[str, ...]) -> bool:
+    """``github.com`` allows exactly that host; ``*.example.com`` its subdomains."""
+    hostname = hostname.lower()
+    for entry in allowed:
+        entry = entry.lower().split(":")[0] if not entry.startswith("[") else entry.lower()
+        if entry.startswith("*.") and hostname.endswith(entry[1:]):
+            return True
+        if hostname == entry:
+            return True
+    return False
+
+
+def _read_bounded(response: Any, max_bytes: int, deadline: float, url: str) -> bytes:
+    length = response.headers.get("Content-Length")
+    if length and length.isdigit() and int(length) > max_bytes:
+        raise NotFetched(f"{_strip_query(url)} is larger than the {max_bytes:,} bytes allowed")
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        if time.monotonic() > deadline:
+            raise NotFetched(f"{_strip_query(url)} took longer than allowed")
+        chunk = response.read(65536)
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > max_bytes:
+            raise NotFetched(f"{_strip_query(url)} is larger than the {max_bytes:,} bytes allowed")
+        chunks.append(chunk)
+
+
+def _strip_query(url: str) -> str:
+    """A URL for messages: no query (signed URLs carry credentials there) and no user info."""
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _redact(line: str) -> str:
+    """git's messages may quote a URL with credentials in it."""
+    return re.sub(r"://[^/@\s]+@", "://***@", line)
+
+
+def _key(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+
+
+def _read_json_file(path: Path) -> Any:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(_MAX_JSON_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > _MAX_JSON_BYTES:
+        return None
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
+
+
+def _write_json_file(path: Path, data: Any) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _publish(staging: Path, target: Path) -> None:
+    """Move a finished package into place; another process that won the race wins."""
+    try:
+        os.rename(staging, target)
+    except OSError:
+        if not target.is_dir():
+            raise
+
+
+def _safe_member(name: str) -> PurePosixPath:
+    path = PurePosixPath(name.replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
+        raise NotFetched(f"the archive entry {name!r} would be written outside the package")
+    return path
+
+
+def extract_archive(data: bytes, kind: str, target: Path, max_bytes: int, max_files: int) -> None:
+    """Extract a .zip or .tar.gz into ``target``: regular files and directories only (a link
+    or device is refused), no absolute or ``..`` path, at most ``max_files`` entries and
+    ``max_bytes`` bytes written (counted while writing: a header can lie)."""
+    written = 0
+    files = 0
+
+    def write(name: str, stream: io.BufferedIOBase | Any) -> None:
+        nonlocal written, files
+        files += 1
+        if files > max_files:
+            raise NotFetched(f"the archive holds more than {max_files:,} files")
+        path = target / _safe_member(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as out:
+            while chunk := stream.read(65536):
+                written += len(chunk)
+                if written > max_bytes:
+                    raise NotFetched(f"the archive unpacks to more than {max_bytes:,} bytes")
+                out.write(chunk)
+
+    try:
+        if kind == "zip":
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                for info in archive.infolist():
+                    mode = (info.external_attr >> 16) & 0o170000
+                    if mode and mode not in (0o100000, 0o040000):
+                        raise NotFetched(f"the archive entry {info.filename!r} is a link or special file")
+                    if info.is_dir():
+                        (target / _safe_member(info.filename)).mkdir(parents=True, exist_ok=True)
+                        continue
+                    with archive.open(info) as stream:
+                        write(info.filename, stream)
+        else:
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+                for member in tar:
+                    if member.isdir():
+                        (target / _safe_member(member.name)).mkdir(parents=True, exist_ok=True)
+                        continue
+                    if not member.isfile():
+                        raise NotFetched(f"the archive entry {member.name!r} is a link or special file")
+                    extracted = tar.extractfile(member)
+                    if extracted is not None:
+                        write(member.name, extracted)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError) as error:
+        raise NotFetched(f"the archive cannot be read: {error}") from None
+
+
+def check_tree(root: Path, max_bytes: int, max_files: int) -> None:
+    """A fetched tree within limits, with no link pointing out of it."""
+    total = 0
+    files = 0
+    real_root = root.resolve()
+    for directory, dirs, names in os.walk(root):
+        for name in [*dirs, *names]:
+            path = Path(directory) / name
+            files += 1
+            if files > max_files:
+                raise NotFetched(f"the package holds more than {max_files:,} files")
+            if path.is_symlink():
+                resolved = path.resolve()
+                if resolved != real_root and real_root not in resolved.parents:
+                    raise NotFetched(f"{path.relative_to(root)} is a link out of the package")
+                continue
+            if name in dirs:
+                continue
+            total += path.stat().st_size
+            if total > max_bytes:
+                raise NotFetched(f"the package is larger than {max_bytes:,} bytes")

@@ -1,0 +1,873 @@
+"""Remote module sources, resolved and fetched as ``terraform init`` does, all offline.
+
+A fake module registry (pytest-httpserver on 127.0.0.1, an ephemeral port) implements service
+discovery, the versions list and the download endpoint; git repositories with tags are made in
+the test and fetched over file://; archives are served by the same local server. Hostile
+servers: a redirect to another host, an oversized archive, a path-escaping archive, a link in
+an archive, a slow answer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import re
+import shutil
+import subprocess
+import tarfile
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from driftwatch.aws.clients import AwsClients
+from driftwatch.demo.provision import create_table
+from driftwatch.report.json import report_to_dict
+from driftwatch.scan import ScanSettings, declare, scan
+from driftwatch.spec import TableSpec
+from driftwatch.terraform.addresses import (
+    ArchiveSource,
+    GitSource,
+    HttpSource,
+    LocalSource,
+    RegistrySource,
+    SourceError,
+    UnsupportedSource,
+    parse_source,
+    select_version,
+    token_variable,
+)
+from driftwatch.terraform.modules import TargetInput, declare_target
+from driftwatch.terraform.parse import ParseCache
+from driftwatch.terraform.sources import Fetcher, ModuleSettings, NotFetched, extract_archive
+
+ROOT = Path(__file__).resolve().parent.parent
+TEAM_MODULE = ROOT / "tests" / "fixtures" / "modules" / "acme-table-cloudposse-shape"
+REGISTRY = "registry.acme.test"
+REGION = "us-east-1"
+
+# A plain-resource module in the shape of terraform-aws-modules/dynamodb-table (team-written).
+TABLE_MODULE = {
+    "main.tf": """
+variable "name" { type = string }
+variable "hash_key" { type = string }
+variable "point_in_time_recovery_enabled" {
+  type    = bool
+  default = false
+}
+variable "tags" {
+  type    = map(string)
+  default = {}
+}
+resource "aws_dynamodb_table" "this" {
+  name         = var.name
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = var.hash_key
+  attribute {
+    name = var.hash_key
+    type = "S"
+  }
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery_enabled
+  }
+  tags = var.tags
+}
+output "table_name" { value = var.name }
+""",
+}
+
+
+# --------------------------------------------------------------------------- pure: addresses
+
+
+PUBLIC = "registry.terraform.io"
+GH = "https://github.com/acme/tables.git"
+ACME = "https://git.acme.test/t.git"
+EX = "https://example.com"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("./modules/x", LocalSource("./modules/x")),
+        ("terraform-aws-modules/dynamodb-table/aws",
+         RegistrySource(PUBLIC, "terraform-aws-modules", "dynamodb-table", "aws")),
+        ("app.terraform.io/acme/tables/aws//modules/gsi",
+         RegistrySource("app.terraform.io", "acme", "tables", "aws", "modules/gsi")),
+        ("registry.acme.test:8443/acme/tables/aws",
+         RegistrySource("registry.acme.test:8443", "acme", "tables", "aws")),
+        ("github.com/acme/tables", GitSource(GH)),
+        ("github.com/acme/tables//mod?ref=v1.2.0", GitSource(GH, "v1.2.0", None, "mod")),
+        ("git::https://git.acme.test/t.git?ref=main&depth=1", GitSource(ACME, "main", 1)),
+        ("git::ssh://git@git.acme.test/t.git//sub?ref=v2",
+         GitSource("ssh://git@git.acme.test/t.git", "v2", None, "sub")),
+        ("git@github.com:acme/tables.git?ref=v1", GitSource("ssh://git@github.com/acme/tables.git", "v1")),
+        (f"{EX}/m/tables.zip", ArchiveSource(f"{EX}/m/tables.zip", "zip")),
+        (f"{EX}/m/t.tar.gz//sub", ArchiveSource(f"{EX}/m/t.tar.gz", "tar.gz", "sub")),
+        (f"{EX}/download?archive=tgz", ArchiveSource(f"{EX}/download?archive=tgz", "tar.gz")),
+        (f"{EX}/modules/tables//sub", HttpSource(f"{EX}/modules/tables", "sub")),
+    ],
+)  # fmt: skip
+def test_sources_are_read_as_terraform_reads_them(source: str, expected: object) -> None:
+    assert parse_source(source) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "kind"),
+    [
+        ("s3::https://s3-eu-west-1.amazonaws.com/acme-modules/tables.zip", "Amazon S3"),
+        ("acme-modules.s3.amazonaws.com/tables.zip", "Amazon S3"),
+        ("gcs::https://www.googleapis.com/storage/v1/acme/tables.zip", "Google Cloud Storage"),
+        ("hg::https://hg.acme.test/tables", "Mercurial"),
+    ],
+)
+def test_sources_driftwatch_does_not_fetch_are_reported_with_the_kind(source: str, kind: str) -> None:
+    parsed = parse_source(source)
+    assert isinstance(parsed, UnsupportedSource)
+    assert kind in parsed.reason
+
+
+@pytest.mark.parametrize(
+    "source", ["git::https://h.test/r.git?ref=--upload-pack=x", "git::https://h.test/r.git?sshkey=abc"]
+)
+def test_hostile_git_parameters_are_rejected(source: str) -> None:
+    with pytest.raises(SourceError):
+        parse_source(source)
+
+
+@pytest.mark.parametrize(
+    ("constraint", "expected"),
+    [
+        (None, "2.1.0"),
+        ("~> 1.2", "1.9.1"),
+        ("~> 1.2.0", "1.2.5"),
+        (">= 1.0, < 2.0, != 1.9.1", "1.9.0"),
+        ("= 1.2.0", "1.2.0"),
+        ("1.2.0", "1.2.0"),
+        ("> 2.1.0", None),
+        ("~> 3.0.0-beta1", None),  # a prerelease only when named exactly
+        ("= 3.0.0-beta1", "3.0.0-beta1"),
+        ("v2.1", "2.1.0"),
+    ],
+)
+def test_newest_matching_version_like_terraform(constraint: str | None, expected: str | None) -> None:
+    available = ["1.0.0", "1.2.0", "1.2.5", "1.9.0", "1.9.1", "2.1.0", "3.0.0-beta1", "0.9.0"]
+    assert select_version(available, constraint) == expected
+
+
+def test_invalid_constraint_is_an_error() -> None:
+    with pytest.raises(SourceError):
+        select_version(["1.0.0"], "about 1.0")
+
+
+@pytest.mark.parametrize(
+    ("host", "variable"),
+    [
+        ("app.terraform.io", "TF_TOKEN_app_terraform_io"),
+        ("my-registry.acme.test", "TF_TOKEN_my__registry_acme_test"),
+        ("café.example", "TF_TOKEN_xn____caf__dma_example"),
+    ],
+)
+def test_token_variable_names_follow_terraform(host: str, variable: str) -> None:
+    assert token_variable(host) == variable
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+def tar_gz(files: dict[str, str], extra: list[tarfile.TarInfo] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+        for info in extra or []:
+            archive.addfile(info)
+    return buffer.getvalue()
+
+
+def zip_bytes(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def settings(tmp_path: Path, server: HTTPServer, **changes: Any) -> ModuleSettings:
+    """Fetching on, the fake registry host sent to the local server over plain http."""
+    base = ModuleSettings(
+        cache_dir=str(tmp_path / "cache"),
+        allowed_hosts=(REGISTRY,),  # the mirror it is sent to (127.0.0.1) is allowed with it
+        host_overrides=((REGISTRY, f"http://127.0.0.1:{server.port}"),),
+        insecure_http_hosts=("127.0.0.1",),
+        allow_file_git=True,
+        timeout=5,
+        credentials_file=str(tmp_path / "no-credentials.tfrc.json"),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+class FakeRegistry:
+    """Discovery, versions and download of the module registry protocol, counting requests."""
+
+    def __init__(self, server: HTTPServer) -> None:
+        self.server = server
+        self.modules: dict[str, dict[str, bytes]] = {}  # "ns/name/system" -> version -> tar.gz
+        self.requests: list[Request] = []
+        self.json_location = False
+        self._prefix = "/v1/modules/"
+
+    def publish(self, module: str, version: str, files: dict[str, str]) -> None:
+        self.modules.setdefault(module, {})[version] = tar_gz(files)
+
+    def _discovery(self, request: Request) -> Response:
+        self.requests.append(request)
+        return Response(json.dumps({"modules.v1": "/v1/modules/"}), content_type="application/json")
+
+    def handle(self, request: Request) -> Response:
+        self.requests.append(request)
+        path = request.path
+        if path.startswith("/archives/"):
+            module, version = path.removeprefix("/archives/").removesuffix(".tar.gz").rsplit("@", 1)
+            return Response(self.modules[module.replace("~", "/")][version], content_type="application/gzip")
+        parts = path.removeprefix(self._prefix).split("/")
+        module = "/".join(parts[:3])
+        if module not in self.modules:
+            return Response(status=404)
+        if parts[3:] == ["versions"]:
+            versions = [{"version": v} for v in self.modules[module]]
+            return Response(
+                json.dumps({"modules": [{"versions": versions}]}), content_type="application/json"
+            )
+        if len(parts) == 5 and parts[4] == "download":
+            location = f"/archives/{module.replace('/', '~')}@{parts[3]}.tar.gz"
+            if self.json_location:
+                return Response(json.dumps({"location": location}), content_type="application/json")
+            return Response(status=204, headers={"X-Terraform-Get": location})
+        return Response(status=404)
+
+
+@pytest.fixture
+def registry(httpserver: HTTPServer) -> FakeRegistry:
+    fake = FakeRegistry(httpserver)
+    httpserver.expect_request("/.well-known/terraform.json").respond_with_handler(fake._discovery)
+    for prefix in ("/v1/modules/", "/archives/"):
+        httpserver.expect_request(re.compile(f"^{prefix}.*")).respond_with_handler(fake.handle)
+    return fake
+
+
+def git(cwd: Path, *argv: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main", *argv],
+        cwd=cwd, check=True, capture_output=True, timeout=30,
+    )  # fmt: skip
+
+
+def git_repo(path: Path, versions: dict[str, dict[str, str]]) -> Path:
+    """A repository with one commit and tag per version (file contents replaced each time)."""
+    path.mkdir(parents=True)
+    git(path, "init", "-q")
+    for tag, files in versions.items():
+        for name in [p.name for p in path.iterdir() if p.name != ".git"]:
+            target = path / name
+            shutil.rmtree(target) if target.is_dir() else target.unlink()
+        for name, text in files.items():
+            (path / name).parent.mkdir(parents=True, exist_ok=True)
+            (path / name).write_text(text)
+        git(path, "add", "-A")
+        git(path, "commit", "-q", "-m", tag)
+        git(path, "tag", tag)
+    return path
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def target(repo: Path, modules: ModuleSettings, root: str = "root", **changes: Any) -> TargetInput:
+    return TargetInput(
+        name="t", repo=repo, root=repo / root, region=REGION, env={}, modules=modules, **changes
+    )
+
+
+# --------------------------------------------------------------------------- registry
+
+
+def test_registry_module_is_discovered_resolved_downloaded_and_walked(
+    tmp_path: Path, registry: FakeRegistry, httpserver: HTTPServer
+) -> None:
+    for version in ("1.0.0", "1.1.0", "2.0.0"):
+        registry.publish("acme/tables/aws", version, {**TABLE_MODULE, "VERSION": version})
+    write_tree(
+        tmp_path / "repo",
+        {
+            "root/main.tf": f'module "orders" {{\n  source  = "{REGISTRY}/acme/tables/aws"\n'
+            '  version = "~> 1.0"\n  name = "orders"\n  hash_key = "id"\n}\n'
+        },
+    )
+    result = declare_target(target(tmp_path / "repo", settings(tmp_path, httpserver)))
+    assert result.errors == [] and result.not_evaluated == []
+    (table,) = result.tables
+    assert table.spec.name == "orders"
+    assert table.address == "module.orders.aws_dynamodb_table.this"
+    assert (table.source.file, table.source.line) == ("root/main.tf", 1)  # the call in the repository
+    assert (Path(tmp_path / "cache" / "packages").iterdir().__next__() / "VERSION").read_text() == "1.1.0"
+
+
+def test_download_location_as_json_and_token_from_the_environment(
+    tmp_path: Path, registry: FakeRegistry, httpserver: HTTPServer
+) -> None:
+    registry.publish("acme/tables/aws", "1.0.0", TABLE_MODULE)
+    registry.json_location = True
+    fetcher = Fetcher(settings(tmp_path, httpserver), {"TF_TOKEN_registry_acme_test": "s3cret"})
+    package = fetcher.fetch(f"{REGISTRY}/acme/tables/aws", "1.0.0")
+    assert (package.directory / "main.tf").is_file() and package.version == "1.0.0"
+    api = [r for r in registry.requests if r.path.startswith("/v1/")]
+    assert api and all(r.headers.get("Authorization") == "Bearer s3cret" for r in api)
+
+
+def test_token_from_the_terraform_credentials_file(
+    tmp_path: Path, registry: FakeRegistry, httpserver: HTTPServer
+) -> None:
+    registry.publish("acme/tables/aws", "1.0.0", TABLE_MODULE)
+    credentials = tmp_path / "credentials.tfrc.json"
+    credentials.write_text(json.dumps({"credentials": {REGISTRY: {"token": "from-file"}}}))
+    Fetcher(settings(tmp_path, httpserver, credentials_file=str(credentials))).fetch(
+        f"{REGISTRY}/acme/tables/aws", None
+    )
+    assert {r.headers.get("Authorization") for r in registry.requests if r.path.startswith("/v1/")} == {
+        "Bearer from-file"
+    }
+
+
+def test_downloads_are_cached_and_reused_until_the_constraint_changes(
+    tmp_path: Path, registry: FakeRegistry, httpserver: HTTPServer
+) -> None:
+    registry.publish("acme/tables/aws", "1.0.0", TABLE_MODULE)
+    registry.publish("acme/tables/aws", "1.1.0", TABLE_MODULE)
+    options = settings(tmp_path, httpserver)
+    first = Fetcher(options).fetch(f"{REGISTRY}/acme/tables/aws", "~> 1.0")
+    seen = len(registry.requests)
+    registry.publish("acme/tables/aws", "1.2.0", TABLE_MODULE)  # a new release: not picked up...
+    again = Fetcher(dataclasses.replace(options, offline=True)).fetch(f"{REGISTRY}/acme/tables/aws", "~> 1.0")
+    assert (again.version, len(registry.requests)) == (first.version, seen) == ("1.1.0", seen)
+    changed = Fetcher(options).fetch(
+        f"{REGISTRY}/acme/tables/aws", ">= 1.0"
+    )  # ...until the constraint changes
+    assert changed.version == "1.2.0"
+    # Content-addressed: the same archive bytes are one package directory.
+    assert first.root == again.root
+
+
+def test_no_matching_version_is_not_evaluated_with_the_reason(
+    tmp_path: Path, registry: FakeRegistry, httpserver: HTTPServer
+) -> None:
+    registry.publish("acme/tables/aws", "1.0.0", TABLE_MODULE)
+    with pytest.raises(NotFetched, match=r"no version of registry.acme.test/acme/tables/aws matches '>= 5'"):
+        Fetcher(settings(tmp_path, httpserver)).fetch(f"{REGISTRY}/acme/tables/aws", ">= 5")
+
+
+# --------------------------------------------------------------------------- git
+
+
+def test_git_sources_with_ref_depth_and_subdir(tmp_path: Path) -> None:
+    repo = git_repo(
+        tmp_path / "remote",
+        {
+            "v1.0.0": {"modules/table/main.tf": TABLE_MODULE["main.tf"], "VERSION": "1"},
+            "v2.0.0": {"modules/table/main.tf": TABLE_MODULE["main.tf"], "VERSION": "2"},
+        },
+    )
+    fetcher = Fetcher(ModuleSettings(cache_dir=str(tmp_path / "cache"), allow_file_git=True, timeout=30))
+    old = fetcher.fetch(f"git::file://{repo}//modules/table?ref=v1.0.0&depth=1", None)
+    new = fetcher.fetch(f"git::file://{repo}//modules/table?ref=v2.0.0", None)
+    assert (old.root / "VERSION").read_text() == "1" and (new.root / "VERSION").read_text() == "2"
+    assert old.directory == old.root / "modules" / "table" and not (old.root / ".git").exists()
+
+
+def test_github_shorthand_through_a_mirror_override(tmp_path: Path) -> None:
+    git_repo(tmp_path / "mirror" / "acme" / "tables.git", {"v1.0.0": TABLE_MODULE})
+    options = ModuleSettings(
+        cache_dir=str(tmp_path / "cache"),
+        allow_file_git=True,
+        host_overrides=(("github.com", f"file://{tmp_path / 'mirror'}"),),
+    )
+    package = Fetcher(options).fetch("github.com/acme/tables?ref=v1.0.0", None)
+    assert (package.directory / "main.tf").is_file()
+
+
+def test_git_file_urls_are_refused_unless_allowed(tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "remote", {"v1": TABLE_MODULE})
+    with pytest.raises(NotFetched, match="file://"):
+        Fetcher(ModuleSettings(cache_dir=str(tmp_path / "cache"))).fetch(f"git::file://{repo}?ref=v1", None)
+
+
+def test_a_git_ref_that_does_not_exist_is_the_reason(tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "remote", {"v1": TABLE_MODULE})
+    fetcher = Fetcher(ModuleSettings(cache_dir=str(tmp_path / "cache"), allow_file_git=True))
+    with pytest.raises(NotFetched, match="git could not fetch"):
+        fetcher.fetch(f"git::file://{repo}?ref=v9", None)
+
+
+# --------------------------------------------------------------------------- not evaluated
+
+
+def test_what_cannot_be_had_is_listed_not_silently_absent(tmp_path: Path, httpserver: HTTPServer) -> None:
+    write_tree(
+        tmp_path / "repo",
+        {
+            "root/main.tf": (
+                'module "a" {\n  source = "terraform-aws-modules/dynamodb-table/aws"\n  name = "a"\n}\n'
+                'module "b" {\n  source = "s3::https://s3.amazonaws.com/acme/tables.zip"\n}\n'
+                'module "c" {\n  source = "git::https://git.evil.test/t.git"\n}\n'
+            )
+        },
+    )
+    options = settings(tmp_path, httpserver, allowed_hosts=("127.0.0.1",))
+    result = declare_target(target(tmp_path / "repo", options))
+    reasons = {item.address: (item.source.line, item.reason) for item in result.not_evaluated}
+    assert (
+        reasons["module.a"][0] == 1
+        and "registry.terraform.io is not in modules.allowed_hosts" in reasons["module.a"][1]
+    )
+    assert reasons["module.b"][0] == 5 and "Amazon S3 sources are not fetched" in reasons["module.b"][1]
+    assert (
+        reasons["module.c"][0] == 8
+        and "git.evil.test is not in modules.allowed_hosts" in reasons["module.c"][1]
+    )
+    offline = declare_target(target(tmp_path / "repo", dataclasses.replace(options, offline=True)))
+    assert "modules.offline is set" in offline.not_evaluated[0].reason
+
+
+def test_a_target_without_tables_is_an_error_unless_allowed(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"root/main.tf": 'output "x" { value = 1 }\n'})
+    plain = TargetInput(name="t", repo=tmp_path, root=tmp_path / "root", region=REGION, env={})
+    (error,) = declare([plain], ParseCache()).errors
+    assert "declares no table" in error.message and "allow_empty" in error.message
+    assert declare([dataclasses.replace(plain, allow_empty=True)], ParseCache()).errors == []
+
+
+def test_modules_json_of_terraform_init_is_used_offline(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write_tree(
+        repo,
+        {
+            "root/main.tf": 'module "t" {\n  source  = "acme/tables/aws"\n  version = "~> 1.0"\n'
+            '  name = "from-manifest"\n  hash_key = "id"\n}\n',
+            "root/.terraform/modules/t/main.tf": TABLE_MODULE["main.tf"],
+            "root/.terraform/modules/modules.json": json.dumps(
+                {
+                    "Modules": [
+                        {"Key": "", "Source": "", "Dir": "."},
+                        {
+                            "Key": "t",
+                            "Source": "registry.terraform.io/acme/tables/aws",
+                            "Version": "1.4.0",
+                            "Dir": ".terraform/modules/t",
+                        },
+                    ]
+                }
+            ),
+        },
+    )
+    result = declare_target(target(repo, ModuleSettings(offline=True)))
+    assert [t.spec.name for t in result.tables] == ["from-manifest"] and result.not_evaluated == []
+
+
+# --------------------------------------------------------------------------- hostile servers
+
+
+def test_a_redirect_to_another_host_is_not_followed(
+    tmp_path: Path, registry: FakeRegistry, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/evil.tar.gz").respond_with_response(
+        Response(status=302, headers={"Location": "http://169.254.169.254/latest/meta-data"})
+    )
+    with pytest.raises(NotFetched, match=r"redirects to another host \(169.254.169.254\)"):
+        Fetcher(settings(tmp_path, httpserver)).fetch(f"http://127.0.0.1:{httpserver.port}/evil.tar.gz", None)
+
+
+def test_an_oversized_archive_is_refused(tmp_path: Path, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/big.tar.gz").respond_with_data(tar_gz({"main.tf": "x" * 200_000}))
+    with pytest.raises(NotFetched, match=r"larger than|more than"):
+        Fetcher(settings(tmp_path, httpserver, max_bytes=10_000)).fetch(
+            f"http://127.0.0.1:{httpserver.port}/big.tar.gz", None
+        )
+    bomb = tar_gz({"main.tf": "0" * 5_000_000})  # compresses to a few kB, unpacks to 5 MB
+    with pytest.raises(NotFetched, match="unpacks to more than"):
+        extract_archive(bomb, "tar.gz", tmp_path / "out", max_bytes=1_000_000, max_files=10)
+
+
+@pytest.mark.parametrize(
+    "archive",
+    [
+        pytest.param(lambda: tar_gz({"../escape.tf": "x"}), id="tar-dotdot"),
+        pytest.param(lambda: tar_gz({"/etc/escape.tf": "x"}), id="tar-absolute"),
+        pytest.param(lambda: zip_bytes({"../../escape.tf": "x"}), id="zip-dotdot"),
+        pytest.param(lambda: tar_gz({}, [_link("main.tf", "/etc/passwd")]), id="tar-symlink"),
+    ],
+)
+def test_path_escaping_archives_are_refused(tmp_path: Path, httpserver: HTTPServer, archive: Any) -> None:
+    data = archive()
+    kind = "zip" if data[:2] == b"PK" else "tar.gz"
+    name = f"/m.{kind}"
+    httpserver.expect_request(name).respond_with_data(data)
+    with pytest.raises(NotFetched, match=r"outside the package|link"):
+        Fetcher(settings(tmp_path, httpserver)).fetch(f"http://127.0.0.1:{httpserver.port}{name}", None)
+    assert not (tmp_path / "escape.tf").exists() and not (tmp_path / "cache" / "escape.tf").exists()
+
+
+def _link(name: str, target: str) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = tarfile.SYMTYPE
+    info.linkname = target
+    return info
+
+
+def test_a_slow_server_times_out(tmp_path: Path, httpserver: HTTPServer) -> None:
+    def slow(_: Request) -> Response:
+        time.sleep(1.5)
+        return Response(b"late")
+
+    httpserver.expect_request("/slow.zip").respond_with_handler(slow)
+    started = time.monotonic()
+    with pytest.raises(NotFetched, match="took longer than"):
+        Fetcher(settings(tmp_path, httpserver, timeout=0.3)).fetch(
+            f"http://127.0.0.1:{httpserver.port}/slow.zip", None
+        )
+    assert time.monotonic() - started < 1.4
+
+
+def test_plain_http_is_refused_by_default(tmp_path: Path, httpserver: HTTPServer) -> None:
+    with pytest.raises(NotFetched, match="plain http"):
+        Fetcher(settings(tmp_path, httpserver, insecure_http_hosts=())).fetch(
+            f"http://127.0.0.1:{httpserver.port}/m.zip", None
+        )
+
+
+# --------------------------------------------------------------------------- CloudPosse from source
+
+
+def _examples_with_manifest(tmp_path: Path) -> Path:
+    """examples/ with a modules.json that installs the team-made module for both CloudPosse calls,
+    at releases driftwatch does not know (so the walk must evaluate the source)."""
+    repo = tmp_path / "examples"
+    shutil.copytree(ROOT / "examples", repo)
+    for env, calls in (
+        ("prod", {"mimir_index.mimir_index_table": "0.35.99", "tables": "0.37.99"}),
+        ("staging", {"mimir_index.mimir_index_table": "0.35.99", "tables": "0.37.99"}),
+    ):
+        modules = repo / "envs" / env / ".terraform" / "modules"
+        entries = [{"Key": "", "Source": "", "Dir": "."}]
+        for key, version in calls.items():
+            shutil.copytree(TEAM_MODULE, modules / key)
+            entries.append(
+                {
+                    "Key": key,
+                    "Source": "registry.terraform.io/cloudposse/dynamodb/aws",
+                    "Version": version,
+                    "Dir": f".terraform/modules/{key}",
+                }
+            )
+        (modules / "modules.json").write_text(json.dumps({"Modules": entries}))
+    return repo
+
+
+def _targets(repo: Path) -> list[TargetInput]:
+    return [
+        TargetInput(
+            name=env, repo=repo, root=repo / "envs" / env, var_files=(f"{env}.tfvars",), region=REGION, env={}
+        )
+        for env in ("prod", "staging")
+    ]
+
+
+def _comparable(spec: TableSpec) -> TableSpec:
+    """Autoscaling comes from aws_appautoscaling_* resources when the module is evaluated from
+    source; until driftwatch reads those, only the table itself is compared."""
+    gsis = tuple(dataclasses.replace(g, autoscaling=type(g.autoscaling)()) for g in spec.gsis)  # type: ignore[union-attr]
+    unmanaged = frozenset(u for u in spec.unmanaged if not u.startswith(("autoscaling", "gsi.")))
+    return dataclasses.replace(spec, autoscaling=type(spec.autoscaling)(), gsis=gsis, unmanaged=unmanaged)
+
+
+def test_cloudposse_from_source_gives_the_same_tables_as_the_built_in_knowledge(tmp_path: Path) -> None:
+    repo = _examples_with_manifest(tmp_path)
+    built_in = declare(_targets(ROOT / "examples"), ParseCache())
+    from_source = declare(_targets(repo), ParseCache())
+    assert from_source.errors == [] and from_source.not_evaluated == []
+    expected = {(j.target, j.name): _comparable(j.table.spec) for j in built_in.jobs}
+    actual = {(j.target, j.name): _comparable(j.table.spec) for j in from_source.jobs}
+    assert sorted(actual) == sorted(expected) and len(expected) >= 4
+    for key, spec in expected.items():
+        assert actual[key] == spec, key
+    addresses = {j.table.address for j in from_source.jobs}
+    assert "module.mimir_index.module.mimir_index_table.aws_dynamodb_table.default[0]" in addresses
+
+
+def test_an_unknown_cloudposse_release_is_never_emulated(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write_tree(
+        repo,
+        {
+            "root/main.tf": 'module "t" {\n  source  = "cloudposse/dynamodb/aws"\n  version = "0.30.0"\n'
+            '  name = "t"\n  hash_key = "id"\n}\n'
+        },
+    )
+    result = declare_target(target(repo, ModuleSettings(offline=True)))
+    assert result.tables == []
+    (item,) = result.not_evaluated
+    assert "not one driftwatch knows" in item.reason and "modules.offline" in item.reason
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+@pytest.fixture
+def e2e_repo(tmp_path: Path, registry: FakeRegistry) -> Iterator[Path]:
+    registry.publish("acme/tables/aws", "1.3.0", TABLE_MODULE)
+    remote = git_repo(tmp_path / "remote", {"v0.1.0": TABLE_MODULE})
+    repo = tmp_path / "repo"
+    write_tree(
+        repo,
+        {
+            "root/main.tf": (
+                f'module "orders" {{\n  source  = "{REGISTRY}/acme/tables/aws"\n  version = ">= 1.0"\n'
+                '  name = "acme-orders"\n  hash_key = "id"\n  point_in_time_recovery_enabled = true\n}\n'
+                f'module "sessions" {{\n  source = "git::file://{remote}?ref=v0.1.0"\n'
+                '  name = "acme-sessions"\n  hash_key = "sid"\n  tags = { Team = "web" }\n}\n'
+            )
+        },
+    )
+    yield repo
+
+
+def test_drift_is_found_through_a_registry_module_and_a_git_module(
+    e2e_repo: Path, tmp_path: Path, httpserver: HTTPServer, embedded_aws: None
+) -> None:
+    targets = [target(e2e_repo, settings(tmp_path, httpserver))]
+    declared = declare(targets, ParseCache())
+    assert declared.errors == [] and declared.not_evaluated == []
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    autoscaling = boto3.client("application-autoscaling", region_name=REGION)
+    for job in declared.jobs:
+        create_table(dynamodb, autoscaling, job.table.spec)
+    dynamodb.update_continuous_backups(
+        TableName="acme-orders", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}
+    )
+    arn = dynamodb.describe_table(TableName="acme-sessions")["Table"]["TableArn"]
+    dynamodb.tag_resource(ResourceArn=arn, Tags=[{"Key": "Team", "Value": "mobile"}])
+    report = report_to_dict(scan(targets, AwsClients(), settings=ScanSettings()))
+    drift = {row["table_name"]: [d["attribute"] for d in row["drift"]] for row in report["tables"]}
+    assert drift == {"acme-orders": ["point_in_time_recovery"], "acme-sessions": ["tags.Team"]}
+    assert report["not_evaluated"] == [] and report["summary"]["not_evaluated"] == 0
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def test_modules_config_keys_become_fetcher_settings(tmp_path: Path) -> None:
+    from driftwatch.config import parse_config
+    from driftwatch.targets import targets_from_config
+
+    config = parse_config(
+        {
+            "targets": [{"name": "prod", "root": "envs/prod", "allow_empty": True}],
+            "state": {"path": str(tmp_path / "state" / "driftwatch.db")},
+            "modules": {
+                "allowed_hosts": ["registry.acme.test", "*.git.acme.test"],
+                "hosts": {"registry.terraform.io": "https://mirror.acme.test"},
+                "timeout": "20s",
+                "max_bytes": 2048,
+            },
+        }
+    )
+    (only,) = targets_from_config(config, tmp_path)
+    assert only.allow_empty is True
+    assert only.modules == ModuleSettings(
+        offline=True,  # DRIFTWATCH_MODULES_OFFLINE=1 in the test environment wins
+        cache_dir=str(tmp_path / "state" / "driftwatch-modules"),
+        allowed_hosts=("registry.acme.test", "*.git.acme.test"),
+        host_overrides=(("registry.terraform.io", "https://mirror.acme.test"),),
+        max_bytes=2048,
+        timeout=20.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("modules", "message"),
+    [
+        ({"insecure_http_hosts": ["registry.acme.test"]}, "only allowed to loopback hosts"),
+        ({"timeout": "0s"}, "longer than 0"),
+        ({"offline": "sometimes"}, "modules.offline"),
+        ({"mirror": "x"}, "modules.mirror: unknown key"),
+    ],
+)
+def test_invalid_modules_config_names_the_key(modules: dict[str, Any], message: str) -> None:
+    from driftwatch.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError, match=message):
+        parse_config({"targets": [{"name": "t", "root": "."}], "modules": modules})
+
+
+def test_hosts_and_wildcards_in_allowed_hosts() -> None:
+    from driftwatch.terraform.sources import host_allowed
+
+    assert host_allowed("git.acme.test", ("*.acme.test",))
+    assert not host_allowed("acme.test.evil.example", ("*.acme.test",))
+    assert not host_allowed("evilgithub.com", ("github.com",))
+
+
+def test_a_disabled_remote_module_is_not_fetched(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "root/main.tf": 'module "off" {\n  count = 0\n  source = "s3::https://s3.amazonaws.com/a/t.zip"\n}\n'
+            + 'resource "aws_dynamodb_table" "t" {\n  name = "t"\n  hash_key = "id"\n'
+            + '  attribute {\n    name = "id"\n    type = "S"\n  }\n}\n'
+        },
+    )
+    result = declare_target(target(tmp_path, ModuleSettings(offline=True)))
+    assert [t.spec.name for t in result.tables] == ["t"] and result.not_evaluated == []
+
+
+def test_a_git_package_with_a_link_out_is_refused(tmp_path: Path) -> None:
+    remote = git_repo(tmp_path / "remote", {"v1": TABLE_MODULE})
+    (remote / "escape").symlink_to("/etc")
+    git(remote, "add", "-A")
+    git(remote, "commit", "-q", "-m", "link")
+    git(remote, "tag", "v2")
+    fetcher = Fetcher(ModuleSettings(cache_dir=str(tmp_path / "cache"), allow_file_git=True))
+    with pytest.raises(NotFetched, match="escape is a link out of the package"):
+        fetcher.fetch(f"git::file://{remote}?ref=v2", None)
+    assert (fetcher.fetch(f"git::file://{remote}?ref=v1", None).directory / "main.tf").is_file()
+
+
+def test_an_unreachable_registry_costs_one_attempt_per_scan(tmp_path: Path, httpserver: HTTPServer) -> None:
+    options = settings(tmp_path, httpserver, host_overrides=((REGISTRY, "http://127.0.0.1:9"),))
+    fetcher = Fetcher(options)
+    started = time.monotonic()
+    for name in ("a", "b", "c"):
+        with pytest.raises(NotFetched, match="could not be reached"):
+            fetcher.fetch(f"{REGISTRY}/acme/{name}/aws", None)
+    assert fetcher._unreachable and time.monotonic() - started < 5
+
+
+def test_the_config_file_drives_fetching_through_the_cli(
+    tmp_path: Path,
+    registry: FakeRegistry,
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from driftwatch.cli import main
+
+    monkeypatch.delenv("DRIFTWATCH_MODULES_OFFLINE")
+    registry.publish("acme/tables/aws", "1.0.0", TABLE_MODULE)
+    write_tree(
+        tmp_path / "repo",
+        {
+            "root/main.tf": f'module "t" {{\n  source = "{REGISTRY}/acme/tables/aws"\n'
+            '  name = "via-config"\n  hash_key = "id"\n}\n'
+        },
+    )
+    config = tmp_path / "driftwatch.yaml"
+    config.write_text(
+        json.dumps(
+            {
+                "repo": str(tmp_path / "repo"),
+                "targets": [{"name": "t", "root": "root", "region": REGION}],
+                "state": {"path": str(tmp_path / "state" / "driftwatch.db")},
+                "modules": {
+                    "allowed_hosts": [REGISTRY],
+                    "hosts": {REGISTRY: f"http://127.0.0.1:{httpserver.port}"},
+                    "insecure_http_hosts": ["127.0.0.1"],
+                },
+            }
+        )
+    )
+    assert main(["inspect", "--config", str(config), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [t["spec"]["name"] for t in report["tables"]] == ["via-config"]
+    assert (tmp_path / "state" / "driftwatch-modules" / "packages").is_dir()
+
+
+@pytest.mark.parametrize("how", ["header", "meta"])
+def test_an_http_page_names_the_real_source_as_terraform_get(
+    tmp_path: Path, httpserver: HTTPServer, how: str
+) -> None:
+    httpserver.expect_request("/archives/t.zip").respond_with_data(
+        zip_bytes({"mod/main.tf": TABLE_MODULE["main.tf"]})
+    )
+    location = "/archives/t.zip//mod"
+    page = Response(status=204, headers={"X-Terraform-Get": location})
+    if how == "meta":
+        page = Response(f'<html><head><meta name="terraform-get" content="{location}"></head></html>')
+    httpserver.expect_request("/modules/tables", query_string="terraform-get=1").respond_with_response(page)
+    package = Fetcher(settings(tmp_path, httpserver)).fetch(
+        f"http://127.0.0.1:{httpserver.port}/modules/tables", None
+    )
+    assert (package.directory / "main.tf").is_file() and package.directory.name == "mod"
+
+
+def test_an_http_page_without_a_source_is_the_reason(tmp_path: Path, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/modules/none").respond_with_data("<html>nothing</html>")
+    with pytest.raises(NotFetched, match="names no module source"):
+        Fetcher(settings(tmp_path, httpserver)).fetch(
+            f"http://127.0.0.1:{httpserver.port}/modules/none", None
+        )
+
+
+def test_a_fetched_module_is_memoised_and_a_failed_fetch_is_not(
+    tmp_path: Path, registry: FakeRegistry, httpserver: HTTPServer
+) -> None:
+    registry.publish("acme/tables/aws", "1.0.0", TABLE_MODULE)
+    write_tree(
+        tmp_path / "repo",
+        {
+            "root/main.tf": f'module "t" {{\n  source = "{REGISTRY}/acme/tables/aws"\n'
+            '  name = "memo"\n  hash_key = "id"\n}\n'
+        },
+    )
+    cache = ParseCache()
+    good = target(tmp_path / "repo", settings(tmp_path, httpserver))
+    assert [t.spec.name for t in declare_target(good, cache).tables] == ["memo"]
+    asked = len(registry.requests)
+    assert [t.spec.name for t in declare_target(good, cache).tables] == ["memo"]
+    assert (cache.declarations.hits, len(registry.requests)) == (1, asked)
+    broken = dataclasses.replace(
+        good, modules=settings(tmp_path / "other", httpserver, allowed_hosts=("x.test",))
+    )
+    broken = dataclasses.replace(broken, modules=dataclasses.replace(broken.modules, host_overrides=()))
+    for _ in range(2):
+        assert declare_target(broken, cache).not_evaluated
+    assert cache.declarations.hits == 1  # the failures were evaluated each time
+
+
+def test_a_module_call_without_a_literal_source_is_not_evaluated(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {"root/main.tf": 'variable "s" {\n  default = "./x"\n}\nmodule "m" {\n  source = var.s\n}\n'},
+    )
+    (item,) = declare_target(target(tmp_path, ModuleSettings(offline=True))).not_evaluated
+    assert (item.address, item.source.line) == ("module.m", 4) and "not a literal" in item.reason
+
+
+def test_credentials_in_a_source_are_not_repeated_in_reports(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {"root/main.tf": 'module "m" {\n  source = "git::https://bot:ghp_s3cret@git.acme.test/t.git"\n}\n'},
+    )
+    (item,) = declare_target(target(tmp_path, ModuleSettings(offline=True))).not_evaluated
+    assert "ghp_s3cret" not in item.reason and "***@git.acme.test" in item.reason
