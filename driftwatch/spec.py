@@ -217,7 +217,10 @@ class TableSpec:
         if attribute in self.unmanaged:
             return False
         parts = attribute.split(".")
-        return not any(".".join(parts[:i]) + ".*" in self.unmanaged for i in range(1, len(parts) + 1))
+        # Autoscaling is declared by resources of its own: a table's ignore_changes on its GSIs
+        # (gsi.*) does not reach a GSI's scalable target, so only prefixes from there count.
+        start = parts.index("autoscaling") + 1 if "autoscaling" in parts else 1
+        return not any(".".join(parts[:i]) + ".*" in self.unmanaged for i in range(start, len(parts) + 1))
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from driftwatch.spec import (
     Unresolved,
     first_unknown,
 )
-from driftwatch.terraform import cloudposse, limits
+from driftwatch.terraform import appautoscaling, cloudposse, limits
 from driftwatch.terraform.evaluate import EvaluationError, Scope, evaluate, evaluate_text
 from driftwatch.terraform.label import build_label, label_outputs
 from driftwatch.terraform.memo import frozen_key
@@ -53,6 +53,7 @@ from driftwatch.terraform.parse import (
     file_blocks,
     parse_json,
 )
+from driftwatch.terraform.references import resource_references
 from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec
 from driftwatch.terraform.types import ANY, TypeConversionError, TypeSpec, convert, parse_type
 
@@ -304,6 +305,8 @@ class ModuleInstance:
         self.stack = (*stack, directory)
         self.files = walk.module_files(directory)
         self.blocks: list[tuple[Block, str]] = [(b, f.rel) for f in self.files for b in file_blocks(f)]
+        # aws_dynamodb_table.t.name and the like: configuration copied into resource attributes.
+        self.resources = resource_references(self.blocks, address, self._expand, self._reference_value)
         self.variables = self._bind_variables(inputs)
         locals_expressions = {
             name: (attribute, file)
@@ -331,8 +334,12 @@ class ModuleInstance:
             "terraform": {"workspace": self.walk.target.workspace},
             "path": {"module": module_path, "root": self.walk.rel(self.walk.target.root), "cwd": "."},
         }
+        names.update(self.resources)
         names.update(extra)
         return Scope(names, file)
+
+    def _reference_value(self, attribute: Any, file: str, extra: Mapping[str, Any]) -> Any:
+        return _evaluate_attribute(attribute, self.scope(file, **extra), self.walk, file)
 
     # --- variables ---
 
@@ -873,6 +880,7 @@ class _TableCollector:
     def __init__(self, walk: _Walk, result: TargetDeclarations):
         self.walk = walk
         self.result = result
+        self.scaling: list[appautoscaling.ScalingResource] = []
 
     def collect(self, instance: ModuleInstance) -> None:
         for name in instance.calls:
@@ -882,6 +890,37 @@ class _TableCollector:
         for block, file in instance.resource_blocks("aws_dynamodb_table"):
             with self._guard(f"aws_dynamodb_table.{block.labels[-1]}", block, file):
                 self._resource(instance, block, file)
+        for kind in appautoscaling.RESOURCE_TYPES:
+            for block, file in instance.resource_blocks(kind):
+                with self._guard(f"{kind}.{block.labels[-1]}", block, file):
+                    self._scaling_resource(instance, kind, block, file)
+
+    def _scaling_resource(self, instance: ModuleInstance, kind: str, block: Block, file: str) -> None:
+        """Every instance of a scalable target or policy, evaluated, for ``finish`` to join."""
+        address = f"{instance.address}{kind}.{block.labels[1] if len(block.labels) > 1 else '?'}"
+        expansion = instance._expand(block, file, address)
+        if isinstance(expansion, Unknown):
+            message = f"cannot tell which {kind} {address} declares: {expansion.reason}"
+            self.walk.error(message, file, block.line)
+            return
+        alias = _provider_alias(block)
+        region = self._region(instance.providers.get(alias), alias, instance)
+        for _key, instance_address, extra in expansion:
+            with self._table(instance_address, block, file):
+                arguments = _evaluate_body(block, instance.scope(file, **extra), self.walk, file)
+                self.scaling.append(
+                    appautoscaling.ScalingResource(
+                        kind, instance_address, file, block.line, region, arguments, self._inputs(instance)
+                    )
+                )
+
+    def finish(self) -> None:
+        """Join the scaling resources of the whole target to its tables (they may live in
+        different modules); one that cannot be joined is reported with its file and line."""
+        tables, problems = appautoscaling.attach(self.result.tables, self.scaling)
+        self.result.tables[:] = tables
+        for problem in problems:
+            self.walk.error(problem.message, problem.file, problem.line)
 
     @contextmanager
     def _guard(self, what: str, block: Block, file: str) -> Iterator[None]:
@@ -1094,6 +1133,8 @@ def _evaluate_target(target: TargetInput, cache: ParseCache, fs: FileSystemView)
             cause = "nested too deeply" if isinstance(error, RecursionError) else str(error)
             walk.error(f"the root module's variables or providers cannot be evaluated: {cause}")
         else:
-            _TableCollector(walk, result).collect(root)
+            collector = _TableCollector(walk, result)
+            collector.collect(root)
+            collector.finish()
     result.errors = walk.errors
     return result
