@@ -38,7 +38,7 @@ from driftwatch.spec import (
     Unresolved,
     first_unknown,
 )
-from driftwatch.terraform import appautoscaling, cloudposse, limits
+from driftwatch.terraform import appautoscaling, cloudposse, cloudposse_autoscaler, limits
 from driftwatch.terraform.evaluate import EvaluationError, Scope, evaluate, evaluate_text
 from driftwatch.terraform.label import build_label, label_outputs
 from driftwatch.terraform.memo import frozen_key
@@ -914,6 +914,25 @@ class _TableCollector:
                     )
                 )
 
+    def _autoscaler_call(self, instance: ModuleInstance, name: str, block: Block, file: str) -> None:
+        """A call of CloudPosse's autoscaler module (a vendored copy of the dynamodb module makes
+        one): the targets and policies it would declare, joined like hand-written ones."""
+        expansion = instance.call_instances(name)
+        if isinstance(expansion, Unknown):
+            message = f"cannot tell which scalable targets module.{name} declares: {expansion.reason}"
+            self.walk.error(message, file, block.line)
+            return
+        provider = instance._child_providers(block, file).get(None)
+        region = self._region(provider, None, instance)
+        for _key, address, extra in expansion:
+            with self._table(address, block, file):
+                inputs = instance.call_inputs(name, extra)
+                where = (file, block.line, region, self._inputs(instance))
+                try:
+                    self.scaling.extend(cloudposse_autoscaler.scaling_resources(inputs, address, where))
+                except (cloudposse.TableNotDetermined, ValueError, TypeError) as error:
+                    self.walk.error(f"{address}: {error}", file, block.line)
+
     def finish(self) -> None:
         """Join the scaling resources of the whole target to its tables (they may live in
         different modules); one that cannot be joined is reported with its file and line."""
@@ -944,6 +963,9 @@ class _TableCollector:
         block, file = instance.calls[name]
         source, version = instance.call_meta(name)
         if source is None or cloudposse.is_label_module_source(source):
+            return
+        if cloudposse_autoscaler.is_autoscaler_module_source(source):
+            self._autoscaler_call(instance, name, block, file)
             return
         is_table = cloudposse.is_dynamodb_module_source(source)
         if not is_table and not _is_local_source(source):

@@ -32,6 +32,8 @@ EXPOSED: dict[str, dict[str, str]] = {
         "min_capacity": "min_capacity",
         "max_capacity": "max_capacity",
     },
+    # The CloudPosse module passes its GSI names to the autoscaler through null_resource triggers.
+    "null_resource": {"triggers": "triggers"},
     "aws_appautoscaling_policy": {
         "id": "name",
         "name": "name",
