@@ -224,6 +224,37 @@ class TableSpec:
 
 
 @dataclass(frozen=True)
+class Rejection:
+    """A rule of ``terraform validate`` / ``plan`` (the AWS provider's) that a declaration breaks.
+
+    Some rules depend on the table Terraform has in state, which driftwatch reads as the live
+    table: ``when`` says when the rule holds -- ``always``; ``create`` (only when the table does
+    not exist, e.g. an Optional+Computed argument left out takes the existing table's value);
+    ``unless-live-on-demand`` / ``unless-live-provisioned`` (the provider allows it while
+    switching from that billing mode); ``unless-live-stream`` (an existing stream's view type
+    stands in for a missing one).
+    """
+
+    rule: str
+    message: str
+    when: str = "always"
+
+    def applies(self, live: TableSpec | None) -> bool:
+        """Whether Terraform rejects the declaration given the live table (None: it does not exist)."""
+        if live is None or self.when == "always":
+            return True
+        if self.when == "create":
+            return False
+        if self.when == "unless-live-on-demand":
+            return live.billing_mode != BillingMode.PAY_PER_REQUEST.value
+        if self.when == "unless-live-provisioned":
+            return live.billing_mode != BillingMode.PROVISIONED.value
+        if self.when == "unless-live-stream":
+            return not (live.stream.enabled is True and live.stream.view_type)
+        return True
+
+
+@dataclass(frozen=True)
 class DeclaredTable:
     """A table that a Terraform configuration declares, with where and how it is declared."""
 
@@ -237,6 +268,9 @@ class DeclaredTable:
     # .tf files of each module on the way from the root to the declaration, and the root's var
     # files. A recent commit to any of them makes the table's drift `pending`.
     inputs: tuple[str, ...] = ()
+    # Rules Terraform would reject the declaration for (driftwatch.terraform.validate_table):
+    # where one applies, the table is an error naming the rule instead of being compared.
+    rejections: tuple[Rejection, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from driftwatch.spec import (
     Unresolved,
     first_unknown,
 )
-from driftwatch.terraform import appautoscaling, cloudposse, cloudposse_autoscaler, limits
+from driftwatch.terraform import appautoscaling, cloudposse, cloudposse_autoscaler, limits, validate_table
 from driftwatch.terraform.evaluate import EvaluationError, Scope, evaluate, evaluate_text
 from driftwatch.terraform.label import build_label, label_outputs
 from driftwatch.terraform.memo import frozen_key
@@ -1057,8 +1057,11 @@ class _TableCollector:
         notes: tuple[Unresolved, ...] = ()
         if isinstance(region, Unknown):
             notes = (Unresolved("region", region.reason),)
+        rejections = validate_table.check(declaration.arguments)
         self.result.tables.append(
-            DeclaredTable(address, SourceLocation(file, block.line), spec, notes, self._inputs(instance))
+            DeclaredTable(
+                address, SourceLocation(file, block.line), spec, notes, self._inputs(instance), rejections
+            )
         )
 
     def _inputs(self, instance: ModuleInstance) -> tuple[str, ...]:
