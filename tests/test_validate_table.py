@@ -518,3 +518,27 @@ def test_a_missing_table_terraform_could_not_create_names_the_rule(
         "the table does not exist and Terraform would refuse to create it: "
         'read_capacity must be at least 1 when billing_mode is "PROVISIONED" [provisioned-capacity]'
     )
+
+
+def test_inspect_and_validate_show_the_rules_without_aws(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "main.tf").write_text(ROOT)
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main(["inspect", "--root", str(tmp_path), "--region", REGION, "--format", "json"]) == 0
+    shown = {t["address"]: t["rejections"] for t in json.loads(capsys.readouterr().out)["tables"]}
+    assert [r["rule"] for r in shown["aws_dynamodb_table.unused"]] == ["attributes-indexed"]
+    assert [(r["rule"], r["when"]) for r in shown["aws_dynamodb_table.implicit"]] == [
+        ("provisioned-capacity", "create"),
+        ("provisioned-capacity", "create"),
+    ]
+    (tmp_path / "driftwatch.yaml").write_text(
+        f"repo: {tmp_path}\ntargets:\n  - name: t\n    root: .\n    region: {REGION}\n"
+    )
+    assert main(["validate", "--config", str(tmp_path / "driftwatch.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "main.tf:5: aws_dynamodb_table.unused: Terraform would reject: all attributes must be indexed" in err
+    )
+    assert "implicit" not in err  # depends on the live table: decided by scan
