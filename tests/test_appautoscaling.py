@@ -752,3 +752,41 @@ def test_scan_reports_a_deleted_gsi_policy(e2e_repo: Path, capsys: pytest.Captur
         ("gsi.by_user.autoscaling.write.target", None)
     ]
     assert tables["sessions-0"]["drift"] == []
+
+
+def test_references_that_lead_back_to_themselves_are_unknown_not_a_loop(tmp_path: Path) -> None:
+    root = """
+resource "aws_dynamodb_table" "a" {
+  count        = length(aws_dynamodb_table.a)
+  name         = "a"
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+resource "aws_dynamodb_table" "b" {
+  name         = aws_appautoscaling_target.b.resource_id
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+resource "aws_appautoscaling_target" "b" {
+  min_capacity       = 1
+  max_capacity       = 2
+  resource_id        = "table/${aws_dynamodb_table.b.name}"
+  scalable_dimension = "dynamodb:table:ReadCapacityUnits"
+  service_namespace  = "dynamodb"
+}
+"""
+    write_tree(tmp_path, {"main.tf": root})
+    result = declare(tmp_path)
+    assert [t.address for t in result.tables] == ["aws_dynamodb_table.b"]
+    assert isinstance(result.tables[0].spec.name, Unknown)
+    messages = " | ".join(e.message for e in result.errors)
+    assert "cannot tell which tables aws_dynamodb_table.a declares" in messages
+    assert "cannot tell which table aws_appautoscaling_target.b scales" in messages

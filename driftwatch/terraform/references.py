@@ -132,7 +132,13 @@ class _ResourcesOfType(Mapping[str, Any]):
             return self._values[name]
         block, file = self._blocks[name]
         address = f"{self._prefix}{self._kind}.{name}"
-        expansion = self._expand(block, file, address)
+        if (address, "count/for_each") in self._guard.active:  # count = length(<itself>)
+            return Unknown(f"the count or for_each of {address} refers to {address}")
+        self._guard.active.add((address, "count/for_each"))
+        try:
+            expansion = self._expand(block, file, address)
+        finally:
+            self._guard.active.discard((address, "count/for_each"))
         value: Any
         if isinstance(expansion, Unknown):
             value = expansion
