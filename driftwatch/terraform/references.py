@@ -23,7 +23,7 @@ from driftwatch.terraform.parse import Block
 
 # resource type -> {attribute an expression may read: the argument it copies}
 EXPOSED: dict[str, dict[str, str]] = {
-    "aws_dynamodb_table": {"name": "name", "id": "name", "hash_key": "hash_key", "range_key": "range_key"},
+    "aws_dynamodb_table": {"name": "name", "id": "name", "hash_key": "hash_key"},
     "aws_appautoscaling_target": {
         "id": "resource_id",
         "resource_id": "resource_id",
