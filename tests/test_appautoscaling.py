@@ -790,3 +790,38 @@ resource "aws_appautoscaling_target" "b" {
     messages = " | ".join(e.message for e in result.errors)
     assert "cannot tell which tables aws_dynamodb_table.a declares" in messages
     assert "cannot tell which table aws_appautoscaling_target.b scales" in messages
+
+
+def test_a_resource_region_argument_decides_which_table_it_scales(tmp_path: Path) -> None:
+    scaling = """
+resource "aws_appautoscaling_target" "elsewhere" {
+  region             = "eu-west-1"
+  min_capacity       = 1
+  max_capacity       = 2
+  resource_id        = "table/orders"
+  scalable_dimension = "dynamodb:table:WriteCapacityUnits"
+  service_namespace  = "dynamodb"
+}
+resource "aws_appautoscaling_target" "unknown_region" {
+  region             = data.aws_region.current.region
+  min_capacity       = 3
+  max_capacity       = 4
+  resource_id        = "table/orders"
+  scalable_dimension = "dynamodb:table:WriteCapacityUnits"
+  service_namespace  = "dynamodb"
+}
+"""
+    write_tree(
+        tmp_path,
+        {
+            "main.tf": PLAIN.replace(
+                'for_each           = toset(["Read", "Write"])', 'for_each           = toset(["Read"])'
+            ),
+            "more.tf": scaling,
+        },
+    )
+    result = declare(tmp_path)
+    assert [e.message.split(",")[0] for e in result.errors] == [
+        "aws_appautoscaling_target.elsewhere scales table 'orders'"
+    ]
+    assert result.tables[0].spec.autoscaling.write == ScalingTarget(3, 4, None)

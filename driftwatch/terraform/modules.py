@@ -908,9 +908,11 @@ class _TableCollector:
         for _key, instance_address, extra in expansion:
             with self._table(instance_address, block, file):
                 arguments = _evaluate_body(block, instance.scope(file, **extra), self.walk, file)
+                # hashicorp/aws 6 lets a resource name its own region.
+                where = arguments.get("region") if arguments.get("region") is not None else region
                 self.scaling.append(
                     appautoscaling.ScalingResource(
-                        kind, instance_address, file, block.line, region, arguments, self._inputs(instance)
+                        kind, instance_address, file, block.line, where, arguments, self._inputs(instance)
                     )
                 )
 
