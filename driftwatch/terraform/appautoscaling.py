@@ -333,14 +333,16 @@ def attach(
     # Targets first: a policy joins the target of its table, dimension and region.
     per_table: dict[int, dict[tuple[str | None, Direction], _Dimension]] = {}
     target_of: dict[_Key, list[tuple[int, ScalingResource]]] = {}
+    by_name: dict[str, list[int]] = {}
+    for i, table in enumerate(tables):
+        if isinstance(table.spec.name, str):
+            by_name.setdefault(table.spec.name, []).append(i)
     for resource, key in keyed:
         if resource.kind != TARGET:
             continue
         name, gsi, direction = key
         matches = [
-            i
-            for i, table in enumerate(tables)
-            if table.spec.name == name and _region_matches(table.spec.region, resource.region)
+            i for i in by_name.get(name, []) if _region_matches(tables[i].spec.region, resource.region)
         ]
         if len(matches) != 1:
             why = "which this target does not declare" if not matches else "which is declared more than once"
