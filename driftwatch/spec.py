@@ -19,7 +19,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any, TypeVar, Union
+from typing import Any, Literal, TypeVar, Union
 
 T = TypeVar("T")
 
@@ -223,6 +223,12 @@ class TableSpec:
         return not any(".".join(parts[:i]) + ".*" in self.unmanaged for i in range(start, len(parts) + 1))
 
 
+# When a Rejection holds, given the live table (see Rejection).
+RejectionWhen = Literal[
+    "always", "create", "unless-live-on-demand", "unless-live-provisioned", "unless-live-stream"
+]
+
+
 @dataclass(frozen=True)
 class Rejection:
     """A rule of ``terraform validate`` / ``plan`` (the AWS provider's) that a declaration breaks.
@@ -237,7 +243,7 @@ class Rejection:
 
     rule: str
     message: str
-    when: str = "always"
+    when: RejectionWhen = "always"
 
     def applies(self, live: TableSpec | None) -> bool:
         """Whether Terraform rejects the declaration given the live table (None: it does not exist)."""
@@ -249,9 +255,7 @@ class Rejection:
             return live.billing_mode != BillingMode.PAY_PER_REQUEST.value
         if self.when == "unless-live-provisioned":
             return live.billing_mode != BillingMode.PROVISIONED.value
-        if self.when == "unless-live-stream":
-            return not (live.stream.enabled is True and live.stream.view_type)
-        return True
+        return not (live.stream.enabled is True and live.stream.view_type)  # unless-live-stream
 
 
 @dataclass(frozen=True)

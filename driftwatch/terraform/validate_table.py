@@ -39,7 +39,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from driftwatch.spec import Rejection, Unknown, first_unknown
+from driftwatch.spec import Rejection, RejectionWhen, Unknown, first_unknown
 
 ATTRIBUTE_TYPES = ("S", "N", "B")
 BILLING_MODES = ("PROVISIONED", "PAY_PER_REQUEST")
@@ -89,7 +89,7 @@ class _Checker:
         self.arguments = arguments
         self.found: list[Rejection] = []
 
-    def reject(self, rule: str, message: str, when: str = "always") -> None:
+    def reject(self, rule: str, message: str, when: RejectionWhen = "always") -> None:
         self.found.append(Rejection(rule, message, when))
 
     def one_of(self, rule: str, what: str, value: Any, allowed: Sequence[str]) -> None:
@@ -174,6 +174,7 @@ def _key_attributes(c: _Checker) -> None:
     # Left out, hash_key and the attribute blocks take the existing table's values (they are
     # Optional+Computed): what their absence makes wrong is wrong only when creating the table.
     unused = sorted(defined - indexed)
+    when: RejectionWhen
     if unused:
         when = "always" if _is_set(hash_key) else "create"
         c.reject(
