@@ -8,6 +8,7 @@ terraform-aws-modules-shaped module); the end-to-end tests scan tables in moto t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -825,3 +826,33 @@ resource "aws_appautoscaling_target" "unknown_region" {
         "aws_appautoscaling_target.elsewhere scales table 'orders'"
     ]
     assert result.tables[0].spec.autoscaling.write == ScalingTarget(3, 4, None)
+
+
+def test_ignore_changes_on_a_target_or_policy_leaves_those_values_unmanaged() -> None:
+    lifecycle = {"lifecycle": [{"ignore_changes": ["min_capacity", "max_capacity"]}]}
+    scheduled = dataclasses.replace(target(), arguments={**target().arguments, **lifecycle})
+    everything = dataclasses.replace(
+        policy(), arguments={**policy().arguments, "lifecycle": [{"ignore_changes": ["all"]}]}
+    )
+    tables, _ = attach([table()], [scheduled, policy()])
+    spec = tables[0].spec
+    assert not spec.is_managed("autoscaling.read.min") and not spec.is_managed("autoscaling.read.max")
+    assert spec.is_managed("autoscaling.read.target")
+    tables, _ = attach([table()], [target(), everything])
+    assert not tables[0].spec.is_managed("autoscaling.read.target")
+    assert tables[0].spec.is_managed("autoscaling.read.min")
+
+
+def test_ignore_changes_on_a_target_is_read_from_hcl(tmp_path: Path) -> None:
+    scaled = PLAIN.replace(
+        '  service_namespace  = "ecs"\n}',
+        '  service_namespace  = "ecs"\n}\n',
+    ).replace(
+        '  scalable_dimension = "dynamodb:index:ReadCapacityUnits"\n  service_namespace  = "dynamodb"\n}',
+        '  scalable_dimension = "dynamodb:index:ReadCapacityUnits"\n  service_namespace  = "dynamodb"\n'
+        "  lifecycle {\n    ignore_changes = [max_capacity]\n  }\n}",
+    )
+    write_tree(tmp_path, {"main.tf": scaled})
+    (orders,) = declare(tmp_path).tables
+    assert not orders.spec.is_managed("gsi.by_tenant.autoscaling.read.max")
+    assert orders.spec.is_managed("gsi.by_tenant.autoscaling.read.min")

@@ -22,7 +22,9 @@ What the join decides, and why:
   Terraform converges to is not knowable.
 * A table that gets a declared target has that dimension managed (``autoscaling.*`` leaves
   ``TableSpec.unmanaged``); dimensions without one stay unmanaged, so a foreign live target is
-  not drift.
+  not drift. A target's or policy's own ``lifecycle.ignore_changes`` (``min_capacity``,
+  ``max_capacity``, ``target_tracking_scaling_policy_configuration``, ``all``) leaves that value
+  unmanaged, as Terraform does.
 """
 
 from __future__ import annotations
@@ -237,6 +239,41 @@ def _merge(
     return ScalingTarget(min=twice, max=twice, target=twice)
 
 
+def _ignored_arguments(resource: ScalingResource) -> frozenset[str]:
+    """Top-level arguments its ``lifecycle { ignore_changes }`` names; ``all`` for anything that
+    cannot be read (an unknown entry could name anything: a missed finding, not a false alarm)."""
+    lifecycles = resource.arguments.get("lifecycle")
+    if lifecycles is None:
+        return frozenset()
+    if not isinstance(lifecycles, list):
+        return frozenset({"all"})
+    names: set[str] = set()
+    for lifecycle in lifecycles:
+        entries = lifecycle.get("ignore_changes") if isinstance(lifecycle, Mapping) else Unknown("?")
+        if entries is None:
+            continue
+        if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+            return frozenset({"all"})
+        names.update(entry.split(".")[0].split("[")[0].strip() for entry in entries)
+    return frozenset(names)
+
+
+def _unmanaged_fields(dimension: _Dimension) -> set[str]:
+    """min / max / target of a dimension that its resources' ``ignore_changes`` leave alone
+    (typical beside scheduled actions, which move min and max over the day)."""
+    fields: set[str] = set()
+    for target in dimension.targets:
+        ignored = _ignored_arguments(target)
+        if ignored & {"all", "min_capacity"}:
+            fields.add("min")
+        if ignored & {"all", "max_capacity"}:
+            fields.add("max")
+    for policy in dimension.policies:
+        if _ignored_arguments(policy) & {"all", "target_tracking_scaling_policy_configuration"}:
+            fields.add("target")
+    return fields
+
+
 def _with_autoscaling(
     table: DeclaredTable, dimensions: Mapping[tuple[str | None, Direction], _Dimension]
 ) -> tuple[DeclaredTable, list[Problem]]:
@@ -246,11 +283,13 @@ def _with_autoscaling(
     notes = list(table.notes)
     declared: dict[str | None, dict[Direction, ScalingTarget]] = {}
     inputs = set(table.inputs)
+    unmanaged = set(spec.unmanaged)
     for (gsi, direction), dimension in dimensions.items():
         declared.setdefault(gsi, {})[direction] = _scaling_target(dimension)
         for resource in (*dimension.targets, *dimension.policies):
             inputs.update(resource.inputs)
-    unmanaged = set(spec.unmanaged)
+        prefix = "autoscaling" if gsi is None else f"gsi.{gsi}.autoscaling"
+        unmanaged.update(f"{prefix}.{direction}.{field}" for field in _unmanaged_fields(dimension))
 
     def merged(current: Autoscaling, new: Mapping[Direction, ScalingTarget], address: str) -> Autoscaling:
         return Autoscaling(
