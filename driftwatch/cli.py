@@ -313,11 +313,17 @@ def command_validate(args: argparse.Namespace) -> int:
     for item in declared.not_evaluated:
         where = f"{item.source}: " if item.source else ""
         print(f"not evaluated [{item.target}] {where}{item.address}: {item.reason}", file=sys.stderr)
+    # Rules Terraform rejects whatever the live table is (the others depend on it: see scan).
+    rejected = [(job, r) for job in declared.jobs for r in job.table.rejections if r.when == "always"]
+    for job, rule in rejected:
+        where = f"{job.table.source}: {job.table.address}"
+        message = f"Terraform would reject: {rule.message} [{rule.rule}]"
+        print(f"error [{job.target}] {where}: {message}", file=sys.stderr)
     _print_rule_expiry(config)
     tables = len(declared.jobs) + len(declared.early)
-    errors = len(declared.errors)
+    errors = len(declared.errors) + len(rejected)
     print(f"{config_path}: {len(config.targets)} targets, {tables} tables declared, {errors} errors")
-    return EXIT_ERROR if declared.errors or declared.early or declared.not_evaluated else EXIT_OK
+    return EXIT_ERROR if declared.errors or declared.early or declared.not_evaluated or rejected else EXIT_OK
 
 
 RULE_EXPIRY_WARNING = timedelta(days=14)

@@ -71,6 +71,7 @@ from driftwatch.spec import (
 )
 from driftwatch.terraform.modules import TargetInput
 from driftwatch.terraform.parse import ParseCache
+from driftwatch.terraform.validate_table import rejection_error
 from driftwatch.terraform.worker import Evaluator, InProcessEvaluator
 
 log = structlog.get_logger(__name__)
@@ -664,6 +665,10 @@ def _compare(
     settings: ScanSettings,
     judge: _Judge,
 ) -> TableResult:
+    rejected = [rule for rule in job.table.rejections if rule.applies(live)]
+    if rejected:  # Terraform refuses the declaration: nothing to compare it with
+        error = rejection_error(rejected, table_exists=live is not None)
+        return _row(job.target, job.table, TableStatus.ERROR, error=error, unresolved=job.table.notes)
     if live is None:
         return judge.settle(job, (Drift("table", job.name, None),), None, unresolved=job.table.notes)
     declared = job.table.spec

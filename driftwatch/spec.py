@@ -19,7 +19,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any, TypeVar, Union
+from typing import Any, Literal, TypeVar, Union
 
 T = TypeVar("T")
 
@@ -217,7 +217,45 @@ class TableSpec:
         if attribute in self.unmanaged:
             return False
         parts = attribute.split(".")
-        return not any(".".join(parts[:i]) + ".*" in self.unmanaged for i in range(1, len(parts) + 1))
+        # Autoscaling is declared by resources of its own: a table's ignore_changes on its GSIs
+        # (gsi.*) does not reach a GSI's scalable target, so only prefixes from there count.
+        start = parts.index("autoscaling") + 1 if "autoscaling" in parts else 1
+        return not any(".".join(parts[:i]) + ".*" in self.unmanaged for i in range(start, len(parts) + 1))
+
+
+# When a Rejection holds, given the live table (see Rejection).
+RejectionWhen = Literal[
+    "always", "create", "unless-live-on-demand", "unless-live-provisioned", "unless-live-stream"
+]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A rule of ``terraform validate`` / ``plan`` (the AWS provider's) that a declaration breaks.
+
+    Some rules depend on the table Terraform has in state, which driftwatch reads as the live
+    table: ``when`` says when the rule holds -- ``always``; ``create`` (only when the table does
+    not exist, e.g. an Optional+Computed argument left out takes the existing table's value);
+    ``unless-live-on-demand`` / ``unless-live-provisioned`` (the provider allows it while
+    switching from that billing mode); ``unless-live-stream`` (an existing stream's view type
+    stands in for a missing one).
+    """
+
+    rule: str
+    message: str
+    when: RejectionWhen = "always"
+
+    def applies(self, live: TableSpec | None) -> bool:
+        """Whether Terraform rejects the declaration given the live table (None: it does not exist)."""
+        if live is None or self.when == "always":
+            return True
+        if self.when == "create":
+            return False
+        if self.when == "unless-live-on-demand":
+            return live.billing_mode != BillingMode.PAY_PER_REQUEST.value
+        if self.when == "unless-live-provisioned":
+            return live.billing_mode != BillingMode.PROVISIONED.value
+        return not (live.stream.enabled is True and live.stream.view_type)  # unless-live-stream
 
 
 @dataclass(frozen=True)
@@ -237,6 +275,9 @@ class DeclaredTable:
     # Why the declaration cannot be checked at all (a value AWS forbids, invalid text; see
     # driftwatch.terraform.vet): the table is an error row, and AWS is not asked about it.
     problem: str | None = None
+    # Rules Terraform would reject the declaration for (driftwatch.terraform.validate_table):
+    # where one applies, the table is an error naming the rule instead of being compared.
+    rejections: tuple[Rejection, ...] = ()
 
 
 @dataclass(frozen=True)

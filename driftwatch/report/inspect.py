@@ -76,6 +76,9 @@ def table_to_dict(target: str, table: DeclaredTable) -> dict[str, Any]:
             {"attribute": a, "reason": r}
             for a, r in [*unresolved_paths(table.spec), *((n.attribute, n.reason) for n in table.notes)]
         ],
+        # Rules Terraform would reject the declaration for; `when` says if that depends on the
+        # live table (see driftwatch.spec.Rejection).
+        "rejections": [{"rule": r.rule, "message": r.message, "when": r.when} for r in table.rejections],
     }
 
 
@@ -136,6 +139,9 @@ def render_inspect(declared: DeclaredSet, fmt: str, out: TextIO) -> None:
         console.print(Text(f"  {len(unresolved)} unresolved" + (":" if unresolved else ""), style="dim"))
         for attribute, reason in unresolved:
             console.print(Text(f"    {attribute}: {reason}", style="yellow"))
+        for rule in table.rejections:
+            when = "" if rule.when == "always" else f" ({rule.when})"
+            console.print(Text(f"  Terraform would reject: {rule.message} [{rule.rule}]{when}", style="red"))
         console.print()
     console.print(
         Text(

@@ -46,7 +46,7 @@ from driftwatch.spec import (
     Unresolved,
     first_unknown,
 )
-from driftwatch.terraform import cloudposse, limits
+from driftwatch.terraform import appautoscaling, cloudposse, cloudposse_autoscaler, limits, validate_table
 from driftwatch.terraform.addresses import redact
 from driftwatch.terraform.evaluate import EvaluationError, Scope, evaluate, evaluate_text
 from driftwatch.terraform.label import build_label, label_outputs
@@ -62,6 +62,7 @@ from driftwatch.terraform.parse import (
     file_blocks,
     parse_json,
 )
+from driftwatch.terraform.references import resource_references
 from driftwatch.terraform.remote import admitted, cloudposse_plan, same_source
 from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec
 from driftwatch.terraform.sources import OFFLINE, Fetcher, ModuleSettings, NotFetched, Package
@@ -466,6 +467,8 @@ class ModuleInstance:
         self._cloudposse: dict[str, str | Package] = {}
         self.files = walk.module_files(directory)
         self.blocks: list[tuple[Block, str]] = [(b, f.rel) for f in self.files for b in file_blocks(f)]
+        # aws_dynamodb_table.t.name and the like: configuration copied into resource attributes.
+        self.resources = resource_references(self.blocks, address, self._expand, self._reference_value)
         self.variables = self._bind_variables(inputs)
         locals_expressions = {
             name: (attribute, file)
@@ -493,8 +496,12 @@ class ModuleInstance:
             "terraform": {"workspace": self.walk.target.workspace},
             "path": {"module": module_path, "root": self.walk.rel(self.walk.target.root), "cwd": "."},
         }
+        names.update(self.resources)
         names.update(extra)
         return Scope(names, file)
+
+    def _reference_value(self, attribute: Any, file: str, extra: Mapping[str, Any]) -> Any:
+        return _evaluate_attribute(attribute, self.scope(file, **extra), self.walk, file)
 
     # --- variables ---
 
@@ -1091,6 +1098,7 @@ class _TableCollector:
     def __init__(self, walk: _Walk, result: TargetDeclarations):
         self.walk = walk
         self.result = result
+        self.scaling: list[appautoscaling.ScalingResource] = []
 
     def collect(self, instance: ModuleInstance) -> None:
         for name in instance.calls:
@@ -1100,6 +1108,58 @@ class _TableCollector:
         for block, file in instance.resource_blocks("aws_dynamodb_table"):
             with self._guard(f"aws_dynamodb_table.{block.labels[-1]}", block, file):
                 self._resource(instance, block, file)
+        for kind in appautoscaling.RESOURCE_TYPES:
+            for block, file in instance.resource_blocks(kind):
+                with self._guard(f"{kind}.{block.labels[-1]}", block, file):
+                    self._scaling_resource(instance, kind, block, file)
+
+    def _scaling_resource(self, instance: ModuleInstance, kind: str, block: Block, file: str) -> None:
+        """Every instance of a scalable target or policy, evaluated, for ``finish`` to join."""
+        address = f"{instance.address}{kind}.{block.labels[1] if len(block.labels) > 1 else '?'}"
+        expansion = instance._expand(block, file, address)
+        if isinstance(expansion, Unknown):
+            message = f"cannot tell which {kind} {address} declares: {expansion.reason}"
+            self.walk.error(message, file, block.line)
+            return
+        alias = _provider_alias(block)
+        region = self._region(instance.providers.get(alias), alias, instance)
+        for _key, instance_address, extra in expansion:
+            with self._table(instance_address, block, file):
+                arguments = _evaluate_body(block, instance.scope(file, **extra), self.walk, file)
+                # hashicorp/aws 6 lets a resource name its own region.
+                where = arguments.get("region") if arguments.get("region") is not None else region
+                self.scaling.append(
+                    appautoscaling.ScalingResource(
+                        kind, instance_address, file, block.line, where, arguments, self._inputs(instance)
+                    )
+                )
+
+    def _autoscaler_call(self, instance: ModuleInstance, name: str, block: Block, file: str) -> None:
+        """A call of CloudPosse's autoscaler module (a vendored copy of the dynamodb module makes
+        one): the targets and policies it would declare, joined like hand-written ones."""
+        expansion = instance.call_instances(name)
+        if isinstance(expansion, Unknown):
+            message = f"cannot tell which scalable targets module.{name} declares: {expansion.reason}"
+            self.walk.error(message, file, block.line)
+            return
+        provider = instance._child_providers(block, file).get(None)
+        region = self._region(provider, None, instance)
+        for _key, address, extra in expansion:
+            with self._table(address, block, file):
+                inputs = instance.call_inputs(name, extra)
+                where = (file, block.line, region, self._inputs(instance))
+                try:
+                    self.scaling.extend(cloudposse_autoscaler.scaling_resources(inputs, address, where))
+                except (cloudposse.TableNotDetermined, ValueError, TypeError) as error:
+                    self.walk.error(f"{address}: {error}", file, block.line)
+
+    def finish(self) -> None:
+        """Join the scaling resources of the whole target to its tables (they may live in
+        different modules); one that cannot be joined is reported with its file and line."""
+        tables, problems = appautoscaling.attach(self.result.tables, self.scaling)
+        self.result.tables[:] = tables
+        for problem in problems:
+            self.walk.error(problem.message, problem.file, problem.line)
 
     @contextmanager
     def _guard(self, what: str, block: Block, file: str) -> Iterator[None]:
@@ -1131,6 +1191,9 @@ class _TableCollector:
             self.walk.skip(call, where, "its source is not a literal string (Terraform requires one)")
             return
         if cloudposse.is_label_module_source(source):
+            return
+        if cloudposse_autoscaler.is_autoscaler_module_source(source):
+            self._autoscaler_call(instance, name, block, file)
             return
         expansion = instance.call_instances(name)
         if isinstance(expansion, Unknown):
@@ -1230,8 +1293,16 @@ class _TableCollector:
         notes: tuple[Unresolved, ...] = ()
         if isinstance(region, Unknown):
             notes = (Unresolved("region", region.reason),)
+        rejections = validate_table.check(declaration.arguments)
         self.result.tables.append(
-            DeclaredTable(address, self._location(instance, block, file), spec, notes, self._inputs(instance))
+            DeclaredTable(
+                address,
+                self._location(instance, block, file),
+                spec,
+                notes,
+                self._inputs(instance),
+                rejections=rejections,
+            )
         )
 
     def _inputs(self, instance: ModuleInstance) -> tuple[str, ...]:
@@ -1331,7 +1402,9 @@ def _evaluate_target(target: TargetInput, cache: ParseCache, fs: FileSystemView)
             cause = "nested too deeply" if isinstance(error, RecursionError) else str(error)
             walk.error(f"the root module's variables or providers cannot be evaluated: {cause}")
         else:
-            _TableCollector(walk, result).collect(root)
+            collector = _TableCollector(walk, result)
+            collector.collect(root)
+            collector.finish()
     result.errors = walk.errors
     result.not_evaluated = walk.not_evaluated
     result.volatile = walk.volatile

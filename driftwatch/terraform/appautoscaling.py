@@ -1,0 +1,429 @@
+"""``aws_appautoscaling_target`` / ``aws_appautoscaling_policy`` -> the autoscaling of declared tables.
+
+Terraform declares a table's autoscaling in resources separate from the table, joined to it only
+through values: a target's ``resource_id`` (``table/<name>`` or ``table/<name>/index/<gsi>``)
+and ``scalable_dimension`` (``dynamodb:table:ReadCapacityUnits``...), and a policy's same two
+values (usually copied from its target by reference). This module is that join, as a pure
+function of evaluated arguments: the walk (``modules.py``) evaluates every such resource in
+every module instance, with ``count`` / ``for_each``, and hands them here together with the
+tables it found.
+
+What the join decides, and why:
+
+* A target of another service (``service_namespace = "ecs"``) is none of driftwatch's business.
+* The table is found by name and region. A DynamoDB target that cannot be joined -- its
+  ``resource_id`` is unknown, malformed, or names a table (or GSI) this target does not declare
+  -- is reported as a problem: Terraform manages it, driftwatch cannot compare it, and
+  silence would read as "in sync".
+* min/max come from the target, the target value from a ``TargetTrackingScaling`` policy on the
+  same resource and dimension (the live side does the same: aws/autoscaling.py). A value that
+  cannot be resolved is ``Unknown``, never drift. Two declarations of one scalable target (two
+  resources, or the CloudPosse module and a resource) make its values Unknown: which one
+  Terraform converges to is not knowable.
+* A table that gets a declared target has that dimension managed (``autoscaling.*`` leaves
+  ``TableSpec.unmanaged``); dimensions without one stay unmanaged, so a foreign live target is
+  not drift. A target's or policy's own ``lifecycle.ignore_changes`` (``min_capacity``,
+  ``max_capacity``, ``target_tracking_scaling_policy_configuration``, ``all``) leaves that value
+  unmanaged, as Terraform does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from driftwatch.spec import (
+    Autoscaling,
+    DeclaredTable,
+    Maybe,
+    ScalingTarget,
+    TableSpec,
+    Unknown,
+    Unresolved,
+)
+
+TARGET = "aws_appautoscaling_target"
+POLICY = "aws_appautoscaling_policy"
+RESOURCE_TYPES = (TARGET, POLICY)
+
+Direction = Literal["read", "write"]
+_DIMENSIONS: dict[str, tuple[bool, Direction]] = {
+    # dimension -> (is an index dimension, direction)
+    "dynamodb:table:ReadCapacityUnits": (False, "read"),
+    "dynamodb:table:WriteCapacityUnits": (False, "write"),
+    "dynamodb:index:ReadCapacityUnits": (True, "read"),
+    "dynamodb:index:WriteCapacityUnits": (True, "write"),
+}
+_TARGET_TRACKING = "TargetTrackingScaling"
+_DEFAULT_POLICY_TYPE = "StepScaling"  # the provider's default for policy_type
+
+
+@dataclass(frozen=True)
+class ScalingResource:
+    """One instance of a target or policy resource, with its evaluated arguments."""
+
+    kind: str  # TARGET or POLICY
+    address: str
+    file: str
+    line: int
+    region: Maybe[str] | None
+    arguments: Mapping[str, Any]
+    inputs: tuple[str, ...] = ()  # files its evaluation read (see DeclaredTable.inputs)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A scaling resource that could not be joined to a declared table; reported, not dropped."""
+
+    message: str
+    file: str
+    line: int
+
+
+# (table name, GSI name or None, direction)
+_Key = tuple[str, str | None, Direction]
+
+
+def _parse_key(resource_id: str, dimension: str) -> _Key | str:
+    """The key a resource_id + dimension address, or why it does not address a table or GSI."""
+    kind = _DIMENSIONS.get(dimension)
+    if kind is None:
+        return f"scalable_dimension {dimension!r} is not a DynamoDB capacity dimension"
+    is_index, direction = kind
+    parts = resource_id.split("/")
+    if not is_index and len(parts) == 2 and parts[0] == "table" and parts[1]:
+        return parts[1], None, direction
+    if is_index and len(parts) == 4 and parts[0] == "table" and parts[2] == "index" and parts[1] and parts[3]:
+        return parts[1], parts[3], direction
+    shape = "table/<table>/index/<index>" if is_index else "table/<table>"
+    return f"resource_id {resource_id!r} does not match {dimension} (expected {shape})"
+
+
+def _is_dynamodb(arguments: Mapping[str, Any]) -> Maybe[bool]:
+    """Whether a resource scales DynamoDB; Unknown when nothing says."""
+    namespace = arguments.get("service_namespace")
+    if isinstance(namespace, str):
+        return namespace == "dynamodb"
+    dimension, resource_id = arguments.get("scalable_dimension"), arguments.get("resource_id")
+    if isinstance(dimension, str):
+        return dimension.startswith("dynamodb:")
+    if isinstance(resource_id, str):
+        return resource_id.startswith("table/")
+    if isinstance(namespace, Unknown):
+        return namespace
+    return Unknown("service_namespace is not set")
+
+
+def _key_of(resource: ScalingResource) -> _Key | str:
+    """The resource's key, or the reason it has none (Unknown arguments name their cause)."""
+    resource_id = resource.arguments.get("resource_id")
+    dimension = resource.arguments.get("scalable_dimension")
+    for name, value in (("resource_id", resource_id), ("scalable_dimension", dimension)):
+        if isinstance(value, Unknown):
+            return f"its {name} is unknown ({value.reason})"
+        if not isinstance(value, str):
+            return f"its {name} is not set"
+    assert isinstance(resource_id, str) and isinstance(dimension, str)
+    return _parse_key(resource_id, dimension)
+
+
+def _integer(value: Any, what: str) -> Maybe[int]:
+    if isinstance(value, Unknown):
+        return value
+    if value is None or isinstance(value, bool):
+        return Unknown(f"{what} is not set")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return Unknown(f"{what} {value!r} is not a number")
+    return int(number) if number.is_integer() else Unknown(f"{what} {value!r} is not a whole number")
+
+
+def _first_block(value: Any) -> Maybe[Mapping[str, Any]] | None:
+    if isinstance(value, Unknown):
+        return value
+    if isinstance(value, Mapping):
+        return value
+    if isinstance(value, list) and value:
+        first = value[0]
+        if isinstance(first, (Unknown, Mapping)):
+            return first
+    return None
+
+
+def _target_value(policy: ScalingResource) -> Maybe[float] | None:
+    """The target-tracking value of a policy; None when it is not a target-tracking policy."""
+    policy_type = policy.arguments.get("policy_type", _DEFAULT_POLICY_TYPE)
+    if policy_type is None:
+        policy_type = _DEFAULT_POLICY_TYPE
+    if isinstance(policy_type, Unknown):
+        return Unknown(f"the policy type of {policy.address} is unknown ({policy_type.reason})")
+    if policy_type != _TARGET_TRACKING:
+        return None
+    config = _first_block(policy.arguments.get("target_tracking_scaling_policy_configuration"))
+    if isinstance(config, Unknown):
+        return config
+    if config is None:
+        return Unknown(f"{policy.address} has no target_tracking_scaling_policy_configuration")
+    value = config.get("target_value")
+    if isinstance(value, Unknown):
+        return value
+    if value is None or isinstance(value, bool):
+        return Unknown(f"the target_value of {policy.address} is not set")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return Unknown(f"the target_value of {policy.address} is not a number")
+
+
+def _policy_name(policy: ScalingResource) -> str | None:
+    name = policy.arguments.get("name")
+    return name if isinstance(name, str) else None
+
+
+def _combined_target(policies: Sequence[ScalingResource]) -> Maybe[float] | None:
+    """The target value among the target-tracking policies of one dimension.
+
+    Several are unusual; like the live side, the one with the smallest name counts (names
+    unknown: Unknown).
+    """
+    values = [(policy, _target_value(policy)) for policy in policies]
+    tracking = [(policy, value) for policy, value in values if value is not None]
+    if not tracking:
+        return None
+    if len(tracking) == 1:
+        return tracking[0][1]
+    named = [(_policy_name(policy), value) for policy, value in tracking]
+    if any(name is None for name, _ in named):
+        addresses = ", ".join(policy.address for policy, _ in tracking)
+        return Unknown(f"several target-tracking policies ({addresses}) and not all names are known")
+    return min(named, key=lambda pair: str(pair[0]))[1]
+
+
+def _region_matches(a: Maybe[str] | None, b: Maybe[str] | None) -> bool:
+    """Regions agree unless both are known and differ (an unknown region cannot rule a table out)."""
+    return not (isinstance(a, str) and isinstance(b, str) and a != b)
+
+
+@dataclass
+class _Dimension:
+    targets: list[ScalingResource] = dataclasses.field(default_factory=list)
+    policies: list[ScalingResource] = dataclasses.field(default_factory=list)
+
+
+def _scaling_target(dimension: _Dimension) -> ScalingTarget:
+    if len(dimension.targets) > 1:
+        addresses = ", ".join(t.address for t in dimension.targets)
+        twice = Unknown(f"the scalable target is declared more than once ({addresses})")
+        return ScalingTarget(min=twice, max=twice, target=twice)
+    target = dimension.targets[0]
+    return ScalingTarget(
+        min=_integer(target.arguments.get("min_capacity"), f"min_capacity of {target.address}"),
+        max=_integer(target.arguments.get("max_capacity"), f"max_capacity of {target.address}"),
+        target=_combined_target(dimension.policies),
+    )
+
+
+def _merge(
+    existing: ScalingTarget | None, declared: ScalingTarget | None, address: str
+) -> ScalingTarget | None:
+    """A dimension the table declaration already scales (the CloudPosse module's autoscaler)
+    and a resource declaring it again: two owners of one AWS object, so Unknown."""
+    if declared is None:
+        return existing
+    if existing is None:
+        return declared
+    twice = Unknown(f"the scalable target is declared by the table's module and by {address}")
+    return ScalingTarget(min=twice, max=twice, target=twice)
+
+
+def _ignored_arguments(resource: ScalingResource) -> frozenset[str]:
+    """Top-level arguments its ``lifecycle { ignore_changes }`` names; ``all`` for anything that
+    cannot be read (an unknown entry could name anything: a missed finding, not a false alarm)."""
+    lifecycles = resource.arguments.get("lifecycle")
+    if lifecycles is None:
+        return frozenset()
+    if not isinstance(lifecycles, list):
+        return frozenset({"all"})
+    names: set[str] = set()
+    for lifecycle in lifecycles:
+        entries = lifecycle.get("ignore_changes") if isinstance(lifecycle, Mapping) else Unknown("?")
+        if entries is None:
+            continue
+        if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+            return frozenset({"all"})
+        names.update(entry.split(".")[0].split("[")[0].strip() for entry in entries)
+    return frozenset(names)
+
+
+def _unmanaged_fields(dimension: _Dimension) -> set[str]:
+    """min / max / target of a dimension that its resources' ``ignore_changes`` leave alone
+    (typical beside scheduled actions, which move min and max over the day)."""
+    fields: set[str] = set()
+    for target in dimension.targets:
+        ignored = _ignored_arguments(target)
+        if ignored & {"all", "min_capacity"}:
+            fields.add("min")
+        if ignored & {"all", "max_capacity"}:
+            fields.add("max")
+    for policy in dimension.policies:
+        if _ignored_arguments(policy) & {"all", "target_tracking_scaling_policy_configuration"}:
+            fields.add("target")
+    return fields
+
+
+def _with_autoscaling(
+    table: DeclaredTable, dimensions: Mapping[tuple[str | None, Direction], _Dimension]
+) -> tuple[DeclaredTable, list[Problem]]:
+    """``table`` with the joined dimensions applied to its spec (and their files to its inputs)."""
+    spec: TableSpec = table.spec
+    problems: list[Problem] = []
+    notes = list(table.notes)
+    declared: dict[str | None, dict[Direction, ScalingTarget]] = {}
+    inputs = set(table.inputs)
+    unmanaged = set(spec.unmanaged)
+    for (gsi, direction), dimension in dimensions.items():
+        declared.setdefault(gsi, {})[direction] = _scaling_target(dimension)
+        for resource in (*dimension.targets, *dimension.policies):
+            inputs.update(resource.inputs)
+        prefix = "autoscaling" if gsi is None else f"gsi.{gsi}.autoscaling"
+        unmanaged.update(f"{prefix}.{direction}.{field}" for field in _unmanaged_fields(dimension))
+
+    def merged(current: Autoscaling, new: Mapping[Direction, ScalingTarget], address: str) -> Autoscaling:
+        return Autoscaling(
+            read=_merge(current.read, new.get("read"), address),
+            write=_merge(current.write, new.get("write"), address),
+        )
+
+    def first_address(gsi: str | None) -> str:
+        for (name, _), dimension in dimensions.items():
+            if name == gsi:
+                return dimension.targets[0].address
+        return "?"
+
+    autoscaling = spec.autoscaling
+    if None in declared:
+        autoscaling = merged(spec.autoscaling, declared[None], first_address(None))
+        unmanaged.discard("autoscaling.*")
+    gsis = spec.gsis
+    index_names = [name for name in declared if name is not None]
+    if index_names and isinstance(gsis, Unknown):
+        for name in index_names:
+            notes.append(
+                Unresolved(f"gsi.{name}.autoscaling", f"the table's GSIs are unknown ({gsis.reason})")
+            )
+    elif index_names and not isinstance(gsis, Unknown):
+        known = {g.name for g in gsis}
+        for name in index_names:
+            if name not in known:
+                dimension = next(d for (g, _), d in dimensions.items() if g == name)
+                target = dimension.targets[0]
+                problems.append(
+                    Problem(
+                        f"{target.address} scales GSI {name!r} of table {spec.name}, "
+                        f"which {table.address} does not declare",
+                        target.file,
+                        target.line,
+                    )
+                )
+        gsis = tuple(
+            dataclasses.replace(g, autoscaling=merged(g.autoscaling, declared[g.name], first_address(g.name)))
+            if g.name in declared
+            else g
+            for g in gsis
+        )
+        unmanaged.difference_update(f"gsi.{name}.autoscaling.*" for name in index_names)
+    new_spec = dataclasses.replace(spec, autoscaling=autoscaling, gsis=gsis, unmanaged=frozenset(unmanaged))
+    joined = dataclasses.replace(table, spec=new_spec, notes=tuple(notes), inputs=tuple(sorted(inputs)))
+    return joined, problems
+
+
+def attach(
+    tables: Sequence[DeclaredTable], resources: Sequence[ScalingResource]
+) -> tuple[list[DeclaredTable], list[Problem]]:
+    """The tables with their resource-level autoscaling, and every resource that could not be joined."""
+    problems: list[Problem] = []
+    keyed: list[tuple[ScalingResource, _Key]] = []
+    for resource in resources:
+        is_dynamodb = _is_dynamodb(resource.arguments)
+        if is_dynamodb is False:
+            continue
+        key = _key_of(resource)
+        if isinstance(is_dynamodb, Unknown) and isinstance(key, str):
+            problems.append(
+                Problem(
+                    f"cannot tell whether {resource.address} scales a DynamoDB table: {is_dynamodb.reason}",
+                    resource.file,
+                    resource.line,
+                )
+            )
+            continue
+        if isinstance(key, str):
+            problems.append(
+                Problem(
+                    f"cannot tell which table {resource.address} scales: {key}", resource.file, resource.line
+                )
+            )
+            continue
+        keyed.append((resource, key))
+
+    # Targets first: a policy joins the target of its table, dimension and region.
+    per_table: dict[int, dict[tuple[str | None, Direction], _Dimension]] = {}
+    target_of: dict[_Key, list[tuple[int, ScalingResource]]] = {}
+    by_name: dict[str, list[int]] = {}
+    for i, table in enumerate(tables):
+        if isinstance(table.spec.name, str):
+            by_name.setdefault(table.spec.name, []).append(i)
+    for resource, key in keyed:
+        if resource.kind != TARGET:
+            continue
+        name, gsi, direction = key
+        matches = [
+            i for i in by_name.get(name, []) if _region_matches(tables[i].spec.region, resource.region)
+        ]
+        if len(matches) != 1:
+            why = "which this target does not declare" if not matches else "which is declared more than once"
+            problems.append(
+                Problem(
+                    f"{resource.address} scales table {name!r}, {why}; its autoscaling is not compared",
+                    resource.file,
+                    resource.line,
+                )
+            )
+            continue
+        per_table.setdefault(matches[0], {}).setdefault((gsi, direction), _Dimension()).targets.append(
+            resource
+        )
+        target_of.setdefault(key, []).append((matches[0], resource))
+    for resource, key in keyed:
+        if resource.kind != POLICY:
+            continue
+        candidates = [
+            i for i, target in target_of.get(key, []) if _region_matches(target.region, resource.region)
+        ]
+        if not candidates:
+            name, gsi, direction = key
+            what = f"table {name!r}" + (f" index {gsi!r}" if gsi else "")
+            problems.append(
+                Problem(
+                    f"{resource.address} applies to the {direction} capacity of {what}, "
+                    "for which no aws_appautoscaling_target is declared; it is not compared",
+                    resource.file,
+                    resource.line,
+                )
+            )
+            continue
+        _, gsi, direction = key
+        per_table[candidates[0]][(gsi, direction)].policies.append(resource)
+
+    result: list[DeclaredTable] = []
+    for i, table in enumerate(tables):
+        if i in per_table:
+            joined, more = _with_autoscaling(table, per_table[i])
+            result.append(joined)
+            problems.extend(more)
+        else:
+            result.append(table)
+    return result, problems

@@ -1,0 +1,249 @@
+"""The AWS provider's rules for ``aws_dynamodb_table``: declarations Terraform would reject.
+
+``terraform validate`` checks each argument against the provider's schema (required arguments,
+allowed values, ARNs, conflicting arguments), and ``terraform plan`` runs the resource's
+CustomizeDiff functions. A declaration that breaks one of them is not what the table runs --
+Terraform refuses to plan it -- so comparing it would be meaningless; driftwatch reports the
+table as an error naming the rule instead. The rules and messages are hashicorp/aws 5.x's
+(verified with 5.100.0, see docs/terraform-parity.md):
+
+* ``attribute-type``, ``billing-mode``, ``projection-type``, ``stream-view-type``,
+  ``table-class``: values outside the provider's enumerations (case-sensitive).
+* ``kms-key-arn``: an SSE or replica ``kms_key_arn`` that is not an ARN.
+* ``required-argument``: the table's ``name``; a GSI's ``name``, ``hash_key``,
+  ``projection_type``; an LSI's ``name``, ``range_key``, ``projection_type``; an attribute's
+  ``name`` and ``type``; a replica's ``region_name``.
+* ``capacity-conflict``: ``read_capacity`` / ``write_capacity`` beside ``on_demand_throughput``.
+* ``ttl-attribute-name``: TTL enabled without an attribute name.
+* ``attributes-indexed``: an ``attribute`` no key of the table, a GSI or an LSI uses
+  ("all attributes must be indexed").
+* ``indexes-defined``: a key of the table, a GSI or an LSI without an ``attribute``
+  ("all indexes must match a defined attribute").
+* ``provisioned-capacity``: PROVISIONED with capacity below 1 (or absent, when creating).
+* ``on-demand-capacity``: PAY_PER_REQUEST with capacity set.
+* ``stream-view-type``: a stream enabled without a view type.
+* ``hash-key``: no ``hash_key`` (AWS refuses to create a table without one).
+
+Some rules read the table Terraform has in state when an argument is left out (hash_key,
+attribute, capacity and stream_view_type are Optional+Computed): those hold only when the
+table is created, or depend on the live billing mode; ``Rejection.when`` carries that.
+
+Anything Unknown is never a rejection: a rule that depends on an unresolved value is skipped.
+Pure: evaluated arguments in, rejections out. The CloudPosse module's emulation produces the
+same arguments (``cloudposse.py`` builds its attribute list), so both paths are judged alike.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from driftwatch.spec import Rejection, RejectionWhen, Unknown, first_unknown
+
+ATTRIBUTE_TYPES = ("S", "N", "B")
+BILLING_MODES = ("PROVISIONED", "PAY_PER_REQUEST")
+PROJECTION_TYPES = ("ALL", "KEYS_ONLY", "INCLUDE")
+STREAM_VIEW_TYPES = ("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY", "")
+TABLE_CLASSES = ("STANDARD", "STANDARD_INFREQUENT_ACCESS")
+_PROVISIONED, _ON_DEMAND = BILLING_MODES
+
+
+def _quoted(values: Iterable[str]) -> str:
+    """A list as the provider prints it: ``["a" "b"]`` (Go's %q of a slice)."""
+    return "[" + " ".join(json.dumps(v) for v in values) + "]"
+
+
+def _blocks(arguments: Mapping[str, Any], name: str) -> list[Mapping[str, Any]] | None:
+    """A repeated block as a list of mappings; None when it (or an element) is Unknown."""
+    value = arguments.get(name)
+    if value is None:
+        return []
+    if isinstance(value, Unknown):
+        return None
+    if isinstance(value, Mapping):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
+        return None
+    return list(value)
+
+
+def _is_set(value: Any) -> bool:
+    """Set in the configuration: not null (a zero value of an Optional argument is also absent)."""
+    return value is not None and value != ""
+
+
+def _number(value: Any) -> float | Unknown | None:
+    if isinstance(value, Unknown):
+        return value
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return Unknown(f"{value!r} is not a number")
+
+
+class _Checker:
+    def __init__(self, arguments: Mapping[str, Any]):
+        self.arguments = arguments
+        self.found: list[Rejection] = []
+
+    def reject(self, rule: str, message: str, when: RejectionWhen = "always") -> None:
+        self.found.append(Rejection(rule, message, when))
+
+    def one_of(self, rule: str, what: str, value: Any, allowed: Sequence[str]) -> None:
+        if isinstance(value, str) and value not in allowed:
+            self.reject(rule, f"expected {what} to be one of {_quoted(allowed)}, got {value}")
+
+    def required(self, block: Mapping[str, Any], names: Sequence[str], where: str) -> None:
+        for name in names:
+            if block.get(name) is None:
+                self.reject("required-argument", f'the argument "{name}" is required in {where}')
+
+    def arn(self, value: Any, path: str) -> None:
+        if isinstance(value, str) and value and not _looks_like_arn(value):
+            self.reject("kms-key-arn", f'"{path}" ({value}) is an invalid ARN')
+
+
+def _looks_like_arn(value: str) -> bool:
+    """arn:partition:service:region:account:resource, as the AWS SDK's arn.Parse requires."""
+    parts = value.split(":", 5)
+    return len(parts) == 6 and parts[0] == "arn" and all(parts[1:3]) and bool(parts[5])
+
+
+def _schema(c: _Checker) -> None:
+    """What ``terraform validate`` checks: required arguments, enumerations, ARNs, conflicts."""
+    arguments = c.arguments
+    if arguments.get("name") is None:
+        c.reject("required-argument", 'the argument "name" is required')
+    c.one_of("billing-mode", "billing_mode", arguments.get("billing_mode"), BILLING_MODES)
+    c.one_of("stream-view-type", "stream_view_type", arguments.get("stream_view_type"), STREAM_VIEW_TYPES)
+    c.one_of("table-class", "table_class", arguments.get("table_class"), TABLE_CLASSES)
+    for attribute in _blocks(arguments, "attribute") or []:
+        c.required(attribute, ("name", "type"), "an attribute block")
+        c.one_of("attribute-type", "type", attribute.get("type"), ATTRIBUTE_TYPES)
+    for gsi in _blocks(arguments, "global_secondary_index") or []:
+        c.required(gsi, ("name", "hash_key", "projection_type"), "a global_secondary_index block")
+        c.one_of("projection-type", "projection_type", gsi.get("projection_type"), PROJECTION_TYPES)
+    for lsi in _blocks(arguments, "local_secondary_index") or []:
+        c.required(lsi, ("name", "range_key", "projection_type"), "a local_secondary_index block")
+        c.one_of("projection-type", "projection_type", lsi.get("projection_type"), PROJECTION_TYPES)
+    for i, sse in enumerate(_blocks(arguments, "server_side_encryption") or []):
+        c.arn(sse.get("kms_key_arn"), f"server_side_encryption.{i}.kms_key_arn")
+    for replica in _blocks(arguments, "replica") or []:
+        c.required(replica, ("region_name",), "a replica block")
+        c.arn(replica.get("kms_key_arn"), "replica.kms_key_arn")
+    if _blocks(arguments, "on_demand_throughput"):
+        for name in ("read_capacity", "write_capacity"):
+            if _is_set(arguments.get(name)) and not isinstance(arguments.get(name), Unknown):
+                c.reject("capacity-conflict", f'"{name}": conflicts with on_demand_throughput')
+
+
+def _ttl(c: _Checker) -> None:
+    for ttl in (_blocks(c.arguments, "ttl") or [])[:1]:
+        enabled, name = ttl.get("enabled"), ttl.get("attribute_name")
+        if enabled is not True or isinstance(name, Unknown):
+            continue
+        if name is None:
+            c.reject(
+                "ttl-attribute-name",
+                'Attribute "ttl[0].attribute_name" must be specified when "ttl[0].enabled" is "true"',
+            )
+        elif name == "":
+            c.reject("ttl-attribute-name", 'Attribute "ttl[0].attribute_name" cannot have an empty value')
+
+
+def _key_attributes(c: _Checker) -> None:
+    """validateTableAttributes: every attribute is a key of something, every key an attribute."""
+    arguments = c.arguments
+    attributes = _blocks(arguments, "attribute")
+    gsis = _blocks(arguments, "global_secondary_index")
+    lsis = _blocks(arguments, "local_secondary_index")
+    if attributes is None or gsis is None or lsis is None:
+        return
+    hash_key, range_key = arguments.get("hash_key"), arguments.get("range_key")
+    keys: list[Any] = [hash_key, range_key]
+    keys += [lsi.get("range_key") for lsi in lsis]
+    keys += [key for gsi in gsis for key in (gsi.get("hash_key"), gsi.get("range_key"))]
+    names = [attribute.get("name") for attribute in attributes]
+    if first_unknown(keys) is not None or first_unknown(names) is not None:
+        return
+    indexed = {str(key) for key in keys if _is_set(key)}
+    defined = {str(name) for name in names if name is not None}
+    # Left out, hash_key and the attribute blocks take the existing table's values (they are
+    # Optional+Computed): what their absence makes wrong is wrong only when creating the table.
+    unused = sorted(defined - indexed)
+    when: RejectionWhen
+    if unused:
+        when = "always" if _is_set(hash_key) else "create"
+        c.reject(
+            "attributes-indexed",
+            f"all attributes must be indexed. Unused attributes: {_quoted(unused)}",
+            when,
+        )
+    unmatched = sorted(indexed - defined)
+    if unmatched:
+        when = "always" if attributes else "create"
+        message = f"all indexes must match a defined attribute. Unmatched indexes: {_quoted(unmatched)}"
+        c.reject("indexes-defined", message, when)
+
+
+def _capacity(c: _Checker) -> None:
+    """validateProvisionedThroughputField, for read_capacity and write_capacity."""
+    arguments = c.arguments
+    billing_mode = arguments.get("billing_mode")
+    if billing_mode is None:
+        billing_mode = _PROVISIONED
+    if isinstance(billing_mode, Unknown) or (_is_set(arguments.get("restore_source_name"))):
+        return
+    if arguments.get("restore_source_table_arn") is not None:
+        return  # restored tables take their capacity from the source
+    for name in ("read_capacity", "write_capacity"):
+        value = _number(arguments.get(name))
+        if isinstance(value, Unknown):
+            continue
+        if billing_mode == _PROVISIONED and (value is None or value < 1):
+            message = f'{name} must be at least 1 when billing_mode is "{_PROVISIONED}"'
+            # Absent, it is the table's current capacity; the provider also lets a switch from
+            # on-demand through without it ("assuming changes are being ignored").
+            c.reject("provisioned-capacity", message, "create" if value is None else "unless-live-on-demand")
+        elif billing_mode == _ON_DEMAND and value is not None and value != 0:
+            message = f'{name} can not be set when billing_mode is "{_ON_DEMAND}"'
+            c.reject("on-demand-capacity", message, "unless-live-provisioned")
+
+
+def _stream(c: _Checker) -> None:
+    """validStreamSpec: an enabled stream needs a view type (absent: the existing stream's)."""
+    enabled, view_type = c.arguments.get("stream_enabled"), c.arguments.get("stream_view_type")
+    if enabled is True and not isinstance(view_type, Unknown) and not _is_set(view_type):
+        c.reject(
+            "stream-view-type",
+            "stream_view_type is required when stream_enabled = true",
+            "unless-live-stream",
+        )
+
+
+def _hash_key(c: _Checker) -> None:
+    if c.arguments.get("hash_key") is None or c.arguments.get("hash_key") == "":
+        c.reject("hash-key", "hash_key is required to create the table (AWS needs a HASH key)", "create")
+
+
+def check(arguments: Mapping[str, Any]) -> tuple[Rejection, ...]:
+    """Every rule the evaluated ``aws_dynamodb_table`` arguments break, in a stable order."""
+    c = _Checker(arguments)
+    _schema(c)
+    _ttl(c)
+    _key_attributes(c)
+    _capacity(c)
+    _stream(c)
+    _hash_key(c)
+    return tuple(c.found)
+
+
+def rejection_error(rejected: Sequence[Rejection], table_exists: bool) -> str:
+    """The error of a table whose declaration Terraform rejects, naming each rule."""
+    rules = "; ".join(f"{r.message} [{r.rule}]" for r in rejected)
+    if table_exists:
+        return f"Terraform would reject this declaration: {rules}"
+    return f"the table does not exist and Terraform would refuse to create it: {rules}"

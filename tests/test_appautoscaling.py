@@ -1,0 +1,858 @@
+"""Resource-level autoscaling: aws_appautoscaling_target / _policy joined to declared tables.
+
+The join itself (``terraform.appautoscaling.attach``) is pure and tested on values; the walk
+tests prove that the usual spellings evaluate (count / for_each, references to the table and
+to the target, wrapper modules, a vendored copy of the CloudPosse module, a
+terraform-aws-modules-shaped module); the end-to-end tests scan tables in moto through the CLI.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from driftwatch.cli import main
+from driftwatch.demo.provision import create_table
+from driftwatch.spec import (
+    Autoscaling,
+    DeclaredTable,
+    Gsi,
+    ScalingTarget,
+    SourceLocation,
+    TableSpec,
+    Unknown,
+)
+from driftwatch.terraform.appautoscaling import POLICY, TARGET, ScalingResource, attach
+from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
+from driftwatch.terraform.parse import ParseCache
+
+REGION = "us-east-1"
+TABLE_READ = "dynamodb:table:ReadCapacityUnits"
+TABLE_WRITE = "dynamodb:table:WriteCapacityUnits"
+INDEX_READ = "dynamodb:index:ReadCapacityUnits"
+
+
+# --------------------------------------------------------------------------- the join, on values
+
+
+def table(name: Any = "orders", gsis: Any = (), region: Any = REGION, **fields: Any) -> DeclaredTable:
+    spec = TableSpec(
+        name=name,
+        region=region,
+        hash_key="id",
+        gsis=gsis,
+        unmanaged=frozenset({"autoscaling.*", *(f"gsi.{g.name}.autoscaling.*" for g in gsis)})
+        if not isinstance(gsis, Unknown)
+        else frozenset({"autoscaling.*"}),
+        **fields,
+    )
+    return DeclaredTable(
+        f"aws_dynamodb_table.{name}", SourceLocation("main.tf", 1), spec, inputs=("main.tf",)
+    )
+
+
+def target(
+    resource_id: Any = "table/orders",
+    dimension: Any = TABLE_READ,
+    lo: Any = 5,
+    hi: Any = 20,
+    namespace: Any = "dynamodb",
+    address: str = "aws_appautoscaling_target.read",
+    region: Any = REGION,
+) -> ScalingResource:
+    arguments = {
+        "service_namespace": namespace,
+        "resource_id": resource_id,
+        "scalable_dimension": dimension,
+        "min_capacity": lo,
+        "max_capacity": hi,
+    }
+    return ScalingResource(TARGET, address, "scaling.tf", 3, region, arguments, ("scaling.tf",))
+
+
+def policy(
+    resource_id: Any = "table/orders",
+    dimension: Any = TABLE_READ,
+    value: Any = 70,
+    policy_type: Any = "TargetTrackingScaling",
+    name: Any = "read",
+    address: str = "aws_appautoscaling_policy.read",
+) -> ScalingResource:
+    arguments: dict[str, Any] = {
+        "name": name,
+        "service_namespace": "dynamodb",
+        "resource_id": resource_id,
+        "scalable_dimension": dimension,
+        "target_tracking_scaling_policy_configuration": [
+            {
+                "target_value": value,
+                "predefined_metric_specification": [
+                    {"predefined_metric_type": "DynamoDBReadCapacityUtilization"}
+                ],
+            }
+        ],
+    }
+    if policy_type is not None:
+        arguments["policy_type"] = policy_type
+    return ScalingResource(POLICY, address, "scaling.tf", 12, REGION, arguments)
+
+
+def test_a_target_and_its_policy_become_the_tables_autoscaling() -> None:
+    tables, problems = attach([table()], [target(), policy()])
+    assert problems == []
+    spec = tables[0].spec
+    assert spec.autoscaling == Autoscaling(read=ScalingTarget(min=5, max=20, target=70.0))
+    assert spec.is_managed("autoscaling.read.min")
+    assert tables[0].inputs == ("main.tf", "scaling.tf")
+
+
+def test_a_target_without_a_tracking_policy_compares_min_and_max_only() -> None:
+    step = policy(policy_type=None)  # the provider's default policy_type is StepScaling
+    tables, problems = attach([table()], [target(), step])
+    assert problems == []
+    assert tables[0].spec.autoscaling.read == ScalingTarget(min=5, max=20, target=None)
+
+
+def test_gsi_targets_join_their_index() -> None:
+    gsi = Gsi(name="by_tenant", hash_key="tenant")
+    index_id = "table/orders/index/by_tenant"
+    tables, problems = attach(
+        [table(gsis=(gsi,))], [target(index_id, INDEX_READ, 2, 40), policy(index_id, INDEX_READ, 55.5)]
+    )
+    assert problems == []
+    spec = tables[0].spec
+    assert spec.gsis[0].autoscaling.read == ScalingTarget(min=2, max=40, target=55.5)  # type: ignore[index]
+    assert spec.autoscaling == Autoscaling()
+    assert not spec.is_managed("autoscaling.read.min")
+    assert spec.is_managed("gsi.by_tenant.autoscaling.read.min")
+
+
+def test_unresolvable_values_are_unknown_never_a_number() -> None:
+    unknown = Unknown("var.max has no value")
+    tables, problems = attach([table()], [target(hi=unknown), policy(value=Unknown("x"))])
+    assert problems == []
+    read = tables[0].spec.autoscaling.read
+    assert read is not None and read.min == 5 and read.max == unknown
+    assert isinstance(read.target, Unknown)
+
+
+@pytest.mark.parametrize(
+    ("resource", "message"),
+    [
+        (target(resource_id=Unknown("module.x is remote")), "resource_id is unknown (module.x is remote)"),
+        (target(resource_id="table/other"), "scales table 'other', which this target does not declare"),
+        (target(resource_id="table/orders/index/x"), "does not match dynamodb:table:ReadCapacityUnits"),
+        (target(dimension="dynamodb:table:Nope"), "not a DynamoDB capacity dimension"),
+        (target(region="eu-west-1"), "scales table 'orders', which this target does not declare"),
+        (
+            target(namespace=Unknown("n"), resource_id=Unknown("r"), dimension=Unknown("d")),
+            "cannot tell whether",
+        ),
+        (policy(resource_id="table/orders"), "no aws_appautoscaling_target is declared"),
+        (target("table/orders/index/ghost", INDEX_READ), "scales GSI 'ghost' of table orders"),
+    ],
+)
+def test_a_dynamodb_resource_that_cannot_be_joined_is_reported(
+    resource: ScalingResource, message: str
+) -> None:
+    tables, problems = attach([table()], [resource])
+    assert len(problems) == 1 and message in problems[0].message
+    assert problems[0].file == "scaling.tf"
+    assert tables[0].spec.autoscaling == Autoscaling()
+
+
+def test_targets_of_other_services_are_not_driftwatchs_business() -> None:
+    ecs = target("service/c/s", "ecs:service:DesiredCount", namespace="ecs")
+    tables, problems = attach([table()], [ecs])
+    assert problems == [] and tables[0].spec.autoscaling == Autoscaling()
+
+
+def test_two_declarations_of_one_scalable_target_are_unknown() -> None:
+    again = target(lo=1, hi=99, address="aws_appautoscaling_target.again")
+    tables, _ = attach([table()], [target(), again])
+    read = tables[0].spec.autoscaling.read
+    assert read is not None and isinstance(read.min, Unknown) and "more than once" in read.min.reason
+
+
+def test_a_module_autoscaled_table_declared_again_by_a_resource_is_unknown() -> None:
+    module_scaled = table(autoscaling=Autoscaling(read=ScalingTarget(5, 20, 50.0)))
+    tables, _ = attach([module_scaled], [target()])
+    read = tables[0].spec.autoscaling.read
+    assert read is not None and isinstance(read.max, Unknown)
+
+
+def test_several_tracking_policies_pick_the_smallest_name_like_the_live_side() -> None:
+    a, b = policy(value=40, name="b-policy"), policy(value=60, name="a-policy", address="p.b")
+    tables, _ = attach([table()], [target(), a, b])
+    assert tables[0].spec.autoscaling.read == ScalingTarget(min=5, max=20, target=60.0)
+
+
+def test_unknown_gsis_leave_index_autoscaling_unresolved() -> None:
+    tables, problems = attach(
+        [table(gsis=Unknown("dynamic block"))], [target("table/orders/index/g", INDEX_READ)]
+    )
+    assert problems == []
+    assert [n.attribute for n in tables[0].notes] == ["gsi.g.autoscaling"]
+
+
+def test_gsi_ignore_changes_does_not_silence_gsi_autoscaling() -> None:
+    spec = TableSpec(name="t", unmanaged=frozenset({"gsi.*"}))
+    assert not spec.is_managed("gsi.g.read_capacity")
+    assert spec.is_managed("gsi.g.autoscaling.read.min")
+    assert not TableSpec(name="t", unmanaged=frozenset({"gsi.g.autoscaling.*"})).is_managed(
+        "gsi.g.autoscaling.read.min"
+    )
+
+
+# --------------------------------------------------------------------------- the walk
+
+
+def write_tree(base: Path, files: dict[str, str]) -> None:
+    for name, content in files.items():
+        path = base / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+
+
+def declare(repo: Path, root: str = ".") -> TargetDeclarations:
+    target_input = TargetInput(name="t", repo=repo, root=repo / root, env={}, region=REGION)
+    return declare_target(target_input, ParseCache())
+
+
+PLAIN = """
+variable "indexes" {
+  default = { by_tenant = { min = 2, max = 40 } }
+}
+resource "aws_dynamodb_table" "orders" {
+  name           = "orders"
+  hash_key       = "id"
+  read_capacity  = 5
+  write_capacity = 5
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  attribute {
+    name = "tenant"
+    type = "S"
+  }
+  global_secondary_index {
+    name            = "by_tenant"
+    hash_key        = "tenant"
+    projection_type = "ALL"
+    read_capacity   = 5
+    write_capacity  = 5
+  }
+  lifecycle {
+    ignore_changes = [read_capacity, write_capacity, global_secondary_index]
+  }
+}
+resource "aws_appautoscaling_target" "table" {
+  for_each           = toset(["Read", "Write"])
+  min_capacity       = 5
+  max_capacity       = 20
+  resource_id        = "table/${aws_dynamodb_table.orders.name}"
+  scalable_dimension = "dynamodb:table:${each.key}CapacityUnits"
+  service_namespace  = "dynamodb"
+}
+resource "aws_appautoscaling_policy" "table" {
+  for_each           = aws_appautoscaling_target.table
+  name               = "DynamoDB${each.key}CapacityUtilization:${each.value.resource_id}"
+  policy_type        = "TargetTrackingScaling"
+  resource_id        = each.value.resource_id
+  scalable_dimension = each.value.scalable_dimension
+  service_namespace  = each.value.service_namespace
+  target_tracking_scaling_policy_configuration {
+    predefined_metric_specification {
+      predefined_metric_type = "DynamoDB${each.key}CapacityUtilization"
+    }
+    target_value = 70
+  }
+}
+resource "aws_appautoscaling_target" "gsi_read" {
+  count              = length(keys(var.indexes))
+  min_capacity       = var.indexes[keys(var.indexes)[count.index]].min
+  max_capacity       = var.indexes[keys(var.indexes)[count.index]].max
+  resource_id        = "table/${aws_dynamodb_table.orders.id}/index/${keys(var.indexes)[count.index]}"
+  scalable_dimension = "dynamodb:index:ReadCapacityUnits"
+  service_namespace  = "dynamodb"
+}
+resource "aws_appautoscaling_policy" "gsi_read" {
+  count              = length(aws_appautoscaling_target.gsi_read)
+  name               = "gsi-read-${count.index}"
+  policy_type        = "TargetTrackingScaling"
+  resource_id        = aws_appautoscaling_target.gsi_read[count.index].resource_id
+  scalable_dimension = aws_appautoscaling_target.gsi_read[count.index].scalable_dimension
+  service_namespace  = "dynamodb"
+  target_tracking_scaling_policy_configuration {
+    predefined_metric_specification {
+      predefined_metric_type = "DynamoDBReadCapacityUtilization"
+    }
+    target_value = 55.5
+  }
+}
+resource "aws_appautoscaling_target" "ecs" {
+  min_capacity       = 1
+  max_capacity       = 3
+  resource_id        = "service/c/s"
+  scalable_dimension = "ecs:service:DesiredCount"
+  service_namespace  = "ecs"
+}
+"""
+
+
+def test_plain_table_with_for_each_and_count_targets(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"main.tf": PLAIN})
+    result = declare(tmp_path)
+    assert result.errors == []
+    (orders,) = result.tables
+    assert orders.spec.autoscaling == Autoscaling(
+        read=ScalingTarget(5, 20, 70.0), write=ScalingTarget(5, 20, 70.0)
+    )
+    (gsi,) = orders.spec.gsis  # type: ignore[misc]
+    assert gsi.autoscaling == Autoscaling(read=ScalingTarget(2, 40, 55.5))
+    assert orders.spec.is_managed("gsi.by_tenant.autoscaling.read.max")
+
+
+def test_a_target_for_an_undeclared_table_is_a_target_error_with_its_line(tmp_path: Path) -> None:
+    orphan = """
+resource "aws_appautoscaling_target" "orphan" {
+  min_capacity       = 1
+  max_capacity       = 3
+  resource_id        = "table/${data.aws_dynamodb_table.t.name}"
+  scalable_dimension = "dynamodb:table:ReadCapacityUnits"
+  service_namespace  = "dynamodb"
+}
+"""
+    write_tree(tmp_path, {"main.tf": PLAIN, "orphan.tf": orphan})
+    result = declare(tmp_path)
+    assert [(e.file, e.line) for e in result.errors] == [("orphan.tf", 2)]
+    assert "data.aws_dynamodb_table.t.name is a data source" in result.errors[0].message
+
+
+WRAPPER_TABLE = """
+variable "name" {}
+resource "aws_dynamodb_table" "this" {
+  name           = var.name
+  hash_key       = "id"
+  read_capacity  = 1
+  write_capacity = 1
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+output "name" {
+  value = aws_dynamodb_table.this.name
+}
+"""
+WRAPPER_ROOT = """
+module "tables" {
+  source   = "./modules/table"
+  for_each = toset(["a", "b"])
+  name     = "app-${each.key}"
+}
+resource "aws_appautoscaling_target" "write" {
+  for_each           = module.tables
+  min_capacity       = 1
+  max_capacity       = 10
+  resource_id        = "table/${each.value.name}"
+  scalable_dimension = "dynamodb:table:WriteCapacityUnits"
+  service_namespace  = "dynamodb"
+}
+"""
+
+
+def test_root_targets_join_tables_of_a_wrapper_module_through_its_outputs(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"main.tf": WRAPPER_ROOT, "modules/table/main.tf": WRAPPER_TABLE})
+    result = declare(tmp_path)
+    assert result.errors == []
+    assert {t.spec.name: t.spec.autoscaling.write for t in result.tables} == {
+        "app-a": ScalingTarget(1, 10, None),
+        "app-b": ScalingTarget(1, 10, None),
+    }
+    assert all("main.tf" in t.inputs for t in result.tables)
+
+
+# A terraform-aws-modules-shaped module (written for this test): one table resource per mode,
+# autoscaling targets indexed [0] and per index with for_each over a map of settings.
+TAM_MODULE = """
+variable "name" {}
+variable "autoscaling_enabled" { default = false }
+variable "autoscaling_read" { default = {} }
+variable "autoscaling_indexes" { default = {} }
+resource "aws_dynamodb_table" "this" {
+  count        = var.autoscaling_enabled ? 0 : 1
+  name         = var.name
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+resource "aws_dynamodb_table" "autoscaled" {
+  count          = var.autoscaling_enabled ? 1 : 0
+  name           = var.name
+  hash_key       = "id"
+  read_capacity  = 5
+  write_capacity = 5
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+  global_secondary_index {
+    name            = "by_sk"
+    hash_key        = "sk"
+    projection_type = "ALL"
+    read_capacity   = 5
+    write_capacity  = 5
+  }
+  lifecycle {
+    ignore_changes = [read_capacity, write_capacity]
+  }
+}
+resource "aws_appautoscaling_target" "table_read" {
+  count              = var.autoscaling_enabled && length(var.autoscaling_read) > 0 ? 1 : 0
+  max_capacity       = var.autoscaling_read["max_capacity"]
+  min_capacity       = var.autoscaling_read["min_capacity"]
+  resource_id        = "table/${aws_dynamodb_table.autoscaled[0].name}"
+  scalable_dimension = "dynamodb:table:ReadCapacityUnits"
+  service_namespace  = "dynamodb"
+}
+resource "aws_appautoscaling_policy" "table_read_policy" {
+  count       = var.autoscaling_enabled && length(var.autoscaling_read) > 0 ? 1 : 0
+  name        = "DynamoDBReadCapacityUtilization:${aws_appautoscaling_target.table_read[0].resource_id}"
+  policy_type = "TargetTrackingScaling"
+  resource_id        = aws_appautoscaling_target.table_read[0].resource_id
+  scalable_dimension = aws_appautoscaling_target.table_read[0].scalable_dimension
+  service_namespace  = aws_appautoscaling_target.table_read[0].service_namespace
+  target_tracking_scaling_policy_configuration {
+    predefined_metric_specification {
+      predefined_metric_type = "DynamoDBReadCapacityUtilization"
+    }
+    scale_in_cooldown  = lookup(var.autoscaling_read, "scale_in_cooldown", 0)
+    target_value       = var.autoscaling_read["target_value"]
+  }
+}
+resource "aws_appautoscaling_target" "index_read" {
+  for_each           = var.autoscaling_enabled ? var.autoscaling_indexes : {}
+  max_capacity       = each.value["read_max_capacity"]
+  min_capacity       = each.value["read_min_capacity"]
+  resource_id        = "table/${aws_dynamodb_table.autoscaled[0].name}/index/${each.key}"
+  scalable_dimension = "dynamodb:index:ReadCapacityUnits"
+  service_namespace  = "dynamodb"
+}
+"""
+TAM_ROOT = """
+module "orders" {
+  source              = "./modules/dynamodb-table"
+  name                = "orders"
+  autoscaling_enabled = true
+  autoscaling_read    = { min_capacity = 3, max_capacity = 30, target_value = 65 }
+  autoscaling_indexes = { by_sk = { read_min_capacity = 1, read_max_capacity = 9 } }
+}
+module "plain" {
+  source = "./modules/dynamodb-table"
+  name   = "plain"
+}
+"""
+
+
+def test_terraform_aws_modules_shaped_module(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"main.tf": TAM_ROOT, "modules/dynamodb-table/main.tf": TAM_MODULE})
+    result = declare(tmp_path)
+    assert result.errors == []
+    by_name = {t.spec.name: t.spec for t in result.tables}
+    assert by_name["orders"].autoscaling == Autoscaling(read=ScalingTarget(3, 30, 65.0))
+    assert by_name["orders"].gsis[0].autoscaling == Autoscaling(read=ScalingTarget(1, 9, None))  # type: ignore[index]
+    assert by_name["plain"].autoscaling == Autoscaling()
+    assert not by_name["plain"].is_managed("autoscaling.read.min")
+
+
+# A vendored copy of the CloudPosse dynamodb module (written for this test in its shape): the
+# table through the label context, GSI names through null_resource triggers, and the registry
+# autoscaler module, which driftwatch emulates.
+VENDORED = """
+variable "hash_key" {}
+variable "enable_autoscaler" { default = false }
+variable "billing_mode" { default = "PROVISIONED" }
+variable "autoscale_min_read_capacity" { default = 5 }
+variable "autoscale_max_read_capacity" { default = 20 }
+variable "autoscale_min_write_capacity" { default = 5 }
+variable "autoscale_max_write_capacity" { default = 20 }
+variable "autoscale_read_target" { default = 50 }
+variable "autoscale_write_target" { default = 50 }
+variable "global_secondary_index_map" { default = [] }
+variable "dynamodb_attributes" { default = [] }
+variable "namespace" { default = null }
+variable "name" { default = null }
+module "this" {
+  source    = "cloudposse/label/null"
+  version   = "0.25.0"
+  namespace = var.namespace
+  name      = var.name
+}
+locals {
+  enabled = module.this.enabled
+}
+resource "null_resource" "global_secondary_index_names" {
+  count    = local.enabled ? length(var.global_secondary_index_map) : 0
+  triggers = { "name" = var.global_secondary_index_map[count.index]["name"] }
+}
+resource "aws_dynamodb_table" "default" {
+  count          = local.enabled ? 1 : 0
+  name           = module.this.id
+  billing_mode   = var.billing_mode
+  read_capacity  = var.autoscale_min_read_capacity
+  write_capacity = var.autoscale_min_write_capacity
+  hash_key       = var.hash_key
+  dynamic "attribute" {
+    for_each = concat([{ name = var.hash_key, type = "S" }], var.dynamodb_attributes)
+    content {
+      name = attribute.value.name
+      type = attribute.value.type
+    }
+  }
+  dynamic "global_secondary_index" {
+    for_each = var.global_secondary_index_map
+    content {
+      name            = global_secondary_index.value.name
+      hash_key        = global_secondary_index.value.hash_key
+      projection_type = global_secondary_index.value.projection_type
+      read_capacity   = lookup(global_secondary_index.value, "read_capacity", null)
+      write_capacity  = lookup(global_secondary_index.value, "write_capacity", null)
+    }
+  }
+  lifecycle {
+    ignore_changes = [read_capacity, write_capacity]
+  }
+}
+module "dynamodb_autoscaler" {
+  source                       = "cloudposse/dynamodb-autoscaler/aws"
+  version                      = "0.14.0"
+  enabled                      = local.enabled && var.enable_autoscaler && var.billing_mode == "PROVISIONED"
+  dynamodb_table_name          = join("", aws_dynamodb_table.default[*].id)
+  dynamodb_table_arn           = join("", aws_dynamodb_table.default[*].arn)
+  dynamodb_indexes             = null_resource.global_secondary_index_names[*].triggers.name
+  autoscale_write_target       = var.autoscale_write_target
+  autoscale_read_target        = var.autoscale_read_target
+  autoscale_min_read_capacity  = var.autoscale_min_read_capacity
+  autoscale_max_read_capacity  = var.autoscale_max_read_capacity
+  autoscale_min_write_capacity = var.autoscale_min_write_capacity
+  autoscale_max_write_capacity = var.autoscale_max_write_capacity
+  context                      = module.this.context
+}
+"""
+VENDORED_ROOT = """
+module "events" {
+  source                      = "./vendor/dynamodb"
+  namespace                   = "acme"
+  name                        = "events"
+  hash_key                    = "id"
+  enable_autoscaler           = true
+  autoscale_max_read_capacity = 50
+  autoscale_read_target       = 60
+  dynamodb_attributes         = [{ name = "day", type = "S" }]
+  global_secondary_index_map = [
+    { name = "by_day", hash_key = "day", projection_type = "ALL", read_capacity = 5, write_capacity = 5 }
+  ]
+}
+module "quiet" {
+  source    = "./vendor/dynamodb"
+  namespace = "acme"
+  name      = "quiet"
+  hash_key  = "id"
+}
+"""
+
+
+def test_vendored_cloudposse_module_gets_the_autoscalers_targets(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"main.tf": VENDORED_ROOT, "vendor/dynamodb/main.tf": VENDORED})
+    result = declare(tmp_path)
+    assert result.errors == []
+    by_name = {t.spec.name: t.spec for t in result.tables}
+    expected = Autoscaling(read=ScalingTarget(5, 50, 60.0), write=ScalingTarget(5, 20, 50.0))
+    assert by_name["acme-events"].autoscaling == expected
+    assert by_name["acme-events"].gsis[0].autoscaling == expected  # type: ignore[index]
+    assert by_name["acme-quiet"].autoscaling == Autoscaling()
+    assert not by_name["acme-quiet"].is_managed("autoscaling.read.min")
+
+
+def test_autoscaler_module_with_unknown_enabled_is_reported(tmp_path: Path) -> None:
+    root = """
+variable "on" {}
+module "scaler" {
+  source              = "cloudposse/dynamodb-autoscaler/aws"
+  enabled             = var.on
+  dynamodb_table_name = "t"
+}
+"""
+    write_tree(tmp_path, {"main.tf": root})
+    result = declare(tmp_path)
+    assert (
+        len(result.errors) == 1 and "whether the autoscaler is enabled is unknown" in result.errors[0].message
+    )
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+E2E = """
+provider "aws" {
+  region = "us-east-1"
+}
+resource "aws_dynamodb_table" "sessions" {
+  count          = 2
+  name           = "sessions-${count.index}"
+  hash_key       = "id"
+  read_capacity  = 5
+  write_capacity = 5
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  attribute {
+    name = "user"
+    type = "S"
+  }
+  global_secondary_index {
+    name            = "by_user"
+    hash_key        = "user"
+    projection_type = "KEYS_ONLY"
+    read_capacity   = 5
+    write_capacity  = 5
+  }
+}
+resource "aws_appautoscaling_target" "read" {
+  count              = length(aws_dynamodb_table.sessions)
+  min_capacity       = 5
+  max_capacity       = 20
+  resource_id        = "table/${aws_dynamodb_table.sessions[count.index].name}"
+  scalable_dimension = "dynamodb:table:ReadCapacityUnits"
+  service_namespace  = "dynamodb"
+}
+resource "aws_appautoscaling_policy" "read" {
+  count              = length(aws_appautoscaling_target.read)
+  name               = "read-${count.index}"
+  policy_type        = "TargetTrackingScaling"
+  resource_id        = aws_appautoscaling_target.read[count.index].resource_id
+  scalable_dimension = aws_appautoscaling_target.read[count.index].scalable_dimension
+  service_namespace  = aws_appautoscaling_target.read[count.index].service_namespace
+  target_tracking_scaling_policy_configuration {
+    predefined_metric_specification {
+      predefined_metric_type = "DynamoDBReadCapacityUtilization"
+    }
+    target_value = 70
+  }
+}
+resource "aws_appautoscaling_target" "gsi_write" {
+  for_each           = { for t in aws_dynamodb_table.sessions : t.name => t }
+  min_capacity       = 2
+  max_capacity       = 10
+  resource_id        = "table/${each.key}/index/by_user"
+  scalable_dimension = "dynamodb:index:WriteCapacityUnits"
+  service_namespace  = "dynamodb"
+}
+resource "aws_appautoscaling_policy" "gsi_write" {
+  for_each           = aws_appautoscaling_target.gsi_write
+  name               = "gsi-write-${each.key}"
+  policy_type        = "TargetTrackingScaling"
+  resource_id        = each.value.resource_id
+  scalable_dimension = each.value.scalable_dimension
+  service_namespace  = "dynamodb"
+  target_tracking_scaling_policy_configuration {
+    predefined_metric_specification {
+      predefined_metric_type = "DynamoDBWriteCapacityUtilization"
+    }
+    target_value = 50
+  }
+}
+"""
+
+
+def scan(capsys: pytest.CaptureFixture[str], root: Path) -> tuple[int, dict[str, dict[str, Any]]]:
+    capsys.readouterr()
+    code = main(["scan", "--root", str(root), "--region", REGION, "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    return code, {t["table_name"]: t for t in report["tables"]}
+
+
+@pytest.fixture
+def e2e_repo(tmp_path: Path, embedded_aws: None, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The E2E root, applied to moto exactly as declared."""
+    write_tree(tmp_path, {"main.tf": E2E})
+    monkeypatch.chdir(tmp_path)
+    result = declare(tmp_path)
+    assert result.errors == []
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    autoscaling = boto3.client("application-autoscaling", region_name=REGION)
+    for declared in result.tables:
+        create_table(dynamodb, autoscaling, declared.spec)
+    return tmp_path
+
+
+def test_scan_in_sync_then_hand_changed_scaling_is_drift(
+    e2e_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, tables = scan(capsys, e2e_repo)
+    assert code == 0, tables
+    assert set(tables) == {"sessions-0", "sessions-1"}
+
+    autoscaling = boto3.client("application-autoscaling", region_name=REGION)
+    # Someone widens the table's read range and the GSI's write range by hand; and the table's
+    # capacity moves inside its live range, which is the autoscaler's business, not drift.
+    autoscaling.register_scalable_target(
+        ServiceNamespace="dynamodb",
+        ResourceId="table/sessions-0",
+        ScalableDimension="dynamodb:table:ReadCapacityUnits",
+        MinCapacity=1,
+        MaxCapacity=100,
+    )
+    autoscaling.register_scalable_target(
+        ServiceNamespace="dynamodb",
+        ResourceId="table/sessions-1/index/by_user",
+        ScalableDimension="dynamodb:index:WriteCapacityUnits",
+        MinCapacity=2,
+        MaxCapacity=40,
+    )
+    boto3.client("dynamodb", region_name=REGION).update_table(
+        TableName="sessions-0", ProvisionedThroughput={"ReadCapacityUnits": 17, "WriteCapacityUnits": 5}
+    )
+    code, tables = scan(capsys, e2e_repo)
+    assert code == 2
+    drift = {
+        name: {(d["attribute"], d["declared"], d["live"]) for d in t["drift"]} for name, t in tables.items()
+    }
+    assert drift == {
+        "sessions-0": {("autoscaling.read.min", 5, 1), ("autoscaling.read.max", 20, 100)},
+        "sessions-1": {("gsi.by_user.autoscaling.write.max", 10, 40)},
+    }
+
+
+def test_scan_reports_a_deleted_gsi_policy(e2e_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    autoscaling = boto3.client("application-autoscaling", region_name=REGION)
+    autoscaling.delete_scaling_policy(
+        PolicyName="DynamoDBWriteCapacityUtilization:table/sessions-1/index/by_user",
+        ServiceNamespace="dynamodb",
+        ResourceId="table/sessions-1/index/by_user",
+        ScalableDimension="dynamodb:index:WriteCapacityUnits",
+    )
+    code, tables = scan(capsys, e2e_repo)
+    assert code == 2
+    assert [(d["attribute"], d["live"]) for d in tables["sessions-1"]["drift"]] == [
+        ("gsi.by_user.autoscaling.write.target", None)
+    ]
+    assert tables["sessions-0"]["drift"] == []
+
+
+def test_references_that_lead_back_to_themselves_are_unknown_not_a_loop(tmp_path: Path) -> None:
+    root = """
+resource "aws_dynamodb_table" "a" {
+  count        = length(aws_dynamodb_table.a)
+  name         = "a"
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+resource "aws_dynamodb_table" "b" {
+  name         = aws_appautoscaling_target.b.resource_id
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+resource "aws_appautoscaling_target" "b" {
+  min_capacity       = 1
+  max_capacity       = 2
+  resource_id        = "table/${aws_dynamodb_table.b.name}"
+  scalable_dimension = "dynamodb:table:ReadCapacityUnits"
+  service_namespace  = "dynamodb"
+}
+"""
+    write_tree(tmp_path, {"main.tf": root})
+    result = declare(tmp_path)
+    assert [t.address for t in result.tables] == ["aws_dynamodb_table.b"]
+    assert isinstance(result.tables[0].spec.name, Unknown)
+    messages = " | ".join(e.message for e in result.errors)
+    assert "cannot tell which tables aws_dynamodb_table.a declares" in messages
+    assert "cannot tell which table aws_appautoscaling_target.b scales" in messages
+
+
+def test_a_resource_region_argument_decides_which_table_it_scales(tmp_path: Path) -> None:
+    scaling = """
+resource "aws_appautoscaling_target" "elsewhere" {
+  region             = "eu-west-1"
+  min_capacity       = 1
+  max_capacity       = 2
+  resource_id        = "table/orders"
+  scalable_dimension = "dynamodb:table:WriteCapacityUnits"
+  service_namespace  = "dynamodb"
+}
+resource "aws_appautoscaling_target" "unknown_region" {
+  region             = data.aws_region.current.region
+  min_capacity       = 3
+  max_capacity       = 4
+  resource_id        = "table/orders"
+  scalable_dimension = "dynamodb:table:WriteCapacityUnits"
+  service_namespace  = "dynamodb"
+}
+"""
+    write_tree(
+        tmp_path,
+        {
+            "main.tf": PLAIN.replace(
+                'for_each           = toset(["Read", "Write"])', 'for_each           = toset(["Read"])'
+            ),
+            "more.tf": scaling,
+        },
+    )
+    result = declare(tmp_path)
+    assert [e.message.split(",")[0] for e in result.errors] == [
+        "aws_appautoscaling_target.elsewhere scales table 'orders'"
+    ]
+    assert result.tables[0].spec.autoscaling.write == ScalingTarget(3, 4, None)
+
+
+def test_ignore_changes_on_a_target_or_policy_leaves_those_values_unmanaged() -> None:
+    lifecycle = {"lifecycle": [{"ignore_changes": ["min_capacity", "max_capacity"]}]}
+    scheduled = dataclasses.replace(target(), arguments={**target().arguments, **lifecycle})
+    everything = dataclasses.replace(
+        policy(), arguments={**policy().arguments, "lifecycle": [{"ignore_changes": ["all"]}]}
+    )
+    tables, _ = attach([table()], [scheduled, policy()])
+    spec = tables[0].spec
+    assert not spec.is_managed("autoscaling.read.min") and not spec.is_managed("autoscaling.read.max")
+    assert spec.is_managed("autoscaling.read.target")
+    tables, _ = attach([table()], [target(), everything])
+    assert not tables[0].spec.is_managed("autoscaling.read.target")
+    assert tables[0].spec.is_managed("autoscaling.read.min")
+
+
+def test_ignore_changes_on_a_target_is_read_from_hcl(tmp_path: Path) -> None:
+    scaled = PLAIN.replace(
+        '  service_namespace  = "ecs"\n}',
+        '  service_namespace  = "ecs"\n}\n',
+    ).replace(
+        '  scalable_dimension = "dynamodb:index:ReadCapacityUnits"\n  service_namespace  = "dynamodb"\n}',
+        '  scalable_dimension = "dynamodb:index:ReadCapacityUnits"\n  service_namespace  = "dynamodb"\n'
+        "  lifecycle {\n    ignore_changes = [max_capacity]\n  }\n}",
+    )
+    write_tree(tmp_path, {"main.tf": scaled})
+    (orders,) = declare(tmp_path).tables
+    assert not orders.spec.is_managed("gsi.by_tenant.autoscaling.read.max")
+    assert orders.spec.is_managed("gsi.by_tenant.autoscaling.read.min")

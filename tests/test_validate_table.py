@@ -1,0 +1,544 @@
+"""Declarations Terraform would reject: the provider's rules for aws_dynamodb_table, without I/O.
+
+The expected messages are the AWS provider's own, as ``terraform validate`` / ``terraform plan``
+(Terraform 1.11.4, hashicorp/aws 5.100.0) printed them for the same declarations; the ``when``
+of each rule was observed the same way (a plan against an existing table). The last tests run
+``driftwatch scan`` against moto to show the rules where the table row is decided.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from driftwatch.cli import main
+from driftwatch.spec import BillingMode, Rejection, Stream, TableSpec, Unknown
+from driftwatch.terraform import cloudposse
+from driftwatch.terraform.validate_table import check, rejection_error
+
+REGION = "us-east-1"
+
+
+def table(**arguments: Any) -> dict[str, Any]:
+    """A valid on-demand table; ``arguments`` replace or add (None removes)."""
+    base: dict[str, Any] = {
+        "name": "t",
+        "hash_key": "h",
+        "billing_mode": "PAY_PER_REQUEST",
+        "attribute": [{"name": "h", "type": "S"}],
+    }
+    base.update(arguments)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def provisioned(**arguments: Any) -> dict[str, Any]:
+    return table(**{"billing_mode": "PROVISIONED", "read_capacity": 5, "write_capacity": 5, **arguments})
+
+
+def rules(arguments: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [(r.rule, r.message, r.when) for r in check(arguments)]
+
+
+GSI = {"name": "g", "hash_key": "gk", "projection_type": "ALL"}
+LSI = {"name": "l", "range_key": "lk", "projection_type": "ALL"}
+H = {"name": "h", "type": "S"}
+
+VALID: dict[str, dict[str, Any]] = {
+    "on-demand": table(),
+    "provisioned": provisioned(),
+    "range key": table(range_key="r", attribute=[H, {"name": "r", "type": "N"}]),
+    "gsi": table(attribute=[H, {"name": "gk", "type": "S"}], global_secondary_index=[GSI]),
+    "gsi range key": table(
+        attribute=[H, {"name": "gk", "type": "S"}, {"name": "gr", "type": "B"}],
+        global_secondary_index=[{**GSI, "range_key": "gr"}],
+    ),
+    "lsi": table(
+        range_key="r",
+        attribute=[H, {"name": "r", "type": "S"}, {"name": "lk", "type": "S"}],
+        local_secondary_index=[LSI],
+    ),
+    "duplicate attribute names": table(attribute=[H, {"name": "h", "type": "S"}]),
+    "stream with view type": table(stream_enabled=True, stream_view_type="NEW_IMAGE"),
+    "stream off with empty view type": table(stream_enabled=False, stream_view_type=""),
+    "ttl on": table(ttl=[{"enabled": True, "attribute_name": "exp"}]),
+    "ttl off without name": table(ttl=[{"enabled": False}]),
+    "on-demand capacity 0": table(read_capacity=0, write_capacity=0),
+    "kms arn": table(
+        server_side_encryption=[{"enabled": True, "kms_key_arn": "arn:aws:kms:us-east-1:1:key/k"}]
+    ),
+    "table class": table(table_class="STANDARD_INFREQUENT_ACCESS"),
+    "restored without capacity": table(billing_mode="PROVISIONED", restore_source_name="old"),
+    "numbers as strings": provisioned(read_capacity="5", write_capacity="5"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VALID))
+def test_valid_declarations_are_not_rejected(name: str) -> None:
+    assert check(VALID[name]) == ()
+
+
+# (arguments, [(rule, provider message, when)])
+REJECTED: dict[str, tuple[dict[str, Any], list[tuple[str, str, str]]]] = {
+    "unused attribute": (
+        table(attribute=[H, {"name": "x", "type": "S"}]),
+        [("attributes-indexed", 'all attributes must be indexed. Unused attributes: ["x"]', "always")],
+    ),
+    "gsi key without attribute": (
+        table(global_secondary_index=[GSI]),
+        [
+            (
+                "indexes-defined",
+                'all indexes must match a defined attribute. Unmatched indexes: ["gk"]',
+                "always",
+            )
+        ],
+    ),
+    "gsi range key without attribute": (
+        table(
+            attribute=[H, {"name": "gk", "type": "S"}], global_secondary_index=[{**GSI, "range_key": "gr"}]
+        ),
+        [
+            (
+                "indexes-defined",
+                'all indexes must match a defined attribute. Unmatched indexes: ["gr"]',
+                "always",
+            )
+        ],
+    ),
+    "lsi key without attribute": (
+        table(range_key="r", attribute=[H, {"name": "r", "type": "S"}], local_secondary_index=[LSI]),
+        [
+            (
+                "indexes-defined",
+                'all indexes must match a defined attribute. Unmatched indexes: ["lk"]',
+                "always",
+            )
+        ],
+    ),
+    "range key without attribute": (
+        table(range_key="r"),
+        [
+            (
+                "indexes-defined",
+                'all indexes must match a defined attribute. Unmatched indexes: ["r"]',
+                "always",
+            )
+        ],
+    ),
+    "both directions, sorted": (
+        table(hash_key="z", attribute=[{"name": "b", "type": "S"}, {"name": "a", "type": "S"}]),
+        [
+            ("attributes-indexed", 'all attributes must be indexed. Unused attributes: ["a" "b"]', "always"),
+            (
+                "indexes-defined",
+                'all indexes must match a defined attribute. Unmatched indexes: ["z"]',
+                "always",
+            ),
+        ],
+    ),
+    "no hash key": (
+        table(hash_key=None),
+        [
+            ("attributes-indexed", 'all attributes must be indexed. Unused attributes: ["h"]', "create"),
+            ("hash-key", "hash_key is required to create the table (AWS needs a HASH key)", "create"),
+        ],
+    ),
+    "no attribute blocks": (
+        table(attribute=None),
+        [
+            (
+                "indexes-defined",
+                'all indexes must match a defined attribute. Unmatched indexes: ["h"]',
+                "create",
+            )
+        ],
+    ),
+    "provisioned without capacity": (
+        table(billing_mode="PROVISIONED"),
+        [
+            (
+                "provisioned-capacity",
+                'read_capacity must be at least 1 when billing_mode is "PROVISIONED"',
+                "create",
+            ),
+            (
+                "provisioned-capacity",
+                'write_capacity must be at least 1 when billing_mode is "PROVISIONED"',
+                "create",
+            ),
+        ],
+    ),
+    "billing mode defaults to provisioned": (
+        table(billing_mode=None, write_capacity=1),
+        [
+            (
+                "provisioned-capacity",
+                'read_capacity must be at least 1 when billing_mode is "PROVISIONED"',
+                "create",
+            )
+        ],
+    ),
+    "provisioned with zero capacity": (
+        provisioned(read_capacity=0),
+        [
+            (
+                "provisioned-capacity",
+                'read_capacity must be at least 1 when billing_mode is "PROVISIONED"',
+                "unless-live-on-demand",
+            )
+        ],
+    ),
+    "on-demand with capacity": (
+        table(read_capacity=5),
+        [
+            (
+                "on-demand-capacity",
+                'read_capacity can not be set when billing_mode is "PAY_PER_REQUEST"',
+                "unless-live-provisioned",
+            )
+        ],
+    ),
+    "stream without view type": (
+        table(stream_enabled=True),
+        [
+            (
+                "stream-view-type",
+                "stream_view_type is required when stream_enabled = true",
+                "unless-live-stream",
+            )
+        ],
+    ),
+    "stream with empty view type": (
+        table(stream_enabled=True, stream_view_type=""),
+        [
+            (
+                "stream-view-type",
+                "stream_view_type is required when stream_enabled = true",
+                "unless-live-stream",
+            )
+        ],
+    ),
+    "ttl on without name": (
+        table(ttl=[{"enabled": True}]),
+        [
+            (
+                "ttl-attribute-name",
+                'Attribute "ttl[0].attribute_name" must be specified when "ttl[0].enabled" is "true"',
+                "always",
+            )
+        ],
+    ),
+    "ttl on with empty name": (
+        table(ttl=[{"enabled": True, "attribute_name": ""}]),
+        [("ttl-attribute-name", 'Attribute "ttl[0].attribute_name" cannot have an empty value', "always")],
+    ),
+    "attribute type": (
+        table(attribute=[{"name": "h", "type": "STRING"}]),
+        [("attribute-type", 'expected type to be one of ["S" "N" "B"], got STRING', "always")],
+    ),
+    "billing mode": (
+        table(billing_mode="ON_DEMAND"),
+        [
+            (
+                "billing-mode",
+                'expected billing_mode to be one of ["PROVISIONED" "PAY_PER_REQUEST"], got ON_DEMAND',
+                "always",
+            )
+        ],
+    ),
+    "projection type": (
+        table(
+            attribute=[H, {"name": "gk", "type": "S"}],
+            global_secondary_index=[{**GSI, "projection_type": "all"}],
+        ),
+        [
+            (
+                "projection-type",
+                'expected projection_type to be one of ["ALL" "KEYS_ONLY" "INCLUDE"], got all',
+                "always",
+            )
+        ],
+    ),
+    "stream view type": (
+        table(stream_enabled=True, stream_view_type="new_image"),
+        [
+            (
+                "stream-view-type",
+                "expected stream_view_type to be one of"
+                ' ["NEW_IMAGE" "OLD_IMAGE" "NEW_AND_OLD_IMAGES" "KEYS_ONLY" ""], got new_image',
+                "always",
+            )
+        ],
+    ),
+    "table class": (
+        table(table_class="IA"),
+        [
+            (
+                "table-class",
+                'expected table_class to be one of ["STANDARD" "STANDARD_INFREQUENT_ACCESS"], got IA',
+                "always",
+            )
+        ],
+    ),
+    "kms key": (
+        table(server_side_encryption=[{"enabled": True, "kms_key_arn": "alias/mykey"}]),
+        [("kms-key-arn", '"server_side_encryption.0.kms_key_arn" (alias/mykey) is an invalid ARN', "always")],
+    ),
+    "replica kms key": (
+        table(replica=[{"region_name": "eu-west-1", "kms_key_arn": "key-1"}]),
+        [("kms-key-arn", '"replica.kms_key_arn" (key-1) is an invalid ARN', "always")],
+    ),
+    "capacity beside on_demand_throughput": (
+        provisioned(on_demand_throughput=[{"max_read_request_units": 5}]),
+        [
+            ("capacity-conflict", '"read_capacity": conflicts with on_demand_throughput', "always"),
+            ("capacity-conflict", '"write_capacity": conflicts with on_demand_throughput', "always"),
+        ],
+    ),
+    "no name": (table(name=None), [("required-argument", 'the argument "name" is required', "always")]),
+    "gsi without hash key": (
+        table(global_secondary_index=[{"name": "g", "projection_type": "ALL"}]),
+        [
+            (
+                "required-argument",
+                'the argument "hash_key" is required in a global_secondary_index block',
+                "always",
+            )
+        ],
+    ),
+    "lsi without range key": (
+        table(local_secondary_index=[{"name": "l", "projection_type": "ALL"}]),
+        [
+            (
+                "required-argument",
+                'the argument "range_key" is required in a local_secondary_index block',
+                "always",
+            )
+        ],
+    ),
+    "attribute without type": (
+        table(attribute=[{"name": "h"}]),
+        [("required-argument", 'the argument "type" is required in an attribute block', "always")],
+    ),
+    "replica without region": (
+        table(replica=[{"kms_key_arn": None}]),
+        [("required-argument", 'the argument "region_name" is required in a replica block', "always")],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REJECTED))
+def test_each_rule_with_the_providers_message(name: str) -> None:
+    arguments, expected = REJECTED[name]
+    assert sorted(rules(arguments)) == sorted(expected)
+
+
+UNKNOWN = Unknown("var.x has no value")
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        table(attribute=[H, {"name": UNKNOWN, "type": "S"}]),
+        table(attribute=UNKNOWN, global_secondary_index=[GSI]),
+        table(global_secondary_index=UNKNOWN),
+        table(global_secondary_index=[{**GSI, "hash_key": UNKNOWN}]),
+        table(hash_key=UNKNOWN, attribute=[H, {"name": "x", "type": "S"}]),
+        table(billing_mode=UNKNOWN, read_capacity=5),
+        provisioned(read_capacity=UNKNOWN),
+        table(stream_enabled=True, stream_view_type=UNKNOWN),
+        table(stream_enabled=UNKNOWN),
+        table(ttl=[{"enabled": True, "attribute_name": UNKNOWN}]),
+        table(ttl=[{"enabled": UNKNOWN}]),
+        table(billing_mode=UNKNOWN),
+        table(attribute=[{"name": "h", "type": UNKNOWN}]),
+    ],
+)
+def test_unknown_values_are_never_a_rejection(arguments: dict[str, Any]) -> None:
+    assert check(arguments) == ()
+
+
+# --------------------------------------------------------------------------- when a rule applies
+
+LIVE_ON_DEMAND = TableSpec(name="t", billing_mode=BillingMode.PAY_PER_REQUEST.value)
+LIVE_PROVISIONED = TableSpec(name="t", billing_mode=BillingMode.PROVISIONED.value)
+LIVE_STREAM = TableSpec(name="t", stream=Stream(enabled=True, view_type="NEW_IMAGE"))
+
+
+@pytest.mark.parametrize(
+    ("when", "missing", "on_demand", "provisioned_", "streaming"),
+    [
+        ("always", True, True, True, True),
+        ("create", True, False, False, False),
+        ("unless-live-on-demand", True, False, True, True),
+        ("unless-live-provisioned", True, True, False, False),
+        ("unless-live-stream", True, True, True, False),
+    ],
+)
+def test_when_a_rule_applies_given_the_live_table(
+    when: str, missing: bool, on_demand: bool, provisioned_: bool, streaming: bool
+) -> None:
+    rule = Rejection("r", "m", when)
+    assert rule.applies(None) is missing
+    assert rule.applies(LIVE_ON_DEMAND) is on_demand
+    assert rule.applies(LIVE_PROVISIONED) is provisioned_
+    assert rule.applies(LIVE_STREAM) is streaming
+
+
+def test_error_text_names_every_rule() -> None:
+    rejected = [Rejection("a-rule", "first"), Rejection("b-rule", "second")]
+    assert rejection_error(rejected, True) == (
+        "Terraform would reject this declaration: first [a-rule]; second [b-rule]"
+    )
+    assert rejection_error(rejected, False).startswith("the table does not exist and Terraform would refuse")
+
+
+# --------------------------------------------------------------------------- the CloudPosse module
+
+
+def cloudposse_rules(**inputs: Any) -> list[str]:
+    declaration = cloudposse.module_to_resource({"name": "t", "hash_key": "id", **inputs}, "0.37.0")
+    assert declaration is not None
+    return [r.rule for r in check(declaration.arguments)]
+
+
+def test_cloudposse_defaults_are_valid() -> None:
+    assert cloudposse_rules() == []
+    assert cloudposse_rules(range_key="sk", billing_mode="PAY_PER_REQUEST") == []
+
+
+def test_cloudposse_tables_are_judged_on_the_attributes_the_module_builds() -> None:
+    # The module adds hash and range key itself; dynamodb_attributes must hold the index keys.
+    gsi = {
+        "name": "g",
+        "hash_key": "tenant",
+        "projection_type": "ALL",
+        "read_capacity": 1,
+        "write_capacity": 1,
+    }
+    assert cloudposse_rules(global_secondary_index_map=[gsi]) == ["indexes-defined"]
+    tenant = [{"name": "tenant", "type": "S"}]
+    assert cloudposse_rules(global_secondary_index_map=[gsi], dynamodb_attributes=tenant) == []
+    assert cloudposse_rules(dynamodb_attributes=tenant) == ["attributes-indexed"]
+    # The module repeats the hash key when it is also listed: Terraform's set keeps one.
+    assert cloudposse_rules(dynamodb_attributes=[{"name": "id", "type": "S"}]) == []
+
+
+def test_cloudposse_stream_without_view_type_is_rejected_as_the_reference_records() -> None:
+    assert cloudposse_rules(enable_streams=True) == ["stream-view-type"]
+    assert cloudposse_rules(enable_streams=True, stream_view_type="NEW_IMAGE") == []
+
+
+def test_cloudposse_zero_minimum_capacity_is_rejected() -> None:
+    assert cloudposse_rules(autoscale_min_read_capacity=0) == ["provisioned-capacity"]
+
+
+# --------------------------------------------------------------------------- through driftwatch scan
+
+ROOT = """
+provider "aws" {
+  region = "us-east-1"
+}
+resource "aws_dynamodb_table" "unused" {
+  name         = "unused"
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  attribute {
+    name = "note"
+    type = "S"
+  }
+}
+resource "aws_dynamodb_table" "implicit" {
+  name     = "implicit"
+  hash_key = "id"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path, embedded_aws: None, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "main.tf").write_text(ROOT)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def scan(capsys: pytest.CaptureFixture[str], root: Path) -> tuple[int, dict[str, dict[str, Any]]]:
+    capsys.readouterr()
+    code = main(["scan", "--root", str(root), "--region", REGION, "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    return code, {t["table_name"]: t for t in report["tables"]}
+
+
+def create(name: str, **extra: Any) -> None:
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        **extra,
+    )
+
+
+def test_scan_reports_the_rejected_declaration_as_an_error_naming_the_rule(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    create("unused", BillingMode="PAY_PER_REQUEST")
+    create("implicit", ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 3})
+    code, tables = scan(capsys, repo)
+    assert code == 1
+    assert tables["unused"]["status"] == "error"
+    assert tables["unused"]["error"] == (
+        'Terraform would reject this declaration: all attributes must be indexed. Unused attributes: ["note"]'
+        " [attributes-indexed]"
+    )
+    # Capacity left out of an existing PROVISIONED table is the table's own (Optional+Computed):
+    # terraform plan accepts it, and so does driftwatch.
+    assert tables["implicit"]["status"] == "in_sync"
+
+
+def test_a_missing_table_terraform_could_not_create_names_the_rule(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    create("unused", BillingMode="PAY_PER_REQUEST")
+    code, tables = scan(capsys, repo)
+    assert code == 1
+    assert tables["implicit"]["status"] == "error"
+    assert tables["implicit"]["error"].startswith(
+        "the table does not exist and Terraform would refuse to create it: "
+        'read_capacity must be at least 1 when billing_mode is "PROVISIONED" [provisioned-capacity]'
+    )
+
+
+def test_inspect_and_validate_show_the_rules_without_aws(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "main.tf").write_text(ROOT)
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main(["inspect", "--root", str(tmp_path), "--region", REGION, "--format", "json"]) == 0
+    shown = {t["address"]: t["rejections"] for t in json.loads(capsys.readouterr().out)["tables"]}
+    assert [r["rule"] for r in shown["aws_dynamodb_table.unused"]] == ["attributes-indexed"]
+    assert [(r["rule"], r["when"]) for r in shown["aws_dynamodb_table.implicit"]] == [
+        ("provisioned-capacity", "create"),
+        ("provisioned-capacity", "create"),
+    ]
+    (tmp_path / "driftwatch.yaml").write_text(
+        f"repo: {tmp_path}\ntargets:\n  - name: t\n    root: .\n    region: {REGION}\n"
+    )
+    assert main(["validate", "--config", str(tmp_path / "driftwatch.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "main.tf:5: aws_dynamodb_table.unused: Terraform would reject: all attributes must be indexed" in err
+    )
+    assert "implicit" not in err  # depends on the live table: decided by scan
