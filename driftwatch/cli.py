@@ -207,7 +207,7 @@ def _open_output(path: str | None) -> TextIO:
 
 def command_scan(args: argparse.Namespace) -> int:
     from driftwatch.aws.clients import AwsClients
-    from driftwatch.gitinfo import head_commit
+    from driftwatch.gitinfo import head_commit, is_dirty
     from driftwatch.scan import DEFAULT_SCAN_TIMEOUT_SECONDS, ScanSettings, scan
 
     invocation = resolve_invocation(args)
@@ -236,6 +236,7 @@ def command_scan(args: argparse.Namespace) -> int:
             cache=_parse_cache(config),
             settings=settings,
             commit=head_commit(invocation.repo),
+            dirty=is_dirty(invocation.repo) is True,
         )
     _write_report(report, args)
     return report.exit_code
@@ -306,10 +307,20 @@ def command_validate(args: argparse.Namespace) -> int:
     for row in declared.early:
         print(f"error [{row.target}] {row.address}: {row.error}", file=sys.stderr)
     _print_rule_expiry(config)
+    _print_pending_unavailable(targets_from_config(config, base), _parse_cache(config))
     tables = len(declared.jobs) + len(declared.early)
     errors = len(declared.errors)
     print(f"{config_path}: {len(config.targets)} targets, {tables} tables declared, {errors} errors")
     return EXIT_ERROR if declared.errors or declared.early else EXIT_OK
+
+
+def _print_pending_unavailable(targets: Sequence[TargetInput], cache: ParseCache) -> None:
+    """Targets whose pending applies are off because the history cannot be read (a warning:
+    their drift is reported at once, which is safe, but a fresh merge will alert)."""
+    from driftwatch.baseline import unavailable
+
+    for name, reason in unavailable(targets, cache, datetime.now(UTC)).items():
+        print(f"pending applies [{name}]: off, drift alerts at once: {reason}")
 
 
 RULE_EXPIRY_WARNING = timedelta(days=14)

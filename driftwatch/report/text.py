@@ -144,5 +144,5 @@ def render_text(report: ScanReport, console: Console, verbose: bool = False) -> 
         for s in TableStatus
         if report.count(s) or s in _ALWAYS_COUNTED
     )
-    commit = f" at {report.commit[:12]}" if report.commit else ""
+    commit = f" at {report.commit[:12]}{' (modified)' if report.dirty else ''}" if report.commit else ""
     console.print(Text(f"{len(report.tables)} tables checked{commit}: {counts}", style="bold"))

@@ -196,6 +196,11 @@ def read_text(path: Path, rel: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> 
         data = path.read_bytes()
     except OSError as error:
         raise HclSyntaxError(rel, f"cannot read: {error.strerror or error}") from None
+    return decode_text(data, rel)
+
+
+def decode_text(data: bytes, rel: str) -> tuple[str, bytes]:
+    """The text of a file's bytes (and the bytes); a clear error for non-UTF-8 content."""
     try:
         return data.decode("utf-8"), data
     except UnicodeDecodeError as error:
