@@ -102,8 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--pending-grace",
         type=_duration,
         metavar="DURATION",
-        help="drift of a table whose files changed in a commit younger than this is pending, not "
-        "drifted (default: the config's pending_grace, else 30m; 0 turns it off)",
+        help="a merged change not applied yet is pending, not drift, for this long after its commit "
+        "(default: the config's pending_grace, else 30m; 0 turns it off)",
     )
     scan.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
     inspect = commands.add_parser(

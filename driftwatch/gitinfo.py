@@ -254,6 +254,10 @@ def is_dirty(repo: Path) -> bool | None:
     return bool(output.strip("\0"))
 
 
+# How long one GitObjects session (one scan's reads of older revisions) may take in all.
+OBJECTS_TIMEOUT_SECONDS = 120.0
+
+
 class GitObjects:
     """One ``git cat-file --batch-command`` process reading a repository's objects: every tree and
     blob the evaluation of an older revision needs, without a process per object.
@@ -264,12 +268,12 @@ class GitObjects:
     Safe to share between threads (one request at a time).
     """
 
-    def __init__(self, checkout: Checkout, timeout: float = GIT_TIMEOUT_SECONDS * 4) -> None:
+    def __init__(self, checkout: Checkout, timeout: float | None = None) -> None:
         self.checkout = checkout
         self.failed: str | None = None
         self._trees: dict[str, tuple[tuple[str, int, str], ...]] = {}
         self._lock = threading.Lock()
-        self._timeout = timeout
+        self._timeout = OBJECTS_TIMEOUT_SECONDS if timeout is None else timeout
         self._process: subprocess.Popen[bytes] | None = None  # started by the first read
         self._timer: threading.Timer | None = None
 

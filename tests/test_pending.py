@@ -414,3 +414,18 @@ def test_config_and_flag_set_the_grace(
     with pytest.raises(SystemExit):
         main([*argv, "--pending-grace", "soon"])
     assert "--pending-grace: 'soon' is not a duration" in capsys.readouterr().err
+
+
+def test_git_failing_while_reading_an_older_revision_means_no_pending(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cat-file session past its deadline is killed: drift is drift, said once, and nothing
+    half-read is memoised."""
+    merge_capacity(repo)
+    monkeypatch.setattr(gitinfo, "OBJECTS_TIMEOUT_SECONDS", 0.0)
+    with structlog.testing.capture_logs() as logs:
+        assert row(run_scan([prod(repo)]), TABLE).status is TableStatus.DRIFTED
+    warnings = [e for e in logs if e["event"] == "pending_applies_disabled"]
+    assert len(warnings) == 1 and "git cat-file" in warnings[0]["reason"]
+    monkeypatch.setattr(gitinfo, "OBJECTS_TIMEOUT_SECONDS", 120.0)
+    assert row(run_scan([prod(repo)]), TABLE).status is TableStatus.PENDING
