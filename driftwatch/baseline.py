@@ -172,7 +172,7 @@ def _repo_baselines(
     checkout = gitinfo.checkout_of(repo)
     longest = max(t.pending_grace for t in targets)
     chain, times = _walk(checkout, now, longest, seen)
-    dirty = gitinfo.is_dirty(repo) is True
+    dirty: bool | None = None  # asked only when a target has something to compare
     at = {commit.sha: when for commit, when in zip(chain, times, strict=True)}
     result: dict[str, Baseline | None] = {}
     with GitObjects(checkout) as objects:
@@ -189,6 +189,8 @@ def _repo_baselines(
                 if when is not None:  # a commit that gives no grace cannot make anything pending
                     changes[file] = RecentChange(file, sha, when)
             moved = _in_checkout(target, checkout)
+            if dirty is None:
+                dirty = gitinfo.is_dirty(repo) is True
             try:
                 if base is None:
                     tables, complete = {}, True
@@ -238,11 +240,6 @@ def _walk(
         if len(chain) >= MAX_CHAIN:
             raise GitUnavailable(f"more than {MAX_CHAIN} commits inside the pending grace")
     end = len(chain) if index is None else index + 1
-    if index is None and chain[-1].shallow:
-        raise GitUnavailable(
-            f"shallow clone: the history before {chain[-1].sha[:12]} is not in the clone, and every "
-            "commit in it is inside the pending grace; clone deeper (see docs/deploy.md)"
-        )
     for sha in found.future:
         warn_once(
             "commit_dated_in_future",
@@ -250,11 +247,16 @@ def _walk(
             commit=sha,
             note="a commit dated in the future gives no more than one grace from when it was first seen",
         )
-    if seen is not None:
+    if seen is not None:  # sightings are facts, kept even when the history ends too early
         kept = {c.sha for c in chain[:end]}
         new = {sha: when for sha, when in found.new.items() if sha in kept}
         if new:
             seen.remember_commits(new)
+    if index is None and chain[-1].shallow:
+        raise GitUnavailable(
+            f"shallow clone: the history before {chain[-1].sha[:12]} is not in the clone, and every "
+            "commit in it is inside the pending grace; clone deeper (see docs/deploy.md)"
+        )
     return chain[:end], list(found.times[:end])
 
 

@@ -127,3 +127,25 @@ def test_objects_that_are_not_in_the_clone_fail_the_reader(tmp_path: Path) -> No
             objects.tree("1" * 40)
     with pytest.raises(GitUnavailable, match="not in a git checkout"):
         checkout_of(tmp_path)
+
+
+def test_the_previous_declaration_of_a_repository_below_a_symlinked_checkout(tmp_path: Path) -> None:
+    """git-sync publishes the checkout as a symlink, and a repository may be a subdirectory of it."""
+    from driftwatch.baseline import baselines
+
+    top = write_repo(tmp_path / "worktrees/abc", {"infra/main.tf": table_tf("orders"), "app/x.py": "x\n"})
+    git(top, "init", "-q")
+    old = commit_all(top, "one", WHEN)
+    (top / "infra/main.tf").write_text(table_tf("orders", pitr=False))
+    new = commit_all(top, "two", datetime.now(UTC) - timedelta(minutes=2))
+    os.symlink(top, tmp_path / "checkout")
+    repo = tmp_path / "checkout/infra"
+    found = baselines(
+        [TargetInput(name="t", repo=repo, root=repo, region=REGION, env={})],
+        ParseCache(),
+        WHEN + timedelta(days=1, minutes=5),
+    )
+    base = found["t"]
+    assert base is not None and base.base == old and not base.head
+    assert base.tables[(REGION, "orders")].spec.point_in_time_recovery is True
+    assert {f: (c.commit, c.file) for f, c in base.changes.items()} == {"main.tf": (new, "main.tf")}

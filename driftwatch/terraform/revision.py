@@ -28,6 +28,7 @@ _TREE = 0o040000
 _SYMLINK = 0o120000
 _GITLINK = 0o160000
 MAX_SYMLINK_HOPS = 40  # what Linux allows a path (ELOOP)
+MAX_SYMLINK_BYTES = 4096  # PATH_MAX: a longer link target cannot be checked out
 
 
 class ObjectStore(Protocol):
@@ -159,6 +160,11 @@ class RevisionView(FileSystemView):
             hops += 1
             if hops > MAX_SYMLINK_HOPS:
                 raise RuntimeError(f"Symlink loop from '{path}'")
+            info = self._objects.info(node[1])
+            if info is None or info[2] > MAX_SYMLINK_BYTES:  # no checkout could hold it: dangling
+                missing = True
+                done.append(part)
+                continue
             target = os.fsdecode(self._objects.blob(node[1]))
             if target.startswith("/"):
                 inside = self._inside(Path(target))
