@@ -309,7 +309,7 @@ def scan(
     found = baselines(targets, cache, now, settings.seen_commits)
     for job in declared.jobs:
         job.baseline = found.get(job.target)
-    judge = _Judge(settings.ignore, now, settings.parity)
+    judge = _Judge(settings.ignore, now)
     role_errors = _assume_roles(_role_regions(targets, declared.jobs), clients, deadline)
     live_rows, live_errors = check_live(declared.jobs, clients, settings, judge, role_errors, deadline)
     rows.extend(live_rows)
@@ -341,7 +341,6 @@ class _Judge:
 
     rules: Sequence[IgnoreRule]
     now: datetime
-    parity: Parity = "default"
 
     def settle(
         self,
@@ -396,7 +395,7 @@ def check_live(
     region delays the others by its own timeouts at most, not by the sum. A table not read
     by ``deadline`` is an error with that cause.
     """
-    judge = judge or _Judge(settings.ignore, settings.clock(), settings.parity)
+    judge = judge or _Judge(settings.ignore, settings.clock())
     deadline = deadline or Deadline(settings.scan_timeout)
     if role_errors is None:
         role_errors = _assume_roles(_role_regions((), jobs), clients, deadline)
