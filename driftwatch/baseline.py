@@ -175,19 +175,21 @@ def _repo_baselines(
     dirty: bool | None = None  # asked only when a target has something to compare
     at = {commit.sha: when for commit, when in zip(chain, times, strict=True)}
     result: dict[str, Baseline | None] = {}
+    changed: dict[str | None, dict[str, RecentChange]] = {}  # base -> what changed after it
     with GitObjects(checkout) as objects:
-        head: dict[tuple[str, str], DeclaredTable] | None = None
         for target in targets:
             index = base_index(times, now, target.pending_grace)
             if index == 0:  # HEAD is older than the grace: nothing can be pending
                 result[target.name] = Baseline(chain[0].sha)
                 continue
             base = chain[index].sha if index is not None else None
-            changes: dict[str, RecentChange] = {}
-            for file, (sha, _) in gitinfo.changes_since(checkout, base).items():
-                when = at.get(sha)
-                if when is not None:  # a commit that gives no grace cannot make anything pending
-                    changes[file] = RecentChange(file, sha, when)
+            if base not in changed:
+                changed[base] = {}
+                for file, (sha, _) in gitinfo.changes_since(checkout, base).items():
+                    when = at.get(sha)
+                    if when is not None:  # a commit that gives no grace cannot make anything pending
+                        changed[base][file] = RecentChange(file, sha, when)
+            changes = changed[base]
             moved = _in_checkout(target, checkout)
             if dirty is None:
                 dirty = gitinfo.is_dirty(repo) is True
@@ -199,7 +201,8 @@ def _repo_baselines(
                         moved, cache, RevisionView(checkout.top, base, objects, cache.max_file_bytes)
                     )
                     tables, complete = _by_name(declared), not declared.errors
-                if dirty and head is None:
+                head: dict[tuple[str, str], DeclaredTable] | None = None
+                if dirty:
                     view = RevisionView(
                         checkout.top, chain[0].sha, objects, cache.max_file_bytes, slot="head"
                     )
@@ -217,7 +220,7 @@ def _repo_baselines(
                 continue
             if objects.failed is not None:
                 raise GitUnavailable(objects.failed)
-            result[target.name] = Baseline(base, tables, complete, changes, head if dirty else None)
+            result[target.name] = Baseline(base, tables, complete, changes, head)
     return result
 
 

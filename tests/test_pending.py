@@ -429,3 +429,30 @@ def test_git_failing_while_reading_an_older_revision_means_no_pending(
     assert len(warnings) == 1 and "git cat-file" in warnings[0]["reason"]
     monkeypatch.setattr(gitinfo, "OBJECTS_TIMEOUT_SECONDS", 120.0)
     assert row(run_scan([prod(repo)]), TABLE).status is TableStatus.PENDING
+
+
+def test_each_target_of_a_dirty_checkout_is_judged_against_its_own_committed_declaration(
+    embedded_aws: None, tmp_path: Path
+) -> None:
+    files = {"modules/table/main.tf": MODULE}
+    for env in ("prod", "staging"):
+        files[f"envs/{env}/main.tf"] = ROOT
+        files[f"envs/{env}/{env}.tfvars"] = f'name = "acme-{env}-orders"\nread_capacity = 5\n'
+    root = write_repo(tmp_path / "infra", files)
+    git(root, "init", "-q")
+    commit_all(root, "initial", LONG_AGO)
+    targets = [
+        target(root, name=env, root=f"envs/{env}", var_files=(f"{env}.tfvars",))
+        for env in ("prod", "staging")
+    ]
+    provision(targets)
+    for env in ("prod", "staging"):
+        (root / f"envs/{env}/{env}.tfvars").write_text(f'name = "acme-{env}-orders"\nread_capacity = 10\n')
+    when = just_after(max(created_at("acme-prod-orders"), created_at("acme-staging-orders")))
+    commit_all(root, "more capacity everywhere", when)
+    (root / "README.md").write_text("uncommitted\n")
+    report = run_scan(targets, clock=lambda: when + timedelta(minutes=1))
+    assert report.dirty is False  # run_scan does not ask; the CLI and the daemon do
+    for env in ("prod", "staging"):
+        found = row(report, f"acme-{env}-orders")
+        assert found.status is TableStatus.PENDING, env
