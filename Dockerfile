@@ -65,8 +65,9 @@ ENV VIRTUAL_ENV=/opt/driftwatch \
     HOME=/var/lib/driftwatch \
     DRIFTWATCH_CONFIG=/etc/driftwatch/driftwatch.yaml
 
-# git: driftwatch reads the checkout's recent history with `git log` to tell drift that a
-# merged change is about to apply ("pending") from real drift; without git that logic is off.
+# git (bookworm's 2.39; 2.36 or newer is needed): driftwatch reads the checkout's history and the
+# files of an older commit with it, to tell a merged change that is not applied yet ("pending")
+# from real drift; without git that logic is off.
 # Not version-pinned (DL3008): Debian replaces a package version in its archive with each
 # security update, so an exact pin breaks the build; the base image tag pins the release.
 # uid/gid 10001: outside the ranges Debian hands out to system and first login accounts.

@@ -339,6 +339,9 @@ class GitObjects:
             raise GitUnavailable(self.failed) from None
         if len(header) == 2 and header[1] == "missing":
             return None
+        if not header:  # git ended: killed, or too old to know --batch-command
+            self.failed = self.failed or "git cat-file ended (driftwatch needs git 2.36 or newer)"
+            raise GitUnavailable(self.failed)
         if len(header) != 3:
             self.failed = self.failed or "git cat-file failed: unexpected answer"
             raise GitUnavailable(self.failed)
