@@ -13,6 +13,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from driftwatch.baseline import Baseline
+from driftwatch.diff import DiffResult, diff
 from driftwatch.settle import (
     CLOCK_SKEW,
     NOT_DECLARED,
@@ -22,7 +24,7 @@ from driftwatch.settle import (
     is_pending,
     settle,
 )
-from driftwatch.spec import Drift, IgnoreRule, TableStatus, Unknown
+from driftwatch.spec import DeclaredTable, Drift, IgnoreRule, SourceLocation, TableSpec, TableStatus, Unknown
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 GRACE = timedelta(minutes=30)
@@ -185,3 +187,61 @@ def test_base_is_the_newest_commit_older_than_the_grace() -> None:
     assert base_index(times[:1], NOW, GRACE) is None  # the whole chain is inside the grace
     assert base_index([None, *times], NOW, GRACE) == 0  # a commit that gives no grace is old
     assert base_index(times, NOW, timedelta(0)) == 0
+
+
+# --------------------------------------------------------------------------- previous values from specs
+
+capacities = st.sampled_from([5, 10, 20])
+flags = st.booleans()
+teams = st.sampled_from(["obs", "storage"])
+
+
+def spec(capacity: int, pitr: bool, team: str) -> TableSpec:
+    return TableSpec(
+        name="orders",
+        region="us-east-1",
+        hash_key="id",
+        read_capacity=capacity,
+        write_capacity=5,
+        point_in_time_recovery=pitr,
+        tags={"Team": team},
+    )
+
+
+@given(
+    st.tuples(capacities, flags, teams),
+    st.tuples(capacities, flags, teams),
+    st.tuples(capacities, flags, teams),
+)
+def test_pending_from_specs_is_applied_value_and_changed_declaration(
+    current: tuple[int, bool, str], previous: tuple[int, bool, str], live: tuple[int, bool, str]
+) -> None:
+    """The whole decision from three TableSpecs: an attribute is pending exactly when the live
+    table agrees with the previous declaration there and the current declaration does not."""
+    live_spec = spec(*live)
+
+    def compare(declared: TableSpec) -> DiffResult:
+        return diff(declared, live_spec)
+
+    drift = compare(spec(*current)).drift
+    base = Baseline(
+        "b" * 40, {("us-east-1", "orders"): DeclaredTable("a", SourceLocation("main.tf", 1), spec(*previous))}
+    )
+    values = base.previous_values("us-east-1", "orders", drift, compare)
+    settled = settle("orders", drift, previous=values, rules=(), now=NOW, grace=GRACE, change=RECENT)
+    before = {d.attribute for d in compare(spec(*previous)).drift}
+    assert {p.attribute for p in settled.pending} == {d.attribute for d in drift} - before
+    assert {d.attribute for d in settled.drift} == {d.attribute for d in drift} & before
+
+
+def test_previous_values_of_a_table_the_previous_revision_lacked() -> None:
+    drift = (Drift("table", "orders", None),)
+    assert Baseline("b" * 40).previous_values("us-east-1", "orders", drift, None) == {"table": NOT_DECLARED}
+    incomplete = Baseline("b" * 40, complete=False).previous_values("us-east-1", "orders", drift, None)
+    assert isinstance(incomplete["table"], Unknown)
+    declared = DeclaredTable("a", SourceLocation("main.tf", 1), spec(5, True, "obs"))
+    before = Baseline("b" * 40, {("us-east-1", "orders"): declared})
+    assert before.previous_values("us-east-1", "orders", drift, None) == {"table": "orders"}
+    # A modified work tree: an item whose declared value is not HEAD's is never pending.
+    dirty = Baseline("b" * 40, head={})
+    assert isinstance(dirty.previous_values("us-east-1", "orders", drift, None)["table"], Unknown)
