@@ -200,7 +200,7 @@ def _repo_baselines(
                     declared = declare_target(
                         moved, cache, RevisionView(checkout.top, base, objects, cache.max_file_bytes)
                     )
-                    tables, complete = _by_name(declared), not declared.errors
+                    tables, complete = _by_name(declared), _complete(declared)
                 head: dict[tuple[str, str], DeclaredTable] | None = None
                 if dirty:
                     view = RevisionView(
@@ -271,6 +271,14 @@ def _in_checkout(target: TargetInput, checkout: Checkout) -> TargetInput:
     except ValueError:
         root = target.root
     return dataclasses.replace(target, repo=repo, root=root)
+
+
+def _complete(declared: TargetDeclarations) -> bool:
+    """Whether a table absent from ``declared`` was surely not declared: no errors, and every
+    table's name and region known (a var file git does not track leaves a name Unknown)."""
+    return not declared.errors and all(
+        isinstance(t.spec.name, str) and isinstance(t.spec.region, str) for t in declared.tables
+    )
 
 
 def _by_name(declared: TargetDeclarations) -> dict[tuple[str, str], DeclaredTable]:

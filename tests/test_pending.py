@@ -456,3 +456,25 @@ def test_each_target_of_a_dirty_checkout_is_judged_against_its_own_committed_dec
     for env in ("prod", "staging"):
         found = row(report, f"acme-{env}-orders")
         assert found.status is TableStatus.PENDING, env
+
+
+def test_a_missing_table_named_by_an_untracked_var_file_is_never_pending(
+    embedded_aws: None, tmp_path: Path
+) -> None:
+    """git does not have the var file, so the previous revision cannot say it did not declare
+    the table: missing, not pending."""
+    root = write_repo(
+        tmp_path / "infra",
+        {
+            "main.tf": table_tf("x", resource="this").replace('"x"', "var.name")
+            + 'variable "name" {\n  type = string\n}\n',
+            ".gitignore": "*.auto.tfvars\n",
+        },
+    )
+    git(root, "init", "-q")
+    commit_all(root, "initial", LONG_AGO)
+    (root / "local.auto.tfvars").write_text(f'name = "{TABLE}"\n')
+    (root / "main.tf").write_text((root / "main.tf").read_text() + "# touched\n")
+    commit_all(root, "recent", datetime.now(UTC) - timedelta(minutes=2))
+    found = row(run_scan([target(root)]), TABLE)
+    assert found.status is TableStatus.MISSING
