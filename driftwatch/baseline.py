@@ -234,7 +234,7 @@ def _walk(
         chain.extend(page)
         if not chain:
             raise GitUnavailable("the checkout has no commits")
-        known = seen.commits_first_seen(c.sha for c in chain) if seen is not None else None
+        known = _recall(seen, [c.sha for c in chain])
         found = commit_times([(c.sha, c.committed_at) for c in chain], now, known)
         index = base_index(found.times, now, grace)
         last = chain[-1]
@@ -254,13 +254,28 @@ def _walk(
         kept = {c.sha for c in chain[:end]}
         new = {sha: when for sha, when in found.new.items() if sha in kept}
         if new:
-            seen.remember_commits(new)
+            try:
+                seen.remember_commits(new)
+            except Exception as error:  # the state database: the scan goes on, times as one-shot
+                warn_once("commit_sightings_unavailable", repr(error), error=repr(error))
     if index is None and chain[-1].shallow:
         raise GitUnavailable(
             f"shallow clone: the history before {chain[-1].sha[:12]} is not in the clone, and every "
             "commit in it is inside the pending grace; clone deeper (see docs/deploy.md)"
         )
     return chain[:end], list(found.times[:end])
+
+
+def _recall(seen: SeenCommits | None, commits: Sequence[str]) -> Mapping[str, datetime] | None:
+    """The daemon's first sightings of ``commits``; None (times as in a one-shot scan) without
+    them, or when the state database cannot be read (logged once: the scan itself goes on)."""
+    if seen is None:
+        return None
+    try:
+        return seen.commits_first_seen(commits)
+    except Exception as error:
+        warn_once("commit_sightings_unavailable", repr(error), error=repr(error))
+        return None
 
 
 def _in_checkout(target: TargetInput, checkout: Checkout) -> TargetInput:

@@ -478,3 +478,18 @@ def test_a_missing_table_named_by_an_untracked_var_file_is_never_pending(
     commit_all(root, "recent", datetime.now(UTC) - timedelta(minutes=2))
     found = row(run_scan([target(root)]), TABLE)
     assert found.status is TableStatus.MISSING
+
+
+def test_an_unusable_state_database_costs_the_first_sightings_not_the_scan(repo: Path) -> None:
+    class Broken:
+        def commits_first_seen(self, commits: Any) -> dict[str, datetime]:
+            raise RuntimeError("database is locked")
+
+        def remember_commits(self, first_seen: Any) -> None:
+            raise RuntimeError("database is locked")
+
+    _, when = merge_capacity(repo)
+    with structlog.testing.capture_logs() as logs:
+        report = run_scan([prod(repo)], seen_commits=Broken(), clock=lambda: when + timedelta(minutes=1))
+    assert row(report, TABLE).status is TableStatus.PENDING  # timed as a one-shot scan would
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["commit_sightings_unavailable"]
