@@ -192,7 +192,7 @@ def _repo_baselines(
             changes = changed[base]
             moved = _in_checkout(target, checkout)
             if dirty is None:
-                dirty = gitinfo.is_dirty(repo) is True
+                dirty = gitinfo.is_dirty(repo, checkout) is True
             try:
                 if base is None:
                     tables, complete = {}, True

@@ -235,11 +235,12 @@ def changes_since(checkout: Checkout, base: str | None) -> dict[str, tuple[str, 
     return changes
 
 
-def is_dirty(repo: Path) -> bool | None:
+def is_dirty(repo: Path, checkout: Checkout | None = None) -> bool | None:
     """Whether the work tree below ``repo`` differs from HEAD (tracked changes or new files that
-    are not ignored); None when that cannot be told (not a git checkout, no git)."""
+    are not ignored); None when that cannot be told (not a git checkout, no git). ``checkout``:
+    where ``repo`` is, when the caller knows already."""
     try:
-        checkout = checkout_of(repo)
+        checkout = checkout or checkout_of(repo)
         output = _run_git(
             checkout.top,
             "status",
