@@ -123,6 +123,7 @@ class Checkout:
 
     top: Path  # the work tree's top level (resolved)
     prefix: str  # the repository path relative to ``top`` ("" when it is the top)
+    shallow_file: Path | None = None  # $GIT_DIR/shallow: a shallow clone's boundary commits
 
 
 @dataclass(frozen=True)
@@ -169,17 +170,21 @@ def checkout_of(repo: Path) -> Checkout:
         raise GitUnavailable(f"{repo} is not in a git checkout")
     if shutil.which("git") is None:
         raise GitUnavailable("the git command is not installed")
-    found = Path(_run_git(top, "rev-parse", "--show-toplevel").strip()).resolve()
+    answer = _run_git(top, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-path", "shallow")
+    lines = answer.splitlines()
+    if len(lines) != 2:
+        raise GitUnavailable(f"git rev-parse failed: unexpected answer {answer!r}")
+    found = Path(lines[0]).resolve()
     try:
         prefix = resolved.relative_to(found).as_posix()
     except ValueError:
         raise GitUnavailable(f"{repo} is outside the work tree {found}") from None
-    return Checkout(found, "" if prefix == "." else prefix)
+    return Checkout(found, "" if prefix == "." else prefix, Path(lines[1]))
 
 
 def first_parent_chain(checkout: Checkout, skip: int, count: int) -> list[ChainCommit]:
     """``count`` commits of HEAD's first-parent history after the newest ``skip``, newest first."""
-    shallow = _shallow_commits(checkout.top)
+    shallow = _shallow_commits(checkout)
     output = _run_git(
         checkout.top,
         "log",
@@ -197,9 +202,12 @@ def first_parent_chain(checkout: Checkout, skip: int, count: int) -> list[ChainC
     return chain
 
 
-def _shallow_commits(top: Path) -> frozenset[str]:
+def _shallow_commits(checkout: Checkout) -> frozenset[str]:
     """The commits whose parents a shallow clone does not have (empty for a full clone)."""
-    path = Path(_run_git(top, "rev-parse", "--path-format=absolute", "--git-path", "shallow").strip())
+    path = checkout.shallow_file
+    if path is None:
+        answer = _run_git(checkout.top, "rev-parse", "--path-format=absolute", "--git-path", "shallow")
+        path = Path(answer.strip())
     try:
         return frozenset(path.read_text(encoding="ascii").split())
     except FileNotFoundError:
