@@ -416,3 +416,17 @@ def test_the_connection_is_shared_safely_between_threads(history: History) -> No
         thread.join()
     assert errors == []
     assert len(history.episodes(open_only=True)) == 1
+
+
+# --- commits first seen (pending applies) ---
+
+
+def test_a_commits_first_sighting_is_kept_across_restarts_and_never_moved(db_path: Path) -> None:
+    first = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    commits = [f"{i:040x}" for i in range(1200)]  # more than one query's worth of parameters
+    with History.open(db_path) as h:
+        assert h.commits_first_seen(commits) == {}
+        h.remember_commits(dict.fromkeys(commits, first))
+    with History.open(db_path) as h:  # a restart
+        h.remember_commits({commits[0]: first + timedelta(hours=1)})  # seen again later: ignored
+        assert h.commits_first_seen([*commits, "f" * 40]) == dict.fromkeys(commits, first)
