@@ -65,10 +65,11 @@ ENV VIRTUAL_ENV=/opt/driftwatch \
     HOME=/var/lib/driftwatch \
     DRIFTWATCH_CONFIG=/etc/driftwatch/driftwatch.yaml
 
-# git: driftwatch reads the checkout's recent history with `git log` to tell drift that a
-# merged change is about to apply ("pending") from real drift; without git that logic is off.
-# git, ca-certificates and openssh-client also fetch remote module sources (git::https://,
-# git::ssh://, github.com/...: driftwatch.terraform.sources) into the state volume's cache.
+# git (bookworm's 2.39; 2.36 or newer is needed): driftwatch reads the checkout's history and the
+# files of an older commit with it, to tell a merged change that is not applied yet ("pending")
+# from real drift; without git that logic is off. git, ca-certificates and openssh-client also
+# fetch remote module sources (git::https://, git::ssh://, github.com/...) into the state
+# volume's cache.
 # Not version-pinned (DL3008): Debian replaces a package version in its archive with each
 # security update, so an exact pin breaks the build; the base image tag pins the release.
 # uid/gid 10001: outside the ranges Debian hands out to system and first login accounts.

@@ -103,8 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--pending-grace",
         type=_duration,
         metavar="DURATION",
-        help="drift of a table whose files changed in a commit younger than this is pending, not "
-        "drifted (default: the config's pending_grace, else 30m; 0 turns it off)",
+        help="a merged change not applied yet is pending, not drift, for this long after its commit "
+        "(default: the config's pending_grace, else 30m; 0 turns it off)",
     )
     scan.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
     inspect = commands.add_parser(
@@ -209,7 +209,7 @@ def _open_output(path: str | None) -> TextIO:
 
 def command_scan(args: argparse.Namespace) -> int:
     from driftwatch.aws.clients import AwsClients
-    from driftwatch.gitinfo import head_commit
+    from driftwatch.gitinfo import head_commit, is_dirty
     from driftwatch.scan import DEFAULT_SCAN_TIMEOUT_SECONDS, ScanSettings, scan
 
     invocation = resolve_invocation(args)
@@ -239,6 +239,7 @@ def command_scan(args: argparse.Namespace) -> int:
             cache=_parse_cache(config),
             settings=settings,
             commit=head_commit(invocation.repo),
+            dirty=is_dirty(invocation.repo) is True,
         )
     _write_report(report, args)
     return report.exit_code
@@ -304,7 +305,8 @@ def command_validate(args: argparse.Namespace) -> int:
     if config_path is None:
         raise UsageError("no config file found: pass --config FILE")
     config, base = load_config(config_path)
-    declared = declare(targets_from_config(config, base), _parse_cache(config))
+    evaluator = _parse_cache(config)
+    declared = declare(targets_from_config(config, base), evaluator)
     for error in declared.errors:
         where = f"{error.location}: " if error.location else ""
         print(f"error [{error.target}] {where}{error.message}", file=sys.stderr)
@@ -320,10 +322,20 @@ def command_validate(args: argparse.Namespace) -> int:
         message = f"Terraform would reject: {rule.message} [{rule.rule}]"
         print(f"error [{job.target}] {where}: {message}", file=sys.stderr)
     _print_rule_expiry(config)
+    _print_pending_unavailable(targets_from_config(config, base), evaluator)
     tables = len(declared.jobs) + len(declared.early)
     errors = len(declared.errors) + len(rejected)
     print(f"{config_path}: {len(config.targets)} targets, {tables} tables declared, {errors} errors")
     return EXIT_ERROR if declared.errors or declared.early or declared.not_evaluated or rejected else EXIT_OK
+
+
+def _print_pending_unavailable(targets: Sequence[TargetInput], evaluator: Evaluator) -> None:
+    """Targets whose pending applies are off because the history cannot be read (a warning:
+    their drift is reported at once, which is safe, but a fresh merge will alert)."""
+    from driftwatch.baseline import unavailable
+
+    for name, reason in unavailable(targets, evaluator, datetime.now(UTC)).items():
+        print(f"pending applies [{name}]: off, drift alerts at once: {reason}")
 
 
 RULE_EXPIRY_WARNING = timedelta(days=14)

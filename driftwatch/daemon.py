@@ -28,7 +28,7 @@ from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients
 from driftwatch.config import Config
 from driftwatch.endpoint import Endpoint
-from driftwatch.gitinfo import head_commit
+from driftwatch.gitinfo import head_commit, is_dirty
 from driftwatch.history import History
 from driftwatch.log import register_secret
 from driftwatch.metrics import DriftwatchMetrics
@@ -147,9 +147,15 @@ class Daemon:
                     ignore=self.config.ignore_rules(),
                     scan_timeout=self.config.aws.scan_timeout.total_seconds(),
                     max_regions=self.config.aws.max_regions,
+                    seen_commits=self.history,  # the pending grace runs from a commit's first sighting
                 )
                 report = scan(
-                    targets, self.clients, cache=self.cache, settings=settings, commit=head_commit(repo)
+                    targets,
+                    self.clients,
+                    cache=self.cache,
+                    settings=settings,
+                    commit=head_commit(repo),
+                    dirty=is_dirty(repo) is True,
                 )
                 transitions = self.history.record_scan(report, datetime.now(UTC))
                 self._announce_expired_rules(report)

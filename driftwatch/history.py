@@ -29,7 +29,7 @@ import enum
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -94,6 +94,15 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX outbox_pending ON outbox (channel, status, id)",
         # Small key/value table; the open-time write probe updates it.
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ),
+    # --- commits first seen (pending applies): see History.commits_first_seen ---
+    (
+        """
+        CREATE TABLE commits_seen (
+            sha        TEXT PRIMARY KEY,
+            first_seen TEXT NOT NULL  -- ISO 8601 UTC, fixed width
+        )
+        """,
     ),
 ]
 
@@ -767,6 +776,33 @@ class History:
                 "SELECT target, table_name, attribute, first_seen FROM episodes WHERE resolved_at IS NULL"
             ).fetchall()
         return {(r["target"], r["table_name"], r["attribute"]): _dt(r["first_seen"]) for r in rows}
+
+    # --- commits first seen (pending applies) ---
+    # Self-contained: its own table (migration step 2) and these two methods. The pending grace
+    # runs from when the daemon first saw a commit (driftwatch.settle.commit_times), which
+    # survives a restart only if it is written down.
+
+    def commits_first_seen(self, commits: Iterable[str]) -> dict[str, datetime]:
+        """sha -> when the daemon first saw it, for the commits it has seen."""
+        wanted = list(dict.fromkeys(commits))
+        found: dict[str, datetime] = {}
+        with self._read() as conn:
+            for start in range(0, len(wanted), 500):  # within SQLite's limit on parameters
+                chunk = wanted[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                rows = conn.execute(
+                    f"SELECT sha, first_seen FROM commits_seen WHERE sha IN ({marks})", chunk
+                ).fetchall()
+                found.update((row["sha"], _dt(row["first_seen"])) for row in rows)
+        return found
+
+    def remember_commits(self, first_seen: Mapping[str, datetime]) -> None:
+        """Record first sightings; a commit already recorded keeps its first one."""
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT INTO commits_seen (sha, first_seen) VALUES (?, ?) ON CONFLICT (sha) DO NOTHING",
+                [(sha, _ts(when)) for sha, when in first_seen.items()],
+            )
 
     # --- outbox ---
 

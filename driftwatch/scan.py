@@ -7,9 +7,10 @@ recorded with its cause on the rows it affects, and every other table is still c
 After the diff, each table's drift is settled in this order:
 
 1. drift that an unexpired ignore rule accepts moves to ``ignored`` (shown, never alerted);
-2. when a file the table's evaluation read changed in a commit younger than the target's
-   ``pending_grace`` -- and after the live table was created -- the rest moves to ``pending``:
-   a merge the apply pipeline has not applied yet pages nobody, until the grace is over;
+2. drift that is a merge not applied yet moves to ``pending``: the live value is what the
+   declaration said at the last commit older than the target's ``pending_grace``, and the
+   current declaration changed it (driftwatch.settle decides; driftwatch.baseline reads that
+   previous declaration from git);
 3. what is left is drift (``drifted``, or ``missing`` for an absent table).
 
 Targets may live in different accounts (``role_arn``, assumed once per scan and role before any
@@ -49,17 +50,17 @@ import structlog
 from driftwatch.aws.autoscaling import AutoscalingIndex, apply_autoscaling
 from driftwatch.aws.clients import AwsClients, Role, role_session_name
 from driftwatch.aws.dynamodb import LiveReadError, call_aws, list_table_names, read_table
+from driftwatch.baseline import Baseline, SeenCommits, baselines
 from driftwatch.bounds import bounded
 from driftwatch.config import DEFAULT_CONCURRENCY, DEFAULT_MAX_REGIONS
-from driftwatch.diff import apply_ignore_rules, diff
-from driftwatch.gitinfo import FileChange, GitUnavailable, recent_changes
+from driftwatch.diff import DiffResult, diff
+from driftwatch.settle import settle
 from driftwatch.spec import (
     Autoscaling,
     DeclaredTable,
     Drift,
     IgnoreRule,
     NotEvaluated,
-    PendingDrift,
     ScalingTarget,
     ScanReport,
     TableResult,
@@ -95,6 +96,7 @@ class ScanSettings:
     clock: Callable[[], datetime] = _utcnow  # "now" for rule expiry and pending grace
     scan_timeout: float = DEFAULT_SCAN_TIMEOUT_SECONDS  # overall deadline of one scan, seconds
     max_regions: int = DEFAULT_MAX_REGIONS  # distinct regions one scan reads: aws.max_regions
+    seen_commits: SeenCommits | None = None  # the daemon's first sightings of commits (pending grace)
 
 
 class Deadline:
@@ -227,6 +229,7 @@ class _Job:
     role: Role | None = None
     repo: Path | None = None
     grace: timedelta = timedelta(0)
+    baseline: Baseline | None = None  # the target's previous declaration (None: no pending applies)
 
 
 @dataclass
@@ -338,15 +341,20 @@ def scan(
     cache: ParseCache | Evaluator | None = None,
     settings: ScanSettings | None = None,
     commit: str | None = None,
+    dirty: bool = False,
 ) -> ScanReport:
     settings = settings or ScanSettings()
     started = time.monotonic()
     deadline = Deadline(settings.scan_timeout)
     generated_at = datetime.now(UTC)
     now = settings.clock()
-    declared = declare(targets, cache or ParseCache(), max_regions=settings.max_regions, deadline=deadline)
+    evaluator = InProcessEvaluator(cache) if isinstance(cache, ParseCache) else cache or InProcessEvaluator()
+    declared = declare(targets, evaluator, max_regions=settings.max_regions, deadline=deadline)
     rows = list(declared.early)
-    judge = _Judge(settings.ignore, _recent_changes(declared.jobs, now), now)
+    found = baselines(targets, evaluator, now, settings.seen_commits)
+    for job in declared.jobs:
+        job.baseline = found.get(job.target)
+    judge = _Judge(settings.ignore, now)
     role_errors = _assume_roles(_role_regions(targets, declared.jobs), clients, deadline)
     live_rows, live_errors = check_live(declared.jobs, clients, settings, judge, role_errors, deadline)
     rows.extend(live_rows)
@@ -358,6 +366,7 @@ def scan(
         ScanReport(
             generated_at=generated_at,
             commit=commit,
+            dirty=dirty,
             tables=tuple(rows),
             errors=(*declared.errors, *live_errors, *unmanaged_errors),
             duration_seconds=time.monotonic() - started,
@@ -377,75 +386,41 @@ def _row_order(row: TableResult) -> tuple[str, bool, str, str, str]:
 
 @dataclass(frozen=True)
 class _Judge:
-    """Settles a table's drift into drift, ignored and pending (see the module docstring)."""
+    """Settles a table's drift into drift, ignored and pending (driftwatch.settle)."""
 
     rules: Sequence[IgnoreRule]
-    changes: Mapping[Path, Mapping[str, FileChange]]
     now: datetime
 
     def settle(
-        self, job: _Job, drift: Sequence[Drift], created_at: datetime | None, **fields: Any
+        self,
+        job: _Job,
+        drift: Sequence[Drift],
+        created_at: datetime | None,
+        compare: Callable[[TableSpec], DiffResult] | None = None,
+        **fields: Any,
     ) -> TableResult:
-        kept, ignored = apply_ignore_rules(job.name, drift, self.rules, self.now)
-        pending: tuple[PendingDrift, ...] = ()
-        change = self._recent_change(job, created_at) if kept else None
-        if change is not None:
-            file, latest = change
-            until = latest.at + job.grace
-            pending = tuple(
-                PendingDrift(d.attribute, d.declared, d.live, file, latest.commit, latest.at, until)
-                for d in kept
-            )
-            kept = ()
-        if kept:
-            missing = any(d.attribute == "table" for d in kept)
-            status = TableStatus.MISSING if missing else TableStatus.DRIFTED
-        else:
-            status = TableStatus.PENDING if pending else TableStatus.IN_SYNC
-        return _row(job.target, job.table, status, drift=kept, ignored=ignored, pending=pending, **fields)
-
-    def _recent_change(self, job: _Job, created_at: datetime | None) -> tuple[str, FileChange] | None:
-        """The newest change, within the grace, to a file the table's evaluation read.
-
-        A change older than the live table cannot be pending: the apply that created the
-        table came after it.
-        """
-        changes = self.changes.get(job.repo) if job.repo is not None else None
-        if not changes or job.grace <= timedelta(0):
-            return None
-        files = {*job.table.inputs, job.table.source.file}
-        found = [(f, changes[f]) for f in files if f in changes]
-        if not found:
-            return None
-        file, latest = max(found, key=lambda item: (item[1].at, item[0]))
-        if latest.at + job.grace <= self.now:
-            return None
-        if created_at is not None and latest.at <= created_at:
-            return None
-        return file, latest
-
-
-_GIT_WARNED: set[tuple[Path, str]] = set()
-
-
-def _recent_changes(jobs: Sequence[_Job], now: datetime) -> dict[Path, Mapping[str, FileChange]]:
-    """Recently changed files per repository (one ``git log`` each), for pending drift.
-
-    A repository whose history cannot be read has no pending logic: its drift is drift.
-    """
-    grace: dict[Path, timedelta] = {}
-    for job in jobs:
-        if job.repo is not None and job.grace > timedelta(0):
-            grace[job.repo] = max(grace.get(job.repo, timedelta(0)), job.grace)
-    result: dict[Path, Mapping[str, FileChange]] = {}
-    for repo, longest in grace.items():
-        try:
-            result[repo] = recent_changes(repo, now - longest)
-        except GitUnavailable as error:
-            if (repo, str(error)) not in _GIT_WARNED:  # once per process, not once per scan
-                _GIT_WARNED.add((repo, str(error)))
-                log.warning("pending_applies_disabled", repo=str(repo), reason=str(error))
-    return result
+        """``compare`` diffs a declared spec with the live table (None: the table is absent)."""
+        base = job.baseline
+        previous = base.previous_values(job.region, job.name, drift, compare) if base else None
+        settled = settle(
+            job.name,
+            drift,
+            previous=previous,
+            rules=self.rules,
+            now=self.now,
+            grace=job.grace,
+            change=base.change_for(job.table) if base else None,
+            created_at=created_at,
+        )
+        return _row(
+            job.target,
+            job.table,
+            settled.status,
+            drift=settled.drift,
+            ignored=settled.ignored,
+            pending=settled.pending,
+            **fields,
+        )
 
 
 # --------------------------------------------------------------------------- live side
@@ -469,7 +444,7 @@ def check_live(
     region delays the others by its own timeouts at most, not by the sum. A table not read
     by ``deadline`` is an error with that cause.
     """
-    judge = judge or _Judge(settings.ignore, {}, settings.clock())
+    judge = judge or _Judge(settings.ignore, settings.clock())
     deadline = deadline or Deadline(settings.scan_timeout)
     if role_errors is None:
         role_errors = _assume_roles(_role_regions((), jobs), clients, deadline)
@@ -671,12 +646,16 @@ def _compare(
         return _row(job.target, job.table, TableStatus.ERROR, error=error, unresolved=job.table.notes)
     if live is None:
         return judge.settle(job, (Drift("table", job.name, None),), None, unresolved=job.table.notes)
-    declared = job.table.spec
-    if isinstance(autoscaling, Unknown):
-        declared = _autoscaling_unknown(declared, autoscaling)
-    else:
+    if not isinstance(autoscaling, Unknown):
         live = apply_autoscaling(live, autoscaling)
-    result = diff(declared, live, parity=settings.parity)
+    compared = live
+
+    def compare(declared: TableSpec) -> DiffResult:
+        if isinstance(autoscaling, Unknown):
+            declared = _autoscaling_unknown(declared, autoscaling)
+        return diff(declared, compared, parity=settings.parity)
+
+    result = compare(job.table.spec)
     drift, unresolved = list(result.drift), [*job.table.notes, *result.unresolved]
     if live.status not in (None, "ACTIVE") and drift:
         # A table being changed is not comparable yet; show it, do not alert on it.
@@ -684,7 +663,7 @@ def _compare(
             Unresolved(d.attribute, f"table is {live.status}; compared again next scan") for d in drift
         )
         drift = []
-    return judge.settle(job, drift, live.created_at, unresolved=tuple(unresolved))
+    return judge.settle(job, drift, live.created_at, compare, unresolved=tuple(unresolved))
 
 
 # --------------------------------------------------------------------------- unmanaged tables

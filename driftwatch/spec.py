@@ -270,7 +270,7 @@ class DeclaredTable:
     notes: tuple[Unresolved, ...] = ()
     # Every file (relative to the repository) whose content the table's evaluation read: the
     # .tf files of each module on the way from the root to the declaration, and the root's var
-    # files. A recent commit to any of them makes the table's drift `pending`.
+    # files. Only a recent commit to one of them can make the table's drift `pending`.
     inputs: tuple[str, ...] = ()
     # Why the declaration cannot be checked at all (a value AWS forbids, invalid text; see
     # driftwatch.terraform.vet): the table is an error row, and AWS is not asked about it.
@@ -346,10 +346,13 @@ class IgnoredDrift:
 
 @dataclass(frozen=True)
 class PendingDrift:
-    """Drift on a table whose declaring files changed in a commit younger than the grace period.
+    """Drift that is a merge not applied yet (see driftwatch.settle).
 
-    The apply pipeline has probably not applied that commit yet: shown, not alerted, until
-    ``until`` (the commit time plus the grace period), after which it is drift.
+    The live value is what the declaration said at the last commit older than the grace, and
+    the current declaration changed it. ``file`` and ``commit`` are the newest change, inside
+    the grace, to a file the table's evaluation read; ``changed_at`` is that commit's time (when
+    driftwatch first saw it, or its committer date), ``until`` that time plus the grace: shown,
+    not alerted, until then, after which it is drift if it is still there.
     """
 
     attribute: str
@@ -366,7 +369,7 @@ class TableStatus(enum.StrEnum):
     DRIFTED = "drifted"
     MISSING = "missing"
     ERROR = "error"
-    # All remaining drift of the table waits for a recent commit to be applied.
+    # All remaining drift of the table is a merge not applied yet.
     PENDING = "pending"
     # A live table that no declaration covers (opt-in discovery per target).
     UNMANAGED = "unmanaged"
@@ -447,6 +450,8 @@ class ScanReport:
     expired_ignore_rules: tuple[IgnoreRule, ...] = ()
     # Module calls and resources that may declare tables and were not evaluated (not watched).
     not_evaluated: tuple[NotEvaluated, ...] = ()
+    # The work tree differs from ``commit`` (the declarations include uncommitted edits).
+    dirty: bool = False
 
     def count(self, status: TableStatus) -> int:
         return sum(1 for t in self.tables if t.status is status)

@@ -80,6 +80,24 @@ def test_ready_only_after_a_completed_scan(embedded_aws: None, daemon: Daemon) -
     assert 'driftwatch_scans_total{result="success"} 1.0' in metrics
 
 
+def test_the_daemon_records_when_it_first_saw_each_commit(embedded_aws: None, daemon: Daemon) -> None:
+    """The pending grace runs from a commit's first sighting, kept in the state database."""
+    from driftwatch.gitinfo import GitUnavailable, checkout_of, head_commit
+
+    try:
+        checkout_of(EXAMPLES)
+    except GitUnavailable as error:
+        pytest.skip(f"the examples are not in a git checkout here: {error}")
+    head = head_commit(EXAMPLES)
+    assert head is not None
+    assert daemon.history.commits_first_seen([head]) == {}
+    daemon.scan_once()
+    first = daemon.history.commits_first_seen([head])
+    assert set(first) == {head}
+    daemon.scan_once()
+    assert daemon.history.commits_first_seen([head]) == first  # a sighting is never moved
+
+
 def test_missing_slack_secret_file_stops_run_at_start(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -16,7 +16,7 @@ from driftwatch.spec import TargetError, Unknown
 from driftwatch.terraform import modules
 from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
 from driftwatch.terraform.observe import FileSystemView
-from driftwatch.terraform.parse import ParseCache
+from driftwatch.terraform.parse import MEMO_SLOTS_PER_TARGET, ParseCache
 
 TABLE = """\
 variable "table_name" {
@@ -262,12 +262,17 @@ def test_an_evaluation_that_raises_leaves_nothing_in_the_memo(
 
 
 def test_the_memo_is_bounded_by_targets(repo: Path) -> None:
-    write_tree(repo, {"other/main.tf": REPO["root/main.tf"], "other/terraform.tfvars": 'name = "other"\n'})
+    """Three slots per target (the work tree's, and pending applies' previous and HEAD ones)."""
+    others = ["b", "c", "d"]
+    for other in others:
+        files = {f"{other}/main.tf": REPO["root/main.tf"], f"{other}/terraform.tfvars": f'name = "{other}"\n'}
+        write_tree(repo, files)
     cache = ParseCache(max_targets=1)
     for _ in range(2):
         assert names(declare_target(target(repo, "root", name="a"), cache)) == ["orders-v1"]
-        assert names(declare_target(target(repo, "other", name="b"), cache)) == ["other-v1"]
-    assert len(cache.declarations) == 1
+        for other in others:
+            assert names(declare_target(target(repo, other, name=other), cache)) == [f"{other}-v1"]
+    assert len(cache.declarations) == MEMO_SLOTS_PER_TARGET == 3
 
 
 def test_a_reused_targets_trees_stay_recent_in_the_parse_cache(repo: Path) -> None:

@@ -1,10 +1,10 @@
-"""Pending applies: drift of a table whose declaring files changed in a commit younger than
-``pending_grace`` is ``pending``, not ``drifted`` -- a merge the apply pipeline has not applied
-yet pages nobody -- and it is drift once the grace is over.
+"""Pending applies end to end: real git repositories (made here, commits with chosen dates) and
+tables in the embedded AWS.
 
-The commits are real (a git repository in tmp_path, with chosen commit dates); the tables are
-in the embedded AWS. A change older than the live table's creation is never pending: the
-apply that created the table came after it.
+A drift item is pending only when the live value is what the declaration said at the last
+commit older than the grace and the current declaration changed it (driftwatch.settle has the
+exhaustive tests of that rule; these check that the scan reads the right previous declaration
+from git and the right times).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import structlog
 from realestate import REGION, commit_all, git, provision, row, run_scan, table_tf, target, write_repo
 from rich.console import Console
 
-from driftwatch import gitinfo
+from driftwatch import baseline, gitinfo
 from driftwatch.cli import main
 from driftwatch.config import parse_config
 from driftwatch.history import History
@@ -36,6 +36,44 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="pending app
 TABLE = "acme-prod-orders"
 GRACE = timedelta(minutes=30)
 LONG_AGO = datetime.now(UTC) - timedelta(days=3)
+
+MODULE = """variable "name" {
+  type = string
+}
+variable "read_capacity" {
+  type    = number
+  default = 5
+}
+resource "aws_dynamodb_table" "this" {
+  name           = var.name
+  billing_mode   = "PROVISIONED"
+  read_capacity  = var.read_capacity
+  write_capacity = 5
+  hash_key       = "id"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  point_in_time_recovery {
+    enabled = true
+  }
+  tags = {
+    "Team" = "obs"
+  }
+}
+"""
+ROOT = """module "orders" {
+  source        = "../../modules/table"
+  name          = var.name
+  read_capacity = var.read_capacity
+}
+variable "name" {
+  type = string
+}
+variable "read_capacity" {
+  type = number
+}
+"""
 
 
 def created_at(name: str = TABLE) -> datetime:
@@ -56,99 +94,104 @@ def pitr_off(name: str = TABLE) -> None:
     )
 
 
+def tfvars(repo: Path, capacity: int = 5, extra: str = "") -> None:
+    (repo / "envs/prod/prod.tfvars").write_text(f'name = "{TABLE}"\nread_capacity = {capacity}\n{extra}')
+
+
+@pytest.fixture(autouse=True)
+def fresh_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(baseline, "_WARNED", set())
+
+
 @pytest.fixture
 def repo(embedded_aws: None, tmp_path: Path) -> Path:
     """A git checkout whose only commit is days old; its table created as declared."""
     root = write_repo(
         tmp_path / "infra",
-        {
-            "envs/prod/main.tf": 'module "orders" {\n  source = "../../modules/table"\n  name = var.name\n}\n'
-            'variable "name" {\n  type = string\n}\n',
-            "envs/prod/prod.tfvars": f'name = "{TABLE}"\n',
-            "modules/table/main.tf": 'variable "name" {\n  type = string\n}\n'
-            + table_tf("x", resource="this").replace('"x"', "var.name"),
-            "README.md": "not read by any table\n",
-        },
+        {"envs/prod/main.tf": ROOT, "modules/table/main.tf": MODULE, "README.md": "not read by any table\n"},
     )
+    tfvars(root)
     git(root, "init", "-q")
     commit_all(root, "initial", LONG_AGO)
     provision([prod(root)])
     return root
 
 
-def touch(repo: Path) -> None:
-    """A change to a file the table's evaluation reads (a comment in the var file)."""
-    tfvars = repo / "envs/prod/prod.tfvars"
-    tfvars.write_text(tfvars.read_text() + "# touched\n")
-
-
 def prod(repo: Path, **fields: Any) -> Any:
     return target(repo, root="envs/prod", var_files=("prod.tfvars",), **fields)
 
 
-# --------------------------------------------------------------------------- pending, then drift
-
-
-def test_a_recent_change_to_the_declaration_is_pending_until_the_grace_is_over(repo: Path) -> None:
-    pitr_off()
-    assert row(run_scan([prod(repo)]), TABLE).status is TableStatus.DRIFTED  # the commit is old
-
-    module = repo / "modules/table/main.tf"
-    module.write_text(module.read_text().replace('"Team" = "obs"', '"Team" = "storage"'))
+def merge_capacity(repo: Path, capacity: int = 10) -> tuple[str, datetime]:
+    """A merged capacity change that the pipeline has not applied."""
+    tfvars(repo, capacity)
     when = just_after(created_at())
-    sha = commit_all(repo, "hand the table to storage", when)
+    return commit_all(repo, "more read capacity", when), when
 
+
+# --------------------------------------------------------------------------- the semantics
+
+
+def test_a_comment_only_commit_does_not_hide_drift(repo: Path) -> None:
+    pitr_off()
+    tfvars(repo, extra="# a comment\n")
+    commit_all(repo, "comment", just_after(created_at()))
     report = run_scan([prod(repo)])
     found = row(report, TABLE)
+    assert found.status is TableStatus.DRIFTED and found.pending == () and found.alerts
+    assert [d.attribute for d in found.drift] == ["point_in_time_recovery"]
+    assert report.exit_code == 2
+
+
+def test_a_merged_capacity_change_not_yet_applied_is_pending_then_drift(repo: Path) -> None:
+    sha, when = merge_capacity(repo)
+    report = run_scan([prod(repo)], clock=lambda: when + timedelta(minutes=1))  # the commit is in the past
+    found = row(report, TABLE)
     assert found.status is TableStatus.PENDING and found.drift == () and not found.alerts
-    assert {(p.attribute, p.declared, p.live) for p in found.pending} == {
-        ("point_in_time_recovery", True, False),
-        ("tags.Team", "storage", "obs"),
-    }
+    assert [(p.attribute, p.declared, p.live) for p in found.pending] == [("read_capacity", 10, 5)]
     assert {(p.file, p.commit, p.changed_at, p.until) for p in found.pending} == {
-        ("modules/table/main.tf", sha, when, when + GRACE)
+        ("envs/prod/prod.tfvars", sha, when, when + GRACE)
     }
     assert report.exit_code == 0
     document = report_to_dict(report)
     assert document["summary"]["pending"] == 1
-    assert document["tables"][0]["pending"][0] == {
-        "attribute": "point_in_time_recovery",
-        "declared": True,
-        "live": False,
-        "file": "modules/table/main.tf",
-        "commit": sha,
-        "changed_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "until": (when + GRACE).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
+    assert document["tables"][0]["pending"][0]["until"] == (when + GRACE).strftime("%Y-%m-%dT%H:%M:%SZ")
     text = StringIO()
     render_text(report, Console(file=text, width=200))
-    assert f"pending apply: modules/table/main.tf changed in {sha[:12]} at " in text.getvalue()
-    assert "1 tables checked: 0 in sync, 0 drifted, 0 missing, 0 error, 1 pending" in text.getvalue()
+    assert f"pending apply: envs/prod/prod.tfvars changed in {sha[:12]} at " in text.getvalue()
 
     later = run_scan([prod(repo)], clock=lambda: when + GRACE + timedelta(seconds=1))
     assert row(later, TABLE).status is TableStatus.DRIFTED and later.exit_code == 2
-    shorter = run_scan(
-        [prod(repo, pending_grace=timedelta(minutes=1))], clock=lambda: when + timedelta(minutes=2)
+    assert row(later, TABLE).drift[0].attribute == "read_capacity"
+    off = run_scan([prod(repo, pending_grace=timedelta(0))])
+    assert row(off, TABLE).status is TableStatus.DRIFTED
+
+    # Applied: in sync, nothing pending.
+    boto3.client("dynamodb", region_name=REGION).update_table(
+        TableName=TABLE, ProvisionedThroughput={"ReadCapacityUnits": 10, "WriteCapacityUnits": 5}
     )
-    assert row(shorter, TABLE).status is TableStatus.DRIFTED
-    assert row(run_scan([prod(repo, pending_grace=timedelta(0))]), TABLE).status is TableStatus.DRIFTED
+    assert row(run_scan([prod(repo)]), TABLE).status is TableStatus.IN_SYNC
 
 
-def test_a_var_file_counts_and_an_unrelated_file_does_not(repo: Path) -> None:
+def test_a_merged_change_to_one_attribute_while_another_drifts(repo: Path) -> None:
+    merge_capacity(repo)
     pitr_off()
-    when = just_after(created_at())
-    (repo / "README.md").write_text("changed\n")
-    commit_all(repo, "docs", when)
-    assert row(run_scan([prod(repo)]), TABLE).status is TableStatus.DRIFTED
+    report = run_scan([prod(repo)])
+    found = row(report, TABLE)
+    assert found.status is TableStatus.DRIFTED and report.exit_code == 2
+    assert [p.attribute for p in found.pending] == ["read_capacity"]
+    assert [d.attribute for d in found.drift] == ["point_in_time_recovery"]
 
-    (repo / "envs/prod/prod.tfvars").write_text(f'name = "{TABLE}" # same table\n')
-    commit_all(repo, "touch the var file", when + timedelta(seconds=1))
+
+def test_a_live_value_matching_neither_declaration_is_drift(repo: Path) -> None:
+    merge_capacity(repo)
+    boto3.client("dynamodb", region_name=REGION).update_table(
+        TableName=TABLE, ProvisionedThroughput={"ReadCapacityUnits": 7, "WriteCapacityUnits": 5}
+    )
     found = row(run_scan([prod(repo)]), TABLE)
-    assert found.status is TableStatus.PENDING
-    assert {p.file for p in found.pending} == {"envs/prod/prod.tfvars"}
+    assert found.status is TableStatus.DRIFTED and found.pending == ()
 
 
-def test_a_newly_declared_table_not_yet_created_is_pending(repo: Path) -> None:
+def test_a_table_added_recently_and_not_created_yet_is_pending_then_missing(repo: Path) -> None:
     main_tf = repo / "envs/prod/main.tf"
     main_tf.write_text(main_tf.read_text() + table_tf("acme-prod-invoices"))
     when = datetime.now(UTC) - timedelta(minutes=5)
@@ -156,32 +199,42 @@ def test_a_newly_declared_table_not_yet_created_is_pending(repo: Path) -> None:
 
     report = run_scan([prod(repo)])
     found = row(report, "acme-prod-invoices")
-    assert found.status is TableStatus.PENDING
+    assert found.status is TableStatus.PENDING and report.exit_code == 0
     assert [(p.attribute, p.declared, p.live, p.file) for p in found.pending] == [
         ("table", "acme-prod-invoices", None, "envs/prod/main.tf")
     ]
-    assert report.exit_code == 0
     assert row(report, TABLE).status is TableStatus.IN_SYNC
     late = run_scan([prod(repo)], clock=lambda: when + GRACE)
     assert row(late, "acme-prod-invoices").status is TableStatus.MISSING
 
 
+def test_a_table_deleted_out_of_band_after_an_unrelated_commit_is_missing(repo: Path) -> None:
+    tfvars(repo, extra="# unrelated\n")
+    commit_all(repo, "unrelated", datetime.now(UTC) - timedelta(minutes=1))
+    boto3.client("dynamodb", region_name=REGION).delete_table(TableName=TABLE)
+    report = run_scan([prod(repo)])
+    assert row(report, TABLE).status is TableStatus.MISSING and report.exit_code == 2
+
+
 def test_a_change_older_than_the_live_table_is_not_pending(embedded_aws: None, tmp_path: Path) -> None:
     """The table was created after the commit, so the commit has been applied: drift is drift."""
-    root = write_repo(tmp_path / "infra", {"main.tf": table_tf(TABLE)})
+    root = write_repo(tmp_path / "infra", {"main.tf": table_tf(TABLE, tags={"Team": "obs"})})
     git(root, "init", "-q")
-    commit_all(root, "new table", datetime.now(UTC) - timedelta(minutes=5))
+    commit_all(root, "old", LONG_AGO)
+    (root / "main.tf").write_text(table_tf(TABLE, tags={"Team": "storage"}))
+    commit_all(root, "retag", datetime.now(UTC) - timedelta(minutes=5))
     provision([target(root)])
-    pitr_off()
+    boto3.client("dynamodb", region_name=REGION).tag_resource(
+        ResourceArn=f"arn:aws:dynamodb:{REGION}:123456789012:table/{TABLE}",
+        Tags=[{"Key": "Team", "Value": "obs"}],
+    )
     assert row(run_scan([target(root)]), TABLE).status is TableStatus.DRIFTED
 
 
 def test_a_merged_pull_request_counts_at_its_merge_time(repo: Path) -> None:
     """The branch's commit is old; the merge into the checked-out branch is what is new."""
-    pitr_off()
     git(repo, "checkout", "-q", "-b", "feature")
-    module = repo / "modules/table/main.tf"
-    module.write_text(module.read_text().replace('"Team" = "obs"', '"Team" = "storage"'))
+    tfvars(repo, 10)
     commit_all(repo, "written days ago", LONG_AGO + timedelta(hours=1))
     git(repo, "checkout", "-q", "main")
     (repo / "README.md").write_text("meanwhile on main\n")
@@ -189,33 +242,84 @@ def test_a_merged_pull_request_counts_at_its_merge_time(repo: Path) -> None:
     merged_at = just_after(created_at())
     git(repo, "merge", "-q", "--no-ff", "-m", "merge feature", "feature", at=merged_at)
 
-    found = row(run_scan([prod(repo)]), TABLE)
+    found = row(run_scan([prod(repo)], clock=lambda: merged_at + timedelta(minutes=1)), TABLE)
     assert found.status is TableStatus.PENDING
-    assert {(p.file, p.changed_at) for p in found.pending} == {("modules/table/main.tf", merged_at)}
+    assert {(p.file, p.changed_at) for p in found.pending} == {("envs/prod/prod.tfvars", merged_at)}
 
 
-def test_history_neither_alerts_nor_resolves_pending_drift(repo: Path) -> None:
-    pitr_off()
+# --------------------------------------------------------------------------- time
+
+
+def test_a_future_dated_commit_never_extends_the_grace(repo: Path) -> None:
+    tfvars(repo, 10)
+    future = datetime(2099, 1, 1, tzinfo=UTC)
+    sha = commit_all(repo, "from the future", future)
+    with structlog.testing.capture_logs() as logs:
+        one_shot = run_scan([prod(repo)])
+        run_scan([prod(repo)])
+    # One-shot: no memory of when it arrived, so it gives no grace at all.
+    assert row(one_shot, TABLE).status is TableStatus.DRIFTED and one_shot.exit_code == 2
+    warnings = [e for e in logs if e["event"] == "commit_dated_in_future"]
+    assert len(warnings) == 1 and warnings[0]["commit"] == sha
+
+    # Daemon: one grace from its first sighting, never until 2099.
     history = History.open(":memory:")
-    assert [t.attribute for t in history.record_scan(run_scan([prod(repo)]))] == ["point_in_time_recovery"]
+    now = datetime.now(UTC)
+    first = run_scan([prod(repo)], seen_commits=history, clock=lambda: now)
+    assert row(first, TABLE).status is TableStatus.PENDING
+    assert row(first, TABLE).pending[0].until == now + GRACE
+    later = run_scan([prod(repo)], seen_commits=history, clock=lambda: now + GRACE)
+    assert row(later, TABLE).status is TableStatus.DRIFTED
 
-    (repo / "envs/prod/prod.tfvars").write_text(f'name = "{TABLE}"\n# pitr back on, next apply\n')
-    commit_all(repo, "pending", just_after(created_at()))
-    report = run_scan([prod(repo)])
-    assert row(report, TABLE).status is TableStatus.PENDING
-    assert history.record_scan(report).items == ()  # no news: still open, not fixed, not re-alerted
-    assert [e.attribute for e in history.episodes(open_only=True)] == ["point_in_time_recovery"]
+
+def test_the_daemon_runs_the_grace_from_when_it_first_saw_a_commit(repo: Path) -> None:
+    """A fast-forwarded pull request keeps its old committer date: the daemon still gives it a grace."""
+    history = History.open(":memory:")
+    start = datetime.now(UTC)
+    assert row(run_scan([prod(repo)], seen_commits=history), TABLE).status is TableStatus.IN_SYNC
+    tfvars(repo, 10)
+    sha = commit_all(
+        repo, "written yesterday, fast-forwarded now", just_after(created_at()) - timedelta(days=1)
+    )
+    assert row(run_scan([prod(repo)]), TABLE).status is TableStatus.DRIFTED  # one-shot: its date is old
+    seen_at = start + timedelta(minutes=1)
+    found = row(run_scan([prod(repo)], seen_commits=history, clock=lambda: seen_at), TABLE)
+    assert found.status is TableStatus.PENDING and found.pending[0].changed_at == seen_at
+    assert history.commits_first_seen([sha]) == {sha: seen_at}
+    history.close()
 
 
 # --------------------------------------------------------------------------- where git comes from
 
 
+def test_a_shallow_clone_without_the_previous_revision_has_no_pending_applies(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    merge_capacity(repo)
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", "shallow")
+    with structlog.testing.capture_logs() as logs:
+        found = row(run_scan([prod(tmp_path / "shallow")]), TABLE)
+        run_scan([prod(tmp_path / "shallow")])
+    assert found.status is TableStatus.DRIFTED
+    warnings = [e for e in logs if e["event"] == "pending_applies_disabled"]
+    assert len(warnings) == 1 and "shallow clone" in warnings[0]["reason"]
+
+    config = tmp_path / "driftwatch.yaml"
+    config.write_text(
+        f"repo: {tmp_path / 'shallow'}\ntargets:\n  - name: prod\n    root: envs/prod\n"
+        f"    var_files: [prod.tfvars]\n    region: {REGION}\n"
+    )
+    assert main(["validate", "--config", str(config)]) == 0
+    assert "pending applies [prod]: off, drift alerts at once: shallow clone" in capsys.readouterr().out
+
+    # Deep enough to hold the last commit older than the grace: pending works.
+    git(tmp_path, "clone", "-q", "--depth", "2", f"file://{repo}", "deeper")
+    assert row(run_scan([prod(tmp_path / "deeper")]), TABLE).status is TableStatus.PENDING
+
+
 def test_without_git_there_is_no_pending_logic(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pitr_off()
-    touch(repo)
-    commit_all(repo, "recent", just_after(created_at()))
+    merge_capacity(repo)
     monkeypatch.setattr(gitinfo.shutil, "which", lambda name: None)
-    monkeypatch.setattr("driftwatch.scan._GIT_WARNED", set())
     with structlog.testing.capture_logs() as logs:
         found = row(run_scan([prod(repo)]), TABLE)
         run_scan([prod(repo)])
@@ -224,7 +328,48 @@ def test_without_git_there_is_no_pending_logic(repo: Path, monkeypatch: pytest.M
     assert len(warnings) == 1 and warnings[0]["reason"] == "the git command is not installed"
 
 
-def test_recent_changes_are_relative_to_a_repo_inside_the_checkout(tmp_path: Path) -> None:
+def test_a_dirty_tree_is_reported_and_an_uncommitted_edit_is_never_pending(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    merge_capacity(repo)
+    tfvars(repo, 20)  # not committed
+    argv = ["scan", "--root", str(repo / "envs/prod"), "--var-file", "prod.tfvars", "--region", REGION]
+    assert main([*argv, "--format", "json"]) == 2
+    out = capsys.readouterr().out
+    assert '"dirty": true' in out and '"status": "drifted"' in out
+    assert main(argv) == 2
+    head = git(repo, "rev-parse", "HEAD")
+    assert f"at {head[:12]} (modified)" in capsys.readouterr().out
+
+    # Only an unrelated file is modified: the committed change is still pending.
+    tfvars(repo, 10)
+    (repo / "README.md").write_text("edited\n")
+    report = run_scan([prod(repo)])
+    assert row(report, TABLE).status is TableStatus.PENDING
+    assert gitinfo.is_dirty(repo) is True
+    git(repo, "checkout", "--", "README.md")
+    assert gitinfo.is_dirty(repo) is False
+
+
+def test_history_neither_alerts_nor_resolves_pending_drift(repo: Path) -> None:
+    boto3.client("dynamodb", region_name=REGION).update_table(
+        TableName=TABLE, ProvisionedThroughput={"ReadCapacityUnits": 10, "WriteCapacityUnits": 5}
+    )
+    history = History.open(":memory:")
+    assert [t.attribute for t in history.record_scan(run_scan([prod(repo)]))] == ["read_capacity"]
+
+    merge_capacity(repo, 20)  # merged: the pipeline will set 20; live (10) is neither: drift still
+    assert history.record_scan(run_scan([prod(repo)])).items[0].kind == "changed"
+    boto3.client("dynamodb", region_name=REGION).update_table(
+        TableName=TABLE, ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+    )
+    report = run_scan([prod(repo)])  # live is back at the applied value; 20 is pending
+    assert row(report, TABLE).status is TableStatus.PENDING
+    assert history.record_scan(report).items == ()  # no news: still open, not fixed, not re-alerted
+    assert [e.attribute for e in history.episodes(open_only=True)] == ["read_capacity"]
+
+
+def test_changes_since_are_relative_to_a_repo_inside_the_checkout(tmp_path: Path) -> None:
     top = write_repo(
         tmp_path / "top", {"infra/main.tf": "a\n", "infra/prod.tfvars": "b\n", "app/x.py": "c\n"}
     )
@@ -234,25 +379,11 @@ def test_recent_changes_are_relative_to_a_repo_inside_the_checkout(tmp_path: Pat
     (top / "app/x.py").write_text("c2\n")
     second = commit_all(top, "two", datetime.now(UTC) - timedelta(minutes=1))
 
-    changes = gitinfo.recent_changes(top / "infra", datetime.now(UTC) - timedelta(hours=1))
-    assert {f: c.commit for f, c in changes.items()} == {"main.tf": second}
-    older = gitinfo.recent_changes(top / "infra", datetime.now(UTC) - timedelta(days=1))
-    assert {f: c.commit for f, c in older.items()} == {"main.tf": second, "prod.tfvars": first}
-    with pytest.raises(gitinfo.GitUnavailable, match="not in a git checkout"):
-        gitinfo.recent_changes(tmp_path, datetime.now(UTC))
-
-
-def test_a_shallow_clone_errs_on_the_quiet_side(tmp_path: Path) -> None:
-    """With --depth 1 every file looks changed by the latest commit: pending, never alarming."""
-    source = write_repo(tmp_path / "source", {"main.tf": "a\n", "prod.tfvars": "b\n"})
-    git(source, "init", "-q")
-    commit_all(source, "old", datetime.now(UTC) - timedelta(days=9))
-    (source / "main.tf").write_text("a2\n")
-    head = commit_all(source, "new", datetime.now(UTC) - timedelta(minutes=2))
-    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{source}", "shallow")
-
-    changes = gitinfo.recent_changes(tmp_path / "shallow", datetime.now(UTC) - timedelta(hours=1))
-    assert {f: c.commit for f, c in changes.items()} == {"main.tf": head, "prod.tfvars": head}
+    checkout = gitinfo.checkout_of(top / "infra")
+    assert checkout.prefix == "infra"
+    assert {f: c for f, (c, _) in gitinfo.changes_since(checkout, first).items()} == {"main.tf": second}
+    everything = gitinfo.changes_since(checkout, None)
+    assert {f: c for f, (c, _) in everything.items()} == {"main.tf": second, "prod.tfvars": first}
 
 
 def test_config_and_flag_set_the_grace(
@@ -275,12 +406,90 @@ def test_config_and_flag_set_the_grace(
     assert overridden == {timedelta(0)}
     assert parse_config({"targets": [{"name": "p", "root": "."}]}).pending_grace == GRACE
 
-    pitr_off()
-    touch(repo)
-    commit_all(repo, "recent", just_after(created_at()))
+    merge_capacity(repo)
     argv = ["scan", "--root", str(repo / "envs/prod"), "--var-file", "prod.tfvars", "--region", REGION]
     assert main([*argv, "--format", "json"]) == 0  # pending: nobody is paged
+    assert '"dirty": false' in capsys.readouterr().out
     assert main([*argv, "--format", "json", "--pending-grace", "0"]) == 2
     with pytest.raises(SystemExit):
         main([*argv, "--pending-grace", "soon"])
     assert "--pending-grace: 'soon' is not a duration" in capsys.readouterr().err
+
+
+def test_git_failing_while_reading_an_older_revision_means_no_pending(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cat-file session past its deadline is killed: drift is drift, said once, and nothing
+    half-read is memoised."""
+    merge_capacity(repo)
+    monkeypatch.setattr(gitinfo, "OBJECTS_TIMEOUT_SECONDS", 0.0)
+    with structlog.testing.capture_logs() as logs:
+        assert row(run_scan([prod(repo)]), TABLE).status is TableStatus.DRIFTED
+    warnings = [e for e in logs if e["event"] == "pending_applies_disabled"]
+    assert len(warnings) == 1 and "git cat-file" in warnings[0]["reason"]
+    monkeypatch.setattr(gitinfo, "OBJECTS_TIMEOUT_SECONDS", 120.0)
+    assert row(run_scan([prod(repo)]), TABLE).status is TableStatus.PENDING
+
+
+def test_each_target_of_a_dirty_checkout_is_judged_against_its_own_committed_declaration(
+    embedded_aws: None, tmp_path: Path
+) -> None:
+    files = {"modules/table/main.tf": MODULE}
+    for env in ("prod", "staging"):
+        files[f"envs/{env}/main.tf"] = ROOT
+        files[f"envs/{env}/{env}.tfvars"] = f'name = "acme-{env}-orders"\nread_capacity = 5\n'
+    root = write_repo(tmp_path / "infra", files)
+    git(root, "init", "-q")
+    commit_all(root, "initial", LONG_AGO)
+    targets = [
+        target(root, name=env, root=f"envs/{env}", var_files=(f"{env}.tfvars",))
+        for env in ("prod", "staging")
+    ]
+    provision(targets)
+    for env in ("prod", "staging"):
+        (root / f"envs/{env}/{env}.tfvars").write_text(f'name = "acme-{env}-orders"\nread_capacity = 10\n')
+    when = just_after(max(created_at("acme-prod-orders"), created_at("acme-staging-orders")))
+    commit_all(root, "more capacity everywhere", when)
+    (root / "README.md").write_text("uncommitted\n")
+    report = run_scan(targets, clock=lambda: when + timedelta(minutes=1))
+    assert report.dirty is False  # run_scan does not ask; the CLI and the daemon do
+    for env in ("prod", "staging"):
+        found = row(report, f"acme-{env}-orders")
+        assert found.status is TableStatus.PENDING, env
+
+
+def test_a_missing_table_named_by_an_untracked_var_file_is_never_pending(
+    embedded_aws: None, tmp_path: Path
+) -> None:
+    """git does not have the var file, so the previous revision cannot say it did not declare
+    the table: missing, not pending."""
+    root = write_repo(
+        tmp_path / "infra",
+        {
+            "main.tf": table_tf("x", resource="this").replace('"x"', "var.name")
+            + 'variable "name" {\n  type = string\n}\n',
+            ".gitignore": "*.auto.tfvars\n",
+        },
+    )
+    git(root, "init", "-q")
+    commit_all(root, "initial", LONG_AGO)
+    (root / "local.auto.tfvars").write_text(f'name = "{TABLE}"\n')
+    (root / "main.tf").write_text((root / "main.tf").read_text() + "# touched\n")
+    commit_all(root, "recent", datetime.now(UTC) - timedelta(minutes=2))
+    found = row(run_scan([target(root)]), TABLE)
+    assert found.status is TableStatus.MISSING
+
+
+def test_an_unusable_state_database_costs_the_first_sightings_not_the_scan(repo: Path) -> None:
+    class Broken:
+        def commits_first_seen(self, commits: Any) -> dict[str, datetime]:
+            raise RuntimeError("database is locked")
+
+        def remember_commits(self, first_seen: Any) -> None:
+            raise RuntimeError("database is locked")
+
+    _, when = merge_capacity(repo)
+    with structlog.testing.capture_logs() as logs:
+        report = run_scan([prod(repo)], seen_commits=Broken(), clock=lambda: when + timedelta(minutes=1))
+    assert row(report, TABLE).status is TableStatus.PENDING  # timed as a one-shot scan would
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["commit_sightings_unavailable"]

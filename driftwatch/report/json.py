@@ -1,11 +1,12 @@
 """The JSON report: the stable contract of DESIGN.md that CI jobs and scripts parse.
 
 Additions to DESIGN.md's contract are additive only: per row ``ignored`` (accepted drift with
-its reason and expiry), ``pending`` (drift waiting for a recent commit to be applied) and
+its reason and expiry), ``pending`` (a merge not applied yet) and
 ``alert`` (whether the row pages anyone); ``summary`` counts every status, ``pending`` and
-``unmanaged`` included; top-level ``errors``, ``ignore_rules_expired`` and ``not_evaluated``
-(module calls and resources that may declare tables and were not evaluated, with file, line
-and reason; counted in ``summary.not_evaluated``).
+``unmanaged`` included; top-level ``errors``, ``ignore_rules_expired``, ``dirty`` (the work
+tree differs from ``commit``) and ``not_evaluated`` (module calls and resources that may
+declare tables and were not evaluated, with file, line and reason; counted in
+``summary.not_evaluated``).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ def report_to_dict(report: ScanReport) -> dict[str, Any]:
         "version": REPORT_VERSION,
         "generated_at": _time(report.generated_at),
         "commit": report.commit,
+        "dirty": report.dirty,
         "summary": {
             "tables": len(report.tables),
             **{status.value: report.count(status) for status in TableStatus},

@@ -193,7 +193,7 @@ def report_to_sarif(report: ScanReport) -> dict[str, Any]:
         "columnKind": "unicodeCodePoints",
     }
     if report.commit:
-        run["properties"] = {"commit": report.commit}
+        run["properties"] = {"commit": report.commit, "dirty": report.dirty}
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 

@@ -149,7 +149,7 @@ def render_text(report: ScanReport, console: Console, verbose: bool = False) -> 
         for s in TableStatus
         if report.count(s) or s in _ALWAYS_COUNTED
     )
-    commit = f" at {report.commit[:12]}" if report.commit else ""
+    commit = f" at {report.commit[:12]}{' (modified)' if report.dirty else ''}" if report.commit else ""
     watched = sum(1 for row in report.tables if row.status is not TableStatus.UNMANAGED)
     skipped = len(report.not_evaluated)
     console.print(

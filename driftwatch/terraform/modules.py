@@ -1335,26 +1335,38 @@ class _TableCollector:
         return target.env.get("AWS_REGION") or target.env.get("AWS_DEFAULT_REGION")
 
 
-def declare_target(target: TargetInput, cache: ParseCache | None = None) -> TargetDeclarations:
+def declare_target(
+    target: TargetInput, cache: ParseCache | None = None, view: FileSystemView | None = None
+) -> TargetDeclarations:
     """Every table the target's root module declares, with every problem met (never raises).
 
     With a cache kept between calls (the daemon's), a target is evaluated again only when one of
     its inputs changed (see driftwatch.terraform.memo); otherwise the previous result is returned.
+
+    ``view`` is what the evaluation reads through (default: the filesystem). A view of a git
+    revision (driftwatch.terraform.revision) evaluates the target as it was at that commit --
+    the previous declaration of pending applies -- with the same limits and caches; its result
+    is memoised in the view's slot (one per target and slot), so the current declaration and
+    the previous one never evict each other.
     """
     cache = cache if cache is not None else ParseCache()
+    revision = getattr(view, "revision", None)
+    slot = target.name if revision is None else f"{target.name}\0{getattr(view, 'slot', 'revision')}"
     key = _memo_key(target, cache)
+    if key is not None and revision is not None:
+        key = (key, revision)
     if key is not None:
-        known = cache.declarations.recall(target.name, key)
+        known = cache.declarations.recall(slot, key)
         if known is not None:
             declarations, fingerprint = known
             cache.touch(fingerprint.digests())
             return _copy(declarations)
-    fs = FileSystemView(cache.max_file_bytes)
+    fs = view if view is not None else FileSystemView(cache.max_file_bytes)
     with cyclic_gc_paused():
         result = _evaluate_target(target, cache, fs)
     # Only a finished evaluation gets here (an exception leaves the memo as it was).
     if key is not None and fs.consistent and not result.volatile:
-        cache.declarations.remember(target.name, key, fs.fingerprint(), _copy(result))
+        cache.declarations.remember(slot, key, fs.fingerprint(), _copy(result))
     return result
 
 

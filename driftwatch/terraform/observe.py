@@ -94,10 +94,14 @@ class Fingerprint:
 
     answers: tuple[tuple[str, Path, object], ...]
     max_file_bytes: int
+    # The answers came from something that never changes (a git revision): always unchanged.
+    immutable: bool = False
 
     def unchanged(self) -> bool:
         """True when the filesystem still gives every answer. An error while asking (a symlink
         loop where there was none) counts as a change: the evaluation will meet it again."""
+        if self.immutable:
+            return True
         try:
             for kind, path, answer in self.answers:
                 if kind == "read":
@@ -129,9 +133,16 @@ class FileSystemView:
         key = (kind, path)
         if key in self._answers:
             return self._answers[key]
-        answer = _QUESTIONS[kind](path)
+        answer = self._answer(kind, path)
         self._answers[key] = answer
         return answer
+
+    def _answer(self, kind: str, path: Path) -> object:
+        """Ask the filesystem (a view of something else overrides this and ``_load``)."""
+        return _QUESTIONS[kind](path)
+
+    def _load(self, path: Path, rel: str) -> tuple[str, bytes]:
+        return read_text(path, rel, self.max_file_bytes)
 
     def resolve(self, path: Path) -> Path:
         """``path.resolve()``; a symlink loop raises RuntimeError, whatever the Python version."""
@@ -155,7 +166,7 @@ class FileSystemView:
     def read(self, path: Path, rel: str) -> tuple[str, str]:
         """(text, SHA-256) of a file; HclSyntaxError naming ``rel`` when it cannot be read."""
         try:
-            text, data = read_text(path, rel, self.max_file_bytes)
+            text, data = self._load(path, rel)
         except HclSyntaxError as error:
             self._record_read(path, _unreadable(error))
             raise

@@ -195,6 +195,11 @@ def read_text(path: Path, rel: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> 
         data = _read_regular(path, rel, max_bytes)
     except OSError as error:
         raise HclSyntaxError(rel, f"cannot read: {error.strerror or error}") from None
+    return decode_text(data, rel)
+
+
+def decode_text(data: bytes, rel: str) -> tuple[str, bytes]:
+    """The text of a file's bytes (and the bytes); a clear error for non-UTF-8 content."""
     try:
         return data.decode("utf-8"), data
     except UnicodeDecodeError as error:
@@ -242,10 +247,15 @@ def parse_json(text: str, rel: str) -> Any:
         raise _too_deep(text, rel) from None
 
 
+MEMO_SLOTS_PER_TARGET = 3  # see ParseCache
+
+
 class ParseCache:
     """Content-addressed cache of parsed trees, bounded (LRU by entries and by tokens held) and
     safe to share across threads. ``max_file_bytes``/``max_file_tokens`` bound one file;
-    ``max_targets`` bounds the memo of declarations (0 turns it off)."""
+    ``max_targets`` bounds the memo of declarations (0 turns it off): per target it holds up to
+    three slots, the work tree's, the previous commit's and (a modified checkout) HEAD's
+    declarations for pending applies, so that they never evict each other."""
 
     def __init__(
         self,
@@ -264,7 +274,7 @@ class ParseCache:
         self.cached_tokens = 0
         self.hits = 0
         self.misses = 0
-        self.declarations = DeclarationMemo(max_targets)
+        self.declarations = DeclarationMemo(max_targets * MEMO_SLOTS_PER_TARGET)
 
     def parse_file(self, path: Path, rel: str) -> ParsedFile:
         """Read and parse ``path`` within the per-file limits (the walk reads through its
