@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-import driftwatch.history as history_module
+import driftwatch.history.store as history_module
 from driftwatch.history import (
     SCHEMA_VERSION,
     Episode,
@@ -101,7 +101,7 @@ def test_migrates_an_empty_database_and_uses_wal(db_path: Path) -> None:
 def test_migration_steps_apply_in_order_each_in_a_transaction(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    History.open(db_path).close()  # at version 1
+    History.open(db_path).close()  # at the current version
     broken = [*history_module.MIGRATIONS, ("CREATE TABLE extra (x INTEGER)", "THIS IS NOT SQL")]
     monkeypatch.setattr(history_module, "MIGRATIONS", broken)
     monkeypatch.setattr(history_module, "SCHEMA_VERSION", len(broken))
@@ -109,14 +109,14 @@ def test_migration_steps_apply_in_order_each_in_a_transaction(
         History.open(db_path)
     raw = sqlite3.connect(db_path)
     try:  # the failed step left nothing behind: no table, no version bump
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert raw.execute("SELECT name FROM sqlite_master WHERE name = 'extra'").fetchone() is None
     finally:
         raw.close()
-    good = [*history_module.MIGRATIONS[:1], ("CREATE TABLE extra (x INTEGER)",)]
+    good = [*history_module.MIGRATIONS[:SCHEMA_VERSION], ("CREATE TABLE extra (x INTEGER)",)]
     monkeypatch.setattr(history_module, "MIGRATIONS", good)
     with History.open(db_path) as h:
-        assert h.schema_version == 2
+        assert h.schema_version == SCHEMA_VERSION + 1
 
 
 def test_a_database_from_a_newer_version_is_refused(db_path: Path) -> None:
