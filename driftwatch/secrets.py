@@ -132,3 +132,10 @@ def scrub_message(text: str, limit: int = MAX_MESSAGE) -> str:
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return text
+
+
+def looks_like_url(value: str) -> bool:
+    """A setting meant to hold a file path that holds a URL instead: a secret pasted into the
+    wrong key (e.g. the Slack webhook in ``slack.webhook_url_file``)."""
+    text = value.strip().lower()
+    return "://" in text or text.startswith(("hooks.slack.com", "http:", "https:"))

@@ -7,10 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from driftwatch.config import Config
+from driftwatch.errors import DriftwatchError
 from driftwatch.terraform.modules import TargetInput
 
 
-class UnknownTargetError(ValueError):
+class UnknownTargetError(DriftwatchError, ValueError):
     """``--target`` named a target the config does not have."""
 
 

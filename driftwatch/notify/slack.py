@@ -56,7 +56,7 @@ from driftwatch.history import (
     TransitionKind,
     Transitions,
 )
-from driftwatch.secrets import register_secret, scrub_message
+from driftwatch.secrets import looks_like_url, register_secret, scrub_message
 from driftwatch.spec import IgnoreRule, SourceLocation
 
 log = structlog.get_logger(__name__)
@@ -131,12 +131,6 @@ URL_IN_FILE_SETTING = (
     "slack.webhook_url_file holds a URL, not a file path: write the webhook URL into a file (a "
     "mounted Secret) and name that file here, or put it in the variable named by slack.webhook_url_env"
 )
-
-
-def looks_like_url(value: str) -> bool:
-    """A ``webhook_url_file`` value that is the webhook itself, pasted in the wrong key."""
-    text = value.strip().lower()
-    return "://" in text or text.startswith(("hooks.slack.com", "http:", "https:"))
 
 
 # --- formatting helpers ---------------------------------------------------------------------------
