@@ -44,7 +44,9 @@ PITR = "point_in_time_recovery"
 SRC = SourceLocation("main.tf", 3)
 
 
-def episode(attribute: str = PITR, declared: Any = True, live: Any = False, *, id_: int = 1, **kw: Any) -> Episode:
+def episode(
+    attribute: str = PITR, declared: Any = True, live: Any = False, *, id_: int = 1, **kw: Any
+) -> Episode:
     values: dict[str, Any] = {
         "id": id_,
         "target": "prod",
@@ -107,7 +109,9 @@ SCENARIOS: dict[str, ScanReport] = {
     "absent_target_error": report(errors=(TargetError("prod", "unexpected token"),)),
     "absent_other_target_error": report(errors=(TargetError("stage", "unexpected token"),)),
     "unmanaged_alerting": report(
-        row(TableStatus.UNMANAGED, address=None, alert_unmanaged=True, drift=(Drift("table", None, "orders"),))
+        row(
+            TableStatus.UNMANAGED, address=None, alert_unmanaged=True, drift=(Drift("table", None, "orders"),)
+        )
     ),
 }
 
@@ -143,8 +147,12 @@ def _expected(prior: str, scenario: str) -> Expect:
     if prior == "unmanaged":
         resolved = Expect((("resolved", "table"),), closed=(ResolveReason.NO_LONGER_UNMANAGED,))
         return {
-            "drift_same": Expect((("new", PITR), ("resolved", "table")), 1, (), (ResolveReason.NO_LONGER_UNMANAGED,)),
-            "drift_other": Expect((("new", PITR), ("resolved", "table")), 1, (), (ResolveReason.NO_LONGER_UNMANAGED,)),
+            "drift_same": Expect(
+                (("new", PITR), ("resolved", "table")), 1, (), (ResolveReason.NO_LONGER_UNMANAGED,)
+            ),
+            "drift_other": Expect(
+                (("new", PITR), ("resolved", "table")), 1, (), (ResolveReason.NO_LONGER_UNMANAGED,)
+            ),
             "other_attribute": Expect(
                 (("new", "billing_mode"), ("resolved", "table")), 1, (), (ResolveReason.NO_LONGER_UNMANAGED,)
             ),
@@ -159,12 +167,18 @@ def _expected(prior: str, scenario: str) -> Expect:
     same = prior == "open_same"
     return {
         "in_sync": Expect((("resolved", PITR),), closed=(ResolveReason.FIXED,)),
-        "drift_same": Expect(seen_changed=(False,)) if same else Expect((("changed", PITR),), seen_changed=(True,)),
-        "drift_other": Expect((("changed", PITR),), seen_changed=(True,)) if same else Expect(seen_changed=(False,)),
+        "drift_same": Expect(seen_changed=(False,))
+        if same
+        else Expect((("changed", PITR),), seen_changed=(True,)),
+        "drift_other": Expect((("changed", PITR),), seen_changed=(True,))
+        if same
+        else Expect(seen_changed=(False,)),
         "other_attribute": Expect(
             (("new", "billing_mode"), ("resolved", PITR)), opened=1, closed=(ResolveReason.FIXED,)
         ),
-        "missing": Expect((("missing", "table"), ("superseded", PITR)), opened=1, closed=(ResolveReason.SUPERSEDED,)),
+        "missing": Expect(
+            (("missing", "table"), ("superseded", PITR)), opened=1, closed=(ResolveReason.SUPERSEDED,)
+        ),
         "pending_attribute": Expect(),
         "pending_creation": Expect((("superseded", PITR),), closed=(ResolveReason.SUPERSEDED,)),
         "ignored": Expect((("resolved", PITR),), closed=(ResolveReason.IGNORED,)),
@@ -172,7 +186,9 @@ def _expected(prior: str, scenario: str) -> Expect:
         "error_by_address": Expect(),
         "absent": Expect((("resolved", PITR),), closed=(ResolveReason.NO_LONGER_DECLARED,)),
         "absent_target_error": Expect(),
-        "absent_other_target_error": Expect((("resolved", PITR),), closed=(ResolveReason.NO_LONGER_DECLARED,)),
+        "absent_other_target_error": Expect(
+            (("resolved", PITR),), closed=(ResolveReason.NO_LONGER_DECLARED,)
+        ),
         "unmanaged_alerting": Expect(
             (("unmanaged", "table"), ("resolved", PITR)), opened=1, closed=(ResolveReason.NO_LONGER_DECLARED,)
         ),
@@ -242,7 +258,9 @@ _ROW = st.builds(
         status,
         name=table,
         address=f"module.{table}",
-        drift=tuple(Drift(a, True, live) for a in attrs) if status in (TableStatus.DRIFTED, TableStatus.MISSING) else (),
+        drift=tuple(Drift(a, True, live) for a in attrs)
+        if status in (TableStatus.DRIFTED, TableStatus.MISSING)
+        else (),
     ),
     st.sampled_from(_TABLES),
     st.sampled_from([TableStatus.IN_SYNC, TableStatus.DRIFTED, TableStatus.MISSING, TableStatus.ERROR]),
@@ -258,7 +276,9 @@ _EPISODES = st.lists(
 
 @settings(max_examples=200, deadline=None)
 @given(_EPISODES, st.lists(_ROW, max_size=5), st.booleans())
-def test_invariants(open_keys: list[tuple[str, str, Any]], rows: list[TableResult], target_error: bool) -> None:
+def test_invariants(
+    open_keys: list[tuple[str, str, Any]], rows: list[TableResult], target_error: bool
+) -> None:
     episodes = [
         episode(attr, True, live, id_=i, table=table, address=f"module.{table}")
         for i, (table, attr, live) in enumerate(open_keys, start=1)
