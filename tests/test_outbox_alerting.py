@@ -107,7 +107,6 @@ def test_a_broken_webhook_keeps_the_message_and_retries_it(httpserver: HTTPServe
     outcomes: list[str] = []
     slack = SlackNotifier(httpserver.url_for(HOOK), history, on_outcome=outcomes.append)
     message_id = history.enqueue("slack", {"text": "drift", "blocks": []}, T0)
-    events: list[dict[str, Any]] = []
     with structlog.testing.capture_logs() as events:
         assert slack.deliver_pending(T0) == 0
         assert slack.deliver_pending(T0 + timedelta(hours=2)) == 0
