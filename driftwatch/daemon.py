@@ -157,6 +157,8 @@ class Daemon:
             self.metrics.scan_started(started_at)
             log.info("scan_started")
             report: ScanReport | None = None
+            result = "failure"
+            abandoned = False
             try:
                 targets = targets_from_config(self.config, self.base)
                 repo = targets[0].repo if targets else self.config.repo_path(self.base).resolve()
@@ -171,6 +173,7 @@ class Daemon:
                 )
                 with self._record_lock:
                     if self._closing:
+                        abandoned = True
                         log.warning(
                             "scan_abandoned",
                             reason="shutdown: the grace period ended before this scan did; it is "
@@ -200,18 +203,18 @@ class Daemon:
                 result = "failure"
                 log.exception("scan_failed", error=repr(error))
             finally:
-                duration = time.monotonic() - started
-                first_seen = self._first_seen() if not self._closing else {}
-                self.metrics.observe_scan(
-                    report,
-                    first_seen=first_seen,
-                    result=result,
-                    duration_seconds=duration,
-                    started_at=started_at,
-                )
-                self.state.last_scan_finished = time.monotonic()
-                if report is not None:
-                    self.state.scans_completed += 1
+                if not abandoned:  # an abandoned scan counts for nothing, and reads nothing
+                    duration = time.monotonic() - started
+                    self.metrics.observe_scan(
+                        report,
+                        first_seen=self._first_seen(),
+                        result=result,
+                        duration_seconds=duration,
+                        started_at=started_at,
+                    )
+                    self.state.last_scan_finished = time.monotonic()
+                    if report is not None:
+                        self.state.scans_completed += 1
                 structlog.contextvars.unbind_contextvars("scan_id")
             self.deliver()
             return report
@@ -253,6 +256,8 @@ class Daemon:
         try:
             return self.history.first_seen_map()
         except Exception as error:
+            if self.history.closed:  # shutdown closed it after this scan was recorded
+                return {}
             log.error("history_read_failed", error=repr(error))
             return {}
 
