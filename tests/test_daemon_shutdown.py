@@ -190,3 +190,37 @@ def test_sigterm_during_a_slow_scan_exits_within_the_grace(tmp_path: Path) -> No
     assert took < 3.0, (took, text[-2000:])  # 1 s of grace; it used to be the whole scan
     assert '"scan_abandoned_at_shutdown"' in text and '"daemon_stopped"' in text
     assert "history database" not in text and "Traceback" not in text
+
+
+# --- retention (issue 14, item 8): the daemon prunes after its scans ------------------------------
+
+
+def test_the_daemon_prunes_per_state_retention_after_a_scan(tmp_path: Path, slow: SlowScan) -> None:
+    from datetime import timedelta
+
+    from driftwatch.config import ConfigError, parse_config
+
+    config_path = write_config(tmp_path)
+    config_path.write_text(
+        config_path.read_text().replace("state: {path: ", "state: {retention: 30d, path: ")
+    )
+    config, base = load_config(config_path)
+    assert config.state.retention == timedelta(days=30)
+    assert parse_config({"targets": [{"name": "a", "root": "."}]}).state.retention == timedelta(days=90)
+    with pytest.raises(ConfigError, match="state.retention"):
+        parse_config({"targets": [{"name": "a", "root": "."}], "state": {"retention": "1h"}})
+    old = datetime.now(UTC) - timedelta(days=45)
+    with History.open(tmp_path / "state.db") as seed:  # an episode resolved 44 days ago, a sent message
+        seed.record_scan(drifted_report(), old)
+        seed.record_scan(ScanReport(generated_at=old, commit=None, tables=()), old + timedelta(days=1))
+        seed.mark_sent(seed.enqueue("slack", {"text": "old"}, old), old)
+    daemon = Daemon(config, base)
+    try:
+        slow.release.set()
+        with structlog.testing.capture_logs() as events:
+            daemon.scan_once()
+        (pruned,) = [e for e in events if e["event"] == "history_pruned"]
+        assert (pruned["episodes"], pruned["messages"]) == (1, 1)
+        assert [e.open for e in daemon.history.episodes()] == [True]  # this scan's drift stays
+    finally:
+        daemon.shutdown(grace_seconds=1)
