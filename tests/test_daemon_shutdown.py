@@ -207,7 +207,7 @@ def test_the_daemon_prunes_per_state_retention_after_a_scan(tmp_path: Path, slow
     config, base = load_config(config_path)
     assert config.state.retention == timedelta(days=30)
     assert parse_config({"targets": [{"name": "a", "root": "."}]}).state.retention == timedelta(days=90)
-    with pytest.raises(ConfigError, match="state.retention"):
+    with pytest.raises(ConfigError, match=r"state\.retention"):
         parse_config({"targets": [{"name": "a", "root": "."}], "state": {"retention": "1h"}})
     old = datetime.now(UTC) - timedelta(days=45)
     with History.open(tmp_path / "state.db") as seed:  # an episode resolved 44 days ago, a sent message
