@@ -309,3 +309,27 @@ def test_open_drift_of_a_table_that_goes_missing_is_superseded_not_fixed(db: Pat
         }
         (still_open,) = history.episodes(open_only=True)
         assert still_open.attribute == "table"
+
+
+class _Statvfs:
+    def __init__(self, flag: int = 0, bavail: int = 100, bfree: int = 100) -> None:
+        self.f_flag, self.f_bavail, self.f_bfree = flag, bavail, bfree
+
+
+@pytest.mark.parametrize(
+    ("statvfs", "writable", "expected"),
+    [
+        (_Statvfs(flag=os.ST_RDONLY), True, errno.EROFS),
+        (_Statvfs(bavail=0, bfree=0), True, errno.ENOSPC),
+        (_Statvfs(), False, errno.EACCES),
+        (_Statvfs(), True, None),
+    ],
+)
+def test_the_file_system_is_asked_what_is_wrong(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, statvfs: _Statvfs, writable: bool, expected: int | None
+) -> None:
+    """SQLite says "unable to open" or "disk I/O error" for many causes; the directory's file
+    system tells them apart (as root, which CI is, a real EACCES cannot be produced)."""
+    monkeypatch.setattr(store_module.os, "statvfs", lambda path: statvfs)
+    monkeypatch.setattr(store_module.os, "access", lambda path, mode: writable)
+    assert store_module._directory_problem(tmp_path / "driftwatch.db") == expected
