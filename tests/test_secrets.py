@@ -58,3 +58,31 @@ def test_messages_are_capped_and_lose_the_canonical_request() -> None:
 def test_a_malformed_url_is_still_registered_whole() -> None:
     secrets.register_secret("https://[not-a-host/secret-value-xyz")
     assert "secret-value-xyz" not in secrets.redact_text("got https://[not-a-host/secret-value-xyz back")
+
+
+def test_every_public_error_class_shares_the_driftwatch_error_base() -> None:
+    """The CLI prints a ``DriftwatchError`` as one line; an error class outside it would print
+    a traceback. Found by walking every module, so a new one cannot be forgotten."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import driftwatch
+    from driftwatch.errors import DriftwatchError
+
+    found = {}
+    for info in pkgutil.walk_packages(driftwatch.__path__, "driftwatch."):
+        if info.name.startswith("driftwatch.demo") or info.name.endswith("__main__"):
+            continue  # the demo needs moto (an optional extra); __main__ runs the CLI
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            public = name.endswith("Error") and not name.startswith("_")
+            if (
+                public
+                and inspect.isclass(value)
+                and issubclass(value, Exception)
+                and value.__module__ == info.name
+            ):
+                found[f"{info.name}.{name}"] = issubclass(value, DriftwatchError)
+    assert len(found) >= 10, found
+    assert all(found.values()), [name for name, ok in found.items() if not ok]

@@ -725,7 +725,7 @@ class SlackNotifier:
                 status=status,
                 body=body,
                 hint="Slack refused this message itself; it will never be accepted. It stays in "
-                "the outbox as dropped (driftwatch_outbox_messages{status=\"dropped\"})",
+                'the outbox as dropped (driftwatch_outbox_messages{status="dropped"})',
             )
             return "dropped"
         if verdict == "webhook":

@@ -28,6 +28,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from driftwatch.errors import DriftwatchError
 from driftwatch.spec import (
     DeclaredTable,
     Maybe,
@@ -95,7 +96,7 @@ class TargetDeclarations:
     errors: list[TargetError] = field(default_factory=list)
 
 
-class OutsideRepositoryError(Exception):
+class OutsideRepositoryError(DriftwatchError):
     """A path from the scanned repository that resolves outside the repository root."""
 
 
