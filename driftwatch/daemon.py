@@ -426,7 +426,16 @@ class Daemon:
             )
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        self.deliver(deadline=deadline)
+        if self.slack is not None:
+            # The last flush gets what is left of the grace. It runs on its own thread so that a
+            # send Slack holds open cannot outlast the grace; if the database closes under it,
+            # that message stays queued, marked as an interrupted attempt (resent, flagged).
+            self.slack.stop()
+            flush = threading.Thread(
+                target=self.deliver, kwargs={"deadline": deadline}, name="driftwatch-flush", daemon=True
+            )
+            flush.start()
+            flush.join(timeout=max(0.0, deadline - time.monotonic()))
         self._log_undelivered()
         self.endpoint.stop()
         self.history.close()

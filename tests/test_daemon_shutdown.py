@@ -224,3 +224,35 @@ def test_the_daemon_prunes_per_state_retention_after_a_scan(tmp_path: Path, slow
         assert [e.open for e in daemon.history.episodes()] == [True]  # this scan's drift stays
     finally:
         daemon.shutdown(grace_seconds=1)
+
+
+def test_a_slack_send_that_hangs_cannot_outlast_the_grace_and_its_message_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack accepts the connection and never answers: shutdown still keeps to the grace, and
+    the message stays queued, as an interrupted attempt that the next start resends (marked)."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("DW_SHUTDOWN_HOOK", f"http://127.0.0.1:{silent.getsockname()[1]}/services/T/B/x")
+        path = write_config(tmp_path)
+        path.write_text(path.read_text().replace("DRIFTWATCH_TEST_UNSET_WEBHOOK", "DW_SHUTDOWN_HOOK"))
+        daemon = Daemon(*load_config(path))
+        queued = daemon.history.enqueue("slack", {"text": "drift", "blocks": []}, datetime.now(UTC))
+        with structlog.testing.capture_logs() as events:
+            started = time.monotonic()
+            assert daemon.shutdown(grace_seconds=0.5) == 0
+            took = time.monotonic() - started
+        assert took < 1.5, took
+        (left,) = [e for e in events if e["event"] == "outbox_undelivered_at_shutdown"]
+        assert left["message_ids"] == [queued]
+        with History.open(tmp_path / "state.db") as after:
+            resent = after.begin_attempt(queued, datetime.now(UTC))
+            assert (
+                resent is not None and resent.interrupted == 1
+            )  # the next start marks it as a possible repeat
+    finally:
+        silent.close()

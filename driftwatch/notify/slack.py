@@ -616,6 +616,7 @@ class SlackNotifier:
         self._rng = rng
         self._max_per_run = max_per_run
         self._lock = threading.Lock()  # never two deliveries at once: each message sent once
+        self._stopping = threading.Event()
         self._client = WebhookClient(webhook_url, timeout=timeout, retry_handlers=[], logger=_SDK_LOGGER)
         history.add_channel(CHANNEL, self._scan_message, self._reminder_message)
 
@@ -627,6 +628,16 @@ class SlackNotifier:
         """``text`` with every trace of the webhook URL (and any other credential) replaced;
         for logs and stored errors. The rules are ``driftwatch.secrets``."""
         return scrub_message(text, limit=2000)
+
+    def stop(self) -> None:
+        """Shutdown: a delivery in progress ends after its current message, and scheduled ones
+        start none, so the last flush (with a deadline) gets the channel in order."""
+        self._stopping.set()
+
+    def _stopped(self, deadline: float | None) -> bool:
+        if deadline is not None:
+            return time.monotonic() >= deadline
+        return self._stopping.is_set()
 
     def _scan_message(self, transitions: Transitions) -> dict[str, Any] | None:
         return build_message(transitions, repo_url=self._repo_url, commit=transitions.commit)
@@ -649,7 +660,8 @@ class SlackNotifier:
         the rest would fail the same way, and order is kept). ``now`` is the clock for
         ``next_attempt_at``; it is a parameter so tests need not sleep. ``deadline``
         (``time.monotonic()``): start no message after it, and give up waiting for another
-        delivery in progress at it (shutdown uses what is left of ``--grace``).
+        delivery in progress at it (shutdown uses what is left of ``--grace``). After
+        :meth:`stop`, only a call with a deadline (the shutdown's last flush) sends anything.
         """
         sent = 0
         timeout = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
@@ -658,7 +670,7 @@ class SlackNotifier:
         try:
             handled = 0
             while handled < self._max_per_run:
-                if deadline is not None and time.monotonic() >= deadline:
+                if self._stopped(deadline):
                     break
                 batch = self._history.pending(CHANNEL, now, limit=min(50, self._max_per_run - handled))
                 if not batch:
@@ -673,7 +685,7 @@ class SlackNotifier:
                         sent += 1
                     elif outcome in ("retry", "error"):
                         return sent
-                    if deadline is not None and time.monotonic() >= deadline:
+                    if self._stopped(deadline):
                         return sent
         finally:
             self._lock.release()
