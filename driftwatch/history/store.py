@@ -155,8 +155,10 @@ _CORRUPT = "move it aside to start a new history"
 
 def describe_os_error(code: int | None) -> str | None:
     """Operator words for the errno values a state volume really produces; None for others."""
-    if code == errno.ENOSPC or code == errno.EDQUOT:
+    if code == errno.ENOSPC:
         return "the disk is full (no space left on device); free space on the volume, or give it more"
+    if code == errno.EDQUOT:
+        return "the disk quota is exceeded; free space on the volume, or raise the quota"
     if code == errno.EROFS:
         return "the file system is read-only; mount the volume read-write"
     if code in (errno.EACCES, errno.EPERM):
