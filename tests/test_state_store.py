@@ -333,3 +333,23 @@ def test_the_file_system_is_asked_what_is_wrong(
     monkeypatch.setattr(store_module.os, "statvfs", lambda path: statvfs)
     monkeypatch.setattr(store_module.os, "access", lambda path, mode: writable)
     assert store_module._directory_problem(tmp_path / "driftwatch.db") == expected
+
+
+def test_a_damaged_sqlite_file_is_called_corrupt_and_only_then_moved_aside(tmp_path: Path) -> None:
+    """A real SQLite file with its pages overwritten (the header intact). The directory name
+    says nothing about corruption, so the words come from the message."""
+    path = tmp_path / "volume" / "state.db"
+    with History.open(path) as history:
+        history.add_channel("test", lambda t: {"text": "x" * 2000}, lambda e, now: None)
+        for minute in range(30):
+            history.record_scan(report(row(f"t{minute}", PITR)), T0 + timedelta(minutes=minute))
+        with history._read() as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(path.read_bytes())
+    assert len(data) > 8192
+    data[4096:] = b"\xa5" * (len(data) - 4096)  # every page after the first
+    path.write_bytes(bytes(data))
+    with pytest.raises(HistoryError) as caught:
+        History.open(path)
+    message = str(caught.value)
+    assert str(path) in message and "is corrupt" in message and "move it aside" in message
