@@ -198,17 +198,6 @@ def test_a_real_full_database_at_start_says_the_disk_is_full(
     assert "the disk is full" in str(caught.value) and "move it aside" not in str(caught.value)
 
 
-def test_a_read_only_file_system_at_start_says_so(tmp_path: Path) -> None:
-    """A real read-only mount when the machine has one (/sys in containers and most hosts)."""
-    candidates = [Path("/sys/fs/cgroup"), Path("/sys"), Path("/proc/sys")]
-    folder = next((p for p in candidates if p.is_dir() and os.statvfs(p).f_flag & os.ST_RDONLY), None)
-    if folder is None:
-        pytest.skip("no read-only file system mounted here")
-    with pytest.raises(HistoryError) as caught:
-        History.open(folder / "driftwatch-test.db")
-    assert "read-only" in str(caught.value) and "move it aside" not in str(caught.value)
-
-
 def test_errno_words() -> None:
     assert "disk is full" in (describe_os_error(errno.ENOSPC) or "")
     assert "read-only" in (describe_os_error(errno.EROFS) or "")
@@ -353,3 +342,58 @@ def test_a_damaged_sqlite_file_is_called_corrupt_and_only_then_moved_aside(tmp_p
         History.open(path)
     message = str(caught.value)
     assert str(path) in message and "is corrupt" in message and "move it aside" in message
+
+
+FS_PROBE = textwrap.dedent(
+    """
+    import os, sys
+    from pathlib import Path
+    from driftwatch.history import History, HistoryError
+    folder, mode = Path(sys.argv[1]), sys.argv[2]
+    db = folder / "driftwatch.db"
+    if mode == "full":  # a history that exists, then the volume fills up (driftwatch down)
+        History.open(db).close()
+        for name in os.listdir(folder):
+            if name.endswith(("-wal", "-shm")):
+                os.remove(folder / name)
+        try:
+            with open(folder / "filler", "wb") as filler:
+                while True:
+                    filler.write(bytes(4096))
+        except OSError:
+            pass
+    try:
+        History.open(db).close()
+        print("OPENED")
+    except HistoryError as error:
+        print(error)
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("options", "mode", "says"),
+    [("size=256k", "full", "the disk is full"), ("size=256k,ro", "ro", "the file system is read-only")],
+)
+def test_a_real_full_or_read_only_volume_at_start_says_what_it_is(
+    tmp_path: Path, options: str, mode: str, says: str
+) -> None:
+    """A real tmpfs, mounted in a private mount namespace (``unshare -m``: nothing outside the
+    probe sees it): full (ENOSPC) with a history on it, or read-only (EROFS)."""
+    volume = tmp_path / "volume"
+    volume.mkdir()
+    command = (
+        f'mount -t tmpfs -o {options} tmpfs {volume} && exec {sys.executable} -c "$PROBE" {volume} {mode}'
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PROBE": FS_PROBE}
+    try:
+        result = subprocess.run(
+            ["unshare", "-m", "sh", "-c", command], capture_output=True, text=True, env=env, timeout=60
+        )
+    except FileNotFoundError:
+        pytest.skip("unshare is not installed")
+    if result.returncode != 0 and ("mount" in result.stderr or "unshare" in result.stderr):
+        pytest.skip(f"cannot mount a private tmpfs here: {result.stderr.strip()[-200:]}")
+    message = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr
+    assert says in message and str(volume) in message, result.stdout + result.stderr
+    assert "move it aside" not in message and "corrupt" not in message
