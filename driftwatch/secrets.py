@@ -50,7 +50,8 @@ _fragments: tuple[str, ...] = ()  # registered secrets and their quotable parts,
 
 def secret_fragments(value: str) -> set[str]:
     """``value`` and the parts of it that error texts quote when it is a URL: without the
-    scheme, the path (with its query), and each path segment of 8 characters or more."""
+    scheme, the path (with its query), and each path segment of 8 characters or more that is
+    not a plain word."""
     fragments = {value}
     try:
         parts = urlsplit(value)
@@ -60,7 +61,13 @@ def secret_fragments(value: str) -> set[str]:
         fragments.add(value.split("://", 1)[-1])
         fragments.add(parts.path)
         fragments.add(parts.path + ("?" + parts.query if parts.query else ""))
-        fragments.update(segment for segment in parts.path.split("/") if len(segment) >= 8)
+        # Long path segments (tokens, ids), but not plain words like "services" or "workflows":
+        # those are in every Slack URL and in ordinary text.
+        fragments.update(
+            segment
+            for segment in parts.path.split("/")
+            if len(segment) >= 8 and not (segment.isalpha() and segment.islower())
+        )
     return {f for f in fragments if len(f) >= 8 and f != "/"}
 
 

@@ -86,3 +86,9 @@ def test_every_public_error_class_shares_the_driftwatch_error_base() -> None:
                 found[f"{info.name}.{name}"] = issubclass(value, DriftwatchError)
     assert len(found) >= 10, found
     assert all(found.values()), [name for name, ok in found.items() if not ok]
+
+
+def test_plain_words_of_a_registered_url_are_not_secrets() -> None:
+    secrets.register_secret("https://hooks.slack.com/services/T0WORDS/B0WORDS/words-token-0123456")
+    assert secrets.redact_text("AWS services and workflows") == "AWS services and workflows"
+    assert "words-token-0123456" not in secrets.redact_text("token words-token-0123456 leaked")
