@@ -363,7 +363,7 @@ FS_PROBE = textwrap.dedent(
         except OSError:
             pass
     try:
-        History.open(db).close()
+        History.open(db, exclusive=True).close()  # as the daemon opens it: the lock file first
         print("OPENED")
     except HistoryError as error:
         print(error)

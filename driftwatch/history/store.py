@@ -262,8 +262,11 @@ class WriterLock:
                     "is sent twice. Stop the other one, or give this one its own state.path"
                 ) from None
             raise HistoryError(f"history database {database}: cannot lock {self.path}: {error}") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        try:  # the pid is for the message a second daemon gets; a full disk must not stop us here
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        except OSError:
+            pass
         self._fd: int | None = fd
 
     def release(self) -> None:
