@@ -216,8 +216,9 @@ class Daemon:
                     if report is not None:
                         self.state.scans_completed += 1
                 structlog.contextvars.unbind_contextvars("scan_id")
-            self.deliver()
-            return report
+        # Outside the scan lock: shutdown waits for the scan, not for Slack (it flushes itself).
+        self.deliver()
+        return report
 
     def _prune(self, now: datetime) -> None:
         """Retention (``state.retention``): at most once per PRUNE_INTERVAL, after a scan."""
