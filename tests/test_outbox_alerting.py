@@ -286,3 +286,32 @@ def test_a_malformed_webhook_url_is_one_line_without_traceback(
     err = capsys.readouterr().err
     assert "is not a valid URL" in err and "Traceback" not in err and "x-secret-part" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_the_daemon_exports_its_outbox_after_each_delivery(
+    tmp_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from driftwatch.config import load_config
+    from driftwatch.daemon import Daemon
+
+    httpserver.expect_request(HOOK, method="POST").respond_with_handler(Script((400, "invalid_payload")))
+    monkeypatch.setenv("DW_ALERTING_HOOK", httpserver.url_for(HOOK))
+    config = write_config(tmp_path, "{webhook_url_env: DW_ALERTING_HOOK}")
+    config.write_text(config.read_text() + "http: {host: 127.0.0.1, port: 1}\n")
+    monkeypatch.setattr("driftwatch.daemon.Endpoint", lambda *args, **kwargs: None)  # no port needed
+    daemon = Daemon(*load_config(config))
+    try:
+        before = samples(daemon.metrics)
+        assert before[("driftwatch_notifications_total", (("channel", "slack"), ("outcome", "dropped")))] == 0
+        assert before[("driftwatch_outbox_messages", (("channel", "slack"), ("status", "pending")))] == 0
+        daemon.history.enqueue("slack", {"text": "refused", "blocks": []}, datetime.now(UTC))
+        daemon.history.enqueue("slack", {"text": "delivered", "blocks": []}, datetime.now(UTC))
+        daemon.deliver()
+        after = samples(daemon.metrics)
+        assert after[("driftwatch_notifications_total", (("channel", "slack"), ("outcome", "dropped")))] == 1
+        assert after[("driftwatch_notifications_total", (("channel", "slack"), ("outcome", "success")))] == 1
+        assert after[("driftwatch_outbox_messages", (("channel", "slack"), ("status", "dropped")))] == 1
+        assert after[("driftwatch_outbox_messages", (("channel", "slack"), ("status", "sent")))] == 1
+        assert after[("driftwatch_outbox_oldest_pending_age_seconds", (("channel", "slack"),))] == 0
+    finally:
+        daemon.history.close()
