@@ -27,13 +27,13 @@ from driftwatch.config import (
     DEFAULT_PENDING_GRACE,
     DEFAULT_REQUESTS_PER_SECOND,
     Config,
-    ConfigError,
     config_path_from,
     load_config,
     parse_duration,
 )
+from driftwatch.errors import DriftwatchError
 from driftwatch.report.console import make_console
-from driftwatch.targets import UnknownTargetError, adhoc_module_settings, targets_from_config
+from driftwatch.targets import adhoc_module_settings, targets_from_config
 from driftwatch.terraform.modules import TargetInput
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
 
 
-class UsageError(Exception):
+class UsageError(DriftwatchError):
     """A wrong combination of flags; printed as a one-line message, exit 1."""
 
 
@@ -374,29 +374,24 @@ def _config_or_fail(argument: str | None) -> tuple[Config, Path]:
 
 def command_run(args: argparse.Namespace) -> int:
     from driftwatch.daemon import Daemon
-    from driftwatch.history import HistoryError
-    from driftwatch.notify.slack import SlackConfigError
 
     config, base = _config_or_fail(args.config)
     try:
         daemon = Daemon(config, base)
-    except (HistoryError, SlackConfigError, OSError) as error:
+    except OSError as error:
         raise UsageError(str(error)) from None
     return daemon.run(grace_seconds=args.grace)
 
 
 def command_history(args: argparse.Namespace) -> int:
-    from driftwatch.history import History, HistoryError
+    from driftwatch.history import History
     from driftwatch.report.history import render_history
 
     config, _ = _config_or_fail(args.config)
     path = Path(config.state.path)
     if not path.is_file():
         raise UsageError(f"{path}: no state database yet (the daemon creates it on its first scan)")
-    try:
-        history = History.open(path)
-    except HistoryError as error:
-        raise UsageError(str(error)) from None
+    history = History.open(path)
     try:
         episodes = history.episodes(open_only=not args.all, limit=args.limit)
     finally:
@@ -423,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.configure(json_output=None if log_format == "auto" else log_format == "json", level=args.log_level)
     try:
         return COMMANDS[args.command](args)
-    except (ConfigError, UsageError, UnknownTargetError) as error:
+    except DriftwatchError as error:  # ConfigError, UsageError, HistoryError, SlackConfigError, ...
         print(f"driftwatch: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

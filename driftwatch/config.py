@@ -26,6 +26,8 @@ from pydantic import (
 )
 
 from driftwatch import spec
+from driftwatch.errors import DriftwatchError
+from driftwatch.secrets import looks_like_url
 from driftwatch.terraform import sources, worker
 from driftwatch.terraform.parse import (
     DEFAULT_MAX_CACHED_TOKENS,
@@ -41,7 +43,7 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 
 
-class ConfigError(Exception):
+class ConfigError(DriftwatchError):
     """An invalid configuration; the message names the file, the key and why."""
 
 
@@ -144,6 +146,17 @@ class HttpConfig(_Strict):
 
 class StateConfig(_Strict):
     path: str = "driftwatch.db"
+    # Sent messages and resolved episodes older than this are deleted by the daemon (open
+    # episodes and undelivered messages never are), so the state file stops growing.
+    retention: Duration = timedelta(days=90)
+
+    @field_validator("retention")
+    @classmethod
+    def _at_least_a_day(cls, retention: timedelta) -> timedelta:
+        """Shorter would delete what `driftwatch history` and reminders are for."""
+        if retention < timedelta(days=1):
+            raise ValueError("the retention must be at least 1d")
+        return retention
 
 
 class SlackConfig(_Strict):
@@ -151,6 +164,18 @@ class SlackConfig(_Strict):
     webhook_url_file: str | None = None
     remind_after: Duration = timedelta(hours=24)
     repo_url: str | None = None
+
+    @field_validator("webhook_url_file")
+    @classmethod
+    def _a_path_not_a_url(cls, value: str | None) -> str | None:
+        """The webhook pasted here instead of a path: refuse it without echoing it (the
+        message is the one line below; pydantic's errors carry no input in ours)."""
+        if value is not None and looks_like_url(value):
+            raise ValueError(
+                "holds a URL, not a file path: write the webhook URL into a file (a mounted "
+                "Secret) and name that file here, or use slack.webhook_url_env"
+            )
+        return value
 
 
 class IgnoreRule(_Strict):

@@ -5,6 +5,16 @@ misfire grace) and one outbox-delivery job, so a Slack outage delays messages wi
 delaying scans. Each scan re-reads the checkout (git-sync updates it in Kubernetes), records
 transitions in the history database and queues their messages in one transaction, then
 swaps the report into the metrics collector.
+
+One daemon per state file: the history is opened with its writer lock (see
+``driftwatch.history.store``), so a second daemon on the same file stops at start.
+
+Shutdown (SIGTERM) takes at most ``--grace`` seconds, a scan in progress included. A scan
+that finishes within the grace is recorded whole; one that does not is abandoned: it is never
+recorded (its transitions are found again by the next start's first scan), because the
+database is closed behind a gate the recording holds. The jobs' work runs on daemon threads
+(APScheduler's pool threads only wait for it), so an abandoned scan cannot keep the process
+alive either. Messages still undelivered are logged, and stay queued for the next start.
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ import signal
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,12 +40,12 @@ from driftwatch.aws.clients import AwsClients
 from driftwatch.config import Config
 from driftwatch.endpoint import Endpoint
 from driftwatch.gitinfo import head_commit, is_dirty
-from driftwatch.history import History
-from driftwatch.log import register_secret
+from driftwatch.history import History, HistoryError
 from driftwatch.metrics import DriftwatchMetrics
 from driftwatch.notify.slack import CHANNEL as SLACK_CHANNEL
 from driftwatch.notify.slack import SlackNotifier, build_expired_rules_message, load_webhook_url
 from driftwatch.scan import ScanSettings, scan
+from driftwatch.secrets import register_secret
 from driftwatch.spec import ScanReport, TableStatus
 from driftwatch.targets import targets_from_config
 from driftwatch.terraform.worker import shared_worker
@@ -43,6 +54,7 @@ log = structlog.get_logger(__name__)
 
 DELIVERY_INTERVAL = timedelta(seconds=15)
 HEALTHY_INTERVALS = 3
+PRUNE_INTERVAL = timedelta(hours=1)  # retention runs after a scan, at most this often
 
 
 @dataclass
@@ -86,7 +98,7 @@ class Daemon:
             environ if environ is not None else os.environ,
         )
         register_secret(webhook_url)
-        self.history = History.open(self._state_path())
+        self.history = History.open(self._state_path(), exclusive=True)
         self.slack = (
             SlackNotifier(
                 webhook_url,
@@ -97,11 +109,19 @@ class Daemon:
             if webhook_url
             else None
         )
+        if self.slack is not None:
+            self.metrics.notification_channel(SLACK_CHANNEL)
         # Targets are evaluated in a bounded, warm worker process (driftwatch.terraform.worker).
         self.cache = shared_worker(config.parse.worker_options())
         self.state = DaemonState(started_monotonic=time.monotonic())
         self._scan_lock = threading.Lock()
         self._stop = threading.Event()
+        # Held while a scan writes the history; shutdown sets ``_closing`` under it, so a write
+        # is either finished before the database closes or never starts.
+        self._record_lock = threading.Lock()
+        self._closing = False
+        self._last_prune: datetime | None = None
+        self._observe_outbox()
         interval = config.schedule.interval.total_seconds()
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
@@ -138,6 +158,8 @@ class Daemon:
             self.metrics.scan_started(started_at)
             log.info("scan_started")
             report: ScanReport | None = None
+            result = "failure"
+            abandoned = False
             try:
                 targets = targets_from_config(self.config, self.base)
                 repo = targets[0].repo if targets else self.config.repo_path(self.base).resolve()
@@ -157,9 +179,19 @@ class Daemon:
                     commit=head_commit(repo),
                     dirty=is_dirty(repo) is True,
                 )
-                transitions = self.history.record_scan(report, datetime.now(UTC))
-                self._announce_expired_rules(report)
-                self._queue_reminders()
+                with self._record_lock:
+                    if self._closing:
+                        abandoned = True
+                        log.warning(
+                            "scan_abandoned",
+                            reason="shutdown: the grace period ended before this scan did; it is "
+                            "not recorded, and the next start scans again",
+                        )
+                        return None
+                    transitions = self.history.record_scan(report, datetime.now(UTC))
+                    self._announce_expired_rules(report)
+                    self._queue_reminders()
+                    self._prune(datetime.now(UTC))
                 result = scan_result(report)
                 log.info(
                     "scan_finished",
@@ -179,26 +211,62 @@ class Daemon:
                 result = "failure"
                 log.exception("scan_failed", error=repr(error))
             finally:
-                duration = time.monotonic() - started
-                first_seen = self._first_seen()
-                self.metrics.observe_scan(
-                    report,
-                    first_seen=first_seen,
-                    result=result,
-                    duration_seconds=duration,
-                    started_at=started_at,
-                )
-                self.state.last_scan_finished = time.monotonic()
-                if report is not None:
-                    self.state.scans_completed += 1
+                if not abandoned:  # an abandoned scan counts for nothing, and reads nothing
+                    duration = time.monotonic() - started
+                    self.metrics.observe_scan(
+                        report,
+                        first_seen=self._first_seen(),
+                        result=result,
+                        duration_seconds=duration,
+                        started_at=started_at,
+                    )
+                    self.state.last_scan_finished = time.monotonic()
+                    if report is not None:
+                        self.state.scans_completed += 1
                 structlog.contextvars.unbind_contextvars("scan_id")
-            self.deliver()
-            return report
+        # Outside the scan lock: shutdown waits for the scan, not for Slack (it flushes itself).
+        self.deliver()
+        return report
+
+    def _prune(self, now: datetime) -> None:
+        """Retention (``state.retention``): at most once per PRUNE_INTERVAL, after a scan."""
+        if self._last_prune is not None and now - self._last_prune < PRUNE_INTERVAL:
+            return
+        self._last_prune = now
+        try:
+            episodes, messages = self.history.prune(now - self.config.state.retention)
+        except HistoryError as error:  # the scan is recorded; retention tries again later
+            log.error("history_prune_failed", error=str(error))
+            return
+        if episodes or messages:
+            log.info("history_pruned", episodes=episodes, messages=messages)
+
+    def _observe_outbox(self) -> None:
+        """Outbox gauges for /metrics: pending and finished messages, age of the oldest pending."""
+        if self._closing:
+            return
+        try:
+            stats = self.history.stats()
+        except HistoryError as error:
+            log.error("history_read_failed", error=str(error))
+            return
+        channels = {SLACK_CHANNEL} if self.slack is not None else set()
+        for channel in channels | set(stats):
+            found = stats.get(channel)
+            self.metrics.observe_outbox(
+                channel,
+                pending=found.pending if found else 0,
+                sent=found.sent if found else 0,
+                dropped=found.dropped if found else 0,
+                oldest_pending=found.oldest_pending if found else None,
+            )
 
     def _first_seen(self) -> dict[tuple[str, str, str], datetime]:
         try:
             return self.history.first_seen_map()
         except Exception as error:
+            if self.history.closed:  # shutdown closed it after this scan was recorded
+                return {}
             log.error("history_read_failed", error=repr(error))
             return {}
 
@@ -241,14 +309,44 @@ class Daemon:
         if due:
             self.history.record_reminders(due, now)
 
-    def deliver(self) -> None:
+    def deliver(self, deadline: float | None = None) -> None:
         """Send what the outbox holds that is due; failures stay queued for the next run."""
-        if self.slack is None:
+        if self.slack is None or (self._closing and deadline is None):
             return
         try:
-            self.slack.deliver_pending(datetime.now(UTC))
+            self.slack.deliver_pending(datetime.now(UTC), deadline=deadline)
+        except HistoryError as error:
+            if self.history.closed:  # shutdown closed it during a send: resent, marked, next start
+                log.warning("slack_delivery_interrupted_by_shutdown", error=str(error))
+            else:
+                log.error("slack_delivery_failed", error=repr(error))
         except Exception as error:
             log.error("slack_delivery_failed", error=repr(error))
+        self._observe_outbox()
+
+    def _detached(self, name: str, work: Callable[[], object]) -> Callable[[], None]:
+        """A scheduler job that runs ``work`` on a daemon thread and waits for it, or for stop.
+
+        APScheduler's pool threads are joined at interpreter exit: a scan still running there
+        would hold the process long past ``--grace``. The pool thread only waits here; once
+        shutdown gave up on the work, the process exits without it.
+        """
+
+        def job() -> None:
+            done = threading.Event()
+
+            def body() -> None:
+                try:
+                    work()
+                finally:
+                    done.set()
+
+            threading.Thread(target=body, name=f"driftwatch-{name}", daemon=True).start()
+            while not done.wait(0.2):
+                if self._stop.is_set():
+                    return
+
+        return job
 
     # --- HTTP routes ---
 
@@ -291,7 +389,7 @@ class Daemon:
         self.endpoint.start()
         schedule = self.config.schedule
         self.scheduler.add_job(
-            self.scan_once,
+            self._detached("scan", self.scan_once),
             IntervalTrigger(
                 seconds=schedule.interval.total_seconds(), jitter=schedule.jitter.total_seconds() or None
             ),
@@ -300,7 +398,9 @@ class Daemon:
         )
         if self.slack is not None:
             self.scheduler.add_job(
-                self.deliver, IntervalTrigger(seconds=DELIVERY_INTERVAL.total_seconds()), id="deliver"
+                self._detached("deliver", self.deliver),
+                IntervalTrigger(seconds=DELIVERY_INTERVAL.total_seconds()),
+                id="deliver",
             )
         self.scheduler.start()
         log.info(
@@ -315,18 +415,60 @@ class Daemon:
         return self.shutdown(grace_seconds)
 
     def shutdown(self, grace_seconds: float) -> int:
+        """Stop within ``grace_seconds``: finish or abandon the scan, deliver what time allows,
+        log what is left undelivered, close the database."""
+        deadline = time.monotonic() + max(0.0, grace_seconds)
+        self._stop.set()
         self.cache.close()  # an evaluation in progress fails at once: the scan can finish
         if self.scheduler.running:
             self.scheduler.pause()
-        finished = self._scan_lock.acquire(timeout=grace_seconds)
+        finished = self._scan_lock.acquire(timeout=max(0.0, grace_seconds))
         if finished:
             self._scan_lock.release()
-        else:
-            log.warning("scan_still_running_at_shutdown", grace_seconds=grace_seconds)
+        # A scan past this point is not recorded; one recording now finishes first (milliseconds).
+        with self._record_lock:
+            self._closing = True
+        if not finished:
+            log.warning(
+                "scan_abandoned_at_shutdown",
+                grace_seconds=grace_seconds,
+                reason="the scan in progress is not recorded; the next start scans again",
+            )
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        self.deliver()
+        if self.slack is not None:
+            # The last flush gets what is left of the grace. It runs on its own thread so that a
+            # send Slack holds open cannot outlast the grace; if the database closes under it,
+            # that message stays queued, marked as an interrupted attempt (resent, flagged).
+            self.slack.stop()
+            flush = threading.Thread(
+                target=self.deliver, kwargs={"deadline": deadline}, name="driftwatch-flush", daemon=True
+            )
+            flush.start()
+            flush.join(timeout=max(0.0, deadline - time.monotonic()))
+        self._log_undelivered()
         self.endpoint.stop()
         self.history.close()
         log.info("daemon_stopped")
         return 0
+
+    def _log_undelivered(self) -> None:
+        """Messages still in the outbox at shutdown: said, so nobody wonders where they went."""
+        try:
+            count = self.history.pending_count()
+            left = self.history.undelivered(limit=20) if count else []
+        except HistoryError as error:
+            log.error("history_read_failed", error=str(error))
+            return
+        if not left:
+            return
+        oldest = left[0]
+        log.warning(
+            "outbox_undelivered_at_shutdown",
+            messages=count,
+            channels=sorted({m.channel for m in left}),
+            message_ids=[m.id for m in left],
+            oldest_age_seconds=round((datetime.now(UTC) - oldest.created_at).total_seconds(), 1),
+            last_error=oldest.last_error,
+            detail="kept in the state database; delivered after the next start",
+        )

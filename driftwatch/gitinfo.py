@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from driftwatch.errors import DriftwatchError
+
 
 def _git_dir(path: Path) -> Path | None:
     for candidate in (path, *path.parents):
@@ -81,7 +83,7 @@ class FileChange:
     at: datetime
 
 
-class GitUnavailable(Exception):
+class GitUnavailable(DriftwatchError):
     """The history of the checkout cannot be read; the message says why."""
 
 

@@ -1,64 +1,28 @@
 """structlog setup: JSON lines in containers, readable output on a terminal, secrets redacted.
 
 Standard-library logging (boto3, APScheduler, slack_sdk) is routed through the same
-processors, so a library that logs a webhook URL or a credential in an error is redacted too.
+processors, so a library that logs a webhook URL or a credential in an error is redacted too
+(the rules are in ``driftwatch.secrets``).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import sys
-from collections.abc import Mapping, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-REDACTED = "***REDACTED***"
-_SECRET_KEYS = re.compile(
-    r"(webhook|token|secret|password|credential|authorization|session_token|access_key)", re.I
-)
-_SECRET_PATTERNS = [
-    re.compile(r"https://hooks\.slack(?:-gov)?\.com/(?:services|workflows|triggers)/[^\s\"'<>]+"),
-    re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"),
-    re.compile(r"(?i)(aws_secret_access_key|aws_session_token)(\s*[=:]\s*)\S+"),
-]
-_extra_secrets: set[str] = set()
+from driftwatch.secrets import REDACTED, SECRET_KEYS, redact_text, redact_value, register_secret
 
-
-def register_secret(value: str | None) -> None:
-    """Redact this exact value wherever it appears (e.g. a webhook URL read from a file)."""
-    if value and len(value) >= 8:
-        _extra_secrets.add(value)
-
-
-def redact_text(text: str) -> str:
-    for secret in _extra_secrets:
-        text = text.replace(secret, REDACTED)
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(lambda m: (m.group(1) + m.group(2) + REDACTED) if m.lastindex else REDACTED, text)
-    return text
-
-
-def _redact(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact_text(value)
-    if isinstance(value, Mapping):
-        return {
-            k: (REDACTED if isinstance(k, str) and _SECRET_KEYS.search(k) else _redact(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, (list, tuple)):
-        return [_redact(v) for v in value]
-    return value
+# Kept importable from here: callers used to find them in this module.
+__all__ = ["REDACTED", "configure", "redact_processor", "redact_text", "register_secret"]
 
 
 def redact_processor(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in list(event):
-        if _SECRET_KEYS.search(key):
-            event[key] = REDACTED
-        else:
-            event[key] = _redact(event[key])
+        event[key] = REDACTED if SECRET_KEYS.search(key) else redact_value(event[key])
     return event
 
 

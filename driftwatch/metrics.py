@@ -40,7 +40,14 @@ Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
 - ``driftwatch_aws_api_calls_total{operation, outcome}`` (counter): from ``ApiCallRecorder``.
 - ``driftwatch_aws_api_retries_total{operation}`` (counter): attempts botocore retried (throttling,
   timeouts, resets), from ``ApiCallRecorder``; no series for an operation never retried.
-- ``driftwatch_notifications_total{channel, outcome}`` (counter).
+- ``driftwatch_notifications_total{channel, outcome}`` (counter): delivery attempts by outcome:
+  ``success`` (delivered), ``retry`` (refused for now: 5xx, 429, a broken webhook),
+  ``error`` (no answer: timeout, connection), ``dropped`` (refused for good). Zero-filled per
+  channel from the start, so ``increase()`` sees the first failure.
+- ``driftwatch_outbox_messages{channel, status}``: messages in the outbox now, by status
+  (pending, sent, dropped); sent and dropped ones until ``state.retention`` deletes them.
+- ``driftwatch_outbox_oldest_pending_age_seconds{channel}``: age of the oldest message not yet
+  delivered (0 when none is pending), computed at scrape time.
 - ``driftwatch_repo_info{commit}``: 1 for the commit of the latest report (absent when unknown).
 - ``driftwatch_build_info{version}``: 1.
 """
@@ -48,6 +55,7 @@ Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -85,6 +93,8 @@ _STATUS_SEVERITY: Final = (
 )
 _STATUS_ORDER: Final = tuple(TableStatus)
 _TABLE_LABELS: Final = ("target", "table", "region")
+NOTIFICATION_OUTCOMES: Final = ("success", "retry", "error", "dropped")
+OUTBOX_STATUSES: Final = ("pending", "sent", "dropped")
 
 
 def _unix(at: datetime) -> float:
@@ -274,6 +284,8 @@ class DriftwatchMetrics:
         self._last_scan = 0.0
         self._last_success = 0.0
         self._notifications: Counter[tuple[str, str]] = Counter()
+        # channel -> (pending, sent, dropped, unix time of the oldest pending message or None)
+        self._outbox: dict[str, tuple[int, int, int, float | None]] = {}
         if registry is None:
             registry = CollectorRegistry()
             ProcessCollector(registry=registry)
@@ -334,6 +346,21 @@ class DriftwatchMetrics:
         with self._lock:
             self._notifications[(channel, outcome)] += 1
 
+    def notification_channel(self, channel: str) -> None:
+        """Export every outcome of ``channel`` at 0 from the start: a counter that appears at
+        1 has no earlier sample, and ``increase()`` would never see that first failure."""
+        with self._lock:
+            for outcome in NOTIFICATION_OUTCOMES:
+                self._notifications[(channel, outcome)] += 0
+
+    def observe_outbox(
+        self, channel: str, *, pending: int, sent: int, dropped: int, oldest_pending: datetime | None
+    ) -> None:
+        """The outbox of ``channel`` as the database holds it now (after a scan or a delivery)."""
+        oldest = _unix(oldest_pending) if oldest_pending is not None else None
+        with self._lock:
+            self._outbox[channel] = (pending, sent, dropped, oldest)
+
     # --- reads (HTTP thread) ---
 
     def render(self) -> bytes:
@@ -374,6 +401,7 @@ class DriftwatchMetrics:
             last_scan = self._last_scan
             last_success = self._last_success
             notifications = sorted(self._notifications.items())
+            outbox = sorted(self._outbox.items())
         # The recorder has its own lock; reading it at scrape time means the counter is
         # current even while a long scan is still making calls.
         api_calls = sorted(self._recorder.snapshot().items()) if self._recorder is not None else []
@@ -440,6 +468,25 @@ class DriftwatchMetrics:
         for (channel, outcome), count in notifications:
             sent.add_metric([channel, outcome], count)
         yield sent
+
+        messages = GaugeMetricFamily(
+            "driftwatch_outbox_messages",
+            "Messages in the outbox by status: pending (not delivered yet), sent, dropped (refused "
+            "for good); finished ones until state.retention deletes them.",
+            labels=["channel", "status"],
+        )
+        oldest_age = GaugeMetricFamily(
+            "driftwatch_outbox_oldest_pending_age_seconds",
+            "Age of the oldest message not delivered yet (0 when none is pending).",
+            labels=["channel"],
+        )
+        now = time.time()
+        for channel, (pending, delivered, dropped, oldest) in outbox:
+            for status_name, count in zip(OUTBOX_STATUSES, (pending, delivered, dropped), strict=True):
+                messages.add_metric([channel, status_name], count)
+            oldest_age.add_metric([channel], max(0.0, now - oldest) if oldest is not None else 0.0)
+        yield messages
+        yield oldest_age
 
         repo = GaugeMetricFamily(
             "driftwatch_repo_info",

@@ -8,11 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from driftwatch.config import Config, ModulesConfig
+from driftwatch.errors import DriftwatchError
 from driftwatch.terraform.modules import TargetInput
 from driftwatch.terraform.sources import ModuleSettings
 
 
-class UnknownTargetError(ValueError):
+class UnknownTargetError(DriftwatchError, ValueError):
     """``--target`` named a target the config does not have."""
 
 

@@ -287,10 +287,8 @@ def read_db(path: Path) -> dict[str, Any]:
         episodes = [dict(row) for row in conn.execute("SELECT * FROM episodes ORDER BY id")]
         outbox = [dict(row) for row in conn.execute("SELECT * FROM outbox ORDER BY id")]
         interrupted = {
-            int(key.split(":", 1)[1]): int(value)
-            for key, value in conn.execute(
-                "SELECT key, value FROM meta WHERE key LIKE 'outbox.interrupted:%'"
-            )
+            int(row["id"]): int(row["interrupted"])
+            for row in conn.execute("SELECT id, interrupted FROM outbox WHERE interrupted > 0")
         }
     finally:
         conn.close()

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-import driftwatch.history as history_module
+import driftwatch.history.store as history_module
 from driftwatch.history import (
     SCHEMA_VERSION,
     Episode,

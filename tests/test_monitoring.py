@@ -157,7 +157,9 @@ def exported_series() -> frozenset[str]:
         duration_seconds=3.2,
         started_at=now,
     )
-    metrics.notification("slack", "sent")
+    metrics.notification_channel("slack")
+    metrics.notification("slack", "success")
+    metrics.observe_outbox("slack", pending=1, sent=3, dropped=0, oldest_pending=now - timedelta(minutes=3))
     names = set()
     for family in text_string_to_metric_families(metrics.render().decode()):
         names.update(sample.name for sample in family.samples)
@@ -209,6 +211,8 @@ def test_unit_tests_cover_every_alert_firing_and_not_firing() -> None:
         ("DriftwatchTableDrifted", "> 30 * 60", "> 45 * 60"),
         ("DriftwatchTableDrifted", "unless on", "or on"),
         ("DriftwatchScansStale", "> 3 * 5 * 60", "> 3 * 10 * 60"),
+        ("DriftwatchOutboxBacklogOld", "> 30 * 60", "> 60 * 60"),
+        ("DriftwatchSlackDeliveryFailing", "unless on", "and on"),
     ],
 )
 def test_unit_tests_fail_when_a_rule_changes(tmp_path: Path, alertname: str, old: str, new: str) -> None:

@@ -13,13 +13,14 @@ race into an error row.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from driftwatch.aws.calls import transport_outcome
+from driftwatch.errors import DriftwatchError
+from driftwatch.secrets import scrub_message
 from driftwatch.spec import BillingMode, Gsi, Lsi, Sse, Stream, TableSpec, Ttl
 
 if TYPE_CHECKING:
@@ -44,13 +45,6 @@ _GONE_CODES = frozenset({"ResourceNotFoundException", "ResourceNotFound", "Table
 _SSE_ON = frozenset({"ENABLED", "ENABLING", "UPDATING"})
 _TTL_ON = frozenset({"ENABLED", "ENABLING"})
 
-# Defence in depth for messages we did not write: AWS echoes the canonical request (which can
-# carry the session token) in signature errors, and some transport errors echo URLs. Access
-# key ids and long base64-ish runs (secret keys, session tokens) are masked.
-_ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
-_LONG_TOKEN = re.compile(r"[A-Za-z0-9/+=]{40,}")
-_MAX_MESSAGE = 300
-
 # What to do about causes whose AWS message does not say it (appended to the error message).
 _EXPIRED = "hint: the AWS credentials have expired; renew them"
 _INVALID = "hint: AWS does not recognise these credentials; check the key id or profile"
@@ -63,7 +57,7 @@ _HINTS = {
 }
 
 
-class LiveReadError(Exception):
+class LiveReadError(DriftwatchError):
     """Reading live state failed for a reason other than the table not existing.
 
     The message names the operation, the table (None for region-wide autoscaling listings),
@@ -92,13 +86,13 @@ class TableGone(Exception):
 
 
 def scrub(text: str) -> str:
-    """``text`` with anything credential-shaped masked and the length capped."""
-    text = text.split("The Canonical String for this request", 1)[0].strip()
-    text = _ACCESS_KEY_ID.sub("***", text)
-    text = _LONG_TOKEN.sub("***", text)
-    if len(text) > _MAX_MESSAGE:
-        text = text[: _MAX_MESSAGE - 3] + "..."
-    return text
+    """``text`` with anything credential-shaped masked and the length capped.
+
+    Defence in depth for messages we did not write: AWS echoes the canonical request (which
+    can carry the session token) in signature errors, and transport errors echo URLs. The
+    rules are ``driftwatch.secrets.scrub_message``.
+    """
+    return scrub_message(text)
 
 
 def call_aws(

@@ -28,6 +28,7 @@ import logging
 import math
 import random
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,6 +46,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.webhook import WebhookClient
 
+from driftwatch.errors import DriftwatchError
 from driftwatch.history import (
     Episode,
     History,
@@ -54,7 +56,7 @@ from driftwatch.history import (
     TransitionKind,
     Transitions,
 )
-from driftwatch.log import register_secret
+from driftwatch.secrets import looks_like_url, register_secret, scrub_message
 from driftwatch.spec import IgnoreRule, SourceLocation
 
 log = structlog.get_logger(__name__)
@@ -82,7 +84,7 @@ _SDK_LOGGER.propagate = False
 _SDK_LOGGER.addHandler(logging.NullHandler())
 
 
-class SlackConfigError(Exception):
+class SlackConfigError(DriftwatchError):
     """The Slack webhook is configured but cannot be loaded; names the source, never the value."""
 
 
@@ -94,6 +96,8 @@ def load_webhook_url(env_name: str | None, file_path: str | None, environ: Mappi
     silently switch alerts off); the message names the path, never the content.
     """
     if file_path:
+        if looks_like_url(file_path):
+            raise SlackConfigError(URL_IN_FILE_SETTING)
         try:
             with open(file_path, encoding="utf-8") as handle:
                 url = handle.read().strip()
@@ -110,10 +114,23 @@ def load_webhook_url(env_name: str | None, file_path: str | None, environ: Mappi
         source = f"environment variable {env_name}"
     else:
         return None
-    if not url.lower().startswith(("https://", "http://")) or not urlsplit(url).netloc:
+    register_secret(url)  # before any check, so that nothing below can print it
+    if not url.lower().startswith(("https://", "http://")):
         raise SlackConfigError(f"the Slack webhook URL from {source} is not an http(s) URL")
-    register_secret(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:  # e.g. "https://[" (an unclosed IPv6 bracket)
+        raise SlackConfigError(f"the Slack webhook URL from {source} is not a valid URL") from None
+    if not parts.hostname:
+        raise SlackConfigError(f"the Slack webhook URL from {source} has no host name")
     return url
+
+
+URL_IN_FILE_SETTING = (
+    "slack.webhook_url_file holds a URL, not a file path: write the webhook URL into a file (a "
+    "mounted Secret) and name that file here, or put it in the variable named by slack.webhook_url_env"
+)
 
 
 # --- formatting helpers ---------------------------------------------------------------------------
@@ -223,6 +240,11 @@ def _transition_line(item: Transition) -> str:
         return f"• {_code(item.attribute)}: {_escape(what)} after {_age(item.at - item.first_seen)}"
     if item.kind is TransitionKind.MISSING:
         return "• declared in git but not found in AWS"
+    if item.kind is TransitionKind.SUPERSEDED:
+        return (
+            f"• {_code(item.attribute)} drift ({_value(item.declared)} → {_value(item.live)}) is "
+            "closed: the table itself is missing now"
+        )
     if item.kind is TransitionKind.UNMANAGED:
         return "• in AWS but not declared in git"
     return f"• {_code(item.attribute)}: {_value(item.declared)} → {_value(item.live)}"
@@ -234,20 +256,38 @@ _SECTIONS: list[tuple[TransitionKind, str]] = [
     (TransitionKind.NEW, ":warning: *New drift*"),
     (TransitionKind.CHANGED, ":arrows_counterclockwise: *Changed drift*"),
     (TransitionKind.RESOLVED, ":white_check_mark: *Resolved drift*"),
+    # Attribute drift closed because its table went missing. Shown under the missing table
+    # when that is in the same message; this section only holds the rest (e.g. a table that is
+    # now absent but pending creation). Never under "Resolved": nothing was fixed.
+    (TransitionKind.SUPERSEDED, ":heavy_multiplication_x: *Drift closed because the table is missing*"),
 ]
 
 
+def _superseded_alone(transitions: Transitions) -> tuple[Transition, ...]:
+    """Superseded items whose table has no ``missing`` line in the same message."""
+    missing = {(t.target, t.table) for t in transitions.of(TransitionKind.MISSING)}
+    return tuple(t for t in transitions.of(TransitionKind.SUPERSEDED) if (t.target, t.table) not in missing)
+
+
+def _of_kind(transitions: Transitions, kind: TransitionKind) -> tuple[Transition, ...]:
+    """The transitions shown in the section of ``kind``."""
+    return _superseded_alone(transitions) if kind is TransitionKind.SUPERSEDED else transitions.of(kind)
+
+
 def _summary(transitions: Transitions) -> str:
-    counts = [(len(transitions.of(kind)), kind.value) for kind, _ in _SECTIONS]
+    counts = [(len(_of_kind(transitions, kind)), kind.value) for kind, _ in _SECTIONS]
     return ", ".join(f"{n} {label}" for n, label in counts if n)
 
 
 def _fallback(title: str, lines: Sequence[str]) -> str:
     """The plain ``text`` of a message (notifications, clients without Block Kit)."""
-    shown = list(lines[:MAX_FALLBACK_LINES])
+    shown = [_escape(line) for line in lines[:MAX_FALLBACK_LINES]]
     if len(lines) > len(shown):
         shown.append(f"… and {len(lines) - len(shown)} more")
-    return _bounded([title, *shown], MAX_FALLBACK_CHARS)
+    # Escaped like the blocks: Slack parses ``text`` as mrkdwn too (push and desktop
+    # notifications show it), so ``<!channel>`` or ``<https://evil.example/|click me>`` in a
+    # value from git would ping everyone or show a disguised link.
+    return _bounded([_escape(title), *shown], MAX_FALLBACK_CHARS)
 
 
 def _assemble(
@@ -328,8 +368,11 @@ def build_message(
         return None
     groups: list[tuple[str, list[str]]] = []
     fallback_lines: list[str] = []
+    superseded: dict[tuple[str, str], list[Transition]] = {}
+    for item in transitions.of(TransitionKind.SUPERSEDED):
+        superseded.setdefault((item.target, item.table), []).append(item)
     for kind, heading in _SECTIONS:
-        of_kind = transitions.of(kind)
+        of_kind = _of_kind(transitions, kind)
         sections: list[str] = []
         for table_items in _grouped(of_kind):
             first = table_items[0]
@@ -339,8 +382,13 @@ def build_message(
                 if where:
                     lines.append(f"declared at {where}")
             lines.extend(_transition_line(item) for item in table_items)
+            if kind is TransitionKind.MISSING:
+                closed = superseded.get((first.target, first.table), [])
+                lines.extend(_transition_line(item) for item in closed)
             sections.append(_bounded(lines))
-        for item in of_kind:
+        for item in (
+            transitions.of(TransitionKind.SUPERSEDED) if kind is TransitionKind.SUPERSEDED else of_kind
+        ):
             detail = (
                 f"{_plain_value(item.declared)} → {_plain_value(item.live)}"
                 if kind in (TransitionKind.NEW, TransitionKind.CHANGED)
@@ -348,6 +396,8 @@ def build_message(
                 if kind is TransitionKind.RESOLVED
                 else "not declared in git"
                 if kind is TransitionKind.UNMANAGED
+                else "drift closed, the table is missing in AWS"
+                if kind is TransitionKind.SUPERSEDED
                 else "missing in AWS"
             )
             fallback_lines.append(f"{kind.value}: {item.target}/{item.table} {item.attribute}: {detail}")
@@ -495,6 +545,50 @@ def with_repeat_notice(payload: Mapping[str, Any]) -> dict[str, Any]:
     return marked
 
 
+# Slack's documented incoming-webhook errors ("Handling errors" in Slack's guide to incoming
+# webhooks): the status code and a short error word in the body. Only errors about the message
+# itself can never succeed on a retry; errors about the webhook or its channel fail every
+# message until someone fixes the webhook, and then every message must still arrive.
+_MESSAGE_ERRORS = frozenset({"invalid_payload", "too_many_attachments"})
+_WEBHOOK_ERRORS = frozenset(
+    {
+        "user_not_found",  # 400
+        "no_service_id",  # 400
+        "invalid_token",  # 403
+        "action_prohibited",  # 403: an admin restricted posting
+        "posting_to_general_channel_denied",  # 403
+        "channel_not_found",  # 404
+        "no_service",  # 404: the webhook was disabled or revoked
+        "no_team",  # 404
+        "team_disabled",  # 404
+        "channel_is_archived",  # 410
+    }
+)
+
+Verdict = str  # "drop" | "webhook" | "retry"
+
+
+def classify_rejection(status: int, body: str) -> Verdict:
+    """What to do with a non-2xx, non-429 answer from Slack.
+
+    ``drop``: the message itself is invalid (Slack's ``invalid_payload``,
+    ``too_many_attachments``, or a 400/413/422 without a known error word): resending the same
+    bytes cannot succeed. ``webhook``: the webhook or channel is broken (the other documented
+    4xx errors, and any other 4xx): keep the message and retry with backoff, loudly.
+    ``retry``: a server-side or transient failure (5xx, 408).
+    """
+    word = body.strip().split()[0].strip("\"'.,:;") if body.strip() else ""
+    if status >= 500 or status == 408:
+        return "retry"
+    if word in _MESSAGE_ERRORS:
+        return "drop"
+    if word in _WEBHOOK_ERRORS:
+        return "webhook"
+    if status in (400, 413, 422):
+        return "drop"
+    return "webhook" if 400 <= status < 500 else "retry"
+
+
 class SlackNotifier:
     """Delivers the ``slack`` outbox of a History to one incoming webhook.
 
@@ -522,7 +616,7 @@ class SlackNotifier:
         self._rng = rng
         self._max_per_run = max_per_run
         self._lock = threading.Lock()  # never two deliveries at once: each message sent once
-        self._secrets = self._secret_fragments(webhook_url)
+        self._stopping = threading.Event()
         self._client = WebhookClient(webhook_url, timeout=timeout, retry_handlers=[], logger=_SDK_LOGGER)
         history.add_channel(CHANNEL, self._scan_message, self._reminder_message)
 
@@ -530,24 +624,20 @@ class SlackNotifier:
         return f"SlackNotifier(webhook=<redacted>, history={self._history.path!r})"
 
     @staticmethod
-    def _secret_fragments(url: str) -> list[str]:
-        """The URL and the parts of it that error texts may quote (without scheme, the path, the
-        long path segments); longest first so the whole URL is replaced before its parts."""
-        parts = urlsplit(url)
-        fragments = {
-            url,
-            url.split("://", 1)[-1],
-            parts.path,
-            parts.path + ("?" + parts.query if parts.query else ""),
-        }
-        fragments.update(segment for segment in parts.path.split("/") if len(segment) >= 8)
-        return sorted((f for f in fragments if len(f) >= 8 and f != "/"), key=len, reverse=True)
+    def scrub(text: str) -> str:
+        """``text`` with every trace of the webhook URL (and any other credential) replaced;
+        for logs and stored errors. The rules are ``driftwatch.secrets``."""
+        return scrub_message(text, limit=2000)
 
-    def scrub(self, text: str) -> str:
-        """``text`` with every trace of the webhook URL replaced; for logs and stored errors."""
-        for fragment in self._secrets:
-            text = text.replace(fragment, "<webhook>")
-        return text
+    def stop(self) -> None:
+        """Shutdown: a delivery in progress ends after its current message, and scheduled ones
+        start none, so the last flush (with a deadline) gets the channel in order."""
+        self._stopping.set()
+
+    def _stopped(self, deadline: float | None) -> bool:
+        if deadline is not None:
+            return time.monotonic() >= deadline
+        return self._stopping.is_set()
 
     def _scan_message(self, transitions: Transitions) -> dict[str, Any] | None:
         return build_message(transitions, repo_url=self._repo_url, commit=transitions.commit)
@@ -563,17 +653,25 @@ class SlackNotifier:
         except Exception as error:  # a metrics bug must not stop delivery
             log.warning("slack_outcome_callback_failed", error=self.scrub(repr(error)))
 
-    def deliver_pending(self, now: datetime) -> int:
+    def deliver_pending(self, now: datetime, *, deadline: float | None = None) -> int:
         """Send the due messages in order; returns how many Slack accepted.
 
         Stops at the first message that must be retried (Slack is down or rate-limiting us:
         the rest would fail the same way, and order is kept). ``now`` is the clock for
-        ``next_attempt_at``; it is a parameter so tests need not sleep.
+        ``next_attempt_at``; it is a parameter so tests need not sleep. ``deadline``
+        (``time.monotonic()``): start no message after it, and give up waiting for another
+        delivery in progress at it (shutdown uses what is left of ``--grace``). After
+        :meth:`stop`, only a call with a deadline (the shutdown's last flush) sends anything.
         """
         sent = 0
-        with self._lock:
+        timeout = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
+        if not self._lock.acquire(timeout=timeout):
+            return 0
+        try:
             handled = 0
             while handled < self._max_per_run:
+                if self._stopped(deadline):
+                    break
                 batch = self._history.pending(CHANNEL, now, limit=min(50, self._max_per_run - handled))
                 if not batch:
                     break
@@ -587,6 +685,10 @@ class SlackNotifier:
                         sent += 1
                     elif outcome in ("retry", "error"):
                         return sent
+                    if self._stopped(deadline):
+                        return sent
+        finally:
+            self._lock.release()
         return sent
 
     def _deliver_one(self, message: OutboxMessage, now: datetime) -> Outcome | None:
@@ -626,10 +728,31 @@ class SlackNotifier:
                 "slack_rate_limited", **fields, status=status, retry_after=header, retry_in_seconds=delay
             )
             return "retry"
-        if 400 <= status < 500 and status != 408:
-            self._history.mark_dropped(message.id, f"HTTP {status}: {body}")
-            log.error("slack_message_dropped", **fields, status=status, body=body)
+        verdict = classify_rejection(status, body)
+        if verdict == "drop":
+            self._history.mark_dropped(message.id, f"HTTP {status}: {body}", now)
+            log.error(
+                "slack_message_dropped",
+                **fields,
+                status=status,
+                body=body,
+                hint="Slack refused this message itself; it will never be accepted. It stays in "
+                'the outbox as dropped (driftwatch_outbox_messages{status="dropped"})',
+            )
             return "dropped"
+        if verdict == "webhook":
+            delay = backoff_seconds(message.attempts, self._rng)
+            self._history.mark_retry(message.id, now, delay, f"HTTP {status}: {body}")
+            log.error(
+                "slack_webhook_rejected",
+                **fields,
+                status=status,
+                body=body,
+                retry_in_seconds=round(delay, 1),
+                hint="the webhook or its channel is broken (revoked, channel archived or deleted, "
+                "posting not allowed); messages are kept and retried until it is fixed",
+            )
+            return "retry"
         delay = backoff_seconds(message.attempts, self._rng)
         self._history.mark_retry(message.id, now, delay, f"HTTP {status}: {body}")
         log.warning(

@@ -23,6 +23,8 @@ from functools import total_ordering
 from typing import Union
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from driftwatch.errors import DriftwatchError
+
 PUBLIC_REGISTRY = "registry.terraform.io"
 _LABEL = re.compile(r"^[0-9A-Za-z](?:[0-9A-Za-z_-]{0,62}[0-9A-Za-z])?$")
 _SYSTEM = re.compile(r"^[0-9a-z]{1,64}$")
@@ -37,7 +39,7 @@ _UNSUPPORTED_GETTERS = {
 }
 
 
-class SourceError(ValueError):
+class SourceError(DriftwatchError, ValueError):
     """A source string or constraint Terraform itself would reject."""
 
 

@@ -32,11 +32,12 @@ from re import _constants as _sre
 from re import _parser as _sre_parser
 from typing import Any
 
+from driftwatch.errors import DriftwatchError
 from driftwatch.spec import Unknown, first_unknown
 from driftwatch.terraform import limits
 
 
-class FunctionError(Exception):
+class FunctionError(DriftwatchError):
     """A Terraform function error (bad argument type or value); becomes an evaluation error."""
 
 

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from driftwatch.errors import DriftwatchError
 from driftwatch.spec import Maybe, Unknown, first_unknown
 
 STRING_LABELS = ("namespace", "tenant", "environment", "stage", "name")
@@ -81,7 +82,7 @@ LABEL_INPUTS = (
 )
 
 
-class ModuleInputError(ValueError):
+class ModuleInputError(DriftwatchError, ValueError):
     """An input that Terraform itself would reject; ``input`` names the offending input."""
 
     def __init__(self, input_name: str, message: str) -> None:

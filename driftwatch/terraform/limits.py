@@ -25,6 +25,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from driftwatch.errors import DriftwatchError
+
 MAX_DEPTH = 200  # expression nesting, in evaluation levels
 MAX_VALUE_ELEMENTS = 100_000  # elements of one value, nested ones included (counted as if copied)
 MAX_VALUE_CHARS = 1_000_000  # characters of one string, and of all the strings in one value
@@ -37,7 +39,7 @@ TABLE_STEPS = 250_000  # ~1-2 s of CPU at most
 TARGET_STEPS = 2_500_000  # ~10-15 s of CPU at most
 
 
-class EvaluationError(Exception):
+class EvaluationError(DriftwatchError):
     """The evaluator's one documented error type, raised only for hard limits: nesting deeper
     than MAX_DEPTH, or an exhausted step budget.
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from driftwatch.bounds import is_valid_text, safe_text
+from driftwatch.errors import DriftwatchError
 from driftwatch.spec import (
     DeclaredTable,
     Maybe,
@@ -120,7 +121,7 @@ class TargetDeclarations:
     volatile: bool = False
 
 
-class OutsideRepositoryError(Exception):
+class OutsideRepositoryError(DriftwatchError):
     """A path from the scanned repository that resolves outside the repository root (or that
     cannot be resolved at all: a symlink loop)."""
 

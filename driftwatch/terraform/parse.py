@@ -40,6 +40,7 @@ from typing import Any
 from hcl2.api import parses
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
+from driftwatch.errors import DriftwatchError
 from driftwatch.terraform.memo import DEFAULT_MAX_TARGETS, DeclarationMemo
 
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -56,7 +57,7 @@ _MAX_QUOTED = 60  # characters of offending source text quoted in an error messa
 _PARSE_RECURSION_LIMIT = 20_000
 
 
-class HclSyntaxError(Exception):
+class HclSyntaxError(DriftwatchError):
     """A file that cannot be read or parsed; names the file and, where known, line and column."""
 
     def __init__(self, file: str, message: str, line: int | None = None, column: int | None = None):

@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from driftwatch.errors import DriftwatchError
 from driftwatch.spec import Unknown
 
 
-class TypeConversionError(Exception):
+class TypeConversionError(DriftwatchError):
     """A value that does not fit its variable's type; the message says what did not fit."""
 
 

@@ -1,0 +1,335 @@
+"""The episode ledger: a pure reconcile of the open drift episodes with a new scan report.
+
+An *episode* is one stretch of time during which one attribute of one table of one target
+drifts: it opens when the drift is first seen and is resolved when a scan that could look at
+the table no longer sees it. :func:`reconcile` decides, from the open episodes and one
+report, which episodes open, which are seen again (and whether their values changed), which
+close and why, and the transitions a notification is made of. It touches no database: the
+store applies its answer in one transaction (``History.record_scan``), and the tests try it
+exhaustively without SQLite.
+
+The rules, and why:
+
+- a drift whose attribute has no open episode opens one (``new``; ``missing`` for the
+  attribute ``table``; ``unmanaged`` for a live table no declaration covers);
+- an open episode seen with the same values only gets ``last_seen``; with other declared or
+  live values it is ``changed`` (values are compared as canonical JSON, so a tuple that became
+  a list is not a change);
+- a table that could not be read (status ``error``, matched by name or by address) says
+  nothing about its drift: its episodes stay open -- an outage must never look like a fix;
+- a table absent from the report is ``no longer declared``, unless its target has errors in
+  ``report.errors`` (a parse error or a typo is not a fix);
+- pending drift (waiting for an apply) keeps an open episode open without news and opens
+  none; ignored drift opens none, and resolves an open one as ``ignored``;
+- an open attribute drift of a table that is now absent in AWS is closed as ``superseded``,
+  not ``fixed``: the table going missing is the news, not the attribute being repaired;
+- an unmanaged table is recorded only when its target alerts on unmanaged tables, and is
+  resolved as ``no longer unmanaged`` when it is declared or gone (but not while its target
+  has errors: its account's tables may not have been listed).
+
+If the same (target, table, attribute) occurs twice in one report (one name declared in two
+regions of a target), the first occurrence counts.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from driftwatch.spec import ScanReport, SourceLocation, TableStatus
+
+Key = tuple[str, str, str]
+"""(target, table, attribute): at most one open episode per key."""
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return str(value)
+
+
+def to_json(value: Any) -> str:
+    """Canonical JSON (sorted keys, compact), so equal values are equal strings: a value that
+    only changed representation (tuple vs list, key order) is not reported as ``changed``."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def canonical(value: Any) -> Any:
+    """``value`` as it reads back from storage (the JSON round trip of :func:`to_json`)."""
+    return json.loads(to_json(value))
+
+
+class TransitionKind(enum.StrEnum):
+    NEW = "new"  # an attribute started to drift
+    CHANGED = "changed"  # still drifting, but the declared or the live value is different now
+    RESOLVED = "resolved"  # no longer drifts (fixed), or the table is no longer declared
+    MISSING = "missing"  # a declared table appeared to be absent in AWS (attribute ``table``)
+    UNMANAGED = "unmanaged"  # a live table no declaration covers (attribute ``table``, declared None)
+    SUPERSEDED = "superseded"  # an attribute's drift closed because its whole table is missing now
+
+
+class ResolveReason(enum.StrEnum):
+    FIXED = "fixed"
+    NO_LONGER_DECLARED = "no longer declared"
+    IGNORED = "ignored"  # an ignore rule accepts it now
+    NO_LONGER_UNMANAGED = "no longer unmanaged"  # declared in git now, or deleted
+    SUPERSEDED = "superseded"  # the table is missing in AWS now: that is the finding
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One change of drift state found by a scan; what a notification is made of.
+
+    ``previous_declared``/``previous_live`` are set for ``changed`` only. For ``resolved`` and
+    ``superseded``, ``declared``/``live`` are the last values seen while it drifted and
+    ``reason`` says why it closed.
+    """
+
+    kind: TransitionKind
+    target: str
+    table: str
+    attribute: str
+    region: str | None
+    address: str | None
+    source: SourceLocation | None
+    declared: Any
+    live: Any
+    first_seen: datetime
+    at: datetime
+    previous_declared: Any = None
+    previous_live: Any = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Transitions:
+    """The transitions of one scan (empty when nothing changed); sized and iterable."""
+
+    items: tuple[Transition, ...]
+    commit: str | None
+    at: datetime
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[Transition]:
+        return iter(self.items)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def of(self, kind: TransitionKind) -> tuple[Transition, ...]:
+        return tuple(t for t in self.items if t.kind is kind)
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One drift episode as stored; ``open`` while ``resolved_at`` is None."""
+
+    id: int
+    target: str
+    table: str
+    attribute: str
+    region: str | None
+    address: str | None
+    source: SourceLocation | None
+    declared: Any
+    live: Any
+    first_seen: datetime
+    last_seen: datetime
+    resolved_at: datetime | None
+    resolved_reason: str | None
+    first_commit: str | None
+    last_commit: str | None
+    last_notified_at: datetime | None
+
+    @property
+    def open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def key(self) -> Key:
+        return (self.target, self.table, self.attribute)
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """A drift seen by this scan: where it is and its values (canonical, as stored)."""
+
+    key: Key
+    region: str | None
+    address: str | None
+    source: SourceLocation | None
+    declared: Any
+    live: Any
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A new episode to store."""
+
+    sighting: Sighting
+
+
+@dataclass(frozen=True)
+class Seen:
+    """An open episode seen again: ``last_seen`` moves; ``changed`` also counts as notified."""
+
+    episode_id: int
+    sighting: Sighting
+    changed: bool
+
+
+@dataclass(frozen=True)
+class Closed:
+    """An open episode to resolve, and why."""
+
+    episode_id: int
+    reason: ResolveReason
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """What one report does to the episodes: the writes, and the transitions they announce."""
+
+    opened: tuple[Opened, ...]
+    seen: tuple[Seen, ...]
+    closed: tuple[Closed, ...]
+    transitions: Transitions
+
+
+def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime) -> Reconciliation:
+    """The episodes' answer to ``report`` (see the module docstring for the rules)."""
+    current = {episode.key: episode for episode in open_episodes if episode.open}
+    checked: set[tuple[str, str]] = set()
+    absent: set[tuple[str, str]] = set()  # declared tables absent in AWS (missing, or pending creation)
+    errored: set[tuple[str, str]] = set()
+    errored_addresses: set[tuple[str, str | None]] = set()
+    seen_keys: set[Key] = set()
+    ignored: set[Key] = set()
+    opened: list[Opened] = []
+    seen: list[Seen] = []
+    closed: list[Closed] = []
+    items: list[Transition] = []
+    for row in report.tables:
+        name = row.table_name
+        if row.status is TableStatus.ERROR:
+            errored_addresses.add((row.target, row.address))
+            if name:
+                errored.add((row.target, name))
+            continue
+        if not name:
+            continue
+        if row.status is TableStatus.UNMANAGED:
+            if not row.alerts:
+                continue  # shown in reports, but the target did not ask to be alerted
+        else:
+            checked.add((row.target, name))
+            attributes = {item.attribute for item in row.drift} | {item.attribute for item in row.pending}
+            if "table" in attributes:
+                absent.add((row.target, name))
+        # Pending drift waits for an apply: an open episode stays open, without news.
+        seen_keys.update((row.target, name, item.attribute) for item in row.pending)
+        ignored.update((row.target, name, item.attribute) for item in row.ignored)
+        for drift in row.drift:
+            key = (row.target, name, drift.attribute)
+            if key in seen_keys:
+                continue
+            seen_keys.add(key)
+            sighting = Sighting(
+                key, row.region, row.address, row.source, canonical(drift.declared), canonical(drift.live)
+            )
+            existing = current.get(key)
+            if existing is None:
+                opened.append(Opened(sighting))
+                kind = (
+                    TransitionKind.UNMANAGED
+                    if row.status is TableStatus.UNMANAGED
+                    else TransitionKind.MISSING
+                    if drift.attribute == "table"
+                    else TransitionKind.NEW
+                )
+                items.append(_transition(kind, sighting, first_seen=at, at=at))
+                continue
+            changed = to_json(existing.declared) != to_json(sighting.declared) or to_json(
+                existing.live
+            ) != to_json(sighting.live)
+            seen.append(Seen(existing.id, sighting, changed))
+            if changed:
+                items.append(
+                    _transition(
+                        TransitionKind.CHANGED,
+                        sighting,
+                        first_seen=existing.first_seen,
+                        at=at,
+                        previous_declared=existing.declared,
+                        previous_live=existing.live,
+                    )
+                )
+    targets_with_errors = {error.target for error in report.errors}
+    for key, episode in current.items():
+        if key in seen_keys:
+            continue
+        target, table, attribute = key
+        if (target, table) in errored or (target, episode.address) in errored_addresses:
+            continue  # we could not look at the table: no news
+        if attribute == "table" and episode.declared is None:
+            if target in targets_with_errors:
+                continue  # its account's tables may not have been listed
+            reason = ResolveReason.NO_LONGER_UNMANAGED
+        elif key in ignored:
+            reason = ResolveReason.IGNORED
+        elif attribute != "table" and (target, table) in absent:
+            reason = ResolveReason.SUPERSEDED
+        elif (target, table) in checked:
+            reason = ResolveReason.FIXED
+        elif target in targets_with_errors:
+            continue  # part of the target did not parse: absence proves nothing
+        else:
+            reason = ResolveReason.NO_LONGER_DECLARED
+        closed.append(Closed(episode.id, reason))
+        kind = TransitionKind.SUPERSEDED if reason is ResolveReason.SUPERSEDED else TransitionKind.RESOLVED
+        sighting = Sighting(
+            key, episode.region, episode.address, episode.source, episode.declared, episode.live
+        )
+        items.append(_transition(kind, sighting, first_seen=episode.first_seen, at=at, reason=reason.value))
+    return Reconciliation(
+        tuple(opened), tuple(seen), tuple(closed), Transitions(tuple(items), report.commit, at)
+    )
+
+
+def _transition(
+    kind: TransitionKind,
+    sighting: Sighting,
+    *,
+    first_seen: datetime,
+    at: datetime,
+    previous_declared: Any = None,
+    previous_live: Any = None,
+    reason: str | None = None,
+) -> Transition:
+    target, table, attribute = sighting.key
+    return Transition(
+        kind,
+        target,
+        table,
+        attribute,
+        sighting.region,
+        sighting.address,
+        sighting.source,
+        sighting.declared,
+        sighting.live,
+        first_seen=first_seen,
+        at=at,
+        previous_declared=previous_declared,
+        previous_live=previous_live,
+        reason=reason,
+    )

@@ -1,0 +1,519 @@
+"""The state database itself: schema and migrations, opening it safely, the writer lock, retention.
+
+Why SQLite, and why episodes and the outbox in one file: a transition (drift appeared,
+changed, was fixed) and the message that announces it must be recorded together, in one
+transaction, so a crash or a restart records both or neither.
+
+Concurrency inside the daemon: the scan thread, the delivery job and the HTTP thread share one
+connection, serialised by a lock (SQLite connections are not safe to use from two threads at
+once). WAL mode lets a separate ``driftwatch history`` process read while the daemon writes.
+
+Between processes: exactly one daemon may write a state file. Two would each announce every
+transition (every Slack message twice). ``Store.open(..., exclusive=True)`` takes an
+``fcntl`` lock on a sidecar file (``<path>.lock``) for the life of the store. The kernel drops
+the lock when the holder dies, however it dies (SIGKILL, OOM), so a crashed daemon never
+blocks its restart; a second live daemon is refused at start, with the holder's pid. (SQLite's
+own locks cannot do this: they are held per transaction, not per process lifetime.)
+
+Every failure of the database is a :class:`HistoryError` naming the file and what is wrong
+in words an operator can act on: a full disk, a read-only file system, missing permissions,
+or a file that really is damaged -- and only then the advice to move it aside, because that
+advice throws the history away.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from os import PathLike
+from pathlib import Path
+from typing import Self
+
+import structlog
+
+from driftwatch.errors import DriftwatchError
+
+log = structlog.get_logger(__name__)
+
+# --- schema -------------------------------------------------------------------------------------
+
+# Each step takes the schema from version i to i+1 (PRAGMA user_version). Steps are never edited
+# once released -- a change is a new step appended at the end -- so any older database can be
+# brought forward, each step in its own transaction together with the version bump.
+MIGRATIONS: list[tuple[str, ...]] = [
+    (
+        """
+        CREATE TABLE episodes (
+            id               INTEGER PRIMARY KEY,
+            target           TEXT NOT NULL,
+            table_name       TEXT NOT NULL,
+            attribute        TEXT NOT NULL,
+            region           TEXT,
+            address          TEXT,
+            source_file      TEXT,
+            source_line      INTEGER,
+            declared         TEXT NOT NULL,  -- JSON
+            live             TEXT NOT NULL,  -- JSON
+            first_seen       TEXT NOT NULL,  -- ISO 8601 UTC, fixed width: compares as text
+            last_seen        TEXT NOT NULL,
+            resolved_at      TEXT,
+            resolved_reason  TEXT,
+            first_commit     TEXT,
+            last_commit      TEXT,
+            last_notified_at TEXT
+        )
+        """,
+        # At most one open episode per (target, table, attribute); resolved ones are history.
+        """
+        CREATE UNIQUE INDEX episodes_open
+            ON episodes (target, table_name, attribute) WHERE resolved_at IS NULL
+        """,
+        "CREATE INDEX episodes_last_seen ON episodes (last_seen)",
+        """
+        CREATE TABLE outbox (
+            id              INTEGER PRIMARY KEY,
+            channel         TEXT NOT NULL,
+            payload         TEXT NOT NULL,  -- JSON, exactly what is sent
+            created_at      TEXT NOT NULL,
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            status          TEXT NOT NULL DEFAULT 'pending'
+                            CHECK (status IN ('pending', 'sent', 'dropped')),
+            last_error      TEXT,
+            sent_at         TEXT
+        )
+        """,
+        "CREATE INDEX outbox_pending ON outbox (channel, status, id)",
+        # Small key/value table; the open-time write probe updates it.
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ),
+    (
+        # In-flight delivery markers become columns (they were ``outbox.attempt:<id>`` and
+        # ``outbox.interrupted:<id>`` keys in ``meta``): ``attempt_started_at`` is set from just
+        # before a message is handed to its channel until the outcome is recorded, so one found
+        # set on the next attempt belongs to an attempt whose process died. ``interrupted``
+        # counts such attempts. ``dropped_at`` dates a dropped message for retention.
+        "ALTER TABLE outbox ADD COLUMN attempt_started_at TEXT",
+        "ALTER TABLE outbox ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE outbox ADD COLUMN dropped_at TEXT",
+        """
+        UPDATE outbox SET attempt_started_at =
+            (SELECT value FROM meta WHERE key = 'outbox.attempt:' || outbox.id)
+        """,
+        """
+        UPDATE outbox SET interrupted = COALESCE(
+            (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'outbox.interrupted:' || outbox.id), 0)
+        """,
+        "DELETE FROM meta WHERE key LIKE 'outbox.attempt:%' OR key LIKE 'outbox.interrupted:%'",
+        # Retention deletes by age: resolved episodes and finished messages.
+        "CREATE INDEX episodes_resolved ON episodes (resolved_at) WHERE resolved_at IS NOT NULL",
+        "CREATE INDEX outbox_created ON outbox (status, created_at)",
+    ),
+    # Commits first seen (pending applies, see Store.commits_first_seen): never pruned, since
+    # forgetting a commit would restart its pending grace (about 100 bytes per commit).
+    (
+        """
+        CREATE TABLE commits_seen (
+            sha        TEXT PRIMARY KEY,
+            first_seen TEXT NOT NULL  -- ISO 8601 UTC, fixed width
+        )
+        """,
+    ),
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class HistoryError(DriftwatchError):
+    """The history database cannot be used; the message names the file and the cause."""
+
+
+class StateLockedError(HistoryError):
+    """Another live process holds the state file's writer lock."""
+
+
+def ts(value: datetime) -> str:
+    """Fixed-width UTC text, so that SQL comparisons of timestamps are text comparisons.
+
+    A naive datetime is taken to be UTC (what ``datetime.utcnow()`` callers mean).
+    """
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime(_TS_FORMAT)
+
+
+def dt(value: str) -> datetime:
+    return datetime.strptime(value, _TS_FORMAT).replace(tzinfo=UTC)
+
+
+def opt_dt(value: str | None) -> datetime | None:
+    return None if value is None else dt(value)
+
+
+# --- what is wrong with the file -----------------------------------------------------------------
+
+_CORRUPT = "move it aside to start a new history"
+
+
+def describe_os_error(code: int | None) -> str | None:
+    """Operator words for the errno values a state volume really produces; None for others."""
+    if code == errno.ENOSPC:
+        return "the disk is full (no space left on device); free space on the volume, or give it more"
+    if code == errno.EDQUOT:
+        return "the disk quota is exceeded; free space on the volume, or raise the quota"
+    if code == errno.EROFS:
+        return "the file system is read-only; mount the volume read-write"
+    if code in (errno.EACCES, errno.EPERM):
+        return (
+            "permission denied; let driftwatch's user write the file and its directory "
+            "(in Kubernetes: the pod's securityContext.fsGroup)"
+        )
+    return None
+
+
+def _directory_problem(path: Path) -> int | None:
+    """The errno that writing next to ``path`` would fail with, found by looking (no write)."""
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        stats = os.statvfs(folder)
+    except OSError as error:
+        return error.errno
+    if stats.f_flag & os.ST_RDONLY:
+        return errno.EROFS
+    if (stats.f_bavail == 0 and os.geteuid() != 0) or stats.f_bfree == 0:
+        return errno.ENOSPC
+    writable_dir = os.access(folder, os.W_OK | os.X_OK)
+    writable_file = not path.exists() or os.access(path, os.R_OK | os.W_OK)
+    if not (writable_dir and writable_file):
+        return errno.EACCES
+    return None
+
+
+def open_failure(path: str, error: sqlite3.Error, probe: int | None) -> str:
+    """The message for a database that failed to open or prepare.
+
+    ``probe`` is what :func:`_directory_problem` found (an errno, or None). SQLite's own codes
+    come first where they are specific (full, read-only, corrupt); SQLite says "disk I/O error"
+    or "unable to open" for many causes, so then the file system is asked. Only a damaged file
+    gets the advice to move it aside.
+    """
+    name = getattr(error, "sqlite_errorname", "") or ""
+    where = f"history database {path} (state.path)"
+    if name.startswith("SQLITE_FULL"):
+        probe = errno.ENOSPC
+    elif name.startswith("SQLITE_READONLY") and probe is None:
+        probe = errno.EACCES
+    elif name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return f"{where} is corrupt or not a SQLite database ({error}); {_CORRUPT}"
+    described = describe_os_error(probe)
+    if described is not None:
+        return f"{where}: cannot write it: {described} ({error})"
+    return f"{where}: cannot use it ({error}); check the volume and the file's permissions"
+
+
+def _check_path(name: str) -> None:
+    """Refuse a state path that is a directory, or an existing file that is not SQLite: SQLite
+    would quietly turn a short text file into a database, overwriting it."""
+    path = Path(name)
+    if path.is_dir():
+        raise HistoryError(f"history database {name} (state.path) is a directory; name a file in it")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(16)
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        cause = describe_os_error(error.errno) or error.strerror or error
+        raise HistoryError(f"history database {name} (state.path): cannot read it: {cause}") from None
+    if header and header != b"SQLite format 3\x00":
+        raise HistoryError(
+            f"history database {name} (state.path) is not a SQLite database; "
+            "point state.path at a new file, or move this one aside"
+        )
+
+
+# --- the writer lock -----------------------------------------------------------------------------
+
+
+class WriterLock:
+    """An exclusive ``flock`` on ``<database>.lock``, held until :meth:`release`.
+
+    The file holds the holder's pid, for the message a second daemon gets. It is never
+    deleted: deleting a lock file races with a process that is opening it.
+    """
+
+    def __init__(self, database: str) -> None:
+        self.path = f"{database}.lock"
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            cause = describe_os_error(error.errno) or error.strerror or error
+            raise HistoryError(
+                f"history database {database} (state.path): cannot create its lock file {self.path}: {cause}"
+            ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            holder = _read_pid(fd)
+            os.close(fd)
+            if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                who = f" (pid {holder})" if holder else ""
+                raise StateLockedError(
+                    f"history database {database} (state.path) is in use by another driftwatch "
+                    f"daemon{who}: only one daemon may write a state file, or every Slack message "
+                    "is sent twice. Stop the other one, or give this one its own state.path"
+                ) from None
+            raise HistoryError(f"history database {database}: cannot lock {self.path}: {error}") from None
+        try:  # the pid is for the message a second daemon gets; a full disk must not stop us here
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        except OSError:
+            pass
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            finally:
+                os.close(self._fd)
+                self._fd = None
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        return int(text) if text.isdigit() else None
+    except OSError:
+        return None
+
+
+# --- the store -----------------------------------------------------------------------------------
+
+
+class Store:
+    """One connection to the state database; create with :meth:`open`."""
+
+    def __init__(self, path: str, connection: sqlite3.Connection, lock: WriterLock | None = None) -> None:
+        self._path = path
+        self._conn: sqlite3.Connection | None = connection
+        self._lock = threading.RLock()
+        self._writer_lock = lock
+
+    @classmethod
+    def open(cls, path: str | PathLike[str], *, exclusive: bool = False) -> Self:
+        """Open (creating if needed) and migrate the database, or raise a clear HistoryError.
+
+        Everything that can be wrong with the file is found here, before the first scan: a file
+        that is not SQLite or is damaged (integrity check), a schema newer than this version, a
+        directory or file we cannot write (a write probe, which also creates the WAL files).
+        ``exclusive``: the daemon's writer lock (see the module docstring), taken first.
+        """
+        name = str(path)
+        in_memory = name == ":memory:" or name.startswith("file::memory:")
+        if not in_memory:
+            _check_path(name)
+            try:
+                Path(name).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                cause = describe_os_error(error.errno) or error.strerror or error
+                raise HistoryError(
+                    f"history database {name} (state.path): cannot create its directory: {cause}"
+                ) from error
+        writer_lock = WriterLock(name) if exclusive and not in_memory else None
+        try:
+            try:
+                conn = sqlite3.connect(name, timeout=10.0, isolation_level=None, check_same_thread=False)
+            except sqlite3.Error as error:
+                raise HistoryError(open_failure(name, error, _directory_problem(Path(name)))) from error
+            conn.row_factory = sqlite3.Row
+            store = cls(name, conn, writer_lock)
+            try:
+                store._prepare(in_memory)
+            except HistoryError:
+                conn.close()
+                raise
+            except sqlite3.Error as error:
+                conn.close()
+                probe = None if in_memory else _directory_problem(Path(name))
+                raise HistoryError(open_failure(name, error, probe)) from error
+        except BaseException:
+            if writer_lock is not None:
+                writer_lock.release()
+            raise
+        return store
+
+    def _prepare(self, in_memory: bool) -> None:
+        conn = self._connection()
+        conn.execute("PRAGMA busy_timeout = 10000")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal" and not in_memory:
+            log.warning("history_not_wal", path=self._path, journal_mode=mode)
+        # FULL: a message marked sent must stay marked sent across a power loss (else resent).
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
+        if problems != ["ok"]:
+            raise HistoryError(
+                f"history database {self._path} failed its integrity check ({'; '.join(problems[:3])}); "
+                f"{_CORRUPT}"
+            )
+        self._migrate()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('last_opened_at', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (ts(datetime.now(UTC)),),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.rollback()
+            raise
+
+    def _migrate(self) -> None:
+        conn = self._connection()
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise HistoryError(
+                f"history database {self._path} has schema version {version}, but this driftwatch "
+                f"knows versions up to {SCHEMA_VERSION}; it was written by a newer driftwatch"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in MIGRATIONS[number]:
+                    conn.execute(statement)
+                # PRAGMA user_version is transactional: the bump commits with the step or not at all.
+                conn.execute(f"PRAGMA user_version = {number + 1}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.rollback()
+                raise
+            log.info("history_migrated", path=self._path, schema_version=number + 1)
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def schema_version(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+    @property
+    def closed(self) -> bool:
+        return self._conn is None
+
+    def close(self) -> None:
+        """Close the connection and release the writer lock (idempotent); later calls raise
+        HistoryError. Waits for a transaction in progress on another thread to end first."""
+        with self._lock:
+            try:
+                if self._conn is not None:
+                    try:
+                        self._conn.close()
+                    finally:
+                        self._conn = None
+            finally:
+                if self._writer_lock is not None:
+                    self._writer_lock.release()
+                    self._writer_lock = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise HistoryError(f"history database {self._path} is closed")
+        return self._conn
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._connection()
+            try:
+                yield conn
+            except sqlite3.Error as error:
+                raise HistoryError(f"history database {self._path}: read failed: {error}") from error
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed as a whole, or rolled back on any exception.
+
+        BEGIN IMMEDIATE takes the write lock up front, so a concurrent ``driftwatch history``
+        process makes us wait (busy_timeout) instead of failing half-way.
+        """
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                raise HistoryError(f"history database {self._path}: cannot start a write: {error}") from error
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException as error:
+                if conn.in_transaction:
+                    conn.rollback()
+                if isinstance(error, sqlite3.Error):
+                    raise HistoryError(f"history database {self._path}: write failed: {error}") from error
+                raise
+
+    # --- commits first seen (pending applies) ---
+    # The pending grace runs from when the daemon first saw a commit (driftwatch.settle), which
+    # survives a restart only if it is written down.
+
+    def commits_first_seen(self, commits: Iterable[str]) -> dict[str, datetime]:
+        """sha -> when the daemon first saw it, for the commits it has seen."""
+        wanted = list(dict.fromkeys(commits))
+        found: dict[str, datetime] = {}
+        with self._read() as conn:
+            for start in range(0, len(wanted), 500):  # within SQLite's limit on parameters
+                chunk = wanted[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                rows = conn.execute(
+                    f"SELECT sha, first_seen FROM commits_seen WHERE sha IN ({marks})", chunk
+                ).fetchall()
+                found.update((row["sha"], dt(row["first_seen"])) for row in rows)
+        return found
+
+    def remember_commits(self, first_seen: Mapping[str, datetime]) -> None:
+        """Record first sightings; a commit already recorded keeps its first one."""
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT INTO commits_seen (sha, first_seen) VALUES (?, ?) ON CONFLICT (sha) DO NOTHING",
+                [(sha, ts(when)) for sha, when in first_seen.items()],
+            )
+
+    # --- retention ---
+
+    def prune(self, before: datetime) -> tuple[int, int]:
+        """Delete resolved episodes and finished (sent or dropped) messages older than ``before``.
+
+        Returns (episodes, messages) deleted. Open episodes and pending messages are never
+        deleted, however old: they are the work still to do. SQLite reuses the freed pages, so
+        the file stops growing once retention is reached (no VACUUM, which would rewrite it).
+        """
+        stamp = ts(before)
+        with self._write() as conn:
+            episodes = conn.execute(
+                "DELETE FROM episodes WHERE resolved_at IS NOT NULL AND resolved_at < ?", (stamp,)
+            ).rowcount
+            messages = conn.execute(
+                "DELETE FROM outbox WHERE status IN ('sent', 'dropped') "
+                "AND COALESCE(sent_at, dropped_at, created_at) < ?",
+                (stamp,),
+            ).rowcount
+        return episodes, messages
