@@ -36,23 +36,35 @@ DEFAULT_PENDING_GRACE = timedelta(minutes=30)
 # arn:<partition>:iam::<12-digit account>:role/<path/name>
 _ROLE_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 class ConfigError(Exception):
     """An invalid configuration; the message names the file, the key and why."""
 
 
+DURATION_UNITS = "ms, s, m, h or d"
+
+
 def parse_duration(value: Any) -> timedelta:
-    """``"5m"``, ``"30s"``, ``"24h"``, ``"1.5h"`` or a number of seconds."""
+    """``"5m"``, ``"30s"``, ``"24h"``, ``"1.5h"``; a bare ``0`` means zero.
+
+    Any other number without a unit is an error: ``interval: 5`` might mean 5 seconds or
+    5 minutes, and a guess that is off by 60x silently hammers AWS or misses drift for hours.
+    """
     if isinstance(value, timedelta):
         return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str) and (match := _DURATION.match(value)):
-        seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    else:
-        raise ValueError(f"{value!r} is not a duration (use e.g. 30s, 5m, 24h)")
+    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if match and match.group(2) is None:
+        number = float(match.group(1))
+    if number is not None:
+        if number == 0:
+            return timedelta(0)
+        raise ValueError(f"{value!r} has no unit: write it with one of {DURATION_UNITS} (e.g. 30s, 5m, 24h)")
+    if match is None:
+        raise ValueError(f"{value!r} is not a duration: a number and one of {DURATION_UNITS} (e.g. 30s, 5m)")
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
     return timedelta(seconds=seconds)

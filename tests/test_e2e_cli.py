@@ -346,7 +346,7 @@ def test_scan_text_report_shows_the_drift_with_its_file_and_line(
     assert any(
         line.split() == ["point_in_time_recovery", "true", "false"] for line in result.out.splitlines()
     )
-    assert "5 tables checked" in result.out and "1 drifted" in result.out
+    assert "5 tables watched" in result.out and "1 drifted" in result.out
     assert "acme-prod-orders" not in result.out  # in-sync tables are listed only with --verbose
 
 

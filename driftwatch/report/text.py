@@ -16,6 +16,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from driftwatch.report.safe import escape_controls
 from driftwatch.spec import ScanReport, TableResult, TableStatus
 
 _STATUS_STYLE = {
@@ -27,10 +28,6 @@ _STATUS_STYLE = {
     TableStatus.UNMANAGED: "bold blue",
 }
 _INDENT = " " * 10
-# The original four statuses are always in the summary line; pending and unmanaged when present.
-_ALWAYS_COUNTED = frozenset(
-    {TableStatus.IN_SYNC, TableStatus.DRIFTED, TableStatus.MISSING, TableStatus.ERROR}
-)
 
 
 def _value(value: Any) -> str:
@@ -125,7 +122,38 @@ def render_row(row: TableResult, verbose: bool) -> Group | None:
     return Group(*parts, Text(""))
 
 
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """``1 table``, ``2 tables``, ``0 errors``."""
+    return f"{count} {noun if count == 1 else plural_form or noun + 's'}"
+
+
+def summary_line(report: ScanReport) -> str:
+    """What was watched and what the exit code counts, in words.
+
+    ``errors`` counts the tables that could not be read; ``not evaluated`` counts the problems
+    that kept part of a target from being evaluated at all (a file that does not parse, a
+    missing var file): the tables it declares are not in the count of tables watched. Either
+    makes the exit code 1.
+    """
+    parts = [
+        f"{report.count(TableStatus.IN_SYNC)} in sync",
+        f"{report.count(TableStatus.DRIFTED)} drifted",
+        f"{report.count(TableStatus.MISSING)} missing",
+        plural(report.count(TableStatus.ERROR), "error"),
+    ]
+    parts += [
+        f"{report.count(status)} {status.value.replace('_', ' ')}"
+        for status in (TableStatus.PENDING, TableStatus.UNMANAGED)
+        if report.count(status)
+    ]
+    parts.append(f"{len(report.errors)} not evaluated")
+    commit = f" at {report.commit[:12]}" if report.commit else ""
+    return f"{plural(len(report.tables), 'table')} watched{commit}: {', '.join(parts)}"
+
+
 def render_text(report: ScanReport, console: Console, verbose: bool = False) -> None:
+    # Values come from git and AWS: a control character in one must not drive the terminal.
+    report = escape_controls(report)
     for error in report.errors:
         where = error.location
         console.print(
@@ -139,10 +167,4 @@ def render_text(report: ScanReport, console: Console, verbose: bool = False) -> 
         rendered = render_row(row, verbose)
         if rendered is not None:
             console.print(rendered)
-    counts = ", ".join(
-        f"{report.count(s)} {s.value.replace('_', ' ')}"
-        for s in TableStatus
-        if report.count(s) or s in _ALWAYS_COUNTED
-    )
-    commit = f" at {report.commit[:12]}" if report.commit else ""
-    console.print(Text(f"{len(report.tables)} tables checked{commit}: {counts}", style="bold"))
+    console.print(Text(summary_line(report), style="bold"))
