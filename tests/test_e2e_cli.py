@@ -3,7 +3,7 @@
 The bundled ``examples/`` repository (config ``config/driftwatch.yaml``: targets prod and
 staging, five tables) is created in moto exactly as driftwatch evaluates it -- the part
 ``terraform apply`` plays -- and then scanned, changed and scanned again through the CLI. The
-JSON report is validated against a JSON Schema written here from DESIGN.md's contract.
+JSON report is validated against a JSON Schema written here from the README's contract.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ AD_HOC_PROD = ["--root", "examples/envs/prod", "--var-file", "prod.tfvars"]
 # --------------------------------------------------------------------------- the JSON contract
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
-# DESIGN.md's four statuses, and the two the real-estates work added (additive).
+# The original four statuses, and the two the real-estates work added (additive).
 STATUSES = ["in_sync", "drifted", "missing", "error", "pending", "unmanaged"]
 ZERO_NEW = {"pending": 0, "unmanaged": 0}
 _SOURCE = {

@@ -45,7 +45,7 @@ def test_syntax_error_names_file_line_and_column(
         ('locals {\n  a = 1\n  b = "abc\n}\n', 3, 7, "unclosed string"),
         ('resource "x" "y" {\n  a 1.5\n}\n', 2, 5, "unexpected `1.5`; expected `=` or a block `{`"),
         ("a = @\n", 1, 5, "unexpected `@`; expected a value"),
-        ('x {\n  a = "b"\n', 3, 1, "unexpected end of file: an unclosed block, bracket or string; expected `}`"),
+        ('x {\n  a = "b"\n', 3, 1, "end of file: an unclosed block, bracket or string; expected `}`"),
     ],
 )
 def test_syntax_errors_are_in_words_a_person_reads_at_the_right_place(

@@ -1,6 +1,6 @@
-"""The JSON report: the stable contract of DESIGN.md that CI jobs and scripts parse.
+"""The JSON report: the stable contract (README, "JSON report") that CI jobs and scripts parse.
 
-Additions to DESIGN.md's contract are additive only: per row ``ignored`` (accepted drift with
+Additions to the original contract are additive only: per row ``ignored`` (accepted drift with
 its reason and expiry), ``pending`` (drift waiting for a recent commit to be applied) and
 ``alert`` (whether the row pages anyone); ``summary`` counts every status, ``pending`` and
 ``unmanaged`` included; top-level ``errors`` and ``ignore_rules_expired``.
