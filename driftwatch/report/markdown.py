@@ -105,7 +105,7 @@ def _section(row: TableResult, repo_url: str | None, commit: str | None) -> list
                     escape(d.attribute),
                     _value(d.declared),
                     _value(d.live),
-                    _where(getattr(d, "source", None) or row.source, repo_url, commit),
+                    _where(row.source_of(d.attribute), repo_url, commit),
                 ]
                 for d in row.drift
             ),

@@ -55,9 +55,11 @@ def _heading(row: TableResult) -> Text:
 _TABLE_MAX_ROW = 120
 
 
-def _drift_table(items: Any) -> Table | Group:
+def _drift_table(items: Any, row: TableResult | None = None) -> Table | Group:
     rows = [(d.attribute, _value(d.declared), _value(d.live)) for d in items]
-    if any(sum(len(cell) for cell in row) > _TABLE_MAX_ROW for row in rows):
+    # Where each attribute is written, when that is not the table's own line (shown above it).
+    where = [_written_at(row, d.attribute) for d in items]
+    if any(sum(len(cell) for cell in r) > _TABLE_MAX_ROW for r in rows):
         return Group(
             *(
                 Text(
@@ -66,19 +68,29 @@ def _drift_table(items: Any) -> Table | Group:
                             f"{_INDENT}{attribute}",
                             f"{_INDENT}  declared (git): {declared}",
                             f"{_INDENT}  live (AWS):     {live}",
+                            *((f"{_INDENT}  written at:     {at}",) if at else ()),
                         )
                     )
                 )
-                for attribute, declared, live in rows
+                for (attribute, declared, live), at in zip(rows, where, strict=True)
             )
         )
     table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2), pad_edge=False)
     table.add_column("attribute", overflow="fold")
     table.add_column("declared (git)", overflow="fold")
     table.add_column("live (AWS)", overflow="fold")
-    for row in rows:
-        table.add_row(*row)
+    if any(where):
+        table.add_column("written at", overflow="fold", style="cyan")
+    for r, at in zip(rows, where, strict=True):
+        table.add_row(*r, *((at,) if any(where) else ()))
     return table
+
+
+def _written_at(row: TableResult | None, attribute: str) -> str:
+    if row is None:
+        return ""
+    source = row.source_of(attribute)
+    return str(source) if source is not None and source != row.source else ""
 
 
 def _when(value: Any) -> str:
@@ -97,7 +109,7 @@ def render_row(row: TableResult, verbose: bool) -> Group | None:
         alert = "alerted" if row.alert_unmanaged else "not alerted"
         parts.append(Text(f"{_INDENT}in AWS but not declared in git ({alert})"))
     elif row.drift and row.status is not TableStatus.MISSING:
-        parts.append(_drift_table(row.drift))
+        parts.append(_drift_table(row.drift, row))
     if row.pending:
         first = row.pending[0]
         parts.append(

@@ -41,6 +41,7 @@ from driftwatch.spec import (
 from driftwatch.terraform import cloudposse, limits
 from driftwatch.terraform.evaluate import EvaluationError, Scope, evaluate, evaluate_text
 from driftwatch.terraform.label import build_label, label_outputs
+from driftwatch.terraform.locations import module_call_locations, resource_locations
 from driftwatch.terraform.memo import frozen_key
 from driftwatch.terraform.observe import FileSystemView
 from driftwatch.terraform.parse import (
@@ -295,8 +296,14 @@ class ModuleInstance:
         caller: str | None,
         providers: Mapping[str | None, ProviderConfig],
         stack: tuple[Path, ...] = (),
+        input_sources: Mapping[str, SourceLocation] | None = None,
     ):
         self.walk = walk
+        # Where each variable's value is written: the tfvars line (root) or the line of the
+        # module call's argument (child), for attribute-level locations; see written_at.
+        self.variable_sources: dict[str, SourceLocation] = {}
+        self._input_sources = input_sources or {}
+        self._assignment_lines: dict[tuple[str, str], int] = {}
         self.directory = directory
         self.address = address
         self.caller = caller
@@ -357,6 +364,7 @@ class ModuleInstance:
         for name, value, origin in assignments:
             if name in declared:
                 values[name] = value
+                self._note_source(name, origin, inputs is None)
             elif inputs is not None and self.directory not in self.walk.incomplete:
                 self.walk.error(f"{origin} sets {name!r}, which the module does not declare", None)
         bound: dict[str, Any] = {}
@@ -376,6 +384,25 @@ class ModuleInstance:
                 self.walk.error(f"the value of variable {name!r} is nested too deeply", file, block.line)
                 bound[name] = Unknown(f"var.{name} is nested too deeply")
         return bound
+
+    def _note_source(self, name: str, origin: str, root: bool) -> None:
+        line = self._assignment_lines.get((origin, name)) if root else None
+        where = SourceLocation(origin, line) if line else None if root else self._input_sources.get(name)
+        if where is None:
+            self.variable_sources.pop(name, None)  # -var, TF_VAR_ or JSON: no line to point at
+        else:
+            self.variable_sources[name] = where
+
+    def written_at(self, attribute: Any, file: str) -> SourceLocation:
+        """Where an argument's value is written: the line of a tfvars assignment or of the
+        calling module's argument when the expression is exactly ``var.<name>``, else its own
+        line."""
+        reference = reference_text(attribute.expression)
+        if reference and reference.startswith("var.") and reference.count(".") == 1:
+            found = self.variable_sources.get(reference[4:])
+            if found is not None:
+                return found
+        return SourceLocation(file, _line(attribute) or 1)
 
     def _variable_type(self, name: str, block: Block, file: str) -> TypeSpec:
         """The variable's type constraint, read once per walk: a module instantiated 200 times
@@ -460,6 +487,8 @@ class ModuleInstance:
                 f"a var file holds only assignments, found a {block.type!r} block", rel, block.line
             )
         empty = Scope({}, rel)
+        for name, attr in attributes.items():
+            self._assignment_lines[(rel, name)] = _line(attr)
         return [
             (name, _evaluate_attribute(attr, empty, self.walk, rel), rel) for name, attr in attributes.items()
         ]
@@ -587,7 +616,14 @@ class ModuleInstance:
             self.walk.limit_error("instances", message, file, block.line)
             return _unknown_outputs(message)
         providers = self._child_providers(block, file)
-        return ModuleInstance(self.walk, directory, f"{address}.", inputs, address, providers, self.stack)
+        sources = {
+            key: self.written_at(attribute, file)
+            for key, attribute in block.items[0].items()
+            if key not in _MODULE_META_ARGUMENTS
+        }
+        return ModuleInstance(
+            self.walk, directory, f"{address}.", inputs, address, providers, self.stack, sources
+        )
 
     def _child_providers(self, block: Block, file: str) -> Mapping[str | None, ProviderConfig]:
         """The default aws provider a child sees: passed explicitly via ``providers``, else inherited."""
@@ -946,7 +982,8 @@ class _TableCollector:
             self.walk.error(f"{address}: {error}", file, block.line)
             return
         if declaration is not None:
-            self._declare(instance, declaration, address, block, file)
+            where = module_call_locations(block, file, inputs, instance.written_at)
+            self._declare(instance, declaration, address, block, file, locations=where)
 
     def _resource(self, instance: ModuleInstance, block: Block, file: str) -> None:
         address = f"{instance.address}aws_dynamodb_table.{block.labels[1] if len(block.labels) > 1 else '?'}"
@@ -961,7 +998,8 @@ class _TableCollector:
             with self._table(instance_address, block, file):
                 arguments = _evaluate_body(block, instance.scope(file, **extra), self.walk, file)
                 declaration = ResourceDeclaration(arguments=arguments)
-                self._declare(instance, declaration, instance_address, block, file, alias)
+                where = resource_locations(block, file, arguments, instance.written_at)
+                self._declare(instance, declaration, instance_address, block, file, alias, where)
 
     def _declare(
         self,
@@ -971,6 +1009,7 @@ class _TableCollector:
         block: Block,
         file: str,
         alias: str | None = None,
+        locations: Mapping[str, SourceLocation] | None = None,
     ) -> None:
         provider = instance.providers.get(alias)
         region = self._region(provider, alias, instance)
@@ -997,7 +1036,14 @@ class _TableCollector:
         if isinstance(region, Unknown):
             notes = (Unresolved("region", region.reason),)
         self.result.tables.append(
-            DeclaredTable(address, SourceLocation(file, block.line), spec, notes, self._inputs(instance))
+            DeclaredTable(
+                address,
+                SourceLocation(file, block.line),
+                spec,
+                notes,
+                self._inputs(instance),
+                locations=dict(locations or {}),
+            )
         )
 
     def _inputs(self, instance: ModuleInstance) -> tuple[str, ...]:
