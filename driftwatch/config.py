@@ -145,11 +145,41 @@ class StateConfig(_Strict):
     path: str = "driftwatch.db"
 
 
+class SlackRoute(_Strict):
+    """One entry of ``slack.routes``: these targets' or tables' drift goes to this webhook."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    targets: list[str] = Field(default_factory=list)
+    tables: list[str] = Field(default_factory=list)  # globs on the AWS table name
+    webhook_url_env: str | None = None
+    webhook_url_file: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> SlackRoute:
+        if not self.targets and not self.tables:
+            raise ValueError("a route needs targets or tables (what it sends)")
+        if not self.webhook_url_env and not self.webhook_url_file:
+            raise ValueError("a route needs webhook_url_env or webhook_url_file (where it sends)")
+        return self
+
+
 class SlackConfig(_Strict):
     webhook_url_env: str | None = "DRIFTWATCH_SLACK_WEBHOOK_URL"
     webhook_url_file: str | None = None
     remind_after: Duration = timedelta(hours=24)
     repo_url: str | None = None
+    # Tried in order; the first route matching a table gets its drift, the rest goes to the
+    # default webhook above (if any). See driftwatch.notify.routes.
+    routes: list[SlackRoute] = Field(default_factory=list)
+
+    @field_validator("routes")
+    @classmethod
+    def _unique_routes(cls, routes: list[SlackRoute]) -> list[SlackRoute]:
+        names = [r.name for r in routes]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"route names must be unique; repeated: {', '.join(repeated)}")
+        return routes
 
 
 class IgnoreRule(_Strict):
@@ -229,6 +259,17 @@ class Config(_Strict):
         if duplicates:
             raise ValueError(f"target names must be unique; repeated: {', '.join(duplicates)}")
         return targets
+
+    @model_validator(mode="after")
+    def _routes_name_real_targets(self) -> Config:
+        names = {t.name for t in self.targets}
+        for index, route in enumerate(self.slack.routes):
+            unknown = [t for t in route.targets if t not in names]
+            if unknown:
+                raise ValueError(
+                    f"slack.routes.{index} ({route.name}) names no such target: {', '.join(unknown)}"
+                )
+        return self
 
     def ignore_rules(self) -> tuple[spec.IgnoreRule, ...]:
         return tuple(rule.to_spec() for rule in self.ignore)

@@ -32,6 +32,7 @@ from driftwatch.gitinfo import head_commit
 from driftwatch.history import History
 from driftwatch.log import register_secret
 from driftwatch.metrics import DriftwatchMetrics
+from driftwatch.notify.routes import Route, selector, slack_routes
 from driftwatch.notify.slack import CHANNEL as SLACK_CHANNEL
 from driftwatch.notify.slack import SlackNotifier, build_expired_rules_message, load_webhook_url
 from driftwatch.scan import ScanSettings, scan
@@ -86,6 +87,15 @@ class Daemon:
             environ if environ is not None else os.environ,
         )
         register_secret(webhook_url)
+        routes = slack_routes(config.slack.routes)
+        route_urls = {
+            route.name: load_webhook_url(
+                route.webhook_url_env,
+                route.webhook_url_file,
+                environ if environ is not None else os.environ,
+            )
+            for route in routes
+        }
         self.history = History.open(self._state_path())
         self.slack = (
             SlackNotifier(
@@ -93,10 +103,17 @@ class Daemon:
                 self.history,
                 repo_url=config.slack.repo_url,
                 on_outcome=lambda o: self.metrics.notification("slack", o),
+                select=selector(routes, None) if routes else None,
             )
             if webhook_url
             else None
         )
+        # slack.routes: one notifier (its own outbox channel and metrics) per route with a URL.
+        self.notifiers = [n for n in (self.slack,) if n is not None] + [
+            self._route_notifier(routes, route, url)
+            for route in routes
+            if (url := route_urls[route.name])
+        ]
         self.cache = ParseCache(**config.parse.model_dump())
         self.state = DaemonState(started_monotonic=time.monotonic())
         self._scan_lock = threading.Lock()
@@ -119,6 +136,17 @@ class Daemon:
         except BaseException:
             self.history.close()  # e.g. the port is taken: fail at start without leaking the database
             raise
+
+    def _route_notifier(self, routes: list[Route], route: Route, url: str) -> SlackNotifier:
+        channel = route.channel
+        return SlackNotifier(
+            url,
+            self.history,
+            repo_url=self.config.slack.repo_url,
+            on_outcome=lambda o: self.metrics.notification(channel, o),
+            channel=channel,
+            select=selector(routes, route),
+        )
 
     def _state_path(self) -> Path:
         path = Path(self.config.state.path)
@@ -226,7 +254,7 @@ class Daemon:
             )
 
     def _queue_reminders(self) -> None:
-        if self.slack is None:
+        if not self.notifiers:
             return
         now = datetime.now(UTC)
         due = self.history.due_reminders(now, self.config.slack.remind_after)
@@ -235,12 +263,11 @@ class Daemon:
 
     def deliver(self) -> None:
         """Send what the outbox holds that is due; failures stay queued for the next run."""
-        if self.slack is None:
-            return
-        try:
-            self.slack.deliver_pending(datetime.now(UTC))
-        except Exception as error:
-            log.error("slack_delivery_failed", error=repr(error))
+        for notifier in self.notifiers:  # each route on its own: one webhook down holds up no other
+            try:
+                notifier.deliver_pending(datetime.now(UTC))
+            except Exception as error:
+                log.error("slack_delivery_failed", channel=notifier.channel, error=repr(error))
 
     # --- HTTP routes ---
 
@@ -290,7 +317,7 @@ class Daemon:
             id="scan",
             next_run_time=datetime.now(UTC),
         )
-        if self.slack is not None:
+        if self.notifiers:
             self.scheduler.add_job(
                 self.deliver, IntervalTrigger(seconds=DELIVERY_INTERVAL.total_seconds()), id="deliver"
             )
@@ -301,6 +328,7 @@ class Daemon:
             interval_seconds=schedule.interval.total_seconds(),
             targets=[t.name for t in self.config.targets],
             slack=self.slack is not None,
+            slack_routes=[n.channel for n in self.notifiers if n is not self.slack],
             version=__version__,
         )
         self._stop.wait()

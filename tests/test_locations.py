@@ -48,7 +48,7 @@ def test_a_module_argument_set_from_tfvars_points_at_the_tfvars_line(tmp_path: P
         + '  tags = { Team = "core" }\n'  # 14
         + "}\n",
     )
-    _write(tmp_path / "envs/prod/prod.tfvars", '# prod\n\nttl_enabled = true\n')
+    _write(tmp_path / "envs/prod/prod.tfvars", "# prod\n\nttl_enabled = true\n")
     (table,) = _declare(tmp_path, ("prod.tfvars",))
     assert table.source == SourceLocation("envs/prod/main.tf", 7)
     assert table.locations["ttl.enabled"] == SourceLocation("envs/prod/prod.tfvars", 3)
