@@ -204,8 +204,8 @@ driftwatch scan --config driftwatch.yaml --format markdown -o "$GITHUB_STEP_SUMM
     scan.add_argument(
         "--repo-url",
         metavar="URL",
-        help="with --format markdown: link file:line to this repository (e.g. "
-        "https://github.com/acme/infra/blob/main; default: the config's slack.repo_url, else no links)",
+        help="with --format markdown: link file:line into this repository at the scanned commit "
+        "(e.g. https://github.com/acme/infra; default: the config's slack.repo_url, else no links)",
     )
     scan.add_argument(
         "--parity",
