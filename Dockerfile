@@ -49,6 +49,8 @@ COPY driftwatch ./driftwatch
 # site-packages/hcl2/.lark_cache.bin now: otherwise every start of a container with a
 # read-only root filesystem pays about 1.4 s to rebuild it (and logs that it cannot save it).
 # (-I: import the installed package, not the source tree in the working directory.)
+# No extras: the `demo` extra (moto, the demo's embedded AWS) stays out of the image, about half
+# of the virtualenv's size (docs/deploy.md, "Image size").
 RUN uv pip install --python "$VIRTUAL_ENV/bin/python" . \
     && "$VIRTUAL_ENV/bin/python" -I -c "from driftwatch.terraform.parse import parse_text; parse_text('x = 1', 'warmup.tf')" \
     && test -s "$("$VIRTUAL_ENV/bin/python" -I -c 'import hcl2.parser; print(hcl2.parser.PARSER_FILE)')" \

@@ -13,7 +13,7 @@ Two latency models (``--model``):
 Only 127.0.0.1 is used, on both sides.
 
 - ``disable_nagle_algorithm = True``: without it, Nagle plus delayed ACKs add ~40 ms per call
-  (reference/libraries.md section 3).
+  (the classic Nagle / delayed-ACK interaction of small request-response exchanges).
 - HTTP/1.1 keep-alive on both sides; one upstream connection per downstream connection.
 - Counts requests per operation (``X-Amz-Target``, or the Query ``Action``): ``GET
   /__proxy_stats`` returns them as JSON and ``POST /__proxy_stats`` resets them.

@@ -56,48 +56,163 @@ class Invocation:
     repo: Path
 
 
-def _add_target_flags(parser: argparse.ArgumentParser, formats: Sequence[str] = ("text", "json")) -> None:
-    group = parser.add_argument_group("targets (a config file, or one ad-hoc target)")
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the line breaks of descriptions and examples (argparse would refill them)."""
+
+
+_CONFIG_HELP = "config file (default: $DRIFTWATCH_CONFIG, else config/driftwatch.yaml if present)"
+_LOG_LEVEL_HELP = "log level of the log lines on stderr: DEBUG, INFO, WARNING, ERROR (default: {default})"
+# The one-shot commands put every problem in their report; log lines are for the daemon, so
+# by default they log only what the report cannot hold (a crash inside driftwatch).
+_ONE_SHOT_LOG_LEVEL = "ERROR"
+
+
+def _subcommand(
+    commands: Any, name: str, summary: str, description: str, examples: str
+) -> argparse.ArgumentParser:
+    return commands.add_parser(  # type: ignore[no-any-return]
+        name,
+        help=summary,
+        description=description,
+        epilog="examples:\n" + "\n".join(f"  {line}" for line in examples.strip().splitlines()),
+        formatter_class=_HelpFormatter,
+    )
+
+
+def _add_log_flags(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("DRIFTWATCH_LOG_LEVEL", default),
+        help=_LOG_LEVEL_HELP.format(default=f"$DRIFTWATCH_LOG_LEVEL, else {default}"),
+    )
+    parser.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no log lines below ERROR and no progress bar: only the report (default: off)",
+    )
+
+
+def _add_output_flags(parser: argparse.ArgumentParser, formats: Sequence[str], verbose: bool) -> None:
+    parser.add_argument(
+        "--format",
+        choices=list(formats),
+        default="text",
+        help=f"report format: {', '.join(formats)} (default: text)",
+    )
+    parser.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="write the report to FILE (its directory must exist) instead of stdout (default: stdout)",
+    )
+    if verbose:
+        parser.add_argument(
+            "--verbose",
+            "-v",
+            action="store_true",
+            help="with --format text: also list the tables that are in sync (default: off)",
+        )
+
+
+def _add_target_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "targets", "either a config file (with --target to pick some) or one ad-hoc target (--root ...)"
+    )
+    group.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
     group.add_argument(
-        "--config", help="config file (default: $DRIFTWATCH_CONFIG, else config/driftwatch.yaml)"
+        "--target",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="with a config: only this target (repeatable; default: every target)",
     )
     group.add_argument(
-        "--target", action="append", default=[], help="only this target of the config (repeatable)"
-    )
-    group.add_argument("--root", help="ad hoc: the Terraform root module directory")
-    group.add_argument(
-        "--repo", help="ad hoc: the repository root (default: the git checkout holding --root)"
+        "--root", metavar="DIR", help="ad hoc: the Terraform root module directory (default: none)"
     )
     group.add_argument(
-        "--var-file", action="append", default=[], help="ad hoc: a var file, relative to --root"
+        "--repo",
+        metavar="DIR",
+        help="ad hoc: the repository root (default: the git checkout holding --root)",
     )
     group.add_argument(
-        "--var", action="append", default=[], metavar="NAME=VALUE", help="ad hoc: like terraform -var"
+        "--var-file",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="ad hoc: a var file, relative to --root; repeatable, applied in order (default: none)",
     )
     group.add_argument(
-        "--region", help="AWS region of the target's tables (default: provider block, then AWS_REGION)"
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="ad hoc: like terraform -var; repeatable (default: none)",
     )
-    group.add_argument("--workspace", default="default", help="value of terraform.workspace")
-    group.add_argument("--role-arn", help="ad hoc: assume this IAM role for the AWS calls")
-    group.add_argument("--external-id", help="ad hoc: the ExternalId of that AssumeRole")
-    parser.add_argument("--format", choices=list(formats), default="text")
-    parser.add_argument("--output", "-o", help="write the report to this file instead of stdout")
-    parser.add_argument("--verbose", "-v", action="store_true", help="also list tables that are in sync")
-    parser.add_argument("--log-level", default=os.environ.get("DRIFTWATCH_LOG_LEVEL", "WARNING"))
+    group.add_argument(
+        "--region",
+        help="AWS region of the tables (default: the target's region, else the provider block, "
+        "else AWS_REGION)",
+    )
+    group.add_argument(
+        "--workspace", metavar="NAME", help="ad hoc: value of terraform.workspace (default: default)"
+    )
+    group.add_argument(
+        "--role-arn", metavar="ARN", help="ad hoc: assume this IAM role for the AWS calls (default: none)"
+    )
+    group.add_argument(
+        "--external-id", metavar="ID", help="ad hoc: the ExternalId of that AssumeRole (default: none)"
+    )
+
+
+# Flags that describe the one ad-hoc target: meaningless with a config file.
+_AD_HOC_FLAGS = {
+    "repo": "--repo",
+    "var_file": "--var-file",
+    "var": "--var",
+    "workspace": "--workspace",
+    "role_arn": "--role-arn",
+    "external_id": "--external-id",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="driftwatch", description="Detect drift between DynamoDB tables declared in Terraform and AWS."
+        prog="driftwatch",
+        description="Detect drift between the DynamoDB tables declared in Terraform (git) and AWS.",
+        epilog="examples:\n  driftwatch demo\n  driftwatch scan --config config/driftwatch.yaml\n"
+        "  driftwatch scan --root envs/prod --var-file prod.tfvars\n\n"
+        "`driftwatch COMMAND --help` describes each command.",
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"driftwatch {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    scan = commands.add_parser(
-        "scan", help="compare declared tables with AWS once; exit 0 / 2 (drift) / 1 (error)"
+    scan = _subcommand(
+        commands,
+        "scan",
+        "compare declared tables with AWS once; exit 0 / 2 (drift) / 1 (error)",
+        "Evaluate the Terraform configuration, read the live tables with read-only AWS calls and\n"
+        "report every difference. Exit code: 0 everything checked and in sync, 2 drift or missing\n"
+        "tables, 1 something could not be checked (a parse error, an AWS error).",
+        """
+driftwatch scan --config config/driftwatch.yaml --target prod
+driftwatch scan --root envs/prod --var-file prod.tfvars --region us-east-1
+driftwatch scan --config driftwatch.yaml --format markdown -o "$GITHUB_STEP_SUMMARY"
+""",
     )
-    _add_target_flags(scan, formats=("text", "json", "sarif"))
+    _add_target_flags(scan)
+    _add_output_flags(scan, ("text", "json", "sarif", "markdown"), verbose=True)
     scan.add_argument(
-        "--parity", choices=["default", "strict"], help="strict: agree with terraform plan exactly"
+        "--repo-url",
+        metavar="URL",
+        help="with --format markdown: link file:line into this repository at the scanned commit "
+        "(e.g. https://github.com/acme/infra; default: the config's slack.repo_url, else no links)",
+    )
+    scan.add_argument(
+        "--parity",
+        choices=["default", "strict"],
+        help="strict: agree with terraform plan exactly (default: the config's terraform_parity, "
+        "else default)",
     )
     scan.add_argument(
         "--pending-grace",
@@ -106,41 +221,120 @@ def build_parser() -> argparse.ArgumentParser:
         help="a merged change not applied yet is pending, not drift, for this long after its commit "
         "(default: the config's pending_grace, else 30m; 0 turns it off)",
     )
-    scan.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
-    inspect = commands.add_parser(
-        "inspect", help="show the tables as driftwatch resolves them (no AWS calls)"
+    scan.add_argument(
+        "--no-progress", action="store_true", help="no progress bar, even on a terminal (default: off)"
+    )
+    _add_log_flags(scan, _ONE_SHOT_LOG_LEVEL)
+    inspect = _subcommand(
+        commands,
+        "inspect",
+        "show the tables as driftwatch resolves them (no AWS calls)",
+        "Print every declared table as driftwatch evaluated it (keys, capacity, TTL, GSIs, tags,\n"
+        "autoscaling...), and each value it could not resolve with the reason. No AWS calls.\n"
+        "Exit code: 0, or 1 when part of the configuration could not be evaluated.",
+        """
+driftwatch inspect --config config/driftwatch.yaml --target prod
+driftwatch inspect --root examples/envs/prod --var-file prod.tfvars --format json
+""",
     )
     _add_target_flags(inspect)
-    validate = commands.add_parser("validate", help="check the config file and that every target evaluates")
-    validate.add_argument("--config", help="config file")
-    validate.add_argument("--log-level", default="WARNING")
-    run = commands.add_parser(
-        "run", help="the daemon: scheduled scans, /metrics /healthz /readyz, Slack alerts"
+    _add_output_flags(inspect, ("text", "json"), verbose=False)
+    _add_log_flags(inspect, _ONE_SHOT_LOG_LEVEL)
+    validate = _subcommand(
+        commands,
+        "validate",
+        "check the config file and that every target evaluates",
+        "Validate the config file (every error names its key) and evaluate every target, without\n"
+        "AWS calls; list ignore rules that expired or expire within 14 days. Exit code 0 or 1.",
+        "driftwatch validate --config config/driftwatch.yaml",
+    )
+    validate.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
+    _add_log_flags(validate, _ONE_SHOT_LOG_LEVEL)
+    run = _subcommand(
+        commands,
+        "run",
+        "the daemon: scheduled scans, /metrics /healthz /readyz, Slack alerts",
+        "Scan at start and then every schedule.interval; serve /metrics, /healthz and /readyz on\n"
+        "http.host:http.port; keep drift history in state.path and alert Slack on changes.\n"
+        "Stops on SIGTERM or SIGINT.",
+        """
+driftwatch run --config config/driftwatch.yaml
+driftwatch run --config driftwatch.yaml --log-format console --quiet
+""",
+    )
+    run.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
+    run.add_argument(
+        "--log-level",
+        default=os.environ.get("DRIFTWATCH_LOG_LEVEL", "INFO"),
+        help=_LOG_LEVEL_HELP.format(default="$DRIFTWATCH_LOG_LEVEL, else INFO"),
     )
     run.add_argument(
-        "--config", help="config file (default: $DRIFTWATCH_CONFIG, else config/driftwatch.yaml)"
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="log only problems (WARNING and above), not each scan and delivery (default: off)",
     )
-    run.add_argument("--log-level", default=os.environ.get("DRIFTWATCH_LOG_LEVEL", "INFO"))
-    run.add_argument("--log-format", choices=["auto", "json", "console"], default="auto")
     run.add_argument(
-        "--grace", type=float, default=60.0, help="seconds a running scan may take after SIGTERM"
+        "--log-format",
+        choices=["auto", "json", "console"],
+        default="auto",
+        help="auto: JSON lines unless stderr is a terminal (default: auto)",
     )
-    history = commands.add_parser(
-        "history", help="list open and recent drift episodes from the state database"
+    run.add_argument(
+        "--grace",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="seconds a running scan may take after SIGTERM (default: 60)",
     )
-    history.add_argument("--config", help="config file (for state.path)")
-    history.add_argument("--all", action="store_true", help="also resolved episodes")
-    history.add_argument("--limit", type=int, default=50)
-    history.add_argument("--format", choices=["text", "json"], default="text")
-    history.add_argument("--log-level", default="WARNING")
-    demo = commands.add_parser(
-        "demo", help="scan the bundled examples against an embedded, offline AWS (moto)"
+    history = _subcommand(
+        commands,
+        "history",
+        "list open and recent drift episodes from the state database",
+        "List the drift episodes the daemon recorded in state.path: open ones, or all with --all.",
+        """
+driftwatch history --config config/driftwatch.yaml
+driftwatch history --config config/driftwatch.yaml --all --limit 200 --format json
+""",
     )
-    demo.add_argument("--format", choices=["text", "json", "sarif"], default="text")
-    demo.add_argument("--output", "-o")
-    demo.add_argument("--verbose", "-v", action="store_true")
-    demo.add_argument("--log-level", default="WARNING")
+    history.add_argument("--config", metavar="FILE", help=_CONFIG_HELP + "; its state.path is read")
+    history.add_argument(
+        "--all", action="store_true", help="also resolved episodes (default: open ones only)"
+    )
+    history.add_argument(
+        "--limit",
+        type=_positive_int,
+        default=50,
+        metavar="N",
+        help="at most N episodes, newest first (default: 50)",
+    )
+    _add_output_flags(history, ("text", "json"), verbose=False)
+    _add_log_flags(history, _ONE_SHOT_LOG_LEVEL)
+    demo = _subcommand(
+        commands,
+        "demo",
+        "scan the bundled examples against an embedded, offline AWS (moto)",
+        "Create the tables of examples/ in an in-process moto, change a few as someone in the\n"
+        "console would, and scan. Needs the demo extra: pip install 'driftwatch[demo]'.\n"
+        "Exit code: 0 when the demo ran (its drift is on purpose), 1 when it could not run.",
+        """
+driftwatch demo
+driftwatch demo --format json -o demo.json
+""",
+    )
+    _add_output_flags(demo, ("text", "json", "sarif", "markdown"), verbose=True)
+    _add_log_flags(demo, _ONE_SHOT_LOG_LEVEL)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
 
 
 def _duration(text: str) -> timedelta:
@@ -168,10 +362,45 @@ def _find_repo(root: Path) -> Path:
     return cwd if cwd == root or cwd in root.parents else root
 
 
+def check_flags(args: argparse.Namespace) -> None:
+    """Flags that conflict or would be silently ignored are errors, before any work is done."""
+    if getattr(args, "verbose", False) and args.format != "text":
+        raise UsageError(f"--verbose only changes --format text, not --format {args.format}")
+    if getattr(args, "repo_url", None) and args.format != "markdown":
+        raise UsageError(f"--repo-url only changes --format markdown, not --format {args.format}")
+    if not hasattr(args, "root"):
+        return
+    if args.root:
+        if args.config:
+            raise UsageError("use either --config or --root, not both")
+        if args.target:
+            raise UsageError("--target picks targets of a config file; with --root there is one target")
+        return
+    given = [flag for name, flag in _AD_HOC_FLAGS.items() if getattr(args, name)]
+    if given:
+        raise UsageError(
+            f"{', '.join(given)} describe{'s' if len(given) == 1 else ''} an ad-hoc target and "
+            "need --root; with a config file, set them in the config"
+        )
+
+
+def check_output_path(path: str | None) -> None:
+    """A report path that cannot be written is an error before the scan, not a traceback after it."""
+    if not path:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"--output {path}: is a directory; give a file name")
+    parent = target.parent
+    if not parent.is_dir():
+        raise UsageError(f"--output {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise UsageError(f"--output {path}: not writable")
+
+
 def resolve_invocation(args: argparse.Namespace) -> Invocation:
+    check_flags(args)
     config_path = config_path_from(args.config) if not args.root else None
-    if args.root and args.config:
-        raise UsageError("use either --config or --root, not both")
     if config_path is None:
         if not args.root:
             raise UsageError("no config file found: pass --config FILE, or --root DIR for one ad-hoc target")
@@ -186,7 +415,7 @@ def resolve_invocation(args: argparse.Namespace) -> Invocation:
             root=root,
             var_files=tuple(args.var_file),
             vars=_parse_vars(args.var),
-            workspace=args.workspace,
+            workspace=args.workspace or "default",
             region=args.region,
             role_arn=args.role_arn,
             external_id=args.external_id,
@@ -194,8 +423,6 @@ def resolve_invocation(args: argparse.Namespace) -> Invocation:
             modules=adhoc_module_settings(os.environ),
         )
         return Invocation([target], None, repo)
-    if args.role_arn or args.external_id:
-        raise UsageError("--role-arn and --external-id are ad-hoc flags; set role_arn in the config")
     config, base = load_config(config_path)
     targets = targets_from_config(
         config, base, args.target, args.region, pending_grace=getattr(args, "pending_grace", None)
@@ -213,6 +440,7 @@ def command_scan(args: argparse.Namespace) -> int:
     from driftwatch.scan import DEFAULT_SCAN_TIMEOUT_SECONDS, ScanSettings, scan
 
     invocation = resolve_invocation(args)
+    check_output_path(args.output)
     config = invocation.config
     parity = args.parity or (config.terraform_parity if config else "default")
     aws = config.aws if config else None
@@ -231,7 +459,13 @@ def command_scan(args: argparse.Namespace) -> int:
         max_requests_per_second=aws.max_requests_per_second if aws else DEFAULT_REQUESTS_PER_SECOND,
         request_burst=settings.concurrency,
     )
-    show_progress = args.format == "text" and not args.output and sys.stderr.isatty() and not args.no_progress
+    show_progress = (
+        args.format == "text"
+        and not args.output
+        and sys.stderr.isatty()
+        and not args.no_progress
+        and not args.quiet
+    )
     with _progress_bar(settings) if show_progress else contextlib.nullcontext():
         report = scan(
             invocation.targets,
@@ -241,7 +475,7 @@ def command_scan(args: argparse.Namespace) -> int:
             commit=head_commit(invocation.repo),
             dirty=is_dirty(invocation.repo) is True,
         )
-    _write_report(report, args)
+    _write_report(report, args, repo_url=args.repo_url or (config.slack.repo_url if config else None))
     return report.exit_code
 
 
@@ -265,8 +499,9 @@ def _parse_cache(config: Config | None) -> Evaluator:
     return shared_worker((config.parse if config else ParseConfig()).worker_options())
 
 
-def _write_report(report: Any, args: argparse.Namespace) -> None:
+def _write_report(report: Any, args: argparse.Namespace, repo_url: str | None = None) -> None:
     from driftwatch.report.json import render_json
+    from driftwatch.report.markdown import render_markdown
     from driftwatch.report.sarif import render_sarif
     from driftwatch.report.text import render_text
 
@@ -276,6 +511,8 @@ def _write_report(report: Any, args: argparse.Namespace) -> None:
             out.write(render_json(report))
         elif args.format == "sarif":
             out.write(render_sarif(report))
+        elif args.format == "markdown":
+            out.write(render_markdown(report, repo_url=repo_url))
         else:
             render_text(report, make_console(out), verbose=args.verbose)
     finally:
@@ -288,6 +525,7 @@ def command_inspect(args: argparse.Namespace) -> int:
     from driftwatch.scan import declare
 
     invocation = resolve_invocation(args)
+    check_output_path(args.output)
     declared = declare(invocation.targets, _parse_cache(invocation.config))
     out = _open_output(args.output)
     try:
@@ -325,7 +563,10 @@ def command_validate(args: argparse.Namespace) -> int:
     _print_pending_unavailable(targets_from_config(config, base), evaluator)
     tables = len(declared.jobs) + len(declared.early)
     errors = len(declared.errors) + len(rejected)
-    print(f"{config_path}: {len(config.targets)} targets, {tables} tables declared, {errors} errors")
+    from driftwatch.report.text import plural
+
+    counts = f"{plural(len(config.targets), 'target')}, {plural(tables, 'table')} declared"
+    print(f"{config_path}: {counts}, {plural(errors, 'error')}")
     return EXIT_ERROR if declared.errors or declared.early or declared.not_evaluated or rejected else EXIT_OK
 
 
@@ -356,10 +597,22 @@ def _print_rule_expiry(config: Config, now: datetime | None = None) -> None:
             print(f"ignore.{index}: expires on {rule.until} ({when}): {rule.describe()}")
 
 
+DEMO_INSTALL_HINT = (
+    "the demo needs moto, which a lean install leaves out: "
+    "pip install 'driftwatch[demo]' (or, in a clone, pip install -e '.[demo]')"
+)
+
+
 def command_demo(args: argparse.Namespace) -> int:
+    import importlib.util
+
     from driftwatch.demo.run import run_demo
 
-    report = run_demo(progress=Console(stderr=True, highlight=False))
+    check_flags(args)
+    check_output_path(args.output)
+    if importlib.util.find_spec("moto") is None:
+        raise UsageError(DEMO_INSTALL_HINT)
+    report = run_demo(progress=None if args.quiet else Console(stderr=True, highlight=False))
     _write_report(report, args)
     # The demo succeeds when it ran: its drift is on purpose.
     return EXIT_OK if not report.errors and not any(r.error for r in report.tables) else EXIT_ERROR
@@ -387,6 +640,8 @@ def command_history(args: argparse.Namespace) -> int:
     from driftwatch.history import History
     from driftwatch.report.history import render_history
 
+    check_flags(args)
+    check_output_path(args.output)
     config, _ = _config_or_fail(args.config)
     path = Path(config.state.path)
     if not path.is_file():
@@ -396,7 +651,12 @@ def command_history(args: argparse.Namespace) -> int:
         episodes = history.episodes(open_only=not args.all, limit=args.limit)
     finally:
         history.close()
-    render_history(episodes, args.format, sys.stdout)
+    out = _open_output(args.output)
+    try:
+        render_history(episodes, args.format, out)
+    finally:
+        if out is not sys.stdout:
+            out.close()
     return EXIT_OK
 
 
@@ -410,12 +670,23 @@ COMMANDS = {
 }
 
 
+def _level_number(name: str) -> int:
+    import logging
+
+    number = logging.getLevelName(name.upper())
+    return number if isinstance(number, int) else logging.WARNING
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from driftwatch import log
 
     args = build_parser().parse_args(argv)
     log_format = getattr(args, "log_format", "auto")
-    log.configure(json_output=None if log_format == "auto" else log_format == "json", level=args.log_level)
+    level = args.log_level
+    if getattr(args, "quiet", False):
+        floor = "WARNING" if args.command == "run" else "ERROR"
+        level = max(level.upper(), floor, key=_level_number)
+    log.configure(json_output=None if log_format == "auto" else log_format == "json", level=level)
     try:
         return COMMANDS[args.command](args)
     except DriftwatchError as error:  # ConfigError, UsageError, HistoryError, SlackConfigError, ...

@@ -40,23 +40,35 @@ DEFAULT_PENDING_GRACE = timedelta(minutes=30)
 # arn:<partition>:iam::<12-digit account>:role/<path/name>
 _ROLE_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 class ConfigError(DriftwatchError):
     """An invalid configuration; the message names the file, the key and why."""
 
 
+DURATION_UNITS = "ms, s, m, h or d"
+
+
 def parse_duration(value: Any) -> timedelta:
-    """``"5m"``, ``"30s"``, ``"24h"``, ``"1.5h"`` or a number of seconds."""
+    """``"5m"``, ``"30s"``, ``"24h"``, ``"1.5h"``; a bare ``0`` means zero.
+
+    Any other number without a unit is an error: ``interval: 5`` might mean 5 seconds or
+    5 minutes, and a guess that is off by 60x silently hammers AWS or misses drift for hours.
+    """
     if isinstance(value, timedelta):
         return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str) and (match := _DURATION.match(value)):
-        seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    else:
-        raise ValueError(f"{value!r} is not a duration (use e.g. 30s, 5m, 24h)")
+    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if match and match.group(2) is None:
+        number = float(match.group(1))
+    if number is not None:
+        if number == 0:
+            return timedelta(0)
+        raise ValueError(f"{value!r} has no unit: write it with one of {DURATION_UNITS} (e.g. 30s, 5m, 24h)")
+    if match is None:
+        raise ValueError(f"{value!r} is not a duration: a number and one of {DURATION_UNITS} (e.g. 30s, 5m)")
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
     return timedelta(seconds=seconds)
@@ -159,11 +171,41 @@ class StateConfig(_Strict):
         return retention
 
 
+class SlackRoute(_Strict):
+    """One entry of ``slack.routes``: these targets' or tables' drift goes to this webhook."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    targets: list[str] = Field(default_factory=list)
+    tables: list[str] = Field(default_factory=list)  # globs on the AWS table name
+    webhook_url_env: str | None = None
+    webhook_url_file: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> SlackRoute:
+        if not self.targets and not self.tables:
+            raise ValueError("a route needs targets or tables (what it sends)")
+        if not self.webhook_url_env and not self.webhook_url_file:
+            raise ValueError("a route needs webhook_url_env or webhook_url_file (where it sends)")
+        return self
+
+
 class SlackConfig(_Strict):
     webhook_url_env: str | None = "DRIFTWATCH_SLACK_WEBHOOK_URL"
     webhook_url_file: str | None = None
     remind_after: Duration = timedelta(hours=24)
     repo_url: str | None = None
+    # Tried in order; the first route matching a table gets its drift, the rest goes to the
+    # default webhook above (if any). See driftwatch.notify.routes.
+    routes: list[SlackRoute] = Field(default_factory=list)
+
+    @field_validator("routes")
+    @classmethod
+    def _unique_routes(cls, routes: list[SlackRoute]) -> list[SlackRoute]:
+        names = [r.name for r in routes]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"route names must be unique; repeated: {', '.join(repeated)}")
+        return routes
 
     @field_validator("webhook_url_file")
     @classmethod
@@ -331,6 +373,17 @@ class Config(_Strict):
         if duplicates:
             raise ValueError(f"target names must be unique; repeated: {', '.join(duplicates)}")
         return targets
+
+    @model_validator(mode="after")
+    def _routes_name_real_targets(self) -> Config:
+        names = {t.name for t in self.targets}
+        for index, route in enumerate(self.slack.routes):
+            unknown = [t for t in route.targets if t not in names]
+            if unknown:
+                raise ValueError(
+                    f"slack.routes.{index} ({route.name}) names no such target: {', '.join(unknown)}"
+                )
+        return self
 
     def ignore_rules(self) -> tuple[spec.IgnoreRule, ...]:
         return tuple(rule.to_spec() for rule in self.ignore)

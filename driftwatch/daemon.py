@@ -42,6 +42,7 @@ from driftwatch.endpoint import Endpoint
 from driftwatch.gitinfo import head_commit, is_dirty
 from driftwatch.history import History, HistoryError
 from driftwatch.metrics import DriftwatchMetrics
+from driftwatch.notify.routes import Route, selector, slack_routes
 from driftwatch.notify.slack import CHANNEL as SLACK_CHANNEL
 from driftwatch.notify.slack import SlackNotifier, build_expired_rules_message, load_webhook_url
 from driftwatch.scan import ScanSettings, scan
@@ -98,6 +99,15 @@ class Daemon:
             environ if environ is not None else os.environ,
         )
         register_secret(webhook_url)
+        routes = slack_routes(config.slack.routes)
+        route_urls = {
+            route.name: load_webhook_url(
+                route.webhook_url_env,
+                route.webhook_url_file,
+                environ if environ is not None else os.environ,
+            )
+            for route in routes
+        }
         self.history = History.open(self._state_path(), exclusive=True)
         self.slack = (
             SlackNotifier(
@@ -105,12 +115,19 @@ class Daemon:
                 self.history,
                 repo_url=config.slack.repo_url,
                 on_outcome=lambda o: self.metrics.notification("slack", o),
+                select=selector(routes, None) if routes else None,
             )
             if webhook_url
             else None
         )
-        if self.slack is not None:
-            self.metrics.notification_channel(SLACK_CHANNEL)
+        # slack.routes: one notifier (its own outbox channel and metrics) per route with a URL.
+        self.notifiers = [n for n in (self.slack,) if n is not None] + [
+            self._route_notifier(routes, route, url)
+            for route in routes
+            if (url := route_urls[route.name])
+        ]
+        for notifier in self.notifiers:
+            self.metrics.notification_channel(notifier.channel)
         # Targets are evaluated in a bounded, warm worker process (driftwatch.terraform.worker).
         self.cache = shared_worker(config.parse.worker_options())
         self.state = DaemonState(started_monotonic=time.monotonic())
@@ -140,6 +157,17 @@ class Daemon:
         except BaseException:
             self.history.close()  # e.g. the port is taken: fail at start without leaking the database
             raise
+
+    def _route_notifier(self, routes: list[Route], route: Route, url: str) -> SlackNotifier:
+        channel = route.channel
+        return SlackNotifier(
+            url,
+            self.history,
+            repo_url=self.config.slack.repo_url,
+            on_outcome=lambda o: self.metrics.notification(channel, o),
+            channel=channel,
+            select=selector(routes, route),
+        )
 
     def _state_path(self) -> Path:
         path = Path(self.config.state.path)
@@ -302,7 +330,7 @@ class Daemon:
             )
 
     def _queue_reminders(self) -> None:
-        if self.slack is None:
+        if not self.notifiers:
             return
         now = datetime.now(UTC)
         due = self.history.due_reminders(now, self.config.slack.remind_after)
@@ -311,17 +339,18 @@ class Daemon:
 
     def deliver(self, deadline: float | None = None) -> None:
         """Send what the outbox holds that is due; failures stay queued for the next run."""
-        if self.slack is None or (self._closing and deadline is None):
+        if not self.notifiers or (self._closing and deadline is None):
             return
-        try:
-            self.slack.deliver_pending(datetime.now(UTC), deadline=deadline)
-        except HistoryError as error:
-            if self.history.closed:  # shutdown closed it during a send: resent, marked, next start
-                log.warning("slack_delivery_interrupted_by_shutdown", error=str(error))
-            else:
-                log.error("slack_delivery_failed", error=repr(error))
-        except Exception as error:
-            log.error("slack_delivery_failed", error=repr(error))
+        for notifier in self.notifiers:  # each route on its own: one webhook down holds up no other
+            try:
+                notifier.deliver_pending(datetime.now(UTC), deadline=deadline)
+            except HistoryError as error:
+                if self.history.closed:  # shutdown closed it during a send: resent, marked, next start
+                    log.warning("slack_delivery_interrupted_by_shutdown", error=str(error))
+                    break
+                log.error("slack_delivery_failed", channel=notifier.channel, error=repr(error))
+            except Exception as error:
+                log.error("slack_delivery_failed", channel=notifier.channel, error=repr(error))
         self._observe_outbox()
 
     def _detached(self, name: str, work: Callable[[], object]) -> Callable[[], None]:
@@ -396,7 +425,7 @@ class Daemon:
             id="scan",
             next_run_time=datetime.now(UTC),
         )
-        if self.slack is not None:
+        if self.notifiers:
             self.scheduler.add_job(
                 self._detached("deliver", self.deliver),
                 IntervalTrigger(seconds=DELIVERY_INTERVAL.total_seconds()),
@@ -409,6 +438,7 @@ class Daemon:
             interval_seconds=schedule.interval.total_seconds(),
             targets=[t.name for t in self.config.targets],
             slack=self.slack is not None,
+            slack_routes=[n.channel for n in self.notifiers if n is not self.slack],
             version=__version__,
         )
         self._stop.wait()

@@ -4,7 +4,8 @@
 so it can be tested exhaustively without AWS, and it is deterministic (drift and unresolved
 items are sorted by attribute) so reports, metrics labels and history rows are stable.
 
-It must agree with ``terraform plan`` (reference/drift-ground-truth.md), because a detector
+It must agree with ``terraform plan`` (the ground truth of tests/test_e2e_ground_truth.py: one
+test per out-of-band change, each with what ``terraform plan`` reported), because a detector
 that disagrees with the tool people fix drift with is not trusted. The rules below therefore
 mirror what Terraform does, with one deliberate deviation: capacity that an autoscaler owns
 (inside its live [min, max]) is not drift, where ``terraform plan`` reports the CloudPosse

@@ -59,5 +59,8 @@ def configure(json_output: bool | None = None, level: str = "INFO", stream: Any 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("botocore", "boto3", "urllib3", "werkzeug"):
+    # APScheduler logs every run of every job at INFO ("Running job ... executed successfully"):
+    # the outbox delivery job alone made most of a quiet daemon's log. Its warnings (a missed
+    # or skipped run) still show.
+    for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

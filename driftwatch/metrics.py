@@ -14,7 +14,7 @@ without calling ``prometheus_client.disable_created_metrics()``, which is proces
 would change other libraries' metrics as a side effect of importing this module.
 
 Label values are bounded: target names and table names/addresses come from configuration,
-attribute names from the fixed vocabulary in DESIGN.md. Declared or live *values* (capacities,
+attribute names from the fixed vocabulary of diff.py. Declared or live *values* (capacities,
 ARNs, tag values) are never put in labels.
 
 Metrics (all gauges unless noted; ``T`` = ``target, table, region``):

@@ -330,6 +330,7 @@ def _row(target: str, table: DeclaredTable, status: TableStatus, **fields: Any) 
         table_name=name,
         region=region,
         status=status,
+        locations=table.locations,
         **fields,
     )
 

@@ -16,6 +16,7 @@ import enum
 import fnmatch
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -278,6 +279,10 @@ class DeclaredTable:
     # Rules Terraform would reject the declaration for (driftwatch.terraform.validate_table):
     # where one applies, the table is an error naming the rule instead of being compared.
     rejections: tuple[Rejection, ...] = ()
+    # Where single attributes are written when that is not ``source`` (the line of
+    # ``ttl_enabled = ...``, or the tfvars line that sets it): vocabulary names or globs
+    # (``gsi.*.autoscaling.read.min``) -> location. See TableResult.source_of.
+    locations: Mapping[str, SourceLocation] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -375,6 +380,13 @@ class TableStatus(enum.StrEnum):
     UNMANAGED = "unmanaged"
 
 
+def _covers(key: str, attribute: str) -> bool:
+    """``gsi.*.autoscaling`` covers ``gsi.by-user.autoscaling.read.min``; only ``*`` is a
+    wildcard (a tag key may hold ``[`` or ``?``)."""
+    pattern = ".+".join(re.escape(part) for part in key.split("*"))
+    return re.fullmatch(pattern + r"(?:\..+)?", attribute, re.S) is not None
+
+
 @dataclass(frozen=True)
 class TableResult:
     """The outcome of checking one declared table (or one unmanaged live table); a report row.
@@ -396,6 +408,20 @@ class TableResult:
     ignored: tuple[IgnoredDrift, ...] = ()
     pending: tuple[PendingDrift, ...] = ()
     alert_unmanaged: bool = False
+    # The declaration's attribute-level locations (DeclaredTable.locations).
+    locations: Mapping[str, SourceLocation] = field(default_factory=dict, compare=False)
+
+    def source_of(self, attribute: str) -> SourceLocation | None:
+        """Where ``attribute`` is written in git: the most specific of ``locations`` that covers
+        it (``tags.Team``, then ``gsi.*.autoscaling.read.min``, then ``gsi``...), else the
+        table's own line. A key covers the attribute itself and everything below it."""
+        best: tuple[int, SourceLocation] | None = None
+        for key, location in self.locations.items():
+            if _covers(key, attribute):
+                specificity = len(key) - key.count("*")
+                if best is None or specificity > best[0]:
+                    best = (specificity, location)
+        return best[1] if best is not None else self.source
 
     @property
     def alerts(self) -> bool:

@@ -521,7 +521,7 @@ def test_explicit_null_input_with_a_default_is_unknown() -> None:
 
 @pytest.mark.parametrize("version", KNOWN_VERSIONS)
 def test_ground_truth_table_spec(version: str) -> None:
-    """acme-prod-orders from reference/drift-ground-truth.md, written out by hand."""
+    """acme-prod-orders of the drift ground truth (tests/test_e2e_ground_truth.py), by hand."""
     declaration = declare(
         version,
         namespace="acme",

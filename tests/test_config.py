@@ -45,10 +45,21 @@ def test_invalid_config_names_the_key_and_reason(data: dict, expected: str) -> N
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("30s", 30), ("5m", 300), ("24h", 86400), ("1.5h", 5400), ("250ms", 0.25), (45, 45)]
+    ("text", "seconds"),
+    [("30s", 30), ("5m", 300), ("24h", 86400), ("1.5h", 5400), ("250ms", 0.25), ("2d", 172800), (0, 0)],
 )
 def test_durations(text: str | int, seconds: float) -> None:
     assert parse_duration(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("value", [5, 45.0, "5", " 90 "])
+def test_a_duration_without_a_unit_is_an_error_naming_the_units(value: object) -> None:
+    """`interval: 5` could mean 5 s or 5 min: refused, with the units that are accepted."""
+    with pytest.raises(ValueError, match=r"has no unit: write it with one of ms, s, m, h or d"):
+        parse_duration(value)
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"targets": [{"name": "p", "root": "."}], "schedule": {"interval": value}})
+    assert "schedule.interval" in str(caught.value) and "ms, s, m, h or d" in str(caught.value)
 
 
 def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """Unit tests of ``driftwatch.diff``: pure, no AWS.
 
-The heart is one case per row of reference/drift-ground-truth.md: the live table is changed
+The heart is one case per row of the drift ground truth (see tests/test_e2e_ground_truth.py): the
+live table is changed
 exactly as the row says and diff must report exactly the attributes ``terraform plan`` did
 (with the documented deviation of row 11), nothing more and nothing less.
 """

@@ -3,7 +3,7 @@
 The bundled ``examples/`` repository (config ``config/driftwatch.yaml``: targets prod and
 staging, five tables) is created in moto exactly as driftwatch evaluates it -- the part
 ``terraform apply`` plays -- and then scanned, changed and scanned again through the CLI. The
-JSON report is validated against a JSON Schema written here from DESIGN.md's contract.
+JSON report is validated against a JSON Schema written here from the README's contract.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ AD_HOC_PROD = ["--root", "examples/envs/prod", "--var-file", "prod.tfvars"]
 # --------------------------------------------------------------------------- the JSON contract
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
-# DESIGN.md's four statuses, and the two the real-estates work added (additive).
+# The original four statuses, and the two the real-estates work added (additive).
 STATUSES = ["in_sync", "drifted", "missing", "error", "pending", "unmanaged"]
 ZERO_NEW = {"pending": 0, "unmanaged": 0, "not_evaluated": 0}
 _SOURCE = {
@@ -347,7 +347,13 @@ def test_scan_in_sync_then_pitr_drift(
     }
     assert by_table(report)[MIMIR]["status"] == "drifted"
     assert by_table(report)[MIMIR]["drift"] == [
-        {"attribute": "point_in_time_recovery", "declared": True, "live": False}
+        {
+            "attribute": "point_in_time_recovery",
+            "declared": True,
+            "live": False,
+            # the line of `enable_point_in_time_recovery = ...` in the module call
+            "source": {"file": "modules/mimir-index/main.tf", "line": 44},
+        }
     ]
 
 
@@ -361,9 +367,10 @@ def test_scan_text_report_shows_the_drift_with_its_file_and_line(
     assert MIMIR in drifted and "target prod" in drifted
     assert "modules/mimir-index/main.tf:3" in result.out
     assert any(
-        line.split() == ["point_in_time_recovery", "true", "false"] for line in result.out.splitlines()
+        line.split() == ["point_in_time_recovery", "true", "false", "modules/mimir-index/main.tf:44"]
+        for line in result.out.splitlines()
     )
-    assert "5 tables checked" in result.out and "1 drifted" in result.out
+    assert "5 tables watched" in result.out and "1 drifted" in result.out
     assert "acme-prod-orders" not in result.out  # in-sync tables are listed only with --verbose
 
 
@@ -476,8 +483,16 @@ def test_access_denied_on_one_table_is_an_error_row_and_the_rest_is_checked(
 
 
 def comparable(report: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
+    """Rows without file paths, which are relative to a different repository root ad hoc."""
     return {
-        t["table_name"]: (t["target"], t["address"], t["region"], t["status"], t["drift"], t["unresolved"])
+        t["table_name"]: (
+            t["target"],
+            t["address"],
+            t["region"],
+            t["status"],
+            [{k: v for k, v in d.items() if k != "source"} for d in t["drift"]],
+            t["unresolved"],
+        )
         for t in report["tables"]
     }
 
@@ -505,7 +520,13 @@ def test_var_flag_overrides_the_var_file(provisioned: None, capsys: pytest.Captu
     result = run(capsys, "scan", *AD_HOC_PROD, "--var", "mimir_table_class=STANDARD", "--format", "json")
     assert result.code == 2
     assert by_table(result.report())[MIMIR]["drift"] == [
-        {"attribute": "table_class", "declared": "STANDARD", "live": "STANDARD_INFREQUENT_ACCESS"}
+        {
+            "attribute": "table_class",
+            "declared": "STANDARD",
+            "live": "STANDARD_INFREQUENT_ACCESS",
+            # --var has no line: the module argument that passes var.mimir_table_class on
+            "source": {"file": "examples/envs/prod/main.tf", "line": 38},
+        }
     ]
 
 

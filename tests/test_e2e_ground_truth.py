@@ -1,4 +1,9 @@
-"""Every row of reference/drift-ground-truth.md, end to end against the embedded AWS (moto).
+"""Every row of the drift ground truth, end to end against the embedded AWS (moto).
+
+The ground truth is an experiment run once with Terraform: a table declared through the
+CloudPosse module, applied, changed out of band one way at a time, and ``terraform plan
+-detailed-exitcode`` asked what it would change. Each row below is one such change and the
+attributes plan reported.
 
 Each test plays the oracle's experiment: the ground-truth table declared through the CloudPosse
 module (tests/fixtures/ground_truth) is evaluated by driftwatch, created in moto exactly as
@@ -668,7 +673,7 @@ def test_ground_truth_rule(row: Row, aws: Aws, tmp_path: Path) -> None:
     play(row, aws, tmp_path)
 
 
-# The row numbers of reference/drift-ground-truth.md (the reference lives outside the repo).
+# The row numbers of the ground-truth experiment (RULES above holds one Row per row).
 REFERENCE_ROWS = {str(n) for n in range(1, 28)} | {"1b", "2b", "6b", "11b"}
 
 

@@ -323,4 +323,4 @@ def test_validate_lists_rules_that_expire_within_14_days(
     )
     assert f"ignore.2: expired on {TODAY - timedelta(days=1)}, no longer applied: table 'c'" in out
     assert "ignore.1" not in out and "ignore.3" not in out
-    assert "1 targets, 1 tables declared, 0 errors" in out
+    assert "1 target, 1 table declared, 0 errors" in out

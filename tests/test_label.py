@@ -1,4 +1,4 @@
-"""null-label 0.25.0 emulation: every example of reference section 4b, and each rule on its own."""
+"""null-label 0.25.0 emulation: every documented example of null-label, and each rule on its own."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def label(**inputs: Any) -> Label:
     return build_label(inputs)
 
 
-# --- the reference's table 4b, exactly ---------------------------------------------------------
+# --- null-label's documented examples, exactly ------------------------------------------------------
 
 
 def test_reference_row1_plain() -> None:

@@ -36,6 +36,32 @@ def test_syntax_error_names_file_line_and_column(
     assert str(error).startswith(f"envs/prod/main.tf:{line}:{column}: ")
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "column", "message"),
+    [
+        # A stray brace: the line of the brace itself, not of the line before it.
+        ('resource "a" "b" {\n  x = 1\n}\n}\n', 4, 1, "unexpected `}`: there is no open block to close here"),
+        # An unclosed string points at its opening quote.
+        ('locals {\n  a = 1\n  b = "abc\n}\n', 3, 7, "unclosed string"),
+        ('resource "x" "y" {\n  a 1.5\n}\n', 2, 5, "unexpected `1.5`; expected `=` or a block `{`"),
+        ("a = @\n", 1, 5, "unexpected `@`; expected a value"),
+        ('x {\n  a = "b"\n', 3, 1, "end of file: an unclosed block, bracket or string; expected `}`"),
+    ],
+)
+def test_syntax_errors_are_in_words_a_person_reads_at_the_right_place(
+    tmp_path: Path, text: str, line: int, column: int, message: str
+) -> None:
+    """Not lark's terminal names (DBLQUOTE, FLOAT_LITERAL, $END), and the line of the mistake."""
+    path = write(tmp_path, "main.tf", text)
+    with pytest.raises(HclSyntaxError) as caught:
+        ParseCache().parse_file(path, "main.tf")
+    error = caught.value
+    assert (error.line, error.column) == (line, column)
+    assert message in error.message
+    for token_name in ("DBLQUOTE", "FLOAT_LITERAL", "INT_LITERAL", "LBRACE", "$END", "NL_OR_COMMENT", "EQ,"):
+        assert token_name not in error.message
+
+
 def test_non_utf8_file_is_a_clear_error_with_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, "bad.tf", b'locals {\n  a = "\xff\xfe"\n}\n')
     with pytest.raises(HclSyntaxError) as caught:

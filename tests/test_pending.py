@@ -158,6 +158,8 @@ def test_a_merged_capacity_change_not_yet_applied_is_pending_then_drift(repo: Pa
     text = StringIO()
     render_text(report, Console(file=text, width=200))
     assert f"pending apply: envs/prod/prod.tfvars changed in {sha[:12]} at " in text.getvalue()
+    summary = "1 table watched: 0 in sync, 0 drifted, 0 missing, 0 errors, 1 pending, 0 not evaluated"
+    assert summary in text.getvalue()
 
     later = run_scan([prod(repo)], clock=lambda: when + GRACE + timedelta(seconds=1))
     assert row(later, TABLE).status is TableStatus.DRIFTED and later.exit_code == 2

@@ -80,6 +80,12 @@ def line_of(path: Path, needle: str) -> int:
     return next(i for i, text in enumerate(path.read_text().splitlines(), 1) if needle in text)
 
 
+def line_after(path: Path, start: str, needle: str) -> int:
+    first = line_of(path, start)
+    lines = path.read_text().splitlines()
+    return next(i for i, text in enumerate(lines, 1) if i > first and needle in text)
+
+
 def test_one_result_per_drifted_attribute_at_the_declaring_line(schema: dict[str, Any], estate: Path) -> None:
     prod = target(estate, root="envs/prod", unmanaged_prefixes=("acme-prod-",))
     report = run_scan([prod], ignore=[IgnoreRule("acme-prod-orders", "tags.*", "the team moved")])
@@ -108,7 +114,8 @@ def test_one_result_per_drifted_attribute_at_the_declaring_line(schema: dict[str
             "acme-prod-orders",
             "point_in_time_recovery",
             "envs/prod/main.tf",
-            line_of(main_tf, '"acme_prod_orders"'),
+            # the line where the attribute is written, not the resource's first line
+            line_after(main_tf, '"acme_prod_orders"', "enabled = true"),
         ),
         (
             "missing-table",
@@ -122,7 +129,7 @@ def test_one_result_per_drifted_attribute_at_the_declaring_line(schema: dict[str
             "acme-prod-carts",
             "point_in_time_recovery",
             "envs/prod/more%20tables.tf",
-            line_of(other_tf, '"acme_prod_carts"'),
+            line_after(other_tf, '"acme_prod_carts"', "enabled = true"),
         ),
     }  # the ignored tag drift and the unmanaged table are not results
     assert all(r["level"] == "error" for r in run["results"])

@@ -2,8 +2,8 @@
 
 moto 5.x ignores ``TableClass`` (create and update), ignores ``SSESpecification`` on
 UpdateTable, appends a duplicate key on TagResource instead of overwriting it, and keeps the
-old provisioned throughput after a switch to PAY_PER_REQUEST (see the reference's list of
-moto gaps). Without these fixes the demo and the end-to-end tests would see drift that real
+old provisioned throughput after a switch to PAY_PER_REQUEST (see the README's "Testing
+against moto_server"). Without these fixes the demo and the end-to-end tests would see drift that real
 AWS would not show. The patches are idempotent and only touch the in-process moto classes.
 """
 

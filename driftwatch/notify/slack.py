@@ -22,6 +22,7 @@ logged or stored.
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import json
 import logging
@@ -608,9 +609,15 @@ class SlackNotifier:
         repo_url: str | None = None,
         rng: random.Random | None = None,
         max_per_run: int = 100,
+        channel: str = CHANNEL,
+        select: Callable[[str, str], bool] | None = None,
     ) -> None:
         register_secret(webhook_url)
         self._history = history
+        # A route of slack.routes (driftwatch.notify.routes): its own outbox channel, and only
+        # the tables ``select(target, table)`` accepts. The default takes everything.
+        self.channel = channel
+        self._select = select
         self._on_outcome = on_outcome
         self._repo_url = repo_url
         self._rng = rng
@@ -618,7 +625,7 @@ class SlackNotifier:
         self._lock = threading.Lock()  # never two deliveries at once: each message sent once
         self._stopping = threading.Event()
         self._client = WebhookClient(webhook_url, timeout=timeout, retry_handlers=[], logger=_SDK_LOGGER)
-        history.add_channel(CHANNEL, self._scan_message, self._reminder_message)
+        history.add_channel(channel, self._scan_message, self._reminder_message)
 
     def __repr__(self) -> str:
         return f"SlackNotifier(webhook=<redacted>, history={self._history.path!r})"
@@ -640,9 +647,20 @@ class SlackNotifier:
         return self._stopping.is_set()
 
     def _scan_message(self, transitions: Transitions) -> dict[str, Any] | None:
+        if self._select is not None:
+            select = self._select
+            items = tuple(t for t in transitions.items if select(t.target, t.table))
+            if not items:
+                return None
+            transitions = dataclasses.replace(transitions, items=items)
         return build_message(transitions, repo_url=self._repo_url, commit=transitions.commit)
 
     def _reminder_message(self, episodes: Sequence[Episode], now: datetime) -> dict[str, Any] | None:
+        if self._select is not None:
+            select = self._select
+            episodes = [e for e in episodes if select(e.target, e.table)]
+            if not episodes:
+                return None
         return build_reminder(episodes, repo_url=self._repo_url, now=now)
 
     def _outcome(self, outcome: Outcome) -> None:
@@ -672,7 +690,7 @@ class SlackNotifier:
             while handled < self._max_per_run:
                 if self._stopped(deadline):
                     break
-                batch = self._history.pending(CHANNEL, now, limit=min(50, self._max_per_run - handled))
+                batch = self._history.pending(self.channel, now, limit=min(50, self._max_per_run - handled))
                 if not batch:
                     break
                 for message in batch:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from driftwatch.history import Episode
 from driftwatch.report.console import make_console
+from driftwatch.report.safe import escape_controls
 
 
 def _time(value: datetime | None) -> str | None:
@@ -41,6 +42,8 @@ def render_history(episodes: Sequence[Episode], fmt: str, out: TextIO) -> None:
         )
         return
     console = make_console(out)
+    # Values come from git and AWS: a control character in one must not drive the terminal.
+    episodes = escape_controls(list(episodes))
     if not episodes:
         console.print("no drift episodes")
         return

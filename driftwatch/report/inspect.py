@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import textwrap
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from rich.table import Table
 from rich.text import Text
 
 from driftwatch.report.console import make_console
 from driftwatch.report.json import not_evaluated_to_dict
+from driftwatch.report.safe import escape_controls
+from driftwatch.report.text import plural
 from driftwatch.scan import DeclaredSet
 from driftwatch.spec import DeclaredTable, TableSpec, Unknown
 
@@ -61,6 +63,9 @@ def _declared(spec: TableSpec) -> dict[str, Any]:
     data: dict[str, Any] = plain(spec)
     for name in _LIVE_ONLY:
         data.pop(name, None)
+    # "unmanaged" is also a table status (a live table git does not declare): here it is the
+    # attributes this declaration leaves to others (ignore_changes, the module, an autoscaler).
+    data[NOT_COMPARED] = data.pop("unmanaged", [])
     if not spec.ignore_tags:
         data.pop("ignore_tags", None)  # shown only when the provider ignores some tags
     return data
@@ -82,26 +87,74 @@ def table_to_dict(target: str, table: DeclaredTable) -> dict[str, Any]:
     }
 
 
+# The text view fits this many columns: a laptop terminal split in two, a CI log pane.
+WIDTH = 100
+_MAX_KEY_COLUMN = 48  # a longer attribute path puts its value on the next line
+# The spec's plural collections are shown under the attribute vocabulary's names.
+_VOCABULARY = {"gsis": "gsi", "lsis": "lsi"}
+NOT_COMPARED = "not_compared"
+
+
+def flat_rows(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """(attribute path, leaf value) of a plain() spec, in the attribute vocabulary's names
+    (``ttl.enabled``, ``gsi.tenant-index.read_capacity``, ``tags.Team``): the names that drift,
+    ignore rules and metrics use, so what inspect shows can be searched for in a report."""
+    if isinstance(value, dict) and set(value) != {"unknown"}:
+        rows: list[tuple[str, Any]] = []
+        for key, item in value.items():
+            rows += flat_rows(item, f"{prefix}.{key}" if prefix else str(key))
+        return rows
+    if isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
+        rows = []
+        for item in value:
+            rows += flat_rows({k: v for k, v in item.items() if k != "name"}, f"{prefix}.{item['name']}")
+        return rows
+    return [(prefix, value)]
+
+
 def _spec_rows(spec: TableSpec) -> list[tuple[str, Any]]:
     data = _declared(spec)
-    skip = {"status"}
+    data.pop("status", None)
+    data = {_VOCABULARY.get(k, k): v for k, v in data.items()}
     return [
-        (k, v) for k, v in data.items() if (k not in skip and v not in ((), [], {}, None)) or k in ("tags",)
+        (key, value) for key, value in flat_rows(data) if value not in ((), [], {}, None) or key in ("tags",)
     ]
 
 
-def _render_value(value: Any) -> Text:
+def _leaf_text(value: Any) -> str:
     if isinstance(value, dict) and set(value) == {"unknown"}:
-        return Text(f"unknown: {value['unknown']}", style="yellow")
-    text = json.dumps(value, default=str) if not isinstance(value, str) else value
-    style = "yellow" if "unknown" in text else ""
-    return Text(text, style=style)
+        return f"unknown: {value['unknown']}"
+    if isinstance(value, list):
+        return ", ".join(_leaf_text(v) for v in value) if value else "(none)"
+    if isinstance(value, str):
+        return value
+    if value == {}:
+        return "(none)"
+    return json.dumps(value, default=str)
+
+
+def _label(key: str) -> str:
+    return key.replace("_", " ") if key == NOT_COMPARED else key
+
+
+def _row_lines(key: str, value: Any, column: int) -> Text:
+    """One attribute, its value wrapped to WIDTH columns under the value column."""
+    label = _label(key)
+    head = f"  {label:<{column}}" if len(label) < column else f"  {label}\n  {'':<{column}}"
+    indent = " " * (2 + column)
+    body = _leaf_text(value)
+    wrapped = textwrap.wrap(
+        body, width=WIDTH - len(indent), break_long_words=True, break_on_hyphens=False
+    ) or [""]
+    text = Text(head, style="cyan")
+    style = "yellow" if body.startswith("unknown:") else ""
+    text.append("\n".join([wrapped[0], *(indent + line for line in wrapped[1:])]), style=style)
+    return text
 
 
 def render_inspect(declared: DeclaredSet, fmt: str, out: TextIO) -> None:
-    entries = [(job.target, job.table) for job in declared.jobs]
-    early = {(row.target, row.address): row for row in declared.early}
     if fmt == "json":
+        entries = [(job.target, job.table) for job in declared.jobs]
         payload = {
             "tables": [table_to_dict(t, table) for t, table in entries],
             "not_checkable": [
@@ -116,6 +169,10 @@ def render_inspect(declared: DeclaredSet, fmt: str, out: TextIO) -> None:
         out.write(json.dumps(payload, indent=2, default=str) + "\n")
         return
     console = make_console(out)
+    # Values come from git: a control character in one must not drive the terminal.
+    declared = escape_controls(declared)
+    entries = [(job.target, job.table) for job in declared.jobs]
+    early = {(row.target, row.address): row for row in declared.early}
     for error in declared.errors:
         where = f"{error.location}: " if error.location else ""
         console.print(Text(f"error [{error.target}] {where}{error.message}", style="yellow"))
@@ -126,27 +183,37 @@ def render_inspect(declared: DeclaredSet, fmt: str, out: TextIO) -> None:
         text = f"not evaluated [{item.target}] {where}{item.address}: {item.reason}"
         console.print(Text(text, style="yellow"))
     for target, table in entries:
-        console.print(
-            Text(f"{table.spec.name}", style="bold"), Text(f" ({target}) {table.address}  {table.source}")
-        )
-        grid = Table(show_header=False, box=None, padding=(0, 2), pad_edge=False)
-        grid.add_column(style="cyan", overflow="fold")
-        grid.add_column(overflow="fold")
-        for key, value in _spec_rows(table.spec):
-            grid.add_row(key, _render_value(value))
-        console.print(grid)
+        console.print(Text(f"{table.spec.name}", style="bold"), Text(f"  (target {target})"))
+        console.print(Text(f"  {table.address}\n  {table.source}", style="dim"))
+        rows = _spec_rows(table.spec)
+        column = min(_MAX_KEY_COLUMN, max((len(_label(key)) for key, _ in rows), default=0) + 2)
+        for key, value in rows:
+            console.print(_row_lines(key, value, column))
         unresolved = unresolved_paths(table.spec)
         console.print(Text(f"  {len(unresolved)} unresolved" + (":" if unresolved else ""), style="dim"))
         for attribute, reason in unresolved:
-            console.print(Text(f"    {attribute}: {reason}", style="yellow"))
+            console.print(
+                Text(
+                    textwrap.fill(
+                        f"{attribute}: {reason}", WIDTH, initial_indent="    ", subsequent_indent="      "
+                    ),
+                    style="yellow",
+                )
+            )
         for rule in table.rejections:
             when = "" if rule.when == "always" else f" ({rule.when})"
-            console.print(Text(f"  Terraform would reject: {rule.message} [{rule.rule}]{when}", style="red"))
+            console.print(
+                Text(
+                    textwrap.fill(
+                        f"Terraform would reject: {rule.message} [{rule.rule}]{when}",
+                        WIDTH,
+                        initial_indent="  ",
+                        subsequent_indent="    ",
+                    ),
+                    style="red",
+                )
+            )
         console.print()
-    console.print(
-        Text(
-            f"{len(entries)} tables declared, {len(declared.errors)} errors, "
-            f"{len(declared.not_evaluated)} module calls or resources not evaluated",
-            style="bold",
-        )
-    )
+    tables, errors = plural(len(entries), "table"), plural(len(declared.errors), "error")
+    skipped = plural(len(declared.not_evaluated), "module call or resource", "module calls or resources")
+    console.print(Text(f"{tables} declared, {errors}, {skipped} not evaluated", style="bold"))

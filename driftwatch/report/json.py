@@ -1,7 +1,8 @@
-"""The JSON report: the stable contract of DESIGN.md that CI jobs and scripts parse.
+"""The JSON report: the stable contract (README, "JSON report") that CI jobs and scripts parse.
 
-Additions to DESIGN.md's contract are additive only: per row ``ignored`` (accepted drift with
-its reason and expiry), ``pending`` (a merge not applied yet) and
+Additions to the original contract are additive only: per drift item ``source`` (where that
+attribute is written in git; absent when git does not declare the table), per row ``ignored``
+(accepted drift with its reason and expiry), ``pending`` (drift waiting for a recent commit to be applied) and
 ``alert`` (whether the row pages anyone); ``summary`` counts every status, ``pending`` and
 ``unmanaged`` included; top-level ``errors``, ``ignore_rules_expired``, ``dirty`` (the work
 tree differs from ``commit``) and ``not_evaluated`` (module calls and resources that may
@@ -15,7 +16,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from driftwatch.spec import IgnoreRule, NotEvaluated, ScanReport, TableResult, TableStatus
+from driftwatch.spec import Drift, IgnoreRule, NotEvaluated, ScanReport, TableResult, TableStatus
 
 REPORT_VERSION = "1"
 
@@ -26,6 +27,16 @@ def _time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _drift(row: TableResult, drift: Drift) -> dict[str, Any]:
+    item: dict[str, Any] = {"attribute": drift.attribute, "declared": drift.declared, "live": drift.live}
+    source = row.source_of(drift.attribute)
+    if source is not None:
+        # where the attribute is written in git (its own line, else the table's); absent for
+        # an unmanaged table, which git does not declare
+        item["source"] = {"file": source.file, "line": source.line}
+    return item
+
+
 def _table(row: TableResult) -> dict[str, Any]:
     return {
         "target": row.target,
@@ -34,7 +45,7 @@ def _table(row: TableResult) -> dict[str, Any]:
         "table_name": row.table_name,
         "region": row.region,
         "status": row.status.value,
-        "drift": [{"attribute": d.attribute, "declared": d.declared, "live": d.live} for d in row.drift],
+        "drift": [_drift(row, d) for d in row.drift],
         "unresolved": [{"attribute": u.attribute, "reason": u.reason} for u in row.unresolved],
         "error": row.error,
         "ignored": [

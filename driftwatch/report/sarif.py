@@ -167,7 +167,8 @@ def _notifications(report: ScanReport) -> list[dict[str, Any]]:
 
 def report_to_sarif(report: ScanReport) -> dict[str, Any]:
     results = [
-        _result(row, row.source, drift)
+        # the attribute's own line (``ttl_enabled = ...`` or its tfvars line) where it is known
+        _result(row, row.source_of(drift.attribute) or row.source, drift)
         for row in report.tables
         if row.source is not None and row.status in (TableStatus.DRIFTED, TableStatus.MISSING)
         for drift in row.drift

@@ -16,6 +16,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from driftwatch.report.safe import escape_controls
 from driftwatch.spec import ScanReport, TableResult, TableStatus
 
 _STATUS_STYLE = {
@@ -27,10 +28,6 @@ _STATUS_STYLE = {
     TableStatus.UNMANAGED: "bold blue",
 }
 _INDENT = " " * 10
-# The original four statuses are always in the summary line; pending and unmanaged when present.
-_ALWAYS_COUNTED = frozenset(
-    {TableStatus.IN_SYNC, TableStatus.DRIFTED, TableStatus.MISSING, TableStatus.ERROR}
-)
 
 
 def _value(value: Any) -> str:
@@ -58,9 +55,11 @@ def _heading(row: TableResult) -> Text:
 _TABLE_MAX_ROW = 120
 
 
-def _drift_table(items: Any) -> Table | Group:
+def _drift_table(items: Any, row: TableResult | None = None) -> Table | Group:
     rows = [(d.attribute, _value(d.declared), _value(d.live)) for d in items]
-    if any(sum(len(cell) for cell in row) > _TABLE_MAX_ROW for row in rows):
+    # Where each attribute is written, when that is not the table's own line (shown above it).
+    where = [_written_at(row, d.attribute) for d in items]
+    if any(sum(len(cell) for cell in r) > _TABLE_MAX_ROW for r in rows):
         return Group(
             *(
                 Text(
@@ -69,19 +68,29 @@ def _drift_table(items: Any) -> Table | Group:
                             f"{_INDENT}{attribute}",
                             f"{_INDENT}  declared (git): {declared}",
                             f"{_INDENT}  live (AWS):     {live}",
+                            *((f"{_INDENT}  written at:     {at}",) if at else ()),
                         )
                     )
                 )
-                for attribute, declared, live in rows
+                for (attribute, declared, live), at in zip(rows, where, strict=True)
             )
         )
     table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2), pad_edge=False)
     table.add_column("attribute", overflow="fold")
     table.add_column("declared (git)", overflow="fold")
     table.add_column("live (AWS)", overflow="fold")
-    for row in rows:
-        table.add_row(*row)
+    if any(where):
+        table.add_column("written at", overflow="fold", style="cyan")
+    for r, at in zip(rows, where, strict=True):
+        table.add_row(*r, *((at,) if any(where) else ()))
     return table
+
+
+def _written_at(row: TableResult | None, attribute: str) -> str:
+    if row is None:
+        return ""
+    source = row.source_of(attribute)
+    return str(source) if source is not None and source != row.source else ""
 
 
 def _when(value: Any) -> str:
@@ -100,7 +109,7 @@ def render_row(row: TableResult, verbose: bool) -> Group | None:
         alert = "alerted" if row.alert_unmanaged else "not alerted"
         parts.append(Text(f"{_INDENT}in AWS but not declared in git ({alert})"))
     elif row.drift and row.status is not TableStatus.MISSING:
-        parts.append(_drift_table(row.drift))
+        parts.append(_drift_table(row.drift, row))
     if row.pending:
         first = row.pending[0]
         parts.append(
@@ -125,7 +134,42 @@ def render_row(row: TableResult, verbose: bool) -> Group | None:
     return Group(*parts, Text(""))
 
 
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """``1 table``, ``2 tables``, ``0 errors``."""
+    return f"{count} {noun if count == 1 else plural_form or noun + 's'}"
+
+
+def summary_line(report: ScanReport) -> str:
+    """What was watched and what the exit code counts, in words.
+
+    ``errors`` counts the tables that could not be read; ``not evaluated`` counts the problems
+    that kept part of a target from being evaluated at all (a file that does not parse, a
+    missing var file, a module call whose source cannot be had): the tables it declares are
+    not in the count of tables watched. Either makes the exit code 1. Unmanaged tables are
+    listed but not watched.
+    """
+    parts = [
+        f"{report.count(TableStatus.IN_SYNC)} in sync",
+        f"{report.count(TableStatus.DRIFTED)} drifted",
+        f"{report.count(TableStatus.MISSING)} missing",
+        plural(report.count(TableStatus.ERROR), "error"),
+    ]
+    parts += [
+        f"{report.count(status)} {status.value.replace('_', ' ')}"
+        for status in (TableStatus.PENDING, TableStatus.UNMANAGED)
+        if report.count(status)
+    ]
+    # Target errors and the module calls or resources listed as not evaluated: either way,
+    # tables git may declare that nothing watches.
+    parts.append(f"{len(report.errors) + len(report.not_evaluated)} not evaluated")
+    commit = f" at {report.commit[:12]}{' (modified)' if report.dirty else ''}" if report.commit else ""
+    watched = sum(1 for row in report.tables if row.status is not TableStatus.UNMANAGED)
+    return f"{plural(watched, 'table')} watched{commit}: {', '.join(parts)}"
+
+
 def render_text(report: ScanReport, console: Console, verbose: bool = False) -> None:
+    # Values come from git and AWS: a control character in one must not drive the terminal.
+    report = escape_controls(report)
     for error in report.errors:
         where = error.location
         console.print(
@@ -144,18 +188,4 @@ def render_text(report: ScanReport, console: Console, verbose: bool = False) -> 
         rendered = render_row(row, verbose)
         if rendered is not None:
             console.print(rendered)
-    counts = ", ".join(
-        f"{report.count(s)} {s.value.replace('_', ' ')}"
-        for s in TableStatus
-        if report.count(s) or s in _ALWAYS_COUNTED
-    )
-    commit = f" at {report.commit[:12]}{' (modified)' if report.dirty else ''}" if report.commit else ""
-    watched = sum(1 for row in report.tables if row.status is not TableStatus.UNMANAGED)
-    skipped = len(report.not_evaluated)
-    console.print(
-        Text(
-            f"{len(report.tables)} tables checked{commit}: {counts}; {watched} declared tables "
-            f"watched, {skipped} module calls or resources not evaluated",
-            style="bold",
-        )
-    )
+    console.print(Text(summary_line(report), style="bold"))

@@ -2,12 +2,12 @@
 
 driftwatch does not download or run modules. For a call of the CloudPosse dynamodb module it
 computes the arguments the module's ``aws_dynamodb_table.default`` would receive, plus the
-scalable targets of its autoscaler submodule, exactly as reference/cloudposse-dynamodb.md
-(sections 1-3) describes for releases 0.35.0, 0.35.1, 0.36.0 and v0.37.0. The result is a
+scalable targets of its autoscaler submodule, exactly as the module's ``variables.tf`` and
+``main.tf`` define them in releases 0.35.0, 0.35.1, 0.36.0 and v0.37.0. The result is a
 ``ResourceDeclaration``, which ``resource.resource_to_spec`` turns into a ``TableSpec`` -- the
 same mapping a plain ``aws_dynamodb_table`` goes through, so the two paths cannot disagree.
 
-Decisions that the reference leaves open:
+Decisions that the module's source leaves open:
 
 * An input passed as an explicit ``null`` whose default is not null becomes ``Unknown``:
   Terraform (>= 1.1, ``nullable`` defaulting to true) passes the null into the module instead

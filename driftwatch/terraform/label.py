@@ -3,8 +3,8 @@
 The CloudPosse dynamodb module names its table with this label's ``id`` and tags it with the
 label's ``tags``, and wrapper modules build a ``module "this"`` label (via ``context.tf``) whose
 ``context`` output is passed on. driftwatch never runs Terraform, so the label rules are
-re-implemented here, line for line with null-label's ``main.tf`` and ``outputs.tf`` (see
-reference/cloudposse-dynamodb.md section 4):
+re-implemented here, line for line with null-label's ``main.tf`` and ``outputs.tf`` (upstream,
+release 0.25.0; tests/test_label.py holds its documented examples):
 
 * direct inputs win over ``context`` when non-null; attributes are context ++ input
   (deduplicated, empties dropped); tags are merged input-over-context;

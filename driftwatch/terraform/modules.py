@@ -51,6 +51,7 @@ from driftwatch.terraform import appautoscaling, cloudposse, cloudposse_autoscal
 from driftwatch.terraform.addresses import redact
 from driftwatch.terraform.evaluate import EvaluationError, Scope, evaluate, evaluate_text
 from driftwatch.terraform.label import build_label, label_outputs
+from driftwatch.terraform.locations import module_call_locations, resource_locations
 from driftwatch.terraform.memo import frozen_key
 from driftwatch.terraform.observe import FileSystemView
 from driftwatch.terraform.parse import (
@@ -447,12 +448,18 @@ class ModuleInstance:
         caller: str | None,
         providers: Mapping[str | None, ProviderConfig],
         stack: tuple[Path, ...] = (),
+        input_sources: Mapping[str, SourceLocation] | None = None,
         *,
         package_root: Path | None = None,
         anchor: SourceLocation | None = None,
         key: tuple[str, ...] = (),
     ):
         self.walk = walk
+        # Where each variable's value is written: the tfvars line (root) or the line of the
+        # module call's argument (child), for attribute-level locations; see written_at.
+        self.variable_sources: dict[str, SourceLocation] = {}
+        self._input_sources = input_sources or {}
+        self._assignment_lines: dict[tuple[str, str], int] = {}
         self.directory = directory
         self.address = address
         self.caller = caller
@@ -527,6 +534,7 @@ class ModuleInstance:
         for name, value, origin in assignments:
             if name in declared:
                 values[name] = value
+                self._note_source(name, origin, inputs is None)
             elif inputs is not None and self.directory not in self.walk.incomplete:
                 self.walk.error(f"{origin} sets {name!r}, which the module does not declare", None)
         bound: dict[str, Any] = {}
@@ -546,6 +554,25 @@ class ModuleInstance:
                 self.walk.error(f"the value of variable {name!r} is nested too deeply", file, block.line)
                 bound[name] = Unknown(f"var.{name} is nested too deeply")
         return bound
+
+    def _note_source(self, name: str, origin: str, root: bool) -> None:
+        line = self._assignment_lines.get((origin, name)) if root else None
+        where = SourceLocation(origin, line) if line else None if root else self._input_sources.get(name)
+        if where is None:
+            self.variable_sources.pop(name, None)  # -var, TF_VAR_ or JSON: no line to point at
+        else:
+            self.variable_sources[name] = where
+
+    def written_at(self, attribute: Any, file: str) -> SourceLocation:
+        """Where an argument's value is written: the line of a tfvars assignment or of the
+        calling module's argument when the expression is exactly ``var.<name>``, else its own
+        line."""
+        reference = reference_text(attribute.expression)
+        if reference and reference.startswith("var.") and reference.count(".") == 1:
+            found = self.variable_sources.get(reference[4:])
+            if found is not None:
+                return found
+        return SourceLocation(file, _line(attribute) or 1)
 
     def _variable_type(self, name: str, block: Block, file: str) -> TypeSpec:
         """The variable's type constraint, read once per walk: a module instantiated 200 times
@@ -636,6 +663,8 @@ class ModuleInstance:
                 f"a var file holds only assignments, found a {block.type!r} block", rel, block.line
             )
         empty = Scope({}, rel)
+        for name, attr in attributes.items():
+            self._assignment_lines[(rel, name)] = _line(attr)
         return [
             (name, _evaluate_attribute(attr, empty, self.walk, rel), rel) for name, attr in attributes.items()
         ]
@@ -806,6 +835,11 @@ class ModuleInstance:
         anchor = self.anchor
         if package is not None and anchor is None:
             anchor = SourceLocation(file, block.line)
+        sources = {
+            key: self.written_at(attribute, file)
+            for key, attribute in block.items[0].items()
+            if key not in _MODULE_META_ARGUMENTS
+        }
         return ModuleInstance(
             self.walk,
             directory,
@@ -814,6 +848,7 @@ class ModuleInstance:
             address,
             providers,
             self.stack,
+            sources,
             package_root=package.root if package is not None else self.package_root,
             anchor=anchor,
             key=(*self.key, name),
@@ -1242,7 +1277,8 @@ class _TableCollector:
             self.walk.error(f"{address}: {error}", file, block.line)
             return
         if declaration is not None:
-            self._declare(instance, declaration, address, block, file)
+            where = module_call_locations(block, file, inputs, instance.written_at)
+            self._declare(instance, declaration, address, block, file, locations=where)
 
     def _resource(self, instance: ModuleInstance, block: Block, file: str) -> None:
         address = f"{instance.address}aws_dynamodb_table.{block.labels[1] if len(block.labels) > 1 else '?'}"
@@ -1259,7 +1295,8 @@ class _TableCollector:
             with self._table(instance_address, block, file):
                 arguments = _evaluate_body(block, instance.scope(file, **extra), self.walk, file)
                 declaration = ResourceDeclaration(arguments=arguments)
-                self._declare(instance, declaration, instance_address, block, file, alias)
+                where = resource_locations(block, file, arguments, instance.written_at)
+                self._declare(instance, declaration, instance_address, block, file, alias, where)
 
     def _declare(
         self,
@@ -1269,6 +1306,7 @@ class _TableCollector:
         block: Block,
         file: str,
         alias: str | None = None,
+        locations: Mapping[str, SourceLocation] | None = None,
     ) -> None:
         provider = instance.providers.get(alias)
         region = self._region(provider, alias, instance)
@@ -1303,6 +1341,7 @@ class _TableCollector:
                 notes,
                 self._inputs(instance),
                 rejections=rejections,
+                locations=dict(locations or {}),
             )
         )
 

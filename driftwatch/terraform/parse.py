@@ -91,18 +91,119 @@ def _quote(text: str) -> str:
     return repr(_shorten(text, _MAX_QUOTED))
 
 
-def _describe_syntax_error(error: UnexpectedInput) -> str:
+# lark's terminal names (python-hcl2's grammar) in the words a person reads. Keywords
+# (``for``, ``if``, ``null``...) are also names, so they are folded into "a name".
+_TOKEN_WORDS = {
+    "EQ": "`=`",
+    "LBRACE": "a block `{`",
+    "RBRACE": "`}`",
+    "LSQB": "`[`",
+    "RSQB": "`]`",
+    "LPAR": "`(`",
+    "RPAR": "`)`",
+    "COMMA": "`,`",
+    "COLON": "`:`",
+    "DOT": "`.`",
+    "QMARK": "`?`",
+    "FOR_OBJECT_ARROW": "`=>`",
+    "ELLIPSIS": "`...`",
+    "NAME": "a name",
+    "DBLQUOTE": "a string",
+    "INT_LITERAL": "a number",
+    "FLOAT_LITERAL": "a number",
+    "HEREDOC_TEMPLATE": "a heredoc",
+    "HEREDOC_TEMPLATE_TRIM": "a heredoc",
+    "NL_OR_COMMENT": "a new line",
+    "$END": "the end of the file",
+    "INTERP_START": "`${`",
+    "DIRECTIVE_START": "`%{`",
+}
+_KEYWORDS = {"IF", "IN", "FOR", "FOR_EACH", "ELSE", "ENDIF", "ENDFOR", "NULL", "TRUE", "FALSE"}
+# What can start an expression: expecting most of these means "expected a value".
+_VALUE_START = {"DBLQUOTE", "INT_LITERAL", "FLOAT_LITERAL", "LSQB", "LBRACE", "NAME", "LPAR", "MINUS", "NOT"}
+_STRING_INSIDE = {"STRING_CHARS", "INTERP_START", "DIRECTIVE_START"}
+
+
+def _expected_words(expected: set[str]) -> str:
+    """``{"EQ", "LBRACE", "NAME", "IF", ...}`` -> "`=` or a block `{`"."""
+    if len(_VALUE_START & expected) >= 6:
+        return "a value (a string, number, name, list `[` or object `{`)"
+    if "EQ" in expected and "LBRACE" in expected:
+        return "`=` or a block `{`"
+    words: list[str] = []
+    for name in sorted(expected):
+        word = _TOKEN_WORDS.get("NAME" if name in _KEYWORDS else name)
+        if word and word not in words:
+            words.append(word)
+    if not words:
+        return ""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _describe_token(token: Any) -> str:
+    if token.type == "$END":
+        return "end of file"
+    if not str(token).strip() or (
+        token.type == "NL_OR_COMMENT" and not str(token).lstrip().startswith(("#", "//", "/*"))
+    ):
+        return "end of line"
+    first = _shorten(str(token).strip().split("\n")[0], _MAX_QUOTED)
+    return f"`{first}`" if first.isprintable() and "`" not in first else repr(first)
+
+
+def _unclosed_string(text: str, line: int) -> int | None:
+    """The column of the quote that opens a string left open on ``line``, if there is one."""
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
+        return None
+    inside, start, escaped = False, None, False
+    for column, char in enumerate(lines[line - 1], 1):
+        if escaped:
+            escaped = False
+        elif char == "\\" and inside:
+            escaped = True
+        elif char == '"':
+            inside, start = not inside, column
+    return start if inside else None
+
+
+def _describe_syntax_error(error: UnexpectedInput, text: str = "") -> tuple[str, int | None, int | None]:
+    """A parse error in a person's words, and the line and column it is at.
+
+    lark names terminals of the grammar (``DBLQUOTE``, ``FLOAT_LITERAL``); those are translated,
+    and the two commonest mistakes get their own words: an unclosed string (pointing at its
+    opening quote) and an unclosed block (pointing at the end of the file).
+    """
+    line, column = error.line if error.line and error.line > 0 else None, error.column or None
     if isinstance(error, UnexpectedToken):
-        token = str(error.token)
-        if error.token.type == "$END":
-            return "unexpected end of file (an unclosed block, bracket or string?)"
-        expected = sorted(error.expected)[:6]
-        return f"unexpected {_quote(token)}" + (
-            f"; expected one of {', '.join(expected)}" if expected else ""
-        )
+        expected = set(error.expected)
+        token_type = error.token.type
+        if expected & _STRING_INSIDE and "DBLQUOTE" in expected and line is not None:
+            start = _unclosed_string(text, line)
+            if start is not None:
+                return "unclosed string (a quoted string must end on the line it starts)", line, start
+        if token_type == "$END":
+            if error.token.line is None or not isinstance(error.token.line, int):
+                line = text.count("\n") + 1 if text else line
+                column = None
+            wanted = _expected_words(expected)
+            return (
+                "unexpected end of file: an unclosed block, bracket or string"
+                + (f"; expected {wanted}" if wanted else ""),
+                line,
+                column,
+            )
+        if token_type == "RBRACE" and expected <= {"$END", "NL_OR_COMMENT"}:
+            return "unexpected `}`: there is no open block to close here", line, column
+        wanted = _expected_words(expected)
+        message = f"unexpected {_describe_token(error.token)}"
+        return message + (f"; expected {wanted}" if wanted else ""), line, column
     if isinstance(error, UnexpectedCharacters):
-        return f"unexpected character {error.char!r}"
-    return "syntax error"
+        char = error.char
+        shown = f"`{char}`" if char.isprintable() and char != "`" else repr(char)
+        wanted = _expected_words(set(error.allowed or ()))
+        return f"unexpected character {shown}" + (f"; expected {wanted}" if wanted else ""), line, column
+    return "syntax error", line, column
 
 
 def count_tokens(text: str, limit: int | None = None) -> tuple[int, int | None]:
@@ -177,7 +278,8 @@ def parse_text(text: str, file: str) -> Any:
             # A trailing newline avoids python-hcl2's error on a final line without one.
             return parses(text if text.endswith("\n") else text + "\n")
     except UnexpectedInput as error:
-        raise HclSyntaxError(file, _describe_syntax_error(error), error.line, error.column) from None
+        message, line, column = _describe_syntax_error(error, text)
+        raise HclSyntaxError(file, message, line, column) from None
     except RecursionError:
         raise _too_deep(text, file) from None
     except VisitError as error:  # lark wraps what python-hcl2's transformer raised

@@ -1,0 +1,212 @@
+"""The CLI a new user meets: help, flags that conflict, output paths, the summary line, logs.
+
+Pure where possible: flags are checked before any work, so most cases never reach AWS or
+Terraform; the summary line is a function of the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import structlog
+
+from driftwatch import cli
+from driftwatch.cli import build_parser, main
+from driftwatch.log import configure
+from driftwatch.report.text import summary_line
+from driftwatch.spec import ScanReport, TableResult, TableStatus, TargetError
+
+REPO = Path(__file__).resolve().parents[1]
+AD_HOC = ["--root", "examples/envs/prod", "--var-file", "prod.tfvars"]
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    config = structlog.get_config()
+    levels = {name: logging.getLogger(name).level for name in ("apscheduler", "botocore")}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.configure(**config)
+    for name, old in levels.items():
+        logging.getLogger(name).setLevel(old)
+
+
+def _subparsers() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def test_every_subcommand_has_a_description_and_an_example() -> None:
+    for name, sub in _subparsers().items():
+        assert sub.description, name
+        assert sub.epilog and "examples:" in sub.epilog and f"driftwatch {name}" in sub.epilog, name
+        assert f"driftwatch {name}" in sub.format_help()
+
+
+def test_every_flag_has_help_that_states_its_default() -> None:
+    for name, sub in _subparsers().items():
+        for action in sub._actions:
+            if isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+                continue
+            flag = f"{name} {'/'.join(action.option_strings)}"
+            assert action.help, flag
+            assert "default" in action.help, f"{flag}: the help does not say its default"
+
+
+def test_inspect_has_no_verbose_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    """`inspect --verbose` meant nothing; it is now an unknown flag, not silently accepted."""
+    with pytest.raises(SystemExit) as caught:
+        build_parser().parse_args(["inspect", *AD_HOC, "--verbose"])
+    assert caught.value.code == 2
+    assert "unrecognized arguments: --verbose" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["scan", *AD_HOC, "--target", "prod"], "--target picks targets of a config file"),
+        (["inspect", *AD_HOC, "--config", "config/driftwatch.yaml"], "use either --config or --root"),
+        (["scan", "--config", "config/driftwatch.yaml", "--var", "a=1"], "--var describes an ad-hoc target"),
+        (
+            ["scan", "--config", "config/driftwatch.yaml", "--var-file", "x", "--workspace", "w"],
+            "--var-file, --workspace describe an ad-hoc target",
+        ),
+        (["scan", "--config", "config/driftwatch.yaml", "--role-arn", "arn"], "need --root"),
+        (["scan", *AD_HOC, "--format", "json", "--verbose"], "--verbose only changes --format text"),
+        (["scan", *AD_HOC, "--repo-url", "https://x", "--format", "json"], "--repo-url only changes"),
+        (["demo", "--format", "json", "-v"], "--verbose only changes --format text"),
+    ],
+)
+def test_conflicting_or_meaningless_flags_are_errors(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    monkeypatch.setattr("driftwatch.scan.scan", _must_not_scan)
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def _must_not_scan(*_: object, **__: object) -> None:
+    raise AssertionError("the scan ran before the flags were checked")
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [("missing-dir/report.json", "does not exist"), (".", "is a directory")],
+)
+@pytest.mark.parametrize("command", ["scan", "inspect"])
+def test_an_unwritable_output_path_is_refused_before_the_scan(
+    command: str,
+    output: str,
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(REPO)
+    monkeypatch.setattr("driftwatch.scan.scan", _must_not_scan)
+    monkeypatch.setattr("driftwatch.scan.declare", _must_not_scan)
+    path = str(tmp_path / output)
+    assert main([command, *AD_HOC, "--format", "json", "-o", path]) == 1
+    err = capsys.readouterr().err
+    assert f"--output {path}: " in err and message in err and "Traceback" not in err
+
+
+def _report(*statuses: TableStatus, errors: int = 0) -> ScanReport:
+    rows = tuple(
+        TableResult(
+            "prod",
+            f"module.t{i}",
+            None,
+            f"t{i}",
+            "us-east-1",
+            status,
+            error="x" if status is TableStatus.ERROR else None,
+        )
+        for i, status in enumerate(statuses)
+    )
+    target_errors = tuple(TargetError("prod", "unclosed string", "main.tf", 3, 7) for _ in range(errors))
+    return ScanReport(datetime(2026, 1, 1, tzinfo=UTC), "0123456789abcdef", rows, target_errors)
+
+
+@pytest.mark.parametrize(
+    ("report", "line", "exit_code"),
+    [
+        (
+            _report(TableStatus.IN_SYNC, TableStatus.DRIFTED, TableStatus.MISSING),
+            "3 tables watched at 0123456789ab: 1 in sync, 1 drifted, 1 missing, 0 errors, 0 not evaluated",
+            2,
+        ),
+        # every table errored: "watched", not "checked", and "2 errors"
+        (
+            _report(TableStatus.ERROR, TableStatus.ERROR),
+            "2 tables watched at 0123456789ab: 0 in sync, 0 drifted, 0 missing, 2 errors, 0 not evaluated",
+            1,
+        ),
+        # a parse error: not "0 error" while the exit code is 1
+        (
+            _report(TableStatus.IN_SYNC, errors=1),
+            "1 table watched at 0123456789ab: 1 in sync, 0 drifted, 0 missing, 0 errors, 1 not evaluated",
+            1,
+        ),
+        (
+            _report(TableStatus.ERROR),
+            "1 table watched at 0123456789ab: 0 in sync, 0 drifted, 0 missing, 1 error, 0 not evaluated",
+            1,
+        ),
+    ],
+)
+def test_the_summary_line_counts_what_the_exit_code_counts(
+    report: ScanReport, line: str, exit_code: int
+) -> None:
+    assert summary_line(report) == line
+    assert report.exit_code == exit_code
+
+
+def test_the_one_shot_cli_logs_no_problem_its_report_already_holds(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One line per problem: a scan's table errors are in the report, not again as log lines."""
+    args = build_parser().parse_args(["scan", *AD_HOC])
+    assert args.log_level == "ERROR" and not args.quiet
+    configure(json_output=True, level=args.log_level)
+    structlog.get_logger("driftwatch.scan").warning("autoscaling_unavailable", region="us-east-1")
+    assert capsys.readouterr().err == ""
+
+
+def test_quiet_raises_the_log_level_and_the_daemon_keeps_its_warnings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    levels: list[str] = []
+    monkeypatch.setattr("driftwatch.log.configure", lambda **kw: levels.append(kw["level"]))
+    monkeypatch.setitem(cli.COMMANDS, "run", lambda args: 0)
+    monkeypatch.setitem(cli.COMMANDS, "scan", lambda args: 0)
+    main(["run", "--quiet", "--log-level", "DEBUG"])
+    main(["run", "--quiet", "--log-level", "ERROR"])
+    main(["scan", "--quiet", "--log-level", "INFO", *AD_HOC])
+    assert levels == ["WARNING", "ERROR", "ERROR"]
+
+
+def test_apscheduler_routine_lines_are_not_logged(capsys: pytest.CaptureFixture[str]) -> None:
+    """The daemon logs at INFO; APScheduler's "Running job ..." lines at INFO are dropped."""
+    configure(json_output=True, level="INFO")
+    logging.getLogger("apscheduler.executors.default").info('Running job "deliver" (trigger: interval)')
+    logging.getLogger("apscheduler.scheduler").warning("Run time of job was missed by 0:00:05")
+    err = capsys.readouterr().err
+    assert "Running job" not in err and "was missed" in err
+
+
+def test_validate_pluralises(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    assert main(["validate", "--config", "config/driftwatch.yaml"]) == 0
+    assert "2 targets, 5 tables declared, 0 errors" in capsys.readouterr().out

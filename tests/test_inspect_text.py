@@ -1,0 +1,58 @@
+"""``driftwatch inspect``: readable at 100 columns, in the attribute vocabulary's names, and
+without the word "unmanaged" (a table status) for the attributes a declaration does not manage."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import structlog
+
+from driftwatch.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+PROD = ["--root", "examples/envs/prod", "--var-file", "prod.tfvars"]
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    config = structlog.get_config()
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.configure(**config)
+
+
+def test_inspect_text_fits_100_columns_and_names_attributes_as_reports_do(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    assert main(["inspect", *PROD]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert all(line == line.rstrip() for line in lines), "lines padded with trailing spaces"
+    assert "unmanaged" not in out
+    rows = {line.split()[0]: line.split()[1:] for line in lines if line.startswith("  ") and line.split()}
+    # the names drift, ignore rules and metrics use
+    assert rows["gsi.tenant-index.read_capacity"] == ["5"]
+    assert rows["ttl.attribute"] == ["expires_at"]
+    assert rows["tags.Team"] == ["observability"]
+    assert any(line.startswith("  not compared") and "read_capacity" in line for line in lines)
+    assert lines[-1] == "3 tables declared, 0 errors"
+
+
+def test_inspect_json_calls_them_not_compared(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    assert main(["inspect", *PROD, "--format", "json"]) == 0
+    tables = json.loads(capsys.readouterr().out)["tables"]
+    mimir = next(t for t in tables if t["spec"]["name"] == "acme-prod-mimir-index")
+    assert "unmanaged" not in mimir["spec"]
+    assert set(mimir["spec"]["not_compared"]) >= {"read_capacity", "write_capacity"}

@@ -1,0 +1,153 @@
+"""Per-target Slack routing (``slack.routes``), end to end: the daemon scans the embedded AWS
+(moto), records its transitions, and delivers to two fake Slack webhooks on a local HTTP server.
+
+Each route is its own outbox channel: its messages, its retries and its metric; a route whose
+webhook fails keeps its message queued while the others are delivered.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from driftwatch.config import ConfigError, load_config, parse_config
+from driftwatch.daemon import Daemon
+from driftwatch.notify.routes import Route, route_of
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+class FakeSlack:
+    """A webhook that records what it got and answers from a script (then 200)."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.script: list[int] = []
+
+    def handle(self, request: Request) -> Response:
+        status = self.script.pop(0) if self.script else 200
+        if status == 200:
+            self.received.append(json.loads(request.get_data()))
+        return Response("ok" if status == 200 else "error", status=status)
+
+    def tables(self) -> set[str]:
+        text = json.dumps(self.received)
+        return {name for name in _TABLES if name in text}
+
+
+_TABLES = (
+    "acme-prod-mimir-index",
+    "acme-prod-orders",
+    "acme-prod-sessions",
+    "acme-staging-mimir-index",
+    "acme-staging-orders",
+)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _config(tmp_path: Path) -> Path:
+    path = tmp_path / "driftwatch.yaml"
+    path.write_text(
+        f"""
+repo: {EXAMPLES}
+targets:
+  - {{name: prod, root: envs/prod, var_files: [prod.tfvars], region: us-east-1, pending_grace: 0s}}
+  - {{name: staging, root: envs/staging, var_files: [staging.tfvars], region: us-east-1, pending_grace: 0s}}
+schedule: {{interval: 10m, jitter: 0s}}
+http: {{host: 127.0.0.1, port: {free_port()}}}
+state: {{path: {tmp_path / "state.db"}}}
+slack:
+  webhook_url_env: TEST_DEFAULT_WEBHOOK
+  routes:
+    - {{name: staging, targets: [staging], webhook_url_env: TEST_STAGING_WEBHOOK}}
+    - {{name: sessions, tables: ["acme-*-sessions"], webhook_url_env: TEST_SESSIONS_WEBHOOK}}
+"""
+    )
+    return path
+
+
+@pytest.fixture
+def hooks(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> dict[str, FakeSlack]:
+    fakes = {name: FakeSlack() for name in ("default", "staging", "sessions")}
+    for name, fake in fakes.items():
+        httpserver.expect_request(f"/hook/{name}", method="POST").respond_with_handler(fake.handle)
+        monkeypatch.setenv(f"TEST_{name.upper()}_WEBHOOK", httpserver.url_for(f"/hook/{name}"))
+    return fakes
+
+
+@pytest.fixture
+def daemon(embedded_aws: None, hooks: dict[str, FakeSlack], tmp_path: Path) -> Iterator[Daemon]:
+    from driftwatch.demo.run import apply_declared, console_changes, demo_targets
+
+    apply_declared(demo_targets(EXAMPLES))
+    console_changes()  # prod: mimir PITR off and GSI capacity, orders TTL, sessions tag
+    boto3.client("dynamodb", region_name="us-east-1").update_continuous_backups(
+        TableName="acme-staging-orders",
+        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False},
+    )
+    config, base = load_config(_config(tmp_path))
+    instance = Daemon(config, base)
+    yield instance
+    instance.endpoint.stop()
+    instance.history.close()
+
+
+def test_each_route_gets_its_tables_and_the_default_the_rest(
+    daemon: Daemon, hooks: dict[str, FakeSlack]
+) -> None:
+    report = daemon.scan_once()
+    assert report is not None and report.exit_code == 2
+    daemon.deliver()
+    assert hooks["default"].tables() == {"acme-prod-mimir-index", "acme-prod-orders"}
+    assert hooks["staging"].tables() == {"acme-staging-orders"}
+    # first match wins: a prod table whose name matches the sessions route goes there only
+    assert hooks["sessions"].tables() == {"acme-prod-sessions"}
+    assert all(len(fake.received) == 1 for fake in hooks.values())
+    metrics = daemon.metrics.render().decode()
+    for channel in ("slack", "slack:staging", "slack:sessions"):
+        assert f'driftwatch_notifications_total{{channel="{channel}",outcome="success"}} 1.0' in metrics
+
+
+def test_a_failing_route_keeps_its_own_messages_queued(daemon: Daemon, hooks: dict[str, FakeSlack]) -> None:
+    hooks["staging"].script = [500]
+    daemon.scan_once()
+    daemon.deliver()
+    assert hooks["staging"].received == [] and len(hooks["default"].received) == 1
+    assert daemon.history.pending_count("slack:staging") == 1
+    assert daemon.history.pending_count("slack") == 0 and daemon.history.pending_count("slack:sessions") == 0
+    metrics = daemon.metrics.render().decode()
+    assert 'driftwatch_notifications_total{channel="slack:staging",outcome="retry"} 1.0' in metrics
+
+
+def test_routes_are_validated() -> None:
+    base = {"targets": [{"name": "prod", "root": "."}]}
+    for routes, message in (
+        ([{"name": "a", "webhook_url_env": "X"}], "a route needs targets or tables"),
+        ([{"name": "a", "targets": ["prod"]}], "a route needs webhook_url_env or webhook_url_file"),
+        ([{"name": "a", "targets": ["nope"], "webhook_url_env": "X"}], "names no such target: nope"),
+        ([{"name": "a", "tables": ["*"], "webhook_url_env": "X"}] * 2, "route names must be unique"),
+        ([{"name": "a b", "tables": ["*"], "webhook_url_env": "X"}], "slack.routes.0.name"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            parse_config({**base, "slack": {"routes": routes}})
+
+
+def test_route_of_tries_routes_in_order() -> None:
+    routes = [Route("payments", targets=("payments",)), Route("orders", tables=("acme-*-orders",))]
+    assert route_of(routes, "payments", "acme-prod-orders") is routes[0]
+    assert route_of(routes, "prod", "acme-prod-orders") is routes[1]
+    assert route_of(routes, "prod", "acme-prod-users") is None
