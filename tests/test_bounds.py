@@ -6,6 +6,7 @@ case (tests/corpus/) is here, as a unit test of the module that enforces it.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -185,7 +186,10 @@ def test_targets_not_started_by_the_scan_deadline_are_errors(tmp_path: Path) -> 
 
     now = [0.0]
     deadline = Deadline(10, clock=lambda: now[0])
-    first, second = _target(tmp_path, "first", "us-east-1"), _target(tmp_path, "second", "us-east-1")
+    first, second = (
+        dataclasses.replace(_target(tmp_path, name, "us-east-1"), allow_empty=True)
+        for name in ("first", "second")
+    )
 
     class Slow:
         def declare(self, target: TargetInput, fn: object = None) -> TargetDeclarations:

@@ -44,7 +44,7 @@ def test_inspect_text_fits_100_columns_and_names_attributes_as_reports_do(
     assert rows["ttl.attribute"] == ["expires_at"]
     assert rows["tags.Team"] == ["observability"]
     assert any(line.startswith("  not compared") and "read_capacity" in line for line in lines)
-    assert lines[-1] == "3 tables declared, 0 errors"
+    assert lines[-1] == "3 tables declared, 0 errors, 0 module calls or resources not evaluated"
 
 
 def test_inspect_json_calls_them_not_compared(

@@ -120,7 +120,7 @@ def test_matching_live_tables_no_declaration_covers_are_unmanaged(estate: Path) 
     render_text(report, Console(file=text, width=200))
     assert "UNMANAGED acme-prod-scratch  (us-east-1, target prod)" in text.getvalue()
     assert "in AWS but not declared in git (not alerted)" in text.getvalue()
-    summary = "3 tables watched: 1 in sync, 0 drifted, 0 missing, 0 errors, 2 unmanaged, 0 not evaluated"
+    summary = "1 table watched: 1 in sync, 0 drifted, 0 missing, 0 errors, 2 unmanaged, 0 not evaluated"
     assert summary in text.getvalue()
 
 
