@@ -68,6 +68,10 @@ from driftwatch.terraform.limits import MAX_DEPTH as MAX_DEPTH
 from driftwatch.terraform.limits import EvaluationError as EvaluationError
 from driftwatch.terraform.limits import ValueTooLarge
 
+# path.cwd is the absolute directory `terraform` was run in: a fact of the machine that ran the
+# apply, not of the configuration, so it is never guessed (a guess would be false drift).
+PATH_CWD = Unknown("path.cwd is the directory Terraform was run in, which depends on where it ran")
+
 
 class Scope:
     """Names visible to an expression (``var``, ``local``, ``module``, ``each``, ``count``, ...).
@@ -225,6 +229,8 @@ class _Plain:
             return {k: self.convert(v, depth + 1) for k, v in value.items()}
         if isinstance(value, Mapping):
             return {k: self.convert(value[k], depth + 1) for k in value}
+        if isinstance(value, fn.TfSet):
+            return fn.TfSet(self.convert(v, depth + 1) for v in value)
         if isinstance(value, (list, tuple)):
             return [self.convert(v, depth + 1) for v in value]
         return fn.toset([self.convert(v, depth + 1) for v in value])
@@ -417,6 +423,8 @@ def _get_attr(value: Any, name: str, path: str, step: Any, ctx: _Ctx) -> Any:
 def _index(value: Any, key: Any, path: str, step: Any, ctx: _Ctx) -> Any:
     if isinstance(value, Unknown):
         return value
+    if fn.is_set(value):
+        raise ctx.fail(step, f"{path} is a set, whose elements have no index (convert it with tolist())")
     if is_list(value):
         try:
             position = fn.to_int(key)
@@ -664,6 +672,10 @@ def _can(node: Any, argument_nodes: list[Any], ctx: _Ctx) -> Any:
 
 
 def _for_items(node: Any, collection: Any, ctx: _Ctx) -> Iterator[tuple[Any, Any]]:
+    """(key, value) pairs: a list's keys are positions, a map's its keys in lexical order, and
+    a set's its elements themselves (a set has no positions)."""
+    if fn.is_set(collection):
+        return iter([(item, item) for item in collection])
     if is_list(collection):
         return iter(enumerate(collection))
     if isinstance(collection, Mapping):

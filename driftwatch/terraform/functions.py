@@ -25,7 +25,9 @@ import hashlib
 import inspect
 import json
 import math
+import posixpath
 import re
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from re import _constants as _sre
@@ -72,8 +74,19 @@ def is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+class TfSet(list[Any]):
+    """A Terraform set: a list kept sorted and unique, marked so that iterating it binds the
+    element (not a position) as the key, and so that it is never indexed, as in Terraform."""
+
+    __slots__ = ()
+
+
 def is_list(value: object) -> bool:
     return isinstance(value, (list, tuple))
+
+
+def is_set(value: object) -> bool:
+    return isinstance(value, TfSet)
 
 
 def type_name(value: object) -> str:
@@ -86,6 +99,8 @@ def type_name(value: object) -> str:
         return "number"
     if isinstance(value, str):
         return "string"
+    if is_set(value):
+        return "set"
     if is_list(value):
         return "list"
     if isinstance(value, Mapping):
@@ -267,13 +282,13 @@ def unify(values: list[Any], what: str) -> list[Any]:
     return values
 
 
-def _set_of(values: list[Any], what: str) -> list[Any]:
+def _set_of(values: list[Any], what: str) -> TfSet:
     """A Terraform set as a sorted list of unique elements (strings lexically, numbers numerically)."""
     unique = _unique(unify(values, what))
     try:
-        return sorted(unique, key=_sort_key)
+        return TfSet(sorted(unique, key=_sort_key))
     except TypeError:
-        return unique
+        return TfSet(unique)
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
@@ -489,7 +504,7 @@ def sort(values: Any) -> list[str]:
 def tolist(value: Any) -> Any:
     if value is None:
         return None
-    return unify(_list(value), "tolist()")
+    return list(unify(_list(value), "tolist()"))
 
 
 @_register("toset")
@@ -518,18 +533,18 @@ def setintersection(first: Any, *others: Any) -> list[Any]:
     result = _set_of(_list(first), "setintersection()")
     for other in others:
         items = _list(other)
-        result = [v for v in result if any(values_equal(v, o) is True for o in items)]
+        result = TfSet(v for v in result if any(values_equal(v, o) is True for o in items))
     return result
 
 
 @_register("setsubtract")
 def setsubtract(first: Any, second: Any) -> list[Any]:
     items = _list(second)
-    return [
+    return TfSet(
         v
         for v in _set_of(_list(first), "setsubtract()")
         if not any(values_equal(v, o) is True for o in items)
-    ]
+    )
 
 
 @_register("alltrue")
@@ -1083,16 +1098,51 @@ _NOT_EVALUATED = {
             "filebase64sha256",
             "filebase64sha512",
             "templatefile",
-            "abspath",
         ),
         "reads files, which driftwatch does not evaluate",
     ),
     **dict.fromkeys(("timestamp", "plantimestamp"), "depends on the time of the run"),
     **dict.fromkeys(("uuid", "bcrypt"), "returns a new random value on every run"),
 }
+# Values that depend on where or when Terraform ran: never guessed, always Unknown with the
+# reason. tests/test_run_dependent.py lists them all (with path.cwd and abspath of a relative path).
+RUN_DEPENDENT = frozenset((*_NOT_EVALUATED, "abspath", "pathexpand"))
 for _name, _why in _NOT_EVALUATED.items():
     FUNCTIONS[_name] = _unevaluated(f"{_name}() {_why}")
     UNKNOWN_POLICY[_name] = "any"
+
+
+@_register("abspath")
+def abspath(path: Any) -> Any:
+    """An absolute path is its own (cleaned) value; a relative one depends on the directory
+    Terraform ran in, so it is Unknown."""
+    text = to_string(path)
+    if text.startswith("/"):
+        return posixpath.normpath(re.sub("/+", "/", text))
+    return Unknown(f"abspath({text!r}) depends on the directory Terraform ran in")
+
+
+@_register("pathexpand")
+def pathexpand(path: Any) -> Any:
+    """``~`` is the home directory of whoever ran Terraform: Unknown. Other paths are unchanged."""
+    text = to_string(path)
+    if text == "~" or text.startswith("~/"):
+        return Unknown(f"pathexpand({text!r}) depends on the home directory of whoever ran Terraform")
+    return text
+
+
+_UUID_NAMESPACES = {"dns": uuid.NAMESPACE_DNS, "url": uuid.NAMESPACE_URL, "oid": uuid.NAMESPACE_OID,
+                    "x500": uuid.NAMESPACE_X500}
+
+
+@_register("uuidv5")
+def uuidv5(namespace: Any, name: Any) -> str:
+    space = to_string(namespace)
+    try:
+        known = _UUID_NAMESPACES.get(space) or uuid.UUID(space)
+    except ValueError:
+        raise FunctionError(f"uuidv5: {space!r} is not a namespace name or a UUID") from None
+    return str(uuid.uuid5(known, to_string(name)))
 
 
 def call(name: str, arguments: list[Any]) -> Any:

@@ -39,7 +39,8 @@ from driftwatch.spec import (
     first_unknown,
 )
 from driftwatch.terraform import cloudposse, limits
-from driftwatch.terraform.evaluate import EvaluationError, Scope, evaluate, evaluate_text
+from driftwatch.terraform.evaluate import PATH_CWD, EvaluationError, Scope, evaluate, evaluate_text
+from driftwatch.terraform.functions import TfSet
 from driftwatch.terraform.label import build_label, label_outputs
 from driftwatch.terraform.memo import frozen_key
 from driftwatch.terraform.observe import FileSystemView
@@ -295,9 +296,12 @@ class ModuleInstance:
         caller: str | None,
         providers: Mapping[str | None, ProviderConfig],
         stack: tuple[Path, ...] = (),
+        module_path: str = ".",
     ):
         self.walk = walk
         self.directory = directory
+        # path.module as Terraform computes it: the call's source joined to the caller's, lexically.
+        self.module_path = module_path
         self.address = address
         self.caller = caller
         self.providers = providers
@@ -323,13 +327,12 @@ class ModuleInstance:
     # --- scope ---
 
     def scope(self, file: str | None = None, **extra: Any) -> Scope:
-        module_path = self.walk.rel(self.directory)
         names: dict[str, Any] = {
             "var": self.variables,
             "local": self.locals,
             "module": self._modules,
             "terraform": {"workspace": self.walk.target.workspace},
-            "path": {"module": module_path, "root": self.walk.rel(self.walk.target.root), "cwd": "."},
+            "path": {"module": self.module_path, "root": ".", "cwd": PATH_CWD},
         }
         names.update(extra)
         return Scope(names, file)
@@ -587,7 +590,10 @@ class ModuleInstance:
             self.walk.limit_error("instances", message, file, block.line)
             return _unknown_outputs(message)
         providers = self._child_providers(block, file)
-        return ModuleInstance(self.walk, directory, f"{address}.", inputs, address, providers, self.stack)
+        module_path = os.path.normpath(os.path.join(self.module_path, source))
+        return ModuleInstance(
+            self.walk, directory, f"{address}.", inputs, address, providers, self.stack, module_path
+        )
 
     def _child_providers(self, block: Block, file: str) -> Mapping[str | None, ProviderConfig]:
         """The default aws provider a child sees: passed explicitly via ``providers``, else inherited."""
@@ -853,6 +859,8 @@ def _expand_dynamic(block: Block, scope: Scope, walk: _Walk, file: str) -> Maybe
         return Unknown(f"dynamic {block.labels[0]!r}: for_each is unknown ({collection.reason})")
     if isinstance(collection, dict):
         items = list(collection.items())
+    elif isinstance(collection, TfSet):  # a set's key is the element itself, as in Terraform
+        items = [(element, element) for element in collection]
     elif isinstance(collection, list):
         items = list(enumerate(collection))
     else:

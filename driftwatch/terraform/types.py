@@ -151,8 +151,13 @@ def convert(value: Any, type_spec: TypeSpec, where: str = "value") -> Any:
             raise TypeConversionError(f"{where}: a {kind} is required, got a {type(value).__name__}")
         element = type_spec.element or ANY
         items = [convert(item, element, f"{where}[{i}]") for i, item in enumerate(value)]
-        if kind == "set" and all(isinstance(item, (str, int, float)) for item in items):
-            return sorted(set(items), key=lambda item: (str(type(item)), item))
+        if kind == "set":
+            from driftwatch.terraform.functions import FunctionError, toset
+
+            try:
+                return toset(items)
+            except FunctionError as error:
+                raise TypeConversionError(f"{where}: {error}") from None
         return items
     if kind == "tuple":
         if not isinstance(value, (list, tuple)) or len(value) != len(type_spec.elements):
