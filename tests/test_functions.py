@@ -176,7 +176,8 @@ def test_documented_results(expression: str, expected: Any) -> None:
     result = ev(expression)
     assert result == expected
     # a set is a TfSet (a list that iterates by element); a list or tuple is a plain list
-    expected_type = TfSet if expression.startswith(("toset", "setunion", "setintersection", "setsubtract")) else type(expected)
+    is_set = expression.startswith(("toset", "setunion", "setintersection", "setsubtract"))
+    expected_type = TfSet if is_set else type(expected)
     assert type(result) is expected_type
 
 

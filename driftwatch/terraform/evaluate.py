@@ -204,7 +204,8 @@ def _plain(value: Any) -> Any:
     try:
         return walker.convert(value, 0)
     finally:
-        limits.charge(1 + walker.elements // 8)  # copying an element costs ~1/8 of a node
+        # copying an element costs ~1/8 of a node; characters are charged by the work they take
+        limits.charge(1 + walker.elements // 8 + walker.chars // limits.CHARS_PER_STEP)
 
 
 class _Plain:
@@ -630,13 +631,16 @@ def _call(node: Any, ctx: _Ctx) -> Any:
             )
         arguments.extend(expanded)
     try:
-        return fn.call(name, [_plain(a) for a in arguments])
+        result = fn.call(name, [_plain(a) for a in arguments])
     except (FunctionError, ValueTooLarge) as error:
         raise ctx.fail(node, f"{name}(): {error}") from None
     except (RecursionError, EvaluationError):
         raise
     except Exception as error:  # a bug in one function must not stop the scan
         raise ctx.fail(node, f"{name}(): {type(error).__name__}: {error}") from None
+    if isinstance(result, str):  # the string built is work done, whether or not it is kept
+        limits.charge_size(len(result), ctx.line(node))
+    return result
 
 
 def _try(node: Any, argument_nodes: list[Any], ctx: _Ctx) -> Any:

@@ -30,9 +30,9 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from re import _constants as _sre
-from re import _parser as _sre_parser
 from typing import Any
+
+import re2
 
 from driftwatch.spec import Unknown, first_unknown
 from driftwatch.terraform import limits
@@ -54,7 +54,6 @@ MAX_FORMAT_WIDTH = 10_000
 MAX_RANGE = 1024
 MAX_TEXT = limits.MAX_VALUE_CHARS  # characters of a string result
 MAX_COMPARED = 2_000  # elements of a set of collections (deduplicated by pairwise comparison)
-_REPEATS = (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT)
 
 
 def _register(name: str, unknown: str = "none") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -748,111 +747,128 @@ def strcontains(text: Any, part: Any) -> bool:
 @_register("replace")
 def replace(text: Any, search: Any, replacement: Any) -> str:
     value, pattern, substitute = to_string(text), to_string(search), to_string(replacement)
+    limits.charge_size(len(value) + len(pattern))
     if len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/"):
-        compiled = _compile(pattern[1:-1])
-        produced = [len(value)]
-
-        def substitution(match: re.Match[str]) -> str:
-            text = _expand(match, substitute)
-            produced[0] += len(text)
-            _check_text(produced[0])
-            return text
-
-        return compiled.sub(substitution, value)
+        return _replace_all(_compile(pattern[1:-1]), value, substitute)
     occurrences = len(value) + 1 if pattern == "" else value.count(pattern)
     _check_text(len(value) + occurrences * max(0, len(substitute) - len(pattern)))
     return value.replace(pattern, substitute)
 
 
+def _replace_all(compiled: Any, value: str, template: str) -> str:
+    """Go's Regexp.ReplaceAllString (Terraform's), which differs from Python's ``sub`` on empty
+    matches: no replacement for an empty match right after a previous match."""
+    out: list[str] = []
+    produced = 0
+    last_end = 0
+    position = 0
+    while position <= len(value):
+        match = compiled.search(value, position)
+        if match is None:
+            break
+        start, end = match.span()
+        out.append(value[last_end:start])
+        if end > last_end or start == 0:
+            expanded = _expand(match, compiled, template)
+            out.append(expanded)
+            produced += len(expanded) + start - last_end
+            _check_text(produced)
+            limits.charge_size(len(expanded))
+        last_end = end
+        position = position + 1 if position + 1 > end else end
+    out.append(value[last_end:])
+    return "".join(out)
+
+
+def _matches(compiled: Any, value: str) -> Iterable[Any]:
+    """Go's Regexp.FindAll order: an empty match right after a previous match is skipped."""
+    position, previous_end = 0, -1
+    while position <= len(value):
+        match = compiled.search(value, position)
+        if match is None:
+            return
+        start, end = match.span()
+        accept = not (end == start and start == previous_end)
+        position = end if end > start else end + 1
+        previous_end = end
+        if accept:
+            yield match
+
+
 _SUBSTITUTION = re.compile(r"\$(\$|\{(\w+)\}|(\w+))")
 
 
-def _expand(match: re.Match[str], template: str) -> str:
-    """RE2/Go replacement syntax: $1, ${1}, ${name}, $$."""
+def _expand(match: Any, compiled: Any, template: str) -> str:
+    """Go's Regexp.Expand syntax (RE2's): $1, ${1}, $name, ${name}, $$; an unknown group is ""."""
 
     def group(reference: re.Match[str]) -> str:
         if reference.group(1) == "$":
             return "$"
         name = reference.group(2) or reference.group(3)
-        try:
-            found = match.group(int(name) if name.isdigit() else name)
-        except IndexError:
-            return ""
+        if name.isdigit():
+            number = int(name)
+            found = match.group(number) if number <= compiled.groups else None
+        else:
+            found = match.group(name) if name in compiled.groupindex else None
         return found or ""
 
     return _SUBSTITUTION.sub(group, template)
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
-    """RE2 syntax is close to Python's for what configurations use; ``(?<name>`` is translated.
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
 
-    Terraform's RE2 runs in linear time; Python's backtracking engine does not, and a pattern
-    such as ``(a+)+$`` takes exponential time on a short input (ReDoS). Patterns that repeat a
-    group holding a repetition or an alternative -- the shapes that backtrack exponentially --
-    and backreferences (not RE2) are refused, so the value is Unknown instead of a hang.
-    """
-    translated = re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", pattern)
+
+@functools.lru_cache(maxsize=256)
+def _compile(pattern: str) -> Any:
+    """A pattern compiled by RE2, the engine (and syntax) of Terraform's regex functions: matching
+    takes linear time whatever the pattern, and what RE2 refuses (backreferences, lookaround)
+    is an error here as in Terraform."""
     try:
-        parsed = _sre_parser.parse(translated)
-    except re.error as error:
-        raise FunctionError(f"invalid regular expression {pattern!r}: {error}") from None
-    problem = _backtracking_hazard(parsed)
-    if problem:
-        raise FunctionError(
-            f"regular expression {pattern[:80]!r} {problem}, which can take exponential time in "
-            "Python's regex engine (Terraform uses RE2); driftwatch does not evaluate it"
-        )
-    return re.compile(translated)
+        compiled = re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as error:
+        raw = error.args[0] if error.args else ""
+        detail = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+        raise FunctionError(f"invalid regular expression {pattern[:80]!r}: {detail}") from None
+    return compiled
 
 
-def _backtracking_hazard(items: Any, repeated: bool = False) -> str | None:
-    """Why the parsed pattern may backtrack exponentially, or None. ``repeated``: inside a
-    repetition that can match more than once."""
-    for op, argument in items:
-        if op in _REPEATS:
-            _, high, body = argument
-            if repeated and high != 1:
-                return "repeats a group that holds a repetition"
-            found = _backtracking_hazard(body, repeated or high != 1)
-        elif op is _sre.BRANCH:
-            if repeated:
-                return "repeats a group that holds alternatives"
-            found = next((f for b in argument[1] if (f := _backtracking_hazard(b, repeated))), None)
-        elif op is _sre.SUBPATTERN:
-            found = _backtracking_hazard(argument[3], repeated)
-        elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
-            found = _backtracking_hazard(argument[1], repeated)
-        elif op is _sre.ATOMIC_GROUP:
-            found = _backtracking_hazard(argument, repeated)
-        elif op in (_sre.GROUPREF, _sre.GROUPREF_EXISTS):
-            found = "uses a backreference"
-        else:
-            found = None
-        if found:
-            return found
-    return None
-
-
-def _match_value(match: re.Match[str]) -> Any:
-    compiled = match.re
+def _match_value(match: Any, compiled: Any) -> Any:
     if compiled.groupindex:
-        return {name: match.group(name) or "" for name in compiled.groupindex}
+        return {name: match.group(name) for name in compiled.groupindex}
     if compiled.groups:
-        return [g or "" for g in match.groups()]
+        return list(match.groups())
     return match.group(0)
+
+
+def _capture_pattern(pattern: Any) -> Any:
+    compiled = _compile(to_string(pattern))
+    if compiled.groupindex and len(compiled.groupindex) != compiled.groups:
+        raise FunctionError("invalid regexp pattern: cannot mix both named and unnamed capture groups")
+    return compiled
 
 
 @_register("regex")
 def regex(pattern: Any, text: Any) -> Any:
-    match = _compile(to_string(pattern)).search(to_string(text))
+    value = to_string(text)
+    limits.charge_size(len(value))
+    compiled = _capture_pattern(pattern)
+    match = compiled.search(value)
     if match is None:
         raise FunctionError("pattern did not match any part of the given string")
-    return _match_value(match)
+    return _match_value(match, compiled)
 
 
 @_register("regexall")
 def regexall(pattern: Any, text: Any) -> list[Any]:
-    return _check_size([_match_value(m) for m in _compile(to_string(pattern)).finditer(to_string(text))])
+    value = to_string(text)
+    limits.charge_size(len(value))
+    compiled = _capture_pattern(pattern)
+    result: list[Any] = []
+    for match in _matches(compiled, value):
+        result.append(_match_value(match, compiled))
+        _check_size(result)
+    return result
 
 
 # --- format ----------------------------------------------------------------------------------
