@@ -24,7 +24,6 @@ so it becomes an Unknown naming the file and line.
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 import weakref
@@ -62,7 +61,7 @@ from hcl2.utils import process_escape_sequences
 
 from driftwatch.spec import Unknown, first_unknown
 from driftwatch.terraform import functions as fn
-from driftwatch.terraform import limits
+from driftwatch.terraform import limits, numbers
 from driftwatch.terraform.functions import FunctionError, is_list, type_name
 from driftwatch.terraform.limits import MAX_DEPTH as MAX_DEPTH
 from driftwatch.terraform.limits import EvaluationError as EvaluationError
@@ -507,32 +506,17 @@ def _binary(node: Any, ctx: _Ctx) -> Any:
 
 def _arithmetic(operator: str, left: int | float, right: int | float) -> Any:
     if operator in _COMPARISONS:
-        return _COMPARISONS[operator](left, right)
-    if operator == "+":
-        return fn.normalize_number(left + right)
-    if operator == "-":
-        return fn.normalize_number(left - right)
-    if operator == "*":
-        return fn.normalize_number(left * right)
-    if right == 0 and operator in ("/", "%"):
-        raise FunctionError("division by zero")
-    if operator == "/":
-        if isinstance(left, int) and isinstance(right, int) and left % right == 0:
-            return left // right
-        return fn.normalize_number(left / right)
-    if operator == "%":
-        if isinstance(left, int) and isinstance(right, int):
-            remainder = abs(left) % abs(right)
-            return -remainder if left < 0 else remainder
-        return fn.normalize_number(math.fmod(left, right))
+        return _COMPARISONS[operator](numbers.compare(left, right))
+    if operator in ("+", "-", "*", "/", "%"):
+        return fn.arithmetic(operator, left, right)
     raise FunctionError(f"unsupported operator {operator}")
 
 
-_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
-    "<": lambda a, b: bool(a < b),
-    ">": lambda a, b: bool(a > b),
-    "<=": lambda a, b: bool(a <= b),
-    ">=": lambda a, b: bool(a >= b),
+_COMPARISONS: dict[str, Callable[[int], bool]] = {
+    "<": lambda order: order < 0,
+    ">": lambda order: order > 0,
+    "<=": lambda order: order <= 0,
+    ">=": lambda order: order >= 0,
 }
 
 
@@ -566,7 +550,7 @@ def _unary(node: Any, ctx: _Ctx) -> Any:
     if operator == "!":
         return not _as_bool(value, node, ctx, "operator !")
     try:
-        return fn.normalize_number(-fn.to_number(value))
+        return numbers.negate(fn.to_number(value))
     except FunctionError as error:
         raise ctx.fail(node, f"operator -: {error}") from None
 

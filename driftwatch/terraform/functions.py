@@ -29,13 +29,13 @@ import posixpath
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 import re2
 
 from driftwatch.spec import Unknown, first_unknown
-from driftwatch.terraform import limits
+from driftwatch.terraform import limits, numbers
 
 
 class FunctionError(Exception):
@@ -111,6 +111,8 @@ def type_name(value: object) -> str:
 
 def normalize_number(value: float | int) -> int | float:
     """Terraform has one number type; integral values are returned as ``int`` so they print as 5."""
+    if isinstance(value, numbers.Num):
+        return value
     if isinstance(value, float):
         if not math.isfinite(value):
             raise FunctionError("number is out of range")
@@ -129,9 +131,9 @@ def to_number(value: Any) -> int | float:
         return normalize_number(value)
     if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
         try:
-            return normalize_number(int(value))
-        except ValueError:
-            return normalize_number(float(value))
+            return numbers.parse(value)
+        except numbers.NumberError as error:
+            raise FunctionError(str(error)) from None
     if value is None:
         raise FunctionError("a number is required, got null")
     raise FunctionError(f"a number is required, got {type_name(value)} {_short(value)}")
@@ -139,6 +141,8 @@ def to_number(value: Any) -> int | float:
 
 def to_int(value: Any) -> int:
     number = to_number(value)
+    if isinstance(number, numbers.Num) and number.exact.denominator == 1:
+        return int(number.exact)
     if not isinstance(number, int):
         raise FunctionError(f"a whole number is required, got {format_number(number)}")
     return number
@@ -154,11 +158,31 @@ def to_bool(value: Any) -> bool:
     raise FunctionError(f"a bool is required, got {type_name(value)} {_short(value)}")
 
 
+def arithmetic(operator: str, left: int | float, right: int | float) -> int | float:
+    """cty's arithmetic: exact or at 512 bits (numbers.py), so a 400-digit integer divided by 7
+    is a value. Terraform's ``1 / 0`` is infinity, which no attribute accepts: an error here."""
+    try:
+        if operator in ("/", "%") and numbers.compare(right, 0) == 0:
+            raise FunctionError("division by zero")
+        return _ARITHMETIC[operator](left, right)
+    except numbers.NumberError as error:
+        raise FunctionError(str(error)) from None
+
+
+_ARITHMETIC: dict[str, Callable[[int | float, int | float], int | float]] = {
+    "+": numbers.add,
+    "-": numbers.subtract,
+    "*": numbers.multiply,
+    "/": numbers.divide,
+    "%": numbers.modulo,
+}
+
+
 def format_number(value: int | float) -> str:
     """Numbers as Terraform prints them: 5 not 5.0, 0.1 not 1e-01, no exponent for large values."""
     value = normalize_number(value)
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, (int, numbers.Num)):
+        return numbers.format_number(value)
     text = format(Decimal(repr(value)), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 
@@ -597,22 +621,26 @@ def sum_(values: Any) -> int | float:
     items = _list(values)
     if not items:
         raise FunctionError("cannot sum an empty list")
-    return normalize_number(sum(to_number(v) for v in items))
+    total: int | float = 0
+    for item in items:
+        total = arithmetic("+", total, to_number(item))
+    return total
 
 
 @_register("abs")
 def abs_(number: Any) -> int | float:
-    return abs(to_number(number))
+    value = to_number(number)
+    return numbers.negate(value) if numbers.compare(value, 0) < 0 else value
 
 
 @_register("ceil")
 def ceil(number: Any) -> int:
-    return math.ceil(to_number(number))
+    return math.ceil(numbers.exact(to_number(number)))
 
 
 @_register("floor")
 def floor(number: Any) -> int:
-    return math.floor(to_number(number))
+    return math.floor(numbers.exact(to_number(number)))
 
 
 @_register("signum")
@@ -627,8 +655,8 @@ def pow_(base: Any, exponent: Any) -> int | float:
     if abs(right) > 1024:
         raise FunctionError("exponent is too large")
     try:
-        return normalize_number(float(left) ** float(right))
-    except (OverflowError, ZeroDivisionError) as error:
+        return numbers.from_float(float(left) ** float(right))
+    except (OverflowError, numbers.NumberError, ZeroDivisionError) as error:
         raise FunctionError(str(error)) from None
 
 
@@ -935,14 +963,24 @@ def _format_one(value: Any, flags: str, width: str | None, precision: str | None
         text = "true" if to_bool(value) else "false"
     elif letter in "dboxXc":
         return _format_int(to_int(value), flags, size, letter)
-    elif letter in "eEfFgG":
+    elif letter in "fF":
+        return _format_float(_exact_decimal(to_number(value)), flags, size, digits, letter)
+    elif letter in "eEgG":
         return _format_float(float(to_number(value)), flags, size, digits, letter)
     else:
         raise FunctionError(f"unsupported format verb %{letter}")
     return text.ljust(size) if "-" in flags else text.rjust(size)
 
 
-def _format_float(number: float, flags: str, size: int, digits: int | None, letter: str) -> str:
+def _exact_decimal(value: int | float) -> Decimal:
+    """The exact decimal value of a number (its denominator is a power of two, so it ends)."""
+    fraction = numbers.exact(value)
+    twos = fraction.denominator.bit_length() - 1
+    scaled = Decimal(fraction.numerator * 5**twos)
+    return scaled.scaleb(-twos, Context(prec=len(str(scaled.copy_abs())) + 1))
+
+
+def _format_float(number: float | Decimal, flags: str, size: int, digits: int | None, letter: str) -> str:
     sign = "+" if "+" in flags else " " if " " in flags else "-"
     align = "<" if "-" in flags else ""
     zero = "0" if "0" in flags and not align else ""
@@ -950,6 +988,8 @@ def _format_float(number: float, flags: str, size: int, digits: int | None, lett
     if letter in "gG" and digits is None:
         # Go's %g without a precision uses the shortest representation, as Python's repr does.
         return format(number, f"{align}{sign}{zero}{width}")
+    if digits is None and letter in "fF":
+        digits = 6  # Go's default, which Python's format(Decimal) does not apply
     precision = f".{digits}" if digits is not None else ""
     return format(number, f"{align}{sign}{zero}{width}{precision}{'f' if letter == 'F' else letter}")
 
@@ -1027,11 +1067,21 @@ def _json(value: Any) -> str:
             return {str(k): convert(item[k]) for k in item}
         if is_list(item):
             return [convert(v) for v in item]
+        if isinstance(item, numbers.Num) or (
+            type(item) is int and item.bit_length() > numbers.PRECISION
+        ):
+            # json cannot print these as Terraform does; a placeholder takes the exact text.
+            exact_texts.append(numbers.format_number(item))
+            return f"{marker}{len(exact_texts) - 1}"
         if isinstance(item, float):
             return normalize_number(item)
         return item
 
+    marker, exact_texts = f"\x00{uuid.uuid4().hex}:", list[str]()
     text = json.dumps(convert(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if exact_texts:
+        quoted = re.escape(json.dumps(marker)[:-1])
+        text = re.sub(quoted + r'(\d+)"', lambda m: exact_texts[int(m.group(1))], text)
     for char, escaped in (
         ("<", "\\u003c"),
         (">", "\\u003e"),
@@ -1061,7 +1111,7 @@ def _from_json(value: Any) -> Any:
 @_register("jsondecode")
 def jsondecode(text: Any) -> Any:
     try:
-        return _from_json(json.loads(to_string(text)))
+        return _from_json(json.loads(to_string(text), parse_float=numbers.parse, parse_int=numbers.parse))
     except (ValueError, RecursionError) as error:
         raise FunctionError(f"invalid JSON: {error}") from None
 

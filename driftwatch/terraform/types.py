@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from driftwatch.spec import Unknown
+from driftwatch.terraform import numbers
 
 
 class TypeConversionError(Exception):
@@ -118,8 +119,8 @@ def _number(value: Any) -> int | float:
 def _string(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, (int, numbers.Num)):
+        return numbers.format_number(value)
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, str):
