@@ -207,7 +207,6 @@ def test_documented_results(expression: str, expected: Any) -> None:
         ('zipmap(["a"], [])', ["zipmap()"]),
         ('merge({a = 1}, ["x"])', ["merge()", "map or object"]),
         ("tolist([1, true])", ["tolist()", "same type"]),
-        ('substr("abc", 5, 1)', ["substr()", "offset"]),
         ("max()", ["max()"]),
         ("sum([])", ["sum()"]),
         ("abs(var.m...)", ["abs()", "must be a list"]),

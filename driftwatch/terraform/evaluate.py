@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -104,6 +105,8 @@ class _Ctx:
     scope: Scope
     # Added to node line numbers: heredoc bodies are re-parsed on their own, from line 1.
     line_offset: int = 0
+    # In a heredoc, HCL's literal tokens end at each newline, and a ~ strips one token only.
+    heredoc: bool = False
 
     def line(self, node: Any) -> int | None:
         line = getattr(getattr(node, "_meta", None), "line", None)
@@ -747,6 +750,7 @@ def _for_object(node: Any, ctx: _Ctx) -> Any:
 class _Piece:
     text: str
     literal: bool
+    line: bool = False  # a heredoc's literal text, to be cut into line tokens
 
 
 class _Strip:
@@ -786,7 +790,7 @@ def _render(parts: list[Any], ctx: _Ctx, out: list[_Piece | _Strip]) -> None:
     for part in parts:
         content = getattr(part, "content", part)
         if isinstance(content, InterpolationRule):
-            value = _eval(content.expression, ctx)
+            value = _eval(content.expression, replace(ctx, heredoc=False) if ctx.heredoc else ctx)
             if isinstance(value, Unknown):
                 raise _TemplateUnknown(value)
             if value is None or not isinstance(value, (str, int, float)):
@@ -797,7 +801,7 @@ def _render(parts: list[Any], ctx: _Ctx, out: list[_Piece | _Strip]) -> None:
         elif isinstance(content, TemplateForRule):
             _render_for(content, ctx, out)
         else:
-            out.append(_Piece(_literal_text(content), literal=True))
+            out.append(_Piece(_literal_text(content), literal=True, line=ctx.heredoc))
 
 
 def _literal_text(token: Any) -> str:
@@ -805,7 +809,8 @@ def _literal_text(token: Any) -> str:
     value = str(getattr(token, "value", token))
     if kind in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
         return value[1:]
-    return process_escape_sequences(value)
+    # HCL normalizes literal text to NFC: "e\u0301" is "\u00e9" in Terraform.
+    return unicodedata.normalize("NFC", process_escape_sequences(value))
 
 
 def _render_if(rule: Any, ctx: _Ctx, out: list[_Piece | _Strip]) -> None:
@@ -859,7 +864,27 @@ def _render_for(rule: Any, ctx: _Ctx, out: list[_Piece | _Strip]) -> None:
         out.append(_Strip(before=False))
 
 
+def _line_tokens(pieces: list[_Piece | _Strip]) -> list[_Piece | _Strip]:
+    """A heredoc's literal text as HCL tokenizes it: one token per line, newline included."""
+    out: list[_Piece | _Strip] = []
+    for piece in pieces:
+        previous = out[-1] if out else None
+        if isinstance(piece, _Piece) and piece.line and isinstance(previous, _Piece) and previous.line:
+            previous.text += piece.text
+        else:
+            out.append(_Piece(piece.text, True, True) if isinstance(piece, _Piece) and piece.line else piece)
+    tokens: list[_Piece | _Strip] = []
+    for piece in out:
+        if isinstance(piece, _Piece) and piece.line:
+            tokens.extend(_Piece(t, True, True) for t in re.findall(r"[^\n]*\n|[^\n]+", piece.text))
+        else:
+            tokens.append(piece)
+    return tokens
+
+
 def _join(pieces: list[_Piece | _Strip]) -> str:
+    if any(isinstance(p, _Piece) and p.line for p in pieces):
+        pieces = _line_tokens(pieces)
     result: list[_Piece] = []
     strip_next = False
     for piece in pieces:
@@ -870,8 +895,9 @@ def _join(pieces: list[_Piece | _Strip]) -> str:
                 strip_next = True
             continue
         if strip_next and piece.literal:
-            piece = _Piece(piece.text.lstrip(), literal=True)
+            piece = _Piece(piece.text.lstrip(), literal=True, line=piece.line)
             if not piece.text:
+                strip_next = strip_next and not piece.line
                 continue
         strip_next = False
         result.append(piece)
@@ -883,7 +909,7 @@ def _strip_trailing(pieces: list[_Piece]) -> None:
         if not piece.literal:
             return
         piece.text = piece.text.rstrip()
-        if piece.text:
+        if piece.text or piece.line:
             return
 
 
@@ -896,6 +922,9 @@ def _template_string(node: Any, ctx: _Ctx) -> Any:
 _HEREDOC = re.compile(r"\A<<-?([A-Za-z][\w.-]*)\r?\n(.*?)^[ \t]*\1\r?\n?\Z", re.S | re.M)
 _heredoc_cache: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 _heredoc_lock = threading.Lock()
+
+
+_STRIP_MARKER = re.compile(r"[$%]\{~|~\}")
 
 
 def _heredoc(node: Any, ctx: _Ctx) -> Any:
@@ -911,6 +940,11 @@ def _heredoc(node: Any, ctx: _Ctx) -> Any:
         if match is None:
             raise ctx.fail(node, "malformed heredoc")
         body = match.group(2).replace("\r\n", "\n")
+        if isinstance(node, HeredocTrimTemplateRule) and _STRIP_MARKER.search(body):
+            # Terraform strips before it removes the indentation of <<-, which driftwatch does
+            # not reproduce yet (docs/terraform-parity.md): Unknown, never a wrong value.
+            where = _where(ctx.scope.file, ctx.line(node))
+            return Unknown(f"{where}an indented heredoc (<<-) with ~ strip markers is not evaluated")
         if isinstance(node, HeredocTrimTemplateRule):
             body = _dedent(body)
         try:
@@ -920,7 +954,7 @@ def _heredoc(node: Any, ctx: _Ctx) -> Any:
         expression = next(c for c in tree.body.children if isinstance(c, AttributeRule)).expression
         with _heredoc_lock:
             _heredoc_cache[node] = expression
-    return _eval(expression, replace(ctx, line_offset=ctx.line(node) or 0))
+    return _eval(expression, replace(ctx, line_offset=ctx.line(node) or 0, heredoc=True))
 
 
 def _dedent(body: str) -> str:

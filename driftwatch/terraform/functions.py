@@ -33,6 +33,7 @@ from decimal import Context, Decimal
 from typing import Any
 
 import re2
+import regex as graphemes
 
 from driftwatch.spec import Unknown, first_unknown
 from driftwatch.terraform import limits, numbers
@@ -332,7 +333,7 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 @_register("length", unknown="nested")
 def length(value: Any) -> int:
     if isinstance(value, str):
-        return len(value)
+        return len(_graphemes(value))
     if is_list(value) or isinstance(value, Mapping):
         return len(value)
     raise FunctionError(f"cannot take the length of {type_name(value)}")
@@ -350,6 +351,8 @@ def merge(*maps: Any) -> dict[str, Any]:
 
 @_register("concat", unknown="nested")
 def concat(*lists: Any) -> list[Any]:
+    if not lists:
+        raise FunctionError("concat() needs at least one argument")
     result: list[Any] = []
     for index, item in enumerate(lists):
         result.extend(_list(item, f"argument {index + 1}"))
@@ -645,7 +648,7 @@ def floor(number: Any) -> int:
 
 @_register("signum")
 def signum(number: Any) -> int:
-    value = to_number(number)
+    value = to_int(number)  # Terraform's signum takes whole numbers only
     return (value > 0) - (value < 0)
 
 
@@ -694,12 +697,24 @@ def split(separator: Any, text: Any) -> list[str]:
 
 @_register("lower")
 def lower(text: Any) -> str:
-    return to_string(text).lower()
+    return "".join(_simple_case(char, char.lower()) for char in to_string(text))
 
 
 @_register("upper")
 def upper(text: Any) -> str:
-    return to_string(text).upper()
+    return "".join(_simple_case(char, char.upper()) for char in to_string(text))
+
+
+def _simple_case(char: str, mapped: str) -> str:
+    """Go's per-rune case mapping: a character whose mapping is longer (ß to SS) stays itself."""
+    return mapped if len(mapped) == 1 else char
+
+
+def _graphemes(text: str) -> list[str]:
+    """User-perceived characters (Unicode extended grapheme clusters), which Terraform's
+    length, strrev and substr count: "e" plus a combining accent is one."""
+    clusters: list[str] = graphemes.findall(r"\X", text)
+    return clusters
 
 
 @_register("title")
@@ -716,20 +731,17 @@ def title(text: Any) -> str:
 
 @_register("strrev")
 def strrev(text: Any) -> str:
-    return to_string(text)[::-1]
+    return "".join(reversed(_graphemes(to_string(text))))
 
 
 @_register("substr")
 def substr(text: Any, offset: Any, length_: Any) -> str:
-    value = to_string(text)
+    value = _graphemes(to_string(text))
     start, count = to_int(offset), to_int(length_)
     if start < 0:
-        start += len(value)
-    if start < 0 or start > len(value):
-        raise FunctionError("offset is out of range")
-    if count < -1:
-        raise FunctionError("length must be -1 or more")
-    return value[start:] if count == -1 else value[start : start + count]
+        start = max(0, start + len(value))  # Terraform clamps: substr("abc", -5, 1) is "a"
+    # any negative length means "to the end" in Terraform (substr("abc", 0, -2) is "abc")
+    return "".join(value[start:] if count < 0 else value[start : start + count])
 
 
 @_register("trimspace")
@@ -961,7 +973,7 @@ def _format_one(value: Any, flags: str, width: str | None, precision: str | None
         text = json.dumps(to_string(value), ensure_ascii=False)
     elif letter == "t":
         text = "true" if to_bool(value) else "false"
-    elif letter in "dboxXc":
+    elif letter in "dboxX":
         return _format_int(to_int(value), flags, size, letter)
     elif letter in "fF":
         return _format_float(_exact_decimal(to_number(value)), flags, size, digits, letter)
@@ -995,9 +1007,6 @@ def _format_float(number: float | Decimal, flags: str, size: int, digits: int | 
 
 
 def _format_int(number: int, flags: str, size: int, letter: str) -> str:
-    if letter == "c":
-        text = chr(number) if 0 <= number <= 0x10FFFF else "\ufffd"
-        return text.ljust(size) if "-" in flags else text.rjust(size)
     sign = "+" if "+" in flags else " " if " " in flags else "-"
     code = {"d": "d", "b": "b", "o": "o", "x": "x", "X": "X"}[letter]
     if "-" in flags:
