@@ -1076,9 +1076,7 @@ def _json(value: Any) -> str:
             return {str(k): convert(item[k]) for k in item}
         if is_list(item):
             return [convert(v) for v in item]
-        if isinstance(item, numbers.Num) or (
-            type(item) is int and item.bit_length() > numbers.PRECISION
-        ):
+        if isinstance(item, numbers.Num) or (type(item) is int and item.bit_length() > numbers.PRECISION):
             # json cannot print these as Terraform does; a placeholder takes the exact text.
             exact_texts.append(numbers.format_number(item))
             return f"{marker}{len(exact_texts) - 1}"
@@ -1206,8 +1204,12 @@ def pathexpand(path: Any) -> Any:
     return text
 
 
-_UUID_NAMESPACES = {"dns": uuid.NAMESPACE_DNS, "url": uuid.NAMESPACE_URL, "oid": uuid.NAMESPACE_OID,
-                    "x500": uuid.NAMESPACE_X500}
+_UUID_NAMESPACES = {
+    "dns": uuid.NAMESPACE_DNS,
+    "url": uuid.NAMESPACE_URL,
+    "oid": uuid.NAMESPACE_OID,
+    "x500": uuid.NAMESPACE_X500,
+}
 
 
 @_register("uuidv5")
