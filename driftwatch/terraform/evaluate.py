@@ -571,7 +571,23 @@ def _conditional(node: Any, ctx: _Ctx) -> Any:
     # Terraform unifies the two result types: `cond ? 5 : "none"` yields "5", not 5.
     if isinstance(value, (bool, int, float)) and _is_string_node(other):
         return fn.to_string(value)
+    # ...and a number and a bool have no common type: `cond ? 8 : false` is an error. Only a
+    # literal other branch is checked, so that nested conditionals are never evaluated twice.
+    other_kind = _literal_kind(other)
+    kind = type_name(value) if value is not None else None
+    if other_kind is not None and kind in ("number", "bool") and kind != other_kind:
+        raise ctx.fail(node, f"inconsistent conditional result types: {kind} and {other_kind}")
     return value
+
+
+def _literal_kind(node: Any) -> str | None:
+    """``number`` or ``bool`` for a literal number or true/false, else None."""
+    node = _unwrap(node)
+    if isinstance(node, (IntLitRule, FloatLitRule)):
+        return "number"
+    if isinstance(node, LiteralValueRule) and _text(node) in ("true", "false"):
+        return "bool"
+    return None
 
 
 def _undecided(condition: Unknown, node: Any, ctx: _Ctx) -> Any:
