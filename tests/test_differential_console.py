@@ -153,6 +153,10 @@ FUNCTION_CASES: dict[str, list[str]] = {
     "tolist": ['tolist(["a", 1])', "tolist(toset([2, 1]))", "tolist([])"],
     "tomap": ['tomap({a = 1, b = "x"})', "tomap({})"],
     "tonumber": [
+        'tonumber("+5")',
+        'tonumber(".5")',
+        'tonumber("5.")',
+        'tonumber("\u0661\u0662")',
         'tonumber("0x10")',
         'tonumber("1e3")',
         'tonumber("-0.5")',

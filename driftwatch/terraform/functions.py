@@ -1,6 +1,7 @@
 """The Terraform built-in functions driftwatch evaluates, and the value conversions they share.
 
-Values are plain Python: ``str``, ``int``/``float`` (numbers; integral results are ``int``),
+Values are plain Python: ``str``, ``int``/``float`` (numbers; integral results are ``int``, the
+others ``numbers.Num``, a float carrying cty's 512-bit value; arithmetic is in numbers.py),
 ``bool``, ``None`` (null), ``list`` (lists, tuples and sets alike) and ``dict`` (maps and
 objects). Sets are lists kept sorted and unique, so that two sets built in different orders
 compare equal, which is what matters for drift.
@@ -123,7 +124,7 @@ def normalize_number(value: float | int) -> int | float:
     return value
 
 
-_NUMBER_TEXT = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+_NUMBER_TEXT = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", re.ASCII)  # ASCII digits only
 
 
 def to_number(value: Any) -> int | float:

@@ -171,6 +171,8 @@ def _bounded(value: int) -> int:
 def parse(text: str) -> int | Num:
     """A decimal literal (``5``, ``0.1``, ``1e400``) as Terraform parses it: rounded to 512 bits.
     The caller has checked the syntax."""
+    if text.isascii() and text.lstrip("+-").isdigit():  # the common case, without Fraction's parser
+        return _round_int(int(text), PRECISION)
     mantissa, _, exponent = text.lower().partition("e")
     if exponent and abs(int(exponent)) > MAX_BITS // 3 + len(mantissa):
         raise NumberError("number is out of driftwatch's range (exponent over 5,000)")
