@@ -12,7 +12,7 @@ import pytest
 
 from driftwatch.spec import Unknown
 from driftwatch.terraform.evaluate import Scope, evaluate_text
-from driftwatch.terraform.functions import FUNCTIONS, format_number, to_string, values_equal
+from driftwatch.terraform.functions import FUNCTIONS, TfSet, format_number, to_string, values_equal
 
 U = Unknown("var.u has no value")
 SCOPE = Scope({"var": {"u": U, "l": [12, 54, 3], "m": {"a": 1}}}, "fn.tf")
@@ -175,7 +175,11 @@ def is_error(value: Any, *fragments: str) -> bool:
 def test_documented_results(expression: str, expected: Any) -> None:
     result = ev(expression)
     assert result == expected
-    assert type(result) is type(expected)
+    # a set is a TfSet (a list that iterates by element); a list or tuple is a plain list
+    is_set = expression.startswith(("toset", "setunion", "setintersection", "setsubtract"))
+    expected_type = TfSet if is_set else type(expected)
+    # a non-integral number is a numbers.Num: a float carrying Terraform's 512-bit value
+    assert type(result) is expected_type or (expected_type is float and isinstance(result, float))
 
 
 @pytest.mark.parametrize(
@@ -203,7 +207,6 @@ def test_documented_results(expression: str, expected: Any) -> None:
         ('zipmap(["a"], [])', ["zipmap()"]),
         ('merge({a = 1}, ["x"])', ["merge()", "map or object"]),
         ("tolist([1, true])", ["tolist()", "same type"]),
-        ('substr("abc", 5, 1)', ["substr()", "offset"]),
         ("max()", ["max()"]),
         ("sum([])", ["sum()"]),
         ("abs(var.m...)", ["abs()", "must be a list"]),

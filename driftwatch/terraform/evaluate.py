@@ -24,9 +24,9 @@ so it becomes an Unknown naming the file and line.
 
 from __future__ import annotations
 
-import math
 import re
 import threading
+import unicodedata
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -62,11 +62,15 @@ from hcl2.utils import process_escape_sequences
 
 from driftwatch.spec import Unknown, first_unknown
 from driftwatch.terraform import functions as fn
-from driftwatch.terraform import limits
+from driftwatch.terraform import limits, numbers
 from driftwatch.terraform.functions import FunctionError, is_list, type_name
 from driftwatch.terraform.limits import MAX_DEPTH as MAX_DEPTH
 from driftwatch.terraform.limits import EvaluationError as EvaluationError
 from driftwatch.terraform.limits import ValueTooLarge
+
+# path.cwd is the absolute directory `terraform` was run in: a fact of the machine that ran the
+# apply, not of the configuration, so it is never guessed (a guess would be false drift).
+PATH_CWD = Unknown("path.cwd is the directory Terraform was run in, which depends on where it ran")
 
 
 class Scope:
@@ -101,6 +105,8 @@ class _Ctx:
     scope: Scope
     # Added to node line numbers: heredoc bodies are re-parsed on their own, from line 1.
     line_offset: int = 0
+    # In a heredoc, HCL's literal tokens end at each newline, and a ~ strips one token only.
+    heredoc: bool = False
 
     def line(self, node: Any) -> int | None:
         line = getattr(getattr(node, "_meta", None), "line", None)
@@ -200,7 +206,8 @@ def _plain(value: Any) -> Any:
     try:
         return walker.convert(value, 0)
     finally:
-        limits.charge(1 + walker.elements // 8)  # copying an element costs ~1/8 of a node
+        # copying an element costs ~1/8 of a node; characters are charged by the work they take
+        limits.charge(1 + walker.elements // 8 + walker.chars // limits.CHARS_PER_STEP)
 
 
 class _Plain:
@@ -225,6 +232,8 @@ class _Plain:
             return {k: self.convert(v, depth + 1) for k, v in value.items()}
         if isinstance(value, Mapping):
             return {k: self.convert(value[k], depth + 1) for k in value}
+        if isinstance(value, fn.TfSet):
+            return fn.TfSet(self.convert(v, depth + 1) for v in value)
         if isinstance(value, (list, tuple)):
             return [self.convert(v, depth + 1) for v in value]
         return fn.toset([self.convert(v, depth + 1) for v in value])
@@ -417,6 +426,8 @@ def _get_attr(value: Any, name: str, path: str, step: Any, ctx: _Ctx) -> Any:
 def _index(value: Any, key: Any, path: str, step: Any, ctx: _Ctx) -> Any:
     if isinstance(value, Unknown):
         return value
+    if fn.is_set(value):
+        raise ctx.fail(step, f"{path} is a set, whose elements have no index (convert it with tolist())")
     if is_list(value):
         try:
             position = fn.to_int(key)
@@ -498,32 +509,17 @@ def _binary(node: Any, ctx: _Ctx) -> Any:
 
 def _arithmetic(operator: str, left: int | float, right: int | float) -> Any:
     if operator in _COMPARISONS:
-        return _COMPARISONS[operator](left, right)
-    if operator == "+":
-        return fn.normalize_number(left + right)
-    if operator == "-":
-        return fn.normalize_number(left - right)
-    if operator == "*":
-        return fn.normalize_number(left * right)
-    if right == 0 and operator in ("/", "%"):
-        raise FunctionError("division by zero")
-    if operator == "/":
-        if isinstance(left, int) and isinstance(right, int) and left % right == 0:
-            return left // right
-        return fn.normalize_number(left / right)
-    if operator == "%":
-        if isinstance(left, int) and isinstance(right, int):
-            remainder = abs(left) % abs(right)
-            return -remainder if left < 0 else remainder
-        return fn.normalize_number(math.fmod(left, right))
+        return _COMPARISONS[operator](numbers.compare(left, right))
+    if operator in ("+", "-", "*", "/", "%"):
+        return fn.arithmetic(operator, left, right)
     raise FunctionError(f"unsupported operator {operator}")
 
 
-_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
-    "<": lambda a, b: bool(a < b),
-    ">": lambda a, b: bool(a > b),
-    "<=": lambda a, b: bool(a <= b),
-    ">=": lambda a, b: bool(a >= b),
+_COMPARISONS: dict[str, Callable[[int], bool]] = {
+    "<": lambda order: order < 0,
+    ">": lambda order: order > 0,
+    "<=": lambda order: order <= 0,
+    ">=": lambda order: order >= 0,
 }
 
 
@@ -557,7 +553,7 @@ def _unary(node: Any, ctx: _Ctx) -> Any:
     if operator == "!":
         return not _as_bool(value, node, ctx, "operator !")
     try:
-        return fn.normalize_number(-fn.to_number(value))
+        return numbers.negate(fn.to_number(value))
     except FunctionError as error:
         raise ctx.fail(node, f"operator -: {error}") from None
 
@@ -575,7 +571,23 @@ def _conditional(node: Any, ctx: _Ctx) -> Any:
     # Terraform unifies the two result types: `cond ? 5 : "none"` yields "5", not 5.
     if isinstance(value, (bool, int, float)) and _is_string_node(other):
         return fn.to_string(value)
+    # ...and a number and a bool have no common type: `cond ? 8 : false` is an error. Only a
+    # literal other branch is checked, so that nested conditionals are never evaluated twice.
+    other_kind = _literal_kind(other)
+    kind = type_name(value) if value is not None else None
+    if other_kind is not None and kind in ("number", "bool") and kind != other_kind:
+        raise ctx.fail(node, f"inconsistent conditional result types: {kind} and {other_kind}")
     return value
+
+
+def _literal_kind(node: Any) -> str | None:
+    """``number`` or ``bool`` for a literal number or true/false, else None."""
+    node = _unwrap(node)
+    if isinstance(node, (IntLitRule, FloatLitRule)):
+        return "number"
+    if isinstance(node, LiteralValueRule) and _text(node) in ("true", "false"):
+        return "bool"
+    return None
 
 
 def _undecided(condition: Unknown, node: Any, ctx: _Ctx) -> Any:
@@ -622,13 +634,16 @@ def _call(node: Any, ctx: _Ctx) -> Any:
             )
         arguments.extend(expanded)
     try:
-        return fn.call(name, [_plain(a) for a in arguments])
+        result = fn.call(name, [_plain(a) for a in arguments])
     except (FunctionError, ValueTooLarge) as error:
         raise ctx.fail(node, f"{name}(): {error}") from None
     except (RecursionError, EvaluationError):
         raise
     except Exception as error:  # a bug in one function must not stop the scan
         raise ctx.fail(node, f"{name}(): {type(error).__name__}: {error}") from None
+    if isinstance(result, str):  # the string built is work done, whether or not it is kept
+        limits.charge_size(len(result), ctx.line(node))
+    return result
 
 
 def _try(node: Any, argument_nodes: list[Any], ctx: _Ctx) -> Any:
@@ -664,6 +679,10 @@ def _can(node: Any, argument_nodes: list[Any], ctx: _Ctx) -> Any:
 
 
 def _for_items(node: Any, collection: Any, ctx: _Ctx) -> Iterator[tuple[Any, Any]]:
+    """(key, value) pairs: a list's keys are positions, a map's its keys in lexical order, and
+    a set's its elements themselves (a set has no positions)."""
+    if fn.is_set(collection):
+        return iter([(item, item) for item in collection])
     if is_list(collection):
         return iter(enumerate(collection))
     if isinstance(collection, Mapping):
@@ -747,6 +766,7 @@ def _for_object(node: Any, ctx: _Ctx) -> Any:
 class _Piece:
     text: str
     literal: bool
+    line: bool = False  # a heredoc's literal text, to be cut into line tokens
 
 
 class _Strip:
@@ -786,7 +806,7 @@ def _render(parts: list[Any], ctx: _Ctx, out: list[_Piece | _Strip]) -> None:
     for part in parts:
         content = getattr(part, "content", part)
         if isinstance(content, InterpolationRule):
-            value = _eval(content.expression, ctx)
+            value = _eval(content.expression, replace(ctx, heredoc=False) if ctx.heredoc else ctx)
             if isinstance(value, Unknown):
                 raise _TemplateUnknown(value)
             if value is None or not isinstance(value, (str, int, float)):
@@ -797,7 +817,7 @@ def _render(parts: list[Any], ctx: _Ctx, out: list[_Piece | _Strip]) -> None:
         elif isinstance(content, TemplateForRule):
             _render_for(content, ctx, out)
         else:
-            out.append(_Piece(_literal_text(content), literal=True))
+            out.append(_Piece(_literal_text(content), literal=True, line=ctx.heredoc))
 
 
 def _literal_text(token: Any) -> str:
@@ -805,7 +825,8 @@ def _literal_text(token: Any) -> str:
     value = str(getattr(token, "value", token))
     if kind in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
         return value[1:]
-    return process_escape_sequences(value)
+    # HCL normalizes literal text to NFC: "e\u0301" is "\u00e9" in Terraform.
+    return unicodedata.normalize("NFC", process_escape_sequences(value))
 
 
 def _render_if(rule: Any, ctx: _Ctx, out: list[_Piece | _Strip]) -> None:
@@ -859,7 +880,27 @@ def _render_for(rule: Any, ctx: _Ctx, out: list[_Piece | _Strip]) -> None:
         out.append(_Strip(before=False))
 
 
+def _line_tokens(pieces: list[_Piece | _Strip]) -> list[_Piece | _Strip]:
+    """A heredoc's literal text as HCL tokenizes it: one token per line, newline included."""
+    out: list[_Piece | _Strip] = []
+    for piece in pieces:
+        previous = out[-1] if out else None
+        if isinstance(piece, _Piece) and piece.line and isinstance(previous, _Piece) and previous.line:
+            previous.text += piece.text
+        else:
+            out.append(_Piece(piece.text, True, True) if isinstance(piece, _Piece) and piece.line else piece)
+    tokens: list[_Piece | _Strip] = []
+    for piece in out:
+        if isinstance(piece, _Piece) and piece.line:
+            tokens.extend(_Piece(t, True, True) for t in re.findall(r"[^\n]*\n|[^\n]+", piece.text))
+        else:
+            tokens.append(piece)
+    return tokens
+
+
 def _join(pieces: list[_Piece | _Strip]) -> str:
+    if any(isinstance(p, _Piece) and p.line for p in pieces):
+        pieces = _line_tokens(pieces)
     result: list[_Piece] = []
     strip_next = False
     for piece in pieces:
@@ -870,8 +911,9 @@ def _join(pieces: list[_Piece | _Strip]) -> str:
                 strip_next = True
             continue
         if strip_next and piece.literal:
-            piece = _Piece(piece.text.lstrip(), literal=True)
+            piece = _Piece(piece.text.lstrip(), literal=True, line=piece.line)
             if not piece.text:
+                strip_next = strip_next and not piece.line
                 continue
         strip_next = False
         result.append(piece)
@@ -883,7 +925,7 @@ def _strip_trailing(pieces: list[_Piece]) -> None:
         if not piece.literal:
             return
         piece.text = piece.text.rstrip()
-        if piece.text:
+        if piece.text or piece.line:
             return
 
 
@@ -896,6 +938,9 @@ def _template_string(node: Any, ctx: _Ctx) -> Any:
 _HEREDOC = re.compile(r"\A<<-?([A-Za-z][\w.-]*)\r?\n(.*?)^[ \t]*\1\r?\n?\Z", re.S | re.M)
 _heredoc_cache: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 _heredoc_lock = threading.Lock()
+
+
+_STRIP_MARKER = re.compile(r"[$%]\{~|~\}")
 
 
 def _heredoc(node: Any, ctx: _Ctx) -> Any:
@@ -911,6 +956,11 @@ def _heredoc(node: Any, ctx: _Ctx) -> Any:
         if match is None:
             raise ctx.fail(node, "malformed heredoc")
         body = match.group(2).replace("\r\n", "\n")
+        if isinstance(node, HeredocTrimTemplateRule) and _STRIP_MARKER.search(body):
+            # Terraform strips before it removes the indentation of <<-, which driftwatch does
+            # not reproduce yet (docs/terraform-parity.md): Unknown, never a wrong value.
+            where = _where(ctx.scope.file, ctx.line(node))
+            return Unknown(f"{where}an indented heredoc (<<-) with ~ strip markers is not evaluated")
         if isinstance(node, HeredocTrimTemplateRule):
             body = _dedent(body)
         try:
@@ -920,7 +970,7 @@ def _heredoc(node: Any, ctx: _Ctx) -> Any:
         expression = next(c for c in tree.body.children if isinstance(c, AttributeRule)).expression
         with _heredoc_lock:
             _heredoc_cache[node] = expression
-    return _eval(expression, replace(ctx, line_offset=ctx.line(node) or 0))
+    return _eval(expression, replace(ctx, line_offset=ctx.line(node) or 0, heredoc=True))
 
 
 def _dedent(body: str) -> str:

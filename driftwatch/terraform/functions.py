@@ -1,6 +1,7 @@
 """The Terraform built-in functions driftwatch evaluates, and the value conversions they share.
 
-Values are plain Python: ``str``, ``int``/``float`` (numbers; integral results are ``int``),
+Values are plain Python: ``str``, ``int``/``float`` (numbers; integral results are ``int``, the
+others ``numbers.Num``, a float carrying cty's 512-bit value; arithmetic is in numbers.py),
 ``bool``, ``None`` (null), ``list`` (lists, tuples and sets alike) and ``dict`` (maps and
 objects). Sets are lists kept sorted and unique, so that two sets built in different orders
 compare equal, which is what matters for drift.
@@ -25,16 +26,19 @@ import hashlib
 import inspect
 import json
 import math
+import posixpath
 import re
+import uuid
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal
-from re import _constants as _sre
-from re import _parser as _sre_parser
+from decimal import Context, Decimal
 from typing import Any
+
+import re2
+import regex as graphemes
 
 from driftwatch.errors import DriftwatchError
 from driftwatch.spec import Unknown, first_unknown
-from driftwatch.terraform import limits
+from driftwatch.terraform import limits, numbers
 
 
 class FunctionError(DriftwatchError):
@@ -53,7 +57,6 @@ MAX_FORMAT_WIDTH = 10_000
 MAX_RANGE = 1024
 MAX_TEXT = limits.MAX_VALUE_CHARS  # characters of a string result
 MAX_COMPARED = 2_000  # elements of a set of collections (deduplicated by pairwise comparison)
-_REPEATS = (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT)
 
 
 def _register(name: str, unknown: str = "none") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -73,8 +76,19 @@ def is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+class TfSet(list[Any]):
+    """A Terraform set: a list kept sorted and unique, marked so that iterating it binds the
+    element (not a position) as the key, and so that it is never indexed, as in Terraform."""
+
+    __slots__ = ()
+
+
 def is_list(value: object) -> bool:
     return isinstance(value, (list, tuple))
+
+
+def is_set(value: object) -> bool:
+    return isinstance(value, TfSet)
 
 
 def type_name(value: object) -> str:
@@ -87,6 +101,8 @@ def type_name(value: object) -> str:
         return "number"
     if isinstance(value, str):
         return "string"
+    if is_set(value):
+        return "set"
     if is_list(value):
         return "list"
     if isinstance(value, Mapping):
@@ -98,6 +114,8 @@ def type_name(value: object) -> str:
 
 def normalize_number(value: float | int) -> int | float:
     """Terraform has one number type; integral values are returned as ``int`` so they print as 5."""
+    if isinstance(value, numbers.Num):
+        return value
     if isinstance(value, float):
         if not math.isfinite(value):
             raise FunctionError("number is out of range")
@@ -107,7 +125,7 @@ def normalize_number(value: float | int) -> int | float:
     return value
 
 
-_NUMBER_TEXT = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+_NUMBER_TEXT = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", re.ASCII)  # ASCII digits only
 
 
 def to_number(value: Any) -> int | float:
@@ -116,9 +134,9 @@ def to_number(value: Any) -> int | float:
         return normalize_number(value)
     if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
         try:
-            return normalize_number(int(value))
-        except ValueError:
-            return normalize_number(float(value))
+            return numbers.parse(value)
+        except numbers.NumberError as error:
+            raise FunctionError(str(error)) from None
     if value is None:
         raise FunctionError("a number is required, got null")
     raise FunctionError(f"a number is required, got {type_name(value)} {_short(value)}")
@@ -126,6 +144,8 @@ def to_number(value: Any) -> int | float:
 
 def to_int(value: Any) -> int:
     number = to_number(value)
+    if isinstance(number, numbers.Num) and number.exact.denominator == 1:
+        return int(number.exact)
     if not isinstance(number, int):
         raise FunctionError(f"a whole number is required, got {format_number(number)}")
     return number
@@ -141,11 +161,31 @@ def to_bool(value: Any) -> bool:
     raise FunctionError(f"a bool is required, got {type_name(value)} {_short(value)}")
 
 
+def arithmetic(operator: str, left: int | float, right: int | float) -> int | float:
+    """cty's arithmetic: exact or at 512 bits (numbers.py), so a 400-digit integer divided by 7
+    is a value. Terraform's ``1 / 0`` is infinity, which no attribute accepts: an error here."""
+    try:
+        if operator in ("/", "%") and numbers.compare(right, 0) == 0:
+            raise FunctionError("division by zero")
+        return _ARITHMETIC[operator](left, right)
+    except numbers.NumberError as error:
+        raise FunctionError(str(error)) from None
+
+
+_ARITHMETIC: dict[str, Callable[[int | float, int | float], int | float]] = {
+    "+": numbers.add,
+    "-": numbers.subtract,
+    "*": numbers.multiply,
+    "/": numbers.divide,
+    "%": numbers.modulo,
+}
+
+
 def format_number(value: int | float) -> str:
     """Numbers as Terraform prints them: 5 not 5.0, 0.1 not 1e-01, no exponent for large values."""
     value = normalize_number(value)
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, (int, numbers.Num)):
+        return numbers.format_number(value)
     text = format(Decimal(repr(value)), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 
@@ -268,13 +308,13 @@ def unify(values: list[Any], what: str) -> list[Any]:
     return values
 
 
-def _set_of(values: list[Any], what: str) -> list[Any]:
+def _set_of(values: list[Any], what: str) -> TfSet:
     """A Terraform set as a sorted list of unique elements (strings lexically, numbers numerically)."""
     unique = _unique(unify(values, what))
     try:
-        return sorted(unique, key=_sort_key)
+        return TfSet(sorted(unique, key=_sort_key))
     except TypeError:
-        return unique
+        return TfSet(unique)
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
@@ -295,7 +335,7 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 @_register("length", unknown="nested")
 def length(value: Any) -> int:
     if isinstance(value, str):
-        return len(value)
+        return len(_graphemes(value))
     if is_list(value) or isinstance(value, Mapping):
         return len(value)
     raise FunctionError(f"cannot take the length of {type_name(value)}")
@@ -313,6 +353,8 @@ def merge(*maps: Any) -> dict[str, Any]:
 
 @_register("concat", unknown="nested")
 def concat(*lists: Any) -> list[Any]:
+    if not lists:
+        raise FunctionError("concat() needs at least one argument")
     result: list[Any] = []
     for index, item in enumerate(lists):
         result.extend(_list(item, f"argument {index + 1}"))
@@ -490,7 +532,7 @@ def sort(values: Any) -> list[str]:
 def tolist(value: Any) -> Any:
     if value is None:
         return None
-    return unify(_list(value), "tolist()")
+    return list(unify(_list(value), "tolist()"))
 
 
 @_register("toset")
@@ -519,18 +561,18 @@ def setintersection(first: Any, *others: Any) -> list[Any]:
     result = _set_of(_list(first), "setintersection()")
     for other in others:
         items = _list(other)
-        result = [v for v in result if any(values_equal(v, o) is True for o in items)]
+        result = TfSet(v for v in result if any(values_equal(v, o) is True for o in items))
     return result
 
 
 @_register("setsubtract")
 def setsubtract(first: Any, second: Any) -> list[Any]:
     items = _list(second)
-    return [
+    return TfSet(
         v
         for v in _set_of(_list(first), "setsubtract()")
         if not any(values_equal(v, o) is True for o in items)
-    ]
+    )
 
 
 @_register("alltrue")
@@ -584,27 +626,31 @@ def sum_(values: Any) -> int | float:
     items = _list(values)
     if not items:
         raise FunctionError("cannot sum an empty list")
-    return normalize_number(sum(to_number(v) for v in items))
+    total: int | float = 0
+    for item in items:
+        total = arithmetic("+", total, to_number(item))
+    return total
 
 
 @_register("abs")
 def abs_(number: Any) -> int | float:
-    return abs(to_number(number))
+    value = to_number(number)
+    return numbers.negate(value) if numbers.compare(value, 0) < 0 else value
 
 
 @_register("ceil")
 def ceil(number: Any) -> int:
-    return math.ceil(to_number(number))
+    return math.ceil(numbers.exact(to_number(number)))
 
 
 @_register("floor")
 def floor(number: Any) -> int:
-    return math.floor(to_number(number))
+    return math.floor(numbers.exact(to_number(number)))
 
 
 @_register("signum")
 def signum(number: Any) -> int:
-    value = to_number(number)
+    value = to_int(number)  # Terraform's signum takes whole numbers only
     return (value > 0) - (value < 0)
 
 
@@ -614,8 +660,8 @@ def pow_(base: Any, exponent: Any) -> int | float:
     if abs(right) > 1024:
         raise FunctionError("exponent is too large")
     try:
-        return normalize_number(float(left) ** float(right))
-    except (OverflowError, ZeroDivisionError) as error:
+        return numbers.from_float(float(left) ** float(right))
+    except (OverflowError, numbers.NumberError, ZeroDivisionError) as error:
         raise FunctionError(str(error)) from None
 
 
@@ -653,12 +699,24 @@ def split(separator: Any, text: Any) -> list[str]:
 
 @_register("lower")
 def lower(text: Any) -> str:
-    return to_string(text).lower()
+    return "".join(_simple_case(char, char.lower()) for char in to_string(text))
 
 
 @_register("upper")
 def upper(text: Any) -> str:
-    return to_string(text).upper()
+    return "".join(_simple_case(char, char.upper()) for char in to_string(text))
+
+
+def _simple_case(char: str, mapped: str) -> str:
+    """Go's per-rune case mapping: a character whose mapping is longer (ß to SS) stays itself."""
+    return mapped if len(mapped) == 1 else char
+
+
+def _graphemes(text: str) -> list[str]:
+    """User-perceived characters (Unicode extended grapheme clusters), which Terraform's
+    length, strrev and substr count: "e" plus a combining accent is one."""
+    clusters: list[str] = graphemes.findall(r"\X", text)
+    return clusters
 
 
 @_register("title")
@@ -675,20 +733,17 @@ def title(text: Any) -> str:
 
 @_register("strrev")
 def strrev(text: Any) -> str:
-    return to_string(text)[::-1]
+    return "".join(reversed(_graphemes(to_string(text))))
 
 
 @_register("substr")
 def substr(text: Any, offset: Any, length_: Any) -> str:
-    value = to_string(text)
+    value = _graphemes(to_string(text))
     start, count = to_int(offset), to_int(length_)
     if start < 0:
-        start += len(value)
-    if start < 0 or start > len(value):
-        raise FunctionError("offset is out of range")
-    if count < -1:
-        raise FunctionError("length must be -1 or more")
-    return value[start:] if count == -1 else value[start : start + count]
+        start = max(0, start + len(value))  # Terraform clamps: substr("abc", -5, 1) is "a"
+    # any negative length means "to the end" in Terraform (substr("abc", 0, -2) is "abc")
+    return "".join(value[start:] if count < 0 else value[start : start + count])
 
 
 @_register("trimspace")
@@ -734,111 +789,128 @@ def strcontains(text: Any, part: Any) -> bool:
 @_register("replace")
 def replace(text: Any, search: Any, replacement: Any) -> str:
     value, pattern, substitute = to_string(text), to_string(search), to_string(replacement)
+    limits.charge_size(len(value) + len(pattern))
     if len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/"):
-        compiled = _compile(pattern[1:-1])
-        produced = [len(value)]
-
-        def substitution(match: re.Match[str]) -> str:
-            text = _expand(match, substitute)
-            produced[0] += len(text)
-            _check_text(produced[0])
-            return text
-
-        return compiled.sub(substitution, value)
+        return _replace_all(_compile(pattern[1:-1]), value, substitute)
     occurrences = len(value) + 1 if pattern == "" else value.count(pattern)
     _check_text(len(value) + occurrences * max(0, len(substitute) - len(pattern)))
     return value.replace(pattern, substitute)
 
 
+def _replace_all(compiled: Any, value: str, template: str) -> str:
+    """Go's Regexp.ReplaceAllString (Terraform's), which differs from Python's ``sub`` on empty
+    matches: no replacement for an empty match right after a previous match."""
+    out: list[str] = []
+    produced = 0
+    last_end = 0
+    position = 0
+    while position <= len(value):
+        match = compiled.search(value, position)
+        if match is None:
+            break
+        start, end = match.span()
+        out.append(value[last_end:start])
+        if end > last_end or start == 0:
+            expanded = _expand(match, compiled, template)
+            out.append(expanded)
+            produced += len(expanded) + start - last_end
+            _check_text(produced)
+            limits.charge_size(len(expanded))
+        last_end = end
+        position = position + 1 if position + 1 > end else end
+    out.append(value[last_end:])
+    return "".join(out)
+
+
+def _matches(compiled: Any, value: str) -> Iterable[Any]:
+    """Go's Regexp.FindAll order: an empty match right after a previous match is skipped."""
+    position, previous_end = 0, -1
+    while position <= len(value):
+        match = compiled.search(value, position)
+        if match is None:
+            return
+        start, end = match.span()
+        accept = not (end == start and start == previous_end)
+        position = end if end > start else end + 1
+        previous_end = end
+        if accept:
+            yield match
+
+
 _SUBSTITUTION = re.compile(r"\$(\$|\{(\w+)\}|(\w+))")
 
 
-def _expand(match: re.Match[str], template: str) -> str:
-    """RE2/Go replacement syntax: $1, ${1}, ${name}, $$."""
+def _expand(match: Any, compiled: Any, template: str) -> str:
+    """Go's Regexp.Expand syntax (RE2's): $1, ${1}, $name, ${name}, $$; an unknown group is ""."""
 
     def group(reference: re.Match[str]) -> str:
         if reference.group(1) == "$":
             return "$"
         name = reference.group(2) or reference.group(3)
-        try:
-            found = match.group(int(name) if name.isdigit() else name)
-        except IndexError:
-            return ""
+        if name.isdigit():
+            number = int(name)
+            found = match.group(number) if number <= compiled.groups else None
+        else:
+            found = match.group(name) if name in compiled.groupindex else None
         return found or ""
 
     return _SUBSTITUTION.sub(group, template)
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
-    """RE2 syntax is close to Python's for what configurations use; ``(?<name>`` is translated.
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
 
-    Terraform's RE2 runs in linear time; Python's backtracking engine does not, and a pattern
-    such as ``(a+)+$`` takes exponential time on a short input (ReDoS). Patterns that repeat a
-    group holding a repetition or an alternative -- the shapes that backtrack exponentially --
-    and backreferences (not RE2) are refused, so the value is Unknown instead of a hang.
-    """
-    translated = re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", pattern)
+
+@functools.lru_cache(maxsize=256)
+def _compile(pattern: str) -> Any:
+    """A pattern compiled by RE2, the engine (and syntax) of Terraform's regex functions: matching
+    takes linear time whatever the pattern, and what RE2 refuses (backreferences, lookaround)
+    is an error here as in Terraform."""
     try:
-        parsed = _sre_parser.parse(translated)
-    except re.error as error:
-        raise FunctionError(f"invalid regular expression {pattern!r}: {error}") from None
-    problem = _backtracking_hazard(parsed)
-    if problem:
-        raise FunctionError(
-            f"regular expression {pattern[:80]!r} {problem}, which can take exponential time in "
-            "Python's regex engine (Terraform uses RE2); driftwatch does not evaluate it"
-        )
-    return re.compile(translated)
+        compiled = re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as error:
+        raw = error.args[0] if error.args else ""
+        detail = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+        raise FunctionError(f"invalid regular expression {pattern[:80]!r}: {detail}") from None
+    return compiled
 
 
-def _backtracking_hazard(items: Any, repeated: bool = False) -> str | None:
-    """Why the parsed pattern may backtrack exponentially, or None. ``repeated``: inside a
-    repetition that can match more than once."""
-    for op, argument in items:
-        if op in _REPEATS:
-            _, high, body = argument
-            if repeated and high != 1:
-                return "repeats a group that holds a repetition"
-            found = _backtracking_hazard(body, repeated or high != 1)
-        elif op is _sre.BRANCH:
-            if repeated:
-                return "repeats a group that holds alternatives"
-            found = next((f for b in argument[1] if (f := _backtracking_hazard(b, repeated))), None)
-        elif op is _sre.SUBPATTERN:
-            found = _backtracking_hazard(argument[3], repeated)
-        elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
-            found = _backtracking_hazard(argument[1], repeated)
-        elif op is _sre.ATOMIC_GROUP:
-            found = _backtracking_hazard(argument, repeated)
-        elif op in (_sre.GROUPREF, _sre.GROUPREF_EXISTS):
-            found = "uses a backreference"
-        else:
-            found = None
-        if found:
-            return found
-    return None
-
-
-def _match_value(match: re.Match[str]) -> Any:
-    compiled = match.re
+def _match_value(match: Any, compiled: Any) -> Any:
     if compiled.groupindex:
-        return {name: match.group(name) or "" for name in compiled.groupindex}
+        return {name: match.group(name) for name in compiled.groupindex}
     if compiled.groups:
-        return [g or "" for g in match.groups()]
+        return list(match.groups())
     return match.group(0)
+
+
+def _capture_pattern(pattern: Any) -> Any:
+    compiled = _compile(to_string(pattern))
+    if compiled.groupindex and len(compiled.groupindex) != compiled.groups:
+        raise FunctionError("invalid regexp pattern: cannot mix both named and unnamed capture groups")
+    return compiled
 
 
 @_register("regex")
 def regex(pattern: Any, text: Any) -> Any:
-    match = _compile(to_string(pattern)).search(to_string(text))
+    value = to_string(text)
+    limits.charge_size(len(value))
+    compiled = _capture_pattern(pattern)
+    match = compiled.search(value)
     if match is None:
         raise FunctionError("pattern did not match any part of the given string")
-    return _match_value(match)
+    return _match_value(match, compiled)
 
 
 @_register("regexall")
 def regexall(pattern: Any, text: Any) -> list[Any]:
-    return _check_size([_match_value(m) for m in _compile(to_string(pattern)).finditer(to_string(text))])
+    value = to_string(text)
+    limits.charge_size(len(value))
+    compiled = _capture_pattern(pattern)
+    result: list[Any] = []
+    for match in _matches(compiled, value):
+        result.append(_match_value(match, compiled))
+        _check_size(result)
+    return result
 
 
 # --- format ----------------------------------------------------------------------------------
@@ -903,16 +975,26 @@ def _format_one(value: Any, flags: str, width: str | None, precision: str | None
         text = json.dumps(to_string(value), ensure_ascii=False)
     elif letter == "t":
         text = "true" if to_bool(value) else "false"
-    elif letter in "dboxXc":
+    elif letter in "dboxX":
         return _format_int(to_int(value), flags, size, letter)
-    elif letter in "eEfFgG":
+    elif letter in "fF":
+        return _format_float(_exact_decimal(to_number(value)), flags, size, digits, letter)
+    elif letter in "eEgG":
         return _format_float(float(to_number(value)), flags, size, digits, letter)
     else:
         raise FunctionError(f"unsupported format verb %{letter}")
     return text.ljust(size) if "-" in flags else text.rjust(size)
 
 
-def _format_float(number: float, flags: str, size: int, digits: int | None, letter: str) -> str:
+def _exact_decimal(value: int | float) -> Decimal:
+    """The exact decimal value of a number (its denominator is a power of two, so it ends)."""
+    fraction = numbers.exact(value)
+    twos = fraction.denominator.bit_length() - 1
+    scaled = Decimal(fraction.numerator * 5**twos)
+    return scaled.scaleb(-twos, Context(prec=len(str(scaled.copy_abs())) + 1))
+
+
+def _format_float(number: float | Decimal, flags: str, size: int, digits: int | None, letter: str) -> str:
     sign = "+" if "+" in flags else " " if " " in flags else "-"
     align = "<" if "-" in flags else ""
     zero = "0" if "0" in flags and not align else ""
@@ -920,14 +1002,13 @@ def _format_float(number: float, flags: str, size: int, digits: int | None, lett
     if letter in "gG" and digits is None:
         # Go's %g without a precision uses the shortest representation, as Python's repr does.
         return format(number, f"{align}{sign}{zero}{width}")
+    if digits is None and letter in "fF":
+        digits = 6  # Go's default, which Python's format(Decimal) does not apply
     precision = f".{digits}" if digits is not None else ""
     return format(number, f"{align}{sign}{zero}{width}{precision}{'f' if letter == 'F' else letter}")
 
 
 def _format_int(number: int, flags: str, size: int, letter: str) -> str:
-    if letter == "c":
-        text = chr(number) if 0 <= number <= 0x10FFFF else "\ufffd"
-        return text.ljust(size) if "-" in flags else text.rjust(size)
     sign = "+" if "+" in flags else " " if " " in flags else "-"
     code = {"d": "d", "b": "b", "o": "o", "x": "x", "X": "X"}[letter]
     if "-" in flags:
@@ -997,11 +1078,19 @@ def _json(value: Any) -> str:
             return {str(k): convert(item[k]) for k in item}
         if is_list(item):
             return [convert(v) for v in item]
+        if isinstance(item, numbers.Num) or (type(item) is int and item.bit_length() > numbers.PRECISION):
+            # json cannot print these as Terraform does; a placeholder takes the exact text.
+            exact_texts.append(numbers.format_number(item))
+            return f"{marker}{len(exact_texts) - 1}"
         if isinstance(item, float):
             return normalize_number(item)
         return item
 
+    marker, exact_texts = f"\x00{uuid.uuid4().hex}:", list[str]()
     text = json.dumps(convert(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if exact_texts:
+        quoted = re.escape(json.dumps(marker)[:-1])
+        text = re.sub(quoted + r'(\d+)"', lambda m: exact_texts[int(m.group(1))], text)
     for char, escaped in (
         ("<", "\\u003c"),
         (">", "\\u003e"),
@@ -1031,7 +1120,7 @@ def _from_json(value: Any) -> Any:
 @_register("jsondecode")
 def jsondecode(text: Any) -> Any:
     try:
-        return _from_json(json.loads(to_string(text)))
+        return _from_json(json.loads(to_string(text), parse_float=numbers.parse, parse_int=numbers.parse))
     except (ValueError, RecursionError) as error:
         raise FunctionError(f"invalid JSON: {error}") from None
 
@@ -1084,16 +1173,55 @@ _NOT_EVALUATED = {
             "filebase64sha256",
             "filebase64sha512",
             "templatefile",
-            "abspath",
         ),
         "reads files, which driftwatch does not evaluate",
     ),
     **dict.fromkeys(("timestamp", "plantimestamp"), "depends on the time of the run"),
     **dict.fromkeys(("uuid", "bcrypt"), "returns a new random value on every run"),
 }
+# Values that depend on where or when Terraform ran: never guessed, always Unknown with the
+# reason. tests/test_run_dependent.py lists them all (with path.cwd and abspath of a relative path).
+RUN_DEPENDENT = frozenset((*_NOT_EVALUATED, "abspath", "pathexpand"))
 for _name, _why in _NOT_EVALUATED.items():
     FUNCTIONS[_name] = _unevaluated(f"{_name}() {_why}")
     UNKNOWN_POLICY[_name] = "any"
+
+
+@_register("abspath")
+def abspath(path: Any) -> Any:
+    """An absolute path is its own (cleaned) value; a relative one depends on the directory
+    Terraform ran in, so it is Unknown."""
+    text = to_string(path)
+    if text.startswith("/"):
+        return posixpath.normpath(re.sub("/+", "/", text))
+    return Unknown(f"abspath({text!r}) depends on the directory Terraform ran in")
+
+
+@_register("pathexpand")
+def pathexpand(path: Any) -> Any:
+    """``~`` is the home directory of whoever ran Terraform: Unknown. Other paths are unchanged."""
+    text = to_string(path)
+    if text == "~" or text.startswith("~/"):
+        return Unknown(f"pathexpand({text!r}) depends on the home directory of whoever ran Terraform")
+    return text
+
+
+_UUID_NAMESPACES = {
+    "dns": uuid.NAMESPACE_DNS,
+    "url": uuid.NAMESPACE_URL,
+    "oid": uuid.NAMESPACE_OID,
+    "x500": uuid.NAMESPACE_X500,
+}
+
+
+@_register("uuidv5")
+def uuidv5(namespace: Any, name: Any) -> str:
+    space = to_string(namespace)
+    try:
+        known = _UUID_NAMESPACES.get(space) or uuid.UUID(space)
+    except ValueError:
+        raise FunctionError(f"uuidv5: {space!r} is not a namespace name or a UUID") from None
+    return str(uuid.uuid5(known, to_string(name)))
 
 
 def call(name: str, arguments: list[Any]) -> Any:

@@ -11,7 +11,10 @@ evaluator's one documented exception) or as an Unknown naming the file and line:
 * every value an expression produces is bounded (elements, characters, nesting depth), checked
   where values are made plain -- the result of every expression and every function argument;
 * every evaluation step is counted against a *budget*: one per expression node, per element
-  made plain and per value comparison. ``declare_target`` gives each target one budget, so
+  made plain and per value comparison, and one per CHARS_PER_STEP characters of every string
+  an argument or a result carries (``charge_size``): the budget charges the work done, so a
+  thousand calls on a 590K-character string cost as much as they take, not a thousand steps.
+  ``declare_target`` gives each target one budget, so
   the whole evaluation of a target is bounded, however the work is spread over expressions;
 * module and resource expansion (``count``, ``for_each``, nested module calls) is bounded by
   the walker (``driftwatch.terraform.modules``).
@@ -37,6 +40,9 @@ DEFAULT_STEPS = 1_000_000  # one evaluate() call outside a budget (tests, a -var
 # one hostile table does not starve the others, inside one budget for the whole target.
 TABLE_STEPS = 250_000  # ~1-2 s of CPU at most
 TARGET_STEPS = 2_500_000  # ~10-15 s of CPU at most
+# Characters handled per step: a step is ~4 us; a pass of Python's string code over 64
+# characters (upper(), title()'s loop, a regex scan, a copy) costs about that or less.
+CHARS_PER_STEP = 64
 
 
 class EvaluationError(DriftwatchError):
@@ -119,3 +125,9 @@ def charge(steps: int = 1, line: int | None = None) -> None:
     active: Budget | None = getattr(_state, "budget", None)
     if active is not None:
         active.spend(steps, line)
+
+
+def charge_size(chars: int, line: int | None = None) -> None:
+    """Spend the steps that handling ``chars`` characters (or elements) costs."""
+    if chars >= CHARS_PER_STEP:
+        charge(chars // CHARS_PER_STEP, line)

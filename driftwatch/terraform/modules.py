@@ -49,7 +49,8 @@ from driftwatch.spec import (
 )
 from driftwatch.terraform import appautoscaling, cloudposse, cloudposse_autoscaler, limits, validate_table
 from driftwatch.terraform.addresses import redact
-from driftwatch.terraform.evaluate import EvaluationError, Scope, evaluate, evaluate_text
+from driftwatch.terraform.evaluate import PATH_CWD, EvaluationError, Scope, evaluate, evaluate_text
+from driftwatch.terraform.functions import TfSet
 from driftwatch.terraform.label import build_label, label_outputs
 from driftwatch.terraform.locations import module_call_locations, resource_locations
 from driftwatch.terraform.memo import frozen_key
@@ -449,6 +450,7 @@ class ModuleInstance:
         providers: Mapping[str | None, ProviderConfig],
         stack: tuple[Path, ...] = (),
         input_sources: Mapping[str, SourceLocation] | None = None,
+        module_path: str = ".",
         *,
         package_root: Path | None = None,
         anchor: SourceLocation | None = None,
@@ -461,6 +463,8 @@ class ModuleInstance:
         self._input_sources = input_sources or {}
         self._assignment_lines: dict[tuple[str, str], int] = {}
         self.directory = directory
+        # path.module as Terraform computes it: the call's source joined to the caller's, lexically.
+        self.module_path = module_path
         self.address = address
         self.caller = caller
         self.providers = providers
@@ -496,13 +500,12 @@ class ModuleInstance:
     # --- scope ---
 
     def scope(self, file: str | None = None, **extra: Any) -> Scope:
-        module_path = self.walk.rel(self.directory)
         names: dict[str, Any] = {
             "var": self.variables,
             "local": self.locals,
             "module": self._modules,
             "terraform": {"workspace": self.walk.target.workspace},
-            "path": {"module": module_path, "root": self.walk.rel(self.walk.target.root), "cwd": "."},
+            "path": {"module": self.module_path, "root": ".", "cwd": PATH_CWD},
         }
         names.update(self.resources)
         names.update(extra)
@@ -840,6 +843,12 @@ class ModuleInstance:
             for key, attribute in block.items[0].items()
             if key not in _MODULE_META_ARGUMENTS
         }
+        # path.module as Terraform computes it: relative to the root module's directory; a
+        # fetched module lives under .terraform/modules/<the calls' names, dot-joined>.
+        if package is not None:
+            module_path = ".terraform/modules/" + ".".join((*self.key, name))
+        else:
+            module_path = os.path.normpath(os.path.join(self.module_path, self.call_meta(name)[0] or "."))
         return ModuleInstance(
             self.walk,
             directory,
@@ -849,6 +858,7 @@ class ModuleInstance:
             providers,
             self.stack,
             sources,
+            module_path,
             package_root=package.root if package is not None else self.package_root,
             anchor=anchor,
             key=(*self.key, name),
@@ -1114,6 +1124,8 @@ def _expand_dynamic(block: Block, scope: Scope, walk: _Walk, file: str) -> Maybe
         return Unknown(f"dynamic {block.labels[0]!r}: for_each is unknown ({collection.reason})")
     if isinstance(collection, dict):
         items = list(collection.items())
+    elif isinstance(collection, TfSet):  # a set's key is the element itself, as in Terraform
+        items = [(element, element) for element in collection]
     elif isinstance(collection, list):
         items = list(enumerate(collection))
     else:

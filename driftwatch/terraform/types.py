@@ -13,6 +13,7 @@ from typing import Any
 
 from driftwatch.errors import DriftwatchError
 from driftwatch.spec import Unknown
+from driftwatch.terraform import numbers
 
 
 class TypeConversionError(DriftwatchError):
@@ -119,8 +120,8 @@ def _number(value: Any) -> int | float:
 def _string(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, (int, numbers.Num)):
+        return numbers.format_number(value)
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, str):
@@ -152,8 +153,13 @@ def convert(value: Any, type_spec: TypeSpec, where: str = "value") -> Any:
             raise TypeConversionError(f"{where}: a {kind} is required, got a {type(value).__name__}")
         element = type_spec.element or ANY
         items = [convert(item, element, f"{where}[{i}]") for i, item in enumerate(value)]
-        if kind == "set" and all(isinstance(item, (str, int, float)) for item in items):
-            return sorted(set(items), key=lambda item: (str(type(item)), item))
+        if kind == "set":
+            from driftwatch.terraform.functions import FunctionError, toset
+
+            try:
+                return toset(items)
+            except FunctionError as error:
+                raise TypeConversionError(f"{where}: {error}") from None
         return items
     if kind == "tuple":
         if not isinstance(value, (list, tuple)) or len(value) != len(type_spec.elements):

@@ -380,7 +380,7 @@ def _identity(value: Any) -> tuple[int, ...]:
 # What a reply may name: driftwatch's own types and plain data. The worker builds its replies
 # from values it evaluated (there is no way for repository text to name a class), and this
 # keeps it so even if the worker were subverted: a reply naming anything else is refused.
-_REPLY_MODULES = ("driftwatch.", "mpmath.")
+_REPLY_MODULES = ("driftwatch.",)
 _REPLY_CLASSES = (
     {
         ("builtins", name)

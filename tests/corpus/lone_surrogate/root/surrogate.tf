@@ -6,7 +6,7 @@ resource "aws_dynamodb_table" "formatted" {
     name = "id"
     type = "S"
   }
-  tags = { Owner = format("%c", 55296) }
+  tags = { Owner = jsondecode("\"\\ud800\"") }
 }
 
 resource "aws_dynamodb_table" "decoded" {
