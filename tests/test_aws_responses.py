@@ -79,6 +79,8 @@ VALID: dict[str, dict[str, Any]] = {
     },
 }
 
+TABLE_BODY = VALID["DescribeTable"]["Table"]
+
 BROKEN = {
     "truncated": lambda operation: json.dumps(VALID[operation])[: len(json.dumps(VALID[operation])) // 2],
     "empty_object": lambda _: "{}",
@@ -141,7 +143,8 @@ def test_a_broken_table_read_is_an_invalid_response_error(
         read_table(clients.dynamodb(REGION), TABLE, REGION)
     assert caught.value.code == INVALID_RESPONSE
     assert caught.value.operation == operation
-    assert str(caught.value).startswith(f"{operation} failed for table {TABLE!r} in {REGION}: InvalidResponse")
+    expected = f"{operation} failed for table {TABLE!r} in {REGION}: InvalidResponse"
+    assert str(caught.value).startswith(expected)
 
 
 @pytest.mark.parametrize("kind", sorted(BROKEN))
@@ -168,9 +171,9 @@ def test_a_broken_table_listing_is_an_error_not_an_empty_account(
 @pytest.mark.parametrize(
     ("operation", "body", "named"),
     [
-        ("DescribeTable", {"Table": {**VALID["DescribeTable"]["Table"], "TableName": "other"}}, "TableName"),
-        ("DescribeTable", {"Table": {**VALID["DescribeTable"]["Table"], "KeySchema": []}}, "HASH key"),
-        ("DescribeTable", {"Table": {**VALID["DescribeTable"]["Table"], "ProvisionedThroughput": {}}}, "Read"),
+        ("DescribeTable", {"Table": {**TABLE_BODY, "TableName": "other"}}, "TableName"),
+        ("DescribeTable", {"Table": {**TABLE_BODY, "KeySchema": []}}, "HASH key"),
+        ("DescribeTable", {"Table": {**TABLE_BODY, "ProvisionedThroughput": {}}}, "ReadCapacityUnits"),
         ("DescribeTimeToLive", {"TimeToLiveDescription": {}}, "TimeToLiveStatus"),
         ("DescribeContinuousBackups", {"ContinuousBackupsDescription": {}}, "ContinuousBackupsStatus"),
         ("ListTagsOfResource", {"Tags": [{"Key": "Team"}]}, "Tags[].Value"),
