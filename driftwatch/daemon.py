@@ -86,6 +86,7 @@ class Daemon:
             max_attempts=config.aws.max_attempts,
             connect_timeout=config.aws.connect_timeout,
             read_timeout=config.aws.read_timeout,
+            call_timeout=config.aws.call_timeout,
             max_pool_connections=max(16, config.aws.concurrency),
             recorder=self.recorder,
             max_requests_per_second=config.aws.max_requests_per_second,

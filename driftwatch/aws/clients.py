@@ -21,6 +21,7 @@ from botocore.config import Config
 from botocore.credentials import CredentialProvider, DeferredRefreshableCredentials
 
 from driftwatch.aws.calls import ApiCallRecorder
+from driftwatch.aws.deadline import DEFAULT_CALL_TIMEOUT_SECONDS, CallDeadlines
 from driftwatch.aws.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
@@ -94,7 +95,9 @@ class AwsClients:
     Retries are adaptive (standard retries plus client-side rate limiting), so a scan of many
     tables slows itself down under throttling instead of failing; ``max_attempts`` counts the
     first attempt too. ``max_pool_connections`` must be at least the scan's concurrency, or
-    workers queue for HTTP connections.
+    workers queue for HTTP connections. Every call also has a total deadline of
+    ``call_timeout`` seconds (``deadline.py``): the socket timeouts alone let an endpoint that
+    drip-feeds its answer hold a call for ever.
     """
 
     def __init__(
@@ -108,6 +111,7 @@ class AwsClients:
         recorder: ApiCallRecorder | None = None,
         max_requests_per_second: float | None = None,
         request_burst: int = 8,
+        call_timeout: float = DEFAULT_CALL_TIMEOUT_SECONDS,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1 (it counts the first attempt)")
@@ -118,6 +122,7 @@ class AwsClients:
         self.max_requests_per_second = max_requests_per_second
         self.request_burst = request_burst
         self.limiters: list[RateLimiter] = []
+        self.deadlines = CallDeadlines(call_timeout)
         self.config = Config(
             retries={"mode": "adaptive", "total_max_attempts": max_attempts},
             connect_timeout=connect_timeout,
@@ -164,6 +169,7 @@ class AwsClients:
 
     def _new_client(self, session: boto3.Session, service: _Service, region: str) -> BaseClient:
         client: BaseClient = session.client(service, region_name=region, config=self.config)
+        self.deadlines.attach(client)
         if self.recorder is not None:
             self.recorder.attach(client)
         if self.max_requests_per_second is not None:
