@@ -380,8 +380,9 @@ class Daemon:
 
     # --- HTTP routes ---
 
-    def _metrics_route(self) -> tuple[int, str, bytes]:
-        return 200, DriftwatchMetrics.CONTENT_TYPE, self.metrics.render()
+    def _metrics_route(self) -> tuple[int, str, tuple[bytes, bytes]]:
+        # The per-scan body is shared by every scrape, never copied per request.
+        return 200, DriftwatchMetrics.CONTENT_TYPE, self.metrics.render_parts()
 
     def healthy(self) -> tuple[bool, str]:
         """Alive while the scheduler runs and a scan has *started* within 3 intervals: a hung
