@@ -7,7 +7,8 @@ Every cost a client can cause is bounded, because anything that can reach the po
 slow or hostile (the NetworkPolicy in ``deploy/`` is the first line, this is the second):
 
 - one event-loop thread serves every connection, and at most ``max_connections`` are open at
-  once (one more is closed at once): no thread per connection;
+  once, ``max_connections_per_peer`` from one address (one more is closed at once): no thread
+  per connection, and one noisy address cannot take the slots of Prometheus or the kubelet;
 - routes run on a fixed pool of ``workers`` threads;
 - a request head (request line and headers) must arrive whole within ``head_timeout`` seconds
   of the connection going quiet (a client dribbling one header byte at a time gets no more),
@@ -47,7 +48,8 @@ IDLE_TIMEOUT = 10.0  # seconds for a whole request head to arrive (before a requ
 class Limits:
     """What one client may cost the daemon (see the module docstring)."""
 
-    max_connections: int = 64
+    max_connections: int = 256
+    max_connections_per_peer: int = 32
     workers: int = 2
     head_timeout: float = IDLE_TIMEOUT
     write_timeout: float = 30.0
@@ -97,6 +99,7 @@ class Endpoint:
         self._sock = sock
         self.address: tuple[str, int] = sock.getsockname()[:2]
         self.open_connections = 0
+        self._per_peer: dict[str, int] = {}
         self.refused_connections = 0  # over max_connections
         self._loop = asyncio.new_event_loop()
         self._pool = ThreadPoolExecutor(self.limits.workers, thread_name_prefix="driftwatch-http-route")
@@ -146,7 +149,13 @@ class Endpoint:
             await server.wait_closed()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self.open_connections >= self.limits.max_connections:
+        peername = writer.get_extra_info("peername")
+        peer = str(peername[0]) if isinstance(peername, tuple) and peername else ""
+        limits = self.limits
+        if (
+            self.open_connections >= limits.max_connections
+            or self._per_peer.get(peer, 0) >= limits.max_connections_per_peer
+        ):
             self.refused_connections += 1
             writer.transport.abort()  # no read, no write: the cheapest possible "no"
             return
@@ -154,12 +163,16 @@ class Endpoint:
         assert task is not None
         self._connections.add(task)
         self.open_connections += 1
+        self._per_peer[peer] = self._per_peer.get(peer, 0) + 1
         try:
             await self._converse(reader, writer)
         except (TimeoutError, ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away or was too slow: nothing to answer
         finally:
             self.open_connections -= 1
+            left = self._per_peer.pop(peer, 1) - 1
+            if left > 0:
+                self._per_peer[peer] = left
             self._connections.discard(task)
             writer.transport.abort()
 
