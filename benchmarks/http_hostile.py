@@ -30,6 +30,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +40,7 @@ from typing import Any
 import _harness as h
 
 TARGET_GROWTH_MB = 100.0
+REPO = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
 import sys, time
@@ -180,11 +182,22 @@ def main() -> int:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ},
+        # The driftwatch measured is this checkout's, or PYTHONPATH's when set (to compare
+        # builds); the child runs elsewhere so that the working directory cannot shadow it.
+        env={**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH") or str(REPO)},
+        cwd=tempfile.gettempdir(),
     )
     try:
         assert child.stdout is not None
         port = int(child.stdout.readline())
+        version = subprocess.run(
+            [sys.executable, "-c", "import driftwatch.endpoint as e; print(e.__file__)"],
+            capture_output=True,
+            text=True,
+            env=child.args and {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH") or str(REPO)},
+            cwd=tempfile.gettempdir(),
+        ).stdout.strip()
+        print(f"endpoint under test: {version}")
         with socket.create_connection(("127.0.0.1", port)) as sock:  # one full scrape: warm
             sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             size = 0

@@ -435,7 +435,7 @@ def _open_output(path: str | None) -> TextIO:
 
 
 def command_scan(args: argparse.Namespace) -> int:
-    from driftwatch.aws.clients import AwsClients
+    from driftwatch.aws.clients import AwsClients, AwsConfigError
     from driftwatch.gitinfo import head_commit, is_dirty
     from driftwatch.scan import DEFAULT_SCAN_TIMEOUT_SECONDS, ScanSettings, scan
 

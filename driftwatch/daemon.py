@@ -36,7 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from driftwatch import __version__
 from driftwatch.aws.calls import ApiCallRecorder
-from driftwatch.aws.clients import AwsClients
+from driftwatch.aws.clients import AwsClients, AwsConfigError
 from driftwatch.config import Config
 from driftwatch.endpoint import Endpoint
 from driftwatch.gitinfo import head_commit, is_dirty
@@ -92,6 +92,12 @@ class Daemon:
             max_requests_per_second=config.aws.max_requests_per_second,
             request_burst=config.aws.concurrency,
         )
+        try:
+            self.clients.check_configuration()
+        except AwsConfigError as error:
+            # Not fatal: exiting would only crash-loop the pod. Each scan reports it on every
+            # table (and picks up a fixed file), /metrics shows the failing scans.
+            log.error("aws_configuration_invalid", error=str(error))
         self.metrics = DriftwatchMetrics(version=__version__, recorder=self.clients.recorder or self.recorder)
         # The secret is read before anything is opened, so a bad secret leaves nothing behind.
         webhook_url = load_webhook_url(

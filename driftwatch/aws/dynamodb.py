@@ -59,6 +59,10 @@ _HINTS = {
     "RequestExpired": _EXPIRED,
     "UnrecognizedClientException": _INVALID,
     "InvalidClientTokenId": _INVALID,
+    "NoCredentialsError": "hint: no AWS credentials found; set AWS_PROFILE, AWS_ACCESS_KEY_ID and "
+    "AWS_SECRET_ACCESS_KEY, or IRSA's AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE",
+    "ConfigParseError": "hint: fix or remove the AWS config or credentials file it names",
+    "ProfileNotFound": "hint: AWS_PROFILE names a profile that is in neither AWS file",
 }
 
 
