@@ -118,7 +118,9 @@ def test_check_configuration_accepts_a_sound_setup(aws_env: None) -> None:
     AwsClients().check_configuration()  # nothing raised: fake keys, no files
 
 
-def test_a_config_error_is_a_live_read_error_of_each_table(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_config_error_is_a_live_read_error_of_each_table(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
     clients = AwsClients()
     with pytest.raises(AwsConfigError, match="does not exist"):
