@@ -1,4 +1,4 @@
-"""Benchmark 6: the daemon's HTTP endpoint under 100 slow or hostile clients.
+"""Benchmark 7: the daemon's HTTP endpoint under 100 slow or hostile clients.
 
 A child process serves driftwatch's real ``Endpoint`` with a real ``DriftwatchMetrics`` over a
 synthetic report big enough for a ~10 MB /metrics body (as an estate of ~10,000 tables gives).
