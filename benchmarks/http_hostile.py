@@ -15,7 +15,8 @@ the per-address cap does not help: all of them count against the global limits.
 - ``idle``: 100 connections that connect and say nothing.
 
 While a phase runs, /healthz is requested every 200 ms from another address (127.0.0.2, as a
-kubelet probe comes from the node's): the figures say how many answered. Target: peak RSS within +100 MB of the idle baseline in every phase.
+kubelet probe comes from the node's): the figures say how many answered. Target: peak RSS
+within +100 MB of the idle baseline in every phase.
 
     python benchmarks/http_hostile.py                # about 30 s
     python benchmarks/http_hostile.py --quick        # 2 MB body, shorter phases
@@ -194,7 +195,7 @@ def main() -> int:
             [sys.executable, "-c", "import driftwatch.endpoint as e; print(e.__file__)"],
             capture_output=True,
             text=True,
-            env=child.args and {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH") or str(REPO)},
+            env={**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH") or str(REPO)},
             cwd=tempfile.gettempdir(),
         ).stdout.strip()
         print(f"endpoint under test: {version}")

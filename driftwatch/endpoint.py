@@ -122,8 +122,9 @@ class Endpoint:
             if stopping is not None:
                 self._loop.call_soon_threadsafe(stopping.set)
             self._thread.join(timeout=5)
-        else:
+        else:  # never started
             self._sock.close()
+            self._loop.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     # --- the event loop thread ---
