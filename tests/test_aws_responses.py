@@ -109,17 +109,34 @@ class Endpoint:
         return AWSResponse(request.url, 200, headers, _Raw(body.encode()))
 
 
-@pytest.fixture
-def endpoint() -> Endpoint:
-    return Endpoint()
+@pytest.fixture(scope="module")
+def shared() -> Iterator[tuple[AwsClients, Endpoint]]:
+    """Clients built once for the module (building them is most of a test's cost), with fake
+    credentials and no AWS configuration of the machine's; nothing leaves the process."""
+    endpoint = Endpoint()
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+            patch.delenv(name, raising=False)
+        patch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+        patch.setenv("AWS_CONFIG_FILE", "/nonexistent/driftwatch-test-aws-config")
+        patch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/driftwatch-test-aws-credentials")
+        patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        aws = AwsClients()
+        aws.dynamodb(REGION).meta.events.register("before-send", endpoint)
+        aws.autoscaling(REGION).meta.events.register("before-send", endpoint)
+        yield aws, endpoint
 
 
 @pytest.fixture
-def clients(aws_env: None, endpoint: Endpoint) -> AwsClients:
-    aws = AwsClients()
-    aws.dynamodb(REGION).meta.events.register("before-send", endpoint)
-    aws.autoscaling(REGION).meta.events.register("before-send", endpoint)
-    return aws
+def endpoint(shared: tuple[AwsClients, Endpoint]) -> Endpoint:
+    shared[1].broken.clear()
+    return shared[1]
+
+
+@pytest.fixture
+def clients(shared: tuple[AwsClients, Endpoint], endpoint: Endpoint) -> AwsClients:
+    return shared[0]
 
 
 def test_valid_answers_give_the_table_with_every_feature_on(clients: AwsClients) -> None:
