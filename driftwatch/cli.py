@@ -435,7 +435,7 @@ def _open_output(path: str | None) -> TextIO:
 
 
 def command_scan(args: argparse.Namespace) -> int:
-    from driftwatch.aws.clients import AwsClients, AwsConfigError
+    from driftwatch.aws.clients import AwsClients
     from driftwatch.gitinfo import head_commit, is_dirty
     from driftwatch.scan import DEFAULT_SCAN_TIMEOUT_SECONDS, ScanSettings, scan
 
@@ -444,6 +444,8 @@ def command_scan(args: argparse.Namespace) -> int:
     config = invocation.config
     parity = args.parity or (config.terraform_parity if config else "default")
     aws = config.aws if config else None
+    if problem := AwsClients.configuration_problem():  # e.g. no such AWS_PROFILE: one line, exit 1
+        raise UsageError(problem)
     settings = ScanSettings(
         parity=parity,
         concurrency=aws.concurrency if aws else DEFAULT_CONCURRENCY,

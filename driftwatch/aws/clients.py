@@ -204,14 +204,19 @@ class AwsClients:
         """
         with self._lock:
             session = self._base_session()
-        core = session._session
+        _read_configuration(session)
+
+    @staticmethod
+    def configuration_problem() -> str | None:
+        """What is wrong with the local AWS configuration, in one line, or None (for a CLI
+        check before anything is read)."""
         try:
-            core.get_scoped_config()
-            credentials_file = core.get_config_variable("credentials_file")
-            if credentials_file and os.path.isfile(os.path.expanduser(credentials_file)):
-                raw_config_parse(credentials_file)  # a missing file is fine: other sources
+            _read_configuration(boto3.Session())
         except BotoCoreError as error:
-            raise config_error(error) from None
+            return str(config_error(error))
+        except AwsConfigError as error:
+            return str(error)
+        return None
 
     def _base_session(self) -> boto3.Session:
         """The session of the standard credential chain (called with the lock held)."""
@@ -267,6 +272,18 @@ class AwsClients:
             session = boto3.Session(botocore_session=core)
             self._role_sessions[role] = session
         return session
+
+
+def _read_configuration(session: boto3.Session) -> None:
+    """Parse the session's AWS config and shared credentials files (no network call)."""
+    core = session._session
+    try:
+        core.get_scoped_config()
+        credentials_file = core.get_config_variable("credentials_file")
+        if credentials_file and os.path.isfile(os.path.expanduser(credentials_file)):
+            raw_config_parse(credentials_file)  # a missing file is fine: other sources
+    except BotoCoreError as error:
+        raise config_error(error) from None
 
 
 def _role(role: str | Role | None) -> Role | None:
