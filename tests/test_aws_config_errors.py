@@ -57,6 +57,11 @@ def broken_file(tmp_path: Path, name: str) -> Path:
 
 
 MISTAKES = {
+    "malformed endpoint URL": (
+        "AWS_ENDPOINT_URL",
+        lambda tmp: f"admin:{SECRET}@localhost",
+        "the AWS endpoint URL (AWS_ENDPOINT_URL) is not a valid URL",
+    ),
     "missing profile": ("AWS_PROFILE", lambda tmp: "no-such-profile", "the profile 'no-such-profile'"),
     "broken config file": ("AWS_CONFIG_FILE", lambda tmp: str(broken_file(tmp, "config")), "cannot parse"),
     "broken credentials file": (
@@ -86,7 +91,7 @@ def test_scan_says_what_is_wrong_in_one_line_and_exits_1(
     assert len(lines) == 1, captured.err
     assert lines[0].startswith("driftwatch: AWS configuration is unusable: ")
     assert expected in lines[0]
-    assert "Traceback" not in captured.err and PLANTED not in captured.err
+    assert "Traceback" not in captured.err and PLANTED not in captured.err and SECRET not in captured.err
 
 
 def test_the_daemon_keeps_running_reports_it_every_scan_and_heals(
@@ -112,6 +117,15 @@ def test_the_daemon_keeps_running_reports_it_every_scan_and_heals(
         assert {row.status for row in healed.tables} == {TableStatus.MISSING}  # moto is empty
     finally:
         daemon.history.close()
+
+
+def test_a_malformed_endpoint_url_is_each_tables_error_without_its_password(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"https://admin:{SECRET}@local host")
+    with pytest.raises(AwsConfigError) as caught:
+        AwsClients().dynamodb(REGION)
+    assert SECRET not in str(caught.value) and "is not a valid URL" in str(caught.value)
 
 
 def test_check_configuration_accepts_a_sound_setup(aws_env: None) -> None:

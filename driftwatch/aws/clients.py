@@ -65,6 +65,7 @@ class AwsConfigError(LiveReadError):
             "or unset it",
             "ConfigParseError": "fix or remove that file (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE "
             "point elsewhere)",
+            "InvalidEndpoint": "fix AWS_ENDPOINT_URL (or the service's AWS_ENDPOINT_URL_*), or unset it",
         }.get(code, "check AWS_PROFILE and the AWS config and credentials files")
         self.args = (f"AWS configuration is unusable: {detail} ({hint})",)
 
@@ -78,6 +79,13 @@ def config_error(error: BotoCoreError) -> AwsConfigError:
         path = str(error.kwargs.get("path", ""))[:300]
         return AwsConfigError("ConfigParseError", f"cannot parse {path}")
     return AwsConfigError(type(error).__name__, scrub(str(error)))
+
+
+def invalid_endpoint(error: ValueError) -> AwsConfigError:
+    """A malformed ``AWS_ENDPOINT_URL``. botocore's message quotes the URL, which may hold a
+    password even where it does not parse as a URL (``user:pw@host``): it is not repeated."""
+    reason = "not a valid URL" if str(error).startswith("Invalid endpoint") else "cannot be parsed"
+    return AwsConfigError("InvalidEndpoint", f"the AWS endpoint URL (AWS_ENDPOINT_URL) is {reason}")
 
 
 @dataclass(frozen=True)
@@ -211,11 +219,15 @@ class AwsClients:
         """What is wrong with the local AWS configuration, in one line, or None (for a CLI
         check before anything is read)."""
         try:
-            _read_configuration(boto3.Session())
+            session = boto3.Session()
+            _read_configuration(session)
+            session.client("dynamodb", region_name="us-east-1")  # local: checks the endpoint URL
         except BotoCoreError as error:
             return str(config_error(error))
         except AwsConfigError as error:
             return str(error)
+        except ValueError as error:
+            return str(invalid_endpoint(error))
         return None
 
     def _base_session(self) -> boto3.Session:
@@ -242,6 +254,8 @@ class AwsClients:
             client: BaseClient = session.client(service, region_name=region, config=self.config)
         except (ProfileNotFound, ConfigParseError) as error:
             raise config_error(error) from None
+        except ValueError as error:  # botocore quotes the endpoint URL, credentials and all
+            raise invalid_endpoint(error) from None
         self.deadlines.attach(client)
         if self.recorder is not None:
             self.recorder.attach(client)
