@@ -82,6 +82,9 @@ VALID: dict[str, dict[str, Any]] = {
 TABLE_BODY = VALID["DescribeTable"]["Table"]
 
 BROKEN = {
+    "null": lambda _: "null",
+    "list": lambda _: "[]",
+    "not_utf8": lambda _: "\udcff\udcfe",
     "truncated": lambda operation: json.dumps(VALID[operation])[: len(json.dumps(VALID[operation])) // 2],
     "empty_object": lambda _: "{}",
     "non_json": lambda _: "<html><body><h1>502 Bad Gateway</h1></body></html>",
@@ -95,6 +98,10 @@ class _Raw(io.BytesIO):
         yield self.getvalue()
 
 
+def _encoded(body: str) -> bytes:
+    return body.encode("utf-8", "surrogateescape")  # "\udcff" -> the raw byte 0xff
+
+
 class Endpoint:
     """Answers every call with HTTP 200 and its valid body, except ``broken`` -> ``body``."""
 
@@ -106,7 +113,7 @@ class Endpoint:
         body = self.broken.get(operation, json.dumps(VALID[operation]))
         headers = HTTPHeaders()
         headers["Content-Type"] = "application/x-amz-json-1.1"
-        return AWSResponse(request.url, 200, headers, _Raw(body.encode()))
+        return AWSResponse(request.url, 200, headers, _Raw(_encoded(body)))
 
 
 @pytest.fixture(scope="module")

@@ -129,6 +129,12 @@ def call_aws(
         raise LiveReadError(operation, table_name, region, code, detail) from None
     except BotoCoreError as exc:
         raise LiveReadError(operation, table_name, region, transport_outcome(exc), scrub(str(exc))) from None
+    except (AttributeError, TypeError, UnicodeDecodeError) as exc:
+        # botocore's parser trips over a 200 body of the wrong shape (``null``, ``[]``, a string
+        # where an object belongs, bytes that are not UTF-8) with these instead of an error of
+        # its own: the answer is unusable, which is what InvalidResponse says.
+        detail = f"botocore could not parse the answer ({type(exc).__name__}); nothing was compared"
+        raise LiveReadError(operation, table_name, region, INVALID_RESPONSE, detail) from None
 
 
 def read_aws(
