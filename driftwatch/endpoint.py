@@ -113,6 +113,12 @@ class Endpoint:
         return int(self.address[1])
 
     def start(self) -> None:
+        # The route threads are all started now (an executor adds them lazily, one per busy
+        # moment): the thread count is fixed from the start, not creeping up under load.
+        ready = threading.Barrier(self.limits.workers + 1)
+        for _ in range(self.limits.workers):
+            self._pool.submit(ready.wait, 10)
+        ready.wait(10)
         self._thread.start()
         self._started.wait(timeout=10)
 

@@ -140,6 +140,25 @@ def test_one_address_cannot_take_every_slot() -> None:
                 sock.close()
 
 
+def test_the_thread_count_is_fixed_from_the_start() -> None:
+    """The event loop and every route worker exist once started; traffic adds none."""
+    threads = threading.active_count()
+    with serving(workers=2) as server:
+        started = threading.active_count()
+        assert started == threads + 3
+        hold = threading.Event()
+        server.routes["/slow"] = lambda: (hold.wait(5), (200, "text/plain", b"ok\n"))[1]
+        socks = [connect(server) for _ in range(4)]
+        for sock in socks:
+            sock.sendall(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.2)
+        assert threading.active_count() == started  # both workers busy, no third one
+        hold.set()
+        for sock in socks:
+            assert sock.recv(64).startswith(b"HTTP/1.1 200 ")
+            sock.close()
+
+
 def test_keep_alive_serves_several_requests_on_one_connection() -> None:
     with serving() as server, connect(server) as sock:
         for _ in range(3):
