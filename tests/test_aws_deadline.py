@@ -122,10 +122,12 @@ def client_sockets(server: DripServer) -> int:
     return count - server.open_sockets
 
 
-def settled(server: DripServer) -> tuple[int, int]:
-    """(threads, client sockets), once the server has noticed the closed connections."""
+def settled(server: DripServer, before: set[threading.Thread]) -> tuple[set[str], int]:
+    """(names of threads started since ``before`` and still alive, client sockets), once the
+    server has noticed the closed connections. Threads of other tests that end meanwhile do
+    not count; sockets are compared as "no more than"."""
     time.sleep(3 * DRIP_INTERVAL)
-    return threading.active_count(), client_sockets(server)
+    return {t.name for t in threading.enumerate() if t not in before}, client_sockets(server)
 
 
 def test_a_drip_fed_call_ends_at_its_call_timeout_with_a_clear_cause(drip: DripServer) -> None:
@@ -160,6 +162,7 @@ def test_threads_and_sockets_do_not_grow_across_scans_against_a_drip_feeding_end
     targets = demo_targets(EXAMPLES)
     clients = AwsClients(read_timeout=5, connect_timeout=1, max_attempts=2)
     settings = ScanSettings(scan_timeout=0.5)
+    before = set(threading.enumerate())
     counts = []
     for _ in range(3):
         started = time.monotonic()
@@ -169,7 +172,9 @@ def test_threads_and_sockets_do_not_grow_across_scans_against_a_drip_feeding_end
         # "scan deadline of 0.5 s exceeded before this table was read", or the call's own
         # "Timeout: the call did not finish within the scan deadline" when it won the race
         assert all("scan deadline" in (row.error or "") for row in report.tables)
-        counts.append(settled(drip))
+        counts.append(settled(drip, before))
 
     assert drip.accepted >= 3 * 5  # every scan really talked to the endpoint
-    assert counts[1:] == [counts[0]] * 2, counts
+    threads = [names for names, _ in counts]
+    assert all(names <= {"driftwatch-call-deadline"} for names in threads), counts  # no worker left
+    assert all(sockets <= counts[0][1] for _, sockets in counts[1:]), counts
