@@ -444,6 +444,8 @@ def command_scan(args: argparse.Namespace) -> int:
     config = invocation.config
     parity = args.parity or (config.terraform_parity if config else "default")
     aws = config.aws if config else None
+    if problem := AwsClients.configuration_problem():  # e.g. no such AWS_PROFILE: one line, exit 1
+        raise UsageError(problem)
     settings = ScanSettings(
         parity=parity,
         concurrency=aws.concurrency if aws else DEFAULT_CONCURRENCY,
@@ -455,6 +457,7 @@ def command_scan(args: argparse.Namespace) -> int:
         max_attempts=aws.max_attempts if aws else 5,
         connect_timeout=aws.connect_timeout if aws else 5,
         read_timeout=aws.read_timeout if aws else 15,
+        call_timeout=aws.call_timeout if aws else 60,
         max_pool_connections=max(16, settings.concurrency),
         max_requests_per_second=aws.max_requests_per_second if aws else DEFAULT_REQUESTS_PER_SECOND,
         request_burst=settings.concurrency,

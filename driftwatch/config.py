@@ -256,6 +256,9 @@ class AwsConfig(_Strict):
     max_attempts: int = Field(default=5, ge=1, le=20)
     connect_timeout: float = Field(default=5, gt=0)
     read_timeout: float = Field(default=15, gt=0)
+    # Total seconds one AWS call may take, retries included: read_timeout is an idle timeout,
+    # which an endpoint that drip-feeds its answer never trips.
+    call_timeout: float = Field(default=60, gt=0)
     # Client-side request rate per client (service x region x account); null: no limit.
     max_requests_per_second: float | None = Field(default=DEFAULT_REQUESTS_PER_SECOND, gt=0)
     # The overall deadline of one scan: tables not read by then are `error`, the scan returns.

@@ -36,7 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from driftwatch import __version__
 from driftwatch.aws.calls import ApiCallRecorder
-from driftwatch.aws.clients import AwsClients
+from driftwatch.aws.clients import AwsClients, AwsConfigError
 from driftwatch.config import Config
 from driftwatch.endpoint import Endpoint
 from driftwatch.gitinfo import head_commit, is_dirty
@@ -86,11 +86,18 @@ class Daemon:
             max_attempts=config.aws.max_attempts,
             connect_timeout=config.aws.connect_timeout,
             read_timeout=config.aws.read_timeout,
+            call_timeout=config.aws.call_timeout,
             max_pool_connections=max(16, config.aws.concurrency),
             recorder=self.recorder,
             max_requests_per_second=config.aws.max_requests_per_second,
             request_burst=config.aws.concurrency,
         )
+        try:
+            self.clients.check_configuration()
+        except AwsConfigError as error:
+            # Not fatal: exiting would only crash-loop the pod. Each scan reports it on every
+            # table (and picks up a fixed file), /metrics shows the failing scans.
+            log.error("aws_configuration_invalid", error=str(error))
         self.metrics = DriftwatchMetrics(version=__version__, recorder=self.clients.recorder or self.recorder)
         # The secret is read before anything is opened, so a bad secret leaves nothing behind.
         webhook_url = load_webhook_url(
@@ -379,8 +386,9 @@ class Daemon:
 
     # --- HTTP routes ---
 
-    def _metrics_route(self) -> tuple[int, str, bytes]:
-        return 200, DriftwatchMetrics.CONTENT_TYPE, self.metrics.render()
+    def _metrics_route(self) -> tuple[int, str, tuple[bytes, bytes]]:
+        # The per-scan body is shared by every scrape, never copied per request.
+        return 200, DriftwatchMetrics.CONTENT_TYPE, self.metrics.render_parts()
 
     def healthy(self) -> tuple[bool, str]:
         """Alive while the scheduler runs and a scan has *started* within 3 intervals: a hung

@@ -364,10 +364,18 @@ class DriftwatchMetrics:
     # --- reads (HTTP thread) ---
 
     def render(self) -> bytes:
-        """The registry in Prometheus text format 0.0.4 (see ``CONTENT_TYPE``).
+        """The registry in Prometheus text format 0.0.4 (see ``CONTENT_TYPE``), as one copy."""
+        return b"".join(self.render_parts())
 
-        The report's families come from the per-report cache; everything else (counters,
-        timestamps, process metrics) is formatted fresh, so a scrape is never stale.
+    def render_parts(self) -> tuple[bytes, bytes]:
+        """The exposition as (per-scan body, live tail), to be written one after the other.
+
+        The per-scan body -- every per-table series, most of the text and all of its growth
+        with the estate -- is formatted once per report and the *same* immutable bytes object
+        is handed to every scrape until the next report: /metrics never builds a copy per
+        request (the endpoint writes it in slices without joining). The tail (counters,
+        timestamps, process metrics: a few KB whatever the estate) is formatted fresh, so a
+        scrape is never stale.
         """
         with self._lock:
             view = self._view
@@ -377,7 +385,7 @@ class DriftwatchMetrics:
             rest = generate_latest(self.registry)
         finally:
             self._rendering.cached_report = False
-        return report + rest
+        return report, rest
 
     def _report_bytes(self, view: _ReportView | None) -> bytes:
         with self._lock:

@@ -24,8 +24,9 @@ each call up to ``max_attempts x (connect + read timeout)`` plus backoff, times 
 tables. So every AWS step -- assuming roles, listing autoscaling, reading tables, listing
 unmanaged tables -- runs on daemon worker threads that the scan waits for only until the
 deadline. What is not finished by then is reported with the cause (a table becomes ``error``:
-"scan deadline of N s exceeded before this table was read"), and the scan returns; a call still
-hanging on a worker ends on its own botocore timeout, its answer discarded. Daemon threads
+"scan deadline of N s exceeded before this table was read"), and the scan returns. Every AWS
+call made on those workers also ends by the scan deadline (``aws/deadline.py`` closes its
+socket), so its worker ends with it: neither threads nor sockets outlive the scan. Daemon threads
 (not ``ThreadPoolExecutor``, whose workers are joined at interpreter exit) also let the
 one-shot CLI exit at once after writing its report.
 """
@@ -49,6 +50,7 @@ import structlog
 
 from driftwatch.aws.autoscaling import AutoscalingIndex, apply_autoscaling
 from driftwatch.aws.clients import AwsClients, Role, role_session_name
+from driftwatch.aws.deadline import calls_end_by
 from driftwatch.aws.dynamodb import LiveReadError, call_aws, list_table_names, read_table
 from driftwatch.baseline import Baseline, SeenCommits, baselines
 from driftwatch.bounds import bounded
@@ -81,6 +83,9 @@ Parity = Literal["default", "strict"]
 R = TypeVar("R")
 
 DEFAULT_SCAN_TIMEOUT_SECONDS: Final = 600.0
+# How long run_bounded waits past its deadline for workers whose AWS calls the deadline is
+# aborting (they unwind in milliseconds); a worker stuck elsewhere is left behind after that.
+UNWIND_GRACE_SECONDS: Final = 1.0
 
 
 def _utcnow() -> datetime:
@@ -154,8 +159,10 @@ def run_bounded(
     Returns each task's result in order, or ``UNFINISHED`` for a task that had not finished
     (or not started) by the deadline. Workers start no new task once the deadline has passed;
     a task still running then is left to finish on its own (its result is discarded), so the
-    caller never waits past the deadline. When every task finished, the workers are gone too
-    when this returns. A task's exception is raised here, in the caller.
+    caller waits past the deadline only for ``UNWIND_GRACE_SECONDS`` at most, while the AWS
+    calls still running are aborted at the deadline (``calls_end_by``) and their workers end.
+    When every task finished, the workers are gone too when this returns. A task's exception
+    is raised here, in the caller.
     Each task runs in a copy of the caller's context, so log lines carry the scan's ``scan_id``.
     """
     results: list[R | _Unfinished] = [UNFINISHED] * len(tasks)
@@ -169,6 +176,7 @@ def run_bounded(
         queues.setdefault(lane, queue.SimpleQueue()).put(index)
     finished: queue.SimpleQueue[tuple[int, _Outcome[R]]] = queue.SimpleQueue()
     stop = threading.Event()
+    calls_end_at = time.monotonic() + deadline.remaining()
 
     def work(todo: queue.SimpleQueue[int]) -> None:
         while not stop.is_set():
@@ -178,7 +186,7 @@ def run_bounded(
                 return
             context = contextvars.copy_context()
             try:
-                outcome: _Outcome[R] = _Outcome(value=context.run(tasks[index]))
+                outcome: _Outcome[R] = _Outcome(value=context.run(_ending_by, calls_end_at, tasks[index]))
             except BaseException as error:  # handed to the caller, raised there
                 outcome = _Outcome(error=error)
             finished.put((index, outcome))
@@ -210,7 +218,18 @@ def run_bounded(
         # nothing and leaves no thread behind a scan that finished in time.
         for thread in threads:
             thread.join()
+    else:
+        # The deadline has aborted the AWS calls still running; give their workers a moment.
+        until = time.monotonic() + UNWIND_GRACE_SECONDS
+        for thread in threads:
+            thread.join(max(0.0, until - time.monotonic()))
     return results
+
+
+def _ending_by(at: float, task: Callable[[], R]) -> R:
+    """``task()`` with every AWS call in it ending by ``at`` (monotonic seconds)."""
+    with calls_end_by(at):
+        return task()
 
 
 def target_role(target: TargetInput) -> Role | None:

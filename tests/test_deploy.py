@@ -385,7 +385,14 @@ def configmap_config(docs: tuple[dict[str, Any], ...]) -> Config:
     return parse_config(yaml.safe_load(configmap["data"]["driftwatch.yaml"]), "ConfigMap driftwatch.yaml")
 
 
-DAEMON_KINDS = {"ServiceAccount", "ConfigMap", "PersistentVolumeClaim", "Deployment", "Service"}
+DAEMON_KINDS = {
+    "ServiceAccount",
+    "ConfigMap",
+    "PersistentVolumeClaim",
+    "Deployment",
+    "Service",
+    "NetworkPolicy",
+}
 MONITORING_KINDS = {"ServiceMonitor", "PrometheusRule"}
 
 
@@ -557,6 +564,32 @@ def _port(container: dict[str, Any], name: str) -> int:
 def _volume(pod: dict[str, Any], name: str) -> dict[str, Any]:
     found: dict[str, Any] = next(v for v in pod["volumes"] if v["name"] == name)
     return found
+
+
+@pytest.mark.parametrize("variant", ["base", "example-overlay"])
+def test_network_policy_admits_only_prometheus_to_the_daemon_port(variant: str) -> None:
+    """Ingress to the daemon's pods only from Prometheus pods of the monitoring namespace, only
+    on the http port; egress untouched (AWS, git, Slack). Kubelet probes come from the node,
+    which NetworkPolicy always allows."""
+    docs = rendered(variant)
+    policy, deployment = one(docs, "NetworkPolicy"), one(docs, "Deployment")
+    assert policy["apiVersion"] == "networking.k8s.io/v1"
+    spec = policy["spec"]
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert spec["podSelector"]["matchLabels"].items() <= labels.items()
+    assert spec["podSelector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
+    assert spec["policyTypes"] == ["Ingress"]  # egress stays open
+    assert "egress" not in spec
+    (rule,) = spec["ingress"]
+    (peer,) = rule["from"]  # one peer holding both selectors: namespace AND pod
+    assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"}
+    assert peer["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "prometheus"}
+    assert set(peer) == {"namespaceSelector", "podSelector"}  # no ipBlock
+    assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
+    driftwatch = _container(_pod_spec(deployment), "driftwatch")
+    assert _port(driftwatch, "http")  # the named port exists on the daemon container
+    service = one(docs, "Service")
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]  # all the Service exposes
 
 
 def test_service_monitor_scrapes_the_service() -> None:

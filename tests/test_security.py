@@ -360,7 +360,7 @@ def _other_local_address() -> str | None:
 
 
 def test_the_endpoint_binds_only_the_configured_address(endpoint: Endpoint) -> None:
-    assert endpoint._server.server_address[0] == "127.0.0.1"
+    assert endpoint.address[0] == "127.0.0.1"
     other = _other_local_address()
     if other is None:
         pytest.skip("this host has no non-loopback address to try")
@@ -383,9 +383,9 @@ def test_ipv6_hosts_are_accepted() -> None:
 
 
 def test_idle_connections_are_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A client that connects and says nothing holds a thread only until the idle timeout."""
-    monkeypatch.setattr(endpoint_module._Handler, "timeout", 0.5)
-    server = Endpoint("127.0.0.1", 0, {"/healthz": lambda: (200, "text/plain", b"ok\n")})
+    """A client that connects and says nothing holds a connection only until the idle timeout."""
+    limits = endpoint_module.Limits(head_timeout=0.5)
+    server = Endpoint("127.0.0.1", 0, {"/healthz": lambda: (200, "text/plain", b"ok\n")}, limits)
     server.start()
     try:
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as silent:

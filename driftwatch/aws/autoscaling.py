@@ -9,11 +9,12 @@ table in memory.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from driftwatch.aws.dynamodb import LiveReadError, call_aws
+from driftwatch.aws import responses
+from driftwatch.aws.dynamodb import LiveReadError, read_aws
 from driftwatch.spec import Autoscaling, ScalingTarget, TableSpec, Unknown
 
 if TYPE_CHECKING:
@@ -116,21 +117,32 @@ def apply_autoscaling(spec: TableSpec, index: AutoscalingIndex) -> TableSpec:
     return dataclasses.replace(spec, autoscaling=table, gsis=new_gsis)
 
 
+def _checked(items: Callable[[Any], list[Any]]) -> Callable[[Any], tuple[list[Any], str | None]]:
+    """A page check giving (the page's checked items, its NextToken)."""
+
+    def check(page: Any) -> tuple[list[Any], str | None]:
+        token = page.get("NextToken")
+        return items(page), token if isinstance(token, str) else None
+
+    return check
+
+
 def _all_targets(client: ApplicationAutoScalingClient, region: str | None) -> Iterator[ScalableTargetTypeDef]:
     token: str | None = None
     seen: set[str] = set()
     while True:
         paging = {} if token is None else {"NextToken": token}
-        page = call_aws(
+        page = read_aws(
             "DescribeScalableTargets",
             None,
             region,
+            _checked(responses.scalable_targets),
             client.describe_scalable_targets,
             ServiceNamespace="dynamodb",
             **paging,
         )
-        yield from page.get("ScalableTargets", [])
-        token = page.get("NextToken")
+        yield from page[0]
+        token = page[1]
         if not token:
             return
         if token in seen:  # a service bug must not hang the scan
@@ -143,16 +155,17 @@ def _all_policies(client: ApplicationAutoScalingClient, region: str | None) -> I
     seen: set[str] = set()
     while True:
         paging = {} if token is None else {"NextToken": token}
-        page = call_aws(
+        page = read_aws(
             "DescribeScalingPolicies",
             None,
             region,
+            _checked(responses.scaling_policies),
             client.describe_scaling_policies,
             ServiceNamespace="dynamodb",
             **paging,
         )
-        yield from page.get("ScalingPolicies", [])
-        token = page.get("NextToken")
+        yield from page[0]
+        token = page[1]
         if not token:
             return
         if token in seen:

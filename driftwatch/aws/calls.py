@@ -32,6 +32,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from driftwatch.aws.deadline import CallDeadlineExceeded
+
 SUCCESS = "success"
 TIMEOUT = "Timeout"
 CONNECTION_ERROR = "ConnectionError"
@@ -44,7 +46,7 @@ def transport_outcome(exc: BaseException) -> str:
     endpoint" collapses to ``Timeout`` or ``ConnectionError``; anything else (e.g. missing
     credentials) is named by its exception class, which is also a small fixed set.
     """
-    if isinstance(exc, (ReadTimeoutError, ConnectTimeoutError)):
+    if isinstance(exc, (ReadTimeoutError, ConnectTimeoutError, CallDeadlineExceeded)):
         return TIMEOUT
     if isinstance(exc, (BotocoreConnectionError, HTTPClientError)):
         return CONNECTION_ERROR

@@ -9,6 +9,7 @@ AWS tool in the same environment.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -18,9 +19,13 @@ import boto3
 import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
+from botocore.configloader import raw_config_parse
 from botocore.credentials import CredentialProvider, DeferredRefreshableCredentials
+from botocore.exceptions import BotoCoreError, ConfigParseError, ProfileNotFound
 
 from driftwatch.aws.calls import ApiCallRecorder
+from driftwatch.aws.deadline import DEFAULT_CALL_TIMEOUT_SECONDS, CallDeadlines
+from driftwatch.aws.dynamodb import LiveReadError, scrub
 from driftwatch.aws.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
@@ -41,6 +46,46 @@ def role_session_name(target: str) -> str:
     owner of the role sees which driftwatch target made each call.
     """
     return _SESSION_NAME_INVALID.sub("-", f"{ROLE_SESSION_NAME}-{target}")[:64]
+
+
+class AwsConfigError(LiveReadError):
+    """The local AWS configuration is unusable: ``AWS_PROFILE`` names a profile that does not
+    exist, or the config or credentials file does not parse.
+
+    One line, naming the profile or the file (never its content). It is a ``LiveReadError``,
+    so in a scan it is each table's error like any other AWS failure: the daemon keeps running
+    and reports it every scan (no crash loop), and picks up the fixed file on the next scan;
+    ``driftwatch scan`` checks it first and exits 1 with this line.
+    """
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__("AWS configuration", None, None, code, detail)
+        hint = {
+            "ProfileNotFound": "set AWS_PROFILE to a profile of ~/.aws/config or ~/.aws/credentials, "
+            "or unset it",
+            "ConfigParseError": "fix or remove that file (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE "
+            "point elsewhere)",
+            "InvalidEndpoint": "fix AWS_ENDPOINT_URL (or the service's AWS_ENDPOINT_URL_*), or unset it",
+        }.get(code, "check AWS_PROFILE and the AWS config and credentials files")
+        self.args = (f"AWS configuration is unusable: {detail} ({hint})",)
+
+
+def config_error(error: BotoCoreError) -> AwsConfigError:
+    """``error`` (raised by botocore while reading the local AWS configuration) as one line."""
+    if isinstance(error, ProfileNotFound):
+        profile = str(error.kwargs.get("profile", ""))[:100]
+        return AwsConfigError("ProfileNotFound", f"the profile {profile!r} (AWS_PROFILE) does not exist")
+    if isinstance(error, ConfigParseError):
+        path = str(error.kwargs.get("path", ""))[:300]
+        return AwsConfigError("ConfigParseError", f"cannot parse {path}")
+    return AwsConfigError(type(error).__name__, scrub(str(error)))
+
+
+def invalid_endpoint(error: ValueError) -> AwsConfigError:
+    """A malformed ``AWS_ENDPOINT_URL``. botocore's message quotes the URL, which may hold a
+    password even where it does not parse as a URL (``user:pw@host``): it is not repeated."""
+    reason = "not a valid URL" if str(error).startswith("Invalid endpoint") else "cannot be parsed"
+    return AwsConfigError("InvalidEndpoint", f"the AWS endpoint URL (AWS_ENDPOINT_URL) is {reason}")
 
 
 @dataclass(frozen=True)
@@ -94,7 +139,9 @@ class AwsClients:
     Retries are adaptive (standard retries plus client-side rate limiting), so a scan of many
     tables slows itself down under throttling instead of failing; ``max_attempts`` counts the
     first attempt too. ``max_pool_connections`` must be at least the scan's concurrency, or
-    workers queue for HTTP connections.
+    workers queue for HTTP connections. Every call also has a total deadline of
+    ``call_timeout`` seconds (``deadline.py``): the socket timeouts alone let an endpoint that
+    drip-feeds its answer hold a call for ever.
     """
 
     def __init__(
@@ -108,16 +155,20 @@ class AwsClients:
         recorder: ApiCallRecorder | None = None,
         max_requests_per_second: float | None = None,
         request_burst: int = 8,
+        call_timeout: float = DEFAULT_CALL_TIMEOUT_SECONDS,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1 (it counts the first attempt)")
-        self._session = session if session is not None else boto3.Session()
+        # Built on first use, not here: a broken AWS configuration is then an error of each
+        # scan (reported, retried next scan) instead of a crash at start.
+        self._session: boto3.Session | None = session
         self.recorder = recorder
         # One token bucket per client (service x region x role): a big scan stays under the
         # configured request rate; retries take tokens too, so throttling is not amplified.
         self.max_requests_per_second = max_requests_per_second
         self.request_burst = request_burst
         self.limiters: list[RateLimiter] = []
+        self.deadlines = CallDeadlines(call_timeout)
         self.config = Config(
             retries={"mode": "adaptive", "total_max_attempts": max_attempts},
             connect_timeout=connect_timeout,
@@ -152,18 +203,60 @@ class AwsClients:
             raise RuntimeError(f"no credentials for role {role.arn}")
         credentials.get_frozen_credentials()
 
+    def check_configuration(self) -> None:
+        """Read the local AWS configuration now; ``AwsConfigError`` when it is unusable.
+
+        Parses the config and shared credentials files (no network call): a missing
+        ``AWS_PROFILE`` or a file that does not parse is one clear line here, instead of a
+        failed call per table later.
+        """
+        with self._lock:
+            session = self._base_session()
+        _read_configuration(session)
+
+    @staticmethod
+    def configuration_problem() -> str | None:
+        """What is wrong with the local AWS configuration, in one line, or None (for a CLI
+        check before anything is read)."""
+        try:
+            session = boto3.Session()
+            _read_configuration(session)
+            session.client("dynamodb", region_name="us-east-1")  # local: checks the endpoint URL
+        except BotoCoreError as error:
+            return str(config_error(error))
+        except AwsConfigError as error:
+            return str(error)
+        except ValueError as error:
+            return str(invalid_endpoint(error))
+        return None
+
+    def _base_session(self) -> boto3.Session:
+        """The session of the standard credential chain (called with the lock held)."""
+        if self._session is None:
+            try:
+                self._session = boto3.Session()
+            except BotoCoreError as error:
+                raise config_error(error) from None
+        return self._session
+
     def _client(self, service: _Service, region: str, role: Role | None) -> Any:
         key = (service, region, role)
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                session = self._session if role is None else self._role_session(role, region)
+                session = self._base_session() if role is None else self._role_session(role, region)
                 client = self._new_client(session, service, region)
                 self._clients[key] = client
             return client
 
     def _new_client(self, session: boto3.Session, service: _Service, region: str) -> BaseClient:
-        client: BaseClient = session.client(service, region_name=region, config=self.config)
+        try:
+            client: BaseClient = session.client(service, region_name=region, config=self.config)
+        except (ProfileNotFound, ConfigParseError) as error:
+            raise config_error(error) from None
+        except ValueError as error:  # botocore quotes the endpoint URL, credentials and all
+            raise invalid_endpoint(error) from None
+        self.deadlines.attach(client)
         if self.recorder is not None:
             self.recorder.attach(client)
         if self.max_requests_per_second is not None:
@@ -181,9 +274,10 @@ class AwsClients:
         """
         session = self._role_sessions.get(role)
         if session is None:
-            sts: STSClient = self._new_client(self._session, "sts", region)  # type: ignore[assignment]
+            base = self._base_session()
+            sts: STSClient = self._new_client(base, "sts", region)  # type: ignore[assignment]
             core = botocore.session.get_session()
-            profile = self._session.profile_name
+            profile = base.profile_name
             if profile and profile != "default":
                 core.set_config_variable("profile", profile)
             resolver = core.get_component("credential_provider")
@@ -192,6 +286,18 @@ class AwsClients:
             session = boto3.Session(botocore_session=core)
             self._role_sessions[role] = session
         return session
+
+
+def _read_configuration(session: boto3.Session) -> None:
+    """Parse the session's AWS config and shared credentials files (no network call)."""
+    core = session._session
+    try:
+        core.get_scoped_config()
+        credentials_file = core.get_config_variable("credentials_file")
+        if credentials_file and os.path.isfile(os.path.expanduser(credentials_file)):
+            raw_config_parse(credentials_file)  # a missing file is fine: other sources
+    except BotoCoreError as error:
+        raise config_error(error) from None
 
 
 def _role(role: str | Role | None) -> Role | None:

@@ -3,8 +3,10 @@
 Exactly four read operations are used per table (DescribeTable, DescribeTimeToLive,
 DescribeContinuousBackups, ListTagsOfResource), plus ListTables for targets that ask for
 unmanaged tables, matching the IAM policy in ``deploy/``; tests hold the code to that. Live
-values are always concrete: an absent field in a response means AWS's documented default (e.g.
-no ``BillingModeSummary`` = PROVISIONED), never ``Unknown``.
+values are always concrete: every response is first checked for what the call must return
+(``responses.py``: a truncated, empty or non-JSON answer is an ``InvalidResponse`` error, never
+a table with every feature off); after that, an absent optional field means AWS's documented
+default (e.g. no ``BillingModeSummary`` = PROVISIONED), never ``Unknown``.
 
 A table that is not there is a *finding* (``missing``), not an error, so it is reported as
 ``None``. That includes a table deleted between two of our calls: the scan must not turn a
@@ -18,7 +20,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from driftwatch.aws import responses
 from driftwatch.aws.calls import transport_outcome
+from driftwatch.aws.responses import INVALID_RESPONSE, InvalidResponse
 from driftwatch.errors import DriftwatchError
 from driftwatch.secrets import scrub_message
 from driftwatch.spec import BillingMode, Gsi, Lsi, Sse, Stream, TableSpec, Ttl
@@ -37,6 +41,7 @@ if TYPE_CHECKING:
     )
 
 R = TypeVar("R")
+C = TypeVar("C")
 
 # Codes meaning "this table does not exist (any more)". DescribeContinuousBackups says
 # TableNotFoundException; moto answers DescribeTimeToLive with a bare "ResourceNotFound".
@@ -54,6 +59,10 @@ _HINTS = {
     "RequestExpired": _EXPIRED,
     "UnrecognizedClientException": _INVALID,
     "InvalidClientTokenId": _INVALID,
+    "NoCredentialsError": "hint: no AWS credentials found; set AWS_PROFILE, AWS_ACCESS_KEY_ID and "
+    "AWS_SECRET_ACCESS_KEY, or IRSA's AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE",
+    "ConfigParseError": "hint: fix or remove the AWS config or credentials file it names",
+    "ProfileNotFound": "hint: AWS_PROFILE names a profile that is in neither AWS file",
 }
 
 
@@ -120,6 +129,30 @@ def call_aws(
         raise LiveReadError(operation, table_name, region, code, detail) from None
     except BotoCoreError as exc:
         raise LiveReadError(operation, table_name, region, transport_outcome(exc), scrub(str(exc))) from None
+    except (AttributeError, TypeError, UnicodeDecodeError) as exc:
+        # botocore's parser trips over a 200 body of the wrong shape (``null``, ``[]``, a string
+        # where an object belongs, bytes that are not UTF-8) with these instead of an error of
+        # its own: the answer is unusable, which is what InvalidResponse says.
+        detail = f"botocore could not parse the answer ({type(exc).__name__}); nothing was compared"
+        raise LiveReadError(operation, table_name, region, INVALID_RESPONSE, detail) from None
+
+
+def read_aws(
+    operation: str,
+    table_name: str | None,
+    region: str | None,
+    check: Callable[[Any], C],
+    fn: Callable[..., Any],
+    /,
+    **kwargs: Any,
+) -> C:
+    """``call_aws``, then ``check`` (from ``responses``) on the answer: an answer that lacks
+    what the call must return is a ``LiveReadError`` (code ``InvalidResponse``), never a default."""
+    response = call_aws(operation, table_name, region, fn, **kwargs)
+    try:
+        return check(response)
+    except InvalidResponse as exc:
+        raise LiveReadError(operation, table_name, region, INVALID_RESPONSE, str(exc)) from None
 
 
 def read_table(client: DynamoDBClient, table_name: str, region: str) -> TableSpec | None:
@@ -137,19 +170,29 @@ def read_table(client: DynamoDBClient, table_name: str, region: str) -> TableSpe
 
 def _read_table(client: DynamoDBClient, table_name: str, region: str) -> TableSpec:
     where = (table_name, region)
-    table = call_aws("DescribeTable", *where, client.describe_table, TableName=table_name)["Table"]
-    ttl = call_aws("DescribeTimeToLive", *where, client.describe_time_to_live, TableName=table_name)
-    backups = call_aws(
-        "DescribeContinuousBackups", *where, client.describe_continuous_backups, TableName=table_name
+    table = read_aws(
+        "DescribeTable",
+        *where,
+        lambda r: responses.describe_table(r, table_name),
+        client.describe_table,
+        TableName=table_name,
     )
-    tags = _read_tags(client, table.get("TableArn", ""), table_name, region)
-    return table_spec(
-        table,
-        region,
-        ttl=ttl.get("TimeToLiveDescription"),
-        backups=backups.get("ContinuousBackupsDescription"),
-        tags=tags,
+    ttl = read_aws(
+        "DescribeTimeToLive",
+        *where,
+        responses.describe_time_to_live,
+        client.describe_time_to_live,
+        TableName=table_name,
     )
+    backups = read_aws(
+        "DescribeContinuousBackups",
+        *where,
+        responses.describe_continuous_backups,
+        client.describe_continuous_backups,
+        TableName=table_name,
+    )
+    tags = _read_tags(client, table["TableArn"], table_name, region)
+    return table_spec(table, region, ttl=ttl, backups=backups, tags=tags)  # type: ignore[arg-type]
 
 
 def list_table_names(client: DynamoDBClient, region: str) -> list[str]:
@@ -159,14 +202,27 @@ def list_table_names(client: DynamoDBClient, region: str) -> list[str]:
     seen: set[str] = set()
     while True:
         paging = {} if start is None else {"ExclusiveStartTableName": start}
-        page = call_aws("ListTables", None, region, client.list_tables, **paging)
-        names.extend(page.get("TableNames", []))
+        page = read_aws("ListTables", None, region, _with_table_names, client.list_tables, **paging)
+        names.extend(page["TableNames"])
         start = page.get("LastEvaluatedTableName")
         if not start:
             return names
         if start in seen:  # a service bug must not hang the scan
             raise LiveReadError("ListTables", None, region, "PaginationLoop", "")
         seen.add(start)
+
+
+def _with_table_names(page: Any) -> Any:
+    """A ListTables page must carry its ``TableNames`` list (empty when there are none)."""
+    names = page.get("TableNames")
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise InvalidResponse("TableNames")
+    return page
+
+
+def _tags_page(page: Any) -> tuple[list[tuple[str, str]], str | None]:
+    token = page.get("NextToken")
+    return responses.list_tags_of_resource(page), token if isinstance(token, str) else None
 
 
 def _read_tags(client: DynamoDBClient, arn: str, table_name: str, region: str) -> dict[str, str]:
@@ -180,12 +236,16 @@ def _read_tags(client: DynamoDBClient, arn: str, table_name: str, region: str) -
     seen: set[str] = set()
     while True:
         paging = {} if token is None else {"NextToken": token}
-        page = call_aws(
-            "ListTagsOfResource", table_name, region, client.list_tags_of_resource, ResourceArn=arn, **paging
+        pairs, token = read_aws(
+            "ListTagsOfResource",
+            table_name,
+            region,
+            _tags_page,
+            client.list_tags_of_resource,
+            ResourceArn=arn,
+            **paging,
         )
-        for tag in page.get("Tags", []):
-            tags[tag["Key"]] = tag["Value"]
-        token = page.get("NextToken")
+        tags.update(pairs)
         if not token:
             return tags
         if token in seen:  # a service bug must not hang the scan
@@ -201,7 +261,27 @@ def table_spec(
     backups: ContinuousBackupsDescriptionTypeDef | None = None,
     tags: dict[str, str] | None = None,
 ) -> TableSpec:
-    """Map raw API responses to a ``TableSpec`` (pure, so it can be tested without AWS)."""
+    """Map raw API responses to a ``TableSpec`` (pure, so it can be tested without AWS).
+
+    The read path has already checked the required fields (``responses.py``). What may still
+    be absent is optional in the API reference, and its absence reads as AWS documents it:
+
+    - ``BillingModeSummary``: "You may need to switch to on-demand mode at least once in order
+      to return a BillingModeSummary response" -- absent = PROVISIONED.
+    - ``TableClassSummary``: STANDARD is "the default table class" (CreateTable, TableClass);
+      a table never switched has no summary -- absent = STANDARD.
+    - ``SSEDescription``: "If disabled (false) or not specified, server-side encryption is set
+      to AWS owned key" (SSESpecification.Enabled) -- absent = SSE with the AWS owned key, which
+      is ``sse.enabled = false`` in Terraform's vocabulary.
+    - ``StreamSpecification``: "The current DynamoDB Streams configuration for the table" --
+      absent = no stream configured.
+    - ``GlobalSecondaryIndexes``: "The global secondary indexes, if any, on the table";
+      ``LocalSecondaryIndexes`` and ``Replicas`` likewise -- absent = none.
+    - ``DeletionProtectionEnabled``: absent on tables created before the feature = disabled.
+    - ``PointInTimeRecoveryDescription``: "If point in time recovery is enabled,
+      PointInTimeRecoveryStatus will be set to ENABLED" (DescribeContinuousBackups) -- absent
+      = not enabled.
+    """
     types = _attribute_types(table.get("AttributeDefinitions", []))
     hash_key, range_key = _keys(table.get("KeySchema", []))
     billing = table.get("BillingModeSummary", {}).get("BillingMode") or BillingMode.PROVISIONED.value

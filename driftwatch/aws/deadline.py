@@ -1,0 +1,234 @@
+"""A total deadline for every AWS call, enforced by closing the call's socket.
+
+botocore bounds a call by a connect timeout and a *read* timeout, and the read timeout is an
+idle timeout: it restarts with every byte. An endpoint (or a proxy, or a half-broken network)
+that drip-feeds one byte a second never trips it, so a call can last for ever. Waiting for the
+call on another thread only moves the problem: the abandoned thread and its socket stay
+behind, one more per scan.
+
+So each call gets a deadline -- ``call_timeout`` seconds, and never later than the deadline of
+the scan it belongs to -- and one watchdog thread per process enforces it:
+
+- ``before-call`` opens a guard for the call on the calling thread (the scan's deadline comes
+  from ``calls_end_by``, a context variable that ``scan.run_bounded`` sets in each worker);
+- the connection pool classes of each client are swapped for subclasses that hand every
+  connection a call takes to the call's guard;
+- at the deadline the watchdog shuts the guard's sockets down. The blocked ``recv`` returns at
+  once, botocore sees a closed connection, and the ``needs-retry`` hook (first in line) raises
+  ``CallDeadlineExceeded`` instead of letting botocore retry. The calling thread unwinds, the
+  connection is closed and dropped from the pool: no thread and no socket survive the call.
+
+Only a retry backoff that botocore already started (at most a few seconds) can run past the
+deadline. ``CallDeadlineExceeded`` is a ``BotoCoreError``, so ``call_aws`` reports it like any
+transport failure (outcome ``Timeout``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import heapq
+import itertools
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from botocore.awsrequest import AWSHTTPConnectionPool, AWSHTTPSConnectionPool
+from botocore.client import BaseClient
+from botocore.exceptions import BotoCoreError
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_CALL_TIMEOUT_SECONDS = 60.0
+_CONTEXT_KEY = "driftwatch_call_guard"
+_POLL_SECONDS = 0.1  # how often an expired call still connecting is looked at again
+
+_scan_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "driftwatch_scan_deadline", default=None
+)
+
+
+class CallDeadlineExceeded(BotoCoreError):
+    """An AWS call ran out of its total time (``aws.call_timeout`` or the scan deadline)."""
+
+    fmt = "the call did not finish within {limit}"
+
+
+@contextlib.contextmanager
+def calls_end_by(at: float | None) -> Iterator[None]:
+    """Every AWS call made in this context ends by ``at`` (``time.monotonic()`` seconds)."""
+    token = _scan_deadline.set(at)
+    try:
+        yield
+    finally:
+        _scan_deadline.reset(token)
+
+
+@dataclass(eq=False)
+class _Guard:
+    """One call in flight: its deadline and the connections it has used."""
+
+    at: float
+    limit: str  # what the deadline is, for the error message
+    connections: list[Any] = field(default_factory=list)
+    expired: bool = False
+    done: bool = False
+
+
+class _Watchdog:
+    """One thread per process that shuts down the sockets of calls past their deadline."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._heap: list[tuple[float, int, _Guard]] = []
+        self._expired: list[_Guard] = []  # expired, still running: their sockets may appear late
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def add(self, guard: _Guard) -> None:
+        with self._lock:
+            heapq.heappush(self._heap, (guard.at, next(self._order), guard))
+            if self._thread is None or not self._thread.is_alive():
+                name = "driftwatch-call-deadline"
+                self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+                self._thread.start()
+            self._lock.notify()
+
+    def watch(self, guard: _Guard, connection: Any) -> None:
+        with self._lock:
+            guard.connections.append(connection)
+            if guard.expired:
+                _shut(connection)
+
+    def finish(self, guard: _Guard) -> None:
+        with self._lock:
+            guard.done = True
+            aborted = list(guard.connections) if guard.expired else []
+            guard.connections.clear()
+        # On the calling thread, once the call is over: a connection the deadline shut down is
+        # closed now, whether or not urllib3 put it back in its pool, so its descriptor goes
+        # at once instead of when the pool next notices it is dead.
+        for connection in aborted:
+            with contextlib.suppress(Exception):
+                connection.close()
+
+    def _run(self) -> None:
+        with self._lock:
+            while True:
+                now = time.monotonic()
+                while self._heap and (self._heap[0][0] <= now or self._heap[0][2].done):
+                    _, _, guard = heapq.heappop(self._heap)
+                    if not guard.done:
+                        guard.expired = True
+                        self._expired.append(guard)
+                self._expired = [g for g in self._expired if not g.done]
+                for guard in self._expired:
+                    for connection in guard.connections:
+                        _shut(connection)
+                timeout: float | None = self._heap[0][0] - now if self._heap else None
+                if self._expired:
+                    timeout = _POLL_SECONDS if timeout is None else min(timeout, _POLL_SECONDS)
+                self._lock.wait(timeout)
+
+
+def _shut(connection: Any) -> None:
+    """Make every blocked read or write on the connection's socket return now.
+
+    ``shutdown`` rather than ``close``: the socket's owner (the calling thread) closes it as
+    it unwinds, so the file descriptor is never reused under its feet.
+    """
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+_WATCHDOG = _Watchdog()
+_local = threading.local()
+
+
+def _stack() -> list[_Guard]:
+    stack: list[_Guard] | None = getattr(_local, "guards", None)
+    if stack is None:
+        stack = _local.guards = []
+    return stack
+
+
+def _current_guard() -> _Guard | None:
+    stack = _stack()
+    return stack[-1] if stack else None
+
+
+class _GuardedHTTPPool(AWSHTTPConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        connection = super()._get_conn(timeout)
+        guard = _current_guard()
+        if guard is not None:
+            _WATCHDOG.watch(guard, connection)
+        return connection
+
+
+class _GuardedHTTPSPool(AWSHTTPSConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        connection = super()._get_conn(timeout)
+        guard = _current_guard()
+        if guard is not None:
+            _WATCHDOG.watch(guard, connection)
+        return connection
+
+
+class CallDeadlines:
+    """Gives every call of the clients it is attached to a total deadline of ``seconds``."""
+
+    def __init__(self, seconds: float = DEFAULT_CALL_TIMEOUT_SECONDS) -> None:
+        if seconds <= 0:
+            raise ValueError("call_timeout must be longer than 0")
+        self.seconds = seconds
+
+    def attach(self, client: BaseClient) -> None:
+        events = client.meta.events
+        events.register_first("before-call", self._before_call)
+        events.register_first("needs-retry", self._needs_retry)
+        events.register("after-call", self._after_call)
+        events.register("after-call-error", self._after_call)
+        session = getattr(getattr(client, "_endpoint", None), "http_session", None)
+        classes = getattr(session, "_pool_classes_by_scheme", None)
+        if isinstance(classes, dict):  # shared with botocore's pool managers: edited in place
+            classes["http"] = _GuardedHTTPPool
+            classes["https"] = _GuardedHTTPSPool
+        else:  # pragma: no cover - a botocore that changed its internals: retries still stop
+            log.warning("aws_call_deadline_degraded", reason="cannot watch botocore's connections")
+
+    def _before_call(self, context: Any = None, **_: Any) -> None:
+        now = time.monotonic()
+        at, limit = now + self.seconds, f"aws.call_timeout ({self.seconds:g} s)"
+        scan_at = _scan_deadline.get()
+        if scan_at is not None and scan_at < at:
+            at, limit = scan_at, "the scan deadline"
+        if at <= now:
+            raise CallDeadlineExceeded(limit=limit)
+        guard = _Guard(at, limit)
+        if isinstance(context, dict):
+            context[_CONTEXT_KEY] = guard
+        _stack().append(guard)
+        _WATCHDOG.add(guard)
+
+    def _needs_retry(self, request_dict: Any = None, **_: Any) -> None:
+        """Called after every attempt, answered or not: past the deadline, nothing more."""
+        context = request_dict.get("context") if isinstance(request_dict, dict) else None
+        guard = context.get(_CONTEXT_KEY) if isinstance(context, dict) else None
+        if isinstance(guard, _Guard) and (guard.expired or time.monotonic() >= guard.at):
+            raise CallDeadlineExceeded(limit=guard.limit)
+
+    def _after_call(self, context: Any = None, **_: Any) -> None:
+        guard = context.pop(_CONTEXT_KEY, None) if isinstance(context, dict) else None
+        if not isinstance(guard, _Guard):
+            return
+        _WATCHDOG.finish(guard)
+        stack = _stack()
+        if guard in stack:
+            stack.remove(guard)

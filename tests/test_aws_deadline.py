@@ -1,0 +1,181 @@
+"""Every AWS call has a total deadline: an endpoint that drip-feeds its answer cannot hold a
+call, a thread or a socket past it.
+
+The endpoint is a real local socket server (one thread, ``selectors``): it reads each request,
+sends a 200 status line and headers promising a large body, then one byte every 50 ms --
+always well inside botocore's read timeout, so only a total deadline can end the call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from driftwatch.aws.clients import AwsClients
+from driftwatch.aws.dynamodb import LiveReadError, read_table
+from driftwatch.demo.run import demo_targets
+from driftwatch.scan import ScanSettings, scan
+from driftwatch.spec import TableStatus
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+DRIP_INTERVAL = 0.05
+HEAD = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n"
+    b"Content-Length: 1000000\r\n\r\n"
+)
+
+
+class DripServer:
+    """Answers every request with headers, then one body byte per ``DRIP_INTERVAL``, for ever."""
+
+    def __init__(self) -> None:
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(128)
+        self._listener.setblocking(False)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._clients: dict[socket.socket, bool] = {}  # -> headers sent
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="drip-server", daemon=True)
+        self.accepted = 0
+
+    @property
+    def open_sockets(self) -> int:
+        """Sockets the server itself holds open (its listener and its side of each client)."""
+        return 1 + len(self._clients)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        for conn in list(self._clients):
+            conn.close()
+        self._clients.clear()
+        self._listener.close()
+
+    def _drop(self, conn: socket.socket, selector: selectors.BaseSelector) -> None:
+        selector.unregister(conn)
+        del self._clients[conn]
+        conn.close()
+
+    def _serve(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._listener, selectors.EVENT_READ)
+            while not self._stop.is_set():
+                for key, _ in selector.select(DRIP_INTERVAL):
+                    sock = key.fileobj
+                    assert isinstance(sock, socket.socket)
+                    if sock is self._listener:
+                        with contextlib.suppress(BlockingIOError):
+                            conn, _ = self._listener.accept()
+                            conn.setblocking(False)
+                            self._clients[conn] = False
+                            selector.register(conn, selectors.EVENT_READ)
+                            self.accepted += 1
+                        continue
+                    try:
+                        data = sock.recv(65536)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        self._drop(sock, selector)
+                    elif not self._clients[sock]:
+                        self._clients[sock] = True
+                        with contextlib.suppress(OSError):
+                            sock.send(HEAD)
+                for conn, started in list(self._clients.items()):
+                    if started:
+                        try:
+                            conn.send(b" ")
+                        except OSError:
+                            self._drop(conn, selector)
+
+
+@pytest.fixture
+def drip(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[DripServer]:
+    server = DripServer()
+    server.start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def client_sockets(server: DripServer) -> int:
+    """Open socket descriptors of this process that are not the drip server's."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+                count += 1
+    return count - server.open_sockets
+
+
+def settled(server: DripServer, before: set[threading.Thread]) -> tuple[set[str], int]:
+    """(names of threads started since ``before`` and still alive, client sockets), once the
+    server has noticed the closed connections. Threads of other tests that end meanwhile do
+    not count; sockets are compared as "no more than"."""
+    time.sleep(3 * DRIP_INTERVAL)
+    return {t.name for t in threading.enumerate() if t not in before}, client_sockets(server)
+
+
+def test_a_drip_fed_call_ends_at_its_call_timeout_with_a_clear_cause(drip: DripServer) -> None:
+    clients = AwsClients(call_timeout=0.5, read_timeout=2, connect_timeout=1, max_attempts=3)
+    errors: list[LiveReadError] = []
+
+    def read() -> None:
+        try:
+            read_table(clients.dynamodb("us-east-1"), "orders", "us-east-1")
+        except LiveReadError as error:
+            errors.append(error)
+
+    caller = threading.Thread(target=read, daemon=True)  # without a deadline it never returns
+    started = time.monotonic()
+    caller.start()
+    caller.join(timeout=5)
+    elapsed = time.monotonic() - started
+
+    assert not caller.is_alive()
+    assert 0.4 < elapsed < 2.0  # the read timeout (2 s) never fired: bytes kept coming
+    assert [error.code for error in errors] == ["Timeout"]
+    assert "did not finish within aws.call_timeout (0.5 s)" in str(errors[0])
+    assert drip.accepted == 1  # aborted at the deadline, not retried
+
+
+def test_threads_and_sockets_do_not_grow_across_scans_against_a_drip_feeding_endpoint(
+    drip: DripServer,
+) -> None:
+    """Three scans (five tables, two autoscaling listings each) with a 1 s scan deadline:
+    every table is an error naming the deadline, and after the first scan (which starts the
+    one watchdog thread) the thread and socket counts stay where they were."""
+    targets = demo_targets(EXAMPLES)
+    clients = AwsClients(read_timeout=5, connect_timeout=1, max_attempts=2)
+    settings = ScanSettings(scan_timeout=1.0)
+    before = set(threading.enumerate())
+    counts = []
+    for _ in range(3):
+        accepted = drip.accepted
+        started = time.monotonic()
+        report = scan(targets, clients, settings=settings)
+        assert time.monotonic() - started < 8  # 1 s deadline; evaluation in the worker process comes first
+        assert {row.status for row in report.tables} == {TableStatus.ERROR}
+        # "scan deadline of 1 s exceeded before this table was read", or the call's own
+        # "Timeout: the call did not finish within the scan deadline" when it won the race
+        assert all("scan deadline" in (row.error or "") for row in report.tables)
+        assert drip.accepted > accepted  # the scan really talked to the endpoint
+        counts.append(settled(drip, before))
+
+    threads = [names for names, _ in counts]
+    assert all(names <= {"driftwatch-call-deadline"} for names in threads), counts  # no worker left
+    assert all(sockets <= counts[0][1] for _, sockets in counts[1:]), counts

@@ -1,0 +1,230 @@
+"""A broken answer served with HTTP 200 is an error for that table, never AWS defaults.
+
+Each body below goes through botocore's real response parsing: a ``before-send`` handler
+answers the HTTP request with the raw bytes, exactly as a misbehaving endpoint or proxy would,
+so what driftwatch sees is what boto3 really makes of a truncated body, ``{}`` or an HTML page
+(an empty response apart from ``ResponseMetadata``, with no exception).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
+
+from driftwatch.aws.autoscaling import AutoscalingIndex
+from driftwatch.aws.clients import AwsClients
+from driftwatch.aws.dynamodb import LiveReadError, list_table_names, read_table
+from driftwatch.aws.responses import INVALID_RESPONSE
+
+REGION = "us-east-1"
+TABLE = "orders"
+ARN = f"arn:aws:dynamodb:{REGION}:123456789012:table/{TABLE}"
+
+# Valid wire bodies (timestamps are epoch numbers on the wire). Every feature is ON, so a
+# broken answer read as "defaults" would be drift on each of them.
+VALID: dict[str, dict[str, Any]] = {
+    "DescribeTable": {
+        "Table": {
+            "TableName": TABLE,
+            "TableArn": ARN,
+            "TableStatus": "ACTIVE",
+            "CreationDateTime": 1735776000,
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+            "DeletionProtectionEnabled": True,
+        }
+    },
+    "DescribeTimeToLive": {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}},
+    "DescribeContinuousBackups": {
+        "ContinuousBackupsDescription": {
+            "ContinuousBackupsStatus": "ENABLED",
+            "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"},
+        }
+    },
+    "ListTagsOfResource": {"Tags": [{"Key": "Team", "Value": "observability"}]},
+    "ListTables": {"TableNames": [TABLE]},
+    "DescribeScalableTargets": {
+        "ScalableTargets": [
+            {
+                "ServiceNamespace": "dynamodb",
+                "ResourceId": f"table/{TABLE}",
+                "ScalableDimension": "dynamodb:table:ReadCapacityUnits",
+                "MinCapacity": 5,
+                "MaxCapacity": 50,
+                "RoleARN": "arn:aws:iam::123456789012:role/scaling",
+                "CreationTime": 1735776000,
+            }
+        ]
+    },
+    "DescribeScalingPolicies": {
+        "ScalingPolicies": [
+            {
+                "PolicyARN": "arn:aws:autoscaling:policy",
+                "PolicyName": "read",
+                "ServiceNamespace": "dynamodb",
+                "ResourceId": f"table/{TABLE}",
+                "ScalableDimension": "dynamodb:table:ReadCapacityUnits",
+                "PolicyType": "TargetTrackingScaling",
+                "TargetTrackingScalingPolicyConfiguration": {"TargetValue": 70.0},
+                "CreationTime": 1735776000,
+            }
+        ]
+    },
+}
+
+TABLE_BODY = VALID["DescribeTable"]["Table"]
+
+BROKEN = {
+    "null": lambda _: "null",
+    "list": lambda _: "[]",
+    "not_utf8": lambda _: "\udcff\udcfe",
+    "truncated": lambda operation: json.dumps(VALID[operation])[: len(json.dumps(VALID[operation])) // 2],
+    "empty_object": lambda _: "{}",
+    "non_json": lambda _: "<html><body><h1>502 Bad Gateway</h1></body></html>",
+}
+TABLE_READS = ("DescribeTable", "DescribeTimeToLive", "DescribeContinuousBackups", "ListTagsOfResource")
+LISTINGS = ("DescribeScalableTargets", "DescribeScalingPolicies")
+
+
+class _Raw(io.BytesIO):
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.getvalue()
+
+
+def _encoded(body: str) -> bytes:
+    return body.encode("utf-8", "surrogateescape")  # "\udcff" -> the raw byte 0xff
+
+
+class Endpoint:
+    """Answers every call with HTTP 200 and its valid body, except ``broken`` -> ``body``."""
+
+    def __init__(self) -> None:
+        self.broken: dict[str, str] = {}
+
+    def __call__(self, request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse:
+        operation = event_name.rsplit(".", 1)[-1]
+        body = self.broken.get(operation, json.dumps(VALID[operation]))
+        headers = HTTPHeaders()
+        headers["Content-Type"] = "application/x-amz-json-1.1"
+        return AWSResponse(request.url, 200, headers, _Raw(_encoded(body)))
+
+
+@pytest.fixture(scope="module")
+def shared() -> Iterator[tuple[AwsClients, Endpoint]]:
+    """Clients built once for the module (building them is most of a test's cost), with fake
+    credentials and no AWS configuration of the machine's; nothing leaves the process."""
+    endpoint = Endpoint()
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+            patch.delenv(name, raising=False)
+        patch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+        patch.setenv("AWS_CONFIG_FILE", "/nonexistent/driftwatch-test-aws-config")
+        patch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/driftwatch-test-aws-credentials")
+        patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        aws = AwsClients()
+        aws.dynamodb(REGION).meta.events.register("before-send", endpoint)
+        aws.autoscaling(REGION).meta.events.register("before-send", endpoint)
+        yield aws, endpoint
+
+
+@pytest.fixture
+def endpoint(shared: tuple[AwsClients, Endpoint]) -> Endpoint:
+    shared[1].broken.clear()
+    return shared[1]
+
+
+@pytest.fixture
+def clients(shared: tuple[AwsClients, Endpoint], endpoint: Endpoint) -> AwsClients:
+    return shared[0]
+
+
+def test_valid_answers_give_the_table_with_every_feature_on(clients: AwsClients) -> None:
+    """The control: the same endpoint with nothing broken reads the table as it is."""
+    spec = read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert spec is not None
+    assert spec.ttl.enabled and spec.point_in_time_recovery and spec.deletion_protection
+    assert spec.tags == {"Team": "observability"}
+    index = AutoscalingIndex.fetch(clients.autoscaling(REGION))
+    assert index.for_table(TABLE)[0].read is not None
+    assert list_table_names(clients.dynamodb(REGION), REGION) == [TABLE]
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+@pytest.mark.parametrize("operation", TABLE_READS)
+def test_a_broken_table_read_is_an_invalid_response_error(
+    clients: AwsClients, endpoint: Endpoint, operation: str, kind: str
+) -> None:
+    endpoint.broken[operation] = BROKEN[kind](operation)
+    with pytest.raises(LiveReadError) as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert caught.value.code == INVALID_RESPONSE
+    assert caught.value.operation == operation
+    expected = f"{operation} failed for table {TABLE!r} in {REGION}: InvalidResponse"
+    assert str(caught.value).startswith(expected)
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+@pytest.mark.parametrize("operation", LISTINGS)
+def test_a_broken_autoscaling_listing_is_an_invalid_response_error(
+    clients: AwsClients, endpoint: Endpoint, operation: str, kind: str
+) -> None:
+    endpoint.broken[operation] = BROKEN[kind](operation)
+    with pytest.raises(LiveReadError) as caught:
+        AutoscalingIndex.fetch(clients.autoscaling(REGION))
+    assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, operation)
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+def test_a_broken_table_listing_is_an_error_not_an_empty_account(
+    clients: AwsClients, endpoint: Endpoint, kind: str
+) -> None:
+    endpoint.broken["ListTables"] = BROKEN[kind]("ListTables")
+    with pytest.raises(LiveReadError) as caught:
+        list_table_names(clients.dynamodb(REGION), REGION)
+    assert caught.value.code == INVALID_RESPONSE
+
+
+@pytest.mark.parametrize(
+    ("operation", "body", "named"),
+    [
+        ("DescribeTable", {"Table": {**TABLE_BODY, "TableName": "other"}}, "TableName"),
+        ("DescribeTable", {"Table": {**TABLE_BODY, "KeySchema": []}}, "HASH key"),
+        ("DescribeTable", {"Table": {**TABLE_BODY, "ProvisionedThroughput": {}}}, "ReadCapacityUnits"),
+        ("DescribeTimeToLive", {"TimeToLiveDescription": {}}, "TimeToLiveStatus"),
+        ("DescribeContinuousBackups", {"ContinuousBackupsDescription": {}}, "ContinuousBackupsStatus"),
+        ("ListTagsOfResource", {"Tags": [{"Key": "Team"}]}, "Tags[].Value"),
+    ],
+)
+def test_a_partial_answer_names_the_missing_field(
+    clients: AwsClients, endpoint: Endpoint, operation: str, body: dict[str, Any], named: str
+) -> None:
+    endpoint.broken[operation] = json.dumps(body)
+    with pytest.raises(LiveReadError, match=re.escape(named)) as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert caught.value.operation == operation
+
+
+def test_absence_documented_as_off_still_reads_as_off(clients: AwsClients, endpoint: Endpoint) -> None:
+    """Where the API reference says absence means off, a minimal answer is a valid table:
+    no BillingModeSummary (PROVISIONED), no PointInTimeRecoveryDescription (PITR not enabled),
+    no SSEDescription / StreamSpecification / indexes (none)."""
+    endpoint.broken["DescribeContinuousBackups"] = json.dumps(
+        {"ContinuousBackupsDescription": {"ContinuousBackupsStatus": "ENABLED"}}
+    )
+    spec = read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert spec is not None
+    assert (spec.billing_mode, spec.point_in_time_recovery, spec.sse.enabled, spec.stream.enabled) == (
+        "PROVISIONED",
+        False,
+        False,
+        False,
+    )
+    assert spec.gsis == ()
