@@ -15,8 +15,8 @@ Decisions that the module's source leaves open:
   of the default, and what the module then does is not described.
 * A missing ``hash_key`` (required) raises ``ModuleInputError`` naming it: Terraform refuses
   such a call, so there is no table to compare.
-* An input a release does not declare yet (``table_class`` before 0.32.0 among the known
-  releases, ``deletion_protection_enabled`` before 0.34.0) makes the argument it would feed
+* An input a release does not declare yet (``tags_enabled`` before 0.29.3, ``table_class``
+  before 0.31.0, ``deletion_protection_enabled`` before 0.34.0) makes the argument it would feed
   ``Unknown``: Terraform rejects the call, so what the author meant is not known and a guess
   could be a false alarm. Not passed, the argument is absent from that release's table, which
   ``resource_to_spec`` treats exactly like an absent argument of a plain table.
@@ -71,7 +71,19 @@ RELEASES = (
 )
 # The releases whose behaviour was established from their source and release notes (the others
 # of RELEASES could not be, see docs/terraform-parity.md, and are never emulated).
-KNOWN_VERSIONS = ("0.29.4", "0.32.0", "0.34.0", "0.35.0", "0.35.1", "0.36.0", "0.37.0")
+KNOWN_VERSIONS = (
+    "0.29.2",
+    "0.29.3",
+    "0.29.4",
+    "0.31.0",
+    "0.32.0",
+    "0.33.0",
+    "0.34.0",
+    "0.35.0",
+    "0.35.1",
+    "0.36.0",
+    "0.37.0",
+)
 NEWEST_VERSION = KNOWN_VERSIONS[-1]
 
 Version = tuple[int, int, int]
@@ -186,19 +198,20 @@ def _at_least(version: str, minimum: str) -> bool:
     return _version(version) >= _version(minimum)
 
 
-# Inputs that appeared after 0.29.4 -> the first *known* release that declares them (every
-# other input of MODULE_INPUTS is declared by all known releases). table_class came with 0.30.0
-# or 0.31.0, which are not known; deletion_protection_enabled with 0.34.0 (PR #112),
-# import_table with 0.35.0 (PR #120), table_name with 0.36.0.
+# Inputs that appeared after 0.29.2 -> the first *known* release that declares them (every
+# other input of MODULE_INPUTS is declared by all known releases): tags_enabled came with 0.29.3
+# (PR #91); table_class with 0.30.0 or 0.31.0 (0.30.0 is not known); deletion_protection_enabled
+# with 0.34.0 (PR #112); import_table with 0.35.0 (PR #120); table_name with 0.36.0.
 _INPUT_SINCE = {
-    "table_class": "0.32.0",
+    "tags_enabled": "0.29.3",
+    "table_class": "0.31.0",
     "deletion_protection_enabled": "0.34.0",
     "import_table": "0.35.0",
     "table_name": "0.36.0",
 }
-# The release from which replica blocks spell out kms_key_arn / propagate_tags /
-# point_in_time_recovery (PR #107, in 0.32.0 with the provider floor it needs, PR #108).
-_REPLICA_OPTIONS_SINCE = "0.32.0"
+# The first known release whose replica blocks spell out kms_key_arn / propagate_tags /
+# point_in_time_recovery (PR #107, before 0.32.0 raised the provider floor for it, PR #108).
+_REPLICA_OPTIONS_SINCE = "0.31.0"
 
 
 def declares(version: str, name: str) -> bool:
@@ -409,6 +422,16 @@ def _release_input(inputs: Mapping[str, Any], name: str, version: str) -> Any:
     return _ABSENT
 
 
+def _tags(inputs: Mapping[str, Any], label: Label, version: str) -> Any:
+    """``tags_enabled ? label tags : null``; before 0.29.3 always the label tags."""
+    enabled = _release_input(inputs, "tags_enabled", version)
+    if enabled is _ABSENT:
+        return label.tags
+    if not declares(version, "tags_enabled"):
+        return enabled  # Unknown: Terraform rejects the call
+    return _if(enabled, label.tags, None)
+
+
 def _table_arguments(inputs: Mapping[str, Any], label: Label, version: str) -> dict[str, Any]:
     on_demand = _equals(_input(inputs, "billing_mode"), "PAY_PER_REQUEST")
     import_table = _release_input(inputs, "import_table", version)
@@ -435,7 +458,7 @@ def _table_arguments(inputs: Mapping[str, Any], label: Label, version: str) -> d
         "global_secondary_index": _index_blocks(_input(inputs, "global_secondary_index_map"), _GSI_FIELDS),
         "local_secondary_index": _index_blocks(_input(inputs, "local_secondary_index_map"), _LSI_FIELDS),
         "replica": _replica_blocks(_input(inputs, "replicas"), version),
-        "tags": _if(_input(inputs, "tags_enabled"), label.tags, None),
+        "tags": _tags(inputs, label, version),
     }
     if import_table is not None and import_table is not _ABSENT:
         arguments["import_table"] = [import_table]
