@@ -114,7 +114,6 @@ def test_label_module_sources(source: str) -> None:
         ("cloudposse/dynamodb/aws", "~> 0.32", "0.37.0"),
         ("cloudposse/dynamodb/aws", ">= 0.29.0, < 0.34.0", "0.33.0"),
         ("cloudposse/dynamodb/aws", ">= 0.29.0, < 0.33.0", "0.32.0"),
-        ("cloudposse/dynamodb/aws", "~> 0.31.0", "0.31.0"),
         ("cloudposse/dynamodb/aws", "~> 0.29.0", "0.29.4"),
         ("cloudposse/dynamodb/aws", "< 0.30", "0.29.4"),
         ("cloudposse/dynamodb/aws", "= 0.29.3", "0.29.3"),
@@ -122,6 +121,7 @@ def test_label_module_sources(source: str) -> None:
         # resolves to a release that is not known: never emulated as another one (None: the
         # walk evaluates the fetched source, or lists the call as not evaluated)
         ("cloudposse/dynamodb/aws", "~> 0.30.0", None),
+        ("cloudposse/dynamodb/aws", "~> 0.31.0", None),
         ("cloudposse/dynamodb/aws", ">= 0.29.4, < 0.31.0", None),  # 0.30.0, not 0.29.4
         ("cloudposse/dynamodb/aws", "0.30.0", None),
         ("cloudposse/dynamodb/aws", "< 0.29.2", None),  # 0.29.1, not 0.29.2
@@ -159,7 +159,7 @@ def test_offline_resolution_names_the_release_a_constraint_picks() -> None:
     assert set(KNOWN_VERSIONS) <= set(RELEASES)
 
 
-@pytest.mark.parametrize("version", ["0.30.0", "0.29.1", "0.29.0", "0.28.1"])
+@pytest.mark.parametrize("version", ["0.31.0", "0.30.0", "0.29.1", "0.29.0", "0.28.1"])
 def test_unknown_version_is_rejected(version: str) -> None:
     with pytest.raises(ValueError, match=version.replace(".", r"\.")):
         module_to_resource({"hash_key": "h"}, version)
@@ -562,17 +562,17 @@ def test_tags_enabled_is_an_input_from_0_29_3() -> None:
     assert spec("0.29.3", **labelled, tags_enabled=False).tags == {}
 
 
-def test_table_class_is_an_input_from_0_31_0() -> None:
+def test_table_class_is_an_input_from_0_32_0() -> None:
     """0.29.4 has no table_class variable: its table does not set one (the provider's STANDARD
     is enforced, as for a plain table), and a call passing one is rejected by Terraform, so the
-    class is Unknown rather than a guess. 0.31.0 passes the input through."""
+    class is Unknown rather than a guess. 0.32.0 passes the input through."""
     old = declare("0.29.4", name="t", hash_key="h")
     assert "table_class" not in old.arguments
     assert resource_to_spec(old, region=None).table_class == "STANDARD"
-    assert declare("0.31.0", name="t", hash_key="h").arguments["table_class"] == "STANDARD"
+    assert declare("0.32.0", name="t", hash_key="h").arguments["table_class"] == "STANDARD"
     passed = {"name": "t", "hash_key": "h", "table_class": "STANDARD_INFREQUENT_ACCESS"}
     assert isinstance(spec("0.29.4", **passed).table_class, Unknown)
-    assert spec("0.31.0", **passed).table_class == "STANDARD_INFREQUENT_ACCESS"
+    assert spec("0.32.0", **passed).table_class == "STANDARD_INFREQUENT_ACCESS"
 
 
 def test_deletion_protection_is_an_input_from_0_34_0() -> None:
@@ -595,11 +595,11 @@ def test_import_table_block_from_0_35_0() -> None:
     assert "import_table" not in declare("0.34.0", name="t", hash_key="h").arguments
 
 
-def test_replica_blocks_spell_out_options_from_0_31_0() -> None:
-    """0.29.4 sets only the region; 0.31.0 adds kms_key_arn = null, propagate_tags = false and
+def test_replica_blocks_spell_out_options_from_0_32_0() -> None:
+    """0.29.4 sets only the region; 0.32.0 adds kms_key_arn = null, propagate_tags = false and
     point_in_time_recovery = false (the provider's own defaults), so the same replicas result."""
     old = declare("0.29.4", name="t", hash_key="h", replicas=["eu-west-1"], stream_view_type="KEYS_ONLY")
-    new = declare("0.31.0", name="t", hash_key="h", replicas=["eu-west-1"], stream_view_type="KEYS_ONLY")
+    new = declare("0.32.0", name="t", hash_key="h", replicas=["eu-west-1"], stream_view_type="KEYS_ONLY")
     assert old.arguments["replica"] == [{"region_name": "eu-west-1"}]
     assert new.arguments["replica"][0]["propagate_tags"] is False
     assert resource_to_spec(old, region=None).replicas == resource_to_spec(new, region=None).replicas

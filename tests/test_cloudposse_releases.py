@@ -112,7 +112,7 @@ def test_older_releases_scan_as_themselves(repo: Path, embedded_aws: None) -> No
     assert drift == {
         # 0.29.2 has no tags_enabled (0.29.3 would want no tags at all): the tags are unknown
         "acme-untagged": [],
-        # 0.29.4 has no table_class (0.31.0 would want STANDARD_INFREQUENT_ACCESS)
+        # 0.29.4 has no table_class (0.32.0 would want STANDARD_INFREQUENT_ACCESS)
         "legacy": ["point_in_time_recovery"],
         # 0.33.0 has no deletion_protection_enabled (0.34.0 would want it on)
         "before-protection": [],

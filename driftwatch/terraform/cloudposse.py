@@ -16,7 +16,7 @@ Decisions that the module's source leaves open:
 * A missing ``hash_key`` (required) raises ``ModuleInputError`` naming it: Terraform refuses
   such a call, so there is no table to compare.
 * An input a release does not declare yet (``tags_enabled`` before 0.29.3, ``table_class``
-  before 0.31.0, ``deletion_protection_enabled`` before 0.34.0) makes the argument it would feed
+  before 0.32.0 among the known releases, ``deletion_protection_enabled`` before 0.34.0) makes the argument it would feed
   ``Unknown``: Terraform rejects the call, so what the author meant is not known and a guess
   could be a false alarm. Not passed, the argument is absent from that release's table, which
   ``resource_to_spec`` treats exactly like an absent argument of a plain table.
@@ -75,7 +75,6 @@ KNOWN_VERSIONS = (
     "0.29.2",
     "0.29.3",
     "0.29.4",
-    "0.31.0",
     "0.32.0",
     "0.33.0",
     "0.34.0",
@@ -200,18 +199,19 @@ def _at_least(version: str, minimum: str) -> bool:
 
 # Inputs that appeared after 0.29.2 -> the first *known* release that declares them (every
 # other input of MODULE_INPUTS is declared by all known releases): tags_enabled came with 0.29.3
-# (PR #91); table_class with 0.30.0 or 0.31.0 (0.30.0 is not known); deletion_protection_enabled
-# with 0.34.0 (PR #112); import_table with 0.35.0 (PR #120); table_name with 0.36.0.
+# (PR #91); table_class with 0.30.0, 0.31.0 or 0.32.0 (PR #106; only 0.32.0 is known);
+# deletion_protection_enabled with 0.34.0 (PR #112); import_table with 0.35.0 (PR #120);
+# table_name with 0.36.0.
 _INPUT_SINCE = {
     "tags_enabled": "0.29.3",
-    "table_class": "0.31.0",
+    "table_class": "0.32.0",
     "deletion_protection_enabled": "0.34.0",
     "import_table": "0.35.0",
     "table_name": "0.36.0",
 }
 # The first known release whose replica blocks spell out kms_key_arn / propagate_tags /
 # point_in_time_recovery (PR #107, before 0.32.0 raised the provider floor for it, PR #108).
-_REPLICA_OPTIONS_SINCE = "0.31.0"
+_REPLICA_OPTIONS_SINCE = "0.32.0"
 
 
 def declares(version: str, name: str) -> bool:
