@@ -16,10 +16,11 @@ Decisions that the module's source leaves open:
 * A missing ``hash_key`` (required) raises ``ModuleInputError`` naming it: Terraform refuses
   such a call, so there is no table to compare.
 * An input a release does not declare yet (``tags_enabled`` before 0.29.3, ``table_class``
-  before 0.32.0 among the known releases, ``deletion_protection_enabled`` before 0.34.0) makes the argument it would feed
-  ``Unknown``: Terraform rejects the call, so what the author meant is not known and a guess
-  could be a false alarm. Not passed, the argument is absent from that release's table, which
-  ``resource_to_spec`` treats exactly like an absent argument of a plain table.
+  before 0.32.0 among the known releases, ``deletion_protection_enabled`` before 0.34.0) makes
+  the argument it would feed ``Unknown``: Terraform rejects the call, so what the author meant
+  is not known and a guess could be a false alarm. Not passed, the argument is absent from that
+  release's table, which ``resource_to_spec`` treats exactly like an absent argument of a plain
+  table.
 * ``table_name`` on 0.35.x and older (where the variable does not exist, so Terraform would
   reject the call) is ignored rather than fatal, so the rest of the table is still checked.
 * A release that is not one of the known ones is never emulated as another: the walk
@@ -353,7 +354,7 @@ def _attributes(inputs: Mapping[str, Any]) -> Any:
 
 
 def _ttl(inputs: Mapping[str, Any], version: str) -> Any:
-    """0.35.0: a block only when ttl_enabled; 0.35.1+: always, disabled when the attribute is ""."""
+    """Up to 0.35.0: a block only when ttl_enabled; 0.35.1+: always, disabled when the attribute is ""."""
     enabled = _input(inputs, "ttl_enabled")
     attribute = _input(inputs, "ttl_attribute")
     if not _at_least(version, "0.35.1"):
