@@ -9,11 +9,14 @@ import pytest
 from driftwatch.spec import Autoscaling, Gsi, Lsi, ScalingTarget, Sse, Stream, TableSpec, Ttl, Unknown
 from driftwatch.terraform.cloudposse import (
     KNOWN_VERSIONS,
+    RELEASES,
     ModuleInputError,
     TableNotDetermined,
+    declares,
     is_dynamodb_module_source,
     is_label_module_source,
     module_to_resource,
+    newest_release,
     resolve_module_version,
 )
 from driftwatch.terraform.label import build_label
@@ -30,6 +33,10 @@ def declare(version: str = "0.37.0", **inputs: Any) -> ResourceDeclaration:
 
 def spec(version: str = "0.37.0", **inputs: Any) -> TableSpec:
     return resource_to_spec(declare(version, **inputs), region="us-east-1")
+
+
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
 
 
 # --- sources ---------------------------------------------------------------------------------
@@ -101,10 +108,24 @@ def test_label_module_sources(source: str) -> None:
         ("cloudposse/dynamodb/aws", "~> 0", "0.37.0"),
         ("cloudposse/dynamodb/aws", None, "0.37.0"),
         ("cloudposse/dynamodb/aws", "", "0.37.0"),
-        # admits none of the known releases: never emulated as another one (None: the walk
-        # evaluates the fetched source, or lists the call as not evaluated)
-        ("cloudposse/dynamodb/aws", "~> 0.34.0", None),
-        ("cloudposse/dynamodb/aws", "< 0.30", None),
+        ("cloudposse/dynamodb/aws", "~> 0.34.0", "0.34.0"),
+        ("cloudposse/dynamodb/aws", "0.34.0", "0.34.0"),
+        ("cloudposse/dynamodb/aws", "~> 0.32.0", "0.32.0"),
+        ("cloudposse/dynamodb/aws", "~> 0.32", "0.37.0"),
+        ("cloudposse/dynamodb/aws", ">= 0.29.0, < 0.34.0", "0.33.0"),
+        ("cloudposse/dynamodb/aws", ">= 0.29.0, < 0.33.0", "0.32.0"),
+        ("cloudposse/dynamodb/aws", "~> 0.29.0", "0.29.4"),
+        ("cloudposse/dynamodb/aws", "< 0.30", "0.29.4"),
+        ("cloudposse/dynamodb/aws", "= 0.29.3", "0.29.3"),
+        ("cloudposse/dynamodb/aws", "< 0.29.3", "0.29.2"),
+        # resolves to a release that is not known: never emulated as another one (None: the
+        # walk evaluates the fetched source, or lists the call as not evaluated)
+        ("cloudposse/dynamodb/aws", "~> 0.30.0", None),
+        ("cloudposse/dynamodb/aws", "~> 0.31.0", None),
+        ("cloudposse/dynamodb/aws", ">= 0.29.4, < 0.31.0", None),  # 0.30.0, not 0.29.4
+        ("cloudposse/dynamodb/aws", "0.30.0", None),
+        ("cloudposse/dynamodb/aws", "< 0.29.2", None),  # 0.29.1, not 0.29.2
+        ("cloudposse/dynamodb/aws", "< 0.29", None),
         ("cloudposse/dynamodb/aws", ">= 0.38", None),
         # git sources: the ref (a leading v stripped), ignoring any constraint
         ("git::https://github.com/cloudposse/terraform-aws-dynamodb.git?ref=0.35.1", None, "0.35.1"),
@@ -113,7 +134,10 @@ def test_label_module_sources(source: str) -> None:
         ("github.com/cloudposse/terraform-aws-dynamodb?ref=v0", None, "0.37.0"),
         ("github.com/cloudposse/terraform-aws-dynamodb?ref=main", None, "0.37.0"),
         ("github.com/cloudposse/terraform-aws-dynamodb", None, "0.37.0"),
-        ("github.com/cloudposse/terraform-aws-dynamodb?ref=0.34.0", None, None),
+        ("github.com/cloudposse/terraform-aws-dynamodb?ref=0.34.0", None, "0.34.0"),
+        ("github.com/cloudposse/terraform-aws-dynamodb?ref=tags/0.29.4", None, "0.29.4"),
+        ("github.com/cloudposse/terraform-aws-dynamodb?ref=0.30.0", None, None),
+        ("github.com/cloudposse/terraform-aws-dynamodb?ref=0.29.1", ">= 0.32", None),
         ("github.com/cloudposse/terraform-aws-dynamodb?ref=0123abcd", None, None),
     ],
 )
@@ -127,9 +151,18 @@ def test_invalid_constraint_is_an_input_error() -> None:
         resolve_module_version("cloudposse/dynamodb/aws", "about 0.35")
 
 
-def test_unknown_version_is_rejected() -> None:
-    with pytest.raises(ValueError, match=r"0\.34\.0"):
-        module_to_resource({"hash_key": "h"}, "0.34.0")
+def test_offline_resolution_names_the_release_a_constraint_picks() -> None:
+    """The newest of all releases, not of the known ones: what `terraform init` would install."""
+    assert newest_release(">= 0.29.4, < 0.31.0") == "0.30.0"
+    assert newest_release("~> 0.29.0") == "0.29.4"
+    assert newest_release("< 0.29") is None
+    assert set(KNOWN_VERSIONS) <= set(RELEASES)
+
+
+@pytest.mark.parametrize("version", ["0.31.0", "0.30.0", "0.29.1", "0.29.0", "0.28.1"])
+def test_unknown_version_is_rejected(version: str) -> None:
+    with pytest.raises(ValueError, match=version.replace(".", r"\.")):
+        module_to_resource({"hash_key": "h"}, version)
 
 
 # --- defaults --------------------------------------------------------------------------------
@@ -282,8 +315,9 @@ def test_examples_complete(version: str, name: str) -> None:
 # --- version-dependent behaviour -----------------------------------------------------------
 
 
-def test_ttl_disabled_on_0_35_0_is_unmanaged() -> None:
-    declaration = declare("0.35.0", name="t", hash_key="h", ttl_enabled=False)
+@pytest.mark.parametrize("version", [v for v in KNOWN_VERSIONS if _release(v) < (0, 35, 1)])
+def test_ttl_disabled_before_0_35_1_is_unmanaged(version: str) -> None:
+    declaration = declare(version, name="t", hash_key="h", ttl_enabled=False)
     assert declaration.arguments["ttl"] == []
     result = resource_to_spec(declaration, region=None)
     assert not result.is_managed("ttl.enabled")
@@ -516,10 +550,101 @@ def test_explicit_null_input_with_a_default_is_unknown() -> None:
     assert isinstance(result.ttl.enabled, Unknown)
 
 
+# --- releases before 0.35.0: each difference fails if a release were emulated as its neighbour --
+
+
+def test_tags_enabled_is_an_input_from_0_29_3() -> None:
+    """0.29.2 always tags the table with the label tags; a call passing tags_enabled is rejected
+    by Terraform, so the tags are Unknown. 0.29.3 honours tags_enabled = false."""
+    labelled = {"namespace": "acme", "stage": "dev", "name": "t", "hash_key": "h"}
+    assert spec("0.29.2", **labelled).tags == {"Name": "acme-dev-t", "Namespace": "acme", "Stage": "dev"}
+    assert isinstance(spec("0.29.2", **labelled, tags_enabled=False).tags, Unknown)
+    assert spec("0.29.3", **labelled, tags_enabled=False).tags == {}
+
+
+def test_table_class_is_an_input_from_0_32_0() -> None:
+    """0.29.4 has no table_class variable: its table does not set one (the provider's STANDARD
+    is enforced, as for a plain table), and a call passing one is rejected by Terraform, so the
+    class is Unknown rather than a guess. 0.32.0 passes the input through."""
+    old = declare("0.29.4", name="t", hash_key="h")
+    assert "table_class" not in old.arguments
+    assert resource_to_spec(old, region=None).table_class == "STANDARD"
+    assert declare("0.32.0", name="t", hash_key="h").arguments["table_class"] == "STANDARD"
+    passed = {"name": "t", "hash_key": "h", "table_class": "STANDARD_INFREQUENT_ACCESS"}
+    assert isinstance(spec("0.29.4", **passed).table_class, Unknown)
+    assert spec("0.32.0", **passed).table_class == "STANDARD_INFREQUENT_ACCESS"
+
+
+def test_deletion_protection_is_an_input_from_0_34_0() -> None:
+    passed = {"name": "t", "hash_key": "h", "deletion_protection_enabled": True}
+    assert isinstance(spec("0.33.0", **passed).deletion_protection, Unknown)
+    assert spec("0.34.0", **passed).deletion_protection is True
+    # Not passed: 0.33.0's table has no such argument, which Terraform plans as false.
+    old = declare("0.33.0", name="t", hash_key="h")
+    assert "deletion_protection_enabled" not in old.arguments
+    assert resource_to_spec(old, region=None).deletion_protection is False
+    assert declare("0.34.0", name="t", hash_key="h").arguments["deletion_protection_enabled"] is False
+
+
+def test_import_table_block_from_0_35_0() -> None:
+    source = {"input_format": "CSV", "s3_bucket_source": {"bucket": "b"}}
+    new = declare("0.35.0", name="t", hash_key="h", import_table=source)
+    old = declare("0.34.0", name="t", hash_key="h", import_table=source)
+    assert new.arguments["import_table"] == [source]
+    assert old.arguments.get("import_table") != [source]
+    assert "import_table" not in declare("0.34.0", name="t", hash_key="h").arguments
+
+
+def test_replica_blocks_spell_out_options_from_0_32_0() -> None:
+    """0.29.4 sets only the region; 0.32.0 adds kms_key_arn = null, propagate_tags = false and
+    point_in_time_recovery = false (the provider's own defaults), so the same replicas result."""
+    old = declare("0.29.4", name="t", hash_key="h", replicas=["eu-west-1"], stream_view_type="KEYS_ONLY")
+    new = declare("0.32.0", name="t", hash_key="h", replicas=["eu-west-1"], stream_view_type="KEYS_ONLY")
+    assert old.arguments["replica"] == [{"region_name": "eu-west-1"}]
+    assert new.arguments["replica"][0]["propagate_tags"] is False
+    assert resource_to_spec(old, region=None).replicas == resource_to_spec(new, region=None).replicas
+
+
+@pytest.mark.parametrize("version", [v for v in KNOWN_VERSIONS if _release(v) < (0, 35, 0)])
+def test_older_releases_share_the_rest_of_0_35_0(version: str) -> None:
+    """Everything but the gated inputs is as in 0.35.0: the TTL block only when enabled, the
+    label, autoscaling of the table and every GSI with the table's values, replicas forcing the
+    stream on."""
+    inputs: dict[str, Any] = {
+        "namespace": "acme",
+        "tenant": "blue",
+        "stage": "prod",
+        "name": "orders",
+        "hash_key": "h",
+        "range_key": "r",
+        "dynamodb_attributes": [{"name": "g", "type": "S"}],
+        "global_secondary_index_map": [
+            {
+                "name": "gi",
+                "hash_key": "g",
+                "range_key": None,
+                "projection_type": "ALL",
+                "non_key_attributes": None,
+                "read_capacity": 5,
+                "write_capacity": 5,
+            }
+        ],
+        "enable_autoscaler": True,
+        "autoscale_max_read_capacity": 40,
+        "ttl_attribute": "exp",
+        "replicas": ["eu-west-1"],
+        "stream_view_type": "NEW_IMAGE",
+    }
+    result = spec(version, **inputs)
+    assert result == spec("0.35.0", **inputs)
+    assert result.tags["Tenant"] == "blue"  # type: ignore[index]
+    assert result.gsi("gi").autoscaling == result.autoscaling  # type: ignore[union-attr]
+
+
 # --- the ground-truth table ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("version", KNOWN_VERSIONS)
+@pytest.mark.parametrize("version", [v for v in KNOWN_VERSIONS if declares(v, "table_class")])
 def test_ground_truth_table_spec(version: str) -> None:
     """acme-prod-orders of the drift ground truth (tests/test_e2e_ground_truth.py), by hand."""
     declaration = declare(

@@ -3,8 +3,9 @@
 driftwatch does not download or run modules. For a call of the CloudPosse dynamodb module it
 computes the arguments the module's ``aws_dynamodb_table.default`` would receive, plus the
 scalable targets of its autoscaler submodule, exactly as the module's ``variables.tf`` and
-``main.tf`` define them in releases 0.35.0, 0.35.1, 0.36.0 and v0.37.0. The result is a
-``ResourceDeclaration``, which ``resource.resource_to_spec`` turns into a ``TableSpec`` -- the
+``main.tf`` define them in the releases of ``KNOWN_VERSIONS`` (docs/terraform-parity.md,
+"CloudPosse releases", records what each release does and the evidence for it). The result is
+a ``ResourceDeclaration``, which ``resource.resource_to_spec`` turns into a ``TableSpec`` -- the
 same mapping a plain ``aws_dynamodb_table`` goes through, so the two paths cannot disagree.
 
 Decisions that the module's source leaves open:
@@ -14,12 +15,18 @@ Decisions that the module's source leaves open:
   of the default, and what the module then does is not described.
 * A missing ``hash_key`` (required) raises ``ModuleInputError`` naming it: Terraform refuses
   such a call, so there is no table to compare.
-* ``table_name`` on 0.35.x (where the variable does not exist, so Terraform would reject the
-  call) is ignored rather than fatal, so the rest of the table is still checked.
+* An input a release does not declare yet (``tags_enabled`` before 0.29.3, ``table_class``
+  before 0.32.0 among the known releases, ``deletion_protection_enabled`` before 0.34.0) makes
+  the argument it would feed ``Unknown``: Terraform rejects the call, so what the author meant
+  is not known and a guess could be a false alarm. Not passed, the argument is absent from that
+  release's table, which ``resource_to_spec`` treats exactly like an absent argument of a plain
+  table.
+* ``table_name`` on 0.35.x and older (where the variable does not exist, so Terraform would
+  reject the call) is ignored rather than fatal, so the rest of the table is still checked.
 * A release that is not one of the known ones is never emulated as another: the walk
   evaluates its real source when it can fetch it, else lists the call as not evaluated
-  (driftwatch.terraform.modules). Offline, a registry constraint resolves to the newest known
-  release it admits (v0.37.0 is the newest release published when this was written).
+  (driftwatch.terraform.modules). Offline, a registry constraint resolves, as ``terraform
+  init`` would, to the newest of ``RELEASES`` it admits; only a known one is emulated.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from driftwatch.terraform.resource import ResourceDeclaration
 
 __all__ = [
     "KNOWN_VERSIONS",
+    "RELEASES",
     "ModuleInputError",
     "TableNotDetermined",
     "is_dynamodb_module_source",
@@ -43,7 +51,39 @@ __all__ = [
     "resolve_module_version",
 ]
 
-KNOWN_VERSIONS = ("0.35.0", "0.35.1", "0.36.0", "0.37.0")
+# Every published release from 0.29.0 on, oldest first (v0.37.0 is the newest published when
+# this was written). Offline, a registry constraint picks among these as `terraform init` picks
+# among the registry's list; a pick outside KNOWN_VERSIONS is not emulated.
+RELEASES = (
+    "0.29.0",
+    "0.29.1",
+    "0.29.2",
+    "0.29.3",
+    "0.29.4",
+    "0.30.0",
+    "0.31.0",
+    "0.32.0",
+    "0.33.0",
+    "0.34.0",
+    "0.35.0",
+    "0.35.1",
+    "0.36.0",
+    "0.37.0",
+)
+# The releases whose behaviour was established from their source and release notes (the others
+# of RELEASES could not be, see docs/terraform-parity.md, and are never emulated).
+KNOWN_VERSIONS = (
+    "0.29.2",
+    "0.29.3",
+    "0.29.4",
+    "0.32.0",
+    "0.33.0",
+    "0.34.0",
+    "0.35.0",
+    "0.35.1",
+    "0.36.0",
+    "0.37.0",
+)
 NEWEST_VERSION = KNOWN_VERSIONS[-1]
 
 Version = tuple[int, int, int]
@@ -113,14 +153,21 @@ def known_version(text: str | None) -> str | None:
     return name if name in KNOWN_VERSIONS else None
 
 
-def newest_known(constraint: str | None) -> str | None:
-    """The newest known release a registry constraint admits (Terraform's rules), else None."""
+def newest_release(constraint: str | None) -> str | None:
+    """The newest of RELEASES a registry constraint admits (Terraform's rules), else None."""
     from driftwatch.terraform.addresses import SourceError, select_version
 
     try:
-        return select_version(KNOWN_VERSIONS, constraint)
+        return select_version(RELEASES, constraint)
     except SourceError as error:
         raise ModuleInputError("version", str(error)) from None
+
+
+def newest_known(constraint: str | None) -> str | None:
+    """The release a registry constraint resolves to offline, when it is a known one, else None:
+    a constraint whose newest release is not known is never served by an older known one."""
+    release = newest_release(constraint)
+    return release if release in KNOWN_VERSIONS else None
 
 
 # Refs that name the newest release: the moving major tag and the default branch, whose .tf
@@ -151,11 +198,34 @@ def _at_least(version: str, minimum: str) -> bool:
     return _version(version) >= _version(minimum)
 
 
+# Inputs that appeared after 0.29.2 -> the first *known* release that declares them (every
+# other input of MODULE_INPUTS is declared by all known releases): tags_enabled came with 0.29.3
+# (PR #91); table_class with 0.30.0, 0.31.0 or 0.32.0 (PR #106; only 0.32.0 is known);
+# deletion_protection_enabled with 0.34.0 (PR #112); import_table with 0.35.0 (PR #120);
+# table_name with 0.36.0.
+_INPUT_SINCE = {
+    "tags_enabled": "0.29.3",
+    "table_class": "0.32.0",
+    "deletion_protection_enabled": "0.34.0",
+    "import_table": "0.35.0",
+    "table_name": "0.36.0",
+}
+# The first known release whose replica blocks spell out kms_key_arn / propagate_tags /
+# point_in_time_recovery (PR #107, before 0.32.0 raised the provider floor for it, PR #108).
+_REPLICA_OPTIONS_SINCE = "0.32.0"
+
+
+def declares(version: str, name: str) -> bool:
+    """Whether release ``version`` of the module has the input ``name``."""
+    return _at_least(version, _INPUT_SINCE.get(name, "0.0.0"))
+
+
 # --- module inputs ---------------------------------------------------------------------------
 
 _REQUIRED = object()
 
-# name -> (type, default) from variables.tf (identical in all four releases but table_name).
+# name -> (type, default) from variables.tf: the same in every known release that declares the
+# input (_INPUT_SINCE says which do).
 MODULE_INPUTS: dict[str, tuple[str, Any]] = {
     "hash_key": ("string", _REQUIRED),
     "hash_key_type": ("string", "S"),
@@ -284,7 +354,7 @@ def _attributes(inputs: Mapping[str, Any]) -> Any:
 
 
 def _ttl(inputs: Mapping[str, Any], version: str) -> Any:
-    """0.35.0: a block only when ttl_enabled; 0.35.1+: always, disabled when the attribute is ""."""
+    """Up to 0.35.0: a block only when ttl_enabled; 0.35.1+: always, disabled when the attribute is ""."""
     enabled = _input(inputs, "ttl_enabled")
     attribute = _input(inputs, "ttl_attribute")
     if not _at_least(version, "0.35.1"):
@@ -314,9 +384,11 @@ _GSI_FIELDS = (
 _LSI_FIELDS = ("name", "range_key", "projection_type", "non_key_attributes")
 
 
-def _replica_blocks(replicas: Any) -> Any:
+def _replica_blocks(replicas: Any, version: str) -> Any:
     if isinstance(replicas, Unknown):
         return replicas
+    if not _at_least(version, _REPLICA_OPTIONS_SINCE):
+        return [{"region_name": region} for region in replicas]
     return [
         {"region_name": region, "kms_key_arn": None, "propagate_tags": False, "point_in_time_recovery": False}
         for region in replicas
@@ -333,9 +405,37 @@ def _stream_arguments(inputs: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+_ABSENT = object()  # an argument the release's aws_dynamodb_table does not set at all
+
+
+def _release_input(inputs: Mapping[str, Any], name: str, version: str) -> Any:
+    """The value of an input that only some releases declare: its value (or default) where the
+    release declares it; Unknown when passed to a release that does not (Terraform rejects the
+    call, so what was meant is unknown); _ABSENT when neither, so the release's table has no
+    such argument."""
+    if declares(version, name):
+        return _input(inputs, name)
+    if name in inputs:
+        return Unknown(
+            f"input {name} does not exist in cloudposse/dynamodb/aws {version} (it came with a later "
+            "release); Terraform rejects the call"
+        )
+    return _ABSENT
+
+
+def _tags(inputs: Mapping[str, Any], label: Label, version: str) -> Any:
+    """``tags_enabled ? label tags : null``; before 0.29.3 always the label tags."""
+    enabled = _release_input(inputs, "tags_enabled", version)
+    if enabled is _ABSENT:
+        return label.tags
+    if not declares(version, "tags_enabled"):
+        return enabled  # Unknown: Terraform rejects the call
+    return _if(enabled, label.tags, None)
+
+
 def _table_arguments(inputs: Mapping[str, Any], label: Label, version: str) -> dict[str, Any]:
     on_demand = _equals(_input(inputs, "billing_mode"), "PAY_PER_REQUEST")
-    import_table = _input(inputs, "import_table")
+    import_table = _release_input(inputs, "import_table", version)
     arguments: dict[str, Any] = {
         "name": _table_name(inputs, label, version),
         "billing_mode": _input(inputs, "billing_mode"),
@@ -344,8 +444,8 @@ def _table_arguments(inputs: Mapping[str, Any], label: Label, version: str) -> d
         "hash_key": _input(inputs, "hash_key"),
         "range_key": _input(inputs, "range_key"),
         **_stream_arguments(inputs),
-        "table_class": _input(inputs, "table_class"),
-        "deletion_protection_enabled": _input(inputs, "deletion_protection_enabled"),
+        "table_class": _release_input(inputs, "table_class", version),
+        "deletion_protection_enabled": _release_input(inputs, "deletion_protection_enabled", version),
         "server_side_encryption": [
             {
                 "enabled": _input(inputs, "enable_encryption"),
@@ -358,12 +458,12 @@ def _table_arguments(inputs: Mapping[str, Any], label: Label, version: str) -> d
         "ttl": _ttl(inputs, version),
         "global_secondary_index": _index_blocks(_input(inputs, "global_secondary_index_map"), _GSI_FIELDS),
         "local_secondary_index": _index_blocks(_input(inputs, "local_secondary_index_map"), _LSI_FIELDS),
-        "replica": _replica_blocks(_input(inputs, "replicas")),
-        "tags": _if(_input(inputs, "tags_enabled"), label.tags, None),
+        "replica": _replica_blocks(_input(inputs, "replicas"), version),
+        "tags": _tags(inputs, label, version),
     }
-    if import_table is not None:
+    if import_table is not None and import_table is not _ABSENT:
         arguments["import_table"] = [import_table]
-    return arguments
+    return {name: value for name, value in arguments.items() if value is not _ABSENT}
 
 
 # --- autoscaler ------------------------------------------------------------------------------

@@ -78,13 +78,11 @@ def cloudposse_plan(
             # result may be memoised); only a call left unevaluated waits for the network.
         except SourceError as error:
             return str(error)
-        if wanted is None:  # offline, or the registry cannot be reached: the releases driftwatch knows
+        if wanted is None:  # offline, or the registry cannot be reached: the releases driftwatch lists
             try:
-                known = cloudposse.newest_known(constraint)
+                wanted = cloudposse.newest_release(constraint)
             except (ValueError, SourceError) as error:
                 return str(error)
-            if known is not None:
-                return known
     elif isinstance(parsed, GitSource):
         known_ref = cloudposse.ref_version(parsed.ref)
         if known_ref is not None:
