@@ -285,6 +285,20 @@ HEREDOC_LOCALS = {
     "heredoc": "<<EOT\n  a\n  b ${1 + 1}\nEOT",
     "indented": "<<-EOT\n    a\n      b\n    EOT",
     "directive_lines": '<<EOT\n%{ for x in ["a", "b"] }\n${x}\n%{ endfor }\nEOT',
+    # <<- strips first, then removes the indentation of the tokens that still start a line.
+    "indented_strip": "<<-EOT\n  %{~ if true ~}\n  x\n  %{~ endif ~}\n  EOT",
+    "indented_for": '<<-EOT\n    %{ for k in ["b", "a"] ~}\n    ${k};\n    %{ endfor ~}\n  EOT',
+    "indented_for_both": (
+        '<<-EOT\n    %{~ for k in ["a", "b"] ~}\n      ${k}\n    %{~ endfor ~}\n    end\n    EOT'
+    ),
+    "indented_strip_to_zero": '<<-EOT\n    a\n    ${~ "b"}\n    c\n    EOT',
+    "indented_blank_lines": "<<-EOT\n    a\n  \n\n      b\n    EOT",
+    "indented_interpolation_first": '<<-EOT\n    ${"x"} a\n  b\n    EOT',
+    "indented_tabs": "<<-EOT\n\t\ta\n\t  b\n  EOT",
+    "indented_escapes": '<<-EOT\n    $${a} %%{b}\n      ${"c"}\n    EOT',
+    "indented_if_else": (
+        "<<-EOT\n  %{ if false ~}\n    no\n  %{~ else ~}\n    yes\n  %{~ endif }\n  done\n  EOT"
+    ),
 }
 
 
@@ -362,8 +376,6 @@ DELIBERATE = [
     "1 / 0",  # Terraform: infinity (1 / 0 > 5 is true); no DynamoDB attribute takes it
     "1 % 0",  # Terraform: 1
     'element(["a"], -1)',  # Terraform: "a" for one element, a Go panic for more
-    # ~ strip markers in <<- heredocs: Terraform strips before removing the indentation
-    "<<-EOT\n  %{~ if true ~}\n  x\n  %{~ endif ~}\n  EOT\n",
 ]
 
 

@@ -209,6 +209,14 @@ HEREDOCS = [
     ("<<EOT\n$${literal}\nEOT\n", "${literal}\n"),
     ('<<EOT\n{"key": "${var.m.k}"}\nEOT\n', '{"key": "v"}\n'),
     ("<<EOT\nEOT\n", ""),
+    # <<- with ~ (values from Terraform 1.11): HCL strips first, then removes the indentation of
+    # the tokens that still start a line; a line whose newline was eaten keeps its indentation.
+    ("<<-EOT\n    %{ for k in var.l ~}\n    ${k};\n    %{ endfor ~}\n  EOT\n", "    a;\n    b;\n    c;\n"),
+    # a line-start token stripped to nothing counts as zero indentation: nothing is removed
+    ('<<-EOT\n    a\n    ${~ "b"}\n    c\n    EOT\n', "    a\nb\n    c\n"),
+    ("<<-EOT\n  %{~ if true ~}\n  x\n  %{~ endif ~}\n  EOT\n", "  x\n"),
+    # whitespace-only lines do not count, and keep what is beyond the margin
+    ("<<-EOT\n    a\n  \n\n      b\n    EOT\n", "a\n  \n\n  b\n"),
 ]
 
 

@@ -62,7 +62,7 @@ from hcl2.utils import process_escape_sequences
 
 from driftwatch.spec import Unknown, first_unknown
 from driftwatch.terraform import functions as fn
-from driftwatch.terraform import limits, numbers
+from driftwatch.terraform import heredoc, limits, numbers
 from driftwatch.terraform.functions import FunctionError, is_list, type_name
 from driftwatch.terraform.limits import MAX_DEPTH as MAX_DEPTH
 from driftwatch.terraform.limits import EvaluationError as EvaluationError
@@ -940,13 +940,11 @@ _heredoc_cache: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary(
 _heredoc_lock = threading.Lock()
 
 
-_STRIP_MARKER = re.compile(r"[$%]\{~|~\}")
-
-
 def _heredoc(node: Any, ctx: _Ctx) -> Any:
     """A heredoc is a template: its body is re-parsed as a quoted string and evaluated as one.
 
-    Terraform keeps the final newline; ``<<-`` removes the indentation common to all lines.
+    Terraform keeps the final newline; ``<<-`` removes the indentation after applying the ``~``
+    strip markers, as HCL does (``heredoc.flush``).
     """
     with _heredoc_lock:
         expression = _heredoc_cache.get(node)
@@ -956,13 +954,8 @@ def _heredoc(node: Any, ctx: _Ctx) -> Any:
         if match is None:
             raise ctx.fail(node, "malformed heredoc")
         body = match.group(2).replace("\r\n", "\n")
-        if isinstance(node, HeredocTrimTemplateRule) and _STRIP_MARKER.search(body):
-            # Terraform strips before it removes the indentation of <<-, which driftwatch does
-            # not reproduce yet (docs/terraform-parity.md): Unknown, never a wrong value.
-            where = _where(ctx.scope.file, ctx.line(node))
-            return Unknown(f"{where}an indented heredoc (<<-) with ~ strip markers is not evaluated")
         if isinstance(node, HeredocTrimTemplateRule):
-            body = _dedent(body)
+            body = heredoc.flush(body, _sequence_end)
         try:
             tree = parses(f"__x = {_quoted(body)}\n")
         except Exception as error:  # lark raises several types
@@ -971,14 +964,6 @@ def _heredoc(node: Any, ctx: _Ctx) -> Any:
         with _heredoc_lock:
             _heredoc_cache[node] = expression
     return _eval(expression, replace(ctx, line_offset=ctx.line(node) or 0, heredoc=True))
-
-
-def _dedent(body: str) -> str:
-    lines = body.split("\n")
-    indents = [len(line) - len(line.lstrip(" \t")) for line in lines if line.strip()]
-    margin = min(indents, default=0)
-    # A whitespace-only line shorter than the margin becomes empty rather than keeping text.
-    return "\n".join(line[margin:] if not line[:margin].strip() else line for line in lines)
 
 
 _QUOTE_ESCAPES = {"\\": "\\\\", '"': '\\"'}
