@@ -4,7 +4,8 @@ One generated root holds every scenario: ``dynamic`` blocks over lists, sets and
 ``count`` and ``for_each`` on resources and on local modules, a module calling a module,
 ``path.module`` / ``path.root`` / ``path.cwd``, ``terraform.workspace`` (a non-default workspace),
 provider ``default_tags``, tfvars precedence, and locals built with ``for`` expressions,
-conditionals, ``merge``, ``lookup``, ``format``, heredoc templates... Terraform plans it (one
+conditionals, ``merge``, ``lookup``, ``format``, ``setproduct``, heredoc templates with strip
+markers, module outputs, a data source... Terraform plans it (one
 ``init``, one ``plan -out``, one ``show -json``) with the provider mirror against moto on
 127.0.0.1; ``driftwatch inspect --format json`` reads the same directory. Every table Terraform
 plans must be declared by driftwatch at the same address, and every field driftwatch declares must
@@ -103,6 +104,9 @@ locals {
   ttls     = var.ttl_attribute == "" ? [] : [var.ttl_attribute]
   pairs    = { for pair in setproduct(["red", "blue"], ["x"]) : join("-", pair) => pair... }
   grouped  = { for name, s in var.services : s.class => name... }
+  stage    = terraform.workspace == "staging" ? { Stage = "yes", Level = 2 } : {}
+  numbers  = join(",", [for i, v in tolist(toset([10, 9, 100])) : "${i}:${v}"])
+  regions  = toset([for r in ["us-west-2", "eu-west-1"] : { region = r, weight = length(r) }])
   index_names = <<-EOT
     %{ for name in sort(keys(local.gsis)) ~}
     ${name};
@@ -226,11 +230,26 @@ resource "aws_dynamodb_table" "by_set" {
     type = "B"
   }
 
-  tags = {
-    Where = path.cwd
-    Key   = each.key
+  stream_enabled   = true
+  stream_view_type = "NEW_IMAGE"
+
+  dynamic "replica" {
+    for_each = local.regions
+    content {
+      region_name = replica.key.region
+    }
   }
+
+  tags = merge(local.stage, {
+    Where    = path.cwd
+    Key      = each.key
+    Numbers  = local.numbers
+    Upstream = module.svc["orders"].name
+    Region   = data.aws_region.current.name
+  })
 }
+
+data "aws_region" "current" {}
 
 resource "aws_dynamodb_table" "pairs" {
   for_each       = local.pairs
@@ -328,6 +347,10 @@ resource "aws_dynamodb_table" "this" {
   })
 }
 
+output "name" {
+  value = aws_dynamodb_table.this.name
+}
+
 module "archive" {
   source = "../archive"
   count  = var.archives
@@ -393,11 +416,12 @@ TFVARS = {
 }
 
 # Everything driftwatch reports Unknown, with the reason's key words: values that depend on where
-# Terraform runs (docs/terraform-parity.md). Nothing else may be Unknown.
+# Terraform runs (path.cwd, abspath() of a relative path) and data sources, which driftwatch never
+# reads (docs/terraform-parity.md). Nothing else may be Unknown.
 _ABSOLUTE = ("tags.Absolute", "abspath")
 EXPECTED_UNKNOWN: dict[str, dict[str, str]] = {
-    'aws_dynamodb_table.by_set["alpha"]': {"tags.Where": "path.cwd"},
-    'aws_dynamodb_table.by_set["beta"]': {"tags.Where": "path.cwd"},
+    'aws_dynamodb_table.by_set["alpha"]': {"tags.Where": "path.cwd", "tags.Region": "data"},
+    'aws_dynamodb_table.by_set["beta"]': {"tags.Where": "path.cwd", "tags.Region": "data"},
     'module.svc["orders"].aws_dynamodb_table.this': dict([_ABSOLUTE]),
     'module.svc["users"].aws_dynamodb_table.this': dict([_ABSOLUTE]),
     "module.counted[0].aws_dynamodb_table.this": dict([_ABSOLUTE]),
