@@ -36,7 +36,8 @@ from terraform_support import (
 
 from driftwatch.cli import main as driftwatch_main
 
-pytestmark = REQUIRES_TERRAFORM
+# One worker runs this module, so the plan below is made once (pyproject's --dist loadgroup).
+pytestmark = [*REQUIRES_TERRAFORM, pytest.mark.xdist_group("terraform-plan")]
 
 WORKSPACE = "staging"
 

@@ -29,7 +29,8 @@ from terraform_support import (
     write_cli_config,
 )
 
-pytestmark = REQUIRES_TERRAFORM
+# One worker runs this module, so the apply and plan below are made once (--dist loadgroup).
+pytestmark = [*REQUIRES_TERRAFORM, pytest.mark.xdist_group("terraform-plain-resource")]
 
 # Each scenario: (extra HCL inside the resource, whether billing is provisioned)
 MINIMAL = """
