@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from moto_state import moto_classes_restored
 
 from driftwatch.demo import moto_patches
 
@@ -72,18 +73,20 @@ def moto_server() -> Iterator[int]:
     """A moto server on 127.0.0.1, yielding its port.
 
     The same moto corrections as the demo: TableClass honoured, on-demand tables report 0/0
-    throughput as AWS does (so a plan sees what it would see against real AWS).
+    throughput as AWS does (so a plan sees what it would see against real AWS). They are
+    undone when the server stops.
     """
     from moto.server import ThreadedMotoServer
 
-    moto_patches.apply()
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    try:
-        yield port
-    finally:
-        server.stop()
+    with moto_classes_restored():  # the worker's next tests may need plain moto
+        moto_patches.apply()
+        port = _free_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+        server.start()
+        try:
+            yield port
+        finally:
+            server.stop()
 
 
 def write_cli_config(workdir: Path) -> Path:
