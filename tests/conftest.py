@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from moto import mock_aws
+from moto_state import moto_classes_restored
 
 from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients
@@ -86,23 +87,8 @@ def moto_patches_undone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     (``report_replicas``) would otherwise put the patched method back after this fixture
     restored the class, since ``monkeypatch`` is torn down last.
     """
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.table import Table
-    from moto.dynamodb.responses import DynamoHandler
-
-    from driftwatch.demo import moto_patches
-
-    saved = [(cls, dict(vars(cls))) for cls in (Table, DynamoHandler, DynamoDBBackend)]
-    applied = moto_patches._APPLIED
-    yield
-    monkeypatch.undo()
-    for cls, attributes in saved:
-        for name in set(vars(cls)) - set(attributes):
-            delattr(cls, name)
-        for name, value in attributes.items():
-            if vars(cls).get(name) is not value:
-                setattr(cls, name, value)
-    moto_patches._APPLIED = applied
+    with moto_classes_restored(before_restore=monkeypatch.undo):
+        yield
 
 
 @pytest.fixture

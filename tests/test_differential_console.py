@@ -131,6 +131,14 @@ FUNCTION_CASES: dict[str, list[str]] = {
     "reverse": ["reverse([1, 2, 3])", "reverse([])"],
     "setintersection": ['setintersection(["a", "b"], ["b", "c"])', "setintersection([1], [])"],
     "setsubtract": ['setsubtract(["a", "b"], ["b"])', "setsubtract([], [1])"],
+    "setproduct": [
+        'setproduct(["a", "b"], ["x", "y"])',
+        'setproduct(toset(["b", "a"]), [1, 2])',
+        "setproduct([], [1])",
+        'setproduct(["a"], [true], [1.5])',
+        "setproduct([1])",
+        'setproduct("a", ["b"])',
+    ],
     "setunion": ['setunion(["b"], ["a", "b"])', "setunion([], [])"],
     "signum": ["signum(-2)", "signum(0)", "signum(3.5)"],
     "slice": ['slice(["a", "b", "c"], 1, 3)', "slice([], 0, 0)", 'slice(["a"], 1, 0)', 'slice(["a"], 0, 2)'],
@@ -226,6 +234,31 @@ FORM_CASES: dict[str, list[str]] = {
         "null ? 1 : 2",
         "true ? 8 : false",
         "true ? 1 : [1][5]",
+        # the chosen result takes the type both results share (a constant other branch)
+        "true ? [1] : {a = 1}",
+        "true ? [] : {}",
+        'true ? "a" : [1]',
+        "true ? 5 : {}",
+        'true ? {a = 1} : {b = "x"}',
+        'true ? {a = 1, b = "x"} : {}',
+        'true ? {a = 1, b = "x"} : {a = 2, b = "y"}',
+        "true ? {a = 1, b = [1]} : {}",
+        "true ? {a = 1} : {a = true}",
+        'true ? [1, "a"] : []',
+        "true ? [1, [2]] : []",
+        'true ? [1] : ["a"]',
+        "true ? [1] : [[1]]",
+        "true ? [1] : [true]",
+        'true ? [[1]] : [["a"]]',
+        'true ? [1, null] : ["a"]',
+        'true ? toset([1, 10, 9]) : ["a"]',
+        "true ? toset([1]) : {a = 1}",
+        'true ? [{a = "x", n = 1}, {a = "y", l = ["q"]}] : []',
+        'true ? [{a = "x", n = 1}, {a = "y"}] : []',
+        'true ? [{a = "x", n = [1]}, {a = "y", n = [2, 3]}] : []',
+        'true ? {a = {x = 1}, b = {y = "s"}} : {}',
+        'false ? {} : {a = 1, b = "x"}',
+        'true ? -1.5 : "x"',
     ],
     "for": [
         "[for x in [3, 1, 2] : x * 2 if x > 1]",
@@ -277,6 +310,20 @@ HEREDOC_LOCALS = {
     "heredoc": "<<EOT\n  a\n  b ${1 + 1}\nEOT",
     "indented": "<<-EOT\n    a\n      b\n    EOT",
     "directive_lines": '<<EOT\n%{ for x in ["a", "b"] }\n${x}\n%{ endfor }\nEOT',
+    # <<- strips first, then removes the indentation of the tokens that still start a line.
+    "indented_strip": "<<-EOT\n  %{~ if true ~}\n  x\n  %{~ endif ~}\n  EOT",
+    "indented_for": '<<-EOT\n    %{ for k in ["b", "a"] ~}\n    ${k};\n    %{ endfor ~}\n  EOT',
+    "indented_for_both": (
+        '<<-EOT\n    %{~ for k in ["a", "b"] ~}\n      ${k}\n    %{~ endfor ~}\n    end\n    EOT'
+    ),
+    "indented_strip_to_zero": '<<-EOT\n    a\n    ${~ "b"}\n    c\n    EOT',
+    "indented_blank_lines": "<<-EOT\n    a\n  \n\n      b\n    EOT",
+    "indented_interpolation_first": '<<-EOT\n    ${"x"} a\n  b\n    EOT',
+    "indented_tabs": "<<-EOT\n\t\ta\n\t  b\n  EOT",
+    "indented_escapes": '<<-EOT\n    $${a} %%{b}\n      ${"c"}\n    EOT',
+    "indented_if_else": (
+        "<<-EOT\n  %{ if false ~}\n    no\n  %{~ else ~}\n    yes\n  %{~ endif }\n  done\n  EOT"
+    ),
 }
 
 
@@ -354,8 +401,6 @@ DELIBERATE = [
     "1 / 0",  # Terraform: infinity (1 / 0 > 5 is true); no DynamoDB attribute takes it
     "1 % 0",  # Terraform: 1
     'element(["a"], -1)',  # Terraform: "a" for one element, a Go panic for more
-    # ~ strip markers in <<- heredocs: Terraform strips before removing the indentation
-    "<<-EOT\n  %{~ if true ~}\n  x\n  %{~ endif ~}\n  EOT\n",
 ]
 
 

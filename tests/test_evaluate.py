@@ -209,6 +209,14 @@ HEREDOCS = [
     ("<<EOT\n$${literal}\nEOT\n", "${literal}\n"),
     ('<<EOT\n{"key": "${var.m.k}"}\nEOT\n', '{"key": "v"}\n'),
     ("<<EOT\nEOT\n", ""),
+    # <<- with ~ (values from Terraform 1.11): HCL strips first, then removes the indentation of
+    # the tokens that still start a line; a line whose newline was eaten keeps its indentation.
+    ("<<-EOT\n    %{ for k in var.l ~}\n    ${k};\n    %{ endfor ~}\n  EOT\n", "    a;\n    b;\n    c;\n"),
+    # a line-start token stripped to nothing counts as zero indentation: nothing is removed
+    ('<<-EOT\n    a\n    ${~ "b"}\n    c\n    EOT\n', "    a\nb\n    c\n"),
+    ("<<-EOT\n  %{~ if true ~}\n  x\n  %{~ endif ~}\n  EOT\n", "  x\n"),
+    # whitespace-only lines do not count, and keep what is beyond the margin
+    ("<<-EOT\n    a\n  \n\n      b\n    EOT\n", "a\n  \n\n  b\n"),
 ]
 
 
@@ -589,3 +597,35 @@ def test_any_text_is_a_plain_value_or_unknown(text: str) -> None:
     except EvaluationError:
         return
     assert _is_plain(result), (text, result)
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        # values from Terraform 1.11: the chosen result converted to the type both results share
+        ('true ? {a = 1, b = "x"} : {}', {"a": "1", "b": "x"}),
+        ('true ? {a = 1, b = "x"} : {a = 2, b = "y"}', {"a": 1, "b": "x"}),
+        ('true ? [1, "a"] : []', ["1", "a"]),
+        ('true ? [[1]] : [["a"]]', [["1"]]),
+        ('true ? [{a = "x", n = 1}, {a = "y"}] : []', [{"a": "x", "n": "1"}, {"a": "y"}]),
+        ("true ? [1, 2] : []", [1, 2]),
+    ],
+)
+def test_a_conditional_unifies_its_result_with_a_constant_branch(expression: str, expected: Any) -> None:
+    assert ev(expression) == expected
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "true ? [1] : {a = 1}",
+        "true ? [] : {}",
+        'true ? "a" : [1]',
+        "true ? {a = 1, b = [1]} : {}",
+        "true ? [1] : [true]",
+    ],
+)
+def test_a_conditional_without_a_common_result_type_is_refused(expression: str) -> None:
+    result = ev(expression)
+    assert isinstance(result, Unknown) and "inconsistent conditional result types" in result.reason
+

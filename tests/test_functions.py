@@ -81,6 +81,8 @@ def is_error(value: Any, *fragments: str) -> bool:
         ('setunion(["a", "b"], ["b", "c"], ["d"])', ["a", "b", "c", "d"]),
         ('setintersection(["a", "b"], ["b", "c"], ["b", "d"])', ["b"]),
         ('setsubtract(["a", "b", "c"], ["a", "c"])', ["b"]),
+        ('setproduct(["a"], [1, 2])', [["a", 1], ["a", 2]]),
+        ('setproduct(toset(["b", "a"]), ["x"])', [["a", "x"], ["b", "x"]]),
         # conversions
         ('tolist(["a", "b"])', ["a", "b"]),
         ('tolist([1, "a"])', ["1", "a"]),
@@ -176,7 +178,8 @@ def test_documented_results(expression: str, expected: Any) -> None:
     result = ev(expression)
     assert result == expected
     # a set is a TfSet (a list that iterates by element); a list or tuple is a plain list
-    is_set = expression.startswith(("toset", "setunion", "setintersection", "setsubtract"))
+    sets = ("toset", "setunion", "setintersection", "setsubtract", "setproduct(toset")
+    is_set = expression.startswith(sets)
     expected_type = TfSet if is_set else type(expected)
     # a non-integral number is a numbers.Num: a float carrying Terraform's 512-bit value
     assert type(result) is expected_type or (expected_type is float and isinstance(result, float))

@@ -36,6 +36,9 @@ from driftwatch.demo import run as demo
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = ROOT / "deploy" / "iam-policy.json"
 EXAMPLES = ROOT / "examples"
+# One worker runs this module: its flows run once (a module fixture), and its daemon listens on
+# the default port, which two workers running the fixture at once would both want.
+pytestmark = pytest.mark.xdist_group("iam-policy")
 ACCOUNT = "123456789012"  # moto's default account: the assumed role reads the same tables
 # botocore service name -> IAM action prefix
 IAM_PREFIX = {"dynamodb": "dynamodb", "application-autoscaling": "application-autoscaling", "sts": "sts"}

@@ -16,47 +16,21 @@ all scenarios keeps it well under a minute.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import subprocess
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from terraform_support import (
+    REQUIRES_TERRAFORM,
+    TERRAFORM_BLOCK,
+    moto_server,
+    provider_block,
+    terraform,
+    write_cli_config,
+)
 
-from driftwatch.demo import moto_patches
-
-PLUGIN_DIR = Path(os.environ.get("DRIFTWATCH_TF_PLUGINS", "/opt/tf-plugins"))
-PROVIDER_DIR = PLUGIN_DIR / "registry.terraform.io" / "hashicorp" / "aws"
-
-pytestmark = [
-    pytest.mark.terraform,
-    pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform CLI not on PATH"),
-    pytest.mark.skipif(not PROVIDER_DIR.is_dir(), reason=f"no hashicorp/aws provider mirror at {PLUGIN_DIR}"),
-]
-
-PROVIDER = """
-terraform {
-  required_providers {
-    aws = { source = "hashicorp/aws" }
-  }
-}
-provider "aws" {
-  region                      = "us-east-1"
-  access_key                  = "testing"
-  secret_key                  = "testing"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  endpoints {
-    dynamodb = "http://127.0.0.1:%(port)d"
-    sts      = "http://127.0.0.1:%(port)d"
-    kms      = "http://127.0.0.1:%(port)d"
-  }
-}
-"""
+# One worker runs this module, so the apply and plan below are made once (--dist loadgroup).
+pytestmark = [*REQUIRES_TERRAFORM, pytest.mark.xdist_group("terraform-plain-resource")]
 
 # Each scenario: (extra HCL inside the resource, whether billing is provisioned)
 MINIMAL = """
@@ -223,37 +197,10 @@ SCENARIOS: dict[str, tuple[str, str, Mutation, set[str]]] = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def moto_port() -> Iterator[int]:
-    from moto.server import ThreadedMotoServer
-
-    # The same moto corrections as the demo: TableClass honoured, on-demand tables report 0/0
-    # throughput as AWS does (so the plan below sees what it would see against real AWS).
-    moto_patches.apply()
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    try:
+    with moto_server() as port:
         yield port
-    finally:
-        server.stop()
-
-
-def _terraform(workdir: Path, *args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, TF_CLI_CONFIG_FILE=str(workdir / "cli.tfrc"), TF_IN_AUTOMATION="1")
-    env.pop("TF_CLI_ARGS", None)
-    result = subprocess.run(
-        ["terraform", *args], cwd=workdir, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-    if result.returncode not in ok:
-        raise AssertionError(f"terraform {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
-    return result
 
 
 def _changed_arguments(change: dict[str, Any]) -> set[str]:
@@ -270,16 +217,14 @@ def plan_changes(moto_port: int, tmp_path_factory: pytest.TempPathFactory) -> di
     import boto3
 
     workdir = tmp_path_factory.mktemp("tf")
-    (workdir / "cli.tfrc").write_text(
-        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{PLUGIN_DIR}"\n  }}\n}}\n'
-    )
-    parts = [PROVIDER % {"port": moto_port}]
+    write_cli_config(workdir)
+    parts = [TERRAFORM_BLOCK, provider_block(moto_port)]
     parts += [
         template % {"name": name, "extra": extra} for name, (template, extra, _, _) in SCENARIOS.items()
     ]
     (workdir / "main.tf").write_text("\n".join(parts))
-    _terraform(workdir, "init", "-input=false", "-no-color")
-    _terraform(workdir, "apply", "-auto-approve", "-input=false", "-no-color")
+    terraform(workdir, "init", "-input=false", "-no-color")
+    terraform(workdir, "apply", "-auto-approve", "-input=false", "-no-color")
     client = boto3.client(
         "dynamodb",
         region_name="us-east-1",
@@ -289,8 +234,8 @@ def plan_changes(moto_port: int, tmp_path_factory: pytest.TempPathFactory) -> di
     )
     for name, (_, _, mutate, _) in SCENARIOS.items():
         mutate(client, name)
-    _terraform(workdir, "plan", "-out=plan.bin", "-input=false", "-no-color", "-detailed-exitcode", ok=(0, 2))
-    shown = json.loads(_terraform(workdir, "show", "-json", "plan.bin").stdout)
+    terraform(workdir, "plan", "-out=plan.bin", "-input=false", "-no-color", "-detailed-exitcode", ok=(0, 2))
+    shown = json.loads(terraform(workdir, "show", "-json", "plan.bin").stdout)
     return {
         rc["name"]: _changed_arguments(rc["change"])
         for rc in shown.get("resource_changes", [])

@@ -34,7 +34,13 @@ from typing import Any
 
 from hcl2.api import parses
 from hcl2.rules.base import AttributeRule
-from hcl2.rules.containers import ObjectElemKeyExpressionRule, ObjectRule, TupleRule
+from hcl2.rules.containers import (
+    ObjectElemKeyExpressionRule,
+    ObjectElemKeyRule,
+    ObjectElemRule,
+    ObjectRule,
+    TupleRule,
+)
 from hcl2.rules.directives import TemplateElseRule, TemplateForRule, TemplateIfRule
 from hcl2.rules.expressions import BinaryOpRule, ConditionalRule, ExprTermRule, UnaryOpRule
 from hcl2.rules.for_expressions import ForObjectExprRule, ForTupleExprRule
@@ -55,6 +61,7 @@ from hcl2.rules.strings import (
     HeredocTemplateRule,
     HeredocTrimTemplateRule,
     InterpolationRule,
+    StringPartRule,
     StringRule,
     TemplateStringRule,
 )
@@ -62,7 +69,7 @@ from hcl2.utils import process_escape_sequences
 
 from driftwatch.spec import Unknown, first_unknown
 from driftwatch.terraform import functions as fn
-from driftwatch.terraform import limits, numbers
+from driftwatch.terraform import heredoc, limits, numbers, unify
 from driftwatch.terraform.functions import FunctionError, is_list, type_name
 from driftwatch.terraform.limits import MAX_DEPTH as MAX_DEPTH
 from driftwatch.terraform.limits import EvaluationError as EvaluationError
@@ -568,26 +575,55 @@ def _conditional(node: Any, ctx: _Ctx) -> Any:
     if not _as_bool(condition, node, ctx, "condition"):
         chosen, other = other, chosen
     value = _eval(chosen, ctx)
-    # Terraform unifies the two result types: `cond ? 5 : "none"` yields "5", not 5.
+    if _is_constant(other):
+        # Terraform unifies the two result types: `cond ? {a = 1} : {}` is the map {a = "1"},
+        # `cond ? [1] : {}` an error. A constant other branch costs nothing to evaluate.
+        try:
+            return unify.conditional_result(value, _eval(other, ctx))
+        except unify.UnifyError as error:
+            raise ctx.fail(node, f"inconsistent conditional result types: {error}") from None
+    # Any other branch is not evaluated, so that nested conditionals are never evaluated twice:
+    # `cond ? 5 : "${x}"` still yields "5", not 5.
     if isinstance(value, (bool, int, float)) and _is_string_node(other):
         return fn.to_string(value)
-    # ...and a number and a bool have no common type: `cond ? 8 : false` is an error. Only a
-    # literal other branch is checked, so that nested conditionals are never evaluated twice.
-    other_kind = _literal_kind(other)
-    kind = type_name(value) if value is not None else None
-    if other_kind is not None and kind in ("number", "bool") and kind != other_kind:
-        raise ctx.fail(node, f"inconsistent conditional result types: {kind} and {other_kind}")
     return value
 
 
-def _literal_kind(node: Any) -> str | None:
-    """``number`` or ``bool`` for a literal number or true/false, else None."""
-    node = _unwrap(node)
-    if isinstance(node, (IntLitRule, FloatLitRule)):
-        return "number"
-    if isinstance(node, LiteralValueRule) and _text(node) in ("true", "false"):
-        return "bool"
-    return None
+# Syntax a constant is made of: literals, tuples, objects with plain keys, template text, a sign.
+_CONSTANT_RULES = (
+    ExprTermRule,
+    TupleRule,
+    ObjectRule,
+    ObjectElemRule,
+    IntLitRule,
+    FloatLitRule,
+    LiteralValueRule,
+    StringRule,
+    StringPartRule,
+    UnaryOpRule,
+)
+_MAX_CONSTANT_NODES = 256
+
+
+def _is_constant(node: Any) -> bool:
+    """Whether ``node`` is a small constant (``{}``, ``[]``, ``"none"``, ``[{a = 1}]``): no
+    reference, call, conditional or interpolation, so evaluating it is cheap and cannot fail."""
+    stack, seen = [node], 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > _MAX_CONSTANT_NODES:
+            return False
+        if isinstance(item, ObjectElemKeyRule):
+            item = item.value
+            if isinstance(item, IdentifierRule):
+                continue
+        if not hasattr(item, "children"):
+            continue  # a token
+        if not isinstance(item, _CONSTANT_RULES):
+            return False
+        stack.extend(child for child in item.children if child is not None)
+    return True
 
 
 def _undecided(condition: Unknown, node: Any, ctx: _Ctx) -> Any:
@@ -940,13 +976,11 @@ _heredoc_cache: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary(
 _heredoc_lock = threading.Lock()
 
 
-_STRIP_MARKER = re.compile(r"[$%]\{~|~\}")
-
-
 def _heredoc(node: Any, ctx: _Ctx) -> Any:
     """A heredoc is a template: its body is re-parsed as a quoted string and evaluated as one.
 
-    Terraform keeps the final newline; ``<<-`` removes the indentation common to all lines.
+    Terraform keeps the final newline; ``<<-`` removes the indentation after applying the ``~``
+    strip markers, as HCL does (``heredoc.flush``).
     """
     with _heredoc_lock:
         expression = _heredoc_cache.get(node)
@@ -956,13 +990,8 @@ def _heredoc(node: Any, ctx: _Ctx) -> Any:
         if match is None:
             raise ctx.fail(node, "malformed heredoc")
         body = match.group(2).replace("\r\n", "\n")
-        if isinstance(node, HeredocTrimTemplateRule) and _STRIP_MARKER.search(body):
-            # Terraform strips before it removes the indentation of <<-, which driftwatch does
-            # not reproduce yet (docs/terraform-parity.md): Unknown, never a wrong value.
-            where = _where(ctx.scope.file, ctx.line(node))
-            return Unknown(f"{where}an indented heredoc (<<-) with ~ strip markers is not evaluated")
         if isinstance(node, HeredocTrimTemplateRule):
-            body = _dedent(body)
+            body = heredoc.flush(body, _sequence_end)
         try:
             tree = parses(f"__x = {_quoted(body)}\n")
         except Exception as error:  # lark raises several types
@@ -971,14 +1000,6 @@ def _heredoc(node: Any, ctx: _Ctx) -> Any:
         with _heredoc_lock:
             _heredoc_cache[node] = expression
     return _eval(expression, replace(ctx, line_offset=ctx.line(node) or 0, heredoc=True))
-
-
-def _dedent(body: str) -> str:
-    lines = body.split("\n")
-    indents = [len(line) - len(line.lstrip(" \t")) for line in lines if line.strip()]
-    margin = min(indents, default=0)
-    # A whitespace-only line shorter than the margin becomes empty rather than keeping text.
-    return "\n".join(line[margin:] if not line[:margin].strip() else line for line in lines)
 
 
 _QUOTE_ESCAPES = {"\\": "\\\\", '"': '\\"'}

@@ -24,6 +24,7 @@ import base64
 import functools
 import hashlib
 import inspect
+import itertools
 import json
 import math
 import posixpath
@@ -554,6 +555,18 @@ def tomap(value: Any) -> Any:
 @_register("setunion")
 def setunion(*sets: Any) -> list[Any]:
     return _set_of([item for s in sets for item in _list(s)], "setunion()")
+
+
+@_register("setproduct")
+def setproduct(*collections: Any) -> list[Any]:
+    """Every combination of one element of each argument; a set when any argument is a set."""
+    if len(collections) < 2:
+        raise FunctionError("setproduct() needs at least two arguments")
+    lists = [_list(c, "setproduct() argument") for c in collections]
+    if math.prod(len(items) for items in lists) > MAX_COLLECTION:
+        raise FunctionError(f"setproduct() would have more than {MAX_COLLECTION} elements")
+    product = [list(combination) for combination in itertools.product(*lists)]
+    return _set_of(product, "setproduct()") if any(is_set(c) for c in collections) else product
 
 
 @_register("setintersection")

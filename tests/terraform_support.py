@@ -1,0 +1,111 @@
+"""What the real-Terraform tests share: finding terraform and the provider mirror, a moto server
+on 127.0.0.1 for the provider to talk to, the provider block pointing at it, and running
+terraform with a CLI config of its own (the machine's TF_CLI_CONFIG_FILE may name a file that
+does not exist, and no test may reach the registry).
+
+Where terraform or the mirror is absent the tests skip with the reason (``REQUIRES_TERRAFORM``);
+where both are present, a failing ``init`` or ``plan`` is a test failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from moto_state import moto_classes_restored
+
+from driftwatch.demo import moto_patches
+
+PLUGIN_DIR = Path(os.environ.get("DRIFTWATCH_TF_PLUGINS", "/opt/tf-plugins"))
+PROVIDER_DIR = PLUGIN_DIR / "registry.terraform.io" / "hashicorp" / "aws"
+
+REQUIRES_TERRAFORM = [
+    pytest.mark.terraform,
+    pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform CLI not on PATH"),
+    pytest.mark.skipif(not PROVIDER_DIR.is_dir(), reason=f"no hashicorp/aws provider mirror at {PLUGIN_DIR}"),
+]
+
+REGION = "us-east-1"
+TERRAFORM_BLOCK = """
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws" }
+  }
+}
+"""
+
+
+def provider_block(port: int, extra: str = "") -> str:
+    """The aws provider pointed at moto on ``port``, with fake credentials and no lookups that
+    would leave 127.0.0.1; ``extra`` goes inside the block (``default_tags``...)."""
+    return f"""
+provider "aws" {{
+  region                      = "{REGION}"
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  endpoints {{
+    dynamodb = "http://127.0.0.1:{port}"
+    sts      = "http://127.0.0.1:{port}"
+    kms      = "http://127.0.0.1:{port}"
+  }}
+{extra}
+}}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def moto_server() -> Iterator[int]:
+    """A moto server on 127.0.0.1, yielding its port.
+
+    The same moto corrections as the demo: TableClass honoured, on-demand tables report 0/0
+    throughput as AWS does (so a plan sees what it would see against real AWS). They are
+    undone when the server stops.
+    """
+    from moto.server import ThreadedMotoServer
+
+    with moto_classes_restored():  # the worker's next tests may need plain moto
+        moto_patches.apply()
+        port = _free_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+        server.start()
+        try:
+            yield port
+        finally:
+            server.stop()
+
+
+def write_cli_config(workdir: Path) -> Path:
+    """A CLI config installing providers only from the mirror (so ``init`` never goes online)."""
+    path = workdir / "cli.tfrc"
+    mirror = f'  filesystem_mirror {{\n    path = "{PLUGIN_DIR}"\n  }}\n'
+    path.write_text(f"provider_installation {{\n{mirror}}}\n")
+    return path
+
+
+def terraform(workdir: Path, *args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
+    """``terraform args`` in ``workdir`` with its ``cli.tfrc``; an exit code not in ``ok`` fails
+    the test with terraform's stderr."""
+    env = dict(os.environ, TF_CLI_CONFIG_FILE=str(workdir / "cli.tfrc"), TF_IN_AUTOMATION="1")
+    env.pop("TF_CLI_ARGS", None)
+    env.pop("TF_WORKSPACE", None)  # the tests choose their workspace with `terraform workspace`
+    result = subprocess.run(
+        ["terraform", *args], cwd=workdir, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    if result.returncode not in ok:
+        raise AssertionError(f"terraform {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
+    return result
