@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -139,6 +140,12 @@ def call_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallLog]:
     yield log
 
 
+def unused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def write_config(path: Path, **overrides: Any) -> Path:
     config: dict[str, Any] = {
         "repo": str(EXAMPLES),
@@ -175,7 +182,12 @@ def run_flows(log: CallLog, tmp: Path) -> None:
         assert code == 2, (tmp / "r.json").read_text() if (tmp / "r.json").exists() else code  # drift found
 
         (tmp / "daemon").mkdir()
-        loaded, base = load_config(write_config(tmp / "daemon" / "driftwatch.yaml"))
+        # a port of its own: the default 9876 is shared with every other daemon test on this host
+        loaded, base = load_config(
+            write_config(
+                tmp / "daemon" / "driftwatch.yaml", http={"host": "127.0.0.1", "port": unused_port()}
+            )
+        )
         with log.recording("daemon"):
             daemon = Daemon(loaded, base)
             try:
