@@ -29,6 +29,7 @@ from typing import Any
 import botocore.session
 import pytest
 import yaml
+from moto_state import moto_classes_restored
 
 from driftwatch import cli
 from driftwatch.config import parse_config
@@ -85,30 +86,6 @@ class CallLog:
 
     def actions(self, flow: str | None = None) -> set[str]:
         return {action for action, where in self.calls if flow is None or where == flow}
-
-
-@contextmanager
-def moto_classes_restored() -> Iterator[None]:
-    """Put moto's DynamoDB classes back as they were: the embedded AWS patches them process-wide
-    (as conftest's ``moto_patches_undone`` does per test; this fixture is module-scoped)."""
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.table import Table
-    from moto.dynamodb.responses import DynamoHandler
-
-    from driftwatch.demo import moto_patches
-
-    saved = [(cls, dict(vars(cls))) for cls in (Table, DynamoHandler, DynamoDBBackend)]
-    applied = moto_patches._APPLIED
-    try:
-        yield
-    finally:
-        for cls, attributes in saved:
-            for name in set(vars(cls)) - set(attributes):
-                delattr(cls, name)
-            for name, value in attributes.items():
-                if vars(cls).get(name) is not value:
-                    setattr(cls, name, value)
-        moto_patches._APPLIED = applied
 
 
 @pytest.fixture(scope="module")
