@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import platform
+import random
 import re
 import threading
 from dataclasses import dataclass
@@ -18,16 +19,19 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 import botocore.session
+import structlog
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.configloader import raw_config_parse
 from botocore.credentials import CredentialProvider, DeferredRefreshableCredentials
 from botocore.exceptions import BotoCoreError, ConfigParseError, ProfileNotFound
 
-from driftwatch.aws.calls import ApiCallRecorder
+from driftwatch.aws.calls import THROTTLING_CODES, ApiCallRecorder
 from driftwatch.aws.deadline import DEFAULT_CALL_TIMEOUT_SECONDS, CallDeadlines
 from driftwatch.aws.dynamodb import LiveReadError, scrub
 from driftwatch.aws.ratelimit import RateLimiter
+
+log = structlog.get_logger(__name__)
 
 if TYPE_CHECKING:
     from mypy_boto3_application_autoscaling import ApplicationAutoScalingClient
@@ -50,9 +54,21 @@ def user_agent() -> str:
     from driftwatch import __version__
 
     return f"driftwatch/{__version__} botocore/{botocore_version} Python/{platform.python_version()}"
+
+
 _SESSION_NAME_INVALID = re.compile(r"[^\w+=,.@-]")
 
 _Service = Literal["dynamodb", "application-autoscaling", "sts"]
+
+RetryMode = Literal["limiter", "standard", "adaptive"]
+RETRY_MODES: tuple[RetryMode, ...] = ("limiter", "standard", "adaptive")
+DEFAULT_RETRY_MODE: RetryMode = "limiter"
+# ``limiter`` mode: botocore's standard retries, with throttled attempts retried after
+# rand x 0.1 s x 2^i (botocore: rand x 1 s x 2^i, at most 20 s); the request rate is driftwatch's
+# own limiter's (aws.max_requests_per_second). benchmarks/throttling.py: under 30% random
+# throttling botocore's 1 s scale made a 20-table scan 20x slower and adaptive mode 50x
+# (its client-side rate collapses), while the scale alone decides nothing about the rate.
+THROTTLE_BACKOFF_SECONDS = 0.1
 
 
 def role_session_name(target: str) -> str:
@@ -172,9 +188,13 @@ class AwsClients:
         max_requests_per_second: float | None = None,
         request_burst: int = 8,
         call_timeout: float = DEFAULT_CALL_TIMEOUT_SECONDS,
+        retry_mode: RetryMode = DEFAULT_RETRY_MODE,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1 (it counts the first attempt)")
+        if retry_mode not in RETRY_MODES:
+            raise ValueError(f"retry_mode must be one of {', '.join(RETRY_MODES)}")
+        self.retry_mode = retry_mode
         # Built on first use, not here: a broken AWS configuration is then an error of each
         # scan (reported, retried next scan) instead of a crash at start.
         self._session: boto3.Session | None = session
@@ -186,7 +206,10 @@ class AwsClients:
         self.limiters: list[RateLimiter] = []
         self.deadlines = CallDeadlines(call_timeout)
         self.config = Config(
-            retries={"mode": "adaptive", "total_max_attempts": max_attempts},
+            retries={
+                "mode": "standard" if retry_mode == "limiter" else retry_mode,
+                "total_max_attempts": max_attempts,
+            },
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             max_pool_connections=max_pool_connections,
@@ -279,6 +302,8 @@ class AwsClients:
             raise config_error(error) from None
         except ValueError as error:  # botocore quotes the endpoint URL, credentials and all
             raise invalid_endpoint(error) from None
+        if self.retry_mode == "limiter" and not shorten_throttle_backoff(client):  # pragma: no cover
+            log.warning("aws_throttle_backoff_unchanged", reason="botocore's retry handler was not found")
         self.deadlines.attach(client)
         if self.recorder is not None:
             self.recorder.attach(client)
@@ -309,6 +334,40 @@ class AwsClients:
             session = boto3.Session(botocore_session=core)
             self._role_sessions[role] = session
         return session
+
+
+class _ThrottleBackoff:
+    """botocore's standard backoff, except after a throttle: rand x ``seconds`` x 2^(attempt-1)."""
+
+    def __init__(self, botocore_backoff: Any, seconds: float) -> None:
+        self.botocore_backoff = botocore_backoff
+        self.seconds = seconds
+
+    def delay_amount(self, context: Any) -> float:
+        if context.get_error_code() in THROTTLING_CODES:
+            return float(random.random() * min(self.seconds * 2 ** (context.attempt_number - 1), 20.0))
+        return float(self.botocore_backoff.delay_amount(context))
+
+
+def shorten_throttle_backoff(client: BaseClient, seconds: float = THROTTLE_BACKOFF_SECONDS) -> bool:
+    """Make the standard retry handler of ``client`` wait rand x ``seconds`` x 2^i after a
+    throttle instead of botocore's rand x 1 s x 2^i; False if the handler is not there.
+
+    botocore has no setting for it: the policy of the handler it registers (under a unique id)
+    gets a backoff that answers throttles itself and hands everything else to botocore's.
+    What is retried, max attempts and the retry quota stay botocore's.
+    """
+    service = client.meta.service_model.service_id.hyphenize()
+    emitter = getattr(client.meta.events, "_emitter", None)
+    registered = getattr(emitter, "_unique_id_handlers", {}).get(f"retry-config-{service}")
+    handler = getattr(registered.get("handler") if isinstance(registered, dict) else None, "__self__", None)
+    policy = getattr(handler, "_retry_policy", None)
+    backoff = getattr(policy, "_retry_backoff", None)
+    if not hasattr(backoff, "delay_amount"):
+        return False
+    if not isinstance(backoff, _ThrottleBackoff):
+        setattr(policy, "_retry_backoff", _ThrottleBackoff(backoff, seconds))  # noqa: B010
+    return True
 
 
 def _read_configuration(session: boto3.Session) -> None:

@@ -165,7 +165,8 @@ def read_table(client: DynamoDBClient, table_name: str, region: str) -> TableSpe
     if not isinstance(table_name, str) or not table_name:
         # The one thing botocore's parameter validation (off: ``clients.AwsClients``) would
         # have refused in a name that evaluation has vetted (``terraform/vet.py``).
-        raise LiveReadError("DescribeTable", table_name, region, "ParamValidationError", "the table name is empty")
+        detail = "the table name is empty"
+        raise LiveReadError("DescribeTable", table_name, region, "ParamValidationError", detail)
     try:
         return _read_table(client, table_name, region)
     except TableGone:
