@@ -49,28 +49,52 @@ def operations(dynamodb: Any, autoscaling: Any, table: str, arn: str) -> dict[st
     region = h.REGION
     return {
         "DescribeTable": lambda: read_aws(
-            "DescribeTable", table, region, lambda r: responses.describe_table(r, table),
-            dynamodb.describe_table, TableName=table,
+            "DescribeTable",
+            table,
+            region,
+            lambda r: responses.describe_table(r, table),
+            dynamodb.describe_table,
+            TableName=table,
         ),
         "DescribeTimeToLive": lambda: read_aws(
-            "DescribeTimeToLive", table, region, responses.describe_time_to_live,
-            dynamodb.describe_time_to_live, TableName=table,
+            "DescribeTimeToLive",
+            table,
+            region,
+            responses.describe_time_to_live,
+            dynamodb.describe_time_to_live,
+            TableName=table,
         ),
         "DescribeContinuousBackups": lambda: read_aws(
-            "DescribeContinuousBackups", table, region, responses.describe_continuous_backups,
-            dynamodb.describe_continuous_backups, TableName=table,
+            "DescribeContinuousBackups",
+            table,
+            region,
+            responses.describe_continuous_backups,
+            dynamodb.describe_continuous_backups,
+            TableName=table,
         ),
         "ListTagsOfResource": lambda: read_aws(
-            "ListTagsOfResource", table, region, responses.list_tags_of_resource,
-            dynamodb.list_tags_of_resource, ResourceArn=arn,
+            "ListTagsOfResource",
+            table,
+            region,
+            responses.list_tags_of_resource,
+            dynamodb.list_tags_of_resource,
+            ResourceArn=arn,
         ),
         "DescribeScalableTargets": lambda: read_aws(
-            "DescribeScalableTargets", None, region, responses.scalable_targets,
-            autoscaling.describe_scalable_targets, ServiceNamespace="dynamodb",
+            "DescribeScalableTargets",
+            None,
+            region,
+            responses.scalable_targets,
+            autoscaling.describe_scalable_targets,
+            ServiceNamespace="dynamodb",
         ),
         "DescribeScalingPolicies": lambda: read_aws(
-            "DescribeScalingPolicies", None, region, responses.scaling_policies,
-            autoscaling.describe_scaling_policies, ServiceNamespace="dynamodb",
+            "DescribeScalingPolicies",
+            None,
+            region,
+            responses.scaling_policies,
+            autoscaling.describe_scaling_policies,
+            ServiceNamespace="dynamodb",
         ),
     }
 
@@ -125,7 +149,9 @@ def sustained(url: str, jobs: list[Any], concurrency: int, seconds: float) -> di
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tables", type=int, default=100)
     parser.add_argument("--count", type=int, default=200, help="calls per operation and round")
     parser.add_argument("--rounds", type=int, default=3)
@@ -148,14 +174,18 @@ def main() -> int:
         h.provision(root, services.moto_url)
         jobs = declare([h.target_for(root)], ParseCache()).jobs
         table = jobs[0].name
-        arn = h.boto_client("dynamodb", services.moto_url).describe_table(TableName=table)["Table"]["TableArn"]
+        arn = h.boto_client("dynamodb", services.moto_url).describe_table(TableName=table)["Table"][
+            "TableArn"
+        ]
 
         clients = h.make_clients(services.proxy_url, concurrency=args.concurrency)
         h.attach_rate_limit(clients, rate=1_000_000, burst=args.concurrency)
         ours = operations(clients.dynamodb(h.REGION), clients.autoscaling(h.REGION), table, arn)
         plain = operations(
-            h.boto_client("dynamodb", services.proxy_url), h.boto_client("application-autoscaling", services.proxy_url),
-            table, arn,
+            h.boto_client("dynamodb", services.proxy_url),
+            h.boto_client("application-autoscaling", services.proxy_url),
+            table,
+            arn,
         )
         # The harness' plain client uses standard retries; botocore's default otherwise.
         driftwatch_ms = cpu_per_call(ours, args.count, args.rounds)
@@ -176,10 +206,17 @@ def main() -> int:
         f"(whole scan path), {load['cpu_share_of_one_core']:.2f} cores busy; "
         f"CPU-bound ceiling {1000 / load['cpu_ms_per_call']:.0f} calls/s per core"
     )
-    h.write_json(args.json, {
-        "machine": h.machine(), "tables": args.tables, "cpu_ms_per_call": driftwatch_ms,
-        "plain_boto3_cpu_ms_per_call": plain_ms, "mean_cpu_ms": mean, "sustained": load,
-    })
+    h.write_json(
+        args.json,
+        {
+            "machine": h.machine(),
+            "tables": args.tables,
+            "cpu_ms_per_call": driftwatch_ms,
+            "plain_boto3_cpu_ms_per_call": plain_ms,
+            "mean_cpu_ms": mean,
+            "sustained": load,
+        },
+    )
     ratio = mean / args.before_ms
     print(
         f"\nTARGET CPU per call halved ({mean:.3f} ms vs {args.before_ms:.3f} ms before: {ratio:.2f}x) "

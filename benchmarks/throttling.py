@@ -114,7 +114,9 @@ def run(url: str, jobs: list[Any], mode: str, rate: float, concurrency: int) -> 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tables", type=int, default=20, help="tables of the random-throttling scan")
     parser.add_argument("--rate-tables", type=int, default=100, help="tables of the rate-throttling scan")
     parser.add_argument("--probability", type=float, default=0.3)
@@ -147,7 +149,9 @@ def main() -> int:
             "random": ["--throttle-random", str(args.probability), "--seed", "16"],
             "rate": ["--throttle-rate", str(args.rate), "--throttle-burst", str(args.burst)],
         }
-        proxies = {name: start_proxy(services.moto_port, args.delay_ms, extra) for name, extra in models.items()}
+        proxies = {
+            name: start_proxy(services.moto_port, args.delay_ms, extra) for name, extra in models.items()
+        }
         try:
             run(proxies["none"][1], jobs[: args.tables], "limiter", args.rate, args.concurrency)  # warm-up
             for model, tables in (("random", args.tables), ("rate", args.rate_tables)):
@@ -160,7 +164,10 @@ def main() -> int:
                             for _ in range(args.repeat)
                         ]
                         runs.sort(key=lambda r: r["wall_seconds"])
-                        results[key] = runs[len(runs) // 2] | {"tables": tables, "walls": [r["wall_seconds"] for r in runs]}
+                        results[key] = runs[len(runs) // 2] | {
+                            "tables": tables,
+                            "walls": [r["wall_seconds"] for r in runs],
+                        }
         finally:
             for process, _ in proxies.values():
                 h._stop(process)
@@ -171,7 +178,7 @@ def main() -> int:
         f"median of {args.repeat} run(s)\n"
     )
     header = (
-        f"{'model':<8}{'mode':<10}{'wall':>8}{'vs none':>9}{'attempts':>10}{'throttled':>11}"
+        f"{'model':<8}{'mode':<14}{'wall':>8}{'vs none':>9}{'attempts':>10}{'throttled':>11}"
         f"{'counted':>9}{'read':>6}{'failed':>8}"
     )
     print(header)
@@ -179,19 +186,23 @@ def main() -> int:
         for mode in MODES:
             base = results[f"{model}/{mode}/none"]
             r = results[f"{model}/{mode}/{model}"]
+            ratio = r["wall_seconds"] / base["wall_seconds"]
             print(
-                f"{model:<8}{mode:<10}{r['wall_seconds']:>7.2f}s{r['wall_seconds'] / base['wall_seconds']:>8.1f}x"
+                f"{model:<8}{mode:<14}{r['wall_seconds']:>7.2f}s{ratio:>8.1f}x"
                 f"{r['attempts']:>10}{r['throttled_proxy']:>11}{r['throttled_counted']:>9}"
                 f"{r['tables_read']:>6}{r['tables_failed']:>8}"
             )
             r["vs_unthrottled"] = r["wall_seconds"] / base["wall_seconds"]
-        print(f"{'(none)':<8}{'':<10}" + "".join(
-            f"  {mode} {results[f'{model}/{mode}/none']['wall_seconds']:.2f}s" for mode in MODES
-        ))
+        print(
+            f"{'(none)':<8}{'':<14}"
+            + "".join(f"  {mode} {results[f'{model}/{mode}/none']['wall_seconds']:.2f}s" for mode in MODES)
+        )
     h.write_json(args.json, {"machine": h.machine(), "args": vars(args), "results": results})
 
     counted = all(r["throttled_counted"] == r["throttled_proxy"] for r in results.values())
-    print(f"\nTARGET every throttle counted in driftwatch_aws_api_calls_total {'PASS' if counted else 'MISS'}")
+    print(
+        f"\nTARGET every throttle counted in driftwatch_aws_api_calls_total {'PASS' if counted else 'MISS'}"
+    )
     r = results[f"random/{default_mode}/random"]
     ok = r["vs_unthrottled"] <= 5 and r["tables_failed"] == 0
     print(
