@@ -172,9 +172,10 @@ class _AssumedRoleProvider(CredentialProvider):
 class AwsClients:
     """boto3 clients created once and shared by worker threads; one per (service, region, role).
 
-    Retries are adaptive (standard retries plus client-side rate limiting), so a scan of many
-    tables slows itself down under throttling instead of failing; ``max_attempts`` counts the
-    first attempt too. ``max_pool_connections`` must be at least the scan's concurrency, or
+    Retries follow ``retry_mode`` (``limiter`` by default: botocore's standard retries, a
+    throttle retried soon and up to ``THROTTLE_MAX_ATTEMPTS``, the rate held by driftwatch's
+    own limiter rather than by a client-side rate that throttles cut); ``max_attempts`` counts
+    the first attempt too. ``max_pool_connections`` must be at least the scan's concurrency, or
     workers queue for HTTP connections. Every call also has a total deadline of
     ``call_timeout`` seconds (``deadline.py``): the socket timeouts alone let an endpoint that
     drip-feeds its answer hold a call for ever.
