@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from botocore.validate import ParamValidationDecorator
 from conftest import FAKE_ACCESS_KEY, FAKE_SECRET
 
 from driftwatch.aws.autoscaling import AutoscalingIndex, apply_autoscaling
@@ -616,7 +617,7 @@ def test_clients_are_configured_and_cached_per_service_and_region(aws_env: None)
     # The default retry mode, limiter, is botocore's standard mode with a throttling backoff of
     # driftwatch's own (tests/test_aws_throttling.py).
     assert config.retries == {"mode": "standard", "total_max_attempts": 7}
-    assert config.parameter_validation is False
+    assert not isinstance(east._serializer, ParamValidationDecorator)  # validation is off
     assert config.user_agent.startswith("driftwatch/")
     adaptive: Any = AwsClients(retry_mode="adaptive").dynamodb(REGION).meta.config
     assert adaptive.retries == {"mode": "adaptive", "total_max_attempts": 5}
