@@ -130,17 +130,21 @@ class Services:
 
 
 @contextlib.contextmanager
-def services(delay_ms: float | None = 30.0, models: Sequence[str] = ("before",)) -> Iterator[Services]:
+def services(
+    delay_ms: float | None = 30.0, models: Sequence[str] = ("before",), proxy_args: Sequence[str] = ()
+) -> Iterator[Services]:
     """Start moto and, unless ``delay_ms`` is None, one delay proxy per latency model in front
     of it (see _delay_proxy.py: ``before`` adds the delay to moto's time, ``total`` makes each
-    call take max(delay, moto's time)); stop them all on exit."""
+    call take max(delay, moto's time)); stop them all on exit. ``proxy_args`` go to every
+    proxy (``--replay``, the throttling models)."""
     moto, moto_port = _start([str(HERE / "_moto_server.py")], "moto server")
     started: list[subprocess.Popen[str]] = []
     try:
         proxies: dict[str, tuple[int, int]] = {}
         for model in models if delay_ms is not None else ():
             argv = [str(HERE / "_delay_proxy.py"), "--upstream-port", str(moto_port)]
-            proxy, port = _start([*argv, "--delay-ms", str(delay_ms), "--model", model], "delay proxy")
+            argv += ["--delay-ms", str(delay_ms), "--model", model, *proxy_args]
+            proxy, port = _start(argv, "delay proxy")
             started.append(proxy)
             proxies[model] = (port, proxy.pid)
         yield Services(moto_port, moto.pid, delay_ms or 0.0, proxies)

@@ -435,7 +435,7 @@ def _open_output(path: str | None) -> TextIO:
 
 
 def command_scan(args: argparse.Namespace) -> int:
-    from driftwatch.aws.clients import AwsClients
+    from driftwatch.aws.clients import DEFAULT_RETRY_MODE, AwsClients
     from driftwatch.gitinfo import head_commit, is_dirty
     from driftwatch.scan import DEFAULT_SCAN_TIMEOUT_SECONDS, ScanSettings, scan
 
@@ -455,6 +455,7 @@ def command_scan(args: argparse.Namespace) -> int:
     )
     clients = AwsClients(
         max_attempts=aws.max_attempts if aws else 5,
+        retry_mode=aws.retry_mode if aws else DEFAULT_RETRY_MODE,
         connect_timeout=aws.connect_timeout if aws else 5,
         read_timeout=aws.read_timeout if aws else 15,
         call_timeout=aws.call_timeout if aws else 60,

@@ -254,6 +254,9 @@ class AwsConfig(_Strict):
     # Calls in flight per region and account (AWS throttles by those): regions run side by side.
     concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=64)
     max_attempts: int = Field(default=5, ge=1, le=20)
+    # How throttled calls are retried: limiter (standard retries, short throttling backoff,
+    # the rate left to max_requests_per_second), or botocore's standard or adaptive mode.
+    retry_mode: Literal["limiter", "standard", "adaptive"] = "limiter"
     connect_timeout: float = Field(default=5, gt=0)
     read_timeout: float = Field(default=15, gt=0)
     # Total seconds one AWS call may take, retries included: read_timeout is an idle timeout,

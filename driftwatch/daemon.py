@@ -84,6 +84,7 @@ class Daemon:
         self.recorder = ApiCallRecorder()
         self.clients = clients or AwsClients(
             max_attempts=config.aws.max_attempts,
+            retry_mode=config.aws.retry_mode,
             connect_timeout=config.aws.connect_timeout,
             read_timeout=config.aws.read_timeout,
             call_timeout=config.aws.call_timeout,

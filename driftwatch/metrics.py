@@ -37,7 +37,10 @@ Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
 - ``driftwatch_scan_duration_seconds`` (histogram): wall time of each scan, any result.
 - ``driftwatch_last_scan_timestamp_seconds``: *start* of the most recent scan attempt.
 - ``driftwatch_last_successful_scan_timestamp_seconds``: *start* of the last ``success`` scan.
-- ``driftwatch_aws_api_calls_total{operation, outcome}`` (counter): from ``ApiCallRecorder``.
+- ``driftwatch_aws_api_calls_total{operation, outcome}`` (counter): from ``ApiCallRecorder``:
+  finished calls by outcome (``success`` or the error code), and ``outcome="throttled"``:
+  every throttled *attempt*, those a retry made good included (not calls: leave it out of a
+  sum of calls).
 - ``driftwatch_aws_api_retries_total{operation}`` (counter): attempts botocore retried (throttling,
   timeouts, resets), from ``ApiCallRecorder``; no series for an operation never retried.
 - ``driftwatch_notifications_total{channel, outcome}`` (counter): delivery attempts by outcome:
@@ -71,7 +74,7 @@ from prometheus_client.metrics_core import (
 )
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from driftwatch.aws.calls import ApiCallRecorder
+from driftwatch.aws.calls import THROTTLED, ApiCallRecorder
 from driftwatch.spec import ScanReport, TableResult, TableStatus
 
 SCAN_RESULTS: Final = ("success", "partial", "failure")
@@ -414,6 +417,7 @@ class DriftwatchMetrics:
         # current even while a long scan is still making calls.
         api_calls = sorted(self._recorder.snapshot().items()) if self._recorder is not None else []
         api_retries = sorted(self._recorder.retries().items()) if self._recorder is not None else []
+        throttled = sorted(self._recorder.throttled().items()) if self._recorder is not None else []
 
         if not getattr(self._rendering, "cached_report", False):
             yield from self._report_families(view)  # a caller formatting the registry directly
@@ -452,11 +456,14 @@ class DriftwatchMetrics:
 
         calls = CounterMetricFamily(
             "driftwatch_aws_api_calls_total",
-            "AWS API calls after botocore retries, by operation and outcome (success or error code).",
+            "AWS API calls after botocore retries, by operation and outcome (success or error code); "
+            'outcome="throttled" counts throttled attempts instead, retried ones included.',
             labels=["operation", "outcome"],
         )
         for (operation, outcome), count in api_calls:
             calls.add_metric([operation, outcome], count)
+        for operation, count in throttled:
+            calls.add_metric([operation, THROTTLED], count)
         yield calls
 
         retries = CounterMetricFamily(

@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from botocore.validate import ParamValidationDecorator
 from conftest import FAKE_ACCESS_KEY, FAKE_SECRET
 
 from driftwatch.aws.autoscaling import AutoscalingIndex, apply_autoscaling
@@ -613,7 +614,13 @@ def test_clients_are_configured_and_cached_per_service_and_region(aws_env: None)
 
     east = clients.dynamodb(REGION)
     config: Any = east.meta.config  # botocore-stubs does not declare the option attributes
-    assert config.retries == {"mode": "adaptive", "total_max_attempts": 7}
+    # The default retry mode, limiter, is botocore's standard mode with a throttling backoff of
+    # driftwatch's own (tests/test_aws_throttling.py).
+    assert config.retries == {"mode": "standard", "total_max_attempts": 7}
+    assert not isinstance(east._serializer, ParamValidationDecorator)  # validation is off
+    assert config.user_agent.startswith("driftwatch/")
+    adaptive: Any = AwsClients(retry_mode="adaptive").dynamodb(REGION).meta.config
+    assert adaptive.retries == {"mode": "adaptive", "total_max_attempts": 5}
     assert (config.connect_timeout, config.read_timeout, config.max_pool_connections) == (2, 9, 32)
     assert clients.dynamodb(REGION) is east
     assert clients.dynamodb("eu-west-1") is not east

@@ -358,10 +358,11 @@ def test_autoscaling_that_cannot_be_read_is_unresolved_never_drift(
     estate: list[TargetInput], faults: Faults, baseline: dict[Any, Row], code: str, attempts: int
 ) -> None:
     """application-autoscaling refuses (AccessDenied: not retried) or throttles every attempt
-    (retried up to max_attempts = 3, then given up). Tables are still compared on everything
-    else; what the autoscaler owns (its targets, the capacity inside them) is unresolved with
-    the cause -- the GSI capacity the console pushed beyond its range is no longer claimed as
-    drift -- and the scan exits 1 with the cause in ``errors``."""
+    (retried up to max_attempts = 3 in botocore's standard retry mode, then given up; the
+    default limiter mode retries a throttle to the 10th attempt: tests/test_aws_throttling.py).
+    Tables are still compared on everything else; what the autoscaler owns (its targets, the
+    capacity inside them) is unresolved with the cause -- the GSI capacity the console pushed
+    beyond its range is no longer claimed as drift -- and the scan exits 1 with the cause in ``errors``."""
     faults.reset()
     faults.add(
         lambda attempt, request: (
@@ -371,7 +372,7 @@ def test_autoscaling_that_cannot_be_read_is_unresolved_never_drift(
         )
     )
     recorder = ApiCallRecorder()
-    report = run_scan(estate, recorder, max_attempts=3)
+    report = run_scan(estate, recorder, max_attempts=3, retry_mode="standard")
 
     assert report.exit_code == 1
     assert report.count(TableStatus.ERROR) == 0

@@ -37,6 +37,44 @@ from driftwatch.aws.deadline import CallDeadlineExceeded
 SUCCESS = "success"
 TIMEOUT = "Timeout"
 CONNECTION_ERROR = "ConnectionError"
+THROTTLED = "throttled"
+"""The outcome label of throttled *attempts* (each one, retried or not), next to the outcomes of
+calls: ``driftwatch_aws_api_calls_total{outcome="throttled"}`` shows throttling that retries
+absorbed, which the calls' outcomes (``success`` after a retry) hide."""
+
+# What AWS answers when it throttles (botocore's list for its standard retry mode, which
+# retries all of them with the throttling backoff), plus HTTP 429 without a code.
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+
+
+def is_throttling(response: Any) -> bool:
+    """Whether one attempt's answer (botocore's ``(http_response, parsed)``) is a throttle."""
+    if not isinstance(response, tuple) or len(response) != 2:
+        return False
+    http_response, parsed = response
+    status = getattr(http_response, "status_code", None)
+    if not isinstance(status, int) or status < 400:
+        return False
+    error = parsed.get("Error") if isinstance(parsed, dict) else None
+    code = error.get("Code") if isinstance(error, dict) else None
+    return code in THROTTLING_CODES or (status == 429 and not code)
 
 
 def transport_outcome(exc: BaseException) -> str:
@@ -65,11 +103,21 @@ class ApiCallRecorder:
         self._lock = threading.Lock()
         self._counts: Counter[tuple[str, str]] = Counter()
         self._retries: Counter[str] = Counter()
+        self._throttled: Counter[str] = Counter()
 
     def attach(self, client: BaseClient) -> None:
-        """Start counting the calls of ``client`` (each client has its own event emitter)."""
-        client.meta.events.register("after-call", self._after_call)
-        client.meta.events.register("after-call-error", self._after_call_error)
+        """Start counting the calls of ``client`` (each client has its own event emitter).
+
+        Registered once per client, with a ``unique_id`` per recorder: attaching the same
+        recorder again (or to a client that already has it) adds no second handler.
+        """
+        events = client.meta.events
+        tag = id(self)
+        events.register("after-call", self._after_call, unique_id=f"driftwatch-calls-{tag}")
+        events.register("after-call-error", self._after_call_error, unique_id=f"driftwatch-errors-{tag}")
+        # ``needs-retry`` follows every attempt (before botocore decides on a retry); first in
+        # line, so an attempt is counted even when the call's deadline then stops the retries.
+        events.register_first("needs-retry", self._needs_retry, unique_id=f"driftwatch-attempts-{tag}")
 
     def record(self, operation: str, outcome: str, retries: int = 0) -> None:
         """Count one finished API call and the retries botocore made for it."""
@@ -79,9 +127,15 @@ class ApiCallRecorder:
                 self._retries[operation] += retries
 
     def snapshot(self) -> dict[tuple[str, str], int]:
-        """A copy, so that readers (metrics scrapes, tests) never see a half-updated view."""
+        """Finished calls by (operation, outcome): a copy, so that readers (metrics scrapes,
+        tests) never see a half-updated view. Throttled attempts are in ``throttled()``."""
         with self._lock:
             return dict(self._counts)
+
+    def throttled(self) -> dict[str, int]:
+        """Throttled attempts by operation (every one, also those a retry then made good)."""
+        with self._lock:
+            return dict(self._throttled)
 
     def retries(self) -> dict[str, int]:
         """Retries (attempts after the first) by operation; operations without any are absent."""
@@ -96,6 +150,13 @@ class ApiCallRecorder:
         with self._lock:
             self._counts.clear()
             self._retries.clear()
+            self._throttled.clear()
+
+    def _needs_retry(self, response: Any = None, operation: Any = None, **_: Any) -> None:
+        if is_throttling(response):
+            name = str(getattr(operation, "name", "unknown"))
+            with self._lock:
+                self._throttled[name] += 1
 
     def _after_call(self, http_response: Any, parsed: Any, model: Any, context: Any = None, **_: Any) -> None:
         status = getattr(http_response, "status_code", 200)

@@ -96,7 +96,11 @@ class _Watchdog:
                 name = "driftwatch-call-deadline"
                 self._thread = threading.Thread(target=self._run, name=name, daemon=True)
                 self._thread.start()
-            self._lock.notify()
+            # Woken only when this deadline is now the first: otherwise the watchdog already
+            # sleeps until an earlier one. Waking it for every call cost a thread switch (and
+            # a GIL hand-over) per call.
+            if self._heap[0][2] is guard:
+                self._lock.notify()
 
     def watch(self, guard: _Guard, connection: Any) -> None:
         with self._lock:
@@ -109,6 +113,10 @@ class _Watchdog:
             guard.done = True
             aborted = list(guard.connections) if guard.expired else []
             guard.connections.clear()
+            # Finished calls leave the heap here, from its front, rather than when the watchdog
+            # next wakes (up to call_timeout later): the heap holds about the calls in flight.
+            while self._heap and self._heap[0][2].done:
+                heapq.heappop(self._heap)
         # On the calling thread, once the call is over: a connection the deadline shut down is
         # closed now, whether or not urllib3 put it back in its pool, so its descriptor goes
         # at once instead of when the pool next notices it is dead.

@@ -162,6 +162,11 @@ def read_table(client: DynamoDBClient, table_name: str, region: str) -> TableSpe
     (see ``autoscaling.apply_autoscaling``), so reading N tables does not cost N autoscaling
     calls. Raises ``LiveReadError`` for anything else that goes wrong.
     """
+    if not isinstance(table_name, str) or not table_name:
+        # The one thing botocore's parameter validation (off: ``clients.AwsClients``) would
+        # have refused in a name that evaluation has vetted (``terraform/vet.py``).
+        detail = "the table name is empty"
+        raise LiveReadError("DescribeTable", table_name, region, "ParamValidationError", detail)
     try:
         return _read_table(client, table_name, region)
     except TableGone:
@@ -217,6 +222,9 @@ def _with_table_names(page: Any) -> Any:
     names = page.get("TableNames")
     if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
         raise InvalidResponse("TableNames")
+    last = page.get("LastEvaluatedTableName")
+    if last is not None and not isinstance(last, str):  # it goes back into the next request
+        raise InvalidResponse("LastEvaluatedTableName")
     return page
 
 

@@ -117,8 +117,8 @@ class RateLimiter:
 
         The wait happens after SigV4 signing, which tolerates minutes of clock skew; with at most
         C workers per client no request waits longer than about C / rate seconds. botocore's
-        adaptive retry mode keeps its own, throttling-driven bucket on the same event, after
-        this one.
+        adaptive retry mode (``aws.retry_mode: adaptive``) keeps its own, throttling-driven
+        bucket on the same event, after this one.
         """
         client.meta.events.register_first("before-send", self._before_send, unique_id=self._unique_id)
 
