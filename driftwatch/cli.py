@@ -18,9 +18,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.console import Console
-
-from driftwatch import __version__
 from driftwatch.config import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_REGIONS,
@@ -32,13 +29,12 @@ from driftwatch.config import (
     parse_duration,
 )
 from driftwatch.errors import DriftwatchError
-from driftwatch.report.console import make_console
 from driftwatch.targets import adhoc_module_settings, targets_from_config
-from driftwatch.terraform.modules import TargetInput
+from driftwatch.terraform.target import TargetInput
 
 if TYPE_CHECKING:
     from driftwatch.scan import ScanSettings
-    from driftwatch.terraform.worker import Evaluator
+    from driftwatch.terraform.worker import Evaluator, WorkerEvaluator
 
 EXIT_OK, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
 
@@ -54,6 +50,20 @@ class Invocation:
     targets: list[TargetInput]
     config: Config | None
     repo: Path
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the installed version is looked up only when asked for (importlib.metadata
+    costs every other command ~15 ms of start-up)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show program's version number and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from driftwatch import __version__
+
+        print(f"driftwatch {__version__}")
+        parser.exit()
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -185,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         "`driftwatch COMMAND --help` describes each command.",
         formatter_class=_HelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"driftwatch {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     scan = _subcommand(
         commands,
@@ -435,17 +445,20 @@ def _open_output(path: str | None) -> TextIO:
 
 
 def command_scan(args: argparse.Namespace) -> int:
+    invocation = resolve_invocation(args)
+    check_output_path(args.output)
+    config = invocation.config
+    # The evaluation worker starts first, on another core, while this process imports boto3
+    # and builds its clients: the two start-ups overlap instead of adding up.
+    evaluator = _parse_cache(config)
+    evaluator.start()
+
     from driftwatch.aws.clients import AwsClients
     from driftwatch.gitinfo import head_commit, is_dirty
     from driftwatch.scan import DEFAULT_SCAN_TIMEOUT_SECONDS, ScanSettings, scan
 
-    invocation = resolve_invocation(args)
-    check_output_path(args.output)
-    config = invocation.config
     parity = args.parity or (config.terraform_parity if config else "default")
     aws = config.aws if config else None
-    if problem := AwsClients.configuration_problem():  # e.g. no such AWS_PROFILE: one line, exit 1
-        raise UsageError(problem)
     settings = ScanSettings(
         parity=parity,
         concurrency=aws.concurrency if aws else DEFAULT_CONCURRENCY,
@@ -462,6 +475,8 @@ def command_scan(args: argparse.Namespace) -> int:
         max_requests_per_second=aws.max_requests_per_second if aws else DEFAULT_REQUESTS_PER_SECOND,
         request_burst=settings.concurrency,
     )
+    if problem := _aws_configuration_problem(clients):  # e.g. no such AWS_PROFILE: one line, exit 1
+        raise UsageError(problem)
     show_progress = (
         args.format == "text"
         and not args.output
@@ -473,7 +488,7 @@ def command_scan(args: argparse.Namespace) -> int:
         report = scan(
             invocation.targets,
             clients,
-            cache=_parse_cache(config),
+            cache=evaluator,
             settings=settings,
             commit=head_commit(invocation.repo),
             dirty=is_dirty(invocation.repo) is True,
@@ -482,9 +497,30 @@ def command_scan(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _aws_configuration_problem(clients: Any) -> str | None:
+    """What is wrong with the local AWS configuration, in one line, or None; checked before
+    anything is read (AwsClients.configuration_problem's checks), with the scan's own session,
+    so that the service model botocore loads for the check is the one its clients reuse."""
+    from botocore.exceptions import BotoCoreError
+
+    from driftwatch.aws.clients import AwsConfigError, config_error, invalid_endpoint
+
+    try:
+        clients.check_configuration()
+        clients.dynamodb("us-east-1")  # local: checks the endpoint URL
+    except AwsConfigError as error:
+        return str(error)
+    except BotoCoreError as error:
+        return str(config_error(error))
+    except ValueError as error:
+        return str(invalid_endpoint(error))
+    return None
+
+
 @contextlib.contextmanager
 def _progress_bar(settings: ScanSettings) -> Iterator[None]:
     """A transient progress bar on stderr, fed by the scan's (done, total) callback."""
+    from rich.console import Console
     from rich.progress import Progress
 
     with Progress(console=Console(stderr=True), transient=True) as progress:
@@ -493,7 +529,7 @@ def _progress_bar(settings: ScanSettings) -> Iterator[None]:
         yield
 
 
-def _parse_cache(config: Config | None) -> Evaluator:
+def _parse_cache(config: Config | None) -> WorkerEvaluator:
     """Where targets are evaluated: the bounded worker process (driftwatch.terraform.worker),
     with the config's ``parse`` limits (the defaults without a config)."""
     from driftwatch.config import ParseConfig
@@ -503,20 +539,26 @@ def _parse_cache(config: Config | None) -> Evaluator:
 
 
 def _write_report(report: Any, args: argparse.Namespace, repo_url: str | None = None) -> None:
-    from driftwatch.report.json import render_json
-    from driftwatch.report.markdown import render_markdown
-    from driftwatch.report.sarif import render_sarif
-    from driftwatch.report.text import render_text
-
+    """The report in ``args.format``; only that renderer is imported (the others pull in rich or
+    Slack's formatting, which a piped JSON report does not need)."""
     out = _open_output(args.output)
     try:
         if args.format == "json":
+            from driftwatch.report.json import render_json
+
             out.write(render_json(report))
         elif args.format == "sarif":
+            from driftwatch.report.sarif import render_sarif
+
             out.write(render_sarif(report))
         elif args.format == "markdown":
+            from driftwatch.report.markdown import render_markdown
+
             out.write(render_markdown(report, repo_url=repo_url))
         else:
+            from driftwatch.report.console import make_console
+            from driftwatch.report.text import render_text
+
             render_text(report, make_console(out), verbose=args.verbose)
     finally:
         if out is not sys.stdout:
@@ -608,6 +650,8 @@ DEMO_INSTALL_HINT = (
 
 def command_demo(args: argparse.Namespace) -> int:
     import importlib.util
+
+    from rich.console import Console
 
     from driftwatch.demo.run import run_demo
 

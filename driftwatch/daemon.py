@@ -41,6 +41,7 @@ from driftwatch.config import Config
 from driftwatch.endpoint import Endpoint
 from driftwatch.gitinfo import head_commit, is_dirty
 from driftwatch.history import History, HistoryError
+from driftwatch.log import get_logger
 from driftwatch.metrics import DriftwatchMetrics
 from driftwatch.notify.routes import Route, selector, slack_routes
 from driftwatch.notify.slack import CHANNEL as SLACK_CHANNEL
@@ -51,7 +52,7 @@ from driftwatch.spec import ScanReport, TableStatus
 from driftwatch.targets import targets_from_config
 from driftwatch.terraform.worker import shared_worker
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 DELIVERY_INTERVAL = timedelta(seconds=15)
 HEALTHY_INTERVALS = 3
