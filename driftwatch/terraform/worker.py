@@ -42,7 +42,6 @@ import os
 import pickle
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -57,6 +56,7 @@ from typing import Any, Final, Protocol, TypeVar
 from driftwatch.bounds import safe_text
 from driftwatch.log import get_logger
 from driftwatch.spec import TargetError
+from driftwatch.terraform import launch
 from driftwatch.terraform.parse import HclSyntaxError, ParseCache, cyclic_gc_paused
 from driftwatch.terraform.target import TargetDeclarations, TargetInput
 from driftwatch.terraform.vet import vet_declarations
@@ -250,19 +250,7 @@ class WorkerEvaluator:
         if self._process is not None and self._process.poll() is None and self._conn is not None:
             return self._conn
         self._stop_worker()
-        parent, child = socket.socketpair()
-        try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "driftwatch.terraform.worker", str(child.fileno())],
-                pass_fds=(child.fileno(),),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                env=_worker_env(),
-                start_new_session=True,  # a terminal's Ctrl-C reaches the parent, which decides
-            )
-        finally:
-            child.close()
-        self._conn = Connection(parent.detach())
+        self._process, self._conn = launch.take()
         self._greeted = False
         self.starts += 1
         self._conn.send_bytes(pickle.dumps(self.options))
@@ -442,23 +430,6 @@ class _ReplyUnpickler(pickle.Unpickler):
         if module.startswith(_REPLY_MODULES) or (module, name) in _REPLY_CLASSES:
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"a reply may not name {module}.{name}")
-
-
-# Secrets of the parent that the evaluation never needs (a TargetInput carries its own env).
-_SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ACCESS_KEY_ID")
-
-
-def _worker_env() -> dict[str, str]:
-    """The worker's environment: the parent's, without AWS keys and webhook URLs, and with this
-    driftwatch first on the path (the worker must run the same code as its parent)."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in _SECRET_ENV and "WEBHOOK" not in key.upper() and "SLACK" not in key.upper()
-    }
-    package = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package, env.get("PYTHONPATH")) if p)
-    return env
 
 
 _shared: dict[tuple[float, int, tuple[tuple[str, int], ...]], WorkerEvaluator] = {}
