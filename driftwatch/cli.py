@@ -449,10 +449,11 @@ def command_scan(args: argparse.Namespace) -> int:
     invocation = resolve_invocation(args)
     check_output_path(args.output)
     config = invocation.config
-    # The evaluation worker (started by main) greets, on another core, while this process
-    # imports boto3 and builds its clients: the two start-ups overlap instead of adding up.
-    evaluator = _parse_cache(config)
-    evaluator.start()
+    # The evaluation worker (started by main) evaluates the targets on another core while this
+    # process imports boto3 and builds its clients: the two overlap instead of adding up.
+    from driftwatch.terraform.ahead import EvaluatedAhead
+
+    evaluator = EvaluatedAhead(_parse_cache(config), invocation.targets)
 
     from driftwatch.aws.clients import AwsClients
     from driftwatch.config import DEFAULT_CONCURRENCY, DEFAULT_MAX_REGIONS, DEFAULT_REQUESTS_PER_SECOND

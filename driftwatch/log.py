@@ -36,17 +36,55 @@ def get_logger(name: str) -> Any:
     return _DeferredLogger(name)
 
 
-class _DeferredLogger:
-    __slots__ = ("_logger", "_name")
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+    "exception": logging.ERROR,
+    "critical": logging.CRITICAL,
+}
 
-    def __init__(self, name: str) -> None:
+
+def _drop(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+class _DeferredLogger:
+    """Until structlog is imported, ``bind`` only collects context, and an event below the
+    level of its stdlib logger is dropped here (structlog's stdlib logger would drop it after
+    its processors, which have no other effect); anything else imports structlog and goes to
+    the real logger."""
+
+    __slots__ = ("_context", "_logger", "_name")
+
+    def __init__(self, name: str, context: dict[str, Any] | None = None) -> None:
         self._name = name
+        self._context = context or {}
         self._logger: Any = None
 
+    def bind(self, **values: Any) -> Any:
+        if self._logger is None and "structlog" not in sys.modules:
+            return _DeferredLogger(self._name, {**self._context, **values})
+        return self._real().bind(**values)
+
     def __getattr__(self, attribute: str) -> Any:
+        level = _LEVELS.get(attribute)
+        if (
+            self._logger is None
+            and level is not None
+            and "structlog" not in sys.modules
+            and not logging.getLogger(self._name).isEnabledFor(level)
+        ):
+            return _drop
+        return getattr(self._real(), attribute)
+
+    def _real(self) -> Any:
         if self._logger is None:
-            self._logger = _structlog().get_logger(self._name)
-        return getattr(self._logger, attribute)
+            logger = _structlog().get_logger(self._name)
+            self._logger = logger.bind(**self._context) if self._context else logger
+        return self._logger
 
 
 _lock = threading.Lock()

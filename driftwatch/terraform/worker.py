@@ -234,17 +234,6 @@ class WorkerEvaluator:
 
     # --- the worker's life ---
 
-    def start(self) -> None:
-        """Start the worker now, without waiting for it to be ready: its start-up (a new
-        interpreter importing the evaluator, ~0.3 s of CPU) then runs on another core while the
-        caller does its own (the one-shot CLI builds its AWS clients meanwhile). The first
-        evaluation waits for its greeting as usual; a start that fails here is retried, and
-        reported, by that evaluation."""
-        with self._lock:
-            if not self._closed:
-                with contextlib.suppress(OSError):
-                    self._spawn()
-
     def _spawn(self) -> Connection:
         """The running worker's connection, or a new worker's (options sent, not yet greeted)."""
         if self._process is not None and self._process.poll() is None and self._conn is not None:
