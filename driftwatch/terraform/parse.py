@@ -277,28 +277,28 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 def parse_text(text: str, file: str) -> Any:
     """Parse HCL text into python-hcl2's typed tree, turning every failure into HclSyntaxError."""
-    from hcl2.api import parses
-    from lark.exceptions import UnexpectedInput, VisitError
+    with cyclic_gc_paused():  # the first call also imports python-hcl2 and lark: no collections
+        from hcl2.api import parses
+        from lark.exceptions import UnexpectedInput, VisitError
 
-    old_limit = sys.getrecursionlimit()
-    try:
-        sys.setrecursionlimit(max(old_limit, _PARSE_RECURSION_LIMIT))
-        with cyclic_gc_paused():
+        old_limit = sys.getrecursionlimit()
+        try:
+            sys.setrecursionlimit(max(old_limit, _PARSE_RECURSION_LIMIT))
             # A trailing newline avoids python-hcl2's error on a final line without one.
             return parses(text if text.endswith("\n") else text + "\n")
-    except UnexpectedInput as error:
-        message, line, column = _describe_syntax_error(error, text)
-        raise HclSyntaxError(file, message, line, column) from None
-    except RecursionError:
-        raise _too_deep(text, file) from None
-    except VisitError as error:  # lark wraps what python-hcl2's transformer raised
-        if isinstance(error.orig_exc, RecursionError):
+        except UnexpectedInput as error:
+            message, line, column = _describe_syntax_error(error, text)
+            raise HclSyntaxError(file, message, line, column) from None
+        except RecursionError:
             raise _too_deep(text, file) from None
-        raise HclSyntaxError(file, f"cannot parse: {_shorten(str(error.orig_exc))}") from None
-    except Exception as error:  # python-hcl2 raises plain exceptions for some semantic errors
-        raise HclSyntaxError(file, f"cannot parse: {_shorten(str(error))}") from None
-    finally:
-        sys.setrecursionlimit(old_limit)
+        except VisitError as error:  # lark wraps what python-hcl2's transformer raised
+            if isinstance(error.orig_exc, RecursionError):
+                raise _too_deep(text, file) from None
+            raise HclSyntaxError(file, f"cannot parse: {_shorten(str(error.orig_exc))}") from None
+        except Exception as error:  # python-hcl2 raises plain exceptions for some semantic errors
+            raise HclSyntaxError(file, f"cannot parse: {_shorten(str(error))}") from None
+        finally:
+            sys.setrecursionlimit(old_limit)
 
 
 def read_text(path: Path, rel: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[str, bytes]:
