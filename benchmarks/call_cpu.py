@@ -40,7 +40,6 @@ import _harness as h
 BEFORE_MS = 1.036
 
 
-
 def operations(dynamodb: Any, autoscaling: Any, table: str, arn: str) -> dict[str, Callable[[], Any]]:
     """The six reads, each through read_aws with the check a scan applies to its answer."""
     from driftwatch.aws import responses

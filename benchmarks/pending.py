@@ -41,7 +41,9 @@ def git(repo: Path, *args: str, at: datetime | None = None) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="500 files / 50 tables")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()

@@ -1,5 +1,3 @@
-import sys
+from driftwatch.cli import run
 
-from driftwatch.cli import main
-
-sys.exit(main())
+run()

@@ -23,20 +23,19 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-import structlog
-
 from driftwatch import gitinfo
 from driftwatch.diff import DiffResult
 from driftwatch.gitinfo import ChainCommit, Checkout, GitObjects, GitUnavailable
+from driftwatch.log import get_logger
 from driftwatch.settle import NOT_DECLARED, RecentChange, base_index, commit_times
 from driftwatch.spec import DeclaredTable, Drift, TableSpec, Unknown
-from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
 from driftwatch.terraform.parse import ParseCache
 from driftwatch.terraform.revision import RevisionView
+from driftwatch.terraform.target import TargetDeclarations, TargetInput
 from driftwatch.terraform.vet import vet_declarations
 from driftwatch.terraform.worker import Evaluator, Failure
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 CHAIN_PAGE: Final = 200  # commits read per git log call while looking for the base
 MAX_CHAIN: Final = 5_000  # more commits than this inside the grace: no pending applies
@@ -226,7 +225,11 @@ def declare_at_revision(
 ) -> TargetDeclarations | str:
     """``target`` as declared at commit ``revision``, read from git objects; or why git could not
     answer. A picklable call, so that it runs where every other evaluation runs (the bounded
-    worker process, see driftwatch.terraform.worker), with the same limits and parse cache."""
+    worker process, see driftwatch.terraform.worker), with the same limits and parse cache.
+    The evaluator is imported here, where it runs: the process that sends the call needs none
+    of it."""
+    from driftwatch.terraform.modules import declare_target
+
     try:
         with GitObjects(checkout) as objects:
             view = RevisionView(checkout.top, revision, objects, cache.max_file_bytes, slot=slot)

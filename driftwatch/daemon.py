@@ -41,6 +41,7 @@ from driftwatch.config import Config
 from driftwatch.endpoint import Endpoint
 from driftwatch.gitinfo import head_commit, is_dirty
 from driftwatch.history import History, HistoryError
+from driftwatch.log import get_logger
 from driftwatch.metrics import DriftwatchMetrics
 from driftwatch.notify.routes import Route, selector, slack_routes
 from driftwatch.notify.slack import CHANNEL as SLACK_CHANNEL
@@ -51,7 +52,7 @@ from driftwatch.spec import ScanReport, TableStatus
 from driftwatch.targets import targets_from_config
 from driftwatch.terraform.worker import shared_worker
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 DELIVERY_INTERVAL = timedelta(seconds=15)
 HEALTHY_INTERVALS = 3
@@ -130,9 +131,7 @@ class Daemon:
         )
         # slack.routes: one notifier (its own outbox channel and metrics) per route with a URL.
         self.notifiers = [n for n in (self.slack,) if n is not None] + [
-            self._route_notifier(routes, route, url)
-            for route in routes
-            if (url := route_urls[route.name])
+            self._route_notifier(routes, route, url) for route in routes if (url := route_urls[route.name])
         ]
         for notifier in self.notifiers:
             self.metrics.notification_channel(notifier.channel)

@@ -31,9 +31,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http import HTTPStatus
 
-import structlog
+from driftwatch.log import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Body = bytes | Sequence[bytes]
 """A response body: bytes, or parts written one after another (never joined into a copy)."""
@@ -284,4 +284,3 @@ class Endpoint:
                 writer.write(view[start : start + step])
                 await writer.drain()
         await writer.drain()
-

@@ -46,8 +46,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Generic, Literal, TypeVar
 
-import structlog
-
 from driftwatch.aws.autoscaling import AutoscalingIndex, apply_autoscaling
 from driftwatch.aws.clients import AwsClients, Role, role_session_name
 from driftwatch.aws.deadline import calls_end_by
@@ -56,6 +54,7 @@ from driftwatch.baseline import Baseline, SeenCommits, baselines
 from driftwatch.bounds import bounded
 from driftwatch.config import DEFAULT_CONCURRENCY, DEFAULT_MAX_REGIONS
 from driftwatch.diff import DiffResult, diff
+from driftwatch.log import get_logger
 from driftwatch.settle import settle
 from driftwatch.spec import (
     Autoscaling,
@@ -72,12 +71,12 @@ from driftwatch.spec import (
     Unknown,
     Unresolved,
 )
-from driftwatch.terraform.modules import TargetInput
 from driftwatch.terraform.parse import ParseCache
+from driftwatch.terraform.target import TargetInput
 from driftwatch.terraform.validate_table import rejection_error
 from driftwatch.terraform.worker import Evaluator, InProcessEvaluator
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Parity = Literal["default", "strict"]
 R = TypeVar("R")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from driftwatch.config import Config, ModulesConfig
 from driftwatch.errors import DriftwatchError
-from driftwatch.terraform.modules import TargetInput
 from driftwatch.terraform.sources import ModuleSettings
+from driftwatch.terraform.target import TargetInput
 
 
 class UnknownTargetError(DriftwatchError, ValueError):

@@ -27,10 +27,7 @@ from driftwatch.spec import TableStatus
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DRIP_INTERVAL = 0.05
-HEAD = (
-    b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n"
-    b"Content-Length: 1000000\r\n\r\n"
-)
+HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: 1000000\r\n\r\n"
 
 
 class DripServer:

@@ -628,4 +628,3 @@ def test_a_conditional_unifies_its_result_with_a_constant_branch(expression: str
 def test_a_conditional_without_a_common_result_type_is_refused(expression: str) -> None:
     result = ev(expression)
     assert isinstance(result, Unknown) and "inconsistent conditional result types" in result.reason
-

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 import botocore.session
-import structlog
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.configloader import raw_config_parse
@@ -30,8 +29,9 @@ from driftwatch.aws.calls import THROTTLING_CODES, ApiCallRecorder
 from driftwatch.aws.deadline import DEFAULT_CALL_TIMEOUT_SECONDS, CallDeadlines
 from driftwatch.aws.dynamodb import LiveReadError, scrub
 from driftwatch.aws.ratelimit import RateLimiter
+from driftwatch.log import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 if TYPE_CHECKING:
     from mypy_boto3_application_autoscaling import ApplicationAutoScalingClient

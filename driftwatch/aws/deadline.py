@@ -36,12 +36,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import structlog
 from botocore.awsrequest import AWSHTTPConnectionPool, AWSHTTPSConnectionPool
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError
 
-log = structlog.get_logger(__name__)
+from driftwatch.log import get_logger
+
+log = get_logger(__name__)
 
 DEFAULT_CALL_TIMEOUT_SECONDS = 60.0
 _CONTEXT_KEY = "driftwatch_call_guard"

@@ -69,7 +69,7 @@ def embedded_aws() -> Iterator[None]:
 
 
 def demo_targets(repo: Path) -> list[Any]:
-    from driftwatch.terraform.modules import TargetInput
+    from driftwatch.terraform.target import TargetInput
 
     return [
         # pending_grace 0: the demo's drift is made on purpose, never a merge waiting for an apply.

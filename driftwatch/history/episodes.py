@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import structlog
-
 from driftwatch.history.ledger import (
     Episode,
     Sighting,
@@ -27,9 +25,10 @@ from driftwatch.history.ledger import (
 )
 from driftwatch.history.outbox import Outbox
 from driftwatch.history.store import dt, opt_dt, ts
+from driftwatch.log import get_logger
 from driftwatch.spec import ScanReport, SourceLocation
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 ScanFormatter = Callable[[Transitions], "dict[str, Any] | None"]
 ReminderFormatter = Callable[[Sequence[Episode], datetime], "dict[str, Any] | None"]

@@ -35,11 +35,10 @@ from os import PathLike
 from pathlib import Path
 from typing import Self
 
-import structlog
-
 from driftwatch.errors import DriftwatchError
+from driftwatch.log import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # --- schema -------------------------------------------------------------------------------------
 

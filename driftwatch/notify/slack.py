@@ -35,7 +35,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import structlog
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
@@ -57,10 +56,12 @@ from driftwatch.history import (
     TransitionKind,
     Transitions,
 )
+from driftwatch.log import get_logger
+from driftwatch.report.links import source_url
 from driftwatch.secrets import looks_like_url, register_secret, scrub_message
 from driftwatch.spec import IgnoreRule, SourceLocation
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 CHANNEL = "slack"
 
@@ -172,11 +173,6 @@ def console_url(table: str, region: str) -> str:
     """The AWS console page of a table (DynamoDB console v2)."""
     r = quote(region, safe="")
     return f"https://{r}.console.aws.amazon.com/dynamodbv2/home?region={r}#table?name={quote(table, safe='')}"
-
-
-def source_url(repo_url: str, commit: str, source: SourceLocation) -> str:
-    """A GitHub/GitLab-style blob link to the declaration, pinned to the scanned commit."""
-    return f"{repo_url.rstrip('/')}/blob/{quote(commit, safe='')}/{quote(source.file)}#L{source.line}"
 
 
 def _source(source: SourceLocation | None, repo_url: str | None, commit: str | None) -> str | None:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from driftwatch.notify.slack import source_url
+from driftwatch.report.links import source_url
 from driftwatch.report.safe import printable
 from driftwatch.report.text import plural, summary_line
 from driftwatch.spec import ScanReport, SourceLocation, TableResult, TableStatus

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from driftwatch.terraform.modules import TargetDeclarations
     from driftwatch.terraform.observe import Fingerprint
+    from driftwatch.terraform.target import TargetDeclarations
 
 DEFAULT_MAX_TARGETS = 256
 

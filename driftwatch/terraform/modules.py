@@ -29,8 +29,7 @@ import dataclasses
 import os
 from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +67,8 @@ from driftwatch.terraform.parse import (
 from driftwatch.terraform.references import resource_references
 from driftwatch.terraform.remote import admitted, cloudposse_plan, same_source
 from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec
-from driftwatch.terraform.sources import OFFLINE, Fetcher, ModuleSettings, NotFetched, Package
+from driftwatch.terraform.sources import Fetcher, NotFetched, Package
+from driftwatch.terraform.target import TargetDeclarations, TargetInput
 from driftwatch.terraform.types import ANY, TypeConversionError, TypeSpec, convert, parse_type
 
 MAX_MODULE_DEPTH = 32
@@ -84,43 +84,6 @@ MAX_TARGET_BYTES = 64 * 1024 * 1024  # bytes of .tf and var files read for one t
 _MODULE_META_ARGUMENTS = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
 _RESOURCE_META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on"})
 _PRIMITIVE_TYPES = frozenset({"string", "number", "bool"})
-
-
-@dataclass(frozen=True)
-class TargetInput:
-    """One Terraform root to evaluate, as the config or the ad-hoc CLI flags describe it."""
-
-    name: str
-    repo: Path
-    root: Path
-    var_files: tuple[str, ...] = ()
-    vars: Mapping[str, str] = field(default_factory=dict)
-    workspace: str = "default"
-    region: str | None = None
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    # How the scan reaches and judges the target's tables (not used to evaluate Terraform):
-    role_arn: str | None = None  # assume this role for the target's AWS calls
-    external_id: str | None = None  # ExternalId of that AssumeRole
-    unmanaged_prefixes: tuple[str, ...] | None = None  # None: no discovery of unmanaged tables
-    unmanaged_alert: bool = False
-    pending_grace: timedelta = timedelta(minutes=30)
-    # How remote module sources are fetched; the default fetches nothing (the config's
-    # `modules` section, through driftwatch.targets, turns fetching on).
-    modules: ModuleSettings = OFFLINE
-    allow_empty: bool = False  # a target that declares no table is an error unless set
-
-
-@dataclass
-class TargetDeclarations:
-    """What one root declares: its tables, and every problem met on the way (never raised)."""
-
-    tables: list[DeclaredTable] = field(default_factory=list)
-    errors: list[TargetError] = field(default_factory=list)
-    # Module calls and resources that may declare tables and were not evaluated, with why.
-    not_evaluated: list[NotEvaluated] = field(default_factory=list)
-    # An answer came from the network and something could not be fetched: a later scan may
-    # succeed, so the result must not be memoised.
-    volatile: bool = False
 
 
 class OutsideRepositoryError(DriftwatchError):

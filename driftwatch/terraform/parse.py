@@ -35,13 +35,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-from hcl2.api import parses
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from typing import TYPE_CHECKING, Any
 
 from driftwatch.errors import DriftwatchError
 from driftwatch.terraform.memo import DEFAULT_MAX_TARGETS, DeclarationMemo
+
+if TYPE_CHECKING:
+    from lark.exceptions import UnexpectedInput
+
+# python-hcl2 and lark are imported where a file is parsed, not here: a one-shot CLI process
+# only needs this module's types and limits (the evaluation worker parses), and those two
+# packages are a tenth of its start-up.
 
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
 # ~100k tokens is ~350 KB of typical HCL (~10,000 lines); parsing it peaks at ~200 MB and a few
@@ -174,6 +178,8 @@ def _describe_syntax_error(error: UnexpectedInput, text: str = "") -> tuple[str,
     and the two commonest mistakes get their own words: an unclosed string (pointing at its
     opening quote) and an unclosed block (pointing at the end of the file).
     """
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
     line, column = error.line if error.line and error.line > 0 else None, error.column or None
     if isinstance(error, UnexpectedToken):
         expected = set(error.expected)
@@ -271,25 +277,28 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 def parse_text(text: str, file: str) -> Any:
     """Parse HCL text into python-hcl2's typed tree, turning every failure into HclSyntaxError."""
-    old_limit = sys.getrecursionlimit()
-    try:
-        sys.setrecursionlimit(max(old_limit, _PARSE_RECURSION_LIMIT))
-        with cyclic_gc_paused():
+    with cyclic_gc_paused():  # the first call also imports python-hcl2 and lark: no collections
+        from hcl2.api import parses
+        from lark.exceptions import UnexpectedInput, VisitError
+
+        old_limit = sys.getrecursionlimit()
+        try:
+            sys.setrecursionlimit(max(old_limit, _PARSE_RECURSION_LIMIT))
             # A trailing newline avoids python-hcl2's error on a final line without one.
             return parses(text if text.endswith("\n") else text + "\n")
-    except UnexpectedInput as error:
-        message, line, column = _describe_syntax_error(error, text)
-        raise HclSyntaxError(file, message, line, column) from None
-    except RecursionError:
-        raise _too_deep(text, file) from None
-    except VisitError as error:  # lark wraps what python-hcl2's transformer raised
-        if isinstance(error.orig_exc, RecursionError):
+        except UnexpectedInput as error:
+            message, line, column = _describe_syntax_error(error, text)
+            raise HclSyntaxError(file, message, line, column) from None
+        except RecursionError:
             raise _too_deep(text, file) from None
-        raise HclSyntaxError(file, f"cannot parse: {_shorten(str(error.orig_exc))}") from None
-    except Exception as error:  # python-hcl2 raises plain exceptions for some semantic errors
-        raise HclSyntaxError(file, f"cannot parse: {_shorten(str(error))}") from None
-    finally:
-        sys.setrecursionlimit(old_limit)
+        except VisitError as error:  # lark wraps what python-hcl2's transformer raised
+            if isinstance(error.orig_exc, RecursionError):
+                raise _too_deep(text, file) from None
+            raise HclSyntaxError(file, f"cannot parse: {_shorten(str(error.orig_exc))}") from None
+        except Exception as error:  # python-hcl2 raises plain exceptions for some semantic errors
+            raise HclSyntaxError(file, f"cannot parse: {_shorten(str(error))}") from None
+        finally:
+            sys.setrecursionlimit(old_limit)
 
 
 def read_text(path: Path, rel: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[str, bytes]:

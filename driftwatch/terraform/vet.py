@@ -24,7 +24,7 @@ from typing import Any, Final
 
 from driftwatch.bounds import MAX_TEXT, bounded, is_valid_text, safe_text
 from driftwatch.spec import DeclaredTable, SourceLocation, TableSpec, Unknown
-from driftwatch.terraform.modules import TargetDeclarations
+from driftwatch.terraform.target import TargetDeclarations
 
 MAX_NAME: Final = 255  # table and index names, key attribute names
 MAX_TAG_KEY: Final = 128

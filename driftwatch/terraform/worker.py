@@ -42,7 +42,6 @@ import os
 import pickle
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -54,15 +53,15 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Final, Protocol, TypeVar
 
-import structlog
-
 from driftwatch.bounds import safe_text
+from driftwatch.log import get_logger
 from driftwatch.spec import TargetError
-from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
+from driftwatch.terraform import launch
 from driftwatch.terraform.parse import HclSyntaxError, ParseCache, cyclic_gc_paused
+from driftwatch.terraform.target import TargetDeclarations, TargetInput
 from driftwatch.terraform.vet import vet_declarations
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -116,6 +115,15 @@ class Evaluator(Protocol):
         any failure is the target's error."""
 
     def close(self) -> None: ...
+
+
+def declare_target(target: TargetInput, cache: ParseCache) -> TargetDeclarations:
+    """driftwatch.terraform.modules.declare_target, imported where it runs. The process that
+    only sends targets to the worker (the one-shot CLI) never imports the evaluator, python-hcl2
+    or lark -- a third of its start-up -- while the worker imports them as it starts."""
+    from driftwatch.terraform.modules import declare_target as declare
+
+    return declare(target, cache)
 
 
 def describe(error: BaseException) -> Failure:
@@ -177,6 +185,7 @@ class WorkerEvaluator:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
+        self._greeted = False  # the current worker said it is ready
         self._closed = False
         self._last: OrderedDict[_Key, Any] = OrderedDict()  # the last value per (target, fn): see _evaluate
         self.starts = 0  # workers started (the first, and one per replacement)
@@ -225,34 +234,32 @@ class WorkerEvaluator:
 
     # --- the worker's life ---
 
-    def _ready(self) -> Connection:
+    def _spawn(self) -> Connection:
+        """The running worker's connection, or a new worker's (options sent, not yet greeted)."""
         if self._process is not None and self._process.poll() is None and self._conn is not None:
             return self._conn
         self._stop_worker()
-        parent, child = socket.socketpair()
-        try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "driftwatch.terraform.worker", str(child.fileno())],
-                pass_fds=(child.fileno(),),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                env=_worker_env(),
-                start_new_session=True,  # a terminal's Ctrl-C reaches the parent, which decides
-            )
-        finally:
-            child.close()
-        self._conn = Connection(parent.detach())
+        self._process, self._conn = launch.take()
+        self._greeted = False
         self.starts += 1
         self._conn.send_bytes(pickle.dumps(self.options))
-        if not self._conn.poll(START_TIMEOUT):
+        return self._conn
+
+    def _ready(self) -> Connection:
+        conn = self._spawn()
+        if self._greeted:
+            return conn
+        if not conn.poll(START_TIMEOUT):
             raise _StartFailed(f"no answer within {START_TIMEOUT:g} s")
         try:
-            hello = self._conn.recv_bytes(1024)
+            hello = conn.recv_bytes(1024)
         except EOFError:
+            assert self._process is not None
             raise _StartFailed(f"it exited with code {self._process.wait()}") from None
         if hello != b"ready":
             raise _StartFailed(f"unexpected greeting {hello[:40]!r}")
-        return self._conn
+        self._greeted = True
+        return conn
 
     def _await(self, conn: Connection, target: TargetInput, started: float, key: _Key | None) -> Any:
         limit = self.options.max_seconds
@@ -414,23 +421,6 @@ class _ReplyUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"a reply may not name {module}.{name}")
 
 
-# Secrets of the parent that the evaluation never needs (a TargetInput carries its own env).
-_SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ACCESS_KEY_ID")
-
-
-def _worker_env() -> dict[str, str]:
-    """The worker's environment: the parent's, without AWS keys and webhook URLs, and with this
-    driftwatch first on the path (the worker must run the same code as its parent)."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in _SECRET_ENV and "WEBHOOK" not in key.upper() and "SLACK" not in key.upper()
-    }
-    package = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package, env.get("PYTHONPATH")) if p)
-    return env
-
-
 _shared: dict[tuple[float, int, tuple[tuple[str, int], ...]], WorkerEvaluator] = {}
 _shared_lock = threading.Lock()
 
@@ -556,6 +546,9 @@ def serve(fd: int) -> None:
     os.dup2(2, 1)  # nothing the evaluation prints may reach the parent's report on stdout
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a killed worker leaves no core file
     conn = Connection(fd)
+    # Imported before the options are read: the parent may still be busy with its own start.
+    import driftwatch.terraform.modules  # noqa: F401
+
     try:
         options: WorkerOptions = pickle.loads(conn.recv_bytes())
         cache = ParseCache(**options.cache)
