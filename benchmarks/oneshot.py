@@ -23,6 +23,12 @@ the same services, for a before/after comparison.
 
     python benchmarks/oneshot.py              # ~1 minute here
     python benchmarks/oneshot.py --quick      # one table only, 5 runs: ~15 s
+    python benchmarks/oneshot.py --replay     # 200 tables answered from the proxy's memory
+
+``--replay``: moto serves one request at a time on the same two cores, which AWS does not; with
+it, an untimed run first fills the proxy's memory with moto's answers, and the timed runs get
+every answer from there after the injected latency (a service with a fixed 30 ms per call and
+no queue).
 """
 
 from __future__ import annotations
@@ -94,6 +100,11 @@ def main() -> int:
     parser.add_argument("--repeat-large", type=int, default=3, help="runs of the large scan per model")
     parser.add_argument("--quick", action="store_true", help="one table only, 5 runs")
     parser.add_argument("--code", type=Path, default=h.REPO_ROOT, help="checkout whose CLI is run")
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="the proxy answers a request it has seen from memory (moto out of the timed runs)",
+    )
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
     repeat = 5 if args.quick else args.repeat
@@ -103,7 +114,8 @@ def main() -> int:
     print(f"# driftwatch from {args.code}; {args.tables} tables at {args.delay_ms:.0f} ms per call")
     results: dict[str, Any] = {"machine": h.machine(), "code": str(args.code), "one_table": {}, "large": {}}
     models = () if args.quick else ("before", "total")
-    started = h.services(args.delay_ms, models=models or ("before",))
+    proxy_args = ("--replay",) if args.replay else ()
+    started = h.services(args.delay_ms, models=models or ("before",), proxy_args=proxy_args)
     with started as services, tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         pycache = workdir / "pycache"
@@ -136,6 +148,8 @@ def main() -> int:
             walls, cpus = [], []
             calls = 0
             model_env = cli_env(args.code, services.proxy_url_for(model), pycache)
+            if args.replay:  # untimed: the proxy keeps moto's answers for the timed runs
+                checked(run_scan(large, "json", model_env, workdir)[2], args.tables)
             for _ in range(args.repeat_large):
                 services.proxy_calls(reset=True, model=model)
                 wall, cpu, out = run_scan(large, "json", model_env, workdir)

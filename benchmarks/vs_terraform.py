@@ -25,6 +25,14 @@ are created by ``terraform apply`` itself (``--provision apply``).
     python benchmarks/vs_terraform.py                  # 200 and 1,000 tables: ~5 minutes here
     python benchmarks/vs_terraform.py --tables 200     # 1-1.5 minutes
     python benchmarks/vs_terraform.py --quick          # 50 tables: under a minute
+    python benchmarks/vs_terraform.py --replay         # the proxy answers repeats from memory
+
+moto serves one request at a time, so on this harness the reads themselves have a floor that
+AWS, a horizontally scaled service, does not have (the API floor line shows it: at 1,000 tables
+it is most of either tool's time). ``--replay`` takes moto out of the timed runs: each tool runs
+once untimed (its answers come from moto and the proxy keeps them), then every timed request is
+answered from memory after the injected latency -- a service with a fixed 30 ms per call and no
+queue. driftwatch runs with its bytecode cached, as an installed package has it.
 """
 
 from __future__ import annotations
@@ -131,6 +139,11 @@ def main() -> int:
     )
     parser.add_argument("--delay-ms", type=float, default=30.0)
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (the median is used)")
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="the proxy answers a request it has seen from memory (each tool warms it untimed first)",
+    )
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
     sizes = [50] if args.quick else [int(size) for size in args.tables.split(",")]
@@ -146,8 +159,14 @@ def main() -> int:
         f"# {version.splitlines()[0]}, hashicorp/aws {', '.join(providers)}; "
         f"{', '.join(str(size) for size in sizes)} tables; {args.delay_ms:.0f} ms per call"
     )
-    everything: dict[str, Any] = {"machine": h.machine(), "delay_ms": args.delay_ms, "sizes": {}}
-    with h.services(args.delay_ms) as services, tempfile.TemporaryDirectory() as tmp:
+    everything: dict[str, Any] = {
+        "machine": h.machine(),
+        "delay_ms": args.delay_ms,
+        "replay": args.replay,
+        "sizes": {},
+    }
+    proxy_args = ("--replay",) if args.replay else ()
+    with h.services(args.delay_ms, proxy_args=proxy_args) as services, tempfile.TemporaryDirectory() as tmp:
         for index, tables in enumerate(sizes):
             if index:
                 services.reset_moto()
@@ -227,7 +246,13 @@ def compare(
 
     def driftwatch(endpoint: str, concurrency: int | None) -> float:
         config = driftwatch_config(workdir, root, concurrency)
-        env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, PYTHONPATH=str(h.REPO_ROOT))
+        env = dict(
+            os.environ,
+            AWS_ENDPOINT_URL=endpoint,
+            PYTHONPATH=str(h.REPO_ROOT),
+            PYTHONPYCACHEPREFIX=str(workdir / "pycache"),  # bytecode cached, as installed
+        )
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         seconds, out = run(
             [sys.executable, "-m", "driftwatch", "scan", "--config", str(config), "--format", "json"],
             workdir,
@@ -240,9 +265,17 @@ def compare(
         results["driftwatch_summary"] = summary
         return seconds
 
+    warmed: list[str] = []
+
     def measure(tool: str, endpoint: str, parallelism: int | None, proxied: bool) -> dict[str, Any]:
         times, cpus = [], []
         calls: dict[str, int] = {}
+        if (args.replay and proxied) or (tool == "driftwatch" and not warmed):
+            warmed.append(tool)  # untimed: fills the replay store, driftwatch's bytecode cache
+            if tool == "terraform":
+                terraform(endpoint, parallelism or 10)
+            else:
+                driftwatch(endpoint, parallelism)
         for _ in range(args.repeat):
             if proxied:
                 services.proxy_calls(reset=True)

@@ -18,6 +18,7 @@ import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 
 from driftwatch.aws.autoscaling import AutoscalingIndex
+from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients
 from driftwatch.aws.dynamodb import LiveReadError, list_table_names, read_table
 from driftwatch.aws.responses import INVALID_RESPONSE
@@ -129,7 +130,7 @@ def shared() -> Iterator[tuple[AwsClients, Endpoint]]:
         patch.setenv("AWS_CONFIG_FILE", "/nonexistent/driftwatch-test-aws-config")
         patch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/driftwatch-test-aws-credentials")
         patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        aws = AwsClients()
+        aws = AwsClients(recorder=ApiCallRecorder())
         aws.dynamodb(REGION).meta.events.register("before-send", endpoint)
         aws.autoscaling(REGION).meta.events.register("before-send", endpoint)
         yield aws, endpoint
@@ -138,7 +139,14 @@ def shared() -> Iterator[tuple[AwsClients, Endpoint]]:
 @pytest.fixture
 def endpoint(shared: tuple[AwsClients, Endpoint]) -> Endpoint:
     shared[1].broken.clear()
+    assert shared[0].recorder is not None
+    shared[0].recorder.reset()
     return shared[1]
+
+
+def counted(clients: AwsClients) -> dict[tuple[str, str], int]:
+    assert clients.recorder is not None
+    return clients.recorder.snapshot()
 
 
 @pytest.fixture
@@ -155,6 +163,8 @@ def test_valid_answers_give_the_table_with_every_feature_on(clients: AwsClients)
     index = AutoscalingIndex.fetch(clients.autoscaling(REGION))
     assert index.for_table(TABLE)[0].read is not None
     assert list_table_names(clients.dynamodb(REGION), REGION) == [TABLE]
+    operations = (*TABLE_READS, *LISTINGS, "ListTables")
+    assert counted(clients) == {(operation, "success"): 1 for operation in operations}
 
 
 @pytest.mark.parametrize("kind", sorted(BROKEN))
@@ -169,6 +179,13 @@ def test_a_broken_table_read_is_an_invalid_response_error(
     assert caught.value.operation == operation
     expected = f"{operation} failed for table {TABLE!r} in {REGION}: InvalidResponse"
     assert str(caught.value).startswith(expected)
+    # The metric says what the scan says: the broken answer is an InvalidResponse, not a
+    # success, and the reads before it (answered well) are successes.
+    calls = counted(clients)
+    assert calls[(operation, INVALID_RESPONSE)] == 1
+    assert (operation, "success") not in calls
+    before = TABLE_READS[: TABLE_READS.index(operation)]
+    assert {key: n for key, n in calls.items() if key[1] == "success"} == {(op, "success"): 1 for op in before}
 
 
 @pytest.mark.parametrize("kind", sorted(BROKEN))
@@ -180,6 +197,8 @@ def test_a_broken_autoscaling_listing_is_an_invalid_response_error(
     with pytest.raises(LiveReadError) as caught:
         AutoscalingIndex.fetch(clients.autoscaling(REGION))
     assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, operation)
+    assert counted(clients).get((operation, INVALID_RESPONSE)) == 1
+    assert (operation, "success") not in counted(clients)
 
 
 @pytest.mark.parametrize("kind", sorted(BROKEN))
@@ -190,6 +209,7 @@ def test_a_broken_table_listing_is_an_error_not_an_empty_account(
     with pytest.raises(LiveReadError) as caught:
         list_table_names(clients.dynamodb(REGION), REGION)
     assert caught.value.code == INVALID_RESPONSE
+    assert counted(clients) == {("ListTables", INVALID_RESPONSE): 1}
 
 
 @pytest.mark.parametrize(

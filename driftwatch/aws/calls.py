@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from botocore.client import BaseClient
@@ -33,6 +36,7 @@ from botocore.exceptions import (
 )
 
 from driftwatch.aws.deadline import CallDeadlineExceeded
+from driftwatch.aws.responses import INVALID_RESPONSE
 
 SUCCESS = "success"
 TIMEOUT = "Timeout"
@@ -77,6 +81,36 @@ def is_throttling(response: Any) -> bool:
     return code in THROTTLING_CODES or (status == 429 and not code)
 
 
+# Calls answered with HTTP 2xx inside ``outcome_checked()``: their outcome waits for the check.
+_unchecked: ContextVar[list[tuple[ApiCallRecorder, str, int]] | None] = ContextVar(
+    "driftwatch_unchecked_calls", default=None
+)
+
+
+@contextmanager
+def outcome_checked() -> Iterator[Callable[[str], None]]:
+    """Counts the calls made inside with an outcome the caller decides after checking the answer.
+
+    botocore calls an HTTP 200 a success, but driftwatch does not trust the body: an answer that
+    is truncated, ``{}`` or lacks what the operation must return is an ``InvalidResponse``
+    error of its table, and counting it as a success would hide a broken endpoint or proxy from
+    the metric. A call is counted once, when the block ends, with the outcome passed to the
+    yielded function (``success`` if none was): never counted as a success first and corrected
+    after, which a scrape in between would see as a counter going down. Calls that failed
+    (an AWS error, a transport error) are counted as they end, as everywhere else.
+    """
+    pending: list[tuple[ApiCallRecorder, str, int]] = []
+    decided: list[str] = []
+    token = _unchecked.set(pending)
+    try:
+        yield decided.append
+    finally:
+        _unchecked.reset(token)
+        outcome = decided[-1] if decided else SUCCESS
+        for recorder, operation, retries in pending:
+            recorder.record(operation, outcome, retries)
+
+
 def transport_outcome(exc: BaseException) -> str:
     """A stable, low-cardinality name for a failure that produced no AWS error code.
 
@@ -88,6 +122,10 @@ def transport_outcome(exc: BaseException) -> str:
         return TIMEOUT
     if isinstance(exc, (BotocoreConnectionError, HTTPClientError)):
         return CONNECTION_ERROR
+    if isinstance(exc, (AttributeError, TypeError, UnicodeDecodeError)):
+        # What botocore's parser raises on a 2xx body of the wrong shape (``null``, ``[]``,
+        # bytes that are not UTF-8) instead of an error of its own.
+        return INVALID_RESPONSE
     return type(exc).__name__
 
 
@@ -166,6 +204,10 @@ class ApiCallRecorder:
             override = context.get("error_code_override") if isinstance(context, dict) else None
             outcome = str(override or error.get("Code") or status)
         else:
+            pending = _unchecked.get()
+            if pending is not None:  # its outcome is decided once the answer is checked
+                pending.append((self, model.name, _retries(context)))
+                return
             outcome = SUCCESS
         self.record(model.name, outcome, _retries(context))
 

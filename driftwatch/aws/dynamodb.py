@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from driftwatch.aws import responses
-from driftwatch.aws.calls import transport_outcome
+from driftwatch.aws.calls import outcome_checked, transport_outcome
 from driftwatch.aws.responses import INVALID_RESPONSE, InvalidResponse
 from driftwatch.errors import DriftwatchError
 from driftwatch.secrets import scrub_message
@@ -148,11 +148,13 @@ def read_aws(
 ) -> C:
     """``call_aws``, then ``check`` (from ``responses``) on the answer: an answer that lacks
     what the call must return is a ``LiveReadError`` (code ``InvalidResponse``), never a default."""
-    response = call_aws(operation, table_name, region, fn, **kwargs)
-    try:
-        return check(response)
-    except InvalidResponse as exc:
-        raise LiveReadError(operation, table_name, region, INVALID_RESPONSE, str(exc)) from None
+    with outcome_checked() as outcome:  # driftwatch_aws_api_calls_total counts the check's verdict
+        response = call_aws(operation, table_name, region, fn, **kwargs)
+        try:
+            return check(response)
+        except InvalidResponse as exc:
+            outcome(INVALID_RESPONSE)
+            raise LiveReadError(operation, table_name, region, INVALID_RESPONSE, str(exc)) from None
 
 
 def read_table(client: DynamoDBClient, table_name: str, region: str) -> TableSpec | None:
