@@ -55,6 +55,7 @@ from driftwatch.bounds import bounded
 from driftwatch.config import DEFAULT_CONCURRENCY, DEFAULT_MAX_REGIONS
 from driftwatch.diff import DiffResult, diff
 from driftwatch.log import get_logger
+from driftwatch.secrets import scrub_message
 from driftwatch.settle import settle
 from driftwatch.spec import (
     Autoscaling,
@@ -549,6 +550,13 @@ def _assume_roles(roles: Mapping[Role, str], clients: AwsClients, deadline: Dead
     return errors
 
 
+def _unexpected(error: Exception) -> str:
+    """An exception driftwatch did not anticipate, for a report row: its text is not ours and
+    may echo a URL with credentials or a token (botocore and urllib3 put URLs in their
+    messages), so it is scrubbed as AWS's own messages are; logs are redacted on their own."""
+    return f"unexpected error: {scrub_message(repr(error))}"
+
+
 def _assume_one(clients: AwsClients, role: Role, region: str) -> str | None:
     """Assume ``role``; None when that worked, else the error message for its tables."""
     try:
@@ -558,7 +566,7 @@ def _assume_one(clients: AwsClients, role: Role, region: str) -> str | None:
         return f"cannot assume role {role.arn}: {error}"
     except Exception as error:  # unexpected: still this role's tables only
         log.error("assume_role_crashed", role_arn=role.arn, error=repr(error))
-        return f"cannot assume role {role.arn}: unexpected error: {error!r}"
+        return f"cannot assume role {role.arn}: {_unexpected(error)}"
     return None
 
 
@@ -587,7 +595,7 @@ def _fetch_autoscaling(clients: AwsClients, region: str, role: Role | None) -> A
         return AutoscalingIndex.fetch(clients.autoscaling(region, role))
     except Exception as error:  # any failure: autoscaling becomes unresolved, never drift
         log.warning("autoscaling_unavailable", region=region, error=str(error))
-        return Unknown(f"application-autoscaling could not be read in {region}: {error}")
+        return Unknown(f"application-autoscaling could not be read in {region}: {scrub_message(str(error))}")
 
 
 class _Background(Generic[R]):
@@ -649,7 +657,7 @@ def _read_one(job: _Job, clients: AwsClients) -> TableSpec | TableResult | None:
         return _row(job.target, job.table, TableStatus.ERROR, error=str(error))
     except Exception as error:  # unexpected: still one table's error, never the whole scan
         log_.error("table_read_crashed", error=repr(error))
-        return _row(job.target, job.table, TableStatus.ERROR, error=f"unexpected error: {error!r}")
+        return _row(job.target, job.table, TableStatus.ERROR, error=_unexpected(error))
 
 
 def _compare(
@@ -763,7 +771,9 @@ def find_unmanaged(
                 continue
             except Exception as error:  # unexpected: this target and region only
                 log.error("list_tables_crashed", target=target.name, region=region, error=repr(error))
-                errors.append(TargetError(target.name, f"unmanaged tables could not be listed: {error!r}"))
+                errors.append(
+                    TargetError(target.name, f"unmanaged tables could not be listed: {_unexpected(error)}")
+                )
                 continue
             if isinstance(names, _Unfinished):
                 late = deadline.exceeded("before ListTables answered")

@@ -24,7 +24,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from driftwatch.aws import clients as clients_module
 from driftwatch.aws.calls import THROTTLED, ApiCallRecorder
-from driftwatch.aws.clients import THROTTLE_MAX_ATTEMPTS, AwsClients, _ThrottleBackoff, _ThrottleChecker
+from driftwatch.aws.clients import (
+    THROTTLE_MAX_ATTEMPTS,
+    AwsClients,
+    _ThrottleBackoff,
+    _ThrottleChecker,
+    _ThrottleQuota,
+)
 from driftwatch.aws.dynamodb import LiveReadError, list_table_names, read_table
 from driftwatch.metrics import DriftwatchMetrics
 from driftwatch.spec import BillingMode
@@ -76,7 +82,7 @@ class Stub:
     """The stub's script (throttles per operation, in order) and what it saw."""
 
     url: str = ""
-    throttle: dict[str, list[str]] = field(default_factory=dict)  # operation -> codes to answer
+    throttle: dict[str, list[str | None]] = field(default_factory=dict)  # codes to answer (None: 200)
     attempts: Counter[str] = field(default_factory=Counter)
     agents: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -98,6 +104,7 @@ def stub(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stub]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # else Nagle and delayed ACKs add ~40 ms to each call
 
         def log_message(self, *_: Any) -> None:
             pass
@@ -198,6 +205,50 @@ def test_limiter_mode_retries_a_throttle_past_max_attempts_standard_mode_does_no
     assert recorder.snapshot()[("DescribeTimeToLive", "ThrottlingException")] == 1
 
 
+def _retry_handler(client: Any) -> Any:
+    return client.meta.events._emitter._unique_id_handlers["retry-config-dynamodb"]["handler"].__self__
+
+
+def test_sustained_throttling_never_runs_limiter_mode_out_of_retries(stub: Stub) -> None:
+    """botocore's retry quota (500 units, 5 per throttle retry, a success giving back 1 or the
+    last retry's 5) runs dry after ~13 tables whose every call needs 9 retries; from then on
+    botocore fails each throttled call at once. In limiter mode a throttle's retry costs no
+    quota (driftwatch's limiter bounds the attempts instead), so every table is read."""
+    tables = [f"t{index}" for index in range(16)]
+    per_table: list[str | None] = ["ThrottlingException"] * (THROTTLE_MAX_ATTEMPTS - 1)
+    stub.throttle = {"DescribeTimeToLive": [*per_table, None] * len(tables)}  # the 10th attempt is answered
+    recorder = ApiCallRecorder()
+    client = AwsClients(recorder=recorder).dynamodb(REGION)
+    _retry_handler(client)._retry_policy._retry_backoff.seconds = 0.0001  # the test's time only
+    for name in tables:
+        spec = read_table(client, name, REGION)
+        assert spec is not None and spec.ttl.enabled is True
+    assert recorder.throttled() == {"DescribeTimeToLive": (THROTTLE_MAX_ATTEMPTS - 1) * len(tables)}
+    assert recorder.snapshot()[("DescribeTimeToLive", "success")] == len(tables)
+    # The quota was not drawn on by the throttles: what is left is botocore's full quota.
+    assert _retry_handler(client)._retry_quota.botocore_quota._quota.available_capacity == 500
+
+
+class _Quota:
+    def __init__(self) -> None:
+        self.asked: list[str | None] = []
+
+    def acquire_retry_quota(self, context: Any) -> bool:
+        self.asked.append(context.get_error_code())
+        return False
+
+
+def test_throttle_retries_cost_no_quota_and_other_retries_still_do() -> None:
+    botocore = _Quota()
+    quota = _ThrottleQuota(botocore)
+    assert quota.acquire_retry_quota(_Context("ThrottlingException", 3))
+    assert quota.acquire_retry_quota(_Context("ProvisionedThroughputExceededException", 9))
+    assert botocore.asked == []
+    assert not quota.acquire_retry_quota(_Context("InternalServerError", 2))  # botocore's answer
+    assert botocore.asked == ["InternalServerError"]
+    assert quota.asked == ["InternalServerError"]  # anything else is botocore's quota's own
+
+
 class _Context:
     def __init__(self, code: str | None, attempt: int) -> None:
         self.code, self.attempt_number = code, attempt
@@ -246,11 +297,14 @@ def test_botocore_modes_keep_botocore_policy_and_limiter_mode_wraps_it_once() ->
     for mode in ("standard", "adaptive"):
         client = AwsClients(retry_mode=mode).dynamodb(REGION)  # type: ignore[arg-type]
         assert not isinstance(policy(client)._retry_backoff, _ThrottleBackoff)
+        assert not isinstance(_retry_handler(client)._retry_quota, _ThrottleQuota)
     client = AwsClients().dynamodb(REGION)
     assert isinstance(policy(client)._retry_backoff, _ThrottleBackoff)
     assert clients_module.shorten_throttle_backoff(client)  # again: no wrapper around the wrapper
     assert not isinstance(policy(client)._retry_backoff.botocore_backoff, _ThrottleBackoff)
     assert not isinstance(policy(client)._retry_checker.botocore_checker, _ThrottleChecker)
+    assert isinstance(_retry_handler(client)._retry_quota, _ThrottleQuota)
+    assert not isinstance(_retry_handler(client)._retry_quota.botocore_quota, _ThrottleQuota)
     with pytest.raises(ValueError, match="retry_mode"):
         AwsClients(retry_mode="fast")  # type: ignore[arg-type]
 

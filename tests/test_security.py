@@ -184,6 +184,40 @@ def test_a_cli_scan_prints_no_credential(
         assert_no_secret(f"scan output {index}", text)
 
 
+PROXY_PASSWORD = "leakCanaryProxyPassw0rd"
+
+
+@pytest.mark.parametrize(
+    "crashing",
+    ["driftwatch.scan.read_table", "driftwatch.scan.list_table_names", "driftwatch.scan.call_aws"],
+)
+def test_an_unexpected_exception_echoing_a_url_reaches_no_report_unmasked(
+    leaky_aws: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, crashing: str
+) -> None:
+    """An exception driftwatch did not anticipate (here from the table read, the listing of
+    unmanaged tables, the role assumption) is one table's or target's error; its text is not
+    driftwatch's, and urllib3 or a proxy may have put a URL with credentials in it."""
+
+    def crash(*_: Any, **__: Any) -> Any:
+        url = f"https://scanner:{PROXY_PASSWORD}@proxy.internal:3128/"
+        raise RuntimeError(f"cannot reach {url} ({AWS_SECRET})")
+
+    monkeypatch.setattr(crashing, crash)
+    config = tmp_path / "driftwatch.yaml"
+    roles = "    role_arn: arn:aws:iam::123456789012:role/reader\n" if crashing.endswith("call_aws") else ""
+    config.write_text(
+        f"repo: {EXAMPLES}\ntargets:\n  - name: prod\n    root: envs/prod\n    var_files: [prod.tfvars]\n"
+        f"    region: {REGION}\n    unmanaged: {{prefixes: [acme-prod-]}}\n{roles}"
+    )
+    report = tmp_path / "report.json"
+    assert main(["scan", "--config", str(config), "--format", "json", "--output", str(report)]) == 1
+    text = report.read_text()
+    assert "unexpected error: RuntimeError(" in text  # the crash is reported, as an error
+    assert "proxy.internal" in text  # where it happened is kept, the credentials are not
+    assert PROXY_PASSWORD not in text
+    assert_no_secret("the JSON report", text)
+
+
 def _daemon_config(tmp_path: Path, port: int) -> Any:
     return parse_config(
         {
