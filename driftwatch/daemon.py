@@ -100,7 +100,13 @@ class Daemon:
             # Not fatal: exiting would only crash-loop the pod. Each scan reports it on every
             # table (and picks up a fixed file), /metrics shows the failing scans.
             log.error("aws_configuration_invalid", error=str(error))
-        self.metrics = DriftwatchMetrics(version=__version__, recorder=self.clients.recorder or self.recorder)
+        # Targets are evaluated in a bounded, warm worker process (driftwatch.terraform.worker).
+        self.cache = shared_worker(config.parse.worker_options())
+        self.metrics = DriftwatchMetrics(
+            version=__version__,
+            recorder=self.clients.recorder or self.recorder,
+            worker_stops=self.cache.stops,
+        )
         # The secret is read before anything is opened, so a bad secret leaves nothing behind.
         webhook_url = load_webhook_url(
             config.slack.webhook_url_env,
@@ -135,8 +141,6 @@ class Daemon:
         ]
         for notifier in self.notifiers:
             self.metrics.notification_channel(notifier.channel)
-        # Targets are evaluated in a bounded, warm worker process (driftwatch.terraform.worker).
-        self.cache = shared_worker(config.parse.worker_options())
         self.state = DaemonState(started_monotonic=time.monotonic())
         self._scan_lock = threading.Lock()
         self._stop = threading.Event()

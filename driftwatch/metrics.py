@@ -263,6 +263,7 @@ class DriftwatchMetrics:
         *,
         version: str,
         recorder: ApiCallRecorder | None = None,
+        worker_stops: Callable[[], Mapping[str, int]] | None = None,
         registry: CollectorRegistry | None = None,
     ) -> None:
         """Create the metrics and register their collector.
@@ -271,10 +272,12 @@ class DriftwatchMetrics:
         several instances cannot collide) and the process/platform collectors are added to it.
         With a ``registry`` only driftwatch's own collector is registered: the caller owns the
         rest (the global registry, for one, already has process/platform collectors and would
-        reject duplicates).
+        reject duplicates). ``worker_stops`` reads the evaluation worker's stops by reason
+        (``WorkerEvaluator.stops``) at scrape time.
         """
         self._version = version
         self._recorder = recorder
+        self._worker_stops = worker_stops
         self._lock = threading.Lock()
         self._view: _ReportView | None = None
         # The per-table families change once per scan but are most of the text (28k samples at
@@ -418,6 +421,7 @@ class DriftwatchMetrics:
         api_calls = sorted(self._recorder.snapshot().items()) if self._recorder is not None else []
         api_retries = sorted(self._recorder.retries().items()) if self._recorder is not None else []
         throttled = sorted(self._recorder.throttled().items()) if self._recorder is not None else []
+        worker_stops = sorted(self._worker_stops().items()) if self._worker_stops is not None else []
 
         if not getattr(self._rendering, "cached_report", False):
             yield from self._report_families(view)  # a caller formatting the registry directly
@@ -474,6 +478,18 @@ class DriftwatchMetrics:
         for operation, count in api_retries:
             retries.add_metric([operation], count)
         yield retries
+
+        if self._worker_stops is not None:
+            stops = CounterMetricFamily(
+                "driftwatch_evaluation_worker_restarts_total",
+                "Evaluation workers stopped and replaced because of what an evaluation did, by reason: "
+                "timeout (parse.max_seconds), died (a signal, the CPU limit, an exit), memory "
+                "(parse.max_memory), reply (too large or unreadable).",
+                labels=["reason"],
+            )
+            for reason, count in worker_stops:
+                stops.add_metric([reason], count)
+            yield stops
 
         sent = CounterMetricFamily(
             "driftwatch_notifications_total",

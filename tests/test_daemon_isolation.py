@@ -66,6 +66,15 @@ def _hang_errors(metrics_text: str) -> float:
     return 0.0
 
 
+def _worker_restarts(metrics_text: str) -> dict[str, float]:
+    return {
+        sample.labels["reason"]: sample.value
+        for family in text_string_to_metric_families(metrics_text)
+        for sample in family.samples
+        if sample.name == "driftwatch_evaluation_worker_restarts_total"
+    }
+
+
 def test_a_target_that_never_finishes_evaluating_stops_nothing_else(
     tmp_path: Path, moto_server: str, httpserver: HTTPServer
 ) -> None:
@@ -124,6 +133,13 @@ parse: {{max_seconds: 1}}
             status, metrics_text, _ = _timed_get(f"{base}/metrics")
             assert drift_series(metrics_text) == {("acme-prod-mimir-index", "point_in_time_recovery")}
             assert _hang_errors(metrics_text) >= 1
+            restarts = _worker_restarts(metrics_text)
+            assert restarts["timeout"] >= 1  # one per scan: the worker is killed every time
+            assert {reason: n for reason, n in restarts.items() if reason != "timeout"} == {
+                "died": 0,
+                "memory": 0,
+                "reply": 0,
+            }
             # Scans go on, each spending 1 s in the hanging evaluation: the endpoint answers
             # promptly throughout.
             slowest = 0.0

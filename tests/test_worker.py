@@ -88,6 +88,7 @@ def test_the_worker_gets_no_aws_keys_or_webhooks(monkeypatch: pytest.MonkeyPatch
 
 
 def test_an_evaluation_that_never_ends_is_stopped_and_the_worker_replaced(worker: WorkerEvaluator) -> None:
+    stops = worker.stops()
     first = worker.call(hooks.limits, _target())
     started = time.monotonic()
     declared = worker.declare(_target(), hooks.sleep_forever)
@@ -98,18 +99,31 @@ def test_an_evaluation_that_never_ends_is_stopped_and_the_worker_replaced(worker
     assert not isinstance(first, Failure) and not isinstance(after, Failure)
     assert after["pid"] != first["pid"]
     assert worker.declare(_target()).tables
+    assert worker.stops() == {**stops, "timeout": stops["timeout"] + 1}  # what /metrics shows
 
 
 def test_running_out_of_memory_is_the_targets_error(worker: WorkerEvaluator) -> None:
+    stops = worker.stops()
     (error,) = worker.declare(_target(), hooks.allocate).errors
     assert "ran out of memory (parse.max_memory)" in error.message
     assert worker.declare(_target()).tables  # a fresh worker
+    assert worker.stops() == {**stops, "memory": stops["memory"] + 1}
 
 
 def test_a_worker_that_dies_is_the_targets_error(worker: WorkerEvaluator) -> None:
+    stops = worker.stops()
     (error,) = worker.declare(_target(), hooks.segfault).errors
     assert "the evaluation worker died of SIGSEGV" in error.message
     assert worker.declare(_target()).tables
+    assert worker.stops() == {**stops, "died": stops["died"] + 1}
+
+
+def test_a_target_that_is_only_an_error_stops_no_worker(worker: WorkerEvaluator) -> None:
+    stops = worker.stops()
+    assert set(stops) == {"timeout", "died", "memory", "reply"}  # every reason, from 0
+    (error,) = worker.declare(_target(), hooks.overflow).errors
+    assert "OverflowError" in error.message
+    assert worker.stops() == stops
 
 
 def test_a_reply_naming_a_foreign_class_is_refused(worker: WorkerEvaluator) -> None:

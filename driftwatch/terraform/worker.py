@@ -46,7 +46,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -75,6 +75,7 @@ TargetCall = Callable[[TargetInput, ParseCache], T]
 DEFAULT_MAX_SECONDS: Final = 60.0
 DEFAULT_MAX_MEMORY: Final = 512 * 1024 * 1024
 MAX_REPLY_BYTES: Final = 64 * 1024 * 1024  # one target's pickled declarations
+WORKER_STOP_REASONS: Final = ("timeout", "died", "memory", "reply")
 START_TIMEOUT: Final = 60.0  # seconds for a new worker to import driftwatch and say it is ready
 
 
@@ -190,6 +191,11 @@ class WorkerEvaluator:
         self._last: OrderedDict[_Key, Any] = OrderedDict()  # the last value per (target, fn): see _evaluate
         self.starts = 0  # workers started (the first, and one per replacement)
         self.kills = 0  # evaluations stopped by the wall clock
+        # Workers stopped because of what an evaluation did, by reason (WORKER_STOP_REASONS):
+        # read by /metrics at any time, so under a lock of its own (``_lock`` is held for as
+        # long as an evaluation runs).
+        self._stops: Counter[str] = Counter()
+        self._stops_lock = threading.Lock()
 
     # --- the contract ---
 
@@ -232,6 +238,19 @@ class WorkerEvaluator:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=1)  # reaped: its resource usage counts as this process' child
 
+    def stops(self) -> dict[str, int]:
+        """Workers stopped and replaced because of an evaluation, by reason: ``timeout``
+        (parse.max_seconds of wall clock), ``died`` (killed by a signal, the CPU limit
+        included, or exited), ``memory`` (parse.max_memory), ``reply`` (a reply too large or
+        unreadable); every reason is present, 0 until it happens."""
+        with self._stops_lock:
+            return {reason: self._stops[reason] for reason in WORKER_STOP_REASONS}
+
+    def _stopped(self, reason: str) -> None:
+        with self._stops_lock:
+            self._stops[reason] += 1
+        self._stop_worker()
+
     # --- the worker's life ---
 
     def _spawn(self) -> Connection:
@@ -269,7 +288,7 @@ class WorkerEvaluator:
             answered = True  # the worker is gone: recv_bytes says so
         if not answered:
             self.kills += 1
-            self._stop_worker()
+            self._stopped("timeout")
             log.warning("target_evaluation_killed", target=target.name, max_seconds=limit)
             return Failure(
                 f"the evaluation took longer than {limit:g} s (parse.max_seconds) and was stopped; "
@@ -282,17 +301,17 @@ class WorkerEvaluator:
                 self._stop_worker()
                 return Failure("not evaluated: driftwatch is shutting down")
             cause = self._exit_cause() if isinstance(error, EOFError) else "its reply exceeds the size limit"
-            self._stop_worker()
+            self._stopped("died" if isinstance(error, EOFError) else "reply")
             log.warning("target_evaluation_worker_died", target=target.name, cause=cause)
             return Failure(f"the evaluation worker {cause}; the target was not evaluated")
         try:
             with cyclic_gc_paused():  # every object it makes is kept: no garbage to look for
                 status, payload = _ReplyUnpickler(io.BytesIO(data)).load()
         except Exception as error:
-            self._stop_worker()
+            self._stopped("reply")
             return Failure(f"the evaluation worker's reply cannot be read: {error!r}")
         if status == "restart":  # answered, but its state is not to be trusted (MemoryError)
-            self._stop_worker()
+            self._stopped("memory")
             status = "failure"
         if key is None:
             return payload if status == "failure" else _fresh(payload)
