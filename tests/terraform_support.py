@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ import pytest
 from moto_state import moto_classes_restored
 
 from driftwatch.demo import moto_patches
+from tests.ports import free_port
 
 PLUGIN_DIR = Path(os.environ.get("DRIFTWATCH_TF_PLUGINS", "/opt/tf-plugins"))
 PROVIDER_DIR = PLUGIN_DIR / "registry.terraform.io" / "hashicorp" / "aws"
@@ -62,12 +62,6 @@ provider "aws" {{
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def moto_server() -> Iterator[int]:
     """A moto server on 127.0.0.1, yielding its port.
@@ -80,7 +74,7 @@ def moto_server() -> Iterator[int]:
 
     with moto_classes_restored():  # the worker's next tests may need plain moto
         moto_patches.apply()
-        port = _free_port()
+        port = free_port()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
         server.start()
         try:

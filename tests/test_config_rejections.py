@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from driftwatch.cli import main
+from tests.ports import free_port
 
 SLACK_SECRET = "https://hooks.example.invalid/services/T0/B0/not-a-real-token-but-secret"
 
@@ -44,12 +45,6 @@ def repo(tmp_path: Path) -> Path:
     root.mkdir(parents=True)
     (root / "main.tf").write_text("locals {\n  a = 1\n}\n")
     return tmp_path / "repo"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def write_config(tmp_path: Path, repo: Path, extra: str = "", state: str | None = None) -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from driftwatch.demo.provision import create_table
 from driftwatch.scan import declare
 from driftwatch.terraform.modules import TargetInput
 from driftwatch.terraform.parse import ParseCache
+from tests.ports import free_port
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 REGION = "us-east-1"
@@ -39,12 +39,6 @@ FAKE_AWS = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

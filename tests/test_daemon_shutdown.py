@@ -27,14 +27,9 @@ from driftwatch.config import load_config
 from driftwatch.daemon import Daemon
 from driftwatch.history import History
 from driftwatch.spec import Drift, ScanReport, SourceLocation, TableResult, TableStatus
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def write_config(tmp_path: Path) -> Path:

@@ -12,16 +12,9 @@ import pytest
 from driftwatch.cli import main
 from driftwatch.config import load_config
 from driftwatch.daemon import Daemon
+from tests.ports import free_port
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def write_config(tmp_path: Path, extra: str = "") -> Path:

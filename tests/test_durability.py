@@ -27,7 +27,6 @@ import json
 import os
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -47,6 +46,7 @@ from werkzeug import Request, Response
 
 from driftwatch.demo import moto_patches
 from driftwatch.notify.slack import REPEAT_NOTICE
+from tests.ports import free_port
 
 REGION = "us-east-1"
 KILLS = 24
@@ -86,12 +86,6 @@ driftwatch.daemon.DELIVERY_INTERVAL = timedelta(seconds=0.5)
 from driftwatch.cli import main
 sys.exit(main(sys.argv[1:]))
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --------------------------------------------------------------------------- moto, with a hook

@@ -10,7 +10,6 @@ lists the rules that expire within 14 days.
 from __future__ import annotations
 
 import json
-import socket
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 from pathlib import Path
@@ -34,6 +33,7 @@ from driftwatch.metrics import DriftwatchMetrics
 from driftwatch.report.json import report_to_dict
 from driftwatch.report.text import render_text
 from driftwatch.spec import Drift, IgnoreRule, TableStatus
+from tests.ports import free_port
 
 TABLE = "acme-prod-orders"
 TODAY = datetime.now(UTC).date()
@@ -228,12 +228,6 @@ def test_history_never_alerts_ignored_drift_and_resolves_an_episode_as_ignored(d
         (TransitionKind.RESOLVED, "tags.CostCenter", ResolveReason.IGNORED.value)
     ]
     assert history.record_scan(run_scan([target(drifted_repo)], ignore=[rule(TABLE, "tags.*")])).items == ()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _daemon_config(repo: Path, tmp_path: Path, ignore: list[dict[str, Any]]) -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import pytest
 import structlog
 
 from driftwatch.cli import main
+from tests.ports import moto_server_url
 
 REPO = Path(__file__).resolve().parents[1]
 SCAN_PROD = ["scan", "--root", "examples/envs/prod", "--var-file", "prod.tfvars", "--region", "us-east-1"]
@@ -62,23 +62,10 @@ def terminal_env(monkeypatch: pytest.MonkeyPatch, embedded_aws: None) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_server_url() as url:
+        yield url
 
 
 def test_piped_scan_writes_no_progress(moto_endpoint: str) -> None:

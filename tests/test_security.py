@@ -41,6 +41,7 @@ from driftwatch.scan import declare
 from driftwatch.spec import TableStatus
 from driftwatch.terraform.modules import TargetInput
 from driftwatch.terraform.parse import ParseCache
+from tests.ports import free_port
 
 PACKAGE = Path(__file__).resolve().parents[1] / "driftwatch"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -231,12 +232,6 @@ def _daemon_config(tmp_path: Path, port: int) -> Any:
             "slack": {"webhook_url_env": "LEAK_TEST_SLACK_URL"},
         }
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_the_daemon_and_failing_slack_deliveries_leak_nothing(

@@ -20,6 +20,7 @@ from werkzeug import Request, Response
 from driftwatch.config import ConfigError, load_config, parse_config
 from driftwatch.daemon import Daemon
 from driftwatch.notify.routes import Route, route_of
+from tests.ports import free_port
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -49,14 +50,6 @@ _TABLES = (
     "acme-staging-mimir-index",
     "acme-staging-orders",
 )
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _config(tmp_path: Path) -> Path:

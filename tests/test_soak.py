@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import os
-import socket
 import threading
 import urllib.error
 import urllib.request
@@ -30,18 +29,13 @@ from driftwatch.notify import slack as slack_module
 from driftwatch.scan import declare
 from driftwatch.terraform.modules import TargetInput
 from driftwatch.terraform.parse import ParseCache
+from tests.ports import free_port
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 REGION = "us-east-1"
 WARM_UP = 12
 CYCLES = 60
 WEBHOOK_PATH = "/services/T0SOAK/B0SOAK/soak-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def rss_bytes() -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import weakref
@@ -26,6 +25,7 @@ from driftwatch.terraform.ahead import EvaluatedAhead
 from driftwatch.terraform.modules import TargetDeclarations, TargetInput
 from driftwatch.terraform.parse import ParseCache
 from driftwatch.terraform.worker import InProcessEvaluator, WorkerEvaluator, WorkerOptions
+from tests.ports import moto_server_url
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -65,23 +65,10 @@ def test_importing_the_cli_imports_no_library_a_command_may_not_need() -> None:
     assert "driftwatch.cli" in modules
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_server_url() as url:
+        yield url
 
 
 def test_a_piped_json_scan_imports_neither_the_evaluator_nor_logging_nor_rich(

@@ -29,6 +29,7 @@ from driftwatch.history import (
 from driftwatch.history import store as store_module
 from driftwatch.history.store import describe_os_error, open_failure
 from driftwatch.spec import Drift, ScanReport, SourceLocation, TableResult, TableStatus
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -49,14 +50,6 @@ def row(table: str, *drift: tuple[str, Any, Any], status: TableStatus | None = N
 
 def report(*rows: TableResult) -> ScanReport:
     return ScanReport(generated_at=T0, commit="c0ffee", tables=rows)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
