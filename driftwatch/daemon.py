@@ -39,6 +39,7 @@ from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients, AwsConfigError
 from driftwatch.config import Config
 from driftwatch.endpoint import Endpoint
+from driftwatch.errors import DriftwatchError
 from driftwatch.gitinfo import head_commit, is_dirty
 from driftwatch.history import History, HistoryError
 from driftwatch.log import get_logger
@@ -49,7 +50,7 @@ from driftwatch.notify.slack import SlackNotifier, build_expired_rules_message, 
 from driftwatch.scan import ScanSettings, scan
 from driftwatch.secrets import register_secret
 from driftwatch.spec import ScanReport, TableStatus
-from driftwatch.targets import targets_from_config
+from driftwatch.targets import resolved_repo, targets_from_config
 from driftwatch.terraform.worker import shared_worker
 
 log = get_logger(__name__)
@@ -201,7 +202,7 @@ class Daemon:
             abandoned = False
             try:
                 targets = targets_from_config(self.config, self.base)
-                repo = targets[0].repo if targets else self.config.repo_path(self.base).resolve()
+                repo = targets[0].repo if targets else resolved_repo(self.config.repo_path(self.base))
                 settings = ScanSettings(
                     parity=self.config.terraform_parity,
                     concurrency=self.config.aws.concurrency,
@@ -246,6 +247,9 @@ class Daemon:
                     duration_seconds=round(time.monotonic() - started, 3),
                     commit=report.commit,
                 )
+            except DriftwatchError as error:  # e.g. the repo path: a known cause, said in one line
+                result = "failure"
+                log.error("scan_failed", error=str(error))
             except Exception as error:
                 result = "failure"
                 log.exception("scan_failed", error=repr(error))

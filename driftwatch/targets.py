@@ -17,6 +17,24 @@ class UnknownTargetError(DriftwatchError, ValueError):
     """``--target`` named a target the config does not have."""
 
 
+class RepoPathError(DriftwatchError):
+    """The configuration's ``repo`` cannot be resolved to a directory path."""
+
+
+def resolved_repo(path: Path) -> Path:
+    """``path`` with every symlink resolved, or ``RepoPathError`` saying why it cannot be.
+
+    A checkout's path is a symlink that git-sync swaps, so it can be broken into a loop by
+    whoever manages it; that is a one-line error of the configuration, not a traceback (pathlib
+    reports a loop as ``RuntimeError`` before Python 3.13, as ``OSError`` after)."""
+    try:
+        return path.resolve()
+    except RuntimeError:
+        raise RepoPathError(f"repo {path}: a symlink loop, not a directory") from None
+    except OSError as error:
+        raise RepoPathError(f"repo {path}: cannot be resolved ({error.strerror or error})") from None
+
+
 def targets_from_config(
     config: Config,
     base: Path,
@@ -37,7 +55,7 @@ def targets_from_config(
         raise UnknownTargetError(
             f"no target named {', '.join(unknown)} in the config (targets: {', '.join(sorted(names))})"
         )
-    repo = config.repo_path(base).resolve()
+    repo = resolved_repo(config.repo_path(base))
     state = Path(config.state.path)
     default_cache = (state if state.is_absolute() else Path.cwd() / state).parent / "driftwatch-modules"
     modules = config.modules.settings(default_cache, os.environ)

@@ -122,6 +122,23 @@ def test_an_unwritable_output_path_is_refused_before_the_scan(
     assert f"--output {path}: " in err and message in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("command", ["scan", "inspect", "validate"])
+def test_a_repo_path_that_is_a_symlink_loop_is_one_line_and_exit_1(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git-sync's symlink swapped into a loop (or a typo making one): the configuration's error,
+    said in one line, and nothing is read."""
+    monkeypatch.setattr("driftwatch.scan.scan", _must_not_scan)
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    config = tmp_path / "driftwatch.yaml"
+    config.write_text(f"repo: {tmp_path / 'a'}\ntargets:\n  - {{name: prod, root: ., region: us-east-1}}\n")
+    assert main([command, "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert f"driftwatch: repo {tmp_path / 'a'}: a symlink loop, not a directory" in err
+    assert "Traceback" not in err
+
+
 def _report(*statuses: TableStatus, errors: int = 0) -> ScanReport:
     rows = tuple(
         TableResult(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -174,3 +175,35 @@ def test_a_port_in_use_fails_at_start_and_releases_the_database(tmp_path: Path) 
     history = History.open(tmp_path / "state.db")
     history.close()
     sqlite3.connect(tmp_path / "state.db").execute("PRAGMA integrity_check").fetchone()
+
+
+def test_a_repo_that_turned_into_a_symlink_loop_fails_the_scan_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """git-sync's symlink swapped into a loop between two scans: the scan fails (counted, and
+    /healthz keeps the daemon alive to try again), logged as one line that names the cause."""
+    from driftwatch.log import configure
+
+    monkeypatch.delenv("DRIFTWATCH_TEST_UNSET_WEBHOOK", raising=False)
+    repo = tmp_path / "checkout"
+    repo.symlink_to(tmp_path / "loop")
+    (tmp_path / "loop").symlink_to(repo)
+    path = write_config(tmp_path)
+    path.write_text(path.read_text().replace(f"repo: {EXAMPLES}", f"repo: {repo}"))
+    config, base = load_config(path)
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    configure(json_output=True, level="INFO")
+    instance = Daemon(config, base)
+    try:
+        assert instance.scan_once() is None
+        metrics = instance.metrics.render().decode()
+        assert 'driftwatch_scans_total{result="failure"} 1.0' in metrics
+    finally:
+        instance.history.close()
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    events = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    (failed,) = [event for event in events if event.get("event") == "scan_failed"]
+    assert failed["error"] == f"repo {repo}: a symlink loop, not a directory"
+    assert "exception" not in failed  # no traceback for a known cause
