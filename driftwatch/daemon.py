@@ -19,6 +19,7 @@ alive either. Messages still undelivered are logged, and stay queued for the nex
 
 from __future__ import annotations
 
+import fnmatch
 import signal
 import threading
 import time
@@ -49,7 +50,7 @@ from driftwatch.notify.slack import CHANNEL as SLACK_CHANNEL
 from driftwatch.notify.slack import SlackNotifier, build_expired_rules_message, load_webhook_url
 from driftwatch.scan import ScanSettings, scan
 from driftwatch.secrets import register_secret
-from driftwatch.spec import ScanReport, TableStatus
+from driftwatch.spec import IgnoreRule, ScanReport, TableStatus
 from driftwatch.targets import resolved_repo, targets_from_config
 from driftwatch.terraform.worker import shared_worker
 
@@ -324,10 +325,14 @@ class Daemon:
             return
 
         def messages(keys: list[str]) -> dict[str, dict[str, Any]]:
-            if self.slack is None:
-                return {}
-            payload = build_expired_rules_message([rules[key] for key in keys])
-            return {SLACK_CHANNEL: payload} if payload is not None else {}
+            by_channel: dict[str, list[IgnoreRule]] = {}
+            for key in keys:
+                for channel in self._channels_for_rule(rules[key], report):
+                    by_channel.setdefault(channel, []).append(rules[key])
+            payloads = {
+                channel: build_expired_rules_message(chosen) for channel, chosen in by_channel.items()
+            }
+            return {channel: payload for channel, payload in payloads.items() if payload is not None}
 
         try:
             announced = self.history.announce_once(list(rules), datetime.now(UTC), messages)
@@ -343,6 +348,25 @@ class Daemon:
                 reason=rule.reason,
                 until=rule.until.isoformat() if rule.until else None,
             )
+
+    def _channels_for_rule(self, rule: IgnoreRule, report: ScanReport) -> list[str]:
+        """The Slack channels an expired rule is announced in: those whose tables (slack.routes)
+        it covered in this scan, since the drift it hid now alerts there. A rule that covers no
+        table of the scan goes to the default webhook, or to every route when there is none:
+        told twice rather than to nobody."""
+        covered = [
+            (row.target, row.table_name)
+            for row in report.tables
+            if row.table_name and fnmatch.fnmatchcase(row.table_name, rule.table)
+        ]
+        owners = [
+            n.channel for n in self.notifiers if any(n.takes(target, table) for target, table in covered)
+        ]
+        if owners:
+            return owners
+        if self.slack is not None:
+            return [self.slack.channel]
+        return [n.channel for n in self.notifiers]
 
     def _queue_reminders(self) -> None:
         if not self.notifiers:

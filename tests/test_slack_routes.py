@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ _TABLES = (
 )
 
 
-def _config(tmp_path: Path) -> Path:
+def _config(tmp_path: Path, extra: str = "") -> Path:
     path = tmp_path / "driftwatch.yaml"
     path.write_text(
         f"""
@@ -68,7 +69,7 @@ slack:
   routes:
     - {{name: staging, targets: [staging], webhook_url_env: TEST_STAGING_WEBHOOK}}
     - {{name: sessions, tables: ["acme-*-sessions"], webhook_url_env: TEST_SESSIONS_WEBHOOK}}
-"""
+{extra}"""
     )
     return path
 
@@ -124,6 +125,41 @@ def test_a_failing_route_keeps_its_own_messages_queued(daemon: Daemon, hooks: di
     assert daemon.history.pending_count("slack") == 0 and daemon.history.pending_count("slack:sessions") == 0
     metrics = daemon.metrics.render().decode()
     assert 'driftwatch_notifications_total{channel="slack:staging",outcome="retry"} 1.0' in metrics
+
+
+def test_an_expired_ignore_rule_is_announced_where_its_tables_alert(
+    embedded_aws: None, hooks: dict[str, FakeSlack], tmp_path: Path
+) -> None:
+    """The drift an expired rule hid alerts again in its tables' channels: the announcement goes
+    there too. A rule that covers no table goes to the default webhook."""
+    from driftwatch.demo.run import apply_declared, demo_targets
+
+    apply_declared(demo_targets(EXAMPLES))
+    today = datetime.now(UTC).date().isoformat()
+    ignore = (
+        "ignore:\n"
+        f"  - {{table: acme-staging-orders, attribute: ttl.*, reason: staging-ttl-rule, until: {today}}}\n"
+        f"  - {{table: 'acme-*-sessions', attribute: 'tags.*', reason: sessions-tags-rule, until: {today}}}\n"
+        f"  - {{table: 'gone-*', attribute: '*', reason: nobody-rule, until: {today}}}\n"
+    )
+    config, base = load_config(_config(tmp_path, ignore))
+    daemon = Daemon(config, base)
+    try:
+        daemon.scan_once()
+        daemon.deliver()
+    finally:
+        daemon.endpoint.stop()
+        daemon.history.close()
+
+    def announced(name: str) -> str:
+        return " ".join(p["text"] for p in hooks[name].received if "ignore rule(s) expired" in p["text"])
+
+    assert "staging-ttl-rule" in announced("staging")
+    assert "sessions-tags-rule" in announced("sessions")
+    assert "nobody-rule" in announced("default")
+    assert "staging-ttl-rule" not in announced("default") + announced("sessions")
+    assert "sessions-tags-rule" not in announced("default") + announced("staging")
+    assert "nobody-rule" not in announced("staging") + announced("sessions")
 
 
 def test_routes_are_validated() -> None:

@@ -642,6 +642,10 @@ class SlackNotifier:
             return time.monotonic() >= deadline
         return self._stopping.is_set()
 
+    def takes(self, target: str, table: str) -> bool:
+        """Whether this notifier's channel is where messages about (target, table) go."""
+        return self._select is None or self._select(target, table)
+
     def _scan_message(self, transitions: Transitions) -> dict[str, Any] | None:
         if self._select is not None:
             select = self._select
