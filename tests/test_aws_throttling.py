@@ -95,6 +95,8 @@ class Stub:
             code = codes.pop(0) if codes else None
         if code is None:
             return 200, None
+        if code == "429":  # a bare HTTP 429, as a proxy or gateway in front of AWS may answer
+            return 429, {}
         return 400, {"__type": THROTTLES[code], "message": "Rate of requests exceeds the allowed throughput."}
 
 
@@ -227,6 +229,18 @@ def test_sustained_throttling_never_runs_limiter_mode_out_of_retries(stub: Stub)
     assert recorder.snapshot()[("DescribeTimeToLive", "success")] == len(tables)
     # The quota was not drawn on by the throttles: what is left is botocore's full quota.
     assert _retry_handler(client)._retry_quota.botocore_quota._quota.available_capacity == 500
+
+
+def test_a_bare_http_429_is_a_throttle_retried_and_counted_as_one(stub: Stub) -> None:
+    """HTTP 429 means Too Many Requests whatever its body; botocore names a code-less one
+    "429" and would fail the call at once."""
+    stub.throttle = {"ListTagsOfResource": ["429", "429", "429"]}
+    recorder = ApiCallRecorder()
+    spec = read_table(AwsClients(recorder=recorder, max_attempts=2).dynamodb(REGION), "t", REGION)
+    assert spec is not None and spec.tags == {"team": "owner-of-t"}
+    assert stub.attempts["ListTagsOfResource"] == 4
+    assert recorder.throttled() == {"ListTagsOfResource": 3}
+    assert recorder.snapshot()[("ListTagsOfResource", "success")] == 1
 
 
 class _Quota:

@@ -78,7 +78,8 @@ def is_throttling(response: Any) -> bool:
         return False
     error = parsed.get("Error") if isinstance(parsed, dict) else None
     code = error.get("Code") if isinstance(error, dict) else None
-    return code in THROTTLING_CODES or (status == 429 and not code)
+    # HTTP 429 is "Too Many Requests" whatever the body: botocore names a code-less 429 "429".
+    return code in THROTTLING_CODES or status == 429
 
 
 # Calls answered with HTTP 2xx inside ``outcome_checked()``: their outcome waits for the check.
@@ -109,6 +110,14 @@ def outcome_checked() -> Iterator[Callable[[str], None]]:
         outcome = decided[-1] if decided else SUCCESS
         for recorder, operation, retries in pending:
             recorder.record(operation, outcome, retries)
+
+
+def is_throttled_attempt(context: Any) -> bool:
+    """The same question as ``is_throttling``, about botocore's retry context of one attempt
+    (the retry handler's view), for the limiter mode's checker, backoff and quota."""
+    if context.get_error_code() in THROTTLING_CODES:
+        return True
+    return getattr(getattr(context, "http_response", None), "status_code", None) == 429
 
 
 def transport_outcome(exc: BaseException) -> str:

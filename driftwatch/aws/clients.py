@@ -25,7 +25,7 @@ from botocore.configloader import raw_config_parse
 from botocore.credentials import CredentialProvider, DeferredRefreshableCredentials
 from botocore.exceptions import BotoCoreError, ConfigParseError, ProfileNotFound
 
-from driftwatch.aws.calls import THROTTLING_CODES, ApiCallRecorder
+from driftwatch.aws.calls import ApiCallRecorder, is_throttled_attempt
 from driftwatch.aws.deadline import DEFAULT_CALL_TIMEOUT_SECONDS, CallDeadlines
 from driftwatch.aws.dynamodb import LiveReadError, scrub
 from driftwatch.aws.ratelimit import RateLimiter
@@ -353,7 +353,7 @@ class _ThrottleChecker:
         self.attempts = attempts
 
     def is_retryable(self, context: Any) -> bool:
-        if context.get_error_code() in THROTTLING_CODES:
+        if is_throttled_attempt(context):
             return bool(context.attempt_number < self.attempts)
         return bool(self.botocore_checker.is_retryable(context))
 
@@ -366,7 +366,7 @@ class _ThrottleBackoff:
         self.seconds = seconds
 
     def delay_amount(self, context: Any) -> float:
-        if context.get_error_code() in THROTTLING_CODES:
+        if is_throttled_attempt(context):
             return float(random.random() * min(self.seconds * 2 ** (context.attempt_number - 1), 20.0))
         return float(self.botocore_backoff.delay_amount(context))
 
@@ -386,7 +386,7 @@ class _ThrottleQuota:
         self.botocore_quota = botocore_quota
 
     def acquire_retry_quota(self, context: Any) -> bool:
-        if context.get_error_code() in THROTTLING_CODES:
+        if is_throttled_attempt(context):
             return True
         return bool(self.botocore_quota.acquire_retry_quota(context))
 
