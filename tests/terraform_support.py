@@ -25,11 +25,19 @@ from tests.ports import free_port
 PLUGIN_DIR = Path(os.environ.get("DRIFTWATCH_TF_PLUGINS", "/opt/tf-plugins"))
 PROVIDER_DIR = PLUGIN_DIR / "registry.terraform.io" / "hashicorp" / "aws"
 
-REQUIRES_TERRAFORM = [
-    pytest.mark.terraform,
-    pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform CLI not on PATH"),
-    pytest.mark.skipif(not PROVIDER_DIR.is_dir(), reason=f"no hashicorp/aws provider mirror at {PLUGIN_DIR}"),
-]
+# Why a test that needs Terraform skips: an environment that lacks it, never a failure hidden.
+# Where the mirror exists but is unusable, .ci/terraform-mirror fails CI instead of skipping.
+NO_TERRAFORM = (
+    "runs the terraform CLI (terraform itself is the oracle here), and this machine has no "
+    "terraform on PATH; install it to run this test"
+)
+NO_PROVIDER_MIRROR = (
+    f"needs the hashicorp/aws provider in a filesystem mirror at {PLUGIN_DIR} (or "
+    "DRIFTWATCH_TF_PLUGINS): terraform plan cannot run offline without it"
+)
+REQUIRES_TERRAFORM_CLI = pytest.mark.skipif(shutil.which("terraform") is None, reason=NO_TERRAFORM)
+REQUIRES_PROVIDER_MIRROR = pytest.mark.skipif(not PROVIDER_DIR.is_dir(), reason=NO_PROVIDER_MIRROR)
+REQUIRES_TERRAFORM = [pytest.mark.terraform, REQUIRES_TERRAFORM_CLI, REQUIRES_PROVIDER_MIRROR]
 
 REGION = "us-east-1"
 TERRAFORM_BLOCK = """

@@ -13,10 +13,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from terraform_support import PLUGIN_DIR, PROVIDER_DIR
+from terraform_support import PLUGIN_DIR, REQUIRES_PROVIDER_MIRROR, REQUIRES_TERRAFORM_CLI
 
 SCRIPT = Path(__file__).resolve().parent.parent / ".ci" / "terraform-mirror"
-TERRAFORM = shutil.which("terraform")
 BASH = shutil.which("bash") or "/bin/bash"
 
 
@@ -55,7 +54,7 @@ def test_an_absent_terraform_lets_ci_go_on_and_says_the_tests_will_skip(tmp_path
     assert not config.exists()
 
 
-@pytest.mark.skipif(TERRAFORM is None, reason="terraform CLI not on PATH")
+@REQUIRES_TERRAFORM_CLI
 def test_a_mirror_without_the_aws_provider_fails_ci(tmp_path: Path) -> None:
     mirror = tmp_path / "mirror"
     (mirror / "registry.terraform.io" / "hashicorp" / "random").mkdir(parents=True)
@@ -64,7 +63,7 @@ def test_a_mirror_without_the_aws_provider_fails_ci(tmp_path: Path) -> None:
     assert "holds no hashicorp/aws provider" in done.stderr
 
 
-@pytest.mark.skipif(TERRAFORM is None, reason="terraform CLI not on PATH")
+@REQUIRES_TERRAFORM_CLI
 def test_a_mirror_terraform_cannot_install_from_fails_ci_with_terraforms_reason(tmp_path: Path) -> None:
     # The provider is there, but only for another platform: `terraform init` refuses it.
     mirror = tmp_path / "mirror"
@@ -79,8 +78,8 @@ def test_a_mirror_terraform_cannot_install_from_fails_ci_with_terraforms_reason(
 
 
 @pytest.mark.terraform
-@pytest.mark.skipif(TERRAFORM is None, reason="terraform CLI not on PATH")
-@pytest.mark.skipif(not PROVIDER_DIR.is_dir(), reason=f"no hashicorp/aws provider mirror at {PLUGIN_DIR}")
+@REQUIRES_TERRAFORM_CLI
+@REQUIRES_PROVIDER_MIRROR
 def test_the_machines_mirror_passes_the_probe(tmp_path: Path) -> None:
     done, config = _probe(tmp_path, PLUGIN_DIR)
     assert done.returncode == 0, done.stderr

@@ -18,16 +18,16 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from terraform_support import REQUIRES_TERRAFORM_CLI
 
 from driftwatch.spec import Unknown
 from driftwatch.terraform.evaluate import Scope, evaluate_text
 from driftwatch.terraform.functions import FUNCTIONS
 
 TERRAFORM = shutil.which("terraform")
-pytestmark = pytest.mark.skipif(TERRAFORM is None, reason="the terraform CLI is not on PATH")
+pytestmark = REQUIRES_TERRAFORM_CLI
 
 # --- cases ------------------------------------------------------------------------------------
 
