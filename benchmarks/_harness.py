@@ -49,6 +49,15 @@ def use_fake_aws_env() -> None:
     os.environ.update(FAKE_AWS_ENV)
 
 
+def cli_env(endpoint: str, pycache: Path, code: Path = REPO_ROOT) -> dict[str, str]:
+    """The environment to run ``code``'s CLI as a user runs an installed driftwatch: against
+    ``endpoint``, with its bytecode cached in ``pycache`` (``pip install`` compiles every
+    module; without a cache each run compiles driftwatch's ~75 modules again, ~0.1 s here)."""
+    env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, PYTHONPATH=str(code), PYTHONPYCACHEPREFIX=str(pycache))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 # --------------------------------------------------------------------------- processes
 
 

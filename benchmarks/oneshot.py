@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -47,12 +46,6 @@ from typing import Any
 import _harness as h
 
 CONCURRENCY = 16  # driftwatch's default aws.concurrency
-
-
-def cli_env(code: Path, endpoint: str, pycache: Path) -> dict[str, str]:
-    env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, PYTHONPATH=str(code), PYTHONPYCACHEPREFIX=str(pycache))
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
 
 
 def run_scan(config: Path, fmt: str, env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
@@ -124,7 +117,7 @@ def main() -> int:
         large = write_config(workdir, large_root, "large")
         h.provision(large_root, services.moto_url)  # bench-t0000, the one table, among them
 
-        env = cli_env(args.code, services.moto_url, pycache)
+        env = h.cli_env(services.moto_url, pycache, args.code)
         checked(run_scan(one, "json", env, workdir)[2], 1)  # warm-up: bytecode cache, page cache
         verdicts = []
         for fmt in ("json", "text"):
@@ -147,7 +140,7 @@ def main() -> int:
         for model in models:
             walls, cpus = [], []
             calls = 0
-            model_env = cli_env(args.code, services.proxy_url_for(model), pycache)
+            model_env = h.cli_env(services.proxy_url_for(model), pycache, args.code)
             if args.replay:  # untimed: the proxy keeps moto's answers for the timed runs
                 checked(run_scan(large, "json", model_env, workdir)[2], args.tables)
             for _ in range(args.repeat_large):

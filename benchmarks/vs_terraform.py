@@ -246,13 +246,7 @@ def compare(
 
     def driftwatch(endpoint: str, concurrency: int | None) -> float:
         config = driftwatch_config(workdir, root, concurrency)
-        env = dict(
-            os.environ,
-            AWS_ENDPOINT_URL=endpoint,
-            PYTHONPATH=str(h.REPO_ROOT),
-            PYTHONPYCACHEPREFIX=str(workdir / "pycache"),  # bytecode cached, as installed
-        )
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env = h.cli_env(endpoint, workdir / "pycache")
         seconds, out = run(
             [sys.executable, "-m", "driftwatch", "scan", "--config", str(config), "--format", "json"],
             workdir,
