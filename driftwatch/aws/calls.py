@@ -77,7 +77,10 @@ def is_throttling(response: Any) -> bool:
     if not isinstance(status, int) or status < 400:
         return False
     error = parsed.get("Error") if isinstance(parsed, dict) else None
-    code = error.get("Code") if isinstance(error, dict) else None
+    return _is_throttle(error.get("Code") if isinstance(error, dict) else None, status)
+
+
+def _is_throttle(code: Any, status: Any) -> bool:
     # HTTP 429 is "Too Many Requests" whatever the body: botocore names a code-less 429 "429".
     return code in THROTTLING_CODES or status == 429
 
@@ -115,9 +118,8 @@ def outcome_checked() -> Iterator[Callable[[str], None]]:
 def is_throttled_attempt(context: Any) -> bool:
     """The same question as ``is_throttling``, about botocore's retry context of one attempt
     (the retry handler's view), for the limiter mode's checker, backoff and quota."""
-    if context.get_error_code() in THROTTLING_CODES:
-        return True
-    return getattr(getattr(context, "http_response", None), "status_code", None) == 429
+    status = getattr(getattr(context, "http_response", None), "status_code", None)
+    return _is_throttle(context.get_error_code(), status)
 
 
 def transport_outcome(exc: BaseException) -> str:

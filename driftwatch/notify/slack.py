@@ -648,8 +648,7 @@ class SlackNotifier:
 
     def _scan_message(self, transitions: Transitions) -> dict[str, Any] | None:
         if self._select is not None:
-            select = self._select
-            items = tuple(t for t in transitions.items if select(t.target, t.table))
+            items = tuple(t for t in transitions.items if self.takes(t.target, t.table))
             if not items:
                 return None
             transitions = dataclasses.replace(transitions, items=items)
@@ -657,8 +656,7 @@ class SlackNotifier:
 
     def _reminder_message(self, episodes: Sequence[Episode], now: datetime) -> dict[str, Any] | None:
         if self._select is not None:
-            select = self._select
-            episodes = [e for e in episodes if select(e.target, e.table)]
+            episodes = [e for e in episodes if self.takes(e.target, e.table)]
             if not episodes:
                 return None
         return build_reminder(episodes, repo_url=self._repo_url, now=now)

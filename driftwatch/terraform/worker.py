@@ -190,7 +190,6 @@ class WorkerEvaluator:
         self._closed = False
         self._last: OrderedDict[_Key, Any] = OrderedDict()  # the last value per (target, fn): see _evaluate
         self.starts = 0  # workers started (the first, and one per replacement)
-        self.kills = 0  # evaluations stopped by the wall clock
         # Workers stopped because of what an evaluation did, by reason (WORKER_STOP_REASONS):
         # read by /metrics at any time, so under a lock of its own (``_lock`` is held for as
         # long as an evaluation runs).
@@ -287,7 +286,6 @@ class WorkerEvaluator:
         except (OSError, EOFError):
             answered = True  # the worker is gone: recv_bytes says so
         if not answered:
-            self.kills += 1
             self._stopped("timeout")
             log.warning("target_evaluation_killed", target=target.name, max_seconds=limit)
             return Failure(
