@@ -269,7 +269,9 @@ class Daemon:
                         self.state.scans_completed += 1
                 structlog.contextvars.unbind_contextvars("scan_id")
         # Outside the scan lock: shutdown waits for the scan, not for Slack (it flushes itself).
-        self.deliver()
+        # Nor does the next scan: a delivery already in progress (stuck on a slow webhook)
+        # keeps the rest, and the outbox gauges are updated either way.
+        self.deliver(wait=False)
         return report
 
     def _prune(self, now: datetime) -> None:
@@ -376,13 +378,15 @@ class Daemon:
         if due:
             self.history.record_reminders(due, now)
 
-    def deliver(self, deadline: float | None = None) -> None:
-        """Send what the outbox holds that is due; failures stay queued for the next run."""
+    def deliver(self, deadline: float | None = None, *, wait: bool = True) -> None:
+        """Send what the outbox holds that is due; failures stay queued for the next run.
+
+        ``wait=False``: skip a notifier whose delivery is already in progress."""
         if not self.notifiers or (self._closing and deadline is None):
             return
         for notifier in self.notifiers:  # each route on its own: one webhook down holds up no other
             try:
-                notifier.deliver_pending(datetime.now(UTC), deadline=deadline)
+                notifier.deliver_pending(datetime.now(UTC), deadline=deadline, wait=wait)
             except HistoryError as error:
                 if self.history.closed:  # shutdown closed it during a send: resent, marked, next start
                     log.warning("slack_delivery_interrupted_by_shutdown", error=str(error))

@@ -228,14 +228,32 @@ class Outbox(Store):
                 (ts(now), message_id),
             )
 
-    def mark_retry(self, message_id: int, now: datetime, delay: timedelta | float, error: str) -> None:
-        """Count a failed attempt and make the message due again after ``delay`` (seconds)."""
+    def mark_retry(
+        self,
+        message_id: int,
+        now: datetime,
+        delay: timedelta | float,
+        error: str,
+        *,
+        possibly_delivered: bool = False,
+    ) -> None:
+        """Count a failed attempt and make the message due again after ``delay`` (seconds).
+
+        ``possibly_delivered``: the attempt's outcome is unknown (the channel never finished
+        answering), so it counts as interrupted and the resend says it may be a repeat.
+        """
         seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
         with self._write() as conn:
             conn.execute(
                 "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, "
-                "attempt_started_at = NULL WHERE id = ? AND status = 'pending'",
-                (ts(now + timedelta(seconds=max(0.0, seconds))), error[:2000], message_id),
+                "attempt_started_at = NULL, interrupted = interrupted + ? "
+                "WHERE id = ? AND status = 'pending'",
+                (
+                    ts(now + timedelta(seconds=max(0.0, seconds))),
+                    error[:2000],
+                    1 if possibly_delivered else 0,
+                    message_id,
+                ),
             )
 
     def mark_dropped(self, message_id: int, error: str, now: datetime | None = None) -> None:

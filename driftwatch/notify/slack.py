@@ -44,7 +44,7 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     SectionBlock,
 )
-from slack_sdk.webhook import WebhookClient
+from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from driftwatch.errors import DriftwatchError
 from driftwatch.history import (
@@ -77,6 +77,7 @@ MAX_VALUE_CHARS = 200
 DEFAULT_RETRY_AFTER = 30.0  # seconds, for a 429 without a usable Retry-After
 BACKOFF_BASE = 30.0  # seconds; doubled per failed attempt
 MAX_DELAY = 3600.0  # no retry waits longer than an hour, whatever a header says
+ANSWER_TIMEOUTS = 2  # one whole exchange with Slack takes at most this many socket timeouts
 
 # slack_sdk logs "Sending a request - url: <webhook URL>" whenever its logger's own level is
 # unset (0 <= DEBUG). A dedicated logger that is switched off keeps it quiet; we log outcomes.
@@ -586,6 +587,10 @@ def classify_rejection(status: int, body: str) -> Verdict:
     return "webhook" if 400 <= status < 500 else "retry"
 
 
+class NoAnswerError(Exception):
+    """Slack did not finish answering within the bound on one whole exchange."""
+
+
 class SlackNotifier:
     """Delivers the ``slack`` outbox of a History to one incoming webhook.
 
@@ -620,6 +625,9 @@ class SlackNotifier:
         self._max_per_run = max_per_run
         self._lock = threading.Lock()  # never two deliveries at once: each message sent once
         self._stopping = threading.Event()
+        # ``timeout`` bounds each socket operation; a webhook that drip-feeds its answer (a byte
+        # now and then) passes every one of them forever, so the whole exchange has a bound too.
+        self._answer_seconds = ANSWER_TIMEOUTS * timeout
         self._client = WebhookClient(webhook_url, timeout=timeout, retry_handlers=[], logger=_SDK_LOGGER)
         history.add_channel(channel, self._scan_message, self._reminder_message)
 
@@ -669,7 +677,7 @@ class SlackNotifier:
         except Exception as error:  # a metrics bug must not stop delivery
             log.warning("slack_outcome_callback_failed", error=self.scrub(repr(error)))
 
-    def deliver_pending(self, now: datetime, *, deadline: float | None = None) -> int:
+    def deliver_pending(self, now: datetime, *, deadline: float | None = None, wait: bool = True) -> int:
         """Send the due messages in order; returns how many Slack accepted.
 
         Stops at the first message that must be retried (Slack is down or rate-limiting us:
@@ -678,10 +686,13 @@ class SlackNotifier:
         (``time.monotonic()``): start no message after it, and give up waiting for another
         delivery in progress at it (shutdown uses what is left of ``--grace``). After
         :meth:`stop`, only a call with a deadline (the shutdown's last flush) sends anything.
+        ``wait=False``: return at once when another delivery is in progress (a scan's delivery:
+        the scan thread must never wait for Slack; the delivery job sends the rest).
         """
         sent = 0
         timeout = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
-        if not self._lock.acquire(timeout=timeout):
+        acquired = self._lock.acquire(timeout=timeout) if wait else self._lock.acquire(blocking=False)
+        if not acquired:
             return 0
         try:
             handled = 0
@@ -707,6 +718,31 @@ class SlackNotifier:
             self._lock.release()
         return sent
 
+    def _send(self, payload: dict[str, Any]) -> WebhookResponse:
+        """``send_dict`` within ``_answer_seconds`` in all; raises :class:`NoAnswerError` past it.
+
+        urllib offers no deadline on a whole request, so the send runs on a daemon thread that
+        is left behind when it overruns (it ends with its connection; one per failed attempt,
+        and failed attempts back off to an hour).
+        """
+        outcome: list[WebhookResponse | BaseException] = []
+
+        def call() -> None:
+            try:
+                outcome.append(self._client.send_dict(payload))
+            except BaseException as error:
+                outcome.append(error)
+
+        sender = threading.Thread(target=call, name="driftwatch-slack-send", daemon=True)
+        sender.start()
+        sender.join(self._answer_seconds)
+        if not outcome:
+            raise NoAnswerError
+        result = outcome[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
     def _deliver_one(self, message: OutboxMessage, now: datetime) -> Outcome | None:
         # Recorded (and committed) before the request: if the process dies before the outcome is
         # recorded, the next attempt knows the message may have been posted, and says so.
@@ -720,7 +756,14 @@ class SlackNotifier:
             payload = with_repeat_notice(payload)
             log.warning("slack_resending_interrupted", **fields, interrupted=message.interrupted)
         try:
-            response = self._client.send_dict(payload)
+            response = self._send(payload)
+        except NoAnswerError:
+            # Slack may have posted it: the resend is marked as a possible repeat.
+            cause = f"no complete answer within {self._answer_seconds:g} s; it may have been delivered"
+            delay = backoff_seconds(message.attempts, self._rng)
+            self._history.mark_retry(message.id, now, delay, cause, possibly_delivered=True)
+            log.warning("slack_send_failed", **fields, error=cause, retry_in_seconds=round(delay, 1))
+            return "error"
         except Exception as error:  # URLError, timeouts, SlackRequestError: all retried
             cause = self.scrub(f"{type(error).__name__}: {error}")
             delay = backoff_seconds(message.attempts, self._rng)

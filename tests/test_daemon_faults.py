@@ -1,0 +1,175 @@
+"""Faults that used to make the daemon go quiet: a Slack webhook that never finishes answering,
+a wall clock that jumps back, a state file deleted under the running daemon.
+
+Slack is a local socket server (never the internet); the scan is a stand-in returning a report,
+so each test takes well under a second.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+import driftwatch.daemon as daemon_module
+from driftwatch.config import load_config
+from driftwatch.daemon import Daemon
+from driftwatch.history import History
+from driftwatch.notify.slack import SlackNotifier
+from driftwatch.spec import Drift, ScanReport, SourceLocation, TableResult, TableStatus
+
+ROOT = Path(__file__).resolve().parents[1]
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+class DripSlack:
+    """A webhook that accepts the request and then sends its answer one byte every 50 ms, forever:
+    no single read ever waits long enough for a socket timeout."""
+
+    def __init__(self) -> None:
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(8)
+        self.requests = 0
+        self._stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.getsockname()[1]}/services/T0/B0/drip-secret"
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            self.requests += 1
+            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+
+    def _drip(self, conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            answer = b"HTTP/1.1 200 OK\r\nX-Pad: " + b"a" * 10_000_000
+            for byte in answer:
+                if self._stop.wait(0.05):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    def close(self) -> None:
+        self._stop.set()
+        self.server.close()
+
+
+@pytest.fixture
+def drip() -> Iterator[DripSlack]:
+    server = DripSlack()
+    yield server
+    server.close()
+
+
+def drifted_report() -> ScanReport:
+    row = TableResult(
+        target="prod",
+        address="module.orders",
+        source=SourceLocation("main.tf", 1),
+        table_name="acme-prod-orders",
+        region="us-east-1",
+        status=TableStatus.DRIFTED,
+        drift=(Drift("point_in_time_recovery", True, False),),
+    )
+    return ScanReport(generated_at=datetime.now(UTC), commit=None, tables=(row,))
+
+
+def make_daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: str | None) -> Daemon:
+    path = tmp_path / "driftwatch.yaml"
+    path.write_text(
+        f"repo: {ROOT / 'examples'}\n"
+        "targets:\n  - {name: prod, root: envs/prod, var_files: [prod.tfvars], region: us-east-1}\n"
+        "schedule: {interval: 1h, jitter: 0s}\n"
+        "http: {host: 127.0.0.1, port: 1}\n"
+        f"state: {{path: {tmp_path / 'state.db'}}}\n"
+        "slack: {webhook_url_env: DW_FAULTS_HOOK}\n"
+    )
+    if webhook is None:
+        monkeypatch.delenv("DW_FAULTS_HOOK", raising=False)
+    else:
+        monkeypatch.setenv("DW_FAULTS_HOOK", webhook)
+    monkeypatch.setattr(daemon_module, "Endpoint", lambda *args, **kwargs: None)  # no port needed
+    monkeypatch.setattr(daemon_module, "scan", lambda *args, **kwargs: drifted_report())
+    return Daemon(*load_config(path))
+
+
+def samples(daemon: Daemon) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found = {}
+    for family in text_string_to_metric_families(daemon.metrics.render().decode()):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+# --- Slack that never finishes answering --------------------------------------------------------
+
+
+def test_a_webhook_that_drip_feeds_its_answer_is_cut_off_and_the_message_kept(
+    tmp_path: Path, drip: DripSlack
+) -> None:
+    """Each read gets a byte within the socket timeout, so only a bound on the whole exchange
+    ends it. The message stays queued; since Slack may have posted it, the resend is marked."""
+    with History.open(tmp_path / "state.db") as history:
+        outcomes: list[str] = []
+        notifier = SlackNotifier(drip.url, history, timeout=1, on_outcome=outcomes.append)
+        queued = history.enqueue("slack", {"text": "drift", "blocks": []}, T0)
+        started = time.monotonic()
+        assert notifier.deliver_pending(T0) == 0
+        took = time.monotonic() - started
+        assert took < 3.0, took
+        assert outcomes == ["error"]
+        left = history.message(queued)
+        assert left is not None and left.status == "pending"
+        assert left.last_error is not None and "drip-secret" not in left.last_error
+        assert "no complete answer" in left.last_error
+        again = history.begin_attempt(queued, T0 + timedelta(hours=2))
+        assert again is not None and again.interrupted == 1  # resent as a possible repeat
+
+
+def test_a_delivery_stuck_on_slack_does_not_stop_the_scans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, drip: DripSlack
+) -> None:
+    """The delivery job holds the notifier while Slack hangs; a scan must neither wait for it
+    nor leave the outbox gauges blind to the messages it just queued."""
+    daemon = make_daemon(tmp_path, monkeypatch, drip.url)
+    try:
+        assert daemon.slack is not None
+        assert daemon.slack._lock.acquire(timeout=1)  # a delivery in progress, stuck on Slack
+        try:
+            finished = threading.Event()
+            result: list[Any] = []
+            worker = threading.Thread(
+                target=lambda: (result.append(daemon.scan_once()), finished.set()), daemon=True
+            )
+            worker.start()
+            assert finished.wait(3.0), "the scan waited for a Slack delivery that never ends"
+            assert result and result[0] is not None
+            outbox = ("driftwatch_outbox_messages", (("channel", "slack"), ("status", "pending")))
+            assert samples(daemon)[outbox] == 1
+        finally:
+            daemon.slack._lock.release()
+    finally:
+        daemon.history.close()
