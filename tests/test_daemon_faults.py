@@ -173,3 +173,23 @@ def test_a_delivery_stuck_on_slack_does_not_stop_the_scans(
             daemon.slack._lock.release()
     finally:
         daemon.history.close()
+
+
+# --- the wall clock jumps -----------------------------------------------------------------------
+
+
+def test_a_retry_dated_by_a_clock_that_ran_ahead_is_due_once_the_clock_is_corrected(tmp_path: Path) -> None:
+    """The node's clock ran a day ahead while Slack failed, then NTP set it back: the retry was
+    due a day "later". No retry waits longer than an hour, so a date further out than that is
+    the clock's error, not a backoff: the message (and the ones queued behind it) go out now."""
+    with History.open(tmp_path / "state.db") as history:
+        first = history.enqueue("slack", {"text": "new drift"}, T0)
+        second = history.enqueue("slack", {"text": "resolved"}, T0)
+        ahead = T0 + timedelta(days=1)
+        history.mark_retry(first, ahead, 30.0, "HTTP 500: oops")
+        corrected = T0 + timedelta(minutes=1)
+        assert [m.id for m in history.pending("slack", corrected)] == [first, second]
+        # An honest backoff within the hour still holds the channel back, in order.
+        history.mark_retry(first, corrected, 600.0, "HTTP 500: oops")
+        assert history.pending("slack", corrected + timedelta(minutes=5)) == []
+        assert [m.id for m in history.pending("slack", corrected + timedelta(minutes=11))] == [first, second]

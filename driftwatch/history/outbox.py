@@ -56,6 +56,11 @@ class ChannelStats:
     oldest_pending: datetime | None  # created_at of the oldest message not delivered yet
 
 
+# No retry waits longer than this (a Retry-After or a backoff is capped to it). A message dated
+# further out than that was dated by a wall clock that ran ahead and was set back since: it is
+# due now, or it would wait as long as the clock had been wrong (a day ahead: a day silent).
+MAX_RETRY_DELAY = timedelta(hours=1)
+
 _COLUMNS = "id, channel, payload, created_at, attempts, next_attempt_at, status, last_error, interrupted"
 _INTERRUPTED_ERROR = "interrupted: driftwatch stopped while sending; it may have been delivered"
 
@@ -126,18 +131,21 @@ class Outbox(Store):
         """Pending messages of ``channel`` that are due, in the order they were queued.
 
         The list stops before the oldest pending message that is not due yet (it is backing
-        off), so a later message ("resolved") never overtakes an earlier one ("new").
+        off), so a later message ("resolved") never overtakes an earlier one ("new"). A message
+        due more than :data:`MAX_RETRY_DELAY` after ``now`` is due (the clock was set back).
         """
         stamp = ts(now)
+        horizon = ts(now + MAX_RETRY_DELAY)
         with self._read() as conn:
             blocker = conn.execute(
-                "SELECT MIN(id) FROM outbox WHERE channel = ? AND status = 'pending' AND next_attempt_at > ?",
-                (channel, stamp),
+                "SELECT MIN(id) FROM outbox WHERE channel = ? AND status = 'pending' "
+                "AND next_attempt_at > ? AND next_attempt_at <= ?",
+                (channel, stamp, horizon),
             ).fetchone()[0]
             rows = conn.execute(
                 f"SELECT {_COLUMNS} FROM outbox WHERE channel = ? AND status = 'pending' "
-                "AND next_attempt_at <= ? AND id < ? ORDER BY id LIMIT ?",
-                (channel, stamp, blocker if blocker is not None else 2**62, limit),
+                "AND (next_attempt_at <= ? OR next_attempt_at > ?) AND id < ? ORDER BY id LIMIT ?",
+                (channel, stamp, horizon, blocker if blocker is not None else 2**62, limit),
             ).fetchall()
         return [_message(row) for row in rows]
 
@@ -243,6 +251,7 @@ class Outbox(Store):
         answering), so it counts as interrupted and the resend says it may be a repeat.
         """
         seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+        seconds = min(seconds, MAX_RETRY_DELAY.total_seconds())
         with self._write() as conn:
             conn.execute(
                 "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, "

@@ -56,6 +56,7 @@ from driftwatch.history import (
     TransitionKind,
     Transitions,
 )
+from driftwatch.history.outbox import MAX_RETRY_DELAY
 from driftwatch.log import get_logger
 from driftwatch.report.links import source_url
 from driftwatch.secrets import looks_like_url, register_secret, scrub_message
@@ -76,7 +77,7 @@ MAX_VALUE_CHARS = 200
 
 DEFAULT_RETRY_AFTER = 30.0  # seconds, for a 429 without a usable Retry-After
 BACKOFF_BASE = 30.0  # seconds; doubled per failed attempt
-MAX_DELAY = 3600.0  # no retry waits longer than an hour, whatever a header says
+MAX_DELAY = MAX_RETRY_DELAY.total_seconds()  # no retry waits longer, whatever a header says
 ANSWER_TIMEOUTS = 2  # one whole exchange with Slack takes at most this many socket timeouts
 
 # slack_sdk logs "Sending a request - url: <webhook URL>" whenever its logger's own level is
