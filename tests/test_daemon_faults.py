@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from prometheus_client.parser import text_string_to_metric_families
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 import driftwatch.daemon as daemon_module
 from driftwatch.config import load_config
@@ -193,3 +196,38 @@ def test_a_retry_dated_by_a_clock_that_ran_ahead_is_due_once_the_clock_is_correc
         history.mark_retry(first, corrected, 600.0, "HTTP 500: oops")
         assert history.pending("slack", corrected + timedelta(minutes=5)) == []
         assert [m.id for m in history.pending("slack", corrected + timedelta(minutes=11))] == [first, second]
+
+
+# --- Slack answers that are not what they seem ---------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirected_webhook_is_not_a_delivery(tmp_path: Path, httpserver: HTTPServer, status: int) -> None:
+    """urllib follows a 301/302/303 answer to a POST with a GET *without the message*; the page
+    there answers 200, and the message was marked sent though Slack never saw it. A redirect
+    means the webhook URL is wrong: the message is kept and retried, loudly, and its body is
+    never sent anywhere else."""
+    hook = "/services/T0/B0/redirect-secret"
+    elsewhere: list[str] = []
+    httpserver.expect_request(hook, method="POST").respond_with_response(
+        Response("", status=status, headers={"Location": httpserver.url_for("/elsewhere")})
+    )
+
+    def record(request: Request) -> Response:
+        elsewhere.append(request.method)
+        return Response("ok", status=200)
+
+    httpserver.expect_request("/elsewhere").respond_with_handler(record)
+    with History.open(tmp_path / "state.db") as history:
+        outcomes: list[str] = []
+        notifier = SlackNotifier(httpserver.url_for(hook), history, timeout=5, on_outcome=outcomes.append)
+        queued = history.enqueue("slack", {"text": "drift", "blocks": []}, T0)
+        with structlog.testing.capture_logs() as events:
+            assert notifier.deliver_pending(T0) == 0
+        assert outcomes == ["retry"]
+        assert elsewhere == []
+        left = history.message(queued)
+        assert left is not None and left.status == "pending"
+        assert left.last_error is not None and f"HTTP {status}" in left.last_error
+        assert "redirect-secret" not in left.last_error
+        assert [e["event"] for e in events if e["log_level"] == "error"] == ["slack_webhook_rejected"]

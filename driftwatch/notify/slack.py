@@ -44,7 +44,7 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     SectionBlock,
 )
-from slack_sdk.webhook import WebhookClient, WebhookResponse
+from slack_sdk.webhook import WebhookResponse
 
 from driftwatch.errors import DriftwatchError
 from driftwatch.history import (
@@ -58,6 +58,7 @@ from driftwatch.history import (
 )
 from driftwatch.history.outbox import MAX_RETRY_DELAY
 from driftwatch.log import get_logger
+from driftwatch.notify.webhook import StrictWebhookClient
 from driftwatch.report.links import source_url
 from driftwatch.secrets import looks_like_url, register_secret, scrub_message
 from driftwatch.spec import IgnoreRule, SourceLocation
@@ -573,12 +574,15 @@ def classify_rejection(status: int, body: str) -> Verdict:
     ``drop``: the message itself is invalid (Slack's ``invalid_payload``,
     ``too_many_attachments``, or a 400/413/422 without a known error word): resending the same
     bytes cannot succeed. ``webhook``: the webhook or channel is broken (the other documented
-    4xx errors, and any other 4xx): keep the message and retry with backoff, loudly.
+    4xx errors, any other 4xx, and any 3xx: Slack's webhooks never redirect): keep the message
+    and retry with backoff, loudly.
     ``retry``: a server-side or transient failure (5xx, 408).
     """
     word = body.strip().split()[0].strip("\"'.,:;") if body.strip() else ""
     if status >= 500 or status == 408:
         return "retry"
+    if 300 <= status < 400:  # Slack's webhooks never redirect: the URL is wrong
+        return "webhook"
     if word in _MESSAGE_ERRORS:
         return "drop"
     if word in _WEBHOOK_ERRORS:
@@ -629,7 +633,9 @@ class SlackNotifier:
         # ``timeout`` bounds each socket operation; a webhook that drip-feeds its answer (a byte
         # now and then) passes every one of them forever, so the whole exchange has a bound too.
         self._answer_seconds = ANSWER_TIMEOUTS * timeout
-        self._client = WebhookClient(webhook_url, timeout=timeout, retry_handlers=[], logger=_SDK_LOGGER)
+        self._client = StrictWebhookClient(
+            webhook_url, timeout=timeout, retry_handlers=[], logger=_SDK_LOGGER
+        )
         history.add_channel(channel, self._scan_message, self._reminder_message)
 
     def __repr__(self) -> str:
