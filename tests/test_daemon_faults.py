@@ -231,3 +231,31 @@ def test_a_redirected_webhook_is_not_a_delivery(tmp_path: Path, httpserver: HTTP
         assert left.last_error is not None and f"HTTP {status}" in left.last_error
         assert "redirect-secret" not in left.last_error
         assert [e["event"] for e in events if e["log_level"] == "error"] == ["slack_webhook_rejected"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "outcome"),
+    [
+        ("invalid_payload", "dropped", "dropped"),
+        ("no_text", "dropped", "dropped"),
+        ("channel_is_archived", "pending", "retry"),
+        ("no_service", "pending", "retry"),
+        ("ok", "sent", "success"),
+        ("", "sent", "success"),  # a Slack-compatible endpoint that answers nothing
+    ],
+)
+def test_a_200_carrying_a_slack_error_word_is_not_a_delivery(
+    tmp_path: Path, httpserver: HTTPServer, body: str, status: str, outcome: str
+) -> None:
+    """A proxy in front of Slack (or an older Slack) answering 200 with Slack's error word: the
+    message was not posted, so it is handled as that error says, not marked sent."""
+    hook = "/services/T0/B0/status-secret"
+    httpserver.expect_request(hook, method="POST").respond_with_response(Response(body, status=200))
+    with History.open(tmp_path / "state.db") as history:
+        outcomes: list[str] = []
+        notifier = SlackNotifier(httpserver.url_for(hook), history, timeout=5, on_outcome=outcomes.append)
+        queued = history.enqueue("slack", {"text": "drift", "blocks": []}, T0)
+        notifier.deliver_pending(T0)
+        assert outcomes == [outcome]
+        left = history.message(queued)
+        assert left is not None and left.status == status

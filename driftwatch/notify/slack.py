@@ -549,7 +549,7 @@ def with_repeat_notice(payload: Mapping[str, Any]) -> dict[str, Any]:
 # webhooks): the status code and a short error word in the body. Only errors about the message
 # itself can never succeed on a retry; errors about the webhook or its channel fail every
 # message until someone fixes the webhook, and then every message must still arrive.
-_MESSAGE_ERRORS = frozenset({"invalid_payload", "too_many_attachments"})
+_MESSAGE_ERRORS = frozenset({"invalid_payload", "too_many_attachments", "no_text"})
 _WEBHOOK_ERRORS = frozenset(
     {
         "user_not_found",  # 400
@@ -568,6 +568,16 @@ _WEBHOOK_ERRORS = frozenset(
 Verdict = str  # "drop" | "webhook" | "retry"
 
 
+def _error_word(body: str) -> str:
+    return body.strip().split()[0].strip("\"'.,:;") if body.strip() else ""
+
+
+def refused_despite_2xx(body: str) -> bool:
+    """A 2xx whose body is one of Slack's error words: a proxy in front of Slack (or an old
+    Slack) that passed the refusal on as 200. The message was not posted."""
+    return _error_word(body) in _MESSAGE_ERRORS | _WEBHOOK_ERRORS
+
+
 def classify_rejection(status: int, body: str) -> Verdict:
     """What to do with a non-2xx, non-429 answer from Slack.
 
@@ -578,7 +588,7 @@ def classify_rejection(status: int, body: str) -> Verdict:
     and retry with backoff, loudly.
     ``retry``: a server-side or transient failure (5xx, 408).
     """
-    word = body.strip().split()[0].strip("\"'.,:;") if body.strip() else ""
+    word = _error_word(body)
     if status >= 500 or status == 408:
         return "retry"
     if 300 <= status < 400:  # Slack's webhooks never redirect: the URL is wrong
@@ -779,7 +789,7 @@ class SlackNotifier:
             return "error"
         status = int(response.status_code)
         body = self.scrub(str(response.body or ""))[:500]
-        if 200 <= status < 300:
+        if 200 <= status < 300 and not refused_despite_2xx(body):
             self._history.mark_sent(message.id, now)
             log.info("slack_message_sent", **fields, status=status)
             return "success"
