@@ -7,6 +7,7 @@ so each test takes well under a second.
 
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 import time
@@ -24,7 +25,7 @@ from werkzeug import Request, Response
 import driftwatch.daemon as daemon_module
 from driftwatch.config import load_config
 from driftwatch.daemon import Daemon
-from driftwatch.history import History
+from driftwatch.history import History, HistoryError, StateLockedError
 from driftwatch.notify.slack import SlackNotifier
 from driftwatch.spec import Drift, ScanReport, SourceLocation, TableResult, TableStatus
 
@@ -259,3 +260,38 @@ def test_a_200_carrying_a_slack_error_word_is_not_a_delivery(
         assert outcomes == [outcome]
         left = history.message(queued)
         assert left is not None and left.status == status
+
+
+# --- the state file removed under the running daemon --------------------------------------------
+
+
+def test_a_state_directory_deleted_while_running_is_restored_with_everything_in_it(tmp_path: Path) -> None:
+    """``rm -rf`` of the state directory (a volume cleanup, an operator): SQLite went on writing
+    into the deleted file, so every later transition and queued message vanished at the next
+    start (open drift re-alerted as new, undelivered alerts lost), and the lock file was gone, so
+    a second daemon could start. The next write puts the file back, whole, under a new lock."""
+    state = tmp_path / "volume" / "state.db"
+    with History.open(state, exclusive=True) as history:
+        before = history.enqueue("slack", {"text": "queued before"}, T0)
+        shutil.rmtree(state.parent)
+        after = history.enqueue("slack", {"text": "queued after"}, T0)
+        assert state.exists()
+        with History.open(state) as reader:  # what a restart would find
+            assert [m.id for m in reader.pending("slack", T0)] == [before, after]
+        with pytest.raises(StateLockedError):  # one writer still
+            History.open(state, exclusive=True)
+        history.mark_sent(before, T0)  # and the restored file is the one written from now on
+        with History.open(state) as reader:
+            assert [m.id for m in reader.pending("slack", T0)] == [after]
+
+
+def test_a_state_file_replaced_while_running_is_not_written_behind_its_back(tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    with History.open(state, exclusive=True) as history:
+        history.enqueue("slack", {"text": "queued"}, T0)
+        state.rename(tmp_path / "moved.db")
+        with History.open(tmp_path / "other.db") as other:
+            other.enqueue("slack", {"text": "someone else's"}, T0)
+        (tmp_path / "other.db").rename(state)
+        with pytest.raises(HistoryError, match="replaced"):
+            history.enqueue("slack", {"text": "lost"}, T0)

@@ -298,6 +298,11 @@ def _read_pid(fd: int) -> int | None:
 # --- the store -----------------------------------------------------------------------------------
 
 
+def _identity(path: str) -> tuple[int, int]:
+    stats = os.stat(path)
+    return stats.st_dev, stats.st_ino
+
+
 class Store:
     """One connection to the state database; create with :meth:`open`."""
 
@@ -306,6 +311,7 @@ class Store:
         self._conn: sqlite3.Connection | None = connection
         self._lock = threading.RLock()
         self._writer_lock = lock
+        self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file opened
 
     @classmethod
     def open(cls, path: str | PathLike[str], *, exclusive: bool = False) -> Self:
@@ -337,6 +343,8 @@ class Store:
             store = cls(name, conn, writer_lock)
             try:
                 store._prepare(in_memory)
+                if not in_memory:
+                    store._identity = _identity(name)
             except HistoryError:
                 conn.close()
                 raise
@@ -433,6 +441,77 @@ class Store:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    def _check_file(self) -> None:
+        """Before a write: is ``state.path`` still the file this connection writes?
+
+        A deleted file (``rm -rf`` of the state directory) goes on accepting writes through
+        the open connection, and all of them vanish with the process: the next start forgets
+        open drift (re-alerting it as new) and undelivered messages, and the lock file went
+        with it (a second daemon could start). So the file is put back, whole, from this
+        connection, under a new writer lock. A file *replaced* by another one is not ours to
+        overwrite: the write fails, saying so.
+        """
+        if self._identity is None or self._conn is None:
+            return
+        try:
+            found: tuple[int, int] | None = _identity(self._path)
+        except FileNotFoundError:
+            found = None
+        except OSError:
+            return  # e.g. a permission problem: SQLite's own error says it next
+        if found == self._identity:
+            return
+        if found is not None:
+            raise HistoryError(
+                f"history database {self._path} (state.path) was replaced by another file while "
+                "driftwatch ran; not written. Restart driftwatch to use the new file"
+            )
+        self._restore_deleted_file()
+
+    def _restore_deleted_file(self) -> None:
+        """Copy the deleted database (still open here) back to its path and switch to it."""
+        old = self._connection()
+        name = self._path
+        try:
+            Path(name).parent.mkdir(parents=True, exist_ok=True)
+            lock = WriterLock(name) if self._writer_lock is not None else None
+        except OSError as error:
+            cause = describe_os_error(error.errno) or error.strerror or error
+            raise HistoryError(
+                f"history database {name} (state.path) was deleted while driftwatch ran, "
+                f"and cannot be put back: {cause}"
+            ) from None
+        staging = f"{name}.restoring"
+        try:
+            copy = sqlite3.connect(staging)
+            try:
+                old.backup(copy)
+            finally:
+                copy.close()
+            os.replace(staging, name)
+            conn = sqlite3.connect(name, timeout=10.0, isolation_level=None, check_same_thread=False)
+        except (sqlite3.Error, OSError) as error:
+            if lock is not None:
+                lock.release()
+            raise HistoryError(
+                f"history database {name} (state.path) was deleted while driftwatch ran, "
+                f"and cannot be put back ({error})"
+            ) from error
+        conn.row_factory = sqlite3.Row
+        self._conn = conn
+        old.close()
+        if self._writer_lock is not None:
+            self._writer_lock.release()
+        self._writer_lock = lock
+        self._prepare(in_memory=False)
+        self._identity = _identity(name)
+        log.error(
+            "history_file_restored",
+            path=name,
+            reason="the state file was deleted while driftwatch ran; it is written back from "
+            "the open database, nothing lost. Check what removes the state volume's files",
+        )
+
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             raise HistoryError(f"history database {self._path} is closed")
@@ -455,6 +534,7 @@ class Store:
         process makes us wait (busy_timeout) instead of failing half-way.
         """
         with self._lock:
+            self._check_file()
             conn = self._connection()
             try:
                 conn.execute("BEGIN IMMEDIATE")
