@@ -295,3 +295,44 @@ def test_a_state_file_replaced_while_running_is_not_written_behind_its_back(tmp_
         (tmp_path / "other.db").rename(state)
         with pytest.raises(HistoryError, match="replaced"):
             history.enqueue("slack", {"text": "lost"}, T0)
+
+
+# --- the database refuses a write right after Slack accepted a message ---------------------------
+
+
+def test_a_delivery_slack_accepted_but_the_database_could_not_record_is_not_sent_again(
+    tmp_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack answered 200, then recording it failed (the database locked by another process past
+    its 10 s busy timeout, or the disk full). The outcome is known, so the message is not resent
+    (it used to be, as a "possible repeat"): the record is retried until it is written."""
+    hook = "/services/T0/B0/record-secret"
+    posted: list[bytes] = []
+
+    def accept(request: Request) -> Response:
+        posted.append(request.get_data())
+        return Response("ok", status=200)
+
+    httpserver.expect_request(hook, method="POST").respond_with_handler(accept)
+    with History.open(tmp_path / "state.db") as history:
+        outcomes: list[str] = []
+        notifier = SlackNotifier(httpserver.url_for(hook), history, timeout=5, on_outcome=outcomes.append)
+        first = history.enqueue("slack", {"text": "first"}, T0)
+        second = history.enqueue("slack", {"text": "second"}, T0)
+        real_mark_sent = history.mark_sent
+
+        def locked(message_id: int, now: datetime) -> None:
+            raise HistoryError("history database state.db: write failed: database is locked")
+
+        monkeypatch.setattr(history, "mark_sent", locked)
+        with structlog.testing.capture_logs() as events:
+            notifier.deliver_pending(T0)
+        assert len(posted) == 1 and outcomes == ["success"]
+        assert "slack_sent_not_recorded" in [e["event"] for e in events]
+        monkeypatch.setattr(history, "mark_sent", real_mark_sent)
+        notifier.deliver_pending(T0 + timedelta(minutes=1))
+        assert [b'"first"' in body for body in posted] == [True, False]
+        assert len(posted) == 2 and b"possible repeat" not in posted[1]
+        assert history.pending_count() == 0
+        assert (history.message(first) or pytest.fail()).status == "sent"
+        assert (history.message(second) or pytest.fail()).interrupted == 0

@@ -50,6 +50,7 @@ from driftwatch.errors import DriftwatchError
 from driftwatch.history import (
     Episode,
     History,
+    HistoryError,
     OutboxMessage,
     ResolveReason,
     Transition,
@@ -640,6 +641,9 @@ class SlackNotifier:
         self._max_per_run = max_per_run
         self._lock = threading.Lock()  # never two deliveries at once: each message sent once
         self._stopping = threading.Event()
+        # Messages Slack accepted whose ``mark_sent`` failed (the database locked or full): the
+        # outcome is known, so they are recorded before anything else is sent, never resent.
+        self._unrecorded: dict[int, datetime] = {}
         # ``timeout`` bounds each socket operation; a webhook that drip-feeds its answer (a byte
         # now and then) passes every one of them forever, so the whole exchange has a bound too.
         self._answer_seconds = ANSWER_TIMEOUTS * timeout
@@ -712,6 +716,8 @@ class SlackNotifier:
         if not acquired:
             return 0
         try:
+            if not self._record_unrecorded():
+                return 0
             handled = 0
             while handled < self._max_per_run:
                 if self._stopped(deadline):
@@ -729,11 +735,23 @@ class SlackNotifier:
                         sent += 1
                     elif outcome in ("retry", "error"):
                         return sent
-                    if self._stopped(deadline):
+                    if self._stopped(deadline) or self._unrecorded:
                         return sent
         finally:
             self._lock.release()
         return sent
+
+    def _record_unrecorded(self) -> bool:
+        """Record the deliveries whose ``mark_sent`` failed; False while the database refuses."""
+        for message_id, accepted in list(self._unrecorded.items()):
+            try:
+                self._history.mark_sent(message_id, accepted)
+            except HistoryError as error:
+                log.error("slack_sent_not_recorded", message_id=message_id, error=str(error))
+                return False
+            del self._unrecorded[message_id]
+            log.info("slack_sent_recorded_late", message_id=message_id)
+        return True
 
     def _send(self, payload: dict[str, Any]) -> WebhookResponse:
         """``send_dict`` within ``_answer_seconds`` in all; raises :class:`NoAnswerError` past it.
@@ -790,7 +808,18 @@ class SlackNotifier:
         status = int(response.status_code)
         body = self.scrub(str(response.body or ""))[:500]
         if 200 <= status < 300 and not refused_despite_2xx(body):
-            self._history.mark_sent(message.id, now)
+            try:
+                self._history.mark_sent(message.id, now)
+            except HistoryError as error:
+                self._unrecorded[message.id] = now
+                log.error(
+                    "slack_sent_not_recorded",
+                    **fields,
+                    error=str(error),
+                    detail="Slack accepted it; it is recorded when the database takes writes "
+                    "again, and not sent again meanwhile",
+                )
+                return "success"
             log.info("slack_message_sent", **fields, status=status)
             return "success"
         if status == 429:
