@@ -510,11 +510,13 @@ class Daemon:
             )
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if self.slack is not None:
+        if self.notifiers:
             # The last flush gets what is left of the grace. It runs on its own thread so that a
             # send Slack holds open cannot outlast the grace; if the database closes under it,
             # that message stays queued, marked as an interrupted attempt (resent, flagged).
-            self.slack.stop()
+            # Every notifier: with slack.routes alone there is no default one.
+            for notifier in self.notifiers:
+                notifier.stop()
             flush = threading.Thread(
                 target=self.deliver, kwargs={"deadline": deadline}, name="driftwatch-flush", daemon=True
             )

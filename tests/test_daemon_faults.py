@@ -101,6 +101,17 @@ def drifted_report() -> ScanReport:
     return ScanReport(generated_at=datetime.now(UTC), commit=None, tables=(row,))
 
 
+class NoEndpoint:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.port = 0
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
 def make_daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: str | None) -> Daemon:
     path = tmp_path / "driftwatch.yaml"
     path.write_text(
@@ -115,7 +126,7 @@ def make_daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: str | 
         monkeypatch.delenv("DW_FAULTS_HOOK", raising=False)
     else:
         monkeypatch.setenv("DW_FAULTS_HOOK", webhook)
-    monkeypatch.setattr(daemon_module, "Endpoint", lambda *args, **kwargs: None)  # no port needed
+    monkeypatch.setattr(daemon_module, "Endpoint", NoEndpoint)  # no port needed
     monkeypatch.setattr(daemon_module, "scan", lambda *args, **kwargs: drifted_report())
     return Daemon(*load_config(path))
 
@@ -336,3 +347,39 @@ def test_a_delivery_slack_accepted_but_the_database_could_not_record_is_not_sent
         assert history.pending_count() == 0
         assert (history.message(first) or pytest.fail()).status == "sent"
         assert (history.message(second) or pytest.fail()).interrupted == 0
+
+
+# --- shutdown with slack.routes only --------------------------------------------------------------
+
+
+def test_shutdown_flushes_every_route_when_there_is_no_default_webhook(
+    tmp_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last flush at shutdown (and the stop of deliveries in progress) covered only the
+    default webhook: with routes alone, their messages waited for the next start, and a route's
+    delivery in progress had the database closed under it (its sends then resent as repeats)."""
+    hook = "/services/T0/B0/route-secret"
+    posted: list[bytes] = []
+
+    def accept(request: Request) -> Response:
+        posted.append(request.get_data())
+        return Response("ok", status=200)
+
+    httpserver.expect_request(hook, method="POST").respond_with_handler(accept)
+    monkeypatch.setenv("DW_FAULTS_ROUTE", httpserver.url_for(hook))
+    daemon = make_daemon(tmp_path, monkeypatch, None)
+    config = tmp_path / "driftwatch.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "slack: {webhook_url_env: DW_FAULTS_HOOK}",
+            "slack: {routes: [{name: orders, targets: [prod], webhook_url_env: DW_FAULTS_ROUTE}]}",
+        )
+    )
+    daemon.history.close()
+    daemon = Daemon(*load_config(config))
+    assert daemon.slack is None and [n.channel for n in daemon.notifiers] == ["slack:orders"]
+    queued = daemon.history.enqueue("slack:orders", {"text": "route drift"}, datetime.now(UTC))
+    assert daemon.shutdown(grace_seconds=5) == 0
+    assert len(posted) == 1
+    with History.open(tmp_path / "state.db") as after:
+        assert (after.message(queued) or pytest.fail()).status == "sent"
