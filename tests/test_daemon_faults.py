@@ -160,7 +160,12 @@ def test_a_webhook_that_drip_feeds_its_answer_is_cut_off_and_the_message_kept(
         assert left is not None and left.status == "pending"
         assert left.last_error is not None and "drip-secret" not in left.last_error
         assert "no complete answer" in left.last_error
-        again = history.begin_attempt(queued, T0 + timedelta(hours=2))
+        # While that request still hangs, no second one is opened (one stuck thread and socket
+        # per webhook at most, however long the drip lasts); the message waits, not counted as
+        # possibly delivered again.
+        assert notifier.deliver_pending(T0 + timedelta(hours=2)) == 0
+        assert outcomes == ["error", "error"] and drip.requests == 1
+        again = history.begin_attempt(queued, T0 + timedelta(hours=4))
         assert again is not None and again.interrupted == 1  # resent as a possible repeat
 
 

@@ -607,6 +607,10 @@ class NoAnswerError(Exception):
     """Slack did not finish answering within the bound on one whole exchange."""
 
 
+class StillHangingError(Exception):
+    """The previous request to this webhook is still unanswered; no second one is opened."""
+
+
 class SlackNotifier:
     """Delivers the ``slack`` outbox of a History to one incoming webhook.
 
@@ -647,6 +651,7 @@ class SlackNotifier:
         # ``timeout`` bounds each socket operation; a webhook that drip-feeds its answer (a byte
         # now and then) passes every one of them forever, so the whole exchange has a bound too.
         self._answer_seconds = ANSWER_TIMEOUTS * timeout
+        self._hanging: threading.Thread | None = None  # a send given up on, still running
         self._client = StrictWebhookClient(
             webhook_url, timeout=timeout, retry_handlers=[], logger=_SDK_LOGGER
         )
@@ -758,8 +763,13 @@ class SlackNotifier:
 
         urllib offers no deadline on a whole request, so the send runs on a daemon thread that
         is left behind when it overruns (it ends with its connection; one per failed attempt,
-        and failed attempts back off to an hour).
+        and failed attempts back off to an hour); while it runs, no other request is opened
+        (:class:`StillHangingError`), so a webhook that never stops answering holds one thread.
         """
+        if self._hanging is not None:
+            if self._hanging.is_alive():
+                raise StillHangingError
+            self._hanging = None
         outcome: list[WebhookResponse | BaseException] = []
 
         def call() -> None:
@@ -772,6 +782,7 @@ class SlackNotifier:
         sender.start()
         sender.join(self._answer_seconds)
         if not outcome:
+            self._hanging = sender
             raise NoAnswerError
         result = outcome[0]
         if isinstance(result, BaseException):
@@ -792,6 +803,12 @@ class SlackNotifier:
             log.warning("slack_resending_interrupted", **fields, interrupted=message.interrupted)
         try:
             response = self._send(payload)
+        except StillHangingError:
+            cause = "not sent: the previous request to this webhook is still unanswered"
+            delay = backoff_seconds(message.attempts, self._rng)
+            self._history.mark_retry(message.id, now, delay, cause)
+            log.warning("slack_send_failed", **fields, error=cause, retry_in_seconds=round(delay, 1))
+            return "error"
         except NoAnswerError:
             # Slack may have posted it: the resend is marked as a possible repeat.
             cause = f"no complete answer within {self._answer_seconds:g} s; it may have been delivered"
