@@ -28,7 +28,8 @@ Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
 - ``driftwatch_attribute_drift{T, attribute}``: 1 per drifted attribute (of declared tables).
 - ``driftwatch_ignored_drift{T, attribute}``: 1 per drifted attribute an ignore rule accepts.
 - ``driftwatch_ignore_rules_expired``: ignore rules of the config whose ``until`` has passed.
-- ``driftwatch_drift_first_seen_timestamp_seconds{T, attribute}``: when that drift was first seen.
+- ``driftwatch_drift_first_seen_timestamp_seconds{T, attribute}``: when that drift was first seen;
+  kept while the table cannot be read (status ``error``) and the history keeps the drift open.
 - ``driftwatch_tables{target, status}``: count of report rows per status (zero-filled).
 - ``driftwatch_scan_errors{target}``: target-level errors (parse errors, bad var files).
 - ``driftwatch_unevaluated_module_calls{target}``: module calls and resources that may declare
@@ -162,6 +163,7 @@ class _ReportView:
         attributes: dict[tuple[str, str, str, str], float] = {}
         alerting: set[tuple[str, str, str]] = set()
         ignored: set[tuple[str, str, str, str]] = set()
+        unread: set[tuple[str, str, str]] = set()
         counts: Counter[tuple[str, TableStatus]] = Counter()
         targets: set[str] = set()
         for row in report.tables:
@@ -182,6 +184,17 @@ class _ReportView:
                 stamp = _unix(seen) if seen is not None else fallback
                 attr_key = (*key, drift.attribute)
                 attributes[attr_key] = min(stamp, attributes.get(attr_key, stamp))
+            if row.status is TableStatus.ERROR and row.table_name is not None:
+                unread.add((row.target, row.table_name, row.region or ""))
+        # A table that could not be read this scan (AccessDenied, throttling) keeps its open
+        # drift, as the history does: not read is not fixed, and dropping the series would
+        # resolve DriftwatchTableDrifted until the next scan fires it again. Not "table": a
+        # missing table has its own status and alert.
+        carried = {(target, table): region for target, table, region in unread}
+        for (target, table, attribute), seen in first_seen.items():
+            region = carried.get((target, table))
+            if region is not None and attribute != "table":
+                attributes.setdefault((target, table, region, attribute), _unix(seen))
         errors: Counter[str] = Counter(error.target for error in report.errors)
         targets.update(errors)
         skipped: Counter[str] = Counter(item.target for item in report.not_evaluated)

@@ -388,3 +388,65 @@ def test_shutdown_flushes_every_route_when_there_is_no_default_webhook(
     assert len(posted) == 1
     with History.open(tmp_path / "state.db") as after:
         assert (after.message(queued) or pytest.fail()).status == "sent"
+
+
+# --- /metrics while a drifted table cannot be read ----------------------------------------------
+
+
+def test_drift_of_a_table_that_cannot_be_read_this_scan_stays_on_metrics(tmp_path: Path) -> None:
+    """One scan's AccessDenied or throttling on a drifted table used to drop its drift series:
+    DriftwatchTableDrifted resolved (Alertmanager said "resolved") and fired again a scan
+    later. The history keeps the drift open, since nobody fixed it; so does /metrics now."""
+    from driftwatch.metrics import DriftwatchMetrics
+
+    metrics = DriftwatchMetrics(version="test")
+    drifted = drifted_report()
+    first_seen = {("prod", "acme-prod-orders", "point_in_time_recovery"): T0}
+    metrics.observe_scan(drifted, first_seen=first_seen, result="success", duration_seconds=1, started_at=T0)
+    series = (
+        "driftwatch_drift_first_seen_timestamp_seconds",
+        (
+            ("attribute", "point_in_time_recovery"),
+            ("region", "us-east-1"),
+            ("table", "acme-prod-orders"),
+            ("target", "prod"),
+        ),
+    )
+
+    def found() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        result = {}
+        for family in text_string_to_metric_families(metrics.render().decode()):
+            for sample in family.samples:
+                result[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+        return result
+
+    assert found()[series] == T0.timestamp()
+    (row,) = drifted.tables
+    unreadable = ScanReport(
+        generated_at=T0,
+        commit=None,
+        tables=(
+            TableResult(
+                target=row.target,
+                address=row.address,
+                source=row.source,
+                table_name=row.table_name,
+                region=row.region,
+                status=TableStatus.ERROR,
+                error="AccessDeniedException: not authorized to perform dynamodb:DescribeTable",
+            ),
+        ),
+    )
+    metrics.observe_scan(
+        unreadable, first_seen=first_seen, result="partial", duration_seconds=1, started_at=T0
+    )
+    after = found()
+    assert after[series] == T0.timestamp()
+    status = (
+        "driftwatch_table_status",
+        (("region", "us-east-1"), ("status", "error"), ("table", "acme-prod-orders"), ("target", "prod")),
+    )
+    assert after[status] == 1
+    # Once the history closes the episode (fixed), the series goes.
+    metrics.observe_scan(unreadable, first_seen={}, result="partial", duration_seconds=1, started_at=T0)
+    assert series not in found()
