@@ -257,9 +257,11 @@ class Daemon:
             finally:
                 if not abandoned:  # an abandoned scan counts for nothing, and reads nothing
                     duration = time.monotonic() - started
+                    first_seen, open_regions = self._open_drift()
                     self.metrics.observe_scan(
                         report,
-                        first_seen=self._first_seen(),
+                        first_seen=first_seen,
+                        open_regions=open_regions,
                         result=result,
                         duration_seconds=duration,
                         started_at=started_at,
@@ -307,14 +309,17 @@ class Daemon:
                 oldest_pending=found.oldest_pending if found else None,
             )
 
-    def _first_seen(self) -> dict[tuple[str, str, str], datetime]:
+    def _open_drift(
+        self,
+    ) -> tuple[dict[tuple[str, str, str], datetime], dict[tuple[str, str], str | None]]:
+        """The history's open drift for /metrics: first sightings, and the tables' regions."""
         try:
-            return self.history.first_seen_map()
+            return self.history.first_seen_map(), self.history.open_regions()
         except Exception as error:
             if self.history.closed:  # shutdown closed it after this scan was recorded
-                return {}
+                return {}, {}
             log.error("history_read_failed", error=repr(error))
-            return {}
+            return {}, {}
 
     def _announce_expired_rules(self, report: ScanReport) -> None:
         """Log (and queue one Slack message about) ignore rules that expired -- once each.

@@ -29,7 +29,8 @@ Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
 - ``driftwatch_ignored_drift{T, attribute}``: 1 per drifted attribute an ignore rule accepts.
 - ``driftwatch_ignore_rules_expired``: ignore rules of the config whose ``until`` has passed.
 - ``driftwatch_drift_first_seen_timestamp_seconds{T, attribute}``: when that drift was first seen;
-  kept while the table cannot be read (status ``error``) and the history keeps the drift open.
+  kept while the table cannot be read (status ``error``), or its target failed to evaluate,
+  and the history keeps the drift open.
 - ``driftwatch_tables{target, status}``: count of report rows per status (zero-filled).
 - ``driftwatch_scan_errors{target}``: target-level errors (parse errors, bad var files).
 - ``driftwatch_unevaluated_module_calls{target}``: module calls and resources that may declare
@@ -156,7 +157,12 @@ class _ReportView:
     unevaluated: tuple[tuple[str, int], ...] = ()
 
     @classmethod
-    def build(cls, report: ScanReport, first_seen: Mapping[tuple[str, str, str], datetime]) -> _ReportView:
+    def build(
+        cls,
+        report: ScanReport,
+        first_seen: Mapping[tuple[str, str, str], datetime],
+        open_regions: Mapping[tuple[str, str], str | None] | None = None,
+    ) -> _ReportView:
         fallback = _unix(report.generated_at)
         statuses: dict[tuple[str, str, str], TableStatus] = {}
         unresolved: dict[tuple[str, str, str], set[str]] = {}
@@ -190,11 +196,18 @@ class _ReportView:
         # drift, as the history does: not read is not fixed, and dropping the series would
         # resolve DriftwatchTableDrifted until the next scan fires it again. Not "table": a
         # missing table has its own status and alert.
+        # Likewise a table a target that failed to evaluate did not list (a file that stopped
+        # parsing, a worker that died): its absence proves nothing (the history's rule too).
         carried = {(target, table): region for target, table, region in unread}
+        failed = {error.target for error in report.errors}
+        listed = {(row.target, row.table_name) for row in report.tables}
+        for (target, table), region in (open_regions or {}).items():
+            if target in failed and (target, table) not in listed:
+                carried.setdefault((target, table), region or "")
         for (target, table, attribute), seen in first_seen.items():
-            region = carried.get((target, table))
-            if region is not None and attribute != "table":
-                attributes.setdefault((target, table, region, attribute), _unix(seen))
+            place = carried.get((target, table))
+            if place is not None and attribute != "table":
+                attributes.setdefault((target, table, place, attribute), _unix(seen))
         errors: Counter[str] = Counter(error.target for error in report.errors)
         targets.update(errors)
         skipped: Counter[str] = Counter(item.target for item in report.not_evaluated)
@@ -333,6 +346,7 @@ class DriftwatchMetrics:
         result: str,
         duration_seconds: float,
         started_at: datetime,
+        open_regions: Mapping[tuple[str, str], str | None] | None = None,
     ) -> None:
         """Record a finished scan and, when there is a report, make it the one /metrics shows.
 
@@ -340,12 +354,14 @@ class DriftwatchMetrics:
         errored) or ``failure`` (the scan itself crashed; ``report`` may then be None and only
         counters and timestamps change). ``first_seen`` maps ``(target, table, attribute)``
         (``table`` as in ``table_label``) to when history first saw that drift; a drift
-        without an entry falls back to ``report.generated_at``.
+        without an entry falls back to ``report.generated_at``. ``open_regions``: (target,
+        table) -> region of the history's open drift, for the drift of tables a target that
+        failed to evaluate did not list (see ``_ReportView.build``).
         """
         if result not in SCAN_RESULTS:
             # A label value outside the fixed set would be a new, unbounded series: fail loudly.
             raise ValueError(f"result must be one of {SCAN_RESULTS}, not {result!r}")
-        view = _ReportView.build(report, first_seen) if report is not None else None
+        view = _ReportView.build(report, first_seen, open_regions or {}) if report is not None else None
         stamp = _unix(started_at)
         bucket = next((i for i, bound in enumerate(DURATION_BUCKETS) if duration_seconds <= bound), -1)
         with self._lock:

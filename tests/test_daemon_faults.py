@@ -450,3 +450,45 @@ def test_drift_of_a_table_that_cannot_be_read_this_scan_stays_on_metrics(tmp_pat
     # Once the history closes the episode (fixed), the series goes.
     metrics.observe_scan(unreadable, first_seen={}, result="partial", duration_seconds=1, started_at=T0)
     assert series not in found()
+
+
+def test_drift_of_a_target_that_failed_to_evaluate_stays_on_metrics(tmp_path: Path) -> None:
+    """A target whose evaluation failed this scan (a file that stopped parsing, a worker that
+    died) lists none of its tables; the history keeps their drift open (absence proves
+    nothing), and so does /metrics now, instead of resolving every drift alert of the target.
+    End to end through the daemon's history, so the region comes from the open episode."""
+    from driftwatch.metrics import DriftwatchMetrics
+    from driftwatch.spec import TargetError
+
+    metrics = DriftwatchMetrics(version="test")
+    with History.open(tmp_path / "state.db") as history:
+        history.record_scan(drifted_report(), T0)
+        failed = ScanReport(
+            generated_at=T0,
+            commit=None,
+            tables=(),
+            errors=(TargetError(target="prod", message="main.tf:3: unexpected end of file"),),
+        )
+        history.record_scan(failed, T0 + timedelta(minutes=5))
+        metrics.observe_scan(
+            failed,
+            first_seen=history.first_seen_map(),
+            open_regions=history.open_regions(),
+            result="partial",
+            duration_seconds=1,
+            started_at=T0,
+        )
+    names = {
+        (sample.name, tuple(sorted(sample.labels.items())))
+        for family in text_string_to_metric_families(metrics.render().decode())
+        for sample in family.samples
+    }
+    assert (
+        "driftwatch_drift_first_seen_timestamp_seconds",
+        (
+            ("attribute", "point_in_time_recovery"),
+            ("region", "us-east-1"),
+            ("table", "acme-prod-orders"),
+            ("target", "prod"),
+        ),
+    ) in names

@@ -219,6 +219,15 @@ class History(Outbox):
             ).fetchall()
         return [_episode(row) for row in rows]
 
+    def open_regions(self) -> dict[tuple[str, str], str | None]:
+        """(target, table) -> region of every table with open drift (for /metrics, which keeps
+        the drift of tables a failed target did not list)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT target, table_name, region FROM episodes WHERE resolved_at IS NULL"
+            ).fetchall()
+        return {(r["target"], r["table_name"]): r["region"] for r in rows}
+
     def first_seen_map(self) -> dict[tuple[str, str, str], datetime]:
         """(target, table, attribute) -> first_seen of every open episode (the drift-age metric)."""
         with self._read() as conn:
