@@ -492,3 +492,51 @@ def test_drift_of_a_target_that_failed_to_evaluate_stays_on_metrics(tmp_path: Pa
             ("target", "prod"),
         ),
     ) in names
+
+
+def test_a_webhook_that_reads_the_message_and_never_answers_gets_a_marked_resend(tmp_path: Path) -> None:
+    """The request reached Slack, then the read timed out: Slack may have posted it, so the
+    resend says it may be a repeat (it went out unmarked). A refused connection is different:
+    nothing was sent, and the resend is not marked."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    held: list[socket.socket] = []
+
+    def hold() -> None:
+        try:
+            conn, _ = silent.accept()
+        except OSError:
+            return
+        conn.recv(65536)
+        held.append(conn)  # read the whole request, never answer
+
+    threading.Thread(target=hold, daemon=True).start()
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    refused_url = f"http://127.0.0.1:{closed.getsockname()[1]}/services/T0/B0/refused-secret"
+    closed.close()
+    try:
+        with History.open(tmp_path / "state.db") as history:
+            url = f"http://127.0.0.1:{silent.getsockname()[1]}/services/T0/B0/silent-secret"
+            outcomes: list[str] = []
+            read_out = SlackNotifier(url, history, timeout=1, on_outcome=outcomes.append)
+            queued = history.enqueue("slack", {"text": "drift"}, T0)
+            read_out.deliver_pending(T0)
+            assert outcomes == ["error"]
+            later = history.begin_attempt(queued, T0 + timedelta(hours=2))
+            assert later is not None and later.interrupted == 1
+            history.mark_retry(queued, T0 + timedelta(hours=2), 0, "reset for the next case")
+
+            other = history.enqueue("slack:refused", {"text": "drift"}, T0)
+            refused = SlackNotifier(
+                refused_url, history, timeout=1, on_outcome=outcomes.append, channel="slack:refused"
+            )
+            refused.deliver_pending(T0)
+            assert outcomes == ["error", "error"]
+            again = history.begin_attempt(other, T0 + timedelta(hours=2))
+            assert again is not None and again.interrupted == 0
+    finally:
+        silent.close()
+        for conn in held:
+            conn.close()

@@ -33,8 +33,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.error import URLError
 from urllib.parse import quote, urlsplit
 
+from slack_sdk.errors import SlackRequestError
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
@@ -819,7 +821,11 @@ class SlackNotifier:
         except Exception as error:  # URLError, timeouts, SlackRequestError: all retried
             cause = self.scrub(f"{type(error).__name__}: {error}")
             delay = backoff_seconds(message.attempts, self._rng)
-            self._history.mark_retry(message.id, now, delay, cause)
+            # urllib wraps every failure up to the request being sent (DNS, connect, TLS, a
+            # reset while sending) in URLError; anything else (a read timeout, a reset or a
+            # close before the answer) came after Slack had the whole message: maybe posted.
+            maybe_posted = not isinstance(error, (URLError, SlackRequestError))
+            self._history.mark_retry(message.id, now, delay, cause, possibly_delivered=maybe_posted)
             log.warning("slack_send_failed", **fields, error=cause, retry_in_seconds=round(delay, 1))
             return "error"
         status = int(response.status_code)
