@@ -7,6 +7,7 @@ so each test takes well under a second.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import socket
 import threading
@@ -18,7 +19,6 @@ from typing import Any
 
 import pytest
 import structlog
-from prometheus_client.parser import text_string_to_metric_families
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -26,8 +26,11 @@ import driftwatch.daemon as daemon_module
 from driftwatch.config import load_config
 from driftwatch.daemon import Daemon
 from driftwatch.history import History, HistoryError, StateLockedError
+from driftwatch.metrics import DriftwatchMetrics
 from driftwatch.notify.slack import SlackNotifier
-from driftwatch.spec import Drift, ScanReport, SourceLocation, TableResult, TableStatus
+from driftwatch.spec import ScanReport, TableStatus, TargetError
+from tests.test_daemon_shutdown import drifted_report
+from tests.test_outbox_alerting import samples
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -88,17 +91,15 @@ def drip() -> Iterator[DripSlack]:
     server.close()
 
 
-def drifted_report() -> ScanReport:
-    row = TableResult(
-        target="prod",
-        address="module.orders",
-        source=SourceLocation("main.tf", 1),
-        table_name="acme-prod-orders",
-        region="us-east-1",
-        status=TableStatus.DRIFTED,
-        drift=(Drift("point_in_time_recovery", True, False),),
-    )
-    return ScanReport(generated_at=datetime.now(UTC), commit=None, tables=(row,))
+class Accepting:
+    """A webhook handler that accepts every message and keeps its body."""
+
+    def __init__(self) -> None:
+        self.posted: list[bytes] = []
+
+    def __call__(self, request: Request) -> Response:
+        self.posted.append(request.get_data())
+        return Response("ok", status=200)
 
 
 class NoEndpoint:
@@ -112,7 +113,12 @@ class NoEndpoint:
         pass
 
 
-def make_daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: str | None) -> Daemon:
+def make_daemon(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    webhook: str | None,
+    slack: str = "{webhook_url_env: DW_FAULTS_HOOK}",
+) -> Daemon:
     path = tmp_path / "driftwatch.yaml"
     path.write_text(
         f"repo: {ROOT / 'examples'}\n"
@@ -120,7 +126,7 @@ def make_daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: str | 
         "schedule: {interval: 1h, jitter: 0s}\n"
         "http: {host: 127.0.0.1, port: 1}\n"
         f"state: {{path: {tmp_path / 'state.db'}}}\n"
-        "slack: {webhook_url_env: DW_FAULTS_HOOK}\n"
+        f"slack: {slack}\n"
     )
     if webhook is None:
         monkeypatch.delenv("DW_FAULTS_HOOK", raising=False)
@@ -129,14 +135,6 @@ def make_daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: str | 
     monkeypatch.setattr(daemon_module, "Endpoint", NoEndpoint)  # no port needed
     monkeypatch.setattr(daemon_module, "scan", lambda *args, **kwargs: drifted_report())
     return Daemon(*load_config(path))
-
-
-def samples(daemon: Daemon) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    found = {}
-    for family in text_string_to_metric_families(daemon.metrics.render().decode()):
-        for sample in family.samples:
-            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return found
 
 
 # --- Slack that never finishes answering --------------------------------------------------------
@@ -188,7 +186,7 @@ def test_a_delivery_stuck_on_slack_does_not_stop_the_scans(
             assert finished.wait(3.0), "the scan waited for a Slack delivery that never ends"
             assert result and result[0] is not None
             outbox = ("driftwatch_outbox_messages", (("channel", "slack"), ("status", "pending")))
-            assert samples(daemon)[outbox] == 1
+            assert samples(daemon.metrics)[outbox] == 1
         finally:
             daemon.slack._lock.release()
     finally:
@@ -323,13 +321,8 @@ def test_a_delivery_slack_accepted_but_the_database_could_not_record_is_not_sent
     its 10 s busy timeout, or the disk full). The outcome is known, so the message is not resent
     (it used to be, as a "possible repeat"): the record is retried until it is written."""
     hook = "/services/T0/B0/record-secret"
-    posted: list[bytes] = []
-
-    def accept(request: Request) -> Response:
-        posted.append(request.get_data())
-        return Response("ok", status=200)
-
-    httpserver.expect_request(hook, method="POST").respond_with_handler(accept)
+    slack = Accepting()
+    httpserver.expect_request(hook, method="POST").respond_with_handler(slack)
     with History.open(tmp_path / "state.db") as history:
         outcomes: list[str] = []
         notifier = SlackNotifier(httpserver.url_for(hook), history, timeout=5, on_outcome=outcomes.append)
@@ -343,12 +336,12 @@ def test_a_delivery_slack_accepted_but_the_database_could_not_record_is_not_sent
         monkeypatch.setattr(history, "mark_sent", locked)
         with structlog.testing.capture_logs() as events:
             notifier.deliver_pending(T0)
-        assert len(posted) == 1 and outcomes == ["success"]
+        assert len(slack.posted) == 1 and outcomes == ["success"]
         assert "slack_sent_not_recorded" in [e["event"] for e in events]
         monkeypatch.setattr(history, "mark_sent", real_mark_sent)
         notifier.deliver_pending(T0 + timedelta(minutes=1))
-        assert [b'"first"' in body for body in posted] == [True, False]
-        assert len(posted) == 2 and b"possible repeat" not in posted[1]
+        assert [b'"first"' in body for body in slack.posted] == [True, False]
+        assert b"possible repeat" not in slack.posted[1]
         assert history.pending_count() == 0
         assert (history.message(first) or pytest.fail()).status == "sent"
         assert (history.message(second) or pytest.fail()).interrupted == 0
@@ -364,75 +357,49 @@ def test_shutdown_flushes_every_route_when_there_is_no_default_webhook(
     default webhook: with routes alone, their messages waited for the next start, and a route's
     delivery in progress had the database closed under it (its sends then resent as repeats)."""
     hook = "/services/T0/B0/route-secret"
-    posted: list[bytes] = []
-
-    def accept(request: Request) -> Response:
-        posted.append(request.get_data())
-        return Response("ok", status=200)
-
-    httpserver.expect_request(hook, method="POST").respond_with_handler(accept)
+    slack = Accepting()
+    httpserver.expect_request(hook, method="POST").respond_with_handler(slack)
     monkeypatch.setenv("DW_FAULTS_ROUTE", httpserver.url_for(hook))
-    daemon = make_daemon(tmp_path, monkeypatch, None)
-    config = tmp_path / "driftwatch.yaml"
-    config.write_text(
-        config.read_text().replace(
-            "slack: {webhook_url_env: DW_FAULTS_HOOK}",
-            "slack: {routes: [{name: orders, targets: [prod], webhook_url_env: DW_FAULTS_ROUTE}]}",
-        )
-    )
-    daemon.history.close()
-    daemon = Daemon(*load_config(config))
+    route = "{routes: [{name: orders, targets: [prod], webhook_url_env: DW_FAULTS_ROUTE}]}"
+    daemon = make_daemon(tmp_path, monkeypatch, None, slack=route)
     assert daemon.slack is None and [n.channel for n in daemon.notifiers] == ["slack:orders"]
     queued = daemon.history.enqueue("slack:orders", {"text": "route drift"}, datetime.now(UTC))
     assert daemon.shutdown(grace_seconds=5) == 0
-    assert len(posted) == 1
+    assert len(slack.posted) == 1
     with History.open(tmp_path / "state.db") as after:
         assert (after.message(queued) or pytest.fail()).status == "sent"
 
 
-# --- /metrics while a drifted table cannot be read ----------------------------------------------
+# --- /metrics while drift cannot be looked at ----------------------------------------------------
+
+PITR_SERIES = (
+    "driftwatch_drift_first_seen_timestamp_seconds",
+    (
+        ("attribute", "point_in_time_recovery"),
+        ("region", "us-east-1"),
+        ("table", "acme-prod-orders"),
+        ("target", "prod"),
+    ),
+)
 
 
-def test_drift_of_a_table_that_cannot_be_read_this_scan_stays_on_metrics(tmp_path: Path) -> None:
+def test_drift_of_a_table_that_cannot_be_read_this_scan_stays_on_metrics() -> None:
     """One scan's AccessDenied or throttling on a drifted table used to drop its drift series:
     DriftwatchTableDrifted resolved (Alertmanager said "resolved") and fired again a scan
     later. The history keeps the drift open, since nobody fixed it; so does /metrics now."""
-    from driftwatch.metrics import DriftwatchMetrics
-
     metrics = DriftwatchMetrics(version="test")
     drifted = drifted_report()
     first_seen = {("prod", "acme-prod-orders", "point_in_time_recovery"): T0}
     metrics.observe_scan(drifted, first_seen=first_seen, result="success", duration_seconds=1, started_at=T0)
-    series = (
-        "driftwatch_drift_first_seen_timestamp_seconds",
-        (
-            ("attribute", "point_in_time_recovery"),
-            ("region", "us-east-1"),
-            ("table", "acme-prod-orders"),
-            ("target", "prod"),
-        ),
-    )
-
-    def found() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-        result = {}
-        for family in text_string_to_metric_families(metrics.render().decode()):
-            for sample in family.samples:
-                result[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-        return result
-
-    assert found()[series] == T0.timestamp()
+    assert samples(metrics)[PITR_SERIES] == T0.timestamp()
     (row,) = drifted.tables
-    unreadable = ScanReport(
-        generated_at=T0,
-        commit=None,
+    unreadable = dataclasses.replace(
+        drifted,
         tables=(
-            TableResult(
-                target=row.target,
-                address=row.address,
-                source=row.source,
-                table_name=row.table_name,
-                region=row.region,
+            dataclasses.replace(
+                row,
                 status=TableStatus.ERROR,
+                drift=(),
                 error="AccessDeniedException: not authorized to perform dynamodb:DescribeTable",
             ),
         ),
@@ -440,8 +407,8 @@ def test_drift_of_a_table_that_cannot_be_read_this_scan_stays_on_metrics(tmp_pat
     metrics.observe_scan(
         unreadable, first_seen=first_seen, result="partial", duration_seconds=1, started_at=T0
     )
-    after = found()
-    assert after[series] == T0.timestamp()
+    after = samples(metrics)
+    assert after[PITR_SERIES] == T0.timestamp()
     status = (
         "driftwatch_table_status",
         (("region", "us-east-1"), ("status", "error"), ("table", "acme-prod-orders"), ("target", "prod")),
@@ -449,17 +416,14 @@ def test_drift_of_a_table_that_cannot_be_read_this_scan_stays_on_metrics(tmp_pat
     assert after[status] == 1
     # Once the history closes the episode (fixed), the series goes.
     metrics.observe_scan(unreadable, first_seen={}, result="partial", duration_seconds=1, started_at=T0)
-    assert series not in found()
+    assert PITR_SERIES not in samples(metrics)
 
 
 def test_drift_of_a_target_that_failed_to_evaluate_stays_on_metrics(tmp_path: Path) -> None:
     """A target whose evaluation failed this scan (a file that stopped parsing, a worker that
     died) lists none of its tables; the history keeps their drift open (absence proves
     nothing), and so does /metrics now, instead of resolving every drift alert of the target.
-    End to end through the daemon's history, so the region comes from the open episode."""
-    from driftwatch.metrics import DriftwatchMetrics
-    from driftwatch.spec import TargetError
-
+    Through the history, so the region comes from the open episode."""
     metrics = DriftwatchMetrics(version="test")
     with History.open(tmp_path / "state.db") as history:
         history.record_scan(drifted_report(), T0)
@@ -478,20 +442,7 @@ def test_drift_of_a_target_that_failed_to_evaluate_stays_on_metrics(tmp_path: Pa
             duration_seconds=1,
             started_at=T0,
         )
-    names = {
-        (sample.name, tuple(sorted(sample.labels.items())))
-        for family in text_string_to_metric_families(metrics.render().decode())
-        for sample in family.samples
-    }
-    assert (
-        "driftwatch_drift_first_seen_timestamp_seconds",
-        (
-            ("attribute", "point_in_time_recovery"),
-            ("region", "us-east-1"),
-            ("table", "acme-prod-orders"),
-            ("target", "prod"),
-        ),
-    ) in names
+    assert PITR_SERIES in samples(metrics)
 
 
 def test_a_webhook_that_reads_the_message_and_never_answers_gets_a_marked_resend(tmp_path: Path) -> None:
