@@ -299,6 +299,17 @@ def test_a_state_directory_deleted_while_running_is_restored_with_everything_in_
             assert [m.id for m in reader.pending("slack", T0)] == [after]
 
 
+def test_a_lock_file_deleted_while_running_is_taken_again(tmp_path: Path) -> None:
+    """Only ``state.db.lock`` deleted: a second daemon could take a new one and write the same
+    file (every Slack message twice). The next write takes the lock again."""
+    state = tmp_path / "state.db"
+    with History.open(state, exclusive=True) as history:
+        (tmp_path / "state.db.lock").unlink()
+        history.enqueue("slack", {"text": "queued"}, T0)
+        with pytest.raises(StateLockedError):
+            History.open(state, exclusive=True)
+
+
 def test_a_state_file_replaced_while_running_is_not_written_behind_its_back(tmp_path: Path) -> None:
     state = tmp_path / "state.db"
     with History.open(state, exclusive=True) as history:

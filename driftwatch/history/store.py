@@ -278,6 +278,18 @@ class WriterLock:
             pass
         self._fd: int | None = fd
 
+    def intact(self) -> bool:
+        """Whether ``path`` is still the file this lock is held on (not deleted or replaced)."""
+        if self._fd is None:
+            return False
+        try:
+            held, named = os.fstat(self._fd), os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        except OSError:
+            return True  # cannot tell: keep the lock we have
+        return (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino)
+
     def release(self) -> None:
         if self._fd is not None:
             try:
@@ -460,6 +472,8 @@ class Store:
         except OSError:
             return  # e.g. a permission problem: SQLite's own error says it next
         if found == self._identity:
+            if self._writer_lock is not None and not self._writer_lock.intact():
+                self._relock()
             return
         if found is not None:
             raise HistoryError(
@@ -467,6 +481,19 @@ class Store:
                 "driftwatch ran; not written. Restart driftwatch to use the new file"
             )
         self._restore_deleted_file()
+
+    def _relock(self) -> None:
+        """The lock file alone was deleted: take the lock again on a new one (or stop writing,
+        if another daemon took it meanwhile)."""
+        lock = WriterLock(self._path)
+        if self._writer_lock is not None:
+            self._writer_lock.release()
+        self._writer_lock = lock
+        log.error(
+            "history_lock_restored",
+            path=lock.path,
+            reason="the state file's lock file was deleted while driftwatch ran; taken again",
+        )
 
     def _restore_deleted_file(self) -> None:
         """Copy the deleted database (still open here) back to its path and switch to it."""
