@@ -9,6 +9,14 @@ request (``History.begin_attempt``), so the next attempt knows the outcome was l
 (at least once), and marks the message as a possible repeat. Slack's webhooks take no
 idempotency key, so this window cannot be closed, only made small and visible.
 
+An attempt whose outcome is unknown -- the request was sent and no complete answer came back
+(a read timeout, a reset, a webhook that drip-feeds its answer past ``ANSWER_TIMEOUTS`` socket
+timeouts) -- counts the same way: resent, marked. One whose outcome is known but could not be
+recorded (Slack's 200, then the database refused ``mark_sent``) is recorded later, never resent.
+An answer is a delivery only if it is a 2xx without one of Slack's error words, and not a
+redirect (``driftwatch.notify.webhook``: urllib would follow it with a GET that drops the
+message, and count the page there as Slack's 200).
+
 For the same reason (the outbox owns retries) the ``WebhookClient`` gets no retry handlers:
 retrying inside the client would sleep in the delivery job and forget the retry on restart,
 and slack_sdk's own 429 handler crashes on an HTTP-date ``Retry-After``.
@@ -582,7 +590,7 @@ def refused_despite_2xx(body: str) -> bool:
 
 
 def classify_rejection(status: int, body: str) -> Verdict:
-    """What to do with a non-2xx, non-429 answer from Slack.
+    """What to do with an answer from Slack that is not a delivery (nor a 429).
 
     ``drop``: the message itself is invalid (Slack's ``invalid_payload``,
     ``too_many_attachments``, or a 400/413/422 without a known error word): resending the same
