@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +27,18 @@ def _modules_offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     developer's module cache."""
     monkeypatch.setenv("DRIFTWATCH_MODULES_OFFLINE", "1")
     monkeypatch.setenv("DRIFTWATCH_MODULE_CACHE", str(tmp_path / "module-cache"))
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """A test that runs the CLI (``driftwatch.log.configure``) under ``capsys`` leaves the root
+    handler writing to that test's stderr, closed once it ends: the next test in the process
+    then got "--- Logging error --- Traceback" in its own stderr (test order decided which)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture
