@@ -9,13 +9,16 @@ an archive, a slow answer.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import json
 import re
 import shutil
+import socket
 import subprocess
 import tarfile
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -548,6 +551,55 @@ def test_a_slow_server_times_out(tmp_path: Path, httpserver: HTTPServer) -> None
             f"http://127.0.0.1:{httpserver.port}/slow.zip", None
         )
     assert time.monotonic() - started < 1.4
+
+
+@contextlib.contextmanager
+def dripping_server(head: bytes) -> Iterator[int]:
+    """A server on 127.0.0.1 that sends ``head`` and then one byte every 50 ms for as long as
+    the client listens: every single read is quick, only the whole answer never ends."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn, contextlib.suppress(OSError):
+            conn.recv(65536)
+            conn.sendall(head)
+            while not stop.wait(0.05):
+                conn.sendall(b"a")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(timeout=2)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n", id="body"),
+        pytest.param(b"HTTP/1.1 200 OK\r\nX-Drip: ", id="headers"),
+    ],
+)
+def test_a_dripping_server_is_stopped_at_the_timeout(tmp_path: Path, head: bytes) -> None:
+    """The timeout holds for the whole request, not for each read: 1 byte every 50 ms never
+    trips a socket timeout of 0.5 s, and used to keep the fetch (and the target) for hours."""
+    with dripping_server(head) as port:
+        started = time.monotonic()
+        with pytest.raises(NotFetched, match=r"took longer than 0\.5s"):
+            Fetcher(
+                ModuleSettings(
+                    cache_dir=str(tmp_path / "cache"),
+                    allowed_hosts=("127.0.0.1",),
+                    insecure_http_hosts=("127.0.0.1",),
+                    timeout=0.5,
+                )
+            ).fetch(f"http://127.0.0.1:{port}/m.zip", None)
+        assert time.monotonic() - started < 2.0
 
 
 def test_plain_http_is_refused_by_default(tmp_path: Path, httpserver: HTTPServer) -> None:

@@ -23,19 +23,22 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import http.client
 import io
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tarfile
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -353,8 +356,10 @@ class Fetcher:
             if remaining <= 0:
                 raise NotFetched(f"{_strip_query(url)} took longer than {self.settings.timeout:g}s")
             try:
-                with _OPENER.open(request, timeout=remaining) as response:
+                with _watchdog(remaining) as expired, _OPENER.open(request, timeout=remaining) as response:
                     body = _read_bounded(response, max_bytes, deadline, url)
+                    if expired.is_set():
+                        raise TimeoutError("timed out")
                     return response.status, {k.lower(): v for k, v in response.headers.items()}, body
             except _Redirect as redirect:
                 target = urljoin(current, redirect.location)
@@ -488,7 +493,88 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         raise _Redirect(newurl)
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+_watched = threading.local()
+
+
+@contextlib.contextmanager
+def _watchdog(seconds: float) -> Iterator[threading.Event]:
+    """Shut down the sockets this thread opens once ``seconds`` have passed. A socket timeout
+    bounds each read only: a server that drips one byte at a time (in the headers or the body)
+    never trips it, and kept a fetch, and the target's whole evaluation, for hours."""
+    sockets: list[socket.socket] = []
+    expired = threading.Event()
+    lock = threading.Lock()
+
+    def expire() -> None:
+        with lock:
+            expired.set()
+            for sock in sockets:
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the OS socket, TLS or not
+
+    def watch(sock: socket.socket) -> None:
+        with lock:
+            sockets.append(sock)
+            if expired.is_set():
+                expire()
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    previous = getattr(_watched, "watch", None)
+    _watched.watch = watch
+    timer.start()
+    try:
+        yield expired
+    except (OSError, ValueError, http.client.HTTPException) as error:
+        if expired.is_set():
+            raise TimeoutError("timed out") from error
+        raise
+    finally:
+        timer.cancel()
+        _watched.watch = previous
+
+
+def _watch(sock: socket.socket | None) -> None:
+    watch = getattr(_watched, "watch", None)
+    if watch is not None and sock is not None:
+        watch(sock)
+
+
+def _watched_connection(*args: Any, **kwargs: Any) -> socket.socket:
+    sock = socket.create_connection(*args, **kwargs)
+    _watch(sock)  # before any byte is read: a TLS handshake can drip too
+    return sock
+
+
+class _WatchedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _watched_connection
+
+
+class _WatchedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _watched_connection
+
+    def connect(self) -> None:
+        super().connect()
+        _watch(self.sock)  # the TLS socket now owns the descriptor
+
+
+class _WatchedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: Any) -> Any:
+        return self.do_open(_WatchedHTTPConnection, req)
+
+
+class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: Any) -> Any:
+        # urllib's defaults (the system's CA store, hostnames checked), as its own handler has
+        context = getattr(self, "_context", None)
+        return self.do_open(_WatchedHTTPSConnection, req, context=context)
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects, _WatchedHTTPHandler, _WatchedHTTPSHandler)
 
 
 def host_allowed(hostname: str, allowed: tuple[str, ...]) -> bool:
@@ -511,7 +597,7 @@ def _read_bounded(response: Any, max_bytes: int, deadline: float, url: str) -> b
     total = 0
     while True:
         if time.monotonic() > deadline:
-            raise NotFetched(f"{_strip_query(url)} took longer than allowed")
+            raise TimeoutError("timed out")  # named with the timeout by Fetcher._request
         chunk = response.read(65536)
         if not chunk:
             return b"".join(chunks)
