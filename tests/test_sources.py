@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gzip
 import io
 import json
 import re
@@ -20,6 +21,7 @@ import subprocess
 import tarfile
 import threading
 import time
+import tracemalloc
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -511,6 +513,63 @@ def test_an_oversized_archive_is_refused(tmp_path: Path, httpserver: HTTPServer)
     bomb = tar_gz({"main.tf": "0" * 5_000_000})  # compresses to a few kB, unpacks to 5 MB
     with pytest.raises(NotFetched, match="unpacks to more than"):
         extract_archive(bomb, "tar.gz", tmp_path / "out", max_bytes=1_000_000, max_files=10)
+
+
+def _tar_gz_of_blocks(*blocks: bytes) -> bytes:
+    """A tar.gz of raw 512-byte-aligned blocks: what a hostile server can send, not what
+    tarfile would write."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb") as archive:
+        for block in blocks:
+            archive.write(block + b"\0" * (-len(block) % 512))
+        archive.write(b"\0" * 1024)
+    return buffer.getvalue()
+
+
+def test_an_archive_header_that_unpacks_to_megabytes_is_refused_unread(tmp_path: Path) -> None:
+    """A 20 MB pax header compresses to 20 kB, and tarfile reads a header whole: a 292 kB
+    download took 1.4 GB before the bound. It is refused before it is read."""
+    payload = b"comment=" + b"x" * 20_000_000 + b"\n"
+    length = len(payload) + 1 + len(str(len(payload) + 10))
+    record = f"{length} ".encode() + payload
+    header = tarfile.TarInfo("././@PaxHeader")
+    header.type = tarfile.XHDTYPE
+    header.size = len(record)
+    main = tarfile.TarInfo("main.tf")
+    main.size = 1
+    bomb = _tar_gz_of_blocks(header.tobuf(format=tarfile.USTAR_FORMAT), record, main.tobuf(), b"x")
+    assert len(bomb) < 100_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(NotFetched, match="unpacks to more than"):
+            extract_archive(bomb, "tar.gz", tmp_path / "out", max_bytes=1_000_000, max_files=10)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000
+
+
+@pytest.mark.parametrize("kind", ["tar.gz", "zip"])
+def test_directories_count_as_archive_entries(tmp_path: Path, kind: str) -> None:
+    """Directories are entries too: 200,000 of them in a 940 kB tar.gz were all created (17 s)
+    when only files counted against modules.max_files."""
+    names = [f"d{i}/" for i in range(50)]
+    if kind == "zip":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name in names:
+                archive.writestr(name, "")
+        data = buffer.getvalue()
+    else:
+        infos = [tarfile.TarInfo(name.rstrip("/")) for name in names]
+        for info in infos:
+            info.type = tarfile.DIRTYPE
+        data = _tar_gz_of_blocks(*(info.tobuf() for info in infos))
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(NotFetched, match="more than 10 files or directories"):
+        extract_archive(data, kind, out, max_bytes=1_000_000, max_files=10)
+    assert len(list(out.iterdir())) <= 10
 
 
 @pytest.mark.parametrize(

@@ -21,11 +21,14 @@ process builds its own from the same (picklable) ModuleSettings.
 
 from __future__ import annotations
 
+import bz2
 import contextlib
+import gzip
 import hashlib
 import http.client
 import io
 import json
+import lzma
 import os
 import re
 import shutil
@@ -661,18 +664,89 @@ def _safe_member(name: str) -> PurePosixPath:
     return path
 
 
+# Bytes of tar headers allowed per entry on top of the files' own bytes: a header block, a pax
+# header for a long name, the padding. A header over it is refused before tarfile reads it.
+_TAR_BYTES_PER_ENTRY = 4096
+
+
+class _BoundedStream(io.RawIOBase):
+    """A decompressed tar stream that may not pass ``limit`` bytes. tarfile reads a pax or GNU
+    long-name header whole: a 300 MB header compresses to 300 kB, and took 1.4 GB of memory."""
+
+    def __init__(self, stream: Any, limit: int, max_bytes: int) -> None:
+        super().__init__()
+        self._stream = stream
+        self._limit = limit
+        self._max_bytes = max_bytes
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+    def seekable(self) -> bool:
+        return True
+
+    def _refuse(self, end: int) -> None:
+        if end > self._limit:
+            raise NotFetched(f"the archive unpacks to more than {self._max_bytes:,} bytes")
+
+    def read(self, size: int | None = -1) -> bytes:
+        position = self._stream.tell()
+        if size is None or size < 0:
+            size = self._limit - position + 1
+        self._refuse(position + size)
+        data: bytes = self._stream.read(size)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_SET:
+            self._refuse(offset)
+        position: int = self._stream.seek(offset, whence)
+        self._refuse(position)
+        return position
+
+    def tell(self) -> int:
+        position: int = self._stream.tell()
+        return position
+
+
+def _tar_stream(data: bytes, limit: int, max_bytes: int) -> _BoundedStream:
+    """The archive decompressed as it is read (gzip, bzip2, xz or none, as ``r:*`` detects)."""
+    opener: Any = {b"\x1f\x8b": gzip.open, b"BZ": bz2.open, b"\xfd7": lzma.open}.get(data[:2])
+    raw = io.BytesIO(data)
+    # closed with the _BoundedStream that wraps it
+    return _BoundedStream(opener(raw, "rb") if opener else raw, limit, max_bytes)
+
+
 def extract_archive(data: bytes, kind: str, target: Path, max_bytes: int, max_files: int) -> None:
     """Extract a .zip or .tar.gz into ``target``: regular files and directories only (a link
-    or device is refused), no absolute or ``..`` path, at most ``max_files`` entries and
-    ``max_bytes`` bytes written (counted while writing: a header can lie)."""
+    or device is refused), no absolute or ``..`` path, at most ``max_files`` entries (files and
+    directories) and ``max_bytes`` bytes written (counted while writing: a header can lie), the
+    tar stream itself at most ``max_bytes`` plus a few kB per entry."""
     written = 0
-    files = 0
+    entries = 0
+
+    def count() -> None:
+        nonlocal entries
+        entries += 1
+        if entries > max_files:
+            raise NotFetched(f"the archive holds more than {max_files:,} files or directories")
+
+    def mkdir(name: str) -> None:
+        count()
+        (target / _safe_member(name)).mkdir(parents=True, exist_ok=True)
 
     def write(name: str, stream: io.BufferedIOBase | Any) -> None:
-        nonlocal written, files
-        files += 1
-        if files > max_files:
-            raise NotFetched(f"the archive holds more than {max_files:,} files")
+        nonlocal written
+        count()
         path = target / _safe_member(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as out:
@@ -690,22 +764,23 @@ def extract_archive(data: bytes, kind: str, target: Path, max_bytes: int, max_fi
                     if mode and mode not in (0o100000, 0o040000):
                         raise NotFetched(f"the archive entry {info.filename!r} is a link or special file")
                     if info.is_dir():
-                        (target / _safe_member(info.filename)).mkdir(parents=True, exist_ok=True)
+                        mkdir(info.filename)
                         continue
                     with archive.open(info) as stream:
                         write(info.filename, stream)
         else:
-            with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+            limit = max_bytes + _TAR_BYTES_PER_ENTRY * (max_files + 2)
+            with _tar_stream(data, limit, max_bytes) as raw, tarfile.open(fileobj=raw, mode="r:") as tar:
                 for member in tar:
                     if member.isdir():
-                        (target / _safe_member(member.name)).mkdir(parents=True, exist_ok=True)
+                        mkdir(member.name)
                         continue
                     if not member.isfile():
                         raise NotFetched(f"the archive entry {member.name!r} is a link or special file")
                     extracted = tar.extractfile(member)
                     if extracted is not None:
                         write(member.name, extracted)
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError) as error:
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError, lzma.LZMAError) as error:
         raise NotFetched(f"the archive cannot be read: {error}") from None
 
 
