@@ -186,6 +186,18 @@ def test_token_variable_names_follow_terraform(host: str, variable: str) -> None
 
 # --------------------------------------------------------------------------- fixtures
 
+GOOD = """
+resource "aws_dynamodb_table" "good" {
+  name         = "good"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+"""
+
 
 def tar_gz(files: dict[str, str], extra: list[tarfile.TarInfo] | None = None) -> bytes:
     buffer = io.BytesIO()
@@ -659,6 +671,25 @@ def test_a_dripping_server_is_stopped_at_the_timeout(tmp_path: Path, head: bytes
                 )
             ).fetch(f"http://127.0.0.1:{port}/m.zip", None)
         assert time.monotonic() - started < 2.0
+
+
+def test_a_module_cache_that_cannot_be_written_costs_the_call_not_the_target(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """A full or read-only cache volume (here: a file where a cache directory goes) is the
+    module call's reason; it used to be an OSError that lost every table of the target."""
+    httpserver.expect_request("/m.zip").respond_with_data(zip_bytes(TABLE_MODULE))
+    call = f'module "a" {{\n  source = "http://127.0.0.1:{httpserver.port}/m.zip"\n}}\n'
+    write_tree(tmp_path / "repo", {"root/main.tf": call + GOOD})
+    options = settings(tmp_path, httpserver, allowed_hosts=("127.0.0.1",))
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "packages").write_text("not a directory")
+    declared = declare([target(tmp_path / "repo", options)], ParseCache())
+    assert declared.errors == []
+    (skipped,) = declared.not_evaluated
+    assert skipped.address == "module.a" and skipped.source.line == 1
+    assert "the module cache (modules.cache_dir) cannot be written" in skipped.reason
+    assert [job.table.spec.name for job in declared.jobs] == ["good"]
 
 
 def test_plain_http_is_refused_by_default(tmp_path: Path, httpserver: HTTPServer) -> None:

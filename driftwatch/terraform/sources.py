@@ -124,6 +124,15 @@ class Fetcher:
     def fetch(self, source: str, constraint: str | None) -> Package:
         """The package for a non-local module source; NotFetched with the reason otherwise."""
         try:
+            return self._fetch(source, constraint)
+        except OSError as error:
+            # The module cache (a full disk, a read-only volume, a file where a directory goes):
+            # this call is not evaluated; the target's other tables still are.
+            reason = error.strerror or type(error).__name__
+            raise NotFetched(f"the module cache (modules.cache_dir) cannot be written: {reason}") from None
+
+    def _fetch(self, source: str, constraint: str | None) -> Package:
+        try:
             parsed = parse_source(source)
         except SourceError as error:
             raise NotFetched(str(error)) from None
