@@ -14,6 +14,7 @@ import dataclasses
 import gzip
 import io
 import json
+import random
 import re
 import shutil
 import socket
@@ -423,6 +424,46 @@ def test_github_shorthand_through_a_mirror_override(tmp_path: Path) -> None:
     )
     package = Fetcher(options).fetch("github.com/acme/tables?ref=v1.0.0", None)
     assert (package.directory / "main.tf").is_file()
+
+
+def _git_bomb(path: Path, data: bytes) -> Path:
+    path.mkdir(parents=True)
+    git(path, "init", "-q")
+    (path / "main.tf").write_text('output "x" { value = 1 }\n')
+    (path / "big.bin").write_bytes(data)
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "bomb")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("data", "refusal"),
+    [
+        # 20 MB of zeros is a 20 kB pack: the checkout would write the 20 MB
+        pytest.param(b"\0" * 20_000_000, "the package is larger than 1,000,000 bytes", id="checkout"),
+        # 3 MB that does not compress: the fetch itself passes the limit
+        pytest.param(random.Random(1).randbytes(3_000_000), "larger than 1,000,000 bytes", id="fetch"),
+    ],
+)
+def test_a_git_package_over_the_limit_is_refused_before_it_is_checked_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes, refusal: str
+) -> None:
+    """modules.max_bytes holds while git writes: a blob that compresses 1,000:1 was written
+    whole by ``git checkout`` (a full disk from a small repository) before the size was checked."""
+    repo = _git_bomb(tmp_path / "bomb", data)
+    commands: list[list[str]] = []
+    real = subprocess.Popen
+
+    def recording(argv: list[str], *args: Any, **kwargs: Any) -> Any:
+        commands.append(argv)
+        return real(argv, *args, **kwargs)
+
+    monkeypatch.setattr("driftwatch.terraform.sources.subprocess.Popen", recording)
+    options = ModuleSettings(cache_dir=str(tmp_path / "cache"), allow_file_git=True, max_bytes=1_000_000)
+    with pytest.raises(NotFetched, match=refusal):
+        Fetcher(options).fetch(f"git::file://{repo}", None)
+    assert any("fetch" in argv for argv in commands)
+    assert not any("checkout" in argv for argv in commands)
 
 
 def test_git_file_urls_are_refused_unless_allowed(tmp_path: Path) -> None:

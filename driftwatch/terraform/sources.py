@@ -69,6 +69,9 @@ DEFAULT_TIMEOUT = 60.0
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _MAX_REDIRECTS = 5
 _MAX_JSON_BYTES = 1024 * 1024
+_MAX_GIT_OUTPUT = 1024 * 1024  # git's messages, and what a command other than a listing prints
+_GIT_BYTES_PER_ENTRY = 1024  # of `git ls-tree -r -l -z`: modes, ids, sizes and a long path
+_GIT_OVERHEAD = 1024 * 1024  # a fresh .git (hooks, config) on top of modules.max_bytes of pack
 _META = re.compile(rb"""<meta\s+name=["']terraform-get["']\s+content=["']([^"']+)["']""", re.IGNORECASE)
 
 
@@ -289,17 +292,24 @@ class Fetcher:
         config = ["-c", "protocol.allow=never", "-c", "http.followRedirects=false"]
         for protocol in protocols:
             config += ["-c", f"protocol.{protocol}.allow=always"]
+        deadline = time.monotonic() + self.settings.timeout  # for all of git's commands together
         with self._staging() as staging:
             work = staging / "checkout"
             work.mkdir()
             ref = source.ref or "HEAD"
             depth = ["--depth", str(source.depth or 1)]
-            self._run_git([*config, "init", "-q", str(work)], None)
+            self._run_git([*config, "init", "-q", str(work)], None, deadline)
             self._run_git(
-                [*config, "-C", str(work), "fetch", "-q", *depth, "--no-tags", "--", url, ref], source
+                [*config, "-C", str(work), "fetch", "-q", *depth, "--no-tags", "--", url, ref],
+                source,
+                deadline,
+                watch=work,
             )
-            self._run_git([*config, "-C", str(work), "checkout", "-q", "--detach", "FETCH_HEAD"], source)
-            commit = self._run_git(["-C", str(work), "rev-parse", "HEAD"], source).strip()
+            self._check_listing(work, source, deadline)
+            self._run_git(
+                [*config, "-C", str(work), "checkout", "-q", "--detach", "FETCH_HEAD"], source, deadline
+            )
+            commit = self._run_git(["-C", str(work), "rev-parse", "HEAD"], source, deadline).strip()
             shutil.rmtree(work / ".git", ignore_errors=True)
             check_tree(work, self.settings.max_bytes, self.settings.max_files)
             target = self._cache("packages") / f"git-{commit}"
@@ -307,7 +317,41 @@ class Fetcher:
                 _publish(work, target)
         return target, source.ref
 
-    def _run_git(self, argv: list[str], source: GitSource | None) -> str:
+    def _check_listing(self, work: Path, source: GitSource, deadline: float) -> None:
+        """The fetched commit's files, counted and sized from git's own listing before a byte is
+        checked out: a blob of zeros compresses 1,000:1, so a small fetch can be a checkout that
+        fills the disk (check_tree, after the checkout, came too late)."""
+        max_files, max_bytes = self.settings.max_files, self.settings.max_bytes
+        too_many = f"the package holds more than {max_files:,} files"
+        listing = self._run_git(
+            ["-C", str(work), "ls-tree", "-r", "-l", "-z", "FETCH_HEAD"],
+            source,
+            deadline,
+            max_output=(max_files + 1) * _GIT_BYTES_PER_ENTRY,
+            overflow=too_many,
+        )
+        entries = [entry for entry in listing.split("\0") if entry]
+        if len(entries) > max_files:
+            raise NotFetched(too_many)
+        total = sum(
+            int(size) for size in (entry.split("\t", 1)[0].split()[-1] for entry in entries) if size.isdigit()
+        )
+        if total > max_bytes:
+            raise NotFetched(f"the package is larger than {max_bytes:,} bytes")
+
+    def _run_git(
+        self,
+        argv: list[str],
+        source: GitSource | None,
+        deadline: float,
+        *,
+        watch: Path | None = None,
+        max_output: int = _MAX_GIT_OUTPUT,
+        overflow: str = "",
+    ) -> str:
+        """git with a deadline for the whole fetch, its output bounded (a hostile server can talk
+        on stderr for as long as it likes) and, while it fetches, the size of ``watch`` bounded:
+        the pack is written as it arrives, and the timeout alone let it fill the disk."""
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": os.environ.get("HOME", "/nonexistent"),
@@ -320,25 +364,47 @@ class Fetcher:
         for name in ("SSH_AUTH_SOCK", "GIT_SSL_CAINFO", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"):
             if name in os.environ:
                 env[name] = os.environ[name]
-        try:
-            result = subprocess.run(
-                ["git", *argv],
-                capture_output=True,
-                text=True,
-                timeout=self.settings.timeout,
-                env=env,
-                check=False,
-            )
-        except FileNotFoundError:
-            raise NotFetched("git is not installed") from None
-        except subprocess.TimeoutExpired:
-            raise NotFetched(f"git took longer than {self.settings.timeout:g}s") from None
-        if result.returncode != 0:
-            what = redact(source.display) if source is not None else "git"
-            lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
-            detail = _redact(lines[-1]) if lines else f"exit code {result.returncode}"
+        what = redact(source.display) if source is not None else "git"
+
+        def check(out: Any, err: Any) -> None:
+            if os.fstat(out.fileno()).st_size > max_output:
+                raise NotFetched(overflow or f"git wrote more than {max_output:,} bytes for {what}")
+            if os.fstat(err.fileno()).st_size > _MAX_GIT_OUTPUT:
+                raise NotFetched(f"git's messages for {what} are longer than {_MAX_GIT_OUTPUT:,} bytes")
+            if watch is not None and _disk_bytes(watch) > self.settings.max_bytes + _GIT_OVERHEAD:
+                raise NotFetched(f"{what} is larger than {self.settings.max_bytes:,} bytes")
+
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            try:
+                process = subprocess.Popen(
+                    ["git", *argv], stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env
+                )
+            except FileNotFoundError:
+                raise NotFetched("git is not installed") from None
+            try:
+                while True:
+                    try:
+                        returncode = process.wait(timeout=0.1)
+                    except subprocess.TimeoutExpired:
+                        if time.monotonic() > deadline:
+                            raise NotFetched(f"git took longer than {self.settings.timeout:g}s") from None
+                        check(out, err)
+                    else:
+                        break
+                check(out, err)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+            out.seek(0)
+            err.seek(0)
+            stdout = out.read().decode("utf-8", "replace")
+            stderr = err.read().decode("utf-8", "replace")
+        if returncode != 0:
+            lines = [line for line in stderr.strip().splitlines() if line.strip()]
+            detail = _redact(lines[-1]) if lines else f"exit code {returncode}"
             raise NotFetched(f"git could not fetch {what}: {detail}")
-        return result.stdout
+        return stdout
 
     # --- HTTP ---
 
@@ -791,6 +857,16 @@ def extract_archive(data: bytes, kind: str, target: Path, max_bytes: int, max_fi
                         write(member.name, extracted)
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError, lzma.LZMAError) as error:
         raise NotFetched(f"the archive cannot be read: {error}") from None
+
+
+def _disk_bytes(root: Path) -> int:
+    """Bytes of the regular files under ``root`` (a tree being written: files may vanish)."""
+    total = 0
+    for directory, _, names in os.walk(root):
+        for name in names:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(directory, name)).st_size
+    return total
 
 
 def check_tree(root: Path, max_bytes: int, max_files: int) -> None:
