@@ -106,6 +106,7 @@ class _Walk:
         self.cache = cache
         self.errors: list[TargetError] = []
         self._files: dict[Path, list[ParsedFile]] = {}
+        self._overrides: dict[Path, list[str]] = {}  # directory -> its override files (not read)
         self.var_files: list[str] = []  # var files of the root that were read, relative to the repo
         # Directories with a file that could not be read: their variable list is incomplete,
         # so an input "not declared" there is a consequence, not a second error to report.
@@ -280,6 +281,18 @@ class _Walk:
             known = self._inputs[stack] = tuple(sorted(files))
         return known
 
+    def overridden(self, directory: Path) -> str | None:
+        """Why a module directory is not evaluated: Terraform merges its override files into
+        the other files' blocks, attribute by attribute, which driftwatch does not; read as
+        plain files they declared a second table and kept the one they change."""
+        files = self._overrides.get(directory)
+        if not files:
+            return None
+        return (
+            f"{', '.join(files)} overrides this module's configuration: Terraform merges override "
+            "files, driftwatch does not evaluate them"
+        )
+
     def module_files(self, directory: Path) -> list[ParsedFile]:
         """Parsed ``.tf`` files of a directory; a file that fails to parse is reported and skipped.
 
@@ -289,6 +302,17 @@ class _Walk:
             parsed: list[ParsedFile] = []
             directory_rel = self.rel(directory)
             for name, is_symlink in self.fs.entries(directory):
+                if name.startswith("."):
+                    continue  # hidden: not part of the configuration for Terraform either
+                if name.endswith(".tf.json") and is_valid_text(name):
+                    where = name if directory_rel == "." else f"{directory_rel}/{name}"
+                    self.error(
+                        "Terraform's JSON syntax (.tf.json) is not read by driftwatch: "
+                        "the tables and modules this file declares are not watched",
+                        where,
+                    )
+                    self.incomplete.add(directory)
+                    continue
                 if not name.endswith(".tf"):
                     continue
                 path = directory / name
@@ -302,6 +326,9 @@ class _Walk:
                     rel = self.rel(path)
                 else:
                     rel = self._rel[path] = name if directory_rel == "." else f"{directory_rel}/{name}"
+                if _is_override(name):
+                    self._overrides.setdefault(directory, []).append(rel)
+                    continue
                 if not self.admit_file(rel):
                     self.incomplete.add(directory)
                     break
@@ -441,6 +468,7 @@ class ModuleInstance:
         self._packages: dict[str, Package | str] = {}
         self._cloudposse: dict[str, str | Package] = {}
         self.files = walk.module_files(directory)
+        self.overridden = walk.overridden(directory)
         self.blocks: list[tuple[Block, str]] = [(b, f.rel) for f in self.files for b in file_blocks(f)]
         # aws_dynamodb_table.t.name and the like: configuration copied into resource attributes.
         self.resources = resource_references(self.blocks, address, self._expand, self._reference_value)
@@ -878,7 +906,15 @@ class _ModuleOutputs(Mapping[str, Any]):
         return len(self._instance.calls)
 
 
+def _is_override(name: str) -> bool:
+    """``override.tf`` and ``*_override.tf``, as Terraform names override files."""
+    stem = name.removesuffix(".tf")
+    return stem == "override" or stem.endswith("_override")
+
+
 def _outputs_of(child: ModuleInstance | Mapping[str, Any] | Unknown) -> Mapping[str, Any] | Unknown:
+    if isinstance(child, ModuleInstance) and child.overridden:
+        return _unknown_outputs(child.overridden)
     if isinstance(child, ModuleInstance):
         expressions = {
             block.labels[0]: (block.items[0]["value"], file)
@@ -1112,6 +1148,14 @@ class _TableCollector:
         self.scaling: list[appautoscaling.ScalingResource] = []
 
     def collect(self, instance: ModuleInstance) -> None:
+        if instance.overridden:
+            for name, (block, file) in instance.calls.items():
+                where = self._location(instance, block, file)
+                self.walk.skip(f"{instance.address}module.{name}", where, instance.overridden)
+            for block, file in instance.resource_blocks("aws_dynamodb_table"):
+                address = f"{instance.address}aws_dynamodb_table.{block.labels[-1]}"
+                self.walk.skip(address, self._location(instance, block, file), instance.overridden)
+            return
         for name in instance.calls:
             block, file = instance.calls[name]
             with self._guard(f"module.{name}", block, file):

@@ -28,9 +28,10 @@ from pathlib import Path
 
 from driftwatch.terraform.parse import HclSyntaxError, read_text
 
-# A directory's entries that can change a target: .tf files, and *.auto.tfvars(.json). Other
-# files (README.md, .terraform.lock.hcl) may come and go without invalidating an evaluation.
-_TERRAFORM_SUFFIXES = (".tf", ".tfvars", ".tfvars.json")
+# A directory's entries that can change a target: .tf files, .tf.json files (reported as not
+# read), and *.auto.tfvars(.json). Other files (README.md, .terraform.lock.hcl) may come and go
+# without invalidating an evaluation.
+_TERRAFORM_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
 
 Entries = tuple[tuple[str, bool], ...]  # (name, is a symlink), sorted by name
 

@@ -1,0 +1,110 @@
+"""Which files of a module directory Terraform reads, and how driftwatch follows it.
+
+Terraform ignores hidden files (``.x.tf``), reads ``.tf.json`` files (its JSON syntax) and
+merges override files (``override.tf``, ``*_override.tf``) into the other files' blocks.
+driftwatch ignores what Terraform ignores; what it cannot evaluate like Terraform is said,
+never silently dropped (a table not watched) nor read as a plain file (a false alarm).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from driftwatch.spec import Unknown
+from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
+from driftwatch.terraform.parse import ParseCache
+
+
+def _table(label: str, name: str) -> str:
+    return f"""
+resource "aws_dynamodb_table" "{label}" {{
+  name         = {name}
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+  attribute {{
+    name = "id"
+    type = "S"
+  }}
+}}
+"""
+
+
+def _declare(repo: Path, files: dict[str, str]) -> TargetDeclarations:
+    for name, text in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+    target = TargetInput(name="t", repo=repo, root=repo / "root", env={}, region="us-east-1")
+    return declare_target(target, ParseCache())
+
+
+def _names(result: TargetDeclarations) -> list[object]:
+    return sorted(str(table.spec.name) for table in result.tables)
+
+
+def test_hidden_files_are_ignored_as_terraform_ignores_them(tmp_path: Path) -> None:
+    """``.x.tf`` is not part of the configuration for Terraform; reading it declared a table
+    Terraform never creates, reported missing."""
+    result = _declare(
+        tmp_path,
+        {"root/main.tf": _table("good", '"good"'), "root/.backup.tf": _table("old", '"hidden-by-terraform"')},
+    )
+    assert _names(result) == ["good"]
+    assert result.errors == [] and result.not_evaluated == []
+
+
+def test_a_tf_json_file_is_named_as_not_read(tmp_path: Path) -> None:
+    """Terraform reads ``main.tf.json``; driftwatch used to skip it without a word, so the
+    table in it was not watched and the scan said everything was in sync."""
+    document = (
+        '{"resource": {"aws_dynamodb_table": {"j": {"name": "json-table", "hash_key": "id",'
+        ' "billing_mode": "PAY_PER_REQUEST", "attribute": [{"name": "id", "type": "S"}]}}}}'
+    )
+    result = _declare(tmp_path, {"root/main.tf": _table("good", '"good"'), "root/tables.tf.json": document})
+    assert _names(result) == ["good"]
+    (error,) = result.errors
+    assert error.file == "root/tables.tf.json"
+    assert "JSON syntax" in error.message and "not watched" in error.message
+
+
+def test_an_override_file_leaves_its_modules_tables_not_evaluated(tmp_path: Path) -> None:
+    """Terraform merges ``override.tf`` into the table it names: read as a plain file, it
+    declared a second table (``overridden-name``) and kept the first (``base-name``), which
+    does not exist: a false alarm. Every table and module call of that module is said to be
+    not evaluated, naming the override file."""
+    result = _declare(
+        tmp_path,
+        {
+            "root/main.tf": _table("t", '"base-name"') + 'module "kid" {\n  source = "../kid"\n}\n',
+            "root/override.tf": 'resource "aws_dynamodb_table" "t" {\n  name = "overridden-name"\n}\n',
+            "kid/main.tf": _table("k", '"kid-table"'),
+        },
+    )
+    assert _names(result) == []
+    reasons = {item.address: (item.source.file, item.reason) for item in result.not_evaluated}
+    assert set(reasons) == {"aws_dynamodb_table.t", "module.kid"}
+    for file, reason in reasons.values():
+        assert file == "root/main.tf" and "root/override.tf" in reason and "override" in reason
+
+
+def test_a_child_module_with_an_override_file_has_unknown_outputs(tmp_path: Path) -> None:
+    """The outputs of an overridden module may be what the override changed: Unknown, so a
+    table named from them is not compared with a value Terraform would not use."""
+    result = _declare(
+        tmp_path,
+        {
+            "root/main.tf": (
+                _table("good", '"good"')
+                + _table("named", "module.kid.name")
+                + 'module "kid" {\n  source = "../kid"\n}\n'
+            ),
+            "kid/main.tf": _table("k", '"kid-table"') + 'output "name" {\n  value = "kid-output"\n}\n',
+            "kid/names_override.tf": 'output "name" {\n  value = "changed-output"\n}\n',
+        },
+    )
+    named = {table.address: table.spec.name for table in result.tables}
+    assert named["aws_dynamodb_table.good"] == "good"
+    assert isinstance(named["aws_dynamodb_table.named"], Unknown)  # not kid-output nor changed-output
+    assert "kid/names_override.tf" in named["aws_dynamodb_table.named"].reason
+    assert set(named) == {"aws_dynamodb_table.good", "aws_dynamodb_table.named"}  # not kid-table
+    (skipped,) = result.not_evaluated
+    assert skipped.address == "module.kid.aws_dynamodb_table.k" and "kid/names_override.tf" in skipped.reason
