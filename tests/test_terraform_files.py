@@ -108,3 +108,16 @@ def test_a_child_module_with_an_override_file_has_unknown_outputs(tmp_path: Path
     assert set(named) == {"aws_dynamodb_table.good", "aws_dynamodb_table.named"}  # not kid-table
     (skipped,) = result.not_evaluated
     assert skipped.address == "module.kid.aws_dynamodb_table.k" and "kid/names_override.tf" in skipped.reason
+
+
+def test_a_tf_json_file_added_later_is_noticed_by_the_memo(tmp_path: Path) -> None:
+    """The daemon reuses a target's declarations while its files are unchanged: a .tf.json file
+    added between scans must count as a change, or its error would not appear."""
+    cache = ParseCache()
+    target = TargetInput(name="t", repo=tmp_path, root=tmp_path / "root", env={}, region="us-east-1")
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "main.tf").write_text(_table("good", '"good"'))
+    assert declare_target(target, cache).errors == []
+    (tmp_path / "root" / "more.tf.json").write_text("{}")
+    (error,) = declare_target(target, cache).errors
+    assert error.file == "root/more.tf.json"
