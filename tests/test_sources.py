@@ -14,6 +14,7 @@ import dataclasses
 import gzip
 import io
 import json
+import os
 import random
 import re
 import shutil
@@ -731,6 +732,24 @@ def test_a_module_cache_that_cannot_be_written_costs_the_call_not_the_target(
     assert skipped.address == "module.a" and skipped.source.line == 1
     assert "the module cache (modules.cache_dir) cannot be written" in skipped.reason
     assert [job.table.spec.name for job in declared.jobs] == ["good"]
+
+
+def test_staging_left_by_a_killed_fetch_is_removed_by_the_next_one(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """A worker stopped at parse.max_seconds mid-download never runs its clean-up: each such
+    scan left up to modules.max_bytes under the cache's tmp/, for ever. A later fetch removes
+    staging directories older than any fetch can last, and no younger one (another process's)."""
+    httpserver.expect_request("/m.zip").respond_with_data(zip_bytes(TABLE_MODULE))
+    options = settings(tmp_path, httpserver, allowed_hosts=("127.0.0.1",), timeout=5)
+    stale, fresh = tmp_path / "cache" / "tmp" / "tmpstale", tmp_path / "cache" / "tmp" / "tmpfresh"
+    for directory in (stale, fresh):
+        (directory / "checkout").mkdir(parents=True)
+        (directory / "checkout" / "big.bin").write_bytes(b"x" * 1000)
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    Fetcher(options).fetch(f"http://127.0.0.1:{httpserver.port}/m.zip", None)
+    assert not stale.exists() and (fresh / "checkout" / "big.bin").exists()
 
 
 def test_plain_http_is_refused_by_default(tmp_path: Path, httpserver: HTTPServer) -> None:

@@ -71,6 +71,7 @@ _MAX_REDIRECTS = 5
 _MAX_JSON_BYTES = 1024 * 1024
 _MAX_GIT_OUTPUT = 1024 * 1024  # git's messages, and what a command other than a listing prints
 _GIT_BYTES_PER_ENTRY = 1024  # of `git ls-tree -r -l -z`: modes, ids, sizes and a long path
+_STALE_MARGIN_SECONDS = 60.0  # on top of twice modules.timeout: when a staging directory is stale
 _GIT_OVERHEAD = 1024 * 1024  # a fresh .git (hooks, config) on top of modules.max_bytes of pack
 _META = re.compile(rb"""<meta\s+name=["']terraform-get["']\s+content=["']([^"']+)["']""", re.IGNORECASE)
 
@@ -121,6 +122,7 @@ class Fetcher:
     # host:port -> why it could not be reached: asked once per evaluation, so that a network
     # that drops packets costs one timeout, not one per module call.
     _unreachable: dict[str, str] = field(default_factory=dict)
+    _swept: bool = False  # stale staging directories removed (once per evaluation)
 
     # --- public ---
 
@@ -519,7 +521,11 @@ class Fetcher:
 
     @contextlib.contextmanager
     def _staging(self) -> Any:
-        staging = Path(tempfile.mkdtemp(dir=self._cache("tmp")))
+        area = self._cache("tmp")
+        if not self._swept:
+            self._swept = True
+            _sweep_stale(area, 2 * self.settings.timeout + _STALE_MARGIN_SECONDS)
+        staging = Path(tempfile.mkdtemp(dir=area))
         try:
             yield staging
         finally:
@@ -857,6 +863,20 @@ def extract_archive(data: bytes, kind: str, target: Path, max_bytes: int, max_fi
                         write(member.name, extracted)
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError, lzma.LZMAError) as error:
         raise NotFetched(f"the archive cannot be read: {error}") from None
+
+
+def _sweep_stale(area: Path, older_than: float) -> None:
+    """Remove staging directories left by a fetch that never finished: a worker stopped at
+    parse.max_seconds mid-download runs no clean-up, and each such scan left up to
+    modules.max_bytes behind. A fetch lasts at most modules.timeout, so a directory older
+    than twice that (and a margin) belongs to no fetch still running, in any process."""
+    cutoff = time.time() - older_than
+    with contextlib.suppress(OSError), os.scandir(area) as entries:
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                stale = entry.stat(follow_symlinks=False).st_mtime < cutoff
+                if stale and entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def _disk_bytes(root: Path) -> int:
