@@ -1130,10 +1130,27 @@ def _from_json(value: Any) -> Any:
     return value
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys are all different: Terraform's decoder (cty) refuses a repeated
+    key, where Python's keeps the last one, a value Terraform would never use."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate {json.dumps(key)} property in JSON object")
+        result[key] = value
+    return result
+
+
 @_register("jsondecode")
 def jsondecode(text: Any) -> Any:
     try:
-        return _from_json(json.loads(to_string(text), parse_float=numbers.parse, parse_int=numbers.parse))
+        decoded = json.loads(
+            to_string(text),
+            parse_float=numbers.parse,
+            parse_int=numbers.parse,
+            object_pairs_hook=_unique_keys,
+        )
+        return _from_json(decoded)
     except (ValueError, RecursionError) as error:
         raise FunctionError(f"invalid JSON: {error}") from None
 
