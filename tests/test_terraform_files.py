@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from driftwatch.spec import Unknown
 from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
 from driftwatch.terraform.parse import ParseCache
@@ -121,3 +123,26 @@ def test_a_tf_json_file_added_later_is_noticed_by_the_memo(tmp_path: Path) -> No
     (tmp_path / "root" / "more.tf.json").write_text("{}")
     (error,) = declare_target(target, cache).errors
     assert error.file == "root/more.tf.json"
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        pytest.param('{"cap": ' + "1" * 5000 + "}", "invalid number", id="5000-digit-integer"),
+        pytest.param('{"cap": 1e999999}', "invalid number", id="huge-exponent"),
+        pytest.param('{"tag": "a", "tag": "b"}', 'duplicate "tag"', id="repeated-key"),
+    ],
+)
+def test_a_hostile_tfvars_json_costs_the_file_not_the_target(
+    tmp_path: Path, document: str, message: str
+) -> None:
+    """A 5,000-digit integer or 1e999999 in terraform.tfvars.json raised ValueError /
+    OverflowError out of the walk: every table of the target was lost. A repeated key is an
+    error in Terraform (HCL's JSON: duplicate argument); Python's json kept the last value."""
+    result = _declare(
+        tmp_path,
+        {"root/main.tf": _table("good", '"good"'), "root/terraform.tfvars.json": document},
+    )
+    assert _names(result) == ["good"]
+    (error,) = result.errors
+    assert error.file == "root/terraform.tfvars.json" and message in error.message
