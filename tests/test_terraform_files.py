@@ -9,10 +9,12 @@ never silently dropped (a table not watched) nor read as a plain file (a false a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from driftwatch.spec import Unknown
+from driftwatch.terraform import modules
 from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
 from driftwatch.terraform.parse import ParseCache
 
@@ -146,3 +148,38 @@ def test_a_hostile_tfvars_json_costs_the_file_not_the_target(
     assert _names(result) == ["good"]
     (error,) = result.errors
     assert error.file == "root/terraform.tfvars.json" and message in error.message
+
+
+@pytest.mark.parametrize("capacity", ['"1e400"', '"inf"', "1e400", '"1.5"'])
+def test_a_capacity_no_provider_accepts_is_that_tables_problem(tmp_path: Path, capacity: str) -> None:
+    """``read_capacity = "1e400"`` raised OverflowError (int(float(...))) out of the walk: every
+    table of the target was lost. Terraform refuses such a capacity (a whole number is
+    required), so it is Unknown: never compared, the other tables still checked."""
+    bad = _table("bad", '"bad"').replace(
+        'billing_mode = "PAY_PER_REQUEST"',
+        f'billing_mode = "PROVISIONED"\n  read_capacity = {capacity}\n  write_capacity = 1',
+    )
+    result = _declare(tmp_path, {"root/main.tf": _table("good", '"good"') + bad})
+    assert _names(result) == ["bad", "good"]
+    (table,) = [t for t in result.tables if t.spec.name == "bad"]
+    assert isinstance(table.spec.read_capacity, Unknown) and table.spec.write_capacity == 1
+
+
+def test_any_exception_building_one_table_is_that_tables_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash while one table's declaration is built (an exception nothing expected) is that
+    table's error, with its file and line; it used to be the whole target's."""
+    real = modules.resource_to_spec
+
+    def crash_on_bad(declaration: Any, **kwargs: Any) -> Any:
+        if declaration.arguments.get("name") == "bad":
+            raise ArithmeticError("unexpected")
+        return real(declaration, **kwargs)
+
+    monkeypatch.setattr(modules, "resource_to_spec", crash_on_bad)
+    result = _declare(tmp_path, {"root/main.tf": _table("good", '"good"') + _table("bad", '"bad"')})
+    assert _names(result) == ["good"]
+    (error,) = result.errors
+    assert (error.file, error.line) == ("root/main.tf", 12)
+    assert "aws_dynamodb_table.bad" in error.message and "ArithmeticError: unexpected" in error.message

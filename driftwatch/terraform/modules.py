@@ -1226,6 +1226,11 @@ class _TableCollector:
             self.walk.error(f"{what} is nested too deeply to evaluate", file, block.line)
         except EvaluationError as error:
             self.walk.limit(error, file, error.line or block.line)
+        except MemoryError:
+            raise  # the worker's limit: the target's error, reported by the worker
+        except Exception as error:  # any crash is this declaration's, not the whole target's
+            detail = safe_text(f"{type(error).__name__}: {error}", 200)
+            self.walk.error(f"{what} could not be evaluated ({detail})", file, block.line)
 
     @contextmanager
     def _table(self, address: str, block: Block, file: str) -> Iterator[None]:
