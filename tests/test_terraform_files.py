@@ -183,3 +183,50 @@ def test_any_exception_building_one_table_is_that_tables_error(
     (error,) = result.errors
     assert (error.file, error.line) == ("root/main.tf", 12)
     assert "aws_dynamodb_table.bad" in error.message and "ArithmeticError: unexpected" in error.message
+
+
+SCALED = """
+resource "aws_dynamodb_table" "t" {
+  name           = "as"
+  billing_mode   = "PROVISIONED"
+  read_capacity  = 5
+  write_capacity = 5
+  hash_key       = "id"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+resource "aws_appautoscaling_target" "r" {
+  max_capacity       = 1e400
+  min_capacity       = 5
+  resource_id        = "table/${aws_dynamodb_table.t.name}"
+  scalable_dimension = "dynamodb:table:ReadCapacityUnits"
+  service_namespace  = "dynamodb"
+}
+resource "aws_appautoscaling_policy" "r" {
+  name               = "r"
+  policy_type        = "TargetTrackingScaling"
+  resource_id        = aws_appautoscaling_target.r.resource_id
+  scalable_dimension = aws_appautoscaling_target.r.scalable_dimension
+  service_namespace  = aws_appautoscaling_target.r.service_namespace
+  target_tracking_scaling_policy_configuration {
+    predefined_metric_specification {
+      predefined_metric_type = "DynamoDBReadCapacityUtilization"
+    }
+    target_value = 1e400
+  }
+}
+"""
+
+
+def test_autoscaling_numbers_past_a_float_cost_the_autoscaling_not_the_target(tmp_path: Path) -> None:
+    """``max_capacity = 1e400`` (an integer of 401 digits) raised OverflowError while scalable
+    targets were joined to their tables, after every table was declared: all were lost."""
+    result = _declare(tmp_path, {"root/main.tf": _table("good", '"good"') + SCALED})
+    assert _names(result) == ["as", "good"]
+    assert not any("could not be evaluated" in error.message for error in result.errors)
+    (table,) = [t for t in result.tables if t.spec.name == "as"]
+    read = table.spec.autoscaling.read
+    assert not isinstance(read, Unknown) and read is not None
+    assert read.min == 5 and isinstance(read.max, Unknown) and isinstance(read.target, Unknown)

@@ -126,14 +126,13 @@ def normalize_number(value: float | int) -> int | float:
     return value
 
 
-_NUMBER_TEXT = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", re.ASCII)  # ASCII digits only
 
 
 def to_number(value: Any) -> int | float:
     """Terraform's string-to-number conversion: "5" is 5, "five" is an error, bools never convert."""
     if is_number(value):
         return normalize_number(value)
-    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
+    if isinstance(value, str) and numbers.NUMBER_TEXT.fullmatch(value):
         try:
             return numbers.parse(value)
         except numbers.NumberError as error:
