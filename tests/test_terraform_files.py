@@ -230,3 +230,24 @@ def test_autoscaling_numbers_past_a_float_cost_the_autoscaling_not_the_target(tm
     read = table.spec.autoscaling.read
     assert not isinstance(read, Unknown) and read is not None
     assert read.min == 5 and isinstance(read.max, Unknown) and isinstance(read.target, Unknown)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        pytest.param("./" + "a" * 5000, "is not a directory", id="name-too-long"),
+        pytest.param("./" + "/".join(["b" * 200] * 40), "is not a directory", id="path-too-long"),
+        pytest.param("./a\\u0000b", "is not a path driftwatch can read", id="nul-byte"),
+    ],
+)
+def test_a_module_source_the_os_refuses_is_that_calls_error(
+    tmp_path: Path, source: str, message: str
+) -> None:
+    """A source of 5,000 characters or with a NUL byte made the filesystem raise (ENAMETOOLONG,
+    ValueError) out of the walk: every table of the target was lost."""
+    call = f'module "odd" {{\n  source = "{source}"\n}}\n'
+    result = _declare(tmp_path, {"root/main.tf": _table("good", '"good"') + call})
+    assert _names(result) == ["good"]
+    (error,) = result.errors
+    assert error.file == "root/main.tf" and error.line == 11 and message in error.message
+    assert "could not be evaluated" not in error.message

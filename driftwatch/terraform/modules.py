@@ -53,7 +53,7 @@ from driftwatch.terraform.functions import TfSet
 from driftwatch.terraform.label import build_label, label_outputs
 from driftwatch.terraform.locations import module_call_locations, resource_locations
 from driftwatch.terraform.memo import frozen_key
-from driftwatch.terraform.observe import FileSystemView
+from driftwatch.terraform.observe import FileSystemView, InvalidPathError
 from driftwatch.terraform.parse import (
     Block,
     HclSyntaxError,
@@ -235,6 +235,8 @@ class _Walk:
         once per path, and recorded."""
         try:
             resolved = self.fs.resolve(path)
+        except InvalidPathError as error:  # too long, a NUL byte: it used to lose the whole target
+            raise OutsideRepositoryError(f"{what} is not a path driftwatch can read ({error})") from None
         except (RuntimeError, OSError):  # a symlink loop (too many levels of links)
             raise OutsideRepositoryError(f"{what} is a symlink loop and is not read") from None
         root = within if within is not None else self.repo
