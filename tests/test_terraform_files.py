@@ -251,3 +251,56 @@ def test_a_module_source_the_os_refuses_is_that_calls_error(
     (error,) = result.errors
     assert error.file == "root/main.tf" and error.line == 11 and message in error.message
     assert "could not be evaluated" not in error.message
+
+
+VARIABLE_TABLE = """
+variable "billing" {
+  type    = string
+  default = "PAY_PER_REQUEST"
+}
+resource "aws_dynamodb_table" "v" {
+  name           = "v"
+  billing_mode   = var.billing
+  read_capacity  = 5
+  write_capacity = 5
+  hash_key       = "id"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "tfvars",
+    [
+        pytest.param({"root/terraform.tfvars": 'billing = "PROVISIONED"\nbroken = = 1\n'}, id="malformed"),
+        pytest.param(
+            {"root/terraform.tfvars.json": '{"billing": "PROVISIONED", "n": 1e999999}'}, id="bad-json"
+        ),
+        pytest.param({"root/x.auto.tfvars.json": '["PROVISIONED"]'}, id="not-an-object"),
+    ],
+)
+def test_a_var_file_that_cannot_be_read_leaves_its_variables_unknown(
+    tmp_path: Path, tfvars: dict[str, str]
+) -> None:
+    """A var file that cannot be read may set any variable: falling back to the default (here
+    PAY_PER_REQUEST, where the file says PROVISIONED) reported drift on a table that matches
+    its configuration, a false alarm. The variables it could set are Unknown; a value from a
+    later source (--var) still stands."""
+    result = _declare(tmp_path, {"root/main.tf": VARIABLE_TABLE, **tfvars})
+    (table,) = result.tables
+    assert isinstance(table.spec.billing_mode, Unknown)
+    assert "could not be read" in table.spec.billing_mode.reason
+    assert result.errors  # the file's own error is still reported
+    target = TargetInput(
+        name="t",
+        repo=tmp_path,
+        root=tmp_path / "root",
+        env={},
+        region="us-east-1",
+        vars={"billing": "PROVISIONED"},
+    )
+    (overridden,) = declare_target(target, ParseCache()).tables
+    assert overridden.spec.billing_mode == "PROVISIONED"

@@ -608,10 +608,17 @@ class ModuleInstance:
         # (and refused, with an error naming it), never skipped in silence.
         listed = {name for name, _ in self.walk.fs.entries(self.directory)}
         defaults = [n for n in ("terraform.tfvars", "terraform.tfvars.json") if n in listed]
-        for file_name in [*defaults, *auto]:
-            assignments.extend(self._var_file(self.directory / file_name))
-        for file_name in target.var_files:
-            assignments.extend(self._var_file(self.directory / file_name, explicit=True))
+        files = [(name, False) for name in (*defaults, *auto)] + [(name, True) for name in target.var_files]
+        for file_name, explicit in files:
+            found = self._var_file(self.directory / file_name, explicit)
+            if found is None:
+                # It may set any variable: the default, TF_VAR_ or an earlier file's value is not
+                # the one Terraform would use (it would stop). Unknown, never a false alarm; a
+                # later file or --var still decides.
+                rel = self.walk.rel(self.directory / file_name)
+                reason = f"var file {safe_text(rel)} could not be read, and may set it"
+                found = [(name, Unknown(f"var.{name}: {reason}"), rel) for name in declared]
+            assignments.extend(found)
         for name, raw in target.vars.items():
             assignments.append((name, self._raw_value(raw, types.get(name, ANY), empty), f"--var {name}"))
         return assignments
@@ -625,34 +632,35 @@ class ModuleInstance:
             return raw
         return evaluate_text(raw, scope)
 
-    def _var_file(self, path: Path, explicit: bool = False) -> list[tuple[str, Any, str]]:
+    def _var_file(self, path: Path, explicit: bool = False) -> list[tuple[str, Any, str]] | None:
+        """The assignments of a var file; None when it cannot be read (it was reported)."""
         if not is_valid_text(path.name):
             shown = safe_text(path.name)
             where = f"{self.walk.rel(path.parent)}/{shown}"
             self.walk.error(f"the file name '{shown}' is not valid UTF-8; the file is not read", where)
-            return []
+            return None
         rel = self.walk.rel(path)
         if not self.walk.admit_file(rel):
-            return []
+            return None
         self.walk.var_files.append(rel)
         try:
             resolved = self.walk.confine(path, f"var file {rel}")
             if explicit and not self.walk.fs.is_file(resolved):
                 self.walk.error("var file not found", rel)
-                return []
+                return None
             if path.name.endswith(".json"):
                 data = parse_json(self.walk.fs.read(resolved, rel)[0], rel)
                 if not isinstance(data, dict):
                     self.walk.error("a .tfvars.json file must hold a JSON object", rel, 1)
-                    return []
+                    return None
                 return [(name, value, rel) for name, value in data.items()]
             parsed = self.walk.cache.parse_source(resolved, rel, *self.walk.fs.read(resolved, rel))
         except HclSyntaxError as error:
             self.walk.error(error.message, error.file, error.line, error.column)
-            return []
+            return None
         except OutsideRepositoryError as error:
             self.walk.error(str(error), rel)
-            return []
+            return None
         attributes, blocks = body_items(parsed.tree.body)
         for block in blocks:
             self.walk.error(
