@@ -304,3 +304,28 @@ def test_a_var_file_that_cannot_be_read_leaves_its_variables_unknown(
     )
     (overridden,) = declare_target(target, ParseCache()).tables
     assert overridden.spec.billing_mode == "PROVISIONED"
+
+
+def test_a_table_or_module_declared_twice_is_not_evaluated(tmp_path: Path) -> None:
+    """Terraform refuses two resources or module calls of the same address (a copied file,
+    a bad merge). driftwatch compared both tables under one address (one of them surely
+    'missing': a false alarm) and kept only the last module call, silently dropping the
+    first's tables. Each duplicate is listed as not evaluated, naming every place."""
+    twice = 'module "m" {\n  source = "../m"\n}\nmodule "m" {\n  source = "../m2"\n}\n'
+    result = _declare(
+        tmp_path,
+        {
+            "root/a.tf": _table("t", '"dup-a"'),
+            "root/b.tf": _table("t", '"dup-b"') + _table("good", '"good"'),
+            "root/c.tf": twice,
+            "m/main.tf": _table("t", '"in-m"'),
+            "m2/main.tf": _table("t", '"in-m2"'),
+        },
+    )
+    assert _names(result) == ["good"]
+    reasons = {item.address: item.reason for item in result.not_evaluated}
+    assert set(reasons) == {"aws_dynamodb_table.t", "module.m"}
+    table = reasons["aws_dynamodb_table.t"]
+    assert "root/a.tf:2" in table and "root/b.tf:2" in table
+    assert "root/c.tf:1" in reasons["module.m"] and "root/c.tf:4" in reasons["module.m"]
+    assert all("Terraform refuses" in reason for reason in reasons.values())
