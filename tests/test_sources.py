@@ -467,6 +467,37 @@ def test_a_git_package_over_the_limit_is_refused_before_it_is_checked_out(
     assert not any("checkout" in argv for argv in commands)
 
 
+def test_a_fetched_repository_cannot_run_the_users_git_filters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module's ``.gitattributes`` can name a filter the user's own git config defines: git
+    LFS's smudge then runs at checkout and downloads from whatever ``.lfsconfig`` in the module
+    names, a host modules.allowed_hosts never allowed. A filter configured here stands in for
+    LFS (not installed on the test machine): it must not run."""
+    home = tmp_path / "home"
+    home.mkdir()
+    marker = tmp_path / "smudge-ran"
+    (home / ".gitconfig").write_text(
+        f'[filter "lfs"]\n\tsmudge = touch {marker} && cat\n\trequired = true\n'
+    )
+    repo = git_repo(
+        tmp_path / "remote",
+        {
+            "v1": {
+                **TABLE_MODULE,
+                ".gitattributes": "*.tf filter=lfs\n",
+                ".lfsconfig": "[lfs]\n\turl = https://evil.test/\n",
+            }
+        },
+    )
+    monkeypatch.setenv("HOME", str(home))
+    package = Fetcher(ModuleSettings(cache_dir=str(tmp_path / "cache"), allow_file_git=True)).fetch(
+        f"git::file://{repo}?ref=v1", None
+    )
+    assert not marker.exists()
+    assert (package.directory / "main.tf").read_text() == TABLE_MODULE["main.tf"]
+
+
 def test_git_file_urls_are_refused_unless_allowed(tmp_path: Path) -> None:
     repo = git_repo(tmp_path / "remote", {"v1": TABLE_MODULE})
     with pytest.raises(NotFetched, match="file://"):

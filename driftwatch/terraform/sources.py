@@ -308,8 +308,13 @@ class Fetcher:
                 watch=work,
             )
             self._check_listing(work, source, deadline)
+            # Without the user's git config: a module's .gitattributes could otherwise name a
+            # filter it defines (git LFS, whose smudge downloads from any host .lfsconfig names).
             self._run_git(
-                [*config, "-C", str(work), "checkout", "-q", "--detach", "FETCH_HEAD"], source, deadline
+                [*config, "-C", str(work), "checkout", "-q", "--detach", "FETCH_HEAD"],
+                source,
+                deadline,
+                own_config_only=True,
             )
             commit = self._run_git(["-C", str(work), "rev-parse", "HEAD"], source, deadline).strip()
             shutil.rmtree(work / ".git", ignore_errors=True)
@@ -350,6 +355,7 @@ class Fetcher:
         watch: Path | None = None,
         max_output: int = _MAX_GIT_OUTPUT,
         overflow: str = "",
+        own_config_only: bool = False,
     ) -> str:
         """git with a deadline for the whole fetch, its output bounded (a hostile server can talk
         on stderr for as long as it likes) and, while it fetches, the size of ``watch`` bounded:
@@ -366,6 +372,8 @@ class Fetcher:
         for name in ("SSH_AUTH_SOCK", "GIT_SSL_CAINFO", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"):
             if name in os.environ:
                 env[name] = os.environ[name]
+        if own_config_only:
+            env["GIT_CONFIG_GLOBAL"] = os.devnull  # git 2.32+; older gits read ~/.gitconfig still
         what = redact(source.display) if source is not None else "git"
 
         def check(out: Any, err: Any) -> None:
