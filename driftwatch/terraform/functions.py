@@ -40,6 +40,7 @@ import regex as graphemes
 from driftwatch.errors import DriftwatchError
 from driftwatch.spec import Unknown, first_unknown
 from driftwatch.terraform import limits, numbers
+from driftwatch.terraform.parse import unique_keys
 
 
 class FunctionError(DriftwatchError):
@@ -1129,17 +1130,6 @@ def _from_json(value: Any) -> Any:
     return value
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """An object whose keys are all different: Terraform's decoder (cty) refuses a repeated
-    key, where Python's keeps the last one, a value Terraform would never use."""
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate {json.dumps(key)} property in JSON object")
-        result[key] = value
-    return result
-
-
 @_register("jsondecode")
 def jsondecode(text: Any) -> Any:
     try:
@@ -1147,7 +1137,7 @@ def jsondecode(text: Any) -> Any:
             to_string(text),
             parse_float=numbers.parse,
             parse_int=numbers.parse,
-            object_pairs_hook=_unique_keys,
+            object_pairs_hook=lambda pairs: unique_keys(pairs, "property"),
         )
         return _from_json(decoded)
     except (ValueError, RecursionError) as error:

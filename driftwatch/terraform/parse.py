@@ -358,7 +358,7 @@ def parse_json(text: str, rel: str) -> Any:
     a repeated key is an error, as in Terraform (HCL's JSON: duplicate argument)."""
     try:
         return json.loads(
-            text, parse_int=_json_number, parse_float=_json_number, object_pairs_hook=_unique_keys
+            text, parse_int=_json_number, parse_float=_json_number, object_pairs_hook=unique_keys
         )
     except json.JSONDecodeError as error:
         raise HclSyntaxError(rel, error.msg, error.lineno, error.colno) from None
@@ -376,11 +376,14 @@ def _json_number(text: str) -> Any:
         raise ValueError(f"invalid number {shown}: {error}") from None
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def unique_keys(pairs: list[tuple[str, Any]], word: str = "argument") -> dict[str, Any]:
+    """A JSON object whose keys are all different (``object_pairs_hook``): Terraform refuses a
+    repeated key (HCL's JSON: a duplicate argument; jsondecode: a duplicate property), where
+    Python's json keeps the last value, one Terraform would never use."""
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError(f"duplicate {json.dumps(key)} argument in JSON object")
+            raise ValueError(f"duplicate {json.dumps(key)} {word} in JSON object")
         result[key] = value
     return result
 
