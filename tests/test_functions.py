@@ -206,6 +206,8 @@ def test_documented_results(expression: str, expected: Any) -> None:
         ('index(["a"], "b")', ["index()"]),
         ("range(2000)", ["range()", "1024"]),
         ('jsondecode("{")', ["jsondecode()", "invalid JSON"]),
+        # Terraform (cty) refuses a repeated key; Python's json kept the last one silently
+        (r'jsondecode("{\"a\": 1, \"a\": 2}")', ["jsondecode()", 'duplicate "a" property']),
         ('coalesce(null, "")', ["coalesce()"]),
         ('zipmap(["a"], [])', ["zipmap()"]),
         ('merge({a = 1}, ["x"])', ["merge()", "map or object"]),

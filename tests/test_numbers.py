@@ -74,6 +74,14 @@ def test_growth_beyond_the_magnitude_limit_is_an_error_not_a_hang() -> None:
     assert "too large" in str(getattr(result, "reason", ""))
 
 
+def test_a_literal_of_thousands_of_digits_is_a_number_error_not_a_value_error() -> None:
+    """Python's int() refuses more than 4,300 digits with a bare ValueError; a literal that long
+    is past driftwatch's range in any case, and said so like every other number out of it."""
+    with pytest.raises(numbers.NumberError, match="too large"):
+        numbers.parse("1" * 5000)
+    assert 10**999 < numbers.parse("9" * 1000) <= 10**1000  # 1,000 digits are still a number
+
+
 def test_a_num_equals_the_nearest_double_and_pickles() -> None:
     value = numbers.parse("0.1")
     assert isinstance(value, numbers.Num)

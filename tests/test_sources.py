@@ -9,14 +9,21 @@ an archive, a slow answer.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gzip
 import io
 import json
+import os
+import random
 import re
 import shutil
+import socket
 import subprocess
 import tarfile
+import threading
 import time
+import tracemalloc
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -180,6 +187,18 @@ def test_token_variable_names_follow_terraform(host: str, variable: str) -> None
 
 
 # --------------------------------------------------------------------------- fixtures
+
+GOOD = """
+resource "aws_dynamodb_table" "good" {
+  name         = "good"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+"""
 
 
 def tar_gz(files: dict[str, str], extra: list[tarfile.TarInfo] | None = None) -> bytes:
@@ -408,6 +427,77 @@ def test_github_shorthand_through_a_mirror_override(tmp_path: Path) -> None:
     assert (package.directory / "main.tf").is_file()
 
 
+def _git_bomb(path: Path, data: bytes) -> Path:
+    path.mkdir(parents=True)
+    git(path, "init", "-q")
+    (path / "main.tf").write_text('output "x" { value = 1 }\n')
+    (path / "big.bin").write_bytes(data)
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "bomb")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("data", "refusal"),
+    [
+        # 20 MB of zeros is a 20 kB pack: the checkout would write the 20 MB
+        pytest.param(b"\0" * 20_000_000, "the package is larger than 1,000,000 bytes", id="checkout"),
+        # 3 MB that does not compress: the fetch itself passes the limit
+        pytest.param(random.Random(1).randbytes(3_000_000), "larger than 1,000,000 bytes", id="fetch"),
+    ],
+)
+def test_a_git_package_over_the_limit_is_refused_before_it_is_checked_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes, refusal: str
+) -> None:
+    """modules.max_bytes holds while git writes: a blob that compresses 1,000:1 was written
+    whole by ``git checkout`` (a full disk from a small repository) before the size was checked."""
+    repo = _git_bomb(tmp_path / "bomb", data)
+    commands: list[list[str]] = []
+    real = subprocess.Popen
+
+    def recording(argv: list[str], *args: Any, **kwargs: Any) -> Any:
+        commands.append(argv)
+        return real(argv, *args, **kwargs)
+
+    monkeypatch.setattr("driftwatch.terraform.sources.subprocess.Popen", recording)
+    options = ModuleSettings(cache_dir=str(tmp_path / "cache"), allow_file_git=True, max_bytes=1_000_000)
+    with pytest.raises(NotFetched, match=refusal):
+        Fetcher(options).fetch(f"git::file://{repo}", None)
+    assert any("fetch" in argv for argv in commands)
+    assert not any("checkout" in argv for argv in commands)
+
+
+def test_a_fetched_repository_cannot_run_the_users_git_filters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module's ``.gitattributes`` can name a filter the user's own git config defines: git
+    LFS's smudge then runs at checkout and downloads from whatever ``.lfsconfig`` in the module
+    names, a host modules.allowed_hosts never allowed. A filter configured here stands in for
+    LFS (not installed on the test machine): it must not run."""
+    home = tmp_path / "home"
+    home.mkdir()
+    marker = tmp_path / "smudge-ran"
+    (home / ".gitconfig").write_text(
+        f'[filter "lfs"]\n\tsmudge = touch {marker} && cat\n\trequired = true\n'
+    )
+    repo = git_repo(
+        tmp_path / "remote",
+        {
+            "v1": {
+                **TABLE_MODULE,
+                ".gitattributes": "*.tf filter=lfs\n",
+                ".lfsconfig": "[lfs]\n\turl = https://evil.test/\n",
+            }
+        },
+    )
+    monkeypatch.setenv("HOME", str(home))
+    package = Fetcher(ModuleSettings(cache_dir=str(tmp_path / "cache"), allow_file_git=True)).fetch(
+        f"git::file://{repo}?ref=v1", None
+    )
+    assert not marker.exists()
+    assert (package.directory / "main.tf").read_text() == TABLE_MODULE["main.tf"]
+
+
 def test_git_file_urls_are_refused_unless_allowed(tmp_path: Path) -> None:
     repo = git_repo(tmp_path / "remote", {"v1": TABLE_MODULE})
     with pytest.raises(NotFetched, match="file://"):
@@ -510,6 +600,63 @@ def test_an_oversized_archive_is_refused(tmp_path: Path, httpserver: HTTPServer)
         extract_archive(bomb, "tar.gz", tmp_path / "out", max_bytes=1_000_000, max_files=10)
 
 
+def _tar_gz_of_blocks(*blocks: bytes) -> bytes:
+    """A tar.gz of raw 512-byte-aligned blocks: what a hostile server can send, not what
+    tarfile would write."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb") as archive:
+        for block in blocks:
+            archive.write(block + b"\0" * (-len(block) % 512))
+        archive.write(b"\0" * 1024)
+    return buffer.getvalue()
+
+
+def test_an_archive_header_that_unpacks_to_megabytes_is_refused_unread(tmp_path: Path) -> None:
+    """A 20 MB pax header compresses to 20 kB, and tarfile reads a header whole: a 292 kB
+    download took 1.4 GB before the bound. It is refused before it is read."""
+    payload = b"comment=" + b"x" * 20_000_000 + b"\n"
+    length = len(payload) + 1 + len(str(len(payload) + 10))
+    record = f"{length} ".encode() + payload
+    header = tarfile.TarInfo("././@PaxHeader")
+    header.type = tarfile.XHDTYPE
+    header.size = len(record)
+    main = tarfile.TarInfo("main.tf")
+    main.size = 1
+    bomb = _tar_gz_of_blocks(header.tobuf(format=tarfile.USTAR_FORMAT), record, main.tobuf(), b"x")
+    assert len(bomb) < 100_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(NotFetched, match="unpacks to more than"):
+            extract_archive(bomb, "tar.gz", tmp_path / "out", max_bytes=1_000_000, max_files=10)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000
+
+
+@pytest.mark.parametrize("kind", ["tar.gz", "zip"])
+def test_directories_count_as_archive_entries(tmp_path: Path, kind: str) -> None:
+    """Directories are entries too: 200,000 of them in a 940 kB tar.gz were all created (17 s)
+    when only files counted against modules.max_files."""
+    names = [f"d{i}/" for i in range(50)]
+    if kind == "zip":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name in names:
+                archive.writestr(name, "")
+        data = buffer.getvalue()
+    else:
+        infos = [tarfile.TarInfo(name.rstrip("/")) for name in names]
+        for info in infos:
+            info.type = tarfile.DIRTYPE
+        data = _tar_gz_of_blocks(*(info.tobuf() for info in infos))
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(NotFetched, match="more than 10 files or directories"):
+        extract_archive(data, kind, out, max_bytes=1_000_000, max_files=10)
+    assert len(list(out.iterdir())) <= 10
+
+
 @pytest.mark.parametrize(
     "archive",
     [
@@ -548,6 +695,92 @@ def test_a_slow_server_times_out(tmp_path: Path, httpserver: HTTPServer) -> None
             f"http://127.0.0.1:{httpserver.port}/slow.zip", None
         )
     assert time.monotonic() - started < 1.4
+
+
+@contextlib.contextmanager
+def dripping_server(head: bytes) -> Iterator[int]:
+    """A server on 127.0.0.1 that sends ``head`` and then one byte every 50 ms for as long as
+    the client listens: every single read is quick, only the whole answer never ends."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn, contextlib.suppress(OSError):
+            conn.recv(65536)
+            conn.sendall(head)
+            while not stop.wait(0.05):
+                conn.sendall(b"a")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(timeout=2)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n", id="body"),
+        pytest.param(b"HTTP/1.1 200 OK\r\nX-Drip: ", id="headers"),
+    ],
+)
+def test_a_dripping_server_is_stopped_at_the_timeout(tmp_path: Path, head: bytes) -> None:
+    """The timeout holds for the whole request, not for each read: 1 byte every 50 ms never
+    trips a socket timeout of 0.5 s, and used to keep the fetch (and the target) for hours."""
+    with dripping_server(head) as port:
+        started = time.monotonic()
+        with pytest.raises(NotFetched, match=r"took longer than 0\.5s"):
+            Fetcher(
+                ModuleSettings(
+                    cache_dir=str(tmp_path / "cache"),
+                    allowed_hosts=("127.0.0.1",),
+                    insecure_http_hosts=("127.0.0.1",),
+                    timeout=0.5,
+                )
+            ).fetch(f"http://127.0.0.1:{port}/m.zip", None)
+        assert time.monotonic() - started < 2.0
+
+
+def test_a_module_cache_that_cannot_be_written_costs_the_call_not_the_target(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """A full or read-only cache volume (here: a file where a cache directory goes) is the
+    module call's reason; it used to be an OSError that lost every table of the target."""
+    httpserver.expect_request("/m.zip").respond_with_data(zip_bytes(TABLE_MODULE))
+    call = f'module "a" {{\n  source = "http://127.0.0.1:{httpserver.port}/m.zip"\n}}\n'
+    write_tree(tmp_path / "repo", {"root/main.tf": call + GOOD})
+    options = settings(tmp_path, httpserver, allowed_hosts=("127.0.0.1",))
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "packages").write_text("not a directory")
+    declared = declare([target(tmp_path / "repo", options)], ParseCache())
+    assert declared.errors == []
+    (skipped,) = declared.not_evaluated
+    assert skipped.address == "module.a" and skipped.source.line == 1
+    assert "the module cache (modules.cache_dir) cannot be written" in skipped.reason
+    assert [job.table.spec.name for job in declared.jobs] == ["good"]
+
+
+def test_staging_left_by_a_killed_fetch_is_removed_by_the_next_one(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """A worker stopped at parse.max_seconds mid-download never runs its clean-up: each such
+    scan left up to modules.max_bytes under the cache's tmp/, for ever. A later fetch removes
+    staging directories older than any fetch can last, and no younger one (another process's)."""
+    httpserver.expect_request("/m.zip").respond_with_data(zip_bytes(TABLE_MODULE))
+    options = settings(tmp_path, httpserver, allowed_hosts=("127.0.0.1",), timeout=5)
+    stale, fresh = tmp_path / "cache" / "tmp" / "tmpstale", tmp_path / "cache" / "tmp" / "tmpfresh"
+    for directory in (stale, fresh):
+        (directory / "checkout").mkdir(parents=True)
+        (directory / "checkout" / "big.bin").write_bytes(b"x" * 1000)
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    Fetcher(options).fetch(f"http://127.0.0.1:{httpserver.port}/m.zip", None)
+    assert not stale.exists() and (fresh / "checkout" / "big.bin").exists()
 
 
 def test_plain_http_is_refused_by_default(tmp_path: Path, httpserver: HTTPServer) -> None:

@@ -65,6 +65,11 @@ def test_conversion_follows_terraform(type_text: str, value: Any, expected: Any)
         ("list(string)", "a", "a list is required"),
         ("object({ a = string })", {}, "attribute 'a' is required"),
         ("map(number)", {"a": "x"}, "not a number"),
+        # float() made these infinity, a value no Terraform number has; it crashed later
+        # (int(inf): OverflowError) and lost every table of the target
+        ("number", "1e400000", "out of driftwatch's range"),
+        ("number", "inf", "not a number"),
+        ("number", "1" * 5000, "too large"),
     ],
 )
 def test_values_that_do_not_fit_are_errors(type_text: str, value: Any, message: str) -> None:

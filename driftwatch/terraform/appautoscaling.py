@@ -30,6 +30,7 @@ What the join decides, and why:
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -136,7 +137,7 @@ def _integer(value: Any, what: str) -> Maybe[int]:
         return Unknown(f"{what} is not set")
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer of 400 digits
         return Unknown(f"{what} {value!r} is not a number")
     return int(number) if number.is_integer() else Unknown(f"{what} {value!r} is not a whole number")
 
@@ -173,9 +174,12 @@ def _target_value(policy: ScalingResource) -> Maybe[float] | None:
     if value is None or isinstance(value, bool):
         return Unknown(f"the target_value of {policy.address} is not set")
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer of 400 digits
         return Unknown(f"the target_value of {policy.address} is not a number")
+    if not math.isfinite(number):
+        return Unknown(f"the target_value of {policy.address} is not a number")
+    return number
 
 
 def _policy_name(policy: ScalingResource) -> str | None:

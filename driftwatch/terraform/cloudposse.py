@@ -31,6 +31,7 @@ Decisions that the module's source leaves open:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -261,8 +262,10 @@ def _convert(value: Any, kind: str, name: str) -> Any:
     if kind == "number" and not isinstance(value, bool):
         try:
             number = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: an integer of 400 digits
             raise ModuleInputError(name, f"a number is required, got {value!r}") from None
+        if not math.isfinite(number):
+            raise ModuleInputError(name, f"a number is required, got {value!r}")
         return int(number) if number.is_integer() else number
     if kind == "list" and isinstance(value, (list, tuple)):
         return list(value)

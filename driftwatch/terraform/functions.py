@@ -40,6 +40,7 @@ import regex as graphemes
 from driftwatch.errors import DriftwatchError
 from driftwatch.spec import Unknown, first_unknown
 from driftwatch.terraform import limits, numbers
+from driftwatch.terraform.parse import unique_keys
 
 
 class FunctionError(DriftwatchError):
@@ -126,14 +127,13 @@ def normalize_number(value: float | int) -> int | float:
     return value
 
 
-_NUMBER_TEXT = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", re.ASCII)  # ASCII digits only
 
 
 def to_number(value: Any) -> int | float:
     """Terraform's string-to-number conversion: "5" is 5, "five" is an error, bools never convert."""
     if is_number(value):
         return normalize_number(value)
-    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
+    if isinstance(value, str) and numbers.NUMBER_TEXT.fullmatch(value):
         try:
             return numbers.parse(value)
         except numbers.NumberError as error:
@@ -1133,7 +1133,13 @@ def _from_json(value: Any) -> Any:
 @_register("jsondecode")
 def jsondecode(text: Any) -> Any:
     try:
-        return _from_json(json.loads(to_string(text), parse_float=numbers.parse, parse_int=numbers.parse))
+        decoded = json.loads(
+            to_string(text),
+            parse_float=numbers.parse,
+            parse_int=numbers.parse,
+            object_pairs_hook=lambda pairs: unique_keys(pairs, "property"),
+        )
+        return _from_json(decoded)
     except (ValueError, RecursionError) as error:
         raise FunctionError(f"invalid JSON: {error}") from None
 

@@ -328,7 +328,7 @@ def _effective_limit(value: Any) -> Maybe[int]:
         return 0
     try:
         limit = int(float(value)) if isinstance(value, str) else int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: "1e400" is infinity
         raise ModuleInputError("id_length_limit", f"a number is required, got {value!r}") from None
     if limit != 0 and limit < 6:
         raise ModuleInputError("id_length_limit", "must be >= 6 or 0 (unlimited)")

@@ -53,7 +53,7 @@ from driftwatch.terraform.functions import TfSet
 from driftwatch.terraform.label import build_label, label_outputs
 from driftwatch.terraform.locations import module_call_locations, resource_locations
 from driftwatch.terraform.memo import frozen_key
-from driftwatch.terraform.observe import FileSystemView
+from driftwatch.terraform.observe import FileSystemView, InvalidPathError
 from driftwatch.terraform.parse import (
     Block,
     HclSyntaxError,
@@ -106,6 +106,7 @@ class _Walk:
         self.cache = cache
         self.errors: list[TargetError] = []
         self._files: dict[Path, list[ParsedFile]] = {}
+        self._overrides: dict[Path, list[str]] = {}  # directory -> its override files (not read)
         self.var_files: list[str] = []  # var files of the root that were read, relative to the repo
         # Directories with a file that could not be read: their variable list is incomplete,
         # so an input "not declared" there is a consequence, not a second error to report.
@@ -234,6 +235,8 @@ class _Walk:
         once per path, and recorded."""
         try:
             resolved = self.fs.resolve(path)
+        except InvalidPathError as error:  # too long, a NUL byte: it used to lose the whole target
+            raise OutsideRepositoryError(f"{what} is not a path driftwatch can read ({error})") from None
         except (RuntimeError, OSError):  # a symlink loop (too many levels of links)
             raise OutsideRepositoryError(f"{what} is a symlink loop and is not read") from None
         root = within if within is not None else self.repo
@@ -280,6 +283,18 @@ class _Walk:
             known = self._inputs[stack] = tuple(sorted(files))
         return known
 
+    def overridden(self, directory: Path) -> str | None:
+        """Why a module directory is not evaluated: Terraform merges its override files into
+        the other files' blocks, attribute by attribute, which driftwatch does not; read as
+        plain files they declared a second table and kept the one they change."""
+        files = self._overrides.get(directory)
+        if not files:
+            return None
+        return (
+            f"{', '.join(files)} overrides this module's configuration: Terraform merges override "
+            "files, driftwatch does not evaluate them"
+        )
+
     def module_files(self, directory: Path) -> list[ParsedFile]:
         """Parsed ``.tf`` files of a directory; a file that fails to parse is reported and skipped.
 
@@ -289,6 +304,17 @@ class _Walk:
             parsed: list[ParsedFile] = []
             directory_rel = self.rel(directory)
             for name, is_symlink in self.fs.entries(directory):
+                if name.startswith("."):
+                    continue  # hidden: not part of the configuration for Terraform either
+                if name.endswith(".tf.json") and is_valid_text(name):
+                    where = name if directory_rel == "." else f"{directory_rel}/{name}"
+                    self.error(
+                        "Terraform's JSON syntax (.tf.json) is not read by driftwatch: "
+                        "the tables and modules this file declares are not watched",
+                        where,
+                    )
+                    self.incomplete.add(directory)
+                    continue
                 if not name.endswith(".tf"):
                     continue
                 path = directory / name
@@ -302,6 +328,9 @@ class _Walk:
                     rel = self.rel(path)
                 else:
                     rel = self._rel[path] = name if directory_rel == "." else f"{directory_rel}/{name}"
+                if _is_override(name):
+                    self._overrides.setdefault(directory, []).append(rel)
+                    continue
                 if not self.admit_file(rel):
                     self.incomplete.add(directory)
                     break
@@ -441,6 +470,7 @@ class ModuleInstance:
         self._packages: dict[str, Package | str] = {}
         self._cloudposse: dict[str, str | Package] = {}
         self.files = walk.module_files(directory)
+        self.overridden = walk.overridden(directory)
         self.blocks: list[tuple[Block, str]] = [(b, f.rel) for f in self.files for b in file_blocks(f)]
         # aws_dynamodb_table.t.name and the like: configuration copied into resource attributes.
         self.resources = resource_references(self.blocks, address, self._expand, self._reference_value)
@@ -578,10 +608,17 @@ class ModuleInstance:
         # (and refused, with an error naming it), never skipped in silence.
         listed = {name for name, _ in self.walk.fs.entries(self.directory)}
         defaults = [n for n in ("terraform.tfvars", "terraform.tfvars.json") if n in listed]
-        for file_name in [*defaults, *auto]:
-            assignments.extend(self._var_file(self.directory / file_name))
-        for file_name in target.var_files:
-            assignments.extend(self._var_file(self.directory / file_name, explicit=True))
+        files = [(name, False) for name in (*defaults, *auto)] + [(name, True) for name in target.var_files]
+        for file_name, explicit in files:
+            found = self._var_file(self.directory / file_name, explicit)
+            if found is None:
+                # It may set any variable: the default, TF_VAR_ or an earlier file's value is not
+                # the one Terraform would use (it would stop). Unknown, never a false alarm; a
+                # later file or --var still decides.
+                rel = self.walk.rel(self.directory / file_name)
+                reason = f"var file {safe_text(rel)} could not be read, and may set it"
+                found = [(name, Unknown(f"var.{name}: {reason}"), rel) for name in declared]
+            assignments.extend(found)
         for name, raw in target.vars.items():
             assignments.append((name, self._raw_value(raw, types.get(name, ANY), empty), f"--var {name}"))
         return assignments
@@ -595,34 +632,35 @@ class ModuleInstance:
             return raw
         return evaluate_text(raw, scope)
 
-    def _var_file(self, path: Path, explicit: bool = False) -> list[tuple[str, Any, str]]:
+    def _var_file(self, path: Path, explicit: bool = False) -> list[tuple[str, Any, str]] | None:
+        """The assignments of a var file; None when it cannot be read (it was reported)."""
         if not is_valid_text(path.name):
             shown = safe_text(path.name)
             where = f"{self.walk.rel(path.parent)}/{shown}"
             self.walk.error(f"the file name '{shown}' is not valid UTF-8; the file is not read", where)
-            return []
+            return None
         rel = self.walk.rel(path)
         if not self.walk.admit_file(rel):
-            return []
+            return None
         self.walk.var_files.append(rel)
         try:
             resolved = self.walk.confine(path, f"var file {rel}")
             if explicit and not self.walk.fs.is_file(resolved):
                 self.walk.error("var file not found", rel)
-                return []
+                return None
             if path.name.endswith(".json"):
                 data = parse_json(self.walk.fs.read(resolved, rel)[0], rel)
                 if not isinstance(data, dict):
                     self.walk.error("a .tfvars.json file must hold a JSON object", rel, 1)
-                    return []
+                    return None
                 return [(name, value, rel) for name, value in data.items()]
             parsed = self.walk.cache.parse_source(resolved, rel, *self.walk.fs.read(resolved, rel))
         except HclSyntaxError as error:
             self.walk.error(error.message, error.file, error.line, error.column)
-            return []
+            return None
         except OutsideRepositoryError as error:
             self.walk.error(str(error), rel)
-            return []
+            return None
         attributes, blocks = body_items(parsed.tree.body)
         for block in blocks:
             self.walk.error(
@@ -878,7 +916,15 @@ class _ModuleOutputs(Mapping[str, Any]):
         return len(self._instance.calls)
 
 
+def _is_override(name: str) -> bool:
+    """``override.tf`` and ``*_override.tf``, as Terraform names override files."""
+    stem = name.removesuffix(".tf")
+    return stem == "override" or stem.endswith("_override")
+
+
 def _outputs_of(child: ModuleInstance | Mapping[str, Any] | Unknown) -> Mapping[str, Any] | Unknown:
+    if isinstance(child, ModuleInstance) and child.overridden:
+        return _unknown_outputs(child.overridden)
     if isinstance(child, ModuleInstance):
         expressions = {
             block.labels[0]: (block.items[0]["value"], file)
@@ -1112,17 +1158,47 @@ class _TableCollector:
         self.scaling: list[appautoscaling.ScalingResource] = []
 
     def collect(self, instance: ModuleInstance) -> None:
+        if instance.overridden:
+            for name, (block, file) in instance.calls.items():
+                where = self._location(instance, block, file)
+                self.walk.skip(f"{instance.address}module.{name}", where, instance.overridden)
+            for block, file in instance.resource_blocks("aws_dynamodb_table"):
+                address = f"{instance.address}aws_dynamodb_table.{block.labels[-1]}"
+                self.walk.skip(address, self._location(instance, block, file), instance.overridden)
+            return
+        duplicated = self._duplicates(instance)
         for name in instance.calls:
             block, file = instance.calls[name]
+            if f"module.{name}" in duplicated:
+                continue
             with self._guard(f"module.{name}", block, file):
                 self._module_call(instance, name)
         for block, file in instance.resource_blocks("aws_dynamodb_table"):
+            if f"aws_dynamodb_table.{block.labels[-1]}" in duplicated:
+                continue
             with self._guard(f"aws_dynamodb_table.{block.labels[-1]}", block, file):
                 self._resource(instance, block, file)
         for kind in appautoscaling.RESOURCE_TYPES:
             for block, file in instance.resource_blocks(kind):
                 with self._guard(f"{kind}.{block.labels[-1]}", block, file):
                     self._scaling_resource(instance, kind, block, file)
+
+    def _duplicates(self, instance: ModuleInstance) -> set[str]:
+        """Tables and module calls declared more than once in a module: Terraform refuses the
+        configuration. Both were compared under one address (one surely 'missing': a false
+        alarm), or the last module call silently hid the first; each is not evaluated."""
+        places: dict[str, list[tuple[Block, str]]] = {}
+        for block, file in instance.blocks:
+            if block.type == "module" and block.labels:
+                places.setdefault(f"module.{block.labels[0]}", []).append((block, file))
+            elif block.type == "resource" and block.labels[:1] == ("aws_dynamodb_table",):
+                places.setdefault(f"aws_dynamodb_table.{block.labels[-1]}", []).append((block, file))
+        duplicated = {key: found for key, found in places.items() if len(found) > 1}
+        for key, found in duplicated.items():
+            where = ", ".join(f"{file}:{block.line}" for block, file in found)
+            reason = f"declared {len(found)} times ({where}): Terraform refuses the configuration"
+            self.walk.skip(f"{instance.address}{key}", self._location(instance, *found[-1]), reason)
+        return set(duplicated)
 
     def _scaling_resource(self, instance: ModuleInstance, kind: str, block: Block, file: str) -> None:
         """Every instance of a scalable target or policy, evaluated, for ``finish`` to join."""
@@ -1182,6 +1258,11 @@ class _TableCollector:
             self.walk.error(f"{what} is nested too deeply to evaluate", file, block.line)
         except EvaluationError as error:
             self.walk.limit(error, file, error.line or block.line)
+        except MemoryError:
+            raise  # the worker's limit: the target's error, reported by the worker
+        except Exception as error:  # any crash is this declaration's, not the whole target's
+            detail = safe_text(f"{type(error).__name__}: {error}", 200)
+            self.walk.error(f"{what} could not be evaluated ({detail})", file, block.line)
 
     @contextmanager
     def _table(self, address: str, block: Block, file: str) -> Iterator[None]:

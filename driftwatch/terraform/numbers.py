@@ -22,6 +22,7 @@ limit, driftwatch refuses such a number (an error, hence an Unknown naming the l
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -30,6 +31,11 @@ from driftwatch.errors import DriftwatchError
 PRECISION = 512  # bits of mantissa of a number Terraform parses or computes
 FLOAT_PRECISION = 53  # a number from Go's float64 (pow, and the like)
 MAX_BITS = 16_384  # magnitude limit, |x| < 2**16384 (~1e4932), and 2**-16384 for tiny values
+# Characters of a literal: Python's int() parses at most 4,300 digits. A longer literal is past
+# MAX_BITS unless it is mostly zeros after a point (0.000…1), which no configuration writes.
+_MAX_DIGITS = 4_300
+# A number as text, as Terraform converts a string to a number (ASCII digits only; no inf/nan).
+NUMBER_TEXT = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", re.ASCII)
 
 
 class NumberError(DriftwatchError, ValueError):
@@ -173,6 +179,8 @@ def _bounded(value: int) -> int:
 def parse(text: str) -> int | Num:
     """A decimal literal (``5``, ``0.1``, ``1e400``) as Terraform parses it: rounded to 512 bits.
     The caller has checked the syntax."""
+    if len(text) > _MAX_DIGITS:  # int() refuses it with a bare ValueError; past MAX_BITS anyway
+        raise NumberError(f"number is too large for driftwatch ({len(text):,} characters)")
     if text.isascii() and text.lstrip("+-").isdigit():  # the common case, without Fraction's parser
         return _round_int(int(text), PRECISION)
     mantissa, _, exponent = text.lower().partition("e")

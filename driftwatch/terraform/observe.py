@@ -20,6 +20,7 @@ a parse.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from collections.abc import Callable, Iterable
@@ -28,9 +29,14 @@ from pathlib import Path
 
 from driftwatch.terraform.parse import HclSyntaxError, read_text
 
-# A directory's entries that can change a target: .tf files, and *.auto.tfvars(.json). Other
-# files (README.md, .terraform.lock.hcl) may come and go without invalidating an evaluation.
-_TERRAFORM_SUFFIXES = (".tf", ".tfvars", ".tfvars.json")
+# A directory's entries that can change a target: .tf files, .tf.json files (reported as not
+# read), and *.auto.tfvars(.json). Other files (README.md, .terraform.lock.hcl) may come and go
+# without invalidating an evaluation.
+_TERRAFORM_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
+
+class InvalidPathError(ValueError):
+    """A path the operating system refuses (too long, a NUL byte): not a symlink loop."""
+
 
 Entries = tuple[tuple[str, bool], ...]  # (name, is a symlink), sorted by name
 
@@ -40,16 +46,28 @@ def _resolve(path: Path) -> Path | str:
     any answer, so that the memo of a target with a loop still holds while the loop does."""
     try:
         return path.resolve()
-    except (RuntimeError, OSError) as error:  # RuntimeError up to Python 3.12, OSError after
+    except RuntimeError as error:  # a symlink loop, up to Python 3.12
         return f"error:{error}"
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # a symlink loop, from Python 3.13
+            return f"error:{error}"
+        return f"invalid:{error.strerror or error}"
+    except ValueError as error:  # a NUL byte in a path a repository wrote
+        return f"invalid:{error}"
 
 
 def _is_dir(path: Path) -> bool:
-    return path.is_dir()
+    try:  # pathlib answers False for a missing path, but raises for one too long or with a NUL
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def _is_file(path: Path) -> bool:
-    return path.is_file()
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _entries(path: Path) -> Entries:
@@ -147,6 +165,8 @@ class FileSystemView:
     def resolve(self, path: Path) -> Path:
         """``path.resolve()``; a symlink loop raises RuntimeError, whatever the Python version."""
         answer = self._ask("resolve", path)
+        if isinstance(answer, str) and answer.startswith("invalid:"):
+            raise InvalidPathError(answer.removeprefix("invalid:"))
         if isinstance(answer, str):
             raise RuntimeError(answer.removeprefix("error:"))
         assert isinstance(answer, Path)

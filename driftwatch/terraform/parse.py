@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from driftwatch.errors import DriftwatchError
+from driftwatch.terraform import numbers
 from driftwatch.terraform.memo import DEFAULT_MAX_TARGETS, DeclarationMemo
 
 if TYPE_CHECKING:
@@ -350,13 +351,41 @@ def _read_regular(path: Path, rel: str, max_bytes: int) -> bytes:
 
 
 def parse_json(text: str, rel: str) -> Any:
-    """A ``.tfvars.json`` file's content; JSON errors name the file and line like HCL ones."""
+    """A ``.tfvars.json`` file's content; JSON errors name the file and line like HCL ones.
+
+    Numbers are read as Terraform reads them (numbers.parse: a 5,000-digit integer or 1e999999
+    is an error of this file, not a ValueError or an infinity that lost the whole target), and
+    a repeated key is an error, as in Terraform (HCL's JSON: duplicate argument)."""
     try:
-        return json.loads(text)
+        return json.loads(
+            text, parse_int=_json_number, parse_float=_json_number, object_pairs_hook=unique_keys
+        )
     except json.JSONDecodeError as error:
         raise HclSyntaxError(rel, error.msg, error.lineno, error.colno) from None
     except RecursionError:
         raise _too_deep(text, rel) from None
+    except ValueError as error:  # from numbers.parse or _unique_keys: no position is known
+        raise HclSyntaxError(rel, str(error), None, None) from None
+
+
+def _json_number(text: str) -> Any:
+    try:
+        return numbers.parse(text)
+    except ValueError as error:  # NumberError, or int()'s limit of 4,300 digits
+        shown = text if len(text) <= 40 else f"{text[:20]}...({len(text):,} characters)"
+        raise ValueError(f"invalid number {shown}: {error}") from None
+
+
+def unique_keys(pairs: list[tuple[str, Any]], word: str = "argument") -> dict[str, Any]:
+    """A JSON object whose keys are all different (``object_pairs_hook``): Terraform refuses a
+    repeated key (HCL's JSON: a duplicate argument; jsondecode: a duplicate property), where
+    Python's json keeps the last value, one Terraform would never use."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate {json.dumps(key)} {word} in JSON object")
+        result[key] = value
+    return result
 
 
 MEMO_SLOTS_PER_TARGET = 3  # see ParseCache

@@ -21,6 +21,7 @@ Everything may be ``Unknown``; a field that depends on an Unknown is Unknown (ne
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -130,10 +131,16 @@ def _number(value: Any) -> Maybe[int] | None:
         return value
     if value is None or isinstance(value, bool):
         return None
+    shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:30]}...'"
     try:
-        return int(float(value))
-    except (TypeError, ValueError):
-        return Unknown(f"{value!r} is not a number")
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer of 400 digits
+        return Unknown(f"{shown} is not a number")
+    # "1e400" and "inf" raised OverflowError out of int(): every table of the target was lost.
+    # Terraform requires a whole number here; anything else is not a value it would apply.
+    if not math.isfinite(number) or not number.is_integer():
+        return Unknown(f"{shown} is not a whole number")
+    return int(number)
 
 
 def _strings(value: Any, what: str) -> Maybe[frozenset[str]]:

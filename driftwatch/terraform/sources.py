@@ -21,21 +21,27 @@ process builds its own from the same (picklable) ModuleSettings.
 
 from __future__ import annotations
 
+import bz2
 import contextlib
+import gzip
 import hashlib
+import http.client
 import io
 import json
+import lzma
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tarfile
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -63,6 +69,10 @@ DEFAULT_TIMEOUT = 60.0
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _MAX_REDIRECTS = 5
 _MAX_JSON_BYTES = 1024 * 1024
+_MAX_GIT_OUTPUT = 1024 * 1024  # git's messages, and what a command other than a listing prints
+_GIT_BYTES_PER_ENTRY = 1024  # of `git ls-tree -r -l -z`: modes, ids, sizes and a long path
+_STALE_MARGIN_SECONDS = 60.0  # on top of twice modules.timeout: when a staging directory is stale
+_GIT_OVERHEAD = 1024 * 1024  # a fresh .git (hooks, config) on top of modules.max_bytes of pack
 _META = re.compile(rb"""<meta\s+name=["']terraform-get["']\s+content=["']([^"']+)["']""", re.IGNORECASE)
 
 
@@ -112,11 +122,21 @@ class Fetcher:
     # host:port -> why it could not be reached: asked once per evaluation, so that a network
     # that drops packets costs one timeout, not one per module call.
     _unreachable: dict[str, str] = field(default_factory=dict)
+    _swept: bool = False  # stale staging directories removed (once per evaluation)
 
     # --- public ---
 
     def fetch(self, source: str, constraint: str | None) -> Package:
         """The package for a non-local module source; NotFetched with the reason otherwise."""
+        try:
+            return self._fetch(source, constraint)
+        except OSError as error:
+            # The module cache (a full disk, a read-only volume, a file where a directory goes):
+            # this call is not evaluated; the target's other tables still are.
+            reason = error.strerror or type(error).__name__
+            raise NotFetched(f"the module cache (modules.cache_dir) cannot be written: {reason}") from None
+
+    def _fetch(self, source: str, constraint: str | None) -> Package:
         try:
             parsed = parse_source(source)
         except SourceError as error:
@@ -274,17 +294,29 @@ class Fetcher:
         config = ["-c", "protocol.allow=never", "-c", "http.followRedirects=false"]
         for protocol in protocols:
             config += ["-c", f"protocol.{protocol}.allow=always"]
+        deadline = time.monotonic() + self.settings.timeout  # for all of git's commands together
         with self._staging() as staging:
             work = staging / "checkout"
             work.mkdir()
             ref = source.ref or "HEAD"
             depth = ["--depth", str(source.depth or 1)]
-            self._run_git([*config, "init", "-q", str(work)], None)
+            self._run_git([*config, "init", "-q", str(work)], None, deadline)
             self._run_git(
-                [*config, "-C", str(work), "fetch", "-q", *depth, "--no-tags", "--", url, ref], source
+                [*config, "-C", str(work), "fetch", "-q", *depth, "--no-tags", "--", url, ref],
+                source,
+                deadline,
+                watch=work,
             )
-            self._run_git([*config, "-C", str(work), "checkout", "-q", "--detach", "FETCH_HEAD"], source)
-            commit = self._run_git(["-C", str(work), "rev-parse", "HEAD"], source).strip()
+            self._check_listing(work, source, deadline)
+            # Without the user's git config: a module's .gitattributes could otherwise name a
+            # filter it defines (git LFS, whose smudge downloads from any host .lfsconfig names).
+            self._run_git(
+                [*config, "-C", str(work), "checkout", "-q", "--detach", "FETCH_HEAD"],
+                source,
+                deadline,
+                own_config_only=True,
+            )
+            commit = self._run_git(["-C", str(work), "rev-parse", "HEAD"], source, deadline).strip()
             shutil.rmtree(work / ".git", ignore_errors=True)
             check_tree(work, self.settings.max_bytes, self.settings.max_files)
             target = self._cache("packages") / f"git-{commit}"
@@ -292,7 +324,42 @@ class Fetcher:
                 _publish(work, target)
         return target, source.ref
 
-    def _run_git(self, argv: list[str], source: GitSource | None) -> str:
+    def _check_listing(self, work: Path, source: GitSource, deadline: float) -> None:
+        """The fetched commit's files, counted and sized from git's own listing before a byte is
+        checked out: a blob of zeros compresses 1,000:1, so a small fetch can be a checkout that
+        fills the disk (check_tree, after the checkout, came too late)."""
+        max_files, max_bytes = self.settings.max_files, self.settings.max_bytes
+        too_many = f"the package holds more than {max_files:,} files"
+        listing = self._run_git(
+            ["-C", str(work), "ls-tree", "-r", "-l", "-z", "FETCH_HEAD"],
+            source,
+            deadline,
+            max_output=(max_files + 1) * _GIT_BYTES_PER_ENTRY,
+            overflow=too_many,
+        )
+        entries = [entry for entry in listing.split("\0") if entry]
+        if len(entries) > max_files:
+            raise NotFetched(too_many)
+        total = sum(
+            int(size) for size in (entry.split("\t", 1)[0].split()[-1] for entry in entries) if size.isdigit()
+        )
+        if total > max_bytes:
+            raise NotFetched(f"the package is larger than {max_bytes:,} bytes")
+
+    def _run_git(
+        self,
+        argv: list[str],
+        source: GitSource | None,
+        deadline: float,
+        *,
+        watch: Path | None = None,
+        max_output: int = _MAX_GIT_OUTPUT,
+        overflow: str = "",
+        own_config_only: bool = False,
+    ) -> str:
+        """git with a deadline for the whole fetch, its output bounded (a hostile server can talk
+        on stderr for as long as it likes) and, while it fetches, the size of ``watch`` bounded:
+        the pack is written as it arrives, and the timeout alone let it fill the disk."""
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": os.environ.get("HOME", "/nonexistent"),
@@ -305,25 +372,49 @@ class Fetcher:
         for name in ("SSH_AUTH_SOCK", "GIT_SSL_CAINFO", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"):
             if name in os.environ:
                 env[name] = os.environ[name]
-        try:
-            result = subprocess.run(
-                ["git", *argv],
-                capture_output=True,
-                text=True,
-                timeout=self.settings.timeout,
-                env=env,
-                check=False,
-            )
-        except FileNotFoundError:
-            raise NotFetched("git is not installed") from None
-        except subprocess.TimeoutExpired:
-            raise NotFetched(f"git took longer than {self.settings.timeout:g}s") from None
-        if result.returncode != 0:
-            what = redact(source.display) if source is not None else "git"
-            lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
-            detail = _redact(lines[-1]) if lines else f"exit code {result.returncode}"
+        if own_config_only:
+            env["GIT_CONFIG_GLOBAL"] = os.devnull  # git 2.32+; older gits read ~/.gitconfig still
+        what = redact(source.display) if source is not None else "git"
+
+        def check(out: Any, err: Any) -> None:
+            if os.fstat(out.fileno()).st_size > max_output:
+                raise NotFetched(overflow or f"git wrote more than {max_output:,} bytes for {what}")
+            if os.fstat(err.fileno()).st_size > _MAX_GIT_OUTPUT:
+                raise NotFetched(f"git's messages for {what} are longer than {_MAX_GIT_OUTPUT:,} bytes")
+            if watch is not None and _disk_bytes(watch) > self.settings.max_bytes + _GIT_OVERHEAD:
+                raise NotFetched(f"{what} is larger than {self.settings.max_bytes:,} bytes")
+
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            try:
+                process = subprocess.Popen(
+                    ["git", *argv], stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env
+                )
+            except FileNotFoundError:
+                raise NotFetched("git is not installed") from None
+            try:
+                while True:
+                    try:
+                        returncode = process.wait(timeout=0.1)
+                    except subprocess.TimeoutExpired:
+                        if time.monotonic() > deadline:
+                            raise NotFetched(f"git took longer than {self.settings.timeout:g}s") from None
+                        check(out, err)
+                    else:
+                        break
+                check(out, err)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+            out.seek(0)
+            err.seek(0)
+            stdout = out.read().decode("utf-8", "replace")
+            stderr = err.read().decode("utf-8", "replace")
+        if returncode != 0:
+            lines = [line for line in stderr.strip().splitlines() if line.strip()]
+            detail = _redact(lines[-1]) if lines else f"exit code {returncode}"
             raise NotFetched(f"git could not fetch {what}: {detail}")
-        return result.stdout
+        return stdout
 
     # --- HTTP ---
 
@@ -353,8 +444,10 @@ class Fetcher:
             if remaining <= 0:
                 raise NotFetched(f"{_strip_query(url)} took longer than {self.settings.timeout:g}s")
             try:
-                with _OPENER.open(request, timeout=remaining) as response:
+                with _watchdog(remaining) as expired, _OPENER.open(request, timeout=remaining) as response:
                     body = _read_bounded(response, max_bytes, deadline, url)
+                    if expired.is_set():
+                        raise TimeoutError("timed out")
                     return response.status, {k.lower(): v for k, v in response.headers.items()}, body
             except _Redirect as redirect:
                 target = urljoin(current, redirect.location)
@@ -436,7 +529,11 @@ class Fetcher:
 
     @contextlib.contextmanager
     def _staging(self) -> Any:
-        staging = Path(tempfile.mkdtemp(dir=self._cache("tmp")))
+        area = self._cache("tmp")
+        if not self._swept:
+            self._swept = True
+            _sweep_stale(area, 2 * self.settings.timeout + _STALE_MARGIN_SECONDS)
+        staging = Path(tempfile.mkdtemp(dir=area))
         try:
             yield staging
         finally:
@@ -488,7 +585,88 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         raise _Redirect(newurl)
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+_watched = threading.local()
+
+
+@contextlib.contextmanager
+def _watchdog(seconds: float) -> Iterator[threading.Event]:
+    """Shut down the sockets this thread opens once ``seconds`` have passed. A socket timeout
+    bounds each read only: a server that drips one byte at a time (in the headers or the body)
+    never trips it, and kept a fetch, and the target's whole evaluation, for hours."""
+    sockets: list[socket.socket] = []
+    expired = threading.Event()
+    lock = threading.Lock()
+
+    def expire() -> None:
+        with lock:
+            expired.set()
+            for sock in sockets:
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the OS socket, TLS or not
+
+    def watch(sock: socket.socket) -> None:
+        with lock:
+            sockets.append(sock)
+            if expired.is_set():
+                expire()
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    previous = getattr(_watched, "watch", None)
+    _watched.watch = watch
+    timer.start()
+    try:
+        yield expired
+    except (OSError, ValueError, http.client.HTTPException) as error:
+        if expired.is_set():
+            raise TimeoutError("timed out") from error
+        raise
+    finally:
+        timer.cancel()
+        _watched.watch = previous
+
+
+def _watch(sock: socket.socket | None) -> None:
+    watch = getattr(_watched, "watch", None)
+    if watch is not None and sock is not None:
+        watch(sock)
+
+
+def _watched_connection(*args: Any, **kwargs: Any) -> socket.socket:
+    sock = socket.create_connection(*args, **kwargs)
+    _watch(sock)  # before any byte is read: a TLS handshake can drip too
+    return sock
+
+
+class _WatchedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _watched_connection
+
+
+class _WatchedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _watched_connection
+
+    def connect(self) -> None:
+        super().connect()
+        _watch(self.sock)  # the TLS socket now owns the descriptor
+
+
+class _WatchedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: Any) -> Any:
+        return self.do_open(_WatchedHTTPConnection, req)
+
+
+class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: Any) -> Any:
+        # urllib's defaults (the system's CA store, hostnames checked), as its own handler has
+        context = getattr(self, "_context", None)
+        return self.do_open(_WatchedHTTPSConnection, req, context=context)
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects, _WatchedHTTPHandler, _WatchedHTTPSHandler)
 
 
 def host_allowed(hostname: str, allowed: tuple[str, ...]) -> bool:
@@ -511,7 +689,7 @@ def _read_bounded(response: Any, max_bytes: int, deadline: float, url: str) -> b
     total = 0
     while True:
         if time.monotonic() > deadline:
-            raise NotFetched(f"{_strip_query(url)} took longer than allowed")
+            raise TimeoutError("timed out")  # named with the timeout by Fetcher._request
         chunk = response.read(65536)
         if not chunk:
             return b"".join(chunks)
@@ -575,18 +753,89 @@ def _safe_member(name: str) -> PurePosixPath:
     return path
 
 
+# Bytes of tar headers allowed per entry on top of the files' own bytes: a header block, a pax
+# header for a long name, the padding. A header over it is refused before tarfile reads it.
+_TAR_BYTES_PER_ENTRY = 4096
+
+
+class _BoundedStream(io.RawIOBase):
+    """A decompressed tar stream that may not pass ``limit`` bytes. tarfile reads a pax or GNU
+    long-name header whole: a 300 MB header compresses to 300 kB, and took 1.4 GB of memory."""
+
+    def __init__(self, stream: Any, limit: int, max_bytes: int) -> None:
+        super().__init__()
+        self._stream = stream
+        self._limit = limit
+        self._max_bytes = max_bytes
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+    def seekable(self) -> bool:
+        return True
+
+    def _refuse(self, end: int) -> None:
+        if end > self._limit:
+            raise NotFetched(f"the archive unpacks to more than {self._max_bytes:,} bytes")
+
+    def read(self, size: int | None = -1) -> bytes:
+        position = self._stream.tell()
+        if size is None or size < 0:
+            size = self._limit - position + 1
+        self._refuse(position + size)
+        data: bytes = self._stream.read(size)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_SET:
+            self._refuse(offset)
+        position: int = self._stream.seek(offset, whence)
+        self._refuse(position)
+        return position
+
+    def tell(self) -> int:
+        position: int = self._stream.tell()
+        return position
+
+
+def _tar_stream(data: bytes, limit: int, max_bytes: int) -> _BoundedStream:
+    """The archive decompressed as it is read (gzip, bzip2, xz or none, as ``r:*`` detects)."""
+    opener: Any = {b"\x1f\x8b": gzip.open, b"BZ": bz2.open, b"\xfd7": lzma.open}.get(data[:2])
+    raw = io.BytesIO(data)
+    # closed with the _BoundedStream that wraps it
+    return _BoundedStream(opener(raw, "rb") if opener else raw, limit, max_bytes)
+
+
 def extract_archive(data: bytes, kind: str, target: Path, max_bytes: int, max_files: int) -> None:
     """Extract a .zip or .tar.gz into ``target``: regular files and directories only (a link
-    or device is refused), no absolute or ``..`` path, at most ``max_files`` entries and
-    ``max_bytes`` bytes written (counted while writing: a header can lie)."""
+    or device is refused), no absolute or ``..`` path, at most ``max_files`` entries (files and
+    directories) and ``max_bytes`` bytes written (counted while writing: a header can lie), the
+    tar stream itself at most ``max_bytes`` plus a few kB per entry."""
     written = 0
-    files = 0
+    entries = 0
+
+    def count() -> None:
+        nonlocal entries
+        entries += 1
+        if entries > max_files:
+            raise NotFetched(f"the archive holds more than {max_files:,} files or directories")
+
+    def mkdir(name: str) -> None:
+        count()
+        (target / _safe_member(name)).mkdir(parents=True, exist_ok=True)
 
     def write(name: str, stream: io.BufferedIOBase | Any) -> None:
-        nonlocal written, files
-        files += 1
-        if files > max_files:
-            raise NotFetched(f"the archive holds more than {max_files:,} files")
+        nonlocal written
+        count()
         path = target / _safe_member(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as out:
@@ -604,23 +853,48 @@ def extract_archive(data: bytes, kind: str, target: Path, max_bytes: int, max_fi
                     if mode and mode not in (0o100000, 0o040000):
                         raise NotFetched(f"the archive entry {info.filename!r} is a link or special file")
                     if info.is_dir():
-                        (target / _safe_member(info.filename)).mkdir(parents=True, exist_ok=True)
+                        mkdir(info.filename)
                         continue
                     with archive.open(info) as stream:
                         write(info.filename, stream)
         else:
-            with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+            limit = max_bytes + _TAR_BYTES_PER_ENTRY * (max_files + 2)
+            with _tar_stream(data, limit, max_bytes) as raw, tarfile.open(fileobj=raw, mode="r:") as tar:
                 for member in tar:
                     if member.isdir():
-                        (target / _safe_member(member.name)).mkdir(parents=True, exist_ok=True)
+                        mkdir(member.name)
                         continue
                     if not member.isfile():
                         raise NotFetched(f"the archive entry {member.name!r} is a link or special file")
                     extracted = tar.extractfile(member)
                     if extracted is not None:
                         write(member.name, extracted)
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError) as error:
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError, lzma.LZMAError) as error:
         raise NotFetched(f"the archive cannot be read: {error}") from None
+
+
+def _sweep_stale(area: Path, older_than: float) -> None:
+    """Remove staging directories left by a fetch that never finished: a worker stopped at
+    parse.max_seconds mid-download runs no clean-up, and each such scan left up to
+    modules.max_bytes behind. A fetch lasts at most modules.timeout, so a directory older
+    than twice that (and a margin) belongs to no fetch still running, in any process."""
+    cutoff = time.time() - older_than
+    with contextlib.suppress(OSError), os.scandir(area) as entries:
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                stale = entry.stat(follow_symlinks=False).st_mtime < cutoff
+                if stale and entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _disk_bytes(root: Path) -> int:
+    """Bytes of the regular files under ``root`` (a tree being written: files may vanish)."""
+    total = 0
+    for directory, _, names in os.walk(root):
+        for name in names:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(directory, name)).st_size
+    return total
 
 
 def check_tree(root: Path, max_bytes: int, max_files: int) -> None:

@@ -109,11 +109,15 @@ def _number(value: Any) -> int | float:
     if isinstance(value, (int, float)):
         return value
     if isinstance(value, str):
+        # Terraform's conversion (decimal text, no "inf" or "nan"), with driftwatch's range: float()
+        # made "1e400" infinity, which crashed later (int(inf)) and lost the target's tables.
+        shown = repr(value) if len(value) <= 40 else f"{value[:30]!r}... ({len(value):,} characters)"
+        if not numbers.NUMBER_TEXT.fullmatch(value.strip()):
+            raise TypeConversionError(f"{shown} is not a number")
         try:
-            number = float(value)
-        except ValueError:
-            raise TypeConversionError(f"{value!r} is not a number") from None
-        return int(number) if number.is_integer() and "." not in value else number
+            return numbers.parse(value.strip())
+        except numbers.NumberError as error:
+            raise TypeConversionError(f"{shown}: {error}") from None
     raise TypeConversionError(f"a {type(value).__name__} is not a number")
 
 

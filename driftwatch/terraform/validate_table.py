@@ -80,7 +80,7 @@ def _number(value: Any) -> float | Unknown | None:
         return None
     try:
         return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer of 400 digits
         return Unknown(f"{value!r} is not a number")
 
 
