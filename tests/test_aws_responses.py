@@ -249,3 +249,163 @@ def test_absence_documented_as_off_still_reads_as_off(clients: AwsClients, endpo
         False,
     )
     assert spec.gsis == ()
+
+
+def _gsi(**changes: Any) -> dict[str, Any]:
+    index = {
+        "IndexName": "by-tenant",
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "ALL"},
+        "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+    }
+    return {**index, **changes}
+
+
+def _table(**changes: Any) -> str:
+    return json.dumps({"Table": {**TABLE_BODY, **changes}})
+
+
+# Answers that parse, carry every required field, and hold a value the API reference does not
+# allow. Each used to be read as a value: an unknown status as "off" (a false alarm where git
+# says on), "false" as true (drift hidden), "5" or 5.5 as a capacity that differs from 5, a GSI
+# without its name as a GSI named "" (the declared one "missing"), a NextToken that is not a
+# string as the last page (every later tag "removed"). A key schema element without KeyType
+# and a timestamp botocore cannot read escaped as unexpected exceptions, counted as successes
+# or as a ValueError outcome.
+GARBAGE = {
+    "ttl_status_unknown": (
+        "DescribeTimeToLive",
+        json.dumps({"TimeToLiveDescription": {"TimeToLiveStatus": "PAUSED", "AttributeName": "ttl"}}),
+        "TimeToLiveStatus",
+    ),
+    "pitr_status_unknown": (
+        "DescribeContinuousBackups",
+        json.dumps(
+            {
+                "ContinuousBackupsDescription": {
+                    "ContinuousBackupsStatus": "ENABLED",
+                    "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "Enabled"},
+                }
+            }
+        ),
+        "PointInTimeRecoveryStatus",
+    ),
+    "sse_status_unknown": ("DescribeTable", _table(SSEDescription={"Status": "ON"}), "SSEDescription.Status"),
+    "billing_mode_unknown": (
+        "DescribeTable",
+        _table(BillingModeSummary={"BillingMode": "ON_DEMAND"}),
+        "BillingModeSummary.BillingMode",
+    ),
+    "table_class_unknown": (
+        "DescribeTable",
+        _table(TableClassSummary={"TableClass": "IA"}),
+        "TableClassSummary.TableClass",
+    ),
+    "deletion_protection_string": (
+        "DescribeTable",
+        _table(DeletionProtectionEnabled="false"),
+        "DeletionProtectionEnabled",
+    ),
+    "stream_enabled_string": (
+        "DescribeTable",
+        _table(StreamSpecification={"StreamEnabled": "false"}),
+        "StreamSpecification.StreamEnabled",
+    ),
+    "capacity_fractional": (
+        "DescribeTable",
+        _table(ProvisionedThroughput={"ReadCapacityUnits": 5.5, "WriteCapacityUnits": 5}),
+        "ProvisionedThroughput.ReadCapacityUnits",
+    ),
+    "gsi_capacity_string": (
+        "DescribeTable",
+        _table(
+            GlobalSecondaryIndexes=[
+                _gsi(ProvisionedThroughput={"ReadCapacityUnits": "5", "WriteCapacityUnits": 5})
+            ]
+        ),
+        "GlobalSecondaryIndexes[].ProvisionedThroughput.ReadCapacityUnits",
+    ),
+    "gsi_without_name": (
+        "DescribeTable",
+        _table(GlobalSecondaryIndexes=[{k: v for k, v in _gsi().items() if k != "IndexName"}]),
+        "GlobalSecondaryIndexes[].IndexName",
+    ),
+    "gsi_key_without_type": (
+        "DescribeTable",
+        _table(GlobalSecondaryIndexes=[_gsi(KeySchema=[{"AttributeName": "pk"}])]),
+        "KeySchema[].KeyType",
+    ),
+    "attribute_without_type": (
+        "DescribeTable",
+        _table(AttributeDefinitions=[*TABLE_BODY["AttributeDefinitions"], {"AttributeName": "tenant"}]),
+        "AttributeDefinitions type of 'tenant'",
+    ),
+    "replica_without_region": (
+        "DescribeTable",
+        _table(Replicas=[{"ReplicaStatus": "ACTIVE"}]),
+        "Replicas[].RegionName",
+    ),
+    "timestamp_unreadable": (
+        "DescribeTable",
+        _table(CreationDateTime="yesterday"),
+        "botocore could not parse the answer (ValueError)",
+    ),
+    "tags_token_not_a_string": (
+        "ListTagsOfResource",
+        json.dumps({"Tags": [{"Key": "Team", "Value": "observability"}], "NextToken": 2}),
+        "NextToken",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GARBAGE))
+def test_a_value_the_api_reference_does_not_allow_is_an_invalid_response_never_a_reading(
+    clients: AwsClients, endpoint: Endpoint, case: str
+) -> None:
+    operation, body, named = GARBAGE[case]
+    endpoint.broken[operation] = body
+    with pytest.raises(LiveReadError, match=re.escape(named)) as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, operation)
+    calls = counted(clients)
+    assert calls.get((operation, INVALID_RESPONSE)) == 1
+    assert (operation, "success") not in calls
+
+
+@pytest.mark.parametrize("operation", LISTINGS)
+def test_an_autoscaling_next_token_that_is_not_a_string_is_not_the_last_page(
+    clients: AwsClients, endpoint: Endpoint, operation: str
+) -> None:
+    """Read as the end of the listing, it would drop the targets of the pages after it: capacity
+    read as not autoscaled (drift on every GSI an autoscaler owns)."""
+    endpoint.broken[operation] = json.dumps({**VALID[operation], "NextToken": {"page": 2}})
+    with pytest.raises(LiveReadError, match="NextToken") as caught:
+        AutoscalingIndex.fetch(clients.autoscaling(REGION))
+    assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, operation)
+    assert counted(clients).get((operation, INVALID_RESPONSE)) == 1
+
+
+def test_transitional_statuses_read_as_the_api_reference_says(
+    clients: AwsClients, endpoint: Endpoint
+) -> None:
+    """The control for the checks above: every value the reference allows is still read, and
+    read as it means (ENABLING is on its way on, DISABLING on its way off, UPDATING is a KMS
+    key change of an encrypted table, a GSI of an on-demand table has no capacity)."""
+    endpoint.broken["DescribeTimeToLive"] = json.dumps(
+        {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLING", "AttributeName": "ttl"}}
+    )
+    endpoint.broken["DescribeTable"] = _table(
+        SSEDescription={"Status": "UPDATING", "SSEType": "KMS", "KMSMasterKeyArn": "arn:aws:kms:k"},
+        BillingModeSummary={"BillingMode": "PAY_PER_REQUEST"},
+        GlobalSecondaryIndexes=[{k: v for k, v in _gsi().items() if k != "ProvisionedThroughput"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    )
+    spec = read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert spec is not None
+    assert (spec.ttl.enabled, spec.sse.enabled, spec.billing_mode) == (False, True, "PAY_PER_REQUEST")
+    assert spec.stream.view_type == "KEYS_ONLY" and spec.gsis[0].read_capacity is None
+    endpoint.broken["DescribeTimeToLive"] = json.dumps(
+        {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLING", "AttributeName": "ttl"}}
+    )
+    spec = read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert spec is not None and spec.ttl.enabled

@@ -121,8 +121,7 @@ def _checked(items: Callable[[Any], list[Any]]) -> Callable[[Any], tuple[list[An
     """A page check giving (the page's checked items, its NextToken)."""
 
     def check(page: Any) -> tuple[list[Any], str | None]:
-        token = page.get("NextToken")
-        return items(page), token if isinstance(token, str) else None
+        return items(page), responses.next_token(page)
 
     return check
 

@@ -129,10 +129,11 @@ def call_aws(
         raise LiveReadError(operation, table_name, region, code, detail) from None
     except BotoCoreError as exc:
         raise LiveReadError(operation, table_name, region, transport_outcome(exc), scrub(str(exc))) from None
-    except (AttributeError, TypeError, UnicodeDecodeError) as exc:
+    except (AttributeError, TypeError, ValueError) as exc:
         # botocore's parser trips over a 200 body of the wrong shape (``null``, ``[]``, a string
-        # where an object belongs, bytes that are not UTF-8) with these instead of an error of
-        # its own: the answer is unusable, which is what InvalidResponse says.
+        # where an object belongs, bytes that are not UTF-8, a timestamp that is not one) with
+        # these instead of an error of its own: the answer is unusable, which is what
+        # InvalidResponse says. (UnicodeDecodeError is a ValueError.)
         detail = f"botocore could not parse the answer ({type(exc).__name__}); nothing was compared"
         raise LiveReadError(operation, table_name, region, INVALID_RESPONSE, detail) from None
 
@@ -231,8 +232,7 @@ def _with_table_names(page: Any) -> Any:
 
 
 def _tags_page(page: Any) -> tuple[list[tuple[str, str]], str | None]:
-    token = page.get("NextToken")
-    return responses.list_tags_of_resource(page), token if isinstance(token, str) else None
+    return responses.list_tags_of_resource(page), responses.next_token(page)
 
 
 def _read_tags(client: DynamoDBClient, arn: str, table_name: str, region: str) -> dict[str, str]:
