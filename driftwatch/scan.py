@@ -667,6 +667,25 @@ def _compare(
     settings: ScanSettings,
     judge: _Judge,
 ) -> TableResult:
+    """The table's row; an exception while comparing it is that table's error, as in
+    ``_read_one``: raised on a read worker, it used to end the whole scan (``run_bounded``
+    hands a task's exception to the caller), every other table unreported."""
+    try:
+        return _compare_one(job, live, autoscaling, settings, judge)
+    except Exception as error:
+        log.error(
+            "table_compare_crashed", target=job.target, table=job.name, region=job.region, error=repr(error)
+        )
+        return _row(job.target, job.table, TableStatus.ERROR, error=_unexpected(error))
+
+
+def _compare_one(
+    job: _Job,
+    live: TableSpec | None,
+    autoscaling: AutoscalingIndex | Unknown,
+    settings: ScanSettings,
+    judge: _Judge,
+) -> TableResult:
     rejected = [rule for rule in job.table.rejections if rule.applies(live)]
     if rejected:  # Terraform refuses the declaration: nothing to compare it with
         error = rejection_error(rejected, table_exists=live is not None)
