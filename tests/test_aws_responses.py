@@ -11,12 +11,13 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 
+import driftwatch.aws.dynamodb
 from driftwatch.aws.autoscaling import AutoscalingIndex
 from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients
@@ -107,11 +108,13 @@ class Endpoint:
     """Answers every call with HTTP 200 and its valid body, except ``broken`` -> ``body``."""
 
     def __init__(self) -> None:
-        self.broken: dict[str, str] = {}
+        self.broken: dict[str, str | Callable[[], str]] = {}
 
     def __call__(self, request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse:
         operation = event_name.rsplit(".", 1)[-1]
         body = self.broken.get(operation, json.dumps(VALID[operation]))
+        if callable(body):  # a body made afresh for each call
+            body = body()
         headers = HTTPHeaders()
         headers["Content-Type"] = "application/x-amz-json-1.1"
         return AWSResponse(request.url, 200, headers, _Raw(_encoded(body)))
@@ -409,3 +412,40 @@ def test_transitional_statuses_read_as_the_api_reference_says(
     )
     spec = read_table(clients.dynamodb(REGION), TABLE, REGION)
     assert spec is not None and spec.ttl.enabled
+
+
+# Where each listing's continuation token goes, and how to read the listing.
+PAGED: dict[str, tuple[str, Callable[[AwsClients], object]]] = {
+    "ListTagsOfResource": ("NextToken", lambda aws: read_table(aws.dynamodb(REGION), TABLE, REGION)),
+    "ListTables": ("LastEvaluatedTableName", lambda aws: list_table_names(aws.dynamodb(REGION), REGION)),
+    "DescribeScalableTargets": ("NextToken", lambda aws: AutoscalingIndex.fetch(aws.autoscaling(REGION))),
+    "DescribeScalingPolicies": ("NextToken", lambda aws: AutoscalingIndex.fetch(aws.autoscaling(REGION))),
+}
+
+
+@pytest.mark.parametrize("operation", sorted(PAGED))
+def test_a_listing_that_never_ends_is_cut_at_max_pages(
+    clients: AwsClients, endpoint: Endpoint, operation: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every page hands out a new token (no cycle for the loop check to see): followed until the
+    scan deadline, holding every page read. Now at most MAX_PAGES pages are read (lowered here,
+    so the test makes 12 calls, not 1,000), then the listing is an error naming why."""
+    monkeypatch.setattr(driftwatch.aws.dynamodb, "MAX_PAGES", 12)
+    field, read = PAGED[operation]
+    tokens = iter(range(1_000))
+    endpoint.broken[operation] = lambda: json.dumps({**VALID[operation], field: f"page-{next(tokens)}"})
+    with pytest.raises(LiveReadError, match="TooManyPages: more than 12 pages") as caught:
+        read(clients)
+    assert caught.value.operation == operation
+    assert counted(clients)[(operation, "success")] == 12
+
+
+@pytest.mark.parametrize("operation", sorted(PAGED))
+def test_a_token_cycle_is_a_pagination_loop(clients: AwsClients, endpoint: Endpoint, operation: str) -> None:
+    field, read = PAGED[operation]
+    tokens = iter(["a", "b", "c", "a", "b", "c"])
+    endpoint.broken[operation] = lambda: json.dumps({**VALID[operation], field: next(tokens)})
+    with pytest.raises(LiveReadError, match="PaginationLoop") as caught:
+        read(clients)
+    assert caught.value.operation == operation
+    assert counted(clients)[(operation, "success")] == 4

@@ -203,11 +203,38 @@ def _read_table(client: DynamoDBClient, table_name: str, region: str) -> TableSp
     return table_spec(table, region, ttl=ttl, backups=backups, tags=tags)  # type: ignore[arg-type]
 
 
+MAX_PAGES = 1_000
+"""Pages one listing may take (ListTables, ListTagsOfResource, each autoscaling listing): 100,000
+table names at ListTables' 100 a page, 50,000 scalable targets at 50; a table has at most 50
+tags. A service that hands out a new continuation token on every page would otherwise be
+followed, page after page, until the scan deadline, holding every page read so far."""
+
+
+class Pages:
+    """The continuation tokens of one listing: refuses a token seen before (a cycle, the same
+    token forever) and more than ``MAX_PAGES`` pages, so a broken service cannot hold a read
+    worker until the scan deadline."""
+
+    def __init__(self, operation: str, table_name: str | None, region: str | None) -> None:
+        self._where = (operation, table_name, region)
+        self._seen: set[str] = set()
+
+    def follow(self, token: str) -> str:
+        """``token``, to ask for the next page with; raises ``LiveReadError`` instead of looping."""
+        if token in self._seen:
+            raise LiveReadError(*self._where, "PaginationLoop", "")
+        if len(self._seen) + 1 >= MAX_PAGES:
+            detail = f"more than {MAX_PAGES} pages, each with a new token; not read to the end"
+            raise LiveReadError(*self._where, "TooManyPages", detail)
+        self._seen.add(token)
+        return token
+
+
 def list_table_names(client: DynamoDBClient, region: str) -> list[str]:
     """Every table name of the account in ``region`` (ListTables, all pages)."""
     names: list[str] = []
     start: str | None = None
-    seen: set[str] = set()
+    pages = Pages("ListTables", None, region)
     while True:
         paging = {} if start is None else {"ExclusiveStartTableName": start}
         page = read_aws("ListTables", None, region, _with_table_names, client.list_tables, **paging)
@@ -215,9 +242,7 @@ def list_table_names(client: DynamoDBClient, region: str) -> list[str]:
         start = page.get("LastEvaluatedTableName")
         if not start:
             return names
-        if start in seen:  # a service bug must not hang the scan
-            raise LiveReadError("ListTables", None, region, "PaginationLoop", "")
-        seen.add(start)
+        pages.follow(start)
 
 
 def _with_table_names(page: Any) -> Any:
@@ -243,7 +268,7 @@ def _read_tags(client: DynamoDBClient, arn: str, table_name: str, region: str) -
     """
     tags: dict[str, str] = {}
     token: str | None = None
-    seen: set[str] = set()
+    pages = Pages("ListTagsOfResource", table_name, region)
     while True:
         paging = {} if token is None else {"NextToken": token}
         pairs, token = read_aws(
@@ -258,9 +283,7 @@ def _read_tags(client: DynamoDBClient, arn: str, table_name: str, region: str) -
         tags.update(pairs)
         if not token:
             return tags
-        if token in seen:  # a service bug must not hang the scan
-            raise LiveReadError("ListTagsOfResource", table_name, region, "PaginationLoop", "")
-        seen.add(token)
+        pages.follow(token)
 
 
 def table_spec(
