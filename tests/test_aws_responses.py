@@ -272,7 +272,8 @@ def _table(**changes: Any) -> str:
 # allow. Each used to be read as a value: an unknown status as "off" (a false alarm where git
 # says on), "false" as true (drift hidden), "5" or 5.5 as a capacity that differs from 5, a GSI
 # without its name as a GSI named "" (the declared one "missing"), a NextToken that is not a
-# string as the last page (every later tag "removed"). A key schema element without KeyType
+# string as the last page (every later tag "removed"), another table's ARN as this table's (its
+# tags read for this one's). A key schema element without KeyType
 # and a timestamp botocore cannot read escaped as unexpected exceptions, counted as successes
 # or as a ValueError outcome.
 GARBAGE = {
@@ -342,6 +343,11 @@ GARBAGE = {
         "DescribeTable",
         _table(AttributeDefinitions=[*TABLE_BODY["AttributeDefinitions"], {"AttributeName": "tenant"}]),
         "AttributeDefinitions type of 'tenant'",
+    ),
+    "arn_of_another_table": (
+        "DescribeTable",
+        _table(TableArn=ARN.replace(f"table/{TABLE}", "table/payments")),
+        "Table.TableArn (asked for table 'orders'",
     ),
     "replica_without_region": (
         "DescribeTable",

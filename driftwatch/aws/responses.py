@@ -108,7 +108,12 @@ def describe_table(response: Mapping[str, Any], table_name: str) -> Mapping[str,
     if name != table_name:
         raise InvalidResponse(f"Table.TableName (asked for {table_name!r}, got {name[:100]!r})")
     _string(table.get("TableStatus"), "Table.TableStatus")
-    _string(table.get("TableArn"), "Table.TableArn")
+    arn = _string(table.get("TableArn"), "Table.TableArn")
+    # The tags are read by this ARN: another table's would compare that table's tags. (The
+    # region is not checked: DynamoDB Local, reached through AWS_ENDPOINT_URL, names its own.)
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "dynamodb" or parts[5] != f"table/{table_name}":
+        raise InvalidResponse(f"Table.TableArn (asked for table {table_name!r}, got {arn[:200]!r})")
     types: dict[str, Any] = {}
     for definition in _list(table.get("AttributeDefinitions"), "Table.AttributeDefinitions"):
         definition = _mapping(definition, "Table.AttributeDefinitions[]")
