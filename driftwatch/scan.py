@@ -679,6 +679,10 @@ def _compare(
         return _row(job.target, job.table, TableStatus.ERROR, error=_unexpected(error))
 
 
+# ACTIVE, or being changed (drift is held back for the scan); None: a live spec built without it.
+_COMPARABLE_STATUSES: Final = frozenset({None, "ACTIVE", "CREATING", "UPDATING", "DELETING"})
+
+
 def _compare_one(
     job: _Job,
     live: TableSpec | None,
@@ -692,6 +696,12 @@ def _compare_one(
         return _row(job.target, job.table, TableStatus.ERROR, error=error, unresolved=job.table.notes)
     if live is None:
         return judge.settle(job, (Drift("table", job.name, None),), None, unresolved=job.table.notes)
+    if live.status not in _COMPARABLE_STATUSES:
+        # INACCESSIBLE_ENCRYPTION_CREDENTIALS, ARCHIVING, ARCHIVED, REPLICATION_NOT_AUTHORIZED
+        # or a status driftwatch does not know: not on its way to anything, so holding its
+        # drift back "until next scan" (as for a table being changed) would hold it for ever.
+        error = f"the table is {live.status}: DynamoDB cannot use it as it is, so it is not compared"
+        return _row(job.target, job.table, TableStatus.ERROR, error=error, unresolved=job.table.notes)
     if not isinstance(autoscaling, Unknown):
         live = apply_autoscaling(live, autoscaling)
     compared = live
