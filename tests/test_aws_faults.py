@@ -429,6 +429,62 @@ def test_access_denied_on_one_table_is_its_error_and_every_other_table_is_checke
     assert {a.operation for a in faults.attempts if a.resource == ORDERS} == {"DescribeTable"}
 
 
+def test_a_read_iam_denies_after_describe_table_costs_only_its_attributes_and_is_said(
+    estate: list[TargetInput], faults: Faults, baseline: dict[Any, Row]
+) -> None:
+    """A policy without ``dynamodb:ListTagsOfResource`` (or DescribeContinuousBackups,
+    DescribeTimeToLive) made every table an error: the PITR switched off in the console went
+    unreported for want of the tags. Now what the denied read supplies is unresolved with the
+    cause, the rest of each table is compared as without the fault, and the scan says it once
+    per (target, region, operation) and exits 1."""
+    denied = {
+        ("ListTagsOfResource", ORDERS),
+        ("DescribeContinuousBackups", MIMIR),
+        ("DescribeTimeToLive", STAGING_ORDERS),
+        ("DescribeTimeToLive", STAGING_MIMIR),
+    }
+    faults.reset()
+    faults.add(
+        lambda attempt, request: (
+            json_error(
+                request, "AccessDeniedException", f"not authorized to perform: dynamodb:{attempt.operation}"
+            )
+            if (attempt.operation, attempt.resource) in denied
+            else None
+        )
+    )
+    recorder = ApiCallRecorder()
+    report = run_scan(estate, recorder)
+
+    result = comparable(report)
+    lost = {ORDERS: "tags", MIMIR: "point_in_time_recovery", STAGING_ORDERS: "ttl", STAGING_MIMIR: "ttl"}
+    for table, attribute in lost.items():
+        _, base_drift, _, _ = baseline[key(table)]
+        status, drift, _, error = result[key(table)]
+        kept = tuple(d for d in base_drift if d[0] != attribute and not d[0].startswith(f"{attribute}."))
+        assert (drift, error) == (kept, None)
+        assert status == ("drifted" if kept else "in_sync")
+        reasons = {
+            u.attribute: u.reason for row in report.tables if row.table_name == table for u in row.unresolved
+        }
+        hidden = [a for a in reasons if a == attribute or a.startswith(f"{attribute}.")]
+        assert hidden and all("AccessDeniedException" in reasons[a] for a in hidden)
+    assert {d[0] for d in baseline[key(MIMIR)][1]} >= {"point_in_time_recovery"}  # the drift it hid
+    assert others(result, *lost) == others(baseline, *lost)
+    messages = sorted((error.target, error.message) for error in report.errors)
+    assert [(target, message.split(" failed")[0]) for target, message in messages] == [
+        ("prod", "DescribeContinuousBackups"),
+        ("prod", "ListTagsOfResource"),
+        ("staging", "DescribeTimeToLive"),
+    ]
+    assert messages[1][1].endswith("its tags are unresolved, the rest of the table was compared")
+    assert "(and 1 more tables); their ttl.enabled and ttl.attribute are unresolved" in messages[2][1]
+    assert report.exit_code == 1
+    calls = recorder.snapshot()
+    assert calls[("ListTagsOfResource", "AccessDeniedException")] == 1
+    assert calls[("DescribeTimeToLive", "AccessDeniedException")] == 2
+
+
 # --------------------------------------------------------------------------- transport faults
 
 

@@ -25,7 +25,7 @@ from driftwatch.aws.calls import outcome_checked, transport_outcome
 from driftwatch.aws.responses import INVALID_RESPONSE, InvalidResponse
 from driftwatch.errors import DriftwatchError
 from driftwatch.secrets import scrub_message
-from driftwatch.spec import BillingMode, Gsi, Lsi, Sse, Stream, TableSpec, Ttl
+from driftwatch.spec import BillingMode, Gsi, Lsi, Maybe, Sse, Stream, TableSpec, Ttl, Unknown
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -158,12 +158,31 @@ def read_aws(
             raise LiveReadError(operation, table_name, region, INVALID_RESPONSE, str(exc)) from None
 
 
-def read_table(client: DynamoDBClient, table_name: str, region: str) -> TableSpec | None:
+# What AWS answers when IAM (or an SCP, a permissions boundary) denies one operation.
+_DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
+
+# The attributes each of the three secondary reads supplies, as reports name them.
+PART_ATTRIBUTES = {
+    "DescribeTimeToLive": "ttl.enabled and ttl.attribute",
+    "DescribeContinuousBackups": "point_in_time_recovery",
+    "ListTagsOfResource": "tags",
+}
+
+
+def read_table(
+    client: DynamoDBClient, table_name: str, region: str, refused: list[LiveReadError] | None = None
+) -> TableSpec | None:
     """The live ``TableSpec`` of ``table_name``, or None when the table does not exist.
 
     Autoscaling is left empty here: it comes from a per-region index fetched once per scan
     (see ``autoscaling.apply_autoscaling``), so reading N tables does not cost N autoscaling
     calls. Raises ``LiveReadError`` for anything else that goes wrong.
+
+    With ``refused``, a read after DescribeTable that IAM denies (a policy without
+    ``dynamodb:ListTagsOfResource`` is a common gap) costs only what that read supplies
+    (``PART_ATTRIBUTES``): those attributes are ``Unknown`` with the error, the error is
+    appended to ``refused`` for the caller to report, and the rest of the table is compared.
+    Without it, or for any other failure, the whole table is the error.
     """
     if not isinstance(table_name, str) or not table_name:
         # The one thing botocore's parameter validation (off: ``clients.AwsClients``) would
@@ -171,12 +190,14 @@ def read_table(client: DynamoDBClient, table_name: str, region: str) -> TableSpe
         detail = "the table name is empty"
         raise LiveReadError("DescribeTable", table_name, region, "ParamValidationError", detail)
     try:
-        return _read_table(client, table_name, region)
+        return _read_table(client, table_name, region, refused)
     except TableGone:
         return None
 
 
-def _read_table(client: DynamoDBClient, table_name: str, region: str) -> TableSpec:
+def _read_table(
+    client: DynamoDBClient, table_name: str, region: str, refused: list[LiveReadError] | None
+) -> TableSpec:
     where = (table_name, region)
     table = read_aws(
         "DescribeTable",
@@ -185,21 +206,35 @@ def _read_table(client: DynamoDBClient, table_name: str, region: str) -> TableSp
         client.describe_table,
         TableName=table_name,
     )
-    ttl = read_aws(
-        "DescribeTimeToLive",
-        *where,
-        responses.describe_time_to_live,
-        client.describe_time_to_live,
-        TableName=table_name,
+
+    def part(read: Callable[[], R]) -> R | Unknown:
+        try:
+            return read()
+        except LiveReadError as error:
+            if refused is None or error.code not in _DENIED:
+                raise
+            refused.append(error)
+            return Unknown(str(error))
+
+    ttl = part(
+        lambda: read_aws(
+            "DescribeTimeToLive",
+            *where,
+            responses.describe_time_to_live,
+            client.describe_time_to_live,
+            TableName=table_name,
+        )
     )
-    backups = read_aws(
-        "DescribeContinuousBackups",
-        *where,
-        responses.describe_continuous_backups,
-        client.describe_continuous_backups,
-        TableName=table_name,
+    backups = part(
+        lambda: read_aws(
+            "DescribeContinuousBackups",
+            *where,
+            responses.describe_continuous_backups,
+            client.describe_continuous_backups,
+            TableName=table_name,
+        )
     )
-    tags = _read_tags(client, table["TableArn"], table_name, region)
+    tags = part(lambda: _read_tags(client, table["TableArn"], table_name, region))
     return table_spec(table, region, ttl=ttl, backups=backups, tags=tags)  # type: ignore[arg-type]
 
 
@@ -290,9 +325,9 @@ def table_spec(
     table: TableDescriptionTypeDef,
     region: str,
     *,
-    ttl: TimeToLiveDescriptionTypeDef | None = None,
-    backups: ContinuousBackupsDescriptionTypeDef | None = None,
-    tags: dict[str, str] | None = None,
+    ttl: TimeToLiveDescriptionTypeDef | Unknown | None = None,
+    backups: ContinuousBackupsDescriptionTypeDef | Unknown | None = None,
+    tags: dict[str, str] | Unknown | None = None,
 ) -> TableSpec:
     """Map raw API responses to a ``TableSpec`` (pure, so it can be tested without AWS).
 
@@ -320,13 +355,25 @@ def table_spec(
     billing = table.get("BillingModeSummary", {}).get("BillingMode") or BillingMode.PROVISIONED.value
     provisioned = billing == BillingMode.PROVISIONED.value
     throughput = table.get("ProvisionedThroughput", {})
-    ttl = ttl or {}
+    # An Unknown part is a read IAM refused (read_table): its attributes stay Unknown.
+    live_ttl = (
+        Ttl(enabled=ttl, attribute=ttl)
+        if isinstance(ttl, Unknown)
+        else Ttl(
+            enabled=(ttl or {}).get("TimeToLiveStatus") in _TTL_ON,
+            attribute=(ttl or {}).get("AttributeName") or None,
+        )
+    )
     sse = table.get("SSEDescription")
     stream = table.get("StreamSpecification")
-    pitr = (
-        backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus")
-        if backups
-        else None
+    pitr: Maybe[bool] = (
+        backups
+        if isinstance(backups, Unknown)
+        else (
+            backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED"
+            if backups
+            else False
+        )
     )
     # Region -> ReplicaStatus of every replica but the table itself; a status AWS leaves out
     # (older global tables) is taken as ACTIVE rather than guessed to be a problem.
@@ -347,11 +394,8 @@ def table_spec(
         read_capacity=throughput.get("ReadCapacityUnits") if provisioned else None,
         write_capacity=throughput.get("WriteCapacityUnits") if provisioned else None,
         table_class=table.get("TableClassSummary", {}).get("TableClass") or "STANDARD",
-        ttl=Ttl(
-            enabled=ttl.get("TimeToLiveStatus") in _TTL_ON,
-            attribute=ttl.get("AttributeName") or None,
-        ),
-        point_in_time_recovery=pitr == "ENABLED",
+        ttl=live_ttl,
+        point_in_time_recovery=pitr,
         sse=(
             Sse(enabled=True, kms_key_arn=sse.get("KMSMasterKeyArn"))
             if sse is not None and sse.get("Status") in _SSE_ON
@@ -372,7 +416,7 @@ def table_spec(
         lsis=tuple(sorted((_lsi(i) for i in table.get("LocalSecondaryIndexes", [])), key=lambda i: i.name)),
         replicas=frozenset(replicas),
         replica_status=replicas,
-        tags=dict(tags or {}),
+        tags=tags if isinstance(tags, Unknown) else dict(tags or {}),
         status=table.get("TableStatus"),
         created_at=table.get("CreationDateTime"),
     )
