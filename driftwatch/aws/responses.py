@@ -281,3 +281,14 @@ def scaling_policies(response: Mapping[str, Any]) -> list[Mapping[str, Any]]:
             )
             _number(config.get("TargetValue"), "TargetTrackingScalingPolicyConfiguration.TargetValue")
     return policies
+
+
+def assume_role(response: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``response["Credentials"]`` with the four fields botocore's refresh needs ("Required:
+    Yes" in the STS API reference, Credentials); without them the role cannot be used."""
+    credentials = _mapping(response.get("Credentials"), "Credentials")
+    for field in ("AccessKeyId", "SecretAccessKey", "SessionToken"):
+        _string(credentials.get(field), f"Credentials.{field}")
+    if not hasattr(credentials.get("Expiration"), "isoformat"):  # botocore parses it to a datetime
+        raise InvalidResponse("Credentials.Expiration")
+    return credentials
