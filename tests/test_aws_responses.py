@@ -381,6 +381,33 @@ def test_a_value_the_api_reference_does_not_allow_is_an_invalid_response_never_a
     assert (operation, "success") not in calls
 
 
+def _target(**changes: Any) -> str:
+    target = {**VALID["DescribeScalableTargets"]["ScalableTargets"][0], **changes}
+    return json.dumps({"ScalableTargets": [target]})
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        (_target(MinCapacity=5.5), "MinCapacity"),
+        (_target(MaxCapacity="50"), "MaxCapacity"),
+        (_target(MinCapacity=80, MaxCapacity=50), "MinCapacity (above MaxCapacity)"),
+    ],
+    ids=["fractional", "string", "min_above_max"],
+)
+def test_a_scalable_target_whose_range_is_not_one_is_an_invalid_response(
+    clients: AwsClients, endpoint: Endpoint, body: str, named: str
+) -> None:
+    """Capacity inside a live [min, max] belongs to the autoscaler, never drift: a range of
+    5.5 or 80..50 put every capacity outside it, so the GSI capacity an autoscaler set was
+    reported as drift."""
+    endpoint.broken["DescribeScalableTargets"] = body
+    with pytest.raises(LiveReadError, match=re.escape(named)) as caught:
+        AutoscalingIndex.fetch(clients.autoscaling(REGION))
+    assert caught.value.code == INVALID_RESPONSE
+    assert counted(clients).get(("DescribeScalableTargets", INVALID_RESPONSE)) == 1
+
+
 @pytest.mark.parametrize("operation", LISTINGS)
 def test_an_autoscaling_next_token_that_is_not_a_string_is_not_the_last_page(
     clients: AwsClients, endpoint: Endpoint, operation: str

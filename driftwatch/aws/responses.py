@@ -260,8 +260,12 @@ def scalable_targets(response: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     for target in targets:
         _string(target.get("ResourceId"), "ScalableTargets[].ResourceId")
         _string(target.get("ScalableDimension"), "ScalableTargets[].ScalableDimension")
-        _number(target.get("MinCapacity"), "ScalableTargets[].MinCapacity")
-        _number(target.get("MaxCapacity"), "ScalableTargets[].MaxCapacity")
+        # Integers ("Type: Integer"), min <= max: 5.5 or a min above the max would make the
+        # capacity inside the range look outside it (diff._owned_by_autoscaler), i.e. drift.
+        low = _integer(target.get("MinCapacity"), "ScalableTargets[].MinCapacity")
+        high = _integer(target.get("MaxCapacity"), "ScalableTargets[].MaxCapacity")
+        if low > high:
+            raise InvalidResponse("ScalableTargets[].MinCapacity (above MaxCapacity)")
     return targets
 
 
