@@ -751,7 +751,24 @@ def _compare_one(
             Unresolved(d.attribute, f"table is {live.status}; compared again next scan") for d in drift
         )
         drift = []
+    # Likewise a GSI being created, updated or deleted while its table stays ACTIVE: a GSI
+    # removed from git and being deleted is still listed, and was reported as an extra GSI.
+    busy = {name: status for name, status in (live.index_status or {}).items() if status != "ACTIVE"}
+    if busy and drift:
+        held = {d: _busy_index(d.attribute, busy) for d in drift}
+        unresolved.extend(
+            Unresolved(d.attribute, f"GSI {name} is {busy[name]}; compared again next scan")
+            for d, name in held.items()
+            if name is not None
+        )
+        drift = [d for d, name in held.items() if name is None]
     return judge.settle(job, drift, live.created_at, compare, unresolved=tuple(unresolved))
+
+
+def _busy_index(attribute: str, busy: Mapping[str, str]) -> str | None:
+    """The GSI of ``busy`` that ``attribute`` (``gsi.<name>`` or below it) is about, if any;
+    matched on whole names, since an index name may hold a dot."""
+    return next((n for n in busy if attribute == f"gsi.{n}" or attribute.startswith(f"gsi.{n}.")), None)
 
 
 # --------------------------------------------------------------------------- unmanaged tables

@@ -329,6 +329,11 @@ GARBAGE = {
         ),
         "GlobalSecondaryIndexes[].ProvisionedThroughput.ReadCapacityUnits",
     ),
+    "gsi_status_unknown": (
+        "DescribeTable",
+        _table(GlobalSecondaryIndexes=[_gsi(IndexStatus="BACKFILLING")]),
+        "GlobalSecondaryIndexes[].IndexStatus",
+    ),
     "gsi_without_name": (
         "DescribeTable",
         _table(GlobalSecondaryIndexes=[{k: v for k, v in _gsi().items() if k != "IndexName"}]),

@@ -416,6 +416,11 @@ def table_spec(
         lsis=tuple(sorted((_lsi(i) for i in table.get("LocalSecondaryIndexes", [])), key=lambda i: i.name)),
         replicas=frozenset(replicas),
         replica_status=replicas,
+        index_status={
+            g["IndexName"]: g["IndexStatus"]
+            for g in table.get("GlobalSecondaryIndexes", [])
+            if g.get("IndexStatus")
+        },
         tags=tags if isinstance(tags, Unknown) else dict(tags or {}),
         status=table.get("TableStatus"),
         created_at=table.get("CreationDateTime"),

@@ -87,6 +87,7 @@ TABLE_CLASSES = frozenset({"STANDARD", "STANDARD_INFREQUENT_ACCESS"})
 STREAM_VIEW_TYPES = frozenset({"NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"})
 PROJECTION_TYPES = frozenset({"ALL", "KEYS_ONLY", "INCLUDE"})
 KEY_TYPES = frozenset({"HASH", "RANGE"})
+INDEX_STATUSES = frozenset({"CREATING", "UPDATING", "DELETING", "ACTIVE"})
 
 
 def describe_table(response: Mapping[str, Any], table_name: str) -> Mapping[str, Any]:
@@ -156,6 +157,8 @@ def describe_table(response: Mapping[str, Any], table_name: str) -> Mapping[str,
                 _optional(kind, f"Table.{path}[].Projection.ProjectionType", PROJECTION_TYPES)
                 for attribute in _list(projection.get("NonKeyAttributes") or [], "NonKeyAttributes"):
                     _string(attribute, f"Table.{path}[].Projection.NonKeyAttributes[]")
+            if hashed:  # IndexStatus: "Required: No"; when there, one of the reference's
+                _optional(index.get("IndexStatus"), f"Table.{path}[].IndexStatus", INDEX_STATUSES)
             if hashed and provisioned:  # a GSI of a provisioned table has its own throughput
                 _throughput(index.get("ProvisionedThroughput"), f"Table.{path}[].ProvisionedThroughput")
     for replica in _list(table.get("Replicas") or [], "Table.Replicas"):
