@@ -487,3 +487,22 @@ def test_a_token_cycle_is_a_pagination_loop(clients: AwsClients, endpoint: Endpo
         read(clients)
     assert caught.value.operation == operation
     assert counted(clients)[(operation, "success")] == 4
+
+
+def test_only_the_read_itself_being_denied_costs_only_its_attributes(
+    clients: AwsClients, endpoint: Endpoint
+) -> None:
+    """A role's credentials are refreshed inside whichever call needs them: AssumeRole denied
+    during DescribeTimeToLive is the role failing, so the whole table is the error, never
+    "TTL unresolved" (and never a report naming AssumeRole as a per-table read)."""
+
+    def role_refused() -> str:
+        raise LiveReadError(
+            "AssumeRole", None, REGION, "AccessDenied", "not authorized to perform: sts:AssumeRole"
+        )
+
+    endpoint.broken["DescribeTimeToLive"] = role_refused
+    refused: list[LiveReadError] = []
+    with pytest.raises(LiveReadError, match="AssumeRole failed in us-east-1: AccessDenied"):
+        read_table(clients.dynamodb(REGION), TABLE, REGION, refused)
+    assert refused == []

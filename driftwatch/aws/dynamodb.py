@@ -207,34 +207,38 @@ def _read_table(
         TableName=table_name,
     )
 
-    def part(read: Callable[[], R]) -> R | Unknown:
+    def part(operation: str, read: Callable[[], R]) -> R | Unknown:
         try:
             return read()
         except LiveReadError as error:
-            if refused is None or error.code not in _DENIED:
+            # Only this operation refused: a role's credentials refreshed (AssumeRole) inside
+            # the call and denied fail the whole table, as they would any other call.
+            if refused is None or error.code not in _DENIED or error.operation != operation:
                 raise
             refused.append(error)
             return Unknown(str(error))
 
     ttl = part(
+        "DescribeTimeToLive",
         lambda: read_aws(
             "DescribeTimeToLive",
             *where,
             responses.describe_time_to_live,
             client.describe_time_to_live,
             TableName=table_name,
-        )
+        ),
     )
     backups = part(
+        "DescribeContinuousBackups",
         lambda: read_aws(
             "DescribeContinuousBackups",
             *where,
             responses.describe_continuous_backups,
             client.describe_continuous_backups,
             TableName=table_name,
-        )
+        ),
     )
-    tags = part(lambda: _read_tags(client, table["TableArn"], table_name, region))
+    tags = part("ListTagsOfResource", lambda: _read_tags(client, table["TableArn"], table_name, region))
     return table_spec(table, region, ttl=ttl, backups=backups, tags=tags)  # type: ignore[arg-type]
 
 
