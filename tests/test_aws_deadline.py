@@ -244,6 +244,6 @@ def test_an_answer_that_never_ends_is_cut_at_the_response_limit_not_held_until_t
         server.stop()
     assert caught.value.code == "InvalidResponse"
     assert "the answer is larger than 1048576 bytes" in str(caught.value)
-    assert server.sent < 8 * 2**20  # stopped reading near the limit, long before the deadline
+    assert server.sent < 32 * 2**20  # stopped near the limit (plus socket buffers), not a second of 64 MiB
     assert recorder.snapshot() == {("DescribeTable", "InvalidResponse"): 1}
     assert "DescribeTable" not in recorder.retries()
