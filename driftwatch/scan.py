@@ -755,13 +755,13 @@ def _compare_one(
     # removed from git and being deleted is still listed, and was reported as an extra GSI.
     busy = {name: status for name, status in (live.index_status or {}).items() if status != "ACTIVE"}
     if busy and drift:
-        held = {d: _busy_index(d.attribute, busy) for d in drift}
+        held = [(d, _busy_index(d.attribute, busy)) for d in drift]  # (drift values: unhashable)
         unresolved.extend(
             Unresolved(d.attribute, f"GSI {name} is {busy[name]}; compared again next scan")
-            for d, name in held.items()
+            for d, name in held
             if name is not None
         )
-        drift = [d for d, name in held.items() if name is None]
+        drift = [d for d, name in held if name is None]
     return judge.settle(job, drift, live.created_at, compare, unresolved=tuple(unresolved))
 
 

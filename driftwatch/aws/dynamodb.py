@@ -6,7 +6,9 @@ unmanaged tables, matching the IAM policy in ``deploy/``; tests hold the code to
 values are always concrete: every response is first checked for what the call must return
 (``responses.py``: a truncated, empty or non-JSON answer is an ``InvalidResponse`` error, never
 a table with every feature off); after that, an absent optional field means AWS's documented
-default (e.g. no ``BillingModeSummary`` = PROVISIONED), never ``Unknown``.
+default (e.g. no ``BillingModeSummary`` = PROVISIONED), never ``Unknown``. The one exception:
+the attributes of a read that IAM denied after DescribeTable are ``Unknown`` with the error
+(``read_table``'s ``refused``), so the rest of the table can still be compared.
 
 A table that is not there is a *finding* (``missing``), not an error, so it is reported as
 ``None``. That includes a table deleted between two of our calls: the scan must not turn a
