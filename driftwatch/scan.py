@@ -49,7 +49,7 @@ from typing import Any, Final, Generic, Literal, TypeVar
 from driftwatch.aws.autoscaling import AutoscalingIndex, apply_autoscaling
 from driftwatch.aws.clients import AwsClients, Role, role_session_name
 from driftwatch.aws.deadline import calls_end_by
-from driftwatch.aws.dynamodb import LiveReadError, call_aws, list_table_names, read_table
+from driftwatch.aws.dynamodb import PART_ATTRIBUTES, LiveReadError, call_aws, list_table_names, read_table
 from driftwatch.baseline import Baseline, SeenCommits, baselines
 from driftwatch.bounds import bounded
 from driftwatch.config import DEFAULT_CONCURRENCY, DEFAULT_MAX_REGIONS
@@ -483,8 +483,9 @@ def check_live(
     # table when the listings are in (normally long before its four reads are); otherwise it
     # hands the live table back and it is compared here, so a hung listing never holds a read.
     listing = _Background(lambda: _fetch_all_autoscaling(clients, list(by_account), deadline))
+    refused: list[tuple[str, LiveReadError]] = []  # (target, a read IAM denied), from every worker
     outcomes = run_bounded(
-        [functools.partial(_check_one, job, clients, listing, settings, judge) for job in readable],
+        [functools.partial(_check_one, job, clients, listing, settings, judge, refused) for job in readable],
         workers=settings.concurrency,
         lanes=[(job.region, job.role) for job in readable],
         deadline=deadline,
@@ -497,6 +498,7 @@ def check_live(
         if isinstance(index, Unknown)
         for target in sorted({job.target for job in by_account[key]})
     ]
+    errors.extend(_refused_errors(list(refused)))
     late = deadline.exceeded("before this table was read")
     for job, outcome in zip(readable, outcomes, strict=True):
         if isinstance(outcome, _Unfinished):
@@ -625,16 +627,40 @@ class _Background(Generic[R]):
         return self._outcome.value  # type: ignore[return-value]  # set by run(), possibly None
 
 
+def _refused_errors(refused: Sequence[tuple[str, LiveReadError]]) -> list[TargetError]:
+    """One error per (target, region, operation, code) for the reads IAM denied: the scan could
+    not check everything (exit 1), said once however many tables it cost, with what is lost."""
+    grouped: dict[tuple[str, str | None, str, str], list[LiveReadError]] = defaultdict(list)
+    for target, error in refused:
+        grouped[(target, error.region, error.operation, error.code)].append(error)
+    errors = []
+    for (target, _, operation, _), group in sorted(grouped.items(), key=lambda item: str(item[0])):
+        lost = PART_ATTRIBUTES[operation]
+        if len(group) == 1:
+            message = f"{group[0]}; its {lost} are unresolved, the rest of the table was compared"
+        else:
+            message = (
+                f"{group[0]} (and {len(group) - 1} more tables); their {lost} are unresolved, "
+                "the rest of each table was compared"
+            )
+        errors.append(TargetError(target, message))
+    return errors
+
+
 def _check_one(
     job: _Job,
     clients: AwsClients,
     listing: _Background[dict[tuple[str, Role | None], AutoscalingIndex | Unknown]],
     settings: ScanSettings,
     judge: _Judge,
+    refused: list[tuple[str, LiveReadError]],
 ) -> TableResult | _Deferred:
-    live = _read_one(job, clients)
-    if isinstance(live, TableResult):
+    denied: list[LiveReadError] = []
+    live = _read_one(job, clients, denied)
+    if isinstance(live, TableResult):  # the whole table is the error: nothing partial to say
         return live
+    if live is not None:  # (None: gone since DescribeTable, missing: nothing partial to say)
+        refused.extend((job.target, error) for error in denied)  # list.extend is atomic
     if not listing.done():
         return _Deferred(live)
     return _compare(job, live, listing.result()[(job.region, job.role)], settings, judge)
@@ -647,11 +673,17 @@ class _Deferred:
     live: TableSpec | None
 
 
-def _read_one(job: _Job, clients: AwsClients) -> TableSpec | TableResult | None:
-    """The live table (None: it does not exist), or the error row when it cannot be read."""
+def _read_one(
+    job: _Job, clients: AwsClients, refused: list[LiveReadError] | None = None
+) -> TableSpec | TableResult | None:
+    """The live table (None: it does not exist), or the error row when it cannot be read;
+    reads IAM denied after DescribeTable go to ``refused`` (``read_table``)."""
     log_ = log.bind(target=job.target, table=job.name, region=job.region)
     try:
-        return read_table(clients.dynamodb(job.region, job.role), job.name, job.region)
+        live = read_table(clients.dynamodb(job.region, job.role), job.name, job.region, refused)
+        for error in refused or ():
+            log_.warning("table_read_partial", error=str(error))
+        return live
     except LiveReadError as error:
         log_.warning("table_read_failed", error=str(error))
         return _row(job.target, job.table, TableStatus.ERROR, error=str(error))
@@ -667,12 +699,41 @@ def _compare(
     settings: ScanSettings,
     judge: _Judge,
 ) -> TableResult:
+    """The table's row; an exception while comparing it is that table's error, as in
+    ``_read_one``: raised on a read worker, it used to end the whole scan (``run_bounded``
+    hands a task's exception to the caller), every other table unreported."""
+    try:
+        return _compare_one(job, live, autoscaling, settings, judge)
+    except Exception as error:
+        log.error(
+            "table_compare_crashed", target=job.target, table=job.name, region=job.region, error=repr(error)
+        )
+        return _row(job.target, job.table, TableStatus.ERROR, error=_unexpected(error))
+
+
+# ACTIVE, or being changed (drift is held back for the scan); None: a live spec built without it.
+_COMPARABLE_STATUSES: Final = frozenset({None, "ACTIVE", "CREATING", "UPDATING", "DELETING"})
+
+
+def _compare_one(
+    job: _Job,
+    live: TableSpec | None,
+    autoscaling: AutoscalingIndex | Unknown,
+    settings: ScanSettings,
+    judge: _Judge,
+) -> TableResult:
     rejected = [rule for rule in job.table.rejections if rule.applies(live)]
     if rejected:  # Terraform refuses the declaration: nothing to compare it with
         error = rejection_error(rejected, table_exists=live is not None)
         return _row(job.target, job.table, TableStatus.ERROR, error=error, unresolved=job.table.notes)
     if live is None:
         return judge.settle(job, (Drift("table", job.name, None),), None, unresolved=job.table.notes)
+    if live.status not in _COMPARABLE_STATUSES:
+        # INACCESSIBLE_ENCRYPTION_CREDENTIALS, ARCHIVING, ARCHIVED, REPLICATION_NOT_AUTHORIZED
+        # or a status driftwatch does not know: not on its way to anything, so holding its
+        # drift back "until next scan" (as for a table being changed) would hold it for ever.
+        error = f"the table is {live.status}: DynamoDB cannot use it as it is, so it is not compared"
+        return _row(job.target, job.table, TableStatus.ERROR, error=error, unresolved=job.table.notes)
     if not isinstance(autoscaling, Unknown):
         live = apply_autoscaling(live, autoscaling)
     compared = live
@@ -690,7 +751,24 @@ def _compare(
             Unresolved(d.attribute, f"table is {live.status}; compared again next scan") for d in drift
         )
         drift = []
+    # Likewise a GSI being created, updated or deleted while its table stays ACTIVE: a GSI
+    # removed from git and being deleted is still listed, and was reported as an extra GSI.
+    busy = {name: status for name, status in (live.index_status or {}).items() if status != "ACTIVE"}
+    if busy and drift:
+        held = [(d, _busy_index(d.attribute, busy)) for d in drift]  # (drift values: unhashable)
+        unresolved.extend(
+            Unresolved(d.attribute, f"GSI {name} is {busy[name]}; compared again next scan")
+            for d, name in held
+            if name is not None
+        )
+        drift = [d for d, name in held if name is None]
     return judge.settle(job, drift, live.created_at, compare, unresolved=tuple(unresolved))
+
+
+def _busy_index(attribute: str, busy: Mapping[str, str]) -> str | None:
+    """The GSI of ``busy`` that ``attribute`` (``gsi.<name>`` or below it) is about, if any;
+    matched on whole names, since an index name may hold a dot."""
+    return next((n for n in busy if attribute == f"gsi.{n}" or attribute.startswith(f"gsi.{n}.")), None)
 
 
 # --------------------------------------------------------------------------- unmanaged tables

@@ -175,8 +175,9 @@ class TableSpec:
 
     ``status`` (live side only) is DynamoDB's TableStatus; a table that is not ACTIVE is
     being changed, and its attributes are not alerted on. ``replica_status`` (live side only)
-    maps each replica region to its ReplicaStatus; ``created_at`` (live side only) is the
-    table's CreationDateTime.
+    maps each replica region to its ReplicaStatus; ``index_status`` (live side only) maps each
+    GSI to its IndexStatus (a GSI that is not ACTIVE is being changed, like the table);
+    ``created_at`` (live side only) is the table's CreationDateTime.
 
     ``ignore_tags`` (declared side only) is the provider's ``ignore_tags``: matching tag keys
     are compared on neither side.
@@ -205,6 +206,7 @@ class TableSpec:
     unmanaged: frozenset[str] = frozenset()
     status: str | None = None
     replica_status: Mapping[str, str] | None = None
+    index_status: Mapping[str, str] | None = None
     created_at: datetime | None = None
     ignore_tags: TagFilter = field(default_factory=TagFilter)
 

@@ -196,6 +196,40 @@ def test_a_role_that_cannot_be_assumed_is_an_error_for_its_tables_and_the_rest_g
     ]
 
 
+def test_an_assume_role_answer_without_credentials_is_an_invalid_response_of_that_role(
+    embedded_aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recorder: ApiCallRecorder
+) -> None:
+    """STS answers role B with HTTP 200 and no ``Credentials`` (a proxy's page, a truncated
+    body): that role's tables were ``unexpected error: KeyError('Credentials')`` and the call a
+    success in the metric. It is an InvalidResponse of AssumeRole, named and counted so; the
+    other account is read."""
+    repo = two_account_repo(tmp_path)
+    a = target(repo, "a", "envs/a", role_arn=ROLE_A)
+    b = target(repo, "b", "envs/b", role_arn=ROLE_B)
+    provision([a, b], {"a": account_clients(ACCOUNT_A), "b": account_clients(ACCOUNT_B)})
+
+    def empty(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if params["body"].get("RoleArn") != ROLE_B:
+            return None
+        return AWSResponse(params["url"], 200, HTTPHeaders(), None), {"ResponseMetadata": {}}
+
+    add_botocore_handler(monkeypatch, "before-call.sts.AssumeRole", empty)
+
+    report = run_scan([a, b], AwsClients(recorder=recorder))
+
+    by_target = {r.target: r for r in report.tables}
+    assert by_target["a"].status is TableStatus.IN_SYNC
+    assert by_target["b"].status is TableStatus.ERROR
+    assert str(by_target["b"].error).startswith(
+        f"cannot assume role {ROLE_B}: AssumeRole failed in us-east-1: InvalidResponse: "
+        "the response has no valid Credentials"
+    )
+    assert report.exit_code == 1
+    calls = recorder.snapshot()
+    assert calls[("AssumeRole", "InvalidResponse")] == 1
+    assert calls[("AssumeRole", "success")] == 1  # role A's
+
+
 # --------------------------------------------------------------------------- one scan, many regions
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+import driftwatch.aws.deadline
+from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients
 from driftwatch.aws.dynamodb import LiveReadError, read_table
 from driftwatch.demo.run import demo_targets
@@ -176,3 +178,72 @@ def test_threads_and_sockets_do_not_grow_across_scans_against_a_drip_feeding_end
     threads = [names for names, _ in counts]
     assert all(names <= {"driftwatch-call-deadline"} for names in threads), counts  # no worker left
     assert all(sockets <= counts[0][1] for _, sockets in counts[1:]), counts
+
+
+class FloodServer:
+    """Answers every request with a chunked 200 whose body never ends: 64 KiB of JSON whitespace
+    every millisecond (64 MiB/s), until the client hangs up."""
+
+    def __init__(self) -> None:
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self._listener.settimeout(0.1)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="flood-server", daemon=True)
+        self.sent = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+    def _serve(self) -> None:
+        chunk = b"%x\r\n%s\r\n" % (65536, b" " * 65536)
+        head = (
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(1)
+                with contextlib.suppress(OSError):
+                    conn.recv(65536)
+                    conn.sendall(head)
+                    while not self._stop.is_set():
+                        conn.sendall(chunk)
+                        self.sent += 65536
+                        time.sleep(0.001)
+
+
+def test_an_answer_that_never_ends_is_cut_at_the_response_limit_not_held_until_the_deadline(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """botocore reads a whole body into memory before parsing it: an endpoint (or a proxy) that
+    streams without end was read until ``call_timeout``, holding everything it sent (64 MiB
+    here in one second; gigabytes at loopback speed). Past ``MAX_RESPONSE_BYTES`` (lowered to
+    1 MiB here) the call stops, is not retried, and is an InvalidResponse of the table."""
+    monkeypatch.setattr(driftwatch.aws.deadline, "MAX_RESPONSE_BYTES", 2**20)
+    server = FloodServer()
+    server.start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
+    recorder = ApiCallRecorder()
+    clients = AwsClients(recorder=recorder, call_timeout=1, read_timeout=2, connect_timeout=1, max_attempts=3)
+    try:
+        with pytest.raises(LiveReadError) as caught:
+            read_table(clients.dynamodb("us-east-1"), "orders", "us-east-1")
+    finally:
+        server.stop()
+    assert caught.value.code == "InvalidResponse"
+    assert "the answer is larger than 1048576 bytes" in str(caught.value)
+    assert server.sent < 32 * 2**20  # stopped near the limit (plus socket buffers), not a second of 64 MiB
+    assert recorder.snapshot() == {("DescribeTable", "InvalidResponse"): 1}
+    assert "DescribeTable" not in recorder.retries()

@@ -11,12 +11,13 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 
+import driftwatch.aws.dynamodb
 from driftwatch.aws.autoscaling import AutoscalingIndex
 from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients
@@ -107,11 +108,13 @@ class Endpoint:
     """Answers every call with HTTP 200 and its valid body, except ``broken`` -> ``body``."""
 
     def __init__(self) -> None:
-        self.broken: dict[str, str] = {}
+        self.broken: dict[str, str | Callable[[], str]] = {}
 
     def __call__(self, request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse:
         operation = event_name.rsplit(".", 1)[-1]
         body = self.broken.get(operation, json.dumps(VALID[operation]))
+        if callable(body):  # a body made afresh for each call
+            body = body()
         headers = HTTPHeaders()
         headers["Content-Type"] = "application/x-amz-json-1.1"
         return AWSResponse(request.url, 200, headers, _Raw(_encoded(body)))
@@ -249,3 +252,257 @@ def test_absence_documented_as_off_still_reads_as_off(clients: AwsClients, endpo
         False,
     )
     assert spec.gsis == ()
+
+
+def _gsi(**changes: Any) -> dict[str, Any]:
+    index = {
+        "IndexName": "by-tenant",
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "ALL"},
+        "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+    }
+    return {**index, **changes}
+
+
+def _table(**changes: Any) -> str:
+    return json.dumps({"Table": {**TABLE_BODY, **changes}})
+
+
+# Answers that parse, carry every required field, and hold a value the API reference does not
+# allow. Each used to be read as a value: an unknown status as "off" (a false alarm where git
+# says on), "false" as true (drift hidden), "5" or 5.5 as a capacity that differs from 5, a GSI
+# without its name as a GSI named "" (the declared one "missing"), a NextToken that is not a
+# string as the last page (every later tag "removed"), another table's ARN as this table's (its
+# tags read for this one's). A key schema element without KeyType
+# and a timestamp botocore cannot read escaped as unexpected exceptions, counted as successes
+# or as a ValueError outcome.
+GARBAGE = {
+    "ttl_status_unknown": (
+        "DescribeTimeToLive",
+        json.dumps({"TimeToLiveDescription": {"TimeToLiveStatus": "PAUSED", "AttributeName": "ttl"}}),
+        "TimeToLiveStatus",
+    ),
+    "pitr_status_unknown": (
+        "DescribeContinuousBackups",
+        json.dumps(
+            {
+                "ContinuousBackupsDescription": {
+                    "ContinuousBackupsStatus": "ENABLED",
+                    "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "Enabled"},
+                }
+            }
+        ),
+        "PointInTimeRecoveryStatus",
+    ),
+    "sse_status_unknown": ("DescribeTable", _table(SSEDescription={"Status": "ON"}), "SSEDescription.Status"),
+    "billing_mode_unknown": (
+        "DescribeTable",
+        _table(BillingModeSummary={"BillingMode": "ON_DEMAND"}),
+        "BillingModeSummary.BillingMode",
+    ),
+    "table_class_unknown": (
+        "DescribeTable",
+        _table(TableClassSummary={"TableClass": "IA"}),
+        "TableClassSummary.TableClass",
+    ),
+    "deletion_protection_string": (
+        "DescribeTable",
+        _table(DeletionProtectionEnabled="false"),
+        "DeletionProtectionEnabled",
+    ),
+    "stream_enabled_string": (
+        "DescribeTable",
+        _table(StreamSpecification={"StreamEnabled": "false"}),
+        "StreamSpecification.StreamEnabled",
+    ),
+    "capacity_fractional": (
+        "DescribeTable",
+        _table(ProvisionedThroughput={"ReadCapacityUnits": 5.5, "WriteCapacityUnits": 5}),
+        "ProvisionedThroughput.ReadCapacityUnits",
+    ),
+    "gsi_capacity_string": (
+        "DescribeTable",
+        _table(
+            GlobalSecondaryIndexes=[
+                _gsi(ProvisionedThroughput={"ReadCapacityUnits": "5", "WriteCapacityUnits": 5})
+            ]
+        ),
+        "GlobalSecondaryIndexes[].ProvisionedThroughput.ReadCapacityUnits",
+    ),
+    "gsi_status_unknown": (
+        "DescribeTable",
+        _table(GlobalSecondaryIndexes=[_gsi(IndexStatus="BACKFILLING")]),
+        "GlobalSecondaryIndexes[].IndexStatus",
+    ),
+    "gsi_without_name": (
+        "DescribeTable",
+        _table(GlobalSecondaryIndexes=[{k: v for k, v in _gsi().items() if k != "IndexName"}]),
+        "GlobalSecondaryIndexes[].IndexName",
+    ),
+    "gsi_key_without_type": (
+        "DescribeTable",
+        _table(GlobalSecondaryIndexes=[_gsi(KeySchema=[{"AttributeName": "pk"}])]),
+        "KeySchema[].KeyType",
+    ),
+    "attribute_without_type": (
+        "DescribeTable",
+        _table(AttributeDefinitions=[*TABLE_BODY["AttributeDefinitions"], {"AttributeName": "tenant"}]),
+        "AttributeDefinitions type of 'tenant'",
+    ),
+    "arn_of_another_table": (
+        "DescribeTable",
+        _table(TableArn=ARN.replace(f"table/{TABLE}", "table/payments")),
+        "Table.TableArn (asked for table 'orders'",
+    ),
+    "replica_without_region": (
+        "DescribeTable",
+        _table(Replicas=[{"ReplicaStatus": "ACTIVE"}]),
+        "Replicas[].RegionName",
+    ),
+    "timestamp_unreadable": (
+        "DescribeTable",
+        _table(CreationDateTime="yesterday"),
+        "botocore could not parse the answer (ValueError)",
+    ),
+    "tags_token_not_a_string": (
+        "ListTagsOfResource",
+        json.dumps({"Tags": [{"Key": "Team", "Value": "observability"}], "NextToken": 2}),
+        "NextToken",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GARBAGE))
+def test_a_value_the_api_reference_does_not_allow_is_an_invalid_response_never_a_reading(
+    clients: AwsClients, endpoint: Endpoint, case: str
+) -> None:
+    operation, body, named = GARBAGE[case]
+    endpoint.broken[operation] = body
+    with pytest.raises(LiveReadError, match=re.escape(named)) as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, operation)
+    calls = counted(clients)
+    assert calls.get((operation, INVALID_RESPONSE)) == 1
+    assert (operation, "success") not in calls
+
+
+def _target(**changes: Any) -> str:
+    target = {**VALID["DescribeScalableTargets"]["ScalableTargets"][0], **changes}
+    return json.dumps({"ScalableTargets": [target]})
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        (_target(MinCapacity=5.5), "MinCapacity"),
+        (_target(MaxCapacity="50"), "MaxCapacity"),
+        (_target(MinCapacity=80, MaxCapacity=50), "MinCapacity (above MaxCapacity)"),
+    ],
+    ids=["fractional", "string", "min_above_max"],
+)
+def test_a_scalable_target_whose_range_is_not_one_is_an_invalid_response(
+    clients: AwsClients, endpoint: Endpoint, body: str, named: str
+) -> None:
+    """Capacity inside a live [min, max] belongs to the autoscaler, never drift: a range of
+    5.5 or 80..50 put every capacity outside it, so the GSI capacity an autoscaler set was
+    reported as drift."""
+    endpoint.broken["DescribeScalableTargets"] = body
+    with pytest.raises(LiveReadError, match=re.escape(named)) as caught:
+        AutoscalingIndex.fetch(clients.autoscaling(REGION))
+    assert caught.value.code == INVALID_RESPONSE
+    assert counted(clients).get(("DescribeScalableTargets", INVALID_RESPONSE)) == 1
+
+
+@pytest.mark.parametrize("operation", LISTINGS)
+def test_an_autoscaling_next_token_that_is_not_a_string_is_not_the_last_page(
+    clients: AwsClients, endpoint: Endpoint, operation: str
+) -> None:
+    """Read as the end of the listing, it would drop the targets of the pages after it: capacity
+    read as not autoscaled (drift on every GSI an autoscaler owns)."""
+    endpoint.broken[operation] = json.dumps({**VALID[operation], "NextToken": {"page": 2}})
+    with pytest.raises(LiveReadError, match="NextToken") as caught:
+        AutoscalingIndex.fetch(clients.autoscaling(REGION))
+    assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, operation)
+    assert counted(clients).get((operation, INVALID_RESPONSE)) == 1
+
+
+def test_transitional_statuses_read_as_the_api_reference_says(
+    clients: AwsClients, endpoint: Endpoint
+) -> None:
+    """The control for the checks above: every value the reference allows is still read, and
+    read as it means (ENABLING is on its way on, DISABLING on its way off, UPDATING is a KMS
+    key change of an encrypted table, a GSI of an on-demand table has no capacity)."""
+    endpoint.broken["DescribeTimeToLive"] = json.dumps(
+        {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLING", "AttributeName": "ttl"}}
+    )
+    endpoint.broken["DescribeTable"] = _table(
+        SSEDescription={"Status": "UPDATING", "SSEType": "KMS", "KMSMasterKeyArn": "arn:aws:kms:k"},
+        BillingModeSummary={"BillingMode": "PAY_PER_REQUEST"},
+        GlobalSecondaryIndexes=[{k: v for k, v in _gsi().items() if k != "ProvisionedThroughput"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    )
+    spec = read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert spec is not None
+    assert (spec.ttl.enabled, spec.sse.enabled, spec.billing_mode) == (False, True, "PAY_PER_REQUEST")
+    assert spec.stream.view_type == "KEYS_ONLY" and spec.gsis[0].read_capacity is None
+    endpoint.broken["DescribeTimeToLive"] = json.dumps(
+        {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLING", "AttributeName": "ttl"}}
+    )
+    spec = read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert spec is not None and spec.ttl.enabled
+
+
+# Where each listing's continuation token goes, and how to read the listing.
+PAGED: dict[str, tuple[str, Callable[[AwsClients], object]]] = {
+    "ListTagsOfResource": ("NextToken", lambda aws: read_table(aws.dynamodb(REGION), TABLE, REGION)),
+    "ListTables": ("LastEvaluatedTableName", lambda aws: list_table_names(aws.dynamodb(REGION), REGION)),
+    "DescribeScalableTargets": ("NextToken", lambda aws: AutoscalingIndex.fetch(aws.autoscaling(REGION))),
+    "DescribeScalingPolicies": ("NextToken", lambda aws: AutoscalingIndex.fetch(aws.autoscaling(REGION))),
+}
+
+
+@pytest.mark.parametrize("operation", sorted(PAGED))
+def test_a_listing_that_never_ends_is_cut_at_max_pages(
+    clients: AwsClients, endpoint: Endpoint, operation: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every page hands out a new token (no cycle for the loop check to see): followed until the
+    scan deadline, holding every page read. Now at most MAX_PAGES pages are read (lowered here,
+    so the test makes 12 calls, not 1,000), then the listing is an error naming why."""
+    monkeypatch.setattr(driftwatch.aws.dynamodb, "MAX_PAGES", 12)
+    field, read = PAGED[operation]
+    tokens = iter(range(1_000))
+    endpoint.broken[operation] = lambda: json.dumps({**VALID[operation], field: f"page-{next(tokens)}"})
+    with pytest.raises(LiveReadError, match="TooManyPages: more than 12 pages") as caught:
+        read(clients)
+    assert caught.value.operation == operation
+    assert counted(clients)[(operation, "success")] == 12
+
+
+@pytest.mark.parametrize("operation", sorted(PAGED))
+def test_a_token_cycle_is_a_pagination_loop(clients: AwsClients, endpoint: Endpoint, operation: str) -> None:
+    field, read = PAGED[operation]
+    tokens = iter(["a", "b", "c", "a", "b", "c"])
+    endpoint.broken[operation] = lambda: json.dumps({**VALID[operation], field: next(tokens)})
+    with pytest.raises(LiveReadError, match="PaginationLoop") as caught:
+        read(clients)
+    assert caught.value.operation == operation
+    assert counted(clients)[(operation, "success")] == 4
+
+
+def test_only_the_read_itself_being_denied_costs_only_its_attributes(
+    clients: AwsClients, endpoint: Endpoint
+) -> None:
+    """A role's credentials are refreshed inside whichever call needs them: AssumeRole denied
+    during DescribeTimeToLive is the role failing, so the whole table is the error, never
+    "TTL unresolved" (and never a report naming AssumeRole as a per-table read)."""
+
+    def role_refused() -> str:
+        raise LiveReadError(
+            "AssumeRole", None, REGION, "AccessDenied", "not authorized to perform: sts:AssumeRole"
+        )
+
+    endpoint.broken["DescribeTimeToLive"] = role_refused
+    refused: list[LiveReadError] = []
+    with pytest.raises(LiveReadError, match="AssumeRole failed in us-east-1: AccessDenied"):
+        read_table(clients.dynamodb(REGION), TABLE, REGION, refused)
+    assert refused == []

@@ -36,6 +36,7 @@ from driftwatch.spec import (
     TableResult,
     TableStatus,
     TargetError,
+    Unresolved,
 )
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -103,6 +104,10 @@ SCENARIOS: dict[str, ScanReport] = {
     "pending_attribute": report(row(TableStatus.PENDING, pending=(pending(PITR, True, False),))),
     "pending_creation": report(row(TableStatus.PENDING, pending=(pending("table", "orders", None),))),
     "ignored": report(row(TableStatus.IN_SYNC, ignored=(IgnoredDrift(PITR, True, False, "accepted"),))),
+    # Read, but this attribute could not be compared (its autoscaling listing was refused, the
+    # table is UPDATING, its tags could not be read): no news about its drift.
+    "unresolved": report(row(TableStatus.IN_SYNC, unresolved=(Unresolved(PITR, "live value unknown"),))),
+    "unresolved_parent": report(row(TableStatus.IN_SYNC, unresolved=(Unresolved("point_in", "unknown"),))),
     "error_by_name": report(row(TableStatus.ERROR, error="AccessDenied")),
     "error_by_address": report(row(TableStatus.ERROR, name=None, error="name unknown")),
     "absent": report(),
@@ -180,6 +185,9 @@ def _expected(prior: str, scenario: str) -> Expect:
             (("missing", "table"), ("superseded", PITR)), opened=1, closed=(ResolveReason.SUPERSEDED,)
         ),
         "pending_attribute": Expect(),
+        "unresolved": Expect(),
+        # "point_in" is not an ancestor of "point_in_time_recovery" (attributes nest at dots)
+        "unresolved_parent": Expect((("resolved", PITR),), closed=(ResolveReason.FIXED,)),
         "pending_creation": Expect((("superseded", PITR),), closed=(ResolveReason.SUPERSEDED,)),
         "ignored": Expect((("resolved", PITR),), closed=(ResolveReason.IGNORED,)),
         "error_by_name": Expect(),
@@ -207,6 +215,16 @@ def test_every_prior_state_against_every_kind_of_row(prior: str, scenario: str) 
     # Every transition is dated by the scan, and names the table.
     assert all(t.at == AT and t.table == "orders" and t.target == "prod" for t in answer.transitions)
     assert answer.transitions.commit == "c1"
+
+
+def test_an_unresolved_collection_keeps_the_episodes_below_it_open() -> None:
+    """Tags that could not be read are one unresolved ``tags``; the open ``tags.Team`` drift is
+    not fixed by that, and a sibling attribute that was compared and no longer drifts is."""
+    episodes = (episode("tags.Team", "obs", "x", id_=1), episode(PITR, id_=2))
+    unread = report(row(TableStatus.IN_SYNC, unresolved=(Unresolved("tags", "live value unknown: denied"),)))
+    answer = reconcile(episodes, unread, AT)
+    assert [(c.episode_id, c.reason) for c in answer.closed] == [(2, ResolveReason.FIXED)]
+    assert [(t.kind.value, t.attribute) for t in answer.transitions] == [("resolved", PITR)]
 
 
 def test_a_change_keeps_first_seen_and_carries_the_previous_values() -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from driftwatch.aws import responses
-from driftwatch.aws.dynamodb import LiveReadError, read_aws
+from driftwatch.aws.dynamodb import Pages, read_aws
 from driftwatch.spec import Autoscaling, ScalingTarget, TableSpec, Unknown
 
 if TYPE_CHECKING:
@@ -121,15 +121,14 @@ def _checked(items: Callable[[Any], list[Any]]) -> Callable[[Any], tuple[list[An
     """A page check giving (the page's checked items, its NextToken)."""
 
     def check(page: Any) -> tuple[list[Any], str | None]:
-        token = page.get("NextToken")
-        return items(page), token if isinstance(token, str) else None
+        return items(page), responses.next_token(page)
 
     return check
 
 
 def _all_targets(client: ApplicationAutoScalingClient, region: str | None) -> Iterator[ScalableTargetTypeDef]:
     token: str | None = None
-    seen: set[str] = set()
+    pages = Pages("DescribeScalableTargets", None, region)
     while True:
         paging = {} if token is None else {"NextToken": token}
         page = read_aws(
@@ -145,14 +144,12 @@ def _all_targets(client: ApplicationAutoScalingClient, region: str | None) -> It
         token = page[1]
         if not token:
             return
-        if token in seen:  # a service bug must not hang the scan
-            raise LiveReadError("DescribeScalableTargets", None, region, "PaginationLoop", "")
-        seen.add(token)
+        pages.follow(token)
 
 
 def _all_policies(client: ApplicationAutoScalingClient, region: str | None) -> Iterator[ScalingPolicyTypeDef]:
     token: str | None = None
-    seen: set[str] = set()
+    pages = Pages("DescribeScalingPolicies", None, region)
     while True:
         paging = {} if token is None else {"NextToken": token}
         page = read_aws(
@@ -168,6 +165,4 @@ def _all_policies(client: ApplicationAutoScalingClient, region: str | None) -> I
         token = page[1]
         if not token:
             return
-        if token in seen:
-            raise LiveReadError("DescribeScalingPolicies", None, region, "PaginationLoop", "")
-        seen.add(token)
+        pages.follow(token)

@@ -35,7 +35,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from driftwatch.aws.deadline import CallDeadlineExceeded
+from driftwatch.aws.deadline import CallDeadlineExceeded, ResponseTooLarge
 from driftwatch.aws.responses import INVALID_RESPONSE
 
 SUCCESS = "success"
@@ -133,9 +133,9 @@ def transport_outcome(exc: BaseException) -> str:
         return TIMEOUT
     if isinstance(exc, (BotocoreConnectionError, HTTPClientError)):
         return CONNECTION_ERROR
-    if isinstance(exc, (AttributeError, TypeError, UnicodeDecodeError)):
+    if isinstance(exc, (AttributeError, TypeError, ValueError, ResponseTooLarge)):
         # What botocore's parser raises on a 2xx body of the wrong shape (``null``, ``[]``,
-        # bytes that are not UTF-8) instead of an error of its own.
+        # bytes that are not UTF-8, a timestamp it cannot read) instead of an error of its own.
         return INVALID_RESPONSE
     return type(exc).__name__
 

@@ -25,9 +25,10 @@ from botocore.configloader import raw_config_parse
 from botocore.credentials import CredentialProvider, DeferredRefreshableCredentials
 from botocore.exceptions import BotoCoreError, ConfigParseError, ProfileNotFound
 
+from driftwatch.aws import responses
 from driftwatch.aws.calls import ApiCallRecorder, is_throttled_attempt
 from driftwatch.aws.deadline import DEFAULT_CALL_TIMEOUT_SECONDS, CallDeadlines
-from driftwatch.aws.dynamodb import LiveReadError, scrub
+from driftwatch.aws.dynamodb import LiveReadError, read_aws, scrub
 from driftwatch.aws.ratelimit import RateLimiter
 from driftwatch.log import get_logger
 
@@ -154,13 +155,19 @@ class _AssumedRoleProvider(CredentialProvider):
 
     def _refresh(self) -> dict[str, str]:
         role = self._role
-        if role.external_id:
-            response = self._sts.assume_role(
-                RoleArn=role.arn, RoleSessionName=role.session_name, ExternalId=role.external_id
-            )
-        else:
-            response = self._sts.assume_role(RoleArn=role.arn, RoleSessionName=role.session_name)
-        credentials = response["Credentials"]
+        extra = {"ExternalId": role.external_id} if role.external_id else {}
+        # Checked like every answer: an empty one is InvalidResponse, not a KeyError.
+        region = self._sts.meta.region_name
+        credentials = read_aws(
+            "AssumeRole",
+            None,
+            region,
+            responses.assume_role,
+            self._sts.assume_role,
+            RoleArn=role.arn,
+            RoleSessionName=role.session_name,
+            **extra,
+        )
         return {
             "access_key": credentials["AccessKeyId"],
             "secret_key": credentials["SecretAccessKey"],

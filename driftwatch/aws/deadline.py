@@ -18,6 +18,11 @@ the scan it belongs to -- and one watchdog thread per process enforces it:
   ``CallDeadlineExceeded`` instead of letting botocore retry. The calling thread unwinds, the
   connection is closed and dropped from the pool: no thread and no socket survive the call.
 
+The same pools bound what one answer may hold: botocore reads a whole body into memory before
+parsing it, so an endpoint (or a proxy) that streams without end would be held until the
+deadline -- gigabytes at loopback speed. Past ``MAX_RESPONSE_BYTES`` the response is closed
+and the call fails with ``ResponseTooLarge`` (outcome ``InvalidResponse``), not retried.
+
 Only a retry backoff that botocore already started (at most a few seconds) can run past the
 deadline. ``CallDeadlineExceeded`` is a ``BotoCoreError``, so ``call_aws`` reports it like any
 transport failure (outcome ``Timeout``).
@@ -51,6 +56,37 @@ _POLL_SECONDS = 0.1  # how often an expired call still connecting is looked at a
 _scan_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "driftwatch_scan_deadline", default=None
 )
+
+
+MAX_RESPONSE_BYTES = 16 * 2**20
+"""The most one answer may hold. The largest real ones are tens of kilobytes: a ListTables page
+(100 names of at most 255 characters), a DescribeTable with 20 GSIs of 100 projected
+attributes each, a page of 50 scaling policies."""
+
+
+class ResponseTooLarge(BotoCoreError):
+    """An answer longer than ``MAX_RESPONSE_BYTES``: closed unread, never parsed."""
+
+    fmt = "the answer is larger than {limit} bytes; it was not read further"
+
+
+def _bounded(response: Any) -> Any:
+    """``response`` (urllib3's) with a ``stream()`` that stops past ``MAX_RESPONSE_BYTES``:
+    botocore reads a body through it (``AWSResponse.content``)."""
+    stream = response.stream
+    limit = MAX_RESPONSE_BYTES
+
+    def bounded(*args: Any, **kwargs: Any) -> Iterator[bytes]:
+        read = 0
+        for chunk in stream(*args, **kwargs):
+            read += len(chunk)
+            if read > limit:
+                response.close()  # the connection too: the rest of the body is never read
+                raise ResponseTooLarge(limit=limit)
+            yield chunk
+
+    setattr(response, "stream", bounded)  # noqa: B010 - an instance attribute, over the method
+    return response
 
 
 class CallDeadlineExceeded(BotoCoreError):
@@ -180,6 +216,9 @@ class _GuardedHTTPPool(AWSHTTPConnectionPool):
             _WATCHDOG.watch(guard, connection)
         return connection
 
+    def _make_request(self, *args: Any, **kwargs: Any) -> Any:
+        return _bounded(super()._make_request(*args, **kwargs))
+
 
 class _GuardedHTTPSPool(AWSHTTPSConnectionPool):
     def _get_conn(self, timeout: float | None = None) -> Any:
@@ -188,6 +227,9 @@ class _GuardedHTTPSPool(AWSHTTPSConnectionPool):
         if guard is not None:
             _WATCHDOG.watch(guard, connection)
         return connection
+
+    def _make_request(self, *args: Any, **kwargs: Any) -> Any:
+        return _bounded(super()._make_request(*args, **kwargs))
 
 
 class CallDeadlines:
@@ -226,8 +268,13 @@ class CallDeadlines:
         _stack().append(guard)
         _WATCHDOG.add(guard)
 
-    def _needs_retry(self, request_dict: Any = None, **_: Any) -> None:
-        """Called after every attempt, answered or not: past the deadline, nothing more."""
+    def _needs_retry(self, request_dict: Any = None, caught_exception: Any = None, **_: Any) -> None:
+        """Called after every attempt, answered or not: past the deadline, nothing more; and an
+        answer too large to read is not asked for again (botocore wraps the error of a body it
+        could not read in ``HTTPClientError``, which it retries)."""
+        wrapped = getattr(caught_exception, "kwargs", {}).get("error") if caught_exception else None
+        if isinstance(wrapped, ResponseTooLarge):
+            raise wrapped
         context = request_dict.get("context") if isinstance(request_dict, dict) else None
         guard = context.get(_CONTEXT_KEY) if isinstance(context, dict) else None
         if isinstance(guard, _Guard) and (guard.expired or time.monotonic() >= guard.at):

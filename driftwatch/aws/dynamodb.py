@@ -6,7 +6,9 @@ unmanaged tables, matching the IAM policy in ``deploy/``; tests hold the code to
 values are always concrete: every response is first checked for what the call must return
 (``responses.py``: a truncated, empty or non-JSON answer is an ``InvalidResponse`` error, never
 a table with every feature off); after that, an absent optional field means AWS's documented
-default (e.g. no ``BillingModeSummary`` = PROVISIONED), never ``Unknown``.
+default (e.g. no ``BillingModeSummary`` = PROVISIONED), never ``Unknown``. The one exception:
+the attributes of a read that IAM denied after DescribeTable are ``Unknown`` with the error
+(``read_table``'s ``refused``), so the rest of the table can still be compared.
 
 A table that is not there is a *finding* (``missing``), not an error, so it is reported as
 ``None``. That includes a table deleted between two of our calls: the scan must not turn a
@@ -25,7 +27,7 @@ from driftwatch.aws.calls import outcome_checked, transport_outcome
 from driftwatch.aws.responses import INVALID_RESPONSE, InvalidResponse
 from driftwatch.errors import DriftwatchError
 from driftwatch.secrets import scrub_message
-from driftwatch.spec import BillingMode, Gsi, Lsi, Sse, Stream, TableSpec, Ttl
+from driftwatch.spec import BillingMode, Gsi, Lsi, Maybe, Sse, Stream, TableSpec, Ttl, Unknown
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -129,10 +131,11 @@ def call_aws(
         raise LiveReadError(operation, table_name, region, code, detail) from None
     except BotoCoreError as exc:
         raise LiveReadError(operation, table_name, region, transport_outcome(exc), scrub(str(exc))) from None
-    except (AttributeError, TypeError, UnicodeDecodeError) as exc:
+    except (AttributeError, TypeError, ValueError) as exc:
         # botocore's parser trips over a 200 body of the wrong shape (``null``, ``[]``, a string
-        # where an object belongs, bytes that are not UTF-8) with these instead of an error of
-        # its own: the answer is unusable, which is what InvalidResponse says.
+        # where an object belongs, bytes that are not UTF-8, a timestamp that is not one) with
+        # these instead of an error of its own: the answer is unusable, which is what
+        # InvalidResponse says. (UnicodeDecodeError is a ValueError.)
         detail = f"botocore could not parse the answer ({type(exc).__name__}); nothing was compared"
         raise LiveReadError(operation, table_name, region, INVALID_RESPONSE, detail) from None
 
@@ -157,12 +160,31 @@ def read_aws(
             raise LiveReadError(operation, table_name, region, INVALID_RESPONSE, str(exc)) from None
 
 
-def read_table(client: DynamoDBClient, table_name: str, region: str) -> TableSpec | None:
+# What AWS answers when IAM (or an SCP, a permissions boundary) denies one operation.
+_DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
+
+# The attributes each of the three secondary reads supplies, as reports name them.
+PART_ATTRIBUTES = {
+    "DescribeTimeToLive": "ttl.enabled and ttl.attribute",
+    "DescribeContinuousBackups": "point_in_time_recovery",
+    "ListTagsOfResource": "tags",
+}
+
+
+def read_table(
+    client: DynamoDBClient, table_name: str, region: str, refused: list[LiveReadError] | None = None
+) -> TableSpec | None:
     """The live ``TableSpec`` of ``table_name``, or None when the table does not exist.
 
     Autoscaling is left empty here: it comes from a per-region index fetched once per scan
     (see ``autoscaling.apply_autoscaling``), so reading N tables does not cost N autoscaling
     calls. Raises ``LiveReadError`` for anything else that goes wrong.
+
+    With ``refused``, a read after DescribeTable that IAM denies (a policy without
+    ``dynamodb:ListTagsOfResource`` is a common gap) costs only what that read supplies
+    (``PART_ATTRIBUTES``): those attributes are ``Unknown`` with the error, the error is
+    appended to ``refused`` for the caller to report, and the rest of the table is compared.
+    Without it, or for any other failure, the whole table is the error.
     """
     if not isinstance(table_name, str) or not table_name:
         # The one thing botocore's parameter validation (off: ``clients.AwsClients``) would
@@ -170,12 +192,14 @@ def read_table(client: DynamoDBClient, table_name: str, region: str) -> TableSpe
         detail = "the table name is empty"
         raise LiveReadError("DescribeTable", table_name, region, "ParamValidationError", detail)
     try:
-        return _read_table(client, table_name, region)
+        return _read_table(client, table_name, region, refused)
     except TableGone:
         return None
 
 
-def _read_table(client: DynamoDBClient, table_name: str, region: str) -> TableSpec:
+def _read_table(
+    client: DynamoDBClient, table_name: str, region: str, refused: list[LiveReadError] | None
+) -> TableSpec:
     where = (table_name, region)
     table = read_aws(
         "DescribeTable",
@@ -184,29 +208,74 @@ def _read_table(client: DynamoDBClient, table_name: str, region: str) -> TableSp
         client.describe_table,
         TableName=table_name,
     )
-    ttl = read_aws(
+
+    def part(operation: str, read: Callable[[], R]) -> R | Unknown:
+        try:
+            return read()
+        except LiveReadError as error:
+            # Only this operation refused: a role's credentials refreshed (AssumeRole) inside
+            # the call and denied fail the whole table, as they would any other call.
+            if refused is None or error.code not in _DENIED or error.operation != operation:
+                raise
+            refused.append(error)
+            return Unknown(str(error))
+
+    ttl = part(
         "DescribeTimeToLive",
-        *where,
-        responses.describe_time_to_live,
-        client.describe_time_to_live,
-        TableName=table_name,
+        lambda: read_aws(
+            "DescribeTimeToLive",
+            *where,
+            responses.describe_time_to_live,
+            client.describe_time_to_live,
+            TableName=table_name,
+        ),
     )
-    backups = read_aws(
+    backups = part(
         "DescribeContinuousBackups",
-        *where,
-        responses.describe_continuous_backups,
-        client.describe_continuous_backups,
-        TableName=table_name,
+        lambda: read_aws(
+            "DescribeContinuousBackups",
+            *where,
+            responses.describe_continuous_backups,
+            client.describe_continuous_backups,
+            TableName=table_name,
+        ),
     )
-    tags = _read_tags(client, table["TableArn"], table_name, region)
+    tags = part("ListTagsOfResource", lambda: _read_tags(client, table["TableArn"], table_name, region))
     return table_spec(table, region, ttl=ttl, backups=backups, tags=tags)  # type: ignore[arg-type]
+
+
+MAX_PAGES = 1_000
+"""Pages one listing may take (ListTables, ListTagsOfResource, each autoscaling listing): 100,000
+table names at ListTables' 100 a page, 50,000 scalable targets at 50; a table has at most 50
+tags. A service that hands out a new continuation token on every page would otherwise be
+followed, page after page, until the scan deadline, holding every page read so far."""
+
+
+class Pages:
+    """The continuation tokens of one listing: refuses a token seen before (a cycle, the same
+    token forever) and more than ``MAX_PAGES`` pages, so a broken service cannot hold a read
+    worker until the scan deadline."""
+
+    def __init__(self, operation: str, table_name: str | None, region: str | None) -> None:
+        self._where = (operation, table_name, region)
+        self._seen: set[str] = set()
+
+    def follow(self, token: str) -> str:
+        """``token``, to ask for the next page with; raises ``LiveReadError`` instead of looping."""
+        if token in self._seen:
+            raise LiveReadError(*self._where, "PaginationLoop", "")
+        if len(self._seen) + 1 >= MAX_PAGES:
+            detail = f"more than {MAX_PAGES} pages, each with a new token; not read to the end"
+            raise LiveReadError(*self._where, "TooManyPages", detail)
+        self._seen.add(token)
+        return token
 
 
 def list_table_names(client: DynamoDBClient, region: str) -> list[str]:
     """Every table name of the account in ``region`` (ListTables, all pages)."""
     names: list[str] = []
     start: str | None = None
-    seen: set[str] = set()
+    pages = Pages("ListTables", None, region)
     while True:
         paging = {} if start is None else {"ExclusiveStartTableName": start}
         page = read_aws("ListTables", None, region, _with_table_names, client.list_tables, **paging)
@@ -214,9 +283,7 @@ def list_table_names(client: DynamoDBClient, region: str) -> list[str]:
         start = page.get("LastEvaluatedTableName")
         if not start:
             return names
-        if start in seen:  # a service bug must not hang the scan
-            raise LiveReadError("ListTables", None, region, "PaginationLoop", "")
-        seen.add(start)
+        pages.follow(start)
 
 
 def _with_table_names(page: Any) -> Any:
@@ -231,8 +298,7 @@ def _with_table_names(page: Any) -> Any:
 
 
 def _tags_page(page: Any) -> tuple[list[tuple[str, str]], str | None]:
-    token = page.get("NextToken")
-    return responses.list_tags_of_resource(page), token if isinstance(token, str) else None
+    return responses.list_tags_of_resource(page), responses.next_token(page)
 
 
 def _read_tags(client: DynamoDBClient, arn: str, table_name: str, region: str) -> dict[str, str]:
@@ -243,7 +309,7 @@ def _read_tags(client: DynamoDBClient, arn: str, table_name: str, region: str) -
     """
     tags: dict[str, str] = {}
     token: str | None = None
-    seen: set[str] = set()
+    pages = Pages("ListTagsOfResource", table_name, region)
     while True:
         paging = {} if token is None else {"NextToken": token}
         pairs, token = read_aws(
@@ -258,18 +324,16 @@ def _read_tags(client: DynamoDBClient, arn: str, table_name: str, region: str) -
         tags.update(pairs)
         if not token:
             return tags
-        if token in seen:  # a service bug must not hang the scan
-            raise LiveReadError("ListTagsOfResource", table_name, region, "PaginationLoop", "")
-        seen.add(token)
+        pages.follow(token)
 
 
 def table_spec(
     table: TableDescriptionTypeDef,
     region: str,
     *,
-    ttl: TimeToLiveDescriptionTypeDef | None = None,
-    backups: ContinuousBackupsDescriptionTypeDef | None = None,
-    tags: dict[str, str] | None = None,
+    ttl: TimeToLiveDescriptionTypeDef | Unknown | None = None,
+    backups: ContinuousBackupsDescriptionTypeDef | Unknown | None = None,
+    tags: dict[str, str] | Unknown | None = None,
 ) -> TableSpec:
     """Map raw API responses to a ``TableSpec`` (pure, so it can be tested without AWS).
 
@@ -297,13 +361,25 @@ def table_spec(
     billing = table.get("BillingModeSummary", {}).get("BillingMode") or BillingMode.PROVISIONED.value
     provisioned = billing == BillingMode.PROVISIONED.value
     throughput = table.get("ProvisionedThroughput", {})
-    ttl = ttl or {}
+    # An Unknown part is a read IAM refused (read_table): its attributes stay Unknown.
+    live_ttl = (
+        Ttl(enabled=ttl, attribute=ttl)
+        if isinstance(ttl, Unknown)
+        else Ttl(
+            enabled=(ttl or {}).get("TimeToLiveStatus") in _TTL_ON,
+            attribute=(ttl or {}).get("AttributeName") or None,
+        )
+    )
     sse = table.get("SSEDescription")
     stream = table.get("StreamSpecification")
-    pitr = (
-        backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus")
-        if backups
-        else None
+    pitr: Maybe[bool] = (
+        backups
+        if isinstance(backups, Unknown)
+        else (
+            backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED"
+            if backups
+            else False
+        )
     )
     # Region -> ReplicaStatus of every replica but the table itself; a status AWS leaves out
     # (older global tables) is taken as ACTIVE rather than guessed to be a problem.
@@ -324,11 +400,8 @@ def table_spec(
         read_capacity=throughput.get("ReadCapacityUnits") if provisioned else None,
         write_capacity=throughput.get("WriteCapacityUnits") if provisioned else None,
         table_class=table.get("TableClassSummary", {}).get("TableClass") or "STANDARD",
-        ttl=Ttl(
-            enabled=ttl.get("TimeToLiveStatus") in _TTL_ON,
-            attribute=ttl.get("AttributeName") or None,
-        ),
-        point_in_time_recovery=pitr == "ENABLED",
+        ttl=live_ttl,
+        point_in_time_recovery=pitr,
         sse=(
             Sse(enabled=True, kms_key_arn=sse.get("KMSMasterKeyArn"))
             if sse is not None and sse.get("Status") in _SSE_ON
@@ -349,7 +422,12 @@ def table_spec(
         lsis=tuple(sorted((_lsi(i) for i in table.get("LocalSecondaryIndexes", [])), key=lambda i: i.name)),
         replicas=frozenset(replicas),
         replica_status=replicas,
-        tags=dict(tags or {}),
+        index_status={
+            g["IndexName"]: g["IndexStatus"]
+            for g in table.get("GlobalSecondaryIndexes", [])
+            if g.get("IndexStatus")
+        },
+        tags=tags if isinstance(tags, Unknown) else dict(tags or {}),
         status=table.get("TableStatus"),
         created_at=table.get("CreationDateTime"),
     )

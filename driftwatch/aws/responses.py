@@ -15,6 +15,7 @@ functions over plain dicts: testable without boto3.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -51,9 +52,42 @@ def _list(value: Any, path: str) -> list[Any]:
 
 
 def _number(value: Any, path: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise InvalidResponse(path)
     return value
+
+
+def _integer(value: Any, path: str) -> int:
+    """Capacity units are integers ("Type: Long"); ``5.5``, ``"5"`` or NaN compared with a
+    declared 5 would be a false alarm."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidResponse(path)
+    return value
+
+
+def _optional(value: Any, path: str, allowed: frozenset[str]) -> None:
+    """An optional field that, when present, must hold one of the API reference's values: an
+    unknown value is read as none of them (``"GARBAGE"`` as "TTL off") only by guessing."""
+    if value is not None and value not in allowed:
+        raise InvalidResponse(f"{path} (not one of {', '.join(sorted(allowed))})")
+
+
+def _flag(value: Any, path: str) -> None:
+    """An optional boolean: ``"false"`` is a string, and truthy."""
+    if value is not None and not isinstance(value, bool):
+        raise InvalidResponse(path)
+
+
+# The enumerations of the DynamoDB API reference for the values driftwatch compares.
+TTL_STATUSES = frozenset({"ENABLING", "DISABLING", "ENABLED", "DISABLED"})
+PITR_STATUSES = frozenset({"ENABLED", "DISABLED"})
+SSE_STATUSES = frozenset({"ENABLING", "ENABLED", "DISABLING", "DISABLED", "UPDATING"})
+BILLING_MODES = frozenset({"PROVISIONED", "PAY_PER_REQUEST"})
+TABLE_CLASSES = frozenset({"STANDARD", "STANDARD_INFREQUENT_ACCESS"})
+STREAM_VIEW_TYPES = frozenset({"NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"})
+PROJECTION_TYPES = frozenset({"ALL", "KEYS_ONLY", "INCLUDE"})
+KEY_TYPES = frozenset({"HASH", "RANGE"})
+INDEX_STATUSES = frozenset({"CREATING", "UPDATING", "DELETING", "ACTIVE"})
 
 
 def describe_table(response: Mapping[str, Any], table_name: str) -> Mapping[str, Any]:
@@ -64,37 +98,111 @@ def describe_table(response: Mapping[str, Any], table_name: str) -> Mapping[str,
     tags are read by ARN), a key schema with a HASH key whose attribute type is defined, and
     -- for a provisioned table -- its throughput. The optional parts (BillingModeSummary,
     SSEDescription, StreamSpecification, TableClassSummary, indexes, replicas) are judged in
-    ``dynamodb.table_spec`` with the reference's wording for what their absence means.
+    ``dynamodb.table_spec`` with the reference's wording for what their absence means; when
+    present they must hold what the reference allows (an enumeration's values, a boolean, an
+    integer capacity, an index's name and keys, a replica's region), or ``table_spec`` would
+    read ``"GARBAGE"`` as "off", ``"false"`` as true and ``"5"`` as a capacity that differs
+    from 5: a false alarm, or drift hidden.
     """
     table = _mapping(response.get("Table"), "Table")
     name = _string(table.get("TableName"), "Table.TableName")
     if name != table_name:
         raise InvalidResponse(f"Table.TableName (asked for {table_name!r}, got {name[:100]!r})")
     _string(table.get("TableStatus"), "Table.TableStatus")
-    _string(table.get("TableArn"), "Table.TableArn")
+    arn = _string(table.get("TableArn"), "Table.TableArn")
+    # The tags are read by this ARN: another table's would compare that table's tags. (The
+    # region is not checked: DynamoDB Local, reached through AWS_ENDPOINT_URL, names its own.)
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "dynamodb" or parts[5] != f"table/{table_name}":
+        raise InvalidResponse(f"Table.TableArn (asked for table {table_name!r}, got {arn[:200]!r})")
     types: dict[str, Any] = {}
     for definition in _list(table.get("AttributeDefinitions"), "Table.AttributeDefinitions"):
         definition = _mapping(definition, "Table.AttributeDefinitions[]")
-        types[_string(definition.get("AttributeName"), "AttributeName")] = definition.get("AttributeType")
-    schema = _list(table.get("KeySchema"), "Table.KeySchema")
-    hash_keys = [
-        k.get("AttributeName") for k in schema if isinstance(k, Mapping) and k.get("KeyType") == "HASH"
-    ]
-    if len(hash_keys) != 1 or not isinstance(hash_keys[0], str) or not hash_keys[0]:
-        raise InvalidResponse("Table.KeySchema HASH key")
-    for key in schema:
-        attribute = str(_mapping(key, "Table.KeySchema[]").get("AttributeName"))
-        if types.get(attribute) not in ("S", "N", "B"):
-            raise InvalidResponse(f"Table.AttributeDefinitions type of key {str(attribute)[:100]!r}")
+        attribute = _string(definition.get("AttributeName"), "Table.AttributeDefinitions[].AttributeName")
+        kind = definition.get("AttributeType")  # "Required: Yes"
+        if kind not in ("S", "N", "B"):
+            raise InvalidResponse(f"Table.AttributeDefinitions type of {attribute[:100]!r}")
+        types[attribute] = kind
+    _key_schema(table.get("KeySchema"), "Table.KeySchema", types)
     # "You may need to switch to on-demand mode at least once in order to return a
     # BillingModeSummary response" (API reference, BillingModeSummary): absent = PROVISIONED.
     billing = table.get("BillingModeSummary")
     mode = _mapping(billing, "Table.BillingModeSummary").get("BillingMode") if billing is not None else None
-    if mode in (None, "PROVISIONED"):
-        throughput = _mapping(table.get("ProvisionedThroughput"), "Table.ProvisionedThroughput")
-        _number(throughput.get("ReadCapacityUnits"), "Table.ProvisionedThroughput.ReadCapacityUnits")
-        _number(throughput.get("WriteCapacityUnits"), "Table.ProvisionedThroughput.WriteCapacityUnits")
+    _optional(mode, "Table.BillingModeSummary.BillingMode", BILLING_MODES)
+    provisioned = mode in (None, "PROVISIONED")
+    if provisioned:
+        _throughput(table.get("ProvisionedThroughput"), "Table.ProvisionedThroughput")
+    # Optional parts: absent is read as the reference documents (dynamodb.table_spec); present,
+    # they must hold what the reference says, or table_spec would read garbage as a value.
+    if table.get("TableClassSummary") is not None:
+        summary = _mapping(table["TableClassSummary"], "Table.TableClassSummary")
+        _optional(summary.get("TableClass"), "Table.TableClassSummary.TableClass", TABLE_CLASSES)
+    if table.get("SSEDescription") is not None:
+        sse = _mapping(table["SSEDescription"], "Table.SSEDescription")
+        _optional(sse.get("Status"), "Table.SSEDescription.Status", SSE_STATUSES)
+    if table.get("StreamSpecification") is not None:
+        stream = _mapping(table["StreamSpecification"], "Table.StreamSpecification")
+        if not isinstance(stream.get("StreamEnabled"), bool):  # "Required: Yes"
+            raise InvalidResponse("Table.StreamSpecification.StreamEnabled")
+        _optional(stream.get("StreamViewType"), "Table.StreamSpecification.StreamViewType", STREAM_VIEW_TYPES)
+    _flag(table.get("DeletionProtectionEnabled"), "Table.DeletionProtectionEnabled")
+    for path, hashed in (("GlobalSecondaryIndexes", True), ("LocalSecondaryIndexes", False)):
+        for index in _list(table.get(path) or [], f"Table.{path}"):
+            index = _mapping(index, f"Table.{path}[]")
+            _string(index.get("IndexName"), f"Table.{path}[].IndexName")
+            _key_schema(index.get("KeySchema"), f"Table.{path}[].KeySchema", types)
+            if index.get("Projection") is not None:
+                projection = _mapping(index["Projection"], f"Table.{path}[].Projection")
+                kind = projection.get("ProjectionType")
+                _optional(kind, f"Table.{path}[].Projection.ProjectionType", PROJECTION_TYPES)
+                for attribute in _list(projection.get("NonKeyAttributes") or [], "NonKeyAttributes"):
+                    _string(attribute, f"Table.{path}[].Projection.NonKeyAttributes[]")
+            if hashed:  # IndexStatus: "Required: No"; when there, one of the reference's
+                _optional(index.get("IndexStatus"), f"Table.{path}[].IndexStatus", INDEX_STATUSES)
+            if hashed and provisioned:  # a GSI of a provisioned table has its own throughput
+                _throughput(index.get("ProvisionedThroughput"), f"Table.{path}[].ProvisionedThroughput")
+    for replica in _list(table.get("Replicas") or [], "Table.Replicas"):
+        replica = _mapping(replica, "Table.Replicas[]")
+        _string(replica.get("RegionName"), "Table.Replicas[].RegionName")  # "Required: No", but
+        # a replica without its region cannot be compared with any declared one
+        if replica.get("ReplicaStatus") is not None:
+            _string(replica["ReplicaStatus"], "Table.Replicas[].ReplicaStatus")
     return table
+
+
+def _key_schema(value: Any, path: str, types: Mapping[str, Any]) -> None:
+    """A key schema: exactly one HASH key, at most one RANGE key, each a defined S, N or B
+    attribute (KeySchemaElement's two fields are "Required: Yes")."""
+    kinds: list[str] = []
+    for key in _list(value, path):
+        key = _mapping(key, f"{path}[]")
+        attribute = _string(key.get("AttributeName"), f"{path}[].AttributeName")
+        kind = key.get("KeyType")
+        if kind not in KEY_TYPES:
+            raise InvalidResponse(f"{path}[].KeyType")
+        kinds.append(kind)
+        if types.get(attribute) not in ("S", "N", "B"):
+            raise InvalidResponse(f"Table.AttributeDefinitions type of key {attribute[:100]!r}")
+    if kinds.count("HASH") != 1 or kinds.count("RANGE") > 1:
+        raise InvalidResponse(f"{path} HASH key")
+
+
+def _throughput(value: Any, path: str) -> None:
+    throughput = _mapping(value, path)
+    _integer(throughput.get("ReadCapacityUnits"), f"{path}.ReadCapacityUnits")
+    _integer(throughput.get("WriteCapacityUnits"), f"{path}.WriteCapacityUnits")
+
+
+def next_token(page: Mapping[str, Any], field: str = "NextToken") -> str | None:
+    """A page's continuation token: absent (or empty) on the last page. Anything else that is
+    not a string is a broken answer, not the last page: read as the end, it would drop the
+    items of the pages after it (tags read as removed, autoscaling as absent)."""
+    token = page.get(field)
+    if token is None or token == "":
+        return None
+    if not isinstance(token, str):
+        raise InvalidResponse(field)
+    return token
 
 
 def describe_time_to_live(response: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -105,7 +213,10 @@ def describe_time_to_live(response: Mapping[str, Any]) -> Mapping[str, Any]:
     may be absent (no attribute while disabled).
     """
     description = _mapping(response.get("TimeToLiveDescription"), "TimeToLiveDescription")
-    _string(description.get("TimeToLiveStatus"), "TimeToLiveDescription.TimeToLiveStatus")
+    status = _string(description.get("TimeToLiveStatus"), "TimeToLiveDescription.TimeToLiveStatus")
+    _optional(status, "TimeToLiveDescription.TimeToLiveStatus", TTL_STATUSES)
+    if description.get("AttributeName") is not None:
+        _string(description["AttributeName"], "TimeToLiveDescription.AttributeName")
     return description
 
 
@@ -121,12 +232,12 @@ def describe_continuous_backups(response: Mapping[str, Any]) -> Mapping[str, Any
     description = _mapping(response.get("ContinuousBackupsDescription"), "ContinuousBackupsDescription")
     status = description.get("ContinuousBackupsStatus")
     _string(status, "ContinuousBackupsDescription.ContinuousBackupsStatus")
+    _optional(status, "ContinuousBackupsDescription.ContinuousBackupsStatus", PITR_STATUSES)
     pitr = description.get("PointInTimeRecoveryDescription")
     if pitr is not None:
-        _string(
-            _mapping(pitr, "PointInTimeRecoveryDescription").get("PointInTimeRecoveryStatus"),
-            "PointInTimeRecoveryDescription.PointInTimeRecoveryStatus",
-        )
+        path = "PointInTimeRecoveryDescription.PointInTimeRecoveryStatus"
+        pitr_status = _mapping(pitr, "PointInTimeRecoveryDescription").get("PointInTimeRecoveryStatus")
+        _optional(_string(pitr_status, path), path, PITR_STATUSES)
     return description
 
 
@@ -152,8 +263,12 @@ def scalable_targets(response: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     for target in targets:
         _string(target.get("ResourceId"), "ScalableTargets[].ResourceId")
         _string(target.get("ScalableDimension"), "ScalableTargets[].ScalableDimension")
-        _number(target.get("MinCapacity"), "ScalableTargets[].MinCapacity")
-        _number(target.get("MaxCapacity"), "ScalableTargets[].MaxCapacity")
+        # Integers ("Type: Integer"), min <= max: 5.5 or a min above the max would make the
+        # capacity inside the range look outside it (diff._owned_by_autoscaler), i.e. drift.
+        low = _integer(target.get("MinCapacity"), "ScalableTargets[].MinCapacity")
+        high = _integer(target.get("MaxCapacity"), "ScalableTargets[].MaxCapacity")
+        if low > high:
+            raise InvalidResponse("ScalableTargets[].MinCapacity (above MaxCapacity)")
     return targets
 
 
@@ -173,3 +288,14 @@ def scaling_policies(response: Mapping[str, Any]) -> list[Mapping[str, Any]]:
             )
             _number(config.get("TargetValue"), "TargetTrackingScalingPolicyConfiguration.TargetValue")
     return policies
+
+
+def assume_role(response: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``response["Credentials"]`` with the four fields botocore's refresh needs ("Required:
+    Yes" in the STS API reference, Credentials); without them the role cannot be used."""
+    credentials = _mapping(response.get("Credentials"), "Credentials")
+    for field in ("AccessKeyId", "SecretAccessKey", "SessionToken"):
+        _string(credentials.get(field), f"Credentials.{field}")
+    if not hasattr(credentials.get("Expiration"), "isoformat"):  # botocore parses it to a datetime
+        raise InvalidResponse("Credentials.Expiration")
+    return credentials

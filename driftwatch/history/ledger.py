@@ -17,6 +17,11 @@ The rules, and why:
   a list is not a change);
 - a table that could not be read (status ``error``, matched by name or by address) says
   nothing about its drift: its episodes stay open -- an outage must never look like a fix;
+- likewise an attribute the scan could not compare (``unresolved``, or below an unresolved
+  attribute: ``tags`` covers ``tags.Team``): its autoscaling listing was refused, its table
+  was UPDATING, a declared value became unknown. Closing its episode as ``fixed`` would
+  announce a fix nobody made, and the next scan that can compare it would announce the drift
+  as new;
 - a table absent from the report is ``no longer declared``, unless its target has errors in
   ``report.errors`` (a parse error or a typo is not a fix);
 - pending drift (waiting for an apply) keeps an open episode open without news and opens
@@ -214,6 +219,7 @@ def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime
     errored: set[tuple[str, str]] = set()
     errored_addresses: set[tuple[str, str | None]] = set()
     seen_keys: set[Key] = set()
+    uncompared: dict[tuple[str, str], set[str]] = {}  # (target, table) -> unresolved attributes
     ignored: set[Key] = set()
     opened: list[Opened] = []
     seen: list[Seen] = []
@@ -233,6 +239,8 @@ def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime
                 continue  # shown in reports, but the target did not ask to be alerted
         else:
             checked.add((row.target, name))
+            if row.unresolved:
+                uncompared.setdefault((row.target, name), set()).update(u.attribute for u in row.unresolved)
             attributes = {item.attribute for item in row.drift} | {item.attribute for item in row.pending}
             if "table" in attributes:
                 absent.add((row.target, name))
@@ -281,6 +289,8 @@ def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime
         target, table, attribute = key
         if (target, table) in errored or (target, episode.address) in errored_addresses:
             continue  # we could not look at the table: no news
+        if _covered(attribute, uncompared.get((target, table), ())):
+            continue  # we could not compare the attribute: no news
         if attribute == "table" and episode.declared is None:
             if target in targets_with_errors:
                 continue  # its account's tables may not have been listed
@@ -304,6 +314,11 @@ def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime
     return Reconciliation(
         tuple(opened), tuple(seen), tuple(closed), Transitions(tuple(items), report.commit, at)
     )
+
+
+def _covered(attribute: str, unresolved: Iterable[str]) -> bool:
+    """Whether ``attribute`` is one of ``unresolved`` or nested below one (at a dot)."""
+    return any(attribute == u or attribute.startswith(f"{u}.") for u in unresolved)
 
 
 def _transition(

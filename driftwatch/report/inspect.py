@@ -56,7 +56,7 @@ def unresolved_paths(value: Any, path: str = "") -> list[tuple[str, str]]:
 
 
 # Fields only the live side fills in: noise in a view of what git declares.
-_LIVE_ONLY = ("replica_status", "created_at")
+_LIVE_ONLY = ("replica_status", "index_status", "created_at")
 
 
 def _declared(spec: TableSpec) -> dict[str, Any]:
