@@ -29,8 +29,8 @@ Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
 - ``driftwatch_ignored_drift{T, attribute}``: 1 per drifted attribute an ignore rule accepts.
 - ``driftwatch_ignore_rules_expired``: ignore rules of the config whose ``until`` has passed.
 - ``driftwatch_drift_first_seen_timestamp_seconds{T, attribute}``: when that drift was first seen;
-  kept while the table cannot be read (status ``error``), or its target failed to evaluate,
-  and the history keeps the drift open.
+  kept while the table cannot be read (status ``error``), its target failed to evaluate, or
+  the attribute could not be compared (unresolved), and the history keeps the drift open.
 - ``driftwatch_tables{target, status}``: count of report rows per status (zero-filled).
 - ``driftwatch_scan_errors{target}``: target-level errors (parse errors, bad var files).
 - ``driftwatch_unevaluated_module_calls{target}``: module calls and resources that may declare
@@ -77,7 +77,7 @@ from prometheus_client.metrics_core import (
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from driftwatch.aws.calls import THROTTLED, ApiCallRecorder
-from driftwatch.spec import ScanReport, TableResult, TableStatus
+from driftwatch.spec import ScanReport, TableResult, TableStatus, nested_in
 
 SCAN_RESULTS: Final = ("success", "partial", "failure")
 """Every value of the ``result`` label; a fixed set so that all three exist from the first scrape."""
@@ -170,6 +170,7 @@ class _ReportView:
         alerting: set[tuple[str, str, str]] = set()
         ignored: set[tuple[str, str, str, str]] = set()
         unread: set[tuple[str, str, str]] = set()
+        uncompared: dict[tuple[str, str], tuple[str, set[str]]] = {}  # -> (region, unresolved)
         counts: Counter[tuple[str, TableStatus]] = Counter()
         targets: set[str] = set()
         for row in report.tables:
@@ -192,6 +193,10 @@ class _ReportView:
                 attributes[attr_key] = min(stamp, attributes.get(attr_key, stamp))
             if row.status is TableStatus.ERROR and row.table_name is not None:
                 unread.add((row.target, row.table_name, row.region or ""))
+            elif row.unresolved and row.table_name is not None:
+                uncompared.setdefault((row.target, row.table_name), (row.region or "", set()))[1].update(
+                    u.attribute for u in row.unresolved
+                )
         # A table that could not be read this scan (AccessDenied, throttling) keeps its open
         # drift, as the history does: not read is not fixed, and dropping the series would
         # resolve DriftwatchTableDrifted until the next scan fires it again. Not "table": a
@@ -208,6 +213,12 @@ class _ReportView:
             place = carried.get((target, table))
             if place is not None and attribute != "table":
                 attributes.setdefault((target, table, place, attribute), _unix(seen))
+                continue
+            # An attribute this scan could not compare (its autoscaling listing refused, the
+            # table UPDATING, one read denied) keeps its open drift too: the history's rule.
+            region, unresolved_here = uncompared.get((target, table), ("", set()))
+            if unresolved_here and nested_in(attribute, unresolved_here):
+                attributes.setdefault((target, table, region, attribute), _unix(seen))
         errors: Counter[str] = Counter(error.target for error in report.errors)
         targets.update(errors)
         skipped: Counter[str] = Counter(item.target for item in report.not_evaluated)

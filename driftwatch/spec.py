@@ -17,7 +17,7 @@ import fnmatch
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal, TypeVar, Union
@@ -380,6 +380,13 @@ class TableStatus(enum.StrEnum):
     PENDING = "pending"
     # A live table that no declaration covers (opt-in discovery per target).
     UNMANAGED = "unmanaged"
+
+
+def nested_in(attribute: str, parents: Iterable[str]) -> bool:
+    """Whether ``attribute`` is one of ``parents`` or below one at a dot (``tags`` holds
+    ``tags.Team``): what an unresolved attribute leaves uncompared, for the history and
+    /metrics alike."""
+    return any(attribute == parent or attribute.startswith(f"{parent}.") for parent in parents)
 
 
 def _covers(key: str, attribute: str) -> bool:

@@ -28,7 +28,7 @@ from driftwatch.daemon import Daemon
 from driftwatch.history import History, HistoryError, StateLockedError
 from driftwatch.metrics import DriftwatchMetrics
 from driftwatch.notify.slack import SlackNotifier
-from driftwatch.spec import ScanReport, TableStatus, TargetError
+from driftwatch.spec import Drift, ScanReport, TableStatus, TargetError, Unresolved
 from tests.test_daemon_shutdown import drifted_report
 from tests.test_outbox_alerting import samples
 
@@ -454,6 +454,76 @@ def test_drift_of_a_target_that_failed_to_evaluate_stays_on_metrics(tmp_path: Pa
             started_at=T0,
         )
     assert PITR_SERIES in samples(metrics)
+
+
+def test_drift_of_an_attribute_a_scan_could_not_compare_stays_on_metrics(tmp_path: Path) -> None:
+    """A scan that reads the table but cannot compare a drifted attribute (its read denied,
+    the table UPDATING) keeps the episode open in the history; /metrics used to drop the
+    series, resolving DriftwatchTableDrifted until the next full comparison fired it again.
+    An unresolved parent (``tags``) holds the attributes below it (``tags.Team``); drift on
+    an attribute that *was* compared and is now in sync goes, as does everything once the
+    attribute is compared again and found in sync."""
+    metrics = DriftwatchMetrics(version="test")
+    (row,) = drifted_report().tables
+    drifted = dataclasses.replace(
+        drifted_report(),
+        tables=(
+            dataclasses.replace(
+                row,
+                drift=(
+                    Drift("point_in_time_recovery", True, False),
+                    Drift("tags.Team", "core", "x"),
+                    Drift("ttl.enabled", True, False),
+                ),
+            ),
+        ),
+    )
+    uncompared = dataclasses.replace(
+        drifted,
+        tables=(
+            dataclasses.replace(
+                row,
+                status=TableStatus.IN_SYNC,
+                drift=(),
+                unresolved=(
+                    Unresolved("point_in_time_recovery", "DescribeContinuousBackups: AccessDenied"),
+                    Unresolved("tags", "ListTagsOfResource: AccessDenied"),
+                ),
+            ),
+        ),
+    )
+    compared = dataclasses.replace(uncompared.tables[0], unresolved=())
+    in_sync = dataclasses.replace(uncompared, tables=(compared,))
+
+    def series(attribute: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        labels = dict(PITR_SERIES[1]) | {"attribute": attribute}
+        return PITR_SERIES[0], tuple(sorted(labels.items()))
+
+    with History.open(tmp_path / "state.db") as history:
+        for at, report in enumerate((drifted, uncompared)):
+            history.record_scan(report, T0 + timedelta(minutes=at))
+            metrics.observe_scan(
+                report,
+                first_seen=history.first_seen_map(),
+                open_regions=history.open_regions(),
+                result="success",
+                duration_seconds=1,
+                started_at=T0,
+            )
+        after = samples(metrics)
+        assert after[series("point_in_time_recovery")] == T0.timestamp()
+        assert after[series("tags.Team")] == T0.timestamp()
+        assert series("ttl.enabled") not in after  # compared this scan, and in sync: fixed
+        history.record_scan(in_sync, T0 + timedelta(minutes=2))
+        metrics.observe_scan(
+            in_sync,
+            first_seen=history.first_seen_map(),
+            open_regions=history.open_regions(),
+            result="success",
+            duration_seconds=1,
+            started_at=T0,
+        )
+    assert not {key for key in samples(metrics) if key[0] == PITR_SERIES[0]}
 
 
 def test_a_webhook_that_reads_the_message_and_never_answers_gets_a_marked_resend(tmp_path: Path) -> None:

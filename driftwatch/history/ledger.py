@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from driftwatch.spec import ScanReport, SourceLocation, TableStatus
+from driftwatch.spec import ScanReport, SourceLocation, TableStatus, nested_in
 
 Key = tuple[str, str, str]
 """(target, table, attribute): at most one open episode per key."""
@@ -289,7 +289,7 @@ def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime
         target, table, attribute = key
         if (target, table) in errored or (target, episode.address) in errored_addresses:
             continue  # we could not look at the table: no news
-        if _covered(attribute, uncompared.get((target, table), ())):
+        if nested_in(attribute, uncompared.get((target, table), ())):
             continue  # we could not compare the attribute: no news
         if attribute == "table" and episode.declared is None:
             if target in targets_with_errors:
@@ -314,11 +314,6 @@ def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime
     return Reconciliation(
         tuple(opened), tuple(seen), tuple(closed), Transitions(tuple(items), report.commit, at)
     )
-
-
-def _covered(attribute: str, unresolved: Iterable[str]) -> bool:
-    """Whether ``attribute`` is one of ``unresolved`` or nested below one (at a dot)."""
-    return any(attribute == u or attribute.startswith(f"{u}.") for u in unresolved)
 
 
 def _transition(
