@@ -492,3 +492,35 @@ def test_syntax_errors_carry_the_column_into_reports(tmp_path: Path) -> None:
     assert error.location == "root/main.tf:2:7"
     report = ScanReport(generated_at=datetime.now(UTC), commit=None, tables=(), errors=(error,))
     assert report_to_dict(report)["errors"][0]["column"] == 7
+
+
+def test_ignore_changes_on_one_tag_key_leaves_the_other_tags_compared(tmp_path: Path) -> None:
+    """``ignore_changes = [tags["Touched"]]`` ignores that key only (terraform plan still wants a
+    changed default tag back); the index of a reference is kept, not dropped to ``tags``."""
+    write_tree(
+        tmp_path,
+        {
+            "root/main.tf": """
+resource "aws_dynamodb_table" "t" {
+  name         = "t"
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  tags = { Team = "a" }
+  lifecycle {
+    ignore_changes = [tags["Touched"], tags_all["kubernetes.io/x"], ttl[0].enabled, ttl.0.attribute_name]
+  }
+}
+""",
+        },
+    )
+    (table,) = declare(tmp_path).tables
+    assert not table.spec.is_managed("tags.Touched")
+    assert not table.spec.is_managed("tags.kubernetes.io/x")
+    assert table.spec.is_managed("tags.Team")
+    assert table.spec.is_managed("tags.Env")
+    assert not table.spec.is_managed("ttl.enabled")
+    assert not table.spec.is_managed("ttl.attribute")

@@ -26,6 +26,7 @@ question it asked so that the memo (driftwatch.terraform.memo) can ask them agai
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
@@ -941,8 +942,34 @@ def reference_text(node: Any) -> str | None:
         head = reference_text(node.expr_term)
         return None if head is None else f"{head}.{node.get_attr.identifier.token.value}"
     if isinstance(node, IndexExprTermRule):
-        return reference_text(node.children[0])
+        head = reference_text(node.children[0])
+        return None if head is None else head + _index_text(node.children[1])
     return None
+
+
+def _index_text(node: Any) -> str:
+    """``["Touched"]`` / ``[0]`` of a reference, kept because ``ignore_changes = [tags["K"]]``
+    ignores one key, not every tag. An index that is not a literal gives "" (the whole argument:
+    silencing more than Terraform costs a finding, never a false alarm)."""
+    from hcl2.rules.expressions import ExprTermRule
+    from hcl2.rules.indexing import ShortIndexRule, SqbIndexRule
+    from hcl2.rules.literal_rules import IntLitRule
+    from hcl2.rules.strings import StringRule
+
+    from driftwatch.terraform.parse import label_text
+
+    if isinstance(node, ShortIndexRule):
+        return f"[{node.index.serialize()}]"
+    if not isinstance(node, SqbIndexRule):
+        return ""
+    inner = node.index_expression
+    while isinstance(inner, ExprTermRule):
+        inner = inner.expression
+    if isinstance(inner, StringRule) and all(hasattr(part.content, "value") for part in inner.string_parts):
+        return json.dumps(label_text(inner)).join("[]")
+    if isinstance(inner, IntLitRule):
+        return f"[{inner.serialize()}]"
+    return ""
 
 
 def reference_list(node: Any) -> list[str]:
