@@ -345,3 +345,13 @@ def test_unknown_values_propagate() -> None:
 def test_missing_name_is_unknown() -> None:
     result = to_spec({k: v for k, v in MINIMAL.items() if k != "name"})
     assert isinstance(result.name, Unknown)
+
+
+def test_a_fractional_number_in_a_tag_is_written_as_terraform_writes_it() -> None:
+    """``Ratio = 1.5`` in ``tags`` is the string "1.5" in AWS (terraform plan: no change), and
+    ``10 / 4`` is "2.5": the evaluator's exact numbers must not leak their Python repr."""
+    from driftwatch.terraform import numbers
+
+    tags = {"Ratio": numbers.parse("1.5"), "Quarter": numbers.divide(10, 4), "Tenth": numbers.parse("0.1")}
+    spec = to_spec({**MINIMAL, "tags": tags}, default_tags={"Default": numbers.parse("2.25")})
+    assert spec.tags == {"Ratio": "1.5", "Quarter": "2.5", "Tenth": "0.1", "Default": "2.25"}

@@ -39,6 +39,7 @@ from driftwatch.spec import (
     Unknown,
     first_unknown,
 )
+from driftwatch.terraform.numbers import format_number
 
 PAY_PER_REQUEST = BillingMode.PAY_PER_REQUEST.value
 DEFAULT_BILLING_MODE = BillingMode.PROVISIONED.value
@@ -110,8 +111,10 @@ def _text(value: Any) -> Maybe[str] | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, (int, float)):
+        # As Terraform converts a number to a string: the shortest decimal ("1.5", not the
+        # evaluator's exact Num repr), so a fractional tag value is not a false alarm.
+        return format_number(value)
     return str(value)
 
 
