@@ -524,3 +524,28 @@ resource "aws_dynamodb_table" "t" {
     assert table.spec.is_managed("tags.Env")
     assert not table.spec.is_managed("ttl.enabled")
     assert not table.spec.is_managed("ttl.attribute")
+
+
+def test_a_setting_driftwatch_does_not_compare_is_a_note_of_the_table(tmp_path: Path) -> None:
+    """A plain table with ``on_demand_throughput`` carries a note (reported as unresolved)."""
+    write_tree(
+        tmp_path,
+        {
+            "root/main.tf": """
+resource "aws_dynamodb_table" "t" {
+  name         = "t"
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  on_demand_throughput {
+    max_read_request_units = 100
+  }
+}
+""",
+        },
+    )
+    (table,) = declare(tmp_path).tables
+    assert [note.attribute for note in table.notes] == ["on_demand_throughput"]

@@ -67,7 +67,7 @@ from driftwatch.terraform.parse import (
 )
 from driftwatch.terraform.references import resource_references
 from driftwatch.terraform.remote import admitted, cloudposse_plan, same_source
-from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec
+from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec, uncompared_arguments
 from driftwatch.terraform.sources import Fetcher, NotFetched, Package
 from driftwatch.terraform.target import TargetDeclarations, TargetInput
 from driftwatch.terraform.types import ANY, TypeConversionError, TypeSpec, convert, parse_type
@@ -1331,9 +1331,9 @@ class _TableCollector:
             spec = dataclasses.replace(spec, tags=Unknown(f"provider ignore_tags: {ignore_tags.reason}"))
         else:
             spec = dataclasses.replace(spec, ignore_tags=ignore_tags)
-        notes: tuple[Unresolved, ...] = ()
+        notes = uncompared_arguments(declaration.arguments)
         if isinstance(region, Unknown):
-            notes = (Unresolved("region", region.reason),)
+            notes = (Unresolved("region", region.reason), *notes)
         rejections = validate_table.check(declaration.arguments)
         self.result.tables.append(
             DeclaredTable(

@@ -37,6 +37,7 @@ from driftwatch.spec import (
     TableSpec,
     Ttl,
     Unknown,
+    Unresolved,
     first_unknown,
 )
 from driftwatch.terraform.numbers import format_number
@@ -486,3 +487,81 @@ def resource_to_spec(
         autoscaling=decl.autoscaling or Autoscaling(),
         unmanaged=_unmanaged(decl, gsis),
     )
+
+
+# --- what driftwatch does not compare ----------------------------------------------------------
+
+# Settings terraform plan changes on an existing table that driftwatch's vocabulary has no
+# attribute for. Declared, they are named as unresolved rather than passed over in silence.
+_UNCOMPARED_BLOCKS = ("on_demand_throughput", "warm_throughput")
+# A replica's own settings, with the provider's default (not noted: CloudPosse writes them out).
+_REPLICA_DEFAULTS: dict[str, Any] = {
+    "kms_key_arn": None,
+    "point_in_time_recovery": False,
+    "deletion_protection_enabled": False,
+    "consistency_mode": None,
+}
+
+
+def _ignored_heads(arguments: Mapping[str, Any]) -> frozenset[str] | None:
+    """The top-level arguments ``ignore_changes`` names; None for ``all`` or an Unknown entry."""
+    lifecycles = _blocks(arguments, "lifecycle")
+    if isinstance(lifecycles, Unknown):
+        return None
+    heads: set[str] = set()
+    for lifecycle in lifecycles:
+        entries = lifecycle.get("ignore_changes")
+        for entry in [entries] if isinstance(entries, str) else entries or ():
+            match = _IGNORE_PATH.match(entry) if isinstance(entry, str) else None
+            if match is None or entry.strip() == "all":
+                return None
+            heads.add(match.group("head"))
+    return frozenset(heads)
+
+
+def _set(value: Any) -> bool:
+    """A block or value that is there (an empty dynamic block or a null is not)."""
+    return value not in (None, [], {}) and not (
+        isinstance(value, list) and all(v in (None, {}) for v in value)
+    )
+
+
+def uncompared_arguments(arguments: Mapping[str, Any]) -> tuple[Unresolved, ...]:
+    """Settings the declaration makes that Terraform would enforce but driftwatch does not
+    compare (``on_demand_throughput``, ``warm_throughput``, PITR's ``recovery_period_in_days``,
+    a replica's own settings), each as an unresolved attribute saying so: a change of them in
+    the console is drift for terraform plan, and driftwatch must not look like it checked."""
+    heads = _ignored_heads(arguments)
+    if heads is None:
+        return ()
+    why = "driftwatch does not compare {}; terraform plan does"
+    notes: list[Unresolved] = []
+    for name in _UNCOMPARED_BLOCKS:
+        if name not in heads and _set(arguments.get(name)):
+            notes.append(Unresolved(name, why.format(name)))
+    pitr = _single_block(arguments, "point_in_time_recovery")
+    if (
+        "point_in_time_recovery" not in heads
+        and isinstance(pitr, dict)
+        and pitr.get("recovery_period_in_days") is not None
+    ):
+        notes.append(
+            Unresolved(
+                "point_in_time_recovery.recovery_period_in_days", why.format("the PITR recovery period")
+            )
+        )
+    gsis = _blocks(arguments, "global_secondary_index")
+    if "global_secondary_index" not in heads and not isinstance(gsis, Unknown):
+        for gsi in gsis:
+            for name in _UNCOMPARED_BLOCKS:
+                if _set(gsi.get(name)):
+                    notes.append(Unresolved(f"gsi.{gsi.get('name')}.{name}", why.format(f"a GSI's {name}")))
+    replicas = _blocks(arguments, "replica")
+    if "replica" not in heads and not isinstance(replicas, Unknown):
+        for replica in replicas:
+            for name, default in _REPLICA_DEFAULTS.items():
+                value = replica.get(name, default)
+                if value is not None and value != default:
+                    attribute = f"replicas.{replica.get('region_name')}.{name}"
+                    notes.append(Unresolved(attribute, why.format(f"a replica's {name}")))
+    return tuple(notes)
