@@ -549,3 +549,75 @@ resource "aws_dynamodb_table" "t" {
     )
     (table,) = declare(tmp_path).tables
     assert [note.attribute for note in table.notes] == ["on_demand_throughput"]
+
+
+def test_a_null_for_a_non_nullable_variable_takes_its_default(tmp_path: Path) -> None:
+    """``nullable = false``: a null from tfvars or from a module call (``try(each.value.pitr,
+    null)``, common in wrappers) means the default, as in Terraform; without a usable default
+    Terraform refuses the value, so it is Unknown, never null's "false"."""
+    write_tree(
+        tmp_path,
+        {
+            "root/main.tf": """
+variable "pitr" {
+  type     = bool
+  default  = true
+  nullable = false
+}
+variable "class" {
+  type     = string
+  nullable = false
+}
+module "t" {
+  source = "../mod"
+  pitr   = null
+  name   = "m"
+}
+resource "aws_dynamodb_table" "t" {
+  name         = "t"
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  table_class  = var.class
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  point_in_time_recovery {
+    enabled = var.pitr
+  }
+}
+""",
+            "root/terraform.tfvars": "pitr = null\nclass = null\n",
+            "mod/main.tf": """
+variable "name" {
+  type = string
+}
+variable "pitr" {
+  type     = bool
+  default  = true
+  nullable = false
+}
+variable "ttl" {
+  type    = bool
+  default = true
+}
+resource "aws_dynamodb_table" "t" {
+  name         = var.name
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  point_in_time_recovery {
+    enabled = var.pitr
+  }
+}
+""",
+        },
+    )
+    specs = {t.address: t.spec for t in declare(tmp_path).tables}
+    assert specs["aws_dynamodb_table.t"].point_in_time_recovery is True
+    assert isinstance(specs["aws_dynamodb_table.t"].table_class, Unknown)
+    assert "nullable = false" in specs["aws_dynamodb_table.t"].table_class.reason
+    assert specs["module.t.aws_dynamodb_table.t"].point_in_time_recovery is True

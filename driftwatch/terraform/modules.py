@@ -489,11 +489,17 @@ class ModuleInstance:
         empty = Scope({}, None)
         values: dict[str, Any] = {}
         types: dict[str, TypeSpec] = {}
+        not_nullable: set[str] = set()
         for name, (block, file) in declared.items():
             attributes, _ = block.items
             types[name] = self._variable_type(name, block, file)
             if "default" in attributes:
                 values[name] = _evaluate_attribute(attributes["default"], Scope({}, file), self.walk, file)
+            if "nullable" in attributes:
+                nullable = _evaluate_attribute(attributes["nullable"], Scope({}, file), self.walk, file)
+                if nullable is False:
+                    not_nullable.add(name)
+        defaults = dict(values)
         if inputs is None:
             assignments = self._root_assignments(declared, types, empty)
         else:
@@ -504,6 +510,16 @@ class ModuleInstance:
                 self._note_source(name, origin, inputs is None)
             elif inputs is not None and self.directory not in self.walk.incomplete:
                 self.walk.error(f"{origin} sets {name!r}, which the module does not declare", None)
+        for name in not_nullable & values.keys():
+            if values[name] is None:
+                # Terraform: a null for a non-nullable variable means its default; a null
+                # default (or none) is refused, so the value is not known.
+                default = defaults.get(name)
+                values[name] = (
+                    default
+                    if default is not None
+                    else Unknown(f"var.{name} is null but nullable = false (Terraform refuses it)")
+                )
         bound: dict[str, Any] = {}
         for name, (block, file) in declared.items():
             if name not in values:
