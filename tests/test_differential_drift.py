@@ -86,7 +86,7 @@ variable "module_tables" {
   type = map(object({
     hash_key   = string
     range_key  = optional(string)
-    pitr       = optional(bool, false)
+    pitr       = optional(bool) # null: the module's non-nullable default (true)
     ttl        = optional(string, "")
     encryption = optional(bool, false)
     class      = optional(string)
@@ -435,7 +435,8 @@ module_tables = {
 """
 
 # A trimmed copy of terraform-aws-modules/dynamodb-table's main.tf and variables.tf, as vendored
-# into many repositories: every block present, driven by variables whose defaults are null/false.
+# into many repositories: every block present, driven by variables whose defaults are null/false
+# (PITR's made non-nullable and true, as wrappers often do, so that a null passed in means true).
 MODULE = r"""
 variable "create_table" {
   type    = bool
@@ -470,8 +471,9 @@ variable "read_capacity" {
   default = null
 }
 variable "point_in_time_recovery_enabled" {
-  type    = bool
-  default = false
+  type     = bool
+  default  = true
+  nullable = false
 }
 variable "ttl_enabled" {
   type    = bool
