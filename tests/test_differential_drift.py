@@ -30,10 +30,12 @@ from terraform_support import (
     REGION,
     REQUIRES_TERRAFORM,
     TERRAFORM_BLOCK,
+    changed_arguments,
     moto_server,
     provider_block,
     terraform,
     write_cli_config,
+    write_files,
 )
 
 from driftwatch.cli import main as driftwatch_main
@@ -759,11 +761,8 @@ class Outcome:
 
 
 def _changed_arguments(change: dict[str, Any]) -> set[str]:
-    before, after = change.get("before") or {}, change.get("after") or {}
-    unknown = change.get("after_unknown") or {}
-    changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k) or unknown.get(k) is True}
-    changed = {"tags" if k == "tags_all" else k for k in changed}
-    return changed - {"timeouts", "arn", "id", "stream_arn", "stream_label"}
+    """``tags_all`` read as ``tags``: a default tag changes only ``tags_all``."""
+    return {"tags" if k == "tags_all" else k for k in changed_arguments(change)}
 
 
 def _write(root: Path, port: int) -> None:
@@ -772,9 +771,7 @@ def _write(root: Path, port: int) -> None:
         "terraform.tfvars": TFVARS,
         "modules/dynamodb-table/main.tf": MODULE,
     }
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
+    write_files(root, files)
 
 
 @pytest.fixture(scope="module")

@@ -208,27 +208,34 @@ def ignore_changes_to_vocabulary(entry: str) -> frozenset[str]:
     return frozenset(IGNORE_CHANGES_VOCABULARY.get(head, ()))
 
 
+def _ignore_entries(arguments: Mapping[str, Any]) -> list[str] | None:
+    """The entries of ``lifecycle { ignore_changes }`` as text; None when one cannot be read
+    (Unknown, not a reference), which could name anything."""
+    lifecycles = _blocks(arguments, "lifecycle")
+    if isinstance(lifecycles, Unknown):
+        return None
+    found: list[str] = []
+    for lifecycle in lifecycles:
+        entries = lifecycle.get("ignore_changes")
+        if isinstance(entries, Unknown):
+            return None
+        for entry in [entries] if isinstance(entries, str) else entries or ():
+            if not isinstance(entry, str):
+                return None
+            found.append(entry)
+    return found
+
+
 def _ignored(arguments: Mapping[str, Any]) -> frozenset[str]:
     """Everything ``lifecycle { ignore_changes }`` silences.
 
     An Unknown entry could name anything, so it silences everything: a missed finding is
     acceptable, a false alarm is not.
     """
-    lifecycles = _blocks(arguments, "lifecycle")
-    if isinstance(lifecycles, Unknown):
+    entries = _ignore_entries(arguments)
+    if entries is None:
         return IGNORE_ALL
-    ignored: set[str] = set()
-    for lifecycle in lifecycles:
-        entries = lifecycle.get("ignore_changes")
-        if isinstance(entries, Unknown):
-            return IGNORE_ALL
-        if entries is None:
-            continue
-        for entry in [entries] if isinstance(entries, str) else entries:
-            if not isinstance(entry, str):
-                return IGNORE_ALL
-            ignored |= ignore_changes_to_vocabulary(entry)
-    return frozenset(ignored)
+    return frozenset(name for entry in entries for name in ignore_changes_to_vocabulary(entry))
 
 
 # --- keys ----------------------------------------------------------------------------------------
@@ -505,18 +512,11 @@ _REPLICA_DEFAULTS: dict[str, Any] = {
 
 def _ignored_heads(arguments: Mapping[str, Any]) -> frozenset[str] | None:
     """The top-level arguments ``ignore_changes`` names; None for ``all`` or an Unknown entry."""
-    lifecycles = _blocks(arguments, "lifecycle")
-    if isinstance(lifecycles, Unknown):
+    entries = _ignore_entries(arguments)
+    matches = [_IGNORE_PATH.match(entry) for entry in entries or ()]
+    if entries is None or "all" in (entry.strip() for entry in entries) or None in matches:
         return None
-    heads: set[str] = set()
-    for lifecycle in lifecycles:
-        entries = lifecycle.get("ignore_changes")
-        for entry in [entries] if isinstance(entries, str) else entries or ():
-            match = _IGNORE_PATH.match(entry) if isinstance(entry, str) else None
-            if match is None or entry.strip() == "all":
-                return None
-            heads.add(match.group("head"))
-    return frozenset(heads)
+    return frozenset(match.group("head") for match in matches if match is not None)
 
 
 def _set(value: Any) -> bool:
