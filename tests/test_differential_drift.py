@@ -336,6 +336,21 @@ resource "aws_dynamodb_table" "recovery" {
   }
 }
 
+# ignore_changes = [tags_all] leaves the resource's own tags compared (terraform plan).
+resource "aws_dynamodb_table" "tags_all" {
+  name         = "${local.name_prefix}-tags-all"
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  tags = { Team = "core" }
+  lifecycle {
+    ignore_changes = [tags_all]
+  }
+}
+
 # Capacity left to an autoscaler, billing mode switched in the console: drift on billing_mode.
 resource "aws_dynamodb_table" "billing" {
   name           = "${local.name_prefix}-billing"
@@ -697,6 +712,7 @@ def mutate(client: Any) -> None:
         **{pitr: {"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 35}},
     )
     client.update_table(TableName="dev-app-billing", BillingMode="PAY_PER_REQUEST")
+    _tag(client, "dev-app-tags-all", Team="edited")
     client.update_table(
         TableName="dev-app-mod-autoscaled",
         ProvisionedThroughput={"ReadCapacityUnits": 20, "WriteCapacityUnits": 7},
@@ -720,6 +736,7 @@ PLANNED: dict[str, set[str]] = {
     'module.table["plain"].aws_dynamodb_table.this[0]': {"ttl"},
     "aws_dynamodb_table.recovery": {"point_in_time_recovery"},
     "aws_dynamodb_table.billing": {"billing_mode"},
+    "aws_dynamodb_table.tags_all": {"tags"},
 }
 
 # Where driftwatch names a setting unresolved because it does not compare it (its vocabulary has
@@ -828,6 +845,7 @@ ADDRESSES = sorted(
         "aws_dynamodb_table.peer",
         "aws_dynamodb_table.recovery",
         "aws_dynamodb_table.billing",
+        "aws_dynamodb_table.tags_all",
         *(f'module.table["{k}"].aws_dynamodb_table.this[0]' for k in ("events", "audit", "plain")),
         "module.autoscaled.aws_dynamodb_table.autoscaled[0]",
     ]

@@ -262,7 +262,7 @@ def test_unknown_tags() -> None:
         ("global_secondary_index", {"gsi.*"}),
         ("local_secondary_index", {"lsi.*"}),
         ("tags", {"tags.*"}),
-        ("tags_all", {"tags.*"}),
+        ("tags_all", set()),  # see test_ignore_changes_on_tags_all_leaves_only_default_tags
         ('tags["CostCenter"]', {"tags.CostCenter"}),
         ("tags.Owner", {"tags.Owner"}),
         ("replica", {"replicas"}),
@@ -396,3 +396,25 @@ def test_arguments_terraform_compares_but_driftwatch_does_not_are_named() -> Non
     ]
     everything = {**arguments, "lifecycle": [{"ignore_changes": "all"}]}
     assert uncompared_arguments(everything) == ()
+
+
+def test_ignore_changes_on_tags_all_leaves_only_default_tags() -> None:
+    """``ignore_changes = [tags_all]`` (measured with terraform plan): a resource tag changed or
+    a tag added in the console is still a change of ``tags``; only the provider's default tags
+    (a removed one plans nothing) may go uncompared. ``[tags]`` silences every tag."""
+    lifecycle = {"lifecycle": [{"ignore_changes": ["tags_all"]}]}
+    spec = to_spec(
+        {**MINIMAL, "tags": {"A": "1", "Shared": "own"}, **lifecycle},
+        default_tags={"Env": "dev", "Shared": "x"},
+    )
+    assert spec.is_managed("tags.A") and spec.is_managed("tags.Extra") and spec.is_managed("tags.Shared")
+    assert not spec.is_managed("tags.Env")
+    spec = to_spec(
+        {**MINIMAL, "tags": {"A": "1"}, "lifecycle": [{"ignore_changes": ["tags"]}]},
+        default_tags={"Env": "dev"},
+    )
+    assert (
+        not spec.is_managed("tags.A")
+        and not spec.is_managed("tags.Env")
+        and not spec.is_managed("tags.Extra")
+    )

@@ -65,7 +65,9 @@ IGNORE_CHANGES_VOCABULARY: dict[str, tuple[str, ...]] = {
     "local_secondary_index": ("lsi.*",),
     "replica": ("replicas",),
     "tags": ("tags.*",),
-    "tags_all": ("tags.*",),
+    # tags_all: the resource's own tags still plan as changes of ``tags``; only the provider's
+    # default tags may go uncompared (``_default_tags_ignored``, which knows them).
+    "tags_all": (),
 }
 # Nested paths that map to one field (``ttl[0].enabled``, ``server_side_encryption.0.kms_key_arn``).
 _NESTED_IGNORE: dict[tuple[str, str], str] = {
@@ -427,11 +429,28 @@ def _tags(
 # --- the mapping -----------------------------------------------------------------------------
 
 
-def _unmanaged(decl: ResourceDeclaration, spec_gsis: Maybe[tuple[Gsi, ...]]) -> frozenset[str]:
+def _default_tags_ignored(arguments: Mapping[str, Any], default_tags: Mapping[str, Any] | None) -> set[str]:
+    """``ignore_changes = [tags_all]`` (measured with terraform plan): a resource tag changed or
+    a tag added in the console still plans as a change of ``tags``, but a default tag removed
+    plans nothing; so the default tags the resource does not set itself are not compared (a
+    changed value of one is then missed, never alarmed)."""
+    entries = _ignore_entries(arguments) or ()
+    if not any(entry.strip() == "tags_all" for entry in entries) or not isinstance(default_tags, Mapping):
+        return set()
+    own = arguments.get("tags")
+    own_keys = set(own) if isinstance(own, Mapping) else set()
+    return {f"tags.{key}" for key in default_tags if key not in own_keys}
+
+
+def _unmanaged(
+    decl: ResourceDeclaration,
+    spec_gsis: Maybe[tuple[Gsi, ...]],
+    default_tags: Mapping[str, Any] | None = None,
+) -> frozenset[str]:
     """Attributes the declaration does not manage: absent Optional+Computed arguments, undeclared
     autoscaling, and ``lifecycle.ignore_changes``."""
     arguments = decl.arguments
-    unmanaged = set(_ignored(arguments))
+    unmanaged = set(_ignored(arguments)) | _default_tags_ignored(arguments, default_tags)
     if _single_block(arguments, "ttl") is None:
         unmanaged.add("ttl.*")
     if _single_block(arguments, "point_in_time_recovery") is None:
@@ -492,7 +511,7 @@ def resource_to_spec(
         replicas=_replicas(arguments),
         tags=_tags(arguments, default_tags),
         autoscaling=decl.autoscaling or Autoscaling(),
-        unmanaged=_unmanaged(decl, gsis),
+        unmanaged=_unmanaged(decl, gsis, default_tags),
     )
 
 
