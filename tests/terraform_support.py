@@ -15,6 +15,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from moto_state import moto_classes_restored
@@ -111,3 +112,22 @@ def terraform(workdir: Path, *args: str, ok: tuple[int, ...] = (0,)) -> subproce
     if result.returncode not in ok:
         raise AssertionError(f"terraform {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
     return result
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    """A Terraform root: each relative path with its text, folders made as needed."""
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def changed_arguments(change: dict[str, Any]) -> set[str]:
+    """The top-level arguments a planned resource change (``terraform show -json``) changes.
+
+    Computed-only outputs (a new stream ARN follows from stream_enabled) are not arguments.
+    """
+    before, after = change.get("before") or {}, change.get("after") or {}
+    unknown = change.get("after_unknown") or {}
+    keys = set(before) | set(after)
+    changed = {k for k in keys if before.get(k) != after.get(k) or unknown.get(k) is True}
+    return changed - {"timeouts", "arn", "id", "stream_arn", "stream_label"}

@@ -32,6 +32,7 @@ from terraform_support import (
     provider_block,
     terraform,
     write_cli_config,
+    write_files,
 )
 
 from driftwatch.cli import main as driftwatch_main
@@ -477,9 +478,7 @@ def write_root(root: Path, port: int) -> None:
         "modules/archive/main.tf": ARCHIVE_MODULE,
         **TFVARS,
     }
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
+    write_files(root, files)
 
 
 @dataclass(frozen=True)

@@ -360,3 +360,14 @@ def test_unknown_label_in_id_length_limit() -> None:
     result = label(namespace="eg", name="n", id_length_limit=Unknown("limit"))
     assert isinstance(result.id, Unknown)
     assert isinstance(result.tags, dict) and result.tags["Namespace"] == "eg"
+
+
+def test_a_fractional_number_input_is_written_as_terraform_writes_it() -> None:
+    """``stage = 1.5`` converts to the string "1.5" (not the evaluator's exact Num repr)."""
+    from driftwatch.terraform import numbers
+
+    inputs = {"namespace": "eg", "name": "t", "tags": {"Ratio": numbers.parse("1.5")}}
+    label = build_label({**inputs, "stage": numbers.parse("1.5")})
+    assert label.tags["Ratio"] == "1.5"
+    assert label.id == "eg-15-t"  # null-label's regex_replace_chars drops the point
+    assert label.tags["Stage"] == build_label({**inputs, "stage": "1.5"}).tags["Stage"]

@@ -495,3 +495,132 @@ def test_syntax_errors_carry_the_column_into_reports(tmp_path: Path) -> None:
     assert error.location == "root/main.tf:2:7"
     report = ScanReport(generated_at=datetime.now(UTC), commit=None, tables=(), errors=(error,))
     assert report_to_dict(report)["errors"][0]["column"] == 7
+
+
+def test_ignore_changes_on_one_tag_key_leaves_the_other_tags_compared(tmp_path: Path) -> None:
+    """``ignore_changes = [tags["Touched"]]`` ignores that key only (terraform plan still wants a
+    changed default tag back); the index of a reference is kept, not dropped to ``tags``."""
+    write_tree(
+        tmp_path,
+        {
+            "root/main.tf": """
+resource "aws_dynamodb_table" "t" {
+  name         = "t"
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  tags = { Team = "a" }
+  lifecycle {
+    ignore_changes = [tags["Touched"], tags_all["kubernetes.io/x"], ttl[0].enabled, ttl.0.attribute_name]
+  }
+}
+""",
+        },
+    )
+    (table,) = declare(tmp_path).tables
+    assert not table.spec.is_managed("tags.Touched")
+    assert not table.spec.is_managed("tags.kubernetes.io/x")
+    assert table.spec.is_managed("tags.Team")
+    assert table.spec.is_managed("tags.Env")
+    assert not table.spec.is_managed("ttl.enabled")
+    assert not table.spec.is_managed("ttl.attribute")
+
+
+def test_a_setting_driftwatch_does_not_compare_is_a_note_of_the_table(tmp_path: Path) -> None:
+    """A plain table with ``on_demand_throughput`` carries a note (reported as unresolved)."""
+    write_tree(
+        tmp_path,
+        {
+            "root/main.tf": """
+resource "aws_dynamodb_table" "t" {
+  name         = "t"
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  on_demand_throughput {
+    max_read_request_units = 100
+  }
+}
+""",
+        },
+    )
+    (table,) = declare(tmp_path).tables
+    assert [note.attribute for note in table.notes] == ["on_demand_throughput"]
+
+
+def test_a_null_for_a_non_nullable_variable_takes_its_default(tmp_path: Path) -> None:
+    """``nullable = false``: a null from tfvars or from a module call (``try(each.value.pitr,
+    null)``, common in wrappers) means the default, as in Terraform; without a usable default
+    Terraform refuses the value, so it is Unknown, never null's "false"."""
+    write_tree(
+        tmp_path,
+        {
+            "root/main.tf": """
+variable "pitr" {
+  type     = bool
+  default  = true
+  nullable = false
+}
+variable "class" {
+  type     = string
+  nullable = false
+}
+module "t" {
+  source = "../mod"
+  pitr   = null
+  name   = "m"
+}
+resource "aws_dynamodb_table" "t" {
+  name         = "t"
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  table_class  = var.class
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  point_in_time_recovery {
+    enabled = var.pitr
+  }
+}
+""",
+            "root/terraform.tfvars": "pitr = null\nclass = null\n",
+            "mod/main.tf": """
+variable "name" {
+  type = string
+}
+variable "pitr" {
+  type     = bool
+  default  = true
+  nullable = false
+}
+variable "ttl" {
+  type    = bool
+  default = true
+}
+resource "aws_dynamodb_table" "t" {
+  name         = var.name
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  point_in_time_recovery {
+    enabled = var.pitr
+  }
+}
+""",
+        },
+    )
+    specs = {t.address: t.spec for t in declare(tmp_path).tables}
+    assert specs["aws_dynamodb_table.t"].point_in_time_recovery is True
+    assert isinstance(specs["aws_dynamodb_table.t"].table_class, Unknown)
+    assert "nullable = false" in specs["aws_dynamodb_table.t"].table_class.reason
+    assert specs["module.t.aws_dynamodb_table.t"].point_in_time_recovery is True

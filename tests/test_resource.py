@@ -262,7 +262,7 @@ def test_unknown_tags() -> None:
         ("global_secondary_index", {"gsi.*"}),
         ("local_secondary_index", {"lsi.*"}),
         ("tags", {"tags.*"}),
-        ("tags_all", {"tags.*"}),
+        ("tags_all", set()),  # see test_ignore_changes_on_tags_all_leaves_only_default_tags
         ('tags["CostCenter"]', {"tags.CostCenter"}),
         ("tags.Owner", {"tags.Owner"}),
         ("replica", {"replicas"}),
@@ -345,3 +345,76 @@ def test_unknown_values_propagate() -> None:
 def test_missing_name_is_unknown() -> None:
     result = to_spec({k: v for k, v in MINIMAL.items() if k != "name"})
     assert isinstance(result.name, Unknown)
+
+
+def test_a_fractional_number_in_a_tag_is_written_as_terraform_writes_it() -> None:
+    """``Ratio = 1.5`` in ``tags`` is the string "1.5" in AWS (terraform plan: no change), and
+    ``10 / 4`` is "2.5": the evaluator's exact numbers must not leak their Python repr."""
+    from driftwatch.terraform import numbers
+
+    tags = {"Ratio": numbers.parse("1.5"), "Quarter": numbers.divide(10, 4), "Tenth": numbers.parse("0.1")}
+    spec = to_spec({**MINIMAL, "tags": tags}, default_tags={"Default": numbers.parse("2.25")})
+    assert spec.tags == {"Ratio": "1.5", "Quarter": "2.5", "Tenth": "0.1", "Default": "2.25"}
+
+
+def test_arguments_terraform_compares_but_driftwatch_does_not_are_named() -> None:
+    """``on_demand_throughput``, ``warm_throughput``, PITR's ``recovery_period_in_days`` and a
+    replica's own settings: terraform plan changes them on an existing table, driftwatch's
+    vocabulary has no attribute for them. Each one set is listed (shown as unresolved, so a
+    table in sync is never silently "in sync" about them); unset or ignored ones are not, nor
+    a replica setting at the provider's default (CloudPosse spells those out on every replica;
+    ``propagate_tags`` is the provider's own behaviour, nothing AWS reports)."""
+    from driftwatch.terraform.resource import uncompared_arguments
+
+    arguments = {
+        **MINIMAL,
+        "on_demand_throughput": [{"max_read_request_units": 100, "max_write_request_units": None}],
+        "warm_throughput": [],
+        "point_in_time_recovery": [{"enabled": True, "recovery_period_in_days": 7}],
+        "global_secondary_index": [
+            {"name": "g", "hash_key": "h", "projection_type": "ALL", "on_demand_throughput": [{"x": 1}]},
+            {"name": "quiet", "hash_key": "h", "projection_type": "ALL", "on_demand_throughput": []},
+        ],
+        "replica": [
+            {"region_name": "us-west-2", "kms_key_arn": None, "point_in_time_recovery": True},
+            {"region_name": "eu-west-1", "propagate_tags": True, "point_in_time_recovery": False},
+        ],
+    }
+    notes = {note.attribute: note.reason for note in uncompared_arguments(arguments)}
+    assert sorted(notes) == [
+        "gsi.g.on_demand_throughput",
+        "on_demand_throughput",
+        "point_in_time_recovery.recovery_period_in_days",
+        "replicas.us-west-2.point_in_time_recovery",
+    ]
+    assert all("driftwatch does not compare" in reason for reason in notes.values())
+    assert uncompared_arguments(MINIMAL) == ()
+    ignored = {**arguments, "lifecycle": [{"ignore_changes": ["on_demand_throughput", "replica"]}]}
+    assert sorted(note.attribute for note in uncompared_arguments(ignored)) == [
+        "gsi.g.on_demand_throughput",
+        "point_in_time_recovery.recovery_period_in_days",
+    ]
+    everything = {**arguments, "lifecycle": [{"ignore_changes": "all"}]}
+    assert uncompared_arguments(everything) == ()
+
+
+def test_ignore_changes_on_tags_all_leaves_only_default_tags() -> None:
+    """``ignore_changes = [tags_all]`` (measured with terraform plan): a resource tag changed or
+    a tag added in the console is still a change of ``tags``; only the provider's default tags
+    (a removed one plans nothing) may go uncompared. ``[tags]`` silences every tag."""
+    lifecycle = {"lifecycle": [{"ignore_changes": ["tags_all"]}]}
+    spec = to_spec(
+        {**MINIMAL, "tags": {"A": "1", "Shared": "own"}, **lifecycle},
+        default_tags={"Env": "dev", "Shared": "x"},
+    )
+    assert spec.is_managed("tags.A") and spec.is_managed("tags.Extra") and spec.is_managed("tags.Shared")
+    assert not spec.is_managed("tags.Env")
+    spec = to_spec(
+        {**MINIMAL, "tags": {"A": "1"}, "lifecycle": [{"ignore_changes": ["tags"]}]},
+        default_tags={"Env": "dev"},
+    )
+    assert (
+        not spec.is_managed("tags.A")
+        and not spec.is_managed("tags.Env")
+        and not spec.is_managed("tags.Extra")
+    )

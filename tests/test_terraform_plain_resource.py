@@ -23,6 +23,7 @@ import pytest
 from terraform_support import (
     REQUIRES_TERRAFORM,
     TERRAFORM_BLOCK,
+    changed_arguments,
     moto_server,
     provider_block,
     terraform,
@@ -203,15 +204,6 @@ def moto_port() -> Iterator[int]:
         yield port
 
 
-def _changed_arguments(change: dict[str, Any]) -> set[str]:
-    before, after = change.get("before") or {}, change.get("after") or {}
-    unknown = change.get("after_unknown") or {}
-    keys = set(before) | set(after)
-    changed = {k for k in keys if before.get(k) != after.get(k) or unknown.get(k) is True}
-    # Computed-only outputs (a new stream ARN follows from stream_enabled) are not arguments.
-    return changed - {"timeouts", "arn", "id", "stream_arn", "stream_label"}
-
-
 @pytest.fixture(scope="module")
 def plan_changes(moto_port: int, tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
     import boto3
@@ -237,7 +229,7 @@ def plan_changes(moto_port: int, tmp_path_factory: pytest.TempPathFactory) -> di
     terraform(workdir, "plan", "-out=plan.bin", "-input=false", "-no-color", "-detailed-exitcode", ok=(0, 2))
     shown = json.loads(terraform(workdir, "show", "-json", "plan.bin").stdout)
     return {
-        rc["name"]: _changed_arguments(rc["change"])
+        rc["name"]: changed_arguments(rc["change"])
         for rc in shown.get("resource_changes", [])
         if rc["type"] == "aws_dynamodb_table"
     }

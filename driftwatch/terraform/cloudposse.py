@@ -39,6 +39,7 @@ from urllib.parse import parse_qs
 
 from driftwatch.spec import Autoscaling, Maybe, ScalingTarget, Unknown
 from driftwatch.terraform.label import Label, ModuleInputError, build_label
+from driftwatch.terraform.numbers import format_number
 from driftwatch.terraform.resource import ResourceDeclaration
 
 __all__ = [
@@ -254,7 +255,7 @@ def _convert(value: Any, kind: str, name: str) -> Any:
     if value is None or isinstance(value, Unknown) or kind == "any":
         return value
     if kind == "string" and isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return value if isinstance(value, str) else str(value)
+        return value if isinstance(value, str) else format_number(value)
     if kind == "string" and isinstance(value, bool):
         return "true" if value else "false"
     if kind == "bool" and (isinstance(value, bool) or value in ("true", "false")):

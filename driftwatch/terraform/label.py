@@ -31,6 +31,7 @@ from typing import Any
 
 from driftwatch.errors import DriftwatchError
 from driftwatch.spec import Maybe, Unknown, first_unknown
+from driftwatch.terraform.numbers import format_number
 
 STRING_LABELS = ("namespace", "tenant", "environment", "stage", "name")
 DEFAULT_LABEL_ORDER = ("namespace", "environment", "stage", "name", "attributes")
@@ -132,9 +133,7 @@ def _to_str(value: Any, input_name: str) -> str:
 
 
 def _number_text(value: int | float) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    return format_number(value)  # the shortest decimal, as Terraform writes a number
 
 
 def _is_go_title_separator(char: str) -> bool:

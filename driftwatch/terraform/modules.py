@@ -26,6 +26,7 @@ question it asked so that the memo (driftwatch.terraform.memo) can ask them agai
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
@@ -66,7 +67,7 @@ from driftwatch.terraform.parse import (
 )
 from driftwatch.terraform.references import resource_references
 from driftwatch.terraform.remote import admitted, cloudposse_plan, same_source
-from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec
+from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec, uncompared_arguments
 from driftwatch.terraform.sources import Fetcher, NotFetched, Package
 from driftwatch.terraform.target import TargetDeclarations, TargetInput
 from driftwatch.terraform.types import ANY, TypeConversionError, TypeSpec, convert, parse_type
@@ -518,11 +519,17 @@ class ModuleInstance:
         empty = Scope({}, None)
         values: dict[str, Any] = {}
         types: dict[str, TypeSpec] = {}
+        not_nullable: set[str] = set()
         for name, (block, file) in declared.items():
             attributes, _ = block.items
             types[name] = self._variable_type(name, block, file)
             if "default" in attributes:
                 values[name] = _evaluate_attribute(attributes["default"], Scope({}, file), self.walk, file)
+            if "nullable" in attributes:
+                nullable = _evaluate_attribute(attributes["nullable"], Scope({}, file), self.walk, file)
+                if nullable is False:
+                    not_nullable.add(name)
+        defaults = dict(values)
         if inputs is None:
             assignments = self._root_assignments(declared, types, empty)
         else:
@@ -533,6 +540,16 @@ class ModuleInstance:
                 self._note_source(name, origin, inputs is None)
             elif inputs is not None and self.directory not in self.walk.incomplete:
                 self.walk.error(f"{origin} sets {name!r}, which the module does not declare", None)
+        for name in not_nullable & values.keys():
+            if values[name] is None:
+                # Terraform: a null for a non-nullable variable means its default; a null
+                # default (or none) is refused, so the value is not known.
+                default = defaults.get(name)
+                values[name] = (
+                    default
+                    if default is not None
+                    else Unknown(f"var.{name} is null but nullable = false (Terraform refuses it)")
+                )
         bound: dict[str, Any] = {}
         for name, (block, file) in declared.items():
             if name not in values:
@@ -987,8 +1004,34 @@ def reference_text(node: Any) -> str | None:
         head = reference_text(node.expr_term)
         return None if head is None else f"{head}.{node.get_attr.identifier.token.value}"
     if isinstance(node, IndexExprTermRule):
-        return reference_text(node.children[0])
+        head = reference_text(node.children[0])
+        return None if head is None else head + _index_text(node.children[1])
     return None
+
+
+def _index_text(node: Any) -> str:
+    """``["Touched"]`` / ``[0]`` of a reference, kept because ``ignore_changes = [tags["K"]]``
+    ignores one key, not every tag. An index that is not a literal gives "" (the whole argument:
+    silencing more than Terraform costs a finding, never a false alarm)."""
+    from hcl2.rules.expressions import ExprTermRule
+    from hcl2.rules.indexing import ShortIndexRule, SqbIndexRule
+    from hcl2.rules.literal_rules import IntLitRule
+    from hcl2.rules.strings import StringRule
+
+    from driftwatch.terraform.parse import label_text
+
+    if isinstance(node, ShortIndexRule):
+        return f"[{node.index.serialize()}]"
+    if not isinstance(node, SqbIndexRule):
+        return ""
+    inner = node.index_expression
+    while isinstance(inner, ExprTermRule):
+        inner = inner.expression
+    if isinstance(inner, StringRule) and all(hasattr(part.content, "value") for part in inner.string_parts):
+        return json.dumps(label_text(inner)).join("[]")
+    if isinstance(inner, IntLitRule):
+        return f"[{inner.serialize()}]"
+    return ""
 
 
 def reference_list(node: Any) -> list[str]:
@@ -1385,9 +1428,9 @@ class _TableCollector:
             spec = dataclasses.replace(spec, tags=Unknown(f"provider ignore_tags: {ignore_tags.reason}"))
         else:
             spec = dataclasses.replace(spec, ignore_tags=ignore_tags)
-        notes: tuple[Unresolved, ...] = ()
+        notes = uncompared_arguments(declaration.arguments)
         if isinstance(region, Unknown):
-            notes = (Unresolved("region", region.reason),)
+            notes = (Unresolved("region", region.reason), *notes)
         rejections = validate_table.check(declaration.arguments)
         self.result.tables.append(
             DeclaredTable(

@@ -38,8 +38,10 @@ from driftwatch.spec import (
     TableSpec,
     Ttl,
     Unknown,
+    Unresolved,
     first_unknown,
 )
+from driftwatch.terraform.numbers import format_number
 
 PAY_PER_REQUEST = BillingMode.PAY_PER_REQUEST.value
 DEFAULT_BILLING_MODE = BillingMode.PROVISIONED.value
@@ -64,7 +66,9 @@ IGNORE_CHANGES_VOCABULARY: dict[str, tuple[str, ...]] = {
     "local_secondary_index": ("lsi.*",),
     "replica": ("replicas",),
     "tags": ("tags.*",),
-    "tags_all": ("tags.*",),
+    # tags_all: the resource's own tags still plan as changes of ``tags``; only the provider's
+    # default tags may go uncompared (``_default_tags_ignored``, which knows them).
+    "tags_all": (),
 }
 # Nested paths that map to one field (``ttl[0].enabled``, ``server_side_encryption.0.kms_key_arn``).
 _NESTED_IGNORE: dict[tuple[str, str], str] = {
@@ -111,8 +115,10 @@ def _text(value: Any) -> Maybe[str] | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, (int, float)):
+        # As Terraform converts a number to a string: the shortest decimal ("1.5", not the
+        # evaluator's exact Num repr), so a fractional tag value is not a false alarm.
+        return format_number(value)
     return str(value)
 
 
@@ -211,27 +217,34 @@ def ignore_changes_to_vocabulary(entry: str) -> frozenset[str]:
     return frozenset(IGNORE_CHANGES_VOCABULARY.get(head, ()))
 
 
+def _ignore_entries(arguments: Mapping[str, Any]) -> list[str] | None:
+    """The entries of ``lifecycle { ignore_changes }`` as text; None when one cannot be read
+    (Unknown, not a reference), which could name anything."""
+    lifecycles = _blocks(arguments, "lifecycle")
+    if isinstance(lifecycles, Unknown):
+        return None
+    found: list[str] = []
+    for lifecycle in lifecycles:
+        entries = lifecycle.get("ignore_changes")
+        if isinstance(entries, Unknown):
+            return None
+        for entry in [entries] if isinstance(entries, str) else entries or ():
+            if not isinstance(entry, str):
+                return None
+            found.append(entry)
+    return found
+
+
 def _ignored(arguments: Mapping[str, Any]) -> frozenset[str]:
     """Everything ``lifecycle { ignore_changes }`` silences.
 
     An Unknown entry could name anything, so it silences everything: a missed finding is
     acceptable, a false alarm is not.
     """
-    lifecycles = _blocks(arguments, "lifecycle")
-    if isinstance(lifecycles, Unknown):
+    entries = _ignore_entries(arguments)
+    if entries is None:
         return IGNORE_ALL
-    ignored: set[str] = set()
-    for lifecycle in lifecycles:
-        entries = lifecycle.get("ignore_changes")
-        if isinstance(entries, Unknown):
-            return IGNORE_ALL
-        if entries is None:
-            continue
-        for entry in [entries] if isinstance(entries, str) else entries:
-            if not isinstance(entry, str):
-                return IGNORE_ALL
-            ignored |= ignore_changes_to_vocabulary(entry)
-    return frozenset(ignored)
+    return frozenset(name for entry in entries for name in ignore_changes_to_vocabulary(entry))
 
 
 # --- keys ----------------------------------------------------------------------------------------
@@ -423,11 +436,28 @@ def _tags(
 # --- the mapping -----------------------------------------------------------------------------
 
 
-def _unmanaged(decl: ResourceDeclaration, spec_gsis: Maybe[tuple[Gsi, ...]]) -> frozenset[str]:
+def _default_tags_ignored(arguments: Mapping[str, Any], default_tags: Mapping[str, Any] | None) -> set[str]:
+    """``ignore_changes = [tags_all]`` (measured with terraform plan): a resource tag changed or
+    a tag added in the console still plans as a change of ``tags``, but a default tag removed
+    plans nothing; so the default tags the resource does not set itself are not compared (a
+    changed value of one is then missed, never alarmed)."""
+    entries = _ignore_entries(arguments) or ()
+    if not any(entry.strip() == "tags_all" for entry in entries) or not isinstance(default_tags, Mapping):
+        return set()
+    own = arguments.get("tags")
+    own_keys = set(own) if isinstance(own, Mapping) else set()
+    return {f"tags.{key}" for key in default_tags if key not in own_keys}
+
+
+def _unmanaged(
+    decl: ResourceDeclaration,
+    spec_gsis: Maybe[tuple[Gsi, ...]],
+    default_tags: Mapping[str, Any] | None = None,
+) -> frozenset[str]:
     """Attributes the declaration does not manage: absent Optional+Computed arguments, undeclared
     autoscaling, and ``lifecycle.ignore_changes``."""
     arguments = decl.arguments
-    unmanaged = set(_ignored(arguments))
+    unmanaged = set(_ignored(arguments)) | _default_tags_ignored(arguments, default_tags)
     if _single_block(arguments, "ttl") is None:
         unmanaged.add("ttl.*")
     if _single_block(arguments, "point_in_time_recovery") is None:
@@ -488,5 +518,76 @@ def resource_to_spec(
         replicas=_replicas(arguments),
         tags=_tags(arguments, default_tags),
         autoscaling=decl.autoscaling or Autoscaling(),
-        unmanaged=_unmanaged(decl, gsis),
+        unmanaged=_unmanaged(decl, gsis, default_tags),
     )
+
+
+# --- what driftwatch does not compare ----------------------------------------------------------
+
+# Settings terraform plan changes on an existing table that driftwatch's vocabulary has no
+# attribute for. Declared, they are named as unresolved rather than passed over in silence.
+_UNCOMPARED_BLOCKS = ("on_demand_throughput", "warm_throughput")
+# A replica's own settings, with the provider's default (not noted: CloudPosse writes them out).
+_REPLICA_DEFAULTS: dict[str, Any] = {
+    "kms_key_arn": None,
+    "point_in_time_recovery": False,
+    "deletion_protection_enabled": False,
+    "consistency_mode": None,
+}
+
+
+def _ignored_heads(arguments: Mapping[str, Any]) -> frozenset[str] | None:
+    """The top-level arguments ``ignore_changes`` names; None for ``all`` or an Unknown entry."""
+    entries = _ignore_entries(arguments)
+    matches = [_IGNORE_PATH.match(entry) for entry in entries or ()]
+    if entries is None or "all" in (entry.strip() for entry in entries) or None in matches:
+        return None
+    return frozenset(match.group("head") for match in matches if match is not None)
+
+
+def _set(value: Any) -> bool:
+    """A block or value that is there (an empty dynamic block or a null is not)."""
+    return value not in (None, [], {}) and not (
+        isinstance(value, list) and all(v in (None, {}) for v in value)
+    )
+
+
+def uncompared_arguments(arguments: Mapping[str, Any]) -> tuple[Unresolved, ...]:
+    """Settings the declaration makes that Terraform would enforce but driftwatch does not
+    compare (``on_demand_throughput``, ``warm_throughput``, PITR's ``recovery_period_in_days``,
+    a replica's own settings), each as an unresolved attribute saying so: a change of them in
+    the console is drift for terraform plan, and driftwatch must not look like it checked."""
+    heads = _ignored_heads(arguments)
+    if heads is None:
+        return ()
+    why = "driftwatch does not compare {}; terraform plan does"
+    notes: list[Unresolved] = []
+    for name in _UNCOMPARED_BLOCKS:
+        if name not in heads and _set(arguments.get(name)):
+            notes.append(Unresolved(name, why.format(name)))
+    pitr = _single_block(arguments, "point_in_time_recovery")
+    if (
+        "point_in_time_recovery" not in heads
+        and isinstance(pitr, dict)
+        and pitr.get("recovery_period_in_days") is not None
+    ):
+        notes.append(
+            Unresolved(
+                "point_in_time_recovery.recovery_period_in_days", why.format("the PITR recovery period")
+            )
+        )
+    gsis = _blocks(arguments, "global_secondary_index")
+    if "global_secondary_index" not in heads and not isinstance(gsis, Unknown):
+        for gsi in gsis:
+            for name in _UNCOMPARED_BLOCKS:
+                if _set(gsi.get(name)):
+                    notes.append(Unresolved(f"gsi.{gsi.get('name')}.{name}", why.format(f"a GSI's {name}")))
+    replicas = _blocks(arguments, "replica")
+    if "replica" not in heads and not isinstance(replicas, Unknown):
+        for replica in replicas:
+            for name, default in _REPLICA_DEFAULTS.items():
+                value = replica.get(name, default)
+                if value is not None and value != default:
+                    attribute = f"replicas.{replica.get('region_name')}.{name}"
+                    notes.append(Unresolved(attribute, why.format(f"a replica's {name}")))
+    return tuple(notes)
