@@ -477,9 +477,7 @@ def test_a_fetched_repository_cannot_run_the_users_git_filters(
     home = tmp_path / "home"
     home.mkdir()
     marker = tmp_path / "smudge-ran"
-    (home / ".gitconfig").write_text(
-        f'[filter "lfs"]\n\tsmudge = touch {marker} && cat\n\trequired = true\n'
-    )
+    (home / ".gitconfig").write_text(f'[filter "lfs"]\n\tsmudge = touch {marker} && cat\n\trequired = true\n')
     repo = git_repo(
         tmp_path / "remote",
         {

@@ -613,11 +613,11 @@ def classify_rejection(status: int, body: str) -> Verdict:
     return "webhook" if 400 <= status < 500 else "retry"
 
 
-class NoAnswerError(Exception):
+class _NoAnswerError(Exception):
     """Slack did not finish answering within the bound on one whole exchange."""
 
 
-class StillHangingError(Exception):
+class _StillHangingError(Exception):
     """The previous request to this webhook is still unanswered; no second one is opened."""
 
 
@@ -769,16 +769,16 @@ class SlackNotifier:
         return True
 
     def _send(self, payload: dict[str, Any]) -> WebhookResponse:
-        """``send_dict`` within ``_answer_seconds`` in all; raises :class:`NoAnswerError` past it.
+        """``send_dict`` within ``_answer_seconds`` in all; raises :class:`_NoAnswerError` past it.
 
         urllib offers no deadline on a whole request, so the send runs on a daemon thread that
         is left behind when it overruns (it ends with its connection; one per failed attempt,
         and failed attempts back off to an hour); while it runs, no other request is opened
-        (:class:`StillHangingError`), so a webhook that never stops answering holds one thread.
+        (:class:`_StillHangingError`), so a webhook that never stops answering holds one thread.
         """
         if self._hanging is not None:
             if self._hanging.is_alive():
-                raise StillHangingError
+                raise _StillHangingError
             self._hanging = None
         outcome: list[WebhookResponse | BaseException] = []
 
@@ -793,7 +793,7 @@ class SlackNotifier:
         sender.join(self._answer_seconds)
         if not outcome:
             self._hanging = sender
-            raise NoAnswerError
+            raise _NoAnswerError
         result = outcome[0]
         if isinstance(result, BaseException):
             raise result
@@ -813,13 +813,13 @@ class SlackNotifier:
             log.warning("slack_resending_interrupted", **fields, interrupted=message.interrupted)
         try:
             response = self._send(payload)
-        except StillHangingError:
+        except _StillHangingError:
             cause = "not sent: the previous request to this webhook is still unanswered"
             delay = backoff_seconds(message.attempts, self._rng)
             self._history.mark_retry(message.id, now, delay, cause)
             log.warning("slack_send_failed", **fields, error=cause, retry_in_seconds=round(delay, 1))
             return "error"
-        except NoAnswerError:
+        except _NoAnswerError:
             # Slack may have posted it: the resend is marked as a possible repeat.
             cause = f"no complete answer within {self._answer_seconds:g} s; it may have been delivered"
             delay = backoff_seconds(message.attempts, self._rng)

@@ -127,8 +127,6 @@ def normalize_number(value: float | int) -> int | float:
     return value
 
 
-
-
 def to_number(value: Any) -> int | float:
     """Terraform's string-to-number conversion: "5" is 5, "five" is an error, bools never convert."""
     if is_number(value):

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from driftwatch.errors import DriftwatchError
 from driftwatch.terraform.parse import HclSyntaxError, read_text
 
 # A directory's entries that can change a target: .tf files, .tf.json files (reported as not
@@ -34,7 +35,8 @@ from driftwatch.terraform.parse import HclSyntaxError, read_text
 # without invalidating an evaluation.
 _TERRAFORM_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
 
-class InvalidPathError(ValueError):
+
+class InvalidPathError(DriftwatchError, ValueError):
     """A path the operating system refuses (too long, a NUL byte): not a symlink loop."""
 
 
