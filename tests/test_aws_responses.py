@@ -506,3 +506,45 @@ def test_only_the_read_itself_being_denied_costs_only_its_attributes(
     with pytest.raises(LiveReadError, match="AssumeRole failed in us-east-1: AccessDenied"):
         read_table(clients.dynamodb(REGION), TABLE, REGION, refused)
     assert refused == []
+
+
+@pytest.mark.parametrize(
+    ("allowed", "shape"),
+    [
+        ("TTL_STATUSES", "TimeToLiveStatus"),
+        ("PITR_STATUSES", "PointInTimeRecoveryStatus"),
+        ("PITR_STATUSES", "ContinuousBackupsStatus"),
+        ("SSE_STATUSES", "SSEStatus"),
+        ("BILLING_MODES", "BillingMode"),
+        ("TABLE_CLASSES", "TableClass"),
+        ("STREAM_VIEW_TYPES", "StreamViewType"),
+        ("PROJECTION_TYPES", "ProjectionType"),
+        ("KEY_TYPES", "KeyType"),
+        ("INDEX_STATUSES", "IndexStatus"),
+    ],
+)
+def test_the_values_an_answer_may_hold_are_the_api_models(allowed: str, shape: str) -> None:
+    """An answer holding a value outside these lists is an InvalidResponse (the table is not
+    compared), so a list behind AWS's would make a new, valid value an error on every scan,
+    and one ahead of it would read garbage. botocore's service model is the API reference in
+    machine form: a botocore upgrade that adds a value fails here until the list follows."""
+    import botocore.session
+
+    from driftwatch.aws import responses
+
+    model = botocore.session.get_session().get_service_model("dynamodb")
+    assert getattr(responses, allowed) == frozenset(model.shape_for(shape).enum)
+
+
+def test_every_table_status_of_the_api_model_is_judged() -> None:
+    """A table status the scan compares is one DynamoDB is on its way through; every other
+    status of the model is an error row naming it. Both sets together are the model's, so a
+    new status is decided here, not by accident."""
+    import botocore.session
+
+    from driftwatch.scan import _COMPARABLE_STATUSES
+
+    model = botocore.session.get_session().get_service_model("dynamodb")
+    statuses = set(model.shape_for("TableStatus").enum)
+    unusable = {"INACCESSIBLE_ENCRYPTION_CREDENTIALS", "ARCHIVING", "ARCHIVED", "REPLICATION_NOT_AUTHORIZED"}
+    assert statuses == (set(_COMPARABLE_STATUSES) - {None}) | unusable
