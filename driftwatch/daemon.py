@@ -48,6 +48,7 @@ from driftwatch.metrics import DriftwatchMetrics
 from driftwatch.notify.routes import Route, selector, slack_routes
 from driftwatch.notify.slack import CHANNEL as SLACK_CHANNEL
 from driftwatch.notify.slack import SlackNotifier, build_expired_rules_message, load_webhook_url
+from driftwatch.overdue import Mark, check_period, limit_seconds, overdue
 from driftwatch.scan import ScanSettings, scan
 from driftwatch.secrets import register_secret
 from driftwatch.spec import IgnoreRule, ScanReport, TableStatus
@@ -69,6 +70,9 @@ class DaemonState:
     last_scan_started: float | None = None
     last_scan_finished: float | None = None
     scans_completed: int = 0
+    # The last scan start or finish (else the daemon's start), on both clocks: the next scan
+    # is due within an interval of it, however the wall clock moved (driftwatch.overdue).
+    mark: Mark | None = None
 
 
 def scan_result(report: ScanReport) -> str:
@@ -144,6 +148,8 @@ class Daemon:
         for notifier in self.notifiers:
             self.metrics.notification_channel(notifier.channel)
         self.state = DaemonState(started_monotonic=time.monotonic())
+        self.state.mark = self._mark()
+        self._overdue_reported = False
         self._scan_lock = threading.Lock()
         self._stop = threading.Event()
         # Held while a scan writes the history; shutdown sets ``_closing`` under it, so a write
@@ -196,6 +202,8 @@ class Daemon:
             started_at = datetime.now(UTC)
             started = time.monotonic()
             self.state.last_scan_started = started
+            self.state.mark = Mark(started, started_at.timestamp())
+            self._overdue_reported = False
             self.metrics.scan_started(started_at)
             log.info("scan_started")
             report: ScanReport | None = None
@@ -269,12 +277,59 @@ class Daemon:
                     self.state.last_scan_finished = time.monotonic()
                     if report is not None:
                         self.state.scans_completed += 1
+                self.state.mark = self._mark()
                 structlog.contextvars.unbind_contextvars("scan_id")
         # Outside the scan lock: shutdown waits for the scan, not for Slack (it flushes itself).
         # Nor does the next scan: a delivery already in progress (stuck on a slow webhook)
         # keeps the rest, and the outbox gauges are updated either way.
         self.deliver(wait=False)
         return report
+
+    @staticmethod
+    def _mark() -> Mark:
+        return Mark(time.monotonic(), datetime.now(UTC).timestamp())
+
+    def check_schedule(self) -> bool:
+        """Start the scan now if none started within an interval (+ jitter + a margin) of real
+        time; True if it did. APScheduler counts its interval on the wall clock, so a clock set
+        back holds the next scan up by as much; this counts on the monotonic clock. Said once per
+        stall (log and metric); a scan in progress is never overdue (/healthz judges a stuck one).
+        """
+        if self._stop.is_set() or not self.scheduler.running or self._scan_lock.locked():
+            return False
+        mark = self.state.mark
+        schedule = self.config.schedule
+        interval = schedule.interval.total_seconds()
+        found = (
+            overdue(
+                mark,
+                now_monotonic=time.monotonic(),
+                now_wall=datetime.now(UTC).timestamp(),
+                limit=limit_seconds(interval, schedule.jitter.total_seconds()),
+            )
+            if mark is not None
+            else None
+        )
+        if found is None or self.scheduler.get_job("scan") is None:
+            return False
+        now = datetime.now(UTC)
+        self.scheduler.modify_job("scan", next_run_time=now)
+        if self.scheduler.get_job("deliver") is not None:  # held up by the same clock
+            self.scheduler.modify_job("deliver", next_run_time=now)
+        if not self._overdue_reported:
+            self._overdue_reported = True
+            self.metrics.overdue_scan_started()
+            log.warning("scan_overdue_started_now", reason=found.reason, interval_seconds=interval)
+        return True
+
+    def _watch_schedule(self) -> None:
+        """Ask ``check_schedule`` every few seconds until stop; Event.wait is monotonic."""
+        period = check_period(self.config.schedule.interval.total_seconds())
+        while not self._stop.wait(period):
+            try:
+                self.check_schedule()
+            except Exception as error:  # e.g. the scheduler shut down between check and change
+                log.error("schedule_check_failed", error=repr(error))
 
     def _prune(self, now: datetime) -> None:
         """Retention (``state.retention``): at most once per PRUNE_INTERVAL, after a scan."""
@@ -464,6 +519,12 @@ class Daemon:
         """Serve until SIGTERM/SIGINT; then finish the running scan (bounded), flush, exit 0."""
         signal.signal(signal.SIGTERM, self.request_stop)
         signal.signal(signal.SIGINT, self.request_stop)
+        self.start()
+        self._stop.wait()
+        return self.shutdown(grace_seconds)
+
+    def start(self) -> None:
+        """The endpoint, the scheduled jobs and the schedule's watchdog, all in the background."""
         self.endpoint.start()
         schedule = self.config.schedule
         self.scheduler.add_job(
@@ -481,6 +542,7 @@ class Daemon:
                 id="deliver",
             )
         self.scheduler.start()
+        threading.Thread(target=self._watch_schedule, name="driftwatch-schedule-watch", daemon=True).start()
         log.info(
             "daemon_started",
             port=self.endpoint.port,
@@ -490,8 +552,6 @@ class Daemon:
             slack_routes=[n.channel for n in self.notifiers if n is not self.slack],
             version=__version__,
         )
-        self._stop.wait()
-        return self.shutdown(grace_seconds)
 
     def shutdown(self, grace_seconds: float) -> int:
         """Stop within ``grace_seconds``: finish or abandon the scan, deliver what time allows,

@@ -326,6 +326,7 @@ class DriftwatchMetrics:
         self._duration_sum = 0.0
         self._last_scan = 0.0
         self._last_success = 0.0
+        self._overdue_started = 0
         self._notifications: Counter[tuple[str, str]] = Counter()
         # channel -> (pending, sent, dropped, unix time of the oldest pending message or None)
         self._outbox: dict[str, tuple[int, int, int, float | None]] = {}
@@ -386,6 +387,11 @@ class DriftwatchMetrics:
                 self._last_success = max(self._last_success, stamp)
         if view is not None:
             self._report_bytes(view)  # format now, in the scan thread, not in the first scrape
+
+    def overdue_scan_started(self) -> None:
+        """Count a scan the daemon started itself because the schedule held it up."""
+        with self._lock:
+            self._overdue_started += 1
 
     def notification(self, channel: str, outcome: str) -> None:
         """Count one notification attempt; callers pass small fixed sets (e.g. slack/sent)."""
@@ -454,6 +460,7 @@ class DriftwatchMetrics:
             duration_sum = self._duration_sum
             last_scan = self._last_scan
             last_success = self._last_success
+            overdue_started = self._overdue_started
             notifications = sorted(self._notifications.items())
             outbox = sorted(self._outbox.items())
         # The recorder has its own lock; reading it at scrape time means the counter is
@@ -496,6 +503,13 @@ class DriftwatchMetrics:
             "driftwatch_last_successful_scan_timestamp_seconds",
             "Unix time the most recent scan with result=success started (0 if none yet).",
             value=last_success,
+        )
+
+        yield CounterMetricFamily(
+            "driftwatch_overdue_scans_started_total",
+            "Scans the daemon started itself because none had started within an interval (+ jitter "
+            "+ a margin) of real time: the wall clock was set back, or the scheduler stalled.",
+            value=overdue_started,
         )
 
         calls = CounterMetricFamily(

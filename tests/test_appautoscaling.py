@@ -25,8 +25,10 @@ from driftwatch.spec import (
     ScalingTarget,
     SourceLocation,
     TableSpec,
+    TableStatus,
     Unknown,
 )
+from driftwatch.terraform import appautoscaling
 from driftwatch.terraform.appautoscaling import POLICY, TARGET, ScalingResource, attach
 from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
 from driftwatch.terraform.parse import ParseCache
@@ -857,3 +859,85 @@ def test_ignore_changes_on_a_target_is_read_from_hcl(tmp_path: Path) -> None:
     (orders,) = declare(tmp_path).tables
     assert not orders.spec.is_managed("gsi.by_tenant.autoscaling.read.max")
     assert orders.spec.is_managed("gsi.by_tenant.autoscaling.read.min")
+
+
+# --------------------------------------------------------------------------- one join that crashes
+
+
+def _crash_for(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Joining ``name``'s autoscaling raises, as a bug would; every other table joins as usual."""
+    real = appautoscaling._with_autoscaling
+
+    def joined(table: DeclaredTable, dimensions: Any) -> Any:
+        if table.spec.name == name:
+            raise RuntimeError("injected fault")
+        return real(table, dimensions)
+
+    monkeypatch.setattr(appautoscaling, "_with_autoscaling", joined)
+
+
+def test_a_crash_joining_one_tables_autoscaling_costs_only_that_tables_autoscaling(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _crash_for("orders", monkeypatch)
+    users = "table/users"
+    tables, problems = attach(
+        [table("orders"), table("users")],
+        [target(), policy(), target(users, address="aws_appautoscaling_target.users")],
+    )
+    orders, joined = tables
+    assert joined.spec.autoscaling == Autoscaling(read=ScalingTarget(min=5, max=20, target=None))
+    assert orders.spec == table("orders").spec  # as declared: nothing guessed, nothing compared
+    (note,) = orders.notes
+    assert note.attribute == "autoscaling.read"
+    assert note.reason == (
+        "its autoscaling (aws_appautoscaling_target.read) could not be joined (RuntimeError: injected fault)"
+    )
+    assert [(p.file, p.line) for p in problems] == [("scaling.tf", 3)]
+    assert problems[0].message.startswith("aws_dynamodb_table.orders: its autoscaling")
+
+
+def test_a_crash_reading_one_scaling_resource_is_that_resources_problem(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = appautoscaling._key_of
+    monkeypatch.setattr(
+        appautoscaling,
+        "_key_of",
+        lambda r: (_ for _ in ()).throw(KeyError("boom")) if r.address.endswith(".users") else real(r),
+    )
+    tables, problems = attach(
+        [table("orders"), table("users")],
+        [target(), target("table/users", address="aws_appautoscaling_target.users")],
+    )
+    assert tables[0].spec.autoscaling.read == ScalingTarget(min=5, max=20, target=None)
+    (problem,) = problems
+    assert "aws_appautoscaling_target.users could not be joined to its table (KeyError" in problem.message
+
+
+def test_scan_compares_the_other_tables_when_one_join_crashes(
+    e2e_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a real scan (moto): the join of sessions-0 crashes; sessions-1 is still compared, its
+    hand-changed scaling found; sessions-0 is compared too, its autoscaling shown unresolved."""
+    from driftwatch.aws.clients import AwsClients
+    from driftwatch.scan import scan as run_scan
+
+    _crash_for("sessions-0", monkeypatch)
+    boto3.client("application-autoscaling", region_name=REGION).register_scalable_target(
+        ServiceNamespace="dynamodb",
+        ResourceId="table/sessions-1",
+        ScalableDimension="dynamodb:table:ReadCapacityUnits",
+        MinCapacity=1,
+        MaxCapacity=100,
+    )
+    target_input = TargetInput(name="t", repo=e2e_repo, root=e2e_repo, env={}, region=REGION)
+    report = run_scan([target_input], AwsClients(), cache=ParseCache())
+    rows = {row.table_name: row for row in report.tables}
+    assert set(rows) == {"sessions-0", "sessions-1"}
+    assert rows["sessions-1"].status == TableStatus.DRIFTED
+    assert {d.attribute for d in rows["sessions-1"].drift} == {"autoscaling.read.min", "autoscaling.read.max"}
+    assert rows["sessions-0"].status == TableStatus.IN_SYNC
+    unresolved = {u.attribute for u in rows["sessions-0"].unresolved}
+    assert {"autoscaling.read", "gsi.by_user.autoscaling.write"} <= unresolved
+    assert any("RuntimeError: injected fault" in e.message for e in report.errors)

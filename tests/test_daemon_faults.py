@@ -213,6 +213,96 @@ def test_a_retry_dated_by_a_clock_that_ran_ahead_is_due_once_the_clock_is_correc
         assert [m.id for m in history.pending("slack", corrected + timedelta(minutes=11))] == [first, second]
 
 
+class Clocks:
+    """The wall clock (as APScheduler, its executor and the daemon read it) and the monotonic
+    clock (as the daemon reads it), each the real one plus an offset the test moves: hours pass
+    without real sleeps."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import apscheduler.executors.base
+        import apscheduler.schedulers.base
+
+        self.wall_offset = timedelta()
+        self.monotonic_offset = 0.0
+        clocks = self
+
+        class WallClock(datetime):
+            @classmethod
+            def now(cls, tz: Any = None) -> datetime:
+                return datetime.now(tz) + clocks.wall_offset
+
+        real_monotonic = time.monotonic
+        fake_time = type(
+            "FakeTime", (), {"monotonic": staticmethod(lambda: real_monotonic() + self.monotonic_offset)}
+        )
+        for module in (apscheduler.schedulers.base, apscheduler.executors.base, daemon_module):
+            monkeypatch.setattr(module, "datetime", WallClock)
+        monkeypatch.setattr(daemon_module, "time", fake_time)
+
+    def elapse(self, real: timedelta, *, wall_set_back: timedelta) -> None:
+        self.monotonic_offset += real.total_seconds()
+        self.wall_offset += real - wall_set_back
+
+
+def wait_for(predicate: Any, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+def test_a_wall_clock_set_back_does_not_stop_the_scans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """APScheduler counts the interval on the wall clock: set back 6 h, it holds the next scan up
+    by 6 h. The daemon notices on the monotonic clock that no scan started within an interval,
+    starts one at once (said once, counted), and the schedule goes on from the new wall clock."""
+    clocks = Clocks(monkeypatch)
+    daemon = make_daemon(tmp_path, monkeypatch, None)  # interval 1h, jitter 0
+    try:
+        daemon.start()
+        assert wait_for(lambda: daemon.state.scans_completed == 1)
+        assert not daemon.check_schedule()  # just scanned: nothing overdue
+
+        clocks.elapse(timedelta(hours=2), wall_set_back=timedelta(hours=6))
+        job = daemon.scheduler.get_job("scan")
+        held_up = job.next_run_time - daemon_module.datetime.now(UTC)
+        assert held_up > timedelta(hours=4)  # the defect: the scheduler alone waits 5 more hours
+
+        daemon.scheduler.pause()  # the started scan cannot run yet: a second check must not re-say it
+        with structlog.testing.capture_logs() as events:
+            assert daemon.check_schedule()
+            assert daemon.check_schedule()
+        said = [e for e in events if e["event"] == "scan_overdue_started_now"]
+        assert len(said) == 1 and said[0]["log_level"] == "warning"
+        assert "set back 21600s" in said[0]["reason"] and "no scan started for 7200s" in said[0]["reason"]
+        assert samples(daemon.metrics)[("driftwatch_overdue_scans_started_total", ())] == 1
+
+        daemon.scheduler.resume()
+        assert wait_for(lambda: daemon.state.scans_completed == 2), "the overdue scan did not run"
+        next_run = daemon.scheduler.get_job("scan").next_run_time
+        expected = daemon_module.datetime.now(UTC) + timedelta(hours=1)
+        assert abs(next_run - expected) < timedelta(minutes=1)  # the schedule follows the new clock
+        assert not daemon.check_schedule()
+    finally:
+        daemon.shutdown(grace_seconds=2)
+
+
+def test_overdue_is_judged_on_real_time_only() -> None:
+    """A wall clock set forward or back changes nothing; only real time since the last scan does."""
+    from driftwatch.overdue import Mark, limit_seconds, overdue
+
+    limit = limit_seconds(300, 30)
+    assert limit == 360  # interval + jitter + 10% of the interval (at least 10 s)
+    mark = Mark(monotonic=1000.0, wall=1_700_000_000.0)
+    assert overdue(mark, now_monotonic=1000.0 + limit, now_wall=mark.wall - 86_400, limit=limit) is None
+    assert overdue(mark, now_monotonic=1000.0 + 10, now_wall=mark.wall + 86_400, limit=limit) is None
+    stalled = overdue(mark, now_monotonic=1000.0 + 400, now_wall=mark.wall + 400, limit=limit)
+    assert stalled is not None and stalled.reason.endswith("the scheduler did not start it")
+
+
 # --- Slack answers that are not what they seem ---------------------------------------------------
 
 

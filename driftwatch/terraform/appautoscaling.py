@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from driftwatch.bounds import safe_text
 from driftwatch.spec import (
     Autoscaling,
     DeclaredTable,
@@ -347,31 +348,32 @@ def _with_autoscaling(
 def attach(
     tables: Sequence[DeclaredTable], resources: Sequence[ScalingResource]
 ) -> tuple[list[DeclaredTable], list[Problem]]:
-    """The tables with their resource-level autoscaling, and every resource that could not be joined."""
+    """The tables with their resource-level autoscaling, and every resource that could not be joined.
+
+    An unexpected exception is isolated like the evaluation of one declaration: in reading one
+    resource, it is that resource's problem; in joining one table, that table keeps the rest of
+    its declaration and its autoscaling is unresolved, with the reason. The others are joined.
+    """
     problems: list[Problem] = []
     keyed: list[tuple[ScalingResource, _Key]] = []
     for resource in resources:
-        is_dynamodb = _is_dynamodb(resource.arguments)
-        if is_dynamodb is False:
-            continue
-        key = _key_of(resource)
-        if isinstance(is_dynamodb, Unknown) and isinstance(key, str):
+        try:
+            found = _keyed(resource)
+        except MemoryError:
+            raise  # the worker's limit: the target's error
+        except Exception as error:
             problems.append(
                 Problem(
-                    f"cannot tell whether {resource.address} scales a DynamoDB table: {is_dynamodb.reason}",
+                    f"{resource.address} could not be joined to its table ({_crash(error)})",
                     resource.file,
                     resource.line,
                 )
             )
             continue
-        if isinstance(key, str):
-            problems.append(
-                Problem(
-                    f"cannot tell which table {resource.address} scales: {key}", resource.file, resource.line
-                )
-            )
-            continue
-        keyed.append((resource, key))
+        if isinstance(found, Problem):
+            problems.append(found)
+        elif found is not None:
+            keyed.append((resource, found))
 
     # Targets first: a policy joins the target of its table, dimension and region.
     per_table: dict[int, dict[tuple[str | None, Direction], _Dimension]] = {}
@@ -424,10 +426,53 @@ def attach(
 
     result: list[DeclaredTable] = []
     for i, table in enumerate(tables):
-        if i in per_table:
-            joined, more = _with_autoscaling(table, per_table[i])
-            result.append(joined)
-            problems.extend(more)
-        else:
+        if i not in per_table:
             result.append(table)
+            continue
+        try:
+            joined, more = _with_autoscaling(table, per_table[i])
+        except MemoryError:
+            raise
+        except Exception as error:
+            joined, more = _not_joined(table, per_table[i], error)
+        result.append(joined)
+        problems.extend(more)
     return result, problems
+
+
+def _keyed(resource: ScalingResource) -> _Key | Problem | None:
+    """The table dimension a resource scales; None for another service's; a Problem if unsure."""
+    is_dynamodb = _is_dynamodb(resource.arguments)
+    if is_dynamodb is False:
+        return None
+    key = _key_of(resource)
+    if isinstance(is_dynamodb, Unknown) and isinstance(key, str):
+        return Problem(
+            f"cannot tell whether {resource.address} scales a DynamoDB table: {is_dynamodb.reason}",
+            resource.file,
+            resource.line,
+        )
+    if isinstance(key, str):
+        return Problem(
+            f"cannot tell which table {resource.address} scales: {key}", resource.file, resource.line
+        )
+    return key
+
+
+def _crash(error: Exception) -> str:
+    return safe_text(f"{type(error).__name__}: {error}", 200)
+
+
+def _not_joined(
+    table: DeclaredTable, dimensions: Mapping[tuple[str | None, Direction], _Dimension], error: Exception
+) -> tuple[DeclaredTable, list[Problem]]:
+    """``table`` as declared, its resource-level autoscaling unresolved (never compared, never
+    guessed: the dimensions stay unmanaged), and the failure reported at the scaling target."""
+    first = next(iter(dimensions.values())).targets[0]
+    reason = f"its autoscaling ({first.address}) could not be joined ({_crash(error)})"
+    notes = [
+        Unresolved(f"{'autoscaling' if gsi is None else f'gsi.{gsi}.autoscaling'}.{direction}", reason)
+        for gsi, direction in sorted(dimensions, key=lambda k: (k[0] or "", k[1]))
+    ]
+    joined = dataclasses.replace(table, notes=(*table.notes, *notes))
+    return joined, [Problem(f"{table.address}: {reason}", first.file, first.line)]

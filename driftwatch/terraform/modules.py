@@ -50,6 +50,7 @@ from driftwatch.spec import (
 from driftwatch.terraform import appautoscaling, cloudposse, cloudposse_autoscaler, limits, validate_table
 from driftwatch.terraform.addresses import redact
 from driftwatch.terraform.evaluate import PATH_CWD, EvaluationError, Scope, evaluate, evaluate_text
+from driftwatch.terraform.expansion import ExpansionError, count_instances, for_each_items
 from driftwatch.terraform.functions import TfSet
 from driftwatch.terraform.label import build_label, label_outputs
 from driftwatch.terraform.locations import module_call_locations, resource_locations
@@ -705,26 +706,26 @@ class ModuleInstance:
         attributes, _ = block.items
         scope = self.scope(file)
         if "count" in attributes:
-            count = _evaluate_attribute(attributes["count"], scope, self.walk, file)
-            if isinstance(count, Unknown):
-                return Unknown(f"count of {address} is unknown: {count.reason}")
-            if isinstance(count, bool) or not isinstance(count, (int, float)) or count < 0:
-                self.walk.error(f"count of {address} must be a non-negative whole number", file, block.line)
-                return Unknown(f"count of {address} is invalid")
+            value = _evaluate_attribute(attributes["count"], scope, self.walk, file)
+            if isinstance(value, Unknown):
+                return Unknown(f"count of {address} is unknown: {value.reason}")
+            try:
+                count = count_instances(value)
+            except ExpansionError as error:
+                return self._refused(address, "count", error, file, block)
             if count > MAX_INSTANCES:
                 return self._too_many(address, f"count = {count}")
-            return [(i, f"{address}[{i}]", {"count": {"index": i}}) for i in range(int(count))]
+            return [(i, f"{address}[{i}]", {"count": {"index": i}}) for i in range(count)]
         if "for_each" in attributes:
             collection = _evaluate_attribute(attributes["for_each"], scope, self.walk, file)
             if isinstance(collection, Unknown):
                 return Unknown(f"for_each of {address} is unknown: {collection.reason}")
-            if isinstance(collection, dict):
-                items = list(collection.items())
-            elif isinstance(collection, list) and all(isinstance(i, str) for i in collection):
-                items = [(i, i) for i in sorted(set(collection))]
-            else:
-                self.walk.error(f"for_each of {address} must be a map or a set of strings", file, block.line)
-                return Unknown(f"for_each of {address} is invalid")
+            try:
+                items = for_each_items(collection)
+            except ExpansionError as error:
+                return self._refused(address, "for_each", error, file, block)
+            if isinstance(items, Unknown):
+                return Unknown(f"for_each of {address} is unknown: {items.reason}")
             unknown_key = next((k for k, _ in items if isinstance(k, Unknown)), None)
             if unknown_key is not None:
                 return Unknown(f"a for_each key of {address} is unknown")
@@ -732,6 +733,14 @@ class ModuleInstance:
                 return self._too_many(address, f"for_each over {len(items)} elements")
             return [(k, f'{address}["{k}"]', {"each": {"key": k, "value": v}}) for k, v in items]
         return [(None, address, {})]
+
+    def _refused(
+        self, address: str, argument: str, error: ExpansionError, file: str, block: Block
+    ) -> Unknown:
+        """A value Terraform refuses: an error at the block's line, and the block not evaluated."""
+        reason = f"{argument} of {address} is invalid: {error}"
+        self.walk.error(reason, file, block.line)
+        return Unknown(reason)
 
     @staticmethod
     def _too_many(address: str, what: str) -> Unknown:

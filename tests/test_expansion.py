@@ -1,0 +1,115 @@
+"""``count`` and ``for_each`` make the instances Terraform makes, and a value Terraform refuses
+makes the module call or resource *not evaluated* with the reason: never zero instances (tables
+silently not watched), never a count truncated or a list Terraform would reject.
+
+The same cases are checked against ``terraform plan`` (built-in ``terraform_data`` resources:
+no provider, no init; two plans of a fraction of a second), where terraform is installed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.terraform_support import REQUIRES_TERRAFORM_CLI, terraform
+from tests.test_modules import CHILD, declare, write_tree
+
+# (argument, expression, instance keys Terraform creates, or a word of the reason it refuses)
+ACCEPTED: list[tuple[str, str, list[object]]] = [
+    ("count", '"3"', [0, 1, 2]),  # cty converts a string holding a number
+    ("count", '"2.0"', [0, 1]),
+    ("count", '"1e1"', list(range(10))),
+    ("count", "2.0", [0, 1]),
+    ("count", "0", []),
+    ("count", "sensitive(2)", [0, 1]),
+    ("for_each", 'toset(["b", "a", "a"])', ["a", "b"]),
+    ("for_each", "{ x = 1, y = null }", ["x", "y"]),  # a map may hold nulls
+    ("for_each", '{ x = 1, y = "s" }', ["x", "y"]),  # an object
+    ("for_each", '{ x = sensitive("v") }', ["x"]),  # sensitive values inside a map are fine
+    ("for_each", "{}", []),
+    ("for_each", "toset([])", []),
+]
+REFUSED: list[tuple[str, str, str]] = [
+    ("count", "2.5", "whole number"),  # never truncated to 2
+    ("count", '"2.5"', "whole number"),
+    ("count", "-1", "greater than or equal to zero"),
+    ("count", "null", "null"),
+    ("count", '"abc"', "a number is required"),
+    ("count", '" 2"', "a number is required"),
+    ("count", "true", "a number is required"),
+    ("count", "[1]", "a number is required"),
+    ("for_each", '["a", "b"]', "toset()"),  # a list, even of strings
+    ("for_each", 'toset(["a", null])', "must not contain null"),
+    ("for_each", "toset([1, 2])", "sets of strings"),
+    ("for_each", "null", "null"),
+    ("for_each", '"a"', "map or a set of strings"),
+]
+
+
+def _key(argument: str, key: object) -> str:
+    return f"[{key}]" if argument == "count" else f'["{key}"]'
+
+
+def test_count_and_for_each_make_terraforms_instances_or_are_not_evaluated(tmp_path: Path) -> None:
+    calls = []
+    for i, (argument, expression, _) in enumerate([*ACCEPTED, *REFUSED]):
+        name = "count.index" if argument == "count" else "each.key"
+        calls.append(
+            f'module "m{i}" {{\n  source = "../modules/table"\n  {argument} = {expression}\n'
+            f'  name = "m{i}-${{{name}}}"\n}}\n'
+        )
+    # A resource is expanded by the same rules: one accepted, one refused.
+    calls.append('resource "aws_dynamodb_table" "r_ok" {\n  count = "2"\n  name = "r${count.index}"\n}\n')
+    calls.append('resource "aws_dynamodb_table" "r_bad" {\n  for_each = ["a"]\n  name = each.key\n}\n')
+    write_tree(tmp_path, {**CHILD, "root/main.tf": "".join(calls)})
+    result = declare(tmp_path)
+
+    made = {t.address for t in result.tables}
+    for i, (argument, expression, keys) in enumerate(ACCEPTED):
+        expected = {f"module.m{i}{_key(argument, k)}.aws_dynamodb_table.t" for k in keys}
+        assert {a for a in made if a.startswith(f"module.m{i}[")} == expected, expression
+    assert {a for a in made if a.startswith("aws_dynamodb_table.r_ok")} == {
+        "aws_dynamodb_table.r_ok[0]",
+        "aws_dynamodb_table.r_ok[1]",
+    }
+
+    skipped = {item.address: item.reason for item in result.not_evaluated}
+    errors = " | ".join(e.message for e in result.errors)
+    for i, (argument, expression, word) in enumerate(REFUSED, start=len(ACCEPTED)):
+        address = f"module.m{i}"
+        assert not any(a.startswith(f"{address}[") for a in made), expression
+        assert word in skipped.get(address, ""), (expression, skipped.get(address))
+        assert f"{argument} of {address} is invalid" in errors, expression
+    assert "toset()" in skipped.get("aws_dynamodb_table.r_bad", "")
+    assert not any("r_bad" in a for a in made)
+
+
+@REQUIRES_TERRAFORM_CLI
+def test_terraform_plan_agrees_on_every_case(tmp_path: Path) -> None:
+    """What the cases above say Terraform does, measured: the accepted ones create exactly the
+    listed instances, each refused one is an error at its own line."""
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    for folder, cases in ((good, ACCEPTED), (bad, REFUSED)):
+        folder.mkdir()
+        (folder / "cli.tfrc").write_text("")
+        lines = [f'resource "terraform_data" "r{i}" {{ {a} = {e} }}' for i, (a, e, _) in enumerate(cases)]
+        (folder / "main.tf").write_text("\n".join(lines) + "\n")
+
+    planned = terraform(good, "plan", "-no-color", "-input=false").stdout
+    created = set(re.findall(r"# (terraform_data\.\S+) will be created", planned))
+    expected = {f"terraform_data.r{i}{_key(a, k)}" for i, (a, _, keys) in enumerate(ACCEPTED) for k in keys}
+    assert created == expected
+
+    refused = terraform(bad, "plan", "-no-color", "-input=false", ok=(1,)).stderr
+    failing_lines = {int(n) for n in re.findall(r"on main\.tf line (\d+)", refused)}
+    assert failing_lines == set(range(1, len(REFUSED) + 1))
+
+
+@pytest.mark.parametrize("value", [2.5, -1, None, True, "x"])
+def test_count_instances_refuses_what_terraform_refuses(value: object) -> None:
+    from driftwatch.terraform.expansion import ExpansionError, count_instances
+
+    with pytest.raises(ExpansionError):
+        count_instances(value)
