@@ -1529,8 +1529,15 @@ def _copy(declarations: TargetDeclarations) -> TargetDeclarations:
 
 
 def _evaluate_target(target: TargetInput, cache: ParseCache, fs: FileSystemView) -> TargetDeclarations:
-    result = TargetDeclarations()
     walk = _Walk(target, cache, fs)
+    try:
+        return _walk_target(walk, target, fs)
+    finally:
+        walk.fetcher.close()  # the cached modules it read may be evicted again
+
+
+def _walk_target(walk: _Walk, target: TargetInput, fs: FileSystemView) -> TargetDeclarations:
+    result = TargetDeclarations()
     try:
         root_dir = walk.confine(target.root, f"root module {target.root}")
     except OutsideRepositoryError as error:
