@@ -61,6 +61,13 @@ def tree_bytes(root: Path) -> int:
     return total
 
 
+def touch(target: int | Path) -> None:
+    """Mark a lease or record used now, to the nanosecond (the kernel's own file times are as
+    coarse as its clock tick: uses a few ms apart would tie)."""
+    now = time.time_ns()
+    os.utime(target, ns=(now, now))
+
+
 def _same_file(fd: int, path: Path) -> bool:
     try:
         named = os.stat(path)
@@ -82,7 +89,7 @@ class Leases:
         while an eviction of that very package is under way (a rename and an unlink)."""
         fd = self._held.get(name)
         if fd is not None:
-            os.utime(fd)
+            touch(fd)
             return
         path = self.cache_dir / "leases" / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,7 +98,7 @@ class Leases:
             try:
                 fcntl.flock(fd, fcntl.LOCK_SH)
                 if _same_file(fd, path):  # else an eviction unlinked it meanwhile: a new file
-                    os.utime(fd)
+                    touch(fd)
                     self._held[name] = fd
                     fd = None
                     return
@@ -234,7 +241,8 @@ def _sweep_leases(cache_dir: Path) -> None:
                 fd = os.open(entry.path, os.O_RDWR)
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    if _same_file(fd, Path(entry.path)) and not (cache_dir / "packages" / entry.name).is_dir():
+                    orphan = not (cache_dir / "packages" / entry.name).is_dir()
+                    if orphan and _same_file(fd, Path(entry.path)):
                         os.unlink(entry.path)
                 finally:
                     os.close(fd)
@@ -257,9 +265,7 @@ def usage(cache_dir: Path) -> CacheUsage | None:
         return None
 
 
-def publish(
-    cache_dir: Path, staging: Path, name: str, leases: Leases, limit: int, timeout: float
-) -> Path:
+def publish(cache_dir: Path, staging: Path, name: str, leases: Leases, limit: int, timeout: float) -> Path:
     """Move a finished package (``staging``) into ``packages/<name>``, evicting least recently
     used entries to make room; CacheFull when the packages in use leave none. The caller
     holds the lease of ``name``, so the package cannot be evicted before it is used."""

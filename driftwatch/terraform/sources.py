@@ -602,7 +602,7 @@ class Fetcher:
         if not root.is_dir():
             return None
         with contextlib.suppress(OSError):
-            os.utime(record)  # used: the last to be evicted
+            cache.touch(record)  # used: the last to be evicted
         version = data.get("version") if isinstance(data.get("version"), str) else None
         subdir = getattr(source, "subdir", "")
         inner = data.get("subdir") if isinstance(data.get("subdir"), str) else ""
