@@ -223,3 +223,23 @@ def test_modules_cache_keys_are_read_from_the_config(tmp_path: Path) -> None:
     assert (defaults.cache_max_bytes, defaults.max_sources) == (1024**3, 50)
     with pytest.raises(ConfigError, match=r"modules\.cache_max_bytes"):
         parse_config({"targets": [{"name": "t", "root": "."}], "modules": {"cache_max_bytes": "10K"}})
+
+
+def test_a_module_used_through_the_declaration_memo_counts_as_used(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """A daemon's unchanged target is answered from the memo and reads no package: its modules
+    must still count as recently used, not be the first evicted by another target's fetch."""
+    sources = serve(httpserver, "a", "b", "c")
+    call = f'module "a" {{\n  source = "{sources["a"]}"\n  name = "a"\n  hash_key = "id"\n}}\n'
+    write_tree(tmp_path / "repo", {"root/main.tf": call})
+    settings = options(tmp_path)
+    parse_cache = ParseCache()
+    steady = target(tmp_path / "repo", settings)
+    assert [t.spec.name for t in declare_target(steady, parse_cache).tables] == ["a"]
+    (a,) = cached(tmp_path)
+    b = fetch_once(settings, sources["b"])  # another target's module, used after a
+    assert [t.spec.name for t in declare_target(steady, parse_cache).tables] == ["a"]
+    assert parse_cache.declarations.hits == 1  # from the memo: nothing fetched or recalled
+    fetch_once(settings, sources["c"])
+    assert a.is_dir() and not b.exists()

@@ -29,7 +29,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +66,17 @@ def touch(target: int | Path) -> None:
     coarse as its clock tick: uses a few ms apart would tie)."""
     now = time.time_ns()
     os.utime(target, ns=(now, now))
+
+
+def touch_used(cache_dir: Path, paths: Iterable[Path]) -> None:
+    """Mark the packages these files belong to used now: a target whose declarations were
+    reused from the memo read no package, yet needs them at its next evaluation as much as a
+    target that fetched."""
+    packages = cache_dir.resolve() / "packages"
+    names = {path.relative_to(packages).parts[0] for path in paths if packages in path.parents}
+    for name in names:
+        with contextlib.suppress(OSError):
+            touch(cache_dir / "leases" / name)
 
 
 def _same_file(fd: int, path: Path) -> bool:

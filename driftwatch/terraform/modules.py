@@ -48,6 +48,7 @@ from driftwatch.spec import (
     first_unknown,
 )
 from driftwatch.terraform import appautoscaling, cloudposse, cloudposse_autoscaler, limits, validate_table
+from driftwatch.terraform import cache as module_cache
 from driftwatch.terraform.addresses import redact
 from driftwatch.terraform.evaluate import PATH_CWD, EvaluationError, Scope, evaluate, evaluate_text
 from driftwatch.terraform.functions import TfSet
@@ -1499,6 +1500,8 @@ def declare_target(
         if known is not None:
             declarations, fingerprint = known
             cache.touch(fingerprint.digests())
+            if target.modules.cache_dir is not None:  # its fetched modules were used, unread
+                module_cache.touch_used(Path(target.modules.cache_dir), fingerprint.paths())
             return _copy(declarations)
     fs = view if view is not None else FileSystemView(cache.max_file_bytes)
     with cyclic_gc_paused():
