@@ -52,6 +52,8 @@ from driftwatch.scan import ScanSettings, scan
 from driftwatch.secrets import register_secret
 from driftwatch.spec import IgnoreRule, ScanReport, TableStatus
 from driftwatch.targets import resolved_repo, targets_from_config
+from driftwatch.terraform import cache as module_cache
+from driftwatch.terraform.target import TargetInput
 from driftwatch.terraform.worker import shared_worker
 
 log = get_logger(__name__)
@@ -201,6 +203,7 @@ class Daemon:
             report: ScanReport | None = None
             result = "failure"
             abandoned = False
+            targets: list[TargetInput] = []
             try:
                 targets = targets_from_config(self.config, self.base)
                 repo = targets[0].repo if targets else resolved_repo(self.config.repo_path(self.base))
@@ -269,12 +272,29 @@ class Daemon:
                     self.state.last_scan_finished = time.monotonic()
                     if report is not None:
                         self.state.scans_completed += 1
+                    self.observe_module_cache(targets)
                 structlog.contextvars.unbind_contextvars("scan_id")
         # Outside the scan lock: shutdown waits for the scan, not for Slack (it flushes itself).
         # Nor does the next scan: a delivery already in progress (stuck on a slow webhook)
         # keeps the rest, and the outbox gauges are updated either way.
         self.deliver(wait=False)
         return report
+
+    def observe_module_cache(self, targets: list[TargetInput]) -> None:
+        """After a scan: the module cache brought under its bound (a lowered
+        ``modules.cache_max_bytes``, resolution records that piled up) and measured for /metrics.
+        Fetches keep it bounded as they publish; this is what a scan that fetched nothing needs."""
+        settings = targets[0].modules if targets else None  # one `modules` section for all targets
+        if settings is None or settings.cache_dir is None or not Path(settings.cache_dir).is_dir():
+            return
+        try:
+            usage = module_cache.trim(Path(settings.cache_dir), settings.cache_max_bytes, settings.timeout)
+        except (OSError, module_cache.CacheFull) as error:
+            log.warning("module_cache_trim_failed", error=str(error))
+            return
+        self.metrics.observe_module_cache(
+            held=usage.bytes, limit=settings.cache_max_bytes, evictions=usage.evictions
+        )
 
     def _prune(self, now: datetime) -> None:
         """Retention (``state.retention``): at most once per PRUNE_INTERVAL, after a scan."""

@@ -243,3 +243,33 @@ def test_a_module_used_through_the_declaration_memo_counts_as_used(
     assert parse_cache.declarations.hits == 1  # from the memo: nothing fetched or recalled
     fetch_once(settings, sources["c"])
     assert a.is_dir() and not b.exists()
+
+
+def test_the_daemon_trims_the_cache_after_a_scan_and_shows_it_in_metrics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bound lowered in the config (here: 1 MiB for 1.8 MB of modules cached before) is
+    applied after the next scan, whether or not it fetched; /metrics shows size and evictions."""
+    from driftwatch.config import load_config
+    from driftwatch.daemon import Daemon
+    from driftwatch.targets import targets_from_config
+    from tests.test_daemon_unit import write_config
+
+    monkeypatch.delenv("DRIFTWATCH_TEST_UNSET_WEBHOOK", raising=False)
+    packages = tmp_path / "cache" / "packages"
+    for age, name in enumerate(("newest", "middle", "oldest")):
+        (packages / name).mkdir(parents=True)
+        (packages / name / "pad.bin").write_bytes(b"x" * 600_000)
+        os.utime(packages / name, (1_000_000 - age, 1_000_000 - age))
+    extra = f"modules: {{cache_dir: {tmp_path / 'cache'}, cache_max_bytes: 1MiB}}"
+    config, base = load_config(write_config(tmp_path, extra))
+    daemon = Daemon(config, base)
+    try:
+        daemon.observe_module_cache(targets_from_config(config, base))
+        text = daemon.metrics.render().decode()
+    finally:
+        daemon.history.close()
+    assert {p.name for p in packages.iterdir()} == {"newest"}
+    assert "driftwatch_module_cache_bytes 600000.0" in text
+    assert "driftwatch_module_cache_max_bytes 1.048576e+06" in text
+    assert "driftwatch_module_cache_evictions_total 2.0" in text
