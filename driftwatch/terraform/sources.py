@@ -13,9 +13,11 @@ only the https/ssh protocols (file for tests), and no redirects.
 
 Cache layout under ``cache_dir``: ``packages/<digest>/`` holds one fetched package (the digest
 is the SHA-256 of the archive, or the git commit), ``resolved/<key>.json`` records which
-package and version a (source, constraint or ref) resolved to. A resolution is reused across
-scans without any network call, so a steady-state daemon never fetches; a changed constraint
-or ref is a new key, hence a fresh resolution. The fetcher holds no global state: a worker
+package and version a (source, constraint or ref) resolved to; ``leases/``, ``lock`` and
+``usage.json`` keep the whole cache under ``modules.cache_max_bytes`` (driftwatch.terraform.cache).
+A resolution is reused across scans without any network call, so a steady-state daemon never
+fetches; a changed constraint or ref is a new key, hence a fresh resolution (an evicted
+resolution or package is fetched again). The fetcher holds no global state: a worker
 process builds its own from the same (picklable) ModuleSettings.
 """
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import bz2
 import contextlib
+import errno
 import gzip
 import hashlib
 import http.client
@@ -574,7 +577,13 @@ class Fetcher:
         """Lease a cached package (before looking at it) until the evaluation ends."""
         if self._leases is None:
             self._leases = cache.Leases(Path(self.settings.cache_dir or "."))
-        self._leases.hold(name)
+        try:
+            self._leases.hold(name)
+        except OSError as error:
+            # A read-only cache (baked into an image, used offline) is read without a lease:
+            # nothing can evict from it, and publishing into it fails with its own reason.
+            if error.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
 
     def _publish(self, staging: Path, name: str) -> Path:
         assert self.settings.cache_dir is not None and self._leases is not None
