@@ -33,7 +33,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_CACHE_MAX_BYTES = 1024 * 1024 * 1024
+# A quarter of the bundled manifests' 1 GiB state volume, which also holds the history
+# database and fetches in flight (modules.max_bytes each); real modules are kB to a few MB.
+DEFAULT_CACHE_MAX_BYTES = 256 * 1024 * 1024
 _USAGE = "usage.json"
 _LOCK_POLL_SECONDS = 0.02
 _LEASE_ATTEMPTS = 20  # a lease file replaced under us this often means something is very wrong
