@@ -273,3 +273,47 @@ def test_the_daemon_trims_the_cache_after_a_scan_and_shows_it_in_metrics(
     assert "driftwatch_module_cache_bytes 600000.0" in text
     assert "driftwatch_module_cache_max_bytes 1.048576e+06" in text
     assert "driftwatch_module_cache_evictions_total 2.0" in text
+
+
+PUBLISHER = """
+import sys, tempfile
+from pathlib import Path
+from driftwatch.terraform import cache
+root, who, bound = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+highest = 0
+for index in range(25):
+    leases = cache.Leases(root)
+    name = f"{who}{index:02d}"
+    leases.hold(name)
+    (root / "tmp").mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=root / "tmp"))
+    (staging / "main.tf").write_text(name)
+    (staging / "pad.bin").write_bytes(b"p" * 10_000)
+    cache.publish(root, staging, name, leases, bound, 30)
+    highest = max(highest, cache.tree_bytes(root / "packages"))
+    leases.release()
+print(highest)
+"""
+
+
+def test_two_processes_filling_the_cache_at_once_keep_it_bounded_and_whole(tmp_path: Path) -> None:
+    """Two workers publishing 25 modules each into one cache that holds three: publication and
+    eviction are serialised, so the bound holds at every step and no module is left half
+    there (every cached package is complete, nothing is left in tmp/)."""
+    root, bound = tmp_path / "cache", 35_000
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", PUBLISHER, str(root), who, str(bound)], stdout=subprocess.PIPE, env=env
+        )
+        for who in ("a", "b")
+    ]
+    highest = [int(worker.communicate(timeout=60)[0]) for worker in workers]
+    assert all(worker.returncode == 0 for worker in workers)
+    assert max(highest) <= bound and cache.tree_bytes(root / "packages") <= bound
+    packages = list((root / "packages").iterdir())
+    assert packages and all((p / "main.tf").read_text() == p.name for p in packages)
+    assert all((p / "pad.bin").stat().st_size == 10_000 for p in packages)
+    assert not list((root / "tmp").iterdir())
+    usage = cache.usage(root)
+    assert usage is not None and usage.evictions == 50 - len(packages)
