@@ -269,32 +269,16 @@ class Daemon:
                         duration_seconds=duration,
                         started_at=started_at,
                     )
+                    self.observe_module_cache(targets)
                     self.state.last_scan_finished = time.monotonic()
                     if report is not None:
                         self.state.scans_completed += 1
-                    self.observe_module_cache(targets)
                 structlog.contextvars.unbind_contextvars("scan_id")
         # Outside the scan lock: shutdown waits for the scan, not for Slack (it flushes itself).
         # Nor does the next scan: a delivery already in progress (stuck on a slow webhook)
         # keeps the rest, and the outbox gauges are updated either way.
         self.deliver(wait=False)
         return report
-
-    def observe_module_cache(self, targets: list[TargetInput]) -> None:
-        """After a scan: the module cache brought under its bound (a lowered
-        ``modules.cache_max_bytes``, resolution records that piled up) and measured for /metrics.
-        Fetches keep it bounded as they publish; this is what a scan that fetched nothing needs."""
-        settings = targets[0].modules if targets else None  # one `modules` section for all targets
-        if settings is None or settings.cache_dir is None or not Path(settings.cache_dir).is_dir():
-            return
-        try:
-            usage = module_cache.trim(Path(settings.cache_dir), settings.cache_max_bytes, settings.timeout)
-        except (OSError, module_cache.CacheFull) as error:
-            log.warning("module_cache_trim_failed", error=str(error))
-            return
-        self.metrics.observe_module_cache(
-            held=usage.bytes, limit=settings.cache_max_bytes, evictions=usage.evictions
-        )
 
     def _prune(self, now: datetime) -> None:
         """Retention (``state.retention``): at most once per PRUNE_INTERVAL, after a scan."""
@@ -328,6 +312,22 @@ class Daemon:
                 dropped=found.dropped if found else 0,
                 oldest_pending=found.oldest_pending if found else None,
             )
+
+    def observe_module_cache(self, targets: list[TargetInput]) -> None:
+        """After a scan: the module cache brought under its bound (a lowered
+        ``modules.cache_max_bytes``, resolution records that piled up) and measured for /metrics.
+        Fetches keep it bounded as they publish; this is what a scan that fetched nothing needs."""
+        settings = targets[0].modules if targets else None  # one `modules` section for all targets
+        if settings is None or settings.cache_dir is None or not Path(settings.cache_dir).is_dir():
+            return
+        try:
+            usage = module_cache.trim(Path(settings.cache_dir), settings.cache_max_bytes, settings.timeout)
+        except (OSError, module_cache.CacheFull) as error:
+            log.warning("module_cache_trim_failed", error=str(error))
+            return
+        self.metrics.observe_module_cache(
+            held=usage.bytes, limit=settings.cache_max_bytes, evictions=usage.evictions
+        )
 
     def _open_drift(
         self,
