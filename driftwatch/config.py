@@ -323,6 +323,12 @@ class ModulesConfig(_Strict):
     max_files: int = Field(default=sources.DEFAULT_MAX_FILES, ge=1)
     timeout: Duration = timedelta(seconds=sources.DEFAULT_TIMEOUT)
     credentials_file: str | None = None
+    # The whole cache, kept under this by evicting the least recently used modules not in use.
+    cache_max_bytes: Annotated[int, BeforeValidator(parse_size)] = Field(
+        default=sources.DEFAULT_CACHE_MAX_BYTES, ge=1024 * 1024
+    )
+    # Distinct remote module sources one target's evaluation may use; past it, not evaluated.
+    max_sources: int = Field(default=sources.DEFAULT_MAX_SOURCES, ge=1)
     # Plain http is refused except to these loopback hosts (a local test registry).
     insecure_http_hosts: list[str] = Field(default_factory=list)
 
@@ -354,6 +360,8 @@ class ModulesConfig(_Strict):
             timeout=self.timeout.total_seconds(),
             insecure_http_hosts=tuple(self.insecure_http_hosts),
             credentials_file=self.credentials_file,
+            cache_max_bytes=self.cache_max_bytes,
+            max_sources=self.max_sources,
         )
 
 

@@ -53,6 +53,8 @@ from driftwatch.scan import ScanSettings, scan
 from driftwatch.secrets import register_secret
 from driftwatch.spec import IgnoreRule, ScanReport, TableStatus
 from driftwatch.targets import resolved_repo, targets_from_config
+from driftwatch.terraform import cache as module_cache
+from driftwatch.terraform.target import TargetInput
 from driftwatch.terraform.worker import shared_worker
 
 log = get_logger(__name__)
@@ -209,6 +211,7 @@ class Daemon:
             report: ScanReport | None = None
             result = "failure"
             abandoned = False
+            targets: list[TargetInput] = []
             try:
                 targets = targets_from_config(self.config, self.base)
                 repo = targets[0].repo if targets else resolved_repo(self.config.repo_path(self.base))
@@ -274,6 +277,7 @@ class Daemon:
                         duration_seconds=duration,
                         started_at=started_at,
                     )
+                    self.observe_module_cache(targets)
                     self.state.last_scan_finished = time.monotonic()
                     if report is not None:
                         self.state.scans_completed += 1
@@ -363,6 +367,22 @@ class Daemon:
                 dropped=found.dropped if found else 0,
                 oldest_pending=found.oldest_pending if found else None,
             )
+
+    def observe_module_cache(self, targets: list[TargetInput]) -> None:
+        """After a scan: the module cache brought under its bound (a lowered
+        ``modules.cache_max_bytes``, resolution records that piled up) and measured for /metrics.
+        Fetches keep it bounded as they publish; this is what a scan that fetched nothing needs."""
+        settings = targets[0].modules if targets else None  # one `modules` section for all targets
+        if settings is None or settings.cache_dir is None or not Path(settings.cache_dir).is_dir():
+            return
+        try:
+            usage = module_cache.trim(Path(settings.cache_dir), settings.cache_max_bytes, settings.timeout)
+        except (OSError, module_cache.CacheFull) as error:
+            log.warning("module_cache_trim_failed", error=str(error))
+            return
+        self.metrics.observe_module_cache(
+            held=usage.bytes, limit=settings.cache_max_bytes, evictions=usage.evictions
+        )
 
     def _open_drift(
         self,

@@ -53,6 +53,11 @@ Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
   (pending, sent, dropped); sent and dropped ones until ``state.retention`` deletes them.
 - ``driftwatch_outbox_oldest_pending_age_seconds{channel}``: age of the oldest message not yet
   delivered (0 when none is pending), computed at scrape time.
+- ``driftwatch_module_cache_bytes``, ``driftwatch_module_cache_max_bytes``: bytes the module
+  download cache holds after the last scan, and its bound (``modules.cache_max_bytes``).
+- ``driftwatch_module_cache_evictions_total`` (counter): modules evicted to keep the cache under
+  its bound, by any process sharing it (kept in the cache); a steady rise means the cache is
+  smaller than what the targets use, and modules are downloaded again and again.
 - ``driftwatch_repo_info{commit}``: 1 for the commit of the latest report (absent when unknown).
 - ``driftwatch_build_info{version}``: 1.
 """
@@ -330,6 +335,7 @@ class DriftwatchMetrics:
         self._notifications: Counter[tuple[str, str]] = Counter()
         # channel -> (pending, sent, dropped, unix time of the oldest pending message or None)
         self._outbox: dict[str, tuple[int, int, int, float | None]] = {}
+        self._module_cache: tuple[int, int, int] | None = None  # bytes, bound, evictions
         if registry is None:
             registry = CollectorRegistry()
             ProcessCollector(registry=registry)
@@ -413,6 +419,11 @@ class DriftwatchMetrics:
         with self._lock:
             self._outbox[channel] = (pending, sent, dropped, oldest)
 
+    def observe_module_cache(self, *, held: int, limit: int, evictions: int) -> None:
+        """The module download cache as measured after a scan (driftwatch.terraform.cache)."""
+        with self._lock:
+            self._module_cache = (held, limit, evictions)
+
     # --- reads (HTTP thread) ---
 
     def render(self) -> bytes:
@@ -463,6 +474,7 @@ class DriftwatchMetrics:
             overdue_started = self._overdue_started
             notifications = sorted(self._notifications.items())
             outbox = sorted(self._outbox.items())
+            module_cache = self._module_cache
         # The recorder has its own lock; reading it at scrape time means the counter is
         # current even while a long scan is still making calls.
         api_calls = sorted(self._recorder.snapshot().items()) if self._recorder is not None else []
@@ -544,6 +556,24 @@ class DriftwatchMetrics:
             for reason, count in worker_stops:
                 stops.add_metric([reason], count)
             yield stops
+
+        if module_cache is not None:
+            held, limit, evictions = module_cache
+            yield GaugeMetricFamily(
+                "driftwatch_module_cache_bytes",
+                "Bytes of fetched modules the module download cache holds (modules.cache_dir).",
+                value=held,
+            )
+            yield GaugeMetricFamily(
+                "driftwatch_module_cache_max_bytes",
+                "The module download cache's bound (modules.cache_max_bytes).",
+                value=limit,
+            )
+            yield CounterMetricFamily(
+                "driftwatch_module_cache_evictions_total",
+                "Modules evicted (least recently used first) to keep the module cache under its bound.",
+                value=evictions,
+            )
 
         sent = CounterMetricFamily(
             "driftwatch_notifications_total",

@@ -48,6 +48,7 @@ from driftwatch.spec import (
     first_unknown,
 )
 from driftwatch.terraform import appautoscaling, cloudposse, cloudposse_autoscaler, limits, validate_table
+from driftwatch.terraform import cache as module_cache
 from driftwatch.terraform.addresses import redact
 from driftwatch.terraform.evaluate import PATH_CWD, EvaluationError, Scope, evaluate, evaluate_text
 from driftwatch.terraform.expansion import ExpansionError, count_instances, for_each_items
@@ -1508,6 +1509,8 @@ def declare_target(
         if known is not None:
             declarations, fingerprint = known
             cache.touch(fingerprint.digests())
+            if target.modules.cache_dir is not None:  # its fetched modules were used, unread
+                module_cache.touch_used(Path(target.modules.cache_dir), fingerprint.paths())
             return _copy(declarations)
     fs = view if view is not None else FileSystemView(cache.max_file_bytes)
     with cyclic_gc_paused():
@@ -1538,8 +1541,15 @@ def _copy(declarations: TargetDeclarations) -> TargetDeclarations:
 
 
 def _evaluate_target(target: TargetInput, cache: ParseCache, fs: FileSystemView) -> TargetDeclarations:
-    result = TargetDeclarations()
     walk = _Walk(target, cache, fs)
+    try:
+        return _walk_target(walk, target, fs)
+    finally:
+        walk.fetcher.close()  # the cached modules it read may be evicted again
+
+
+def _walk_target(walk: _Walk, target: TargetInput, fs: FileSystemView) -> TargetDeclarations:
+    result = TargetDeclarations()
     try:
         root_dir = walk.confine(target.root, f"root module {target.root}")
     except OutsideRepositoryError as error:

@@ -133,6 +133,10 @@ class Fingerprint:
             return False
         return True
 
+    def paths(self) -> Iterable[Path]:
+        """The files read."""
+        return (path for kind, path, _ in self.answers if kind == "read")
+
     def digests(self) -> Iterable[str]:
         """The content hashes of the files read (the parse cache's keys)."""
         return (str(answer) for kind, _, answer in self.answers if kind == "read")

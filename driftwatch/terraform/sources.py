@@ -13,9 +13,11 @@ only the https/ssh protocols (file for tests), and no redirects.
 
 Cache layout under ``cache_dir``: ``packages/<digest>/`` holds one fetched package (the digest
 is the SHA-256 of the archive, or the git commit), ``resolved/<key>.json`` records which
-package and version a (source, constraint or ref) resolved to. A resolution is reused across
-scans without any network call, so a steady-state daemon never fetches; a changed constraint
-or ref is a new key, hence a fresh resolution. The fetcher holds no global state: a worker
+package and version a (source, constraint or ref) resolved to; ``leases/``, ``lock`` and
+``usage.json`` keep the whole cache under ``modules.cache_max_bytes`` (driftwatch.terraform.cache).
+A resolution is reused across scans without any network call, so a steady-state daemon never
+fetches; a changed constraint or ref is a new key, hence a fresh resolution (an evicted
+resolution or package is fetched again). The fetcher holds no global state: a worker
 process builds its own from the same (picklable) ModuleSettings.
 """
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import bz2
 import contextlib
+import errno
 import gzip
 import hashlib
 import http.client
@@ -47,6 +50,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from driftwatch.terraform import cache
 from driftwatch.terraform.addresses import (
     ArchiveSource,
     GitSource,
@@ -66,6 +70,10 @@ DEFAULT_ALLOWED_HOSTS = ("registry.terraform.io", "github.com")
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_FILES = 5_000
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_CACHE_MAX_BYTES = cache.DEFAULT_CACHE_MAX_BYTES
+# Distinct remote sources one target's evaluation may use: far above a real root's (a handful
+# to a few dozen), low enough that one repository cannot take a scan's time and cache.
+DEFAULT_MAX_SOURCES = 50
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _MAX_REDIRECTS = 5
 _MAX_JSON_BYTES = 1024 * 1024
@@ -93,6 +101,8 @@ class ModuleSettings:
     insecure_http_hosts: tuple[str, ...] = ()
     allow_file_git: bool = False  # git over file:// (local repositories in tests)
     credentials_file: str | None = None  # default: ~/.terraform.d/credentials.tfrc.json
+    cache_max_bytes: int = DEFAULT_CACHE_MAX_BYTES  # the whole cache (driftwatch.terraform.cache)
+    max_sources: int = DEFAULT_MAX_SOURCES  # distinct remote sources per target evaluation
 
 
 OFFLINE = ModuleSettings(offline=True)
@@ -123,6 +133,9 @@ class Fetcher:
     # that drops packets costs one timeout, not one per module call.
     _unreachable: dict[str, str] = field(default_factory=dict)
     _swept: bool = False  # stale staging directories removed (once per evaluation)
+    # (source, constraint) asked by this evaluation, against modules.max_sources
+    _asked: set[tuple[str, str | None]] = field(default_factory=set)
+    _leases: cache.Leases | None = None  # the cached packages this evaluation uses
 
     # --- public ---
 
@@ -130,6 +143,8 @@ class Fetcher:
         """The package for a non-local module source; NotFetched with the reason otherwise."""
         try:
             return self._fetch(source, constraint)
+        except cache.CacheFull as error:
+            raise NotFetched(str(error)) from None
         except OSError as error:
             # The module cache (a full disk, a read-only volume, a file where a directory goes):
             # this call is not evaluated; the target's other tables still are.
@@ -145,6 +160,7 @@ class Fetcher:
             raise NotFetched(parsed.reason)
         if isinstance(parsed, LocalSource):
             raise NotFetched("a local path is not fetched")
+        self._charge(source, constraint)
         if isinstance(parsed, RegistrySource):
             return self._registry(parsed, constraint)
         if constraint:
@@ -164,6 +180,24 @@ class Fetcher:
         self._remember(key, root, version, inner_subdir)
         subdir = "/".join(part for part in (inner_subdir, parsed.subdir) if part)
         return self._package(root, subdir, version, redact(parsed.display))
+
+    def close(self) -> None:
+        """The evaluation is over: the cached packages it used may be evicted again."""
+        if self._leases is not None:
+            self._leases.release()
+
+    def _charge(self, source: str, constraint: str | None) -> None:
+        """Count a distinct remote source against modules.max_sources (cached or not: what a
+        target may use does not depend on what happens to be cached)."""
+        key = (source, constraint)
+        if key in self._asked:
+            return
+        if len(self._asked) >= self.settings.max_sources:
+            raise NotFetched(
+                f"the target already uses {self.settings.max_sources} distinct remote module sources "
+                "(modules.max_sources); this one is not fetched"
+            )
+        self._asked.add(key)
 
     def _terraform_get(self, source: HttpSource) -> GitSource | ArchiveSource:
         """Terraform's HTTP getter: ``GET url?terraform-get=1`` names the real source in an
@@ -275,12 +309,12 @@ class Fetcher:
         _, _, body = self._request(source.url, source.host, self.settings.max_bytes)
         digest = hashlib.sha256(body).hexdigest()
         target = self._cache("packages") / digest
+        self._hold(digest)
         if target.is_dir():
             return target, None
         with self._staging() as staging:
             extract_archive(body, source.archive, staging, self.settings.max_bytes, self.settings.max_files)
-            _publish(staging, target)
-        return target, None
+            return self._publish(staging, digest), None
 
     def _git(self, source: GitSource) -> tuple[Path, str | None]:
         url = self._rewrite(source.url)
@@ -319,9 +353,9 @@ class Fetcher:
             commit = self._run_git(["-C", str(work), "rev-parse", "HEAD"], source, deadline).strip()
             shutil.rmtree(work / ".git", ignore_errors=True)
             check_tree(work, self.settings.max_bytes, self.settings.max_files)
-            target = self._cache("packages") / f"git-{commit}"
-            if not target.is_dir():
-                _publish(work, target)
+            name = f"git-{commit}"
+            self._hold(name)
+            target = self._publish(work, name)
         return target, source.ref
 
     def _check_listing(self, work: Path, source: GitSource, deadline: float) -> None:
@@ -381,7 +415,7 @@ class Fetcher:
                 raise NotFetched(overflow or f"git wrote more than {max_output:,} bytes for {what}")
             if os.fstat(err.fileno()).st_size > _MAX_GIT_OUTPUT:
                 raise NotFetched(f"git's messages for {what} are longer than {_MAX_GIT_OUTPUT:,} bytes")
-            if watch is not None and _disk_bytes(watch) > self.settings.max_bytes + _GIT_OVERHEAD:
+            if watch is not None and cache.tree_bytes(watch) > self.settings.max_bytes + _GIT_OVERHEAD:
                 raise NotFetched(f"{what} is larger than {self.settings.max_bytes:,} bytes")
 
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -539,15 +573,45 @@ class Fetcher:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
+    def _hold(self, name: str) -> None:
+        """Lease a cached package (before looking at it) until the evaluation ends."""
+        if self._leases is None:
+            self._leases = cache.Leases(Path(self.settings.cache_dir or "."))
+        try:
+            self._leases.hold(name)
+        except OSError as error:
+            # A read-only cache (baked into an image, used offline) is read without a lease:
+            # nothing can evict from it, and publishing into it fails with its own reason.
+            if error.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+
+    def _publish(self, staging: Path, name: str) -> Path:
+        assert self.settings.cache_dir is not None and self._leases is not None
+        return cache.publish(
+            Path(self.settings.cache_dir),
+            staging,
+            name,
+            self._leases,
+            self.settings.cache_max_bytes,
+            self.settings.timeout,
+        )
+
     def _recall(self, key: str, source: ModuleSource) -> Package | None:
         if self.settings.cache_dir is None:
             return None
-        data = _read_json_file(Path(self.settings.cache_dir) / "resolved" / f"{key}.json")
+        record = Path(self.settings.cache_dir) / "resolved" / f"{key}.json"
+        data = _read_json_file(record)
         if not isinstance(data, dict) or not isinstance(data.get("package"), str):
             return None
-        root = Path(self.settings.cache_dir) / "packages" / data["package"]
+        name = data["package"]
+        if "/" in name or name.startswith("."):
+            return None
+        root = Path(self.settings.cache_dir) / "packages" / name
+        self._hold(name)
         if not root.is_dir():
             return None
+        with contextlib.suppress(OSError):
+            cache.touch(record)  # used: the last to be evicted
         version = data.get("version") if isinstance(data.get("version"), str) else None
         subdir = getattr(source, "subdir", "")
         inner = data.get("subdir") if isinstance(data.get("subdir"), str) else ""
@@ -737,15 +801,6 @@ def _write_json_file(path: Path, data: Any) -> None:
     os.replace(temporary, path)
 
 
-def _publish(staging: Path, target: Path) -> None:
-    """Move a finished package into place; another process that won the race wins."""
-    try:
-        os.rename(staging, target)
-    except OSError:
-        if not target.is_dir():
-            raise
-
-
 def _safe_member(name: str) -> PurePosixPath:
     path = PurePosixPath(name.replace("\\", "/"))
     if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
@@ -885,16 +940,6 @@ def _sweep_stale(area: Path, older_than: float) -> None:
                 stale = entry.stat(follow_symlinks=False).st_mtime < cutoff
                 if stale and entry.is_dir(follow_symlinks=False):
                     shutil.rmtree(entry.path, ignore_errors=True)
-
-
-def _disk_bytes(root: Path) -> int:
-    """Bytes of the regular files under ``root`` (a tree being written: files may vanish)."""
-    total = 0
-    for directory, _, names in os.walk(root):
-        for name in names:
-            with contextlib.suppress(OSError):
-                total += os.lstat(os.path.join(directory, name)).st_size
-    return total
 
 
 def check_tree(root: Path, max_bytes: int, max_files: int) -> None:
