@@ -220,7 +220,7 @@ def test_modules_cache_keys_are_read_from_the_config(tmp_path: Path) -> None:
     (only,) = targets_from_config(config, tmp_path)
     assert (only.modules.cache_max_bytes, only.modules.max_sources) == (2 * 1024**3, 10)
     defaults = parse_config({"targets": [{"name": "t", "root": "."}]}).modules
-    assert (defaults.cache_max_bytes, defaults.max_sources) == (256 * 1024**2, 50)
+    assert (defaults.cache_max_bytes, defaults.max_sources) == (256 * 1024**2, 200)
     with pytest.raises(ConfigError, match=r"modules\.cache_max_bytes"):
         parse_config({"targets": [{"name": "t", "root": "."}], "modules": {"cache_max_bytes": "10K"}})
 

@@ -73,7 +73,7 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_CACHE_MAX_BYTES = cache.DEFAULT_CACHE_MAX_BYTES
 # Distinct remote sources one target's evaluation may use: far above a real root's (a handful
 # to a few dozen), low enough that one repository cannot take a scan's time and cache.
-DEFAULT_MAX_SOURCES = 50
+DEFAULT_MAX_SOURCES = 200
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _MAX_REDIRECTS = 5
 _MAX_JSON_BYTES = 1024 * 1024
