@@ -26,6 +26,7 @@ import boto3
 import botocore.handlers
 import jsonschema
 import pytest
+import yaml
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 from prometheus_client.parser import text_string_to_metric_families
@@ -44,6 +45,7 @@ from driftwatch.terraform.target import TargetInput
 # One worker builds the reports once (--dist loadgroup): the whole matrix costs ~3 s of scans.
 pytestmark = pytest.mark.xdist_group("not_watched_matrix")
 
+RULES = Path(__file__).resolve().parents[1] / "deploy" / "prometheus" / "driftwatch-rules.yaml"
 REGION = "us-east-1"
 TABLE = "loud-orders"
 
@@ -69,6 +71,7 @@ class Case:
     table_body: str = ""  # extra arguments of the table resource
     var_files: tuple[str, ...] = ()
     role_arn: str | None = None
+    root: str = "envs/prod"  # the target's root (the files are always written to envs/prod)
     handlers: tuple[tuple[str, Callable[..., Any]], ...] = ()
     names: tuple[str, ...] = ()  # the table, module call or file, as every output must show it
     reason: str = ""  # a phrase of the reason every output must show
@@ -116,6 +119,24 @@ CASES: dict[str, Case] = {
         names=("module.remote",),
         reason="git",
         kind="module_not_evaluated",
+    ),
+    "module-path-invalid": Case(
+        files={"mods.tf": 'module "nul" {\n  source = "./a\\u0000b"\n}\n'},
+        names=("envs/prod/mods.tf", "./a"),
+        reason="not a path driftwatch can read",
+        kind="target_error",
+    ),
+    "module-path-outside-repo": Case(
+        files={"mods.tf": 'module "escape" {\n  source = "../../../outside"\n}\n'},
+        names=("envs/prod/mods.tf", "../../../outside"),
+        reason="resolves outside the repository",
+        kind="target_error",
+    ),
+    "target-root-missing": Case(
+        root="envs/prdo",
+        names=("envs/prdo",),
+        reason="does not exist",
+        kind="target_error",
     ),
     "tf-json-not-read": Case(
         files={"extra.tf.json": '{"resource": {}}'},
@@ -272,7 +293,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Scan
             target = TargetInput(
                 name="prod",
                 repo=repo,
-                root=root,
+                root=repo / case.root,
                 region=REGION,
                 var_files=case.var_files,
                 role_arn=case.role_arn,
@@ -367,6 +388,40 @@ def _metrics_say(case: Case, report: ScanReport) -> None:
     assert gaps[case.kind] >= 1, gaps
 
 
+# The alert of deploy/prometheus that says each kind (docs/runbook.md has a section per alert).
+ALERT_OF_KIND = {
+    "module_not_evaluated": "DriftwatchModulesNotEvaluated",
+    "target_error": "DriftwatchTargetErrors",
+    "table_error": "DriftwatchTableUnchecked",
+    "attribute_unresolved": "DriftwatchAttributesNotCompared",
+}
+# The one shape these alerts' expressions have: a selector compared with a number.
+_SIMPLE_EXPR = re.compile(r'^(\w+)(?:\{((?:\w+="[^"]*",?)*)\})? (>|==) (\d+)$')
+
+
+def _alert_fires(case: Case, report: ScanReport) -> None:
+    """The case's kind has an alert, and its expression holds on the case's /metrics (for the
+    rule's ``for:``, the promtool tests of tests/test_monitoring.py cover the timing)."""
+    rules = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    (expr,) = [
+        str(rule["expr"]).strip()
+        for group in rules["groups"]
+        for rule in group["rules"]
+        if rule.get("alert") == ALERT_OF_KIND[case.kind]
+    ]
+    match = _SIMPLE_EXPR.match(expr)
+    assert match, f"not the simple shape this test evaluates: {expr}"
+    metric, selector, op, threshold = match.groups()
+    wanted = dict(re.findall(r'(\w+)="([^"]*)"', selector or ""))
+    values = [
+        value
+        for (name, labels), value in _metrics(report).items()
+        if name == metric and wanted.items() <= dict(labels).items()
+    ]
+    holds = [v for v in values if (v > int(threshold) if op == ">" else v == int(threshold))]
+    assert holds, f"{ALERT_OF_KIND[case.kind]} ({expr}) does not fire: {values}"
+
+
 OUTPUTS: dict[str, Callable[[Case, ScanReport], None]] = {
     "text": _text_says,
     "json": _json_says,
@@ -374,6 +429,7 @@ OUTPUTS: dict[str, Callable[[Case, ScanReport], None]] = {
     "markdown": _markdown_says,
     "exit-code": _exit_code_says,
     "metrics": _metrics_say,
+    "alert": _alert_fires,
 }
 
 
