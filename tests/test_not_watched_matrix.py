@@ -34,12 +34,14 @@ from rich.console import Console
 
 from driftwatch.aws.clients import AwsClients
 from driftwatch.metrics import NOT_WATCHED_KINDS, DriftwatchMetrics
+from driftwatch.report.inspect import render_inspect
 from driftwatch.report.json import render_json
 from driftwatch.report.markdown import render_markdown
 from driftwatch.report.sarif import render_sarif
 from driftwatch.report.text import render_text
-from driftwatch.scan import ScanSettings, scan
+from driftwatch.scan import DeclaredSet, ScanSettings, declare, scan
 from driftwatch.spec import ScanReport
+from driftwatch.terraform.parse import ParseCache
 from driftwatch.terraform.target import TargetInput
 
 # One worker builds the reports once (--dist loadgroup): the whole matrix costs ~3 s of scans.
@@ -269,10 +271,18 @@ def _offline_aws(home: Path) -> pytest.MonkeyPatch:
     return patch
 
 
+@dataclass(frozen=True)
+class Built:
+    """A case's scan report, and what ``driftwatch inspect`` sees of the same target."""
+
+    report: ScanReport
+    declared: DeclaredSet
+
+
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ScanReport]]:
+def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Built]]:
     """Every case's report, each from a real scan against one moto table that matches git."""
-    built: dict[str, ScanReport] = {}
+    built: dict[str, Built] = {}
     patch = _offline_aws(tmp_path_factory.mktemp("aws"))
     base = botocore.handlers.BUILTIN_HANDLERS
     with mock_aws():
@@ -298,7 +308,8 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Scan
                 var_files=case.var_files,
                 role_arn=case.role_arn,
             )
-            built[name] = scan([target], AwsClients(max_attempts=1), settings=ScanSettings(scan_timeout=20))
+            report = scan([target], AwsClients(max_attempts=1), settings=ScanSettings(scan_timeout=20))
+            built[name] = Built(report, declare([target], ParseCache()))
             patch.setattr(botocore.handlers, "BUILTIN_HANDLERS", base)
     patch.undo()
     yield built
@@ -436,9 +447,27 @@ OUTPUTS: dict[str, Callable[[Case, ScanReport], None]] = {
 @pytest.mark.parametrize("output", list(OUTPUTS))
 @pytest.mark.parametrize("name", list(CASES))
 def test_every_output_says_what_is_not_watched_and_why(
-    name: str, output: str, reports: dict[str, ScanReport]
+    name: str, output: str, reports: dict[str, Built]
 ) -> None:
-    OUTPUTS[output](CASES[name], reports[name])
+    OUTPUTS[output](CASES[name], reports[name].report)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize(
+    "name", [name for name, case in CASES.items() if not (case.handlers or case.role_arn)]
+)
+def test_inspect_says_what_the_declaration_leaves_unwatched(
+    name: str, fmt: str, reports: dict[str, Built]
+) -> None:
+    """``driftwatch inspect`` (no AWS) shows every reason that lies on the declared side."""
+    out = io.StringIO()
+    render_inspect(reports[name].declared, fmt, out)
+    _says(out.getvalue(), CASES[name], f"inspect --format {fmt}")
+    if fmt == "text":
+        summary = out.getvalue().strip().splitlines()[-1]
+        assert re.search(
+            r"\b[1-9]\d* (?:errors?|module calls? or resources?|attributes? not compared)\b", summary
+        ), summary
 
 
 def test_a_fully_watched_scan_is_silent(tmp_path: Path) -> None:
