@@ -32,6 +32,7 @@ from moto import mock_aws
 from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 
+import driftwatch.aws.dynamodb
 from driftwatch.aws.clients import AwsClients
 from driftwatch.metrics import NOT_WATCHED_KINDS, DriftwatchMetrics
 from driftwatch.report.inspect import render_inspect
@@ -285,6 +286,8 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Buil
     built: dict[str, Built] = {}
     patch = _offline_aws(tmp_path_factory.mktemp("aws"))
     base = botocore.handlers.BUILTIN_HANDLERS
+    # The endless listing is cut at 10 pages instead of 1,000: the same error, 1 s less.
+    patch.setattr(driftwatch.aws.dynamodb, "MAX_PAGES", 10)
     with mock_aws():
         boto3.client("dynamodb", region_name=REGION).create_table(
             TableName=TABLE,
@@ -323,10 +326,19 @@ def _sarif_schema() -> dict[str, Any]:
     return schema
 
 
-def _text(report: ScanReport) -> str:
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _text(report: ScanReport, terminal: bool = False) -> str:
+    """The text report piped (plain), or on a terminal (styled; the styling stripped to read it)."""
     out = io.StringIO()
-    render_text(report, Console(file=out, width=200, force_terminal=False, color_system=None))
-    return out.getvalue()
+    console = Console(
+        file=out, width=200, force_terminal=terminal, color_system="truecolor" if terminal else None
+    )
+    render_text(report, console)
+    text = out.getvalue()
+    assert ("\x1b[" in text) is terminal
+    return _ANSI.sub("", text)
 
 
 def _metrics(report: ScanReport) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -351,11 +363,15 @@ def _says(output: str, case: Case, what: str) -> None:
 _GAP_COUNT = re.compile(r"\b[1-9]\d* (?:errors?|not evaluated|attributes? not compared)\b")
 
 
-def _text_says(case: Case, report: ScanReport) -> None:
-    text = _text(report)
+def _text_says(case: Case, report: ScanReport, terminal: bool = False) -> None:
+    text = _text(report, terminal)
     _says(text, case, "text")
     summary = text.strip().splitlines()[-1]
     assert _GAP_COUNT.search(summary), f"the summary reads as all watched: {summary}"
+
+
+def _terminal_says(case: Case, report: ScanReport) -> None:
+    _text_says(case, report, terminal=True)
 
 
 def _json_says(case: Case, report: ScanReport) -> None:
@@ -435,6 +451,7 @@ def _alert_fires(case: Case, report: ScanReport) -> None:
 
 OUTPUTS: dict[str, Callable[[Case, ScanReport], None]] = {
     "text": _text_says,
+    "terminal": _terminal_says,
     "json": _json_says,
     "sarif": _sarif_says,
     "markdown": _markdown_says,
