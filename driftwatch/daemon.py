@@ -45,15 +45,10 @@ from driftwatch.gitinfo import head_commit, is_dirty
 from driftwatch.history import History, HistoryError
 from driftwatch.log import get_logger
 from driftwatch.metrics import DriftwatchMetrics
-from driftwatch.notify.coverage import NotWatched, not_watched, reconcile
+from driftwatch.notify.coverage import NotWatched, not_watched, payloads, reconcile
 from driftwatch.notify.routes import Route, selector, slack_routes
 from driftwatch.notify.slack import CHANNEL as SLACK_CHANNEL
-from driftwatch.notify.slack import (
-    SlackNotifier,
-    build_coverage_message,
-    build_expired_rules_message,
-    load_webhook_url,
-)
+from driftwatch.notify.slack import SlackNotifier, build_expired_rules_message, load_webhook_url
 from driftwatch.scan import ScanSettings, scan
 from driftwatch.secrets import register_secret
 from driftwatch.spec import IgnoreRule, ScanReport, TableStatus
@@ -373,16 +368,8 @@ class Daemon:
 
         def update(state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
             change = reconcile(current, state)
-            payloads: dict[str, dict[str, Any]] = {}
-            for notifier in self.notifiers:
-                started = [
-                    i.text for i in change.started if notifier.channel in self._channels_for(i, report)
-                ]
-                ended = [i.text for i in change.ended if notifier.channel in self._channels_for(i, report)]
-                message = build_coverage_message(started, ended)
-                if message is not None:
-                    payloads[notifier.channel] = message
-            return change.state, payloads
+            channels = [notifier.channel for notifier in self.notifiers]
+            return change.state, payloads(change, channels, lambda item: self._channels_for(item, report))
 
         try:
             self.history.update_state("not_watched", datetime.now(UTC), update)

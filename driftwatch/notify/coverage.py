@@ -15,10 +15,11 @@ transaction (``Outbox.track_not_watched``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from driftwatch.notify.slack import build_coverage_message
 from driftwatch.spec import ScanReport, TableStatus
 
 # Scans in a row an item must be seen in before it is announced.
@@ -104,3 +105,18 @@ def reconcile(current: Mapping[str, NotWatched], state: Mapping[str, Mapping[str
         _item(key, stored) for key, stored in state.items() if key not in current and stored.get("announced")
     )
     return CoverageChange(tuple(started), ended, new_state)
+
+
+def payloads(
+    change: CoverageChange, channels: Sequence[str], channels_for: Callable[[NotWatched], Sequence[str]]
+) -> dict[str, dict[str, Any]]:
+    """One message per channel, about the items ``channels_for`` sends there (none where a
+    channel has nothing to say)."""
+    out: dict[str, dict[str, Any]] = {}
+    for channel in channels:
+        started = [item.text for item in change.started if channel in channels_for(item)]
+        ended = [item.text for item in change.ended if channel in channels_for(item)]
+        message = build_coverage_message(started, ended)
+        if message is not None:
+            out[channel] = message
+    return out
