@@ -45,6 +45,7 @@ from driftwatch.gitinfo import head_commit, is_dirty
 from driftwatch.history import History, HistoryError
 from driftwatch.log import get_logger
 from driftwatch.metrics import DriftwatchMetrics
+from driftwatch.notify.coverage import NotWatched, not_watched, payloads, reconcile
 from driftwatch.notify.routes import Route, selector, slack_routes
 from driftwatch.notify.slack import CHANNEL as SLACK_CHANNEL
 from driftwatch.notify.slack import SlackNotifier, build_expired_rules_message, load_webhook_url
@@ -242,6 +243,7 @@ class Daemon:
                         return None
                     transitions = self.history.record_scan(report, datetime.now(UTC))
                     self._announce_expired_rules(report)
+                    self._announce_not_watched(report)
                     self._queue_reminders()
                     self._prune(datetime.now(UTC))
                 result = scan_result(report)
@@ -430,6 +432,39 @@ class Daemon:
                 reason=rule.reason,
                 until=rule.until.isoformat() if rule.until else None,
             )
+
+    def _announce_not_watched(self, report: ScanReport) -> None:
+        """Queue one Slack message per channel about what stopped being watched (after two scans
+        in a row) and what is watched again (driftwatch.notify.coverage); the state lives in the
+        history database, so a restart neither repeats nor forgets an announcement."""
+        if not self.notifiers:
+            return
+        current = not_watched(report)
+
+        def update(state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+            change = reconcile(current, state)
+            channels = [notifier.channel for notifier in self.notifiers]
+            return change.state, payloads(change, channels, lambda item: self._channels_for(item, report))
+
+        try:
+            self.history.update_state("not_watched", datetime.now(UTC), update)
+        except Exception as error:  # the scan itself is recorded; try again next scan
+            log.error("not_watched_announcement_failed", error=repr(error))
+
+    def _channels_for(self, item: NotWatched, report: ScanReport) -> list[str]:
+        """A table's item goes where that table's drift goes (slack.routes); a target's item to
+        the channels of that target's tables in this scan, else the default webhook, else every
+        route: told twice rather than to nobody."""
+        if item.table:
+            owners = [n.channel for n in self.notifiers if n.takes(item.target, item.table)]
+        else:
+            tables = {row.table_name for row in report.tables if row.target == item.target and row.table_name}
+            owners = [n.channel for n in self.notifiers if any(n.takes(item.target, t) for t in tables)]
+        if owners:
+            return owners
+        if self.slack is not None:
+            return [self.slack.channel]
+        return [n.channel for n in self.notifiers]
 
     def _channels_for_rule(self, rule: IgnoreRule, report: ScanReport) -> list[str]:
         """The Slack channels an expired rule is announced in: those whose tables (slack.routes)

@@ -35,6 +35,12 @@ Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
 - ``driftwatch_scan_errors{target}``: target-level errors (parse errors, bad var files).
 - ``driftwatch_unevaluated_module_calls{target}``: module calls and resources that may declare
   tables and were not evaluated (source not fetched, unknown count/for_each...): not watched.
+- ``driftwatch_not_watched{target, kind}``: everything of the latest scan that is not watched,
+  by kind (``NOT_WATCHED_KINDS``, zero-filled per target): ``module_not_evaluated`` (module
+  calls and resources, as above), ``target_error`` (target-level errors: a file not read, a var
+  file, a read IAM denies), ``table_error`` (tables not compared: status ``error``) and
+  ``attribute_unresolved`` (attributes not compared). All zero means every declared table was
+  compared in full: silence means in sync.
 - ``driftwatch_scans_total{result}`` (counter): success/partial/failure, all start at 0.
 - ``driftwatch_scan_duration_seconds`` (histogram): wall time of each scan, any result.
 - ``driftwatch_last_scan_timestamp_seconds``: *start* of the most recent scan attempt.
@@ -104,6 +110,9 @@ _STATUS_SEVERITY: Final = (
 _STATUS_ORDER: Final = tuple(TableStatus)
 _TABLE_LABELS: Final = ("target", "table", "region")
 NOTIFICATION_OUTCOMES: Final = ("success", "retry", "error", "dropped")
+NOT_WATCHED_KINDS: Final = ("module_not_evaluated", "target_error", "table_error", "attribute_unresolved")
+"""Every value of ``driftwatch_not_watched``'s ``kind`` label: a fixed set (the reasons
+themselves are free text from git and AWS, in the reports, never in a label)."""
 OUTBOX_STATUSES: Final = ("pending", "sent", "dropped")
 
 
@@ -160,6 +169,7 @@ class _ReportView:
     scan_errors: tuple[tuple[str, int], ...]
     commit: str | None
     unevaluated: tuple[tuple[str, int], ...] = ()
+    not_watched: tuple[tuple[str, str, int], ...] = ()  # (target, kind, count)
 
     @classmethod
     def build(
@@ -229,6 +239,16 @@ class _ReportView:
         skipped: Counter[str] = Counter(item.target for item in report.not_evaluated)
         targets.update(skipped)
         ordered_targets = sorted(targets)
+        gaps: Counter[tuple[str, str]] = Counter()
+        for target, count in skipped.items():
+            gaps[(target, "module_not_evaluated")] += count
+        for target, count in errors.items():
+            gaps[(target, "target_error")] += count
+        for row in report.tables:
+            if row.status is TableStatus.ERROR:
+                gaps[(row.target, "table_error")] += 1
+            if row.status is not TableStatus.UNMANAGED:  # counted as ScanReport.unresolved_count
+                gaps[(row.target, "attribute_unresolved")] += len({u.attribute for u in row.unresolved})
         return cls(
             tables=tuple(
                 _TableRow(
@@ -252,6 +272,11 @@ class _ReportView:
             scan_errors=tuple((target, errors[target]) for target in ordered_targets),
             commit=report.commit,
             unevaluated=tuple((target, skipped[target]) for target in ordered_targets),
+            not_watched=tuple(
+                (target, kind, gaps[(target, kind)])
+                for target in ordered_targets
+                for kind in NOT_WATCHED_KINDS
+            ),
         )
 
 
@@ -670,7 +695,15 @@ class DriftwatchMetrics:
             "Module calls and resources that may declare tables and were not evaluated (not watched).",
             labels=["target"],
         )
+        not_watched = GaugeMetricFamily(
+            "driftwatch_not_watched",
+            "What the latest scan did not watch, by kind: module calls and resources not evaluated, "
+            "target-level errors, tables not compared (error), attributes not compared (unresolved).",
+            labels=["target", "kind"],
+        )
         if view is not None:
+            for target, kind, count in view.not_watched:
+                not_watched.add_metric([target, kind], count)
             for row in view.tables:
                 labels = [row.target, row.table, row.region]
                 drifted.add_metric(labels, 1 if row.alerts else 0)
@@ -691,5 +724,6 @@ class DriftwatchMetrics:
             for target, count in view.unevaluated:
                 unevaluated.add_metric([target], count)
         return (
-            drifted, status, unresolved, attribute, first_seen, ignored, expired, tables, errors, unevaluated
+            drifted, status, unresolved, attribute, first_seen, ignored, expired, tables, errors, unevaluated,
+            not_watched,
         )  # fmt: skip

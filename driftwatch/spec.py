@@ -492,6 +492,17 @@ class ScanReport:
         return sum(1 for t in self.tables if t.status is status)
 
     @property
+    def unresolved_count(self) -> int:
+        """Attributes of declared tables that were not compared (unresolved): each table counts
+        an attribute once, however many reasons it has. Shown in every summary, so that "in
+        sync" never stands alone beside a value nobody compared."""
+        return sum(
+            len({u.attribute for u in row.unresolved})
+            for row in self.tables
+            if row.status is not TableStatus.UNMANAGED
+        )
+
+    @property
     def exit_code(self) -> int:
         """0 in sync, 2 drift or missing, 1 anything unchecked (like plan -detailed-exitcode).
 

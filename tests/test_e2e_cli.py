@@ -46,7 +46,9 @@ AD_HOC_PROD = ["--root", "examples/envs/prod", "--var-file", "prod.tfvars"]
 _NULLABLE_STRING = {"type": ["string", "null"]}
 # The original four statuses, and the two the real-estates work added (additive).
 STATUSES = ["in_sync", "drifted", "missing", "error", "pending", "unmanaged"]
-ZERO_NEW = {"pending": 0, "unmanaged": 0, "not_evaluated": 0}
+ZERO_NEW = {"pending": 0, "unmanaged": 0, "not_evaluated": 0, "target_errors": 0, "unresolved": 0}
+# Counts the summary holds besides the statuses (additive: what is not watched).
+GAP_COUNTS = ["not_evaluated", "target_errors", "unresolved"]
 _SOURCE = {
     "type": "object",
     "required": ["file", "line"],
@@ -135,9 +137,9 @@ REPORT_SCHEMA: dict[str, Any] = {
         "commit": {"anyOf": [{"type": "null"}, {"type": "string", "pattern": "^[0-9a-f]{40}$"}]},
         "summary": {
             "type": "object",
-            "required": ["tables", *STATUSES, "not_evaluated"],
+            "required": ["tables", *STATUSES, *GAP_COUNTS],
             "additionalProperties": False,
-            "properties": {k: _COUNT for k in ("tables", *STATUSES, "not_evaluated")},
+            "properties": {k: _COUNT for k in ("tables", *STATUSES, *GAP_COUNTS)},
         },
         "not_evaluated": {
             "type": "array",
@@ -181,6 +183,9 @@ def valid_report(text: str) -> dict[str, Any]:
     for status in STATUSES:
         assert summary[status] == sum(1 for t in tables if t["status"] == status), status
     assert summary["not_evaluated"] == len(document["not_evaluated"])
+    assert summary["target_errors"] == len(document["errors"])
+    declared = [t for t in tables if t["status"] != "unmanaged"]
+    assert summary["unresolved"] == sum(len({u["attribute"] for u in t["unresolved"]}) for t in declared)
     return document
 
 

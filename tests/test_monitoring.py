@@ -321,6 +321,7 @@ def test_dashboard_covers_what_an_operator_needs() -> None:
     assert shown("driftwatch_drift_first_seen_timestamp_seconds")  # drift age
     assert shown("driftwatch_scan_duration_seconds_bucket")  # scan duration
     assert shown("driftwatch_scans_total")  # scan failures
+    assert shown("driftwatch_not_watched")  # what is not watched (attributes not compared too)
     aws = [p for p in panels() if "driftwatch_aws_api_calls_total" in by_title[p["title"]]]
     assert any('outcome!="success"' in t["expr"] for p in aws for t in p["targets"])  # AWS API errors
 

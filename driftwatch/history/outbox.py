@@ -127,6 +127,31 @@ class Outbox(Store):
                 self._enqueue(conn, channel, payload, now)
         return new
 
+    def update_state(
+        self,
+        name: str,
+        now: datetime,
+        update: Callable[[dict[str, Any]], tuple[dict[str, Any], Mapping[str, Mapping[str, Any]]]],
+    ) -> None:
+        """Read the JSON state ``name`` (``{}`` at first), hand it to ``update``, store the state
+        it returns and queue its payloads (per channel): one transaction, so a crash neither
+        loses a message nor sends it twice. (Used for what is not watched, announced when it
+        starts and when it ends: driftwatch.notify.coverage.)"""
+        with self._write() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"state:{name}",)).fetchone()
+            try:
+                state = json.loads(row[0]) if row is not None else {}
+            except ValueError:
+                state = {}
+            new_state, payloads = update(state if isinstance(state, dict) else {})
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (f"state:{name}", json.dumps(new_state, sort_keys=True)),
+            )
+            for channel, payload in payloads.items():
+                self._enqueue(conn, channel, payload, now)
+
     def pending(self, channel: str, now: datetime, limit: int = 50) -> list[OutboxMessage]:
         """Pending messages of ``channel`` that are due, in the order they were queued.
 

@@ -492,6 +492,34 @@ def build_expired_rules_message(rules: Sequence[IgnoreRule]) -> dict[str, Any] |
     return _payload(_fallback(f"DynamoDB drift: {summary}", fallback_lines), blocks)
 
 
+def build_coverage_message(started: Sequence[str], ended: Sequence[str]) -> dict[str, Any] | None:
+    """The message saying what stopped being watched (each line names the table, module call or
+    file and the reason) and what is watched again; None when neither."""
+    if not started and not ended:
+        return None
+    counts = [(len(started), "not watched"), (len(ended), "watched again")]
+    summary = ", ".join(f"{n} {label}" for n, label in counts if n)
+    header = f"{':warning:' if started else ':white_check_mark:'} DynamoDB drift: {summary}"
+    intro = (
+        "driftwatch cannot compare these with AWS, so drift in them goes unseen until this is "
+        "fixed (see the runbook for each reason)."
+        if started
+        else "driftwatch compares these with AWS again."
+    )
+    groups = [
+        (f":warning: *Not watched* ({len(started)})", [_bounded([f"• {_escape(text)}" for text in started])]),
+        (
+            f":white_check_mark: *Watched again* ({len(ended)})",
+            [_bounded([f"• {_escape(text)}" for text in ended])],
+        ),
+    ]
+    fallback = [f"not watched: {text}" for text in started] + [f"watched again: {text}" for text in ended]
+    blocks = _assemble(
+        header, intro, [(heading, lines) for heading, lines in groups if lines[0]], "driftwatch"
+    )
+    return _payload(_fallback(f"DynamoDB drift: {summary}", fallback), blocks)
+
+
 # --- delivery -------------------------------------------------------------------------------------
 
 

@@ -71,16 +71,20 @@ def _declared(spec: TableSpec) -> dict[str, Any]:
     return data
 
 
+def not_compared(table: DeclaredTable) -> list[tuple[str, str]]:
+    """(attribute, reason) of everything of the declaration a scan will not compare: the
+    spec's Unknowns and the declaration's notes (a setting driftwatch does not compare, the
+    whole ``tags`` input). One list for the text and the JSON view, so neither says less."""
+    return [*unresolved_paths(table.spec), *((n.attribute, n.reason) for n in table.notes)]
+
+
 def table_to_dict(target: str, table: DeclaredTable) -> dict[str, Any]:
     return {
         "target": target,
         "address": table.address,
         "source": {"file": table.source.file, "line": table.source.line},
         "spec": _declared(table.spec),
-        "unresolved": [
-            {"attribute": a, "reason": r}
-            for a, r in [*unresolved_paths(table.spec), *((n.attribute, n.reason) for n in table.notes)]
-        ],
+        "unresolved": [{"attribute": a, "reason": r} for a, r in not_compared(table)],
         # Rules Terraform would reject the declaration for; `when` says if that depends on the
         # live table (see driftwatch.spec.Rejection).
         "rejections": [{"rule": r.rule, "message": r.message, "when": r.when} for r in table.rejections],
@@ -189,7 +193,7 @@ def render_inspect(declared: DeclaredSet, fmt: str, out: TextIO) -> None:
         column = min(_MAX_KEY_COLUMN, max((len(_label(key)) for key, _ in rows), default=0) + 2)
         for key, value in rows:
             console.print(_row_lines(key, value, column))
-        unresolved = unresolved_paths(table.spec)
+        unresolved = not_compared(table)
         console.print(Text(f"  {len(unresolved)} unresolved" + (":" if unresolved else ""), style="dim"))
         for attribute, reason in unresolved:
             console.print(
@@ -216,4 +220,8 @@ def render_inspect(declared: DeclaredSet, fmt: str, out: TextIO) -> None:
         console.print()
     tables, errors = plural(len(entries), "table"), plural(len(declared.errors), "error")
     skipped = plural(len(declared.not_evaluated), "module call or resource", "module calls or resources")
-    console.print(Text(f"{tables} declared, {errors}, {skipped} not evaluated", style="bold"))
+    uncompared = sum(len(not_compared(table)) for _, table in entries)
+    summary = f"{tables} declared, {errors}, {skipped} not evaluated"
+    if uncompared:  # as the scan's summary line: never "declared" alone beside it
+        summary += f", {plural(uncompared, 'attribute')} not compared"
+    console.print(Text(summary, style="bold"))

@@ -7,7 +7,9 @@ attribute is written in git; absent when git does not declare the table), per ro
 ``unmanaged`` included; top-level ``errors``, ``ignore_rules_expired``, ``dirty`` (the work
 tree differs from ``commit``) and ``not_evaluated`` (module calls and resources that may
 declare tables and were not evaluated, with file, line and reason; counted in
-``summary.not_evaluated``).
+``summary.not_evaluated``); ``summary.target_errors`` counts ``errors`` and
+``summary.unresolved`` the attributes of declared tables not compared (each row's
+``unresolved``), so that a script reading only the summary sees everything not watched.
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ def report_to_dict(report: ScanReport) -> dict[str, Any]:
             "tables": len(report.tables),
             **{status.value: report.count(status) for status in TableStatus},
             "not_evaluated": len(report.not_evaluated),
+            "target_errors": len(report.errors),
+            "unresolved": report.unresolved_count,
         },
         "tables": [_table(row) for row in report.tables],
         "errors": [

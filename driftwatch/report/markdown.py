@@ -159,14 +159,19 @@ def render_markdown(report: ScanReport, repo_url: str | None = None) -> str:
     counts = [
         ("watched", len(report.tables)),
         *((status.value.replace("_", " "), report.count(status)) for status in TableStatus),
-        ("not evaluated", len(report.errors)),
+        ("not evaluated", len(report.errors) + len(report.not_evaluated)),
+        *((("attributes not compared", report.unresolved_count),) if report.unresolved_count else ()),
     ]
     lines += [*_table(["tables", "count"], ([label, str(n)] for label, n in counts)), ""]
-    if report.errors:
+    if report.errors or report.not_evaluated:
+        # Said in the open, never collapsed: the tables behind these are not watched.
         lines += ["### Not evaluated", ""]
         for error in report.errors:
             where = f"{escape(error.location)}: " if error.location else ""
             lines.append(f"- {escape(error.target)}: {where}{escape(error.message)}")
+        for item in report.not_evaluated:
+            where = f" at {_where(item.source, repo_url, report.commit)}" if item.source else ""
+            lines.append(f"- {escape(item.target)}: {_code(item.address)}{where}: {escape(item.reason)}")
         lines.append("")
     if report.expired_ignore_rules:
         lines += ["### Expired ignore rules (no longer applied)", ""]

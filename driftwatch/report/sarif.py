@@ -5,8 +5,10 @@ the table's declaration, so GitHub code scanning and other SARIF viewers show th
 line that declares the table. Paths are relative to the scanned repository (``uriBaseId``
 ``%SRCROOT%``), which is what code scanning expects when the repository is the checkout.
 
-Only what alerts is a result: pending and ignored drift, and unmanaged tables (they have no
-declaration to point at), are left out. Tables and files that could not be checked are
+Only what alerts is an ``error`` result: pending and ignored drift, and unmanaged tables (they
+have no declaration to point at), are left out. What is not watched is said too: a module call
+or resource not evaluated is a ``warning`` result, an attribute not compared (unresolved) a
+``note`` on the line that writes it, and tables and files that could not be checked are
 ``toolExecutionNotifications`` of the invocation, which is then not ``executionSuccessful``.
 """
 
@@ -18,7 +20,15 @@ from typing import Any
 from urllib.parse import quote
 
 from driftwatch import __version__
-from driftwatch.spec import Drift, NotEvaluated, ScanReport, SourceLocation, TableResult, TableStatus
+from driftwatch.spec import (
+    Drift,
+    NotEvaluated,
+    ScanReport,
+    SourceLocation,
+    TableResult,
+    TableStatus,
+    Unresolved,
+)
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -62,6 +72,20 @@ _RULES: tuple[dict[str, Any], ...] = (
         },
         "help": {"text": "The message says why; see the runbook entry DriftwatchModulesNotEvaluated."},
         "defaultConfiguration": {"level": "warning"},
+        "properties": {"tags": ["coverage", "terraform"]},
+    },
+    {
+        "id": "not-compared",
+        "name": "NotCompared",
+        "shortDescription": {"text": "An attribute of a declared table was not compared with AWS"},
+        "fullDescription": {
+            "text": "driftwatch could not compare this attribute: its declared value is unknown (a variable "
+            "without a value, a function it does not evaluate), AWS did not let it read the live value, "
+            "the table or index is being changed, or it is a setting driftwatch does not compare. It is "
+            "never reported as drift, so drift in it goes unseen."
+        },
+        "help": {"text": "The message says why; see the README's 'What is not watched is said'."},
+        "defaultConfiguration": {"level": "note"},
         "properties": {"tags": ["coverage", "terraform"]},
     },
 )
@@ -142,6 +166,42 @@ def _not_evaluated(item: NotEvaluated) -> dict[str, Any]:
     }
 
 
+def _not_compared(row: TableResult, source: SourceLocation, item: Unresolved) -> dict[str, Any]:
+    identity = "\0".join((row.target, row.table_name or row.address or "", item.attribute, "not-compared"))
+    return {
+        "ruleId": "not-compared",
+        "ruleIndex": _RULE_INDEX["not-compared"],
+        "level": "note",
+        "message": {
+            "text": f"{row.table_name or row.address} ({row.region}, target {row.target}): "
+            f"{item.attribute} not compared: {item.reason}"
+        },
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _uri(source.file), "uriBaseId": "%SRCROOT%"},
+                    "region": {"startLine": max(1, source.line)},
+                },
+                "logicalLocations": [
+                    {
+                        "name": row.address,
+                        "fullyQualifiedName": f"{row.target}/{row.address}",
+                        "kind": "resource",
+                    }
+                ],
+            }
+        ],
+        "partialFingerprints": {FINGERPRINT: hashlib.sha256(identity.encode()).hexdigest()},
+        "properties": {
+            "target": row.target,
+            "table": row.table_name,
+            "region": row.region,
+            "attribute": item.attribute,
+            "reason": item.reason,
+        },
+    }
+
+
 def _notifications(report: ScanReport) -> list[dict[str, Any]]:
     notes: list[dict[str, Any]] = []
     for error in report.errors:
@@ -174,6 +234,12 @@ def report_to_sarif(report: ScanReport) -> dict[str, Any]:
         for drift in row.drift
     ]
     results += [_not_evaluated(item) for item in report.not_evaluated]
+    results += [
+        _not_compared(row, row.source_of(item.attribute) or row.source, item)
+        for row in report.tables
+        if row.source is not None and row.status is not TableStatus.UNMANAGED
+        for item in {u.attribute: u for u in row.unresolved}.values()
+    ]
     run: dict[str, Any] = {
         "tool": {
             "driver": {

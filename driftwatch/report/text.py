@@ -146,7 +146,8 @@ def summary_line(report: ScanReport) -> str:
     that kept part of a target from being evaluated at all (a file that does not parse, a
     missing var file, a module call whose source cannot be had): the tables it declares are
     not in the count of tables watched. Either makes the exit code 1. Unmanaged tables are
-    listed but not watched.
+    listed but not watched. ``attributes not compared`` (unresolved values of declared tables)
+    is there whenever it is not 0: a table "in sync" may still hold a value nobody compared.
     """
     parts = [
         f"{report.count(TableStatus.IN_SYNC)} in sync",
@@ -162,6 +163,8 @@ def summary_line(report: ScanReport) -> str:
     # Target errors and the module calls or resources listed as not evaluated: either way,
     # tables git may declare that nothing watches.
     parts.append(f"{len(report.errors) + len(report.not_evaluated)} not evaluated")
+    if report.unresolved_count:
+        parts.append(f"{plural(report.unresolved_count, 'attribute')} not compared")
     commit = f" at {report.commit[:12]}{' (modified)' if report.dirty else ''}" if report.commit else ""
     watched = sum(1 for row in report.tables if row.status is not TableStatus.UNMANAGED)
     return f"{plural(watched, 'table')} watched{commit}: {', '.join(parts)}"

@@ -1,0 +1,122 @@
+"""Slack says what is not watched (driftwatch.notify.coverage): a module call not evaluated, a
+target error or a table that cannot be read is announced once it has lasted two scans in a row,
+never again while it lasts (restarts included), and once more when it is watched again. One
+flaky scan says nothing; attributes not compared are never messages (alerts and reports)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pytest_httpserver import HTTPServer
+from realestate import REGION, provision, table_tf, target, write_repo
+
+from driftwatch.config import parse_config
+from driftwatch.daemon import Daemon
+from driftwatch.notify.coverage import NotWatched, not_watched, reconcile
+from driftwatch.notify.slack import build_coverage_message
+from driftwatch.spec import NotEvaluated, ScanReport, SourceLocation, TableResult, TableStatus, Unresolved
+from tests.ports import free_port
+
+TABLE = "acme-prod-orders"
+REMOTE = 'module "remote" {\n  source = "git::https://git.example.com/tables.git"\n}\n'
+
+
+def _report(*, module: bool = False, table_error: str | None = None, unresolved: bool = False) -> ScanReport:
+    row = TableResult(
+        target="prod",
+        address="aws_dynamodb_table.orders",
+        source=SourceLocation("main.tf", 1),
+        table_name=TABLE,
+        region=REGION,
+        status=TableStatus.ERROR if table_error else TableStatus.IN_SYNC,
+        error=table_error,
+        unresolved=(Unresolved("tags", "var.tags has no value"),) if unresolved else (),
+    )
+    skipped = (
+        (NotEvaluated("prod", "module.remote", SourceLocation("mods.tf", 1), "offline"),) if module else ()
+    )
+    return ScanReport(datetime.now(UTC), None, (row,), not_evaluated=skipped)
+
+
+def _run(scans: list[ScanReport]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(started, ended) texts per scan, the state carried from one to the next."""
+    state: dict[str, Any] = {}
+    out = []
+    for report in scans:
+        change = reconcile(not_watched(report), json.loads(json.dumps(state)))  # as stored
+        state = change.state
+        out.append((tuple(i.text for i in change.started), tuple(i.text for i in change.ended)))
+    return out
+
+
+def test_announced_after_two_scans_once_and_when_watched_again() -> None:
+    bad, good = _report(module=True), _report()
+    steps = _run([bad, bad, bad, good, good])
+    started = "prod: module.remote (mods.tf:1) not evaluated: offline"
+    assert steps == [((), ()), ((started,), ()), ((), ()), ((), (started,)), ((), ())]
+
+
+def test_one_flaky_scan_says_nothing_and_a_table_error_keys_on_the_table_not_the_message() -> None:
+    flaky = _report(table_error="ThrottlingException")
+    assert _run([flaky, _report(), flaky, _report()]) == [((), ())] * 4
+    # The error text changes from scan to scan (throttled, then a timeout): still one item.
+    steps = _run([flaky, _report(table_error="ReadTimeoutError")])
+    assert steps[1] == ((f"prod: {TABLE} ({REGION}) not compared: ReadTimeoutError",), ())
+
+
+def test_attributes_not_compared_are_not_messages() -> None:
+    assert not_watched(_report(unresolved=True)) == {}
+
+
+def test_the_message_names_each_item_and_escapes_values_from_git() -> None:
+    message = build_coverage_message(
+        ["prod: module.x not evaluated: <!channel> <https://evil|x>"], ["prod: t"]
+    )
+    assert message is not None
+    text = json.dumps(message)
+    assert "<!channel>" not in text and "<https://evil" not in text
+    assert "module.x not evaluated" in message["text"] and "watched again: prod: t" in message["text"]
+    assert build_coverage_message([], []) is None
+    item = NotWatched("k", "prod", "", "x")
+    assert reconcile({"k": item}, {"k": {"scans": 1, "announced": False}}).started == (item,)
+
+
+def test_the_daemon_announces_once_across_a_restart_and_says_when_watched_again(
+    embedded_aws: None, tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    environ = {"DRIFTWATCH_SLACK_WEBHOOK_URL": httpserver.url_for("/hook")}
+    repo = write_repo(tmp_path / "repo", {"main.tf": table_tf(TABLE), "mods.tf": REMOTE})
+    provision([target(repo)])
+    config = parse_config(
+        {
+            "repo": str(repo),
+            "targets": [{"name": "prod", "root": ".", "region": REGION}],
+            "state": {"path": str(tmp_path / "state.db")},
+            "http": {"host": "127.0.0.1", "port": free_port()},
+        }
+    )
+
+    def life(scans: int) -> None:
+        daemon = Daemon(config, tmp_path, environ=environ)
+        daemon.endpoint.start()
+        try:
+            for _ in range(scans):
+                daemon.scan_once()
+        finally:
+            daemon.endpoint.stop()
+            daemon.history.close()
+
+    life(2)  # announced after the second scan
+    life(1)  # a restart: not again
+    (repo / "mods.tf").unlink()
+    life(1)  # watched again
+
+    payloads = [json.loads(request.get_data()) for request, _ in httpserver.log]
+    texts = [p["text"] for p in payloads]
+    assert len(texts) == 2, texts
+    assert "1 not watched" in texts[0] and "module.remote" in texts[0] and "offline" in texts[0]
+    assert "1 watched again" in texts[1] and "module.remote" in texts[1]
