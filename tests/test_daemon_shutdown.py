@@ -94,7 +94,7 @@ def test_a_scan_past_the_grace_is_abandoned_cleanly_and_shutdown_keeps_to_the_gr
         job.start()
         assert slow.started.wait(10)
         assert daemon.shutdown(grace_seconds=0.3) == 0
-        # Shutdown did not wait for the scan (a stopwatch on it failed under load): the scan
+        # Shutdown did not wait for the scan (a stopwatch on it can fail under load): the scan
         # returns only when released below, or after 30 s had shutdown waited for it.
         scan_still_running = not slow.returned.is_set()
         job.join(2)
