@@ -86,6 +86,10 @@ DEFAULT_SCAN_TIMEOUT_SECONDS: Final = 600.0
 # How long run_bounded waits past its deadline for workers whose AWS calls the deadline is
 # aborting (they unwind in milliseconds); a worker stuck elsewhere is left behind after that.
 UNWIND_GRACE_SECONDS: Final = 1.0
+# run_bounded waits for results in slices of at most this long and asks the deadline again
+# after each: a Deadline on a clock other than time.monotonic (the tests hold theirs until the
+# work they race against is done) is honoured within this, for a few wakeups a second.
+DEADLINE_RECHECK_SECONDS: Final = 0.25
 
 
 def _utcnow() -> datetime:
@@ -202,9 +206,11 @@ def run_bounded(
     try:
         while done < len(tasks):
             try:
-                index, outcome = finished.get(timeout=deadline.remaining())
-            except queue.Empty:  # the deadline passed; anything finished is already queued
-                break
+                index, outcome = finished.get(timeout=min(deadline.remaining(), DEADLINE_RECHECK_SECONDS))
+            except queue.Empty:
+                if deadline.expired():  # anything finished is already queued
+                    break
+                continue
             if outcome.error is not None:
                 raise outcome.error
             results[index] = outcome.value  # type: ignore[assignment]  # R, possibly None

@@ -142,11 +142,13 @@ def test_a_drip_fed_call_ends_at_its_call_timeout_with_a_clear_cause(drip: DripS
     caller = threading.Thread(target=read, daemon=True)  # without a deadline it never returns
     started = time.monotonic()
     caller.start()
-    caller.join(timeout=5)
+    caller.join(timeout=30)  # a bound on a hang only: the drip never ends on its own
     elapsed = time.monotonic() - started
 
     assert not caller.is_alive()
-    assert 0.4 < elapsed < 2.0  # the read timeout (2 s) never fired: bytes kept coming
+    assert elapsed > 0.4  # not before the call timeout
+    # Ended by the call timeout, not by the read timeout (2 s, which the drip never trips): the
+    # cause says so. No stopwatch on how soon (elapsed < 2 can fail on a loaded machine).
     assert [error.code for error in errors] == ["Timeout"]
     assert "did not finish within aws.call_timeout (0.5 s)" in str(errors[0])
     assert drip.accepted == 1  # aborted at the deadline, not retried
@@ -167,7 +169,8 @@ def test_threads_and_sockets_do_not_grow_across_scans_against_a_drip_feeding_end
         accepted = drip.accepted
         started = time.monotonic()
         report = scan(targets, clients, settings=settings)
-        assert time.monotonic() - started < 8  # 1 s deadline; evaluation in the worker process comes first
+        # A bound on a hang, not a stopwatch: without the deadline the drip holds a scan for ever.
+        assert time.monotonic() - started < 60
         assert {row.status for row in report.tables} == {TableStatus.ERROR}
         # "scan deadline of 1 s exceeded before this table was read", or the call's own
         # "Timeout: the call did not finish within the scan deadline" when it won the race

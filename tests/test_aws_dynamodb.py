@@ -577,13 +577,14 @@ def _clients_at(endpoint: str, monkeypatch: pytest.MonkeyPatch, recorder: ApiCal
 def test_unreachable_endpoint_is_a_live_read_error(
     aws_env: None, monkeypatch: pytest.MonkeyPatch, recorder: ApiCallRecorder
 ) -> None:
-    with socket.socket() as s:  # bind then close: a local port with nothing listening
+    # Bound and never listening: connecting is refused, and the port stays this test's (a port
+    # closed again could be handed to another test's server, which would then answer).
+    with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    clients = _clients_at(f"http://127.0.0.1:{port}", monkeypatch, recorder)
+        clients = _clients_at(f"http://127.0.0.1:{s.getsockname()[1]}", monkeypatch, recorder)
 
-    with pytest.raises(LiveReadError) as caught:
-        read_table(clients.dynamodb(REGION), "orders", REGION)
+        with pytest.raises(LiveReadError) as caught:
+            read_table(clients.dynamodb(REGION), "orders", REGION)
 
     assert caught.value.code == "ConnectionError"
     assert str(caught.value).startswith(

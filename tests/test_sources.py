@@ -682,17 +682,23 @@ def _link(name: str, target: str) -> tarfile.TarInfo:
 
 
 def test_a_slow_server_times_out(tmp_path: Path, httpserver: HTTPServer) -> None:
+    """The server answers only once the fetch has returned (or after 30 s, a bound on a hang):
+    the fetch can only have ended by its own timeout. Had it waited for the answer instead, it
+    would have got "late" after 30 s, and no NotFetched."""
+    answered = threading.Event()
+
     def slow(_: Request) -> Response:
-        time.sleep(1.5)
+        answered.wait(timeout=30)
         return Response(b"late")
 
     httpserver.expect_request("/slow.zip").respond_with_handler(slow)
-    started = time.monotonic()
-    with pytest.raises(NotFetched, match="took longer than"):
-        Fetcher(settings(tmp_path, httpserver, timeout=0.3)).fetch(
-            f"http://127.0.0.1:{httpserver.port}/slow.zip", None
-        )
-    assert time.monotonic() - started < 1.4
+    try:
+        with pytest.raises(NotFetched, match="took longer than"):
+            Fetcher(settings(tmp_path, httpserver, timeout=0.3)).fetch(
+                f"http://127.0.0.1:{httpserver.port}/slow.zip", None
+            )
+    finally:
+        answered.set()
 
 
 @contextlib.contextmanager
@@ -730,18 +736,30 @@ def dripping_server(head: bytes) -> Iterator[int]:
 def test_a_dripping_server_is_stopped_at_the_timeout(tmp_path: Path, head: bytes) -> None:
     """The timeout holds for the whole request, not for each read: 1 byte every 50 ms never
     trips a socket timeout of 0.5 s, and used to keep the fetch (and the target) for hours."""
+    fetcher = Fetcher(
+        ModuleSettings(
+            cache_dir=str(tmp_path / "cache"),
+            allowed_hosts=("127.0.0.1",),
+            insecure_http_hosts=("127.0.0.1",),
+            timeout=0.5,
+        )
+    )
+    outcome: list[BaseException] = []
+
+    def fetch(port: int) -> None:
+        try:
+            fetcher.fetch(f"http://127.0.0.1:{port}/m.zip", None)
+        except BaseException as error:
+            outcome.append(error)
+
     with dripping_server(head) as port:
-        started = time.monotonic()
-        with pytest.raises(NotFetched, match=r"took longer than 0\.5s"):
-            Fetcher(
-                ModuleSettings(
-                    cache_dir=str(tmp_path / "cache"),
-                    allowed_hosts=("127.0.0.1",),
-                    insecure_http_hosts=("127.0.0.1",),
-                    timeout=0.5,
-                )
-            ).fetch(f"http://127.0.0.1:{port}/m.zip", None)
-        assert time.monotonic() - started < 2.0
+        # The drip never ends on its own: the bound (far above 0.5 s) only stops a broken test.
+        thread = threading.Thread(target=fetch, args=(port,), daemon=True)
+        thread.start()
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "the fetch was still reading after 30 s"
+    (error,) = outcome
+    assert isinstance(error, NotFetched) and re.search(r"took longer than 0\.5s", str(error)), error
 
 
 def test_a_module_cache_that_cannot_be_written_costs_the_call_not_the_target(
@@ -985,14 +1003,26 @@ def test_a_git_package_with_a_link_out_is_refused(tmp_path: Path) -> None:
     assert (fetcher.fetch(f"git::file://{remote}?ref=v1", None).directory / "main.tf").is_file()
 
 
-def test_an_unreachable_registry_costs_one_attempt_per_scan(tmp_path: Path, httpserver: HTTPServer) -> None:
+def test_an_unreachable_registry_costs_one_attempt_per_scan(
+    tmp_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted, not timed (a stopwatch of < 5 s could race a loaded machine): three modules of the
+    unreachable registry cost one connection attempt."""
+    attempts: list[tuple[str, int]] = []
+    connect = socket.create_connection
+
+    def counting(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        attempts.append(address)
+        return connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", counting)
     options = settings(tmp_path, httpserver, host_overrides=((REGISTRY, "http://127.0.0.1:9"),))
     fetcher = Fetcher(options)
-    started = time.monotonic()
     for name in ("a", "b", "c"):
         with pytest.raises(NotFetched, match="could not be reached"):
             fetcher.fetch(f"{REGISTRY}/acme/{name}/aws", None)
-    assert fetcher._unreachable and time.monotonic() - started < 5
+    assert fetcher._unreachable
+    assert attempts == [("127.0.0.1", 9)]
 
 
 def test_the_config_file_drives_fetching_through_the_cli(
