@@ -11,6 +11,7 @@ import dataclasses
 import shutil
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
