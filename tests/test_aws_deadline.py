@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 import driftwatch.aws.deadline
+import driftwatch.scan
 from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients
 from driftwatch.aws.dynamodb import LiveReadError, read_table
@@ -155,7 +156,7 @@ def test_a_drip_fed_call_ends_at_its_call_timeout_with_a_clear_cause(drip: DripS
 
 
 def test_threads_and_sockets_do_not_grow_across_scans_against_a_drip_feeding_endpoint(
-    drip: DripServer,
+    drip: DripServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Three scans (five tables, two autoscaling listings each) with a 1 s scan deadline:
     every table is an error naming the deadline, and after the first scan (which starts the
@@ -165,6 +166,28 @@ def test_threads_and_sockets_do_not_grow_across_scans_against_a_drip_feeding_end
     settings = ScanSettings(scan_timeout=1.0)
     before = set(threading.enumerate())
     counts = []
+
+    class TalkedDeadline(driftwatch.scan.Deadline):
+        """The 1 s deadline, counted from the scan's first connection to the endpoint: on a
+        loaded machine the evaluation alone took the wall-clock second, and no call was made
+        at all. Until then every asker (a call setting its own deadline) is given the whole
+        second; 60 s bound the scan if no call ever connects."""
+
+        def __init__(self, seconds: float, *args: object) -> None:
+            super().__init__(seconds)
+            self._baseline = drip.accepted
+            self._talked_at: float | None = None
+            self._bound = time.monotonic() + 60
+
+        def remaining(self) -> float:
+            now = time.monotonic()
+            if self._talked_at is None and drip.accepted > self._baseline:
+                self._talked_at = now
+            if self._talked_at is None:  # the whole second is still ahead (60 s: a hang)
+                return self.seconds if now < self._bound else 0.0
+            return max(0.0, self._talked_at + self.seconds - now)
+
+    monkeypatch.setattr(driftwatch.scan, "Deadline", TalkedDeadline)
     for _ in range(3):
         accepted = drip.accepted
         started = time.monotonic()
