@@ -100,6 +100,29 @@ def _uri(path: str) -> str:
     return quote(path.replace("\\", "/"), safe="/")
 
 
+def _physical(source: SourceLocation) -> dict[str, Any]:
+    return {
+        "artifactLocation": {"uri": _uri(source.file), "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": max(1, source.line)},
+    }
+
+
+def _table_location(row: TableResult, source: SourceLocation) -> dict[str, Any]:
+    """Where a table's result points: the declaring line, and the Terraform address (code
+    scanning groups results by their physical location, reviewers read the logical one)."""
+    return {
+        "physicalLocation": _physical(source),
+        "logicalLocations": [
+            {"name": row.address, "fullyQualifiedName": f"{row.target}/{row.address}", "kind": "resource"}
+        ],
+    }
+
+
+def _fingerprint(identity: str) -> dict[str, str]:
+    """Stable across runs and line moves, so code scanning keeps one alert per finding."""
+    return {FINGERPRINT: hashlib.sha256(identity.encode()).hexdigest()}
+
+
 def _result(row: TableResult, source: SourceLocation, drift: Drift) -> dict[str, Any]:
     where = f"{row.table_name} ({row.region}, target {row.target})"
     if drift.attribute == "table":
@@ -116,22 +139,8 @@ def _result(row: TableResult, source: SourceLocation, drift: Drift) -> dict[str,
         "ruleIndex": _RULE_INDEX[rule],
         "level": "error",
         "message": {"text": text},
-        "locations": [
-            {
-                "physicalLocation": {
-                    "artifactLocation": {"uri": _uri(source.file), "uriBaseId": "%SRCROOT%"},
-                    "region": {"startLine": max(1, source.line)},
-                },
-                "logicalLocations": [
-                    {
-                        "name": row.address,
-                        "fullyQualifiedName": f"{row.target}/{row.address}",
-                        "kind": "resource",
-                    }
-                ],
-            }
-        ],
-        "partialFingerprints": {FINGERPRINT: hashlib.sha256(identity.encode()).hexdigest()},
+        "locations": [_table_location(row, source)],
+        "partialFingerprints": _fingerprint(identity),
         "properties": {
             "target": row.target,
             "table": row.table_name,
@@ -150,10 +159,7 @@ def _not_evaluated(item: NotEvaluated) -> dict[str, Any]:
         ]
     }
     if item.source is not None:
-        location["physicalLocation"] = {
-            "artifactLocation": {"uri": _uri(item.source.file), "uriBaseId": "%SRCROOT%"},
-            "region": {"startLine": max(1, item.source.line)},
-        }
+        location["physicalLocation"] = _physical(item.source)
     identity = "\0".join((item.target, item.address, "not-evaluated"))
     return {
         "ruleId": "not-evaluated",
@@ -161,7 +167,7 @@ def _not_evaluated(item: NotEvaluated) -> dict[str, Any]:
         "level": "warning",
         "message": {"text": f"[{item.target}] {item.address} not evaluated: {item.reason}"},
         "locations": [location],
-        "partialFingerprints": {FINGERPRINT: hashlib.sha256(identity.encode()).hexdigest()},
+        "partialFingerprints": _fingerprint(identity),
         "properties": {"target": item.target, "address": item.address, "reason": item.reason},
     }
 
@@ -176,22 +182,8 @@ def _not_compared(row: TableResult, source: SourceLocation, item: Unresolved) ->
             "text": f"{row.table_name or row.address} ({row.region}, target {row.target}): "
             f"{item.attribute} not compared: {item.reason}"
         },
-        "locations": [
-            {
-                "physicalLocation": {
-                    "artifactLocation": {"uri": _uri(source.file), "uriBaseId": "%SRCROOT%"},
-                    "region": {"startLine": max(1, source.line)},
-                },
-                "logicalLocations": [
-                    {
-                        "name": row.address,
-                        "fullyQualifiedName": f"{row.target}/{row.address}",
-                        "kind": "resource",
-                    }
-                ],
-            }
-        ],
-        "partialFingerprints": {FINGERPRINT: hashlib.sha256(identity.encode()).hexdigest()},
+        "locations": [_table_location(row, source)],
+        "partialFingerprints": _fingerprint(identity),
         "properties": {
             "target": row.target,
             "table": row.table_name,
