@@ -641,6 +641,9 @@ def _refused_errors(refused: Sequence[tuple[str, LiveReadError]]) -> list[Target
         grouped[(target, error.region, error.operation, error.code)].append(error)
     errors = []
     for (target, _, operation, _), group in sorted(grouped.items(), key=lambda item: str(item[0])):
+        # The first by name, not by which read finished first: the same denial reads the same
+        # from one scan to the next (Slack keys a target error on its text).
+        group.sort(key=lambda error: error.table_name or "")
         lost = PART_ATTRIBUTES[operation]
         if len(group) == 1:
             message = f"{group[0]}; its {lost} are unresolved, the rest of the table was compared"

@@ -5,6 +5,7 @@ flaky scan says nothing; attributes not compared are never messages (alerts and 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +18,15 @@ from driftwatch.config import parse_config
 from driftwatch.daemon import Daemon
 from driftwatch.notify.coverage import NotWatched, not_watched, reconcile
 from driftwatch.notify.slack import build_coverage_message
-from driftwatch.spec import NotEvaluated, ScanReport, SourceLocation, TableResult, TableStatus, Unresolved
+from driftwatch.spec import (
+    NotEvaluated,
+    ScanReport,
+    SourceLocation,
+    TableResult,
+    TableStatus,
+    TargetError,
+    Unresolved,
+)
 from tests.ports import free_port
 
 TABLE = "acme-prod-orders"
@@ -65,6 +74,37 @@ def test_one_flaky_scan_says_nothing_and_a_table_error_keys_on_the_table_not_the
     # The error text changes from scan to scan (throttled, then a timeout): still one item.
     steps = _run([flaky, _report(table_error="ReadTimeoutError")])
     assert steps[1] == ((f"prod: {TABLE} ({REGION}) not compared: ReadTimeoutError",), ())
+
+
+def test_a_denial_whose_count_of_tables_moves_is_one_item() -> None:
+    """One IAM denial is one target error "... (and N more tables)": a table added or dropped
+    moves N, which is the same thing not watched, not a "watched again" and a new one."""
+
+    def denied(more: int) -> ScanReport:
+        message = (
+            "ListTagsOfResource failed for table 'a' in us-east-1: AccessDeniedException "
+            f"(and {more} more tables); their tags are unresolved, the rest of each table was compared"
+        )
+        return dataclasses.replace(_report(), errors=(TargetError("prod", message),))
+
+    steps = _run([denied(3), denied(3), denied(4), denied(5), _report()])
+    assert [len(started) for started, _ in steps] == [0, 1, 0, 0, 0]
+    assert [len(ended) for _, ended in steps] == [0, 0, 0, 0, 1]
+
+
+def test_a_denial_names_the_same_first_table_whichever_read_finished_first() -> None:
+    """The grouped message starts with one table's error: by name, not by completion order,
+    or the text (and the Slack item keyed on it) changed from scan to scan."""
+    from driftwatch.aws.dynamodb import LiveReadError
+    from driftwatch.scan import _refused_errors
+
+    refused = [
+        ("prod", LiveReadError("ListTagsOfResource", name, "us-east-1", "AccessDeniedException", "denied"))
+        for name in ("c", "a", "b")
+    ]
+    forward, backward = _refused_errors(refused), _refused_errors(refused[::-1])
+    assert [e.message for e in forward] == [e.message for e in backward]
+    assert "table 'a'" in forward[0].message and "(and 2 more tables)" in forward[0].message
 
 
 def test_attributes_not_compared_are_not_messages() -> None:

@@ -15,6 +15,7 @@ transaction (``Outbox.track_not_watched``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from driftwatch.spec import ScanReport, TableStatus
 
 # Scans in a row an item must be seen in before it is announced.
 ANNOUNCE_AFTER_SCANS = 2
+_COUNT = re.compile(r" \(and \d+ more tables\)")
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,10 @@ def not_watched(report: ScanReport) -> dict[str, NotWatched]:
             key, entry.target, "", f"{entry.target}: {entry.address}{where} not evaluated: {entry.reason}"
         )
     for error in report.errors:
-        key = f"target\0{error.target}\0{error.location}\0{error.message}"
+        # "(and 41 more tables)" counts what one denial cost this scan: the same item when the
+        # count moves, not a "watched again" and a new "not watched" pair.
+        message = _COUNT.sub("", error.message)
+        key = f"target\0{error.target}\0{error.location}\0{message}"
         where = f"{error.location}: " if error.location else ""
         items[key] = NotWatched(key, error.target, "", f"{error.target}: {where}{error.message}")
     for row in report.tables:
