@@ -795,7 +795,8 @@ def find_unmanaged(
     A declaration covers its table's name in its region and in each of its replica regions,
     in the account of its target's role. Discovery is skipped (with an error) for an account
     whose declarations are incomplete -- a file that did not parse, a table name that could
-    not be resolved -- because any live table could then be one of them: never a false alarm.
+    not be resolved, a module call not evaluated -- because any live table could then be one
+    of them: never a false alarm.
     """
     wanted = [t for t in targets if t.unmanaged_prefixes is not None]
     if not wanted:
@@ -816,9 +817,13 @@ def find_unmanaged(
             for region in replicas:
                 covered[(role, region)].add(job.name)
                 regions[job.target].add(region)  # a target's tables live in their replica regions too
-    incomplete = {role_of.get(e.target) for e in declared.errors} | {
-        role_of.get(r.target) for r in declared.early
-    }
+    # A module call not evaluated may declare any live table too (an unknown for_each, a
+    # source not fetched): calling its tables unmanaged would be a false alarm.
+    incomplete = (
+        {role_of.get(e.target) for e in declared.errors}
+        | {role_of.get(r.target) for r in declared.early}
+        | {role_of.get(n.target) for n in declared.not_evaluated}
+    )
     rows: list[TableResult] = []
     errors: list[TargetError] = []
     reported: set[tuple[Role | None, str, str]] = set()
@@ -833,7 +838,8 @@ def find_unmanaged(
                 TargetError(
                     target.name,
                     "unmanaged tables were not looked for: the declarations of this account are "
-                    "incomplete (see the other errors), so any live table could be declared",
+                    "incomplete (see the other errors and the module calls not evaluated), so any "
+                    "live table could be declared",
                 )
             )
             continue

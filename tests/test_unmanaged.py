@@ -193,3 +193,25 @@ def test_a_listing_that_fails_is_an_error_and_the_declared_tables_are_still_chec
         e.message.startswith("unmanaged tables could not be listed: ListTables failed") for e in report.errors
     )
     assert report.exit_code == 1
+
+
+def test_a_module_call_not_evaluated_stops_the_search_instead_of_calling_its_tables_unmanaged(
+    estate: Path,
+) -> None:
+    """A module call driftwatch could not evaluate (here its for_each has no value) may declare
+    any live table: ``acme-prod-scratch`` may be its own. Calling it unmanaged would be a false
+    alarm (exit 2 and Slack with ``alert``), so the account's search is skipped, saying why,
+    as for a file that does not parse."""
+    (estate / "tables.tf").write_text(
+        'variable "extra" {\n  type = set(string)\n}\n\n'
+        'module "extra" {\n  source   = "./extra"\n  for_each = var.extra\n  name     = each.key\n}\n'
+    )
+    (estate / "extra").mkdir()
+    (estate / "extra" / "main.tf").write_text('variable "name" {}\n' + table_tf("${var.name}"))
+    prod = target(estate, unmanaged_prefixes=("acme-prod-",), unmanaged_alert=True)
+    report = run_scan([prod])
+
+    assert [n.address for n in report.not_evaluated] == ["module.extra"]
+    assert [(r.table_name, r.status) for r in report.tables] == [(DECLARED, TableStatus.IN_SYNC)]
+    assert any("unmanaged tables were not looked for" in e.message for e in report.errors)
+    assert report.exit_code == 1
