@@ -217,9 +217,10 @@ class _ReportView:
         # resolve DriftwatchTableDrifted until the next scan fires it again. Not "table": a
         # missing table has its own status and alert.
         # Likewise a table a target that failed to evaluate did not list (a file that stopped
-        # parsing, a worker that died): its absence proves nothing (the history's rule too).
+        # parsing, a worker that died, a module call not evaluated): its absence proves
+        # nothing (the history's rule too).
         carried = {(target, table): region for target, table, region in unread}
-        failed = {error.target for error in report.errors}
+        failed = {error.target for error in report.errors} | {item.target for item in report.not_evaluated}
         listed = {(row.target, row.table_name) for row in report.tables}
         for (target, table), region in (open_regions or {}).items():
             if target in failed and (target, table) not in listed:

@@ -28,7 +28,7 @@ from driftwatch.daemon import Daemon
 from driftwatch.history import History, HistoryError, StateLockedError
 from driftwatch.metrics import DriftwatchMetrics
 from driftwatch.notify.slack import SlackNotifier
-from driftwatch.spec import Drift, ScanReport, TableStatus, TargetError, Unresolved
+from driftwatch.spec import Drift, NotEvaluated, ScanReport, TableStatus, TargetError, Unresolved
 from tests.test_daemon_shutdown import drifted_report
 from tests.test_outbox_alerting import samples
 
@@ -548,6 +548,31 @@ def test_drift_of_a_target_that_failed_to_evaluate_stays_on_metrics(tmp_path: Pa
             started_at=T0,
         )
     assert PITR_SERIES in samples(metrics)
+
+
+def test_drift_of_a_module_call_not_evaluated_stays_on_metrics(tmp_path: Path) -> None:
+    """A module call not evaluated this scan (its source not fetched) lists none of its tables:
+    the history keeps their drift open, and so does /metrics, instead of resolving the alert
+    for the length of a registry outage."""
+    metrics = DriftwatchMetrics(version="test")
+    with History.open(tmp_path / "state.db") as history:
+        history.record_scan(drifted_report(), T0)
+        outage = ScanReport(
+            generated_at=T0,
+            commit=None,
+            tables=(),
+            not_evaluated=(NotEvaluated("prod", "module.orders", None, "registry.terraform.io: timed out"),),
+        )
+        history.record_scan(outage, T0 + timedelta(minutes=5))
+        metrics.observe_scan(
+            outage,
+            first_seen=history.first_seen_map(),
+            open_regions=history.open_regions(),
+            result="partial",
+            duration_seconds=1,
+            started_at=T0,
+        )
+    assert samples(metrics)[PITR_SERIES] == T0.timestamp()
 
 
 def test_drift_of_an_attribute_a_scan_could_not_compare_stays_on_metrics(tmp_path: Path) -> None:

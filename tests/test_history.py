@@ -7,6 +7,7 @@ written together or not at all.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import threading
@@ -28,7 +29,15 @@ from driftwatch.history import (
     TransitionKind,
     Transitions,
 )
-from driftwatch.spec import Drift, ScanReport, SourceLocation, TableResult, TableStatus, TargetError
+from driftwatch.spec import (
+    Drift,
+    NotEvaluated,
+    ScanReport,
+    SourceLocation,
+    TableResult,
+    TableStatus,
+    TargetError,
+)
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 SCAN = timedelta(minutes=5)
@@ -234,6 +243,24 @@ def test_absent_tables_are_not_resolved_while_their_target_has_errors(history: H
     assert (item.kind, item.table, item.reason) == (TransitionKind.RESOLVED, "orders", "no longer declared")
     (episode,) = [e for e in history.episodes() if e.table == "orders"]
     assert episode.resolved_reason == "no longer declared"
+
+
+def test_absent_tables_are_not_resolved_while_a_module_call_of_their_target_is_not_evaluated(
+    history: History,
+) -> None:
+    """A module call not evaluated this scan (its source not fetched: the registry was down)
+    lists none of its tables; that is an outage, not a fix: no "no longer declared" (Slack
+    said resolved, and the drift came back as new once the registry answered). Another
+    target's absent table still resolves."""
+    history.record_scan(report(row("orders", PITR), row("stage-orders", PITR, target="stage")), T0)
+    outage = dataclasses.replace(
+        report(),
+        not_evaluated=(NotEvaluated("prod", "module.orders", SourceLocation("main.tf", 1), "registry down"),),
+    )
+    assert kinds(history.record_scan(outage, T0 + SCAN)) == [
+        ("resolved", "stage-orders", "point_in_time_recovery")
+    ]
+    assert {e.table for e in history.episodes(open_only=True)} == {"orders"}
 
 
 def test_errors_of_one_target_do_not_protect_another(history: History) -> None:

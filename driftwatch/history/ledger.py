@@ -23,7 +23,8 @@ The rules, and why:
   announce a fix nobody made, and the next scan that can compare it would announce the drift
   as new;
 - a table absent from the report is ``no longer declared``, unless its target has errors in
-  ``report.errors`` (a parse error or a typo is not a fix);
+  ``report.errors`` or a module call in ``report.not_evaluated`` (a parse error, a typo or a
+  registry outage is not a fix);
 - pending drift (waiting for an apply) keeps an open episode open without news and opens
   none; ignored drift opens none, and resolves an open one as ``ignored``;
 - an open attribute drift of a table that is now absent in AWS is closed as ``superseded``,
@@ -282,7 +283,11 @@ def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime
                         previous_live=existing.live,
                     )
                 )
-    targets_with_errors = {error.target for error in report.errors}
+    # A target with errors, or with a module call not evaluated (a source not fetched), did not
+    # list every table it declares: absence proves nothing there.
+    targets_with_errors = {error.target for error in report.errors} | {
+        item.target for item in report.not_evaluated
+    }
     for key, episode in current.items():
         if key in seen_keys:
             continue
