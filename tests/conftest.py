@@ -36,6 +36,24 @@ def _modules_offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("DRIFTWATCH_MODULE_CACHE", str(tmp_path / "module-cache"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _structlog_through_stdlib() -> None:
+    """structlog configured as the CLI and the daemon configure it (events through the stdlib
+    loggers, so ``caplog`` sees them), whatever test runs first in a process. Without it, a
+    test asserting a structlog event with ``caplog`` passed only after some earlier test had
+    run the CLI: alone, or first on its xdist worker, it saw nothing. The root handlers and
+    level are left as pytest set them."""
+    import structlog  # noqa: F401  (imported, so configure() applies its structlog part at once)
+
+    import driftwatch.log
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    driftwatch.log.configure(json_output=True)
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 @pytest.fixture(autouse=True)
 def _root_logging_restored() -> Iterator[None]:
     """A test that runs the CLI (``driftwatch.log.configure``) under ``capsys`` leaves the root
