@@ -488,6 +488,21 @@ PITR_SERIES = (
 )
 
 
+def record_and_observe(
+    history: History, metrics: DriftwatchMetrics, report: ScanReport, at: datetime, result: str = "success"
+) -> None:
+    """What the daemon does with each scan: the history first, then /metrics from what it holds open."""
+    history.record_scan(report, at)
+    metrics.observe_scan(
+        report,
+        first_seen=history.first_seen_map(),
+        open_regions=history.open_regions(),
+        result=result,
+        duration_seconds=1,
+        started_at=T0,
+    )
+
+
 def test_drift_of_a_table_that_cannot_be_read_this_scan_stays_on_metrics() -> None:
     """One scan's AccessDenied or throttling on a drifted table used to drop its drift series:
     DriftwatchTableDrifted resolved (Alertmanager said "resolved") and fired again a scan
@@ -538,15 +553,7 @@ def test_drift_of_a_target_that_failed_to_evaluate_stays_on_metrics(tmp_path: Pa
             tables=(),
             errors=(TargetError(target="prod", message="main.tf:3: unexpected end of file"),),
         )
-        history.record_scan(failed, T0 + timedelta(minutes=5))
-        metrics.observe_scan(
-            failed,
-            first_seen=history.first_seen_map(),
-            open_regions=history.open_regions(),
-            result="partial",
-            duration_seconds=1,
-            started_at=T0,
-        )
+        record_and_observe(history, metrics, failed, T0 + timedelta(minutes=5), result="partial")
     assert PITR_SERIES in samples(metrics)
 
 
@@ -563,15 +570,7 @@ def test_drift_of_a_module_call_not_evaluated_stays_on_metrics(tmp_path: Path) -
             tables=(),
             not_evaluated=(NotEvaluated("prod", "module.orders", None, "registry.terraform.io: timed out"),),
         )
-        history.record_scan(outage, T0 + timedelta(minutes=5))
-        metrics.observe_scan(
-            outage,
-            first_seen=history.first_seen_map(),
-            open_regions=history.open_regions(),
-            result="partial",
-            duration_seconds=1,
-            started_at=T0,
-        )
+        record_and_observe(history, metrics, outage, T0 + timedelta(minutes=5), result="partial")
     assert samples(metrics)[PITR_SERIES] == T0.timestamp()
 
 
@@ -620,28 +619,12 @@ def test_drift_of_an_attribute_a_scan_could_not_compare_stays_on_metrics(tmp_pat
 
     with History.open(tmp_path / "state.db") as history:
         for at, report in enumerate((drifted, uncompared)):
-            history.record_scan(report, T0 + timedelta(minutes=at))
-            metrics.observe_scan(
-                report,
-                first_seen=history.first_seen_map(),
-                open_regions=history.open_regions(),
-                result="success",
-                duration_seconds=1,
-                started_at=T0,
-            )
+            record_and_observe(history, metrics, report, T0 + timedelta(minutes=at))
         after = samples(metrics)
         assert after[series("point_in_time_recovery")] == T0.timestamp()
         assert after[series("tags.Team")] == T0.timestamp()
         assert series("ttl.enabled") not in after  # compared this scan, and in sync: fixed
-        history.record_scan(in_sync, T0 + timedelta(minutes=2))
-        metrics.observe_scan(
-            in_sync,
-            first_seen=history.first_seen_map(),
-            open_regions=history.open_regions(),
-            result="success",
-            duration_seconds=1,
-            started_at=T0,
-        )
+        record_and_observe(history, metrics, in_sync, T0 + timedelta(minutes=2))
     assert not {key for key in samples(metrics) if key[0] == PITR_SERIES[0]}
 
 
