@@ -220,10 +220,10 @@ class _ReportView:
         # parsing, a worker that died, a module call not evaluated): its absence proves
         # nothing (the history's rule too).
         carried = {(target, table): region for target, table, region in unread}
-        failed = {error.target for error in report.errors} | {item.target for item in report.not_evaluated}
+        incomplete = report.incomplete_targets
         listed = {(row.target, row.table_name) for row in report.tables}
         for (target, table), region in (open_regions or {}).items():
-            if target in failed and (target, table) not in listed:
+            if target in incomplete and (target, table) not in listed:
                 carried.setdefault((target, table), region or "")
         for (target, table, attribute), seen in first_seen.items():
             place = carried.get((target, table))

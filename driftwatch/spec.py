@@ -492,6 +492,13 @@ class ScanReport:
         return sum(1 for t in self.tables if t.status is status)
 
     @property
+    def incomplete_targets(self) -> frozenset[str]:
+        """Targets that did not list every table they declare (an error, or a module call not
+        evaluated): a table absent from their rows may still be declared, so its absence is
+        never read as "no longer declared" (the history) or "fixed" (/metrics)."""
+        return frozenset(error.target for error in self.errors) | {item.target for item in self.not_evaluated}
+
+    @property
     def unresolved_count(self) -> int:
         """Attributes of declared tables that were not compared (unresolved): each table counts
         an attribute once, however many reasons it has. Shown in every summary, so that "in

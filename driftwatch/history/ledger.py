@@ -283,11 +283,7 @@ def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime
                         previous_live=existing.live,
                     )
                 )
-    # A target with errors, or with a module call not evaluated (a source not fetched), did not
-    # list every table it declares: absence proves nothing there.
-    targets_with_errors = {error.target for error in report.errors} | {
-        item.target for item in report.not_evaluated
-    }
+    incomplete = report.incomplete_targets
     for key, episode in current.items():
         if key in seen_keys:
             continue
@@ -297,7 +293,7 @@ def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime
         if nested_in(attribute, uncompared.get((target, table), ())):
             continue  # we could not compare the attribute: no news
         if attribute == "table" and episode.declared is None:
-            if target in targets_with_errors:
+            if target in incomplete:
                 continue  # its account's tables may not have been listed
             reason = ResolveReason.NO_LONGER_UNMANAGED
         elif key in ignored:
@@ -306,7 +302,7 @@ def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime
             reason = ResolveReason.SUPERSEDED
         elif (target, table) in checked:
             reason = ResolveReason.FIXED
-        elif target in targets_with_errors:
+        elif target in incomplete:
             continue  # part of the target did not parse: absence proves nothing
         else:
             reason = ResolveReason.NO_LONGER_DECLARED
