@@ -233,6 +233,19 @@ class IgnoreRule(_Strict):
             raise ValueError("a reason is required (why is this drift accepted?)")
         return value.strip()
 
+    @model_validator(mode="after")
+    def _not_everything(self) -> IgnoreRule:
+        """A rule whose globs cover every attribute of every table accepts all drift: the
+        daemon would be silent whatever happens, which is driftwatch switched off while looking
+        on. That is refused here rather than honoured quietly."""
+        if spec.glob_matches_everything(self.table) and spec.glob_matches_everything(self.attribute):
+            raise ValueError(
+                f"table {self.table!r} and attribute {self.attribute!r} accept every drift of every "
+                "table, which silences driftwatch; name the tables (table: 'acme-*-orders') or the "
+                "attributes (attribute: 'tags.CostCenter') the rule is for"
+            )
+        return self
+
     def to_spec(self) -> spec.IgnoreRule:
         return spec.IgnoreRule(self.table, self.attribute, self.reason, self.until)
 

@@ -304,6 +304,16 @@ class Unresolved:
     reason: str
 
 
+EXISTENCE_ATTRIBUTE = "table"
+"""The attribute of a drift item that says the table itself is absent (or unmanaged)."""
+
+
+def glob_matches_everything(pattern: str) -> bool:
+    """Whether a shell-style glob matches every name of the vocabulary it is used on: only
+    ``*`` and ``?`` (table names have at least 3 characters, attributes at least 3)."""
+    return "*" in pattern and set(pattern) <= {"*", "?"} and pattern.count("?") <= 3
+
+
 @dataclass(frozen=True)
 class IgnoreRule:
     """Accepted drift (the config's ``ignore:``): glob patterns, a reason and an optional expiry.
@@ -320,7 +330,14 @@ class IgnoreRule:
     until: date | None = None
 
     def matches(self, table: str, attribute: str) -> bool:
-        return fnmatch.fnmatchcase(table, self.table) and fnmatch.fnmatchcase(attribute, self.attribute)
+        """Whether the rule accepts this drift. The table's existence (attribute ``table``: the
+        table is missing) is accepted only by a rule that names ``table`` itself: a glob written
+        for a table's settings (``*``, ``t*``) must not also hide the table being deleted."""
+        if not fnmatch.fnmatchcase(table, self.table):
+            return False
+        if attribute == EXISTENCE_ATTRIBUTE:
+            return self.attribute == EXISTENCE_ATTRIBUTE
+        return fnmatch.fnmatchcase(attribute, self.attribute)
 
     def expires_at(self) -> datetime | None:
         return None if self.until is None else datetime.combine(self.until, time(0), tzinfo=UTC)

@@ -65,13 +65,49 @@ def test_a_rule_needs_a_reason_and_unknown_keys_are_rejected() -> None:
             "ignore:\n"
             "  - {table: 'acme-*-orders', attribute: tags.CostCenter, reason: ' set by finance ',\n"
             "     until: 2027-01-01}\n"
-            "  - {reason: 'everything, forever'}\n"
+            "  - {table: 'acme-legacy-*', reason: 'being retired'}\n"
         )
     )
     assert config.ignore_rules() == (
         IgnoreRule("acme-*-orders", "tags.CostCenter", "set by finance", date(2027, 1, 1)),
-        IgnoreRule("*", "*", "everything, forever", None),
+        IgnoreRule("acme-legacy-*", "*", "being retired", None),
     )
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"table": "*", "attribute": "*"},
+        {"table": "**", "attribute": "*?"},
+        {"table": "???*", "until": "2999-01-01"},
+    ],
+)
+def test_a_rule_accepting_every_drift_of_every_table_is_refused(fields: dict[str, str]) -> None:
+    """Such a rule would make driftwatch silent whatever happened: a configuration error, naming
+    the rule, rather than a tool that looks on and says nothing."""
+    config = {"targets": [{"name": "prod", "root": "."}], "ignore": [{**fields, "reason": "noise"}]}
+    with pytest.raises(ConfigError, match=r"ignore\.0: .*accept every drift of every table, which silences"):
+        parse_config(config)
+
+
+@pytest.mark.parametrize("fields", [{"table": "acme-*"}, {"attribute": "tags.*"}, {"table": "????"}])
+def test_a_rule_naming_tables_or_attributes_is_accepted(fields: dict[str, str]) -> None:
+    config = parse_config({"targets": [{"name": "prod", "root": "."}], "ignore": [{**fields, "reason": "x"}]})
+    assert len(config.ignore_rules()) == 1
+
+
+def test_a_missing_table_is_hidden_only_by_a_rule_naming_the_table_attribute() -> None:
+    """``attribute: "*"`` (or any glob) is written for a table's settings; letting it also accept
+    the table's deletion hid a deleted table as ``in_sync``."""
+    missing = (Drift("table", TABLE, None),)
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    for glob in ("*", "t*", "?????", "tabl[e]"):
+        kept, ignored = apply_ignore_rules(TABLE, missing, [rule(TABLE, glob)], now)
+        assert (kept, ignored) == (missing, ()), glob
+    kept, ignored = apply_ignore_rules(TABLE, missing, [rule("acme-*", "table", reason="retired")], now)
+    assert kept == () and [(i.attribute, i.reason) for i in ignored] == [("table", "retired")]
+    assert rule(TABLE, "*").matches(TABLE, "tags.Owner")  # every other attribute, as before
 
 
 def test_globs_match_table_and_attribute_and_until_is_the_first_day_without_the_rule() -> None:
@@ -209,6 +245,24 @@ def test_metrics_count_ignored_drift_and_expired_rules(drifted_repo: Path) -> No
     assert ("driftwatch_attribute_drift", (("attribute", "tags.CostCenter"), *labels)) not in samples
     assert samples[("driftwatch_attribute_drift", (("attribute", "point_in_time_recovery"), *labels))] == 1
     assert samples[("driftwatch_ignore_rules_expired", ())] == 1
+
+
+def test_a_deleted_table_is_missing_despite_a_rule_accepting_all_its_drift(
+    embedded_aws: None, tmp_path: Path
+) -> None:
+    repo = write_repo(tmp_path / "repo", {"main.tf": table_tf(TABLE)})  # never created: missing
+    accepting = [rule("acme-*", reason="the team owns these settings")]
+
+    report = run_scan([target(repo)], ignore=accepting)
+    found = row(report, TABLE)
+    assert found.status is TableStatus.MISSING and found.alerts
+    assert [d.attribute for d in found.drift] == ["table"] and found.ignored == ()
+    assert report.exit_code == 2
+
+    named = run_scan([target(repo)], ignore=[rule("acme-*", "table", reason="retired on purpose")])
+    found = row(named, TABLE)
+    assert found.status is TableStatus.IN_SYNC and [i.attribute for i in found.ignored] == ["table"]
+    assert named.exit_code == 0
 
 
 # --------------------------------------------------------------------------- history and Slack
