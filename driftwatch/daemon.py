@@ -48,7 +48,12 @@ from driftwatch.metrics import DriftwatchMetrics
 from driftwatch.notify.coverage import NotWatched, not_watched, payloads, reconcile
 from driftwatch.notify.routes import Route, selector, slack_routes
 from driftwatch.notify.slack import CHANNEL as SLACK_CHANNEL
-from driftwatch.notify.slack import SlackNotifier, build_expired_rules_message, load_webhook_url
+from driftwatch.notify.slack import (
+    SlackConfigError,
+    SlackNotifier,
+    build_expired_rules_message,
+    load_webhook_url,
+)
 from driftwatch.overdue import Mark, check_period, limit_seconds, overdue
 from driftwatch.scan import ScanSettings, scan
 from driftwatch.secrets import register_secret
@@ -132,6 +137,14 @@ class Daemon:
             )
             for route in routes
         }
+        for index, route in enumerate(routes):
+            if route_urls[route.name] is None:  # an unset variable: a Secret not mounted
+                raise SlackConfigError(
+                    f"slack.routes.{index} ({route.name}): environment variable {route.webhook_url_env} "
+                    "is not set or empty, so the drift of its tables would be announced nowhere; set "
+                    "it or remove the route"
+                )
+        self._unrouted_said: set[tuple[str, str]] = set()
         self.history = History.open(self._state_path(), exclusive=True)
         self.slack = (
             SlackNotifier(
@@ -244,6 +257,7 @@ class Daemon:
                     transitions = self.history.record_scan(report, datetime.now(UTC))
                     self._announce_expired_rules(report)
                     self._announce_not_watched(report)
+                    self._say_unrouted(report)
                     self._queue_reminders()
                     self._prune(datetime.now(UTC))
                 result = scan_result(report)
@@ -450,6 +464,31 @@ class Daemon:
             self.history.update_state("not_watched", datetime.now(UTC), update)
         except Exception as error:  # the scan itself is recorded; try again next scan
             log.error("not_watched_announcement_failed", error=repr(error))
+
+    def _say_unrouted(self, report: ScanReport) -> None:
+        """With ``slack.routes`` and no default webhook, the drift of a table no route takes is
+        posted nowhere (by design: nobody asked for it). Logged once per table and daemon life,
+        so that a Slack channel's silence about it is not read as "in sync"."""
+        if not self.notifiers or self.slack is not None:
+            return
+        unrouted = {
+            (row.target, row.table_name)
+            for row in report.tables
+            if row.alerts
+            and row.table_name
+            and not any(n.takes(row.target, row.table_name) for n in self.notifiers)
+        }
+        fresh = sorted(unrouted - self._unrouted_said)
+        if fresh:
+            self._unrouted_said.update(fresh)
+            log.warning(
+                "slack_drift_unrouted",
+                tables=[f"{target}/{table}" for target, table in fresh[:20]],
+                count=len(fresh),
+                reason="no slack.routes entry takes these tables and there is no default webhook "
+                "(slack.webhook_url_env / slack.webhook_url_file): their drift is in /metrics and "
+                "the reports, not in Slack",
+            )
 
     def _channels_for(self, item: NotWatched, report: ScanReport) -> list[str]:
         """A table's item goes where that table's drift goes (slack.routes); a target's item to

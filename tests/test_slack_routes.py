@@ -15,12 +15,14 @@ from typing import Any
 
 import boto3
 import pytest
+import structlog
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from driftwatch.config import ConfigError, load_config, parse_config
 from driftwatch.daemon import Daemon
 from driftwatch.notify.routes import Route, route_of
+from driftwatch.notify.slack import SlackConfigError
 from tests.ports import free_port
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -184,3 +186,43 @@ def test_route_of_tries_routes_in_order() -> None:
     assert route_of(routes, "payments", "acme-prod-orders") is routes[0]
     assert route_of(routes, "prod", "acme-prod-orders") is routes[1]
     assert route_of(routes, "prod", "acme-prod-users") is None
+
+
+def test_a_route_whose_variable_is_unset_stops_the_start_naming_it(
+    embedded_aws: None, hooks: dict[str, FakeSlack], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The route's tables are taken from the default webhook by the route: with its variable
+    unset (a Secret not mounted) they would have been announced nowhere, and nobody told."""
+    monkeypatch.delenv("TEST_SESSIONS_WEBHOOK")
+    config, base = load_config(_config(tmp_path))
+    with pytest.raises(SlackConfigError) as raised:
+        Daemon(config, base)
+    assert str(raised.value).startswith(
+        "slack.routes.1 (sessions): environment variable TEST_SESSIONS_WEBHOOK is not set or empty"
+    )
+    assert not (tmp_path / "state.db").exists()  # refused before anything is opened
+
+
+def test_drift_no_route_takes_is_said_once_when_there_is_no_default_webhook(
+    daemon: Daemon, hooks: dict[str, FakeSlack], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    daemon.endpoint.stop()
+    daemon.history.close()
+    monkeypatch.delenv("TEST_DEFAULT_WEBHOOK")  # routes only: prod's tables match no route
+    config, base = load_config(_config(tmp_path))
+    routes_only = Daemon(config, base)
+    try:
+        with structlog.testing.capture_logs() as logs:
+            routes_only.scan_once()
+            routes_only.scan_once()
+        routes_only.deliver()
+    finally:
+        routes_only.endpoint.stop()
+        routes_only.history.close()
+    said = [entry for entry in logs if entry["event"] == "slack_drift_unrouted"]
+    assert len(said) == 1  # once per table, not every scan
+    assert said[0]["tables"] == ["prod/acme-prod-mimir-index", "prod/acme-prod-orders"]
+    assert said[0]["log_level"] == "warning"
+    assert hooks["default"].received == []
+    assert hooks["staging"].tables() == {"acme-staging-orders"}
+    assert hooks["sessions"].tables() == {"acme-prod-sessions"}
