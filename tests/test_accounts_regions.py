@@ -21,8 +21,11 @@ from realestate import account_clients, provision, row, run_scan, table_tf, targ
 from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients, Role, role_session_name
 from driftwatch.config import ConfigError, parse_config
+from driftwatch.demo.provision import create_table
+from driftwatch.scan import declare
 from driftwatch.spec import TableStatus
 from driftwatch.targets import targets_from_config
+from driftwatch.terraform.parse import ParseCache
 
 TABLE = "acme-orders"
 ACCOUNT_A, ACCOUNT_B = "111111111111", "222222222222"
@@ -260,6 +263,47 @@ def test_tables_in_two_regions_in_one_scan(
     }
     assert [d.attribute for d in row(report, TABLE, "eu-west-1").drift] == ["point_in_time_recovery"]
     assert recorder.snapshot()[("DescribeScalableTargets", "success")] == 2  # once per region
+
+
+def test_the_providers_region_wins_over_the_targets_as_in_terraform(
+    embedded_aws: None, tmp_path: Path
+) -> None:
+    """Terraform puts the table in the provider's ``region``; the target's region stands in only
+    where the provider has none (as ``AWS_REGION`` does for Terraform). A global table has the
+    same name in every replica region: reading the target's region compared the us-east-1
+    replica in place of the eu-west-1 table, and its PITR drift went unseen."""
+    repo = write_repo(
+        tmp_path / "repo",
+        {
+            "envs/eu/main.tf": 'provider "aws" {\n  region = "eu-west-1"\n}\n' + table_tf(TABLE),
+            "envs/none/main.tf": table_tf("acme-elsewhere"),
+            "envs/unknown/main.tf": (
+                'variable "region" {\n  type = string\n}\n'
+                'provider "aws" {\n  region = var.region\n}\n' + table_tf("acme-unknown")
+            ),
+        },
+    )
+    eu = target(repo, "eu", "envs/eu", region="us-east-1")
+    provision([eu])  # in eu-west-1, as Terraform would
+    # The same name in the target's region, as a replica would be, exactly as declared.
+    (job,) = declare([eu], ParseCache()).jobs
+    us_east = ("dynamodb", "application-autoscaling")
+    create_table(*(boto3.client(service, region_name="us-east-1") for service in us_east), job.table.spec)
+    boto3.client("dynamodb", region_name="eu-west-1").update_continuous_backups(
+        TableName=TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}
+    )
+    none = target(repo, "none", "envs/none", region="us-east-1")
+    unknown = target(repo, "unknown", "envs/unknown", region="us-east-1")
+    provision([none, unknown])
+
+    report = run_scan([eu, none, unknown])
+
+    assert {(r.target, r.table_name, r.region, r.status) for r in report.tables} == {
+        ("eu", TABLE, "eu-west-1", TableStatus.DRIFTED),
+        ("none", "acme-elsewhere", "us-east-1", TableStatus.IN_SYNC),  # no provider region
+        ("unknown", "acme-unknown", "us-east-1", TableStatus.IN_SYNC),  # provider region Unknown
+    }
+    assert [d.attribute for d in row(report, TABLE).drift] == ["point_in_time_recovery"]
 
 
 def test_a_plain_table_on_an_aliased_provider_is_read_in_that_providers_region(

@@ -1464,19 +1464,21 @@ class _TableCollector:
         alias: str | None = None,
         instance: ModuleInstance | None = None,
     ) -> Maybe[str] | None:
-        """The region the table lives in. The target's ``region`` overrides the default provider's;
-        a table on an aliased provider (``provider = aws.west``) is in that provider's region,
-        which is what the alias is for -- the target's region only stands in when the alias'
-        region cannot be resolved. An alias the module does not have is Unknown: reading the
-        table in another region would report it missing, a false alarm."""
+        """The region the table lives in, as Terraform decides it: the provider's ``region``
+        argument (the alias' for ``provider = aws.west``) when it evaluates. The target's
+        ``region`` stands where Terraform would use ``AWS_REGION``: when the provider has no
+        region, or one that cannot be resolved. It used to override a provider's literal region,
+        which read the table in another region: a false ``missing``, or -- a global table has the
+        same name in each replica region -- a replica compared in its place. An alias the module
+        does not have is Unknown: reading the table in another region would report it missing,
+        a false alarm."""
         target = self.walk.target
-        if alias is not None:
-            if provider is None:
-                caller = instance.caller if instance is not None else None
-                where = f"module {caller}" if caller else "the root module"
-                return Unknown(f"provider aws.{alias} is not configured in {where}")
-            if isinstance(provider.region, str) and provider.region:
-                return provider.region
+        if alias is not None and provider is None:
+            caller = instance.caller if instance is not None else None
+            where = f"module {caller}" if caller else "the root module"
+            return Unknown(f"provider aws.{alias} is not configured in {where}")
+        if provider is not None and isinstance(provider.region, str) and provider.region:
+            return provider.region
         if target.region:
             return target.region
         if provider is not None and provider.region is not None:
