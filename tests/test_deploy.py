@@ -319,16 +319,15 @@ def test_grammar_cache_is_built_and_used_without_writes(image_root: tuple[Path, 
     assert cache_file.is_file() and cache_file.stat().st_size > 0
     before = cache_file.stat().st_mtime_ns
     probe = (
-        "import json, logging, time\n"
+        "import json, logging\n"
         "from lark import logger\n"
         "messages = []\n"
         "class Keep(logging.Handler):\n"
         "    def emit(self, record): messages.append(record.getMessage())\n"
         "logger.addHandler(Keep()); logger.setLevel(logging.DEBUG)\n"
-        "started = time.perf_counter()\n"
         "from driftwatch.terraform.parse import parse_text\n"
         'parse_text(\'resource "aws_dynamodb_table" "t" {\\n  name = "x"\\n}\\n\', \'probe.tf\')\n'
-        "print(json.dumps({'messages': messages, 'seconds': time.perf_counter() - started}))\n"
+        "print(json.dumps({'messages': messages}))\n"
     )
     result = run([python, "-c", probe], cwd=root, env=env)
     assert result.returncode == 0, result.stderr
@@ -336,8 +335,8 @@ def test_grammar_cache_is_built_and_used_without_writes(image_root: tuple[Path, 
     assert any("Loading grammar from cache" in m for m in outcome["messages"]), outcome
     assert not any("Saving" in m or "Failed" in m for m in outcome["messages"]), outcome
     assert cache_file.stat().st_mtime_ns == before
-    # Cold, lark rebuilds the grammar for well over a second; from the cache it takes a fraction.
-    assert outcome["seconds"] < 1.0, outcome
+    # No stopwatch here (the cache's effect on start-up is measured in benchmarks/oneshot.py):
+    # lark's own "Loading grammar from cache" and the unchanged file are the proof.
 
 
 def test_installed_driftwatch_validates_a_config(

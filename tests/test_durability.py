@@ -110,12 +110,16 @@ class HookedApp:
 
 @pytest.fixture
 def moto_endpoint(moto_patches_undone: None) -> Iterator[tuple[str, HookedApp]]:
-    from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    import moto.server
+    from moto.server import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
     moto_patches.apply()
     app = HookedApp(DomainDispatcherApplication(create_backend_app))
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+    # moto's server serves with its own handler from 5.2.5 on, with werkzeug's before: as the
+    # installed moto's own `moto_server` does (an older moto is within the version range).
+    handler = getattr(moto.server, "MotoRequestHandler", None)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

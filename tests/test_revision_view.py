@@ -138,13 +138,16 @@ def test_the_previous_declaration_of_a_repository_below_a_symlinked_checkout(tmp
     git(top, "init", "-q")
     old = commit_all(top, "one", WHEN)
     (top / "infra/main.tf").write_text(table_tf("orders", pitr=False))
-    new = commit_all(top, "two", datetime.now(UTC) - timedelta(minutes=2))
+    # Both times from WHEN (taken at import): under a slow suite the wall clock passed the
+    # scan's "now" below, and the second commit was dated after it.
+    scanned_at = WHEN + timedelta(days=1, minutes=5)
+    new = commit_all(top, "two", scanned_at - timedelta(minutes=2))
     os.symlink(top, tmp_path / "checkout")
     repo = tmp_path / "checkout/infra"
     found = baselines(
         [TargetInput(name="t", repo=repo, root=repo, region=REGION, env={})],
         InProcessEvaluator(ParseCache()),
-        WHEN + timedelta(days=1, minutes=5),
+        scanned_at,
     )
     base = found["t"]
     assert base is not None and base.base == old and not base.head
