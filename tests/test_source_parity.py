@@ -16,6 +16,7 @@ import io
 import re
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -379,3 +380,42 @@ def test_a_resolution_cached_under_the_old_rules_is_not_reused(
     (resolved / f"{_key('version', package, '~> 1')}.json").write_text('"1.0.0"')
     fetched = Fetcher(options).fetch(package, "~> 1")
     assert fetched.version == "2.0.0" and (fetched.root / "VERSION").read_text() == "2.0.0"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "git::ssh://git@evil.test\\@github.com/acme/tables.git",  # ssh reads the host after the last @
+        "git::ssh://evil.test@github.com@ok.test/acme/tables.git",
+        "git::ssh://git@github.com%2eevil.test/acme/tables.git",  # git decodes the %2e
+        "git::https://bücher.example/acme/tables.git",  # an IDN host is compared as punycode
+    ],
+)
+def test_a_host_part_git_could_read_otherwise_is_refused_before_git_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str
+) -> None:
+    """modules.allowed_hosts is checked on the host Python reads from the URL; a host part that
+    ssh, git or curl could read as another host is refused before git is started."""
+    started: list[Any] = []
+    monkeypatch.setattr("driftwatch.terraform.sources.subprocess.Popen", lambda *a, **k: started.append(a))
+    options = ModuleSettings(
+        cache_dir=str(tmp_path / "cache"), allowed_hosts=("github.com", "ok.test", "bücher.example")
+    )
+    with pytest.raises(NotFetched, match=r"not a plain host name|not in modules\.allowed_hosts"):
+        Fetcher(options).fetch(source, None)
+    assert started == []
+
+
+@pytest.mark.parametrize(
+    ("source", "host"),
+    [
+        ("git::https://GitHub.COM:8443/acme/tables.git", "github.com"),
+        ("https://github.com@evil.test/acme/tables.zip", "evil.test"),
+        ("https://bot:s3cret@Evil.Test/acme/tables.zip", "evil.test"),
+    ],
+)
+def test_hosts_are_compared_lower_case_without_port_or_user(tmp_path: Path, source: str, host: str) -> None:
+    options = ModuleSettings(cache_dir=str(tmp_path / "cache"), allowed_hosts=("gitlab.acme.test",))
+    with pytest.raises(NotFetched, match=f"host {host} is not in modules.allowed_hosts") as refused:
+        Fetcher(options).fetch(source, None)
+    assert "s3cret" not in str(refused.value)

@@ -83,6 +83,9 @@ _MAX_GIT_OUTPUT = 1024 * 1024  # git's messages, and what a command other than a
 _GIT_BYTES_PER_ENTRY = 1024  # of `git ls-tree -r -l -z`: modes, ids, sizes and a long path
 _STALE_MARGIN_SECONDS = 60.0  # on top of twice modules.timeout: when a staging directory is stale
 _GIT_OVERHEAD = 1024 * 1024  # a fresh .git (hooks, config) on top of modules.max_bytes of pack
+_NETLOC = re.compile(
+    r"^(?:[A-Za-z0-9._~!$&'()*+,;=:%-]*@)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?\Z"
+)
 # Cache keys of registry resolutions, renamed when the selection rules change: a resolution
 # cached under the old rules (``~> 1`` read as ``~> 1.0``) must not outlive them.
 _VERSION_KEY = "version/go-version"
@@ -325,7 +328,7 @@ class Fetcher:
             if not self.settings.allow_file_git:
                 raise NotFetched("git over file:// is not allowed")
         else:
-            self._check_host(parts.hostname or "", parts.scheme, source.url)
+            self._check_host(parts.hostname or "", parts.scheme, source.url, parts.netloc)
         protocols = ["https", "ssh"] + (["file"] if self.settings.allow_file_git else [])
         config = ["-c", "protocol.allow=never", "-c", "http.followRedirects=false"]
         for protocol in protocols:
@@ -468,7 +471,7 @@ class Fetcher:
         deadline = time.monotonic() + self.settings.timeout
         for _ in range(_MAX_REDIRECTS + 1):
             parts = urlsplit(current)
-            self._check_host(parts.hostname or "", parts.scheme, url)
+            self._check_host(parts.hostname or "", parts.scheme, url, parts.netloc)
             if parts.netloc in self._unreachable:
                 raise NotFetched(self._unreachable[parts.netloc])
             headers = {"User-Agent": "driftwatch", "Accept": "application/json, */*"}
@@ -507,7 +510,15 @@ class Fetcher:
                 raise NotFetched(message) from None
         raise NotFetched(f"{_strip_query(url)} redirects more than {_MAX_REDIRECTS} times")
 
-    def _check_host(self, hostname: str, scheme: str, original: str) -> None:
+    def _check_host(self, hostname: str, scheme: str, original: str, netloc: str = "") -> None:
+        # The host Python reads must be the host git, ssh and curl connect to: one user info
+        # at most, no backslash or percent-escape in the host (ssh splits at the last "@", git
+        # decodes %2e), an ASCII name (an IDN host is written in punycode, as Terraform sends it).
+        if netloc and not _NETLOC.match(netloc):
+            raise NotFetched(
+                f"{_strip_query(original)}: the host part is not a plain host name "
+                "(one user@ at most, ASCII letters, digits, dots and dashes, an optional port)"
+            )
         # A configured mirror (modules.hosts) is trusted like the host it stands in for.
         mirrors = tuple(
             urlsplit(target).hostname or "" if "://" in target else target.split(":")[0]
