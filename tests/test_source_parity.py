@@ -419,3 +419,25 @@ def test_hosts_are_compared_lower_case_without_port_or_user(tmp_path: Path, sour
     with pytest.raises(NotFetched, match=f"host {host} is not in modules.allowed_hosts") as refused:
         Fetcher(options).fetch(source, None)
     assert "s3cret" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "cloudposse/dynamodb/AWS",
+        "GitHub.com/cloudposse/terraform-aws-dynamodb",
+        "deploy@github.com:cloudposse/terraform-aws-dynamodb.git",
+        "ssh://git@github.com/cloudposse/terraform-aws-dynamodb.git",
+    ],
+)
+def test_a_cloudposse_address_terraform_rejects_is_not_emulated(tmp_path: Path, source: str) -> None:
+    """The built-in CloudPosse releases matched these spellings and evaluated the table, though
+    ``terraform init`` rejects each address: the call is not evaluated, with the reason."""
+    write_tree(
+        tmp_path,
+        {"root/main.tf": f'module "t" {{\n  source = "{source}"\n  name = "t"\n  hash_key = "id"\n}}\n'},
+    )
+    result = declare_target(target(tmp_path, ModuleSettings(offline=True)))
+    assert result.tables == []
+    (item,) = result.not_evaluated
+    assert item.address == "module.t"
