@@ -46,7 +46,7 @@ def _release(version: str) -> tuple[int, ...]:
     "source",
     [
         "cloudposse/dynamodb/aws",
-        "CloudPosse/DynamoDB/AWS",
+        "CloudPosse/DynamoDB/aws",
         "registry.terraform.io/cloudposse/dynamodb/aws",
         "git::https://github.com/cloudposse/terraform-aws-dynamodb.git?ref=0.35.1",
         "github.com/cloudposse/terraform-aws-dynamodb?ref=0.36.0",
@@ -64,6 +64,7 @@ def test_dynamodb_module_sources(source: str) -> None:
     "source",
     [
         "app.terraform.io/cloudposse/dynamodb/aws",
+        "CloudPosse/DynamoDB/AWS",  # Terraform rejects it: the target system is lower-case
         "cloudposse/dynamodb-autoscaler/aws",
         "terraform-aws-modules/dynamodb-table/aws",
         "../../",

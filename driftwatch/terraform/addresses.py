@@ -16,6 +16,7 @@ the package; ``?ref=`` and ``?depth=`` belong to git.
 from __future__ import annotations
 
 import contextlib
+import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,7 +31,21 @@ _LABEL = re.compile(r"^[0-9A-Za-z](?:[0-9A-Za-z_-]{0,62}[0-9A-Za-z])?$")
 _SYSTEM = re.compile(r"^[0-9a-z]{1,64}$")
 _HOSTNAME = re.compile(r"^(?=.{1,253}(?::\d{1,5})?$)[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)+(?::\d{1,5})?$")
 _NOT_REGISTRY_HOSTS = frozenset({"github.com", "bitbucket.org"})
-_ARCHIVES = (".tar.gz", ".tgz", ".zip")
+# go-getter's decompressors as Terraform configures them -> how driftwatch unpacks each (a tar
+# stream's compression is recognised from its first bytes); None: one compressed file, which
+# Terraform cannot install as a module package.
+_DECOMPRESSORS: dict[str, str | None] = {
+    "bz2": None,
+    "gz": None,
+    "xz": None,
+    "zip": "zip",
+    "tar.bz2": "tar.bz2",
+    "tar.tbz2": "tar.bz2",
+    "tar.gz": "tar.gz",
+    "tgz": "tar.gz",
+    "tar.xz": "tar.xz",
+    "txz": "tar.xz",
+}
 _UNSUPPORTED_GETTERS = {
     "hg": "Mercurial",
     "s3": "Amazon S3",
@@ -148,7 +163,9 @@ def redact(source: str) -> str:
 
 
 def split_subdir(source: str) -> tuple[str, str]:
-    """go-getter's SourceDirSubdir: ``url//sub/dir?query`` -> (``url?query``, ``sub/dir``)."""
+    """go-getter's SourceDirSubdir and Terraform's path.Clean of the result: ``url//sub/dir?query``
+    -> (``url?query``, ``sub/dir``). A subdirectory that leaves the package (``//../x``) is an
+    invalid address, as in Terraform, refused before anything is fetched."""
     start = source.find("://")
     start = start + 3 if start >= 0 else 0
     index = source.find("//", start)
@@ -159,7 +176,42 @@ def split_subdir(source: str) -> tuple[str, str]:
     if "?" in subdir:
         subdir, query = subdir.split("?", 1)
         query = "?" + query
-    return source[:index] + query, subdir.strip("/")
+    return source[:index] + query, _clean_subdir(subdir)
+
+
+def _clean_subdir(subdir: str) -> str:
+    if not subdir:
+        return ""
+    clean = posixpath.normpath(subdir).lstrip("/")
+    if clean == ".." or clean.startswith("../"):
+        raise SourceError(f"subdirectory path {subdir!r} leads outside of the module package")
+    return "" if clean == "." else clean
+
+
+def local_path(source: str) -> str | None:
+    """A local module path as Terraform reads it (``./x``, ``../x``, and the Windows spellings
+    ``.\\x`` / ``..\\x`` with backslashes read as slashes), else None."""
+    if not source.startswith(("./", "../", ".\\", "..\\")):
+        return None
+    return source.replace("\\", "/")
+
+
+def _registry_host(given: str) -> str | None:
+    """svchost.ForComparison, as module addresses use it: lower case, an internationalised name
+    written in Unicode (converted to punycode here; punycode written directly is refused), at
+    least one dot, an optional port."""
+    name, colon, port = given.partition(":")
+    if colon and not (port.isascii() and port.isdigit() and len(port) <= 5):
+        return None
+    labels = name.split(".")
+    if any(label.lower().startswith("xn--") for label in labels):
+        return None
+    try:
+        name = name.encode("idna").decode("ascii").lower() if not name.isascii() else name.lower()
+    except UnicodeError:
+        return None
+    host = name + (f":{port}" if colon else "")
+    return host if _HOSTNAME.match(host) else None
 
 
 def parse_registry(source: str) -> RegistrySource | None:
@@ -170,19 +222,21 @@ def parse_registry(source: str) -> RegistrySource | None:
     parts = address.split("/")
     host = PUBLIC_REGISTRY
     if len(parts) == 4:
-        host = parts[0].lower()
-        if not _HOSTNAME.match(host) or host in _NOT_REGISTRY_HOSTS:
+        given = _registry_host(parts[0])
+        if given is None or given in _NOT_REGISTRY_HOSTS:
             return None
-        parts = parts[1:]
+        host, parts = given, parts[1:]
     if len(parts) != 3:
         return None
     namespace, name, system = parts
-    if not (_LABEL.match(namespace) and _LABEL.match(name) and _SYSTEM.match(system.lower())):
+    # The target system is not lower-cased: Terraform rejects ``ns/name/AWS`` as a registry
+    # address (and then as any other kind).
+    if not (_LABEL.match(namespace) and _LABEL.match(name) and _SYSTEM.match(system)):
         return None
-    return RegistrySource(host, namespace, name, system.lower(), subdir)
+    return RegistrySource(host, namespace, name, system, subdir)
 
 
-def _git(url: str, subdir: str) -> GitSource:
+def _git(url: str, subdir: str, source: str) -> GitSource:
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     unknown = sorted(set(query) - {"ref", "depth"})
@@ -198,177 +252,321 @@ def _git(url: str, subdir: str) -> GitSource:
         raise SourceError(f"?ref={ref!r} is not a git reference")
     bare = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
     if parts.scheme not in ("https", "ssh", "file", "http"):
-        raise SourceError(f"git over {parts.scheme or 'this kind of URL'} is not supported")
+        kind = parts.scheme or "this kind of URL"
+        raise SourceError(f"{redact(source)!r}: git over {kind} is not supported")
     return GitSource(bare, ref, depth, subdir)
 
 
-def _scp_like(url: str) -> str | None:
-    """``git@github.com:org/repo.git`` -> ``ssh://git@github.com/org/repo.git``."""
-    found = re.match(r"^(?P<user>[\w.-]+)@(?P<host>[\w.-]+):(?P<path>[^/].*)$", url)
+def _has_scheme(text: str) -> bool:
+    """Go's url.Parse succeeds with a scheme: go-getter then takes the string as it is (no
+    detector runs), and picks the getter by the forced prefix or by that scheme."""
+    found = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", text)
     if found is None:
-        return None
-    return f"ssh://{found['user']}@{found['host']}/{found['path']}"
+        return False
+    rest = text[found.end() :]
+    return not any(c in rest for c in " \x7f") and not any(ord(c) < 32 for c in rest)
+
+
+def _detect(text: str, source: str) -> tuple[str, str, str]:
+    """go-getter's detectors, in Terraform's order (GitHub, git over SSH, Bitbucket, GCS, S3,
+    file) for a string without a scheme: (getter, URL, subdirectory the detector split off)."""
+    if text.startswith("github.com/"):
+        address, question, query = text.partition("?")
+        if "?" in query:
+            raise SourceError(f"{redact(source)!r}: there is more than 1 '?' in the URL")
+        parts = address.split("/")
+        if len(parts) < 3:
+            raise SourceError(f"{redact(source)!r}: GitHub URLs should be github.com/username/repo")
+        path = "/".join(parts[1:3])
+        path = path if path.endswith(".git") else path + ".git"
+        url = f"https://github.com/{path}" + (f"?{query}" if question else "")
+        return "git", url, "/".join(parts[3:])
+    ssh = re.match(r"^(?:(?P<user>[^@]+)@)?(?P<host>[^:]+):/?(?P<path>.+)$", text, re.DOTALL)
+    if ssh is not None and ssh["user"] == "git":  # go-getter: only the user git means git
+        return "git", f"ssh://git@{ssh['host']}/{ssh['path']}", ""
+    if text.startswith("bitbucket.org/"):
+        address, question, query = text.partition("?")
+        address = address if address.endswith(".git") else address + ".git"
+        return "git", f"https://{address}" + (f"?{query}" if question else ""), ""
+    if "googleapis.com/" in text:
+        return "gcs", text, ""
+    if ".amazonaws.com/" in text:
+        return "s3", text, ""
+    if text.startswith("/"):
+        return "file", text, ""
+    raise SourceError(
+        f"{redact(source)!r} is not a module source Terraform recognises (a path relative to the "
+        "module must start with ./ or ../)"
+    )
 
 
 def parse_source(source: str) -> ModuleSource:
-    """What a module call's ``source`` names; raises SourceError for what Terraform rejects."""
+    """What a module call's ``source`` names (Terraform's ParseModuleSource, then go-getter's
+    Detect); raises SourceError for what Terraform rejects."""
     text = source.strip()
     if not text:
         raise SourceError("the module source is empty")
-    if text.startswith(("./", "../", "/")) or text in (".", ".."):
-        return LocalSource(text)
+    local = local_path(text)
+    if local is not None:
+        return LocalSource(local)
+    if text.startswith("/"):
+        return LocalSource(text)  # go-getter's file getter copies it: confined like a local path
     registry = parse_registry(text)
     if registry is not None:
         return registry
     forced = None
-    found = re.match(r"^([A-Za-z0-9]+)::(.*)$", text)
+    found = re.match(r"^([A-Za-z0-9]+)::(.+)$", text, re.DOTALL)
     if found is not None:
-        forced, text = found.group(1).lower(), found.group(2)
+        forced, text = found.group(1), found.group(2)
     url, subdir = split_subdir(text)
-    if forced in _UNSUPPORTED_GETTERS:
-        return UnsupportedSource(
-            source, f"{_UNSUPPORTED_GETTERS[forced]} sources are not fetched by driftwatch"
-        )
-    if forced == "git" or forced is None:
-        scp = _scp_like(url)
-        if scp is not None:
-            return _git(scp, subdir)
-        for host in ("github.com/", "bitbucket.org/"):
-            if url.startswith(host) and forced is None:
-                path, _, query = url[len(host) :].partition("?")
-                path = path if path.endswith(".git") else path + ".git"
-                return _git(f"https://{host}{path}" + (f"?{query}" if query else ""), subdir)
-    if forced == "git":
-        return _git(url, subdir)
-    lowered = url.lower()
-    if forced is None and re.match(r"^(https?://)?[\w.-]*s3[\w.-]*\.amazonaws\.com/", lowered):
-        return UnsupportedSource(source, "Amazon S3 sources are not fetched by driftwatch")
-    if forced is None and re.match(r"^(https?://)?www\.googleapis\.com/storage/", lowered):
-        return UnsupportedSource(source, "Google Cloud Storage sources are not fetched by driftwatch")
-    if forced in (None, "http", "https") and lowered.startswith(("https://", "http://")):
-        parts = urlsplit(url)
-        archive = dict(parse_qsl(parts.query)).get("archive")
-        path = parts.path.lower()
-        if archive is None:
-            archive = next((kind for kind in _ARCHIVES if path.endswith(kind)), None)
-        if archive in ("tgz", ".tgz", ".tar.gz", "tar.gz"):
-            return ArchiveSource(url, "tar.gz", subdir)
-        if archive in ("zip", ".zip"):
-            return ArchiveSource(url, "zip", subdir)
-        return HttpSource(url, subdir)
+    if _has_scheme(url):
+        getter = forced or urlsplit(url).scheme.lower()
+    else:
+        detected, url, more = _detect(url, source)
+        subdir = _clean_subdir("/".join(part for part in (more, subdir) if part))
+        getter = forced or detected
+    if getter in _UNSUPPORTED_GETTERS:
+        reason = f"{_UNSUPPORTED_GETTERS[getter]} sources are not fetched by driftwatch"
+        return UnsupportedSource(source, reason)
+    if getter == "git":
+        return _git(url, subdir, source)
+    if getter in ("http", "https") and url.lower().startswith(("https://", "http://")):
+        return _http(url, subdir, source)
     if forced is not None:
         return UnsupportedSource(source, f"the {forced}:: getter is not supported by driftwatch")
-    raise SourceError(f"{source!r} is not a module source Terraform recognises")
+    raise SourceError(f"{redact(source)!r}: download not supported for scheme {getter!r}")
+
+
+def _http(url: str, subdir: str, source: str) -> ArchiveSource | HttpSource:
+    """go-getter's archive choice: ``?archive=`` (taken out of the URL, as go-getter does before
+    the request; ``false`` for none), else the longest decompressor suffix of the path, matched
+    case-sensitively. Not an archive: Terraform asks the URL for the real source."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    given = [value for key, value in query if key == "archive"]
+    if given:
+        rest = urlencode([(k, v) for k, v in query if k != "archive"])
+        url = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, ""))
+        kind = None if given[-1] == "false" else given[-1]
+        if kind is not None and kind not in _DECOMPRESSORS:
+            raise SourceError(f"{redact(source)!r}: unknown archive format {kind!r}")
+    else:
+        suffixes = [key for key in _DECOMPRESSORS if parts.path.endswith("." + key)]
+        kind = max(suffixes, key=len) if suffixes else None
+    if kind is None:
+        return HttpSource(url, subdir)
+    archive = _DECOMPRESSORS[kind]
+    if archive is None:
+        raise SourceError(
+            f"{redact(source)!r}: a single {kind}-compressed file is not a module package "
+            "(Terraform cannot install it either)"
+        )
+    return ArchiveSource(url, archive, subdir)
 
 
 # --- versions ----------------------------------------------------------------------------------
+# A port of hashicorp/go-version (what Terraform parses ``version = "..."`` and registry version
+# lists with) and of the one rule Terraform adds for prereleases (module_install.go: a prerelease
+# is eligible only when apparentlymart/go-versions' canonical syntax reads the whole constraint
+# as a request for exactly that version: ``1.0.0-beta1`` or ``=1.0.0-beta1``, never
+# ``= 1.0.0-beta1``, ``v1.0.0-beta1`` or a comma list). Checked against terraform 1.11 with a
+# local registry: tests/test_sources.py::test_newest_matching_version_like_terraform.
 
-_VERSION = re.compile(
-    r"^v?(?P<major>\d+)(?:\.(?P<minor>\d+))?(?:\.(?P<patch>\d+))?(?:-(?P<pre>[0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$"
+_WS = r"[ \t\n\f\r]"  # Go's \s (ASCII only; Python's \s also matches Unicode spaces)
+_VERSION_RAW = (
+    r"v?(?P<segments>[0-9]+(?:\.[0-9]+)*?)"
+    r"(?:-(?P<pre>[0-9]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*)"
+    r"|-?(?P<pre_alpha>[A-Za-z\-~]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*))?"
+    r"(?:\+(?P<meta>[0-9A-Za-z\-~]+(?:\.[0-9A-Za-z\-~]+)*))??"
 )
+_VERSION = re.compile(f"^{_VERSION_RAW}\\Z")
+_CONSTRAINT = re.compile(f"^{_WS}*(?P<op>~>|>=|<=|!=|=|>|<)?{_WS}*(?P<version>{_VERSION_RAW}){_WS}*\\Z")
+_INT64_MAX = 2**63 - 1
+# go-versions' canonical syntax for one exact version, as Terraform's prerelease check reads it
+_EXACT = re.compile(r"^=?(?P<version>[0-9]+(?:\.[0-9]+){0,2}-[0-9A-Za-z.-]+(?:\+[0-9A-Za-z.-]+)?)\Z")
+
+
+def _compare_part(mine: str, other: str) -> int:
+    if mine == other:
+        return 0
+    mine_numeric = mine.isdigit() and mine.isascii()
+    other_numeric = other.isdigit() and other.isascii()
+    if mine == "":
+        return -1 if other_numeric else 1
+    if other == "":
+        return 1 if mine_numeric else -1
+    if mine_numeric and not other_numeric:
+        return -1
+    if other_numeric and not mine_numeric:
+        return 1
+    if not mine_numeric:
+        return 1 if mine > other else -1
+    return 1 if int(mine) > int(other) else -1
+
+
+def _compare_prereleases(mine: str, other: str) -> int:
+    if mine == other:
+        return 0
+    left, right = mine.split("."), other.split(".")
+    for index in range(max(len(left), len(right))):
+        found = _compare_part(
+            left[index] if index < len(left) else "", right[index] if index < len(right) else ""
+        )
+        if found:
+            return found
+    return 0
 
 
 @total_ordering
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Version:
-    """A semantic version; ``text`` is how the registry or the tag spells it."""
+    """A version as go-version reads it: any number of numeric segments (padded to three),
+    a prerelease (``-beta1``, or ``beta1`` right after the numbers), build metadata (ignored
+    in comparisons). ``str()`` is go-version's canonical form, which Terraform records and
+    asks the registry's download endpoint for (``v1.2`` -> ``1.2.0``)."""
 
-    major: int
-    minor: int
-    patch: int
-    pre: tuple[str, ...] = ()
-    text: str = ""
+    segments: tuple[int, ...]
+    specified: int  # how many segments were written (for ~>)
+    pre: str = ""
+    metadata: str = ""
 
     @property
-    def core(self) -> tuple[int, int, int]:
-        return (self.major, self.minor, self.patch)
+    def major(self) -> int:
+        return self.segments[0]
 
-    def _pre_key(self) -> tuple[tuple[int, int | str], ...]:
-        return tuple((0, int(p)) if p.isdigit() else (1, p) for p in self.pre)
+    def compare(self, other: Version) -> int:
+        """go-version's Compare: -1, 0 or 1."""
+        if str(self) == str(other):
+            return 0
+        if self.segments == other.segments:
+            if not self.pre and not other.pre:
+                return 0
+            if not self.pre:
+                return 1
+            if not other.pre:
+                return -1
+            return _compare_prereleases(self.pre, other.pre)
+        width = max(len(self.segments), len(other.segments))
+        mine = self.segments + (0,) * (width - len(self.segments))
+        theirs = other.segments + (0,) * (width - len(other.segments))
+        return (mine > theirs) - (mine < theirs)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Version) and (self.core, self.pre) == (other.core, other.pre)
+        return isinstance(other, Version) and self.compare(other) == 0
 
     def __hash__(self) -> int:
-        return hash((self.core, self.pre))
+        trimmed = list(self.segments)
+        while trimmed and trimmed[-1] == 0:
+            trimmed.pop()
+        return hash(tuple(trimmed))  # equal versions (1.2 and 1.2.0.0) hash alike
 
     def __lt__(self, other: Version) -> bool:
-        if self.core != other.core:
-            return self.core < other.core
-        if not self.pre or not other.pre:
-            return bool(self.pre) and not other.pre  # a prerelease sorts before its release
-        return self._pre_key() < other._pre_key()
+        return self.compare(other) < 0
 
     def __str__(self) -> str:
-        return self.text or ".".join(map(str, self.core)) + (f"-{'.'.join(self.pre)}" if self.pre else "")
+        text = ".".join(map(str, self.segments))
+        return text + (f"-{self.pre}" if self.pre else "") + (f"+{self.metadata}" if self.metadata else "")
 
 
 def parse_version(text: str) -> Version | None:
-    found = _VERSION.match(text.strip())
-    if found is None:
+    """go-version's NewVersion (a leading ``v`` allowed); None where it returns an error."""
+    found = _VERSION.match(text)
+    return _version(found) if found is not None else None
+
+
+def _version(found: re.Match[str]) -> Version | None:
+    numbers = [int(part) for part in found.group("segments").split(".")]
+    if any(number > _INT64_MAX for number in numbers):
         return None
-    pre = tuple(found.group("pre").split(".")) if found.group("pre") else ()
-    return Version(
-        int(found.group("major")),
-        int(found.group("minor") or 0),
-        int(found.group("patch") or 0),
-        pre,
-        text.strip(),
-    )
+    padded = tuple(numbers) + (0,) * (3 - len(numbers))
+    pre = found.group("pre_alpha") or found.group("pre") or ""
+    return Version(padded, len(numbers), pre, found.group("meta") or "")
 
 
-_CONSTRAINT = re.compile(r"^\s*(?P<op>=|!=|>=|<=|>|<|~>)?\s*(?P<version>v?\d[0-9A-Za-z.+-]*)\s*$")
+def _same_base(version: Version, bound: Version) -> bool:
+    """go-version's prereleaseCheck."""
+    if bound.pre and version.pre:
+        return version.segments == bound.segments
+    return not (version.pre and not bound.pre)
 
 
 @dataclass(frozen=True)
 class Constraint:
     op: str
     version: Version
-    segments: int  # how many of major.minor.patch were written (for ~>)
+    text: str = ""  # as written, between the commas
+
+    @property
+    def segments(self) -> int:
+        return self.version.specified
 
     def admits(self, version: Version) -> bool:
+        """go-version's constraint functions, one per operator."""
         bound = self.version
+        if self.op == "=":
+            return version == bound
+        if self.op == "!=":
+            return version != bound
         if self.op == "~>":
-            if version < bound:
-                return False
-            if self.segments <= 2:
-                return version.major == bound.major
-            return (version.major, version.minor) == (bound.major, bound.minor)
-        return {
-            "=": version == bound,
-            "!=": version != bound,
-            ">": version > bound,
-            ">=": version >= bound,
-            "<": version < bound,
-            "<=": version <= bound,
-        }[self.op]
+            return _pessimistic(version, bound)
+        if not _same_base(version, bound):
+            return False
+        order = version.compare(bound)
+        return {">": order > 0, ">=": order >= 0, "<": order < 0, "<=": order <= 0}[self.op]
+
+
+def _pessimistic(version: Version, bound: Version) -> bool:
+    """``~>``: at least the bound, with every written segment but the last equal. ``~> 1``
+    therefore admits 2.0 (a single segment fixes nothing), as go-version and Terraform do."""
+    if not _same_base(version, bound) or (bound.pre and not version.pre):
+        return False
+    if version < bound:
+        return False
+    if len(bound.segments) > len(version.segments):
+        return False
+    if any(version.segments[i] != bound.segments[i] for i in range(bound.specified - 1)):
+        return False
+    last = len(bound.segments) - 1
+    return bound.segments[last] <= version.segments[last]
 
 
 def parse_constraints(text: str | None) -> tuple[Constraint, ...]:
-    """``">= 1.2, < 2.0, != 1.5.1"`` -> constraints (all must hold); empty or None: any version."""
-    if text is None or not text.strip():
+    """go-version's NewConstraint: ``">= 1.2, < 2.0, != 1.5.1"`` -> constraints (all must hold).
+    None (no ``version`` argument) or ``""``: any version. A blank string is invalid, as are
+    ``==``, ``^``, wildcards and ``||`` (Terraform: "Invalid version constraint")."""
+    if not text:
         return ()
     result = []
     for part in text.split(","):
         found = _CONSTRAINT.match(part)
-        version = parse_version(found.group("version")) if found else None
+        version = _version(found) if found is not None else None
         if found is None or version is None:
-            raise SourceError(f"invalid version constraint {part.strip()!r}")
-        written = found.group("version").lstrip("v").split("-")[0].split("+")[0]
-        result.append(Constraint(found.group("op") or "=", version, len(written.split("."))))
+            raise SourceError(f"invalid version constraint {part.strip()!r} (in {text!r})")
+        result.append(Constraint(found.group("op") or "=", version, part))
     return tuple(result)
 
 
+def _requested_exactly(constraints: tuple[Constraint, ...], version: Version) -> bool:
+    """Terraform's extra rule for a prerelease: the whole constraint, read in go-versions'
+    canonical syntax, names exactly this version (``1.0.0-beta1`` or ``=1.0.0-beta1``)."""
+    if len(constraints) != 1:
+        return False  # a comma list is an error in that syntax: no prerelease is eligible
+    found = _EXACT.match(constraints[0].text.strip(" \t\n\f\r\v"))
+    wanted = parse_version(found.group("version")) if found is not None else None
+    return wanted is not None and wanted.segments == version.segments and wanted.pre == version.pre
+
+
 def admits(constraints: tuple[Constraint, ...], version: Version) -> bool:
-    """Terraform's rule: every constraint holds, and a prerelease is chosen only when a
-    constraint names exactly that version (``= 1.0.0-beta1``), never by a range."""
-    if version.pre and not any(c.op == "=" and c.version == version for c in constraints):
+    """Terraform's rule: every constraint holds, and a prerelease is eligible only when the
+    constraint requests exactly that version."""
+    if version.pre and not _requested_exactly(constraints, version):
         return False
     return all(c.admits(version) for c in constraints)
 
 
 def select_version(available: Iterable[str], constraint: str | None) -> str | None:
-    """The newest of ``available`` that the constraint admits (as ``terraform init``), or None."""
+    """The newest of ``available`` that the constraint admits (as ``terraform init``), in
+    go-version's canonical form, or None. A listed version go-version cannot read is skipped."""
     constraints = parse_constraints(constraint)
     best: Version | None = None
     for text in available:
@@ -376,6 +574,12 @@ def select_version(available: Iterable[str], constraint: str | None) -> str | No
         if version is not None and admits(constraints, version) and (best is None or version > best):
             best = version
     return None if best is None else str(best)
+
+
+def newest_versions(available: Iterable[str], limit: int = 10) -> list[str]:
+    """The newest ``limit`` readable versions of a list, newest first (for messages)."""
+    readable = sorted({v for v in map(parse_version, available) if v is not None}, reverse=True)
+    return [str(v) for v in readable[:limit]]
 
 
 # --- credentials -------------------------------------------------------------------------------

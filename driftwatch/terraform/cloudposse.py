@@ -104,7 +104,14 @@ def _root_subdir(subdir: str | None) -> bool:
 
 
 def _matches(source: str, registry: tuple[str, str, str], repository: str) -> bool:
+    from driftwatch.terraform.addresses import GitSource, RegistrySource, SourceError, parse_source
+
     source = source.strip()
+    try:  # an address Terraform rejects (cloudposse/dynamodb/AWS, deploy@github.com:...) is not one
+        if not isinstance(parse_source(source), (RegistrySource, GitSource)):
+            return False
+    except SourceError:
+        return False
     found = _GITHUB_SOURCE.match(source)
     if found is not None:
         return (

@@ -49,7 +49,7 @@ from driftwatch.spec import (
 )
 from driftwatch.terraform import appautoscaling, cloudposse, cloudposse_autoscaler, limits, validate_table
 from driftwatch.terraform import cache as module_cache
-from driftwatch.terraform.addresses import redact
+from driftwatch.terraform.addresses import local_path, redact
 from driftwatch.terraform.evaluate import PATH_CWD, EvaluationError, Scope, evaluate, evaluate_text
 from driftwatch.terraform.expansion import ExpansionError, count_instances, for_each_items
 from driftwatch.terraform.functions import TfSet
@@ -95,8 +95,9 @@ class OutsideRepositoryError(DriftwatchError):
 
 
 def _is_local_source(source: str) -> bool:
-    """Local module paths; an absolute path counts too, so that it is confined (and refused)."""
-    return source.startswith(("./", "../", "/"))
+    """Local module paths (``./x``, ``../x`` and Terraform's Windows spellings ``.\\x``,
+    ``..\\x``); an absolute path counts too, so that it is confined (and refused)."""
+    return local_path(source) is not None or source.startswith("/")
 
 
 class _Walk:
@@ -801,7 +802,7 @@ class ModuleInstance:
         else:
             package = self.remote_package(name)
             if isinstance(package, str):
-                result = _unknown_outputs(f"module.{name} ({source}) was not evaluated: {package}")
+                result = _unknown_outputs(f"module.{name} ({redact(source)}) was not evaluated: {package}")
             else:
                 result = self._enter(name, package.directory, address, inputs, block, file, package)
         self._children[memo_key] = result
@@ -828,9 +829,8 @@ class ModuleInstance:
         self, name: str, source: str, address: str, inputs: dict[str, Any], block: Block, file: str
     ) -> ModuleInstance | Unknown:
         try:
-            directory = self.walk.confine(
-                self.directory / source, f"module source {source!r}", self.package_root
-            )
+            path = self.directory / (local_path(source) or source)
+            directory = self.walk.confine(path, f"module source {source!r}", self.package_root)
         except OutsideRepositoryError as error:
             self.walk.error(str(error), file, block.line)
             return _unknown_outputs(str(error))

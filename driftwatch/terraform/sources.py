@@ -26,6 +26,7 @@ from __future__ import annotations
 import bz2
 import contextlib
 import errno
+import fnmatch
 import gzip
 import hashlib
 import http.client
@@ -60,6 +61,7 @@ from driftwatch.terraform.addresses import (
     RegistrySource,
     SourceError,
     UnsupportedSource,
+    newest_versions,
     parse_source,
     redact,
     select_version,
@@ -81,6 +83,13 @@ _MAX_GIT_OUTPUT = 1024 * 1024  # git's messages, and what a command other than a
 _GIT_BYTES_PER_ENTRY = 1024  # of `git ls-tree -r -l -z`: modes, ids, sizes and a long path
 _STALE_MARGIN_SECONDS = 60.0  # on top of twice modules.timeout: when a staging directory is stale
 _GIT_OVERHEAD = 1024 * 1024  # a fresh .git (hooks, config) on top of modules.max_bytes of pack
+_NETLOC = re.compile(
+    r"^(?:[A-Za-z0-9._~!$&'()*+,;=:%-]*@)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?\Z"
+)
+# Cache keys of registry resolutions, renamed when the selection rules change: a resolution
+# cached under the old rules (``~> 1`` read as ``~> 1.0``) must not outlive them.
+_VERSION_KEY = "version/go-version"
+_REGISTRY_KEY = "registry/go-version"
 _META = re.compile(rb"""<meta\s+name=["']terraform-get["']\s+content=["']([^"']+)["']""", re.IGNORECASE)
 
 
@@ -179,7 +188,7 @@ class Fetcher:
             root, version = self._fetch_package(parsed)
         self._remember(key, root, version, inner_subdir)
         subdir = "/".join(part for part in (inner_subdir, parsed.subdir) if part)
-        return self._package(root, subdir, version, redact(parsed.display))
+        return self._package(root, subdir, version, redact(parsed.display), glob=True)
 
     def close(self) -> None:
         """The evaluation is over: the cached packages it used may be evicted again."""
@@ -217,8 +226,8 @@ class Fetcher:
         except SourceError as error:
             raise NotFetched(f"{_strip_query(source.url)} names an unusable source: {error}") from None
         if not isinstance(inner, (GitSource, ArchiveSource)):
-            what = f"{_strip_query(source.url)} names {location!r}, which is not a git or archive source"
-            raise NotFetched(what)
+            what = f"{_strip_query(source.url)} names {redact(location)!r}"
+            raise NotFetched(f"{what}, which is not a git or archive source")
         return inner
 
     def registry_versions(self, source: RegistrySource) -> list[str]:
@@ -237,7 +246,7 @@ class Fetcher:
     def resolve_version(self, source: RegistrySource, constraint: str | None) -> str:
         """The newest version the constraint admits, as ``terraform init`` picks it; remembered
         per (module, constraint) so that later scans ask nothing (a changed constraint asks)."""
-        path = self._cache("resolved") / f"{_key('version', source.package, constraint or '')}.json"
+        path = self._cache("resolved") / f"{_key(_VERSION_KEY, source.package, constraint or '')}.json"
         known = _read_json_file(path)
         if isinstance(known, str):
             return known
@@ -247,8 +256,12 @@ class Fetcher:
         except SourceError as error:
             raise NotFetched(str(error)) from None
         if chosen is None:
+            seen = newest_versions(versions)
+            listed = ", ".join(seen) + (", ..." if len(versions) > len(seen) else "") if seen else "none"
             raise NotFetched(
-                f"no version of {source.package} matches {constraint!r} (the registry has {len(versions)})"
+                f"no version of {source.package} matches {constraint!r} (the registry lists "
+                f"{len(versions)}, newest first: {listed}; a prerelease only when the constraint "
+                "is exactly that version)"
             )
         _write_json_file(path, chosen)
         return chosen
@@ -256,7 +269,7 @@ class Fetcher:
     # --- registry ---
 
     def _registry(self, source: RegistrySource, constraint: str | None) -> Package:
-        key = _key("registry", source.package, constraint or "")
+        key = _key(_REGISTRY_KEY, source.package, constraint or "")
         cached = self._recall(key, source)
         if cached is not None:
             return cached
@@ -265,24 +278,16 @@ class Fetcher:
         base = self._discover(source.host)
         url = f"{base}{source.namespace}/{source.name}/{source.system}/{chosen}/download"
         status, headers, body = self._request(url, source.host, _MAX_JSON_BYTES)
-        location = headers.get("x-terraform-get")
-        if not location and status == 200:
+        location = None
+        if status == 200:  # the JSON body first, then the header (Terraform's registry client)
             try:
                 location = json.loads(body).get("location")
             except (ValueError, AttributeError):
                 location = None
+        location = location if isinstance(location, str) and location else headers.get("x-terraform-get")
         if not location:
             raise NotFetched(f"the registry gave no download location for {source.package} {chosen}")
-        location = urljoin(url, location)
-        try:
-            inner = parse_source(location)
-        except SourceError as error:
-            raise NotFetched(f"the registry's download location is not usable: {error}") from None
-        if not isinstance(inner, (GitSource, ArchiveSource)):
-            reason = (
-                inner.reason if isinstance(inner, UnsupportedSource) else "it is not a git or archive source"
-            )
-            raise NotFetched(f"{source.package} {chosen} downloads from {location!r}: {reason}")
+        inner = _download_location(location, url, f"{source.package} {chosen}")
         root, _ = self._fetch_package(inner)
         self._remember(key, root, chosen, inner.subdir)
         subdir = "/".join(part for part in (inner.subdir, source.subdir) if part)
@@ -323,7 +328,7 @@ class Fetcher:
             if not self.settings.allow_file_git:
                 raise NotFetched("git over file:// is not allowed")
         else:
-            self._check_host(parts.hostname or "", parts.scheme, source.url)
+            self._check_host(parts.hostname or "", parts.scheme, source.url, parts.netloc)
         protocols = ["https", "ssh"] + (["file"] if self.settings.allow_file_git else [])
         config = ["-c", "protocol.allow=never", "-c", "http.followRedirects=false"]
         for protocol in protocols:
@@ -466,7 +471,7 @@ class Fetcher:
         deadline = time.monotonic() + self.settings.timeout
         for _ in range(_MAX_REDIRECTS + 1):
             parts = urlsplit(current)
-            self._check_host(parts.hostname or "", parts.scheme, url)
+            self._check_host(parts.hostname or "", parts.scheme, url, parts.netloc)
             if parts.netloc in self._unreachable:
                 raise NotFetched(self._unreachable[parts.netloc])
             headers = {"User-Agent": "driftwatch", "Accept": "application/json, */*"}
@@ -505,7 +510,15 @@ class Fetcher:
                 raise NotFetched(message) from None
         raise NotFetched(f"{_strip_query(url)} redirects more than {_MAX_REDIRECTS} times")
 
-    def _check_host(self, hostname: str, scheme: str, original: str) -> None:
+    def _check_host(self, hostname: str, scheme: str, original: str, netloc: str = "") -> None:
+        # The host Python reads must be the host git, ssh and curl connect to: one user info
+        # at most, no backslash or percent-escape in the host (ssh splits at the last "@", git
+        # decodes %2e), an ASCII name (an IDN host is written in punycode, as Terraform sends it).
+        if netloc and not _NETLOC.match(netloc):
+            raise NotFetched(
+                f"{_strip_query(original)}: the host part is not a plain host name "
+                "(one user@ at most, ASCII letters, digits, dots and dashes, an optional port)"
+            )
         # A configured mirror (modules.hosts) is trusted like the host it stands in for.
         mirrors = tuple(
             urlsplit(target).hostname or "" if "://" in target else target.split(":")[0]
@@ -618,13 +631,21 @@ class Fetcher:
         label = (
             f"{source.package}@{version}" if isinstance(source, RegistrySource) else redact(source.display)
         )
-        return self._package(root, "/".join(p for p in (inner, subdir) if p), version, label)
+        glob = not isinstance(source, RegistrySource)
+        return self._package(root, "/".join(p for p in (inner, subdir) if p), version, label, glob=glob)
 
     def _remember(self, key: str, root: Path, version: str | None, inner_subdir: str = "") -> None:
         path = self._cache("resolved") / f"{key}.json"
         _write_json_file(path, {"package": root.name, "version": version, "subdir": inner_subdir})
 
-    def _package(self, root: Path, subdir: str, version: str | None, label: str) -> Package:
+    def _package(
+        self, root: Path, subdir: str, version: str | None, label: str, glob: bool = False
+    ) -> Package:
+        """The module's directory in a fetched package. A go-getter address's subdirectory may
+        be a glob (``//*``: the one top directory of an archive), expanded as go-getter's
+        SubdirGlob: exactly one match, else the reason."""
+        if glob and any(c in subdir for c in "*?["):
+            subdir = _glob_one(root, subdir)
         directory = (root / subdir).resolve() if subdir else root.resolve()
         real_root = root.resolve()
         if directory != real_root and real_root not in directory.parents:
@@ -731,6 +752,50 @@ class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
 
 
 _OPENER = urllib.request.build_opener(_NoRedirects, _WatchedHTTPHandler, _WatchedHTTPSHandler)
+
+
+def _glob_one(root: Path, pattern: str) -> str:
+    """go-getter's SubdirGlob (Go's filepath.Glob: ``*`` matches dot-files too): the one path
+    under ``root`` that ``pattern`` matches, relative to it."""
+    found = [""]
+    for part in pattern.split("/"):
+        matches: list[str] = []
+        for prefix in found:
+            if not any(c in part for c in "*?["):
+                matches.append(f"{prefix}/{part}".lstrip("/"))
+                continue
+            with contextlib.suppress(OSError):
+                names = sorted(os.listdir(root / prefix))[: DEFAULT_MAX_FILES + 1]
+                hits = [name for name in names if fnmatch.fnmatchcase(name, part)]
+                matches += [f"{prefix}/{name}".lstrip("/") for name in hits]
+        found = [m for m in matches if (root / m).exists()]
+    if not found:
+        raise NotFetched(f"subdir {pattern!r} not found in the package")
+    if len(found) > 1:
+        raise NotFetched(f"subdir {pattern!r} matches multiple paths in the package")
+    return found[0]
+
+
+def _download_location(location: str, url: str, what: str) -> GitSource | ArchiveSource:
+    """A registry's download location as Terraform reads it: relative to the download URL only
+    when it starts with ``/``, ``./`` or ``../``; anything else is a go-getter address in its
+    own right (``git::https://...?ref=v1``, ``github.com/org/repo``), never a local path or
+    another registry address. Its host is checked against modules.allowed_hosts when fetched."""
+    if location.startswith(("/", "./", "../")):
+        location = urljoin(url, location)
+    try:
+        inner = parse_source(location)
+    except SourceError as error:
+        raise NotFetched(f"the registry's download location for {what} is not usable: {error}") from None
+    if isinstance(inner, (GitSource, ArchiveSource)):
+        return inner
+    if isinstance(inner, UnsupportedSource):
+        reason = inner.reason
+    elif isinstance(inner, (LocalSource, RegistrySource)):
+        reason = "it must be a direct remote package address (Terraform refuses it too)"
+    else:
+        reason = "it is not a git or archive source"
+    raise NotFetched(f"{what} downloads from {redact(location)!r}: {reason}")
 
 
 def host_allowed(hostname: str, allowed: tuple[str, ...]) -> bool:
