@@ -248,9 +248,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 OWNERSHIP_ADVICE: Final = (
-    "the repository is owned by another user and git refuses it (detected dubious ownership); "
-    "run git-sync with driftwatch's uid or give both the same fsGroup (Kubernetes securityContext), "
-    "or add the path to safe.directory in the system or global git config"
+    "git refuses the repository: it is owned by another user (detected dubious ownership) and "
+    "the path git sees is not the one driftwatch names as safe.directory; run git-sync with "
+    "driftwatch's uid (Kubernetes securityContext runAsUser) or share an fsGroup, and set repo: "
+    "to the checkout's real path"
 )
 
 
@@ -311,6 +312,10 @@ def _filter_overrides(top: Path) -> tuple[tuple[str, str], ...]:
 
 def first_parent_chain(checkout: Checkout, skip: int, count: int) -> list[ChainCommit]:
     """``count`` commits of HEAD's first-parent history after the newest ``skip``, newest first."""
+    if skip == 0 and not _run_git(
+        checkout, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", success=(0, 1)
+    ):
+        raise GitUnavailable("HEAD is a branch without commits (an unborn branch): there is no history")
     shallow = _shallow_commits(checkout)
     output = _run_git(
         checkout,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -202,3 +203,201 @@ def test_git_variables_in_driftwatchs_environment_do_not_redirect_git(
     report = run_scan([prod(repo)])
     assert row(report, TABLE).status is TableStatus.PENDING and report.pending_unavailable == ()
     assert not marker.exists()
+
+
+# --------------------------------------------------------------------------- pending not determinable
+
+
+def test_a_shallow_clone_says_in_the_report_that_pending_is_off(repo: Path, tmp_path: Path) -> None:
+    """git-sync's ``--depth 1``: the previous commit is not in the clone. Before, only the log
+    and ``validate`` said so; the report showed the drift with no word on why it was not
+    pending."""
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", "shallow")
+    report = run_scan([prod(tmp_path / "shallow")])
+    assert row(report, TABLE).status is TableStatus.DRIFTED
+    said_off(report, "shallow clone")
+
+
+def test_without_git_the_report_says_why_pending_is_off(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gitinfo.shutil, "which", lambda name: None)
+    report = run_scan([prod(repo)])
+    assert row(report, TABLE).status is TableStatus.DRIFTED and report.errors == ()
+    said_off(report, "the git command is not installed")
+    # A target with pending applies turned off has nothing to explain.
+    assert run_scan([prod(repo, pending_grace=timedelta(0))]).pending_unavailable == ()
+
+
+def test_head_on_an_unborn_branch_says_pending_is_off_and_the_scan_goes_on(repo: Path) -> None:
+    git(repo, "checkout", "-q", "--orphan", "fresh")  # the files stay, the branch has no commit
+    assert gitinfo.head_commit(repo) is None
+    report = run_scan([prod(repo)])
+    assert row(report, TABLE).status is TableStatus.DRIFTED
+    said_off(report, "HEAD is a branch without commits (an unborn branch)")
+
+
+def test_a_detached_head_has_pending_applies(repo: Path) -> None:
+    git(repo, "checkout", "-q", "--detach", "HEAD")
+    assert gitinfo.head_commit(repo) == git(repo, "rev-parse", "HEAD")
+    assert row(run_scan([prod(repo)]), TABLE).status is TableStatus.PENDING
+
+
+def with_git_env(monkeypatch: pytest.MonkeyPatch, **changes: str | None) -> None:
+    """git run by driftwatch sees ``changes`` in its environment (None: removed)."""
+    original = gitinfo._git_env
+
+    def patched(*args: Any) -> dict[str, str]:
+        env = original(*args)
+        for name, value in changes.items():
+            if value is None:
+                env = {k: v for k, v in env.items() if not (k.startswith("GIT_CONFIG_") or k == name)}
+            else:
+                env[name] = value
+        return env
+
+    monkeypatch.setattr(gitinfo, "_git_env", patched)
+
+
+def test_a_checkout_owned_by_another_uid_keeps_pending_applies(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git-sync often runs as another uid; git then refuses the repository ("detected dubious
+    ownership") unless safe.directory names it. driftwatch names the checkout it was configured
+    with (its config cannot run anything, see above): plain and worktree layouts work."""
+    git(repo, "worktree", "add", "-q", "--detach", str(tmp_path / "linked"), "HEAD")
+    with_git_env(monkeypatch, GIT_TEST_ASSUME_DIFFERENT_OWNER="1")
+    for checkout in (repo, tmp_path / "linked"):
+        report = run_scan([prod(checkout)])
+        assert row(report, TABLE).status is TableStatus.PENDING and report.pending_unavailable == ()
+
+
+def test_git_refusing_a_checkout_it_does_not_trust_is_said_with_the_fix(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should git still refuse (an older git, a path git sees otherwise): pending is off, logged
+    once and in the report with what to do; the scan goes on. Before, the reason was git's
+    last line, ``git config --global --add safe.directory …``, and in the log only."""
+    with_git_env(monkeypatch, GIT_TEST_ASSUME_DIFFERENT_OWNER="1", GIT_CONFIG_COUNT=None)
+    with structlog.testing.capture_logs() as logs:
+        report = run_scan([prod(repo)])
+        run_scan([prod(repo)])
+    assert row(report, TABLE).status is TableStatus.DRIFTED and report.errors == ()
+    said_off(report, lambda reason: "owned by another user" in reason and "safe.directory" in reason)
+    assert "fsGroup" in report.pending_unavailable[0].reason
+    assert len(disabled_warnings(logs)) == 1
+
+
+# --------------------------------------------------------------------------- hostile and damaged .git
+
+
+def finishes(call: Callable[[], Any], within: float = 120.0) -> Any:
+    """``call()``'s result; fails (instead of hanging the suite) when it blocks."""
+    result: list[Any] = []
+    worker = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    worker.start()
+    worker.join(within)
+    assert not worker.is_alive(), "blocked"
+    return result[0]
+
+
+@pytest.mark.parametrize("layout", ["missing", "proc", "fifo-head", "zero-head", "fifo-gitdir", "huge-file"])
+def test_a_hostile_dot_git_never_hangs_the_scan(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str
+) -> None:
+    """``.git`` is a file whose ``gitdir:`` names a path that does not exist, a /proc path, a
+    FIFO, or a git directory whose HEAD is a FIFO or /dev/zero (reading HEAD blocked for ever /
+    ran out of memory), or the file is enormous. Commit unknown, pending off with a reason,
+    every table still checked."""
+    monkeypatch.setattr(gitinfo, "GIT_TIMEOUT_SECONDS", 5.0)
+    checkout = tmp_path / "checkout"
+    shutil.copytree(repo, checkout, ignore=shutil.ignore_patterns(".git"))
+    gitdir = tmp_path / "gitdir"
+    shutil.copytree(repo / ".git", gitdir)
+    pointer = {
+        "missing": str(tmp_path / "nowhere"),
+        "proc": "/proc/self/fd/0",
+        "fifo-gitdir": str(tmp_path / "fifo"),
+        "fifo-head": str(gitdir),
+        "zero-head": str(gitdir),
+    }.get(layout)
+    if layout in ("fifo-head", "fifo-gitdir"):
+        where = gitdir / "HEAD" if layout == "fifo-head" else tmp_path / "fifo"
+        where.unlink(missing_ok=True)
+        os.mkfifo(where)
+    if layout == "zero-head":
+        (gitdir / "HEAD").unlink()
+        (gitdir / "HEAD").symlink_to("/dev/zero")
+    if layout == "huge-file":
+        (checkout / ".git").write_bytes(b"gitdir: " + b"x" * 50_000_000)
+    else:
+        (checkout / ".git").write_text(f"gitdir: {pointer}\n")
+
+    assert finishes(lambda: gitinfo.head_commit(checkout)) is None
+    assert finishes(lambda: gitinfo.is_dirty(checkout)) is None
+    report = finishes(lambda: run_scan([prod(checkout)]))
+    assert row(report, TABLE).status is TableStatus.DRIFTED and report.errors == ()
+    assert [p.target for p in report.pending_unavailable] == ["prod"]
+    assert stat.S_ISREG((checkout / ".git").stat().st_mode)
+
+
+def test_a_corrupt_object_of_the_previous_revision_is_the_reason_pending_is_off(repo: Path) -> None:
+    """A damaged object of the previous revision's var file: that revision is not evaluated
+    without it (its defaults would have stood for the file's values)."""
+    blob = git(repo, "rev-parse", "HEAD~1:prod.tfvars")
+    loose = repo / ".git/objects" / blob[:2] / blob[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(b"not zlib at all")
+    report = run_scan([prod(repo)])
+    assert row(report, TABLE).status is TableStatus.DRIFTED
+    said_off(report, f"{blob} is not in the clone (a partial clone, or a damaged repository)")
+
+
+# --------------------------------------------------------------------------- sizes
+
+
+def test_a_long_history_costs_a_bounded_walk(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """20,000 commits merged inside the grace (a history of any length costs the same): the
+    walk reads pages of CHAIN_PAGE commits up to MAX_CHAIN and stops; pending is off with the
+    reason. When HEAD is older than the grace one page is read."""
+    now = int(datetime.now(UTC).timestamp()) - 60
+    stream = "".join(
+        f"commit refs/heads/main\ncommitter t <t@example.com> {now} +0000\ndata 0\n"
+        + ("from refs/heads/main^0\n" if i == 0 else "")
+        + "\n"
+        for i in range(20_000)
+    )
+    done = subprocess.run(
+        ["git", "-C", str(repo), "fast-import", "--quiet"], input=stream.encode(), check=False
+    )
+    assert done.returncode == 0
+    git(repo, "reset", "-q", "--hard", "main")
+    pages: list[int] = []
+    original = gitinfo.first_parent_chain
+
+    def counted(checkout: gitinfo.Checkout, skip: int, count: int) -> list[gitinfo.ChainCommit]:
+        found = original(checkout, skip, count)
+        pages.append(len(found))
+        return found
+
+    monkeypatch.setattr(gitinfo, "first_parent_chain", counted)
+    report = run_scan([prod(repo)])
+    assert row(report, TABLE).status is TableStatus.DRIFTED
+    said_off(report, f"more than {baseline.MAX_CHAIN} commits inside the pending grace")
+    assert sum(pages) == baseline.MAX_CHAIN and len(pages) == baseline.MAX_CHAIN // baseline.CHAIN_PAGE
+
+    pages.clear()
+    run_scan([prod(repo)], clock=lambda: datetime.now(UTC) + timedelta(days=1))
+    assert pages == [baseline.CHAIN_PAGE]
+
+
+def test_a_huge_object_ends_the_session_unread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An object over MAX_OBJECT_BYTES (a caller asking for a blob it did not size first, or a
+    tree of millions of entries) is not read into memory: the session ends with the reason."""
+    top = write_repo(tmp_path / "top", {"big.tf": "#" * 5_000 + "\n"})
+    git(top, "init", "-q")
+    commit_all(top, "big", LONG_AGO)
+    monkeypatch.setattr(gitinfo, "MAX_OBJECT_BYTES", 1_000)
+    with gitinfo.GitObjects(gitinfo.checkout_of(top)) as objects:
+        entries = objects.tree(objects.root_tree("HEAD"))
+        with pytest.raises(gitinfo.GitUnavailable, match="5,001 bytes, over 1,000"):
+            objects.blob(entries[0][2])
+        assert objects.failed is not None and "over 1,000" in objects.failed
