@@ -27,6 +27,7 @@ from realestate import REGION, commit_all, git, provision, row, run_scan, target
 from rich.console import Console
 
 from driftwatch import baseline, gitinfo
+from driftwatch.history import History
 from driftwatch.report.json import report_to_dict
 from driftwatch.report.markdown import render_markdown
 from driftwatch.report.text import render_text
@@ -401,3 +402,23 @@ def test_a_huge_object_ends_the_session_unread(tmp_path: Path, monkeypatch: pyte
         with pytest.raises(gitinfo.GitUnavailable, match="5,001 bytes, over 1,000"):
             objects.blob(entries[0][2])
         assert objects.failed is not None and "over 1,000" in objects.failed
+
+
+def test_rewritten_history_is_judged_by_the_chain_head_has_now(repo: Path) -> None:
+    """A force-push: the merged commit is replaced, the commits the daemon saw are no longer
+    ancestors of HEAD. Pending reads HEAD's chain only: a replacement commit (whatever its date)
+    arrived now and gets one grace; a history rewritten down to its root is as on a first scan
+    (committer dates: old, so its drift alerts). Stale sightings never make anything pending."""
+    history = History.open(":memory:")
+    assert row(run_scan([prod(repo)], seen_commits=history), TABLE).status is TableStatus.PENDING
+    git(repo, "reset", "-q", "--hard", "HEAD~1")
+    tfvars(repo, 20)
+    replaced = commit_all(repo, "rewritten: even more capacity", LONG_AGO + timedelta(hours=1))
+    found = row(run_scan([prod(repo)], seen_commits=history), TABLE)
+    assert found.status is TableStatus.PENDING and {p.commit for p in found.pending} == {replaced}
+    assert [(p.declared, p.live) for p in found.pending] == [(20, 5)]
+
+    git(repo, "checkout", "-q", "--orphan", "rewritten")
+    commit_all(repo, "squashed history", LONG_AGO)
+    report = run_scan([prod(repo)], seen_commits=history)
+    assert row(report, TABLE).status is TableStatus.DRIFTED and report.pending_unavailable == ()
