@@ -137,39 +137,65 @@ def baselines(
 ) -> dict[str, Baseline | None]:
     """Target name -> its baseline; None when it has no pending applies (grace 0, no history).
     Why a target has none is logged once per process."""
-    found, problems = _all_baselines(targets, evaluator, now, seen)
+    return baselines_and_reasons(targets, evaluator, now, seen)[0]
+
+
+def baselines_and_reasons(
+    targets: Sequence[TargetInput],
+    evaluator: Evaluator,
+    now: datetime,
+    seen: SeenCommits | None = None,
+) -> tuple[dict[str, Baseline | None], dict[str, str]]:
+    """:func:`baselines`, and target name -> why it has no pending applies although its grace
+    is on (the scan report says it, see driftwatch.spec.PendingUnavailable)."""
+    found, problems, failed = _all_baselines(targets, evaluator, now, seen)
     for repo, reason in problems.items():
         warn_once("pending_applies_disabled", f"{repo}:{reason}", repo=str(repo), reason=reason)
-    return found
+    return found, _reasons(targets, problems, failed)
 
 
 def unavailable(targets: Sequence[TargetInput], evaluator: Evaluator, now: datetime) -> dict[str, str]:
     """Target name -> why it has no pending applies although its grace is on (for ``validate``)."""
-    _, problems = _all_baselines(targets, evaluator, now, None)
-    return {
+    _, problems, failed = _all_baselines(targets, evaluator, now, None)
+    return _reasons(targets, problems, failed)
+
+
+def _reasons(
+    targets: Sequence[TargetInput], problems: Mapping[Path, str], failed: Mapping[str, str]
+) -> dict[str, str]:
+    reasons = {
         t.name: problems[t.repo] for t in targets if t.repo in problems and t.pending_grace > timedelta(0)
     }
+    return {**reasons, **failed}
 
 
 def _all_baselines(
     targets: Sequence[TargetInput], evaluator: Evaluator, now: datetime, seen: SeenCommits | None
-) -> tuple[dict[str, Baseline | None], dict[Path, str]]:
+) -> tuple[dict[str, Baseline | None], dict[Path, str], dict[str, str]]:
+    """Baselines; why a repository has none (repository -> reason); why a target of a
+    repository that has history has none (target name -> reason)."""
     result: dict[str, Baseline | None] = {t.name: None for t in targets}
     problems: dict[Path, str] = {}
+    failed: dict[str, str] = {}
     by_repo: dict[Path, list[TargetInput]] = {}
     for target in targets:
         if target.pending_grace > timedelta(0):
             by_repo.setdefault(target.repo, []).append(target)
     for repo, group in by_repo.items():
         try:
-            result.update(_repo_baselines(repo, group, evaluator, now, seen))
+            result.update(_repo_baselines(repo, group, evaluator, now, seen, failed))
         except GitUnavailable as error:
             problems[repo] = str(error)
-    return result, problems
+    return result, problems, failed
 
 
 def _repo_baselines(
-    repo: Path, targets: Sequence[TargetInput], evaluator: Evaluator, now: datetime, seen: SeenCommits | None
+    repo: Path,
+    targets: Sequence[TargetInput],
+    evaluator: Evaluator,
+    now: datetime,
+    seen: SeenCommits | None,
+    failed: dict[str, str],
 ) -> dict[str, Baseline | None]:
     checkout = gitinfo.checkout_of(repo)
     longest = max(t.pending_grace for t in targets)
@@ -210,6 +236,7 @@ def _repo_baselines(
             warn_once(
                 "pending_applies_disabled", f"{target.name}:{reason}", target=target.name, reason=reason
             )
+            failed[target.name] = reason
             result[target.name] = None
             continue
         result[target.name] = Baseline(base, tables, complete, changes, head)

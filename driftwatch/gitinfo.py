@@ -13,16 +13,43 @@ there is simply no pending logic.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
+import stat
 import subprocess
+import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Final
 
 from driftwatch.errors import DriftwatchError
+from driftwatch.gitenv import offline_env
+
+MAX_GIT_FILE_BYTES = 4096  # a `.git` file, HEAD, a loose ref, commondir: one line each
+MAX_PACKED_REFS_BYTES = 64 * 1024 * 1024
+
+
+def _read_small(path: Path, limit: int = MAX_GIT_FILE_BYTES) -> str:
+    """A regular file's text, at most ``limit`` bytes (OSError otherwise). The checkout is
+    untrusted input: a HEAD that is a FIFO blocked the scan for ever, one that is a symlink to
+    /dev/zero read until memory ran out."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            data = stream.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise OSError(f"{path} is larger than {limit} bytes")
+    return data.decode("utf-8", "replace")
 
 
 def _git_dir(path: Path) -> Path | None:
@@ -30,43 +57,45 @@ def _git_dir(path: Path) -> Path | None:
         dot_git = candidate / ".git"
         if dot_git.is_dir():
             return dot_git
-        if dot_git.is_file():
-            content = dot_git.read_text(encoding="utf-8", errors="replace").strip()
-            if content.startswith("gitdir:"):
-                target = Path(content.split(":", 1)[1].strip())
-                return target if target.is_absolute() else (candidate / target).resolve()
+        if dot_git.exists():  # a `.git` file (a worktree, git-sync), or something else: no repo
+            content = _read_small(dot_git).strip()
+            if not content.startswith("gitdir:"):
+                return None
+            target = Path(content.split(":", 1)[1].strip())
+            return target if target.is_absolute() else (candidate / target).resolve()
     return None
 
 
 def _common_dir(git_dir: Path) -> Path:
     common = git_dir / "commondir"
     if common.is_file():
-        return (git_dir / common.read_text(encoding="utf-8").strip()).resolve()
+        return (git_dir / _read_small(common).strip()).resolve()
     return git_dir
 
 
 def head_commit(path: Path) -> str | None:
-    """The commit HEAD points at, or None when ``path`` is not in a git checkout."""
+    """The commit HEAD points at, or None when ``path`` is not in a git checkout (or HEAD is an
+    unborn branch, or ``.git`` cannot be read). Every file is read bounded (see _read_small)."""
     try:
         git_dir = _git_dir(path.resolve())
         if git_dir is None:
             return None
-        head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
+        head = _read_small(git_dir / "HEAD").strip()
         if not head.startswith("ref:"):
             return head or None
         ref = head.split(":", 1)[1].strip()
         for base in (git_dir, _common_dir(git_dir)):
             ref_file = base / ref
             if ref_file.is_file():
-                return ref_file.read_text(encoding="utf-8").strip() or None
+                return _read_small(ref_file).strip() or None
             packed = base / "packed-refs"
             if packed.is_file():
-                for line in packed.read_text(encoding="utf-8").splitlines():
+                for line in _read_small(packed, MAX_PACKED_REFS_BYTES).splitlines():
                     parts = line.split()
                     if len(parts) == 2 and parts[1] == ref:
                         return parts[0]
         return None
-    except OSError:
+    except (OSError, ValueError):
         return None
 
 
@@ -115,8 +144,21 @@ def _parse_log(output: str) -> dict[str, FileChange]:
 #
 # Pending applies compare the current declaration with the one at an older commit, read from git
 # objects, never from the work tree. Everything here runs the git CLI with fixed arguments (no
-# shell), with the checkout trusted as the operator configured it and none of its config able to
-# run anything, and raises GitUnavailable when the history cannot be read.
+# shell), with the checkout trusted as the operator configured it (``safe.directory``: git-sync
+# often runs as another uid) and none of its config able to run anything or reach the network
+# (driftwatch.gitenv.offline_env and _OVERRIDES), each call with a timeout and bounded output;
+# it raises GitUnavailable when the history cannot be read.
+
+MAX_GIT_OUTPUT = 64 * 1024 * 1024  # what one git command may print (a listing of names)
+MAX_GIT_MESSAGES = 64 * 1024  # git's messages (stderr)
+
+# The repository's own config is read (it says how the repository is laid out) but these keys,
+# which name a program git would run during a read, are overridden. core.fsmonitor: `git status`
+# runs it; core.hooksPath: a read that writes the index runs post-index-change. Filter drivers
+# are overridden by name (_filter_overrides); core.pager, diff.external and textconv are off by
+# GIT_PAGER and the arguments (--no-ext-diff --no-textconv); the network (core.sshCommand,
+# core.gitProxy, remote.*.uploadpack, credential helpers) by offline_env.
+_OVERRIDES: Final = {"core.fsmonitor": "false", "core.hooksPath": os.devnull, "core.pager": "cat"}
 
 
 @dataclass(frozen=True)
@@ -126,6 +168,8 @@ class Checkout:
     top: Path  # the work tree's top level (resolved)
     prefix: str  # the repository path relative to ``top`` ("" when it is the top)
     shallow_file: Path | None = None  # $GIT_DIR/shallow: a shallow clone's boundary commits
+    # Config overrides for this repository (_OVERRIDES, safe.directory, its filter drivers off).
+    overrides: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -140,28 +184,88 @@ def _git_command(top: Path, *args: str) -> list[str]:
     git = shutil.which("git")
     if git is None:
         raise GitUnavailable("the git command is not installed")
-    return [git, "-c", f"safe.directory={top}", "-c", "core.fsmonitor=false", "-C", str(top), *args]
+    return [git, "--no-pager", "-C", str(top), *args]
 
 
-def _git_env() -> dict[str, str]:
-    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+def _git_env(top: Path, overrides: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
+    return offline_env({**_OVERRIDES, "safe.directory": str(top), **dict(overrides)})
 
 
-def _run_git(top: Path, *args: str) -> str:
-    try:
-        done = subprocess.run(  # fixed arguments, no shell
-            _git_command(top, *args),
-            capture_output=True,
-            timeout=GIT_TIMEOUT_SECONDS,
-            env=_git_env(),
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise GitUnavailable(f"git {args[0]} failed: {error}") from None
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitUnavailable(f"git {args[0]} failed: {message[-1] if message else done.returncode}")
-    return done.stdout.decode("utf-8", "surrogateescape")
+def _run_git(
+    checkout: Checkout | Path, *args: str, max_output: int = MAX_GIT_OUTPUT, success: tuple[int, ...] = (0,)
+) -> str:
+    """git's output; GitUnavailable (with git's reason) when it fails, takes longer than
+    GIT_TIMEOUT_SECONDS or prints more than ``max_output`` bytes. No stdin; its own process
+    group, killed whole (a child git included) when it is stopped."""
+    top, overrides = (checkout, ()) if isinstance(checkout, Path) else (checkout.top, checkout.overrides)
+    deadline = time.monotonic() + GIT_TIMEOUT_SECONDS
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        try:
+            process = subprocess.Popen(  # fixed arguments, no shell
+                _git_command(top, *args),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                env=_git_env(top, overrides),
+                start_new_session=True,
+            )
+        except OSError as error:
+            raise GitUnavailable(f"git {args[0]} failed: {error}") from None
+        try:
+            while True:
+                try:
+                    returncode = process.wait(timeout=0.05)
+                    break
+                except subprocess.TimeoutExpired:
+                    if time.monotonic() > deadline:
+                        raise GitUnavailable(
+                            f"git {args[0]} took longer than {GIT_TIMEOUT_SECONDS:g} s"
+                        ) from None
+                    if os.fstat(out.fileno()).st_size > max_output or os.fstat(err.fileno()).st_size > (
+                        MAX_GIT_MESSAGES
+                    ):
+                        raise GitUnavailable(
+                            f"git {args[0]} printed too much (over {max_output:,} bytes)"
+                        ) from None
+        finally:
+            _stop(process)
+        if os.fstat(out.fileno()).st_size > max_output:
+            raise GitUnavailable(f"git {args[0]} printed more than {max_output:,} bytes")
+        if returncode not in success:
+            raise GitUnavailable(f"git {args[0]} failed: {_reason(err, returncode)}")
+        out.seek(0)
+        return out.read().decode("utf-8", "surrogateescape")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Kill ``process`` and whatever it started (its process group), if it still runs."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            process.kill()
+        process.wait()
+
+
+OWNERSHIP_ADVICE: Final = (
+    "git refuses the repository: it is owned by another user (detected dubious ownership) and "
+    "the path git sees is not the one driftwatch names as safe.directory; run git-sync with "
+    "driftwatch's uid (Kubernetes securityContext runAsUser) or share an fsGroup, and set repo: "
+    "to the checkout's real path"
+)
+
+
+def _reason(err: Any, returncode: int | None) -> str:
+    """git's own reason from its messages (``fatal:``/``error:``, not the advice after it),
+    bounded; the known ones explained."""
+    err.seek(0)
+    lines = [line.strip() for line in err.read(MAX_GIT_MESSAGES).decode("utf-8", "replace").splitlines()]
+    lines = [line for line in lines if line]
+    if any("dubious ownership" in line for line in lines):
+        return OWNERSHIP_ADVICE
+    fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    found = fatal[0] if fatal else lines[-1] if lines else f"exit code {returncode}"
+    return found[:500]
 
 
 def checkout_of(repo: Path) -> Checkout:
@@ -175,20 +279,46 @@ def checkout_of(repo: Path) -> Checkout:
     answer = _run_git(top, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-path", "shallow")
     lines = answer.splitlines()
     if len(lines) != 2:
-        raise GitUnavailable(f"git rev-parse failed: unexpected answer {answer!r}")
+        raise GitUnavailable(f"git rev-parse failed: unexpected answer {answer[:200]!r}")
     found = Path(lines[0]).resolve()
     try:
         prefix = resolved.relative_to(found).as_posix()
     except ValueError:
         raise GitUnavailable(f"{repo} is outside the work tree {found}") from None
-    return Checkout(found, "" if prefix == "." else prefix, Path(lines[1]))
+    return Checkout(found, "" if prefix == "." else prefix, Path(lines[1]), _filter_overrides(top))
+
+
+def _filter_overrides(top: Path) -> tuple[tuple[str, str], ...]:
+    """Every filter driver the repository's config defines, turned off: with a `.gitattributes`
+    naming it, `git status` ran its ``process`` (or ``clean``) program while checking whether a
+    file changed."""
+    output = _run_git(
+        top,
+        "config",
+        "-z",
+        "--name-only",
+        "--get-regexp",
+        r"^filter\.",
+        max_output=1024 * 1024,
+        success=(0, 1),
+    )
+    drivers = {key[len("filter.") :].rpartition(".")[0] for key in output.split("\0") if key}
+    overrides: list[tuple[str, str]] = []
+    for driver in sorted(drivers):
+        for key, value in (("process", ""), ("clean", ""), ("smudge", ""), ("required", "false")):
+            overrides.append((f"filter.{driver}.{key}", value))
+    return tuple(overrides)
 
 
 def first_parent_chain(checkout: Checkout, skip: int, count: int) -> list[ChainCommit]:
     """``count`` commits of HEAD's first-parent history after the newest ``skip``, newest first."""
+    if skip == 0 and not _run_git(
+        checkout, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", success=(0, 1)
+    ):
+        raise GitUnavailable("HEAD is a branch without commits (an unborn branch): there is no history")
     shallow = _shallow_commits(checkout)
     output = _run_git(
-        checkout.top,
+        checkout,
         "log",
         "--first-parent",
         "--no-show-signature",
@@ -208,7 +338,7 @@ def _shallow_commits(checkout: Checkout) -> frozenset[str]:
     """The commits whose parents a shallow clone does not have (empty for a full clone)."""
     path = checkout.shallow_file
     if path is None:
-        answer = _run_git(checkout.top, "rev-parse", "--path-format=absolute", "--git-path", "shallow")
+        answer = _run_git(checkout, "rev-parse", "--path-format=absolute", "--git-path", "shallow")
         path = Path(answer.strip())
     try:
         return frozenset(path.read_text(encoding="ascii").split())
@@ -224,13 +354,15 @@ def changes_since(checkout: Checkout, base: str | None) -> dict[str, tuple[str, 
     committer date). A merge counts as its diff to its first parent."""
     revisions = [f"{base}..HEAD"] if base is not None else ["HEAD"]
     output = _run_git(
-        checkout.top,
+        checkout,
         "log",
         "--first-parent",
         "-m",
         "--name-only",
         "--no-renames",
         "--no-show-signature",
+        "--no-ext-diff",
+        "--no-textconv",
         "-z",
         "--format=%x00%x01%H %ct",
         *revisions,
@@ -252,11 +384,12 @@ def is_dirty(repo: Path, checkout: Checkout | None = None) -> bool | None:
     try:
         checkout = checkout or checkout_of(repo)
         output = _run_git(
-            checkout.top,
+            checkout,
             "status",
             "--porcelain",
             "-z",
             "--untracked-files=normal",
+            "--ignore-submodules=all",  # a submodule's own config is not checked (_OVERRIDES)
             "--",
             checkout.prefix or ".",
         )
@@ -267,6 +400,8 @@ def is_dirty(repo: Path, checkout: Checkout | None = None) -> bool | None:
 
 # How long one GitObjects session (one scan's reads of older revisions) may take in all.
 OBJECTS_TIMEOUT_SECONDS = 120.0
+# The largest object read whole (a tree of ~1 million entries); a caller bounds a blob below it.
+MAX_OBJECT_BYTES = 64 * 1024 * 1024
 
 
 class GitObjects:
@@ -275,8 +410,11 @@ class GitObjects:
 
     Trees are cached (parsed); blobs are read only after their size is known to fit. A read
     that git cannot answer, or that takes longer than the session's deadline (the process is
-    then killed), raises GitUnavailable, and so does every later read: ``failed`` says so.
-    Safe to share between threads (one request at a time).
+    then killed), raises GitUnavailable, and so does every later read: ``failed`` says so. So
+    does an object the clone does not have (a partial clone's blob, which git would otherwise
+    fetch from the network, or a damaged repository): the older revision is not evaluated at
+    all rather than evaluated without a file. Safe to share between threads (one request at a
+    time).
     """
 
     def __init__(self, checkout: Checkout, timeout: float | None = None) -> None:
@@ -287,16 +425,19 @@ class GitObjects:
         self._timeout = OBJECTS_TIMEOUT_SECONDS if timeout is None else timeout
         self._process: subprocess.Popen[bytes] | None = None  # started by the first read
         self._timer: threading.Timer | None = None
+        self._stderr: Any = None  # git's messages (a temporary file): the reason when it ends
 
     def _start(self) -> subprocess.Popen[bytes]:
         if self._process is None:
             try:
+                self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (close() closes it)
                 self._process = subprocess.Popen(  # fixed arguments, no shell
                     _git_command(self.checkout.top, "cat-file", "--batch-command"),
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,
-                    env=_git_env(),
+                    stderr=self._stderr,
+                    env=_git_env(self.checkout.top, self.checkout.overrides),
+                    start_new_session=True,
                 )
             except OSError as error:
                 self.failed = f"git cat-file failed: {error}"
@@ -309,7 +450,10 @@ class GitObjects:
     def _expire(self) -> None:
         self.failed = self.failed or f"git cat-file took longer than {self._timeout:g} s"
         if self._process is not None:
-            self._process.kill()
+            try:
+                os.killpg(self._process.pid, signal.SIGKILL)
+            except OSError:
+                self._process.kill()
 
     def close(self) -> None:
         if self._timer is not None:
@@ -326,6 +470,8 @@ class GitObjects:
                 self._process.wait()
         if self._process.stdout is not None:
             self._process.stdout.close()
+        if self._stderr is not None:
+            self._stderr.close()
 
     def __enter__(self) -> GitObjects:
         return self
@@ -334,8 +480,7 @@ class GitObjects:
         self.close()
 
     def _request(self, command: str) -> tuple[str, str, int] | None:
-        """(sha, type, size) of the object named in ``command`` (``info X``/``contents X``);
-        None when it does not exist."""
+        """(sha, type, size) of the object named in ``command`` (``info X``/``contents X``)."""
         if self.failed is not None:
             raise GitUnavailable(self.failed)
         process = self._start()
@@ -344,14 +489,25 @@ class GitObjects:
         try:
             stdin.write(command.encode("utf-8", "surrogateescape") + b"\n")
             stdin.flush()
-            header = stdout.readline().decode("utf-8", "replace").split()
+            header = stdout.readline(1024).decode("utf-8", "replace").split()
         except (OSError, ValueError) as error:
             self.failed = self.failed or f"git cat-file failed: {error}"
             raise GitUnavailable(self.failed) from None
         if len(header) == 2 and header[1] == "missing":
-            return None
-        if not header:  # git ended: killed, or too old to know --batch-command
-            self.failed = self.failed or "git cat-file ended (driftwatch needs git 2.36 or newer)"
+            name = command.split(" ", 1)[1]
+            self.failed = f"{name} is not in the clone (a partial clone, or a damaged repository)"
+            raise GitUnavailable(self.failed)
+        if not header:  # git ended: killed, an object it cannot read, or too old for --batch-command
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=1)  # its messages are complete once it has exited
+            reason = (
+                _reason(self._stderr, process.returncode) if os.fstat(self._stderr.fileno()).st_size else None
+            )
+            self.failed = self.failed or (
+                f"git cat-file failed: {reason}"
+                if reason
+                else "git cat-file ended (driftwatch needs git 2.36 or newer)"
+            )
             raise GitUnavailable(self.failed)
         if len(header) != 3:
             self.failed = self.failed or "git cat-file failed: unexpected answer"
@@ -363,6 +519,10 @@ class GitObjects:
             found = self._request(f"contents {name}")
             if found is None:
                 return None
+            if found[2] > MAX_OBJECT_BYTES:  # its bytes are on the way: the session ends here
+                self.failed = f"{found[1]} {found[0]} is {found[2]:,} bytes, over {MAX_OBJECT_BYTES:,}"
+                self._expire()
+                raise GitUnavailable(self.failed)
             stdout = self._start().stdout
             assert stdout is not None
             data = stdout.read(found[2] + 1)  # the object and a newline
@@ -372,7 +532,8 @@ class GitObjects:
             return found[0], found[1], data[:-1]
 
     def info(self, name: str) -> tuple[str, str, int] | None:
-        """(sha, type, size) of an object (a sha, or ``<commit>^{tree}``), None when missing."""
+        """(sha, type, size) of an object (a sha, or ``<commit>^{tree}``); a missing object ends
+        the session (GitUnavailable), see the class."""
         with self._lock:
             return self._request(f"info {name}")
 
@@ -389,7 +550,8 @@ class GitObjects:
             return known
         found = self._contents(sha)
         if found is None or found[1] != "tree":
-            raise GitUnavailable(f"tree {sha} is not in the clone")
+            self.failed = self.failed or f"tree {sha} is not in the clone"
+            raise GitUnavailable(self.failed)
         entries = tuple(_parse_tree(found[2], len(sha) // 2))
         self._trees[sha] = entries
         return entries

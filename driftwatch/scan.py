@@ -50,7 +50,7 @@ from driftwatch.aws.autoscaling import AutoscalingIndex, apply_autoscaling
 from driftwatch.aws.clients import AwsClients, Role, role_session_name
 from driftwatch.aws.deadline import calls_end_by
 from driftwatch.aws.dynamodb import PART_ATTRIBUTES, LiveReadError, call_aws, list_table_names, read_table
-from driftwatch.baseline import Baseline, SeenCommits, baselines
+from driftwatch.baseline import Baseline, SeenCommits, baselines_and_reasons
 from driftwatch.bounds import bounded
 from driftwatch.config import DEFAULT_CONCURRENCY, DEFAULT_MAX_REGIONS
 from driftwatch.diff import DiffResult, diff
@@ -63,6 +63,7 @@ from driftwatch.spec import (
     Drift,
     IgnoreRule,
     NotEvaluated,
+    PendingUnavailable,
     ScalingTarget,
     ScanReport,
     TableResult,
@@ -377,7 +378,7 @@ def scan(
     evaluator = InProcessEvaluator(cache) if isinstance(cache, ParseCache) else cache or InProcessEvaluator()
     declared = declare(targets, evaluator, max_regions=settings.max_regions, deadline=deadline)
     rows = list(declared.early)
-    found = baselines(targets, evaluator, now, settings.seen_commits)
+    found, no_pending = baselines_and_reasons(targets, evaluator, now, settings.seen_commits)
     for job in declared.jobs:
         job.baseline = found.get(job.target)
     judge = _Judge(settings.ignore, now)
@@ -398,6 +399,7 @@ def scan(
             duration_seconds=time.monotonic() - started,
             expired_ignore_rules=tuple(rule for rule in settings.ignore if rule.expired(now)),
             not_evaluated=tuple(declared.not_evaluated),
+            pending_unavailable=tuple(PendingUnavailable(t, r) for t, r in sorted(no_pending.items())),
         )
     )
 

@@ -492,6 +492,17 @@ class NotEvaluated:
 
 
 @dataclass(frozen=True)
+class PendingUnavailable:
+    """A target whose pending applies could not be determined (no git, a shallow clone, git
+    refusing the repository, an object missing from a partial clone, ...): its drift alerts at
+    once, nothing is held back as pending. Said in every output, not only in the log, so that
+    an operator who expects pending drift learns why there is none."""
+
+    target: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ScanReport:
     generated_at: datetime
     commit: str | None
@@ -504,6 +515,8 @@ class ScanReport:
     not_evaluated: tuple[NotEvaluated, ...] = ()
     # The work tree differs from ``commit`` (the declarations include uncommitted edits).
     dirty: bool = False
+    # Targets with a pending grace whose pending applies could not be determined (why).
+    pending_unavailable: tuple[PendingUnavailable, ...] = ()
 
     def count(self, status: TableStatus) -> int:
         return sum(1 for t in self.tables if t.status is status)

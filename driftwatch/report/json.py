@@ -9,7 +9,9 @@ tree differs from ``commit``) and ``not_evaluated`` (module calls and resources 
 declare tables and were not evaluated, with file, line and reason; counted in
 ``summary.not_evaluated``); ``summary.target_errors`` counts ``errors`` and
 ``summary.unresolved`` the attributes of declared tables not compared (each row's
-``unresolved``), so that a script reading only the summary sees everything not watched.
+``unresolved``), so that a script reading only the summary sees everything not watched;
+``pending_unavailable`` (targets whose pending applies could not be determined, with the
+reason: their drift alerts at once).
 """
 
 from __future__ import annotations
@@ -115,6 +117,7 @@ def report_to_dict(report: ScanReport) -> dict[str, Any]:
         ],
         "ignore_rules_expired": [rule_to_dict(rule) for rule in report.expired_ignore_rules],
         "not_evaluated": [not_evaluated_to_dict(item) for item in report.not_evaluated],
+        "pending_unavailable": [{"target": p.target, "reason": p.reason} for p in report.pending_unavailable],
     }
 
 

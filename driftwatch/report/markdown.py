@@ -173,6 +173,10 @@ def render_markdown(report: ScanReport, repo_url: str | None = None) -> str:
             where = f" at {_where(item.source, repo_url, report.commit)}" if item.source else ""
             lines.append(f"- {escape(item.target)}: {_code(item.address)}{where}: {escape(item.reason)}")
         lines.append("")
+    if report.pending_unavailable:
+        lines += ["### Pending applies off (drift alerts at once)", ""]
+        lines += [f"- {escape(p.target)}: {escape(p.reason)}" for p in report.pending_unavailable]
+        lines.append("")
     if report.expired_ignore_rules:
         lines += ["### Expired ignore rules (no longer applied)", ""]
         lines += [f"- {escape(rule.describe())}" for rule in report.expired_ignore_rules]

@@ -185,7 +185,11 @@ def render_text(report: ScanReport, console: Console, verbose: bool = False) -> 
         console.print(
             Text(f"not evaluated [{item.target}] {where}{item.address}: {item.reason}", style="yellow")
         )
-    if report.errors or report.expired_ignore_rules or report.not_evaluated:
+    for off in report.pending_unavailable:
+        console.print(
+            Text(f"pending applies off [{off.target}], drift alerts at once: {off.reason}", style="yellow")
+        )
+    if report.errors or report.expired_ignore_rules or report.not_evaluated or report.pending_unavailable:
         console.print()
     for row in report.tables:
         rendered = render_row(row, verbose)

@@ -51,6 +51,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from driftwatch.gitenv import base_env
 from driftwatch.terraform import cache
 from driftwatch.terraform.addresses import (
     ArchiveSource,
@@ -399,20 +400,11 @@ class Fetcher:
         """git with a deadline for the whole fetch, its output bounded (a hostile server can talk
         on stderr for as long as it likes) and, while it fetches, the size of ``watch`` bounded:
         the pack is written as it arrives, and the timeout alone let it fill the disk."""
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": os.environ.get("HOME", "/nonexistent"),
-            "GIT_TERMINAL_PROMPT": "0",
-            "GIT_ASKPASS": "true",
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_SSH_COMMAND": f"ssh -o BatchMode=yes -o ConnectTimeout={int(self.settings.timeout)}",
-            "LC_ALL": "C",
-        }
+        env = base_env(user_config=not own_config_only)
+        env["GIT_SSH_COMMAND"] = f"ssh -o BatchMode=yes -o ConnectTimeout={int(self.settings.timeout)}"
         for name in ("SSH_AUTH_SOCK", "GIT_SSL_CAINFO", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"):
             if name in os.environ:
                 env[name] = os.environ[name]
-        if own_config_only:
-            env["GIT_CONFIG_GLOBAL"] = os.devnull  # git 2.32+; older gits read ~/.gitconfig still
         what = redact(source.display) if source is not None else "git"
 
         def check(out: Any, err: Any) -> None:
