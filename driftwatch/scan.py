@@ -867,10 +867,12 @@ def find_unmanaged(
     """Live tables that match a target's ``unmanaged`` prefixes and that no declaration covers.
 
     A declaration covers its table's name in its region and in each of its replica regions,
-    in the account of its target's role. Discovery is skipped (with an error) for an account
-    whose declarations are incomplete -- a file that did not parse, a table name that could
-    not be resolved, a module call not evaluated -- because any live table could then be one
-    of them: never a false alarm.
+    in the account of its target's role -- unless its provider binds it to another account
+    (``bind_accounts`` took it out of the jobs: it says nothing of this account, and its error
+    row does not make this account's declarations incomplete). Discovery is skipped (with an
+    error) for an account whose declarations are incomplete -- a file that did not parse, a
+    table name that could not be resolved, a module call not evaluated -- because any live
+    table could then be one of them: never a false alarm.
     """
     wanted = [t for t in targets if t.unmanaged_prefixes is not None]
     if not wanted:
