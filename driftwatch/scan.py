@@ -46,6 +46,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Generic, Literal, TypeVar
 
+from driftwatch import accounts
 from driftwatch.aws.autoscaling import AutoscalingIndex, apply_autoscaling
 from driftwatch.aws.clients import AwsClients, Role, role_session_name
 from driftwatch.aws.deadline import calls_end_by
@@ -266,6 +267,10 @@ class DeclaredSet:
     early: list[TableResult] = field(default_factory=list)  # rows decided without AWS (no region, ...)
     errors: list[TargetError] = field(default_factory=list)
     not_evaluated: list[NotEvaluated] = field(default_factory=list)  # may declare tables, not watched
+    # Jobs not read because the account the scan reads could not be told (driftwatch.accounts):
+    # still declared in their target's account as far as anyone knows, so they cover their
+    # names for unmanaged discovery. (Tables declared for another account cover nothing there.)
+    held: list[_Job] = field(default_factory=list)
 
 
 def declare(
@@ -382,6 +387,8 @@ def scan(
     for job in declared.jobs:
         job.baseline = found.get(job.target)
     judge = _Judge(settings.ignore, now)
+    # Before any role is assumed or table read: a table declared for another account costs no call.
+    rows.extend(bind_accounts(declared, clients, deadline))
     role_errors = _assume_roles(_role_regions(targets, declared.jobs), clients, deadline)
     live_rows, live_errors = check_live(declared.jobs, clients, settings, judge, role_errors, deadline)
     rows.extend(live_rows)
@@ -407,6 +414,73 @@ def scan(
 def _row_order(row: TableResult) -> tuple[str, bool, str, str, str]:
     """By target, declared tables by address first, then unmanaged tables by region and name."""
     return (row.target, row.address is None, row.address or "", row.region or "", row.table_name or "")
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+def bind_accounts(declared: DeclaredSet, clients: AwsClients, deadline: Deadline) -> list[TableResult]:
+    """Take out of ``declared.jobs`` every table whose provider binds it to an account the scan
+    does not read there (driftwatch.accounts), as its error row; the rest are read as usual.
+
+    The account read is the target's role_arn's (no call), else the base credentials', asked
+    with one ``sts:GetCallerIdentity`` -- only when a table of a target without a role is bound
+    to an account, so an ordinary scan makes no extra call. When that call fails, the bound
+    tables are errors with its cause (``held``); every other table is read."""
+    unbound = [job for job in declared.jobs if job.role is None and accounts.checkable(job.table.account)]
+    identity = _caller_account(clients, unbound[0].region, deadline) if unbound else None
+    kept: list[_Job] = []
+    rows: list[TableResult] = []
+    for job in declared.jobs:
+        binding = job.table.account
+        if binding is None or not accounts.checkable(binding):
+            kept.append(job)
+            continue
+        if job.role is not None:
+            account = accounts.role_account(job.role.arn)
+            if account is None:  # not a role ARN: AssumeRole will say so; compared as before
+                kept.append(job)
+                continue
+            how = "the target's role_arn"
+        elif isinstance(identity, str):
+            account, how = identity, "its base credentials, by sts:GetCallerIdentity"
+        else:
+            reason = identity.reason if isinstance(identity, Unknown) else "not asked"
+            error = (
+                f"cannot tell which account driftwatch reads ({reason}); the table is declared for "
+                f"{accounts.describe(binding)}, so it is not compared"
+            )
+            rows.append(_row(job.target, job.table, TableStatus.ERROR, error=error))
+            declared.held.append(job)
+            continue
+        problem = accounts.problem(binding, account, how)
+        if problem is None:
+            kept.append(job)
+        else:
+            log.warning("table_in_other_account", target=job.target, table=job.name, error=problem)
+            rows.append(_row(job.target, job.table, TableStatus.ERROR, error=problem))
+    declared.jobs[:] = kept
+    return rows
+
+
+def _caller_account(clients: AwsClients, region: str, deadline: Deadline) -> str | Unknown:
+    """The base credentials' account, or Unknown with why it cannot be told (within the deadline)."""
+    try:
+        (outcome,) = run_bounded(
+            [functools.partial(clients.caller_account, region)],
+            workers=1,
+            deadline=deadline,
+            name="driftwatch-identity",
+        )
+    except LiveReadError as error:
+        log.warning("caller_identity_failed", region=region, error=str(error))
+        return Unknown(str(error))
+    except Exception as error:  # unexpected: still only the bound tables' error
+        log.error("caller_identity_crashed", region=region, error=repr(error))
+        return Unknown(_unexpected(error))
+    if isinstance(outcome, _Unfinished):
+        return Unknown(deadline.exceeded("before GetCallerIdentity answered"))
+    return outcome
 
 
 # --------------------------------------------------------------------------- settling drift
@@ -795,10 +869,12 @@ def find_unmanaged(
     """Live tables that match a target's ``unmanaged`` prefixes and that no declaration covers.
 
     A declaration covers its table's name in its region and in each of its replica regions,
-    in the account of its target's role. Discovery is skipped (with an error) for an account
-    whose declarations are incomplete -- a file that did not parse, a table name that could
-    not be resolved, a module call not evaluated -- because any live table could then be one
-    of them: never a false alarm.
+    in the account of its target's role -- unless its provider binds it to another account
+    (``bind_accounts`` took it out of the jobs: it says nothing of this account, and its error
+    row does not make this account's declarations incomplete). Discovery is skipped (with an
+    error) for an account whose declarations are incomplete -- a file that did not parse, a
+    table name that could not be resolved, a module call not evaluated -- because any live
+    table could then be one of them: never a false alarm.
     """
     wanted = [t for t in targets if t.unmanaged_prefixes is not None]
     if not wanted:
@@ -808,7 +884,7 @@ def find_unmanaged(
     covered: dict[tuple[Role | None, str], set[str]] = defaultdict(set)
     everywhere: dict[Role | None, set[str]] = defaultdict(set)  # names whose replicas are unknown
     regions: dict[str, set[str]] = defaultdict(set)
-    for job in declared.jobs:
+    for job in (*declared.jobs, *declared.held):
         role = role_of.get(job.target)
         covered[(role, job.region)].add(job.name)
         regions[job.target].add(job.region)

@@ -262,6 +262,26 @@ class Rejection:
 
 
 @dataclass(frozen=True)
+class AccountBinding:
+    """The AWS account a root module's ``provider "aws"`` block binds its tables to.
+
+    Terraform plans such a table in that account only: ``assume_role`` (or
+    ``assume_role_with_web_identity``) makes the provider act in the role's account, and
+    ``allowed_account_ids`` / ``forbidden_account_ids`` make Terraform refuse any other. A table
+    compared in another account is compared with that account's same-named table: a silently
+    wrong "in sync", or a "missing" false alarm. driftwatch.accounts judges it against the
+    account a scan reads. Each part is None when the block does not set it, and Unknown when it
+    cannot be evaluated (that part is then not checked: never a false alarm).
+    """
+
+    provider: str  # "aws" or "aws.<alias>": the root module's provider block
+    assumed: Maybe[str] | None = None  # the 12-digit account of the role_arn
+    via: str = "assume_role"  # or "assume_role_with_web_identity": where the role_arn is written
+    allowed: Maybe[frozenset[str]] | None = None
+    forbidden: Maybe[frozenset[str]] | None = None
+
+
+@dataclass(frozen=True)
 class DeclaredTable:
     """A table that a Terraform configuration declares, with where and how it is declared."""
 
@@ -285,6 +305,8 @@ class DeclaredTable:
     # ``ttl_enabled = ...``, or the tfvars line that sets it): vocabulary names or globs
     # (``gsi.*.autoscaling.read.min``) -> location. See TableResult.source_of.
     locations: Mapping[str, SourceLocation] = field(default_factory=dict, compare=False)
+    # The account its provider binds it to (None: the provider names none; driftwatch.accounts).
+    account: AccountBinding | None = None
 
 
 @dataclass(frozen=True)

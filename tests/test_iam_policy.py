@@ -8,11 +8,14 @@ not a client built somewhere new). The flows are the real ones, against the embe
 - ``driftwatch scan --config`` of examples/ after console changes;
 - the daemon's ``scan_once`` with its history and metrics;
 - a scan whose target assumes a role (with an external id) and looks for unmanaged tables,
-  which adds ListTables and STS AssumeRole.
+  which adds ListTables and STS AssumeRole;
+- a scan of a root whose provider names the accounts it allows, which adds STS
+  GetCallerIdentity (once): the account the base credentials read.
 
 Calls that provision the embedded AWS (creating the declared tables, the console changes) are
 not driftwatch's and are not recorded. Then: every recorded operation is allowed by the policy
-(AssumeRole aside: that is permission on the target role, documented in docs/deploy.md), the
+(AssumeRole aside: that is permission on the target role, documented in docs/deploy.md; and
+GetCallerIdentity, which no IAM policy can deny), the
 policy allows nothing that was not recorded, and it grants no write action at all.
 """
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,6 +49,9 @@ ACCOUNT = "123456789012"  # moto's default account: the assumed role reads the s
 # botocore service name -> IAM action prefix
 IAM_PREFIX = {"dynamodb": "dynamodb", "application-autoscaling": "application-autoscaling", "sts": "sts"}
 ASSUME_ROLE = "sts:AssumeRole"
+# Needs no permission: AWS answers it whatever the policies say (and an explicit deny does not
+# stop it), so it has no place in the policy.
+CALLER_IDENTITY = "sts:GetCallerIdentity"
 WRITE_VERBS = re.compile(
     r"^(Put|Update|Delete|Create|Tag|Untag|Register|Deregister|Restore|Import|Export|Batch|Write|Enable|"
     r"Disable|Start|Stop|Execute|Transact|Associate|Disassociate|Modify|Set)"
@@ -205,6 +212,38 @@ def run_flows(log: CallLog, tmp: Path) -> None:
         assert code in (0, 2), report_json
         assert not any(row["status"] == "error" for row in report_json["tables"]), report_json
 
+        bound = tmp / "bound"
+        shutil.copytree(EXAMPLES, bound)
+        main = bound / "envs" / "prod" / "main.tf"
+        text = main.read_text(encoding="utf-8")
+        assert 'provider "aws" {\n' in text
+        main.write_text(
+            text.replace(
+                'provider "aws" {\n', f'provider "aws" {{\n  allowed_account_ids = ["{ACCOUNT}"]\n', 1
+            ),
+            encoding="utf-8",
+        )
+        bound_config = write_config(
+            bound / "driftwatch.yaml",
+            repo=str(bound),
+            targets=[
+                {
+                    "name": "prod",
+                    "root": "envs/prod",
+                    "var_files": ["prod.tfvars"],
+                    "region": demo.DEMO_REGION,
+                }
+            ],
+        )
+        with log.recording("account-bound"):
+            code = cli.main(
+                ["scan", "--config", str(bound_config), "--format", "json", "--output", str(tmp / "b.json")]
+            )
+        report_json = json.loads((tmp / "b.json").read_text())
+        assert code in (0, 2), report_json
+        assert report_json["tables"], report_json
+        assert not any(row["status"] == "error" for row in report_json["tables"]), report_json
+
 
 def policy() -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(POLICY.read_text(encoding="utf-8"))
@@ -230,7 +269,7 @@ def test_every_flow_made_aws_calls(call_log: CallLog) -> None:
 def test_every_recorded_operation_is_allowed(call_log: CallLog) -> None:
     recorded = call_log.actions()
     assert not [a for a in recorded if "<unknown service" in a], recorded
-    outside = recorded - policy_actions() - {ASSUME_ROLE}
+    outside = recorded - policy_actions() - {ASSUME_ROLE, CALLER_IDENTITY}
     assert not outside, (
         f"driftwatch calls AWS operations that deploy/iam-policy.json does not allow: {outside}"
     )
@@ -246,6 +285,14 @@ def test_assume_role_only_for_targets_with_a_role(call_log: CallLog) -> None:
     assert all(ASSUME_ROLE not in call_log.actions(flow) for flow in ("demo", "cli-scan", "daemon"))
     # Granted on the target's role, not by the read policy: the deploy guide says how.
     assert ASSUME_ROLE in (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+
+
+def test_caller_identity_only_for_tables_bound_to_an_account(call_log: CallLog) -> None:
+    assert CALLER_IDENTITY in call_log.actions("account-bound")
+    others = ("demo", "cli-scan", "daemon", "role-and-unmanaged")
+    assert all(CALLER_IDENTITY not in call_log.actions(flow) for flow in others)
+    # Needs no permission, and the deploy guide says so.
+    assert CALLER_IDENTITY in (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
 
 
 def test_driftwatch_recorder_sees_the_same_operations(call_log: CallLog) -> None:

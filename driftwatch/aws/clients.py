@@ -262,6 +262,14 @@ class AwsClients:
             raise RuntimeError(f"no credentials for role {role.arn}")
         credentials.get_frozen_credentials()
 
+    def caller_account(self, region: str) -> str:
+        """The account the base credentials act in (``sts:GetCallerIdentity``, which needs no
+        IAM permission); raises ``LiveReadError``. Asked once per scan, and only by a scan with
+        tables bound to an account (driftwatch.accounts): the credentials may change between
+        scans (a new IRSA token, a rotated profile), so the answer is not kept longer."""
+        sts: STSClient = self._client("sts", region, None)
+        return read_aws("GetCallerIdentity", None, region, responses.caller_identity, sts.get_caller_identity)
+
     def check_configuration(self) -> None:
         """Read the local AWS configuration now; ``AwsConfigError`` when it is unusable.
 

@@ -299,3 +299,14 @@ def assume_role(response: Mapping[str, Any]) -> Mapping[str, Any]:
     if not hasattr(credentials.get("Expiration"), "isoformat"):  # botocore parses it to a datetime
         raise InvalidResponse("Credentials.Expiration")
     return credentials
+
+
+def caller_identity(response: Mapping[str, Any]) -> str:
+    """``response["Account"]``: the account the credentials act in, exactly twelve digits.
+
+    It decides whether tables declared for an account are read at all (driftwatch.accounts),
+    so an answer without it -- or with anything else in it -- is never taken for an account."""
+    account = response.get("Account")
+    if not isinstance(account, str) or len(account) != 12 or not account.isascii() or not account.isdigit():
+        raise InvalidResponse("Account (a 12-digit account id)")
+    return account

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from rich.text import Text
 
+from driftwatch.accounts import describe as describe_account
 from driftwatch.report.console import make_console
 from driftwatch.report.json import not_evaluated_to_dict
 from driftwatch.report.safe import escape_controls
@@ -88,6 +89,8 @@ def table_to_dict(target: str, table: DeclaredTable) -> dict[str, Any]:
         # Rules Terraform would reject the declaration for; `when` says if that depends on the
         # live table (see driftwatch.spec.Rejection).
         "rejections": [{"rule": r.rule, "message": r.message, "when": r.when} for r in table.rejections],
+        # The account its provider binds it to (driftwatch.accounts); null: none named.
+        "account": plain(table.account) if table.account is not None else None,
     }
 
 
@@ -190,6 +193,8 @@ def render_inspect(declared: DeclaredSet, fmt: str, out: TextIO) -> None:
         console.print(Text(f"{table.spec.name}", style="bold"), Text(f"  (target {target})"))
         console.print(Text(f"  {table.address}\n  {table.source}", style="dim"))
         rows = _spec_rows(table.spec)
+        if table.account is not None:
+            rows.insert(0, ("account", describe_account(table.account)))
         column = min(_MAX_KEY_COLUMN, max((len(_label(key)) for key, _ in rows), default=0) + 2)
         for key, value in rows:
             console.print(_row_lines(key, value, column))

@@ -34,9 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from driftwatch import accounts
 from driftwatch.bounds import is_valid_text, safe_text
 from driftwatch.errors import DriftwatchError
 from driftwatch.spec import (
+    AccountBinding,
     DeclaredTable,
     Maybe,
     NotEvaluated,
@@ -1089,6 +1091,9 @@ class ProviderConfig:
     region: Maybe[str] | None
     default_tags: Maybe[Mapping[str, Any]] | None
     ignore_tags: Mapping[str, Any] | None = None
+    # The account it binds its tables to (assume_role, allowed/forbidden_account_ids): carried
+    # to each table exactly as ``region`` is, through aliases and module ``providers`` maps.
+    account: AccountBinding | None = None
 
 
 def _root_providers(root: ModuleInstance) -> dict[str | None, ProviderConfig]:
@@ -1118,10 +1123,72 @@ def _root_providers(root: ModuleInstance) -> dict[str | None, ProviderConfig]:
                 ignore_tags = {
                     k: _evaluate_attribute(v, scope, root.walk, file) for k, v in inner_attributes.items()
                 }
-        providers[alias if isinstance(alias, str) else None] = ProviderConfig(
-            region, default_tags, ignore_tags
-        )
+        name = alias if isinstance(alias, str) else None
+        account = _account_binding(block, scope, root.walk, file, "aws" if name is None else f"aws.{name}")
+        providers[name] = ProviderConfig(region, default_tags, ignore_tags, account)
     return providers
+
+
+_ROLE_BLOCKS = ("assume_role", "assume_role_with_web_identity")
+
+
+def _account_binding(
+    block: Block, scope: Scope, walk: _Walk, file: str, provider: str
+) -> AccountBinding | None:
+    """The account a provider block binds its tables to (None: it names none).
+
+    The provider acts in the account of its role: ``assume_role`` when it has a role_arn (the
+    last block's, as the provider chains several), else ``assume_role_with_web_identity``'s
+    (assume_role is assumed on top of it). An empty role_arn is no role, as in the provider.
+    ``dynamic`` blocks of either are expanded; anything that cannot be evaluated is Unknown."""
+    attributes, nested = block.items
+    assumed: Maybe[str] | None = None
+    via = "assume_role"
+    for kind in _ROLE_BLOCKS:  # assume_role wins: it is assumed last
+        arns = _role_arns(nested, kind, scope, walk, file)
+        if arns is not None:
+            assumed, via = arns, kind
+            break
+    lists = {
+        name: accounts.account_set(
+            _evaluate_attribute(attributes[name], scope, walk, file) if name in attributes else None, name
+        )
+        for name in ("allowed_account_ids", "forbidden_account_ids")
+    }
+    allowed, forbidden = lists["allowed_account_ids"], lists["forbidden_account_ids"]
+    if assumed is None and allowed is None and forbidden is None:
+        return None
+    return AccountBinding(provider, assumed, via, allowed, forbidden)
+
+
+def _role_arns(nested: list[Block], kind: str, scope: Scope, walk: _Walk, file: str) -> Maybe[str] | None:
+    """The account of the role the provider's ``kind`` blocks end in (None: no role)."""
+    bodies: list[Any] = []
+    for inner in nested:
+        if inner.type == kind:
+            inner_attributes, _ = inner.items
+            arn = inner_attributes.get("role_arn")
+            bodies.append(
+                {"role_arn": _evaluate_attribute(arn, scope, walk, file) if arn is not None else None}
+            )
+        elif inner.type == "dynamic" and inner.labels[:1] == (kind,):
+            expanded = _expand_dynamic(inner, scope, walk, file)
+            if isinstance(expanded, Unknown):
+                return Unknown(f"dynamic {kind}: {expanded.reason}")
+            bodies.extend(expanded)
+    for body in reversed(bodies):  # the last role of a chain is the one the provider acts as
+        arn = body.get("role_arn") if isinstance(body, Mapping) else None
+        if isinstance(arn, Unknown):
+            return Unknown(f"{kind}.role_arn: {arn.reason}")
+        if arn is None or arn == "":
+            continue
+        if not isinstance(arn, str):
+            return Unknown(f"{kind}.role_arn is not a string")
+        account = accounts.role_account(arn)
+        if account is None:
+            return Unknown(f"{kind}.role_arn {safe_text(arn, 100)!r} is not an IAM role ARN")
+        return account
+    return None
 
 
 def _tag_filter(ignore_tags: Mapping[str, Any] | None) -> Maybe[TagFilter]:
@@ -1387,7 +1454,9 @@ class _TableCollector:
             return
         if declaration is not None:
             where = module_call_locations(block, file, inputs, instance.written_at)
-            self._declare(instance, declaration, address, block, file, locations=where)
+            # The module's resource uses the providers the call passes it, as any child does.
+            providers = instance._child_providers(block, file)
+            self._declare(instance, declaration, address, block, file, locations=where, providers=providers)
 
     def _resource(self, instance: ModuleInstance, block: Block, file: str) -> None:
         address = f"{instance.address}aws_dynamodb_table.{block.labels[1] if len(block.labels) > 1 else '?'}"
@@ -1416,8 +1485,9 @@ class _TableCollector:
         file: str,
         alias: str | None = None,
         locations: Mapping[str, SourceLocation] | None = None,
+        providers: Mapping[str | None, ProviderConfig] | None = None,
     ) -> None:
-        provider = instance.providers.get(alias)
+        provider = (providers if providers is not None else instance.providers).get(alias)
         region = self._region(provider, alias, instance)
         default_tags = provider.default_tags if provider is not None else None
         try:
@@ -1441,6 +1511,8 @@ class _TableCollector:
         notes = uncompared_arguments(declaration.arguments)
         if isinstance(region, Unknown):
             notes = (Unresolved("region", region.reason), *notes)
+        account = provider.account if provider is not None else None
+        notes = (*notes, *accounts.unresolved(account))
         rejections = validate_table.check(declaration.arguments)
         self.result.tables.append(
             DeclaredTable(
@@ -1451,6 +1523,7 @@ class _TableCollector:
                 self._inputs(instance),
                 rejections=rejections,
                 locations=dict(locations or {}),
+                account=account,
             )
         )
 
