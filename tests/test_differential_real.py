@@ -1,7 +1,7 @@
 """driftwatch against ``terraform plan`` on real public configurations (tests/fixtures/real).
 
 ``test_differential_drift`` uses tables written in the style of public repositories; this suite
-uses the configurations themselves: nineteen DynamoDB configurations found in public
+uses the configurations themselves: twenty DynamoDB configurations found in public
 repositories (provenance in tests/fixtures/real/README.md), called from one root with the
 values a user would give, applied with one ``terraform apply`` to moto on 127.0.0.1.
 
@@ -84,6 +84,7 @@ STATE: dict[str, str] = {
     "module.utility_hub.aws_dynamodb_table.table": "utility-hub-dev-bookmarks",
     "module.lptarik.aws_dynamodb_table.dynamodb-table": "lptarik-dev-items",
     "module.balance_reporter.aws_dynamodb_table.main": "balance-dev-reports",
+    "module.tam_example_basic.module.dynamodb_table.aws_dynamodb_table.this[0]": "my-table-basic",
 }
 
 # Unresolved on a freshly applied table, each a value only Terraform's state knows
@@ -182,6 +183,9 @@ def mutate(client: Any) -> None:
     _tag(client, "labsync-devices", Lab="x")
     _ttl(client, "lptarik-dev-items", True, "TimeToExist")  # declared { enabled = false }
     _ttl(client, "balance-dev-reports", True, "TimeToExist")  # the same, under ignore_changes
+    throughput = {"ReadCapacityUnits": 3, "WriteCapacityUnits": 1}  # the module's default 1
+    client.update_table(TableName="my-table-basic", ProvisionedThroughput=throughput)
+    _gsi_capacity(client, "my-table-basic", "TitleIndex", 1, 2)
 
 
 # What terraform plan changes per table after ``mutate`` (``tags_all`` read as ``tags``),
@@ -227,6 +231,10 @@ PLANNED: dict[str, set[str]] = {
         "global_secondary_index",
         "point_in_time_recovery",
         "tags",
+    },
+    "module.tam_example_basic.module.dynamodb_table.aws_dynamodb_table.this[0]": {
+        "global_secondary_index",
+        "read_capacity",
     },
     "module.utility_hub.aws_dynamodb_table.table": {"deletion_protection_enabled", "table_class"},
 }
