@@ -8,7 +8,8 @@ values a user would give, applied with one ``terraform apply`` to moto on 127.0.
 Right after the apply, ``driftwatch scan`` must declare exactly the tables Terraform's state
 holds, at the same addresses and names, all in sync, with nothing unresolved that it could
 resolve. Then the live tables are changed as a console user would (PITR, table class, TTL,
-tags, capacities, GSI capacities, streams, deletion protection, billing mode) and the
+tags, capacities, GSI capacities, streams, deletion protection, billing mode, the autoscaler's
+minimum, maximum and target value) and the
 attributes driftwatch reports drifted must be the arguments ``terraform plan`` changes, mapped
 through the vocabulary of ``test_differential_drift``, except where docs/terraform-parity.md
 documents a deliberate difference (``DOCUMENTED``).
@@ -126,6 +127,33 @@ def _ttl(client: Any, table: str, enabled: bool, attribute: str) -> None:
     client.update_time_to_live(TableName=table, **{TTL: {"Enabled": enabled, "AttributeName": attribute}})
 
 
+def mutate_scaling(endpoint: str) -> None:
+    """The autoscaler's own settings changed in the console (Application Auto Scaling)."""
+    import boto3
+
+    scaling = boto3.client("application-autoscaling", region_name=REGION, endpoint_url=endpoint)
+    read, write = "dynamodb:table:ReadCapacityUnits", "dynamodb:table:WriteCapacityUnits"
+    streamalert = "table/acme_streamalert_threat_intel_downloader"
+    common = {"ServiceNamespace": "dynamodb", "ScalableDimension": read, "ResourceId": streamalert}
+    scaling.register_scalable_target(**common, MinCapacity=5, MaxCapacity=50)  # declared max 5
+    scaling.put_scaling_policy(
+        **common,
+        PolicyName=f"DynamoDBReadCapacityUtilization:{streamalert}",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 50.0,  # declared 70
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "DynamoDBReadCapacityUtilization"},
+        },
+    )
+    scaling.register_scalable_target(  # declared min 2 (the table's write capacity)
+        ServiceNamespace="dynamodb",
+        ResourceId="table/Token-d",
+        ScalableDimension=write,
+        MinCapacity=1,
+        MaxCapacity=20,
+    )
+
+
 def mutate(client: Any) -> None:
     _pitr(client, "sls-dev-users", True)  # the module's default is off
     _ttl(client, "sls-dev-users", True, "exp")  # the module declares ttl { enabled = false }
@@ -239,6 +267,12 @@ PLANNED: dict[str, set[str]] = {
     "module.utility_hub.aws_dynamodb_table.table": {"deletion_protection_enabled", "table_class"},
 }
 
+# The same for the scaling targets and policies, by the table they scale.
+PLANNED_SCALING: dict[str, set[str]] = {
+    "acme_streamalert_threat_intel_downloader": {"autoscaling.read.max", "autoscaling.read.target"},
+    "Token-d": {"autoscaling.write.min"},
+}
+
 # Planned arguments driftwatch deliberately folds into another finding, with the section of
 # docs/terraform-parity.md that says so.
 DOCUMENTED: dict[str, tuple[set[str], str]] = {
@@ -256,6 +290,7 @@ DOCUMENTED: dict[str, tuple[set[str], str]] = {
 class Outcome:
     state: dict[str, str]  # address -> table name, from the plan's prior state
     planned: dict[str, set[str]]  # address -> arguments terraform plan changes
+    scaling: dict[str, set[str]]  # table name -> autoscaling attributes terraform plan changes
     fresh: dict[str, dict[str, Any]]  # address -> driftwatch's row right after the apply
     tables: dict[str, dict[str, Any]]  # address -> driftwatch's row after the console changes
     report: dict[str, Any]
@@ -267,6 +302,36 @@ def _state_tables(module: dict[str, Any]) -> Iterator[tuple[str, str]]:
             yield resource["address"], resource["values"]["name"]
     for child in module.get("child_modules", []):
         yield from _state_tables(child)
+
+
+_SCALING_TYPES = ("aws_appautoscaling_target", "aws_appautoscaling_policy")
+_BOUND = {"min_capacity": "min", "max_capacity": "max"}
+
+
+def planned_scaling(resource_changes: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """The scaling targets and policies terraform plan changes, as driftwatch's attributes of
+    the table they scale (``autoscaling.read.max``, ``gsi.<index>.autoscaling.write.target``).
+
+    A target's or policy's tags are not a table's (and never stick in moto, see above).
+    """
+    found: dict[str, set[str]] = {}
+    for rc in resource_changes:
+        if rc["type"] not in _SCALING_TYPES:
+            continue
+        arguments = changed_arguments(rc["change"]) - {"tags", "tags_all"}
+        if not arguments:
+            continue
+        after = rc["change"]["after"]
+        _, table, *index = after["resource_id"].split("/")
+        prefix = f"gsi.{index[1]}.autoscaling" if index else "autoscaling"
+        dimension = "read" if after["scalable_dimension"].endswith("ReadCapacityUnits") else "write"
+        names = {_BOUND[a] for a in arguments} if rc["type"] == _SCALING_TYPES[0] else {"target"}
+        found.setdefault(table, set()).update(f"{prefix}.{dimension}.{name}" for name in names)
+    return found
+
+
+def _is_scaling(attribute: str) -> bool:
+    return attribute.startswith("autoscaling.") or ".autoscaling." in attribute
 
 
 def _scan(root: Path, report: Path) -> tuple[int, dict[str, Any]]:
@@ -311,6 +376,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
             fresh_status, fresh = _scan(root, root.parent / f"{root.name}-fresh.json")
             client = boto3.client("dynamodb", region_name=REGION, endpoint_url=endpoint)
             mutate(client)
+            mutate_scaling(endpoint)
             plan = ["plan", "-out=plan.bin", "-parallelism=30", "-input=false", "-no-color"]
             terraform(root, *plan, "-detailed-exitcode", ok=(2,))
             shown = json.loads(terraform(root, "show", "-json", "plan.bin").stdout)
@@ -326,6 +392,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
     yield Outcome(
         state,
         planned,
+        planned_scaling(shown["resource_changes"]),
         {row["address"]: row for row in fresh["tables"]},
         {row["address"]: row for row in report["tables"]},
         report,
@@ -363,11 +430,27 @@ def test_driftwatch_drifts_exactly_where_terraform_plan_changes(outcome: Outcome
     """Drifted attributes name exactly the arguments terraform plan changes, except a
     documented deliberate difference; a table in sync for Terraform is in sync."""
     row = outcome.tables[address]
-    drifted = {argument_of(item["attribute"]) for item in row["drift"]}
+    drifted = {argument_of(item["attribute"]) for item in row["drift"] if not _is_scaling(item["attribute"])}
     named = {argument_of(u["attribute"]) for u in row["unresolved"] if UNCOMPARED in u["reason"]}
     folded, _section = DOCUMENTED.get(address, (set(), ""))
     assert drifted | named == outcome.planned.get(address, set()) - folded, row["drift"]
-    assert row["status"] == ("drifted" if drifted else "in_sync")
+    assert row["status"] == ("drifted" if row["drift"] else "in_sync")
+
+
+def test_terraform_plans_the_recorded_scaling_changes(outcome: Outcome) -> None:
+    assert outcome.scaling == PLANNED_SCALING
+
+
+@pytest.mark.parametrize("address", sorted(STATE))
+def test_scaling_drift_is_where_terraform_plan_changes_a_scaling_target_or_policy(
+    outcome: Outcome, address: str
+) -> None:
+    """The autoscaler's settings changed in the console: terraform plan changes the scaling
+    target (``min_capacity``, ``max_capacity``) or policy (``target_value``); driftwatch reports
+    them on the table they scale, and nowhere else."""
+    row = outcome.tables[address]
+    drifted = {item["attribute"] for item in row["drift"] if _is_scaling(item["attribute"])}
+    assert drifted == outcome.scaling.get(row["table_name"], set())
 
 
 @pytest.mark.parametrize("address", sorted(DOCUMENTED))
