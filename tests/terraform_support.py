@@ -102,12 +102,16 @@ def write_cli_config(workdir: Path) -> Path:
 
 def terraform(workdir: Path, *args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
     """``terraform args`` in ``workdir`` with its ``cli.tfrc``; an exit code not in ``ok`` fails
-    the test with terraform's stderr."""
+    the test with terraform's stderr.
+
+    300 s only bounds a hang: with four suites applying to moto at once on a loaded 2-core
+    machine, a sound ``apply`` took over 120 s (test_terraform_plain_resource, full run at load 12).
+    """
     env = dict(os.environ, TF_CLI_CONFIG_FILE=str(workdir / "cli.tfrc"), TF_IN_AUTOMATION="1")
     env.pop("TF_CLI_ARGS", None)
     env.pop("TF_WORKSPACE", None)  # the tests choose their workspace with `terraform workspace`
     result = subprocess.run(
-        ["terraform", *args], cwd=workdir, env=env, capture_output=True, text=True, timeout=120, check=False
+        ["terraform", *args], cwd=workdir, env=env, capture_output=True, text=True, timeout=300, check=False
     )
     if result.returncode not in ok:
         raise AssertionError(f"terraform {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
