@@ -137,10 +137,14 @@ def _number(value: Any) -> Maybe[int] | None:
         return value
     if value is None or isinstance(value, bool):
         return None
-    shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:30]}...'"
+    # repr() of an int of over 4,300 digits (1e4900 is one) raises ValueError: printed as Terraform does
+    text = format_number(value) if isinstance(value, (int, float)) else repr(value)
+    shown = text if len(text) <= 40 else f"{text[:30]}..."
     try:
         number = float(value)
-    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer of 400 digits
+    except OverflowError:  # an integer of 400 digits: no int64 (the provider's type) holds it
+        return Unknown(f"{shown} is out of range for a whole number")
+    except (TypeError, ValueError):
         return Unknown(f"{shown} is not a number")
     # "1e400" and "inf" raised OverflowError out of int(): every table of the target was lost.
     # Terraform requires a whole number here; anything else is not a value it would apply.

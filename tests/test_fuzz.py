@@ -1,0 +1,141 @@
+"""Property-based fuzzing of the pure parts: never crash, never hang, never guess.
+
+Each property feeds generated, often hostile, input to one component and checks its contract:
+the result is a value, an ``Unknown``, or the component's own documented error type -- never a
+TypeError, ValueError, OverflowError... escaping to cost more than the smallest unit. Every
+defect these found has a deterministic regression test below its property (an ``@example`` or a
+plain test); docs/reliability.md lists them. Derandomized, so CI runs the same examples every
+time; bounded (``max_examples``) to a few seconds each.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from driftwatch.spec import Unknown
+from driftwatch.terraform import functions as fn
+from driftwatch.terraform import limits, numbers, validate_table
+from driftwatch.terraform.evaluate import Scope, evaluate_text
+from driftwatch.terraform.limits import EvaluationError, ValueTooLarge
+
+FUZZ = settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+# 1e4900 as the evaluator holds it: an int of 4,900 digits (rounded to 512 bits, as cty rounds).
+# Python's str() refuses ints of over 4,300 digits; numbers in range have up to 4,933.
+HUGE = numbers.parse("1e4900")
+assert isinstance(HUGE, int)
+_SPECIAL_NUMBERS = [0, -1, 1, 2**53 + 1, 10**400, -(10**400), HUGE, -HUGE, 2**16383]
+
+# --- generated values --------------------------------------------------------------------------
+
+NUMBERS = st.one_of(
+    st.integers(-(2**70), 2**70),
+    # drawn by index: hypothesis' repr of 2**16383 would itself hit str()'s limit
+    st.integers(0, len(_SPECIAL_NUMBERS) - 1).map(lambda i: _SPECIAL_NUMBERS[i]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([1e308, -1e308, 0.5, -0.5, 1e-320, 5e-324]),
+    st.sampled_from(["0.1", "1e400", "-2.5", "1e-400", "1234567890123456789012.5"]).map(numbers.parse),
+)
+STRINGS = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            *("", "a", "\x00", "\ud800", "e\u0301", "A\u0308\u0301", "\u0130", "ß", "\ufb01", "\U0001f600"),
+            *("~", "~/x", "/", "5", "-1", "1e400", "true", "dns", "a,b", "YQ==", "a\tb \n", "\\"),
+            *("(a)", "(?P<x>a)(b)", "[", "$1", '{"a":1}', "[1,2]", "1e99999"),
+            *("%d", "%v", "%s%s", "%[2]d", "%.3f", "%e", "%g", "%9999999d", "%q", "%t", "%-5x", "%#v"),
+        ]
+    ),
+    st.integers(2, 5).map(lambda n: "x" * 10**n),
+)
+LEAVES = st.one_of(st.none(), st.booleans(), NUMBERS, STRINGS, st.builds(Unknown, st.just("u")))
+VALUES = st.recursive(
+    LEAVES,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.lists(children, max_size=4).map(fn.TfSet),
+        st.dictionaries(st.text(max_size=3), children, max_size=4),
+    ),
+    max_leaves=10,
+)
+
+
+def _is_value(value: Any) -> bool:
+    """A plain value of the evaluator (or Unknown) that can be printed: every int of it too."""
+    if isinstance(value, Unknown) or value is None or isinstance(value, (str, bool)):
+        return True
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        return bool(fn.format_number(value))
+    if isinstance(value, list):
+        return all(_is_value(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_value(v) for k, v in value.items())
+    return False
+
+
+# --- 1. every function, any arguments ------------------------------------------------------
+
+
+@FUZZ
+@given(st.sampled_from(sorted(fn.FUNCTIONS)), st.lists(VALUES, max_size=4))
+@example("tostring", [HUGE])
+@example("format", ["%d", HUGE])
+@example("format", ["%e", HUGE])
+@example("format", ["%g", HUGE])
+@example("min", [[HUGE]])
+@example("setunion", [[[HUGE]], [[1]]])
+@example("jsonencode", [{"a": [HUGE]}])
+def test_a_function_returns_a_value_or_its_error(name: str, arguments: list[Any]) -> None:
+    try:
+        with limits.budget(200_000):
+            result = fn.call(name, arguments)
+    except (fn.FunctionError, ValueTooLarge, EvaluationError):
+        return
+    assert _is_value(result), (name, result)
+
+
+def test_numbers_over_4300_digits_print_as_terraform_prints_them() -> None:
+    """1e4900 is a number to Terraform and to driftwatch (MAX_BITS), but Python's str() of an int
+    over 4,300 digits raises ValueError: "n${1e4900}" escaped the evaluator, tostring(), format()
+    and min() raised it; a table with such a value was lost. Values from terraform console 1.11."""
+    s = Scope({}, "n.tf")
+    assert evaluate_text('"n${1e4900}"', s) == "n1" + "0" * 4900
+    assert evaluate_text("tostring(1e4900)", s) == "1" + "0" * 4900
+    # %d prints the exact (512-bit) value, as Go's big.Float does: 4,900 digits, 99999...30144
+    formatted = evaluate_text('format("%d", 1e4900)', s)
+    assert (len(formatted), formatted[:5], formatted[-5:]) == (4900, "99999", "30144")
+    assert evaluate_text('format("%d", -1e4900) == "-${format("%d", 1e4900)}"', s) is True
+    assert evaluate_text('format("%e|%.2e|%12.2e|", 1e4900, 123e400, -123e400)', s) == (
+        "1.000000e+4900|1.23e+402|  -1.23e+402|"
+    )
+    assert evaluate_text('format("%e", 1e-400)', s) == "1.000000e-400"
+    assert evaluate_text('format("%e|%E|%.2e|%-12e|", 1.5, 12345.678, 0.000123, 0)', s) == (
+        "1.500000e+00|1.234568E+04|1.23e-04|0.000000e+00|"
+    )
+    assert evaluate_text("length(jsonencode(1e4900))", s) == 4901
+    assert evaluate_text("length(setunion([[1e4900]], [[1]]))", s) == 2
+    refused = evaluate_text("min([1e4900])", s)
+    assert isinstance(refused, Unknown) and "a number is required, got list" in refused.reason
+    not_done = evaluate_text('format("%g", 1e4900)', s)
+    assert isinstance(not_done, Unknown) and "beyond a float's range" in not_done.reason
+
+
+def test_a_capacity_or_key_of_4900_digits_is_unknown_or_compared_not_a_crash() -> None:
+    """validate_table printed such a capacity with repr() and a key with str(): ValueError."""
+    rejected = validate_table.check(
+        {"name": "t", "hash_key": HUGE, "read_capacity": HUGE, "write_capacity": 1, "attribute": []}
+    )
+    messages = [r.message for r in rejected]
+    assert any("Unmatched indexes" in m and fn.format_number(HUGE)[:20] in m for m in messages), messages
