@@ -10,12 +10,18 @@ time; bounded (``max_examples``) to a few seconds each.
 
 from __future__ import annotations
 
+import copy
 import math
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from driftwatch.aws import responses
+from driftwatch.aws.dynamodb import table_spec
+from driftwatch.aws.responses import InvalidResponse
 from driftwatch.spec import Unknown
 from driftwatch.terraform import functions as fn
 from driftwatch.terraform import limits, numbers, validate_table
@@ -139,3 +145,143 @@ def test_a_capacity_or_key_of_4900_digits_is_unknown_or_compared_not_a_crash() -
     )
     messages = [r.message for r in rejected]
     assert any("Unmatched indexes" in m and fn.format_number(HUGE)[:20] in m for m in messages), messages
+
+
+# --- 4. AWS answers: read exactly, or refused ----------------------------------------------
+
+_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
+_KEYS = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+# Every optional part present and on, so that reading any of them as a default changes the spec.
+VALID_ANSWERS: dict[str, Any] = {
+    "table": {
+        "Table": {
+            "TableName": "orders",
+            "TableArn": _ARN,
+            "TableStatus": "ACTIVE",
+            "CreationDateTime": datetime(2025, 1, 1, tzinfo=UTC),
+            "AttributeDefinitions": [
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "N"},
+            ],
+            "KeySchema": _KEYS,
+            "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 7},
+            "BillingModeSummary": {"BillingMode": "PROVISIONED"},
+            "TableClassSummary": {"TableClass": "STANDARD_INFREQUENT_ACCESS"},
+            "SSEDescription": {
+                "Status": "ENABLED",
+                "SSEType": "KMS",
+                "KMSMasterKeyArn": "arn:aws:kms:x:1:key/k",
+            },
+            "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+            "DeletionProtectionEnabled": True,
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": "by-tenant",
+                    "KeySchema": _KEYS,
+                    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["a", "b"]},
+                    "IndexStatus": "ACTIVE",
+                    "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 6},
+                }
+            ],
+            "LocalSecondaryIndexes": [
+                {"IndexName": "by-sk", "KeySchema": _KEYS, "Projection": {"ProjectionType": "KEYS_ONLY"}}
+            ],
+            "Replicas": [{"RegionName": "eu-west-1", "ReplicaStatus": "ACTIVE"}],
+        }
+    },
+    "ttl": {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}},
+    "backups": {
+        "ContinuousBackupsDescription": {
+            "ContinuousBackupsStatus": "ENABLED",
+            "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"},
+        }
+    },
+    "tags": {"Tags": [{"Key": "Team", "Value": "obs"}, {"Key": "Env", "Value": ""}]},
+}
+
+
+def _read_answers(answers: dict[str, Any]) -> Any:
+    table = responses.describe_table(answers["table"], "orders")
+    return table_spec(
+        table,
+        "us-east-1",
+        ttl=responses.describe_time_to_live(answers["ttl"]),
+        backups=responses.describe_continuous_backups(answers["backups"]),
+        tags=dict(responses.list_tags_of_resource(answers["tags"])),
+    )
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if len(prefix) >= 2:
+        yield prefix
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in items:
+        yield from _paths(child, (*prefix, key))
+
+
+ANSWER_PATHS = sorted(_paths(VALID_ANSWERS), key=repr)
+# Absences the API reference documents (dynamodb.table_spec cites it), or that make another valid
+# answer (an element of a list dropped): read, and the spec may change.
+DOCUMENTED_ABSENT = {
+    "table.Table.CreationDateTime",
+    "table.Table.DeletionProtectionEnabled",
+    "table.Table.SSEDescription",
+    "table.Table.StreamSpecification",
+    "table.Table.TableClassSummary",
+    "table.Table.GlobalSecondaryIndexes",
+    "table.Table.GlobalSecondaryIndexes.*",
+    "table.Table.GlobalSecondaryIndexes.*.IndexStatus",
+    "table.Table.LocalSecondaryIndexes",
+    "table.Table.LocalSecondaryIndexes.*",
+    "table.Table.Replicas",
+    "table.Table.Replicas.*",
+    "table.Table.KeySchema.*",
+    "table.Table.GlobalSecondaryIndexes.*.KeySchema.*",
+    "table.Table.LocalSecondaryIndexes.*.KeySchema.*",
+    # not refused (yet): an INCLUDE projection without its list; an enabled key without its ARN
+    "table.Table.GlobalSecondaryIndexes.*.Projection.NonKeyAttributes",
+    "table.Table.GlobalSecondaryIndexes.*.Projection.NonKeyAttributes.*",
+    "table.Table.SSEDescription.KMSMasterKeyArn",
+    "backups.ContinuousBackupsDescription.PointInTimeRecoveryDescription",
+    "tags.Tags.*",
+}
+# Never a valid value of any field driftwatch reads.
+GARBAGE = [[[1]], {"a": 1}, 5.5, math.nan, [{}], -1.5, ["x", 1]]
+
+
+def _mutated(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    answers = copy.deepcopy(VALID_ANSWERS)
+    node = answers
+    for key in path[:-1]:
+        node = node[key]
+    if value is _DROP:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = copy.deepcopy(value)
+    return answers
+
+
+_DROP = object()
+_BASE_SPEC = _read_answers(VALID_ANSWERS)
+
+
+@FUZZ
+@given(st.sampled_from(ANSWER_PATHS), st.sampled_from([_DROP, None, *GARBAGE]))
+@example(("table", "Table", "KeySchema", 0, "KeyType"), [[1]])
+@example(("table", "Table", "GlobalSecondaryIndexes", 0, "Projection"), _DROP)
+@example(("table", "Table", "StreamSpecification", "StreamViewType"), _DROP)
+@example(("table", "Table", "SSEDescription", "KMSMasterKeyArn"), {"a": 1})
+@example(("table", "Table", "BillingModeSummary"), None)
+@example(("ttl", "TimeToLiveDescription", "AttributeName"), _DROP)
+def test_an_aws_answer_is_read_exactly_or_refused(path: tuple[Any, ...], value: Any) -> None:
+    """Valid DescribeTable / DescribeTimeToLive / DescribeContinuousBackups / ListTagsOfResource
+    answers with one thing broken: refused as InvalidResponse, or read as the same table --
+    a changed reading only where the API reference documents what an absence means."""
+    try:
+        spec = _read_answers(_mutated(path, value))
+    except InvalidResponse:
+        return
+    if spec == _BASE_SPEC:
+        return
+    pattern = ".".join("*" if isinstance(k, int) else str(k) for k in path)
+    assert value in (_DROP, None) and pattern in DOCUMENTED_ABSENT, (path, value, spec)
