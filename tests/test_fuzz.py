@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,11 +22,12 @@ from hypothesis import strategies as st
 from driftwatch.aws import responses
 from driftwatch.aws.dynamodb import table_spec
 from driftwatch.aws.responses import InvalidResponse
-from driftwatch.spec import Unknown
+from driftwatch.spec import TableSpec, Unknown
 from driftwatch.terraform import functions as fn
 from driftwatch.terraform import limits, numbers, validate_table
 from driftwatch.terraform.evaluate import Scope, evaluate_text
 from driftwatch.terraform.limits import EvaluationError, ValueTooLarge
+from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec, uncompared_arguments
 
 FUZZ = settings(
     max_examples=300,
@@ -249,9 +250,9 @@ DOCUMENTED_ABSENT = {
 GARBAGE = [[[1]], {"a": 1}, 5.5, math.nan, [{}], -1.5, ["x", 1]]
 
 
-def _mutated(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
-    answers = copy.deepcopy(VALID_ANSWERS)
-    node = answers
+def _mutated(path: tuple[Any, ...], value: Any, document: dict[str, Any] | None = None) -> dict[str, Any]:
+    answers = copy.deepcopy(VALID_ANSWERS) if document is None else document
+    node: Any = answers
     for key in path[:-1]:
         node = node[key]
     if value is _DROP:
@@ -285,3 +286,104 @@ def test_an_aws_answer_is_read_exactly_or_refused(path: tuple[Any, ...], value: 
         return
     pattern = ".".join("*" if isinstance(k, int) else str(k) for k in path)
     assert value in (_DROP, None) and pattern in DOCUMENTED_ABSENT, (path, value, spec)
+
+
+# --- 3. resource mapping: a bad argument is Unknown, never a crash or a default --------------
+
+VALID_ARGUMENTS: dict[str, Any] = {
+    "name": "t",
+    "billing_mode": "PROVISIONED",
+    "hash_key": "pk",
+    "range_key": "sk",
+    "read_capacity": 5,
+    "write_capacity": 5,
+    "table_class": "STANDARD",
+    "stream_enabled": True,
+    "stream_view_type": "NEW_IMAGE",
+    "deletion_protection_enabled": True,
+    "attribute": [{"name": "pk", "type": "S"}, {"name": "sk", "type": "N"}],
+    "ttl": [{"enabled": True, "attribute_name": "exp"}],
+    "point_in_time_recovery": [{"enabled": True}],
+    "server_side_encryption": [{"enabled": True, "kms_key_arn": "arn:aws:kms:us-east-1:1:key/k"}],
+    "global_secondary_index": [
+        {"name": "g", "hash_key": "sk", "projection_type": "INCLUDE", "non_key_attributes": ["a"]}
+    ],
+    "local_secondary_index": [{"name": "l", "range_key": "sk", "projection_type": "ALL"}],
+    "replica": [{"region_name": "eu-west-1"}],
+    "tags": {"a": "b"},
+    "lifecycle": [{"ignore_changes": ["read_capacity"]}],
+}
+ARGUMENT_PATHS = sorted(_paths({"": VALID_ARGUMENTS}), key=repr)
+# Of no argument's type (a number or bool converts to a string, a string "true" to a bool, as in
+# Terraform; these do not), or Unknown anywhere.
+WRONG = [Unknown("u"), [["x"]], {"enabled": {"b": 1}}, [None], [{"a": 1}], 1.5, "yes", 10**40]
+
+
+def _spec(arguments: dict[str, Any]) -> TableSpec:
+    return resource_to_spec(ResourceDeclaration(arguments), region="us-east-1")
+
+
+def _has_unknown(value: Any) -> bool:
+    if isinstance(value, Unknown):
+        return True
+    if hasattr(value, "__dataclass_fields__"):
+        return any(_has_unknown(getattr(value, name)) for name in value.__dataclass_fields__)
+    if isinstance(value, Mapping):
+        return any(_has_unknown(v) for v in value.values())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_has_unknown(v) for v in value)
+    return False
+
+
+_VALID_SPEC = _spec(VALID_ARGUMENTS)
+# A number or a string where a string or a number belongs converts (or is a value validate_table
+# judges), as in Terraform; a list, a map, a null element or Unknown never does.
+_SCALARS = (1.5, "yes", 10**40)
+
+
+def _flags(spec: TableSpec) -> list[Any]:
+    """The booleans a declaration sets: never bool() of something that is not one."""
+    return [
+        spec.deletion_protection,
+        spec.point_in_time_recovery,
+        spec.stream.enabled,
+        spec.sse.enabled,
+        spec.ttl.enabled,
+    ]
+
+
+@FUZZ
+@given(st.sampled_from(ARGUMENT_PATHS), st.sampled_from(WRONG))
+@example(("", "deletion_protection_enabled"), "yes")
+@example(("", "billing_mode"), [["x"]])
+@example(("", "ttl"), 1.5)
+@example(("", "attribute"), 10**40)
+@example(("", "global_secondary_index", 0, "non_key_attributes"), [None])
+@example(("", "lifecycle", 0, "ignore_changes"), 1.5)
+@example(("", "point_in_time_recovery", 0, "enabled"), "yes")
+def test_a_bad_argument_is_unknown_never_a_crash_or_a_guess(path: tuple[Any, ...], value: Any) -> None:
+    """One argument of an aws_dynamodb_table (or of a block of it) of the wrong type or shape:
+    the table still maps; each field it changes is Unknown (the table is not compared there),
+    never str()'s text of a list, bool()'s truth of "yes", or a TypeError losing the table."""
+    arguments = _mutated(path[1:], value, copy.deepcopy(VALID_ARGUMENTS))
+    spec = _spec(arguments)
+    validate_table.check(arguments)
+    uncompared_arguments(arguments)
+    for flag, valid_flag in zip(_flags(spec), _flags(_VALID_SPEC), strict=True):
+        assert flag == valid_flag or isinstance(flag, Unknown), (path, value, flag)
+    if isinstance(value, (str, int, float)):  # one of _SCALARS
+        return
+    for name in spec.__dataclass_fields__:
+        if name == "unmanaged":  # an ignore_changes that cannot be read ignores everything
+            continue
+        field, valid = getattr(spec, name), getattr(_VALID_SPEC, name)
+        assert field == valid or _has_unknown(field), (path, value, name, field)
+
+
+def test_pitr_or_sse_without_enabled_is_unknown_not_off() -> None:
+    """terraform validate: 'The argument "enabled" is required' in both blocks (provider 5.x).
+    The block without it was read as enabled = false: drift from a live PITR or SSE on."""
+    spec = _spec({**VALID_ARGUMENTS, "point_in_time_recovery": [{}], "server_side_encryption": [{}]})
+    assert isinstance(spec.point_in_time_recovery, Unknown)
+    assert isinstance(spec.sse.enabled, Unknown)
+    assert "enabled" in spec.point_in_time_recovery.reason
