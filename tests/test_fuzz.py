@@ -23,9 +23,10 @@ from driftwatch.aws import responses
 from driftwatch.aws.dynamodb import table_spec
 from driftwatch.aws.responses import InvalidResponse
 from driftwatch.spec import TableSpec, Unknown
+from driftwatch.terraform import cloudposse, limits, numbers, validate_table
 from driftwatch.terraform import functions as fn
-from driftwatch.terraform import limits, numbers, validate_table
 from driftwatch.terraform.evaluate import Scope, evaluate_text
+from driftwatch.terraform.label import ModuleInputError
 from driftwatch.terraform.limits import EvaluationError, ValueTooLarge
 from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec, uncompared_arguments
 
@@ -387,3 +388,36 @@ def test_pitr_or_sse_without_enabled_is_unknown_not_off() -> None:
     assert isinstance(spec.point_in_time_recovery, Unknown)
     assert isinstance(spec.sse.enabled, Unknown)
     assert "enabled" in spec.point_in_time_recovery.reason
+
+
+@FUZZ
+@given(
+    st.sampled_from(sorted(cloudposse.MODULE_INPUTS)),
+    st.sampled_from([*WRONG, [{"name": "pk", "type": 1}], ["us-west-2", None], True, []]),
+    st.sampled_from(sorted(cloudposse.KNOWN_VERSIONS)),
+)
+@example("global_secondary_index_map", ["x"], "0.37.0")
+@example("local_secondary_index_map", [[1]], "0.29.2")
+def test_a_bad_cloudposse_input_is_the_module_calls_error_or_unknown(
+    name: str, value: Any, version: str
+) -> None:
+    """One input of the CloudPosse module of the wrong type: ModuleInputError (the module call's
+    documented error, reported at the call), or a table whose bad parts are Unknown -- never
+    another exception, which cost the module call an 'AttributeError' instead of its message."""
+    inputs = {"name": "t", "hash_key": "pk", "enabled": True, name: copy.deepcopy(value)}
+    try:
+        declaration = cloudposse.module_to_resource(inputs, version)
+    except ModuleInputError:
+        return
+    if declaration is not None:
+        resource_to_spec(declaration, region="us-east-1")
+
+
+def test_a_cloudposse_index_map_entry_that_is_not_an_object_makes_the_indexes_unknown() -> None:
+    declaration = cloudposse.module_to_resource(
+        {"name": "t", "hash_key": "pk", "global_secondary_index_map": ["by-tenant"]}, "0.37.0"
+    )
+    assert declaration is not None
+    spec = resource_to_spec(declaration, region="us-east-1")
+    assert isinstance(spec.gsis, Unknown) and "global_secondary_index_map" in spec.gsis.reason
+    assert spec.hash_key == "pk"  # the rest of the table is compared
