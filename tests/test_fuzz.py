@@ -13,16 +13,19 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from test_diff import UNKNOWNIFY, table_specs
 
 from driftwatch.aws import responses
 from driftwatch.aws.dynamodb import table_spec
 from driftwatch.aws.responses import InvalidResponse
-from driftwatch.spec import TableSpec, Unknown
+from driftwatch.diff import diff
+from driftwatch.spec import Autoscaling, Drift, ScalingTarget, TableSpec, Unknown
 from driftwatch.terraform import cloudposse, limits, numbers, validate_table
 from driftwatch.terraform import functions as fn
 from driftwatch.terraform.evaluate import Scope, evaluate_text
@@ -40,6 +43,7 @@ FUZZ = settings(
 
 # 1e4900 as the evaluator holds it: an int of 4,900 digits (rounded to 512 bits, as cty rounds).
 # Python's str() refuses ints of over 4,300 digits; numbers in range have up to 4,933.
+UNKNOWN = Unknown("not known")
 HUGE = numbers.parse("1e4900")
 assert isinstance(HUGE, int)
 _SPECIAL_NUMBERS = [0, -1, 1, 2**53 + 1, 10**400, -(10**400), HUGE, -HUGE, 2**16383]
@@ -96,7 +100,7 @@ def _is_value(value: Any) -> bool:
 # --- 1. every function, any arguments ------------------------------------------------------
 
 
-@FUZZ
+@settings(FUZZ, max_examples=200)
 @given(st.sampled_from(sorted(fn.FUNCTIONS)), st.lists(VALUES, max_size=4))
 @example("tostring", [HUGE])
 @example("format", ["%d", HUGE])
@@ -421,3 +425,33 @@ def test_a_cloudposse_index_map_entry_that_is_not_an_object_makes_the_indexes_un
     spec = resource_to_spec(declaration, region="us-east-1")
     assert isinstance(spec.gsis, Unknown) and "global_secondary_index_map" in spec.gsis.reason
     assert spec.hash_key == "pk"  # the rest of the table is compared
+
+
+# --- 5. diff: an Unknown on the live side never yields drift either ---------------------------
+
+
+@settings(FUZZ, max_examples=60)  # TableSpec pairs are costly to generate
+@given(table_specs, table_specs, st.sampled_from(sorted(UNKNOWNIFY)))
+def test_a_live_unknown_can_only_remove_drift(declared: TableSpec, live: TableSpec, field: str) -> None:
+    """The mirror of test_diff's declared-side property. A live Unknown billing mode gated
+    capacity as provisioned (Unknown != "PAY_PER_REQUEST"), a live Unknown sort key compared the
+    sort key's type, a live scalable target with Unknown bounds did not own the capacity: each
+    made drift that the known value would not have."""
+    vague = UNKNOWNIFY[field](live)
+    full = diff(declared, live).drift
+    assert all(d in full for d in diff(declared, vague).drift)
+
+
+def test_a_live_unknown_billing_mode_sort_key_or_scaling_bound_is_unresolved_not_drift() -> None:
+    base = TableSpec(name="t", hash_key="pk", hash_key_type="S", billing_mode="PROVISIONED", read_capacity=5)
+    on_demand = replace(base, billing_mode="PAY_PER_REQUEST", read_capacity=20)
+    assert diff(base, replace(on_demand, billing_mode="PAY_PER_REQUEST")).drift == (
+        Drift("billing_mode", "PROVISIONED", "PAY_PER_REQUEST"),
+    )
+    assert diff(base, replace(on_demand, billing_mode=UNKNOWN)).drift == ()
+    ranged = replace(base, range_key="sk", range_key_type="N")
+    assert diff(ranged, replace(base, range_key=UNKNOWN)).drift == ()
+    scaled = replace(
+        base, read_capacity=13, autoscaling=Autoscaling(read=ScalingTarget(UNKNOWN, UNKNOWN, UNKNOWN))
+    )
+    assert diff(base, scaled).drift == ()
