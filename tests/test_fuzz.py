@@ -25,7 +25,7 @@ from driftwatch.aws import responses
 from driftwatch.aws.dynamodb import table_spec
 from driftwatch.aws.responses import InvalidResponse
 from driftwatch.diff import diff
-from driftwatch.spec import Autoscaling, Drift, ScalingTarget, TableSpec, Unknown
+from driftwatch.spec import Autoscaling, Drift, ScalingTarget, TableSpec, Unknown, first_unknown
 from driftwatch.terraform import cloudposse, limits, numbers, validate_table
 from driftwatch.terraform import functions as fn
 from driftwatch.terraform.evaluate import Scope, evaluate_text
@@ -455,3 +455,58 @@ def test_a_live_unknown_billing_mode_sort_key_or_scaling_bound_is_unresolved_not
         base, read_capacity=13, autoscaling=Autoscaling(read=ScalingTarget(UNKNOWN, UNKNOWN, UNKNOWN))
     )
     assert diff(base, scaled).drift == ()
+
+
+# --- 2. the evaluator: Unknown in, never a known value out that depends on it -----------------
+
+_TERMS = st.sampled_from(
+    ["0", "1", "-1", "2.5", "true", "false", "null", '""', '"a"', '"1"', "[]", "{}", "[1, 2]", "{a = 1}"]
+    + ["var.u"] * 4
+)
+
+
+def _expressions(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    operators = ["+", "-", "*", "/", "%", "==", "!=", "<", ">=", "&&", "||"]
+    functions = ["length", "tostring", "tolist", "keys", "flatten", "concat", "merge", "coalesce", "contains"]
+    functions += ["lookup", "element", "jsonencode", "compact", "one", "sum", "max", "setunion", "try", "can"]
+    return st.one_of(
+        st.tuples(children, st.sampled_from(operators), children).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(children, children, children).map(lambda t: f"({t[0]} ? {t[1]} : {t[2]})"),
+        st.lists(children, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
+        st.tuples(children, children).map(lambda t: f"{t[0]}[{t[1]}]"),
+        st.tuples(children, children, children).map(lambda t: f"[for i, x in {t[0]} : {t[1]} if {t[2]}]"),
+        st.tuples(children, children).map(lambda t: f"{{for k, v in {t[0]} : tostring(v) => {t[1]}...}}"),
+        st.tuples(children, children).map(lambda t: f'"a${{{t[0]}}}%{{ if {t[1]} }}c%{{ endif }}"'),
+        st.tuples(children, children).map(
+            lambda t: f'"%{{ for x in {t[0]} }}${{x}}${{{t[1]}}}%{{ endfor }}"'
+        ),
+        children.map(lambda x: f"<<EOT\nx${{{x}}}\nEOT\n"),
+        children.map(lambda x: f"({x})[*]"),
+        st.tuples(st.sampled_from(functions), st.lists(children, max_size=3)).map(
+            lambda t: f"{t[0]}({', '.join(t[1])})"
+        ),
+    )
+
+
+_CONCRETE = [0, 1, 2.5, "", "a", True, False, None, [], [1, "a"], {}, {"a": 1}]
+
+
+@settings(FUZZ, max_examples=80)
+@given(st.recursive(_TERMS, _expressions, max_leaves=8))
+def test_a_known_result_of_an_unknown_input_is_the_result_of_every_value_it_may_take(text: str) -> None:
+    """Evaluated with var.u Unknown, an expression is Unknown, or known only where var.u does not
+    matter: then every concrete var.u gives that value (or an error, which the Unknown may hide)."""
+
+    def evaluated(u: Any) -> Any:
+        try:
+            return evaluate_text(text, Scope({"var": {"u": u}}, "u.tf"))
+        except EvaluationError:
+            return UNKNOWN
+
+    result = evaluated(UNKNOWN)
+    if first_unknown(result) is not None:
+        return
+    for value in _CONCRETE:
+        concrete = evaluated(value)
+        if first_unknown(concrete) is None:
+            assert concrete == result and type(concrete) is type(result), (text, value, concrete, result)
