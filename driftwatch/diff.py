@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
-from typing import Literal, TypeAlias, TypeVar, get_args
+from typing import Any, Literal, TypeAlias, TypeVar, get_args
 
 from driftwatch.spec import (
     Autoscaling,
@@ -143,22 +143,25 @@ def _provisioned(declared: TableSpec, live: TableSpec) -> _Gate:
     live table skips capacity even when the declared mode is Unknown: it is moot either way.
     """
     on_demand = BillingMode.PAY_PER_REQUEST.value
-    declared_gate: _Gate = (
-        declared.billing_mode
-        if isinstance(declared.billing_mode, Unknown)
-        else _plain(declared.billing_mode) != on_demand
-    )
-    return _all(declared_gate, _plain(live.billing_mode) != on_demand)
+
+    def not_on_demand(mode: Any) -> _Gate:
+        # either side: an Unknown live mode (Unknown != "PAY_PER_REQUEST" was True) compared
+        # the capacity of what may be an on-demand table
+        return mode if isinstance(mode, Unknown) else _plain(mode) != on_demand
+
+    return _all(not_on_demand(declared.billing_mode), not_on_demand(live.billing_mode))
 
 
 def _both_have_range_key(declared: TableSpec, live: TableSpec) -> _Gate:
     """Without a sort key on one side, ``range_key`` drift already says it; its type is noise.
 
-    An Unknown declared sort key may be "no sort key", so its type is then unresolved.
+    An Unknown sort key may be "no sort key", so its type is then unresolved.
     """
-    if isinstance(declared.range_key, Unknown):
-        return _all(declared.range_key, _blank_as_none(live.range_key) is not None)
-    return _blank_as_none(declared.range_key) is not None and _blank_as_none(live.range_key) is not None
+
+    def has(key: Any) -> _Gate:  # an Unknown sort key, on either side, may be none
+        return key if isinstance(key, Unknown) else _blank_as_none(key) is not None
+
+    return _all(has(declared.range_key), has(live.range_key))
 
 
 def _ttl_on_both(declared: TableSpec, live: TableSpec) -> _Gate:
@@ -305,6 +308,12 @@ def _capacity(
         return
     if parity == "default" and _owned_by_autoscaler(live_units, live_target):
         return
+    if parity == "default" and live_target is not None:
+        # a bound that is Unknown may hold the live capacity: whether it is the autoscaler's
+        # is then unknown, so the capacity is unresolved, never drift
+        bound = next((b for b in (live_target.min, live_target.max) if isinstance(b, Unknown)), None)
+        if bound is not None:
+            gate = _all(gate, bound)
     c.compare(attribute, declared_units, live_units, gate=gate)
 
 

@@ -356,11 +356,11 @@ def table_spec(
       PointInTimeRecoveryStatus will be set to ENABLED" (DescribeContinuousBackups) -- absent
       = not enabled.
     """
-    types = _attribute_types(table.get("AttributeDefinitions", []))
-    hash_key, range_key = _keys(table.get("KeySchema", []))
-    billing = table.get("BillingModeSummary", {}).get("BillingMode") or BillingMode.PROVISIONED.value
+    types = _attribute_types(table.get("AttributeDefinitions") or [])
+    hash_key, range_key = _keys(table.get("KeySchema") or [])
+    billing = (table.get("BillingModeSummary") or {}).get("BillingMode") or BillingMode.PROVISIONED.value
     provisioned = billing == BillingMode.PROVISIONED.value
-    throughput = table.get("ProvisionedThroughput", {})
+    throughput = table.get("ProvisionedThroughput") or {}
     # An Unknown part is a read IAM refused (read_table): its attributes stay Unknown.
     live_ttl = (
         Ttl(enabled=ttl, attribute=ttl)
@@ -376,7 +376,8 @@ def table_spec(
         backups
         if isinstance(backups, Unknown)
         else (
-            backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED"
+            (backups.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus")
+            == "ENABLED"
             if backups
             else False
         )
@@ -385,7 +386,7 @@ def table_spec(
     # (older global tables) is taken as ACTIVE rather than guessed to be a problem.
     replicas = {
         r["RegionName"]: r.get("ReplicaStatus") or "ACTIVE"
-        for r in table.get("Replicas", [])
+        for r in table.get("Replicas") or []
         if r.get("RegionName") not in (None, region)
     }
     return TableSpec(
@@ -399,7 +400,7 @@ def table_spec(
         # moto (and AWS for a while after a switch) still reports throughput under on-demand.
         read_capacity=throughput.get("ReadCapacityUnits") if provisioned else None,
         write_capacity=throughput.get("WriteCapacityUnits") if provisioned else None,
-        table_class=table.get("TableClassSummary", {}).get("TableClass") or "STANDARD",
+        table_class=(table.get("TableClassSummary") or {}).get("TableClass") or "STANDARD",
         ttl=live_ttl,
         point_in_time_recovery=pitr,
         sse=(
@@ -415,16 +416,16 @@ def table_spec(
         deletion_protection=bool(table.get("DeletionProtectionEnabled", False)),
         gsis=tuple(
             sorted(
-                (_gsi(g, provisioned) for g in table.get("GlobalSecondaryIndexes", [])),
+                (_gsi(g, provisioned) for g in table.get("GlobalSecondaryIndexes") or []),
                 key=lambda g: g.name,
             )
         ),
-        lsis=tuple(sorted((_lsi(i) for i in table.get("LocalSecondaryIndexes", [])), key=lambda i: i.name)),
+        lsis=tuple(sorted((_lsi(i) for i in table.get("LocalSecondaryIndexes") or []), key=lambda i: i.name)),
         replicas=frozenset(replicas),
         replica_status=replicas,
         index_status={
             g["IndexName"]: g["IndexStatus"]
-            for g in table.get("GlobalSecondaryIndexes", [])
+            for g in table.get("GlobalSecondaryIndexes") or []
             if g.get("IndexStatus")
         },
         tags=tags if isinstance(tags, Unknown) else dict(tags or {}),
@@ -444,13 +445,13 @@ def _keys(schema: Iterable[KeySchemaElementTypeDef]) -> tuple[str | None, str | 
 
 
 def _projection(projection: ProjectionOutputTypeDef) -> tuple[str, frozenset[str]]:
-    return projection.get("ProjectionType", "ALL"), frozenset(projection.get("NonKeyAttributes", []))
+    return projection.get("ProjectionType") or "ALL", frozenset(projection.get("NonKeyAttributes") or [])
 
 
 def _gsi(index: GlobalSecondaryIndexDescriptionTypeDef, provisioned: bool) -> Gsi:
-    hash_key, range_key = _keys(index.get("KeySchema", []))
-    projection_type, non_key = _projection(index.get("Projection", {}))
-    throughput = index.get("ProvisionedThroughput", {})
+    hash_key, range_key = _keys(index.get("KeySchema") or [])
+    projection_type, non_key = _projection(index.get("Projection") or {})
+    throughput = index.get("ProvisionedThroughput") or {}
     return Gsi(
         name=index.get("IndexName", ""),
         hash_key=hash_key or "",
@@ -463,8 +464,8 @@ def _gsi(index: GlobalSecondaryIndexDescriptionTypeDef, provisioned: bool) -> Gs
 
 
 def _lsi(index: LocalSecondaryIndexDescriptionTypeDef) -> Lsi:
-    _, range_key = _keys(index.get("KeySchema", []))
-    projection_type, non_key = _projection(index.get("Projection", {}))
+    _, range_key = _keys(index.get("KeySchema") or [])
+    projection_type, non_key = _projection(index.get("Projection") or {})
     return Lsi(
         name=index.get("IndexName", ""),
         range_key=range_key or "",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 INVALID_RESPONSE = "InvalidResponse"
@@ -68,8 +69,14 @@ def _integer(value: Any, path: str) -> int:
 def _optional(value: Any, path: str, allowed: frozenset[str]) -> None:
     """An optional field that, when present, must hold one of the API reference's values: an
     unknown value is read as none of them (``"GARBAGE"`` as "TTL off") only by guessing."""
-    if value is not None and value not in allowed:
+    if value is not None and (not isinstance(value, str) or value not in allowed):  # [] is unhashable
         raise InvalidResponse(f"{path} (not one of {', '.join(sorted(allowed))})")
+
+
+def _optional_list(value: Any, path: str) -> list[Any]:
+    """An optional list: absent (None) is none. ``""``, ``{}`` or ``false`` is not a list, and
+    not "none" either (``value or []`` read them so: every declared GSI "missing")."""
+    return [] if value is None else _list(value, path)
 
 
 def _flag(value: Any, path: str) -> None:
@@ -109,6 +116,9 @@ def describe_table(response: Mapping[str, Any], table_name: str) -> Mapping[str,
     if name != table_name:
         raise InvalidResponse(f"Table.TableName (asked for {table_name!r}, got {name[:100]!r})")
     _string(table.get("TableStatus"), "Table.TableStatus")
+    created = table.get("CreationDateTime")  # botocore parses it; anything else is not a time
+    if created is not None and not isinstance(created, datetime):
+        raise InvalidResponse("Table.CreationDateTime")
     arn = _string(table.get("TableArn"), "Table.TableArn")
     # The tags are read by this ARN: another table's would compare that table's tags. (The
     # region is not checked: DynamoDB Local, reached through AWS_ENDPOINT_URL, names its own.)
@@ -128,6 +138,8 @@ def describe_table(response: Mapping[str, Any], table_name: str) -> Mapping[str,
     # BillingModeSummary response" (API reference, BillingModeSummary): absent = PROVISIONED.
     billing = table.get("BillingModeSummary")
     mode = _mapping(billing, "Table.BillingModeSummary").get("BillingMode") if billing is not None else None
+    if billing is not None:  # a summary of the mode: without one, not "PROVISIONED" by default
+        _string(mode, "Table.BillingModeSummary.BillingMode")
     _optional(mode, "Table.BillingModeSummary.BillingMode", BILLING_MODES)
     provisioned = mode in (None, "PROVISIONED")
     if provisioned:
@@ -136,32 +148,44 @@ def describe_table(response: Mapping[str, Any], table_name: str) -> Mapping[str,
     # they must hold what the reference says, or table_spec would read garbage as a value.
     if table.get("TableClassSummary") is not None:
         summary = _mapping(table["TableClassSummary"], "Table.TableClassSummary")
+        # a summary is of a class: one without it is not "STANDARD", it is a broken answer
+        _string(summary.get("TableClass"), "Table.TableClassSummary.TableClass")
         _optional(summary.get("TableClass"), "Table.TableClassSummary.TableClass", TABLE_CLASSES)
     if table.get("SSEDescription") is not None:
         sse = _mapping(table["SSEDescription"], "Table.SSEDescription")
+        # absent, SSE is the AWS owned key (table_spec); present, without a status it is not "off"
+        _string(sse.get("Status"), "Table.SSEDescription.Status")
         _optional(sse.get("Status"), "Table.SSEDescription.Status", SSE_STATUSES)
+        if sse.get("KMSMasterKeyArn") is not None:  # compared with the declared key's ARN
+            _string(sse["KMSMasterKeyArn"], "Table.SSEDescription.KMSMasterKeyArn")
     if table.get("StreamSpecification") is not None:
         stream = _mapping(table["StreamSpecification"], "Table.StreamSpecification")
         if not isinstance(stream.get("StreamEnabled"), bool):  # "Required: Yes"
             raise InvalidResponse("Table.StreamSpecification.StreamEnabled")
         _optional(stream.get("StreamViewType"), "Table.StreamSpecification.StreamViewType", STREAM_VIEW_TYPES)
+        # An enabled stream has a view type (CreateTable: "StreamViewType ... required" with
+        # StreamEnabled); without it, one would be read as "no view type": drift from git's.
+        if stream["StreamEnabled"] and stream.get("StreamViewType") is None:
+            raise InvalidResponse("Table.StreamSpecification.StreamViewType of an enabled stream")
     _flag(table.get("DeletionProtectionEnabled"), "Table.DeletionProtectionEnabled")
     for path, hashed in (("GlobalSecondaryIndexes", True), ("LocalSecondaryIndexes", False)):
-        for index in _list(table.get(path) or [], f"Table.{path}"):
+        for index in _optional_list(table.get(path), f"Table.{path}"):
             index = _mapping(index, f"Table.{path}[]")
             _string(index.get("IndexName"), f"Table.{path}[].IndexName")
             _key_schema(index.get("KeySchema"), f"Table.{path}[].KeySchema", types)
-            if index.get("Projection") is not None:
-                projection = _mapping(index["Projection"], f"Table.{path}[].Projection")
-                kind = projection.get("ProjectionType")
-                _optional(kind, f"Table.{path}[].Projection.ProjectionType", PROJECTION_TYPES)
-                for attribute in _list(projection.get("NonKeyAttributes") or [], "NonKeyAttributes"):
-                    _string(attribute, f"Table.{path}[].Projection.NonKeyAttributes[]")
+            # Every index is created with a projection (CreateTable: Projection "Required:
+            # Yes"): without one, reading it as ALL would be a guess, drift from INCLUDE.
+            projection = _mapping(index.get("Projection"), f"Table.{path}[].Projection")
+            kind = projection.get("ProjectionType")
+            _string(kind, f"Table.{path}[].Projection.ProjectionType")
+            _optional(kind, f"Table.{path}[].Projection.ProjectionType", PROJECTION_TYPES)
+            for attribute in _optional_list(projection.get("NonKeyAttributes"), "NonKeyAttributes"):
+                _string(attribute, f"Table.{path}[].Projection.NonKeyAttributes[]")
             if hashed:  # IndexStatus: "Required: No"; when there, one of the reference's
                 _optional(index.get("IndexStatus"), f"Table.{path}[].IndexStatus", INDEX_STATUSES)
             if hashed and provisioned:  # a GSI of a provisioned table has its own throughput
                 _throughput(index.get("ProvisionedThroughput"), f"Table.{path}[].ProvisionedThroughput")
-    for replica in _list(table.get("Replicas") or [], "Table.Replicas"):
+    for replica in _optional_list(table.get("Replicas"), "Table.Replicas"):
         replica = _mapping(replica, "Table.Replicas[]")
         _string(replica.get("RegionName"), "Table.Replicas[].RegionName")  # "Required: No", but
         # a replica without its region cannot be compared with any declared one
@@ -178,7 +202,7 @@ def _key_schema(value: Any, path: str, types: Mapping[str, Any]) -> None:
         key = _mapping(key, f"{path}[]")
         attribute = _string(key.get("AttributeName"), f"{path}[].AttributeName")
         kind = key.get("KeyType")
-        if kind not in KEY_TYPES:
+        if not isinstance(kind, str) or kind not in KEY_TYPES:
             raise InvalidResponse(f"{path}[].KeyType")
         kinds.append(kind)
         if types.get(attribute) not in ("S", "N", "B"):
@@ -215,8 +239,9 @@ def describe_time_to_live(response: Mapping[str, Any]) -> Mapping[str, Any]:
     description = _mapping(response.get("TimeToLiveDescription"), "TimeToLiveDescription")
     status = _string(description.get("TimeToLiveStatus"), "TimeToLiveDescription.TimeToLiveStatus")
     _optional(status, "TimeToLiveDescription.TimeToLiveStatus", TTL_STATUSES)
-    if description.get("AttributeName") is not None:
-        _string(description["AttributeName"], "TimeToLiveDescription.AttributeName")
+    if description.get("AttributeName") is not None or status in ("ENABLED", "ENABLING"):
+        # TTL on names its attribute (UpdateTimeToLive requires it); none would read as drift
+        _string(description.get("AttributeName"), "TimeToLiveDescription.AttributeName")
     return description
 
 

@@ -364,10 +364,13 @@ def _ttl(inputs: Mapping[str, Any], version: str) -> Any:
     return [{"attribute_name": attribute, "enabled": _if(has_attribute, enabled, False)}]
 
 
-def _index_blocks(value: Any, fields: tuple[str, ...]) -> Any:
+def _index_blocks(value: Any, fields: tuple[str, ...], name: str) -> Any:
     """One block per map entry; ``lookup(entry, field, null)`` so explicit nulls are fine."""
     if isinstance(value, Unknown):
         return value
+    if not all(isinstance(entry, (Mapping, Unknown)) for entry in value):
+        # lookup() of a string or a list is an error in Terraform; .get() raised AttributeError
+        return Unknown(f"an entry of {name} is not an object")
     return [
         entry if isinstance(entry, Unknown) else {name: entry.get(name) for name in fields} for entry in value
     ]
@@ -457,8 +460,12 @@ def _table_arguments(inputs: Mapping[str, Any], label: Label, version: str) -> d
         "lifecycle": [{"ignore_changes": ["read_capacity", "write_capacity"]}],
         "attribute": _attributes(inputs),
         "ttl": _ttl(inputs, version),
-        "global_secondary_index": _index_blocks(_input(inputs, "global_secondary_index_map"), _GSI_FIELDS),
-        "local_secondary_index": _index_blocks(_input(inputs, "local_secondary_index_map"), _LSI_FIELDS),
+        "global_secondary_index": _index_blocks(
+            _input(inputs, "global_secondary_index_map"), _GSI_FIELDS, "global_secondary_index_map"
+        ),
+        "local_secondary_index": _index_blocks(
+            _input(inputs, "local_secondary_index_map"), _LSI_FIELDS, "local_secondary_index_map"
+        ),
         "replica": _replica_blocks(_input(inputs, "replicas"), version),
         "tags": _tags(inputs, label, version),
     }

@@ -203,7 +203,16 @@ def to_string(value: Any) -> str:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, default=str) if not isinstance(value, Unknown) else str(value)
+    """A value in an error message, cut to 40 characters."""
+    if isinstance(value, Unknown):
+        text = str(value)
+    elif is_number(value):
+        text = format_number(value)  # json.dumps (str) refuses an int of over 4,300 digits
+    else:
+        try:
+            text = json.dumps(value, default=str)
+        except ValueError:  # such an int inside a collection
+            text = f"a {type_name(value)}"
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -325,7 +334,10 @@ def _sort_key(value: Any) -> tuple[int, Any]:
         return (2, value)
     if isinstance(value, str):
         return (3, value)
-    return (4, json.dumps(value, sort_keys=True, default=str))
+    try:
+        return (4, json.dumps(value, sort_keys=True, default=str))
+    except ValueError:  # an int of over 4,300 digits, which str() refuses; _json prints it
+        return (4, _json(value))
 
 
 # --- collections -----------------------------------------------------------------------------
@@ -991,7 +1003,16 @@ def _format_one(value: Any, flags: str, width: str | None, precision: str | None
     elif letter in "fF":
         return _format_float(_exact_decimal(to_number(value)), flags, size, digits, letter)
     elif letter in "eEgG":
-        return _format_float(float(to_number(value)), flags, size, digits, letter)
+        number = to_number(value)
+        as_float = float(number) if abs(number) < 2**1024 else math.inf  # int: float() raises
+        if math.isfinite(as_float) and (as_float != 0 or number == 0):
+            return _format_float(as_float, flags, size, digits, letter)
+        # Beyond a float's range (1e400, 1e-400), Terraform formats the exact number; Decimal does
+        # that for %e (its exponent has 3+ digits there, as Go's). %g's shortest form is not done.
+        if letter in "gG":
+            raise FunctionError(f"%{letter} of a number beyond a float's range is not evaluated here")
+        exact = _exact_decimal(number)
+        return _format_float(exact, flags, size, 6 if digits is None else digits, letter)
     else:
         raise FunctionError(f"unsupported format verb %{letter}")
     return text.ljust(size) if "-" in flags else text.rjust(size)
@@ -1022,11 +1043,16 @@ def _format_float(number: float | Decimal, flags: str, size: int, digits: int | 
 def _format_int(number: int, flags: str, size: int, letter: str) -> str:
     sign = "+" if "+" in flags else " " if " " in flags else "-"
     code = {"d": "d", "b": "b", "o": "o", "x": "x", "X": "X"}[letter]
+    value: int | Decimal = number
+    if code == "d" and number.bit_length() > 64:
+        # str(int) refuses over 4,300 digits; a number in range has up to 4,933 (numbers.digits)
+        value, code = Decimal(number), "f"
+    width = str(size) if size else ""  # Decimal's format refuses a width of 0
     if "-" in flags:
-        return format(number, f"<{sign}{size}{code}")
+        return format(value, f"<{sign}{width}{code}")
     if "0" in flags:
-        return format(number, f"{sign}0{size}{code}")
-    return format(number, f">{sign}{size}{code}")
+        return format(value, f"{sign}0{width}{code}")
+    return format(value, f">{sign}{width}{code}")
 
 
 def _default(value: Any) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -301,15 +302,25 @@ def _shortest(value: Fraction, prec: int) -> str:
     return ("-" if negative else "") + _fixed(shortest, point)
 
 
+def digits(value: int) -> str:
+    """``str(value)`` for any integer in range: Python's ``str(int)`` refuses more than 4,300
+    digits (sys.int_info.str_digits_check_threshold, a guard for untrusted *parsing*), but a
+    number under MAX_BITS has up to 4,933 digits and an exact fraction near 2^-16384 up to
+    ~11,500 -- printing them is linear-ish work bounded by MAX_BITS, so Decimal does it."""
+    if -(10**18) < value < 10**18:
+        return str(value)
+    return str(Decimal(value))
+
+
 def _decimal(mantissa: int, exponent: int) -> tuple[str, int]:
     """Exact decimal digits (no trailing zeros) and the point position: 0.digits * 10**point."""
     if mantissa == 0:
         return "", 0
     if exponent >= 0:
-        text = str(mantissa << exponent)
+        text = digits(mantissa << exponent)
         point = len(text)
     else:
-        text = str(mantissa * 5**-exponent)
+        text = digits(mantissa * 5**-exponent)
         point = len(text) + exponent
     stripped = text.rstrip("0")
     return stripped, point

@@ -119,7 +119,23 @@ def _text(value: Any) -> Maybe[str] | None:
         # As Terraform converts a number to a string: the shortest decimal ("1.5", not the
         # evaluator's exact Num repr), so a fractional tag value is not a false alarm.
         return format_number(value)
-    return str(value)
+    if isinstance(value, str):
+        return value
+    # A list or a map is no string to Terraform (an error); str() made "['a']" a value: drift.
+    return Unknown(f"a string is required, got {_kind(value)}")
+
+
+def _kind(value: Any) -> str:
+    """Terraform's word for the type of a value that is not what an argument takes."""
+    if isinstance(value, Mapping):
+        return "a map"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return "a list"
+    if isinstance(value, bool):
+        return "a bool"
+    if isinstance(value, (int, float)):
+        return f"the number {format_number(value)}"
+    return "a string" if isinstance(value, str) else type(value).__name__
 
 
 def _flag(value: Any, default: bool) -> Maybe[bool]:
@@ -127,9 +143,13 @@ def _flag(value: Any, default: bool) -> Maybe[bool]:
         return value
     if value is None:
         return default
+    if isinstance(value, bool):
+        return value
     if isinstance(value, str) and value in ("true", "false"):
         return value == "true"
-    return bool(value)
+    # Terraform converts only "true"/"false" to a bool; bool() read "yes", 5 or "False" as on
+    # and [] or "" as off: a guess, where Terraform refuses the configuration.
+    return Unknown(f"a bool is required, got {_kind(value)}")
 
 
 def _number(value: Any) -> Maybe[int] | None:
@@ -137,10 +157,14 @@ def _number(value: Any) -> Maybe[int] | None:
         return value
     if value is None or isinstance(value, bool):
         return None
-    shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:30]}...'"
+    # repr() of an int of over 4,300 digits (1e4900 is one) raises ValueError: printed as Terraform does
+    text = format_number(value) if isinstance(value, (int, float)) else repr(value)
+    shown = text if len(text) <= 40 else f"{text[:30]}..."
     try:
         number = float(value)
-    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer of 400 digits
+    except OverflowError:  # an integer of 400 digits: no int64 (the provider's type) holds it
+        return Unknown(f"{shown} is out of range for a whole number")
+    except (TypeError, ValueError):
         return Unknown(f"{shown} is not a number")
     # "1e400" and "inf" raised OverflowError out of int(): every table of the target was lost.
     # Terraform requires a whole number here; anything else is not a value it would apply.
@@ -156,9 +180,19 @@ def _strings(value: Any, what: str) -> Maybe[frozenset[str]]:
         return unknown
     if value is None:
         return frozenset()
-    if isinstance(value, str):
-        return Unknown(f"{what} must be a list of strings, got a string")
-    return frozenset(str(item) for item in value)
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        return Unknown(f"{what} must be a list of strings, got {_kind(value)}")
+    items: set[str] = set()
+    for item in value:
+        # a number or bool converts to its text (as Terraform converts it); null, a list or a map
+        # does not, and str() made "None" or "[1]" an attribute name: drift
+        text = _text(item) if item is not None else Unknown(f"{what} holds a null")
+        if text is None:  # ""
+            text = ""
+        if isinstance(text, Unknown):
+            return Unknown(f"{what}: {text.reason}")
+        items.add(text)
+    return frozenset(items)
 
 
 def _single_block(arguments: Mapping[str, Any], name: str) -> Maybe[dict[str, Any]] | None:
@@ -170,6 +204,8 @@ def _single_block(arguments: Mapping[str, Any], name: str) -> Maybe[dict[str, An
         return None
     if isinstance(value, Mapping):
         return dict(value)
+    if not isinstance(value, (list, tuple)):  # 5[0] was a TypeError: the table was lost
+        return Unknown(f"{name} is not a block, got {_kind(value)}")
     if not value:
         return None
     first = value[0]
@@ -187,6 +223,8 @@ def _blocks(arguments: Mapping[str, Any], name: str) -> Maybe[list[dict[str, Any
         return []
     if isinstance(value, Mapping):
         value = [value]
+    if not isinstance(value, (list, tuple)):  # iterating 5 was a TypeError, "ab" two blocks
+        return Unknown(f"{name} is not a list of blocks, got {_kind(value)}")
     blocks: list[dict[str, Any]] = []
     for item in value:
         if isinstance(item, Unknown):
@@ -228,6 +266,8 @@ def _ignore_entries(arguments: Mapping[str, Any]) -> list[str] | None:
         entries = lifecycle.get("ignore_changes")
         if isinstance(entries, Unknown):
             return None
+        if entries is not None and not isinstance(entries, (str, list, tuple)):
+            return None  # not a list of references: it could name anything (was a TypeError)
         for entry in [entries] if isinstance(entries, str) else entries or ():
             if not isinstance(entry, str):
                 return None
@@ -310,7 +350,7 @@ def _sse(block: Maybe[dict[str, Any]]) -> Sse:
     """A null key means "AWS managed or any KMS key" (kms_key_arn is Optional+Computed)."""
     if isinstance(block, Unknown):
         return Sse(enabled=block, kms_key_arn=block)
-    enabled = _flag(block.get("enabled"), False)
+    enabled = _required_flag(block.get("enabled"), "server_side_encryption")
     if enabled is False:
         return Sse(enabled=False)
     key = _text(block.get("kms_key_arn"))
@@ -320,7 +360,17 @@ def _sse(block: Maybe[dict[str, Any]]) -> Sse:
 
 
 def _pitr(block: Maybe[dict[str, Any]]) -> Maybe[bool]:
-    return block if isinstance(block, Unknown) else _flag(block.get("enabled"), False)
+    if isinstance(block, Unknown):
+        return block
+    return _required_flag(block.get("enabled"), "point_in_time_recovery")
+
+
+def _required_flag(value: Any, block: str) -> Maybe[bool]:
+    """``enabled`` of a block whose schema requires it (terraform validate: 'The argument
+    "enabled" is required'); read as false when absent, a PITR declared on would be off."""
+    if value is None:
+        return Unknown(f'{block} has no "enabled": Terraform requires it')
+    return _flag(value, False)
 
 
 def _stream(arguments: Mapping[str, Any]) -> Stream:

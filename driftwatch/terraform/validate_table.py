@@ -40,6 +40,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from driftwatch.spec import Rejection, RejectionWhen, Unknown, first_unknown
+from driftwatch.terraform.numbers import format_number
 
 ATTRIBUTE_TYPES = ("S", "N", "B")
 BILLING_MODES = ("PROVISIONED", "PAY_PER_REQUEST")
@@ -81,7 +82,18 @@ def _number(value: Any) -> float | Unknown | None:
     try:
         return float(value)
     except (TypeError, ValueError, OverflowError):  # OverflowError: an integer of 400 digits
-        return Unknown(f"{value!r} is not a number")
+        # not repr(): it raises ValueError for an int of over 4,300 digits (1e4900 is one)
+        return Unknown(f"a {type(value).__name__} that is not a number of a float's range")
+
+
+def _key_text(value: Any) -> str:
+    """A key name as Terraform converts it to a string; str() of a number is not that (1.5 is a
+    Num) and raises ValueError for an int of over 4,300 digits (1e4900)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return format_number(value)
+    return str(value)
 
 
 class _Checker:
@@ -169,8 +181,8 @@ def _key_attributes(c: _Checker) -> None:
     names = [attribute.get("name") for attribute in attributes]
     if first_unknown(keys) is not None or first_unknown(names) is not None:
         return
-    indexed = {str(key) for key in keys if _is_set(key)}
-    defined = {str(name) for name in names if name is not None}
+    indexed = {_key_text(key) for key in keys if _is_set(key)}
+    defined = {_key_text(name) for name in names if name is not None}
     # Left out, hash_key and the attribute blocks take the existing table's values (they are
     # Optional+Computed): what their absence makes wrong is wrong only when creating the table.
     unused = sorted(defined - indexed)
