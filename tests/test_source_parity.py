@@ -69,7 +69,7 @@ EX = "https://example.com"
     [
         # Terraform: local, backslashes read as slashes
         (".\\modules\\x", LocalSource("./modules/x")),
-        ("..\\shared\\x", LocalSource("../shared/x")),
+        ("..\\modules\\x", LocalSource("../modules/x")),
         # registry: namespace and name keep their case; a Unicode host is punycoded
         ("NS/Name/aws", RegistrySource(PUBLIC, "NS", "Name", "aws")),
         ("bücher.example/acme/tables/aws", RegistrySource("xn--bcher-kva.example", "acme", "tables", "aws")),
