@@ -414,6 +414,23 @@ def _tags(c: _Collector, declared: TableSpec, live: TableSpec) -> None:
         c.compare(f"tags.{key}", want.get(key), have.get(key))
 
 
+def _restored_tags(c: _Collector, declared: TableSpec, live: TableSpec) -> None:
+    """Tags whose value is not managed but whose absence is (``TableSpec.restored_tags``): a
+    deleted one is drift, whatever value the table gives it is not."""
+    for key, value in sorted(_user_tags(declared.restored_tags, declared.ignore_tags).items()):
+        attribute = f"tags.{key}"
+        if c.managed(attribute):
+            continue  # its value is compared, which covers its absence
+        if isinstance(live.tags, Unknown):
+            c.unresolve(attribute, live.tags, live_side=True)
+        elif key in live.tags:
+            continue
+        elif isinstance(value, Unknown):
+            c.unresolve(attribute, value)
+        else:
+            c.drift.append(Drift(attribute, value, None))
+
+
 def _replicas(c: _Collector, declared: TableSpec, live: TableSpec) -> None:
     """Replica regions as a set (order is not drift); a live replica that is not ACTIVE is
     drift too, shown as ``"<region> (<status>)"`` so the finding says what is wrong with it."""
@@ -458,6 +475,7 @@ def diff(declared: TableSpec, live: TableSpec, *, parity: Parity = "default") ->
     _lsis(c, declared, live)
     _replicas(c, declared, live)
     _tags(c, declared, live)
+    _restored_tags(c, declared, live)
     return c.result()
 
 

@@ -181,6 +181,10 @@ class TableSpec:
 
     ``ignore_tags`` (declared side only) is the provider's ``ignore_tags``: matching tag keys
     are compared on neither side.
+
+    ``restored_tags`` (declared side only) maps the tag keys whose value ``unmanaged`` leaves
+    alone but whose absence Terraform still plans as a change to the value it would put back:
+    the provider's default tags under ``ignore_changes = [tags]``. Only their absence is drift.
     """
 
     name: Maybe[str]
@@ -209,6 +213,7 @@ class TableSpec:
     index_status: Mapping[str, str] | None = None
     created_at: datetime | None = None
     ignore_tags: TagFilter = field(default_factory=TagFilter)
+    restored_tags: Mapping[str, Maybe[str]] = field(default_factory=dict)
 
     def gsi(self, name: str) -> Gsi | None:
         if isinstance(self.gsis, Unknown):

@@ -29,6 +29,7 @@ from driftwatch.spec import (
     Sse,
     Stream,
     TableSpec,
+    TagFilter,
     Ttl,
     Unknown,
 )
@@ -498,6 +499,56 @@ def test_aws_tags_ignored_on_both_sides() -> None:
     declared = with_tags(DECLARED, {"aws:foo": "a"})
     live = with_tags(LIVE, {"aws:cloudformation:stack-name": "s", "aws:foo": "b"})
     assert diff(declared, live) == DiffResult((), ())
+
+
+# ``ignore_changes = [tags]`` with default tags Stage and Team (terraform plan measured): a deleted
+# default tag is put back, any value of it is left alone, and the other tags are not compared.
+TAGS_IGNORED = replace(
+    DECLARED,
+    unmanaged=DECLARED.unmanaged | {"tags.*"},
+    restored_tags={"Stage": "prod", "Team": "platform"},
+)
+
+
+@pytest.mark.parametrize(
+    ("live_tags", "drift", "unresolved_attributes"),
+    [
+        pytest.param(TAGS, [], set(), id="all-there"),
+        pytest.param({**TAGS, "Stage": "dev", "Team": "x", "Extra": "1"}, [], set(), id="values-changed"),
+        pytest.param(
+            {k: v for k, v in TAGS.items() if k != "Stage"},
+            [("tags.Stage", "prod", None)],
+            set(),
+            id="one-deleted",
+        ),
+        pytest.param(
+            {}, [("tags.Stage", "prod", None), ("tags.Team", "platform", None)], set(), id="all-deleted"
+        ),
+        pytest.param(Unknown("garbled"), [], {"tags.Stage", "tags.Team"}, id="live-unknown"),
+    ],
+)
+def test_a_restored_tag_drifts_only_when_it_is_deleted(
+    live_tags: Any, drift: list[tuple[str, object, object]], unresolved_attributes: set[str]
+) -> None:
+    result = diff(TAGS_IGNORED, replace(LIVE, tags=live_tags))
+    assert [(d.attribute, d.declared, d.live) for d in result.drift] == drift
+    assert unresolved(result) == unresolved_attributes
+
+
+def test_a_restored_tag_defers_to_every_other_rule() -> None:
+    """An unknown default value is unresolved, never drift; a key the provider's ignore_tags or
+    the ``aws:`` prefix leaves alone is not restored; a key whose value is compared is compared
+    once, by value."""
+    unknown = replace(TAGS_IGNORED, restored_tags={"Stage": Unknown("var.stage")})
+    result = diff(unknown, replace(LIVE, tags={}))
+    assert result.drift == () and unresolved(result) == {"tags.Stage"}
+    filtered = replace(
+        TAGS_IGNORED, restored_tags={"Skip": "x", "aws:x": "y"}, ignore_tags=TagFilter(frozenset({"Skip"}))
+    )
+    assert diff(filtered, replace(LIVE, tags={})) == DiffResult((), ())
+    managed = replace(DECLARED, restored_tags={"Stage": "prod"})
+    result = diff(managed, with_tags(LIVE, drop=("Stage",)))
+    assert [(d.attribute, d.declared, d.live) for d in result.drift] == [("tags.Stage", "prod", None)]
 
 
 def test_order_of_sets_is_irrelevant() -> None:

@@ -351,6 +351,51 @@ resource "aws_dynamodb_table" "tags_all" {
   }
 }
 
+# ignore_changes = [tags]: a default tag deleted in the console is put back (a change of
+# tags_all), while a default tag given another value and the resource's own tags plan nothing.
+resource "aws_dynamodb_table" "tags_ignored" {
+  name         = "${local.name_prefix}-tags-ignored"
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  tags = { Own = "o", Env = "mine" }
+  lifecycle {
+    ignore_changes = [tags]
+  }
+}
+
+# The same, with a default tag only given another value: in sync for Terraform.
+resource "aws_dynamodb_table" "tags_ignored_value" {
+  name         = "${local.name_prefix}-tags-ignored-value"
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  lifecycle {
+    ignore_changes = [tags]
+  }
+}
+
+# ignore_changes = [tags["Env"]] on a default tag: deleting it still plans a change.
+resource "aws_dynamodb_table" "tag_key_ignored" {
+  name         = "${local.name_prefix}-tag-key-ignored"
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  tags = { Own = "o" }
+  lifecycle {
+    ignore_changes = [tags["Env"]]
+  }
+}
+
 # Capacity left to an autoscaler, billing mode switched in the console: drift on billing_mode.
 resource "aws_dynamodb_table" "billing" {
   name           = "${local.name_prefix}-billing"
@@ -713,6 +758,10 @@ def mutate(client: Any) -> None:
     )
     client.update_table(TableName="dev-app-billing", BillingMode="PAY_PER_REQUEST")
     _tag(client, "dev-app-tags-all", Team="edited")
+    client.untag_resource(ResourceArn=_arn(client, "dev-app-tags-ignored"), TagKeys=["ManagedBy", "Own"])
+    _tag(client, "dev-app-tags-ignored", Env="edited")
+    _tag(client, "dev-app-tags-ignored-value", ManagedBy="edited", Extra="x")
+    client.untag_resource(ResourceArn=_arn(client, "dev-app-tag-key-ignored"), TagKeys=["Env"])
     client.update_table(
         TableName="dev-app-mod-autoscaled",
         ProvisionedThroughput={"ReadCapacityUnits": 20, "WriteCapacityUnits": 7},
@@ -737,6 +786,8 @@ PLANNED: dict[str, set[str]] = {
     "aws_dynamodb_table.recovery": {"point_in_time_recovery"},
     "aws_dynamodb_table.billing": {"billing_mode"},
     "aws_dynamodb_table.tags_all": {"tags"},
+    "aws_dynamodb_table.tags_ignored": {"tags"},
+    "aws_dynamodb_table.tag_key_ignored": {"tags"},
 }
 
 # Where driftwatch names a setting unresolved because it does not compare it (its vocabulary has
@@ -846,6 +897,9 @@ ADDRESSES = sorted(
         "aws_dynamodb_table.recovery",
         "aws_dynamodb_table.billing",
         "aws_dynamodb_table.tags_all",
+        "aws_dynamodb_table.tags_ignored",
+        "aws_dynamodb_table.tags_ignored_value",
+        "aws_dynamodb_table.tag_key_ignored",
         *(f'module.table["{k}"].aws_dynamodb_table.this[0]' for k in ("events", "audit", "plain")),
         "module.autoscaled.aws_dynamodb_table.autoscaled[0]",
     ]
@@ -904,3 +958,16 @@ def test_a_table_whose_name_is_unknown_is_reported_with_the_reason(outcome: Outc
     assert row["status"] == "error"
     assert "data.aws_caller_identity.current.account_id" in row["error"]
     assert outcome.report["summary"]["error"] == 1
+
+
+def test_a_deleted_default_tag_is_drift_under_ignore_changes_on_tags(outcome: Outcome) -> None:
+    """``ignore_changes = [tags]``: the default tag deleted in the console is drift with the value
+    Terraform puts back (the default's, though the resource's own ``Env = "mine"`` overrode it);
+    the default tag given another value, the own tag deleted and an extra tag are not."""
+    drift = outcome.tables["aws_dynamodb_table.tags_ignored"]["drift"]
+    assert [(d["attribute"], d["declared"], d["live"]) for d in drift] == [
+        ("tags.ManagedBy", "terraform", None)
+    ]
+    assert outcome.tables["aws_dynamodb_table.tags_ignored_value"]["drift"] == []
+    drift = outcome.tables["aws_dynamodb_table.tag_key_ignored"]["drift"]
+    assert [(d["attribute"], d["declared"], d["live"]) for d in drift] == [("tags.Env", "dev", None)]

@@ -56,3 +56,28 @@ def test_inspect_json_calls_them_not_compared(
     mimir = next(t for t in tables if t["spec"]["name"] == "acme-prod-mimir-index")
     assert "unmanaged" not in mimir["spec"]
     assert set(mimir["spec"]["not_compared"]) >= {"read_capacity", "write_capacity"}
+
+
+def test_inspect_names_default_tags_compared_only_when_deleted(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Under ``ignore_changes = [tags]`` the default tags are still compared for their presence:
+    inspect says so in both views, and says nothing of it for a table that manages its tags."""
+    (tmp_path / "main.tf").write_text(
+        'provider "aws" {\n  region = "us-east-1"\n  default_tags {\n    tags = { Env = "prod" }\n  }\n}\n'
+        + "".join(
+            f'resource "aws_dynamodb_table" "{name}" {{\n  name = "{name}"\n  hash_key = "id"\n'
+            '  billing_mode = "PAY_PER_REQUEST"\n  attribute {\n    name = "id"\n    type = "S"\n  }\n'
+            f"  lifecycle {{\n    ignore_changes = {ignored}\n  }}\n}}\n"
+            for name, ignored in (("kept", "[tags]"), ("plain", "[ttl]"))
+        )
+    )
+    assert main(["inspect", "--root", str(tmp_path), "--repo", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    kept, plain = out.split("\nplain")
+    assert "  tags.Env (if deleted)   prod" in kept.splitlines()
+    assert "if deleted" not in plain
+    assert main(["inspect", "--root", str(tmp_path), "--repo", str(tmp_path), "--format", "json"]) == 0
+    specs = {t["spec"]["name"]: t["spec"] for t in json.loads(capsys.readouterr().out)["tables"]}
+    assert specs["kept"]["restored_tags"] == {"Env": "prod"}
+    assert "restored_tags" not in specs["plain"]

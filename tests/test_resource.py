@@ -418,3 +418,38 @@ def test_ignore_changes_on_tags_all_leaves_only_default_tags() -> None:
         and not spec.is_managed("tags.Env")
         and not spec.is_managed("tags.Extra")
     )
+
+
+@pytest.mark.parametrize(
+    ("ignore_changes", "restored"),
+    [
+        pytest.param(["tags"], {"Env": "dev", "Shared": "x"}, id="tags"),
+        pytest.param(['tags["Env"]'], {"Env": "dev"}, id="one-default-key"),
+        pytest.param(['tags["A"]'], {}, id="an-own-key"),
+        pytest.param(["tags", "tags_all"], {}, id="tags-and-tags_all"),
+        pytest.param(["tags_all"], {}, id="tags_all"),
+        pytest.param(["tags", 'tags_all["Env"]'], {"Shared": "x"}, id="tags-and-one-tags_all-key"),
+        pytest.param("all", {}, id="all"),
+        pytest.param([Unknown("var.x")], {}, id="unreadable-entry"),
+        pytest.param(["read_capacity"], {}, id="tags-managed"),
+    ],
+)
+def test_default_tags_terraform_restores_under_ignore_changes(
+    ignore_changes: Any, restored: dict[str, str]
+) -> None:
+    """Measured with terraform plan: under ``ignore_changes = [tags]`` (or ``[tags["K"]]`` for a
+    default key) a default tag deleted in the console is put back with the default's value, even
+    where the resource's own tag overrode it; ``tags_all`` in the list, ``all`` or an entry that
+    cannot be read restores nothing (a miss, never a false alarm)."""
+    spec = to_spec(
+        {**MINIMAL, "tags": {"A": "1", "Shared": "own"}, "lifecycle": [{"ignore_changes": ignore_changes}]},
+        default_tags={"Env": "dev", "Shared": "x"},
+    )
+    assert dict(spec.restored_tags) == restored
+
+
+def test_no_default_tags_restore_nothing() -> None:
+    ignored = {"lifecycle": [{"ignore_changes": ["tags"]}]}
+    assert to_spec({**MINIMAL, "tags": {"A": "1"}, **ignored}).restored_tags == {}
+    unknown = to_spec({**MINIMAL, **ignored}, default_tags=Unknown("var.tags"))  # type: ignore[arg-type]
+    assert unknown.restored_tags == {}

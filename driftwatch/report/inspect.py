@@ -69,6 +69,8 @@ def _declared(spec: TableSpec) -> dict[str, Any]:
     data[NOT_COMPARED] = data.pop("unmanaged", [])
     if not spec.ignore_tags:
         data.pop("ignore_tags", None)  # shown only when the provider ignores some tags
+    if not spec.restored_tags:
+        data.pop("restored_tags", None)  # shown only under ignore_changes on default tags
     return data
 
 
@@ -140,7 +142,13 @@ def _leaf_text(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
+_RESTORED = "restored_tags."
+
+
 def _label(key: str) -> str:
+    """The row's name: a restored tag (compared only for its presence) under its vocabulary name."""
+    if key.startswith(_RESTORED):
+        return f"tags.{key.removeprefix(_RESTORED)} (if deleted)"
     return key.replace("_", " ") if key == NOT_COMPARED else key
 
 

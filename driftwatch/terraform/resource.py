@@ -499,6 +499,41 @@ def _default_tags_ignored(arguments: Mapping[str, Any], default_tags: Mapping[st
     return {f"tags.{key}" for key in default_tags if key not in own_keys}
 
 
+def _restored_default_tags(
+    arguments: Mapping[str, Any], default_tags: Mapping[str, Any] | None
+) -> dict[str, Maybe[str]]:
+    """Default tags Terraform puts back when they are deleted, though ``ignore_changes`` leaves
+    their value alone (measured with terraform plan): under ``ignore_changes = [tags]`` or
+    ``[tags["K"]]``, a provider default tag deleted in the console plans a change of
+    ``tags_all`` back to the default's value (even where the resource's own tag overrode it),
+    while the same tag given another value plans nothing. ``tags_all`` in the list, ``all``, or
+    an entry that cannot be read restores nothing."""
+    entries = _ignore_entries(arguments)
+    defaults = _tag_map(default_tags, "the provider's default_tags")
+    if entries is None or isinstance(defaults, Unknown):
+        return {}
+    heads = [_IGNORE_PATH.match(entry.strip()) for entry in entries]
+    whole_tags_all = any(
+        match is not None and match.group("head") == "tags_all" and not match.group("rest").strip()
+        for match in heads
+    )
+    if None in heads or whole_tags_all or "all" in (entry.strip() for entry in entries):
+        return {}
+    ignored = _ignored(arguments)
+    whole = "tags.*" in ignored or "tags" in ignored
+    silenced_by_tags_all = {
+        name
+        for entry, match in zip(entries, heads, strict=True)
+        if match is not None and match.group("head") == "tags_all"
+        for name in ignore_changes_to_vocabulary(entry)
+    }
+    return {
+        key: value
+        for key, value in defaults.items()
+        if (whole or f"tags.{key}" in ignored) and f"tags.{key}" not in silenced_by_tags_all
+    }
+
+
 def _unmanaged(
     decl: ResourceDeclaration,
     spec_gsis: Maybe[tuple[Gsi, ...]],
@@ -569,6 +604,7 @@ def resource_to_spec(
         tags=_tags(arguments, default_tags),
         autoscaling=decl.autoscaling or Autoscaling(),
         unmanaged=_unmanaged(decl, gsis, default_tags),
+        restored_tags=_restored_default_tags(arguments, default_tags),
     )
 
 
