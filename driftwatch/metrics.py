@@ -41,6 +41,9 @@ Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
   file, a read IAM denies), ``table_error`` (tables not compared: status ``error``) and
   ``attribute_unresolved`` (attributes not compared). All zero means every declared table was
   compared in full: silence means in sync.
+- ``driftwatch_pending_unavailable{target}``: 1 when the latest scan could not tell pending
+  applies for the target (a shallow clone, no git, a missing object...; the report gives the
+  reason): a fresh commit's drift then shows as drift, not ``pending``. 0 otherwise.
 - ``driftwatch_scans_total{result}`` (counter): success/partial/failure, all start at 0.
 - ``driftwatch_scan_duration_seconds`` (histogram): wall time of each scan, any result.
 - ``driftwatch_last_scan_timestamp_seconds``: *start* of the most recent scan attempt.
@@ -170,6 +173,7 @@ class _ReportView:
     commit: str | None
     unevaluated: tuple[tuple[str, int], ...] = ()
     not_watched: tuple[tuple[str, str, int], ...] = ()  # (target, kind, count)
+    pending_unavailable: tuple[tuple[str, int], ...] = ()  # (target, 1 or 0)
 
     @classmethod
     def build(
@@ -239,6 +243,8 @@ class _ReportView:
         targets.update(errors)
         skipped: Counter[str] = Counter(item.target for item in report.not_evaluated)
         targets.update(skipped)
+        pending_off = {item.target for item in report.pending_unavailable}
+        targets.update(pending_off)
         ordered_targets = sorted(targets)
         gaps: Counter[tuple[str, str]] = Counter()
         for target, count in skipped.items():
@@ -273,6 +279,7 @@ class _ReportView:
             scan_errors=tuple((target, errors[target]) for target in ordered_targets),
             commit=report.commit,
             unevaluated=tuple((target, skipped[target]) for target in ordered_targets),
+            pending_unavailable=tuple((target, int(target in pending_off)) for target in ordered_targets),
             not_watched=tuple(
                 (target, kind, gaps[(target, kind)])
                 for target in ordered_targets
@@ -702,7 +709,14 @@ class DriftwatchMetrics:
             "target-level errors, tables not compared (error), attributes not compared (unresolved).",
             labels=["target", "kind"],
         )
+        pending_off = GaugeMetricFamily(
+            "driftwatch_pending_unavailable",
+            "1 when the latest scan could not tell pending applies for the target (see the report).",
+            labels=["target"],
+        )
         if view is not None:
+            for target, off in view.pending_unavailable:
+                pending_off.add_metric([target], off)
             for target, kind, count in view.not_watched:
                 not_watched.add_metric([target, kind], count)
             for row in view.tables:
@@ -726,5 +740,5 @@ class DriftwatchMetrics:
                 unevaluated.add_metric([target], count)
         return (
             drifted, status, unresolved, attribute, first_seen, ignored, expired, tables, errors, unevaluated,
-            not_watched,
+            not_watched, pending_off,
         )  # fmt: skip

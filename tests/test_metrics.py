@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +20,15 @@ from prometheus_client.registry import CollectorRegistry
 
 from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.metrics import DURATION_BUCKETS, DriftwatchMetrics
-from driftwatch.spec import Drift, ScanReport, TableResult, TableStatus, TargetError, Unresolved
+from driftwatch.spec import (
+    Drift,
+    PendingUnavailable,
+    ScanReport,
+    TableResult,
+    TableStatus,
+    TargetError,
+    Unresolved,
+)
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 FIRST = datetime(2025, 12, 24, 8, 30, tzinfo=UTC)
@@ -518,3 +527,19 @@ def test_the_registry_formatted_directly_still_has_the_report_and_the_cache_foll
         fixed, first_seen={}, result="success", duration_seconds=1, started_at=drifted.generated_at
     )
     assert b'attribute="ttl.enabled"' not in metrics.render()
+
+
+def test_pending_unavailable_is_one_per_target_that_lost_it_and_zero_elsewhere(
+    metrics: DriftwatchMetrics,
+) -> None:
+    """A shallow clone turns pending applies off for its target: the gauge says which target,
+    zero-filled for the others, and it goes back to 0 when git history is there again."""
+    tables = (
+        row("a", TableStatus.IN_SYNC),
+        row("b", TableStatus.DRIFTED, target="dev", drift=("ttl.enabled",)),
+    )
+    off = (PendingUnavailable("dev", "the checkout is a shallow clone"),)
+    observe(metrics, replace(report(*tables), pending_unavailable=off))
+    assert series(metrics, "driftwatch_pending_unavailable") == {lbl(target="dev"): 1, lbl(target="prod"): 0}
+    observe(metrics, report(*tables))
+    assert series(metrics, "driftwatch_pending_unavailable") == {lbl(target="dev"): 0, lbl(target="prod"): 0}

@@ -8,7 +8,7 @@ that declares its table, which is where GitHub code scanning shows it.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from realestate import REGION, provision, run_scan, table_tf, target, write_repo
 
 from driftwatch.cli import main
 from driftwatch.report.sarif import report_to_sarif
-from driftwatch.spec import IgnoreRule
+from driftwatch.spec import IgnoreRule, PendingUnavailable, ScanReport
 
 PROVIDER = 'provider "aws" {\n  region = "us-east-1"\n}\n\n'
 
@@ -186,3 +186,28 @@ def test_cli_writes_sarif(
     validate(schema, document)
     assert document["version"] == "2.1.0"
     assert len(document["runs"][0]["results"]) == 4  # orders: PITR and the tag; sessions; carts
+
+
+def test_pending_applies_off_is_a_warning_notification_naming_target_and_reason(
+    schema: dict[str, Any],
+) -> None:
+    """A code-scanning reader learns why drift of a fresh commit alerts at once, as text and JSON
+    readers do; the run itself still succeeded."""
+    report = ScanReport(
+        generated_at=datetime(2026, 1, 1, tzinfo=UTC),
+        commit=None,
+        tables=(),
+        pending_unavailable=(PendingUnavailable("prod", "the checkout is a shallow clone"),),
+    )
+    document = report_to_sarif(report)
+    validate(schema, document)
+    invocation = document["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is True
+    assert invocation["toolExecutionNotifications"] == [
+        {
+            "level": "warning",
+            "message": {
+                "text": "[prod] pending applies off, drift alerts at once: the checkout is a shallow clone"
+            },
+        }
+    ]

@@ -10,6 +10,7 @@ have no declaration to point at), are left out. What is not watched is said too:
 or resource not evaluated is a ``warning`` result, an attribute not compared (unresolved) a
 ``note`` on the line that writes it, and tables and files that could not be checked are
 ``toolExecutionNotifications`` of the invocation, which is then not ``executionSuccessful``.
+Expired ignore rules and targets whose pending applies are off are warning notifications.
 """
 
 from __future__ import annotations
@@ -213,6 +214,9 @@ def _notifications(report: ScanReport) -> list[dict[str, Any]]:
             )
     for rule in report.expired_ignore_rules:
         text = f"expired ignore rule, no longer applied: {rule.describe()}"
+        notes.append({"level": "warning", "message": {"text": text}})
+    for off in report.pending_unavailable:
+        text = f"[{off.target}] pending applies off, drift alerts at once: {off.reason}"
         notes.append({"level": "warning", "message": {"text": text}})
     return notes
 
