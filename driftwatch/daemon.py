@@ -83,6 +83,13 @@ class DaemonState:
     mark: Mark | None = None
 
 
+def commit_sightings_kept(config: Config) -> timedelta:
+    """How long commit sightings are kept: the retention, and at least twice the longest pending
+    grace, since a sighting decides pending applies while its commit can be inside a grace."""
+    graces = [config.pending_grace, *(t.pending_grace for t in config.targets if t.pending_grace is not None)]
+    return max(config.state.retention, 2 * max(graces))
+
+
 def scan_result(report: ScanReport) -> str:
     """success: everything was checked; partial: some tables, files or module calls could not be."""
     if report.errors or report.not_evaluated or report.count(TableStatus.ERROR):
@@ -358,11 +365,12 @@ class Daemon:
         self._last_prune = now
         try:
             episodes, messages = self.history.prune(now - self.config.state.retention)
+            commits = self.history.prune_commits(now - commit_sightings_kept(self.config))
         except HistoryError as error:  # the scan is recorded; retention tries again later
             log.error("history_prune_failed", error=str(error))
             return
-        if episodes or messages:
-            log.info("history_pruned", episodes=episodes, messages=messages)
+        if episodes or messages or commits:
+            log.info("history_pruned", episodes=episodes, messages=messages, commits=commits)
 
     def _observe_outbox(self) -> None:
         """Outbox gauges for /metrics: pending and finished messages, age of the oldest pending."""

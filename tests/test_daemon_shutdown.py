@@ -26,6 +26,7 @@ import driftwatch.daemon as daemon_module
 from driftwatch.config import load_config
 from driftwatch.daemon import Daemon
 from driftwatch.history import History
+from driftwatch.history.store import COMMITS_ALWAYS_KEPT
 from driftwatch.spec import Drift, ScanReport, SourceLocation, TableResult, TableStatus
 from tests.ports import free_port
 
@@ -214,6 +215,9 @@ def test_the_daemon_prunes_per_state_retention_after_a_scan(tmp_path: Path, slow
         seed.record_scan(drifted_report(), old)
         seed.record_scan(ScanReport(generated_at=old, commit=None, tables=()), old + timedelta(days=1))
         seed.mark_sent(seed.enqueue("slack", {"text": "old"}, old), old)
+        # commit sightings: more than the newest ones always kept, all but one past retention
+        seed.remember_commits({f"{i:040x}": old for i in range(COMMITS_ALWAYS_KEPT + 1)})
+        seed.remember_commits({"e" * 40: datetime.now(UTC)})
     daemon = Daemon(config, base)
     try:
         slow.release.set()
@@ -222,6 +226,10 @@ def test_the_daemon_prunes_per_state_retention_after_a_scan(tmp_path: Path, slow
         (pruned,) = [e for e in events if e["event"] == "history_pruned"]
         assert (pruned["episodes"], pruned["messages"]) == (1, 1)
         assert [e.open for e in daemon.history.episodes()] == [True]  # this scan's drift stays
+        assert pruned["commits"] >= 2
+        with daemon.history._read() as conn:
+            kept = {row[0] for row in conn.execute("SELECT sha FROM commits_seen")}
+        assert len(kept) == COMMITS_ALWAYS_KEPT and "e" * 40 in kept
     finally:
         daemon.shutdown(grace_seconds=1)
 

@@ -457,3 +457,28 @@ def test_a_commits_first_sighting_is_kept_across_restarts_and_never_moved(db_pat
     with History.open(db_path) as h:  # a restart
         h.remember_commits({commits[0]: first + timedelta(hours=1)})  # seen again later: ignored
         assert h.commits_first_seen([*commits, "f" * 40]) == dict.fromkeys(commits, first)
+
+
+def test_old_commit_sightings_are_forgotten_oldest_first_and_the_newest_always_kept(db_path: Path) -> None:
+    """Retention for commit sightings: those older than the cutoff go, except the newest ones
+    (a repository quiet for longer than the retention keeps its HEAD's sighting)."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    sightings = {f"{i:040x}": start + timedelta(days=i) for i in range(10)}
+    with History.open(db_path) as h:
+        h.remember_commits(sightings)
+        assert h.prune_commits(start, keep_newest=2) == 0  # nothing older than the cutoff
+        assert h.prune_commits(start + timedelta(days=5), keep_newest=2) == 5
+        assert sorted(h.commits_first_seen(sightings)) == sorted(list(sightings)[5:])
+        assert h.prune_commits(start + timedelta(days=100), keep_newest=2) == 3
+        assert h.commits_first_seen(sightings) == {sha: sightings[sha] for sha in list(sightings)[8:]}
+
+
+def test_commit_sightings_outlive_twice_the_longest_pending_grace() -> None:
+    from driftwatch.config import Config
+    from driftwatch.daemon import commit_sightings_kept
+
+    targets = [{"name": "a", "root": "."}, {"name": "b", "root": ".", "pending_grace": "60d"}]
+    config = Config.model_validate({"targets": targets, "state": {"retention": "30d"}})
+    assert commit_sightings_kept(config) == timedelta(days=120)
+    config = Config.model_validate({"targets": targets[:1], "state": {"retention": "30d"}})
+    assert commit_sightings_kept(config) == timedelta(days=30)

@@ -114,8 +114,8 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX episodes_resolved ON episodes (resolved_at) WHERE resolved_at IS NOT NULL",
         "CREATE INDEX outbox_created ON outbox (status, created_at)",
     ),
-    # Commits first seen (pending applies, see Store.commits_first_seen): never pruned, since
-    # forgetting a commit would restart its pending grace (about 100 bytes per commit).
+    # Commits first seen (pending applies, see Store.commits_first_seen); pruned by
+    # Store.prune_commits only long after any grace (about 100 bytes per commit).
     (
         """
         CREATE TABLE commits_seen (
@@ -127,6 +127,9 @@ MIGRATIONS: list[tuple[str, ...]] = [
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# Commit sightings kept whatever their age (Store.prune_commits): a few hundred kilobytes.
+COMMITS_ALWAYS_KEPT = 1000
 
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -601,6 +604,27 @@ class Store:
             conn.executemany(
                 "INSERT INTO commits_seen (sha, first_seen) VALUES (?, ?) ON CONFLICT (sha) DO NOTHING",
                 [(sha, ts(when)) for sha, when in first_seen.items()],
+            )
+
+    def prune_commits(self, before: datetime, keep_newest: int = COMMITS_ALWAYS_KEPT) -> int:
+        """Forget commit sightings older than ``before``, except the ``keep_newest`` newest.
+
+        A sighting matters while its commit can be inside a pending grace. ``before`` must be
+        far behind the longest grace (the daemon passes at least twice it). Forgetting is
+        safe then: an unrecorded commit older than a recorded one is timed by its committer
+        date, and sightings are forgotten oldest first, so a commit's newer descendants on the
+        first-parent chain (seen no earlier) are kept while it is. The newest sightings are
+        always kept, so a repository without commits for longer than the retention still has
+        its HEAD recorded: a HEAD dated in the future is not given a fresh grace.
+        Returns the number of sightings deleted.
+        """
+        with self._write() as conn:
+            return int(
+                conn.execute(
+                    "DELETE FROM commits_seen WHERE first_seen < ? AND sha NOT IN "
+                    "(SELECT sha FROM commits_seen ORDER BY first_seen DESC LIMIT ?)",
+                    (ts(before), keep_newest),
+                ).rowcount
             )
 
     # --- retention ---
