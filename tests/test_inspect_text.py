@@ -81,3 +81,19 @@ def test_inspect_names_default_tags_compared_only_when_deleted(
     specs = {t["spec"]["name"]: t["spec"] for t in json.loads(capsys.readouterr().out)["tables"]}
     assert specs["kept"]["restored_tags"] == {"Env": "prod"}
     assert "restored_tags" not in specs["plain"]
+
+
+def test_a_table_that_cannot_be_checked_counts_as_an_error_in_the_summary(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A tag value AWS refuses makes the table an error line: the summary must not say 0 errors."""
+    (tmp_path / "main.tf").write_text(
+        'provider "aws" {\n  region = "us-east-1"\n}\n'
+        'resource "aws_dynamodb_table" "t" {\n  name = "t"\n  hash_key = "id"\n'
+        '  billing_mode = "PAY_PER_REQUEST"\n  attribute {\n    name = "id"\n    type = "S"\n  }\n'
+        f'  tags = {{ Long = "{"x" * 300}" }}\n}}\n'
+    )
+    assert main(["inspect", "--root", str(tmp_path), "--repo", str(tmp_path)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("error [") and "at most 256" in lines[0]
+    assert lines[-1] == "0 tables declared, 1 error, 0 module calls or resources not evaluated"

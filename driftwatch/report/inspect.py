@@ -231,7 +231,9 @@ def render_inspect(declared: DeclaredSet, fmt: str, out: TextIO) -> None:
                 )
             )
         console.print()
-    tables, errors = plural(len(entries), "table"), plural(len(declared.errors), "error")
+    # A table that cannot be checked (declared.early) is an error line above: counted as one.
+    tables = plural(len(entries), "table")
+    errors = plural(len(declared.errors) + len(declared.early), "error")
     skipped = plural(len(declared.not_evaluated), "module call or resource", "module calls or resources")
     uncompared = sum(len(not_compared(table)) for _, table in entries)
     summary = f"{tables} declared, {errors}, {skipped} not evaluated"
