@@ -1,6 +1,6 @@
 """Which AWS account a declared table belongs to, and whether the scan reads that account.
 
-A root's ``provider "aws"`` blocks bind their tables to an account: ``assume_role`` makes the
+A ``provider "aws"`` block (the root's, or a legacy child module's own) binds its tables to an account: ``assume_role`` makes the
 provider act in the role's account, ``allowed_account_ids`` / ``forbidden_account_ids`` make
 Terraform refuse to plan in any other (spec.AccountBinding, evaluated by
 driftwatch.terraform.modules). driftwatch reads every table with its target's credentials (the

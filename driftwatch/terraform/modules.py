@@ -5,7 +5,8 @@ variable precedence (default < TF_VAR_ < terraform.tfvars < terraform.tfvars.jso
 *.auto.tfvars in lexical order < -var-file < -var), type conversion with ``optional()``
 defaults, locals in any order (lazily, cycles reported), module ``count``/``for_each`` with
 Terraform's addresses, outputs of local modules, the CloudPosse label module's outputs, and
-the ``provider "aws"`` region and ``default_tags``.
+the ``provider "aws"`` region, tags and account of the root's blocks and of child modules' own
+(resolved as Terraform does: driftwatch.terraform.providers).
 
 Everything is evaluated lazily and memoised per scan: a local or output is computed only when
 a table needs it, once. A scanned repository can never make driftwatch read outside its root:
