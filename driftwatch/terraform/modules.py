@@ -911,9 +911,7 @@ class ModuleInstance:
         own = _own_providers(child)
         refused = provider_rules.overridden(own, self._passed_names(block))
         if refused:  # Terraform refuses the call; the collector says so where it meets it
-            reason = self.refusals[address] = provider_rules.override_reason(
-                address, refused, _first(own, refused)
-            )
+            reason = self.refusals[address] = provider_rules.override_reason(address, own, refused)
             return _unknown_outputs(reason)
         child.providers = provider_rules.resolve(self.providers.get(None), self._passed(block), own)
         child.legacy = provider_rules.first_configured(own)
@@ -1190,13 +1188,6 @@ def _own_providers(instance: ModuleInstance) -> dict[str | None, provider_rules.
             SourceLocation(file, block.line),
         )
     return found
-
-
-def _first(own: Mapping[str | None, provider_rules.OwnProvider], names: list[str]) -> SourceLocation:
-    """Where the first of ``names`` (``aws`` / ``aws.<alias>``) is configured in the module."""
-    return next(
-        block.where for alias, block in own.items() if provider_rules.provider_name(alias) == names[0]
-    )
 
 
 _ROLE_BLOCKS = ("assume_role", "assume_role_with_web_identity")

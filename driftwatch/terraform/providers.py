@@ -35,8 +35,8 @@ from typing import Any
 
 from driftwatch.spec import AccountBinding, Maybe, SourceLocation
 
-# The arguments a provider block may have and still be empty for Terraform: ``alias`` (and
-# ``version``, which makes it a configuration) are read before its body is checked for content.
+# What Terraform reads out of a provider block before it checks the rest for content: a block
+# with only ``alias`` is empty. (``version`` is read out too, but makes the block a configuration.)
 _NOT_CONTENT = frozenset({"alias"})
 
 
@@ -112,9 +112,11 @@ def first_configured(own: Mapping[str | None, OwnProvider]) -> SourceLocation | 
     return min(found, key=lambda where: (where.file, where.line)) if found else None
 
 
-def override_reason(module: str, names: Collection[str], where: SourceLocation) -> str:
-    """Why a call that passes a provider the module configures itself is not evaluated."""
+def override_reason(module: str, own: Mapping[str | None, OwnProvider], names: list[str]) -> str:
+    """Why a call that passes a provider the module configures itself (``names``, from
+    ``overridden``) is not evaluated, naming where the first of them is configured."""
     listed = ", ".join(names)
+    where = next(block.where for alias, block in own.items() if provider_name(alias) == names[0])
     return (
         f"Terraform refuses this configuration (Cannot override provider configuration): {module} "
         f"has its own provider configuration for {listed} ({where}), and the call's providers "
