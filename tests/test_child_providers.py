@@ -151,11 +151,21 @@ def test_an_empty_provider_block_is_its_own_configuration_unless_one_is_passed(t
       count  = 1
       prefix = "c"
     }
+    module "alias" {
+      source = "./emptyalias"
+      prefix = "a"
+    }
     """
-    assert placement(declare(tmp_path, root)) == {
+    # An empty aliased block not passed: its own configuration too (terraform 1.11.4 put such
+    # a table in AWS_REGION's region).
+    alias = 'variable "prefix" {}\nprovider "aws" {\n  alias = "x"\n}\n' + TABLE.replace(
+        "{\n", "{\n  provider = aws.x\n", 1
+    )
+    assert placement(declare(tmp_path, root, {"emptyalias/main.tf": alias})) == {
         "module.empty.aws_dynamodb_table.t": (TARGET_REGION, {}),
         "module.proxy.aws_dynamodb_table.t": ("us-west-2", {"West": "yes"}),
         "module.counted[0].aws_dynamodb_table.t": (TARGET_REGION, {}),
+        "module.alias.aws_dynamodb_table.t": (TARGET_REGION, {}),
     }
 
 
