@@ -1,8 +1,8 @@
 """Which AWS account a declared table belongs to, and whether the scan reads that account.
 
-A root's ``provider "aws"`` blocks bind their tables to an account: ``assume_role`` makes the
-provider act in the role's account, ``allowed_account_ids`` / ``forbidden_account_ids`` make
-Terraform refuse to plan in any other (spec.AccountBinding, evaluated by
+A ``provider "aws"`` block (the root's, or a legacy child module's own) binds its tables to an
+account: ``assume_role`` makes the provider act in the role's account, ``allowed_account_ids`` /
+``forbidden_account_ids`` make Terraform refuse to plan in any other (spec.AccountBinding, evaluated by
 driftwatch.terraform.modules). driftwatch reads every table with its target's credentials (the
 target's ``role_arn``, else the base identity) and never assumes the provider's role -- that is
 usually a write role, and driftwatch's access is read-only by rule. So when the account it reads

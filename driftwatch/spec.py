@@ -268,7 +268,8 @@ class Rejection:
 
 @dataclass(frozen=True)
 class AccountBinding:
-    """The AWS account a root module's ``provider "aws"`` block binds its tables to.
+    """The AWS account a ``provider "aws"`` block (the root's, or a child module's own) binds
+    its tables to.
 
     Terraform plans such a table in that account only: ``assume_role`` (or
     ``assume_role_with_web_identity``) makes the provider act in the role's account, and
@@ -279,7 +280,9 @@ class AccountBinding:
     cannot be evaluated (that part is then not checked: never a false alarm).
     """
 
-    provider: str  # "aws" or "aws.<alias>": the root module's provider block
+    # "aws" / "aws.<alias>": the root module's provider block; "module.x.aws[.<alias>]": a
+    # child module's own (driftwatch.terraform.providers)
+    provider: str
     assumed: Maybe[str] | None = None  # the 12-digit account of the role_arn
     via: str = "assume_role"  # or "assume_role_with_web_identity": where the role_arn is written
     allowed: Maybe[frozenset[str]] | None = None

@@ -5,7 +5,8 @@ variable precedence (default < TF_VAR_ < terraform.tfvars < terraform.tfvars.jso
 *.auto.tfvars in lexical order < -var-file < -var), type conversion with ``optional()``
 defaults, locals in any order (lazily, cycles reported), module ``count``/``for_each`` with
 Terraform's addresses, outputs of local modules, the CloudPosse label module's outputs, and
-the ``provider "aws"`` region and ``default_tags``.
+the ``provider "aws"`` region, tags and account of the root's blocks and of child modules' own
+(resolved as Terraform does: driftwatch.terraform.providers).
 
 Everything is evaluated lazily and memoised per scan: a local or output is computed only when
 a table needs it, once. A scanned repository can never make driftwatch read outside its root:
@@ -30,7 +31,6 @@ import json
 import os
 from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +49,15 @@ from driftwatch.spec import (
     Unresolved,
     first_unknown,
 )
-from driftwatch.terraform import appautoscaling, cloudposse, cloudposse_autoscaler, limits, validate_table
+from driftwatch.terraform import (
+    appautoscaling,
+    cloudposse,
+    cloudposse_autoscaler,
+    limits,
+    validate_table,
+)
 from driftwatch.terraform import cache as module_cache
+from driftwatch.terraform import providers as provider_rules
 from driftwatch.terraform.addresses import local_path, redact
 from driftwatch.terraform.evaluate import PATH_CWD, EvaluationError, Scope, evaluate, evaluate_text
 from driftwatch.terraform.expansion import ExpansionError, count_instances, for_each_items
@@ -69,6 +76,7 @@ from driftwatch.terraform.parse import (
     file_blocks,
     parse_json,
 )
+from driftwatch.terraform.providers import ProviderConfig
 from driftwatch.terraform.references import resource_references
 from driftwatch.terraform.remote import admitted, cloudposse_plan, same_source
 from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec, uncompared_arguments
@@ -466,6 +474,12 @@ class ModuleInstance:
         self.address = address
         self.caller = caller
         self.providers = providers
+        # Where its first own provider configuration is written (a legacy module, which
+        # Terraform refuses under count / for_each / depends_on); None: it has none.
+        self.legacy: SourceLocation | None = None
+        # Instances of its module calls Terraform refuses (a providers map overriding the
+        # module's own provider configuration): address -> why, listed as not evaluated.
+        self.refusals: dict[str, str] = {}
         self.stack = (*stack, directory)
         # The tree local sources may not leave: the repository, or the fetched package.
         self.package_root = package_root if package_root is not None else walk.repo
@@ -864,7 +878,6 @@ class ModuleInstance:
             message = f"more than {MAX_MODULE_INSTANCES:,} module instances (driftwatch's limit per target)"
             self.walk.limit_error("instances", message, file, block.line)
             return _unknown_outputs(message)
-        providers = self._child_providers(block, file)
         anchor = self.anchor
         if package is not None and anchor is None:
             anchor = SourceLocation(file, block.line)
@@ -879,13 +892,13 @@ class ModuleInstance:
             module_path = ".terraform/modules/" + ".".join((*self.key, name))
         else:
             module_path = os.path.normpath(os.path.join(self.module_path, self.call_meta(name)[0] or "."))
-        return ModuleInstance(
+        child = ModuleInstance(
             self.walk,
             directory,
             f"{address}.",
             inputs,
             address,
-            providers,
+            {},
             self.stack,
             sources,
             module_path,
@@ -893,19 +906,48 @@ class ModuleInstance:
             anchor=anchor,
             key=(*self.key, name),
         )
+        # Its own provider blocks (a legacy module), evaluated in its scope, then Terraform's
+        # choice between them, what the call passes and what it inherits.
+        own = _own_providers(child)
+        refused = provider_rules.overridden(own, self._passed_names(block))
+        if refused:  # Terraform refuses the call; the collector says so where it meets it
+            reason = self.refusals[address] = provider_rules.override_reason(address, own, refused)
+            return _unknown_outputs(reason)
+        child.providers = provider_rules.resolve(self.providers.get(None), self._passed(block), own)
+        child.legacy = provider_rules.first_configured(own)
+        return child
 
     def _child_providers(self, block: Block, file: str) -> Mapping[str | None, ProviderConfig]:
-        """The default aws provider a child sees: passed explicitly via ``providers``, else inherited."""
+        """The aws providers a child without provider blocks of its own uses (the emulated
+        CloudPosse modules): what the call's ``providers`` map passes, and the default inherited
+        unless the map passes one -- also when the map passes only aliases, as in Terraform."""
+        return provider_rules.resolve(self.providers.get(None), self._passed(block), {})
+
+    def _passed(self, block: Block) -> dict[str | None, ProviderConfig]:
+        """The configurations the call's ``providers`` map passes, by the child's alias (None:
+        its default), as this module resolves them (a name it does not have passes nothing)."""
+        result: dict[str | None, ProviderConfig] = {}
+        for child_alias, parent_ref in self._providers_map(block).items():
+            parent_alias = parent_ref.split(".", 1)[1] if "." in parent_ref else None
+            if parent_ref.split(".")[0] == "aws" and parent_alias in self.providers:
+                result[child_alias] = self.providers[parent_alias]
+        return result
+
+    def _passed_names(self, block: Block) -> set[str | None]:
+        """The child's aws provider names the call's ``providers`` map sets (None: ``aws``)."""
+        return set(self._providers_map(block))
+
+    @staticmethod
+    def _providers_map(block: Block) -> dict[str | None, str]:
+        """The call's ``providers = { aws = aws.x, aws.y = aws }`` entries for aws: the child's
+        alias (None: its default) -> the caller's reference (``aws`` / ``aws.x``)."""
         attributes, _ = block.items
         if "providers" not in attributes:
-            return {None: self.providers[None]} if None in self.providers else {}
-        mapping = reference_map(attributes["providers"].expression)
-        result: dict[str | None, ProviderConfig] = {}
-        for child_name, parent_ref in mapping.items():
-            child_alias = child_name.split(".", 1)[1] if "." in child_name else None
-            parent_alias = parent_ref.split(".", 1)[1] if "." in parent_ref else None
-            if child_name.split(".")[0] == "aws" and parent_alias in self.providers:
-                result[child_alias] = self.providers[parent_alias]
+            return {}
+        result: dict[str | None, str] = {}
+        for child_name, parent_ref in reference_map(attributes["providers"].expression).items():
+            if child_name.split(".")[0] == "aws":
+                result[child_name.split(".", 1)[1] if "." in child_name else None] = parent_ref
         return result
 
     # --- resources ---
@@ -1058,6 +1100,29 @@ def reference_list(node: Any) -> list[str]:
     return [single] if single is not None else []
 
 
+def _restricting_argument(block: Block) -> str | None:
+    """The meta-argument of a module call under which Terraform refuses modules with their own
+    provider configuration: ``count`` or ``for_each`` whatever their value (``count = null``
+    too), ``depends_on`` unless it lists nothing (measured with terraform 1.11.4)."""
+    attributes, _ = block.items
+    for name in ("count", "for_each"):
+        if name in attributes:
+            return name
+    depends_on = attributes.get("depends_on")
+    if depends_on is not None and not _is_empty_tuple(depends_on.expression):
+        return "depends_on"
+    return None
+
+
+def _is_empty_tuple(node: Any) -> bool:
+    from hcl2.rules.containers import TupleRule
+    from hcl2.rules.expressions import ExprTermRule
+
+    while isinstance(node, ExprTermRule):
+        node = node.expression
+    return isinstance(node, TupleRule) and not node.elements
+
+
 def _provider_alias(block: Block) -> str | None:
     """The alias of a resource's ``provider = aws.<alias>`` meta-argument (None: the default)."""
     attributes, _ = block.items
@@ -1084,32 +1149,23 @@ def reference_map(node: Any) -> dict[str, str]:
     return result
 
 
-@dataclass(frozen=True)
-class ProviderConfig:
-    """The parts of a ``provider "aws"`` block that change what a table looks like."""
-
-    region: Maybe[str] | None
-    default_tags: Maybe[Mapping[str, Any]] | None
-    ignore_tags: Mapping[str, Any] | None = None
-    # The account it binds its tables to (assume_role, allowed/forbidden_account_ids): carried
-    # to each table exactly as ``region`` is, through aliases and module ``providers`` maps.
-    account: AccountBinding | None = None
-
-
-def _root_providers(root: ModuleInstance) -> dict[str | None, ProviderConfig]:
-    providers: dict[str | None, ProviderConfig] = {}
-    for block, file in root.blocks:
+def _own_providers(instance: ModuleInstance) -> dict[str | None, provider_rules.OwnProvider]:
+    """The module's own ``provider "aws"`` blocks by alias, evaluated in its scope (a child's
+    ``region = var.region`` is its own variable): the root's configurations, or a legacy
+    module's (driftwatch.terraform.providers decides which one each resource uses)."""
+    found: dict[str | None, provider_rules.OwnProvider] = {}
+    for block, file in instance.blocks:
         if block.type != "provider" or block.labels[:1] != ("aws",):
             continue
         attributes, nested = block.items
-        scope = root.scope(file)
+        scope = instance.scope(file)
         alias = (
-            _evaluate_attribute(attributes["alias"], scope, root.walk, file)
+            _evaluate_attribute(attributes["alias"], scope, instance.walk, file)
             if "alias" in attributes
             else None
         )
         region = (
-            _evaluate_attribute(attributes["region"], scope, root.walk, file)
+            _evaluate_attribute(attributes["region"], scope, instance.walk, file)
             if "region" in attributes
             else None
         )
@@ -1118,15 +1174,20 @@ def _root_providers(root: ModuleInstance) -> dict[str | None, ProviderConfig]:
         for inner in nested:
             inner_attributes, _ = inner.items
             if inner.type == "default_tags" and "tags" in inner_attributes:
-                default_tags = _evaluate_attribute(inner_attributes["tags"], scope, root.walk, file)
+                default_tags = _evaluate_attribute(inner_attributes["tags"], scope, instance.walk, file)
             if inner.type == "ignore_tags":
                 ignore_tags = {
-                    k: _evaluate_attribute(v, scope, root.walk, file) for k, v in inner_attributes.items()
+                    k: _evaluate_attribute(v, scope, instance.walk, file) for k, v in inner_attributes.items()
                 }
         name = alias if isinstance(alias, str) else None
-        account = _account_binding(block, scope, root.walk, file, "aws" if name is None else f"aws.{name}")
-        providers[name] = ProviderConfig(region, default_tags, ignore_tags, account)
-    return providers
+        label = provider_rules.provider_name(name, instance.address)
+        account = _account_binding(block, scope, instance.walk, file, label)
+        found[name] = provider_rules.OwnProvider(
+            ProviderConfig(region, default_tags, ignore_tags, account),
+            provider_rules.is_configured(attributes, len(nested)),
+            SourceLocation(file, block.line),
+        )
+    return found
 
 
 _ROLE_BLOCKS = ("assume_role", "assume_role_with_web_identity")
@@ -1276,8 +1337,16 @@ class _TableCollector:
         self.walk = walk
         self.result = result
         self.scaling: list[appautoscaling.ScalingResource] = []
+        # One entry per enclosing module call with count / for_each / depends_on (innermost
+        # last): the legacy modules found under it, as (module address, its provider block).
+        self._restricted: list[list[tuple[str, SourceLocation]]] = []
 
     def collect(self, instance: ModuleInstance) -> None:
+        if instance.legacy is not None and self._restricted:
+            # Under count / for_each / depends_on: Terraform refuses the configuration, and
+            # which provider its tables would use is unknowable. The call is not evaluated.
+            self._restricted[-1].append((instance.address.rstrip("."), instance.legacy))
+            return
         if instance.overridden:
             for name, (block, file) in instance.calls.items():
                 where = self._location(instance, block, file)
@@ -1424,7 +1493,37 @@ class _TableCollector:
             if isinstance(package, str):
                 self.walk.skip(call, where, f"source {redact(source)!r}: {package}")
                 return
+        restricting = _restricting_argument(block)
+        if restricting is None:
+            self._instances(instance, name, plan, expansion, block, file)
+            return
+        # Terraform refuses a module with its own provider configuration anywhere under this
+        # call: what it finds below is kept only if no such module is met (see collect).
+        marks = (len(self.result.tables), len(self.scaling), len(self.walk.not_evaluated))
+        self._restricted.append([])
+        try:
+            self._instances(instance, name, plan, expansion, block, file)
+        finally:
+            legacy = self._restricted.pop()
+        if legacy:
+            del self.result.tables[marks[0] :], self.scaling[marks[1] :], self.walk.not_evaluated[marks[2] :]
+            module, written = legacy[0]
+            self.walk.skip(call, where, provider_rules.legacy_reason(module, restricting, written))
+
+    def _instances(
+        self,
+        instance: ModuleInstance,
+        name: str,
+        plan: str | Package | None,
+        expansion: list[tuple[Any, str, dict[str, Any]]],
+        block: Block,
+        file: str,
+    ) -> None:
+        """Each instance of a module call: a table of an emulated CloudPosse release, else the
+        child module's tables (until a legacy module is met under a restricting call)."""
         for key, address, extra in expansion:
+            if self._restricted and self._restricted[-1]:
+                return  # the whole call is not evaluated: the rest would be dropped too
             if isinstance(plan, str):
                 with self._table(address, block, file):
                     self._cloudposse_table(instance, name, plan, address, extra, block, file)
@@ -1432,6 +1531,8 @@ class _TableCollector:
                 child = instance.child(name, key, address, extra)
                 if isinstance(child, ModuleInstance):
                     self.collect(child)
+                elif address in instance.refusals:
+                    self.walk.skip(address, self._location(instance, block, file), instance.refusals[address])
 
     def _cloudposse_table(
         self,
@@ -1642,7 +1743,7 @@ def _walk_target(walk: _Walk, target: TargetInput, fs: FileSystemView) -> Target
     with limits.budget(limits.TARGET_STEPS, "target"):
         try:
             root = ModuleInstance(walk, root_dir, "", None, None, {})
-            root.providers = _root_providers(root)
+            root.providers = {alias: own.config for alias, own in _own_providers(root).items()}
         except (RecursionError, EvaluationError) as error:
             cause = "nested too deeply" if isinstance(error, RecursionError) else str(error)
             walk.error(f"the root module's variables or providers cannot be evaluated: {cause}")
