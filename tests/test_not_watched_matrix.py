@@ -150,13 +150,11 @@ CASES: dict[str, Case] = {
         reason="not read by driftwatch",
         kind="target_error",
     ),
-    "override-file": Case(
-        files={
-            "main_override.tf": 'resource "aws_dynamodb_table" "orders" {\n  table_class = "STANDARD"\n}\n'
-        },
-        names=("main_override.tf",),
-        reason="override",
-        kind="module_not_evaluated",
+    "override-overrides-nothing": Case(
+        files={"main_override.tf": 'resource "aws_dynamodb_table" "ordres" {\n  table_class = "X"\n}\n'},
+        names=("main_override.tf", "ordres"),
+        reason="overrides nothing",
+        kind="target_error",
     ),
     "declared-twice": Case(
         files={"again.tf": _TABLE_TF % ""},

@@ -32,7 +32,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -488,24 +488,88 @@ def label_text(node: Any) -> str:
 
 @dataclass(frozen=True)
 class Block:
-    """A block of a body: ``type`` (``module``), ``labels`` (``["tables"]``) and its body."""
+    """A block of a body: ``type`` (``module``), ``labels`` (``["tables"]``) and its body.
+
+    ``body`` is python-hcl2's body node, or a ``Content`` (a block merged from an override file,
+    or translated from Terraform's JSON syntax). ``origin`` is the file the block is written in
+    when that is not the file it is listed with: a nested block that an override file put into
+    a block of another file (None: the file it is listed with)."""
 
     type: str
     labels: tuple[str, ...]
     body: Any
     line: int
+    origin: str | None = None
 
     @cached_property
     def items(self) -> tuple[dict[str, Any], list[Block]]:
         """``body_items(self.body)``, kept with the block (and so with the cached tree): a module
-        instantiated 200 times reads each of its blocks' attributes 200 times. Not to be mutated."""
-        return body_items(self.body)
+        instantiated 200 times reads each of its blocks' attributes 200 times. Not to be mutated.
+
+        A block with an ``origin`` hands it on to what it holds (its attributes and nested
+        blocks are written in that file too), lazily: one level per access, never a deep copy."""
+        attributes, blocks = body_items(self.body)
+        if self.origin is None:
+            return attributes, blocks
+        return (
+            {name: sourced(attribute, self.origin) for name, attribute in attributes.items()},
+            [block if block.origin is not None else replace(block, origin=self.origin) for block in blocks],
+        )
+
+
+@dataclass(frozen=True)
+class Content:
+    """A block body that is not a python-hcl2 node: attributes (name -> attribute) and nested
+    blocks, as ``body_items`` gives them. Made by merging override files into a block
+    (driftwatch.terraform.override) and by translating ``.tf.json`` files
+    (driftwatch.terraform.tfjson), so that the evaluator reads both like any other block."""
+
+    attributes: tuple[tuple[str, Any], ...]
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Attribute:
+    """An attribute that is not python-hcl2's ``AttributeRule`` as it was parsed: one whose value
+    is written in another file than the block it is listed in (``origin``, an override file), or
+    one translated from JSON. ``expression`` is an expression node the evaluator reads; ``line``
+    is where the attribute is written."""
+
+    expression: Any
+    line: int
+    origin: str | None = None
+
+    @property
+    def _meta(self) -> Any:  # what node_line and the evaluator read of a parsed node
+        return _Line(self.line)
+
+
+@dataclass(frozen=True)
+class _Line:
+    line: int
+    column: int | None = None
+
+
+def sourced(attribute: Any, origin: str) -> Any:
+    """``attribute`` marked as written in ``origin`` (unless it already names its own file)."""
+    if getattr(attribute, "origin", None) is not None:
+        return attribute
+    return Attribute(attribute.expression, node_line(attribute), origin)
+
+
+def origin_of(node: Any, file: str) -> str:
+    """The file an attribute (or nested block) is written in: its own ``origin`` when it has
+    one (merged from an override file), else ``file``, the file of the block it is listed in."""
+    origin = getattr(node, "origin", None)
+    return origin if isinstance(origin, str) else file
 
 
 def body_items(body: Any) -> tuple[dict[str, Any], list[Block]]:
     """Attributes (name -> expression node) and nested blocks of a body, in source order."""
     from hcl2.rules.base import AttributeRule, BlockRule
 
+    if isinstance(body, Content):
+        return dict(body.attributes), list(body.blocks)
     attributes: dict[str, Any] = {}
     blocks: list[Block] = []
     for child in body.children:
