@@ -144,10 +144,10 @@ CASES: dict[str, Case] = {
         reason="does not exist",
         kind="target_error",
     ),
-    "tf-json-not-read": Case(
-        files={"extra.tf.json": '{"resource": {}}'},
+    "tf-json-malformed": Case(
+        files={"extra.tf.json": '{"resource": {"aws_dynamodb_table": {"more": {"name": "x",}}}}'},
         names=("extra.tf.json",),
-        reason="not read by driftwatch",
+        reason="property name",
         kind="target_error",
     ),
     "override-overrides-nothing": Case(

@@ -57,18 +57,25 @@ def test_hidden_files_are_ignored_as_terraform_ignores_them(tmp_path: Path) -> N
     assert result.errors == [] and result.not_evaluated == []
 
 
-def test_a_tf_json_file_is_named_as_not_read(tmp_path: Path) -> None:
-    """Terraform reads ``main.tf.json``; driftwatch used to skip it without a word, so the
-    table in it was not watched and the scan said everything was in sync."""
+def test_a_tf_json_file_is_read_as_terraform_reads_it(tmp_path: Path) -> None:
+    """Terraform reads ``main.tf.json``; driftwatch first skipped it without a word (the table
+    in it unwatched, the scan in sync), then named it as not read. Now its tables are declared."""
     document = (
         '{"resource": {"aws_dynamodb_table": {"j": {"name": "json-table", "hash_key": "id",'
         ' "billing_mode": "PAY_PER_REQUEST", "attribute": [{"name": "id", "type": "S"}]}}}}'
     )
     result = _declare(tmp_path, {"root/main.tf": _table("good", '"good"'), "root/tables.tf.json": document})
-    assert _names(result) == ["good"]
-    (error,) = result.errors
-    assert error.file == "root/tables.tf.json"
-    assert "JSON syntax" in error.message and "not watched" in error.message
+    assert _names(result) == ["good", "json-table"]
+    assert result.errors == [] and result.not_evaluated == []
+    (table,) = [t for t in result.tables if t.address == "aws_dynamodb_table.j"]
+    assert (table.source.file, table.spec.hash_key_type) == ("root/tables.tf.json", "S")
+
+
+def test_a_root_of_only_tf_json_files_is_a_root(tmp_path: Path) -> None:
+    """A CDKTF stack's directory holds only ``cdk.tf.json``: it used to be "no .tf files"."""
+    document = '{"resource": {"aws_dynamodb_table": {"j": {"name": "only-json", "hash_key": "id"}}}}'
+    result = _declare(tmp_path, {"root/cdk.tf.json": document})
+    assert _names(result) == ["only-json"] and result.errors == []
 
 
 def test_an_override_file_is_merged_into_the_table_it_names(tmp_path: Path) -> None:
@@ -146,15 +153,19 @@ def test_an_override_file_that_overrides_nothing_is_an_error_naming_its_line(tmp
 
 def test_a_tf_json_file_added_later_is_noticed_by_the_memo(tmp_path: Path) -> None:
     """The daemon reuses a target's declarations while its files are unchanged: a .tf.json file
-    added between scans must count as a change, or its error would not appear."""
+    added between scans must count as a change, or its error (or tables) would not appear."""
     cache = ParseCache()
     target = TargetInput(name="t", repo=tmp_path, root=tmp_path / "root", env={}, region="us-east-1")
     (tmp_path / "root").mkdir()
     (tmp_path / "root" / "main.tf").write_text(_table("good", '"good"'))
     assert declare_target(target, cache).errors == []
-    (tmp_path / "root" / "more.tf.json").write_text("{}")
+    (tmp_path / "root" / "more.tf.json").write_text(
+        '{"resource": {"aws_dynamodb_table": {"j": {"name": "j"}}}}'
+    )
+    assert _names(declare_target(target, cache)) == ["good", "j"]
+    (tmp_path / "root" / "more.tf.json").write_text("[]")
     (error,) = declare_target(target, cache).errors
-    assert error.file == "root/more.tf.json"
+    assert (error.file, error.line) == ("root/more.tf.json", 1) and "JSON object" in error.message
 
 
 @pytest.mark.parametrize(

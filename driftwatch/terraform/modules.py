@@ -312,7 +312,8 @@ class _Walk:
         return known
 
     def module_files(self, directory: Path) -> list[ParsedFile]:
-        """Parsed ``.tf`` files of a directory; a file that fails to parse is reported and skipped.
+        """Parsed ``.tf`` and ``.tf.json`` files of a directory, in lexical order (Terraform's);
+        a file that fails to parse is reported and skipped.
 
         ``directory`` is resolved (confined), so only a symlink in it needs resolving and
         confining: a plain file's path is already its real path."""
@@ -322,16 +323,7 @@ class _Walk:
             for name, is_symlink in self.fs.entries(directory):
                 if name.startswith("."):
                     continue  # hidden: not part of the configuration for Terraform either
-                if name.endswith(".tf.json") and is_valid_text(name):
-                    where = name if directory_rel == "." else f"{directory_rel}/{name}"
-                    self.error(
-                        "Terraform's JSON syntax (.tf.json) is not read by driftwatch: "
-                        "the tables and modules this file declares are not watched",
-                        where,
-                    )
-                    self.incomplete.add(directory)
-                    continue
-                if not name.endswith(".tf"):
+                if not name.endswith((".tf", ".tf.json")):
                     continue
                 path = directory / name
                 if not is_valid_text(name):
@@ -1634,8 +1626,8 @@ def _walk_target(walk: _Walk, target: TargetInput, fs: FileSystemView) -> Target
         result.errors = walk.errors
         return result
     walk.root_dir = root_dir
-    if not any(name.endswith(".tf") for name, _ in fs.entries(root_dir)):
-        walk.error(f"no .tf files in {walk.rel(root_dir)}")
+    if not any(name.endswith((".tf", ".tf.json")) for name, _ in fs.entries(root_dir)):
+        walk.error(f"no .tf or .tf.json files in {walk.rel(root_dir)}")
     # One budget for the whole target: its evaluation is bounded however the work is spread.
     with limits.budget(limits.TARGET_STEPS, "target"):
         try:

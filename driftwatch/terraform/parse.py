@@ -76,11 +76,12 @@ class HclSyntaxError(DriftwatchError):
 
 @dataclass(frozen=True)
 class ParsedFile:
-    """One parsed ``.tf`` file: ``rel`` is its path relative to the repository root (for reports)."""
+    """One parsed ``.tf`` or ``.tf.json`` file: ``rel`` is its path relative to the repository root
+    (for reports)."""
 
     path: Path
     rel: str
-    tree: Any  # hcl2.rules.base.StartRule
+    tree: Any  # hcl2.rules.base.StartRule; None for a .tf.json file (its blocks are translated)
     tokens: int = 0  # approximate token count (see count_tokens): what the tree costs in memory
     # The file's top-level blocks, cached with the tree: every instance of a module reads them.
     blocks: tuple[Block, ...] | None = None
@@ -426,6 +427,9 @@ class ParseCache:
     def parse_source(self, path: Path, rel: str, text: str, key: str) -> ParsedFile:
         """Parse ``text`` (the content of ``path``, whose SHA-256 is ``key``) unless cached: for a
         caller that read the file itself, to record what it read."""
+        json_syntax = path.name.endswith(".tf.json")  # Terraform's JSON syntax: by the name
+        if json_syntax:
+            key = f"json:{key}"  # the same bytes read as HCL are another tree
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
@@ -440,8 +444,14 @@ class ParseCache:
                 f"{_BYTES_PER_TOKEN * self.max_file_tokens} bytes (the limit per file)",
                 over_at,
             )
-        tree = parse_text(text, rel)
-        blocks = tuple(body_items(tree.body)[1])
+        if json_syntax:
+            from driftwatch.terraform.tfjson import translate
+
+            with cyclic_gc_paused():
+                tree, blocks = None, translate(text, rel)
+        else:
+            tree = parse_text(text, rel)
+            blocks = tuple(body_items(tree.body)[1])
         with self._lock:
             self.misses += 1
             if key not in self._entries:
@@ -541,6 +551,20 @@ class Attribute:
 
     @property
     def _meta(self) -> Any:  # what node_line and the evaluator read of a parsed node
+        return _Line(self.line)
+
+
+@dataclass(frozen=True, eq=False)
+class Literal:
+    """An expression node whose value is known without evaluation: a JSON value Terraform reads
+    literally (a ``.tf.json`` number, a string without ``${``, a variable's ``default``). The
+    evaluator returns ``value`` as it is (plain values, as a ``.tfvars.json`` file gives them)."""
+
+    value: Any
+    line: int
+
+    @property
+    def _meta(self) -> Any:
         return _Line(self.line)
 
 
