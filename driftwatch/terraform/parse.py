@@ -469,8 +469,9 @@ class ParseCache:
         declarations are reused must not see its trees evicted as if they were stale."""
         with self._lock:
             for key in keys:
-                if key in self._entries:
-                    self._entries.move_to_end(key)
+                for held in (key, f"json:{key}"):  # a .tf.json file's tree is held under json:
+                    if held in self._entries:
+                        self._entries.move_to_end(held)
 
 
 # --- accessors over the typed tree, so the walker never touches python-hcl2 internals directly ---
