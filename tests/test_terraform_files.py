@@ -134,6 +134,29 @@ def test_override_files_are_merged_in_lexical_order(tmp_path: Path) -> None:
     assert table.locations["hash_key"] == SourceLocation("root/override.tf", 5)
 
 
+def test_json_and_hcl_override_each_other(tmp_path: Path) -> None:
+    """An override file in either syntax merges into a block of either syntax, and a value it
+    sets is located in it: ``cdk_override.tf.json`` into an HCL table, ``override.tf`` into a
+    ``cdk.tf.json`` table."""
+    json_table = '{"resource": {"aws_dynamodb_table": {"j": {"name": "json-base", "hash_key": "id"}}}}'
+    json_override = '{"resource": {"aws_dynamodb_table": {"h": {"name": "hcl-over"}}}}'
+    result = _declare(
+        tmp_path,
+        {
+            "root/main.tf": _table("h", '"hcl-base"'),
+            "root/cdk.tf.json": json_table,
+            "root/cdk_override.tf.json": json_override,
+            "root/override.tf": 'resource "aws_dynamodb_table" "j" {\n  hash_key = "pk"\n}\n',
+        },
+    )
+    assert result.errors == [] and _names(result) == ["hcl-over", "json-base"]
+    tables = {t.address: t for t in result.tables}
+    assert tables["aws_dynamodb_table.j"].spec.hash_key == "pk"
+    assert tables["aws_dynamodb_table.j"].locations["hash_key"] == SourceLocation("root/override.tf", 2)
+    assert tables["aws_dynamodb_table.h"].source == SourceLocation("root/main.tf", 2)
+    assert tables["aws_dynamodb_table.h"].locations["hash_key"] == SourceLocation("root/main.tf", 5)
+
+
 def test_an_override_file_that_overrides_nothing_is_an_error_naming_its_line(tmp_path: Path) -> None:
     """Terraform refuses an override of a table no primary file declares (a typo in its name):
     it used to be read as a table of its own. The error names the file and line; the other
