@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,6 +34,9 @@ from terraform_support import (
 )
 
 from driftwatch.cli import main as driftwatch_main
+from driftwatch.terraform.modules import reference_list
+from driftwatch.terraform.override import merge_overrides
+from driftwatch.terraform.parse import body_items, parse_text
 
 pytestmark = [*REQUIRES_TERRAFORM, pytest.mark.xdist_group("terraform-override")]
 
@@ -321,3 +325,65 @@ def test_the_json_table_is_reported_at_its_json_line(outcome: Outcome) -> None:
     row = outcome.rows["aws_dynamodb_table.orders"]
     line = [n for n, text in enumerate(cdk_json(0).splitlines(), 1) if text.strip() == '"orders": {']
     assert row["source"] == {"file": "cdk.tf.json", "line": line[0]}
+
+
+LIFECYCLE_MAIN = """
+resource "terraform_data" "x" {
+  input = "a"
+}
+resource "terraform_data" "y" {
+  input = "a"
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+resource "terraform_data" "z" {
+  input = "a"
+  lifecycle {
+    ignore_changes = all
+  }
+}
+"""
+LIFECYCLE_OVERRIDE = """
+resource "terraform_data" "x" {
+  lifecycle {
+    ignore_changes = all
+  }
+}
+resource "terraform_data" "y" {
+  lifecycle {
+    ignore_changes = []
+  }
+}
+resource "terraform_data" "z" {
+  lifecycle {
+    ignore_changes = [triggers_replace]
+  }
+}
+"""
+
+
+def test_lifecycle_ignore_changes_merges_as_terraform_merges_it(tmp_path: Path) -> None:
+    """An override's ``ignore_changes = all`` applies, an empty one keeps the base's, and a
+    base's ``all`` stays all: terraform 1.11.4 plans no change to any of the three after their
+    input changes (terraform_data: no provider needed), and driftwatch's merge reads the same."""
+    write_cli_config(tmp_path)
+    write_files(tmp_path, {"main.tf": LIFECYCLE_MAIN})
+    terraform(tmp_path, "init", "-input=false", "-no-color")
+    terraform(tmp_path, "apply", "-auto-approve", "-input=false", "-no-color")
+    write_files(
+        tmp_path, {"main.tf": LIFECYCLE_MAIN.replace('"a"', '"b"'), "override.tf": LIFECYCLE_OVERRIDE}
+    )
+    terraform(tmp_path, "plan", "-detailed-exitcode", "-input=false", "-no-color", ok=(0,))
+
+    primary = [(b, "main.tf") for b in body_items(parse_text(LIFECYCLE_MAIN, "main.tf").body)[1]]
+    override = (body_items(parse_text(LIFECYCLE_OVERRIDE, "override.tf").body)[1], "override.tf")
+    merged, errors = merge_overrides(primary, [override])
+    assert errors == []
+    ignored = {
+        block.labels[1]: reference_list(lifecycle.items[0]["ignore_changes"].expression)
+        for block, _ in merged
+        for lifecycle in block.items[1]
+        if lifecycle.type == "lifecycle"
+    }
+    assert ignored == {"x": ["all"], "y": ["input"], "z": ["all"]}
