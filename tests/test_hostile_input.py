@@ -99,6 +99,10 @@ def _generate(path: Path, kind: str) -> None:
         path.write_text(text[: DEFAULT_MAX_FILE_BYTES + 1])
     elif kind == "tokens":  # 120,000 tokens in 120 KB: under the size limit, over the token limit
         path.write_text("locals {\n  many = [" + "1," * 60_000 + "1]\n}\n")
+    elif kind == "json_deep":  # a .tf.json nested 20,000 deep: under the token limit, over the depth one
+        path.write_text('{"locals": {"a":\n' + "[" * 20_000 + "]" * 20_000 + "}}\n")
+    elif kind == "json_tokens":  # 120,000 tokens of JSON in 240 KB
+        path.write_text('{"locals": {\n"many": [' + "1," * 60_000 + "1]}}\n")
     elif kind == "fan_out":  # 16 levels, each module calling the next twice: 2^16 instances
         for level in range(16):
             calls = "".join(f'module "{side}" {{\n  source = "../l{level + 1}"\n}}\n' for side in ("a", "b"))

@@ -144,19 +144,17 @@ CASES: dict[str, Case] = {
         reason="does not exist",
         kind="target_error",
     ),
-    "tf-json-not-read": Case(
-        files={"extra.tf.json": '{"resource": {}}'},
+    "tf-json-malformed": Case(
+        files={"extra.tf.json": '{"resource": {"aws_dynamodb_table": {"more": {"name": "x",}}}}'},
         names=("extra.tf.json",),
-        reason="not read by driftwatch",
+        reason="property name",
         kind="target_error",
     ),
-    "override-file": Case(
-        files={
-            "main_override.tf": 'resource "aws_dynamodb_table" "orders" {\n  table_class = "STANDARD"\n}\n'
-        },
-        names=("main_override.tf",),
-        reason="override",
-        kind="module_not_evaluated",
+    "override-overrides-nothing": Case(
+        files={"main_override.tf": 'resource "aws_dynamodb_table" "ordres" {\n  table_class = "X"\n}\n'},
+        names=("main_override.tf", "ordres"),
+        reason="overrides nothing",
+        kind="target_error",
     ),
     "declared-twice": Case(
         files={"again.tf": _TABLE_TF % ""},

@@ -2,8 +2,9 @@
 
 Terraform ignores hidden files (``.x.tf``), reads ``.tf.json`` files (its JSON syntax) and
 merges override files (``override.tf``, ``*_override.tf``) into the other files' blocks.
-driftwatch ignores what Terraform ignores; what it cannot evaluate like Terraform is said,
-never silently dropped (a table not watched) nor read as a plain file (a false alarm).
+driftwatch does the same (the merge rules themselves: tests/test_override.py); what it cannot
+evaluate like Terraform is said, never silently dropped (a table not watched) nor read as a
+plain file (a false alarm).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from driftwatch.spec import Unknown
+from driftwatch.spec import SourceLocation, Unknown
 from driftwatch.terraform import modules
 from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
 from driftwatch.terraform.parse import ParseCache
@@ -56,25 +57,32 @@ def test_hidden_files_are_ignored_as_terraform_ignores_them(tmp_path: Path) -> N
     assert result.errors == [] and result.not_evaluated == []
 
 
-def test_a_tf_json_file_is_named_as_not_read(tmp_path: Path) -> None:
-    """Terraform reads ``main.tf.json``; driftwatch used to skip it without a word, so the
-    table in it was not watched and the scan said everything was in sync."""
+def test_a_tf_json_file_is_read_as_terraform_reads_it(tmp_path: Path) -> None:
+    """Terraform reads ``main.tf.json``; driftwatch first skipped it without a word (the table
+    in it unwatched, the scan in sync), then named it as not read. Now its tables are declared."""
     document = (
         '{"resource": {"aws_dynamodb_table": {"j": {"name": "json-table", "hash_key": "id",'
         ' "billing_mode": "PAY_PER_REQUEST", "attribute": [{"name": "id", "type": "S"}]}}}}'
     )
     result = _declare(tmp_path, {"root/main.tf": _table("good", '"good"'), "root/tables.tf.json": document})
-    assert _names(result) == ["good"]
-    (error,) = result.errors
-    assert error.file == "root/tables.tf.json"
-    assert "JSON syntax" in error.message and "not watched" in error.message
+    assert _names(result) == ["good", "json-table"]
+    assert result.errors == [] and result.not_evaluated == []
+    (table,) = [t for t in result.tables if t.address == "aws_dynamodb_table.j"]
+    assert (table.source.file, table.spec.hash_key_type) == ("root/tables.tf.json", "S")
 
 
-def test_an_override_file_leaves_its_modules_tables_not_evaluated(tmp_path: Path) -> None:
-    """Terraform merges ``override.tf`` into the table it names: read as a plain file, it
-    declared a second table (``overridden-name``) and kept the first (``base-name``), which
-    does not exist: a false alarm. Every table and module call of that module is said to be
-    not evaluated, naming the override file."""
+def test_a_root_of_only_tf_json_files_is_a_root(tmp_path: Path) -> None:
+    """A CDKTF stack's directory holds only ``cdk.tf.json``: it used to be "no .tf files"."""
+    document = '{"resource": {"aws_dynamodb_table": {"j": {"name": "only-json", "hash_key": "id"}}}}'
+    result = _declare(tmp_path, {"root/cdk.tf.json": document})
+    assert _names(result) == ["only-json"] and result.errors == []
+
+
+def test_an_override_file_is_merged_into_the_table_it_names(tmp_path: Path) -> None:
+    """Terraform merges ``override.tf`` into the table it names. Read as a plain file it declared
+    a second table and kept the first (a false alarm); then every table of the module was left
+    unwatched. Now the table is declared as Terraform applies it, and a drifted attribute the
+    override sets points at the override file."""
     result = _declare(
         tmp_path,
         {
@@ -83,48 +91,104 @@ def test_an_override_file_leaves_its_modules_tables_not_evaluated(tmp_path: Path
             "kid/main.tf": _table("k", '"kid-table"'),
         },
     )
-    assert _names(result) == []
-    reasons = {item.address: (item.source.file, item.reason) for item in result.not_evaluated}
-    assert set(reasons) == {"aws_dynamodb_table.t", "module.kid"}
-    for file, reason in reasons.values():
-        assert file == "root/main.tf" and "root/override.tf" in reason and "override" in reason
+    assert _names(result) == ["kid-table", "overridden-name"]
+    assert result.errors == [] and result.not_evaluated == []
+    (table,) = [t for t in result.tables if t.address == "aws_dynamodb_table.t"]
+    assert (table.source.file, table.source.line) == ("root/main.tf", 2)
+    assert table.locations["billing_mode"].file == "root/main.tf"
+    assert "root/override.tf" in table.inputs
 
 
-def test_a_child_module_with_an_override_file_has_unknown_outputs(tmp_path: Path) -> None:
-    """The outputs of an overridden module may be what the override changed: Unknown, so a
-    table named from them is not compared with a value Terraform would not use."""
+def test_a_child_modules_override_file_changes_its_outputs(tmp_path: Path) -> None:
+    """The outputs of a module with an override file are the merged outputs (they used to be
+    Unknown, and the module's tables not evaluated)."""
     result = _declare(
         tmp_path,
         {
-            "root/main.tf": (
-                _table("good", '"good"')
-                + _table("named", "module.kid.name")
-                + 'module "kid" {\n  source = "../kid"\n}\n'
-            ),
-            "kid/main.tf": _table("k", '"kid-table"') + 'output "name" {\n  value = "kid-output"\n}\n',
-            "kid/names_override.tf": 'output "name" {\n  value = "changed-output"\n}\n',
+            "root/main.tf": _table("named", "module.kid.name") + 'module "kid" {\n  source = "../kid"\n}\n',
+            "kid/main.tf": _table("k", "local.name") + 'output "name" {\n  value = "kid-output"\n}\n'
+            'locals {\n  name = "kid-base"\n}\n',
+            "kid/names_override.tf": 'output "name" {\n  value = "changed-output"\n}\n'
+            'locals {\n  name = "kid-over"\n}\n',
         },
     )
-    named = {table.address: table.spec.name for table in result.tables}
-    assert named["aws_dynamodb_table.good"] == "good"
-    assert isinstance(named["aws_dynamodb_table.named"], Unknown)  # not kid-output nor changed-output
-    assert "kid/names_override.tf" in named["aws_dynamodb_table.named"].reason
-    assert set(named) == {"aws_dynamodb_table.good", "aws_dynamodb_table.named"}  # not kid-table
-    (skipped,) = result.not_evaluated
-    assert skipped.address == "module.kid.aws_dynamodb_table.k" and "kid/names_override.tf" in skipped.reason
+    assert _names(result) == ["changed-output", "kid-over"]
+    assert result.errors == [] and result.not_evaluated == []
+
+
+def test_override_files_are_merged_in_lexical_order(tmp_path: Path) -> None:
+    """``a_override.tf``, then ``override.tf``, then ``z_override.tf``: the last one sets the name."""
+    over = 'resource "aws_dynamodb_table" "t" {{\n  name = "{}"\n}}\n'
+    result = _declare(
+        tmp_path,
+        {
+            "root/main.tf": _table("t", '"base"'),
+            "root/z_override.tf": over.format("z"),
+            "root/override.tf": over.format("plain")
+            + 'resource "aws_dynamodb_table" "t" {\n  hash_key = "k"\n}\n',
+            "root/a_override.tf": over.format("a"),
+        },
+    )
+    (table,) = result.tables
+    assert (table.spec.name, table.spec.hash_key) == ("z", "k")
+    assert table.locations["hash_key"] == SourceLocation("root/override.tf", 5)
+
+
+def test_json_and_hcl_override_each_other(tmp_path: Path) -> None:
+    """An override file in either syntax merges into a block of either syntax, and a value it
+    sets is located in it: ``cdk_override.tf.json`` into an HCL table, ``override.tf`` into a
+    ``cdk.tf.json`` table."""
+    json_table = '{"resource": {"aws_dynamodb_table": {"j": {"name": "json-base", "hash_key": "id"}}}}'
+    json_override = '{"resource": {"aws_dynamodb_table": {"h": {"name": "hcl-over"}}}}'
+    result = _declare(
+        tmp_path,
+        {
+            "root/main.tf": _table("h", '"hcl-base"'),
+            "root/cdk.tf.json": json_table,
+            "root/cdk_override.tf.json": json_override,
+            "root/override.tf": 'resource "aws_dynamodb_table" "j" {\n  hash_key = "pk"\n}\n',
+        },
+    )
+    assert result.errors == [] and _names(result) == ["hcl-over", "json-base"]
+    tables = {t.address: t for t in result.tables}
+    assert tables["aws_dynamodb_table.j"].spec.hash_key == "pk"
+    assert tables["aws_dynamodb_table.j"].locations["hash_key"] == SourceLocation("root/override.tf", 2)
+    assert tables["aws_dynamodb_table.h"].source == SourceLocation("root/main.tf", 2)
+    assert tables["aws_dynamodb_table.h"].locations["hash_key"] == SourceLocation("root/main.tf", 5)
+
+
+def test_an_override_file_that_overrides_nothing_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    """Terraform refuses an override of a table no primary file declares (a typo in its name):
+    it used to be read as a table of its own. The error names the file and line; the other
+    tables are still declared."""
+    result = _declare(
+        tmp_path,
+        {
+            "root/main.tf": _table("t", '"base"'),
+            "root/main_override.tf": '\nresource "aws_dynamodb_table" "typo" {\n  name = "over"\n}\n',
+        },
+    )
+    assert _names(result) == ["base"]
+    (error,) = result.errors
+    assert (error.file, error.line) == ("root/main_override.tf", 2)
+    assert 'no aws_dynamodb_table resource named "typo"' in error.message
 
 
 def test_a_tf_json_file_added_later_is_noticed_by_the_memo(tmp_path: Path) -> None:
     """The daemon reuses a target's declarations while its files are unchanged: a .tf.json file
-    added between scans must count as a change, or its error would not appear."""
+    added between scans must count as a change, or its error (or tables) would not appear."""
     cache = ParseCache()
     target = TargetInput(name="t", repo=tmp_path, root=tmp_path / "root", env={}, region="us-east-1")
     (tmp_path / "root").mkdir()
     (tmp_path / "root" / "main.tf").write_text(_table("good", '"good"'))
     assert declare_target(target, cache).errors == []
-    (tmp_path / "root" / "more.tf.json").write_text("{}")
+    (tmp_path / "root" / "more.tf.json").write_text(
+        '{"resource": {"aws_dynamodb_table": {"j": {"name": "j"}}}}'
+    )
+    assert _names(declare_target(target, cache)) == ["good", "j"]
+    (tmp_path / "root" / "more.tf.json").write_text("[]")
     (error,) = declare_target(target, cache).errors
-    assert error.file == "root/more.tf.json"
+    assert (error.file, error.line) == ("root/more.tf.json", 1) and "JSON object" in error.message
 
 
 @pytest.mark.parametrize(

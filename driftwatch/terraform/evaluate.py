@@ -74,6 +74,7 @@ from driftwatch.terraform.functions import FunctionError, is_list, type_name
 from driftwatch.terraform.limits import MAX_DEPTH as MAX_DEPTH
 from driftwatch.terraform.limits import EvaluationError as EvaluationError
 from driftwatch.terraform.limits import ValueTooLarge
+from driftwatch.terraform.parse import Literal
 
 # path.cwd is the absolute directory `terraform` was run in: a fact of the machine that ran the
 # apply, not of the configuration, so it is never guessed (a guess would be false drift).
@@ -1054,7 +1055,13 @@ def _string_end(text: str, i: int) -> int:
     return len(text)
 
 
+def _json_literal(node: Any, ctx: _Ctx) -> Any:
+    """A value of a ``.tf.json`` file that Terraform reads without evaluating it."""
+    return node.value
+
+
 _HANDLERS: dict[type, Callable[[Any, _Ctx], Any]] = {
+    Literal: _json_literal,
     IntLitRule: _number,
     FloatLitRule: _number,
     LiteralValueRule: _literal,

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from driftwatch.spec import SourceLocation
-from driftwatch.terraform.parse import Block
+from driftwatch.terraform.parse import Block, origin_of
 from driftwatch.terraform.resource import IGNORE_CHANGES_VOCABULARY
 
 WrittenAt = Callable[[Any, str], SourceLocation]
@@ -111,7 +111,7 @@ def resource_locations(
     evaluated = {kind: arguments.get(kind) for kind in ("global_secondary_index", "local_secondary_index")}
     seen: dict[str, int] = {}
     for nested in blocks:
-        line = SourceLocation(file, nested.line)
+        line = SourceLocation(origin_of(nested, file), nested.line)
         nested_attributes, _ = nested.items
         for (kind, argument), attribute in _NESTED.items():
             if kind == nested.type:

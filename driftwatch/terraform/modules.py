@@ -66,6 +66,7 @@ from driftwatch.terraform.label import build_label, label_outputs
 from driftwatch.terraform.locations import module_call_locations, resource_locations
 from driftwatch.terraform.memo import frozen_key
 from driftwatch.terraform.observe import FileSystemView, InvalidPathError
+from driftwatch.terraform.override import is_override_file, merge_overrides
 from driftwatch.terraform.parse import (
     Block,
     HclSyntaxError,
@@ -74,6 +75,7 @@ from driftwatch.terraform.parse import (
     body_items,
     cyclic_gc_paused,
     file_blocks,
+    origin_of,
     parse_json,
 )
 from driftwatch.terraform.providers import ProviderConfig
@@ -120,7 +122,7 @@ class _Walk:
         self.cache = cache
         self.errors: list[TargetError] = []
         self._files: dict[Path, list[ParsedFile]] = {}
-        self._overrides: dict[Path, list[str]] = {}  # directory -> its override files (not read)
+        self._blocks: dict[Path, list[tuple[Block, str]]] = {}  # directory -> its merged blocks
         self.var_files: list[str] = []  # var files of the root that were read, relative to the repo
         # Directories with a file that could not be read: their variable list is incomplete,
         # so an input "not declared" there is a consequence, not a second error to report.
@@ -297,20 +299,29 @@ class _Walk:
             known = self._inputs[stack] = tuple(sorted(files))
         return known
 
-    def overridden(self, directory: Path) -> str | None:
-        """Why a module directory is not evaluated: Terraform merges its override files into
-        the other files' blocks, attribute by attribute, which driftwatch does not; read as
-        plain files they declared a second table and kept the one they change."""
-        files = self._overrides.get(directory)
-        if not files:
-            return None
-        return (
-            f"{', '.join(files)} overrides this module's configuration: Terraform merges override "
-            "files, driftwatch does not evaluate them"
-        )
+    def module_blocks(self, directory: Path) -> list[tuple[Block, str]]:
+        """The top-level blocks of a module directory with the file each is listed in, once its
+        override files are merged into the primary files' blocks as Terraform merges them
+        (driftwatch.terraform.override). Once per directory: what an override gets wrong is
+        reported once, however many instances the module has."""
+        known = self._blocks.get(directory)
+        if known is None:
+            primary: list[tuple[Block, str]] = []
+            overrides: list[tuple[list[Block], str]] = []
+            for parsed in self.module_files(directory):
+                if is_override_file(parsed.path.name):
+                    overrides.append((file_blocks(parsed), parsed.rel))
+                else:
+                    primary.extend((block, parsed.rel) for block in file_blocks(parsed))
+            known, problems = merge_overrides(primary, overrides)
+            for problem in problems:
+                self.error(problem.message, problem.file, problem.line)
+            self._blocks[directory] = known
+        return known
 
     def module_files(self, directory: Path) -> list[ParsedFile]:
-        """Parsed ``.tf`` files of a directory; a file that fails to parse is reported and skipped.
+        """Parsed ``.tf`` and ``.tf.json`` files of a directory, in lexical order (Terraform's);
+        a file that fails to parse is reported and skipped.
 
         ``directory`` is resolved (confined), so only a symlink in it needs resolving and
         confining: a plain file's path is already its real path."""
@@ -320,16 +331,7 @@ class _Walk:
             for name, is_symlink in self.fs.entries(directory):
                 if name.startswith("."):
                     continue  # hidden: not part of the configuration for Terraform either
-                if name.endswith(".tf.json") and is_valid_text(name):
-                    where = name if directory_rel == "." else f"{directory_rel}/{name}"
-                    self.error(
-                        "Terraform's JSON syntax (.tf.json) is not read by driftwatch: "
-                        "the tables and modules this file declares are not watched",
-                        where,
-                    )
-                    self.incomplete.add(directory)
-                    continue
-                if not name.endswith(".tf"):
+                if not name.endswith((".tf", ".tf.json")):
                     continue
                 path = directory / name
                 if not is_valid_text(name):
@@ -342,9 +344,6 @@ class _Walk:
                     rel = self.rel(path)
                 else:
                     rel = self._rel[path] = name if directory_rel == "." else f"{directory_rel}/{name}"
-                if _is_override(name):
-                    self._overrides.setdefault(directory, []).append(rel)
-                    continue
                 if not self.admit_file(rel):
                     self.incomplete.add(directory)
                     break
@@ -396,7 +395,7 @@ class LazyValues(Mapping[str, Any]):
         attribute, file = self._expressions[name]
         if name in self._in_progress:
             cycle = " -> ".join([*self._in_progress[self._in_progress.index(name) :], name])
-            self._walk.error(f"cycle in {self._kind}: {cycle}", file, _line(attribute))
+            self._walk.error(f"cycle in {self._kind}: {cycle}", origin_of(attribute, file), _line(attribute))
             return Unknown(f"{self._kind}.{name} is part of a cycle ({cycle})")
         self._in_progress.append(name)
         try:
@@ -420,7 +419,13 @@ def _line(attribute: Any) -> int:
 
 
 def _evaluate_attribute(attribute: Any, scope: Scope, walk: _Walk, file: str) -> Any:
-    """Evaluate an attribute's expression; a hard evaluator limit becomes an error and Unknown."""
+    """Evaluate an attribute's expression; a hard evaluator limit becomes an error and Unknown.
+
+    An attribute merged from an override file is reported in that file (``origin_of``), not in
+    the file of the block it was merged into."""
+    own = origin_of(attribute, file)
+    if own != file:
+        file, scope = own, Scope(scope.names, own)
     try:
         return evaluate(attribute.expression, scope)
     except EvaluationError as error:
@@ -490,8 +495,7 @@ class ModuleInstance:
         self._packages: dict[str, Package | str] = {}
         self._cloudposse: dict[str, str | Package] = {}
         self.files = walk.module_files(directory)
-        self.overridden = walk.overridden(directory)
-        self.blocks: list[tuple[Block, str]] = [(b, f.rel) for f in self.files for b in file_blocks(f)]
+        self.blocks: list[tuple[Block, str]] = walk.module_blocks(directory)
         # aws_dynamodb_table.t.name and the like: configuration copied into resource attributes.
         self.resources = resource_references(self.blocks, address, self._expand, self._reference_value)
         self.variables = self._bind_variables(inputs)
@@ -604,7 +608,7 @@ class ModuleInstance:
             found = self.variable_sources.get(reference[4:])
             if found is not None:
                 return found
-        return SourceLocation(file, _line(attribute) or 1)
+        return SourceLocation(origin_of(attribute, file), _line(attribute) or 1)
 
     def _variable_type(self, name: str, block: Block, file: str) -> TypeSpec:
         """The variable's type constraint, read once per walk: a module instantiated 200 times
@@ -987,15 +991,7 @@ class _ModuleOutputs(Mapping[str, Any]):
         return len(self._instance.calls)
 
 
-def _is_override(name: str) -> bool:
-    """``override.tf`` and ``*_override.tf``, as Terraform names override files."""
-    stem = name.removesuffix(".tf")
-    return stem == "override" or stem.endswith("_override")
-
-
 def _outputs_of(child: ModuleInstance | Mapping[str, Any] | Unknown) -> Mapping[str, Any] | Unknown:
-    if isinstance(child, ModuleInstance) and child.overridden:
-        return _unknown_outputs(child.overridden)
     if isinstance(child, ModuleInstance):
         expressions = {
             block.labels[0]: (block.items[0]["value"], file)
@@ -1319,7 +1315,9 @@ def _expand_dynamic(block: Block, scope: Scope, walk: _Walk, file: str) -> Maybe
     elif isinstance(collection, list):
         items = list(enumerate(collection))
     else:
-        walk.error(f"dynamic {block.labels[0]!r} needs a for_each collection", file, block.line)
+        walk.error(
+            f"dynamic {block.labels[0]!r} needs a for_each collection", origin_of(block, file), block.line
+        )
         return Unknown(f"dynamic {block.labels[0]!r} has no usable for_each")
     content = next((b for b in nested if b.type == "content"), None)
     if content is None:
@@ -1346,14 +1344,6 @@ class _TableCollector:
             # Under count / for_each / depends_on: Terraform refuses the configuration, and
             # which provider its tables would use is unknowable. The call is not evaluated.
             self._restricted[-1].append((instance.address.rstrip("."), instance.legacy))
-            return
-        if instance.overridden:
-            for name, (block, file) in instance.calls.items():
-                where = self._location(instance, block, file)
-                self.walk.skip(f"{instance.address}module.{name}", where, instance.overridden)
-            for block, file in instance.resource_blocks("aws_dynamodb_table"):
-                address = f"{instance.address}aws_dynamodb_table.{block.labels[-1]}"
-                self.walk.skip(address, self._location(instance, block, file), instance.overridden)
             return
         duplicated = self._duplicates(instance)
         for name in instance.calls:
@@ -1737,8 +1727,8 @@ def _walk_target(walk: _Walk, target: TargetInput, fs: FileSystemView) -> Target
         result.errors = walk.errors
         return result
     walk.root_dir = root_dir
-    if not any(name.endswith(".tf") for name, _ in fs.entries(root_dir)):
-        walk.error(f"no .tf files in {walk.rel(root_dir)}")
+    if not any(name.endswith((".tf", ".tf.json")) for name, _ in fs.entries(root_dir)):
+        walk.error(f"no .tf or .tf.json files in {walk.rel(root_dir)}")
     # One budget for the whole target: its evaluation is bounded however the work is spread.
     with limits.budget(limits.TARGET_STEPS, "target"):
         try:

@@ -30,8 +30,8 @@ from pathlib import Path
 from driftwatch.errors import DriftwatchError
 from driftwatch.terraform.parse import HclSyntaxError, read_text
 
-# A directory's entries that can change a target: .tf files, .tf.json files (reported as not
-# read), and *.auto.tfvars(.json). Other files (README.md, .terraform.lock.hcl) may come and go
+# A directory's entries that can change a target: .tf and .tf.json files (override files too),
+# and *.auto.tfvars(.json). Other files (README.md, .terraform.lock.hcl) may come and go
 # without invalidating an evaluation.
 _TERRAFORM_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
 

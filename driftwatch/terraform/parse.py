@@ -32,7 +32,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -76,11 +76,12 @@ class HclSyntaxError(DriftwatchError):
 
 @dataclass(frozen=True)
 class ParsedFile:
-    """One parsed ``.tf`` file: ``rel`` is its path relative to the repository root (for reports)."""
+    """One parsed ``.tf`` or ``.tf.json`` file: ``rel`` is its path relative to the repository root
+    (for reports)."""
 
     path: Path
     rel: str
-    tree: Any  # hcl2.rules.base.StartRule
+    tree: Any  # hcl2.rules.base.StartRule; None for a .tf.json file (its blocks are translated)
     tokens: int = 0  # approximate token count (see count_tokens): what the tree costs in memory
     # The file's top-level blocks, cached with the tree: every instance of a module reads them.
     blocks: tuple[Block, ...] | None = None
@@ -426,6 +427,9 @@ class ParseCache:
     def parse_source(self, path: Path, rel: str, text: str, key: str) -> ParsedFile:
         """Parse ``text`` (the content of ``path``, whose SHA-256 is ``key``) unless cached: for a
         caller that read the file itself, to record what it read."""
+        json_syntax = path.name.endswith(".tf.json")  # Terraform's JSON syntax: by the name
+        if json_syntax:
+            key = f"json:{key}"  # the same bytes read as HCL are another tree
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
@@ -440,8 +444,14 @@ class ParseCache:
                 f"{_BYTES_PER_TOKEN * self.max_file_tokens} bytes (the limit per file)",
                 over_at,
             )
-        tree = parse_text(text, rel)
-        blocks = tuple(body_items(tree.body)[1])
+        if json_syntax:
+            from driftwatch.terraform.tfjson import translate
+
+            with cyclic_gc_paused():
+                tree, blocks = None, translate(text, rel)
+        else:
+            tree = parse_text(text, rel)
+            blocks = tuple(body_items(tree.body)[1])
         with self._lock:
             self.misses += 1
             if key not in self._entries:
@@ -459,8 +469,9 @@ class ParseCache:
         declarations are reused must not see its trees evicted as if they were stale."""
         with self._lock:
             for key in keys:
-                if key in self._entries:
-                    self._entries.move_to_end(key)
+                for held in (key, f"json:{key}"):  # a .tf.json file's tree is held under json:
+                    if held in self._entries:
+                        self._entries.move_to_end(held)
 
 
 # --- accessors over the typed tree, so the walker never touches python-hcl2 internals directly ---
@@ -488,24 +499,102 @@ def label_text(node: Any) -> str:
 
 @dataclass(frozen=True)
 class Block:
-    """A block of a body: ``type`` (``module``), ``labels`` (``["tables"]``) and its body."""
+    """A block of a body: ``type`` (``module``), ``labels`` (``["tables"]``) and its body.
+
+    ``body`` is python-hcl2's body node, or a ``Content`` (a block merged from an override file,
+    or translated from Terraform's JSON syntax). ``origin`` is the file the block is written in
+    when that is not the file it is listed with: a nested block that an override file put into
+    a block of another file (None: the file it is listed with)."""
 
     type: str
     labels: tuple[str, ...]
     body: Any
     line: int
+    origin: str | None = None
 
     @cached_property
     def items(self) -> tuple[dict[str, Any], list[Block]]:
         """``body_items(self.body)``, kept with the block (and so with the cached tree): a module
-        instantiated 200 times reads each of its blocks' attributes 200 times. Not to be mutated."""
-        return body_items(self.body)
+        instantiated 200 times reads each of its blocks' attributes 200 times. Not to be mutated.
+
+        A block with an ``origin`` hands it on to what it holds (its attributes and nested
+        blocks are written in that file too), lazily: one level per access, never a deep copy."""
+        attributes, blocks = body_items(self.body)
+        if self.origin is None:
+            return attributes, blocks
+        return (
+            {name: sourced(attribute, self.origin) for name, attribute in attributes.items()},
+            [block if block.origin is not None else replace(block, origin=self.origin) for block in blocks],
+        )
+
+
+@dataclass(frozen=True)
+class Content:
+    """A block body that is not a python-hcl2 node: attributes (name -> attribute) and nested
+    blocks, as ``body_items`` gives them. Made by merging override files into a block
+    (driftwatch.terraform.override) and by translating ``.tf.json`` files
+    (driftwatch.terraform.tfjson), so that the evaluator reads both like any other block."""
+
+    attributes: tuple[tuple[str, Any], ...]
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Attribute:
+    """An attribute that is not python-hcl2's ``AttributeRule`` as it was parsed: one whose value
+    is written in another file than the block it is listed in (``origin``, an override file), or
+    one translated from JSON. ``expression`` is an expression node the evaluator reads; ``line``
+    is where the attribute is written."""
+
+    expression: Any
+    line: int
+    origin: str | None = None
+
+    @property
+    def _meta(self) -> Any:  # what node_line and the evaluator read of a parsed node
+        return _Line(self.line)
+
+
+@dataclass(frozen=True, eq=False)
+class Literal:
+    """An expression node whose value is known without evaluation: a JSON value Terraform reads
+    literally (a ``.tf.json`` number, a string without ``${``, a variable's ``default``). The
+    evaluator returns ``value`` as it is (plain values, as a ``.tfvars.json`` file gives them)."""
+
+    value: Any
+    line: int
+
+    @property
+    def _meta(self) -> Any:
+        return _Line(self.line)
+
+
+@dataclass(frozen=True)
+class _Line:
+    line: int
+    column: int | None = None
+
+
+def sourced(attribute: Any, origin: str) -> Any:
+    """``attribute`` marked as written in ``origin`` (unless it already names its own file)."""
+    if getattr(attribute, "origin", None) is not None:
+        return attribute
+    return Attribute(attribute.expression, node_line(attribute), origin)
+
+
+def origin_of(node: Any, file: str) -> str:
+    """The file an attribute (or nested block) is written in: its own ``origin`` when it has
+    one (merged from an override file), else ``file``, the file of the block it is listed in."""
+    origin = getattr(node, "origin", None)
+    return origin if isinstance(origin, str) else file
 
 
 def body_items(body: Any) -> tuple[dict[str, Any], list[Block]]:
     """Attributes (name -> expression node) and nested blocks of a body, in source order."""
     from hcl2.rules.base import AttributeRule, BlockRule
 
+    if isinstance(body, Content):
+        return dict(body.attributes), list(body.blocks)
     attributes: dict[str, Any] = {}
     blocks: list[Block] = []
     for child in body.children:
