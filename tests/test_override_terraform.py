@@ -238,12 +238,14 @@ class Outcome:
     rows: dict[str, dict[str, Any]]  # address -> driftwatch's row
 
 
-def _state_tables(module: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for resource in module.get("resources", []):
+def _state_tables(state: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The tables of terraform.tfstate by address (read as a file: ``terraform show -json``
+    would start the provider once more, several seconds of CPU)."""
+    for resource in state["resources"]:
         if resource["type"] == "aws_dynamodb_table" and resource["mode"] == "managed":
-            yield resource["address"], resource["values"]
-    for child in module.get("child_modules", []):
-        yield from _state_tables(child)
+            (instance,) = resource["instances"]
+            module = f"{resource['module']}." if "module" in resource else ""
+            yield f"{module}aws_dynamodb_table.{resource['name']}", instance["attributes"]
 
 
 @pytest.fixture(scope="module")
@@ -264,7 +266,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
         write_cli_config(root)
         terraform(root, "init", "-input=false", "-no-color")
         terraform(root, "apply", "-auto-approve", "-input=false", "-no-color")
-        shown = json.loads(terraform(root, "show", "-json").stdout)
+        shown = json.loads((root / "terraform.tfstate").read_text())
         for name, value in {
             "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
             "AWS_ACCESS_KEY_ID": "testing",
@@ -276,7 +278,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
         argv = ["scan", "--root", str(root), "--repo", str(root), "--format", "json", "--quiet"]
         status = driftwatch_main([*argv, "--output", str(report_path)])
         report = json.loads(report_path.read_text())
-    state = dict(_state_tables(shown["values"]["root_module"]))
+    state = dict(_state_tables(shown))
     yield Outcome(state, status, report, {row["address"]: row for row in report["tables"]})
 
 
