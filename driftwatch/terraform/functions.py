@@ -71,6 +71,9 @@ def _register(name: str, unknown: str = "none") -> Callable[[Callable[..., Any]]
     return decorator
 
 
+register = _register  # for the modules that add functions (text_functions, time_functions)
+
+
 # --- type helpers --------------------------------------------------------------------------
 
 
@@ -238,6 +241,9 @@ def _check_text(length: int) -> None:
     """Refuse a string result longer than MAX_TEXT -- before building it, where possible."""
     if length > MAX_TEXT:
         raise FunctionError(f"result would have more than {MAX_TEXT:,} characters")
+
+
+check_text = _check_text
 
 
 def _unique(items: Iterable[Any]) -> list[Any]:
@@ -596,6 +602,41 @@ def setsubtract(first: Any, second: Any) -> list[Any]:
         for v in _set_of(_list(first), "setsubtract()")
         if not any(values_equal(v, o) is True for o in items)
     )
+
+
+@_register("transpose")
+def transpose(mapping: Any) -> dict[str, list[str]]:
+    """A map of lists of strings turned inside out: each string becomes a key listing the keys
+    that held it (keys in lexical order, as Terraform iterates a map)."""
+    found = _map(mapping)
+    result: dict[str, list[str]] = {}
+    for key in sorted(found):
+        items = found[key]
+        if items is None or not is_list(items):
+            raise FunctionError("input must be a map of lists of strings")
+        for item in items:
+            if item is None:
+                raise FunctionError("input must be a map of lists of strings")
+            if is_list(item) or isinstance(item, Mapping):
+                raise FunctionError("input must be a map of lists of strings")
+            result.setdefault(to_string(item), []).append(key)
+    return result
+
+
+@_register("matchkeys")
+def matchkeys(values_: Any, keys_: Any, searchset: Any) -> list[Any]:
+    """The elements of ``values`` whose key (same position in ``keys``) is in ``searchset``;
+    keys and searchset are first converted to one type, as Terraform does."""
+    items, names, wanted = _list(values_, "values"), _list(keys_, "keys"), _list(searchset, "searchset")
+    items = unify(items, "matchkeys() values")
+    converted = unify(names + wanted, "matchkeys(): keys and searchset must be of the same type")
+    names, wanted = converted[: len(names)], converted[len(names) :]
+    if len(items) != len(names):
+        raise FunctionError("length of keys and values should be equal")
+    if not wanted:
+        return []
+    pairs = zip(items, names, strict=True)
+    return [item for item, name in pairs if any(values_equal(name, w) is True for w in wanted)]
 
 
 @_register("alltrue")
@@ -1222,6 +1263,31 @@ _NOT_EVALUATED = {
     **dict.fromkeys(("timestamp", "plantimestamp"), "depends on the time of the run"),
     **dict.fromkeys(("uuid", "bcrypt"), "returns a new random value on every run"),
 }
+# Pure in Terraform, but about something driftwatch does not model: Unknown with the reason.
+_NOT_MODELLED = {
+    "issensitive": "driftwatch does not track which values are sensitive",
+    "ephemeralasnull": "driftwatch does not track which values are ephemeral",
+    "rsadecrypt": "driftwatch does not decrypt",
+    "templatestring": "driftwatch does not evaluate templates held in values",
+}
+for _name, _why in _NOT_MODELLED.items():
+    FUNCTIONS[_name] = _unevaluated(f"{_name}(): {_why}")
+    UNKNOWN_POLICY[_name] = "any"
+
+
+def _removed(name: str, replacement: str) -> Callable[..., Any]:
+    def removed(*_arguments: Any) -> Any:
+        raise FunctionError(
+            f'the "{name}" function was deprecated in Terraform v0.12 and is no longer available; '
+            f"use {replacement} instead"
+        )
+
+    return removed
+
+
+FUNCTIONS["list"] = _removed("list", "tolist([ ... ]) syntax to write a literal list")
+FUNCTIONS["map"] = _removed("map", "tomap({ ... }) syntax to write a literal map")
+
 # Values that depend on where or when Terraform ran: never guessed, always Unknown with the
 # reason. tests/test_run_dependent.py lists them all (with path.cwd and abspath of a relative path).
 RUN_DEPENDENT = frozenset((*_NOT_EVALUATED, "abspath", "pathexpand"))
@@ -1296,3 +1362,8 @@ def call(name: str, arguments: list[Any]) -> Any:
 @functools.cache
 def _signature(function: Callable[..., Any]) -> inspect.Signature:
     return inspect.signature(function)
+
+
+# The functions of the other modules register themselves when imported; importing them here
+# makes FUNCTIONS complete for whoever imports this module.
+from driftwatch.terraform import text_functions, time_functions  # noqa: E402,F401
