@@ -119,6 +119,7 @@ class _Decoder:
     anchors: dict[str, tuple[Any, int, int]] = field(default_factory=dict)  # value, size, chars
     pending: dict[str, int] = field(default_factory=dict)  # anchors being defined
     total: int = 0  # elements made so far, aliases counted as copies
+    chars: int = 0  # characters of the strings made so far, likewise
 
     def _next(self) -> yaml.Event:
         try:
@@ -245,7 +246,8 @@ class _Decoder:
         if self.total > limits.MAX_VALUE_ELEMENTS:
             raise limits.ValueTooLarge(f"value has more than {limits.MAX_VALUE_ELEMENTS:,} elements")
         limits.charge(self.total // 8 - before // 8)
-        if chars > limits.MAX_VALUE_CHARS:
+        self.chars += chars
+        if self.chars > limits.MAX_VALUE_CHARS:
             raise limits.ValueTooLarge(f"value has more than {limits.MAX_VALUE_CHARS:,} characters")
         limits.charge_size(chars)
 
