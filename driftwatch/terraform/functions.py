@@ -729,6 +729,60 @@ def pow_(base: Any, exponent: Any) -> int | float:
         raise FunctionError(str(error)) from None
 
 
+_LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
+_LOG_TERMS = (
+    6.666666666666735130e-01,
+    3.999999999940941908e-01,
+    2.857142874366239149e-01,
+    2.222219843214978396e-01,
+    1.818357216161805012e-01,
+    1.531383769920937332e-01,
+    1.479819860511658591e-01,
+)
+
+
+def _go_log(x: float) -> float:
+    """Go's math.Log (FreeBSD's algorithm), step for step: the C library's log differs from
+    it in the last digit for some inputs (log(7, 3)), and Terraform prints every digit."""
+    if math.isnan(x) or x == math.inf:
+        return x
+    if x < 0:
+        return math.nan
+    if x == 0:
+        return -math.inf
+    f1, ki = math.frexp(x)
+    if f1 < math.sqrt(2) / 2:
+        f1 *= 2
+        ki -= 1
+    f = f1 - 1
+    k = float(ki)
+    l1, l2, l3, l4, l5, l6, l7 = _LOG_TERMS
+    s = f / (2 + f)
+    s2 = s * s
+    s4 = s2 * s2
+    t1 = s2 * (l1 + s4 * (l3 + s4 * (l5 + s4 * l7)))
+    t2 = s4 * (l2 + s4 * (l4 + s4 * l6))
+    r = t1 + t2
+    hfsq = 0.5 * f * f
+    return k * _LN2_HI - ((hfsq - (s * (hfsq + r) + k * _LN2_LO)) - f)
+
+
+def _float64(value: Any) -> float:
+    """A number as Go's big.Float.Float64 gives it: the nearest double, infinite past 2^1024."""
+    number = to_number(value)
+    return float(number) if abs(number) < 2**1024 else math.copysign(math.inf, number)
+
+
+@_register("log")
+def log(number: Any, base: Any) -> int | float:
+    """cty's log: math.Log(number) / math.Log(base) in float64. Terraform's infinite results
+    (log(0, 10), log(10, 1)) are errors here, as 1 / 0 is: no attribute takes infinity."""
+    numerator, denominator = _go_log(_float64(number)), _go_log(_float64(base))
+    if not (math.isfinite(numerator) and math.isfinite(denominator)) or denominator == 0:
+        raise FunctionError("the logarithm is not a finite number")
+    return numbers.from_float(numerator / denominator)
+
+
 @_register("parseint")
 def parseint(text: Any, base: Any) -> int:
     radix = to_int(base)
@@ -1366,4 +1420,4 @@ def _signature(function: Callable[..., Any]) -> inspect.Signature:
 
 # The functions of the other modules register themselves when imported; importing them here
 # makes FUNCTIONS complete for whoever imports this module.
-from driftwatch.terraform import text_functions, time_functions  # noqa: E402,F401
+from driftwatch.terraform import cidr_functions, text_functions, time_functions  # noqa: E402,F401
