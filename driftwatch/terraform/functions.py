@@ -14,8 +14,12 @@ anything about a value they cannot see. Functions listed there look inside their
 themselves so that partially-known values (a tag map with one unknown tag) survive.
 
 Functions whose result depends on something outside the configuration (files, clocks,
-randomness) are registered too, returning ``Unknown`` with the reason, so that the report says
-why rather than "unknown function".
+randomness), or that driftwatch does not reproduce exactly, are registered too, returning
+``Unknown`` with the reason, so that the report says why rather than "unknown function".
+
+The text formats (yamldecode, csvdecode...), the timestamp functions and the cidr functions
+live in their own modules (text_functions, time_functions, cidr_functions), which register
+into FUNCTIONS when this module is imported.
 """
 
 from __future__ import annotations
