@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from driftwatch.errors import DriftwatchError
+
 # Layout elements: "Y" four-digit year, "M"/"D"/"h"/"m"/"s" one or two digits, "MM"/"DD"/"mm"/
 # "ss" exactly two, "f" an optional fraction, "Z" "Z" or ±hh:mm; anything else is literal.
 _YAML_LAYOUTS = (
@@ -31,7 +33,7 @@ MONTHS += ("July", "August", "September", "October", "November", "December")
 WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 
 
-class TimeError(ValueError):
+class TimeError(DriftwatchError, ValueError):
     """Text that is not a time of the layout, with cty's wording where it has one."""
 
 

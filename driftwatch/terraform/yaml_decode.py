@@ -44,6 +44,7 @@ from typing import Any
 
 import yaml
 
+from driftwatch.errors import DriftwatchError
 from driftwatch.spec import Unknown
 from driftwatch.terraform import gotime, limits, numbers
 
@@ -56,10 +57,14 @@ _NULL = "tag:yaml.org,2002:null"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
+# libyaml's parser (go-cty-yaml's is a port of it). PyYAML's Python port, where libyaml is absent,
+# differs only on lone surrogate escapes and tabs in timestamps (it accepts both).
+# Only its events are used: nothing is constructed.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALAR_TAGS = frozenset((_STR, _BINARY, _BOOL, _INT, _FLOAT, _NULL, _TIMESTAMP))
 
 
-class YamlError(ValueError):
+class YamlError(DriftwatchError, ValueError):
     """The YAML is invalid, or something go-cty-yaml refuses; a Terraform function error."""
 
 
@@ -96,7 +101,7 @@ def decode(text: str) -> Any:
     """The value of a one-document YAML text, as Terraform's yamldecode gives it."""
     limits.charge_size(len(text))
     try:
-        return _Decoder(yaml.parse(text or "\n", Loader=yaml.CSafeLoader)).document()
+        return _Decoder(yaml.parse(text or "\n", Loader=_LOADER)).document()
     except yaml.YAMLError as error:
         raise YamlError(" ".join(str(error).split())) from None
 
