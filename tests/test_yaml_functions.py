@@ -9,7 +9,6 @@ refused while the document is read (not after building the value), and the whole
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +39,8 @@ def _laughs(levels: int, width: int = 9) -> str:
 
 def test_an_alias_bomb_is_refused_while_it_is_read() -> None:
     """Nine levels of nine aliases are 387 million strings once expanded; the decoder counts
-    each alias as a copy of its anchor and stops past MAX_VALUE_ELEMENTS, in well under a
-    second and without building the value."""
+    each alias as a copy of its anchor and stops past MAX_VALUE_ELEMENTS, without building
+    the value."""
     document = _laughs(9)
     assert len(document) < 1_000
     with pytest.raises(limits.ValueTooLarge, match="elements"):
@@ -74,10 +73,8 @@ def test_aliased_strings_count_their_characters() -> None:
 def test_deep_nesting_is_refused_before_the_end_of_the_document() -> None:
     """100,000 nested flow sequences: refused at the 101st level (the events are read lazily)."""
     document = "[" * 100_000 + "]" * 100_000
-    started = time.process_time()
     with pytest.raises(limits.ValueTooLarge, match="nested deeper than 100"):
         yaml_decode.decode(document)
-    assert time.process_time() - started < 5  # a bound on runaway work, not a speed test
 
 
 def test_nesting_to_the_limit_is_a_value() -> None:
