@@ -11,9 +11,11 @@ against ``terraform console`` (tests/test_differential_console.py):
   17) are numbers, signed only when decimal; floats as in YAML 1.2 (``1.``, ``.5``, ``1e3``);
   ``2001-12-14`` and three other Go time layouts become RFC 3339 strings; anything else
   (``1_000``, ``0b101``, ``+inf``) is a string.
-* Quoted and block scalars without a tag are strings. A ``!!str``/``!!int``/``!!float``/
-  ``!!bool``/``!!null``/``!!timestamp``/``!!binary`` tag converts as go-cty-yaml converts it
-  (a quoted scalar stays a string even then); any other tag is an error.
+* Quoted scalars without a tag are verbatim strings; block scalars (``|``, ``>``) without a tag
+  are resolved as plain ones and then made strings (``yes`` is "true", ``~`` stays null).
+  A ``!!str``/``!!int``/``!!float``/``!!bool``/``!!null``/``!!timestamp``/``!!binary`` tag
+  converts as go-cty-yaml converts it (a quoted scalar stays a string even then); any other
+  tag is an error.
 * Mappings are objects, sequences tuples. A key is a scalar converted to a string (``1.0`` is
   ``"1"``); a null or collection key is an error; a repeated key keeps its last value.
 * ``<<`` with no tag (quoted or not) merges a mapping in place: its keys overwrite the keys
@@ -304,16 +306,24 @@ def _key_text(key: Any) -> str:
 
 
 def _resolve(event: yaml.ScalarEvent) -> Any:
-    """A scalar's value, as go-cty-yaml's resolveScalar gives it."""
-    tag, text = event.tag, event.value
-    plain = not event.style
-    if tag is None and not plain:
-        tag = _STR  # a quoted or block scalar without a tag is verbatim
+    """A scalar's value, as Terraform gives it: a quoted scalar without a tag is verbatim; a
+    block scalar (``|``, ``>``) without a tag is resolved as a plain one and then made a
+    string, as cty converts (``yes`` is "true", ``0x10`` is "16", ``~`` stays null)."""
+    if event.tag is None and event.style in ("'", '"'):
+        return event.value
+    value = _resolve_scalar(event.tag, event.value, event.style)
+    if event.tag is None and event.style in ("|", ">") and value is not None:
+        return _key_text(value)
+    return value
+
+
+def _resolve_scalar(tag: str | None, text: str, style: str | None) -> Any:
+    """go-cty-yaml's resolveScalar."""
     if tag is not None and tag not in _SCALAR_TAGS:
         raise YamlError(f"unsupported tag {tag!r}")
     hint = _HINTS.get(text[0], "") if text else "N"
     if hint and tag not in (_STR, _BINARY):
-        if event.style in ("'", '"'):
+        if style in ("'", '"'):
             return text
         if text in _WORDS:
             return _WORDS[text]
