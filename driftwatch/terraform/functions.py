@@ -14,8 +14,12 @@ anything about a value they cannot see. Functions listed there look inside their
 themselves so that partially-known values (a tag map with one unknown tag) survive.
 
 Functions whose result depends on something outside the configuration (files, clocks,
-randomness) are registered too, returning ``Unknown`` with the reason, so that the report says
-why rather than "unknown function".
+randomness), or that driftwatch does not reproduce exactly, are registered too, returning
+``Unknown`` with the reason, so that the report says why rather than "unknown function".
+
+The text formats (yamldecode, csvdecode...), the timestamp functions and the cidr functions
+live in their own modules (text_functions, time_functions, cidr_functions), which register
+into FUNCTIONS when this module is imported.
 """
 
 from __future__ import annotations
@@ -69,6 +73,9 @@ def _register(name: str, unknown: str = "none") -> Callable[[Callable[..., Any]]
         return function
 
     return decorator
+
+
+register = _register  # for the modules that add functions (text_functions, time_functions)
 
 
 # --- type helpers --------------------------------------------------------------------------
@@ -238,6 +245,9 @@ def _check_text(length: int) -> None:
     """Refuse a string result longer than MAX_TEXT -- before building it, where possible."""
     if length > MAX_TEXT:
         raise FunctionError(f"result would have more than {MAX_TEXT:,} characters")
+
+
+check_text = _check_text
 
 
 def _unique(items: Iterable[Any]) -> list[Any]:
@@ -598,6 +608,41 @@ def setsubtract(first: Any, second: Any) -> list[Any]:
     )
 
 
+@_register("transpose")
+def transpose(mapping: Any) -> dict[str, list[str]]:
+    """A map of lists of strings turned inside out: each string becomes a key listing the keys
+    that held it (keys in lexical order, as Terraform iterates a map)."""
+    found = _map(mapping)
+    result: dict[str, list[str]] = {}
+    for key in sorted(found):
+        items = found[key]
+        if items is None or not is_list(items):
+            raise FunctionError("input must be a map of lists of strings")
+        for item in items:
+            if item is None:
+                raise FunctionError("input must be a map of lists of strings")
+            if is_list(item) or isinstance(item, Mapping):
+                raise FunctionError("input must be a map of lists of strings")
+            result.setdefault(to_string(item), []).append(key)
+    return result
+
+
+@_register("matchkeys")
+def matchkeys(values_: Any, keys_: Any, searchset: Any) -> list[Any]:
+    """The elements of ``values`` whose key (same position in ``keys``) is in ``searchset``;
+    keys and searchset are first converted to one type, as Terraform does."""
+    items, names, wanted = _list(values_, "values"), _list(keys_, "keys"), _list(searchset, "searchset")
+    items = unify(items, "matchkeys() values")
+    converted = unify(names + wanted, "matchkeys(): keys and searchset must be of the same type")
+    names, wanted = converted[: len(names)], converted[len(names) :]
+    if len(items) != len(names):
+        raise FunctionError("length of keys and values should be equal")
+    if not wanted:
+        return []
+    pairs = zip(items, names, strict=True)
+    return [item for item, name in pairs if any(values_equal(name, w) is True for w in wanted)]
+
+
 @_register("alltrue")
 def alltrue(values: Any) -> bool:
     return all(to_bool(v) for v in _list(values))
@@ -686,6 +731,60 @@ def pow_(base: Any, exponent: Any) -> int | float:
         return numbers.from_float(float(left) ** float(right))
     except (OverflowError, numbers.NumberError, ZeroDivisionError) as error:
         raise FunctionError(str(error)) from None
+
+
+_LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
+_LOG_TERMS = (
+    6.666666666666735130e-01,
+    3.999999999940941908e-01,
+    2.857142874366239149e-01,
+    2.222219843214978396e-01,
+    1.818357216161805012e-01,
+    1.531383769920937332e-01,
+    1.479819860511658591e-01,
+)
+
+
+def _go_log(x: float) -> float:
+    """Go's math.Log (FreeBSD's algorithm), step for step: the C library's log differs from
+    it in the last digit for some inputs (log(7, 3)), and Terraform prints every digit."""
+    if math.isnan(x) or x == math.inf:
+        return x
+    if x < 0:
+        return math.nan
+    if x == 0:
+        return -math.inf
+    f1, ki = math.frexp(x)
+    if f1 < math.sqrt(2) / 2:
+        f1 *= 2
+        ki -= 1
+    f = f1 - 1
+    k = float(ki)
+    l1, l2, l3, l4, l5, l6, l7 = _LOG_TERMS
+    s = f / (2 + f)
+    s2 = s * s
+    s4 = s2 * s2
+    t1 = s2 * (l1 + s4 * (l3 + s4 * (l5 + s4 * l7)))
+    t2 = s4 * (l2 + s4 * (l4 + s4 * l6))
+    r = t1 + t2
+    hfsq = 0.5 * f * f
+    return k * _LN2_HI - ((hfsq - (s * (hfsq + r) + k * _LN2_LO)) - f)
+
+
+def _float64(value: Any) -> float:
+    """A number as Go's big.Float.Float64 gives it: the nearest double, infinite past 2^1024."""
+    number = to_number(value)
+    return float(number) if abs(number) < 2**1024 else math.copysign(math.inf, number)
+
+
+@_register("log")
+def log(number: Any, base: Any) -> int | float:
+    """cty's log: math.Log(number) / math.Log(base) in float64. Terraform's infinite results
+    (log(0, 10), log(10, 1)) are errors here, as 1 / 0 is: no attribute takes infinity."""
+    numerator, denominator = _go_log(_float64(number)), _go_log(_float64(base))
+    if not (math.isfinite(numerator) and math.isfinite(denominator)) or denominator == 0:
+        raise FunctionError("the logarithm is not a finite number")
+    return numbers.from_float(numerator / denominator)
 
 
 @_register("parseint")
@@ -1222,6 +1321,31 @@ _NOT_EVALUATED = {
     **dict.fromkeys(("timestamp", "plantimestamp"), "depends on the time of the run"),
     **dict.fromkeys(("uuid", "bcrypt"), "returns a new random value on every run"),
 }
+# Pure in Terraform, but about something driftwatch does not model: Unknown with the reason.
+_NOT_MODELLED = {
+    "issensitive": "driftwatch does not track which values are sensitive",
+    "ephemeralasnull": "driftwatch does not track which values are ephemeral",
+    "rsadecrypt": "driftwatch does not decrypt",
+    "templatestring": "driftwatch does not evaluate templates held in values",
+}
+for _name, _why in _NOT_MODELLED.items():
+    FUNCTIONS[_name] = _unevaluated(f"{_name}(): {_why}")
+    UNKNOWN_POLICY[_name] = "any"
+
+
+def _removed(name: str, replacement: str) -> Callable[..., Any]:
+    def removed(*_arguments: Any) -> Any:
+        raise FunctionError(
+            f'the "{name}" function was deprecated in Terraform v0.12 and is no longer available; '
+            f"use {replacement} instead"
+        )
+
+    return removed
+
+
+FUNCTIONS["list"] = _removed("list", "tolist([ ... ]) syntax to write a literal list")
+FUNCTIONS["map"] = _removed("map", "tomap({ ... }) syntax to write a literal map")
+
 # Values that depend on where or when Terraform ran: never guessed, always Unknown with the
 # reason. tests/test_run_dependent.py lists them all (with path.cwd and abspath of a relative path).
 RUN_DEPENDENT = frozenset((*_NOT_EVALUATED, "abspath", "pathexpand"))
@@ -1296,3 +1420,8 @@ def call(name: str, arguments: list[Any]) -> Any:
 @functools.cache
 def _signature(function: Callable[..., Any]) -> inspect.Signature:
     return inspect.signature(function)
+
+
+# The functions of the other modules register themselves when imported; importing them here
+# makes FUNCTIONS complete for whoever imports this module.
+from driftwatch.terraform import cidr_functions, text_functions, time_functions  # noqa: E402,F401
