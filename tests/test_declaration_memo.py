@@ -197,12 +197,23 @@ def test_env_vars_and_the_targets_own_fields_are_part_of_the_key(repo: Path) -> 
     assert names(declare_target(target(repo, env={"TF_VAR_name": "two"}), cache)) == ["two-v1"]
 
 
-def test_functions_that_read_files_read_nothing_so_no_file_is_an_unrecorded_input(repo: Path) -> None:
-    """If file()/templatefile() ever read files, the walk must record those reads in its view."""
-    (repo / "modules" / "app" / "locals.tf").write_text('locals {\n  suffix = file("suffix.txt")\n}\n')
-    (repo / "modules" / "app" / "suffix.txt").write_text("v1")
-    (table,) = declare_target(target(repo), ParseCache()).tables
-    assert isinstance(table.spec.name, Unknown) and "reads files" in table.spec.name.reason
+def test_a_file_read_by_file_is_a_recorded_input(repo: Path, walks: list[str]) -> None:
+    """file() reads through the walk's view: the read is in the fingerprint, so changing only
+    the file (not a .tf file) makes the next scan evaluate the target again."""
+    (repo / "modules" / "app" / "locals.tf").write_text(
+        'locals {\n  suffix = trimspace(file("${path.module}/suffix.txt"))\n}\n'
+    )
+    (repo / "modules" / "app" / "suffix.txt").write_text("v1\n")
+    cache = ParseCache()
+    assert names(declare_target(target(repo), cache)) == ["orders-v1"]
+    assert names(declare_target(target(repo), cache)) == ["orders-v1"]
+    assert walks == ["t"]  # unchanged: reused
+    (repo / "modules" / "app" / "suffix.txt").write_text("v2\n")
+    assert names(declare_target(target(repo), cache)) == ["orders-v2"]
+    (repo / "modules" / "app" / "suffix.txt").unlink()  # an error now, as in Terraform
+    (table,) = declare_target(target(repo), cache).tables
+    assert isinstance(table.spec.name, Unknown) and "no file exists at" in table.spec.name.reason
+    assert walks == ["t", "t", "t"]
 
 
 def test_targets_sharing_files_do_not_mix(repo: Path, walks: list[str]) -> None:

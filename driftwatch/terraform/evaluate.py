@@ -68,8 +68,9 @@ from hcl2.rules.strings import (
 from hcl2.utils import process_escape_sequences
 
 from driftwatch.spec import Unknown, first_unknown
+from driftwatch.terraform import file_functions, heredoc, limits, numbers, unify
 from driftwatch.terraform import functions as fn
-from driftwatch.terraform import heredoc, limits, numbers, unify
+from driftwatch.terraform.file_functions import FileReader
 from driftwatch.terraform.functions import FunctionError, is_list, type_name
 from driftwatch.terraform.limits import MAX_DEPTH as MAX_DEPTH
 from driftwatch.terraform.limits import EvaluationError as EvaluationError
@@ -87,16 +88,20 @@ class Scope:
     Values may be lazy ``Mapping``s: ``local`` and module outputs are evaluated on first access,
     so only what an expression actually references is ever computed. A root name that is not
     here (a resource type, ``data``) evaluates to Unknown naming the whole reference.
+
+    ``files`` is what ``file()`` and the other file functions read through (the module's
+    reader, driftwatch.terraform.data_files); None: they are Unknown (a -var value, a test).
     """
 
-    def __init__(self, names: Mapping[str, Any], file: str | None = None):
+    def __init__(self, names: Mapping[str, Any], file: str | None = None, files: FileReader | None = None):
         self.names = names
         self.file = file
+        self.files = files
 
     def child(self, **names: Any) -> Scope:
         merged = dict(self.names)
         merged.update(names)
-        return Scope(merged, self.file)
+        return Scope(merged, self.file, self.files)
 
 
 class _Failure(Exception):
@@ -670,8 +675,12 @@ def _call(node: Any, ctx: _Ctx) -> Any:
                 node, f"{name}(): the argument before ... must be a list, not {type_name(expanded)}"
             )
         arguments.extend(expanded)
+    reader = ctx.scope.files
     try:
-        result = fn.call(name, [_plain(a) for a in arguments])
+        if reader is not None and name in file_functions.FILE_FUNCTIONS:
+            result = file_functions.call(name, reader, [_plain(a) for a in arguments])
+        else:
+            result = fn.call(name, [_plain(a) for a in arguments])
     except (FunctionError, ValueTooLarge) as error:
         raise ctx.fail(node, f"{name}(): {error}") from None
     except (RecursionError, EvaluationError):

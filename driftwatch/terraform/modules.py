@@ -59,6 +59,7 @@ from driftwatch.terraform import (
 from driftwatch.terraform import cache as module_cache
 from driftwatch.terraform import providers as provider_rules
 from driftwatch.terraform.addresses import local_path, redact
+from driftwatch.terraform.data_files import ModuleFiles
 from driftwatch.terraform.evaluate import PATH_CWD, EvaluationError, Scope, evaluate, evaluate_text
 from driftwatch.terraform.expansion import ExpansionError, count_instances, for_each_items
 from driftwatch.terraform.functions import TfSet
@@ -135,6 +136,8 @@ class _Walk:
         self.types: dict[int, tuple[Block, TypeSpec]] = {}
         self._file_rels: dict[Path, frozenset[str]] = {}
         self._inputs: dict[tuple[Path, ...], tuple[str, ...]] = {}
+        # Files the file functions read, by the directory of the module instance that read them.
+        self.data_files: dict[Path, set[str]] = {}
         self._limits_reported: set[str] = set()
         self.fetcher = Fetcher(target.modules, target.env)
         self.not_evaluated: list[NotEvaluated] = []
@@ -286,8 +289,10 @@ class _Walk:
         self.errors.append(TargetError(self.target.name, message, file, line or None, column or None))
 
     def inputs(self, stack: tuple[Path, ...]) -> tuple[str, ...]:
-        """The files of the modules on ``stack`` and the root's var files (read before any table
-        is collected), sorted; once per stack, as every table of a module instance shares it."""
+        """The files of the modules on ``stack``, the root's var files (read before any table is
+        collected) and the files those modules' file functions read so far, sorted. A table is
+        collected right after its evaluation, so what its evaluation read is there; the .tf
+        part is computed once per stack, as every table of a module instance shares it."""
         known = self._inputs.get(stack)
         if known is None:
             files = set(self.var_files)
@@ -297,7 +302,12 @@ class _Walk:
                     rels = self._file_rels[directory] = frozenset(f.rel for f in self.module_files(directory))
                 files |= rels
             known = self._inputs[stack] = tuple(sorted(files))
-        return known
+        data = set().union(*(self.data_files.get(directory, ()) for directory in stack))
+        return tuple(sorted(data.union(known))) if data else known
+
+    def note_data_file(self, directory: Path, rel: str) -> None:
+        """A file function of the module instance in ``directory`` read (or looked for) ``rel``."""
+        self.data_files.setdefault(directory, set()).add(rel)
 
     def module_blocks(self, directory: Path) -> list[tuple[Block, str]]:
         """The top-level blocks of a module directory with the file each is listed in, once its
@@ -425,7 +435,7 @@ def _evaluate_attribute(attribute: Any, scope: Scope, walk: _Walk, file: str) ->
     the file of the block it was merged into."""
     own = origin_of(attribute, file)
     if own != file:
-        file, scope = own, Scope(scope.names, own)
+        file, scope = own, Scope(scope.names, own, scope.files)
     try:
         return evaluate(attribute.expression, scope)
     except EvaluationError as error:
@@ -492,6 +502,9 @@ class ModuleInstance:
         # its tables are reported (the module's own files are not in the repository).
         self.anchor = anchor
         self.key = key  # module names from the root (modules.json's Key)
+        # What its file functions read through; a fetched module reads from its package.
+        fetched = self.package_root if self.package_root != walk.repo else None
+        self.file_reader = ModuleFiles(walk, module_path, directory, fetched, MAX_TARGET_BYTES)
         self._packages: dict[str, Package | str] = {}
         self._cloudposse: dict[str, str | Package] = {}
         self.files = walk.module_files(directory)
@@ -526,7 +539,7 @@ class ModuleInstance:
         }
         names.update(self.resources)
         names.update(extra)
-        return Scope(names, file)
+        return Scope(names, file, self.file_reader)
 
     def _reference_value(self, attribute: Any, file: str, extra: Mapping[str, Any]) -> Any:
         return _evaluate_attribute(attribute, self.scope(file, **extra), self.walk, file)

@@ -16,6 +16,11 @@ be updating underneath it.
 Reading a file is recorded as the SHA-256 of its bytes (the parse cache's key, so nothing is
 hashed twice) or as the error that reading it gave; replaying it costs a read and a hash, not
 a parse.
+
+Files the configuration reads with Terraform's file functions (``file("tables.yaml")``) are
+*data*: any bytes, not necessarily UTF-8 (``filebase64``). They are asked for as "data" (their
+SHA-256, or why they could not be read) and "kind" (what ``stat`` says: ``fileexists``), so that
+a change to a YAML file the tables are declared from invalidates the memo like a .tf change.
 """
 
 from __future__ import annotations
@@ -23,12 +28,13 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from driftwatch.errors import DriftwatchError
-from driftwatch.terraform.parse import HclSyntaxError, read_text
+from driftwatch.terraform.parse import HclSyntaxError, read_regular, read_text
 
 # A directory's entries that can change a target: .tf and .tf.json files (override files too),
 # and *.auto.tfvars(.json). Other files (README.md, .terraform.lock.hcl) may come and go
@@ -98,14 +104,88 @@ def _unreadable(error: HclSyntaxError) -> str:
     return f"error:{error.line}:{error.message}"
 
 
+class DataProblem(DriftwatchError):
+    """Why a data file (``file()``'s) was not read. ``kind`` says what the file functions make of
+    it: "missing" (Terraform: no file exists), "directory", "not a directory" (a path through a
+    file), "special" (a FIFO, device or socket: Terraform would block on or stream it),
+    "too large" (over the per-file byte limit) or "unreadable" (any other OS error)."""
+
+    def __init__(self, kind: str, detail: str):
+        super().__init__(detail)
+        self.kind = kind
+
+
+_SPECIAL = {
+    stat.S_IFIFO: "a named pipe",
+    stat.S_IFCHR: "a device node",
+    stat.S_IFBLK: "a device node",
+    stat.S_IFSOCK: "a unix domain socket",
+}
+
+
+def _kind(path: Path) -> str:
+    """What ``stat`` (following symlinks) says of a path: "file", "dir", "missing", "not a
+    directory" (a path through a file), a special file's name ("a named pipe") or "error"."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "missing"
+    except NotADirectoryError:
+        return "not a directory"
+    except (OSError, ValueError):
+        return "error"
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    return _SPECIAL.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def _read_data(path: Path, max_bytes: int) -> bytes:
+    """A data file's bytes, at most ``max_bytes``; DataProblem when it cannot be read. Opened
+    without blocking and checked on the descriptor (read_regular), so a FIFO never hangs."""
+    try:
+        return read_regular(path, "", max_bytes)
+    except HclSyntaxError as error:
+        message = error.message
+        if message.startswith("not a regular file (a directory)"):
+            raise DataProblem("directory", "is a directory") from None
+        if message.startswith("not a regular file"):
+            kind = message.partition("(")[2].partition(")")[0]  # "a FIFO", "a device or socket"
+            raise DataProblem("special", kind) from None
+        raise DataProblem("too large", message) from None
+    except FileNotFoundError:
+        raise DataProblem("missing", "no such file or directory") from None
+    except NotADirectoryError:
+        raise DataProblem("not a directory", "not a directory") from None
+    except IsADirectoryError:
+        raise DataProblem("directory", "is a directory") from None
+    except (OSError, ValueError) as error:
+        raise DataProblem("unreadable", getattr(error, "strerror", None) or str(error)) from None
+
+
+def _data_answer(data: bytes | DataProblem) -> str:
+    if isinstance(data, DataProblem):
+        return f"{data.kind}:{data}"
+    return hashlib.sha256(data).hexdigest()
+
+
+def _replay_data(path: Path, max_bytes: int) -> str:
+    try:
+        return _data_answer(_read_data(path, max_bytes))
+    except DataProblem as problem:
+        return _data_answer(problem)
+
+
 _QUESTIONS: dict[str, Callable[[Path], object]] = {
     "resolve": _resolve,
     "is_dir": _is_dir,
     "is_file": _is_file,
     "entries": _entries,
+    "kind": _kind,
 }
 # Replayed cheapest first, so that a changed listing is found before any file is read.
-_ORDER = {"is_dir": 0, "is_file": 0, "entries": 1, "resolve": 2, "read": 3}
+_ORDER = {"is_dir": 0, "is_file": 0, "kind": 0, "entries": 1, "resolve": 2, "read": 3, "data": 3}
 
 
 @dataclass(frozen=True)
@@ -127,6 +207,9 @@ class Fingerprint:
                 if kind == "read":
                     if _read(path, self.max_file_bytes)[1] != answer:
                         return False
+                elif kind == "data":
+                    if _replay_data(path, self.max_file_bytes) != answer:
+                        return False
                 elif _QUESTIONS[kind](path) != answer:
                     return False
         except (OSError, RuntimeError, ValueError):
@@ -134,8 +217,8 @@ class Fingerprint:
         return True
 
     def paths(self) -> Iterable[Path]:
-        """The files read."""
-        return (path for kind, path, _ in self.answers if kind == "read")
+        """The files read (Terraform files and data files)."""
+        return (path for kind, path, _ in self.answers if kind in ("read", "data"))
 
     def digests(self) -> Iterable[str]:
         """The content hashes of the files read (the parse cache's keys)."""
@@ -149,6 +232,7 @@ class FileSystemView:
         self.max_file_bytes = max_file_bytes
         self.bytes_read = 0  # by read(): what the walk bounds per target
         self._answers: dict[tuple[str, Path], object] = {}
+        self._data: dict[Path, bytes | DataProblem] = {}  # data files, read once per view
         # False when a file read twice gave two answers: the walk saw no single state of the
         # checkout, and its result must not be reused.
         self.consistent = True
@@ -200,6 +284,32 @@ class FileSystemView:
         digest = hashlib.sha256(data).hexdigest()
         self._record_read(path, digest)
         return text, digest
+
+    def kind(self, path: Path) -> str:
+        """What ``stat`` says of ``path`` (see ``_kind``): ``fileexists``'s question."""
+        return str(self._ask("kind", path))
+
+    def read_data(self, path: Path) -> bytes:
+        """The bytes of a data file (one ``file()`` reads), at most ``max_file_bytes``; raises
+        DataProblem. Read once per view: a module with 50 instances reading one YAML file reads
+        it, and counts its bytes against the target's budget, once."""
+        known = self._data.get(path)
+        if known is None:
+            try:
+                known = self._load_data(path)
+            except DataProblem as problem:
+                known = problem
+            else:
+                self.bytes_read += len(known)
+            self._data[path] = known
+            self._answers[("data", path)] = _data_answer(known)
+        if isinstance(known, DataProblem):
+            raise known
+        return known
+
+    def _load_data(self, path: Path) -> bytes:
+        """Read a data file (a view of something else overrides this, like ``_load``)."""
+        return _read_data(path, self.max_file_bytes)
 
     def _record_read(self, path: Path, answer: str) -> None:
         previous = self._answers.setdefault(("read", path), answer)

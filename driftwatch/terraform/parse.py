@@ -306,7 +306,7 @@ def parse_text(text: str, file: str) -> Any:
 def read_text(path: Path, rel: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[str, bytes]:
     """The file's text and raw bytes; a clear error for unreadable, oversized or non-UTF-8 files."""
     try:
-        data = _read_regular(path, rel, max_bytes)
+        data = read_regular(path, rel, max_bytes)
     except OSError as error:
         raise HclSyntaxError(rel, f"cannot read: {error.strerror or error}") from None
     return decode_text(data, rel)
@@ -321,7 +321,7 @@ def decode_text(data: bytes, rel: str) -> tuple[str, bytes]:
         raise HclSyntaxError(rel, "not valid UTF-8", line) from None
 
 
-def _read_regular(path: Path, rel: str, max_bytes: int) -> bytes:
+def read_regular(path: Path, rel: str, max_bytes: int) -> bytes:
     """The bytes of a regular file of at most ``max_bytes``. Opened without blocking and checked
     on the open descriptor: a FIFO named ``x.tf`` would block a plain open (or read) forever,
     and a device would never end."""

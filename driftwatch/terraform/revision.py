@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Protocol
 
-from driftwatch.terraform.observe import _TERRAFORM_SUFFIXES, FileSystemView, Fingerprint
+from driftwatch.terraform.observe import _TERRAFORM_SUFFIXES, DataProblem, FileSystemView, Fingerprint
 from driftwatch.terraform.parse import HclSyntaxError, decode_text
 
 _TREE = 0o040000
@@ -79,6 +79,10 @@ class RevisionView(FileSystemView):
             return node is not None and node[0] in (_TREE, _GITLINK)
         if kind == "is_file":
             return node is not None and _is_blob(node[0])
+        if kind == "kind":  # a checkout holds files, directories and symlinks (resolved) only
+            if node is None:
+                return "missing"
+            return "file" if _is_blob(node[0]) else "dir"
         if kind == "entries":
             if node is None or node[0] != _TREE:
                 return ()
@@ -110,6 +114,27 @@ class RevisionView(FileSystemView):
         if size > self.max_file_bytes:
             raise HclSyntaxError(rel, f"file is {size} bytes, over the {self.max_file_bytes}-byte limit")
         return decode_text(self._objects.blob(node[1]), rel)
+
+    def _load_data(self, path: Path) -> bytes:
+        try:
+            return self._data_from_objects(path)
+        except (DataProblem, RuntimeError):
+            raise
+        except Exception:
+            self.consistent = False
+            raise
+
+    def _data_from_objects(self, path: Path) -> bytes:
+        node = self._node(self._resolve(path))
+        if node is None:
+            raise DataProblem("missing", "no such file or directory")
+        if not _is_blob(node[0]):
+            raise DataProblem("directory", "is a directory")
+        info = self._objects.info(node[1])
+        size = info[2] if info is not None else 0
+        if size > self.max_file_bytes:
+            raise DataProblem("too large", f"file is {size} bytes, over the {self.max_file_bytes}-byte limit")
+        return self._objects.blob(node[1])
 
     def fingerprint(self) -> Fingerprint:
         found = super().fingerprint()

@@ -1,0 +1,145 @@
+"""The files a module's ``file()`` calls read: where Terraform would look, whether driftwatch may
+look there, and the read itself, through the walk's FileSystemView.
+
+Terraform resolves a file function's path against its working directory, the root module's
+directory (``path.module`` is relative to it), after cleaning it lexically (Go's
+``filepath.Clean``: ``missing/../x`` is ``x``). driftwatch does the same, and then confines the
+result as it confines module sources: a path that resolves (symlinks included) outside the
+repository, an absolute path and a path in someone's home directory (``~``) are not read, and
+the function's value is Unknown with the reason. A module fetched from a remote source is read
+from where it was fetched (its ``path.module`` is ``.terraform/modules/<key>``, which the
+scanned checkout usually does not hold) and confined to its own package.
+
+Every read goes through the FileSystemView, so the declaration memo sees it (a changed YAML
+file invalidates the target's declarations) and a view of a git revision answers it from the
+commit's objects, like the .tf files. Each file read is noted as an input of the module
+instance that read it (its tables' ``inputs``: a recent commit to the YAML can make their drift
+pending). Bounds: the per-file byte limit (the view's), the per-target byte budget shared with
+the .tf files, and the step budget charged per character read.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+from typing import Protocol
+
+from driftwatch.errors import DriftwatchError
+from driftwatch.spec import Unknown
+from driftwatch.terraform import limits
+from driftwatch.terraform.file_functions import clean
+from driftwatch.terraform.functions import FunctionError
+from driftwatch.terraform.observe import DataProblem, FileSystemView
+
+_FETCHED = ".terraform/modules"  # where Terraform keeps fetched modules, relative to the root
+
+# Terraform's own words for a file that does not exist (Go's readFileBytes).
+_NO_FILE = (
+    'no file exists at "{path}"; this function works only with files that are distributed as part '
+    "of the configuration source code, so if this file will be created by a resource in this "
+    "configuration you must instead obtain this result from an attribute of that resource"
+)
+
+
+class Walk(Protocol):
+    """What a reader needs of the module walk (driftwatch.terraform.modules._Walk)."""
+
+    fs: FileSystemView
+    root_dir: Path
+
+    def confine(self, path: Path, what: str, within: Path | None = None) -> Path: ...
+
+    def rel(self, path: Path) -> str: ...
+
+    def note_data_file(self, directory: Path, rel: str) -> None: ...
+
+
+class ModuleFiles:
+    """The FileReader (driftwatch.terraform.file_functions) of one module instance.
+
+    ``module_path`` is its ``path.module``; ``directory`` where its files really are; ``package``
+    the root of the fetched package it belongs to (None: it is in the repository)."""
+
+    def __init__(
+        self, walk: Walk, module_path: str, directory: Path, package: Path | None, max_target_bytes: int
+    ):
+        self.walk = walk
+        self.module_path = module_path
+        self.directory = directory
+        self.package = package
+        self.max_target_bytes = max_target_bytes
+
+    def read(self, path: str) -> bytes | Unknown:
+        located = self._locate(path)
+        if isinstance(located, Unknown):
+            return located
+        resolved, shown = located
+        fs = self.walk.fs
+        if fs.bytes_read > self.max_target_bytes:
+            return Unknown(
+                f"file({shown!r}) is not read: the target's files hold more than "
+                f"{self.max_target_bytes:,} bytes (driftwatch's limit per target)"
+            )
+        try:
+            data = fs.read_data(resolved)
+        except DataProblem as problem:
+            return _problem(problem, shown)
+        limits.charge_size(len(data))
+        return data
+
+    def exists(self, path: str) -> bool | Unknown:
+        located = self._locate(path)
+        if isinstance(located, Unknown):
+            return located
+        resolved, shown = located
+        kind = self.walk.fs.kind(resolved)
+        if kind == "file":
+            return True
+        if kind == "missing":
+            return False
+        if kind == "dir":
+            raise FunctionError(f'"{shown}" is a directory, not a file')
+        if kind in ("not a directory", "error"):
+            raise FunctionError(f'failed to stat "{shown}"')
+        raise FunctionError(f'"{shown}" is {kind}, not a regular file')
+
+    def _locate(self, path: str) -> tuple[Path, str] | Unknown:
+        """Where the file is (resolved, inside the repository or the module's package) and how
+        Terraform names it in errors; Unknown when driftwatch does not read there. The file is
+        noted as an input whether or not it exists: adding it changes the evaluation too."""
+        if path.startswith("~"):
+            if path == "~" or path[1] in "/\\":
+                return Unknown(
+                    f"{path!r} is in the home directory of whoever runs Terraform; driftwatch reads "
+                    "files inside the repository only"
+                )
+            raise FunctionError("failed to expand ~: cannot expand user-specific home dir")
+        if path.startswith("/"):
+            return Unknown(f"{path!r} is an absolute path; driftwatch reads files inside the repository only")
+        shown = clean(path)
+        within: Path | None = None
+        physical = self.walk.root_dir / shown
+        if self.package is not None and (shown == _FETCHED or shown.startswith(_FETCHED + "/")):
+            physical = self.directory / posixpath.relpath(shown, self.module_path)
+            within = self.package
+        try:
+            resolved = self.walk.confine(physical, f"the file {shown!r}", within)
+        except DriftwatchError as error:  # OutsideRepositoryError: outside, a loop, an invalid path
+            return Unknown(str(error))
+        self.walk.note_data_file(self.directory, self.walk.rel(resolved))
+        return resolved, shown
+
+
+def _problem(problem: DataProblem, shown: str) -> Unknown:
+    """A file that was not read: Terraform's error where Terraform has one, else Unknown."""
+    if problem.kind == "missing":
+        raise FunctionError(_NO_FILE.format(path=shown))
+    if problem.kind == "directory":
+        raise FunctionError(f"failed to read file: read {shown}: is a directory")
+    if problem.kind == "not a directory":
+        raise FunctionError(f"open {shown}: not a directory")
+    if problem.kind == "unreadable":
+        raise FunctionError(f'failed to read file "{shown}": {problem}')
+    if problem.kind == "special":
+        return Unknown(f"{shown!r} is {problem}, not a regular file; driftwatch does not read it")
+    return Unknown(f"{shown!r} is not read: {problem} (driftwatch's limit per file)")

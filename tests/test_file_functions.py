@@ -1,0 +1,258 @@
+"""Terraform's file functions inside the scanned repository: ``for_each = yamldecode(file(...))``
+declares its tables, reads are confined to the repository, bounded, recorded for the memo and
+noted as the tables' inputs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from driftwatch.spec import TargetError, Unknown
+from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
+from driftwatch.terraform.parse import ParseCache
+
+TABLES = """\
+locals {
+  tables = yamldecode(file("${path.module}/tables.yaml"))
+}
+
+resource "aws_dynamodb_table" "t" {
+  for_each     = local.tables
+  name         = each.key
+  billing_mode = each.value.billing
+  hash_key     = "id"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+"""
+
+YAML = "orders:\n  billing: PAY_PER_REQUEST\nusers:\n  billing: PAY_PER_REQUEST\n"
+
+# One table whose name is the expression under test: its value, or the Unknown's reason.
+PROBE = """\
+resource "aws_dynamodb_table" "t" {
+  name         = %s
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+"""
+
+
+def write_tree(base: Path, files: dict[str, str | bytes]) -> None:
+    for name, content in files.items():
+        path = base / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+
+
+def target(repo: Path, root: str = "root", **fields: Any) -> TargetInput:
+    fields.setdefault("env", {})
+    return TargetInput(name="t", repo=repo, root=repo / root, region="us-east-1", **fields)
+
+
+def declare(repo: Path, root: str = "root", cache: ParseCache | None = None) -> TargetDeclarations:
+    return declare_target(target(repo, root), cache if cache is not None else ParseCache())
+
+
+def names(result: TargetDeclarations) -> list[str]:
+    return sorted(str(t.spec.name) for t in result.tables)
+
+
+def probe(tmp_path: Path, expression: str, files: dict[str, str | bytes] | None = None) -> Any:
+    """The value of ``expression`` as a table name in root/main.tf (files placed in the repo)."""
+    repo = tmp_path / "repo"
+    write_tree(repo, {"root/main.tf": PROBE % expression, **(files or {})})
+    result = declare(repo)
+    assert len(result.tables) == 1, result.errors
+    return result.tables[0].spec.name
+
+
+# --- the config-driven pattern ------------------------------------------------------------------
+
+
+def test_yamldecode_of_a_file_declares_its_tables(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write_tree(repo, {"root/main.tf": TABLES, "root/tables.yaml": YAML})
+    result = declare(repo)
+    assert names(result) == ["orders", "users"] and not result.errors and not result.not_evaluated
+    assert all("root/tables.yaml" in table.inputs for table in result.tables)
+    assert all("root/main.tf" in table.inputs for table in result.tables)
+
+
+def test_a_child_module_reads_relative_to_the_root_with_path_module(tmp_path: Path) -> None:
+    """Terraform resolves file paths against the root directory; path.module names the child."""
+    repo = tmp_path / "repo"
+    write_tree(
+        repo,
+        {
+            "root/main.tf": 'module "m" {\n  source = "../modules/m"\n}\n',
+            "modules/m/main.tf": TABLES.replace("tables.yaml", "conf/tables.json").replace(
+                "yamldecode", "jsondecode"
+            ),
+            "modules/m/conf/tables.json": '{"events": {"billing": "PAY_PER_REQUEST"}}',
+        },
+    )
+    result = declare(repo)
+    assert names(result) == ["events"] and not result.errors
+    assert "modules/m/conf/tables.json" in result.tables[0].inputs
+
+
+def test_csvdecode_of_a_file_and_a_root_in_a_subdirectory_reading_above_it(tmp_path: Path) -> None:
+    """A root below the repository top may read ../ as long as the file stays in the repository."""
+    repo = tmp_path / "repo"
+    main = TABLES.replace(
+        'yamldecode(file("${path.module}/tables.yaml"))',
+        '{ for row in csvdecode(file("../../shared/tables.csv")) : row.name => row }',
+    )
+    write_tree(
+        repo,
+        {"envs/prod/main.tf": main, "shared/tables.csv": "name,billing\nledger,PAY_PER_REQUEST\n"},
+    )
+    result = declare(repo, "envs/prod")
+    assert names(result) == ["ledger"] and not result.errors
+    assert "shared/tables.csv" in result.tables[0].inputs
+
+
+# --- Terraform's errors and values ----------------------------------------------------------------
+
+
+def test_a_missing_file_is_an_error_that_try_observes(tmp_path: Path) -> None:
+    assert probe(tmp_path, 'try(file("missing.txt"), "fallback")') == "fallback"
+    assert probe(tmp_path / "b", 'can(file("missing.txt")) ? "yes" : "no"') == "no"
+    value = probe(tmp_path / "c", 'file("missing.txt")')
+    assert isinstance(value, Unknown) and 'no file exists at "missing.txt"' in value.reason
+
+
+def test_fileexists_and_lexical_cleaning(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {"root/x.txt": "hello"}
+    assert probe(tmp_path, 'fileexists("x.txt") ? "yes" : "no"', files) == "yes"
+    assert probe(tmp_path / "b", 'fileexists("nope.txt") ? "yes" : "no"', files) == "no"
+    # Go's filepath.Clean before reading: "missing/.." is gone even though missing is absent.
+    assert probe(tmp_path / "c", 'file("missing/../x.txt")', files) == "hello"
+
+
+def test_a_directory_is_an_error(tmp_path: Path) -> None:
+    value = probe(tmp_path, 'file("sub")', {"root/sub/a.txt": "a"})
+    assert isinstance(value, Unknown) and "read sub: is a directory" in value.reason
+    value = probe(tmp_path / "b", 'try(fileexists("sub"), "err")', {"root/sub/a.txt": "a"})
+    assert value == "err"
+
+
+def test_invalid_utf8_is_an_error_for_file_but_not_for_filebase64_or_hashes(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {"root/bin.dat": b"\xff\xfe"}
+    value = probe(tmp_path, 'file("bin.dat")', files)
+    assert isinstance(value, Unknown) and "not valid UTF-8" in value.reason
+    assert probe(tmp_path / "b", 'filebase64("bin.dat")', files) == "//4="
+    assert probe(tmp_path / "c", 'filemd5("bin.dat")', files) == "f3b25701fe362ec84616a93a45ce9998"
+
+
+# --- confinement and bounds -------------------------------------------------------------------
+
+
+def _unknown(value: Any, *words: str) -> None:
+    assert isinstance(value, Unknown), value
+    for word in words:
+        assert word in value.reason, value.reason
+
+
+def test_a_path_outside_the_repository_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text("outside")
+    _unknown(probe(tmp_path, 'file("../../secret.txt")'), "outside the repository")
+    _unknown(probe(tmp_path / "b", f'file("{tmp_path / "secret.txt"}")'), "absolute path")
+    _unknown(probe(tmp_path / "c", 'file("~/x")'), "home directory")
+    # not even its existence is told
+    _unknown(probe(tmp_path / "d", 'fileexists("../../secret.txt")'), "outside the repository")
+
+
+def test_a_symlink_out_of_the_repository_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text("outside")
+    repo = tmp_path / "repo"
+    write_tree(repo, {"root/main.tf": PROBE % 'file("link.txt")'})
+    os.symlink(tmp_path / "secret.txt", repo / "root" / "link.txt")
+    value = declare(repo).tables[0].spec.name
+    _unknown(value, "outside the repository")
+
+
+def test_a_symlink_inside_the_repository_is_followed(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write_tree(repo, {"root/main.tf": PROBE % 'file("link.txt")', "data/real.txt": "inside"})
+    os.symlink(repo / "data" / "real.txt", repo / "root" / "link.txt")
+    result = declare(repo)
+    assert result.tables[0].spec.name == "inside"
+    assert "data/real.txt" in result.tables[0].inputs
+
+
+def test_a_fifo_is_not_read_and_does_not_hang(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write_tree(repo, {"root/main.tf": PROBE % 'file("pipe")'})
+    os.mkfifo(repo / "root" / "pipe")
+    _unknown(declare(repo).tables[0].spec.name, "FIFO", "not read")
+    write_tree(repo, {"root/main.tf": PROBE % 'try(fileexists("pipe"), "err")'})
+    assert declare(repo).tables[0].spec.name == "err"  # Terraform: "is a named pipe" error
+
+
+def test_an_oversized_file_is_not_read(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write_tree(repo, {"root/main.tf": PROBE % 'file("big.txt")', "root/big.txt": "x" * 5000})
+    result = declare_target(target(repo), ParseCache(max_file_bytes=4096))
+    _unknown(result.tables[0].spec.name, "over the 4096-byte limit", "limit per file")
+
+
+def test_the_target_byte_budget_covers_data_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from driftwatch.terraform import modules
+
+    monkeypatch.setattr(modules, "MAX_TARGET_BYTES", 1000)
+    repo = tmp_path / "repo"
+    write_tree(
+        repo,
+        {
+            "root/main.tf": PROBE % 'join("", [file("a.txt"), file("b.txt")])',
+            "root/a.txt": "a" * 1500,
+            "root/b.txt": "b",
+        },
+    )
+    _unknown(declare(repo).tables[0].spec.name, "limit per target")
+
+
+# --- the memo ---------------------------------------------------------------------------------
+
+
+def test_a_rescan_sees_a_changed_yaml_file(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write_tree(repo, {"root/main.tf": TABLES, "root/tables.yaml": YAML})
+    cache = ParseCache()
+    assert names(declare(repo, cache=cache)) == ["orders", "users"]
+    hits = cache.declarations.hits
+    assert names(declare(repo, cache=cache)) == ["orders", "users"]
+    assert cache.declarations.hits == hits + 1  # unchanged: reused
+    (repo / "root" / "tables.yaml").write_text(YAML + "audit:\n  billing: PAY_PER_REQUEST\n")
+    assert names(declare(repo, cache=cache)) == ["audit", "orders", "users"]
+
+
+def test_a_rescan_sees_a_file_appear(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write_tree(repo, {"root/main.tf": PROBE % 'fileexists("flag") ? "on" : "off"'})
+    cache = ParseCache()
+    assert names(declare(repo, cache=cache)) == ["off"]
+    (repo / "root" / "flag").write_text("")
+    assert names(declare(repo, cache=cache)) == ["on"]
+
+
+def test_errors_do_not_stop_other_tables(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write_tree(repo, {"root/main.tf": TABLES})  # tables.yaml is missing: for_each errors
+    result = declare(repo)
+    assert result.tables == [] and (result.not_evaluated or result.errors)
+    assert all(isinstance(e, TargetError) for e in result.errors)
