@@ -25,8 +25,14 @@ from hypothesis.internal.conjecture import providers
 from terraform_support import REQUIRES_TERRAFORM_CLI
 
 from driftwatch.spec import Unknown
+from driftwatch.terraform import modules
+from driftwatch.terraform.data_files import ModuleFiles
 from driftwatch.terraform.evaluate import Scope, evaluate_text
+from driftwatch.terraform.file_functions import FileReader
 from driftwatch.terraform.functions import FUNCTIONS
+from driftwatch.terraform.modules import TargetInput
+from driftwatch.terraform.observe import FileSystemView
+from driftwatch.terraform.parse import ParseCache
 
 TERRAFORM = shutil.which("terraform")
 pytestmark = REQUIRES_TERRAFORM_CLI
@@ -749,16 +755,7 @@ RUNTIME_DEPENDENT = {
     "plantimestamp": "plantimestamp()",
     "uuid": "uuid()",
     "bcrypt": 'bcrypt("x")',
-    "file": 'file("x.txt")',
-    "fileexists": 'fileexists("x.txt")',
     "fileset": 'fileset(".", "*")',
-    "filebase64": 'filebase64("x")',
-    "filemd5": 'filemd5("x")',
-    "filesha1": 'filesha1("x")',
-    "filesha256": 'filesha256("x")',
-    "filesha512": 'filesha512("x")',
-    "filebase64sha256": 'filebase64sha256("x")',
-    "filebase64sha512": 'filebase64sha512("x")',
     "templatefile": 'templatefile("x.tpl", {})',
     "abspath": 'abspath("relative/dir")',
     "pathexpand": 'pathexpand("~/x")',
@@ -918,6 +915,66 @@ HEREDOC_LOCALS = {
 }
 
 
+# The file functions, with files in the console's directory (the root module's): driftwatch
+# reads them through a module's reader (driftwatch.terraform.data_files) over that directory.
+DATA_FILES: dict[str, bytes] = {
+    "tables.yaml": (
+        b"defaults: &d\n  billing: PAY_PER_REQUEST\norders:\n  <<: *d\n  hash_key: id\n"
+        b"users:\n  <<: *d\n  read: 5\n  created: 2024-01-15\n"
+    ),
+    "conf/tables.json": b'{"events": {"billing": "PROVISIONED", "read": 1.50}, "n": [1, 2]}\n',
+    "tables.csv": b'name,billing\r\nledger,PAY_PER_REQUEST\r\n"a,b",x\r\n',
+    "nfc.txt": "e\u0301 caf\u00e9 \u2603\n".encode(),
+    "bom.txt": b"\xef\xbb\xbfbom\r\n",
+    "bin.dat": bytes(range(256)),
+    "empty.txt": b"",
+}
+FILE_CASES = {
+    "file": [
+        'yamldecode(file("tables.yaml"))',
+        'yamldecode(file("${path.module}/tables.yaml"))["users"]',
+        'jsondecode(file("${path.module}/conf/tables.json"))',
+        'csvdecode(file("tables.csv"))',
+        'file("nfc.txt")',
+        'length(file("nfc.txt"))',
+        'file("nfc.txt") == "\\u00e9 caf\\u00e9 \\u2603\\n"',
+        'file("bom.txt")',
+        'file("empty.txt")',
+        'file("missing/../tables.yaml") == file("./tables.yaml")',
+        'file("conf/../tables.csv")',
+        'file("missing.txt")',
+        'try(file("missing.txt"), "fallback")',
+        'can(file("missing.txt"))',
+        'file("conf")',
+        'file("")',
+        'file("bin.dat")',
+        'can(file("bin.dat"))',
+        'file("tables.yaml/x")',
+        'file("~x")',
+        "file(null)",
+        "file(1)",
+    ],
+    "fileexists": [
+        'fileexists("tables.yaml")',
+        'fileexists("${path.module}/conf/tables.json")',
+        'fileexists("missing.txt")',
+        'fileexists("missing/x")',
+        'fileexists("tables.yaml/")',
+        'fileexists("conf")',
+        'fileexists("")',
+        'fileexists("tables.yaml/x")',
+        'fileexists("~x")',
+    ],
+    "filebase64": ['filebase64("bin.dat")', 'filebase64("nfc.txt")', 'filebase64("empty.txt")'],
+    "filemd5": ['filemd5("bin.dat")', 'filemd5("nfc.txt")', 'filemd5("missing")'],
+    "filesha1": ['filesha1("bin.dat")', 'filesha1("nfc.txt")'],
+    "filesha256": ['filesha256("bin.dat")', 'filesha256("nfc.txt")', 'filesha256("conf")'],
+    "filesha512": ['filesha512("bin.dat")', 'filesha512("nfc.txt")'],
+    "filebase64sha256": ['filebase64sha256("bin.dat")', 'filebase64sha256("nfc.txt")'],
+    "filebase64sha512": ['filebase64sha512("bin.dat")', 'filebase64sha512("nfc.txt")'],
+}
+
+
 # --- the two evaluators -----------------------------------------------------------------------
 
 
@@ -925,13 +982,23 @@ def _wrapped(expression: str) -> str:
     return f'try(jsonencode({expression}), "ERR")'
 
 
-def _driftwatch(expressions: Sequence[str], local: dict[str, str] | None = None) -> list[object]:
+def _driftwatch(
+    expressions: Sequence[str], local: dict[str, str] | None = None, files: FileReader | None = None
+) -> list[object]:
     values: dict[str, object] = {}
     scope = Scope({}, "console.tf")
     for name, text in (local or {}).items():
         values[name] = evaluate_text(text, scope)
-    scope = Scope({"local": values}, "console.tf")
+    scope = Scope({"local": values, "path": {"module": ".", "root": "."}}, "console.tf", files)
     return [evaluate_text(_wrapped(e), scope) for e in expressions]
+
+
+def _reader(directory: Path) -> FileReader:
+    """The file reader of a root module in ``directory``, as the module walk makes it."""
+    target = TargetInput(name="console", repo=directory, root=directory, env={}, region="us-east-1")
+    walk = modules._Walk(target, ParseCache(), FileSystemView(ParseCache().max_file_bytes))
+    walk.root_dir = walk.repo
+    return ModuleFiles(walk, ".", walk.repo, None, modules.MAX_TARGET_BYTES)
 
 
 def _console(
@@ -954,8 +1021,10 @@ def _console(
     return decoded
 
 
-def _compare(expressions: Sequence[str], tmp_path: Path, local: dict[str, str] | None = None) -> None:
-    ours = _driftwatch(expressions, local)
+def _compare(
+    expressions: Sequence[str], tmp_path: Path, local: dict[str, str] | None = None, files: bool = False
+) -> None:
+    ours = _driftwatch(expressions, local, _reader(tmp_path) if files else None)
     theirs = _console(expressions, tmp_path, local)
     differences = [
         f"{e}\n    terraform:  {t}\n    driftwatch: {o}"
@@ -970,7 +1039,7 @@ def _compare(expressions: Sequence[str], tmp_path: Path, local: dict[str, str] |
 
 def test_every_function_is_covered() -> None:
     """A function added to driftwatch must get differential cases (or be runtime-dependent)."""
-    covered = set(FUNCTION_CASES) | set(RUNTIME_DEPENDENT) | set(NOT_EVALUATED)
+    covered = set(FUNCTION_CASES) | set(FILE_CASES) | set(RUNTIME_DEPENDENT) | set(NOT_EVALUATED)
     assert set(FUNCTIONS) - covered == set()
 
 
@@ -980,6 +1049,22 @@ def test_functions_match_terraform(tmp_path: Path) -> None:
 
 def test_expression_forms_match_terraform(tmp_path: Path) -> None:
     _compare([case for cases in FORM_CASES.values() for case in cases], tmp_path)
+
+
+def test_file_functions_match_terraform(tmp_path: Path) -> None:
+    """file() and friends over real files in the root module's directory: values, NFC, CRLF
+    and BOM kept, hashes of the raw bytes, and Terraform's errors (which try/can observe)."""
+    for name, data in DATA_FILES.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    _compare([case for cases in FILE_CASES.values() for case in cases], tmp_path, files=True)
+
+
+def test_file_functions_without_a_reader_are_unknown() -> None:
+    """Outside a module walk (a -var value), nothing is read: Unknown with the reason."""
+    for name in FILE_CASES:
+        value = evaluate_text(f'{name}("tables.yaml")', Scope({}, "console.tf"))
+        assert isinstance(value, Unknown) and "reads files" in value.reason, name
 
 
 def test_heredocs_match_terraform(tmp_path: Path) -> None:

@@ -495,3 +495,46 @@ def test_an_unusable_state_database_costs_the_first_sightings_not_the_scan(repo:
         report = run_scan([prod(repo)], seen_commits=Broken(), clock=lambda: when + timedelta(minutes=1))
     assert row(report, TABLE).status is TableStatus.PENDING  # timed as a one-shot scan would
     assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["commit_sightings_unavailable"]
+
+
+YAML_ROOT = """locals {
+  tables = yamldecode(file("${path.module}/tables.yaml"))
+}
+module "orders" {
+  for_each      = local.tables
+  source        = "../../modules/table"
+  name          = each.key
+  read_capacity = each.value.read
+}
+"""
+
+
+def test_a_commit_changing_only_the_yaml_the_tables_are_read_from_is_pending(
+    embedded_aws: None, tmp_path: Path
+) -> None:
+    """Tables declared from ``yamldecode(file(...))`` are scanned against AWS, and the YAML file
+    is an input of theirs: a merged commit that changes only it is a pending apply, as a .tf
+    change would be, and the previous value is read from the YAML at the older commit."""
+    root = write_repo(
+        tmp_path / "infra",
+        {
+            "envs/prod/main.tf": YAML_ROOT,
+            "envs/prod/tables.yaml": f"{TABLE}:\n  read: 5\n",
+            "modules/table/main.tf": MODULE,
+        },
+    )
+    git(root, "init", "-q")
+    commit_all(root, "initial", LONG_AGO)
+    prod_yaml = target(root, root="envs/prod")
+    provision([prod_yaml])
+    assert row(run_scan([prod_yaml]), TABLE).status is TableStatus.IN_SYNC
+
+    (root / "envs/prod/tables.yaml").write_text(f"{TABLE}:\n  read: 10\n")
+    when = just_after(created_at())
+    sha = commit_all(root, "more read capacity, in the YAML", when)
+    found = row(run_scan([prod_yaml], clock=lambda: when + timedelta(minutes=1)), TABLE)
+    assert found.status is TableStatus.PENDING and found.drift == ()
+    assert [(p.attribute, p.declared, p.live) for p in found.pending] == [("read_capacity", 10, 5)]
+    assert {(p.file, p.commit) for p in found.pending} == {("envs/prod/tables.yaml", sha)}
+    later = row(run_scan([prod_yaml], clock=lambda: when + GRACE + timedelta(seconds=1)), TABLE)
+    assert later.status is TableStatus.DRIFTED

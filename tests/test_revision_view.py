@@ -153,3 +153,38 @@ def test_the_previous_declaration_of_a_repository_below_a_symlinked_checkout(tmp
     assert base is not None and base.base == old and not base.head
     assert base.tables[(REGION, "orders")].spec.point_in_time_recovery is True
     assert {f: (c.commit, c.file) for f, c in base.changes.items()} == {"main.tf": (new, "main.tf")}
+
+
+def test_a_file_read_by_file_comes_from_the_same_revision(tmp_path: Path) -> None:
+    """file() in an older revision reads the file as committed then, from git objects, not the
+    work tree; a file added later does not exist there (Terraform's error, which try() sees)."""
+    main = (
+        'locals {\n  names = yamldecode(file("names.yaml"))\n'
+        '  extra = try(file("extra.txt"), "none")\n}\n'
+        + table_tf("x", resource="this")
+        .replace(
+            'resource "aws_dynamodb_table" "this" {',
+            (
+                'resource "aws_dynamodb_table" "this" {\n'
+                "  for_each = toset(concat(local.names, [local.extra]))"
+            ),
+        )
+        .replace('"x"', "each.key", 1)
+    )
+    repo = write_repo(tmp_path / "infra", {"main.tf": main, "names.yaml": "[orders]\n"})
+    git(repo, "init", "-q")
+    first = commit_all(repo, "one", WHEN)
+    write_repo(repo, {"names.yaml": "[orders, users]\n", "extra.txt": "audit"})
+    commit_all(repo, "two", WHEN + timedelta(hours=1))
+    (repo / "names.yaml").write_text("[uncommitted]\n")
+    target = TargetInput(name="t", repo=repo, root=repo, region=REGION, env={})
+
+    def names(result: TargetDeclarations) -> list[object]:
+        return sorted(str(t.spec.name) for t in result.tables)
+
+    cache = ParseCache()
+    old = through_git(target, first, cache)
+    assert names(old) == ["none", "orders"] and not old.errors
+    assert "names.yaml" in old.tables[0].inputs and "extra.txt" in old.tables[0].inputs
+    assert names(through_git(target, "HEAD", cache)) == ["audit", "orders", "users"]
+    assert names(declare_target(target, cache)) == ["audit", "uncommitted"]

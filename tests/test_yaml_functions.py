@@ -223,12 +223,10 @@ resource "aws_dynamodb_table" "t" {
     assert tables["users-prod"].hash_key == "user_id"
 
 
-def test_for_each_over_a_file_is_still_reported_not_evaluated(tmp_path: Path) -> None:
-    """``file()`` is not read (docs/terraform-parity.md): a ``for_each`` over
-    ``yamldecode(file(...))`` stays Unknown, and the resource is said to be not evaluated --
-    never silently dropped."""
+def test_for_each_over_yamldecode_of_a_file_declares_every_table(tmp_path: Path) -> None:
+    """``file()`` reads the YAML in the repository, as Terraform does at plan time: the same
+    tables as the heredoc. Before, the resource was not evaluated and none was watched."""
     result = _declare(tmp_path, ROOT % 'file("${path.module}/tables.yaml")', {"tables.yaml": TABLES_YAML})
-    assert result.tables == []
-    (skipped,) = result.not_evaluated
-    assert skipped.address == "aws_dynamodb_table.t"
-    assert "file()" in skipped.reason
+    assert result.errors == [] and result.not_evaluated == []
+    heredoc = _declare(tmp_path / "heredoc", ROOT % ("<<-EOT\n" + TABLES_YAML + "EOT\n"))
+    assert _tables(result) == _tables(heredoc) and len(result.tables) == 3

@@ -1302,22 +1302,23 @@ def _unevaluated(reason: str) -> Callable[..., Unknown]:
 
 
 _NOT_EVALUATED = {
+    # Read by driftwatch.terraform.file_functions when the Scope has a module's file reader (every
+    # expression of a scanned module); here, what they are without one (a -var value).
     **dict.fromkeys(
         (
             "file",
             "filebase64",
             "fileexists",
-            "fileset",
             "filemd5",
             "filesha1",
             "filesha256",
             "filesha512",
             "filebase64sha256",
             "filebase64sha512",
-            "templatefile",
         ),
-        "reads files, which driftwatch does not evaluate",
+        "reads files, which driftwatch does only in the modules of the scanned repository",
     ),
+    **dict.fromkeys(("fileset", "templatefile"), "reads files, which driftwatch does not evaluate"),
     **dict.fromkeys(("timestamp", "plantimestamp"), "depends on the time of the run"),
     **dict.fromkeys(("uuid", "bcrypt"), "returns a new random value on every run"),
 }
