@@ -756,7 +756,6 @@ RUNTIME_DEPENDENT = {
     "uuid": "uuid()",
     "bcrypt": 'bcrypt("x")',
     "fileset": 'fileset(".", "*")',
-    "templatefile": 'templatefile("x.tpl", {})',
     "abspath": 'abspath("relative/dir")',
     "pathexpand": 'pathexpand("~/x")',
 }
@@ -928,6 +927,18 @@ DATA_FILES: dict[str, bytes] = {
     "bom.txt": b"\xef\xbb\xbfbom\r\n",
     "bin.dat": bytes(range(256)),
     "empty.txt": b"",
+    "t/strip.tpl": b"a\n\n${~x}\n",
+    "t/loop.tpl": b"%{ for i in xs ~}\n  ${i}\n\n%{~ endfor }\nend\n",
+    "t/single.tpl": b"${x}",
+    "t/untaken.tpl": b"%{ if false }${missing}%{ endif }ok",
+    "t/escapes.tpl": b'a\\nb $${x} %%{y} "q"\n',
+    "t/nested.tpl": b'${templatefile("t/single.tpl", {x = 1})}',
+    "t/reads.tpl": b'${file("t/single.tpl")} ${upper(x)}',
+    "t/bad.tpl": b"\xff${x}",
+    "t/syntax.tpl": b"${x",
+    "t/map.tpl": b"%{ for k, v in m }${k}=${v};%{ endfor }",
+    "t/yaml.tpl": b"%{ for name in names ~}\n${name}:\n  billing: ${billing}\n%{ endfor ~}\n",
+    "t/local.tpl": b"${[for q in xs : q if q != x]}",
 }
 FILE_CASES = {
     "file": [
@@ -972,6 +983,28 @@ FILE_CASES = {
     "filesha512": ['filesha512("bin.dat")', 'filesha512("nfc.txt")'],
     "filebase64sha256": ['filebase64sha256("bin.dat")', 'filebase64sha256("nfc.txt")'],
     "filebase64sha512": ['filebase64sha512("bin.dat")', 'filebase64sha512("nfc.txt")'],
+    "templatefile": [
+        'templatefile("t/strip.tpl", {x = "X"})',
+        'templatefile("t/loop.tpl", {xs = ["a", "b"]})',
+        'templatefile("t/single.tpl", {x = 1})',
+        'templatefile("t/single.tpl", {x = [1, {a = true}]})',
+        'templatefile("t/single.tpl", {x = null})',
+        'templatefile("t/single.tpl", {})',
+        'templatefile("t/untaken.tpl", {})',
+        'templatefile("t/escapes.tpl", {})',
+        'templatefile("t/nested.tpl", {})',
+        'templatefile("t/reads.tpl", {x = "b"})',
+        'templatefile("t/bad.tpl", {x = 1})',
+        'templatefile("t/syntax.tpl", {x = 1})',
+        'templatefile("t/map.tpl", {m = {b = 2, a = 1}})',
+        'templatefile("t/map.tpl", {m = {a = 1}, extra = 2, "x-y" = 3})',
+        'templatefile("t/single.tpl", {"1x" = 1, x = 2})',
+        'templatefile("t/single.tpl", [1])',
+        'templatefile("t/single.tpl", null)',
+        'templatefile("t/missing.tpl", {})',
+        'yamldecode(templatefile("t/yaml.tpl", {names = ["orders", "users"], billing = "PROVISIONED"}))',
+        'templatefile("t/local.tpl", {xs = [1, 2, 3], x = 2})',
+    ],
 }
 
 
@@ -1063,7 +1096,7 @@ def test_file_functions_match_terraform(tmp_path: Path) -> None:
 def test_file_functions_without_a_reader_are_unknown() -> None:
     """Outside a module walk (a -var value), nothing is read: Unknown with the reason."""
     for name in FILE_CASES:
-        value = evaluate_text(f'{name}("tables.yaml")', Scope({}, "console.tf"))
+        value = evaluate_text(f'{name}("tables.yaml", {{}})', Scope({}, "console.tf"))
         assert isinstance(value, Unknown) and "reads files" in value.reason, name
 
 

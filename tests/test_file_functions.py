@@ -256,3 +256,32 @@ def test_errors_do_not_stop_other_tables(tmp_path: Path) -> None:
     result = declare(repo)
     assert result.tables == [] and (result.not_evaluated or result.errors)
     assert all(isinstance(e, TargetError) for e in result.errors)
+
+
+# --- templatefile ------------------------------------------------------------------------------
+
+
+def test_templatefile_renders_with_exactly_its_vars_and_declares_tables(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    template = "%{ for name in names ~}\n${prefix}-${name}:\n  billing: PAY_PER_REQUEST\n%{ endfor ~}\n"
+    main = TABLES.replace(
+        'yamldecode(file("${path.module}/tables.yaml"))',
+        'yamldecode(templatefile("${path.module}/tables.yaml.tpl", { prefix = "prod", names = ["a", "b"] }))',
+    )
+    write_tree(repo, {"root/main.tf": main, "root/tables.yaml.tpl": template})
+    result = declare(repo)
+    assert names(result) == ["prod-a", "prod-b"] and not result.errors
+    assert "root/tables.yaml.tpl" in result.tables[0].inputs
+
+
+def test_templatefile_errors_are_terraforms(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {"root/t.tpl": "${name}-${var.x}"}
+    # var is not in vars: the template sees nothing but vars (Terraform's error, try() sees it)
+    assert probe(tmp_path, 'try(templatefile("t.tpl", { name = "a" }), "err")', files) == "err"
+    value = probe(tmp_path / "b", 'templatefile("t.tpl", { name = "a" })', files)
+    _unknown(value, 'vars map does not contain key "var"')
+    files = {"root/t.tpl": '${templatefile("t.tpl", {})}'}
+    _unknown(
+        probe(tmp_path / "c", 'templatefile("t.tpl", {})', files), "cannot recursively call templatefile"
+    )
+    _unknown(probe(tmp_path / "d", 'templatefile("../../x.tpl", {})'), "outside the repository")

@@ -24,6 +24,7 @@ so it becomes an Unknown naming the file and line.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
@@ -41,9 +42,9 @@ from hcl2.rules.containers import (
     ObjectRule,
     TupleRule,
 )
-from hcl2.rules.directives import TemplateElseRule, TemplateForRule, TemplateIfRule
+from hcl2.rules.directives import TemplateElseRule, TemplateForRule, TemplateForStartRule, TemplateIfRule
 from hcl2.rules.expressions import BinaryOpRule, ConditionalRule, ExprTermRule, UnaryOpRule
-from hcl2.rules.for_expressions import ForObjectExprRule, ForTupleExprRule
+from hcl2.rules.for_expressions import ForIntroRule, ForObjectExprRule, ForTupleExprRule
 from hcl2.rules.functions import FunctionCallRule
 from hcl2.rules.indexing import (
     AttrSplatExprTermRule,
@@ -120,6 +121,8 @@ class _Ctx:
     line_offset: int = 0
     # In a heredoc, HCL's literal tokens end at each newline, and a ~ strips one token only.
     heredoc: bool = False
+    # In a templatefile() template: names are its vars only, and templatefile cannot recurse.
+    template: bool = False
 
     def line(self, node: Any) -> int | None:
         line = getattr(getattr(node, "_meta", None), "line", None)
@@ -351,6 +354,8 @@ def _traversal(node: Any, ctx: _Ctx) -> Any:
         name = _text(root)
         names = ctx.scope.names
         if name not in names:
+            if ctx.template:
+                raise ctx.fail(node, f'vars map does not contain key "{name}"')
             return _unresolved_root(name, steps, node, ctx)
         value, path = names[name], name
     else:
@@ -676,6 +681,8 @@ def _call(node: Any, ctx: _Ctx) -> Any:
             )
         arguments.extend(expanded)
     reader = ctx.scope.files
+    if name == "templatefile" and (reader is not None or ctx.template):
+        return _templatefile(node, [_plain(a) for a in arguments], reader, ctx)
     try:
         if reader is not None and name in file_functions.FILE_FUNCTIONS:
             result = file_functions.call(name, reader, [_plain(a) for a in arguments])
@@ -690,6 +697,100 @@ def _call(node: Any, ctx: _Ctx) -> Any:
     if isinstance(result, str):  # the string built is work done, whether or not it is kept
         limits.charge_size(len(result), ctx.line(node))
     return result
+
+
+_TEMPLATE_NAME = re.compile(r"[^\W\d][\w-]*\Z")  # hclsyntax.ValidIdentifier
+
+
+def _templatefile(node: Any, arguments: list[Any], reader: FileReader | None, ctx: _Ctx) -> Any:
+    """``templatefile(path, vars)``: the file read through the module's reader, parsed as an HCL
+    template (tokenised like a heredoc body, which is what hclsyntax does with a template file)
+    and rendered with exactly ``vars`` in scope. Terraform's errors: vars not a map or naming an
+    invalid identifier, a name the template uses (in any branch) that vars lacks, a null
+    result, a nested templatefile call."""
+    if ctx.template or reader is None:
+        raise ctx.fail(
+            node, "templatefile(): cannot recursively call templatefile from inside another template function"
+        )
+    if len(arguments) != 2:
+        raise ctx.fail(node, f"templatefile(): wrong number of arguments ({len(arguments)})")
+    path, variables = arguments
+    if isinstance(path, Unknown):
+        return path
+    if isinstance(variables, Unknown):
+        return variables
+    if variables is None:
+        raise ctx.fail(node, "templatefile(): vars: argument must not be null")
+    if not isinstance(variables, dict):
+        raise ctx.fail(node, "templatefile(): invalid vars value: must be a map")
+    for key in variables:
+        if not _TEMPLATE_NAME.match(key):
+            raise ctx.fail(
+                node,
+                f'templatefile(): invalid template variable name "{key}": must start with a letter, '
+                "followed by zero or more letters, digits, and underscores",
+            )
+    try:
+        text = fn.to_string(path)
+        data = reader.read(text)
+    except FunctionError as error:
+        raise ctx.fail(node, f"templatefile(): {error}") from None
+    if isinstance(data, Unknown):
+        return data
+    shown = file_functions.clean(text)
+    try:
+        body = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ctx.fail(node, f'templatefile(): contents of "{shown}" are not valid UTF-8') from None
+    limits.charge_size(len(body), ctx.line(node))
+    try:
+        expression, names = _template_expression(body)
+    except ValueError as error:
+        raise ctx.fail(node, f"templatefile(): {shown}: cannot parse the template: {error}") from None
+    missing = sorted(names - set(variables))
+    if missing:
+        raise ctx.fail(
+            node, f'templatefile(): vars map does not contain key "{missing[0]}", referenced in {shown}'
+        )
+    inner = _Ctx(Scope(variables, ctx.scope.file, reader), heredoc=True, template=True)
+    try:
+        value = _eval(expression, inner)
+    except _Failure as failure:
+        where = f"{shown}:{failure.line}" if failure.line is not None else shown
+        raise ctx.fail(node, f"templatefile(): {where}: {failure.message}") from None
+    if value is None:
+        raise ctx.fail(node, f"templatefile(): {shown}: the result of the template is null")
+    return value
+
+
+@functools.lru_cache(maxsize=64)
+def _template_expression(body: str) -> tuple[Any, frozenset[str]]:
+    """A template file's body parsed (once per distinct body), with the names it references
+    outside its own for loops: Terraform checks them all against vars before rendering."""
+    try:
+        tree = parses(f"__x = {_quoted(heredoc.strip(body, _sequence_end))}\n")
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except Exception as error:  # lark raises several types
+        raise ValueError(
+            str(error).strip().splitlines()[0][:200] if str(error).strip() else "invalid"
+        ) from None
+    expression = next(c for c in tree.body.children if isinstance(c, AttributeRule)).expression
+    used: set[str] = set()
+    bound: set[str] = set()
+    stack = [expression]
+    while stack:
+        rule = stack.pop()
+        children = [c for c in getattr(rule, "children", None) or () if c is not None]
+        for child in children:
+            if isinstance(child, IdentifierRule):
+                if isinstance(rule, ExprTermRule):
+                    used.add(_text(child))
+                elif isinstance(rule, (ForIntroRule, TemplateForStartRule)):
+                    bound.add(_text(child))
+            else:
+                stack.append(child)
+    return expression, frozenset(used - bound)
 
 
 def _try(node: Any, argument_nodes: list[Any], ctx: _Ctx) -> Any:

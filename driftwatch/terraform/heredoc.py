@@ -96,3 +96,11 @@ def flush(body: str, sequence_end: Callable[[str, int], int]) -> str:
     _strip(tokens)
     _dedent(tokens)
     return "".join(token.text for token in tokens)
+
+
+def strip(body: str, sequence_end: Callable[[str, int], int]) -> str:
+    """``body`` after HCL's strip markers only: a template file (``templatefile``), which hclsyntax
+    tokenises as it does a heredoc's body (one literal token per line) but does not dedent."""
+    tokens = _tokens(body, sequence_end)
+    _strip(tokens)
+    return "".join(token.text for token in tokens)
