@@ -285,3 +285,66 @@ def test_templatefile_errors_are_terraforms(tmp_path: Path) -> None:
         probe(tmp_path / "c", 'templatefile("t.tpl", {})', files), "cannot recursively call templatefile"
     )
     _unknown(probe(tmp_path / "d", 'templatefile("../../x.tpl", {})'), "outside the repository")
+
+
+# --- fetched modules ---------------------------------------------------------------------------
+
+
+def test_a_fetched_module_reads_its_own_files_confined_to_its_package(tmp_path: Path) -> None:
+    """A git module's path.module is .terraform/modules/<key> (as in Terraform); its file()
+    reads from where driftwatch fetched it, and may not leave that package."""
+    import subprocess
+
+    from driftwatch.terraform.sources import ModuleSettings
+
+    remote = tmp_path / "remote"
+    module = TABLES.replace("each.key", '"${each.key}-${trimspace(file("${path.module}/VERSION"))}"')
+    write_tree(remote, {"main.tf": module, "tables.yaml": YAML, "VERSION": "v1\n"})
+
+    def git(*argv: str) -> None:
+        config = ["-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"]
+        subprocess.run(["git", *config, *argv], cwd=remote, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-q", "-m", "v1")
+    git("tag", "v1")
+    repo = tmp_path / "repo"
+    source = f"git::file://{remote}?ref=v1"
+    write_tree(repo, {"root/main.tf": f'module "t" {{\n  source = "{source}"\n}}\n'})
+    settings = ModuleSettings(cache_dir=str(tmp_path / "cache"), allow_file_git=True, timeout=30)
+    result = declare_target(target(repo, modules=settings), ParseCache())
+    assert names(result) == ["orders-v1", "users-v1"] and not result.errors, result.errors
+
+    # .terraform/modules/t/../x is another package's directory for Terraform: not this one's
+    escaping = module.replace("${path.module}/VERSION", "${path.module}/../x/VERSION")
+    write_tree(remote, {"main.tf": escaping})
+    git("commit", "-qam", "v2")
+    git("tag", "v2")
+    write_tree(repo, {"root/main.tf": f'module "t" {{\n  source = "{source.replace("v1", "v2")}"\n}}\n'})
+    result = declare_target(target(repo, modules=settings), ParseCache())
+    reasons = [str(t.spec.name) for t in result.tables]
+    assert len(reasons) == 2 and all("resolves outside its module package" in r for r in reasons), reasons
+
+
+def test_path_module_of_a_fetched_subdirectory_is_terraforms(tmp_path: Path) -> None:
+    """terraform init puts git::…//modules/table under .terraform/modules/<key>/modules/table,
+    and that is path.module (checked with terraform 1.11.4: modules.json's Dir and the console);
+    driftwatch said .terraform/modules/<key>, so ${path.module}/../../VERSION missed the file."""
+    import subprocess
+
+    from driftwatch.terraform.sources import ModuleSettings
+
+    remote = tmp_path / "remote"
+    module = PROBE % '"${path.module}|${trimspace(file("${path.module}/../../VERSION"))}"'
+    write_tree(remote, {"modules/table/main.tf": module, "VERSION": "v1\n"})
+    for argv in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "v1"]):
+        config = ["-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"]
+        subprocess.run(["git", *config, *argv], cwd=remote, check=True, capture_output=True)
+    repo = tmp_path / "repo"
+    write_tree(
+        repo, {"root/main.tf": f'module "t" {{\n  source = "git::file://{remote}//modules/table"\n}}\n'}
+    )
+    settings = ModuleSettings(cache_dir=str(tmp_path / "cache"), allow_file_git=True, timeout=30)
+    result = declare_target(target(repo, modules=settings), ParseCache())
+    assert names(result) == [".terraform/modules/t/modules/table|v1"], result.errors

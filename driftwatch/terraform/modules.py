@@ -502,8 +502,11 @@ class ModuleInstance:
         # its tables are reported (the module's own files are not in the repository).
         self.anchor = anchor
         self.key = key  # module names from the root (modules.json's Key)
-        # What its file functions read through; a fetched module reads from its package.
-        fetched = self.package_root if self.package_root != walk.repo else None
+        # What its file functions read through; a module fetched out of the repository (the
+        # module cache) reads from its package, confined to it. One in the root's .terraform is
+        # in the repository, where Terraform reads it too.
+        inside = self.package_root == walk.repo or walk.repo in self.package_root.parents
+        fetched = None if inside else self.package_root
         self.file_reader = ModuleFiles(walk, module_path, directory, fetched, MAX_TARGET_BYTES)
         self._packages: dict[str, Package | str] = {}
         self._cloudposse: dict[str, str | Package] = {}
@@ -906,7 +909,7 @@ class ModuleInstance:
         # path.module as Terraform computes it: relative to the root module's directory; a
         # fetched module lives under .terraform/modules/<the calls' names, dot-joined>.
         if package is not None:
-            module_path = ".terraform/modules/" + ".".join((*self.key, name))
+            module_path = _fetched_module_path(package, self.walk.root_dir, ".".join((*self.key, name)))
         else:
             module_path = os.path.normpath(os.path.join(self.module_path, self.call_meta(name)[0] or "."))
         child = ModuleInstance(
@@ -971,6 +974,17 @@ class ModuleInstance:
 
     def resource_blocks(self, resource_type: str) -> list[tuple[Block, str]]:
         return [(b, f) for b, f in self.blocks if b.type == "resource" and b.labels[:1] == (resource_type,)]
+
+
+def _fetched_module_path(package: Package, root_dir: Path, key: str) -> str:
+    """``path.module`` of a fetched module as Terraform sets it (modules.json's ``Dir``): where
+    ``terraform init`` put it below the root -- the package under ``.terraform/modules/<key>``,
+    then the source's subdirectory (``//modules/table``). A package found in the root's own
+    ``.terraform`` is named by where it is. ``file("${path.module}/../../VERSION")`` depends on it."""
+    if package.directory == root_dir or root_dir in package.directory.parents:
+        return package.directory.relative_to(root_dir).as_posix()
+    inner = package.directory.relative_to(package.root).as_posix()
+    return f".terraform/modules/{key}" + ("" if inner == "." else f"/{inner}")
 
 
 class _ModuleOutputs(Mapping[str, Any]):
