@@ -348,3 +348,20 @@ def test_path_module_of_a_fetched_subdirectory_is_terraforms(tmp_path: Path) -> 
     settings = ModuleSettings(cache_dir=str(tmp_path / "cache"), allow_file_git=True, timeout=30)
     result = declare_target(target(repo, modules=settings), ParseCache())
     assert names(result) == [".terraform/modules/t/modules/table|v1"], result.errors
+
+
+def test_the_daemons_worker_sees_a_changed_yaml_file_on_the_next_scan(tmp_path: Path) -> None:
+    """The daemon's evaluation worker keeps its memo between scans: a commit that changes only
+    tables.yaml must still give the new tables (the read is in the memo's fingerprint)."""
+    from driftwatch.terraform.worker import WorkerEvaluator, WorkerOptions
+
+    repo = tmp_path / "repo"
+    write_tree(repo, {"root/main.tf": TABLES, "root/tables.yaml": YAML})
+    evaluator = WorkerEvaluator(WorkerOptions(max_seconds=30))
+    try:
+        assert names(evaluator.declare(target(repo))) == ["orders", "users"]
+        assert names(evaluator.declare(target(repo))) == ["orders", "users"]
+        (repo / "root" / "tables.yaml").write_text("events:\n  billing: PAY_PER_REQUEST\n")
+        assert names(evaluator.declare(target(repo))) == ["events"]
+    finally:
+        evaluator.close()
