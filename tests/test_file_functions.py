@@ -365,3 +365,17 @@ def test_the_daemons_worker_sees_a_changed_yaml_file_on_the_next_scan(tmp_path: 
         assert names(evaluator.declare(target(repo))) == ["events"]
     finally:
         evaluator.close()
+
+
+def test_a_file_read_by_many_instances_is_read_and_counted_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """50 instances reading one 600-byte file cost 600 bytes of the target's budget, not 30,000."""
+    from driftwatch.terraform import modules
+
+    monkeypatch.setattr(modules, "MAX_TARGET_BYTES", 1000)
+    repo = tmp_path / "repo"
+    main = (PROBE % '"t${count.index}-${length(file("t.txt"))}"').replace("{\n", "{\n  count = 50\n", 1)
+    write_tree(repo, {"root/main.tf": main, "root/t.txt": "x" * 600, "root/missing.tf": ""})
+    result = declare(repo)
+    assert len(result.tables) == 50 and all(str(t.spec.name).endswith("-600") for t in result.tables)

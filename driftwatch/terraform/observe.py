@@ -232,7 +232,9 @@ class FileSystemView:
         self.max_file_bytes = max_file_bytes
         self.bytes_read = 0  # by read(): what the walk bounds per target
         self._answers: dict[tuple[str, Path], object] = {}
-        self._data: dict[Path, bytes | DataProblem] = {}  # data files, read once per view
+        # Data files, read once per view: the bytes, or why not as (kind, detail), raised anew
+        # each time (re-raising one exception object would grow its traceback on every call).
+        self._data: dict[Path, bytes | tuple[str, str]] = {}
         # False when a file read twice gave two answers: the walk saw no single state of the
         # checkout, and its result must not be reused.
         self.consistent = True
@@ -296,15 +298,17 @@ class FileSystemView:
         known = self._data.get(path)
         if known is None:
             try:
-                known = self._load_data(path)
+                data = self._load_data(path)
             except DataProblem as problem:
-                known = problem
+                known = (problem.kind, str(problem))
+                self._answers[("data", path)] = _data_answer(problem)
             else:
-                self.bytes_read += len(known)
+                self.bytes_read += len(data)
+                known = data
+                self._answers[("data", path)] = _data_answer(data)
             self._data[path] = known
-            self._answers[("data", path)] = _data_answer(known)
-        if isinstance(known, DataProblem):
-            raise known
+        if isinstance(known, tuple):
+            raise DataProblem(*known)
         return known
 
     def _load_data(self, path: Path) -> bytes:
