@@ -160,13 +160,15 @@ def test_a_file_read_by_file_comes_from_the_same_revision(tmp_path: Path) -> Non
     work tree; a file added later does not exist there (Terraform's error, which try() sees)."""
     main = (
         'locals {\n  names = yamldecode(file("names.yaml"))\n'
-        '  extra = try(file("extra.txt"), "none")\n}\n'
+        '  extra = try(file("extra.txt"), "none")\n'
+        '  through = try(fileexists("names.yaml/x"), "error")\n'
+        '  gone = try(file("names.yaml/x"), "error")\n}\n'
         + table_tf("x", resource="this")
         .replace(
             'resource "aws_dynamodb_table" "this" {',
             (
                 'resource "aws_dynamodb_table" "this" {\n'
-                "  for_each = toset(concat(local.names, [local.extra]))"
+                "  for_each = toset(concat(local.names, [local.extra, local.through, local.gone]))"
             ),
         )
         .replace('"x"', "each.key", 1)
@@ -184,7 +186,7 @@ def test_a_file_read_by_file_comes_from_the_same_revision(tmp_path: Path) -> Non
 
     cache = ParseCache()
     old = through_git(target, first, cache)
-    assert names(old) == ["none", "orders"] and not old.errors
+    assert names(old) == ["error", "none", "orders"] and not old.errors  # as on disk: errors
     assert "names.yaml" in old.tables[0].inputs and "extra.txt" in old.tables[0].inputs
-    assert names(through_git(target, "HEAD", cache)) == ["audit", "orders", "users"]
-    assert names(declare_target(target, cache)) == ["audit", "uncommitted"]
+    assert names(through_git(target, "HEAD", cache)) == ["audit", "error", "orders", "users"]
+    assert names(declare_target(target, cache)) == ["audit", "error", "uncommitted"]

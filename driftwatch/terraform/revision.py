@@ -81,7 +81,7 @@ class RevisionView(FileSystemView):
             return node is not None and _is_blob(node[0])
         if kind == "kind":  # a checkout holds files, directories and symlinks (resolved) only
             if node is None:
-                return "missing"
+                return self._absent(path)
             return "file" if _is_blob(node[0]) else "dir"
         if kind == "entries":
             if node is None or node[0] != _TREE:
@@ -127,7 +127,10 @@ class RevisionView(FileSystemView):
     def _data_from_objects(self, path: Path) -> bytes:
         node = self._node(self._resolve(path))
         if node is None:
-            raise DataProblem("missing", "no such file or directory")
+            absent = self._absent(path)
+            raise DataProblem(
+                absent, "not a directory" if absent == "not a directory" else "no such file or directory"
+            )
         if not _is_blob(node[0]):
             raise DataProblem("directory", "is a directory")
         info = self._objects.info(node[1])
@@ -135,6 +138,18 @@ class RevisionView(FileSystemView):
         if size > self.max_file_bytes:
             raise DataProblem("too large", f"file is {size} bytes, over the {self.max_file_bytes}-byte limit")
         return self._objects.blob(node[1])
+
+    def _absent(self, path: Path) -> str:
+        """Why a path has no object, as ``stat`` says it on disk: "not a directory" when the way
+        to it passes through a file (``tables.yaml/x``), else "missing"."""
+        parts = self._inside(self._resolve(path)) or []
+        for end in range(1, len(parts)):
+            node = self._node_at(parts[:end])
+            if node is None:
+                return "missing"
+            if _is_blob(node[0]):
+                return "not a directory"
+        return "missing"
 
     def fingerprint(self) -> Fingerprint:
         found = super().fingerprint()
