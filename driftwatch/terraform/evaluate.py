@@ -3,8 +3,9 @@
 driftwatch has no Terraform binary and no state, so it evaluates module inputs itself. The
 rules are Terraform's, because a value that Terraform would compute differently is a false
 alarm waiting to happen. Where a value cannot be known here (a resource attribute, a data
-source, a function that reads files) the result is ``Unknown(reason)``, which downstream
-reports as *unresolved* rather than comparing.
+source, a file outside the repository) the result is ``Unknown(reason)``, which downstream
+reports as *unresolved* rather than comparing. Files are read only through the Scope's
+``files`` reader (driftwatch.terraform.data_files), never by the evaluator itself.
 
 Two kinds of "not a value" are kept apart internally:
 

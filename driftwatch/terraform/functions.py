@@ -13,9 +13,11 @@ anywhere inside the arguments makes the result Unknown, because most functions c
 anything about a value they cannot see. Functions listed there look inside their arguments
 themselves so that partially-known values (a tag map with one unknown tag) survive.
 
-Functions whose result depends on something outside the configuration (files, clocks,
-randomness), or that driftwatch does not reproduce exactly, are registered too, returning
-``Unknown`` with the reason, so that the report says why rather than "unknown function".
+Functions whose result depends on something outside the configuration (clocks, randomness),
+or that driftwatch does not reproduce exactly, are registered too, returning ``Unknown`` with
+the reason, so that the report says why rather than "unknown function". The functions that
+read files are evaluated by driftwatch.terraform.file_functions when the expression's Scope
+has a module's file reader; what is registered here is their value without one.
 
 The text formats (yamldecode, csvdecode...), the timestamp functions and the cidr functions
 live in their own modules (text_functions, time_functions, cidr_functions), which register
