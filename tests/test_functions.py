@@ -259,7 +259,11 @@ def test_unknown_arguments(expression: str, expected: Any) -> None:
             'file("x.json")',
             "file() reads files, which driftwatch does only in the modules of the scanned repository",
         ),
-        ('templatefile("t.tpl", {})', "templatefile() reads files, which driftwatch does not evaluate"),
+        (
+            'templatefile("t.tpl", {})',
+            "templatefile() reads files, which driftwatch does only in the modules of the scanned repository",
+        ),
+        ('fileset(".", "*")', "fileset() reads files, which driftwatch does not evaluate"),
         ("timestamp()", "timestamp() depends on the time of the run"),
         ("uuid()", "uuid() returns a new random value on every run"),
         (

@@ -1317,10 +1317,11 @@ _NOT_EVALUATED = {
             "filesha512",
             "filebase64sha256",
             "filebase64sha512",
+            "templatefile",
         ),
         "reads files, which driftwatch does only in the modules of the scanned repository",
     ),
-    **dict.fromkeys(("fileset", "templatefile"), "reads files, which driftwatch does not evaluate"),
+    "fileset": "reads files, which driftwatch does not evaluate",
     **dict.fromkeys(("timestamp", "plantimestamp"), "depends on the time of the run"),
     **dict.fromkeys(("uuid", "bcrypt"), "returns a new random value on every run"),
 }
