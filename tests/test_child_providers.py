@@ -397,3 +397,26 @@ def test_is_configured_and_overridden() -> None:
     assert providers.overridden(own, {None, "e", "z"}) == ["aws"]
     assert providers.first_configured(own) == WHERE
     assert providers.first_configured({"e": OwnProvider(EMPTY, False, WHERE)}) is None
+
+
+def test_a_provider_block_terraform_refuses_is_an_error_never_a_silent_choice(tmp_path: Path) -> None:
+    """Two default blocks in one module (terraform validate: "Duplicate provider configuration")
+    and a non-literal alias ("Variables not allowed") are errors at their line, once however
+    many instances the module has. The non-literal alias used to be read as the default and
+    replace it: the module's tables were read in the alias' region, silently."""
+    legacy = (
+        'variable "prefix" {}\nvariable "a" {\n  default = "x"\n}\n'
+        'provider "aws" {\n  region = "eu-west-1"\n}\n'
+        'provider "aws" {\n  region = "eu-north-1"\n}\n'
+        'provider "aws" {\n  alias  = var.a\n  region = "ap-south-1"\n}\n' + TABLE
+    )
+    root = "".join(f'module "{name}" {{\n  source = "./dup"\n  prefix = "{name}"\n}}\n' for name in "mn")
+    result = declare(tmp_path, root, {"dup/main.tf": legacy})
+    assert sorted((e.file, e.line, e.message.split(":")[0]) for e in result.errors) == [
+        ("dup/main.tf", 8, "Duplicate provider configuration"),
+        ("dup/main.tf", 11, "the provider's alias must be a literal name"),
+    ]
+    assert {t.address: t.spec.region for t in result.tables} == {
+        "module.m.aws_dynamodb_table.t": "eu-west-1",
+        "module.n.aws_dynamodb_table.t": "eu-west-1",
+    }

@@ -453,3 +453,14 @@ def test_no_default_tags_restore_nothing() -> None:
     assert to_spec({**MINIMAL, "tags": {"A": "1"}, **ignored}).restored_tags == {}
     unknown = to_spec({**MINIMAL, **ignored}, default_tags=Unknown("var.tags"))  # type: ignore[arg-type]
     assert unknown.restored_tags == {}
+
+
+@pytest.mark.parametrize(("text", "expected"), [("1", True), ("0", False), ("true", True), ("false", False)])
+def test_a_string_flag_converts_as_cty_converts_it(text: str, expected: bool) -> None:
+    """``deletion_protection_enabled = "1"`` (a tfvars string): Terraform converts "1"/"0" too
+    (terraform console), so the flag is compared, not left unresolved."""
+    spec = to_spec(
+        {**MINIMAL, "deletion_protection_enabled": text, "point_in_time_recovery": [{"enabled": text}]}
+    )
+    assert (spec.deletion_protection, spec.point_in_time_recovery) == (expected, expected)
+    assert isinstance(to_spec({**MINIMAL, "deletion_protection_enabled": "yes"}).deletion_protection, Unknown)

@@ -35,6 +35,8 @@ def file_blocks_of(tree: Any) -> Any:
         ("number", "5", 5),
         ("number", "1.5", 1.5),
         ("bool", "true", True),
+        ("bool", "1", True),  # terraform console: a bool variable set to "1" is true
+        ("bool", "0", False),
         ("list(number)", ["1", 2], [1, 2]),
         ("set(string)", ["b", "a", "b"], ["a", "b"]),
         ("map(string)", {"a": 1}, {"a": "1"}),
@@ -62,6 +64,8 @@ def test_conversion_follows_terraform(type_text: str, value: Any, expected: Any)
     [
         ("number", "five", "not a number"),
         ("bool", "yes", "not a bool"),
+        ("bool", "True", "not a bool"),
+        ("bool", "01", "not a bool"),
         ("list(string)", "a", "a list is required"),
         ("object({ a = string })", {}, "attribute 'a' is required"),
         ("map(number)", {"a": "x"}, "not a number"),

@@ -41,6 +41,7 @@ from driftwatch.spec import Autoscaling, Maybe, ScalingTarget, Unknown
 from driftwatch.terraform.label import Label, ModuleInputError, build_label
 from driftwatch.terraform.numbers import format_number
 from driftwatch.terraform.resource import ResourceDeclaration
+from driftwatch.terraform.types import string_bool
 
 __all__ = [
     "KNOWN_VERSIONS",
@@ -265,8 +266,10 @@ def _convert(value: Any, kind: str, name: str) -> Any:
         return value if isinstance(value, str) else format_number(value)
     if kind == "string" and isinstance(value, bool):
         return "true" if value else "false"
-    if kind == "bool" and (isinstance(value, bool) or value in ("true", "false")):
-        return value if isinstance(value, bool) else value == "true"
+    if kind == "bool" and isinstance(value, bool):
+        return value
+    if kind == "bool" and string_bool(value) is not None:
+        return string_bool(value)
     if kind == "number" and not isinstance(value, bool):
         try:
             number = float(value)

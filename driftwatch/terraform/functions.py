@@ -47,6 +47,7 @@ from driftwatch.errors import DriftwatchError
 from driftwatch.spec import Unknown, first_unknown
 from driftwatch.terraform import limits, numbers
 from driftwatch.terraform.parse import unique_keys
+from driftwatch.terraform.types import string_bool
 
 
 class FunctionError(DriftwatchError):
@@ -162,8 +163,9 @@ def to_int(value: Any) -> int:
 def to_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value in ("true", "false"):
-        return value == "true"
+    converted = string_bool(value)
+    if converted is not None:
+        return converted
     if value is None:
         raise FunctionError("a bool is required, got null")
     raise FunctionError(f"a bool is required, got {type_name(value)} {_short(value)}")

@@ -32,6 +32,7 @@ from typing import Any
 from driftwatch.errors import DriftwatchError
 from driftwatch.spec import Maybe, Unknown, first_unknown
 from driftwatch.terraform.numbers import format_number
+from driftwatch.terraform.types import string_bool
 
 STRING_LABELS = ("namespace", "tenant", "environment", "stage", "name")
 DEFAULT_LABEL_ORDER = ("namespace", "environment", "stage", "name", "attributes")
@@ -496,9 +497,10 @@ def _enabled(value: Any) -> Maybe[bool]:
         return value
     if isinstance(value, bool):
         return value
-    if value in ("true", "false"):
-        return bool(value == "true")
-    raise ModuleInputError("enabled", f"a bool is required, got {value!r}")
+    converted = string_bool(value)
+    if converted is None:
+        raise ModuleInputError("enabled", f"a bool is required, got {value!r}")
+    return converted
 
 
 def build_label(inputs: Mapping[str, Any]) -> Label:

@@ -1182,8 +1182,10 @@ def _own_providers(instance: ModuleInstance) -> dict[str | None, provider_rules.
             continue
         attributes, nested = block.items
         scope = instance.scope(file)
+        # A literal name for Terraform ("Variables not allowed"): read with no names in scope,
+        # so that ``alias = var.x`` is refused below rather than taken for a name.
         alias = (
-            _evaluate_attribute(attributes["alias"], scope, instance.walk, file)
+            _evaluate_attribute(attributes["alias"], Scope({}, file), instance.walk, file)
             if "alias" in attributes
             else None
         )
@@ -1202,7 +1204,23 @@ def _own_providers(instance: ModuleInstance) -> dict[str | None, provider_rules.
                 ignore_tags = {
                     k: _evaluate_attribute(v, scope, instance.walk, file) for k, v in inner_attributes.items()
                 }
-        name = alias if isinstance(alias, str) else None
+        if alias is not None and not isinstance(alias, str):
+            # Terraform refuses an alias that is not a literal name; read as the default, this
+            # block would silently replace the module's default configuration.
+            _refused_provider(instance.walk, "the provider's alias must be a literal name", file, block.line)
+            continue
+        name = alias
+        if name in found:
+            first = found[name].where
+            _refused_provider(
+                instance.walk,
+                f"Duplicate provider configuration: provider \"aws\"{f' alias {name!r}' if name else ''} "
+                f"is also configured at {first.file}:{first.line}; Terraform refuses this configuration, "
+                "driftwatch uses the first",
+                file,
+                block.line,
+            )
+            continue
         label = provider_rules.provider_name(name, instance.address)
         account = _account_binding(block, scope, instance.walk, file, label)
         found[name] = provider_rules.OwnProvider(
@@ -1211,6 +1229,13 @@ def _own_providers(instance: ModuleInstance) -> dict[str | None, provider_rules.
             SourceLocation(file, block.line),
         )
     return found
+
+
+def _refused_provider(walk: _Walk, message: str, file: str, line: int) -> None:
+    """A provider block Terraform refuses: an error at its line, once however many instances of
+    its module there are (each instance evaluates the module's provider blocks)."""
+    if not any((e.message, e.file, e.line) == (message, file, line) for e in walk.errors):
+        walk.error(message, file, line)
 
 
 _ROLE_BLOCKS = ("assume_role", "assume_role_with_web_identity")

@@ -42,6 +42,7 @@ from driftwatch.spec import (
     first_unknown,
 )
 from driftwatch.terraform.numbers import format_number
+from driftwatch.terraform.types import string_bool
 
 PAY_PER_REQUEST = BillingMode.PAY_PER_REQUEST.value
 DEFAULT_BILLING_MODE = BillingMode.PROVISIONED.value
@@ -145,10 +146,11 @@ def _flag(value: Any, default: bool) -> Maybe[bool]:
         return default
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value in ("true", "false"):
-        return value == "true"
-    # Terraform converts only "true"/"false" to a bool; bool() read "yes", 5 or "False" as on
-    # and [] or "" as off: a guess, where Terraform refuses the configuration.
+    converted = string_bool(value)
+    if converted is not None:
+        return converted
+    # Terraform converts only "true"/"false"/"1"/"0" to a bool; bool() read "yes", 5 or "False"
+    # as on and [] or "" as off: a guess, where Terraform refuses the configuration.
     return Unknown(f"a bool is required, got {_kind(value)}")
 
 

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from driftwatch.spec import Unknown
-from driftwatch.terraform import limits, yaml_decode
+from driftwatch.terraform import limits
 from driftwatch.terraform.functions import (
     FUNCTIONS,
     UNKNOWN_POLICY,
@@ -36,6 +36,10 @@ from driftwatch.terraform.functions import (
 
 @register("yamldecode")
 def yamldecode(text: Any) -> Any:
+    # Imported on first use: PyYAML and the decoder cost the evaluation worker's start about
+    # 20 ms, which every one-shot scan pays, and few configurations call yamldecode.
+    from driftwatch.terraform import yaml_decode
+
     try:
         return yaml_decode.decode(to_string(text))
     except yaml_decode.YamlError as error:

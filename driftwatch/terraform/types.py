@@ -133,12 +133,24 @@ def _string(value: Any) -> str:
     raise TypeConversionError(f"a {type(value).__name__} is not a string")
 
 
+# The strings cty converts to a bool (measured with terraform console: ``tobool("1")``,
+# ``"0" ? a : b`` and a ``bool`` variable set to ``"1"`` all convert; ``"True"`` or ``"yes"`` do
+# not). The one table every string-to-bool conversion of driftwatch reads.
+STRING_BOOLS: dict[str, bool] = {"true": True, "false": False, "1": True, "0": False}
+
+
+def string_bool(value: object) -> bool | None:
+    """The bool cty converts ``value`` to when it is a string; None when it is not one of those."""
+    return STRING_BOOLS.get(value) if isinstance(value, str) else None
+
+
 def _bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    if value in ("true", "false"):
-        return bool(value == "true")
-    raise TypeConversionError(f"{value!r} is not a bool")
+    converted = string_bool(value)
+    if converted is None:
+        raise TypeConversionError(f"{value!r} is not a bool")
+    return converted
 
 
 def convert(value: Any, type_spec: TypeSpec, where: str = "value") -> Any:
