@@ -1214,7 +1214,7 @@ def _own_providers(instance: ModuleInstance) -> dict[str | None, provider_rules.
             first = found[name].where
             _refused_provider(
                 instance.walk,
-                f"Duplicate provider configuration: provider \"aws\"{f' alias {name!r}' if name else ''} "
+                f'Duplicate provider configuration: provider "aws"{f" alias {name!r}" if name else ""} '
                 f"is also configured at {first.file}:{first.line}; Terraform refuses this configuration, "
                 "driftwatch uses the first",
                 file,
