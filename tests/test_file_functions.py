@@ -379,3 +379,10 @@ def test_a_file_read_by_many_instances_is_read_and_counted_once(
     write_tree(repo, {"root/main.tf": main, "root/t.txt": "x" * 600, "root/missing.tf": ""})
     result = declare(repo)
     assert len(result.tables) == 50 and all(str(t.spec.name).endswith("-600") for t in result.tables)
+
+
+def test_a_template_too_large_to_parse_is_not_parsed(tmp_path: Path) -> None:
+    """A template is bounded like a .tf file: 150,000 interpolations are over the token limit."""
+    files: dict[str, str | bytes] = {"root/t.tpl": "${x}" * 150_000}
+    value = probe(tmp_path, 'templatefile("t.tpl", { x = "a" })', files)
+    _unknown(value, "too large to parse", "limit per file")

@@ -77,7 +77,7 @@ from driftwatch.terraform.functions import FunctionError, is_list, type_name
 from driftwatch.terraform.limits import MAX_DEPTH as MAX_DEPTH
 from driftwatch.terraform.limits import EvaluationError as EvaluationError
 from driftwatch.terraform.limits import ValueTooLarge
-from driftwatch.terraform.parse import Literal
+from driftwatch.terraform.parse import DEFAULT_MAX_FILE_TOKENS, Literal, count_tokens
 
 # path.cwd is the absolute directory `terraform` was run in: a fact of the machine that ran the
 # apply, not of the configuration, so it is never guessed (a guess would be false drift).
@@ -743,7 +743,14 @@ def _templatefile(node: Any, arguments: list[Any], reader: FileReader | None, ct
         body = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ctx.fail(node, f'templatefile(): contents of "{shown}" are not valid UTF-8') from None
-    limits.charge_size(len(body), ctx.line(node))
+    # Parsing is bounded as a .tf file's is (tokens, counted in one linear pass) and charged.
+    tokens, over = count_tokens(body, DEFAULT_MAX_FILE_TOKENS)
+    if over is not None:
+        return Unknown(
+            f"templatefile({text!r}): the template is too large to parse: more than "
+            f"{DEFAULT_MAX_FILE_TOKENS:,} tokens (driftwatch's limit per file)"
+        )
+    limits.charge(tokens, ctx.line(node))
     try:
         expression, names = _template_expression(body)
     except ValueError as error:
@@ -764,7 +771,7 @@ def _templatefile(node: Any, arguments: list[Any], reader: FileReader | None, ct
     return value
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=16)
 def _template_expression(body: str) -> tuple[Any, frozenset[str]]:
     """A template file's body parsed (once per distinct body), with the names it references
     outside its own for loops: Terraform checks them all against vars before rendering."""
