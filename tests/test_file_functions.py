@@ -386,3 +386,13 @@ def test_a_template_too_large_to_parse_is_not_parsed(tmp_path: Path) -> None:
     files: dict[str, str | bytes] = {"root/t.tpl": "${x}" * 150_000}
     value = probe(tmp_path, 'templatefile("t.tpl", { x = "a" })', files)
     _unknown(value, "too large to parse", "limit per file")
+
+
+def test_a_symlink_loop_or_a_path_the_os_refuses_is_unknown(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write_tree(repo, {"root/main.tf": PROBE % 'file("loop.txt")'})
+    os.symlink("loop.txt", repo / "root" / "loop.txt")
+    _unknown(declare(repo).tables[0].spec.name, "symlink loop")
+    _unknown(probe(tmp_path / "b", 'file("a\\u0000b")'), "not a path driftwatch can read")
+    # ENAMETOOLONG: Terraform's os.ReadFile fails too, an error that try() sees
+    assert probe(tmp_path / "c", f'try(file("{"x" * 5000}"), "err")') == "err"
