@@ -114,15 +114,15 @@ def test_csvdecode_of_a_file_and_a_root_in_a_subdirectory_reading_above_it(tmp_p
     repo = tmp_path / "repo"
     main = TABLES.replace(
         'yamldecode(file("${path.module}/tables.yaml"))',
-        '{ for row in csvdecode(file("../../shared/tables.csv")) : row.name => row }',
+        '{ for row in csvdecode(file("../../common/tables.csv")) : row.name => row }',
     )
     write_tree(
         repo,
-        {"envs/prod/main.tf": main, "shared/tables.csv": "name,billing\nledger,PAY_PER_REQUEST\n"},
+        {"envs/prod/main.tf": main, "common/tables.csv": "name,billing\nledger,PAY_PER_REQUEST\n"},
     )
     result = declare(repo, "envs/prod")
     assert names(result) == ["ledger"] and not result.errors
-    assert "shared/tables.csv" in result.tables[0].inputs
+    assert "common/tables.csv" in result.tables[0].inputs
 
 
 # --- Terraform's errors and values ----------------------------------------------------------------
