@@ -105,7 +105,14 @@ def decode(text: str) -> Any:
     try:
         return _Decoder(yaml.parse(text or "\n", Loader=_LOADER)).document()
     except yaml.YAMLError as error:
-        raise YamlError(" ".join(str(error).split())) from None
+        message = " ".join(str(error).split())
+        if "maximum nesting depth" in message:
+            # libyaml (PyYAML 6.0.3 and later with it) refuses deep flow nesting while it scans
+            # ahead, before the decoder has counted 100 levels: the same limit, said the same way.
+            raise limits.ValueTooLarge(
+                f"value is nested deeper than {limits.MAX_VALUE_DEPTH} levels"
+            ) from None
+        raise YamlError(message) from None
 
 
 @dataclass
