@@ -83,6 +83,10 @@ class DaemonState:
     mark: Mark | None = None
 
 
+# How soon the main thread notices a signal another thread received (Daemon.run).
+SIGNAL_POLL_SECONDS = 0.2
+
+
 def commit_sightings_kept(config: Config) -> timedelta:
     """How long commit sightings are kept: the retention, and at least twice the longest pending
     grace, since a sighting decides pending applies while its commit can be inside a grace."""
@@ -622,7 +626,12 @@ class Daemon:
         signal.signal(signal.SIGTERM, self.request_stop)
         signal.signal(signal.SIGINT, self.request_stop)
         self.start()
-        self._stop.wait()
+        # Never a wait without a timeout: the kernel may deliver SIGTERM to any of the daemon's
+        # threads, and Python runs the handler only when the main thread next wakes. Blocked in
+        # Event.wait() for ever it never did, and about one SIGTERM in ten under load was
+        # ignored until the kubelet's SIGKILL (tests/test_daemon_shutdown.py, run under load).
+        while not self._stop.wait(SIGNAL_POLL_SECONDS):
+            pass
         return self.shutdown(grace_seconds)
 
     def start(self) -> None:
