@@ -464,3 +464,20 @@ def test_a_string_flag_converts_as_cty_converts_it(text: str, expected: bool) ->
     )
     assert (spec.deletion_protection, spec.point_in_time_recovery) == (expected, expected)
     assert isinstance(to_spec({**MINIMAL, "deletion_protection_enabled": "yes"}).deletion_protection, Unknown)
+
+
+def test_ignore_changes_on_one_tags_all_key_leaves_the_resources_own_tag_compared() -> None:
+    """Measured with terraform plan: under ``ignore_changes = [tags_all["Own"]]`` the resource's
+    own tag ``Own`` changed or deleted in the console still plans a change of ``tags``; a default
+    tag's key under ``tags_all["Env"]`` stays uncompared; ``tags["Own"]`` beside it silences."""
+    own = {"tags": {"Own": "o"}}
+    spec = to_spec(
+        {**MINIMAL, **own, "lifecycle": [{"ignore_changes": ['tags_all["Own"]']}]}, default_tags={"Env": "d"}
+    )
+    assert spec.is_managed("tags.Own") and spec.is_managed("tags.Env")
+    spec = to_spec(
+        {**MINIMAL, **own, "lifecycle": [{"ignore_changes": ['tags_all["Env"]']}]}, default_tags={"Env": "d"}
+    )
+    assert spec.is_managed("tags.Own") and not spec.is_managed("tags.Env")
+    both = ['tags_all["Own"]', 'tags["Own"]']
+    assert not to_spec({**MINIMAL, **own, "lifecycle": [{"ignore_changes": both}]}).is_managed("tags.Own")

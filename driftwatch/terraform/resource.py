@@ -536,6 +536,28 @@ def _restored_default_tags(
     }
 
 
+def _own_tags_still_compared(arguments: Mapping[str, Any]) -> set[str]:
+    """``ignore_changes = [tags_all["K"]]`` does not silence the resource's own tag ``K``
+    (measured with terraform plan): changed or deleted in the console, it still plans a change
+    of ``tags``. Only an entry on ``tags`` itself (``tags`` or ``tags["K"]``) silences it. A
+    default tag's key stays silenced there (a miss, never a false alarm)."""
+    entries = _ignore_entries(arguments)
+    own = arguments.get("tags")
+    if not entries or not isinstance(own, Mapping):
+        return set()
+    silenced_by_tags: set[str] = set()
+    via_tags_all: set[str] = set()
+    for entry in entries:
+        match = _IGNORE_PATH.match(entry.strip())
+        if match is None:
+            return set()  # unreadable: everything stays silenced
+        names = ignore_changes_to_vocabulary(entry)
+        (via_tags_all if match.group("head") == "tags_all" else silenced_by_tags).update(names)
+    if "tags.*" in silenced_by_tags:
+        return set()
+    return {f"tags.{key}" for key in own if f"tags.{key}" in via_tags_all - silenced_by_tags}
+
+
 def _unmanaged(
     decl: ResourceDeclaration,
     spec_gsis: Maybe[tuple[Gsi, ...]],
@@ -544,7 +566,8 @@ def _unmanaged(
     """Attributes the declaration does not manage: absent Optional+Computed arguments, undeclared
     autoscaling, and ``lifecycle.ignore_changes``."""
     arguments = decl.arguments
-    unmanaged = set(_ignored(arguments)) | _default_tags_ignored(arguments, default_tags)
+    unmanaged = set(_ignored(arguments)) - _own_tags_still_compared(arguments)
+    unmanaged |= _default_tags_ignored(arguments, default_tags)
     if _single_block(arguments, "ttl") is None:
         unmanaged.add("ttl.*")
     if _single_block(arguments, "point_in_time_recovery") is None:
