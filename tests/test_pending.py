@@ -31,7 +31,10 @@ from driftwatch.report.text import render_text
 from driftwatch.spec import TableStatus
 from driftwatch.targets import targets_from_config
 
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="pending applies read history with git")
+pytestmark = pytest.mark.skipif(
+    shutil.which("git") is None,
+    reason="needs the git command, which pending applies read history with; install git to run these tests",
+)
 
 TABLE = "acme-prod-orders"
 GRACE = timedelta(minutes=30)

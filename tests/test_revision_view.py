@@ -23,7 +23,10 @@ from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declar
 from driftwatch.terraform.parse import ParseCache
 from driftwatch.terraform.revision import RevisionView
 
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="reads git objects with git")
+pytestmark = pytest.mark.skipif(
+    shutil.which("git") is None,
+    reason="needs the git command, which reads the previous revision's files; install git to run these tests",
+)
 
 CASES = sorted(
     p.name

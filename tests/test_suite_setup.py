@@ -14,7 +14,10 @@ import pytest
 @pytest.mark.xdist_group("suite-setup")
 def test_loadgroup_keeps_a_group_on_one_worker(request: pytest.FixtureRequest) -> None:
     if not hasattr(request.config, "workerinput"):
-        pytest.skip("the suite runs without pytest-xdist here (-n 0 or -p no:xdist): no groups to check")
+        pytest.skip(
+            "checks how pytest-xdist schedules the suite (the default, -n auto); this run has no "
+            "xdist workers (-n 0 or -p no:xdist), so there are no groups to check"
+        )
     # xdist's loadgroup scheduling keys on this suffix of the node id; without it the group is
     # ignored and its tests go to any worker.
     assert request.node.nodeid.endswith("@suite-setup"), request.node.nodeid

@@ -266,10 +266,10 @@ def _convert(value: Any, kind: str, name: str) -> Any:
         return value if isinstance(value, str) else format_number(value)
     if kind == "string" and isinstance(value, bool):
         return "true" if value else "false"
-    if kind == "bool" and isinstance(value, bool):
-        return value
-    if kind == "bool" and string_bool(value) is not None:
-        return string_bool(value)
+    if kind == "bool":
+        converted = value if isinstance(value, bool) else string_bool(value)
+        if converted is not None:
+            return converted
     if kind == "number" and not isinstance(value, bool):
         try:
             number = float(value)

@@ -488,13 +488,49 @@ def _tags(
 # --- the mapping -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _TagIgnores:
+    """What ``ignore_changes`` says about tags, entry by entry: Terraform treats an entry on
+    ``tags`` and one on ``tags_all`` differently (measured with terraform plan, see below)."""
+
+    by_tags: frozenset[str]  # "tags.*" for ``tags``, "tags.K" for ``tags["K"]``
+    by_tags_all: frozenset[str]  # "tags.K" for ``tags_all["K"]``
+    whole_tags_all: bool  # ``tags_all``
+    everything: bool  # ``all``
+
+
+def _tag_ignores(arguments: Mapping[str, Any]) -> _TagIgnores | None:
+    """None when an entry cannot be read: it could name anything, so the tag rules below that
+    would compare more than ``_ignored`` (which then silences everything) do not apply."""
+    entries = _ignore_entries(arguments)
+    if entries is None:
+        return None
+    by_tags: set[str] = set()
+    by_tags_all: set[str] = set()
+    whole_tags_all = everything = False
+    for entry in entries:
+        match = _IGNORE_PATH.match(entry.strip())
+        if match is None:
+            return None
+        head, whole = match.group("head"), not match.group("rest").strip()
+        if head == "all" and whole:
+            everything = True
+        elif head == "tags":
+            by_tags |= ignore_changes_to_vocabulary(entry) if not whole else {"tags.*"}
+        elif head == "tags_all" and whole:
+            whole_tags_all = True
+        elif head == "tags_all":
+            by_tags_all |= ignore_changes_to_vocabulary(entry)
+    return _TagIgnores(frozenset(by_tags), frozenset(by_tags_all), whole_tags_all, everything)
+
+
 def _default_tags_ignored(arguments: Mapping[str, Any], default_tags: Mapping[str, Any] | None) -> set[str]:
     """``ignore_changes = [tags_all]`` (measured with terraform plan): a resource tag changed or
     a tag added in the console still plans as a change of ``tags``, but a default tag removed
     plans nothing; so the default tags the resource does not set itself are not compared (a
     changed value of one is then missed, never alarmed)."""
-    entries = _ignore_entries(arguments) or ()
-    if not any(entry.strip() == "tags_all" for entry in entries) or not isinstance(default_tags, Mapping):
+    ignores = _tag_ignores(arguments)
+    if ignores is None or not ignores.whole_tags_all or not isinstance(default_tags, Mapping):
         return set()
     own = arguments.get("tags")
     own_keys = set(own) if isinstance(own, Mapping) else set()
@@ -510,29 +546,15 @@ def _restored_default_tags(
     ``tags_all`` back to the default's value (even where the resource's own tag overrode it),
     while the same tag given another value plans nothing. ``tags_all`` in the list, ``all``, or
     an entry that cannot be read restores nothing."""
-    entries = _ignore_entries(arguments)
+    ignores = _tag_ignores(arguments)
     defaults = _tag_map(default_tags, "the provider's default_tags")
-    if entries is None or isinstance(defaults, Unknown):
+    if ignores is None or ignores.whole_tags_all or ignores.everything or isinstance(defaults, Unknown):
         return {}
-    heads = [_IGNORE_PATH.match(entry.strip()) for entry in entries]
-    whole_tags_all = any(
-        match is not None and match.group("head") == "tags_all" and not match.group("rest").strip()
-        for match in heads
-    )
-    if None in heads or whole_tags_all or "all" in (entry.strip() for entry in entries):
-        return {}
-    ignored = _ignored(arguments)
-    whole = "tags.*" in ignored or "tags" in ignored
-    silenced_by_tags_all = {
-        name
-        for entry, match in zip(entries, heads, strict=True)
-        if match is not None and match.group("head") == "tags_all"
-        for name in ignore_changes_to_vocabulary(entry)
-    }
+    whole = "tags.*" in ignores.by_tags
     return {
         key: value
         for key, value in defaults.items()
-        if (whole or f"tags.{key}" in ignored) and f"tags.{key}" not in silenced_by_tags_all
+        if (whole or f"tags.{key}" in ignores.by_tags) and f"tags.{key}" not in ignores.by_tags_all
     }
 
 
@@ -541,21 +563,11 @@ def _own_tags_still_compared(arguments: Mapping[str, Any]) -> set[str]:
     (measured with terraform plan): changed or deleted in the console, it still plans a change
     of ``tags``. Only an entry on ``tags`` itself (``tags`` or ``tags["K"]``) silences it. A
     default tag's key stays silenced there (a miss, never a false alarm)."""
-    entries = _ignore_entries(arguments)
+    ignores = _tag_ignores(arguments)
     own = arguments.get("tags")
-    if not entries or not isinstance(own, Mapping):
+    if ignores is None or ignores.everything or "tags.*" in ignores.by_tags or not isinstance(own, Mapping):
         return set()
-    silenced_by_tags: set[str] = set()
-    via_tags_all: set[str] = set()
-    for entry in entries:
-        match = _IGNORE_PATH.match(entry.strip())
-        if match is None:
-            return set()  # unreadable: everything stays silenced
-        names = ignore_changes_to_vocabulary(entry)
-        (via_tags_all if match.group("head") == "tags_all" else silenced_by_tags).update(names)
-    if "tags.*" in silenced_by_tags:
-        return set()
-    return {f"tags.{key}" for key in own if f"tags.{key}" in via_tags_all - silenced_by_tags}
+    return {f"tags.{key}" for key in own if f"tags.{key}" in ignores.by_tags_all - ignores.by_tags}
 
 
 def _unmanaged(
