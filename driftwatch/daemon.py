@@ -62,6 +62,7 @@ from driftwatch.targets import resolved_repo, targets_from_config
 from driftwatch.terraform import cache as module_cache
 from driftwatch.terraform.target import TargetInput
 from driftwatch.terraform.worker import shared_worker
+from driftwatch.waiting import wait_for
 
 log = get_logger(__name__)
 
@@ -81,10 +82,6 @@ class DaemonState:
     # The last scan start or finish (else the daemon's start), on both clocks: the next scan
     # is due within an interval of it, however the wall clock moved (driftwatch.overdue).
     mark: Mark | None = None
-
-
-# How soon the main thread notices a signal another thread received (Daemon.run).
-SIGNAL_POLL_SECONDS = 0.2
 
 
 def commit_sightings_kept(config: Config) -> timedelta:
@@ -626,12 +623,9 @@ class Daemon:
         signal.signal(signal.SIGTERM, self.request_stop)
         signal.signal(signal.SIGINT, self.request_stop)
         self.start()
-        # Never a wait without a timeout: the kernel may deliver SIGTERM to any of the daemon's
-        # threads, and Python runs the handler only when the main thread next wakes. Blocked in
-        # Event.wait() for ever it never did, and about one SIGTERM in ten under load was
-        # ignored until the kubelet's SIGKILL (tests/test_daemon_shutdown.py, run under load).
-        while not self._stop.wait(SIGNAL_POLL_SECONDS):
-            pass
+        # Never a wait without a timeout (driftwatch.waiting): about one SIGTERM in ten under
+        # load reached another thread and was ignored until the kubelet's SIGKILL.
+        wait_for(self._stop)
         return self.shutdown(grace_seconds)
 
     def start(self) -> None:

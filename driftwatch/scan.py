@@ -46,7 +46,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Generic, Literal, TypeVar
 
-from driftwatch import accounts
+from driftwatch import accounts, waiting
 from driftwatch.aws.autoscaling import AutoscalingIndex, apply_autoscaling
 from driftwatch.aws.clients import AwsClients, Role, role_session_name
 from driftwatch.aws.deadline import calls_end_by
@@ -703,7 +703,7 @@ class _Background(Generic[R]):
         return not self._thread.is_alive()
 
     def result(self) -> R:
-        self._thread.join()
+        waiting.join(self._thread)  # the main thread waits here; a Ctrl-C must still reach it
         if self._outcome.error is not None:
             raise self._outcome.error
         return self._outcome.value  # type: ignore[return-value]  # set by run(), possibly None

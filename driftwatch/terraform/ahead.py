@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from driftwatch.terraform.target import TargetDeclarations, TargetInput
 from driftwatch.terraform.worker import Evaluator, Failure, TargetCall
+from driftwatch.waiting import wait_for
 
 T = TypeVar("T")
 
@@ -59,7 +60,7 @@ class EvaluatedAhead:
                 if slot is not None:
                     self._waiting.remove(slot)
             if slot is not None:
-                slot.done.wait()
+                wait_for(slot.done)  # the main thread, for up to parse.max_seconds
                 if slot.result is not None:
                     return slot.result
         return self.evaluator.declare(target, fn)
