@@ -26,11 +26,11 @@ from typing import Protocol
 
 from driftwatch.errors import DriftwatchError
 from driftwatch.spec import Unknown
-from driftwatch.terraform import doublestar, limits
+from driftwatch.terraform import doublestar, limits, observe
 from driftwatch.terraform.doublestar import Refused
 from driftwatch.terraform.file_functions import clean
 from driftwatch.terraform.functions import FunctionError, TfSet
-from driftwatch.terraform.observe import MAX_LISTING, DataProblem, FileSystemView, InvalidPathError, Listing
+from driftwatch.terraform.observe import DataProblem, FileSystemView, InvalidPathError, Listing
 
 _FETCHED = ".terraform/modules"  # where Terraform keeps fetched modules, relative to the root
 
@@ -197,7 +197,7 @@ class _Tree:
         listing = self.fs.listing(resolved)
         if listing == "too many":
             raise Refused(
-                f"{path!r} holds more than {MAX_LISTING:,} entries (driftwatch's limit per directory)"
+                f"{path!r} holds more than {observe.MAX_LISTING:,} entries (driftwatch's limit per directory)"
             )
         return None if isinstance(listing, str) else listing
 
