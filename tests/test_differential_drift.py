@@ -170,6 +170,20 @@ resource "aws_dynamodb_table" "this" {
   })
 }
 
+# One table per YAML file of tables/ (fileset, then file() of each): the configuration-driven
+# pattern; notes.md and sub/deep.yaml are not matched by "*.yaml".
+resource "aws_dynamodb_table" "from_files" {
+  for_each     = fileset("${path.module}/tables", "*.yaml")
+  name         = "${local.name_prefix}-${yamldecode(file("${path.module}/tables/${each.value}")).name}"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  tags = { Source = each.value }
+}
+
 # Autoscaled outside Terraform: capacity and GSIs are left to it.
 resource "aws_dynamodb_table" "autoscaled" {
   name           = "${local.name_prefix}-autoscaled"
@@ -838,6 +852,10 @@ def _write(root: Path, port: int) -> None:
         "main.tf": TERRAFORM_BLOCK + provider_block(port, PROVIDER_EXTRA) + ROOT,
         "terraform.tfvars": TFVARS,
         "modules/dynamodb-table/main.tf": MODULE,
+        "tables/ledger.yaml": "name: ledger\n",
+        "tables/.invoices.yaml": "name: invoices\n",
+        "tables/notes.md": "not a table\n",
+        "tables/sub/deep.yaml": "name: deep\n",
     }
     write_files(root, files)
 
@@ -887,6 +905,8 @@ ADDRESSES = sorted(
     [
         *(f'aws_dynamodb_table.this["{k}"]' for k in ("orders", "users", "sessions")),
         "aws_dynamodb_table.autoscaled",
+        'aws_dynamodb_table.from_files[".invoices.yaml"]',
+        'aws_dynamodb_table.from_files["ledger.yaml"]',
         "aws_dynamodb_table.counted[0]",
         "aws_dynamodb_table.counted[1]",
         'aws_dynamodb_table.by_set["alpha"]',
