@@ -5,7 +5,8 @@ the whole scan after the fact, as a person meets it: one root in the styles of p
 repositories (``for_each`` over a map of objects with ``optional()`` defaults, ``dynamic``
 ``attribute`` / ``global_secondary_index`` blocks, a vendored copy shaped like
 ``terraform-aws-modules/dynamodb-table`` called with ``for_each``, ``count`` with a conditional,
-``toset``, ``try`` / ``lookup`` / ``coalesce`` / ``merge`` / ``jsonencode``, provider
+``toset``, ``for_each`` over ``fileset`` of YAML files read with ``file``, ``try`` / ``lookup`` /
+``coalesce`` / ``merge`` / ``jsonencode``, provider
 ``default_tags`` and ``ignore_tags``, ``lifecycle { ignore_changes }`` on capacity, on GSIs and
 on one tag key, ``ttl { enabled = false }``, PITR omitted and off, a data source) is applied to
 moto on 127.0.0.1 with one ``terraform apply``, then changed out of band with boto3 the way a
