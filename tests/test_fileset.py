@@ -306,3 +306,54 @@ def test_an_error_inside_a_subdirectory_depends_on_the_listing_order(tmp_path: P
 
 def test_without_a_reader_fileset_is_unknown() -> None:
     _unknown(evaluate_text('fileset(".", "*")', Scope({})), "reads files")
+
+
+def test_a_fetched_module_lists_its_own_package_and_nothing_beyond(tmp_path: Path) -> None:
+    """A git module's path.module is .terraform/modules/<key>: fileset lists where driftwatch
+    fetched it, and may not climb out of that package."""
+    import subprocess
+
+    from driftwatch.terraform.sources import ModuleSettings
+
+    remote = tmp_path / "remote"
+    write_tree(remote, {"main.tf": FROM_FILES, "tables/a.yaml": "name: a\n", "tables/b.yaml": "name: b\n"})
+    config = ["-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"]
+    for argv in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "v1"], ["tag", "v1"]):
+        subprocess.run(["git", *config, *argv], cwd=remote, check=True, capture_output=True)
+    repo = tmp_path / "repo"
+    write_tree(repo, {"root/main.tf": f'module "t" {{\n  source = "git::file://{remote}?ref=v1"\n}}\n'})
+    settings = ModuleSettings(cache_dir=str(tmp_path / "cache"), allow_file_git=True, timeout=30)
+    result = declare_target(target(repo, modules=settings), ParseCache())
+    assert names(result) == ["a", "b"] and not result.errors, result.errors
+    write_tree(
+        remote,
+        {
+            "main.tf": FROM_FILES.replace(
+                '"${path.module}/tables", "*.yaml"', '"${path.module}/../other", "*"'
+            )
+        },
+    )
+    for argv in (["commit", "-qam", "v2"], ["tag", "v2"]):
+        subprocess.run(["git", *config, *argv], cwd=remote, check=True, capture_output=True)
+    write_tree(repo, {"root/main.tf": f'module "t" {{\n  source = "git::file://{remote}?ref=v2"\n}}\n'})
+    result = declare_target(target(repo, modules=settings), ParseCache())
+    assert not result.tables and result.not_evaluated
+    assert "resolves outside its module package" in result.not_evaluated[0].reason
+
+
+def test_a_walk_into_the_root_s_terraform_directory_needs_the_checkout_to_have_it(tmp_path: Path) -> None:
+    """terraform init makes .terraform in the root before any plan: ``**`` from the root would
+    list it (fetched modules may hold YAML files). Without one in the checkout, driftwatch
+    cannot know that part of the answer; with one (CI ran init), it lists it as Terraform would."""
+    repo = tmp_path / "repo"
+    main = FROM_FILES.replace('"${path.module}/tables", "*.yaml"', 'path.module, "**/*.yaml"').replace(
+        '"${path.module}/tables/${each.value}"', '"${path.module}/${each.value}"'
+    )
+    write_tree(repo, {"root/main.tf": main, "root/tables/orders.yaml": "name: orders\n"})
+    result = declare(repo)
+    assert not result.tables and "terraform init" in result.not_evaluated[0].reason
+    write_tree(repo, {"root/.terraform/modules/m/tables.yaml": "name: fetched\n"})
+    assert names(declare(repo)) == ["fetched", "orders"]
+    # a pattern that cannot reach .terraform does not need it
+    assert probe(tmp_path / "b", 'join(",", fileset(".", "*.tf"))') == "main.tf"
+    _unknown(probe(tmp_path / "c", 'join(",", fileset(".", "*/*.tf"))'), "would enter '.terraform'")

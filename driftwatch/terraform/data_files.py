@@ -33,6 +33,11 @@ from driftwatch.terraform.functions import FunctionError, TfSet
 from driftwatch.terraform.observe import DataProblem, FileSystemView, InvalidPathError, Listing
 
 _FETCHED = ".terraform/modules"  # where Terraform keeps fetched modules, relative to the root
+_INIT = ".terraform"  # what terraform init makes in the root directory before any plan
+_INIT_WHY = (
+    "made by terraform init before the plan (modules, providers), and this checkout has no "
+    ".terraform directory: what Terraform lists there is not known"
+)
 
 # Terraform's own words for a file that does not exist (Go's readFileBytes).
 _NO_FILE = (
@@ -162,6 +167,8 @@ class _Tree:
         """Where ``shown`` really is, inside the repository (or the module's package); "loop" or
         "error" (Go's stat fails too) when it cannot be resolved; Refused when outside."""
         physical, within = self.files.physical(shown)
+        if within is None and (shown == _INIT or shown.startswith(_INIT + "/")) and self._no_init():
+            raise Refused(f"{shown!r} is {_INIT_WHY}")
         try:
             self.fs.resolve(physical)
         except InvalidPathError:
@@ -185,7 +192,11 @@ class _Tree:
         if name in ("", ".", ".."):  # "." or "../..": no link of its own
             kind = self.stat(path)
             return kind if kind in ("file", "dir", "other") else "missing"
-        parent = self.resolve(posixpath.dirname(path) or ".")
+        try:
+            parent = self.resolve(posixpath.dirname(path) or ".")
+        except Refused:  # a fetched package's root, the repository's as "../repo": confined itself
+            kind = self.stat(path)
+            return kind if kind in ("file", "dir", "other") else "missing"
         if isinstance(parent, str):
             return "missing"
         return self.fs.lstat(parent / name)
@@ -203,6 +214,16 @@ class _Tree:
 
     def identity(self, path: str) -> object:
         return self.resolve(path)
+
+    def lacks_init(self, path: str) -> bool:
+        """Is ``path`` the root module's directory, without the .terraform that Terraform's has?"""
+        resolved = self.resolve(path)
+        if not isinstance(resolved, Path) or not self._no_init():
+            return False
+        return resolved == self.fs.resolve(self.files.walk.root_dir)
+
+    def _no_init(self) -> bool:
+        return not self.fs.is_dir(self.files.walk.root_dir / _INIT)
 
 
 def _problem(problem: DataProblem, shown: str) -> Unknown:

@@ -81,6 +81,11 @@ class GlobTree(Protocol):
         """Where a directory really is (symlinks resolved): two paths to one place are equal."""
         ...
 
+    def lacks_init(self, path: str) -> bool:
+        """Is ``path`` the root module's directory without the ``.terraform`` that ``terraform
+        init`` makes there before any plan (so Terraform's listing has one more entry)?"""
+        ...
+
 
 _STAT_ERRORS = {
     "missing": "no such file or directory",
@@ -327,6 +332,11 @@ class _Walk:
         limits.charge(len(files))
         index = literal
         last = index + 1 >= len(components)
+        if self._enters_init(basedir, files, components[index], last):
+            raise Refused(
+                f"the walk would enter {go_join(basedir, '.terraform')!r}, which terraform init makes "
+                "before the plan and this checkout does not have: what Terraform lists there is not known"
+            )
         error = False
         if components[index] == b"**":
             inner = (*chain, basedir)
@@ -366,6 +376,19 @@ class _Walk:
                     matches.extend(found)
                     self.nested_error |= error
         return matches, error
+
+    def _enters_init(
+        self, basedir: str, files: Sequence[tuple[str, str]], component: bytes, last: bool
+    ) -> bool:
+        """Would Terraform's walk go into the root's .terraform, which the checkout lacks?"""
+        if any(name == ".terraform" for name, _ in files) or not self.tree.lacks_init(basedir):
+            return False
+        if component == b"**":
+            return True
+        try:
+            return not last and match_component(component, b".terraform")
+        except BadPattern:  # met (or not) on a real entry, as Terraform meets it
+            return False
 
     def _no_loop(self, path: str, chain: tuple[str, ...]) -> None:
         """Refuse a symlinked directory that leads back into the ``**`` walking it: Terraform
