@@ -22,7 +22,9 @@ symlink) is an error.
 What Terraform's result would depend on beyond the repository is :class:`Refused` (the caller
 makes it Unknown): a symlink loop under ``**`` (Terraform lists it until the OS's symlink limit,
 40 levels on Linux, 32 on macOS), an error inside a subdirectory (whether v1.1.5 reports it, and
-which matches it had found, depends on the order the OS lists directories in), and the bounds:
+which matches it had found, depends on the order the OS lists directories in), a walk into the
+root module's ``.terraform`` when the checkout has none (``terraform init`` makes one before every
+plan: Terraform's listing holds it), and the bounds:
 at most MAX_ENTRIES directory entries examined and MAX_DEPTH directories deep per call, each
 entry one step of the evaluation budget. Never a partial list.
 """
