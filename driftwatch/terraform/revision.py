@@ -4,12 +4,12 @@ Pending applies compare the current declaration with the declaration at an older
 older declaration is evaluated by the same walk, evaluator, limits and parse cache as the
 current one: only the view it reads through is different. The view answers the same questions
 (``resolve``, ``is_dir``, ``is_file``, ``entries``, ``read``, and fileset's ``lstat`` and
-``listing``) for paths below the work tree's
-top, from the commit's trees and blobs instead of the disk, emulating what the disk would
-answer had the commit been checked out: symlinks stored in the commit are followed (a loop
-raises RuntimeError, like ``Path.resolve``), a missing path resolves lexically, an oversized
-file gives the same error as on disk, and a submodule is an empty directory. Paths outside the
-top are the real filesystem's (the walk refuses them anyway: they are outside the repository).
+``listing``) for paths below the work tree's top, from the commit's trees and blobs instead of
+the disk, emulating what the disk would answer had the commit been checked out: symlinks stored
+in the commit are followed (a loop raises RuntimeError, like ``Path.resolve``), a missing path
+resolves lexically, an oversized file gives the same error as on disk, and a submodule is an
+empty directory. Paths outside the top are the real filesystem's (the walk refuses them anyway:
+they are outside the repository).
 
 The objects come from an :class:`ObjectStore` (``driftwatch.gitinfo.GitObjects``: one
 ``git cat-file`` process); this module runs no git itself. A revision never changes, so the
@@ -22,9 +22,9 @@ import os
 from pathlib import Path
 from typing import Protocol
 
+from driftwatch.terraform import observe
 from driftwatch.terraform.observe import (
     _TERRAFORM_SUFFIXES,
-    MAX_LISTING,
     DataProblem,
     FileSystemView,
     Fingerprint,
@@ -126,7 +126,7 @@ class RevisionView(FileSystemView):
         if node[0] != _TREE:
             return "error:Not a directory"
         entries = self._objects.tree(node[1])
-        if len(entries) > MAX_LISTING:
+        if len(entries) > observe.MAX_LISTING:
             return "too many"
         kinds = {_TREE: "dir", _GITLINK: "dir", _SYMLINK: "symlink"}
         return tuple(sorted((name, kinds.get(mode, "file")) for name, mode, _ in entries))
