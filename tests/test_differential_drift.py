@@ -5,7 +5,8 @@ the whole scan after the fact, as a person meets it: one root in the styles of p
 repositories (``for_each`` over a map of objects with ``optional()`` defaults, ``dynamic``
 ``attribute`` / ``global_secondary_index`` blocks, a vendored copy shaped like
 ``terraform-aws-modules/dynamodb-table`` called with ``for_each``, ``count`` with a conditional,
-``toset``, ``try`` / ``lookup`` / ``coalesce`` / ``merge`` / ``jsonencode``, provider
+``toset``, ``for_each`` over ``fileset`` of YAML files read with ``file``, ``try`` / ``lookup`` /
+``coalesce`` / ``merge`` / ``jsonencode``, provider
 ``default_tags`` and ``ignore_tags``, ``lifecycle { ignore_changes }`` on capacity, on GSIs and
 on one tag key, ``ttl { enabled = false }``, PITR omitted and off, a data source) is applied to
 moto on 127.0.0.1 with one ``terraform apply``, then changed out of band with boto3 the way a
@@ -168,6 +169,20 @@ resource "aws_dynamodb_table" "this" {
     Name    = "${local.name_prefix}-${each.key}"
     Account = data.aws_caller_identity.current.account_id
   })
+}
+
+# One table per YAML file of tables/ (fileset, then file() of each): the configuration-driven
+# pattern; notes.md and sub/deep.yaml are not matched by "*.yaml".
+resource "aws_dynamodb_table" "from_files" {
+  for_each     = fileset("${path.module}/tables", "*.yaml")
+  name         = "${local.name_prefix}-${yamldecode(file("${path.module}/tables/${each.value}")).name}"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  tags = { Source = each.value }
 }
 
 # Autoscaled outside Terraform: capacity and GSIs are left to it.
@@ -838,6 +853,10 @@ def _write(root: Path, port: int) -> None:
         "main.tf": TERRAFORM_BLOCK + provider_block(port, PROVIDER_EXTRA) + ROOT,
         "terraform.tfvars": TFVARS,
         "modules/dynamodb-table/main.tf": MODULE,
+        "tables/ledger.yaml": "name: ledger\n",
+        "tables/.invoices.yaml": "name: invoices\n",
+        "tables/notes.md": "not a table\n",
+        "tables/sub/deep.yaml": "name: deep\n",
     }
     write_files(root, files)
 
@@ -887,6 +906,8 @@ ADDRESSES = sorted(
     [
         *(f'aws_dynamodb_table.this["{k}"]' for k in ("orders", "users", "sessions")),
         "aws_dynamodb_table.autoscaled",
+        'aws_dynamodb_table.from_files[".invoices.yaml"]',
+        'aws_dynamodb_table.from_files["ledger.yaml"]',
         "aws_dynamodb_table.counted[0]",
         "aws_dynamodb_table.counted[1]",
         'aws_dynamodb_table.by_set["alpha"]',

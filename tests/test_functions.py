@@ -263,7 +263,10 @@ def test_unknown_arguments(expression: str, expected: Any) -> None:
             'templatefile("t.tpl", {})',
             "templatefile() reads files, which driftwatch does only in the modules of the scanned repository",
         ),
-        ('fileset(".", "*")', "fileset() reads files, which driftwatch does not evaluate"),
+        (
+            'fileset(".", "*")',
+            "fileset() reads files, which driftwatch does only in the modules of the scanned repository",
+        ),
         ("timestamp()", "timestamp() depends on the time of the run"),
         ("uuid()", "uuid() returns a new random value on every run"),
         (

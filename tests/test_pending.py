@@ -541,3 +541,46 @@ def test_a_commit_changing_only_the_yaml_the_tables_are_read_from_is_pending(
     assert {(p.file, p.commit) for p in found.pending} == {("envs/prod/tables.yaml", sha)}
     later = row(run_scan([prod_yaml], clock=lambda: when + GRACE + timedelta(seconds=1)), TABLE)
     assert later.status is TableStatus.DRIFTED
+
+
+FILESET_ROOT = """module "tables" {
+  for_each      = fileset("${path.module}/tables", "*.yaml")
+  source        = "../../modules/table"
+  name          = yamldecode(file("${path.module}/tables/${each.value}")).name
+  read_capacity = 5
+}
+"""
+
+
+def test_a_commit_adding_a_file_to_a_fileset_directory_makes_its_new_table_pending(
+    embedded_aws: None, tmp_path: Path
+) -> None:
+    """``for_each = fileset("${path.module}/tables", "*.yaml")``: a merged commit that adds a YAML
+    file declares a table not created yet; it is pending (the file is its input, and the older
+    revision's listing, read from git, did not have it), then missing after the grace."""
+    root = write_repo(
+        tmp_path / "infra",
+        {
+            "envs/prod/main.tf": FILESET_ROOT,
+            "envs/prod/tables/orders.yaml": f"name: {TABLE}\n",
+            "modules/table/main.tf": MODULE,
+        },
+    )
+    git(root, "init", "-q")
+    commit_all(root, "initial", LONG_AGO)
+    prod_tables = target(root, root="envs/prod")
+    provision([prod_tables])
+    assert row(run_scan([prod_tables]), TABLE).status is TableStatus.IN_SYNC
+
+    (root / "envs/prod/tables/invoices.yaml").write_text("name: acme-prod-invoices\n")
+    when = datetime.now(UTC) - timedelta(minutes=5)
+    sha = commit_all(root, "a table for invoices", when)
+    report = run_scan([prod_tables])
+    found = row(report, "acme-prod-invoices")
+    assert found.status is TableStatus.PENDING and report.exit_code == 0
+    assert [(p.attribute, p.declared, p.live, p.file, p.commit) for p in found.pending] == [
+        ("table", "acme-prod-invoices", None, "envs/prod/tables/invoices.yaml", sha)
+    ]
+    assert row(report, TABLE).status is TableStatus.IN_SYNC
+    late = run_scan([prod_tables], clock=lambda: when + GRACE)
+    assert row(late, "acme-prod-invoices").status is TableStatus.MISSING

@@ -26,12 +26,18 @@ from typing import Protocol
 
 from driftwatch.errors import DriftwatchError
 from driftwatch.spec import Unknown
-from driftwatch.terraform import limits
+from driftwatch.terraform import doublestar, limits, observe
+from driftwatch.terraform.doublestar import Refused
 from driftwatch.terraform.file_functions import clean
-from driftwatch.terraform.functions import FunctionError
-from driftwatch.terraform.observe import DataProblem, FileSystemView
+from driftwatch.terraform.functions import FunctionError, TfSet
+from driftwatch.terraform.observe import DataProblem, FileSystemView, InvalidPathError, Listing
 
 _FETCHED = ".terraform/modules"  # where Terraform keeps fetched modules, relative to the root
+_INIT = ".terraform"  # what terraform init makes in the root directory before any plan
+_INIT_WHY = (
+    "made by terraform init before the plan (modules, providers), and this checkout has no "
+    ".terraform directory: what Terraform lists there is not known"
+)
 
 # Terraform's own words for a file that does not exist (Go's readFileBytes).
 _NO_FILE = (
@@ -103,6 +109,29 @@ class ModuleFiles:
             raise FunctionError(f'failed to stat "{shown}"')
         raise FunctionError(f'"{shown}" is {kind}, not a regular file')
 
+    def fileset(self, path: str, pattern: str) -> TfSet | Unknown:
+        """Terraform's ``fileset``: the files under ``path`` that ``pattern`` matches, relative
+        to ``path``; Unknown with the reason where driftwatch cannot know Terraform's answer."""
+        if path.startswith("/"):
+            return Unknown(f"{path!r} is an absolute path; driftwatch reads files inside the repository only")
+        tree = _Tree(self)
+        try:
+            found = doublestar.fileset(path, pattern, tree)
+        except Refused as refused:
+            return Unknown(f"fileset({path!r}, {pattern!r}) is not evaluated: {refused}")
+        for match in found.values():
+            resolved = tree.resolve(match)
+            if isinstance(resolved, Path):
+                self.walk.note_data_file(self.directory, self.walk.rel(resolved))
+        return TfSet(sorted(found))
+
+    def physical(self, shown: str) -> tuple[Path, Path | None]:
+        """Where the file Terraform names ``shown`` (cleaned, relative to the root directory)
+        is, and the fetched package that confines it (None: the repository)."""
+        if self.package is not None and (shown == _FETCHED or shown.startswith(_FETCHED + "/")):
+            return self.directory / posixpath.relpath(shown, self.module_path), self.package
+        return self.walk.root_dir / shown, None
+
     def _locate(self, path: str) -> tuple[Path, str] | Unknown:
         """Where the file is (resolved, inside the repository or the module's package) and how
         Terraform names it in errors; Unknown when driftwatch does not read there. The file is
@@ -117,17 +146,84 @@ class ModuleFiles:
         if path.startswith("/"):
             return Unknown(f"{path!r} is an absolute path; driftwatch reads files inside the repository only")
         shown = clean(path)
-        within: Path | None = None
-        physical = self.walk.root_dir / shown
-        if self.package is not None and (shown == _FETCHED or shown.startswith(_FETCHED + "/")):
-            physical = self.directory / posixpath.relpath(shown, self.module_path)
-            within = self.package
+        physical, within = self.physical(shown)
         try:
             resolved = self.walk.confine(physical, f"the file {shown!r}", within)
         except DriftwatchError as error:  # OutsideRepositoryError: outside, a loop, an invalid path
             return Unknown(str(error))
         self.walk.note_data_file(self.directory, self.walk.rel(resolved))
         return resolved, shown
+
+
+class _Tree:
+    """A module's files as fileset's glob asks for them (doublestar.GlobTree), by Terraform
+    path: confined as ``file()``'s are, every question through the walk's view."""
+
+    def __init__(self, files: ModuleFiles):
+        self.files = files
+        self.fs = files.walk.fs
+
+    def resolve(self, shown: str) -> Path | str:
+        """Where ``shown`` really is, inside the repository (or the module's package); "loop" or
+        "error" (Go's stat fails too) when it cannot be resolved; Refused when outside."""
+        physical, within = self.files.physical(shown)
+        if within is None and (shown == _INIT or shown.startswith(_INIT + "/")) and self._no_init():
+            raise Refused(f"{shown!r} is {_INIT_WHY}")
+        try:
+            self.fs.resolve(physical)
+        except InvalidPathError:
+            return "error"
+        except (RuntimeError, OSError):
+            return "loop"
+        try:
+            return self.files.walk.confine(physical, f"the path {shown!r}", within)
+        except DriftwatchError as error:
+            raise Refused(str(error)) from None
+
+    def stat(self, path: str) -> str:
+        resolved = self.resolve(path)
+        if isinstance(resolved, str):
+            return resolved
+        kind = self.fs.kind(resolved)
+        return kind if kind in ("file", "dir", "missing", "not a directory", "error") else "other"
+
+    def lstat(self, path: str) -> str:
+        name = posixpath.basename(path)
+        if name in ("", ".", ".."):  # "." or "../..": no link of its own
+            kind = self.stat(path)
+            return kind if kind in ("file", "dir", "other") else "missing"
+        try:
+            parent = self.resolve(posixpath.dirname(path) or ".")
+        except Refused:  # a fetched package's root, the repository's as "../repo": confined itself
+            kind = self.stat(path)
+            return kind if kind in ("file", "dir", "other") else "missing"
+        if isinstance(parent, str):
+            return "missing"
+        return self.fs.lstat(parent / name)
+
+    def listdir(self, path: str) -> Listing | None:
+        resolved = self.resolve(path)
+        if isinstance(resolved, str):
+            return None
+        listing = self.fs.listing(resolved)
+        if listing == "too many":
+            raise Refused(
+                f"{path!r} holds more than {observe.MAX_LISTING:,} entries (driftwatch's limit per directory)"
+            )
+        return None if isinstance(listing, str) else listing
+
+    def identity(self, path: str) -> object:
+        return self.resolve(path)
+
+    def lacks_init(self, path: str) -> bool:
+        """Is ``path`` the root module's directory, without the .terraform that Terraform's has?"""
+        resolved = self.resolve(path)
+        if not isinstance(resolved, Path) or not self._no_init():
+            return False
+        return resolved == self.fs.resolve(self.files.walk.root_dir)
+
+    def _no_init(self) -> bool:
+        return not self.fs.is_dir(self.files.walk.root_dir / _INIT)
 
 
 def _problem(problem: DataProblem, shown: str) -> Unknown:

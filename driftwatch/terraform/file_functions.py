@@ -1,5 +1,5 @@
-"""Terraform's file functions (``file``, ``fileexists``, ``filebase64``, the file hashes), as
-pure functions of the bytes a :class:`FileReader` gives them.
+"""Terraform's file functions (``file``, ``fileexists``, ``filebase64``, the file hashes,
+``fileset``), as pure functions of what a :class:`FileReader` gives them.
 
 Terraform evaluates ``file("${path.module}/tables.yaml")`` at plan time, so a configuration
 that declares its tables from a YAML, JSON or CSV file (``for_each = yamldecode(file(...))``)
@@ -36,6 +36,8 @@ class FileReader(Protocol):
 
     def exists(self, path: str) -> bool | Unknown: ...
 
+    def fileset(self, path: str, pattern: str) -> Any: ...  # a set of strings, or Unknown
+
 
 def clean(path: str) -> str:
     """Go's ``filepath.Clean`` of a relative path, which Terraform applies before reading:
@@ -68,6 +70,13 @@ def _fileexists(reader: FileReader, path: Any) -> Any:
     return reader.exists(to_string(path))
 
 
+def _fileset(reader: FileReader, path: Any, pattern: Any) -> Any:
+    for name, value in (("path", path), ("pattern", pattern)):
+        if value is None:
+            raise FunctionError(f'Invalid value for "{name}" parameter: argument must not be null')
+    return reader.fileset(to_string(path), to_string(pattern))
+
+
 def _file_hash(name: str, encode: Callable[[bytes], str]) -> Callable[[FileReader, Any], Any]:
     def digest(reader: FileReader, path: Any) -> Any:
         data = reader.read(to_string(path))
@@ -84,7 +93,7 @@ def _base64(digest: bytes) -> str:
     return base64.b64encode(digest).decode()
 
 
-FILE_FUNCTIONS: dict[str, Callable[[FileReader, Any], Any]] = {
+FILE_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "file": _file,
     "filebase64": _filebase64,
     "fileexists": _fileexists,
@@ -94,7 +103,9 @@ FILE_FUNCTIONS: dict[str, Callable[[FileReader, Any], Any]] = {
     "filesha512": _file_hash("sha512", _hex),
     "filebase64sha256": _file_hash("sha256", _base64),
     "filebase64sha512": _file_hash("sha512", _base64),
+    "fileset": _fileset,
 }
+_ARITY = {"fileset": 2}  # the others take one path
 
 
 def call(name: str, reader: FileReader, arguments: list[Any]) -> Any:
@@ -104,6 +115,6 @@ def call(name: str, reader: FileReader, arguments: list[Any]) -> Any:
     unknown = first_unknown(arguments)
     if unknown is not None:
         return unknown
-    if len(arguments) != 1:
+    if len(arguments) != _ARITY.get(name, 1):
         raise FunctionError(f"wrong number of arguments ({len(arguments)})")
-    return FILE_FUNCTIONS[name](reader, arguments[0])
+    return FILE_FUNCTIONS[name](reader, *arguments)

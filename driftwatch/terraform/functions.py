@@ -1320,10 +1320,10 @@ _NOT_EVALUATED = {
             "filebase64sha256",
             "filebase64sha512",
             "templatefile",
+            "fileset",
         ),
         "reads files, which driftwatch does only in the modules of the scanned repository",
     ),
-    "fileset": "reads files, which driftwatch does not evaluate",
     **dict.fromkeys(("timestamp", "plantimestamp"), "depends on the time of the run"),
     **dict.fromkeys(("uuid", "bcrypt"), "returns a new random value on every run"),
 }

@@ -21,6 +21,8 @@ Files the configuration reads with Terraform's file functions (``file("tables.ya
 *data*: any bytes, not necessarily UTF-8 (``filebase64``). They are asked for as "data" (their
 SHA-256, or why they could not be read) and "kind" (what ``stat`` says: ``fileexists``), so that
 a change to a YAML file the tables are declared from invalidates the memo like a .tf change.
+``fileset`` asks "listing" (every entry of a directory, with what ``lstat`` says of it) and
+"lstat": a file added to the directory a ``for_each = fileset(...)`` lists invalidates it too.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ class InvalidPathError(DriftwatchError, ValueError):
 
 
 Entries = tuple[tuple[str, bool], ...]  # (name, is a symlink), sorted by name
+# A directory's entries for fileset(): (name, what lstat says: "dir", "file", "symlink", "other"),
+# sorted by name; or why it was not listed ("error:<why>", "too many").
+Listing = tuple[tuple[str, str], ...]
+MAX_LISTING = 50_000  # entries of one directory that fileset() lists (doublestar.MAX_ENTRIES)
 
 
 def _resolve(path: Path) -> Path | str:
@@ -88,6 +94,48 @@ def _entries(path: Path) -> Entries:
         return tuple(sorted(found))
     except OSError:
         return ()
+
+
+def _lstat_kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "symlink"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    return "file" if stat.S_ISREG(mode) else "other"
+
+
+def _lstat(path: Path) -> str:
+    """What ``lstat`` says of a path (Go's ``os.Lstat``): "missing" for any error."""
+    try:
+        return _lstat_kind(os.lstat(path).st_mode)
+    except (OSError, ValueError):
+        return "missing"
+
+
+def _entry_kind(entry: os.DirEntry[str]) -> str:
+    try:
+        if entry.is_symlink():
+            return "symlink"
+        if entry.is_dir(follow_symlinks=False):
+            return "dir"
+        return "file" if entry.is_file(follow_symlinks=False) else "other"
+    except OSError:
+        return "other"
+
+
+def _listing(path: Path) -> Listing | str:
+    """Every entry of a directory (hidden ones too), at most MAX_LISTING: a directory of a
+    million files is not listed ("too many"), and stops being read at the first one over."""
+    found: list[tuple[str, str]] = []
+    try:
+        with os.scandir(path) as scan:
+            for entry in scan:
+                if len(found) >= MAX_LISTING:
+                    return "too many"
+                found.append((entry.name, _entry_kind(entry)))
+    except (OSError, ValueError) as error:
+        return f"error:{getattr(error, 'strerror', None) or error}"
+    return tuple(sorted(found))
 
 
 def _read(path: Path, max_bytes: int) -> tuple[str | None, str]:
@@ -183,9 +231,16 @@ _QUESTIONS: dict[str, Callable[[Path], object]] = {
     "is_file": _is_file,
     "entries": _entries,
     "kind": _kind,
+    "lstat": _lstat,
+    "listing": _listing,
 }
 # Replayed cheapest first, so that a changed listing is found before any file is read.
-_ORDER = {"is_dir": 0, "is_file": 0, "kind": 0, "entries": 1, "resolve": 2, "read": 3, "data": 3}
+_ORDER = {
+    **dict.fromkeys(("is_dir", "is_file", "kind", "lstat"), 0),
+    **dict.fromkeys(("entries", "listing"), 1),
+    "resolve": 2,
+    **dict.fromkeys(("read", "data"), 3),
+}
 
 
 @dataclass(frozen=True)
@@ -290,6 +345,16 @@ class FileSystemView:
     def kind(self, path: Path) -> str:
         """What ``stat`` says of ``path`` (see ``_kind``): ``fileexists``'s question."""
         return str(self._ask("kind", path))
+
+    def lstat(self, path: Path) -> str:
+        """What ``lstat`` says of ``path`` (see ``_lstat``): fileset's question."""
+        return str(self._ask("lstat", path))
+
+    def listing(self, directory: Path) -> Listing | str:
+        """Every entry of a directory, or why not (see ``_listing``): fileset's question."""
+        answer = self._ask("listing", directory)
+        assert isinstance(answer, (tuple, str))
+        return answer
 
     def read_data(self, path: Path) -> bytes:
         """The bytes of a data file (one ``file()`` reads), at most ``max_file_bytes``; raises

@@ -3,12 +3,13 @@
 Pending applies compare the current declaration with the declaration at an older commit. That
 older declaration is evaluated by the same walk, evaluator, limits and parse cache as the
 current one: only the view it reads through is different. The view answers the same questions
-(``resolve``, ``is_dir``, ``is_file``, ``entries``, ``read``) for paths below the work tree's
-top, from the commit's trees and blobs instead of the disk, emulating what the disk would
-answer had the commit been checked out: symlinks stored in the commit are followed (a loop
-raises RuntimeError, like ``Path.resolve``), a missing path resolves lexically, an oversized
-file gives the same error as on disk, and a submodule is an empty directory. Paths outside the
-top are the real filesystem's (the walk refuses them anyway: they are outside the repository).
+(``resolve``, ``is_dir``, ``is_file``, ``entries``, ``read``, and fileset's ``lstat`` and
+``listing``) for paths below the work tree's top, from the commit's trees and blobs instead of
+the disk, emulating what the disk would answer had the commit been checked out: symlinks stored
+in the commit are followed (a loop raises RuntimeError, like ``Path.resolve``), a missing path
+resolves lexically, an oversized file gives the same error as on disk, and a submodule is an
+empty directory. Paths outside the top are the real filesystem's (the walk refuses them anyway:
+they are outside the repository).
 
 The objects come from an :class:`ObjectStore` (``driftwatch.gitinfo.GitObjects``: one
 ``git cat-file`` process); this module runs no git itself. A revision never changes, so the
@@ -21,7 +22,15 @@ import os
 from pathlib import Path
 from typing import Protocol
 
-from driftwatch.terraform.observe import _TERRAFORM_SUFFIXES, DataProblem, FileSystemView, Fingerprint
+from driftwatch.terraform import observe
+from driftwatch.terraform.observe import (
+    _TERRAFORM_SUFFIXES,
+    DataProblem,
+    FileSystemView,
+    Fingerprint,
+    Listing,
+    _lstat,
+)
 from driftwatch.terraform.parse import HclSyntaxError, decode_text
 
 _TREE = 0o040000
@@ -74,6 +83,8 @@ class RevisionView(FileSystemView):
     def _answer_from_objects(self, kind: str, path: Path) -> object:
         if kind == "resolve":
             return self._resolve(path)
+        if kind == "lstat":
+            return self._lstat_in_checkout(path)
         node = self._node(self._resolve(path))
         if kind == "is_dir":
             return node is not None and node[0] in (_TREE, _GITLINK)
@@ -92,7 +103,33 @@ class RevisionView(FileSystemView):
                 if name.endswith(_TERRAFORM_SUFFIXES)
             ]
             return tuple(sorted(found))
+        if kind == "listing":
+            return self._listing(node)
         raise ValueError(f"unknown question {kind}")
+
+    def _lstat_in_checkout(self, path: Path) -> str:
+        """``lstat`` in a checkout: the last component as stored (a symlink is a symlink)."""
+        parent = self._inside(self._resolve(path.parent))
+        if parent is None:
+            return _lstat(path)
+        node = self._node_at([*parent, path.name]) if path.name not in ("", ".", "..") else None
+        if node is None:
+            return "missing"
+        return "symlink" if node[0] == _SYMLINK else "dir" if node[0] in (_TREE, _GITLINK) else "file"
+
+    def _listing(self, node: _Node | None) -> Listing | str:
+        """A directory's entries in a checkout: a submodule is an empty directory."""
+        if node is None:
+            return "error:No such file or directory"
+        if node[0] == _GITLINK:
+            return ()
+        if node[0] != _TREE:
+            return "error:Not a directory"
+        entries = self._objects.tree(node[1])
+        if len(entries) > observe.MAX_LISTING:
+            return "too many"
+        kinds = {_TREE: "dir", _GITLINK: "dir", _SYMLINK: "symlink"}
+        return tuple(sorted((name, kinds.get(mode, "file")) for name, mode, _ in entries))
 
     def _load(self, path: Path, rel: str) -> tuple[str, bytes]:
         try:
