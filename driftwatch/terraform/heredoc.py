@@ -127,7 +127,9 @@ def _quoted(tokens: list[_Token], escape: Callable[[str], str]) -> str:
     return "".join(out)
 
 
-def flush(body: str, sequence_end: Callable[[str, int], int], escape: Callable[[str], str] = escape_quoted) -> str:
+def flush(
+    body: str, sequence_end: Callable[[str, int], int], escape: Callable[[str], str] = escape_quoted
+) -> str:
     """``body`` of a ``<<-`` heredoc after HCL's strip markers and indentation removal, as a
     native quoted string (``escape`` writes its literal text).
 
@@ -140,7 +142,9 @@ def flush(body: str, sequence_end: Callable[[str, int], int], escape: Callable[[
     return _quoted(tokens, escape)
 
 
-def strip(body: str, sequence_end: Callable[[str, int], int], escape: Callable[[str], str] = escape_quoted) -> str:
+def strip(
+    body: str, sequence_end: Callable[[str, int], int], escape: Callable[[str], str] = escape_quoted
+) -> str:
     """``body`` after HCL's strip markers only, as a native quoted string: a ``<<`` heredoc, a
     template file (``templatefile``) or a ``.tf.json`` string, which hclsyntax tokenises as it
     does a heredoc's body (one literal token per line) but does not dedent."""

@@ -220,15 +220,16 @@ def apply(tree: Any, markers: Markers) -> tuple[int, int] | None:
             content = child.content if isinstance(child, StringPartRule) else child
             if not isinstance(content, InterpolationRule):
                 continue
-            meta = getattr(content, "_meta", None)
-            marker = pending.get((getattr(meta, "line", None), getattr(meta, "column", None)))  # type: ignore[arg-type]
+            meta: Any = getattr(content, "_meta", None)
+            key = (getattr(meta, "line", None), getattr(meta, "column", None))
+            marker = pending.get(key)  # type: ignore[arg-type]  # None when lark has no position
             if marker is None:
                 continue
             if marker.close is not None:
                 end = (getattr(meta, "end_line", None), (getattr(meta, "end_column", None) or 0) - 2)
                 if end != marker.close:
                     return marker.close
-            del pending[(meta.line, meta.column)]  # type: ignore[union-attr]
+            del pending[key]  # type: ignore[arg-type]
             if marker.open and index > 0:
                 _trim(children[index - 1], right=True)
             if marker.close is not None and index + 1 < len(children):
@@ -238,7 +239,7 @@ def apply(tree: Any, markers: Markers) -> tuple[int, int] | None:
 
 def _trim(part: Any, right: bool) -> None:
     """Strip the whitespace at one end of a literal part's value (nothing if it is not literal)."""
-    token = getattr(part, "content", None)
+    token: Any = getattr(part, "content", None)
     lark_name = getattr(token, "lark_name", None)
     if lark_name is None or lark_name() != "STRING_CHARS":
         return
@@ -260,16 +261,16 @@ def trim_source(source: str, right: bool) -> str:
         value = process_escape_sequences(unit)
         return len(value) == 1 and value in GO_SPACE
 
-    units = _SOURCE_CHAR.findall(source)
     if right:
-        end = len(units)
-        while end and space(units[end - 1]):
-            end -= 1
-        return "".join(units[:end])
-    start = 0
-    while start < len(units) and space(units[start]):
-        start += 1
-    return "".join(units[start:])
+        end = 0  # after the last character that is not whitespace (read forwards: escapes)
+        for unit in _SOURCE_CHAR.finditer(source):
+            if not space(unit.group()):
+                end = unit.end()
+        return source[:end]
+    for unit in _SOURCE_CHAR.finditer(source):
+        if not space(unit.group()):
+            return source[unit.start() :]
+    return ""
 
 
 class StripMarkerError(ValueError):
