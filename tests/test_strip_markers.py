@@ -305,3 +305,19 @@ def test_a_table_named_with_a_strip_marker_is_watched_and_in_sync(tmp_path: Path
     assert report.errors == () and report.not_evaluated == ()
     assert [(row.table_name, row.status) for row in report.tables] == [("t-dev-orders", TableStatus.IN_SYNC)]
     assert report.exit_code == 0
+
+
+def test_templatefile_markers_trim_one_line_as_terraform_console_prints(tmp_path: Path) -> None:
+    """A template file is tokenised like a heredoc: a marker trims the one line next to it, a
+    ``$`` left before the ``${`` stays a ``$``, and an interpolation whose trimmed neighbours
+    are gone still makes a string (Terraform 1.11.4 printed ``[5,"5","$x","a \\nx"]``)."""
+    from tests.test_file_functions import probe
+
+    files: dict[str, str | bytes] = {
+        "root/a.tpl": "${5}",
+        "root/b.tpl": "  ${~ 5}",
+        "root/c.tpl": '$ ${~ "x"}',
+        "root/d.tpl": 'a \n  \n${~ "x"}',
+    }
+    calls = ", ".join(f'templatefile("{name}.tpl", {{}})' for name in "abcd")
+    assert probe(tmp_path, f"jsonencode([{calls}])", files) == '[5,"5","$x","a \\nx"]'
