@@ -108,6 +108,17 @@ CASES: list[tuple[str, Any]] = [
     ("<<EOT\na\\n ${~ local.y}\nEOT\n", "a\\nY\n"),
     ("<<EOT\n$$ ${~ local.y}\nEOT\n", "$$Y\n"),
     ("<<EOT\n$${ ${~ local.y}\nEOT\n", "${Y\n"),
+    ('{ "k  ${~ local.y}" = 1 }', {"kY": 1}),
+    ('"${~ true ? "a" : "b" ~}"', "a"),
+    ('"%{ if "${~ local.y}" == "Y" }ok%{ endif }"', "ok"),
+    ('"%{ for v in ["a  ${~ local.y}"] }${v}%{ endfor }"', "aY"),
+    ('"é  ${~ local.y} ü  ${~ local.y}"', "éY üY"),
+    ('"x /* ${~ local.y} */"', "x /*Y */"),
+    ('"a  ${~ {a = "b"}["a"] ~}  c"', "abc"),
+    ('"a  ${~ {for k, v in {x = "  ${~ local.y ~}  "} : k => v}["x"] ~}  c"', "aYc"),
+    ('"${~local.y~}"', "Y"),
+    ('"  \\u0009\\u000A ${~ local.y}"', "Y"),
+    ('"a ${~ <<EOT\n  in ${~ local.y}\nEOT\n ~} b"', "a  inY\nb"),
 ]
 
 # .tf.json strings are templates too, read like a template file: one literal token per line.
