@@ -119,6 +119,8 @@ CASES: list[tuple[str, Any]] = [
     ('"${~local.y~}"', "Y"),
     ('"  \\u0009\\u000A ${~ local.y}"', "Y"),
     ('"a ${~ <<EOT\n  in ${~ local.y}\nEOT\n ~} b"', "a  inY\nb"),
+    ("<<EOT\n$${ ${local.y} }\nEOT\n", "${ Y }\n"),
+    ("<<-EOT\n  %%{ ${local.y} }\n  EOT\n", "%{ Y }\n"),
 ]
 
 # .tf.json strings are templates too, read like a template file: one literal token per line.

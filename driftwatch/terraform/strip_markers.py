@@ -32,6 +32,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from driftwatch.errors import DriftwatchError
+
 # Go's unicode.IsSpace (Unicode White_Space): what HCL's TrimLeftFunc/TrimRightFunc remove.
 # Not Python's str.isspace, which also counts U+001C..U+001F.
 GO_SPACE = frozenset(
@@ -273,7 +275,7 @@ def trim_source(source: str, right: bool) -> str:
     return ""
 
 
-class StripMarkerError(ValueError):
+class StripMarkerError(DriftwatchError):
     """A strip marker python-hcl2's tree does not have where the source has it."""
 
     def __init__(self, line: int, column: int):
