@@ -34,7 +34,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from hcl2.api import parses
 from hcl2.rules.base import AttributeRule
 from hcl2.rules.containers import (
     ObjectElemKeyExpressionRule,
@@ -70,7 +69,7 @@ from hcl2.rules.strings import (
 from hcl2.utils import process_escape_sequences
 
 from driftwatch.spec import Unknown, first_unknown
-from driftwatch.terraform import file_functions, heredoc, limits, numbers, unify
+from driftwatch.terraform import file_functions, heredoc, limits, numbers, strip_markers, unify
 from driftwatch.terraform import functions as fn
 from driftwatch.terraform.file_functions import FileReader
 from driftwatch.terraform.functions import FunctionError, is_list, type_name
@@ -173,7 +172,7 @@ def evaluate(node: Any, scope: Scope) -> Any:
 def evaluate_text(text: str, scope: Scope) -> Any:
     """Parse one HCL expression from text (a ``-var`` value, a test) and evaluate it."""
     try:
-        tree = parses(f"__x = {text}\n")
+        tree = strip_markers.parses(f"__x = {text}\n")
     except RecursionError:
         raise EvaluationError("expression is nested too deeply to parse") from None
     except Exception as error:  # lark and python-hcl2 raise several exception types
@@ -776,7 +775,7 @@ def _template_expression(body: str) -> tuple[Any, frozenset[str]]:
     """A template file's body parsed (once per distinct body), with the names it references
     outside its own for loops: Terraform checks them all against vars before rendering."""
     try:
-        tree = parses(f"__x = {_quoted(heredoc.strip(body, _sequence_end))}\n")
+        tree = strip_markers.parses(f"__x = {heredoc.strip(body, _sequence_end)}\n")
     except RecursionError:
         raise ValueError("nested too deeply") from None
     except Exception as error:  # lark raises several types
@@ -1098,8 +1097,10 @@ _heredoc_lock = threading.Lock()
 def _heredoc(node: Any, ctx: _Ctx) -> Any:
     """A heredoc is a template: its body is re-parsed as a quoted string and evaluated as one.
 
-    Terraform keeps the final newline; ``<<-`` removes the indentation after applying the ``~``
-    strip markers, as HCL does (``heredoc.flush``).
+    Terraform keeps the final newline; the ``~`` strip markers trim the literal line next to them
+    (``heredoc.strip``), and ``<<-`` removes the indentation after that, as HCL does
+    (``heredoc.flush``). Quoted strings inside its interpolations may have markers of their own
+    (``strip_markers.parses``).
     """
     with _heredoc_lock:
         expression = _heredoc_cache.get(node)
@@ -1109,37 +1110,16 @@ def _heredoc(node: Any, ctx: _Ctx) -> Any:
         if match is None:
             raise ctx.fail(node, "malformed heredoc")
         body = match.group(2).replace("\r\n", "\n")
-        if isinstance(node, HeredocTrimTemplateRule):
-            body = heredoc.flush(body, _sequence_end)
+        trim = isinstance(node, HeredocTrimTemplateRule)
+        quoted = (heredoc.flush if trim else heredoc.strip)(body, _sequence_end)
         try:
-            tree = parses(f"__x = {_quoted(body)}\n")
+            tree = strip_markers.parses(f"__x = {quoted}\n")
         except Exception as error:  # lark raises several types
             raise ctx.fail(node, f"cannot parse the heredoc's template: {str(error).strip()[:200]}") from None
         expression = next(c for c in tree.body.children if isinstance(c, AttributeRule)).expression
         with _heredoc_lock:
             _heredoc_cache[node] = expression
     return _eval(expression, replace(ctx, line_offset=ctx.line(node) or 0, heredoc=True))
-
-
-_QUOTE_ESCAPES = {"\\": "\\\\", '"': '\\"'}
-
-
-def _quoted(body: str) -> str:
-    """The body as a quoted-string template: literal text escaped, ${ } and %{ } kept verbatim."""
-    out: list[str] = []
-    i = 0
-    while i < len(body):
-        if body.startswith(("$${", "%%{"), i):
-            out.append(body[i : i + 3])
-            i += 3
-        elif body.startswith(("${", "%{"), i):
-            end = _sequence_end(body, i + 2)
-            out.append(body[i:end])
-            i = end
-        else:
-            out.append(_QUOTE_ESCAPES.get(body[i], body[i]))
-            i += 1
-    return '"' + "".join(out) + '"'
 
 
 def _sequence_end(text: str, i: int) -> int:

@@ -10,8 +10,15 @@ which tokens start a line: after ``%{ for x in xs ~}`` eats a newline, the next 
 indentation is no longer at the start of a line and is kept (hclsyntax's
 ``flushHeredocTemplateParts``).
 
-``flush`` returns the body with that done and the ``~`` markers removed, ready to be evaluated
-as a plain template.
+``flush`` returns the body with that done and the ``~`` markers removed, written as a native
+quoted string ready to be parsed and evaluated as a plain template. Whitespace is Go's
+``unicode.IsSpace`` (driftwatch.terraform.strip_markers), as HCL trims it.
+
+The quoted string is written token by token, never by re-reading the joined text: a literal
+left ending in ``$`` by a ``~`` (``$ ${~ x}``) must not run into the next ``${`` as the
+``$${`` escape, so such a ``$`` (or ``%`` before ``%{``) is written ``\u0024`` (``\u0025``),
+and so is the ``$`` of a literal ``$${`` (python-hcl2 would read its own ``$${`` escape up to
+the next ``}``, even one of a following interpolation).
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from driftwatch.terraform.strip_markers import lstrip_space, rstrip_space
 
 _LINES = re.compile(r"[^\n]*\n|[^\n]+")
 
@@ -58,11 +67,11 @@ def _strip(tokens: list[_Token]) -> None:
         if token.text[2:3] == "~":
             token.text = token.text[:2] + token.text[3:]
             if index > 0 and tokens[index - 1].literal:
-                tokens[index - 1].text = tokens[index - 1].text.rstrip()
+                tokens[index - 1].text = rstrip_space(tokens[index - 1].text)
         if token.text.endswith("~}") and len(token.text) > 3:
             token.text = token.text[:-2] + "}"
             if index + 1 < len(tokens) and tokens[index + 1].literal:
-                tokens[index + 1].text = tokens[index + 1].text.lstrip()
+                tokens[index + 1].text = lstrip_space(tokens[index + 1].text)
 
 
 def _dedent(tokens: list[_Token]) -> None:
@@ -86,8 +95,43 @@ def _dedent(tokens: list[_Token]) -> None:
         token.text = token.text[margin or 0 :]
 
 
-def flush(body: str, sequence_end: Callable[[str, int], int]) -> str:
-    """``body`` of a ``<<-`` heredoc after HCL's strip markers and indentation removal.
+_QUOTE_ESCAPES = {"\\": "\\\\", '"': '\\"'}
+
+
+def escape_quoted(text: str) -> str:
+    """Literal text as a native quoted string holds it: backslashes and quotes escaped (a
+    heredoc's newlines stay as they are, so that its lines keep their numbers)."""
+    return "".join(_QUOTE_ESCAPES.get(char, char) for char in text)
+
+
+def _quoted(tokens: list[_Token], escape: Callable[[str], str]) -> str:
+    out: list[str] = ['"']
+    for index, token in enumerate(tokens):
+        if not token.literal:
+            out.append(token.text)
+            continue
+        text = escape(token.text).replace("$${", "\\u0024{").replace("%%{", "\\u0025{")
+        following = tokens[index + 1].text if index + 1 < len(tokens) else ""
+        if text.endswith("$") and following.startswith("${"):
+            text = text[:-1] + "\\u0024"
+        elif text.endswith("%") and following.startswith("%{"):
+            text = text[:-1] + "\\u0025"
+        out.append(text)
+    kept = [text for text in out[1:] if text]
+    if len(tokens) > 1 and len(kept) == 1 and kept[0].startswith("${"):
+        # Only one interpolation is left, but its neighbours were trimmed away, not absent: HCL
+        # still converts its value to a string ("  ${~ 5}" is "5", "${5}" is 5). An empty
+        # directive keeps the template more than that interpolation.
+        out.append("%{ if true }%{ endif }")
+    out.append('"')
+    return "".join(out)
+
+
+def flush(
+    body: str, sequence_end: Callable[[str, int], int], escape: Callable[[str], str] = escape_quoted
+) -> str:
+    """``body`` of a ``<<-`` heredoc after HCL's strip markers and indentation removal, as a
+    native quoted string (``escape`` writes its literal text).
 
     ``sequence_end(text, i)`` is the index just past the ``}`` closing the sequence whose
     contents start at ``i`` (the evaluator's, which knows quoted strings and nesting).
@@ -95,12 +139,15 @@ def flush(body: str, sequence_end: Callable[[str, int], int]) -> str:
     tokens = _tokens(body, sequence_end)
     _strip(tokens)
     _dedent(tokens)
-    return "".join(token.text for token in tokens)
+    return _quoted(tokens, escape)
 
 
-def strip(body: str, sequence_end: Callable[[str, int], int]) -> str:
-    """``body`` after HCL's strip markers only: a template file (``templatefile``), which hclsyntax
-    tokenises as it does a heredoc's body (one literal token per line) but does not dedent."""
+def strip(
+    body: str, sequence_end: Callable[[str, int], int], escape: Callable[[str], str] = escape_quoted
+) -> str:
+    """``body`` after HCL's strip markers only, as a native quoted string: a ``<<`` heredoc, a
+    template file (``templatefile``) or a ``.tf.json`` string, which hclsyntax tokenises as it
+    does a heredoc's body (one literal token per line) but does not dedent."""
     tokens = _tokens(body, sequence_end)
     _strip(tokens)
-    return "".join(token.text for token in tokens)
+    return _quoted(tokens, escape)

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from driftwatch.errors import DriftwatchError
-from driftwatch.terraform import numbers
+from driftwatch.terraform import numbers, strip_markers
 from driftwatch.terraform.memo import DEFAULT_MAX_TARGETS, DeclarationMemo
 
 if TYPE_CHECKING:
@@ -278,7 +278,11 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 
 def parse_text(text: str, file: str) -> Any:
-    """Parse HCL text into python-hcl2's typed tree, turning every failure into HclSyntaxError."""
+    """Parse HCL text into python-hcl2's typed tree, turning every failure into HclSyntaxError.
+
+    Strip markers in quoted strings' interpolations (``"a ${~ x ~} b"``), which python-hcl2's
+    grammar lacks, are read by driftwatch.terraform.strip_markers around the parse; a text
+    without any reaches python-hcl2 as it is."""
     with cyclic_gc_paused():  # the first call also imports python-hcl2 and lark: no collections
         from hcl2.api import parses
         from lark.exceptions import UnexpectedInput, VisitError
@@ -286,8 +290,15 @@ def parse_text(text: str, file: str) -> Any:
         old_limit = sys.getrecursionlimit()
         try:
             sys.setrecursionlimit(max(old_limit, _PARSE_RECURSION_LIMIT))
+            prepared, markers = strip_markers.prepare(text)
             # A trailing newline avoids python-hcl2's error on a final line without one.
-            return parses(text if text.endswith("\n") else text + "\n")
+            tree = parses(prepared if prepared.endswith("\n") else prepared + "\n")
+            misread = strip_markers.apply(tree, markers)
+            if misread is not None:
+                raise HclSyntaxError(file, strip_markers.MISREAD, *misread)
+            return tree
+        except HclSyntaxError:
+            raise
         except UnexpectedInput as error:
             message, line, column = _describe_syntax_error(error, text)
             raise HclSyntaxError(file, message, line, column) from None

@@ -38,7 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from driftwatch.terraform import numbers
+from driftwatch.terraform import heredoc, numbers
 from driftwatch.terraform.parse import Attribute, Block, Content, HclSyntaxError, Literal, parse_text
 
 MAX_JSON_DEPTH = 100  # nesting of objects and arrays in one file (limits.MAX_VALUE_DEPTH)
@@ -530,26 +530,26 @@ _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 def quoted_template(text: str) -> str:
     """A JSON string's template in native syntax: the literal parts escaped as a quoted string
     needs, the ``${...}`` / ``%{...}`` sequences copied as they are (they are native syntax
-    already: ``${lookup(var.m, "k")}`` keeps its quotes)."""
-    out = ['"']
-    i, n = 0, len(text)
-    while i < n:
-        if text.startswith(("$${", "%%{"), i):
-            out.append(text[i : i + 3])
-            i += 3
-        elif text.startswith(("${", "%{"), i):
-            end = _sequence_end(text, i + 2, 0)
-            out.append(text[i:end])
-            i = end
-        else:
-            char = text[i]
-            escaped = _ESCAPES.get(char)
-            if escaped is None and (ord(char) < 0x20 or char == "\x7f"):
-                escaped = f"\\u{ord(char):04x}"
-            out.append(escaped or char)
-            i += 1
-    out.append('"')
+    already: ``${lookup(var.m, "k")}`` keeps its quotes).
+
+    Terraform parses a JSON string as a template file, one literal token per line, so a ``~``
+    strip marker trims one line of its neighbour (``"a \\n  \\n${~ x}"`` keeps ``"a \\n"``):
+    the markers are applied here, as for a heredoc (driftwatch.terraform.heredoc)."""
+    return heredoc.strip(text, _top_sequence_end, _escape_literal)
+
+
+def _escape_literal(text: str) -> str:
+    out: list[str] = []
+    for char in text:
+        escaped = _ESCAPES.get(char)
+        if escaped is None and (ord(char) < 0x20 or char == "\x7f"):
+            escaped = f"\\u{ord(char):04x}"
+        out.append(escaped or char)
     return "".join(out)
+
+
+def _top_sequence_end(text: str, i: int) -> int:
+    return _sequence_end(text, i, 0)
 
 
 def _sequence_end(text: str, i: int, depth: int) -> int:

@@ -1,0 +1,303 @@
+"""Template strip markers (``${~ x ~}``) in quoted strings, which python-hcl2 cannot parse.
+
+HCL lets an interpolation in a quoted string carry strip markers: ``"t-${~ var.env ~}-orders"``.
+A ``~`` after ``${`` removes the whitespace at the end of the literal text just before it, a
+``~`` before ``}`` the whitespace at the start of the literal text just after it, once, when
+the template is parsed (hclsyntax's ``parseTemplateParts``): only the one adjacent literal
+token, and only if it is a literal (a neighbouring ``${ }`` or ``%{ }`` is never touched).
+Whitespace is Go's ``unicode.IsSpace``, applied to the literal's value, so escaped ``\\n``,
+``\\t``, ``\\u00a0`` count and ``\\u001c`` does not. python-hcl2's grammar has no ``~`` after
+``${`` in a quoted string: without this module the whole file was a parse error.
+
+``prepare`` rewrites the source before python-hcl2 sees it: each such ``~`` becomes a space,
+so that every line, every column and every other character stays where it was (errors and
+reported lines are unchanged), and the markers are remembered by the position of their ``${``.
+``apply`` then trims the adjacent literal parts of the parsed tree, as HCL does at parse time.
+Trimming the tree rather than the source never has to write a literal ``$`` next to a
+``${`` (which would read back as the ``$${`` escape). Every remembered marker must be found
+on an interpolation of the tree at the same position, or the file is an error: a string
+python-hcl2 reads differently from Terraform (its ``$${`` escape runs to the next ``}``) fails
+loudly instead of keeping a marker's whitespace.
+
+A file without ``${~`` or ``~}`` is returned as it is (the same string): nothing changes for
+it. The scan is one pass with an explicit stack (no recursion), so its cost is linear in the
+file's size whatever the nesting. Comments, heredocs (their bodies are templates read later,
+by driftwatch.terraform.heredoc) and ``%{ }`` directives (python-hcl2 reads their markers)
+are left alone, but quoted strings nested in a directive or interpolation are scanned too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from driftwatch.errors import DriftwatchError
+
+# Go's unicode.IsSpace (Unicode White_Space): what HCL's TrimLeftFunc/TrimRightFunc remove.
+# Not Python's str.isspace, which also counts U+001C..U+001F.
+GO_SPACE = frozenset(
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def rstrip_space(text: str) -> str:
+    """``text`` without trailing whitespace, as Go's ``strings.TrimRightFunc(s, unicode.IsSpace)``."""
+    end = len(text)
+    while end and text[end - 1] in GO_SPACE:
+        end -= 1
+    return text[:end]
+
+
+def lstrip_space(text: str) -> str:
+    """``text`` without leading whitespace, as Go's ``strings.TrimLeftFunc(s, unicode.IsSpace)``."""
+    start = 0
+    while start < len(text) and text[start] in GO_SPACE:
+        start += 1
+    return text[start:]
+
+
+@dataclass
+class Marker:
+    """The strip markers of one interpolation: ``open`` (``${~``), and where the ``~`` of a
+    closing ``~}`` is (line, column), if it has one."""
+
+    open: bool
+    close: tuple[int, int] | None = None
+
+
+# (line, column) of an interpolation's ``$`` (1-based, as lark counts) -> its markers.
+Markers = dict[tuple[int, int], Marker]
+
+_TOP, _INTERP, _DIRECTIVE, _STRING = range(4)
+_EXPRESSION_STOP = re.compile(r'[#/"<{}]')
+_STRING_STOP = re.compile(r'[\\"$%]')
+# python-hcl2's heredoc: <<ID or <<-ID at the end of its line, closed by a line that is ID.
+_HEREDOC_OPEN = re.compile(r"<<-?([A-Za-z][\w.-]*)\r?\n")
+_HEREDOC_CLOSE = re.compile(r"^[ \t\f\v]*([A-Za-z][\w.-]*)\r?$", re.M)
+
+
+@dataclass
+class _Frame:
+    kind: int
+    depth: int = 0  # braces opened inside an interpolation or directive
+    start: tuple[int, int] | None = None  # an interpolation's position
+    content: int = 0  # where an interpolation's expression starts (after ``${`` or ``${~``)
+
+
+class _Lines:
+    """Line and column of increasing positions, in time linear in the text (a position's column
+    is never found by searching back from it: a 1 MB line would make that quadratic)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.line = 1
+        self.line_start = 0
+        self.counted = 0
+
+    def at(self, pos: int) -> tuple[int, int]:
+        newlines = self.text.count("\n", self.counted, pos)
+        if newlines:
+            self.line += newlines
+            self.line_start = self.text.rfind("\n", self.counted, pos) + 1
+        self.counted = pos
+        return self.line, pos - self.line_start + 1
+
+
+def prepare(text: str) -> tuple[str, Markers]:
+    """``text`` with the ``~`` of each interpolation strip marker in a quoted string replaced
+    by a space, and those markers by position. ``text`` itself when it has none."""
+    if "${~" not in text and "~}" not in text:
+        return text, {}
+    blanks: list[int] = []
+    markers: Markers = {}
+    lines = _Lines(text)
+    stack = [_Frame(_TOP)]
+    pos, size = 0, len(text)
+    while pos < size:
+        frame = stack[-1]
+        if frame.kind == _STRING:
+            match = _STRING_STOP.search(text, pos)
+            if match is None:
+                break
+            pos = match.start()
+            char = text[pos]
+            if char == "\\":
+                pos += 2
+            elif char == '"':
+                stack.pop()
+                pos += 1
+            elif text.startswith(("$${", "%%{"), pos):
+                pos += 3
+            elif text.startswith("${", pos):
+                start = lines.at(pos)
+                opened = text.startswith("${~", pos)
+                if opened:
+                    blanks.append(pos + 2)
+                    markers[start] = Marker(open=True)
+                pos += 3 if opened else 2
+                stack.append(_Frame(_INTERP, start=start, content=pos))
+            elif text.startswith("%{", pos):
+                pos += 2
+                stack.append(_Frame(_DIRECTIVE, content=pos))
+            else:
+                pos += 1
+            continue
+        match = _EXPRESSION_STOP.search(text, pos)
+        if match is None:
+            break
+        pos = match.start()
+        char = text[pos]
+        if char == "#" or text.startswith("//", pos):
+            end = text.find("\n", pos)
+            pos = size if end < 0 else end + 1
+        elif text.startswith("/*", pos):
+            end = text.find("*/", pos + 2)
+            pos = size if end < 0 else end + 2
+        elif char == "/":
+            pos += 1
+        elif char == '"':
+            stack.append(_Frame(_STRING))
+            pos += 1
+        elif char == "<":
+            pos = _heredoc_end(text, pos)
+        elif char == "{":
+            frame.depth += 1
+            pos += 1
+        elif frame.kind == _TOP or frame.depth:  # "}" closing a block, object or nested brace
+            frame.depth = max(0, frame.depth - 1)
+            pos += 1
+        else:  # "}" closing an interpolation or a directive
+            if frame.kind == _INTERP and pos - 1 >= frame.content and text[pos - 1] == "~":
+                blanks.append(pos - 1)
+                assert frame.start is not None
+                marker = markers.setdefault(frame.start, Marker(open=False))
+                marker.close = lines.at(pos - 1)
+            stack.pop()
+            pos += 1
+    if not blanks:
+        return text, {}
+    pieces: list[str] = []
+    previous = 0
+    for blank in blanks:
+        pieces.append(text[previous:blank])
+        pieces.append(" ")
+        previous = blank + 1
+    pieces.append(text[previous:])
+    return "".join(pieces), markers
+
+
+def _heredoc_end(text: str, pos: int) -> int:
+    """Past the heredoc that starts at ``pos`` (its closing line included); ``pos + 1`` if no
+    heredoc starts there, the end of the text if it is never closed."""
+    opener = _HEREDOC_OPEN.match(text, pos)
+    if opener is None:
+        return pos + 1
+    for line in _HEREDOC_CLOSE.finditer(text, opener.end()):
+        if line.group(1) == opener.group(1):
+            return line.end()
+    return len(text)
+
+
+def apply(tree: Any, markers: Markers) -> tuple[int, int] | None:
+    """Trim the literal parts next to the marked interpolations of ``tree`` (python-hcl2's tree
+    of the prepared text), in place. Returns the position of a marker that is not on an
+    interpolation of the tree (None: all were applied); the tree is then not to be used."""
+    if not markers:
+        return None
+    from hcl2.rules.strings import InterpolationRule, StringPartRule
+
+    pending = dict(markers)
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        children = getattr(node, "children", None)
+        if not isinstance(children, list):
+            continue
+        for index, child in enumerate(children):
+            if child is None:
+                continue
+            stack.append(child)
+            content = child.content if isinstance(child, StringPartRule) else child
+            if not isinstance(content, InterpolationRule):
+                continue
+            meta: Any = getattr(content, "_meta", None)
+            key = (getattr(meta, "line", None), getattr(meta, "column", None))
+            marker = pending.get(key)  # type: ignore[arg-type]  # None when lark has no position
+            if marker is None:
+                continue
+            if marker.close is not None:
+                end = (getattr(meta, "end_line", None), (getattr(meta, "end_column", None) or 0) - 2)
+                if end != marker.close:
+                    return marker.close
+            del pending[key]  # type: ignore[arg-type]
+            if marker.open and index > 0:
+                _trim(children[index - 1], right=True)
+            if marker.close is not None and index + 1 < len(children):
+                _trim(children[index + 1], right=False)
+    return min(pending) if pending else None
+
+
+def _trim(part: Any, right: bool) -> None:
+    """Strip the whitespace at one end of a literal part's value (nothing if it is not literal)."""
+    token: Any = getattr(part, "content", None)
+    lark_name = getattr(token, "lark_name", None)
+    if lark_name is None or lark_name() != "STRING_CHARS":
+        return
+    token.set_value(trim_source(str(token.value), right))
+
+
+# One character of a quoted string's source: an escape sequence or a plain character.
+_SOURCE_CHAR = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)|.", re.S)
+
+
+def trim_source(source: str, right: bool) -> str:
+    """A quoted string's literal source text with the whitespace its *value* has at one end
+    removed: escapes are read as python-hcl2 reads them (``\\n`` is a newline, ``\\\\n`` is not)."""
+    from hcl2.utils import process_escape_sequences
+
+    def space(unit: str) -> bool:
+        if unit[0] != "\\":
+            return unit in GO_SPACE
+        value = process_escape_sequences(unit)
+        return len(value) == 1 and value in GO_SPACE
+
+    if right:
+        end = 0  # after the last character that is not whitespace (read forwards: escapes)
+        for unit in _SOURCE_CHAR.finditer(source):
+            if not space(unit.group()):
+                end = unit.end()
+        return source[:end]
+    for unit in _SOURCE_CHAR.finditer(source):
+        if not space(unit.group()):
+            return source[unit.start() :]
+    return ""
+
+
+class StripMarkerError(DriftwatchError):
+    """A strip marker python-hcl2's tree does not have where the source has it."""
+
+    def __init__(self, line: int, column: int):
+        super().__init__(MISREAD)
+        self.line = line
+        self.column = column
+
+
+MISREAD = (
+    "cannot read the `~` strip marker here: the string around it is parsed differently from "
+    "Terraform (an earlier `$${` or `%%{` escape in it?)"
+)
+
+
+def parses(text: str) -> Any:
+    """python-hcl2's ``parses`` of ``text`` with its strip markers read (prepare, then apply);
+    StripMarkerError if one cannot be. For texts parsed on their own (a heredoc's template)."""
+    from hcl2.api import parses as hcl2_parses
+
+    prepared, markers = prepare(text)
+    tree = hcl2_parses(prepared)
+    misread = apply(tree, markers)
+    if misread is not None:
+        raise StripMarkerError(*misread)
+    return tree

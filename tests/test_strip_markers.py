@@ -1,0 +1,336 @@
+"""Template strip markers in quoted strings' interpolations (``"t-${~ var.env ~}-orders"``),
+which python-hcl2's grammar lacks: before driftwatch.terraform.strip_markers a file holding one
+was a parse error and every table in it went unwatched.
+
+The values of ``CASES`` were printed by ``terraform console`` (Terraform 1.11.4), and
+``test_the_table_is_what_terraform_console_prints`` checks them against terraform again where
+it is installed. The cases cover whitespace and escaped whitespace on either side, markers on
+both sides, adjacent and nested interpolations, a ``$`` or ``%`` left right before the ``${``,
+``for`` expressions, function calls, directives beside interpolations, and heredocs (whose
+markers work per line).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from driftwatch.aws.clients import AwsClients
+from driftwatch.scan import scan
+from driftwatch.spec import TableStatus, Unknown
+from driftwatch.terraform import strip_markers
+from driftwatch.terraform.evaluate import Scope, evaluate
+from driftwatch.terraform.parse import HclSyntaxError, ParseCache, body_items, parse_text
+from driftwatch.terraform.target import TargetInput
+from driftwatch.terraform.tfjson import translate
+
+LOCALS = {"env": "dev", "y": "Y"}
+
+# (expression as written in a .tf file, the value terraform console prints for it)
+CASES: list[tuple[str, Any]] = [
+    ('"t-${~ local.env ~}-orders"', "t-dev-orders"),
+    ('"a  ${~ local.y}"', "aY"),
+    ('"a \t ${~local.y~} \t b"', "aYb"),
+    ('"a\\n${~ local.y ~}\\tb"', "aYb"),
+    ('"a\\\\n${~ local.y}"', "a\\nY"),
+    ('"a\\u0020${~ local.y}"', "aY"),
+    ('"a\\u00a0${~ local.y}"', "aY"),
+    ('"a\\u2003${~local.y}"', "aY"),
+    ('"a\\u001c${~local.y}"', "a\x1cY"),
+    ('"a\\u0085${~local.y}"', "aY"),
+    ('"a\\u200b${~local.y}"', "a\u200bY"),
+    ('"a\\u180e${~local.y}"', "a\u180eY"),
+    ('"a\\u000b\\u000c${~local.y}"', "aY"),
+    ('"${local.y} ${~local.y}"', "YY"),
+    ('"${local.y ~} ${local.y}"', "YY"),
+    ('"${local.y ~}${~local.y}"', "YY"),
+    ('"$ ${~ local.y}"', "$Y"),
+    ('"% %{~ if true}x%{endif}"', "%x"),
+    ('"% ${~ local.y}"', "%Y"),
+    ('"$ %{~ if true}x%{endif}"', "$x"),
+    ('"$$ ${~ local.y}"', "$$Y"),
+    ('"$${x}  ${~ local.y}"', "${x}Y"),
+    ('"${ "in ${~ local.y ~} ner" }"', "inYner"),
+    ('"a ${~ upper("b ${~ local.y}") ~} c"', "aBYc"),
+    ('[for s in ["p", "q"] : "${s}  ${~ local.y}"]', ["pY", "qY"]),
+    ('{ for s in ["p"] : "k ${~s}" => "v  ${~ s ~}  w" }', {"kp": "vpw"}),
+    ('"  ${~ 5}"', "5"),
+    ('"${~ 5 ~}"', 5),
+    ('"${~ local.y ~}"', "Y"),
+    ('"a ${~local.y}"', "aY"),
+    ('"%{ if true } x %{ endif }  ${~ local.y}"', " x Y"),
+    ('"%{ if true } x %{ endif }${~ local.y}"', " x Y"),
+    ('"${local.y ~}%{ if true }  x%{ endif }"', "Y  x"),
+    ('"a  ${~ local.y} # not a comment"', "aY # not a comment"),
+    ('"\\t${~ local.y}"', "Y"),
+    ('"a ${~ local.y ~}\\n"', "aY"),
+    ('"${~ local.y ~}  "', "Y"),
+    ('"  ${~ true}"', "true"),
+    ('"${~ true ~}"', True),
+    ('"$${~ local.y}"', "${~ local.y}"),
+    ('"a \\u0020 ${~local.y}"', "aY"),
+    ('"${local.y}\\n${~local.y}"', "YY"),
+    ('"a ${~ local.y ~} ${~ local.y ~} b"', "aYYb"),
+    ('"x ${~ "  ${~ local.y ~}  " ~} z"', "xYz"),
+    ('format("%s  ${~ local.y}", "a")', "aY"),
+    ('join("  ${~ "-" ~}  ", ["a", "b"])', "a-b"),
+    ('"\\\\ ${~ local.y}"', "\\Y"),
+    ('"a \\r\\n ${~local.y}"', "aY"),
+    ('"a\t\t${~ local.y}"', "aY"),
+    ('"a %{~ if true ~} b %{~ endif ~} c"', "abc"),
+    ('{ x = "a  ${~ local.y}" }', {"x": "aY"}),
+    ('"$$${local.y}"', "$${local.y}"),
+    ('"$$$${local.y}"', "$$${local.y}"),
+    ('"%%%{ if true }x"', "%%{ if true }x"),
+    ('"${~ local.y ~}${~ local.y ~}"', "YY"),
+    ('"  ${~ "" ~}  "', ""),
+    ('"x  ${~ local.y} ${local.y ~}  z"', "xY Yz"),
+    ('"a  %{~ if false } b %{ endif }c"', "ac"),
+    ('"%{ for v in ["a","b"] ~}  ${v} %{~ endfor }!"', "ab!"),
+    ('"a \u3000${~local.y}"', "aY"),
+    ("<<EOT\n  a ${~ local.y ~} b\nEOT\n", "  aYb\n"),
+    ("<<-EOT\n  a \n  ${~ local.y}\nEOT\n", "  a \nY\n"),
+    ("<<EOT\n  a \n  \n${~ local.y}\nEOT\n", "  a \nY\n"),
+    ("<<EOT\n$ ${~ local.y}\nEOT\n", "$Y\n"),
+    ("<<-EOT\n  $ ${~ local.y}\n  EOT\n", "$Y\n"),
+    ("<<EOT\n% %{~ if true}x%{endif}\nEOT\n", "%x\n"),
+    ('<<EOT\n${ "x  ${~ local.y}" }\nEOT\n', "xY\n"),
+    ('<<-EOT\n  ${ "x  ${~ local.y ~}  z" }\n  EOT\n', "xYz\n"),
+    ("<<EOT\na\x1c ${~ local.y}\nEOT\n", "a\x1cY\n"),
+    ("<<EOT\n  ${local.y ~}\n  b\nEOT\n", "  Y  b\n"),
+    ("<<EOT\na\\n ${~ local.y}\nEOT\n", "a\\nY\n"),
+    ("<<EOT\n$$ ${~ local.y}\nEOT\n", "$$Y\n"),
+    ("<<EOT\n$${ ${~ local.y}\nEOT\n", "${Y\n"),
+    ('{ "k  ${~ local.y}" = 1 }', {"kY": 1}),
+    ('"${~ true ? "a" : "b" ~}"', "a"),
+    ('"%{ if "${~ local.y}" == "Y" }ok%{ endif }"', "ok"),
+    ('"%{ for v in ["a  ${~ local.y}"] }${v}%{ endfor }"', "aY"),
+    ('"é  ${~ local.y} ü  ${~ local.y}"', "éY üY"),
+    ('"x /* ${~ local.y} */"', "x /*Y */"),
+    ('"a  ${~ {a = "b"}["a"] ~}  c"', "abc"),
+    ('"a  ${~ {for k, v in {x = "  ${~ local.y ~}  "} : k => v}["x"] ~}  c"', "aYc"),
+    ('"${~local.y~}"', "Y"),
+    ('"  \\u0009\\u000A ${~ local.y}"', "Y"),
+    ('"a ${~ <<EOT\n  in ${~ local.y}\nEOT\n ~} b"', "a  inY\nb"),
+    ("<<EOT\n$${ ${local.y} }\nEOT\n", "${ Y }\n"),
+    ("<<-EOT\n  %%{ ${local.y} }\n  EOT\n", "%{ Y }\n"),
+]
+
+# .tf.json strings are templates too, read like a template file: one literal token per line.
+JSON_CASES: dict[str, tuple[str, Any]] = {
+    "j0": ("t-${~ local.y ~}-orders", "t-Y-orders"),
+    "j1": ("a \n  \n${~ local.y}", "a \nY"),
+    "j2": ("a\t ${~ local.y ~} \n b", "aY b"),
+    "j3": ("$ ${~ local.y}", "$Y"),
+    "j4": ('${ "x  ${~ local.y}" }', "xY"),
+    "j5": ("a\u001c${~ local.y}", "a\u001cY"),
+    "j6": ("  ${~ 5}", "5"),
+    "j7": ("${~ 5 ~}", 5),
+    "j8": ("${local.y ~}\n  \n b", "Y  \n b"),
+    "j9": ("a %{~ if true ~} \n b \n %{~ endif ~} c", "a b \nc"),
+}
+
+
+def _tf_text() -> str:
+    lines = [f"  c{index} = {source}" for index, (source, _) in enumerate(CASES)]
+    return 'locals {\n  env = "dev"\n  y   = "Y"\n' + "\n".join(lines) + "\n}\n"
+
+
+def _json_text() -> str:
+    return json.dumps({"locals": {key: source for key, (source, _) in JSON_CASES.items()}}, indent=1)
+
+
+def _evaluated(attributes: dict[str, Any], name: str, file: str) -> Any:
+    value = evaluate(attributes[name].expression, Scope({"local": LOCALS}, file))
+    return f"Unknown: {value.reason}" if isinstance(value, Unknown) else value
+
+
+_PARSED: dict[str, Any] = {}
+
+
+def _tf_attributes() -> dict[str, Any]:
+    """The cases' attributes, all in one file parsed as a scan parses it (once per process)."""
+    if "tf" not in _PARSED:
+        tree = parse_text(_tf_text(), "main.tf")
+        _PARSED["tf"] = body_items(tree.body)[1][0].items[0]
+    return _PARSED["tf"]
+
+
+@pytest.mark.parametrize("index", range(len(CASES)), ids=[source[:40] for source, _ in CASES])
+def test_a_strip_marker_evaluates_as_terraform_console_prints(index: int) -> None:
+    """Each value is Terraform's, its type included (``"${~ 5 ~}"`` is the number 5,
+    ``"  ${~ 5}"`` the string "5")."""
+    source, expected = CASES[index]
+    value = _evaluated(_tf_attributes(), f"c{index}", "main.tf")
+    assert json.dumps(value) == json.dumps(expected), source
+
+
+def test_tf_json_strip_markers_evaluate_as_terraform_console_prints() -> None:
+    attributes = translate(_json_text(), "main.tf.json")[0].items[0]
+    got = {key: _evaluated(attributes, key, "main.tf.json") for key in JSON_CASES}
+    assert got == {key: expected for key, (_, expected) in JSON_CASES.items()}
+    assert isinstance(got["j7"], int) and isinstance(got["j6"], str)
+
+
+@pytest.mark.terraform
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="runs the terraform CLI (the oracle)")
+def test_the_table_is_what_terraform_console_prints(tmp_path: Path) -> None:
+    """The recorded values stay Terraform's: one ``terraform console`` over every case."""
+    (tmp_path / "main.tf").write_text(_tf_text())
+    (tmp_path / "strings.tf.json").write_text(_json_text())
+    names = [f"local.c{index}" for index in range(len(CASES))] + [f"local.{key}" for key in JSON_CASES]
+    environment = dict(os.environ, TF_CLI_CONFIG_FILE=os.devnull, CHECKPOINT_DISABLE="1")
+    done = subprocess.run(
+        ["terraform", "console"],
+        input=f"jsonencode([{', '.join(names)}])",
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(json.loads(done.stdout.strip()))
+    assert printed == [expected for _, expected in CASES] + [expected for _, expected in JSON_CASES.values()]
+
+
+def test_a_malformed_marker_is_still_an_error_with_file_and_line() -> None:
+    text = 'locals {\n  a = "ok"\n  b = "x-${~}-y"\n}\n'
+    with pytest.raises(HclSyntaxError) as raised:
+        parse_text(text, "envs/prod/main.tf")
+    assert (raised.value.file, raised.value.line) == ("envs/prod/main.tf", 3)
+    assert raised.value.message.startswith("unexpected `}")
+
+
+def test_columns_after_a_marker_are_those_of_the_file() -> None:
+    """The ``~`` becomes a space: an error later on the same line names its own column."""
+    text = 'locals {\n  a = "x  ${~ local.y ~}  z" + ]\n}\n'
+    with pytest.raises(HclSyntaxError) as raised:
+        parse_text(text, "main.tf")
+    assert (raised.value.line, raised.value.column) == (2, text.split("\n")[1].index("]") + 1)
+
+
+def test_a_marker_python_hcl2_reads_inside_an_escape_is_an_error_not_a_wrong_value() -> None:
+    """python-hcl2 reads ``$${`` up to the next ``}``, swallowing the interpolation that follows
+    (Terraform: ``"$${ ${~ local.y}"`` is ``${Y``): the marker is not on any interpolation of
+    its tree, and the file is an error at the marker rather than a value with the ``~`` in it."""
+    text = 'locals {\n  a = "$${ ${~ local.y}"\n}\n'
+    with pytest.raises(HclSyntaxError) as raised:
+        parse_text(text, "main.tf")
+    assert (raised.value.line, raised.value.column) == (2, 12)
+    assert "strip marker" in raised.value.message
+
+
+def test_markers_in_comments_and_heredocs_are_left_to_them() -> None:
+    text = '# "a ${~ x}"\n/* "b ${~ y ~}" */\n// "${~"\nh = <<EOT\n"${~ local.y}"\nEOT\n'
+    assert strip_markers.prepare(text) == (text, {})
+
+
+def test_a_file_without_markers_reaches_python_hcl2_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Byte for byte, and its parse is cached under its content hash as before: the second read
+    of the file parses nothing. A file with markers is cached the same way."""
+    import hcl2.api
+
+    seen: list[str] = []
+    real = hcl2.api.parses
+
+    def spy(text: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(hcl2.api, "parses", spy)
+    text = 'locals {\n  a = "x %{~ if true ~} y %{~ endif ~}"  # ~} in a comment\n}\n'
+    path = tmp_path / "main.tf"
+    path.write_text(text)
+    cache = ParseCache()
+    cache.parse_file(path, "main.tf")
+    cache.parse_file(path, "main.tf")
+    assert seen == [text] and (cache.misses, cache.hits) == (1, 1)
+    marked = tmp_path / "marked.tf"
+    marked.write_text('a = "x ${~ 1}"\n')
+    first = cache.parse_file(marked, "marked.tf")
+    assert seen[-1] == 'a = "x ${  1}"\n'
+    assert cache.parse_file(marked, "marked.tf").tree is first.tree and cache.hits == 2
+
+
+def test_hostile_markers_are_scanned_in_linear_time() -> None:
+    """1 MB of ``${~ "`` (strings nested in interpolations: an explicit stack, no recursion) and 1 MB of
+    ``~}``: one pass each; the parse is then bounded by the per-file token limit, as always."""
+    nested = 'a = "' + '${~ "' * 250_000 + '"\n'
+    prepared, markers = strip_markers.prepare(nested)
+    assert len(prepared) == len(nested) and len(markers) == 250_000
+    closes = 'a = "${x' + "~}" * 500_000 + '"\n'
+    prepared, markers = strip_markers.prepare(closes)
+    assert len(prepared) == len(closes) and list(markers.values()) == [strip_markers.Marker(False, (1, 9))]
+    with pytest.raises(HclSyntaxError, match="too large to parse"):
+        ParseCache().parse_source(Path("big.tf"), "big.tf", nested, "key")
+
+
+_TABLE_TF = """
+variable "env" {
+  default = "dev"
+}
+
+locals {
+  team = "orders"
+}
+
+resource "aws_dynamodb_table" "orders" {
+  name         = "t-${~ var.env ~}-orders"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  tags = {
+    team = "a  ${~ local.team}"
+  }
+}
+"""
+
+
+def test_a_table_named_with_a_strip_marker_is_watched_and_in_sync(tmp_path: Path, mocked_aws: None) -> None:
+    """The issue's file: before, a parse error (the table not watched); now the table
+    ``t-dev-orders`` is declared with its tag ``aorders`` and found in sync with the live one."""
+    root = tmp_path / "envs" / "prod"
+    root.mkdir(parents=True)
+    (root / "main.tf").write_text(_TABLE_TF)
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName="t-dev-orders",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        Tags=[{"Key": "team", "Value": "aorders"}],
+    )
+    target = TargetInput(name="prod", repo=tmp_path, root=root, region="us-east-1")
+    report = scan([target], AwsClients(max_attempts=1))
+    assert report.errors == () and report.not_evaluated == ()
+    assert [(row.table_name, row.status) for row in report.tables] == [("t-dev-orders", TableStatus.IN_SYNC)]
+    assert report.exit_code == 0
+
+
+def test_templatefile_markers_trim_one_line_as_terraform_console_prints(tmp_path: Path) -> None:
+    """A template file is tokenised like a heredoc: a marker trims the one line next to it, a
+    ``$`` left before the ``${`` stays a ``$``, and an interpolation whose trimmed neighbours
+    are gone still makes a string (Terraform 1.11.4 printed ``[5,"5","$x","a \\nx"]``)."""
+    from tests.test_file_functions import probe
+
+    files: dict[str, str | bytes] = {
+        "root/a.tpl": "${5}",
+        "root/b.tpl": "  ${~ 5}",
+        "root/c.tpl": '$ ${~ "x"}',
+        "root/d.tpl": 'a \n  \n${~ "x"}',
+    }
+    calls = ", ".join(f'templatefile("{name}.tpl", {{}})' for name in "abcd")
+    assert probe(tmp_path, f"jsonencode([{calls}])", files) == '[5,"5","$x","a \\nx"]'
