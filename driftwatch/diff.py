@@ -239,9 +239,14 @@ class _Collector:
 
     def managed(self, attribute: str) -> bool:
         """Unmanaged if the attribute or any ancestor is (``ignore_changes = [tags]`` covers
-        every ``tags.<key>`` even when written without ``.*``)."""
+        every ``tags.<key>`` even when written without ``.*``).
+
+        A scalable target is a resource of its own, so the ancestors above ``autoscaling``
+        (``gsi``, ``gsi.<name>``: the table's ``ignore_changes = [global_secondary_index]``) do
+        not reach ``gsi.<name>.autoscaling.*``, as in ``TableSpec.is_managed``."""
         parts = attribute.split(".")
-        return all(self._declared.is_managed(".".join(parts[:i])) for i in range(1, len(parts) + 1))
+        start = parts.index("autoscaling") + 1 if "autoscaling" in parts else 1
+        return all(self._declared.is_managed(".".join(parts[:i])) for i in range(start, len(parts) + 1))
 
     def unresolve(self, attribute: str, unknown: Unknown, *, live_side: bool = False) -> None:
         reason = f"live value unknown: {unknown.reason}" if live_side else unknown.reason

@@ -18,6 +18,7 @@ import pytest
 
 from driftwatch.cli import main
 from driftwatch.demo.provision import create_table
+from driftwatch.diff import diff
 from driftwatch.spec import (
     Autoscaling,
     DeclaredTable,
@@ -209,6 +210,32 @@ def test_gsi_ignore_changes_does_not_silence_gsi_autoscaling() -> None:
     assert not TableSpec(name="t", unmanaged=frozenset({"gsi.g.autoscaling.*"})).is_managed(
         "gsi.g.autoscaling.read.min"
     )
+
+
+def test_gsi_ignore_changes_leaves_a_gsi_scalable_target_compared_in_the_diff() -> None:
+    """``ignore_changes = [global_secondary_index]`` on the table, the GSI scaled by targets of
+    their own (TheBitGram/terraform-modules' index autoscaler): terraform plan changes a target
+    whose maximum was raised in the console, so the diff reports it; the GSI's capacity stays
+    the autoscaler's. Before, the diff's ancestor check read ``gsi`` as unmanaged and hid it."""
+
+    def spec(maximum: int, capacity: int, unmanaged: frozenset[str]) -> TableSpec:
+        scaling = Autoscaling(read=ScalingTarget(1, maximum, 60.0))
+        gsi = Gsi("g", "owner", read_capacity=capacity, write_capacity=1, autoscaling=scaling)
+        return TableSpec(
+            name="t",
+            billing_mode="PROVISIONED",
+            read_capacity=2,
+            write_capacity=2,
+            gsis=(gsi,),
+            unmanaged=unmanaged,
+        )
+
+    declared, live = spec(10, 1, frozenset({"gsi.*"})), spec(40, 4, frozenset())
+    assert [(d.attribute, d.declared, d.live) for d in diff(declared, live).drift] == [
+        ("gsi.g.autoscaling.read.max", 10, 40)
+    ]
+    silenced = spec(10, 1, frozenset({"gsi.*", "gsi.g.autoscaling.*"}))
+    assert diff(silenced, live).drift == ()
 
 
 # --------------------------------------------------------------------------- the walk

@@ -823,6 +823,7 @@ _ARGUMENT = {
     "lsi": "local_secondary_index",
     "replicas": "replica",
     "tags": "tags",
+    "on_demand_throughput": "on_demand_throughput",
     "hash_key": "hash_key",
     "range_key": "range_key",
 }

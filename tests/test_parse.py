@@ -62,6 +62,48 @@ def test_syntax_errors_are_in_words_a_person_reads_at_the_right_place(
         assert token_name not in error.message
 
 
+# Block bodies that Terraform's HCL parser refuses although python-hcl2 reads them, each checked
+# with terraform 1.11.4 (`terraform validate`). Found by the real-code survey: a table written
+# `attribute { name = "job_id" type = "S" }` (code index, "DynamoDB Table (conditional)").
+REFUSED_BODIES = [
+    ("x { b = 1 c = 2 }", 2, "Invalid single-argument block definition"),
+    ("x { b = 1 # c\n}", 2, "Invalid single-argument block definition"),
+    ("x { b = 1\n}", 2, "Invalid single-argument block definition"),
+    ("x { b = [\n1\n]\n c = 2\n}", 2, "Invalid single-argument block definition"),
+    ("x { y { } }", 2, "Argument definition required"),
+    ("x {\n b = 1 }", 3, "Missing newline after argument"),
+    ("x {\n y {\n }   z {\n }\n}", 4, "Missing newline after block definition"),
+]
+ACCEPTED_BODIES = [
+    "x { b = 1 }",
+    "x {}",
+    "x { }",
+    "x { # c\n b = 1\n}",
+    "x { b = [\n1,\n2] }",
+    "x { /* c */ b = 1 }",
+    "x { b = 1 /* c */ }",
+    "x {\n b = 1\n c = { d = 1, e = 2 }\n}",
+]
+
+
+@pytest.mark.parametrize(("body", "line", "message"), REFUSED_BODIES)
+def test_a_block_body_terraform_refuses_is_a_syntax_error(
+    tmp_path: Path, body: str, line: int, message: str
+) -> None:
+    path = write(tmp_path, "main.tf", f'resource "aws_dynamodb_table" "t" {{\n  {body}\n}}\n')
+    with pytest.raises(HclSyntaxError) as caught:
+        ParseCache().parse_file(path, "main.tf")
+    assert caught.value.line == line  # where terraform validate points
+    assert caught.value.message.startswith(message)
+
+
+@pytest.mark.parametrize("body", ACCEPTED_BODIES)
+def test_a_block_body_terraform_accepts_parses(tmp_path: Path, body: str) -> None:
+    path = write(tmp_path, "main.tf", f'resource "aws_dynamodb_table" "t" {{\n  {body}\n}}\n')
+    (table,) = file_blocks(ParseCache().parse_file(path, "main.tf"))
+    assert [block.type for block in table.items[1]] == ["x"]
+
+
 def test_non_utf8_file_is_a_clear_error_with_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, "bad.tf", b'locals {\n  a = "\xff\xfe"\n}\n')
     with pytest.raises(HclSyntaxError) as caught:

@@ -240,6 +240,13 @@ REJECTED: dict[str, tuple[dict[str, Any], list[tuple[str, str, str]]]] = {
         table(attribute=[{"name": "h", "type": "STRING"}]),
         [("attribute-type", 'expected type to be one of ["S" "N" "B"], got STRING', "always")],
     ),
+    # yamldecode reads an unquoted `type: N` as YAML 1.1's false (go-cty-yaml, as Terraform);
+    # the provider takes the bool as the string "false" and refuses it (terraform apply, the
+    # code index's yamldecode(file(...)) tables)
+    "attribute type from a YAML bool": (
+        table(attribute=[{"name": "h", "type": False}]),
+        [("attribute-type", 'expected type to be one of ["S" "N" "B"], got false', "always")],
+    ),
     "billing mode": (
         table(billing_mode="ON_DEMAND"),
         [

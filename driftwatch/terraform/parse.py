@@ -292,10 +292,12 @@ def parse_text(text: str, file: str) -> Any:
             sys.setrecursionlimit(max(old_limit, _PARSE_RECURSION_LIMIT))
             prepared, markers = strip_markers.prepare(text)
             # A trailing newline avoids python-hcl2's error on a final line without one.
-            tree = parses(prepared if prepared.endswith("\n") else prepared + "\n")
+            source = prepared if prepared.endswith("\n") else prepared + "\n"
+            tree = parses(source)
             misread = strip_markers.apply(tree, markers)
             if misread is not None:
                 raise HclSyntaxError(file, strip_markers.MISREAD, *misread)
+            _check_block_bodies(tree, source, file)
             return tree
         except HclSyntaxError:
             raise
@@ -486,6 +488,66 @@ class ParseCache:
 
 
 # --- accessors over the typed tree, so the walker never touches python-hcl2 internals directly ---
+
+
+# HCL's rules for block bodies that python-hcl2's grammar does not enforce, with Terraform's
+# words (hclsyntax's parser; each case checked with terraform 1.11.4 in tests/test_parse.py).
+_SINGLE_LINE = (
+    "Invalid single-argument block definition: a single-line block definition must end with a "
+    "closing brace immediately after its single argument definition"
+)
+_SINGLE_LINE_BLOCK = (
+    "Argument definition required: a single-line block definition can contain only a single "
+    "argument; to define a nested block, place it on a line of its own within its parent block"
+)
+_NEWLINE_AFTER = {
+    "AttributeRule": "Missing newline after argument: an argument definition must end with a newline",
+    "BlockRule": "Missing newline after block definition: a block definition must end with a newline",
+}
+
+
+def _check_block_bodies(tree: Any, text: str, file: str) -> None:
+    """Refuse what Terraform refuses in a block body, as a syntax error of the file.
+
+    A block whose ``{`` is not followed by a newline (or a line comment) is a single-line block:
+    it holds one argument at most, closed on the same line (``attribute { name = "id" type =
+    "S" }`` is refused). In any other body each argument and nested block ends with a newline.
+    python-hcl2 reads both forms, so driftwatch would evaluate a file Terraform cannot plan.
+    Judged on the text between the items (python-hcl2 puts the newline after some expressions
+    inside the expression's node, so its newline nodes cannot tell)."""
+    from hcl2.rules.base import AttributeRule, BlockRule
+
+    stack = [tree.body]
+    while stack:
+        for child in stack.pop().children:
+            if isinstance(child, BlockRule):
+                items = [c for c in child.body.children if isinstance(c, (AttributeRule, BlockRule))]
+                _check_body(child, items, text, file)
+                stack.append(child.body)
+
+
+def _check_body(block: Any, items: list[Any], text: str, file: str) -> None:
+    if not items:
+        return
+    close = text.rindex("}", block._meta.start_pos, block._meta.end_pos)
+    starts = [item._meta.start_pos for item in items]
+    opening = text.rindex("{", block._meta.start_pos, starts[0])
+    if not _ends_line(text[opening + 1 : starts[0]]):
+        if type(items[0]).__name__ == "BlockRule":
+            raise HclSyntaxError(file, _SINGLE_LINE_BLOCK, node_line(block) or None)
+        if len(items) > 1 or _ends_line(text[starts[0] : close]):
+            raise HclSyntaxError(file, _SINGLE_LINE, node_line(block) or None)
+        return
+    for item, following in zip(items, [*starts[1:], close], strict=True):
+        if not _ends_line(text[item._meta.start_pos : following]):
+            line = text.count("\n", 0, following) + 1  # where the next item (or `}`) is
+            raise HclSyntaxError(file, _NEWLINE_AFTER[type(item).__name__], line)
+
+
+def _ends_line(span: str) -> bool:
+    """Whether ``span`` ends with a newline before trailing blanks (a ``#`` or ``//`` comment
+    ends with its newline; a ``/* */`` comment is no newline)."""
+    return span.rstrip(" \t").endswith("\n")
 
 
 def node_line(node: Any) -> int:

@@ -105,6 +105,12 @@ class _Checker:
         self.found.append(Rejection(rule, message, when))
 
     def one_of(self, rule: str, what: str, value: Any, allowed: Sequence[str]) -> None:
+        # A bool or number is converted to the argument's string type first, as Terraform does
+        # (yamldecode reads an unquoted `type: N` as false, which the provider gets as "false").
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            value = format_number(value)
         if isinstance(value, str) and value not in allowed:
             self.reject(rule, f"expected {what} to be one of {_quoted(allowed)}, got {value}")
 
