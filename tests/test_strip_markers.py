@@ -73,6 +73,24 @@ CASES: list[tuple[str, Any]] = [
     ('"a ${~ local.y ~}\\n"', "aY"),
     ('"${~ local.y ~}  "', "Y"),
     ('"  ${~ true}"', "true"),
+    # $${ and %%{ escapes python-hcl2 reads up to the next "}" wherever it is: driftwatch
+    # writes those as \u0024{ / \u0025{ (strip_markers._misread_escape). The case after the
+    # first is the argument python-hcl2 used to swallow into it.
+    ('"$${ b"', "${ b"),
+    ('"}"', "}"),
+    ('"$${ ${local.y}"', "${ Y"),
+    ('"$${a\\"b}"', '${a"b}'),
+    ('"$${a\\\\b}"', "${a\\b}"),
+    ('"%%{ if ${local.y} }"', "%{ if Y }"),
+    ('"pre $${aws:username} ${local.y}"', "pre ${aws:username} Y"),
+    ('"$${"', "${"),
+    ('"$$${local.y}"', "$${local.y}"),
+    ('"$${$${"', "${${"),
+    ('"x$${\\n}"', "x${\n}"),
+    ('"$${ %{ if true }y%{ endif } }"', "${ y }"),
+    ('"$${ ${~ local.y ~} }"', "${Y}"),
+    ('"$${ ${~ local.y}"', "${Y"),
+    ('"${"$${"} ${~ local.y}"', "${Y"),
     ('"${~ true ~}"', True),
     ('"$${~ local.y}"', "${~ local.y}"),
     ('"a \\u0020 ${~local.y}"', "aY"),
@@ -218,15 +236,24 @@ def test_columns_after_a_marker_are_those_of_the_file() -> None:
     assert (raised.value.line, raised.value.column) == (2, text.split("\n")[1].index("]") + 1)
 
 
-def test_a_marker_python_hcl2_reads_inside_an_escape_is_an_error_not_a_wrong_value() -> None:
-    """python-hcl2 reads ``$${`` up to the next ``}``, swallowing the interpolation that follows
-    (Terraform: ``"$${ ${~ local.y}"`` is ``${Y``): the marker is not on any interpolation of
-    its tree, and the file is an error at the marker rather than a value with the ``~`` in it."""
-    text = 'locals {\n  a = "$${ ${~ local.y}"\n}\n'
+def test_an_escape_python_hcl2_would_misread_keeps_the_lines_and_the_next_argument() -> None:
+    """python-hcl2 reads a ``$${`` escape up to the next ``}``, across the string's end and the
+    next lines: ``b`` vanished into ``a`` (a silently wrong value, and an argument lost). The
+    rewrite only lengthens that line: the next argument keeps its own line."""
+    text = 'locals {\n  a = "$${ b"\n  b = "}"\n  c = 1 +\n}\n'
     with pytest.raises(HclSyntaxError) as raised:
         parse_text(text, "main.tf")
-    assert (raised.value.line, raised.value.column) == (2, 12)
-    assert "strip marker" in raised.value.message
+    assert raised.value.line == 5  # the error after the rewritten line is on its own line
+    tree = parse_text(text.replace("1 +", "1"), "main.tf")
+    attributes = body_items(tree.body)[1][0].items[0]
+    assert sorted(attributes) == ["a", "b", "c"]
+    assert [_evaluated(attributes, name, "main.tf") for name in ("a", "b")] == ["${ b", "}"]
+
+
+def test_escapes_python_hcl2_reads_alike_are_left_as_written() -> None:
+    """``$${aws:username}`` (a ``}`` before anything else) reaches python-hcl2 unchanged."""
+    text = 'p = "arn:aws:s3:::b/$${aws:username}/*"\nq = "%%{x} ${y}"\n'
+    assert strip_markers.prepare(text) == (text, {})
 
 
 def test_markers_in_comments_and_heredocs_are_left_to_them() -> None:
@@ -274,6 +301,10 @@ def test_hostile_markers_are_scanned_in_linear_time() -> None:
     assert len(prepared) == len(closes) and list(markers.values()) == [strip_markers.Marker(False, (1, 9))]
     with pytest.raises(HclSyntaxError, match="too large to parse"):
         ParseCache().parse_source(Path("big.tf"), "big.tf", nested, "key")
+    # Each escape's look-ahead stops at the next one: 1 MB of escapes that never close.
+    escapes = 'a = "' + "$${" * 350_000 + '"\n'
+    prepared, markers = strip_markers.prepare(escapes)
+    assert prepared == 'a = "' + "\\u0024{" * 350_000 + '"\n' and markers == {}
 
 
 _TABLE_TF = """

@@ -16,14 +16,20 @@ reported lines are unchanged), and the markers are remembered by the position of
 Trimming the tree rather than the source never has to write a literal ``$`` next to a
 ``${`` (which would read back as the ``$${`` escape). Every remembered marker must be found
 on an interpolation of the tree at the same position, or the file is an error: a string
-python-hcl2 reads differently from Terraform (its ``$${`` escape runs to the next ``}``) fails
-loudly instead of keeping a marker's whitespace.
+python-hcl2 still reads differently from Terraform fails loudly instead of keeping a marker's
+whitespace.
 
-A file without ``${~`` or ``~}`` is returned as it is (the same string): nothing changes for
-it. The scan is one pass with an explicit stack (no recursion), so its cost is linear in the
-file's size whatever the nesting. Comments, heredocs (their bodies are templates read later,
-by driftwatch.terraform.heredoc) and ``%{ }`` directives (python-hcl2 reads their markers)
-are left alone, but quoted strings nested in a directive or interpolation are scanned too.
+The same pass finds the ``$${`` / ``%%{`` escapes python-hcl2 would misread: its escape token
+runs to the next ``}`` anywhere in the file, where Terraform's is the three characters and the
+string goes on. Those (only those) are written ``\\u0024{`` / ``\\u0025{``, the same text in
+Terraform's reading, before python-hcl2 sees the file.
+
+A file without ``${~``, ``~}``, ``$${`` or ``%%{`` is returned as it is (the same string):
+nothing changes for it. The scan is one pass with an explicit stack (no recursion), so its
+cost is linear in the file's size whatever the nesting (two passes when an escape is
+rewritten). Comments, heredocs (their bodies are templates read later, by
+driftwatch.terraform.heredoc) and ``%{ }`` directives (python-hcl2 reads their markers) are
+left alone, but quoted strings nested in a directive or interpolation are scanned too.
 """
 
 from __future__ import annotations
@@ -107,10 +113,67 @@ class _Lines:
 
 def prepare(text: str) -> tuple[str, Markers]:
     """``text`` with the ``~`` of each interpolation strip marker in a quoted string replaced
-    by a space, and those markers by position. ``text`` itself when it has none."""
-    if "${~" not in text and "~}" not in text:
+    by a space, and those markers by position; each ``$${`` / ``%%{`` escape python-hcl2 would
+    misread written as ``\\u0024{`` / ``\\u0025{`` (see ``_misread_escape``). ``text`` itself
+    when it has neither."""
+    if "${~" not in text and "~}" not in text and "$${" not in text and "%%{" not in text:
         return text, {}
+    blanks, markers, misread = _scan(text)
+    if misread:
+        # Rewritten, the line is longer: scan again, so that the markers' positions are those
+        # python-hcl2 reports (a syntax error later on such a line is off by 4 columns per
+        # rewritten escape before it; lines never move).
+        text = _rewrite_escapes(text, misread)
+        blanks, markers, _ = _scan(text)
+    if not blanks:
+        return text, {}
+    pieces: list[str] = []
+    previous = 0
+    for blank in blanks:
+        pieces.append(text[previous:blank])
+        pieces.append(" ")
+        previous = blank + 1
+    pieces.append(text[previous:])
+    return "".join(pieces), markers
+
+
+# After ``$${`` or ``%%{``: the first character where python-hcl2's escape token (``$${``, then
+# anything but ``}``, then ``}``) and Terraform's reading (a literal ``${``, then the string goes
+# on) can part.
+_ESCAPE_END = re.compile(r'[}"\\\n]|[$%]\{')
+
+
+def _misread_escape(text: str, pos: int) -> bool:
+    """Whether python-hcl2 reads the ``$${`` / ``%%{`` escape at ``pos`` differently from
+    Terraform. Its token runs to the next ``}`` wherever that is: across the string's closing
+    quote and the next lines (``a = "$${ b"`` swallowed the next argument), over an interpolation
+    (``"$${ ${x}"`` kept ``${x}`` as text), and with escapes left unread (``\\"`` stayed two
+    characters). Only a ``}`` met before any of those is read alike; no ``}`` at all is a parse
+    error python-hcl2 makes and Terraform does not. The search stops at the first candidate, so
+    scanning a file's escapes is linear in its size."""
+    found = _ESCAPE_END.search(text, pos + 3)
+    return found is None or found.group() != "}"
+
+
+def _rewrite_escapes(text: str, positions: list[int]) -> str:
+    """``text`` with the escapes at ``positions`` written as ``\\u0024{`` / ``\\u0025{``: the
+    same literal ``${`` / ``%{`` in Terraform's reading, which python-hcl2 reads as plain text."""
+    pieces: list[str] = []
+    previous = 0
+    for pos in positions:
+        pieces.append(text[previous:pos])
+        pieces.append("\\u0024{" if text[pos] == "$" else "\\u0025{")
+        previous = pos + 3
+    pieces.append(text[previous:])
+    return "".join(pieces)
+
+
+def _scan(text: str) -> tuple[list[int], Markers, list[int]]:
+    """One pass over ``text``: the positions of the strip markers' ``~`` in quoted strings, the
+    markers by their interpolation's position, and the positions of the escapes python-hcl2
+    would misread."""
     blanks: list[int] = []
+    misread: list[int] = []
     markers: Markers = {}
     lines = _Lines(text)
     stack = [_Frame(_TOP)]
@@ -129,6 +192,8 @@ def prepare(text: str) -> tuple[str, Markers]:
                 stack.pop()
                 pos += 1
             elif text.startswith(("$${", "%%{"), pos):
+                if _misread_escape(text, pos):
+                    misread.append(pos)
                 pos += 3
             elif text.startswith("${", pos):
                 start = lines.at(pos)
@@ -176,16 +241,7 @@ def prepare(text: str) -> tuple[str, Markers]:
                 marker.close = lines.at(pos - 1)
             stack.pop()
             pos += 1
-    if not blanks:
-        return text, {}
-    pieces: list[str] = []
-    previous = 0
-    for blank in blanks:
-        pieces.append(text[previous:blank])
-        pieces.append(" ")
-        previous = blank + 1
-    pieces.append(text[previous:])
-    return "".join(pieces), markers
+    return blanks, markers, misread
 
 
 def _heredoc_end(text: str, pos: int) -> int:
