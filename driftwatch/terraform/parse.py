@@ -532,22 +532,26 @@ def _check_body(block: Any, items: list[Any], text: str, file: str) -> None:
     close = text.rindex("}", block._meta.start_pos, block._meta.end_pos)
     starts = [item._meta.start_pos for item in items]
     opening = text.rindex("{", block._meta.start_pos, starts[0])
-    if not _ends_line(text[opening + 1 : starts[0]]):
+    if not _ends_line(text, opening + 1, starts[0]):
         if type(items[0]).__name__ == "BlockRule":
             raise HclSyntaxError(file, _SINGLE_LINE_BLOCK, node_line(block) or None)
-        if len(items) > 1 or _ends_line(text[starts[0] : close]):
+        if len(items) > 1 or _ends_line(text, starts[0], close):
             raise HclSyntaxError(file, _SINGLE_LINE, node_line(block) or None)
         return
     for item, following in zip(items, [*starts[1:], close], strict=True):
-        if not _ends_line(text[item._meta.start_pos : following]):
+        if not _ends_line(text, item._meta.start_pos, following):
             line = text.count("\n", 0, following) + 1  # where the next item (or `}`) is
             raise HclSyntaxError(file, _NEWLINE_AFTER[type(item).__name__], line)
 
 
-def _ends_line(span: str) -> bool:
-    """Whether ``span`` ends with a newline before trailing blanks (a ``#`` or ``//`` comment
-    ends with its newline; a ``/* */`` comment is no newline)."""
-    return span.rstrip(" \t").endswith("\n")
+def _ends_line(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` ends with a newline before trailing blanks (a ``#`` or ``//``
+    comment ends with its newline; a ``/* */`` comment is no newline). Read backwards from
+    ``end`` without copying the span: a block's span holds every block nested in it, so copies
+    would cost the file's size once per level of nesting."""
+    while end > start and text[end - 1] in " \t":
+        end -= 1
+    return end > start and text[end - 1] == "\n"
 
 
 def node_line(node: Any) -> int:
