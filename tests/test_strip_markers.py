@@ -7,7 +7,9 @@ The values of ``CASES`` were printed by ``terraform console`` (Terraform 1.11.4)
 it is installed. The cases cover whitespace and escaped whitespace on either side, markers on
 both sides, adjacent and nested interpolations, a ``$`` or ``%`` left right before the ``${``,
 ``for`` expressions, function calls, directives beside interpolations, and heredocs (whose
-markers work per line).
+markers work per line). The markers of ``%{ }`` directives follow the same rule, applied once
+when the template is parsed (before, they were applied while rendering: other values); and a
+heredoc in a file with CRLF line ends keeps its ``\\r\\n`` (``CRLF_CASES``, one CRLF file).
 """
 
 from __future__ import annotations
@@ -139,6 +141,53 @@ CASES: list[tuple[str, Any]] = [
     ('"a ${~ <<EOT\n  in ${~ local.y}\nEOT\n ~} b"', "a  inY\nb"),
     ("<<EOT\n$${ ${local.y} }\nEOT\n", "${ Y }\n"),
     ("<<-EOT\n  %%{ ${local.y} }\n  EOT\n", "%{ Y }\n"),
+    # Directive markers (%{~ ... ~}) trim, when the template is parsed, the one literal part
+    # beside them, never across another ${ } or %{ }, once (a for body is trimmed before it is
+    # repeated; an untaken branch is trimmed too), with Go's whitespace.
+    ('"a%{ if false ~}  b %{ endif }  c"', "a  c"),
+    ('"%{ if true } x %{ endif }%{~ if true }y%{ endif }"', " x y"),
+    ('"a %{ for v in [1,2] }%{~ endfor } b"', "a  b"),
+    ('"a %{ if true ~}%{~ endif } b"', "a  b"),
+    ('"a %{ if true }%{~ endif ~} b"', "a b"),
+    ('"a %{ if true ~}   %{~ endif } b"', "a  b"),
+    ('"a %{ if true ~}   %{ endif } b"', "a  b"),
+    ('"a %{ if false }x%{ else ~}%{ endif } b"', "a  b"),
+    ('"a %{ if false }x%{~ else }%{ endif } b"', "a  b"),
+    ('"a %{ if false ~} b %{ else } c %{ endif } d"', "a  c  d"),
+    ('"a %{ if false } b %{ else ~} c %{ endif } d"', "a c  d"),
+    ('"a %{ if false } b %{ else } c %{~ endif } d"', "a  c d"),
+    ('"a %{ if true } b %{~ else ~} c %{ endif } d"', "a  b d"),
+    ('"a %{~ if false ~} b %{~ else ~} c %{~ endif ~} d"', "acd"),
+    ('"a %{ if true } %{~ if true ~} b %{~ endif ~} %{ endif } c"', "a b c"),
+    ('"a %{ if true ~} %{ if false } b %{ endif } %{~ endif } c"', "a  c"),
+    ('"[%{ if true ~} %{ if true ~} x %{~ endif } %{~ endif }]"', "[x]"),
+    ('"%{ for v in [1,2] ~}%{ if v == 2 } x%{ endif }%{ endfor }"', " x"),
+    ('"%{ for v in ["a","b"] ~} ${v} %{ endfor }."', "a b ."),
+    ('"%{ for v in ["a","b"] } ${v} %{~ endfor }."', " a b."),
+    ('"x %{ for v in [] ~} y %{~ endfor } z"', "x  z"),
+    ('"%{ for v in ["a","b"] }\\n  ${v},%{~ endfor }\\n"', "\n  a,\n  b,\n"),
+    ('"%{ for v in [1,2] ~}  %{ if v == 1 ~} one %{~ else ~} two %{~ endif }  %{ endfor }"', "one  two  "),
+    ('"${local.y} %{~ if true } x %{ endif }"', "Y x "),
+    ('"a ${local.y ~}  %{~ if true } b %{ endif }"', "a Y b "),
+    ('"a\\n %{~ if true }x%{ endif }"', "ax"),
+    ('"a\\u00a0%{~ if true }x%{ endif }"', "ax"),
+    ('"a\\u001c %{~ if true }x%{ endif }"', "a\x1cx"),
+    ('"%{ if true ~}\\u001cx%{ endif }"', "\x1cx"),
+    ('"%{ if true ~}\\u2003\\u001f x%{ endif }"', "\x1f x"),
+    ('"a\\u200b %{~ if true }x%{ endif }"', "a\u200bx"),
+    ('"%{ if true ~} $${x} %{~ endif }"', "${x}"),
+    ('"$${ %{~ if true }y%{ endif }"', "${y"),
+    ('"%{ if true ~}  %%{ x%{ endif }"', "%{ x"),
+    ('"x%{ for v in ["a"] ~}\\t%{ for w in [1,2] ~}  ${w}  %{~ endfor } %{~ endfor }y"', "x12y"),
+    ('"${ "a %{~ if true ~} b %{ endif }" }"', "ab "),
+    ('"${ "a %{ if true ~}%{~ endif } b" }"', "a  b"),
+    ('"  ${~ "%{ if true ~}  x  %{~ endif }" ~}  "', "x"),
+    ('[for s in ["a", "b"] : "${s} %{~ if s == "a" ~} ! %{~ endif ~} ."]', ["a!.", "b."]),
+    ('<<EOT\n${ "a%{ if false ~}  b %{ endif }  c" }\nEOT\n', "a  c\n"),
+    ("<<EOT\na %{ for v in [1,2] }%{~ endfor } b\nEOT\n", "a  b\n"),
+    ('<<-EOT\n  %{ for v in ["a","b"] ~}\n    ${v}\n  %{ endfor ~}\n  z\n  EOT\n', "    a\n    b\n  z\n"),
+    # <<- counts indentation with Go's whitespace: U+001C is text, not indentation.
+    ("<<-EOT\n  a\n\t\x1cb\n  EOT\n", " a\n\x1cb\n"),
 ]
 
 # .tf.json strings are templates too, read like a template file: one literal token per line.
@@ -153,7 +202,58 @@ JSON_CASES: dict[str, tuple[str, Any]] = {
     "j7": ("${~ 5 ~}", 5),
     "j8": ("${local.y ~}\n  \n b", "Y  \n b"),
     "j9": ("a %{~ if true ~} \n b \n %{~ endif ~} c", "a b \nc"),
+    "j10": ('${ "a%{ if false ~}  b %{ endif }  c" }', "a  c"),
+    "j11": ("a%{ if false ~}  b %{ endif }  c", "a  c"),
+    "j12": ("a \r\n  ${~ local.y}", "a \r\nY"),
+    "j13": ("${local.y ~}\r\n b", "Y b"),
 }
+
+# Template files for templatefile(): CRLF line ends are kept, and markers trim one line.
+TEMPLATES: dict[str, str] = {
+    "crlf.tpl": "  pq\r\n  ${~ x}\r\nz \r\n",
+    "crlf-for.tpl": "%{ for v in [1,2] ~}\r\n  ${v}\r\n%{ endfor ~}\r\nend\r\n",
+    "nested.tpl": '${ "a%{ if false ~}  b %{ endif }  c" }\n',
+}
+
+# (expression, value) in a file with CRLF line ends: a heredoc keeps its "\r\n" (a ~ or <<-
+# trims it as whitespace, as any other), as does a template file read by templatefile().
+CRLF_CASES: list[tuple[str, Any]] = [
+    ("<<EOT\n  pq\nEOT\n", "  pq\r\n"),
+    ("<<-EOT\n    pq\n  r\n  EOT\n", "  pq\r\nr\r\n"),
+    ("<<EOT\n  a  \n  ${~ local.y ~}  \n  b\nEOT\n", "  a  \r\nY  b\r\n"),
+    ("<<-EOT\n    a  \n    ${~ local.y ~}  \n    b\n  EOT\n", "    a  \r\nY    b\r\n"),
+    ("<<EOT\n%{ for v in [1,2] ~}\n  ${v}\n%{ endfor ~}\nend\nEOT\n", "  1\r\n  2\r\nend\r\n"),
+    (
+        "<<-EOT\n  %{ for v in [1,2] ~}\n    ${v}\n  %{~ endfor }\n  end\n  EOT\n",
+        "      1\r\n    2\r\n\r\n  end\r\n",
+    ),
+    ("<<-EOT\n\n    x\n  \n  y\n  EOT\n", "\r\n  x\r\n  \r\ny\r\n"),
+    ('<<EOT\n${ "x  %{~ if true }y%{ endif }" }\nEOT\n', "xy\r\n"),
+    ("<<EOT\na \n${~ local.y}\nEOT\n", "aY\r\n"),
+    ("<<EOT\nEOT\n", ""),
+    ('"a\\r\\n${~ local.y}"', "aY"),
+    ('templatefile("crlf.tpl", { x = "X" })', "  pq\r\nX\r\nz \r\n"),
+    ('templatefile("crlf-for.tpl", {})', "  1\r\n  2\r\nend\r\n"),
+    ('templatefile("nested.tpl", {})', "a  c\n"),
+]
+
+
+class _Templates:
+    """TEMPLATES as the module's file reader (what templatefile() reads through)."""
+
+    def read(self, path: str) -> bytes:
+        return TEMPLATES[path].encode()
+
+    def exists(self, path: str) -> bool:
+        return path in TEMPLATES
+
+    def fileset(self, path: str, pattern: str) -> Any:
+        raise NotImplementedError
+
+
+def _crlf_text() -> str:
+    lines = [f"  r{index} = {source}" for index, (source, _) in enumerate(CRLF_CASES)]
+    return ("locals {\n" + "\n".join(lines) + "\n}\n").replace("\n", "\r\n")
 
 
 def _tf_text() -> str:
@@ -166,7 +266,7 @@ def _json_text() -> str:
 
 
 def _evaluated(attributes: dict[str, Any], name: str, file: str) -> Any:
-    value = evaluate(attributes[name].expression, Scope({"local": LOCALS}, file))
+    value = evaluate(attributes[name].expression, Scope({"local": LOCALS}, file, _Templates()))
     return f"Unknown: {value.reason}" if isinstance(value, Unknown) else value
 
 
@@ -190,6 +290,14 @@ def test_a_strip_marker_evaluates_as_terraform_console_prints(index: int) -> Non
     assert json.dumps(value) == json.dumps(expected), source
 
 
+def test_a_crlf_file_keeps_its_line_ends_as_terraform_console_prints() -> None:
+    """Before, a heredoc of a CRLF file lost each "\\r" (a silently different value)."""
+    attributes = body_items(parse_text(_crlf_text(), "crlf.tf").body)[1][0].items[0]
+    assert "\r\n" in _crlf_text() and "\n" not in _crlf_text().replace("\r\n", "")
+    got = [_evaluated(attributes, f"r{index}", "crlf.tf") for index in range(len(CRLF_CASES))]
+    assert got == [expected for _, expected in CRLF_CASES]
+
+
 def test_tf_json_strip_markers_evaluate_as_terraform_console_prints() -> None:
     attributes = translate(_json_text(), "main.tf.json")[0].items[0]
     got = {key: _evaluated(attributes, key, "main.tf.json") for key in JSON_CASES}
@@ -203,7 +311,11 @@ def test_the_table_is_what_terraform_console_prints(tmp_path: Path) -> None:
     """The recorded values stay Terraform's: one ``terraform console`` over every case."""
     (tmp_path / "main.tf").write_text(_tf_text())
     (tmp_path / "strings.tf.json").write_text(_json_text())
+    (tmp_path / "crlf.tf").write_bytes(_crlf_text().encode())
+    for name, template in TEMPLATES.items():
+        (tmp_path / name).write_bytes(template.encode())
     names = [f"local.c{index}" for index in range(len(CASES))] + [f"local.{key}" for key in JSON_CASES]
+    names += [f"local.r{index}" for index in range(len(CRLF_CASES))]
     environment = dict(os.environ, TF_CLI_CONFIG_FILE=os.devnull, CHECKPOINT_DISABLE="1")
     done = subprocess.run(
         ["terraform", "console"],
@@ -217,7 +329,8 @@ def test_the_table_is_what_terraform_console_prints(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     printed = json.loads(json.loads(done.stdout.strip()))
-    assert printed == [expected for _, expected in CASES] + [expected for _, expected in JSON_CASES.values()]
+    expected = [value for _, value in CASES] + [value for _, value in JSON_CASES.values()]
+    assert printed == expected + [value for _, value in CRLF_CASES]
 
 
 def test_a_malformed_marker_is_still_an_error_with_file_and_line() -> None:

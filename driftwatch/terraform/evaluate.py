@@ -119,8 +119,6 @@ class _Ctx:
     scope: Scope
     # Added to node line numbers: heredoc bodies are re-parsed on their own, from line 1.
     line_offset: int = 0
-    # In a heredoc, HCL's literal tokens end at each newline, and a ~ strips one token only.
-    heredoc: bool = False
     # In a templatefile() template: names are its vars only, and templatefile cannot recurse.
     template: bool = False
 
@@ -759,7 +757,7 @@ def _templatefile(node: Any, arguments: list[Any], reader: FileReader | None, ct
         raise ctx.fail(
             node, f'templatefile(): vars map does not contain key "{missing[0]}", referenced in {shown}'
         )
-    inner = _Ctx(Scope(variables, ctx.scope.file, reader), heredoc=True, template=True)
+    inner = _Ctx(Scope(variables, ctx.scope.file, reader), template=True)
     try:
         value = _eval(expression, inner)
     except _Failure as failure:
@@ -916,20 +914,6 @@ def _for_object(node: Any, ctx: _Ctx) -> Any:
 # --- templates -------------------------------------------------------------------------------
 
 
-@dataclass
-class _Piece:
-    text: str
-    literal: bool
-    line: bool = False  # a heredoc's literal text, to be cut into line tokens
-
-
-class _Strip:
-    """A ``~`` marker: strip whitespace of the adjacent literal text (before or after)."""
-
-    def __init__(self, before: bool):
-        self.before = before
-
-
 class _TemplateUnknown(Exception):
     def __init__(self, unknown: Unknown):
         super().__init__(unknown.reason)
@@ -941,37 +925,40 @@ def _string(node: Any, ctx: _Ctx) -> Any:
 
 
 def _template(parts: list[Any], ctx: _Ctx) -> Any:
+    """A template's value. Its ``~`` strip markers were applied when it was parsed, to the
+    literal parts beside them (driftwatch.terraform.strip_markers, heredoc), as HCL does: here
+    every part is rendered as it is, a ``for`` body the same at each iteration."""
     # A template that is exactly one interpolation yields the value itself, unconverted.
     if len(parts) == 1 and isinstance(parts[0].content, InterpolationRule):
         return _eval(parts[0].content.expression, ctx)
-    pieces: list[_Piece | _Strip] = []
+    pieces: list[str] = []
     try:
         _render(parts, ctx, pieces)
     except _TemplateUnknown as unknown:
         return unknown.unknown
-    size = sum(len(p.text) for p in pieces if isinstance(p, _Piece))
+    size = sum(len(piece) for piece in pieces)
     if size > limits.MAX_VALUE_CHARS:  # checked before joining: pieces may share one long text
         message = f"string has more than {limits.MAX_VALUE_CHARS:,} characters"
         raise ctx.fail(parts[0] if parts else None, message)
-    return _join(pieces)
+    return "".join(pieces)
 
 
-def _render(parts: list[Any], ctx: _Ctx, out: list[_Piece | _Strip]) -> None:
+def _render(parts: list[Any], ctx: _Ctx, out: list[str]) -> None:
     for part in parts:
         content = getattr(part, "content", part)
         if isinstance(content, InterpolationRule):
-            value = _eval(content.expression, replace(ctx, heredoc=False) if ctx.heredoc else ctx)
+            value = _eval(content.expression, ctx)
             if isinstance(value, Unknown):
                 raise _TemplateUnknown(value)
             if value is None or not isinstance(value, (str, int, float)):
                 raise ctx.fail(content, f"cannot include a {type_name(value)} value in a string template")
-            out.append(_Piece(fn.to_string(value), literal=False))
+            out.append(fn.to_string(value))
         elif isinstance(content, TemplateIfRule):
             _render_if(content, ctx, out)
         elif isinstance(content, TemplateForRule):
             _render_for(content, ctx, out)
         else:
-            out.append(_Piece(_literal_text(content), literal=True, line=ctx.heredoc))
+            out.append(_literal_text(content))
 
 
 def _literal_text(token: Any) -> str:
@@ -983,41 +970,23 @@ def _literal_text(token: Any) -> str:
     return unicodedata.normalize("NFC", process_escape_sequences(value))
 
 
-def _render_if(rule: Any, ctx: _Ctx, out: list[_Piece | _Strip]) -> None:
+def _render_if(rule: Any, ctx: _Ctx, out: list[str]) -> None:
     children = list(rule.children)
-    start, end = children[0], children[-1]
+    start = children[0]
     else_at = next((i for i, c in enumerate(children) if isinstance(c, TemplateElseRule)), None)
-    if start.strip_open:
-        out.append(_Strip(before=True))
     condition = _eval(start.condition, ctx)
     if isinstance(condition, Unknown):
         raise _TemplateUnknown(condition)
     if _as_bool(condition, start, ctx, "template if"):
-        body_end = else_at if else_at is not None else len(children) - 1
-        body, open_strip = children[1:body_end], start.strip_close
-        close_strip = (children[else_at] if else_at is not None else end).strip_open
-    elif else_at is not None:
-        body, open_strip, close_strip = (
-            children[else_at + 1 : -1],
-            children[else_at].strip_close,
-            end.strip_open,
-        )
+        body = children[1 : else_at if else_at is not None else -1]
     else:
-        body, open_strip, close_strip = [], start.strip_close, end.strip_open
-    if open_strip:
-        out.append(_Strip(before=False))
+        body = children[else_at + 1 : -1] if else_at is not None else []
     _render(body, ctx, out)
-    if close_strip:
-        out.append(_Strip(before=True))
-    if end.strip_close:
-        out.append(_Strip(before=False))
 
 
-def _render_for(rule: Any, ctx: _Ctx, out: list[_Piece | _Strip]) -> None:
+def _render_for(rule: Any, ctx: _Ctx, out: list[str]) -> None:
     children = list(rule.children)
-    start, end, body = children[0], children[-1], children[1:-1]
-    if start.strip_open:
-        out.append(_Strip(before=True))
+    start, body = children[0], children[1:-1]
     collection = _eval(start.children[7], ctx)
     if isinstance(collection, Unknown):
         raise _TemplateUnknown(collection)
@@ -1025,62 +994,7 @@ def _render_for(rule: Any, ctx: _Ctx, out: list[_Piece | _Strip]) -> None:
     second = _text(start.children[5]) if start.children[5] is not None else None
     for key, value in _for_items(start, collection, ctx):
         inner = ctx.with_names(**({first: key, second: value} if second else {first: value}))
-        if start.strip_close:
-            out.append(_Strip(before=False))
         _render(body, inner, out)
-        if end.strip_open:
-            out.append(_Strip(before=True))
-    if end.strip_close:
-        out.append(_Strip(before=False))
-
-
-def _line_tokens(pieces: list[_Piece | _Strip]) -> list[_Piece | _Strip]:
-    """A heredoc's literal text as HCL tokenizes it: one token per line, newline included."""
-    out: list[_Piece | _Strip] = []
-    for piece in pieces:
-        previous = out[-1] if out else None
-        if isinstance(piece, _Piece) and piece.line and isinstance(previous, _Piece) and previous.line:
-            previous.text += piece.text
-        else:
-            out.append(_Piece(piece.text, True, True) if isinstance(piece, _Piece) and piece.line else piece)
-    tokens: list[_Piece | _Strip] = []
-    for piece in out:
-        if isinstance(piece, _Piece) and piece.line:
-            tokens.extend(_Piece(t, True, True) for t in re.findall(r"[^\n]*\n|[^\n]+", piece.text))
-        else:
-            tokens.append(piece)
-    return tokens
-
-
-def _join(pieces: list[_Piece | _Strip]) -> str:
-    if any(isinstance(p, _Piece) and p.line for p in pieces):
-        pieces = _line_tokens(pieces)
-    result: list[_Piece] = []
-    strip_next = False
-    for piece in pieces:
-        if isinstance(piece, _Strip):
-            if piece.before:
-                _strip_trailing(result)
-            else:
-                strip_next = True
-            continue
-        if strip_next and piece.literal:
-            piece = _Piece(piece.text.lstrip(), literal=True, line=piece.line)
-            if not piece.text:
-                strip_next = strip_next and not piece.line
-                continue
-        strip_next = False
-        result.append(piece)
-    return "".join(p.text for p in result)
-
-
-def _strip_trailing(pieces: list[_Piece]) -> None:
-    for piece in reversed(pieces):
-        if not piece.literal:
-            return
-        piece.text = piece.text.rstrip()
-        if piece.text or piece.line:
-            return
 
 
 def _template_string(node: Any, ctx: _Ctx) -> Any:
@@ -1109,7 +1023,7 @@ def _heredoc(node: Any, ctx: _Ctx) -> Any:
         match = _HEREDOC.match(raw)
         if match is None:
             raise ctx.fail(node, "malformed heredoc")
-        body = match.group(2).replace("\r\n", "\n")
+        body = match.group(2)  # a CRLF file's heredoc keeps its "\r\n" line ends, as in Terraform
         trim = isinstance(node, HeredocTrimTemplateRule)
         quoted = (heredoc.flush if trim else heredoc.strip)(body, _sequence_end)
         try:
@@ -1119,7 +1033,7 @@ def _heredoc(node: Any, ctx: _Ctx) -> Any:
         expression = next(c for c in tree.body.children if isinstance(c, AttributeRule)).expression
         with _heredoc_lock:
             _heredoc_cache[node] = expression
-    return _eval(expression, replace(ctx, line_offset=ctx.line(node) or 0, heredoc=True))
+    return _eval(expression, replace(ctx, line_offset=ctx.line(node) or 0))
 
 
 def _sequence_end(text: str, i: int) -> int:

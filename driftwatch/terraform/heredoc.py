@@ -12,7 +12,9 @@ indentation is no longer at the start of a line and is kept (hclsyntax's
 
 ``flush`` returns the body with that done and the ``~`` markers removed, written as a native
 quoted string ready to be parsed and evaluated as a plain template. Whitespace is Go's
-``unicode.IsSpace`` (driftwatch.terraform.strip_markers), as HCL trims it.
+``unicode.IsSpace`` (driftwatch.terraform.strip_markers), as HCL trims it and counts
+indentation (U+001C is text, not indentation). A CRLF file's lines end with ``\\r\\n``, and the
+value keeps them, as Terraform's does: the ``\\r`` is whitespace to a marker, like the ``\\n``.
 
 The quoted string is written token by token, never by re-reading the joined text: a literal
 left ending in ``$`` by a ``~`` (``$ ${~ x}``) must not run into the next ``${`` as the
@@ -84,7 +86,7 @@ def _dedent(tokens: list[_Token]) -> None:
             if not token.literal:
                 margin = 0
             else:
-                trimmed = token.text.lstrip()
+                trimmed = lstrip_space(token.text)
                 if trimmed or not token.text.endswith("\n"):  # a blank line does not count
                     spaces = len(token.text) - len(trimmed)
                     margin = spaces if margin is None else min(margin, spaces)
@@ -100,7 +102,8 @@ _QUOTE_ESCAPES = {"\\": "\\\\", '"': '\\"'}
 
 def escape_quoted(text: str) -> str:
     """Literal text as a native quoted string holds it: backslashes and quotes escaped (a
-    heredoc's newlines stay as they are, so that its lines keep their numbers)."""
+    heredoc's newlines, ``\\r\\n`` included, stay as they are, so that its lines keep their
+    numbers; python-hcl2 keeps a raw CR in a quoted string's text)."""
     return "".join(_QUOTE_ESCAPES.get(char, char) for char in text)
 
 

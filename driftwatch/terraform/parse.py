@@ -297,6 +297,8 @@ def parse_text(text: str, file: str) -> Any:
             misread = strip_markers.apply(tree, markers)
             if misread is not None:
                 raise HclSyntaxError(file, strip_markers.MISREAD, *misread)
+            if strip_markers.has_directive_markers(text):
+                strip_markers.apply_directives(tree)
             _check_block_bodies(tree, source, file)
             return tree
         except HclSyntaxError:

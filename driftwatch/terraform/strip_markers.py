@@ -30,6 +30,11 @@ cost is linear in the file's size whatever the nesting (two passes when an escap
 rewritten). Comments, heredocs (their bodies are templates read later, by
 driftwatch.terraform.heredoc) and ``%{ }`` directives (python-hcl2 reads their markers) are
 left alone, but quoted strings nested in a directive or interpolation are scanned too.
+
+A directive's markers (``%{~ if x ~}``, ``%{~ endfor }``) follow the same rule, which
+``apply_directives`` applies to the parsed tree: the one literal part beside the directive,
+once, at parse time. Rendering them (trimming whatever text an iteration or branch put next to
+them) gave other values: ``"a%{ if false ~}  b %{ endif }  c"`` is ``a  c``, not ``ac``.
 """
 
 from __future__ import annotations
@@ -295,6 +300,55 @@ def apply(tree: Any, markers: Markers) -> tuple[int, int] | None:
     return min(pending) if pending else None
 
 
+def has_directive_markers(text: str) -> bool:
+    """Whether ``text`` may hold a ``%{ }`` directive with a ``~`` (one ``in`` test each: a file
+    without both is never walked by ``apply_directives``)."""
+    return "%{" in text and "~" in text
+
+
+def apply_directives(tree: Any) -> None:
+    """Trim the literal parts next to the ``~`` markers of the ``%{ }`` directives in the quoted
+    strings of ``tree``, in place, as hclsyntax's ``parseTemplateParts`` does at parse time:
+    ``%{~`` trims the end of the one part just before the directive, ``~}`` the start of the one
+    just after it, only if that part is literal (never across another ``${ }`` or ``%{ }``), and
+    once: a ``for`` body is trimmed before it is repeated, a branch whether or not it is taken.
+    python-hcl2 nests an ``if``'s or ``for``'s parts in one rule; they are walked in source
+    order, as HCL's flat token list. The markers stay in the tree but are done with: evaluation
+    ignores them. Iterative (no recursion), whatever the nesting."""
+    from hcl2.rules.directives import TemplateForRule, TemplateIfRule
+    from hcl2.rules.strings import InterpolationRule, StringPartRule, StringRule
+
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        children = getattr(node, "children", None)
+        if not isinstance(children, list):
+            continue
+        stack.extend(child for child in children if child is not None)
+        if not isinstance(node, StringRule):
+            continue
+        flat: list[Any] = []  # the string's parts in source order, directives' own parts spread
+        pending = [iter(node.string_parts)]
+        while pending:
+            part = next(pending[-1], None)
+            if part is None:
+                pending.pop()
+                continue
+            content = part.content if isinstance(part, StringPartRule) else part
+            if isinstance(content, (TemplateIfRule, TemplateForRule)):
+                pending.append(iter(content.children))
+            else:
+                flat.append(part)
+        for index, part in enumerate(flat):
+            content = part.content if isinstance(part, StringPartRule) else part
+            if isinstance(content, InterpolationRule) or not hasattr(content, "strip_open"):
+                continue  # a literal, or an interpolation (its markers are ``apply``'s)
+            if content.strip_open and index > 0:
+                _trim(flat[index - 1], right=True)
+            if content.strip_close and index + 1 < len(flat):
+                _trim(flat[index + 1], right=False)
+
+
 def _trim(part: Any, right: bool) -> None:
     """Strip the whitespace at one end of a literal part's value (nothing if it is not literal)."""
     token: Any = getattr(part, "content", None)
@@ -347,7 +401,8 @@ MISREAD = (
 
 
 def parses(text: str) -> Any:
-    """python-hcl2's ``parses`` of ``text`` with its strip markers read (prepare, then apply);
+    """python-hcl2's ``parses`` of ``text`` with its strip markers read (prepare, then apply and
+    apply_directives);
     StripMarkerError if one cannot be. For texts parsed on their own (a heredoc's template)."""
     from hcl2.api import parses as hcl2_parses
 
@@ -356,4 +411,6 @@ def parses(text: str) -> Any:
     misread = apply(tree, markers)
     if misread is not None:
         raise StripMarkerError(*misread)
+    if has_directive_markers(text):
+        apply_directives(tree)
     return tree
