@@ -78,6 +78,13 @@ CASES: list[tuple[str, Any]] = [
     # $${ and %%{ escapes python-hcl2 reads up to the next "}" wherever it is: driftwatch
     # writes those as \u0024{ / \u0025{ (strip_markers._misread_escape). The case after the
     # first is the argument python-hcl2 used to swallow into it.
+    # Terraform ends a heredoc at the first line that is its marker between any whitespace;
+    # python-hcl2 read on past a marker followed by blanks, swallowing the cases after it.
+    ("<<EOT\nz\nEOT  \n", "z\n"),
+    ("<<-EOT\n    q\n    EOT\t \n", "q\n"),
+    ("<<EOT\nz\n\tEOT\u00a0\n", "z\n"),
+    ("<<EOT\nEOT x\nEOTX\n EOT\n", "EOT x\nEOTX\n"),
+    ("<<-EOT\n  ${~ local.y}  \n  EOT \n", "Y  \n"),
     ('"$${ b"', "${ b"),
     ('"}"', "}"),
     ('"$${ ${local.y}"', "${ Y"),
@@ -231,6 +238,7 @@ CRLF_CASES: list[tuple[str, Any]] = [
     ('<<EOT\n${ "x  %{~ if true }y%{ endif }" }\nEOT\n', "xy\r\n"),
     ("<<EOT\na \n${~ local.y}\nEOT\n", "aY\r\n"),
     ("<<EOT\nEOT\n", ""),
+    ("<<EOT\n  pq\nEOT \n", "  pq\r\n"),  # closed by "EOT \r\n", as Terraform closes it
     ('"a\\r\\n${~ local.y}"', "aY"),
     ('templatefile("crlf.tpl", { x = "X" })', "  pq\r\nX\r\nz \r\n"),
     ('templatefile("crlf-for.tpl", {})', "  1\r\n  2\r\nend\r\n"),
@@ -361,6 +369,18 @@ def test_an_escape_python_hcl2_would_misread_keeps_the_lines_and_the_next_argume
     attributes = body_items(tree.body)[1][0].items[0]
     assert sorted(attributes) == ["a", "b", "c"]
     assert [_evaluated(attributes, name, "main.tf") for name in ("a", "b")] == ["${ b", "}"]
+
+
+def test_a_heredoc_closed_by_its_marker_and_blanks_keeps_the_arguments_after_it() -> None:
+    """Terraform ends the heredoc at ``EOT  `` (blanks after the marker); python-hcl2 read on to
+    the next heredoc's ``EOT``: ``b`` and ``c`` became text of ``a``, with no error. Had ``b``
+    been ``deletion_protection_enabled = true``, the table would have been compared with the
+    default (false) and a console change hidden."""
+    text = "locals {\n  a = <<EOT\nz\nEOT  \n  b = true\n  c = <<EOT\nw\nEOT\n}\n"
+    attributes = body_items(parse_text(text, "main.tf").body)[1][0].items[0]
+    assert sorted(attributes) == ["a", "b", "c"]
+    assert [_evaluated(attributes, name, "main.tf") for name in ("a", "b", "c")] == ["z\n", True, "w\n"]
+    assert attributes["b"].expression._meta.line == 5  # the closing line was shortened, not moved
 
 
 def test_escapes_python_hcl2_reads_alike_are_left_as_written() -> None:

@@ -22,9 +22,11 @@ whitespace.
 The same pass finds the ``$${`` / ``%%{`` escapes python-hcl2 would misread: its escape token
 runs to the next ``}`` anywhere in the file, where Terraform's is the three characters and the
 string goes on. Those (only those) are written ``\\u0024{`` / ``\\u0025{``, the same text in
-Terraform's reading, before python-hcl2 sees the file.
+Terraform's reading, before python-hcl2 sees the file. And a heredoc's closing line with blanks
+after the marker (``EOT  ``), which Terraform accepts and python-hcl2 reads past, loses those
+blanks (``_heredoc_end``).
 
-A file without ``${~``, ``~}``, ``$${`` or ``%%{`` is returned as it is (the same string):
+A file without ``${~``, ``~}``, ``$${``, ``%%{`` or ``<<`` is returned as it is (the same string):
 nothing changes for it. The scan is one pass with an explicit stack (no recursion), so its
 cost is linear in the file's size whatever the nesting (two passes when an escape is
 rewritten). Comments, heredocs (their bodies are templates read later, by
@@ -51,6 +53,9 @@ GO_SPACE = frozenset(
     "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
     "\u200a\u2028\u2029\u202f\u205f\u3000"
 )
+
+
+_GO_SPACE_CHARS = "".join(sorted(GO_SPACE))
 
 
 def rstrip_space(text: str) -> str:
@@ -84,9 +89,10 @@ Markers = dict[tuple[int, int], Marker]
 _TOP, _INTERP, _DIRECTIVE, _STRING = range(4)
 _EXPRESSION_STOP = re.compile(r'[#/"<{}]')
 _STRING_STOP = re.compile(r'[\\"$%]')
-# python-hcl2's heredoc: <<ID or <<-ID at the end of its line, closed by a line that is ID.
+# A heredoc: <<ID or <<-ID at the end of its line (python-hcl2's and Terraform's opener).
 _HEREDOC_OPEN = re.compile(r"<<-?([A-Za-z][\w.-]*)\r?\n")
-_HEREDOC_CLOSE = re.compile(r"^[ \t\f\v]*([A-Za-z][\w.-]*)\r?$", re.M)
+# A line that may close it: the marker between blanks (checked again with Go's whitespace).
+_HEREDOC_CLOSE = re.compile(r"^[^\S\n]*([A-Za-z][\w.-]*)[^\S\n]*$", re.M)
 
 
 @dataclass
@@ -121,14 +127,14 @@ def prepare(text: str) -> tuple[str, Markers]:
     by a space, and those markers by position; each ``$${`` / ``%%{`` escape python-hcl2 would
     misread written as ``\\u0024{`` / ``\\u0025{`` (see ``_misread_escape``). ``text`` itself
     when it has neither."""
-    if "${~" not in text and "~}" not in text and "$${" not in text and "%%{" not in text:
+    if not any(sign in text for sign in ("${~", "~}", "$${", "%%{", "<<")):
         return text, {}
-    blanks, markers, misread = _scan(text)
-    if misread:
-        # Rewritten, the line is longer: scan again, so that the markers' positions are those
-        # python-hcl2 reports (a syntax error later on such a line is off by 4 columns per
-        # rewritten escape before it; lines never move).
-        text = _rewrite_escapes(text, misread)
+    blanks, markers, edits = _scan(text)
+    if edits:
+        # Rewritten, a line is longer or shorter: scan again, so that the markers' positions
+        # are those python-hcl2 reports (a syntax error later on a line with a rewritten escape
+        # is off by 4 columns per escape before it; lines never move).
+        text = _rewrite(text, edits)
         blanks, markers, _ = _scan(text)
     if not blanks:
         return text, {}
@@ -160,25 +166,33 @@ def _misread_escape(text: str, pos: int) -> bool:
     return found is None or found.group() != "}"
 
 
-def _rewrite_escapes(text: str, positions: list[int]) -> str:
-    """``text`` with the escapes at ``positions`` written as ``\\u0024{`` / ``\\u0025{``: the
-    same literal ``${`` / ``%{`` in Terraform's reading, which python-hcl2 reads as plain text."""
+# (start, end, replacement) of one rewrite of the source, in increasing order of start.
+Edit = tuple[int, int, str]
+
+
+def _escape_edit(text: str, pos: int) -> Edit:
+    """The escape at ``pos`` written as ``\\u0024{`` / ``\\u0025{``: the same literal ``${`` /
+    ``%{`` in Terraform's reading, which python-hcl2 reads as plain text."""
+    return pos, pos + 3, "\\u0024{" if text[pos] == "$" else "\\u0025{"
+
+
+def _rewrite(text: str, edits: list[Edit]) -> str:
     pieces: list[str] = []
     previous = 0
-    for pos in positions:
-        pieces.append(text[previous:pos])
-        pieces.append("\\u0024{" if text[pos] == "$" else "\\u0025{")
-        previous = pos + 3
+    for start, end, replacement in edits:
+        pieces.append(text[previous:start])
+        pieces.append(replacement)
+        previous = end
     pieces.append(text[previous:])
     return "".join(pieces)
 
 
-def _scan(text: str) -> tuple[list[int], Markers, list[int]]:
+def _scan(text: str) -> tuple[list[int], Markers, list[Edit]]:
     """One pass over ``text``: the positions of the strip markers' ``~`` in quoted strings, the
-    markers by their interpolation's position, and the positions of the escapes python-hcl2
-    would misread."""
+    markers by their interpolation's position, and the rewrites python-hcl2 needs to read the
+    text as Terraform does (escapes it would misread, heredoc closing lines it would miss)."""
     blanks: list[int] = []
-    misread: list[int] = []
+    edits: list[Edit] = []
     markers: Markers = {}
     lines = _Lines(text)
     stack = [_Frame(_TOP)]
@@ -198,7 +212,7 @@ def _scan(text: str) -> tuple[list[int], Markers, list[int]]:
                 pos += 1
             elif text.startswith(("$${", "%%{"), pos):
                 if _misread_escape(text, pos):
-                    misread.append(pos)
+                    edits.append(_escape_edit(text, pos))
                 pos += 3
             elif text.startswith("${", pos):
                 start = lines.at(pos)
@@ -231,7 +245,9 @@ def _scan(text: str) -> tuple[list[int], Markers, list[int]]:
             stack.append(_Frame(_STRING))
             pos += 1
         elif char == "<":
-            pos = _heredoc_end(text, pos)
+            pos, trailing = _heredoc_end(text, pos)
+            if trailing is not None:
+                edits.append((*trailing, ""))
         elif char == "{":
             frame.depth += 1
             pos += 1
@@ -246,19 +262,28 @@ def _scan(text: str) -> tuple[list[int], Markers, list[int]]:
                 marker.close = lines.at(pos - 1)
             stack.pop()
             pos += 1
-    return blanks, markers, misread
+    return blanks, markers, edits
 
 
-def _heredoc_end(text: str, pos: int) -> int:
-    """Past the heredoc that starts at ``pos`` (its closing line included); ``pos + 1`` if no
-    heredoc starts there, the end of the text if it is never closed."""
+def _heredoc_end(text: str, pos: int) -> tuple[int, tuple[int, int] | None]:
+    """Past the heredoc that starts at ``pos`` (its closing line included): ``pos + 1`` if no
+    heredoc starts there, the end of the text if it is never closed. With it, the span of
+    blanks after the marker on the closing line, if any.
+
+    Terraform ends a heredoc at the first line that is its marker once Go's whitespace is
+    trimmed from both ends (``EOT  ``, ``\\tEOT\\t``, ``EOT\\u00a0`` all close it). python-hcl2
+    allows blanks before the marker only: at ``EOT  `` it read on, to the next line that is
+    ``EOT`` -- the next heredoc's end, usually -- and the arguments between became the text of
+    the first (a silently wrong value, arguments lost). Those blanks are removed before it
+    parses; the line stays a line."""
     opener = _HEREDOC_OPEN.match(text, pos)
     if opener is None:
-        return pos + 1
+        return pos + 1, None
     for line in _HEREDOC_CLOSE.finditer(text, opener.end()):
-        if line.group(1) == opener.group(1):
-            return line.end()
-    return len(text)
+        if line.group(1) == opener.group(1) and line.group().strip(_GO_SPACE_CHARS) == line.group(1):
+            trailing = (line.end(1), line.end()) if line.end() > line.end(1) else None
+            return line.end(), trailing
+    return len(text), None
 
 
 def apply(tree: Any, markers: Markers) -> tuple[int, int] | None:
