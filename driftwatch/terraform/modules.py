@@ -61,7 +61,7 @@ from driftwatch.terraform import providers as provider_rules
 from driftwatch.terraform.addresses import local_path, redact
 from driftwatch.terraform.data_files import ModuleFiles
 from driftwatch.terraform.evaluate import PATH_CWD, EvaluationError, Scope, evaluate, evaluate_text
-from driftwatch.terraform.expansion import ExpansionError, count_instances, for_each_items
+from driftwatch.terraform.expansion import ExpansionError, count_instances, for_each_items, instance_key
 from driftwatch.terraform.functions import TfSet
 from driftwatch.terraform.label import build_label, label_outputs
 from driftwatch.terraform.locations import module_call_locations, resource_locations
@@ -769,7 +769,7 @@ class ModuleInstance:
                 return Unknown(f"a for_each key of {address} is unknown")
             if len(items) > MAX_INSTANCES:
                 return self._too_many(address, f"for_each over {len(items)} elements")
-            return [(k, f'{address}["{k}"]', {"each": {"key": k, "value": v}}) for k, v in items]
+            return [(k, f"{address}{instance_key(str(k))}", {"each": {"key": k, "value": v}}) for k, v in items]
         return [(None, address, {})]
 
     def _refused(
