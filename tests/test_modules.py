@@ -107,6 +107,33 @@ def test_dash_var_of_complex_type_is_parsed_as_hcl(tmp_path: Path) -> None:
     assert names(declare(tmp_path, vars={"parts": '["a", "b"]'})) == ["a-b"]
 
 
+# A -var or TF_VAR_ string: parsed as HCL when the variable has a type that is not primitive,
+# `any` included; taken as it is when it has no type (Terraform's VariableParsingMode).
+# Measured with terraform 1.11.4 console: each expected name is its jsonencode(var.v).
+RAW_VARIABLES = [
+    ("type = any", '"q"', '"q"'),  # before: the quotes kept, "\\"q\\"" (a false drift)
+    ("type = any", "5", "5"),
+    ("type = any", '["x"]', '["x"]'),
+    ("", "[1]", '"[1]"'),  # before: parsed, [1] (a false drift)
+    ("", "{a=1}", '"{a=1}"'),
+    ("", '"q"', '"\\"q\\""'),
+    ("type = string", "[1]", '"[1]"'),
+    ("type = map(any)", "{a=1}", '{"a":1}'),
+]
+
+
+@pytest.mark.parametrize("via", ["var", "env"])
+@pytest.mark.parametrize(("type_line", "raw", "expected"), RAW_VARIABLES)
+def test_a_var_string_is_parsed_by_terraforms_rule_for_its_type(
+    tmp_path: Path, type_line: str, raw: str, expected: str, via: str
+) -> None:
+    main = TABLE.replace("var.name", "jsonencode(var.v)") + f'variable "v" {{\n  {type_line}\n}}\n'
+    write_tree(tmp_path, {"root/main.tf": main})
+    result = declare(tmp_path, **({"vars": {"v": raw}} if via == "var" else {"env": {"TF_VAR_v": raw}}))
+    assert result.errors == []
+    assert names(result) == [expected]
+
+
 def test_tfvars_of_the_wrong_type_is_reported_with_the_variable(tmp_path: Path) -> None:
     main = TABLE.replace("var.name", '"x${var.n}"') + 'variable "n" {\n  type = number\n}\n'
     write_tree(tmp_path, {"root/main.tf": main, "root/terraform.tfvars": 'n = "many"'})

@@ -654,7 +654,7 @@ class ModuleInstance:
         for key, raw in sorted(target.env.items()):
             if key.startswith("TF_VAR_") and key[7:] in declared:
                 name = key[7:]
-                assignments.append((name, self._raw_value(raw, types.get(name, ANY), empty), key))
+                assignments.append((name, self._raw_value(raw, declared[name][0], types[name], empty), key))
         auto = [
             name
             for name, _ in self.walk.fs.entries(self.directory)
@@ -676,15 +676,19 @@ class ModuleInstance:
                 found = [(name, Unknown(f"var.{name}: {reason}"), rel) for name in declared]
             assignments.extend(found)
         for name, raw in target.vars.items():
-            assignments.append((name, self._raw_value(raw, types.get(name, ANY), empty), f"--var {name}"))
+            block = declared[name][0] if name in declared else None
+            value = self._raw_value(raw, block, types.get(name, ANY), empty)
+            assignments.append((name, value, f"--var {name}"))
         return assignments
 
     @staticmethod
-    def _raw_value(raw: str, type_spec: TypeSpec, scope: Scope) -> Any:
-        """A string from ``-var``/``TF_VAR_``: taken literally for primitive types, else parsed as HCL."""
-        if type_spec.kind in _PRIMITIVE_TYPES or (
-            type_spec.kind == "any" and not raw.lstrip().startswith(("[", "{"))
-        ):
+    def _raw_value(raw: str, block: Block | None, type_spec: TypeSpec, scope: Scope) -> Any:
+        """A string from ``-var``/``TF_VAR_``, read by Terraform's parsing mode: taken as it is
+        for a variable without ``type`` or with a primitive one, else (``any`` included) parsed
+        as HCL. So ``-var 'v="q"'`` is ``q`` for ``type = any`` and ``"q"`` with its quotes for
+        an untyped variable, ``-var v=[1]`` the text ``[1]`` for an untyped one."""
+        typed = block is not None and "type" in block.items[0]
+        if not typed or type_spec.kind in _PRIMITIVE_TYPES:
             return raw
         return evaluate_text(raw, scope)
 
