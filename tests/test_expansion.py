@@ -177,7 +177,8 @@ def test_terraform_quotes_for_each_keys_in_addresses_as_recorded(tmp_path: Path)
     import json
 
     (tmp_path / "cli.tfrc").write_text("")
-    keys = ", ".join(json.dumps(key, ensure_ascii=False).replace("${", "$${").replace("%{", "%%{") for key, _ in QUOTED_KEYS)
+    written = (json.dumps(key, ensure_ascii=False) for key, _ in QUOTED_KEYS)
+    keys = ", ".join(text.replace("${", "$${").replace("%{", "%%{") for text in written)
     (tmp_path / "main.tf").write_text(f'resource "terraform_data" "k" {{\n  for_each = toset([{keys}])\n}}\n')
     terraform(tmp_path, "plan", "-out=plan.bin", "-no-color", "-input=false")
     shown = json.loads(terraform(tmp_path, "show", "-json", "plan.bin").stdout)

@@ -42,6 +42,7 @@ from driftwatch.spec import (
     DeclaredTable,
     Maybe,
     NotEvaluated,
+    Rejection,
     SourceLocation,
     TagFilter,
     TargetError,
@@ -605,7 +606,33 @@ class ModuleInstance:
             except RecursionError:
                 self.walk.error(f"the value of variable {name!r} is nested too deeply", file, block.line)
                 bound[name] = Unknown(f"var.{name} is nested too deeply")
+        self._validate(declared, bound)
         return bound
+
+    def _validate(self, declared: Mapping[str, tuple[Block, str]], bound: dict[str, Any]) -> None:
+        """A variable whose ``validation`` condition is false: Terraform refuses to plan ("Invalid
+        value for variable"), so it is an error at the validation and the value is Unknown. A
+        condition may read any variable (Terraform 1.9); one that reads anything else, or whose
+        value is not known, decides nothing."""
+        for name, (block, file) in declared.items():
+            if isinstance(bound.get(name), Unknown):
+                continue
+            for check in block.items[1]:
+                if check.type != "validation":
+                    continue
+                scope = Scope({"var": bound}, file, self.file_reader)
+                failed = _failed_condition(check, scope, self.walk, file)
+                if failed is None:
+                    continue
+                self.walk.error(
+                    f"invalid value for variable {name!r}: {failed} (its validation fails: "
+                    "Terraform refuses to plan)",
+                    file,
+                    check.line,
+                )
+                reason = f"var.{name} fails its validation ({failed}): Terraform refuses to plan"
+                bound[name] = Unknown(reason)
+                break
 
     def _note_source(self, name: str, origin: str, root: bool) -> None:
         line = self._assignment_lines.get((origin, name)) if root else None
@@ -773,7 +800,7 @@ class ModuleInstance:
                 return Unknown(f"a for_each key of {address} is unknown")
             if len(items) > MAX_INSTANCES:
                 return self._too_many(address, f"for_each over {len(items)} elements")
-            return [(k, f"{address}{instance_key(str(k))}", {"each": {"key": k, "value": v}}) for k, v in items]
+            return [(k, address + instance_key(str(k)), {"each": {"key": k, "value": v}}) for k, v in items]
         return [(None, address, {})]
 
     def _refused(
@@ -1323,6 +1350,37 @@ def _tag_filter(ignore_tags: Mapping[str, Any] | None) -> Maybe[TagFilter]:
     return TagFilter(keys=frozenset(parts["keys"]), key_prefixes=parts["key_prefixes"])
 
 
+def _failed_condition(check: Block, scope: Scope, walk: _Walk, file: str) -> str | None:
+    """The error message of a ``validation`` or ``precondition`` block whose condition is known
+    to be false (``"false"`` converts to false, as in Terraform); None when it holds or cannot be
+    evaluated."""
+    attributes, _ = check.items
+    if "condition" not in attributes:
+        return None
+    if _evaluate_attribute(attributes["condition"], scope, walk, file) not in (False, "false"):
+        return None
+    message = attributes.get("error_message")
+    text = _evaluate_attribute(message, scope, walk, file) if message is not None else None
+    return text if isinstance(text, str) else "its condition is false"
+
+
+def failed_preconditions(block: Block, scope: Scope, walk: _Walk, file: str) -> tuple[Rejection, ...]:
+    """A resource's ``lifecycle { precondition }`` blocks whose condition is false: Terraform
+    refuses to plan ("Resource precondition failed"), even when the resource has no change, so
+    the table is rejected like a declaration the provider refuses. Postconditions (read after
+    apply, with ``self``) are not evaluated."""
+    found = []
+    for lifecycle in block.items[1]:
+        if lifecycle.type != "lifecycle":
+            continue
+        for check in lifecycle.items[1]:
+            if check.type == "precondition":
+                failed = _failed_condition(check, scope, walk, file)
+                if failed is not None:
+                    found.append(Rejection("precondition", f"Resource precondition failed: {failed}"))
+    return tuple(found)
+
+
 def _evaluate_body(block: Block, scope: Scope, walk: _Walk, file: str) -> dict[str, Any]:
     """A resource body as the resource mapping expects it: nested blocks become lists of dicts.
 
@@ -1618,10 +1676,14 @@ class _TableCollector:
         alias = _provider_alias(block)
         for _key, instance_address, extra in expansion:
             with self._table(instance_address, block, file):
-                arguments = _evaluate_body(block, instance.scope(file, **extra), self.walk, file)
+                scope = instance.scope(file, **extra)
+                arguments = _evaluate_body(block, scope, self.walk, file)
                 declaration = ResourceDeclaration(arguments=arguments)
                 where = resource_locations(block, file, arguments, instance.written_at)
-                self._declare(instance, declaration, instance_address, block, file, alias, where)
+                failed = failed_preconditions(block, scope, self.walk, file)
+                self._declare(
+                    instance, declaration, instance_address, block, file, alias, where, conditions=failed
+                )
 
     def _declare(
         self,
@@ -1633,6 +1695,7 @@ class _TableCollector:
         alias: str | None = None,
         locations: Mapping[str, SourceLocation] | None = None,
         providers: Mapping[str | None, ProviderConfig] | None = None,
+        conditions: tuple[Rejection, ...] = (),
     ) -> None:
         provider = (providers if providers is not None else instance.providers).get(alias)
         region = self._region(provider, alias, instance)
@@ -1660,7 +1723,7 @@ class _TableCollector:
             notes = (Unresolved("region", region.reason), *notes)
         account = provider.account if provider is not None else None
         notes = (*notes, *accounts.unresolved(account))
-        rejections = validate_table.check(declaration.arguments)
+        rejections = (*validate_table.check(declaration.arguments), *conditions)
         self.result.tables.append(
             DeclaredTable(
                 address,
