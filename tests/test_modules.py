@@ -651,3 +651,23 @@ resource "aws_dynamodb_table" "t" {
     assert isinstance(specs["aws_dynamodb_table.t"].table_class, Unknown)
     assert "nullable = false" in specs["aws_dynamodb_table.t"].table_class.reason
     assert specs["module.t.aws_dynamodb_table.t"].point_in_time_recovery is True
+
+
+def test_a_var_for_an_undeclared_variable_is_an_error_as_terraform_refuses_it(tmp_path: Path) -> None:
+    """terraform plan -var typo=x stops ("Value for undeclared variable"). Before, driftwatch
+    ignored it, so a misspelt ``vars: {enviroment: prod}`` silently left the default in place
+    and watched another environment's tables. A var file's undeclared names stay a warning in
+    Terraform, and are ignored here too."""
+    write_tree(
+        tmp_path,
+        {
+            "root/main.tf": TABLE + 'variable "name" {\n  default = "dev"\n}\n',
+            "root/x.tfvars": 'other = "y"\n',
+        },
+    )
+    result = declare(tmp_path, vars={"nmae": "prod"}, var_files=("x.tfvars",))
+    assert [e.message for e in result.errors] == [
+        "--var nmae: the root module declares no variable 'nmae' (terraform plan refuses it: "
+        '"Value for undeclared variable")'
+    ]
+    assert declare(tmp_path, var_files=("x.tfvars",)).errors == []

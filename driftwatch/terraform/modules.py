@@ -703,19 +703,25 @@ class ModuleInstance:
                 found = [(name, Unknown(f"var.{name}: {reason}"), rel) for name in declared]
             assignments.extend(found)
         for name, raw in target.vars.items():
-            block = declared[name][0] if name in declared else None
-            value = self._raw_value(raw, block, types.get(name, ANY), empty)
+            if name not in declared:
+                # terraform plan stops; ignoring it would watch the default's tables in silence
+                if self.directory not in self.walk.incomplete:
+                    self.walk.error(
+                        f"--var {name}: the root module declares no variable {name!r} (terraform plan "
+                        'refuses it: "Value for undeclared variable")'
+                    )
+                continue
+            value = self._raw_value(raw, declared[name][0], types[name], empty)
             assignments.append((name, value, f"--var {name}"))
         return assignments
 
     @staticmethod
-    def _raw_value(raw: str, block: Block | None, type_spec: TypeSpec, scope: Scope) -> Any:
+    def _raw_value(raw: str, block: Block, type_spec: TypeSpec, scope: Scope) -> Any:
         """A string from ``-var``/``TF_VAR_``, read by Terraform's parsing mode: taken as it is
         for a variable without ``type`` or with a primitive one, else (``any`` included) parsed
         as HCL. So ``-var 'v="q"'`` is ``q`` for ``type = any`` and ``"q"`` with its quotes for
         an untyped variable, ``-var v=[1]`` the text ``[1]`` for an untyped one."""
-        typed = block is not None and "type" in block.items[0]
-        if not typed or type_spec.kind in _PRIMITIVE_TYPES:
+        if "type" not in block.items[0] or type_spec.kind in _PRIMITIVE_TYPES:
             return raw
         return evaluate_text(raw, scope)
 
