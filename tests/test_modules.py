@@ -10,6 +10,7 @@ import pytest
 from driftwatch.spec import Unknown
 from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
 from driftwatch.terraform.parse import ParseCache
+from tests.terraform_support import REQUIRES_TERRAFORM_CLI, terraform
 
 TABLE = """
 resource "aws_dynamodb_table" "t" {
@@ -132,6 +133,29 @@ def test_a_var_string_is_parsed_by_terraforms_rule_for_its_type(
     result = declare(tmp_path, **({"vars": {"v": raw}} if via == "var" else {"env": {"TF_VAR_v": raw}}))
     assert result.errors == []
     assert names(result) == [expected]
+
+
+@REQUIRES_TERRAFORM_CLI
+def test_terraform_console_reads_var_strings_as_recorded(tmp_path: Path) -> None:
+    """RAW_VARIABLES measured: one ``terraform console`` (no provider, no init), half of the
+    cases through -var and half through TF_VAR_."""
+    import json
+
+    (tmp_path / "cli.tfrc").write_text("")
+    declared = "".join(f'variable "v{i}" {{\n  {t}\n}}\n' for i, (t, _, _) in enumerate(RAW_VARIABLES))
+    (tmp_path / "main.tf").write_text(declared)
+    args, env = [], {}
+    for i, (_, raw, _) in enumerate(RAW_VARIABLES):
+        if i % 2:
+            env[f"TF_VAR_v{i}"] = raw
+        else:
+            args += ["-var", f"v{i}={raw}"]
+    listed = ", ".join(f"jsonencode(var.v{i})" for i in range(len(RAW_VARIABLES)))
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        shown = terraform(tmp_path, "console", *args, stdin=f"jsonencode([{listed}])\n").stdout
+    assert json.loads(json.loads(shown)) == [expected for _, _, expected in RAW_VARIABLES]
 
 
 def test_tfvars_of_the_wrong_type_is_reported_with_the_variable(tmp_path: Path) -> None:
