@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from driftwatch.spec import Unknown
+from driftwatch.spec import SourceLocation, Unknown
 from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
 from driftwatch.terraform.parse import ParseCache
 from tests.terraform_support import REQUIRES_TERRAFORM_CLI, terraform
@@ -695,3 +695,25 @@ def test_a_var_for_an_undeclared_variable_is_an_error_as_terraform_refuses_it(tm
         '"Value for undeclared variable")'
     ]
     assert declare(tmp_path, var_files=("x.tfvars",)).errors == []
+
+
+def test_a_table_replica_resource_is_not_evaluated_never_silently_unwatched(tmp_path: Path) -> None:
+    """``aws_dynamodb_table_replica`` manages a table of its own (the replica, in its provider's
+    region), which terraform plan compares and driftwatch does not. Before, it was not listed
+    anywhere: its table was unwatched in silence. Each instance is now not evaluated."""
+    table = TABLE.replace("var.name", '"t"')
+    replica = (
+        'resource "aws_dynamodb_table_replica" "r" {\n  for_each = toset(KEYS)\n'
+        "  global_table_arn = aws_dynamodb_table.t.arn\n}\n"
+    )
+    write_tree(tmp_path, {"root/main.tf": table + replica.replace("KEYS", '["a"]')})
+    result = declare(tmp_path)
+    assert [t.address for t in result.tables] == ["aws_dynamodb_table.t"]
+    (skipped,) = result.not_evaluated
+    assert (skipped.address, skipped.source) == (
+        'aws_dynamodb_table_replica.r["a"]',
+        SourceLocation("root/main.tf", 11),
+    )
+    assert "not compared by driftwatch" in skipped.reason
+    write_tree(tmp_path, {"root/main.tf": table + replica.replace("KEYS", "[]")})
+    assert declare(tmp_path).not_evaluated == []  # no instance, no replica table

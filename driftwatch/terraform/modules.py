@@ -1477,6 +1477,9 @@ class _TableCollector:
                 continue
             with self._guard(f"aws_dynamodb_table.{block.labels[-1]}", block, file):
                 self._resource(instance, block, file)
+        for block, file in instance.resource_blocks("aws_dynamodb_table_replica"):
+            with self._guard(f"aws_dynamodb_table_replica.{block.labels[-1]}", block, file):
+                self._replica(instance, block, file)
         for kind in appautoscaling.RESOURCE_TYPES:
             for block, file in instance.resource_blocks(kind):
                 with self._guard(f"{kind}.{block.labels[-1]}", block, file):
@@ -1690,6 +1693,23 @@ class _TableCollector:
                 self._declare(
                     instance, declaration, instance_address, block, file, alias, where, conditions=failed
                 )
+
+    def _replica(self, instance: ModuleInstance, block: Block, file: str) -> None:
+        """``aws_dynamodb_table_replica`` manages a table of its own, the replica in its
+        provider's region, which ``terraform plan`` compares and driftwatch does not: each
+        instance is not evaluated (said, exit 1), never an unwatched table nobody is told of."""
+        address = f"{instance.address}aws_dynamodb_table_replica.{block.labels[-1]}"
+        expansion = instance._expand(block, file, address)
+        where = self._location(instance, block, file)
+        reason = (
+            "the replica table this aws_dynamodb_table_replica manages is not compared by "
+            "driftwatch (terraform plan compares it)"
+        )
+        if isinstance(expansion, Unknown):
+            self.walk.skip(address, where, f"{reason}; {expansion.reason}")
+            return
+        for _key, instance_address, _extra in expansion:
+            self.walk.skip(instance_address, where, reason)
 
     def _declare(
         self,
