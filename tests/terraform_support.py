@@ -119,6 +119,7 @@ def terraform(
         input=stdin,
         capture_output=True,
         text=True,
+        errors="replace",  # an error quoting a source line may cut a character in two
         timeout=300,
         check=False,
     )

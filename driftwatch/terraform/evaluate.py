@@ -737,7 +737,7 @@ def _templatefile(node: Any, arguments: list[Any], reader: FileReader | None, ct
         return data
     shown = file_functions.clean(text)
     try:
-        body = data.decode("utf-8")
+        body = data.decode("utf-8").removeprefix("\ufeff")  # hclsyntax skips one leading BOM
     except UnicodeDecodeError:
         raise ctx.fail(node, f'templatefile(): contents of "{shown}" are not valid UTF-8') from None
     # Parsing is bounded as a .tf file's is (tokens, counted in one linear pass) and charged.
