@@ -63,7 +63,7 @@ from driftwatch.terraform.addresses import local_path, redact
 from driftwatch.terraform.data_files import ModuleFiles
 from driftwatch.terraform.evaluate import PATH_CWD, EvaluationError, Scope, evaluate, evaluate_text
 from driftwatch.terraform.expansion import ExpansionError, count_instances, for_each_items, instance_key
-from driftwatch.terraform.functions import TfSet
+from driftwatch.terraform.functions import TfSet, nfc
 from driftwatch.terraform.label import build_label, label_outputs
 from driftwatch.terraform.locations import module_call_locations, resource_locations
 from driftwatch.terraform.memo import frozen_key
@@ -722,7 +722,7 @@ class ModuleInstance:
         as HCL. So ``-var 'v="q"'`` is ``q`` for ``type = any`` and ``"q"`` with its quotes for
         an untyped variable, ``-var v=[1]`` the text ``[1]`` for an untyped one."""
         if "type" not in block.items[0] or type_spec.kind in _PRIMITIVE_TYPES:
-            return raw
+            return nfc(raw)  # a cty string
         return evaluate_text(raw, scope)
 
     def _var_file(self, path: Path, explicit: bool = False) -> list[tuple[str, Any, str]] | None:
@@ -746,7 +746,7 @@ class ModuleInstance:
                 if not isinstance(data, dict):
                     self.walk.error("a .tfvars.json file must hold a JSON object", rel, 1)
                     return None
-                return [(name, value, rel) for name, value in data.items()]
+                return [(name, nfc(value), rel) for name, value in data.items()]
             parsed = self.walk.cache.parse_source(resolved, rel, *self.walk.fs.read(resolved, rel))
         except HclSyntaxError as error:
             self.walk.error(error.message, error.file, error.line, error.column)
