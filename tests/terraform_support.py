@@ -100,9 +100,11 @@ def write_cli_config(workdir: Path) -> Path:
     return path
 
 
-def terraform(workdir: Path, *args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
-    """``terraform args`` in ``workdir`` with its ``cli.tfrc``; an exit code not in ``ok`` fails
-    the test with terraform's stderr.
+def terraform(
+    workdir: Path, *args: str, ok: tuple[int, ...] = (0,), stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``terraform args`` in ``workdir`` with its ``cli.tfrc`` (``stdin``: what ``console`` reads);
+    an exit code not in ``ok`` fails the test with terraform's stderr.
 
     300 s only bounds a hang: with four suites applying to moto at once on a loaded 2-core
     machine, a sound ``apply`` took over 120 s (test_terraform_plain_resource, full run at load 12).
@@ -111,7 +113,15 @@ def terraform(workdir: Path, *args: str, ok: tuple[int, ...] = (0,)) -> subproce
     env.pop("TF_CLI_ARGS", None)
     env.pop("TF_WORKSPACE", None)  # the tests choose their workspace with `terraform workspace`
     result = subprocess.run(
-        ["terraform", *args], cwd=workdir, env=env, capture_output=True, text=True, timeout=300, check=False
+        ["terraform", *args],
+        cwd=workdir,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        errors="replace",  # an error quoting a source line may cut a character in two
+        timeout=300,
+        check=False,
     )
     if result.returncode not in ok:
         raise AssertionError(f"terraform {' '.join(args)} exited {result.returncode}:\n{result.stderr}")

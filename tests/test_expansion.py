@@ -113,3 +113,75 @@ def test_count_instances_refuses_what_terraform_refuses(value: object) -> None:
 
     with pytest.raises(ExpansionError):
         count_instances(value)
+
+
+# A for_each key as Terraform writes it in an instance address (its ``toHCLQuotedString``),
+# as terraform 1.11.4 wrote them in its state: HCL escapes for quote, backslash, \n \r \t,
+# ``${``/``%{`` doubled, \uXXXX / \UXXXXXXXX for what Go's unicode.IsPrint refuses (controls,
+# format characters, spaces other than " ", private use), everything else as it is.
+QUOTED_KEYS: list[tuple[str, str]] = [
+    ("", '""'),
+    ('q"x', '"q\\"x"'),
+    ("b\\s", '"b\\\\s"'),
+    ("n\nl", '"n\\nl"'),
+    ("cr\rx", '"cr\\rx"'),
+    ("t\tb", '"t\\tb"'),
+    ("d${x}", '"d$${x}"'),
+    ("p%{x}", '"p%%{x}"'),
+    ("d$", '"d$"'),
+    ("p%", '"p%"'),
+    ("a.b", '"a.b"'),
+    ("sp ace", '"sp ace"'),
+    ("ü", '"ü"'),
+    ("e\U0001f600", '"e\U0001f600"'),
+    ("comb\u0301", '"comb\u0301"'),
+    ("c\u0001c", '"c\\u0001c"'),
+    ("del\u007f", '"del\\u007f"'),
+    ("nb\u00a0sp", '"nb\\u00a0sp"'),
+    ("soft\u00ad", '"soft\\u00ad"'),
+    ("zw\u200bsp", '"zw\\u200bsp"'),
+    ("lsep\u2028", '"lsep\\u2028"'),
+    ("ideo\u3000sp", '"ideo\\u3000sp"'),
+    ("pu\ue000", '"pu\\ue000"'),
+    ("tg\U000e0001", '"tg\\U000e0001"'),
+]
+
+
+@pytest.mark.parametrize(("key", "quoted"), QUOTED_KEYS)
+def test_a_for_each_key_is_quoted_in_the_address_as_terraform_quotes_it(key: str, quoted: str) -> None:
+    from driftwatch.terraform.expansion import instance_key
+
+    assert instance_key(key) == f"[{quoted}]"
+
+
+def test_a_table_keyed_with_a_quote_has_terraforms_address(tmp_path: Path) -> None:
+    """Before, ``module.m["q"x"]``: the table was watched under an address that is not the
+    state's (history, ``pending`` and a reader matching addresses all missed it)."""
+    root = (
+        'module "m" {\n  source = "../modules/table"\n  for_each = toset(["q\\"x", "n\\nl"])\n'
+        '  name = "m-${md5(each.key)}"\n}\n'
+        'resource "aws_dynamodb_table" "r" {\n  for_each = { "b\\\\s" = 1 }\n  name = "r"\n}\n'
+    )
+    write_tree(tmp_path, {**CHILD, "root/main.tf": root})
+    assert {t.address for t in declare(tmp_path).tables} == {
+        'module.m["q\\"x"].aws_dynamodb_table.t',
+        'module.m["n\\nl"].aws_dynamodb_table.t',
+        'aws_dynamodb_table.r["b\\\\s"]',
+    }
+
+
+@REQUIRES_TERRAFORM_CLI
+def test_terraform_quotes_for_each_keys_in_addresses_as_recorded(tmp_path: Path) -> None:
+    """QUOTED_KEYS measured: ``terraform plan`` of ``terraform_data`` (no provider, no init)
+    over the same keys gives exactly these addresses."""
+    import json
+
+    (tmp_path / "cli.tfrc").write_text("")
+    written = (json.dumps(key, ensure_ascii=False) for key, _ in QUOTED_KEYS)
+    keys = ", ".join(text.replace("${", "$${").replace("%{", "%%{") for text in written)
+    (tmp_path / "main.tf").write_text(f'resource "terraform_data" "k" {{\n  for_each = toset([{keys}])\n}}\n')
+    terraform(tmp_path, "plan", "-out=plan.bin", "-no-color", "-input=false")
+    shown = json.loads(terraform(tmp_path, "show", "-json", "plan.bin").stdout)
+    assert {rc["address"] for rc in shown["resource_changes"]} == {
+        f"terraform_data.k[{quoted}]" for _, quoted in QUOTED_KEYS
+    }

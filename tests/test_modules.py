@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from driftwatch.spec import Unknown
+from driftwatch.spec import SourceLocation, Unknown
 from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
 from driftwatch.terraform.parse import ParseCache
+from tests.terraform_support import REQUIRES_TERRAFORM_CLI, terraform
 
 TABLE = """
 resource "aws_dynamodb_table" "t" {
@@ -105,6 +106,56 @@ def test_dash_var_of_complex_type_is_parsed_as_hcl(tmp_path: Path) -> None:
     )
     write_tree(tmp_path, {"root/main.tf": main})
     assert names(declare(tmp_path, vars={"parts": '["a", "b"]'})) == ["a-b"]
+
+
+# A -var or TF_VAR_ string: parsed as HCL when the variable has a type that is not primitive,
+# `any` included; taken as it is when it has no type (Terraform's VariableParsingMode).
+# Measured with terraform 1.11.4 console: each expected name is its jsonencode(var.v).
+RAW_VARIABLES = [
+    ("type = any", '"q"', '"q"'),  # before: the quotes kept, "\\"q\\"" (a false drift)
+    ("type = any", "5", "5"),
+    ("type = any", '["x"]', '["x"]'),
+    ("", "[1]", '"[1]"'),  # before: parsed, [1] (a false drift)
+    ("", "{a=1}", '"{a=1}"'),
+    ("", '"q"', '"\\"q\\""'),
+    ("type = string", "[1]", '"[1]"'),
+    ("type = map(any)", "{a=1}", '{"a":1}'),
+]
+
+
+@pytest.mark.parametrize("via", ["var", "env"])
+@pytest.mark.parametrize(("type_line", "raw", "expected"), RAW_VARIABLES)
+def test_a_var_string_is_parsed_by_terraforms_rule_for_its_type(
+    tmp_path: Path, type_line: str, raw: str, expected: str, via: str
+) -> None:
+    main = TABLE.replace("var.name", "jsonencode(var.v)") + f'variable "v" {{\n  {type_line}\n}}\n'
+    write_tree(tmp_path, {"root/main.tf": main})
+    result = declare(tmp_path, **({"vars": {"v": raw}} if via == "var" else {"env": {"TF_VAR_v": raw}}))
+    assert result.errors == []
+    assert names(result) == [expected]
+
+
+@REQUIRES_TERRAFORM_CLI
+def test_terraform_console_reads_var_strings_as_recorded(tmp_path: Path) -> None:
+    """RAW_VARIABLES measured: one ``terraform console`` (no provider, no init), half of the
+    cases through -var and half through TF_VAR_."""
+    import json
+
+    (tmp_path / "cli.tfrc").write_text("")
+    declared = "".join(f'variable "v{i}" {{\n  {t}\n}}\n' for i, (t, _, _) in enumerate(RAW_VARIABLES))
+    (tmp_path / "main.tf").write_text(declared)
+    args, env = [], {}
+    for i, (_, raw, _) in enumerate(RAW_VARIABLES):
+        if i % 2:
+            env[f"TF_VAR_v{i}"] = raw
+        else:
+            args += ["-var", f"v{i}={raw}"]
+    listed = ", ".join(f"jsonencode(var.v{i})" for i in range(len(RAW_VARIABLES)))
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        shown = terraform(tmp_path, "console", *args, stdin=f"jsonencode([{listed}])\n").stdout
+    assert json.loads(json.loads(shown)) == [expected for _, _, expected in RAW_VARIABLES]
 
 
 def test_tfvars_of_the_wrong_type_is_reported_with_the_variable(tmp_path: Path) -> None:
@@ -624,3 +675,45 @@ resource "aws_dynamodb_table" "t" {
     assert isinstance(specs["aws_dynamodb_table.t"].table_class, Unknown)
     assert "nullable = false" in specs["aws_dynamodb_table.t"].table_class.reason
     assert specs["module.t.aws_dynamodb_table.t"].point_in_time_recovery is True
+
+
+def test_a_var_for_an_undeclared_variable_is_an_error_as_terraform_refuses_it(tmp_path: Path) -> None:
+    """terraform plan -var typo=x stops ("Value for undeclared variable"). Before, driftwatch
+    ignored it, so a misspelt ``vars: {enviroment: prod}`` silently left the default in place
+    and watched another environment's tables. A var file's undeclared names stay a warning in
+    Terraform, and are ignored here too."""
+    write_tree(
+        tmp_path,
+        {
+            "root/main.tf": TABLE + 'variable "name" {\n  default = "dev"\n}\n',
+            "root/x.tfvars": 'other = "y"\n',
+        },
+    )
+    result = declare(tmp_path, vars={"nmae": "prod"}, var_files=("x.tfvars",))
+    assert [e.message for e in result.errors] == [
+        "--var nmae: the root module declares no variable 'nmae' (terraform plan refuses it: "
+        '"Value for undeclared variable")'
+    ]
+    assert declare(tmp_path, var_files=("x.tfvars",)).errors == []
+
+
+def test_a_table_replica_resource_is_not_evaluated_never_silently_unwatched(tmp_path: Path) -> None:
+    """``aws_dynamodb_table_replica`` manages a table of its own (the replica, in its provider's
+    region), which terraform plan compares and driftwatch does not. Before, it was not listed
+    anywhere: its table was unwatched in silence. Each instance is now not evaluated."""
+    table = TABLE.replace("var.name", '"t"')
+    replica = (
+        'resource "aws_dynamodb_table_replica" "r" {\n  for_each = toset(KEYS)\n'
+        "  global_table_arn = aws_dynamodb_table.t.arn\n}\n"
+    )
+    write_tree(tmp_path, {"root/main.tf": table + replica.replace("KEYS", '["a"]')})
+    result = declare(tmp_path)
+    assert [t.address for t in result.tables] == ["aws_dynamodb_table.t"]
+    (skipped,) = result.not_evaluated
+    assert (skipped.address, skipped.source) == (
+        'aws_dynamodb_table_replica.r["a"]',
+        SourceLocation("root/main.tf", 11),
+    )
+    assert "not compared by driftwatch" in skipped.reason
+    write_tree(tmp_path, {"root/main.tf": table + replica.replace("KEYS", "[]")})
+    assert declare(tmp_path).not_evaluated == []  # no instance, no replica table

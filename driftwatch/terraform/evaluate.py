@@ -694,7 +694,8 @@ def _call(node: Any, ctx: _Ctx) -> Any:
         raise ctx.fail(node, f"{name}(): {type(error).__name__}: {error}") from None
     if isinstance(result, str):  # the string built is work done, whether or not it is kept
         limits.charge_size(len(result), ctx.line(node))
-    return result
+        return fn.nfc(result)
+    return fn.nfc(result) if name in fn.MAKES_STRINGS_IN_COLLECTIONS else result
 
 
 _TEMPLATE_NAME = re.compile(r"[^\W\d][\w-]*\Z")  # hclsyntax.ValidIdentifier
@@ -737,7 +738,7 @@ def _templatefile(node: Any, arguments: list[Any], reader: FileReader | None, ct
         return data
     shown = file_functions.clean(text)
     try:
-        body = data.decode("utf-8")
+        body = data.decode("utf-8").removeprefix("\ufeff")  # hclsyntax skips one leading BOM
     except UnicodeDecodeError:
         raise ctx.fail(node, f'templatefile(): contents of "{shown}" are not valid UTF-8') from None
     # Parsing is bounded as a .tf file's is (tokens, counted in one linear pass) and charged.
@@ -940,7 +941,7 @@ def _template(parts: list[Any], ctx: _Ctx) -> Any:
     if size > limits.MAX_VALUE_CHARS:  # checked before joining: pieces may share one long text
         message = f"string has more than {limits.MAX_VALUE_CHARS:,} characters"
         raise ctx.fail(parts[0] if parts else None, message)
-    return "".join(pieces)
+    return fn.nfc("".join(pieces))  # pieces each NFC may join into a string that is not
 
 
 def _render(parts: list[Any], ctx: _Ctx, out: list[str]) -> None:

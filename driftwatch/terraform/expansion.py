@@ -18,6 +18,7 @@ driftwatch's ``sensitive()`` keeps no mark, so that one is not detected here.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -67,3 +68,31 @@ def for_each_items(value: Any) -> list[tuple[Any, Any]] | Unknown:
     raise ExpansionError(
         f"for_each must be a map or a set of strings, and this is a {type_name(value)}{hint}"
     )
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "\\": "\\\\"}
+
+
+def instance_key(key: str) -> str:
+    """``["key"]`` of a for_each instance address, quoted exactly as Terraform quotes it
+    (``addrs.StringKey.String``, its ``toHCLQuotedString``), so that an address equals the
+    state's: ``["q\\"x"]``, ``["d$${x}"]``, ``["nb\\u00a0sp"]``.
+
+    A character Go's ``unicode.IsPrint`` refuses is written ``\\uXXXX`` (``\\UXXXXXXXX`` past
+    U+FFFF): printable means a letter, mark, number, punctuation or symbol, or the ASCII space.
+    Python's Unicode tables may be older than Go's; a character assigned only in the newer ones
+    is escaped here and not by Terraform (never met in a table key).
+    """
+    out = ['["']
+    for i, char in enumerate(key):
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif char in "$%":
+            out.append(char * 2 if key[i + 1 : i + 2] == "{" else char)
+        elif char == " " or unicodedata.category(char)[0] in "LMNPS":
+            out.append(char)
+        else:
+            code = ord(char)
+            out.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    out.append('"]')
+    return "".join(out)

@@ -35,6 +35,7 @@ import json
 import math
 import posixpath
 import re
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Context, Decimal
@@ -1247,12 +1248,37 @@ def jsonencode(value: Any) -> str:
     return _json(value)
 
 
+def nfc(value: Any) -> Any:
+    """A string as cty makes every string, NFC: ``"e\u0301"`` built at run time (decoded,
+    joined, interpolated) is ``"\u00e9"`` in Terraform. Lists and maps (a decoder's, ``split``'s)
+    have their strings normalized, not their keys."""
+    if isinstance(value, str):
+        if value.isascii() or unicodedata.is_normalized("NFC", value):
+            return value
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, list):
+        return [nfc(v) for v in value]
+    if isinstance(value, dict):
+        return {k: nfc(v) for k, v in value.items()}
+    return value
+
+
+# Functions whose list or map results hold strings they made (the others return strings they
+# were given, already NFC): their results are normalized whole.
+MAKES_STRINGS_IN_COLLECTIONS = frozenset(
+    {"jsondecode", "csvdecode", "split", "regex", "regexall", "formatlist"}
+)
+
+
 def _from_json(value: Any) -> Any:
     if isinstance(value, float):
         return normalize_number(value)
     if isinstance(value, list):
         return [_from_json(v) for v in value]
     if isinstance(value, dict):
+        for key in value:
+            if nfc(key) != key:  # cty's object type is keyed by the NFC name: Terraform's error
+                raise FunctionError(f'unsupported attribute "{key}"')
         return {k: _from_json(v) for k, v in value.items()}
     return value
 

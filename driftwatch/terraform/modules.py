@@ -42,6 +42,7 @@ from driftwatch.spec import (
     DeclaredTable,
     Maybe,
     NotEvaluated,
+    Rejection,
     SourceLocation,
     TagFilter,
     TargetError,
@@ -61,8 +62,8 @@ from driftwatch.terraform import providers as provider_rules
 from driftwatch.terraform.addresses import local_path, redact
 from driftwatch.terraform.data_files import ModuleFiles
 from driftwatch.terraform.evaluate import PATH_CWD, EvaluationError, Scope, evaluate, evaluate_text
-from driftwatch.terraform.expansion import ExpansionError, count_instances, for_each_items
-from driftwatch.terraform.functions import TfSet
+from driftwatch.terraform.expansion import ExpansionError, count_instances, for_each_items, instance_key
+from driftwatch.terraform.functions import TfSet, nfc
 from driftwatch.terraform.label import build_label, label_outputs
 from driftwatch.terraform.locations import module_call_locations, resource_locations
 from driftwatch.terraform.memo import frozen_key
@@ -605,7 +606,33 @@ class ModuleInstance:
             except RecursionError:
                 self.walk.error(f"the value of variable {name!r} is nested too deeply", file, block.line)
                 bound[name] = Unknown(f"var.{name} is nested too deeply")
+        self._validate(declared, bound)
         return bound
+
+    def _validate(self, declared: Mapping[str, tuple[Block, str]], bound: dict[str, Any]) -> None:
+        """A variable whose ``validation`` condition is false: Terraform refuses to plan ("Invalid
+        value for variable"), so it is an error at the validation and the value is Unknown. A
+        condition may read any variable (Terraform 1.9); one that reads anything else, or whose
+        value is not known, decides nothing."""
+        for name, (block, file) in declared.items():
+            if isinstance(bound.get(name), Unknown):
+                continue
+            for check in block.items[1]:
+                if check.type != "validation":
+                    continue
+                scope = Scope({"var": bound}, file, self.file_reader)
+                failed = _failed_condition(check, scope, self.walk, file)
+                if failed is None:
+                    continue
+                self.walk.error(
+                    f"invalid value for variable {name!r}: {failed} (its validation fails: "
+                    "Terraform refuses to plan)",
+                    file,
+                    check.line,
+                )
+                reason = f"var.{name} fails its validation ({failed}): Terraform refuses to plan"
+                bound[name] = Unknown(reason)
+                break
 
     def _note_source(self, name: str, origin: str, root: bool) -> None:
         line = self._assignment_lines.get((origin, name)) if root else None
@@ -654,7 +681,7 @@ class ModuleInstance:
         for key, raw in sorted(target.env.items()):
             if key.startswith("TF_VAR_") and key[7:] in declared:
                 name = key[7:]
-                assignments.append((name, self._raw_value(raw, types.get(name, ANY), empty), key))
+                assignments.append((name, self._raw_value(raw, declared[name][0], types[name], empty), key))
         auto = [
             name
             for name, _ in self.walk.fs.entries(self.directory)
@@ -676,16 +703,26 @@ class ModuleInstance:
                 found = [(name, Unknown(f"var.{name}: {reason}"), rel) for name in declared]
             assignments.extend(found)
         for name, raw in target.vars.items():
-            assignments.append((name, self._raw_value(raw, types.get(name, ANY), empty), f"--var {name}"))
+            if name not in declared:
+                # terraform plan stops; ignoring it would watch the default's tables in silence
+                if self.directory not in self.walk.incomplete:
+                    self.walk.error(
+                        f"--var {name}: the root module declares no variable {name!r} (terraform plan "
+                        'refuses it: "Value for undeclared variable")'
+                    )
+                continue
+            value = self._raw_value(raw, declared[name][0], types[name], empty)
+            assignments.append((name, value, f"--var {name}"))
         return assignments
 
     @staticmethod
-    def _raw_value(raw: str, type_spec: TypeSpec, scope: Scope) -> Any:
-        """A string from ``-var``/``TF_VAR_``: taken literally for primitive types, else parsed as HCL."""
-        if type_spec.kind in _PRIMITIVE_TYPES or (
-            type_spec.kind == "any" and not raw.lstrip().startswith(("[", "{"))
-        ):
-            return raw
+    def _raw_value(raw: str, block: Block, type_spec: TypeSpec, scope: Scope) -> Any:
+        """A string from ``-var``/``TF_VAR_``, read by Terraform's parsing mode: taken as it is
+        for a variable without ``type`` or with a primitive one, else (``any`` included) parsed
+        as HCL. So ``-var 'v="q"'`` is ``q`` for ``type = any`` and ``"q"`` with its quotes for
+        an untyped variable, ``-var v=[1]`` the text ``[1]`` for an untyped one."""
+        if "type" not in block.items[0] or type_spec.kind in _PRIMITIVE_TYPES:
+            return nfc(raw)  # a cty string
         return evaluate_text(raw, scope)
 
     def _var_file(self, path: Path, explicit: bool = False) -> list[tuple[str, Any, str]] | None:
@@ -709,7 +746,7 @@ class ModuleInstance:
                 if not isinstance(data, dict):
                     self.walk.error("a .tfvars.json file must hold a JSON object", rel, 1)
                     return None
-                return [(name, value, rel) for name, value in data.items()]
+                return [(name, nfc(value), rel) for name, value in data.items()]
             parsed = self.walk.cache.parse_source(resolved, rel, *self.walk.fs.read(resolved, rel))
         except HclSyntaxError as error:
             self.walk.error(error.message, error.file, error.line, error.column)
@@ -769,7 +806,7 @@ class ModuleInstance:
                 return Unknown(f"a for_each key of {address} is unknown")
             if len(items) > MAX_INSTANCES:
                 return self._too_many(address, f"for_each over {len(items)} elements")
-            return [(k, f'{address}["{k}"]', {"each": {"key": k, "value": v}}) for k, v in items]
+            return [(k, address + instance_key(str(k)), {"each": {"key": k, "value": v}}) for k, v in items]
         return [(None, address, {})]
 
     def _refused(
@@ -1319,6 +1356,37 @@ def _tag_filter(ignore_tags: Mapping[str, Any] | None) -> Maybe[TagFilter]:
     return TagFilter(keys=frozenset(parts["keys"]), key_prefixes=parts["key_prefixes"])
 
 
+def _failed_condition(check: Block, scope: Scope, walk: _Walk, file: str) -> str | None:
+    """The error message of a ``validation`` or ``precondition`` block whose condition is known
+    to be false (``"false"`` converts to false, as in Terraform); None when it holds or cannot be
+    evaluated."""
+    attributes, _ = check.items
+    if "condition" not in attributes:
+        return None
+    if _evaluate_attribute(attributes["condition"], scope, walk, file) not in (False, "false"):
+        return None
+    message = attributes.get("error_message")
+    text = _evaluate_attribute(message, scope, walk, file) if message is not None else None
+    return text if isinstance(text, str) else "its condition is false"
+
+
+def failed_preconditions(block: Block, scope: Scope, walk: _Walk, file: str) -> tuple[Rejection, ...]:
+    """A resource's ``lifecycle { precondition }`` blocks whose condition is false: Terraform
+    refuses to plan ("Resource precondition failed"), even when the resource has no change, so
+    the table is rejected like a declaration the provider refuses. Postconditions (read after
+    apply, with ``self``) are not evaluated."""
+    found = []
+    for lifecycle in block.items[1]:
+        if lifecycle.type != "lifecycle":
+            continue
+        for check in lifecycle.items[1]:
+            if check.type == "precondition":
+                failed = _failed_condition(check, scope, walk, file)
+                if failed is not None:
+                    found.append(Rejection("precondition", f"Resource precondition failed: {failed}"))
+    return tuple(found)
+
+
 def _evaluate_body(block: Block, scope: Scope, walk: _Walk, file: str) -> dict[str, Any]:
     """A resource body as the resource mapping expects it: nested blocks become lists of dicts.
 
@@ -1409,6 +1477,9 @@ class _TableCollector:
                 continue
             with self._guard(f"aws_dynamodb_table.{block.labels[-1]}", block, file):
                 self._resource(instance, block, file)
+        for block, file in instance.resource_blocks("aws_dynamodb_table_replica"):
+            with self._guard(f"aws_dynamodb_table_replica.{block.labels[-1]}", block, file):
+                self._replica(instance, block, file)
         for kind in appautoscaling.RESOURCE_TYPES:
             for block, file in instance.resource_blocks(kind):
                 with self._guard(f"{kind}.{block.labels[-1]}", block, file):
@@ -1614,10 +1685,31 @@ class _TableCollector:
         alias = _provider_alias(block)
         for _key, instance_address, extra in expansion:
             with self._table(instance_address, block, file):
-                arguments = _evaluate_body(block, instance.scope(file, **extra), self.walk, file)
+                scope = instance.scope(file, **extra)
+                arguments = _evaluate_body(block, scope, self.walk, file)
                 declaration = ResourceDeclaration(arguments=arguments)
                 where = resource_locations(block, file, arguments, instance.written_at)
-                self._declare(instance, declaration, instance_address, block, file, alias, where)
+                failed = failed_preconditions(block, scope, self.walk, file)
+                self._declare(
+                    instance, declaration, instance_address, block, file, alias, where, conditions=failed
+                )
+
+    def _replica(self, instance: ModuleInstance, block: Block, file: str) -> None:
+        """``aws_dynamodb_table_replica`` manages a table of its own, the replica in its
+        provider's region, which ``terraform plan`` compares and driftwatch does not: each
+        instance is not evaluated (said, exit 1), never an unwatched table nobody is told of."""
+        address = f"{instance.address}aws_dynamodb_table_replica.{block.labels[-1]}"
+        expansion = instance._expand(block, file, address)
+        where = self._location(instance, block, file)
+        reason = (
+            "the replica table this aws_dynamodb_table_replica manages is not compared by "
+            "driftwatch (terraform plan compares it)"
+        )
+        if isinstance(expansion, Unknown):
+            self.walk.skip(address, where, f"{reason}; {expansion.reason}")
+            return
+        for _key, instance_address, _extra in expansion:
+            self.walk.skip(instance_address, where, reason)
 
     def _declare(
         self,
@@ -1629,6 +1721,7 @@ class _TableCollector:
         alias: str | None = None,
         locations: Mapping[str, SourceLocation] | None = None,
         providers: Mapping[str | None, ProviderConfig] | None = None,
+        conditions: tuple[Rejection, ...] = (),
     ) -> None:
         provider = (providers if providers is not None else instance.providers).get(alias)
         region = self._region(provider, alias, instance)
@@ -1656,7 +1749,7 @@ class _TableCollector:
             notes = (Unresolved("region", region.reason), *notes)
         account = provider.account if provider is not None else None
         notes = (*notes, *accounts.unresolved(account))
-        rejections = validate_table.check(declaration.arguments)
+        rejections = (*validate_table.check(declaration.arguments), *conditions)
         self.result.tables.append(
             DeclaredTable(
                 address,

@@ -290,7 +290,9 @@ def parse_text(text: str, file: str) -> Any:
         old_limit = sys.getrecursionlimit()
         try:
             sys.setrecursionlimit(max(old_limit, _PARSE_RECURSION_LIMIT))
-            prepared, markers = strip_markers.prepare(text)
+            # hclsyntax skips one UTF-8 byte order mark at the start of a file (a Windows
+            # editor's); a second one, or one further on, is its "Invalid character".
+            prepared, markers = strip_markers.prepare(text.removeprefix("\ufeff"))
             # A trailing newline avoids python-hcl2's error on a final line without one.
             source = prepared if prepared.endswith("\n") else prepared + "\n"
             tree = parses(source)

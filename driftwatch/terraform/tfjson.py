@@ -317,7 +317,7 @@ def _schema_of(kind: _Kind, block_type: str) -> _Kind:
 def translate(text: str, file: str) -> tuple[Block, ...]:
     """The top-level blocks of a ``.tf.json`` file's text; HclSyntaxError when it is not valid
     JSON, not an object, or not a configuration Terraform reads."""
-    scanner = _Scanner(text.removeprefix("\ufeff"), file)
+    scanner = _Scanner(text, file)  # a leading BOM too is refused, as Terraform refuses it
     root = scanner.document()
     if root.kind != "object":
         raise scanner.fail("a .tf.json file must hold a JSON object (Terraform's JSON syntax)", root.pos)
