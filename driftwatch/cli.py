@@ -160,7 +160,9 @@ def _add_target_flags(parser: argparse.ArgumentParser) -> None:
         "else AWS_REGION)",
     )
     group.add_argument(
-        "--workspace", metavar="NAME", help="ad hoc: value of terraform.workspace (default: default)"
+        "--workspace",
+        metavar="NAME",
+        help="ad hoc: value of terraform.workspace (default: $TF_WORKSPACE, else default)",
     )
     group.add_argument(
         "--role-arn", metavar="ARN", help="ad hoc: assume this IAM role for the AWS calls (default: none)"
@@ -407,7 +409,7 @@ def check_output_path(path: str | None) -> None:
 
 def resolve_invocation(args: argparse.Namespace) -> Invocation:
     from driftwatch.config import DEFAULT_PENDING_GRACE, config_path_from, load_config
-    from driftwatch.targets import adhoc_module_settings, targets_from_config
+    from driftwatch.targets import adhoc_module_settings, targets_from_config, terraform_workspace
     from driftwatch.terraform.target import TargetInput
 
     check_flags(args)
@@ -426,7 +428,7 @@ def resolve_invocation(args: argparse.Namespace) -> Invocation:
             root=root,
             var_files=tuple(args.var_file),
             vars=_parse_vars(args.var),
-            workspace=args.workspace or "default",
+            workspace=args.workspace or terraform_workspace(os.environ),
             region=args.region,
             role_arn=args.role_arn,
             external_id=args.external_id,

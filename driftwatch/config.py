@@ -103,7 +103,7 @@ class TargetConfig(_Strict):
     root: str = Field(min_length=1)
     var_files: list[str] = Field(default_factory=list)
     vars: dict[str, str] = Field(default_factory=dict)
-    workspace: str = "default"
+    workspace: str | None = Field(default=None, min_length=1)  # None: TF_WORKSPACE, else "default"
     region: str | None = None
     role_arn: str | None = None
     external_id: str | None = Field(default=None, min_length=2, max_length=1224)

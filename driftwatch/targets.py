@@ -35,6 +35,15 @@ def resolved_repo(path: Path) -> Path:
         raise RepoPathError(f"repo {path}: cannot be resolved ({error.strerror or error})") from None
 
 
+def terraform_workspace(environ: Mapping[str, str]) -> str:
+    """The workspace Terraform selects when nothing names one: ``TF_WORKSPACE``, else
+    ``default``. A CI job that runs ``terraform plan`` with ``TF_WORKSPACE=prod`` and then
+    driftwatch in the same environment must see the same ``terraform.workspace``: evaluated as
+    ``default``, names and settings derived from it were another environment's (a false
+    ``missing``, or tables compared with the wrong settings)."""
+    return environ.get("TF_WORKSPACE") or "default"
+
+
 def targets_from_config(
     config: Config,
     base: Path,
@@ -66,7 +75,7 @@ def targets_from_config(
             root=repo / t.root,
             var_files=tuple(t.var_files),
             vars=dict(t.vars),
-            workspace=t.workspace,
+            workspace=t.workspace or terraform_workspace(os.environ),
             region=region_override or t.region,
             role_arn=t.role_arn,
             external_id=t.external_id,

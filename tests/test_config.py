@@ -15,7 +15,7 @@ def test_minimal_config_takes_every_default() -> None:
     assert config.schedule.jitter == timedelta(seconds=30)
     assert (config.http.host, config.http.port) == ("0.0.0.0", 9876)
     assert config.slack.remind_after == timedelta(hours=24)
-    assert config.targets[0].workspace == "default"
+    assert config.targets[0].workspace is None  # TF_WORKSPACE, else "default" (test_targets.py)
     assert config.terraform_parity == "default"
 
 
