@@ -717,3 +717,20 @@ def test_a_table_replica_resource_is_not_evaluated_never_silently_unwatched(tmp_
     assert "not compared by driftwatch" in skipped.reason
     write_tree(tmp_path, {"root/main.tf": table + replica.replace("KEYS", "[]")})
     assert declare(tmp_path).not_evaluated == []  # no instance, no replica table
+
+
+@pytest.mark.parametrize(
+    "kind", ["aws_dynamodb_global_table", "awscc_dynamodb_table", "awscc_dynamodb_global_table"]
+)
+def test_other_resources_that_manage_a_table_are_not_evaluated(tmp_path: Path, kind: str) -> None:
+    """The 2017 global tables resource and the Cloud Control (awscc) provider's tables are
+    tables terraform plan compares; driftwatch reads only aws_dynamodb_table, so each is listed
+    as not evaluated (with count, per instance) instead of being unwatched in silence."""
+    block = f'resource "{kind}" "g" {{\n  count = 2\n  name  = "orders-${{count.index}}"\n}}\n'
+    write_tree(tmp_path, {"root/main.tf": block})
+    result = declare(tmp_path)
+    assert result.tables == []
+    assert [(s.address, s.source) for s in result.not_evaluated] == [
+        (f"{kind}.g[{index}]", SourceLocation("root/main.tf", 1)) for index in (0, 1)
+    ]
+    assert all(f"this {kind} manages is not compared by driftwatch" in s.reason for s in result.not_evaluated)

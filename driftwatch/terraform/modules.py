@@ -1448,6 +1448,18 @@ def _expand_dynamic(block: Block, scope: Scope, walk: _Walk, file: str) -> Maybe
     ]
 
 
+# Resources that manage a DynamoDB table of their own which driftwatch does not compare, and what
+# that table is: each instance is listed as not evaluated. The replica of
+# aws_dynamodb_table_replica lives in its provider's region; aws_dynamodb_global_table is the
+# 2017 global tables API; the awscc provider (Cloud Control) declares tables with its own schema.
+UNCOMPARED_TABLE_RESOURCES: dict[str, str] = {
+    "aws_dynamodb_table_replica": "the replica table",
+    "aws_dynamodb_global_table": "the global table (2017 version)",
+    "awscc_dynamodb_table": "the table",
+    "awscc_dynamodb_global_table": "the global table",
+}
+
+
 class _TableCollector:
     """Finds every table declaration below the root and turns it into a DeclaredTable."""
 
@@ -1477,9 +1489,10 @@ class _TableCollector:
                 continue
             with self._guard(f"aws_dynamodb_table.{block.labels[-1]}", block, file):
                 self._resource(instance, block, file)
-        for block, file in instance.resource_blocks("aws_dynamodb_table_replica"):
-            with self._guard(f"aws_dynamodb_table_replica.{block.labels[-1]}", block, file):
-                self._replica(instance, block, file)
+        for kind, table in UNCOMPARED_TABLE_RESOURCES.items():
+            for block, file in instance.resource_blocks(kind):
+                with self._guard(f"{kind}.{block.labels[-1]}", block, file):
+                    self._uncompared(instance, kind, table, block, file)
         for kind in appautoscaling.RESOURCE_TYPES:
             for block, file in instance.resource_blocks(kind):
                 with self._guard(f"{kind}.{block.labels[-1]}", block, file):
@@ -1694,17 +1707,14 @@ class _TableCollector:
                     instance, declaration, instance_address, block, file, alias, where, conditions=failed
                 )
 
-    def _replica(self, instance: ModuleInstance, block: Block, file: str) -> None:
-        """``aws_dynamodb_table_replica`` manages a table of its own, the replica in its
-        provider's region, which ``terraform plan`` compares and driftwatch does not: each
-        instance is not evaluated (said, exit 1), never an unwatched table nobody is told of."""
-        address = f"{instance.address}aws_dynamodb_table_replica.{block.labels[-1]}"
+    def _uncompared(self, instance: ModuleInstance, kind: str, table: str, block: Block, file: str) -> None:
+        """A resource that manages a DynamoDB table of its own which ``terraform plan`` compares
+        and driftwatch does not (UNCOMPARED_TABLE_RESOURCES): each instance is not evaluated
+        (said, exit 1), never an unwatched table nobody is told of."""
+        address = f"{instance.address}{kind}.{block.labels[-1]}"
         expansion = instance._expand(block, file, address)
         where = self._location(instance, block, file)
-        reason = (
-            "the replica table this aws_dynamodb_table_replica manages is not compared by "
-            "driftwatch (terraform plan compares it)"
-        )
+        reason = f"{table} this {kind} manages is not compared by driftwatch (terraform plan compares it)"
         if isinstance(expansion, Unknown):
             self.walk.skip(address, where, f"{reason}; {expansion.reason}")
             return
