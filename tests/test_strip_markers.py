@@ -261,6 +261,15 @@ CASES: list[tuple[str, Any]] = [
     ("<<-EOT\n    a ${ local.y /* }\n  x */ }\n    b\n    EOT\n", "a Y\nb\n"),
     ("<<EOT\na  ${~ local.y # }\n}  b\nEOT\n", "aY  b\n"),
     ('<<EOT\n${ "x" # }\n~}  b\nEOT\n', "xb\n"),
+    # Comments holding "${", "}" or "~}" inside an interpolation are comments, not template syntax.
+    ('"${ local.y\n# comment with ${ and }\n}"', "Y"),
+    ('"a ${ local.y /* ~} */ }  b"', "a Y  b"),
+    ('"a ${ local.y # ~}\n~}  b"', "a Yb"),
+    ('"a  ${~ /* ${~ */ local.y}"', "aY"),
+    ('"${ local.y }${ # c\n local.y }"', "YY"),
+    ('"${ <<EOT\nx\nEOT\n\n}"', "x\n"),
+    ('"${ local.y\n}" == "Y"', True),
+    ('"%{ for i, v in\n ["a"] ~} ${i}${v} %{~ endfor }"', "0a"),
 ]
 
 # .tf.json strings are templates too, read like a template file: one literal token per line.
