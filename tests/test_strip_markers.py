@@ -10,6 +10,8 @@ both sides, adjacent and nested interpolations, a ``$`` or ``%`` left right befo
 markers work per line). The markers of ``%{ }`` directives follow the same rule, applied once
 when the template is parsed (before, they were applied while rendering: other values); and a
 heredoc in a file with CRLF line ends keeps its ``\\r\\n`` (``CRLF_CASES``, one CRLF file).
+The tables also hold newlines and comments inside ``${ }`` and ``%{ }`` headers, which python-hcl2
+read only inside brackets (a parse error before; driftwatch wraps the expression in parentheses).
 """
 
 from __future__ import annotations
@@ -195,6 +197,86 @@ CASES: list[tuple[str, Any]] = [
     ('<<-EOT\n  %{ for v in ["a","b"] ~}\n    ${v}\n  %{ endfor ~}\n  z\n  EOT\n', "    a\n    b\n  z\n"),
     # <<- counts indentation with Go's whitespace: U+001C is text, not indentation.
     ("<<-EOT\n  a\n\t\x1cb\n  EOT\n", " a\n\x1cb\n"),
+    # A newline or a comment at the top level of an interpolation, or in an if / for directive's
+    # header, which python-hcl2 reads only inside brackets: driftwatch puts the expression in
+    # parentheses (strip_markers._wrap). The value keeps its type ("${\n5\n}" is the number 5),
+    # and a <<- heredoc's indentation is counted as before: the lines an interpolation spans
+    # are not lines of the template.
+    ('"${\n  local.y\n}-orders"', "Y-orders"),
+    ('"${\n5\n}"', 5),
+    ('"${ /* c */ 5 }"', 5),
+    ('"${ /* c */ local.y }"', "Y"),
+    ('"${ local.y # c\n}"', "Y"),
+    ('"${ local.y // c\n}"', "Y"),
+    ('"${ /* a\nb */ local.y }"', "Y"),
+    ('"a ${~\n local.y \n~} b"', "aYb"),
+    ('"a  ${~ # c\n local.y} b"', "aY b"),
+    ('"a  ${~ local.y\n ~}  b"', "aYb"),
+    ('"a ${ /* c */ local.y ~}  b"', "a Yb"),
+    ('"${ local.y ==\n "Y" ? 1 : 2 }"', 1),
+    ('"${ true\n? 1\n: 2 }"', 1),
+    ('"${ 1 +\n 2 }"', 3),
+    ('"${ 1\n + 2 }"', 3),
+    ('"${ local.y\n}${\nlocal.y }"', "YY"),
+    ('"${\n"x ${\n local.y\n}"\n}"', "x Y"),
+    ('"${ "in ${\n local.y\n} n" }"', "in Y n"),
+    ('"${ local.y /* } */ }"', "Y"),
+    ('"${ local.y # } \n }"', "Y"),
+    ('"${ local.y /* " */ }"', "Y"),
+    ('"%{ if\n true }x%{ endif }"', "x"),
+    ('"%{ if true\n }x%{ endif }"', "x"),
+    ('"%{\n if true }x%{ endif }"', "x"),
+    ('"%{ for v in\n [1] }${v}%{ endfor }"', "1"),
+    ('"%{ if true # c\n }x%{ endif }"', "x"),
+    ('"a %{~ if\n true ~}  x  %{~ endif } b"', "ax b"),
+    ('"%{ for k,\n v in\n {a = 1} }${k}${v}%{ endfor }"', "a1"),
+    ('"%{ for /* c */ v in [1] }${v}%{ endfor }"', "1"),
+    ('"${\n<<EOT\nh\nEOT\n}"', "h\n"),
+    ('"${~\n5\n~}"', 5),
+    ('"  ${~\n5}"', "5"),
+    ('"$${ ${\n local.y\n}"', "${ Y"),
+    ('"${\n  local.y\n} $${x}"', "Y ${x}"),
+    ('{ "k ${\nlocal.y\n}" = 1 }', {"k Y": 1}),
+    ('[for s in ["a"] : "${\n s\n}"]', ["a"]),
+    ('"${ true ? # c\n 1 : 2 }"', 1),
+    ('"${\n  local.y == "Y"\n  ? "a"\n  : "b"\n}"', "a"),
+    ('"%{ if local.y\n == "Y" }ok%{ else }no%{ endif }"', "ok"),
+    ('"${ # only\n local.y # comments\n /* here */ }"', "Y"),
+    ('"${ upper(\n  local.y\n) }"', "Y"),
+    ('"${\n  [for v in [1, 2] : v * 2]\n}"', [2, 4]),
+    ("<<EOT\na ${\n  local.y\n} b\nEOT\n", "a Y b\n"),
+    ("<<-EOT\n    a ${\n  local.y\n} b\n    c\n    EOT\n", "a Y b\nc\n"),
+    ("<<-EOT\n    a ${\nlocal.y\n    } b\n    c\n    EOT\n", "a Y b\nc\n"),
+    ("<<-EOT\n    ${\nlocal.y\n}\n    c\n    EOT\n", "Y\nc\n"),
+    ("<<-EOT\n    a ${ local.y # c\n} b\n    c\n    EOT\n", "a Y b\nc\n"),
+    ("<<EOT\n${ local.y /* } */ }\nEOT\n", "Y\n"),
+    ("<<EOT\n${ local.y # }\n}\nEOT\n", "Y\n"),
+    ("<<EOT\n${\n5\n}\nEOT\n", "5\n"),
+    ("<<-EOT\n  a  ${~\n  local.y\n  ~}  b\n  EOT\n", "aYb\n"),
+    ("<<-EOT\n  %{ if\n true ~}\n    x\n  %{ endif }\n  EOT\n", "    x\n\n"),
+    ('<<-EOT\n  x\n  ${\n"  in ${\n local.y\n}"\n}\n  EOT\n', "x\n  in Y\n"),
+    ('<<EOT\n${ "a" /* " */ }\nEOT\n', "a\n"),
+    ("<<-EOT\n      a\n    ${ # c\n  local.y }\n    EOT\n", "  a\nY\n"),
+    ('"${\n  local.y\n  }%{ if true }${\n5\n}%{ endif }"', "Y5"),
+    ('"${ 2 *\n3 }"', 6),
+    ('"${ true ?\n1\n:\n2 }"', 1),
+    ('"${ local.y\n}${~\n"  "}"', "Y  "),
+    ("<<-EOT\n  ${ local.y /* } */ ~}  b\n  EOT\n", "Yb\n"),
+    # A "}" or a '"' in a comment of a heredoc's interpolation neither ends it nor opens a string
+    # (before, a <<- heredoc counted the comment's lines, or none after it: other values).
+    ('<<-EOT\n    a ${ local.y # "\n}\n    b\n    EOT\n', "a Y\nb\n"),
+    ("<<-EOT\n    a ${ local.y /* }\n  x */ }\n    b\n    EOT\n", "a Y\nb\n"),
+    ("<<EOT\na  ${~ local.y # }\n}  b\nEOT\n", "aY  b\n"),
+    ('<<EOT\n${ "x" # }\n~}  b\nEOT\n', "xb\n"),
+    # Comments holding "${", "}" or "~}" inside an interpolation are comments, not template syntax.
+    ('"${ local.y\n# comment with ${ and }\n}"', "Y"),
+    ('"a ${ local.y /* ~} */ }  b"', "a Y  b"),
+    ('"a ${ local.y # ~}\n~}  b"', "a Yb"),
+    ('"a  ${~ /* ${~ */ local.y}"', "aY"),
+    ('"${ local.y }${ # c\n local.y }"', "YY"),
+    ('"${ <<EOT\nx\nEOT\n\n}"', "x\n"),
+    ('"${ local.y\n}" == "Y"', True),
+    ('"%{ for i, v in\n ["a"] ~} ${i}${v} %{~ endfor }"', "0a"),
 ]
 
 # .tf.json strings are templates too, read like a template file: one literal token per line.
@@ -213,6 +295,15 @@ JSON_CASES: dict[str, tuple[str, Any]] = {
     "j11": ("a%{ if false ~}  b %{ endif }  c", "a  c"),
     "j12": ("a \r\n  ${~ local.y}", "a \r\nY"),
     "j13": ("${local.y ~}\r\n b", "Y b"),
+    "j14": ("${\n  local.y\n}-orders", "Y-orders"),
+    "j15": ("${\n5\n}", 5),
+    "j16": ("${ local.y # c\n}", "Y"),
+    "j17": ("a ${ /* c */ local.y }", "a Y"),
+    "j18": ("%{ if\n true }x%{ endif }", "x"),
+    "j19": ("a  ${~\n local.y\n~}  b", "aYb"),
+    "j20": ("${ local.y /* } */ }", "Y"),
+    "j21": ('a ${ local.y # "\n}  ${~ local.y}', "a YY"),
+    "j22": ("a ${ local.y /* } */ ~}  b", "a Yb"),
 }
 
 # Template files for templatefile(): CRLF line ends are kept, and markers trim one line.
@@ -220,6 +311,7 @@ TEMPLATES: dict[str, str] = {
     "crlf.tpl": "  pq\r\n  ${~ x}\r\nz \r\n",
     "crlf-for.tpl": "%{ for v in [1,2] ~}\r\n  ${v}\r\n%{ endfor ~}\r\nend\r\n",
     "nested.tpl": '${ "a%{ if false ~}  b %{ endif }  c" }\n',
+    "multiline.tpl": "a ${\n  x\n} b\n%{ for v in\n [1] }${v}%{ endfor }\n${ x # c\n}\n",
 }
 
 # (expression, value) in a file with CRLF line ends: a heredoc keeps its "\r\n" (a ~ or <<-
@@ -243,6 +335,10 @@ CRLF_CASES: list[tuple[str, Any]] = [
     ('templatefile("crlf.tpl", { x = "X" })', "  pq\r\nX\r\nz \r\n"),
     ('templatefile("crlf-for.tpl", {})', "  1\r\n  2\r\nend\r\n"),
     ('templatefile("nested.tpl", {})', "a  c\n"),
+    ('templatefile("multiline.tpl", { x = "X" })', "a X b\n1\nX\n"),
+    ('"${\n  local.y\n}-orders"', "Y-orders"),
+    ('"${ local.y # c\n}"', "Y"),
+    ("<<-EOT\n    a ${\n  local.y\n} b\n    c\n    EOT\n", "a Y b\r\nc\r\n"),
 ]
 
 
@@ -481,6 +577,116 @@ def test_a_table_named_with_a_strip_marker_is_watched_and_in_sync(tmp_path: Path
     report = scan([target], AwsClients(max_attempts=1))
     assert report.errors == () and report.not_evaluated == ()
     assert [(row.table_name, row.status) for row in report.tables] == [("t-dev-orders", TableStatus.IN_SYNC)]
+    assert report.exit_code == 0
+
+
+def test_a_multiline_interpolation_is_put_in_parentheses_in_place() -> None:
+    """``${`` becomes ``${(`` and ``}`` becomes ``)}``, strip markers kept outside: every line stays
+    where it was, and a directive's keyword is written again before its ``(``."""
+    text = 'a = "${\n  var.p\n}-o"\nb = "x ${~ # c\n  var.p ~} y"\nc = "%{ if\n  true }z%{ endif }"\n'
+    prepared, markers = strip_markers.prepare(text)
+    assert prepared == (
+        'a = "${(\n  var.p\n)}-o"\nb = "x ${ ( # c\n  var.p ) } y"\nc = "%{if (   \n  true )}z%{ endif }"\n'
+    )
+    assert markers == {(4, 8): strip_markers.Marker(True, (5, 10))}
+
+
+def test_interpolations_python_hcl2_reads_as_they_are_are_left_as_written() -> None:
+    """Newlines inside brackets, a heredoc's own lines and ``${`` in comments or heredocs do not
+    change a file: it reaches python-hcl2 as it is (the same string)."""
+    for text in (
+        'a = "${ upper(\n  "x"\n) }"\nb = "${ [\n 1 ][0] }"\n',
+        'a = "${ {\n k = 1\n}["k"] }"\n',
+        'a = "a ${ <<EOT\n  in\nEOT\n } b"\n',
+        '# "${\n/* "${\n" */\nh = <<EOT\n${\n  x\n}\nEOT\n',
+        'a = "${var.x}-${local.y}"\nb = "%{ if true }x%{ endif }"\n',
+    ):
+        prepared, markers = strip_markers.prepare(text)
+        assert prepared is text and markers == {}, text
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        '"${ 5\n- 1 }"',
+        '"${ [1, 2]\n[0] }"',
+        '"${ -\n 1 }"',
+        '"%{ if true }x%{ endif\n }"',
+        '"%{ if true }x%{\n endif }"',
+    ],
+)
+def test_a_newline_python_hcl2_cannot_read_even_in_parentheses_is_still_an_error(expression: str) -> None:
+    """Terraform reads these (4, 1, -1, "x", "x"); python-hcl2 does not, even in parentheses
+    (before a binary operator or an index, after a unary one), and ``else`` / ``endif`` /
+    ``endfor`` have no expression to wrap: the file stays a parse error naming its file and line,
+    never a value of its own."""
+    with pytest.raises(HclSyntaxError) as raised:
+        parse_text(f"locals {{\n  a = 1\n  b = {expression}\n}}\n", "envs/prod/main.tf")
+    assert raised.value.file == "envs/prod/main.tf" and raised.value.line in (3, 4)
+
+
+def test_hostile_multiline_interpolations_are_scanned_in_linear_time() -> None:
+    """1 MB of ``${\n`` (never closed: nothing to wrap), and many ``${\n1\n}`` and ``%{\nif x}``
+    (each wrapped once: one rewrite, one more scan): linear passes. A file that large is refused
+    before it is prepared (the per-file size limit), as always; templates are prepared too."""
+    opened = 'a = "' + "${\n" * 330_000 + '"\n'
+    assert strip_markers.prepare(opened) == (opened, {})
+    with pytest.raises(HclSyntaxError, match="too large to parse"):
+        ParseCache().parse_source(Path("big.tf"), "big.tf", opened, "key")
+    closed = 'a = "' + "${\n1\n}" * 60_000 + '"\n'
+    prepared, _ = strip_markers.prepare(closed)
+    assert prepared == 'a = "' + "${(\n1\n)}" * 60_000 + '"\n'
+    directives = 'a = "' + "%{\nif x}" * 50_000 + '"\n'
+    prepared, _ = strip_markers.prepare(directives)
+    assert prepared == 'a = "' + "%{if (\n   x)}" * 50_000 + '"\n'
+
+
+_MULTILINE_TF = """
+variable "prefix" {
+  default = "t"
+}
+
+resource "aws_dynamodb_table" "orders" {
+  name = "${
+    var.prefix # the environment's prefix
+  }-orders"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  tags = {
+    team = "${ /* owner */ "orders" }"
+    note = <<-EOT
+      a ${
+        var.prefix
+      } b
+      EOT
+  }
+}
+"""
+
+
+def test_a_table_named_with_a_multiline_interpolation_is_watched_and_in_sync(
+    tmp_path: Path, mocked_aws: None
+) -> None:
+    """Before, the file was a parse error (the table not watched) and the heredoc tag Unknown; now
+    ``t-orders`` is declared with its tags and found in sync with the live table."""
+    root = tmp_path / "envs" / "prod"
+    root.mkdir(parents=True)
+    (root / "main.tf").write_text(_MULTILINE_TF)
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName="t-orders",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        Tags=[{"Key": "team", "Value": "orders"}, {"Key": "note", "Value": "a t b\n"}],
+    )
+    target = TargetInput(name="prod", repo=tmp_path, root=root, region="us-east-1")
+    report = scan([target], AwsClients(max_attempts=1))
+    assert report.errors == () and report.not_evaluated == ()
+    assert [(row.table_name, row.status) for row in report.tables] == [("t-orders", TableStatus.IN_SYNC)]
     assert report.exit_code == 0
 
 

@@ -1038,12 +1038,17 @@ def _heredoc(node: Any, ctx: _Ctx) -> Any:
 
 
 def _sequence_end(text: str, i: int) -> int:
-    """Index just past the ``}`` closing an interpolation or directive that starts before ``i``."""
+    """Index just past the ``}`` closing an interpolation or directive that starts before ``i``
+    (a ``}`` or ``"`` in a comment of it is no end and no string: ``strip_markers.comment_end``)."""
     depth = 0
     while i < len(text):
         char = text[i]
         if char == '"':
             i = _string_end(text, i + 1)
+            continue
+        comment = strip_markers.comment_end(text, i) if char in "#/" else None
+        if comment is not None:
+            i = comment
             continue
         if char == "{":
             depth += 1

@@ -26,10 +26,17 @@ Terraform's reading, before python-hcl2 sees the file. And a heredoc's closing l
 after the marker (``EOT  ``), which Terraform accepts and python-hcl2 reads past, loses those
 blanks (``_heredoc_end``).
 
-A file without ``${~``, ``~}``, ``$${``, ``%%{`` or ``<<`` is returned as it is (the same string):
-nothing changes for it. The scan is one pass with an explicit stack (no recursion), so its
-cost is linear in the file's size whatever the nesting (two passes when an escape is
-rewritten). Comments, heredocs (their bodies are templates read later, by
+The same pass finds the interpolations (and ``if`` / ``for`` directive headers) with a newline
+or a comment at their top level, outside brackets: Terraform ignores newlines there and reads
+comments (``"${\n  var.prefix\n}-orders"``), python-hcl2 only inside brackets (it made the
+whole file a parse error). Their expression is put in parentheses (``_wrap``): the same value
+and type, every line where it was.
+
+A file that needs none of this is returned as it is (the same string): nothing changes for
+it. The scan is one pass with an explicit stack (no recursion), so its cost is linear in the
+file's size whatever the nesting (two passes when something is rewritten); a file without
+``${~``, ``~}``, ``$${``, ``%%{`` or an interpolation that may span lines (``_MAY_SPAN``) is
+not scanned at all. Comments, heredocs (their bodies are templates read later, by
 driftwatch.terraform.heredoc) and ``%{ }`` directives (python-hcl2 reads their markers) are
 left alone, but quoted strings nested in a directive or interpolation are scanned too.
 
@@ -88,11 +95,20 @@ Markers = dict[tuple[int, int], Marker]
 
 _TOP, _INTERP, _DIRECTIVE, _STRING = range(4)
 _EXPRESSION_STOP = re.compile(r'[#/"<{}]')
+# In an interpolation or directive: also brackets (a newline inside one is python-hcl2's to read)
+# and the newlines at its top level, which python-hcl2 cannot read there.
+_SEQUENCE_STOP = re.compile(r'[#/"<{}()\[\]\n]')
+# A ``${`` or ``%{`` whose content, before its first ``}``, has a newline, a comment, a nested
+# brace or a quoted string: only then can its top level hold a newline or a comment. One search,
+# linear (each one stops at the next ``{`` at the latest).
+_MAY_SPAN = re.compile(r'[$%]\{[^}\n#/{"]*[\n#/{"]')
 _STRING_STOP = re.compile(r'[\\"$%]')
-# A heredoc: <<ID or <<-ID at the end of its line (python-hcl2's and Terraform's opener).
+# python-hcl2's heredoc: <<ID or <<-ID at the end of its line, closed by a line that is ID.
 _HEREDOC_OPEN = re.compile(r"<<-?([A-Za-z][\w.-]*)\r?\n")
 # A line that may close it: the marker between blanks (checked again with Go's whitespace).
 _HEREDOC_CLOSE = re.compile(r"^[^\S\n]*([A-Za-z][\w.-]*)[^\S\n]*$", re.M)
+# A line that may close a heredoc with blanks after its marker (a ``\r`` alone is CRLF's).
+_CLOSE_WITH_BLANKS = re.compile(r"^[^\S\n]*[A-Za-z][\w.-]*(?:[^\S\r\n][^\S\n]*|\r[^\S\n]+)$", re.M)
 
 
 @dataclass
@@ -101,6 +117,7 @@ class _Frame:
     depth: int = 0  # braces opened inside an interpolation or directive
     start: tuple[int, int] | None = None  # an interpolation's position
     content: int = 0  # where an interpolation's expression starts (after ``${`` or ``${~``)
+    spans: bool = False  # a newline or a comment at its top level (outside brackets)
 
 
 class _Lines:
@@ -125,15 +142,23 @@ class _Lines:
 def prepare(text: str) -> tuple[str, Markers]:
     """``text`` with the ``~`` of each interpolation strip marker in a quoted string replaced
     by a space, and those markers by position; each ``$${`` / ``%%{`` escape python-hcl2 would
-    misread written as ``\\u0024{`` / ``\\u0025{`` (see ``_misread_escape``). ``text`` itself
-    when it has neither."""
-    if not any(sign in text for sign in ("${~", "~}", "$${", "%%{", "<<")):
+    misread written as ``\\u0024{`` / ``\\u0025{`` (see ``_misread_escape``); each interpolation
+    or directive expression with a newline or a comment at its top level put in parentheses
+    (see ``_wrap``). ``text`` itself when it has none of these."""
+    if (
+        "${~" not in text
+        and "~}" not in text
+        and "$${" not in text
+        and "%%{" not in text
+        and _MAY_SPAN.search(text) is None
+        and ("<<" not in text or _CLOSE_WITH_BLANKS.search(text) is None)
+    ):
         return text, {}
     blanks, markers, edits = _scan(text)
     if edits:
-        # Rewritten, a line is longer or shorter: scan again, so that the markers' positions
-        # are those python-hcl2 reports (a syntax error later on a line with a rewritten escape
-        # is off by 4 columns per escape before it; lines never move).
+        # Rewritten, some lines are longer: scan again, so that the markers' positions are
+        # those python-hcl2 reports (a syntax error later on such a line is off by the
+        # characters added before it; lines never move).
         text = _rewrite(text, edits)
         blanks, markers, _ = _scan(text)
     if not blanks:
@@ -146,6 +171,10 @@ def prepare(text: str) -> tuple[str, Markers]:
         previous = blank + 1
     pieces.append(text[previous:])
     return "".join(pieces), markers
+
+
+# A rewrite of the source: at this position, remove this many characters and write this text.
+_Edit = tuple[int, int, str]
 
 
 # After ``$${`` or ``%%{``: the first character where python-hcl2's escape token (``$${``, then
@@ -166,33 +195,31 @@ def _misread_escape(text: str, pos: int) -> bool:
     return found is None or found.group() != "}"
 
 
-# (start, end, replacement) of one rewrite of the source, in increasing order of start.
-Edit = tuple[int, int, str]
-
-
-def _escape_edit(text: str, pos: int) -> Edit:
+def _escape_edit(text: str, pos: int) -> _Edit:
     """The escape at ``pos`` written as ``\\u0024{`` / ``\\u0025{``: the same literal ``${`` /
     ``%{`` in Terraform's reading, which python-hcl2 reads as plain text."""
-    return pos, pos + 3, "\\u0024{" if text[pos] == "$" else "\\u0025{"
+    return pos, 3, "\\u0024{" if text[pos] == "$" else "\\u0025{"
 
 
-def _rewrite(text: str, edits: list[Edit]) -> str:
+def _rewrite(text: str, edits: list[_Edit]) -> str:
+    """``text`` with ``edits`` done (they never overlap; a stable sort keeps an insertion
+    before the edit recorded after it at the same position)."""
     pieces: list[str] = []
     previous = 0
-    for start, end, replacement in edits:
-        pieces.append(text[previous:start])
-        pieces.append(replacement)
-        previous = end
+    for pos, removed, written in sorted(edits, key=lambda edit: edit[0]):
+        pieces.append(text[previous:pos])
+        pieces.append(written)
+        previous = pos + removed
     pieces.append(text[previous:])
     return "".join(pieces)
 
 
-def _scan(text: str) -> tuple[list[int], Markers, list[Edit]]:
+def _scan(text: str) -> tuple[list[int], Markers, list[_Edit]]:
     """One pass over ``text``: the positions of the strip markers' ``~`` in quoted strings, the
-    markers by their interpolation's position, and the rewrites python-hcl2 needs to read the
-    text as Terraform does (escapes it would misread, heredoc closing lines it would miss)."""
+    markers by their interpolation's position, and the edits python-hcl2 needs (the escapes it
+    would misread, the parentheses around expressions with a top-level newline or comment)."""
     blanks: list[int] = []
-    edits: list[Edit] = []
+    edits: list[_Edit] = []
     markers: Markers = {}
     lines = _Lines(text)
     stack = [_Frame(_TOP)]
@@ -223,22 +250,23 @@ def _scan(text: str) -> tuple[list[int], Markers, list[Edit]]:
                 pos += 3 if opened else 2
                 stack.append(_Frame(_INTERP, start=start, content=pos))
             elif text.startswith("%{", pos):
-                pos += 2
+                pos += 3 if text.startswith("%{~", pos) else 2
                 stack.append(_Frame(_DIRECTIVE, content=pos))
             else:
                 pos += 1
             continue
-        match = _EXPRESSION_STOP.search(text, pos)
+        match = (_EXPRESSION_STOP if frame.kind == _TOP else _SEQUENCE_STOP).search(text, pos)
         if match is None:
             break
         pos = match.start()
         char = text[pos]
-        if char == "#" or text.startswith("//", pos):
-            end = text.find("\n", pos)
-            pos = size if end < 0 else end + 1
-        elif text.startswith("/*", pos):
-            end = text.find("*/", pos + 2)
-            pos = size if end < 0 else end + 2
+        comment = comment_end(text, pos) if char in "#/" else None
+        if comment is not None:
+            frame.spans = frame.spans or not frame.depth
+            pos = comment
+        elif char == "\n":
+            frame.spans = frame.spans or not frame.depth
+            pos += 1
         elif char == "/":
             pos += 1
         elif char == '"':
@@ -247,28 +275,101 @@ def _scan(text: str) -> tuple[list[int], Markers, list[Edit]]:
         elif char == "<":
             pos, trailing = _heredoc_end(text, pos)
             if trailing is not None:
-                edits.append((*trailing, ""))
-        elif char == "{":
+                edits.append((trailing[0], trailing[1] - trailing[0], ""))
+        elif char in "{([":
             frame.depth += 1
             pos += 1
-        elif frame.kind == _TOP or frame.depth:  # "}" closing a block, object or nested brace
+        elif frame.kind == _TOP or frame.depth or char != "}":  # closing a block or a bracket
             frame.depth = max(0, frame.depth - 1)
             pos += 1
         else:  # "}" closing an interpolation or a directive
-            if frame.kind == _INTERP and pos - 1 >= frame.content and text[pos - 1] == "~":
-                blanks.append(pos - 1)
+            close = pos - 1 if pos - 1 >= frame.content and text[pos - 1] == "~" else pos
+            if frame.kind == _INTERP and close < pos:
+                blanks.append(close)
                 assert frame.start is not None
                 marker = markers.setdefault(frame.start, Marker(open=False))
-                marker.close = lines.at(pos - 1)
+                marker.close = lines.at(close)
+            if frame.spans:
+                edits.extend(_wrap(text, frame, close))
             stack.pop()
             pos += 1
     return blanks, markers, edits
 
 
+# What comes before a directive's expression: its keyword (and a for's names and ``in``), with
+# the whitespace and comments between them.
+_DIRECTIVE_GAP = re.compile(r"(?:[ \t\r\n]+|#[^\n]*\n?|//[^\n]*\n?|/\*.*?\*/)*", re.S)
+_DIRECTIVE_WORD = re.compile(r"[A-Za-z_][\w-]*|,")
+
+
+def _wrap(text: str, frame: _Frame, close: int) -> list[_Edit]:
+    """The edits putting the expression of an interpolation or an ``if`` / ``for`` directive
+    that has a newline or a comment at its top level in parentheses: python-hcl2 reads those
+    only inside brackets, Terraform anywhere in ``${ }`` / ``%{ }`` (newlines are ignored
+    there). The parentheses change neither the value nor its type (``"${\n5\n}"`` is the
+    number 5), and every line stays where it was. A directive's keyword (and a ``for``'s names
+    and ``in``) is written again before the ``(`` and blanked where it was, so that the newlines
+    and comments around it land inside the parentheses. ``else``, ``endif`` and ``endfor`` have
+    no expression to hold them: those are left to python-hcl2's error."""
+    if frame.kind == _INTERP:
+        return [(frame.content, 0, "("), (close, 0, ")")]
+    words: list[tuple[int, str]] = []  # (position, text) of the keyword, names and ``in``
+    pos = frame.content
+    while len(words) < 5 and not _intro([name for _, name in words]):
+        pos = _DIRECTIVE_GAP.match(text, pos, close).end()  # type: ignore[union-attr]  # matches ""
+        word = _DIRECTIVE_WORD.match(text, pos, close)
+        if word is None:
+            return []
+        words.append((pos, word.group()))
+        pos = word.end()
+    names = [name for _, name in words]
+    if not _intro(names):
+        return []  # not an if or a for (else, endif, endfor, or an error python-hcl2 reports)
+    edits: list[_Edit] = [(frame.content, 0, " ".join(names).replace(" ,", ",") + " (")]
+    edits += [(start, len(name), " " * len(name)) for start, name in words]
+    return [*edits, (close, 0, ")")]
+
+
+_KEYWORDS = frozenset({"if", "for", "in"})
+
+
+def _intro(names: list[str]) -> bool:
+    """Whether ``names`` are a whole directive introduction: ``if``, ``for k in`` or
+    ``for k, v in``."""
+    if names == ["if"]:
+        return True
+    if len(names) == 3:
+        identifiers, commas = [names[1]], []
+    elif len(names) == 5:
+        identifiers, commas = [names[1], names[3]], [names[2]]
+    else:
+        return False
+    return (
+        names[0] == "for"
+        and names[-1] == "in"
+        and commas in ([], [","])
+        and all(name not in _KEYWORDS and name != "," for name in identifiers)
+    )
+
+
+def comment_end(text: str, pos: int) -> int | None:
+    """Past the comment (``#``, ``//`` to the end of its line, ``/* */``) that starts at ``pos``
+    of an expression; None if none starts there. A ``}`` or ``"`` in a comment of an
+    interpolation neither closes it nor opens a string, in Terraform."""
+    if text.startswith(("#", "//"), pos):
+        end = text.find("\n", pos)
+        return len(text) if end < 0 else end + 1
+    if text.startswith("/*", pos):
+        end = text.find("*/", pos + 2)
+        return len(text) if end < 0 else end + 2
+    return None
+
+
 def _heredoc_end(text: str, pos: int) -> tuple[int, tuple[int, int] | None]:
-    """Past the heredoc that starts at ``pos`` (its closing line included): ``pos + 1`` if no
-    heredoc starts there, the end of the text if it is never closed. With it, the span of
-    blanks after the marker on the closing line, if any.
+    """Past the heredoc that starts at ``pos`` (its closing line and newline included):
+    ``pos + 1`` if no heredoc starts there, the end of the text if it is never closed. With it,
+    the span of blanks after the marker on the closing line, if any (a CRLF's ``\r`` alone is
+    none).
 
     Terraform ends a heredoc at the first line that is its marker once Go's whitespace is
     trimmed from both ends (``EOT  ``, ``\\tEOT\\t``, ``EOT\\u00a0`` all close it). python-hcl2
@@ -281,8 +382,11 @@ def _heredoc_end(text: str, pos: int) -> tuple[int, tuple[int, int] | None]:
         return pos + 1, None
     for line in _HEREDOC_CLOSE.finditer(text, opener.end()):
         if line.group(1) == opener.group(1) and line.group().strip(_GO_SPACE_CHARS) == line.group(1):
-            trailing = (line.end(1), line.end()) if line.end() > line.end(1) else None
-            return line.end(), trailing
+            blanks = text[line.end(1) : line.end()]
+            trailing = (line.end(1), line.end()) if blanks not in ("", "\r") else None
+            # Its final newline too: python-hcl2's heredoc token has it (it is no newline
+            # between the tokens of an interpolation holding the heredoc).
+            return (line.end() + 1 if text.startswith("\n", line.end()) else line.end()), trailing
     return len(text), None
 
 

@@ -38,7 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from driftwatch.terraform import heredoc, numbers
+from driftwatch.terraform import heredoc, numbers, strip_markers
 from driftwatch.terraform.parse import Attribute, Block, Content, HclSyntaxError, Literal, parse_text
 
 MAX_JSON_DEPTH = 100  # nesting of objects and arrays in one file (limits.MAX_VALUE_DEPTH)
@@ -554,13 +554,18 @@ def _top_sequence_end(text: str, i: int) -> int:
 
 def _sequence_end(text: str, i: int, depth: int) -> int:
     """The index after the ``}`` closing a template sequence whose content starts at ``i``
-    (nested braces and quoted strings skipped); the end of the text when it is not closed."""
+    (nested braces, quoted strings and comments skipped); the end of the text when it is not
+    closed."""
     if depth > MAX_JSON_DEPTH:
         return len(text)
     braces = 1
     n = len(text)
     while i < n:
         char = text[i]
+        comment = strip_markers.comment_end(text, i) if char in "#/" else None
+        if comment is not None:
+            i = comment
+            continue
         if char == "{":
             braces += 1
         elif char == "}":
