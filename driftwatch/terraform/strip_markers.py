@@ -49,6 +49,7 @@ them) gave other values: ``"a%{ if false ~}  b %{ endif }  c"`` is ``a  c``, not
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -399,16 +400,10 @@ def apply(tree: Any, markers: Markers) -> tuple[int, int] | None:
     from hcl2.rules.strings import InterpolationRule, StringPartRule
 
     pending = dict(markers)
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        children = getattr(node, "children", None)
-        if not isinstance(children, list):
-            continue
+    for _node, children in _walk(tree):
         for index, child in enumerate(children):
             if child is None:
                 continue
-            stack.append(child)
             content = child.content if isinstance(child, StringPartRule) else child
             if not isinstance(content, InterpolationRule):
                 continue
@@ -429,6 +424,18 @@ def apply(tree: Any, markers: Markers) -> tuple[int, int] | None:
     return min(pending) if pending else None
 
 
+def _walk(tree: Any) -> Iterator[tuple[Any, list[Any]]]:
+    """Every node of python-hcl2's tree that has children, with them; without recursion, so
+    that no nesting depth can overflow the stack."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        children = getattr(node, "children", None)
+        if isinstance(children, list):
+            yield node, children
+            stack.extend(child for child in children if child is not None)
+
+
 def has_directive_markers(text: str) -> bool:
     """Whether ``text`` may hold a ``%{ }`` directive with a ``~`` (one ``in`` test each: a file
     without both is never walked by ``apply_directives``)."""
@@ -447,13 +454,7 @@ def apply_directives(tree: Any) -> None:
     from hcl2.rules.directives import TemplateForRule, TemplateIfRule
     from hcl2.rules.strings import InterpolationRule, StringPartRule, StringRule
 
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        children = getattr(node, "children", None)
-        if not isinstance(children, list):
-            continue
-        stack.extend(child for child in children if child is not None)
+    for node, _children in _walk(tree):
         if not isinstance(node, StringRule):
             continue
         flat: list[Any] = []  # the string's parts in source order, directives' own parts spread
