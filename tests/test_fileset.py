@@ -202,11 +202,11 @@ def test_an_older_revision_lists_the_commits_tree(tmp_path: Path) -> None:
 
 def test_a_committed_symlink_is_followed_in_the_revision_as_on_disk(tmp_path: Path) -> None:
     repo = write_repo(
-        tmp_path / "infra", {"root/main.tf": FROM_FILES, "shared/orders.yaml": "name: orders\n"}
+        tmp_path / "infra", {"root/main.tf": FROM_FILES, "common/orders.yaml": "name: orders\n"}
     )
     (repo / "root/tables").mkdir()
-    os.symlink("../../shared/orders.yaml", repo / "root/tables/orders.yaml")
-    os.symlink("../../shared", repo / "root/tables/more")
+    os.symlink("../../common/orders.yaml", repo / "root/tables/orders.yaml")
+    os.symlink("../../common", repo / "root/tables/more")
     git(repo, "init", "-q")
     commit_all(repo, "one", datetime.now(UTC) - timedelta(days=1))
     main = FROM_FILES.replace('"*.yaml"', '"**/*.yaml"')
