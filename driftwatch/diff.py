@@ -337,6 +337,37 @@ def _scaling_target(
     if declared.target is not None:
         live_target = _as_float(live.target) if live else None
         c.compare(f"{prefix}.target", _as_float(declared.target), live_target, gate=gate)
+        _policy_settings(c, prefix, declared, live, gate)
+
+
+# A target-tracking policy's settings besides its target value, with the value an unset one
+# has on both sides (the provider plans an unset cooldown as 0 and disable_scale_in as false).
+_POLICY_SETTINGS: tuple[tuple[str, int | bool], ...] = (
+    ("scale_in_cooldown", 0),
+    ("scale_out_cooldown", 0),
+    ("disable_scale_in", False),
+)
+
+
+def _policy_settings(
+    c: _Collector, prefix: str, declared: ScalingTarget, live: ScalingTarget | None, gate: _Gate
+) -> None:
+    """Cooldowns and ``disable_scale_in`` of a declared target-tracking policy.
+
+    A live policy that is missing is reported once, on ``.target``. Where either side's policy
+    is Unknown, so are its settings (unresolved, never drift).
+    """
+    if live is None or live.target is None:
+        return
+    for field, default in _POLICY_SETTINGS:
+        want = declared.target if isinstance(declared.target, Unknown) else getattr(declared, field)
+        have = live.target if isinstance(live.target, Unknown) else getattr(live, field)
+        c.compare(
+            f"{prefix}.{field}",
+            default if want is None else want,
+            default if have is None else have,
+            gate=gate,
+        )
 
 
 def _autoscaling(c: _Collector, prefix: str, declared: Autoscaling, live: Autoscaling, gate: _Gate) -> None:

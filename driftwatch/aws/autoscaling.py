@@ -65,7 +65,7 @@ class AutoscalingIndex:
             key = _key(target["ResourceId"], target["ScalableDimension"])
             if key is not None:
                 bounds[key] = (target["MinCapacity"], target["MaxCapacity"])
-        values: dict[_Key, tuple[str, float]] = {}
+        values: dict[_Key, tuple[str, float, dict[str, Any]]] = {}
         for policy in _all_policies(client, region):
             key = _key(policy["ResourceId"], policy["ScalableDimension"])
             config = policy.get("TargetTrackingScalingPolicyConfiguration")
@@ -77,12 +77,14 @@ class AutoscalingIndex:
                 continue
             # Several target-tracking policies on one dimension are unusual; pick one
             # deterministically (by policy name) so repeated scans agree.
-            candidate = (policy["PolicyName"], float(config["TargetValue"]))
+            candidate = (policy["PolicyName"], float(config["TargetValue"]), _settings(config))
             if key not in values or candidate[0] < values[key][0]:
                 values[key] = candidate
         return cls(
             {
-                key: ScalingTarget(min=lo, max=hi, target=values[key][1] if key in values else None)
+                key: ScalingTarget(min=lo, max=hi, target=values[key][1], **values[key][2])
+                if key in values
+                else ScalingTarget(min=lo, max=hi, target=None)
                 for key, (lo, hi) in bounds.items()
             }
         )
@@ -115,6 +117,25 @@ def apply_autoscaling(spec: TableSpec, index: AutoscalingIndex) -> TableSpec:
             dataclasses.replace(g, autoscaling=gsis.get(g.name, Autoscaling())) for g in spec.gsis
         )
     return dataclasses.replace(spec, autoscaling=table, gsis=new_gsis)
+
+
+def _settings(config: Any) -> dict[str, Any]:
+    """Cooldowns and ``DisableScaleIn`` of a target-tracking configuration, None where AWS
+    leaves them out or gives the default (0 seconds, False: what an unset one means); a value
+    of the wrong type is Unknown, never a guess."""
+    settings: dict[str, Any] = {}
+    for field, key in (("scale_in_cooldown", "ScaleInCooldown"), ("scale_out_cooldown", "ScaleOutCooldown")):
+        value = config.get(key)
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+            settings[field] = value or None
+        else:
+            settings[field] = Unknown(f"DescribeScalingPolicies gave {key} {value!r}, not a number")
+    value = config.get("DisableScaleIn")
+    if value is None or isinstance(value, bool):
+        settings["disable_scale_in"] = value or None
+    else:
+        settings["disable_scale_in"] = Unknown(f"DescribeScalingPolicies gave DisableScaleIn {value!r}")
+    return settings
 
 
 def _checked(items: Callable[[Any], list[Any]]) -> Callable[[Any], tuple[list[Any], str | None]]:
