@@ -334,6 +334,10 @@ def _scaling_target(
         return
     c.compare(f"{prefix}.min", declared.min, live.min if live else None, gate=gate)
     c.compare(f"{prefix}.max", declared.max, live.max if live else None, gate=gate)
+    if declared.suspended_state is not None and live is not None:
+        # the block declared: what it leaves out is not suspended (the provider's defaults)
+        have = live.suspended_state if live.suspended_state is not None else frozenset()
+        c.compare(f"{prefix}.suspended_state", declared.suspended_state, have, gate=gate)
     if declared.target is not None:
         live_target = _as_float(live.target) if live else None
         c.compare(f"{prefix}.target", _as_float(declared.target), live_target, gate=gate)

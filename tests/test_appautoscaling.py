@@ -1007,3 +1007,22 @@ def test_ignore_changes_on_the_policy_configuration_leaves_its_settings_unmanage
     for field in ("target", "scale_in_cooldown", "scale_out_cooldown", "disable_scale_in"):
         assert not spec.is_managed(f"autoscaling.read.{field}")
     assert spec.is_managed("autoscaling.read.min")
+
+
+def test_a_targets_suspended_state_is_declared_only_where_the_block_is() -> None:
+    suspended = {
+        "suspended_state": [{"dynamic_scaling_in_suspended": True, "scheduled_scaling_suspended": "false"}]
+    }
+    declared = dataclasses.replace(target(), arguments={**target().arguments, **suspended})
+    tables, _ = attach([table()], [declared, policy()])
+    read = tables[0].spec.autoscaling.read
+    assert read is not None and read.suspended_state == frozenset({"dynamic_scaling_in"})
+    tables, _ = attach([table()], [target(), policy()])
+    read = tables[0].spec.autoscaling.read
+    assert read is not None and read.suspended_state is None
+    ignored = dataclasses.replace(
+        declared, arguments={**declared.arguments, "lifecycle": [{"ignore_changes": ["suspended_state"]}]}
+    )
+    tables, _ = attach([table()], [ignored, policy()])
+    assert not tables[0].spec.is_managed("autoscaling.read.suspended_state")
+    assert tables[0].spec.is_managed("autoscaling.read.min")

@@ -839,3 +839,27 @@ def test_policy_settings_are_unresolved_where_the_policy_is_unknown() -> None:
     result = diff(declared, _scaled(ScalingTarget(5, 20, live_unknown)))
     assert result.drift == ()
     assert "autoscaling.read.scale_in_cooldown" in {u.attribute for u in result.unresolved}
+
+
+def test_a_declared_suspended_state_is_compared_and_an_undeclared_one_is_not() -> None:
+    """terraform plan (1.11.4) changes a target's suspended_state back only where the target
+    declares the block (it is Optional and Computed)."""
+    live = _scaled(ScalingTarget(5, 20, 50.0, suspended_state=frozenset({"dynamic_scaling_in"})))
+    declared = _scaled(ScalingTarget(5, 20, 50.0, suspended_state=frozenset()))
+    assert diff(declared, live).drift == (
+        Drift("autoscaling.read.suspended_state", [], ["dynamic_scaling_in"]),
+    )
+    assert attrs(diff(DECLARED, live)) == set()
+    assert attrs(diff(declared, _scaled(ScalingTarget(5, 20, 50.0)))) == set()
+
+
+def test_a_suspended_state_that_cannot_be_read_is_unresolved_never_drift() -> None:
+    from driftwatch.scan import _autoscaling_unknown
+
+    declared = _scaled(ScalingTarget(5, 20, 50.0, scale_in_cooldown=60, suspended_state=frozenset()))
+    live = _autoscaling_unknown(_scaled(ScalingTarget(5, 20, 50.0)), Unknown("AccessDenied"))
+    result = diff(declared, live)
+    assert result.drift == ()
+    assert {"autoscaling.read.suspended_state", "autoscaling.read.scale_in_cooldown"} <= {
+        u.attribute for u in result.unresolved
+    }

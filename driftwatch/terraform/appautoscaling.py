@@ -27,7 +27,8 @@ What the join decides, and why:
   unmanaged, as Terraform does.
 * The target-tracking policy's cooldowns and ``disable_scale_in`` are compared too: ``terraform
   plan`` puts them back when they are edited in the console, also where the policy does not set
-  them (unset is 0 seconds and false).
+  them (unset is 0 seconds and false). A target's ``suspended_state`` is compared where the
+  target writes the block (Optional and Computed: without it, Terraform leaves it alone).
 """
 
 from __future__ import annotations
@@ -269,8 +270,35 @@ def _scaling_target(dimension: _Dimension) -> ScalingTarget:
         min=_integer(target.arguments.get("min_capacity"), f"min_capacity of {target.address}"),
         max=_integer(target.arguments.get("max_capacity"), f"max_capacity of {target.address}"),
         target=value,
+        suspended_state=_suspended_state(target),
         **_policy_settings(policy),
     )
+
+
+_SUSPENDED_FLAGS = {
+    "dynamic_scaling_in_suspended": "dynamic_scaling_in",
+    "dynamic_scaling_out_suspended": "dynamic_scaling_out",
+    "scheduled_scaling_suspended": "scheduled_scaling",
+}
+
+
+def _suspended_state(target: ScalingResource) -> Maybe[frozenset[str]] | None:
+    """The activities a target's ``suspended_state`` block suspends; None without the block
+    (Optional and Computed: terraform plan then leaves the live state alone)."""
+    block = _first_block(target.arguments.get("suspended_state"))
+    if block is None or isinstance(block, Unknown):
+        return block
+    suspended: set[str] = set()
+    for flag, name in _SUSPENDED_FLAGS.items():
+        value = block.get(flag)
+        if value is None:
+            continue  # left out: false, the provider's default
+        known = _boolean(value, f"the {flag} of {target.address}")
+        if isinstance(known, Unknown):
+            return known
+        if known:
+            suspended.add(name)
+    return frozenset(suspended)
 
 
 def _merge(
@@ -315,6 +343,8 @@ def _unmanaged_fields(dimension: _Dimension) -> set[str]:
             fields.add("min")
         if ignored & {"all", "max_capacity"}:
             fields.add("max")
+        if ignored & {"all", "suspended_state"}:
+            fields.add("suspended_state")
     for policy in dimension.policies:
         if _ignored_arguments(policy) & {"all", "target_tracking_scaling_policy_configuration"}:
             fields.update(("target", "scale_in_cooldown", "scale_out_cooldown", "disable_scale_in"))
