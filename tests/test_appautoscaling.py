@@ -1026,3 +1026,31 @@ def test_a_targets_suspended_state_is_declared_only_where_the_block_is() -> None
     tables, _ = attach([table()], [ignored, policy()])
     assert not tables[0].spec.is_managed("autoscaling.read.suspended_state")
     assert tables[0].spec.is_managed("autoscaling.read.min")
+
+
+def test_a_step_scaling_policy_is_named_as_not_compared() -> None:
+    """terraform plan changes a step scaling policy edited in the console; driftwatch has no
+    attribute for its steps, so it says so instead of passing over them in silence."""
+    step = dataclasses.replace(
+        policy(policy_type="StepScaling"),
+        arguments={
+            **policy(policy_type="StepScaling").arguments,
+            "step_scaling_policy_configuration": [{"adjustment_type": "ChangeInCapacity"}],
+        },
+    )
+    tables, problems = attach([table()], [target(), step])
+    assert problems == []
+    (note,) = tables[0].notes
+    assert note.attribute == "autoscaling.read.step_scaling"
+    assert "does not compare the step scaling policy aws_appautoscaling_policy.read" in note.reason
+    ignored = dataclasses.replace(
+        step,
+        arguments={
+            **step.arguments,
+            "lifecycle": [{"ignore_changes": ["step_scaling_policy_configuration"]}],
+        },
+    )
+    tables, _ = attach([table()], [target(), ignored])
+    assert tables[0].notes == ()
+    tables, _ = attach([table()], [target(), policy()])  # target tracking: compared, no note
+    assert tables[0].notes == ()

@@ -351,6 +351,20 @@ def _unmanaged_fields(dimension: _Dimension) -> set[str]:
     return fields
 
 
+def _step_scaling_notes(dimension: _Dimension, prefix: str) -> list[Unresolved]:
+    """A step scaling policy is Terraform's to put back when its steps are edited in the
+    console, and driftwatch has no attribute for them: named as not compared, never silence."""
+    notes: list[Unresolved] = []
+    for policy in dimension.policies:
+        if _target_value(policy) is not None:  # target tracking (or unknown): compared
+            continue
+        if _ignored_arguments(policy) & {"all", "step_scaling_policy_configuration"}:
+            continue
+        why = f"driftwatch does not compare the step scaling policy {policy.address}; terraform plan does"
+        notes.append(Unresolved(f"{prefix}.step_scaling", why))
+    return notes
+
+
 def _with_autoscaling(
     table: DeclaredTable, dimensions: Mapping[tuple[str | None, Direction], _Dimension]
 ) -> tuple[DeclaredTable, list[Problem]]:
@@ -367,6 +381,7 @@ def _with_autoscaling(
             inputs.update(resource.inputs)
         prefix = "autoscaling" if gsi is None else f"gsi.{gsi}.autoscaling"
         unmanaged.update(f"{prefix}.{direction}.{field}" for field in _unmanaged_fields(dimension))
+        notes.extend(_step_scaling_notes(dimension, f"{prefix}.{direction}"))
 
     def merged(current: Autoscaling, new: Mapping[Direction, ScalingTarget], address: str) -> Autoscaling:
         return Autoscaling(
