@@ -334,9 +334,44 @@ def _scaling_target(
         return
     c.compare(f"{prefix}.min", declared.min, live.min if live else None, gate=gate)
     c.compare(f"{prefix}.max", declared.max, live.max if live else None, gate=gate)
+    if declared.suspended_state is not None and live is not None:
+        # the block declared: what it leaves out is not suspended (the provider's defaults)
+        have = live.suspended_state if live.suspended_state is not None else frozenset()
+        c.compare(f"{prefix}.suspended_state", declared.suspended_state, have, gate=gate)
     if declared.target is not None:
         live_target = _as_float(live.target) if live else None
         c.compare(f"{prefix}.target", _as_float(declared.target), live_target, gate=gate)
+        _policy_settings(c, prefix, declared, live, gate)
+
+
+# A target-tracking policy's settings besides its target value, with the value an unset one
+# has on both sides (the provider plans an unset cooldown as 0 and disable_scale_in as false).
+_POLICY_SETTINGS: tuple[tuple[str, int | bool], ...] = (
+    ("scale_in_cooldown", 0),
+    ("scale_out_cooldown", 0),
+    ("disable_scale_in", False),
+)
+
+
+def _policy_settings(
+    c: _Collector, prefix: str, declared: ScalingTarget, live: ScalingTarget | None, gate: _Gate
+) -> None:
+    """Cooldowns and ``disable_scale_in`` of a declared target-tracking policy.
+
+    A live policy that is missing is reported once, on ``.target``. Where either side's policy
+    is Unknown, so are its settings (unresolved, never drift).
+    """
+    if live is None or live.target is None:
+        return
+    for field, default in _POLICY_SETTINGS:
+        want = declared.target if isinstance(declared.target, Unknown) else getattr(declared, field)
+        have = live.target if isinstance(live.target, Unknown) else getattr(live, field)
+        c.compare(
+            f"{prefix}.{field}",
+            default if want is None else want,
+            default if have is None else have,
+            gate=gate,
+        )
 
 
 def _autoscaling(c: _Collector, prefix: str, declared: Autoscaling, live: Autoscaling, gate: _Gate) -> None:

@@ -987,7 +987,9 @@ def _autoscaling_unknown(spec: TableSpec, reason: Unknown) -> TableSpec:
         def one(target: ScalingTarget | None) -> ScalingTarget | None:
             if target is None:
                 return None
-            return ScalingTarget(reason, reason, reason if target.target is not None else None)
+            return ScalingTarget(
+                reason, reason, reason if target.target is not None else None, suspended_state=reason
+            )
 
         return Autoscaling(read=one(scaling.read), write=one(scaling.write))
 

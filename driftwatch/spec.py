@@ -81,11 +81,21 @@ class ScalingTarget:
     """One application-autoscaling target (min/max) and its target-tracking policy value.
 
     ``target`` is None when a scalable target exists without a target-tracking policy.
+    The policy's cooldowns and ``disable_scale_in`` are None where they are not set (or, live,
+    hold AWS's default): 0 seconds and False, which is what the provider plans for an unset one.
+    ``terraform plan`` changes them back when they are edited in the console.
+    ``suspended_state`` is the set of suspended activities (``dynamic_scaling_in``,
+    ``dynamic_scaling_out``, ``scheduled_scaling``): declared only where the target writes the
+    block (Terraform leaves it alone otherwise), None live where nothing is suspended.
     """
 
     min: Maybe[int]
     max: Maybe[int]
     target: Maybe[float] | None = None
+    scale_in_cooldown: Maybe[int] | None = None
+    scale_out_cooldown: Maybe[int] | None = None
+    disable_scale_in: Maybe[bool] | None = None
+    suspended_state: Maybe[frozenset[str]] | None = None
 
 
 @dataclass(frozen=True)

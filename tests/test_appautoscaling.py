@@ -968,3 +968,89 @@ def test_scan_compares_the_other_tables_when_one_join_crashes(
     unresolved = {u.attribute for u in rows["sessions-0"].unresolved}
     assert {"autoscaling.read", "gsi.by_user.autoscaling.write"} <= unresolved
     assert any("RuntimeError: injected fault" in e.message for e in report.errors)
+
+
+def _with_config(resource: ScalingResource, **settings: Any) -> ScalingResource:
+    config = {**resource.arguments["target_tracking_scaling_policy_configuration"][0], **settings}
+    arguments = {**resource.arguments, "target_tracking_scaling_policy_configuration": [config]}
+    return dataclasses.replace(resource, arguments=arguments)
+
+
+def test_a_policys_cooldowns_and_disable_scale_in_are_declared() -> None:
+    configured = _with_config(policy(), scale_in_cooldown=60, scale_out_cooldown="30", disable_scale_in=True)
+    tables, problems = attach([table()], [target(), configured])
+    assert problems == []
+    assert tables[0].spec.autoscaling.read == ScalingTarget(5, 20, 70.0, 60, 30, True)
+    # unset: None, which the diff reads as AWS's and the provider's default (0 s, not disabled)
+    tables, _ = attach([table()], [target(), policy()])
+    assert tables[0].spec.autoscaling.read == ScalingTarget(5, 20, 70.0, None, None, None)
+
+
+def test_an_unreadable_policy_setting_is_unknown() -> None:
+    configured = _with_config(policy(), scale_in_cooldown="soon", disable_scale_in="maybe")
+    tables, _ = attach([table()], [target(), configured])
+    read = tables[0].spec.autoscaling.read
+    assert read is not None
+    assert isinstance(read.scale_in_cooldown, Unknown) and isinstance(read.disable_scale_in, Unknown)
+
+
+def test_ignore_changes_on_the_policy_configuration_leaves_its_settings_unmanaged() -> None:
+    ignored = dataclasses.replace(
+        policy(),
+        arguments={
+            **policy().arguments,
+            "lifecycle": [{"ignore_changes": ["target_tracking_scaling_policy_configuration"]}],
+        },
+    )
+    tables, _ = attach([table()], [target(), ignored])
+    spec = tables[0].spec
+    for field in ("target", "scale_in_cooldown", "scale_out_cooldown", "disable_scale_in"):
+        assert not spec.is_managed(f"autoscaling.read.{field}")
+    assert spec.is_managed("autoscaling.read.min")
+
+
+def test_a_targets_suspended_state_is_declared_only_where_the_block_is() -> None:
+    suspended = {
+        "suspended_state": [{"dynamic_scaling_in_suspended": True, "scheduled_scaling_suspended": "false"}]
+    }
+    declared = dataclasses.replace(target(), arguments={**target().arguments, **suspended})
+    tables, _ = attach([table()], [declared, policy()])
+    read = tables[0].spec.autoscaling.read
+    assert read is not None and read.suspended_state == frozenset({"dynamic_scaling_in"})
+    tables, _ = attach([table()], [target(), policy()])
+    read = tables[0].spec.autoscaling.read
+    assert read is not None and read.suspended_state is None
+    ignored = dataclasses.replace(
+        declared, arguments={**declared.arguments, "lifecycle": [{"ignore_changes": ["suspended_state"]}]}
+    )
+    tables, _ = attach([table()], [ignored, policy()])
+    assert not tables[0].spec.is_managed("autoscaling.read.suspended_state")
+    assert tables[0].spec.is_managed("autoscaling.read.min")
+
+
+def test_a_step_scaling_policy_is_named_as_not_compared() -> None:
+    """terraform plan changes a step scaling policy edited in the console; driftwatch has no
+    attribute for its steps, so it says so instead of passing over them in silence."""
+    step = dataclasses.replace(
+        policy(policy_type="StepScaling"),
+        arguments={
+            **policy(policy_type="StepScaling").arguments,
+            "step_scaling_policy_configuration": [{"adjustment_type": "ChangeInCapacity"}],
+        },
+    )
+    tables, problems = attach([table()], [target(), step])
+    assert problems == []
+    (note,) = tables[0].notes
+    assert note.attribute == "autoscaling.read.step_scaling"
+    assert "does not compare the step scaling policy aws_appautoscaling_policy.read" in note.reason
+    ignored = dataclasses.replace(
+        step,
+        arguments={
+            **step.arguments,
+            "lifecycle": [{"ignore_changes": ["step_scaling_policy_configuration"]}],
+        },
+    )
+    tables, _ = attach([table()], [target(), ignored])
+    assert tables[0].notes == ()
+    tables, _ = attach([table()], [target(), policy()])  # target tracking: compared, no note
+    assert tables[0].notes == ()

@@ -326,3 +326,43 @@ def test_repeated_next_token_is_an_error_not_a_hang(stubbed: tuple[Any, Stubber]
     stubber.add_response("describe_scalable_targets", {"ScalableTargets": [], "NextToken": "49"})
     with pytest.raises(LiveReadError, match="DescribeScalableTargets failed in us-east-1: PaginationLoop"):
         AutoscalingIndex.fetch(client)
+
+
+def test_a_policys_cooldowns_and_disable_scale_in_are_read(aas: Any, aws_clients: AwsClients) -> None:
+    register(aas, "table/orders", TABLE_READ, 5, 20, 50.0)
+    register(aas, "table/orders", TABLE_WRITE, 5, 20)
+    aas.put_scaling_policy(
+        PolicyName="write",
+        ServiceNamespace="dynamodb",
+        ResourceId="table/orders",
+        ScalableDimension=TABLE_WRITE,
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 60.0,
+            "PredefinedMetricSpecification": {"PredefinedMetricType": METRIC[TABLE_WRITE]},
+            "ScaleInCooldown": 120,
+            "ScaleOutCooldown": 0,
+            "DisableScaleIn": True,
+        },
+    )
+    table, _ = AutoscalingIndex.fetch(aws_clients.autoscaling(REGION)).for_table("orders")
+    # defaults (0 s, not disabled; moto lists them, AWS may leave them out) read as None
+    assert table.read == ScalingTarget(min=5, max=20, target=50.0)
+    assert table.write == ScalingTarget(5, 20, 60.0, scale_in_cooldown=120, disable_scale_in=True)
+
+
+def test_a_targets_suspended_state_is_read(aas: Any, aws_clients: AwsClients) -> None:
+    register(aas, "table/orders", TABLE_READ, 5, 20, 50.0)
+    aas.register_scalable_target(
+        ServiceNamespace="dynamodb",
+        ResourceId="table/orders",
+        ScalableDimension=TABLE_WRITE,
+        MinCapacity=5,
+        MaxCapacity=20,
+        SuspendedState={"DynamicScalingOutSuspended": True, "ScheduledScalingSuspended": True},
+    )
+    table, _ = AutoscalingIndex.fetch(aws_clients.autoscaling(REGION)).for_table("orders")
+    assert table.read == ScalingTarget(min=5, max=20, target=50.0)  # nothing suspended: None
+    assert table.write == ScalingTarget(
+        5, 20, None, suspended_state=frozenset({"dynamic_scaling_out", "scheduled_scaling"})
+    )

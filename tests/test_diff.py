@@ -37,6 +37,7 @@ from driftwatch.spec import (
 MANAGED_KEY = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-aws-managed-dynamodb"
 CMK = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 GSI = "tenant-index"
+SETTINGS = ("scale_in_cooldown", "scale_out_cooldown", "disable_scale_in")  # of a tracking policy
 AUTOSCALING = Autoscaling(read=ScalingTarget(5, 20, 50.0), write=ScalingTarget(5, 20, 50.0))
 TAGS = {
     "Name": "acme-prod-orders",
@@ -248,6 +249,20 @@ ROWS = [
         lambda s: replace(s, autoscaling=replace(AUTOSCALING, read=None)),
         frozenset({"autoscaling.read.min", "autoscaling.read.max", "autoscaling.read.target"}),
     ),
+    Row(
+        "26-table-read-scale-in-cooldown",
+        lambda s: replace(
+            s, autoscaling=replace(AUTOSCALING, read=ScalingTarget(5, 20, 50.0, scale_in_cooldown=120))
+        ),
+        frozenset({"autoscaling.read.scale_in_cooldown"}),
+    ),
+    Row(
+        "27-gsi-write-scale-in-disabled",
+        lambda s: with_gsi(
+            s, autoscaling=replace(AUTOSCALING, write=ScalingTarget(5, 20, 50.0, disable_scale_in=True))
+        ),
+        frozenset({f"gsi.{GSI}.autoscaling.write.disable_scale_in"}),
+    ),
 ]
 
 
@@ -327,7 +342,7 @@ U = Unknown("var.x has no value")
                     f"{p}.{d}.{f}"
                     for p in ("autoscaling", f"gsi.{GSI}.autoscaling")
                     for d in ("read", "write")
-                    for f in ("min", "max", "target")
+                    for f in ("min", "max", "target", *SETTINGS)
                 ),
             },
             set(),
@@ -399,7 +414,8 @@ U = Unknown("var.x has no value")
         pytest.param(
             replace(DECLARED, autoscaling=Autoscaling(read=ScalingTarget(U, 20, U), write=AUTOSCALING.write)),
             replace(LIVE, autoscaling=replace(AUTOSCALING, read=ScalingTarget(1, 20, 70.0))),
-            {"autoscaling.read.min", "autoscaling.read.target"},
+            # the policy is Unknown, so are its cooldowns and disable_scale_in
+            {"autoscaling.read.min", "autoscaling.read.target", *(f"autoscaling.read.{f}" for f in SETTINGS)},
             set(),
             id="autoscaling",
         ),
@@ -775,3 +791,75 @@ def test_unknown_can_only_remove_drift(declared: TableSpec, live: TableSpec, fie
     full = diff(declared, live).drift
     assert all(d in full for d in diff(vague, live).drift)
     assert diff(vague, declared).drift == ()
+
+
+# The target-tracking policy's other settings, as terraform plan compares them (checked against
+# terraform 1.11.4: a cooldown or DisableScaleIn changed in the console plans a change of
+# target_tracking_scaling_policy_configuration, also when the policy does not set them; an unset
+# cooldown is 0 and an unset disable_scale_in is false on both sides).
+
+
+def _scaled(read: ScalingTarget | None) -> TableSpec:
+    return replace(DECLARED, autoscaling=replace(AUTOSCALING, read=read))
+
+
+def test_a_declared_cooldown_is_compared_with_the_live_one() -> None:
+    declared = _scaled(ScalingTarget(5, 20, 50.0, scale_in_cooldown=60, scale_out_cooldown=30))
+    live = _scaled(ScalingTarget(5, 20, 50.0, scale_in_cooldown=60))
+    result = diff(declared, live)
+    assert result.drift == (Drift("autoscaling.read.scale_out_cooldown", 30, 0),)
+    assert attrs(diff(declared, _scaled(ScalingTarget(5, 20, 50.0, 60, 30)))) == set()
+
+
+def test_a_cooldown_set_live_and_not_declared_is_drift_from_zero() -> None:
+    result = diff(DECLARED, _scaled(ScalingTarget(5, 20, 50.0, scale_out_cooldown=300)))
+    assert result.drift == (Drift("autoscaling.read.scale_out_cooldown", 0, 300),)
+    assert attrs(diff(DECLARED, _scaled(ScalingTarget(5, 20, 50.0, 0, 0, False)))) == set()
+
+
+def test_policy_settings_of_a_missing_policy_are_not_reported_again() -> None:
+    declared = _scaled(ScalingTarget(5, 20, 50.0, scale_in_cooldown=60, disable_scale_in=True))
+    assert attrs(diff(declared, _scaled(ScalingTarget(5, 20, None)))) == {"autoscaling.read.target"}
+    no_policy = _scaled(ScalingTarget(5, 20, None))
+    assert attrs(diff(no_policy, _scaled(ScalingTarget(5, 20, 50.0, scale_in_cooldown=60)))) == set()
+
+
+def test_policy_settings_are_unresolved_where_the_policy_is_unknown() -> None:
+    unknown = Unknown("several target-tracking policies")
+    result = diff(_scaled(ScalingTarget(5, 20, unknown)), _scaled(ScalingTarget(5, 20, 50.0, 60)))
+    assert result.drift == ()
+    assert {u.attribute for u in result.unresolved} == {
+        "autoscaling.read.target",
+        "autoscaling.read.scale_in_cooldown",
+        "autoscaling.read.scale_out_cooldown",
+        "autoscaling.read.disable_scale_in",
+    }
+    live_unknown = Unknown("DescribeScalingPolicies failed")
+    declared = _scaled(ScalingTarget(5, 20, 50.0, scale_in_cooldown=60))
+    result = diff(declared, _scaled(ScalingTarget(5, 20, live_unknown)))
+    assert result.drift == ()
+    assert "autoscaling.read.scale_in_cooldown" in {u.attribute for u in result.unresolved}
+
+
+def test_a_declared_suspended_state_is_compared_and_an_undeclared_one_is_not() -> None:
+    """terraform plan (1.11.4) changes a target's suspended_state back only where the target
+    declares the block (it is Optional and Computed)."""
+    live = _scaled(ScalingTarget(5, 20, 50.0, suspended_state=frozenset({"dynamic_scaling_in"})))
+    declared = _scaled(ScalingTarget(5, 20, 50.0, suspended_state=frozenset()))
+    assert diff(declared, live).drift == (
+        Drift("autoscaling.read.suspended_state", [], ["dynamic_scaling_in"]),
+    )
+    assert attrs(diff(DECLARED, live)) == set()
+    assert attrs(diff(declared, _scaled(ScalingTarget(5, 20, 50.0)))) == set()
+
+
+def test_a_suspended_state_that_cannot_be_read_is_unresolved_never_drift() -> None:
+    from driftwatch.scan import _autoscaling_unknown
+
+    declared = _scaled(ScalingTarget(5, 20, 50.0, scale_in_cooldown=60, suspended_state=frozenset()))
+    live = _autoscaling_unknown(_scaled(ScalingTarget(5, 20, 50.0)), Unknown("AccessDenied"))
+    result = diff(declared, live)
+    assert result.drift == ()
+    assert {"autoscaling.read.suspended_state", "autoscaling.read.scale_in_cooldown"} <= {
+        u.attribute for u in result.unresolved
+    }

@@ -193,6 +193,24 @@ def mutate_scaling(endpoint: str) -> None:
         MinCapacity=2,
         MaxCapacity=20,
     )
+    # The policies' other settings, which the configuration leaves unset (0 s, not disabled):
+    # terraform plan puts them back; driftwatch used to miss them.
+    for resource_id, dimension, setting in (
+        ("table/counted-events", read, {"ScaleInCooldown": 300}),
+        ("table/counted-events/index/by-day", index_read, {"DisableScaleIn": True}),
+    ):
+        scaling.put_scaling_policy(
+            ServiceNamespace="dynamodb",
+            ResourceId=resource_id,
+            ScalableDimension=dimension,
+            PolicyName=f"DynamoDBReadCapacityUtilization:{resource_id}",
+            PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": 50.0,  # as declared
+                "PredefinedMetricSpecification": {"PredefinedMetricType": "DynamoDBReadCapacityUtilization"},
+                **setting,
+            },
+        )
 
 
 def mutate_eu_west_1(endpoint: str) -> None:
@@ -376,7 +394,11 @@ PLANNED_SCALING: dict[str, set[str]] = {
     "acme_streamalert_threat_intel_downloader": {"autoscaling.read.max", "autoscaling.read.target"},
     "Token-d": {"autoscaling.write.min"},
     "bitgram-posts": {"gsi.owner-index.autoscaling.read.max"},
-    "counted-events": {"gsi.by-day.autoscaling.read.min"},
+    "counted-events": {
+        "gsi.by-day.autoscaling.read.min",
+        "autoscaling.read.scale_in_cooldown",
+        "gsi.by-day.autoscaling.read.disable_scale_in",
+    },
 }
 
 # Planned arguments driftwatch deliberately folds into another finding, with the section of
@@ -420,6 +442,31 @@ _SCALING_TYPES = ("aws_appautoscaling_target", "aws_appautoscaling_policy")
 _BOUND = {"min_capacity": "min", "max_capacity": "max"}
 
 
+# A target-tracking configuration's fields as driftwatch names them, with the value an unset
+# one stands for (the provider plans an unset cooldown as null against a live 0).
+_POLICY_FIELDS = {
+    "target_value": ("target", None),
+    "scale_in_cooldown": ("scale_in_cooldown", 0),
+    "scale_out_cooldown": ("scale_out_cooldown", 0),
+    "disable_scale_in": ("disable_scale_in", False),
+}
+
+
+def _policy_fields(change: dict[str, Any]) -> set[str]:
+    """The fields of the policy's target-tracking configuration the plan changes (a policy to
+    create: its target value, reported as missing)."""
+    key = "target_tracking_scaling_policy_configuration"
+    if not change.get("before"):
+        return {"target"}
+    before, after = change["before"].get(key) or [{}], change["after"].get(key) or [{}]
+    return {
+        name
+        for field, (name, unset) in _POLICY_FIELDS.items()
+        if (before[0].get(field) if before[0].get(field) is not None else unset)
+        != (after[0].get(field) if after[0].get(field) is not None else unset)
+    }
+
+
 def planned_scaling(resource_changes: list[dict[str, Any]]) -> dict[str, set[str]]:
     """The scaling targets and policies terraform plan changes, as driftwatch's attributes of
     the table they scale (``autoscaling.read.max``, ``gsi.<index>.autoscaling.write.target``).
@@ -437,7 +484,11 @@ def planned_scaling(resource_changes: list[dict[str, Any]]) -> dict[str, set[str
         _, table, *index = after["resource_id"].split("/")
         prefix = f"gsi.{index[1]}.autoscaling" if index else "autoscaling"
         dimension = "read" if after["scalable_dimension"].endswith("ReadCapacityUnits") else "write"
-        names = {_BOUND[a] for a in arguments} if rc["type"] == _SCALING_TYPES[0] else {"target"}
+        names = (
+            {_BOUND[a] for a in arguments}
+            if rc["type"] == _SCALING_TYPES[0]
+            else _policy_fields(rc["change"])
+        )
         found.setdefault(table, set()).update(f"{prefix}.{dimension}.{name}" for name in names)
     return found
 
@@ -562,7 +613,8 @@ def test_scaling_drift_is_where_terraform_plan_changes_a_scaling_target_or_polic
     outcome: Outcome, address: str
 ) -> None:
     """The autoscaler's settings changed in the console: terraform plan changes the scaling
-    target (``min_capacity``, ``max_capacity``) or policy (``target_value``); driftwatch reports
+    target (``min_capacity``, ``max_capacity``) or policy (``target_value``, a cooldown,
+    ``disable_scale_in``); driftwatch reports
     them on the table they scale, and nowhere else."""
     row = outcome.tables[address]
     drifted = {item["attribute"] for item in row["drift"] if _is_scaling(item["attribute"])}

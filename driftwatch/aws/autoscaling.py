@@ -9,13 +9,13 @@ table in memory.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from driftwatch.aws import responses
 from driftwatch.aws.dynamodb import Pages, read_aws
-from driftwatch.spec import Autoscaling, ScalingTarget, TableSpec, Unknown
+from driftwatch.spec import Autoscaling, Maybe, ScalingTarget, TableSpec, Unknown
 
 if TYPE_CHECKING:
     from mypy_boto3_application_autoscaling import ApplicationAutoScalingClient
@@ -61,11 +61,13 @@ class AutoscalingIndex:
     def fetch(cls, client: ApplicationAutoScalingClient) -> AutoscalingIndex:
         region = client.meta.region_name
         bounds: dict[_Key, tuple[int, int]] = {}
+        suspended: dict[_Key, Any] = {}
         for target in _all_targets(client, region):
             key = _key(target["ResourceId"], target["ScalableDimension"])
             if key is not None:
                 bounds[key] = (target["MinCapacity"], target["MaxCapacity"])
-        values: dict[_Key, tuple[str, float]] = {}
+                suspended[key] = _suspended(target.get("SuspendedState"))
+        values: dict[_Key, tuple[str, float, dict[str, Any]]] = {}
         for policy in _all_policies(client, region):
             key = _key(policy["ResourceId"], policy["ScalableDimension"])
             config = policy.get("TargetTrackingScalingPolicyConfiguration")
@@ -77,12 +79,16 @@ class AutoscalingIndex:
                 continue
             # Several target-tracking policies on one dimension are unusual; pick one
             # deterministically (by policy name) so repeated scans agree.
-            candidate = (policy["PolicyName"], float(config["TargetValue"]))
+            candidate = (policy["PolicyName"], float(config["TargetValue"]), _settings(config))
             if key not in values or candidate[0] < values[key][0]:
                 values[key] = candidate
         return cls(
             {
-                key: ScalingTarget(min=lo, max=hi, target=values[key][1] if key in values else None)
+                key: ScalingTarget(
+                    min=lo, max=hi, target=values[key][1], suspended_state=suspended[key], **values[key][2]
+                )
+                if key in values
+                else ScalingTarget(min=lo, max=hi, target=None, suspended_state=suspended[key])
                 for key, (lo, hi) in bounds.items()
             }
         )
@@ -115,6 +121,45 @@ def apply_autoscaling(spec: TableSpec, index: AutoscalingIndex) -> TableSpec:
             dataclasses.replace(g, autoscaling=gsis.get(g.name, Autoscaling())) for g in spec.gsis
         )
     return dataclasses.replace(spec, autoscaling=table, gsis=new_gsis)
+
+
+_SUSPENDED = {
+    "DynamicScalingInSuspended": "dynamic_scaling_in",
+    "DynamicScalingOutSuspended": "dynamic_scaling_out",
+    "ScheduledScalingSuspended": "scheduled_scaling",
+}
+
+
+def _suspended(state: Any) -> Maybe[frozenset[str]] | None:
+    """The suspended activities of a scalable target; None where nothing is (or the field is
+    left out); a flag that is not a bool is Unknown, never a guess."""
+    if state is None:
+        return None
+    if not isinstance(state, Mapping):
+        return Unknown(f"DescribeScalableTargets gave SuspendedState {state!r}")
+    flags = {key: state.get(key) for key in _SUSPENDED}
+    if any(value is not None and not isinstance(value, bool) for value in flags.values()):
+        return Unknown(f"DescribeScalableTargets gave SuspendedState {state!r}")
+    return frozenset(_SUSPENDED[key] for key, value in flags.items() if value) or None
+
+
+def _settings(config: Any) -> dict[str, Any]:
+    """Cooldowns and ``DisableScaleIn`` of a target-tracking configuration, None where AWS
+    leaves them out or gives the default (0 seconds, False: what an unset one means); a value
+    of the wrong type is Unknown, never a guess."""
+    settings: dict[str, Any] = {}
+    for field, key in (("scale_in_cooldown", "ScaleInCooldown"), ("scale_out_cooldown", "ScaleOutCooldown")):
+        value = config.get(key)
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+            settings[field] = value or None
+        else:
+            settings[field] = Unknown(f"DescribeScalingPolicies gave {key} {value!r}, not a number")
+    value = config.get("DisableScaleIn")
+    if value is None or isinstance(value, bool):
+        settings["disable_scale_in"] = value or None
+    else:
+        settings["disable_scale_in"] = Unknown(f"DescribeScalingPolicies gave DisableScaleIn {value!r}")
+    return settings
 
 
 def _checked(items: Callable[[Any], list[Any]]) -> Callable[[Any], tuple[list[Any], str | None]]:

@@ -25,6 +25,10 @@ What the join decides, and why:
   not drift. A target's or policy's own ``lifecycle.ignore_changes`` (``min_capacity``,
   ``max_capacity``, ``target_tracking_scaling_policy_configuration``, ``all``) leaves that value
   unmanaged, as Terraform does.
+* The target-tracking policy's cooldowns and ``disable_scale_in`` are compared too: ``terraform
+  plan`` puts them back when they are edited in the console, also where the policy does not set
+  them (unset is 0 seconds and false). A target's ``suspended_state`` is compared where the
+  target writes the block (Optional and Computed: without it, Terraform leaves it alone).
 """
 
 from __future__ import annotations
@@ -188,8 +192,11 @@ def _policy_name(policy: ScalingResource) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _combined_target(policies: Sequence[ScalingResource]) -> Maybe[float] | None:
-    """The target value among the target-tracking policies of one dimension.
+def _combined_target(
+    policies: Sequence[ScalingResource],
+) -> tuple[Maybe[float] | None, ScalingResource | None]:
+    """The target value among the target-tracking policies of one dimension, and the policy
+    it comes from (None where there is none, or which one is not known).
 
     Several are unusual; like the live side, the one with the smallest name counts (names
     unknown: Unknown).
@@ -197,14 +204,48 @@ def _combined_target(policies: Sequence[ScalingResource]) -> Maybe[float] | None
     values = [(policy, _target_value(policy)) for policy in policies]
     tracking = [(policy, value) for policy, value in values if value is not None]
     if not tracking:
-        return None
+        return None, None
     if len(tracking) == 1:
-        return tracking[0][1]
-    named = [(_policy_name(policy), value) for policy, value in tracking]
-    if any(name is None for name, _ in named):
+        return tracking[0][1], tracking[0][0]
+    named = [(_policy_name(policy), policy, value) for policy, value in tracking]
+    if any(name is None for name, _, _ in named):
         addresses = ", ".join(policy.address for policy, _ in tracking)
-        return Unknown(f"several target-tracking policies ({addresses}) and not all names are known")
-    return min(named, key=lambda pair: str(pair[0]))[1]
+        return Unknown(f"several target-tracking policies ({addresses}) and not all names are known"), None
+    _, chosen, value = min(named, key=lambda entry: str(entry[0]))
+    return value, chosen
+
+
+def _boolean(value: Any, what: str) -> Maybe[bool]:
+    """A bool argument as Terraform converts it (``"true"`` / ``"false"`` strings too)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Unknown):
+        return value
+    if value in ("true", "false"):
+        return bool(value == "true")
+    return Unknown(f"{what} {value!r} is not a bool")
+
+
+def _policy_settings(policy: ScalingResource | None) -> dict[str, Any]:
+    """The cooldowns and ``disable_scale_in`` of a target-tracking policy; an unset one is None
+    (the diff reads it as the provider's default: 0 seconds, not disabled)."""
+    config = (
+        _first_block(policy.arguments.get("target_tracking_scaling_policy_configuration")) if policy else None
+    )
+    if policy is None or not isinstance(config, Mapping):
+        return {}  # no such policy, or its configuration is Unknown (and so is its target value)
+    settings: dict[str, Any] = {}
+    for field in ("scale_in_cooldown", "scale_out_cooldown"):
+        value = config.get(field)
+        settings[field] = None if value is None else _integer(value, f"the {field} of {policy.address}")
+    value = config.get("disable_scale_in")
+    what = f"the disable_scale_in of {policy.address}"
+    settings["disable_scale_in"] = None if value is None else _boolean(value, what)
+    # the default written out (`scale_in_cooldown = 0`) is the default, as on the live side
+    return {
+        field: None if value in (0, False) and not isinstance(value, Unknown) else value
+        for field, value in settings.items()
+    }
 
 
 def _region_matches(a: Maybe[str] | None, b: Maybe[str] | None) -> bool:
@@ -224,11 +265,40 @@ def _scaling_target(dimension: _Dimension) -> ScalingTarget:
         twice = Unknown(f"the scalable target is declared more than once ({addresses})")
         return ScalingTarget(min=twice, max=twice, target=twice)
     target = dimension.targets[0]
+    value, policy = _combined_target(dimension.policies)
     return ScalingTarget(
         min=_integer(target.arguments.get("min_capacity"), f"min_capacity of {target.address}"),
         max=_integer(target.arguments.get("max_capacity"), f"max_capacity of {target.address}"),
-        target=_combined_target(dimension.policies),
+        target=value,
+        suspended_state=_suspended_state(target),
+        **_policy_settings(policy),
     )
+
+
+_SUSPENDED_FLAGS = {
+    "dynamic_scaling_in_suspended": "dynamic_scaling_in",
+    "dynamic_scaling_out_suspended": "dynamic_scaling_out",
+    "scheduled_scaling_suspended": "scheduled_scaling",
+}
+
+
+def _suspended_state(target: ScalingResource) -> Maybe[frozenset[str]] | None:
+    """The activities a target's ``suspended_state`` block suspends; None without the block
+    (Optional and Computed: terraform plan then leaves the live state alone)."""
+    block = _first_block(target.arguments.get("suspended_state"))
+    if block is None or isinstance(block, Unknown):
+        return block
+    suspended: set[str] = set()
+    for flag, name in _SUSPENDED_FLAGS.items():
+        value = block.get(flag)
+        if value is None:
+            continue  # left out: false, the provider's default
+        known = _boolean(value, f"the {flag} of {target.address}")
+        if isinstance(known, Unknown):
+            return known
+        if known:
+            suspended.add(name)
+    return frozenset(suspended)
 
 
 def _merge(
@@ -273,10 +343,26 @@ def _unmanaged_fields(dimension: _Dimension) -> set[str]:
             fields.add("min")
         if ignored & {"all", "max_capacity"}:
             fields.add("max")
+        if ignored & {"all", "suspended_state"}:
+            fields.add("suspended_state")
     for policy in dimension.policies:
         if _ignored_arguments(policy) & {"all", "target_tracking_scaling_policy_configuration"}:
-            fields.add("target")
+            fields.update(("target", "scale_in_cooldown", "scale_out_cooldown", "disable_scale_in"))
     return fields
+
+
+def _step_scaling_notes(dimension: _Dimension, prefix: str) -> list[Unresolved]:
+    """A step scaling policy is Terraform's to put back when its steps are edited in the
+    console, and driftwatch has no attribute for them: named as not compared, never silence."""
+    notes: list[Unresolved] = []
+    for policy in dimension.policies:
+        if _target_value(policy) is not None:  # target tracking (or unknown): compared
+            continue
+        if _ignored_arguments(policy) & {"all", "step_scaling_policy_configuration"}:
+            continue
+        why = f"driftwatch does not compare the step scaling policy {policy.address}; terraform plan does"
+        notes.append(Unresolved(f"{prefix}.step_scaling", why))
+    return notes
 
 
 def _with_autoscaling(
@@ -295,6 +381,7 @@ def _with_autoscaling(
             inputs.update(resource.inputs)
         prefix = "autoscaling" if gsi is None else f"gsi.{gsi}.autoscaling"
         unmanaged.update(f"{prefix}.{direction}.{field}" for field in _unmanaged_fields(dimension))
+        notes.extend(_step_scaling_notes(dimension, f"{prefix}.{direction}"))
 
     def merged(current: Autoscaling, new: Mapping[Direction, ScalingTarget], address: str) -> Autoscaling:
         return Autoscaling(
