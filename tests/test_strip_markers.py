@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from terraform_support import REQUIRES_TERRAFORM_CLI
 
 from driftwatch.aws.clients import AwsClients
 from driftwatch.scan import scan
@@ -410,7 +410,7 @@ def test_tf_json_strip_markers_evaluate_as_terraform_console_prints() -> None:
 
 
 @pytest.mark.terraform
-@pytest.mark.skipif(shutil.which("terraform") is None, reason="runs the terraform CLI (the oracle)")
+@REQUIRES_TERRAFORM_CLI
 def test_the_table_is_what_terraform_console_prints(tmp_path: Path) -> None:
     """The recorded values stay Terraform's: one ``terraform console`` over every case."""
     (tmp_path / "main.tf").write_text(_tf_text())

@@ -78,8 +78,9 @@ def instance_key(key: str) -> str:
     (``addrs.StringKey.String``, its ``toHCLQuotedString``), so that an address equals the
     state's: ``["q\\"x"]``, ``["d$${x}"]``, ``["nb\\u00a0sp"]``.
 
-    A character Go's ``unicode.IsPrint`` refuses is written ``\\uXXXX`` (``\\UXXXXXXXX`` past
-    U+FFFF): printable means a letter, mark, number, punctuation or symbol, or the ASCII space.
+    A character Go's ``unicode.IsPrint`` refuses is written as ``\\u`` and four hex digits
+    (``\\u200b``), past U+FFFF as ``\\U`` and eight (``\\U000e0001``): printable means a
+    letter, mark, number, punctuation or symbol, or the ASCII space.
     Python's Unicode tables may be older than Go's; a character assigned only in the newer ones
     is escaped here and not by Terraform (never met in a table key).
     """
