@@ -284,7 +284,6 @@ def parse_text(text: str, file: str) -> Any:
     grammar lacks, are read by driftwatch.terraform.strip_markers around the parse; a text
     without any reaches python-hcl2 as it is."""
     with cyclic_gc_paused():  # the first call also imports python-hcl2 and lark: no collections
-        from hcl2.api import parses
         from lark.exceptions import UnexpectedInput, VisitError
 
         old_limit = sys.getrecursionlimit()
@@ -292,19 +291,15 @@ def parse_text(text: str, file: str) -> Any:
             sys.setrecursionlimit(max(old_limit, _PARSE_RECURSION_LIMIT))
             # hclsyntax skips one UTF-8 byte order mark at the start of a file (a Windows
             # editor's); a second one, or one further on, is its "Invalid character".
-            prepared, markers = strip_markers.prepare(text.removeprefix("\ufeff"))
+            text = text.removeprefix("\ufeff")
             # A trailing newline avoids python-hcl2's error on a final line without one.
-            source = prepared if prepared.endswith("\n") else prepared + "\n"
-            tree = parses(source)
-            misread = strip_markers.apply(tree, markers)
-            if misread is not None:
-                raise HclSyntaxError(file, strip_markers.MISREAD, *misread)
-            if strip_markers.has_directive_markers(text):
-                strip_markers.apply_directives(tree)
+            tree, source = strip_markers.parse_source(text if text.endswith("\n") else text + "\n")
             _check_block_bodies(tree, source, file)
             return tree
         except HclSyntaxError:
             raise
+        except strip_markers.StripMarkerError as error:
+            raise HclSyntaxError(file, strip_markers.MISREAD, error.line, error.column) from None
         except UnexpectedInput as error:
             message, line, column = _describe_syntax_error(error, text)
             raise HclSyntaxError(file, message, line, column) from None

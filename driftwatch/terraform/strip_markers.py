@@ -530,10 +530,10 @@ MISREAD = (
 )
 
 
-def parses(text: str) -> Any:
-    """python-hcl2's ``parses`` of ``text`` with its strip markers read (prepare, then apply and
-    apply_directives);
-    StripMarkerError if one cannot be. For texts parsed on their own (a heredoc's template)."""
+def parse_source(text: str) -> tuple[Any, str]:
+    """python-hcl2's ``parses`` of ``text`` read as Terraform reads it (prepare, then apply and
+    apply_directives), with the text python-hcl2 was given: the tree's positions are in it.
+    StripMarkerError if a marker cannot be read; python-hcl2's own errors pass through."""
     from hcl2.api import parses as hcl2_parses
 
     prepared, markers = prepare(text)
@@ -543,4 +543,9 @@ def parses(text: str) -> Any:
         raise StripMarkerError(*misread)
     if has_directive_markers(text):
         apply_directives(tree)
-    return tree
+    return tree, prepared
+
+
+def parses(text: str) -> Any:
+    """``parse_source``'s tree, for texts parsed on their own (a heredoc's template)."""
+    return parse_source(text)[0]
