@@ -813,8 +813,14 @@ def _try(node: Any, argument_nodes: list[Any], ctx: _Ctx) -> Any:
         except _Failure:
             continue
         unknown = first_unknown(value)
-        return unknown if unknown is not None else value
+        return _unrefined(unknown) if unknown is not None else value
     raise ctx.fail(node, "try(): no argument could be evaluated without an error")
+
+
+def _unrefined(unknown: Unknown) -> Unknown:
+    """``try`` and ``can`` of an unknown value are unknown with no refinement: Terraform cannot
+    tell yet whether the argument would fail, so ``try(length(x), 0) != null`` stays unknown."""
+    return Unknown(unknown.reason) if unknown.not_null else unknown
 
 
 def _can(node: Any, argument_nodes: list[Any], ctx: _Ctx) -> Any:
@@ -825,7 +831,7 @@ def _can(node: Any, argument_nodes: list[Any], ctx: _Ctx) -> Any:
     except _Failure:
         return False
     unknown = first_unknown(value)
-    return unknown if unknown is not None else True
+    return _unrefined(unknown) if unknown is not None else True
 
 
 # --- for expressions -------------------------------------------------------------------------
