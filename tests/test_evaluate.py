@@ -308,7 +308,6 @@ def test_unknown_propagation(expression: str, expected: Any) -> None:
     assert ev(expression) == expected
 
 
-
 # Terraform (1.6+) refines the unknown result of most functions as "not null", so comparing it
 # with null is decided at plan time. Each row was printed by `terraform console` 1.11.4 with
 # aws_kms_key.k.arn unknown (a resource not applied). mineiros-io/terraform-aws-dynamodb writes
@@ -339,8 +338,11 @@ def test_unknown_propagation(expression: str, expected: Any) -> None:
         ('aws_kms_key.k.arn != ""', ARN),
     ],
 )
-def test_a_function_result_terraform_knows_is_not_null_compares_with_null(expression: str, expected: Any) -> None:
+def test_a_function_result_terraform_knows_is_not_null_compares_with_null(
+    expression: str, expected: Any
+) -> None:
     assert ev(expression) == expected
+
 
 @pytest.mark.parametrize(
     ("expression", "expected"),
