@@ -336,6 +336,11 @@ def test_unknown_propagation(expression: str, expected: Any) -> None:
         ("can(length(aws_kms_key.k.arn)) != null", ARN),
         ("length(aws_kms_key.k.arn) > 0", ARN),
         ('aws_kms_key.k.arn != ""', ARN),
+        # The refinement is the function's own: an unknown it only passes on may stand for null.
+        ('(upper(aws_kms_key.k.arn) == "A" ? null : "b") != null', ARN),
+        ("lookup({a = null}, upper(aws_kms_key.k.arn), null) != null", ARN),
+        ("{a = null}[upper(aws_kms_key.k.arn)] != null", ARN),
+        ("element([null], length(aws_kms_key.k.arn)) != null", ARN),
     ],
 )
 def test_a_function_result_terraform_knows_is_not_null_compares_with_null(

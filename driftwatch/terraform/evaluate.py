@@ -203,9 +203,17 @@ def _eval(node: Any, ctx: _Ctx) -> Any:
         budget.spend(1, ctx.line(node))
     _state.depth = depth + levels
     try:
-        return handler(node, ctx)
+        result = handler(node, ctx)
     finally:
         _state.depth = depth
+    if handler is not _call and isinstance(result, Unknown) and result.not_null:
+        # The "not null" refinement belongs to a function's own result. An unknown passed on by
+        # anything else stands for a value that may be null: `cond ? null : x` with an unknown
+        # condition, `m[upper(x)]`, `coalesce(a, b).attr`. Dropping it leaves the value
+        # unresolved (never a guess); Terraform also keeps it through references, which
+        # driftwatch does not follow.
+        return replace(result, not_null=False)
+    return result
 
 
 def _plain(value: Any) -> Any:

@@ -1441,6 +1441,10 @@ REFINED_NOT_NULL = frozenset(
 )  # fmt: skip
 
 
+# Functions that return their argument as it is, refinements included.
+_KEEPS_REFINEMENT = frozenset({"sensitive", "nonsensitive"})
+
+
 def call(name: str, arguments: list[Any]) -> Any:
     """Call a registered function, applying its Unknown policy first.
 
@@ -1456,9 +1460,7 @@ def call(name: str, arguments: list[Any]) -> Any:
         if unknown is None and policy == "none":
             unknown = first_unknown(arguments)
         if unknown is not None:
-            if name in REFINED_NOT_NULL and not unknown.not_null:
-                return dataclasses.replace(unknown, not_null=True)
-            return unknown
+            return _refined(name, unknown)
     try:
         _signature(function).bind(*arguments)
     except TypeError:
@@ -1467,9 +1469,18 @@ def call(name: str, arguments: list[Any]) -> Any:
         result = function(*arguments)
     except _UnknownResult as raised:
         result = raised.unknown
-    if isinstance(result, Unknown) and name in REFINED_NOT_NULL and not result.not_null:
-        return dataclasses.replace(result, not_null=True)
-    return result
+    return _refined(name, result) if isinstance(result, Unknown) else result
+
+
+def _refined(name: str, unknown: Unknown) -> Unknown:
+    """A function's unknown result, refined as Terraform refines it: not null for the functions
+    in REFINED_NOT_NULL, as its argument for ``sensitive``/``nonsensitive``, and otherwise not
+    refined at all -- ``lookup(m, upper(x), null)`` returns the key's unknown but may be null."""
+    if name in REFINED_NOT_NULL:
+        return unknown if unknown.not_null else dataclasses.replace(unknown, not_null=True)
+    if name in _KEEPS_REFINEMENT or not unknown.not_null:
+        return unknown
+    return dataclasses.replace(unknown, not_null=False)
 
 
 @functools.cache
