@@ -462,6 +462,12 @@ GARBAGE = {
         ),
         "LocalSecondaryIndexes[].IndexName ('by-tenant' listed twice)",
     ),
+    # A replica status outside the enumeration was drift ("eu-west-1 (HEALTHY)"): a false alarm.
+    "replica_status_unknown": (
+        "DescribeTable",
+        _table(Replicas=[{"RegionName": "eu-west-1", "ReplicaStatus": "HEALTHY"}]),
+        "Replicas[].ReplicaStatus (not one of",
+    ),
     "replica_listed_twice": (
         "DescribeTable",
         _table(
@@ -655,6 +661,7 @@ def test_only_the_read_itself_being_denied_costs_only_its_attributes(
         ("PROJECTION_TYPES", "ProjectionType"),
         ("KEY_TYPES", "KeyType"),
         ("INDEX_STATUSES", "IndexStatus"),
+        ("REPLICA_STATUSES", "ReplicaStatus"),
     ],
 )
 def test_the_values_an_answer_may_hold_are_the_api_models(allowed: str, shape: str) -> None:
