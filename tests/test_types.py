@@ -120,6 +120,13 @@ REFUSED_TYPES = {
     "object({ b = list })": "list type constructor requires one argument",
     "foo(string)": "'foo' is not a valid type constructor",
     "1": "either a primitive type keyword",
+    # Parentheses anywhere in a type: read through before (as `string`, `number`...).
+    "(string)": "either a primitive type keyword",
+    "(list(string))": "either a primitive type keyword",
+    "list((string))": "either a primitive type keyword",
+    "tuple(([string]))": "either a primitive type keyword",
+    "object({ x = (number) })": "either a primitive type keyword",
+    "object({ x = optional((number)) })": "either a primitive type keyword",
 }
 # Accepted by Terraform: bare `list` / `map` are its legacy list(any) / map(any), at top level.
 ACCEPTED_TYPES = {
@@ -129,6 +136,10 @@ ACCEPTED_TYPES = {
     "list(any)": TypeSpec("list", element=ANY),
     "set(string)": TypeSpec("set", element=TypeSpec("string")),
     "tuple([string, bool])": TypeSpec("tuple", elements=(TypeSpec("string"), TypeSpec("bool"))),
+    # A default is an expression, where parentheses are fine.
+    "object({ x = optional(number, (1)) })": TypeSpec(
+        "object", attributes={"x": (TypeSpec("number"), True, 1)}
+    ),
 }
 
 

@@ -46,9 +46,13 @@ def _callee(node: Any) -> tuple[str, list[Any]] | None:
 
 
 def _unwrap(node: Any) -> Any:
+    """The expression inside python-hcl2's wrappers. Parentheses are refused: Terraform reads a
+    type as keywords and calls, and ``(string)`` is neither (terraform validate 1.11.4)."""
     from hcl2.rules.expressions import ExprTermRule
 
     while isinstance(node, ExprTermRule):
+        if node.parentheses:
+            raise InvalidTypeConstraint(_NOT_A_TYPE)
         node = node.expression
     return node
 
@@ -97,10 +101,7 @@ def parse_type(node: Any, evaluate_default: Any = None, *, top_level: bool = Tru
         raise InvalidTypeConstraint(f"the keyword {name!r} is not a valid type specification")
     call = _callee(node)
     if call is None:
-        raise InvalidTypeConstraint(
-            "a type specification is either a primitive type keyword (bool, number, string) or "
-            "a complex type constructor call, like list(string)"
-        )
+        raise InvalidTypeConstraint(_NOT_A_TYPE)
     name, arguments = call
     if name in _COLLECTIONS:
         if len(arguments) != 1:
@@ -121,6 +122,12 @@ def parse_type(node: Any, evaluate_default: Any = None, *, top_level: bool = Tru
     if name == "optional":
         raise InvalidTypeConstraint("'optional' is valid only as a modifier for object type attributes")
     raise InvalidTypeConstraint(f"the keyword {name!r} is not a valid type constructor")
+
+
+_NOT_A_TYPE = (
+    "a type specification is either a primitive type keyword (bool, number, string) or "
+    "a complex type constructor call, like list(string)"
+)
 
 
 def _needs_argument(name: str) -> str:
