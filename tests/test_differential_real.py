@@ -134,6 +134,13 @@ EXPECTED_UNRESOLVED = {
     },
     # SSE itself is known: length(var.kms_key_arn) != null is true while the key is unknown.
     "module.mineiros_enabled.aws_dynamodb_table.table[0]": {"sse.kms_key_arn": "resource attribute"},
+    # Said, not unresolved: terraform plan changes none of the arguments of such a table.
+    **{
+        f'module.blue_green_all.aws_dynamodb_table.data_table["{stack}"]': {
+            "lifecycle.ignore_changes": "ignore_changes = all"
+        }
+        for stack in ("blue", "green")
+    },
 }
 
 
