@@ -78,6 +78,42 @@ def unresolved(binding: AccountBinding | None) -> tuple[Unresolved, ...]:
     )
 
 
+def checked_anyway(binding: AccountBinding) -> bool:
+    """Whether the binding names its account whatever credentials the provider uses: a role
+    (its ARN's account) or allowed_account_ids (known or not: Unknown is noted on its own)."""
+    return binding.assumed is not None or binding.allowed is not None
+
+
+def mixed_credentials(bindings: Iterable[AccountBinding | None]) -> dict[str, Unresolved]:
+    """Notes for the providers of one target whose tables Terraform reads with credentials of
+    their own, when the target's tables are read under more than one choice of credentials.
+
+    driftwatch reads every table of a target with the target's credentials, one account. A root
+    whose ``aws`` provider reads with profile "dev" and ``aws.prod`` with profile "prod" (or
+    with static keys) spans accounts, so some of its tables would be compared with another
+    account's same-named table: a wrong "in sync" or a false "missing". When every provider
+    makes the same choice (one profile for the whole root, the usual local set-up) the target
+    is configured for that one account, and nothing is said. A provider whose account is checked
+    anyway (a role_arn, allowed_account_ids) gets no note."""
+    listed = list(bindings)
+    choices = {binding.credentials if binding is not None else () for binding in listed}
+    if len(choices) < 2:
+        return {}
+    notes: dict[str, Unresolved] = {}
+    for binding in listed:
+        if binding is None or not binding.credentials or checked_anyway(binding):
+            continue
+        others = sorted(", ".join(c) or "the environment's" for c in choices if c != binding.credentials)
+        notes[binding.provider] = Unresolved(
+            ATTRIBUTE,
+            f"provider {binding.provider} reads with its own credentials ({', '.join(binding.credentials)}), "
+            f"other tables of this target with others ({'; '.join(others)}): driftwatch reads all of them "
+            "with the target's, so the account is not checked (set allowed_account_ids in each provider "
+            "block, or split the tables into targets with their own role_arn)",
+        )
+    return notes
+
+
 def checkable(binding: AccountBinding | None) -> bool:
     """Whether the binding says anything the account read can be checked against."""
     if binding is None:
@@ -97,6 +133,7 @@ def describe(binding: AccountBinding) -> str:
         parts.append("allowed_account_ids " + ", ".join(sorted(binding.allowed)[:5]))
     if isinstance(binding.forbidden, frozenset):
         parts.append("forbidden_account_ids " + ", ".join(sorted(binding.forbidden)[:5]))
+    parts.extend(binding.credentials)
     return f"provider {binding.provider}" + (f" ({'; '.join(parts)})" if parts else "")
 
 

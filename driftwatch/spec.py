@@ -304,6 +304,9 @@ class AccountBinding:
     via: str = "assume_role"  # or "assume_role_with_web_identity": where the role_arn is written
     allowed: Maybe[frozenset[str]] | None = None
     forbidden: Maybe[frozenset[str]] | None = None
+    # The credentials the block chooses itself (``profile "prod"``, ``access_key``...), which
+    # driftwatch never uses: it reads with its target's. Named only, never a secret's value.
+    credentials: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -255,6 +255,21 @@ CASES: dict[str, Case] = {
         kind="table_error",
         live=True,
     ),
+    "account-chosen-by-profile": Case(
+        # The table reads with profile "prod", the other table of the target with the
+        # environment's credentials: the target spans two choices of credentials.
+        files={
+            "providers.tf": 'provider "aws" {\n  profile = "prod"\n}\n'
+            'provider "aws" {\n  alias = "env"\n}\n'
+            'resource "aws_dynamodb_table" "other" {\n  provider = aws.env\n  name = "loud-other"\n'
+            '  billing_mode = "PAY_PER_REQUEST"\n  hash_key = "id"\n'
+            '  attribute {\n    name = "id"\n    type = "S"\n  }\n}\n'
+        },
+        names=(TABLE, "account"),
+        reason="reads with its own credentials (profile",
+        kind="attribute_unresolved",
+        exit_code=0,
+    ),
     "account-read-unknown": Case(
         files={"providers.tf": 'provider "aws" {\n  allowed_account_ids = ["123456789012"]\n}\n'},
         handlers=(("before-call.sts.GetCallerIdentity", _error("ExpiredToken", "the token expired", 403)),),
@@ -314,12 +329,13 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Buil
     # The endless listing is cut at 10 pages instead of 1,000: the same error, 1 s less.
     patch.setattr(driftwatch.aws.dynamodb, "MAX_PAGES", 10)
     with mock_aws():
-        boto3.client("dynamodb", region_name=REGION).create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        )
+        for table in (TABLE, "loud-other"):  # loud-other: the second table of one case
+            boto3.client("dynamodb", region_name=REGION).create_table(
+                TableName=table,
+                BillingMode="PAY_PER_REQUEST",
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            )
         for name, case in CASES.items():
             repo = tmp_path_factory.mktemp(name)
             root = repo / "envs" / "prod"

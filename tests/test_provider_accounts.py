@@ -321,6 +321,93 @@ def test_what_cannot_be_evaluated_is_unknown_shown_and_not_checked(tmp_path: Pat
     assert isinstance(found["aws_dynamodb_table.c"].account.allowed, Unknown)  # type: ignore[union-attr]
 
 
+def test_a_target_whose_providers_read_with_different_credentials_says_so(tmp_path: Path) -> None:
+    """Terraform reads a table whose provider sets ``profile`` (or keys, or credential files)
+    with those credentials, in whichever account they are; driftwatch reads every table of a
+    target with the target's. With ``aws`` on profile "dev" and ``aws.prod`` on "prod", some
+    tables were compared with another account's same-named table, and nothing said so. Now such
+    tables list ``account`` unresolved, unless the provider's account is checked anyway (a
+    role, allowed_account_ids). Keys and tokens are named, never shown."""
+    files = {
+        "main.tf": f"""
+        variable "profile" {{
+          type    = string
+          default = null
+        }}
+        provider "aws" {{
+          profile = "dev"
+        }}
+        provider "aws" {{
+          alias      = "keys"
+          access_key = "AKIAEXAMPLEKEY000000"
+          secret_key = "s3cr3t-value-never-shown"
+        }}
+        provider "aws" {{
+          alias   = "unset"
+          profile = var.profile
+          shared_credentials_files = []
+        }}
+        provider "aws" {{
+          alias               = "checked"
+          profile             = "prod"
+          allowed_account_ids = ["123456789012"]
+        }}
+        provider "aws" {{
+          alias   = "role"
+          profile = "prod"
+          assume_role {{
+            role_arn = "{ROLE_B}"
+          }}
+        }}
+        """
+        + table_tf("a")
+        + table_tf("b").replace("{\n", "{\n  provider = aws.keys\n", 1)
+        + table_tf("c").replace("{\n", "{\n  provider = aws.unset\n", 1)
+        + table_tf("d").replace("{\n", "{\n  provider = aws.checked\n", 1)
+        + table_tf("e").replace("{\n", "{\n  provider = aws.role\n", 1)
+    }
+    found = declared(tmp_path, files)
+    by_address = tables(found)
+    notes = {
+        address.rsplit(".", 1)[1]: [n.reason for n in table.notes if n.attribute == "account"]
+        for address, table in by_address.items()
+    }
+    assert notes["a"] == [
+        'provider aws reads with its own credentials (profile "dev"), other tables of this target '
+        'with others (access_key, secret_key; profile "prod"; the environment\'s): driftwatch reads '
+        "all of them with the target's, so the account is not checked (set allowed_account_ids in "
+        "each provider block, or split the tables into targets with their own role_arn)"
+    ]
+    assert len(notes["b"]) == 1 and "(access_key, secret_key)" in notes["b"][0]
+    assert notes["c"] == notes["d"] == notes["e"] == []  # null and empty choose nothing; d, e checked
+    assert by_address["aws_dynamodb_table.c"].account is None
+    for letter in "ab":
+        binding = by_address[f"aws_dynamodb_table.{letter}"].account
+        assert binding is not None and not accounts.checkable(binding)  # no GetCallerIdentity for it
+        assert accounts.problem(binding, "111111111111", "x") is None  # never a false alarm
+    out = StringIO()
+    render_inspect(found, "json", out)
+    render_inspect(found, "text", out)
+    assert "s3cr3t" not in out.getvalue() and "AKIAEXAMPLEKEY" not in out.getvalue()
+    assert 'provider aws (profile "dev")' in out.getvalue()
+
+
+def test_one_choice_of_credentials_for_the_whole_target_is_not_noted(tmp_path: Path) -> None:
+    """The usual root: one provider on one profile (or keys), for local runs. The target is
+    configured for that account, as for a root without any: nothing is noted."""
+    files = {
+        "main.tf": 'provider "aws" {\n  profile = "prod"\n}\n'
+        'provider "aws" {\n  alias   = "west"\n  region  = "us-west-2"\n  profile = "prod"\n}\n'
+        + table_tf("a")
+        + table_tf("b").replace("{\n", "{\n  provider = aws.west\n", 1)
+    }
+    found = tables(declared(tmp_path, files))
+    assert {address: table.notes for address, table in found.items()} == {
+        "aws_dynamodb_table.a": (),
+        "aws_dynamodb_table.b": (),
+    }
+
+
 def test_inspect_shows_the_binding(tmp_path: Path) -> None:
     files = {
         "main.tf": f"""
@@ -350,6 +437,7 @@ def test_inspect_shows_the_binding(tmp_path: Path) -> None:
         "via": "assume_role",
         "allowed": None,
         "forbidden": None,
+        "credentials": [],
     }
     assert payload["aws_dynamodb_table.other"]["account"]["assumed"] == {
         "unknown": "assume_role.role_arn 'not-an-arn' is not an IAM role ARN"

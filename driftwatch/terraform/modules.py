@@ -1318,9 +1318,41 @@ def _account_binding(
         for name in ("allowed_account_ids", "forbidden_account_ids")
     }
     allowed, forbidden = lists["allowed_account_ids"], lists["forbidden_account_ids"]
-    if assumed is None and allowed is None and forbidden is None:
+    credentials = _chosen_credentials(attributes, scope, walk, file)
+    if assumed is None and allowed is None and forbidden is None and not credentials:
         return None
-    return AccountBinding(provider, assumed, via, allowed, forbidden)
+    return AccountBinding(provider, assumed, via, allowed, forbidden, credentials)
+
+
+# Arguments with which a provider block picks its own credentials (hashicorp/aws 5.x). Only
+# ``profile`` is shown with its value: the others are secrets or local paths.
+_CREDENTIAL_ARGUMENTS = (
+    "profile",
+    "shared_credentials_files",
+    "shared_config_files",
+    "access_key",
+    "secret_key",
+    "token",
+)
+
+
+def _chosen_credentials(
+    attributes: Mapping[str, Any], scope: Scope, walk: _Walk, file: str
+) -> tuple[str, ...]:
+    """The credentials a provider block chooses itself, as shown to users (``profile "prod"``).
+
+    Unset, null or empty is the environment's credentials, as for the provider; a value that
+    cannot be evaluated may choose some, so it is named too."""
+    chosen: list[str] = []
+    for name in _CREDENTIAL_ARGUMENTS:
+        if name not in attributes:
+            continue
+        value = _evaluate_attribute(attributes[name], scope, walk, file)
+        if value is None or value == "" or (isinstance(value, (list, tuple)) and not value):
+            continue
+        shown = name == "profile" and isinstance(value, str) and len(value) <= 64 and value.isprintable()
+        chosen.append(f'profile "{value}"' if shown else name)
+    return tuple(chosen)
 
 
 def _role_arns(nested: list[Block], kind: str, scope: Scope, walk: _Walk, file: str) -> Maybe[str] | None:
@@ -1858,6 +1890,18 @@ def declare_target(
     return result
 
 
+def _noted_credentials(tables: list[DeclaredTable]) -> list[DeclaredTable]:
+    """Each table read by a provider with credentials of its own, in a target whose tables use
+    more than one choice of them, notes its account as not checked (accounts.mixed_credentials)."""
+    notes = accounts.mixed_credentials(table.account for table in tables)
+    return [
+        dataclasses.replace(table, notes=(*table.notes, notes[table.account.provider]))
+        if table.account is not None and table.account.provider in notes
+        else table
+        for table in tables
+    ]
+
+
 def _memo_key(target: TargetInput, cache: ParseCache) -> Hashable | None:
     """What, besides the filesystem, a target's declarations are a function of: every field of
     the TargetInput and the cache's per-file limits. None (no memo) inside an enclosing step
@@ -1912,6 +1956,7 @@ def _walk_target(walk: _Walk, target: TargetInput, fs: FileSystemView) -> Target
             collector = _TableCollector(walk, result)
             collector.collect(root)
             collector.finish()
+            result.tables = _noted_credentials(result.tables)
     result.errors = walk.errors
     result.not_evaluated = walk.not_evaluated
     result.volatile = walk.volatile
