@@ -29,6 +29,9 @@ What the join decides, and why:
   plan`` puts them back when they are edited in the console, also where the policy does not set
   them (unset is 0 seconds and false). A target's ``suspended_state`` is compared where the
   target writes the block (Optional and Computed: without it, Terraform leaves it alone).
+* So is the metric the policy tracks (``predefined_metric_specification`` with its
+  ``resource_label``, or ``customized_metric_specification``), as one value: see
+  ``driftwatch.scaling_metric`` for what terraform plan counts as equal.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from driftwatch import scaling_metric
 from driftwatch.bounds import safe_text
 from driftwatch.spec import (
     Autoscaling,
@@ -49,6 +53,7 @@ from driftwatch.spec import (
     Unknown,
     Unresolved,
 )
+from driftwatch.terraform.functions import is_number, to_string
 
 TARGET = "aws_appautoscaling_target"
 POLICY = "aws_appautoscaling_policy"
@@ -226,9 +231,33 @@ def _boolean(value: Any, what: str) -> Maybe[bool]:
     return Unknown(f"{what} {value!r} is not a bool")
 
 
+def _declared_text(address: str) -> scaling_metric.Text:
+    """A string argument of ``address`` as Terraform converts it (numbers and bools too);
+    unset is ``""``, as in the provider's state."""
+
+    def text(value: Any, where: str) -> Maybe[str]:
+        if value is None:
+            return ""
+        if isinstance(value, Unknown):
+            return value
+        if isinstance(value, (str, bool)) or is_number(value):
+            return to_string(value)
+        return Unknown(f"the {where} of {address} is not a string")
+
+    return text
+
+
+def _declared_flag(address: str) -> scaling_metric.Flag:
+    def flag(value: Any, where: str) -> Maybe[bool]:
+        return False if value is None else _boolean(value, f"the {where} of {address}")
+
+    return flag
+
+
 def _policy_settings(policy: ScalingResource | None) -> dict[str, Any]:
-    """The cooldowns and ``disable_scale_in`` of a target-tracking policy; an unset one is None
-    (the diff reads it as the provider's default: 0 seconds, not disabled)."""
+    """The cooldowns, ``disable_scale_in`` and metric of a target-tracking policy; an unset
+    cooldown or flag is None (the diff reads it as the provider's default: 0 seconds, not
+    disabled)."""
     config = (
         _first_block(policy.arguments.get("target_tracking_scaling_policy_configuration")) if policy else None
     )
@@ -242,10 +271,13 @@ def _policy_settings(policy: ScalingResource | None) -> dict[str, Any]:
     what = f"the disable_scale_in of {policy.address}"
     settings["disable_scale_in"] = None if value is None else _boolean(value, what)
     # the default written out (`scale_in_cooldown = 0`) is the default, as on the live side
-    return {
+    settings = {
         field: None if value in (0, False) and not isinstance(value, Unknown) else value
         for field, value in settings.items()
     }
+    address = policy.address
+    settings["metric"] = scaling_metric.metric(config, _declared_text(address), _declared_flag(address))
+    return settings
 
 
 def _region_matches(a: Maybe[str] | None, b: Maybe[str] | None) -> bool:
@@ -347,7 +379,7 @@ def _unmanaged_fields(dimension: _Dimension) -> set[str]:
             fields.add("suspended_state")
     for policy in dimension.policies:
         if _ignored_arguments(policy) & {"all", "target_tracking_scaling_policy_configuration"}:
-            fields.update(("target", "scale_in_cooldown", "scale_out_cooldown", "disable_scale_in"))
+            fields.update(("target", "scale_in_cooldown", "scale_out_cooldown", "disable_scale_in", "metric"))
     return fields
 
 
