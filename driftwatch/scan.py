@@ -392,7 +392,9 @@ def scan(
     role_errors = _assume_roles(_role_regions(targets, declared.jobs), clients, deadline)
     live_rows, live_errors = check_live(declared.jobs, clients, settings, judge, role_errors, deadline)
     rows.extend(live_rows)
-    unmanaged_rows, unmanaged_errors = find_unmanaged(targets, declared, clients, role_errors, deadline)
+    unmanaged_rows, unmanaged_errors = find_unmanaged(
+        targets, declared, clients, role_errors, deadline, settings.max_regions
+    )
     rows.extend(unmanaged_rows)
     rows.sort(key=_row_order)
     # Every string that leaves the scan is bounded and encodable (driftwatch.bounds).
@@ -865,6 +867,7 @@ def find_unmanaged(
     clients: AwsClients,
     role_errors: Mapping[Role, str] | None = None,
     deadline: Deadline | None = None,
+    max_regions: int = DEFAULT_MAX_REGIONS,
 ) -> tuple[list[TableResult], list[TargetError]]:
     """Live tables that match a target's ``unmanaged`` prefixes and that no declaration covers.
 
@@ -875,6 +878,11 @@ def find_unmanaged(
     error) for an account whose declarations are incomplete -- a file that did not parse, a
     table name that could not be resolved, a module call not evaluated -- because any live
     table could then be one of them: never a false alarm.
+
+    A target's regions are those of its tables, their replicas and its own ``region``. Replica
+    regions come from the repository, so past ``max_regions`` distinct regions in the scan
+    (those the scan reads tables in count first) the rest are not listed, and one error per
+    target says which: 2,000 replica regions were 2,000 ListTables calls, one after another.
     """
     wanted = [t for t in targets if t.unmanaged_prefixes is not None]
     if not wanted:
@@ -905,6 +913,7 @@ def find_unmanaged(
     rows: list[TableResult] = []
     errors: list[TargetError] = []
     reported: set[tuple[Role | None, str, str]] = set()
+    listed = {job.region for job in (*declared.jobs, *declared.held)}  # within max_regions (declare)
     for target in wanted:
         role = role_of[target.name]
         if role is not None and role_errors and role in role_errors:
@@ -928,7 +937,13 @@ def find_unmanaged(
             )
             continue
         prefixes = target.unmanaged_prefixes or ()
+        skipped: list[str] = []
         for region in sorted(target_regions):
+            if region not in listed and region != target.region:
+                if len(listed) >= max_regions:
+                    skipped.append(region)
+                    continue
+                listed.add(region)
             try:
                 (names,) = run_bounded(
                     [functools.partial(_list_names, clients, region, role)],
@@ -973,6 +988,13 @@ def find_unmanaged(
                         alert_unmanaged=target.unmanaged_alert,
                     )
                 )
+        if skipped:
+            shown = ", ".join(skipped[:3]) + (", …" if len(skipped) > 3 else "")
+            message = (
+                f"unmanaged tables were not looked for in {len(skipped):,} regions ({shown}): "
+                f"the scan already reads {max_regions} regions (aws.max_regions)"
+            )
+            errors.append(TargetError(target.name, message))
     return rows, errors
 
 

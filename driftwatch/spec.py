@@ -27,9 +27,16 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Unknown:
-    """A value the declared side could not resolve, and why (shown to users as-is)."""
+    """A value the declared side could not resolve, and why (shown to users as-is).
+
+    ``not_null`` is Terraform's refinement of an unknown value: the result of most functions
+    (``length``, ``upper``, ``join``...) is known not to be null even when its argument is
+    unknown, so ``length(x) != null`` is decided at plan time. It does not change equality:
+    two Unknowns with one reason are the same unknown.
+    """
 
     reason: str
+    not_null: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"(unknown: {self.reason})"

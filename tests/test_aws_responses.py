@@ -11,9 +11,11 @@ from __future__ import annotations
 import io
 import json
 import re
+import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import botocore.retries.standard
 import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 
@@ -109,6 +111,7 @@ class Endpoint:
 
     def __init__(self) -> None:
         self.broken: dict[str, str | Callable[[], str]] = {}
+        self.headers: dict[str, dict[str, str]] = {}  # extra response headers, by operation
 
     def __call__(self, request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse:
         operation = event_name.rsplit(".", 1)[-1]
@@ -117,6 +120,8 @@ class Endpoint:
             body = body()
         headers = HTTPHeaders()
         headers["Content-Type"] = "application/x-amz-json-1.1"
+        for name, value in self.headers.get(operation, {}).items():
+            headers[name] = value
         return AWSResponse(request.url, 200, headers, _Raw(_encoded(body)))
 
 
@@ -142,6 +147,7 @@ def shared() -> Iterator[tuple[AwsClients, Endpoint]]:
 @pytest.fixture
 def endpoint(shared: tuple[AwsClients, Endpoint]) -> Endpoint:
     shared[1].broken.clear()
+    shared[1].headers.clear()
     assert shared[0].recorder is not None
     shared[0].recorder.reset()
     return shared[1]
@@ -434,6 +440,54 @@ GARBAGE = {
         json.dumps({"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED"}}),
         "TimeToLiveDescription.AttributeName",
     ),
+    # Listed twice, read last-wins: a GSI listed KEYS_ONLY then ALL was the declared ALL one (in
+    # sync), a replica DELETING then ACTIVE an active replica, a key's type S then N the N one.
+    # AWS names each index (GSI or LSI: one namespace), replica region and attribute once.
+    "gsi_listed_twice": (
+        "DescribeTable",
+        _table(GlobalSecondaryIndexes=[_gsi(Projection={"ProjectionType": "KEYS_ONLY"}), _gsi()]),
+        "GlobalSecondaryIndexes[].IndexName ('by-tenant' listed twice)",
+    ),
+    "lsi_named_as_a_gsi": (
+        "DescribeTable",
+        _table(
+            GlobalSecondaryIndexes=[_gsi()],
+            LocalSecondaryIndexes=[
+                {
+                    "IndexName": "by-tenant",
+                    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        ),
+        "LocalSecondaryIndexes[].IndexName ('by-tenant' listed twice)",
+    ),
+    # A replica status outside the enumeration was drift ("eu-west-1 (HEALTHY)"): a false alarm.
+    "replica_status_unknown": (
+        "DescribeTable",
+        _table(Replicas=[{"RegionName": "eu-west-1", "ReplicaStatus": "HEALTHY"}]),
+        "Replicas[].ReplicaStatus (not one of",
+    ),
+    "replica_listed_twice": (
+        "DescribeTable",
+        _table(
+            Replicas=[
+                {"RegionName": "eu-west-1", "ReplicaStatus": "DELETING"},
+                {"RegionName": "eu-west-1", "ReplicaStatus": "ACTIVE"},
+            ]
+        ),
+        "Replicas[].RegionName ('eu-west-1' listed twice)",
+    ),
+    "attribute_defined_twice": (
+        "DescribeTable",
+        _table(
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "pk", "AttributeType": "N"},
+            ]
+        ),
+        "AttributeDefinitions[].AttributeName ('pk' listed twice)",
+    ),
     "tags_token_not_a_string": (
         "ListTagsOfResource",
         json.dumps({"Tags": [{"Key": "Team", "Value": "observability"}], "NextToken": 2}),
@@ -461,14 +515,22 @@ def _target(**changes: Any) -> str:
     return json.dumps({"ScalableTargets": [target]})
 
 
+def _twice(page: str) -> str:
+    """The valid target, then ``page``'s target for the same table and dimension: read
+    last-wins, the range 1..500 made any capacity "the autoscaler's" (drift hidden)."""
+    listed = json.loads(page)["ScalableTargets"]
+    return json.dumps({"ScalableTargets": [*VALID["DescribeScalableTargets"]["ScalableTargets"], *listed]})
+
+
 @pytest.mark.parametrize(
     ("body", "named"),
     [
         (_target(MinCapacity=5.5), "MinCapacity"),
         (_target(MaxCapacity="50"), "MaxCapacity"),
         (_target(MinCapacity=80, MaxCapacity=50), "MinCapacity (above MaxCapacity)"),
+        (_twice(_target(MinCapacity=1, MaxCapacity=500)), "listed twice"),
     ],
-    ids=["fractional", "string", "min_above_max"],
+    ids=["fractional", "string", "min_above_max", "listed_twice"],
 )
 def test_a_scalable_target_whose_range_is_not_one_is_an_invalid_response(
     clients: AwsClients, endpoint: Endpoint, body: str, named: str
@@ -531,6 +593,14 @@ PAGED: dict[str, tuple[str, Callable[[AwsClients], object]]] = {
 }
 
 
+def _pageful(operation: str) -> dict[str, Any]:
+    """A page of ``operation`` that may be handed out again: an autoscaling listing's target
+    or policy on two pages is itself a broken answer (``test_duplicates_across_pages_are_invalid_too``)."""
+    if operation in LISTINGS:
+        return {key: [] for key in VALID[operation]}
+    return VALID[operation]
+
+
 @pytest.mark.parametrize("operation", sorted(PAGED))
 def test_a_listing_that_never_ends_is_cut_at_max_pages(
     clients: AwsClients, endpoint: Endpoint, operation: str, monkeypatch: pytest.MonkeyPatch
@@ -541,7 +611,7 @@ def test_a_listing_that_never_ends_is_cut_at_max_pages(
     monkeypatch.setattr(driftwatch.aws.dynamodb, "MAX_PAGES", 12)
     field, read = PAGED[operation]
     tokens = iter(range(1_000))
-    endpoint.broken[operation] = lambda: json.dumps({**VALID[operation], field: f"page-{next(tokens)}"})
+    endpoint.broken[operation] = lambda: json.dumps({**_pageful(operation), field: f"page-{next(tokens)}"})
     with pytest.raises(LiveReadError, match="TooManyPages: more than 12 pages") as caught:
         read(clients)
     assert caught.value.operation == operation
@@ -552,7 +622,7 @@ def test_a_listing_that_never_ends_is_cut_at_max_pages(
 def test_a_token_cycle_is_a_pagination_loop(clients: AwsClients, endpoint: Endpoint, operation: str) -> None:
     field, read = PAGED[operation]
     tokens = iter(["a", "b", "c", "a", "b", "c"])
-    endpoint.broken[operation] = lambda: json.dumps({**VALID[operation], field: next(tokens)})
+    endpoint.broken[operation] = lambda: json.dumps({**_pageful(operation), field: next(tokens)})
     with pytest.raises(LiveReadError, match="PaginationLoop") as caught:
         read(clients)
     assert caught.value.operation == operation
@@ -591,6 +661,7 @@ def test_only_the_read_itself_being_denied_costs_only_its_attributes(
         ("PROJECTION_TYPES", "ProjectionType"),
         ("KEY_TYPES", "KeyType"),
         ("INDEX_STATUSES", "IndexStatus"),
+        ("REPLICA_STATUSES", "ReplicaStatus"),
     ],
 )
 def test_the_values_an_answer_may_hold_are_the_api_models(allowed: str, shape: str) -> None:
@@ -618,3 +689,63 @@ def test_every_table_status_of_the_api_model_is_judged() -> None:
     statuses = set(model.shape_for("TableStatus").enum)
     unusable = {"INACCESSIBLE_ENCRYPTION_CREDENTIALS", "ARCHIVING", "ARCHIVED", "REPLICATION_NOT_AUTHORIZED"}
     assert statuses == (set(_COMPARABLE_STATUSES) - {None}) | unusable
+
+
+def _crc32(body: str) -> str:
+    return str(zlib.crc32(body.encode()) & 0xFFFFFFFF)
+
+
+def test_an_answer_that_does_not_match_its_checksum_is_refused_after_the_retries(
+    clients: AwsClients, endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DynamoDB signs every body with ``x-amz-crc32``. botocore's standard retry mode retries
+    a body that does not match it, but after the last attempt it parses and returns that body
+    as the answer: a table changed on its way (here deletion protection read as off where AWS
+    said on) was compared as if AWS had said it. Now the call is an InvalidResponse of its
+    table, after botocore's retries."""
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda *_: 0.0)
+    endpoint.broken["DescribeTable"] = _table(DeletionProtectionEnabled=False)  # altered on the way
+    endpoint.headers["DescribeTable"] = {"x-amz-crc32": _crc32(json.dumps(VALID["DescribeTable"]))}
+    with pytest.raises(LiveReadError, match="x-amz-crc32") as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, "DescribeTable")
+    assert counted(clients) == {("DescribeTable", INVALID_RESPONSE): 1}
+    assert clients.recorder is not None
+    assert clients.recorder.retries() == {"DescribeTable": clients.max_attempts - 1}  # retried first
+
+
+def test_an_answer_that_matches_its_checksum_is_read(clients: AwsClients, endpoint: Endpoint) -> None:
+    """The control: the checksum of the body as sent is what every real answer carries."""
+    for operation in TABLE_READS:
+        endpoint.headers[operation] = {"x-amz-crc32": _crc32(json.dumps(VALID[operation]))}
+    spec = read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert spec is not None and spec.deletion_protection
+    assert counted(clients) == {(operation, "success"): 1 for operation in TABLE_READS}
+
+
+def test_a_scaling_policy_listed_twice_is_an_invalid_response(
+    clients: AwsClients, endpoint: Endpoint
+) -> None:
+    """A policy name is unique per scalable target: two answers for one (70 and 20 here) are
+    not a reading, and the first by name was taken."""
+    policy = VALID["DescribeScalingPolicies"]["ScalingPolicies"][0]
+    other = {**policy, "TargetTrackingScalingPolicyConfiguration": {"TargetValue": 20.0}}
+    endpoint.broken["DescribeScalingPolicies"] = json.dumps({"ScalingPolicies": [policy, other]})
+    with pytest.raises(
+        LiveReadError, match=re.escape("ScalingPolicies[].PolicyName ('read' listed twice")
+    ) as caught:
+        AutoscalingIndex.fetch(clients.autoscaling(REGION))
+    assert caught.value.code == INVALID_RESPONSE
+
+
+def test_duplicates_across_pages_are_invalid_too(clients: AwsClients, endpoint: Endpoint) -> None:
+    """The same scalable target on page 1 and page 2 (a listing that restarted, a broken token)."""
+    pages = iter(["2", None])
+
+    def page() -> str:
+        return json.dumps({**VALID["DescribeScalableTargets"], "NextToken": next(pages)})
+
+    endpoint.broken["DescribeScalableTargets"] = page
+    with pytest.raises(LiveReadError, match="listed twice") as caught:
+        AutoscalingIndex.fetch(clients.autoscaling(REGION))
+    assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, "DescribeScalableTargets")

@@ -14,6 +14,9 @@ attributes driftwatch reports drifted must be the arguments ``terraform plan`` c
 through the vocabulary of ``test_differential_drift``, except where docs/terraform-parity.md
 documents a deliberate difference (``DOCUMENTED``).
 
+Three surveys chose the configurations (the fixtures' README lists each with what it exercises);
+the third found SSE declared as ``length(var.kms_key_arn) != null`` left unresolved (fixed).
+
 moto gap (also in the fixtures' README): moto 5.2.1 has no ``ListTagsForResource`` /
 ``TagResource`` for Application Auto Scaling, which the provider calls after creating a
 scalable target; they are answered with an empty tag set while moto serves, so the scaling
@@ -107,6 +110,18 @@ STATE: dict[str, str] = {
     'module.davidshare_envs.aws_dynamodb_table.dynamodb_tables["terraform_lock"]': (
         "vpc3-terraform-stage-statelock"
     ),
+    # the third survey
+    'module.excoriate_basic.aws_dynamodb_table.ignore_auto_scaling_changes["enabled"]': "test1",
+    'module.excoriate_provisioned.aws_dynamodb_table.default["enabled"]': "excoriate-orders",
+    'module.imported_key_schema.aws_dynamodb_table.managed["audit"]': "imported-audit",
+    'module.imported_key_schema.aws_dynamodb_table.managed["ledger"]': "imported-ledger",
+    'module.blue_green_all.aws_dynamodb_table.data_table["blue"]': "ledger-data-blue-dev",
+    'module.blue_green_all.aws_dynamodb_table.data_table["green"]': "ledger-data-green-dev",
+    "module.cumberland_one.aws_dynamodb_table.this": "acme-dev-sessions",
+    "module.mineiros_enabled.aws_dynamodb_table.table[0]": "mineiros-events",
+    'module.tables_pitr_tuple.aws_dynamodb_table.main["events"]': "tuple-dev-events",
+    'module.tables_pitr_tuple.aws_dynamodb_table.main["users"]': "tuple-dev-users",
+    "module.boldlink_autoscaled.aws_dynamodb_table.main": "boldlink-orders",
 }
 
 # Unresolved on a freshly applied table, each a value only Terraform's state knows
@@ -116,6 +131,15 @@ EXPECTED_UNRESOLVED = {
     # Said, not unresolved: driftwatch does not compare on_demand_throughput (terraform-parity.md).
     "module.borgboi_on_demand.aws_dynamodb_table.borg-repo-table": {
         "on_demand_throughput": "driftwatch does not compare on_demand_throughput"
+    },
+    # SSE itself is known: length(var.kms_key_arn) != null is true while the key is unknown.
+    "module.mineiros_enabled.aws_dynamodb_table.table[0]": {"sse.kms_key_arn": "resource attribute"},
+    # ignore_changes = all: nothing is compared, and that is said (never a silent "in sync").
+    **{
+        f'module.blue_green_all.aws_dynamodb_table.data_table["{color}"]': {
+            "lifecycle.ignore_changes": "ignore_changes = all"
+        }
+        for color in ("blue", "green")
     },
 }
 
@@ -186,12 +210,39 @@ def mutate_scaling(endpoint: str) -> None:
         MinCapacity=1,
         MaxCapacity=40,
     )
+    # boldlink: a GSI's maximum, and the table's write minimum where no write policy exists
+    scaling.register_scalable_target(  # declared max "30" (a map(string) value)
+        ServiceNamespace="dynamodb",
+        ResourceId="table/boldlink-orders/index/by-owner",
+        ScalableDimension=index_read,
+        MinCapacity=2,
+        MaxCapacity=60,
+    )
+    scaling.register_scalable_target(  # declared min 5, max 100
+        ServiceNamespace="dynamodb",
+        ResourceId="table/boldlink-orders",
+        ScalableDimension=write,
+        MinCapacity=2,
+        MaxCapacity=100,
+    )
     scaling.register_scalable_target(  # declared min 5
         ServiceNamespace="dynamodb",
         ResourceId="table/counted-events/index/by-day",
         ScalableDimension=index_read,
         MinCapacity=2,
         MaxCapacity=20,
+    )
+    boldlink = "table/boldlink-orders"
+    scaling.put_scaling_policy(
+        ServiceNamespace="dynamodb",
+        ResourceId=boldlink,
+        ScalableDimension=read,
+        PolicyName=f"DynamoDBReadCapacityUtilization:{boldlink}",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 40.0,  # declared lookup(var.autoscaling_read, "target_value", ...): "60"
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "DynamoDBReadCapacityUtilization"},
+        },
     )
     # The policies' other settings, which the configuration leaves unset (0 s, not disabled) or
     # sets (the predefined read metric): terraform plan puts them back; driftwatch used to miss
@@ -291,6 +342,35 @@ def mutate(client: Any) -> None:
     client.update_table(TableName="my-table-basic", ProvisionedThroughput=throughput)
     _gsi_capacity(client, "my-table-basic", "TitleIndex", 1, 2)
     mutate_second_survey(client)
+    mutate_third_survey(client)
+
+
+def mutate_third_survey(client: Any) -> None:
+    _tag(client, "test1", Team="x")
+    _pitr(client, "test1", True)  # no PITR block: not managed
+    throughput = {"ReadCapacityUnits": 9, "WriteCapacityUnits": 2}  # not ignored in "default"
+    client.update_table(TableName="excoriate-orders", ProvisionedThroughput=throughput)
+    _ttl(client, "excoriate-orders", False, "expires_at")
+    client.update_table(TableName="excoriate-orders", TableClass="STANDARD")
+    _pitr(client, "imported-ledger", False)  # ignore_changes
+    throughput = {"ReadCapacityUnits": 4, "WriteCapacityUnits": 3}  # declared try(..., 1)
+    client.update_table(TableName="imported-ledger", ProvisionedThroughput=throughput)
+    client.update_table(TableName="imported-audit", DeletionProtectionEnabled=True)  # ignored
+    client.untag_resource(ResourceArn=_arn(client, "imported-audit"), TagKeys=["Imported"])
+    _tag(client, "ledger-data-blue-dev", Color="blue")  # ignore_changes = all, below too
+    _pitr(client, "ledger-data-green-dev", True)
+    client.update_table(TableName="ledger-data-green-dev", DeletionProtectionEnabled=True)
+    _tag(client, "acme-dev-sessions", Client="other")  # ignore_changes = [tags, sse]
+    client.update_table(TableName="acme-dev-sessions", SSESpecification={"Enabled": False})
+    client.update_table(TableName="acme-dev-sessions", TableClass="STANDARD_INFREQUENT_ACCESS")
+    _ttl(client, "mineiros-events", False, "expires")
+    _pitr(client, "mineiros-events", True)  # point_in_time_recovery_enabled is never used
+    client.update_table(TableName="mineiros-events", SSESpecification={"Enabled": False})
+    _pitr(client, "tuple-dev-users", False)
+    client.update_table(TableName="tuple-dev-events", SSESpecification={"Enabled": False})
+    _ttl(client, "boldlink-orders", False, "expires")
+    throughput = {"ReadCapacityUnits": 7, "WriteCapacityUnits": 5}  # ignore_changes
+    client.update_table(TableName="boldlink-orders", ProvisionedThroughput=throughput)
 
 
 def mutate_second_survey(client: Any) -> None:
@@ -395,6 +475,20 @@ PLANNED: dict[str, set[str]] = {
         "ttl",
     },
     'module.davidshare_envs.aws_dynamodb_table.dynamodb_tables["terraform_lock"]': {"tags"},
+    # the third survey
+    'module.excoriate_basic.aws_dynamodb_table.ignore_auto_scaling_changes["enabled"]': {"tags"},
+    'module.excoriate_provisioned.aws_dynamodb_table.default["enabled"]': {
+        "read_capacity",
+        "table_class",
+        "ttl",
+    },
+    'module.imported_key_schema.aws_dynamodb_table.managed["audit"]': {"tags"},
+    'module.imported_key_schema.aws_dynamodb_table.managed["ledger"]': {"write_capacity"},
+    "module.cumberland_one.aws_dynamodb_table.this": {"table_class"},
+    "module.mineiros_enabled.aws_dynamodb_table.table[0]": {"server_side_encryption", "ttl"},
+    'module.tables_pitr_tuple.aws_dynamodb_table.main["events"]': {"server_side_encryption"},
+    'module.tables_pitr_tuple.aws_dynamodb_table.main["users"]': {"point_in_time_recovery"},
+    "module.boldlink_autoscaled.aws_dynamodb_table.main": {"ttl"},
 }
 
 # The same for the scaling targets and policies, by the table they scale.
@@ -408,6 +502,11 @@ PLANNED_SCALING: dict[str, set[str]] = {
         "autoscaling.read.metric",
         "gsi.by-day.autoscaling.read.disable_scale_in",
         "gsi.by-day.autoscaling.read.metric",
+    },
+    "boldlink-orders": {
+        "autoscaling.read.target",
+        "autoscaling.write.min",
+        "gsi.by-owner.autoscaling.read.max",
     },
 }
 

@@ -218,6 +218,13 @@ CASES: dict[str, Case] = {
         kind="attribute_unresolved",
         exit_code=0,
     ),
+    "ignore-changes-all": Case(
+        table_body="  lifecycle {\n    ignore_changes = all\n  }",
+        names=(TABLE, "lifecycle.ignore_changes"),
+        reason="ignore_changes = all",
+        kind="attribute_unresolved",
+        exit_code=0,
+    ),
     "unknown-value": Case(
         files={"vars.tf": 'variable "team" {}\n'},
         table_body="  tags = { Team = var.team }",

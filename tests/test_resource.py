@@ -394,8 +394,13 @@ def test_arguments_terraform_compares_but_driftwatch_does_not_are_named() -> Non
         "gsi.g.on_demand_throughput",
         "point_in_time_recovery.recovery_period_in_days",
     ]
-    everything = {**arguments, "lifecycle": [{"ignore_changes": "all"}]}
-    assert uncompared_arguments(everything) == ()
+    # ignore_changes = all (or an entry that cannot be read, which is taken as all) leaves no
+    # argument compared: said once, instead of each setting.
+    for entries, words in (("all", "ignore_changes = all"), (Unknown("var.x"), "could not be read")):
+        everything = {**arguments, "lifecycle": [{"ignore_changes": entries}]}
+        ((note,),) = [uncompared_arguments(everything)]
+        assert note.attribute == "lifecycle.ignore_changes" and words in note.reason
+    assert uncompared_arguments({**MINIMAL, "lifecycle": [{"ignore_changes": ["tags"]}]}) == ()
 
 
 def test_ignore_changes_on_tags_all_leaves_only_default_tags() -> None:

@@ -1,12 +1,23 @@
 """Type constraints: Terraform's conversions, including optional() object attributes."""
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+from terraform_support import REQUIRES_TERRAFORM_CLI, terraform, write_cli_config
 
 from driftwatch.spec import Unknown
 from driftwatch.terraform.parse import body_items, file_blocks, parse_text
-from driftwatch.terraform.types import TypeConversionError, convert, parse_type
+from driftwatch.terraform.types import (
+    ANY,
+    InvalidTypeConstraint,
+    TypeConversionError,
+    TypeSpec,
+    convert,
+    parse_type,
+)
 
 
 def type_of(expression: str) -> Any:
@@ -85,3 +96,101 @@ def test_unknown_passes_through_any_type() -> None:
     unknown = Unknown("var.x has no value")
     assert convert(unknown, type_of("number")) is unknown
     assert convert({"a": unknown}, type_of("map(string)")) == {"a": unknown}
+
+
+# Type constraints Terraform 1.11.4 refuses (`terraform validate`: "Invalid type specification",
+# "Invalid quoted type constraints", "Invalid legacy variable type hint"), with a phrase of its
+# message; test_refused_type_constraints_are_terraforms asks terraform itself.
+REFUSED_TYPES = {
+    '"string"': "quoted type constraint",
+    '"list"': "quoted type constraint",
+    '"any"': "quoted type constraint",
+    "<<EOT\nstring\nEOT": "quoted type constraint",
+    "strng": "'strng' is not a valid type specification",
+    "null": "either a primitive type keyword",
+    "set": "set type constructor requires one argument",
+    "object": "object type constructor requires one argument",
+    "tuple": "tuple type constructor requires a list",
+    "tuple(string)": "tuple type constructor requires a list",
+    "list(string, number)": "list type constructor requires one argument",
+    "list()": "list type constructor requires one argument",
+    "list(strng)": "'strng' is not a valid type specification",
+    "optional(string)": "valid only as a modifier for object type attributes",
+    "map(optional(string))": "valid only as a modifier for object type attributes",
+    "object({ b = list })": "list type constructor requires one argument",
+    "foo(string)": "'foo' is not a valid type constructor",
+    "1": "either a primitive type keyword",
+    # Parentheses anywhere in a type: read through before (as `string`, `number`...).
+    "(string)": "either a primitive type keyword",
+    "(list(string))": "either a primitive type keyword",
+    "list((string))": "either a primitive type keyword",
+    "tuple(([string]))": "either a primitive type keyword",
+    "object({ x = (number) })": "either a primitive type keyword",
+    "object({ x = optional((number)) })": "either a primitive type keyword",
+}
+# Accepted by Terraform: bare `list` / `map` are its legacy list(any) / map(any), at top level.
+ACCEPTED_TYPES = {
+    "list": TypeSpec("list", element=ANY),
+    "map": TypeSpec("map", element=ANY),
+    "any": ANY,
+    "list(any)": TypeSpec("list", element=ANY),
+    "set(string)": TypeSpec("set", element=TypeSpec("string")),
+    "tuple([string, bool])": TypeSpec("tuple", elements=(TypeSpec("string"), TypeSpec("bool"))),
+    # A default is an expression, where parentheses are fine.
+    "object({ x = optional(number, (1)) })": TypeSpec(
+        "object", attributes={"x": (TypeSpec("number"), True, 1)}
+    ),
+}
+
+
+@pytest.mark.parametrize(("type_text", "words"), REFUSED_TYPES.items(), ids=list(REFUSED_TYPES))
+def test_a_type_terraform_refuses_is_refused_in_its_words(type_text: str, words: str) -> None:
+    """Read as ``any`` before: a root with ``type = "string"`` (Terraform 0.11's form) was
+    watched, though terraform plan refuses the whole configuration."""
+    with pytest.raises(InvalidTypeConstraint, match=re.escape(words)):
+        type_of(type_text)
+
+
+@pytest.mark.parametrize(("type_text", "expected"), ACCEPTED_TYPES.items(), ids=list(ACCEPTED_TYPES))
+def test_types_terraform_accepts_are_read(type_text: str, expected: TypeSpec) -> None:
+    assert type_of(type_text) == expected
+
+
+def test_a_refused_type_is_a_target_error_at_its_line_and_leaves_the_variable_unknown(tmp_path: Path) -> None:
+    """terraform plan stops at the type, so no value of the variable is Terraform's: the
+    target error names the file and line, and what reads the variable is Unknown, never a
+    value converted by a rule Terraform never applies."""
+    from driftwatch.terraform.modules import declare_target
+    from driftwatch.terraform.target import TargetInput
+
+    (tmp_path / "main.tf").write_text(
+        'variable "env" {\n  default = "prod"\n  type    = "string"\n}\n'
+        'resource "aws_dynamodb_table" "t" {\n  name     = "t-${var.env}"\n  hash_key = "id"\n'
+        '  attribute {\n    name = "id"\n    type = "S"\n  }\n}\n'
+    )
+    result = declare_target(TargetInput(name="prod", repo=tmp_path, root=tmp_path))
+    (error,) = result.errors
+    assert (error.file, error.line) == ("main.tf", 3)
+    assert "quoted type constraint" in error.message and "Terraform refuses" in error.message
+    (table,) = result.tables
+    assert isinstance(table.spec.name, Unknown) and "var.env" in table.spec.name.reason
+
+
+@REQUIRES_TERRAFORM_CLI
+def test_refused_type_constraints_are_terraforms(tmp_path: Path) -> None:
+    """One `terraform validate` of every case: each refused type is an error at its line, and
+    the accepted ones are not (validate needs no provider for variables)."""
+    cases = [*REFUSED_TYPES, *ACCEPTED_TYPES]
+    text, lines = "", {}
+    for number, type_text in enumerate(cases):
+        lines[text.count("\n") + 2] = type_text
+        text += f'variable "v{number}" {{\n  type = {type_text}\n}}\n'
+    (tmp_path / "main.tf").write_text(text)
+    write_cli_config(tmp_path)
+    result = terraform(tmp_path, "validate", "-json", "-no-color", ok=(0, 1))
+    refused = {
+        lines[d["range"]["start"]["line"]]
+        for d in json.loads(result.stdout)["diagnostics"]
+        if d["severity"] == "error"
+    }
+    assert refused == set(REFUSED_TYPES)

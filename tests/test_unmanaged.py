@@ -215,3 +215,29 @@ def test_a_module_call_not_evaluated_stops_the_search_instead_of_calling_its_tab
     assert [(r.table_name, r.status) for r in report.tables] == [(DECLARED, TableStatus.IN_SYNC)]
     assert any("unmanaged tables were not looked for" in e.message for e in report.errors)
     assert report.exit_code == 1
+
+
+def test_replica_regions_listed_for_unmanaged_tables_are_capped_by_max_regions(estate: Path) -> None:
+    """Every replica region of a target's tables is listed for unmanaged tables, and replica
+    regions come from the repository: one table with 2,000 made-up replica regions (here 9 real
+    ones) made 2,000 ListTables calls, one after the other, every scan (up to the scan
+    deadline, against an AWS that retries each unknown region), and as many errors. Past
+    aws.max_regions distinct regions in the scan, the rest are not listed: one error says
+    which, and the regions the scan reads tables in are still listed."""
+    regions = ["eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "sa-east-1"]
+    regions += ["us-east-2", "us-west-1", "us-west-2"]  # all after eu-west-1 (the other replica)
+    (estate / "many.tf").write_text(table_tf("acme-prod-many", replicas=regions), encoding="utf-8")
+    create("acme-prod-many")
+    recorder = ApiCallRecorder()
+    prod = target(estate, unmanaged_prefixes=("acme-prod-",))
+    report = run_scan([prod], AwsClients(recorder=recorder), max_regions=3)
+
+    assert recorder.snapshot()[("ListTables", "success")] == 3  # us-east-1, eu-west-1, eu-west-2
+    assert row(report, SCRATCH).status is TableStatus.UNMANAGED  # the tables' own region is listed
+    assert row(report, "acme-prod-eu-cache").status is TableStatus.UNMANAGED
+    (error,) = [e.message for e in report.errors if "not looked for" in e.message]
+    assert error == (
+        "unmanaged tables were not looked for in 8 regions (eu-west-3, il-central-1, me-central-1, …): "
+        "the scan already reads 3 regions (aws.max_regions)"
+    )
+    assert report.exit_code == 1

@@ -188,13 +188,14 @@ def _checked(items: Callable[[Any], list[Any]]) -> Callable[[Any], tuple[list[An
 def _all_targets(client: ApplicationAutoScalingClient, region: str | None) -> Iterator[ScalableTargetTypeDef]:
     token: str | None = None
     pages = Pages("DescribeScalableTargets", None, region)
+    listed = responses.Listed()  # each target once, across the pages
     while True:
         paging = {} if token is None else {"NextToken": token}
         page = read_aws(
             "DescribeScalableTargets",
             None,
             region,
-            _checked(responses.scalable_targets),
+            _checked(listed.scalable_targets),
             client.describe_scalable_targets,
             ServiceNamespace="dynamodb",
             **paging,
@@ -209,13 +210,14 @@ def _all_targets(client: ApplicationAutoScalingClient, region: str | None) -> It
 def _all_policies(client: ApplicationAutoScalingClient, region: str | None) -> Iterator[ScalingPolicyTypeDef]:
     token: str | None = None
     pages = Pages("DescribeScalingPolicies", None, region)
+    listed = responses.Listed()  # each policy once, across the pages
     while True:
         paging = {} if token is None else {"NextToken": token}
         page = read_aws(
             "DescribeScalingPolicies",
             None,
             region,
-            _checked(responses.scaling_policies),
+            _checked(listed.scaling_policies),
             client.describe_scaling_policies,
             ServiceNamespace="dynamodb",
             **paging,

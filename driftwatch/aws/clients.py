@@ -25,7 +25,7 @@ from botocore.configloader import raw_config_parse
 from botocore.credentials import CredentialProvider, DeferredRefreshableCredentials
 from botocore.exceptions import BotoCoreError, ConfigParseError, ProfileNotFound
 
-from driftwatch.aws import responses
+from driftwatch.aws import checksum, responses
 from driftwatch.aws.calls import ApiCallRecorder, is_throttled_attempt
 from driftwatch.aws.deadline import DEFAULT_CALL_TIMEOUT_SECONDS, CallDeadlines
 from driftwatch.aws.dynamodb import LiveReadError, read_aws, scrub
@@ -328,6 +328,7 @@ class AwsClients:
         if not shortened:  # pragma: no cover - a botocore that changed its retry internals
             log.warning("aws_throttle_backoff_unchanged", reason="botocore's retry handler was not found")
         self.deadlines.attach(client)
+        checksum.attach(client)  # a body botocore's retries left failing its x-amz-crc32
         if self.recorder is not None:
             self.recorder.attach(client)
         if self.max_requests_per_second is not None:

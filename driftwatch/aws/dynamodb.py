@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from driftwatch.aws import responses
+from driftwatch.aws import checksum, responses
 from driftwatch.aws.calls import outcome_checked, transport_outcome
 from driftwatch.aws.responses import INVALID_RESPONSE, InvalidResponse
 from driftwatch.errors import DriftwatchError
@@ -150,10 +150,12 @@ def read_aws(
     **kwargs: Any,
 ) -> C:
     """``call_aws``, then ``check`` (from ``responses``) on the answer: an answer that lacks
-    what the call must return is a ``LiveReadError`` (code ``InvalidResponse``), never a default."""
+    what the call must return, or whose body failed DynamoDB's checksum (``checksum.py``), is a
+    ``LiveReadError`` (code ``InvalidResponse``), never a default."""
     with outcome_checked() as outcome:  # driftwatch_aws_api_calls_total counts the check's verdict
         response = call_aws(operation, table_name, region, fn, **kwargs)
         try:
+            checksum.refuse_corrupt(response)  # a body changed on its way, whatever it says
             return check(response)
         except InvalidResponse as exc:
             outcome(INVALID_RESPONSE)

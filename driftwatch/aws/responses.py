@@ -95,6 +95,20 @@ STREAM_VIEW_TYPES = frozenset({"NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "
 PROJECTION_TYPES = frozenset({"ALL", "KEYS_ONLY", "INCLUDE"})
 KEY_TYPES = frozenset({"HASH", "RANGE"})
 INDEX_STATUSES = frozenset({"CREATING", "UPDATING", "DELETING", "ACTIVE"})
+REPLICA_STATUSES = frozenset(
+    {
+        "CREATING",
+        "CREATION_FAILED",
+        "UPDATING",
+        "DELETING",
+        "ACTIVE",
+        "REGION_DISABLED",
+        "INACCESSIBLE_ENCRYPTION_CREDENTIALS",
+        "ARCHIVING",
+        "ARCHIVED",
+        "REPLICATION_NOT_AUTHORIZED",
+    }
+)
 
 
 def describe_table(response: Mapping[str, Any], table_name: str) -> Mapping[str, Any]:
@@ -126,9 +140,11 @@ def describe_table(response: Mapping[str, Any], table_name: str) -> Mapping[str,
     if len(parts) != 6 or parts[0] != "arn" or parts[2] != "dynamodb" or parts[5] != f"table/{table_name}":
         raise InvalidResponse(f"Table.TableArn (asked for table {table_name!r}, got {arn[:200]!r})")
     types: dict[str, Any] = {}
+    defined: set[str] = set()
     for definition in _list(table.get("AttributeDefinitions"), "Table.AttributeDefinitions"):
         definition = _mapping(definition, "Table.AttributeDefinitions[]")
         attribute = _string(definition.get("AttributeName"), "Table.AttributeDefinitions[].AttributeName")
+        _once(attribute, defined, "Table.AttributeDefinitions[].AttributeName")
         kind = definition.get("AttributeType")  # "Required: Yes"
         if kind not in ("S", "N", "B"):
             raise InvalidResponse(f"Table.AttributeDefinitions type of {attribute[:100]!r}")
@@ -168,10 +184,15 @@ def describe_table(response: Mapping[str, Any], table_name: str) -> Mapping[str,
         if stream["StreamEnabled"] and stream.get("StreamViewType") is None:
             raise InvalidResponse("Table.StreamSpecification.StreamViewType of an enabled stream")
     _flag(table.get("DeletionProtectionEnabled"), "Table.DeletionProtectionEnabled")
+    index_names: set[str] = set()  # GSIs and LSIs share one namespace
     for path, hashed in (("GlobalSecondaryIndexes", True), ("LocalSecondaryIndexes", False)):
         for index in _optional_list(table.get(path), f"Table.{path}"):
             index = _mapping(index, f"Table.{path}[]")
-            _string(index.get("IndexName"), f"Table.{path}[].IndexName")
+            _once(
+                _string(index.get("IndexName"), f"Table.{path}[].IndexName"),
+                index_names,
+                f"Table.{path}[].IndexName",
+            )
             _key_schema(index.get("KeySchema"), f"Table.{path}[].KeySchema", types)
             # Every index is created with a projection (CreateTable: Projection "Required:
             # Yes"): without one, reading it as ALL would be a guess, drift from INCLUDE.
@@ -185,13 +206,32 @@ def describe_table(response: Mapping[str, Any], table_name: str) -> Mapping[str,
                 _optional(index.get("IndexStatus"), f"Table.{path}[].IndexStatus", INDEX_STATUSES)
             if hashed and provisioned:  # a GSI of a provisioned table has its own throughput
                 _throughput(index.get("ProvisionedThroughput"), f"Table.{path}[].ProvisionedThroughput")
+    regions: set[str] = set()
     for replica in _optional_list(table.get("Replicas"), "Table.Replicas"):
         replica = _mapping(replica, "Table.Replicas[]")
-        _string(replica.get("RegionName"), "Table.Replicas[].RegionName")  # "Required: No", but
-        # a replica without its region cannot be compared with any declared one
+        region = _string(replica.get("RegionName"), "Table.Replicas[].RegionName")  # "Required: No",
+        # but a replica without its region cannot be compared with any declared one
+        _once(region, regions, "Table.Replicas[].RegionName")
+        # "Required: No" (older global tables leave it out: table_spec reads ACTIVE); when
+        # there, one of the reference's, or "HEALTHY" would be drift on the replica: a false alarm
         if replica.get("ReplicaStatus") is not None:
-            _string(replica["ReplicaStatus"], "Table.Replicas[].ReplicaStatus")
+            path = "Table.Replicas[].ReplicaStatus"
+            _optional(_string(replica["ReplicaStatus"], path), path, REPLICA_STATUSES)
     return table
+
+
+def _once(name: str, seen: set[str], path: str, key: str | None = None) -> None:
+    """Add ``key`` (default ``name``) to ``seen``; one listed twice is a broken answer.
+
+    AWS names each attribute definition, index (GSIs and LSIs share one namespace), replica
+    region, scalable target and scaling policy once. Read last-wins, a GSI listed ``KEYS_ONLY``
+    then ``ALL`` was the declared ``ALL`` one (in sync), a replica ``DELETING`` then ``ACTIVE``
+    an active replica, a scalable target 5..50 then 1..500 made any capacity the autoscaler's:
+    drift hidden by whichever entry came last."""
+    key = name if key is None else key
+    if key in seen:
+        raise InvalidResponse(f"{path} ({name[:100]!r} listed twice)")
+    seen.add(key)
 
 
 def _key_schema(value: Any, path: str, types: Mapping[str, Any]) -> None:
@@ -277,6 +317,31 @@ def list_tags_of_resource(response: Mapping[str, Any]) -> list[tuple[str, str]]:
             raise InvalidResponse("Tags[].Value")
         pairs.append((_string(tag.get("Key"), "Tags[].Key"), value))
     return pairs
+
+
+class Listed:
+    """The entries of one listing seen so far, across its pages: each must be listed once
+    (``_once``), also when a broken continuation token hands the same page out again."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def scalable_targets(self, response: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """``scalable_targets``, each (resource, dimension) once."""
+        targets = scalable_targets(response)
+        for target in targets:
+            resource, dimension = target["ResourceId"], target["ScalableDimension"]
+            _once(resource, self._seen, "ScalableTargets[].ResourceId", key=f"{resource}\0{dimension}")
+        return targets
+
+    def scaling_policies(self, response: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """``scaling_policies``, each name once per scalable target."""
+        policies = scaling_policies(response)
+        for policy in policies:
+            name, resource, dimension = (policy[f] for f in ("PolicyName", "ResourceId", "ScalableDimension"))
+            # Joined with NUL, which no AWS name holds: the key is unambiguous.
+            _once(name, self._seen, "ScalingPolicies[].PolicyName", key=f"{name}\0{resource}\0{dimension}")
+        return policies
 
 
 def scalable_targets(response: Mapping[str, Any]) -> list[Mapping[str, Any]]:

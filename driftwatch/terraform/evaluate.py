@@ -203,9 +203,17 @@ def _eval(node: Any, ctx: _Ctx) -> Any:
         budget.spend(1, ctx.line(node))
     _state.depth = depth + levels
     try:
-        return handler(node, ctx)
+        result = handler(node, ctx)
     finally:
         _state.depth = depth
+    if handler is not _call and isinstance(result, Unknown) and result.not_null:
+        # The "not null" refinement belongs to a function's own result. An unknown passed on by
+        # anything else stands for a value that may be null: `cond ? null : x` with an unknown
+        # condition, `m[upper(x)]`, `coalesce(a, b).attr`. Dropping it leaves the value
+        # unresolved (never a guess); Terraform also keeps it through references, which
+        # driftwatch does not follow.
+        return replace(result, not_null=False)
+    return result
 
 
 def _plain(value: Any) -> Any:
@@ -813,8 +821,14 @@ def _try(node: Any, argument_nodes: list[Any], ctx: _Ctx) -> Any:
         except _Failure:
             continue
         unknown = first_unknown(value)
-        return unknown if unknown is not None else value
+        return _unrefined(unknown) if unknown is not None else value
     raise ctx.fail(node, "try(): no argument could be evaluated without an error")
+
+
+def _unrefined(unknown: Unknown) -> Unknown:
+    """``try`` and ``can`` of an unknown value are unknown with no refinement: Terraform cannot
+    tell yet whether the argument would fail, so ``try(length(x), 0) != null`` stays unknown."""
+    return Unknown(unknown.reason) if unknown.not_null else unknown
 
 
 def _can(node: Any, argument_nodes: list[Any], ctx: _Ctx) -> Any:
@@ -825,7 +839,7 @@ def _can(node: Any, argument_nodes: list[Any], ctx: _Ctx) -> Any:
     except _Failure:
         return False
     unknown = first_unknown(value)
-    return unknown if unknown is not None else True
+    return _unrefined(unknown) if unknown is not None else True
 
 
 # --- for expressions -------------------------------------------------------------------------

@@ -27,6 +27,7 @@ into FUNCTIONS when this module is imported.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import hashlib
 import inspect
@@ -281,12 +282,15 @@ def _unique(items: Iterable[Any]) -> list[Any]:
 
 
 def values_equal(left: Any, right: Any) -> bool | Unknown:
-    """Terraform's type-strict ``==``: "5" == 5 is false, 1 == 1.0 is true; Unknown if undecidable."""
+    """Terraform's type-strict ``==``: "5" == 5 is false, 1 == 1.0 is true; Unknown if undecidable.
+
+    An Unknown known not to be null (``Unknown.not_null``) is decided against null: unequal.
+    """
     limits.charge()  # comparisons walk values: one step each, against the evaluation budget
     if isinstance(left, Unknown):
-        return left
+        return False if right is None and left.not_null else left
     if isinstance(right, Unknown):
-        return right
+        return False if left is None and right.not_null else right
     if is_number(left) and is_number(right):
         return bool(left == right)
     if type_name(left) != type_name(right):
@@ -1423,6 +1427,24 @@ def uuidv5(namespace: Any, name: Any) -> str:
     return str(uuid.uuid5(known, to_string(name)))
 
 
+# Functions whose unknown result Terraform refines as "not null" (``length(x) != null`` is true
+# while x is unknown), each checked with `terraform console` 1.11.4 on an unknown resource
+# attribute (tests/test_evaluate.py::test_a_function_result_terraform_knows_is_not_null_compares_with_null).
+# Not refined there, so left out: format, lookup, try, tostring, tonumber, element, one,
+# flatten, strcontains, jsondecode, can, and string templates.
+REFINED_NOT_NULL = frozenset(
+    {
+        "abs", "base64encode", "chomp", "coalesce", "endswith", "formatlist", "join",
+        "jsonencode", "length", "lower", "max", "md5", "regex", "replace", "sha256", "split",
+        "startswith", "substr", "title", "trim", "trimprefix", "trimspace", "trimsuffix", "upper",
+    }
+)  # fmt: skip
+
+
+# Functions that return their argument as it is, refinements included.
+_KEEPS_REFINEMENT = frozenset({"sensitive", "nonsensitive"})
+
+
 def call(name: str, arguments: list[Any]) -> Any:
     """Call a registered function, applying its Unknown policy first.
 
@@ -1438,15 +1460,27 @@ def call(name: str, arguments: list[Any]) -> Any:
         if unknown is None and policy == "none":
             unknown = first_unknown(arguments)
         if unknown is not None:
-            return unknown
+            return _refined(name, unknown)
     try:
         _signature(function).bind(*arguments)
     except TypeError:
         raise FunctionError(f"wrong number of arguments ({len(arguments)})") from None
     try:
-        return function(*arguments)
-    except _UnknownResult as result:
-        return result.unknown
+        result = function(*arguments)
+    except _UnknownResult as raised:
+        result = raised.unknown
+    return _refined(name, result) if isinstance(result, Unknown) else result
+
+
+def _refined(name: str, unknown: Unknown) -> Unknown:
+    """A function's unknown result, refined as Terraform refines it: not null for the functions
+    in REFINED_NOT_NULL, as its argument for ``sensitive``/``nonsensitive``, and otherwise not
+    refined at all -- ``lookup(m, upper(x), null)`` returns the key's unknown but may be null."""
+    if name in REFINED_NOT_NULL:
+        return unknown if unknown.not_null else dataclasses.replace(unknown, not_null=True)
+    if name in _KEEPS_REFINEMENT or not unknown.not_null:
+        return unknown
+    return dataclasses.replace(unknown, not_null=False)
 
 
 @functools.cache

@@ -86,7 +86,15 @@ from driftwatch.terraform.remote import admitted, cloudposse_plan, same_source
 from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec, uncompared_arguments
 from driftwatch.terraform.sources import Fetcher, NotFetched, Package
 from driftwatch.terraform.target import TargetDeclarations, TargetInput
-from driftwatch.terraform.types import ANY, TypeConversionError, TypeSpec, convert, parse_type
+from driftwatch.terraform.types import (
+    ANY,
+    REFUSED_TYPE,
+    InvalidTypeConstraint,
+    TypeConversionError,
+    TypeSpec,
+    convert,
+    parse_type,
+)
 
 MAX_MODULE_DEPTH = 32
 # Bounds on what one target may make driftwatch do (see driftwatch.terraform.limits): far above
@@ -598,6 +606,9 @@ class ModuleInstance:
                     + ("a tfvars file, --var or TF_VAR_)" if inputs is None else f"{self.caller})")
                 )
                 continue
+            if types[name] is REFUSED_TYPE:
+                bound[name] = Unknown(f"var.{name} has a type Terraform refuses")
+                continue
             try:
                 bound[name] = convert(values[name], types[name], f"var.{name}")
             except TypeConversionError as error:
@@ -670,6 +681,11 @@ class ModuleInstance:
             message = f"the type of variable {name!r} is nested too deeply to read"
             self.walk.error(message, file, block.line)
             return ANY
+        except InvalidTypeConstraint as error:
+            # terraform plan stops here, so the variable has no value it would use (REFUSED_TYPE).
+            message = f"invalid type of variable {name!r}: {error} (Terraform refuses the configuration)"
+            self.walk.error(message, file, _line(type_node) or block.line)
+            type_spec = REFUSED_TYPE
         self.walk.types[id(block)] = (block, type_spec)
         return type_spec
 

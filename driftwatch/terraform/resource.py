@@ -668,6 +668,20 @@ def _ignored_heads(arguments: Mapping[str, Any]) -> frozenset[str] | None:
     return frozenset(match.group("head") for match in matches if match is not None)
 
 
+def _everything_ignored_note(entries: list[str] | None) -> Unresolved | None:
+    """``ignore_changes = all`` (or an entry that cannot be read, which could name anything)
+    leaves no argument of the table compared. Terraform is silent about such a table too, but
+    a report that says "in sync" must not read as if driftwatch had looked: it is named once,
+    as unresolved (its autoscaling resources have lifecycles of their own and are compared)."""
+    if entries is None:
+        why = "an ignore_changes entry could not be read and could name any argument, so none is compared"
+    elif "all" in (entry.strip() for entry in entries):
+        why = "ignore_changes = all: terraform plan changes none of the table's arguments; none is compared"
+    else:
+        return None
+    return Unresolved("lifecycle.ignore_changes", why)
+
+
 def _set(value: Any) -> bool:
     """A block or value that is there (an empty dynamic block or a null is not)."""
     return value not in (None, [], {}) and not (
@@ -680,6 +694,9 @@ def uncompared_arguments(arguments: Mapping[str, Any]) -> tuple[Unresolved, ...]
     compare (``on_demand_throughput``, ``warm_throughput``, PITR's ``recovery_period_in_days``,
     a replica's own settings), each as an unresolved attribute saying so: a change of them in
     the console is drift for terraform plan, and driftwatch must not look like it checked."""
+    everything = _everything_ignored_note(_ignore_entries(arguments))
+    if everything is not None:
+        return (everything,)
     heads = _ignored_heads(arguments)
     if heads is None:
         return ()

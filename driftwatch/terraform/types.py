@@ -31,6 +31,8 @@ class TypeSpec:
 
 
 ANY = TypeSpec("any")
+# A type constraint Terraform refuses (InvalidTypeConstraint): the variable gets no value.
+REFUSED_TYPE = TypeSpec("refused")
 
 
 def _callee(node: Any) -> tuple[str, list[Any]] | None:
@@ -44,45 +46,96 @@ def _callee(node: Any) -> tuple[str, list[Any]] | None:
 
 
 def _unwrap(node: Any) -> Any:
+    """The expression inside python-hcl2's wrappers. Parentheses are refused: Terraform reads a
+    type as keywords and calls, and ``(string)`` is neither (terraform validate 1.11.4)."""
     from hcl2.rules.expressions import ExprTermRule
 
     while isinstance(node, ExprTermRule):
+        if node.parentheses:
+            raise InvalidTypeConstraint(_NOT_A_TYPE)
         node = node.expression
     return node
 
 
-def parse_type(node: Any, evaluate_default: Any = None) -> TypeSpec:
-    """Parse a type expression node; anything not understood is ``any`` (no conversion).
+class InvalidTypeConstraint(DriftwatchError):
+    """A ``type`` that Terraform refuses ("Invalid type specification"), in terraform's words.
+
+    Read as ``any`` instead, a refused constraint would let driftwatch watch a configuration
+    that ``terraform plan`` will not plan at all (``type = "string"`` from Terraform 0.11 is
+    the common case), converting values by a rule Terraform never applies."""
+
+
+_PRIMITIVES = ("string", "number", "bool")
+_COLLECTIONS = ("list", "set", "map")
+
+
+def parse_type(node: Any, evaluate_default: Any = None, *, top_level: bool = True) -> TypeSpec:
+    """Parse a type expression node as Terraform's ``typeexpr`` does.
+
+    A form Terraform refuses raises InvalidTypeConstraint. ``top_level``: the legacy bare ``list`` and
+    ``map`` (``list(any)``, ``map(any)``) are Terraform's only there.
 
     ``evaluate_default`` evaluates the default of ``optional(type, default)`` (the caller owns
     the evaluator, which this module must not import to keep the dependency one-way).
     """
     from hcl2.rules.containers import ObjectRule, TupleRule
     from hcl2.rules.literal_rules import IdentifierRule
+    from hcl2.rules.strings import HeredocTemplateRule, HeredocTrimTemplateRule, StringRule
 
     node = _unwrap(node)
+    if isinstance(node, (StringRule, HeredocTemplateRule, HeredocTrimTemplateRule)):
+        raise InvalidTypeConstraint(
+            "a quoted type constraint: Terraform 0.11 and earlier required type constraints "
+            "in quotes, Terraform 0.12 and later refuse them (remove the quotes)"
+        )
     if isinstance(node, IdentifierRule):
         name = str(node.token.value)
-        return TypeSpec(name) if name in ("string", "number", "bool") else ANY
+        if name in _PRIMITIVES:
+            return TypeSpec(name)
+        if name == "any":
+            return ANY
+        if name in ("list", "map") and top_level:
+            return TypeSpec(name, element=ANY)
+        if name in (*_COLLECTIONS, "tuple", "object"):
+            raise InvalidTypeConstraint(_needs_argument(name))
+        raise InvalidTypeConstraint(f"the keyword {name!r} is not a valid type specification")
     call = _callee(node)
     if call is None:
-        return ANY
+        raise InvalidTypeConstraint(_NOT_A_TYPE)
     name, arguments = call
-    if name in ("list", "set", "map") and arguments:
-        return TypeSpec(name, element=parse_type(arguments[0], evaluate_default))
-    if name == "tuple" and arguments:
-        inner = _unwrap(arguments[0])
-        if isinstance(inner, TupleRule):
-            return TypeSpec("tuple", elements=tuple(parse_type(e, evaluate_default) for e in inner.elements))
-    if name == "object" and arguments:
-        inner = _unwrap(arguments[0])
-        if isinstance(inner, ObjectRule):
+    if name in _COLLECTIONS:
+        if len(arguments) != 1:
+            raise InvalidTypeConstraint(_needs_argument(name))
+        return TypeSpec(name, element=parse_type(arguments[0], evaluate_default, top_level=False))
+    if name in ("tuple", "object"):
+        inner = _unwrap(arguments[0]) if len(arguments) == 1 else None
+        if name == "tuple" and isinstance(inner, TupleRule):
+            elements = tuple(parse_type(e, evaluate_default, top_level=False) for e in inner.elements)
+            return TypeSpec("tuple", elements=elements)
+        if name == "object" and isinstance(inner, ObjectRule):
             attributes: dict[str, tuple[TypeSpec, bool, Any]] = {}
             for element in inner.elements:
                 key = _object_key(element)
                 attributes[key] = _attribute_type(element.expression, evaluate_default)
             return TypeSpec("object", attributes=attributes)
-    return ANY
+        raise InvalidTypeConstraint(_needs_argument(name))
+    if name == "optional":
+        raise InvalidTypeConstraint("'optional' is valid only as a modifier for object type attributes")
+    raise InvalidTypeConstraint(f"the keyword {name!r} is not a valid type constructor")
+
+
+_NOT_A_TYPE = (
+    "a type specification is either a primitive type keyword (bool, number, string) or "
+    "a complex type constructor call, like list(string)"
+)
+
+
+def _needs_argument(name: str) -> str:
+    if name == "tuple":
+        return "the tuple type constructor requires a list of element types"
+    if name == "object":
+        return "the object type constructor requires one argument, a map of attribute types"
+    return f"the {name} type constructor requires one argument specifying the element type"
 
 
 def _object_key(element: Any) -> str:
@@ -99,8 +152,8 @@ def _attribute_type(node: Any, evaluate_default: Any) -> tuple[TypeSpec, bool, A
         default = None
         if len(call[1]) > 1 and evaluate_default is not None:
             default = evaluate_default(call[1][1])
-        return parse_type(call[1][0], evaluate_default), True, default
-    return parse_type(node, evaluate_default), False, None
+        return parse_type(call[1][0], evaluate_default, top_level=False), True, default
+    return parse_type(node, evaluate_default, top_level=False), False, None
 
 
 def _number(value: Any) -> int | float:
