@@ -1243,3 +1243,69 @@ def test_scan_reports_a_predefined_metric_swapped_in_the_console(
         ("autoscaling.read.metric", READ, f'{WRITE}, resource_label "x"')
     ]
     assert tables["sessions-1"]["drift"] == []
+
+
+def _lifecycle(resource: ScalingResource, ignore_changes: Any) -> ScalingResource:
+    lifecycle = {"lifecycle": [{"ignore_changes": ignore_changes}]}
+    return dataclasses.replace(resource, arguments={**resource.arguments, **lifecycle})
+
+
+def test_ignore_changes_all_on_a_target_or_policy_names_every_field_it_leaves_uncompared() -> None:
+    """``ignore_changes = all`` on a scaling resource: terraform plan changes none of its
+    arguments, and driftwatch compares none of them, but says so field by field (as for the
+    table's own ``ignore_changes = all``), never a silent "in sync"."""
+    suspended = dataclasses.replace(
+        target(), arguments={**target().arguments, "suspended_state": [{"scheduled_scaling_suspended": True}]}
+    )
+    tables, problems = attach([table()], [_lifecycle(suspended, ["all"]), policy()])
+    assert problems == []
+    notes = {note.attribute: note.reason for note in tables[0].notes}
+    assert sorted(notes) == [
+        "autoscaling.read.max",
+        "autoscaling.read.min",
+        "autoscaling.read.suspended_state",
+    ]
+    assert all(
+        "ignore_changes = all on aws_appautoscaling_target.read" in reason and "none is compared" in reason
+        for reason in notes.values()
+    )
+    tables, _ = attach([table()], [target(), _lifecycle(policy(), "all")])
+    policy_fields = ("target", "scale_in_cooldown", "scale_out_cooldown", "disable_scale_in", "metric")
+    assert sorted(note.attribute for note in tables[0].notes) == sorted(
+        f"autoscaling.read.{field}" for field in policy_fields
+    )
+    assert all("aws_appautoscaling_policy.read" in note.reason for note in tables[0].notes)
+    # an entry that cannot be read could name anything: the same fields, with that reason
+    unreadable = _lifecycle(target(), [Unknown("var.ignored is not known")])
+    tables, _ = attach([table()], [unreadable, policy()])
+    assert sorted(note.attribute for note in tables[0].notes) == [
+        "autoscaling.read.max",
+        "autoscaling.read.min",
+    ]
+    assert all("could not be read" in note.reason for note in tables[0].notes)
+    # named arguments: the user chose them, as on the table (not noted)
+    tables, _ = attach([table()], [_lifecycle(target(), ["min_capacity"]), policy()])
+    assert tables[0].notes == ()
+
+
+def test_ignore_changes_all_on_a_step_policy_or_a_gsi_target_is_named_too() -> None:
+    step = policy(policy_type="StepScaling")
+    step = dataclasses.replace(
+        step,
+        arguments={
+            **step.arguments,
+            "step_scaling_policy_configuration": [{"adjustment_type": "ChangeInCapacity"}],
+        },
+    )
+    tables, _ = attach([table()], [target(), _lifecycle(step, ["all"])])
+    (note,) = tables[0].notes
+    assert note.attribute == "autoscaling.read.step_scaling" and "ignore_changes = all" in note.reason
+    gsi = Gsi(name="by_tenant", hash_key="tenant")
+    index_target = target(
+        "table/orders/index/by_tenant", INDEX_READ, 2, 40, address="aws_appautoscaling_target.g"
+    )
+    tables, _ = attach([table(gsis=(gsi,))], [_lifecycle(index_target, ["all"])])
+    assert sorted(note.attribute for note in tables[0].notes) == [
+        "gsi.by_tenant.autoscaling.read.max",
+        "gsi.by_tenant.autoscaling.read.min",
+    ]

@@ -24,7 +24,8 @@ What the join decides, and why:
   ``TableSpec.unmanaged``); dimensions without one stay unmanaged, so a foreign live target is
   not drift. A target's or policy's own ``lifecycle.ignore_changes`` (``min_capacity``,
   ``max_capacity``, ``target_tracking_scaling_policy_configuration``, ``all``) leaves that value
-  unmanaged, as Terraform does.
+  unmanaged, as Terraform does. ``all`` (or an entry that cannot be read) also names each value
+  it leaves uncompared as unresolved, with the reason: not a silent "in sync".
 * The target-tracking policy's cooldowns and ``disable_scale_in`` are compared too: ``terraform
   plan`` puts them back when they are edited in the console, also where the policy does not set
   them (unset is 0 seconds and false). A target's ``suspended_state`` is compared where the
@@ -54,6 +55,7 @@ from driftwatch.spec import (
     Unresolved,
 )
 from driftwatch.terraform.functions import is_number, to_string
+from driftwatch.terraform.resource import _ignore_entries as _lifecycle_entries
 
 TARGET = "aws_appautoscaling_target"
 POLICY = "aws_appautoscaling_policy"
@@ -365,6 +367,10 @@ def _ignored_arguments(resource: ScalingResource) -> frozenset[str]:
     return frozenset(names)
 
 
+# What a target-tracking policy sets, as fields of its dimension's ScalingTarget.
+_POLICY_FIELDS = ("target", "scale_in_cooldown", "scale_out_cooldown", "disable_scale_in", "metric")
+
+
 def _unmanaged_fields(dimension: _Dimension) -> set[str]:
     """min / max / target of a dimension that its resources' ``ignore_changes`` leave alone
     (typical beside scheduled actions, which move min and max over the day)."""
@@ -379,8 +385,45 @@ def _unmanaged_fields(dimension: _Dimension) -> set[str]:
             fields.add("suspended_state")
     for policy in dimension.policies:
         if _ignored_arguments(policy) & {"all", "target_tracking_scaling_policy_configuration"}:
-            fields.update(("target", "scale_in_cooldown", "scale_out_cooldown", "disable_scale_in", "metric"))
+            fields.update(_POLICY_FIELDS)
     return fields
+
+
+def _everything_ignored(resource: ScalingResource) -> str | None:
+    """Why ``lifecycle { ignore_changes }`` leaves none of ``resource``'s arguments compared
+    (``all``, or an entry that cannot be read and so could name any); None where it does not."""
+    if "all" not in _ignored_arguments(resource):
+        return None
+    entries = _lifecycle_entries(resource.arguments)
+    if entries is not None and "all" in (entry.strip() for entry in entries):
+        why = "terraform plan changes none of its arguments; none is compared"
+        return f"ignore_changes = all on {resource.address}: {why}"
+    return (
+        f"an ignore_changes entry of {resource.address} could not be read and could name any argument, "
+        "so none is compared"
+    )
+
+
+def _everything_ignored_notes(dimension: _Dimension, prefix: str) -> list[Unresolved]:
+    """Each field a target or policy with ``ignore_changes = all`` leaves uncompared, named with
+    the reason: Terraform is silent about them too, but a report that says "in sync" must not
+    read as if driftwatch had looked (as for the table's own ``ignore_changes = all``)."""
+    notes: dict[str, Unresolved] = {}
+    for target in dimension.targets:
+        why = _everything_ignored(target)
+        if why is not None:
+            # suspended_state is compared only where the block is written
+            written = ("suspended_state",) if _suspended_state(target) is not None else ()
+            for field in ("min", "max", *written):
+                notes.setdefault(field, Unresolved(f"{prefix}.{field}", why))
+    for policy in dimension.policies:
+        why = _everything_ignored(policy)
+        if why is not None:
+            # a step scaling policy's steps are not compared anyway; its note says why here
+            fields = _POLICY_FIELDS if _target_value(policy) is not None else ("step_scaling",)
+            for field in fields:
+                notes.setdefault(field, Unresolved(f"{prefix}.{field}", why))
+    return list(notes.values())
 
 
 def _step_scaling_notes(dimension: _Dimension, prefix: str) -> list[Unresolved]:
@@ -414,6 +457,7 @@ def _with_autoscaling(
         prefix = "autoscaling" if gsi is None else f"gsi.{gsi}.autoscaling"
         unmanaged.update(f"{prefix}.{direction}.{field}" for field in _unmanaged_fields(dimension))
         notes.extend(_step_scaling_notes(dimension, f"{prefix}.{direction}"))
+        notes.extend(_everything_ignored_notes(dimension, f"{prefix}.{direction}"))
 
     def merged(current: Autoscaling, new: Mapping[Direction, ScalingTarget], address: str) -> Autoscaling:
         return Autoscaling(
