@@ -356,7 +356,7 @@ _POLICY_SETTINGS: tuple[tuple[str, int | bool], ...] = (
 def _policy_settings(
     c: _Collector, prefix: str, declared: ScalingTarget, live: ScalingTarget | None, gate: _Gate
 ) -> None:
-    """Cooldowns and ``disable_scale_in`` of a declared target-tracking policy.
+    """Cooldowns, ``disable_scale_in`` and metric of a declared target-tracking policy.
 
     A live policy that is missing is reported once, on ``.target``. Where either side's policy
     is Unknown, so are its settings (unresolved, never drift).
@@ -372,6 +372,11 @@ def _policy_settings(
             default if have is None else have,
             gate=gate,
         )
+    # None: the declaration does not say (nothing to compare), unless which policy is unknown
+    if declared.metric is not None or isinstance(declared.target, Unknown):
+        want = declared.target if isinstance(declared.target, Unknown) else declared.metric
+        have = live.target if isinstance(live.target, Unknown) else live.metric
+        c.compare(f"{prefix}.metric", want, have, gate=gate)
 
 
 def _autoscaling(c: _Collector, prefix: str, declared: Autoscaling, live: Autoscaling, gate: _Gate) -> None:

@@ -94,6 +94,9 @@ class ScalingTarget:
     ``suspended_state`` is the set of suspended activities (``dynamic_scaling_in``,
     ``dynamic_scaling_out``, ``scheduled_scaling``): declared only where the target writes the
     block (Terraform leaves it alone otherwise), None live where nothing is suspended.
+    ``metric`` is the metric the policy tracks, one comparable string
+    (``DynamoDBReadCapacityUtilization``; ``driftwatch.scaling_metric`` gives every form);
+    declared None where the declaration does not say (not compared).
     """
 
     min: Maybe[int]
@@ -103,6 +106,7 @@ class ScalingTarget:
     scale_out_cooldown: Maybe[int] | None = None
     disable_scale_in: Maybe[bool] | None = None
     suspended_state: Maybe[frozenset[str]] | None = None
+    metric: Maybe[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ TABLE_READ = "dynamodb:table:ReadCapacityUnits"
 TABLE_WRITE = "dynamodb:table:WriteCapacityUnits"
 INDEX_READ = "dynamodb:index:ReadCapacityUnits"
 
+READ, WRITE = "DynamoDBReadCapacityUtilization", "DynamoDBWriteCapacityUtilization"  # predefined metric types
 
 # --------------------------------------------------------------------------- the join, on values
 
@@ -109,7 +110,7 @@ def test_a_target_and_its_policy_become_the_tables_autoscaling() -> None:
     tables, problems = attach([table()], [target(), policy()])
     assert problems == []
     spec = tables[0].spec
-    assert spec.autoscaling == Autoscaling(read=ScalingTarget(min=5, max=20, target=70.0))
+    assert spec.autoscaling == Autoscaling(read=ScalingTarget(min=5, max=20, target=70.0, metric=READ))
     assert spec.is_managed("autoscaling.read.min")
     assert tables[0].inputs == ("main.tf", "scaling.tf")
 
@@ -129,7 +130,7 @@ def test_gsi_targets_join_their_index() -> None:
     )
     assert problems == []
     spec = tables[0].spec
-    assert spec.gsis[0].autoscaling.read == ScalingTarget(min=2, max=40, target=55.5)  # type: ignore[index]
+    assert spec.gsis[0].autoscaling.read == ScalingTarget(2, 40, 55.5, metric=READ)  # type: ignore[index]
     assert spec.autoscaling == Autoscaling()
     assert not spec.is_managed("autoscaling.read.min")
     assert spec.is_managed("gsi.by_tenant.autoscaling.read.min")
@@ -192,7 +193,7 @@ def test_a_module_autoscaled_table_declared_again_by_a_resource_is_unknown() -> 
 def test_several_tracking_policies_pick_the_smallest_name_like_the_live_side() -> None:
     a, b = policy(value=40, name="b-policy"), policy(value=60, name="a-policy", address="p.b")
     tables, _ = attach([table()], [target(), a, b])
-    assert tables[0].spec.autoscaling.read == ScalingTarget(min=5, max=20, target=60.0)
+    assert tables[0].spec.autoscaling.read == ScalingTarget(min=5, max=20, target=60.0, metric=READ)
 
 
 def test_unknown_gsis_leave_index_autoscaling_unresolved() -> None:
@@ -341,10 +342,10 @@ def test_plain_table_with_for_each_and_count_targets(tmp_path: Path) -> None:
     assert result.errors == []
     (orders,) = result.tables
     assert orders.spec.autoscaling == Autoscaling(
-        read=ScalingTarget(5, 20, 70.0), write=ScalingTarget(5, 20, 70.0)
+        read=ScalingTarget(5, 20, 70.0, metric=READ), write=ScalingTarget(5, 20, 70.0, metric=WRITE)
     )
     (gsi,) = orders.spec.gsis  # type: ignore[misc]
-    assert gsi.autoscaling == Autoscaling(read=ScalingTarget(2, 40, 55.5))
+    assert gsi.autoscaling == Autoscaling(read=ScalingTarget(2, 40, 55.5, metric=READ))
     assert orders.spec.is_managed("gsi.by_tenant.autoscaling.read.max")
 
 
@@ -502,7 +503,7 @@ def test_terraform_aws_modules_shaped_module(tmp_path: Path) -> None:
     result = declare(tmp_path)
     assert result.errors == []
     by_name = {t.spec.name: t.spec for t in result.tables}
-    assert by_name["orders"].autoscaling == Autoscaling(read=ScalingTarget(3, 30, 65.0))
+    assert by_name["orders"].autoscaling == Autoscaling(read=ScalingTarget(3, 30, 65.0, metric=READ))
     assert by_name["orders"].gsis[0].autoscaling == Autoscaling(read=ScalingTarget(1, 9, None))  # type: ignore[index]
     assert by_name["plain"].autoscaling == Autoscaling()
     assert not by_name["plain"].is_managed("autoscaling.read.min")
@@ -610,7 +611,9 @@ def test_vendored_cloudposse_module_gets_the_autoscalers_targets(tmp_path: Path)
     result = declare(tmp_path)
     assert result.errors == []
     by_name = {t.spec.name: t.spec for t in result.tables}
-    expected = Autoscaling(read=ScalingTarget(5, 50, 60.0), write=ScalingTarget(5, 20, 50.0))
+    expected = Autoscaling(
+        read=ScalingTarget(5, 50, 60.0, metric=READ), write=ScalingTarget(5, 20, 50.0, metric=WRITE)
+    )
     assert by_name["acme-events"].autoscaling == expected
     assert by_name["acme-events"].gsis[0].autoscaling == expected  # type: ignore[index]
     assert by_name["acme-quiet"].autoscaling == Autoscaling()
@@ -980,10 +983,10 @@ def test_a_policys_cooldowns_and_disable_scale_in_are_declared() -> None:
     configured = _with_config(policy(), scale_in_cooldown=60, scale_out_cooldown="30", disable_scale_in=True)
     tables, problems = attach([table()], [target(), configured])
     assert problems == []
-    assert tables[0].spec.autoscaling.read == ScalingTarget(5, 20, 70.0, 60, 30, True)
+    assert tables[0].spec.autoscaling.read == ScalingTarget(5, 20, 70.0, 60, 30, True, metric=READ)
     # unset: None, which the diff reads as AWS's and the provider's default (0 s, not disabled)
     tables, _ = attach([table()], [target(), policy()])
-    assert tables[0].spec.autoscaling.read == ScalingTarget(5, 20, 70.0, None, None, None)
+    assert tables[0].spec.autoscaling.read == ScalingTarget(5, 20, 70.0, None, None, None, metric=READ)
 
 
 def test_an_unreadable_policy_setting_is_unknown() -> None:
@@ -1054,3 +1057,255 @@ def test_a_step_scaling_policy_is_named_as_not_compared() -> None:
     assert tables[0].notes == ()
     tables, _ = attach([table()], [target(), policy()])  # target tracking: compared, no note
     assert tables[0].notes == ()
+
+
+def _with_metric(resource: ScalingResource, **blocks: Any) -> ScalingResource:
+    config = {
+        key: value
+        for key, value in resource.arguments["target_tracking_scaling_policy_configuration"][0].items()
+        if key != "predefined_metric_specification"
+    }
+    arguments = {**resource.arguments, "target_tracking_scaling_policy_configuration": [{**config, **blocks}]}
+    return dataclasses.replace(resource, arguments=arguments)
+
+
+def test_a_policys_metric_is_declared() -> None:
+    """Predefined (with its resource_label, a number converted as Terraform does) or
+    customized: one comparable value; unset and "" labels alike (terraform plan, 1.11.4)."""
+    labelled = _with_metric(
+        policy(), predefined_metric_specification=[{"predefined_metric_type": READ, "resource_label": 7}]
+    )
+    empty = _with_metric(
+        policy(), predefined_metric_specification=[{"predefined_metric_type": READ, "resource_label": ""}]
+    )
+    customized = _with_metric(
+        policy(),
+        customized_metric_specification=[
+            {"metric_name": "ConsumedReadCapacityUnits", "namespace": "AWS/DynamoDB", "statistic": "Sum"}
+        ],
+    )
+    metrics = []
+    for declared in (labelled, empty, customized):
+        tables, problems = attach([table()], [target(), declared])
+        assert problems == []
+        read = tables[0].spec.autoscaling.read
+        assert read is not None
+        metrics.append(read.metric)
+    assert metrics == [
+        f'{READ}, resource_label "7"',
+        READ,
+        'customized {"namespace": "AWS/DynamoDB", "metric_name": "ConsumedReadCapacityUnits", '
+        '"statistic": "Sum"}',
+    ]
+
+
+def test_an_unknown_metric_is_unknown_and_ignore_changes_leaves_it_unmanaged() -> None:
+    unknown = Unknown("aws_cloudwatch_metric_alarm.x.metric_name is known after apply")
+    declared = _with_metric(policy(), predefined_metric_specification=[{"predefined_metric_type": unknown}])
+    tables, _ = attach([table()], [target(), declared])
+    read = tables[0].spec.autoscaling.read
+    assert read is not None and read.metric == unknown
+    ignored = dataclasses.replace(
+        policy(),
+        arguments={
+            **policy().arguments,
+            "lifecycle": [{"ignore_changes": ["target_tracking_scaling_policy_configuration"]}],
+        },
+    )
+    tables, _ = attach([table()], [target(), ignored])
+    assert not tables[0].spec.is_managed("autoscaling.read.metric")
+
+
+CUSTOMIZED = """
+provider "aws" {
+  region = "us-east-1"
+}
+resource "aws_dynamodb_table" "events" {
+  name           = "events"
+  hash_key       = "id"
+  read_capacity  = 5
+  write_capacity = 5
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+resource "aws_appautoscaling_target" "read" {
+  min_capacity       = 5
+  max_capacity       = 20
+  resource_id        = "table/${aws_dynamodb_table.events.name}"
+  scalable_dimension = "dynamodb:table:ReadCapacityUnits"
+  service_namespace  = "dynamodb"
+}
+resource "aws_appautoscaling_policy" "read" {
+  name               = "consumed-reads"
+  policy_type        = "TargetTrackingScaling"
+  resource_id        = aws_appautoscaling_target.read.resource_id
+  scalable_dimension = aws_appautoscaling_target.read.scalable_dimension
+  service_namespace  = "dynamodb"
+  target_tracking_scaling_policy_configuration {
+    customized_metric_specification {
+      metric_name = "ConsumedReadCapacityUnits"
+      namespace   = "AWS/DynamoDB"
+      statistic   = "Sum"
+      dynamic "dimensions" {
+        for_each = { TableName = aws_dynamodb_table.events.name, Operation = "GetItem" }
+        content {
+          name  = dimensions.key
+          value = dimensions.value
+        }
+      }
+    }
+    target_value = 60
+  }
+}
+"""
+
+
+def _put_customized(statistic: str) -> None:
+    boto3.client("application-autoscaling", region_name=REGION).put_scaling_policy(
+        PolicyName="consumed-reads",
+        ServiceNamespace="dynamodb",
+        ResourceId="table/events",
+        ScalableDimension=TABLE_READ,
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 60.0,
+            "CustomizedMetricSpecification": {
+                "MetricName": "ConsumedReadCapacityUnits",
+                "Namespace": "AWS/DynamoDB",
+                "Statistic": statistic,
+                # the other order than declared: dimensions are a set for terraform plan
+                "Dimensions": [
+                    {"Name": "TableName", "Value": "events"},
+                    {"Name": "Operation", "Value": "GetItem"},
+                ],
+            },
+        },
+    )
+
+
+def test_scan_compares_the_metric_a_policy_tracks(
+    tmp_path: Path, embedded_aws: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A customized metric written with a dynamic block is in sync with its live form; a
+    statistic changed in the console is drift (terraform plan changes the policy), printed as
+    it reads."""
+    write_tree(tmp_path, {"main.tf": CUSTOMIZED})
+    monkeypatch.chdir(tmp_path)
+    result = declare(tmp_path)
+    assert result.errors == []
+    create_table(
+        boto3.client("dynamodb", region_name=REGION),
+        boto3.client("application-autoscaling", region_name=REGION),
+        dataclasses.replace(result.tables[0].spec, autoscaling=Autoscaling()),
+    )
+    boto3.client("application-autoscaling", region_name=REGION).register_scalable_target(
+        ServiceNamespace="dynamodb",
+        ResourceId="table/events",
+        ScalableDimension=TABLE_READ,
+        MinCapacity=5,
+        MaxCapacity=20,
+    )
+    _put_customized("Sum")
+    code, tables = scan(capsys, tmp_path)
+    assert (code, tables["events"]["drift"], tables["events"]["unresolved"]) == (0, [], [])
+
+    _put_customized("Average")
+    code, tables = scan(capsys, tmp_path)
+    assert code == 2
+    (drift,) = tables["events"]["drift"]
+    assert drift["attribute"] == "autoscaling.read.metric"
+    assert '"statistic": "Sum"' in drift["declared"] and '"statistic": "Average"' in drift["live"]
+    assert main(["scan", "--root", str(tmp_path), "--region", REGION, "--format", "text"]) == 2
+    assert 'customized {"namespace": "AWS/DynamoDB"' in capsys.readouterr().out
+
+
+def test_scan_reports_a_predefined_metric_swapped_in_the_console(
+    e2e_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PutScalingPolicy with another predefined metric: terraform plan changes the policy back
+    (1.11.4); driftwatch said nothing before autoscaling.<dir>.metric."""
+    boto3.client("application-autoscaling", region_name=REGION).put_scaling_policy(
+        PolicyName="DynamoDBReadCapacityUtilization:table/sessions-0",
+        ServiceNamespace="dynamodb",
+        ResourceId="table/sessions-0",
+        ScalableDimension=TABLE_READ,
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 70.0,
+            "PredefinedMetricSpecification": {"PredefinedMetricType": WRITE, "ResourceLabel": "x"},
+        },
+    )
+    code, tables = scan(capsys, e2e_repo)
+    assert code == 2
+    assert [(d["attribute"], d["declared"], d["live"]) for d in tables["sessions-0"]["drift"]] == [
+        ("autoscaling.read.metric", READ, f'{WRITE}, resource_label "x"')
+    ]
+    assert tables["sessions-1"]["drift"] == []
+
+
+def _lifecycle(resource: ScalingResource, ignore_changes: Any) -> ScalingResource:
+    lifecycle = {"lifecycle": [{"ignore_changes": ignore_changes}]}
+    return dataclasses.replace(resource, arguments={**resource.arguments, **lifecycle})
+
+
+def test_ignore_changes_all_on_a_target_or_policy_names_every_field_it_leaves_uncompared() -> None:
+    """``ignore_changes = all`` on a scaling resource: terraform plan changes none of its
+    arguments, and driftwatch compares none of them, but says so field by field (as for the
+    table's own ``ignore_changes = all``), never a silent "in sync"."""
+    suspended = dataclasses.replace(
+        target(), arguments={**target().arguments, "suspended_state": [{"scheduled_scaling_suspended": True}]}
+    )
+    tables, problems = attach([table()], [_lifecycle(suspended, ["all"]), policy()])
+    assert problems == []
+    notes = {note.attribute: note.reason for note in tables[0].notes}
+    assert sorted(notes) == [
+        "autoscaling.read.max",
+        "autoscaling.read.min",
+        "autoscaling.read.suspended_state",
+    ]
+    assert all(
+        "ignore_changes = all on aws_appautoscaling_target.read" in reason and "none is compared" in reason
+        for reason in notes.values()
+    )
+    tables, _ = attach([table()], [target(), _lifecycle(policy(), "all")])
+    policy_fields = ("target", "scale_in_cooldown", "scale_out_cooldown", "disable_scale_in", "metric")
+    assert sorted(note.attribute for note in tables[0].notes) == sorted(
+        f"autoscaling.read.{field}" for field in policy_fields
+    )
+    assert all("aws_appautoscaling_policy.read" in note.reason for note in tables[0].notes)
+    # an entry that cannot be read could name anything: the same fields, with that reason
+    unreadable = _lifecycle(target(), [Unknown("var.ignored is not known")])
+    tables, _ = attach([table()], [unreadable, policy()])
+    assert sorted(note.attribute for note in tables[0].notes) == [
+        "autoscaling.read.max",
+        "autoscaling.read.min",
+    ]
+    assert all("could not be read" in note.reason for note in tables[0].notes)
+    # named arguments: the user chose them, as on the table (not noted)
+    tables, _ = attach([table()], [_lifecycle(target(), ["min_capacity"]), policy()])
+    assert tables[0].notes == ()
+
+
+def test_ignore_changes_all_on_a_step_policy_or_a_gsi_target_is_named_too() -> None:
+    step = policy(policy_type="StepScaling")
+    step = dataclasses.replace(
+        step,
+        arguments={
+            **step.arguments,
+            "step_scaling_policy_configuration": [{"adjustment_type": "ChangeInCapacity"}],
+        },
+    )
+    tables, _ = attach([table()], [target(), _lifecycle(step, ["all"])])
+    (note,) = tables[0].notes
+    assert note.attribute == "autoscaling.read.step_scaling" and "ignore_changes = all" in note.reason
+    gsi = Gsi(name="by_tenant", hash_key="tenant")
+    index_target = target(
+        "table/orders/index/by_tenant", INDEX_READ, 2, 40, address="aws_appautoscaling_target.g"
+    )
+    tables, _ = attach([table(gsis=(gsi,))], [_lifecycle(index_target, ["all"])])
+    assert sorted(note.attribute for note in tables[0].notes) == [
+        "gsi.by_tenant.autoscaling.read.max",
+        "gsi.by_tenant.autoscaling.read.min",
+    ]

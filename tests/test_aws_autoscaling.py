@@ -29,6 +29,7 @@ METRIC = {
     INDEX_READ: "DynamoDBReadCapacityUtilization",
     INDEX_WRITE: "DynamoDBWriteCapacityUtilization",
 }
+READ, WRITE = METRIC[TABLE_READ], METRIC[TABLE_WRITE]
 
 
 @pytest.fixture
@@ -73,14 +74,14 @@ def test_for_table_maps_table_and_gsi_targets_with_policies(aas: Any, aws_client
     table, gsis = index.for_table("orders")
 
     assert table == Autoscaling(
-        read=ScalingTarget(min=5, max=20, target=50.0), write=ScalingTarget(min=5, max=20, target=60.0)
+        read=ScalingTarget(5, 20, 50.0, metric=READ), write=ScalingTarget(5, 20, 60.0, metric=WRITE)
     )
     assert gsis == {
         "tenant-index": Autoscaling(
-            read=ScalingTarget(min=2, max=40, target=70.0), write=ScalingTarget(min=3, max=30, target=None)
+            read=ScalingTarget(2, 40, 70.0, metric=READ), write=ScalingTarget(min=3, max=30, target=None)
         )
     }
-    assert index.for_table("other") == (Autoscaling(read=ScalingTarget(1, 2, 90.0)), {})
+    assert index.for_table("other") == (Autoscaling(read=ScalingTarget(1, 2, 90.0, metric=READ)), {})
     assert index.for_table("no-such-table") == (Autoscaling(), {})
 
 
@@ -96,7 +97,7 @@ def test_policies_left_behind_by_deregistered_targets_are_ignored(aas: Any, aws_
 
     table, _ = AutoscalingIndex.fetch(aws_clients.autoscaling(REGION)).for_table("orders")
 
-    assert table == Autoscaling(read=None, write=ScalingTarget(min=5, max=20, target=60.0))
+    assert table == Autoscaling(read=None, write=ScalingTarget(5, 20, 60.0, metric=WRITE))
 
 
 def test_step_scaling_policies_do_not_set_a_target(aas: Any, aws_clients: AwsClients) -> None:
@@ -144,8 +145,8 @@ def test_fetch_costs_one_call_per_page_regardless_of_table_count(
         ("DescribeScalingPolicies", "success"): 2,
     }
     assert len(index.targets) == 80
-    assert index.for_table("t079")[0].read == ScalingTarget(min=1, max=89, target=50.0)
-    assert index.for_table("t000")[0].read == ScalingTarget(min=1, max=10, target=50.0)
+    assert index.for_table("t079")[0].read == ScalingTarget(1, 89, 50.0, metric=READ)
+    assert index.for_table("t000")[0].read == ScalingTarget(1, 10, 50.0, metric=READ)
     for i in range(80):  # lookups are in memory
         index.for_table(f"t{i:03}")
     assert sum(recorder.snapshot().values()) == 4
@@ -179,11 +180,11 @@ def test_apply_autoscaling_fills_table_and_each_gsi(aas: Any, aws_clients: AwsCl
     assert spec is not None
     result = apply_autoscaling(spec, AutoscalingIndex.fetch(aws_clients.autoscaling(REGION)))
 
-    assert result.autoscaling == Autoscaling(write=ScalingTarget(5, 20, 50.0))
+    assert result.autoscaling == Autoscaling(write=ScalingTarget(5, 20, 50.0, metric=WRITE))
     assert isinstance(result.gsis, tuple)
     assert {g.name: g.autoscaling for g in result.gsis} == {
         "fixed": Autoscaling(),
-        "scaled": Autoscaling(read=ScalingTarget(5, 20, 50.0)),
+        "scaled": Autoscaling(read=ScalingTarget(5, 20, 50.0, metric=READ)),
     }
     # everything else untouched
     assert result.gsis[0].read_capacity == 5 and result.read_capacity == 5
@@ -275,8 +276,8 @@ def test_fetch_follows_next_token_on_both_listings(
 
     table, gsis = AutoscalingIndex.fetch(client).for_table("a")
 
-    assert table == Autoscaling(read=ScalingTarget(1, 2, 45.0))
-    assert gsis == {"g": Autoscaling(write=ScalingTarget(3, 4, 55.5))}
+    assert table == Autoscaling(read=ScalingTarget(1, 2, 45.0, metric=READ))
+    assert gsis == {"g": Autoscaling(write=ScalingTarget(3, 4, 55.5, metric=WRITE))}
     assert recorder.snapshot() == {
         ("DescribeScalableTargets", "success"): 2,
         ("DescribeScalingPolicies", "success"): 2,
@@ -347,8 +348,10 @@ def test_a_policys_cooldowns_and_disable_scale_in_are_read(aas: Any, aws_clients
     )
     table, _ = AutoscalingIndex.fetch(aws_clients.autoscaling(REGION)).for_table("orders")
     # defaults (0 s, not disabled; moto lists them, AWS may leave them out) read as None
-    assert table.read == ScalingTarget(min=5, max=20, target=50.0)
-    assert table.write == ScalingTarget(5, 20, 60.0, scale_in_cooldown=120, disable_scale_in=True)
+    assert table.read == ScalingTarget(5, 20, 50.0, metric=READ)
+    assert table.write == ScalingTarget(
+        5, 20, 60.0, scale_in_cooldown=120, disable_scale_in=True, metric=WRITE
+    )
 
 
 def test_a_targets_suspended_state_is_read(aas: Any, aws_clients: AwsClients) -> None:
@@ -362,7 +365,7 @@ def test_a_targets_suspended_state_is_read(aas: Any, aws_clients: AwsClients) ->
         SuspendedState={"DynamicScalingOutSuspended": True, "ScheduledScalingSuspended": True},
     )
     table, _ = AutoscalingIndex.fetch(aws_clients.autoscaling(REGION)).for_table("orders")
-    assert table.read == ScalingTarget(min=5, max=20, target=50.0)  # nothing suspended: None
+    assert table.read == ScalingTarget(5, 20, 50.0, metric=READ)  # nothing suspended: None
     assert table.write == ScalingTarget(
         5, 20, None, suspended_state=frozenset({"dynamic_scaling_out", "scheduled_scaling"})
     )

@@ -22,7 +22,11 @@ from driftwatch.terraform.cloudposse import (
 from driftwatch.terraform.label import build_label
 from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec
 
-DEFAULT_SCALING = Autoscaling(read=ScalingTarget(5, 20, 50.0), write=ScalingTarget(5, 20, 50.0))
+# The autoscaler submodule's policies track DynamoDB's predefined utilization metric per direction.
+READ_METRIC, WRITE_METRIC = "DynamoDBReadCapacityUtilization", "DynamoDBWriteCapacityUtilization"
+DEFAULT_SCALING = Autoscaling(
+    read=ScalingTarget(5, 20, 50.0, metric=READ_METRIC), write=ScalingTarget(5, 20, 50.0, metric=WRITE_METRIC)
+)
 
 
 def declare(version: str = "0.37.0", **inputs: Any) -> ResourceDeclaration:
@@ -423,7 +427,10 @@ def test_autoscaler_values_for_table_and_every_gsi() -> None:
         autoscale_write_target=60,
         global_secondary_index_map=[gsi, {**gsi, "name": "g2"}],
     )
-    expected = Autoscaling(read=ScalingTarget(2, 30, 70.0), write=ScalingTarget(1, 10, 60.0))
+    expected = Autoscaling(
+        read=ScalingTarget(2, 30, 70.0, metric=READ_METRIC),
+        write=ScalingTarget(1, 10, 60.0, metric=WRITE_METRIC),
+    )
     assert declaration.autoscaling == expected
     assert declaration.gsi_autoscaling == {"g": expected, "g2": expected}
     assert (declaration.arguments["read_capacity"], declaration.arguments["write_capacity"]) == (2, 1)

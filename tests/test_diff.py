@@ -415,7 +415,13 @@ U = Unknown("var.x has no value")
             replace(DECLARED, autoscaling=Autoscaling(read=ScalingTarget(U, 20, U), write=AUTOSCALING.write)),
             replace(LIVE, autoscaling=replace(AUTOSCALING, read=ScalingTarget(1, 20, 70.0))),
             # the policy is Unknown, so are its cooldowns and disable_scale_in
-            {"autoscaling.read.min", "autoscaling.read.target", *(f"autoscaling.read.{f}" for f in SETTINGS)},
+            # the policy unknown: its metric too, even where the declaration names none
+            {
+                "autoscaling.read.min",
+                "autoscaling.read.target",
+                "autoscaling.read.metric",
+                *(f"autoscaling.read.{f}" for f in SETTINGS),
+            },
             set(),
             id="autoscaling",
         ),
@@ -833,6 +839,7 @@ def test_policy_settings_are_unresolved_where_the_policy_is_unknown() -> None:
         "autoscaling.read.scale_in_cooldown",
         "autoscaling.read.scale_out_cooldown",
         "autoscaling.read.disable_scale_in",
+        "autoscaling.read.metric",
     }
     live_unknown = Unknown("DescribeScalingPolicies failed")
     declared = _scaled(ScalingTarget(5, 20, 50.0, scale_in_cooldown=60))
@@ -863,3 +870,42 @@ def test_a_suspended_state_that_cannot_be_read_is_unresolved_never_drift() -> No
     assert {"autoscaling.read.suspended_state", "autoscaling.read.scale_in_cooldown"} <= {
         u.attribute for u in result.unresolved
     }
+
+
+READ_METRIC, WRITE_METRIC = "DynamoDBReadCapacityUtilization", "DynamoDBWriteCapacityUtilization"
+
+
+def test_a_declared_metric_is_compared_with_the_live_one() -> None:
+    """terraform plan (1.11.4) changes a policy whose metric was swapped in the console."""
+    declared = _scaled(ScalingTarget(5, 20, 50.0, metric=READ_METRIC))
+    live = _scaled(ScalingTarget(5, 20, 50.0, metric=WRITE_METRIC))
+    assert diff(declared, live).drift == (Drift("autoscaling.read.metric", READ_METRIC, WRITE_METRIC),)
+    assert attrs(diff(declared, _scaled(ScalingTarget(5, 20, 50.0, metric=READ_METRIC)))) == set()
+    # a declaration that does not say (no metric block) is not compared
+    assert attrs(diff(_scaled(ScalingTarget(5, 20, 50.0)), live)) == set()
+    # a live policy gone is reported once, on .target
+    assert attrs(diff(declared, _scaled(ScalingTarget(5, 20, None)))) == {"autoscaling.read.target"}
+
+
+def test_a_metric_that_cannot_be_resolved_or_read_is_unresolved_never_drift() -> None:
+    from driftwatch.scan import _autoscaling_unknown
+
+    live = _scaled(ScalingTarget(5, 20, 50.0, metric=WRITE_METRIC))
+    unknown = Unknown("var.metric is not known")
+    result = diff(_scaled(ScalingTarget(5, 20, 50.0, metric=unknown)), live)
+    assert (result.drift, unresolved(result)) == ((), {"autoscaling.read.metric"})
+    live_unknown = _scaled(ScalingTarget(5, 20, 50.0, metric=Unknown("DescribeScalingPolicies gave Unit 5")))
+    result = diff(_scaled(ScalingTarget(5, 20, 50.0, metric=READ_METRIC)), live_unknown)
+    assert (result.drift, unresolved(result)) == ((), {"autoscaling.read.metric"})
+    # the listing could not be read: the scan makes the declared side unknown
+    declared = _autoscaling_unknown(
+        _scaled(ScalingTarget(5, 20, 50.0, metric=READ_METRIC)), Unknown("AccessDenied")
+    )
+    result = diff(declared, live)
+    assert result.drift == () and "autoscaling.read.metric" in unresolved(result)
+
+
+def test_ignore_changes_on_the_policy_leaves_its_metric_uncompared() -> None:
+    declared = _scaled(ScalingTarget(5, 20, 50.0, metric=READ_METRIC))
+    declared = replace(declared, unmanaged=frozenset({"autoscaling.read.metric"}))
+    assert diff(declared, _scaled(ScalingTarget(5, 20, 50.0, metric=WRITE_METRIC))).drift == ()

@@ -9,7 +9,7 @@ Right after the apply, ``driftwatch scan`` must declare exactly the tables Terra
 holds, at the same addresses and names, all in sync, with nothing unresolved that it could
 resolve. Then the live tables are changed as a console user would (PITR, table class, TTL,
 tags, capacities, GSI capacities, streams, deletion protection, billing mode, the autoscaler's
-minimum, maximum and target value) and the
+minimum, maximum and target value, its policies' cooldowns and metric) and the
 attributes driftwatch reports drifted must be the arguments ``terraform plan`` changes, mapped
 through the vocabulary of ``test_differential_drift``, except where docs/terraform-parity.md
 documents a deliberate difference (``DOCUMENTED``).
@@ -244,11 +244,23 @@ def mutate_scaling(endpoint: str) -> None:
             "PredefinedMetricSpecification": {"PredefinedMetricType": "DynamoDBReadCapacityUtilization"},
         },
     )
-    # The policies' other settings, which the configuration leaves unset (0 s, not disabled):
-    # terraform plan puts them back; driftwatch used to miss them.
+    # The policies' other settings, which the configuration leaves unset (0 s, not disabled) or
+    # sets (the predefined read metric): terraform plan puts them back; driftwatch used to miss
+    # them. The table's policy tracks a customized metric instead, the index's gets a label.
+    customized = {
+        "MetricName": "ConsumedReadCapacityUnits",
+        "Namespace": "AWS/DynamoDB",
+        "Dimensions": [{"Name": "TableName", "Value": "counted-events"}],
+        "Statistic": "Sum",
+    }
+    labelled = {"PredefinedMetricType": "DynamoDBReadCapacityUtilization", "ResourceLabel": "console"}
     for resource_id, dimension, setting in (
-        ("table/counted-events", read, {"ScaleInCooldown": 300}),
-        ("table/counted-events/index/by-day", index_read, {"DisableScaleIn": True}),
+        ("table/counted-events", read, {"ScaleInCooldown": 300, "CustomizedMetricSpecification": customized}),
+        (
+            "table/counted-events/index/by-day",
+            index_read,
+            {"DisableScaleIn": True, "PredefinedMetricSpecification": labelled},
+        ),
     ):
         scaling.put_scaling_policy(
             ServiceNamespace="dynamodb",
@@ -256,11 +268,7 @@ def mutate_scaling(endpoint: str) -> None:
             ScalableDimension=dimension,
             PolicyName=f"DynamoDBReadCapacityUtilization:{resource_id}",
             PolicyType="TargetTrackingScaling",
-            TargetTrackingScalingPolicyConfiguration={
-                "TargetValue": 50.0,  # as declared
-                "PredefinedMetricSpecification": {"PredefinedMetricType": "DynamoDBReadCapacityUtilization"},
-                **setting,
-            },
+            TargetTrackingScalingPolicyConfiguration={"TargetValue": 50.0, **setting},  # value as declared
         )
 
 
@@ -491,7 +499,9 @@ PLANNED_SCALING: dict[str, set[str]] = {
     "counted-events": {
         "gsi.by-day.autoscaling.read.min",
         "autoscaling.read.scale_in_cooldown",
+        "autoscaling.read.metric",
         "gsi.by-day.autoscaling.read.disable_scale_in",
+        "gsi.by-day.autoscaling.read.metric",
     },
     "boldlink-orders": {
         "autoscaling.read.target",
@@ -551,6 +561,10 @@ _POLICY_FIELDS = {
 }
 
 
+# The blocks naming the metric a policy tracks: driftwatch's ``metric``.
+_METRIC_BLOCKS = ("predefined_metric_specification", "customized_metric_specification")
+
+
 def _policy_fields(change: dict[str, Any]) -> set[str]:
     """The fields of the policy's target-tracking configuration the plan changes (a policy to
     create: its target value, reported as missing)."""
@@ -558,12 +572,23 @@ def _policy_fields(change: dict[str, Any]) -> set[str]:
     if not change.get("before"):
         return {"target"}
     before, after = change["before"].get(key) or [{}], change["after"].get(key) or [{}]
-    return {
+    changed = {
         name
         for field, (name, unset) in _POLICY_FIELDS.items()
         if (before[0].get(field) if before[0].get(field) is not None else unset)
         != (after[0].get(field) if after[0].get(field) is not None else unset)
     }
+    # the metric's blocks as planned: an unset string after is the "" before, not a change
+    metric = [[_unset_as_empty(side[0].get(block)) for block in _METRIC_BLOCKS] for side in (before, after)]
+    return changed | ({"metric"} if metric[0] != metric[1] else set())
+
+
+def _unset_as_empty(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _unset_as_empty(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unset_as_empty(item) for item in value]
+    return "" if value is None else value
 
 
 def planned_scaling(resource_changes: list[dict[str, Any]]) -> dict[str, set[str]]:
@@ -713,7 +738,7 @@ def test_scaling_drift_is_where_terraform_plan_changes_a_scaling_target_or_polic
 ) -> None:
     """The autoscaler's settings changed in the console: terraform plan changes the scaling
     target (``min_capacity``, ``max_capacity``) or policy (``target_value``, a cooldown,
-    ``disable_scale_in``); driftwatch reports
+    ``disable_scale_in``, the metric); driftwatch reports
     them on the table they scale, and nowhere else."""
     row = outcome.tables[address]
     drifted = {item["attribute"] for item in row["drift"] if _is_scaling(item["attribute"])}

@@ -109,3 +109,40 @@ def test_source_of_takes_the_most_specific_location_else_the_tables_line() -> No
     assert row.source_of("tags.a[1]") == SourceLocation("main.tf", 30)
     assert row.source_of("tags.a1") == table_line  # "[" is not a pattern
     assert row.source_of("point_in_time_recovery") == table_line
+
+
+def test_the_autoscalers_metric_points_at_enable_autoscaler_not_the_target_value(tmp_path: Path) -> None:
+    """The module has no input for the metric its policies track; a drifted metric is shown at
+    the line that turns the autoscaler on, even beside a written target value."""
+    _write(
+        tmp_path / "envs/prod/main.tf",
+        PROVIDER
+        + 'module "orders" {\n'  # 4
+        + '  source   = "cloudposse/dynamodb/aws"\n'
+        + '  version  = "0.37.0"\n'
+        + '  name     = "orders"\n'
+        + '  hash_key = "id"\n'
+        + "  enable_autoscaler     = true\n"  # 9
+        + "  autoscale_read_target = 70\n"  # 10
+        + '  global_secondary_index_map = [{ name = "by-day", hash_key = "id", range_key = null,\n'
+        + '    projection_type = "ALL", non_key_attributes = [], read_capacity = 5, write_capacity = 5 }]\n'
+        + "}\n",
+    )
+    (table,) = _declare(tmp_path)
+    row = TableResult(
+        "prod",
+        table.address,
+        table.source,
+        "orders",
+        "us-east-1",
+        TableStatus.DRIFTED,
+        locations=table.locations,
+    )
+    enabled, target = SourceLocation("envs/prod/main.tf", 9), SourceLocation("envs/prod/main.tf", 10)
+    assert row.source_of("autoscaling.read.target") == target
+    for attribute in (
+        "autoscaling.read.metric",
+        "autoscaling.write.metric",
+        "gsi.by-day.autoscaling.read.metric",
+    ):
+        assert row.source_of(attribute) == enabled

@@ -225,6 +225,20 @@ CASES: dict[str, Case] = {
         kind="attribute_unresolved",
         exit_code=0,
     ),
+    "scaling-ignore-changes-all": Case(
+        files={
+            "scaling.tf": 'resource "aws_appautoscaling_target" "read" {\n'
+            "  min_capacity       = 5\n  max_capacity       = 20\n"
+            '  resource_id        = "table/${aws_dynamodb_table.orders.name}"\n'
+            '  scalable_dimension = "dynamodb:table:ReadCapacityUnits"\n'
+            '  service_namespace  = "dynamodb"\n'
+            "  lifecycle {\n    ignore_changes = all\n  }\n}\n"
+        },
+        names=(TABLE, "autoscaling.read.min", "aws_appautoscaling_target.read"),
+        reason="ignore_changes = all",
+        kind="attribute_unresolved",
+        exit_code=0,
+    ),
     "unknown-value": Case(
         files={"vars.tf": 'variable "team" {}\n'},
         table_body="  tags = { Team = var.team }",

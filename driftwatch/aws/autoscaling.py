@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from driftwatch import scaling_metric
 from driftwatch.aws import responses
 from driftwatch.aws.dynamodb import Pages, read_aws
 from driftwatch.spec import Autoscaling, Maybe, ScalingTarget, TableSpec, Unknown
@@ -143,10 +144,22 @@ def _suspended(state: Any) -> Maybe[frozenset[str]] | None:
     return frozenset(_SUSPENDED[key] for key, value in flags.items() if value) or None
 
 
+def _live_text(value: Any, where: str) -> Maybe[str]:
+    if value is None or isinstance(value, str):
+        return value or ""
+    return Unknown(f"DescribeScalingPolicies gave {where} {value!r}, not a string")
+
+
+def _live_flag(value: Any, where: str) -> Maybe[bool]:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    return Unknown(f"DescribeScalingPolicies gave {where} {value!r}, not a bool")
+
+
 def _settings(config: Any) -> dict[str, Any]:
-    """Cooldowns and ``DisableScaleIn`` of a target-tracking configuration, None where AWS
-    leaves them out or gives the default (0 seconds, False: what an unset one means); a value
-    of the wrong type is Unknown, never a guess."""
+    """Cooldowns, ``DisableScaleIn`` and metric of a target-tracking configuration; cooldowns
+    and the flag None where AWS leaves them out or gives the default (0 seconds, False: what an
+    unset one means); a value of the wrong type is Unknown, never a guess."""
     settings: dict[str, Any] = {}
     for field, key in (("scale_in_cooldown", "ScaleInCooldown"), ("scale_out_cooldown", "ScaleOutCooldown")):
         value = config.get(key)
@@ -159,6 +172,7 @@ def _settings(config: Any) -> dict[str, Any]:
         settings["disable_scale_in"] = value or None
     else:
         settings["disable_scale_in"] = Unknown(f"DescribeScalingPolicies gave DisableScaleIn {value!r}")
+    settings["metric"] = scaling_metric.metric(scaling_metric.from_api(config), _live_text, _live_flag)
     return settings
 
 

@@ -24,11 +24,15 @@ What the join decides, and why:
   ``TableSpec.unmanaged``); dimensions without one stay unmanaged, so a foreign live target is
   not drift. A target's or policy's own ``lifecycle.ignore_changes`` (``min_capacity``,
   ``max_capacity``, ``target_tracking_scaling_policy_configuration``, ``all``) leaves that value
-  unmanaged, as Terraform does.
+  unmanaged, as Terraform does. ``all`` (or an entry that cannot be read) also names each value
+  it leaves uncompared as unresolved, with the reason: not a silent "in sync".
 * The target-tracking policy's cooldowns and ``disable_scale_in`` are compared too: ``terraform
   plan`` puts them back when they are edited in the console, also where the policy does not set
   them (unset is 0 seconds and false). A target's ``suspended_state`` is compared where the
   target writes the block (Optional and Computed: without it, Terraform leaves it alone).
+* So is the metric the policy tracks (``predefined_metric_specification`` with its
+  ``resource_label``, or ``customized_metric_specification``), as one value: see
+  ``driftwatch.scaling_metric`` for what terraform plan counts as equal.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from driftwatch import scaling_metric
 from driftwatch.bounds import safe_text
 from driftwatch.spec import (
     Autoscaling,
@@ -49,6 +54,8 @@ from driftwatch.spec import (
     Unknown,
     Unresolved,
 )
+from driftwatch.terraform.functions import is_number, to_string
+from driftwatch.terraform.resource import _ignore_entries as _lifecycle_entries
 
 TARGET = "aws_appautoscaling_target"
 POLICY = "aws_appautoscaling_policy"
@@ -226,9 +233,33 @@ def _boolean(value: Any, what: str) -> Maybe[bool]:
     return Unknown(f"{what} {value!r} is not a bool")
 
 
+def _declared_text(address: str) -> scaling_metric.Text:
+    """A string argument of ``address`` as Terraform converts it (numbers and bools too);
+    unset is ``""``, as in the provider's state."""
+
+    def text(value: Any, where: str) -> Maybe[str]:
+        if value is None:
+            return ""
+        if isinstance(value, Unknown):
+            return value
+        if isinstance(value, (str, bool)) or is_number(value):
+            return to_string(value)
+        return Unknown(f"the {where} of {address} is not a string")
+
+    return text
+
+
+def _declared_flag(address: str) -> scaling_metric.Flag:
+    def flag(value: Any, where: str) -> Maybe[bool]:
+        return False if value is None else _boolean(value, f"the {where} of {address}")
+
+    return flag
+
+
 def _policy_settings(policy: ScalingResource | None) -> dict[str, Any]:
-    """The cooldowns and ``disable_scale_in`` of a target-tracking policy; an unset one is None
-    (the diff reads it as the provider's default: 0 seconds, not disabled)."""
+    """The cooldowns, ``disable_scale_in`` and metric of a target-tracking policy; an unset
+    cooldown or flag is None (the diff reads it as the provider's default: 0 seconds, not
+    disabled)."""
     config = (
         _first_block(policy.arguments.get("target_tracking_scaling_policy_configuration")) if policy else None
     )
@@ -242,10 +273,13 @@ def _policy_settings(policy: ScalingResource | None) -> dict[str, Any]:
     what = f"the disable_scale_in of {policy.address}"
     settings["disable_scale_in"] = None if value is None else _boolean(value, what)
     # the default written out (`scale_in_cooldown = 0`) is the default, as on the live side
-    return {
+    settings = {
         field: None if value in (0, False) and not isinstance(value, Unknown) else value
         for field, value in settings.items()
     }
+    address = policy.address
+    settings["metric"] = scaling_metric.metric(config, _declared_text(address), _declared_flag(address))
+    return settings
 
 
 def _region_matches(a: Maybe[str] | None, b: Maybe[str] | None) -> bool:
@@ -333,6 +367,10 @@ def _ignored_arguments(resource: ScalingResource) -> frozenset[str]:
     return frozenset(names)
 
 
+# What a target-tracking policy sets, as fields of its dimension's ScalingTarget.
+_POLICY_FIELDS = ("target", "scale_in_cooldown", "scale_out_cooldown", "disable_scale_in", "metric")
+
+
 def _unmanaged_fields(dimension: _Dimension) -> set[str]:
     """min / max / target of a dimension that its resources' ``ignore_changes`` leave alone
     (typical beside scheduled actions, which move min and max over the day)."""
@@ -347,8 +385,45 @@ def _unmanaged_fields(dimension: _Dimension) -> set[str]:
             fields.add("suspended_state")
     for policy in dimension.policies:
         if _ignored_arguments(policy) & {"all", "target_tracking_scaling_policy_configuration"}:
-            fields.update(("target", "scale_in_cooldown", "scale_out_cooldown", "disable_scale_in"))
+            fields.update(_POLICY_FIELDS)
     return fields
+
+
+def _everything_ignored(resource: ScalingResource) -> str | None:
+    """Why ``lifecycle { ignore_changes }`` leaves none of ``resource``'s arguments compared
+    (``all``, or an entry that cannot be read and so could name any); None where it does not."""
+    if "all" not in _ignored_arguments(resource):
+        return None
+    entries = _lifecycle_entries(resource.arguments)
+    if entries is not None and "all" in (entry.strip() for entry in entries):
+        why = "terraform plan changes none of its arguments; none is compared"
+        return f"ignore_changes = all on {resource.address}: {why}"
+    return (
+        f"an ignore_changes entry of {resource.address} could not be read and could name any argument, "
+        "so none is compared"
+    )
+
+
+def _everything_ignored_notes(dimension: _Dimension, prefix: str) -> list[Unresolved]:
+    """Each field a target or policy with ``ignore_changes = all`` leaves uncompared, named with
+    the reason: Terraform is silent about them too, but a report that says "in sync" must not
+    read as if driftwatch had looked (as for the table's own ``ignore_changes = all``)."""
+    notes: dict[str, Unresolved] = {}
+    for target in dimension.targets:
+        why = _everything_ignored(target)
+        if why is not None:
+            # suspended_state is compared only where the block is written
+            written = ("suspended_state",) if _suspended_state(target) is not None else ()
+            for field in ("min", "max", *written):
+                notes.setdefault(field, Unresolved(f"{prefix}.{field}", why))
+    for policy in dimension.policies:
+        why = _everything_ignored(policy)
+        if why is not None:
+            # a step scaling policy's steps are not compared anyway; its note says why here
+            fields = _POLICY_FIELDS if _target_value(policy) is not None else ("step_scaling",)
+            for field in fields:
+                notes.setdefault(field, Unresolved(f"{prefix}.{field}", why))
+    return list(notes.values())
 
 
 def _step_scaling_notes(dimension: _Dimension, prefix: str) -> list[Unresolved]:
@@ -382,6 +457,7 @@ def _with_autoscaling(
         prefix = "autoscaling" if gsi is None else f"gsi.{gsi}.autoscaling"
         unmanaged.update(f"{prefix}.{direction}.{field}" for field in _unmanaged_fields(dimension))
         notes.extend(_step_scaling_notes(dimension, f"{prefix}.{direction}"))
+        notes.extend(_everything_ignored_notes(dimension, f"{prefix}.{direction}"))
 
     def merged(current: Autoscaling, new: Mapping[Direction, ScalingTarget], address: str) -> Autoscaling:
         return Autoscaling(

@@ -480,11 +480,16 @@ def _table_arguments(inputs: Mapping[str, Any], label: Label, version: str) -> d
 # --- autoscaler ------------------------------------------------------------------------------
 
 
-def _scaling_target(minimum: Any, maximum: Any, target: Any) -> ScalingTarget:
+# The metric the autoscaler submodule's policies track, per direction (it has no input for it).
+AUTOSCALER_METRIC = {"read": "DynamoDBReadCapacityUtilization", "write": "DynamoDBWriteCapacityUtilization"}
+
+
+def _scaling_target(minimum: Any, maximum: Any, target: Any, direction: str) -> ScalingTarget:
     return ScalingTarget(
         min=minimum if isinstance(minimum, Unknown) else int(minimum),
         max=maximum if isinstance(maximum, Unknown) else int(maximum),
         target=target if isinstance(target, Unknown) else float(target),
+        metric=AUTOSCALER_METRIC[direction],
     )
 
 
@@ -502,11 +507,13 @@ def _declared_autoscaling(inputs: Mapping[str, Any], enabled: Maybe[bool]) -> Au
             _input(inputs, "autoscale_min_read_capacity"),
             _input(inputs, "autoscale_max_read_capacity"),
             _input(inputs, "autoscale_read_target"),
+            "read",
         ),
         write=_scaling_target(
             _input(inputs, "autoscale_min_write_capacity"),
             _input(inputs, "autoscale_max_write_capacity"),
             _input(inputs, "autoscale_write_target"),
+            "write",
         ),
     )
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from driftwatch.spec import Maybe, Unknown
 from driftwatch.terraform.appautoscaling import POLICY, TARGET, ScalingResource
-from driftwatch.terraform.cloudposse import TableNotDetermined
+from driftwatch.terraform.cloudposse import AUTOSCALER_METRIC, TableNotDetermined
 from driftwatch.terraform.cloudposse import _matches as _source_matches
 from driftwatch.terraform.label import build_label
 
@@ -34,7 +34,7 @@ _DEFAULTS: dict[str, Any] = {
     "autoscale_min_write_capacity": 5,
     "autoscale_max_write_capacity": 20,
 }
-_METRIC = {"read": "DynamoDBReadCapacityUtilization", "write": "DynamoDBWriteCapacityUtilization"}
+_METRIC = AUTOSCALER_METRIC
 _UNITS = {"read": "ReadCapacityUnits", "write": "WriteCapacityUnits"}
 
 

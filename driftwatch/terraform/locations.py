@@ -42,7 +42,16 @@ CLOUDPOSSE_INPUT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "replicas": ("replicas",),
     "global_secondary_index_map": ("gsi",),
     "local_secondary_index_map": ("lsi",),
-    "enable_autoscaler": ("autoscaling", "gsi.*.autoscaling"),
+    # The module has no input for the metric its autoscaler's policies track: the autoscaler
+    # fixes it, so it is written where the autoscaler is turned on (not at the target value).
+    "enable_autoscaler": (
+        "autoscaling",
+        "gsi.*.autoscaling",
+        "autoscaling.read.metric",
+        "autoscaling.write.metric",
+        "gsi.*.autoscaling.read.metric",
+        "gsi.*.autoscaling.write.metric",
+    ),
     # The module's table capacity is its autoscaler's minimum.
     "autoscale_min_read_capacity": ("read_capacity", "autoscaling.read.min", "gsi.*.autoscaling.read.min"),
     "autoscale_max_read_capacity": ("autoscaling.read.max", "gsi.*.autoscaling.read.max"),
