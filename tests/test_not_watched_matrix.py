@@ -239,6 +239,16 @@ CASES: dict[str, Case] = {
         kind="attribute_unresolved",
         exit_code=0,
     ),
+    "feature-resource": Case(
+        files={
+            "insights.tf": 'resource "aws_dynamodb_contributor_insights" "orders" {\n'
+            "  table_name = aws_dynamodb_table.orders.name\n}\n"
+        },
+        names=(TABLE, "contributor_insights"),
+        reason="manages contributor insights",
+        kind="attribute_unresolved",
+        exit_code=0,
+    ),
     "unknown-value": Case(
         files={"vars.tf": 'variable "team" {}\n'},
         table_body="  tags = { Team = var.team }",

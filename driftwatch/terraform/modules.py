@@ -55,6 +55,7 @@ from driftwatch.terraform import (
     cloudposse,
     cloudposse_autoscaler,
     limits,
+    table_features,
     validate_table,
 )
 from driftwatch.terraform import cache as module_cache
@@ -1515,6 +1516,7 @@ class _TableCollector:
         self.walk = walk
         self.result = result
         self.scaling: list[appautoscaling.ScalingResource] = []
+        self.features: list[table_features.FeatureResource] = []
         # One entry per enclosing module call with count / for_each / depends_on (innermost
         # last): the legacy modules found under it, as (module address, its provider block).
         self._restricted: list[list[tuple[str, SourceLocation]]] = []
@@ -1545,6 +1547,10 @@ class _TableCollector:
             for block, file in instance.resource_blocks(kind):
                 with self._guard(f"{kind}.{block.labels[-1]}", block, file):
                     self._scaling_resource(instance, kind, block, file)
+        for kind in table_features.FEATURES:
+            for block, file in instance.resource_blocks(kind):
+                with self._guard(f"{kind}.{block.labels[-1]}", block, file):
+                    self._feature_resource(instance, kind, block, file)
 
     def _duplicates(self, instance: ModuleInstance) -> set[str]:
         """Tables and module calls declared more than once in a module: Terraform refuses the
@@ -1584,6 +1590,22 @@ class _TableCollector:
                     )
                 )
 
+    def _feature_resource(self, instance: ModuleInstance, kind: str, block: Block, file: str) -> None:
+        """Every instance of a resource managing a feature of a table (table_features), for
+        ``finish`` to name on its table. One whose instances cannot be told is passed over: it
+        names no table that could be shown to lack the check."""
+        address = f"{instance.address}{kind}.{block.labels[1] if len(block.labels) > 1 else '?'}"
+        expansion = instance._expand(block, file, address)
+        if isinstance(expansion, Unknown):
+            return
+        alias = _provider_alias(block)
+        region = self._region(instance.providers.get(alias), alias, instance)
+        for _key, instance_address, extra in expansion:
+            with self._table(instance_address, block, file):
+                arguments = _evaluate_body(block, instance.scope(file, **extra), self.walk, file)
+                where = arguments.get("region") if arguments.get("region") is not None else region
+                self.features.append(table_features.FeatureResource(kind, instance_address, where, arguments))
+
     def _autoscaler_call(self, instance: ModuleInstance, name: str, block: Block, file: str) -> None:
         """A call of CloudPosse's autoscaler module (a vendored copy of the dynamodb module makes
         one): the targets and policies it would declare, joined like hand-written ones."""
@@ -1607,7 +1629,7 @@ class _TableCollector:
         """Join the scaling resources of the whole target to its tables (they may live in
         different modules); one that cannot be joined is reported with its file and line."""
         tables, problems = appautoscaling.attach(self.result.tables, self.scaling)
-        self.result.tables[:] = tables
+        self.result.tables[:] = table_features.attach(tables, self.features)
         for problem in problems:
             self.walk.error(problem.message, problem.file, problem.line)
 

@@ -1,0 +1,93 @@
+"""Resources that manage a feature of a table beside ``aws_dynamodb_table``, which driftwatch
+does not compare: each table they name says so.
+
+``aws_dynamodb_contributor_insights``, ``aws_dynamodb_kinesis_streaming_destination`` and
+``aws_dynamodb_resource_policy`` put a setting on a table from outside its resource. Turned off
+in the console, ``terraform plan`` puts it back; driftwatch reads none of them, so a table with
+such a resource in sync must not look as if driftwatch had checked that setting too. Each is
+joined to its table (by name and region, as autoscaling resources are) and the table lists the
+feature as an unresolved attribute with the resource's address.
+
+A resource whose table cannot be told (a name that cannot be evaluated, a table no declaration
+of the target names) is passed over: no table of the target can be shown to lack the check.
+Pure: the walk (``modules.py``) evaluates the arguments and hands them here with the tables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from driftwatch.spec import DeclaredTable, Maybe, Unresolved
+
+# resource type -> (the attribute named on the table, what it manages, in words)
+FEATURES: Final[Mapping[str, tuple[str, str]]] = {
+    "aws_dynamodb_contributor_insights": ("contributor_insights", "contributor insights"),
+    "aws_dynamodb_kinesis_streaming_destination": (
+        "kinesis_streaming_destination",
+        "a Kinesis streaming destination",
+    ),
+    "aws_dynamodb_resource_policy": ("resource_policy", "a resource-based policy"),
+}
+
+
+@dataclass(frozen=True)
+class FeatureResource:
+    """One instance of a FEATURES resource, its arguments evaluated."""
+
+    kind: str
+    address: str
+    region: Maybe[str] | None
+    arguments: Mapping[str, Any]
+
+
+def table_name(resource: FeatureResource) -> str | None:
+    """The name of the table the resource manages a feature of, None when it cannot be told:
+    ``table_name``, or the last part of ``resource_arn`` (``arn:...:table/<name>``; a stream or
+    index ARN names no table's own policy)."""
+    if resource.kind == "aws_dynamodb_resource_policy":
+        arn = resource.arguments.get("resource_arn")
+        if not isinstance(arn, str):
+            return None
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[0] != "arn" or parts[2] != "dynamodb":
+            return None
+        resource_path = parts[5].split("/")
+        return resource_path[1] if len(resource_path) == 2 and resource_path[0] == "table" else None
+    name = resource.arguments.get("table_name")
+    return name if isinstance(name, str) else None
+
+
+def note(resource: FeatureResource) -> Unresolved:
+    """What the table says: the attribute (``gsi.<index>.contributor_insights`` for an index's
+    contributor insights) and which resource manages it."""
+    attribute, what = FEATURES[resource.kind]
+    index = resource.arguments.get("index_name")
+    if resource.kind == "aws_dynamodb_contributor_insights" and isinstance(index, str) and index:
+        attribute, what = f"gsi.{index}.{attribute}", f"{what} of the index {index}"
+    why = f"{resource.address} manages {what}, which driftwatch does not compare; terraform plan does"
+    return Unresolved(attribute, why)
+
+
+def _elsewhere(one: Any, other: Any) -> bool:
+    return isinstance(one, str) and isinstance(other, str) and one != other
+
+
+def attach(tables: Sequence[DeclaredTable], resources: Sequence[FeatureResource]) -> list[DeclaredTable]:
+    """The tables, each with a note for every feature resource that names it."""
+    by_name: dict[str, list[FeatureResource]] = {}
+    for resource in resources:
+        named = table_name(resource)
+        if named is not None:
+            by_name.setdefault(named, []).append(resource)
+    joined: list[DeclaredTable] = []
+    for table in tables:
+        name, region = table.spec.name, table.spec.region
+        found = by_name.get(name, []) if isinstance(name, str) else []
+        # The same region, when both are known: a same-named table elsewhere is another table.
+        found = [r for r in found if not _elsewhere(r.region, region)]
+        notes = tuple(dict.fromkeys(note(r) for r in found))
+        joined.append(dataclasses.replace(table, notes=(*table.notes, *notes)) if notes else table)
+    return joined

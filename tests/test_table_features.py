@@ -1,0 +1,119 @@
+"""Resources that manage a feature of a table from outside ``aws_dynamodb_table``
+(contributor insights, a Kinesis streaming destination, a resource policy): driftwatch compares
+none of them, and each table they name says so (driftwatch.terraform.table_features)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from realestate import table_tf, target, write_repo
+
+from driftwatch.scan import declare
+from driftwatch.spec import DeclaredTable
+from driftwatch.terraform import table_features
+from driftwatch.terraform.parse import ParseCache
+
+
+def tables(tmp_path: Path, text: str) -> dict[str, DeclaredTable]:
+    repo = write_repo(tmp_path / "repo", {"main.tf": textwrap.dedent(text)})
+    found = declare([target(repo)], ParseCache())
+    assert not found.errors and not found.early, (found.errors, found.early)
+    return {job.table.spec.name: job.table for job in found.jobs}  # type: ignore[misc]
+
+
+def notes(table: DeclaredTable) -> dict[str, str]:
+    return {note.attribute: note.reason for note in table.notes}
+
+
+def test_each_table_a_feature_resource_names_says_the_feature_is_not_compared(tmp_path: Path) -> None:
+    """Before, a table whose contributor insights (or Kinesis destination, or resource policy)
+    were turned off in the console was "in sync" with nothing said, though terraform plan puts
+    them back: driftwatch reads none of them."""
+    found = tables(
+        tmp_path,
+        table_tf("orders")
+        + table_tf("events")
+        + table_tf("quiet")
+        + """
+        resource "aws_dynamodb_contributor_insights" "orders" {
+          table_name = aws_dynamodb_table.orders.name
+        }
+        resource "aws_dynamodb_contributor_insights" "by_tenant" {
+          table_name = aws_dynamodb_table.orders.name
+          index_name = "by-tenant"
+        }
+        resource "aws_dynamodb_kinesis_streaming_destination" "events" {
+          for_each   = toset(["events"])
+          table_name = each.value
+          stream_arn = "arn:aws:kinesis:us-east-1:123456789012:stream/events"
+        }
+        resource "aws_dynamodb_resource_policy" "events" {
+          resource_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/events"
+          policy       = "{}"
+        }
+        resource "aws_dynamodb_resource_policy" "by_reference" {
+          resource_arn = aws_dynamodb_table.quiet.arn # known only after apply: which table is not told
+          policy       = "{}"
+        }
+        resource "aws_dynamodb_contributor_insights" "elsewhere" {
+          table_name = "not-declared-here"
+        }
+        """,
+    )
+    assert notes(found["orders"]) == {
+        "contributor_insights": "aws_dynamodb_contributor_insights.orders manages contributor insights, "
+        "which driftwatch does not compare; terraform plan does",
+        "gsi.by-tenant.contributor_insights": "aws_dynamodb_contributor_insights.by_tenant manages "
+        "contributor insights of the index by-tenant, which driftwatch does not compare; terraform plan does",
+    }
+    assert notes(found["events"]) == {
+        "kinesis_streaming_destination": 'aws_dynamodb_kinesis_streaming_destination.events["events"] '
+        "manages a Kinesis streaming destination, which driftwatch does not compare; terraform plan does",
+        "resource_policy": "aws_dynamodb_resource_policy.events manages a resource-based policy, which "
+        "driftwatch does not compare; terraform plan does",
+    }
+    assert notes(found["quiet"]) == {}
+
+
+def test_a_feature_resource_in_another_region_names_another_table(tmp_path: Path) -> None:
+    found = tables(
+        tmp_path,
+        """
+        provider "aws" {
+          region = "us-east-1"
+        }
+        provider "aws" {
+          alias  = "west"
+          region = "us-west-2"
+        }
+        """
+        + table_tf("orders")
+        + """
+        resource "aws_dynamodb_contributor_insights" "west" {
+          provider   = aws.west
+          table_name = "orders"
+        }
+        """,
+    )
+    assert notes(found["orders"]) == {}
+
+
+@pytest.mark.parametrize(
+    ("arn", "name"),
+    [
+        ("arn:aws:dynamodb:us-east-1:123456789012:table/orders", "orders"),
+        ("arn:aws-cn:dynamodb:cn-north-1:123456789012:table/orders", "orders"),
+        ("arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2024-01-01T00:00:00.000", None),
+        ("arn:aws:dynamodb:us-east-1:123456789012:table/orders/index/by-tenant", None),
+        ("arn:aws:s3:::table/orders", None),
+        ("orders", None),
+        (None, None),
+    ],
+)
+def test_the_table_a_resource_policy_names(arn: str | None, name: str | None) -> None:
+    resource = table_features.FeatureResource(
+        "aws_dynamodb_resource_policy", "aws_dynamodb_resource_policy.p", None, {"resource_arn": arn}
+    )
+    assert table_features.table_name(resource) == name
