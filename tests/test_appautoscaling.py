@@ -1309,3 +1309,31 @@ def test_ignore_changes_all_on_a_step_policy_or_a_gsi_target_is_named_too() -> N
         "gsi.by_tenant.autoscaling.read.max",
         "gsi.by_tenant.autoscaling.read.min",
     ]
+
+
+def test_only_the_compared_policys_ignore_changes_leaves_its_settings_alone() -> None:
+    """A step scaling policy (or a second target-tracking policy, which the live side does not
+    compare either) beside the compared one, with ``ignore_changes = all``, left the compared
+    policy's target value, cooldowns and metric uncompared: its drift hidden by another
+    resource's rule. Only the compared policy's own ``ignore_changes`` leaves them alone."""
+    step = policy(policy_type="StepScaling", name="step", address="aws_appautoscaling_policy.step")
+    step = dataclasses.replace(
+        step,
+        arguments={
+            **step.arguments,
+            "target_tracking_scaling_policy_configuration": None,
+            "step_scaling_policy_configuration": [{"adjustment_type": "ChangeInCapacity"}],
+        },
+    )
+    second = policy(value=40, name="zz-second", address="aws_appautoscaling_policy.second")
+    for other in (step, second):
+        tables, problems = attach([table()], [target(), policy(), _lifecycle(other, ["all"])])
+        assert problems == []
+        spec = tables[0].spec
+        assert "autoscaling.read.target" not in spec.unmanaged, other.address
+        assert "autoscaling.read.metric" not in spec.unmanaged, other.address
+        assert spec.autoscaling.read is not None and spec.autoscaling.read.target == 70
+        assert not [n for n in tables[0].notes if n.attribute.startswith("autoscaling.read.target")]
+    # The compared policy's own rule still leaves them alone, as Terraform does.
+    tables, _ = attach([table()], [target(), _lifecycle(policy(), ["all"]), second])
+    assert "autoscaling.read.target" in tables[0].spec.unmanaged

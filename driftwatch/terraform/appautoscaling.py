@@ -383,10 +383,22 @@ def _unmanaged_fields(dimension: _Dimension) -> set[str]:
             fields.add("max")
         if ignored & {"all", "suspended_state"}:
             fields.add("suspended_state")
-    for policy in dimension.policies:
+    for policy in _compared_policies(dimension.policies):
         if _ignored_arguments(policy) & {"all", "target_tracking_scaling_policy_configuration"}:
             fields.update(_POLICY_FIELDS)
     return fields
+
+
+def _compared_policies(policies: Sequence[ScalingResource]) -> list[ScalingResource]:
+    """The policies whose settings the dimension's ScalingTarget holds, so whose own
+    ``ignore_changes`` may leave them alone: the target-tracking policy compared
+    (``_combined_target``), or every target-tracking one when which is not known. A step
+    scaling policy, or a second tracking policy, ignoring its own arguments leaves the compared
+    policy's drift to be seen, as Terraform plans it."""
+    _, chosen = _combined_target(policies)
+    if chosen is not None:
+        return [chosen]
+    return [policy for policy in policies if _target_value(policy) is not None]
 
 
 def _everything_ignored(resource: ScalingResource) -> str | None:
@@ -416,11 +428,15 @@ def _everything_ignored_notes(dimension: _Dimension, prefix: str) -> list[Unreso
             written = ("suspended_state",) if _suspended_state(target) is not None else ()
             for field in ("min", "max", *written):
                 notes.setdefault(field, Unresolved(f"{prefix}.{field}", why))
+    compared = _compared_policies(dimension.policies)
     for policy in dimension.policies:
         why = _everything_ignored(policy)
         if why is not None:
             # a step scaling policy's steps are not compared anyway; its note says why here
-            fields = _POLICY_FIELDS if _target_value(policy) is not None else ("step_scaling",)
+            if _target_value(policy) is None:
+                fields: tuple[str, ...] = ("step_scaling",)
+            else:  # a tracking policy that is not compared leaves nothing uncompared
+                fields = _POLICY_FIELDS if policy in compared else ()
             for field in fields:
                 notes.setdefault(field, Unresolved(f"{prefix}.{field}", why))
     return list(notes.values())
