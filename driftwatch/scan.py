@@ -822,7 +822,7 @@ def _compare_one(
         error = f"the table is {live.status}: DynamoDB cannot use it as it is, so it is not compared"
         return _row(job.target, job.table, TableStatus.ERROR, error=error, unresolved=job.table.notes)
     if not isinstance(autoscaling, Unknown):
-        live = apply_autoscaling(live, autoscaling)
+        live = apply_autoscaling(live, autoscaling, job.table.spec)
     compared = live
 
     def compare(declared: TableSpec) -> DiffResult:

@@ -774,7 +774,7 @@ def test_scan_in_sync_then_hand_changed_scaling_is_drift(
 def test_scan_reports_a_deleted_gsi_policy(e2e_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     autoscaling = boto3.client("application-autoscaling", region_name=REGION)
     autoscaling.delete_scaling_policy(
-        PolicyName="DynamoDBWriteCapacityUtilization:table/sessions-1/index/by_user",
+        PolicyName="gsi-write-sessions-1",  # as declared
         ServiceNamespace="dynamodb",
         ResourceId="table/sessions-1/index/by_user",
         ScalableDimension="dynamodb:index:WriteCapacityUnits",
@@ -785,6 +785,41 @@ def test_scan_reports_a_deleted_gsi_policy(e2e_repo: Path, capsys: pytest.Captur
         ("gsi.by_user.autoscaling.write.target", None)
     ]
     assert tables["sessions-0"]["drift"] == []
+
+
+def test_a_policy_added_in_the_console_beside_the_declared_one_is_not_compared(
+    e2e_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Terraform manages the policy it declares, by name, and leaves one added beside it alone.
+    The live side used to compare the policy with the smallest name: a console policy named
+    "a-console" (target 30, another metric) beside the declared "read-0" was drift on the
+    table's target value and metric, a false alarm, and the declared policy's own drift was
+    hidden behind it. Now the declared name is the one compared."""
+    autoscaling = boto3.client("application-autoscaling", region_name=REGION)
+    for name, value in (("a-console", 30.0), ("read-0", 70.0)):
+        autoscaling.put_scaling_policy(
+            PolicyName=name,
+            ServiceNamespace="dynamodb",
+            ResourceId="table/sessions-0",
+            ScalableDimension=TABLE_READ,
+            PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": value,
+                "PredefinedMetricSpecification": {"PredefinedMetricType": WRITE},
+            },
+        )
+    code, tables = scan(capsys, e2e_repo)
+    # the declared policy's own change (its metric) is the drift, not the other policy's values
+    assert [(d["attribute"], d["declared"], d["live"]) for d in tables["sessions-0"]["drift"]] == [
+        ("autoscaling.read.metric", READ, WRITE)
+    ]
+    where = {"ServiceNamespace": "dynamodb", "ResourceId": "table/sessions-0"}
+    where["ScalableDimension"] = TABLE_READ
+    autoscaling.delete_scaling_policy(PolicyName="read-0", **where)
+    code, tables = scan(capsys, e2e_repo)
+    assert code == 2  # the declared policy is gone: Terraform would create it
+    drift = [(d["attribute"], d["live"]) for d in tables["sessions-0"]["drift"]]
+    assert drift == [("autoscaling.read.target", None)]
 
 
 def test_references_that_lead_back_to_themselves_are_unknown_not_a_loop(tmp_path: Path) -> None:
@@ -1227,7 +1262,7 @@ def test_scan_reports_a_predefined_metric_swapped_in_the_console(
     """PutScalingPolicy with another predefined metric: terraform plan changes the policy back
     (1.11.4); driftwatch said nothing before autoscaling.<dir>.metric."""
     boto3.client("application-autoscaling", region_name=REGION).put_scaling_policy(
-        PolicyName="DynamoDBReadCapacityUtilization:table/sessions-0",
+        PolicyName="read-0",  # as declared
         ServiceNamespace="dynamodb",
         ResourceId="table/sessions-0",
         ScalableDimension=TABLE_READ,

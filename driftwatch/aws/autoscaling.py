@@ -54,9 +54,17 @@ def _key(resource_id: str, dimension: str) -> _Key | None:
 
 @dataclass(frozen=True)
 class AutoscalingIndex:
-    """Every DynamoDB scalable target of one region, with its target-tracking value."""
+    """Every DynamoDB scalable target of one region, with its target-tracking value.
+
+    ``targets`` holds, per scalable target, the target-tracking policy with the smallest name
+    (several on one dimension are unusual; one is picked the same way every scan);
+    ``by_policy`` every target-tracking policy of it by name, for a declaration that names its
+    policy (``ScalingTarget.policy_name``): a policy added beside it in the console is not the
+    one Terraform manages, and comparing it would be a false alarm.
+    """
 
     targets: dict[_Key, ScalingTarget] = dataclasses.field(default_factory=dict)
+    by_policy: dict[_Key, dict[str, ScalingTarget]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def fetch(cls, client: ApplicationAutoScalingClient) -> AutoscalingIndex:
@@ -68,7 +76,7 @@ class AutoscalingIndex:
             if key is not None:
                 bounds[key] = (target["MinCapacity"], target["MaxCapacity"])
                 suspended[key] = _suspended(target.get("SuspendedState"))
-        values: dict[_Key, tuple[str, float, dict[str, Any]]] = {}
+        by_policy: dict[_Key, dict[str, ScalingTarget]] = {}
         for policy in _all_policies(client, region):
             key = _key(policy["ResourceId"], policy["ScalableDimension"])
             config = policy.get("TargetTrackingScalingPolicyConfiguration")
@@ -78,28 +86,46 @@ class AutoscalingIndex:
                 continue
             if config is None or "TargetValue" not in config:
                 continue
-            # Several target-tracking policies on one dimension are unusual; pick one
-            # deterministically (by policy name) so repeated scans agree.
-            candidate = (policy["PolicyName"], float(config["TargetValue"]), _settings(config))
-            if key not in values or candidate[0] < values[key][0]:
-                values[key] = candidate
-        return cls(
-            {
-                key: ScalingTarget(
-                    min=lo, max=hi, target=values[key][1], suspended_state=suspended[key], **values[key][2]
-                )
-                if key in values
-                else ScalingTarget(min=lo, max=hi, target=None, suspended_state=suspended[key])
-                for key, (lo, hi) in bounds.items()
-            }
-        )
+            lo, hi = bounds[key]
+            by_policy.setdefault(key, {})[policy["PolicyName"]] = ScalingTarget(
+                min=lo,
+                max=hi,
+                target=float(config["TargetValue"]),
+                suspended_state=suspended[key],
+                **_settings(config),
+            )
+        targets: dict[_Key, ScalingTarget] = {}
+        for key, (lo, hi) in bounds.items():
+            policies = by_policy.get(key)
+            # several target-tracking policies: the smallest name, the same every scan
+            no_policy = ScalingTarget(min=lo, max=hi, target=None, suspended_state=suspended[key])
+            targets[key] = policies[min(policies)] if policies else no_policy
+        return cls(targets, by_policy)
 
-    def for_table(self, table_name: str) -> tuple[Autoscaling, dict[str, Autoscaling]]:
-        """(table autoscaling, {gsi name: autoscaling}) for one table; empty when none."""
+    def compared(self, key: _Key, declared: ScalingTarget | None) -> ScalingTarget | None:
+        """The live target of ``key`` with the policy ``declared`` names (its target value None
+        when that policy is not there: Terraform would create it), else the default choice."""
+        live = self.targets.get(key)
+        if live is None or declared is None or declared.policy_name is None:
+            return live
+        named = self.by_policy.get(key, {}).get(declared.policy_name)
+        if named is not None:
+            return named
+        return ScalingTarget(min=live.min, max=live.max, target=None, suspended_state=live.suspended_state)
+
+    def for_table(
+        self, table_name: str, declared: TableSpec | None = None
+    ) -> tuple[Autoscaling, dict[str, Autoscaling]]:
+        """(table autoscaling, {gsi name: autoscaling}) for one table; empty when none. With
+        the ``declared`` table, each dimension's policy is the one the declaration names."""
         table: dict[_Direction, ScalingTarget] = {}
         gsis: dict[str, dict[_Direction, ScalingTarget]] = {}
-        for (name, gsi, direction), target in self.targets.items():
+        for key in self.targets:
+            name, gsi, direction = key
             if name != table_name:
+                continue
+            target = self.compared(key, _declared_target(declared, gsi, direction))
+            if target is None:
                 continue
             if gsi is None:
                 table[direction] = target
@@ -111,11 +137,29 @@ class AutoscalingIndex:
         )
 
 
-def apply_autoscaling(spec: TableSpec, index: AutoscalingIndex) -> TableSpec:
-    """``spec`` with the live autoscaling of the table and of each of its GSIs filled in."""
+def _declared_target(
+    declared: TableSpec | None, gsi: str | None, direction: _Direction
+) -> ScalingTarget | None:
+    if declared is None:
+        return None
+    if gsi is None:
+        scaling = declared.autoscaling
+    else:
+        index = declared.gsi(gsi)
+        if index is None:
+            return None
+        scaling = index.autoscaling
+    return scaling.read if direction == "read" else scaling.write
+
+
+def apply_autoscaling(
+    spec: TableSpec, index: AutoscalingIndex, declared: TableSpec | None = None
+) -> TableSpec:
+    """``spec`` with the live autoscaling of the table and of each of its GSIs filled in; with
+    the ``declared`` table, the policies it names (``ScalingTarget.policy_name``)."""
     if isinstance(spec.name, Unknown):
         return spec
-    table, gsis = index.for_table(spec.name)
+    table, gsis = index.for_table(spec.name, declared)
     new_gsis = spec.gsis
     if not isinstance(spec.gsis, Unknown):
         new_gsis = tuple(

@@ -305,6 +305,7 @@ def _scaling_target(dimension: _Dimension) -> ScalingTarget:
         max=_integer(target.arguments.get("max_capacity"), f"max_capacity of {target.address}"),
         target=value,
         suspended_state=_suspended_state(target),
+        policy_name=_policy_name(policy) if policy is not None else None,
         **_policy_settings(policy),
     )
 

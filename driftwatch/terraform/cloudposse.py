@@ -31,6 +31,7 @@ Decisions that the module's source leaves open:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Mapping
@@ -560,8 +561,25 @@ def module_to_resource(inputs: Mapping[str, Any], version: str) -> ResourceDecla
     if autoscaler is False:
         return ResourceDeclaration(arguments=arguments)
     declared = _declared_autoscaling(inputs, autoscaler)
+    table = arguments.get("name")
     return ResourceDeclaration(
         arguments=arguments,
-        autoscaling=declared,
-        gsi_autoscaling={name: declared for name in _gsi_names(inputs)},
+        autoscaling=_policies_named(declared, table, None),
+        gsi_autoscaling={name: _policies_named(declared, table, name) for name in _gsi_names(inputs)},
     )
+
+
+def _policies_named(scaling: Autoscaling, table: Any, index: str | None) -> Autoscaling:
+    """``scaling`` with the names the autoscaler submodule gives its policies: the metric, ":",
+    and the scalable target's resource id (``DynamoDBReadCapacityUtilization:table/<t>``), so
+    that the live policy of that name is compared, not one added beside it."""
+    if not isinstance(table, str):
+        return scaling
+    resource = f"table/{table}" + (f"/index/{index}" if index is not None else "")
+
+    def named(target: ScalingTarget | None, direction: str) -> ScalingTarget | None:
+        if target is None:
+            return None
+        return dataclasses.replace(target, policy_name=f"{AUTOSCALER_METRIC[direction]}:{resource}")
+
+    return Autoscaling(read=named(scaling.read, "read"), write=named(scaling.write, "write"))
