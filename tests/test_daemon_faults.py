@@ -351,6 +351,17 @@ def test_a_redirected_webhook_is_not_a_delivery(tmp_path: Path, httpserver: HTTP
         ("no_service", "pending", "retry"),
         ("ok", "sent", "success"),
         ("", "sent", "success"),  # a Slack-compatible endpoint that answers nothing
+        # Slack's Web API shape, as a proxy or a workflow webhook answers: the word is "error"
+        ('{"ok":false,"error":"invalid_payload"}', "dropped", "dropped"),
+        ('{"ok": false, "error": "channel_is_archived", "warning": "x"}', "pending", "retry"),
+        ('{"ok":false}', "pending", "retry"),  # refused, no word: kept and retried
+        pytest.param(  # longer than the 500 characters of it that are logged and stored
+            '{"ok":false,"error":"invalid_payload","response_metadata":{"messages":["' + "x" * 600 + '"]}}',
+            "dropped",
+            "dropped",
+            id="long-json",
+        ),
+        ('{"ok":true}', "sent", "success"),
     ],
 )
 def test_a_200_carrying_a_slack_error_word_is_not_a_delivery(
