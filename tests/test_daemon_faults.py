@@ -391,9 +391,12 @@ def test_an_answer_in_a_charset_python_cannot_read_is_still_slacks_answer(
     channel waited behind it. The status is Slack's answer; the body is read as UTF-8."""
     hook = "/services/T0/B0/charset-secret"
     accepting = Accepting()
-    httpserver.expect_request(hook, method="POST").respond_with_handler(
-        lambda request: (accepting(request), Response(b"ok", 200, content_type=f"text/plain; charset={charset}"))[1]
-    )
+
+    def answer(request: Request) -> Response:
+        accepting(request)
+        return Response(b"ok", 200, content_type=f"text/plain; charset={charset}")
+
+    httpserver.expect_request(hook, method="POST").respond_with_handler(answer)
     with History.open(tmp_path / "state.db") as history:
         outcomes: list[str] = []
         notifier = SlackNotifier(httpserver.url_for(hook), history, timeout=5, on_outcome=outcomes.append)
