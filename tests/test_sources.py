@@ -394,6 +394,33 @@ def test_downloads_are_cached_and_reused_until_the_constraint_changes(
     assert first.root == again.root
 
 
+def test_a_version_range_takes_a_new_release_after_the_refresh_and_an_exact_one_never_asks(
+    tmp_path: Path, registry: FakeRegistry, httpserver: HTTPServer
+) -> None:
+    """``~> 1.0`` resolved once was 1.0.0 for ever, though a CI's ``terraform init`` installs
+    1.1.0 once it is released. After ``modules.refresh`` it is resolved again; ``= 1.0.0`` never
+    is. When the registry cannot be asked, whatever the evaluation uses instead (a CloudPosse
+    release driftwatch knows) is not reused past one more refresh."""
+    module = f"{REGISTRY}/acme/tables/aws"
+    registry.publish("acme/tables/aws", "1.0.0", TABLE_MODULE)
+    options = settings(tmp_path, httpserver, refresh=0.0)
+    assert Fetcher(options).fetch(module, "~> 1.0").version == "1.0.0"
+    exact = Fetcher(options)
+    assert exact.fetch(module, "= 1.0.0").version == "1.0.0" and exact.expires_at is None
+    registry.publish("acme/tables/aws", "1.1.0", TABLE_MODULE)
+    asked = len(registry.requests)
+    assert Fetcher(options).fetch(module, "= 1.0.0").version == "1.0.0"
+    assert len(registry.requests) == asked  # an exact version is the cache's
+    moving = Fetcher(options)
+    assert moving.fetch(module, "~> 1.0").version == "1.1.0" and moving.expires_at is not None
+    gone = Fetcher(dataclasses.replace(options, host_overrides=((REGISTRY, "http://127.0.0.1:1"),)))
+    source = parse_source(module)
+    assert isinstance(source, RegistrySource)
+    with pytest.raises(NotFetched):
+        gone.resolve_version(source, "~> 1.0")
+    assert gone.expires_at is not None
+
+
 def test_no_matching_version_is_not_evaluated_with_the_reason(
     tmp_path: Path, registry: FakeRegistry, httpserver: HTTPServer
 ) -> None:

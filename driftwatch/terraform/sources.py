@@ -264,6 +264,9 @@ class Fetcher:
         moving = moves(source, constraint)
         if isinstance(known, dict) and isinstance(known.get("version"), str) and self._fresh(known, moving):
             return str(known["version"])
+        # Resolved now. Should the registry not answer and a stand-in be evaluated (a CloudPosse
+        # release driftwatch knows), that result is not reused past one refresh either.
+        self._expires(moving)
         versions = self.registry_versions(source)
         try:
             chosen = select_version(versions, constraint)
@@ -278,7 +281,6 @@ class Fetcher:
                 "is exactly that version)"
             )
         _write_json_file(path, {"version": chosen, "resolved_at": time.time()})
-        self._expires(moving)
         return chosen
 
     # --- registry ---
@@ -623,9 +625,11 @@ class Fetcher:
         if not moving or self.settings.offline:
             return True
         made = record.get("resolved_at")
-        if isinstance(made, bool) or not isinstance(made, (int, float)):
-            return False
-        if time.time() - made >= self.settings.refresh:
+        if (
+            isinstance(made, bool)
+            or not isinstance(made, (int, float))
+            or time.time() - made >= self.settings.refresh
+        ):
             return False
         self._expires(moving, made)
         return True
