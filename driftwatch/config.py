@@ -344,6 +344,8 @@ class ModulesConfig(_Strict):
     max_sources: int = Field(default=sources.DEFAULT_MAX_SOURCES, ge=1)
     # Plain http is refused except to these loopback hosts (a local test registry).
     insecure_http_hosts: list[str] = Field(default_factory=list)
+    # A branch, a version range or an archive URL is resolved again this long after it was.
+    refresh: Duration = timedelta(seconds=sources.DEFAULT_REFRESH)
 
     @field_validator("insecure_http_hosts")
     @classmethod
@@ -375,6 +377,7 @@ class ModulesConfig(_Strict):
             credentials_file=self.credentials_file,
             cache_max_bytes=self.cache_max_bytes,
             max_sources=self.max_sources,
+            refresh=self.refresh.total_seconds(),
         )
 
 

@@ -326,6 +326,12 @@ GARBAGE = {
         _table(ProvisionedThroughput={"ReadCapacityUnits": 5.5, "WriteCapacityUnits": 5}),
         "ProvisionedThroughput.ReadCapacityUnits",
     ),
+    # "Valid Range: Minimum value of 0" (ProvisionedThroughputDescription): -5 was drift from 5
+    "capacity_negative": (
+        "DescribeTable",
+        _table(ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": -5}),
+        "ProvisionedThroughput.WriteCapacityUnits",
+    ),
     "gsi_capacity_string": (
         "DescribeTable",
         _table(

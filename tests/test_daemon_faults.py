@@ -351,6 +351,17 @@ def test_a_redirected_webhook_is_not_a_delivery(tmp_path: Path, httpserver: HTTP
         ("no_service", "pending", "retry"),
         ("ok", "sent", "success"),
         ("", "sent", "success"),  # a Slack-compatible endpoint that answers nothing
+        # Slack's Web API shape, as a proxy or a workflow webhook answers: the word is "error"
+        ('{"ok":false,"error":"invalid_payload"}', "dropped", "dropped"),
+        ('{"ok": false, "error": "channel_is_archived", "warning": "x"}', "pending", "retry"),
+        ('{"ok":false}', "pending", "retry"),  # refused, no word: kept and retried
+        pytest.param(  # longer than the 500 characters of it that are logged and stored
+            '{"ok":false,"error":"invalid_payload","response_metadata":{"messages":["' + "x" * 600 + '"]}}',
+            "dropped",
+            "dropped",
+            id="long-json",
+        ),
+        ('{"ok":true}', "sent", "success"),
     ],
 )
 def test_a_200_carrying_a_slack_error_word_is_not_a_delivery(
@@ -368,6 +379,34 @@ def test_a_200_carrying_a_slack_error_word_is_not_a_delivery(
         assert outcomes == [outcome]
         left = history.message(queued)
         assert left is not None and left.status == status
+
+
+@pytest.mark.parametrize("charset", ["bogus-xyz", "base64"])  # unknown; not a text encoding
+def test_an_answer_in_a_charset_python_cannot_read_is_still_slacks_answer(
+    tmp_path: Path, httpserver: HTTPServer, charset: str
+) -> None:
+    """A 200 ``ok`` labelled with a charset Python does not know (a gateway's typo) raised
+    ``LookupError`` while the answer was read: counted an error whose message "may have been
+    posted", so it was posted again at every retry, for ever, and every later message of the
+    channel waited behind it. The status is Slack's answer; the body is read as UTF-8."""
+    hook = "/services/T0/B0/charset-secret"
+    accepting = Accepting()
+
+    def answer(request: Request) -> Response:
+        accepting(request)
+        return Response(b"ok", 200, content_type=f"text/plain; charset={charset}")
+
+    httpserver.expect_request(hook, method="POST").respond_with_handler(answer)
+    with History.open(tmp_path / "state.db") as history:
+        outcomes: list[str] = []
+        notifier = SlackNotifier(httpserver.url_for(hook), history, timeout=5, on_outcome=outcomes.append)
+        first = history.enqueue("slack", {"text": "drift", "blocks": []}, T0)
+        second = history.enqueue("slack", {"text": "more drift", "blocks": []}, T0)
+        assert notifier.deliver_pending(T0) == 2
+        assert outcomes == ["success", "success"] and len(accepting.posted) == 2
+        for queued in (first, second):
+            left = history.message(queued)
+            assert left is not None and left.status == "sent"
 
 
 # --- the state file removed under the running daemon --------------------------------------------

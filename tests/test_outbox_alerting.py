@@ -91,6 +91,8 @@ def samples(metrics: DriftwatchMetrics) -> dict[tuple[str, tuple[tuple[str, str]
         (404, "no_service", "webhook"),
         (404, "team_disabled", "webhook"),
         (410, "channel_is_archived", "webhook"),
+        (400, '{"ok":false,"error":"no_service_id"}', "webhook"),  # the word inside JSON
+        (404, '{"ok":false,"error":"invalid_payload"}', "drop"),
         (401, "", "webhook"),
         (408, "", "retry"),
         (500, "rollup_error", "retry"),

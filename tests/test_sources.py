@@ -394,6 +394,33 @@ def test_downloads_are_cached_and_reused_until_the_constraint_changes(
     assert first.root == again.root
 
 
+def test_a_version_range_takes_a_new_release_after_the_refresh_and_an_exact_one_never_asks(
+    tmp_path: Path, registry: FakeRegistry, httpserver: HTTPServer
+) -> None:
+    """``~> 1.0`` resolved once was 1.0.0 for ever, though a CI's ``terraform init`` installs
+    1.1.0 once it is released. After ``modules.refresh`` it is resolved again; ``= 1.0.0`` never
+    is. When the registry cannot be asked, whatever the evaluation uses instead (a CloudPosse
+    release driftwatch knows) is not reused past one more refresh."""
+    module = f"{REGISTRY}/acme/tables/aws"
+    registry.publish("acme/tables/aws", "1.0.0", TABLE_MODULE)
+    options = settings(tmp_path, httpserver, refresh=0.0)
+    assert Fetcher(options).fetch(module, "~> 1.0").version == "1.0.0"
+    exact = Fetcher(options)
+    assert exact.fetch(module, "= 1.0.0").version == "1.0.0" and exact.expires_at is None
+    registry.publish("acme/tables/aws", "1.1.0", TABLE_MODULE)
+    asked = len(registry.requests)
+    assert Fetcher(options).fetch(module, "= 1.0.0").version == "1.0.0"
+    assert len(registry.requests) == asked  # an exact version is the cache's
+    moving = Fetcher(options)
+    assert moving.fetch(module, "~> 1.0").version == "1.1.0" and moving.expires_at is not None
+    gone = Fetcher(dataclasses.replace(options, host_overrides=((REGISTRY, "http://127.0.0.1:1"),)))
+    source = parse_source(module)
+    assert isinstance(source, RegistrySource)
+    with pytest.raises(NotFetched):
+        gone.resolve_version(source, "~> 1.0")
+    assert gone.expires_at is not None
+
+
 def test_no_matching_version_is_not_evaluated_with_the_reason(
     tmp_path: Path, registry: FakeRegistry, httpserver: HTTPServer
 ) -> None:
@@ -511,6 +538,61 @@ def test_a_git_ref_that_does_not_exist_is_the_reason(tmp_path: Path) -> None:
     fetcher = Fetcher(ModuleSettings(cache_dir=str(tmp_path / "cache"), allow_file_git=True))
     with pytest.raises(NotFetched, match="git could not fetch"):
         fetcher.fetch(f"git::file://{repo}?ref=v9", None)
+
+
+def _git_out(cwd: Path, *argv: str) -> str:
+    return subprocess.run(
+        ["git", *argv], cwd=cwd, check=True, capture_output=True, text=True, timeout=30
+    ).stdout.strip()
+
+
+def test_a_branch_is_resolved_again_and_a_deleted_branch_is_the_reason(tmp_path: Path) -> None:
+    """A module at ``?ref=main`` was fetched once and that commit evaluated for ever: a change
+    merged to the branch (and applied by a CI's fresh ``terraform init``) was never seen, so the
+    live table was compared with the old module (drift hidden, or a false alarm for ever), and a
+    branch deleted or force-pushed changed nothing. After ``modules.refresh`` a moving reference
+    is resolved again, through the declaration memo too; a branch that is gone is the call's
+    reason. A commit id never moves: it is not fetched again."""
+    remote = git_repo(tmp_path / "remote", {"v1": TABLE_MODULE})
+    commit = _git_out(remote, "rev-parse", "HEAD")
+    repo = tmp_path / "repo"
+    call = '  name = "acme-{0}"\n  hash_key = "id"\n}}\n'
+    write_tree(
+        repo,
+        {
+            "root/main.tf": f'module "moving" {{\n  source = "git::file://{remote}?ref=main"\n'
+            + call.format("moving")
+            + f'module "pinned" {{\n  source = "git::file://{remote}?ref={commit}"\n'
+            + call.format("pinned")
+        },
+    )
+    modules = ModuleSettings(cache_dir=str(tmp_path / "cache"), allow_file_git=True, timeout=30, refresh=0.0)
+    cache = ParseCache()
+
+    def pitr() -> dict[str, object]:
+        declared = declare_target(target(repo, modules), cache)
+        found: dict[str, object] = {str(t.spec.name): t.spec.point_in_time_recovery for t in declared.tables}
+        found.update({n.address: n.reason for n in declared.not_evaluated})
+        return found
+
+    assert pitr() == {"acme-moving": False, "acme-pinned": False}
+    # The branch moves on: PITR on by default, merged and applied.
+    main_tf = remote / "main.tf"
+    main_tf.write_text(TABLE_MODULE["main.tf"].replace("default = false", "default = true"))
+    git(remote, "commit", "-q", "-am", "pitr on")
+    # Within the refresh the resolution is reused without asking the remote...
+    steady = dataclasses.replace(modules, refresh=3600.0)
+    reused = declare_target(target(repo, steady), ParseCache()).tables
+    assert {str(t.spec.name): t.spec.point_in_time_recovery for t in reused}["acme-moving"] is False
+    # ...and after it, the branch's new commit is what is compared.
+    assert pitr() == {"acme-moving": True, "acme-pinned": False}
+    # The branch is deleted: the call is not evaluated, with git's reason; the commit id is kept.
+    git(remote, "checkout", "-q", "--detach")
+    git(remote, "branch", "-q", "-D", "main")
+    found = pitr()
+    assert found["acme-pinned"] is False and "acme-moving" not in found
+    (reason,) = [v for k, v in found.items() if k.startswith("module.moving")]
+    assert "git could not fetch" in str(reason) and "main" in str(reason)
 
 
 # --------------------------------------------------------------------------- not evaluated
@@ -943,6 +1025,7 @@ def test_modules_config_keys_become_fetcher_settings(tmp_path: Path) -> None:
                 "hosts": {"registry.terraform.io": "https://mirror.acme.test"},
                 "timeout": "20s",
                 "max_bytes": 2048,
+                "refresh": "10m",
             },
         }
     )
@@ -955,6 +1038,7 @@ def test_modules_config_keys_become_fetcher_settings(tmp_path: Path) -> None:
         host_overrides=(("registry.terraform.io", "https://mirror.acme.test"),),
         max_bytes=2048,
         timeout=20.0,
+        refresh=600.0,
     )
 
 

@@ -252,9 +252,12 @@ def _key_schema(value: Any, path: str, types: Mapping[str, Any]) -> None:
 
 
 def _throughput(value: Any, path: str) -> None:
+    """Read and write capacity: integers with "Valid Range: Minimum value of 0" (API reference,
+    ProvisionedThroughputDescription); -5 compared with a declared 5 was drift."""
     throughput = _mapping(value, path)
-    _integer(throughput.get("ReadCapacityUnits"), f"{path}.ReadCapacityUnits")
-    _integer(throughput.get("WriteCapacityUnits"), f"{path}.WriteCapacityUnits")
+    for field in ("ReadCapacityUnits", "WriteCapacityUnits"):
+        if _integer(throughput.get(field), f"{path}.{field}") < 0:
+            raise InvalidResponse(f"{path}.{field} (below 0)")
 
 
 def next_token(page: Mapping[str, Any], field: str = "NextToken") -> str | None:

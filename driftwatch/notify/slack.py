@@ -607,13 +607,34 @@ _WEBHOOK_ERRORS = frozenset(
 Verdict = str  # "drop" | "webhook" | "retry"
 
 
+def _json_answer(body: str) -> Mapping[str, Any] | None:
+    """The body as Slack's Web API shape (``{"ok": false, "error": "invalid_payload"}``), which
+    a proxy or gateway in front of Slack, or a workflow webhook, answers; None for plain text."""
+    text = body.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        return None
+    return answer if isinstance(answer, Mapping) else None
+
+
 def _error_word(body: str) -> str:
+    answer = _json_answer(body)
+    if answer is not None:
+        error = answer.get("error")
+        return error.strip() if isinstance(error, str) else ""
     return body.strip().split()[0].strip("\"'.,:;") if body.strip() else ""
 
 
 def refused_despite_2xx(body: str) -> bool:
-    """A 2xx whose body is one of Slack's error words: a proxy in front of Slack (or an old
-    Slack) that passed the refusal on as 200. The message was not posted."""
+    """A 2xx whose body is one of Slack's error words, or ``{"ok": false, ...}``: a proxy in
+    front of Slack (or an old Slack) that passed the refusal on as 200. The message was not
+    posted. (Read as text, the JSON's first word was ``{"ok":false,...``: marked sent.)"""
+    answer = _json_answer(body)
+    if answer is not None and answer.get("ok") is False:
+        return True
     return _error_word(body) in _MESSAGE_ERRORS | _WEBHOOK_ERRORS
 
 
@@ -865,8 +886,9 @@ class SlackNotifier:
             log.warning("slack_send_failed", **fields, error=cause, retry_in_seconds=round(delay, 1))
             return "error"
         status = int(response.status_code)
-        body = self.scrub(str(response.body or ""))[:500]
-        if 200 <= status < 300 and not refused_despite_2xx(body):
+        answer = str(response.body or "")  # judged whole (at most MAX_ANSWER_BYTES): a JSON
+        body = self.scrub(answer)[:500]  # answer cut to its logged length would not parse
+        if 200 <= status < 300 and not refused_despite_2xx(answer):
             try:
                 self._history.mark_sent(message.id, now)
             except HistoryError as error:
@@ -892,7 +914,7 @@ class SlackNotifier:
                 "slack_rate_limited", **fields, status=status, retry_after=header, retry_in_seconds=delay
             )
             return "retry"
-        verdict = classify_rejection(status, body)
+        verdict = classify_rejection(status, answer)
         if verdict == "drop":
             self._history.mark_dropped(message.id, f"HTTP {status}: {body}", now)
             log.error(

@@ -40,6 +40,15 @@ class StrictWebhookClient(WebhookClient):
             handlers.append(ProxyHandler({"http": self.proxy, "https": self.proxy}))
         opener = urllib.request.build_opener(*handlers)
         with opener.open(req, timeout=self.timeout) as answer:
-            charset: str = answer.headers.get_content_charset() or "utf-8"
-            body = answer.read(MAX_ANSWER_BYTES).decode(charset, errors="replace")
+            body = _text(answer.read(MAX_ANSWER_BYTES), answer.headers.get_content_charset())
             return WebhookResponse(url=url, status_code=answer.status, body=body, headers=answer.headers)
+
+
+def _text(data: bytes, charset: str | None) -> str:
+    """The answer's text in its declared charset, else UTF-8. A charset Python does not know
+    (``bogus``) or that is no text encoding (``base64``) raised ``LookupError`` after Slack had
+    answered: the message counted as "maybe posted" and was posted again at every retry."""
+    try:
+        return data.decode(charset or "utf-8", errors="replace")
+    except LookupError:
+        return data.decode("utf-8", errors="replace")

@@ -1908,7 +1908,10 @@ def declare_target(
         result = _evaluate_target(target, cache, fs)
     # Only a finished evaluation gets here (an exception leaves the memo as it was).
     if key is not None and fs.consistent and not result.volatile:
-        cache.declarations.remember(slot, key, fs.fingerprint(), _copy(result))
+        fingerprint = fs.fingerprint()
+        if result.expires_at is not None:  # a branch's module is looked at again by then
+            fingerprint = dataclasses.replace(fingerprint, expires_at=result.expires_at)
+        cache.declarations.remember(slot, key, fingerprint, _copy(result))
     return result
 
 
@@ -1982,4 +1985,5 @@ def _walk_target(walk: _Walk, target: TargetInput, fs: FileSystemView) -> Target
     result.errors = walk.errors
     result.not_evaluated = walk.not_evaluated
     result.volatile = walk.volatile
+    result.expires_at = walk.fetcher.expires_at
     return result

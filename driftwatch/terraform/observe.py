@@ -31,6 +31,7 @@ import errno
 import hashlib
 import os
 import stat
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -251,10 +252,15 @@ class Fingerprint:
     max_file_bytes: int
     # The answers came from something that never changes (a git revision): always unchanged.
     immutable: bool = False
+    # time.time() from which the evaluation is stale whatever the files say: a module fetched
+    # from a branch or a version range is due to be resolved again (driftwatch.terraform.sources).
+    expires_at: float | None = None
 
     def unchanged(self) -> bool:
         """True when the filesystem still gives every answer. An error while asking (a symlink
         loop where there was none) counts as a change: the evaluation will meet it again."""
+        if self.expires_at is not None and time.time() >= self.expires_at:
+            return False
         if self.immutable:
             return True
         try:

@@ -63,6 +63,7 @@ from driftwatch.terraform.addresses import (
     SourceError,
     UnsupportedSource,
     newest_versions,
+    parse_constraints,
     parse_source,
     redact,
     select_version,
@@ -77,6 +78,10 @@ DEFAULT_CACHE_MAX_BYTES = cache.DEFAULT_CACHE_MAX_BYTES
 # Distinct remote sources one target's evaluation may use: far above a real root's (a handful
 # to a few dozen), low enough that one repository cannot take a scan's time and cache.
 DEFAULT_MAX_SOURCES = 200
+# A branch, a source without a ref, a version range or an archive URL can point at other
+# content tomorrow (``terraform init`` in a CI takes what it points at then): after this many
+# seconds such a resolution is made again. A commit id or an exact version never moves.
+DEFAULT_REFRESH = 3600.0
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _MAX_REDIRECTS = 5
 _MAX_JSON_BYTES = 1024 * 1024
@@ -113,6 +118,8 @@ class ModuleSettings:
     credentials_file: str | None = None  # default: ~/.terraform.d/credentials.tfrc.json
     cache_max_bytes: int = DEFAULT_CACHE_MAX_BYTES  # the whole cache (driftwatch.terraform.cache)
     max_sources: int = DEFAULT_MAX_SOURCES  # distinct remote sources per target evaluation
+    # Seconds after which a moving reference (a branch, a version range) is resolved again.
+    refresh: float = DEFAULT_REFRESH
 
 
 OFFLINE = ModuleSettings(offline=True)
@@ -146,6 +153,9 @@ class Fetcher:
     # (source, constraint) asked by this evaluation, against modules.max_sources
     _asked: set[tuple[str, str | None]] = field(default_factory=set)
     _leases: cache.Leases | None = None  # the cached packages this evaluation uses
+    # When the first moving reference this evaluation resolved is due to be resolved again
+    # (time.time()); a memoised evaluation is not reused past it. None: nothing moving.
+    expires_at: float | None = None
 
     # --- public ---
 
@@ -176,7 +186,8 @@ class Fetcher:
         if constraint:
             raise NotFetched("a version constraint is only valid for registry modules")
         key = _key("source", parsed.display)
-        cached = self._recall(key, parsed)
+        moving = moves(parsed, None)
+        cached = self._recall(key, parsed, moving)
         if cached is not None:
             return cached
         self._online(parsed.display)
@@ -187,7 +198,7 @@ class Fetcher:
             root, version = self._fetch_package(inner)
         else:
             root, version = self._fetch_package(parsed)
-        self._remember(key, root, version, inner_subdir)
+        self._remember(key, root, version, inner_subdir, moving)
         subdir = "/".join(part for part in (inner_subdir, parsed.subdir) if part)
         return self._package(root, subdir, version, redact(parsed.display), glob=True)
 
@@ -249,8 +260,13 @@ class Fetcher:
         per (module, constraint) so that later scans ask nothing (a changed constraint asks)."""
         path = self._cache("resolved") / f"{_key(_VERSION_KEY, source.package, constraint or '')}.json"
         known = _read_json_file(path)
-        if isinstance(known, str):
-            return known
+        known = {"version": known} if isinstance(known, str) else known  # written before its time was
+        moving = moves(source, constraint)
+        if isinstance(known, dict) and isinstance(known.get("version"), str) and self._fresh(known, moving):
+            return str(known["version"])
+        # Resolved now. Should the registry not answer and a stand-in be evaluated (a CloudPosse
+        # release driftwatch knows), that result is not reused past one refresh either.
+        self._expires(moving)
         versions = self.registry_versions(source)
         try:
             chosen = select_version(versions, constraint)
@@ -264,14 +280,15 @@ class Fetcher:
                 f"{len(versions)}, newest first: {listed}; a prerelease only when the constraint "
                 "is exactly that version)"
             )
-        _write_json_file(path, chosen)
+        _write_json_file(path, {"version": chosen, "resolved_at": time.time()})
         return chosen
 
     # --- registry ---
 
     def _registry(self, source: RegistrySource, constraint: str | None) -> Package:
         key = _key(_REGISTRY_KEY, source.package, constraint or "")
-        cached = self._recall(key, source)
+        moving = moves(source, constraint)
+        cached = self._recall(key, source, moving)
         if cached is not None:
             return cached
         self._online(source.display)
@@ -290,7 +307,7 @@ class Fetcher:
             raise NotFetched(f"the registry gave no download location for {source.package} {chosen}")
         inner = _download_location(location, url, f"{source.package} {chosen}")
         root, _ = self._fetch_package(inner)
-        self._remember(key, root, chosen, inner.subdir)
+        self._remember(key, root, chosen, inner.subdir, moving)
         subdir = "/".join(part for part in (inner.subdir, source.subdir) if part)
         return self._package(root, subdir, chosen, f"{source.package}@{chosen}")
 
@@ -601,13 +618,37 @@ class Fetcher:
             self.settings.timeout,
         )
 
-    def _recall(self, key: str, source: ModuleSource) -> Package | None:
+    def _fresh(self, record: Mapping[str, Any], moving: bool) -> bool:
+        """Whether a resolution may be reused: a fixed reference always; a moving one until
+        ``refresh`` seconds after it was made (always when offline: the cache is all there is).
+        A record without its time (written before this rule) is made again once."""
+        if not moving or self.settings.offline:
+            return True
+        made = record.get("resolved_at")
+        if (
+            isinstance(made, bool)
+            or not isinstance(made, (int, float))
+            or time.time() - made >= self.settings.refresh
+        ):
+            return False
+        self._expires(moving, made)
+        return True
+
+    def _expires(self, moving: bool, made: float | None = None) -> None:
+        """Note when a moving resolution this evaluation used is due again."""
+        if moving and not self.settings.offline:
+            due = (time.time() if made is None else made) + self.settings.refresh
+            self.expires_at = due if self.expires_at is None else min(self.expires_at, due)
+
+    def _recall(self, key: str, source: ModuleSource, moving: bool) -> Package | None:
         if self.settings.cache_dir is None:
             return None
         record = Path(self.settings.cache_dir) / "resolved" / f"{key}.json"
         data = _read_json_file(record)
         if not isinstance(data, dict) or not isinstance(data.get("package"), str):
             return None
+        if not self._fresh(data, moving):
+            return None  # resolved again: a branch may point at another commit now
         name = data["package"]
         if "/" in name or name.startswith("."):
             return None
@@ -626,9 +667,13 @@ class Fetcher:
         glob = not isinstance(source, RegistrySource)
         return self._package(root, "/".join(p for p in (inner, subdir) if p), version, label, glob=glob)
 
-    def _remember(self, key: str, root: Path, version: str | None, inner_subdir: str = "") -> None:
+    def _remember(
+        self, key: str, root: Path, version: str | None, inner_subdir: str = "", moving: bool = False
+    ) -> None:
         path = self._cache("resolved") / f"{key}.json"
-        _write_json_file(path, {"package": root.name, "version": version, "subdir": inner_subdir})
+        record = {"package": root.name, "version": version, "subdir": inner_subdir}
+        _write_json_file(path, {**record, "resolved_at": time.time()})
+        self._expires(moving)
 
     def _package(
         self, root: Path, subdir: str, version: str | None, label: str, glob: bool = False
@@ -836,6 +881,23 @@ def _redact(line: str) -> str:
 
 def _key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+
+
+_COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def moves(source: ModuleSource, constraint: str | None) -> bool:
+    """Whether what ``source`` (with ``constraint``) resolves to can change with time: a git
+    branch or tag, or no ref (the default branch); a registry version range; an archive or HTTP
+    URL. Not a full commit id, nor a registry constraint with ``=`` (one version)."""
+    if isinstance(source, GitSource):
+        return source.ref is None or _COMMIT_ID.fullmatch(source.ref) is None
+    if isinstance(source, RegistrySource):
+        try:
+            return not any(c.op == "=" for c in parse_constraints(constraint))
+        except SourceError:
+            return True
+    return True
 
 
 def _read_json_file(path: Path) -> Any:

@@ -53,3 +53,6 @@ class TargetDeclarations:
     # An answer came from the network and something could not be fetched: a later scan may
     # succeed, so the result must not be memoised.
     volatile: bool = False
+    # When a module resolved from a moving reference (a branch, a version range) is due to be
+    # resolved again (time.time()): the result is not reused past it. None: nothing moving.
+    expires_at: float | None = None
