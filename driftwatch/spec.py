@@ -33,10 +33,16 @@ class Unknown:
     (``length``, ``upper``, ``join``...) is known not to be null even when its argument is
     unknown, so ``length(x) != null`` is decided at plan time. It does not change equality:
     two Unknowns with one reason are the same unknown.
+
+    ``origin`` is the address of the resource instance whose attribute (known only after apply)
+    the value stands for: ``aws_dynamodb_table.t`` for ``aws_dynamodb_table.t.arn``. It joins a
+    resource that names a table by its ARN to that table (driftwatch.terraform.table_features);
+    nothing compares or shows it.
     """
 
     reason: str
     not_null: bool = field(default=False, compare=False)
+    origin: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"(unknown: {self.reason})"

@@ -54,7 +54,11 @@ def test_each_table_a_feature_resource_names_says_the_feature_is_not_compared(tm
           policy       = "{}"
         }
         resource "aws_dynamodb_resource_policy" "by_reference" {
-          resource_arn = aws_dynamodb_table.quiet.arn # known only after apply: which table is not told
+          resource_arn = aws_dynamodb_table.orders.arn # known only after apply, but whose it is
+          policy       = "{}"
+        }
+        resource "aws_dynamodb_resource_policy" "by_data" {
+          resource_arn = data.aws_dynamodb_table.quiet.arn # a data source: which table is not told
           policy       = "{}"
         }
         resource "aws_dynamodb_contributor_insights" "elsewhere" {
@@ -67,6 +71,8 @@ def test_each_table_a_feature_resource_names_says_the_feature_is_not_compared(tm
         "which driftwatch does not compare; terraform plan does",
         "gsi.by-tenant.contributor_insights": "aws_dynamodb_contributor_insights.by_tenant manages "
         "contributor insights of the index by-tenant, which driftwatch does not compare; terraform plan does",
+        "resource_policy": "aws_dynamodb_resource_policy.by_reference manages a resource-based policy, "
+        "which driftwatch does not compare; terraform plan does",
     }
     assert notes(found["events"]) == {
         "kinesis_streaming_destination": 'aws_dynamodb_kinesis_streaming_destination.events["events"] '
@@ -75,6 +81,51 @@ def test_each_table_a_feature_resource_names_says_the_feature_is_not_compared(tm
         "driftwatch does not compare; terraform plan does",
     }
     assert notes(found["quiet"]) == {}
+
+
+def test_a_resource_policy_names_its_table_by_arn_through_for_each_and_modules(tmp_path: Path) -> None:
+    """``resource_arn = aws_dynamodb_table.t[each.key].arn`` (the usual form) is known only
+    after apply, but whose ARN it is is known: each policy is named on its own table."""
+    repo = write_repo(
+        tmp_path / "repo",
+        {
+            "main.tf": 'module "m" {\n  source = "./m"\n}\n',
+            "m/main.tf": textwrap.dedent(
+                """
+                resource "aws_dynamodb_table" "t" {
+                  for_each     = toset(["a", "b"])
+                  name         = "t-${each.key}"
+                  billing_mode = "PAY_PER_REQUEST"
+                  hash_key     = "id"
+                  attribute {
+                    name = "id"
+                    type = "S"
+                  }
+                }
+                resource "aws_dynamodb_resource_policy" "p" {
+                  for_each     = toset(["a", "b"])
+                  resource_arn = aws_dynamodb_table.t[each.key].arn
+                  policy       = "{}"
+                }
+                resource "aws_dynamodb_resource_policy" "only_a" {
+                  resource_arn = aws_dynamodb_table.t["a"].arn
+                  policy       = "{}"
+                }
+                """
+            ),
+        },
+    )
+    found = declare([target(repo)], ParseCache())
+    assert not found.errors
+    by_name = {job.table.spec.name: [(n.attribute, n.reason) for n in job.table.notes] for job in found.jobs}
+    why = "manages a resource-based policy, which driftwatch does not compare; terraform plan does"
+    assert by_name == {
+        "t-a": [
+            ("resource_policy", f'module.m.aws_dynamodb_resource_policy.p["a"] {why}'),
+            ("resource_policy", f"module.m.aws_dynamodb_resource_policy.only_a {why}"),
+        ],
+        "t-b": [("resource_policy", f'module.m.aws_dynamodb_resource_policy.p["b"] {why}')],
+    }
 
 
 def test_a_feature_resource_in_another_region_names_another_table(tmp_path: Path) -> None:

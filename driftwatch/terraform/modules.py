@@ -1604,7 +1604,9 @@ class _TableCollector:
             with self._table(instance_address, block, file):
                 arguments = _evaluate_body(block, instance.scope(file, **extra), self.walk, file)
                 where = arguments.get("region") if arguments.get("region") is not None else region
-                self.features.append(table_features.FeatureResource(kind, instance_address, where, arguments))
+                linked = table_features.table_address(arguments)
+                feature = table_features.FeatureResource(kind, instance_address, where, arguments, linked)
+                self.features.append(feature)
 
     def _autoscaler_call(self, instance: ModuleInstance, name: str, block: Block, file: str) -> None:
         """A call of CloudPosse's autoscaler module (a vendored copy of the dynamodb module makes

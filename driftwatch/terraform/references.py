@@ -85,7 +85,9 @@ class _Instance(Mapping[str, Any]):
             return self._values[name]
         argument = EXPOSED[self._kind].get(name)
         if argument is None:
-            return Unknown(f"{self._address}.{name} is known only after apply")
+            # a table's ARN names the table: Unknown.origin joins what reads it to the table
+            origin = self._address if self._kind == "aws_dynamodb_table" else None
+            return Unknown(f"{self._address}.{name} is known only after apply", origin=origin)
         attributes, _ = self._block.items
         if argument not in attributes:
             value: Any = Unknown(f"{self._address}.{name} is not set in the configuration")

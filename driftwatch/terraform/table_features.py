@@ -41,6 +41,20 @@ class FeatureResource:
     address: str
     region: Maybe[str] | None
     arguments: Mapping[str, Any]
+    # The table resource instance it names by an attribute known only after apply
+    # (``resource_arn = aws_dynamodb_table.t.arn``: ``Unknown.origin``), when it does.
+    table_address: str | None = None
+
+
+def table_address(arguments: Mapping[str, Any]) -> str | None:
+    """The ``aws_dynamodb_table`` instance whose attribute a feature resource's table argument
+    reads, where that attribute is known only after apply (``aws_dynamodb_table.t.arn``: the
+    Unknown's ``origin``, which driftwatch.terraform.references sets for tables only)."""
+    for name in ("resource_arn", "table_name"):
+        origin = getattr(arguments.get(name), "origin", None)
+        if isinstance(origin, str):
+            return origin
+    return None
 
 
 def table_name(resource: FeatureResource) -> str | None:
@@ -78,16 +92,20 @@ def _elsewhere(one: Any, other: Any) -> bool:
 def attach(tables: Sequence[DeclaredTable], resources: Sequence[FeatureResource]) -> list[DeclaredTable]:
     """The tables, each with a note for every feature resource that names it."""
     by_name: dict[str, list[FeatureResource]] = {}
+    by_address: dict[str, list[FeatureResource]] = {}
     for resource in resources:
         named = table_name(resource)
         if named is not None:
             by_name.setdefault(named, []).append(resource)
+        elif resource.table_address is not None:
+            by_address.setdefault(resource.table_address, []).append(resource)
     joined: list[DeclaredTable] = []
     for table in tables:
         name, region = table.spec.name, table.spec.region
         found = by_name.get(name, []) if isinstance(name, str) else []
         # The same region, when both are known: a same-named table elsewhere is another table.
         found = [r for r in found if not _elsewhere(r.region, region)]
+        found += by_address.get(table.address, [])
         notes = tuple(dict.fromkeys(note(r) for r in found))
         joined.append(dataclasses.replace(table, notes=(*table.notes, *notes)) if notes else table)
     return joined
