@@ -18,7 +18,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from realestate import provision, run_scan, table_tf, target, write_repo
 
 from driftwatch.history import SCHEMA_VERSION, History, Transitions
 from driftwatch.history.store import MIGRATIONS
@@ -263,3 +265,49 @@ def test_driftwatch_history_names_each_episodes_region(history: History) -> None
     out = io.StringIO()
     render_history(history.episodes(open_only=True), "text", out)
     assert f"orders (prod, {US})" in out.getvalue() and f"orders (prod, {EU})" in out.getvalue()
+
+
+# --- the whole way: a root calling one module per region, scanned against the embedded AWS -------
+
+ROOT = """
+provider "aws" {
+  alias  = "us"
+  region = "us-east-1"
+}
+provider "aws" {
+  alias  = "eu"
+  region = "eu-west-1"
+}
+module "us" {
+  source    = "./orders"
+  providers = { aws = aws.us }
+}
+module "eu" {
+  source    = "./orders"
+  providers = { aws = aws.eu }
+}
+"""
+
+
+def set_pitr(region: str, enabled: bool) -> None:
+    boto3.client("dynamodb", region_name=region).update_continuous_backups(
+        TableName="orders", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": enabled}
+    )
+
+
+def test_a_module_called_once_per_region_has_two_tables_from_scan_to_slack(
+    embedded_aws: None, tmp_path: Path, history: History
+) -> None:
+    repo = write_repo(tmp_path / "repo", {"main.tf": ROOT, "orders/main.tf": table_tf("orders")})
+    targets = [target(repo, "prod")]
+    provision(targets)
+    set_pitr(US, False)
+    first = run_scan(targets)
+    assert sorted((r.region, r.status.value) for r in first.tables) == [(EU, "in_sync"), (US, "drifted")]
+    assert said(history.record_scan(first)) == [("new", US, PITR, None)]
+    set_pitr(US, True)
+    set_pitr(EU, False)
+    moved = history.record_scan(run_scan(targets))
+    assert said(moved) == [("new", EU, PITR, None), ("resolved", US, PITR, "fixed")]
+    text = history.pending("slack", T0 + timedelta(days=1))[-1].payload["text"]
+    assert f"new: prod/orders {PITR} in {EU}:" in text and f"resolved: prod/orders {PITR} in {US}:" in text
