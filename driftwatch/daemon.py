@@ -292,11 +292,11 @@ class Daemon:
             finally:
                 if not abandoned:  # an abandoned scan counts for nothing, and reads nothing
                     duration = time.monotonic() - started
-                    first_seen, open_regions = self._open_drift()
+                    first_seen, open_tables = self._open_drift()
                     self.metrics.observe_scan(
                         report,
                         first_seen=first_seen,
-                        open_regions=open_regions,
+                        open_tables=open_tables,
                         result=result,
                         duration_seconds=duration,
                         started_at=started_at,
@@ -411,15 +411,16 @@ class Daemon:
 
     def _open_drift(
         self,
-    ) -> tuple[dict[tuple[str, str, str], datetime], dict[tuple[str, str], str | None]]:
-        """The history's open drift for /metrics: first sightings, and the tables' regions."""
+    ) -> tuple[dict[tuple[str, str | None, str, str], datetime], set[tuple[str, str | None, str]]]:
+        """The history's open drift for /metrics: first sightings, and the tables (target,
+        region, name) with open drift."""
         try:
-            return self.history.first_seen_map(), self.history.open_regions()
+            return self.history.first_seen_map(), self.history.open_tables()
         except Exception as error:
             if self.history.closed:  # shutdown closed it after this scan was recorded
-                return {}, {}
+                return {}, set()
             log.error("history_read_failed", error=repr(error))
-            return {}, {}
+            return {}, set()
 
     def _announce_expired_rules(self, report: ScanReport) -> None:
         """Log (and queue one Slack message about) ignore rules that expired -- once each.

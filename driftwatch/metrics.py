@@ -131,7 +131,7 @@ def table_label(result: TableResult) -> str:
 
     The name can be missing (declared name Unknown, or an error before it was resolved); the
     address is stable and unique within a target, so the row still gets its own series.
-    This is also the middle element of the ``first_seen`` keys ``(target, table, attribute)``.
+    This is also the ``table`` of the ``first_seen`` keys ``(target, region, table, attribute)``.
     """
     return result.table_name if result.table_name is not None else (result.address or "")
 
@@ -179,8 +179,8 @@ class _ReportView:
     def build(
         cls,
         report: ScanReport,
-        first_seen: Mapping[tuple[str, str, str], datetime],
-        open_regions: Mapping[tuple[str, str], str | None] | None = None,
+        first_seen: Mapping[tuple[str, str | None, str, str], datetime],
+        open_tables: Iterable[tuple[str, str | None, str]] = (),
     ) -> _ReportView:
         fallback = _unix(report.generated_at)
         statuses: dict[tuple[str, str, str], TableStatus] = {}
@@ -189,7 +189,7 @@ class _ReportView:
         alerting: set[tuple[str, str, str]] = set()
         ignored: set[tuple[str, str, str, str]] = set()
         unread: set[tuple[str, str, str]] = set()
-        uncompared: dict[tuple[str, str], tuple[str, set[str]]] = {}  # -> (region, unresolved)
+        uncompared: dict[tuple[str, str, str], set[str]] = {}  # (target, table, region) -> unresolved
         counts: Counter[tuple[str, TableStatus]] = Counter()
         targets: set[str] = set()
         for row in report.tables:
@@ -206,14 +206,14 @@ class _ReportView:
                 alerting.add(key)
             # Only drift that alerts: an unmanaged table of a target without `alert` is a status only.
             for drift in row.drift if row.alerts else ():
-                seen = first_seen.get((row.target, table, drift.attribute))
+                seen = first_seen.get((row.target, row.region, table, drift.attribute))
                 stamp = _unix(seen) if seen is not None else fallback
                 attr_key = (*key, drift.attribute)
                 attributes[attr_key] = min(stamp, attributes.get(attr_key, stamp))
             if row.status is TableStatus.ERROR and row.table_name is not None:
                 unread.add((row.target, row.table_name, row.region or ""))
             elif row.unresolved and row.table_name is not None:
-                uncompared.setdefault((row.target, row.table_name), (row.region or "", set()))[1].update(
+                uncompared.setdefault((row.target, row.table_name, row.region or ""), set()).update(
                     u.attribute for u in row.unresolved
                 )
         # A table that could not be read this scan (AccessDenied, throttling) keeps its open
@@ -223,22 +223,30 @@ class _ReportView:
         # Likewise a table a target that failed to evaluate did not list (a file that stopped
         # parsing, a worker that died, a module call not evaluated): its absence proves
         # nothing (the history's rule too).
-        carried = {(target, table): region for target, table, region in unread}
+        # A table is (target, table, region) here as in the history: the same name in two
+        # regions is two tables, and one region unread carries only its own drift.
+        carried = set(unread)
         incomplete = report.incomplete_targets
-        listed = {(row.target, row.table_name) for row in report.tables}
-        for (target, table), region in (open_regions or {}).items():
-            if target in incomplete and (target, table) not in listed:
-                carried.setdefault((target, table), region or "")
-        for (target, table, attribute), seen in first_seen.items():
-            place = carried.get((target, table))
-            if place is not None and attribute != "table":
-                attributes.setdefault((target, table, place, attribute), _unix(seen))
+        listed = {(row.target, row.table_name, row.region or "") for row in report.tables}
+        for target, region, table in open_tables:
+            if target in incomplete and (target, table, region or "") not in listed:
+                carried.add((target, table, region or ""))
+        # An unknown region (a row's or an episode's) stands for every region of the name.
+        carried_names = {(target, table) for target, table, _ in carried}
+        carried_everywhere = {(target, table) for target, table, region in carried if not region}
+        for (target, region, table, attribute), seen in first_seen.items():
+            place = (target, table, region or "")
+            name = (target, table)
+            if attribute != "table" and (
+                place in carried or name in carried_everywhere or (not region and name in carried_names)
+            ):
+                attributes.setdefault((*place, attribute), _unix(seen))
                 continue
             # An attribute this scan could not compare (its autoscaling listing refused, the
             # table UPDATING, one read denied) keeps its open drift too: the history's rule.
-            region, unresolved_here = uncompared.get((target, table), ("", set()))
+            unresolved_here = uncompared.get(place, set())
             if unresolved_here and nested_in(attribute, unresolved_here):
-                attributes.setdefault((target, table, region, attribute), _unix(seen))
+                attributes.setdefault((*place, attribute), _unix(seen))
         errors: Counter[str] = Counter(error.target for error in report.errors)
         targets.update(errors)
         skipped: Counter[str] = Counter(item.target for item in report.not_evaluated)
@@ -393,26 +401,26 @@ class DriftwatchMetrics:
         self,
         report: ScanReport | None,
         *,
-        first_seen: Mapping[tuple[str, str, str], datetime],
+        first_seen: Mapping[tuple[str, str | None, str, str], datetime],
         result: str,
         duration_seconds: float,
         started_at: datetime,
-        open_regions: Mapping[tuple[str, str], str | None] | None = None,
+        open_tables: Iterable[tuple[str, str | None, str]] = (),
     ) -> None:
         """Record a finished scan and, when there is a report, make it the one /metrics shows.
 
         ``result`` is ``success`` (everything checked), ``partial`` (some tables or targets
         errored) or ``failure`` (the scan itself crashed; ``report`` may then be None and only
-        counters and timestamps change). ``first_seen`` maps ``(target, table, attribute)``
-        (``table`` as in ``table_label``) to when history first saw that drift; a drift
-        without an entry falls back to ``report.generated_at``. ``open_regions``: (target,
-        table) -> region of the history's open drift, for the drift of tables a target that
+        counters and timestamps change). ``first_seen`` maps ``(target, region, table,
+        attribute)`` (``table`` as in ``table_label``) to when history first saw that drift; a
+        drift without an entry falls back to ``report.generated_at``. ``open_tables``: (target,
+        region, table) of the history's open drift, for the drift of tables a target that
         failed to evaluate did not list (see ``_ReportView.build``).
         """
         if result not in SCAN_RESULTS:
             # A label value outside the fixed set would be a new, unbounded series: fail loudly.
             raise ValueError(f"result must be one of {SCAN_RESULTS}, not {result!r}")
-        view = _ReportView.build(report, first_seen, open_regions or {}) if report is not None else None
+        view = _ReportView.build(report, first_seen, open_tables) if report is not None else None
         stamp = _unix(started_at)
         bucket = next((i for i, bound in enumerate(DURATION_BUCKETS) if duration_seconds <= bound), -1)
         with self._lock:

@@ -535,7 +535,7 @@ def record_and_observe(
     metrics.observe_scan(
         report,
         first_seen=history.first_seen_map(),
-        open_regions=history.open_regions(),
+        open_tables=history.open_tables(),
         result=result,
         duration_seconds=1,
         started_at=T0,
@@ -548,7 +548,7 @@ def test_drift_of_a_table_that_cannot_be_read_this_scan_stays_on_metrics() -> No
     later. The history keeps the drift open, since nobody fixed it; so does /metrics now."""
     metrics = DriftwatchMetrics(version="test")
     drifted = drifted_report()
-    first_seen = {("prod", "acme-prod-orders", "point_in_time_recovery"): T0}
+    first_seen = {("prod", "us-east-1", "acme-prod-orders", "point_in_time_recovery"): T0}
     metrics.observe_scan(drifted, first_seen=first_seen, result="success", duration_seconds=1, started_at=T0)
     assert samples(metrics)[PITR_SERIES] == T0.timestamp()
     (row,) = drifted.tables

@@ -301,7 +301,8 @@ def announced(outbox: list[dict[str, Any]]) -> Counter[tuple[str, str, str]]:
             kind, _, rest = line.partition(": ")
             if kind in ("new", "changed", "resolved", "missing") and "/" in rest:
                 where, _, attribute_and_detail = rest.partition(" ")
-                found[(kind, where.split("/", 1)[1], attribute_and_detail.split(":", 1)[0])] += 1
+                attribute = attribute_and_detail.split(":", 1)[0].rsplit(" in ", 1)[0]  # " in <region>"
+                found[(kind, where.split("/", 1)[1], attribute)] += 1
     return found
 
 

@@ -274,7 +274,7 @@ def test_episodes_survive_a_restart(db_path: Path) -> None:
         h.record_scan(report(row("orders", PITR)), T0)
     with History.open(db_path) as h:
         assert not h.record_scan(report(row("orders", PITR)), T0 + SCAN)  # not "new" again
-        assert h.first_seen_map() == {("prod", "orders", "point_in_time_recovery"): T0}
+        assert h.first_seen_map() == {("prod", "us-east-1", "orders", "point_in_time_recovery"): T0}
         (episode,) = h.episodes(open_only=True)
         assert (episode.declared, episode.live, episode.region) == (True, False, "us-east-1")
         assert episode.source == SourceLocation("modules/storage/main.tf", 12)

@@ -257,6 +257,46 @@ def test_the_first_of_two_rows_with_one_key_counts() -> None:
     assert len(answer.opened) == 1 and answer.opened[0].sighting.live is False
 
 
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_the_same_name_in_another_region_is_another_table(scenario: str) -> None:
+    """Whatever the report says of "orders" in eu-west-1, the us-east-1 episode of that name
+    follows its own table only: seen while it drifts, fixed once it is in sync; and eu's news
+    is what it would be without the us table."""
+    there = SCENARIOS[scenario]
+    eu_rows = tuple(
+        dataclasses.replace(r, region="eu-west-1", address=r.address and "module.orders_eu")
+        for r in there.tables
+    )
+    eu_only = reconcile((), dataclasses.replace(there, tables=eu_rows), AT)
+
+    def news(answer: Any) -> list[tuple[str, str | None, str]]:
+        return sorted((t.kind.value, t.region, t.attribute) for t in answer.transitions)
+
+    drifting = dataclasses.replace(
+        there, tables=(row(TableStatus.DRIFTED, drift=(Drift(PITR, True, False),)), *eu_rows)
+    )
+    answer = reconcile((episode(),), drifting, AT)
+    assert (answer.closed, [(s.episode_id, s.changed) for s in answer.seen]) == ((), [(1, False)])
+    assert news(answer) == news(eu_only)
+    in_sync = dataclasses.replace(there, tables=(row(TableStatus.IN_SYNC), *eu_rows))
+    answer = reconcile((episode(),), in_sync, AT)
+    assert answer.closed == (Closed(1, ResolveReason.FIXED),) and answer.seen == ()
+    assert news(answer) == sorted([*news(eu_only), ("resolved", "us-east-1", PITR)])
+
+
+def test_a_row_whose_region_is_unknown_keeps_every_regions_episodes_and_fixes_none() -> None:
+    us, eu = episode(id_=1), episode(id_=2, region="eu-west-1")
+    unread = dataclasses.replace(row(TableStatus.ERROR, error="region unknown"), region=None)
+    assert reconcile((us, eu), report(unread), AT).closed == ()
+    # Not a row the scan makes (a table is not read without its region), but the rule holds:
+    # "in sync" somewhere unknown is no fix of either region's table.
+    nowhere = dataclasses.replace(row(TableStatus.IN_SYNC), region=None)
+    assert [c.reason for c in reconcile((us, eu), report(nowhere), AT).closed] == [
+        ResolveReason.NO_LONGER_DECLARED,
+        ResolveReason.NO_LONGER_DECLARED,
+    ]
+
+
 def test_resolved_episodes_given_by_mistake_are_ignored() -> None:
     old = episode(resolved_at=T0, resolved_reason="fixed")
     assert reconcile((old,), SCENARIOS["in_sync"], AT).closed == ()

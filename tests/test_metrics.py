@@ -89,7 +89,7 @@ def observe(
     scan: ScanReport | None,
     *,
     result: str = "success",
-    first_seen: Mapping[tuple[str, str, str], datetime] | None = None,
+    first_seen: Mapping[tuple[str, str | None, str, str], datetime] | None = None,
     duration: float = 1.5,
     started_at: datetime = T0,
 ) -> None:
@@ -183,7 +183,7 @@ def test_status_is_one_hot_over_all_statuses(metrics: DriftwatchMetrics) -> None
 
 
 def test_first_seen_from_map_with_fallback_to_generated_at(metrics: DriftwatchMetrics) -> None:
-    observe(metrics, DRIFTED, first_seen={("prod", "orders", "ttl.enabled"): FIRST})
+    observe(metrics, DRIFTED, first_seen={("prod", "us-east-1", "orders", "ttl.enabled"): FIRST})
     orders = dict(target="prod", table="orders", region="us-east-1")
     assert series(metrics, "driftwatch_drift_first_seen_timestamp_seconds") == {
         lbl(**orders, attribute="ttl.enabled"): FIRST.timestamp(),
@@ -193,7 +193,7 @@ def test_first_seen_from_map_with_fallback_to_generated_at(metrics: DriftwatchMe
 
 def test_first_seen_naive_datetime_is_utc(metrics: DriftwatchMetrics) -> None:
     naive = FIRST.replace(tzinfo=None)
-    observe(metrics, DRIFTED, first_seen={("prod", "orders", "ttl.enabled"): naive})
+    observe(metrics, DRIFTED, first_seen={("prod", "us-east-1", "orders", "ttl.enabled"): naive})
     values = series(metrics, "driftwatch_drift_first_seen_timestamp_seconds")
     assert values[lbl(target="prod", table="orders", region="us-east-1", attribute="ttl.enabled")] == (
         FIRST.timestamp()
@@ -201,9 +201,9 @@ def test_first_seen_naive_datetime_is_utc(metrics: DriftwatchMetrics) -> None:
 
 
 def test_first_seen_map_is_copied_not_referenced(metrics: DriftwatchMetrics) -> None:
-    first_seen = {("prod", "orders", "ttl.enabled"): FIRST}
+    first_seen = {("prod", "us-east-1", "orders", "ttl.enabled"): FIRST}
     observe(metrics, DRIFTED, first_seen=first_seen)
-    first_seen[("prod", "orders", "ttl.enabled")] = T0 + timedelta(days=1)
+    first_seen[("prod", "us-east-1", "orders", "ttl.enabled")] = T0 + timedelta(days=1)
     values = series(metrics, "driftwatch_drift_first_seen_timestamp_seconds")
     assert values[lbl(target="prod", table="orders", region="us-east-1", attribute="ttl.enabled")] == (
         FIRST.timestamp()
@@ -457,7 +457,7 @@ def test_promtool_check_metrics_is_clean() -> None:
             row("gone", TableStatus.MISSING, drift=("table",)),
             errors=(TargetError("dev", "x"),),
         ),
-        first_seen={("prod", "orders", "ttl.enabled"): FIRST},
+        first_seen={("prod", "us-east-1", "orders", "ttl.enabled"): FIRST},
         result="partial",
     )
     metrics.notification("slack", "sent")

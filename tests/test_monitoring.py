@@ -152,7 +152,7 @@ def exported_series() -> frozenset[str]:
     metrics.scan_started(now)
     metrics.observe_scan(
         report,
-        first_seen={("prod", "orders", "point_in_time_recovery"): now - timedelta(hours=2)},
+        first_seen={("prod", "us-east-1", "orders", "point_in_time_recovery"): now - timedelta(hours=2)},
         result="partial",
         duration_seconds=3.2,
         started_at=now,

@@ -17,9 +17,11 @@ from typing import Any
 
 from driftwatch.history.ledger import (
     Episode,
+    Key,
     Sighting,
     TransitionKind,
     Transitions,
+    Where,
     reconcile,
     to_json,
 )
@@ -72,10 +74,10 @@ def _episode(row: sqlite3.Row) -> Episode:
     )
 
 
-def _where(sighting: Sighting) -> tuple[str | None, str | None, str | None, int | None]:
+def _where(sighting: Sighting) -> tuple[str | None, str | None, int | None]:
     source = sighting.source
     file, line = (source.file, source.line) if source else (None, None)
-    return (sighting.region, sighting.address, file, line)
+    return (sighting.address, file, line)
 
 
 class History(Outbox):
@@ -115,7 +117,7 @@ class History(Outbox):
             for opened in answer.opened:
                 s = opened.sighting
                 conn.execute(
-                    "INSERT INTO episodes (target, table_name, attribute, region, address, "
+                    "INSERT INTO episodes (target, region, table_name, attribute, address, "
                     "source_file, source_line, declared, live, first_seen, last_seen, "
                     "first_commit, last_commit, last_notified_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -134,6 +136,7 @@ class History(Outbox):
             for seen in answer.seen:
                 s = seen.sighting
                 conn.execute(
+                    # ``region``: an episode stored without one takes its region here (ledger).
                     "UPDATE episodes SET last_seen = ?, declared = ?, live = ?, region = ?, address = ?, "
                     "source_file = ?, source_line = ?, last_commit = ?, "
                     "last_notified_at = CASE WHEN ? THEN ? ELSE last_notified_at END WHERE id = ?",
@@ -141,6 +144,7 @@ class History(Outbox):
                         stamp,
                         to_json(s.declared),
                         to_json(s.live),
+                        s.region,
                         *_where(s),
                         report.commit,
                         seen.changed,
@@ -219,19 +223,24 @@ class History(Outbox):
             ).fetchall()
         return [_episode(row) for row in rows]
 
-    def open_regions(self) -> dict[tuple[str, str], str | None]:
-        """(target, table) -> region of every table with open drift (for /metrics, which keeps
-        the drift of tables a failed target did not list)."""
+    def open_tables(self) -> set[Where]:
+        """(target, region, table) of every table with open drift (for /metrics, which keeps
+        the drift of tables a failed target did not list). Same-named tables of two regions
+        are two entries (ledger: a table is its target, region and name)."""
         with self._read() as conn:
             rows = conn.execute(
-                "SELECT DISTINCT target, table_name, region FROM episodes WHERE resolved_at IS NULL"
+                "SELECT DISTINCT target, region, table_name FROM episodes WHERE resolved_at IS NULL"
             ).fetchall()
-        return {(r["target"], r["table_name"]): r["region"] for r in rows}
+        return {(r["target"], r["region"], r["table_name"]) for r in rows}
 
-    def first_seen_map(self) -> dict[tuple[str, str, str], datetime]:
-        """(target, table, attribute) -> first_seen of every open episode (the drift-age metric)."""
+    def first_seen_map(self) -> dict[Key, datetime]:
+        """(target, region, table, attribute) -> first_seen of every open episode (the
+        drift-age metric, per region: the same name in two regions is two tables)."""
         with self._read() as conn:
             rows = conn.execute(
-                "SELECT target, table_name, attribute, first_seen FROM episodes WHERE resolved_at IS NULL"
+                "SELECT target, region, table_name, attribute, first_seen FROM episodes "
+                "WHERE resolved_at IS NULL"
             ).fetchall()
-        return {(r["target"], r["table_name"], r["attribute"]): dt(r["first_seen"]) for r in rows}
+        return {
+            (r["target"], r["region"], r["table_name"], r["attribute"]): dt(r["first_seen"]) for r in rows
+        }

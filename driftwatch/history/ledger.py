@@ -1,8 +1,8 @@
 """The episode ledger: a pure reconcile of the open drift episodes with a new scan report.
 
-An *episode* is one stretch of time during which one attribute of one table of one target
-drifts: it opens when the drift is first seen and is resolved when a scan that could look at
-the table no longer sees it. :func:`reconcile` decides, from the open episodes and one
+An *episode* is one stretch of time during which one attribute of one table drifts: it
+opens when the drift is first seen and is resolved when a scan that could look at the table
+no longer sees it. :func:`reconcile` decides, from the open episodes and one
 report, which episodes open, which are seen again (and whether their values changed), which
 close and why, and the transitions a notification is made of. It touches no database: the
 store applies its answer in one transaction (``History.record_scan``), and the tests try it
@@ -33,8 +33,20 @@ The rules, and why:
   resolved as ``no longer unmanaged`` when it is declared or gone (but not while its target
   has errors: its account's tables may not have been listed).
 
-If the same (target, table, attribute) occurs twice in one report (one name declared in two
-regions of a target), the first occurrence counts.
+A table is (target, region, table name), everywhere its history is kept (:data:`Key`).
+DynamoDB table names are regional, and one root very often declares the same name in two
+regions (provider aliases, or a module called once per region): those are two tables, whose
+drift opens, is seen and closes on its own, and whose messages name their own region. The
+account needs no place in the key: a target reads one account (its ``role_arn``, else the base
+credentials), and a table declared for another account is not read but reported as an error
+row (``driftwatch.accounts``), so within a target the region tells same-named tables apart.
+
+An open episode without a region (its region was unknown when it opened) is not lost: it is the
+episode of its (target, table, attribute) in whichever region that still drifts, and takes that
+region when seen (an exact region match is preferred). A row whose region is unknown (only an
+unreadable one is: the scan cannot read a table without its region) keeps the episodes of its
+name open in every region, and closes none. If the same
+(target, region, table, attribute) occurs twice in one report, the first occurrence counts.
 """
 
 from __future__ import annotations
@@ -48,8 +60,12 @@ from typing import Any
 
 from driftwatch.spec import ScanReport, SourceLocation, TableStatus, nested_in
 
-Key = tuple[str, str, str]
-"""(target, table, attribute): at most one open episode per key."""
+Key = tuple[str, str | None, str, str]
+"""(target, region, table, attribute): at most one open episode per key (see the module
+docstring for why the region and not the account, and for a region that is None)."""
+
+Where = tuple[str, str | None, str]
+"""(target, region, table): one table."""
 
 
 def _json_default(value: Any) -> Any:
@@ -163,7 +179,7 @@ class Episode:
 
     @property
     def key(self) -> Key:
-        return (self.target, self.table, self.attribute)
+        return (self.target, self.region, self.table, self.attribute)
 
 
 @dataclass(frozen=True)
@@ -171,11 +187,14 @@ class Sighting:
     """A drift seen by this scan: where it is and its values (canonical, as stored)."""
 
     key: Key
-    region: str | None
     address: str | None
     source: SourceLocation | None
     declared: Any
     live: Any
+
+    @property
+    def region(self) -> str | None:
+        return self.key[1]
 
 
 @dataclass(frozen=True)
@@ -212,16 +231,59 @@ class Reconciliation:
     transitions: Transitions
 
 
+class _Regions:
+    """Which regions of a (target, table[, attribute]) this scan said something about.
+
+    An episode stored without a region is covered by any region of its name. A row whose
+    region is unknown covers every region only where that keeps episodes open (``holds``:
+    it could not be read, it waits for an apply); what closes an episode (checked, absent,
+    ignored) must be said of its own region, never guessed: no "fixed" for another table.
+    """
+
+    def __init__(self, *, holds: bool) -> None:
+        self._holds = holds
+        self._regions: dict[tuple[str, ...], set[str | None]] = {}
+
+    def add(self, name: tuple[str, ...], region: str | None) -> None:
+        self._regions.setdefault(name, set()).add(region)
+
+    def covers(self, name: tuple[str, ...], region: str | None) -> bool:
+        regions = self._regions.get(name)
+        if not regions:
+            return False
+        return region is None or region in regions or (self._holds and None in regions)
+
+
+def _uncompared(
+    found: Mapping[tuple[str, str], Mapping[str | None, set[str]]],
+    target: str,
+    region: str | None,
+    table: str,
+) -> set[str]:
+    """The attributes of (target, region, table) this scan could not compare (same region
+    matching as :class:`_Regions`)."""
+    by_region = found.get((target, table), {})
+    return {
+        attribute
+        for where, attributes in by_region.items()
+        if region is None or where is None or where == region
+        for attribute in attributes
+    }
+
+
 def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime) -> Reconciliation:
     """The episodes' answer to ``report`` (see the module docstring for the rules)."""
-    current = {episode.key: episode for episode in open_episodes if episode.open}
-    checked: set[tuple[str, str]] = set()
-    absent: set[tuple[str, str]] = set()  # declared tables absent in AWS (missing, or pending creation)
-    errored: set[tuple[str, str]] = set()
+    episodes = [episode for episode in open_episodes if episode.open]
+    current = {episode.key: episode for episode in episodes}
+    claimed: set[int] = set()  # episodes this scan's drift is the continuation of
+    checked = _Regions(holds=False)  # (target, table)
+    absent = _Regions(holds=False)  # declared tables absent in AWS (missing, or pending creation)
+    errored = _Regions(holds=True)  # (target, table)
     errored_addresses: set[tuple[str, str | None]] = set()
     seen_keys: set[Key] = set()
-    uncompared: dict[tuple[str, str], set[str]] = {}  # (target, table) -> unresolved attributes
-    ignored: set[Key] = set()
+    waiting = _Regions(holds=True)  # (target, table, attribute) pending an apply
+    uncompared: dict[tuple[str, str], dict[str | None, set[str]]] = {}  # -> region -> unresolved
+    ignored = _Regions(holds=False)  # (target, table, attribute)
     opened: list[Opened] = []
     seen: list[Seen] = []
     closed: list[Closed] = []
@@ -231,7 +293,7 @@ def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime
         if row.status is TableStatus.ERROR:
             errored_addresses.add((row.target, row.address))
             if name:
-                errored.add((row.target, name))
+                errored.add((row.target, name), row.region)
             continue
         if not name:
             continue
@@ -239,24 +301,29 @@ def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime
             if not row.alerts:
                 continue  # shown in reports, but the target did not ask to be alerted
         else:
-            checked.add((row.target, name))
+            checked.add((row.target, name), row.region)
             if row.unresolved:
-                uncompared.setdefault((row.target, name), set()).update(u.attribute for u in row.unresolved)
+                uncompared.setdefault((row.target, name), {}).setdefault(row.region, set()).update(
+                    u.attribute for u in row.unresolved
+                )
             attributes = {item.attribute for item in row.drift} | {item.attribute for item in row.pending}
             if "table" in attributes:
-                absent.add((row.target, name))
+                absent.add((row.target, name), row.region)
         # Pending drift waits for an apply: an open episode stays open, without news.
-        seen_keys.update((row.target, name, item.attribute) for item in row.pending)
-        ignored.update((row.target, name, item.attribute) for item in row.ignored)
+        for waits in row.pending:
+            seen_keys.add((row.target, row.region, name, waits.attribute))
+            waiting.add((row.target, name, waits.attribute), row.region)
+        for accepted in row.ignored:
+            ignored.add((row.target, name, accepted.attribute), row.region)
         for drift in row.drift:
-            key = (row.target, name, drift.attribute)
+            key = (row.target, row.region, name, drift.attribute)
             if key in seen_keys:
                 continue
             seen_keys.add(key)
             sighting = Sighting(
-                key, row.region, row.address, row.source, canonical(drift.declared), canonical(drift.live)
+                key, row.address, row.source, canonical(drift.declared), canonical(drift.live)
             )
-            existing = current.get(key)
+            existing = _continued(current, claimed, key)
             if existing is None:
                 opened.append(Opened(sighting))
                 kind = (
@@ -268,6 +335,7 @@ def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime
                 )
                 items.append(_transition(kind, sighting, first_seen=at, at=at))
                 continue
+            claimed.add(existing.id)
             changed = to_json(existing.declared) != to_json(sighting.declared) or to_json(
                 existing.live
             ) != to_json(sighting.live)
@@ -284,23 +352,25 @@ def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime
                     )
                 )
     incomplete = report.incomplete_targets
-    for key, episode in current.items():
-        if key in seen_keys:
+    for episode in episodes:
+        if episode.id in claimed:
             continue
-        target, table, attribute = key
-        if (target, table) in errored or (target, episode.address) in errored_addresses:
+        target, region, table, attribute = episode.key
+        if waiting.covers((target, table, attribute), region):
+            continue  # waiting for an apply: no news
+        if errored.covers((target, table), region) or (target, episode.address) in errored_addresses:
             continue  # we could not look at the table: no news
-        if nested_in(attribute, uncompared.get((target, table), ())):
+        if nested_in(attribute, _uncompared(uncompared, target, region, table)):
             continue  # we could not compare the attribute: no news
         if attribute == "table" and episode.declared is None:
             if target in incomplete:
                 continue  # its account's tables may not have been listed
             reason = ResolveReason.NO_LONGER_UNMANAGED
-        elif key in ignored:
+        elif ignored.covers((target, table, attribute), region):
             reason = ResolveReason.IGNORED
-        elif attribute != "table" and (target, table) in absent:
+        elif attribute != "table" and absent.covers((target, table), region):
             reason = ResolveReason.SUPERSEDED
-        elif (target, table) in checked:
+        elif checked.covers((target, table), region):
             reason = ResolveReason.FIXED
         elif target in incomplete:
             continue  # part of the target did not parse: absence proves nothing
@@ -308,13 +378,22 @@ def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime
             reason = ResolveReason.NO_LONGER_DECLARED
         closed.append(Closed(episode.id, reason))
         kind = TransitionKind.SUPERSEDED if reason is ResolveReason.SUPERSEDED else TransitionKind.RESOLVED
-        sighting = Sighting(
-            key, episode.region, episode.address, episode.source, episode.declared, episode.live
-        )
+        sighting = Sighting(episode.key, episode.address, episode.source, episode.declared, episode.live)
         items.append(_transition(kind, sighting, first_seen=episode.first_seen, at=at, reason=reason.value))
     return Reconciliation(
         tuple(opened), tuple(seen), tuple(closed), Transitions(tuple(items), report.commit, at)
     )
+
+
+def _continued(current: Mapping[Key, Episode], claimed: set[int], key: Key) -> Episode | None:
+    """The open episode a drift at ``key`` continues: the one of its region, else one stored
+    without a region (the module docstring), unless this scan's drift already continues it."""
+    target, _, table, attribute = key
+    for candidate in (key, (target, None, table, attribute)):
+        episode = current.get(candidate)
+        if episode is not None and episode.id not in claimed:
+            return episode
+    return None
 
 
 def _transition(
@@ -327,13 +406,13 @@ def _transition(
     previous_live: Any = None,
     reason: str | None = None,
 ) -> Transition:
-    target, table, attribute = sighting.key
+    target, region, table, attribute = sighting.key
     return Transition(
         kind,
         target,
         table,
         attribute,
-        sighting.region,
+        region,
         sighting.address,
         sighting.source,
         sighting.declared,

@@ -69,6 +69,7 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )
         """,
         # At most one open episode per (target, table, attribute); resolved ones are history.
+        # (Version 4 adds the region to this index.)
         """
         CREATE UNIQUE INDEX episodes_open
             ON episodes (target, table_name, attribute) WHERE resolved_at IS NULL
@@ -122,6 +123,21 @@ MIGRATIONS: list[tuple[str, ...]] = [
             sha        TEXT PRIMARY KEY,
             first_seen TEXT NOT NULL  -- ISO 8601 UTC, fixed width
         )
+        """,
+    ),
+    # A table is (target, region, name): DynamoDB names are regional, and one root often
+    # declares the same name in two regions (driftwatch.history.ledger). At most one open
+    # episode per (target, region, table, attribute) now, so both regions' drift can be open at
+    # once. Nothing to fill in: every episode has carried its row's ``region`` since version 1,
+    # and the old index allowed one open episode per name, so no two collide here. An episode
+    # without a region (NULL: not known when it opened) is kept and goes on matching its name in
+    # any region until it takes one; COALESCE makes NULL one value here, so there is at most one
+    # such episode per (target, table, attribute).
+    (
+        "DROP INDEX episodes_open",
+        """
+        CREATE UNIQUE INDEX episodes_open
+            ON episodes (target, COALESCE(region, ''), table_name, attribute) WHERE resolved_at IS NULL
         """,
     ),
 ]

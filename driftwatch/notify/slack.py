@@ -231,6 +231,11 @@ def _table_title(target: str, table: str, region: str | None) -> str:
     return " · ".join(parts)
 
 
+def _in(region: str | None) -> str:
+    """`` in <region>`` for a plain-text line: the same table name may be drifting in two regions."""
+    return f" in {region}" if region else ""
+
+
 def _grouped(items: Iterable[Transition]) -> list[list[Transition]]:
     """Transitions grouped by table, in first-seen order: one section per table."""
     groups: dict[tuple[str, str, str | None], list[Transition]] = {}
@@ -274,10 +279,16 @@ _SECTIONS: list[tuple[TransitionKind, str]] = [
 ]
 
 
+def _table_of(item: Transition) -> tuple[str, str | None, str]:
+    """The table a transition is about: (target, region, name). The same name in two regions
+    is two tables (driftwatch.history.ledger), each with its own section."""
+    return (item.target, item.region, item.table)
+
+
 def _superseded_alone(transitions: Transitions) -> tuple[Transition, ...]:
     """Superseded items whose table has no ``missing`` line in the same message."""
-    missing = {(t.target, t.table) for t in transitions.of(TransitionKind.MISSING)}
-    return tuple(t for t in transitions.of(TransitionKind.SUPERSEDED) if (t.target, t.table) not in missing)
+    missing = {_table_of(t) for t in transitions.of(TransitionKind.MISSING)}
+    return tuple(t for t in transitions.of(TransitionKind.SUPERSEDED) if _table_of(t) not in missing)
 
 
 def _of_kind(transitions: Transitions, kind: TransitionKind) -> tuple[Transition, ...]:
@@ -379,9 +390,9 @@ def build_message(
         return None
     groups: list[tuple[str, list[str]]] = []
     fallback_lines: list[str] = []
-    superseded: dict[tuple[str, str], list[Transition]] = {}
+    superseded: dict[tuple[str, str | None, str], list[Transition]] = {}
     for item in transitions.of(TransitionKind.SUPERSEDED):
-        superseded.setdefault((item.target, item.table), []).append(item)
+        superseded.setdefault(_table_of(item), []).append(item)
     for kind, heading in _SECTIONS:
         of_kind = _of_kind(transitions, kind)
         sections: list[str] = []
@@ -394,7 +405,7 @@ def build_message(
                     lines.append(f"declared at {where}")
             lines.extend(_transition_line(item) for item in table_items)
             if kind is TransitionKind.MISSING:
-                closed = superseded.get((first.target, first.table), [])
+                closed = superseded.get(_table_of(first), [])
                 lines.extend(_transition_line(item) for item in closed)
             sections.append(_bounded(lines))
         for item in (
@@ -411,7 +422,9 @@ def build_message(
                 if kind is TransitionKind.SUPERSEDED
                 else "missing in AWS"
             )
-            fallback_lines.append(f"{kind.value}: {item.target}/{item.table} {item.attribute}: {detail}")
+            fallback_lines.append(
+                f"{kind.value}: {item.target}/{item.table} {item.attribute}{_in(item.region)}: {detail}"
+            )
         if sections:
             groups.append((f"{heading} ({len(of_kind)})", sections))
     bad = (
@@ -459,7 +472,7 @@ def build_reminder(
                     f"• {_code(e.attribute)}: {_value(e.declared)} → {_value(e.live)}  (open for {age})"
                 )
             values = f"{_plain_value(e.declared)} → {_plain_value(e.live)}"
-            fallback_lines.append(f"open {age}: {target}/{table} {e.attribute}: {values}")
+            fallback_lines.append(f"open {age}: {target}/{table} {e.attribute}{_in(region)}: {values}")
         sections.append(_bounded(lines))
     summary = f"{len(episodes)} drifted attribute(s) on {len(tables)} table(s)"
     header = f":alarm_clock: DynamoDB drift still open: {summary}"

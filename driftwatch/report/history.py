@@ -53,7 +53,8 @@ def render_history(episodes: Sequence[Episode], fmt: str, out: TextIO) -> None:
     for e in episodes:
         table.add_row(
             "open" if e.open else "resolved",
-            f"{e.table} ({e.target})",
+            # The same name in two regions is two tables: the region tells their rows apart.
+            f"{e.table} ({e.target}, {e.region})" if e.region else f"{e.table} ({e.target})",
             e.attribute,
             json.dumps(e.declared, default=str),
             json.dumps(e.live, default=str),
