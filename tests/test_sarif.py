@@ -211,3 +211,23 @@ def test_pending_applies_off_is_a_warning_notification_naming_target_and_reason(
             },
         }
     ]
+
+
+def test_the_same_table_name_in_two_regions_is_two_findings() -> None:
+    """Table names are regional. The not-compared findings of two same-named tables in two
+    regions had one fingerprint (drift findings already had the region in theirs), so code
+    scanning kept one alert for both and closed it when either region's was gone."""
+    from driftwatch.spec import SourceLocation, TableResult, TableStatus, Unresolved
+
+    unresolved = (Unresolved("tags", "var.team has no value"),)
+    rows = tuple(
+        TableResult(
+            "prod", f"module.{r}.aws_dynamodb_table.t", SourceLocation("main.tf", 3), "orders", r,
+            TableStatus.IN_SYNC, unresolved=unresolved,
+        )
+        for r in ("us-east-1", "eu-west-1")
+    )  # fmt: skip
+    report = ScanReport(generated_at=datetime(2026, 1, 1, tzinfo=UTC), commit=None, tables=rows)
+    results = report_to_sarif(report)["runs"][0]["results"]
+    prints = [r["partialFingerprints"] for r in results if r["ruleId"] == "not-compared"]
+    assert len(prints) == 2 and prints[0] != prints[1]

@@ -174,7 +174,8 @@ def _not_evaluated(item: NotEvaluated) -> dict[str, Any]:
 
 
 def _not_compared(row: TableResult, source: SourceLocation, item: Unresolved) -> dict[str, Any]:
-    identity = "\0".join((row.target, row.table_name or row.address or "", item.attribute, "not-compared"))
+    where = (row.target, row.table_name or row.address or "", row.region or "")  # names are regional
+    identity = "\0".join((*where, item.attribute, "not-compared"))
     return {
         "ruleId": "not-compared",
         "ruleIndex": _RULE_INDEX["not-compared"],
