@@ -11,7 +11,7 @@ import pytest
 from realestate import table_tf, target, write_repo
 
 from driftwatch.scan import declare
-from driftwatch.spec import DeclaredTable
+from driftwatch.spec import DeclaredTable, Unknown
 from driftwatch.terraform import table_features
 from driftwatch.terraform.parse import ParseCache
 
@@ -107,6 +107,11 @@ def test_a_resource_policy_names_its_table_by_arn_through_for_each_and_modules(t
                   resource_arn = aws_dynamodb_table.t[each.key].arn
                   policy       = "{}"
                 }
+                resource "aws_dynamodb_resource_policy" "each_value" {
+                  for_each     = aws_dynamodb_table.t # each.value is the table: its arn is known after apply
+                  resource_arn = each.value.arn
+                  policy       = "{}"
+                }
                 resource "aws_dynamodb_resource_policy" "only_a" {
                   resource_arn = aws_dynamodb_table.t["a"].arn
                   policy       = "{}"
@@ -122,9 +127,13 @@ def test_a_resource_policy_names_its_table_by_arn_through_for_each_and_modules(t
     assert by_name == {
         "t-a": [
             ("resource_policy", f'module.m.aws_dynamodb_resource_policy.p["a"] {why}'),
+            ("resource_policy", f'module.m.aws_dynamodb_resource_policy.each_value["a"] {why}'),
             ("resource_policy", f"module.m.aws_dynamodb_resource_policy.only_a {why}"),
         ],
-        "t-b": [("resource_policy", f'module.m.aws_dynamodb_resource_policy.p["b"] {why}')],
+        "t-b": [
+            ("resource_policy", f'module.m.aws_dynamodb_resource_policy.p["b"] {why}'),
+            ("resource_policy", f'module.m.aws_dynamodb_resource_policy.each_value["b"] {why}'),
+        ],
     }
 
 
@@ -168,3 +177,41 @@ def test_the_table_a_resource_policy_names(arn: str | None, name: str | None) ->
         "aws_dynamodb_resource_policy", "aws_dynamodb_resource_policy.p", None, {"resource_arn": arn}
     )
     assert table_features.table_name(resource) == name
+
+
+def test_each_value_over_a_tables_instances_has_every_attribute_terraform_knows_after_apply(
+    tmp_path: Path,
+) -> None:
+    """``for_each = aws_dynamodb_table.t`` makes ``each.value`` a table instance: its ``arn``
+    is known only after apply, as in Terraform. It was "each.value has no attribute arn", which
+    made the whole ``tags`` map unknown and read like a mistake in the configuration; now only
+    the tag that reads it is unresolved, with Terraform's reason."""
+    found = tables(
+        tmp_path,
+        """
+        resource "aws_dynamodb_table" "t" {
+          for_each     = toset(["a"])
+          name         = "t-${each.key}"
+          billing_mode = "PAY_PER_REQUEST"
+          hash_key     = "id"
+          attribute {
+            name = "id"
+            type = "S"
+          }
+        }
+        resource "aws_dynamodb_table" "u" {
+          for_each     = aws_dynamodb_table.t
+          name         = "u-${each.value.name}"
+          billing_mode = "PAY_PER_REQUEST"
+          hash_key     = "id"
+          attribute {
+            name = "id"
+            type = "S"
+          }
+          tags = { Source = each.value.arn, Plain = "x" }
+        }
+        """,
+    )
+    tags = found["u-t-a"].spec.tags
+    assert isinstance(tags, dict) and tags["Plain"] == "x"
+    assert tags["Source"] == Unknown('aws_dynamodb_table.t["a"].arn is known only after apply')

@@ -77,6 +77,7 @@ from driftwatch.terraform.limits import MAX_DEPTH as MAX_DEPTH
 from driftwatch.terraform.limits import EvaluationError as EvaluationError
 from driftwatch.terraform.limits import ValueTooLarge
 from driftwatch.terraform.parse import DEFAULT_MAX_FILE_TOKENS, Literal, count_tokens
+from driftwatch.terraform.references import InstanceValues, ResourceInstance
 
 # path.cwd is the absolute directory `terraform` was run in: a fact of the machine that ran the
 # apply, not of the configuration, so it is never guessed (a guess would be false drift).
@@ -250,6 +251,9 @@ class _Plain:
         self.elements += len(value)
         if self.elements > limits.MAX_VALUE_ELEMENTS:
             raise ValueTooLarge(f"value has more than {limits.MAX_VALUE_ELEMENTS:,} elements")
+        if isinstance(value, (InstanceValues, ResourceInstance)):
+            # a resource instance stays one: its other attributes are known only after apply
+            return value.plain({k: self.convert(value[k], depth + 1) for k in value})
         if isinstance(value, dict):
             return {k: self.convert(v, depth + 1) for k, v in value.items()}
         if isinstance(value, Mapping):

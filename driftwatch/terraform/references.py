@@ -58,7 +58,31 @@ class _InProgress:
         self.active: set[tuple[str, str]] = set()
 
 
-class _Instance(Mapping[str, Any]):
+def _after_apply(address: str, kind: str, name: str) -> Unknown:
+    # a table's ARN names the table: Unknown.origin joins what reads it to the table
+    origin = address if kind == "aws_dynamodb_table" else None
+    return Unknown(f"{address}.{name} is known only after apply", origin=origin)
+
+
+class InstanceValues(dict[str, Any]):
+    """A resource instance made a plain value (``for_each = aws_dynamodb_table.t`` makes
+    ``each.value`` one): its exposed arguments, and any other attribute known only after apply
+    (as in Terraform), not missing -- ``each.value.arn`` was "has no attribute"."""
+
+    def __init__(self, address: str, kind: str, values: Mapping[str, Any]):
+        super().__init__(values)
+        self.address = address
+        self.kind = kind
+
+    def __missing__(self, name: str) -> Unknown:
+        return _after_apply(self.address, self.kind, name)
+
+    def plain(self, values: Mapping[str, Any]) -> InstanceValues:
+        """The same instance holding ``values``."""
+        return InstanceValues(self.address, self.kind, values)
+
+
+class ResourceInstance(Mapping[str, Any]):
     """One instance of a resource: its exposed arguments, evaluated on first access."""
 
     def __init__(
@@ -85,9 +109,7 @@ class _Instance(Mapping[str, Any]):
             return self._values[name]
         argument = EXPOSED[self._kind].get(name)
         if argument is None:
-            # a table's ARN names the table: Unknown.origin joins what reads it to the table
-            origin = self._address if self._kind == "aws_dynamodb_table" else None
-            return Unknown(f"{self._address}.{name} is known only after apply", origin=origin)
+            return _after_apply(self._address, self._kind, name)
         attributes, _ = self._block.items
         if argument not in attributes:
             value: Any = Unknown(f"{self._address}.{name} is not set in the configuration")
@@ -107,6 +129,10 @@ class _Instance(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(EXPOSED[self._kind])
+
+    def plain(self, values: Mapping[str, Any]) -> InstanceValues:
+        """This instance as a plain value holding ``values`` (its arguments made plain)."""
+        return InstanceValues(self._address, self._kind, values)
 
 
 class _ResourcesOfType(Mapping[str, Any]):
@@ -146,7 +172,7 @@ class _ResourcesOfType(Mapping[str, Any]):
             value = expansion
         else:
             instances = {
-                key: _Instance(self._kind, where, block, file, extra, self._evaluate, self._guard)
+                key: ResourceInstance(self._kind, where, block, file, extra, self._evaluate, self._guard)
                 for key, where, extra in expansion
             }
             attributes, _ = block.items
