@@ -249,9 +249,14 @@ def ignore_changes_to_vocabulary(entry: str) -> frozenset[str]:
     if match is None:
         return frozenset()
     head, rest = match.group("head"), match.group("rest")
-    keys = [m.group(1) or m.group(3) for m in _PATH_PARTS.finditer(rest) if (m.group(1) or m.group(3))]
-    if head in ("tags", "tags_all") and keys:
-        return frozenset({f"tags.{keys[0]}"})
+    steps = list(_PATH_PARTS.finditer(rest))
+    keys = [m.group(1) or m.group(3) for m in steps if (m.group(1) or m.group(3))]
+    if head in ("tags", "tags_all") and steps:
+        # Only an index (``tags["K"]``) names a map key. Terraform reads ``tags.K`` as an
+        # attribute step, which matches no element of a map: it ignores nothing (terraform plan
+        # still changes the tag), so nothing is silenced here either.
+        key = steps[0].group(1)
+        return frozenset({f"tags.{key}"}) if key is not None else frozenset()
     if keys and (head, keys[0]) in _NESTED_IGNORE:
         return frozenset({_NESTED_IGNORE[(head, keys[0])]})
     return frozenset(IGNORE_CHANGES_VOCABULARY.get(head, ()))
