@@ -259,6 +259,11 @@ def test_unknown_tags() -> None:
         ("ttl", {"ttl.*"}),
         ("ttl[0].enabled", {"ttl.enabled"}),
         ("ttl.0.attribute_name", {"ttl.attribute"}),
+        # ttl is one block: an element past it matches nothing (terraform plan changes ttl)
+        ("ttl[1].enabled", set()),
+        ("ttl.1", set()),
+        ("point_in_time_recovery[2]", set()),
+        ("ttl[0]", {"ttl.*"}),
         ("global_secondary_index", {"gsi.*"}),
         ("local_secondary_index", {"lsi.*"}),
         ("tags", {"tags.*"}),

@@ -85,7 +85,9 @@ IGNORE_ALL: frozenset[str] = frozenset(
 ) | {"stream.*"}
 
 _IGNORE_PATH = re.compile(r"^(?P<head>[A-Za-z_][A-Za-z0-9_]*)(?P<rest>.*)$")
-_PATH_PARTS = re.compile(r'\[\s*"([^"]*)"\s*\]|\[\s*\d+\s*\]|\.(\d+)|\.([A-Za-z_][A-Za-z0-9_-]*)')
+_PATH_PARTS = re.compile(r'\[\s*"([^"]*)"\s*\]|\.(\d+)|\.([A-Za-z_][A-Za-z0-9_-]*)|\[\s*(\d+)\s*\]')
+# Blocks the provider allows once (MaxItems 1): ``ttl[0]`` is the block, ``ttl[1]`` matches nothing.
+_SINGLE_BLOCKS = frozenset({"ttl", "point_in_time_recovery", "server_side_encryption"})
 
 
 @dataclass(frozen=True)
@@ -257,6 +259,9 @@ def ignore_changes_to_vocabulary(entry: str) -> frozenset[str]:
         # still changes the tag), so nothing is silenced here either.
         key = steps[0].group(1)
         return frozenset({f"tags.{key}"}) if key is not None else frozenset()
+    index = steps[0].group(2) or steps[0].group(4) if steps else None
+    if head in _SINGLE_BLOCKS and index is not None and int(index) != 0:
+        return frozenset()  # no such element: Terraform ignores nothing (terraform plan)
     if keys and (head, keys[0]) in _NESTED_IGNORE:
         return frozenset({_NESTED_IGNORE[(head, keys[0])]})
     return frozenset(IGNORE_CHANGES_VOCABULARY.get(head, ()))
