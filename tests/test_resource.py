@@ -305,9 +305,10 @@ def test_ignore_changes_tags_dot_key_ignores_nothing() -> None:
     no element of the ``tags`` map, so it ignores nothing. Measured with terraform 1.11.4 against
     moto: ``Name`` changed in the console, terraform plan changes ``tags`` (``"z" -> "MyTable"``);
     the same tag under ``tags["Name"]`` plans nothing. driftwatch silenced it (a missed drift)."""
-    dotted = to_spec({**MINIMAL, "tags": {"Name": "MyTable"}, "lifecycle": [{"ignore_changes": ["tags.Name"]}]})
+    tagged = {**MINIMAL, "tags": {"Name": "MyTable"}}
+    dotted = to_spec({**tagged, "lifecycle": [{"ignore_changes": ["tags.Name"]}]})
     assert dotted.is_managed("tags.Name") and dotted.is_managed("tags.Other")
-    indexed = to_spec({**MINIMAL, "tags": {"Name": "MyTable"}, "lifecycle": [{"ignore_changes": ['tags["Name"]']}]})
+    indexed = to_spec({**tagged, "lifecycle": [{"ignore_changes": ['tags["Name"]']}]})
     assert not indexed.is_managed("tags.Name") and indexed.is_managed("tags.Other")
 
 
