@@ -14,8 +14,9 @@ attributes driftwatch reports drifted must be the arguments ``terraform plan`` c
 through the vocabulary of ``test_differential_drift``, except where docs/terraform-parity.md
 documents a deliberate difference (``DOCUMENTED``).
 
-Three surveys chose the configurations (the fixtures' README lists each with what it exercises);
-the third found SSE declared as ``length(var.kms_key_arn) != null`` left unresolved (fixed).
+Four surveys chose the configurations (the fixtures' README lists each with what it exercises);
+the third found SSE declared as ``length(var.kms_key_arn) != null`` left unresolved (fixed), the
+fourth ``ignore_changes = [tags.Name]`` read as ``tags["Name"]`` (Terraform ignores nothing; fixed).
 
 moto gap (also in the fixtures' README): moto 5.2.1 has no ``ListTagsForResource`` /
 ``TagResource`` for Application Auto Scaling, which the provider calls after creating a
@@ -122,6 +123,9 @@ STATE: dict[str, str] = {
     'module.tables_pitr_tuple.aws_dynamodb_table.main["events"]': "tuple-dev-events",
     'module.tables_pitr_tuple.aws_dynamodb_table.main["users"]': "tuple-dev-users",
     "module.boldlink_autoscaled.aws_dynamodb_table.main": "boldlink-orders",
+    # the fourth survey
+    "module.tagging_guide_dot.aws_dynamodb_table.dotted": "tagging-guide-dotted",
+    "module.tagging_guide_dot.aws_dynamodb_table.indexed": "tagging-guide-indexed",
 }
 
 # Unresolved on a freshly applied table, each a value only Terraform's state knows
@@ -343,6 +347,9 @@ def mutate(client: Any) -> None:
     _gsi_capacity(client, "my-table-basic", "TitleIndex", 1, 2)
     mutate_second_survey(client)
     mutate_third_survey(client)
+    # the fourth survey: ignore_changes = [tags.Name] ignores nothing, [tags["Name"]] the tag
+    for name in ("tagging-guide-dotted", "tagging-guide-indexed"):
+        _tag(client, name, Name="renamed")
 
 
 def mutate_third_survey(client: Any) -> None:
@@ -489,6 +496,8 @@ PLANNED: dict[str, set[str]] = {
     'module.tables_pitr_tuple.aws_dynamodb_table.main["events"]': {"server_side_encryption"},
     'module.tables_pitr_tuple.aws_dynamodb_table.main["users"]': {"point_in_time_recovery"},
     "module.boldlink_autoscaled.aws_dynamodb_table.main": {"ttl"},
+    # the fourth survey
+    "module.tagging_guide_dot.aws_dynamodb_table.dotted": {"tags"},
 }
 
 # The same for the scaling targets and policies, by the table they scale.

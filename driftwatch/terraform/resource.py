@@ -85,7 +85,9 @@ IGNORE_ALL: frozenset[str] = frozenset(
 ) | {"stream.*"}
 
 _IGNORE_PATH = re.compile(r"^(?P<head>[A-Za-z_][A-Za-z0-9_]*)(?P<rest>.*)$")
-_PATH_PARTS = re.compile(r'\[\s*"([^"]*)"\s*\]|\[\s*\d+\s*\]|\.(\d+)|\.([A-Za-z_][A-Za-z0-9_-]*)')
+_PATH_PARTS = re.compile(r'\[\s*"([^"]*)"\s*\]|\.(\d+)|\.([A-Za-z_][A-Za-z0-9_-]*)|\[\s*(\d+)\s*\]')
+# Blocks the provider allows once (MaxItems 1): ``ttl[0]`` is the block, ``ttl[1]`` matches nothing.
+_SINGLE_BLOCKS = frozenset({"ttl", "point_in_time_recovery", "server_side_encryption"})
 
 
 @dataclass(frozen=True)
@@ -249,9 +251,17 @@ def ignore_changes_to_vocabulary(entry: str) -> frozenset[str]:
     if match is None:
         return frozenset()
     head, rest = match.group("head"), match.group("rest")
-    keys = [m.group(1) or m.group(3) for m in _PATH_PARTS.finditer(rest) if (m.group(1) or m.group(3))]
-    if head in ("tags", "tags_all") and keys:
-        return frozenset({f"tags.{keys[0]}"})
+    steps = list(_PATH_PARTS.finditer(rest))
+    keys = [m.group(1) or m.group(3) for m in steps if (m.group(1) or m.group(3))]
+    if head in ("tags", "tags_all") and steps:
+        # Only an index (``tags["K"]``) names a map key. Terraform reads ``tags.K`` as an
+        # attribute step, which matches no element of a map: it ignores nothing (terraform plan
+        # still changes the tag), so nothing is silenced here either.
+        key = steps[0].group(1)
+        return frozenset({f"tags.{key}"}) if key is not None else frozenset()
+    index = steps[0].group(2) or steps[0].group(4) if steps else None
+    if head in _SINGLE_BLOCKS and index is not None and int(index) != 0:
+        return frozenset()  # no such element: Terraform ignores nothing (terraform plan)
     if keys and (head, keys[0]) in _NESTED_IGNORE:
         return frozenset({_NESTED_IGNORE[(head, keys[0])]})
     return frozenset(IGNORE_CHANGES_VOCABULARY.get(head, ()))
