@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -1571,12 +1571,44 @@ class _TableCollector:
 
     def _scaling_resource(self, instance: ModuleInstance, kind: str, block: Block, file: str) -> None:
         """Every instance of a scalable target or policy, evaluated, for ``finish`` to join."""
-        address = f"{instance.address}{kind}.{block.labels[1] if len(block.labels) > 1 else '?'}"
-        expansion = instance._expand(block, file, address)
-        if isinstance(expansion, Unknown):
-            message = f"cannot tell which {kind} {address} declares: {expansion.reason}"
+
+        def keep(address: str, arguments: dict[str, Any], region: Maybe[str] | None) -> None:
+            resource = appautoscaling.ScalingResource(
+                kind, address, file, block.line, region, arguments, self._inputs(instance)
+            )
+            self.scaling.append(resource)
+
+        unknown = self._each_instance(instance, kind, block, file, keep)
+        if unknown is not None:
+            address = _resource_address(instance, kind, block)
+            message = f"cannot tell which {kind} {address} declares: {unknown.reason}"
             self.walk.error(message, file, block.line)
-            return
+
+    def _feature_resource(self, instance: ModuleInstance, kind: str, block: Block, file: str) -> None:
+        """Every instance of a resource managing a feature of a table (table_features), for
+        ``finish`` to name on its table. One whose instances cannot be told is passed over: it
+        names no table that could be shown to lack the check."""
+
+        def keep(address: str, arguments: dict[str, Any], region: Maybe[str] | None) -> None:
+            linked = table_features.table_address(arguments)
+            self.features.append(table_features.FeatureResource(kind, address, region, arguments, linked))
+
+        self._each_instance(instance, kind, block, file, keep)
+
+    def _each_instance(
+        self,
+        instance: ModuleInstance,
+        kind: str,
+        block: Block,
+        file: str,
+        keep: Callable[[str, dict[str, Any], Maybe[str] | None], None],
+    ) -> Unknown | None:
+        """Evaluate each instance of a resource beside the tables (its own step budget and
+        guard) and ``keep`` it with its address and region; the Unknown when its instances
+        cannot be told."""
+        expansion = instance._expand(block, file, _resource_address(instance, kind, block))
+        if isinstance(expansion, Unknown):
+            return expansion
         alias = _provider_alias(block)
         region = self._region(instance.providers.get(alias), alias, instance)
         for _key, instance_address, extra in expansion:
@@ -1584,29 +1616,8 @@ class _TableCollector:
                 arguments = _evaluate_body(block, instance.scope(file, **extra), self.walk, file)
                 # hashicorp/aws 6 lets a resource name its own region.
                 where = arguments.get("region") if arguments.get("region") is not None else region
-                self.scaling.append(
-                    appautoscaling.ScalingResource(
-                        kind, instance_address, file, block.line, where, arguments, self._inputs(instance)
-                    )
-                )
-
-    def _feature_resource(self, instance: ModuleInstance, kind: str, block: Block, file: str) -> None:
-        """Every instance of a resource managing a feature of a table (table_features), for
-        ``finish`` to name on its table. One whose instances cannot be told is passed over: it
-        names no table that could be shown to lack the check."""
-        address = f"{instance.address}{kind}.{block.labels[1] if len(block.labels) > 1 else '?'}"
-        expansion = instance._expand(block, file, address)
-        if isinstance(expansion, Unknown):
-            return
-        alias = _provider_alias(block)
-        region = self._region(instance.providers.get(alias), alias, instance)
-        for _key, instance_address, extra in expansion:
-            with self._table(instance_address, block, file):
-                arguments = _evaluate_body(block, instance.scope(file, **extra), self.walk, file)
-                where = arguments.get("region") if arguments.get("region") is not None else region
-                linked = table_features.table_address(arguments)
-                feature = table_features.FeatureResource(kind, instance_address, where, arguments, linked)
-                self.features.append(feature)
+                keep(instance_address, arguments, where)
+        return None
 
     def _autoscaler_call(self, instance: ModuleInstance, name: str, block: Block, file: str) -> None:
         """A call of CloudPosse's autoscaler module (a vendored copy of the dynamodb module makes
@@ -1915,6 +1926,10 @@ def declare_target(
             fingerprint = dataclasses.replace(fingerprint, expires_at=result.expires_at)
         cache.declarations.remember(slot, key, fingerprint, _copy(result))
     return result
+
+
+def _resource_address(instance: ModuleInstance, kind: str, block: Block) -> str:
+    return f"{instance.address}{kind}.{block.labels[1] if len(block.labels) > 1 else '?'}"
 
 
 def _noted_credentials(tables: list[DeclaredTable]) -> list[DeclaredTable]:
