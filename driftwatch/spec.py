@@ -56,14 +56,27 @@ def is_unknown(value: object) -> bool:
     return isinstance(value, Unknown)
 
 
+class PartlyListed:
+    """A mapping that lists only some of its entries: a resource instance, whose other
+    attributes (``arn``, the whole schema) exist but are known only after apply. Read one entry
+    and it is known; take the whole value (``jsonencode``, ``length``, ``keys``, a ``for``,
+    ``==``) and it is ``unlisted()``, never a value made of the listed entries alone."""
+
+    def unlisted(self) -> Unknown:
+        raise NotImplementedError
+
+
 def first_unknown(value: object) -> Unknown | None:
     """The first Unknown found anywhere inside a (possibly nested) value, else None.
 
     Lists, tuples, sets and mappings are searched, so a tag map with one unknown value or a
-    list of regions with one unknown element counts as not fully known.
+    list of regions with one unknown element counts as not fully known. A PartlyListed
+    mapping is never fully known.
     """
     if isinstance(value, Unknown):
         return value
+    if isinstance(value, PartlyListed):
+        return value.unlisted()
     if isinstance(value, Mapping):
         for key, item in value.items():
             found = first_unknown(key) or first_unknown(item)
