@@ -118,8 +118,9 @@ class ScalingTarget:
     declared None where the declaration does not say (not compared).
     ``policy_name`` (declared side) is the name of the policy those settings are Terraform's
     for: the live policy of that name is the one compared, not another one added beside it in
-    the console (Terraform leaves such a policy alone). Not an attribute; None where the name
-    is not known (the live policy with the smallest name is compared).
+    the console (Terraform leaves such a policy alone). Not an attribute; None where no name
+    is declared (the live policy with the smallest name is compared), Unknown where it is known
+    only after apply (compared only when the dimension has one live policy).
     """
 
     min: Maybe[int]
@@ -130,7 +131,7 @@ class ScalingTarget:
     disable_scale_in: Maybe[bool] | None = None
     suspended_state: Maybe[frozenset[str]] | None = None
     metric: Maybe[str] | None = None
-    policy_name: str | None = field(default=None, compare=False)
+    policy_name: Maybe[str] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
