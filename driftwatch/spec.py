@@ -336,6 +336,9 @@ class AccountBinding:
     # The credentials the block chooses itself (``profile "prod"``, ``access_key``...), which
     # driftwatch never uses: it reads with its target's. Named only, never a secret's value.
     credentials: tuple[str, ...] = ()
+    # Which of its target's choices of credentials it is (equal numbers: the same values), so
+    # that two providers with different keys, both shown as ``access_key``, are told apart.
+    credentials_choice: int = 0
 
 
 @dataclass(frozen=True)
