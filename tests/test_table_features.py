@@ -269,3 +269,44 @@ def test_a_whole_table_instance_turned_into_a_value_is_unknown_not_its_listed_ar
     for name in ("Json", "Direct", "Count", "Keys", "For", "Same", "Lookup"):
         assert isinstance(tags[name], Unknown), (name, tags[name])
         assert "known only after apply" in tags[name].reason, (name, tags[name])
+
+
+def test_a_feature_resource_whose_instances_cannot_be_told_still_names_a_table_it_names_outright(
+    tmp_path: Path,
+) -> None:
+    """``count = var.insights ? 1 : 0`` with the variable unset (or a count beyond what
+    driftwatch expands): which instances exist cannot be told, and the resource was passed over,
+    so the table it names by a literal said nothing, though terraform plan manages its
+    contributor insights whenever the instance exists. It now says the feature may be managed;
+    a name that depends on the unknown instances (``each.value``) still names no table."""
+    found = tables(
+        tmp_path,
+        table_tf("orders")
+        + table_tf("events")
+        + table_tf("quiet")
+        + """
+        variable "insights" {
+          type = bool
+        }
+        variable "names" {
+          type = set(string)
+        }
+        resource "aws_dynamodb_contributor_insights" "maybe" {
+          count      = var.insights ? 1 : 0
+          table_name = "orders"
+        }
+        resource "aws_dynamodb_contributor_insights" "many" {
+          count      = 10001
+          table_name = "events"
+        }
+        resource "aws_dynamodb_contributor_insights" "each" {
+          for_each   = var.names
+          table_name = each.value
+        }
+        """,
+    )
+    assert notes(found["quiet"]) == {}
+    orders = notes(found["orders"])["contributor_insights"]
+    assert orders.startswith("aws_dynamodb_contributor_insights.maybe manages contributor insights")
+    assert "count of aws_dynamodb_contributor_insights.maybe is unknown" in orders
+    assert "more than the 10,000 instances" in notes(found["events"])["contributor_insights"]

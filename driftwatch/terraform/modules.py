@@ -1597,14 +1597,25 @@ class _TableCollector:
 
     def _feature_resource(self, instance: ModuleInstance, kind: str, block: Block, file: str) -> None:
         """Every instance of a resource managing a feature of a table (table_features), for
-        ``finish`` to name on its table. One whose instances cannot be told is passed over: it
-        names no table that could be shown to lack the check."""
+        ``finish`` to name on its table. One whose instances cannot be told stands for all of
+        them, saying so: a table it names outright may have the feature managed."""
+
+        unknown: Unknown | None = None
 
         def keep(address: str, arguments: dict[str, Any], region: Maybe[str] | None) -> None:
             linked = table_features.table_address(arguments)
-            self.features.append(table_features.FeatureResource(kind, address, region, arguments, linked))
+            maybe = unknown.reason if unknown is not None else None
+            resource = table_features.FeatureResource(kind, address, region, arguments, linked, maybe)
+            self.features.append(resource)
 
-        self._each_instance(instance, kind, block, file, keep)
+        unknown = self._each_instance(instance, kind, block, file, keep)
+        if unknown is not None:
+            # Which instances exist cannot be told (count or for_each unknown, or too many): one
+            # stand-in, whose count.index and each are that Unknown, still names a table it
+            # names outright (table_name = "orders"); one named through them is passed over.
+            stand_in = {"count": {"index": unknown}, "each": {"key": unknown, "value": unknown}}
+            address = _resource_address(instance, kind, block)
+            self._each_instance(instance, kind, block, file, keep, [(None, address, stand_in)])
 
     def _each_instance(
         self,
@@ -1613,11 +1624,13 @@ class _TableCollector:
         block: Block,
         file: str,
         keep: Callable[[str, dict[str, Any], Maybe[str] | None], None],
+        expansion: Any = None,
     ) -> Unknown | None:
         """Evaluate each instance of a resource beside the tables (its own step budget and
         guard) and ``keep`` it with its address and region; the Unknown when its instances
-        cannot be told."""
-        expansion = instance._expand(block, file, _resource_address(instance, kind, block))
+        cannot be told. ``expansion``: the instances to evaluate instead of the block's own."""
+        if expansion is None:
+            expansion = instance._expand(block, file, _resource_address(instance, kind, block))
         if isinstance(expansion, Unknown):
             return expansion
         alias = _provider_alias(block)
