@@ -96,14 +96,15 @@ def mixed_credentials(bindings: Iterable[AccountBinding | None]) -> dict[str, Un
     is configured for that one account, and nothing is said. A provider whose account is checked
     anyway (a role_arn, allowed_account_ids) gets no note."""
     listed = list(bindings)
-    choices = {binding.credentials if binding is not None else () for binding in listed}
+    choices = {(b.credentials, b.credentials_choice) if b is not None else ((), 0) for b in listed}
     if len(choices) < 2:
         return {}
     notes: dict[str, Unresolved] = {}
     for binding in listed:
         if binding is None or not binding.credentials or checked_anyway(binding):
             continue
-        others = sorted(", ".join(c) or "the environment's" for c in choices if c != binding.credentials)
+        own = (binding.credentials, binding.credentials_choice)
+        others = sorted({", ".join(c) or "the environment's" for c, n in choices if (c, n) != own})
         notes[binding.provider] = Unresolved(
             ATTRIBUTE,
             f"provider {binding.provider} reads with its own credentials ({', '.join(binding.credentials)}), "

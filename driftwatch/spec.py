@@ -56,14 +56,27 @@ def is_unknown(value: object) -> bool:
     return isinstance(value, Unknown)
 
 
+class PartlyListed:
+    """A mapping that lists only some of its entries: a resource instance, whose other
+    attributes (``arn``, the whole schema) exist but are known only after apply. Read one entry
+    and it is known; take the whole value (``jsonencode``, ``length``, ``keys``, a ``for``,
+    ``==``) and it is ``unlisted()``, never a value made of the listed entries alone."""
+
+    def unlisted(self) -> Unknown:
+        raise NotImplementedError
+
+
 def first_unknown(value: object) -> Unknown | None:
     """The first Unknown found anywhere inside a (possibly nested) value, else None.
 
     Lists, tuples, sets and mappings are searched, so a tag map with one unknown value or a
-    list of regions with one unknown element counts as not fully known.
+    list of regions with one unknown element counts as not fully known. A PartlyListed
+    mapping is never fully known.
     """
     if isinstance(value, Unknown):
         return value
+    if isinstance(value, PartlyListed):
+        return value.unlisted()
     if isinstance(value, Mapping):
         for key, item in value.items():
             found = first_unknown(key) or first_unknown(item)
@@ -105,8 +118,9 @@ class ScalingTarget:
     declared None where the declaration does not say (not compared).
     ``policy_name`` (declared side) is the name of the policy those settings are Terraform's
     for: the live policy of that name is the one compared, not another one added beside it in
-    the console (Terraform leaves such a policy alone). Not an attribute; None where the name
-    is not known (the live policy with the smallest name is compared).
+    the console (Terraform leaves such a policy alone). Not an attribute; None where no name
+    is declared (the live policy with the smallest name is compared), Unknown where it is known
+    only after apply (compared only when the dimension has one live policy).
     """
 
     min: Maybe[int]
@@ -117,7 +131,7 @@ class ScalingTarget:
     disable_scale_in: Maybe[bool] | None = None
     suspended_state: Maybe[frozenset[str]] | None = None
     metric: Maybe[str] | None = None
-    policy_name: str | None = field(default=None, compare=False)
+    policy_name: Maybe[str] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -322,6 +336,9 @@ class AccountBinding:
     # The credentials the block chooses itself (``profile "prod"``, ``access_key``...), which
     # driftwatch never uses: it reads with its target's. Named only, never a secret's value.
     credentials: tuple[str, ...] = ()
+    # Which of its target's choices of credentials it is (equal numbers: the same values), so
+    # that two providers with different keys, both shown as ``access_key``, are told apart.
+    credentials_choice: int = 0
 
 
 @dataclass(frozen=True)

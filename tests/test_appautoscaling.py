@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
+from driftwatch.aws.autoscaling import AutoscalingIndex, apply_autoscaling
 from driftwatch.cli import main
 from driftwatch.demo.provision import create_table
 from driftwatch.diff import diff
@@ -1372,3 +1373,30 @@ def test_only_the_compared_policys_ignore_changes_leaves_its_settings_alone() ->
     # The compared policy's own rule still leaves them alone, as Terraform does.
     tables, _ = attach([table()], [target(), _lifecycle(policy(), ["all"]), second])
     assert "autoscaling.read.target" in tables[0].spec.unmanaged
+
+
+def test_a_policy_named_by_a_value_known_only_after_apply_is_not_guessed_among_several_live() -> None:
+    """The declared policy's name is unknown (``name = "read-${random_id.x.hex}"``) and the
+    dimension has two live tracking policies: which one Terraform manages cannot be told. The
+    one with the smallest name was compared -- a console policy "a-console" at 30 beside the
+    declared one at 70 was drift on the target value, a false alarm. Now the policy's values
+    are unresolved; with one live policy it is still compared."""
+    unknown_name = Unknown("random_id.x.hex is known only after apply")
+    tables, problems = attach([table()], [target(), policy(name=unknown_name)])
+    assert problems == []
+    declared = tables[0].spec
+    key = ("orders", None, "read")
+    live_policies = {
+        name: ScalingTarget(min=5, max=20, target=value, metric=READ)
+        for name, value in (("a-console", 30.0), ("read-1a2b", 70.0))
+    }
+    live = dataclasses.replace(declared, autoscaling=Autoscaling(), unmanaged=frozenset())
+    several = AutoscalingIndex({key: live_policies["a-console"]}, {key: live_policies})
+    result = diff(declared, apply_autoscaling(live, several, declared))
+    assert result.drift == ()
+    assert "autoscaling.read.target" in {u.attribute for u in result.unresolved}
+    one = {"read-1a2b": dataclasses.replace(live_policies["read-1a2b"], target=30.0)}
+    result = diff(
+        declared, apply_autoscaling(live, AutoscalingIndex({key: one["read-1a2b"]}, {key: one}), declared)
+    )
+    assert [(d.attribute, d.live) for d in result.drift] == [("autoscaling.read.target", 30.0)]

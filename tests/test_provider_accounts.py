@@ -438,6 +438,7 @@ def test_inspect_shows_the_binding(tmp_path: Path) -> None:
         "allowed": None,
         "forbidden": None,
         "credentials": [],
+        "credentials_choice": 0,
     }
     assert payload["aws_dynamodb_table.other"]["account"]["assumed"] == {
         "unknown": "assume_role.role_arn 'not-an-arn' is not an IAM role ARN"
@@ -499,3 +500,66 @@ def test_account_set_accepts_only_lists_of_ids() -> None:
     assert isinstance(accounts.account_set([True], "a"), Unknown)
     assert isinstance(accounts.account_set([{"x": 1}], "a"), Unknown)
     assert isinstance(accounts.account_set([Unknown("x")], "a"), Unknown)
+
+
+def test_providers_with_different_keys_or_unshown_profiles_are_different_credentials(tmp_path: Path) -> None:
+    """Keys are named, never shown, and so is a profile too long or unprintable to show: two
+    providers with different static keys (or two such profiles) looked like one choice of
+    credentials, so a root spanning two accounts that way said nothing. They are now told apart
+    by their values, which are never shown; the same keys (one variable) are still one choice."""
+    long_a, long_b = "a" * 70, "b" * 70
+    files = {
+        "main.tf": f"""
+        variable "dev_key" {{
+          default = "AKIADEVKEY0000000000"
+        }}
+        provider "aws" {{
+          access_key = var.dev_key
+          secret_key = "dev-s3cr3t"
+        }}
+        provider "aws" {{
+          alias      = "same"
+          region     = "us-west-2"
+          access_key = var.dev_key
+          secret_key = "dev-s3cr3t"
+        }}
+        provider "aws" {{
+          alias      = "prod"
+          access_key = "AKIAPRODKEY000000000"
+          secret_key = "prod-s3cr3t"
+        }}
+        provider "aws" {{
+          alias   = "long_a"
+          profile = "{long_a}"
+        }}
+        provider "aws" {{
+          alias   = "long_b"
+          profile = "{long_b}"
+        }}
+        """
+        + table_tf("a")
+        + table_tf("b").replace("{\n", "{\n  provider = aws.same\n", 1)
+        + table_tf("c").replace("{\n", "{\n  provider = aws.prod\n", 1)
+    }
+    found = declared(tmp_path, files)
+    noted = {
+        address.rsplit(".", 1)[1]
+        for address, table in tables(found).items()
+        if any(n.attribute == "account" for n in table.notes)
+    }
+    assert noted == {"a", "b", "c"}
+    only_long = {
+        "main.tf": files["main.tf"]
+        .replace("provider = aws.same", "provider = aws.long_a")
+        .replace("provider = aws.prod", "provider = aws.long_b")
+    }
+    only_long["main.tf"] = only_long["main.tf"].replace(table_tf("a"), "")
+    found_long = declared(tmp_path / "long", only_long)
+    assert all(any(n.attribute == "account" for n in table.notes) for table in tables(found_long).values()), (
+        tables(found_long)
+    )
+    out = StringIO()
+    render_inspect(found, "json", out)
+    render_inspect(found, "text", out)
+    for secret in ("s3cr3t", "AKIADEVKEY", "AKIAPRODKEY", long_a):
+        assert secret not in out.getvalue()

@@ -215,3 +215,98 @@ def test_each_value_over_a_tables_instances_has_every_attribute_terraform_knows_
     tags = found["u-t-a"].spec.tags
     assert isinstance(tags, dict) and tags["Plain"] == "x"
     assert tags["Source"] == Unknown('aws_dynamodb_table.t["a"].arn is known only after apply')
+
+
+def test_a_whole_table_instance_turned_into_a_value_is_unknown_not_its_listed_arguments(
+    tmp_path: Path,
+) -> None:
+    """A table instance holds every attribute of the table (arn, stream_arn, the whole schema),
+    most known only after apply; driftwatch lists only the arguments it reads. ``jsonencode``,
+    ``length``, ``keys``, a ``for`` over it or ``==`` on it gave a known value made of those
+    alone (``{"hash_key":"id","id":"t-a","name":"t-a"}``, 3; ``lookup(each.value, "arn", "none")``
+    was "none"): compared with the live tag that
+    Terraform wrote from the whole instance, a false alarm. Each is now unknown; an attribute
+    read from it (``each.value.name``) stays known."""
+    found = tables(
+        tmp_path,
+        """
+        resource "aws_dynamodb_table" "t" {
+          for_each     = toset(["a"])
+          name         = "t-${each.key}"
+          billing_mode = "PAY_PER_REQUEST"
+          hash_key     = "id"
+          attribute {
+            name = "id"
+            type = "S"
+          }
+        }
+        resource "aws_dynamodb_table" "u" {
+          for_each     = aws_dynamodb_table.t
+          name         = "u-${each.value.name}"
+          billing_mode = "PAY_PER_REQUEST"
+          hash_key     = "id"
+          attribute {
+            name = "id"
+            type = "S"
+          }
+          tags = {
+            Json    = jsonencode(each.value)
+            Direct  = jsonencode(aws_dynamodb_table.t["a"])
+            Count   = length(each.value)
+            Keys    = join(",", keys(each.value))
+            For     = join(",", [for k, v in each.value : k])
+            Same    = tostring(each.value == aws_dynamodb_table.t["a"])
+            Null    = tostring(each.value == null)
+            Lookup  = lookup(each.value, "arn", "none")
+            Name    = each.value.name
+          }
+        }
+        """,
+    )
+    tags = found["u-t-a"].spec.tags
+    assert isinstance(tags, dict)
+    assert tags["Name"] == "t-a" and tags["Null"] == "false"
+    for name in ("Json", "Direct", "Count", "Keys", "For", "Same", "Lookup"):
+        assert isinstance(tags[name], Unknown), (name, tags[name])
+        assert "known only after apply" in tags[name].reason, (name, tags[name])
+
+
+def test_a_feature_resource_whose_instances_cannot_be_told_still_names_a_table_it_names_outright(
+    tmp_path: Path,
+) -> None:
+    """``count = var.insights ? 1 : 0`` with the variable unset (or a count beyond what
+    driftwatch expands): which instances exist cannot be told, and the resource was passed over,
+    so the table it names by a literal said nothing, though terraform plan manages its
+    contributor insights whenever the instance exists. It now says the feature may be managed;
+    a name that depends on the unknown instances (``each.value``) still names no table."""
+    found = tables(
+        tmp_path,
+        table_tf("orders")
+        + table_tf("events")
+        + table_tf("quiet")
+        + """
+        variable "insights" {
+          type = bool
+        }
+        variable "names" {
+          type = set(string)
+        }
+        resource "aws_dynamodb_contributor_insights" "maybe" {
+          count      = var.insights ? 1 : 0
+          table_name = "orders"
+        }
+        resource "aws_dynamodb_contributor_insights" "many" {
+          count      = 10001
+          table_name = "events"
+        }
+        resource "aws_dynamodb_contributor_insights" "each" {
+          for_each   = var.names
+          table_name = each.value
+        }
+        """,
+    )
+    assert notes(found["quiet"]) == {}
+    orders = notes(found["orders"])["contributor_insights"]
+    assert orders.startswith("aws_dynamodb_contributor_insights.maybe manages contributor insights")
+    assert "count of aws_dynamodb_contributor_insights.maybe is unknown" in orders
+    assert "more than the 10,000 instances" in notes(found["events"])["contributor_insights"]

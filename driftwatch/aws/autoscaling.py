@@ -108,7 +108,14 @@ class AutoscalingIndex:
         live = self.targets.get(key)
         if live is None or declared is None or declared.policy_name is None:
             return live
-        named = self.by_policy.get(key, {}).get(declared.policy_name)
+        policies = self.by_policy.get(key, {})
+        if isinstance(declared.policy_name, Unknown):
+            if len(policies) < 2:
+                return live  # the one live policy (or none): no other to confuse it with
+            # which of several is Terraform's cannot be told: its values are unresolved
+            which = Unknown(f"which live policy is declared: its name {declared.policy_name.reason}")
+            return dataclasses.replace(live, target=which)
+        named = policies.get(declared.policy_name)
         if named is not None:
             return named
         return ScalingTarget(min=live.min, max=live.max, target=None, suspended_state=live.suspended_state)

@@ -126,7 +126,7 @@ def register_autoscaling(client: Any, resource_id: str, level: str, scaling: Aut
         if target.target is not None and not isinstance(target.target, Unknown):
             metric = f"DynamoDB{dimension}CapacityUtilization"
             client.put_scaling_policy(
-                PolicyName=target.policy_name or f"{metric}:{resource_id}",  # as declared
+                PolicyName=name if isinstance(name := target.policy_name, str) else f"{metric}:{resource_id}",
                 ServiceNamespace="dynamodb",
                 ResourceId=resource_id,
                 ScalableDimension=scalable_dimension,

@@ -194,9 +194,11 @@ def _target_value(policy: ScalingResource) -> Maybe[float] | None:
     return number
 
 
-def _policy_name(policy: ScalingResource) -> str | None:
+def _policy_name(policy: ScalingResource) -> Maybe[str] | None:
+    """The policy's name; Unknown where it is known only after apply (which live policy is
+    Terraform's is then not known either)."""
     name = policy.arguments.get("name")
-    return name if isinstance(name, str) else None
+    return name if isinstance(name, (str, Unknown)) else None
 
 
 def _combined_target(
@@ -215,7 +217,7 @@ def _combined_target(
     if len(tracking) == 1:
         return tracking[0][1], tracking[0][0]
     named = [(_policy_name(policy), policy, value) for policy, value in tracking]
-    if any(name is None for name, _, _ in named):
+    if any(not isinstance(name, str) for name, _, _ in named):
         addresses = ", ".join(policy.address for policy, _ in tracking)
         return Unknown(f"several target-tracking policies ({addresses}) and not all names are known"), None
     _, chosen, value = min(named, key=lambda entry: str(entry[0]))

@@ -68,7 +68,7 @@ from hcl2.rules.strings import (
 )
 from hcl2.utils import process_escape_sequences
 
-from driftwatch.spec import Unknown, first_unknown
+from driftwatch.spec import PartlyListed, Unknown, first_unknown
 from driftwatch.terraform import file_functions, heredoc, limits, numbers, strip_markers, unify
 from driftwatch.terraform import functions as fn
 from driftwatch.terraform.file_functions import FileReader
@@ -866,6 +866,8 @@ def _for_items(node: Any, collection: Any, ctx: _Ctx) -> Iterator[tuple[Any, Any
 def _iterations(intro: Any, ctx: _Ctx) -> Iterator[_Ctx] | Unknown:
     """Each iteration's context, with the iterator names bound (``for v in``/``for k, v in``)."""
     collection = _eval(intro.iterable, ctx)
+    if isinstance(collection, PartlyListed):  # its other attributes would be iterated too
+        return collection.unlisted()
     if isinstance(collection, Unknown):
         return collection
     items = _for_items(intro, collection, ctx)
@@ -1007,6 +1009,8 @@ def _render_for(rule: Any, ctx: _Ctx, out: list[str]) -> None:
     children = list(rule.children)
     start, body = children[0], children[1:-1]
     collection = _eval(start.children[7], ctx)
+    if isinstance(collection, PartlyListed):
+        raise _TemplateUnknown(collection.unlisted())
     if isinstance(collection, Unknown):
         raise _TemplateUnknown(collection)
     first = _text(start.children[3])

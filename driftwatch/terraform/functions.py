@@ -46,7 +46,7 @@ import re2
 import regex as graphemes
 
 from driftwatch.errors import DriftwatchError
-from driftwatch.spec import Unknown, first_unknown
+from driftwatch.spec import PartlyListed, Unknown, first_unknown
 from driftwatch.terraform import limits, numbers
 from driftwatch.terraform.parse import unique_keys
 from driftwatch.terraform.types import string_bool
@@ -300,6 +300,9 @@ def values_equal(left: Any, right: Any) -> bool | Unknown:
             return False
         return _all_equal(zip(left, right, strict=True))
     if isinstance(left, Mapping):
+        for side in (left, right):
+            if isinstance(side, PartlyListed):  # its unlisted attributes may differ
+                return side.unlisted()
         if set(left) != set(right):
             return False
         return _all_equal((left[key], right[key]) for key in left)
@@ -1457,6 +1460,8 @@ def call(name: str, arguments: list[Any]) -> Any:
     policy = UNKNOWN_POLICY.get(name, "none")
     if policy != "any":
         unknown = next((a for a in arguments if isinstance(a, Unknown)), None)
+        if unknown is None:  # a resource instance as a whole: its unlisted attributes count too
+            unknown = next((a.unlisted() for a in arguments if isinstance(a, PartlyListed)), None)
         if unknown is None and policy == "none":
             unknown = first_unknown(arguments)
         if unknown is not None:

@@ -156,6 +156,9 @@ class _Walk:
         self._manifest: dict[str, tuple[str, str | None, str]] | None = None
         self._fetched: dict[tuple[str, str | None], Package | str] = {}
         self.root_dir: Path = self.repo
+        # The values of each choice of credentials of a provider block -> its number
+        # (AccountBinding.credentials_choice); the values stay here, never in a result.
+        self.credential_choices: dict[str, int] = {}
 
     def package_root_of(self, directory: Path) -> Path:
         """The fetched package a directory belongs to, else the repository (what confines it)."""
@@ -1319,10 +1322,10 @@ def _account_binding(
         for name in ("allowed_account_ids", "forbidden_account_ids")
     }
     allowed, forbidden = lists["allowed_account_ids"], lists["forbidden_account_ids"]
-    credentials = _chosen_credentials(attributes, scope, walk, file)
+    credentials, choice = _chosen_credentials(attributes, scope, walk, file)
     if assumed is None and allowed is None and forbidden is None and not credentials:
         return None
-    return AccountBinding(provider, assumed, via, allowed, forbidden, credentials)
+    return AccountBinding(provider, assumed, via, allowed, forbidden, credentials, choice)
 
 
 # Arguments with which a provider block picks its own credentials (hashicorp/aws 5.x). Only
@@ -1339,12 +1342,15 @@ _CREDENTIAL_ARGUMENTS = (
 
 def _chosen_credentials(
     attributes: Mapping[str, Any], scope: Scope, walk: _Walk, file: str
-) -> tuple[str, ...]:
-    """The credentials a provider block chooses itself, as shown to users (``profile "prod"``).
+) -> tuple[tuple[str, ...], int]:
+    """The credentials a provider block chooses itself, as shown to users (``profile "prod"``),
+    and the number of that choice among the target's (the same values, the same number: keys
+    are shown by name only, yet two providers' keys may differ).
 
     Unset, null or empty is the environment's credentials, as for the provider; a value that
     cannot be evaluated may choose some, so it is named too."""
     chosen: list[str] = []
+    values: list[tuple[str, str]] = []
     for name in _CREDENTIAL_ARGUMENTS:
         if name not in attributes:
             continue
@@ -1353,7 +1359,12 @@ def _chosen_credentials(
             continue
         shown = name == "profile" and isinstance(value, str) and len(value) <= 64 and value.isprintable()
         chosen.append(f'profile "{value}"' if shown else name)
-    return tuple(chosen)
+        values.append((name, repr(value)))
+    if not chosen:
+        return (), 0
+    key = repr(values)
+    choice = walk.credential_choices.setdefault(key, len(walk.credential_choices) + 1)
+    return tuple(chosen), choice
 
 
 def _role_arns(nested: list[Block], kind: str, scope: Scope, walk: _Walk, file: str) -> Maybe[str] | None:
@@ -1586,14 +1597,25 @@ class _TableCollector:
 
     def _feature_resource(self, instance: ModuleInstance, kind: str, block: Block, file: str) -> None:
         """Every instance of a resource managing a feature of a table (table_features), for
-        ``finish`` to name on its table. One whose instances cannot be told is passed over: it
-        names no table that could be shown to lack the check."""
+        ``finish`` to name on its table. One whose instances cannot be told stands for all of
+        them, saying so: a table it names outright may have the feature managed."""
+
+        unknown: Unknown | None = None
 
         def keep(address: str, arguments: dict[str, Any], region: Maybe[str] | None) -> None:
             linked = table_features.table_address(arguments)
-            self.features.append(table_features.FeatureResource(kind, address, region, arguments, linked))
+            maybe = unknown.reason if unknown is not None else None
+            resource = table_features.FeatureResource(kind, address, region, arguments, linked, maybe)
+            self.features.append(resource)
 
-        self._each_instance(instance, kind, block, file, keep)
+        unknown = self._each_instance(instance, kind, block, file, keep)
+        if unknown is not None:
+            # Which instances exist cannot be told (count or for_each unknown, or too many): one
+            # stand-in, whose count.index and each are that Unknown, still names a table it
+            # names outright (table_name = "orders"); one named through them is passed over.
+            stand_in = {"count": {"index": unknown}, "each": {"key": unknown, "value": unknown}}
+            address = _resource_address(instance, kind, block)
+            self._each_instance(instance, kind, block, file, keep, [(None, address, stand_in)])
 
     def _each_instance(
         self,
@@ -1602,11 +1624,13 @@ class _TableCollector:
         block: Block,
         file: str,
         keep: Callable[[str, dict[str, Any], Maybe[str] | None], None],
+        expansion: Any = None,
     ) -> Unknown | None:
         """Evaluate each instance of a resource beside the tables (its own step budget and
         guard) and ``keep`` it with its address and region; the Unknown when its instances
-        cannot be told."""
-        expansion = instance._expand(block, file, _resource_address(instance, kind, block))
+        cannot be told. ``expansion``: the instances to evaluate instead of the block's own."""
+        if expansion is None:
+            expansion = instance._expand(block, file, _resource_address(instance, kind, block))
         if isinstance(expansion, Unknown):
             return expansion
         alias = _provider_alias(block)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from driftwatch.spec import Maybe, Unknown
+from driftwatch.spec import Maybe, PartlyListed, Unknown
 from driftwatch.terraform.parse import Block
 
 # resource type -> {attribute an expression may read: the argument it copies}
@@ -64,7 +64,12 @@ def _after_apply(address: str, kind: str, name: str) -> Unknown:
     return Unknown(f"{address}.{name} is known only after apply", origin=origin)
 
 
-class InstanceValues(dict[str, Any]):
+def _unlisted(address: str) -> Unknown:
+    # driftwatch lists only the arguments it reads; the others Terraform knows from its state
+    return Unknown(f"{address} as a whole is known only after apply")
+
+
+class InstanceValues(dict[str, Any], PartlyListed):
     """A resource instance made a plain value (``for_each = aws_dynamodb_table.t`` makes
     ``each.value`` one): its exposed arguments, and any other attribute known only after apply
     (as in Terraform), not missing -- ``each.value.arn`` was "has no attribute"."""
@@ -81,8 +86,11 @@ class InstanceValues(dict[str, Any]):
         """The same instance holding ``values``."""
         return InstanceValues(self.address, self.kind, values)
 
+    def unlisted(self) -> Unknown:
+        return _unlisted(self.address)
 
-class ResourceInstance(Mapping[str, Any]):
+
+class ResourceInstance(Mapping[str, Any], PartlyListed):
     """One instance of a resource: its exposed arguments, evaluated on first access."""
 
     def __init__(
@@ -133,6 +141,9 @@ class ResourceInstance(Mapping[str, Any]):
     def plain(self, values: Mapping[str, Any]) -> InstanceValues:
         """This instance as a plain value holding ``values`` (its arguments made plain)."""
         return InstanceValues(self._address, self._kind, values)
+
+    def unlisted(self) -> Unknown:
+        return _unlisted(self._address)
 
 
 class _ResourcesOfType(Mapping[str, Any]):

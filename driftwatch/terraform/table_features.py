@@ -8,8 +8,10 @@ such a resource in sync must not look as if driftwatch had checked that setting 
 joined to its table (by name and region, as autoscaling resources are) and the table lists the
 feature as an unresolved attribute with the resource's address.
 
-A resource whose table cannot be told (a name that cannot be evaluated, a table no declaration
-of the target names) is passed over: no table of the target can be shown to lack the check.
+A resource whose instances cannot be told (an unknown count or for_each) stands for all of them
+and says so. A resource whose table cannot be told (a name that cannot be evaluated, a table no
+declaration of the target names) is passed over: no table of the target can be shown to lack
+the check.
 Pure: the walk (``modules.py``) evaluates the arguments and hands them here with the tables.
 """
 
@@ -44,6 +46,9 @@ class FeatureResource:
     # The table resource instance it names by an attribute known only after apply
     # (``resource_arn = aws_dynamodb_table.t.arn``: ``Unknown.origin``), when it does.
     table_address: str | None = None
+    # Why it may not exist: its instances cannot be told (an unknown count or for_each, or too
+    # many), and this stands for all of them.
+    maybe: str | None = None
 
 
 def table_address(arguments: Mapping[str, Any]) -> str | None:
@@ -82,6 +87,8 @@ def note(resource: FeatureResource) -> Unresolved:
     if resource.kind == "aws_dynamodb_contributor_insights" and isinstance(index, str) and index:
         attribute, what = f"gsi.{index}.{attribute}", f"{what} of the index {index}"
     why = f"{resource.address} manages {what}, which driftwatch does not compare; terraform plan does"
+    if resource.maybe is not None:
+        why += f" (if it is created: {resource.maybe})"
     return Unresolved(attribute, why)
 
 
