@@ -62,8 +62,11 @@ class PartlyListed:
     and it is known; take the whole value (``jsonencode``, ``length``, ``keys``, a ``for``,
     ``==``) and it is ``unlisted()``, never a value made of the listed entries alone."""
 
+    address: str  # the resource instance's address, set by each kind of such mapping
+
     def unlisted(self) -> Unknown:
-        raise NotImplementedError
+        # driftwatch lists only the arguments it reads; the others Terraform knows from its state
+        return Unknown(f"{self.address} as a whole is known only after apply")
 
 
 def first_unknown(value: object) -> Unknown | None:

@@ -64,11 +64,6 @@ def _after_apply(address: str, kind: str, name: str) -> Unknown:
     return Unknown(f"{address}.{name} is known only after apply", origin=origin)
 
 
-def _unlisted(address: str) -> Unknown:
-    # driftwatch lists only the arguments it reads; the others Terraform knows from its state
-    return Unknown(f"{address} as a whole is known only after apply")
-
-
 class InstanceValues(dict[str, Any], PartlyListed):
     """A resource instance made a plain value (``for_each = aws_dynamodb_table.t`` makes
     ``each.value`` one): its exposed arguments, and any other attribute known only after apply
@@ -86,9 +81,6 @@ class InstanceValues(dict[str, Any], PartlyListed):
         """The same instance holding ``values``."""
         return InstanceValues(self.address, self.kind, values)
 
-    def unlisted(self) -> Unknown:
-        return _unlisted(self.address)
-
 
 class ResourceInstance(Mapping[str, Any], PartlyListed):
     """One instance of a resource: its exposed arguments, evaluated on first access."""
@@ -104,7 +96,7 @@ class ResourceInstance(Mapping[str, Any], PartlyListed):
         guard: _InProgress,
     ):
         self._kind = kind
-        self._address = address
+        self.address = address
         self._block = block
         self._file = file
         self._extra = extra
@@ -117,18 +109,18 @@ class ResourceInstance(Mapping[str, Any], PartlyListed):
             return self._values[name]
         argument = EXPOSED[self._kind].get(name)
         if argument is None:
-            return _after_apply(self._address, self._kind, name)
+            return _after_apply(self.address, self._kind, name)
         attributes, _ = self._block.items
         if argument not in attributes:
-            value: Any = Unknown(f"{self._address}.{name} is not set in the configuration")
-        elif (self._address, argument) in self._guard.active:
-            value = Unknown(f"{self._address}.{name} refers to itself")
+            value: Any = Unknown(f"{self.address}.{name} is not set in the configuration")
+        elif (self.address, argument) in self._guard.active:
+            value = Unknown(f"{self.address}.{name} refers to itself")
         else:
-            self._guard.active.add((self._address, argument))
+            self._guard.active.add((self.address, argument))
             try:
                 value = self._evaluate(attributes[argument], self._file, self._extra)
             finally:
-                self._guard.active.discard((self._address, argument))
+                self._guard.active.discard((self.address, argument))
         self._values[name] = value
         return value
 
@@ -140,10 +132,7 @@ class ResourceInstance(Mapping[str, Any], PartlyListed):
 
     def plain(self, values: Mapping[str, Any]) -> InstanceValues:
         """This instance as a plain value holding ``values`` (its arguments made plain)."""
-        return InstanceValues(self._address, self._kind, values)
-
-    def unlisted(self) -> Unknown:
-        return _unlisted(self._address)
+        return InstanceValues(self.address, self._kind, values)
 
 
 class _ResourcesOfType(Mapping[str, Any]):
