@@ -195,6 +195,15 @@ def test_several_tracking_policies_pick_the_smallest_name_like_the_live_side() -
     a, b = policy(value=40, name="b-policy"), policy(value=60, name="a-policy", address="p.b")
     tables, _ = attach([table()], [target(), a, b])
     assert tables[0].spec.autoscaling.read == ScalingTarget(min=5, max=20, target=60.0, metric=READ)
+    # the policy not compared is named, not a silent "in sync" (it was: nothing was said)
+    [note] = [n for n in tables[0].notes if n.attribute == "autoscaling.read.target_tracking"]
+    assert "p.b" in note.reason and f"{a.address} not compared" in note.reason
+
+
+def test_one_tracking_policy_beside_a_step_policy_names_no_uncompared_tracking() -> None:
+    step = policy(address="p.step", name="step", policy_type="StepScaling")
+    tables, _ = attach([table()], [target(), policy(value=60), step])
+    assert [n.attribute for n in tables[0].notes] == ["autoscaling.read.step_scaling"]
 
 
 def test_unknown_gsis_leave_index_autoscaling_unresolved() -> None:

@@ -459,6 +459,31 @@ def _step_scaling_notes(dimension: _Dimension, prefix: str) -> list[Unresolved]:
     return notes
 
 
+def _uncompared_tracking_notes(dimension: _Dimension, prefix: str) -> list[Unresolved]:
+    """A second target-tracking policy declared on one dimension is Terraform's to put back too,
+    but one dimension has one compared target value: each policy beside the compared one is
+    named as not compared, never a silent "in sync" (where which is compared is not known, the
+    values are Unknown already; one whose own ``ignore_changes`` leaves its configuration alone
+    is left alone by Terraform too)."""
+    tracking = [policy for policy in dimension.policies if _target_value(policy) is not None]
+    _, chosen = _combined_target(dimension.policies)
+    if chosen is None or len(tracking) < 2:
+        return []
+    everything = {"all", "target_tracking_scaling_policy_configuration"}
+    others = ", ".join(
+        policy.address
+        for policy in tracking
+        if policy is not chosen and not _ignored_arguments(policy) & everything
+    )
+    if not others:  # Terraform leaves them alone too
+        return []
+    why = (
+        f"driftwatch compares one target-tracking policy per dimension ({chosen.address}); "
+        f"{others} not compared; terraform plan compares each"
+    )
+    return [Unresolved(f"{prefix}.target_tracking", why)]
+
+
 def _with_autoscaling(
     table: DeclaredTable, dimensions: Mapping[tuple[str | None, Direction], _Dimension]
 ) -> tuple[DeclaredTable, list[Problem]]:
@@ -476,6 +501,7 @@ def _with_autoscaling(
         prefix = "autoscaling" if gsi is None else f"gsi.{gsi}.autoscaling"
         unmanaged.update(f"{prefix}.{direction}.{field}" for field in _unmanaged_fields(dimension))
         notes.extend(_step_scaling_notes(dimension, f"{prefix}.{direction}"))
+        notes.extend(_uncompared_tracking_notes(dimension, f"{prefix}.{direction}"))
         notes.extend(_everything_ignored_notes(dimension, f"{prefix}.{direction}"))
 
     def merged(current: Autoscaling, new: Mapping[Direction, ScalingTarget], address: str) -> Autoscaling:
