@@ -236,45 +236,28 @@ def _checked(items: Callable[[Any], list[Any]]) -> Callable[[Any], tuple[list[An
     return check
 
 
-def _all_targets(client: ApplicationAutoScalingClient, region: str | None) -> Iterator[ScalableTargetTypeDef]:
+def _all_pages(
+    operation: str, region: str | None, items: Callable[[Any], list[Any]], call: Callable[..., Any]
+) -> Iterator[Any]:
+    """Every checked item of a ``dynamodb``-namespace listing, page after page (each item once
+    across the pages: ``items`` is a ``responses.Listed`` check)."""
     token: str | None = None
-    pages = Pages("DescribeScalableTargets", None, region)
-    listed = responses.Listed()  # each target once, across the pages
+    pages = Pages(operation, None, region)
     while True:
         paging = {} if token is None else {"NextToken": token}
-        page = read_aws(
-            "DescribeScalableTargets",
-            None,
-            region,
-            _checked(listed.scalable_targets),
-            client.describe_scalable_targets,
-            ServiceNamespace="dynamodb",
-            **paging,
-        )
+        page = read_aws(operation, None, region, _checked(items), call, ServiceNamespace="dynamodb", **paging)
         yield from page[0]
         token = page[1]
         if not token:
             return
         pages.follow(token)
+
+
+def _all_targets(client: ApplicationAutoScalingClient, region: str | None) -> Iterator[ScalableTargetTypeDef]:
+    items = responses.Listed().scalable_targets
+    return _all_pages("DescribeScalableTargets", region, items, client.describe_scalable_targets)
 
 
 def _all_policies(client: ApplicationAutoScalingClient, region: str | None) -> Iterator[ScalingPolicyTypeDef]:
-    token: str | None = None
-    pages = Pages("DescribeScalingPolicies", None, region)
-    listed = responses.Listed()  # each policy once, across the pages
-    while True:
-        paging = {} if token is None else {"NextToken": token}
-        page = read_aws(
-            "DescribeScalingPolicies",
-            None,
-            region,
-            _checked(listed.scaling_policies),
-            client.describe_scaling_policies,
-            ServiceNamespace="dynamodb",
-            **paging,
-        )
-        yield from page[0]
-        token = page[1]
-        if not token:
-            return
-        pages.follow(token)
+    items = responses.Listed().scaling_policies
+    return _all_pages("DescribeScalingPolicies", region, items, client.describe_scaling_policies)
