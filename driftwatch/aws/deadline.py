@@ -208,28 +208,27 @@ def _current_guard() -> _Guard | None:
     return stack[-1] if stack else None
 
 
-class _GuardedHTTPPool(AWSHTTPConnectionPool):
+class _Guarded:
+    """Watches each connection a guarded call takes, and bounds what it reads (mixed into both
+    of botocore's pools, before them, so these methods run first)."""
+
     def _get_conn(self, timeout: float | None = None) -> Any:
-        connection = super()._get_conn(timeout)
+        connection = super()._get_conn(timeout)  # type: ignore[misc]
         guard = _current_guard()
         if guard is not None:
             _WATCHDOG.watch(guard, connection)
         return connection
 
     def _make_request(self, *args: Any, **kwargs: Any) -> Any:
-        return _bounded(super()._make_request(*args, **kwargs))
+        return _bounded(super()._make_request(*args, **kwargs))  # type: ignore[misc]
 
 
-class _GuardedHTTPSPool(AWSHTTPSConnectionPool):
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        connection = super()._get_conn(timeout)
-        guard = _current_guard()
-        if guard is not None:
-            _WATCHDOG.watch(guard, connection)
-        return connection
+class _GuardedHTTPPool(_Guarded, AWSHTTPConnectionPool):
+    pass
 
-    def _make_request(self, *args: Any, **kwargs: Any) -> Any:
-        return _bounded(super()._make_request(*args, **kwargs))
+
+class _GuardedHTTPSPool(_Guarded, AWSHTTPSConnectionPool):
+    pass
 
 
 class CallDeadlines:

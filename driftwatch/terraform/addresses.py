@@ -104,11 +104,12 @@ class GitSource:
         )
 
 
-@dataclass(frozen=True)
-class ArchiveSource:
+class _UrlSource:
+    """What a source fetched from one URL shows: the host ``modules.allowed_hosts`` checks, and
+    the URL with its subdirectory as Terraform writes it."""
+
     url: str
-    archive: str  # "zip" or "tar.gz"
-    subdir: str = ""
+    subdir: str
 
     @property
     def host(self) -> str:
@@ -120,20 +121,19 @@ class ArchiveSource:
 
 
 @dataclass(frozen=True)
-class HttpSource:
+class ArchiveSource(_UrlSource):
+    url: str
+    archive: str  # "zip" or "tar.gz"
+    subdir: str = ""
+
+
+@dataclass(frozen=True)
+class HttpSource(_UrlSource):
     """An HTTP(S) URL that is not an archive: Terraform asks it (``?terraform-get=1``) for the
     real source, in an ``X-Terraform-Get`` header or a ``terraform-get`` meta tag."""
 
     url: str
     subdir: str = ""
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.url).hostname or ""
-
-    @property
-    def display(self) -> str:
-        return self.url + (f"//{self.subdir}" if self.subdir else "")
 
 
 @dataclass(frozen=True)
