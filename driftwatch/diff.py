@@ -419,21 +419,28 @@ def _index_fields(
         )
 
 
+def _capacities(
+    c: _Collector, prefix: str, want: TableSpec | Gsi, have: TableSpec | Gsi, gate: _Gate, parity: Parity
+) -> None:
+    """Read and write capacity of a table or a GSI (``prefix`` empty or ``gsi.<name>.``)."""
+    for dim in ("read", "write"):
+        _capacity(
+            c,
+            f"{prefix}{dim}_capacity",
+            getattr(want, f"{dim}_capacity"),
+            getattr(have, f"{dim}_capacity"),
+            getattr(have.autoscaling, dim),
+            gate=gate,
+            parity=parity,
+        )
+
+
 def _gsis(c: _Collector, declared: TableSpec, live: TableSpec, parity: Parity) -> None:
     gate = _provisioned(declared, live)
     for name, want, have in _match_indexes(c, "gsi", declared.gsis, live.gsis):
         prefix = f"gsi.{name}"
         _index_fields(c, prefix, _GSI_FIELDS, want, have)
-        for dim in ("read", "write"):
-            _capacity(
-                c,
-                f"{prefix}.{dim}_capacity",
-                getattr(want, f"{dim}_capacity"),
-                getattr(have, f"{dim}_capacity"),
-                getattr(have.autoscaling, dim),
-                gate=gate,
-                parity=parity,
-            )
+        _capacities(c, f"{prefix}.", want, have, gate, parity)
         _autoscaling(c, f"{prefix}.autoscaling", want.autoscaling, have.autoscaling, gate)
 
 
@@ -505,16 +512,7 @@ def diff(declared: TableSpec, live: TableSpec, *, parity: Parity = "default") ->
     for f in _TABLE_FIELDS:
         c.compare(f.attribute, f.read(declared), f.read(live), gate=f.gate(declared, live))
     provisioned = _provisioned(declared, live)
-    for dim in ("read", "write"):
-        _capacity(
-            c,
-            f"{dim}_capacity",
-            getattr(declared, f"{dim}_capacity"),
-            getattr(live, f"{dim}_capacity"),
-            getattr(live.autoscaling, dim),
-            gate=provisioned,
-            parity=parity,
-        )
+    _capacities(c, "", declared, live, provisioned, parity)
     _autoscaling(c, "autoscaling", declared.autoscaling, live.autoscaling, provisioned)
     _gsis(c, declared, live, parity)
     _lsis(c, declared, live)
