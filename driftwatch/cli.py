@@ -28,6 +28,7 @@ from driftwatch.errors import DriftwatchError
 if TYPE_CHECKING:
     from driftwatch.config import Config
     from driftwatch.scan import ScanSettings
+    from driftwatch.terraform.roots import RepoSurvey
     from driftwatch.terraform.target import TargetInput
     from driftwatch.terraform.worker import Evaluator, WorkerEvaluator
 
@@ -45,6 +46,7 @@ class Invocation:
     targets: list[TargetInput]
     config: Config | None
     repo: Path
+    survey: RepoSurvey | None = None  # a configuration's repository survey (not ad-hoc --root)
 
 
 class _VersionAction(argparse.Action):
@@ -409,7 +411,12 @@ def check_output_path(path: str | None) -> None:
 
 def resolve_invocation(args: argparse.Namespace) -> Invocation:
     from driftwatch.config import DEFAULT_PENDING_GRACE, config_path_from, load_config
-    from driftwatch.targets import adhoc_module_settings, targets_from_config, terraform_workspace
+    from driftwatch.targets import (
+        adhoc_module_settings,
+        repo_survey,
+        targets_from_config,
+        terraform_workspace,
+    )
     from driftwatch.terraform.target import TargetInput
 
     check_flags(args)
@@ -440,7 +447,7 @@ def resolve_invocation(args: argparse.Namespace) -> Invocation:
     targets = targets_from_config(
         config, base, args.target, args.region, pending_grace=getattr(args, "pending_grace", None)
     )
-    return Invocation(targets, config, config.repo_path(base))
+    return Invocation(targets, config, config.repo_path(base), repo_survey(config, base))
 
 
 def _open_output(path: str | None) -> TextIO:
@@ -470,6 +477,7 @@ def command_scan(args: argparse.Namespace) -> int:
         ignore=config.ignore_rules() if config else (),
         scan_timeout=aws.scan_timeout.total_seconds() if aws else DEFAULT_SCAN_TIMEOUT_SECONDS,
         max_regions=aws.max_regions if aws else DEFAULT_MAX_REGIONS,
+        survey=invocation.survey,
     )
     clients = AwsClients(
         max_attempts=aws.max_attempts if aws else 5,
@@ -614,6 +622,11 @@ def command_validate(args: argparse.Namespace) -> int:
         print(f"error [{job.target}] {where}: {message}", file=sys.stderr)
     _print_rule_expiry(config)
     _print_pending_unavailable(targets_from_config(config, base), evaluator)
+    from driftwatch.report.text import root_line
+    from driftwatch.targets import repo_survey
+
+    for root in repo_survey(config, base).run():  # advice: the exit code stays as it is
+        print(f"not covered [repository] {root_line(root)}")
     tables = len(declared.jobs) + len(declared.early)
     errors = len(declared.errors) + len(rejected)
     from driftwatch.report.text import plural

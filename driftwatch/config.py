@@ -381,6 +381,14 @@ class ModulesConfig(_Strict):
         )
 
 
+class CoverageConfig(_Strict):
+    """The repository survey: directories that declare tables and that no target evaluates."""
+
+    # Globs (fnmatch, `*` crosses `/`) of directories, relative to `repo`, not to report: a
+    # module's `examples/*`, a directory that is never applied. `["*"]` turns the survey off.
+    ignore: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+
+
 class Config(_Strict):
     repo: str = "."
     targets: list[TargetConfig] = Field(min_length=1)
@@ -394,6 +402,7 @@ class Config(_Strict):
     terraform_parity: Literal["default", "strict"] = "default"
     pending_grace: Duration = DEFAULT_PENDING_GRACE
     modules: ModulesConfig = ModulesConfig()
+    coverage: CoverageConfig = CoverageConfig()
 
     @field_validator("targets")
     @classmethod

@@ -58,7 +58,7 @@ from driftwatch.overdue import Mark, check_period, limit_seconds, overdue
 from driftwatch.scan import ScanSettings, scan
 from driftwatch.secrets import register_secret
 from driftwatch.spec import IgnoreRule, ScanReport, TableStatus
-from driftwatch.targets import resolved_repo, targets_from_config
+from driftwatch.targets import repo_survey, resolved_repo, targets_from_config
 from driftwatch.terraform import cache as module_cache
 from driftwatch.terraform.target import TargetInput
 from driftwatch.terraform.worker import shared_worker
@@ -244,6 +244,7 @@ class Daemon:
                     scan_timeout=self.config.aws.scan_timeout.total_seconds(),
                     max_regions=self.config.aws.max_regions,
                     seen_commits=self.history,  # the pending grace runs from a commit's first sighting
+                    survey=repo_survey(self.config, self.base),
                 )
                 report = scan(
                     targets,

@@ -41,6 +41,8 @@ Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
   file, a read IAM denies), ``table_error`` (tables not compared: status ``error``) and
   ``attribute_unresolved`` (attributes not compared). All zero means every declared table was
   compared in full: silence means in sync.
+- ``driftwatch_roots_not_covered``: directories of the repository that declare tables and that
+  no target evaluates (``driftwatch.terraform.roots``; a survey cut short counts one).
 - ``driftwatch_pending_unavailable{target}``: 1 when the latest scan could not tell pending
   applies for the target (a shallow clone, no git, a missing object...; the report gives the
   reason): a fresh commit's drift then shows as drift, not ``pending``. 0 otherwise.
@@ -174,6 +176,7 @@ class _ReportView:
     unevaluated: tuple[tuple[str, int], ...] = ()
     not_watched: tuple[tuple[str, str, int], ...] = ()  # (target, kind, count)
     pending_unavailable: tuple[tuple[str, int], ...] = ()  # (target, 1 or 0)
+    roots_not_covered: int = 0
 
     @classmethod
     def build(
@@ -279,6 +282,7 @@ class _ReportView:
             attributes=tuple(_AttributeRow(*attr_key, stamp) for attr_key, stamp in attributes.items()),
             ignored=tuple(sorted(ignored)),
             expired_rules=len(report.expired_ignore_rules),
+            roots_not_covered=len(report.roots_not_covered),
             table_counts=tuple(
                 (target, status, counts[(target, status)])
                 for target in ordered_targets
@@ -717,6 +721,11 @@ class DriftwatchMetrics:
             "target-level errors, tables not compared (error), attributes not compared (unresolved).",
             labels=["target", "kind"],
         )
+        not_covered = GaugeMetricFamily(
+            "driftwatch_roots_not_covered",
+            "Directories of the repository that declare DynamoDB tables and that no target evaluates "
+            "(a survey cut short counts one), in the latest scan: tables nobody compares.",
+        )
         pending_off = GaugeMetricFamily(
             "driftwatch_pending_unavailable",
             "1 when the latest scan could not tell pending applies for the target (see the report).",
@@ -740,6 +749,7 @@ class DriftwatchMetrics:
             for key in view.ignored:
                 ignored.add_metric(list(key), 1)
             expired.add_metric([], view.expired_rules)
+            not_covered.add_metric([], view.roots_not_covered)
             for target, table_status, count in view.table_counts:
                 tables.add_metric([target, table_status.value], count)
             for target, count in view.scan_errors:
@@ -748,5 +758,5 @@ class DriftwatchMetrics:
                 unevaluated.add_metric([target], count)
         return (
             drifted, status, unresolved, attribute, first_seen, ignored, expired, tables, errors, unevaluated,
-            not_watched, pending_off,
+            not_watched, pending_off, not_covered,
         )  # fmt: skip

@@ -75,6 +75,7 @@ from driftwatch.spec import (
     Unresolved,
 )
 from driftwatch.terraform.parse import ParseCache
+from driftwatch.terraform.roots import RepoSurvey
 from driftwatch.terraform.target import TargetInput
 from driftwatch.terraform.validate_table import rejection_error
 from driftwatch.terraform.worker import Evaluator, InProcessEvaluator
@@ -108,6 +109,8 @@ class ScanSettings:
     scan_timeout: float = DEFAULT_SCAN_TIMEOUT_SECONDS  # overall deadline of one scan, seconds
     max_regions: int = DEFAULT_MAX_REGIONS  # distinct regions one scan reads: aws.max_regions
     seen_commits: SeenCommits | None = None  # the daemon's first sightings of commits (pending grace)
+    # The repository survey (a configuration's scans): directories no target evaluates.
+    survey: RepoSurvey | None = None
 
 
 class Deadline:
@@ -381,6 +384,9 @@ def scan(
     generated_at = datetime.now(UTC)
     now = settings.clock()
     evaluator = InProcessEvaluator(cache) if isinstance(cache, ParseCache) else cache or InProcessEvaluator()
+    survey = settings.survey
+    # Beside the evaluation and the reads: it reads the repository's files, nothing of AWS.
+    uncovered = _Background(survey.run) if survey is not None else None
     declared = declare(targets, evaluator, max_regions=settings.max_regions, deadline=deadline)
     rows = list(declared.early)
     found, no_pending = baselines_and_reasons(targets, evaluator, now, settings.seen_commits)
@@ -409,6 +415,7 @@ def scan(
             expired_ignore_rules=tuple(rule for rule in settings.ignore if rule.expired(now)),
             not_evaluated=tuple(declared.not_evaluated),
             pending_unavailable=tuple(PendingUnavailable(t, r) for t, r in sorted(no_pending.items())),
+            roots_not_covered=tuple(uncovered.result()) if uncovered is not None else (),
         )
     )
 

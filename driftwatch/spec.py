@@ -588,6 +588,19 @@ class PendingUnavailable:
 
 
 @dataclass(frozen=True)
+class RootNotCovered:
+    """A directory of the repository that declares DynamoDB tables and that no target evaluates
+    (``driftwatch.terraform.roots``): its tables are watched by nobody. ``path`` is relative to
+    the repository; an empty path is a survey cut short, ``reason`` saying where. Advice, not a
+    failure: said in every output, never in the exit code (driftwatch cannot know whether a
+    directory is ever applied)."""
+
+    path: str
+    source: SourceLocation | None
+    reason: str
+
+
+@dataclass(frozen=True)
 class ScanReport:
     generated_at: datetime
     commit: str | None
@@ -602,6 +615,8 @@ class ScanReport:
     dirty: bool = False
     # Targets with a pending grace whose pending applies could not be determined (why).
     pending_unavailable: tuple[PendingUnavailable, ...] = ()
+    # Directories that declare tables and that no target evaluates (the repository survey).
+    roots_not_covered: tuple[RootNotCovered, ...] = ()
 
     def count(self, status: TableStatus) -> int:
         return sum(1 for t in self.tables if t.status is status)

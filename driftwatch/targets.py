@@ -9,6 +9,7 @@ from pathlib import Path
 
 from driftwatch.config import Config, ModulesConfig
 from driftwatch.errors import DriftwatchError
+from driftwatch.terraform.roots import RepoSurvey
 from driftwatch.terraform.sources import ModuleSettings
 from driftwatch.terraform.target import TargetInput
 
@@ -94,6 +95,21 @@ def targets_from_config(
         for t in config.targets
         if not only or t.name in only
     ]
+
+
+def repo_survey(config: Config, base: Path) -> RepoSurvey:
+    """The survey of the configuration's repository, covering every target's root (also those a
+    ``--target`` leaves out of this scan: they are watched by the scans that name them)."""
+    repo = resolved_repo(config.repo_path(base))
+    roots: list[str] = []
+    for target in config.targets:
+        try:
+            root = (repo / target.root).resolve()
+        except (OSError, RuntimeError):  # a loop: that target's own error says so
+            continue
+        if root.is_relative_to(repo):
+            roots.append(root.relative_to(repo).as_posix())
+    return RepoSurvey(repo, tuple(roots), tuple(config.coverage.ignore))
 
 
 def adhoc_module_settings(env: Mapping[str, str]) -> ModuleSettings:

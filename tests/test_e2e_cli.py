@@ -46,9 +46,9 @@ AD_HOC_PROD = ["--root", "examples/envs/prod", "--var-file", "prod.tfvars"]
 _NULLABLE_STRING = {"type": ["string", "null"]}
 # The original four statuses, and the two the real-estates work added (additive).
 STATUSES = ["in_sync", "drifted", "missing", "error", "pending", "unmanaged"]
-ZERO_NEW = {"pending": 0, "unmanaged": 0, "not_evaluated": 0, "target_errors": 0, "unresolved": 0}
+ZERO_NEW = {"pending": 0, "unmanaged": 0, "not_evaluated": 0, "target_errors": 0, "unresolved": 0, "roots_not_covered": 0}
 # Counts the summary holds besides the statuses (additive: what is not watched).
-GAP_COUNTS = ["not_evaluated", "target_errors", "unresolved"]
+GAP_COUNTS = ["not_evaluated", "target_errors", "unresolved", "roots_not_covered"]
 _SOURCE = {
     "type": "object",
     "required": ["file", "line"],
@@ -156,6 +156,20 @@ REPORT_SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "roots_not_covered": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["path", "file", "line", "reason"],
+                "additionalProperties": False,
+                "properties": {
+                    "path": _NULLABLE_STRING,
+                    "file": _NULLABLE_STRING,
+                    "line": {"anyOf": [{"type": "null"}, {"type": "integer", "minimum": 1}]},
+                    "reason": {"type": "string", "minLength": 1},
+                },
+            },
+        },
         "tables": {"type": "array", "items": _TABLE},
         "errors": {
             "type": "array",
@@ -184,6 +198,7 @@ def valid_report(text: str) -> dict[str, Any]:
         assert summary[status] == sum(1 for t in tables if t["status"] == status), status
     assert summary["not_evaluated"] == len(document["not_evaluated"])
     assert summary["target_errors"] == len(document["errors"])
+    assert summary["roots_not_covered"] == len(document["roots_not_covered"])
     declared = [t for t in tables if t["status"] != "unmanaged"]
     assert summary["unresolved"] == sum(len({u["attribute"] for u in t["unresolved"]}) for t in declared)
     return document
@@ -199,6 +214,7 @@ def test_schema_itself_is_valid_and_rejects_a_broken_report() -> None:
         "tables": [],
         "errors": [],
         "not_evaluated": [],
+        "roots_not_covered": [],
     }
     valid_report(json.dumps(good))
     for broken in ({"version": 1}, {"generated_at": "2026-01-01 00:00:00"}, {"summary": {"tables": 0}}):

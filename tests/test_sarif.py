@@ -96,7 +96,7 @@ def test_one_result_per_drifted_attribute_at_the_declaring_line(schema: dict[str
     (run,) = document["runs"]
     assert run["tool"]["driver"]["name"] == "driftwatch"
     rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
-    assert rules == ["drift", "missing-table", "not-evaluated", "not-compared"]
+    assert rules == ["drift", "missing-table", "not-evaluated", "not-compared", "root-not-covered"]
     main_tf = estate / "envs/prod/main.tf"
     other_tf = estate / "envs/prod/more tables.tf"
     found = {

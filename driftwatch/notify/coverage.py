@@ -44,7 +44,7 @@ def not_watched(report: ScanReport) -> dict[str, NotWatched]:
 
     A key is stable across scans while the item lasts: the table (not its error message, which
     may change from one scan to the next), the module call's address, a target error's place
-    and message.
+    and message, a directory no target evaluates (``ScanReport.roots_not_covered``).
     """
     items: dict[str, NotWatched] = {}
     for entry in report.not_evaluated:
@@ -68,6 +68,11 @@ def not_watched(report: ScanReport) -> dict[str, NotWatched]:
             items[key] = NotWatched(
                 key, row.target, table, f"{row.target}: {table}{where} not compared: {row.error}"
             )
+    for root in report.roots_not_covered:
+        # No target: the default webhook, else every route (told twice rather than to nobody).
+        key = f"root\0{root.path}"
+        text = f"repository: {root.path}: {root.reason}" if root.path else f"repository: {root.reason}"
+        items[key] = NotWatched(key, "", "", text)
     return items
 
 

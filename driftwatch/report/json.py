@@ -11,7 +11,9 @@ declare tables and were not evaluated, with file, line and reason; counted in
 ``summary.unresolved`` the attributes of declared tables not compared (each row's
 ``unresolved``), so that a script reading only the summary sees everything not watched;
 ``pending_unavailable`` (targets whose pending applies could not be determined, with the
-reason: their drift alerts at once).
+reason: their drift alerts at once); ``roots_not_covered`` (directories of the repository
+that declare tables and that no target evaluates, with the first declaration's file and line;
+``path`` null for a survey cut short; counted in ``summary.roots_not_covered``).
 """
 
 from __future__ import annotations
@@ -109,6 +111,7 @@ def report_to_dict(report: ScanReport) -> dict[str, Any]:
             "not_evaluated": len(report.not_evaluated),
             "target_errors": len(report.errors),
             "unresolved": report.unresolved_count,
+            "roots_not_covered": len(report.roots_not_covered),
         },
         "tables": [_table(row) for row in report.tables],
         "errors": [
@@ -118,6 +121,15 @@ def report_to_dict(report: ScanReport) -> dict[str, Any]:
         "ignore_rules_expired": [rule_to_dict(rule) for rule in report.expired_ignore_rules],
         "not_evaluated": [not_evaluated_to_dict(item) for item in report.not_evaluated],
         "pending_unavailable": [{"target": p.target, "reason": p.reason} for p in report.pending_unavailable],
+        "roots_not_covered": [
+            {
+                "path": root.path or None,
+                "file": root.source.file if root.source else None,
+                "line": root.source.line if root.source else None,
+                "reason": root.reason,
+            }
+            for root in report.roots_not_covered
+        ],
     }
 
 

@@ -161,6 +161,7 @@ def render_markdown(report: ScanReport, repo_url: str | None = None) -> str:
         *((status.value.replace("_", " "), report.count(status)) for status in TableStatus),
         ("not evaluated", len(report.errors) + len(report.not_evaluated)),
         *((("attributes not compared", report.unresolved_count),) if report.unresolved_count else ()),
+        *((("directories not covered", len(report.roots_not_covered)),) if report.roots_not_covered else ()),
     ]
     lines += [*_table(["tables", "count"], ([label, str(n)] for label, n in counts)), ""]
     if report.errors or report.not_evaluated:
@@ -172,6 +173,14 @@ def render_markdown(report: ScanReport, repo_url: str | None = None) -> str:
         for item in report.not_evaluated:
             where = f" at {_where(item.source, repo_url, report.commit)}" if item.source else ""
             lines.append(f"- {escape(item.target)}: {_code(item.address)}{where}: {escape(item.reason)}")
+        lines.append("")
+    if report.roots_not_covered:
+        # Tables in directories nobody asked driftwatch to watch: said, never collapsed.
+        lines += ["### Directories no target evaluates", ""]
+        for root in report.roots_not_covered:
+            where = f" at {_where(root.source, repo_url, report.commit)}" if root.source else ""
+            name = _code(root.path) if root.path else "the repository survey"
+            lines.append(f"- {name}{where}: {escape(root.reason)}")
         lines.append("")
     if report.pending_unavailable:
         lines += ["### Pending applies off (drift alerts at once)", ""]

@@ -24,6 +24,7 @@ from driftwatch import __version__
 from driftwatch.spec import (
     Drift,
     NotEvaluated,
+    RootNotCovered,
     ScanReport,
     SourceLocation,
     TableResult,
@@ -87,6 +88,22 @@ _RULES: tuple[dict[str, Any], ...] = (
         },
         "help": {"text": "The message says why; see the README's 'What is not watched is said'."},
         "defaultConfiguration": {"level": "note"},
+        "properties": {"tags": ["coverage", "terraform"]},
+    },
+    {
+        "id": "root-not-covered",
+        "name": "RootNotCovered",
+        "shortDescription": {"text": "A directory declares DynamoDB tables and no target evaluates it"},
+        "fullDescription": {
+            "text": "This directory of the repository declares DynamoDB tables (a table resource, a "
+            "DynamoDB module, or a local module that declares one) and is neither a target's root nor "
+            "a module of one, so its tables are compared by nobody."
+        },
+        "help": {
+            "text": "Add a target for it, or list it under coverage.ignore if it is never applied; see "
+            "the runbook entry DriftwatchRootsNotCovered."
+        },
+        "defaultConfiguration": {"level": "warning"},
         "properties": {"tags": ["coverage", "terraform"]},
     },
 )
@@ -222,6 +239,22 @@ def _notifications(report: ScanReport) -> list[dict[str, Any]]:
     return notes
 
 
+def _root_not_covered(root: RootNotCovered) -> dict[str, Any]:
+    name = root.path or "."
+    location: dict[str, Any] = {"logicalLocations": [{"name": name, "kind": "module"}]}
+    if root.source is not None:
+        location["physicalLocation"] = _physical(root.source)
+    return {
+        "ruleId": "root-not-covered",
+        "ruleIndex": _RULE_INDEX["root-not-covered"],
+        "level": "warning",
+        "message": {"text": f"{root.path}: {root.reason}" if root.path else root.reason},
+        "locations": [location],
+        "partialFingerprints": _fingerprint("\0".join((name, "root-not-covered"))),
+        "properties": {"path": root.path or None, "reason": root.reason},
+    }
+
+
 def report_to_sarif(report: ScanReport) -> dict[str, Any]:
     results = [
         # the attribute's own line (``ttl_enabled = ...`` or its tfvars line) where it is known
@@ -231,6 +264,7 @@ def report_to_sarif(report: ScanReport) -> dict[str, Any]:
         for drift in row.drift
     ]
     results += [_not_evaluated(item) for item in report.not_evaluated]
+    results += [_root_not_covered(root) for root in report.roots_not_covered]
     results += [
         _not_compared(row, row.source_of(item.attribute) or row.source, item)
         for row in report.tables

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from driftwatch.report.safe import escape_controls
-from driftwatch.spec import ScanReport, TableResult, TableStatus
+from driftwatch.spec import RootNotCovered, ScanReport, TableResult, TableStatus
 
 _STATUS_STYLE = {
     TableStatus.IN_SYNC: "green",
@@ -165,9 +165,17 @@ def summary_line(report: ScanReport) -> str:
     parts.append(f"{len(report.errors) + len(report.not_evaluated)} not evaluated")
     if report.unresolved_count:
         parts.append(f"{plural(report.unresolved_count, 'attribute')} not compared")
+    if report.roots_not_covered:
+        parts.append(f"{plural(len(report.roots_not_covered), 'directory', 'directories')} not covered")
     commit = f" at {report.commit[:12]}{' (modified)' if report.dirty else ''}" if report.commit else ""
     watched = sum(1 for row in report.tables if row.status is not TableStatus.UNMANAGED)
     return f"{plural(watched, 'table')} watched{commit}: {', '.join(parts)}"
+
+
+def root_line(root: RootNotCovered) -> str:
+    """``envs/qa: declares ... (... at envs/qa/main.tf:12) ...``; a survey cut short is its
+    reason alone."""
+    return f"{root.path}: {root.reason}" if root.path else root.reason
 
 
 def render_text(report: ScanReport, console: Console, verbose: bool = False) -> None:
@@ -189,7 +197,15 @@ def render_text(report: ScanReport, console: Console, verbose: bool = False) -> 
         console.print(
             Text(f"pending applies off [{off.target}], drift alerts at once: {off.reason}", style="yellow")
         )
-    if report.errors or report.expired_ignore_rules or report.not_evaluated or report.pending_unavailable:
+    for root in report.roots_not_covered:
+        console.print(Text(f"not covered [repository] {root_line(root)}", style="yellow"))
+    if (
+        report.errors
+        or report.expired_ignore_rules
+        or report.not_evaluated
+        or report.pending_unavailable
+        or report.roots_not_covered
+    ):
         console.print()
     for row in report.tables:
         rendered = render_row(row, verbose)

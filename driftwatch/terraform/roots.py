@@ -1,0 +1,262 @@
+"""Directories of the repository that declare DynamoDB tables and that no target evaluates.
+
+driftwatch watches the roots its configuration names. A new environment added to the
+repository (``envs/qa``) and forgotten in the configuration declares tables that nobody
+compares, and every output stays quiet: silence that does not mean "in sync". Argo CD's
+ApplicationSet git generator exists for the same reason. So each scan of a configuration also
+surveys the repository: a directory is reported when
+
+* it declares DynamoDB tables: a table resource (``aws_dynamodb_table`` and the resources
+  driftwatch lists as not evaluated, ``aws_dynamodb_table_replica``...), a remote module whose
+  source names DynamoDB (``cloudposse/dynamodb/aws``, ``terraform-aws-modules/dynamodb-table/aws``,
+  a git URL with ``dynamodb`` in it: remote modules are not downloaded for the survey, which
+  would be a download chosen by repository content for directories nobody asked to watch), or
+  a local module (``./``, ``../``) that does, at any depth;
+* no module call in the repository calls it (then it is a module, and its caller is the root);
+* no target reaches it: neither a target's root nor a local module of one;
+* no ``coverage.ignore`` glob matches it or a directory above it (``examples/*``).
+
+The answer is advice, not drift: driftwatch cannot know whether a directory is ever applied,
+so it never changes the exit code; it is said in every output and as a metric. Files are read
+lexically (``driftwatch.terraform.outline``), bounded per file and in total; a survey cut short
+says so, as a root it could not check would otherwise be a silent one.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import posixpath
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from driftwatch.errors import DriftwatchError
+from driftwatch.spec import RootNotCovered, SourceLocation
+from driftwatch.terraform.outline import BlockHeader, outline, outline_json
+from driftwatch.terraform.parse import DEFAULT_MAX_FILE_BYTES, read_regular
+
+TABLE_RESOURCES = frozenset(
+    {
+        "aws_dynamodb_table",
+        "aws_dynamodb_table_replica",
+        "aws_dynamodb_global_table",
+        "awscc_dynamodb_table",
+        "awscc_dynamodb_global_table",
+    }
+)
+# Files read in all, and their bytes: a repository of a million files is cut short, and said.
+DEFAULT_MAX_FILES = 20_000
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+# Shown per reported directory: the declarations that make it one.
+_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One declaration that makes a directory declare tables: ``what`` is Terraform's address
+    (``aws_dynamodb_table.orders``, ``module.tables``) with the module's source."""
+
+    file: str
+    line: int
+    what: str
+
+
+@dataclass
+class DirectoryOutline:
+    """What the survey keeps of one directory: its own table declarations, and its calls of
+    local modules (the called directory, relative to the repository, with the call)."""
+
+    declarations: list[Evidence] = field(default_factory=list)
+    calls: list[tuple[str, Evidence]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Survey:
+    """The directories read, and why the walk stopped early (None: it did not)."""
+
+    directories: Mapping[str, DirectoryOutline]
+    stopped: str | None = None
+
+
+def _local_call(directory: str, source: str) -> str | None:
+    """The repository-relative directory a local module source names; None for a remote source
+    or one outside the repository (Terraform's local sources start with ``./`` or ``../``)."""
+    if not (source.startswith("./") or source.startswith("../")):
+        return None
+    called = posixpath.normpath(posixpath.join(directory, source))
+    if called == ".." or called.startswith("../"):
+        return None
+    return called
+
+
+def _names_dynamodb(source: str) -> bool:
+    return "dynamodb" in source.lower()
+
+
+def outline_directory(directory: str, files: Mapping[str, list[BlockHeader]]) -> DirectoryOutline:
+    """One directory's outline from its files' top-level blocks (file name -> blocks)."""
+    found = DirectoryOutline()
+    for name in sorted(files):
+        file = name if directory == "." else f"{directory}/{name}"
+        for block in files[name]:
+            if block.kind == "resource" and len(block.labels) == 2 and block.labels[0] in TABLE_RESOURCES:
+                found.declarations.append(Evidence(file, block.line, ".".join(block.labels)))
+            elif block.kind == "module" and len(block.labels) == 1 and block.source is not None:
+                evidence = Evidence(file, block.line, f"module.{block.labels[0]} from {block.source}")
+                called = _local_call(directory, block.source)
+                if called is not None:
+                    found.calls.append((called, evidence))
+                elif _names_dynamodb(block.source):
+                    found.declarations.append(evidence)
+    return found
+
+
+def _ignored(directory: str, ignore: Sequence[str]) -> bool:
+    """A glob matches the directory or one above it (``examples/*`` and ``examples`` both cover
+    ``examples/complete/modules``)."""
+    parts = directory.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    return any(fnmatch.fnmatchcase(prefix, glob) for prefix in prefixes for glob in ignore)
+
+
+def roots_not_covered(
+    survey: Survey, target_roots: Iterable[str], ignore: Sequence[str] = ()
+) -> list[RootNotCovered]:
+    """The directories that declare tables, are no module of another and no target reaches
+    (see the module's docstring), each with what it declares; and the survey's early stop, if
+    any. Pure: a function of the survey's outlines."""
+    directories = survey.directories
+    # Which directories declare tables, through local modules at any depth: from each
+    # declaring directory to its callers, once each (cycles included).
+    callers: dict[str, list[tuple[str, Evidence]]] = {}
+    for name, outline_of in directories.items():
+        for called_name, evidence in outline_of.calls:
+            callers.setdefault(called_name, []).append((name, evidence))
+    declares: dict[str, list[Evidence]] = {
+        name: list(outline_of.declarations)
+        for name, outline_of in directories.items()
+        if outline_of.declarations
+    }
+    pending = list(declares)
+    while pending:
+        for caller, evidence in callers.get(pending.pop(), ()):
+            if caller not in declares:
+                declares[caller] = []
+                pending.append(caller)
+            if caller not in directories or not directories[caller].declarations:
+                declares[caller].append(evidence)
+    covered: set[str] = set()
+    pending = [posixpath.normpath(root) for root in target_roots]
+    while pending:
+        name = pending.pop()
+        if name in covered:
+            continue
+        covered.add(name)
+        reached = directories.get(name)
+        if reached is not None:
+            pending.extend(target for target, _ in reached.calls)
+    found: list[RootNotCovered] = []
+    for name in sorted(declares):
+        if name in covered or name in callers or _ignored(name, ignore):
+            continue
+        what = declares[name]
+        shown = ", ".join(f"{e.what} at {e.file}:{e.line}" for e in what[:_SHOWN])
+        more = f" and {len(what) - _SHOWN} more" if len(what) > _SHOWN else ""
+        found.append(
+            RootNotCovered(
+                path=name,
+                source=SourceLocation(what[0].file, what[0].line),
+                reason=f"declares DynamoDB tables ({shown}{more}) and no target evaluates this directory",
+            )
+        )
+    if survey.stopped is not None:
+        found.append(RootNotCovered(path="", source=None, reason=survey.stopped))
+    return found
+
+
+@dataclass(frozen=True)
+class RepoSurvey:
+    """What a scan needs to survey its repository: the repository, every configured target's
+    root relative to it (all of them, also when ``--target`` scans fewer: the others are still
+    watched), and the ``coverage.ignore`` globs."""
+
+    repo: Path
+    roots: tuple[str, ...]
+    ignore: tuple[str, ...] = ()
+
+    def run(self) -> list[RootNotCovered]:
+        """The roots not covered; a survey that fails in any way says so as one entry, and the
+        scan goes on."""
+        try:
+            return roots_not_covered(survey_repository(self.repo), self.roots, self.ignore)
+        except Exception as error:  # a survey is advice: it must never cost the scan
+            return [RootNotCovered(path="", source=None, reason=f"the repository survey failed ({error!r})")]
+
+
+class _Budget(DriftwatchError):
+    pass
+
+
+def survey_repository(
+    repo: Path,
+    *,
+    max_files: int = DEFAULT_MAX_FILES,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> Survey:
+    """Every directory of ``repo`` with Terraform files, outlined. Hidden directories
+    (``.git``, ``.terraform``: Terraform's own module copies) are skipped, symlinked
+    directories are not followed, a symlinked file is read only inside the repository, and a
+    file that cannot be read (too large, a FIFO, gone) is passed over."""
+    directories: dict[str, DirectoryOutline] = {}
+    read = {"files": 0, "bytes": 0}
+    root = repo.resolve()
+
+    def walk_error(error: OSError) -> None:  # an unreadable directory is passed over
+        return None
+
+    try:
+        for path, subdirectories, names in os.walk(root, onerror=walk_error):
+            subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
+            here = Path(path)
+            relative = here.relative_to(root).as_posix()
+            files: dict[str, list[BlockHeader]] = {}
+            for name in sorted(names):
+                if not (name.endswith(".tf") or name.endswith(".tf.json")):
+                    continue
+                blocks = _read_blocks(here / name, root, read, max_files, max_bytes, max_file_bytes)
+                if blocks:
+                    files[name] = blocks
+            if files:
+                found = outline_directory(relative, files)
+                if found.declarations or found.calls:
+                    directories[relative] = found
+    except _Budget as stop:
+        return Survey(directories, str(stop))
+    return Survey(directories)
+
+
+def _read_blocks(
+    path: Path, root: Path, read: dict[str, int], max_files: int, max_bytes: int, max_file_bytes: int
+) -> list[BlockHeader]:
+    if read["files"] >= max_files or read["bytes"] >= max_bytes:
+        where = path.relative_to(root).as_posix()
+        raise _Budget(
+            f"the repository survey stopped at {where}: over {max_files} Terraform files or "
+            f"{max_bytes} bytes read; directories after it were not checked for tables no target "
+            "evaluates"
+        )
+    try:
+        if path.is_symlink() and not path.resolve().is_relative_to(root):
+            return []
+        data = read_regular(path, path.name, max_file_bytes)
+    except (OSError, DriftwatchError, RuntimeError):  # RuntimeError: a symlink loop
+        return []
+    read["files"] += 1
+    read["bytes"] += len(data)
+    text = data.decode("utf-8", errors="replace")
+    lowered = text.lower()
+    if "module" not in lowered and "dynamodb" not in lowered:
+        return []
+    return outline_json(text) if path.name.endswith(".json") else outline(text)

@@ -1,0 +1,398 @@
+"""Directories that declare DynamoDB tables and that no target evaluates (driftwatch.terraform.roots).
+
+A new environment added to git and forgotten in the configuration was silent: its tables were
+compared by nobody and every output read as "in sync". The survey names it in every output,
+without changing the exit code. The lexical outline, the pure decision, the walk's bounds and
+the whole scan are tested apart.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import boto3
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from rich.console import Console
+
+from driftwatch.config import parse_config
+from driftwatch.metrics import DriftwatchMetrics
+from driftwatch.notify.coverage import not_watched, reconcile
+from driftwatch.report.json import render_json
+from driftwatch.report.markdown import render_markdown
+from driftwatch.report.sarif import render_sarif
+from driftwatch.report.text import render_text
+from driftwatch.scan import ScanSettings, scan
+from driftwatch.spec import RootNotCovered, ScanReport
+from driftwatch.targets import repo_survey
+from driftwatch.terraform.outline import BlockHeader, outline, outline_json
+from driftwatch.terraform.roots import (
+    DirectoryOutline,
+    RepoSurvey,
+    Survey,
+    outline_directory,
+    roots_not_covered,
+    survey_repository,
+)
+from driftwatch.terraform.target import TargetInput
+
+# --- the lexical outline --------------------------------------------------------------------------
+
+_TRICKY = """\
+# resource "aws_dynamodb_table" "in_a_comment" {}
+// module "also_a_comment" { source = "./x" }
+/* resource "aws_dynamodb_table" "in_a_block_comment" {
+} */
+resource "aws_dynamodb_table" "t" {
+  name   = "a-${var.x}-${"}"}-%{ if true }{%{ endif }"
+  tags   = { source = "not the module's" }
+  policy = <<-EOT
+    resource "aws_dynamodb_table" "in_a_heredoc" {
+    }
+    EOT
+}
+module "tables" {
+  count  = 1
+  source = "../../modules/table"
+  x      = "${ {a = "}"}["a"] }"
+}
+module "templated" {
+  source = "${path.module}/x"
+}
+locals { brace = "{" }
+output "o" { value = "}" }
+resource "aws_s3_bucket" "unclosed" {
+"""
+
+
+def test_the_outline_keeps_top_level_blocks_and_literal_sources_only() -> None:
+    assert outline(_TRICKY) == [
+        BlockHeader("resource", ("aws_dynamodb_table", "t"), 5),
+        BlockHeader("module", ("tables",), 13, "../../modules/table"),
+        BlockHeader("module", ("templated",), 18),  # Terraform refuses a templated source
+        BlockHeader("locals", (), 21),
+        BlockHeader("output", ("o",), 22),
+        BlockHeader("resource", ("aws_s3_bucket", "unclosed"), 23),
+    ]
+
+
+def test_the_outline_counts_lines_through_crlf_strings_and_escaped_newlines() -> None:
+    text = 'locals {\r\n  a = "x\\\n"\r\n}\r\nresource "aws_dynamodb_table" "t" {\r\n}\r\n'
+    assert outline(text)[-1] == BlockHeader("resource", ("aws_dynamodb_table", "t"), 5)
+
+
+def test_deeply_nested_templates_cost_no_recursion() -> None:
+    """50,000 nested ``"${"`` (a hostile file): no RecursionError, the block after is read."""
+    text = "locals { a = " + '"${' * 50_000 + "\n" + 'resource "aws_dynamodb_table" "t" {}\n'
+    # never closed: nothing after it is code; the block it opened is still named
+    assert outline(text) == [BlockHeader("locals", (), 1)]
+    closed = (
+        "locals { a = " + '"${' * 5_000 + "1" + '}"' * 5_000 + ' }\nresource "aws_dynamodb_table" "t" {}\n'
+    )
+    assert outline(closed)[-1] == BlockHeader("resource", ("aws_dynamodb_table", "t"), 2)
+
+
+def test_the_json_outline_reads_both_block_forms() -> None:
+    text = json.dumps(
+        {
+            "resource": [{"aws_dynamodb_table": {"a": {"name": "x"}}}, {"aws_dynamodb_table": {"b": {}}}],
+            "module": {"m": {"source": "./m"}, "n": [{"source": "cloudposse/dynamodb/aws"}]},
+        },
+        indent=1,
+    )
+    blocks = outline_json(text)
+    assert [(b.kind, b.labels, b.source) for b in blocks] == [
+        ("resource", ("aws_dynamodb_table", "a"), None),
+        ("resource", ("aws_dynamodb_table", "b"), None),
+        ("module", ("m",), "./m"),
+        ("module", ("n",), "cloudposse/dynamodb/aws"),
+    ]
+    assert blocks[1].line == text[: text.index('"b"')].count("\n") + 1
+    assert outline_json("[1, 2]") == [] and outline_json("{not json") == []
+    assert outline_json("[" * 100_000) == []  # too deep for json: nothing, not a crash
+
+
+# --- the decision ---------------------------------------------------------------------------------
+
+
+def _outline(directory: str, **files: list[BlockHeader]) -> DirectoryOutline:
+    return outline_directory(directory, files)
+
+
+def table(name: str, line: int = 1) -> BlockHeader:
+    return BlockHeader("resource", ("aws_dynamodb_table", name), line)
+
+
+def module(name: str, source: str, line: int = 1) -> BlockHeader:
+    return BlockHeader("module", (name,), line, source)
+
+
+def _paths(found: list[RootNotCovered]) -> list[str]:
+    return [root.path for root in found]
+
+
+def test_a_directory_a_target_reaches_is_covered_and_another_is_not() -> None:
+    survey = Survey(
+        {
+            "envs/prod": _outline("envs/prod", **{"main.tf": [module("t", "../../modules/table")]}),
+            "envs/qa": _outline("envs/qa", **{"main.tf": [module("t", "../../modules/table", 3)]}),
+            "modules/table": _outline("modules/table", **{"main.tf": [table("this", 7)]}),
+        }
+    )
+    [qa] = roots_not_covered(survey, ["envs/prod"])
+    assert (
+        qa.path == "envs/qa"
+        and qa.source is not None
+        and (qa.source.file, qa.source.line)
+        == (
+            "envs/qa/main.tf",
+            3,
+        )
+    )
+    # the module is a module (called), not a root; the call that makes qa declare is named
+    assert "module.t from ../../modules/table at envs/qa/main.tf:3" in qa.reason
+    assert roots_not_covered(survey, ["envs/prod", "envs/qa"]) == []
+    # a module of a target is covered through it: only qa, never modules/table
+    assert _paths(roots_not_covered(survey, [])) == ["envs/prod", "envs/qa"]
+
+
+def test_tables_are_found_through_local_modules_at_any_depth_and_through_dynamodb_sources() -> None:
+    survey = Survey(
+        {
+            "a": _outline("a", **{"main.tf": [module("b", "../b")]}),
+            "b": _outline("b", **{"main.tf": [module("c", "../c")]}),
+            "c": _outline("c", **{"main.tf": [table("deep")]}),
+            "registry": _outline("registry", **{"main.tf": [module("t", "cloudposse/dynamodb/aws", 4)]}),
+            "git": _outline(
+                "git", **{"x.tf": [module("t", "git::https://example.com/terraform-aws-dynamodb.git")]}
+            ),
+            "other": _outline("other", **{"main.tf": [module("vpc", "terraform-aws-modules/vpc/aws")]}),
+            "replica": _outline(
+                "replica", **{"main.tf": [BlockHeader("resource", ("aws_dynamodb_table_replica", "r"), 2)]}
+            ),
+            "bucket": _outline("bucket", **{"main.tf": [BlockHeader("resource", ("aws_s3_bucket", "b"), 1)]}),
+        }
+    )
+    found = roots_not_covered(survey, [])
+    assert _paths(found) == ["a", "git", "registry", "replica"]
+    assert "module.t from cloudposse/dynamodb/aws at registry/main.tf:4" in found[2].reason
+
+
+def test_a_cycle_of_modules_is_reported_from_its_caller_and_ends() -> None:
+    survey = Survey(
+        {
+            "root": _outline("root", **{"main.tf": [module("a", "../a")]}),
+            "a": _outline("a", **{"main.tf": [module("b", "../b"), table("t")]}),
+            "b": _outline("b", **{"main.tf": [module("a", "../a")]}),
+        }
+    )
+    assert _paths(roots_not_covered(survey, [])) == ["root"]
+    assert roots_not_covered(survey, ["root"]) == []
+
+
+def test_ignore_globs_match_the_directory_or_one_above_it() -> None:
+    survey = Survey(
+        {
+            name: _outline(name, **{"main.tf": [table("t")]})
+            for name in ("examples/complete", "examples", "sandbox/x/y", "envs/qa", ".")
+        }
+    )
+    assert _paths(roots_not_covered(survey, [], ["examples", "sandbox/*"])) == [".", "envs/qa"]
+    assert _paths(roots_not_covered(survey, [], ["Envs/*"])) == [  # case-sensitive
+        ".",
+        "envs/qa",
+        "examples",
+        "examples/complete",
+        "sandbox/x/y",
+    ]
+    assert roots_not_covered(survey, [], ["*"]) == []
+
+
+def test_a_source_outside_the_repository_or_absolute_is_no_call() -> None:
+    found = _outline("envs/qa", **{"main.tf": [module("x", "../../../elsewhere"), module("y", "/abs/path")]})
+    assert found.calls == [] and found.declarations == []
+
+
+def test_many_declarations_are_shown_three_and_counted() -> None:
+    survey = Survey({"qa": _outline("qa", **{"main.tf": [table(f"t{i}", i) for i in range(1, 6)]})})
+    [qa] = roots_not_covered(survey, [])
+    assert "aws_dynamodb_table.t3 at qa/main.tf:3 and 2 more" in qa.reason and "t4" not in qa.reason
+
+
+def test_a_survey_cut_short_says_so() -> None:
+    found = roots_not_covered(Survey({}, "the repository survey stopped at x.tf"), [])
+    assert found == [RootNotCovered("", None, "the repository survey stopped at x.tf")]
+
+
+# --- the walk -------------------------------------------------------------------------------------
+
+_TABLE_TF = """resource "aws_dynamodb_table" "t" {
+  name     = "%s"
+  hash_key = "id"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+"""
+
+
+def test_the_walk_skips_hidden_directories_links_out_and_files_it_cannot_read(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    for directory in ("envs/qa", ".terraform/modules/t", "envs/.hidden"):
+        (repo / directory).mkdir(parents=True)
+        (repo / directory / "main.tf").write_text(_TABLE_TF % "x")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "main.tf").write_text(_TABLE_TF % "x")
+    (repo / "linked").symlink_to(outside, target_is_directory=True)  # a directory link: not followed
+    (repo / "loose").mkdir()
+    (repo / "loose" / "main.tf").symlink_to(outside / "main.tf")  # a file link out: not read
+    (repo / "fifo").mkdir()
+    os.mkfifo(repo / "fifo" / "main.tf")  # would block a plain open forever
+    survey = survey_repository(repo)
+    assert sorted(survey.directories) == ["envs/qa"] and survey.stopped is None
+
+
+def test_the_walk_stops_at_its_budget_and_says_where(tmp_path: Path) -> None:
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "main.tf").write_text(_TABLE_TF % name)
+    survey = survey_repository(tmp_path, max_files=2)
+    assert sorted(survey.directories) == ["a", "b"]
+    assert survey.stopped is not None and "stopped at c/main.tf" in survey.stopped
+    found = roots_not_covered(survey, [])
+    assert found[-1].path == "" and "were not checked" in found[-1].reason
+
+
+def test_a_survey_that_fails_is_one_entry_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(repo: Path) -> Survey:
+        raise MemoryError("a hostile repository")
+
+    monkeypatch.setattr("driftwatch.terraform.roots.survey_repository", broken)
+    [entry] = RepoSurvey(tmp_path, ("envs/prod",)).run()
+    assert (
+        entry.path == ""
+        and "the repository survey failed (MemoryError('a hostile repository'))" in entry.reason
+    )
+    monkeypatch.undo()
+    assert RepoSurvey(tmp_path / "gone", ()).run() == []  # no repository: its targets' errors say it
+
+
+def test_every_configured_target_covers_its_root_also_when_another_is_scanned(tmp_path: Path) -> None:
+    config = parse_config(
+        {
+            "repo": str(tmp_path),
+            "targets": [{"name": "prod", "root": "envs/prod"}, {"name": "qa", "root": "envs/qa/"}],
+            "coverage": {"ignore": ["examples/*"]},
+        }
+    )
+    survey = repo_survey(config, tmp_path)
+    assert survey.roots == ("envs/prod", "envs/qa") and survey.ignore == ("examples/*",)
+
+
+def test_an_empty_ignore_glob_is_refused_with_its_key() -> None:
+    with pytest.raises(Exception, match=r"coverage\.ignore\.0"):
+        parse_config({"targets": [{"name": "p", "root": "."}], "coverage": {"ignore": [""]}})
+
+
+# --- the whole scan, every output -------------------------------------------------------------------
+
+
+def _text(report: ScanReport) -> str:
+    out = io.StringIO()
+    render_text(report, Console(file=out, width=300, color_system=None))
+    return out.getvalue()
+
+
+def test_a_scan_names_the_directory_in_every_output_and_keeps_its_exit_code(
+    tmp_path: Path, mocked_aws: None
+) -> None:
+    """envs/prod is watched and in sync; envs/qa declares a table nobody watches. Before, every
+    output was "1 table watched: 1 in sync" and nothing else."""
+    from driftwatch.aws.clients import AwsClients
+
+    for env in ("prod", "qa"):
+        (tmp_path / "envs" / env).mkdir(parents=True)
+        (tmp_path / "envs" / env / "main.tf").write_text(
+            _TABLE_TF.replace('"id"\n', '"id"\n  billing_mode = "PAY_PER_REQUEST"\n', 1) % f"{env}-orders"
+        )
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName="prod-orders",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+    )
+    target = TargetInput(name="prod", repo=tmp_path, root=tmp_path / "envs" / "prod", region="us-east-1")
+    settings = ScanSettings(survey=RepoSurvey(tmp_path, ("envs/prod",)))
+    report = scan([target], AwsClients(max_attempts=1), settings=settings)
+    assert [row.status.value for row in report.tables] == ["in_sync"]
+    assert report.exit_code == 0  # advice, never the exit code
+
+    text = _text(report)
+    said = "declares DynamoDB tables (aws_dynamodb_table.t at envs/qa/main.tf:1)"
+    assert f"not covered [repository] envs/qa: {said}" in text
+    assert text.strip().splitlines()[-1].endswith("1 directory not covered")
+
+    document = json.loads(render_json(report))
+    assert document["summary"]["roots_not_covered"] == 1
+    assert document["roots_not_covered"] == [
+        {
+            "path": "envs/qa",
+            "file": "envs/qa/main.tf",
+            "line": 1,
+            "reason": "declares DynamoDB tables (aws_dynamodb_table.t at envs/qa/main.tf:1) and no target "
+            "evaluates this directory",
+        }
+    ]
+    [result] = [
+        r for r in json.loads(render_sarif(report))["runs"][0]["results"] if r["ruleId"] == "root-not-covered"
+    ]
+    assert result["level"] == "warning" and result["message"]["text"].startswith("envs/qa: declares")
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "envs/qa/main.tf"
+
+    markdown = render_markdown(report)
+    assert "### Directories no target evaluates" in markdown and "`envs/qa`" in markdown
+    assert "| directories not covered | 1 |" in markdown
+
+    metrics = DriftwatchMetrics(version="test")
+    metrics.observe_scan(
+        report, first_seen={}, result="success", duration_seconds=1.0, started_at=datetime.now(UTC)
+    )
+    samples = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(metrics.render().decode())
+        for sample in family.samples
+    }
+    assert samples["driftwatch_roots_not_covered"] == 1
+
+    # the daemon announces it after two scans, to the default webhook (no target, no table)
+    items = not_watched(report)
+    [key] = [k for k in items if k.startswith("root\0")]
+    assert items[key].target == "" and items[key].text.startswith("repository: envs/qa: declares")
+    first = reconcile(items, {})
+    second = reconcile(items, first.state)
+    assert first.started == () and [item.key for item in second.started if item.key == key] == [key]
+    gone = reconcile({}, second.state)
+    assert [item.key for item in gone.ended] == [key]
+
+
+def test_a_scan_without_a_survey_says_nothing_of_other_directories(tmp_path: Path, mocked_aws: None) -> None:
+    """An ad-hoc ``--root`` scan asks about one root: no survey, no new key in the report."""
+    from driftwatch.aws.clients import AwsClients
+
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "main.tf").write_text(_TABLE_TF % "x")
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "main.tf").write_text("")
+    target = TargetInput(
+        name="r", repo=tmp_path, root=tmp_path / "root", region="us-east-1", allow_empty=True
+    )
+    report = scan([target], AwsClients(max_attempts=1))
+    assert report.roots_not_covered == () and json.loads(render_json(report))["roots_not_covered"] == []
