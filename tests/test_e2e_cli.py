@@ -46,7 +46,14 @@ AD_HOC_PROD = ["--root", "examples/envs/prod", "--var-file", "prod.tfvars"]
 _NULLABLE_STRING = {"type": ["string", "null"]}
 # The original four statuses, and the two the real-estates work added (additive).
 STATUSES = ["in_sync", "drifted", "missing", "error", "pending", "unmanaged"]
-ZERO_NEW = {"pending": 0, "unmanaged": 0, "not_evaluated": 0, "target_errors": 0, "unresolved": 0, "roots_not_covered": 0}
+ZERO_NEW = {
+    "pending": 0,
+    "unmanaged": 0,
+    "not_evaluated": 0,
+    "target_errors": 0,
+    "unresolved": 0,
+    "roots_not_covered": 0,
+}
 # Counts the summary holds besides the statuses (additive: what is not watched).
 GAP_COUNTS = ["not_evaluated", "target_errors", "unresolved", "roots_not_covered"]
 _SOURCE = {

@@ -408,6 +408,25 @@ def test_one_choice_of_credentials_for_the_whole_target_is_not_noted(tmp_path: P
     }
 
 
+def test_a_profile_written_as_a_number_is_the_same_choice_as_its_string(tmp_path: Path) -> None:
+    """The provider's ``profile`` is a string: Terraform converts ``123`` to ``"123"``, one
+    choice of credentials. driftwatch compared the values as written and noted two."""
+    files = {
+        "main.tf": 'provider "aws" {\n  profile = 123\n}\n'
+        'provider "aws" {\n  alias   = "west"\n  region  = "us-west-2"\n  profile = "123"\n}\n'
+        + table_tf("a")
+        + table_tf("b").replace("{\n", "{\n  provider = aws.west\n", 1)
+    }
+    found = tables(declared(tmp_path / "same", files))
+    assert {address: table.notes for address, table in found.items()} == {
+        "aws_dynamodb_table.a": (),
+        "aws_dynamodb_table.b": (),
+    }
+    other = {"main.tf": files["main.tf"].replace('profile = "123"', 'profile = "124"')}
+    found = tables(declared(tmp_path / "other", other))
+    assert [note.attribute for note in found["aws_dynamodb_table.b"].notes] == ["account"]
+
+
 def test_inspect_shows_the_binding(tmp_path: Path) -> None:
     files = {
         "main.tf": f"""

@@ -64,7 +64,7 @@ from driftwatch.terraform.addresses import local_path, redact
 from driftwatch.terraform.data_files import ModuleFiles
 from driftwatch.terraform.evaluate import PATH_CWD, EvaluationError, Scope, evaluate, evaluate_text
 from driftwatch.terraform.expansion import ExpansionError, count_instances, for_each_items, instance_key
-from driftwatch.terraform.functions import TfSet, nfc
+from driftwatch.terraform.functions import TfSet, is_number, nfc, to_string
 from driftwatch.terraform.label import build_label, label_outputs
 from driftwatch.terraform.locations import module_call_locations, resource_locations
 from driftwatch.terraform.memo import frozen_key
@@ -1354,7 +1354,7 @@ def _chosen_credentials(
     for name in _CREDENTIAL_ARGUMENTS:
         if name not in attributes:
             continue
-        value = _evaluate_attribute(attributes[name], scope, walk, file)
+        value = _as_strings(_evaluate_attribute(attributes[name], scope, walk, file))
         if value is None or value == "" or (isinstance(value, (list, tuple)) and not value):
             continue
         shown = name == "profile" and isinstance(value, str) and len(value) <= 64 and value.isprintable()
@@ -1365,6 +1365,17 @@ def _chosen_credentials(
     key = repr(values)
     choice = walk.credential_choices.setdefault(key, len(walk.credential_choices) + 1)
     return tuple(chosen), choice
+
+
+def _as_strings(value: Any) -> Any:
+    """A credentials argument as the provider receives it: every one is a string or a list of
+    strings, so Terraform converts ``profile = 123`` to ``"123"`` (the same choice as
+    ``profile = "123"``, not a second one)."""
+    if isinstance(value, bool) or is_number(value):
+        return to_string(value)
+    if isinstance(value, (list, tuple)):
+        return tuple(_as_strings(item) for item in value)
+    return value
 
 
 def _role_arns(nested: list[Block], kind: str, scope: Scope, walk: _Walk, file: str) -> Maybe[str] | None:
