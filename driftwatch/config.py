@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
@@ -85,6 +86,14 @@ def parse_size(value: Any) -> Any:
         unit = (match.group(2) or "").upper()
         return int(float(match.group(1)) * {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}[unit])
     return value
+
+
+def _refuse_repeated(kind: str, names: list[str]) -> None:
+    """Names that select things (``--target``, a route in the logs) must each select one."""
+    counts = Counter(names)
+    repeated = sorted(name for name, count in counts.items() if count > 1)
+    if repeated:
+        raise ValueError(f"{kind} names must be unique; repeated: {', '.join(repeated)}")
 
 
 class _Strict(BaseModel):
@@ -201,10 +210,7 @@ class SlackConfig(_Strict):
     @field_validator("routes")
     @classmethod
     def _unique_routes(cls, routes: list[SlackRoute]) -> list[SlackRoute]:
-        names = [r.name for r in routes]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"route names must be unique; repeated: {', '.join(repeated)}")
+        _refuse_repeated("route", [r.name for r in routes])
         return routes
 
     @field_validator("webhook_url_file")
@@ -407,10 +413,7 @@ class Config(_Strict):
     @field_validator("targets")
     @classmethod
     def _unique_names(cls, targets: list[TargetConfig]) -> list[TargetConfig]:
-        names = [t.name for t in targets]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"target names must be unique; repeated: {', '.join(duplicates)}")
+        _refuse_repeated("target", [t.name for t in targets])
         return targets
 
     @model_validator(mode="after")
