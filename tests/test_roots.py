@@ -269,6 +269,19 @@ def test_the_walk_stops_at_its_budget_and_says_where(tmp_path: Path) -> None:
     assert found[-1].path == "" and "were not checked" in found[-1].reason
 
 
+def test_a_walk_through_too_many_entries_stops_and_says_where(tmp_path: Path) -> None:
+    """A million empty directories would be seconds of walking on every scan."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "main.tf").write_text(_TABLE_TF % "a")
+    for index in range(30):
+        (tmp_path / "b" / f"d{index:02d}").mkdir(parents=True)
+    (tmp_path / "node_modules" / "x").mkdir(parents=True)  # never walked
+    (tmp_path / "node_modules" / "x" / "main.tf").write_text(_TABLE_TF % "n")
+    assert sorted(survey_repository(tmp_path).directories) == ["a"]
+    survey = survey_repository(tmp_path, max_entries=20)
+    assert survey.stopped is not None and "stopped in b: over 20 files and directories" in survey.stopped
+
+
 def test_a_survey_that_fails_is_one_entry_not_a_crash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -48,6 +48,11 @@ TABLE_RESOURCES = frozenset(
 # Files read in all, and their bytes: a repository of a million files is cut short, and said.
 DEFAULT_MAX_FILES = 20_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+# Names looked at (files and directories of any kind): a million empty directories cost a
+# walk of seconds on every scan; cut short, and said.
+DEFAULT_MAX_ENTRIES = 500_000
+# Directories no Terraform root lives in, and that can hold hundreds of thousands of files.
+_NEVER_ROOTS = frozenset({"node_modules"})
 # Shown per reported directory: the declarations that make it one.
 _SHOWN = 3
 
@@ -204,23 +209,34 @@ def survey_repository(
     max_files: int = DEFAULT_MAX_FILES,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
 ) -> Survey:
     """Every directory of ``repo`` with Terraform files, outlined. Hidden directories
-    (``.git``, ``.terraform``: Terraform's own module copies) are skipped, symlinked
+    (``.git``, ``.terraform``: Terraform's own module copies) and ``node_modules`` are skipped, symlinked
     directories are not followed, a symlinked file is read only inside the repository, and a
     file that cannot be read (too large, a FIFO, gone) is passed over."""
     directories: dict[str, DirectoryOutline] = {}
     read = {"files": 0, "bytes": 0}
     root = repo.resolve()
+    seen = 0
 
     def walk_error(error: OSError) -> None:  # an unreadable directory is passed over
         return None
 
     try:
         for path, subdirectories, names in os.walk(root, onerror=walk_error):
-            subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
+            subdirectories[:] = sorted(
+                d for d in subdirectories if not d.startswith(".") and d not in _NEVER_ROOTS
+            )
             here = Path(path)
             relative = here.relative_to(root).as_posix()
+            seen += len(subdirectories) + len(names)
+            if seen > max_entries:
+                raise _Budget(
+                    f"the repository survey stopped in {relative}: over {max_entries} files and "
+                    "directories looked at; directories after it were not checked for tables no "
+                    "target evaluates"
+                )
             files: dict[str, list[BlockHeader]] = {}
             for name in sorted(names):
                 if not (name.endswith(".tf") or name.endswith(".tf.json")):
