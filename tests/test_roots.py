@@ -296,6 +296,8 @@ def test_a_survey_that_fails_is_one_entry_not_a_crash(
     )
     monkeypatch.undo()
     assert RepoSurvey(tmp_path / "gone", ()).run() == []  # no repository: its targets' errors say it
+    monkeypatch.setattr("driftwatch.terraform.roots.survey_repository", broken)
+    assert RepoSurvey(tmp_path, (), ("*",)).run() == []  # the survey off: nothing is walked
 
 
 def test_every_configured_target_covers_its_root_also_when_another_is_scanned(tmp_path: Path) -> None:

@@ -193,6 +193,8 @@ class RepoSurvey:
     def run(self) -> list[RootNotCovered]:
         """The roots not covered; a survey that fails in any way says so as one entry, and the
         scan goes on."""
+        if any(glob and set(glob) == {"*"} for glob in self.ignore):
+            return []  # every directory is ignored: the survey is off, nothing is walked
         try:
             return roots_not_covered(survey_repository(self.repo), self.roots, self.ignore)
         except Exception as error:  # a survey is advice: it must never cost the scan
