@@ -160,6 +160,35 @@ def test_a_feature_resource_in_another_region_names_another_table(tmp_path: Path
     assert notes(found["orders"]) == {}
 
 
+def test_a_resource_policy_names_the_table_of_its_arns_region(tmp_path: Path) -> None:
+    """The policy's provider is us-east-1 but its ARN names us-west-2's orders: the note was put
+    on us-east-1's orders (a table it does not manage) and us-west-2's said nothing."""
+    text = (
+        """
+        provider "aws" {
+          region = "us-east-1"
+        }
+        provider "aws" {
+          alias  = "west"
+          region = "us-west-2"
+        }
+        """
+        + table_tf("orders").replace('"aws_dynamodb_table" "orders"', '"aws_dynamodb_table" "east"')
+        + table_tf("orders").replace("{\n", "{\n  provider = aws.west\n", 1)
+        + """
+        resource "aws_dynamodb_resource_policy" "p" {
+          resource_arn = "arn:aws:dynamodb:us-west-2:123456789012:table/orders"
+          policy       = "{}"
+        }
+        """
+    )
+    repo = write_repo(tmp_path / "repo", {"main.tf": textwrap.dedent(text)})
+    found = declare([target(repo)], ParseCache())
+    by_address = {job.table.address: job.table for job in found.jobs}
+    assert notes(by_address["aws_dynamodb_table.east"]) == {}
+    assert list(notes(by_address["aws_dynamodb_table.orders"])) == ["resource_policy"]
+
+
 @pytest.mark.parametrize(
     ("arn", "name"),
     [

@@ -79,6 +79,18 @@ def table_name(resource: FeatureResource) -> str | None:
     return name if isinstance(name, str) else None
 
 
+def _region(resource: FeatureResource) -> Maybe[str] | None:
+    """The region of the table the resource names: the one written in a literal
+    ``resource_arn`` (a policy may name a table of another region than its provider's), else
+    the resource's own."""
+    arn = resource.arguments.get("resource_arn")
+    if resource.kind == "aws_dynamodb_resource_policy" and isinstance(arn, str):
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and parts[3]:
+            return parts[3]
+    return resource.region
+
+
 def note(resource: FeatureResource) -> Unresolved:
     """What the table says: the attribute (``gsi.<index>.contributor_insights`` for an index's
     contributor insights) and which resource manages it."""
@@ -111,7 +123,7 @@ def attach(tables: Sequence[DeclaredTable], resources: Sequence[FeatureResource]
         name, region = table.spec.name, table.spec.region
         found = by_name.get(name, []) if isinstance(name, str) else []
         # The same region, when both are known: a same-named table elsewhere is another table.
-        found = [r for r in found if not _elsewhere(r.region, region)]
+        found = [r for r in found if not _elsewhere(_region(r), region)]
         found += by_address.get(table.address, [])
         notes = tuple(dict.fromkeys(note(r) for r in found))
         joined.append(dataclasses.replace(table, notes=(*table.notes, *notes)) if notes else table)
