@@ -14,9 +14,12 @@ attributes driftwatch reports drifted must be the arguments ``terraform plan`` c
 through the vocabulary of ``test_differential_drift``, except where docs/terraform-parity.md
 documents a deliberate difference (``DOCUMENTED``).
 
-Four surveys chose the configurations (the fixtures' README lists each with what it exercises);
+Five surveys chose the configurations (the fixtures' README lists each with what it exercises);
 the third found SSE declared as ``length(var.kms_key_arn) != null`` left unresolved (fixed), the
-fourth ``ignore_changes = [tags.Name]`` read as ``tags["Name"]`` (Terraform ignores nothing; fixed).
+fourth ``ignore_changes = [tags.Name]`` read as ``tags["Name"]`` (Terraform ignores nothing; fixed),
+the fifth tags put by ``aws_dynamodb_tag`` resources beside a table under ``ignore_changes = [tags]``
+left uncompared (terraform plan creates or updates the tag resource; fixed). A change terraform
+plan makes to an ``aws_dynamodb_tag`` is read as ``tags`` of the table whose ARN it names.
 
 moto gap (also in the fixtures' README): moto 5.2.1 has no ``ListTagsForResource`` /
 ``TagResource`` for Application Auto Scaling, which the provider calls after creating a
@@ -126,6 +129,8 @@ STATE: dict[str, str] = {
     # the fourth survey
     "module.tagging_guide_dot.aws_dynamodb_table.dotted": "tagging-guide-dotted",
     "module.tagging_guide_dot.aws_dynamodb_table.indexed": "tagging-guide-indexed",
+    # the fifth survey
+    "module.state_lock_tag.aws_dynamodb_table.terraform-state-lock": "tf-state-lock",
 }
 
 # Unresolved on a freshly applied table, each a value only Terraform's state knows
@@ -350,6 +355,9 @@ def mutate(client: Any) -> None:
     # the fourth survey: ignore_changes = [tags.Name] ignores nothing, [tags["Name"]] the tag
     for name in ("tagging-guide-dotted", "tagging-guide-indexed"):
         _tag(client, name, Name="renamed")
+    # the fifth survey: tags put by aws_dynamodb_tag, the table saying ignore_changes = [tags]
+    client.untag_resource(ResourceArn=_arn(client, "tf-state-lock"), TagKeys=["Project"])
+    _tag(client, "tf-state-lock", Environment="changed", Extra="console")  # Extra: nobody's
 
 
 def mutate_third_survey(client: Any) -> None:
@@ -498,6 +506,8 @@ PLANNED: dict[str, set[str]] = {
     "module.boldlink_autoscaled.aws_dynamodb_table.main": {"ttl"},
     # the fourth survey
     "module.tagging_guide_dot.aws_dynamodb_table.dotted": {"tags"},
+    # the fifth survey: the aws_dynamodb_tag resources, created and updated again
+    "module.state_lock_tag.aws_dynamodb_table.terraform-state-lock": {"tags"},
 }
 
 # The same for the scaling targets and policies, by the table they scale.
@@ -626,6 +636,20 @@ def planned_scaling(resource_changes: list[dict[str, Any]]) -> dict[str, set[str
     return found
 
 
+def planned_tag_resources(
+    resource_changes: list[dict[str, Any]], state: dict[str, str]
+) -> dict[str, set[str]]:
+    """The ``aws_dynamodb_tag`` resources terraform plan creates or changes, as ``tags`` of the
+    table whose ARN they name (a tag resource is a resource of its own, beside the table)."""
+    by_name = {name: address for address, name in state.items()}
+    found: dict[str, set[str]] = {}
+    for rc in resource_changes:
+        if rc["type"] == "aws_dynamodb_tag" and rc["change"]["actions"] != ["no-op"]:
+            arn = (rc["change"]["after"] or rc["change"]["before"])["resource_arn"]
+            found.setdefault(by_name[arn.rsplit("table/", 1)[1]], set()).add("tags")
+    return found
+
+
 def _is_scaling(attribute: str) -> bool:
     return attribute.startswith("autoscaling.") or ".autoscaling." in attribute
 
@@ -689,6 +713,8 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
         if rc["type"] == "aws_dynamodb_table" and rc["mode"] == "managed"
     }
     state = dict(_state_tables(shown["prior_state"]["values"]["root_module"]))
+    for address, arguments in planned_tag_resources(shown["resource_changes"], state).items():
+        planned[address] = planned.get(address, set()) | arguments
     yield Outcome(
         state,
         planned,

@@ -310,3 +310,105 @@ def test_a_feature_resource_whose_instances_cannot_be_told_still_names_a_table_i
     assert orders.startswith("aws_dynamodb_contributor_insights.maybe manages contributor insights")
     assert "count of aws_dynamodb_contributor_insights.maybe is unknown" in orders
     assert "more than the 10,000 instances" in notes(found["events"])["contributor_insights"]
+
+
+def test_a_tag_resource_puts_its_tag_on_the_table_it_names(tmp_path: Path) -> None:
+    """``aws_dynamodb_tag`` (a Terraform state lock table's tags, the table saying
+    ``ignore_changes = [tags]``): each tag it puts is the table's, by the table's ARN known after
+    apply or written out. One in another region (a replica's, through ``replace()`` of the
+    ARN) tags another table. Before, driftwatch read none of them: a tag deleted in the console
+    was in sync though terraform plan creates it again."""
+    found = tables(
+        tmp_path,
+        """
+        provider "aws" {
+          region = "us-east-1"
+        }
+        provider "aws" {
+          alias  = "west"
+          region = "us-west-2"
+        }
+        locals {
+          tags = { Project = "state", Environment = "shared" }
+        }
+        resource "aws_dynamodb_table" "lock" {
+          name           = "tf-state-lock"
+          hash_key       = "LockID"
+          read_capacity  = 20
+          write_capacity = 20
+          attribute {
+            name = "LockID"
+            type = "S"
+          }
+          lifecycle {
+            ignore_changes = [tags]
+          }
+        }
+        resource "aws_dynamodb_tag" "table_tags" {
+          for_each     = local.tags
+          resource_arn = aws_dynamodb_table.lock.arn
+          key          = each.key
+          value        = each.value
+        }
+        resource "aws_dynamodb_tag" "replica" {
+          provider     = aws.west
+          resource_arn = replace(aws_dynamodb_table.lock.arn, "us-east-1", "us-west-2")
+          key          = "Replica"
+          value        = "west"
+        }
+        resource "aws_dynamodb_tag" "by_arn" {
+          resource_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
+          key          = "Owner"
+          value        = var.owner
+        }
+        variable "owner" {
+          type = string
+        }
+        """
+        + table_tf("orders"),
+    )
+    assert dict(found["tf-state-lock"].spec.tag_resources) == {"Project": "state", "Environment": "shared"}
+    owner = found["orders"].spec.tag_resources["Owner"]
+    assert isinstance(owner, Unknown) and "var.owner" in owner.reason
+    assert notes(found["tf-state-lock"]) == notes(found["orders"]) == {}
+
+
+def test_a_tag_resource_whose_key_cannot_be_told_says_so(tmp_path: Path) -> None:
+    found = tables(
+        tmp_path,
+        table_tf("orders")
+        + """
+        variable "key" {
+          type = string
+        }
+        resource "aws_dynamodb_tag" "some" {
+          resource_arn = aws_dynamodb_table.orders.arn
+          key          = var.key
+          value        = "x"
+        }
+        """,
+    )
+    assert dict(found["orders"].spec.tag_resources) == {}
+    assert list(notes(found["orders"])) == ["tags"]
+    assert "aws_dynamodb_tag.some puts a tag whose key" in notes(found["orders"])["tags"]
+
+
+def test_a_tag_resource_ignoring_its_value_is_named_not_compared(tmp_path: Path) -> None:
+    """``ignore_changes = [value]`` on the tag resource: a changed value plans nothing, so
+    driftwatch compares none of it (never a false alarm) and says so."""
+    found = tables(
+        tmp_path,
+        table_tf("orders")
+        + """
+        resource "aws_dynamodb_tag" "owner" {
+          resource_arn = aws_dynamodb_table.orders.arn
+          key          = "Owner"
+          value        = "alice"
+          lifecycle {
+            ignore_changes = [value]
+          }
+        }
+        """,
+    )
+    assert dict(found["orders"].spec.tag_resources) == {}
+    assert "ignores changes to its value" in notes(found["orders"])["tags.Owner"]

@@ -8,6 +8,10 @@ such a resource in sync must not look as if driftwatch had checked that setting 
 joined to its table (by name and region, as autoscaling resources are) and the table lists the
 feature as an unresolved attribute with the resource's address.
 
+``aws_dynamodb_tag`` puts one tag on a table from outside its resource; driftwatch does compare
+it: the table's ``TableSpec.tag_resources`` holds the key and value (a key that cannot be worked
+out is a note on ``tags``).
+
 A resource whose instances cannot be told (an unknown count or for_each) stands for all of them
 and says so. A resource whose table cannot be told (a name that cannot be evaluated, a table no
 declaration of the target names) is passed over: no table of the target can be shown to lack
@@ -22,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from driftwatch.spec import DeclaredTable, Maybe, Unresolved
+from driftwatch.spec import DeclaredTable, Maybe, Unknown, Unresolved
 
 # resource type -> (the attribute named on the table, what it manages, in words)
 FEATURES: Final[Mapping[str, tuple[str, str]]] = {
@@ -33,6 +37,10 @@ FEATURES: Final[Mapping[str, tuple[str, str]]] = {
     ),
     "aws_dynamodb_resource_policy": ("resource_policy", "a resource-based policy"),
 }
+
+
+# A resource putting one tag on a table (joined like FEATURES, compared: TableSpec.tag_resources).
+TAG_RESOURCE: Final = "aws_dynamodb_tag"
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,7 @@ def table_name(resource: FeatureResource) -> str | None:
     """The name of the table the resource manages a feature of, None when it cannot be told:
     ``table_name``, or the last part of ``resource_arn`` (``arn:...:table/<name>``; a stream or
     index ARN names no table's own policy)."""
-    if resource.kind == "aws_dynamodb_resource_policy":
+    if resource.kind in ("aws_dynamodb_resource_policy", TAG_RESOURCE):
         arn = resource.arguments.get("resource_arn")
         if not isinstance(arn, str):
             return None
@@ -92,6 +100,45 @@ def note(resource: FeatureResource) -> Unresolved:
     return Unresolved(attribute, why)
 
 
+def _ignores_value(arguments: Mapping[str, Any]) -> bool:
+    """The tag resource's own ``lifecycle { ignore_changes }`` names its value (or ``all``)."""
+    for lifecycle in arguments.get("lifecycle") or []:
+        names = lifecycle.get("ignore_changes") if isinstance(lifecycle, Mapping) else None
+        if not isinstance(names, list) or any(n in ("value", "all", "*") for n in names):
+            return True
+    return False
+
+
+def _tagged(table: DeclaredTable, tags: Sequence[FeatureResource]) -> DeclaredTable:
+    """The table with the tags its ``aws_dynamodb_tag`` resources put (a later resource with
+    the same key wins, as the one applied last would); a key that cannot be told is a note."""
+    if not tags:
+        return table
+    put: dict[str, Maybe[str]] = dict(table.spec.tag_resources)
+    notes: list[Unresolved] = []
+    for resource in tags:
+        key, value = resource.arguments.get("key"), resource.arguments.get("value")
+        if not isinstance(key, str):
+            why = getattr(key, "reason", "not a string")
+            why = f"{resource.address} puts a tag whose key driftwatch cannot work out: {why}"
+            notes.append(Unresolved("tags", why))
+            continue
+        if _ignores_value(resource.arguments):
+            why = (
+                f"{resource.address} ignores changes to its value; only a deleted tag is planned, "
+                "which driftwatch does not compare"
+            )
+            notes.append(Unresolved(f"tags.{key}", why))
+            continue
+        if resource.maybe is not None:
+            value = Unknown(f"{resource.address} may not exist: {resource.maybe}")
+        if not isinstance(value, str | Unknown):
+            value = Unknown(f"{resource.address}: the value is not a string")
+        put[key] = value
+    spec = dataclasses.replace(table.spec, tag_resources=put)
+    return dataclasses.replace(table, spec=spec, notes=(*table.notes, *dict.fromkeys(notes)))
+
+
 def _elsewhere(one: Any, other: Any) -> bool:
     return isinstance(one, str) and isinstance(other, str) and one != other
 
@@ -113,6 +160,10 @@ def attach(tables: Sequence[DeclaredTable], resources: Sequence[FeatureResource]
         # The same region, when both are known: a same-named table elsewhere is another table.
         found = [r for r in found if not _elsewhere(r.region, region)]
         found += by_address.get(table.address, [])
-        notes = tuple(dict.fromkeys(note(r) for r in found))
+        # A tag resource on another region's copy of the table (a replica, its ARN made with
+        # replace()) tags another table, even when it reads this one's ARN.
+        tags = [r for r in found if r.kind == TAG_RESOURCE and not _elsewhere(r.region, region)]
+        notes = tuple(dict.fromkeys(note(r) for r in found if r.kind != TAG_RESOURCE))
+        table = _tagged(table, tags)
         joined.append(dataclasses.replace(table, notes=(*table.notes, *notes)) if notes else table)
     return joined

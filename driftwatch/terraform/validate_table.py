@@ -247,6 +247,23 @@ def _hash_key(c: _Checker) -> None:
         c.reject("hash-key", "hash_key is required to create the table (AWS needs a HASH key)", "create")
 
 
+def block_arguments(names: Iterable[str], blocks: Iterable[str]) -> tuple[Rejection, ...]:
+    """``block-argument``: a nested block type of the resource written as an argument
+    (``global_secondary_index = { ... }``, ``attribute = [...]``: Terraform 0.11's forms), which
+    Terraform 1.x refuses with this message. ``names`` are the body's argument names, ``blocks``
+    the resource's nested block types."""
+    kinds = set(blocks)
+    return tuple(
+        Rejection(
+            "block-argument",
+            f'An argument named "{name}" is not expected here. '
+            f'Did you mean to define a block of type "{name}"?',
+        )
+        for name in names
+        if name in kinds
+    )
+
+
 def check(arguments: Mapping[str, Any]) -> tuple[Rejection, ...]:
     """Every rule the evaluated ``aws_dynamodb_table`` arguments break, in a stable order."""
     c = _Checker(arguments)
