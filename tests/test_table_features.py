@@ -412,3 +412,64 @@ def test_a_tag_resource_ignoring_its_value_is_named_not_compared(tmp_path: Path)
     )
     assert dict(found["orders"].spec.tag_resources) == {}
     assert "ignores changes to its value" in notes(found["orders"])["tags.Owner"]
+
+
+def test_a_scheduled_action_on_a_tables_autoscaling_is_named_not_compared(tmp_path: Path) -> None:
+    """``aws_appautoscaling_scheduled_action`` on a table's or an index's scalable target (a
+    public configuration's ``cron(...)`` with a ``timezone``, fifth survey): deleted or changed
+    in the console, terraform plan creates or updates it again. driftwatch reads no scheduled
+    action; before, the table was in sync with nothing said."""
+    found = tables(
+        tmp_path,
+        table_tf("vendas")
+        + table_tf("other")
+        + """
+        resource "aws_appautoscaling_target" "read" {
+          min_capacity       = 1
+          max_capacity       = 3
+          resource_id        = "table/${aws_dynamodb_table.vendas.name}"
+          scalable_dimension = "dynamodb:table:ReadCapacityUnits"
+          service_namespace  = "dynamodb"
+        }
+        resource "aws_appautoscaling_scheduled_action" "up" {
+          name               = "vendas-up"
+          service_namespace  = aws_appautoscaling_target.read.service_namespace
+          resource_id        = aws_appautoscaling_target.read.resource_id
+          scalable_dimension = aws_appautoscaling_target.read.scalable_dimension
+          schedule           = "cron(49 21 * * ? *)"
+          timezone           = "America/Sao_Paulo"
+          scalable_target_action {
+            min_capacity = 2
+            max_capacity = 5
+          }
+        }
+        resource "aws_appautoscaling_scheduled_action" "index" {
+          name               = "vendas-index-night"
+          service_namespace  = "dynamodb"
+          resource_id        = "table/vendas/index/by-client"
+          scalable_dimension = "dynamodb:index:WriteCapacityUnits"
+          schedule           = "cron(0 1 * * ? *)"
+          scalable_target_action {
+            max_capacity = 1
+          }
+        }
+        resource "aws_appautoscaling_scheduled_action" "ecs" {
+          name               = "ecs"
+          service_namespace  = "ecs"
+          resource_id        = "service/cluster/other"
+          scalable_dimension = "ecs:service:DesiredCount"
+          schedule           = "cron(0 1 * * ? *)"
+          scalable_target_action {
+            max_capacity = 1
+          }
+        }
+        """,
+    )
+    assert notes(found["vendas"]) == {
+        "autoscaling.read.scheduled_action": "aws_appautoscaling_scheduled_action.up manages a scheduled "
+        "action of the autoscaler, which driftwatch does not compare; terraform plan does",
+        "gsi.by-client.autoscaling.write.scheduled_action": "aws_appautoscaling_scheduled_action.index "
+        "manages a scheduled action of the autoscaler, which driftwatch does not compare; "
+        "terraform plan does",
+    }
+    assert notes(found["other"]) == {}

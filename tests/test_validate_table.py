@@ -584,3 +584,34 @@ def test_a_block_written_as_an_argument_is_rejected(tmp_path: Path, argument: st
         )
         in job.table.rejections
     )
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        # Terraform 0.11's `tags { ... }` (a public configuration of 2018, fifth survey)
+        (
+            "tags",
+            'Blocks of type "tags" are not expected here. Did you mean to define argument "tags"? '
+            "If so, use the equals sign to assign it a value.",
+        ),
+        ("labels", 'Blocks of type "labels" are not expected here.'),
+    ],
+)
+def test_a_block_terraform_does_not_know_is_rejected(tmp_path: Path, block: str, message: str) -> None:
+    """terraform 1.11.4 refuses the resource ("Unsupported block type"); driftwatch used to
+    compare the table, its tags unknown."""
+    from realestate import target, write_repo
+
+    from driftwatch.scan import declare
+    from driftwatch.terraform.parse import ParseCache
+
+    main_tf = (
+        'provider "aws" {\n  region = "us-east-1"\n}\n'
+        'resource "aws_dynamodb_table" "t" {\n  name = "t"\n  billing_mode = "PAY_PER_REQUEST"\n'
+        '  hash_key = "id"\n  attribute {\n    name = "id"\n    type = "S"\n  }\n'
+        f'  {block} {{\n    Team = "x"\n  }}\n  lifecycle {{\n    prevent_destroy = true\n  }}\n}}\n'
+    )
+    repo = write_repo(tmp_path / "repo", {"main.tf": main_tf})
+    (job,) = declare([target(repo)], ParseCache()).jobs
+    assert job.table.rejections == (Rejection("block-type", message),)

@@ -1867,7 +1867,13 @@ class _TableCollector:
             notes = (Unresolved("region", region.reason), *notes)
         account = provider.account if provider is not None else None
         notes = (*notes, *accounts.unresolved(account))
-        written = validate_table.block_arguments(block.items[0], tfjson.RESOURCE_BLOCKS["aws_dynamodb_table"])
+        # Terraform 0.11's forms, refused by Terraform 1.x before the provider sees them.
+        body_arguments, body_blocks = block.items
+        schema = tfjson.RESOURCE_BLOCKS["aws_dynamodb_table"]
+        written = (
+            *validate_table.block_arguments(body_arguments, schema),
+            *validate_table.unknown_blocks((b.type for b in body_blocks), schema),
+        )
         rejections = (*written, *validate_table.check(declaration.arguments), *conditions)
         self.result.tables.append(
             DeclaredTable(

@@ -2,7 +2,8 @@
 does not compare: each table they name says so.
 
 ``aws_dynamodb_contributor_insights``, ``aws_dynamodb_kinesis_streaming_destination`` and
-``aws_dynamodb_resource_policy`` put a setting on a table from outside its resource. Turned off
+``aws_dynamodb_resource_policy`` put a setting on a table from outside its resource, and
+``aws_appautoscaling_scheduled_action`` a schedule on its (or an index's) scalable target. Turned off
 in the console, ``terraform plan`` puts it back; driftwatch reads none of them, so a table with
 such a resource in sync must not look as if driftwatch had checked that setting too. Each is
 joined to its table (by name and region, as autoscaling resources are) and the table lists the
@@ -28,6 +29,8 @@ from typing import Any, Final
 
 from driftwatch.spec import DeclaredTable, Maybe, Unknown, Unresolved
 
+SCHEDULED_ACTION: Final = "aws_appautoscaling_scheduled_action"
+
 # resource type -> (the attribute named on the table, what it manages, in words)
 FEATURES: Final[Mapping[str, tuple[str, str]]] = {
     "aws_dynamodb_contributor_insights": ("contributor_insights", "contributor insights"),
@@ -36,6 +39,9 @@ FEATURES: Final[Mapping[str, tuple[str, str]]] = {
         "a Kinesis streaming destination",
     ),
     "aws_dynamodb_resource_policy": ("resource_policy", "a resource-based policy"),
+    # A schedule moving a scalable target's range (Application Auto Scaling), on the table's or
+    # an index's read or write dimension: ``autoscaling.<read|write>.scheduled_action``.
+    SCHEDULED_ACTION: ("scheduled_action", "a scheduled action of the autoscaler"),
 }
 
 
@@ -70,10 +76,38 @@ def table_address(arguments: Mapping[str, Any]) -> str | None:
     return None
 
 
+_UNITS: Final = {"ReadCapacityUnits": "read", "WriteCapacityUnits": "write"}
+
+
+def _scaled(resource: FeatureResource) -> tuple[str, str | None, str] | None:
+    """(table, index or None, ``read`` / ``write``) of a scheduled action on a DynamoDB
+    scalable target (``resource_id = "table/<name>[/index/<index>]"``, ``scalable_dimension =
+    "dynamodb:<table|index>:<Read|Write>CapacityUnits"``); None for another service's, or one
+    that cannot be told."""
+    arguments = resource.arguments
+    resource_id, dimension = arguments.get("resource_id"), arguments.get("scalable_dimension")
+    if arguments.get("service_namespace") != "dynamodb" or not isinstance(resource_id, str):
+        return None
+    if not isinstance(dimension, str):
+        return None
+    service, kind, units = [*dimension.split(":"), "", ""][:3]
+    if service != "dynamodb" or units not in _UNITS:
+        return None
+    parts = resource_id.split("/")
+    if kind == "table" and len(parts) == 2 and parts[0] == "table":
+        return parts[1], None, _UNITS[units]
+    if kind == "index" and len(parts) == 4 and (parts[0], parts[2]) == ("table", "index"):
+        return parts[1], parts[3], _UNITS[units]
+    return None
+
+
 def table_name(resource: FeatureResource) -> str | None:
     """The name of the table the resource manages a feature of, None when it cannot be told:
     ``table_name``, or the last part of ``resource_arn`` (``arn:...:table/<name>``; a stream or
-    index ARN names no table's own policy)."""
+    index ARN names no table's own policy), or a scheduled action's ``resource_id``."""
+    if resource.kind == SCHEDULED_ACTION:
+        scaled = _scaled(resource)
+        return scaled[0] if scaled is not None else None
     if resource.kind in ("aws_dynamodb_resource_policy", TAG_RESOURCE):
         arn = resource.arguments.get("resource_arn")
         if not isinstance(arn, str):
@@ -91,6 +125,11 @@ def note(resource: FeatureResource) -> Unresolved:
     """What the table says: the attribute (``gsi.<index>.contributor_insights`` for an index's
     contributor insights) and which resource manages it."""
     attribute, what = FEATURES[resource.kind]
+    scaled = _scaled(resource) if resource.kind == SCHEDULED_ACTION else None
+    if scaled is not None:
+        _table, on_index, way = scaled
+        attribute = f"autoscaling.{way}.{attribute}"
+        attribute = f"gsi.{on_index}.{attribute}" if on_index is not None else attribute
     index = resource.arguments.get("index_name")
     if resource.kind == "aws_dynamodb_contributor_insights" and isinstance(index, str) and index:
         attribute, what = f"gsi.{index}.{attribute}", f"{what} of the index {index}"
