@@ -483,6 +483,25 @@ def _restored_tags(c: _Collector, declared: TableSpec, live: TableSpec) -> None:
             c.drift.append(Drift(attribute, value, None))
 
 
+def _tag_resources(c: _Collector, declared: TableSpec, live: TableSpec) -> None:
+    """Tags put by ``aws_dynamodb_tag`` resources (``TableSpec.tag_resources``): the live value
+    must be theirs, whatever the table's ``ignore_changes`` and the provider's ``ignore_tags``
+    say (neither reaches another resource). A key the table's own tags already found drifted
+    or unresolved is reported once: terraform plan changes the table or the tag resource, and
+    either way the table is drifted."""
+    reported = {d.attribute for d in c.drift} | {u.attribute for u in c.unresolved}
+    for key, value in sorted(declared.tag_resources.items()):
+        attribute = f"tags.{key}"
+        if key.startswith(_AWS_TAG_PREFIX) or attribute in reported:
+            continue
+        if isinstance(live.tags, Unknown):
+            c.unresolve(attribute, live.tags, live_side=True)
+        elif isinstance(value, Unknown):
+            c.unresolve(attribute, value)
+        elif live.tags.get(key) != value:
+            c.drift.append(Drift(attribute, value, live.tags.get(key)))
+
+
 def _replicas(c: _Collector, declared: TableSpec, live: TableSpec) -> None:
     """Replica regions as a set (order is not drift); a live replica that is not ACTIVE is
     drift too, shown as ``"<region> (<status>)"`` so the finding says what is wrong with it."""
@@ -519,6 +538,7 @@ def diff(declared: TableSpec, live: TableSpec, *, parity: Parity = "default") ->
     _replicas(c, declared, live)
     _tags(c, declared, live)
     _restored_tags(c, declared, live)
+    _tag_resources(c, declared, live)
     return c.result()
 
 

@@ -234,6 +234,11 @@ class TableSpec:
     ``restored_tags`` (declared side only) maps the tag keys whose value ``unmanaged`` leaves
     alone but whose absence Terraform still plans as a change to the value it would put back:
     the provider's default tags under ``ignore_changes = [tags]``. Only their absence is drift.
+
+    ``tag_resources`` (declared side only) maps the tag keys that ``aws_dynamodb_tag`` resources
+    put on the table to their values. Each is a resource of its own, so neither the table's
+    ``ignore_changes`` nor the provider's ``ignore_tags`` reaches it: a deleted or changed tag
+    is one that terraform plan creates or updates again.
     """
 
     name: Maybe[str]
@@ -263,6 +268,7 @@ class TableSpec:
     created_at: datetime | None = None
     ignore_tags: TagFilter = field(default_factory=TagFilter)
     restored_tags: Mapping[str, Maybe[str]] = field(default_factory=dict)
+    tag_resources: Mapping[str, Maybe[str]] = field(default_factory=dict)
 
     def gsi(self, name: str) -> Gsi | None:
         if isinstance(self.gsis, Unknown):

@@ -573,6 +573,66 @@ def test_a_restored_tag_defers_to_every_other_rule() -> None:
     assert [(d.attribute, d.declared, d.live) for d in result.drift] == [("tags.Stage", "prod", None)]
 
 
+# ``aws_dynamodb_tag`` resources on the table (terraform plan measured, docs/terraform-parity.md
+# "Real public configurations"): a tag resource is a resource of its own, so the table's
+# ignore_changes does not reach it; a deleted or changed tag is created or updated again.
+TAG_RESOURCES = replace(TAGS_IGNORED, restored_tags={}, tag_resources={"Project": "state", "Env": "shared"})
+
+
+@pytest.mark.parametrize(
+    ("declared", "live_tags", "drift", "unresolved_attributes"),
+    [
+        pytest.param(TAG_RESOURCES, {"Project": "state", "Env": "shared"}, [], set(), id="in-sync"),
+        pytest.param(
+            TAG_RESOURCES,
+            {"Env": "changed", "Extra": "console"},
+            [("tags.Env", "shared", "changed"), ("tags.Project", "state", None)],
+            set(),
+            id="ignored-tags-deleted-and-changed",
+        ),
+        pytest.param(TAG_RESOURCES, Unknown("garbled"), [], {"tags.Env", "tags.Project"}, id="live-unknown"),
+        pytest.param(
+            replace(TAG_RESOURCES, tag_resources={"Project": Unknown("var.project")}),
+            {},
+            [],
+            {"tags.Project"},
+            id="value-unknown",
+        ),
+        # The table manages its tags and does not declare the key: terraform plan removes the
+        # tag from the table while it is there, and the tag resource creates it once it is not.
+        pytest.param(
+            replace(DECLARED, tag_resources={"Project": "state"}),
+            {**TAGS, "Project": "state"},
+            [("tags.Project", None, "state")],
+            set(),
+            id="managed-present",
+        ),
+        pytest.param(
+            replace(DECLARED, tag_resources={"Project": "state"}),
+            TAGS,
+            [("tags.Project", "state", None)],
+            set(),
+            id="managed-absent",
+        ),
+        pytest.param(
+            replace(DECLARED, tag_resources={"Owner": "alice", "aws:x": "y"}), TAGS, [], set(), id="agrees"
+        ),
+    ],
+)
+def test_a_tag_resource_compares_its_tag_whatever_the_tables_ignore_changes(
+    declared: TableSpec,
+    live_tags: Any,
+    drift: list[tuple[str, object, object]],
+    unresolved_attributes: set[str],
+) -> None:
+    """Before, a table under ``ignore_changes = [tags]`` whose tags come from ``aws_dynamodb_tag``
+    resources was in sync after a tag was deleted or changed in the console, though terraform
+    plan creates or updates the tag resource."""
+    result = diff(declared, replace(LIVE, tags=live_tags))
+    assert [(d.attribute, d.declared, d.live) for d in result.drift] == drift
+    assert unresolved(result) == unresolved_attributes
+
+
 def test_order_of_sets_is_irrelevant() -> None:
     gsis = (
         Gsi("a", "x", projection_type="INCLUDE", non_key_attributes=frozenset({"p", "q", "r"})),

@@ -14,9 +14,13 @@ attributes driftwatch reports drifted must be the arguments ``terraform plan`` c
 through the vocabulary of ``test_differential_drift``, except where docs/terraform-parity.md
 documents a deliberate difference (``DOCUMENTED``).
 
-Four surveys chose the configurations (the fixtures' README lists each with what it exercises);
+Five surveys chose the configurations (the fixtures' README lists each with what it exercises);
 the third found SSE declared as ``length(var.kms_key_arn) != null`` left unresolved (fixed), the
-fourth ``ignore_changes = [tags.Name]`` read as ``tags["Name"]`` (Terraform ignores nothing; fixed).
+fourth ``ignore_changes = [tags.Name]`` read as ``tags["Name"]`` (Terraform ignores nothing; fixed),
+the fifth tags put by ``aws_dynamodb_tag`` resources beside a table under ``ignore_changes = [tags]``
+left uncompared (terraform plan creates or updates the tag resource; fixed), and scheduled actions
+of a table's autoscaling deleted or changed in the console with nothing said (now named). A change terraform
+plan makes to an ``aws_dynamodb_tag`` is read as ``tags`` of the table whose ARN it names.
 
 moto gap (also in the fixtures' README): moto 5.2.1 has no ``ListTagsForResource`` /
 ``TagResource`` for Application Auto Scaling, which the provider calls after creating a
@@ -126,6 +130,9 @@ STATE: dict[str, str] = {
     # the fourth survey
     "module.tagging_guide_dot.aws_dynamodb_table.dotted": "tagging-guide-dotted",
     "module.tagging_guide_dot.aws_dynamodb_table.indexed": "tagging-guide-indexed",
+    # the fifth survey
+    "module.state_lock_tag.aws_dynamodb_table.terraform-state-lock": "tf-state-lock",
+    "module.vendas_scheduled.aws_dynamodb_table.vendas": "Vendas",
 }
 
 # Unresolved on a freshly applied table, each a value only Terraform's state knows
@@ -138,6 +145,10 @@ EXPECTED_UNRESOLVED = {
     },
     # SSE itself is known: length(var.kms_key_arn) != null is true while the key is unknown.
     "module.mineiros_enabled.aws_dynamodb_table.table[0]": {"sse.kms_key_arn": "resource attribute"},
+    # Said: driftwatch reads no scheduled action (two on the table's read target).
+    "module.vendas_scheduled.aws_dynamodb_table.vendas": {
+        "autoscaling.read.scheduled_action": "which driftwatch does not compare"
+    },
     # Said, not unresolved: terraform plan changes none of the arguments of such a table.
     **{
         f'module.blue_green_all.aws_dynamodb_table.data_table["{stack}"]': {
@@ -248,6 +259,16 @@ def mutate_scaling(endpoint: str) -> None:
             "PredefinedMetricSpecification": {"PredefinedMetricType": "DynamoDBReadCapacityUtilization"},
         },
     )
+    # the fifth survey: one scheduled action deleted, the other moved (named, not compared)
+    vendas = {"ServiceNamespace": "dynamodb", "ResourceId": "table/Vendas", "ScalableDimension": read}
+    scaling.delete_scheduled_action(ScheduledActionName="dynamodb-table-vendas-restore", **vendas)
+    scaling.put_scheduled_action(
+        ScheduledActionName="dynamodb-table-vendas-up",
+        Schedule="cron(0 8 * * ? *)",
+        Timezone="America/Sao_Paulo",
+        ScalableTargetAction={"MinCapacity": 2, "MaxCapacity": 9},
+        **vendas,
+    )
     # The policies' other settings, which the configuration leaves unset (0 s, not disabled) or
     # sets (the predefined read metric): terraform plan puts them back; driftwatch used to miss
     # them. The table's policy tracks a customized metric instead, the index's gets a label.
@@ -350,6 +371,10 @@ def mutate(client: Any) -> None:
     # the fourth survey: ignore_changes = [tags.Name] ignores nothing, [tags["Name"]] the tag
     for name in ("tagging-guide-dotted", "tagging-guide-indexed"):
         _tag(client, name, Name="renamed")
+    _tag(client, "Vendas", Owner="Fabio")  # declared "Fábio"
+    # the fifth survey: tags put by aws_dynamodb_tag, the table saying ignore_changes = [tags]
+    client.untag_resource(ResourceArn=_arn(client, "tf-state-lock"), TagKeys=["Project"])
+    _tag(client, "tf-state-lock", Environment="changed", Extra="console")  # Extra: nobody's
 
 
 def mutate_third_survey(client: Any) -> None:
@@ -498,6 +523,9 @@ PLANNED: dict[str, set[str]] = {
     "module.boldlink_autoscaled.aws_dynamodb_table.main": {"ttl"},
     # the fourth survey
     "module.tagging_guide_dot.aws_dynamodb_table.dotted": {"tags"},
+    # the fifth survey: the aws_dynamodb_tag resources, created and updated again
+    "module.state_lock_tag.aws_dynamodb_table.terraform-state-lock": {"tags"},
+    "module.vendas_scheduled.aws_dynamodb_table.vendas": {"tags"},
 }
 
 # The same for the scaling targets and policies, by the table they scale.
@@ -543,6 +571,7 @@ class Outcome:
     state: dict[str, str]  # address -> table name, from the plan's prior state
     planned: dict[str, set[str]]  # address -> arguments terraform plan changes
     scaling: dict[str, set[str]]  # table name -> autoscaling attributes terraform plan changes
+    scheduled: dict[str, set[str]]  # table name -> scheduled actions terraform plan changes
     fresh: dict[str, dict[str, Any]]  # address -> driftwatch's row right after the apply
     tables: dict[str, dict[str, Any]]  # address -> driftwatch's row after the console changes
     report: dict[str, Any]
@@ -626,6 +655,34 @@ def planned_scaling(resource_changes: list[dict[str, Any]]) -> dict[str, set[str
     return found
 
 
+def planned_tag_resources(
+    resource_changes: list[dict[str, Any]], state: dict[str, str]
+) -> dict[str, set[str]]:
+    """The ``aws_dynamodb_tag`` resources terraform plan creates or changes, as ``tags`` of the
+    table whose ARN they name (a tag resource is a resource of its own, beside the table)."""
+    by_name = {name: address for address, name in state.items()}
+    found: dict[str, set[str]] = {}
+    for rc in resource_changes:
+        if rc["type"] == "aws_dynamodb_tag" and rc["change"]["actions"] != ["no-op"]:
+            arn = (rc["change"]["after"] or rc["change"]["before"])["resource_arn"]
+            found.setdefault(by_name[arn.rsplit("table/", 1)[1]], set()).add("tags")
+    return found
+
+
+def planned_scheduled_actions(resource_changes: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """The scheduled actions terraform plan creates or changes, as the attribute driftwatch names
+    on the table they scale (``autoscaling.read.scheduled_action``)."""
+    found: dict[str, set[str]] = {}
+    for rc in resource_changes:
+        if rc["type"] == "aws_appautoscaling_scheduled_action" and rc["change"]["actions"] != ["no-op"]:
+            after = rc["change"]["after"]
+            _, table, *index = after["resource_id"].split("/")
+            prefix = f"gsi.{index[1]}.autoscaling" if index else "autoscaling"
+            dimension = "read" if after["scalable_dimension"].endswith("ReadCapacityUnits") else "write"
+            found.setdefault(table, set()).add(f"{prefix}.{dimension}.scheduled_action")
+    return found
+
+
 def _is_scaling(attribute: str) -> bool:
     return attribute.startswith("autoscaling.") or ".autoscaling." in attribute
 
@@ -689,10 +746,13 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
         if rc["type"] == "aws_dynamodb_table" and rc["mode"] == "managed"
     }
     state = dict(_state_tables(shown["prior_state"]["values"]["root_module"]))
+    for address, arguments in planned_tag_resources(shown["resource_changes"], state).items():
+        planned[address] = planned.get(address, set()) | arguments
     yield Outcome(
         state,
         planned,
         planned_scaling(shown["resource_changes"]),
+        planned_scheduled_actions(shown["resource_changes"]),
         {row["address"]: row for row in fresh["tables"]},
         {row["address"]: row for row in report["tables"]},
         report,
@@ -731,7 +791,11 @@ def test_driftwatch_drifts_exactly_where_terraform_plan_changes(outcome: Outcome
     documented deliberate difference; a table in sync for Terraform is in sync."""
     row = outcome.tables[address]
     drifted = {argument_of(item["attribute"]) for item in row["drift"] if not _is_scaling(item["attribute"])}
-    named = {argument_of(u["attribute"]) for u in row["unresolved"] if UNCOMPARED in u["reason"]}
+    named = {
+        argument_of(u["attribute"])
+        for u in row["unresolved"]
+        if UNCOMPARED in u["reason"] and not _is_scaling(u["attribute"])
+    }
     folded, _section = DOCUMENTED.get(address, (set(), ""))
     assert drifted | named == outcome.planned.get(address, set()) - folded, row["drift"]
     assert row["status"] == ("drifted" if row["drift"] else "in_sync")
@@ -752,6 +816,21 @@ def test_scaling_drift_is_where_terraform_plan_changes_a_scaling_target_or_polic
     row = outcome.tables[address]
     drifted = {item["attribute"] for item in row["drift"] if _is_scaling(item["attribute"])}
     assert drifted == outcome.scaling.get(row["table_name"], set())
+
+
+def test_terraform_plans_the_recorded_scheduled_action_changes(outcome: Outcome) -> None:
+    assert outcome.scheduled == {"Vendas": {"autoscaling.read.scheduled_action"}}
+
+
+@pytest.mark.parametrize("address", sorted(STATE))
+def test_a_scheduled_action_terraform_plan_changes_is_named_on_the_table_it_scales(
+    outcome: Outcome, address: str
+) -> None:
+    """driftwatch reads no scheduled action: one terraform plan creates or changes is named, as
+    not compared, on the table it scales, never silently in sync (fifth survey)."""
+    row = outcome.tables[address]
+    named = {u["attribute"] for u in row["unresolved"] if UNCOMPARED in u["reason"]}
+    assert outcome.scheduled.get(row["table_name"], set()) <= named
 
 
 @pytest.mark.parametrize("address", sorted(DOCUMENTED))

@@ -180,6 +180,11 @@ def test_a_resource_policy_names_the_table_of_its_arns_region(tmp_path: Path) ->
           resource_arn = "arn:aws:dynamodb:us-west-2:123456789012:table/orders"
           policy       = "{}"
         }
+        resource "aws_dynamodb_tag" "t" {
+          resource_arn = "arn:aws:dynamodb:us-west-2:123456789012:table/orders"
+          key          = "Owner"
+          value        = "west"
+        }
         """
     )
     repo = write_repo(tmp_path / "repo", {"main.tf": textwrap.dedent(text)})
@@ -187,6 +192,9 @@ def test_a_resource_policy_names_the_table_of_its_arns_region(tmp_path: Path) ->
     by_address = {job.table.address: job.table for job in found.jobs}
     assert notes(by_address["aws_dynamodb_table.east"]) == {}
     assert list(notes(by_address["aws_dynamodb_table.orders"])) == ["resource_policy"]
+    # so does a tag resource's: the tag is the west table's to compare, not the east one's
+    assert dict(by_address["aws_dynamodb_table.east"].spec.tag_resources) == {}
+    assert dict(by_address["aws_dynamodb_table.orders"].spec.tag_resources) == {"Owner": "west"}
 
 
 @pytest.mark.parametrize(
@@ -339,3 +347,183 @@ def test_a_feature_resource_whose_instances_cannot_be_told_still_names_a_table_i
     assert orders.startswith("aws_dynamodb_contributor_insights.maybe manages contributor insights")
     assert "count of aws_dynamodb_contributor_insights.maybe is unknown" in orders
     assert "more than the 10,000 instances" in notes(found["events"])["contributor_insights"]
+
+
+def test_a_tag_resource_puts_its_tag_on_the_table_it_names(tmp_path: Path) -> None:
+    """``aws_dynamodb_tag`` (a Terraform state lock table's tags, the table saying
+    ``ignore_changes = [tags]``): each tag it puts is the table's, by the table's ARN known after
+    apply or written out. One in another region (a replica's, through ``replace()`` of the
+    ARN) tags another table. Before, driftwatch read none of them: a tag deleted in the console
+    was in sync though terraform plan creates it again."""
+    found = tables(
+        tmp_path,
+        """
+        provider "aws" {
+          region = "us-east-1"
+        }
+        provider "aws" {
+          alias  = "west"
+          region = "us-west-2"
+        }
+        locals {
+          tags = { Project = "state", Environment = "shared" }
+        }
+        resource "aws_dynamodb_table" "lock" {
+          name           = "tf-state-lock"
+          hash_key       = "LockID"
+          read_capacity  = 20
+          write_capacity = 20
+          attribute {
+            name = "LockID"
+            type = "S"
+          }
+          lifecycle {
+            ignore_changes = [tags]
+          }
+        }
+        resource "aws_dynamodb_tag" "table_tags" {
+          for_each     = local.tags
+          resource_arn = aws_dynamodb_table.lock.arn
+          key          = each.key
+          value        = each.value
+        }
+        resource "aws_dynamodb_tag" "replica" {
+          provider     = aws.west
+          resource_arn = replace(aws_dynamodb_table.lock.arn, "us-east-1", "us-west-2")
+          key          = "Replica"
+          value        = "west"
+        }
+        resource "aws_dynamodb_tag" "by_arn" {
+          resource_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
+          key          = "Owner"
+          value        = var.owner
+        }
+        variable "owner" {
+          type = string
+        }
+        """
+        + table_tf("orders"),
+    )
+    assert dict(found["tf-state-lock"].spec.tag_resources) == {"Project": "state", "Environment": "shared"}
+    owner = found["orders"].spec.tag_resources["Owner"]
+    assert isinstance(owner, Unknown) and "var.owner" in owner.reason
+    assert notes(found["tf-state-lock"]) == notes(found["orders"]) == {}
+
+
+def test_a_tag_resource_whose_key_cannot_be_told_says_so(tmp_path: Path) -> None:
+    found = tables(
+        tmp_path,
+        table_tf("orders")
+        + """
+        variable "key" {
+          type = string
+        }
+        resource "aws_dynamodb_tag" "some" {
+          resource_arn = aws_dynamodb_table.orders.arn
+          key          = var.key
+          value        = "x"
+        }
+        """,
+    )
+    assert dict(found["orders"].spec.tag_resources) == {}
+    assert list(notes(found["orders"])) == ["tags"]
+    assert "aws_dynamodb_tag.some puts a tag whose key" in notes(found["orders"])["tags"]
+
+
+def test_a_tag_resource_ignoring_its_value_is_named_not_compared(tmp_path: Path) -> None:
+    """``ignore_changes = [value]`` on the tag resource: a changed value plans nothing, so
+    driftwatch compares none of it (never a false alarm) and says so."""
+    found = tables(
+        tmp_path,
+        table_tf("orders")
+        + """
+        resource "aws_dynamodb_tag" "owner" {
+          resource_arn = aws_dynamodb_table.orders.arn
+          key          = "Owner"
+          value        = "alice"
+          lifecycle {
+            ignore_changes = [value]
+          }
+        }
+        """,
+    )
+    assert dict(found["orders"].spec.tag_resources) == {}
+    assert "ignores changes to its value" in notes(found["orders"])["tags.Owner"]
+    # A lifecycle that ignores nothing leaves the value compared (it read as ignoring it).
+    other = tables(
+        tmp_path / "other",
+        table_tf("orders")
+        + """
+        resource "aws_dynamodb_tag" "owner" {
+          resource_arn = aws_dynamodb_table.orders.arn
+          key          = "Owner"
+          value        = "alice"
+          lifecycle {
+            create_before_destroy = true
+          }
+        }
+        """,
+    )
+    assert dict(other["orders"].spec.tag_resources) == {"Owner": "alice"}
+    assert "tags.Owner" not in notes(other["orders"])
+
+
+def test_a_scheduled_action_on_a_tables_autoscaling_is_named_not_compared(tmp_path: Path) -> None:
+    """``aws_appautoscaling_scheduled_action`` on a table's or an index's scalable target (a
+    public configuration's ``cron(...)`` with a ``timezone``, fifth survey): deleted or changed
+    in the console, terraform plan creates or updates it again. driftwatch reads no scheduled
+    action; before, the table was in sync with nothing said."""
+    found = tables(
+        tmp_path,
+        table_tf("vendas")
+        + table_tf("other")
+        + """
+        resource "aws_appautoscaling_target" "read" {
+          min_capacity       = 1
+          max_capacity       = 3
+          resource_id        = "table/${aws_dynamodb_table.vendas.name}"
+          scalable_dimension = "dynamodb:table:ReadCapacityUnits"
+          service_namespace  = "dynamodb"
+        }
+        resource "aws_appautoscaling_scheduled_action" "up" {
+          name               = "vendas-up"
+          service_namespace  = aws_appautoscaling_target.read.service_namespace
+          resource_id        = aws_appautoscaling_target.read.resource_id
+          scalable_dimension = aws_appautoscaling_target.read.scalable_dimension
+          schedule           = "cron(49 21 * * ? *)"
+          timezone           = "America/Sao_Paulo"
+          scalable_target_action {
+            min_capacity = 2
+            max_capacity = 5
+          }
+        }
+        resource "aws_appautoscaling_scheduled_action" "index" {
+          name               = "vendas-index-night"
+          service_namespace  = "dynamodb"
+          resource_id        = "table/vendas/index/by-client"
+          scalable_dimension = "dynamodb:index:WriteCapacityUnits"
+          schedule           = "cron(0 1 * * ? *)"
+          scalable_target_action {
+            max_capacity = 1
+          }
+        }
+        resource "aws_appautoscaling_scheduled_action" "ecs" {
+          name               = "ecs"
+          service_namespace  = "ecs"
+          resource_id        = "service/cluster/other"
+          scalable_dimension = "ecs:service:DesiredCount"
+          schedule           = "cron(0 1 * * ? *)"
+          scalable_target_action {
+            max_capacity = 1
+          }
+        }
+        """,
+    )
+    assert notes(found["vendas"]) == {
+        "autoscaling.read.scheduled_action": "aws_appautoscaling_scheduled_action.up manages a scheduled "
+        "action of the autoscaler, which driftwatch does not compare; terraform plan does",
+        "gsi.by-client.autoscaling.write.scheduled_action": "aws_appautoscaling_scheduled_action.index "
+        "manages a scheduled action of the autoscaler, which driftwatch does not compare; "
+        "terraform plan does",
+    }
+    assert notes(found["other"]) == {}

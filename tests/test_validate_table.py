@@ -549,3 +549,69 @@ def test_inspect_and_validate_show_the_rules_without_aws(
         "main.tf:5: aws_dynamodb_table.unused: Terraform would reject: all attributes must be indexed" in err
     )
     assert "implicit" not in err  # depends on the live table: decided by scan
+
+
+@pytest.mark.parametrize(
+    ("argument", "text"),
+    [
+        # Terraform 0.11's forms, still met in public repositories (fifth survey): terraform
+        # 1.11.4 refuses both with this message, where driftwatch used to compare the table.
+        ("global_secondary_index", '{\n    name = "g"\n    hash_key = "g"\n    projection_type = "ALL"\n  }'),
+        ("attribute", '[{ name = "id", type = "S" }]'),
+        ("ttl", '{ attribute_name = "exp", enabled = true }'),
+    ],
+)
+def test_a_block_written_as_an_argument_is_rejected(tmp_path: Path, argument: str, text: str) -> None:
+    from realestate import target, write_repo
+
+    from driftwatch.scan import declare
+    from driftwatch.terraform.parse import ParseCache
+
+    attributes = "" if argument == "attribute" else '  attribute {\n    name = "id"\n    type = "S"\n  }\n'
+    main_tf = (
+        'provider "aws" {\n  region = "us-east-1"\n}\n'
+        'resource "aws_dynamodb_table" "t" {\n  name = "t"\n  billing_mode = "PAY_PER_REQUEST"\n'
+        f'  hash_key = "id"\n{attributes}  {argument} = {text}\n}}\n'
+    )
+    repo = write_repo(tmp_path / "repo", {"main.tf": main_tf})
+    found = declare([target(repo)], ParseCache())
+    (job,) = found.jobs
+    assert (
+        Rejection(
+            "block-argument",
+            f'An argument named "{argument}" is not expected here. '
+            f'Did you mean to define a block of type "{argument}"?',
+        )
+        in job.table.rejections
+    )
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        # Terraform 0.11's `tags { ... }` (a public configuration of 2018, fifth survey)
+        (
+            "tags",
+            'Blocks of type "tags" are not expected here. Did you mean to define argument "tags"? '
+            "If so, use the equals sign to assign it a value.",
+        ),
+        ("labels", 'Blocks of type "labels" are not expected here.'),
+    ],
+)
+def test_a_block_terraform_does_not_know_is_rejected(tmp_path: Path, block: str, message: str) -> None:
+    """terraform 1.11.4 refuses the resource ("Unsupported block type"); driftwatch used to
+    compare the table, its tags unknown."""
+    from realestate import target, write_repo
+
+    from driftwatch.scan import declare
+    from driftwatch.terraform.parse import ParseCache
+
+    main_tf = (
+        'provider "aws" {\n  region = "us-east-1"\n}\n'
+        'resource "aws_dynamodb_table" "t" {\n  name = "t"\n  billing_mode = "PAY_PER_REQUEST"\n'
+        '  hash_key = "id"\n  attribute {\n    name = "id"\n    type = "S"\n  }\n'
+        f'  {block} {{\n    Team = "x"\n  }}\n  lifecycle {{\n    prevent_destroy = true\n  }}\n}}\n'
+    )
+    repo = write_repo(tmp_path / "repo", {"main.tf": main_tf})
+    (job,) = declare([target(repo)], ParseCache()).jobs
+    assert job.table.rejections == (Rejection("block-type", message),)

@@ -71,6 +71,8 @@ def _declared(spec: TableSpec) -> dict[str, Any]:
         data.pop("ignore_tags", None)  # shown only when the provider ignores some tags
     if not spec.restored_tags:
         data.pop("restored_tags", None)  # shown only under ignore_changes on default tags
+    if not spec.tag_resources:
+        data.pop("tag_resources", None)  # shown only where aws_dynamodb_tag resources tag it
     return data
 
 
@@ -143,12 +145,16 @@ def _leaf_text(value: Any) -> str:
 
 
 _RESTORED = "restored_tags."
+_TAG_RESOURCE = "tag_resources."
 
 
 def _label(key: str) -> str:
-    """The row's name: a restored tag (compared only for its presence) under its vocabulary name."""
+    """The row's name: a restored tag (compared only for its presence) or a tag put by an
+    ``aws_dynamodb_tag`` resource, under its vocabulary name."""
     if key.startswith(_RESTORED):
         return f"tags.{key.removeprefix(_RESTORED)} (if deleted)"
+    if key.startswith(_TAG_RESOURCE):
+        return f"tags.{key.removeprefix(_TAG_RESOURCE)} (aws_dynamodb_tag)"
     return key.replace("_", " ") if key == NOT_COMPARED else key
 
 

@@ -56,6 +56,7 @@ from driftwatch.terraform import (
     cloudposse_autoscaler,
     limits,
     table_features,
+    tfjson,
     validate_table,
 )
 from driftwatch.terraform import cache as module_cache
@@ -1569,7 +1570,7 @@ class _TableCollector:
             for block, file in instance.resource_blocks(kind):
                 with self._guard(f"{kind}.{block.labels[-1]}", block, file):
                     self._scaling_resource(instance, kind, block, file)
-        for kind in table_features.FEATURES:
+        for kind in (*table_features.FEATURES, table_features.TAG_RESOURCE):
             for block, file in instance.resource_blocks(kind):
                 with self._guard(f"{kind}.{block.labels[-1]}", block, file):
                     self._feature_resource(instance, kind, block, file)
@@ -1877,7 +1878,14 @@ class _TableCollector:
             notes = (Unresolved("region", region.reason), *notes)
         account = provider.account if provider is not None else None
         notes = (*notes, *accounts.unresolved(account))
-        rejections = (*validate_table.check(declaration.arguments), *conditions)
+        # Terraform 0.11's forms, refused by Terraform 1.x before the provider sees them.
+        body_arguments, body_blocks = block.items
+        schema = tfjson.RESOURCE_BLOCKS["aws_dynamodb_table"]
+        written = (
+            *validate_table.block_arguments(body_arguments, schema),
+            *validate_table.unknown_blocks((b.type for b in body_blocks), schema),
+        )
+        rejections = (*written, *validate_table.check(declaration.arguments), *conditions)
         self.result.tables.append(
             DeclaredTable(
                 address,

@@ -2,11 +2,16 @@
 does not compare: each table they name says so.
 
 ``aws_dynamodb_contributor_insights``, ``aws_dynamodb_kinesis_streaming_destination`` and
-``aws_dynamodb_resource_policy`` put a setting on a table from outside its resource. Turned off
+``aws_dynamodb_resource_policy`` put a setting on a table from outside its resource, and
+``aws_appautoscaling_scheduled_action`` a schedule on its (or an index's) scalable target. Turned off
 in the console, ``terraform plan`` puts it back; driftwatch reads none of them, so a table with
 such a resource in sync must not look as if driftwatch had checked that setting too. Each is
 joined to its table (by name and region, as autoscaling resources are) and the table lists the
 feature as an unresolved attribute with the resource's address.
+
+``aws_dynamodb_tag`` puts one tag on a table from outside its resource; driftwatch does compare
+it: the table's ``TableSpec.tag_resources`` holds the key and value (a key that cannot be worked
+out is a note on ``tags``).
 
 A resource whose instances cannot be told (an unknown count or for_each) stands for all of them
 and says so. A resource whose table cannot be told (a name that cannot be evaluated, a table no
@@ -22,7 +27,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from driftwatch.spec import DeclaredTable, Maybe, Unresolved
+from driftwatch.spec import DeclaredTable, Maybe, Unknown, Unresolved
+from driftwatch.terraform.resource import _ignore_entries as _lifecycle_entries
+
+SCHEDULED_ACTION: Final = "aws_appautoscaling_scheduled_action"
 
 # resource type -> (the attribute named on the table, what it manages, in words)
 FEATURES: Final[Mapping[str, tuple[str, str]]] = {
@@ -32,7 +40,14 @@ FEATURES: Final[Mapping[str, tuple[str, str]]] = {
         "a Kinesis streaming destination",
     ),
     "aws_dynamodb_resource_policy": ("resource_policy", "a resource-based policy"),
+    # A schedule moving a scalable target's range (Application Auto Scaling), on the table's or
+    # an index's read or write dimension: ``autoscaling.<read|write>.scheduled_action``.
+    SCHEDULED_ACTION: ("scheduled_action", "a scheduled action of the autoscaler"),
 }
+
+
+# A resource putting one tag on a table (joined like FEATURES, compared: TableSpec.tag_resources).
+TAG_RESOURCE: Final = "aws_dynamodb_tag"
 
 
 @dataclass(frozen=True)
@@ -62,11 +77,39 @@ def table_address(arguments: Mapping[str, Any]) -> str | None:
     return None
 
 
+_UNITS: Final = {"ReadCapacityUnits": "read", "WriteCapacityUnits": "write"}
+
+
+def _scaled(resource: FeatureResource) -> tuple[str, str | None, str] | None:
+    """(table, index or None, ``read`` / ``write``) of a scheduled action on a DynamoDB
+    scalable target (``resource_id = "table/<name>[/index/<index>]"``, ``scalable_dimension =
+    "dynamodb:<table|index>:<Read|Write>CapacityUnits"``); None for another service's, or one
+    that cannot be told."""
+    arguments = resource.arguments
+    resource_id, dimension = arguments.get("resource_id"), arguments.get("scalable_dimension")
+    if arguments.get("service_namespace") != "dynamodb" or not isinstance(resource_id, str):
+        return None
+    if not isinstance(dimension, str):
+        return None
+    service, kind, units = [*dimension.split(":"), "", ""][:3]
+    if service != "dynamodb" or units not in _UNITS:
+        return None
+    parts = resource_id.split("/")
+    if kind == "table" and len(parts) == 2 and parts[0] == "table":
+        return parts[1], None, _UNITS[units]
+    if kind == "index" and len(parts) == 4 and (parts[0], parts[2]) == ("table", "index"):
+        return parts[1], parts[3], _UNITS[units]
+    return None
+
+
 def table_name(resource: FeatureResource) -> str | None:
     """The name of the table the resource manages a feature of, None when it cannot be told:
     ``table_name``, or the last part of ``resource_arn`` (``arn:...:table/<name>``; a stream or
-    index ARN names no table's own policy)."""
-    if resource.kind == "aws_dynamodb_resource_policy":
+    index ARN names no table's own policy), or a scheduled action's ``resource_id``."""
+    if resource.kind == SCHEDULED_ACTION:
+        scaled = _scaled(resource)
+        return scaled[0] if scaled is not None else None
+    if resource.kind in ("aws_dynamodb_resource_policy", TAG_RESOURCE):
         arn = resource.arguments.get("resource_arn")
         if not isinstance(arn, str):
             return None
@@ -84,7 +127,7 @@ def _region(resource: FeatureResource) -> Maybe[str] | None:
     ``resource_arn`` (a policy may name a table of another region than its provider's), else
     the resource's own."""
     arn = resource.arguments.get("resource_arn")
-    if resource.kind == "aws_dynamodb_resource_policy" and isinstance(arn, str):
+    if resource.kind in ("aws_dynamodb_resource_policy", TAG_RESOURCE) and isinstance(arn, str):
         parts = arn.split(":", 5)
         if len(parts) == 6 and parts[3]:
             return parts[3]
@@ -95,6 +138,11 @@ def note(resource: FeatureResource) -> Unresolved:
     """What the table says: the attribute (``gsi.<index>.contributor_insights`` for an index's
     contributor insights) and which resource manages it."""
     attribute, what = FEATURES[resource.kind]
+    scaled = _scaled(resource) if resource.kind == SCHEDULED_ACTION else None
+    if scaled is not None:
+        _table, on_index, way = scaled
+        attribute = f"autoscaling.{way}.{attribute}"
+        attribute = f"gsi.{on_index}.{attribute}" if on_index is not None else attribute
     index = resource.arguments.get("index_name")
     if resource.kind == "aws_dynamodb_contributor_insights" and isinstance(index, str) and index:
         attribute, what = f"gsi.{index}.{attribute}", f"{what} of the index {index}"
@@ -102,6 +150,43 @@ def note(resource: FeatureResource) -> Unresolved:
     if resource.maybe is not None:
         why += f" (if it is created: {resource.maybe})"
     return Unresolved(attribute, why)
+
+
+def _ignores_value(arguments: Mapping[str, Any]) -> bool:
+    """The tag resource's own ``lifecycle { ignore_changes }`` names its value (or ``all``), or
+    holds an entry that cannot be read and so could."""
+    entries = _lifecycle_entries(arguments)
+    return entries is None or any(entry.strip() in ("value", "all") for entry in entries)
+
+
+def _tagged(table: DeclaredTable, tags: Sequence[FeatureResource]) -> DeclaredTable:
+    """The table with the tags its ``aws_dynamodb_tag`` resources put (a later resource with
+    the same key wins, as the one applied last would); a key that cannot be told is a note."""
+    if not tags:
+        return table
+    put: dict[str, Maybe[str]] = dict(table.spec.tag_resources)
+    notes: list[Unresolved] = []
+    for resource in tags:
+        key, value = resource.arguments.get("key"), resource.arguments.get("value")
+        if not isinstance(key, str):
+            why = getattr(key, "reason", "not a string")
+            why = f"{resource.address} puts a tag whose key driftwatch cannot work out: {why}"
+            notes.append(Unresolved("tags", why))
+            continue
+        if _ignores_value(resource.arguments):
+            why = (
+                f"{resource.address} ignores changes to its value; only a deleted tag is planned, "
+                "which driftwatch does not compare"
+            )
+            notes.append(Unresolved(f"tags.{key}", why))
+            continue
+        if resource.maybe is not None:
+            value = Unknown(f"{resource.address} may not exist: {resource.maybe}")
+        if not isinstance(value, str | Unknown):
+            value = Unknown(f"{resource.address}: the value is not a string")
+        put[key] = value
+    spec = dataclasses.replace(table.spec, tag_resources=put)
+    return dataclasses.replace(table, spec=spec, notes=(*table.notes, *dict.fromkeys(notes)))
 
 
 def _elsewhere(one: Any, other: Any) -> bool:
@@ -125,6 +210,10 @@ def attach(tables: Sequence[DeclaredTable], resources: Sequence[FeatureResource]
         # The same region, when both are known: a same-named table elsewhere is another table.
         found = [r for r in found if not _elsewhere(_region(r), region)]
         found += by_address.get(table.address, [])
-        notes = tuple(dict.fromkeys(note(r) for r in found))
+        # A tag resource on another region's copy of the table (a replica, its ARN made with
+        # replace()) tags another table, even when it reads this one's ARN.
+        tags = [r for r in found if r.kind == TAG_RESOURCE and not _elsewhere(_region(r), region)]
+        notes = tuple(dict.fromkeys(note(r) for r in found if r.kind != TAG_RESOURCE))
+        table = _tagged(table, tags)
         joined.append(dataclasses.replace(table, notes=(*table.notes, *notes)) if notes else table)
     return joined

@@ -247,6 +247,68 @@ def _hash_key(c: _Checker) -> None:
         c.reject("hash-key", "hash_key is required to create the table (AWS needs a HASH key)", "create")
 
 
+def block_arguments(names: Iterable[str], blocks: Iterable[str]) -> tuple[Rejection, ...]:
+    """``block-argument``: a nested block type of the resource written as an argument
+    (``global_secondary_index = { ... }``, ``attribute = [...]``: Terraform 0.11's forms), which
+    Terraform 1.x refuses with this message. ``names`` are the body's argument names, ``blocks``
+    the resource's nested block types."""
+    kinds = set(blocks)
+    return tuple(
+        Rejection(
+            "block-argument",
+            f'An argument named "{name}" is not expected here. '
+            f'Did you mean to define a block of type "{name}"?',
+        )
+        for name in names
+        if name in kinds
+    )
+
+
+# The arguments of ``aws_dynamodb_table`` (hashicorp/aws 5.100) that are not blocks: written as
+# a block, Terraform suggests the equals sign.
+_ARGUMENTS = frozenset(
+    {
+        "billing_mode",
+        "deletion_protection_enabled",
+        "hash_key",
+        "name",
+        "range_key",
+        "read_capacity",
+        "restore_date_time",
+        "restore_source_name",
+        "restore_source_table_arn",
+        "restore_to_latest_time",
+        "stream_enabled",
+        "stream_view_type",
+        "table_class",
+        "tags",
+        "tags_all",
+        "write_capacity",
+    }
+)
+
+# Blocks Terraform itself reads in any resource.
+_META_BLOCKS = frozenset({"lifecycle", "dynamic", "provisioner", "connection"})
+
+
+def unknown_blocks(types: Iterable[str], blocks: Iterable[str]) -> tuple[Rejection, ...]:
+    """``block-type``: a nested block of a type the resource does not have (Terraform 0.11's
+    ``tags { ... }``), which Terraform 1.x refuses with this message. ``types`` are the body's
+    block types, ``blocks`` the resource's nested block types."""
+    known = _META_BLOCKS | set(blocks)
+    found: list[Rejection] = []
+    for kind in dict.fromkeys(types):
+        if kind in known:
+            continue
+        message = f'Blocks of type "{kind}" are not expected here.'
+        if kind in _ARGUMENTS:
+            message += (
+                f' Did you mean to define argument "{kind}"? If so, use the equals sign to assign it a value.'
+            )
+        found.append(Rejection("block-type", message))
+    return tuple(found)
+
+
 def check(arguments: Mapping[str, Any]) -> tuple[Rejection, ...]:
     """Every rule the evaluated ``aws_dynamodb_table`` arguments break, in a stable order."""
     c = _Checker(arguments)
