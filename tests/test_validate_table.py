@@ -596,6 +596,8 @@ def test_a_block_written_as_an_argument_is_rejected(tmp_path: Path, argument: st
             "If so, use the equals sign to assign it a value.",
         ),
         ("labels", 'Blocks of type "labels" are not expected here.'),
+        # a dynamic block of such a type: the same error, no hint (terraform 1.11.4 validate)
+        ('dynamic "tags"', 'Blocks of type "tags" are not expected here.'),
     ],
 )
 def test_a_block_terraform_does_not_know_is_rejected(tmp_path: Path, block: str, message: str) -> None:

@@ -1883,7 +1883,11 @@ class _TableCollector:
         schema = tfjson.RESOURCE_BLOCKS["aws_dynamodb_table"]
         written = (
             *validate_table.block_arguments(body_arguments, schema),
-            *validate_table.unknown_blocks((b.type for b in body_blocks), schema),
+            *validate_table.unknown_blocks(
+                (b.type for b in body_blocks),
+                schema,
+                (b.labels[0] for b in body_blocks if b.type == "dynamic" and b.labels),
+            ),
         )
         rejections = (*written, *validate_table.check(declaration.arguments), *conditions)
         self.result.tables.append(

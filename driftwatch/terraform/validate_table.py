@@ -291,10 +291,13 @@ _ARGUMENTS = frozenset(
 _META_BLOCKS = frozenset({"lifecycle", "dynamic", "provisioner", "connection"})
 
 
-def unknown_blocks(types: Iterable[str], blocks: Iterable[str]) -> tuple[Rejection, ...]:
+def unknown_blocks(
+    types: Iterable[str], blocks: Iterable[str], dynamic: Iterable[str] = ()
+) -> tuple[Rejection, ...]:
     """``block-type``: a nested block of a type the resource does not have (Terraform 0.11's
-    ``tags { ... }``), which Terraform 1.x refuses with this message. ``types`` are the body's
-    block types, ``blocks`` the resource's nested block types."""
+    ``tags { ... }``, or ``dynamic "tags"``), which Terraform 1.x refuses with this message.
+    ``types`` are the body's block types, ``dynamic`` the labels of its ``dynamic`` blocks,
+    ``blocks`` the resource's nested block types."""
     known = _META_BLOCKS | set(blocks)
     found: list[Rejection] = []
     for kind in dict.fromkeys(types):
@@ -306,6 +309,10 @@ def unknown_blocks(types: Iterable[str], blocks: Iterable[str]) -> tuple[Rejecti
                 f' Did you mean to define argument "{kind}"? If so, use the equals sign to assign it a value.'
             )
         found.append(Rejection("block-type", message))
+    # A dynamic block of a type the resource does not have: no hint (checked with terraform 1.11).
+    for kind in dict.fromkeys(dynamic):
+        if kind not in set(blocks):
+            found.append(Rejection("block-type", f'Blocks of type "{kind}" are not expected here.'))
     return tuple(found)
 
 
