@@ -214,6 +214,35 @@ def test_ignore_globs_match_the_directory_or_one_above_it() -> None:
     assert roots_not_covered(survey, [], ["*"]) == []
 
 
+def test_a_module_this_repository_calls_by_git_url_at_a_ref_is_no_root() -> None:
+    """A monorepo calling its own module by git URL (``//modules/table?ref=v1``): the directory
+    is that module's code, not a root nobody evaluates (it was reported, noise that teaches
+    people to ignore the survey); a caller nobody evaluates still is."""
+    git = "git::https://github.com/acme/infra.git//modules/table?ref=v1.2.0"
+    survey = Survey(
+        {
+            "envs/prod": _outline("envs/prod", **{"main.tf": [module("t", git)]}),
+            "envs/qa": _outline("envs/qa", **{"main.tf": [module("t", git, 2)]}),
+            "modules/table": _outline("modules/table", **{"main.tf": [table("this")]}),
+            "registry": _outline(
+                "registry", **{"main.tf": [module("t", "cloudposse/dynamodb/aws//modules/x")]}
+            ),
+        }
+    )
+    assert _paths(roots_not_covered(survey, ["envs/prod"])) == ["envs/qa", "registry"]
+
+
+def test_the_subdirectory_of_a_remote_source_is_read_as_go_getter_splits_it() -> None:
+    from driftwatch.terraform.roots import _remote_subdir
+
+    assert _remote_subdir("git::https://example.com/x.git//modules/t?ref=v1") == "modules/t"
+    assert _remote_subdir("https://example.com/x.zip//a/./b") == "a/b"
+    assert _remote_subdir("acme/t/aws//sub") == "sub"
+    assert _remote_subdir("git::https://example.com/x.git?ref=v1") is None
+    assert _remote_subdir("acme/t/aws//../../etc") is None
+    assert _remote_subdir("git::ssh://git@example.com/x.git//") is None
+
+
 def test_a_source_outside_the_repository_or_absolute_is_no_call() -> None:
     found = _outline("envs/qa", **{"main.tf": [module("x", "../../../elsewhere"), module("y", "/abs/path")]})
     assert found.calls == [] and found.declarations == []

@@ -99,6 +99,20 @@ def _names_dynamodb(source: str) -> bool:
     return "dynamodb" in source.lower()
 
 
+def _remote_subdir(source: str) -> str | None:
+    """The ``//subdir`` of a remote source (after its scheme's ``://``, before ``?ref=``), as
+    go-getter splits it; None without one. A monorepo often calls its own modules by git URL at
+    a ref (``git::https://github.com/acme/infra.git//modules/table?ref=v1``): the directory of
+    that name here is the module's code, called, not a root nobody evaluates."""
+    scheme = source.find("://")
+    start = scheme + 3 if scheme >= 0 else 0
+    split = source.find("//", start)
+    if split < 0:
+        return None
+    subdir = posixpath.normpath(source[split + 2 :].split("?", 1)[0])
+    return None if subdir in (".", "") or subdir.startswith("..") or subdir.startswith("/") else subdir
+
+
 def outline_directory(directory: str, files: Mapping[str, list[BlockHeader]]) -> DirectoryOutline:
     """One directory's outline from its files' top-level blocks (file name -> blocks)."""
     found = DirectoryOutline()
@@ -112,8 +126,12 @@ def outline_directory(directory: str, files: Mapping[str, list[BlockHeader]]) ->
                 called = _local_call(directory, block.source)
                 if called is not None:
                     found.calls.append((called, evidence))
-                elif _names_dynamodb(block.source):
+                    continue
+                if _names_dynamodb(block.source):
                     found.declarations.append(evidence)
+                subdir = _remote_subdir(block.source)
+                if subdir is not None:
+                    found.calls.append((subdir, evidence))
     return found
 
 
