@@ -45,7 +45,7 @@ from driftwatch.gitinfo import head_commit, is_dirty
 from driftwatch.history import History, HistoryError
 from driftwatch.log import get_logger
 from driftwatch.metrics import DriftwatchMetrics
-from driftwatch.notify.coverage import NotWatched, not_watched, payloads, reconcile
+from driftwatch.notify.coverage import Listing, NotWatched, not_watched, payloads, reconcile
 from driftwatch.notify.routes import Route, selector, slack_routes
 from driftwatch.notify.slack import CHANNEL as SLACK_CHANNEL
 from driftwatch.notify.slack import (
@@ -262,7 +262,9 @@ class Daemon:
                             "not recorded, and the next start scans again",
                         )
                         return None
-                    transitions = self.history.record_scan(report, datetime.now(UTC))
+                    transitions = self.history.record_scan(
+                        report, datetime.now(UTC), configured=self._configured_targets()
+                    )
                     self._announce_expired_rules(report)
                     self._announce_not_watched(report)
                     self._say_unrouted(report)
@@ -464,9 +466,10 @@ class Daemon:
         if not self.notifiers:
             return
         current = not_watched(report)
+        listing = Listing.of(report, self._configured_targets())
 
         def update(state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-            change = reconcile(current, state)
+            change = reconcile(current, state, listing)
             channels = [notifier.channel for notifier in self.notifiers]
             return change.state, payloads(change, channels, lambda item: self._channels_for(item, report))
 
@@ -474,6 +477,11 @@ class Daemon:
             self.history.update_state("not_watched", datetime.now(UTC), update)
         except Exception as error:  # the scan itself is recorded; try again next scan
             log.error("not_watched_announcement_failed", error=repr(error))
+
+    def _configured_targets(self) -> frozenset[str]:
+        """The targets of the config: what the history and Slack know of any other target (one
+        removed from the config) is about a target no longer watched at all."""
+        return frozenset(target.name for target in self.config.targets)
 
     def _say_unrouted(self, report: ScanReport) -> None:
         """With ``slack.routes`` and no default webhook, the drift of a table no route takes is

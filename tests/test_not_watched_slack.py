@@ -16,7 +16,7 @@ from realestate import REGION, provision, table_tf, target, write_repo
 
 from driftwatch.config import parse_config
 from driftwatch.daemon import Daemon
-from driftwatch.notify.coverage import NotWatched, not_watched, reconcile
+from driftwatch.notify.coverage import Listing, NotWatched, not_watched, reconcile
 from driftwatch.notify.slack import build_coverage_message
 from driftwatch.spec import (
     NotEvaluated,
@@ -50,12 +50,15 @@ def _report(*, module: bool = False, table_error: str | None = None, unresolved:
     return ScanReport(datetime.now(UTC), None, (row,), not_evaluated=skipped)
 
 
-def _run(scans: list[ScanReport]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+def _run(
+    scans: list[ScanReport], configured: frozenset[str] | None = None
+) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     """(started, ended) texts per scan, the state carried from one to the next."""
     state: dict[str, Any] = {}
     out = []
     for report in scans:
-        change = reconcile(not_watched(report), json.loads(json.dumps(state)))  # as stored
+        listing = Listing.of(report, configured)
+        change = reconcile(not_watched(report), json.loads(json.dumps(state)), listing)  # as stored
         state = change.state
         out.append((tuple(i.text for i in change.started), tuple(i.text for i in change.ended)))
     return out
@@ -105,6 +108,36 @@ def test_a_denial_names_the_same_first_table_whichever_read_finished_first() -> 
     forward, backward = _refused_errors(refused), _refused_errors(refused[::-1])
     assert [e.message for e in forward] == [e.message for e in backward]
     assert "table 'a'" in forward[0].message and "(and 2 more tables)" in forward[0].message
+
+
+def test_a_table_not_listed_because_its_target_failed_is_not_watched_again() -> None:
+    """A table announced as not watched (unreadable) whose target then stops evaluating (a
+    file that no longer parses, a module directory gone) is absent from the next report: that
+    is not "watched again". Slack used to say "watched again" for it at once, while the target
+    error that hid it was only announced a scan later: for one scan interval the channel's last
+    word on the table was that it was watched. It is watched again once it is compared."""
+    unreadable = _report(table_error="AccessDeniedException")
+    broken = dataclasses.replace(
+        _report(), tables=(), errors=(TargetError("prod", "main.tf:3: unexpected end of file"),)
+    )
+    table = f"prod: {TABLE} ({REGION}) not compared: AccessDeniedException"
+    target = "prod: main.tf:3: unexpected end of file"
+    steps = _run([unreadable, unreadable, broken, broken, broken, _report()])
+    assert steps == [((), ()), ((table,), ()), ((), ()), ((target,), ()), ((), ()), ((), (table, target))]
+    # Compared while another part of its target fails: watched again.
+    compared_beside_an_error = dataclasses.replace(_report(), errors=broken.errors)
+    assert _run([unreadable, unreadable, compared_beside_an_error])[2] == ((), (table,))
+
+
+def test_a_target_removed_from_the_config_is_not_watched_again() -> None:
+    """The items of a target no longer in the config are forgotten, not "watched again": the
+    target is no longer watched at all (its drift episodes say so, see test_history)."""
+    gone = ScanReport(datetime.now(UTC), None, ())
+    state: dict[str, Any] = {}
+    for report in (_report(module=True), _report(module=True)):
+        state = reconcile(not_watched(report), state, Listing.of(report, frozenset({"prod"}))).state
+    after = reconcile({}, state, Listing.of(gone, frozenset({"staging"})))
+    assert after.ended == () and after.state == {}
 
 
 def test_attributes_not_compared_are_not_messages() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -101,10 +101,14 @@ class History(Outbox):
 
     # --- episodes ---
 
-    def record_scan(self, report: ScanReport, now: datetime | None = None) -> Transitions:
+    def record_scan(
+        self, report: ScanReport, now: datetime | None = None, *, configured: Collection[str] | None = None
+    ) -> Transitions:
         """Update the episodes from one scan and queue its messages, in one transaction.
 
-        The rules are the ledger's (``driftwatch.history.ledger``).
+        The rules are the ledger's (``driftwatch.history.ledger``); ``configured`` names the
+        targets of the config (the open episodes of any other target close as no longer
+        configured), None when not known.
         """
         at = now or report.generated_at
         stamp = ts(at)
@@ -113,7 +117,7 @@ class History(Outbox):
                 _episode(row)
                 for row in conn.execute(f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE resolved_at IS NULL")
             ]
-            answer = reconcile(current, report, at)
+            answer = reconcile(current, report, at, configured)
             for opened in answer.opened:
                 s = opened.sighting
                 conn.execute(

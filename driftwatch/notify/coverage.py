@@ -16,7 +16,7 @@ transaction (``Outbox.track_not_watched``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,12 +63,60 @@ def not_watched(report: ScanReport) -> dict[str, NotWatched]:
     for row in report.tables:
         if row.status is TableStatus.ERROR:
             table = row.table_name or row.address or "?"
-            key = f"table\0{row.target}\0{table}\0{row.region or ''}"
+            key = _table_key(row.target, table, row.region)
             where = f" ({row.region})" if row.region else ""
             items[key] = NotWatched(
                 key, row.target, table, f"{row.target}: {table}{where} not compared: {row.error}"
             )
     return items
+
+
+def _table_key(target: str, table: str, region: str | None) -> str:
+    return f"table\0{target}\0{table}\0{region or ''}"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What one scan can tell about the end of a stored item, beyond the items it found.
+
+    A table item ends ("watched again") only when the table was compared, or when its target
+    listed every table it declares (then the table is gone from git): a target that failed
+    to evaluate, or has a module call not evaluated, lists none or some of its tables, and the
+    absence of a row proves nothing (as in the history's ledger). Items of a target that is
+    no longer configured are forgotten, not "watched again": that target is not watched at all.
+    """
+
+    incomplete: frozenset[str]  # targets that did not list every table they declare
+    compared: frozenset[str]  # table keys (by name and by address) of rows compared this scan
+    configured: frozenset[str] | None = None  # the configured targets; None: not known
+
+    @classmethod
+    def of(cls, report: ScanReport, configured: Collection[str] | None = None) -> Listing:
+        compared = {
+            _table_key(row.target, table, row.region)
+            for row in report.tables
+            if row.status not in (TableStatus.ERROR, TableStatus.UNMANAGED)
+            for table in (row.table_name, row.address)
+            if table
+        }
+        return cls(
+            report.incomplete_targets,
+            frozenset(compared),
+            frozenset(configured) if configured is not None else None,
+        )
+
+    def forgotten(self, stored: Mapping[str, Any]) -> bool:
+        """A stored item whose target is no longer configured."""
+        return self.configured is not None and str(stored.get("target", "")) not in self.configured
+
+    def unknown(self, key: str, stored: Mapping[str, Any]) -> bool:
+        """A stored table item this scan cannot say anything about (its target's tables were
+        not all listed, and it is not one of those compared)."""
+        return (
+            bool(stored.get("table"))
+            and str(stored.get("target", "")) in self.incomplete
+            and key not in self.compared
+        )
 
 
 @dataclass(frozen=True)
@@ -87,11 +135,27 @@ def _item(key: str, stored: Mapping[str, Any]) -> NotWatched:
     )
 
 
-def reconcile(current: Mapping[str, NotWatched], state: Mapping[str, Mapping[str, Any]]) -> CoverageChange:
+def reconcile(
+    current: Mapping[str, NotWatched],
+    state: Mapping[str, Mapping[str, Any]],
+    listing: Listing | None = None,
+) -> CoverageChange:
     """Which items start or stop being announced, given the stored state of the last scan
-    (key -> target, table, text, scans in a row, announced)."""
+    (key -> target, table, text, scans in a row, announced). ``listing`` (:class:`Listing`)
+    keeps an announced table item the scan could not look at, and forgets the items of a
+    target no longer configured; without it every item absent from ``current`` ends."""
     started: list[NotWatched] = []
     new_state: dict[str, dict[str, Any]] = {}
+    ended: list[NotWatched] = []
+    for key, stored in state.items():
+        if key in current or not stored.get("announced"):
+            continue
+        if listing is not None and listing.forgotten(stored):
+            continue
+        if listing is not None and listing.unknown(key, stored):
+            new_state[key] = dict(stored)  # still announced: nothing says it is watched
+            continue
+        ended.append(_item(key, stored))
     for key, item in current.items():
         previous = state.get(key, {})
         scans = int(previous.get("scans", 0)) + 1
@@ -106,10 +170,7 @@ def reconcile(current: Mapping[str, NotWatched], state: Mapping[str, Mapping[str
             "scans": min(scans, ANNOUNCE_AFTER_SCANS),
             "announced": announced,
         }
-    ended = tuple(
-        _item(key, stored) for key, stored in state.items() if key not in current and stored.get("announced")
-    )
-    return CoverageChange(tuple(started), ended, new_state)
+    return CoverageChange(tuple(started), tuple(ended), new_state)
 
 
 def payloads(

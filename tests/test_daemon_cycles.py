@@ -1,0 +1,70 @@
+"""The daemon over several cycles and restarts (driftwatch.daemon): what Slack, /metrics and
+the history say after the config or the checkout changes under it. In-process: moto, a local
+repository, Slack a local HTTP stub, no endpoint port; each scan is the daemon's own."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from pytest_httpserver import HTTPServer
+from realestate import REGION, provision, table_tf, target, write_repo
+
+import driftwatch.daemon as daemon_module
+from driftwatch.config import parse_config
+from driftwatch.daemon import Daemon
+from tests.test_daemon_faults import NoEndpoint
+
+
+def _daemon(tmp_path: Path, repo: Path, httpserver: HTTPServer, targets: list[dict[str, Any]]) -> Daemon:
+    config = parse_config(
+        {
+            "repo": str(repo),
+            "targets": targets,
+            "state": {"path": str(tmp_path / "state.db")},
+            "http": {"host": "127.0.0.1", "port": 1},
+        }
+    )
+    return Daemon(config, tmp_path, environ={"DRIFTWATCH_SLACK_WEBHOOK_URL": httpserver.url_for("/hook")})
+
+
+def _texts(httpserver: HTTPServer) -> list[str]:
+    return [json.loads(request.get_data())["text"] for request, _ in httpserver.log]
+
+
+def test_a_target_removed_from_the_config_says_its_drift_is_no_longer_watched_not_resolved(
+    embedded_aws: None, tmp_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Drift open on a target that a restart's config no longer has: the table is still
+    declared in git and still drifts in AWS, but nobody compares it any more. It used to be
+    announced as "resolved: no longer declared" under a green "Resolved drift"."""
+    monkeypatch.setattr(daemon_module, "Endpoint", NoEndpoint)
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    repo = write_repo(tmp_path / "repo", {"a/main.tf": table_tf("t1"), "b/main.tf": table_tf("t2")})
+    provision([target(repo, "a", "a"), target(repo, "b", "b")])
+    boto3.client("dynamodb", region_name=REGION).tag_resource(
+        ResourceArn=f"arn:aws:dynamodb:{REGION}:123456789012:table/t1", Tags=[{"Key": "Team", "Value": "x"}]
+    )
+    a = {"name": "a", "root": "a", "region": REGION}
+    b = {"name": "b", "root": "b", "region": REGION}
+    for targets in ([a, b], [b]):  # a restart with "a" removed from the config
+        daemon = _daemon(tmp_path, repo, httpserver, targets)
+        try:
+            daemon.scan_once()
+            daemon.deliver()
+            metrics = b"".join(daemon.metrics.render_parts()).decode()
+            (episode,) = daemon.history.episodes()
+        finally:
+            daemon.history.close()
+    texts = _texts(httpserver)
+    assert len(texts) == 2, texts
+    assert texts[0].startswith("DynamoDB drift: 1 new")
+    assert texts[1] == (
+        "DynamoDB drift: 1 no longer watched\n"
+        f"no longer watched: a/t1 tags.Team in {REGION}: target no longer configured"
+    )
+    assert episode.resolved_reason == "target no longer configured"
+    assert 'target="a"' not in metrics  # closed in the history: no drift series of "a" left
