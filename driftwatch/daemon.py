@@ -24,7 +24,7 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,7 +44,7 @@ from driftwatch.errors import DriftwatchError
 from driftwatch.gitinfo import head_commit, is_dirty
 from driftwatch.history import History, HistoryError
 from driftwatch.log import get_logger
-from driftwatch.metrics import DriftwatchMetrics
+from driftwatch.metrics import DriftwatchMetrics, table_label
 from driftwatch.notify.coverage import Listing, NotWatched, not_watched, payloads, reconcile
 from driftwatch.notify.routes import Route, selector, slack_routes
 from driftwatch.notify.slack import CHANNEL as SLACK_CHANNEL
@@ -89,6 +89,27 @@ def commit_sightings_kept(config: Config) -> timedelta:
     grace, since a sighting decides pending applies while its commit can be inside a grace."""
     graces = [config.pending_grace, *(t.pending_grace for t in config.targets if t.pending_grace is not None)]
     return max(config.state.retention, 2 * max(graces))
+
+
+DriftKey = tuple[str, str | None, str, str]  # (target, region, table label, attribute) as on /metrics
+
+
+def unrecorded_sightings(
+    recorded: Mapping[DriftKey, datetime], unrecorded: Mapping[DriftKey, datetime], report: ScanReport | None
+) -> dict[DriftKey, datetime]:
+    """First sightings of the report's alerting drift that the history does not hold (it could
+    not be written): the earliest scan of this process that saw each, kept while it is seen.
+    Without them /metrics dated such drift at every scan anew, so it never aged into an alert.
+    """
+    if report is None:
+        return dict(unrecorded)
+    out: dict[DriftKey, datetime] = {}
+    for row in report.tables:
+        for drift in row.drift if row.alerts else ():
+            key = (row.target, row.region, table_label(row), drift.attribute)
+            if key not in recorded:
+                out[key] = unrecorded.get(key, report.generated_at)
+    return out
 
 
 def scan_result(report: ScanReport) -> str:
@@ -181,6 +202,10 @@ class Daemon:
         self._record_lock = threading.Lock()
         self._closing = False
         self._last_prune: datetime | None = None
+        # /metrics' drift ages when the history cannot be read (the last it said) or written
+        # (this process's own first sightings): never "first seen now" for old drift.
+        self._recorded_drift: tuple[dict[DriftKey, datetime], set[tuple[str, str | None, str]]] = ({}, set())
+        self._unrecorded_drift: dict[DriftKey, datetime] = {}
         self._observe_outbox()
         interval = config.schedule.interval.total_seconds()
         self.scheduler = BackgroundScheduler(
@@ -294,7 +319,9 @@ class Daemon:
             finally:
                 if not abandoned:  # an abandoned scan counts for nothing, and reads nothing
                     duration = time.monotonic() - started
-                    first_seen, open_tables = self._open_drift()
+                    recorded, open_tables = self._open_drift()
+                    self._unrecorded_drift = unrecorded_sightings(recorded, self._unrecorded_drift, report)
+                    first_seen = {**self._unrecorded_drift, **recorded}
                     self.metrics.observe_scan(
                         report,
                         first_seen=first_seen,
@@ -411,18 +438,18 @@ class Daemon:
             held=usage.bytes, limit=settings.cache_max_bytes, evictions=usage.evictions
         )
 
-    def _open_drift(
-        self,
-    ) -> tuple[dict[tuple[str, str | None, str, str], datetime], set[tuple[str, str | None, str]]]:
+    def _open_drift(self) -> tuple[dict[DriftKey, datetime], set[tuple[str, str | None, str]]]:
         """The history's open drift for /metrics: first sightings, and the tables (target,
-        region, name) with open drift."""
+        region, name) with open drift. When the history cannot be read (locked past the busy
+        timeout), what it said last: an empty answer dated every drift "now", which resolved
+        DriftwatchTableDrifted for as long as the database was locked."""
         try:
-            return self.history.first_seen_map(), self.history.open_tables()
+            self._recorded_drift = (self.history.first_seen_map(), self.history.open_tables())
         except Exception as error:
             if self.history.closed:  # shutdown closed it after this scan was recorded
                 return {}, set()
             log.error("history_read_failed", error=repr(error))
-            return {}, set()
+        return self._recorded_drift
 
     def _announce_expired_rules(self, report: ScanReport) -> None:
         """Log (and queue one Slack message about) ignore rules that expired -- once each.

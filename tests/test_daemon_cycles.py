@@ -4,7 +4,9 @@ repository, Slack a local HTTP stub, no endpoint port; each scan is the daemon's
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,15 @@ from realestate import REGION, provision, table_tf, target, write_repo
 import driftwatch.daemon as daemon_module
 from driftwatch.config import parse_config
 from driftwatch.daemon import Daemon
-from tests.test_daemon_faults import NoEndpoint
+from driftwatch.history import HistoryError
+from driftwatch.spec import Drift
+from tests.test_daemon_faults import PITR_SERIES, NoEndpoint, make_daemon
+from tests.test_daemon_shutdown import drifted_report
+from tests.test_outbox_alerting import samples
+
+TTL_SERIES = (PITR_SERIES[0], tuple(sorted({**dict(PITR_SERIES[1]), "attribute": "ttl.enabled"}.items())))
+SCANS_FAILED = ("driftwatch_scans_total", (("result", "failure"),))
+T_LATER = datetime(2099, 1, 1, tzinfo=UTC)  # a later scan's time, far from any first sighting
 
 
 def _daemon(tmp_path: Path, repo: Path, httpserver: HTTPServer, targets: list[dict[str, Any]]) -> Daemon:
@@ -68,3 +78,46 @@ def test_a_target_removed_from_the_config_says_its_drift_is_no_longer_watched_no
     )
     assert episode.resolved_reason == "target no longer configured"
     assert 'target="a"' not in metrics  # closed in the history: no drift series of "a" left
+
+
+# --- the state database failing while the daemon runs -------------------------------------------
+
+
+def test_drift_ages_on_metrics_survive_a_state_database_that_cannot_be_read_or_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The state database locked by another process past the busy timeout (or a volume that
+    went read-only, or full) for some scans. The scans are counted as failures, but /metrics
+    must not say the drift is younger than it is: DriftwatchTableDrifted fires on
+    ``time() - driftwatch_drift_first_seen_timestamp_seconds > 30m``. A failed history read
+    used to give every drift this scan's time as its first sighting (every drift alert
+    resolved for the outage), and drift first seen while the database could not be written
+    was "first seen" anew at every scan (it never alerted)."""
+    daemon = make_daemon(tmp_path, monkeypatch, None)
+    reports = iter([drifted_report(), drifted_report(), drifted_report(), drifted_report()])
+    monkeypatch.setattr(daemon_module, "scan", lambda *args, **kwargs: next(reports))
+    try:
+        daemon.scan_once()
+        before = samples(daemon.metrics)[PITR_SERIES]
+
+        def refused(*args: Any, **kwargs: Any) -> Any:
+            raise HistoryError("database is locked")
+
+        other = Drift("ttl.enabled", True, False)
+        (row,) = drifted_report().tables
+        new_drift = dataclasses.replace(
+            drifted_report(), tables=(dataclasses.replace(row, drift=(*row.drift, other)),)
+        )
+        reports = iter([new_drift, dataclasses.replace(new_drift, generated_at=T_LATER)])
+        monkeypatch.setattr(daemon.history, "record_scan", refused)
+        daemon.scan_once()  # written: refused; read: fine
+        ttl_first = samples(daemon.metrics)[TTL_SERIES]
+        monkeypatch.setattr(daemon.history, "first_seen_map", refused)
+        monkeypatch.setattr(daemon.history, "open_tables", refused)
+        daemon.scan_once()  # neither read nor written
+        after = samples(daemon.metrics)
+    finally:
+        daemon.history.close()
+    assert after[SCANS_FAILED] == 2
+    assert after[PITR_SERIES] == before
+    assert after[TTL_SERIES] == ttl_first < T_LATER.timestamp()
