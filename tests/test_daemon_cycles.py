@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,8 @@ from realestate import REGION, provision, table_tf, target, write_repo
 import driftwatch.daemon as daemon_module
 from driftwatch.config import parse_config
 from driftwatch.daemon import Daemon
-from driftwatch.history import HistoryError
+from driftwatch.history import History, HistoryError, Transition, TransitionKind
+from driftwatch.notify.slack import build_message
 from driftwatch.spec import Drift
 from tests.test_daemon_faults import PITR_SERIES, NoEndpoint, make_daemon
 from tests.test_daemon_shutdown import drifted_report
@@ -26,6 +27,7 @@ from tests.test_outbox_alerting import samples
 
 TTL_SERIES = (PITR_SERIES[0], tuple(sorted({**dict(PITR_SERIES[1]), "attribute": "ttl.enabled"}.items())))
 SCANS_FAILED = ("driftwatch_scans_total", (("result", "failure"),))
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 T_LATER = datetime(2099, 1, 1, tzinfo=UTC)  # a later scan's time, far from any first sighting
 
 
@@ -121,3 +123,37 @@ def test_drift_ages_on_metrics_survive_a_state_database_that_cannot_be_read_or_w
     assert after[SCANS_FAILED] == 2
     assert after[PITR_SERIES] == before
     assert after[TTL_SERIES] == ttl_first < T_LATER.timestamp()
+
+
+# --- the wall clock set back ---------------------------------------------------------------------
+
+
+def test_drift_first_seen_while_the_clock_ran_ahead_is_dated_by_the_corrected_clock(tmp_path: Path) -> None:
+    """The node's clock ran a day ahead when a drift was first seen, then NTP set it back. The
+    episode's first sighting stayed a day in the future: /metrics' drift age was negative, so
+    DriftwatchTableDrifted (age > 30 m) stayed silent for a day and a half; its reminder
+    waited as long; Slack's "after" read "-1d 23h". A sighting is never later than the scan that
+    sees the drift again, and an age is never negative."""
+    ahead = T0 + timedelta(days=1)
+    with History.open(tmp_path / "state.db") as history:
+        history.record_scan(drifted_report(), ahead)
+        history.record_scan(drifted_report(), T0)  # the clock is right again
+        (first_seen,) = history.first_seen_map().values()
+        assert first_seen <= T0
+        assert history.due_reminders(T0 + timedelta(hours=24), timedelta(hours=24))
+    item = Transition(
+        TransitionKind.RESOLVED,
+        "prod",
+        "t",
+        "tags.Team",
+        REGION,
+        None,
+        None,
+        "a",
+        "b",
+        ahead,
+        T0,
+        reason="fixed",
+    )
+    message = build_message([item], repo_url=None, commit=None)
+    assert message is not None and "fixed after <1m" in json.dumps(message)

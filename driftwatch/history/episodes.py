@@ -141,10 +141,15 @@ class History(Outbox):
                 s = seen.sighting
                 conn.execute(
                     # ``region``: an episode stored without one takes its region here (ledger).
-                    "UPDATE episodes SET last_seen = ?, declared = ?, live = ?, region = ?, address = ?, "
-                    "source_file = ?, source_line = ?, last_commit = ?, "
-                    "last_notified_at = CASE WHEN ? THEN ? ELSE last_notified_at END WHERE id = ?",
+                    # No time of an open episode is later than a scan that sees it: one stamped
+                    # while the wall clock ran ahead would date the drift in the future (a
+                    # negative age on /metrics, no alert, no reminder until the clock caught up).
+                    # Fixed-width timestamps (store.ts): MIN is the earlier time.
+                    "UPDATE episodes SET last_seen = ?, first_seen = MIN(first_seen, ?), declared = ?, "
+                    "live = ?, region = ?, address = ?, source_file = ?, source_line = ?, last_commit = ?, "
+                    "last_notified_at = CASE WHEN ? THEN ? ELSE MIN(last_notified_at, ?) END WHERE id = ?",
                     (
+                        stamp,
                         stamp,
                         to_json(s.declared),
                         to_json(s.live),
@@ -152,6 +157,7 @@ class History(Outbox):
                         *_where(s),
                         report.commit,
                         seen.changed,
+                        stamp,
                         stamp,
                         seen.episode_id,
                     ),

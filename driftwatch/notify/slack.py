@@ -199,7 +199,8 @@ def _source(source: SourceLocation | None, repo_url: str | None, commit: str | N
 
 
 def _age(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
+    """``3h 5m``; never negative (a first sighting stamped while the clock ran ahead)."""
+    minutes = max(0, int(delta.total_seconds() // 60))
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:
