@@ -192,6 +192,7 @@ class Daemon:
         ]
         for notifier in self.notifiers:
             self.metrics.notification_channel(notifier.channel)
+        self._say_unconfigured_channels()
         self.state = DaemonState(started_monotonic=time.monotonic())
         self.state.mark = self._mark()
         self._overdue_reported = False
@@ -225,6 +226,30 @@ class Daemon:
         except BaseException:
             self.history.close()  # e.g. the port is taken: fail at start without leaking the database
             raise
+
+    def _say_unconfigured_channels(self) -> None:
+        """Messages queued for a channel the config no longer names (a slack.routes entry
+        renamed or removed, the default webhook unset) are never sent: said at start, at error
+        level. They are kept, and sent if that channel is configured again; meanwhile its
+        backlog stays on /metrics (DriftwatchOutboxBacklogOld)."""
+        configured = {notifier.channel for notifier in self.notifiers}
+        try:
+            stats = self.history.stats()
+        except HistoryError as error:
+            log.error("history_read_failed", error=str(error))
+            return
+        for channel, found in sorted(stats.items()):
+            if channel in configured or not found.pending:
+                continue
+            log.error(
+                "outbox_channel_not_configured",
+                channel=channel,
+                messages=found.pending,
+                oldest=found.oldest_pending.isoformat() if found.oldest_pending else None,
+                detail="no webhook of the config is this channel, so these messages are not sent; "
+                "kept, and sent if it is configured again (slack.routes, or the default webhook for "
+                f"{SLACK_CHANNEL!r})",
+            )
 
     def _route_notifier(self, routes: list[Route], route: Route, url: str) -> SlackNotifier:
         channel = route.channel

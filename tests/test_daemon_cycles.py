@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+import structlog
 from pytest_httpserver import HTTPServer
 from realestate import REGION, provision, table_tf, target, write_repo
 
@@ -157,3 +158,23 @@ def test_drift_first_seen_while_the_clock_ran_ahead_is_dated_by_the_corrected_cl
     )
     message = build_message([item], repo_url=None, commit=None)
     assert message is not None and "fixed after <1m" in json.dumps(message)
+
+
+# --- Slack channels that change between restarts -------------------------------------------------
+
+
+def test_messages_queued_for_a_channel_no_longer_configured_are_said_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restart after a slack.routes entry was renamed or removed (or the default webhook
+    unset): the messages queued for that channel are never sent. Only the backlog gauge of a
+    channel the config no longer names said so, with nothing to tell why. The start now logs
+    it at error level (kept: delivered if the channel comes back)."""
+    with History.open(tmp_path / "state.db") as history:
+        history.add_channel("slack:payments", lambda t: {"text": "drift"}, lambda e, now: None)
+        history.record_scan(drifted_report(), T0)
+    with structlog.testing.capture_logs() as events:
+        daemon = make_daemon(tmp_path, monkeypatch, "http://127.0.0.1:9/hook")
+    daemon.history.close()
+    said = [e for e in events if e["event"] == "outbox_channel_not_configured"]
+    assert [(e["log_level"], e["channel"], e["messages"]) for e in said] == [("error", "slack:payments", 1)]
