@@ -45,7 +45,7 @@ from driftwatch.gitinfo import head_commit, is_dirty
 from driftwatch.history import History, HistoryError
 from driftwatch.log import get_logger
 from driftwatch.metrics import DriftwatchMetrics, table_label
-from driftwatch.notify.coverage import Listing, NotWatched, not_watched, payloads, reconcile
+from driftwatch.notify.coverage import Listing, NotWatched, failed_scan, not_watched, payloads, reconcile
 from driftwatch.notify.routes import Route, selector, slack_routes
 from driftwatch.notify.slack import CHANNEL as SLACK_CHANNEL
 from driftwatch.notify.slack import (
@@ -338,9 +338,13 @@ class Daemon:
             except DriftwatchError as error:  # e.g. the repo path: a known cause, said in one line
                 result = "failure"
                 log.error("scan_failed", error=str(error))
+                if report is None:
+                    self._announce_failed_scan(str(error))
             except Exception as error:
                 result = "failure"
                 log.exception("scan_failed", error=repr(error))
+                if report is None:
+                    self._announce_failed_scan(repr(error))
             finally:
                 if not abandoned:  # an abandoned scan counts for nothing, and reads nothing
                     duration = time.monotonic() - started
@@ -515,10 +519,23 @@ class Daemon:
         """Queue one Slack message per channel about what stopped being watched (after two scans
         in a row) and what is watched again (driftwatch.notify.coverage); the state lives in the
         history database, so a restart neither repeats nor forgets an announcement."""
+        self._announce_coverage(not_watched(report), Listing.of(report, self._configured_targets()), report)
+
+    def _announce_failed_scan(self, error: str) -> None:
+        """A scan that failed as a whole (no report) is not watching anything: a "not watched"
+        item like the others (announced once it lasts two scans, "watched again" when a scan
+        completes), so that Slack's silence through a run of failed scans is not read as "in
+        sync". Told to the default webhook, else to every route."""
+        with self._record_lock:
+            if self._closing:
+                return
+            self._announce_coverage(failed_scan(error), Listing.nothing(), None)
+
+    def _announce_coverage(
+        self, current: dict[str, NotWatched], listing: Listing, report: ScanReport | None
+    ) -> None:
         if not self.notifiers:
             return
-        current = not_watched(report)
-        listing = Listing.of(report, self._configured_targets())
 
         def update(state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
             change = reconcile(current, state, listing)
@@ -560,15 +577,18 @@ class Daemon:
                 "the reports, not in Slack",
             )
 
-    def _channels_for(self, item: NotWatched, report: ScanReport) -> list[str]:
+    def _channels_for(self, item: NotWatched, report: ScanReport | None) -> list[str]:
         """A table's item goes where that table's drift goes (slack.routes); a target's item to
         the channels of that target's tables in this scan, else the default webhook, else every
-        route: told twice rather than to nobody."""
+        route: told twice rather than to nobody. A failed scan's item (no target, no report)
+        goes to the default webhook, else to every route."""
         if item.table:
             owners = [n.channel for n in self.notifiers if n.takes(item.target, item.table)]
-        else:
+        elif report is not None:
             tables = {row.table_name for row in report.tables if row.target == item.target and row.table_name}
             owners = [n.channel for n in self.notifiers if any(n.takes(item.target, t) for t in tables)]
+        else:
+            owners = []
         if owners:
             return owners
         if self.slack is not None:

@@ -21,7 +21,7 @@ from driftwatch.config import parse_config
 from driftwatch.daemon import Daemon
 from driftwatch.history import History, HistoryError, Transition, TransitionKind
 from driftwatch.notify.slack import build_message
-from driftwatch.spec import Drift
+from driftwatch.spec import Drift, NotEvaluated
 from tests.test_daemon_faults import PITR_SERIES, NoEndpoint, make_daemon
 from tests.test_daemon_shutdown import drifted_report
 from tests.test_outbox_alerting import samples
@@ -178,3 +178,47 @@ def test_messages_queued_for_a_channel_no_longer_configured_are_said_at_start(
     daemon.history.close()
     said = [e for e in events if e["event"] == "outbox_channel_not_configured"]
     assert [(e["log_level"], e["channel"], e["messages"]) for e in said] == [("error", "slack:payments", 1)]
+
+
+# --- a scan that fails as a whole ----------------------------------------------------------------
+
+
+def test_scans_that_fail_as_a_whole_are_said_in_slack_and_so_is_the_recovery(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan that fails as a whole (an exception out of the scan: nothing compared, no
+    report) said nothing in Slack, for as many scans as it lasted: only DriftwatchScanFailing
+    spoke. The channel's silence read as "in sync". Now it is a "not watched" item like the
+    others: announced once it lasts two scans, "watched again" at the next scan that completes;
+    what was announced before the failure is neither repeated nor ended by it."""
+    daemon = make_daemon(tmp_path, monkeypatch, "http://127.0.0.1:9/hook")
+    skipped = dataclasses.replace(
+        drifted_report(), not_evaluated=(NotEvaluated("prod", "module.remote", None, "offline"),)
+    )
+
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("worker protocol error")
+
+    steps: list[Any] = [skipped, skipped, crash, crash, crash, skipped, drifted_report()]
+    queued: list[list[str]] = []
+    try:
+        for step in steps:
+            monkeypatch.setattr(
+                daemon_module, "scan", step if callable(step) else (lambda *a, _r=step, **k: _r)
+            )
+            before = {m.id for m in daemon.history.undelivered(limit=100)}
+            daemon.scan_once()
+            queued.append(
+                [m.payload["text"] for m in daemon.history.undelivered(limit=100) if m.id not in before]
+            )
+    finally:
+        daemon.history.close()
+    coverage = [[t for t in texts if "watched" in t] for texts in queued]
+    failed = "not watched: every target: the scan failed: RuntimeError('worker protocol error')"
+    module = "prod: module.remote not evaluated: offline"
+    assert coverage[:3] == [[], [f"DynamoDB drift: 1 not watched\nnot watched: {module}"], []]
+    assert coverage[3] == [f"DynamoDB drift: 1 not watched\n{failed}"]
+    assert coverage[4] == []
+    again = failed.replace("not watched", "watched again")
+    assert coverage[5] == [f"DynamoDB drift: 1 watched again\n{again}"]
+    assert coverage[6] == [f"DynamoDB drift: 1 watched again\nwatched again: {module}"]

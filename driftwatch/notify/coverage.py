@@ -1,8 +1,8 @@
 """What the daemon says in Slack about tables it does not watch (Argo CD's "Unknown" status).
 
 Drift messages are about tables that were compared. A module call not evaluated, a target that
-failed to evaluate, a table that could not be read are the opposite: nothing about them is
-compared, so silence there would read as "in sync". Each such item is announced once when it
+failed to evaluate, a table that could not be read, a scan that failed as a whole are the
+opposite: nothing about them is compared, so silence there would read as "in sync". Each such item is announced once when it
 has lasted two scans in a row (one flaky scan -- a throttled read -- says nothing), and once
 more when it is watched again. Attributes not compared (unresolved) are not announced: like the
 exit code, they are shown in every report and alerted by ``DriftwatchAttributesNotCompared``,
@@ -71,6 +71,16 @@ def not_watched(report: ScanReport) -> dict[str, NotWatched]:
     return items
 
 
+MAX_FAILURE_CHARS = 300
+
+
+def failed_scan(error: str) -> dict[str, NotWatched]:
+    """The item of a scan that failed as a whole (no report: nothing was compared). One key
+    whatever the error says, so a failure whose message changes is one item."""
+    text = error if len(error) <= MAX_FAILURE_CHARS else error[: MAX_FAILURE_CHARS - 1] + "…"
+    return {"scan": NotWatched("scan", "", "", f"every target: the scan failed: {text}")}
+
+
 def _table_key(target: str, table: str, region: str | None) -> str:
     return f"table\0{target}\0{table}\0{region or ''}"
 
@@ -89,6 +99,12 @@ class Listing:
     incomplete: frozenset[str]  # targets that did not list every table they declare
     compared: frozenset[str]  # table keys (by name and by address) of rows compared this scan
     configured: frozenset[str] | None = None  # the configured targets; None: not known
+    blind: bool = False  # no report at all (the scan failed): nothing ends, nothing is forgotten
+
+    @classmethod
+    def nothing(cls) -> Listing:
+        """A scan that failed as a whole: it says nothing about any stored item."""
+        return cls(frozenset(), frozenset(), None, blind=True)
 
     @classmethod
     def of(cls, report: ScanReport, configured: Collection[str] | None = None) -> Listing:
@@ -106,8 +122,9 @@ class Listing:
         )
 
     def forgotten(self, stored: Mapping[str, Any]) -> bool:
-        """A stored item whose target is no longer configured."""
-        return self.configured is not None and str(stored.get("target", "")) not in self.configured
+        """A stored item whose target is no longer configured (a failed scan's item has none)."""
+        target = str(stored.get("target", ""))
+        return self.configured is not None and bool(target) and target not in self.configured
 
     def unknown(self, key: str, stored: Mapping[str, Any]) -> bool:
         """A stored table item this scan cannot say anything about (its target's tables were
@@ -149,6 +166,9 @@ def reconcile(
     ended: list[NotWatched] = []
     for key, stored in state.items():
         if key in current or not stored.get("announced"):
+            continue
+        if listing is not None and listing.blind:
+            new_state[key] = dict(stored)
             continue
         if listing is not None and listing.forgotten(stored):
             continue
