@@ -2,8 +2,8 @@
 
 Drift messages are about tables that were compared. A module call not evaluated, a target that
 failed to evaluate, a table that could not be read, a scan that failed as a whole are the
-opposite: nothing about them is compared, so silence there would read as "in sync". Each such item is announced once when it
-has lasted two scans in a row (one flaky scan -- a throttled read -- says nothing), and once
+opposite: nothing about them is compared, so silence there would read as "in sync". Each such
+item is announced once when it has lasted two scans in a row (one flaky scan -- a throttled read -- says nothing), and once
 more when it is watched again. Attributes not compared (unresolved) are not announced: like the
 exit code, they are shown in every report and alerted by ``DriftwatchAttributesNotCompared``,
 never sent as messages (a repository may hold many values it never resolves).
