@@ -3,10 +3,11 @@
 Drift messages are about tables that were compared. A module call not evaluated, a target that
 failed to evaluate, a table that could not be read, a scan that failed as a whole are the
 opposite: nothing about them is compared, so silence there would read as "in sync". Each such
-item is announced once when it has lasted two scans in a row (one flaky scan -- a throttled read -- says nothing), and once
-more when it is watched again. Attributes not compared (unresolved) are not announced: like the
-exit code, they are shown in every report and alerted by ``DriftwatchAttributesNotCompared``,
-never sent as messages (a repository may hold many values it never resolves).
+item is announced once when it has lasted two scans in a row (one flaky scan -- a throttled
+read -- says nothing), and once more when it is watched again. Attributes not compared
+(unresolved) are not announced: like the exit code, they are shown in every report and alerted
+by ``DriftwatchAttributesNotCompared``, never sent as messages (a repository may hold many
+values it never resolves).
 
 This module is pure: the keys and texts of a report's items, and the reconcile of one scan's
 items with the stored state. The history stores the state and queues the messages in one
