@@ -129,6 +129,14 @@ def test_a_table_not_listed_because_its_target_failed_is_not_watched_again() -> 
     assert _run([unreadable, unreadable, compared_beside_an_error])[2] == ((), (table,))
 
 
+def test_an_unreadable_table_removed_from_git_is_not_watched_again() -> None:
+    """A table announced as not watched that then leaves git (its target lists every table it
+    declares, and not this one) is not compared either: forgotten, not "watched again"."""
+    unreadable = _report(table_error="AccessDeniedException")
+    gone = dataclasses.replace(_report(), tables=())
+    assert _run([unreadable, unreadable, gone])[2] == ((), ())
+
+
 def test_a_target_removed_from_the_config_is_not_watched_again() -> None:
     """The items of a target no longer in the config are forgotten, not "watched again": the
     target is no longer watched at all (its drift episodes say so, see test_history)."""

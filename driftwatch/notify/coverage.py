@@ -90,11 +90,12 @@ def _table_key(target: str, table: str, region: str | None) -> str:
 class Listing:
     """What one scan can tell about the end of a stored item, beyond the items it found.
 
-    A table item ends ("watched again") only when the table was compared, or when its target
-    listed every table it declares (then the table is gone from git): a target that failed
+    A table item ends ("watched again") only when the table was compared: a target that failed
     to evaluate, or has a module call not evaluated, lists none or some of its tables, and the
-    absence of a row proves nothing (as in the history's ledger). Items of a target that is
-    no longer configured are forgotten, not "watched again": that target is not watched at all.
+    absence of a row proves nothing (as in the history's ledger); it stays announced. Absent
+    from a target that listed every table, it left git: forgotten, since it is not watched.
+    Items of a target that is no longer configured are forgotten, not "watched again": that
+    target is not watched at all.
     """
 
     incomplete: frozenset[str]  # targets that did not list every table they declare
@@ -126,6 +127,12 @@ class Listing:
         """A stored item whose target is no longer configured (a failed scan's item has none)."""
         target = str(stored.get("target", ""))
         return self.configured is not None and bool(target) and target not in self.configured
+
+    def undeclared(self, key: str, stored: Mapping[str, Any]) -> bool:
+        """A stored table item whose target listed every table and not this one: the table
+        left git. It is not compared, so not "watched again"; it is forgotten."""
+        target = str(stored.get("target", ""))
+        return bool(stored.get("table")) and target not in self.incomplete and key not in self.compared
 
     def unknown(self, key: str, stored: Mapping[str, Any]) -> bool:
         """A stored table item this scan cannot say anything about (its target's tables were
@@ -175,6 +182,8 @@ def reconcile(
             continue
         if listing is not None and listing.unknown(key, stored):
             new_state[key] = dict(stored)  # still announced: nothing says it is watched
+            continue
+        if listing is not None and listing.undeclared(key, stored):
             continue
         ended.append(_item(key, stored))
     for key, item in current.items():
