@@ -20,6 +20,7 @@ import driftwatch.daemon as daemon_module
 from driftwatch.config import parse_config
 from driftwatch.daemon import Daemon
 from driftwatch.history import History, HistoryError, Transition, TransitionKind
+from driftwatch.metrics import DriftwatchMetrics
 from driftwatch.notify.slack import build_message
 from driftwatch.spec import Drift, NotEvaluated
 from tests.test_daemon_faults import PITR_SERIES, NoEndpoint, make_daemon
@@ -222,3 +223,18 @@ def test_scans_that_fail_as_a_whole_are_said_in_slack_and_so_is_the_recovery(
     again = failed.replace("not watched", "watched again")
     assert coverage[5] == [f"DynamoDB drift: 1 watched again\n{again}"]
     assert coverage[6] == [f"DynamoDB drift: 1 watched again\nwatched again: {module}"]
+
+
+def test_scan_timestamps_on_metrics_follow_a_wall_clock_that_was_set_back() -> None:
+    """A scan that started while the clock ran a day ahead stamped the last (successful) scan a
+    day in the future, and the timestamps only ever moved forward: once the clock was set back,
+    DriftwatchScansStale (``time() - last_successful_scan > 15m``) could not fire for a day,
+    however many scans then failed. The timestamps are the latest scan's start."""
+    metrics = DriftwatchMetrics(version="test")
+    ahead = T0 + timedelta(days=1)
+    for at, result in ((ahead, "success"), (T0, "success"), (T0 + timedelta(minutes=5), "failure")):
+        metrics.scan_started(at)
+        metrics.observe_scan(None, first_seen={}, result=result, duration_seconds=1, started_at=at)
+    found = samples(metrics)
+    assert found[("driftwatch_last_successful_scan_timestamp_seconds", ())] == T0.timestamp()
+    assert found[("driftwatch_last_scan_timestamp_seconds", ())] == (T0 + timedelta(minutes=5)).timestamp()
