@@ -312,13 +312,14 @@ class Daemon:
                             "not recorded, and the next start scans again",
                         )
                         return None
+                    recorded_at = datetime.now(UTC)
                     transitions = self.history.record_scan(
-                        report, datetime.now(UTC), configured=self._configured_targets()
+                        report, recorded_at, configured=self._configured_targets()
                     )
                     self._announce_expired_rules(report)
                     self._announce_not_watched(report)
                     self._say_unrouted(report)
-                    self._queue_reminders()
+                    self._queue_reminders(recorded_at)
                     self._prune(datetime.now(UTC))
                 result = scan_result(report)
                 log.info(
@@ -614,10 +615,11 @@ class Daemon:
             return [self.slack.channel]
         return [n.channel for n in self.notifiers]
 
-    def _queue_reminders(self) -> None:
+    def _queue_reminders(self, now: datetime) -> None:
+        """Reminders of drift still open, dated by the scan just recorded (``now``): a reminder
+        tells the episodes that scan saw from those it could not compare."""
         if not self.notifiers:
             return
-        now = datetime.now(UTC)
         due = self.history.due_reminders(now, self.config.slack.remind_after)
         if due:
             self.history.record_reminders(due, now)

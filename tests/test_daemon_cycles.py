@@ -21,8 +21,8 @@ from driftwatch.config import parse_config
 from driftwatch.daemon import Daemon
 from driftwatch.history import History, HistoryError, Transition, TransitionKind
 from driftwatch.metrics import DriftwatchMetrics
-from driftwatch.notify.slack import build_message
-from driftwatch.spec import Drift, NotEvaluated
+from driftwatch.notify.slack import build_message, build_reminder
+from driftwatch.spec import Drift, NotEvaluated, TableStatus
 from tests.test_daemon_faults import PITR_SERIES, NoEndpoint, make_daemon
 from tests.test_daemon_shutdown import drifted_report
 from tests.test_outbox_alerting import samples
@@ -238,3 +238,29 @@ def test_scan_timestamps_on_metrics_follow_a_wall_clock_that_was_set_back() -> N
     found = samples(metrics)
     assert found[("driftwatch_last_successful_scan_timestamp_seconds", ())] == T0.timestamp()
     assert found[("driftwatch_last_scan_timestamp_seconds", ())] == (T0 + timedelta(minutes=5)).timestamp()
+
+
+# --- reminders of drift nobody could compare since ----------------------------------------------
+
+
+def test_a_reminder_does_not_say_still_drifting_of_drift_no_scan_could_compare_since(tmp_path: Path) -> None:
+    """A reminder said "Still drifting … has not been fixed yet" of every open episode,
+    including one whose table no scan could read for a day (AccessDenied, its target failing
+    to evaluate): nobody knows whether it was fixed. Such an episode's line now says when it was
+    last seen drifting; drift the latest scan saw is reminded as before."""
+    later = T0 + timedelta(hours=25)
+    (row,) = drifted_report().tables
+    other = dataclasses.replace(row, table_name="acme-prod-users", address="module.users")
+    with History.open(tmp_path / "state.db") as history:
+        history.record_scan(dataclasses.replace(drifted_report(), tables=(row, other)), T0)
+        unreadable = dataclasses.replace(row, status=TableStatus.ERROR, drift=(), error="AccessDenied")
+        history.record_scan(dataclasses.replace(drifted_report(), tables=(unreadable, other)), later)
+        due = history.due_reminders(later, timedelta(hours=24))
+    message = build_reminder(due, now=later)
+    assert message is not None
+    lines = message["text"].splitlines()
+    (orders,) = [line for line in lines if "acme-prod-orders" in line]
+    (users,) = [line for line in lines if "acme-prod-users" in line]
+    assert "last seen 1d 1h ago" in orders
+    assert "last seen" not in users
+    assert "last seen 1d 1h ago" in json.dumps(message["blocks"])

@@ -475,6 +475,9 @@ def build_reminder(
     """A reminder of drift that is still open (after ``slack.remind_after``), or None if none.
 
     Links use each episode's last scanned commit, so they point at the declaration as it is.
+    ``now`` is the time of the scan just recorded: an episode last seen before it was not seen
+    drifting by that scan (its table unreadable, its target failing, a pending apply), so its
+    line says when it was last seen, instead of asserting that it still drifts.
     """
     if not episodes:
         return None
@@ -491,16 +494,19 @@ def build_reminder(
             lines.append(f"declared at {where}")
         for e in items:
             age = _age(at - e.first_seen)
+            # Not "not compared": an episode waiting for an apply is not seen drifting either.
+            unseen = f"; last seen {_age(at - e.last_seen)} ago" if e.last_seen < at else ""
             if e.attribute == "table" and e.declared is None:
-                lines.append(f"• in AWS but not declared in git for {age}")
+                lines.append(f"• in AWS but not declared in git for {age}{unseen}")
             elif e.attribute == "table":
-                lines.append(f"• declared in git but missing in AWS for {age}")
+                lines.append(f"• declared in git but missing in AWS for {age}{unseen}")
             else:
-                lines.append(
-                    f"• {_code(e.attribute)}: {_value(e.declared)} → {_value(e.live)}  (open for {age})"
-                )
+                values = f"{_value(e.declared)} → {_value(e.live)}"
+                lines.append(f"• {_code(e.attribute)}: {values}  (open for {age}{unseen})")
             values = f"{_plain_value(e.declared)} → {_plain_value(e.live)}"
-            fallback_lines.append(f"open {age}: {target}/{table} {e.attribute}{_in(region)}: {values}")
+            fallback_lines.append(
+                f"open {age}: {target}/{table} {e.attribute}{_in(region)}: {values}{unseen}"
+            )
         sections.append(_bounded(lines))
     summary = f"{len(episodes)} drifted attribute(s) on {len(tables)} table(s)"
     header = f":alarm_clock: DynamoDB drift still open: {summary}"
