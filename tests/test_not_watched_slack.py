@@ -135,6 +135,13 @@ def test_an_unreadable_table_removed_from_git_is_not_watched_again() -> None:
     unreadable = _report(table_error="AccessDeniedException")
     gone = dataclasses.replace(_report(), tables=())
     assert _run([unreadable, unreadable, gone])[2] == ((), ())
+    # Unreadable before its region was known, then compared in its region: watched again.
+    (row,) = unreadable.tables
+    regionless = dataclasses.replace(unreadable, tables=(dataclasses.replace(row, region=None),))
+    assert _run([regionless, regionless, _report()])[2] == (
+        (),
+        (f"prod: {TABLE} not compared: AccessDeniedException",),
+    )
 
 
 def test_a_target_removed_from_the_config_is_not_watched_again() -> None:

@@ -110,12 +110,14 @@ class Listing:
 
     @classmethod
     def of(cls, report: ScanReport, configured: Collection[str] | None = None) -> Listing:
+        # An item whose region was unknown (region "") is the table's in any region.
         compared = {
-            _table_key(row.target, table, row.region)
+            _table_key(row.target, table, region)
             for row in report.tables
             if row.status not in (TableStatus.ERROR, TableStatus.UNMANAGED)
             for table in (row.table_name, row.address)
             if table
+            for region in {row.region, None}
         }
         return cls(
             report.incomplete_targets,
