@@ -320,6 +320,17 @@ def test_a_target_no_longer_configured_closes_its_episodes_as_such(scenario: str
     assert kept.closed == () and not kept.transitions
 
 
+def test_an_unmanaged_table_whose_alert_is_turned_off_is_not_no_longer_unmanaged() -> None:
+    """An open unmanaged-table episode whose target's ``unmanaged.alert`` was turned off: the
+    table is still in AWS and still not declared (the report lists it, without alerting). It
+    closed as "no longer unmanaged", listed as resolved; now "unmanaged, no longer alerted"."""
+    quiet = report(row(TableStatus.UNMANAGED, address=None, drift=(Drift("table", None, "orders"),)))
+    answer = reconcile((episode("table", None, "orders"),), quiet, AT)
+    assert answer.closed == (Closed(1, ResolveReason.NOT_ALERTED),)
+    (item,) = answer.transitions
+    assert item.reason == "unmanaged, no longer alerted (unmanaged.alert is off)"
+
+
 def test_unmanaged_rows_that_do_not_alert_open_nothing() -> None:
     quiet = report(row(TableStatus.UNMANAGED, address=None, drift=(Drift("table", None, "orders"),)))
     assert not reconcile((), quiet, AT).transitions

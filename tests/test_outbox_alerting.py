@@ -26,7 +26,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from driftwatch.cli import main
-from driftwatch.history import History, Transition, TransitionKind, Transitions
+from driftwatch.history import History, ResolveReason, Transition, TransitionKind, Transitions
 from driftwatch.metrics import DriftwatchMetrics
 from driftwatch.notify.slack import (
     SlackConfigError,
@@ -286,6 +286,25 @@ def test_drift_of_a_table_no_longer_watched_is_not_announced_as_resolved(history
     assert "resolved" not in gone["text"]
     line = "no longer watched: staging/users point_in_time_recovery in us-east-1: target no longer configured"
     assert line in gone["text"]
+    blocks = json.dumps(gone["blocks"], ensure_ascii=False)
+    assert "drift (`true` → `false`) is no longer compared: target no longer configured" in blocks
+    unmanaged = Transition(
+        TransitionKind.RESOLVED,
+        "prod",
+        "t",
+        "table",
+        "us-east-1",
+        None,
+        None,
+        None,
+        "t",
+        T0,
+        T0,
+        reason=ResolveReason.NOT_ALERTED.value,
+    )
+    quiet = build_message([unmanaged], repo_url=None, commit=None)
+    assert quiet is not None and "Resolved drift" not in json.dumps(quiet)
+    assert "in AWS but not declared in git: unmanaged, no longer alerted" in json.dumps(quiet)
 
 
 # --- webhook operator mistakes (item 9) ---------------------------------------------------------

@@ -35,7 +35,8 @@ The rules, and why:
   not ``fixed``: the table going missing is the news, not the attribute being repaired;
 - an unmanaged table is recorded only when its target alerts on unmanaged tables, and is
   resolved as ``no longer unmanaged`` when it is declared or gone (but not while its target
-  has errors: its account's tables may not have been listed).
+  has errors: its account's tables may not have been listed); listed again without alerting
+  (``unmanaged.alert`` turned off), it closes as no longer alerted, not as a fix.
 
 A table is (target, region, table name), everywhere its history is kept (:data:`Key`).
 DynamoDB table names are regional, and one root very often declares the same name in two
@@ -109,13 +110,19 @@ class ResolveReason(enum.StrEnum):
     NO_LONGER_UNMANAGED = "no longer unmanaged"  # declared in git now, or deleted
     SUPERSEDED = "superseded"  # the table is missing in AWS now: that is the finding
     NO_LONGER_CONFIGURED = "target no longer configured"  # its target left the config
+    NOT_ALERTED = "unmanaged, no longer alerted (unmanaged.alert is off)"  # still listed, quiet
 
 
 NO_LONGER_WATCHED = frozenset(
-    {ResolveReason.NO_LONGER_DECLARED.value, ResolveReason.NO_LONGER_CONFIGURED.value}
+    {
+        ResolveReason.NO_LONGER_DECLARED.value,
+        ResolveReason.NO_LONGER_CONFIGURED.value,
+        ResolveReason.NOT_ALERTED.value,
+    }
 )
-"""Reasons an episode closes because driftwatch stopped comparing its table, not because the
-drift went away: said as "no longer watched", never as a fix (``driftwatch.notify.slack``)."""
+"""Reasons an episode closes because driftwatch stopped comparing (or alerting on) its table,
+not because the drift went away: said as "no longer watched", never as a fix
+(``driftwatch.notify.slack``)."""
 
 
 @dataclass(frozen=True)
@@ -302,6 +309,7 @@ def reconcile(
     waiting = _Regions(holds=True)  # (target, table, attribute) pending an apply
     uncompared: dict[tuple[str, str], dict[str | None, set[str]]] = {}  # -> region -> unresolved
     ignored = _Regions(holds=False)  # (target, table, attribute)
+    quiet = _Regions(holds=False)  # (target, table) unmanaged, listed without alerting
     opened: list[Opened] = []
     seen: list[Seen] = []
     closed: list[Closed] = []
@@ -317,6 +325,7 @@ def reconcile(
             continue
         if row.status is TableStatus.UNMANAGED:
             if not row.alerts:
+                quiet.add((row.target, name), row.region)
                 continue  # shown in reports, but the target did not ask to be alerted
         else:
             checked.add((row.target, name), row.region)
@@ -370,7 +379,15 @@ def reconcile(
                     )
                 )
     checks = _Checks(
-        waiting, errored, errored_addresses, uncompared, ignored, absent, checked, report.incomplete_targets
+        waiting,
+        errored,
+        errored_addresses,
+        uncompared,
+        ignored,
+        absent,
+        checked,
+        quiet,
+        report.incomplete_targets,
     )
     for episode in episodes:
         if episode.id in claimed:
@@ -401,6 +418,7 @@ class _Checks:
     ignored: _Regions  # (target, table, attribute)
     absent: _Regions  # (target, table) absent in AWS
     checked: _Regions  # (target, table) compared
+    quiet: _Regions  # (target, table) unmanaged, listed without alerting
     incomplete: frozenset[str]  # targets that did not list every table
 
 
@@ -417,6 +435,8 @@ def _closing_reason(episode: Episode, c: _Checks) -> ResolveReason | None:
     if attribute == "table" and episode.declared is None:
         if target in c.incomplete:
             return None  # its account's tables may not have been listed
+        if c.quiet.covers((target, table), region):
+            return ResolveReason.NOT_ALERTED  # still there, undeclared: alerting was turned off
         return ResolveReason.NO_LONGER_UNMANAGED
     if c.ignored.covers((target, table, attribute), region):
         return ResolveReason.IGNORED

@@ -253,9 +253,13 @@ def _transition_line(item: Transition) -> str:
             f"  (was {_value(item.previous_declared)} → {_value(item.previous_live)})"
         )
     if _unwatched(item):
+        why = f"{_escape(item.reason or '')}, after {_age(item.at - item.first_seen)}"
+        if item.attribute == "table":
+            what = "in AWS but not declared in git" if item.declared is None else "missing in AWS"
+            return f"• {what}: {why}"
         return (
             f"• {_code(item.attribute)} drift ({_value(item.declared)} → {_value(item.live)}) is no "
-            f"longer compared: {_escape(item.reason or '')}, after {_age(item.at - item.first_seen)}"
+            f"longer compared: {why}"
         )
     if item.kind is TransitionKind.RESOLVED:
         fixed = item.reason in (None, ResolveReason.FIXED.value)
