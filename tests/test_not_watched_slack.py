@@ -129,6 +129,26 @@ def test_a_table_not_listed_because_its_target_failed_is_not_watched_again() -> 
     assert _run([unreadable, unreadable, compared_beside_an_error])[2] == ((), (table,))
 
 
+def test_a_target_error_whose_cause_changes_is_not_watched_again_while_the_target_fails() -> None:
+    """An announced target error whose text changes from one scan to the next (unmanaged tables
+    could not be listed: a connect timeout, then an endpoint connection error) is still a target
+    that is not fully watched. Slack said "watched again" for the first text at once, and
+    "not watched" for the second a scan later: a false "watched again" at every change. The
+    first stays announced while its target has any error; both end together, when none is
+    left."""
+
+    def failing(cause: str) -> ScanReport:
+        error = TargetError(
+            "prod", f"unmanaged tables could not be listed: ListTables failed in {REGION}: {cause}"
+        )
+        return dataclasses.replace(_report(), errors=(error,))
+
+    first, second = failing("ConnectTimeoutError"), failing("EndpointConnectionError")
+    steps = _run([first, first, second, second, second, _report()])
+    said = [(len(started), len(ended)) for started, ended in steps]
+    assert said == [(0, 0), (1, 0), (0, 0), (1, 0), (0, 0), (0, 2)]
+
+
 def test_an_unreadable_table_removed_from_git_is_not_watched_again() -> None:
     """A table announced as not watched that then leaves git (its target lists every table it
     declares, and not this one) is not compared either: forgotten, not "watched again"."""

@@ -92,7 +92,9 @@ class Listing:
 
     A table item ends ("watched again") only when the table was compared: a target that failed
     to evaluate, or has a module call not evaluated, lists none or some of its tables, and the
-    absence of a row proves nothing (as in the history's ledger); it stays announced. Absent
+    absence of a row proves nothing (as in the history's ledger); it stays announced. So does
+    a target's or module call's item while its target has any such item left (one whose text
+    changed from scan to scan is still the target not fully watched). Absent
     from a target that listed every table, it left git: forgotten, since it is not watched.
     Items of a target that is no longer configured are forgotten, not "watched again": that
     target is not watched at all.
@@ -137,13 +139,13 @@ class Listing:
         return bool(stored.get("table")) and target not in self.incomplete and key not in self.compared
 
     def unknown(self, key: str, stored: Mapping[str, Any]) -> bool:
-        """A stored table item this scan cannot say anything about (its target's tables were
-        not all listed, and it is not one of those compared)."""
-        return (
-            bool(stored.get("table"))
-            and str(stored.get("target", "")) in self.incomplete
-            and key not in self.compared
-        )
+        """A stored item whose end this scan cannot tell: its target is still not fully
+        watched (an error, a module call not evaluated), and it is not a table compared now.
+        A target error whose text changed (a timeout, then a connection error) is such a case:
+        its target is no more watched than before."""
+        if str(stored.get("target", "")) not in self.incomplete:
+            return False
+        return not stored.get("table") or key not in self.compared
 
 
 @dataclass(frozen=True)
