@@ -5,6 +5,7 @@ repository, Slack a local HTTP stub, no endpoint port; each scan is the daemon's
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from driftwatch.daemon import Daemon
 from driftwatch.history import History, HistoryError, Transition, TransitionKind
 from driftwatch.metrics import DriftwatchMetrics
 from driftwatch.notify.slack import build_message, build_reminder
+from driftwatch.report.history import render_history
 from driftwatch.spec import Drift, NotEvaluated, TableStatus
 from tests.test_daemon_faults import PITR_SERIES, NoEndpoint, make_daemon
 from tests.test_daemon_shutdown import drifted_report
@@ -264,3 +266,22 @@ def test_a_reminder_does_not_say_still_drifting_of_drift_no_scan_could_compare_s
     assert "last seen 1d 1h ago" in orders
     assert "last seen" not in users
     assert "last seen 1d 1h ago" in json.dumps(message["blocks"])
+
+
+def test_driftwatch_history_does_not_call_drift_no_longer_watched_resolved(tmp_path: Path) -> None:
+    """`driftwatch history` said "resolved" in its state column of every closed episode, the
+    drift of a target removed from the config included; and it showed no "last seen", so drift
+    nobody could read for a day looked as current as the rest. Now such an episode's state is
+    "not watched", and every row has its last sighting."""
+    (row,) = drifted_report().tables
+    with History.open(tmp_path / "state.db") as history:
+        history.record_scan(drifted_report(), T0)
+        history.record_scan(
+            dataclasses.replace(drifted_report(), tables=()), T0 + timedelta(hours=1), configured=()
+        )
+        out = io.StringIO()
+        render_history(history.episodes(), "text", out)
+    (line,) = [line for line in out.getvalue().splitlines() if row.table_name in line]
+    assert line.startswith("not watched")
+    assert "target no longer configured" in line
+    assert "last seen" in out.getvalue() and "2026-01-01T12:00:00Z" in line
