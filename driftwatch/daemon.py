@@ -24,7 +24,7 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,8 +44,8 @@ from driftwatch.errors import DriftwatchError
 from driftwatch.gitinfo import head_commit, is_dirty
 from driftwatch.history import History, HistoryError
 from driftwatch.log import get_logger
-from driftwatch.metrics import DriftwatchMetrics
-from driftwatch.notify.coverage import NotWatched, not_watched, payloads, reconcile
+from driftwatch.metrics import DriftwatchMetrics, table_label
+from driftwatch.notify.coverage import Listing, NotWatched, failed_scan, not_watched, payloads, reconcile
 from driftwatch.notify.routes import Route, selector, slack_routes
 from driftwatch.notify.slack import CHANNEL as SLACK_CHANNEL
 from driftwatch.notify.slack import (
@@ -89,6 +89,27 @@ def commit_sightings_kept(config: Config) -> timedelta:
     grace, since a sighting decides pending applies while its commit can be inside a grace."""
     graces = [config.pending_grace, *(t.pending_grace for t in config.targets if t.pending_grace is not None)]
     return max(config.state.retention, 2 * max(graces))
+
+
+DriftKey = tuple[str, str | None, str, str]  # (target, region, table label, attribute) as on /metrics
+
+
+def unrecorded_sightings(
+    recorded: Mapping[DriftKey, datetime], unrecorded: Mapping[DriftKey, datetime], report: ScanReport | None
+) -> dict[DriftKey, datetime]:
+    """First sightings of the report's alerting drift that the history does not hold (it could
+    not be written): the earliest scan of this process that saw each, kept while it is seen.
+    Without them /metrics dated such drift at every scan anew, so it never aged into an alert.
+    """
+    if report is None:
+        return dict(unrecorded)
+    out: dict[DriftKey, datetime] = {}
+    for row in report.tables:
+        for drift in row.drift if row.alerts else ():
+            key = (row.target, row.region, table_label(row), drift.attribute)
+            if key not in recorded:
+                out[key] = unrecorded.get(key, report.generated_at)
+    return out
 
 
 def scan_result(report: ScanReport) -> str:
@@ -171,6 +192,7 @@ class Daemon:
         ]
         for notifier in self.notifiers:
             self.metrics.notification_channel(notifier.channel)
+        self._say_unconfigured_channels()
         self.state = DaemonState(started_monotonic=time.monotonic())
         self.state.mark = self._mark()
         self._overdue_reported = False
@@ -181,6 +203,10 @@ class Daemon:
         self._record_lock = threading.Lock()
         self._closing = False
         self._last_prune: datetime | None = None
+        # /metrics' drift ages when the history cannot be read (the last it said) or written
+        # (this process's own first sightings): never "first seen now" for old drift.
+        self._recorded_drift: tuple[dict[DriftKey, datetime], set[tuple[str, str | None, str]]] = ({}, set())
+        self._unrecorded_drift: dict[DriftKey, datetime] = {}
         self._observe_outbox()
         interval = config.schedule.interval.total_seconds()
         self.scheduler = BackgroundScheduler(
@@ -200,6 +226,30 @@ class Daemon:
         except BaseException:
             self.history.close()  # e.g. the port is taken: fail at start without leaking the database
             raise
+
+    def _say_unconfigured_channels(self) -> None:
+        """Messages queued for a channel the config no longer names (a slack.routes entry
+        renamed or removed, the default webhook unset) are never sent: said at start, at error
+        level. They are kept, and sent if that channel is configured again; meanwhile its
+        backlog stays on /metrics (DriftwatchOutboxBacklogOld)."""
+        configured = {notifier.channel for notifier in self.notifiers}
+        try:
+            stats = self.history.stats()
+        except HistoryError as error:
+            log.error("history_read_failed", error=str(error))
+            return
+        for channel, found in sorted(stats.items()):
+            if channel in configured or not found.pending:
+                continue
+            log.error(
+                "outbox_channel_not_configured",
+                channel=channel,
+                messages=found.pending,
+                oldest=found.oldest_pending.isoformat() if found.oldest_pending else None,
+                detail="no webhook of the config is this channel, so these messages are not sent; "
+                "kept, and sent if it is configured again (slack.routes, or the default webhook for "
+                f"{SLACK_CHANNEL!r})",
+            )
 
     def _route_notifier(self, routes: list[Route], route: Route, url: str) -> SlackNotifier:
         channel = route.channel
@@ -263,11 +313,14 @@ class Daemon:
                             "not recorded, and the next start scans again",
                         )
                         return None
-                    transitions = self.history.record_scan(report, datetime.now(UTC))
+                    recorded_at = datetime.now(UTC)
+                    transitions = self.history.record_scan(
+                        report, recorded_at, configured=self._configured_targets()
+                    )
                     self._announce_expired_rules(report)
                     self._announce_not_watched(report)
                     self._say_unrouted(report)
-                    self._queue_reminders()
+                    self._queue_reminders(recorded_at)
                     self._prune(datetime.now(UTC))
                 result = scan_result(report)
                 log.info(
@@ -287,13 +340,19 @@ class Daemon:
             except DriftwatchError as error:  # e.g. the repo path: a known cause, said in one line
                 result = "failure"
                 log.error("scan_failed", error=str(error))
+                if report is None:
+                    self._announce_failed_scan(str(error))
             except Exception as error:
                 result = "failure"
                 log.exception("scan_failed", error=repr(error))
+                if report is None:
+                    self._announce_failed_scan(repr(error))
             finally:
                 if not abandoned:  # an abandoned scan counts for nothing, and reads nothing
                     duration = time.monotonic() - started
-                    first_seen, open_tables = self._open_drift()
+                    recorded, open_tables = self._open_drift()
+                    self._unrecorded_drift = unrecorded_sightings(recorded, self._unrecorded_drift, report)
+                    first_seen = {**self._unrecorded_drift, **recorded}
                     self.metrics.observe_scan(
                         report,
                         first_seen=first_seen,
@@ -410,18 +469,18 @@ class Daemon:
             held=usage.bytes, limit=settings.cache_max_bytes, evictions=usage.evictions
         )
 
-    def _open_drift(
-        self,
-    ) -> tuple[dict[tuple[str, str | None, str, str], datetime], set[tuple[str, str | None, str]]]:
+    def _open_drift(self) -> tuple[dict[DriftKey, datetime], set[tuple[str, str | None, str]]]:
         """The history's open drift for /metrics: first sightings, and the tables (target,
-        region, name) with open drift."""
+        region, name) with open drift. When the history cannot be read (locked past the busy
+        timeout), what it said last: an empty answer dated every drift "now", which resolved
+        DriftwatchTableDrifted for as long as the database was locked."""
         try:
-            return self.history.first_seen_map(), self.history.open_tables()
+            self._recorded_drift = (self.history.first_seen_map(), self.history.open_tables())
         except Exception as error:
             if self.history.closed:  # shutdown closed it after this scan was recorded
                 return {}, set()
             log.error("history_read_failed", error=repr(error))
-            return {}, set()
+        return self._recorded_drift
 
     def _announce_expired_rules(self, report: ScanReport) -> None:
         """Log (and queue one Slack message about) ignore rules that expired -- once each.
@@ -462,12 +521,26 @@ class Daemon:
         """Queue one Slack message per channel about what stopped being watched (after two scans
         in a row) and what is watched again (driftwatch.notify.coverage); the state lives in the
         history database, so a restart neither repeats nor forgets an announcement."""
+        self._announce_coverage(not_watched(report), Listing.of(report, self._configured_targets()), report)
+
+    def _announce_failed_scan(self, error: str) -> None:
+        """A scan that failed as a whole (no report) is not watching anything: a "not watched"
+        item like the others (announced once it lasts two scans, "watched again" when a scan
+        completes), so that Slack's silence through a run of failed scans is not read as "in
+        sync". Told to the default webhook, else to every route."""
+        with self._record_lock:
+            if self._closing:
+                return
+            self._announce_coverage(failed_scan(error), Listing.nothing(), None)
+
+    def _announce_coverage(
+        self, current: dict[str, NotWatched], listing: Listing, report: ScanReport | None
+    ) -> None:
         if not self.notifiers:
             return
-        current = not_watched(report)
 
         def update(state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-            change = reconcile(current, state)
+            change = reconcile(current, state, listing)
             channels = [notifier.channel for notifier in self.notifiers]
             return change.state, payloads(change, channels, lambda item: self._channels_for(item, report))
 
@@ -475,6 +548,11 @@ class Daemon:
             self.history.update_state("not_watched", datetime.now(UTC), update)
         except Exception as error:  # the scan itself is recorded; try again next scan
             log.error("not_watched_announcement_failed", error=repr(error))
+
+    def _configured_targets(self) -> frozenset[str]:
+        """The targets of the config: what the history and Slack know of any other target (one
+        removed from the config) is about a target no longer watched at all."""
+        return frozenset(target.name for target in self.config.targets)
 
     def _say_unrouted(self, report: ScanReport) -> None:
         """With ``slack.routes`` and no default webhook, the drift of a table no route takes is
@@ -501,15 +579,18 @@ class Daemon:
                 "the reports, not in Slack",
             )
 
-    def _channels_for(self, item: NotWatched, report: ScanReport) -> list[str]:
+    def _channels_for(self, item: NotWatched, report: ScanReport | None) -> list[str]:
         """A table's item goes where that table's drift goes (slack.routes); a target's item to
         the channels of that target's tables in this scan, else the default webhook, else every
-        route: told twice rather than to nobody."""
+        route: told twice rather than to nobody. A failed scan's item (no target, no report)
+        goes to the default webhook, else to every route."""
         if item.table:
             owners = [n.channel for n in self.notifiers if n.takes(item.target, item.table)]
-        else:
+        elif report is not None:
             tables = {row.table_name for row in report.tables if row.target == item.target and row.table_name}
             owners = [n.channel for n in self.notifiers if any(n.takes(item.target, t) for t in tables)]
+        else:
+            owners = []
         if owners:
             return owners
         if self.slack is not None:
@@ -535,10 +616,11 @@ class Daemon:
             return [self.slack.channel]
         return [n.channel for n in self.notifiers]
 
-    def _queue_reminders(self) -> None:
+    def _queue_reminders(self, now: datetime) -> None:
+        """Reminders of drift still open, dated by the scan just recorded (``now``): a reminder
+        tells the episodes that scan saw from those it could not compare."""
         if not self.notifiers:
             return
-        now = datetime.now(UTC)
         due = self.history.due_reminders(now, self.config.slack.remind_after)
         if due:
             self.history.record_reminders(due, now)

@@ -395,11 +395,14 @@ class DriftwatchMetrics:
 
         Start time, not finish time, for both scan timestamps: what a scan reports is at
         least as fresh as its start, so that is the honest age of the data; and a wedged
-        scheduler shows up as this timestamp no longer advancing.
+        scheduler shows up as this timestamp no longer advancing. The latest scan's, even if
+        earlier than the one before (the wall clock set back): a start stamped while the clock
+        ran ahead would otherwise hold both timestamps in the future, and DriftwatchScansStale
+        silent, until the clock caught up.
         """
         stamp = _unix(at)
         with self._lock:
-            self._last_scan = max(self._last_scan, stamp)
+            self._last_scan = stamp
 
     def observe_scan(
         self,
@@ -433,9 +436,9 @@ class DriftwatchMetrics:
             self._scans[result] += 1
             self._bucket_counts[bucket] += 1
             self._duration_sum += duration_seconds
-            self._last_scan = max(self._last_scan, stamp)
+            self._last_scan = stamp  # the latest scan's, as in scan_started
             if result == "success":
-                self._last_success = max(self._last_success, stamp)
+                self._last_success = stamp
         if view is not None:
             self._report_bytes(view)  # format now, in the scan thread, not in the first scrape
 

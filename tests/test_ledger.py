@@ -302,6 +302,35 @@ def test_resolved_episodes_given_by_mistake_are_ignored() -> None:
     assert reconcile((old,), SCENARIOS["in_sync"], AT).closed == ()
 
 
+@pytest.mark.parametrize("scenario", ["absent", "absent_other_target_error", "error_by_name", "in_sync"])
+def test_a_target_no_longer_configured_closes_its_episodes_as_such(scenario: str) -> None:
+    """Whatever the report says (it cannot speak of a target it did not scan), the open
+    episodes of a target no longer in the config close as "target no longer configured",
+    never "fixed", "no longer declared" or, for an unmanaged table, "no longer unmanaged";
+    those of a configured target are left to the other rules."""
+    given = SCENARIOS[scenario]
+    unmanaged = episode("table", None, "orders", id_=2)
+    answer = reconcile((episode(), unmanaged), given, AT, configured={"staging"})
+    assert answer.closed == (
+        Closed(1, ResolveReason.NO_LONGER_CONFIGURED),
+        Closed(2, ResolveReason.NO_LONGER_CONFIGURED),
+    )
+    assert {t.reason for t in answer.transitions} == {"target no longer configured"}
+    kept = reconcile((episode(),), SCENARIOS["drift_same"], AT, configured={"prod"})
+    assert kept.closed == () and not kept.transitions
+
+
+def test_an_unmanaged_table_whose_alert_is_turned_off_is_not_no_longer_unmanaged() -> None:
+    """An open unmanaged-table episode whose target's ``unmanaged.alert`` was turned off: the
+    table is still in AWS and still not declared (the report lists it, without alerting). It
+    closed as "no longer unmanaged", listed as resolved; now "unmanaged, no longer alerted"."""
+    quiet = report(row(TableStatus.UNMANAGED, address=None, drift=(Drift("table", None, "orders"),)))
+    answer = reconcile((episode("table", None, "orders"),), quiet, AT)
+    assert answer.closed == (Closed(1, ResolveReason.NOT_ALERTED),)
+    (item,) = answer.transitions
+    assert item.reason == "unmanaged, no longer alerted (unmanaged.alert is off)"
+
+
 def test_unmanaged_rows_that_do_not_alert_open_nothing() -> None:
     quiet = report(row(TableStatus.UNMANAGED, address=None, drift=(Drift("table", None, "orders"),)))
     assert not reconcile((), quiet, AT).transitions

@@ -16,7 +16,7 @@ from realestate import REGION, provision, table_tf, target, write_repo
 
 from driftwatch.config import parse_config
 from driftwatch.daemon import Daemon
-from driftwatch.notify.coverage import NotWatched, not_watched, reconcile
+from driftwatch.notify.coverage import Listing, NotWatched, not_watched, reconcile
 from driftwatch.notify.slack import build_coverage_message
 from driftwatch.spec import (
     NotEvaluated,
@@ -50,12 +50,15 @@ def _report(*, module: bool = False, table_error: str | None = None, unresolved:
     return ScanReport(datetime.now(UTC), None, (row,), not_evaluated=skipped)
 
 
-def _run(scans: list[ScanReport]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+def _run(
+    scans: list[ScanReport], configured: frozenset[str] | None = None
+) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     """(started, ended) texts per scan, the state carried from one to the next."""
     state: dict[str, Any] = {}
     out = []
     for report in scans:
-        change = reconcile(not_watched(report), json.loads(json.dumps(state)))  # as stored
+        listing = Listing.of(report, configured)
+        change = reconcile(not_watched(report), json.loads(json.dumps(state)), listing)  # as stored
         state = change.state
         out.append((tuple(i.text for i in change.started), tuple(i.text for i in change.ended)))
     return out
@@ -105,6 +108,71 @@ def test_a_denial_names_the_same_first_table_whichever_read_finished_first() -> 
     forward, backward = _refused_errors(refused), _refused_errors(refused[::-1])
     assert [e.message for e in forward] == [e.message for e in backward]
     assert "table 'a'" in forward[0].message and "(and 2 more tables)" in forward[0].message
+
+
+def test_a_table_not_listed_because_its_target_failed_is_not_watched_again() -> None:
+    """A table announced as not watched (unreadable) whose target then stops evaluating (a
+    file that no longer parses, a module directory gone) is absent from the next report: that
+    is not "watched again". Slack used to say "watched again" for it at once, while the target
+    error that hid it was only announced a scan later: for one scan interval the channel's last
+    word on the table was that it was watched. It is watched again once it is compared."""
+    unreadable = _report(table_error="AccessDeniedException")
+    broken = dataclasses.replace(
+        _report(), tables=(), errors=(TargetError("prod", "main.tf:3: unexpected end of file"),)
+    )
+    table = f"prod: {TABLE} ({REGION}) not compared: AccessDeniedException"
+    target = "prod: main.tf:3: unexpected end of file"
+    steps = _run([unreadable, unreadable, broken, broken, broken, _report()])
+    assert steps == [((), ()), ((table,), ()), ((), ()), ((target,), ()), ((), ()), ((), (table, target))]
+    # Compared while another part of its target fails: watched again.
+    compared_beside_an_error = dataclasses.replace(_report(), errors=broken.errors)
+    assert _run([unreadable, unreadable, compared_beside_an_error])[2] == ((), (table,))
+
+
+def test_a_target_error_whose_cause_changes_is_not_watched_again_while_the_target_fails() -> None:
+    """An announced target error whose text changes from one scan to the next (unmanaged tables
+    could not be listed: a connect timeout, then an endpoint connection error) is still a target
+    that is not fully watched. Slack said "watched again" for the first text at once, and
+    "not watched" for the second a scan later: a false "watched again" at every change. The
+    first stays announced while its target has any error; both end together, when none is
+    left."""
+
+    def failing(cause: str) -> ScanReport:
+        error = TargetError(
+            "prod", f"unmanaged tables could not be listed: ListTables failed in {REGION}: {cause}"
+        )
+        return dataclasses.replace(_report(), errors=(error,))
+
+    first, second = failing("ConnectTimeoutError"), failing("EndpointConnectionError")
+    steps = _run([first, first, second, second, second, _report()])
+    said = [(len(started), len(ended)) for started, ended in steps]
+    assert said == [(0, 0), (1, 0), (0, 0), (1, 0), (0, 0), (0, 2)]
+
+
+def test_an_unreadable_table_removed_from_git_is_not_watched_again() -> None:
+    """A table announced as not watched that then leaves git (its target lists every table it
+    declares, and not this one) is not compared either: forgotten, not "watched again"."""
+    unreadable = _report(table_error="AccessDeniedException")
+    gone = dataclasses.replace(_report(), tables=())
+    assert _run([unreadable, unreadable, gone])[2] == ((), ())
+    # Unreadable before its region was known, then compared in its region: watched again.
+    (row,) = unreadable.tables
+    regionless = dataclasses.replace(unreadable, tables=(dataclasses.replace(row, region=None),))
+    assert _run([regionless, regionless, _report()])[2] == (
+        (),
+        (f"prod: {TABLE} not compared: AccessDeniedException",),
+    )
+
+
+def test_a_target_removed_from_the_config_is_not_watched_again() -> None:
+    """The items of a target no longer in the config are forgotten, not "watched again": the
+    target is no longer watched at all (its drift episodes say so, see test_history)."""
+    gone = ScanReport(datetime.now(UTC), None, ())
+    state: dict[str, Any] = {}
+    for report in (_report(module=True), _report(module=True)):
+        state = reconcile(not_watched(report), state, Listing.of(report, frozenset({"prod"}))).state
+    after = reconcile({}, state, Listing.of(gone, frozenset({"staging"})))
+    assert after.ended == () and after.state == {}
 
 
 def test_attributes_not_compared_are_not_messages() -> None:

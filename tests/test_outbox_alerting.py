@@ -26,7 +26,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from driftwatch.cli import main
-from driftwatch.history import History, Transition, TransitionKind, Transitions
+from driftwatch.history import History, ResolveReason, Transition, TransitionKind, Transitions
 from driftwatch.metrics import DriftwatchMetrics
 from driftwatch.notify.slack import (
     SlackConfigError,
@@ -240,6 +240,71 @@ def test_slack_says_the_table_is_missing_and_does_not_list_its_old_drift_as_reso
     assert gone["text"].startswith("DynamoDB drift: 1 missing")
     assert "resolved" not in gone["text"]
     assert "superseded: prod/orders point_in_time_recovery" in gone["text"]
+
+
+def test_drift_of_a_table_no_longer_watched_is_not_announced_as_resolved(history: History) -> None:
+    """A table whose drift is still open when its target leaves the config (or the table leaves
+    git) is no longer compared: nothing was fixed. Its episodes closed as "no longer declared",
+    even for a target removed from the config whose files still declare the table, and Slack
+    listed them under ":white_check_mark: Resolved drift" with a green header. Now a target
+    no longer configured closes them as "target no longer configured", and both reasons are
+    said under "No longer watched", never "resolved"."""
+    from driftwatch.spec import Drift, ScanReport, TableResult, TableStatus
+
+    def row(target: str, table: str) -> TableResult:
+        return TableResult(
+            target,
+            f"aws_dynamodb_table.{table}",
+            SourceLocation("main.tf", 3),
+            table,
+            "us-east-1",
+            TableStatus.DRIFTED,
+            (Drift("point_in_time_recovery", True, False),),
+        )
+
+    payloads: list[dict[str, Any]] = []
+
+    def on_scan(transitions: Transitions) -> dict[str, Any] | None:
+        payload = build_message(transitions, repo_url=None, commit=transitions.commit)
+        if payload is not None:
+            payloads.append(payload)
+        return payload
+
+    history.add_channel("slack", on_scan, lambda episodes, now: None)
+    both = {"prod", "staging"}
+    first = ScanReport(T0, "c1", (row("prod", "orders"), row("staging", "users")))
+    history.record_scan(first, configured=both)
+    # "staging" leaves the config; in "prod", the orders table leaves git.
+    history.record_scan(ScanReport(T0 + timedelta(minutes=5), "c2", ()), configured={"prod"})
+    reasons = {(e.target, e.resolved_reason) for e in history.episodes()}
+    assert reasons == {("prod", "no longer declared"), ("staging", "target no longer configured")}
+    gone = payloads[-1]
+    everything = json.dumps(gone)
+    assert "No longer watched" in everything and "Resolved drift" not in everything
+    assert ":white_check_mark:" not in everything
+    assert gone["text"].startswith("DynamoDB drift: 2 no longer watched")
+    assert "resolved" not in gone["text"]
+    line = "no longer watched: staging/users point_in_time_recovery in us-east-1: target no longer configured"
+    assert line in gone["text"]
+    blocks = json.dumps(gone["blocks"], ensure_ascii=False)
+    assert "drift (`true` → `false`) is no longer compared: target no longer configured" in blocks
+    unmanaged = Transition(
+        TransitionKind.RESOLVED,
+        "prod",
+        "t",
+        "table",
+        "us-east-1",
+        None,
+        None,
+        None,
+        "t",
+        T0,
+        T0,
+        reason=ResolveReason.NOT_ALERTED.value,
+    )
+    quiet = build_message([unmanaged], repo_url=None, commit=None)
+    assert quiet is not None and "Resolved drift" not in json.dumps(quiet)
+    assert "in AWS but not declared in git: unmanaged, no longer alerted" in json.dumps(quiet)
 
 
 # --- webhook operator mistakes (item 9) ---------------------------------------------------------

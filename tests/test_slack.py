@@ -405,7 +405,9 @@ def test_limits_one_table_with_many_long_values_stays_under_3000_chars() -> None
 
 def test_reminder_message() -> None:
     with History.open(":memory:") as h:
-        h.record_scan(scan(table("orders", PITR), table("audit", Drift("table", "audit", None))), T0)
+        drifts = scan(table("orders", PITR), table("audit", Drift("table", "audit", None)))
+        h.record_scan(drifts, T0)
+        h.record_scan(drifts, T0 + timedelta(days=2, hours=1))  # the scan the reminder follows
         episodes = h.episodes(open_only=True)
     message = build_reminder(episodes, repo_url=REPO, now=T0 + timedelta(days=2, hours=1))
     assert message is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -101,10 +101,14 @@ class History(Outbox):
 
     # --- episodes ---
 
-    def record_scan(self, report: ScanReport, now: datetime | None = None) -> Transitions:
+    def record_scan(
+        self, report: ScanReport, now: datetime | None = None, *, configured: Collection[str] | None = None
+    ) -> Transitions:
         """Update the episodes from one scan and queue its messages, in one transaction.
 
-        The rules are the ledger's (``driftwatch.history.ledger``).
+        The rules are the ledger's (``driftwatch.history.ledger``); ``configured`` names the
+        targets of the config (the open episodes of any other target close as no longer
+        configured), None when not known.
         """
         at = now or report.generated_at
         stamp = ts(at)
@@ -113,7 +117,7 @@ class History(Outbox):
                 _episode(row)
                 for row in conn.execute(f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE resolved_at IS NULL")
             ]
-            answer = reconcile(current, report, at)
+            answer = reconcile(current, report, at, configured)
             for opened in answer.opened:
                 s = opened.sighting
                 conn.execute(
@@ -137,10 +141,15 @@ class History(Outbox):
                 s = seen.sighting
                 conn.execute(
                     # ``region``: an episode stored without one takes its region here (ledger).
-                    "UPDATE episodes SET last_seen = ?, declared = ?, live = ?, region = ?, address = ?, "
-                    "source_file = ?, source_line = ?, last_commit = ?, "
-                    "last_notified_at = CASE WHEN ? THEN ? ELSE last_notified_at END WHERE id = ?",
+                    # No time of an open episode is later than a scan that sees it: one stamped
+                    # while the wall clock ran ahead would date the drift in the future (a
+                    # negative age on /metrics, no alert, no reminder until the clock caught up).
+                    # Fixed-width timestamps (store.ts): MIN is the earlier time.
+                    "UPDATE episodes SET last_seen = ?, first_seen = MIN(first_seen, ?), declared = ?, "
+                    "live = ?, region = ?, address = ?, source_file = ?, source_line = ?, last_commit = ?, "
+                    "last_notified_at = CASE WHEN ? THEN ? ELSE MIN(last_notified_at, ?) END WHERE id = ?",
                     (
+                        stamp,
                         stamp,
                         to_json(s.declared),
                         to_json(s.live),
@@ -148,6 +157,7 @@ class History(Outbox):
                         *_where(s),
                         report.commit,
                         seen.changed,
+                        stamp,
                         stamp,
                         seen.episode_id,
                     ),

@@ -22,6 +22,10 @@ The rules, and why:
   was UPDATING, a declared value became unknown. Closing its episode as ``fixed`` would
   announce a fix nobody made, and the next scan that can compare it would announce the drift
   as new;
+- the open episodes of a target that is no longer configured (``configured``, when given)
+  close as ``target no longer configured``: that target is not watched at all any more,
+  and nothing says its drift was fixed; and not as ``no longer declared``, which it may
+  still be;
 - a table absent from the report is ``no longer declared``, unless its target has errors in
   ``report.errors`` or a module call in ``report.not_evaluated`` (a parse error, a typo or a
   registry outage is not a fix);
@@ -31,7 +35,8 @@ The rules, and why:
   not ``fixed``: the table going missing is the news, not the attribute being repaired;
 - an unmanaged table is recorded only when its target alerts on unmanaged tables, and is
   resolved as ``no longer unmanaged`` when it is declared or gone (but not while its target
-  has errors: its account's tables may not have been listed).
+  has errors: its account's tables may not have been listed); listed again without alerting
+  (``unmanaged.alert`` turned off), it closes as no longer alerted, not as a fix.
 
 A table is (target, region, table name), everywhere its history is kept (:data:`Key`).
 DynamoDB table names are regional, and one root very often declares the same name in two
@@ -53,7 +58,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -104,6 +109,20 @@ class ResolveReason(enum.StrEnum):
     IGNORED = "ignored"  # an ignore rule accepts it now
     NO_LONGER_UNMANAGED = "no longer unmanaged"  # declared in git now, or deleted
     SUPERSEDED = "superseded"  # the table is missing in AWS now: that is the finding
+    NO_LONGER_CONFIGURED = "target no longer configured"  # its target left the config
+    NOT_ALERTED = "unmanaged, no longer alerted (unmanaged.alert is off)"  # still listed, quiet
+
+
+NO_LONGER_WATCHED = frozenset(
+    {
+        ResolveReason.NO_LONGER_DECLARED.value,
+        ResolveReason.NO_LONGER_CONFIGURED.value,
+        ResolveReason.NOT_ALERTED.value,
+    }
+)
+"""Reasons an episode closes because driftwatch stopped comparing (or alerting on) its table,
+not because the drift went away: said as "no longer watched", never as a fix
+(``driftwatch.notify.slack``)."""
 
 
 @dataclass(frozen=True)
@@ -271,8 +290,14 @@ def _uncompared(
     }
 
 
-def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime) -> Reconciliation:
-    """The episodes' answer to ``report`` (see the module docstring for the rules)."""
+def reconcile(
+    open_episodes: Iterable[Episode],
+    report: ScanReport,
+    at: datetime,
+    configured: Collection[str] | None = None,
+) -> Reconciliation:
+    """The episodes' answer to ``report`` (see the module docstring for the rules).
+    ``configured``: the targets of the config (None: every episode's target is)."""
     episodes = [episode for episode in open_episodes if episode.open]
     current = {episode.key: episode for episode in episodes}
     claimed: set[int] = set()  # episodes this scan's drift is the continuation of
@@ -284,6 +309,7 @@ def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime
     waiting = _Regions(holds=True)  # (target, table, attribute) pending an apply
     uncompared: dict[tuple[str, str], dict[str | None, set[str]]] = {}  # -> region -> unresolved
     ignored = _Regions(holds=False)  # (target, table, attribute)
+    quiet = _Regions(holds=False)  # (target, table) unmanaged, listed without alerting
     opened: list[Opened] = []
     seen: list[Seen] = []
     closed: list[Closed] = []
@@ -299,6 +325,7 @@ def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime
             continue
         if row.status is TableStatus.UNMANAGED:
             if not row.alerts:
+                quiet.add((row.target, name), row.region)
                 continue  # shown in reports, but the target did not ask to be alerted
         else:
             checked.add((row.target, name), row.region)
@@ -351,31 +378,26 @@ def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime
                         previous_live=existing.live,
                     )
                 )
-    incomplete = report.incomplete_targets
+    checks = _Checks(
+        waiting,
+        errored,
+        errored_addresses,
+        uncompared,
+        ignored,
+        absent,
+        checked,
+        quiet,
+        report.incomplete_targets,
+    )
     for episode in episodes:
         if episode.id in claimed:
             continue
-        target, region, table, attribute = episode.key
-        if waiting.covers((target, table, attribute), region):
-            continue  # waiting for an apply: no news
-        if errored.covers((target, table), region) or (target, episode.address) in errored_addresses:
-            continue  # we could not look at the table: no news
-        if nested_in(attribute, _uncompared(uncompared, target, region, table)):
-            continue  # we could not compare the attribute: no news
-        if attribute == "table" and episode.declared is None:
-            if target in incomplete:
-                continue  # its account's tables may not have been listed
-            reason = ResolveReason.NO_LONGER_UNMANAGED
-        elif ignored.covers((target, table, attribute), region):
-            reason = ResolveReason.IGNORED
-        elif attribute != "table" and absent.covers((target, table), region):
-            reason = ResolveReason.SUPERSEDED
-        elif checked.covers((target, table), region):
-            reason = ResolveReason.FIXED
-        elif target in incomplete:
-            continue  # part of the target did not parse: absence proves nothing
+        if configured is not None and episode.target not in configured:
+            reason: ResolveReason | None = ResolveReason.NO_LONGER_CONFIGURED
         else:
-            reason = ResolveReason.NO_LONGER_DECLARED
+            reason = _closing_reason(episode, checks)
+        if reason is None:
+            continue
         closed.append(Closed(episode.id, reason))
         kind = TransitionKind.SUPERSEDED if reason is ResolveReason.SUPERSEDED else TransitionKind.RESOLVED
         sighting = Sighting(episode.key, episode.address, episode.source, episode.declared, episode.live)
@@ -383,6 +405,48 @@ def reconcile(open_episodes: Iterable[Episode], report: ScanReport, at: datetime
     return Reconciliation(
         tuple(opened), tuple(seen), tuple(closed), Transitions(tuple(items), report.commit, at)
     )
+
+
+@dataclass(frozen=True)
+class _Checks:
+    """What one report said about the tables, for the episodes it did not see drift on."""
+
+    waiting: _Regions  # (target, table, attribute) pending an apply
+    errored: _Regions  # (target, table) not read
+    errored_addresses: set[tuple[str, str | None]]
+    uncompared: dict[tuple[str, str], dict[str | None, set[str]]]
+    ignored: _Regions  # (target, table, attribute)
+    absent: _Regions  # (target, table) absent in AWS
+    checked: _Regions  # (target, table) compared
+    quiet: _Regions  # (target, table) unmanaged, listed without alerting
+    incomplete: frozenset[str]  # targets that did not list every table
+
+
+def _closing_reason(episode: Episode, c: _Checks) -> ResolveReason | None:
+    """Why an open episode the report saw no drift for closes; None: it stays open (the report
+    could not tell). The rules are the module docstring's."""
+    target, region, table, attribute = episode.key
+    if c.waiting.covers((target, table, attribute), region):
+        return None  # waiting for an apply: no news
+    if c.errored.covers((target, table), region) or (target, episode.address) in c.errored_addresses:
+        return None  # we could not look at the table: no news
+    if nested_in(attribute, _uncompared(c.uncompared, target, region, table)):
+        return None  # we could not compare the attribute: no news
+    if attribute == "table" and episode.declared is None:
+        if target in c.incomplete:
+            return None  # its account's tables may not have been listed
+        if c.quiet.covers((target, table), region):
+            return ResolveReason.NOT_ALERTED  # still there, undeclared: alerting was turned off
+        return ResolveReason.NO_LONGER_UNMANAGED
+    if c.ignored.covers((target, table, attribute), region):
+        return ResolveReason.IGNORED
+    if attribute != "table" and c.absent.covers((target, table), region):
+        return ResolveReason.SUPERSEDED
+    if c.checked.covers((target, table), region):
+        return ResolveReason.FIXED
+    if target in c.incomplete:
+        return None  # part of the target did not parse: absence proves nothing
+    return ResolveReason.NO_LONGER_DECLARED
 
 
 def _continued(current: Mapping[Key, Episode], claimed: set[int], key: Key) -> Episode | None:

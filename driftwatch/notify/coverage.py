@@ -1,12 +1,13 @@
 """What the daemon says in Slack about tables it does not watch (Argo CD's "Unknown" status).
 
 Drift messages are about tables that were compared. A module call not evaluated, a target that
-failed to evaluate, a table that could not be read are the opposite: nothing about them is
-compared, so silence there would read as "in sync". Each such item is announced once when it
-has lasted two scans in a row (one flaky scan -- a throttled read -- says nothing), and once
-more when it is watched again. Attributes not compared (unresolved) are not announced: like the
-exit code, they are shown in every report and alerted by ``DriftwatchAttributesNotCompared``,
-never sent as messages (a repository may hold many values it never resolves).
+failed to evaluate, a table that could not be read, a scan that failed as a whole are the
+opposite: nothing about them is compared, so silence there would read as "in sync". Each such
+item is announced once when it has lasted two scans in a row (one flaky scan -- a throttled
+read -- says nothing), and once more when it is watched again. Attributes not compared
+(unresolved) are not announced: like the exit code, they are shown in every report and alerted
+by ``DriftwatchAttributesNotCompared``, never sent as messages (a repository may hold many
+values it never resolves).
 
 This module is pure: the keys and texts of a report's items, and the reconcile of one scan's
 items with the stored state. The history stores the state and queues the messages in one
@@ -16,7 +17,7 @@ transaction (``Outbox.track_not_watched``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +64,7 @@ def not_watched(report: ScanReport) -> dict[str, NotWatched]:
     for row in report.tables:
         if row.status is TableStatus.ERROR:
             table = row.table_name or row.address or "?"
-            key = f"table\0{row.target}\0{table}\0{row.region or ''}"
+            key = _table_key(row.target, table, row.region)
             where = f" ({row.region})" if row.region else ""
             items[key] = NotWatched(
                 key, row.target, table, f"{row.target}: {table}{where} not compared: {row.error}"
@@ -74,6 +75,82 @@ def not_watched(report: ScanReport) -> dict[str, NotWatched]:
         text = f"repository: {root.path}: {root.reason}" if root.path else f"repository: {root.reason}"
         items[key] = NotWatched(key, "", "", text)
     return items
+
+
+MAX_FAILURE_CHARS = 300
+
+
+def failed_scan(error: str) -> dict[str, NotWatched]:
+    """The item of a scan that failed as a whole (no report: nothing was compared). One key
+    whatever the error says, so a failure whose message changes is one item."""
+    text = error if len(error) <= MAX_FAILURE_CHARS else error[: MAX_FAILURE_CHARS - 1] + "…"
+    return {"scan": NotWatched("scan", "", "", f"every target: the scan failed: {text}")}
+
+
+def _table_key(target: str, table: str, region: str | None) -> str:
+    return f"table\0{target}\0{table}\0{region or ''}"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What one scan can tell about the end of a stored item, beyond the items it found.
+
+    A table item ends ("watched again") only when the table was compared: a target that failed
+    to evaluate, or has a module call not evaluated, lists none or some of its tables, and the
+    absence of a row proves nothing (as in the history's ledger); it stays announced. So does
+    a target's or module call's item while its target has any such item left (one whose text
+    changed from scan to scan is still the target not fully watched). Absent
+    from a target that listed every table, it left git: forgotten, since it is not watched.
+    Items of a target that is no longer configured are forgotten, not "watched again": that
+    target is not watched at all.
+    """
+
+    incomplete: frozenset[str]  # targets that did not list every table they declare
+    compared: frozenset[str]  # table keys (by name and by address) of rows compared this scan
+    configured: frozenset[str] | None = None  # the configured targets; None: not known
+    blind: bool = False  # no report at all (the scan failed): nothing ends, nothing is forgotten
+
+    @classmethod
+    def nothing(cls) -> Listing:
+        """A scan that failed as a whole: it says nothing about any stored item."""
+        return cls(frozenset(), frozenset(), None, blind=True)
+
+    @classmethod
+    def of(cls, report: ScanReport, configured: Collection[str] | None = None) -> Listing:
+        # An item whose region was unknown (region "") is the table's in any region.
+        compared = {
+            _table_key(row.target, table, region)
+            for row in report.tables
+            if row.status not in (TableStatus.ERROR, TableStatus.UNMANAGED)
+            for table in (row.table_name, row.address)
+            if table
+            for region in {row.region, None}
+        }
+        return cls(
+            report.incomplete_targets,
+            frozenset(compared),
+            frozenset(configured) if configured is not None else None,
+        )
+
+    def forgotten(self, stored: Mapping[str, Any]) -> bool:
+        """A stored item whose target is no longer configured (a failed scan's item has none)."""
+        target = str(stored.get("target", ""))
+        return self.configured is not None and bool(target) and target not in self.configured
+
+    def undeclared(self, key: str, stored: Mapping[str, Any]) -> bool:
+        """A stored table item whose target listed every table and not this one: the table
+        left git. It is not compared, so not "watched again"; it is forgotten."""
+        target = str(stored.get("target", ""))
+        return bool(stored.get("table")) and target not in self.incomplete and key not in self.compared
+
+    def unknown(self, key: str, stored: Mapping[str, Any]) -> bool:
+        """A stored item whose end this scan cannot tell: its target is still not fully
+        watched (an error, a module call not evaluated), and it is not a table compared now.
+        A target error whose text changed (a timeout, then a connection error) is such a case:
+        its target is no more watched than before."""
+        if str(stored.get("target", "")) not in self.incomplete:
+            return False
+        return not stored.get("table") or key not in self.compared
 
 
 @dataclass(frozen=True)
@@ -92,11 +169,32 @@ def _item(key: str, stored: Mapping[str, Any]) -> NotWatched:
     )
 
 
-def reconcile(current: Mapping[str, NotWatched], state: Mapping[str, Mapping[str, Any]]) -> CoverageChange:
+def reconcile(
+    current: Mapping[str, NotWatched],
+    state: Mapping[str, Mapping[str, Any]],
+    listing: Listing | None = None,
+) -> CoverageChange:
     """Which items start or stop being announced, given the stored state of the last scan
-    (key -> target, table, text, scans in a row, announced)."""
+    (key -> target, table, text, scans in a row, announced). ``listing`` (:class:`Listing`)
+    keeps an announced table item the scan could not look at, and forgets the items of a
+    target no longer configured; without it every item absent from ``current`` ends."""
     started: list[NotWatched] = []
     new_state: dict[str, dict[str, Any]] = {}
+    ended: list[NotWatched] = []
+    for key, stored in state.items():
+        if key in current or not stored.get("announced"):
+            continue
+        if listing is not None and listing.blind:
+            new_state[key] = dict(stored)
+            continue
+        if listing is not None and listing.forgotten(stored):
+            continue
+        if listing is not None and listing.unknown(key, stored):
+            new_state[key] = dict(stored)  # still announced: nothing says it is watched
+            continue
+        if listing is not None and listing.undeclared(key, stored):
+            continue
+        ended.append(_item(key, stored))
     for key, item in current.items():
         previous = state.get(key, {})
         scans = int(previous.get("scans", 0)) + 1
@@ -111,10 +209,7 @@ def reconcile(current: Mapping[str, NotWatched], state: Mapping[str, Mapping[str
             "scans": min(scans, ANNOUNCE_AFTER_SCANS),
             "announced": announced,
         }
-    ended = tuple(
-        _item(key, stored) for key, stored in state.items() if key not in current and stored.get("announced")
-    )
-    return CoverageChange(tuple(started), ended, new_state)
+    return CoverageChange(tuple(started), tuple(ended), new_state)
 
 
 def payloads(

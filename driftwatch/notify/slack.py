@@ -67,6 +67,7 @@ from driftwatch.history import (
     TransitionKind,
     Transitions,
 )
+from driftwatch.history.ledger import NO_LONGER_WATCHED
 from driftwatch.history.outbox import MAX_RETRY_DELAY
 from driftwatch.log import get_logger
 from driftwatch.notify.webhook import StrictWebhookClient
@@ -198,7 +199,8 @@ def _source(source: SourceLocation | None, repo_url: str | None, commit: str | N
 
 
 def _age(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
+    """``3h 5m``; never negative (a first sighting stamped while the clock ran ahead)."""
+    minutes = max(0, int(delta.total_seconds() // 60))
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:
@@ -250,6 +252,15 @@ def _transition_line(item: Transition) -> str:
             f"• {_code(item.attribute)}: {_value(item.declared)} → {_value(item.live)}"
             f"  (was {_value(item.previous_declared)} → {_value(item.previous_live)})"
         )
+    if _unwatched(item):
+        why = f"{_escape(item.reason or '')}, after {_age(item.at - item.first_seen)}"
+        if item.attribute == "table":
+            what = "in AWS but not declared in git" if item.declared is None else "missing in AWS"
+            return f"• {what}: {why}"
+        return (
+            f"• {_code(item.attribute)} drift ({_value(item.declared)} → {_value(item.live)}) is no "
+            f"longer compared: {why}"
+        )
     if item.kind is TransitionKind.RESOLVED:
         fixed = item.reason in (None, ResolveReason.FIXED.value)
         what = "table exists now" if item.attribute == "table" and fixed else item.reason or "fixed"
@@ -266,16 +277,32 @@ def _transition_line(item: Transition) -> str:
     return f"• {_code(item.attribute)}: {_value(item.declared)} → {_value(item.live)}"
 
 
-_SECTIONS: list[tuple[TransitionKind, str]] = [
-    (TransitionKind.MISSING, ":x: *Tables missing in AWS*"),
-    (TransitionKind.UNMANAGED, ":grey_question: *Tables in AWS not declared in git*"),
-    (TransitionKind.NEW, ":warning: *New drift*"),
-    (TransitionKind.CHANGED, ":arrows_counterclockwise: *Changed drift*"),
-    (TransitionKind.RESOLVED, ":white_check_mark: *Resolved drift*"),
+UNWATCHED = "no longer watched"
+
+
+def _unwatched(item: Transition) -> bool:
+    """Drift closed because its table is no longer compared (no longer declared in git, its
+    target no longer configured): the drift may well still be there, so never "resolved"."""
+    return item.kind is TransitionKind.RESOLVED and item.reason in NO_LONGER_WATCHED
+
+
+def _label(item: Transition) -> str:
+    """The section (and summary word) of a transition: its kind, or :data:`UNWATCHED`."""
+    return UNWATCHED if _unwatched(item) else item.kind.value
+
+
+_SECTIONS: list[tuple[str, str]] = [
+    (TransitionKind.MISSING.value, ":x: *Tables missing in AWS*"),
+    (TransitionKind.UNMANAGED.value, ":grey_question: *Tables in AWS not declared in git*"),
+    (TransitionKind.NEW.value, ":warning: *New drift*"),
+    (TransitionKind.CHANGED.value, ":arrows_counterclockwise: *Changed drift*"),
+    (TransitionKind.RESOLVED.value, ":white_check_mark: *Resolved drift*"),
     # Attribute drift closed because its table went missing. Shown under the missing table
     # when that is in the same message; this section only holds the rest (e.g. a table that is
     # now absent but pending creation). Never under "Resolved": nothing was fixed.
-    (TransitionKind.SUPERSEDED, ":heavy_multiplication_x: *Drift closed because the table is missing*"),
+    (TransitionKind.SUPERSEDED.value, ":heavy_multiplication_x: *Drift closed because the table is missing*"),
+    # Nor drift whose table driftwatch stopped comparing: nobody said it was fixed.
+    (UNWATCHED, ":heavy_minus_sign: *No longer watched (not fixed: no longer compared)*"),
 ]
 
 
@@ -291,13 +318,15 @@ def _superseded_alone(transitions: Transitions) -> tuple[Transition, ...]:
     return tuple(t for t in transitions.of(TransitionKind.SUPERSEDED) if _table_of(t) not in missing)
 
 
-def _of_kind(transitions: Transitions, kind: TransitionKind) -> tuple[Transition, ...]:
-    """The transitions shown in the section of ``kind``."""
-    return _superseded_alone(transitions) if kind is TransitionKind.SUPERSEDED else transitions.of(kind)
+def _of_kind(transitions: Transitions, label: str) -> tuple[Transition, ...]:
+    """The transitions shown in the section ``label`` (see :func:`_label`)."""
+    if label == TransitionKind.SUPERSEDED.value:
+        return _superseded_alone(transitions)
+    return tuple(item for item in transitions if _label(item) == label)
 
 
 def _summary(transitions: Transitions) -> str:
-    counts = [(len(_of_kind(transitions, kind)), kind.value) for kind, _ in _SECTIONS]
+    counts = [(len(_of_kind(transitions, label)), label) for label, _ in _SECTIONS]
     return ", ".join(f"{n} {label}" for n, label in counts if n)
 
 
@@ -393,11 +422,12 @@ def build_message(
     superseded: dict[tuple[str, str | None, str], list[Transition]] = {}
     for item in transitions.of(TransitionKind.SUPERSEDED):
         superseded.setdefault(_table_of(item), []).append(item)
-    for kind, heading in _SECTIONS:
-        of_kind = _of_kind(transitions, kind)
+    for label, heading in _SECTIONS:
+        of_kind = _of_kind(transitions, label)
         sections: list[str] = []
         for table_items in _grouped(of_kind):
             first = table_items[0]
+            kind = first.kind
             lines = [_table_title(first.target, first.table, first.region)]
             if kind is not TransitionKind.RESOLVED:
                 where = _source(first.source, repo_url, commit)
@@ -409,8 +439,9 @@ def build_message(
                 lines.extend(_transition_line(item) for item in closed)
             sections.append(_bounded(lines))
         for item in (
-            transitions.of(TransitionKind.SUPERSEDED) if kind is TransitionKind.SUPERSEDED else of_kind
+            transitions.of(TransitionKind.SUPERSEDED) if label == TransitionKind.SUPERSEDED.value else of_kind
         ):
+            kind = item.kind
             detail = (
                 f"{_plain_value(item.declared)} → {_plain_value(item.live)}"
                 if kind in (TransitionKind.NEW, TransitionKind.CHANGED)
@@ -423,7 +454,7 @@ def build_message(
                 else "missing in AWS"
             )
             fallback_lines.append(
-                f"{kind.value}: {item.target}/{item.table} {item.attribute}{_in(item.region)}: {detail}"
+                f"{label}: {item.target}/{item.table} {item.attribute}{_in(item.region)}: {detail}"
             )
         if sections:
             groups.append((f"{heading} ({len(of_kind)})", sections))
@@ -432,8 +463,9 @@ def build_message(
         or transitions.of(TransitionKind.MISSING)
         or transitions.of(TransitionKind.UNMANAGED)
     )
-    changed = transitions.of(TransitionKind.CHANGED)
-    emoji = ":rotating_light:" if bad else ":large_orange_diamond:" if changed else ":white_check_mark:"
+    # Drift no longer watched is not good news either: only fixes get the green mark.
+    notable = transitions.of(TransitionKind.CHANGED) or _of_kind(transitions, UNWATCHED)
+    emoji = ":rotating_light:" if bad else ":large_orange_diamond:" if notable else ":white_check_mark:"
     summary = _summary(transitions)
     header = f"{emoji} DynamoDB drift: {summary}"
     intro = f"{len(transitions)} change(s) in drift between git and AWS: {summary}."
@@ -447,6 +479,9 @@ def build_reminder(
     """A reminder of drift that is still open (after ``slack.remind_after``), or None if none.
 
     Links use each episode's last scanned commit, so they point at the declaration as it is.
+    ``now`` is the time of the scan just recorded: an episode last seen before it was not seen
+    drifting by that scan (its table unreadable, its target failing, a pending apply), so its
+    line says when it was last seen, instead of asserting that it still drifts.
     """
     if not episodes:
         return None
@@ -463,16 +498,19 @@ def build_reminder(
             lines.append(f"declared at {where}")
         for e in items:
             age = _age(at - e.first_seen)
+            # Not "not compared": an episode waiting for an apply is not seen drifting either.
+            unseen = f"; last seen {_age(at - e.last_seen)} ago" if e.last_seen < at else ""
             if e.attribute == "table" and e.declared is None:
-                lines.append(f"• in AWS but not declared in git for {age}")
+                lines.append(f"• in AWS but not declared in git for {age}{unseen}")
             elif e.attribute == "table":
-                lines.append(f"• declared in git but missing in AWS for {age}")
+                lines.append(f"• declared in git but missing in AWS for {age}{unseen}")
             else:
-                lines.append(
-                    f"• {_code(e.attribute)}: {_value(e.declared)} → {_value(e.live)}  (open for {age})"
-                )
+                values = f"{_value(e.declared)} → {_value(e.live)}"
+                lines.append(f"• {_code(e.attribute)}: {values}  (open for {age}{unseen})")
             values = f"{_plain_value(e.declared)} → {_plain_value(e.live)}"
-            fallback_lines.append(f"open {age}: {target}/{table} {e.attribute}{_in(region)}: {values}")
+            fallback_lines.append(
+                f"open {age}: {target}/{table} {e.attribute}{_in(region)}: {values}{unseen}"
+            )
         sections.append(_bounded(lines))
     summary = f"{len(episodes)} drifted attribute(s) on {len(tables)} table(s)"
     header = f":alarm_clock: DynamoDB drift still open: {summary}"

@@ -10,6 +10,7 @@ from typing import Any, TextIO
 from rich.table import Table
 
 from driftwatch.history import Episode
+from driftwatch.history.ledger import NO_LONGER_WATCHED
 from driftwatch.report.console import make_console
 from driftwatch.report.safe import escape_controls
 
@@ -35,6 +36,14 @@ def episode_to_dict(episode: Episode) -> dict[str, Any]:
     }
 
 
+def _state(episode: Episode) -> str:
+    """open; resolved; or not watched: closed because its table is no longer compared (no
+    longer declared, its target no longer configured), which fixed nothing."""
+    if episode.open:
+        return "open"
+    return "not watched" if episode.resolved_reason in NO_LONGER_WATCHED else "resolved"
+
+
 def render_history(episodes: Sequence[Episode], fmt: str, out: TextIO) -> None:
     if fmt == "json":
         out.write(
@@ -48,17 +57,19 @@ def render_history(episodes: Sequence[Episode], fmt: str, out: TextIO) -> None:
         console.print("no drift episodes")
         return
     table = Table(box=None, padding=(0, 2), pad_edge=False, header_style="bold")
-    for column in ("state", "table", "attribute", "declared", "live", "first seen", "resolved"):
+    # "last seen": an open episode whose table no scan could read since is not current.
+    for column in ("state", "table", "attribute", "declared", "live", "first seen", "last seen", "closed"):
         table.add_column(column, overflow="fold")
     for e in episodes:
         table.add_row(
-            "open" if e.open else "resolved",
+            _state(e),
             # The same name in two regions is two tables: the region tells their rows apart.
             f"{e.table} ({e.target}, {e.region})" if e.region else f"{e.table} ({e.target})",
             e.attribute,
             json.dumps(e.declared, default=str),
             json.dumps(e.live, default=str),
             _time(e.first_seen) or "",
+            _time(e.last_seen) or "",
             (_time(e.resolved_at) or "") + (f" ({e.resolved_reason})" if e.resolved_reason else ""),
         )
     console.print(table)
