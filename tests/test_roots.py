@@ -8,6 +8,7 @@ the whole scan are tested apart.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -23,7 +24,7 @@ from rich.console import Console
 
 from driftwatch.config import parse_config
 from driftwatch.metrics import DriftwatchMetrics
-from driftwatch.notify.coverage import not_watched, reconcile
+from driftwatch.notify.coverage import Listing, not_watched, reconcile
 from driftwatch.report.json import render_json
 from driftwatch.report.markdown import render_markdown
 from driftwatch.report.sarif import render_sarif
@@ -428,6 +429,13 @@ def test_a_scan_names_the_directory_in_every_output_and_keeps_its_exit_code(
     assert first.started == () and [item.key for item in second.started if item.key == key] == [key]
     gone = reconcile({}, second.state)
     assert [item.key for item in gone.ended] == [key]
+    # as the daemon calls it: covered now, it is "watched again" (no target, no table to wait on)
+    covered = dataclasses.replace(report, roots_not_covered=())
+    later = reconcile(not_watched(covered), second.state, Listing.of(covered, {"prod"}))
+    assert [item.key for item in later.ended] == [key] and key not in later.state
+    # a scan that fails as a whole says nothing of it
+    blind = reconcile({}, second.state, Listing.nothing())
+    assert blind.ended == () and key in blind.state
 
 
 def test_a_scan_without_a_survey_says_nothing_of_other_directories(tmp_path: Path, mocked_aws: None) -> None:
