@@ -47,6 +47,7 @@ class Invocation:
     config: Config | None
     repo: Path
     survey: RepoSurvey | None = None  # a configuration's repository survey (not ad-hoc --root)
+    sync_error_file: Path | None = None  # the configuration's repo_sync_error_file
 
 
 class _VersionAction(argparse.Action):
@@ -447,7 +448,9 @@ def resolve_invocation(args: argparse.Namespace) -> Invocation:
     targets = targets_from_config(
         config, base, args.target, args.region, pending_grace=getattr(args, "pending_grace", None)
     )
-    return Invocation(targets, config, config.repo_path(base), repo_survey(config, base))
+    return Invocation(
+        targets, config, config.repo_path(base), repo_survey(config, base), config.sync_error_path(base)
+    )
 
 
 def _open_output(path: str | None) -> TextIO:
@@ -478,6 +481,7 @@ def command_scan(args: argparse.Namespace) -> int:
         scan_timeout=aws.scan_timeout.total_seconds() if aws else DEFAULT_SCAN_TIMEOUT_SECONDS,
         max_regions=aws.max_regions if aws else DEFAULT_MAX_REGIONS,
         survey=invocation.survey,
+        sync_error_file=invocation.sync_error_file,
     )
     clients = AwsClients(
         max_attempts=aws.max_attempts if aws else 5,

@@ -409,6 +409,9 @@ class Config(_Strict):
     pending_grace: Duration = DEFAULT_PENDING_GRACE
     modules: ModulesConfig = ModulesConfig()
     coverage: CoverageConfig = CoverageConfig()
+    # git-sync's --error-file (relative to this file's directory): present while its syncs fail,
+    # so the checkout may be stale (driftwatch.checkout). Unset: not checked.
+    repo_sync_error_file: str | None = Field(default=None, min_length=1)
 
     @field_validator("targets")
     @classmethod
@@ -429,6 +432,13 @@ class Config(_Strict):
 
     def ignore_rules(self) -> tuple[spec.IgnoreRule, ...]:
         return tuple(rule.to_spec() for rule in self.ignore)
+
+    def sync_error_path(self, base: Path) -> Path | None:
+        """git-sync's error file, relative to the config file's directory when not absolute."""
+        if self.repo_sync_error_file is None:
+            return None
+        path = Path(self.repo_sync_error_file)
+        return path if path.is_absolute() else base / path
 
     def repo_path(self, base: Path) -> Path:
         """The repository, relative to the config file's directory when not absolute."""

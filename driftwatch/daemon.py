@@ -295,6 +295,7 @@ class Daemon:
                     max_regions=self.config.aws.max_regions,
                     seen_commits=self.history,  # the pending grace runs from a commit's first sighting
                     survey=repo_survey(self.config, self.base),
+                    sync_error_file=self.config.sync_error_path(self.base),
                 )
                 report = scan(
                     targets,

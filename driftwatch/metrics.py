@@ -43,6 +43,8 @@ Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
   compared in full: silence means in sync.
 - ``driftwatch_roots_not_covered``: directories of the repository that declare tables and that
   no target evaluates (``driftwatch.terraform.roots``; a survey cut short counts one).
+- ``driftwatch_checkout_stale``: 1 when git-sync's error file was present at the latest scan
+  (``repo_sync_error_file``; driftwatch.checkout): the checkout may be stale.
 - ``driftwatch_pending_unavailable{target}``: 1 when the latest scan could not tell pending
   applies for the target (a shallow clone, no git, a missing object...; the report gives the
   reason): a fresh commit's drift then shows as drift, not ``pending``. 0 otherwise.
@@ -177,6 +179,7 @@ class _ReportView:
     not_watched: tuple[tuple[str, str, int], ...] = ()  # (target, kind, count)
     pending_unavailable: tuple[tuple[str, int], ...] = ()  # (target, 1 or 0)
     roots_not_covered: int = 0
+    checkout_stale: int = 0
 
     @classmethod
     def build(
@@ -283,6 +286,7 @@ class _ReportView:
             ignored=tuple(sorted(ignored)),
             expired_rules=len(report.expired_ignore_rules),
             roots_not_covered=len(report.roots_not_covered),
+            checkout_stale=int(report.checkout_stale is not None),
             table_counts=tuple(
                 (target, status, counts[(target, status)])
                 for target in ordered_targets
@@ -729,6 +733,11 @@ class DriftwatchMetrics:
             "Directories of the repository that declare DynamoDB tables and that no target evaluates "
             "(a survey cut short counts one), in the latest scan: tables nobody compares.",
         )
+        stale = GaugeMetricFamily(
+            "driftwatch_checkout_stale",
+            "1 when the latest scan found the repository sync's error file (repo_sync_error_file): "
+            "the checkout it compared may be stale. 0 otherwise, or when not configured.",
+        )
         pending_off = GaugeMetricFamily(
             "driftwatch_pending_unavailable",
             "1 when the latest scan could not tell pending applies for the target (see the report).",
@@ -753,6 +762,7 @@ class DriftwatchMetrics:
                 ignored.add_metric(list(key), 1)
             expired.add_metric([], view.expired_rules)
             not_covered.add_metric([], view.roots_not_covered)
+            stale.add_metric([], view.checkout_stale)
             for target, table_status, count in view.table_counts:
                 tables.add_metric([target, table_status.value], count)
             for target, count in view.scan_errors:
@@ -761,5 +771,5 @@ class DriftwatchMetrics:
                 unevaluated.add_metric([target], count)
         return (
             drifted, status, unresolved, attribute, first_seen, ignored, expired, tables, errors, unevaluated,
-            not_watched, pending_off, not_covered,
+            not_watched, pending_off, not_covered, stale,
         )  # fmt: skip

@@ -53,6 +53,7 @@ from driftwatch.aws.deadline import calls_end_by
 from driftwatch.aws.dynamodb import PART_ATTRIBUTES, LiveReadError, call_aws, list_table_names, read_table
 from driftwatch.baseline import Baseline, SeenCommits, baselines_and_reasons
 from driftwatch.bounds import bounded
+from driftwatch.checkout import sync_error
 from driftwatch.config import DEFAULT_CONCURRENCY, DEFAULT_MAX_REGIONS
 from driftwatch.diff import DiffResult, diff
 from driftwatch.log import get_logger
@@ -111,6 +112,8 @@ class ScanSettings:
     seen_commits: SeenCommits | None = None  # the daemon's first sightings of commits (pending grace)
     # The repository survey (a configuration's scans): directories no target evaluates.
     survey: RepoSurvey | None = None
+    # git-sync's error file (repo_sync_error_file): present, the checkout may be stale.
+    sync_error_file: Path | None = None
 
 
 class Deadline:
@@ -385,6 +388,7 @@ def scan(
     now = settings.clock()
     evaluator = InProcessEvaluator(cache) if isinstance(cache, ParseCache) else cache or InProcessEvaluator()
     survey = settings.survey
+    checkout_stale = sync_error(settings.sync_error_file)  # before reading the checkout
     # Beside the evaluation and the reads: it reads the repository's files, nothing of AWS.
     uncovered = _Background(survey.run) if survey is not None else None
     declared = declare(targets, evaluator, max_regions=settings.max_regions, deadline=deadline)
@@ -416,6 +420,7 @@ def scan(
             not_evaluated=tuple(declared.not_evaluated),
             pending_unavailable=tuple(PendingUnavailable(t, r) for t, r in sorted(no_pending.items())),
             roots_not_covered=tuple(uncovered.result()) if uncovered is not None else (),
+            checkout_stale=checkout_stale,
         )
     )
 

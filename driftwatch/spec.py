@@ -623,6 +623,9 @@ class ScanReport:
     pending_unavailable: tuple[PendingUnavailable, ...] = ()
     # Directories that declare tables and that no target evaluates (the repository survey).
     roots_not_covered: tuple[RootNotCovered, ...] = ()
+    # Why the checkout may be stale (git-sync's error file is present: its syncs fail); None:
+    # not known to be (driftwatch.checkout).
+    checkout_stale: str | None = None
 
     def count(self, status: TableStatus) -> int:
         return sum(1 for t in self.tables if t.status is status)

@@ -69,6 +69,10 @@ def not_watched(report: ScanReport) -> dict[str, NotWatched]:
             items[key] = NotWatched(
                 key, row.target, table, f"{row.target}: {table}{where} not compared: {row.error}"
             )
+    if report.checkout_stale:
+        # Every target is compared with a checkout that may be old: no target, no table.
+        text = f"repository: the checkout may be stale: {report.checkout_stale}"
+        items["checkout"] = NotWatched("checkout", "", "", text)
     for root in report.roots_not_covered:
         # No target: the default webhook, else every route (told twice rather than to nobody).
         key = f"root\0{root.path}"

@@ -13,7 +13,9 @@ declare tables and were not evaluated, with file, line and reason; counted in
 ``pending_unavailable`` (targets whose pending applies could not be determined, with the
 reason: their drift alerts at once); ``roots_not_covered`` (directories of the repository
 that declare tables and that no target evaluates, with the first declaration's file and line;
-``path`` null for a survey cut short; counted in ``summary.roots_not_covered``).
+``path`` null for a survey cut short; counted in ``summary.roots_not_covered``);
+``checkout_stale`` (why the checkout may be stale: git-sync's error file is present; null
+when it is not, or not configured).
 """
 
 from __future__ import annotations
@@ -121,6 +123,7 @@ def report_to_dict(report: ScanReport) -> dict[str, Any]:
         "ignore_rules_expired": [rule_to_dict(rule) for rule in report.expired_ignore_rules],
         "not_evaluated": [not_evaluated_to_dict(item) for item in report.not_evaluated],
         "pending_unavailable": [{"target": p.target, "reason": p.reason} for p in report.pending_unavailable],
+        "checkout_stale": report.checkout_stale,
         "roots_not_covered": [
             {
                 "path": root.path or None,

@@ -174,6 +174,9 @@ def render_markdown(report: ScanReport, repo_url: str | None = None) -> str:
             where = f" at {_where(item.source, repo_url, report.commit)}" if item.source else ""
             lines.append(f"- {escape(item.target)}: {_code(item.address)}{where}: {escape(item.reason)}")
         lines.append("")
+    if report.checkout_stale:
+        # Every comparison is against the last commit that synced: said first, never collapsed.
+        lines += ["### The checkout may be stale", "", f"- {escape(report.checkout_stale)}", ""]
     if report.roots_not_covered:
         # Tables in directories nobody asked driftwatch to watch: said, never collapsed.
         lines += ["### Directories no target evaluates", ""]

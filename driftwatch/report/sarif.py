@@ -236,6 +236,9 @@ def _notifications(report: ScanReport) -> list[dict[str, Any]]:
     for off in report.pending_unavailable:
         text = f"[{off.target}] pending applies off, drift alerts at once: {off.reason}"
         notes.append({"level": "warning", "message": {"text": text}})
+    if report.checkout_stale:
+        text = f"the checkout may be stale: {report.checkout_stale}"
+        notes.append({"level": "warning", "message": {"text": text}})
     return notes
 
 

@@ -167,6 +167,8 @@ def summary_line(report: ScanReport) -> str:
         parts.append(f"{plural(report.unresolved_count, 'attribute')} not compared")
     if report.roots_not_covered:
         parts.append(f"{plural(len(report.roots_not_covered), 'directory', 'directories')} not covered")
+    if report.checkout_stale:
+        parts.append("checkout may be stale")
     commit = f" at {report.commit[:12]}{' (modified)' if report.dirty else ''}" if report.commit else ""
     watched = sum(1 for row in report.tables if row.status is not TableStatus.UNMANAGED)
     return f"{plural(watched, 'table')} watched{commit}: {', '.join(parts)}"
@@ -199,8 +201,11 @@ def render_text(report: ScanReport, console: Console, verbose: bool = False) -> 
         )
     for root in report.roots_not_covered:
         console.print(Text(f"not covered [repository] {root_line(root)}", style="yellow"))
+    if report.checkout_stale:
+        console.print(Text(f"checkout may be stale [repository] {report.checkout_stale}", style="yellow"))
     if (
-        report.errors
+        report.checkout_stale
+        or report.errors
         or report.expired_ignore_rules
         or report.not_evaluated
         or report.pending_unavailable

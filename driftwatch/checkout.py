@@ -1,0 +1,68 @@
+"""Whether the checkout driftwatch reads is kept up to date: git-sync's error file.
+
+In Kubernetes a git-sync sidecar pulls the repository and publishes the checkout that every
+scan reads. When its pulls fail (an expired token, a deleted deploy key, the git host down) the
+checkout stays at its last commit, and driftwatch keeps comparing AWS with a declaration git
+no longer holds: a merged change applied by CI reads as drift, and a revert hides drift. The
+scans themselves succeed, so nothing else says so. git-sync writes its last error to the file
+``--error-file`` names and deletes it after every successful sync (git-sync v4), so the file's
+presence is the checkout going stale. ``repo_sync_error_file`` points driftwatch at it; each
+scan says so while it exists, in every output, as a metric and in Slack.
+
+The file is written by another program into a shared volume: it is read without blocking (a
+FIFO would hang a plain open), at most 16 KiB, its text scrubbed of anything credential-shaped
+(a repository URL with a token) and cut short.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from driftwatch.errors import DriftwatchError
+from driftwatch.secrets import scrub_message
+from driftwatch.terraform.parse import read_regular
+
+MAX_ERROR_FILE_BYTES = 16 * 1024
+
+
+def describe(content: bytes, written: datetime | None) -> str:
+    """What git-sync's error file says, in one line: its ``Msg`` and ``Err`` (the JSON git-sync
+    v4 writes), else the first line of the text; with when it was written. Pure."""
+    text = content.decode("utf-8", errors="replace")
+    try:
+        payload = json.loads(text)
+    except (ValueError, RecursionError):
+        payload = None
+    if isinstance(payload, dict) and (payload.get("Msg") or payload.get("Err")):
+        parts = [str(payload[key]) for key in ("Msg", "Err") if payload.get(key)]
+        said = ": ".join(parts)
+    else:
+        said = next((line.strip() for line in text.splitlines() if line.strip()), "(empty)")
+    when = f" (at {written.strftime('%Y-%m-%d %H:%M:%S UTC')})" if written is not None else ""
+    return scrub_message(f"the repository's last sync failed{when}: {said}")
+
+
+def sync_error(path: Path | None) -> str | None:
+    """Why the checkout may be stale, or None: no error file configured, or none present (the
+    last sync succeeded). A file that exists but cannot be read is said too: it exists because
+    a sync failed."""
+    if path is None:
+        return None
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        why = error.strerror or str(error)
+        return scrub_message(f"the repository sync's error file {path} cannot be read: {why}")
+    written = datetime.fromtimestamp(status.st_mtime, UTC)
+    try:
+        content = read_regular(path, str(path), MAX_ERROR_FILE_BYTES)
+    except FileNotFoundError:
+        return None  # deleted between the two calls: the sync just succeeded
+    except (OSError, DriftwatchError) as error:
+        why = getattr(error, "strerror", None) or str(error)
+        return scrub_message(f"the repository sync's error file {path} exists but cannot be read: {why}")
+    return describe(content, written)
