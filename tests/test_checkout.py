@@ -7,24 +7,20 @@ an ageing checkout, every scan a success, and nothing said so.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
-from prometheus_client.parser import text_string_to_metric_families
-from rich.console import Console
+from report_outputs import metric_samples, plain_text
 
 from driftwatch.checkout import describe, sync_error
 from driftwatch.config import parse_config
-from driftwatch.metrics import DriftwatchMetrics
 from driftwatch.notify.coverage import Listing, not_watched, reconcile
 from driftwatch.report.json import render_json
 from driftwatch.report.markdown import render_markdown
 from driftwatch.report.sarif import render_sarif
-from driftwatch.report.text import render_text
 from driftwatch.scan import ScanSettings, scan
 from driftwatch.terraform.target import TargetInput
 
@@ -109,9 +105,7 @@ def test_a_scan_of_a_stale_checkout_says_so_in_every_output(tmp_path: Path, mock
     report = scan([target], AwsClients(max_attempts=1), settings=ScanSettings(sync_error_file=error_file))
     assert [row.status.value for row in report.tables] == ["in_sync"] and report.exit_code == 0
 
-    out = io.StringIO()
-    render_text(report, Console(file=out, width=300, color_system=None))
-    text = out.getvalue()
+    text = plain_text(report)
     assert "checkout may be stale [repository] the repository's last sync failed (at " in text
     assert text.strip().splitlines()[-1].endswith(", checkout may be stale")
     assert "ghp_" not in text
@@ -121,15 +115,7 @@ def test_a_scan_of_a_stale_checkout_says_so_in_every_output(tmp_path: Path, mock
     notes = json.loads(render_sarif(report))["runs"][0]["invocations"][0]["toolExecutionNotifications"]
     assert [n["level"] for n in notes if "checkout may be stale" in n["message"]["text"]] == ["warning"]
 
-    metrics = DriftwatchMetrics(version="test")
-    metrics.observe_scan(
-        report, first_seen={}, result="success", duration_seconds=1.0, started_at=datetime.now(UTC)
-    )
-    samples = {
-        sample.name: sample.value
-        for family in text_string_to_metric_families(metrics.render().decode())
-        for sample in family.samples
-    }
+    samples = metric_samples(report)
     assert samples["driftwatch_checkout_stale"] == 1
 
     # Slack: announced after two scans (one key whatever the error says), "watched again" after

@@ -9,28 +9,23 @@ the whole scan are tested apart.
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import os
-from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 
 import boto3
 import jsonschema
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
-from rich.console import Console
+from report_outputs import metric_samples, plain_text
 
 from driftwatch.config import parse_config
-from driftwatch.metrics import DriftwatchMetrics
 from driftwatch.notify.coverage import Listing, not_watched, reconcile
 from driftwatch.report.json import render_json
 from driftwatch.report.markdown import render_markdown
 from driftwatch.report.sarif import render_sarif
-from driftwatch.report.text import render_text
 from driftwatch.scan import ScanSettings, scan
-from driftwatch.spec import RootNotCovered, ScanReport
+from driftwatch.spec import RootNotCovered
 from driftwatch.targets import repo_survey
 from driftwatch.terraform.outline import BlockHeader, outline, outline_json
 from driftwatch.terraform.roots import (
@@ -352,12 +347,6 @@ def test_an_empty_ignore_glob_is_refused_with_its_key() -> None:
 # --- the whole scan, every output -------------------------------------------------------------------
 
 
-def _text(report: ScanReport) -> str:
-    out = io.StringIO()
-    render_text(report, Console(file=out, width=300, color_system=None))
-    return out.getvalue()
-
-
 def test_a_scan_names_the_directory_in_every_output_and_keeps_its_exit_code(
     tmp_path: Path, mocked_aws: None
 ) -> None:
@@ -382,7 +371,7 @@ def test_a_scan_names_the_directory_in_every_output_and_keeps_its_exit_code(
     assert [row.status.value for row in report.tables] == ["in_sync"]
     assert report.exit_code == 0  # advice, never the exit code
 
-    text = _text(report)
+    text = plain_text(report)
     said = "declares DynamoDB tables (aws_dynamodb_table.t at envs/qa/main.tf:1)"
     assert f"not covered [repository] envs/qa: {said}" in text
     assert text.strip().splitlines()[-1].endswith("1 directory not covered")
@@ -409,15 +398,7 @@ def test_a_scan_names_the_directory_in_every_output_and_keeps_its_exit_code(
     assert "### Directories no target evaluates" in markdown and "`envs/qa`" in markdown
     assert "| directories not covered | 1 |" in markdown
 
-    metrics = DriftwatchMetrics(version="test")
-    metrics.observe_scan(
-        report, first_seen={}, result="success", duration_seconds=1.0, started_at=datetime.now(UTC)
-    )
-    samples = {
-        sample.name: sample.value
-        for family in text_string_to_metric_families(metrics.render().decode())
-        for sample in family.samples
-    }
+    samples = metric_samples(report)
     assert samples["driftwatch_roots_not_covered"] == 1
 
     # the daemon announces it after two scans, to the default webhook (no target, no table)
