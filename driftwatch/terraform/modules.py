@@ -1883,6 +1883,7 @@ class _TableCollector:
         schema = tfjson.RESOURCE_BLOCKS["aws_dynamodb_table"]
         written = (
             *validate_table.block_arguments(body_arguments, schema),
+            *validate_table.unsupported_arguments(block),
             *validate_table.unknown_blocks(
                 (b.type for b in body_blocks),
                 schema,
