@@ -691,3 +691,70 @@ def test_arguments_of_the_schema_meta_arguments_and_6x_names_are_not_rejected(tm
     repo = write_repo(tmp_path / "repo", {"main.tf": _TABLE_HEAD + body + "}\n"})
     (job,) = declare([target(repo)], ParseCache()).jobs
     assert job.table.rejections == ()
+
+
+_SET = (
+    "is represented by a set of objects, and set elements do not have addressable keys. To find "
+    'elements matching specific criteria, use a "for" expression with an "if" clause.'
+)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        # a public module's entries (QuiNovas/terraform-aws-dynamodb-table, sixth survey): driftwatch
+        # read them as ignoring every GSI, so nothing of the GSIs was compared
+        ("global_secondary_index.read_capacity", f'Block type "global_secondary_index" {_SET}'),
+        ("global_secondary_index.0.read_capacity", f'Block type "global_secondary_index" {_SET}'),
+        ("global_secondary_index[0]", f'Block type "global_secondary_index" {_SET}'),
+        ("replica.region_name", f'Block type "replica" {_SET}'),
+        ("attribute[0].name", f'Block type "attribute" {_SET}'),
+        (
+            "ttl.enabled",
+            'Block type "ttl" is represented by a list of objects, so it must be indexed using a '
+            "numeric key, like .ttl[0].",
+        ),
+        (
+            "on_demand_throughput.max_read_request_units",
+            'Block type "on_demand_throughput" is represented by a list of objects, so it must be '
+            "indexed using a numeric key, like .on_demand_throughput[0].",
+        ),
+        (
+            "nonexistent_arg",
+            'This object has no argument, nested block, or exported attribute named "nonexistent_arg".',
+        ),
+        (
+            "read_capacty",
+            'This object has no argument, nested block, or exported attribute named "read_capacty". '
+            'Did you mean "read_capacity"?',
+        ),
+    ],
+)
+def test_an_ignore_changes_entry_terraform_refuses_is_rejected(entry: str, message: str) -> None:
+    """Each message is terraform 1.11.4's ``validate`` with hashicorp/aws 5.100 for that entry."""
+    arguments = table(lifecycle=[{"ignore_changes": ["write_capacity", entry]}])
+    assert check(arguments) == (Rejection("ignore-changes", message),)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "all",
+        "read_capacity",
+        "ttl[0].enabled",
+        "point_in_time_recovery.0.enabled",
+        "ttl",
+        "global_secondary_index",
+        "tags.Name",
+        'tags["Name"]',
+        'tags_all["x"]',
+        "timeouts.create",
+        "arn",
+        "stream_label",
+        "region",
+    ],
+)
+def test_an_ignore_changes_entry_terraform_accepts_is_not_rejected(entry: str) -> None:
+    """terraform 1.11.4 validates these (``region``: provider 6.x's, accepted as above)."""
+    arguments = table(lifecycle=[{"ignore_changes": [entry]}])
+    assert check(arguments) == ()

@@ -23,6 +23,8 @@ table as an error naming the rule instead. The rules and messages are hashicorp/
 * ``on-demand-capacity``: PAY_PER_REQUEST with capacity set.
 * ``stream-view-type``: a stream enabled without a view type.
 * ``hash-key``: no ``hash_key`` (AWS refuses to create a table without one).
+* ``ignore-changes``: an ``ignore_changes`` entry Terraform refuses (a name the resource lacks,
+  a step into a set of blocks, a list block's attribute without an index).
 * ``unsupported-argument``: an argument the table or a nested block does not have (also in a
   ``dynamic`` block's content), with HCL's suggestion of a close name.
 
@@ -43,6 +45,7 @@ from typing import Any, Protocol
 
 from driftwatch.spec import Rejection, RejectionWhen, Unknown, first_unknown
 from driftwatch.terraform.numbers import format_number
+from driftwatch.terraform.resource import ignore_changes_step
 
 ATTRIBUTE_TYPES = ("S", "N", "B")
 BILLING_MODES = ("PROVISIONED", "PAY_PER_REQUEST")
@@ -452,6 +455,54 @@ def _distance(a: str, b: str) -> int:
     return previous[-1]
 
 
+# The resource's nested blocks by how Terraform represents them: a set of objects has no
+# addressable elements; a list must be indexed before its attributes (hashicorp/aws 5.100).
+_SET_BLOCKS = frozenset({"attribute", "global_secondary_index", "local_secondary_index", "replica"})
+_LIST_BLOCKS = frozenset(
+    {"ttl", "point_in_time_recovery", "server_side_encryption", "import_table", "on_demand_throughput"}
+)
+# Every name an ``ignore_changes`` entry may start with: the arguments (6.x's included, as above),
+# the exported attributes and the nested block types.
+_RESOURCE_NAMES = (
+    _BLOCK_ARGUMENTS[""]
+    | {"timeouts", "warm_throughput", "global_table_witness"}
+    | _SET_BLOCKS
+    | _LIST_BLOCKS
+)
+
+
+def _ignore_changes(c: _Checker) -> None:
+    """``ignore-changes``: an entry Terraform refuses before planning (checked with terraform
+    1.11.4 validate): a name the resource does not have, a step into a set of blocks
+    (``global_secondary_index.read_capacity``, a public module's entry), or an attribute of a
+    list block without its index (``ttl.enabled``). Refused entries are otherwise read as
+    silencing their argument, which hid the GSIs of a table Terraform would not plan."""
+    for lifecycle in _blocks(c.arguments, "lifecycle") or []:
+        entries = lifecycle.get("ignore_changes")
+        for entry in entries if isinstance(entries, (list, tuple)) else ():
+            parsed = ignore_changes_step(entry) if isinstance(entry, str) else None
+            if parsed is None:
+                continue
+            head, step = parsed
+            if head not in _RESOURCE_NAMES:
+                message = f'This object has no argument, nested block, or exported attribute named "{head}".'
+                close = _suggestion(head, sorted(_RESOURCE_NAMES))
+                c.reject("ignore-changes", message + (f' Did you mean "{close}"?' if close else ""))
+            elif head in _SET_BLOCKS and step is not None:
+                c.reject(
+                    "ignore-changes",
+                    f'Block type "{head}" is represented by a set of objects, and set elements do not '
+                    "have addressable keys. To find elements matching specific criteria, use a "
+                    '"for" expression with an "if" clause.',
+                )
+            elif head in _LIST_BLOCKS and step == "attribute":
+                c.reject(
+                    "ignore-changes",
+                    f'Block type "{head}" is represented by a list of objects, so it must be indexed '
+                    f"using a numeric key, like .{head}[0].",
+                )
+
+
 def check(arguments: Mapping[str, Any]) -> tuple[Rejection, ...]:
     """Every rule the evaluated ``aws_dynamodb_table`` arguments break, in a stable order."""
     c = _Checker(arguments)
@@ -461,6 +512,7 @@ def check(arguments: Mapping[str, Any]) -> tuple[Rejection, ...]:
     _capacity(c)
     _stream(c)
     _hash_key(c)
+    _ignore_changes(c)
     return tuple(c.found)
 
 
