@@ -617,3 +617,144 @@ def test_a_block_terraform_does_not_know_is_rejected(tmp_path: Path, block: str,
     repo = write_repo(tmp_path / "repo", {"main.tf": main_tf})
     (job,) = declare([target(repo)], ParseCache()).jobs
     assert job.table.rejections == (Rejection("block-type", message),)
+
+
+_TABLE_HEAD = (
+    'provider "aws" {\n  region = "us-east-1"\n}\n'
+    'resource "aws_dynamodb_table" "t" {\n  name = "t"\n  billing_mode = "PAY_PER_REQUEST"\n'
+    '  hash_key = "id"\n  attribute {\n    name = "id"\n    type = "S"\n  }\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('  hash_key_typ = "S"\n', 'An argument named "hash_key_typ" is not expected here.'),
+        # Terraform 0.11's typo of a public module (sixth survey): a suggestion, as HCL makes it
+        (
+            "  server_side_encryption {\n    enabled = true\n    enable = true\n  }\n",
+            'An argument named "enable" is not expected here. Did you mean "enabled"?',
+        ),
+        # a public module's SSE block written with kms_key_id, behind a for_each that is empty
+        # by default: Terraform refuses the content all the same (sixth survey)
+        (
+            '  dynamic "server_side_encryption" {\n    for_each = []\n    content {\n'
+            "      enabled    = true\n      kms_key_id = null\n    }\n  }\n",
+            'An argument named "kms_key_id" is not expected here.',
+        ),
+        (
+            '  dynamic "global_secondary_index" {\n    for_each = []\n    iterator = g\n    content {\n'
+            '      name = g.value\n      hash_key = "id"\n      projection_type = "ALL"\n'
+            "      on_demand_throughput {\n        max_read_units = 1\n      }\n    }\n  }\n",
+            'An argument named "max_read_units" is not expected here.',
+        ),
+        (
+            '  import_table {\n    input_format = "CSV"\n    s3_bucket_source = { bucket = "b" }\n  }\n',
+            'An argument named "s3_bucket_source" is not expected here. '
+            'Did you mean to define a block of type "s3_bucket_source"?',
+        ),
+    ],
+)
+def test_an_argument_terraform_does_not_know_is_rejected(tmp_path: Path, body: str, message: str) -> None:
+    """terraform 1.11.4 with hashicorp/aws 5.100 refuses each ("Unsupported argument", checked
+    with ``terraform validate``); driftwatch used to compare the table as if it were valid."""
+    from realestate import target, write_repo
+
+    from driftwatch.scan import declare
+    from driftwatch.terraform.parse import ParseCache
+
+    repo = write_repo(tmp_path / "repo", {"main.tf": _TABLE_HEAD + body + "}\n"})
+    (job,) = declare([target(repo)], ParseCache()).jobs
+    rule = "block-argument" if "define a block" in message else "unsupported-argument"
+    assert Rejection(rule, message) in job.table.rejections
+
+
+def test_arguments_of_the_schema_meta_arguments_and_6x_names_are_not_rejected(tmp_path: Path) -> None:
+    """Every argument of the 5.100 schema, Terraform's meta-arguments, a dynamic block's own
+    arguments, and the names provider 6.x added (``region``, a replica's ``consistency_mode``):
+    driftwatch does not know which provider version a repository pins, so those are compared."""
+    from realestate import target, write_repo
+
+    from driftwatch.scan import declare
+    from driftwatch.terraform.parse import ParseCache
+
+    body = (
+        '  count = 1\n  depends_on = []\n  provider = aws\n  region = "us-east-1"\n'
+        '  table_class = "STANDARD"\n  deletion_protection_enabled = false\n  restore_to_latest_time = null\n'
+        '  ttl {\n    enabled = false\n    attribute_name = ""\n  }\n'
+        "  point_in_time_recovery {\n    enabled = true\n    recovery_period_in_days = 35\n  }\n"
+        '  dynamic "replica" {\n    for_each = []\n    iterator = r\n    content {\n'
+        "      region_name = r.value\n      kms_key_arn = null\n      propagate_tags = true\n"
+        '      point_in_time_recovery = true\n      consistency_mode = "EVENTUAL"\n    }\n  }\n'
+        '  timeouts {\n    create = "10m"\n  }\n  lifecycle {\n    ignore_changes = [tags]\n  }\n'
+    )
+    repo = write_repo(tmp_path / "repo", {"main.tf": _TABLE_HEAD + body + "}\n"})
+    (job,) = declare([target(repo)], ParseCache()).jobs
+    assert job.table.rejections == ()
+
+
+_SET = (
+    "is represented by a set of objects, and set elements do not have addressable keys. To find "
+    'elements matching specific criteria, use a "for" expression with an "if" clause.'
+)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        # a public module's entries (QuiNovas/terraform-aws-dynamodb-table, sixth survey): driftwatch
+        # read them as ignoring every GSI, so nothing of the GSIs was compared
+        ("global_secondary_index.read_capacity", f'Block type "global_secondary_index" {_SET}'),
+        ("global_secondary_index.0.read_capacity", f'Block type "global_secondary_index" {_SET}'),
+        ("global_secondary_index[0]", f'Block type "global_secondary_index" {_SET}'),
+        ("replica.region_name", f'Block type "replica" {_SET}'),
+        ("attribute[0].name", f'Block type "attribute" {_SET}'),
+        (
+            "ttl.enabled",
+            'Block type "ttl" is represented by a list of objects, so it must be indexed using a '
+            "numeric key, like .ttl[0].",
+        ),
+        (
+            "on_demand_throughput.max_read_request_units",
+            'Block type "on_demand_throughput" is represented by a list of objects, so it must be '
+            "indexed using a numeric key, like .on_demand_throughput[0].",
+        ),
+        (
+            "nonexistent_arg",
+            'This object has no argument, nested block, or exported attribute named "nonexistent_arg".',
+        ),
+        (
+            "read_capacty",
+            'This object has no argument, nested block, or exported attribute named "read_capacty". '
+            'Did you mean "read_capacity"?',
+        ),
+    ],
+)
+def test_an_ignore_changes_entry_terraform_refuses_is_rejected(entry: str, message: str) -> None:
+    """Each message is terraform 1.11.4's ``validate`` with hashicorp/aws 5.100 for that entry."""
+    arguments = table(lifecycle=[{"ignore_changes": ["write_capacity", entry]}])
+    assert check(arguments) == (Rejection("ignore-changes", message),)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "all",
+        "read_capacity",
+        "ttl[0].enabled",
+        "point_in_time_recovery.0.enabled",
+        "ttl",
+        "global_secondary_index",
+        "tags.Name",
+        'tags["Name"]',
+        'tags_all["x"]',
+        "timeouts.create",
+        "arn",
+        "stream_label",
+        "region",
+    ],
+)
+def test_an_ignore_changes_entry_terraform_accepts_is_not_rejected(entry: str) -> None:
+    """terraform 1.11.4 validates these (``region``: provider 6.x's, accepted as above)."""
+    arguments = table(lifecycle=[{"ignore_changes": [entry]}])
+    assert check(arguments) == ()

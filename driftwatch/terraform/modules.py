@@ -1883,6 +1883,8 @@ class _TableCollector:
         schema = tfjson.RESOURCE_BLOCKS["aws_dynamodb_table"]
         written = (
             *validate_table.block_arguments(body_arguments, schema),
+            # a CloudPosse table's block is the module call, whose inputs are the module's
+            *(validate_table.unsupported_arguments(block) if block.type == "resource" else ()),
             *validate_table.unknown_blocks(
                 (b.type for b in body_blocks),
                 schema,

@@ -267,6 +267,21 @@ def ignore_changes_to_vocabulary(entry: str) -> frozenset[str]:
     return frozenset(IGNORE_CHANGES_VOCABULARY.get(head, ()))
 
 
+def ignore_changes_step(entry: str) -> tuple[str, str | None] | None:
+    """An ``ignore_changes`` entry's head and the kind of its first step: ``"index"``
+    (``[0]``, ``.0``), ``"key"`` (``["K"]``), ``"attribute"`` (``.name``) or None (no step);
+    None for ``all`` or text that is no path."""
+    entry = entry.strip()
+    match = _IGNORE_PATH.match(entry)
+    if entry == "all" or match is None:
+        return None
+    step = _PATH_PARTS.match(match.group("rest"))
+    if step is None:
+        return match.group("head"), None
+    kind = "key" if step.group(1) is not None else "attribute" if step.group(3) else "index"
+    return match.group("head"), kind
+
+
 def _ignore_entries(arguments: Mapping[str, Any]) -> list[str] | None:
     """The entries of ``lifecycle { ignore_changes }`` as text; None when one cannot be read
     (Unknown, not a reference), which could name anything."""

@@ -23,6 +23,10 @@ table as an error naming the rule instead. The rules and messages are hashicorp/
 * ``on-demand-capacity``: PAY_PER_REQUEST with capacity set.
 * ``stream-view-type``: a stream enabled without a view type.
 * ``hash-key``: no ``hash_key`` (AWS refuses to create a table without one).
+* ``ignore-changes``: an ``ignore_changes`` entry Terraform refuses (a name the resource lacks,
+  a step into a set of blocks, a list block's attribute without an index).
+* ``unsupported-argument``: an argument the table or a nested block does not have (also in a
+  ``dynamic`` block's content), with HCL's suggestion of a close name.
 
 Some rules read the table Terraform has in state when an argument is left out (hash_key,
 attribute, capacity and stream_view_type are Optional+Computed): those hold only when the
@@ -37,10 +41,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from driftwatch.spec import Rejection, RejectionWhen, Unknown, first_unknown
 from driftwatch.terraform.numbers import format_number
+from driftwatch.terraform.resource import ignore_changes_step
 
 ATTRIBUTE_TYPES = ("S", "N", "B")
 BILLING_MODES = ("PROVISIONED", "PAY_PER_REQUEST")
@@ -316,6 +321,188 @@ def unknown_blocks(
     return tuple(found)
 
 
+# The arguments of ``aws_dynamodb_table`` and of each of its nested blocks, by the block's path:
+# hashicorp/aws 5.100's schema (``terraform providers schema -json``, computed-only names such as
+# ``arn`` included: Terraform refuses those with another message, never this one), together with
+# the names 6.x added (``region``; a replica's ``consistency_mode`` and
+# ``deletion_protection_enabled``; ``warm_throughput`` and ``global_table_witness``), since
+# driftwatch does not know which provider version a repository pins: a name either accepts is
+# compared as usual.
+_BLOCK_ARGUMENTS: dict[str, frozenset[str]] = {
+    "": _ARGUMENTS | {"arn", "id", "region", "stream_arn", "stream_label"},
+    "attribute": frozenset({"name", "type"}),
+    "global_secondary_index": frozenset(
+        {
+            "hash_key",
+            "name",
+            "non_key_attributes",
+            "projection_type",
+            "range_key",
+            "read_capacity",
+            "write_capacity",
+        }
+    ),
+    "global_secondary_index.on_demand_throughput": frozenset(
+        {"max_read_request_units", "max_write_request_units"}
+    ),
+    "global_secondary_index.warm_throughput": frozenset({"read_units_per_second", "write_units_per_second"}),
+    "import_table": frozenset({"input_compression_type", "input_format"}),
+    "import_table.input_format_options": frozenset(),
+    "import_table.input_format_options.csv": frozenset({"delimiter", "header_list"}),
+    "import_table.s3_bucket_source": frozenset({"bucket", "bucket_owner", "key_prefix"}),
+    "local_secondary_index": frozenset({"name", "non_key_attributes", "projection_type", "range_key"}),
+    "on_demand_throughput": frozenset({"max_read_request_units", "max_write_request_units"}),
+    "warm_throughput": frozenset({"read_units_per_second", "write_units_per_second"}),
+    "point_in_time_recovery": frozenset({"enabled", "recovery_period_in_days"}),
+    "replica": frozenset(
+        {
+            "arn",
+            "consistency_mode",
+            "deletion_protection_enabled",
+            "kms_key_arn",
+            "point_in_time_recovery",
+            "propagate_tags",
+            "region_name",
+            "stream_arn",
+            "stream_label",
+        }
+    ),
+    "server_side_encryption": frozenset({"enabled", "kms_key_arn"}),
+    "timeouts": frozenset({"create", "delete", "update"}),
+    "ttl": frozenset({"attribute_name", "enabled"}),
+    "global_table_witness": frozenset({"region_name"}),
+}
+
+# Arguments Terraform itself reads in any resource.
+_META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on"})
+
+
+class _Body(Protocol):
+    """A block as the parser gives it: its type, labels and (arguments, nested blocks)."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def labels(self) -> Sequence[str]: ...
+
+    @property
+    def items(self) -> tuple[Mapping[str, Any], Sequence[_Body]]: ...
+
+
+def unsupported_arguments(resource: _Body) -> tuple[Rejection, ...]:
+    """``unsupported-argument``: an argument the resource or one of its nested blocks does not
+    have (``kms_key_id`` in ``server_side_encryption``, 0.11's ``enable``), which Terraform
+    refuses with this message, with a suggestion where a known name is close. The content of a
+    ``dynamic`` block is checked too, whatever its ``for_each`` (Terraform checks it even for an
+    empty one). A name that is a nested block's type is ``block-argument``'s at the top level."""
+    found: list[Rejection] = []
+    _arguments_of(resource.items, "", found)
+    return tuple(found)
+
+
+def _arguments_of(
+    items: tuple[Mapping[str, Any], Sequence[_Body]], path: str, found: list[Rejection]
+) -> None:
+    allowed = _BLOCK_ARGUMENTS[path]
+    arguments, blocks = items
+    children = {kind.removeprefix(f"{path}.") for kind in _BLOCK_ARGUMENTS if _parent(kind) == path}
+    for name in arguments:
+        if name in allowed or (not path and name in _META_ARGUMENTS):
+            continue
+        if name in children:  # block_arguments' (called for the top level by the caller)
+            if path:
+                found.extend(block_arguments([name], children))
+            continue
+        message = f'An argument named "{name}" is not expected here.'
+        close = _suggestion(name, sorted(allowed))
+        if close is not None:
+            message += f' Did you mean "{close}"?'
+        found.append(Rejection("unsupported-argument", message))
+    for block in blocks:
+        if block.type == "dynamic" and block.labels:
+            kind = block.labels[0]
+            bodies: Sequence[_Body] = [b for b in block.items[1] if b.type == "content"]
+        else:
+            kind, bodies = block.type, [block]
+        child = f"{path}.{kind}" if path else kind
+        if child not in _BLOCK_ARGUMENTS:
+            continue  # not a block of the resource: unknown_blocks says so (lifecycle: Terraform's)
+        for body in bodies:
+            _arguments_of(body.items, child, found)
+
+
+def _parent(path: str) -> str:
+    return path.rpartition(".")[0]
+
+
+def _suggestion(name: str, candidates: Sequence[str]) -> str | None:
+    """HCL's ``nameSuggestion``: the first candidate less than three edits away."""
+    for candidate in candidates:
+        if _distance(name, candidate) < 3:
+            return candidate
+    return None
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions and substitutions of one character)."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+# The resource's nested blocks by how Terraform represents them: a set of objects has no
+# addressable elements; a list must be indexed before its attributes (hashicorp/aws 5.100).
+_SET_BLOCKS = frozenset({"attribute", "global_secondary_index", "local_secondary_index", "replica"})
+_LIST_BLOCKS = frozenset(
+    {"ttl", "point_in_time_recovery", "server_side_encryption", "import_table", "on_demand_throughput"}
+)
+# Every name an ``ignore_changes`` entry may start with: the arguments (6.x's included, as above),
+# the exported attributes and the nested block types.
+_RESOURCE_NAMES = (
+    _BLOCK_ARGUMENTS[""]
+    | {"timeouts", "warm_throughput", "global_table_witness"}
+    | _SET_BLOCKS
+    | _LIST_BLOCKS
+)
+
+
+def _ignore_changes(c: _Checker) -> None:
+    """``ignore-changes``: an entry Terraform refuses before planning (checked with terraform
+    1.11.4 validate): a name the resource does not have, a step into a set of blocks
+    (``global_secondary_index.read_capacity``, a public module's entry), or an attribute of a
+    list block without its index (``ttl.enabled``). Refused entries are otherwise read as
+    silencing their argument, which hid the GSIs of a table Terraform would not plan."""
+    for lifecycle in _blocks(c.arguments, "lifecycle") or []:
+        entries = lifecycle.get("ignore_changes")
+        for entry in entries if isinstance(entries, (list, tuple)) else ():
+            parsed = ignore_changes_step(entry) if isinstance(entry, str) else None
+            if parsed is None:
+                continue
+            head, step = parsed
+            if head not in _RESOURCE_NAMES:
+                message = f'This object has no argument, nested block, or exported attribute named "{head}".'
+                close = _suggestion(head, sorted(_RESOURCE_NAMES))
+                c.reject("ignore-changes", message + (f' Did you mean "{close}"?' if close else ""))
+            elif head in _SET_BLOCKS and step is not None:
+                c.reject(
+                    "ignore-changes",
+                    f'Block type "{head}" is represented by a set of objects, and set elements do not '
+                    "have addressable keys. To find elements matching specific criteria, use a "
+                    '"for" expression with an "if" clause.',
+                )
+            elif head in _LIST_BLOCKS and step == "attribute":
+                c.reject(
+                    "ignore-changes",
+                    f'Block type "{head}" is represented by a list of objects, so it must be indexed '
+                    f"using a numeric key, like .{head}[0].",
+                )
+
+
 def check(arguments: Mapping[str, Any]) -> tuple[Rejection, ...]:
     """Every rule the evaluated ``aws_dynamodb_table`` arguments break, in a stable order."""
     c = _Checker(arguments)
@@ -325,6 +512,7 @@ def check(arguments: Mapping[str, Any]) -> tuple[Rejection, ...]:
     _capacity(c)
     _stream(c)
     _hash_key(c)
+    _ignore_changes(c)
     return tuple(c.found)
 
 
