@@ -758,3 +758,25 @@ def test_an_ignore_changes_entry_terraform_accepts_is_not_rejected(entry: str) -
     """terraform 1.11.4 validates these (``region``: provider 6.x's, accepted as above)."""
     arguments = table(lifecycle=[{"ignore_changes": [entry]}])
     assert check(arguments) == ()
+
+
+def test_a_cloudposse_module_calls_inputs_are_not_checked_as_the_tables_arguments(tmp_path: Path) -> None:
+    """A CloudPosse table's declaration is the module call: ``import_table = {...}`` is one of
+    the module's inputs (0.35.0), not Terraform 0.11's block written as an argument. Checked as
+    the table's block, the table was an error row terraform plan does not know."""
+    from realestate import target, write_repo
+
+    from driftwatch.scan import declare
+    from driftwatch.terraform.parse import ParseCache
+
+    main_tf = (
+        'provider "aws" {\n  region = "us-east-1"\n}\n'
+        'module "orders" {\n  source  = "cloudposse/dynamodb/aws"\n  version = "0.36.0"\n'
+        '  name = "orders"\n  hash_key = "id"\n  enable_autoscaler = false\n'
+        '  import_table = {\n    input_format = "CSV"\n    s3_bucket_source = { bucket = "b" }\n  }\n}\n'
+    )
+    repo = write_repo(tmp_path / "repo", {"main.tf": main_tf})
+    found = declare([target(repo)], ParseCache())
+    assert not found.errors, found.errors
+    (job,) = found.jobs
+    assert [r.rule for r in job.table.rejections] == []

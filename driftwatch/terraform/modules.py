@@ -1655,6 +1655,26 @@ class _TableCollector:
                 keep(instance_address, arguments, where)
         return None
 
+    @staticmethod
+    def _written_rejections(block: Block) -> tuple[Rejection, ...]:
+        """What Terraform refuses in how the table's resource block is written (Terraform 0.11's
+        forms, arguments and block types the resource does not have), before the provider sees
+        it. A CloudPosse table's block is the module call: its inputs are the module's
+        (``import_table = {...}`` is an input there), so none of this applies to it."""
+        if block.type != "resource":
+            return ()
+        body_arguments, body_blocks = block.items
+        schema = tfjson.RESOURCE_BLOCKS["aws_dynamodb_table"]
+        return (
+            *validate_table.block_arguments(body_arguments, schema),
+            *validate_table.unsupported_arguments(block),
+            *validate_table.unknown_blocks(
+                (b.type for b in body_blocks),
+                schema,
+                (b.labels[0] for b in body_blocks if b.type == "dynamic" and b.labels),
+            ),
+        )
+
     def _autoscaler_call(self, instance: ModuleInstance, name: str, block: Block, file: str) -> None:
         """A call of CloudPosse's autoscaler module (a vendored copy of the dynamodb module makes
         one): the targets and policies it would declare, joined like hand-written ones."""
@@ -1878,20 +1898,11 @@ class _TableCollector:
             notes = (Unresolved("region", region.reason), *notes)
         account = provider.account if provider is not None else None
         notes = (*notes, *accounts.unresolved(account))
-        # Terraform 0.11's forms, refused by Terraform 1.x before the provider sees them.
-        body_arguments, body_blocks = block.items
-        schema = tfjson.RESOURCE_BLOCKS["aws_dynamodb_table"]
-        written = (
-            *validate_table.block_arguments(body_arguments, schema),
-            # a CloudPosse table's block is the module call, whose inputs are the module's
-            *(validate_table.unsupported_arguments(block) if block.type == "resource" else ()),
-            *validate_table.unknown_blocks(
-                (b.type for b in body_blocks),
-                schema,
-                (b.labels[0] for b in body_blocks if b.type == "dynamic" and b.labels),
-            ),
+        rejections = (
+            *self._written_rejections(block),
+            *validate_table.check(declaration.arguments),
+            *conditions,
         )
-        rejections = (*written, *validate_table.check(declaration.arguments), *conditions)
         self.result.tables.append(
             DeclaredTable(
                 address,
