@@ -320,6 +320,15 @@ def test_a_target_no_longer_configured_closes_its_episodes_as_such(scenario: str
     assert kept.closed == () and not kept.transitions
 
 
+def test_the_log_counts_drift_no_longer_watched_apart_from_fixes() -> None:
+    """The drift_transitions log line counted a target leaving the config as two 'resolved'."""
+    answer = reconcile((episode(), episode("table_class", id_=3)), SCENARIOS["in_sync"], AT, configured={"x"})
+    counts = answer.transitions.counts()
+    assert counts["no_longer_watched"] == 2 and counts["resolved"] == 0
+    fixed = reconcile((episode(),), SCENARIOS["in_sync"], AT).transitions.counts()
+    assert fixed["resolved"] == 1 and fixed["no_longer_watched"] == 0
+
+
 def test_an_unmanaged_table_whose_alert_is_turned_off_is_not_no_longer_unmanaged() -> None:
     """An open unmanaged-table episode whose target's ``unmanaged.alert`` was turned off: the
     table is still in AWS and still not declared (the report lists it, without alerting). It

@@ -19,7 +19,6 @@ from driftwatch.history.ledger import (
     Episode,
     Key,
     Sighting,
-    TransitionKind,
     Transitions,
     Where,
     reconcile,
@@ -174,10 +173,7 @@ class History(Outbox):
                     if payload is not None:
                         self._enqueue(conn, channel_name, payload, at)
         if transitions:
-            log.info(
-                "drift_transitions",
-                **{kind.value: len(transitions.of(kind)) for kind in TransitionKind},
-            )
+            log.info("drift_transitions", **transitions.counts())
         return transitions
 
     def due_reminders(self, now: datetime, remind_after: timedelta) -> list[Episode]:

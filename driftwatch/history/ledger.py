@@ -170,6 +170,17 @@ class Transitions:
     def of(self, kind: TransitionKind) -> tuple[Transition, ...]:
         return tuple(t for t in self.items if t.kind is kind)
 
+    def counts(self) -> dict[str, int]:
+        """How many of each kind, for the log; a drift closed because its table is no longer
+        watched (``NO_LONGER_WATCHED``) counts as ``no_longer_watched``, not as ``resolved``:
+        a log line must not read as fixes nobody made."""
+        found = {kind.value: 0 for kind in TransitionKind}
+        found["no_longer_watched"] = 0
+        for transition in self.items:
+            unwatched = transition.kind is TransitionKind.RESOLVED and transition.reason in NO_LONGER_WATCHED
+            found["no_longer_watched" if unwatched else transition.kind.value] += 1
+        return found
+
 
 @dataclass(frozen=True)
 class Episode:
