@@ -27,7 +27,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,7 +135,7 @@ def outline_directory(directory: str, files: Mapping[str, list[BlockHeader]]) ->
     return found
 
 
-def _ignored(directory: str, ignore: Sequence[str]) -> bool:
+def ignored(directory: str, ignore: Sequence[str]) -> bool:
     """A glob matches the directory or one above it (``examples/*`` and ``examples`` both cover
     ``examples/complete/modules``)."""
     parts = directory.split("/")
@@ -181,7 +181,7 @@ def roots_not_covered(
             pending.extend(target for target, _ in reached.calls)
     found: list[RootNotCovered] = []
     for name in sorted(declares):
-        if name in covered or name in callers or _ignored(name, ignore):
+        if name in covered or name in callers or ignored(name, ignore):
             continue
         what = declares[name]
         shown = ", ".join(f"{e.what} at {e.file}:{e.line}" for e in what[:_SHOWN])
@@ -240,11 +240,8 @@ def survey_repository(
     root = repo.resolve()
     seen = 0
 
-    def walk_error(error: OSError) -> None:  # an unreadable directory is passed over
-        return None
-
     try:
-        for path, subdirectories, names in os.walk(root, onerror=walk_error):
+        for path, subdirectories, names in _walk(root):
             subdirectories[:] = sorted(
                 d for d in subdirectories if not d.startswith(".") and d not in _NEVER_ROOTS
             )
@@ -271,6 +268,34 @@ def survey_repository(
     except _Budget as stop:
         return Survey(directories, str(stop))
     return Survey(directories)
+
+
+def _walk(root: Path) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk(root)`` top-down, symlinked directories listed and not followed, a directory
+    that cannot be read passed over, without recursion: Python 3.11's os.walk recurses once per
+    level, and a tree deeper than the interpreter's recursion limit (1,500 levels is a path of
+    3,000 characters) raised RecursionError, which lost the whole survey. The caller may prune
+    the directories list, as with os.walk; they are walked in its order."""
+    pending = [str(root)]
+    while pending:
+        top = pending.pop()
+        directories: list[str] = []
+        files: list[str] = []
+        try:
+            with os.scandir(top) as entries:
+                for entry in entries:
+                    try:
+                        is_directory = entry.is_dir()
+                    except OSError:
+                        is_directory = False
+                    (directories if is_directory else files).append(entry.name)
+        except OSError:
+            continue
+        yield top, directories, files
+        for name in reversed(directories):
+            path = os.path.join(top, name)
+            if not os.path.islink(path):
+                pending.append(path)
 
 
 def _read_blocks(
