@@ -797,7 +797,8 @@ def test_a_cloudposse_module_calls_inputs_are_not_checked_as_the_tables_argument
         ["import_table[0].s3_bucket_source[0].bucket", "server_side_encryption[0].kms_key_arn"],
         ["point_in_time_recovery[0]", "on_demand_throughput", "import_table", "timeouts", "id", "stream_arn"],
         ["restore_date_time", "restore_source_name", "restore_to_latest_time", "restore_source_table_arn"],
-        ["local_secondary_index", "deletion_protection_enabled", "table_class", "tags_all", "stream_view_type"],
+        ["local_secondary_index", "deletion_protection_enabled", "table_class", "tags_all"],
+        ["stream_view_type"],
     ],
 )
 def test_ignore_changes_entries_terraform_validates_are_not_rejected(entries: list[str]) -> None:
@@ -833,7 +834,8 @@ def test_resource_forms_terraform_validates_are_not_rejected(tmp_path: Path) -> 
         + '  connection {\n    type = "ssh"\n    host = "x"\n  }\n'
         + "  lifecycle {\n    create_before_destroy = true\n    prevent_destroy = false\n"
         + "    ignore_changes = all\n    replace_triggered_by = [terraform_data.x]\n"
-        + '    precondition {\n      condition = terraform_data.x.id != ""\n      error_message = "x"\n    }\n'
+        + '    precondition {\n      condition = terraform_data.x.id != ""\n'
+        + '      error_message = "x"\n    }\n'
         + '    postcondition {\n      condition = self.name != ""\n      error_message = "y"\n    }\n  }\n'
         + '}\nresource "terraform_data" "x" {}\n'
     )
@@ -848,7 +850,13 @@ def test_resource_forms_terraform_validates_are_not_rejected(tmp_path: Path) -> 
                     "attribute": {"name": "id", "type": "S"},
                     "ttl": None,
                     "dynamic": [
-                        {"replica": {"for_each": [], "iterator": "r", "content": {"region_name": "${r.value}"}}}
+                        {
+                            "replica": {
+                                "for_each": [],
+                                "iterator": "r",
+                                "content": {"region_name": "${r.value}"},
+                            }
+                        }
                     ],
                     "lifecycle": {"ignore_changes": ["tags", "ttl[0].enabled"]},
                     "provisioner": [{"local-exec": {"command": "echo"}}],
