@@ -458,10 +458,10 @@ class _Scanned(str):
 
 
 def test_the_json_outline_reads_a_large_file_in_one_pass() -> None:
-    """A generated ``.tf.json`` of 3,000 tables: each block's line used to be searched from the
+    """A generated ``.tf.json`` of 1,000 tables: each block's line used to be searched from the
     file's start (and its newlines counted from there), quadratic: a 2 MB file of 80,000 cost
     90 s, on every scan. The lines are still each label's."""
-    names = [f"t{index}" for index in range(3_000)]
+    names = [f"t{index}" for index in range(1_000)]
     document = {
         "resource": {
             "aws_dynamodb_table": {name: {"name": f"t{index + 1}"} for index, name in enumerate(names)}
@@ -475,7 +475,7 @@ def test_the_json_outline_reads_a_large_file_in_one_pass() -> None:
     assert _Scanned.looked <= 6 * len(plain), _Scanned.looked
     assert [b.labels[-1] for b in blocks] == [*names, "m"]
     # the key, not the earlier "name" value that spells the same string
-    for block in (blocks[0], blocks[1], blocks[2_999], blocks[-1]):
+    for block in (blocks[0], blocks[1], blocks[999], blocks[-1]):
         assert block.line == plain[: plain.index(f'"{block.labels[-1]}": {{')].count("\n") + 1
 
 
@@ -578,3 +578,22 @@ def test_a_directory_coverage_ignore_now_names_is_forgotten_not_watched_again() 
         assert later.ended == () and key not in later.state, ignore
     other = Listing.of(done, {"prod"}, ignore=("envs/qa",))
     assert [item.key for item in reconcile({}, state, other).ended] == [key]
+
+
+def test_a_terraform_file_the_survey_cannot_read_is_said_where_no_target_reads_it(tmp_path: Path) -> None:
+    """A generated ``main.tf.json`` over the per-file limit (2 MiB; a CDK for Terraform stack
+    of many tables) in a directory no target evaluates: it was passed over without a word, so
+    its tables were watched by nobody and nothing said so. Now the directory is named, with the
+    file and why; a directory a target reaches says it in that target's own error instead."""
+    big = {"//": "x" * (2 * 1024 * 1024), "resource": {"aws_dynamodb_table": {"t": {"name": "t"}}}}
+    text = json.dumps(big)
+    assert len(text) > 2 * 1024 * 1024
+    for directory in ("envs/qa", "envs/prod"):
+        (tmp_path / directory).mkdir(parents=True)
+        (tmp_path / directory / "main.tf.json").write_text(text)
+    found = RepoSurvey(tmp_path, ("envs/prod",)).run()
+    assert [root.path for root in found] == ["envs/qa"], found
+    (root,) = found
+    assert root.source is not None and root.source.file == "envs/qa/main.tf.json"
+    assert "could not be read" in root.reason and "over the 2097152-byte limit" in root.reason
+    assert RepoSurvey(tmp_path, ("envs/prod",), ("envs/qa",)).run() == []  # ignored: not said
