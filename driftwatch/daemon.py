@@ -522,7 +522,8 @@ class Daemon:
         """Queue one Slack message per channel about what stopped being watched (after two scans
         in a row) and what is watched again (driftwatch.notify.coverage); the state lives in the
         history database, so a restart neither repeats nor forgets an announcement."""
-        self._announce_coverage(not_watched(report), Listing.of(report, self._configured_targets()), report)
+        listing = Listing.of(report, self._configured_targets(), self.config.coverage.ignore)
+        self._announce_coverage(not_watched(report), listing, report)
 
     def _announce_failed_scan(self, error: str) -> None:
         """A scan that failed as a whole (no report) is not watching anything: a "not watched"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 from importlib.resources import files
 from pathlib import Path
 
@@ -432,3 +433,167 @@ def test_a_scan_without_a_survey_says_nothing_of_other_directories(tmp_path: Pat
     )
     report = scan([target], AwsClients(max_attempts=1))
     assert report.roots_not_covered == () and json.loads(render_json(report))["roots_not_covered"] == []
+
+
+# --- adversarial review (newaudit2) ---------------------------------------------------------------
+
+
+class _Scanned(str):
+    """A text that counts the characters ``find`` and ``count`` look at."""
+
+    looked = 0
+
+    def find(self, sub: str, start: int | None = 0, end: int | None = None) -> int:  # type: ignore[override]
+        start = start or 0
+        stop = len(self) if end is None else end
+        at = str.find(self, sub, start, stop)
+        _Scanned.looked += (at + len(sub) if at >= 0 else stop) - start
+        return at
+
+    def count(self, sub: str, start: int | None = 0, end: int | None = None) -> int:  # type: ignore[override]
+        start = start or 0
+        stop = len(self) if end is None else end
+        _Scanned.looked += max(stop - start, 0)
+        return str.count(self, sub, start, stop)
+
+
+def test_the_json_outline_reads_a_large_file_in_one_pass() -> None:
+    """A generated ``.tf.json`` of 1,000 tables: each block's line used to be searched from the
+    file's start (and its newlines counted from there), quadratic: a 2 MB file of 80,000 cost
+    90 s, on every scan. The lines are still each label's."""
+    names = [f"t{index}" for index in range(1_000)]
+    document = {
+        "resource": {
+            "aws_dynamodb_table": {name: {"name": f"t{index + 1}"} for index, name in enumerate(names)}
+        },
+        "module": {"m": {"source": "./m"}},
+    }
+    plain = json.dumps(document, indent=1)
+    text = _Scanned(plain)
+    _Scanned.looked = 0
+    blocks = outline_json(text)
+    assert _Scanned.looked <= 6 * len(plain), _Scanned.looked
+    assert [b.labels[-1] for b in blocks] == [*names, "m"]
+    # the key, not the earlier "name" value that spells the same string
+    for block in (blocks[0], blocks[1], blocks[999], blocks[-1]):
+        assert block.line == plain[: plain.index(f'"{block.labels[-1]}": {{')].count("\n") + 1
+
+
+def test_the_json_outline_finds_an_escaped_label_and_gives_up_on_a_repeated_key() -> None:
+    r"""A label written with an escape (``"\u0061"`` for ``a``) is found on its line. A block
+    type repeated (JSON keeps the last) puts a label out of the document's order: it and the
+    labels after it are line 1, never a search per label to the end of the file."""
+    text = (
+        '{"resource": {"aws_dynamodb_table": {"\\u0061": {},\n"b": {}}},\n"module": {"m": {"source": "./m"}}}'
+    )
+    assert [(b.labels, b.line) for b in outline_json(text)] == [
+        (("aws_dynamodb_table", "a"), 1),
+        (("aws_dynamodb_table", "b"), 2),
+        (("m",), 3),
+    ]
+    repeated = '{"resource": {\n"x": {"a": {}},\n"y": {"b": {}},\n"x": {"c": {}}\n}}'
+    assert [(b.labels, b.line) for b in outline_json(repeated)] == [
+        (("x", "c"), 4),
+        (("y", "b"), 1),
+    ]
+
+
+def test_a_directory_tree_deeper_than_the_recursion_limit_loses_nothing(tmp_path: Path) -> None:
+    """Python 3.11's os.walk recurses once per level: a tree deeper than the recursion limit
+    (1,000 frames; 1,500 levels is a path of only 3,000 characters) raised RecursionError, and
+    the whole survey was lost -- ``envs/qa``, walked before it, was no longer named ("the
+    repository survey failed"). Here the limit is lowered to 150 frames above this test's, and
+    the tree is 300 deep (deeper would break shutil.rmtree, which recurses too, in cleanup)."""
+    (tmp_path / "envs" / "qa").mkdir(parents=True)
+    (tmp_path / "envs" / "qa" / "main.tf").write_text(_TABLE_TF % "qa")
+    deepest = tmp_path / "z" / "/".join(["a"] * 300)
+    deepest.mkdir(parents=True)
+    (deepest / "main.tf").write_text(_TABLE_TF % "deep")
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1  # type: ignore[assignment]
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + 150)
+    try:
+        found = RepoSurvey(tmp_path, ("envs/prod",)).run()
+        survey = survey_repository(tmp_path)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert found and found[0].path == "envs/qa", found
+    assert all("failed" not in root.reason for root in found), found
+    assert survey.stopped is None and "envs/qa" in survey.directories
+    assert "z/" + "/".join(["a"] * 300) in survey.directories  # the deepest one too
+
+
+def _announced_root(path: str) -> tuple[str, dict[str, dict[str, object]]]:
+    from datetime import UTC, datetime
+
+    from driftwatch.spec import ScanReport
+
+    report = ScanReport(
+        generated_at=datetime(2026, 1, 1, tzinfo=UTC),
+        commit=None,
+        tables=(),
+        roots_not_covered=(RootNotCovered(path, None, "declares tables and no target evaluates it"),),
+    )
+    first = reconcile(not_watched(report), {}, Listing.of(report, {"prod"}))
+    second = reconcile(not_watched(report), first.state, Listing.of(report, {"prod"}))
+    (item,) = second.started
+    return item.key, second.state
+
+
+def test_a_directory_the_survey_did_not_reach_is_not_watched_again() -> None:
+    """A survey cut short (or failed) before ``envs/qa`` says nothing of it: it used to end as
+    "watched again" in Slack, while still not watched by any target."""
+    from datetime import UTC, datetime
+
+    from driftwatch.spec import ScanReport
+
+    key, state = _announced_root("envs/qa")
+    for reason in ("the repository survey stopped at envs/a.tf: ...", "the repository survey failed (...)"):
+        cut = ScanReport(
+            generated_at=datetime(2026, 1, 2, tzinfo=UTC),
+            commit=None,
+            tables=(),
+            roots_not_covered=(RootNotCovered("", None, reason),),
+        )
+        later = reconcile(not_watched(cut), state, Listing.of(cut, {"prod"}))
+        assert key not in [item.key for item in later.ended] and later.state[key]["announced"]
+    # a whole survey that names it no more: covered now, "watched again"
+    done = ScanReport(generated_at=datetime(2026, 1, 2, tzinfo=UTC), commit=None, tables=())
+    assert [item.key for item in reconcile({}, state, Listing.of(done, {"prod"})).ended] == [key]
+
+
+def test_a_directory_coverage_ignore_now_names_is_forgotten_not_watched_again() -> None:
+    """``coverage.ignore: ["envs/sandbox"]`` added after Slack said the directory is not
+    watched: it is still not watched (by choice), so it is forgotten, never "watched again"."""
+    from datetime import UTC, datetime
+
+    from driftwatch.spec import ScanReport
+
+    key, state = _announced_root("envs/sandbox")
+    done = ScanReport(generated_at=datetime(2026, 1, 2, tzinfo=UTC), commit=None, tables=())
+    for ignore in (("envs/sandbox",), ("envs/*",), ("envs",), ("*",)):
+        later = reconcile({}, state, Listing.of(done, {"prod"}, ignore=ignore))
+        assert later.ended == () and key not in later.state, ignore
+    other = Listing.of(done, {"prod"}, ignore=("envs/qa",))
+    assert [item.key for item in reconcile({}, state, other).ended] == [key]
+
+
+def test_a_terraform_file_the_survey_cannot_read_is_said_where_no_target_reads_it(tmp_path: Path) -> None:
+    """A generated ``main.tf.json`` over the per-file limit (2 MiB; a CDK for Terraform stack
+    of many tables) in a directory no target evaluates: it was passed over without a word, so
+    its tables were watched by nobody and nothing said so. Now the directory is named, with the
+    file and why; a directory a target reaches says it in that target's own error instead."""
+    big = {"//": "x" * (2 * 1024 * 1024), "resource": {"aws_dynamodb_table": {"t": {"name": "t"}}}}
+    text = json.dumps(big)
+    assert len(text) > 2 * 1024 * 1024
+    for directory in ("envs/qa", "envs/prod"):
+        (tmp_path / directory).mkdir(parents=True)
+        (tmp_path / directory / "main.tf.json").write_text(text)
+    found = RepoSurvey(tmp_path, ("envs/prod",)).run()
+    assert [root.path for root in found] == ["envs/qa"], found
+    (root,) = found
+    assert root.source is not None and root.source.file == "envs/qa/main.tf.json"
+    assert "could not be read" in root.reason and "over the 2097152-byte limit" in root.reason
+    assert RepoSurvey(tmp_path, ("envs/prod",), ("envs/qa",)).run() == []  # ignored: not said

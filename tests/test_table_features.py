@@ -527,3 +527,45 @@ def test_a_scheduled_action_on_a_tables_autoscaling_is_named_not_compared(tmp_pa
         "terraform plan does",
     }
     assert notes(found["other"]) == {}
+
+
+def test_a_tag_resource_of_a_provider_whose_region_cannot_be_told_is_not_compared(tmp_path: Path) -> None:
+    """A replica's tag (``provider = aws.replica``, the ARN made with ``replace()``) whose
+    provider region driftwatch cannot resolve (``var.replica_region`` without a value): its
+    region fell back to the target's, which is the main table's, so the replica's tag was
+    compared on the main table -- a drifted ``tags.OnlyOnReplica`` on every scan that terraform
+    plan does not show. Unknown now, and named; a tag resource of the table's own provider is
+    still compared."""
+    found = tables(
+        tmp_path,
+        """
+        variable "replica_region" {
+          type = string
+        }
+        provider "aws" {
+          region = "us-east-1"
+        }
+        provider "aws" {
+          alias  = "replica"
+          region = var.replica_region
+        }
+        data "aws_region" "here" {}
+        resource "aws_dynamodb_tag" "replica" {
+          provider     = aws.replica
+          resource_arn = replace(aws_dynamodb_table.orders.arn, data.aws_region.here.name, var.replica_region)
+          key          = "OnlyOnReplica"
+          value        = "yes"
+        }
+        resource "aws_dynamodb_tag" "own" {
+          resource_arn = aws_dynamodb_table.orders.arn
+          key          = "Owner"
+          value        = "team"
+        }
+        """
+        + table_tf("orders"),
+    )
+    put = found["orders"].spec.tag_resources
+    assert put["Owner"] == "team"
+    replica = put["OnlyOnReplica"]
+    assert isinstance(replica, Unknown), replica
+    assert "aws_dynamodb_tag.replica" in replica.reason and "another region" in replica.reason

@@ -780,3 +780,102 @@ def test_a_cloudposse_module_calls_inputs_are_not_checked_as_the_tables_argument
     assert not found.errors, found.errors
     (job,) = found.jobs
     assert [r.rule for r in job.table.rejections] == []
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        # Real entries of public configurations (the tool library's code index, newaudit2):
+        # terraform 1.11.4 validate with hashicorp/aws 5.100 accepts each, in one batch root.
+        ["global_secondary_index", "read_capacity", "write_capacity"],
+        ["global_secondary_index", "attribute"],
+        ["replica"],
+        ["point_in_time_recovery", "ttl"],
+        ["tags"],
+        # and spellings it accepts that a stricter reading could refuse
+        ["ttl.0.attribute_name", 'ttl["enabled"]', "ttl[1]", "tags[0]"],
+        ["import_table[0].s3_bucket_source[0].bucket", "server_side_encryption[0].kms_key_arn"],
+        ["point_in_time_recovery[0]", "on_demand_throughput", "import_table", "timeouts", "id", "stream_arn"],
+        ["restore_date_time", "restore_source_name", "restore_to_latest_time", "restore_source_table_arn"],
+        ["local_secondary_index", "deletion_protection_enabled", "table_class", "tags_all"],
+        ["stream_view_type"],
+    ],
+)
+def test_ignore_changes_entries_terraform_validates_are_not_rejected(entries: list[str]) -> None:
+    """A valid configuration refused is a table nobody compares: none of these is rejected."""
+    assert check(table(lifecycle=[{"ignore_changes": entries}])) == ()
+
+
+def test_resource_forms_terraform_validates_are_not_rejected(tmp_path: Path) -> None:
+    """What terraform 1.11.4 validate accepts in a table's block (checked in one batch root,
+    newaudit2): every lifecycle argument and condition, a provisioner with its connection, a
+    dynamic block with an iterator holding another, a dynamic ``timeouts``, ``tags_all`` set,
+    the same table in ``.tf.json`` (a ``dynamic`` list, ``//`` comments, a null block), and
+    override files adding arguments, blocks and a dynamic block."""
+    import json as json_module
+
+    from realestate import target, write_repo
+
+    from driftwatch.scan import declare
+    from driftwatch.terraform.parse import ParseCache
+
+    hcl = (
+        _TABLE_HEAD
+        + '  attribute {\n    name = "g"\n    type = "S"\n  }\n'
+        + '  dynamic "global_secondary_index" {\n    for_each = { a = "g" }\n    iterator = gsi\n'
+        + "    content {\n      name = gsi.key\n      hash_key = gsi.value\n"
+        + '      projection_type = "ALL"\n      dynamic "on_demand_throughput" {\n'
+        + "        for_each = [1]\n        iterator = odt\n        content {\n"
+        + "          max_read_request_units = odt.value\n        }\n      }\n    }\n  }\n"
+        + '  dynamic "timeouts" {\n    for_each = [1]\n    content {\n      create = "1m"\n    }\n  }\n'
+        + '  tags_all = { a = "b" }\n'
+        + '  provisioner "local-exec" {\n    command = "echo"\n    when = destroy\n'
+        + "    on_failure = continue\n  }\n"
+        + '  connection {\n    type = "ssh"\n    host = "x"\n  }\n'
+        + "  lifecycle {\n    create_before_destroy = true\n    prevent_destroy = false\n"
+        + "    ignore_changes = all\n    replace_triggered_by = [terraform_data.x]\n"
+        + '    precondition {\n      condition = terraform_data.x.id != ""\n'
+        + '      error_message = "x"\n    }\n'
+        + '    postcondition {\n      condition = self.name != ""\n      error_message = "y"\n    }\n  }\n'
+        + '}\nresource "terraform_data" "x" {}\n'
+    )
+    as_json = {
+        "resource": {
+            "aws_dynamodb_table": {
+                "j": {
+                    "//": "a comment",
+                    "name": "j",
+                    "billing_mode": "PAY_PER_REQUEST",
+                    "hash_key": "id",
+                    "attribute": {"name": "id", "type": "S"},
+                    "ttl": None,
+                    "dynamic": [
+                        {
+                            "replica": {
+                                "for_each": [],
+                                "iterator": "r",
+                                "content": {"region_name": "${r.value}"},
+                            }
+                        }
+                    ],
+                    "lifecycle": {"ignore_changes": ["tags", "ttl[0].enabled"]},
+                    "provisioner": [{"local-exec": {"command": "echo"}}],
+                    "timeouts": {"create": "1m"},
+                }
+            }
+        }
+    }
+    override = (
+        'resource "aws_dynamodb_table" "t" {\n  deletion_protection_enabled = false\n'
+        '  lifecycle {\n    ignore_changes = [tags["a"], ttl]\n  }\n'
+        '  dynamic "replica" {\n    for_each = []\n    content {\n      region_name = "x"\n'
+        "      propagate_tags = true\n    }\n  }\n}\n"
+    )
+    files = {"main.tf": hcl, "tables.tf.json": json_module.dumps(as_json), "main_override.tf": override}
+    repo = write_repo(tmp_path / "repo", files)
+    found = declare([target(repo)], ParseCache())
+    assert not found.errors, found.errors
+    assert {job.table.address: job.table.rejections for job in found.jobs} == {
+        "aws_dynamodb_table.t": (),
+        "aws_dynamodb_table.j": (),
+    }

@@ -23,6 +23,7 @@ from typing import Any
 
 from driftwatch.notify.slack import build_coverage_message
 from driftwatch.spec import ScanReport, TableStatus
+from driftwatch.terraform.roots import ignored
 
 # Scans in a row an item must be seen in before it is announced.
 ANNOUNCE_AFTER_SCANS = 2
@@ -75,7 +76,7 @@ def not_watched(report: ScanReport) -> dict[str, NotWatched]:
         items["checkout"] = NotWatched("checkout", "", "", text)
     for root in report.roots_not_covered:
         # No target: the default webhook, else every route (told twice rather than to nobody).
-        key = f"root\0{root.path}"
+        key = _root_key(root.path)
         text = f"repository: {root.path}: {root.reason}" if root.path else f"repository: {root.reason}"
         items[key] = NotWatched(key, "", "", text)
     return items
@@ -89,6 +90,16 @@ def failed_scan(error: str) -> dict[str, NotWatched]:
     whatever the error says, so a failure whose message changes is one item."""
     text = error if len(error) <= MAX_FAILURE_CHARS else error[: MAX_FAILURE_CHARS - 1] + "…"
     return {"scan": NotWatched("scan", "", "", f"every target: the scan failed: {text}")}
+
+
+def _root_key(path: str) -> str:
+    return f"root\0{path}"
+
+
+def _root_path(key: str) -> str | None:
+    """The directory of a survey's item (None for any other item; "" for a survey cut short)."""
+    prefix = _root_key("")
+    return key[len(prefix) :] if key.startswith(prefix) else None
 
 
 def _table_key(target: str, table: str, region: str | None) -> str:
@@ -107,12 +118,18 @@ class Listing:
     from a target that listed every table, it left git: forgotten, since it is not watched.
     Items of a target that is no longer configured are forgotten, not "watched again": that
     target is not watched at all.
+
+    A directory no target evaluates (the repository survey's) ends only when a whole survey no
+    longer names it: a survey cut short or failed did not look at it, and it stays announced.
+    One that ``coverage.ignore`` now covers is forgotten: it is still not watched, by choice.
     """
 
     incomplete: frozenset[str]  # targets that did not list every table they declare
     compared: frozenset[str]  # table keys (by name and by address) of rows compared this scan
     configured: frozenset[str] | None = None  # the configured targets; None: not known
     blind: bool = False  # no report at all (the scan failed): nothing ends, nothing is forgotten
+    survey_cut: bool = False  # the repository survey stopped early or failed: it did not see all
+    ignore: tuple[str, ...] = ()  # the coverage.ignore globs of the config
 
     @classmethod
     def nothing(cls) -> Listing:
@@ -120,7 +137,9 @@ class Listing:
         return cls(frozenset(), frozenset(), None, blind=True)
 
     @classmethod
-    def of(cls, report: ScanReport, configured: Collection[str] | None = None) -> Listing:
+    def of(
+        cls, report: ScanReport, configured: Collection[str] | None = None, ignore: Sequence[str] = ()
+    ) -> Listing:
         # An item whose region was unknown (region "") is the table's in any region.
         compared = {
             _table_key(row.target, table, region)
@@ -134,10 +153,16 @@ class Listing:
             report.incomplete_targets,
             frozenset(compared),
             frozenset(configured) if configured is not None else None,
+            survey_cut=any(not root.path for root in report.roots_not_covered),
+            ignore=tuple(ignore),
         )
 
-    def forgotten(self, stored: Mapping[str, Any]) -> bool:
-        """A stored item whose target is no longer configured (a failed scan's item has none)."""
+    def forgotten(self, key: str, stored: Mapping[str, Any]) -> bool:
+        """A stored item whose target is no longer configured (a failed scan's item has none),
+        or a directory ``coverage.ignore`` covers now."""
+        directory = _root_path(key)
+        if directory and ignored(directory, self.ignore):
+            return True
         target = str(stored.get("target", ""))
         return self.configured is not None and bool(target) and target not in self.configured
 
@@ -151,7 +176,10 @@ class Listing:
         """A stored item whose end this scan cannot tell: its target is still not fully
         watched (an error, a module call not evaluated), and it is not a table compared now.
         A target error whose text changed (a timeout, then a connection error) is such a case:
-        its target is no more watched than before."""
+        its target is no more watched than before. A directory the survey may not have
+        reached (it stopped early, or failed) is one too."""
+        if _root_path(key) and self.survey_cut:
+            return True
         if str(stored.get("target", "")) not in self.incomplete:
             return False
         return not stored.get("table") or key not in self.compared
@@ -191,7 +219,7 @@ def reconcile(
         if listing is not None and listing.blind:
             new_state[key] = dict(stored)
             continue
-        if listing is not None and listing.forgotten(stored):
+        if listing is not None and listing.forgotten(key, stored):
             continue
         if listing is not None and listing.unknown(key, stored):
             new_state[key] = dict(stored)  # still announced: nothing says it is watched

@@ -1613,8 +1613,11 @@ class _TableCollector:
         them, saying so: a table it names outright may have the feature managed."""
 
         unknown: Unknown | None = None
+        uncertain = self._unresolved_alias_region(instance, kind, block)
 
         def keep(address: str, arguments: dict[str, Any], region: Maybe[str] | None) -> None:
+            if uncertain is not None and arguments.get("region") is None:
+                region = uncertain
             linked = table_features.table_address(arguments)
             maybe = unknown.reason if unknown is not None else None
             resource = table_features.FeatureResource(kind, address, region, arguments, linked, maybe)
@@ -1628,6 +1631,20 @@ class _TableCollector:
             stand_in = {"count": {"index": unknown}, "each": {"key": unknown, "value": unknown}}
             address = _resource_address(instance, kind, block)
             self._each_instance(instance, kind, block, file, keep, [(None, address, stand_in)])
+
+    @staticmethod
+    def _unresolved_alias_region(instance: ModuleInstance, kind: str, block: Block) -> Unknown | None:
+        """Why a tag resource's region is not known, where its aliased provider's region cannot
+        be resolved: ``_region`` gives the target's region there, which is the main table's, and
+        a replica's tag (``provider = aws.replica``, the ARN made with ``replace()``) was then
+        compared on the main table. None where it is known, or the resource is of another kind."""
+        alias = _provider_alias(block)
+        if kind != table_features.TAG_RESOURCE or alias is None:
+            return None
+        provider = instance.providers.get(alias)
+        if provider is None or not isinstance(provider.region, Unknown):
+            return None  # a missing alias is Unknown already (_region)
+        return Unknown(f"the region of provider aws.{alias} cannot be resolved: {provider.region.reason}")
 
     def _each_instance(
         self,

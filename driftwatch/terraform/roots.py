@@ -19,7 +19,8 @@ surveys the repository: a directory is reported when
 The answer is advice, not drift: driftwatch cannot know whether a directory is ever applied,
 so it never changes the exit code; it is said in every output and as a metric. Files are read
 lexically (``driftwatch.terraform.outline``), bounded per file and in total; a survey cut short
-says so, as a root it could not check would otherwise be a silent one.
+says so, and so does a Terraform file it cannot read (over the per-file limit) in a directory
+no target reaches, as a root it could not check would otherwise be a silent one.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,10 +79,13 @@ class DirectoryOutline:
 
 @dataclass(frozen=True)
 class Survey:
-    """The directories read, and why the walk stopped early (None: it did not)."""
+    """The directories read, and why the walk stopped early (None: it did not). ``unread``:
+    directories holding a Terraform file that could not be read (over the per-file limit, not a
+    regular file), each with the first such file and why."""
 
     directories: Mapping[str, DirectoryOutline]
     stopped: str | None = None
+    unread: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _local_call(directory: str, source: str) -> str | None:
@@ -135,7 +139,7 @@ def outline_directory(directory: str, files: Mapping[str, list[BlockHeader]]) ->
     return found
 
 
-def _ignored(directory: str, ignore: Sequence[str]) -> bool:
+def ignored(directory: str, ignore: Sequence[str]) -> bool:
     """A glob matches the directory or one above it (``examples/*`` and ``examples`` both cover
     ``examples/complete/modules``)."""
     parts = directory.split("/")
@@ -180,8 +184,17 @@ def roots_not_covered(
         if reached is not None:
             pending.extend(target for target, _ in reached.calls)
     found: list[RootNotCovered] = []
-    for name in sorted(declares):
-        if name in covered or name in callers or _ignored(name, ignore):
+    for name in sorted(declares.keys() | survey.unread.keys()):
+        if name in covered or name in callers or ignored(name, ignore):
+            continue
+        if name not in declares:
+            # A file that could not be read may declare tables: unknown, so said, not silence.
+            file, why = survey.unread[name]
+            reason = (
+                f"{file} could not be read ({why}): whether it declares DynamoDB tables, which no "
+                "target evaluates, is not known"
+            )
+            found.append(RootNotCovered(path=name, source=SourceLocation(file, 1), reason=reason))
             continue
         what = declares[name]
         shown = ", ".join(f"{e.what} at {e.file}:{e.line}" for e in what[:_SHOWN])
@@ -234,17 +247,16 @@ def survey_repository(
     """Every directory of ``repo`` with Terraform files, outlined. Hidden directories
     (``.git``, ``.terraform``: Terraform's own module copies) and ``node_modules`` are skipped, symlinked
     directories are not followed, a symlinked file is read only inside the repository, and a
-    file that cannot be read (too large, a FIFO, gone) is passed over."""
+    file that cannot be read (too large, a FIFO) is kept in ``Survey.unread``: it may declare
+    tables, so a directory no target reaches is named for it rather than passed over."""
     directories: dict[str, DirectoryOutline] = {}
+    unread: dict[str, tuple[str, str]] = {}
     read = {"files": 0, "bytes": 0}
     root = repo.resolve()
     seen = 0
 
-    def walk_error(error: OSError) -> None:  # an unreadable directory is passed over
-        return None
-
     try:
-        for path, subdirectories, names in os.walk(root, onerror=walk_error):
+        for path, subdirectories, names in _walk(root):
             subdirectories[:] = sorted(
                 d for d in subdirectories if not d.startswith(".") and d not in _NEVER_ROOTS
             )
@@ -262,20 +274,54 @@ def survey_repository(
                 if not (name.endswith(".tf") or name.endswith(".tf.json")):
                     continue
                 blocks = _read_blocks(here / name, root, read, max_files, max_bytes, max_file_bytes)
-                if blocks:
+                if isinstance(blocks, str):
+                    file = name if relative == "." else f"{relative}/{name}"
+                    unread.setdefault(relative, (file, blocks))
+                elif blocks:
                     files[name] = blocks
             if files:
                 found = outline_directory(relative, files)
                 if found.declarations or found.calls:
                     directories[relative] = found
     except _Budget as stop:
-        return Survey(directories, str(stop))
-    return Survey(directories)
+        return Survey(directories, str(stop), unread)
+    return Survey(directories, None, unread)
+
+
+def _walk(root: Path) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk(root)`` top-down, symlinked directories listed and not followed, a directory
+    that cannot be read passed over, without recursion: Python 3.11's os.walk recurses once per
+    level, and a tree deeper than the interpreter's recursion limit (1,500 levels is a path of
+    3,000 characters) raised RecursionError, which lost the whole survey. The caller may prune
+    the directories list, as with os.walk; they are walked in its order."""
+    pending = [str(root)]
+    while pending:
+        top = pending.pop()
+        directories: list[str] = []
+        files: list[str] = []
+        try:
+            with os.scandir(top) as entries:
+                for entry in entries:
+                    try:
+                        is_directory = entry.is_dir()
+                    except OSError:
+                        is_directory = False
+                    (directories if is_directory else files).append(entry.name)
+        except OSError:
+            continue
+        yield top, directories, files
+        for name in reversed(directories):
+            path = os.path.join(top, name)
+            if not os.path.islink(path):
+                pending.append(path)
 
 
 def _read_blocks(
     path: Path, root: Path, read: dict[str, int], max_files: int, max_bytes: int, max_file_bytes: int
-) -> list[BlockHeader]:
+) -> list[BlockHeader] | str:
+    """The file's top-level blocks; why it could not be read (a string) where it exists and
+    cannot be (over the per-file limit, not a regular file, a link loop): it may declare tables.
+    A link out of the repository is not read, by design, and says nothing."""
     if read["files"] >= max_files or read["bytes"] >= max_bytes:
         where = path.relative_to(root).as_posix()
         raise _Budget(
@@ -287,8 +333,10 @@ def _read_blocks(
         if path.is_symlink() and not path.resolve().is_relative_to(root):
             return []
         data = read_regular(path, path.name, max_file_bytes)
-    except (OSError, DriftwatchError, RuntimeError):  # RuntimeError: a symlink loop
-        return []
+    except FileNotFoundError:
+        return []  # gone since the directory was listed (a dangling link, a checkout moving)
+    except (OSError, DriftwatchError, RuntimeError) as error:  # RuntimeError: a symlink loop
+        return str(getattr(error, "message", None) or getattr(error, "strerror", None) or error)
     read["files"] += 1
     read["bytes"] += len(data)
     text = data.decode("utf-8", errors="replace")

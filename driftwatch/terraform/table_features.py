@@ -182,6 +182,10 @@ def _tagged(table: DeclaredTable, tags: Sequence[FeatureResource]) -> DeclaredTa
             continue
         if resource.maybe is not None:
             value = Unknown(f"{resource.address} may not exist: {resource.maybe}")
+        where = _region(resource)
+        if isinstance(where, Unknown):
+            # the tag of a replica, perhaps: another region's copy of the table (terraform plan)
+            value = Unknown(f"{resource.address} may tag another region's copy of the table: {where.reason}")
         if not isinstance(value, str | Unknown):
             value = Unknown(f"{resource.address}: the value is not a string")
         put[key] = value
