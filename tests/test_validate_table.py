@@ -879,3 +879,29 @@ def test_resource_forms_terraform_validates_are_not_rejected(tmp_path: Path) -> 
         "aws_dynamodb_table.t": (),
         "aws_dynamodb_table.j": (),
     }
+
+
+def test_a_gsi_keyed_by_key_schema_blocks_is_neither_refused_nor_compared_by_its_keys(tmp_path: Path) -> None:
+    """Newer hashicorp/aws releases declare a GSI's (multi-attribute) keys in ``key_schema``
+    blocks instead of ``hash_key``. driftwatch does not know which release a repository pins:
+    the GSI was refused ('the argument "hash_key" is required'); now its keys are unknown,
+    never compared as absent, and the rest of the table is compared."""
+    from realestate import target, write_repo
+
+    from driftwatch.scan import declare
+    from driftwatch.spec import Unknown
+    from driftwatch.terraform.parse import ParseCache
+
+    main_tf = (
+        _TABLE_HEAD + '  attribute {\n    name = "tenant"\n    type = "S"\n  }\n'
+        '  global_secondary_index {\n    name = "by-tenant"\n    projection_type = "ALL"\n'
+        '    key_schema {\n      attribute_name = "tenant"\n      key_type = "HASH"\n    }\n  }\n}\n'
+    )
+    repo = write_repo(tmp_path / "repo", {"main.tf": main_tf})
+    (job,) = declare([target(repo)], ParseCache()).jobs
+    assert job.table.rejections == ()
+    gsis = job.table.spec.gsis
+    assert not isinstance(gsis, Unknown)
+    (gsi,) = gsis
+    assert isinstance(gsi.hash_key, Unknown) and "key_schema" in gsi.hash_key.reason
+    assert isinstance(gsi.range_key, Unknown) and gsi.projection_type == "ALL"

@@ -147,7 +147,10 @@ def _schema(c: _Checker) -> None:
         c.required(attribute, ("name", "type"), "an attribute block")
         c.one_of("attribute-type", "type", attribute.get("type"), ATTRIBUTE_TYPES)
     for gsi in _blocks(arguments, "global_secondary_index") or []:
-        c.required(gsi, ("name", "hash_key", "projection_type"), "a global_secondary_index block")
+        # Newer providers declare a GSI's keys in key_schema blocks instead (multi-attribute
+        # keys); driftwatch does not know which version a repository pins, so neither is required.
+        keys = ("hash_key",) if not gsi.get("key_schema") else ()
+        c.required(gsi, ("name", *keys, "projection_type"), "a global_secondary_index block")
         c.one_of("projection-type", "projection_type", gsi.get("projection_type"), PROJECTION_TYPES)
     for lsi in _blocks(arguments, "local_secondary_index") or []:
         c.required(lsi, ("name", "range_key", "projection_type"), "a local_secondary_index block")
@@ -189,6 +192,13 @@ def _key_attributes(c: _Checker) -> None:
     keys: list[Any] = [hash_key, range_key]
     keys += [lsi.get("range_key") for lsi in lsis]
     keys += [key for gsi in gsis for key in (gsi.get("hash_key"), gsi.get("range_key"))]
+    # newer providers' key_schema blocks (multi-attribute keys) key a GSI by attribute_name
+    for gsi in gsis:
+        schema = gsi.get("key_schema")
+        if isinstance(schema, Unknown):
+            return
+        for entry in schema if isinstance(schema, list) else []:
+            keys.append(entry.get("attribute_name") if isinstance(entry, Mapping) else Unknown("key_schema"))
     names = [attribute.get("name") for attribute in attributes]
     if first_unknown(keys) is not None or first_unknown(names) is not None:
         return
