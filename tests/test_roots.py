@@ -95,6 +95,28 @@ def test_deeply_nested_templates_cost_no_recursion() -> None:
     assert outline(closed)[-1] == BlockHeader("resource", ("aws_dynamodb_table", "t"), 2)
 
 
+def test_heredocs_end_at_their_own_marker_line_and_compile_no_pattern_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A closing marker is the marker alone on its line; a body line holding it among other
+    words does not end the heredoc. A hostile file of many distinct markers compiled one regex
+    per marker (about 2 s per MB): now none is compiled while reading."""
+    text = (
+        'locals {\n  a = <<-EOT\n    EOT is not alone here\n    resource "aws_dynamodb_table" "no" {}\n'
+        "    EOTX\n    EOT\n  b = <<M1\nM1 M1\nM1\n}\n"
+        + "".join(f"locals {{\n  x = <<M{i}\nbody\n  M{i}\n}}\n" for i in range(2, 100))
+        + 'resource "aws_dynamodb_table" "t" {\n}\n'
+    )
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a pattern compiled while reading")
+
+    monkeypatch.setattr("driftwatch.terraform.outline.re.compile", refused)
+    blocks = outline(text)
+    assert [b.labels for b in blocks if b.kind == "resource"] == [("aws_dynamodb_table", "t")]
+    assert len([b for b in blocks if b.kind == "locals"]) == 99
+
+
 def test_the_json_outline_reads_both_block_forms() -> None:
     text = json.dumps(
         {
