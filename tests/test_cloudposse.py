@@ -552,10 +552,41 @@ def test_unknown_replicas_and_unknown_gsi_capacity() -> None:
     assert gsi is not None and isinstance(gsi.read_capacity, Unknown) and gsi.write_capacity == 5
 
 
-def test_explicit_null_input_with_a_default_is_unknown() -> None:
-    result = spec(name="t", hash_key="h", table_class=None, ttl_enabled=None)
-    assert isinstance(result.table_class, Unknown)
+def test_explicit_null_input_used_in_a_condition_is_unknown() -> None:
+    """Terraform refuses a null condition ("Null condition", "argument must not be null"), so
+    what the call means is not known: never drift."""
+    result = spec("0.35.0", name="t", hash_key="h", ttl_enabled=None, enable_streams=None)
     assert isinstance(result.ttl.enabled, Unknown)
+    assert isinstance(result.stream.enabled, Unknown)
+
+
+def test_explicit_null_input_the_module_passes_to_the_table_is_the_arguments_null() -> None:
+    """The module writes these inputs straight into the table's arguments, so an explicit null
+    there is that argument's null: the provider's default (STANDARD, no deletion protection,
+    TTL off), which terraform plan puts back after a console change (seventh survey, with
+    terraform plan against the module's source). They were Unknown, a hidden drift."""
+    result = spec(
+        name="t",
+        hash_key="h",
+        table_class=None,
+        deletion_protection_enabled=None,
+        ttl_enabled=None,
+        ttl_attribute="exp",
+        enable_streams=True,
+        stream_view_type=None,
+    )
+    assert result.table_class == "STANDARD"
+    assert result.deletion_protection is False
+    assert result.ttl.enabled is False
+    assert result.stream.view_type is None
+    # capacity: null passed on, which the provider refuses when it creates the table
+    declaration = declare(
+        name="t", hash_key="h", autoscale_min_read_capacity=None, autoscale_min_write_capacity=None
+    )
+    assert (declaration.arguments["read_capacity"], declaration.arguments["write_capacity"]) == (None, None)
+    # the autoscaler's own minimum stays unknown: its target would get the null
+    scaled = spec(name="t", hash_key="h", enable_autoscaler=True, autoscale_min_read_capacity=None)
+    assert scaled.autoscaling is not None and isinstance(scaled.autoscaling.read.min, Unknown)
 
 
 # --- releases before 0.35.0: each difference fails if a release were emulated as its neighbour --

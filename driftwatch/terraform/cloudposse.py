@@ -10,9 +10,15 @@ same mapping a plain ``aws_dynamodb_table`` goes through, so the two paths canno
 
 Decisions that the module's source leaves open:
 
-* An input passed as an explicit ``null`` whose default is not null becomes ``Unknown``:
-  Terraform (>= 1.1, ``nullable`` defaulting to true) passes the null into the module instead
-  of the default, and what the module then does is not described.
+* An input passed as an explicit ``null`` whose default is not null: Terraform (>= 1.1,
+  ``nullable`` defaulting to true) passes the null into the module instead of the default.
+  Where the module writes the input straight into a table argument (``table_class``,
+  ``deletion_protection_enabled``, ``stream_view_type``, ``ttl_attribute``, from 0.35.1
+  ``ttl_enabled``, and ``autoscale_min_*_capacity`` as the table's capacity), the argument is
+  null, which is the provider's default: terraform plan puts it back after a console change
+  (seventh survey, checked against the module's source). Everywhere else (a condition, a
+  function argument, the autoscaler's inputs) Terraform refuses the null or what it does is
+  not established, so the value is ``Unknown``.
 * A missing ``hash_key`` (required) raises ``ModuleInputError`` naming it: Terraform refuses
   such a call, so there is no table to compare.
 * An input a release does not declare yet (``tags_enabled`` before 0.29.3, ``table_class``
@@ -299,6 +305,14 @@ def _input(inputs: Mapping[str, Any], name: str) -> Any:
     return _convert(value, kind, name)
 
 
+def _passed_input(inputs: Mapping[str, Any], name: str) -> Any:
+    """An input the module writes straight into a table argument: an explicit null is that
+    argument's null (absent: the provider's default), as Terraform passes it (see module doc)."""
+    if name in inputs and inputs[name] is None and MODULE_INPUTS[name][1] is not _REQUIRED:
+        return None
+    return _input(inputs, name)
+
+
 # --- Unknown-aware expression helpers -------------------------------------------------------
 
 
@@ -360,10 +374,10 @@ def _attributes(inputs: Mapping[str, Any]) -> Any:
 
 def _ttl(inputs: Mapping[str, Any], version: str) -> Any:
     """Up to 0.35.0: a block only when ttl_enabled; 0.35.1+: always, disabled when the attribute is ""."""
-    enabled = _input(inputs, "ttl_enabled")
-    attribute = _input(inputs, "ttl_attribute")
-    if not _at_least(version, "0.35.1"):
-        return _if(enabled, [{"attribute_name": attribute, "enabled": True}], [])
+    attribute = _passed_input(inputs, "ttl_attribute")
+    if not _at_least(version, "0.35.1"):  # ttl_enabled is the dynamic block's condition
+        return _if(_input(inputs, "ttl_enabled"), [{"attribute_name": attribute, "enabled": True}], [])
+    enabled = _passed_input(inputs, "ttl_enabled")
     has_attribute = attribute if isinstance(attribute, Unknown) else attribute != ""
     return [{"attribute_name": attribute, "enabled": _if(has_attribute, enabled, False)}]
 
@@ -409,20 +423,23 @@ def _stream_arguments(inputs: Mapping[str, Any]) -> dict[str, Any]:
     enable_streams = _input(inputs, "enable_streams")
     return {
         "stream_enabled": _if(has_replicas, True, enable_streams),
-        "stream_view_type": _if(_or(has_replicas, enable_streams), _input(inputs, "stream_view_type"), ""),
+        "stream_view_type": _if(
+            _or(has_replicas, enable_streams), _passed_input(inputs, "stream_view_type"), ""
+        ),
     }
 
 
 _ABSENT = object()  # an argument the release's aws_dynamodb_table does not set at all
 
 
-def _release_input(inputs: Mapping[str, Any], name: str, version: str) -> Any:
+def _release_input(inputs: Mapping[str, Any], name: str, version: str, passed: bool = False) -> Any:
     """The value of an input that only some releases declare: its value (or default) where the
-    release declares it; Unknown when passed to a release that does not (Terraform rejects the
+    release declares it (``passed``: written straight into a table argument, see
+    ``_passed_input``); Unknown when passed to a release that does not (Terraform rejects the
     call, so what was meant is unknown); _ABSENT when neither, so the release's table has no
     such argument."""
     if declares(version, name):
-        return _input(inputs, name)
+        return _passed_input(inputs, name) if passed else _input(inputs, name)
     if name in inputs:
         return Unknown(
             f"input {name} does not exist in cloudposse/dynamodb/aws {version} (it came with a later "
@@ -447,13 +464,15 @@ def _table_arguments(inputs: Mapping[str, Any], label: Label, version: str) -> d
     arguments: dict[str, Any] = {
         "name": _table_name(inputs, label, version),
         "billing_mode": _input(inputs, "billing_mode"),
-        "read_capacity": _if(on_demand, None, _input(inputs, "autoscale_min_read_capacity")),
-        "write_capacity": _if(on_demand, None, _input(inputs, "autoscale_min_write_capacity")),
+        "read_capacity": _if(on_demand, None, _passed_input(inputs, "autoscale_min_read_capacity")),
+        "write_capacity": _if(on_demand, None, _passed_input(inputs, "autoscale_min_write_capacity")),
         "hash_key": _input(inputs, "hash_key"),
         "range_key": _input(inputs, "range_key"),
         **_stream_arguments(inputs),
-        "table_class": _release_input(inputs, "table_class", version),
-        "deletion_protection_enabled": _release_input(inputs, "deletion_protection_enabled", version),
+        "table_class": _release_input(inputs, "table_class", version, passed=True),
+        "deletion_protection_enabled": _release_input(
+            inputs, "deletion_protection_enabled", version, passed=True
+        ),
         "server_side_encryption": [
             {
                 "enabled": _input(inputs, "enable_encryption"),
