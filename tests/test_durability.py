@@ -18,7 +18,8 @@ exactly the messages its transitions queued. At the end the daemon runs to quies
   The test checks the bound: marked copies <= interrupted attempts recorded for that message.
 
 Time is compressed in the daemon (scan every second, Slack backoff of a fraction of a second)
-by a small wrapper; nothing else is changed. ``DRIFTWATCH_DURABILITY_SEED`` replays a run.
+by a small wrapper; nothing else is changed. ``DRIFTWATCH_DURABILITY_SEED`` replays a run;
+``DRIFTWATCH_DURABILITY_KILLS`` (16: every kind of kill at least twice) asks for a longer one.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from driftwatch.notify.slack import REPEAT_NOTICE
 from tests.ports import free_port
 
 REGION = "us-east-1"
-KILLS = 24
+KILLS = int(os.environ.get("DRIFTWATCH_DURABILITY_KILLS", "16"))
 SEED = int(os.environ.get("DRIFTWATCH_DURABILITY_SEED", "20261125"))
 HARNESS_AGENT = "driftwatch-durability-harness"  # the test's own AWS calls never trigger a kill
 TABLES = ("durable-orders", "durable-users")
