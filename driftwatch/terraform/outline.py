@@ -14,6 +14,7 @@ never drift.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ def outline(text: str) -> list[BlockHeader]:
     # Frames below the file's code: for each open string, the depth of the template's code
     # inside it (-1 while in the string's text).
     templates: list[int] = []
-    current: dict[str, object] | None = None  # the block at depth 1 being read
+    current: BlockHeader | None = None  # the block at depth 1 being read
     argument: list[object] = []  # `source`, `=` at depth 1 of a module block
     string_start: int | None = None  # where the file-level string being read began
     line = 1
@@ -82,9 +83,9 @@ def outline(text: str) -> list[BlockHeader]:
                         depth == 1
                         and current is not None
                         and argument == ["source", "="]
-                        and current["source"] is None
+                        and current.source is None
                     ):
-                        current["source"] = literal
+                        current = dataclasses.replace(current, source=literal)
                     string_start = None
                 if not templates:
                     argument.clear()
@@ -143,7 +144,7 @@ def outline(text: str) -> list[BlockHeader]:
         elif kind == "open":
             if depth == 0 and found.group() == "{" and header and isinstance(header[0], str):
                 labels = tuple(item[0] if isinstance(item, tuple) else item for item in header[1:])
-                current = {"kind": header[0], "labels": labels, "line": header_line, "source": None}
+                current = BlockHeader(header[0], labels, header_line)
             header.clear()
             argument.clear()
             depth += 1
@@ -151,7 +152,7 @@ def outline(text: str) -> list[BlockHeader]:
             depth = max(depth - 1, 0)
             argument.clear()
             if depth == 0 and current is not None:
-                blocks.append(_block(current))
+                blocks.append(current)
                 current = None
         elif kind == "newline":
             line += 1
@@ -159,16 +160,8 @@ def outline(text: str) -> list[BlockHeader]:
             if depth == 0:
                 header.clear()
     if current is not None:  # an unclosed block still tells what it is
-        blocks.append(_block(current))
+        blocks.append(current)
     return blocks
-
-
-def _block(current: dict[str, object]) -> BlockHeader:
-    source = current["source"]
-    labels = current["labels"]
-    line = current["line"]
-    assert isinstance(labels, tuple) and isinstance(line, int)
-    return BlockHeader(str(current["kind"]), labels, line, source if isinstance(source, str) else None)
 
 
 def _skip_heredoc(text: str, found: re.Match[str], line: int) -> tuple[int, int]:
