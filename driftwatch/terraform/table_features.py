@@ -102,36 +102,45 @@ def _scaled(resource: FeatureResource) -> tuple[str, str | None, str] | None:
     return None
 
 
+_ARN_NAMED: Final = frozenset({"aws_dynamodb_resource_policy", TAG_RESOURCE})
+
+
+def _table_arn(resource: FeatureResource) -> tuple[str, str] | None:
+    """(region, table name) of the literal table ARN an ARN-named resource gives
+    (``arn:<partition>:dynamodb:<region>:<account>:table/<name>``); None otherwise, a stream or
+    index ARN included (it names no table's own policy or tag)."""
+    arn = resource.arguments.get("resource_arn")
+    if resource.kind not in _ARN_NAMED or not isinstance(arn, str):
+        return None
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "dynamodb":
+        return None
+    resource_path = parts[5].split("/")
+    if len(resource_path) != 2 or resource_path[0] != "table":
+        return None
+    return parts[3], resource_path[1]
+
+
 def table_name(resource: FeatureResource) -> str | None:
     """The name of the table the resource manages a feature of, None when it cannot be told:
-    ``table_name``, or the last part of ``resource_arn`` (``arn:...:table/<name>``; a stream or
-    index ARN names no table's own policy), or a scheduled action's ``resource_id``."""
+    ``table_name``, the table of a literal ``resource_arn``, or a scheduled action's
+    ``resource_id``."""
     if resource.kind == SCHEDULED_ACTION:
         scaled = _scaled(resource)
         return scaled[0] if scaled is not None else None
-    if resource.kind in ("aws_dynamodb_resource_policy", TAG_RESOURCE):
-        arn = resource.arguments.get("resource_arn")
-        if not isinstance(arn, str):
-            return None
-        parts = arn.split(":", 5)
-        if len(parts) != 6 or parts[0] != "arn" or parts[2] != "dynamodb":
-            return None
-        resource_path = parts[5].split("/")
-        return resource_path[1] if len(resource_path) == 2 and resource_path[0] == "table" else None
+    if resource.kind in _ARN_NAMED:
+        table_arn = _table_arn(resource)
+        return table_arn[1] if table_arn is not None else None
     name = resource.arguments.get("table_name")
     return name if isinstance(name, str) else None
 
 
 def _region(resource: FeatureResource) -> Maybe[str] | None:
     """The region of the table the resource names: the one written in a literal
-    ``resource_arn`` (a policy may name a table of another region than its provider's), else
-    the resource's own."""
-    arn = resource.arguments.get("resource_arn")
-    if resource.kind in ("aws_dynamodb_resource_policy", TAG_RESOURCE) and isinstance(arn, str):
-        parts = arn.split(":", 5)
-        if len(parts) == 6 and parts[3]:
-            return parts[3]
-    return resource.region
+    ``resource_arn`` (a policy or tag may name a table of another region than its provider's),
+    else the resource's own."""
+    table_arn = _table_arn(resource)
+    return table_arn[0] if table_arn is not None and table_arn[0] else resource.region
 
 
 def note(resource: FeatureResource) -> Unresolved:
