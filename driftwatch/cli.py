@@ -448,9 +448,9 @@ def resolve_invocation(args: argparse.Namespace) -> Invocation:
     targets = targets_from_config(
         config, base, args.target, args.region, pending_grace=getattr(args, "pending_grace", None)
     )
-    return Invocation(
-        targets, config, config.repo_path(base), repo_survey(config, base), config.sync_error_path(base)
-    )
+    # at least one target: the config requires one, and --target names only existing ones
+    survey = repo_survey(config, targets[0].repo)
+    return Invocation(targets, config, config.repo_path(base), survey, config.sync_error_path(base))
 
 
 def _open_output(path: str | None) -> TextIO:
@@ -609,7 +609,8 @@ def command_validate(args: argparse.Namespace) -> int:
         raise UsageError("no config file found: pass --config FILE")
     config, base = load_config(config_path)
     evaluator = _parse_cache(config)
-    declared = declare(targets_from_config(config, base), evaluator)
+    targets = targets_from_config(config, base)
+    declared = declare(targets, evaluator)
     for error in declared.errors:
         where = f"{error.location}: " if error.location else ""
         print(f"error [{error.target}] {where}{error.message}", file=sys.stderr)
@@ -625,11 +626,11 @@ def command_validate(args: argparse.Namespace) -> int:
         message = f"Terraform would reject: {rule.message} [{rule.rule}]"
         print(f"error [{job.target}] {where}: {message}", file=sys.stderr)
     _print_rule_expiry(config)
-    _print_pending_unavailable(targets_from_config(config, base), evaluator)
+    _print_pending_unavailable(targets, evaluator)
     from driftwatch.report.text import root_line
     from driftwatch.targets import repo_survey
 
-    for root in repo_survey(config, base).run():  # advice: the exit code stays as it is
+    for root in repo_survey(config, targets[0].repo).run():  # advice: the exit code stays as it is
         print(f"not covered [repository] {root_line(root)}")
     tables = len(declared.jobs) + len(declared.early)
     errors = len(declared.errors) + len(rejected)

@@ -294,7 +294,7 @@ class Daemon:
                     scan_timeout=self.config.aws.scan_timeout.total_seconds(),
                     max_regions=self.config.aws.max_regions,
                     seen_commits=self.history,  # the pending grace runs from a commit's first sighting
-                    survey=repo_survey(self.config, self.base),
+                    survey=repo_survey(self.config, repo),
                     sync_error_file=self.config.sync_error_path(self.base),
                 )
                 report = scan(

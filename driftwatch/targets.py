@@ -97,10 +97,11 @@ def targets_from_config(
     ]
 
 
-def repo_survey(config: Config, base: Path) -> RepoSurvey:
-    """The survey of the configuration's repository, covering every target's root (also those a
-    ``--target`` leaves out of this scan: they are watched by the scans that name them)."""
-    repo = resolved_repo(config.repo_path(base))
+def repo_survey(config: Config, repo: Path) -> RepoSurvey:
+    """The survey of the configuration's repository, ``repo`` as ``targets_from_config``
+    resolved it (the snapshot the scan's targets read, while git-sync may swap the link),
+    covering every target's root (also those a ``--target`` leaves out of this scan: they are
+    watched by the scans that name them)."""
     roots: list[str] = []
     for target in config.targets:
         try:

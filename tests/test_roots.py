@@ -358,7 +358,7 @@ def test_every_configured_target_covers_its_root_also_when_another_is_scanned(tm
             "coverage": {"ignore": ["examples/*"]},
         }
     )
-    survey = repo_survey(config, tmp_path)
+    survey = repo_survey(config, tmp_path.resolve())
     assert survey.roots == ("envs/prod", "envs/qa") and survey.ignore == ("examples/*",)
 
 
