@@ -55,7 +55,7 @@ from driftwatch.spec import (
     Unresolved,
 )
 from driftwatch.terraform.functions import is_number, to_string
-from driftwatch.terraform.resource import _ignore_entries as _lifecycle_entries
+from driftwatch.terraform.resource import ignore_changes_entries as _lifecycle_entries
 
 TARGET = "aws_appautoscaling_target"
 POLICY = "aws_appautoscaling_policy"

@@ -282,7 +282,7 @@ def ignore_changes_step(entry: str) -> tuple[str, str | None] | None:
     return match.group("head"), kind
 
 
-def _ignore_entries(arguments: Mapping[str, Any]) -> list[str] | None:
+def ignore_changes_entries(arguments: Mapping[str, Any]) -> list[str] | None:
     """The entries of ``lifecycle { ignore_changes }`` as text; None when one cannot be read
     (Unknown, not a reference), which could name anything."""
     lifecycles = _blocks(arguments, "lifecycle")
@@ -308,7 +308,7 @@ def _ignored(arguments: Mapping[str, Any]) -> frozenset[str]:
     An Unknown entry could name anything, so it silences everything: a missed finding is
     acceptable, a false alarm is not.
     """
-    entries = _ignore_entries(arguments)
+    entries = ignore_changes_entries(arguments)
     if entries is None:
         return IGNORE_ALL
     return frozenset(name for entry in entries for name in ignore_changes_to_vocabulary(entry))
@@ -534,7 +534,7 @@ class _TagIgnores:
 def _tag_ignores(arguments: Mapping[str, Any]) -> _TagIgnores | None:
     """None when an entry cannot be read: it could name anything, so the tag rules below that
     would compare more than ``_ignored`` (which then silences everything) do not apply."""
-    entries = _ignore_entries(arguments)
+    entries = ignore_changes_entries(arguments)
     if entries is None:
         return None
     by_tags: set[str] = set()
@@ -693,7 +693,7 @@ _REPLICA_DEFAULTS: dict[str, Any] = {
 
 def _ignored_heads(arguments: Mapping[str, Any]) -> frozenset[str] | None:
     """The top-level arguments ``ignore_changes`` names; None for ``all`` or an Unknown entry."""
-    entries = _ignore_entries(arguments)
+    entries = ignore_changes_entries(arguments)
     matches = [_IGNORE_PATH.match(entry) for entry in entries or ()]
     if entries is None or "all" in (entry.strip() for entry in entries) or None in matches:
         return None
@@ -726,7 +726,7 @@ def uncompared_arguments(arguments: Mapping[str, Any]) -> tuple[Unresolved, ...]
     compare (``on_demand_throughput``, ``warm_throughput``, PITR's ``recovery_period_in_days``,
     a replica's own settings), each as an unresolved attribute saying so: a change of them in
     the console is drift for terraform plan, and driftwatch must not look like it checked."""
-    everything = _everything_ignored_note(_ignore_entries(arguments))
+    everything = _everything_ignored_note(ignore_changes_entries(arguments))
     if everything is not None:
         return (everything,)
     heads = _ignored_heads(arguments)

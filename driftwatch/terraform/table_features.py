@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from driftwatch.spec import DeclaredTable, Maybe, Unknown, Unresolved
-from driftwatch.terraform.resource import _ignore_entries as _lifecycle_entries
+from driftwatch.terraform.resource import ignore_changes_entries as _lifecycle_entries
 
 SCHEDULED_ACTION: Final = "aws_appautoscaling_scheduled_action"
 

@@ -45,7 +45,7 @@ from typing import Any, Protocol
 
 from driftwatch.spec import Rejection, RejectionWhen, Unknown, first_unknown
 from driftwatch.terraform.numbers import format_number
-from driftwatch.terraform.resource import ignore_changes_step
+from driftwatch.terraform.resource import ignore_changes_entries, ignore_changes_step
 
 ATTRIBUTE_TYPES = ("S", "N", "B")
 BILLING_MODES = ("PROVISIONED", "PAY_PER_REQUEST")
@@ -487,30 +487,29 @@ def _ignore_changes(c: _Checker) -> None:
     (``global_secondary_index.read_capacity``, a public module's entry), or an attribute of a
     list block without its index (``ttl.enabled``). Refused entries are otherwise read as
     silencing their argument, which hid the GSIs of a table Terraform would not plan."""
-    for lifecycle in _blocks(c.arguments, "lifecycle") or []:
-        entries = lifecycle.get("ignore_changes")
-        for entry in entries if isinstance(entries, (list, tuple)) else ():
-            parsed = ignore_changes_step(entry) if isinstance(entry, str) else None
-            if parsed is None:
-                continue
-            head, step = parsed
-            if head not in _RESOURCE_NAMES:
-                message = f'This object has no argument, nested block, or exported attribute named "{head}".'
-                close = _suggestion(head, sorted(_RESOURCE_NAMES))
-                c.reject("ignore-changes", message + (f' Did you mean "{close}"?' if close else ""))
-            elif head in _SET_BLOCKS and step is not None:
-                c.reject(
-                    "ignore-changes",
-                    f'Block type "{head}" is represented by a set of objects, and set elements do not '
-                    "have addressable keys. To find elements matching specific criteria, use a "
-                    '"for" expression with an "if" clause.',
-                )
-            elif head in _LIST_BLOCKS and step == "attribute":
-                c.reject(
-                    "ignore-changes",
-                    f'Block type "{head}" is represented by a list of objects, so it must be indexed '
-                    f"using a numeric key, like .{head}[0].",
-                )
+    # every entry as text; none when one cannot be read (it could name anything: not judged)
+    for entry in ignore_changes_entries(c.arguments) or ():
+        parsed = ignore_changes_step(entry)
+        if parsed is None:
+            continue
+        head, step = parsed
+        if head not in _RESOURCE_NAMES:
+            message = f'This object has no argument, nested block, or exported attribute named "{head}".'
+            close = _suggestion(head, sorted(_RESOURCE_NAMES))
+            c.reject("ignore-changes", message + (f' Did you mean "{close}"?' if close else ""))
+        elif head in _SET_BLOCKS and step is not None:
+            c.reject(
+                "ignore-changes",
+                f'Block type "{head}" is represented by a set of objects, and set elements do not '
+                "have addressable keys. To find elements matching specific criteria, use a "
+                '"for" expression with an "if" clause.',
+            )
+        elif head in _LIST_BLOCKS and step == "attribute":
+            c.reject(
+                "ignore-changes",
+                f'Block type "{head}" is represented by a list of objects, so it must be indexed '
+                f"using a numeric key, like .{head}[0].",
+            )
 
 
 def check(arguments: Mapping[str, Any]) -> tuple[Rejection, ...]:
