@@ -15,6 +15,17 @@ from driftwatch.spec import DeclaredTable, Unknown
 from driftwatch.terraform import table_features
 from driftwatch.terraform.parse import ParseCache
 
+# The default provider in us-east-1 and an alias "west" in us-west-2 (dedented with the rest).
+TWO_REGIONS = """
+        provider "aws" {
+          region = "us-east-1"
+        }
+        provider "aws" {
+          alias  = "west"
+          region = "us-west-2"
+        }
+"""
+
 
 def tables(tmp_path: Path, text: str) -> dict[str, DeclaredTable]:
     repo = write_repo(tmp_path / "repo", {"main.tf": textwrap.dedent(text)})
@@ -140,15 +151,7 @@ def test_a_resource_policy_names_its_table_by_arn_through_for_each_and_modules(t
 def test_a_feature_resource_in_another_region_names_another_table(tmp_path: Path) -> None:
     found = tables(
         tmp_path,
-        """
-        provider "aws" {
-          region = "us-east-1"
-        }
-        provider "aws" {
-          alias  = "west"
-          region = "us-west-2"
-        }
-        """
+        TWO_REGIONS
         + table_tf("orders")
         + """
         resource "aws_dynamodb_contributor_insights" "west" {
@@ -164,15 +167,7 @@ def test_a_resource_policy_names_the_table_of_its_arns_region(tmp_path: Path) ->
     """The policy's provider is us-east-1 but its ARN names us-west-2's orders: the note was put
     on us-east-1's orders (a table it does not manage) and us-west-2's said nothing."""
     text = (
-        """
-        provider "aws" {
-          region = "us-east-1"
-        }
-        provider "aws" {
-          alias  = "west"
-          region = "us-west-2"
-        }
-        """
+        TWO_REGIONS
         + table_tf("orders").replace('"aws_dynamodb_table" "orders"', '"aws_dynamodb_table" "east"')
         + table_tf("orders").replace("{\n", "{\n  provider = aws.west\n", 1)
         + """
@@ -357,14 +352,8 @@ def test_a_tag_resource_puts_its_tag_on_the_table_it_names(tmp_path: Path) -> No
     was in sync though terraform plan creates it again."""
     found = tables(
         tmp_path,
-        """
-        provider "aws" {
-          region = "us-east-1"
-        }
-        provider "aws" {
-          alias  = "west"
-          region = "us-west-2"
-        }
+        TWO_REGIONS
+        + """
         locals {
           tags = { Project = "state", Environment = "shared" }
         }
