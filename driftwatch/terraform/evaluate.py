@@ -71,6 +71,7 @@ from hcl2.utils import process_escape_sequences
 from driftwatch.spec import PartlyListed, Unknown, first_unknown
 from driftwatch.terraform import file_functions, heredoc, limits, numbers, strip_markers, unify
 from driftwatch.terraform import functions as fn
+from driftwatch.terraform.data_sources import DataSources, DataSourceValues
 from driftwatch.terraform.file_functions import FileReader
 from driftwatch.terraform.functions import FunctionError, is_list, type_name
 from driftwatch.terraform.limits import MAX_DEPTH as MAX_DEPTH
@@ -251,8 +252,9 @@ class _Plain:
         self.elements += len(value)
         if self.elements > limits.MAX_VALUE_ELEMENTS:
             raise ValueTooLarge(f"value has more than {limits.MAX_VALUE_ELEMENTS:,} elements")
-        if isinstance(value, (InstanceValues, ResourceInstance)):
-            # a resource instance stays one: its other attributes are known only after apply
+        if isinstance(value, (InstanceValues, ResourceInstance, DataSourceValues)):
+            # a resource instance (a data source's result) stays one: its other attributes are
+            # known only after apply (read from AWS)
             return value.plain({k: self.convert(value[k], depth + 1) for k in value})
         if isinstance(value, dict):
             return {k: self.convert(v, depth + 1) for k, v in value.items()}
@@ -363,6 +365,9 @@ def _traversal(node: Any, ctx: _Ctx) -> Any:
     if isinstance(root, IdentifierRule):
         name = _text(root)
         names = ctx.scope.names
+        sources = names.get("data", DataSources.NONE)
+        if name == "data" and not ctx.template and isinstance(sources, DataSources):
+            return _data_source(sources, steps, node, ctx)
         if name not in names:
             if ctx.template:
                 raise ctx.fail(node, f'vars map does not contain key "{name}"')
@@ -375,6 +380,22 @@ def _traversal(node: Any, ctx: _Ctx) -> Any:
             return value
         value, path = _apply(value, step, path, ctx)
     return value
+
+
+def _data_source(sources: DataSources, steps: list[Any], node: Any, ctx: _Ctx) -> Any:
+    """``data.<kind>.<name>...``: the data sources the module's provider configuration fixes
+    (driftwatch.terraform.data_sources, given as ``data`` in the scope, keyed by kind and
+    name), the rest of the reference applied to it; any other data source is Unknown."""
+    if len(steps) >= 2 and all(isinstance(s, GetAttrRule) for s in steps[:2]):
+        key = (_text(steps[0].identifier), _text(steps[1].identifier))
+        if key in sources:
+            value, path = sources[key], f"data.{key[0]}.{key[1]}"
+            for step in steps[2:]:
+                if isinstance(value, Unknown):
+                    return value
+                value, path = _apply(value, step, path, ctx)
+            return value
+    return _unresolved_root("data", steps, node, ctx)
 
 
 def _unresolved_root(name: str, steps: list[Any], node: Any, ctx: _Ctx) -> Any:

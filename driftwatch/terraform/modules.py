@@ -54,6 +54,7 @@ from driftwatch.terraform import (
     appautoscaling,
     cloudposse,
     cloudposse_autoscaler,
+    data_sources,
     limits,
     table_features,
     tfjson,
@@ -83,7 +84,7 @@ from driftwatch.terraform.parse import (
     parse_json,
 )
 from driftwatch.terraform.providers import ProviderConfig
-from driftwatch.terraform.references import resource_references
+from driftwatch.terraform.references import resource_references, whole_values_unknown
 from driftwatch.terraform.remote import admitted, cloudposse_plan, same_source
 from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec, uncompared_arguments
 from driftwatch.terraform.sources import Fetcher, NotFetched, Package
@@ -502,7 +503,10 @@ class ModuleInstance:
         self.module_path = module_path
         self.address = address
         self.caller = caller
-        self.providers = providers
+        self._providers = providers
+        # False until the caller has resolved the providers (after the module's own provider
+        # blocks are evaluated, in this module's scope): data sources wait for it.
+        self.providers_resolved = False
         # Where its first own provider configuration is written (a legacy module, which
         # Terraform refuses under count / for_each / depends_on); None: it has none.
         self.legacy: SourceLocation | None = None
@@ -528,6 +532,15 @@ class ModuleInstance:
         self.blocks: list[tuple[Block, str]] = walk.module_blocks(directory)
         # aws_dynamodb_table.t.name and the like: configuration copied into resource attributes.
         self.resources = resource_references(self.blocks, address, self._expand, self._reference_value)
+        # data.aws_region.current.name and the like: what the provider's configuration fixes.
+        self.data_sources = data_sources.DataSources(
+            {
+                (block.labels[0], block.labels[1]): (block, file)
+                for block, file in self.blocks
+                if block.type == "data" and len(block.labels) == 2 and block.labels[0] in data_sources.KINDS
+            },
+            self._data_source,
+        )
         self.variables = self._bind_variables(inputs)
         locals_expressions = {
             name: (attribute, file)
@@ -544,6 +557,16 @@ class ModuleInstance:
         self._modules = _ModuleOutputs(self)
         self._children: dict[tuple[str, Any], ModuleInstance | Mapping[str, Any] | Unknown] = {}
 
+    @property
+    def providers(self) -> Mapping[str | None, ProviderConfig]:
+        """The aws provider configurations its resources use, by alias (None: the default)."""
+        return self._providers
+
+    @providers.setter
+    def providers(self, resolved: Mapping[str | None, ProviderConfig]) -> None:
+        self._providers = resolved
+        self.providers_resolved = True
+
     # --- scope ---
 
     def scope(self, file: str | None = None, **extra: Any) -> Scope:
@@ -555,8 +578,39 @@ class ModuleInstance:
             "path": {"module": self.module_path, "root": ".", "cwd": PATH_CWD},
         }
         names.update(self.resources)
+        names["data"] = self.data_sources
         names.update(extra)
         return Scope(names, file, self.file_reader)
+
+    def _data_source(self, declared: tuple[Block, str]) -> Any:
+        """The value of one ``data "aws_region"`` / ``aws_partition`` / ``aws_caller_identity``
+        block (driftwatch.terraform.data_sources), with the provider it uses."""
+        block, file = declared
+        kind, name = block.labels
+        address = f"{self.address}data.{kind}.{name}"
+        if not self.providers_resolved:  # a provider block (or a local it reads) reads it
+            return Unknown(f"{address} is read by a provider configuration, which driftwatch evaluates first")
+        attributes, blocks = block.items
+        scope = self.scope(file)
+        arguments: dict[str, Any] = {
+            key: _evaluate_attribute(attribute, scope, self.walk, file) if key in ("name", "region") else True
+            for key, attribute in attributes.items()
+        }
+        arguments.update((nested.type, True) for nested in blocks)
+        alias = _provider_alias(block)
+        config = self.providers.get(alias)
+        provider: Maybe[data_sources.Provider]
+        if alias is not None and config is None:
+            where = f"module {self.caller}" if self.caller else "the root module"
+            provider = Unknown(f"provider aws.{alias} is not configured in {where}")
+        else:
+            region = config.region if config is not None and config.region else None
+            account = config.account if config is not None else None
+            provider = data_sources.Provider(
+                region if region is not None else _environment_region(self.walk.target),
+                data_sources.fixed_account(account.assumed, account.allowed) if account is not None else None,
+            )
+        return data_sources.result(kind, address, arguments, provider)
 
     def _reference_value(self, attribute: Any, file: str, extra: Mapping[str, Any]) -> Any:
         return _evaluate_attribute(attribute, self.scope(file, **extra), self.walk, file)
@@ -1466,7 +1520,7 @@ def _evaluate_body(block: Block, scope: Scope, walk: _Walk, file: str) -> dict[s
     """
     attributes, blocks = block.items
     result: dict[str, Any] = {
-        name: _evaluate_attribute(attribute, scope, walk, file)
+        name: whole_values_unknown(_evaluate_attribute(attribute, scope, walk, file))
         for name, attribute in attributes.items()
         if name not in _RESOURCE_META_ARGUMENTS
     }
@@ -1962,7 +2016,7 @@ class _TableCollector:
             return target.region
         if provider is not None and provider.region is not None:
             return provider.region
-        return target.env.get("AWS_REGION") or target.env.get("AWS_DEFAULT_REGION")
+        return _environment_region(target)
 
 
 def declare_target(
@@ -2003,6 +2057,12 @@ def declare_target(
             fingerprint = dataclasses.replace(fingerprint, expires_at=result.expires_at)
         cache.declarations.remember(slot, key, fingerprint, _copy(result))
     return result
+
+
+def _environment_region(target: TargetInput) -> str | None:
+    """The region Terraform takes from its environment when a provider names none: the
+    target's ``region`` stands for it, else the environment driftwatch runs in."""
+    return target.region or target.env.get("AWS_REGION") or target.env.get("AWS_DEFAULT_REGION") or None
 
 
 def _resource_address(instance: ModuleInstance, kind: str, block: Block) -> str:

@@ -64,6 +64,20 @@ def _after_apply(address: str, kind: str, name: str) -> Unknown:
     return Unknown(f"{address}.{name} is known only after apply", origin=origin)
 
 
+def whole_values_unknown(value: Any) -> Any:
+    """``value`` with every resource instance or data source result taken as a whole made
+    Unknown (``PartlyListed.unlisted``): what a resource argument holds. ``tags =
+    data.aws_region.current`` is the whole object in Terraform, with attributes driftwatch
+    does not list; the listed ones alone would be a false drift."""
+    if isinstance(value, PartlyListed):
+        return value.unlisted()
+    if isinstance(value, dict):
+        return {key: whole_values_unknown(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [whole_values_unknown(item) for item in value]
+    return value
+
+
 class InstanceValues(dict[str, Any], PartlyListed):
     """A resource instance made a plain value (``for_each = aws_dynamodb_table.t`` makes
     ``each.value`` one): its exposed arguments, and any other attribute known only after apply
