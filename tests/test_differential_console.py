@@ -23,6 +23,7 @@ from fileset_tree import ORACLE, Err, build
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.internal.conjecture import providers
+from provider_function_cases import PROVIDER_FUNCTION_CASES
 from terraform_support import REQUIRES_TERRAFORM_CLI
 
 from driftwatch.spec import Unknown
@@ -1060,14 +1061,20 @@ def _reader(directory: Path) -> FileReader:
 
 
 def _console(
-    expressions: Sequence[str], directory: Path, local: dict[str, str] | None = None
+    expressions: Sequence[str],
+    directory: Path,
+    local: dict[str, str] | None = None,
+    cli_config: Path | None = None,
 ) -> list[object]:
-    """One ``terraform console`` call for the whole batch."""
+    """One ``terraform console`` call for the whole batch (with no provider unless the
+    directory was initialised with one, under ``cli_config``)."""
     if local:
         body = "".join(f"  {name} = {text}\n" for name, text in local.items())
         (directory / "main.tf").write_text("locals {\n" + body + "}\n", encoding="utf-8")
-    (directory / "empty.tfrc").write_text("", encoding="utf-8")
-    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(directory / "empty.tfrc"), "TF_IN_AUTOMATION": "1"}
+    if cli_config is None:
+        cli_config = directory / "empty.tfrc"
+        cli_config.write_text("", encoding="utf-8")
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(cli_config), "TF_IN_AUTOMATION": "1"}
     line = "jsonencode([" + ", ".join(_wrapped(e) for e in expressions) + "])\n"
     assert TERRAFORM is not None
     done = subprocess.run(
@@ -1080,10 +1087,14 @@ def _console(
 
 
 def _compare(
-    expressions: Sequence[str], tmp_path: Path, local: dict[str, str] | None = None, files: bool = False
+    expressions: Sequence[str],
+    tmp_path: Path,
+    local: dict[str, str] | None = None,
+    files: bool = False,
+    cli_config: Path | None = None,
 ) -> None:
     ours = _driftwatch(expressions, local, _reader(tmp_path) if files else None)
-    theirs = _console(expressions, tmp_path, local)
+    theirs = _console(expressions, tmp_path, local, cli_config)
     differences = [
         f"{e}\n    terraform:  {t}\n    driftwatch: {o}"
         for e, o, t in zip(expressions, ours, theirs, strict=True)
@@ -1097,7 +1108,13 @@ def _compare(
 
 def test_every_function_is_covered() -> None:
     """A function added to driftwatch must get differential cases (or be runtime-dependent)."""
-    covered = set(FUNCTION_CASES) | set(FILE_CASES) | set(RUNTIME_DEPENDENT) | set(NOT_EVALUATED)
+    covered = (
+        set(FUNCTION_CASES)
+        | set(FILE_CASES)
+        | set(RUNTIME_DEPENDENT)
+        | set(NOT_EVALUATED)
+        | set(PROVIDER_FUNCTION_CASES)
+    )
     assert set(FUNCTIONS) - covered == set()
 
 

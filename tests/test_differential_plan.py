@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from provider_function_cases import PROVIDER_FUNCTION_CASES
 from terraform_support import (
     REQUIRES_TERRAFORM,
     TERRAFORM_BLOCK,
@@ -36,6 +37,7 @@ from terraform_support import (
 )
 
 from driftwatch.cli import main as driftwatch_main
+from driftwatch.terraform.evaluate import Scope, evaluate_text
 
 # One worker runs this module, so the plan below is made once (pyproject's --dist loadgroup).
 pytestmark = [*REQUIRES_TERRAFORM, pytest.mark.xdist_group("terraform-plan")]
@@ -489,9 +491,19 @@ class Declared:
     not_compared: frozenset[str]
 
 
+def _provider_functions_output() -> str:
+    """An output holding every provider-function case, each as ``try(jsonencode(e), "ERR")``:
+    the plan evaluates them with the provider it starts anyway (a console would start it again,
+    ~4 s)."""
+    cases = [case for cases in PROVIDER_FUNCTION_CASES.values() for case in cases]
+    wrapped = ",\n    ".join(f'try(jsonencode({case}), "ERR")' for case in cases)
+    return f'output "provider_functions" {{\n  value = jsonencode([\n    {wrapped},\n  ])\n}}\n'
+
+
 def write_root(root: Path, port: int) -> None:
     files = {
         "main.tf": TERRAFORM_BLOCK + provider_block(port, DEFAULT_TAGS) + ROOT_MAIN,
+        "functions.tf": _provider_functions_output(),
         "modules/service/main.tf": SERVICE_MODULE,
         "modules/archive/main.tf": ARCHIVE_MODULE,
         **TFVARS,
@@ -505,6 +517,7 @@ class Outcome:
     declared: dict[str, Declared]  # address -> driftwatch's
     inspect: dict[str, Any]  # the whole inspect payload
     status: int  # inspect's exit code
+    outputs: dict[str, Any]  # the root's outputs as planned: name -> value
 
 
 @pytest.fixture(scope="module")
@@ -521,7 +534,10 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
     argv = ["inspect", "--root", str(root), "--repo", str(root), "--workspace", WORKSPACE]
     status = driftwatch_main([*argv, "--format", "json", "--output", str(report), "--quiet"])
     payload = json.loads(report.read_text())
-    yield Outcome(planned_tables(shown), declared_tables(payload), payload, status)
+    outputs = {
+        name: output.get("value") for name, output in shown["planned_values"].get("outputs", {}).items()
+    }
+    yield Outcome(planned_tables(shown), declared_tables(payload), payload, status, outputs)
 
 
 # --- terraform's side ----------------------------------------------------------------------------
@@ -727,6 +743,20 @@ def test_unknown_fields_are_exactly_the_expected_ones(outcome: Outcome, address:
     for attribute, word in expected.items():
         assert word in declared.unknown[attribute], attribute
         assert attribute in outcome.planned[address], f"{attribute}: Terraform has a value there"
+
+
+def test_provider_functions_match_terraform(outcome: Outcome) -> None:
+    """``provider::aws::arn_parse`` and the others, errors included (both refuse: "ERR")."""
+    cases = [case for cases in PROVIDER_FUNCTION_CASES.values() for case in cases]
+    theirs = json.loads(outcome.outputs["provider_functions"])
+    ours = [evaluate_text(f'try(jsonencode({case}), "ERR")', Scope({}, "functions.tf")) for case in cases]
+    differences = [
+        f"{case}\n    terraform:  {t}\n    driftwatch: {o}"
+        for case, o, t in zip(cases, ours, theirs, strict=True)
+        if o != t
+    ]
+    assert not differences, "\n".join(differences)
+    assert theirs.count("ERR") == 13  # the error cases are errors on both sides, not all of them
 
 
 def test_the_comparison_covers_hundreds_of_fields(outcome: Outcome) -> None:
