@@ -258,7 +258,7 @@ def test_a_whole_table_instance_turned_into_a_value_is_unknown_not_its_listed_ar
     alone (``{"hash_key":"id","id":"t-a","name":"t-a"}``, 3; ``lookup(each.value, "arn", "none")``
     was "none"): compared with the live tag that
     Terraform wrote from the whole instance, a false alarm. Each is now unknown; an attribute
-    read from it (``each.value.name``) stays known."""
+    read from it (``each.value.name``, ``lookup(each.value, "name", ...)``) stays known."""
     found = tables(
         tmp_path,
         """
@@ -291,6 +291,8 @@ def test_a_whole_table_instance_turned_into_a_value_is_unknown_not_its_listed_ar
             Null    = tostring(each.value == null)
             Lookup  = lookup(each.value, "arn", "none")
             Name    = each.value.name
+            Listed  = lookup(each.value, "name", "none")
+            Listed2 = lookup(each.value, "hash_key")
           }
         }
         """,
@@ -298,6 +300,8 @@ def test_a_whole_table_instance_turned_into_a_value_is_unknown_not_its_listed_ar
     tags = found["u-t-a"].spec.tags
     assert isinstance(tags, dict)
     assert tags["Name"] == "t-a" and tags["Null"] == "false"
+    # an attribute it lists is known through lookup() too, as Terraform knows it
+    assert (tags["Listed"], tags["Listed2"]) == ("t-a", "id")
     for name in ("Json", "Direct", "Count", "Keys", "For", "Same", "Lookup"):
         assert isinstance(tags[name], Unknown), (name, tags[name])
         assert "known only after apply" in tags[name].reason, (name, tags[name])

@@ -38,7 +38,7 @@ import posixpath
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Context, Decimal
 from typing import Any
 
@@ -1460,6 +1460,8 @@ def call(name: str, arguments: list[Any]) -> Any:
     policy = UNKNOWN_POLICY.get(name, "none")
     if policy != "any":
         unknown = next((a for a in arguments if isinstance(a, Unknown)), None)
+        if unknown is None and name == "lookup" and _listed_attribute(arguments):
+            return arguments[0][arguments[1]]  # one attribute of it, as each.value.name is
         if unknown is None:  # a resource instance as a whole: its unlisted attributes count too
             unknown = next((a.unlisted() for a in arguments if isinstance(a, PartlyListed)), None)
         if unknown is None and policy == "none":
@@ -1486,6 +1488,19 @@ def _refined(name: str, unknown: Unknown) -> Unknown:
     if name in _KEEPS_REFINEMENT or not unknown.not_null:
         return unknown
     return dataclasses.replace(unknown, not_null=False)
+
+
+def _listed_attribute(arguments: Sequence[Any]) -> bool:
+    """``lookup(each.value, "name", ...)`` over a resource instance (or a data source's result)
+    for an attribute it lists: that attribute, known, whatever the default. Any other key
+    (``"arn"``) is known only after apply, and the default cannot stand for it."""
+    return (
+        len(arguments) in (2, 3)
+        and isinstance(arguments[0], PartlyListed)
+        and isinstance(arguments[0], Mapping)
+        and isinstance(arguments[1], str)
+        and arguments[1] in list(arguments[0].keys())
+    )
 
 
 @functools.cache
