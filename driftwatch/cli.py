@@ -630,7 +630,8 @@ def command_validate(args: argparse.Namespace) -> int:
     from driftwatch.report.text import root_line
     from driftwatch.targets import repo_survey
 
-    for root in repo_survey(config, targets[0].repo).run():  # advice: the exit code stays as it is
+    # advice: the exit code stays as it is
+    for root in repo_survey(config, targets[0].repo).run(declared.table_sources):
         print(f"not covered [repository] {root_line(root)}")
     tables = len(declared.jobs) + len(declared.early)
     errors = len(declared.errors) + len(rejected)

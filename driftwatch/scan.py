@@ -273,6 +273,8 @@ class DeclaredSet:
     early: list[TableResult] = field(default_factory=list)  # rows decided without AWS (no region, ...)
     errors: list[TargetError] = field(default_factory=list)
     not_evaluated: list[NotEvaluated] = field(default_factory=list)  # may declare tables, not watched
+    # The remote module sources that declared a table (the repository survey's evidence).
+    table_sources: set[str] = field(default_factory=set)
     # Jobs not read because the account the scan reads could not be told (driftwatch.accounts):
     # still declared in their target's account as far as anyone knows, so they cover their
     # names for unmanaged discovery. (Tables declared for another account cover nothing there.)
@@ -307,6 +309,7 @@ def declare(
         declared = evaluator.declare(target)
         result.errors.extend(declared.errors)
         result.not_evaluated.extend(declared.not_evaluated)
+        result.table_sources.update(declared.table_sources)
         if not (declared.tables or declared.not_evaluated or declared.errors or target.allow_empty):
             result.errors.append(
                 TargetError(
@@ -390,7 +393,7 @@ def scan(
     survey = settings.survey
     checkout_stale = sync_error(settings.sync_error_file)  # before reading the checkout
     # Beside the evaluation and the reads: it reads the repository's files, nothing of AWS.
-    uncovered = _Background(survey.run) if survey is not None else None
+    uncovered = _Background(survey.walk) if survey is not None else None
     declared = declare(targets, evaluator, max_regions=settings.max_regions, deadline=deadline)
     rows = list(declared.early)
     found, no_pending = baselines_and_reasons(targets, evaluator, now, settings.seen_commits)
@@ -419,7 +422,11 @@ def scan(
             expired_ignore_rules=tuple(rule for rule in settings.ignore if rule.expired(now)),
             not_evaluated=tuple(declared.not_evaluated),
             pending_unavailable=tuple(PendingUnavailable(t, r) for t, r in sorted(no_pending.items())),
-            roots_not_covered=tuple(uncovered.result()) if uncovered is not None else (),
+            roots_not_covered=(
+                tuple(survey.judge(uncovered.result(), declared.table_sources))
+                if survey is not None and uncovered is not None
+                else ()
+            ),
             checkout_stale=checkout_stale,
         )
     )

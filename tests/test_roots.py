@@ -251,6 +251,39 @@ def test_a_module_this_repository_calls_by_git_url_at_a_ref_is_no_root() -> None
     assert _paths(roots_not_covered(survey, ["envs/prod"])) == ["envs/qa", "registry"]
 
 
+def test_a_remote_module_a_target_found_tables_in_declares_them_wherever_it_is_called() -> None:
+    """``envs/qa`` calls the team's table module by a git URL that names no DynamoDB: it was
+    passed over (silence), though ``envs/prod``, which a target evaluates, declares tables
+    through the same module. The sources under which the targets found tables now count, at
+    any ref and through a local module; a module no target reached is still unknown."""
+    tables = "git::https://github.com/acme/platform-modules.git//tables"
+    survey = Survey(
+        {
+            "envs/prod": _outline("envs/prod", **{"main.tf": [module("t", f"{tables}?ref=v2.1.0")]}),
+            "envs/qa": _outline("envs/qa", **{"main.tf": [module("t", f"{tables}?ref=v1.9.0", 4)]}),
+            "envs/dev": _outline("envs/dev", **{"main.tf": [module("w", "../../wrappers/tables")]}),
+            "wrappers/tables": _outline("wrappers/tables", **{"main.tf": [module("t", tables.upper(), 2)]}),
+            "envs/net": _outline("envs/net", **{"main.tf": [module("vpc", "acme/vpc/aws")]}),
+            "envs/queues": _outline("envs/queues", **{"main.tf": [module("q", f"{tables[:-6]}queues")]}),
+        }
+    )
+    assert roots_not_covered(survey, ["envs/prod"]) == []  # as before: nothing names DynamoDB
+    found = roots_not_covered(survey, ["envs/prod"], table_sources={f"{tables}?ref=v2.1.0"})
+    assert _paths(found) == ["envs/dev", "envs/qa"]
+    assert f"module.t from {tables}?ref=v1.9.0 at envs/qa/main.tf:4" in found[1].reason
+    assert "module.w from ../../wrappers/tables at envs/dev/main.tf:1" in found[0].reason
+
+
+def test_a_remote_source_naming_dynamo_declares_tables() -> None:
+    survey = Survey(
+        {
+            "a": _outline("a", **{"main.tf": [module("t", "app.terraform.io/acme/dynamo-table/aws")]}),
+            "b": _outline("b", **{"main.tf": [module("t", "git::https://example.com/DynamoTables.git")]}),
+        }
+    )
+    assert _paths(roots_not_covered(survey, [])) == ["a", "b"]
+
+
 def test_the_subdirectory_of_a_remote_source_is_read_as_go_getter_splits_it() -> None:
     from driftwatch.terraform.roots import _remote_subdir
 
@@ -619,3 +652,74 @@ def test_a_terraform_file_the_survey_cannot_read_is_said_where_no_target_reads_i
     assert root.source is not None and root.source.file == "envs/qa/main.tf.json"
     assert "could not be read" in root.reason and "over the 2097152-byte limit" in root.reason
     assert RepoSurvey(tmp_path, ("envs/prod",), ("envs/qa",)).run() == []  # ignored: not said
+
+
+_REGISTRY_CALL = 'module "t" {\n  source  = "acme/tables/aws"\n  version = "~> 1.0"\n  name = "%s"\n}\n'
+_INSTALLED_MODULE = """variable "name" {
+  type = string
+}
+resource "aws_dynamodb_table" "this" {
+  name         = var.name
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+"""
+
+
+def test_a_scan_names_a_directory_calling_the_registry_module_a_target_found_tables_in(
+    tmp_path: Path, mocked_aws: None
+) -> None:
+    """``acme/tables/aws`` names no DynamoDB; envs/prod (a target, its module installed by
+    ``terraform init``) declares a table through it, so envs/qa, calling it too and watched by
+    nobody, is named in the scan -- and by ``driftwatch validate``'s survey."""
+    from driftwatch.aws.clients import AwsClients
+    from driftwatch.scan import declare
+    from driftwatch.terraform.parse import ParseCache
+    from driftwatch.terraform.sources import ModuleSettings
+
+    manifest = {
+        "Modules": [
+            {"Key": "", "Source": "", "Dir": "."},
+            {
+                "Key": "t",
+                "Source": "registry.terraform.io/acme/tables/aws",
+                "Version": "1.4.0",
+                "Dir": ".terraform/modules/t",
+            },
+        ]
+    }
+    files = {
+        "envs/prod/main.tf": _REGISTRY_CALL % "prod-orders",
+        "envs/prod/.terraform/modules/t/main.tf": _INSTALLED_MODULE,
+        "envs/prod/.terraform/modules/modules.json": json.dumps(manifest),
+        "envs/qa/main.tf": _REGISTRY_CALL % "qa-orders",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName="prod-orders",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+    )
+    target = TargetInput(
+        name="prod",
+        repo=tmp_path,
+        root=tmp_path / "envs" / "prod",
+        region="us-east-1",
+        modules=ModuleSettings(offline=True),
+    )
+    survey = RepoSurvey(tmp_path, ("envs/prod",))
+    report = scan([target], AwsClients(max_attempts=1), settings=ScanSettings(survey=survey))
+    assert [row.status.value for row in report.tables] == ["in_sync"]
+    [qa] = report.roots_not_covered
+    assert qa.path == "envs/qa" and "module.t from acme/tables/aws at envs/qa/main.tf:1" in qa.reason
+    declared = declare([target], ParseCache())
+    assert declared.table_sources == {"acme/tables/aws"}
+    assert _paths(survey.run(declared.table_sources)) == ["envs/qa"]
+    assert survey.run() == []  # without the targets' evidence: the name says nothing

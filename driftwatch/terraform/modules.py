@@ -102,6 +102,9 @@ from driftwatch.terraform.types import (
 MAX_MODULE_DEPTH = 32
 # Bounds on what one target may make driftwatch do (see driftwatch.terraform.limits): far above
 # real configurations, far below what a hostile repository needs to exhaust memory or time.
+# A remote module source longer than this is no evidence for the repository survey (a hostile
+# 5,000-character source is a module call's error anyway; the set stays small).
+MAX_TABLE_SOURCE_CHARS = 2048
 MAX_INSTANCES = 10_000  # instances of one count / for_each (AWS allows 2,500 tables per region)
 MAX_MODULE_INSTANCES = 5_000  # local module instances in one target (fan-out grows exponentially)
 MAX_TARGET_TOKENS = 2_000_000  # tokens of .tf files parsed for one target (~7 MB of HCL)
@@ -490,6 +493,7 @@ class ModuleInstance:
         *,
         package_root: Path | None = None,
         anchor: SourceLocation | None = None,
+        anchor_source: str | None = None,
         key: tuple[str, ...] = (),
     ):
         self.walk = walk
@@ -519,6 +523,7 @@ class ModuleInstance:
         # Inside a fetched module: the call in the repository that leads there, which is where
         # its tables are reported (the module's own files are not in the repository).
         self.anchor = anchor
+        self.anchor_source = anchor_source  # that call's source, as written
         self.key = key  # module names from the root (modules.json's Key)
         # What its file functions read through; a module fetched out of the repository (the
         # module cache) reads from its package, confined to it. One in the root's .terraform is
@@ -1010,9 +1015,9 @@ class ModuleInstance:
             message = f"more than {MAX_MODULE_INSTANCES:,} module instances (driftwatch's limit per target)"
             self.walk.limit_error("instances", message, file, block.line)
             return _unknown_outputs(message)
-        anchor = self.anchor
+        anchor, anchor_source = self.anchor, self.anchor_source
         if package is not None and anchor is None:
-            anchor = SourceLocation(file, block.line)
+            anchor, anchor_source = SourceLocation(file, block.line), self.call_meta(name)[0]
         sources = {
             key: self.written_at(attribute, file)
             for key, attribute in block.items[0].items()
@@ -1036,6 +1041,7 @@ class ModuleInstance:
             module_path,
             package_root=package.root if package is not None else self.package_root,
             anchor=anchor,
+            anchor_source=anchor_source,
             key=(*self.key, name),
         )
         # Its own provider blocks (a legacy module), evaluated in its scope, then Terraform's
@@ -1974,6 +1980,8 @@ class _TableCollector:
             *validate_table.check(declaration.arguments),
             *conditions,
         )
+        if instance.anchor_source and len(instance.anchor_source) <= MAX_TABLE_SOURCE_CHARS:
+            self.result.table_sources.add(instance.anchor_source)
         self.result.tables.append(
             DeclaredTable(
                 address,
@@ -2096,7 +2104,10 @@ def _memo_key(target: TargetInput, cache: ParseCache) -> Hashable | None:
 def _copy(declarations: TargetDeclarations) -> TargetDeclarations:
     """The lists copied (their items are frozen): a caller adding to them cannot change the memo."""
     return TargetDeclarations(
-        list(declarations.tables), list(declarations.errors), list(declarations.not_evaluated)
+        list(declarations.tables),
+        list(declarations.errors),
+        list(declarations.not_evaluated),
+        table_sources=set(declarations.table_sources),
     )
 
 

@@ -9,9 +9,11 @@ surveys the repository: a directory is reported when
 * it declares DynamoDB tables: a table resource (``aws_dynamodb_table`` and the resources
   driftwatch lists as not evaluated, ``aws_dynamodb_table_replica``...), a remote module whose
   source names DynamoDB (``cloudposse/dynamodb/aws``, ``terraform-aws-modules/dynamodb-table/aws``,
-  a git URL with ``dynamodb`` in it: remote modules are not downloaded for the survey, which
-  would be a download chosen by repository content for directories nobody asked to watch), or
-  a local module (``./``, ``../``) that does, at any depth;
+  a git URL with ``dynamo`` in it) or that declared a table where a target called it (the same
+  source but its ``?ref=``: ``git::https://github.com/acme/mods.git//tables`` declares tables in
+  ``envs/prod``, so ``envs/qa`` calling it does too), or a local module (``./``, ``../``) that
+  does, at any depth. Remote modules are not downloaded for the survey: that would be a download
+  chosen by repository content for directories nobody asked to watch;
 * no module call in the repository calls it (then it is a module, and its caller is the root);
 * no target reaches it: neither a target's root nor a local module of one;
 * no ``coverage.ignore`` glob matches it or a directory above it (``examples/*``).
@@ -28,7 +30,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,11 +72,14 @@ class Evidence:
 
 @dataclass
 class DirectoryOutline:
-    """What the survey keeps of one directory: its own table declarations, and its calls of
-    local modules (the called directory, relative to the repository, with the call)."""
+    """What the survey keeps of one directory: its own table declarations, its calls of
+    local modules (the called directory, relative to the repository, with the call), and its
+    calls of remote modules whose address names no DynamoDB (the source, with the call): they
+    declare tables if a target's evaluation found tables under the same source."""
 
     declarations: list[Evidence] = field(default_factory=list)
     calls: list[tuple[str, Evidence]] = field(default_factory=list)
+    remote_calls: list[tuple[str, Evidence]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,13 @@ def _local_call(directory: str, source: str) -> str | None:
 
 
 def _names_dynamodb(source: str) -> bool:
-    return "dynamodb" in source.lower()
+    return "dynamo" in source.lower()
+
+
+def source_key(source: str) -> str:
+    """A remote module source without what selects its version (``?ref=v1``): the same module
+    at another ref, as one environment calls it while another has moved on."""
+    return source.strip().split("?", 1)[0].rstrip("/").lower()
 
 
 def _remote_subdir(source: str) -> str | None:
@@ -133,6 +144,8 @@ def outline_directory(directory: str, files: Mapping[str, list[BlockHeader]]) ->
                     continue
                 if _names_dynamodb(block.source):
                     found.declarations.append(evidence)
+                else:
+                    found.remote_calls.append((block.source, evidence))
                 subdir = _remote_subdir(block.source)
                 if subdir is not None:
                     found.calls.append((subdir, evidence))
@@ -148,30 +161,38 @@ def ignored(directory: str, ignore: Sequence[str]) -> bool:
 
 
 def roots_not_covered(
-    survey: Survey, target_roots: Iterable[str], ignore: Sequence[str] = ()
+    survey: Survey,
+    target_roots: Iterable[str],
+    ignore: Sequence[str] = (),
+    table_sources: Collection[str] = (),
 ) -> list[RootNotCovered]:
     """The directories that declare tables, are no module of another and no target reaches
     (see the module's docstring), each with what it declares; and the survey's early stop, if
-    any. Pure: a function of the survey's outlines."""
+    any. ``table_sources``: the remote sources under which the targets' evaluations declared
+    tables (``TargetDeclarations.table_sources``). Pure: a function of the survey's outlines."""
     directories = survey.directories
+    known = {source_key(source) for source in table_sources}
+    own: dict[str, list[Evidence]] = {
+        name: [
+            *outline_of.declarations,
+            *(evidence for source, evidence in outline_of.remote_calls if source_key(source) in known),
+        ]
+        for name, outline_of in directories.items()
+    }
     # Which directories declare tables, through local modules at any depth: from each
     # declaring directory to its callers, once each (cycles included).
     callers: dict[str, list[tuple[str, Evidence]]] = {}
     for name, outline_of in directories.items():
         for called_name, evidence in outline_of.calls:
             callers.setdefault(called_name, []).append((name, evidence))
-    declares: dict[str, list[Evidence]] = {
-        name: list(outline_of.declarations)
-        for name, outline_of in directories.items()
-        if outline_of.declarations
-    }
+    declares: dict[str, list[Evidence]] = {name: list(found) for name, found in own.items() if found}
     pending = list(declares)
     while pending:
         for caller, evidence in callers.get(pending.pop(), ()):
             if caller not in declares:
                 declares[caller] = []
                 pending.append(caller)
-            if caller not in directories or not directories[caller].declarations:
+            if not own.get(caller):
                 declares[caller].append(evidence)
     covered: set[str] = set()
     pending = [posixpath.normpath(root) for root in target_roots]
@@ -221,15 +242,35 @@ class RepoSurvey:
     roots: tuple[str, ...]
     ignore: tuple[str, ...] = ()
 
-    def run(self) -> list[RootNotCovered]:
-        """The roots not covered; a survey that fails in any way says so as one entry, and the
-        scan goes on."""
+    def run(self, table_sources: Collection[str] = ()) -> list[RootNotCovered]:
+        """The roots not covered (``table_sources``: see ``roots_not_covered``)."""
+        return self.judge(self.walk(), table_sources)
+
+    def walk(self) -> Survey | list[RootNotCovered]:
+        """The repository read (the costly part, which a scan runs beside the evaluation); the
+        survey's whole answer instead when it is off (``["*"]``: nothing is walked) or failed."""
         if any(glob and set(glob) == {"*"} for glob in self.ignore):
-            return []  # every directory is ignored: the survey is off, nothing is walked
+            return []
         try:
-            return roots_not_covered(survey_repository(self.repo), self.roots, self.ignore)
+            return survey_repository(self.repo)
         except Exception as error:  # a survey is advice: it must never cost the scan
-            return [RootNotCovered(path="", source=None, reason=f"the repository survey failed ({error!r})")]
+            return _failed(error)
+
+    def judge(
+        self, walked: Survey | list[RootNotCovered], table_sources: Collection[str] = ()
+    ) -> list[RootNotCovered]:
+        """The roots not covered, from ``walk``'s answer and what the targets declared; a survey
+        that fails in any way says so as one entry, and the scan goes on."""
+        if not isinstance(walked, Survey):
+            return walked
+        try:
+            return roots_not_covered(walked, self.roots, self.ignore, table_sources)
+        except Exception as error:
+            return _failed(error)
+
+
+def _failed(error: Exception) -> list[RootNotCovered]:
+    return [RootNotCovered(path="", source=None, reason=f"the repository survey failed ({error!r})")]
 
 
 class _Budget(DriftwatchError):
@@ -281,7 +322,7 @@ def survey_repository(
                     files[name] = blocks
             if files:
                 found = outline_directory(relative, files)
-                if found.declarations or found.calls:
+                if found.declarations or found.calls or found.remote_calls:
                     directories[relative] = found
     except _Budget as stop:
         return Survey(directories, str(stop), unread)

@@ -56,3 +56,7 @@ class TargetDeclarations:
     # When a module resolved from a moving reference (a branch, a version range) is due to be
     # resolved again (time.time()): the result is not reused past it. None: nothing moving.
     expires_at: float | None = None
+    # The remote module sources, as the repository's calls write them, that declared a table
+    # here: the repository survey (driftwatch.terraform.roots) knows from them that another
+    # directory calling the same module declares tables, though its address names no DynamoDB.
+    table_sources: set[str] = field(default_factory=set)
