@@ -517,6 +517,9 @@ def test_daemon_wiring(variant: str) -> None:
     assert _mount(git_sync, "repo")["mountPath"] == repo_mount["mountPath"] == flags["root"]
     assert config.repo == str(PurePosixPath(flags["root"]) / flags["link"])
     assert {"emptyDir"} <= set(_volume(pod, "repo"))
+    # git-sync's error file (relative to its --root) is the one the config reads: without it, a
+    # checkout whose pulls fail is compared as if current, and DriftwatchCheckoutStale never fires.
+    assert config.repo_sync_error_file == str(PurePosixPath(flags["root"]) / flags["error-file"])
 
     # The config file the daemon reads is the ConfigMap's key.
     config_mount = _mount(driftwatch, "config")

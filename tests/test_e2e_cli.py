@@ -656,7 +656,7 @@ def test_version_flag(aws_env: None) -> None:
 def test_access_denied_on_autoscaling_is_reported_and_exits_1(
     provisioned: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """DESIGN: exit 1 when anything could not be checked, including an AWS error. Without
+    """README (exit codes): exit 1 when anything could not be checked, including an AWS error. Without
     DescribeScalableTargets the autoscaling targets and the GSI capacity they own cannot be
     judged: they are unresolved (never drift), the cause is reported, and CI must not go green."""
     add_botocore_handler(

@@ -359,3 +359,14 @@ def test_runbook_documents_each_alert_once() -> None:
     text = RUNBOOK.read_text(encoding="utf-8")
     for rule in alerts():
         assert text.count(f"## {rule['alert']}\n") == 1, rule["alert"]
+
+
+def test_every_alert_the_docs_name_exists() -> None:
+    """The reverse: a runbook section (or a README or docs/ mention) of an alert renamed or
+    removed from the rules would send an operator looking for an alert that never fires."""
+    names = {rule["alert"] for rule in alerts()}
+    sections = re.findall(r"^## (Driftwatch\w+)$", RUNBOOK.read_text(encoding="utf-8"), re.MULTILINE)
+    assert sections and set(sections) <= names
+    for doc in (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))):
+        mentioned = set(re.findall(r"\b(Driftwatch[A-Z]\w+)", doc.read_text(encoding="utf-8")))
+        assert mentioned <= names, f"{doc.name} names alerts the rules do not have: {mentioned - names}"
