@@ -469,7 +469,7 @@ def command_scan(args: argparse.Namespace) -> int:
 
     from driftwatch.aws.clients import DEFAULT_RETRY_MODE, AwsClients
     from driftwatch.config import DEFAULT_CONCURRENCY, DEFAULT_MAX_REGIONS, DEFAULT_REQUESTS_PER_SECOND
-    from driftwatch.gitinfo import head_commit, is_dirty
+    from driftwatch.gitinfo import head_commit, is_dirty, path_in_checkout
     from driftwatch.scan import DEFAULT_SCAN_TIMEOUT_SECONDS, ScanSettings, scan
 
     parity = args.parity or (config.terraform_parity if config else "default")
@@ -509,6 +509,7 @@ def command_scan(args: argparse.Namespace) -> int:
             cache=evaluator,
             settings=settings,
             commit=head_commit(invocation.repo),
+            repo_subdir=path_in_checkout(invocation.repo),
             dirty=is_dirty(invocation.repo) is True,
         )
     _write_report(report, args, repo_url=args.repo_url or (config.slack.repo_url if config else None))

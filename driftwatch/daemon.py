@@ -41,7 +41,7 @@ from driftwatch.aws.clients import AwsClients, AwsConfigError
 from driftwatch.config import Config
 from driftwatch.endpoint import Endpoint
 from driftwatch.errors import DriftwatchError
-from driftwatch.gitinfo import head_commit, is_dirty
+from driftwatch.gitinfo import head_commit, is_dirty, path_in_checkout
 from driftwatch.history import History, HistoryError
 from driftwatch.log import get_logger
 from driftwatch.metrics import DriftwatchMetrics, table_label
@@ -125,6 +125,9 @@ class Daemon:
 
         self.config = config
         self.base = base
+        # Where the configured repo lies in its checkout: Slack's file:line links count from the
+        # checkout's top (the checkout may not exist yet: then "", as for a repo at the top).
+        self._repo_subdir = path_in_checkout(config.repo_path(base))
         self.recorder = ApiCallRecorder()
         self.clients = clients or AwsClients(
             max_attempts=config.aws.max_attempts,
@@ -180,6 +183,7 @@ class Daemon:
                 webhook_url,
                 self.history,
                 repo_url=config.slack.repo_url,
+                repo_subdir=self._repo_subdir,
                 on_outcome=lambda o: self.metrics.notification("slack", o),
                 select=selector(routes, None) if routes else None,
             )
@@ -257,6 +261,7 @@ class Daemon:
             url,
             self.history,
             repo_url=self.config.slack.repo_url,
+            repo_subdir=self._repo_subdir,
             on_outcome=lambda o: self.metrics.notification(channel, o),
             channel=channel,
             select=selector(routes, route),
@@ -304,6 +309,7 @@ class Daemon:
                     settings=settings,
                     commit=head_commit(repo),
                     dirty=is_dirty(repo) is True,
+                    repo_subdir=path_in_checkout(repo),
                 )
                 with self._record_lock:
                     if self._closing:

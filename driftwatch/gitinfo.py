@@ -123,6 +123,20 @@ def _top_level(path: Path) -> Path | None:
     return None
 
 
+def path_in_checkout(path: Path) -> str:
+    """Where ``path`` lies in its git checkout, as a relative POSIX path ("" at its top, or
+    outside any checkout): what links to the repository's web address are counted from."""
+    try:
+        resolved = path.resolve()
+        top = _top_level(resolved)
+        if top is None:
+            return ""
+        relative = resolved.relative_to(top).as_posix()
+    except (OSError, ValueError, RuntimeError):
+        return ""
+    return "" if relative == "." else relative
+
+
 def _parse_log(output: str) -> dict[str, FileChange]:
     """``\\0\\1<hash> <unix time>\\0`` headers, each followed by ``\\0``-separated file names."""
     changes: dict[str, FileChange] = {}

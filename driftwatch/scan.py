@@ -383,6 +383,7 @@ def scan(
     settings: ScanSettings | None = None,
     commit: str | None = None,
     dirty: bool = False,
+    repo_subdir: str = "",
 ) -> ScanReport:
     settings = settings or ScanSettings()
     started = time.monotonic()
@@ -428,6 +429,7 @@ def scan(
                 else ()
             ),
             checkout_stale=checkout_stale,
+            repo_subdir=repo_subdir,
         )
     )
 

@@ -626,6 +626,9 @@ class ScanReport:
     # Why the checkout may be stale (git-sync's error file is present: its syncs fail); None:
     # not known to be (driftwatch.checkout).
     checkout_stale: str | None = None
+    # Where the scanned ``repo`` lies in its git checkout ("" at the top): report links to the
+    # repository's web address count from the checkout's top (driftwatch.report.links).
+    repo_subdir: str = ""
 
     def count(self, status: TableStatus) -> int:
         return sum(1 for t in self.tables if t.status is status)

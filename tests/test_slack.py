@@ -416,3 +416,12 @@ def test_reminder_message() -> None:
     assert "`point_in_time_recovery`: `true` → `false`  (open for 2d 1h)" in text
     assert "missing in AWS for 2d 1h" in text
     assert f"{REPO}/blob/0123456789abcdef/modules/storage/main.tf#L12" in text
+    # a repo below the checkout's top (``repo: /checkout/terraform``): links count from the top
+    below = build_reminder(episodes, repo_url=REPO, now=T0, repo_subdir="terraform")
+    assert below is not None
+    assert f"{REPO}/blob/0123456789abcdef/terraform/modules/storage/main.tf#L12" in all_text(below)
+    items = (_transition(TransitionKind.NEW, "orders"),)
+    message = build_message(
+        Transitions(items, "abc", T0), repo_url=REPO, commit="abc", repo_subdir="infra/tf"
+    )
+    assert message is not None and f"{REPO}/blob/abc/infra/tf/envs/prod/main.tf#L7" in all_text(message)

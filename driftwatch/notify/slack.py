@@ -190,11 +190,13 @@ def console_url(table: str, region: str) -> str:
     return f"https://{r}.console.aws.amazon.com/dynamodbv2/home?region={r}#table?name={quote(table, safe='')}"
 
 
-def _source(source: SourceLocation | None, repo_url: str | None, commit: str | None) -> str | None:
+def _source(
+    source: SourceLocation | None, repo_url: str | None, commit: str | None, subdir: str = ""
+) -> str | None:
     if source is None:
         return None
     if repo_url and commit:
-        return _link(source_url(repo_url, commit, source), str(source))
+        return _link(source_url(repo_url, commit, source, subdir), str(source))
     return _code(str(source))
 
 
@@ -402,7 +404,11 @@ def _footer(commit: str | None, repo_url: str | None) -> str:
 
 
 def build_message(
-    transitions: Transitions | Sequence[Transition], *, repo_url: str | None, commit: str | None
+    transitions: Transitions | Sequence[Transition],
+    *,
+    repo_url: str | None,
+    commit: str | None,
+    repo_subdir: str = "",
 ) -> dict[str, Any] | None:
     """The Slack message of one scan, or None when nothing changed.
 
@@ -430,7 +436,7 @@ def build_message(
             kind = first.kind
             lines = [_table_title(first.target, first.table, first.region)]
             if kind is not TransitionKind.RESOLVED:
-                where = _source(first.source, repo_url, commit)
+                where = _source(first.source, repo_url, commit, repo_subdir)
                 if where:
                     lines.append(f"declared at {where}")
             lines.extend(_transition_line(item) for item in table_items)
@@ -474,7 +480,11 @@ def build_message(
 
 
 def build_reminder(
-    episodes: Sequence[Episode], *, repo_url: str | None = None, now: datetime | None = None
+    episodes: Sequence[Episode],
+    *,
+    repo_url: str | None = None,
+    now: datetime | None = None,
+    repo_subdir: str = "",
 ) -> dict[str, Any] | None:
     """A reminder of drift that is still open (after ``slack.remind_after``), or None if none.
 
@@ -493,7 +503,7 @@ def build_reminder(
     fallback_lines: list[str] = []
     for (target, table, region), items in tables.items():
         lines = [_table_title(target, table, region)]
-        where = _source(items[0].source, repo_url, items[0].last_commit)
+        where = _source(items[0].source, repo_url, items[0].last_commit, repo_subdir)
         if where:
             lines.append(f"declared at {where}")
         for e in items:
@@ -738,6 +748,7 @@ class SlackNotifier:
         timeout: int = 10,
         on_outcome: Callable[[Outcome], None] | None = None,
         repo_url: str | None = None,
+        repo_subdir: str = "",
         rng: random.Random | None = None,
         max_per_run: int = 100,
         channel: str = CHANNEL,
@@ -751,6 +762,7 @@ class SlackNotifier:
         self._select = select
         self._on_outcome = on_outcome
         self._repo_url = repo_url
+        self._repo_subdir = repo_subdir  # the scanned repo's place in its checkout: links count from the top
         self._rng = rng
         self._max_per_run = max_per_run
         self._lock = threading.Lock()  # never two deliveries at once: each message sent once
@@ -796,14 +808,16 @@ class SlackNotifier:
             if not items:
                 return None
             transitions = dataclasses.replace(transitions, items=items)
-        return build_message(transitions, repo_url=self._repo_url, commit=transitions.commit)
+        return build_message(
+            transitions, repo_url=self._repo_url, commit=transitions.commit, repo_subdir=self._repo_subdir
+        )
 
     def _reminder_message(self, episodes: Sequence[Episode], now: datetime) -> dict[str, Any] | None:
         if self._select is not None:
             episodes = [e for e in episodes if self.takes(e.target, e.table)]
             if not episodes:
                 return None
-        return build_reminder(episodes, repo_url=self._repo_url, now=now)
+        return build_reminder(episodes, repo_url=self._repo_url, now=now, repo_subdir=self._repo_subdir)
 
     def _outcome(self, outcome: Outcome) -> None:
         if self._on_outcome is None:

@@ -9,6 +9,12 @@ from urllib.parse import quote
 from driftwatch.spec import SourceLocation
 
 
-def source_url(repo_url: str, commit: str, source: SourceLocation) -> str:
-    """A GitHub/GitLab-style blob link to the declaration, pinned to the scanned commit."""
-    return f"{repo_url.rstrip('/')}/blob/{quote(commit, safe='')}/{quote(source.file)}#L{source.line}"
+def source_url(repo_url: str, commit: str, source: SourceLocation, subdir: str = "") -> str:
+    """A GitHub/GitLab-style blob link to the declaration, pinned to the scanned commit.
+
+    ``source.file`` is relative to the configuration's ``repo``; ``subdir`` is where that
+    directory lies in its git checkout (``examples`` for ``repo: ../examples``), which the
+    repository's web address counts from. Without it, every link of a ``repo`` below the top
+    of the checkout pointed at a file that does not exist."""
+    path = f"{subdir.strip('/')}/{source.file}" if subdir.strip("/") else source.file
+    return f"{repo_url.rstrip('/')}/blob/{quote(commit, safe='')}/{quote(path)}#L{source.line}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from driftwatch.report.links import source_url
@@ -58,15 +59,24 @@ def _code(text: str) -> str:
     return f"`{text}`" if "`" not in text else escape(text)
 
 
-def _where(source: SourceLocation | None, repo_url: str | None, commit: str | None) -> str:
-    if source is None:
-        return ""
-    label = escape(str(source))
-    if not repo_url:
-        return label
-    url = source_url(repo_url, commit or "HEAD", source)
-    # The URL is percent-encoded by source_url; <> and spaces cannot survive that.
-    return f"[{label}](<{url}>)"
+@dataclass(frozen=True)
+class _Links:
+    """Where a report's ``file:line`` points: the repository's web address, the scanned commit,
+    and the scanned directory's place in its checkout (ScanReport.repo_subdir)."""
+
+    repo_url: str | None
+    commit: str | None
+    subdir: str = ""
+
+    def where(self, source: SourceLocation | None) -> str:
+        if source is None:
+            return ""
+        label = escape(str(source))
+        if not self.repo_url:
+            return label
+        url = source_url(self.repo_url, self.commit or "HEAD", source, self.subdir)
+        # The URL is percent-encoded by source_url; <> and spaces cannot survive that.
+        return f"[{label}](<{url}>)"
 
 
 def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> list[str]:
@@ -81,14 +91,14 @@ def _details(summary: str, body: list[str]) -> list[str]:
     return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>", ""]
 
 
-def _section(row: TableResult, repo_url: str | None, commit: str | None) -> list[str]:
+def _section(row: TableResult, links: _Links) -> list[str]:
     name = escape(row.table_name or "?")
     lines = [
         f"### {row.status.value.replace('_', ' ').upper()}: {name}",
         "",
         f"Region {escape(row.region or '?')}, target {escape(row.target)}"
         + (f", {_code(row.address)}" if row.address else "")
-        + (f", declared at {_where(row.source, repo_url, commit)}" if row.source else ""),
+        + (f", declared at {links.where(row.source)}" if row.source else ""),
         "",
     ]
     if row.error:
@@ -105,7 +115,7 @@ def _section(row: TableResult, repo_url: str | None, commit: str | None) -> list
                     escape(d.attribute),
                     _value(d.declared),
                     _value(d.live),
-                    _where(row.source_of(d.attribute), repo_url, commit),
+                    links.where(row.source_of(d.attribute)),
                 ]
                 for d in row.drift
             ),
@@ -147,6 +157,7 @@ def _extras(row: TableResult) -> list[str]:
 
 
 def render_markdown(report: ScanReport, repo_url: str | None = None) -> str:
+    links = _Links(repo_url, report.commit, report.repo_subdir)
     code = report.exit_code
     commit = f" at `{report.commit[:12]}`" if report.commit else ""
     lines = [
@@ -171,7 +182,7 @@ def render_markdown(report: ScanReport, repo_url: str | None = None) -> str:
             where = f"{escape(error.location)}: " if error.location else ""
             lines.append(f"- {escape(error.target)}: {where}{escape(error.message)}")
         for item in report.not_evaluated:
-            where = f" at {_where(item.source, repo_url, report.commit)}" if item.source else ""
+            where = f" at {links.where(item.source)}" if item.source else ""
             lines.append(f"- {escape(item.target)}: {_code(item.address)}{where}: {escape(item.reason)}")
         lines.append("")
     if report.checkout_stale:
@@ -181,7 +192,7 @@ def render_markdown(report: ScanReport, repo_url: str | None = None) -> str:
         # Tables in directories nobody asked driftwatch to watch: said, never collapsed.
         lines += ["### Directories no target evaluates", ""]
         for root in report.roots_not_covered:
-            where = f" at {_where(root.source, repo_url, report.commit)}" if root.source else ""
+            where = f" at {links.where(root.source)}" if root.source else ""
             name = _code(root.path) if root.path else "the repository survey"
             lines.append(f"- {name}{where}: {escape(root.reason)}")
         lines.append("")
@@ -195,7 +206,7 @@ def render_markdown(report: ScanReport, repo_url: str | None = None) -> str:
         lines.append("")
     shown = [r for r in report.tables if r.alerts or r.status is TableStatus.ERROR]
     for row in shown:
-        lines += _section(row, repo_url, report.commit)
+        lines += _section(row, links)
     rest = [r for r in report.tables if r not in shown]
     if rest:
         body = [
