@@ -7,6 +7,7 @@ that declares its table, which is where GitHub code scanning shows it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, date, datetime
 from importlib.resources import files
@@ -141,6 +142,18 @@ def test_one_result_per_drifted_attribute_at_the_declaring_line(schema: dict[str
     assert orders["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
     assert len({r["partialFingerprints"]["driftwatch/v1"] for r in run["results"]}) == 3
     assert run["invocations"][0]["executionSuccessful"] is True
+
+    # repo below the checkout's top (``repo: infra/terraform``): code scanning reads each uri
+    # from the top, so the directory goes first; the fingerprints stay the same
+    below = report_to_sarif(dataclasses.replace(report, repo_subdir="infra/terra form"))
+    validate(schema, below)
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in below["runs"][0]["results"]
+    }
+    assert uris == {"infra/terra%20form/envs/prod/main.tf", "infra/terra%20form/envs/prod/more%20tables.tf"}
+    assert [r["partialFingerprints"] for r in below["runs"][0]["results"]] == [
+        r["partialFingerprints"] for r in run["results"]
+    ]
 
 
 def test_unchecked_tables_are_notifications_of_an_unsuccessful_run(

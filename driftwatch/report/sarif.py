@@ -2,8 +2,9 @@
 
 One result per drifted attribute (and one per missing table), located at the file and line of
 the table's declaration, so GitHub code scanning and other SARIF viewers show the drift on the
-line that declares the table. Paths are relative to the scanned repository (``uriBaseId``
-``%SRCROOT%``), which is what code scanning expects when the repository is the checkout.
+line that declares the table. Paths are relative to the top of the git checkout (``uriBaseId``
+``%SRCROOT%``), as code scanning reads them: a ``repo`` below the top (``repo: terraform``) puts
+its directory before each file.
 
 Only what alerts is an ``error`` result: pending and ignored drift, and unmanaged tables (they
 have no declaration to point at), are left out. What is not watched is said too: a module call
@@ -295,7 +296,23 @@ def report_to_sarif(report: ScanReport) -> dict[str, Any]:
     }
     if report.commit:
         run["properties"] = {"commit": report.commit, "dirty": report.dirty}
+    if report.repo_subdir.strip("/"):
+        _rebase(run, report.repo_subdir.strip("/"))
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+def _rebase(value: Any, subdir: str) -> None:
+    """Every ``%SRCROOT%`` artifact of ``value`` counted from the checkout's top: code scanning
+    reads a uri from the top of the repository, and a declaration's file is relative to
+    ``repo``, which may lie below it (ScanReport.repo_subdir)."""
+    if isinstance(value, dict):
+        if value.get("uriBaseId") == "%SRCROOT%" and isinstance(value.get("uri"), str):
+            value["uri"] = f"{_uri(subdir)}/{value['uri']}"
+        for item in value.values():
+            _rebase(item, subdir)
+    elif isinstance(value, list):
+        for item in value:
+            _rebase(item, subdir)
 
 
 def render_sarif(report: ScanReport) -> str:
