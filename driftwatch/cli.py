@@ -392,7 +392,8 @@ def check_flags(args: argparse.Namespace) -> None:
     if given:
         raise UsageError(
             f"{', '.join(given)} describe{'s' if len(given) == 1 else ''} an ad-hoc target and "
-            "need --root; with a config file, set them in the config"
+            f"need{'s' if len(given) == 1 else ''} --root; with a config file, set "
+            f"{'it' if len(given) == 1 else 'them'} in the config"
         )
 
 

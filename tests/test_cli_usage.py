@@ -80,7 +80,10 @@ def test_inspect_has_no_verbose_flag(capsys: pytest.CaptureFixture[str]) -> None
             ["scan", "--config", "config/driftwatch.yaml", "--var-file", "x", "--workspace", "w"],
             "--var-file, --workspace describe an ad-hoc target",
         ),
-        (["scan", "--config", "config/driftwatch.yaml", "--role-arn", "arn"], "need --root"),
+        (
+            ["scan", "--config", "config/driftwatch.yaml", "--role-arn", "arn"],
+            "describes an ad-hoc target and needs --root",
+        ),
         (["scan", *AD_HOC, "--format", "json", "--verbose"], "--verbose only changes --format text"),
         (["scan", *AD_HOC, "--repo-url", "https://x", "--format", "json"], "--repo-url only changes"),
         (["demo", "--format", "json", "-v"], "--verbose only changes --format text"),
