@@ -528,7 +528,12 @@ class Daemon:
         """Queue one Slack message per channel about what stopped being watched (after two scans
         in a row) and what is watched again (driftwatch.notify.coverage); the state lives in the
         history database, so a restart neither repeats nor forgets an announcement."""
-        listing = Listing.of(report, self._configured_targets(), self.config.coverage.ignore)
+        listing = Listing.of(
+            report,
+            self._configured_targets(),
+            self.config.coverage.ignore,
+            checks_checkout=self.config.repo_sync_error_file is not None,
+        )
         self._announce_coverage(not_watched(report), listing, report)
 
     def _announce_failed_scan(self, error: str) -> None:

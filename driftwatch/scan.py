@@ -66,6 +66,7 @@ from driftwatch.spec import (
     IgnoreRule,
     NotEvaluated,
     PendingUnavailable,
+    RootNotCovered,
     ScalingTarget,
     ScanReport,
     TableResult,
@@ -411,6 +412,12 @@ def scan(
     )
     rows.extend(unmanaged_rows)
     rows.sort(key=_row_order)
+    not_covered: tuple[RootNotCovered, ...] = ()
+    declaring: frozenset[str] | None = None
+    if survey is not None and uncovered is not None:
+        walked = uncovered.result()
+        not_covered = tuple(survey.judge(walked, declared.table_sources))
+        declaring = survey.declaring(walked, declared.table_sources)
     # Every string that leaves the scan is bounded and encodable (driftwatch.bounds).
     return bounded(
         ScanReport(
@@ -423,11 +430,8 @@ def scan(
             expired_ignore_rules=tuple(rule for rule in settings.ignore if rule.expired(now)),
             not_evaluated=tuple(declared.not_evaluated),
             pending_unavailable=tuple(PendingUnavailable(t, r) for t, r in sorted(no_pending.items())),
-            roots_not_covered=(
-                tuple(survey.judge(uncovered.result(), declared.table_sources))
-                if survey is not None and uncovered is not None
-                else ()
-            ),
+            roots_not_covered=not_covered,
+            roots_declaring=declaring,
             checkout_stale=checkout_stale,
             repo_subdir=repo_subdir,
         )

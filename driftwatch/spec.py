@@ -626,6 +626,10 @@ class ScanReport:
     # Why the checkout may be stale (git-sync's error file is present: its syncs fail); None:
     # not known to be (driftwatch.checkout).
     checkout_stale: str | None = None
+    # The directories the repository survey found declaring tables, covered or not (None: no
+    # survey, or it failed): not rendered; the daemon tells a directory that left the
+    # repository from one a target now evaluates (driftwatch.notify.coverage.Listing).
+    roots_declaring: frozenset[str] | None = None
     # Where the scanned ``repo`` lies in its git checkout ("" at the top): report links to the
     # repository's web address count from the checkout's top (driftwatch.report.links).
     repo_subdir: str = ""

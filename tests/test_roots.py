@@ -722,4 +722,52 @@ def test_a_scan_names_a_directory_calling_the_registry_module_a_target_found_tab
     declared = declare([target], ParseCache())
     assert declared.table_sources == {"acme/tables/aws"}
     assert _paths(survey.run(declared.table_sources)) == ["envs/qa"]
+    assert report.roots_declaring == frozenset({"envs/prod", "envs/qa"})
     assert survey.run() == []  # without the targets' evidence: the name says nothing
+
+
+def test_a_directory_that_left_the_repository_is_forgotten_not_watched_again() -> None:
+    """``envs/qa`` announced as not watched, then deleted from git (or its tables removed): it
+    ended as "watched again" in Slack, though nothing watches it. A whole survey that no longer
+    finds it declaring tables forgets it; one that still does (a target evaluates it now) says
+    "watched again"; a survey cut short still says nothing."""
+    from datetime import UTC, datetime
+
+    from driftwatch.spec import ScanReport
+
+    key, state = _announced_root("envs/qa")
+
+    def later(declaring: frozenset[str] | None, *cut: RootNotCovered) -> list[str]:
+        report = ScanReport(
+            generated_at=datetime(2026, 1, 2, tzinfo=UTC),
+            commit=None,
+            tables=(),
+            roots_not_covered=cut,
+            roots_declaring=declaring,
+        )
+        change = reconcile(not_watched(report), state, Listing.of(report, {"prod"}))
+        assert (key in change.state) == (not change.ended and bool(cut))
+        return [item.key for item in change.ended]
+
+    assert later(frozenset({"envs/prod"})) == []  # gone: forgotten
+    assert later(frozenset({"envs/prod", "envs/qa"})) == [key]  # covered now: watched again
+    assert later(None) == [key]  # no survey answer to tell them apart: as before
+    assert later(frozenset(), RootNotCovered("", None, "the repository survey stopped at x")) == []
+
+
+def test_the_checkout_item_is_forgotten_when_nothing_checks_the_checkout() -> None:
+    """``repo_sync_error_file`` removed from the config after Slack said the checkout may be
+    stale: nothing checks it any more, so it is not "watched again"."""
+    from datetime import UTC, datetime
+
+    from driftwatch.spec import ScanReport
+
+    stale = ScanReport(datetime(2026, 1, 1, tzinfo=UTC), None, (), checkout_stale="auth failed")
+    first = reconcile(not_watched(stale), {}, Listing.of(stale, {"prod"}))
+    second = reconcile(not_watched(stale), first.state, Listing.of(stale, {"prod"}))
+    assert [item.key for item in second.started] == ["checkout"]
+    fine = ScanReport(datetime(2026, 1, 2, tzinfo=UTC), None, ())
+    unchecked = reconcile({}, second.state, Listing.of(fine, {"prod"}, checks_checkout=False))
+    assert unchecked.ended == () and "checkout" not in unchecked.state
+    synced = reconcile({}, second.state, Listing.of(fine, {"prod"}))
+    assert [item.key for item in synced.ended] == ["checkout"]  # the sync works again

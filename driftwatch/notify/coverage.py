@@ -73,7 +73,7 @@ def not_watched(report: ScanReport) -> dict[str, NotWatched]:
     if report.checkout_stale:
         # Every target is compared with a checkout that may be old: no target, no table.
         text = f"repository: the checkout may be stale: {report.checkout_stale}"
-        items["checkout"] = NotWatched("checkout", "", "", text)
+        items[_CHECKOUT_KEY] = NotWatched(_CHECKOUT_KEY, "", "", text)
     for root in report.roots_not_covered:
         # No target: the default webhook, else every route (told twice rather than to nobody).
         key = _root_key(root.path)
@@ -83,6 +83,7 @@ def not_watched(report: ScanReport) -> dict[str, NotWatched]:
 
 
 MAX_FAILURE_CHARS = 300
+_CHECKOUT_KEY = "checkout"
 
 
 def failed_scan(error: str) -> dict[str, NotWatched]:
@@ -121,7 +122,11 @@ class Listing:
 
     A directory no target evaluates (the repository survey's) ends only when a whole survey no
     longer names it: a survey cut short or failed did not look at it, and it stays announced.
-    One that ``coverage.ignore`` now covers is forgotten: it is still not watched, by choice.
+    It is "watched again" when it still declares tables (a target evaluates it now); one that
+    no longer does (deleted from the repository, or its tables removed) is forgotten, as is one
+    that ``coverage.ignore`` now covers: it is still not watched, by choice. The checkout's
+    item is forgotten when the configuration stops naming git-sync's error file: nothing
+    checks the checkout any more, so nothing says it is current.
     """
 
     incomplete: frozenset[str]  # targets that did not list every table they declare
@@ -130,6 +135,10 @@ class Listing:
     blind: bool = False  # no report at all (the scan failed): nothing ends, nothing is forgotten
     survey_cut: bool = False  # the repository survey stopped early or failed: it did not see all
     ignore: tuple[str, ...] = ()  # the coverage.ignore globs of the config
+    # The directories the survey found declaring tables (ScanReport.roots_declaring); None: not
+    # known, and an announced directory the survey no longer names is "watched again" as before.
+    declaring: frozenset[str] | None = None
+    checks_checkout: bool = True  # the config names git-sync's error file (repo_sync_error_file)
 
     @classmethod
     def nothing(cls) -> Listing:
@@ -138,7 +147,11 @@ class Listing:
 
     @classmethod
     def of(
-        cls, report: ScanReport, configured: Collection[str] | None = None, ignore: Sequence[str] = ()
+        cls,
+        report: ScanReport,
+        configured: Collection[str] | None = None,
+        ignore: Sequence[str] = (),
+        checks_checkout: bool = True,
     ) -> Listing:
         # An item whose region was unknown (region "") is the table's in any region.
         compared = {
@@ -155,13 +168,20 @@ class Listing:
             frozenset(configured) if configured is not None else None,
             survey_cut=any(not root.path for root in report.roots_not_covered),
             ignore=tuple(ignore),
+            declaring=report.roots_declaring,
+            checks_checkout=checks_checkout,
         )
 
     def forgotten(self, key: str, stored: Mapping[str, Any]) -> bool:
         """A stored item whose target is no longer configured (a failed scan's item has none),
-        or a directory ``coverage.ignore`` covers now."""
+        a directory ``coverage.ignore`` covers now or a whole survey found declaring no table,
+        or the checkout's item when nothing checks the checkout any more."""
         directory = _root_path(key)
         if directory and ignored(directory, self.ignore):
+            return True
+        if directory and not self.survey_cut and self.declaring is not None:
+            return directory not in self.declaring
+        if key == _CHECKOUT_KEY and not self.checks_checkout:
             return True
         target = str(stored.get("target", ""))
         return self.configured is not None and bool(target) and target not in self.configured

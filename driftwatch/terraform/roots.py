@@ -160,16 +160,11 @@ def ignored(directory: str, ignore: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(prefix, glob) for prefix in prefixes for glob in ignore)
 
 
-def roots_not_covered(
-    survey: Survey,
-    target_roots: Iterable[str],
-    ignore: Sequence[str] = (),
-    table_sources: Collection[str] = (),
-) -> list[RootNotCovered]:
-    """The directories that declare tables, are no module of another and no target reaches
-    (see the module's docstring), each with what it declares; and the survey's early stop, if
-    any. ``table_sources``: the remote sources under which the targets' evaluations declared
-    tables (``TargetDeclarations.table_sources``). Pure: a function of the survey's outlines."""
+def _declaring(
+    survey: Survey, table_sources: Collection[str]
+) -> tuple[dict[str, list[Evidence]], dict[str, list[tuple[str, Evidence]]]]:
+    """Every directory that declares tables, through local modules at any depth, with what
+    makes it one; and each called directory's callers."""
     directories = survey.directories
     known = {source_key(source) for source in table_sources}
     own: dict[str, list[Evidence]] = {
@@ -194,6 +189,28 @@ def roots_not_covered(
                 pending.append(caller)
             if not own.get(caller):
                 declares[caller].append(evidence)
+    return declares, callers
+
+
+def declaring_directories(survey: Survey, table_sources: Collection[str] = ()) -> frozenset[str]:
+    """The directories that declare tables (or may: a file could not be read), covered or not:
+    one announced as not covered that is no longer among them left the repository, or its
+    tables did, and is not "watched again" (driftwatch.notify.coverage.Listing)."""
+    return frozenset(_declaring(survey, table_sources)[0].keys() | survey.unread.keys())
+
+
+def roots_not_covered(
+    survey: Survey,
+    target_roots: Iterable[str],
+    ignore: Sequence[str] = (),
+    table_sources: Collection[str] = (),
+) -> list[RootNotCovered]:
+    """The directories that declare tables, are no module of another and no target reaches
+    (see the module's docstring), each with what it declares; and the survey's early stop, if
+    any. ``table_sources``: the remote sources under which the targets' evaluations declared
+    tables (``TargetDeclarations.table_sources``). Pure: a function of the survey's outlines."""
+    directories = survey.directories
+    declares, callers = _declaring(survey, table_sources)
     covered: set[str] = set()
     pending = [posixpath.normpath(root) for root in target_roots]
     while pending:
@@ -255,6 +272,17 @@ class RepoSurvey:
             return survey_repository(self.repo)
         except Exception as error:  # a survey is advice: it must never cost the scan
             return _failed(error)
+
+    def declaring(
+        self, walked: Survey | list[RootNotCovered], table_sources: Collection[str] = ()
+    ) -> frozenset[str] | None:
+        """``declaring_directories`` of ``walk``'s answer; None when the survey is off or failed."""
+        if not isinstance(walked, Survey):
+            return None
+        try:
+            return declaring_directories(walked, table_sources)
+        except Exception:  # judge says why; the end of an announced directory stays unknown
+            return None
 
     def judge(
         self, walked: Survey | list[RootNotCovered], table_sources: Collection[str] = ()
