@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import stat
@@ -120,6 +121,31 @@ def _top_level(path: Path) -> Path | None:
     for candidate in (path, *path.parents):
         if (candidate / ".git").exists():
             return candidate
+    return None
+
+
+MAX_GIT_CONFIG_BYTES = 1024 * 1024
+_REMOTE_ORIGIN = re.compile(r'^\s*\[\s*remote\s+"origin"\s*\]\s*$')
+_SECTION = re.compile(r"^\s*\[")
+_URL = re.compile(r"^\s*url\s*=\s*(.*?)\s*$", re.IGNORECASE)
+
+
+def origin_url(path: Path) -> str | None:
+    """The ``url`` of the checkout's ``origin`` remote, read from its git config (bounded,
+    without running git); None when there is none or it cannot be read."""
+    try:
+        git_dir = _git_dir(path.resolve())
+        if git_dir is None:
+            return None
+        text = _read_small(_common_dir(git_dir) / "config", MAX_GIT_CONFIG_BYTES)
+    except (OSError, ValueError, RuntimeError):
+        return None
+    in_origin = False
+    for line in text.splitlines():
+        if _SECTION.match(line):
+            in_origin = bool(_REMOTE_ORIGIN.match(line))
+        elif in_origin and (match := _URL.match(line)):
+            return match.group(1).strip('"') or None
     return None
 
 

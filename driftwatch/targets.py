@@ -9,7 +9,8 @@ from pathlib import Path
 
 from driftwatch.config import Config, ModulesConfig
 from driftwatch.errors import DriftwatchError
-from driftwatch.terraform.roots import RepoSurvey
+from driftwatch.gitinfo import origin_url, path_in_checkout
+from driftwatch.terraform.roots import Checkout, RepoSurvey, repository_key
 from driftwatch.terraform.sources import ModuleSettings
 from driftwatch.terraform.target import TargetInput
 
@@ -110,7 +111,9 @@ def repo_survey(config: Config, repo: Path) -> RepoSurvey:
             continue
         if root.is_relative_to(repo):
             roots.append(root.relative_to(repo).as_posix())
-    return RepoSurvey(repo, tuple(roots), tuple(config.coverage.ignore))
+    origin = origin_url(repo)
+    checkout = Checkout(repository_key(origin) if origin else None, path_in_checkout(repo))
+    return RepoSurvey(repo, tuple(roots), tuple(config.coverage.ignore), checkout)
 
 
 def adhoc_module_settings(env: Mapping[str, str]) -> ModuleSettings:

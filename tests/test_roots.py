@@ -368,7 +368,7 @@ def test_a_walk_through_too_many_entries_stops_and_says_where(tmp_path: Path) ->
 def test_a_survey_that_fails_is_one_entry_not_a_crash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(repo: Path) -> Survey:
+    def broken(repo: Path, **_: object) -> Survey:
         raise MemoryError("a hostile repository")
 
     monkeypatch.setattr("driftwatch.terraform.roots.survey_repository", broken)
@@ -771,3 +771,59 @@ def test_the_checkout_item_is_forgotten_when_nothing_checks_the_checkout() -> No
     assert unchecked.ended == () and "checkout" not in unchecked.state
     synced = reconcile({}, second.state, Listing.of(fine, {"prod"}))
     assert [item.key for item in synced.ended] == ["checkout"]  # the sync works again
+
+
+def test_a_remote_subdirectory_is_a_call_only_of_this_repository_counted_from_its_top() -> None:
+    """``//modules/table`` of another repository named this checkout's ``modules/table`` as
+    called, so a same-named local directory declaring tables was never reported. With the
+    checkout's origin known, only its own URL (in any of git's spellings) counts, and the
+    ``//subdir`` counts from the checkout's top (``repo`` may lie below it)."""
+    from driftwatch.terraform.roots import Checkout, repository_key
+
+    for spelling in (
+        "git::https://GitHub.com/acme/infra.git",
+        "https://github.com/acme/infra",
+        "git@github.com:acme/infra.git",
+        "git::ssh://git@github.com/acme/infra.git",
+        "github.com/acme/infra",
+        "https://user:token@github.com/acme/infra.git/",
+    ):
+        assert repository_key(spelling) == "github.com/acme/infra", spelling
+    assert repository_key("acme/tables/aws") is None  # a registry address: another package
+
+    ours = "git::https://github.com/acme/infra.git//terraform/modules/table?ref=v1"
+    theirs = "git::https://github.com/vendor/modules.git//modules/table?ref=v3"
+    survey_of = lambda checkout: Survey(  # noqa: E731
+        {
+            "envs/prod": outline_directory("envs/prod", {"main.tf": [module("t", ours)]}, checkout),
+            "envs/vendor": outline_directory("envs/vendor", {"main.tf": [module("v", theirs)]}, checkout),
+            "modules/table": outline_directory("modules/table", {"main.tf": [table("this")]}, checkout),
+        }
+    )
+    here = Checkout("github.com/acme/infra", "terraform")
+    # repo is the checkout's terraform/: ours names modules/table, theirs names nothing here
+    assert _paths(roots_not_covered(survey_of(here), ["envs/prod", "envs/vendor"])) == []
+    elsewhere = Checkout("github.com/acme/other", "")
+    assert _paths(roots_not_covered(survey_of(elsewhere), ["envs/prod", "envs/vendor"])) == ["modules/table"]
+    assert here.local(ours, "terraform") == "." and here.local(ours, "docs/x") is None
+    # an unknown origin: any repository's subdirectory counts, as before (never a new alarm)
+    assert Checkout(None, "").local(theirs, "modules/table") == "modules/table"
+
+
+def test_the_survey_reads_the_checkouts_origin_and_place(tmp_path: Path) -> None:
+    import subprocess
+
+    from driftwatch.gitinfo import origin_url
+
+    checkout = tmp_path / "checkout"
+    (checkout / "terraform").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(checkout)], check=True)
+    assert origin_url(checkout) is None
+    url = "git@github.com:acme/infra.git"
+    subprocess.run(["git", "-C", str(checkout), "remote", "add", "origin", url], check=True)
+    subprocess.run(["git", "-C", str(checkout), "remote", "add", "upstream", "https://x.test/y"], check=True)
+    assert origin_url(checkout / "terraform") == url
+    config = parse_config({"repo": str(checkout / "terraform"), "targets": [{"name": "p", "root": "."}]})
+    survey = repo_survey(config, (checkout / "terraform").resolve())
+    assert survey.checkout is not None
+    assert (survey.checkout.origin, survey.checkout.subdir) == ("github.com/acme/infra", "terraform")

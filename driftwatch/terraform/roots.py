@@ -30,6 +30,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
+import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,8 +129,58 @@ def _remote_subdir(source: str) -> str | None:
     return None if subdir in (".", "") or subdir.startswith("..") or subdir.startswith("/") else subdir
 
 
-def outline_directory(directory: str, files: Mapping[str, list[BlockHeader]]) -> DirectoryOutline:
-    """One directory's outline from its files' top-level blocks (file name -> blocks)."""
+def repository_key(address: str) -> str | None:
+    """A git repository's address as host and path, to tell whether a module source's
+    repository is the scanned checkout's (``origin``): ``git::https://GitHub.com/acme/infra.git``,
+    ``git@github.com:acme/infra``, ``ssh://git@github.com/acme/infra`` and the shorthand
+    ``github.com/acme/infra`` are all ``github.com/acme/infra``. None for what names no host
+    (a registry address ``acme/tables/aws``: another package, never this checkout)."""
+    text = address.strip().split("?", 1)[0]
+    text = text.removeprefix("git::")
+    scheme = text.find("://")
+    if scheme >= 0:
+        rest = text[scheme + 3 :]
+        rest = rest.split("@", 1)[1] if "@" in rest.split("/", 1)[0] else rest
+        host, _, path = rest.partition("/")
+        host = host.split(":", 1)[0]
+    elif re.match(r"^[\w.-]+@[\w.-]+:", text):  # scp-like: git@github.com:acme/infra.git
+        host, _, path = text.split("@", 1)[1].partition(":")
+    else:
+        host, _, path = text.partition("/")
+        if "." not in host:
+            return None
+    path = path.strip("/").removesuffix(".git").strip("/")
+    return f"{host.lower()}/{path.lower()}" if host and path else None
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """The scanned repository as module sources may name it: its ``origin`` (repository_key;
+    None: unknown) and where ``repo`` lies in it (a source's ``//subdir`` counts from the top)."""
+
+    origin: str | None
+    subdir: str = ""
+
+    def local(self, source: str, subdir: str) -> str | None:
+        """The directory of ``repo`` that a remote source's ``//subdir`` names when the source
+        is this checkout (an unknown origin: any source may be), else None."""
+        if self.origin is not None:
+            split = source.find("//", source.find("://") + 3 if "://" in source else 0)
+            if repository_key(source[:split] if split >= 0 else source) != self.origin:
+                return None
+        prefix = self.subdir.strip("/")
+        if not prefix:
+            return subdir
+        if subdir == prefix:
+            return "."
+        return subdir[len(prefix) + 1 :] if subdir.startswith(prefix + "/") else None
+
+
+def outline_directory(
+    directory: str, files: Mapping[str, list[BlockHeader]], checkout: Checkout | None = None
+) -> DirectoryOutline:
+    """One directory's outline from its files' top-level blocks (file name -> blocks).
+    ``checkout``: which remote sources' ``//subdir`` name a directory here (None: any, as is)."""
     found = DirectoryOutline()
     for name in sorted(files):
         file = name if directory == "." else f"{directory}/{name}"
@@ -147,6 +198,8 @@ def outline_directory(directory: str, files: Mapping[str, list[BlockHeader]]) ->
                 else:
                     found.remote_calls.append((block.source, evidence))
                 subdir = _remote_subdir(block.source)
+                if subdir is not None and checkout is not None:
+                    subdir = checkout.local(block.source, subdir)
                 if subdir is not None:
                     found.calls.append((subdir, evidence))
     return found
@@ -258,6 +311,7 @@ class RepoSurvey:
     repo: Path
     roots: tuple[str, ...]
     ignore: tuple[str, ...] = ()
+    checkout: Checkout | None = None  # which remote sources are this repository (None: any)
 
     def run(self, table_sources: Collection[str] = ()) -> list[RootNotCovered]:
         """The roots not covered (``table_sources``: see ``roots_not_covered``)."""
@@ -269,7 +323,7 @@ class RepoSurvey:
         if any(glob and set(glob) == {"*"} for glob in self.ignore):
             return []
         try:
-            return survey_repository(self.repo)
+            return survey_repository(self.repo, checkout=self.checkout)
         except Exception as error:  # a survey is advice: it must never cost the scan
             return _failed(error)
 
@@ -312,6 +366,7 @@ def survey_repository(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     max_entries: int = DEFAULT_MAX_ENTRIES,
+    checkout: Checkout | None = None,
 ) -> Survey:
     """Every directory of ``repo`` with Terraform files, outlined. Hidden directories
     (``.git``, ``.terraform``: Terraform's own module copies) and ``node_modules`` are skipped, symlinked
@@ -349,7 +404,7 @@ def survey_repository(
                 elif blocks:
                     files[name] = blocks
             if files:
-                found = outline_directory(relative, files)
+                found = outline_directory(relative, files, checkout)
                 if found.declarations or found.calls or found.remote_calls:
                     directories[relative] = found
     except _Budget as stop:
