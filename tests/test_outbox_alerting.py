@@ -382,3 +382,30 @@ def test_the_daemon_exports_its_outbox_after_each_delivery(
         assert after[("driftwatch_outbox_oldest_pending_age_seconds", (("channel", "slack"),))] == 0
     finally:
         daemon.history.close()
+
+
+def test_a_channel_unreachable_for_long_keeps_its_newest_messages_within_a_bound(
+    history: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack down for a week while drift comes and goes queued ~2,000 messages: the database grew
+    without bound, and Slack, once back, received hours of stale messages. A channel now keeps
+    its newest messages within the bound; the oldest are dropped, said, counted and logged;
+    another channel is untouched."""
+    from driftwatch.history import outbox
+
+    monkeypatch.setattr(outbox, "MAX_PENDING_PER_CHANNEL", 3)
+    with structlog.testing.capture_logs() as logs:
+        ids = [history.enqueue("slack", {"text": f"m{i}"}, T0 + timedelta(minutes=i)) for i in range(5)]
+        other = history.enqueue("ops", {"text": "o"}, T0)
+    assert [m.id for m in history.pending("slack", T0 + timedelta(hours=1))] == ids[2:]
+    assert [m.id for m in history.pending("ops", T0 + timedelta(hours=1))] == [other]
+    stats = history.stats()
+    assert (stats["slack"].pending, stats["slack"].dropped) == (3, 2)
+    assert stats["slack"].oldest_pending == T0 + timedelta(minutes=2)
+    dropped = history.message(ids[0])
+    assert dropped is not None and dropped.last_error is not None
+    assert "more than 3 messages waited for this channel" in dropped.last_error
+    assert [(e["event"], e["dropped"]) for e in logs if e["event"] == "outbox_overflow"] == [
+        ("outbox_overflow", 1),
+        ("outbox_overflow", 1),
+    ]

@@ -9,6 +9,12 @@ Messages are delivered in the order they were queued, per channel: a message tha
 off holds back the later ones, so a "resolved" never overtakes its "new". A message the channel
 refused for good is ``dropped``, with the error kept and counted (:meth:`Outbox.stats`), never
 deleted before retention.
+
+A channel holds at most :data:`MAX_PENDING_PER_CHANNEL` undelivered messages: a channel that
+stays unreachable while drift comes and goes (a week of flapping with Slack down queued ~2,000)
+would otherwise grow the database without bound and, once it answers again, receive hours of
+stale messages. Past the bound the oldest are dropped, said in their error and counted like any
+drop; what they announced stays in the drift history and on ``/metrics``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ from typing import Any
 
 from driftwatch.history.ledger import _json_default
 from driftwatch.history.store import Store, dt, opt_dt, ts
+from driftwatch.log import get_logger
+
+log = get_logger(__name__)
 
 
 class OutboxStatus(enum.StrEnum):
@@ -61,6 +70,12 @@ class ChannelStats:
 # due now, or it would wait as long as the clock had been wrong (a day ahead: a day silent).
 MAX_RETRY_DELAY = timedelta(hours=1)
 
+MAX_PENDING_PER_CHANNEL = 1_000
+_OVERFLOW_ERROR = (
+    "dropped unsent: more than {limit} messages waited for this channel (it stayed unreachable); "
+    "the oldest are dropped first. What they said is in `driftwatch history` and on /metrics"
+)
+
 _COLUMNS = "id, channel, payload, created_at, attempts, next_attempt_at, status, last_error, interrupted"
 _INTERRUPTED_ERROR = "interrupted: driftwatch stopped while sending; it may have been delivered"
 
@@ -90,7 +105,25 @@ class Outbox(Store):
             "INSERT INTO outbox (channel, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?)",
             (channel, json.dumps(payload, separators=(",", ":"), default=_json_default), stamp, stamp),
         )
+        self._shed(conn, channel, now)
         return int(cursor.lastrowid or 0)
+
+    @staticmethod
+    def _shed(conn: sqlite3.Connection, channel: str, now: datetime) -> None:
+        """Drop the oldest undelivered messages of ``channel`` past the bound (see above)."""
+        pending = conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE channel = ? AND status = 'pending'", (channel,)
+        ).fetchone()[0]
+        over = int(pending) - MAX_PENDING_PER_CHANNEL
+        if over <= 0:
+            return
+        conn.execute(
+            "UPDATE outbox SET status = 'dropped', last_error = ?, dropped_at = ?, attempt_started_at = NULL "
+            "WHERE id IN "
+            "(SELECT id FROM outbox WHERE channel = ? AND status = 'pending' ORDER BY id LIMIT ?)",
+            (_OVERFLOW_ERROR.format(limit=MAX_PENDING_PER_CHANNEL), ts(now), channel, over),
+        )
+        log.warning("outbox_overflow", channel=channel, dropped=over, limit=MAX_PENDING_PER_CHANNEL)
 
     def enqueue(self, channel: str, payload: Mapping[str, Any], now: datetime) -> int:
         """Queue one message outside a scan (e.g. a test message); returns its id."""
