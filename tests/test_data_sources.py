@@ -336,3 +336,33 @@ def test_a_data_source_taken_as_a_whole_is_unknown_not_its_listed_attributes(
     declared = next(t for t in result.tables if t.address == "aws_dynamodb_table.t")
     assert isinstance(declared.spec.tags, Unknown)
     assert "as a whole" in declared.spec.tags.reason
+
+
+def test_a_data_source_passed_whole_to_an_emulated_module_is_unknown_too(tmp_path: Path) -> None:
+    """CloudPosse's table takes its inputs as the arguments of its resource: ``tags =
+    data.aws_region.current`` gave the listed attributes as tags (a false drift against the
+    provider's whole object). A module evaluated from its own code still gets the value as it
+    is, so one attribute read from it stays known."""
+    call = """
+    data "aws_region" "current" {}
+    module "t" {
+      source    = "cloudposse/dynamodb/aws"
+      version   = "0.37.0"
+      namespace = "acme"
+      name      = "orders"
+      hash_key  = "id"
+      tags      = data.aws_region.current
+    }
+    module "local" {
+      source = "./child"
+      region = data.aws_region.current
+    }
+    """
+    child = 'variable "region" {}\n' + table("c", '"c-${var.region.name}"', "tags = var.region")
+    result = declare(tmp_path, {"main.tf": call, "child/main.tf": child})
+    by_address = {t.address: t for t in result.tables}
+    tags = by_address["module.t"].spec.tags
+    assert isinstance(tags, Unknown) and "as a whole" in tags.reason
+    local = by_address["module.local.aws_dynamodb_table.c"]
+    assert local.spec.name == "c-us-east-1"
+    assert isinstance(local.spec.tags, Unknown) and "as a whole" in local.spec.tags.reason

@@ -941,13 +941,13 @@ class ModuleInstance:
             self.walk.error(f"module {name!r} has no literal source", file, block.line)
             result = _unknown_outputs(f"module.{name} has no literal source")
         elif cloudposse.is_label_module_source(source):
-            result = label_outputs(build_label(inputs))
+            result = label_outputs(build_label(_emulated(inputs)))
         elif cloudposse.is_dynamodb_module_source(source):
             plan = self.cloudposse_plan(name)
             if isinstance(plan, Package):
                 result = self._enter(name, plan.directory, address, inputs, block, file, plan)
             elif plan in cloudposse.KNOWN_VERSIONS:
-                result = _dynamodb_outputs(inputs, plan)
+                result = _dynamodb_outputs(_emulated(inputs), plan)
             else:
                 result = _unknown_outputs(f"module.{name} was not evaluated: {plan}")
         elif _is_local_source(source):
@@ -1764,7 +1764,7 @@ class _TableCollector:
         region = self._region(provider, None, instance)
         for _key, address, extra in expansion:
             with self._table(address, block, file):
-                inputs = instance.call_inputs(name, extra)
+                inputs = _emulated(instance.call_inputs(name, extra))
                 where = (file, block.line, region, self._inputs(instance))
                 try:
                     self.scaling.extend(cloudposse_autoscaler.scaling_resources(inputs, address, where))
@@ -1886,7 +1886,7 @@ class _TableCollector:
         block: Block,
         file: str,
     ) -> None:
-        inputs = instance.call_inputs(name, extra)
+        inputs = _emulated(instance.call_inputs(name, extra))
         try:
             declaration = cloudposse.module_to_resource(inputs, module_version)
         except cloudposse.TableNotDetermined as error:
@@ -2065,6 +2065,14 @@ def declare_target(
             fingerprint = dataclasses.replace(fingerprint, expires_at=result.expires_at)
         cache.declarations.remember(slot, key, fingerprint, _copy(result))
     return result
+
+
+def _emulated(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs of a module driftwatch emulates (CloudPosse's table, label and autoscaler):
+    there they are the arguments of its resources, so a resource instance or data source
+    result taken whole is Unknown (references.whole_values_unknown), as in a resource body.
+    A module evaluated from its code gets them as they are: it may read one attribute."""
+    return {name: whole_values_unknown(value) for name, value in inputs.items()}
 
 
 def _environment_region(target: TargetInput) -> str | None:
