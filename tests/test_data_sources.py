@@ -366,3 +366,16 @@ def test_a_data_source_passed_whole_to_an_emulated_module_is_unknown_too(tmp_pat
     local = by_address["module.local.aws_dynamodb_table.c"]
     assert local.spec.name == "c-us-east-1"
     assert isinstance(local.spec.tags, Unknown) and "as a whole" in local.spec.tags.reason
+
+
+def test_for_each_over_a_whole_data_source_or_instance_is_not_evaluated(tmp_path: Path) -> None:
+    """``for_each = data.aws_region.current`` (or one table instance) makes an instance per
+    attribute of the provider's whole object: driftwatch lists three of them, so it made three
+    tables where Terraform plans four. The resource is now not evaluated, with the reason."""
+    blocks = 'data "aws_region" "current" {}\n' + table("single", '"single"')
+    for collection in ("data.aws_region.current", "aws_dynamodb_table.single"):
+        tf = blocks + table("per", '"per-${each.key}"', f"for_each = {collection}")
+        result = declare(tmp_path, {"main.tf": tf})
+        assert [t.address for t in result.tables] == ["aws_dynamodb_table.single"], collection
+        (skipped,) = result.not_evaluated
+        assert skipped.address == "aws_dynamodb_table.per" and "as a whole" in skipped.reason

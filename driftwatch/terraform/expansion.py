@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from driftwatch.errors import DriftwatchError
-from driftwatch.spec import Unknown
+from driftwatch.spec import PartlyListed, Unknown
 from driftwatch.terraform.functions import FunctionError, TfSet, to_int, type_name
 
 
@@ -50,6 +50,8 @@ def for_each_items(value: Any) -> list[tuple[Any, Any]] | Unknown:
     """(each.key, each.value) pairs of ``for_each = value``; Unknown if an element is unknown."""
     if value is None:
         raise ExpansionError("the for_each value is null; a map or a set of strings is required")
+    if isinstance(value, PartlyListed):  # one resource instance, a data source: every attribute
+        return value.unlisted()
     if isinstance(value, Mapping):
         return list(value.items())
     if isinstance(value, TfSet):
