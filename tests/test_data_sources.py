@@ -379,3 +379,13 @@ def test_for_each_over_a_whole_data_source_or_instance_is_not_evaluated(tmp_path
         assert [t.address for t in result.tables] == ["aws_dynamodb_table.single"], collection
         (skipped,) = result.not_evaluated
         assert skipped.address == "aws_dynamodb_table.per" and "as a whole" in skipped.reason
+
+
+def test_a_dynamic_block_over_a_whole_data_source_is_unknown(tmp_path: Path) -> None:
+    dynamic = (
+        'dynamic "replica" {\n    for_each = data.aws_region.current\n'
+        "    content {\n      region_name = replica.value\n    }\n  }"
+    )
+    result = declare(tmp_path, {"main.tf": 'data "aws_region" "current" {}\n' + table("t", '"t"', dynamic)})
+    (declared,) = result.tables
+    assert isinstance(declared.spec.replicas, Unknown) and "as a whole" in declared.spec.replicas.reason

@@ -42,6 +42,7 @@ from driftwatch.spec import (
     DeclaredTable,
     Maybe,
     NotEvaluated,
+    PartlyListed,
     Rejection,
     SourceLocation,
     TagFilter,
@@ -1558,6 +1559,8 @@ def _expand_dynamic(block: Block, scope: Scope, walk: _Walk, file: str) -> Maybe
     collection = (
         _evaluate_attribute(attributes["for_each"], scope, walk, file) if "for_each" in attributes else None
     )
+    if isinstance(collection, PartlyListed):  # a resource instance or data source, taken whole
+        collection = collection.unlisted()
     if isinstance(collection, Unknown):
         return Unknown(f"dynamic {block.labels[0]!r}: for_each is unknown ({collection.reason})")
     if isinstance(collection, dict):
