@@ -1495,4 +1495,4 @@ def _signature(function: Callable[..., Any]) -> inspect.Signature:
 
 # The functions of the other modules register themselves when imported; importing them here
 # makes FUNCTIONS complete for whoever imports this module.
-from driftwatch.terraform import cidr_functions, text_functions, time_functions  # noqa: E402,F401
+from driftwatch.terraform import aws_functions, cidr_functions, text_functions, time_functions  # noqa: E402,F401
