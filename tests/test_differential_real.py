@@ -24,7 +24,10 @@ plan makes to an ``aws_dynamodb_tag`` is read as ``tags`` of the table whose ARN
 seventh found CloudPosse inputs passed as ``null`` left unresolved where terraform plan puts the
 provider's default back (fixed); its configuration calls ``cloudposse/dynamodb/aws``, which
 terraform cannot fetch here, so terraform applies a copy of the root calling the vendored
-release (tests/fixtures/real/vendor) while driftwatch scans the root as written.
+release (tests/fixtures/real/vendor) while driftwatch scans the root as written. The eighth found
+``flag ? toset([...]) : []`` refused as a tuple for_each, and ``templatestring()`` and
+``provider::aws::arn_parse`` not evaluated (fixed); its ``import_adopt`` table is made in moto before
+the apply, for the root's ``import`` block to adopt.
 
 moto gap (also in the fixtures' README): moto 5.2.1 has no ``ListTagsForResource`` /
 ``TagResource`` for Application Auto Scaling, which the provider calls after creating a
