@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from driftwatch.spec import Unknown
 from driftwatch.terraform.evaluate import MAX_DEPTH, EvaluationError, Scope, evaluate, evaluate_text
-from driftwatch.terraform.functions import FUNCTIONS
+from driftwatch.terraform.functions import FUNCTIONS, is_set
 
 U = Unknown("var.u has no value")
 ARN = Unknown("aws_kms_key.k.arn is a resource attribute, known only after apply")
@@ -655,6 +655,25 @@ def test_any_text_is_a_plain_value_or_unknown(text: str) -> None:
 )
 def test_a_conditional_unifies_its_result_with_a_constant_branch(expression: str, expected: Any) -> None:
     assert ev(expression) == expected
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        # terraform console 1.11.4: a set of the set's element type, whichever branch is chosen
+        ('false ? toset(["a"]) : []', []),
+        ('true ? [] : toset(["a"])', []),
+        ('false ? toset(["a"]) : ["c", "b", "c"]', ["b", "c"]),
+        ('false ? toset(["a"]) : [1]', ["1"]),
+        ('false ? toset([1]) : ["2"]', [2]),
+        ('true ? toset(["b", "a"]) : []', ["a", "b"]),
+    ],
+)
+def test_a_conditional_between_a_set_and_a_tuple_is_a_set(expression: str, expected: list[Any]) -> None:
+    """``flag ? toset([...]) : []`` is a set either way (a public module's ``for_each``, eighth
+    survey): never a tuple, which ``for_each`` would refuse."""
+    result = ev(expression)
+    assert is_set(result) and list(result) == expected
 
 
 @pytest.mark.parametrize(

@@ -162,6 +162,29 @@ CASES: dict[str, Case] = {
         reason="declared 2 times",
         kind="module_not_evaluated",
     ),
+    # Terraform 1.7's removed block naming a table still declared: "Removed resource still
+    # exists", the configuration refused (eighth survey; before, the table was compared)
+    "removed-still-declared": Case(
+        files={
+            "removed.tf": (
+                "removed {\n  from = aws_dynamodb_table.orders\n  lifecycle {\n    destroy = false\n  }\n}\n"
+            )
+        },
+        names=("aws_dynamodb_table.orders", "removed.tf"),
+        reason="still declared",
+        kind="module_not_evaluated",
+    ),
+    # an import block outside the root module: "Import blocks are only allowed in the root
+    # module", the configuration refused (eighth survey; before, nothing was said)
+    "import-in-a-child-module": Case(
+        files={
+            "child.tf": 'module "child" {\n  source = "./child"\n}\n',
+            "child/main.tf": 'import {\n  to = aws_dynamodb_table.adopted\n  id = "adopted"\n}\n',
+        },
+        names=("module.child", "child/main.tf"),
+        reason="only allowed in the root module",
+        kind="target_error",
+    ),
     "unknown-count": Case(
         files={
             "counted.tf": 'variable "n" {}\nresource "aws_dynamodb_table" "counted" {\n'
@@ -366,6 +389,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Buil
             root.mkdir(parents=True)
             (root / "main.tf").write_text(_TABLE_TF % case.table_body)
             for rel, text in case.files.items():
+                (root / rel).parent.mkdir(parents=True, exist_ok=True)
                 (root / rel).write_text(text)
             patch.setattr(botocore.handlers, "BUILTIN_HANDLERS", [*base, *case.handlers])
             target = TargetInput(

@@ -9,7 +9,9 @@ checked against ``terraform console`` with the provider (tests/test_differential
 - ``arn_build`` joins its five arguments the same way, whatever they hold;
 - ``trim_iam_role_path`` keeps ``role/`` and the last path element, and refuses an ARN whose
   service is not ``iam``, whose region is not empty or whose resource is not a role.
-A null argument is an error, as the provider declares no parameter nullable.
+A null argument is an error, as the provider declares no parameter nullable. Terraform offers
+them only in a module whose ``required_providers`` declares the provider; the evaluator checks
+that (driftwatch.terraform.evaluate).
 """
 
 from __future__ import annotations
@@ -22,9 +24,15 @@ _PREFIX = "provider::aws::"
 _ROLE = "role/"
 
 
+def _text(value: Any, parameter: str) -> str:
+    if value is None:
+        raise FunctionError(f'invalid value for "{parameter}" parameter: argument must not be null')
+    return to_string(value)
+
+
 def _arn(value: Any) -> list[str]:
     """The six sections of an ARN (the SDK's ``arn.Parse``)."""
-    text = to_string(value)
+    text = _text(value, "arn")
     if not text.startswith("arn:"):
         raise FunctionError("arn: invalid prefix")
     sections = text.split(":", 5)
@@ -47,8 +55,9 @@ def arn_parse(arn: Any) -> dict[str, str]:
 
 @register(_PREFIX + "arn_build")
 def arn_build(partition: Any, service: Any, region: Any, account_id: Any, resource: Any) -> str:
+    names = ("partition", "service", "region", "account_id", "resource")
     parts = (partition, service, region, account_id, resource)
-    return ":".join(["arn", *(to_string(part) for part in parts)])
+    return ":".join(["arn", *(_text(part, name) for name, part in zip(names, parts, strict=True))])
 
 
 @register(_PREFIX + "trim_iam_role_path")

@@ -94,17 +94,27 @@ class Scope:
 
     ``files`` is what ``file()`` and the other file functions read through (the module's
     reader, driftwatch.terraform.data_files); None: they are Unknown (a -var value, a test).
+    ``providers`` maps the local names of the module's ``required_providers`` to their type
+    (``aws``): Terraform offers ``provider::<name>::<function>`` only for those. None: not
+    known (a -var value, a test), and provider functions are not checked against it.
     """
 
-    def __init__(self, names: Mapping[str, Any], file: str | None = None, files: FileReader | None = None):
+    def __init__(
+        self,
+        names: Mapping[str, Any],
+        file: str | None = None,
+        files: FileReader | None = None,
+        providers: Mapping[str, str] | None = None,
+    ):
         self.names = names
         self.file = file
         self.files = files
+        self.providers = providers
 
     def child(self, **names: Any) -> Scope:
         merged = dict(self.names)
         merged.update(names)
-        return Scope(merged, self.file, self.files)
+        return Scope(merged, self.file, self.files, self.providers)
 
 
 class _Failure(Exception):
@@ -624,6 +634,20 @@ def _conditional(node: Any, ctx: _Ctx) -> Any:
             return unify.conditional_result(value, _eval(other, ctx))
         except unify.UnifyError as error:
             raise ctx.fail(node, f"inconsistent conditional result types: {error}") from None
+    if isinstance(value, (list, Mapping)) and not fn.is_set(value) and _is_toset_call(other):
+        # `flag ? toset([...]) : []` is a set whichever branch is taken (a public module's
+        # for_each, eighth survey). The other branch is one call, never a conditional chain, so
+        # evaluating it costs once; its type alone decides when its value is not known.
+        try:
+            other_value = _eval(other, ctx)
+        except _Failure:  # as in Terraform, only the chosen branch's errors count
+            other_value = None
+        if not fn.is_set(other_value):
+            return fn.toset(value) if isinstance(value, list) else value
+        try:
+            return unify.conditional_result(value, other_value)
+        except unify.UnifyError as error:
+            raise ctx.fail(node, f"inconsistent conditional result types: {error}") from None
     # Any other branch is not evaluated, so that nested conditionals are never evaluated twice:
     # `cond ? 5 : "${x}"` still yields "5", not 5.
     if isinstance(value, (bool, int, float)) and _is_string_node(other):
@@ -682,6 +706,11 @@ def _undecided(condition: Unknown, node: Any, ctx: _Ctx) -> Any:
     return condition
 
 
+def _is_toset_call(node: Any) -> bool:
+    call = _unwrap(node)
+    return isinstance(call, FunctionCallRule) and [_text(i) for i in call.identifiers] == ["toset"]
+
+
 def _is_string_node(node: Any) -> bool:
     return isinstance(_unwrap(node), (StringRule, HeredocTemplateRule, TemplateStringRule))
 
@@ -697,6 +726,10 @@ def _call(node: Any, ctx: _Ctx) -> Any:
         return _try(node, argument_nodes, ctx)
     if name == "can":
         return _can(node, argument_nodes, ctx)
+    if name == "templatestring":
+        return _templatestring(node, argument_nodes, ctx)
+    if name.startswith("provider::"):
+        name = _provider_function(node, name, ctx)
     if name not in fn.FUNCTIONS:
         return Unknown(f"function {name}() is not evaluated by driftwatch")
     arguments = []
@@ -731,6 +764,26 @@ def _call(node: Any, ctx: _Ctx) -> Any:
     return fn.nfc(result) if name in fn.MAKES_STRINGS_IN_COLLECTIONS else result
 
 
+def _provider_function(node: Any, name: str, ctx: _Ctx) -> str:
+    """``provider::<local name>::<function>`` as registered (``provider::aws::arn_parse``): by
+    the type the module's ``required_providers`` gives the local name. Terraform refuses a
+    function of a provider the module does not declare ("Unknown provider function")."""
+    parts = name.split("::")
+    if len(parts) != 3:
+        return name  # not a provider function Terraform knows: Unknown, not evaluated
+    _, local, function = parts
+    providers = ctx.scope.providers
+    if providers is None:
+        return name
+    if local not in providers:
+        raise ctx.fail(
+            node,
+            f'there is no function named "{name}": Terraform requires provider name "{local}" to '
+            "be declared in this module's required_providers block (Unknown provider function)",
+        )
+    return f"provider::{providers[local]}::{function}"
+
+
 _TEMPLATE_NAME = re.compile(r"[^\W\d][\w-]*\Z")  # hclsyntax.ValidIdentifier
 
 
@@ -751,17 +804,7 @@ def _templatefile(node: Any, arguments: list[Any], reader: FileReader | None, ct
         return path
     if isinstance(variables, Unknown):
         return variables
-    if variables is None:
-        raise ctx.fail(node, "templatefile(): vars: argument must not be null")
-    if not isinstance(variables, dict):
-        raise ctx.fail(node, "templatefile(): invalid vars value: must be a map")
-    for key in variables:
-        if not _TEMPLATE_NAME.match(key):
-            raise ctx.fail(
-                node,
-                f'templatefile(): invalid template variable name "{key}": must start with a letter, '
-                "followed by zero or more letters, digits, and underscores",
-            )
+    _check_template_vars(node, "templatefile", variables, ctx)
     try:
         text = fn.to_string(path)
         data = reader.read(text)
@@ -774,32 +817,102 @@ def _templatefile(node: Any, arguments: list[Any], reader: FileReader | None, ct
         body = data.decode("utf-8").removeprefix("\ufeff")  # hclsyntax skips one leading BOM
     except UnicodeDecodeError:
         raise ctx.fail(node, f'templatefile(): contents of "{shown}" are not valid UTF-8') from None
+    return _render_template(node, "templatefile", body, shown, variables, ctx)
+
+
+def _check_template_vars(node: Any, function: str, variables: Any, ctx: _Ctx) -> None:
+    """Terraform's checks of a template function's ``vars``: a map of valid identifiers."""
+    if variables is None:
+        raise ctx.fail(node, f"{function}(): vars: argument must not be null")
+    if not isinstance(variables, dict):
+        raise ctx.fail(node, f"{function}(): invalid vars value: must be a map")
+    for key in variables:
+        if not _TEMPLATE_NAME.match(key):
+            raise ctx.fail(
+                node,
+                f'{function}(): invalid template variable name "{key}": must start with a letter, '
+                "followed by zero or more letters, digits, and underscores",
+            )
+
+
+def _render_template(
+    node: Any, function: str, body: str, shown: str, variables: dict[str, Any], ctx: _Ctx
+) -> Any:
+    """A template's text parsed and rendered with exactly ``variables`` in scope (a name it uses
+    that they lack, or a null result, is Terraform's error)."""
     # Parsing is bounded as a .tf file's is (tokens, counted in one linear pass) and charged.
     tokens, over = count_tokens(body, DEFAULT_MAX_FILE_TOKENS)
     if over is not None:
         return Unknown(
-            f"templatefile({text!r}): the template is too large to parse: more than "
+            f"{function}({shown!r}): the template is too large to parse: more than "
             f"{DEFAULT_MAX_FILE_TOKENS:,} tokens (driftwatch's limit per file)"
         )
     limits.charge(tokens, ctx.line(node))
     try:
         expression, names = _template_expression(body)
     except ValueError as error:
-        raise ctx.fail(node, f"templatefile(): {shown}: cannot parse the template: {error}") from None
+        raise ctx.fail(node, f"{function}(): {shown}: cannot parse the template: {error}") from None
     missing = sorted(names - set(variables))
     if missing:
         raise ctx.fail(
-            node, f'templatefile(): vars map does not contain key "{missing[0]}", referenced in {shown}'
+            node, f'{function}(): vars map does not contain key "{missing[0]}", referenced in {shown}'
         )
-    inner = _Ctx(Scope(variables, ctx.scope.file, reader), template=True)
+    inner = _Ctx(Scope(variables, ctx.scope.file, ctx.scope.files), template=True)
     try:
         value = _eval(expression, inner)
     except _Failure as failure:
         where = f"{shown}:{failure.line}" if failure.line is not None else shown
-        raise ctx.fail(node, f"templatefile(): {where}: {failure.message}") from None
+        raise ctx.fail(node, f"{function}(): {where}: {failure.message}") from None
     if value is None:
-        raise ctx.fail(node, f"templatefile(): {shown}: the result of the template is null")
+        raise ctx.fail(node, f"{function}(): {shown}: the result of the template is null")
     return value
+
+
+# The template argument of templatestring(): a reference to a value held elsewhere.
+_REFERENCE_RULES = (IdentifierRule, GetAttrExprTermRule, IndexExprTermRule)
+
+
+def _templatestring(node: Any, argument_nodes: list[Any], ctx: _Ctx) -> Any:
+    """``templatestring(ref, vars)`` (Terraform 1.9): the string ``ref`` names rendered as a
+    template with exactly ``vars``, as ``templatefile`` renders a file. Terraform takes only a
+    direct reference (``local.x``, ``var.t[0]``), never a literal or another expression."""
+    if ctx.template:
+        raise ctx.fail(
+            node,
+            "templatestring(): cannot recursively call templatestring from inside another template function",
+        )
+    if len(argument_nodes) != 2:
+        raise ctx.fail(node, f"templatestring(): wrong number of arguments ({len(argument_nodes)})")
+    reference = _unwrap(argument_nodes[0])
+    if isinstance(reference, (StringRule, TemplateStringRule, HeredocTemplateRule, HeredocTrimTemplateRule)):
+        raise ctx.fail(
+            node,
+            'templatestring(): invalid value for "template" parameter: templatestring is only for '
+            "rendering templates retrieved dynamically from elsewhere; to render an inline template, "
+            "use a normal template expression",
+        )
+    if not isinstance(reference, _REFERENCE_RULES):
+        raise ctx.fail(
+            node,
+            'templatestring(): invalid value for "template" parameter: must be a direct reference '
+            "to a single string from elsewhere, containing valid template syntax",
+        )
+    template, variables = (_plain(_eval(argument, ctx)) for argument in argument_nodes)
+    if isinstance(template, Unknown):
+        return template
+    if isinstance(variables, Unknown):
+        return variables
+    _check_template_vars(node, "templatestring", variables, ctx)
+    if template is None:
+        raise ctx.fail(node, 'templatestring(): invalid value for "template" parameter: must not be null')
+    if not isinstance(template, str):
+        raise ctx.fail(node, 'templatestring(): invalid value for "template" parameter: string required')
+    value = _render_template(node, "templatestring", template, "the template", variables, ctx)
+    if isinstance(value, (Unknown, str)):
+        return value
+    if isinstance(value, (bool, int, float)):  # "${a}" alone: the function returns a string
+        return fn.to_string(value)
+    raise ctx.fail(node, f"templatestring(): the result is a {fn.type_name(value)}: a string is required")
 
 
 @functools.lru_cache(maxsize=16)

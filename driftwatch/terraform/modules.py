@@ -27,6 +27,7 @@ question it asked so that the memo (driftwatch.terraform.memo) can ask them agai
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 from collections.abc import Callable, Hashable, Iterator, Mapping
@@ -586,7 +587,26 @@ class ModuleInstance:
         names.update(self.resources)
         names["data"] = self.data_sources
         names.update(extra)
-        return Scope(names, file, self.file_reader)
+        return Scope(names, file, self.file_reader, self.required_providers)
+
+    @functools.cached_property
+    def required_providers(self) -> dict[str, str]:
+        """The module's ``required_providers``: local name -> provider type (``aws`` for
+        ``{ source = "hashicorp/aws" }``, the local name itself for a bare version string),
+        for the provider-defined functions Terraform offers the module."""
+        found: dict[str, str] = {}
+        for block, file in self.blocks:
+            if block.type != "terraform":
+                continue
+            for nested in block.items[1]:
+                if nested.type != "required_providers":
+                    continue
+                for local, attribute in nested.items[0].items():
+                    value = _evaluate_attribute(attribute, Scope({}, file), self.walk, file)
+                    source = value.get("source") if isinstance(value, dict) else None
+                    kind = source.rsplit("/", 1)[-1].lower() if isinstance(source, str) else local
+                    found[local] = kind
+        return found
 
     def _data_source(self, declared: tuple[Block, str]) -> Any:
         """The value of one ``data "aws_region"`` / ``aws_partition`` / ``aws_caller_identity``
@@ -1613,7 +1633,8 @@ class _TableCollector:
             # which provider its tables would use is unknowable. The call is not evaluated.
             self._restricted[-1].append((instance.address.rstrip("."), instance.legacy))
             return
-        duplicated = self._duplicates(instance)
+        duplicated = self._duplicates(instance) | self._removed_yet_declared(instance)
+        self._imports_outside_the_root(instance)
         for name in instance.calls:
             block, file = instance.calls[name]
             if f"module.{name}" in duplicated:
@@ -1654,6 +1675,51 @@ class _TableCollector:
             reason = f"declared {len(found)} times ({where}): Terraform refuses the configuration"
             self.walk.skip(f"{instance.address}{key}", self._location(instance, *found[-1]), reason)
         return set(duplicated)
+
+    def _removed_yet_declared(self, instance: ModuleInstance) -> set[str]:
+        """Tables and module calls a ``removed`` block (Terraform 1.7) names while the module
+        still declares them: Terraform refuses the configuration ("Removed resource still
+        exists"). Before, such a table was compared as if the block were not there; each is
+        not evaluated, as a duplicate is."""
+        declared = {
+            f"module.{block.labels[0]}"
+            if block.type == "module"
+            else f"aws_dynamodb_table.{block.labels[-1]}"
+            for block, _ in instance.blocks
+            if (block.type == "module" and block.labels)
+            or (block.type == "resource" and block.labels[:1] == ("aws_dynamodb_table",))
+        }
+        found: set[str] = set()
+        for block, file in instance.blocks:
+            if block.type != "removed" or "from" not in block.items[0]:
+                continue
+            named = reference_text(block.items[0]["from"].expression)
+            if named not in declared:
+                continue
+            what = "module" if named.startswith("module.") else "resource"
+            reason = (
+                f"a removed block ({file}:{block.line}) says {named} was removed, but it is still "
+                f'declared: Terraform refuses the configuration ("Removed {what} still exists")'
+            )
+            self.walk.skip(f"{instance.address}{named}", self._location(instance, block, file), reason)
+            found.add(named)
+        return found
+
+    def _imports_outside_the_root(self, instance: ModuleInstance) -> None:
+        """An ``import`` block in a child module: Terraform refuses the whole configuration
+        ("Import blocks are only allowed in the root module"); said as an error of the target
+        (before, nothing was)."""
+        if not instance.address:
+            return
+        for block, file in instance.blocks:
+            if block.type == "import":
+                module = instance.address.rstrip(".")
+                self.walk.error(
+                    f'an import block was detected in "{module}": import blocks are only allowed in the '
+                    "root module, and Terraform refuses the configuration",
+                    file,
+                    block.line,
+                )
 
     def _scaling_resource(self, instance: ModuleInstance, kind: str, block: Block, file: str) -> None:
         """Every instance of a scalable target or policy, evaluated, for ``finish`` to join."""
