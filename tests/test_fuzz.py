@@ -54,7 +54,12 @@ NUMBERS = st.one_of(
     st.integers(-(2**70), 2**70),
     # drawn by index: hypothesis' repr of 2**16383 would itself hit str()'s limit
     st.integers(0, len(_SPECIAL_NUMBERS) - 1).map(lambda i: _SPECIAL_NUMBERS[i]),
-    st.floats(allow_nan=True, allow_infinity=True),
+    # Finite only: no evaluator value is infinite or NaN (``1 / 0`` and ``log(0, 10)`` are errors,
+    # ``yamldecode(".inf")`` is Unknown, numbers beyond 2^16384 are refused where they are
+    # written), so an infinite input tests nothing a configuration can reach, and collection
+    # functions pass their elements through untouched (``setunion([inf])``). A function that
+    # makes an infinity from finite numbers is still caught by ``_is_value``.
+    st.floats(allow_nan=False, allow_infinity=False),
     st.sampled_from([1e308, -1e308, 0.5, -0.5, 1e-320, 5e-324]),
     st.sampled_from(["0.1", "1e400", "-2.5", "1e-400", "1234567890123456789012.5"]).map(numbers.parse),
 )
