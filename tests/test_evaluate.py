@@ -20,7 +20,7 @@ from driftwatch.terraform.evaluate import MAX_DEPTH, EvaluationError, Scope, eva
 from driftwatch.terraform.functions import FUNCTIONS
 
 U = Unknown("var.u has no value")
-ARN = Unknown("aws_kms_key.k.arn is a resource attribute, known only after apply")
+ARN = Unknown("aws_kms_key.k.arn is an attribute of another resource: Terraform takes it from its state (or learns it at apply), which driftwatch does not read")
 
 
 class LazyLocals(Mapping[str, Any]):
@@ -237,24 +237,24 @@ def test_heredoc_errors_point_at_the_line_inside_the_heredoc() -> None:
     [
         (
             "aws_kms_key.main.arn",
-            Unknown("aws_kms_key.main.arn is a resource attribute, known only after apply"),
+            Unknown("aws_kms_key.main.arn is an attribute of another resource: Terraform takes it from its state (or learns it at apply), which driftwatch does not read"),
         ),
         (
             "aws_kms_key.main[0].arn",
-            Unknown("aws_kms_key.main[0].arn is a resource attribute, known only after apply"),
+            Unknown("aws_kms_key.main[0].arn is an attribute of another resource: Terraform takes it from its state (or learns it at apply), which driftwatch does not read"),
         ),
         ("aws_kms_key.main", Unknown("aws_kms_key.main is a resource, known only after apply")),
         (
             "data.aws_caller_identity.current.account_id",
-            Unknown("data.aws_caller_identity.current.account_id is a data source"),
+            Unknown("data.aws_caller_identity.current.account_id is read by a data source when Terraform plans, which driftwatch does not do"),
         ),
         (
             '"arn:${data.aws_partition.current.partition}:x"',
-            Unknown("data.aws_partition.current.partition is a data source"),
+            Unknown("data.aws_partition.current.partition is read by a data source when Terraform plans, which driftwatch does not do"),
         ),
         (
             "upper(aws_s3_bucket.b.id)",
-            Unknown("aws_s3_bucket.b.id is a resource attribute, known only after apply"),
+            Unknown("aws_s3_bucket.b.id is an attribute of another resource: Terraform takes it from its state (or learns it at apply), which driftwatch does not read"),
         ),
     ],
 )
@@ -362,7 +362,7 @@ def test_a_function_result_terraform_knows_is_not_null_compares_with_null(
         ("try(var.partial, {})", U),
         (
             'try(aws_kms_key.k.arn, "none")',
-            Unknown("aws_kms_key.k.arn is a resource attribute, known only after apply"),
+            Unknown("aws_kms_key.k.arn is an attribute of another resource: Terraform takes it from its state (or learns it at apply), which driftwatch does not read"),
         ),
         ("can(var.m.nope)", False),
         ("can(var.m.k)", True),
@@ -441,7 +441,7 @@ def test_locals_are_only_evaluated_when_referenced() -> None:
 def test_a_local_evaluating_to_unknown_propagates() -> None:
     lazy = LazyLocals({"arn": "aws_kms_key.k.arn"})
     assert ev('"${local.arn}/x"', local=lazy) == Unknown(
-        "aws_kms_key.k.arn is a resource attribute, known only after apply"
+        "aws_kms_key.k.arn is an attribute of another resource: Terraform takes it from its state (or learns it at apply), which driftwatch does not read"
     )
 
 

@@ -401,7 +401,8 @@ def _data_source(sources: DataSources, steps: list[Any], node: Any, ctx: _Ctx) -
 def _unresolved_root(name: str, steps: list[Any], node: Any, ctx: _Ctx) -> Any:
     reference = name + _static_steps(steps)
     if name == "data":
-        return Unknown(f"{reference} is a data source")
+        # the reason a user reads: Terraform reads the data source when it plans, driftwatch never
+        return Unknown(f"{reference} is read by a data source when Terraform plans, which driftwatch does not do")
     if name == "self":
         return Unknown(f"{reference} refers to the resource itself, known only after apply")
     if name in _SCOPED_ROOTS:
@@ -410,7 +411,12 @@ def _unresolved_root(name: str, steps: list[Any], node: Any, ctx: _Ctx) -> Any:
         raise ctx.fail(node, f'unknown name "{name}"')
     if len(steps) == 1:
         return Unknown(f"{reference} is a resource, known only after apply")
-    return Unknown(f"{reference} is a resource attribute, known only after apply")
+    # Terraform takes it from its state (an argument set in the configuration too, once applied):
+    # "known only after apply" alone was misread of a table applied long ago
+    return Unknown(
+        f"{reference} is an attribute of another resource: Terraform takes it from its state"
+        " (or learns it at apply), which driftwatch does not read"
+    )
 
 
 def _static_steps(steps: list[Any]) -> str:
