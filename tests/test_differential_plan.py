@@ -258,6 +258,7 @@ resource "aws_dynamodb_table" "by_set" {
 
   tags = merge(local.stage, {
     Where    = path.cwd
+    RootDir  = basename(abspath(path.root))
     Key      = each.key
     Numbers  = local.numbers
     Upstream = module.svc["orders"].name
@@ -368,6 +369,7 @@ resource "aws_dynamodb_table" "this" {
     Root      = path.root
     Workspace = terraform.workspace
     Absolute  = abspath(path.module)
+    Base      = basename(abspath(path.module))
   })
 }
 
@@ -454,8 +456,16 @@ TFVARS = {
 # partition data sources are known, as in Terraform's plan.
 _ABSOLUTE = ("tags.Absolute", "abspath")
 EXPECTED_UNKNOWN: dict[str, dict[str, str]] = {
-    'aws_dynamodb_table.by_set["alpha"]': {"tags.Where": "path.cwd", "tags.Account": "credentials"},
-    'aws_dynamodb_table.by_set["beta"]': {"tags.Where": "path.cwd", "tags.Account": "credentials"},
+    'aws_dynamodb_table.by_set["alpha"]': {
+        "tags.Where": "path.cwd",
+        "tags.RootDir": "abspath",
+        "tags.Account": "credentials",
+    },
+    'aws_dynamodb_table.by_set["beta"]': {
+        "tags.Where": "path.cwd",
+        "tags.RootDir": "abspath",
+        "tags.Account": "credentials",
+    },
     'module.svc["orders"].aws_dynamodb_table.this': dict([_ABSOLUTE]),
     'module.svc["users"].aws_dynamodb_table.this': dict([_ABSOLUTE]),
     "module.counted[0].aws_dynamodb_table.this": dict([_ABSOLUTE]),

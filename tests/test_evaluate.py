@@ -20,7 +20,22 @@ from driftwatch.terraform.evaluate import MAX_DEPTH, EvaluationError, Scope, eva
 from driftwatch.terraform.functions import FUNCTIONS
 
 U = Unknown("var.u has no value")
-ARN = Unknown("aws_kms_key.k.arn is an attribute of another resource: Terraform takes it from its state (or learns it at apply), which driftwatch does not read")
+
+
+def other_resource(reference: str) -> Unknown:
+    """The reason for an attribute of a resource driftwatch does not evaluate."""
+    return Unknown(
+        f"{reference} is an attribute of another resource: Terraform takes it from its state"
+        " (or learns it at apply), which driftwatch does not read"
+    )
+
+
+def data_source(reference: str) -> Unknown:
+    """The reason for a data source's attribute driftwatch does not work out."""
+    return Unknown(f"{reference} is read by a data source when Terraform plans, which driftwatch does not do")
+
+
+ARN = other_resource("aws_kms_key.k.arn")
 
 
 class LazyLocals(Mapping[str, Any]):
@@ -237,24 +252,24 @@ def test_heredoc_errors_point_at_the_line_inside_the_heredoc() -> None:
     [
         (
             "aws_kms_key.main.arn",
-            Unknown("aws_kms_key.main.arn is an attribute of another resource: Terraform takes it from its state (or learns it at apply), which driftwatch does not read"),
+            other_resource("aws_kms_key.main.arn"),
         ),
         (
             "aws_kms_key.main[0].arn",
-            Unknown("aws_kms_key.main[0].arn is an attribute of another resource: Terraform takes it from its state (or learns it at apply), which driftwatch does not read"),
+            other_resource("aws_kms_key.main[0].arn"),
         ),
         ("aws_kms_key.main", Unknown("aws_kms_key.main is a resource, known only after apply")),
         (
             "data.aws_caller_identity.current.account_id",
-            Unknown("data.aws_caller_identity.current.account_id is read by a data source when Terraform plans, which driftwatch does not do"),
+            data_source("data.aws_caller_identity.current.account_id"),
         ),
         (
             '"arn:${data.aws_partition.current.partition}:x"',
-            Unknown("data.aws_partition.current.partition is read by a data source when Terraform plans, which driftwatch does not do"),
+            data_source("data.aws_partition.current.partition"),
         ),
         (
             "upper(aws_s3_bucket.b.id)",
-            Unknown("aws_s3_bucket.b.id is an attribute of another resource: Terraform takes it from its state (or learns it at apply), which driftwatch does not read"),
+            other_resource("aws_s3_bucket.b.id"),
         ),
     ],
 )
@@ -362,7 +377,7 @@ def test_a_function_result_terraform_knows_is_not_null_compares_with_null(
         ("try(var.partial, {})", U),
         (
             'try(aws_kms_key.k.arn, "none")',
-            Unknown("aws_kms_key.k.arn is an attribute of another resource: Terraform takes it from its state (or learns it at apply), which driftwatch does not read"),
+            other_resource("aws_kms_key.k.arn"),
         ),
         ("can(var.m.nope)", False),
         ("can(var.m.k)", True),
@@ -440,9 +455,7 @@ def test_locals_are_only_evaluated_when_referenced() -> None:
 
 def test_a_local_evaluating_to_unknown_propagates() -> None:
     lazy = LazyLocals({"arn": "aws_kms_key.k.arn"})
-    assert ev('"${local.arn}/x"', local=lazy) == Unknown(
-        "aws_kms_key.k.arn is an attribute of another resource: Terraform takes it from its state (or learns it at apply), which driftwatch does not read"
-    )
+    assert ev('"${local.arn}/x"', local=lazy) == Unknown(other_resource("aws_kms_key.k.arn").reason)
 
 
 def test_whole_lazy_mappings_become_plain_dicts() -> None:

@@ -76,7 +76,13 @@ def test_terraform_data_input_and_triggers_replace_are_known_as_terraform_plans_
     tags = found["name-a-t"].spec.tags
     assert isinstance(tags, dict)
     known = {k: tags[k] for k in ("Owner", "Tiers", "Trigger", "Counted", "Splat")}
-    assert known == {"Owner": "ops", "Tiers": "gold,silver", "Trigger": "v2", "Counted": "10", "Splat": "0,10"}
+    assert known == {
+        "Owner": "ops",
+        "Tiers": "gold,silver",
+        "Trigger": "v2",
+        "Counted": "10",
+        "Splat": "0,10",
+    }
     for name in ("Output", "Id", "Whole"):
         assert isinstance(tags[name], Unknown), (name, tags[name])
         assert "known only after apply" in tags[name].reason, (name, tags[name])

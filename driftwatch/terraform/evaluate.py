@@ -69,7 +69,15 @@ from hcl2.rules.strings import (
 from hcl2.utils import process_escape_sequences
 
 from driftwatch.spec import PartlyListed, Unknown, first_unknown
-from driftwatch.terraform import file_functions, heredoc, limits, numbers, strip_markers, unify
+from driftwatch.terraform import (
+    file_functions,
+    heredoc,
+    limits,
+    numbers,
+    strip_markers,
+    text_functions,
+    unify,
+)
 from driftwatch.terraform import functions as fn
 from driftwatch.terraform.data_sources import DataSources, DataSourceValues
 from driftwatch.terraform.file_functions import FileReader
@@ -402,7 +410,9 @@ def _unresolved_root(name: str, steps: list[Any], node: Any, ctx: _Ctx) -> Any:
     reference = name + _static_steps(steps)
     if name == "data":
         # the reason a user reads: Terraform reads the data source when it plans, driftwatch never
-        return Unknown(f"{reference} is read by a data source when Terraform plans, which driftwatch does not do")
+        return Unknown(
+            f"{reference} is read by a data source when Terraform plans, which driftwatch does not do"
+        )
     if name == "self":
         return Unknown(f"{reference} refers to the resource itself, known only after apply")
     if name in _SCOPED_ROOTS:
@@ -705,6 +715,10 @@ def _call(node: Any, ctx: _Ctx) -> Any:
         return _can(node, argument_nodes, ctx)
     if name not in fn.FUNCTIONS:
         return Unknown(f"function {name}() is not evaluated by driftwatch")
+    if name == "basename":
+        known = _basename_of_abspath(arguments_rule, ctx)
+        if known is not None:
+            return known
     arguments = []
     for argument in argument_nodes:
         arguments.append(_eval(argument, ctx))
@@ -735,6 +749,26 @@ def _call(node: Any, ctx: _Ctx) -> Any:
         limits.charge_size(len(result), ctx.line(node))
         return fn.nfc(result)
     return fn.nfc(result) if name in fn.MAKES_STRINGS_IN_COLLECTIONS else result
+
+
+def _basename_of_abspath(arguments_rule: Any, ctx: _Ctx) -> str | None:
+    """``basename(abspath(p))`` written as such, when it does not depend on the directory
+    Terraform ran in (text_functions.basename_of_abspath): the module-name idiom
+    ``basename(abspath(path.module))``. abspath's value on its own stays Unknown, so only this
+    form, with a string, is worked out; anything else is None (the usual call)."""
+    if arguments_rule is None or arguments_rule.has_ellipsis or len(arguments_rule.arguments) != 1:
+        return None
+    inner = _unwrap(arguments_rule.arguments[0])
+    if not isinstance(inner, FunctionCallRule) or "::".join(_text(i) for i in inner.identifiers) != "abspath":
+        return None
+    inner_rule = inner.arguments
+    if inner_rule is None or inner_rule.has_ellipsis or len(inner_rule.arguments) != 1:
+        return None
+    path = _eval(inner_rule.arguments[0], ctx)
+    if not isinstance(path, str):
+        return None
+    result = text_functions.basename_of_abspath(path)
+    return fn.nfc(result) if isinstance(result, str) else None
 
 
 _TEMPLATE_NAME = re.compile(r"[^\W\d][\w-]*\Z")  # hclsyntax.ValidIdentifier
