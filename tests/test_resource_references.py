@@ -150,9 +150,10 @@ def test_the_reasons_for_other_resources_and_data_sources_say_what_driftwatch_do
     tmp_path: Path,
 ) -> None:
     """The reason is what a user reads to decide what to do. "is a resource attribute, known only
-    after apply" was said of a table already applied (Terraform reads the value from its state,
-    which driftwatch does not read); "is a data source" did not say that Terraform reads it when
-    it plans and driftwatch does not."""
+    after apply" was said of a table already applied, and of arguments Terraform plans as written
+    (an ``aws_kms_alias``'s name): driftwatch does not evaluate that resource, and Terraform keeps
+    the value in its state. "is a data source" did not say that Terraform reads it when it plans
+    and driftwatch does not."""
     found = tables(
         tmp_path,
         """
@@ -172,8 +173,8 @@ def test_the_reasons_for_other_resources_and_data_sources_say_what_driftwatch_do
     tags = found["t"].spec.tags
     assert isinstance(tags, dict)
     assert tags["Key"] == Unknown(
-        "aws_kms_key.k.arn is an attribute of another resource: Terraform takes it from its state"
-        " (or learns it at apply), which driftwatch does not read"
+        "aws_kms_key.k.arn is an attribute of another resource, which driftwatch does not evaluate"
+        " (Terraform keeps it in its state; a new one is known only after apply)"
     )
     assert tags["Owner"] == Unknown(
         "data.aws_ssm_parameter.owner.value is read by a data source when Terraform plans,"

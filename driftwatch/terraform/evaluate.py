@@ -421,11 +421,12 @@ def _unresolved_root(name: str, steps: list[Any], node: Any, ctx: _Ctx) -> Any:
         raise ctx.fail(node, f'unknown name "{name}"')
     if len(steps) == 1:
         return Unknown(f"{reference} is a resource, known only after apply")
-    # Terraform takes it from its state (an argument set in the configuration too, once applied):
-    # "known only after apply" alone was misread of a table applied long ago
+    # Terraform keeps it in its state (an argument set in the configuration too): "known only
+    # after apply" alone was misread of a table applied long ago (terraform plan of an
+    # aws_kms_alias: its name as written, its arn "(known after apply)")
     return Unknown(
-        f"{reference} is an attribute of another resource: Terraform takes it from its state"
-        " (or learns it at apply), which driftwatch does not read"
+        f"{reference} is an attribute of another resource, which driftwatch does not evaluate"
+        " (Terraform keeps it in its state; a new one is known only after apply)"
     )
 
 
