@@ -180,3 +180,56 @@ def test_the_reasons_for_other_resources_and_data_sources_say_what_driftwatch_do
         "data.aws_ssm_parameter.owner.value is read by a data source when Terraform plans,"
         " which driftwatch does not do"
     )
+
+
+def test_the_reason_names_the_attribute_read_through_an_index_that_is_not_a_number(
+    tmp_path: Path,
+) -> None:
+    """``aws_kms_key.k[each.key].arn`` (a key per table) was reported as "aws_kms_key.k is a
+    resource attribute": the reference was cut at the first index that is not a number, so the
+    reason named the resource as if it were the attribute. The index is shown as Terraform would
+    take it (the key, the number), or as ``[…]`` where it cannot be told, and the attribute
+    follows."""
+    found = tables(
+        tmp_path,
+        """
+        resource "aws_kms_key" "k" {
+          for_each = toset(["orders"])
+        }
+        resource "random_id" "r" {
+          count       = 2
+          byte_length = 4
+        }
+        data "aws_kms_alias" "a" {
+          for_each = toset(["orders"])
+          name     = "alias/${each.key}"
+        }
+        resource "aws_dynamodb_table" "t" {
+          for_each     = toset(["orders"])
+          name         = each.key
+          billing_mode = "PAY_PER_REQUEST"
+          hash_key     = "id"
+          attribute {
+            name = "id"
+            type = "S"
+          }
+          tags = {
+            Key     = aws_kms_key.k[each.key].arn
+            Literal = aws_kms_key.k["orders"].arn
+            Counted = random_id.r[length(each.key) % 2].hex
+            Alias   = data.aws_kms_alias.a[each.key].target_key_arn
+            Unknown = random_id.r[aws_kms_key.k[each.key].arn].hex
+          }
+        }
+        """,
+    )
+    tags = found["orders"].spec.tags
+    assert isinstance(tags, dict)
+    reasons = {name: value.reason for name, value in tags.items() if isinstance(value, Unknown)}
+    assert reasons["Key"].startswith('aws_kms_key.k["orders"].arn is an attribute of another resource')
+    assert reasons["Literal"].startswith('aws_kms_key.k["orders"].arn is an attribute of another resource')
+    assert reasons["Counted"].startswith("random_id.r[0].hex is an attribute of another resource")
+    assert reasons["Alias"].startswith(
+        'data.aws_kms_alias.a["orders"].target_key_arn is read by a data source'
+    )
+    assert reasons["Unknown"].startswith("random_id.r[…].hex is an attribute of another resource")

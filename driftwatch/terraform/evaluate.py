@@ -407,7 +407,7 @@ def _data_source(sources: DataSources, steps: list[Any], node: Any, ctx: _Ctx) -
 
 
 def _unresolved_root(name: str, steps: list[Any], node: Any, ctx: _Ctx) -> Any:
-    reference = name + _static_steps(steps)
+    reference = name + _static_steps(steps, ctx)
     if name == "data":
         # the reason a user reads: Terraform reads the data source when it plans, driftwatch never
         return Unknown(
@@ -430,21 +430,37 @@ def _unresolved_root(name: str, steps: list[Any], node: Any, ctx: _Ctx) -> Any:
     )
 
 
-def _static_steps(steps: list[Any]) -> str:
-    """The reference as written, up to the first step whose text is not a plain name or number."""
+def _static_steps(steps: list[Any], ctx: _Ctx) -> str:
+    """The reference as written, for a reason a user reads: an index that is not a literal is
+    shown as the key or number it evaluates to (``aws_kms_key.k["orders"].arn`` for
+    ``aws_kms_key.k[each.key].arn``), or as ``[…]`` where that cannot be told. Cutting the
+    reference there named the resource as if it were the attribute ("aws_kms_key.k is ...")."""
     text = ""
     for step in steps:
         if isinstance(step, GetAttrRule):
             text += "." + _text(step.identifier)
         elif isinstance(step, ShortIndexRule):
             text += f"[{_text(step.index)}]"
-        elif isinstance(step, SqbIndexRule) and isinstance(_unwrap(step.index_expression), IntLitRule):
-            text += f"[{_text(_unwrap(step.index_expression))}]"
+        elif isinstance(step, SqbIndexRule):
+            text += _index_text(step.index_expression, ctx)
         elif isinstance(step, (FullSplatRule, AttrSplatRule)):
-            text += "[*]" + _static_steps(list(step.get_attrs))
+            text += "[*]" + _static_steps(list(step.get_attrs), ctx)
         else:
             break
     return text
+
+
+def _index_text(node: Any, ctx: _Ctx) -> str:
+    """``[0]`` / ``["key"]`` for an index whose value is a known number or string, else ``[…]``."""
+    try:
+        value = _eval(node, ctx)
+    except _Failure:
+        return "[…]"
+    if isinstance(value, str):
+        return f"[{fn.jsonencode(value)}]"
+    if type_name(value) == "number":
+        return f"[{fn.to_string(value)}]"
+    return "[…]"
 
 
 def _unwrap(node: Any) -> Any:
