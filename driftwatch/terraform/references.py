@@ -98,7 +98,13 @@ class _InProgress:
 def _after_apply(address: str, kind: str, name: str) -> Unknown:
     # a table's ARN names the table: Unknown.origin joins what reads it to the table
     origin = address if kind == "aws_dynamodb_table" else None
-    return Unknown(f"{address}.{name} is known only after apply", origin=origin)
+    # the same words as any other resource's attribute (evaluate._unresolved_root): "known only
+    # after apply" alone was misread of a table applied long ago
+    return Unknown(
+        f"{address}.{name} is an attribute driftwatch does not evaluate (Terraform keeps it in"
+        " its state; a new one is known only after apply)",
+        origin=origin,
+    )
 
 
 def whole_values_unknown(value: Any) -> Any:
