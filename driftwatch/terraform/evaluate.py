@@ -420,7 +420,10 @@ def _unresolved_root(name: str, steps: list[Any], node: Any, ctx: _Ctx) -> Any:
     if not steps or not isinstance(steps[0], GetAttrRule):
         raise ctx.fail(node, f'unknown name "{name}"')
     if len(steps) == 1:
-        return Unknown(f"{reference} is a resource, known only after apply")
+        return Unknown(
+            f"{reference} is another resource as a whole, which driftwatch does not evaluate"
+            " (Terraform keeps it in its state; a new one is known only after apply)"
+        )
     # Terraform keeps it in its state (an argument set in the configuration too): "known only
     # after apply" alone was misread of a table applied long ago (terraform plan of an
     # aws_kms_alias: its name as written, its arn "(known after apply)")
