@@ -25,7 +25,7 @@ U = Unknown("var.u has no value")
 def other_resource(reference: str) -> Unknown:
     """The reason for an attribute of a resource driftwatch does not evaluate."""
     return Unknown(
-        f"{reference} is an attribute of another resource, which driftwatch does not evaluate"
+        f"{reference} is a resource attribute driftwatch does not evaluate"
         " (Terraform keeps it in its state; a new one is known only after apply)"
     )
 

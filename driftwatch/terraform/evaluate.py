@@ -428,7 +428,7 @@ def _unresolved_root(name: str, steps: list[Any], node: Any, ctx: _Ctx) -> Any:
     # after apply" alone was misread of a table applied long ago (terraform plan of an
     # aws_kms_alias: its name as written, its arn "(known after apply)")
     return Unknown(
-        f"{reference} is an attribute of another resource, which driftwatch does not evaluate"
+        f"{reference} is a resource attribute driftwatch does not evaluate"
         " (Terraform keeps it in its state; a new one is known only after apply)"
     )
 
