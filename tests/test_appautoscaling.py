@@ -372,7 +372,7 @@ resource "aws_appautoscaling_target" "orphan" {
     write_tree(tmp_path, {"main.tf": PLAIN, "orphan.tf": orphan})
     result = declare(tmp_path)
     assert [(e.file, e.line) for e in result.errors] == [("orphan.tf", 2)]
-    assert "data.aws_dynamodb_table.t.name is a data source" in result.errors[0].message
+    assert "data.aws_dynamodb_table.t.name is read by a data source" in result.errors[0].message
 
 
 WRAPPER_TABLE = """

@@ -291,7 +291,10 @@ def test_other_data_sources_and_names_called_data_are_what_they_were(tmp_path: P
     doc = next(t for t in result.tables if t.address == "aws_dynamodb_table.doc")
     policy = doc.spec.tags["Policy"]
     assert isinstance(policy, Unknown)
-    assert policy.reason == "data.aws_iam_policy_document.p.json is a data source"
+    assert policy.reason == (
+        "data.aws_iam_policy_document.p.json is read by a data source when Terraform plans,"
+        " which driftwatch does not do"
+    )
 
 
 def test_a_data_source_a_provider_block_reads_is_never_worked_out_before_the_provider(tmp_path: Path) -> None:

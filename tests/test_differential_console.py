@@ -484,7 +484,16 @@ FUNCTION_CASES: dict[str, list[str]] = {
     "zipmap": ['zipmap(["a", "b"], [1, 2])', "zipmap([], [])", 'zipmap(["a"], [])'],
     "sensitive": ['nonsensitive(sensitive("x"))'],
     "nonsensitive": ["nonsensitive(sensitive(1))"],
-    "abspath": ['abspath("/a/b/../c")'],
+    "abspath": [
+        'abspath("/a/b/../c")',
+        # the last element of a relative path does not depend on the directory Terraform ran in
+        'basename(abspath("modules/orders_table"))',
+        'basename(abspath("a//b/./c/"))',
+        'basename(abspath("a/../b"))',
+        'basename(abspath("../up"))',
+        'basename(abspath("./x/y/.."))',
+        'basename(abspath("/abs/dir/"))',
+    ],
     "pathexpand": ['pathexpand("/abs/x")'],
     "yamldecode": YAML_CASES,
     "log": [
@@ -769,6 +778,18 @@ RUNTIME_DEPENDENT = {
     "abspath": 'abspath("relative/dir")',
     "pathexpand": 'pathexpand("~/x")',
 }
+
+# basename(abspath(p)) is the name of the directory Terraform ran in (or one above it) when p
+# cleans to "." or to ".." only: Unknown, as abspath(p) is. Only basename(abspath(p)) written as
+# such is worked out: abspath's value passed on through anything else stays Unknown.
+CWD_NAMES = [
+    'basename(abspath("."))',
+    'basename(abspath("a/.."))',
+    'basename(abspath("../.."))',
+    'basename(abspath(""))',
+    'basename(upper(abspath("modules/x")))',
+    'basename("${abspath("modules/x")}-copy")',
+]
 
 # Functions whose exact result driftwatch does not reproduce (another library's output) or whose
 # meaning it does not model (sensitivity, ephemerality): Unknown with the reason, not compared.
@@ -1221,7 +1242,8 @@ def test_deliberate_unknowns() -> None:
     """Values that depend on where or when Terraform runs are Unknown with a reason, never a
     guess; so are the deliberate differences above."""
     scope = Scope({"path": {"cwd": Unknown("path.cwd is where Terraform ran")}}, "console.tf")
-    for expression in [*RUNTIME_DEPENDENT.values(), "path.cwd", *NOT_EVALUATED.values(), *DELIBERATE]:
+    expressions = [*RUNTIME_DEPENDENT.values(), "path.cwd", *NOT_EVALUATED.values(), *DELIBERATE, *CWD_NAMES]
+    for expression in expressions:
         value = evaluate_text(expression, scope)
         assert isinstance(value, Unknown) and value.reason, expression
 

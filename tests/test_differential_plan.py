@@ -5,7 +5,7 @@ One generated root holds every scenario: ``dynamic`` blocks over lists, sets and
 ``path.module`` / ``path.root`` / ``path.cwd``, ``terraform.workspace`` (a non-default workspace),
 provider ``default_tags``, tfvars precedence, and locals built with ``for`` expressions,
 conditionals, ``merge``, ``lookup``, ``format``, ``setproduct``, heredoc templates with strip
-markers, module outputs, a data source... Terraform plans it (one
+markers, module outputs, a data source, ``terraform_data`` arguments... Terraform plans it (one
 ``init``, one ``plan -out``, one ``show -json``) with the provider mirror against moto on
 127.0.0.1; ``driftwatch inspect --format json`` reads the same directory. Every table Terraform
 plans must be declared by driftwatch at the same address, and every field driftwatch declares must
@@ -190,7 +190,19 @@ resource "aws_dynamodb_table" "shard" {
     enabled        = count.index == 1
   }
 
-  tags = { Shard = tostring(count.index), Of = "${var.shards}" }
+  tags = {
+    Shard = tostring(count.index)
+    Of    = "${var.shards}"
+    Label = terraform_data.label[count.index].input.label
+    Peers = join(",", terraform_data.label[count.index].triggers_replace)
+  }
+}
+
+# terraform_data's input (and triggers_replace) are arguments: Terraform plans them as written.
+resource "terraform_data" "label" {
+  count            = var.shards
+  input            = { label = "shard-${count.index}", owner = var.owner }
+  triggers_replace = [var.app, terraform.workspace]
 }
 
 resource "aws_dynamodb_table" "service" {
@@ -246,6 +258,7 @@ resource "aws_dynamodb_table" "by_set" {
 
   tags = merge(local.stage, {
     Where    = path.cwd
+    RootDir  = basename(abspath(path.root))
     Key      = each.key
     Numbers  = local.numbers
     Upstream = module.svc["orders"].name
@@ -356,6 +369,7 @@ resource "aws_dynamodb_table" "this" {
     Root      = path.root
     Workspace = terraform.workspace
     Absolute  = abspath(path.module)
+    Base      = basename(abspath(path.module))
   })
 }
 
@@ -442,8 +456,16 @@ TFVARS = {
 # partition data sources are known, as in Terraform's plan.
 _ABSOLUTE = ("tags.Absolute", "abspath")
 EXPECTED_UNKNOWN: dict[str, dict[str, str]] = {
-    'aws_dynamodb_table.by_set["alpha"]': {"tags.Where": "path.cwd", "tags.Account": "credentials"},
-    'aws_dynamodb_table.by_set["beta"]': {"tags.Where": "path.cwd", "tags.Account": "credentials"},
+    'aws_dynamodb_table.by_set["alpha"]': {
+        "tags.Where": "path.cwd",
+        "tags.RootDir": "abspath",
+        "tags.Account": "credentials",
+    },
+    'aws_dynamodb_table.by_set["beta"]': {
+        "tags.Where": "path.cwd",
+        "tags.RootDir": "abspath",
+        "tags.Account": "credentials",
+    },
     'module.svc["orders"].aws_dynamodb_table.this': dict([_ABSOLUTE]),
     'module.svc["users"].aws_dynamodb_table.this': dict([_ABSOLUTE]),
     "module.counted[0].aws_dynamodb_table.this": dict([_ABSOLUTE]),

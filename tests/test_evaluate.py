@@ -20,7 +20,22 @@ from driftwatch.terraform.evaluate import MAX_DEPTH, EvaluationError, Scope, eva
 from driftwatch.terraform.functions import FUNCTIONS, is_set
 
 U = Unknown("var.u has no value")
-ARN = Unknown("aws_kms_key.k.arn is a resource attribute, known only after apply")
+
+
+def other_resource(reference: str) -> Unknown:
+    """The reason for an attribute of a resource driftwatch does not evaluate."""
+    return Unknown(
+        f"{reference} is a resource attribute driftwatch does not evaluate"
+        " (Terraform keeps it in its state; a new one is known only after apply)"
+    )
+
+
+def data_source(reference: str) -> Unknown:
+    """The reason for a data source's attribute driftwatch does not work out."""
+    return Unknown(f"{reference} is read by a data source when Terraform plans, which driftwatch does not do")
+
+
+ARN = other_resource("aws_kms_key.k.arn")
 
 
 class LazyLocals(Mapping[str, Any]):
@@ -237,24 +252,30 @@ def test_heredoc_errors_point_at_the_line_inside_the_heredoc() -> None:
     [
         (
             "aws_kms_key.main.arn",
-            Unknown("aws_kms_key.main.arn is a resource attribute, known only after apply"),
+            other_resource("aws_kms_key.main.arn"),
         ),
         (
             "aws_kms_key.main[0].arn",
-            Unknown("aws_kms_key.main[0].arn is a resource attribute, known only after apply"),
+            other_resource("aws_kms_key.main[0].arn"),
         ),
-        ("aws_kms_key.main", Unknown("aws_kms_key.main is a resource, known only after apply")),
+        (
+            "aws_kms_key.main",
+            Unknown(
+                "aws_kms_key.main is another resource as a whole, which driftwatch does not evaluate"
+                " (Terraform keeps it in its state; a new one is known only after apply)"
+            ),
+        ),
         (
             "data.aws_caller_identity.current.account_id",
-            Unknown("data.aws_caller_identity.current.account_id is a data source"),
+            data_source("data.aws_caller_identity.current.account_id"),
         ),
         (
             '"arn:${data.aws_partition.current.partition}:x"',
-            Unknown("data.aws_partition.current.partition is a data source"),
+            data_source("data.aws_partition.current.partition"),
         ),
         (
             "upper(aws_s3_bucket.b.id)",
-            Unknown("aws_s3_bucket.b.id is a resource attribute, known only after apply"),
+            other_resource("aws_s3_bucket.b.id"),
         ),
     ],
 )
@@ -362,7 +383,7 @@ def test_a_function_result_terraform_knows_is_not_null_compares_with_null(
         ("try(var.partial, {})", U),
         (
             'try(aws_kms_key.k.arn, "none")',
-            Unknown("aws_kms_key.k.arn is a resource attribute, known only after apply"),
+            other_resource("aws_kms_key.k.arn"),
         ),
         ("can(var.m.nope)", False),
         ("can(var.m.k)", True),
@@ -440,9 +461,7 @@ def test_locals_are_only_evaluated_when_referenced() -> None:
 
 def test_a_local_evaluating_to_unknown_propagates() -> None:
     lazy = LazyLocals({"arn": "aws_kms_key.k.arn"})
-    assert ev('"${local.arn}/x"', local=lazy) == Unknown(
-        "aws_kms_key.k.arn is a resource attribute, known only after apply"
-    )
+    assert ev('"${local.arn}/x"', local=lazy) == Unknown(other_resource("aws_kms_key.k.arn").reason)
 
 
 def test_whole_lazy_mappings_become_plain_dicts() -> None:

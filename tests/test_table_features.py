@@ -246,7 +246,10 @@ def test_each_value_over_a_tables_instances_has_every_attribute_terraform_knows_
     )
     tags = found["u-t-a"].spec.tags
     assert isinstance(tags, dict) and tags["Plain"] == "x"
-    assert tags["Source"] == Unknown('aws_dynamodb_table.t["a"].arn is known only after apply')
+    assert tags["Source"] == Unknown(
+        'aws_dynamodb_table.t["a"].arn is an attribute driftwatch does not evaluate (Terraform keeps'
+        " it in its state; a new one is known only after apply)"
+    )
 
 
 def test_a_whole_table_instance_turned_into_a_value_is_unknown_not_its_listed_arguments(

@@ -69,7 +69,15 @@ from hcl2.rules.strings import (
 from hcl2.utils import process_escape_sequences
 
 from driftwatch.spec import PartlyListed, Unknown, first_unknown
-from driftwatch.terraform import file_functions, heredoc, limits, numbers, strip_markers, unify
+from driftwatch.terraform import (
+    file_functions,
+    heredoc,
+    limits,
+    numbers,
+    strip_markers,
+    text_functions,
+    unify,
+)
 from driftwatch.terraform import functions as fn
 from driftwatch.terraform.data_sources import DataSources, DataSourceValues
 from driftwatch.terraform.file_functions import FileReader
@@ -409,9 +417,12 @@ def _data_source(sources: DataSources, steps: list[Any], node: Any, ctx: _Ctx) -
 
 
 def _unresolved_root(name: str, steps: list[Any], node: Any, ctx: _Ctx) -> Any:
-    reference = name + _static_steps(steps)
+    reference = name + _static_steps(steps, ctx)
     if name == "data":
-        return Unknown(f"{reference} is a data source")
+        # the reason a user reads: Terraform reads the data source when it plans, driftwatch never
+        return Unknown(
+            f"{reference} is read by a data source when Terraform plans, which driftwatch does not do"
+        )
     if name == "self":
         return Unknown(f"{reference} refers to the resource itself, known only after apply")
     if name in _SCOPED_ROOTS:
@@ -419,25 +430,50 @@ def _unresolved_root(name: str, steps: list[Any], node: Any, ctx: _Ctx) -> Any:
     if not steps or not isinstance(steps[0], GetAttrRule):
         raise ctx.fail(node, f'unknown name "{name}"')
     if len(steps) == 1:
-        return Unknown(f"{reference} is a resource, known only after apply")
-    return Unknown(f"{reference} is a resource attribute, known only after apply")
+        return Unknown(
+            f"{reference} is another resource as a whole, which driftwatch does not evaluate"
+            " (Terraform keeps it in its state; a new one is known only after apply)"
+        )
+    # Terraform keeps it in its state (an argument set in the configuration too): "known only
+    # after apply" alone was misread of a table applied long ago (terraform plan of an
+    # aws_kms_alias: its name as written, its arn "(known after apply)")
+    return Unknown(
+        f"{reference} is a resource attribute driftwatch does not evaluate"
+        " (Terraform keeps it in its state; a new one is known only after apply)"
+    )
 
 
-def _static_steps(steps: list[Any]) -> str:
-    """The reference as written, up to the first step whose text is not a plain name or number."""
+def _static_steps(steps: list[Any], ctx: _Ctx) -> str:
+    """The reference as written, for a reason a user reads: an index that is not a literal is
+    shown as the key or number it evaluates to (``aws_kms_key.k["orders"].arn`` for
+    ``aws_kms_key.k[each.key].arn``), or as ``[…]`` where that cannot be told. Cutting the
+    reference there named the resource as if it were the attribute ("aws_kms_key.k is ...")."""
     text = ""
     for step in steps:
         if isinstance(step, GetAttrRule):
             text += "." + _text(step.identifier)
         elif isinstance(step, ShortIndexRule):
             text += f"[{_text(step.index)}]"
-        elif isinstance(step, SqbIndexRule) and isinstance(_unwrap(step.index_expression), IntLitRule):
-            text += f"[{_text(_unwrap(step.index_expression))}]"
+        elif isinstance(step, SqbIndexRule):
+            text += _index_text(step.index_expression, ctx)
         elif isinstance(step, (FullSplatRule, AttrSplatRule)):
-            text += "[*]" + _static_steps(list(step.get_attrs))
+            text += "[*]" + _static_steps(list(step.get_attrs), ctx)
         else:
             break
     return text
+
+
+def _index_text(node: Any, ctx: _Ctx) -> str:
+    """``[0]`` / ``["key"]`` for an index whose value is a known number or string, else ``[…]``."""
+    try:
+        value = _eval(node, ctx)
+    except _Failure:
+        return "[…]"
+    if isinstance(value, str):
+        return f"[{fn.jsonencode(value)}]"
+    if type_name(value) == "number":
+        return f"[{fn.to_string(value)}]"
+    return "[…]"
 
 
 def _unwrap(node: Any) -> Any:
@@ -732,6 +768,10 @@ def _call(node: Any, ctx: _Ctx) -> Any:
         name = _provider_function(node, name, ctx)
     if name not in fn.FUNCTIONS:
         return Unknown(f"function {name}() is not evaluated by driftwatch")
+    if name == "basename":
+        known = _basename_of_abspath(arguments_rule, ctx)
+        if known is not None:
+            return known
     arguments = []
     for argument in argument_nodes:
         arguments.append(_eval(argument, ctx))
@@ -782,6 +822,26 @@ def _provider_function(node: Any, name: str, ctx: _Ctx) -> str:
             "be declared in this module's required_providers block (Unknown provider function)",
         )
     return f"provider::{providers[local]}::{function}"
+
+
+def _basename_of_abspath(arguments_rule: Any, ctx: _Ctx) -> str | None:
+    """``basename(abspath(p))`` written as such, when it does not depend on the directory
+    Terraform ran in (text_functions.basename_of_abspath): the module-name idiom
+    ``basename(abspath(path.module))``. abspath's value on its own stays Unknown, so only this
+    form, with a string, is worked out; anything else is None (the usual call)."""
+    if arguments_rule is None or arguments_rule.has_ellipsis or len(arguments_rule.arguments) != 1:
+        return None
+    inner = _unwrap(arguments_rule.arguments[0])
+    if not isinstance(inner, FunctionCallRule) or "::".join(_text(i) for i in inner.identifiers) != "abspath":
+        return None
+    inner_rule = inner.arguments
+    if inner_rule is None or inner_rule.has_ellipsis or len(inner_rule.arguments) != 1:
+        return None
+    path = _eval(inner_rule.arguments[0], ctx)
+    if not isinstance(path, str):
+        return None
+    result = text_functions.basename_of_abspath(path)
+    return fn.nfc(result) if isinstance(result, str) else None
 
 
 _TEMPLATE_NAME = re.compile(r"[^\W\d][\w-]*\Z")  # hclsyntax.ValidIdentifier

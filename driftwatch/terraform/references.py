@@ -8,7 +8,10 @@ table through such a reference (``resource_id = "table/${aws_dynamodb_table.t.na
 target could be joined to its table.
 
 Only the arguments listed in ``EXPOSED`` are evaluated, and only when referenced; anything else
-(``arn``, ``stream_arn``) is Unknown, as Terraform itself knows it only after apply. ``count``
+(``arn``, ``stream_arn``) is Unknown, as Terraform itself knows it only after apply. For the
+resources that only hold values (``null_resource``, ``terraform_data``), an argument their
+``lifecycle { ignore_changes }`` names (or ``all``) is Unknown too: Terraform plans it from its
+state, not from the configuration. ``count``
 and ``for_each`` shape the value as in Terraform: a list, a map, or one object. A reference that
 leads back to itself (a table whose name reads its own scalable target) is Unknown, not a loop.
 """
@@ -34,6 +37,9 @@ EXPOSED: dict[str, dict[str, str]] = {
     },
     # The CloudPosse module passes its GSI names to the autoscaler through null_resource triggers.
     "null_resource": {"triggers": "triggers"},
+    # Terraform's own resource for holding a value (1.4+): its arguments are planned as written
+    # ("output" and "id" are known only after apply, as terraform 1.11.4 plans them).
+    "terraform_data": {"input": "input", "triggers_replace": "triggers_replace"},
     "aws_appautoscaling_policy": {
         "id": "name",
         "name": "name",
@@ -51,6 +57,37 @@ Expand = Callable[[Block, str, str], Expansion]
 Evaluate = Callable[[Any, str, Mapping[str, Any]], Any]
 
 
+# Resources whose only job is to hold configured values: their arguments follow ignore_changes.
+_VALUE_HOLDERS = frozenset({"null_resource", "terraform_data"})
+
+
+def _ignores(block: Block, argument: str) -> bool:
+    """Whether ``lifecycle { ignore_changes }`` names ``argument`` (or ``all``). An entry that
+    is not a plain reference could name anything, so it counts as naming it (Unknown, never a
+    value Terraform would not plan)."""
+    from hcl2.rules.containers import TupleRule
+    from hcl2.rules.expressions import ExprTermRule
+
+    from driftwatch.terraform.modules import reference_text  # modules imports this module
+
+    _, blocks = block.items
+    for lifecycle in blocks:
+        if lifecycle.type != "lifecycle":
+            continue
+        attributes, _ = lifecycle.items
+        ignore = attributes.get("ignore_changes")
+        node = None if ignore is None else ignore.expression
+        while isinstance(node, ExprTermRule):
+            node = node.expression
+        if node is None:
+            continue
+        for element in node.elements if isinstance(node, TupleRule) else [node]:
+            entry = reference_text(element)
+            if entry is None or entry.split(".")[0].split("[")[0].strip() in ("all", argument):
+                return True
+    return False
+
+
 class _InProgress:
     """The references being evaluated right now, shared by a module's resources (cycle guard)."""
 
@@ -61,7 +98,13 @@ class _InProgress:
 def _after_apply(address: str, kind: str, name: str) -> Unknown:
     # a table's ARN names the table: Unknown.origin joins what reads it to the table
     origin = address if kind == "aws_dynamodb_table" else None
-    return Unknown(f"{address}.{name} is known only after apply", origin=origin)
+    # the same words as any other resource's attribute (evaluate._unresolved_root): "known only
+    # after apply" alone was misread of a table applied long ago
+    return Unknown(
+        f"{address}.{name} is an attribute driftwatch does not evaluate (Terraform keeps it in"
+        " its state; a new one is known only after apply)",
+        origin=origin,
+    )
 
 
 def whole_values_unknown(value: Any) -> Any:
@@ -125,8 +168,13 @@ class ResourceInstance(Mapping[str, Any], PartlyListed):
         if argument is None:
             return _after_apply(self.address, self._kind, name)
         attributes, _ = self._block.items
-        if argument not in attributes:
-            value: Any = Unknown(f"{self.address}.{name} is not set in the configuration")
+        if self._kind in _VALUE_HOLDERS and _ignores(self._block, argument):
+            value: Any = Unknown(
+                f"{self.address}.{name} is in its lifecycle ignore_changes: Terraform takes it from"
+                " its state, which driftwatch does not read"
+            )
+        elif argument not in attributes:
+            value = Unknown(f"{self.address}.{name} is not set in the configuration")
         elif (self.address, argument) in self._guard.active:
             value = Unknown(f"{self.address}.{name} refers to itself")
         else:

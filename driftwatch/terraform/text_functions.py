@@ -27,6 +27,7 @@ from driftwatch.terraform.functions import (
     FUNCTIONS,
     UNKNOWN_POLICY,
     FunctionError,
+    abspath,
     check_text,
     register,
     to_int,
@@ -223,6 +224,18 @@ def basename(path: Any) -> str:
     if not text:
         return "/"
     return text[text.rfind("/") + 1 :]
+
+
+def basename_of_abspath(path: Any) -> Any:
+    """``basename(abspath(path))``. The directory Terraform ran in only prefixes a relative path,
+    so the last element of the path cleaned (Go's filepath.Clean) is the result wherever it ran
+    (``basename(abspath(path.module))`` is the module's directory name). A path that cleans to
+    "." or to ".." elements only names that directory, or one above it: Unknown, as abspath."""
+    text = to_string(path)
+    if text.startswith("/"):
+        return basename(abspath(text))
+    last = _clean(text).rsplit("/", 1)[-1]
+    return abspath(text) if last in (".", "..") else last
 
 
 @register("dirname")
