@@ -10,6 +10,7 @@ import pytest
 from hypothesis import settings
 from moto import mock_aws
 from moto_state import moto_classes_restored
+from pytest_httpserver import HTTPServer
 
 from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients
@@ -134,3 +135,28 @@ def embedded_aws(aws_env: None, moto_patches_undone: None) -> Iterator[None]:
     """moto in-process with driftwatch's moto patches (the same embedded AWS as `driftwatch demo`)."""
     with _embedded_aws():
         yield
+
+
+@pytest.fixture(scope="session")
+def make_httpserver(
+    httpserver_listen_address: tuple[str | None, int | None], httpserver_ssl_context: None
+) -> Iterator[HTTPServer]:
+    """pytest-httpserver's shared server (its own fixture, but for one line): the listening socket
+    is non-blocking. socketserver waits for a connection with select() and then accept()s it; a
+    connection a client abandons in between (a test's client closing early, on a loaded machine)
+    left accept() blocking, so the server thread never saw shutdown() and the xdist worker hung
+    in the session's teardown with every test passed (seen once, in a full run under load). With
+    a non-blocking socket that accept() raises BlockingIOError, which socketserver passes over."""
+    host, port = httpserver_listen_address
+    server = HTTPServer(
+        host=host or HTTPServer.DEFAULT_LISTEN_HOST,
+        port=port or HTTPServer.DEFAULT_LISTEN_PORT,
+        ssl_context=httpserver_ssl_context,
+    )
+    server.start()
+    assert server.server is not None
+    server.server.socket.setblocking(False)
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()

@@ -409,3 +409,17 @@ def test_a_channel_unreachable_for_long_keeps_its_newest_messages_within_a_bound
         ("outbox_overflow", 1),
         ("outbox_overflow", 1),
     ]
+
+
+def test_the_shared_test_server_never_blocks_in_accept(httpserver: HTTPServer) -> None:
+    """The suite's shared Slack stand-in (tests/conftest.py): a wake-up with no connection left
+    to accept -- a client that gave up between select() and accept() -- returns at once. With
+    pytest-httpserver's blocking socket it blocked forever, and the worker hung at the end of
+    a full run."""
+    import threading
+
+    assert httpserver.server is not None
+    handled = threading.Thread(target=httpserver.server._handle_request_noblock, daemon=True)
+    handled.start()
+    handled.join(5)
+    assert not handled.is_alive()
