@@ -7,12 +7,13 @@ fault-free scan already finds drift; every fault run is compared with that fault
 Faults are injected at the HTTP layer with a botocore ``before-send`` handler registered on
 every session created from now on (the way moto hooks itself in) and ahead of moto's own
 handler. ``before-send`` fires once per *attempt*, inside botocore's retry loop, so injected
-throttling, 500s, timeouts and resets go through the real adaptive retry machinery (backoff,
-client-side rate limiting, retry quota) -- unlike a ``before-call`` answer, which skips it. A
-rule either answers like AWS does when it refuses (an error response), rewrites the request's
-URL to a local socket that misbehaves for real (black hole, connection reset, closed port), or
-waits (a hung endpoint). Randomness is seeded and decided per logical call, never per thread
-interleaving, so every run injects exactly the same faults.
+throttling, 500s, timeouts and resets go through the real retry machinery (backoff, the
+client-side rate limiting of the default ``limiter`` mode, the retry quota) -- unlike a
+``before-call`` answer, which skips it. A rule either answers like AWS does when it refuses
+(an error response), rewrites the request's URL to a local socket that misbehaves for real
+(black hole, connection reset, closed port), or waits (a hung endpoint). Randomness is seeded
+and decided per logical call, never per thread interleaving, so every run injects exactly the
+same faults.
 """
 
 from __future__ import annotations
@@ -303,7 +304,7 @@ def test_throttling_bursts_on_30_percent_of_calls_give_exactly_the_fault_free_re
     estate: list[TargetInput], faults: Faults, baseline: dict[Any, Row]
 ) -> None:
     """30% of the scan's API calls (a seeded sample) are throttled -- ThrottlingException or
-    LimitExceededException -- for a burst of 1 or 2 attempts each. Adaptive retries absorb it:
+    LimitExceededException -- for a burst of 1 or 2 attempts each. Retries absorb it:
     the report is exactly the fault-free one, and the cost is bounded and counted.
 
     Bound (count-based, no wall clock): every call makes at most ``max_attempts`` attempts,
