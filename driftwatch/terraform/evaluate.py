@@ -385,12 +385,16 @@ def _traversal(node: Any, ctx: _Ctx) -> Any:
         names = ctx.scope.names
         sources = names.get("data", DataSources.NONE)
         if name == "data" and not ctx.template and isinstance(sources, DataSources):
-            return _data_source(sources, steps, node, ctx)
-        if name not in names:
+            found = _data_source(sources, steps)
+            if found is None:
+                return _unresolved_root(name, steps, node, ctx)
+            value, path, steps = found
+        elif name not in names:
             if ctx.template:
                 raise ctx.fail(node, f'vars map does not contain key "{name}"')
             return _unresolved_root(name, steps, node, ctx)
-        value, path = names[name], name
+        else:
+            value, path = names[name], name
     else:
         value, path = _eval(root, ctx), "value"
     for step in steps:
@@ -400,20 +404,15 @@ def _traversal(node: Any, ctx: _Ctx) -> Any:
     return value
 
 
-def _data_source(sources: DataSources, steps: list[Any], node: Any, ctx: _Ctx) -> Any:
-    """``data.<kind>.<name>...``: the data sources the module's provider configuration fixes
-    (driftwatch.terraform.data_sources, given as ``data`` in the scope, keyed by kind and
-    name), the rest of the reference applied to it; any other data source is Unknown."""
+def _data_source(sources: DataSources, steps: list[Any]) -> tuple[Any, str, list[Any]] | None:
+    """``data.<kind>.<name>`` among the data sources the module's provider configuration fixes
+    (driftwatch.terraform.data_sources, given as ``data`` in the scope, keyed by kind and name):
+    its value, its path and the steps left to apply; None for any other data source (Unknown)."""
     if len(steps) >= 2 and all(isinstance(s, GetAttrRule) for s in steps[:2]):
         key = (_text(steps[0].identifier), _text(steps[1].identifier))
         if key in sources:
-            value, path = sources[key], f"data.{key[0]}.{key[1]}"
-            for step in steps[2:]:
-                if isinstance(value, Unknown):
-                    return value
-                value, path = _apply(value, step, path, ctx)
-            return value
-    return _unresolved_root("data", steps, node, ctx)
+            return sources[key], f"data.{key[0]}.{key[1]}", steps[2:]
+    return None
 
 
 def _unresolved_root(name: str, steps: list[Any], node: Any, ctx: _Ctx) -> Any:
