@@ -416,8 +416,8 @@ def scan(
     declaring: frozenset[str] | None = None
     if survey is not None and uncovered is not None:
         walked = uncovered.result()
-        not_covered = tuple(survey.judge(walked, declared.table_sources))
-        declaring = survey.declaring(walked, declared.table_sources)
+        roots, declaring = survey.judge(walked, declared.table_sources)
+        not_covered = tuple(roots)
     # Every string that leaves the scan is bounded and encodable (driftwatch.bounds).
     return bounded(
         ScanReport(

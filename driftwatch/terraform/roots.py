@@ -245,13 +245,6 @@ def _declaring(
     return declares, callers
 
 
-def declaring_directories(survey: Survey, table_sources: Collection[str] = ()) -> frozenset[str]:
-    """The directories that declare tables (or may: a file could not be read), covered or not:
-    one announced as not covered that is no longer among them left the repository, or its
-    tables did, and is not "watched again" (driftwatch.notify.coverage.Listing)."""
-    return frozenset(_declaring(survey, table_sources)[0].keys() | survey.unread.keys())
-
-
 def roots_not_covered(
     survey: Survey,
     target_roots: Iterable[str],
@@ -262,8 +255,17 @@ def roots_not_covered(
     (see the module's docstring), each with what it declares; and the survey's early stop, if
     any. ``table_sources``: the remote sources under which the targets' evaluations declared
     tables (``TargetDeclarations.table_sources``). Pure: a function of the survey's outlines."""
+    return _not_covered(survey, *_declaring(survey, table_sources), target_roots, ignore)
+
+
+def _not_covered(
+    survey: Survey,
+    declares: Mapping[str, list[Evidence]],
+    callers: Mapping[str, list[tuple[str, Evidence]]],
+    target_roots: Iterable[str],
+    ignore: Sequence[str],
+) -> list[RootNotCovered]:
     directories = survey.directories
-    declares, callers = _declaring(survey, table_sources)
     covered: set[str] = set()
     pending = [posixpath.normpath(root) for root in target_roots]
     while pending:
@@ -315,7 +317,7 @@ class RepoSurvey:
 
     def run(self, table_sources: Collection[str] = ()) -> list[RootNotCovered]:
         """The roots not covered (``table_sources``: see ``roots_not_covered``)."""
-        return self.judge(self.walk(), table_sources)
+        return self.judge(self.walk(), table_sources)[0]
 
     def walk(self) -> Survey | list[RootNotCovered]:
         """The repository read (the costly part, which a scan runs beside the evaluation); the
@@ -327,28 +329,23 @@ class RepoSurvey:
         except Exception as error:  # a survey is advice: it must never cost the scan
             return _failed(error)
 
-    def declaring(
-        self, walked: Survey | list[RootNotCovered], table_sources: Collection[str] = ()
-    ) -> frozenset[str] | None:
-        """``declaring_directories`` of ``walk``'s answer; None when the survey is off or failed."""
-        if not isinstance(walked, Survey):
-            return None
-        try:
-            return declaring_directories(walked, table_sources)
-        except Exception:  # judge says why; the end of an announced directory stays unknown
-            return None
-
     def judge(
         self, walked: Survey | list[RootNotCovered], table_sources: Collection[str] = ()
-    ) -> list[RootNotCovered]:
-        """The roots not covered, from ``walk``'s answer and what the targets declared; a survey
-        that fails in any way says so as one entry, and the scan goes on."""
+    ) -> tuple[list[RootNotCovered], frozenset[str] | None]:
+        """From ``walk``'s answer and what the targets declared: the roots not covered (a survey
+        that fails in any way says so as one entry, and the scan goes on), and every directory
+        that declares tables or may (a file could not be read), covered or not -- one announced
+        as not covered that is no longer among them left the repository, or its tables did, and
+        is not "watched again" (driftwatch.notify.coverage.Listing). None: the survey is off or
+        failed."""
         if not isinstance(walked, Survey):
-            return walked
+            return walked, None
         try:
-            return roots_not_covered(walked, self.roots, self.ignore, table_sources)
+            declares, callers = _declaring(walked, table_sources)
+            not_covered = _not_covered(walked, declares, callers, self.roots, self.ignore)
         except Exception as error:
-            return _failed(error)
+            return _failed(error), None
+        return not_covered, frozenset(declares.keys() | walked.unread.keys())
 
 
 def _failed(error: Exception) -> list[RootNotCovered]:
