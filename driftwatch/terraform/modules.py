@@ -1251,15 +1251,20 @@ def _index_text(node: Any) -> str:
 
 
 def reference_list(node: Any) -> list[str]:
+    return [text for text in reference_entries(node) if text is not None]
+
+
+def reference_entries(node: Any) -> list[str | None]:
+    """Each element of a list of references (``ignore_changes = [a, b]``, or one reference) as
+    text; None for an element that is not a plain reference."""
     from hcl2.rules.containers import TupleRule
     from hcl2.rules.expressions import ExprTermRule
 
     while isinstance(node, ExprTermRule):
         node = node.expression
     if isinstance(node, TupleRule):
-        return [text for text in (reference_text(e) for e in node.elements) if text is not None]
-    single = reference_text(node)
-    return [single] if single is not None else []
+        return [reference_text(e) for e in node.elements]
+    return [reference_text(node)]
 
 
 def _restricting_argument(block: Block) -> str | None:

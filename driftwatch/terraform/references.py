@@ -65,10 +65,7 @@ def _ignores(block: Block, argument: str) -> bool:
     """Whether ``lifecycle { ignore_changes }`` names ``argument`` (or ``all``). An entry that
     is not a plain reference could name anything, so it counts as naming it (Unknown, never a
     value Terraform would not plan)."""
-    from hcl2.rules.containers import TupleRule
-    from hcl2.rules.expressions import ExprTermRule
-
-    from driftwatch.terraform.modules import reference_text  # modules imports this module
+    from driftwatch.terraform.modules import reference_entries  # modules imports this module
 
     _, blocks = block.items
     for lifecycle in blocks:
@@ -76,13 +73,9 @@ def _ignores(block: Block, argument: str) -> bool:
             continue
         attributes, _ = lifecycle.items
         ignore = attributes.get("ignore_changes")
-        node = None if ignore is None else ignore.expression
-        while isinstance(node, ExprTermRule):
-            node = node.expression
-        if node is None:
+        if ignore is None:
             continue
-        for element in node.elements if isinstance(node, TupleRule) else [node]:
-            entry = reference_text(element)
+        for entry in reference_entries(ignore.expression):
             if entry is None or entry.split(".")[0].split("[")[0].strip() in ("all", argument):
                 return True
     return False
