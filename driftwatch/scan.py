@@ -60,6 +60,7 @@ from driftwatch.log import get_logger
 from driftwatch.secrets import scrub_message
 from driftwatch.settle import settle
 from driftwatch.spec import (
+    EXISTENCE_ATTRIBUTE,
     Autoscaling,
     DeclaredTable,
     Drift,
@@ -823,6 +824,14 @@ def _compare(
         return _row(job.target, job.table, TableStatus.ERROR, error=_unexpected(error))
 
 
+# A table whose name ``lifecycle { ignore_changes }`` names (or ``all``), and that no table of
+# the configured name answers: Terraform knows it by the name in its state, which may differ
+# (the usual reason for the entry: a renamed convention, the tables kept). "Missing" would be
+# a false alarm on every scan; which table it is cannot be told without the state.
+_NAME_FROM_STATE: Final = (
+    "no table has the configured name, and its name is under lifecycle.ignore_changes: Terraform"
+    " knows the table by the name in its state, which driftwatch does not read, so it is not compared"
+)
 # ACTIVE, or being changed (drift is held back for the scan); None: a live spec built without it.
 _COMPARABLE_STATUSES: Final = frozenset({None, "ACTIVE", "CREATING", "UPDATING", "DELETING"})
 
@@ -839,6 +848,10 @@ def _compare_one(
         error = rejection_error(rejected, table_exists=live is not None)
         return _row(job.target, job.table, TableStatus.ERROR, error=error, unresolved=job.table.notes)
     if live is None:
+        if not job.table.spec.is_managed(EXISTENCE_ATTRIBUTE):  # ignore_changes names `name`
+            return _row(
+                job.target, job.table, TableStatus.ERROR, error=_NAME_FROM_STATE, unresolved=job.table.notes
+            )
         return judge.settle(job, (Drift("table", job.name, None),), None, unresolved=job.table.notes)
     if live.status not in _COMPARABLE_STATUSES:
         # INACCESSIBLE_ENCRYPTION_CREDENTIALS, ARCHIVING, ARCHIVED, REPLICATION_NOT_AUTHORIZED

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from driftwatch.spec import (
+    EXISTENCE_ATTRIBUTE,
     Autoscaling,
     BillingMode,
     Gsi,
@@ -67,6 +68,9 @@ IGNORE_CHANGES_VOCABULARY: dict[str, tuple[str, ...]] = {
     "local_secondary_index": ("lsi.*",),
     "replica": ("replicas",),
     "tags": ("tags.*",),
+    # Terraform then knows the table by the name in its state: the configured name may be
+    # another table's, or none's (driftwatch.scan says so rather than "missing").
+    "name": (EXISTENCE_ATTRIBUTE,),
     # tags_all: the resource's own tags still plan as changes of ``tags``; only the provider's
     # default tags may go uncompared (``_default_tags_ignored``, which knows them).
     "tags_all": (),
