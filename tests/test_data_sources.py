@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from driftwatch.spec import Unknown
+from driftwatch.spec import TagFilter, Unknown
 from driftwatch.terraform import data_sources
 from driftwatch.terraform.data_sources import DataSourceValues, Provider
 from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
@@ -392,3 +392,73 @@ def test_a_dynamic_block_over_a_whole_data_source_is_unknown(tmp_path: Path) -> 
     result = declare(tmp_path, {"main.tf": 'data "aws_region" "current" {}\n' + table("t", '"t"', dynamic)})
     (declared,) = result.tables
     assert isinstance(declared.spec.replicas, Unknown) and "as a whole" in declared.spec.replicas.reason
+
+
+# --------------------------------------------------------------------------- aws_default_tags
+
+
+@pytest.mark.parametrize(
+    ("default_tags", "ignore", "expected"),
+    [
+        (None, TagFilter(), {}),  # no default_tags block: an empty map, as planned
+        ({"Team": "obs", "Cost": 12, "On": True}, TagFilter(), {"Team": "obs", "Cost": "12", "On": "true"}),
+        ({"Team": "obs", "Gone": None}, TagFilter(), {"Team": "obs"}),  # a null tag is never sent
+        (
+            {"Team": "obs", "aws:cloudformation:x": "y", "AWS:Upper": "z"},
+            TagFilter(),
+            {"Team": "obs", "AWS:Upper": "z"},
+        ),
+        (
+            {"Team": "obs", "Owner": "me", "k8s/a": "1", "k8s": "2"},
+            TagFilter(keys=frozenset({"Owner"}), key_prefixes=("k8s/",)),
+            {"Team": "obs", "k8s": "2"},
+        ),
+    ],
+)
+def test_default_tags_are_the_providers_as_it_reports_them(
+    default_tags: dict[str, Any] | None, ignore: TagFilter, expected: dict[str, str]
+) -> None:
+    value = result("aws_default_tags", provider=Provider("us-east-1", None, default_tags, ignore))
+    assert value["tags"] == expected
+    assert value["id"] == "aws"  # the partition
+
+
+def test_default_tags_the_provider_cannot_resolve_are_unknown_not_empty() -> None:
+    unknown = Provider("us-east-1", None, Unknown("var.tags has no value"), TagFilter())
+    assert isinstance(result("aws_default_tags", provider=unknown)["tags"], Unknown)
+    filtered = Provider("us-east-1", None, {"Team": "obs"}, Unknown("var.keys has no value"))
+    assert isinstance(result("aws_default_tags", provider=filtered)["tags"], Unknown)
+    # a region that cannot be told leaves the tags known, the partition (id) not
+    regionless = result("aws_default_tags", provider=Provider(Unknown("var.region"), None, {"T": "x"}))
+    assert regionless["tags"] == {"T": "x"} and isinstance(regionless["id"], Unknown)
+    assert isinstance(result("aws_default_tags", {"count": True}), Unknown)
+
+
+def test_a_table_tagged_from_the_providers_default_tags_is_evaluated(tmp_path: Path) -> None:
+    files = {
+        "main.tf": """
+        provider "aws" {
+          alias  = "tagged"
+          region = "eu-west-1"
+          default_tags {
+            tags = { Team = "obs", Owner = "me" }
+          }
+          ignore_tags {
+            keys = ["Owner"]
+          }
+        }
+        data "aws_default_tags" "root" {}
+        data "aws_default_tags" "tagged" {
+          provider = aws.tagged
+        }
+        """
+        + table("root", '"root"', "tags = { Copied = jsonencode(data.aws_default_tags.root.tags) }")
+        + table(
+            "tagged",
+            '"tagged"',
+            'provider = aws.tagged\n  tags = { Keys = join(",", keys(data.aws_default_tags.tagged.tags)) }',
+        ),
+    }
+    found = {t.address: t.spec.tags for t in declare(tmp_path, files).tables}
+    assert found["aws_dynamodb_table.root"] == {"Copied": "{}"}
+    assert found["aws_dynamodb_table.tagged"] == {"Team": "obs", "Owner": "me", "Keys": "Team"}

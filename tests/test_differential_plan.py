@@ -267,10 +267,13 @@ resource "aws_dynamodb_table" "by_set" {
     Part     = data.aws_partition.current.partition
     Suffix   = data.aws_partition.current.dns_suffix
     Account  = data.aws_caller_identity.current.account_id
+    Defaults = jsonencode(data.aws_default_tags.current.tags)
   })
 }
 
 data "aws_region" "current" {}
+
+data "aws_default_tags" "current" {}
 
 data "aws_partition" "current" {}
 

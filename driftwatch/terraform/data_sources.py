@@ -1,6 +1,6 @@
 """The data sources whose result the AWS provider takes from its own configuration, so that
-Terraform knows them at plan time: ``data.aws_region``, ``data.aws_partition`` and, when the
-provider fixes the account, ``data.aws_caller_identity``.
+Terraform knows them at plan time: ``data.aws_region``, ``data.aws_partition``,
+``data.aws_default_tags`` and, when the provider fixes the account, ``data.aws_caller_identity``.
 
 Names and tags written with them (``"orders-${data.aws_region.current.name}"``, a KMS key ARN
 built from the partition and the account) were Unknown, like every data source: the table was
@@ -18,6 +18,9 @@ provider does (hashicorp/aws 5.100, measured against moto):
   Terraform runs with. driftwatch cannot know it in general; it does when the provider fixes
   it: the account of a literal ``assume_role`` role ARN, or the one account
   ``allowed_account_ids`` allows (Terraform refuses to plan in any other). Elsewhere Unknown.
+- ``aws_default_tags``: ``tags`` is the provider's ``default_tags`` without the keys that
+  start with ``aws:`` and those its ``ignore_tags`` names (the provider's ``IgnoreAWS()
+  .IgnoreConfig()``); ``id`` is the partition. No ``default_tags`` block: ``{}``.
 
 Anything else is Unknown with its reason, never a guess: an attribute not listed above
 (``endpoint``, ``arn``), a data block with ``count``, ``for_each`` or ``depends_on`` (Terraform
@@ -38,9 +41,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Final
 
-from driftwatch.spec import Maybe, PartlyListed, Unknown
+from driftwatch.spec import Maybe, PartlyListed, TagFilter, Unknown
+from driftwatch.terraform.resource import tag_map
 
-KINDS: Final = frozenset({"aws_region", "aws_partition", "aws_caller_identity"})
+KINDS: Final = frozenset({"aws_region", "aws_partition", "aws_caller_identity", "aws_default_tags"})
 # Meta-arguments that leave the result as the provider's configuration makes it.
 _META: Final = frozenset({"provider", "lifecycle"})
 # The arguments each kind may have and driftwatch evaluates: the region they name.
@@ -48,7 +52,11 @@ _REGION_ARGUMENTS: Final = {
     "aws_region": ("name", "region"),
     "aws_partition": ("region",),
     "aws_caller_identity": (),
+    "aws_default_tags": (),
 }
+# The prefix of the tag keys AWS reserves; the provider leaves them out of what it reports.
+_AWS_TAG_PREFIX: Final = "aws:"
+_NO_FILTER: Final = TagFilter()
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,8 @@ class Provider:
 
     region: Maybe[str] | None  # None: neither the provider nor the target gives a region
     account: str | None  # None: it does not fix the account (fixed_account)
+    default_tags: Maybe[Mapping[str, Any]] | None = None  # its default_tags.tags, as evaluated
+    ignore_tags: Maybe[TagFilter] = _NO_FILTER
 
 
 def result(kind: str, address: str, arguments: Mapping[str, Any], provider: Maybe[Provider]) -> Any:
@@ -131,11 +141,14 @@ def result(kind: str, address: str, arguments: Mapping[str, Any], provider: Mayb
     if kind == "aws_caller_identity":
         return _caller_identity(address, provider.account)
     region = _region(address, arguments, region_arguments, provider.region)
+    partition = None if isinstance(region, Unknown) else partition_of(region)
+    if kind == "aws_default_tags":
+        named = partition.name if partition is not None else _no_partition(address, region)
+        return DataSourceValues(address, {"tags": _default_tags(address, provider), "id": named})
     if isinstance(region, Unknown):
         return region
-    partition = partition_of(region)
     if partition is None:
-        return Unknown(f"{address}: the region {region!r} is in no AWS partition Terraform knows")
+        return _no_partition(address, region)
     if kind == "aws_region":
         if region not in partition.regions:
             return Unknown(f"{address}: Terraform cannot find the region {region!r} (finding Region by name)")
@@ -149,6 +162,28 @@ def result(kind: str, address: str, arguments: Mapping[str, Any], provider: Mayb
             "reverse_dns_prefix": ".".join(reversed(partition.dns_suffix.split("."))),
         },
     )
+
+
+def _no_partition(address: str, region: Maybe[str]) -> Unknown:
+    if isinstance(region, Unknown):
+        return region
+    return Unknown(f"{address}: the region {region!r} is in no AWS partition Terraform knows")
+
+
+def _default_tags(address: str, provider: Provider) -> Maybe[dict[str, Maybe[str]]]:
+    """``tags`` of ``data.aws_default_tags``: the default tags the provider applies, as it
+    reports them (``aws:`` keys and the keys ``ignore_tags`` names left out)."""
+    tags = tag_map(provider.default_tags, f"{address}.tags: the provider's default_tags")
+    if isinstance(tags, Unknown):
+        return tags
+    if isinstance(provider.ignore_tags, Unknown):
+        return Unknown(f"{address}.tags: the provider's ignore_tags: {provider.ignore_tags.reason}")
+    ignored = provider.ignore_tags
+    return {
+        key: value
+        for key, value in tags.items()
+        if not key.startswith(_AWS_TAG_PREFIX) and not ignored.matches(key)
+    }
 
 
 def _region(

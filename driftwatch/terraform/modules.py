@@ -635,6 +635,8 @@ class ModuleInstance:
             provider = data_sources.Provider(
                 region if region is not None else _environment_region(self.walk.target),
                 data_sources.fixed_account(account.assumed, account.allowed) if account is not None else None,
+                config.default_tags if config is not None else None,
+                _tag_filter(config.ignore_tags if config is not None else None),
             )
         return data_sources.result(kind, address, arguments, provider)
 

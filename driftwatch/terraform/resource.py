@@ -492,7 +492,8 @@ def _replicas(arguments: Mapping[str, Any]) -> Maybe[frozenset[str]]:
     return frozenset(regions)
 
 
-def _tag_map(value: Any, what: str) -> Maybe[dict[str, Maybe[str]]]:
+def tag_map(value: Any, what: str) -> Maybe[dict[str, Maybe[str]]]:
+    """A tags argument as the provider reads it: values as text, a null value dropped."""
     if isinstance(value, Unknown):
         return Unknown(f"{what} are unknown ({value.reason})")
     if value is None:
@@ -512,8 +513,8 @@ def _tags(
     arguments: Mapping[str, Any], default_tags: Mapping[str, Any] | None
 ) -> Maybe[dict[str, Maybe[str]]]:
     """Provider ``default_tags`` under the resource's ``tags``; absent tags mean {} (enforced)."""
-    defaults = _tag_map(default_tags, "the provider's default_tags")
-    own = _tag_map(arguments.get("tags"), "tags")
+    defaults = tag_map(default_tags, "the provider's default_tags")
+    own = tag_map(arguments.get("tags"), "tags")
     if isinstance(defaults, Unknown):
         return defaults
     if isinstance(own, Unknown):
@@ -583,7 +584,7 @@ def _restored_default_tags(
     while the same tag given another value plans nothing. ``tags_all`` in the list, ``all``, or
     an entry that cannot be read restores nothing."""
     ignores = _tag_ignores(arguments)
-    defaults = _tag_map(default_tags, "the provider's default_tags")
+    defaults = tag_map(default_tags, "the provider's default_tags")
     if ignores is None or ignores.whole_tags_all or ignores.everything or isinstance(defaults, Unknown):
         return {}
     whole = "tags.*" in ignores.by_tags
