@@ -21,6 +21,7 @@ from driftwatch.terraform.cloudposse import (
 )
 from driftwatch.terraform.label import build_label
 from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec
+from driftwatch.terraform.validate_table import check
 
 # The autoscaler submodule's policies track DynamoDB's predefined utilization metric per direction.
 READ_METRIC, WRITE_METRIC = "DynamoDBReadCapacityUtilization", "DynamoDBWriteCapacityUtilization"
@@ -587,6 +588,24 @@ def test_explicit_null_input_the_module_passes_to_the_table_is_the_arguments_nul
     # the autoscaler's own minimum stays unknown: its target would get the null
     scaled = spec(name="t", hash_key="h", enable_autoscaler=True, autoscale_min_read_capacity=None)
     assert scaled.autoscaling is not None and isinstance(scaled.autoscaling.read.min, Unknown)
+
+
+@pytest.mark.parametrize(
+    ("given", "block"),
+    [
+        ("enable_point_in_time_recovery", "point_in_time_recovery"),
+        ("enable_encryption", "server_side_encryption"),
+    ],
+)
+def test_explicit_null_for_a_required_flag_is_terraforms_refusal(given: str, block: str) -> None:
+    """The module writes these flags straight into a block whose ``enabled`` the provider
+    requires: terraform plan over the vendored 0.37.0 with the input null fails with 'The
+    argument "point_in_time_recovery.0.enabled" is required'. The table is an error row naming
+    the rule, as Terraform refuses it; it was Unknown (compared without it)."""
+    declaration = declare(name="t", hash_key="h", **{given: None})
+    assert declaration.arguments[block][0]["enabled"] is None
+    found = [(r.rule, r.message) for r in check(declaration.arguments)]
+    assert found == [("required-argument", f'the argument "enabled" is required in a {block} block')]
 
 
 # --- releases before 0.35.0: each difference fails if a release were emulated as its neighbour --

@@ -335,6 +335,28 @@ REJECTED: dict[str, tuple[dict[str, Any], list[tuple[str, str, str]]]] = {
         table(replica=[{"kms_key_arn": None}]),
         [("required-argument", 'the argument "region_name" is required in a replica block', "always")],
     ),
+    # terraform validate (hashicorp/aws 5.100): 'The argument "enabled" is required, but no
+    # definition was found.', for `point_in_time_recovery {}` and for `enabled = null` alike
+    "pitr without enabled": (
+        table(point_in_time_recovery=[{}]),
+        [
+            (
+                "required-argument",
+                'the argument "enabled" is required in a point_in_time_recovery block',
+                "always",
+            )
+        ],
+    ),
+    "sse with enabled null": (
+        table(server_side_encryption=[{"enabled": None, "kms_key_arn": None}]),
+        [
+            (
+                "required-argument",
+                'the argument "enabled" is required in a server_side_encryption block',
+                "always",
+            )
+        ],
+    ),
 }
 
 

@@ -475,11 +475,11 @@ def _table_arguments(inputs: Mapping[str, Any], label: Label, version: str) -> d
         ),
         "server_side_encryption": [
             {
-                "enabled": _input(inputs, "enable_encryption"),
+                "enabled": _passed_input(inputs, "enable_encryption"),
                 "kms_key_arn": _input(inputs, "server_side_encryption_kms_key_arn"),
             }
         ],
-        "point_in_time_recovery": [{"enabled": _input(inputs, "enable_point_in_time_recovery")}],
+        "point_in_time_recovery": [{"enabled": _passed_input(inputs, "enable_point_in_time_recovery")}],
         "lifecycle": [{"ignore_changes": ["read_capacity", "write_capacity"]}],
         "attribute": _attributes(inputs),
         "ttl": _ttl(inputs, version),

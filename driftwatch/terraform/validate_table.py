@@ -12,7 +12,8 @@ table as an error naming the rule instead. The rules and messages are hashicorp/
 * ``kms-key-arn``: an SSE or replica ``kms_key_arn`` that is not an ARN.
 * ``required-argument``: the table's ``name``; a GSI's ``name``, ``hash_key``,
   ``projection_type``; an LSI's ``name``, ``range_key``, ``projection_type``; an attribute's
-  ``name`` and ``type``; a replica's ``region_name``.
+  ``name`` and ``type``; a replica's ``region_name``; ``enabled`` of
+  ``point_in_time_recovery`` and ``server_side_encryption``.
 * ``capacity-conflict``: ``read_capacity`` / ``write_capacity`` beside ``on_demand_throughput``.
 * ``ttl-attribute-name``: TTL enabled without an attribute name.
 * ``attributes-indexed``: an ``attribute`` no key of the table, a GSI or an LSI uses
@@ -156,7 +157,10 @@ def _schema(c: _Checker) -> None:
         c.required(lsi, ("name", "range_key", "projection_type"), "a local_secondary_index block")
         c.one_of("projection-type", "projection_type", lsi.get("projection_type"), PROJECTION_TYPES)
     for i, sse in enumerate(_blocks(arguments, "server_side_encryption") or []):
+        c.required(sse, ("enabled",), "a server_side_encryption block")
         c.arn(sse.get("kms_key_arn"), f"server_side_encryption.{i}.kms_key_arn")
+    for pitr in _blocks(arguments, "point_in_time_recovery") or []:
+        c.required(pitr, ("enabled",), "a point_in_time_recovery block")
     for replica in _blocks(arguments, "replica") or []:
         c.required(replica, ("region_name",), "a replica block")
         c.arn(replica.get("kms_key_arn"), "replica.kms_key_arn")
