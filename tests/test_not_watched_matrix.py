@@ -302,6 +302,20 @@ CASES: dict[str, Case] = {
         kind="table_error",
         live=True,
     ),
+    # ignore_changes on name: Terraform knows the table by the name in its state; no table has
+    # the configured one (a renamed convention), so which it is cannot be told (was "missing")
+    "name-from-state": Case(
+        files={
+            "renamed.tf": 'resource "aws_dynamodb_table" "renamed" {\n  name = "loud-orders-v2"\n'
+            '  billing_mode = "PAY_PER_REQUEST"\n  hash_key = "id"\n'
+            '  attribute {\n    name = "id"\n    type = "S"\n  }\n'
+            "  lifecycle {\n    ignore_changes = [name]\n  }\n}\n"
+        },
+        names=("loud-orders-v2",),
+        reason="under lifecycle.ignore_changes",
+        kind="table_error",
+        live=True,
+    ),
     "account-chosen-by-profile": Case(
         # The table reads with profile "prod", the other table of the target with the
         # environment's credentials: the target spans two choices of credentials.
