@@ -929,10 +929,15 @@ def find_unmanaged(
     role_of = {t.name: target_role(t) for t in targets}
     covered: dict[tuple[Role | None, str], set[str]] = defaultdict(set)
     everywhere: dict[Role | None, set[str]] = defaultdict(set)  # names whose replicas are unknown
+    # Tables whose name Terraform takes from its state (ignore_changes): where the configured
+    # name is not listed, the table could be any live one (see _NAME_FROM_STATE).
+    state_named: dict[tuple[Role | None, str], list[_Job]] = defaultdict(list)
     regions: dict[str, set[str]] = defaultdict(set)
     for job in (*declared.jobs, *declared.held):
         role = role_of.get(job.target)
         covered[(role, job.region)].add(job.name)
+        if not job.table.spec.is_managed(EXISTENCE_ATTRIBUTE):
+            state_named[(role, job.region)].append(job)
         regions[job.target].add(job.region)
         replicas = job.table.spec.replicas
         if isinstance(replicas, Unknown):
@@ -1004,6 +1009,17 @@ def find_unmanaged(
                 log.warning("list_tables_failed", target=target.name, region=region, error=late)
                 errors.append(
                     TargetError(target.name, f"unmanaged tables could not be listed in {region}: {late}")
+                )
+                continue
+            unnamed = sorted(j.table.address for j in state_named[(role, region)] if j.name not in names)
+            if unnamed:
+                errors.append(
+                    TargetError(
+                        target.name,
+                        f"unmanaged tables were not looked for in {region}: no table has the configured"
+                        f" name of {unnamed[0]}, whose name is under lifecycle.ignore_changes, so any"
+                        " live table could be it",
+                    )
                 )
                 continue
             for name in sorted(names):

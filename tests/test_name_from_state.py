@@ -80,3 +80,22 @@ def test_a_table_whose_name_terraform_plans_is_still_missing(
     found = row(run_scan([target(repo)]), "orders-v2")
     assert found.status is TableStatus.MISSING
     assert [d.attribute for d in found.drift] == ["table"]
+
+
+def test_unmanaged_tables_are_not_looked_for_where_such_a_table_could_be_any(
+    embedded_aws: None, tmp_path: Path
+) -> None:
+    """With discovery on, the state's ``orders`` looked unmanaged (alerted with
+    ``unmanaged.alert``): the declaration that manages it names ``orders-v2``. The region is
+    skipped with the reason, as for any incomplete declarations. Where the configured name
+    exists, discovery goes on (another table is still unmanaged)."""
+    repo = write_repo(tmp_path / "repo", {"main.tf": _with_lifecycle("orders-v2", "[name]")})
+    _create(repo, "orders")
+    report = run_scan([target(repo, unmanaged_prefixes=("orders",), unmanaged_alert=True)])
+    assert [r.table_name for r in report.tables if r.status is TableStatus.UNMANAGED] == []
+    (error,) = [e.message for e in report.errors if "unmanaged" in e.message]
+    assert "aws_dynamodb_table.orders_v2" in error and "ignore_changes" in error
+    _create(repo, "orders-v2")
+    report = run_scan([target(repo, unmanaged_prefixes=("orders",), unmanaged_alert=True)])
+    assert [r.table_name for r in report.tables if r.status is TableStatus.UNMANAGED] == ["orders"]
+    assert row(report, "orders-v2").status is TableStatus.IN_SYNC
