@@ -750,6 +750,13 @@ _SET = (
             'This object has no argument, nested block, or exported attribute named "read_capacty". '
             'Did you mean "read_capacity"?',
         ),
+        # Terraform 0.11's wildcard, written ["*"]: read as naming nothing, so every setting was
+        # compared (a drift report on a table whose author meant to ignore everything)
+        (
+            "*",
+            'The ["*"] form of ignore_changes wildcard is was deprecated and is now invalid. '
+            'Use "ignore_changes = all" to ignore changes to all attributes.',
+        ),
     ],
 )
 def test_an_ignore_changes_entry_terraform_refuses_is_rejected(entry: str, message: str) -> None:

@@ -493,6 +493,13 @@ def _ignore_changes(c: _Checker) -> None:
     silencing their argument, which hid the GSIs of a table Terraform would not plan."""
     # every entry as text; none when one cannot be read (it could name anything: not judged)
     for entry in ignore_changes_entries(c.arguments) or ():
+        if entry.strip() == "*":  # Terraform 0.11's wildcard, which reads as naming nothing
+            c.reject(
+                "ignore-changes",
+                'The ["*"] form of ignore_changes wildcard is was deprecated and is now invalid. '
+                'Use "ignore_changes = all" to ignore changes to all attributes.',
+            )
+            continue
         parsed = ignore_changes_step(entry)
         if parsed is None:
             continue
