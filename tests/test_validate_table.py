@@ -335,6 +335,22 @@ REJECTED: dict[str, tuple[dict[str, Any], list[tuple[str, str, str]]]] = {
         table(replica=[{"kms_key_arn": None}]),
         [("required-argument", 'the argument "region_name" is required in a replica block', "always")],
     ),
+    # terraform validate: "Too many ttl blocks" (MaxItems 1); driftwatch compared the first
+    "two ttl blocks": (
+        table(ttl=[{"enabled": True, "attribute_name": "a"}, {"enabled": False}]),
+        [("too-many-blocks", 'Too many ttl blocks: no more than 1 "ttl" blocks are allowed', "always")],
+    ),
+    "two pitr blocks": (
+        table(point_in_time_recovery=[{"enabled": True}, {"enabled": False}]),
+        [
+            (
+                "too-many-blocks",
+                'Too many point_in_time_recovery blocks: no more than 1 "point_in_time_recovery" blocks'
+                " are allowed",
+                "always",
+            )
+        ],
+    ),
     # terraform validate (hashicorp/aws 5.100): 'The argument "enabled" is required, but no
     # definition was found.', for `point_in_time_recovery {}` and for `enabled = null` alike
     "pitr without enabled": (

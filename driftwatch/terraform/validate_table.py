@@ -14,6 +14,8 @@ table as an error naming the rule instead. The rules and messages are hashicorp/
   ``projection_type``; an LSI's ``name``, ``range_key``, ``projection_type``; an attribute's
   ``name`` and ``type``; a replica's ``region_name``; ``enabled`` of
   ``point_in_time_recovery`` and ``server_side_encryption``.
+* ``too-many-blocks``: a second ``ttl``, ``point_in_time_recovery``, ``server_side_encryption``,
+  ``import_table`` or ``on_demand_throughput`` block (each allows one).
 * ``capacity-conflict``: ``read_capacity`` / ``write_capacity`` beside ``on_demand_throughput``.
 * ``ttl-attribute-name``: TTL enabled without an attribute name.
 * ``attributes-indexed``: an ``attribute`` no key of the table, a GSI or an LSI uses
@@ -164,6 +166,10 @@ def _schema(c: _Checker) -> None:
     for replica in _blocks(arguments, "replica") or []:
         c.required(replica, ("region_name",), "a replica block")
         c.arn(replica.get("kms_key_arn"), "replica.kms_key_arn")
+    for name in sorted(_LIST_BLOCKS):
+        found = _blocks(arguments, name) or []
+        if len(found) > 1:  # MaxItems 1: "Too many ttl blocks"
+            c.reject("too-many-blocks", f'Too many {name} blocks: no more than 1 "{name}" blocks are allowed')
     if _blocks(arguments, "on_demand_throughput"):
         for name in ("read_capacity", "write_capacity"):
             if _is_set(arguments.get(name)) and not isinstance(arguments.get(name), Unknown):
