@@ -375,21 +375,61 @@ def test_patterns_that_backtrack_exponentially_run_in_linear_time(pattern: str) 
     assert (after.hits - before.hits, after.misses - before.misses) == (2, 0)
 
 
+@pytest.mark.parametrize("call", ["regexall", "replace"])
+def test_a_regex_over_many_matches_converts_the_text_once(call: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RE2 matches UTF-8 bytes, and google-re2's wrapper converts a ``str`` to bytes (and counts
+    its characters up to the position) at every search. Searching match after match therefore
+    cost the text's length per match: ``regexall("a", local.s)`` over 900,000 characters took
+    43 s (quadratic), so a few calls passed the worker's time limit and lost every table of the
+    target. The text is converted once per call. Counted, not timed: every conversion of a
+    text this long goes through ``re2._encode``."""
+    text = "\u00e9-" * 5_000
+    conversions = 0
+    encode = re2._encode
+
+    def counting(value: Any) -> Any:
+        nonlocal conversions
+        conversions += len(value) >= len(text)
+        if conversions > 1:
+            raise AssertionError("the text is converted at every search: quadratic")
+        return encode(value)
+
+    monkeypatch.setattr(re2, "_encode", counting)
+    if call == "regexall":
+        assert fn.regexall("-", text) == ["-"] * 5_000
+    else:
+        assert fn.replace(text, "/-/", "+") == "\u00e9+" * 5_000
+
+
 @pytest.mark.parametrize(
     ("pattern", "refusal"),
-    [(r"(a)\1", "invalid escape sequence"), ("(?=a)", "invalid perl operator"), ("(?<!a)b", "invalid")],
+    [
+        (r"(a)\1", "invalid escape sequence"),
+        ("(?=a)", "invalid perl operator"),
+        ("(?<!a)b", "invalid"),
+        (r"\C", "invalid escape sequence"),  # RE2's one byte, not Go's: terraform console refuses it
+        (r"a\\\C", "invalid escape sequence"),
+    ],
 )
 def test_what_re2_refuses_is_refused(pattern: str, refusal: str) -> None:
-    """Backreferences and lookaround are not RE2: Terraform refuses them, and so does driftwatch."""
+    """Backreferences and lookaround are not RE2: Terraform refuses them, and so does driftwatch.
+    ``\\C`` is RE2's and not Go's: it matched one byte of a character (a UnicodeDecodeError)."""
     with pytest.raises(fn.FunctionError, match=refusal):
-        fn.regex(pattern, "aa")
+        fn.regex(pattern, "a\u00e9")
 
 
 @pytest.mark.parametrize(
     ("pattern", "text", "expected"),
-    [("[a-z]+", "abc1", "abc"), ("^([a-z]+)-([0-9]+)$", "a-1", ["a", "1"]), ("a{2,3}", "aaaa", "aaa")],
+    [
+        ("[a-z]+", "abc1", "abc"),
+        ("^([a-z]+)-([0-9]+)$", "a-1", ["a", "1"]),
+        ("a{2,3}", "aaaa", "aaa"),
+        (r"\\C", r"a\C", r"\C"),
+        (r"\Q\C\E", r"\C", r"\C"),
+    ],
 )
 def test_ordinary_patterns_still_work(pattern: str, text: str, expected: Any) -> None:
+    """Including a ``\\C`` that is text (escaped, or quoted by ``\\Q…\\E``), as terraform console reads it."""
     assert fn.regex(pattern, text) == expected
 
 

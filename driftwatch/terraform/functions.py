@@ -934,41 +934,72 @@ def replace(text: Any, search: Any, replacement: Any) -> str:
 def _replace_all(compiled: Any, value: str, template: str) -> str:
     """Go's Regexp.ReplaceAllString (Terraform's), which differs from Python's ``sub`` on empty
     matches: no replacement for an empty match right after a previous match."""
+    encoded = value.encode()
     out: list[str] = []
     produced = 0
     last_end = 0
     position = 0
-    while position <= len(value):
-        match = compiled.search(value, position)
+    while position <= len(encoded):
+        match = _search(compiled, encoded, position)
         if match is None:
             break
         start, end = match.span()
-        out.append(value[last_end:start])
+        kept = encoded[last_end:start].decode()
+        out.append(kept)
         if end > last_end or start == 0:
             expanded = _expand(match, compiled, template)
             out.append(expanded)
-            produced += len(expanded) + start - last_end
+            produced += len(expanded) + len(kept)
             _check_text(produced)
             limits.charge_size(len(expanded))
         last_end = end
-        position = position + 1 if position + 1 > end else end
-    out.append(value[last_end:])
+        position = _next_character(encoded, position) if position >= end else end
+    out.append(encoded[last_end:].decode())
     return "".join(out)
 
 
-def _matches(compiled: Any, value: str) -> Iterable[Any]:
-    """Go's Regexp.FindAll order: an empty match right after a previous match is skipped."""
+def _matches(compiled: Any, encoded: bytes) -> Iterable[Any]:
+    """Go's Regexp.FindAll order: an empty match right after a previous match is skipped.
+
+    The search runs over the text's UTF-8 bytes, converted once by the caller: given a ``str``,
+    google-re2's wrapper converts it whole (and counts its characters up to the position) at
+    every search, which made a call over many matches quadratic (a million characters: minutes)."""
     position, previous_end = 0, -1
-    while position <= len(value):
-        match = compiled.search(value, position)
+    while position <= len(encoded):
+        match = _search(compiled, encoded, position)
         if match is None:
             return
         start, end = match.span()
         accept = not (end == start and start == previous_end)
-        position = end if end > start else end + 1
+        position = end if end > start else _next_character(encoded, end)
         previous_end = end
         if accept:
             yield match
+
+
+def _search(compiled: Any, encoded: bytes, position: int) -> Any:
+    """The first match at or after ``position`` that starts between two characters, as Go's
+    regexp finds it. RE2 searches bytes, and an empty-width assertion (``\\B``) holds between the
+    bytes of one character too, where Go, stepping a character at a time, never looks."""
+    while True:
+        match = compiled.search(encoded, position)
+        if match is None or match.start() >= len(encoded) or not 0x80 <= encoded[match.start()] < 0xC0:
+            return match
+        position = match.start() + 1
+
+
+def _next_character(encoded: bytes, position: int) -> int:
+    """The offset after the UTF-8 character at ``position`` (one past the end at the end): an
+    empty match moves the search on by one character, as Go's does."""
+    if position >= len(encoded):
+        return position + 1
+    lead = encoded[position]
+    return position + (1 if lead < 0xC0 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4)
+
+
+def _decoded(found: bytes | None) -> str | None:
+    """A group of a match over bytes, as text (None for a group that did not take part)."""
+    return None if found is None else found.decode()
 
 
 _SUBSTITUTION = re.compile(r"\$(\$|\{(\w+)\}|(\w+))")
@@ -986,7 +1017,7 @@ def _expand(match: Any, compiled: Any, template: str) -> str:
             found = match.group(number) if number <= compiled.groups else None
         else:
             found = match.group(name) if name in compiled.groupindex else None
-        return found or ""
+        return _decoded(found) or ""
 
     return _SUBSTITUTION.sub(group, template)
 
@@ -999,7 +1030,10 @@ _RE2_OPTIONS.log_errors = False
 def _compile(pattern: str) -> Any:
     """A pattern compiled by RE2, the engine (and syntax) of Terraform's regex functions: matching
     takes linear time whatever the pattern, and what RE2 refuses (backreferences, lookaround)
-    is an error here as in Terraform."""
+    is an error here as in Terraform. ``\\C`` (one byte, which can split a character) is RE2's
+    and not Go's: Terraform refuses it, and so does driftwatch."""
+    if _matches_one_byte(pattern):
+        raise FunctionError(f"invalid regular expression {pattern[:80]!r}: invalid escape sequence: \\C")
     try:
         compiled = re2.compile(pattern, _RE2_OPTIONS)
     except re2.error as error:
@@ -1009,12 +1043,28 @@ def _compile(pattern: str) -> Any:
     return compiled
 
 
+def _matches_one_byte(pattern: str) -> bool:
+    """Whether the pattern has RE2's ``\\C`` escape (outside ``\\Q…\\E``, where it is text)."""
+    position = 0
+    while (position := pattern.find("\\", position)) >= 0:
+        escaped = pattern[position + 1 : position + 2]
+        if escaped == "C":
+            return True
+        if escaped == "Q":
+            end = pattern.find("\\E", position + 2)
+            if end < 0:
+                return False
+            position = end
+        position += 2
+    return False
+
+
 def _match_value(match: Any, compiled: Any) -> Any:
     if compiled.groupindex:
-        return {name: match.group(name) for name in compiled.groupindex}
+        return {name: _decoded(match.group(name)) for name in compiled.groupindex}
     if compiled.groups:
-        return list(match.groups())
-    return match.group(0)
+        return [_decoded(found) for found in match.groups()]
+    return _decoded(match.group(0))
 
 
 def _capture_pattern(pattern: Any) -> Any:
@@ -1029,7 +1079,7 @@ def regex(pattern: Any, text: Any) -> Any:
     value = to_string(text)
     limits.charge_size(len(value))
     compiled = _capture_pattern(pattern)
-    match = compiled.search(value)
+    match = _search(compiled, value.encode(), 0)
     if match is None:
         raise FunctionError("pattern did not match any part of the given string")
     return _match_value(match, compiled)
@@ -1041,7 +1091,7 @@ def regexall(pattern: Any, text: Any) -> list[Any]:
     limits.charge_size(len(value))
     compiled = _capture_pattern(pattern)
     result: list[Any] = []
-    for match in _matches(compiled, value):
+    for match in _matches(compiled, value.encode()):
         result.append(_match_value(match, compiled))
         _check_size(result)
     return result
