@@ -551,6 +551,65 @@ def test_a_scalable_target_whose_range_is_not_one_is_an_invalid_response(
     assert counted(clients).get(("DescribeScalableTargets", INVALID_RESPONSE)) == 1
 
 
+def _policy(**changes: Any) -> str:
+    policy = {**VALID["DescribeScalingPolicies"]["ScalingPolicies"][0], **changes}
+    return json.dumps({"ScalingPolicies": [{k: v for k, v in policy.items() if v is not None}]})
+
+
+TARGETS = "DescribeScalableTargets"
+
+
+@pytest.mark.parametrize(
+    ("operation", "body", "named"),
+    [
+        (TARGETS, _target(ScalableDimension="dynamodb:table:ReadCapacityUnitz"), "ScalableDimension"),
+        (TARGETS, _target(ScalableDimension="ecs:service:DesiredCount"), "ScalableDimension"),
+        (TARGETS, _target(ScalableDimension="dynamodb:index:ReadCapacityUnits"), "ResourceId"),
+        (TARGETS, _target(ResourceId="table/orders/"), "ResourceId"),
+        (TARGETS, _target(ResourceId="orders"), "ResourceId"),
+        (TARGETS, _target(ServiceNamespace="ecs"), "ServiceNamespace"),
+        ("DescribeScalingPolicies", _policy(PolicyType="TargetTracking"), "PolicyType"),
+        ("DescribeScalingPolicies", _policy(ScalableDimension="dynamodb:table:Read"), "ScalableDimension"),
+        ("DescribeScalingPolicies", _policy(ResourceId="table/orders/index/"), "ResourceId"),
+        ("DescribeScalingPolicies", _policy(ServiceNamespace=None), "ServiceNamespace"),
+    ],
+    ids=[
+        "dimension_misspelt",
+        "dimension_of_another_service",
+        "index_dimension_of_a_table",
+        "resource_trailing_slash",
+        "resource_without_table",
+        "target_of_another_namespace",
+        "policy_type_unknown",
+        "policy_dimension_unknown",
+        "policy_index_without_name",
+        "policy_without_namespace",
+    ],
+)
+def test_an_autoscaling_entry_that_is_not_dynamodbs_is_an_invalid_response(
+    clients: AwsClients, endpoint: Endpoint, operation: str, body: str, named: str
+) -> None:
+    """Every entry of a ``dynamodb`` listing is a DynamoDB table's or index's scalable target
+    (or policy), with a dimension and a type from the API reference. One that is not was
+    passed over: the table's scalable target (or its target-tracking policy) read as absent,
+    so a declared autoscaling was drift ("removed"), and the capacity the autoscaler owns was
+    compared: a false alarm made of a garbage answer."""
+    endpoint.broken[operation] = body
+    with pytest.raises(LiveReadError, match=re.escape(named)) as caught:
+        AutoscalingIndex.fetch(clients.autoscaling(REGION))
+    assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, operation)
+
+
+def test_a_policy_of_a_table_without_a_scalable_target_is_still_passed_over(
+    clients: AwsClients, endpoint: Endpoint
+) -> None:
+    """moto keeps a policy after DeregisterScalableTarget (AWS deletes it): a valid policy of
+    another table with no scalable target is no broken answer, and changes nothing."""
+    endpoint.broken["DescribeScalingPolicies"] = _policy(ResourceId="table/other")
+    table, _ = AutoscalingIndex.fetch(clients.autoscaling(REGION)).for_table(TABLE)
+    assert table.read is not None and (table.read.min, table.read.max, table.read.target) == (5, 50, None)
+
+
 @pytest.mark.parametrize("operation", LISTINGS)
 def test_an_autoscaling_next_token_that_is_not_a_string_is_not_the_last_page(
     clients: AwsClients, endpoint: Endpoint, operation: str
@@ -668,6 +727,8 @@ def test_only_the_read_itself_being_denied_costs_only_its_attributes(
         ("KEY_TYPES", "KeyType"),
         ("INDEX_STATUSES", "IndexStatus"),
         ("REPLICA_STATUSES", "ReplicaStatus"),
+        ("POLICY_TYPES", "PolicyType"),
+        ("DYNAMODB_DIMENSIONS", "ScalableDimension"),
     ],
 )
 def test_the_values_an_answer_may_hold_are_the_api_models(allowed: str, shape: str) -> None:
@@ -679,8 +740,11 @@ def test_the_values_an_answer_may_hold_are_the_api_models(allowed: str, shape: s
 
     from driftwatch.aws import responses
 
-    model = botocore.session.get_session().get_service_model("dynamodb")
-    assert getattr(responses, allowed) == frozenset(model.shape_for(shape).enum)
+    service = "dynamodb" if shape not in ("PolicyType", "ScalableDimension") else "application-autoscaling"
+    values = botocore.session.get_session().get_service_model(service).shape_for(shape).enum
+    if shape == "ScalableDimension":  # the dimensions of the dynamodb namespace only
+        values = [value for value in values if value.startswith("dynamodb:")]
+    assert getattr(responses, allowed) == frozenset(values)
 
 
 def test_every_table_status_of_the_api_model_is_judged() -> None:
