@@ -9,8 +9,10 @@ so what driftwatch sees is what boto3 really makes of a truncated body, ``{}`` o
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
+import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -499,6 +501,18 @@ GARBAGE = {
         json.dumps({"Tags": [{"Key": "Team", "Value": "observability"}], "NextToken": 2}),
         "NextToken",
     ),
+    # AWS keeps a tag key to 128 characters and a value to 256: past them an answer held
+    # whatever it was sent (16 MiB a tag, a thousand pages of them).
+    "tag_key_too_long": (
+        "ListTagsOfResource",
+        json.dumps({"Tags": [{"Key": "k" * 129, "Value": "v"}]}),
+        "Tags[].Key (longer than 128 characters",
+    ),
+    "tag_value_too_long": (
+        "ListTagsOfResource",
+        json.dumps({"Tags": [{"Key": "Team", "Value": "v" * 257}]}),
+        "Tags[].Value (longer than 256 characters",
+    ),
 }
 
 
@@ -681,6 +695,46 @@ def test_a_listing_that_never_ends_is_cut_at_max_pages(
         read(clients)
     assert caught.value.operation == operation
     assert counted(clients)[(operation, "success")] == 12
+
+
+def test_a_listing_of_more_tags_than_a_table_may_hold_is_refused(
+    clients: AwsClients, endpoint: Endpoint
+) -> None:
+    """A table has at most 50 tags (AWS's own aws: tags come on top, a handful). Pages of new
+    tags, each with a new token, were gathered until MAX_PAGES: up to 16 MiB a page held, a
+    thousand times over. Past ``MAX_TAGS`` the listing stops, an error of that table."""
+    pages = itertools.count()
+
+    def page() -> str:
+        number = next(pages)
+        tags = [{"Key": f"k{number}-{i}", "Value": "v"} for i in range(100)]
+        return json.dumps({"Tags": tags, "NextToken": f"t{number}"})
+
+    endpoint.broken["ListTagsOfResource"] = page
+    with pytest.raises(LiveReadError, match="more than 1,000 tags") as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, "ListTagsOfResource")
+    assert next(pages) == 11  # it stops at the page that passes the limit
+
+
+def test_the_tokens_of_a_listing_are_not_held() -> None:
+    """A listing remembers its tokens to refuse a cycle. It held each one: an endpoint handing
+    out a new megabyte-long token per page (a growing token) made the scan hold a gigabyte by
+    MAX_PAGES (1,056 MiB peak measured through read_table), past the daemon's memory. Only a
+    digest of each is kept now. Measured with tracemalloc, not timed."""
+    big = "x" * 2**20
+    pages = driftwatch.aws.dynamodb.Pages("ListTagsOfResource", TABLE, REGION)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for number in range(200):
+            pages.follow(f"{number}{big}")
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 2**20, f"{held} bytes held for 200 tokens of 1 MiB"
+    with pytest.raises(LiveReadError, match="PaginationLoop"):
+        pages.follow(f"7{big}")
 
 
 @pytest.mark.parametrize("operation", sorted(PAGED))

@@ -331,7 +331,13 @@ def list_tags_of_resource(response: Mapping[str, Any]) -> list[tuple[str, str]]:
         value = tag.get("Value")
         if not isinstance(value, str):  # "" is a valid tag value; a missing one is not
             raise InvalidResponse("Tags[].Value")
-        pairs.append((_string(tag.get("Key"), "Tags[].Key"), value))
+        key = _string(tag.get("Key"), "Tags[].Key")
+        # AWS's limits on every tag (TagResource): past them the answer is not AWS's, and a
+        # listing would hold whatever it was sent, page after page.
+        for path, text, limit in (("Tags[].Key", key, 128), ("Tags[].Value", value, 256)):
+            if len(text) > limit:
+                raise InvalidResponse(f"{path} (longer than {limit} characters, AWS's limit)")
+        pairs.append((key, value))
     return pairs
 
 
