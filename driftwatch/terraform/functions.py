@@ -1183,8 +1183,8 @@ def _exact_decimal(value: int | float) -> Decimal:
     """The exact decimal value of a number (its denominator is a power of two, so it ends)."""
     fraction = numbers.exact(value)
     twos = fraction.denominator.bit_length() - 1
-    scaled = Decimal(fraction.numerator * 5**twos)
-    return scaled.scaleb(-twos, Context(prec=len(str(scaled.copy_abs())) + 1))
+    scaled = numbers.decimal(fraction.numerator * 5**twos)
+    return scaled.scaleb(-twos, Context(prec=scaled.adjusted() + 2))  # its digits, and one more
 
 
 def _format_float(number: float | Decimal, flags: str, size: int, digits: int | None, letter: str) -> str:
