@@ -33,6 +33,7 @@ from driftwatch.demo.provision import create_table
 from driftwatch.scan import DeclaredSet, declare
 from driftwatch.spec import TableSpec, Unknown
 from driftwatch.terraform import functions as fn
+from driftwatch.terraform import limits
 from driftwatch.terraform.modules import TargetInput
 from driftwatch.terraform.parse import DEFAULT_MAX_FILE_BYTES, ParseCache
 
@@ -399,6 +400,21 @@ def test_a_regex_over_many_matches_converts_the_text_once(call: str, monkeypatch
         assert fn.regexall("-", text) == ["-"] * 5_000
     else:
         assert fn.replace(text, "/-/", "+") == "\u00e9+" * 5_000
+
+
+@pytest.mark.parametrize("call", ["regexall", "replace"])
+def test_every_match_of_a_regex_spends_a_step(call: str) -> None:
+    """A match costs ~5 us of Python (a search, its groups, the text between), a step's worth;
+    a call over 100,000 matches was charged as its text's length only (1,600 steps), so a
+    table's budget bought ~15 s of such calls and a target's more than ``parse.max_seconds``
+    (its every table lost). Counted, not timed."""
+    text = "a" * 100_000
+    with limits.budget(limits.TABLE_STEPS, "table") as budget:
+        if call == "regexall":
+            fn.regexall("a", text)
+        else:
+            fn.replace(text, "/a/", "b")
+    assert budget.used >= 100_000
 
 
 @pytest.mark.parametrize(

@@ -980,8 +980,13 @@ def _matches(compiled: Any, encoded: bytes) -> Iterable[Any]:
 def _search(compiled: Any, encoded: bytes, position: int) -> Any:
     """The first match at or after ``position`` that starts between two characters, as Go's
     regexp finds it. RE2 searches bytes, and an empty-width assertion (``\\B``) holds between the
-    bytes of one character too, where Go, stepping a character at a time, never looks."""
+    bytes of one character too, where Go, stepping a character at a time, never looks.
+
+    One evaluation step a search: a call finding 100,000 matches (~5 us each) was charged as
+    the length of its text only, so a table's budget bought ~15 s of them and a target's
+    more than ``parse.max_seconds``."""
     while True:
+        limits.charge()
         match = compiled.search(encoded, position)
         if match is None or match.start() >= len(encoded) or not 0x80 <= encoded[match.start()] < 0xC0:
             return match
