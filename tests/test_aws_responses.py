@@ -225,6 +225,27 @@ def test_a_broken_table_listing_is_an_error_not_an_empty_account(
 
 
 @pytest.mark.parametrize(
+    ("names", "named"),
+    [
+        ([f"t{i:03}" for i in range(101)], "TableNames (more than 100"),
+        (["t" * 256], "TableNames[] (not 3 to 255 characters"),
+        (["t"], "TableNames[] (not 3 to 255 characters"),
+    ],
+    ids=["over_a_page", "name_too_long", "name_too_short"],
+)
+def test_a_table_listing_page_larger_than_aws_makes_is_an_error(
+    clients: AwsClients, endpoint: Endpoint, names: list[str], named: str
+) -> None:
+    """ListTables answers at most 100 names a page, each of 3 to 255 characters. A listing
+    holds every page's names (up to MAX_PAGES), so pages of whatever size they came in (16 MiB
+    each) held gigabytes; within AWS's bounds it holds 25 MB at most."""
+    endpoint.broken["ListTables"] = json.dumps({"TableNames": names})
+    with pytest.raises(LiveReadError, match=re.escape(named)) as caught:
+        list_table_names(clients.dynamodb(REGION), REGION)
+    assert caught.value.code == INVALID_RESPONSE
+
+
+@pytest.mark.parametrize(
     ("operation", "body", "named"),
     [
         ("DescribeTable", {"Table": {**TABLE_BODY, "TableName": "other"}}, "TableName"),

@@ -298,10 +298,17 @@ def list_table_names(client: DynamoDBClient, region: str) -> list[str]:
 
 
 def _with_table_names(page: Any) -> Any:
-    """A ListTables page must carry its ``TableNames`` list (empty when there are none)."""
+    """A ListTables page must carry its ``TableNames`` list (empty when there are none): at
+    most 100 names (ListTables' limit), each of 3 to 255 characters (TableName's). A listing
+    holds every page's names, so these bound it (MAX_PAGES pages: 25 MB at most); pages of
+    any size held whatever they were sent, 16 MiB a page."""
     names = page.get("TableNames")
     if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
         raise InvalidResponse("TableNames")
+    if len(names) > 100:
+        raise InvalidResponse(f"TableNames (more than 100 on one page: {len(names):,})")
+    if any(not 3 <= len(name) <= 255 for name in names):
+        raise InvalidResponse("TableNames[] (not 3 to 255 characters long)")
     last = page.get("LastEvaluatedTableName")
     if last is not None and not isinstance(last, str):  # it goes back into the next request
         raise InvalidResponse("LastEvaluatedTableName")
