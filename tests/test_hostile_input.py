@@ -470,6 +470,39 @@ def test_sets_of_many_strings_are_deduplicated_in_linear_time(monkeypatch: pytes
     assert compared <= len(items)
 
 
+@pytest.mark.parametrize("call", ["setintersection", "setsubtract"])
+def test_set_intersection_and_difference_of_strings_take_linear_time(
+    call: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each element was compared with every element of the other set: two sets of 50,000
+    strings took 126 s (100 million steps), and two of 600 spent a table's whole budget, so
+    the value was Unknown where Terraform has it at once. Strings, numbers and bools are
+    hashed now; only collections are compared pair by pair. Counted, not timed: every pairwise
+    comparison goes through ``values_equal``."""
+    left = [f"k{i}" for i in range(20_000)]
+    right = [f"k{i}" for i in range(10_000, 30_000)] + [1, True]
+    compared = 0
+    equal = fn.values_equal
+
+    def counting(a: Any, b: Any) -> Any:
+        nonlocal compared
+        compared += 1
+        if compared > 1_000:
+            raise AssertionError("strings are compared pairwise: quadratic")
+        return equal(a, b)
+
+    monkeypatch.setattr(fn, "values_equal", counting)
+    if call == "setintersection":
+        assert sorted(fn.setintersection(left, right)) == sorted(left[10_000:])
+    else:
+        assert sorted(fn.setsubtract(left, right)) == sorted(left[:10_000])
+    monkeypatch.setattr(fn, "values_equal", equal)  # Terraform's equality, as before:
+    assert list(fn.setsubtract([1, 2, 3], [2.0, "3"])) == [1, 3]  # a number is not its string
+    assert list(fn.setsubtract(["a", None], [None])) == ["a"]
+    assert list(fn.setintersection([["a"], ["b"]], [["b"]])) == [["b"]]
+    assert list(fn.setintersection([True, False], [True, 1])) == [True]  # true is not 1
+
+
 def test_string_results_are_bounded_before_they_are_built() -> None:
     big = "x" * 2000
     with pytest.raises(fn.FunctionError, match="more than"):
