@@ -408,13 +408,13 @@ def test_every_match_of_a_regex_spends_a_step(call: str) -> None:
     a call over 100,000 matches was charged as its text's length only (1,600 steps), so a
     table's budget bought ~15 s of such calls and a target's more than ``parse.max_seconds``
     (its every table lost). Counted, not timed."""
-    text = "a" * 100_000
+    text = "a" * 20_000
     with limits.budget(limits.TABLE_STEPS, "table") as budget:
         if call == "regexall":
             fn.regexall("a", text)
         else:
             fn.replace(text, "/a/", "b")
-    assert budget.used >= 100_000
+    assert budget.used >= 20_000  # it was 312
 
 
 @pytest.mark.parametrize(
