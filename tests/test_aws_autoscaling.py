@@ -284,21 +284,29 @@ def test_fetch_follows_next_token_on_both_listings(
     }
 
 
-def test_malformed_resource_ids_and_foreign_dimensions_are_ignored(stubbed: tuple[Any, Stubber]) -> None:
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        _target("table/a/index/g", TABLE_READ, 1, 2),  # index resource, table dimension
+        _target("table/a", INDEX_READ, 1, 2),  # table resource, index dimension
+        _target("table/a/extra", TABLE_READ, 1, 2),
+    ],
+    ids=["index_resource_table_dimension", "table_resource_index_dimension", "extra_part"],
+)
+def test_malformed_resource_ids_are_an_invalid_response_not_ignored(
+    stubbed: tuple[Any, Stubber], malformed: dict[str, Any]
+) -> None:
+    """AWS registers no such target. Passed over (as they were), a garbled entry for table
+    ``a`` read its autoscaling as absent: drift on a declared autoscaling, and on the capacity
+    the autoscaler owns. The region's autoscaling is unresolved instead
+    (tests/test_aws_responses.py has the other garbage: dimensions, namespaces, policy types)."""
     client, stubber = stubbed
     stubber.add_response(
-        "describe_scalable_targets",
-        {
-            "ScalableTargets": [
-                _target("table/a/index/g", TABLE_READ, 1, 2),  # index resource, table dimension
-                _target("table/a", INDEX_READ, 1, 2),  # table resource, index dimension
-                _target("table/a/extra", TABLE_READ, 1, 2),
-                _target("table/a", TABLE_WRITE, 7, 8),
-            ]
-        },
+        "describe_scalable_targets", {"ScalableTargets": [malformed, _target("table/a", TABLE_WRITE, 7, 8)]}
     )
-    stubber.add_response("describe_scaling_policies", {"ScalingPolicies": []})
-    assert AutoscalingIndex.fetch(client).for_table("a") == (Autoscaling(write=ScalingTarget(7, 8, None)), {})
+    with pytest.raises(LiveReadError, match=r"ScalableTargets\[\]\.ResourceId") as caught:
+        AutoscalingIndex.fetch(client)
+    assert caught.value.code == "InvalidResponse"
 
 
 def test_access_denied_on_listing_is_a_live_read_error(

@@ -9,8 +9,10 @@ so what driftwatch sees is what boto3 really makes of a truncated body, ``{}`` o
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
+import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -220,6 +222,27 @@ def test_a_broken_table_listing_is_an_error_not_an_empty_account(
         list_table_names(clients.dynamodb(REGION), REGION)
     assert caught.value.code == INVALID_RESPONSE
     assert counted(clients) == {("ListTables", INVALID_RESPONSE): 1}
+
+
+@pytest.mark.parametrize(
+    ("names", "named"),
+    [
+        ([f"t{i:03}" for i in range(101)], "TableNames (more than 100"),
+        (["t" * 256], "TableNames[] (not 3 to 255 characters"),
+        (["t"], "TableNames[] (not 3 to 255 characters"),
+    ],
+    ids=["over_a_page", "name_too_long", "name_too_short"],
+)
+def test_a_table_listing_page_larger_than_aws_makes_is_an_error(
+    clients: AwsClients, endpoint: Endpoint, names: list[str], named: str
+) -> None:
+    """ListTables answers at most 100 names a page, each of 3 to 255 characters. A listing
+    holds every page's names (up to MAX_PAGES), so pages of whatever size they came in (16 MiB
+    each) held gigabytes; within AWS's bounds it holds 25 MB at most."""
+    endpoint.broken["ListTables"] = json.dumps({"TableNames": names})
+    with pytest.raises(LiveReadError, match=re.escape(named)) as caught:
+        list_table_names(clients.dynamodb(REGION), REGION)
+    assert caught.value.code == INVALID_RESPONSE
 
 
 @pytest.mark.parametrize(
@@ -499,6 +522,18 @@ GARBAGE = {
         json.dumps({"Tags": [{"Key": "Team", "Value": "observability"}], "NextToken": 2}),
         "NextToken",
     ),
+    # AWS keeps a tag key to 128 characters and a value to 256: past them an answer held
+    # whatever it was sent (16 MiB a tag, a thousand pages of them).
+    "tag_key_too_long": (
+        "ListTagsOfResource",
+        json.dumps({"Tags": [{"Key": "k" * 129, "Value": "v"}]}),
+        "Tags[].Key (longer than 128 characters",
+    ),
+    "tag_value_too_long": (
+        "ListTagsOfResource",
+        json.dumps({"Tags": [{"Key": "Team", "Value": "v" * 257}]}),
+        "Tags[].Value (longer than 256 characters",
+    ),
 }
 
 
@@ -549,6 +584,65 @@ def test_a_scalable_target_whose_range_is_not_one_is_an_invalid_response(
         AutoscalingIndex.fetch(clients.autoscaling(REGION))
     assert caught.value.code == INVALID_RESPONSE
     assert counted(clients).get(("DescribeScalableTargets", INVALID_RESPONSE)) == 1
+
+
+def _policy(**changes: Any) -> str:
+    policy = {**VALID["DescribeScalingPolicies"]["ScalingPolicies"][0], **changes}
+    return json.dumps({"ScalingPolicies": [{k: v for k, v in policy.items() if v is not None}]})
+
+
+TARGETS = "DescribeScalableTargets"
+
+
+@pytest.mark.parametrize(
+    ("operation", "body", "named"),
+    [
+        (TARGETS, _target(ScalableDimension="dynamodb:table:ReadCapacityUnitz"), "ScalableDimension"),
+        (TARGETS, _target(ScalableDimension="ecs:service:DesiredCount"), "ScalableDimension"),
+        (TARGETS, _target(ScalableDimension="dynamodb:index:ReadCapacityUnits"), "ResourceId"),
+        (TARGETS, _target(ResourceId="table/orders/"), "ResourceId"),
+        (TARGETS, _target(ResourceId="orders"), "ResourceId"),
+        (TARGETS, _target(ServiceNamespace="ecs"), "ServiceNamespace"),
+        ("DescribeScalingPolicies", _policy(PolicyType="TargetTracking"), "PolicyType"),
+        ("DescribeScalingPolicies", _policy(ScalableDimension="dynamodb:table:Read"), "ScalableDimension"),
+        ("DescribeScalingPolicies", _policy(ResourceId="table/orders/index/"), "ResourceId"),
+        ("DescribeScalingPolicies", _policy(ServiceNamespace=None), "ServiceNamespace"),
+    ],
+    ids=[
+        "dimension_misspelt",
+        "dimension_of_another_service",
+        "index_dimension_of_a_table",
+        "resource_trailing_slash",
+        "resource_without_table",
+        "target_of_another_namespace",
+        "policy_type_unknown",
+        "policy_dimension_unknown",
+        "policy_index_without_name",
+        "policy_without_namespace",
+    ],
+)
+def test_an_autoscaling_entry_that_is_not_dynamodbs_is_an_invalid_response(
+    clients: AwsClients, endpoint: Endpoint, operation: str, body: str, named: str
+) -> None:
+    """Every entry of a ``dynamodb`` listing is a DynamoDB table's or index's scalable target
+    (or policy), with a dimension and a type from the API reference. One that is not was
+    passed over: the table's scalable target (or its target-tracking policy) read as absent,
+    so a declared autoscaling was drift ("removed"), and the capacity the autoscaler owns was
+    compared: a false alarm made of a garbage answer."""
+    endpoint.broken[operation] = body
+    with pytest.raises(LiveReadError, match=re.escape(named)) as caught:
+        AutoscalingIndex.fetch(clients.autoscaling(REGION))
+    assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, operation)
+
+
+def test_a_policy_of_a_table_without_a_scalable_target_is_still_passed_over(
+    clients: AwsClients, endpoint: Endpoint
+) -> None:
+    """moto keeps a policy after DeregisterScalableTarget (AWS deletes it): a valid policy of
+    another table with no scalable target is no broken answer, and changes nothing."""
+    endpoint.broken["DescribeScalingPolicies"] = _policy(ResourceId="table/other")
+    table, _ = AutoscalingIndex.fetch(clients.autoscaling(REGION)).for_table(TABLE)
+    assert table.read is not None and (table.read.min, table.read.max, table.read.target) == (5, 50, None)
 
 
 @pytest.mark.parametrize("operation", LISTINGS)
@@ -624,6 +718,46 @@ def test_a_listing_that_never_ends_is_cut_at_max_pages(
     assert counted(clients)[(operation, "success")] == 12
 
 
+def test_a_listing_of_more_tags_than_a_table_may_hold_is_refused(
+    clients: AwsClients, endpoint: Endpoint
+) -> None:
+    """A table has at most 50 tags (AWS's own aws: tags come on top, a handful). Pages of new
+    tags, each with a new token, were gathered until MAX_PAGES: up to 16 MiB a page held, a
+    thousand times over. Past ``MAX_TAGS`` the listing stops, an error of that table."""
+    pages = itertools.count()
+
+    def page() -> str:
+        number = next(pages)
+        tags = [{"Key": f"k{number}-{i}", "Value": "v"} for i in range(100)]
+        return json.dumps({"Tags": tags, "NextToken": f"t{number}"})
+
+    endpoint.broken["ListTagsOfResource"] = page
+    with pytest.raises(LiveReadError, match="more than 1,000 tags") as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, "ListTagsOfResource")
+    assert next(pages) == 11  # it stops at the page that passes the limit
+
+
+def test_the_tokens_of_a_listing_are_not_held() -> None:
+    """A listing remembers its tokens to refuse a cycle. It held each one: an endpoint handing
+    out a new megabyte-long token per page (a growing token) made the scan hold a gigabyte by
+    MAX_PAGES (1,056 MiB peak measured through read_table), past the daemon's memory. Only a
+    digest of each is kept now. Measured with tracemalloc, not timed."""
+    big = "x" * 2**20
+    pages = driftwatch.aws.dynamodb.Pages("ListTagsOfResource", TABLE, REGION)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for number in range(50):
+            pages.follow(f"{number}{big}")
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 2**20, f"{held} bytes held for 50 tokens of 1 MiB"
+    with pytest.raises(LiveReadError, match="PaginationLoop"):
+        pages.follow(f"7{big}")
+
+
 @pytest.mark.parametrize("operation", sorted(PAGED))
 def test_a_token_cycle_is_a_pagination_loop(clients: AwsClients, endpoint: Endpoint, operation: str) -> None:
     field, read = PAGED[operation]
@@ -668,6 +802,8 @@ def test_only_the_read_itself_being_denied_costs_only_its_attributes(
         ("KEY_TYPES", "KeyType"),
         ("INDEX_STATUSES", "IndexStatus"),
         ("REPLICA_STATUSES", "ReplicaStatus"),
+        ("POLICY_TYPES", "PolicyType"),
+        ("DYNAMODB_DIMENSIONS", "ScalableDimension"),
     ],
 )
 def test_the_values_an_answer_may_hold_are_the_api_models(allowed: str, shape: str) -> None:
@@ -679,8 +815,11 @@ def test_the_values_an_answer_may_hold_are_the_api_models(allowed: str, shape: s
 
     from driftwatch.aws import responses
 
-    model = botocore.session.get_session().get_service_model("dynamodb")
-    assert getattr(responses, allowed) == frozenset(model.shape_for(shape).enum)
+    service = "dynamodb" if shape not in ("PolicyType", "ScalableDimension") else "application-autoscaling"
+    values = botocore.session.get_session().get_service_model(service).shape_for(shape).enum
+    if shape == "ScalableDimension":  # the dimensions of the dynamodb namespace only
+        values = [value for value in values if value.startswith("dynamodb:")]
+    assert getattr(responses, allowed) == frozenset(values)
 
 
 def test_every_table_status_of_the_api_model_is_judged() -> None:

@@ -73,7 +73,7 @@ def answer(operation: str, body: dict[str, Any]) -> dict[str, Any]:
     if operation == "ListTagsOfResource":
         return {"Tags": [{"Key": "team", "Value": f"owner-of-{name}"}]}
     if operation == "ListTables":
-        return {"TableNames": ["a"], "LastEvaluatedTableName": 5}  # not a string: broken
+        return {"TableNames": ["orders"], "LastEvaluatedTableName": 5}  # not a string: broken
     raise AssertionError(f"unexpected operation {operation}")
 
 

@@ -33,6 +33,7 @@ from driftwatch.demo.provision import create_table
 from driftwatch.scan import DeclaredSet, declare
 from driftwatch.spec import TableSpec, Unknown
 from driftwatch.terraform import functions as fn
+from driftwatch.terraform import limits
 from driftwatch.terraform.modules import TargetInput
 from driftwatch.terraform.parse import DEFAULT_MAX_FILE_BYTES, ParseCache
 
@@ -375,21 +376,76 @@ def test_patterns_that_backtrack_exponentially_run_in_linear_time(pattern: str) 
     assert (after.hits - before.hits, after.misses - before.misses) == (2, 0)
 
 
+@pytest.mark.parametrize("call", ["regexall", "replace"])
+def test_a_regex_over_many_matches_converts_the_text_once(call: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RE2 matches UTF-8 bytes, and google-re2's wrapper converts a ``str`` to bytes (and counts
+    its characters up to the position) at every search. Searching match after match therefore
+    cost the text's length per match: ``regexall("a", local.s)`` over 900,000 characters took
+    43 s (quadratic), so a few calls passed the worker's time limit and lost every table of the
+    target. The text is converted once per call. Counted, not timed: every conversion of a
+    text this long goes through ``re2._encode``."""
+    text = "\u00e9-" * 5_000
+    conversions = 0
+    encode = re2._encode
+
+    def counting(value: Any) -> Any:
+        nonlocal conversions
+        conversions += len(value) >= len(text)
+        if conversions > 1:
+            raise AssertionError("the text is converted at every search: quadratic")
+        return encode(value)
+
+    monkeypatch.setattr(re2, "_encode", counting)
+    if call == "regexall":
+        assert fn.regexall("-", text) == ["-"] * 5_000
+    else:
+        assert fn.replace(text, "/-/", "+") == "\u00e9+" * 5_000
+
+
+@pytest.mark.parametrize("call", ["regexall", "replace"])
+def test_every_match_of_a_regex_spends_a_step(call: str) -> None:
+    """A match costs ~5 us of Python (a search, its groups, the text between), a step's worth;
+    a call over 100,000 matches was charged as its text's length only (1,600 steps), so a
+    table's budget bought ~15 s of such calls and a target's more than ``parse.max_seconds``
+    (its every table lost). Counted, not timed."""
+    text = "a" * 20_000
+    with limits.budget(limits.TABLE_STEPS, "table") as budget:
+        if call == "regexall":
+            fn.regexall("a", text)
+        else:
+            fn.replace(text, "/a/", "b")
+    assert budget.used >= 20_000  # it was 312
+
+
 @pytest.mark.parametrize(
     ("pattern", "refusal"),
-    [(r"(a)\1", "invalid escape sequence"), ("(?=a)", "invalid perl operator"), ("(?<!a)b", "invalid")],
+    [
+        (r"(a)\1", "invalid escape sequence"),
+        ("(?=a)", "invalid perl operator"),
+        ("(?<!a)b", "invalid"),
+        (r"\C", "invalid escape sequence"),  # RE2's one byte, not Go's: terraform console refuses it
+        (r"a\\\C", "invalid escape sequence"),
+    ],
 )
 def test_what_re2_refuses_is_refused(pattern: str, refusal: str) -> None:
-    """Backreferences and lookaround are not RE2: Terraform refuses them, and so does driftwatch."""
+    """Backreferences and lookaround are not RE2: Terraform refuses them, and so does driftwatch.
+    ``\\C`` is RE2's and not Go's: it matched one byte of a character (a UnicodeDecodeError)."""
     with pytest.raises(fn.FunctionError, match=refusal):
-        fn.regex(pattern, "aa")
+        fn.regex(pattern, "a\u00e9")
 
 
 @pytest.mark.parametrize(
     ("pattern", "text", "expected"),
-    [("[a-z]+", "abc1", "abc"), ("^([a-z]+)-([0-9]+)$", "a-1", ["a", "1"]), ("a{2,3}", "aaaa", "aaa")],
+    [
+        ("[a-z]+", "abc1", "abc"),
+        ("^([a-z]+)-([0-9]+)$", "a-1", ["a", "1"]),
+        ("a{2,3}", "aaaa", "aaa"),
+        (r"\\C", r"a\C", r"\C"),
+        (r"\Q\C\E", r"\C", r"\C"),
+    ],
 )
 def test_ordinary_patterns_still_work(pattern: str, text: str, expected: Any) -> None:
+    """Including a ``\\C`` that is text (escaped, or quoted by ``\\Q…\\E``), as terraform console reads it."""
     assert fn.regex(pattern, text) == expected
 
 
@@ -412,6 +468,39 @@ def test_sets_of_many_strings_are_deduplicated_in_linear_time(monkeypatch: pytes
     assert len(fn.distinct(items)) == 50_000
     assert len(fn.toset(items)) == 50_000
     assert compared <= len(items)
+
+
+@pytest.mark.parametrize("call", ["setintersection", "setsubtract"])
+def test_set_intersection_and_difference_of_strings_take_linear_time(
+    call: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each element was compared with every element of the other set: two sets of 50,000
+    strings took 126 s (100 million steps), and two of 600 spent a table's whole budget, so
+    the value was Unknown where Terraform has it at once. Strings, numbers and bools are
+    hashed now; only collections are compared pair by pair. Counted, not timed: every pairwise
+    comparison goes through ``values_equal``."""
+    left = [f"k{i}" for i in range(20_000)]
+    right = [f"k{i}" for i in range(10_000, 30_000)] + [1, True]
+    compared = 0
+    equal = fn.values_equal
+
+    def counting(a: Any, b: Any) -> Any:
+        nonlocal compared
+        compared += 1
+        if compared > 1_000:
+            raise AssertionError("strings are compared pairwise: quadratic")
+        return equal(a, b)
+
+    monkeypatch.setattr(fn, "values_equal", counting)
+    if call == "setintersection":
+        assert sorted(fn.setintersection(left, right)) == sorted(left[10_000:])
+    else:
+        assert sorted(fn.setsubtract(left, right)) == sorted(left[:10_000])
+    monkeypatch.setattr(fn, "values_equal", equal)  # Terraform's equality, as before:
+    assert list(fn.setsubtract([1, 2, 3], [2.0, "3"])) == [1, 3]  # a number is not its string
+    assert list(fn.setsubtract(["a", None], [None])) == ["a"]
+    assert list(fn.setintersection([["a"], ["b"]], [["b"]])) == [["b"]]
+    assert list(fn.setintersection([True, False], [True, 1])) == [True]  # true is not 1
 
 
 def test_string_results_are_bounded_before_they_are_built() -> None:

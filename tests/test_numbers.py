@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from driftwatch.terraform import numbers
+from driftwatch.terraform import limits, numbers
 from driftwatch.terraform.evaluate import Scope, evaluate_text
 
 BIG = "1" + "0" * 399  # a 400-digit integer
@@ -88,3 +88,32 @@ def test_a_num_equals_the_nearest_double_and_pickles() -> None:
     assert value == 0.1 and hash(value) == hash(0.1)  # an AWS 0.1 is not drift
     assert value != numbers.parse("0.10000000000000001")
     assert pickle.loads(pickle.dumps(value)).exact == value.exact
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "[for j in range(200) : tostring(1e4900 + j)]",
+        "[for j in range(200) : jsonencode(1e4900 + j)]",
+        "[for j in range(60) : tostring(1e-4000 * (j + 1))]",
+    ],
+    ids=["tostring", "jsonencode", "tiny"],
+)
+def test_printing_huge_numbers_spends_the_budget_as_it_costs(expression: str) -> None:
+    """Printing a number of thousands of digits takes time quadratic in its length (1e4900:
+    ~0.5 ms, 1e-4000: ~1.5 ms), and was charged as a few evaluation steps (~4 us each): a
+    table's budget bought ~15 s of printing and a target's ~150 s, so a handful of such tables
+    passed ``parse.max_seconds`` and the whole target was lost, not the tables. Each printing
+    is charged as it costs now: a fifth of a table's budget stops a fifth of a loop it used to
+    finish within the whole (charged 95 steps a number: 19,000 here; now ~430). Counted, not
+    timed."""
+    with limits.budget(limits.TABLE_STEPS // 5, "table"), pytest.raises(limits.BudgetExceeded):
+        ev(expression)
+
+
+def test_a_literal_is_parsed_once_however_often_it_is_evaluated() -> None:
+    """``Fraction("1e4900")`` costs ~90 us, twenty steps' worth, and was redone at every
+    evaluation of the literal: a loop over ``1e4900 + j`` spent a table's budget in 8 s."""
+    numbers.parse.cache_clear()
+    ev("[for j in range(500) : 1e4900 + j]")
+    assert numbers.parse.cache_info().misses <= 2  # "1e4900" and "500"

@@ -17,6 +17,7 @@ race into an error row.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -253,6 +254,11 @@ tags. A service that hands out a new continuation token on every page would othe
 followed, page after page, until the scan deadline, holding every page read so far."""
 
 
+MAX_TAGS = 1_000
+"""Distinct tags one table's listing may hold: AWS allows 50 a table (its own ``aws:`` tags come
+on top, a handful). More is not AWS's answer, and would be held page after page."""
+
+
 class Pages:
     """The continuation tokens of one listing: refuses a token seen before (a cycle, the same
     token forever) and more than ``MAX_PAGES`` pages, so a broken service cannot hold a read
@@ -260,16 +266,19 @@ class Pages:
 
     def __init__(self, operation: str, table_name: str | None, region: str | None) -> None:
         self._where = (operation, table_name, region)
-        self._seen: set[str] = set()
+        # Digests, not the tokens: a token may be megabytes long (one growing page after page
+        # held a gigabyte by MAX_PAGES), and only whether it was seen before matters.
+        self._seen: set[bytes] = set()
 
     def follow(self, token: str) -> str:
         """``token``, to ask for the next page with; raises ``LiveReadError`` instead of looping."""
-        if token in self._seen:
+        digest = hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        if digest in self._seen:
             raise LiveReadError(*self._where, "PaginationLoop", "")
         if len(self._seen) + 1 >= MAX_PAGES:
             detail = f"more than {MAX_PAGES} pages, each with a new token; not read to the end"
             raise LiveReadError(*self._where, "TooManyPages", detail)
-        self._seen.add(token)
+        self._seen.add(digest)
         return token
 
 
@@ -289,10 +298,17 @@ def list_table_names(client: DynamoDBClient, region: str) -> list[str]:
 
 
 def _with_table_names(page: Any) -> Any:
-    """A ListTables page must carry its ``TableNames`` list (empty when there are none)."""
+    """A ListTables page must carry its ``TableNames`` list (empty when there are none): at
+    most 100 names (ListTables' limit), each of 3 to 255 characters (TableName's). A listing
+    holds every page's names, so these bound it (MAX_PAGES pages: 25 MB at most); pages of
+    any size held whatever they were sent, 16 MiB a page."""
     names = page.get("TableNames")
     if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
         raise InvalidResponse("TableNames")
+    if len(names) > 100:
+        raise InvalidResponse(f"TableNames (more than 100 on one page: {len(names):,})")
+    if any(not 3 <= len(name) <= 255 for name in names):
+        raise InvalidResponse("TableNames[] (not 3 to 255 characters long)")
     last = page.get("LastEvaluatedTableName")
     if last is not None and not isinstance(last, str):  # it goes back into the next request
         raise InvalidResponse("LastEvaluatedTableName")
@@ -324,6 +340,9 @@ def _read_tags(client: DynamoDBClient, arn: str, table_name: str, region: str) -
             **paging,
         )
         tags.update(pairs)
+        if len(tags) > MAX_TAGS:
+            detail = f"more than {MAX_TAGS:,} tags (AWS allows 50 a table); not read further"
+            raise LiveReadError("ListTagsOfResource", table_name, region, INVALID_RESPONSE, detail)
         if not token:
             return tags
         pages.follow(token)

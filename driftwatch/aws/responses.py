@@ -111,6 +111,19 @@ REPLICA_STATUSES = frozenset(
 )
 
 
+# Of the Application Auto Scaling API reference: a policy's type, and the dimensions of the
+# ``dynamodb`` namespace (the only one driftwatch lists).
+POLICY_TYPES = frozenset({"StepScaling", "TargetTrackingScaling", "PredictiveScaling"})
+DYNAMODB_DIMENSIONS = frozenset(
+    {
+        "dynamodb:table:ReadCapacityUnits",
+        "dynamodb:table:WriteCapacityUnits",
+        "dynamodb:index:ReadCapacityUnits",
+        "dynamodb:index:WriteCapacityUnits",
+    }
+)
+
+
 def describe_table(response: Mapping[str, Any], table_name: str) -> Mapping[str, Any]:
     """``response["Table"]``, checked for the fields every table has.
 
@@ -318,7 +331,13 @@ def list_tags_of_resource(response: Mapping[str, Any]) -> list[tuple[str, str]]:
         value = tag.get("Value")
         if not isinstance(value, str):  # "" is a valid tag value; a missing one is not
             raise InvalidResponse("Tags[].Value")
-        pairs.append((_string(tag.get("Key"), "Tags[].Key"), value))
+        key = _string(tag.get("Key"), "Tags[].Key")
+        # AWS's limits on every tag (TagResource): past them the answer is not AWS's, and a
+        # listing would hold whatever it was sent, page after page.
+        for path, text, limit in (("Tags[].Key", key, 128), ("Tags[].Value", value, 256)):
+            if len(text) > limit:
+                raise InvalidResponse(f"{path} (longer than {limit} characters, AWS's limit)")
+        pairs.append((key, value))
     return pairs
 
 
@@ -354,8 +373,7 @@ def scalable_targets(response: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     listed = _list(response.get("ScalableTargets"), "ScalableTargets")
     targets = [_mapping(t, "ScalableTargets[]") for t in listed]
     for target in targets:
-        _string(target.get("ResourceId"), "ScalableTargets[].ResourceId")
-        _string(target.get("ScalableDimension"), "ScalableTargets[].ScalableDimension")
+        _dynamodb_resource(target, "ScalableTargets[]")
         # Integers ("Type: Integer"), min <= max: 5.5 or a min above the max would make the
         # capacity inside the range look outside it (diff._owned_by_autoscaler), i.e. drift.
         low = _integer(target.get("MinCapacity"), "ScalableTargets[].MinCapacity")
@@ -372,8 +390,10 @@ def scaling_policies(response: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     listed = _list(response.get("ScalingPolicies"), "ScalingPolicies")
     policies = [_mapping(p, "ScalingPolicies[]") for p in listed]
     for policy in policies:
-        for field in ("PolicyName", "ResourceId", "ScalableDimension", "PolicyType"):
-            _string(policy.get(field), f"ScalingPolicies[].{field}")
+        _string(policy.get("PolicyName"), "ScalingPolicies[].PolicyName")
+        _dynamodb_resource(policy, "ScalingPolicies[]")
+        path = "ScalingPolicies[].PolicyType"
+        _optional(_string(policy.get("PolicyType"), path), path, POLICY_TYPES)
         if policy.get("PolicyType") == "TargetTrackingScaling":
             config = _mapping(
                 policy.get("TargetTrackingScalingPolicyConfiguration"),
@@ -381,6 +401,23 @@ def scaling_policies(response: Mapping[str, Any]) -> list[Mapping[str, Any]]:
             )
             _number(config.get("TargetValue"), "TargetTrackingScalingPolicyConfiguration.TargetValue")
     return policies
+
+
+def _dynamodb_resource(entry: Mapping[str, Any], path: str) -> None:
+    """An entry of a ``dynamodb`` listing names a DynamoDB table (``table/<t>``) or index
+    (``table/<t>/index/<i>``) with a dimension of its kind ("Required: Yes", all three). Any
+    other entry is a broken answer: passed over, it read the table as not autoscaled."""
+    namespace = _string(entry.get("ServiceNamespace"), f"{path}.ServiceNamespace")
+    _optional(namespace, f"{path}.ServiceNamespace", frozenset({"dynamodb"}))
+    dimension = _string(entry.get("ScalableDimension"), f"{path}.ScalableDimension")
+    _optional(dimension, f"{path}.ScalableDimension", DYNAMODB_DIMENSIONS)
+    resource = _string(entry.get("ResourceId"), f"{path}.ResourceId")
+    parts = resource.split("/")
+    index = dimension.startswith("dynamodb:index:")
+    shaped = len(parts) == 4 and parts[2] == "index" if index else len(parts) == 2
+    if not (shaped and parts[0] == "table" and all(parts)):
+        kind = "table/<table>/index/<index>" if index else "table/<table>"
+        raise InvalidResponse(f"{path}.ResourceId ({resource[:200]!r} for {dimension}, not {kind})")
 
 
 def assume_role(response: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -605,19 +605,36 @@ def setproduct(*collections: Any) -> list[Any]:
 def setintersection(first: Any, *others: Any) -> list[Any]:
     result = _set_of(_list(first), "setintersection()")
     for other in others:
-        items = _list(other)
-        result = TfSet(v for v in result if any(values_equal(v, o) is True for o in items))
+        found = _equal_to_one_of(_list(other))
+        result = TfSet(v for v in result if found(v))
     return result
 
 
 @_register("setsubtract")
 def setsubtract(first: Any, second: Any) -> list[Any]:
-    items = _list(second)
-    return TfSet(
-        v
-        for v in _set_of(_list(first), "setsubtract()")
-        if not any(values_equal(v, o) is True for o in items)
-    )
+    found = _equal_to_one_of(_list(second))
+    return TfSet(v for v in _set_of(_list(first), "setsubtract()") if not found(v))
+
+
+def _equal_to_one_of(items: list[Any]) -> Callable[[Any], bool]:
+    """Whether a value is equal (``values_equal`` is True) to one of ``items``: primitives by
+    hashing, as ``_unique`` keys them, so two sets of strings take linear time (compared pair
+    by pair, two sets of 50,000 took 126 s; of 600, a table's whole budget); collections and
+    Unknowns pair by pair. A primitive never equals a collection, nor an Unknown (that is not
+    True)."""
+    keys = {(type_name(item), item) for item in items if _primitive(item)}
+    others = [item for item in items if not _primitive(item)]
+
+    def found(value: Any) -> bool:
+        if _primitive(value):
+            return (type_name(value), value) in keys
+        return any(values_equal(value, other) is True for other in others)
+
+    return found
+
+
+def _primitive(value: Any) -> bool:
+    return value is None or isinstance(value, (str, bool, int, float))
 
 
 @_register("transpose")
@@ -934,41 +951,77 @@ def replace(text: Any, search: Any, replacement: Any) -> str:
 def _replace_all(compiled: Any, value: str, template: str) -> str:
     """Go's Regexp.ReplaceAllString (Terraform's), which differs from Python's ``sub`` on empty
     matches: no replacement for an empty match right after a previous match."""
+    encoded = value.encode()
     out: list[str] = []
     produced = 0
     last_end = 0
     position = 0
-    while position <= len(value):
-        match = compiled.search(value, position)
+    while position <= len(encoded):
+        match = _search(compiled, encoded, position)
         if match is None:
             break
         start, end = match.span()
-        out.append(value[last_end:start])
+        kept = encoded[last_end:start].decode()
+        out.append(kept)
         if end > last_end or start == 0:
             expanded = _expand(match, compiled, template)
             out.append(expanded)
-            produced += len(expanded) + start - last_end
+            produced += len(expanded) + len(kept)
             _check_text(produced)
             limits.charge_size(len(expanded))
         last_end = end
-        position = position + 1 if position + 1 > end else end
-    out.append(value[last_end:])
+        position = _next_character(encoded, position) if position >= end else end
+    out.append(encoded[last_end:].decode())
     return "".join(out)
 
 
-def _matches(compiled: Any, value: str) -> Iterable[Any]:
-    """Go's Regexp.FindAll order: an empty match right after a previous match is skipped."""
+def _matches(compiled: Any, encoded: bytes) -> Iterable[Any]:
+    """Go's Regexp.FindAll order: an empty match right after a previous match is skipped.
+
+    The search runs over the text's UTF-8 bytes, converted once by the caller: given a ``str``,
+    google-re2's wrapper converts it whole (and counts its characters up to the position) at
+    every search, which made a call over many matches quadratic (a million characters: minutes)."""
     position, previous_end = 0, -1
-    while position <= len(value):
-        match = compiled.search(value, position)
+    while position <= len(encoded):
+        match = _search(compiled, encoded, position)
         if match is None:
             return
         start, end = match.span()
         accept = not (end == start and start == previous_end)
-        position = end if end > start else end + 1
+        position = end if end > start else _next_character(encoded, end)
         previous_end = end
         if accept:
             yield match
+
+
+def _search(compiled: Any, encoded: bytes, position: int) -> Any:
+    """The first match at or after ``position`` that starts between two characters, as Go's
+    regexp finds it. RE2 searches bytes, and an empty-width assertion (``\\B``) holds between the
+    bytes of one character too, where Go, stepping a character at a time, never looks.
+
+    One evaluation step a search: a call finding 100,000 matches (~5 us each) was charged as
+    the length of its text only, so a table's budget bought ~15 s of them and a target's
+    more than ``parse.max_seconds``."""
+    while True:
+        limits.charge()
+        match = compiled.search(encoded, position)
+        if match is None or match.start() >= len(encoded) or not 0x80 <= encoded[match.start()] < 0xC0:
+            return match
+        position = match.start() + 1
+
+
+def _next_character(encoded: bytes, position: int) -> int:
+    """The offset after the UTF-8 character at ``position`` (one past the end at the end): an
+    empty match moves the search on by one character, as Go's does."""
+    if position >= len(encoded):
+        return position + 1
+    lead = encoded[position]
+    return position + (1 if lead < 0xC0 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4)
+
+
+def _decoded(found: bytes | None) -> str | None:
+    """A group of a match over bytes, as text (None for a group that did not take part)."""
+    return None if found is None else found.decode()
 
 
 _SUBSTITUTION = re.compile(r"\$(\$|\{(\w+)\}|(\w+))")
@@ -986,7 +1039,7 @@ def _expand(match: Any, compiled: Any, template: str) -> str:
             found = match.group(number) if number <= compiled.groups else None
         else:
             found = match.group(name) if name in compiled.groupindex else None
-        return found or ""
+        return _decoded(found) or ""
 
     return _SUBSTITUTION.sub(group, template)
 
@@ -999,7 +1052,10 @@ _RE2_OPTIONS.log_errors = False
 def _compile(pattern: str) -> Any:
     """A pattern compiled by RE2, the engine (and syntax) of Terraform's regex functions: matching
     takes linear time whatever the pattern, and what RE2 refuses (backreferences, lookaround)
-    is an error here as in Terraform."""
+    is an error here as in Terraform. ``\\C`` (one byte, which can split a character) is RE2's
+    and not Go's: Terraform refuses it, and so does driftwatch."""
+    if _matches_one_byte(pattern):
+        raise FunctionError(f"invalid regular expression {pattern[:80]!r}: invalid escape sequence: \\C")
     try:
         compiled = re2.compile(pattern, _RE2_OPTIONS)
     except re2.error as error:
@@ -1009,12 +1065,28 @@ def _compile(pattern: str) -> Any:
     return compiled
 
 
+def _matches_one_byte(pattern: str) -> bool:
+    """Whether the pattern has RE2's ``\\C`` escape (outside ``\\Q…\\E``, where it is text)."""
+    position = 0
+    while (position := pattern.find("\\", position)) >= 0:
+        escaped = pattern[position + 1 : position + 2]
+        if escaped == "C":
+            return True
+        if escaped == "Q":
+            end = pattern.find("\\E", position + 2)
+            if end < 0:
+                return False
+            position = end
+        position += 2
+    return False
+
+
 def _match_value(match: Any, compiled: Any) -> Any:
     if compiled.groupindex:
-        return {name: match.group(name) for name in compiled.groupindex}
+        return {name: _decoded(match.group(name)) for name in compiled.groupindex}
     if compiled.groups:
-        return list(match.groups())
-    return match.group(0)
+        return [_decoded(found) for found in match.groups()]
+    return _decoded(match.group(0))
 
 
 def _capture_pattern(pattern: Any) -> Any:
@@ -1029,7 +1101,7 @@ def regex(pattern: Any, text: Any) -> Any:
     value = to_string(text)
     limits.charge_size(len(value))
     compiled = _capture_pattern(pattern)
-    match = compiled.search(value)
+    match = _search(compiled, value.encode(), 0)
     if match is None:
         raise FunctionError("pattern did not match any part of the given string")
     return _match_value(match, compiled)
@@ -1041,7 +1113,7 @@ def regexall(pattern: Any, text: Any) -> list[Any]:
     limits.charge_size(len(value))
     compiled = _capture_pattern(pattern)
     result: list[Any] = []
-    for match in _matches(compiled, value):
+    for match in _matches(compiled, value.encode()):
         result.append(_match_value(match, compiled))
         _check_size(result)
     return result
@@ -1133,8 +1205,8 @@ def _exact_decimal(value: int | float) -> Decimal:
     """The exact decimal value of a number (its denominator is a power of two, so it ends)."""
     fraction = numbers.exact(value)
     twos = fraction.denominator.bit_length() - 1
-    scaled = Decimal(fraction.numerator * 5**twos)
-    return scaled.scaleb(-twos, Context(prec=len(str(scaled.copy_abs())) + 1))
+    scaled = numbers.decimal(fraction.numerator * 5**twos)
+    return scaled.scaleb(-twos, Context(prec=scaled.adjusted() + 2))  # its digits, and one more
 
 
 def _format_float(number: float | Decimal, flags: str, size: int, digits: int | None, letter: str) -> str:
