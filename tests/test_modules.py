@@ -734,3 +734,23 @@ def test_other_resources_that_manage_a_table_are_not_evaluated(tmp_path: Path, k
         (f"{kind}.g[{index}]", SourceLocation("root/main.tf", 1)) for index in (0, 1)
     ]
     assert all(f"this {kind} manages is not compared by driftwatch" in s.reason for s in result.not_evaluated)
+
+
+def test_a_directory_named_like_a_terraform_file_is_skipped_as_terraform_skips_it(tmp_path: Path) -> None:
+    """Terraform lists only files of a module directory: ``x.tf/`` (a vendored tree, a
+    module kept in a folder named after its file) is passed over (terraform 1.11.4 validate:
+    valid). It was a target error, "not a regular file (a directory)". A symlink named
+    ``link.tf`` to a directory is still an error: Terraform fails to read it."""
+    write_tree(
+        tmp_path,
+        {"root/main.tf": 'variable "name" {\n  default = "t"\n}\n' + TABLE, "root/x.tf/README": "notes\n"},
+    )
+    (tmp_path / "root" / "y.tf.json").mkdir()
+    found = declare(tmp_path)
+    assert found.errors == [] and names(found) == ["t"]
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "root" / "link.tf").symlink_to(tmp_path / "elsewhere")
+    # named by where the link leads, as every symlinked file is
+    assert [(e.file, e.message) for e in declare(tmp_path).errors] == [
+        ("elsewhere", "not a regular file (a directory); not read")
+    ]

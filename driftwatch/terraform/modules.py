@@ -364,6 +364,8 @@ class _Walk:
                 if not name.endswith((".tf", ".tf.json")):
                     continue
                 path = directory / name
+                if not is_symlink and self.fs.kind(path) == "dir":
+                    continue  # Terraform reads only the files of a module directory
                 if not is_valid_text(name):
                     shown = safe_text(name)
                     where = shown if directory_rel == "." else f"{safe_text(directory_rel)}/{shown}"
