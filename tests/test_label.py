@@ -371,3 +371,86 @@ def test_a_fractional_number_input_is_written_as_terraform_writes_it() -> None:
     assert label.tags["Ratio"] == "1.5"
     assert label.id == "eg-15-t"  # null-label's regex_replace_chars drops the point
     assert label.tags["Stage"] == build_label({**inputs, "stage": "1.5"}).tags["Stage"]
+
+
+# --- the ninth survey: unusual but legal inputs, checked against terraform plan ------------------
+
+
+def test_regex_replace_chars_is_an_re2_pattern_as_in_terraform_replace() -> None:
+    """A POSIX class is RE2 syntax: Terraform drops the colon of ``orders:v2``. Python's ``re``
+    read ``[[:alnum:]-]`` as another set and kept it, naming a table Terraform does not make."""
+    assert label(namespace="acme", name="orders:v2", regex_replace_chars="/[^[:alnum:]-]/").id == (
+        "acme-ordersv2"
+    )
+    # \p{L} is RE2 too (Python's re refuses it); \s is ASCII space only in RE2
+    unicode = label(name="Zürich Straße 1", regex_replace_chars="/[^-\\p{L}0-9]/", label_value_case="none")
+    assert unicode.id == "ZürichStraße1"
+    assert label(name="a b\u00a0c", regex_replace_chars="/\\s/", label_value_case="none").id == "ab\u00a0c"
+
+
+def test_a_pattern_re2_refuses_is_rejected_as_terraform_does() -> None:
+    """Lookahead is not RE2: terraform plan fails in the label's replace()."""
+    with pytest.raises(ModuleInputError) as raised:
+        label(namespace="acme", name="look.ahead", regex_replace_chars="/\\.(?=a)/")
+    assert raised.value.input == "regex_replace_chars"
+
+
+def test_a_backtracking_pattern_is_matched_by_re2() -> None:
+    """``(a+)+$`` against many a's and a final "!" made Python's re backtrack for ever (the scan
+    hung); RE2 matches it in linear time, finds no match and leaves the name as it is."""
+    name = "a" * 40 + "!"
+    assert label(name=name, regex_replace_chars="/(a+)+$/").id == name
+
+
+def test_context_null_is_rejected_as_terraform_does() -> None:
+    """``context = null``: the label's validation calls lookup() on null and the plan fails."""
+    with pytest.raises(ModuleInputError) as raised:
+        label(namespace="acme", name="t", context=None)
+    assert raised.value.input == "context"
+    assert label(namespace="acme", name="t").id == "acme-t"  # not passed: the default context
+
+
+def test_a_hand_built_context_missing_a_key_the_label_reads_is_rejected() -> None:
+    """null-label reads ``var.context.enabled`` (and the other keys without lookup()) when the
+    direct input is null, and always reads attributes, tags and additional_tag_map: a context
+    object without them is "Unsupported attribute" in Terraform."""
+    with pytest.raises(ModuleInputError) as raised:
+        label(context={"namespace": "acme", "stage": "dev", "name": "partial"})
+    assert raised.value.input == "context"
+    # every key it reads given directly: the missing ones are not read, and Terraform plans it
+    direct = {
+        "enabled": True,
+        "namespace": "acme",
+        "environment": "ue1",
+        "stage": "dev",
+        "name": "direct",
+        "delimiter": "-",
+        "label_order": ["name"],
+        "regex_replace_chars": "/x/",
+        "id_length_limit": 0,
+    }
+    assert label(**direct, context={"tags": {}, "attributes": [], "additional_tag_map": {}}).id == "direct"
+    with pytest.raises(ModuleInputError):
+        label(**direct, context={"tags": {}, "attributes": []})
+    # tenant, the cases, descriptor_formats and labels_as_tags are read with lookup()/try()
+    full = {key: value for key, value in DEFAULT_CONTEXT.items() if key not in ("tenant", "labels_as_tags")}
+    assert label(context={**full, "name": "n", "label_key_case": None}).id == "n"
+
+
+def test_labels_as_tags_null_is_rejected_unless_the_context_has_set_it() -> None:
+    """``labels_as_tags = null``: contains(null, "default") fails the plan; a context that has
+    set labels_as_tags is used instead and the null input is never read."""
+    with pytest.raises(ModuleInputError) as raised:
+        label(namespace="acme", name="t", labels_as_tags=None)
+    assert raised.value.input == "labels_as_tags"
+    parent = label(namespace="acme", labels_as_tags=["name"])
+    assert label(context=parent.context, name="t", labels_as_tags=None).tags == {"Name": "acme-t"}
+
+
+def test_a_fractional_id_length_limit_is_rejected_as_terraform_does() -> None:
+    """substr() needs a whole number: terraform plan fails, even when the id is short enough."""
+    for limit in (10.5, 30.5, "24.5"):
+        with pytest.raises(ModuleInputError) as raised:
+            label(namespace="acme", stage="production", name="fractional", id_length_limit=limit)
+        assert raised.value.input == "id_length_limit"
+    assert label(namespace="acme", name="t", id_length_limit=20.0).id == "acme-t"
