@@ -144,7 +144,9 @@ STATE: dict[str, str] = {
     # the seventh survey
     "module.cloudposse_component.module.dynamodb_table.aws_dynamodb_table.default[0]": "acme-ue1-dev-ledger",
     # the ninth survey
-    "module.cloudposse_naming.module.dynamodb_table.aws_dynamodb_table.default[0]": "Acme-Ue1-Dev-Audit-A63fe",
+    "module.cloudposse_naming.module.dynamodb_table.aws_dynamodb_table.default[0]": (
+        "Acme-Ue1-Dev-Audit-A63fe"
+    ),
     # the eighth survey
     "module.import_adopt.aws_dynamodb_table.external_membership": "acm-dev-membership-external-v3",
     "module.removed_lock.aws_dynamodb_table.app_data": "lockless-dev-app-data",
@@ -207,7 +209,9 @@ def create_before_the_apply(endpoint: str) -> None:
 # driftwatch names a table of an emulated CloudPosse release by its module call, the state by the
 # module's resource (noticed in the seventh survey, left as it is): rows are matched through this.
 CLOUDPOSSE_TABLES = {
-    f"module.{call}.module.dynamodb_table": f"module.{call}.module.dynamodb_table.aws_dynamodb_table.default[0]"
+    f"module.{call}.module.dynamodb_table": (
+        f"module.{call}.module.dynamodb_table.aws_dynamodb_table.default[0]"
+    )
     for call in ("cloudposse_component", "cloudposse_naming")
 }
 

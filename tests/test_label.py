@@ -454,3 +454,40 @@ def test_a_fractional_id_length_limit_is_rejected_as_terraform_does() -> None:
             label(namespace="acme", stage="production", name="fractional", id_length_limit=limit)
         assert raised.value.input == "id_length_limit"
     assert label(namespace="acme", name="t", id_length_limit=20.0).id == "acme-t"
+
+
+def test_unicode_labels_are_cased_as_terraform_cases_them() -> None:
+    """Go's per-rune simple case mappings (terraform plan's tags): İ lowers to i, ß has no
+    one-letter upper case, ǆ title-cases to ǅ, and an en dash is no title separator."""
+    result = label(
+        namespace="straße",
+        environment="İSTANBUL",
+        name="ǆemal\u2013x",
+        regex_replace_chars="/[^-\\p{L}\\p{Pd}]/",
+        label_value_case="title",
+    )
+    assert result.tags == {
+        "Environment": "Istanbul",
+        "Name": "Straße-Istanbul-ǅemal\u2013x",
+        "Namespace": "Straße",
+    }
+    assert label(namespace="straße", name="x", label_value_case="upper").tags["Namespace"] == "STRAE"
+    assert (
+        label(
+            namespace="straße", name="x", label_value_case="upper", regex_replace_chars="/[^-\\p{L}]/"
+        ).tags["Namespace"]
+        == "STRAßE"
+    )  # type: ignore[index]
+
+
+def test_id_length_limit_counts_characters_as_terraform_does() -> None:
+    """length() and substr() count grapheme clusters: q plus a combining dot is one character,
+    so seven of them fit a limit of 13 (fourteen code points were truncated before)."""
+    dotted = "q\u0307" * 7
+    assert truncate_id(dotted, 13, "-", "lower", "/[^-a-zA-Z0-9]/") == dotted
+    regex = "/[^-\\p{L}\\p{M}]/"
+    assert label(name=dotted, regex_replace_chars=regex, id_length_limit=13).id == dotted
+    # terraform plan: the Name tag of namespace = seven of them, name = "abc", limit 10
+    assert label(namespace=dotted, name="abc", regex_replace_chars=regex, id_length_limit=10).id == (
+        "q\u0307" * 4 + "-bcead"
+    )
