@@ -491,3 +491,61 @@ def test_id_length_limit_counts_characters_as_terraform_does() -> None:
     assert label(namespace=dotted, name="abc", regex_replace_chars=regex, id_length_limit=10).id == (
         "q\u0307" * 4 + "-bcead"
     )
+
+
+def test_descriptors_follow_descriptor_formats_as_terraform_plans_them() -> None:
+    """``module.label.descriptors["table"]`` naming a table (the ninth survey: driftwatch had
+    no descriptors, and the table was not checkable). format() over the normalised labels
+    (attributes joined), merged from the context, and not gated by ``enabled``."""
+    parent = label(
+        namespace="Acme",
+        tenant="core",
+        environment="ue1",
+        stage="dev",
+        name="My Orders",
+        attributes=["x", "y"],
+        descriptor_formats={
+            "table": {"format": "%v_%v_%v", "labels": ["stage", "name", "attributes"]},
+            "region": {"format": "%s-only", "labels": ["environment"]},
+            "empty": {"format": "t-%v%v", "labels": ["tenant", "namespace"]},
+        },
+    )
+    assert label_outputs(parent)["descriptors"] == {
+        "empty": "t-coreacme",
+        "region": "ue1-only",
+        "table": "dev_myorders_x-y",
+    }
+    child = label(
+        name="child",
+        enabled=False,
+        descriptor_formats={"extra": {"format": "%v.%v", "labels": ["namespace", "name"]}},
+        context=parent.context,
+    )
+    assert label_outputs(child)["descriptors"] == {
+        "empty": "t-coreacme",
+        "extra": "acme.child",
+        "region": "ue1-only",
+        "table": "dev_child_x-y",
+    }
+    assert label_outputs(label(name="n"))["descriptors"] == {}
+
+
+def test_a_descriptor_terraform_cannot_format_is_rejected() -> None:
+    """The label's locals are evaluated whether or not descriptors is read: a label name that
+    is not one, or too few arguments for the format, fails terraform plan."""
+    for formats in (
+        {"t": {"format": "%v", "labels": ["region"]}},
+        {"t": {"format": "%v-%v", "labels": ["name"]}},
+        {"t": {"labels": ["name"]}},
+    ):
+        with pytest.raises(ModuleInputError) as raised:
+            label(name="n", descriptor_formats=formats)
+        assert raised.value.input == "descriptor_formats"
+
+
+def test_an_unknown_descriptor_label_makes_that_descriptor_unknown() -> None:
+    formats = {"a": {"format": "%v", "labels": ["name"]}, "b": {"format": "%v", "labels": ["stage"]}}
+    descriptors = label_outputs(label(name=Unknown("var.name"), stage="dev", descriptor_formats=formats))[
+        "descriptors"
+    ]
+    assert isinstance(descriptors["a"], Unknown) and descriptors["b"] == "dev"

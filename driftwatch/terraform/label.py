@@ -110,6 +110,7 @@ class Label:
     normalized: dict[str, Any]
     id_full: Maybe[str] = ""
     normalized_context: Mapping[str, Any] = field(default_factory=dict)
+    descriptors: Maybe[dict[str, Maybe[str]]] = field(default_factory=dict)
 
 
 # --- small Unknown-aware helpers -------------------------------------------------------------
@@ -520,6 +521,40 @@ def _enabled(value: Any) -> Maybe[bool]:
     return converted
 
 
+def _descriptors(formats: Any, id_context: Mapping[str, Maybe[str]]) -> Maybe[dict[str, Maybe[str]]]:
+    """descriptors.tf: ``format(v.format, [for l in v.labels : id_context[l]]...)`` for each
+    entry of ``descriptor_formats`` (not gated by ``enabled``). Terraform evaluates it whether
+    or not the output is read, so an entry it cannot format fails the plan."""
+    if isinstance(formats, Unknown):
+        return formats
+    descriptors: dict[str, Maybe[str]] = {}
+    for key, entry in formats.items():
+        if isinstance(entry, Unknown):
+            descriptors[key] = entry
+            continue
+        if not isinstance(entry, Mapping) or "format" not in entry or "labels" not in entry:
+            raise ModuleInputError("descriptor_formats", f"{key!r} needs a format and labels")
+        labels = _as_list(entry["labels"], "descriptor_formats")
+        unknown = _unknown(entry["format"], labels)
+        if unknown is not None:
+            descriptors[key] = unknown
+            continue
+        assert not isinstance(labels, Unknown)
+        for name in labels:
+            if name not in id_context:
+                raise ModuleInputError("descriptor_formats", f"{key!r}: {name!r} is not a label name")
+        arguments = [id_context[name] for name in labels]
+        unknown = _unknown(arguments)
+        if unknown is not None:
+            descriptors[key] = unknown
+            continue
+        try:
+            descriptors[key] = _text(functions.format_, entry["format"], *arguments)
+        except functions.FunctionError as error:
+            raise ModuleInputError("descriptor_formats", f"{key!r}: {error}") from None
+    return descriptors
+
+
 def build_label(inputs: Mapping[str, Any]) -> Label:
     """Build the label a module call with these (evaluated) inputs would produce.
 
@@ -547,6 +582,7 @@ def build_label(inputs: Mapping[str, Any]) -> Label:
         normalized=normalized,
         id_full=_gate(enabled, id_full, ""),
         normalized_context=normalized_context,
+        descriptors=_descriptors(merged["descriptor_formats"], id_context),
     )
 
 
@@ -605,7 +641,7 @@ def label_outputs(label: Label) -> dict[str, Any]:
         "regex_replace_chars": context.get("regex_replace_chars"),
         "id_length_limit": context.get("id_length_limit"),
         "tags_as_list_of_maps": _tags_as_list_of_maps(context.get("tags"), context.get("additional_tag_map")),
-        "descriptors": {},
+        "descriptors": label.descriptors,
         "normalized_context": dict(context),
         "context": dict(label.context),
     }
