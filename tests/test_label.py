@@ -549,3 +549,16 @@ def test_an_unknown_descriptor_label_makes_that_descriptor_unknown() -> None:
         "descriptors"
     ]
     assert isinstance(descriptors["a"], Unknown) and descriptors["b"] == "dev"
+
+
+def test_a_set_of_attributes_in_the_context_is_rejected_as_terraform_does() -> None:
+    """``merge(module.label.context, { attributes = toset([...]) })``: null-label concat()s the
+    context's attributes, and Terraform refuses a set there ("all arguments must be lists or
+    tuples"). The direct input is a list(string) variable, so a set converts (sorted)."""
+    from driftwatch.terraform.functions import FUNCTIONS
+
+    a_set = FUNCTIONS["toset"](["y", "x"])
+    with pytest.raises(ModuleInputError) as raised:
+        label(name="n", context={**DEFAULT_CONTEXT, "attributes": a_set})
+    assert raised.value.input == "context"
+    assert label(name="n", attributes=a_set).id == "n-x-y"

@@ -261,7 +261,10 @@ def _merge_maps(context_map: Any, input_map: Any, name: str) -> Maybe[dict[str, 
 
 def _merged_attributes(context: Any, inputs: Mapping[str, Any]) -> Maybe[list[str]]:
     """``compact(distinct(concat(coalesce(context.attributes, []), coalesce(var.attributes, []))))``."""
-    from_context = _as_list(_context_value(context, "attributes"), "context.attributes")
+    in_context = _context_value(context, "attributes")
+    if functions.is_set(in_context):  # concat() takes lists and tuples only
+        raise ModuleInputError("context", "attributes is a set (Terraform's concat() refuses it)")
+    from_context = _as_list(in_context, "context.attributes")
     from_input = _as_list(inputs.get("attributes"), "attributes")
     unknown = _unknown(from_context, from_input)
     if unknown is not None:
