@@ -27,7 +27,9 @@ terraform cannot fetch here, so terraform applies a copy of the root calling the
 release (tests/fixtures/real/vendor) while driftwatch scans the root as written. The eighth found
 ``flag ? toset([...]) : []`` refused as a tuple for_each, and ``templatestring()`` and
 ``provider::aws::arn_parse`` not evaluated (fixed); its ``import_adopt`` table is made in moto before
-the apply, for the root's ``import`` block to adopt.
+the apply, for the root's ``import`` block to adopt. The ninth found the CloudPosse label's
+``regex_replace_chars`` matched with Python's ``re`` instead of RE2 (fixed): its
+``cloudposse_naming`` call names a table through an RE2 POSIX class.
 
 moto gap (also in the fixtures' README): moto 5.2.1 has no ``ListTagsForResource`` /
 ``TagResource`` for Application Auto Scaling, which the provider calls after creating a

@@ -11,14 +11,21 @@ release 0.25.0; tests/test_label.py holds its documented examples):
 * labels are regex-filtered (``/[^-a-zA-Z0-9]/`` by default) and cased (``lower`` default),
   joined in ``label_order`` with ``delimiter``; ``id_length_limit`` truncates with an md5 part;
 * ``labels_as_tags``: only the first setting in a context chain counts (``["unset"]`` in a
-  context means "not set yet").
+  context means "not set yet");
+* ``descriptors``: ``format()`` of each ``descriptor_formats`` entry over the normalised labels.
+
+The string work is Terraform's own functions (driftwatch.terraform.functions): ``replace()``
+with RE2 for ``regex_replace_chars``, Go's rune-by-rune ``lower``/``upper``/``title``, and
+``length``/``substr`` counting grapheme clusters, so a name is the one Terraform gives.
 
 Inputs are already-evaluated Python values where anything may be ``Unknown``. Every derived
 value that depends on an Unknown is Unknown itself (with the reason of the first Unknown that
 it depends on), while independent values stay known: an Unknown namespace makes the id and
 the ``Namespace``/``Name`` tags Unknown, but ``Stage`` stays known. Inputs that Terraform
 itself rejects (a ``validation`` block of ``context.tf``, a ``label_order`` naming no label)
-raise ``ModuleInputError``, because Terraform would not plan such a configuration at all.
+raise ``ModuleInputError``, because Terraform would not plan such a configuration at all; so do
+``context = null``, a context object without a key null-label reads with ``.``, an explicit
+``labels_as_tags = null``, a fractional ``id_length_limit`` and a pattern RE2 refuses.
 """
 
 from __future__ import annotations
