@@ -27,7 +27,9 @@ terraform cannot fetch here, so terraform applies a copy of the root calling the
 release (tests/fixtures/real/vendor) while driftwatch scans the root as written. The eighth found
 ``flag ? toset([...]) : []`` refused as a tuple for_each, and ``templatestring()`` and
 ``provider::aws::arn_parse`` not evaluated (fixed); its ``import_adopt`` table is made in moto before
-the apply, for the root's ``import`` block to adopt.
+the apply, for the root's ``import`` block to adopt. The ninth found the CloudPosse label's
+``regex_replace_chars`` matched with Python's ``re`` instead of RE2 (fixed): its
+``cloudposse_naming`` call names a table through an RE2 POSIX class.
 
 moto gap (also in the fixtures' README): moto 5.2.1 has no ``ListTagsForResource`` /
 ``TagResource`` for Application Auto Scaling, which the provider calls after creating a
@@ -143,6 +145,10 @@ STATE: dict[str, str] = {
     "module.vendas_scheduled.aws_dynamodb_table.vendas": "Vendas",
     # the seventh survey
     "module.cloudposse_component.module.dynamodb_table.aws_dynamodb_table.default[0]": "acme-ue1-dev-ledger",
+    # the ninth survey
+    "module.cloudposse_naming.module.dynamodb_table.aws_dynamodb_table.default[0]": (
+        "Acme-Ue1-Dev-Audit-A63fe"
+    ),
     # the eighth survey
     "module.import_adopt.aws_dynamodb_table.external_membership": "acm-dev-membership-external-v3",
     "module.removed_lock.aws_dynamodb_table.app_data": "lockless-dev-app-data",
@@ -205,9 +211,10 @@ def create_before_the_apply(endpoint: str) -> None:
 # driftwatch names a table of an emulated CloudPosse release by its module call, the state by the
 # module's resource (noticed in the seventh survey, left as it is): rows are matched through this.
 CLOUDPOSSE_TABLES = {
-    "module.cloudposse_component.module.dynamodb_table": (
-        "module.cloudposse_component.module.dynamodb_table.aws_dynamodb_table.default[0]"
-    ),
+    f"module.{call}.module.dynamodb_table": (
+        f"module.{call}.module.dynamodb_table.aws_dynamodb_table.default[0]"
+    )
+    for call in ("cloudposse_component", "cloudposse_naming")
 }
 
 # Unresolved on a freshly applied table, each a value only Terraform's state knows
@@ -467,6 +474,8 @@ def mutate_eighth_survey(client: Any) -> None:
     _tag(client, "dev-ledger", Owners="dana")  # declared "dana+lee" (transpose)
     _ttl(client, "dev-query_cache", False, "expires")  # strcontains(..., "cache")
     _pitr(client, "dev-scratch_tmp", True)  # !endswith(..., "_tmp")
+    # the ninth survey: the CloudPosse label's generated Name tag
+    client.untag_resource(ResourceArn=_arn(client, "Acme-Ue1-Dev-Audit-A63fe"), TagKeys=["Name"])
 
 
 def mutate_third_survey(client: Any) -> None:
@@ -623,6 +632,8 @@ PLANNED: dict[str, set[str]] = {
         "deletion_protection_enabled",
         "ttl",
     },
+    # the ninth survey: the label's Name tag (the truncated id) removed
+    "module.cloudposse_naming.module.dynamodb_table.aws_dynamodb_table.default[0]": {"tags"},
     # the eighth survey
     "module.import_adopt.aws_dynamodb_table.external_membership": {"deletion_protection_enabled"},
     "module.removed_lock.aws_dynamodb_table.app_data": {"ttl"},

@@ -108,6 +108,12 @@ def is_error(value: Any, *fragments: str) -> bool:
         ('upper("hello")', "HELLO"),
         ('title("hello world")', "Hello World"),
         ('title("hello-wORLD")', "Hello-WORLD"),
+        # Go's per-rune (simple) case mappings, as terraform console gives them (ninth survey)
+        ('lower("İSTANBUL")', "istanbul"),
+        ('upper("ǆ ᾳ ﬀ straße")', "Ǆ ᾼ ﬀ STRAßE"),
+        ('title("ǆemal ßa ᾳb")', "ǅemal ßa ᾼb"),
+        # Go's strings.Title separators: only spaces among non-ASCII runes
+        ('title("a\\u2013b c·d e\'f é-é")', "A\u2013b C·d E'F É-É"),
         ('replace("1 + 2 + 3", "+", "-")', "1 - 2 - 3"),
         ('replace("hello world", "/w.*d/", "everybody")', "hello everybody"),
         (r'replace("a-b", "/(\\w)-(\\w)/", "$2-$1")', "b-a"),

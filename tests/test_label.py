@@ -371,3 +371,194 @@ def test_a_fractional_number_input_is_written_as_terraform_writes_it() -> None:
     assert label.tags["Ratio"] == "1.5"
     assert label.id == "eg-15-t"  # null-label's regex_replace_chars drops the point
     assert label.tags["Stage"] == build_label({**inputs, "stage": "1.5"}).tags["Stage"]
+
+
+# --- the ninth survey: unusual but legal inputs, checked against terraform plan ------------------
+
+
+def test_regex_replace_chars_is_an_re2_pattern_as_in_terraform_replace() -> None:
+    """A POSIX class is RE2 syntax: Terraform drops the colon of ``orders:v2``. Python's ``re``
+    read ``[[:alnum:]-]`` as another set and kept it, naming a table Terraform does not make."""
+    assert label(namespace="acme", name="orders:v2", regex_replace_chars="/[^[:alnum:]-]/").id == (
+        "acme-ordersv2"
+    )
+    # \p{L} is RE2 too (Python's re refuses it); \s is ASCII space only in RE2
+    unicode = label(name="Zürich Straße 1", regex_replace_chars="/[^-\\p{L}0-9]/", label_value_case="none")
+    assert unicode.id == "ZürichStraße1"
+    assert label(name="a b\u00a0c", regex_replace_chars="/\\s/", label_value_case="none").id == "ab\u00a0c"
+
+
+def test_a_pattern_re2_refuses_is_rejected_as_terraform_does() -> None:
+    """Lookahead is not RE2: terraform plan fails in the label's replace()."""
+    with pytest.raises(ModuleInputError) as raised:
+        label(namespace="acme", name="look.ahead", regex_replace_chars="/\\.(?=a)/")
+    assert raised.value.input == "regex_replace_chars"
+
+
+def test_a_backtracking_pattern_is_matched_by_re2() -> None:
+    """``(a+)+$`` against many a's and a final "!" made Python's re backtrack for ever (the scan
+    hung); RE2 matches it in linear time, finds no match and leaves the name as it is."""
+    name = "a" * 40 + "!"
+    assert label(name=name, regex_replace_chars="/(a+)+$/").id == name
+
+
+def test_context_null_is_rejected_as_terraform_does() -> None:
+    """``context = null``: the label's validation calls lookup() on null and the plan fails."""
+    with pytest.raises(ModuleInputError) as raised:
+        label(namespace="acme", name="t", context=None)
+    assert raised.value.input == "context"
+    assert label(namespace="acme", name="t").id == "acme-t"  # not passed: the default context
+
+
+def test_a_hand_built_context_missing_a_key_the_label_reads_is_rejected() -> None:
+    """null-label reads ``var.context.enabled`` (and the other keys without lookup()) when the
+    direct input is null, and always reads attributes, tags and additional_tag_map: a context
+    object without them is "Unsupported attribute" in Terraform."""
+    with pytest.raises(ModuleInputError) as raised:
+        label(context={"namespace": "acme", "stage": "dev", "name": "partial"})
+    assert raised.value.input == "context"
+    # every key it reads given directly: the missing ones are not read, and Terraform plans it
+    direct = {
+        "enabled": True,
+        "namespace": "acme",
+        "environment": "ue1",
+        "stage": "dev",
+        "name": "direct",
+        "delimiter": "-",
+        "label_order": ["name"],
+        "regex_replace_chars": "/x/",
+        "id_length_limit": 0,
+    }
+    assert label(**direct, context={"tags": {}, "attributes": [], "additional_tag_map": {}}).id == "direct"
+    with pytest.raises(ModuleInputError):
+        label(**direct, context={"tags": {}, "attributes": []})
+    # tenant, the cases, descriptor_formats and labels_as_tags are read with lookup()/try()
+    full = {key: value for key, value in DEFAULT_CONTEXT.items() if key not in ("tenant", "labels_as_tags")}
+    assert label(context={**full, "name": "n", "label_key_case": None}).id == "n"
+
+
+def test_labels_as_tags_null_is_rejected_unless_the_context_has_set_it() -> None:
+    """``labels_as_tags = null``: contains(null, "default") fails the plan; a context that has
+    set labels_as_tags is used instead and the null input is never read."""
+    with pytest.raises(ModuleInputError) as raised:
+        label(namespace="acme", name="t", labels_as_tags=None)
+    assert raised.value.input == "labels_as_tags"
+    parent = label(namespace="acme", labels_as_tags=["name"])
+    assert label(context=parent.context, name="t", labels_as_tags=None).tags == {"Name": "acme-t"}
+
+
+def test_a_fractional_id_length_limit_is_rejected_as_terraform_does() -> None:
+    """substr() needs a whole number: terraform plan fails, even when the id is short enough."""
+    for limit in (10.5, 30.5, "24.5"):
+        with pytest.raises(ModuleInputError) as raised:
+            label(namespace="acme", stage="production", name="fractional", id_length_limit=limit)
+        assert raised.value.input == "id_length_limit"
+    assert label(namespace="acme", name="t", id_length_limit=20.0).id == "acme-t"
+
+
+def test_unicode_labels_are_cased_as_terraform_cases_them() -> None:
+    """Go's per-rune simple case mappings (terraform plan's tags): İ lowers to i, ß has no
+    one-letter upper case, ǆ title-cases to ǅ, and an en dash is no title separator."""
+    result = label(
+        namespace="straße",
+        environment="İSTANBUL",
+        name="ǆemal\u2013x",
+        regex_replace_chars="/[^-\\p{L}\\p{Pd}]/",
+        label_value_case="title",
+    )
+    assert result.tags == {
+        "Environment": "Istanbul",
+        "Name": "Straße-Istanbul-ǅemal\u2013x",
+        "Namespace": "Straße",
+    }
+    assert label(namespace="straße", name="x", label_value_case="upper").tags["Namespace"] == "STRAE"
+    assert (
+        label(
+            namespace="straße", name="x", label_value_case="upper", regex_replace_chars="/[^-\\p{L}]/"
+        ).tags["Namespace"]
+        == "STRAßE"
+    )  # type: ignore[index]
+
+
+def test_id_length_limit_counts_characters_as_terraform_does() -> None:
+    """length() and substr() count grapheme clusters: q plus a combining dot is one character,
+    so seven of them fit a limit of 13 (fourteen code points were truncated before)."""
+    dotted = "q\u0307" * 7
+    assert truncate_id(dotted, 13, "-", "lower", "/[^-a-zA-Z0-9]/") == dotted
+    regex = "/[^-\\p{L}\\p{M}]/"
+    assert label(name=dotted, regex_replace_chars=regex, id_length_limit=13).id == dotted
+    # terraform plan: the Name tag of namespace = seven of them, name = "abc", limit 10
+    assert label(namespace=dotted, name="abc", regex_replace_chars=regex, id_length_limit=10).id == (
+        "q\u0307" * 4 + "-bcead"
+    )
+
+
+def test_descriptors_follow_descriptor_formats_as_terraform_plans_them() -> None:
+    """``module.label.descriptors["table"]`` naming a table (the ninth survey: driftwatch had
+    no descriptors, and the table was not checkable). format() over the normalised labels
+    (attributes joined), merged from the context, and not gated by ``enabled``."""
+    parent = label(
+        namespace="Acme",
+        tenant="core",
+        environment="ue1",
+        stage="dev",
+        name="My Orders",
+        attributes=["x", "y"],
+        descriptor_formats={
+            "table": {"format": "%v_%v_%v", "labels": ["stage", "name", "attributes"]},
+            "region": {"format": "%s-only", "labels": ["environment"]},
+            "empty": {"format": "t-%v%v", "labels": ["tenant", "namespace"]},
+        },
+    )
+    assert label_outputs(parent)["descriptors"] == {
+        "empty": "t-coreacme",
+        "region": "ue1-only",
+        "table": "dev_myorders_x-y",
+    }
+    child = label(
+        name="child",
+        enabled=False,
+        descriptor_formats={"extra": {"format": "%v.%v", "labels": ["namespace", "name"]}},
+        context=parent.context,
+    )
+    assert label_outputs(child)["descriptors"] == {
+        "empty": "t-coreacme",
+        "extra": "acme.child",
+        "region": "ue1-only",
+        "table": "dev_child_x-y",
+    }
+    assert label_outputs(label(name="n"))["descriptors"] == {}
+
+
+def test_a_descriptor_terraform_cannot_format_is_rejected() -> None:
+    """The label's locals are evaluated whether or not descriptors is read: a label name that
+    is not one, or too few arguments for the format, fails terraform plan."""
+    for formats in (
+        {"t": {"format": "%v", "labels": ["region"]}},
+        {"t": {"format": "%v-%v", "labels": ["name"]}},
+        {"t": {"labels": ["name"]}},
+    ):
+        with pytest.raises(ModuleInputError) as raised:
+            label(name="n", descriptor_formats=formats)
+        assert raised.value.input == "descriptor_formats"
+
+
+def test_an_unknown_descriptor_label_makes_that_descriptor_unknown() -> None:
+    formats = {"a": {"format": "%v", "labels": ["name"]}, "b": {"format": "%v", "labels": ["stage"]}}
+    descriptors = label_outputs(label(name=Unknown("var.name"), stage="dev", descriptor_formats=formats))[
+        "descriptors"
+    ]
+    assert isinstance(descriptors["a"], Unknown) and descriptors["b"] == "dev"
+
+
+def test_a_set_of_attributes_in_the_context_is_rejected_as_terraform_does() -> None:
+    """``merge(module.label.context, { attributes = toset([...]) })``: null-label concat()s the
+    context's attributes, and Terraform refuses a set there ("all arguments must be lists or
+    tuples"). The direct input is a list(string) variable, so a set converts (sorted)."""
+    from driftwatch.terraform.functions import FUNCTIONS
+
+    a_set = FUNCTIONS["toset"](["y", "x"])
+    with pytest.raises(ModuleInputError) as raised:
+        label(name="n", context={**DEFAULT_CONTEXT, "attributes": a_set})
+    assert raised.value.input == "context"
+    assert label(name="n", attributes=a_set).id == "n-x-y"

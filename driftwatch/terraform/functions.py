@@ -850,17 +850,50 @@ def split(separator: Any, text: Any) -> list[str]:
 
 @_register("lower")
 def lower(text: Any) -> str:
-    return "".join(_simple_case(char, char.lower()) for char in to_string(text))
+    return "".join(_simple_lower(char) for char in to_string(text))
 
 
 @_register("upper")
 def upper(text: Any) -> str:
-    return "".join(_simple_case(char, char.upper()) for char in to_string(text))
+    return "".join(_simple_upper(char) for char in to_string(text))
 
 
-def _simple_case(char: str, mapped: str) -> str:
-    """Go's per-rune case mapping: a character whose mapping is longer (ß to SS) stays itself."""
+# Go maps case rune by rune with Unicode's simple mappings; Python's str methods use the full
+# ones (ß to SS). Where Python's mapping is longer than one character, Go's is the one below,
+# or the character itself (upper("ß") is "ß" in Terraform).
+_SIMPLE_LOWER = {"\u0130": "i"}  # İ: the one letter whose full lower case is longer
+
+
+def _simple_lower(char: str) -> str:
+    mapped = char.lower()
+    return mapped if len(mapped) == 1 else _SIMPLE_LOWER.get(char, char)
+
+
+def _simple_upper(char: str) -> str:
+    """The Greek letters with ypogegrammeni (ᾳ) upper-case to their title-case letter (ᾼ) in Go,
+    where Python writes two (capital alpha and iota); ß, ŉ, ﬀ... have no one-letter upper case and stay."""
+    mapped = char.upper()
+    if len(mapped) == 1:
+        return mapped
+    titled = char.title()
+    return titled if len(titled) == 1 else char
+
+
+def _simple_title(char: str) -> str:
+    """Go's unicode.ToTitle: the title-case letter (ǆ to ǅ), or the letter itself."""
+    mapped = char.title()
     return mapped if len(mapped) == 1 else char
+
+
+def _title_separator(char: str) -> bool:
+    """Go's strings.Title separator rule: ASCII letters, digits and _ are not separators, other
+    ASCII is; beyond ASCII, letters and decimal digits are not, and only spaces are."""
+    if char.isascii():
+        return not (char.isalnum() or char == "_")
+    category = unicodedata.category(char)
+    if category.startswith("L") or category == "Nd":
+        return False
+    return char.isspace()
 
 
 def _graphemes(text: str) -> list[str]:
@@ -872,12 +905,11 @@ def _graphemes(text: str) -> list[str]:
 
 @_register("title")
 def title(text: Any) -> str:
-    """Like Go's strings.Title (Terraform's): capitalise after separators, leave the rest alone."""
+    """Go's strings.Title (Terraform's): title-case each letter after a separator, leave the rest."""
     result: list[str] = []
     previous = " "
     for char in to_string(text):
-        separator = not (previous.isalnum() or previous == "_")
-        result.append(char.upper() if separator else char)
+        result.append(_simple_title(char) if _title_separator(previous) else char)
         previous = char
     return "".join(result)
 

@@ -11,26 +11,33 @@ release 0.25.0; tests/test_label.py holds its documented examples):
 * labels are regex-filtered (``/[^-a-zA-Z0-9]/`` by default) and cased (``lower`` default),
   joined in ``label_order`` with ``delimiter``; ``id_length_limit`` truncates with an md5 part;
 * ``labels_as_tags``: only the first setting in a context chain counts (``["unset"]`` in a
-  context means "not set yet").
+  context means "not set yet");
+* ``descriptors``: ``format()`` of each ``descriptor_formats`` entry over the normalised labels.
+
+The string work is Terraform's own functions (driftwatch.terraform.functions): ``replace()``
+with RE2 for ``regex_replace_chars``, Go's rune-by-rune ``lower``/``upper``/``title``, and
+``length``/``substr`` counting grapheme clusters, so a name is the one Terraform gives.
 
 Inputs are already-evaluated Python values where anything may be ``Unknown``. Every derived
 value that depends on an Unknown is Unknown itself (with the reason of the first Unknown that
 it depends on), while independent values stay known: an Unknown namespace makes the id and
 the ``Namespace``/``Name`` tags Unknown, but ``Stage`` stays known. Inputs that Terraform
 itself rejects (a ``validation`` block of ``context.tf``, a ``label_order`` naming no label)
-raise ``ModuleInputError``, because Terraform would not plan such a configuration at all.
+raise ``ModuleInputError``, because Terraform would not plan such a configuration at all; so do
+``context = null``, a context object without a key null-label reads with ``.``, an explicit
+``labels_as_tags = null``, a fractional ``id_length_limit`` and a pattern RE2 refuses.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from driftwatch.errors import DriftwatchError
 from driftwatch.spec import Maybe, Unknown, first_unknown
+from driftwatch.terraform import functions
 from driftwatch.terraform.numbers import format_number
 from driftwatch.terraform.types import string_bool
 
@@ -110,6 +117,7 @@ class Label:
     normalized: dict[str, Any]
     id_full: Maybe[str] = ""
     normalized_context: Mapping[str, Any] = field(default_factory=dict)
+    descriptors: Maybe[dict[str, Maybe[str]]] = field(default_factory=dict)
 
 
 # --- small Unknown-aware helpers -------------------------------------------------------------
@@ -137,55 +145,47 @@ def _number_text(value: int | float) -> str:
     return format_number(value)  # the shortest decimal, as Terraform writes a number
 
 
-def _is_go_title_separator(char: str) -> bool:
-    """Go's ``strings.Title`` separator rule (Terraform's ``title`` uses it)."""
-    if ord(char) <= 0x7F:
-        return not (char.isascii() and (char.isalnum() or char == "_"))
-    if char.isalpha() or char.isdigit():
-        return False
-    return char.isspace()
+def _text(function: Callable[..., Any], *arguments: Any) -> str:
+    """A Terraform string function of driftwatch.terraform.functions, typed (they register untyped)."""
+    return str(function(*arguments))
 
 
 def go_title(text: str) -> str:
-    """Terraform ``title()``: upper-case each letter that follows a separator.
+    """Terraform ``title()`` (Go's ``strings.Title``): upper-case each letter after a separator.
 
     Differs from ``str.title``: a letter after a digit is not capitalised (``1ab`` stays
     ``1ab``), and letters after a letter are left as they are.
     """
-    result: list[str] = []
-    previous = " "
-    for char in text:
-        result.append(char.upper() if _is_go_title_separator(previous) else char)
-        previous = char
-    return "".join(result)
+    return _text(functions.title, text)
 
 
 def tf_replace(text: str, pattern: str, replacement: str) -> str:
-    """Terraform ``replace()``: a pattern wrapped in ``/`` is a regular expression."""
-    if len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/"):
-        try:
-            return re.sub(pattern[1:-1], replacement, text)
-        except re.error as error:
-            raise ModuleInputError("regex_replace_chars", f"invalid regular expression: {error}") from None
-    return text.replace(pattern, replacement)
+    """Terraform ``replace()``: a pattern wrapped in ``/`` is an RE2 regular expression (its
+    syntax, ``[[:alnum:]]`` and ``\\p{L}`` included, and its linear-time matching)."""
+    try:
+        return _text(functions.replace, text, pattern, replacement)
+    except functions.FunctionError as error:
+        raise ModuleInputError("regex_replace_chars", str(error)) from None
+
+
+def _cased(text: str, case: str) -> str:
+    """null-label's casing of a label, a tag key or the id hash: ``title`` is ``title(lower(x))``
+    for labels and keys (``lowered``), ``none`` leaves the text as it is."""
+    if case == "upper":
+        return _text(functions.upper, text)
+    if case == "lower":
+        return _text(functions.lower, text)
+    if case == "title":
+        return go_title(text)
+    return text
 
 
 def _apply_value_case(text: str, case: str) -> str:
-    if case == "none":
-        return text
-    if case == "title":
-        return go_title(text.lower())
-    if case == "upper":
-        return text.upper()
-    return text.lower()
+    return _cased(_text(functions.lower, text), case) if case == "title" else _cased(text, case)
 
 
 def _apply_key_case(key: str, case: str) -> str:
-    if case == "upper":
-        return key.upper()
-    if case == "lower":
-        return key.lower()
-    return go_title(key.lower())
+    return _cased(key, case) if case in ("upper", "lower") else go_title(_text(functions.lower, key))
 
 
 def _distinct_compact(values: Iterable[str]) -> list[str]:
@@ -200,12 +200,32 @@ def _distinct_compact(values: Iterable[str]) -> list[str]:
 # --- step 1: merge inputs with the context ---------------------------------------------------
 
 
+# Keys null-label 0.25.0 reads as ``var.context.<key>``: Terraform refuses a context without
+# them ("Unsupported attribute"). The first group only where the direct input is null (the
+# conditional's other arm is not evaluated); the second always. tenant, the two cases,
+# descriptor_formats and labels_as_tags are read with lookup() / try(), so they may be missing.
+_READ_WHEN_INPUT_NULL = (
+    "enabled",
+    "namespace",
+    "environment",
+    "stage",
+    "name",
+    "delimiter",
+    "label_order",
+    "regex_replace_chars",
+    "id_length_limit",
+)
+_ALWAYS_READ = ("attributes", "tags", "additional_tag_map")
+
+
 def _context_value(context: Any, name: str) -> Any:
-    """``var.context.<name>`` (or ``lookup``): missing keys take the context default."""
+    """``var.context.<name>`` (or ``lookup``): keys read with lookup() default when missing."""
     if isinstance(context, Unknown):
         return Unknown(f"context is unknown ({context.reason})")
     if not isinstance(context, Mapping):
         raise ModuleInputError("context", f"an object is required, got {type(context).__name__}")
+    if name not in context and (name in _READ_WHEN_INPUT_NULL or name in _ALWAYS_READ):
+        raise ModuleInputError("context", f"the context has no attribute {name!r} (Terraform refuses it)")
     return context.get(name, DEFAULT_CONTEXT.get(name))
 
 
@@ -248,7 +268,10 @@ def _merge_maps(context_map: Any, input_map: Any, name: str) -> Maybe[dict[str, 
 
 def _merged_attributes(context: Any, inputs: Mapping[str, Any]) -> Maybe[list[str]]:
     """``compact(distinct(concat(coalesce(context.attributes, []), coalesce(var.attributes, []))))``."""
-    from_context = _as_list(_context_value(context, "attributes"), "context.attributes")
+    in_context = _context_value(context, "attributes")
+    if functions.is_set(in_context):  # concat() takes lists and tuples only
+        raise ModuleInputError("context", "attributes is a set (Terraform's concat() refuses it)")
+    from_context = _as_list(in_context, "context.attributes")
     from_input = _as_list(inputs.get("attributes"), "attributes")
     unknown = _unknown(from_context, from_input)
     if unknown is not None:
@@ -265,6 +288,9 @@ def _merged_labels_as_tags(context: Any, inputs: Mapping[str, Any]) -> Maybe[lis
         return unknown
     if isinstance(context_setting, (list, tuple, set, frozenset)) and "unset" not in context_setting:
         return sorted({_to_str(v, "context.labels_as_tags") for v in context_setting})
+    if "labels_as_tags" in inputs and inputs["labels_as_tags"] is None:
+        # contains(null, "default") fails the plan (the variable's default is not used for null)
+        raise ModuleInputError("labels_as_tags", "null is not a list (Terraform refuses it)")
     own = inputs.get("labels_as_tags")
     own_list = _as_list(["default"] if own is None else own, "labels_as_tags")
     unknown = _unknown(own_list)
@@ -276,8 +302,10 @@ def _merged_labels_as_tags(context: Any, inputs: Mapping[str, Any]) -> Maybe[lis
 
 def merge_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Step 1: null-label's ``local.input`` -- also the label's ``context`` output."""
-    context = inputs.get("context")
-    context = DEFAULT_CONTEXT if context is None else context
+    if "context" in inputs and inputs["context"] is None:
+        # context.tf's validation calls lookup() on it: "Invalid function argument"
+        raise ModuleInputError("context", "null is not an object (Terraform refuses it)")
+    context = inputs.get("context", DEFAULT_CONTEXT)
     merged: dict[str, Any] = {
         name: _pick(inputs, context, name)
         for name in ("enabled", *STRING_LABELS, "delimiter", "label_order", "regex_replace_chars")
@@ -327,9 +355,10 @@ def _effective_limit(value: Any) -> Maybe[int]:
     if value is None:
         return 0
     try:
-        limit = int(float(value)) if isinstance(value, str) else int(value)
-    except (TypeError, ValueError, OverflowError):  # OverflowError: "1e400" is infinity
-        raise ModuleInputError("id_length_limit", f"a number is required, got {value!r}") from None
+        # substr() takes it: a fractional limit fails the plan whether or not the id is long
+        limit = functions.to_int(value)
+    except functions.FunctionError as error:
+        raise ModuleInputError("id_length_limit", str(error)) from None
     if limit != 0 and limit < 6:
         raise ModuleInputError("id_length_limit", "must be >= 6 or 0 (unlimited)")
     return limit
@@ -424,19 +453,18 @@ def _id_full(id_context: Mapping[str, Maybe[str]], settings: _Settings) -> Maybe
 
 
 def truncate_id(id_full: str, limit: int, delimiter: str, value_case: str, regex: str) -> str:
-    """Step 5: shorten an over-long id to ``limit`` characters with an md5-based suffix."""
-    if limit == 0 or len(id_full) <= limit:
+    """Step 5: shorten an over-long id to ``limit`` characters with an md5-based suffix.
+
+    Lengths and ``substr`` count characters as Terraform does (grapheme clusters).
+    """
+    if limit == 0 or functions.length(id_full) <= limit:
         return id_full
-    prefix_length = limit - (ID_HASH_LENGTH + len(delimiter))
+    prefix_length = limit - (ID_HASH_LENGTH + functions.length(delimiter))
     truncated = ""
     if prefix_length > 0:
-        prefix = id_full[:prefix_length]
-        if delimiter and prefix.endswith(delimiter):
-            prefix = prefix[: -len(delimiter)]
-        truncated = prefix + delimiter
-    hash_plus = hashlib.md5(id_full.encode()).hexdigest() + "qrstuvwxyz"
-    cased = {"title": go_title, "upper": str.upper, "lower": str.lower}.get(value_case, str)(hash_plus)
-    return (truncated + tf_replace(cased, regex, ""))[:limit]
+        truncated = _text(functions.substr, id_full, 0, prefix_length).removesuffix(delimiter) + delimiter
+    hash_plus = hashlib.md5(id_full.encode()).hexdigest() + "qrstuvwxyz"  # title(): not lowered
+    return _text(functions.substr, truncated + tf_replace(_cased(hash_plus, value_case), regex, ""), 0, limit)
 
 
 def _id(id_full: Maybe[str], settings: _Settings) -> Maybe[str]:
@@ -503,6 +531,40 @@ def _enabled(value: Any) -> Maybe[bool]:
     return converted
 
 
+def _descriptors(formats: Any, id_context: Mapping[str, Maybe[str]]) -> Maybe[dict[str, Maybe[str]]]:
+    """descriptors.tf: ``format(v.format, [for l in v.labels : id_context[l]]...)`` for each
+    entry of ``descriptor_formats`` (not gated by ``enabled``). Terraform evaluates it whether
+    or not the output is read, so an entry it cannot format fails the plan."""
+    if isinstance(formats, Unknown):
+        return formats
+    descriptors: dict[str, Maybe[str]] = {}
+    for key, entry in formats.items():
+        if isinstance(entry, Unknown):
+            descriptors[key] = entry
+            continue
+        if not isinstance(entry, Mapping) or "format" not in entry or "labels" not in entry:
+            raise ModuleInputError("descriptor_formats", f"{key!r} needs a format and labels")
+        labels = _as_list(entry["labels"], "descriptor_formats")
+        unknown = _unknown(entry["format"], labels)
+        if unknown is not None:
+            descriptors[key] = unknown
+            continue
+        assert not isinstance(labels, Unknown)
+        for name in labels:
+            if name not in id_context:
+                raise ModuleInputError("descriptor_formats", f"{key!r}: {name!r} is not a label name")
+        arguments = [id_context[name] for name in labels]
+        unknown = _unknown(arguments)
+        if unknown is not None:
+            descriptors[key] = unknown
+            continue
+        try:
+            descriptors[key] = _text(functions.format_, entry["format"], *arguments)
+        except functions.FunctionError as error:
+            raise ModuleInputError("descriptor_formats", f"{key!r}: {error}") from None
+    return descriptors
+
+
 def build_label(inputs: Mapping[str, Any]) -> Label:
     """Build the label a module call with these (evaluated) inputs would produce.
 
@@ -530,6 +592,7 @@ def build_label(inputs: Mapping[str, Any]) -> Label:
         normalized=normalized,
         id_full=_gate(enabled, id_full, ""),
         normalized_context=normalized_context,
+        descriptors=_descriptors(merged["descriptor_formats"], id_context),
     )
 
 
@@ -588,7 +651,7 @@ def label_outputs(label: Label) -> dict[str, Any]:
         "regex_replace_chars": context.get("regex_replace_chars"),
         "id_length_limit": context.get("id_length_limit"),
         "tags_as_list_of_maps": _tags_as_list_of_maps(context.get("tags"), context.get("additional_tag_map")),
-        "descriptors": {},
+        "descriptors": label.descriptors,
         "normalized_context": dict(context),
         "context": dict(label.context),
     }
