@@ -754,3 +754,39 @@ def test_a_directory_named_like_a_terraform_file_is_skipped_as_terraform_skips_i
     assert [(e.file, e.message) for e in declare(tmp_path).errors] == [
         ("elsewhere", "not a regular file (a directory); not read")
     ]
+
+
+def test_an_input_the_cloudposse_module_does_not_declare_is_an_error_once_per_call(tmp_path: Path) -> None:
+    """Terraform refuses a call with an input the module does not declare ("Unsupported
+    argument"). A typo such as ``point_in_time_recovery_enabled = false`` was passed over in
+    silence: the emulated table kept PITR on, the default, and nobody was told the setting meant
+    was not the one compared. It is now the error a module evaluated from its code gives, once
+    for a call of two instances; inputs of the module and of its context.tf are not."""
+    write_tree(
+        tmp_path,
+        {
+            "root/main.tf": """
+module "table" {
+  source   = "cloudposse/dynamodb/aws"
+  version  = "0.37.0"
+  for_each = toset(["a", "b"])
+  name     = each.key
+  stage    = "prod"
+  hash_key = "id"
+  point_in_time_recovery_enabled = false
+  autoscaler_tags = {}
+  label_value_case = "lower"
+}
+"""
+        },
+    )
+    result = declare(tmp_path)
+    assert [(e.message, e.file, e.line) for e in result.errors] == [
+        (
+            "the module call module.table sets 'point_in_time_recovery_enabled', which the module does not"
+            " declare",
+            "root/main.tf",
+            2,
+        )
+    ]
+    assert sorted(names(result)) == ["prod-a", "prod-b"]

@@ -45,7 +45,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from driftwatch.spec import Autoscaling, Maybe, ScalingTarget, Unknown
-from driftwatch.terraform.label import Label, ModuleInputError, build_label
+from driftwatch.terraform.label import LABEL_INPUTS, Label, ModuleInputError, build_label
 from driftwatch.terraform.numbers import format_number
 from driftwatch.terraform.resource import ResourceDeclaration
 from driftwatch.terraform.types import string_bool
@@ -263,6 +263,19 @@ MODULE_INPUTS: dict[str, tuple[str, Any]] = {
     "import_table": ("any", None),
     "table_name": ("string", None),
 }
+
+
+# What every known release declares besides MODULE_INPUTS: the inputs it hands its autoscaler,
+# and context.tf's (null-label 0.25.0's, the same in every release).
+_OTHER_INPUTS = frozenset({"autoscaler_attributes", "autoscaler_tags", *LABEL_INPUTS})
+
+
+def undeclared_inputs(inputs: Mapping[str, Any]) -> list[str]:
+    """Inputs no known release declares: Terraform refuses the call ("Unsupported argument"),
+    and a typo (``point_in_time_recovery_enabled``) would otherwise leave the setting the
+    author meant at its default in silence. An input of a later release passed to an earlier
+    one is not here: the module's documentation says what driftwatch does with it."""
+    return sorted(name for name in inputs if name not in MODULE_INPUTS and name not in _OTHER_INPUTS)
 
 
 def _convert(value: Any, kind: str, name: str) -> Any:

@@ -537,6 +537,7 @@ class ModuleInstance:
         self.file_reader = ModuleFiles(walk, module_path, directory, fetched, MAX_TARGET_BYTES)
         self._packages: dict[str, Package | str] = {}
         self._cloudposse: dict[str, str | Package] = {}
+        self._inputs_checked: set[str] = set()  # emulated calls whose input names were checked
         self.files = walk.module_files(directory)
         self.blocks: list[tuple[Block, str]] = walk.module_blocks(directory)
         # aws_dynamodb_table.t.name and the like: configuration copied into resource attributes.
@@ -1965,6 +1966,13 @@ class _TableCollector:
         file: str,
     ) -> None:
         inputs = _emulated(instance.call_inputs(name, extra))
+        if name not in instance._inputs_checked:  # once per call, not per instance
+            instance._inputs_checked.add(name)
+            for undeclared in cloudposse.undeclared_inputs(inputs):
+                call = f"the module call {instance.address}module.{name}"
+                self.walk.error(
+                    f"{call} sets {undeclared!r}, which the module does not declare", file, block.line
+                )
         try:
             declaration = cloudposse.module_to_resource(inputs, module_version)
         except cloudposse.TableNotDetermined as error:
