@@ -282,6 +282,7 @@ def test_unknown_tags() -> None:
         ("table_class", {"table_class"}),
         ("billing_mode", {"billing_mode"}),
         ("timeouts", set()),
+        ("name", {"table"}),  # the table's existence: Terraform knows it by its state's name
     ],
 )
 def test_ignore_changes_vocabulary(entry: str, expected: set[str]) -> None:

@@ -68,9 +68,6 @@ IGNORE_CHANGES_VOCABULARY: dict[str, tuple[str, ...]] = {
     "local_secondary_index": ("lsi.*",),
     "replica": ("replicas",),
     "tags": ("tags.*",),
-    # Terraform then knows the table by the name in its state: the configured name may be
-    # another table's, or none's (driftwatch.scan says so rather than "missing").
-    "name": (EXISTENCE_ATTRIBUTE,),
     # tags_all: the resource's own tags still plan as changes of ``tags``; only the provider's
     # default tags may go uncompared (``_default_tags_ignored``, which knows them).
     "tags_all": (),
@@ -84,9 +81,16 @@ _NESTED_IGNORE: dict[tuple[str, str], str] = {
 }
 # ``ignore_changes = all`` (or an entry we cannot resolve): every table attribute. Autoscaling
 # is declared by separate resources, which the table's lifecycle does not affect.
-IGNORE_ALL: frozenset[str] = frozenset(
-    name for names in IGNORE_CHANGES_VOCABULARY.values() for name in names
-) | {"stream.*"}
+# ``name`` under ignore_changes: Terraform knows the table by the name in its state, which may
+# be another table's or none's (driftwatch.scan says so rather than "missing"). Not in the
+# vocabulary above, which also places findings (locations.py): a missing table is shown at
+# its resource, not at its ``name``.
+_IGNORED_NAME = frozenset({EXISTENCE_ATTRIBUTE})
+IGNORE_ALL: frozenset[str] = (
+    frozenset(name for names in IGNORE_CHANGES_VOCABULARY.values() for name in names)
+    | {"stream.*"}
+    | _IGNORED_NAME
+)
 
 _IGNORE_PATH = re.compile(r"^(?P<head>[A-Za-z_][A-Za-z0-9_]*)(?P<rest>.*)$")
 _PATH_PARTS = re.compile(r'\[\s*"([^"]*)"\s*\]|\.(\d+)|\.([A-Za-z_][A-Za-z0-9_-]*)|\[\s*(\d+)\s*\]')
@@ -255,6 +259,8 @@ def ignore_changes_to_vocabulary(entry: str) -> frozenset[str]:
     if match is None:
         return frozenset()
     head, rest = match.group("head"), match.group("rest")
+    if head == "name":
+        return _IGNORED_NAME
     steps = list(_PATH_PARTS.finditer(rest))
     keys = [m.group(1) or m.group(3) for m in steps if (m.group(1) or m.group(3))]
     if head in ("tags", "tags_all") and steps:
