@@ -112,7 +112,7 @@ def test_a_slow_worker_start_is_not_counted_against_the_evaluation(
     start: on a loaded node (or under a small CPU limit) a start may take seconds, and counted
     in, it failed a quick evaluation as "took longer than ... and was stopped" (seen in a full
     run at load 6, on the test below). Here every worker start sleeps past the limit."""
-    (tmp_path / "sitecustomize.py").write_text("import time\ntime.sleep(2 * 1.5)\n")
+    (tmp_path / "sitecustomize.py").write_text(f"import time\ntime.sleep({SHORT_SECONDS + 0.5})\n")
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
     worker = WorkerEvaluator(WorkerOptions(max_seconds=SHORT_SECONDS, max_memory=MAX_MEMORY))
     try:
