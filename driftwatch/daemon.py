@@ -38,6 +38,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from driftwatch import __version__
 from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients, AwsConfigError
+from driftwatch.checkout import CheckoutChangedError, replaced, snapshot
 from driftwatch.config import Config
 from driftwatch.endpoint import Endpoint
 from driftwatch.errors import DriftwatchError
@@ -69,6 +70,9 @@ log = get_logger(__name__)
 DELIVERY_INTERVAL = timedelta(seconds=15)
 HEALTHY_INTERVALS = 3
 PRUNE_INTERVAL = timedelta(hours=1)  # retention runs after a scan, at most this often
+# Scans of one job when the checkout is swapped or removed under them (git-sync publishing a
+# commit): the first is not trusted, the next reads the new checkout (driftwatch.checkout).
+CHECKOUT_ATTEMPTS = 2
 
 
 @dataclass
@@ -290,27 +294,27 @@ class Daemon:
             abandoned = False
             targets: list[TargetInput] = []
             try:
-                targets = targets_from_config(self.config, self.base)
-                repo = targets[0].repo if targets else resolved_repo(self.config.repo_path(self.base))
-                settings = ScanSettings(
-                    parity=self.config.terraform_parity,
-                    concurrency=self.config.aws.concurrency,
-                    ignore=self.config.ignore_rules(),
-                    scan_timeout=self.config.aws.scan_timeout.total_seconds(),
-                    max_regions=self.config.aws.max_regions,
-                    seen_commits=self.history,  # the pending grace runs from a commit's first sighting
-                    survey=repo_survey(self.config, repo),
-                    sync_error_file=self.config.sync_error_path(self.base),
-                )
-                report = scan(
-                    targets,
-                    self.clients,
-                    cache=self.cache,
-                    settings=settings,
-                    commit=head_commit(repo),
-                    dirty=is_dirty(repo) is True,
-                    repo_subdir=path_in_checkout(repo),
-                )
+                for attempt in range(1, CHECKOUT_ATTEMPTS + 1):
+                    targets = targets_from_config(self.config, self.base)
+                    repo = targets[0].repo if targets else resolved_repo(self.config.repo_path(self.base))
+                    scanned = snapshot(repo)
+                    fresh = self._scan(targets, repo)
+                    change = replaced(scanned, snapshot(self.config.repo_path(self.base)))
+                    if change is None:
+                        break
+                    # What it read may be torn: never recorded, nor shown on /metrics.
+                    if attempt == CHECKOUT_ATTEMPTS or self._stop.is_set():
+                        raise CheckoutChangedError(
+                            f"the checkout changed under {attempt} scan(s) in a row ({change}); "
+                            "nothing recorded, the next scheduled scan tries again"
+                        )
+                    log.warning(
+                        "scan_checkout_replaced",
+                        reason=change,
+                        detail="what this scan read may be part old, part gone (a deleted worktree): "
+                        "not recorded; the published checkout is scanned again now",
+                    )
+                report = fresh
                 with self._record_lock:
                     if self._closing:
                         abandoned = True
@@ -379,6 +383,28 @@ class Daemon:
         # keeps the rest, and the outbox gauges are updated either way.
         self.deliver(wait=False)
         return report
+
+    def _scan(self, targets: list[TargetInput], repo: Path) -> ScanReport:
+        """One scan of ``targets``, read from ``repo`` (the checkout as resolved at its start)."""
+        settings = ScanSettings(
+            parity=self.config.terraform_parity,
+            concurrency=self.config.aws.concurrency,
+            ignore=self.config.ignore_rules(),
+            scan_timeout=self.config.aws.scan_timeout.total_seconds(),
+            max_regions=self.config.aws.max_regions,
+            seen_commits=self.history,  # the pending grace runs from a commit's first sighting
+            survey=repo_survey(self.config, repo),
+            sync_error_file=self.config.sync_error_path(self.base),
+        )
+        return scan(
+            targets,
+            self.clients,
+            cache=self.cache,
+            settings=settings,
+            commit=head_commit(repo),
+            dirty=is_dirty(repo) is True,
+            repo_subdir=path_in_checkout(repo),
+        )
 
     @staticmethod
     def _mark() -> Mark:

@@ -1,0 +1,144 @@
+"""The checkout swapped or deleted while a scheduled scan reads it (git-sync publishing a commit).
+
+git-sync publishes a commit by pointing its ``--link`` symlink at a new worktree and then
+deleting the old one. A scan that resolved the link before the swap reads the old worktree
+while it is deleted: part of the tree is gone, so tables of a deleted file read as no longer
+declared. The scan stand-in here does what the evaluator then sees: it swaps the link, deletes
+the old worktree, and returns a report without the drifted table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import driftwatch.daemon as daemon_module
+from driftwatch.checkout import Snapshot, replaced, snapshot
+from driftwatch.config import load_config
+from driftwatch.daemon import Daemon
+from driftwatch.spec import ScanReport
+from tests.test_daemon_faults import NoEndpoint
+from tests.test_daemon_shutdown import drifted_report
+from tests.test_outbox_alerting import samples
+
+SCANS_FAILED = ("driftwatch_scans_total", (("result", "failure"),))
+
+
+class GitSync:
+    """A checkout published as ``root/checkout`` -> ``root/worktrees/<n>``, as git-sync does."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.link = root / "checkout"
+        self.published = 0
+        self._worktree(0)
+        self.link.symlink_to(self.root / "worktrees" / "0")
+
+    def _worktree(self, number: int) -> Path:
+        path = self.root / "worktrees" / str(number)
+        (path / "envs" / "prod").mkdir(parents=True)
+        (path / "envs" / "prod" / "main.tf").write_text("# tables\n")
+        return path
+
+    def publish(self) -> None:
+        """A new commit: a new worktree, the link swapped to it, the old worktree deleted."""
+        old = self.link.resolve()
+        self.published += 1
+        new = self._worktree(self.published)
+        staged = self.root / "checkout.new"
+        staged.symlink_to(new)
+        staged.replace(self.link)
+        shutil.rmtree(old)
+
+
+def make_daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sync: GitSync) -> Daemon:
+    path = tmp_path / "driftwatch.yaml"
+    path.write_text(
+        f"repo: {sync.link}\n"
+        "targets:\n  - {name: prod, root: envs/prod, region: us-east-1}\n"
+        "schedule: {interval: 1h, jitter: 0s}\n"
+        "http: {host: 127.0.0.1, port: 1}\n"
+        f"state: {{path: {tmp_path / 'state.db'}}}\n"
+    )
+    monkeypatch.setattr(daemon_module, "Endpoint", NoEndpoint)
+    return Daemon(*load_config(path))
+
+
+def torn(sync: GitSync) -> Any:
+    """A scan during which git-sync publishes a commit: it read part of a deleted worktree, so
+    the drifted table's file was gone (the report does not have the table at all)."""
+
+    def scan(*args: Any, **kwargs: Any) -> ScanReport:
+        sync.publish()
+        return dataclasses.replace(drifted_report(), tables=())
+
+    return scan
+
+
+def test_a_scan_whose_checkout_is_swapped_and_deleted_under_it_is_not_recorded_and_scans_the_new_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The torn scan used to be recorded: the open drift closed as "no longer declared" (Slack:
+    no longer watched), then re-alerted as new by the next scan."""
+    sync = GitSync(tmp_path / "repo")
+    daemon = make_daemon(tmp_path, monkeypatch, sync)
+    calls: list[str] = []
+    try:
+        monkeypatch.setattr(daemon_module, "scan", lambda *a, **k: drifted_report())
+        daemon.scan_once()
+        assert len(daemon.history.episodes(open_only=True)) == 1
+
+        reports = iter([torn(sync), lambda *a, **k: drifted_report()])
+
+        def scan(*args: Any, **kwargs: Any) -> ScanReport:
+            calls.append(str(kwargs["settings"].survey.repo))
+            return next(reports)(*args, **kwargs)
+
+        monkeypatch.setattr(daemon_module, "scan", scan)
+        daemon.scan_once()
+        still_open = daemon.history.episodes(open_only=True)
+        closed = [e for e in daemon.history.episodes() if e.resolved_at is not None]
+        failed = samples(daemon.metrics)[SCANS_FAILED]
+    finally:
+        daemon.history.close()
+    assert closed == []
+    assert len(still_open) == 1
+    assert calls == [str(tmp_path / "repo" / "worktrees" / "0"), str(tmp_path / "repo" / "worktrees" / "1")]
+    assert failed == 0
+
+
+def test_a_checkout_that_changes_under_every_attempt_fails_the_scan_and_records_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sync = GitSync(tmp_path / "repo")
+    daemon = make_daemon(tmp_path, monkeypatch, sync)
+    try:
+        monkeypatch.setattr(daemon_module, "scan", lambda *a, **k: drifted_report())
+        daemon.scan_once()
+        monkeypatch.setattr(daemon_module, "scan", torn(sync))
+        assert daemon.scan_once() is None
+        open_episodes = daemon.history.episodes(open_only=True)
+        failed = samples(daemon.metrics)[SCANS_FAILED]
+    finally:
+        daemon.history.close()
+    assert sync.published == 2  # one new scan of the new checkout, no more
+    assert len(open_episodes) == 1
+    assert failed == 1
+
+
+def test_what_counts_as_the_checkout_changing(tmp_path: Path) -> None:
+    here = tmp_path / "a"
+    here.mkdir()
+    scanned = snapshot(here)
+    assert replaced(scanned, snapshot(here)) is None
+    assert replaced(Snapshot(here, None), snapshot(tmp_path / "missing")) is None  # failed by itself
+    assert "published" in (replaced(scanned, snapshot(tmp_path)) or "")
+    here.rmdir()
+    assert "removed" in (replaced(scanned, snapshot(here)) or "")
+    here.mkdir()
+    (here / "x").mkdir()  # another directory at the path, whatever inode the kernel reuses
+    assert replaced(scanned, Snapshot(here, (0, 0))) is not None
