@@ -32,6 +32,7 @@ from types import FrameType
 from typing import Any
 
 import structlog
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -443,6 +444,23 @@ class Daemon:
             log.warning("scan_overdue_started_now", reason=found.reason, interval_seconds=interval)
         return True
 
+    def _on_run_skipped(self, event: JobSubmissionEvent) -> None:
+        """A scheduled scan not started because the last one still runs (one at a time): the
+        scans take longer than the interval and run less often than configured. Counted
+        (``driftwatch_scans_skipped_total``) and said, not only in APScheduler's own line."""
+        if event.job_id != "scan":
+            return
+        self.metrics.scan_skipped()
+        running = time.monotonic() - (self.state.last_scan_started or self.state.started_monotonic)
+        log.warning(
+            "scan_skipped_still_running",
+            interval_seconds=self.config.schedule.interval.total_seconds(),
+            running_seconds=round(running, 1),
+            detail="the previous scan is still running, so this scheduled one is skipped: scans "
+            "run less often than schedule.interval (see driftwatch_scan_duration_seconds; raise "
+            "the interval, or lower aws.scan_timeout)",
+        )
+
     def _watch_schedule(self) -> None:
         """Ask ``check_schedule`` every few seconds until stop; Event.wait is monotonic."""
         period = check_period(self.config.schedule.interval.total_seconds())
@@ -769,6 +787,7 @@ class Daemon:
                 IntervalTrigger(seconds=DELIVERY_INTERVAL.total_seconds()),
                 id="deliver",
             )
+        self.scheduler.add_listener(self._on_run_skipped, EVENT_JOB_MAX_INSTANCES)
         self.scheduler.start()
         threading.Thread(target=self._watch_schedule, name="driftwatch-schedule-watch", daemon=True).start()
         log.info(
