@@ -361,19 +361,7 @@ class Daemon:
                     self._announce_failed_scan(repr(error))
             finally:
                 if not abandoned:  # an abandoned scan counts for nothing, and reads nothing
-                    duration = time.monotonic() - started
-                    recorded, open_tables = self._open_drift()
-                    self._unrecorded_drift = unrecorded_sightings(recorded, self._unrecorded_drift, report)
-                    first_seen = {**self._unrecorded_drift, **recorded}
-                    self.metrics.observe_scan(
-                        report,
-                        first_seen=first_seen,
-                        open_tables=open_tables,
-                        result=result,
-                        duration_seconds=duration,
-                        started_at=started_at,
-                    )
-                    self.observe_module_cache(targets)
+                    self._observe_scan(report, targets, result, started, started_at)
                     self.state.last_scan_finished = time.monotonic()
                     if report is not None:
                         self.state.scans_completed += 1
@@ -384,6 +372,34 @@ class Daemon:
         # keeps the rest, and the outbox gauges are updated either way.
         self.deliver(wait=False)
         return report
+
+    def _observe_scan(
+        self,
+        report: ScanReport | None,
+        targets: list[TargetInput],
+        result: str,
+        started: float,
+        started_at: datetime,
+    ) -> None:
+        """The scan onto /metrics. A failure here is logged and the daemon goes on: it used to
+        escape the scan thread as a bare traceback on stderr (no JSON, no redaction), skipping
+        the schedule's mark and the delivery after the scan."""
+        try:
+            duration = time.monotonic() - started
+            recorded, open_tables = self._open_drift()
+            self._unrecorded_drift = unrecorded_sightings(recorded, self._unrecorded_drift, report)
+            first_seen = {**self._unrecorded_drift, **recorded}
+            self.metrics.observe_scan(
+                report,
+                first_seen=first_seen,
+                open_tables=open_tables,
+                result=result,
+                duration_seconds=duration,
+                started_at=started_at,
+            )
+            self.observe_module_cache(targets)
+        except Exception as error:
+            log.exception("scan_metrics_failed", error=repr(error))
 
     def _scan(self, targets: list[TargetInput], repo: Path) -> ScanReport:
         """One scan of ``targets``, read from ``repo`` (the checkout as resolved at its start)."""
@@ -714,6 +730,8 @@ class Daemon:
             def body() -> None:
                 try:
                     work()
+                except Exception as error:  # said in the log (redacted), never a bare traceback
+                    log.exception("job_failed", job=name, error=repr(error))
                 finally:
                     done.set()
 

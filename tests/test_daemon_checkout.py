@@ -184,3 +184,37 @@ def test_a_scheduled_scan_skipped_because_the_last_one_still_runs_is_counted_and
     assert skipped == 1
     (said,) = [e for e in events if e["event"] == "scan_skipped_still_running"]
     assert said["log_level"] == "warning" and said["interval_seconds"] == 3600
+
+
+# --- a failure after the scan ----------------------------------------------------------------------
+
+
+def test_a_failure_putting_the_scan_on_metrics_is_logged_and_the_daemon_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It used to escape the scan thread as a bare traceback on stderr (threading.excepthook:
+    no JSON, no redaction), and the scan's delivery and the schedule's mark were skipped."""
+    monkeypatch.setattr(daemon_module, "Endpoint", NoEndpoint)
+    monkeypatch.setattr(daemon_module, "scan", lambda *a, **k: drifted_report())
+    monkeypatch.delenv("DRIFTWATCH_TEST_UNSET_WEBHOOK", raising=False)
+    daemon = Daemon(*load_config(write_config(tmp_path)))
+    escaped: list[BaseException | None] = []
+    monkeypatch.setattr("threading.excepthook", lambda args: escaped.append(args.exc_value))
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("metrics broke")
+
+    monkeypatch.setattr(daemon.metrics, "observe_scan", broken)
+    delivered: list[bool] = []
+    monkeypatch.setattr(daemon, "deliver", lambda **kwargs: delivered.append(True))
+    try:
+        with structlog.testing.capture_logs() as events:
+            daemon._detached("scan", daemon.scan_once)()  # as the scheduler runs it
+        recorded = daemon.history.episodes(open_only=True)
+    finally:
+        daemon.shutdown(grace_seconds=1)
+    assert escaped == []
+    (failed,) = [e for e in events if e["event"] == "scan_metrics_failed"]
+    assert "metrics broke" in failed["error"]
+    assert len(recorded) == 1 and daemon.state.scans_completed == 1
+    assert delivered == [True]
