@@ -211,7 +211,7 @@ class Daemon:
         # is either finished before the database closes or never starts.
         self._record_lock = threading.Lock()
         self._closing = False
-        self._last_prune: datetime | None = None
+        self._last_prune: float | None = None  # time.monotonic(): a wall clock that jumps holds nothing up
         # /metrics' drift ages when the history cannot be read (the last it said) or written
         # (this process's own first sightings): never "first seen now" for old drift.
         self._recorded_drift: tuple[dict[DriftKey, datetime], set[tuple[str, str | None, str]]] = ({}, set())
@@ -487,10 +487,13 @@ class Daemon:
                 log.error("schedule_check_failed", error=repr(error))
 
     def _prune(self, now: datetime) -> None:
-        """Retention (``state.retention``): at most once per PRUNE_INTERVAL, after a scan."""
-        if self._last_prune is not None and now - self._last_prune < PRUNE_INTERVAL:
+        """Retention (``state.retention``): at most once per PRUNE_INTERVAL of real time, after
+        a scan. Counted on the wall clock, a prune while the clock ran ahead (a year) held every
+        later one back until the clock got there again."""
+        started = time.monotonic()
+        if self._last_prune is not None and started - self._last_prune < PRUNE_INTERVAL.total_seconds():
             return
-        self._last_prune = now
+        self._last_prune = started
         try:
             episodes, messages = self.history.prune(now - self.config.state.retention)
             commits = self.history.prune_commits(now - commit_sightings_kept(self.config))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -218,3 +218,37 @@ def test_a_failure_putting_the_scan_on_metrics_is_logged_and_the_daemon_goes_on(
     assert "metrics broke" in failed["error"]
     assert len(recorded) == 1 and daemon.state.scans_completed == 1
     assert delivered == [True]
+
+
+# --- retention and a wall clock that jumped --------------------------------------------------------
+
+
+def test_retention_keeps_running_after_the_wall_clock_ran_a_year_ahead_and_was_set_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retention runs at most hourly, after a scan. The hour was counted on the wall clock: a
+    prune while the clock ran a year ahead held every later one back until the clock got there
+    again (the state file grew for as long)."""
+    from tests.test_daemon_faults import Clocks
+
+    clocks = Clocks(monkeypatch)
+    monkeypatch.setattr(daemon_module, "Endpoint", NoEndpoint)
+    monkeypatch.setattr(daemon_module, "scan", lambda *a, **k: drifted_report())
+    monkeypatch.delenv("DRIFTWATCH_TEST_UNSET_WEBHOOK", raising=False)
+    daemon = Daemon(*load_config(write_config(tmp_path)))
+    pruned: list[datetime] = []
+    real_prune = daemon.history.prune
+
+    def prune(before: datetime) -> tuple[int, int]:
+        pruned.append(before)
+        return real_prune(before)
+
+    monkeypatch.setattr(daemon.history, "prune", prune)
+    try:
+        clocks.wall_offset = timedelta(days=365)
+        daemon.scan_once()  # pruned by the wrong clock
+        clocks.elapse(timedelta(hours=2), wall_set_back=timedelta(days=365))
+        daemon.scan_once()  # two real hours later, the clock right again
+    finally:
+        daemon.shutdown(grace_seconds=1)
+    assert len(pruned) == 2
