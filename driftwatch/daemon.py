@@ -74,6 +74,7 @@ PRUNE_INTERVAL = timedelta(hours=1)  # retention runs after a scan, at most this
 # Scans of one job when the checkout is swapped or removed under them (git-sync publishing a
 # commit): the first is not trusted, the next reads the new checkout (driftwatch.checkout).
 CHECKOUT_ATTEMPTS = 2
+SCAN_JOB_MARGIN = timedelta(minutes=5)  # a scan job's work outside the scan deadline, at most
 
 
 @dataclass
@@ -97,6 +98,13 @@ def commit_sightings_kept(config: Config) -> timedelta:
 
 
 DriftKey = tuple[str, str | None, str, str]  # (target, region, table label, attribute) as on /metrics
+
+
+def scan_job_limit_seconds(config: Config) -> float:
+    """How long one scan job may run before it counts as stuck: its scans (one more when the
+    checkout changes under the first) each bounded by ``aws.scan_timeout``, plus a margin for
+    what runs outside that deadline (git reads, recording, a busy database)."""
+    return CHECKOUT_ATTEMPTS * config.aws.scan_timeout.total_seconds() + SCAN_JOB_MARGIN.total_seconds()
 
 
 def unrecorded_sightings(
@@ -752,15 +760,27 @@ class Daemon:
         return 200, DriftwatchMetrics.CONTENT_TYPE, self.metrics.render_parts()
 
     def healthy(self) -> tuple[bool, str]:
-        """Alive while the scheduler runs and a scan has *started* within 3 intervals: a hung
-        scheduler or a scan stuck forever gets the pod restarted by Kubernetes."""
+        """Alive while the scheduler runs, a scan has started (or ended) within 3 intervals, and
+        a scan in progress is within what its own deadline allows: a hung scheduler or a scan
+        stuck forever gets the pod restarted by Kubernetes. A scan within its deadline is not
+        stuck, however short the interval: with ``interval: 1m`` and the default 10-minute
+        ``aws.scan_timeout``, /healthz failed 3 minutes into every long scan, so the liveness
+        probe killed the pod mid-scan, every time."""
         if not self.scheduler.running:
             return False, "scheduler is not running"
-        limit = HEALTHY_INTERVALS * self.config.schedule.interval.total_seconds() + (
-            self.config.schedule.jitter.total_seconds()
-        )
-        reference = self.state.last_scan_started or self.state.started_monotonic
-        age = time.monotonic() - reference
+        schedule = self.config.schedule
+        limit = HEALTHY_INTERVALS * schedule.interval.total_seconds() + schedule.jitter.total_seconds()
+        now = time.monotonic()
+        started = self.state.last_scan_started
+        if started is not None and self._scan_lock.locked():
+            running = max(limit, scan_job_limit_seconds(self.config))
+            age = now - started
+            if age > running:
+                return False, f"the scan in progress has run for {age:.0f}s (limit {running:.0f}s)"
+            return True, "ok"
+        marks = [m for m in (started, self.state.last_scan_finished) if m is not None]
+        reference = max(marks) if marks else self.state.started_monotonic
+        age = now - reference
         if age > limit:
             return False, f"no scan started for {age:.0f}s (limit {limit:.0f}s)"
         return True, "ok"
