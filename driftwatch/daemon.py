@@ -45,6 +45,7 @@ from driftwatch.endpoint import Endpoint
 from driftwatch.errors import DriftwatchError
 from driftwatch.gitinfo import head_commit, is_dirty, path_in_checkout
 from driftwatch.history import History, HistoryError
+from driftwatch.history.outbox import ChannelStats
 from driftwatch.log import get_logger
 from driftwatch.metrics import DriftwatchMetrics, table_label
 from driftwatch.notify.coverage import Listing, NotWatched, failed_scan, not_watched, payloads, reconcile
@@ -224,6 +225,8 @@ class Daemon:
         # (this process's own first sightings): never "first seen now" for old drift.
         self._recorded_drift: tuple[dict[DriftKey, datetime], set[tuple[str, str | None, str]]] = ({}, set())
         self._unrecorded_drift: dict[DriftKey, datetime] = {}
+        # Per channel: the oldest undelivered message's id, and when this process first saw it.
+        self._pending_seen: dict[str, tuple[int, float]] = {}
         self._observe_outbox()
         interval = config.schedule.interval.total_seconds()
         self.scheduler = BackgroundScheduler(
@@ -528,8 +531,24 @@ class Daemon:
                 pending=found.pending if found else 0,
                 sent=found.sent if found else 0,
                 dropped=found.dropped if found else 0,
-                oldest_pending=found.oldest_pending if found else None,
+                oldest_pending=self._oldest_pending(channel, found),
             )
+
+    def _oldest_pending(self, channel: str, found: ChannelStats | None) -> datetime | None:
+        """When the channel's oldest undelivered message was queued, for its age on /metrics:
+        its ``created_at``, or, if earlier, when this process first saw it pending, counted on
+        the monotonic clock. A message queued while the wall clock ran a day ahead was dated
+        in the future: its age was 0 for that day, so DriftwatchOutboxBacklogOld stayed silent
+        while nothing was delivered."""
+        if found is None or found.oldest_pending is None or found.oldest_pending_id is None:
+            self._pending_seen.pop(channel, None)
+            return None
+        now = time.monotonic()
+        seen = self._pending_seen.get(channel)
+        if seen is None or seen[0] != found.oldest_pending_id:
+            seen = self._pending_seen[channel] = (found.oldest_pending_id, now)
+        waited = datetime.now(UTC) - timedelta(seconds=now - seen[1])
+        return min(found.oldest_pending, waited)
 
     def observe_module_cache(self, targets: list[TargetInput]) -> None:
         """After a scan: the module cache brought under its bound (a lowered

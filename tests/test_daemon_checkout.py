@@ -252,3 +252,38 @@ def test_retention_keeps_running_after_the_wall_clock_ran_a_year_ahead_and_was_s
     finally:
         daemon.shutdown(grace_seconds=1)
     assert len(pruned) == 2
+
+
+# --- the outbox's backlog age and a wall clock that ran ahead --------------------------------------
+
+BACKLOG_AGE = ("driftwatch_outbox_oldest_pending_age_seconds", (("channel", "slack"),))
+
+
+def test_a_backlog_queued_while_the_clock_ran_ahead_still_ages_on_metrics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message queued while the wall clock ran a day ahead, Slack unreachable, then the clock
+    set right: its age on /metrics was 0 (created "in the future") for that day, so
+    DriftwatchOutboxBacklogOld stayed silent while nothing was delivered."""
+    import driftwatch.metrics as metrics_module
+    from tests.test_daemon_faults import Clocks
+    from tests.test_daemon_faults import make_daemon as make_slack_daemon
+
+    clocks = Clocks(monkeypatch)
+    daemon = make_slack_daemon(tmp_path, monkeypatch, "http://127.0.0.1:1/services/T0/B0/unreachable")
+    real_time = time.time
+    monkeypatch.setattr(
+        metrics_module,
+        "time",
+        type("T", (), {"time": staticmethod(lambda: real_time() + clocks.wall_offset.total_seconds())}),
+    )
+    try:
+        daemon.history.enqueue("slack", {"text": "drift"}, datetime.now(UTC) + timedelta(days=1))
+        daemon._observe_outbox()
+        clocks.monotonic_offset += 2 * 3600  # two hours pass; the wall clock is right now
+        clocks.wall_offset = timedelta(hours=2)
+        daemon._observe_outbox()
+        age = samples(daemon.metrics)[BACKLOG_AGE]
+    finally:
+        daemon.history.close()
+    assert age >= 2 * 3600 - 60
