@@ -1,4 +1,6 @@
-"""The checkout swapped or deleted while a scheduled scan reads it (git-sync publishing a commit).
+"""Daemon faults found by a fault-injection hunt: the checkout swapped or deleted while a
+scheduled scan reads it, a scan longer than the interval, a failure after the scan, and a wall
+clock that jumps (retention's hourly gate, the outbox backlog's age).
 
 git-sync publishes a commit by pointing its ``--link`` symlink at a new worktree and then
 deleting the old one. A scan that resolved the link before the swap reads the old worktree
