@@ -12,11 +12,21 @@ scan says so while it exists, in every output, as a metric and in Slack.
 The file is written by another program into a shared volume: it is read without blocking (a
 FIFO would hang a plain open), at most 16 KiB, its text scrubbed of anything credential-shaped
 (a repository URL with a token) and cut short.
+
+A checkout can also change *during* a scan: git-sync publishes a new commit by swapping its
+``--link`` symlink to a new worktree and then deletes the old one (at once, unless
+``--stale-worktree-timeout`` keeps it). A scan reading the old worktree while it is deleted
+sees part of the tree: tables of a file already gone read as no longer declared (their drift
+"no longer watched", then re-alerted as new), live tables as unmanaged. :func:`snapshot` and
+:func:`replaced` tell the daemon that the checkout it scanned is no longer the one published,
+so that such a scan is not recorded and the new checkout is scanned instead.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,3 +76,47 @@ def sync_error(path: Path | None) -> str | None:
         why = getattr(error, "strerror", None) or str(error)
         return scrub_message(f"the repository sync's error file {path} exists but cannot be read: {why}")
     return describe(content, written)
+
+
+class CheckoutChangedError(DriftwatchError):
+    """The checkout changed under every attempt at a scan: nothing it read is trusted."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The checkout a scan reads: the configured path with its symlinks resolved, and the
+    identity (device, inode) of that directory; None when it is not there."""
+
+    path: Path
+    identity: tuple[int, int] | None
+
+
+def snapshot(configured: Path) -> Snapshot:
+    """The checkout published at ``configured`` now (a symlink git-sync swaps, or a directory)."""
+    try:
+        path = configured.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: the scan's own error says so
+        return Snapshot(configured, None)
+    try:
+        status = os.stat(path)
+    except OSError:
+        return Snapshot(path, None)
+    return Snapshot(path, (status.st_dev, status.st_ino))
+
+
+def replaced(scanned: Snapshot, now: Snapshot) -> str | None:
+    """Why what a scan read of ``scanned`` may be torn, given the checkout published ``now``;
+    None if it is still the one published. Pure.
+
+    A checkout that was not there when the scan started is no reason: that scan failed on its
+    own, saying so. Another published path means a new commit was swapped in (its old worktree
+    may be deleted under the scan); the same path with another directory, or none, means the
+    directory was removed or replaced while the scan read it."""
+    if scanned.identity is None:
+        return None
+    if now.path != scanned.path:
+        return f"a new checkout was published during the scan ({scanned.path} -> {now.path})"
+    if now.identity != scanned.identity:
+        gone = "removed" if now.identity is None else "replaced"
+        return f"the checkout {scanned.path} was {gone} during the scan"
+    return None

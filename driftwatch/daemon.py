@@ -32,17 +32,20 @@ from types import FrameType
 from typing import Any
 
 import structlog
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from driftwatch import __version__
 from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients, AwsConfigError
+from driftwatch.checkout import CheckoutChangedError, replaced, snapshot
 from driftwatch.config import Config
 from driftwatch.endpoint import Endpoint
 from driftwatch.errors import DriftwatchError
 from driftwatch.gitinfo import head_commit, is_dirty, path_in_checkout
 from driftwatch.history import History, HistoryError
+from driftwatch.history.outbox import ChannelStats
 from driftwatch.log import get_logger
 from driftwatch.metrics import DriftwatchMetrics, table_label
 from driftwatch.notify.coverage import Listing, NotWatched, failed_scan, not_watched, payloads, reconcile
@@ -69,6 +72,10 @@ log = get_logger(__name__)
 DELIVERY_INTERVAL = timedelta(seconds=15)
 HEALTHY_INTERVALS = 3
 PRUNE_INTERVAL = timedelta(hours=1)  # retention runs after a scan, at most this often
+# Scans of one job when the checkout is swapped or removed under them (git-sync publishing a
+# commit): the first is not trusted, the next reads the new checkout (driftwatch.checkout).
+CHECKOUT_ATTEMPTS = 2
+SCAN_JOB_MARGIN = timedelta(minutes=5)  # a scan job's work outside the scan deadline, at most
 
 
 @dataclass
@@ -92,6 +99,13 @@ def commit_sightings_kept(config: Config) -> timedelta:
 
 
 DriftKey = tuple[str, str | None, str, str]  # (target, region, table label, attribute) as on /metrics
+
+
+def scan_job_limit_seconds(config: Config) -> float:
+    """How long one scan job may run before it counts as stuck: its scans (one more when the
+    checkout changes under the first) each bounded by ``aws.scan_timeout``, plus a margin for
+    what runs outside that deadline (git reads, recording, a busy database)."""
+    return CHECKOUT_ATTEMPTS * config.aws.scan_timeout.total_seconds() + SCAN_JOB_MARGIN.total_seconds()
 
 
 def unrecorded_sightings(
@@ -206,11 +220,13 @@ class Daemon:
         # is either finished before the database closes or never starts.
         self._record_lock = threading.Lock()
         self._closing = False
-        self._last_prune: datetime | None = None
+        self._last_prune: float | None = None  # time.monotonic(): a wall clock that jumps holds nothing up
         # /metrics' drift ages when the history cannot be read (the last it said) or written
         # (this process's own first sightings): never "first seen now" for old drift.
         self._recorded_drift: tuple[dict[DriftKey, datetime], set[tuple[str, str | None, str]]] = ({}, set())
         self._unrecorded_drift: dict[DriftKey, datetime] = {}
+        # Per channel: the oldest undelivered message's id, and when this process first saw it.
+        self._pending_seen: dict[str, tuple[int, float]] = {}
         self._observe_outbox()
         interval = config.schedule.interval.total_seconds()
         self.scheduler = BackgroundScheduler(
@@ -290,27 +306,27 @@ class Daemon:
             abandoned = False
             targets: list[TargetInput] = []
             try:
-                targets = targets_from_config(self.config, self.base)
-                repo = targets[0].repo if targets else resolved_repo(self.config.repo_path(self.base))
-                settings = ScanSettings(
-                    parity=self.config.terraform_parity,
-                    concurrency=self.config.aws.concurrency,
-                    ignore=self.config.ignore_rules(),
-                    scan_timeout=self.config.aws.scan_timeout.total_seconds(),
-                    max_regions=self.config.aws.max_regions,
-                    seen_commits=self.history,  # the pending grace runs from a commit's first sighting
-                    survey=repo_survey(self.config, repo),
-                    sync_error_file=self.config.sync_error_path(self.base),
-                )
-                report = scan(
-                    targets,
-                    self.clients,
-                    cache=self.cache,
-                    settings=settings,
-                    commit=head_commit(repo),
-                    dirty=is_dirty(repo) is True,
-                    repo_subdir=path_in_checkout(repo),
-                )
+                for attempt in range(1, CHECKOUT_ATTEMPTS + 1):
+                    targets = targets_from_config(self.config, self.base)
+                    repo = targets[0].repo if targets else resolved_repo(self.config.repo_path(self.base))
+                    scanned = snapshot(repo)
+                    fresh = self._scan(targets, repo)
+                    change = replaced(scanned, snapshot(self.config.repo_path(self.base)))
+                    if change is None:
+                        break
+                    # What it read may be torn: never recorded, nor shown on /metrics.
+                    if attempt == CHECKOUT_ATTEMPTS or self._stop.is_set():
+                        raise CheckoutChangedError(
+                            f"the checkout changed under {attempt} scan(s) in a row ({change}); "
+                            "nothing recorded, the next scheduled scan tries again"
+                        )
+                    log.warning(
+                        "scan_checkout_replaced",
+                        reason=change,
+                        detail="what this scan read may be part old, part gone (a deleted worktree): "
+                        "not recorded; the published checkout is scanned again now",
+                    )
+                report = fresh
                 with self._record_lock:
                     if self._closing:
                         abandoned = True
@@ -356,19 +372,7 @@ class Daemon:
                     self._announce_failed_scan(repr(error))
             finally:
                 if not abandoned:  # an abandoned scan counts for nothing, and reads nothing
-                    duration = time.monotonic() - started
-                    recorded, open_tables = self._open_drift()
-                    self._unrecorded_drift = unrecorded_sightings(recorded, self._unrecorded_drift, report)
-                    first_seen = {**self._unrecorded_drift, **recorded}
-                    self.metrics.observe_scan(
-                        report,
-                        first_seen=first_seen,
-                        open_tables=open_tables,
-                        result=result,
-                        duration_seconds=duration,
-                        started_at=started_at,
-                    )
-                    self.observe_module_cache(targets)
+                    self._observe_scan(report, targets, result, started, started_at)
                     self.state.last_scan_finished = time.monotonic()
                     if report is not None:
                         self.state.scans_completed += 1
@@ -379,6 +383,56 @@ class Daemon:
         # keeps the rest, and the outbox gauges are updated either way.
         self.deliver(wait=False)
         return report
+
+    def _observe_scan(
+        self,
+        report: ScanReport | None,
+        targets: list[TargetInput],
+        result: str,
+        started: float,
+        started_at: datetime,
+    ) -> None:
+        """The scan onto /metrics. A failure here is logged and the daemon goes on: it used to
+        escape the scan thread as a bare traceback on stderr (no JSON, no redaction), skipping
+        the schedule's mark and the delivery after the scan."""
+        try:
+            duration = time.monotonic() - started
+            recorded, open_tables = self._open_drift()
+            self._unrecorded_drift = unrecorded_sightings(recorded, self._unrecorded_drift, report)
+            first_seen = {**self._unrecorded_drift, **recorded}
+            self.metrics.observe_scan(
+                report,
+                first_seen=first_seen,
+                open_tables=open_tables,
+                result=result,
+                duration_seconds=duration,
+                started_at=started_at,
+            )
+            self.observe_module_cache(targets)
+        except Exception as error:
+            log.exception("scan_metrics_failed", error=repr(error))
+
+    def _scan(self, targets: list[TargetInput], repo: Path) -> ScanReport:
+        """One scan of ``targets``, read from ``repo`` (the checkout as resolved at its start)."""
+        settings = ScanSettings(
+            parity=self.config.terraform_parity,
+            concurrency=self.config.aws.concurrency,
+            ignore=self.config.ignore_rules(),
+            scan_timeout=self.config.aws.scan_timeout.total_seconds(),
+            max_regions=self.config.aws.max_regions,
+            seen_commits=self.history,  # the pending grace runs from a commit's first sighting
+            survey=repo_survey(self.config, repo),
+            sync_error_file=self.config.sync_error_path(self.base),
+        )
+        return scan(
+            targets,
+            self.clients,
+            cache=self.cache,
+            settings=settings,
+            commit=head_commit(repo),
+            dirty=is_dirty(repo) is True,
+            repo_subdir=path_in_checkout(repo),
+        )
 
     @staticmethod
     def _mark() -> Mark:
@@ -417,6 +471,23 @@ class Daemon:
             log.warning("scan_overdue_started_now", reason=found.reason, interval_seconds=interval)
         return True
 
+    def _on_run_skipped(self, event: JobSubmissionEvent) -> None:
+        """A scheduled scan not started because the last one still runs (one at a time): the
+        scans take longer than the interval and run less often than configured. Counted
+        (``driftwatch_scans_skipped_total``) and said, not only in APScheduler's own line."""
+        if event.job_id != "scan":
+            return
+        self.metrics.scan_skipped()
+        running = time.monotonic() - (self.state.last_scan_started or self.state.started_monotonic)
+        log.warning(
+            "scan_skipped_still_running",
+            interval_seconds=self.config.schedule.interval.total_seconds(),
+            running_seconds=round(running, 1),
+            detail="the previous scan is still running, so this scheduled one is skipped: scans "
+            "run less often than schedule.interval (see driftwatch_scan_duration_seconds; raise "
+            "the interval, or lower aws.scan_timeout)",
+        )
+
     def _watch_schedule(self) -> None:
         """Ask ``check_schedule`` every few seconds until stop; Event.wait is monotonic."""
         period = check_period(self.config.schedule.interval.total_seconds())
@@ -427,10 +498,13 @@ class Daemon:
                 log.error("schedule_check_failed", error=repr(error))
 
     def _prune(self, now: datetime) -> None:
-        """Retention (``state.retention``): at most once per PRUNE_INTERVAL, after a scan."""
-        if self._last_prune is not None and now - self._last_prune < PRUNE_INTERVAL:
+        """Retention (``state.retention``): at most once per PRUNE_INTERVAL of real time, after
+        a scan. Counted on the wall clock, a prune while the clock ran ahead (a year) held every
+        later one back until the clock got there again."""
+        started = time.monotonic()
+        if self._last_prune is not None and started - self._last_prune < PRUNE_INTERVAL.total_seconds():
             return
-        self._last_prune = now
+        self._last_prune = started
         try:
             episodes, messages = self.history.prune(now - self.config.state.retention)
             commits = self.history.prune_commits(now - commit_sightings_kept(self.config))
@@ -457,8 +531,24 @@ class Daemon:
                 pending=found.pending if found else 0,
                 sent=found.sent if found else 0,
                 dropped=found.dropped if found else 0,
-                oldest_pending=found.oldest_pending if found else None,
+                oldest_pending=self._oldest_pending(channel, found),
             )
+
+    def _oldest_pending(self, channel: str, found: ChannelStats | None) -> datetime | None:
+        """When the channel's oldest undelivered message was queued, for its age on /metrics:
+        its ``created_at``, or, if earlier, when this process first saw it pending, counted on
+        the monotonic clock. A message queued while the wall clock ran a day ahead was dated
+        in the future: its age was 0 for that day, so DriftwatchOutboxBacklogOld stayed silent
+        while nothing was delivered."""
+        if found is None or found.oldest_pending is None or found.oldest_pending_id is None:
+            self._pending_seen.pop(channel, None)
+            return None
+        now = time.monotonic()
+        seen = self._pending_seen.get(channel)
+        if seen is None or seen[0] != found.oldest_pending_id:
+            seen = self._pending_seen[channel] = (found.oldest_pending_id, now)
+        waited = datetime.now(UTC) - timedelta(seconds=now - seen[1])
+        return min(found.oldest_pending, waited)
 
     def observe_module_cache(self, targets: list[TargetInput]) -> None:
         """After a scan: the module cache brought under its bound (a lowered
@@ -670,6 +760,8 @@ class Daemon:
             def body() -> None:
                 try:
                     work()
+                except Exception as error:  # said in the log (redacted), never a bare traceback
+                    log.exception("job_failed", job=name, error=repr(error))
                 finally:
                     done.set()
 
@@ -687,15 +779,27 @@ class Daemon:
         return 200, DriftwatchMetrics.CONTENT_TYPE, self.metrics.render_parts()
 
     def healthy(self) -> tuple[bool, str]:
-        """Alive while the scheduler runs and a scan has *started* within 3 intervals: a hung
-        scheduler or a scan stuck forever gets the pod restarted by Kubernetes."""
+        """Alive while the scheduler runs, a scan has started (or ended) within 3 intervals, and
+        a scan in progress is within what its own deadline allows: a hung scheduler or a scan
+        stuck forever gets the pod restarted by Kubernetes. A scan within its deadline is not
+        stuck, however short the interval: with ``interval: 1m`` and the default 10-minute
+        ``aws.scan_timeout``, /healthz failed 3 minutes into every long scan, so the liveness
+        probe killed the pod mid-scan, every time."""
         if not self.scheduler.running:
             return False, "scheduler is not running"
-        limit = HEALTHY_INTERVALS * self.config.schedule.interval.total_seconds() + (
-            self.config.schedule.jitter.total_seconds()
-        )
-        reference = self.state.last_scan_started or self.state.started_monotonic
-        age = time.monotonic() - reference
+        schedule = self.config.schedule
+        limit = HEALTHY_INTERVALS * schedule.interval.total_seconds() + schedule.jitter.total_seconds()
+        now = time.monotonic()
+        started = self.state.last_scan_started
+        if started is not None and self._scan_lock.locked():
+            running = max(limit, scan_job_limit_seconds(self.config))
+            age = now - started
+            if age > running:
+                return False, f"the scan in progress has run for {age:.0f}s (limit {running:.0f}s)"
+            return True, "ok"
+        marks = [m for m in (started, self.state.last_scan_finished) if m is not None]
+        reference = max(marks) if marks else self.state.started_monotonic
+        age = now - reference
         if age > limit:
             return False, f"no scan started for {age:.0f}s (limit {limit:.0f}s)"
         return True, "ok"
@@ -743,6 +847,7 @@ class Daemon:
                 IntervalTrigger(seconds=DELIVERY_INTERVAL.total_seconds()),
                 id="deliver",
             )
+        self.scheduler.add_listener(self._on_run_skipped, EVENT_JOB_MAX_INSTANCES)
         self.scheduler.start()
         threading.Thread(target=self._watch_schedule, name="driftwatch-schedule-watch", daemon=True).start()
         log.info(

@@ -381,6 +381,7 @@ class DriftwatchMetrics:
         self._last_scan = 0.0
         self._last_success = 0.0
         self._overdue_started = 0
+        self._scans_skipped = 0
         self._notifications: Counter[tuple[str, str]] = Counter()
         # channel -> (pending, sent, dropped, unix time of the oldest pending message or None)
         self._outbox: dict[str, tuple[int, int, int, float | None]] = {}
@@ -450,6 +451,11 @@ class DriftwatchMetrics:
         """Count a scan the daemon started itself because the schedule held it up."""
         with self._lock:
             self._overdue_started += 1
+
+    def scan_skipped(self) -> None:
+        """Count a scheduled scan not started because the previous one was still running."""
+        with self._lock:
+            self._scans_skipped += 1
 
     def notification(self, channel: str, outcome: str) -> None:
         """Count one notification attempt; callers pass small fixed sets (e.g. slack/sent)."""
@@ -524,6 +530,7 @@ class DriftwatchMetrics:
             last_scan = self._last_scan
             last_success = self._last_success
             overdue_started = self._overdue_started
+            scans_skipped = self._scans_skipped
             notifications = sorted(self._notifications.items())
             outbox = sorted(self._outbox.items())
             module_cache = self._module_cache
@@ -574,6 +581,12 @@ class DriftwatchMetrics:
             "Scans the daemon started itself because none had started within an interval (+ jitter "
             "+ a margin) of real time: the wall clock was set back, or the scheduler stalled.",
             value=overdue_started,
+        )
+        yield CounterMetricFamily(
+            "driftwatch_scans_skipped_total",
+            "Scheduled scans not started because the previous scan was still running: scans take "
+            "longer than schedule.interval, so they run less often than configured.",
+            value=scans_skipped,
         )
 
         calls = CounterMetricFamily(

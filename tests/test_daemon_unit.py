@@ -61,6 +61,26 @@ def test_healthz_fails_when_no_scan_started_within_three_intervals(daemon: Daemo
     assert daemon.healthy()[0] is True
 
 
+def test_healthz_lets_a_scan_run_to_its_own_deadline_when_that_is_longer_than_three_intervals(
+    daemon: Daemon,
+) -> None:
+    """``schedule.interval: 10s`` with the default ``aws.scan_timeout`` (10m): a scan still
+    within its deadline after 3 intervals made /healthz fail, so the liveness probe killed the
+    pod mid-scan, every time: no scan of a large estate ever finished."""
+    daemon.scheduler.start(paused=True)
+    bound = 2 * daemon.config.aws.scan_timeout.total_seconds()  # a scan and its one rescan
+    with daemon._scan_lock:  # a scan in progress
+        daemon.state.last_scan_started = time.monotonic() - 120  # 12 intervals, within the deadline
+        assert daemon.healthy() == (True, "ok")
+        daemon.state.last_scan_started = time.monotonic() - bound - 400  # past it: stuck
+        healthy, reason = daemon.healthy()
+        assert healthy is False and "the scan in progress has run for" in reason
+    # Just finished a long scan: the next one is due within an interval of its end.
+    daemon.state.last_scan_started = time.monotonic() - 120
+    daemon.state.last_scan_finished = time.monotonic() - 1
+    assert daemon.healthy() == (True, "ok")
+
+
 def test_ready_only_after_a_completed_scan(embedded_aws: None, daemon: Daemon) -> None:
     # embedded_aws first: a boto3 session created before moto starts would bypass the mock.
     from driftwatch.demo.run import apply_declared, demo_targets

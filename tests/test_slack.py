@@ -214,6 +214,23 @@ def test_retry_after_as_an_http_date_is_honoured(slack: FakeSlack, history: Hist
     assert slack_notifier.deliver_pending(T0 + timedelta(minutes=2)) == 1
 
 
+def test_a_retry_after_header_echoing_the_webhook_is_not_stored(
+    slack: FakeSlack, history: History, db_path: Path
+) -> None:
+    """A proxy in front of Slack that echoes the request URL in its 429's ``Retry-After``:
+    the header was stored as the message's error unscrubbed (every other stored error is
+    scrubbed), so the webhook's secret path sat in the state file."""
+    slack_notifier = notifier(slack.url, history)
+    slack.script = [Response("rate_limited", status=429, headers={"Retry-After": slack.url})]
+    history.record_scan(scan(table("orders", PITR)), T0)
+    assert slack_notifier.deliver_pending(T0) == 0
+    message = history.message(1)
+    assert message is not None and message.last_error is not None
+    assert "429" in message.last_error and SECRET not in message.last_error
+    history.close()
+    assert SECRET.encode() not in b"".join(p.read_bytes() for p in db_path.parent.glob(f"{db_path.name}*"))
+
+
 def test_retry_after_and_backoff_rules() -> None:
     assert retry_after_seconds("1", T0) == 1.0
     assert retry_after_seconds(" 2.5 ", T0) == 2.5

@@ -191,6 +191,31 @@ def test_a_real_full_database_at_start_says_the_disk_is_full(
     assert "the disk is full" in str(caught.value) and "move it aside" not in str(caught.value)
 
 
+@pytest.mark.parametrize(("name", "text"), [("SQLITE_BUSY", "database is locked"), ("SQLITE_LOCKED", "x")])
+def test_a_database_locked_by_another_process_at_start_says_so_not_permissions(name: str, text: str) -> None:
+    """Another process holding a write transaction past the 10 s busy timeout (a ``sqlite3``
+    shell, a backup job) when the daemon starts: the advice was "check the volume and the
+    file's permissions", which are fine."""
+    message = open_failure("/data/driftwatch.db", _sqlite_error(name, text), None)
+    assert "another process" in message and "/data/driftwatch.db" in message
+    assert "permission" not in message and "move it aside" not in message
+
+
+def test_a_real_lock_held_by_another_connection_at_start_is_named(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    History.open(db).close()
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_SECONDS", 0.05)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(HistoryError) as caught:
+            History.open(db)
+    finally:
+        holder.close()
+    assert "another process" in str(caught.value)
+
+
 def test_errno_words() -> None:
     assert "disk is full" in (describe_os_error(errno.ENOSPC) or "")
     assert "read-only" in (describe_os_error(errno.EROFS) or "")

@@ -63,6 +63,7 @@ class ChannelStats:
     sent: int
     dropped: int
     oldest_pending: datetime | None  # created_at of the oldest message not delivered yet
+    oldest_pending_id: int | None = None  # and its id (ids follow the order messages were queued)
 
 
 # No retry waits longer than this (a Retry-After or a backoff is capped to it). A message dated
@@ -222,21 +223,24 @@ class Outbox(Store):
         """Per channel: messages by status (within retention) and the oldest undelivered one."""
         with self._read() as conn:
             rows = conn.execute(
-                "SELECT channel, status, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox "
-                "GROUP BY channel, status"
+                "SELECT channel, status, COUNT(*) AS n, MIN(created_at) AS oldest, MIN(id) AS first "
+                "FROM outbox GROUP BY channel, status"
             ).fetchall()
         counts: dict[str, dict[str, int]] = {}
         oldest: dict[str, str] = {}
+        first: dict[str, int] = {}
         for row in rows:
             counts.setdefault(row["channel"], {})[row["status"]] = int(row["n"])
             if row["status"] == OutboxStatus.PENDING.value:
                 oldest[row["channel"]] = row["oldest"]
+                first[row["channel"]] = int(row["first"])
         return {
             channel: ChannelStats(
                 pending=by_status.get("pending", 0),
                 sent=by_status.get("sent", 0),
                 dropped=by_status.get("dropped", 0),
                 oldest_pending=opt_dt(oldest.get(channel)),
+                oldest_pending_id=first.get(channel),
             )
             for channel, by_status in counts.items()
         }

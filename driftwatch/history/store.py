@@ -179,6 +179,8 @@ def opt_dt(value: str | None) -> datetime | None:
 # --- what is wrong with the file -----------------------------------------------------------------
 
 _CORRUPT = "move it aside to start a new history"
+# How long a write waits for another process's transaction (a ``sqlite3`` shell, a backup) to end.
+BUSY_TIMEOUT_SECONDS = 10.0
 
 
 def describe_os_error(code: int | None) -> str | None:
@@ -231,6 +233,11 @@ def open_failure(path: str, error: sqlite3.Error, probe: int | None) -> str:
         probe = errno.EACCES
     elif name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
         return f"{where} is corrupt or not a SQLite database ({error}); {_CORRUPT}"
+    elif name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return (
+            f"{where}: another process held it locked for more than {BUSY_TIMEOUT_SECONDS:g} s "
+            f"({error}): a sqlite3 shell or a backup job with a transaction open on the file; end it"
+        )
     described = describe_os_error(probe)
     if described is not None:
         return f"{where}: cannot write it: {described} ({error})"
@@ -367,7 +374,9 @@ class Store:
         writer_lock = WriterLock(name) if exclusive and not in_memory else None
         try:
             try:
-                conn = sqlite3.connect(name, timeout=10.0, isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(
+                    name, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+                )
             except sqlite3.Error as error:
                 raise HistoryError(open_failure(name, error, _directory_problem(Path(name)))) from error
             conn.row_factory = sqlite3.Row
@@ -391,7 +400,7 @@ class Store:
 
     def _prepare(self, in_memory: bool) -> None:
         conn = self._connection()
-        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode != "wal" and not in_memory:
             log.warning("history_not_wal", path=self._path, journal_mode=mode)
@@ -535,7 +544,9 @@ class Store:
             finally:
                 copy.close()
             os.replace(staging, name)
-            conn = sqlite3.connect(name, timeout=10.0, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                name, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+            )
         except (sqlite3.Error, OSError) as error:
             if lock is not None:
                 lock.release()

@@ -972,6 +972,8 @@ class SlackNotifier:
             header = _header(response.headers or {}, "Retry-After")
             parsed = retry_after_seconds(header, now)
             delay = DEFAULT_RETRY_AFTER if parsed is None else parsed
+            # Scrubbed as every stored error is: a proxy may echo the request URL in a header.
+            header = None if header is None else self.scrub(header)[:200]
             self._history.mark_retry(
                 message.id, now, delay, f"HTTP 429: rate limited (Retry-After: {header})"
             )
