@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from driftwatch.spec import SourceLocation
+from driftwatch.spec import EXISTENCE_ATTRIBUTE, SourceLocation
 from driftwatch.terraform.parse import Block, origin_of
 from driftwatch.terraform.resource import IGNORE_CHANGES_VOCABULARY
 
@@ -116,6 +116,8 @@ def resource_locations(
             found.update(_tag_locations(arguments.get(name), node, file, written_at))
             continue
         for attribute in IGNORE_CHANGES_VOCABULARY.get(name, ()):
+            if attribute == EXISTENCE_ATTRIBUTE:
+                continue  # ``name`` silences it; a missing table is at the resource's own line
             found[attribute.removesuffix(".*")] = written_at(node, file)
     evaluated = {kind: arguments.get(kind) for kind in ("global_secondary_index", "local_secondary_index")}
     seen: dict[str, int] = {}
