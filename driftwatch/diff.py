@@ -30,13 +30,14 @@ ignore rules accept (shown with their reason, never alerted); expired rules neve
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 from typing import Any, Literal, TypeAlias, TypeVar, get_args
 
 from driftwatch.spec import (
+    AWS_TAG_PREFIX,
     Autoscaling,
     BillingMode,
     Drift,
@@ -47,7 +48,6 @@ from driftwatch.spec import (
     Maybe,
     ScalingTarget,
     TableSpec,
-    TagFilter,
     Unknown,
     Unresolved,
     first_unknown,
@@ -63,7 +63,6 @@ _Gate: TypeAlias = bool | Unknown
 
 _IndexT = TypeVar("_IndexT", Gsi, Lsi)
 
-_AWS_TAG_PREFIX = "aws:"
 _ACTIVE = "ACTIVE"
 
 
@@ -449,19 +448,13 @@ def _lsis(c: _Collector, declared: TableSpec, live: TableSpec) -> None:
         _index_fields(c, f"lsi.{name}", _LSI_FIELDS, want, have)
 
 
-def _user_tags(tags: Mapping[str, Maybe[str]], ignored: TagFilter) -> dict[str, Maybe[str]]:
-    """Tags without the reserved ``aws:`` prefix, which nobody can set or remove, and without
-    the keys the provider's ``ignore_tags`` tells Terraform to leave alone."""
-    return {k: v for k, v in tags.items() if not k.startswith(_AWS_TAG_PREFIX) and not ignored.matches(k)}
-
-
 def _tags(c: _Collector, declared: TableSpec, live: TableSpec) -> None:
     """Per key; a wholly Unknown map cannot say whether an extra live key is drift."""
     if isinstance(declared.tags, Unknown) or isinstance(live.tags, Unknown):
         c.whole_unknown("tags", declared.tags, live.tags)
         return
     ignored = declared.ignore_tags
-    want, have = _user_tags(declared.tags, ignored), _user_tags(live.tags, ignored)
+    want, have = ignored.user_tags(declared.tags), ignored.user_tags(live.tags)
     for key in sorted(want.keys() | have.keys()):
         c.compare(f"tags.{key}", want.get(key), have.get(key))
 
@@ -469,7 +462,7 @@ def _tags(c: _Collector, declared: TableSpec, live: TableSpec) -> None:
 def _restored_tags(c: _Collector, declared: TableSpec, live: TableSpec) -> None:
     """Tags whose value is not managed but whose absence is (``TableSpec.restored_tags``): a
     deleted one is drift, whatever value the table gives it is not."""
-    for key, value in sorted(_user_tags(declared.restored_tags, declared.ignore_tags).items()):
+    for key, value in sorted(declared.ignore_tags.user_tags(declared.restored_tags).items()):
         attribute = f"tags.{key}"
         if c.managed(attribute):
             continue  # its value is compared, which covers its absence
@@ -492,7 +485,7 @@ def _tag_resources(c: _Collector, declared: TableSpec, live: TableSpec) -> None:
     reported = {d.attribute for d in c.drift} | {u.attribute for u in c.unresolved}
     for key, value in sorted(declared.tag_resources.items()):
         attribute = f"tags.{key}"
-        if key.startswith(_AWS_TAG_PREFIX) or attribute in reported:
+        if key.startswith(AWS_TAG_PREFIX) or attribute in reported:
             continue
         if isinstance(live.tags, Unknown):
             c.unresolve(attribute, live.tags, live_side=True)

@@ -930,22 +930,30 @@ def find_unmanaged(
     covered: dict[tuple[Role | None, str], set[str]] = defaultdict(set)
     everywhere: dict[Role | None, set[str]] = defaultdict(set)  # names whose replicas are unknown
     # Tables whose name Terraform takes from its state (ignore_changes): where the configured
-    # name is not listed, the table could be any live one (see _NAME_FROM_STATE).
+    # name is not listed, the table could be any live one (see _NAME_FROM_STATE), in its own
+    # region and in each of its replicas' (AWS names a replica as its table); in every region
+    # where its replicas are unknown.
     state_named: dict[tuple[Role | None, str], list[_Job]] = defaultdict(list)
+    state_named_everywhere: dict[Role | None, list[_Job]] = defaultdict(list)
     regions: dict[str, set[str]] = defaultdict(set)
     for job in (*declared.jobs, *declared.held):
         role = role_of.get(job.target)
         covered[(role, job.region)].add(job.name)
-        if not job.table.spec.is_managed(EXISTENCE_ATTRIBUTE):
+        from_state = not job.table.spec.is_managed(EXISTENCE_ATTRIBUTE)
+        if from_state:
             state_named[(role, job.region)].append(job)
         regions[job.target].add(job.region)
         replicas = job.table.spec.replicas
         if isinstance(replicas, Unknown):
             everywhere[role].add(job.name)
+            if from_state:
+                state_named_everywhere[role].append(job)
         else:
             for region in replicas:
                 covered[(role, region)].add(job.name)
                 regions[job.target].add(region)  # a target's tables live in their replica regions too
+                if from_state:
+                    state_named[(role, region)].append(job)
     # A module call not evaluated may declare any live table too (an unknown for_each, a
     # source not fetched): calling its tables unmanaged would be a false alarm.
     incomplete = (
@@ -1011,7 +1019,8 @@ def find_unmanaged(
                     TargetError(target.name, f"unmanaged tables could not be listed in {region}: {late}")
                 )
                 continue
-            unnamed = sorted(j.table.address for j in state_named[(role, region)] if j.name not in names)
+            state_jobs = (*state_named[(role, region)], *state_named_everywhere[role])
+            unnamed = sorted({j.table.address for j in state_jobs if j.name not in names})
             if unnamed:
                 errors.append(
                     TargetError(

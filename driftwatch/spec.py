@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any, Literal, TypeVar, Union
+from typing import Any, Final, Literal, TypeVar, Union
 
 T = TypeVar("T")
 
@@ -189,6 +189,9 @@ class Lsi:
     non_key_attributes: Maybe[frozenset[str]] = frozenset()
 
 
+AWS_TAG_PREFIX: Final = "aws:"  # the tag keys AWS reserves for itself
+
+
 @dataclass(frozen=True)
 class TagFilter:
     """The provider's ``ignore_tags``: tag keys (exact) and key prefixes nobody manages.
@@ -202,6 +205,12 @@ class TagFilter:
 
     def matches(self, key: str) -> bool:
         return key in self.keys or any(key.startswith(prefix) for prefix in self.key_prefixes)
+
+    def user_tags(self, tags: Mapping[str, Any]) -> dict[str, Any]:
+        """``tags`` as the provider manages and reports them (its ``IgnoreAWS().IgnoreConfig()``):
+        without the reserved ``aws:`` keys, which nobody can set or remove, and the keys this
+        filter names."""
+        return {k: v for k, v in tags.items() if not k.startswith(AWS_TAG_PREFIX) and not self.matches(k)}
 
     def __bool__(self) -> bool:
         return bool(self.keys or self.key_prefixes)

@@ -790,3 +790,16 @@ module "table" {
         )
     ]
     assert sorted(names(result)) == ["prod-a", "prod-b"]
+
+
+@pytest.mark.parametrize("entry", ["x.tf/README", ".backup.tf"])
+def test_a_root_whose_only_terraform_names_terraform_does_not_read_has_no_files(
+    tmp_path: Path, entry: str
+) -> None:
+    """A root whose only ``.tf`` names are a directory (``x.tf/``) or a hidden file, which
+    Terraform passes over ("No configuration files"), was a root of no tables: silently in
+    sync. It is the root's error, as a root with no ``.tf`` name at all is."""
+    write_tree(tmp_path, {f"root/{entry}": TABLE})
+    found = declare(tmp_path)
+    assert found.tables == []
+    assert [e.message for e in found.errors] == ["no .tf or .tf.json files in root"]

@@ -99,3 +99,28 @@ def test_unmanaged_tables_are_not_looked_for_where_such_a_table_could_be_any(
     report = run_scan([target(repo, unmanaged_prefixes=("orders",), unmanaged_alert=True)])
     assert [r.table_name for r in report.tables if r.status is TableStatus.UNMANAGED] == ["orders"]
     assert row(report, "orders-v2").status is TableStatus.IN_SYNC
+
+
+def test_unmanaged_tables_are_not_looked_for_in_such_a_tables_replica_regions(
+    embedded_aws: None, tmp_path: Path
+) -> None:
+    """The table Terraform manages has its replicas under the state's name too: in a replica
+    region, ``orders`` (the replica of the table declared as ``orders-v2``) was reported
+    unmanaged and alerted. Only the table's own region was held back."""
+    text = table_tf("orders-v2", replicas=["eu-west-1"])
+    text = text[: text.rindex("}")] + "  lifecycle {\n    ignore_changes = [name]\n  }\n}\n"
+    repo = write_repo(tmp_path / "repo", {"main.tf": text})
+    for region in (REGION, "eu-west-1"):  # the table and the replica AWS keeps, as in state
+        boto3.client("dynamodb", region_name=region).create_table(
+            TableName="orders",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    report = run_scan([target(repo, unmanaged_prefixes=("orders",), unmanaged_alert=True)])
+    assert [(r.table_name, r.region) for r in report.tables if r.status is TableStatus.UNMANAGED] == []
+    held = sorted(e.message for e in report.errors if "unmanaged tables were not looked for" in e.message)
+    assert [m.split(":")[0] for m in held] == [
+        "unmanaged tables were not looked for in eu-west-1",
+        f"unmanaged tables were not looked for in {REGION}",
+    ]

@@ -54,8 +54,6 @@ _REGION_ARGUMENTS: Final = {
     "aws_caller_identity": (),
     "aws_default_tags": (),
 }
-# The prefix of the tag keys AWS reserves; the provider leaves them out of what it reports.
-_AWS_TAG_PREFIX: Final = "aws:"
 _NO_FILTER: Final = TagFilter()
 
 
@@ -178,12 +176,7 @@ def _default_tags(address: str, provider: Provider) -> Maybe[dict[str, Maybe[str
         return tags
     if isinstance(provider.ignore_tags, Unknown):
         return Unknown(f"{address}.tags: the provider's ignore_tags: {provider.ignore_tags.reason}")
-    ignored = provider.ignore_tags
-    return {
-        key: value
-        for key, value in tags.items()
-        if not key.startswith(_AWS_TAG_PREFIX) and not ignored.matches(key)
-    }
+    return provider.ignore_tags.user_tags(tags)
 
 
 def _region(

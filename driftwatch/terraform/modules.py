@@ -359,13 +359,9 @@ class _Walk:
             parsed: list[ParsedFile] = []
             directory_rel = self.rel(directory)
             for name, is_symlink in self.fs.entries(directory):
-                if name.startswith("."):
-                    continue  # hidden: not part of the configuration for Terraform either
-                if not name.endswith((".tf", ".tf.json")):
+                if not _configuration_file(self.fs, directory, name, is_symlink):
                     continue
                 path = directory / name
-                if not is_symlink and self.fs.kind(path) == "dir":
-                    continue  # Terraform reads only the files of a module directory
                 if not is_valid_text(name):
                     shown = safe_text(name)
                     where = shown if directory_rel == "." else f"{safe_text(directory_rel)}/{shown}"
@@ -2161,6 +2157,16 @@ def _emulated(inputs: Mapping[str, Any]) -> dict[str, Any]:
     return {name: whole_values_unknown(value) for name, value in inputs.items()}
 
 
+def _configuration_file(fs: FileSystemView, directory: Path, name: str, is_symlink: bool) -> bool:
+    """Whether Terraform reads the entry ``name`` of a module directory as a configuration file:
+    a ``.tf`` or ``.tf.json`` name, not hidden, not a directory (Terraform lists only the files
+    of a module directory; a symlink is read, and fails as Terraform's read fails). A root with
+    none has "No configuration files" for Terraform, whatever else it holds."""
+    if name.startswith(".") or not name.endswith((".tf", ".tf.json")):
+        return False
+    return is_symlink or fs.kind(directory / name) != "dir"
+
+
 def _environment_region(target: TargetInput) -> str | None:
     """The region Terraform takes from its environment when a provider names none: the
     target's ``region`` stands for it, else the environment driftwatch runs in."""
@@ -2226,7 +2232,7 @@ def _walk_target(walk: _Walk, target: TargetInput, fs: FileSystemView) -> Target
         result.errors = walk.errors
         return result
     walk.root_dir = root_dir
-    if not any(name.endswith((".tf", ".tf.json")) for name, _ in fs.entries(root_dir)):
+    if not any(_configuration_file(fs, root_dir, name, link) for name, link in fs.entries(root_dir)):
         walk.error(f"no .tf or .tf.json files in {walk.rel(root_dir)}")
     # One budget for the whole target: its evaluation is bounded however the work is spread.
     with limits.budget(limits.TARGET_STEPS, "target"):
