@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -160,3 +161,11 @@ def make_httpserver(
     server.clear()
     if server.is_running():
         server.stop()
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than the cores this process may use. Some of the suite
+    waits rather than computes (a SIGKILLed daemon's restart, terraform's plugin handshakes,
+    deadlines held on purpose), and a spare worker fills those waits: on 2 cores the full suite
+    took 293 s with 3 workers and 313 s with 2, measured back to back (CPU 545 s either way)."""
+    return len(os.sched_getaffinity(0)) + 1
