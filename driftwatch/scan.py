@@ -60,7 +60,6 @@ from driftwatch.log import get_logger
 from driftwatch.secrets import scrub_message
 from driftwatch.settle import settle
 from driftwatch.spec import (
-    EXISTENCE_ATTRIBUTE,
     Autoscaling,
     DeclaredTable,
     Drift,
@@ -848,7 +847,7 @@ def _compare_one(
         error = rejection_error(rejected, table_exists=live is not None)
         return _row(job.target, job.table, TableStatus.ERROR, error=error, unresolved=job.table.notes)
     if live is None:
-        if not job.table.spec.is_managed(EXISTENCE_ATTRIBUTE):  # ignore_changes names `name`
+        if job.table.spec.name_from_state:
             return _row(
                 job.target, job.table, TableStatus.ERROR, error=_NAME_FROM_STATE, unresolved=job.table.notes
             )
@@ -939,7 +938,7 @@ def find_unmanaged(
     for job in (*declared.jobs, *declared.held):
         role = role_of.get(job.target)
         covered[(role, job.region)].add(job.name)
-        from_state = not job.table.spec.is_managed(EXISTENCE_ATTRIBUTE)
+        from_state = job.table.spec.name_from_state
         if from_state:
             state_named[(role, job.region)].append(job)
         regions[job.target].add(job.region)

@@ -284,6 +284,12 @@ class TableSpec:
             return None
         return next((g for g in self.gsis if g.name == name), None)
 
+    @property
+    def name_from_state(self) -> bool:
+        """``lifecycle { ignore_changes }`` names ``name`` (or ``all``): Terraform knows the table
+        by the name in its state, which may not be the configured one."""
+        return EXISTENCE_ATTRIBUTE in self.unmanaged
+
     def is_managed(self, attribute: str) -> bool:
         """False when ``attribute`` (or a prefix of it written as ``prefix.*``) is unmanaged."""
         if attribute in self.unmanaged:
