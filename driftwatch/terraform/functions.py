@@ -256,6 +256,11 @@ def _check_text(length: int) -> None:
 check_text = _check_text
 
 
+def _primitive(value: Any) -> bool:
+    """A value compared by hashing (with its type name: 1 == 1.0, true != 1), never pairwise."""
+    return value is None or isinstance(value, (str, bool, int, float))
+
+
 def _unique(items: Iterable[Any]) -> list[Any]:
     """``items`` without repeats (Terraform equality), first occurrence kept, in order.
 
@@ -266,7 +271,7 @@ def _unique(items: Iterable[Any]) -> list[Any]:
     seen: set[tuple[str, Any]] = set()
     others: list[Any] = []
     for item in items:
-        if item is None or isinstance(item, (str, bool, int, float)):
+        if _primitive(item):
             key = (type_name(item), item)  # 1 == 1.0 (same hash); true != 1 (other type)
             if key not in seen:
                 seen.add(key)
@@ -631,10 +636,6 @@ def _equal_to_one_of(items: list[Any]) -> Callable[[Any], bool]:
         return any(values_equal(value, other) is True for other in others)
 
     return found
-
-
-def _primitive(value: Any) -> bool:
-    return value is None or isinstance(value, (str, bool, int, float))
 
 
 @_register("transpose")
