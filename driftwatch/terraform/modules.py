@@ -157,6 +157,7 @@ class _Walk:
         self.data_files: dict[Path, set[str]] = {}
         self._limits_reported: set[str] = set()
         self.fetcher = Fetcher(target.modules, target.env)
+        self.environment_tags = provider_rules.EnvironmentTags.read(target.env)
         self.not_evaluated: list[NotEvaluated] = []
         self.volatile = False
         self.packages: dict[Path, str] = {}  # package root -> how its files are named in reports
@@ -634,8 +635,7 @@ class ModuleInstance:
             provider = data_sources.Provider(
                 region if region is not None else _environment_region(self.walk.target),
                 data_sources.fixed_account(account.assumed, account.allowed) if account is not None else None,
-                config.default_tags if config is not None else None,
-                _tag_filter(config.ignore_tags if config is not None else None),
+                *_provider_tags(self.walk, config),
             )
         return data_sources.result(kind, address, arguments, provider)
 
@@ -1496,6 +1496,18 @@ def _role_arns(nested: list[Block], kind: str, scope: Scope, walk: _Walk, file: 
     return None
 
 
+def _provider_tags(
+    walk: _Walk, config: ProviderConfig | None
+) -> tuple[Maybe[Mapping[str, Any]] | None, Maybe[TagFilter]]:
+    """The default tags and the ``ignore_tags`` filter of a provider configuration (None: the
+    implicit one, where the module has no block), with what the environment adds to both."""
+    environment = walk.environment_tags
+    if config is None:
+        return environment.default_tags_under(None), environment.ignoring(TagFilter())
+    ignored = _tag_filter(config.ignore_tags)
+    return environment.default_tags_under(config.default_tags), environment.ignoring(ignored)
+
+
 def _tag_filter(ignore_tags: Mapping[str, Any] | None) -> Maybe[TagFilter]:
     """The provider's ``ignore_tags { keys = [...], key_prefixes = [...] }`` as a TagFilter."""
     if not ignore_tags:
@@ -2033,7 +2045,7 @@ class _TableCollector:
     ) -> None:
         provider = (providers if providers is not None else instance.providers).get(alias)
         region = self._region(provider, alias, instance)
-        default_tags = provider.default_tags if provider is not None else None
+        default_tags, ignore_tags = _provider_tags(self.walk, provider)
         try:
             spec = resource_to_spec(
                 declaration,
@@ -2046,7 +2058,6 @@ class _TableCollector:
         if isinstance(default_tags, Unknown):
             # Provider default_tags add keys we cannot know: no tag can be judged.
             spec = dataclasses.replace(spec, tags=Unknown(f"provider default_tags: {default_tags.reason}"))
-        ignore_tags = _tag_filter(provider.ignore_tags if provider is not None else None)
         if isinstance(ignore_tags, Unknown):
             # Which keys the provider ignores is unknown: no tag can be judged either.
             spec = dataclasses.replace(spec, tags=Unknown(f"provider ignore_tags: {ignore_tags.reason}"))

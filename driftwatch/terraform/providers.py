@@ -33,7 +33,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from driftwatch.spec import AccountBinding, Maybe, SourceLocation
+from driftwatch.spec import AccountBinding, Maybe, SourceLocation, TagFilter, Unknown
 
 # What Terraform reads out of a provider block before it checks the rest for content: a block
 # with only ``alias`` is empty. (``version`` is read out too, but makes the block a configuration.)
@@ -50,6 +50,69 @@ class ProviderConfig:
     # The account it binds its tables to (assume_role, allowed/forbidden_account_ids): carried
     # to each table exactly as ``region`` is, through aliases and module ``providers`` maps.
     account: AccountBinding | None = None
+
+
+# The AWS provider's own environment variables for tags (hashicorp/aws 5.x): a tag per
+# ``TF_AWS_DEFAULT_TAGS_<key>``, and comma-separated keys and prefixes it ignores.
+DEFAULT_TAGS_PREFIX = "TF_AWS_DEFAULT_TAGS_"
+IGNORE_TAGS_KEYS = "TF_AWS_IGNORE_TAGS_KEYS"
+IGNORE_TAGS_KEY_PREFIXES = "TF_AWS_IGNORE_TAGS_KEY_PREFIXES"
+
+
+@dataclass(frozen=True)
+class EnvironmentTags:
+    """What the AWS provider reads about tags from the environment terraform runs in, beside
+    every provider block (and where there is none).
+
+    driftwatch reads its own environment for them, as it reads ``TF_VAR_`` and ``TF_WORKSPACE``:
+    a CI job that runs ``terraform apply`` with ``TF_AWS_DEFAULT_TAGS_CostCenter=42`` and
+    driftwatch in the same environment must see the same tags. Without this, the tag the
+    provider put on every table was a false "tag added" on every scan, and a tag it ignores by
+    ``TF_AWS_IGNORE_TAGS_KEYS`` was compared. Checked with terraform 1.11.4 and hashicorp/aws
+    5.100: a ``default_tags`` key wins over the same variable's, an empty value is a tag with an
+    empty value, and the ignore lists are split on commas and trimmed.
+    """
+
+    default_tags: Mapping[str, str]
+    ignore: TagFilter
+
+    @classmethod
+    def read(cls, env: Mapping[str, str]) -> EnvironmentTags:
+        defaults = {
+            key[len(DEFAULT_TAGS_PREFIX) :]: value
+            for key, value in sorted(env.items())
+            if key.startswith(DEFAULT_TAGS_PREFIX)
+        }
+        keys = _comma_list(env.get(IGNORE_TAGS_KEYS, ""))
+        prefixes = _comma_list(env.get(IGNORE_TAGS_KEY_PREFIXES, ""))
+        return cls(defaults, TagFilter(keys=frozenset(keys), key_prefixes=tuple(sorted(set(prefixes)))))
+
+    def default_tags_under(
+        self, configured: Maybe[Mapping[str, Any]] | None
+    ) -> Maybe[Mapping[str, Any]] | None:
+        """The provider's default tags: these, then the block's ``default_tags.tags`` over them.
+        An unknown or malformed block value is left for the caller to report as it is."""
+        if not self.default_tags or isinstance(configured, Unknown):
+            return configured
+        if configured is None:
+            return dict(self.default_tags)
+        if not isinstance(configured, Mapping):
+            return configured
+        return {**self.default_tags, **configured}
+
+    def ignoring(self, configured: Maybe[TagFilter]) -> Maybe[TagFilter]:
+        """The block's ``ignore_tags`` with the environment's keys and prefixes added."""
+        if not self.ignore or isinstance(configured, Unknown):
+            return configured
+        return TagFilter(
+            keys=configured.keys | self.ignore.keys,
+            key_prefixes=tuple(sorted({*configured.key_prefixes, *self.ignore.key_prefixes})),
+        )
+
+
+def _comma_list(text: str) -> list[str]:
+    """The provider's reading of an ignore variable: split on commas, trimmed, empties dropped."""
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 @dataclass(frozen=True)
