@@ -190,6 +190,40 @@ def ref_version(ref: str | None) -> str | None:
     return known_version(ref)
 
 
+# null-label: driftwatch emulates 0.25.0 (driftwatch.terraform.label), the newest release there
+# is (2021; every CloudPosse module's context.tf pins it). A call of another release (0.24.1,
+# a 0.1x git tag) differs in its inputs, tags and casing, so it is evaluated from its fetched
+# source, or not evaluated with the reason, as a dynamodb release that is not known is.
+LABEL_VERSION = "0.25.0"
+_LABEL_NEWEST_REFS = frozenset({None, "", "main", "master", "HEAD"})
+
+
+def label_known_version(text: str | None) -> str | None:
+    """``"0.25.0"`` when ``text`` names that release (``v0.25.0``, ``tags/0.25.0``), else None."""
+    if text is None:
+        return None
+    name = text.strip().removeprefix("refs/").removeprefix("tags/").removeprefix("v")
+    return name if name == LABEL_VERSION else None
+
+
+def label_newest_release(constraint: str | None) -> str | None:
+    """Offline, the release a registry constraint on null-label resolves to: 0.25.0 when the
+    constraint admits it (no newer release exists), else None (an older one, not emulated)."""
+    from driftwatch.terraform.addresses import SourceError, select_version
+
+    try:
+        return select_version((LABEL_VERSION,), constraint)
+    except SourceError as error:
+        raise ModuleInputError("version", str(error)) from None
+
+
+def label_ref_version(ref: str | None) -> str | None:
+    """0.25.0 for a git ``?ref=`` naming it or the default branch (no ref), else None."""
+    if ref in _LABEL_NEWEST_REFS:
+        return LABEL_VERSION
+    return label_known_version(ref)
+
+
 def resolve_module_version(source: str, version_constraint: str | None) -> str | None:
     """The known release whose semantics apply, without fetching anything: for registry sources
     the newest known release the constraint admits; for git sources the ``ref``. None when that

@@ -87,7 +87,13 @@ from driftwatch.terraform.parse import (
 )
 from driftwatch.terraform.providers import ProviderConfig
 from driftwatch.terraform.references import resource_references, whole_values_unknown
-from driftwatch.terraform.remote import admitted, cloudposse_plan, same_source
+from driftwatch.terraform.remote import (
+    DYNAMODB_RELEASES,
+    LABEL_RELEASES,
+    admitted,
+    cloudposse_plan,
+    same_source,
+)
 from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec, uncompared_arguments
 from driftwatch.terraform.sources import Fetcher, NotFetched, Package
 from driftwatch.terraform.target import TargetDeclarations, TargetInput
@@ -963,7 +969,13 @@ class ModuleInstance:
             self.walk.error(f"module {name!r} has no literal source", file, block.line)
             result = _unknown_outputs(f"module.{name} has no literal source")
         elif cloudposse.is_label_module_source(source):
-            result = label_outputs(build_label(_emulated(inputs)))
+            plan = self.cloudposse_plan(name)
+            if isinstance(plan, Package):
+                result = self._enter(name, plan.directory, address, inputs, block, file, plan)
+            elif plan == cloudposse.LABEL_VERSION:
+                result = label_outputs(build_label(_emulated(inputs)))
+            else:
+                result = _unknown_outputs(f"module.{name} was not evaluated: {plan}")
         elif cloudposse.is_dynamodb_module_source(source):
             plan = self.cloudposse_plan(name)
             if isinstance(plan, Package):
@@ -992,12 +1004,15 @@ class ModuleInstance:
         return self._packages[name]
 
     def cloudposse_plan(self, name: str) -> str | Package:
-        """How a ``cloudposse/dynamodb/aws`` call is evaluated: a known release (emulated by
-        driftwatch.terraform.cloudposse), the fetched source (a release driftwatch does not
-        know), or why neither is possible (a sentence, never a known release name)."""
+        """How a ``cloudposse/dynamodb/aws`` or ``cloudposse/label/null`` call is evaluated: a
+        known release (emulated by driftwatch.terraform.cloudposse or .label), the fetched source
+        (a release driftwatch does not know), or why neither is possible (a sentence, never a
+        known release name)."""
         if name not in self._cloudposse:
             source, constraint = self.call_meta(name)
-            self._cloudposse[name] = cloudposse_plan(self, name, source or "", constraint)
+            label = cloudposse.is_label_module_source(source or "")
+            releases = LABEL_RELEASES if label else DYNAMODB_RELEASES
+            self._cloudposse[name] = cloudposse_plan(self, name, source or "", constraint, releases)
         return self._cloudposse[name]
 
     def _local_child(

@@ -1,6 +1,7 @@
 """Which module a remote call resolves to, where that needs the walk: modules.json entries
-matched to calls, and how a ``cloudposse/dynamodb/aws`` call is evaluated (a known release
-emulated by driftwatch.terraform.cloudposse, its fetched source, or not at all).
+matched to calls, and how a ``cloudposse/dynamodb/aws`` or ``cloudposse/label/null`` call is
+evaluated (a known release emulated by driftwatch.terraform.cloudposse or .label, its fetched
+source, or not at all).
 
 Kept apart from driftwatch.terraform.modules (the walk) and driftwatch.terraform.sources (the
 fetching): these are the decisions between the two.
@@ -8,6 +9,8 @@ fetching): these are the decisions between the two.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from driftwatch.terraform import cloudposse
@@ -42,11 +45,37 @@ def admitted(installed: str | None, constraint: str | None) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class Releases:
+    """What resolving a call of one emulated module needs to know about its releases."""
+
+    known: tuple[str, ...]  # the releases driftwatch emulates
+    known_version: Callable[[str | None], str | None]  # the known release a version text names
+    newest_release: Callable[[str | None], str | None]  # offline: the release a constraint picks
+    ref_version: Callable[[str | None], str | None]  # the known release a git ref names
+
+
+DYNAMODB_RELEASES = Releases(
+    cloudposse.KNOWN_VERSIONS, cloudposse.known_version, cloudposse.newest_release, cloudposse.ref_version
+)
+LABEL_RELEASES = Releases(
+    (cloudposse.LABEL_VERSION,),
+    cloudposse.label_known_version,
+    cloudposse.label_newest_release,
+    cloudposse.label_ref_version,
+)
+
+
 def cloudposse_plan(
-    instance: ModuleInstance, name: str, source: str, constraint: str | None
+    instance: ModuleInstance,
+    name: str,
+    source: str,
+    constraint: str | None,
+    releases: Releases = DYNAMODB_RELEASES,
 ) -> str | Package:
-    """How a ``cloudposse/dynamodb/aws`` call is evaluated: a known release (a name from
-    KNOWN_VERSIONS), the fetched source (a Package), or why neither (a sentence).
+    """How a ``cloudposse/dynamodb/aws`` (or, with LABEL_RELEASES, ``cloudposse/label/null``)
+    call is evaluated: a known release (a name from ``releases.known``), the fetched source (a
+    Package), or why neither (a sentence).
 
     Order: the version modules.json installed; for a registry source, the newest release the
     registry lists that the constraint admits (when fetching is on), else the newest known
@@ -56,7 +85,7 @@ def cloudposse_plan(
     key = ".".join((*instance.key, name))
     entry = walk.manifest().get(key)
     if entry is not None and same_source(entry[0], source) and admitted(entry[1], constraint):
-        known = cloudposse.known_version(entry[1])
+        known = releases.known_version(entry[1])
         if known is not None:
             return known
         package = instance.remote_package(name)  # the installed source of a release not known
@@ -80,15 +109,15 @@ def cloudposse_plan(
             return str(error)
         if wanted is None:  # offline, or the registry cannot be reached: the releases driftwatch lists
             try:
-                wanted = cloudposse.newest_release(constraint)
+                wanted = releases.newest_release(constraint)
             except (ValueError, SourceError) as error:
                 return str(error)
     elif isinstance(parsed, GitSource):
-        known_ref = cloudposse.ref_version(parsed.ref)
+        known_ref = releases.ref_version(parsed.ref)
         if known_ref is not None:
             return known_ref
         wanted = parsed.ref
-    known = cloudposse.known_version(wanted) if wanted is not None else None
+    known = releases.known_version(wanted) if wanted is not None else None
     if known is not None:
         return known
     package = instance.remote_package(name)
@@ -96,6 +125,6 @@ def cloudposse_plan(
         return package
     what = f"release {wanted}" if wanted else f"the version constraint {constraint!r}"
     return (
-        f"{what} is not one driftwatch knows ({', '.join(cloudposse.KNOWN_VERSIONS)}) and its source "
+        f"{what} is not one driftwatch knows ({', '.join(releases.known)}) and its source "
         f"cannot be evaluated: {package}"
     )
