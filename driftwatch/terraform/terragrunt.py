@@ -1,7 +1,7 @@
 """What a ``terragrunt.hcl`` beside a target's root changes, read so that it is never silent.
 
 driftwatch does not run Terragrunt. A root directory holding a ``terragrunt.hcl`` is planned
-by ``terragrunt plan``, which differs from ``terraform plan`` in that directory in two ways
+by ``terragrunt plan``, which differs from ``terraform plan`` in that directory in three ways
 that decide which tables exist and what they hold:
 
 * ``inputs = { ... }`` reach Terraform as ``TF_VAR_<name>`` environment variables (below
