@@ -367,6 +367,76 @@ def test_passing_a_provider_the_module_configures_itself_is_not_evaluated(
     assert f"configuration for {passed.split(' =')[0]} (legacy/main.tf:" in skipped["module.x"]
 
 
+def test_a_providers_map_naming_an_alias_nobody_configures_is_not_evaluated(tmp_path: Path) -> None:
+    """``providers = { aws = aws.replica }`` without a ``provider "aws" { alias = "replica" }``
+    block: Terraform refuses the configuration ("missing provider", checked with terraform
+    validate 1.11.4, in the root and in a child that was not passed the alias). The call's
+    tables used to fall back to the default provider: a table read in the root's region, in
+    silence (the tenth survey's regional module calls). Now the call is not evaluated, with the
+    reason; a call passing an alias that exists, or one passed in, is unchanged."""
+    root = """
+    module "east" {
+      source    = "./plain"
+      prefix    = "east"
+      providers = { aws = aws }
+    }
+    module "west" {
+      source    = "./plain"
+      prefix    = "west"
+      providers = { aws = aws.west }
+    }
+    module "replica" {
+      source    = "./plain"
+      prefix    = "replica"
+      providers = { aws = aws.replica }
+    }
+    module "table" {
+      source            = "cloudposse/dynamodb/aws"
+      version           = "0.37.0"
+      name              = "cp"
+      hash_key          = "id"
+      enable_autoscaler = false
+      providers         = { aws = aws.replica }
+    }
+    module "mid" {
+      source    = "./mid"
+      providers = { aws.x = aws.west }
+    }
+    """
+    mid = """
+    terraform {
+      required_providers {
+        aws = {
+          source                = "hashicorp/aws"
+          configuration_aliases = [aws.x]
+        }
+      }
+    }
+    module "ok" {
+      source    = "../plain"
+      prefix    = "ok"
+      providers = { aws = aws.x }
+    }
+    module "bad" {
+      source    = "../plain"
+      prefix    = "bad"
+      providers = { aws = aws.y }
+    }
+    """
+    found = declare(tmp_path, root, {"mid/main.tf": mid})
+    assert found.errors == []
+    assert {t.address: t.spec.region for t in found.tables} == {
+        "module.east.aws_dynamodb_table.t": "us-east-1",
+        "module.west.aws_dynamodb_table.t": "us-west-2",
+        "module.mid.module.ok.aws_dynamodb_table.t": "us-west-2",
+    }
+    skipped = {entry.address: entry.reason for entry in found.not_evaluated}
+    assert sorted(skipped) == ["module.mid.module.bad", "module.replica", "module.table"]
+    assert "missing provider" in skipped["module.replica"]
+    assert "passes aws.replica, which the root module does not configure" in skipped["module.replica"]
+    assert "passes aws.y, which module module.mid does not configure" in skipped["module.mid.module.bad"]
+
+
 # --- the pure decisions ----------------------------------------------------------------------
 
 WHERE = SourceLocation("m/main.tf", 3)

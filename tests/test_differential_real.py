@@ -159,6 +159,9 @@ STATE: dict[str, str] = {
         f'module.modern_functions.aws_dynamodb_table.this["{key}"]': f"dev-{key}"
         for key in ("audit_log", "ledger", "query_cache", "scratch_tmp")
     },
+    # the tenth survey: one module per region, the region from data.aws_region
+    "module.regional_calls.module.home.aws_dynamodb_table.t": "regional-dev-orders-us-east-1",
+    "module.regional_calls.module.europe.aws_dynamodb_table.t": "regional-dev-orders-eu-west-1",
 }
 
 # The eighth survey's import_adopt: the table a console user made before the stack existed,
@@ -386,6 +389,9 @@ def mutate_eu_west_1(endpoint: str) -> None:
     client = boto3.client("dynamodb", region_name="eu-west-1", endpoint_url=endpoint)
     _pitr(client, "deeds-production", False)
     client.update_table(TableName="deeds-production", DeletionProtectionEnabled=False)
+    # the tenth survey: a table of the same module in each region
+    _pitr(client, "regional-dev-orders-eu-west-1", True)
+    _tag(client, "regional-dev-orders-eu-west-1", Owner="search")
 
 
 def mutate(client: Any) -> None:
@@ -476,6 +482,8 @@ def mutate_eighth_survey(client: Any) -> None:
     _pitr(client, "dev-scratch_tmp", True)  # !endswith(..., "_tmp")
     # the ninth survey: the CloudPosse label's generated Name tag
     client.untag_resource(ResourceArn=_arn(client, "Acme-Ue1-Dev-Audit-A63fe"), TagKeys=["Name"])
+    # the tenth survey: TTL on by the nested optional() defaults of a null, non-nullable input
+    _ttl(client, "regional-dev-orders-us-east-1", False, "expires")
 
 
 def mutate_third_survey(client: Any) -> None:
@@ -644,6 +652,9 @@ PLANNED: dict[str, set[str]] = {
     'module.modern_functions.aws_dynamodb_table.this["ledger"]': {"tags"},
     'module.modern_functions.aws_dynamodb_table.this["query_cache"]': {"ttl"},
     'module.modern_functions.aws_dynamodb_table.this["scratch_tmp"]': {"point_in_time_recovery"},
+    # the tenth survey
+    "module.regional_calls.module.home.aws_dynamodb_table.t": {"ttl"},
+    "module.regional_calls.module.europe.aws_dynamodb_table.t": {"point_in_time_recovery", "tags"},
 }
 
 # The same for the scaling targets and policies, by the table they scale.

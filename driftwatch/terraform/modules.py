@@ -97,6 +97,8 @@ from driftwatch.terraform.remote import (
 from driftwatch.terraform.resource import ResourceDeclaration, resource_to_spec, uncompared_arguments
 from driftwatch.terraform.sources import Fetcher, NotFetched, Package
 from driftwatch.terraform.target import TargetDeclarations, TargetInput
+from driftwatch.terraform.terragrunt import FILE_NAME as terragrunt_file
+from driftwatch.terraform.terragrunt import TerragruntRoot, read_root, unknown_reason
 from driftwatch.terraform.types import (
     ANY,
     REFUSED_TYPE,
@@ -170,6 +172,7 @@ class _Walk:
         self._manifest: dict[str, tuple[str, str | None, str]] | None = None
         self._fetched: dict[tuple[str, str | None], Package | str] = {}
         self.root_dir: Path = self.repo
+        self.terragrunt: TerragruntRoot | None = None  # the root's terragrunt.hcl, when it has one
         # The values of each choice of credentials of a provider block -> its number
         # (AccountBinding.credentials_choice); the values stay here, never in a result.
         self.credential_choices: dict[str, int] = {}
@@ -786,6 +789,11 @@ class ModuleInstance:
     ) -> list[tuple[str, Any, str]]:
         target = self.walk.target
         assignments: list[tuple[str, Any, str]] = []
+        terragrunt = self.walk.terragrunt
+        if terragrunt is not None:
+            # Terragrunt's inputs are TF_VAR_ values: below everything else, above the default.
+            set_by = declared.keys() if terragrunt.inputs is None else terragrunt.inputs & declared.keys()
+            assignments.extend((name, unknown_reason(name), "terragrunt.hcl") for name in sorted(set_by))
         for key, raw in sorted(target.env.items()):
             if key.startswith("TF_VAR_") and key[7:] in declared:
                 name = key[7:]
@@ -799,17 +807,13 @@ class ModuleInstance:
         # (and refused, with an error naming it), never skipped in silence.
         listed = {name for name, _ in self.walk.fs.entries(self.directory)}
         defaults = [n for n in ("terraform.tfvars", "terraform.tfvars.json") if n in listed]
-        files = [(name, False) for name in (*defaults, *auto)] + [(name, True) for name in target.var_files]
-        for file_name, explicit in files:
-            found = self._var_file(self.directory / file_name, explicit)
-            if found is None:
-                # It may set any variable: the default, TF_VAR_ or an earlier file's value is not
-                # the one Terraform would use (it would stop). Unknown, never a false alarm; a
-                # later file or --var still decides.
-                rel = self.walk.rel(self.directory / file_name)
-                reason = f"var file {safe_text(rel)} could not be read, and may set it"
-                found = [(name, Unknown(f"var.{name}: {reason}"), rel) for name in declared]
-            assignments.extend(found)
+        for file_name in (*defaults, *auto):
+            assignments.extend(self._file_assignments(file_name, False, declared))
+        if terragrunt is not None and terragrunt.extra_arguments:
+            # Terragrunt's extra_arguments (-var-file, -var) come after the automatic files.
+            assignments.extend((name, unknown_reason(name), "terragrunt.hcl") for name in sorted(declared))
+        for file_name in target.var_files:
+            assignments.extend(self._file_assignments(file_name, True, declared))
         for name, raw in target.vars.items():
             if name not in declared:
                 # terraform plan stops; ignoring it would watch the default's tables in silence
@@ -822,6 +826,19 @@ class ModuleInstance:
             value = self._raw_value(raw, declared[name][0], types[name], empty)
             assignments.append((name, value, f"--var {name}"))
         return assignments
+
+    def _file_assignments(
+        self, file_name: str, explicit: bool, declared: Mapping[str, tuple[Block, str]]
+    ) -> list[tuple[str, Any, str]]:
+        found = self._var_file(self.directory / file_name, explicit)
+        if found is None:
+            # It may set any variable: the default, TF_VAR_ or an earlier file's value is not
+            # the one Terraform would use (it would stop). Unknown, never a false alarm; a
+            # later file or --var still decides.
+            rel = self.walk.rel(self.directory / file_name)
+            reason = f"var file {safe_text(rel)} could not be read, and may set it"
+            found = [(name, Unknown(f"var.{name}: {reason}"), rel) for name in declared]
+        return found
 
     @staticmethod
     def _raw_value(raw: str, block: Block, type_spec: TypeSpec, scope: Scope) -> Any:
@@ -1083,6 +1100,10 @@ class ModuleInstance:
         )
         # Its own provider blocks (a legacy module), evaluated in its scope, then Terraform's
         # choice between them, what the call passes and what it inherits.
+        missing = self.missing_providers(block)
+        if missing:  # Terraform refuses the call ("missing provider"); the collector says so
+            reason = self.refusals[address] = self.missing_reason(address, missing)
+            return _unknown_outputs(reason)
         own = _own_providers(child)
         refused = provider_rules.overridden(own, self._passed_names(block))
         if refused:  # Terraform refuses the call; the collector says so where it meets it
@@ -1107,6 +1128,27 @@ class ModuleInstance:
             if parent_ref.split(".")[0] == "aws" and parent_alias in self.providers:
                 result[child_alias] = self.providers[parent_alias]
         return result
+
+    def missing_providers(self, block: Block) -> list[str]:
+        """The ``aws.<alias>`` references of the call's ``providers`` map that this module has
+        no configuration for (neither a ``provider`` block of its own nor one passed to it).
+        Terraform refuses such a call ("missing provider"); driftwatch used to pass nothing, so
+        the child's tables fell back to the default provider: the wrong region, in silence."""
+        return sorted(
+            {
+                parent_ref
+                for parent_ref in self._providers_map(block).values()
+                if parent_ref.startswith("aws.") and parent_ref.split(".", 1)[1] not in self.providers
+            }
+        )
+
+    def missing_reason(self, address: str, missing: list[str]) -> str:
+        where = f"module {self.caller}" if self.caller else "the root module"
+        return (
+            f"Terraform refuses this configuration (missing provider): the providers map of {address} "
+            f"passes {', '.join(missing)}, which {where} does not configure (no provider block with "
+            "that alias, and none passed to it); its tables are not watched"
+        )
 
     def _passed_names(self, block: Block) -> set[str | None]:
         """The child's aws provider names the call's ``providers`` map sets (None: ``aws``)."""
@@ -1988,6 +2030,11 @@ class _TableCollector:
         block: Block,
         file: str,
     ) -> None:
+        missing = instance.missing_providers(block)
+        if missing:
+            reason = instance.missing_reason(address, missing)
+            self.walk.skip(address, self._location(instance, block, file), reason)
+            return
         inputs = _emulated(instance.call_inputs(name, extra))
         if name not in instance._inputs_checked:  # once per call, not per instance
             instance._inputs_checked.add(name)
@@ -2193,6 +2240,35 @@ def _configuration_file(fs: FileSystemView, directory: Path, name: str, is_symli
     return is_symlink or fs.kind(directory / name) != "dir"
 
 
+def _terragrunt(walk: _Walk, root_dir: Path) -> TerragruntRoot | None:
+    """The root's ``terragrunt.hcl``, read (driftwatch.terraform.terragrunt says why); an error
+    of the target when Terragrunt plans another module (``terraform { source }``) or the file
+    cannot be read (then every variable may be set by it)."""
+    path = root_dir / terragrunt_file
+    if not walk.fs.is_file(path):  # asked, not listed: the listing holds Terraform's files only
+        return None
+    rel = walk.rel(path)
+    try:
+        resolved = walk.confine(path, rel)
+        parsed = walk.cache.parse_source(resolved, rel, *walk.fs.read(resolved, rel))
+        found = read_root(parsed.tree.body, rel)
+    except HclSyntaxError as error:
+        walk.error(error.message, error.file, error.line, error.column)
+        return TerragruntRoot(None, None)
+    except (OutsideRepositoryError, EvaluationError, RecursionError) as error:
+        walk.error(f"cannot read {terragrunt_file}: {error}", rel)
+        return TerragruntRoot(None, None)
+    if found.source is not None:
+        walk.error(
+            f"Terragrunt plans the module at {safe_text(found.source)} (terraform {{ source }}), not the "
+            ".tf files of this directory, and driftwatch does not run Terragrunt: point the target's "
+            "root at that module and give Terragrunt's inputs as its vars or var_files",
+            rel,
+            found.source_line,
+        )
+    return found
+
+
 def _environment_region(target: TargetInput) -> str | None:
     """The region Terraform takes from its environment when a provider names none: the
     target's ``region`` stands for it, else the environment driftwatch runs in."""
@@ -2258,6 +2334,7 @@ def _walk_target(walk: _Walk, target: TargetInput, fs: FileSystemView) -> Target
         result.errors = walk.errors
         return result
     walk.root_dir = root_dir
+    walk.terragrunt = _terragrunt(walk, root_dir)
     if not any(_configuration_file(fs, root_dir, name, link) for name, link in fs.entries(root_dir)):
         walk.error(f"no .tf or .tf.json files in {walk.rel(root_dir)}")
     # One budget for the whole target: its evaluation is bounded however the work is spread.
