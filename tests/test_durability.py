@@ -393,10 +393,18 @@ def test_sigkill_at_random_points_loses_nothing_and_repeats_nothing_unmarked(
 
         # Quiescence: Slack healthy, no more changes, until everything is delivered and seen.
         harness.slack_mode = "always-200"
+        log_path = tmp_path / "daemon.log"
+        scans_before = log_path.read_text().count('"scan_finished"')
         harness.start()
         deadline = time.monotonic() + 40
         settled_since: float | None = None
         while time.monotonic() < deadline:
+            # Settled counts only once this daemon has scanned: the state the last round left
+            # may already look settled, and a SIGTERM before the daemon has installed its
+            # handler (still importing, on a loaded machine) kills it by default (-15).
+            if log_path.read_text().count('"scan_finished"') == scans_before:
+                time.sleep(0.25)
+                continue
             state = read_db(harness.db)
             open_now = {
                 (e["table_name"], e["attribute"]) for e in state["episodes"] if e["resolved_at"] is None
