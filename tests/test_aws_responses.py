@@ -27,6 +27,7 @@ from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients
 from driftwatch.aws.dynamodb import LiveReadError, list_table_names, read_table
 from driftwatch.aws.responses import INVALID_RESPONSE
+from driftwatch.spec import Unknown
 
 REGION = "us-east-1"
 TABLE = "orders"
@@ -108,15 +109,25 @@ def _encoded(body: str) -> bytes:
     return body.encode("utf-8", "surrogateescape")  # "\udcff" -> the raw byte 0xff
 
 
+NOT_FOUND_MESSAGE = "Requested resource not found"
+
+
 class Endpoint:
     """Answers every call with HTTP 200 and its valid body, except ``broken`` -> ``body``."""
 
     def __init__(self) -> None:
         self.broken: dict[str, str | Callable[[], str]] = {}
         self.headers: dict[str, dict[str, str]] = {}  # extra response headers, by operation
+        self.errors: dict[str, tuple[int, str]] = {}  # operation -> (HTTP status, error code)
 
     def __call__(self, request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse:
         operation = event_name.rsplit(".", 1)[-1]
+        if operation in self.errors:  # refused, as a JSON service refuses
+            status, code = self.errors[operation]
+            error = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": NOT_FOUND_MESSAGE}
+            headers = HTTPHeaders()
+            headers["Content-Type"] = "application/x-amz-json-1.0"
+            return AWSResponse(request.url, status, headers, _Raw(json.dumps(error).encode()))
         body = self.broken.get(operation, json.dumps(VALID[operation]))
         if callable(body):  # a body made afresh for each call
             body = body()
@@ -150,6 +161,7 @@ def shared() -> Iterator[tuple[AwsClients, Endpoint]]:
 def endpoint(shared: tuple[AwsClients, Endpoint]) -> Endpoint:
     shared[1].broken.clear()
     shared[1].headers.clear()
+    shared[1].errors.clear()
     assert shared[0].recorder is not None
     shared[0].recorder.reset()
     return shared[1]
@@ -894,3 +906,76 @@ def test_duplicates_across_pages_are_invalid_too(clients: AwsClients, endpoint: 
     with pytest.raises(LiveReadError, match="listed twice") as caught:
         AutoscalingIndex.fetch(clients.autoscaling(REGION))
     assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, "DescribeScalableTargets")
+
+
+# What the read after DescribeTable answers for a table it does not find, and what it supplies.
+NOT_FOUND = {
+    "DescribeTimeToLive": ("ResourceNotFoundException", lambda spec: spec.ttl.enabled),
+    "DescribeContinuousBackups": ("TableNotFoundException", lambda spec: spec.point_in_time_recovery),
+    "ListTagsOfResource": ("ResourceNotFoundException", lambda spec: spec.tags),
+}
+
+
+@pytest.mark.parametrize("status", ["ARCHIVED", "CREATING"])
+@pytest.mark.parametrize("operation", sorted(NOT_FOUND))
+def test_a_read_that_does_not_find_a_table_that_is_not_active_costs_only_its_attributes(
+    clients: AwsClients, endpoint: Endpoint, operation: str, status: str
+) -> None:
+    """DynamoDB's ResourceNotFoundException: "its status might not be ACTIVE"; the Terraform
+    provider notes that "When a Table is ARCHIVED, ListTags returns ResourceNotFoundException".
+    Any not-found after DescribeTable used to make the table ``missing`` (exit 2, "terraform
+    plan would create it"): an archived table never reached its "cannot be used" error, a table
+    being created was a false alarm. DescribeTable is asked again: the table is there, so only
+    what that read supplies is unresolved, and the table's status decides the rest (the scan
+    errors an ARCHIVED table, holds a CREATING one's drift back)."""
+    code, supplied = NOT_FOUND[operation]
+    endpoint.broken["DescribeTable"] = _table(TableStatus=status)
+    endpoint.errors[operation] = (400, code)
+    spec = read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert spec is not None and spec.status == status
+    unknown = supplied(spec)
+    assert isinstance(unknown, Unknown)
+    assert unknown.reason == f"{operation} does not find the table while DescribeTable says it is {status}"
+    assert spec.deletion_protection and spec.read_capacity == 5  # the rest is read
+    calls = counted(clients)
+    assert calls[("DescribeTable", "success")] == 2 and calls[(operation, code)] == 1
+
+
+def test_a_read_that_does_not_find_a_table_describe_table_finds_active_is_an_error_not_missing(
+    clients: AwsClients, endpoint: Endpoint
+) -> None:
+    """An ACTIVE table that DescribeContinuousBackups says does not exist, on every attempt: the
+    two answers disagree (a proxy replaying answers, a broken endpoint). Neither is taken:
+    ``missing`` was a false alarm, so the table is an error naming both answers."""
+    endpoint.errors["DescribeContinuousBackups"] = (400, "TableNotFoundException")
+    with pytest.raises(LiveReadError) as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION)
+    error = caught.value
+    assert (error.operation, error.code) == ("DescribeContinuousBackups", "TableNotFoundException")
+    assert str(caught.value) == (
+        "DescribeContinuousBackups failed for table 'orders' in us-east-1: TableNotFoundException: "
+        "Requested resource not found; but DescribeTable, asked again, finds the table ACTIVE: "
+        "the answers disagree, so nothing was compared"
+    )
+
+
+@pytest.mark.parametrize("status", [500, 503, 200])
+def test_a_not_found_code_that_is_not_a_client_error_is_an_error_not_a_missing_table(
+    clients: AwsClients, endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch, status: int
+) -> None:
+    """AWS says a table does not exist with HTTP 400. A ResourceNotFoundException body on a 500
+    or 503 (a proxy's or gateway's error page, a replayed answer) was read as that answer after
+    botocore's retries: the table ``missing``, exit 2 and a Slack alert, of a table nobody
+    touched. A server error is an error of the table. (A 200 is an answer without a Table.)"""
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda *_: 0.0)
+    endpoint.errors["DescribeTable"] = (status, "ResourceNotFoundException")
+    with pytest.raises(LiveReadError) as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION)
+    if status == 200:
+        assert caught.value.code == INVALID_RESPONSE
+    else:
+        assert caught.value.code == "ResourceNotFoundException"
+        assert str(caught.value) == (
+            "DescribeTable failed for table 'orders' in us-east-1: ResourceNotFoundException: Requested "
+            f"resource not found (HTTP {status}, not the 400 with which AWS says a table does not exist)"
+        )

@@ -94,7 +94,12 @@ class LiveReadError(DriftwatchError):
 
 
 class TableGone(Exception):
-    """A call said the table does not exist (any more); ``read_table`` turns it into None."""
+    """A call said the table does not exist (any more); ``read_table`` turns it into None
+    (after DescribeTable agrees, for the reads after it). ``code`` and ``detail`` are AWS's."""
+
+    def __init__(self, table_name: str, code: str = "ResourceNotFoundException", detail: str = "") -> None:
+        super().__init__(table_name)
+        self.code, self.detail = code, detail
 
 
 def scrub(text: str) -> str:
@@ -124,11 +129,17 @@ def call_aws(
     except ClientError as exc:
         error = exc.response.get("Error", {})
         code = str(error.get("Code") or "Unknown")
-        if table_name is not None and code in _GONE_CODES:
-            raise TableGone(table_name) from None
         # `from None`: the original exception's text is unscrubbed and would otherwise be
         # printed with any logged traceback.
         detail = scrub(str(error.get("Message", "")))
+        if table_name is not None and code in _GONE_CODES:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status in (None, 400):
+                raise TableGone(table_name, code, detail) from None
+            # AWS says "no such table" with a 400. The same code with a 5xx (a proxy's or a
+            # gateway's error page, a replayed answer) is a failure, not that answer: read as
+            # it, a table nobody touched was "missing", an alert.
+            detail = f"{detail} (HTTP {status}, not the 400 with which AWS says a table does not exist)"
         raise LiveReadError(operation, table_name, region, code, detail) from None
     except BotoCoreError as exc:
         raise LiveReadError(operation, table_name, region, transport_outcome(exc), scrub(str(exc))) from None
@@ -212,9 +223,40 @@ def _read_table(
         TableName=table_name,
     )
 
+    again: list[Any] = []  # DescribeTable's second answer, once a later read says "no such table"
+
+    def gone(operation: str, error: TableGone) -> Unknown:
+        """A read after DescribeTable says the table does not exist. Deleted in between (a
+        race: ``missing``) only if DescribeTable, asked again, agrees. DynamoDB also says so of
+        a table that is not ACTIVE (ResourceNotFoundException: "its status might not be
+        ACTIVE"; the Terraform provider: "When a Table is ARCHIVED, ListTags returns
+        ResourceNotFoundException"): then only what this read supplies is unknown, and the
+        status decides the rest (``scan._compare_one``). Of an ACTIVE table the answers
+        disagree, and neither is taken."""
+        if not again:  # raises TableGone (missing) when DescribeTable no longer finds it either
+            again.append(
+                read_aws(
+                    "DescribeTable",
+                    *where,
+                    lambda r: responses.describe_table(r, table_name),
+                    client.describe_table,
+                    TableName=table_name,
+                )
+            )
+        status = again[0]["TableStatus"]
+        if status == "ACTIVE":
+            detail = (
+                f"{error.detail}; but DescribeTable, asked again, finds the table ACTIVE: "
+                "the answers disagree, so nothing was compared"
+            )
+            raise LiveReadError(operation, table_name, region, error.code, detail.lstrip("; "))
+        return Unknown(f"{operation} does not find the table while DescribeTable says it is {status}")
+
     def part(operation: str, read: Callable[[], R]) -> R | Unknown:
         try:
             return read()
+        except TableGone as error:
+            return gone(operation, error)
         except LiveReadError as error:
             # Only this operation refused: a role's credentials refreshed (AssumeRole) inside
             # the call and denied fail the whole table, as they would any other call.
@@ -244,7 +286,8 @@ def _read_table(
         ),
     )
     tags = part("ListTagsOfResource", lambda: _read_tags(client, table["TableArn"], table_name, region))
-    return table_spec(table, region, ttl=ttl, backups=backups, tags=tags)  # type: ignore[arg-type]
+    latest = again[0] if again else table  # the fresher status, when DescribeTable was asked again
+    return table_spec(latest, region, ttl=ttl, backups=backups, tags=tags)  # type: ignore[arg-type]
 
 
 MAX_PAGES = 1_000
