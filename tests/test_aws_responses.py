@@ -401,6 +401,51 @@ GARBAGE = {
         _table(TableArn=ARN.replace(f"table/{TABLE}", "table/payments")),
         "Table.TableArn (asked for table 'orders'",
     ),
+    # Read from AWS's own endpoint, an ARN names the region asked: another region's table (a
+    # global table's replica, by a proxy replaying answers) was compared as this region's. Its
+    # account is twelve digits. (DynamoDB Local names its own region: see the next test.)
+    "arn_of_another_region": (
+        "DescribeTable",
+        _table(TableArn=ARN.replace(REGION, "eu-west-1")),
+        "Table.TableArn (asked for table 'orders' in us-east-1",
+    ),
+    "arn_without_an_account": (
+        "DescribeTable",
+        _table(TableArn=ARN.replace("123456789012", "me")),
+        "Table.TableArn (asked for table 'orders' in us-east-1",
+    ),
+    # One attribute as both keys ("pk" HASH and RANGE) was read as a range key "pk": drift from
+    # git's, of a key schema DynamoDB refuses to create (CreateTable: "Duplicate ... key").
+    "key_attribute_twice": (
+        "DescribeTable",
+        _table(
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "pk", "KeyType": "RANGE"},
+            ]
+        ),
+        "Table.KeySchema ('pk' listed twice)",
+    ),
+    "gsi_key_attribute_twice": (
+        "DescribeTable",
+        _table(
+            GlobalSecondaryIndexes=[
+                _gsi(
+                    KeySchema=[
+                        {"AttributeName": "pk", "KeyType": "HASH"},
+                        {"AttributeName": "pk", "KeyType": "RANGE"},
+                    ]
+                )
+            ]
+        ),
+        "GlobalSecondaryIndexes[].KeySchema ('pk' listed twice)",
+    ),
+    # "Type: Long": 2^70 was read as a capacity, drift from 5, of a number no Long holds.
+    "capacity_beyond_a_long": (
+        "DescribeTable",
+        _table(ProvisionedThroughput={"ReadCapacityUnits": 2**70, "WriteCapacityUnits": 5}),
+        "ProvisionedThroughput.ReadCapacityUnits (above 9223372036854775807",
+    ),
     "replica_without_region": (
         "DescribeTable",
         _table(Replicas=[{"ReplicaStatus": "ACTIVE"}]),
@@ -979,3 +1024,20 @@ def test_a_not_found_code_that_is_not_a_client_error_is_an_error_not_a_missing_t
             "DescribeTable failed for table 'orders' in us-east-1: ResourceNotFoundException: Requested "
             f"resource not found (HTTP {status}, not the 400 with which AWS says a table does not exist)"
         )
+
+
+def test_an_arn_of_another_region_is_read_from_an_endpoint_that_is_not_aws(
+    endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The control: DynamoDB Local, LocalStack or moto's server (``AWS_ENDPOINT_URL``) name
+    their own region in an ARN (``ddblocal``); only AWS's own endpoints are held to the region."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/driftwatch-test-aws-config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/driftwatch-test-aws-credentials")
+    local = AwsClients()
+    local.dynamodb(REGION).meta.events.register("before-send", endpoint)
+    endpoint.broken["DescribeTable"] = _table(TableArn=ARN.replace(REGION, "ddblocal"))
+    spec = read_table(local.dynamodb(REGION), TABLE, REGION)
+    assert spec is not None and spec.tags == {"Team": "observability"}

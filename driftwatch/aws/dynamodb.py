@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -211,14 +212,27 @@ def read_table(
         return None
 
 
+_AWS_HOSTS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
+
+
+def aws_hosted(client: Any) -> bool:
+    """Whether ``client`` talks to one of AWS's own endpoints (regional, FIPS, dual-stack, VPC),
+    whose answers name the client's region, rather than to an ``AWS_ENDPOINT_URL`` such as
+    DynamoDB Local, which names its own."""
+    url = getattr(getattr(client, "meta", None), "endpoint_url", None)
+    host = urlsplit(url).hostname if isinstance(url, str) else None
+    return bool(host) and str(host).endswith(_AWS_HOSTS)
+
+
 def _read_table(
     client: DynamoDBClient, table_name: str, region: str, refused: list[LiveReadError] | None
 ) -> TableSpec:
     where = (table_name, region)
+    arn_region = region if aws_hosted(client) else None
     table = read_aws(
         "DescribeTable",
         *where,
-        lambda r: responses.describe_table(r, table_name),
+        lambda r: responses.describe_table(r, table_name, arn_region),
         client.describe_table,
         TableName=table_name,
     )
@@ -238,7 +252,7 @@ def _read_table(
                 read_aws(
                     "DescribeTable",
                     *where,
-                    lambda r: responses.describe_table(r, table_name),
+                    lambda r: responses.describe_table(r, table_name, arn_region),
                     client.describe_table,
                     TableName=table_name,
                 )
