@@ -118,13 +118,13 @@ class Endpoint:
     def __init__(self) -> None:
         self.broken: dict[str, str | Callable[[], str]] = {}
         self.headers: dict[str, dict[str, str]] = {}  # extra response headers, by operation
-        self.errors: dict[str, tuple[int, str]] = {}  # operation -> (HTTP status, error code)
+        self.errors: dict[str, tuple[int, str, str]] = {}  # operation -> (HTTP status, code, message)
 
     def __call__(self, request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse:
         operation = event_name.rsplit(".", 1)[-1]
         if operation in self.errors:  # refused, as a JSON service refuses
-            status, code = self.errors[operation]
-            error = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": NOT_FOUND_MESSAGE}
+            status, code, message = self.errors[operation]
+            error = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
             headers = HTTPHeaders()
             headers["Content-Type"] = "application/x-amz-json-1.0"
             return AWSResponse(request.url, status, headers, _Raw(json.dumps(error).encode()))
@@ -975,7 +975,7 @@ def test_a_read_that_does_not_find_a_table_that_is_not_active_costs_only_its_att
     errors an ARCHIVED table, holds a CREATING one's drift back)."""
     code, supplied = NOT_FOUND[operation]
     endpoint.broken["DescribeTable"] = _table(TableStatus=status)
-    endpoint.errors[operation] = (400, code)
+    endpoint.errors[operation] = (400, code, NOT_FOUND_MESSAGE)
     spec = read_table(clients.dynamodb(REGION), TABLE, REGION)
     assert spec is not None and spec.status == status
     unknown = supplied(spec)
@@ -992,7 +992,7 @@ def test_a_read_that_does_not_find_a_table_describe_table_finds_active_is_an_err
     """An ACTIVE table that DescribeContinuousBackups says does not exist, on every attempt: the
     two answers disagree (a proxy replaying answers, a broken endpoint). Neither is taken:
     ``missing`` was a false alarm, so the table is an error naming both answers."""
-    endpoint.errors["DescribeContinuousBackups"] = (400, "TableNotFoundException")
+    endpoint.errors["DescribeContinuousBackups"] = (400, "TableNotFoundException", NOT_FOUND_MESSAGE)
     with pytest.raises(LiveReadError) as caught:
         read_table(clients.dynamodb(REGION), TABLE, REGION)
     error = caught.value
@@ -1013,7 +1013,7 @@ def test_a_not_found_code_that_is_not_a_client_error_is_an_error_not_a_missing_t
     botocore's retries: the table ``missing``, exit 2 and a Slack alert, of a table nobody
     touched. A server error is an error of the table. (A 200 is an answer without a Table.)"""
     monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda *_: 0.0)
-    endpoint.errors["DescribeTable"] = (status, "ResourceNotFoundException")
+    endpoint.errors["DescribeTable"] = (status, "ResourceNotFoundException", NOT_FOUND_MESSAGE)
     with pytest.raises(LiveReadError) as caught:
         read_table(clients.dynamodb(REGION), TABLE, REGION)
     if status == 200:
@@ -1041,3 +1041,35 @@ def test_an_arn_of_another_region_is_read_from_an_endpoint_that_is_not_aws(
     endpoint.broken["DescribeTable"] = _table(TableArn=ARN.replace(REGION, "ddblocal"))
     spec = read_table(local.dynamodb(REGION), TABLE, REGION)
     assert spec is not None and spec.tags == {"Team": "observability"}
+
+
+SKEWED = {
+    "behind": "Signature expired: 20261207T100000Z is now earlier than 20261207T101000Z "
+    "(20261207T101500Z - 5 min.)",
+    "ahead": "Signature not yet current: 20261207T103000Z is still later than 20261207T102000Z "
+    "(20261207T101500Z + 5 min.)",
+}
+
+
+@pytest.mark.parametrize("clock", sorted(SKEWED))
+def test_a_signature_refused_for_a_skewed_clock_says_the_clock_is_the_cause(
+    clients: AwsClients, endpoint: Endpoint, clock: str
+) -> None:
+    """AWS refuses a request signed more than 5 minutes away from its own time with
+    InvalidSignatureException, whose words ("Signature expired") read as a credentials
+    problem; every table of the scan fails so. The error says what to fix: this host's clock."""
+    endpoint.errors["DescribeTable"] = (400, "InvalidSignatureException", SKEWED[clock])
+    with pytest.raises(LiveReadError) as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION)
+    hint = "(hint: this host's clock is more than 5 minutes off AWS's; synchronise it, e.g. NTP)"
+    assert str(caught.value).endswith(f"{SKEWED[clock]} {hint}")
+
+
+def test_a_signature_refused_for_another_reason_gets_no_clock_hint(
+    clients: AwsClients, endpoint: Endpoint
+) -> None:
+    message = "The request signature we calculated does not match the signature you provided."
+    endpoint.errors["DescribeTable"] = (400, "InvalidSignatureException", message)
+    with pytest.raises(LiveReadError) as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert str(caught.value).endswith(message)

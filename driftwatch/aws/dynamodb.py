@@ -68,6 +68,17 @@ _HINTS = {
     "ConfigParseError": "hint: fix or remove the AWS config or credentials file it names",
     "ProfileNotFound": "hint: AWS_PROFILE names a profile that is in neither AWS file",
 }
+# AWS refuses a request signed more than 5 minutes from its own time (InvalidSignatureException
+# for JSON services, SignatureDoesNotMatch for STS) in words that read as a credentials problem.
+_SKEWED = "hint: this host's clock is more than 5 minutes off AWS's; synchronise it, e.g. NTP"
+_SKEW_WORDS = ("Signature expired", "Signature not yet current")
+
+
+def _hint(code: str, detail: str) -> str:
+    """What to do about ``code``, when AWS's message does not say it ("" when nothing)."""
+    if code == "RequestTimeTooSkewed" or detail.startswith(_SKEW_WORDS):
+        return _SKEWED
+    return _HINTS.get(code, "")
 
 
 class LiveReadError(DriftwatchError):
@@ -90,7 +101,8 @@ class LiveReadError(DriftwatchError):
         subject = f" for table {table_name!r}" if table_name else ""
         where = f" in {region}" if region else ""
         cause = f"{code}: {detail}" if detail else code
-        hint = f" ({_HINTS[code]})" if code in _HINTS else ""
+        hint = _hint(code, detail)
+        hint = f" ({hint})" if hint else ""
         super().__init__(f"{operation} failed{subject}{where}: {cause}{hint}")
 
 
