@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 INVALID_RESPONSE = "InvalidResponse"
@@ -443,14 +443,25 @@ def _dynamodb_resource(entry: Mapping[str, Any], path: str) -> None:
         raise InvalidResponse(f"{path}.ResourceId ({resource[:200]!r} for {dimension}, not {kind})")
 
 
-def assume_role(response: Mapping[str, Any]) -> Mapping[str, Any]:
+def assume_role(response: Mapping[str, Any], now: datetime | None = None) -> Mapping[str, Any]:
     """``response["Credentials"]`` with the four fields botocore's refresh needs ("Required:
-    Yes" in the STS API reference, Credentials); without them the role cannot be used."""
+    Yes" in the STS API reference, Credentials); without them the role cannot be used.
+
+    Credentials that expire before ``now`` (this host's clock) cannot be used either: botocore
+    refreshed them, found them still expired and raised ``RuntimeError``, an unexpected error
+    of every table of the role after a call counted a success. A replayed answer, or a host
+    clock far ahead of AWS's, gives them."""
     credentials = _mapping(response.get("Credentials"), "Credentials")
     for field in ("AccessKeyId", "SecretAccessKey", "SessionToken"):
         _string(credentials.get(field), f"Credentials.{field}")
-    if not hasattr(credentials.get("Expiration"), "isoformat"):  # botocore parses it to a datetime
+    expiration = credentials.get("Expiration")
+    if not isinstance(expiration, datetime) or expiration.tzinfo is None:  # botocore's parse: aware
         raise InvalidResponse("Credentials.Expiration")
+    if expiration <= (now or datetime.now(UTC)):
+        stamp = expiration.isoformat()
+        raise InvalidResponse(
+            f"Credentials.Expiration ({stamp}, already past by this host's clock: is the clock ahead?)"
+        )
     return credentials
 
 
