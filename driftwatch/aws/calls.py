@@ -133,9 +133,10 @@ def transport_outcome(exc: BaseException) -> str:
         return TIMEOUT
     if isinstance(exc, (BotocoreConnectionError, HTTPClientError)):
         return CONNECTION_ERROR
-    if isinstance(exc, (AttributeError, TypeError, ValueError, ResponseTooLarge)):
+    if isinstance(exc, (AttributeError, TypeError, ValueError, RecursionError, ResponseTooLarge)):
         # What botocore's parser raises on a 2xx body of the wrong shape (``null``, ``[]``,
-        # bytes that are not UTF-8, a timestamp it cannot read) instead of an error of its own.
+        # bytes that are not UTF-8, a timestamp it cannot read, JSON nested past the recursion
+        # limit) instead of an error of its own.
         return INVALID_RESPONSE
     return type(exc).__name__
 

@@ -156,11 +156,12 @@ def call_aws(
         raise LiveReadError(operation, table_name, region, code, detail) from None
     except BotoCoreError as exc:
         raise LiveReadError(operation, table_name, region, transport_outcome(exc), scrub(str(exc))) from None
-    except (AttributeError, TypeError, ValueError) as exc:
+    except (AttributeError, TypeError, ValueError, RecursionError) as exc:
         # botocore's parser trips over a 200 body of the wrong shape (``null``, ``[]``, a string
-        # where an object belongs, bytes that are not UTF-8, a timestamp that is not one) with
-        # these instead of an error of its own: the answer is unusable, which is what
-        # InvalidResponse says. (UnicodeDecodeError is a ValueError.)
+        # where an object belongs, bytes that are not UTF-8, a timestamp that is not one, JSON
+        # nested deeper than Python's recursion limit) with these instead of an error of its
+        # own: the answer is unusable, which is what InvalidResponse says. (UnicodeDecodeError
+        # is a ValueError.)
         detail = f"botocore could not parse the answer ({type(exc).__name__}); nothing was compared"
         raise LiveReadError(operation, table_name, region, INVALID_RESPONSE, detail) from None
 
