@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from driftwatch.aws import checksum, responses
-from driftwatch.aws.calls import outcome_checked, transport_outcome
+from driftwatch.aws.calls import UNPARSED, outcome_checked, transport_outcome
 from driftwatch.aws.responses import INVALID_RESPONSE, InvalidResponse
 from driftwatch.errors import DriftwatchError
 from driftwatch.secrets import scrub_message
@@ -156,12 +156,12 @@ def call_aws(
         raise LiveReadError(operation, table_name, region, code, detail) from None
     except BotoCoreError as exc:
         raise LiveReadError(operation, table_name, region, transport_outcome(exc), scrub(str(exc))) from None
-    except (AttributeError, TypeError, ValueError, RecursionError) as exc:
+    except UNPARSED as exc:
         # botocore's parser trips over a 200 body of the wrong shape (``null``, ``[]``, a string
         # where an object belongs, bytes that are not UTF-8, a timestamp that is not one, JSON
-        # nested deeper than Python's recursion limit) with these instead of an error of its
-        # own: the answer is unusable, which is what InvalidResponse says. (UnicodeDecodeError
-        # is a ValueError.)
+        # nested deeper than Python's recursion limit; for STS's XML, a body that does not
+        # parse or is another document) with these instead of a BotoCoreError: the answer is
+        # unusable, which is what InvalidResponse says. (UnicodeDecodeError is a ValueError.)
         detail = f"botocore could not parse the answer ({type(exc).__name__}); nothing was compared"
         raise LiveReadError(operation, table_name, region, INVALID_RESPONSE, detail) from None
 
