@@ -130,7 +130,10 @@ class Endpoint:
             error = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
             headers = HTTPHeaders()
             headers["Content-Type"] = "application/x-amz-json-1.0"
-            return AWSResponse(request.url, status, headers, _Raw(json.dumps(error).encode()))
+            raw = json.dumps(error) if code else message  # no code: the message is the body
+            if status in (301, 302, 307, 308):
+                headers["Location"] = "https://proxy.example/login"
+            return AWSResponse(request.url, status, headers, _Raw(raw.encode()))
         body = self.broken.get(operation, json.dumps(VALID[operation]))
         if callable(body):  # a body made afresh for each call
             body = body()
@@ -1076,3 +1079,32 @@ def test_a_signature_refused_for_another_reason_gets_no_clock_hint(
     with pytest.raises(LiveReadError) as caught:
         read_table(clients.dynamodb(REGION), TABLE, REGION)
     assert str(caught.value).endswith(message)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "said"),
+    [
+        (307, "", "HTTP 307 without an AWS error code: a redirect, which driftwatch does not follow"),
+        (
+            301,
+            "<html>Moved</html>",
+            "HTTP 301 without an AWS error code: a redirect, which driftwatch does not follow",
+        ),
+        (403, "<html>Forbidden by the proxy</html>", "HTTP 403 without an AWS error code"),
+    ],
+)
+def test_an_answer_without_an_aws_error_code_says_its_http_status(
+    clients: AwsClients, endpoint: Endpoint, status: int, body: str, said: str
+) -> None:
+    """An endpoint that redirects (a captive proxy, an AWS_ENDPOINT_URL of the wrong scheme) or
+    a proxy's own refusal answers with no AWS error code; botocore names the code after the
+    status, and the table's error was ``DescribeTable failed for table 'orders' in us-east-1:
+    307``. It says what the status is."""
+    endpoint.errors["DescribeTable"] = (status, "", body)
+    with pytest.raises(LiveReadError) as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert caught.value.code == str(status)  # the metric's outcome, as before
+    assert str(caught.value).startswith(
+        f"DescribeTable failed for table 'orders' in us-east-1: {status}: {said}"
+    )
+    assert counted(clients) == {("DescribeTable", str(status)): 1}

@@ -145,6 +145,8 @@ def call_aws(
         # `from None`: the original exception's text is unscrubbed and would otherwise be
         # printed with any logged traceback.
         detail = scrub(str(error.get("Message", "")))
+        if code.isdigit():  # botocore names a code-less answer after its HTTP status
+            detail = _without_code(int(code), detail)
         if table_name is not None and code in _GONE_CODES:
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if status in (None, 400):
@@ -164,6 +166,15 @@ def call_aws(
         # unusable, which is what InvalidResponse says. (UnicodeDecodeError is a ValueError.)
         detail = f"botocore could not parse the answer ({type(exc).__name__}); nothing was compared"
         raise LiveReadError(operation, table_name, region, INVALID_RESPONSE, detail) from None
+
+
+def _without_code(status: int, detail: str) -> str:
+    """What an answer without an AWS error code is: a redirect (a captive proxy, an endpoint
+    URL of the wrong scheme), which botocore does not follow, or a proxy's own page."""
+    said = f"HTTP {status} without an AWS error code"
+    if 300 <= status < 400:
+        said += ": a redirect, which driftwatch does not follow (check AWS_ENDPOINT_URL and proxies)"
+    return f"{said} ({detail})" if detail else said
 
 
 def read_aws(
