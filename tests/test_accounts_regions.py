@@ -236,43 +236,39 @@ def test_an_assume_role_answer_without_credentials_is_an_invalid_response_of_tha
     assert calls[("AssumeRole", "success")] == 1  # role A's
 
 
-def test_assume_role_credentials_already_expired_are_an_invalid_response_of_that_role(
-    embedded_aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recorder: ApiCallRecorder
-) -> None:
-    """STS answers role B with credentials whose Expiration has passed by this host's clock (a
-    proxy's replayed answer; a host clock far ahead). botocore refreshed them, found them still
-    expired and raised ``RuntimeError``: the role's tables were ``unexpected error:
-    RuntimeError('Credentials were refreshed, but the refreshed credentials are still
-    expired.')``, the AssumeRole counted a success. It is an InvalidResponse naming the time."""
-    repo = two_account_repo(tmp_path)
-    a = target(repo, "a", "envs/a", role_arn=ROLE_A)
-    b = target(repo, "b", "envs/b", role_arn=ROLE_B)
-    provision([a, b], {"a": account_clients(ACCOUNT_A), "b": account_clients(ACCOUNT_B)})
-    expired = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-
-    def stale(parsed: Any, **_: Any) -> None:
-        if f":{ACCOUNT_B}:" in str(parsed.get("AssumedRoleUser", {}).get("Arn")):
-            parsed["Credentials"]["Expiration"] = expired
-
-    add_botocore_handler(monkeypatch, "after-call.sts.AssumeRole", stale)
-    report = run_scan([a, b], AwsClients(recorder=recorder))
-
-    by_target = {r.target: r for r in report.tables}
-    assert by_target["a"].status is TableStatus.IN_SYNC
-    assert by_target["b"].status is TableStatus.ERROR
-    assert str(by_target["b"].error).startswith(
-        f"cannot assume role {ROLE_B}: AssumeRole failed in us-east-1: InvalidResponse: the response has no "
-        "valid Credentials.Expiration (2026-01-01T12:00:00+00:00, already past by this host's clock: "
-        "is the clock ahead?)"
-    )
-    calls = recorder.snapshot()
-    assert calls[("AssumeRole", "InvalidResponse")] == 1
-    assert calls[("AssumeRole", "success")] == 1  # role A's
-
-
 class _Raw(io.BytesIO):
     def stream(self, **_: Any) -> Iterator[bytes]:
         yield self.getvalue()
+
+
+def test_assume_role_credentials_already_expired_are_an_invalid_response_of_that_role(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch, recorder: ApiCallRecorder
+) -> None:
+    """STS answers with credentials whose Expiration has passed by this host's clock (a proxy's
+    replayed answer; a host clock far ahead). botocore refreshed them, found them still
+    expired and raised ``RuntimeError``: the role's tables were ``unexpected error:
+    RuntimeError('Credentials were refreshed, but the refreshed credentials are still
+    expired.')``, the AssumeRole counted a success. It is an InvalidResponse naming the time
+    (a role's failure stays its tables' error: the tests above)."""
+    body = (
+        '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>'
+        "<Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>secret</SecretAccessKey>"
+        "<SessionToken>token</SessionToken><Expiration>2026-01-01T12:00:00Z</Expiration></Credentials>"
+        "</AssumeRoleResult></AssumeRoleResponse>"
+    )
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 200, HTTPHeaders(), _Raw(body.encode()))
+
+    add_botocore_handler(monkeypatch, "before-send.sts", answer)
+    with pytest.raises(LiveReadError) as caught:
+        AwsClients(recorder=recorder, max_attempts=1).assume(Role(ROLE_B), "us-east-1")
+    assert str(caught.value) == (
+        "AssumeRole failed in us-east-1: InvalidResponse: the response has no valid "
+        "Credentials.Expiration (2026-01-01T12:00:00+00:00, already past by this host's clock: is the "
+        "clock ahead?) (a truncated, empty or non-JSON answer?); nothing was compared"
+    )
+    assert recorder.snapshot() == {("AssumeRole", INVALID_RESPONSE): 1}
 
 
 # Bodies STS (a query-protocol service: XML) might be answered with by a proxy, with HTTP 200.
