@@ -7,7 +7,8 @@ tables with the same name -- exactly as in AWS.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from realestate import account_clients, provision, row, run_scan, table_tf, targ
 
 from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients, Role, role_session_name
+from driftwatch.aws.dynamodb import LiveReadError
+from driftwatch.aws.responses import INVALID_RESPONSE
 from driftwatch.config import ConfigError, parse_config
 from driftwatch.demo.provision import create_table
 from driftwatch.scan import declare
@@ -231,6 +234,78 @@ def test_an_assume_role_answer_without_credentials_is_an_invalid_response_of_tha
     calls = recorder.snapshot()
     assert calls[("AssumeRole", "InvalidResponse")] == 1
     assert calls[("AssumeRole", "success")] == 1  # role A's
+
+
+class _Raw(io.BytesIO):
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.getvalue()
+
+
+def test_assume_role_credentials_already_expired_are_an_invalid_response_of_that_role(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch, recorder: ApiCallRecorder
+) -> None:
+    """STS answers with credentials whose Expiration has passed by this host's clock (a proxy's
+    replayed answer; a host clock far ahead). botocore refreshed them, found them still
+    expired and raised ``RuntimeError``: the role's tables were ``unexpected error:
+    RuntimeError('Credentials were refreshed, but the refreshed credentials are still
+    expired.')``, the AssumeRole counted a success. It is an InvalidResponse naming the time
+    (a role's failure stays its tables' error: the tests above)."""
+    body = (
+        '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>'
+        "<Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>secret</SecretAccessKey>"
+        "<SessionToken>token</SessionToken><Expiration>2026-01-01T12:00:00Z</Expiration></Credentials>"
+        "</AssumeRoleResult></AssumeRoleResponse>"
+    )
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 200, HTTPHeaders(), _Raw(body.encode()))
+
+    add_botocore_handler(monkeypatch, "before-send.sts", answer)
+    with pytest.raises(LiveReadError) as caught:
+        AwsClients(recorder=recorder, max_attempts=1).assume(Role(ROLE_B), "us-east-1")
+    assert str(caught.value) == (
+        "AssumeRole failed in us-east-1: InvalidResponse: the response has no valid "
+        "Credentials.Expiration (2026-01-01T12:00:00+00:00, already past by this host's clock: is the "
+        "clock ahead?) (a truncated, empty or non-JSON answer?); nothing was compared"
+    )
+    assert recorder.snapshot() == {("AssumeRole", INVALID_RESPONSE): 1}
+
+
+# Bodies STS (a query-protocol service: XML) might be answered with by a proxy, with HTTP 200.
+STS_GARBAGE = {
+    "empty": "",
+    "html": "<html><body><h1>502 Bad Gateway</h1></body></html>",
+    "truncated": '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Cred',
+    "another_document": "<Error><Code>x</Code></Error>",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(STS_GARBAGE))
+def test_a_broken_sts_answer_is_an_invalid_response_of_the_role_or_identity(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch, recorder: ApiCallRecorder, kind: str
+) -> None:
+    """botocore's XML parser raised ``ResponseParserError`` (not a ``BotoCoreError``) or
+    ``KeyError('AssumeRoleResult')`` on such a body, and neither was taken for a broken answer:
+    the role's tables were ``unexpected error: KeyError('AssumeRoleResult')`` (or the parser's
+    message, quoting the body), the bound tables' account ``unexpected error`` too, each call
+    counted under the exception's name. (The rows above answer before botocore parses.)"""
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 200, HTTPHeaders(), _Raw(STS_GARBAGE[kind].encode()))
+
+    add_botocore_handler(monkeypatch, "before-send.sts", answer)
+    clients = AwsClients(recorder=recorder, max_attempts=1)
+    with pytest.raises(LiveReadError) as assumed:
+        clients.assume(Role(ROLE_B), "us-east-1")
+    with pytest.raises(LiveReadError) as identity:
+        clients.caller_account("us-east-1")
+    for caught, operation in ((assumed, "AssumeRole"), (identity, "GetCallerIdentity")):
+        assert (caught.value.operation, caught.value.code) == (operation, INVALID_RESPONSE)
+        assert str(caught.value).startswith(f"{operation} failed in us-east-1: InvalidResponse: ")
+    assert recorder.snapshot() == {
+        ("AssumeRole", INVALID_RESPONSE): 1,
+        ("GetCallerIdentity", INVALID_RESPONSE): 1,
+    }
 
 
 # --------------------------------------------------------------------------- one scan, many regions

@@ -510,8 +510,11 @@ def test_table_deleted_mid_read_is_none(stubbed: tuple[Any, Stubber], operation:
             )
             break
         stubber.add_response(op, full[op])
+    # DescribeTable, asked again, agrees that the table is gone: only then is it missing.
+    stubber.add_client_error("describe_table", service_error_code="ResourceNotFoundException")
 
     assert read_table(client, "orders", REGION) is None
+    stubber.assert_no_pending_responses()
 
 
 # --- errors ---

@@ -709,6 +709,18 @@ def test_a_table_dynamodb_cannot_use_is_an_error_and_a_table_or_gsi_being_change
     handlers = [*botocore.handlers.BUILTIN_HANDLERS, ("after-call.dynamodb.DescribeTable", describe_as)]
     monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS", handlers)
     faults.reset()
+    # DynamoDB may say "not found" of a table that is not ACTIVE ("When a Table is ARCHIVED,
+    # ListTags returns ResourceNotFoundException": the Terraform provider). Such a table was
+    # `missing` (exit 2), so an unusable table never got its error, a table being changed was
+    # a false alarm. DescribeTable is asked again, and finds it: its status decides.
+    not_found = {(ORDERS, "ListTagsOfResource"), (SESSIONS, "DescribeTimeToLive")}
+    faults.add(
+        lambda attempt, request: (
+            json_error(request, "ResourceNotFoundException", "Requested resource not found")
+            if (attempt.resource, attempt.operation) in not_found
+            else None
+        )
+    )
     report = run_scan(estate)
 
     result = comparable(report)
@@ -717,7 +729,8 @@ def test_a_table_dynamodb_cannot_use_is_an_error_and_a_table_or_gsi_being_change
         assert result[key(table)][:2] == ("error", ()) and result[key(table)][3] == error
     held_back = {attribute for attribute, _, _ in baseline[key(SESSIONS)][1]}
     assert held_back and result[key(SESSIONS)][:2] == ("in_sync", ())
-    assert held_back <= result[key(SESSIONS)][2]
+    assert held_back | {"ttl.enabled"} <= result[key(SESSIONS)][2]
+    assert [a.operation for a in faults.attempts if a.resource == SESSIONS].count("DescribeTable") == 2
     mimir_drift = {attribute for attribute, _, _ in baseline[key(MIMIR)][1]}
     gsi = {a for a in mimir_drift if a.startswith("gsi.tenant-index.")}
     assert gsi and {a for a, _, _ in result[key(MIMIR)][1]} == mimir_drift - gsi == {"point_in_time_recovery"}

@@ -27,6 +27,7 @@ from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients
 from driftwatch.aws.dynamodb import LiveReadError, list_table_names, read_table
 from driftwatch.aws.responses import INVALID_RESPONSE
+from driftwatch.spec import Unknown
 
 REGION = "us-east-1"
 TABLE = "orders"
@@ -94,6 +95,9 @@ BROKEN = {
     "truncated": lambda operation: json.dumps(VALID[operation])[: len(json.dumps(VALID[operation])) // 2],
     "empty_object": lambda _: "{}",
     "non_json": lambda _: "<html><body><h1>502 Bad Gateway</h1></body></html>",
+    # 200 KB, far under the response limit: json.loads raised RecursionError, which escaped as an
+    # "unexpected error" of the table, counted as outcome RecursionError
+    "nested_deeply": lambda _: "[" * 100_000 + "]" * 100_000,
 }
 TABLE_READS = ("DescribeTable", "DescribeTimeToLive", "DescribeContinuousBackups", "ListTagsOfResource")
 LISTINGS = ("DescribeScalableTargets", "DescribeScalingPolicies")
@@ -108,15 +112,28 @@ def _encoded(body: str) -> bytes:
     return body.encode("utf-8", "surrogateescape")  # "\udcff" -> the raw byte 0xff
 
 
+NOT_FOUND_MESSAGE = "Requested resource not found"
+
+
 class Endpoint:
     """Answers every call with HTTP 200 and its valid body, except ``broken`` -> ``body``."""
 
     def __init__(self) -> None:
         self.broken: dict[str, str | Callable[[], str]] = {}
         self.headers: dict[str, dict[str, str]] = {}  # extra response headers, by operation
+        self.errors: dict[str, tuple[int, str, str]] = {}  # operation -> (HTTP status, code, message)
 
     def __call__(self, request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse:
         operation = event_name.rsplit(".", 1)[-1]
+        if operation in self.errors:  # refused, as a JSON service refuses
+            status, code, message = self.errors[operation]
+            error = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
+            headers = HTTPHeaders()
+            headers["Content-Type"] = "application/x-amz-json-1.0"
+            raw = json.dumps(error) if code else message  # no code: the message is the body
+            if status in (301, 302, 307, 308):
+                headers["Location"] = "https://proxy.example/login"
+            return AWSResponse(request.url, status, headers, _Raw(raw.encode()))
         body = self.broken.get(operation, json.dumps(VALID[operation]))
         if callable(body):  # a body made afresh for each call
             body = body()
@@ -150,6 +167,7 @@ def shared() -> Iterator[tuple[AwsClients, Endpoint]]:
 def endpoint(shared: tuple[AwsClients, Endpoint]) -> Endpoint:
     shared[1].broken.clear()
     shared[1].headers.clear()
+    shared[1].errors.clear()
     assert shared[0].recorder is not None
     shared[0].recorder.reset()
     return shared[1]
@@ -388,6 +406,51 @@ GARBAGE = {
         "DescribeTable",
         _table(TableArn=ARN.replace(f"table/{TABLE}", "table/payments")),
         "Table.TableArn (asked for table 'orders'",
+    ),
+    # Read from AWS's own endpoint, an ARN names the region asked: another region's table (a
+    # global table's replica, by a proxy replaying answers) was compared as this region's. Its
+    # account is twelve digits. (DynamoDB Local names its own region: see the next test.)
+    "arn_of_another_region": (
+        "DescribeTable",
+        _table(TableArn=ARN.replace(REGION, "eu-west-1")),
+        "Table.TableArn (asked for table 'orders' in us-east-1",
+    ),
+    "arn_without_an_account": (
+        "DescribeTable",
+        _table(TableArn=ARN.replace("123456789012", "me")),
+        "Table.TableArn (asked for table 'orders' in us-east-1",
+    ),
+    # One attribute as both keys ("pk" HASH and RANGE) was read as a range key "pk": drift from
+    # git's, of a key schema DynamoDB refuses to create (CreateTable: "Duplicate ... key").
+    "key_attribute_twice": (
+        "DescribeTable",
+        _table(
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "pk", "KeyType": "RANGE"},
+            ]
+        ),
+        "Table.KeySchema ('pk' listed twice)",
+    ),
+    "gsi_key_attribute_twice": (
+        "DescribeTable",
+        _table(
+            GlobalSecondaryIndexes=[
+                _gsi(
+                    KeySchema=[
+                        {"AttributeName": "pk", "KeyType": "HASH"},
+                        {"AttributeName": "pk", "KeyType": "RANGE"},
+                    ]
+                )
+            ]
+        ),
+        "GlobalSecondaryIndexes[].KeySchema ('pk' listed twice)",
+    ),
+    # "Type: Long": 2^70 was read as a capacity, drift from 5, of a number no Long holds.
+    "capacity_beyond_a_long": (
+        "DescribeTable",
+        _table(ProvisionedThroughput={"ReadCapacityUnits": 2**70, "WriteCapacityUnits": 5}),
+        "ProvisionedThroughput.ReadCapacityUnits (above 9223372036854775807",
     ),
     "replica_without_region": (
         "DescribeTable",
@@ -894,3 +957,154 @@ def test_duplicates_across_pages_are_invalid_too(clients: AwsClients, endpoint: 
     with pytest.raises(LiveReadError, match="listed twice") as caught:
         AutoscalingIndex.fetch(clients.autoscaling(REGION))
     assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, "DescribeScalableTargets")
+
+
+# What the read after DescribeTable answers for a table it does not find, and what it supplies.
+NOT_FOUND = {
+    "DescribeTimeToLive": ("ResourceNotFoundException", lambda spec: spec.ttl.enabled),
+    "DescribeContinuousBackups": ("TableNotFoundException", lambda spec: spec.point_in_time_recovery),
+    "ListTagsOfResource": ("ResourceNotFoundException", lambda spec: spec.tags),
+}
+
+
+@pytest.mark.parametrize("status", ["ARCHIVED", "CREATING"])
+@pytest.mark.parametrize("operation", sorted(NOT_FOUND))
+def test_a_read_that_does_not_find_a_table_that_is_not_active_costs_only_its_attributes(
+    clients: AwsClients, endpoint: Endpoint, operation: str, status: str
+) -> None:
+    """DynamoDB's ResourceNotFoundException: "its status might not be ACTIVE"; the Terraform
+    provider notes that "When a Table is ARCHIVED, ListTags returns ResourceNotFoundException".
+    Any not-found after DescribeTable used to make the table ``missing`` (exit 2, "terraform
+    plan would create it"): an archived table never reached its "cannot be used" error, a table
+    being created was a false alarm. DescribeTable is asked again: the table is there, so only
+    what that read supplies is unresolved, and the table's status decides the rest (the scan
+    errors an ARCHIVED table, holds a CREATING one's drift back)."""
+    code, supplied = NOT_FOUND[operation]
+    endpoint.broken["DescribeTable"] = _table(TableStatus=status)
+    endpoint.errors[operation] = (400, code, NOT_FOUND_MESSAGE)
+    spec = read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert spec is not None and spec.status == status
+    unknown = supplied(spec)
+    assert isinstance(unknown, Unknown)
+    assert unknown.reason == f"{operation} does not find the table while DescribeTable says it is {status}"
+    assert spec.deletion_protection and spec.read_capacity == 5  # the rest is read
+    calls = counted(clients)
+    assert calls[("DescribeTable", "success")] == 2 and calls[(operation, code)] == 1
+
+
+def test_a_read_that_does_not_find_a_table_describe_table_finds_active_is_an_error_not_missing(
+    clients: AwsClients, endpoint: Endpoint
+) -> None:
+    """An ACTIVE table that DescribeContinuousBackups says does not exist, on every attempt: the
+    two answers disagree (a proxy replaying answers, a broken endpoint). Neither is taken:
+    ``missing`` was a false alarm, so the table is an error naming both answers."""
+    endpoint.errors["DescribeContinuousBackups"] = (400, "TableNotFoundException", NOT_FOUND_MESSAGE)
+    with pytest.raises(LiveReadError) as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION)
+    error = caught.value
+    assert (error.operation, error.code) == ("DescribeContinuousBackups", "TableNotFoundException")
+    assert str(caught.value) == (
+        "DescribeContinuousBackups failed for table 'orders' in us-east-1: TableNotFoundException: "
+        "Requested resource not found; but DescribeTable, asked again, finds the table ACTIVE: "
+        "the answers disagree, so nothing was compared"
+    )
+
+
+@pytest.mark.parametrize("status", [500, 503, 200])
+def test_a_not_found_code_that_is_not_a_client_error_is_an_error_not_a_missing_table(
+    clients: AwsClients, endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch, status: int
+) -> None:
+    """AWS says a table does not exist with HTTP 400. A ResourceNotFoundException body on a 500
+    or 503 (a proxy's or gateway's error page, a replayed answer) was read as that answer after
+    botocore's retries: the table ``missing``, exit 2 and a Slack alert, of a table nobody
+    touched. A server error is an error of the table. (A 200 is an answer without a Table.)"""
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda *_: 0.0)
+    endpoint.errors["DescribeTable"] = (status, "ResourceNotFoundException", NOT_FOUND_MESSAGE)
+    with pytest.raises(LiveReadError) as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION)
+    if status == 200:
+        assert caught.value.code == INVALID_RESPONSE
+    else:
+        assert caught.value.code == "ResourceNotFoundException"
+        assert str(caught.value) == (
+            "DescribeTable failed for table 'orders' in us-east-1: ResourceNotFoundException: Requested "
+            f"resource not found (HTTP {status}, not the 400 with which AWS says a table does not exist)"
+        )
+
+
+def test_an_arn_of_another_region_is_read_from_an_endpoint_that_is_not_aws(
+    endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The control: DynamoDB Local, LocalStack or moto's server (``AWS_ENDPOINT_URL``) name
+    their own region in an ARN (``ddblocal``); only AWS's own endpoints are held to the region."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/driftwatch-test-aws-config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/driftwatch-test-aws-credentials")
+    local = AwsClients()
+    local.dynamodb(REGION).meta.events.register("before-send", endpoint)
+    endpoint.broken["DescribeTable"] = _table(TableArn=ARN.replace(REGION, "ddblocal"))
+    spec = read_table(local.dynamodb(REGION), TABLE, REGION)
+    assert spec is not None and spec.tags == {"Team": "observability"}
+
+
+SKEWED = {
+    "behind": "Signature expired: 20261207T100000Z is now earlier than 20261207T101000Z "
+    "(20261207T101500Z - 5 min.)",
+    "ahead": "Signature not yet current: 20261207T103000Z is still later than 20261207T102000Z "
+    "(20261207T101500Z + 5 min.)",
+}
+
+
+@pytest.mark.parametrize("clock", sorted(SKEWED))
+def test_a_signature_refused_for_a_skewed_clock_says_the_clock_is_the_cause(
+    clients: AwsClients, endpoint: Endpoint, clock: str
+) -> None:
+    """AWS refuses a request signed more than 5 minutes away from its own time with
+    InvalidSignatureException, whose words ("Signature expired") read as a credentials
+    problem; every table of the scan fails so. The error says what to fix: this host's clock."""
+    endpoint.errors["DescribeTable"] = (400, "InvalidSignatureException", SKEWED[clock])
+    with pytest.raises(LiveReadError) as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION)
+    hint = "(hint: this host's clock is more than 5 minutes off AWS's; synchronise it, e.g. NTP)"
+    assert str(caught.value).endswith(f"{SKEWED[clock]} {hint}")
+
+
+def test_a_signature_refused_for_another_reason_gets_no_clock_hint(
+    clients: AwsClients, endpoint: Endpoint
+) -> None:
+    message = "The request signature we calculated does not match the signature you provided."
+    endpoint.errors["DescribeTable"] = (400, "InvalidSignatureException", message)
+    with pytest.raises(LiveReadError) as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert str(caught.value).endswith(message)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "said"),
+    [
+        (307, "", "HTTP 307 without an AWS error code: a redirect, which driftwatch does not follow"),
+        (
+            301,
+            "<html>Moved</html>",
+            "HTTP 301 without an AWS error code: a redirect, which driftwatch does not follow",
+        ),
+        (403, "<html>Forbidden by the proxy</html>", "HTTP 403 without an AWS error code"),
+    ],
+)
+def test_an_answer_without_an_aws_error_code_says_its_http_status(
+    clients: AwsClients, endpoint: Endpoint, status: int, body: str, said: str
+) -> None:
+    """An endpoint that redirects (a captive proxy, an AWS_ENDPOINT_URL of the wrong scheme) or
+    a proxy's own refusal answers with no AWS error code; botocore names the code after the
+    status, and the table's error was ``DescribeTable failed for table 'orders' in us-east-1:
+    307``. It says what the status is."""
+    endpoint.errors["DescribeTable"] = (status, "", body)
+    with pytest.raises(LiveReadError) as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert caught.value.code == str(status)  # the metric's outcome, as before
+    assert str(caught.value).startswith(
+        f"DescribeTable failed for table 'orders' in us-east-1: {status}: {said}"
+    )
+    assert counted(clients) == {("DescribeTable", str(status)): 1}

@@ -34,6 +34,7 @@ from botocore.exceptions import (
     HTTPClientError,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 
 from driftwatch.aws.deadline import CallDeadlineExceeded, ResponseTooLarge
 from driftwatch.aws.responses import INVALID_RESPONSE
@@ -122,6 +123,21 @@ def is_throttled_attempt(context: Any) -> bool:
     return _is_throttle(context.get_error_code(), status)
 
 
+UNPARSED: tuple[type[Exception], ...] = (
+    AttributeError,
+    TypeError,
+    ValueError,
+    KeyError,
+    RecursionError,
+    ResponseParserError,
+)
+"""What botocore's parsers raise on a 2xx body they cannot read, instead of an error of their
+own: ``null``, ``[]`` or a string where an object belongs, bytes that are not UTF-8, a
+timestamp that is not one, JSON nested past the recursion limit (RecursionError); for STS's
+XML, a body that does not parse (``ResponseParserError``, not a ``BotoCoreError``) or another
+document (``KeyError('AssumeRoleResult')``). Each is an unusable answer: ``InvalidResponse``."""
+
+
 def transport_outcome(exc: BaseException) -> str:
     """A stable, low-cardinality name for a failure that produced no AWS error code.
 
@@ -133,9 +149,7 @@ def transport_outcome(exc: BaseException) -> str:
         return TIMEOUT
     if isinstance(exc, (BotocoreConnectionError, HTTPClientError)):
         return CONNECTION_ERROR
-    if isinstance(exc, (AttributeError, TypeError, ValueError, ResponseTooLarge)):
-        # What botocore's parser raises on a 2xx body of the wrong shape (``null``, ``[]``,
-        # bytes that are not UTF-8, a timestamp it cannot read) instead of an error of its own.
+    if isinstance(exc, (*UNPARSED, ResponseTooLarge)):
         return INVALID_RESPONSE
     return type(exc).__name__
 

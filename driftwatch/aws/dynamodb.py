@@ -20,11 +20,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from driftwatch.aws import checksum, responses
-from driftwatch.aws.calls import outcome_checked, transport_outcome
+from driftwatch.aws.calls import UNPARSED, outcome_checked, transport_outcome
 from driftwatch.aws.responses import INVALID_RESPONSE, InvalidResponse
 from driftwatch.errors import DriftwatchError
 from driftwatch.secrets import scrub_message
@@ -67,6 +68,17 @@ _HINTS = {
     "ConfigParseError": "hint: fix or remove the AWS config or credentials file it names",
     "ProfileNotFound": "hint: AWS_PROFILE names a profile that is in neither AWS file",
 }
+# AWS refuses a request signed more than 5 minutes from its own time (InvalidSignatureException
+# for JSON services, SignatureDoesNotMatch for STS) in words that read as a credentials problem.
+_SKEWED = "hint: this host's clock is more than 5 minutes off AWS's; synchronise it, e.g. NTP"
+_SKEW_WORDS = ("Signature expired", "Signature not yet current")
+
+
+def _hint(code: str, detail: str) -> str:
+    """What to do about ``code``, when AWS's message does not say it ("" when nothing)."""
+    if code == "RequestTimeTooSkewed" or detail.startswith(_SKEW_WORDS):
+        return _SKEWED
+    return _HINTS.get(code, "")
 
 
 class LiveReadError(DriftwatchError):
@@ -89,12 +101,18 @@ class LiveReadError(DriftwatchError):
         subject = f" for table {table_name!r}" if table_name else ""
         where = f" in {region}" if region else ""
         cause = f"{code}: {detail}" if detail else code
-        hint = f" ({_HINTS[code]})" if code in _HINTS else ""
+        hint = _hint(code, detail)
+        hint = f" ({hint})" if hint else ""
         super().__init__(f"{operation} failed{subject}{where}: {cause}{hint}")
 
 
 class TableGone(Exception):
-    """A call said the table does not exist (any more); ``read_table`` turns it into None."""
+    """A call said the table does not exist (any more); ``read_table`` turns it into None
+    (after DescribeTable agrees, for the reads after it). ``code`` and ``detail`` are AWS's."""
+
+    def __init__(self, table_name: str, code: str = "ResourceNotFoundException", detail: str = "") -> None:
+        super().__init__(table_name)
+        self.code, self.detail = code, detail
 
 
 def scrub(text: str) -> str:
@@ -124,21 +142,39 @@ def call_aws(
     except ClientError as exc:
         error = exc.response.get("Error", {})
         code = str(error.get("Code") or "Unknown")
-        if table_name is not None and code in _GONE_CODES:
-            raise TableGone(table_name) from None
         # `from None`: the original exception's text is unscrubbed and would otherwise be
         # printed with any logged traceback.
         detail = scrub(str(error.get("Message", "")))
+        if code.isdigit():  # botocore names a code-less answer after its HTTP status
+            detail = _without_code(int(code), detail)
+        if table_name is not None and code in _GONE_CODES:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status in (None, 400):
+                raise TableGone(table_name, code, detail) from None
+            # AWS says "no such table" with a 400. The same code with a 5xx (a proxy's or a
+            # gateway's error page, a replayed answer) is a failure, not that answer: read as
+            # it, a table nobody touched was "missing", an alert.
+            detail = f"{detail} (HTTP {status}, not the 400 with which AWS says a table does not exist)"
         raise LiveReadError(operation, table_name, region, code, detail) from None
     except BotoCoreError as exc:
         raise LiveReadError(operation, table_name, region, transport_outcome(exc), scrub(str(exc))) from None
-    except (AttributeError, TypeError, ValueError) as exc:
+    except UNPARSED as exc:
         # botocore's parser trips over a 200 body of the wrong shape (``null``, ``[]``, a string
-        # where an object belongs, bytes that are not UTF-8, a timestamp that is not one) with
-        # these instead of an error of its own: the answer is unusable, which is what
-        # InvalidResponse says. (UnicodeDecodeError is a ValueError.)
+        # where an object belongs, bytes that are not UTF-8, a timestamp that is not one, JSON
+        # nested deeper than Python's recursion limit; for STS's XML, a body that does not
+        # parse or is another document) with these instead of a BotoCoreError: the answer is
+        # unusable, which is what InvalidResponse says. (UnicodeDecodeError is a ValueError.)
         detail = f"botocore could not parse the answer ({type(exc).__name__}); nothing was compared"
         raise LiveReadError(operation, table_name, region, INVALID_RESPONSE, detail) from None
+
+
+def _without_code(status: int, detail: str) -> str:
+    """What an answer without an AWS error code is: a redirect (a captive proxy, an endpoint
+    URL of the wrong scheme), which botocore does not follow, or a proxy's own page."""
+    said = f"HTTP {status} without an AWS error code"
+    if 300 <= status < 400:
+        said += ": a redirect, which driftwatch does not follow (check AWS_ENDPOINT_URL and proxies)"
+    return f"{said} ({detail})" if detail else said
 
 
 def read_aws(
@@ -200,21 +236,65 @@ def read_table(
         return None
 
 
+_AWS_HOSTS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
+
+
+def aws_hosted(client: Any) -> bool:
+    """Whether ``client`` talks to one of AWS's own endpoints (regional, FIPS, dual-stack, VPC),
+    whose answers name the client's region, rather than to an ``AWS_ENDPOINT_URL`` such as
+    DynamoDB Local, which names its own."""
+    url = getattr(getattr(client, "meta", None), "endpoint_url", None)
+    host = urlsplit(url).hostname if isinstance(url, str) else None
+    return bool(host) and str(host).endswith(_AWS_HOSTS)
+
+
 def _read_table(
     client: DynamoDBClient, table_name: str, region: str, refused: list[LiveReadError] | None
 ) -> TableSpec:
     where = (table_name, region)
+    arn_region = region if aws_hosted(client) else None
     table = read_aws(
         "DescribeTable",
         *where,
-        lambda r: responses.describe_table(r, table_name),
+        lambda r: responses.describe_table(r, table_name, arn_region),
         client.describe_table,
         TableName=table_name,
     )
 
+    again: list[Any] = []  # DescribeTable's second answer, once a later read says "no such table"
+
+    def gone(operation: str, error: TableGone) -> Unknown:
+        """A read after DescribeTable says the table does not exist. Deleted in between (a
+        race: ``missing``) only if DescribeTable, asked again, agrees. DynamoDB also says so of
+        a table that is not ACTIVE (ResourceNotFoundException: "its status might not be
+        ACTIVE"; the Terraform provider: "When a Table is ARCHIVED, ListTags returns
+        ResourceNotFoundException"): then only what this read supplies is unknown, and the
+        status decides the rest (``scan._compare_one``). Of an ACTIVE table the answers
+        disagree, and neither is taken."""
+        if not again:  # raises TableGone (missing) when DescribeTable no longer finds it either
+            again.append(
+                read_aws(
+                    "DescribeTable",
+                    *where,
+                    lambda r: responses.describe_table(r, table_name, arn_region),
+                    client.describe_table,
+                    TableName=table_name,
+                )
+            )
+        status = again[0]["TableStatus"]
+        if status == "ACTIVE":
+            detail = (
+                f"{error.detail}; but DescribeTable, asked again, finds the table ACTIVE: "
+                "the answers disagree, so nothing was compared"
+            )
+            raise LiveReadError(operation, table_name, region, error.code, detail.lstrip("; "))
+        return Unknown(f"{operation} does not find the table while DescribeTable says it is {status}")
+
     def part(operation: str, read: Callable[[], R]) -> R | Unknown:
         try:
             return read()
+        except TableGone as error:
+            return gone(operation, error)
         except LiveReadError as error:
             # Only this operation refused: a role's credentials refreshed (AssumeRole) inside
             # the call and denied fail the whole table, as they would any other call.
@@ -244,7 +324,8 @@ def _read_table(
         ),
     )
     tags = part("ListTagsOfResource", lambda: _read_tags(client, table["TableArn"], table_name, region))
-    return table_spec(table, region, ttl=ttl, backups=backups, tags=tags)  # type: ignore[arg-type]
+    latest = again[0] if again else table  # the fresher status, when DescribeTable was asked again
+    return table_spec(latest, region, ttl=ttl, backups=backups, tags=tags)  # type: ignore[arg-type]
 
 
 MAX_PAGES = 1_000

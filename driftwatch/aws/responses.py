@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 INVALID_RESPONSE = "InvalidResponse"
@@ -58,11 +58,17 @@ def _number(value: Any, path: str) -> float:
     return value
 
 
-def _integer(value: Any, path: str) -> int:
+LONG_MAX = 2**63 - 1  # the API reference's "Type: Long"
+INTEGER_MAX = 2**31 - 1  # "Type: Integer"
+
+
+def _integer(value: Any, path: str, largest: int = LONG_MAX) -> int:
     """Capacity units are integers ("Type: Long"); ``5.5``, ``"5"`` or NaN compared with a
-    declared 5 would be a false alarm."""
+    declared 5 would be a false alarm, and so would 2^70, which no Long holds."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidResponse(path)
+    if value > largest:
+        raise InvalidResponse(f"{path} (above {largest}, the largest value of its type)")
     return value
 
 
@@ -124,8 +130,11 @@ DYNAMODB_DIMENSIONS = frozenset(
 )
 
 
-def describe_table(response: Mapping[str, Any], table_name: str) -> Mapping[str, Any]:
-    """``response["Table"]``, checked for the fields every table has.
+def describe_table(
+    response: Mapping[str, Any], table_name: str, region: str | None = None
+) -> Mapping[str, Any]:
+    """``response["Table"]``, checked for the fields every table has; with ``region`` (an answer
+    from AWS's own endpoint), its ARN must name that region.
 
     Required of every table (the API reference marks none of them optional in practice, and
     nothing can be compared without them): the name we asked for, its status, its ARN (the
@@ -147,11 +156,22 @@ def describe_table(response: Mapping[str, Any], table_name: str) -> Mapping[str,
     if created is not None and not isinstance(created, datetime):
         raise InvalidResponse("Table.CreationDateTime")
     arn = _string(table.get("TableArn"), "Table.TableArn")
-    # The tags are read by this ARN: another table's would compare that table's tags. (The
-    # region is not checked: DynamoDB Local, reached through AWS_ENDPOINT_URL, names its own.)
+    # The tags are read by this ARN: another table's would compare that table's tags. Another
+    # region's is another table too (a global table's replica, from a proxy replaying answers),
+    # but the region is checked only for AWS's own endpoints (``region``): DynamoDB Local,
+    # reached through AWS_ENDPOINT_URL, names its own ("ddblocal"). An account is 12 digits.
     parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "dynamodb" or parts[5] != f"table/{table_name}":
-        raise InvalidResponse(f"Table.TableArn (asked for table {table_name!r}, got {arn[:200]!r})")
+    account = parts[4] if len(parts) == 6 else ""
+    if (
+        len(parts) != 6
+        or parts[0] != "arn"
+        or parts[2] != "dynamodb"
+        or parts[5] != f"table/{table_name}"
+        or (region is not None and parts[3] != region)
+        or not (len(account) == 12 and account.isascii() and account.isdigit())
+    ):
+        where = f" in {region}" if region is not None else ""
+        raise InvalidResponse(f"Table.TableArn (asked for table {table_name!r}{where}, got {arn[:200]!r})")
     types: dict[str, Any] = {}
     defined: set[str] = set()
     for definition in _list(table.get("AttributeDefinitions"), "Table.AttributeDefinitions"):
@@ -249,11 +269,14 @@ def _once(name: str, seen: set[str], path: str, key: str | None = None) -> None:
 
 def _key_schema(value: Any, path: str, types: Mapping[str, Any]) -> None:
     """A key schema: exactly one HASH key, at most one RANGE key, each a defined S, N or B
-    attribute (KeySchemaElement's two fields are "Required: Yes")."""
+    attribute (KeySchemaElement's two fields are "Required: Yes"), no attribute twice (one
+    attribute as both keys was read as a range key of that name: drift from git's)."""
     kinds: list[str] = []
+    attributes: set[str] = set()
     for key in _list(value, path):
         key = _mapping(key, f"{path}[]")
         attribute = _string(key.get("AttributeName"), f"{path}[].AttributeName")
+        _once(attribute, attributes, path)
         kind = key.get("KeyType")
         if not isinstance(kind, str) or kind not in KEY_TYPES:
             raise InvalidResponse(f"{path}[].KeyType")
@@ -376,8 +399,8 @@ def scalable_targets(response: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         _dynamodb_resource(target, "ScalableTargets[]")
         # Integers ("Type: Integer"), min <= max: 5.5 or a min above the max would make the
         # capacity inside the range look outside it (diff._owned_by_autoscaler), i.e. drift.
-        low = _integer(target.get("MinCapacity"), "ScalableTargets[].MinCapacity")
-        high = _integer(target.get("MaxCapacity"), "ScalableTargets[].MaxCapacity")
+        low = _integer(target.get("MinCapacity"), "ScalableTargets[].MinCapacity", INTEGER_MAX)
+        high = _integer(target.get("MaxCapacity"), "ScalableTargets[].MaxCapacity", INTEGER_MAX)
         if low > high:
             raise InvalidResponse("ScalableTargets[].MinCapacity (above MaxCapacity)")
     return targets
@@ -420,14 +443,25 @@ def _dynamodb_resource(entry: Mapping[str, Any], path: str) -> None:
         raise InvalidResponse(f"{path}.ResourceId ({resource[:200]!r} for {dimension}, not {kind})")
 
 
-def assume_role(response: Mapping[str, Any]) -> Mapping[str, Any]:
+def assume_role(response: Mapping[str, Any], now: datetime | None = None) -> Mapping[str, Any]:
     """``response["Credentials"]`` with the four fields botocore's refresh needs ("Required:
-    Yes" in the STS API reference, Credentials); without them the role cannot be used."""
+    Yes" in the STS API reference, Credentials); without them the role cannot be used.
+
+    Credentials that expire before ``now`` (this host's clock) cannot be used either: botocore
+    refreshed them, found them still expired and raised ``RuntimeError``, an unexpected error
+    of every table of the role after a call counted a success. A replayed answer, or a host
+    clock far ahead of AWS's, gives them."""
     credentials = _mapping(response.get("Credentials"), "Credentials")
     for field in ("AccessKeyId", "SecretAccessKey", "SessionToken"):
         _string(credentials.get(field), f"Credentials.{field}")
-    if not hasattr(credentials.get("Expiration"), "isoformat"):  # botocore parses it to a datetime
+    expiration = credentials.get("Expiration")
+    if not isinstance(expiration, datetime) or expiration.tzinfo is None:  # botocore's parse: aware
         raise InvalidResponse("Credentials.Expiration")
+    if expiration <= (now or datetime.now(UTC)):
+        stamp = expiration.isoformat()
+        raise InvalidResponse(
+            f"Credentials.Expiration ({stamp}, already past by this host's clock: is the clock ahead?)"
+        )
     return credentials
 
 
