@@ -388,6 +388,23 @@ def test_a_template_too_large_to_parse_is_not_parsed(tmp_path: Path) -> None:
     _unknown(value, "too large to parse", "limit per file")
 
 
+def test_a_template_past_a_limit_is_reported_at_its_call_not_at_its_own_line(tmp_path: Path) -> None:
+    """A template that spends the table's step budget (a million ``%{ for }`` iterations) or
+    nests too deeply was reported at the template's own line, as if it were a line of the
+    ``.tf`` file (``root/main.tf:1`` for a call on line 3): the wrong place. It is the call's
+    line, naming the template and its line."""
+    repo = tmp_path / "repo"
+    loops = "\n%{ for i in range(1000) }%{ for j in range(1000) }%{ endfor }%{ endfor }"
+    deep = "\n\n\n\n${" + "(" * 300 + "1" + ")" * 300 + "}"
+    main = "\n\n" + PROBE % 'templatefile("loop.tpl", {})'
+    main += PROBE.replace('"t"', '"d"') % 'templatefile("deep.tpl", {})'
+    write_tree(repo, {"root/main.tf": main, "root/loop.tpl": loops, "root/deep.tpl": deep})
+    result = declare(repo)
+    nested, loop = (t.spec.name for t in sorted(result.tables, key=lambda t: t.address))
+    _unknown(nested, "root/main.tf:13: ", "deep.tpl:5", "deeper than 200 levels")
+    _unknown(loop, "root/main.tf:4: ", "evaluation stopped after 250,000 steps")
+
+
 def test_a_symlink_loop_or_a_path_the_os_refuses_is_unknown(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     write_tree(repo, {"root/main.tf": PROBE % 'file("loop.txt")'})

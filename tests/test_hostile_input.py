@@ -34,6 +34,7 @@ from driftwatch.scan import DeclaredSet, declare
 from driftwatch.spec import TableSpec, Unknown
 from driftwatch.terraform import functions as fn
 from driftwatch.terraform import limits
+from driftwatch.terraform.evaluate import Scope, evaluate_text
 from driftwatch.terraform.modules import TargetInput
 from driftwatch.terraform.parse import DEFAULT_MAX_FILE_BYTES, ParseCache
 
@@ -540,3 +541,25 @@ def test_a_target_reads_a_bounded_amount_of_terraform(
     assert [job.name for job in declared.jobs] == [GOOD]
     (error,) = [e for e in declared.errors if "tokens" in e.message]
     assert "the remaining files are not read" in error.message and error.file is not None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '"%{ for i in range(100) }%{ for j in range(100) }%{ endfor }%{ endfor }"',
+        '"%{ for i in range(100) }%{ for j in range(100) }x%{ endfor }%{ endfor }"',
+        "<<EOT\n%{ for i in range(100) }%{ for j in range(100) }%{ endfor }%{ endfor }\nEOT\n",
+    ],
+    ids=["empty", "literal", "heredoc"],
+)
+def test_every_iteration_of_a_template_for_directive_spends_a_step(body: str) -> None:
+    """A ``%{ for }`` directive whose body is empty or only text evaluates no expression, and an
+    expression was what spent a step: three nested ``range(1000)`` directives with an empty body
+    (10^9 iterations, 90 bytes) ran for as long as ``parse.max_seconds`` and every table of the
+    target was lost; two of them with ``x`` made a million-character name in 6 s, uncharged.
+    Each iteration and each text part now spends a step, as a ``for`` expression's element
+    does. Counted, not timed: 10,000 iterations."""
+    with limits.budget(limits.TABLE_STEPS, "table") as budget:
+        value = evaluate_text(body, Scope({}, "bomb.tf"))
+    assert not isinstance(value, Unknown)
+    assert budget.used >= 10_000

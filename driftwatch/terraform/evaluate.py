@@ -922,6 +922,11 @@ def _render_template(
     except _Failure as failure:
         where = f"{shown}:{failure.line}" if failure.line is not None else shown
         raise ctx.fail(node, f"{function}(): {where}: {failure.message}") from None
+    except limits.BudgetExceeded as exceeded:  # the template's lines are not the .tf file's
+        raise limits.BudgetExceeded(exceeded.budget, ctx.line(node)) from None
+    except EvaluationError as error:
+        where = f"{shown}:{error.line}" if error.line is not None else shown
+        raise EvaluationError(f"{function}(): {where}: {error}", ctx.line(node)) from None
     if value is None:
         raise ctx.fail(node, f"{function}(): {shown}: the result of the template is null")
     return value
@@ -1160,6 +1165,11 @@ def _template(parts: list[Any], ctx: _Ctx) -> Any:
 def _render(parts: list[Any], ctx: _Ctx, out: list[str]) -> None:
     for part in parts:
         content = getattr(part, "content", part)
+        if not isinstance(content, InterpolationRule):
+            # A text part or a directive evaluates no expression of its own, and an expression
+            # is what spends a step: a `%{ for }` over nothing but text (or nothing) was free,
+            # 10^9 iterations in 90 bytes ran until parse.max_seconds. Each part spends one.
+            limits.charge(1, ctx.line(content))
         if isinstance(content, InterpolationRule):
             value = _eval(content.expression, ctx)
             if isinstance(value, Unknown):
@@ -1209,6 +1219,7 @@ def _render_for(rule: Any, ctx: _Ctx, out: list[str]) -> None:
     first = _text(start.children[3])
     second = _text(start.children[5]) if start.children[5] is not None else None
     for key, value in _for_items(start, collection, ctx):
+        limits.charge(1, ctx.line(start))  # an iteration, whatever its body (see _render)
         inner = ctx.with_names(**({first: key, second: value} if second else {first: value}))
         _render(body, inner, out)
 
