@@ -37,7 +37,7 @@ from pathlib import Path
 
 from driftwatch.errors import DriftwatchError
 from driftwatch.spec import RootNotCovered, SourceLocation
-from driftwatch.terraform.outline import BlockHeader, outline, outline_json
+from driftwatch.terraform.outline import BlockHeader, JsonTooDeep, outline, outline_json
 from driftwatch.terraform.parse import DEFAULT_MAX_FILE_BYTES, read_regular
 
 TABLE_RESOURCES = frozenset(
@@ -464,4 +464,9 @@ def _read_blocks(
     lowered = text.lower()
     if "module" not in lowered and "dynamodb" not in lowered:
         return []
-    return outline_json(text) if path.name.endswith(".json") else outline(text)
+    if not path.name.endswith(".json"):
+        return outline(text)
+    try:
+        return outline_json(text)
+    except JsonTooDeep as error:
+        return str(error)
