@@ -4,6 +4,7 @@ noted as the tables' inputs."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -403,6 +404,25 @@ def test_a_template_past_a_limit_is_reported_at_its_call_not_at_its_own_line(tmp
     nested, loop = (t.spec.name for t in sorted(result.tables, key=lambda t: t.address))
     _unknown(nested, "root/main.tf:13: ", "deep.tpl:5", "deeper than 200 levels")
     _unknown(loop, "root/main.tf:4: ", "evaluation stopped after 250,000 steps")
+
+
+def test_tables_read_under_try_from_a_file_past_a_driftwatch_bound_are_not_evaluated(
+    tmp_path: Path,
+) -> None:
+    """``for_each = try(jsondecode(file("tables.json")), {})`` of a 1.2 MB file (under the 2 MiB
+    per-file limit, over driftwatch's 1,000,000 characters per value; Terraform reads it): try()
+    took the bound for an error and chose ``{}``, so the resource declared no table and the
+    scan said nothing. Now the resource is not evaluated, with the bound as the reason."""
+    repo = tmp_path / "repo"
+    main = TABLES.replace(
+        'yamldecode(file("${path.module}/tables.yaml"))', 'try(jsondecode(file("tables.json")), {})'
+    )
+    tables = {"orders": {"billing": "PAY_PER_REQUEST", "note": "x" * 1_200_000}}
+    write_tree(repo, {"root/main.tf": main, "root/tables.json": json.dumps(tables)})
+    result = declare(repo)
+    assert not result.tables
+    (skipped,) = result.not_evaluated
+    assert "more than 1,000,000 characters" in skipped.reason, skipped
 
 
 def test_a_symlink_loop_or_a_path_the_os_refuses_is_unknown(tmp_path: Path) -> None:

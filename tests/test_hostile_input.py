@@ -563,3 +563,33 @@ def test_every_iteration_of_a_template_for_directive_spends_a_step(body: str) ->
         value = evaluate_text(body, Scope({}, "bomb.tf"))
     assert not isinstance(value, Unknown)
     assert budget.used >= 10_000
+
+
+_DEEP_JSON = '"' + "[" * 3_000 + "]" * 3_000 + '"'
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        'try(length(flatten([for i in range(300) : range(400)])), "FALLBACK")',
+        'try(length(setproduct(range(400), range(300))), "FALLBACK")',
+        f'try(length(jsondecode({_DEEP_JSON})), "FALLBACK")',
+        'try(length(format("%20000d", 1)), "FALLBACK")',
+        'try(length(join("", [for i in range(1000) : format("%1001s", "x")])), "FALLBACK")',
+        'try(tostring(pow(2, 2000)), "FALLBACK")',
+        "can(length(setproduct(range(400), range(300))))",
+        f"can(jsondecode({_DEEP_JSON}))",
+    ],
+    ids=["elements", "setproduct", "json-depth", "format-width", "characters", "pow", "can", "can-json"],
+)
+def test_a_driftwatch_limit_inside_try_or_can_is_unknown_never_the_fallback(expression: str) -> None:
+    """Each value here is one Terraform computes (terraform 1.11.4's console: 120,000 elements,
+    ``length(jsondecode(...))`` of JSON 3,000 deep is 1, ``pow(2, 2000)``), and driftwatch stops
+    at a bound of its own. try() took that bound for a Terraform error and returned its
+    fallback, and can() said false: ``for_each = try(jsondecode(file("tables.json")), {})`` of
+    a large file declared no table, in silence. The value is Unknown, naming the bound."""
+    with limits.budget(limits.TABLE_STEPS, "table"):
+        value = evaluate_text(expression, Scope({}, "limit.tf"))
+    assert isinstance(value, Unknown), value
+    assert value.reason.startswith("limit.tf:1: "), value.reason
+    assert evaluate_text('try(jsondecode("{"), "FALLBACK")', Scope({}, "limit.tf")) == "FALLBACK"
