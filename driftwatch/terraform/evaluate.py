@@ -317,6 +317,8 @@ def _number(node: Any, ctx: _Ctx) -> Any:
     text = _text(node)
     try:
         return fn.to_number(text)
+    except fn.FunctionLimit as error:
+        raise ctx.limit(node, f"invalid number {text!r}: {error}") from None
     except FunctionError as error:
         raise ctx.fail(node, f"invalid number {text!r}: {error}") from None
 
@@ -608,6 +610,8 @@ def _binary(node: Any, ctx: _Ctx) -> Any:
         return right
     try:
         return _arithmetic(operator, fn.to_number(left), fn.to_number(right))
+    except fn.FunctionLimit as error:
+        raise ctx.limit(node, f"operator {operator}: {error}") from None
     except FunctionError as error:
         raise ctx.fail(node, f"operator {operator}: {error}") from None
 

@@ -153,6 +153,8 @@ def to_number(value: Any) -> int | float:
     if isinstance(value, str) and numbers.NUMBER_TEXT.fullmatch(value):
         try:
             return numbers.parse(value)
+        except numbers.NumberLimit as error:
+            raise FunctionLimit(str(error)) from None
         except numbers.NumberError as error:
             raise FunctionError(str(error)) from None
     if value is None:
@@ -187,6 +189,8 @@ def arithmetic(operator: str, left: int | float, right: int | float) -> int | fl
         if operator in ("/", "%") and numbers.compare(right, 0) == 0:
             raise FunctionError("division by zero")
         return _ARITHMETIC[operator](left, right)
+    except numbers.NumberLimit as error:
+        raise FunctionLimit(str(error)) from None
     except numbers.NumberError as error:
         raise FunctionError(str(error)) from None
 
