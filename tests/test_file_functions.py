@@ -425,6 +425,27 @@ def test_tables_read_under_try_from_a_file_past_a_driftwatch_bound_are_not_evalu
     assert "more than 1,000,000 characters" in skipped.reason, skipped
 
 
+_LFS_POINTER = (
+    "version https://git-lfs.github.com/spec/v1\n"
+    "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n"
+)
+
+
+def test_a_git_lfs_pointer_is_said_to_be_one_never_read_as_the_file(tmp_path: Path) -> None:
+    """A checkout made without Git LFS (git-sync's default) holds a pointer where CI's
+    terraform, with LFS, reads the file. A ``.tf`` pointer was ``unexpected `:`; expected `=`
+    or a block`` (true, but no clue); a data file's pointer was read as its content: a tag of
+    ``version https://git-lfs…`` compared with AWS, a false alarm. Both now say what it is."""
+    repo = tmp_path / "repo"
+    main = PROBE % 'file("owner.txt")'
+    write_tree(repo, {"root/main.tf": main, "root/tables.tf": _LFS_POINTER, "root/owner.txt": _LFS_POINTER})
+    result = declare(repo)
+    (error,) = result.errors
+    assert (error.file, error.line) == ("root/tables.tf", 1) and "Git LFS pointer" in error.message, error
+    (table,) = result.tables
+    _unknown(table.spec.name, "owner.txt", "Git LFS pointer")
+
+
 def test_a_symlink_loop_or_a_path_the_os_refuses_is_unknown(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     write_tree(repo, {"root/main.tf": PROBE % 'file("loop.txt")'})

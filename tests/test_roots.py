@@ -672,6 +672,18 @@ def test_a_tf_json_file_nested_too_deeply_to_outline_is_said_where_no_target_rea
     assert "could not be read" in root.reason and "nested too deeply" in root.reason, root.reason
 
 
+def test_a_git_lfs_pointer_is_said_where_no_target_reads_it(tmp_path: Path) -> None:
+    """envs/qa/main.tf tracked by Git LFS, in a checkout made without it: the pointer declares
+    nothing the outline can see, so the directory was passed over; what it declares is in LFS."""
+    (tmp_path / "envs/qa").mkdir(parents=True)
+    (tmp_path / "envs/qa/main.tf").write_text(
+        "version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 900\n"
+    )
+    (root,) = RepoSurvey(tmp_path, ("envs/prod",)).run()
+    assert root.path == "envs/qa" and root.source is not None and root.source.file == "envs/qa/main.tf"
+    assert "could not be read" in root.reason and "Git LFS pointer" in root.reason, root.reason
+
+
 _REGISTRY_CALL = 'module "t" {\n  source  = "acme/tables/aws"\n  version = "~> 1.0"\n  name = "%s"\n}\n'
 _INSTALLED_MODULE = """variable "name" {
   type = string
