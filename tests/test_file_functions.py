@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from driftwatch.spec import TargetError, Unknown
+from driftwatch.terraform import limits
 from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
 from driftwatch.terraform.parse import ParseCache
 
@@ -389,11 +390,14 @@ def test_a_template_too_large_to_parse_is_not_parsed(tmp_path: Path) -> None:
     _unknown(value, "too large to parse", "limit per file")
 
 
-def test_a_template_past_a_limit_is_reported_at_its_call_not_at_its_own_line(tmp_path: Path) -> None:
+def test_a_template_past_a_limit_is_reported_at_its_call_not_at_its_own_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A template that spends the table's step budget (a million ``%{ for }`` iterations) or
     nests too deeply was reported at the template's own line, as if it were a line of the
     ``.tf`` file (``root/main.tf:1`` for a call on line 3): the wrong place. It is the call's
     line, naming the template and its line."""
+    monkeypatch.setattr(limits, "TABLE_STEPS", 20_000)  # a smaller table budget: a faster test
     repo = tmp_path / "repo"
     loops = "\n%{ for i in range(1000) }%{ for j in range(1000) }%{ endfor }%{ endfor }"
     deep = "\n\n\n\n${" + "(" * 300 + "1" + ")" * 300 + "}"
@@ -403,7 +407,7 @@ def test_a_template_past_a_limit_is_reported_at_its_call_not_at_its_own_line(tmp
     result = declare(repo)
     nested, loop = (t.spec.name for t in sorted(result.tables, key=lambda t: t.address))
     _unknown(nested, "root/main.tf:13: ", "deep.tpl:5", "deeper than 200 levels")
-    _unknown(loop, "root/main.tf:4: ", "evaluation stopped after 250,000 steps")
+    _unknown(loop, "root/main.tf:4: ", "evaluation stopped after 20,000 steps")
 
 
 def test_tables_read_under_try_from_a_file_past_a_driftwatch_bound_are_not_evaluated(
