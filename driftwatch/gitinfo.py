@@ -96,7 +96,7 @@ def head_commit(path: Path) -> str | None:
                     if len(parts) == 2 and parts[1] == ref:
                         return parts[0]
         return None
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
         return None
 
 
@@ -164,20 +164,50 @@ def path_in_checkout(path: Path) -> str:
 
 
 def _parse_log(output: str) -> dict[str, FileChange]:
-    """``\\0\\1<hash> <unix time>\\0`` headers, each followed by ``\\0``-separated file names."""
+    """``git log -z --name-only --format=%x00%x01%H %ct``: each commit is ``\\0\\1<hash> <unix
+    time>\\0\\n`` then its file names, each ended by ``\\0``. A header is told from a name by
+    its place (the token after an empty one: a name is never empty), never by what it holds:
+    a pushed file may be named ``\\x01<sha> <time>`` or start with a newline. Only the newline
+    git puts after a header is removed."""
     changes: dict[str, FileChange] = {}
     current: FileChange | None = None
-    for token in output.split("\0"):
-        token = token.lstrip("\n")
+    tokens = output.split("\0")
+    after_header = False
+    for index, token in enumerate(tokens):
         if not token:
             continue
-        if token.startswith("\1"):
+        if (index == 0 or not tokens[index - 1]) and token.startswith("\1"):
             commit, _, stamp = token[1:].partition(" ")
-            current = FileChange(commit, datetime.fromtimestamp(int(stamp), UTC))
-        elif current is not None:
+            current = FileChange(commit, _commit_time(stamp))
+            after_header = True
+            continue
+        if after_header:
+            token = token.removeprefix("\n")
+            after_header = False
+        if current is not None and token:
             # Newest first: the first commit seen for a file is its latest change.
             changes.setdefault(token, current)
     return changes
+
+
+# The latest time a datetime holds, less a margin for the arithmetic done with it (a grace added).
+_LATEST: Final = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _commit_time(stamp: str) -> datetime:
+    """A committer date (``%ct``) as a time. git accepts dates Python's datetime cannot hold
+    (year 3,170,843 from a commit anyone can push): such a date is read as the far future, which
+    the pending logic treats as any commit dated in the future (driftwatch.settle)."""
+    try:
+        seconds = int(stamp)
+    except ValueError:
+        raise GitUnavailable(f"git log printed a commit time that is not a number: {stamp[:40]!r}") from None
+    if seconds >= _LATEST.timestamp():
+        return _LATEST
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):  # before year 1
+        return datetime(1, 1, 1, tzinfo=UTC)
 
 
 # --- the history and objects of a checkout (pending applies) --------------------------------------
@@ -370,7 +400,7 @@ def first_parent_chain(checkout: Checkout, skip: int, count: int) -> list[ChainC
     chain: list[ChainCommit] = []
     for line in output.splitlines():
         sha, stamp, *parents = line.split()
-        chain.append(ChainCommit(sha, datetime.fromtimestamp(int(stamp), UTC), bool(parents), sha in shallow))
+        chain.append(ChainCommit(sha, _commit_time(stamp), bool(parents), sha in shallow))
     return chain
 
 

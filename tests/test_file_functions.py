@@ -4,6 +4,7 @@ noted as the tables' inputs."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from driftwatch.spec import TargetError, Unknown
+from driftwatch.terraform import limits
 from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
 from driftwatch.terraform.parse import ParseCache
 
@@ -386,6 +388,66 @@ def test_a_template_too_large_to_parse_is_not_parsed(tmp_path: Path) -> None:
     files: dict[str, str | bytes] = {"root/t.tpl": "${x}" * 150_000}
     value = probe(tmp_path, 'templatefile("t.tpl", { x = "a" })', files)
     _unknown(value, "too large to parse", "limit per file")
+
+
+def test_a_template_past_a_limit_is_reported_at_its_call_not_at_its_own_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A template that spends the table's step budget (a million ``%{ for }`` iterations) or
+    nests too deeply was reported at the template's own line, as if it were a line of the
+    ``.tf`` file (``root/main.tf:1`` for a call on line 3): the wrong place. It is the call's
+    line, naming the template and its line."""
+    monkeypatch.setattr(limits, "TABLE_STEPS", 20_000)  # a smaller table budget: a faster test
+    repo = tmp_path / "repo"
+    loops = "\n%{ for i in range(1000) }%{ for j in range(1000) }%{ endfor }%{ endfor }"
+    deep = "\n\n\n\n${" + "(" * 300 + "1" + ")" * 300 + "}"
+    main = "\n\n" + PROBE % 'templatefile("loop.tpl", {})'
+    main += PROBE.replace('"t"', '"d"') % 'templatefile("deep.tpl", {})'
+    write_tree(repo, {"root/main.tf": main, "root/loop.tpl": loops, "root/deep.tpl": deep})
+    result = declare(repo)
+    nested, loop = (t.spec.name for t in sorted(result.tables, key=lambda t: t.address))
+    _unknown(nested, "root/main.tf:13: ", "deep.tpl:5", "deeper than 200 levels")
+    _unknown(loop, "root/main.tf:4: ", "evaluation stopped after 20,000 steps")
+
+
+def test_tables_read_under_try_from_a_file_past_a_driftwatch_bound_are_not_evaluated(
+    tmp_path: Path,
+) -> None:
+    """``for_each = try(jsondecode(file("tables.json")), {})`` of a 1.2 MB file (under the 2 MiB
+    per-file limit, over driftwatch's 1,000,000 characters per value; Terraform reads it): try()
+    took the bound for an error and chose ``{}``, so the resource declared no table and the
+    scan said nothing. Now the resource is not evaluated, with the bound as the reason."""
+    repo = tmp_path / "repo"
+    main = TABLES.replace(
+        'yamldecode(file("${path.module}/tables.yaml"))', 'try(jsondecode(file("tables.json")), {})'
+    )
+    tables = {"orders": {"billing": "PAY_PER_REQUEST", "note": "x" * 1_200_000}}
+    write_tree(repo, {"root/main.tf": main, "root/tables.json": json.dumps(tables)})
+    result = declare(repo)
+    assert not result.tables
+    (skipped,) = result.not_evaluated
+    assert "more than 1,000,000 characters" in skipped.reason, skipped
+
+
+_LFS_POINTER = (
+    "version https://git-lfs.github.com/spec/v1\n"
+    "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n"
+)
+
+
+def test_a_git_lfs_pointer_is_said_to_be_one_never_read_as_the_file(tmp_path: Path) -> None:
+    """A checkout made without Git LFS (git-sync's default) holds a pointer where CI's
+    terraform, with LFS, reads the file. A ``.tf`` pointer was ``unexpected `:`; expected `=`
+    or a block`` (true, but no clue); a data file's pointer was read as its content: a tag of
+    ``version https://git-lfs…`` compared with AWS, a false alarm. Both now say what it is."""
+    repo = tmp_path / "repo"
+    main = PROBE % 'file("owner.txt")'
+    write_tree(repo, {"root/main.tf": main, "root/tables.tf": _LFS_POINTER, "root/owner.txt": _LFS_POINTER})
+    result = declare(repo)
+    (error,) = result.errors
+    assert (error.file, error.line) == ("root/tables.tf", 1) and "Git LFS pointer" in error.message, error
+    (table,) = result.tables
+    _unknown(table.spec.name, "owner.txt", "Git LFS pointer")
 
 
 def test_a_symlink_loop_or_a_path_the_os_refuses_is_unknown(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ from driftwatch.scan import DeclaredSet, declare
 from driftwatch.spec import TableSpec, Unknown
 from driftwatch.terraform import functions as fn
 from driftwatch.terraform import limits
+from driftwatch.terraform.evaluate import Scope, evaluate_text
 from driftwatch.terraform.modules import TargetInput
 from driftwatch.terraform.parse import DEFAULT_MAX_FILE_BYTES, ParseCache
 
@@ -540,3 +541,68 @@ def test_a_target_reads_a_bounded_amount_of_terraform(
     assert [job.name for job in declared.jobs] == [GOOD]
     (error,) = [e for e in declared.errors if "tokens" in e.message]
     assert "the remaining files are not read" in error.message and error.file is not None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '"%{ for i in range(100) }%{ for j in range(100) }%{ endfor }%{ endfor }"',
+        '"%{ for i in range(100) }%{ for j in range(100) }x%{ endfor }%{ endfor }"',
+        "<<EOT\n%{ for i in range(100) }%{ for j in range(100) }%{ endfor }%{ endfor }\nEOT\n",
+    ],
+    ids=["empty", "literal", "heredoc"],
+)
+def test_every_iteration_of_a_template_for_directive_spends_a_step(body: str) -> None:
+    """A ``%{ for }`` directive whose body is empty or only text evaluates no expression, and an
+    expression was what spent a step: three nested ``range(1000)`` directives with an empty body
+    (10^9 iterations, 90 bytes) ran for as long as ``parse.max_seconds`` and every table of the
+    target was lost; two of them with ``x`` made a million-character name in 6 s, uncharged.
+    Each iteration and each text part now spends a step, as a ``for`` expression's element
+    does. Counted, not timed: 10,000 iterations."""
+    with limits.budget(limits.TABLE_STEPS, "table") as budget:
+        value = evaluate_text(body, Scope({}, "bomb.tf"))
+    assert not isinstance(value, Unknown)
+    assert budget.used >= 10_000
+
+
+_DEEP_JSON = '"' + "[" * 3_000 + "]" * 3_000 + '"'
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        'try(length(flatten([for i in range(300) : range(400)])), "FALLBACK")',
+        'try(length(setproduct(range(400), range(300))), "FALLBACK")',
+        f'try(length(jsondecode({_DEEP_JSON})), "FALLBACK")',
+        'try(length(format("%20000d", 1)), "FALLBACK")',
+        'try(length(join("", [for i in range(1000) : format("%1001s", "x")])), "FALLBACK")',
+        'try(tostring(pow(2, 2000)), "FALLBACK")',
+        'try(tostring(1e4900 * 1e4900), "FALLBACK")',
+        'try(tostring(1e9999999), "FALLBACK")',
+        "can(length(setproduct(range(400), range(300))))",
+        f"can(jsondecode({_DEEP_JSON}))",
+    ],
+    ids=[
+        "elements",
+        "setproduct",
+        "json-depth",
+        "format-width",
+        "characters",
+        "pow",
+        "number-product",
+        "number-literal",
+        "can",
+        "can-json",
+    ],
+)
+def test_a_driftwatch_limit_inside_try_or_can_is_unknown_never_the_fallback(expression: str) -> None:
+    """Each value here is one Terraform computes (terraform 1.11.4's console: 120,000 elements,
+    ``length(jsondecode(...))`` of JSON 3,000 deep is 1, ``pow(2, 2000)``), and driftwatch stops
+    at a bound of its own. try() took that bound for a Terraform error and returned its
+    fallback, and can() said false: ``for_each = try(jsondecode(file("tables.json")), {})`` of
+    a large file declared no table, in silence. The value is Unknown, naming the bound."""
+    with limits.budget(limits.TABLE_STEPS, "table"):
+        value = evaluate_text(expression, Scope({}, "limit.tf"))
+    assert isinstance(value, Unknown), value
+    assert value.reason.startswith("limit.tf:1: "), value.reason
+    assert evaluate_text('try(jsondecode("{"), "FALLBACK")', Scope({}, "limit.tf")) == "FALLBACK"

@@ -305,14 +305,17 @@ def finishes(call: Callable[[], Any], within: float = 120.0) -> Any:
     return result[0]
 
 
-@pytest.mark.parametrize("layout", ["missing", "proc", "fifo-head", "zero-head", "fifo-gitdir", "huge-file"])
+@pytest.mark.parametrize(
+    "layout", ["missing", "proc", "fifo-head", "zero-head", "fifo-gitdir", "huge-file", "loop-gitdir"]
+)
 def test_a_hostile_dot_git_never_hangs_the_scan(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str
 ) -> None:
     """``.git`` is a file whose ``gitdir:`` names a path that does not exist, a /proc path, a
     FIFO, or a git directory whose HEAD is a FIFO or /dev/zero (reading HEAD blocked for ever /
-    ran out of memory), or the file is enormous. Commit unknown, pending off with a reason,
-    every table still checked."""
+    ran out of memory), or the file is enormous, or ``gitdir:`` is a symlink loop (resolving it
+    raised RuntimeError out of head_commit: a CLI traceback, a daemon scan failed as a whole).
+    Commit unknown, pending off with a reason, every table still checked."""
     # Every git call here blocks or fails (a timeout is the same outcome as an error: pending
     # off), so a short bound only shortens the test.
     monkeypatch.setattr(gitinfo, "GIT_TIMEOUT_SECONDS", 2.0)
@@ -326,7 +329,10 @@ def test_a_hostile_dot_git_never_hangs_the_scan(
         "fifo-gitdir": str(tmp_path / "fifo"),
         "fifo-head": str(gitdir),
         "zero-head": str(gitdir),
+        "loop-gitdir": "loop",  # relative: resolved against the checkout
     }.get(layout)
+    if layout == "loop-gitdir":
+        (checkout / "loop").symlink_to("loop")
     if layout in ("fifo-head", "fifo-gitdir"):
         where = gitdir / "HEAD" if layout == "fifo-head" else tmp_path / "fifo"
         where.unlink(missing_ok=True)
@@ -395,6 +401,54 @@ def test_a_long_history_costs_a_bounded_walk(repo: Path, monkeypatch: pytest.Mon
     pages.clear()
     run_scan([prod(repo)], clock=lambda: datetime.now(UTC) + timedelta(days=1))
     assert pages == [baseline.CHAIN_PAGE]
+
+
+def test_a_file_name_like_git_logs_commit_header_is_a_file_name(repo: Path) -> None:
+    """Anyone who can push names files: ``\\x01<sha> <time>`` is how driftwatch marks a commit
+    in ``git log -z``'s output. A file so named in the commit that changed prod.tfvars ended
+    the scan with a ValueError (a CLI traceback; the daemon's scan failed for every target),
+    and one naming the base commit moved prod.tfvars's change onto the base: pending lost.
+    Headers are told from names by their place in git's output, never by what they hold."""
+    base = git(repo, "rev-parse", "HEAD~1")
+    when = datetime.fromtimestamp(int(git(repo, "log", "-1", "--format=%ct")), UTC)
+    (repo / "\x01zz not-a-time").write_text("x\n")
+    (repo / f"\x01{base} 0").write_text("x\n")  # sorts before prod.tfvars in the same commit
+    (repo / "\nlead.txt").write_text("x\n")  # git's own newline after a header is one byte
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--amend", "--no-edit", at=when)
+    changes = gitinfo.changes_since(gitinfo.checkout_of(repo), base)
+    head = git(repo, "rev-parse", "HEAD")
+    assert {name: sha for name, (sha, _) in changes.items()} == {
+        "prod.tfvars": head,
+        "\x01zz not-a-time": head,
+        f"\x01{base} 0": head,
+        "\nlead.txt": head,
+    }
+    assert row(run_scan([prod(repo)]), TABLE).status is TableStatus.PENDING
+
+
+def test_a_commit_dated_past_the_year_9999_is_a_commit_from_the_future(repo: Path) -> None:
+    """A committer date git accepts and Python's datetime cannot hold (year 3,170,843, from a
+    commit anyone can push) raised ValueError out of the history walk: a CLI traceback, the
+    daemon's scan failed for every target. It is now what a commit dated 2099 is
+    (tests/test_pending.py::test_a_future_dated_commit_never_extends_the_grace): no grace in a
+    one-shot scan, one grace from its first sighting in the daemon."""
+    stream = "commit refs/heads/main\ncommitter t <t@example.com> 99999999999999 +0000\ndata 0\n"
+    stream += "from refs/heads/main^0\n\n"
+    done = subprocess.run(
+        ["git", "-C", str(repo), "fast-import", "--quiet"], input=stream.encode(), check=False
+    )
+    assert done.returncode == 0
+    git(repo, "reset", "-q", "--hard", "main")
+    assert git(repo, "log", "-1", "--format=%ct") == "99999999999999"
+    chain = gitinfo.first_parent_chain(gitinfo.checkout_of(repo), 0, 10)
+    assert chain[0].committed_at > datetime.now(UTC) + timedelta(days=365_000) and len(chain) == 3
+    with structlog.testing.capture_logs() as logs:
+        one_shot = run_scan([prod(repo)])
+    assert row(one_shot, TABLE).status is TableStatus.DRIFTED and one_shot.pending_unavailable == ()
+    assert [e["commit"] for e in logs if e["event"] == "commit_dated_in_future"] == [chain[0].sha]
+    daemon = run_scan([prod(repo)], seen_commits=History.open(":memory:"))
+    assert row(daemon, TABLE).status is TableStatus.PENDING
 
 
 def test_a_huge_object_ends_the_session_unread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,7 +28,7 @@ from driftwatch.report.sarif import render_sarif
 from driftwatch.scan import ScanSettings, scan
 from driftwatch.spec import RootNotCovered
 from driftwatch.targets import repo_survey
-from driftwatch.terraform.outline import BlockHeader, outline, outline_json
+from driftwatch.terraform.outline import BlockHeader, JsonTooDeep, outline, outline_json
 from driftwatch.terraform.roots import (
     DirectoryOutline,
     RepoSurvey,
@@ -134,7 +134,8 @@ def test_the_json_outline_reads_both_block_forms() -> None:
     ]
     assert blocks[1].line == text[: text.index('"b"')].count("\n") + 1
     assert outline_json("[1, 2]") == [] and outline_json("{not json") == []
-    assert outline_json("[" * 100_000) == []  # too deep for json: nothing, not a crash
+    with pytest.raises(JsonTooDeep):  # too deep for Python's json: not known, never "nothing"
+        outline_json("[" * 100_000)
 
 
 # --- the decision ---------------------------------------------------------------------------------
@@ -652,6 +653,35 @@ def test_a_terraform_file_the_survey_cannot_read_is_said_where_no_target_reads_i
     assert root.source is not None and root.source.file == "envs/qa/main.tf.json"
     assert "could not be read" in root.reason and "over the 2097152-byte limit" in root.reason
     assert RepoSurvey(tmp_path, ("envs/prod",), ("envs/qa",)).run() == []  # ignored: not said
+
+
+def test_a_tf_json_file_nested_too_deeply_to_outline_is_said_where_no_target_reads_it(
+    tmp_path: Path,
+) -> None:
+    """A ``main.tf.json`` declaring a table beside a local nested 3,000 deep (terraform 1.11.4
+    validates it: its JSON reader has no depth limit) in a directory no target evaluates:
+    Python's ``json`` raised RecursionError, which the outline took for "declares nothing",
+    so the directory was passed over without a word. Now it is named, with the reason."""
+    deep = "[" * 3_000 + "]" * 3_000
+    text = '{"locals": {"x": ' + deep + '}, "resource": {"aws_dynamodb_table": {"t": {"name": "t"}}}}'
+    (tmp_path / "envs/qa").mkdir(parents=True)
+    (tmp_path / "envs/qa/main.tf.json").write_text(text)
+    (root,) = RepoSurvey(tmp_path, ("envs/prod",)).run()
+    assert root.path == "envs/qa" and root.source is not None
+    assert root.source.file == "envs/qa/main.tf.json"
+    assert "could not be read" in root.reason and "nested too deeply" in root.reason, root.reason
+
+
+def test_a_git_lfs_pointer_is_said_where_no_target_reads_it(tmp_path: Path) -> None:
+    """envs/qa/main.tf tracked by Git LFS, in a checkout made without it: the pointer declares
+    nothing the outline can see, so the directory was passed over; what it declares is in LFS."""
+    (tmp_path / "envs/qa").mkdir(parents=True)
+    (tmp_path / "envs/qa/main.tf").write_text(
+        "version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 900\n"
+    )
+    (root,) = RepoSurvey(tmp_path, ("envs/prod",)).run()
+    assert root.path == "envs/qa" and root.source is not None and root.source.file == "envs/qa/main.tf"
+    assert "could not be read" in root.reason and "Git LFS pointer" in root.reason, root.reason
 
 
 _REGISTRY_CALL = 'module "t" {\n  source  = "acme/tables/aws"\n  version = "~> 1.0"\n  name = "%s"\n}\n'

@@ -47,10 +47,13 @@ def test_an_alias_bomb_is_refused_while_it_is_read() -> None:
         yaml_decode.decode(document)
 
 
-def test_an_alias_bomb_is_an_error_at_its_line_that_try_observes() -> None:
+def test_an_alias_bomb_is_unknown_at_its_line_even_under_try() -> None:
+    """terraform 1.11.4 runs out of memory on it (no value, no fallback either): the bound is
+    driftwatch's, so try() does not take it for an error (its fallback was chosen)."""
     value = _evaluate("yamldecode(local.doc)", doc=_laughs(9))
     assert isinstance(value, Unknown) and "more than 100,000 elements" in value.reason
-    assert _evaluate('try(yamldecode(local.doc), "refused")', doc=_laughs(9)) == "refused"
+    tried = _evaluate('try(yamldecode(local.doc), "refused")', doc=_laughs(9))
+    assert isinstance(tried, Unknown) and "more than 100,000 elements" in tried.reason
 
 
 def test_aliases_under_the_limit_are_values() -> None:

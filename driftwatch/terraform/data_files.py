@@ -31,6 +31,7 @@ from driftwatch.terraform.doublestar import Refused
 from driftwatch.terraform.file_functions import clean
 from driftwatch.terraform.functions import FunctionError, TfSet
 from driftwatch.terraform.observe import DataProblem, FileSystemView, InvalidPathError, Listing
+from driftwatch.terraform.parse import LFS_POINTER_REASON, is_lfs_pointer
 
 _FETCHED = ".terraform/modules"  # where Terraform keeps fetched modules, relative to the root
 _INIT = ".terraform"  # what terraform init makes in the root directory before any plan
@@ -91,6 +92,8 @@ class ModuleFiles:
         except DataProblem as problem:
             return _problem(problem, shown)
         limits.charge_size(len(data))
+        if is_lfs_pointer(data):  # its content is what Terraform reads: not known here
+            return Unknown(f"file({shown!r}) {LFS_POINTER_REASON}")
         return data
 
     def exists(self, path: str) -> bool | Unknown:

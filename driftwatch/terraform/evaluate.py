@@ -19,8 +19,10 @@ Two kinds of "not a value" are kept apart internally:
 The only exception that escapes is ``EvaluationError``, for the hard limits that keep a hostile
 or generated configuration from exhausting the Python stack, the CPU or the memory: nesting
 deeper than ``MAX_DEPTH`` and an exhausted step budget. A value over the size limits (elements,
-characters, nesting; see ``driftwatch.terraform.limits``) is an ordinary error where it is made,
-so it becomes an Unknown naming the file and line.
+characters, nesting; see ``driftwatch.terraform.limits``) or another of driftwatch's own bounds
+(``functions.FunctionLimit``) is a ``_Limit`` where it is made: an Unknown naming the file and
+line, which ``try()`` and ``can()`` pass on as Unknown. Terraform computes such a value, so
+choosing ``try()``'s fallback would be a value Terraform never makes.
 """
 
 from __future__ import annotations
@@ -134,6 +136,12 @@ class _Failure(Exception):
         self.line = line
 
 
+class _Limit(_Failure):
+    """One of driftwatch's own bounds (a value's size, limits.MAX_VALUE_*; fn.FunctionLimit)
+    reached where Terraform computes the value: Unknown at the top, and Unknown out of try()
+    and can(), which must not take it for a Terraform error and choose their fallback."""
+
+
 @dataclass(frozen=True)
 class _Ctx:
     scope: Scope
@@ -148,6 +156,9 @@ class _Ctx:
 
     def fail(self, node: Any, message: str) -> _Failure:
         return _Failure(message, self.line(node))
+
+    def limit(self, node: Any, message: str) -> _Limit:
+        return _Limit(message, self.line(node))
 
     def with_names(self, **names: Any) -> _Ctx:
         return replace(self, scope=self.scope.child(**names))
@@ -290,7 +301,7 @@ def _bounded(value: Any, node: Any, ctx: _Ctx) -> Any:
     try:
         return _plain(value)
     except ValueTooLarge as error:
-        raise ctx.fail(node, str(error)) from None
+        raise ctx.limit(node, str(error)) from None
 
 
 def _text(node: Any) -> str:
@@ -306,6 +317,8 @@ def _number(node: Any, ctx: _Ctx) -> Any:
     text = _text(node)
     try:
         return fn.to_number(text)
+    except fn.FunctionLimit as error:
+        raise ctx.limit(node, f"invalid number {text!r}: {error}") from None
     except FunctionError as error:
         raise ctx.fail(node, f"invalid number {text!r}: {error}") from None
 
@@ -597,6 +610,8 @@ def _binary(node: Any, ctx: _Ctx) -> Any:
         return right
     try:
         return _arithmetic(operator, fn.to_number(left), fn.to_number(right))
+    except fn.FunctionLimit as error:
+        raise ctx.limit(node, f"operator {operator}: {error}") from None
     except FunctionError as error:
         raise ctx.fail(node, f"operator {operator}: {error}") from None
 
@@ -791,7 +806,9 @@ def _call(node: Any, ctx: _Ctx) -> Any:
             result = file_functions.call(name, reader, [_plain(a) for a in arguments])
         else:
             result = fn.call(name, [_plain(a) for a in arguments])
-    except (FunctionError, ValueTooLarge) as error:
+    except (fn.FunctionLimit, ValueTooLarge) as error:
+        raise ctx.limit(node, f"{name}(): {error}") from None
+    except FunctionError as error:
         raise ctx.fail(node, f"{name}(): {error}") from None
     except (RecursionError, EvaluationError):
         raise
@@ -921,7 +938,12 @@ def _render_template(
         value = _eval(expression, inner)
     except _Failure as failure:
         where = f"{shown}:{failure.line}" if failure.line is not None else shown
-        raise ctx.fail(node, f"{function}(): {where}: {failure.message}") from None
+        raise type(failure)(f"{function}(): {where}: {failure.message}", ctx.line(node)) from None
+    except limits.BudgetExceeded as exceeded:  # the template's lines are not the .tf file's
+        raise limits.BudgetExceeded(exceeded.budget, ctx.line(node)) from None
+    except EvaluationError as error:
+        where = f"{shown}:{error.line}" if error.line is not None else shown
+        raise EvaluationError(f"{function}(): {where}: {error}", ctx.line(node)) from None
     if value is None:
         raise ctx.fail(node, f"{function}(): {shown}: the result of the template is null")
     return value
@@ -1015,6 +1037,8 @@ def _try(node: Any, argument_nodes: list[Any], ctx: _Ctx) -> Any:
     for argument in argument_nodes:
         try:
             value = _bounded(_eval(argument, ctx), argument, ctx)
+        except _Limit as limit:  # Terraform computes the value: which one try() gives is not known
+            return Unknown(_where(ctx.scope.file, limit.line) + limit.message)
         except _Failure:
             continue
         unknown = first_unknown(value)
@@ -1033,6 +1057,8 @@ def _can(node: Any, argument_nodes: list[Any], ctx: _Ctx) -> Any:
         raise ctx.fail(node, f"can(): exactly one argument is required, got {len(argument_nodes)}")
     try:
         value = _bounded(_eval(argument_nodes[0], ctx), argument_nodes[0], ctx)
+    except _Limit as limit:  # Terraform computes the value: can() is true there, not false
+        return Unknown(_where(ctx.scope.file, limit.line) + limit.message)
     except _Failure:
         return False
     unknown = first_unknown(value)
@@ -1153,13 +1179,18 @@ def _template(parts: list[Any], ctx: _Ctx) -> Any:
     size = sum(len(piece) for piece in pieces)
     if size > limits.MAX_VALUE_CHARS:  # checked before joining: pieces may share one long text
         message = f"string has more than {limits.MAX_VALUE_CHARS:,} characters"
-        raise ctx.fail(parts[0] if parts else None, message)
+        raise ctx.limit(parts[0] if parts else None, message)
     return fn.nfc("".join(pieces))  # pieces each NFC may join into a string that is not
 
 
 def _render(parts: list[Any], ctx: _Ctx, out: list[str]) -> None:
     for part in parts:
         content = getattr(part, "content", part)
+        if not isinstance(content, InterpolationRule):
+            # A text part or a directive evaluates no expression of its own, and an expression
+            # is what spends a step: a `%{ for }` over nothing but text (or nothing) was free,
+            # 10^9 iterations in 90 bytes ran until parse.max_seconds. Each part spends one.
+            limits.charge(1, ctx.line(content))
         if isinstance(content, InterpolationRule):
             value = _eval(content.expression, ctx)
             if isinstance(value, Unknown):
@@ -1209,6 +1240,7 @@ def _render_for(rule: Any, ctx: _Ctx, out: list[str]) -> None:
     first = _text(start.children[3])
     second = _text(start.children[5]) if start.children[5] is not None else None
     for key, value in _for_items(start, collection, ctx):
+        limits.charge(1, ctx.line(start))  # an iteration, whatever its body (see _render)
         inner = ctx.with_names(**({first: key, second: value} if second else {first: value}))
         _render(body, inner, out)
 

@@ -56,6 +56,13 @@ class FunctionError(DriftwatchError):
     """A Terraform function error (bad argument type or value); becomes an evaluation error."""
 
 
+class FunctionLimit(FunctionError):
+    """One of driftwatch's own bounds (a result's size, a format width, an exponent), where
+    Terraform computes the value: the result is Unknown, which try() and can() cannot observe
+    (taking the bound for a Terraform error chose try()'s fallback, a value Terraform never
+    makes)."""
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 
 # name -> "nested": top-level Unknown arguments give Unknown, but Unknowns inside collections
@@ -146,6 +153,8 @@ def to_number(value: Any) -> int | float:
     if isinstance(value, str) and numbers.NUMBER_TEXT.fullmatch(value):
         try:
             return numbers.parse(value)
+        except numbers.NumberLimit as error:
+            raise FunctionLimit(str(error)) from None
         except numbers.NumberError as error:
             raise FunctionError(str(error)) from None
     if value is None:
@@ -180,6 +189,8 @@ def arithmetic(operator: str, left: int | float, right: int | float) -> int | fl
         if operator in ("/", "%") and numbers.compare(right, 0) == 0:
             raise FunctionError("division by zero")
         return _ARITHMETIC[operator](left, right)
+    except numbers.NumberLimit as error:
+        raise FunctionLimit(str(error)) from None
     except numbers.NumberError as error:
         raise FunctionError(str(error)) from None
 
@@ -243,14 +254,14 @@ def _map(value: Any, what: str = "argument") -> Mapping[str, Any]:
 
 def _check_size(items: list[Any]) -> list[Any]:
     if len(items) > MAX_COLLECTION:
-        raise FunctionError(f"result has more than {MAX_COLLECTION} elements")
+        raise FunctionLimit(f"result has more than {MAX_COLLECTION} elements")
     return items
 
 
 def _check_text(length: int) -> None:
     """Refuse a string result longer than MAX_TEXT -- before building it, where possible."""
     if length > MAX_TEXT:
-        raise FunctionError(f"result would have more than {MAX_TEXT:,} characters")
+        raise FunctionLimit(f"result would have more than {MAX_TEXT:,} characters")
 
 
 check_text = _check_text
@@ -280,7 +291,7 @@ def _unique(items: Iterable[Any]) -> list[Any]:
         if any(values_equal(item, other) is True for other in others):
             continue
         if len(others) >= MAX_COMPARED:
-            raise FunctionError(f"more than {MAX_COMPARED} distinct collections to compare")
+            raise FunctionLimit(f"more than {MAX_COMPARED} distinct collections to compare")
         others.append(item)
         result.append(item)
     return result
@@ -601,7 +612,7 @@ def setproduct(*collections: Any) -> list[Any]:
         raise FunctionError("setproduct() needs at least two arguments")
     lists = [_list(c, "setproduct() argument") for c in collections]
     if math.prod(len(items) for items in lists) > MAX_COLLECTION:
-        raise FunctionError(f"setproduct() would have more than {MAX_COLLECTION} elements")
+        raise FunctionLimit(f"setproduct() would have more than {MAX_COLLECTION} elements")
     product = [list(combination) for combination in itertools.product(*lists)]
     return _set_of(product, "setproduct()") if any(is_set(c) for c in collections) else product
 
@@ -756,7 +767,7 @@ def signum(number: Any) -> int:
 def pow_(base: Any, exponent: Any) -> int | float:
     left, right = to_number(base), to_number(exponent)
     if abs(right) > 1024:
-        raise FunctionError("exponent is too large")
+        raise FunctionLimit("exponent is too large")
     try:
         return numbers.from_float(float(left) ** float(right))
     except (OverflowError, numbers.NumberError, ZeroDivisionError) as error:
@@ -1201,7 +1212,7 @@ def _format_one(value: Any, flags: str, width: str | None, precision: str | None
     size = int(width) if width else 0
     digits = int(precision) if precision else None
     if size > MAX_FORMAT_WIDTH or (digits is not None and digits > MAX_FORMAT_WIDTH):
-        raise FunctionError("format width or precision is too large")
+        raise FunctionLimit("format width or precision is too large")
     if letter == "v":
         text = (
             _json(value) if "#" in flags or is_list(value) or isinstance(value, Mapping) else _default(value)
@@ -1405,8 +1416,10 @@ def jsondecode(text: Any) -> Any:
             object_pairs_hook=lambda pairs: unique_keys(pairs, "property"),
         )
         return _from_json(decoded)
-    except (ValueError, RecursionError) as error:
+    except ValueError as error:
         raise FunctionError(f"invalid JSON: {error}") from None
+    except RecursionError:  # Terraform decodes any depth
+        raise FunctionLimit("the JSON is nested too deeply for driftwatch to decode") from None
 
 
 @_register("base64encode")

@@ -45,6 +45,11 @@ class NumberError(DriftwatchError, ValueError):
     """A number beyond driftwatch's magnitude limit (MAX_BITS), or not a number at all."""
 
 
+class NumberLimit(NumberError):
+    """A number beyond driftwatch's magnitude limit (MAX_BITS), which Terraform's 512-bit
+    floats hold: driftwatch's bound, not a Terraform error (functions.FunctionLimit)."""
+
+
 class Num(float):
     """A non-integral Terraform number: a float (nearest double) carrying the exact value."""
 
@@ -140,7 +145,7 @@ def make(value: Fraction | int, prec: int = PRECISION) -> int | Num:
     if rounded.denominator == 1:
         return _bounded(rounded.numerator)
     if shift > MAX_BITS:
-        raise NumberError("number is too close to zero for driftwatch (under 2^-16384)")
+        raise NumberLimit("number is too close to zero for driftwatch (under 2^-16384)")
     return Num(rounded, prec)
 
 
@@ -175,7 +180,7 @@ def _round_int(value: int, prec: int) -> int:
 
 def _bounded(value: int) -> int:
     if value.bit_length() > MAX_BITS:
-        raise NumberError("number is too large for driftwatch (over 2^16384, about 1e4932)")
+        raise NumberLimit("number is too large for driftwatch (over 2^16384, about 1e4932)")
     return value
 
 
@@ -189,12 +194,12 @@ def parse(text: str) -> int | Num:
     is charged as, so a loop over ``1e4900 + k`` spent a table's budget in 8 s, and eight such
     tables a target's whole ``parse.max_seconds``."""
     if len(text) > _MAX_DIGITS:  # int() refuses it with a bare ValueError; past MAX_BITS anyway
-        raise NumberError(f"number is too large for driftwatch ({len(text):,} characters)")
+        raise NumberLimit(f"number is too large for driftwatch ({len(text):,} characters)")
     if text.isascii() and text.lstrip("+-").isdigit():  # the common case, without Fraction's parser
         return _round_int(int(text), PRECISION)
     mantissa, _, exponent = text.lower().partition("e")
     if exponent and abs(int(exponent)) > MAX_BITS // 3 + len(mantissa):
-        raise NumberError("number is out of driftwatch's range (exponent over 5,000)")
+        raise NumberLimit("number is out of driftwatch's range (exponent over 5,000)")
     return make(Fraction(text))
 
 
@@ -229,11 +234,11 @@ def subtract(left: int | float, right: int | float) -> int | Num:
 def multiply(left: int | float, right: int | float) -> int | Num:
     if type(left) is int and type(right) is int:
         if left.bit_length() + right.bit_length() > MAX_BITS + PRECISION:
-            raise NumberError("number is too large for driftwatch (over 2^16384, about 1e4932)")
+            raise NumberLimit("number is too large for driftwatch (over 2^16384, about 1e4932)")
         return _round_int(left * right, PRECISION)
     product_bits = _magnitude_bits(left) + _magnitude_bits(right)
     if product_bits > MAX_BITS + PRECISION:
-        raise NumberError("number is too large for driftwatch (over 2^16384, about 1e4932)")
+        raise NumberLimit("number is too large for driftwatch (over 2^16384, about 1e4932)")
     return make(exact(left) * exact(right), _result_precision(left, right))
 
 

@@ -19,6 +19,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from driftwatch.errors import DriftwatchError
+
 # What the scanner stops at in code: comments, strings, heredocs, brackets, words, '='.
 _CODE = re.compile(
     r"""(?P<comment>\#[^\n]*|//[^\n]*|/\*.*?(?:\*/|\Z))
@@ -185,13 +187,21 @@ def _skip_heredoc(text: str, found: re.Match[str], line: int) -> tuple[int, int]
         position = next_line + 1
 
 
+class JsonTooDeep(DriftwatchError):
+    """A ``.tf.json`` file nested too deeply for the outline to read (see outline_json)."""
+
+
 def outline_json(text: str) -> list[BlockHeader]:
     """The same for a ``.tf.json`` file (Terraform's JSON syntax: a block type maps to an object
-    of labels, or to a list of such objects)."""
+    of labels, or to a list of such objects). Invalid JSON declares nothing (Terraform refuses
+    the directory); JSON nested deeper than Python's ``json`` reads raises JsonTooDeep: it is
+    valid to Terraform, whose reader has no depth limit, and may declare tables."""
     try:
         document = json.loads(text)
-    except (ValueError, RecursionError):
+    except ValueError:
         return []
+    except RecursionError:
+        raise JsonTooDeep("JSON nested too deeply to outline") from None
     if not isinstance(document, dict):
         return []
     blocks: list[BlockHeader] = []

@@ -324,8 +324,25 @@ def read_text(path: Path, rel: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> 
     return decode_text(data, rel)
 
 
+# What a file tracked by Git LFS holds in a checkout made without LFS (git-sync's default):
+# git-lfs's pointer, a few lines under 1,024 bytes that always start so (the LFS spec).
+_LFS_POINTER = b"version https://git-lfs.github.com/spec/v1\n"
+LFS_POINTER_REASON = (
+    "is a Git LFS pointer, not the file's content: the checkout was made without Git LFS "
+    "(git lfs pull, or LFS in the sync), and Terraform, run with it, reads the content"
+)
+
+
+def is_lfs_pointer(data: bytes) -> bool:
+    """Whether ``data`` is a Git LFS pointer file rather than the content it stands for."""
+    return len(data) < 1024 and data.startswith(_LFS_POINTER)
+
+
 def decode_text(data: bytes, rel: str) -> tuple[str, bytes]:
-    """The text of a file's bytes (and the bytes); a clear error for non-UTF-8 content."""
+    """The text of a file's bytes (and the bytes); a clear error for non-UTF-8 content and for
+    a Git LFS pointer (a parse error at its line 1 gave no clue of what the file was)."""
+    if is_lfs_pointer(data):
+        raise HclSyntaxError(rel, f"the file {LFS_POINTER_REASON}", 1)
     try:
         return data.decode("utf-8"), data
     except UnicodeDecodeError as error:

@@ -37,8 +37,13 @@ from pathlib import Path
 
 from driftwatch.errors import DriftwatchError
 from driftwatch.spec import RootNotCovered, SourceLocation
-from driftwatch.terraform.outline import BlockHeader, outline, outline_json
-from driftwatch.terraform.parse import DEFAULT_MAX_FILE_BYTES, read_regular
+from driftwatch.terraform.outline import BlockHeader, JsonTooDeep, outline, outline_json
+from driftwatch.terraform.parse import (
+    DEFAULT_MAX_FILE_BYTES,
+    LFS_POINTER_REASON,
+    is_lfs_pointer,
+    read_regular,
+)
 
 TABLE_RESOURCES = frozenset(
     {
@@ -460,8 +465,15 @@ def _read_blocks(
         return str(getattr(error, "message", None) or getattr(error, "strerror", None) or error)
     read["files"] += 1
     read["bytes"] += len(data)
+    if is_lfs_pointer(data):  # what it declares is in LFS, not in the checkout
+        return f"the file {LFS_POINTER_REASON}"
     text = data.decode("utf-8", errors="replace")
     lowered = text.lower()
     if "module" not in lowered and "dynamodb" not in lowered:
         return []
-    return outline_json(text) if path.name.endswith(".json") else outline(text)
+    if not path.name.endswith(".json"):
+        return outline(text)
+    try:
+        return outline_json(text)
+    except JsonTooDeep as error:
+        return str(error)
