@@ -820,9 +820,12 @@ class Daemon:
         self._stop.set()
 
     def run(self, grace_seconds: float = 60.0) -> int:
-        """Serve until SIGTERM/SIGINT; then finish the running scan (bounded), flush, exit 0."""
-        signal.signal(signal.SIGTERM, self.request_stop)
-        signal.signal(signal.SIGINT, self.request_stop)
+        """Serve until SIGTERM/SIGINT/SIGHUP; then finish the running scan (bounded), flush,
+        exit 0. SIGHUP (a terminal closed, ``kill -HUP`` meant as "reload") stops it the same
+        way, logged: its default action killed the daemon mid-scan, without a word. There is
+        no reload; the restart (the Deployment's, or the operator's) reads the configuration."""
+        for stop_signal in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(stop_signal, self.request_stop)
         self.start()
         # Never a wait without a timeout (driftwatch.waiting): about one SIGTERM in ten under
         # load reached another thread and was ignored until the kubelet's SIGKILL.

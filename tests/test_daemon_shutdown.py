@@ -138,35 +138,40 @@ def test_a_scan_that_ends_within_the_grace_is_recorded_whole(tmp_path: Path, slo
         assert episode.attribute == "point_in_time_recovery"
 
 
-def test_a_sigterm_another_thread_receives_still_stops_the_daemon(tmp_path: Path, slow: SlowScan) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_sigterm_another_thread_receives_still_stops_the_daemon(
+    tmp_path: Path, slow: SlowScan, stop_signal: signal.Signals
+) -> None:
     """The kernel may hand a process' SIGTERM to any thread. Python runs the handler only when
     the main thread wakes, and ``run()`` used to sleep in ``Event.wait()`` with no timeout: the
     daemon ignored that SIGTERM until the kubelet's SIGKILL (one SIGTERM in ten, under load).
-    Here the signal goes to another thread on purpose; a rescue after 15 s unblocks the old code."""
+    Here the signal goes to another thread on purpose; a rescue after 15 s unblocks the old code.
+    SIGHUP stops it the same way (its default action killed the daemon mid-scan, unlogged)."""
     daemon = Daemon(*load_config(write_config(tmp_path)))
     rescued = threading.Event()
 
     def deliver_elsewhere() -> None:
         assert slow.started.wait(20)
-        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)  # to this thread, not main
+        signal.pthread_kill(threading.get_ident(), stop_signal)  # to this thread, not main
         if not daemon._stop.wait(15):
             rescued.set()
             daemon._stop.set()
         slow.release.set()
 
-    handlers = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    stop_signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    handlers = [signal.getsignal(s) for s in stop_signals]
     sender = threading.Thread(target=deliver_elsewhere)
     sender.start()
     try:
         with structlog.testing.capture_logs() as events:
             assert daemon.run(grace_seconds=5) == 0
     finally:
-        signal.signal(signal.SIGTERM, handlers[0])
-        signal.signal(signal.SIGINT, handlers[1])
+        for stopping, handler in zip(stop_signals, handlers, strict=True):
+            signal.signal(stopping, handler)
         slow.release.set()
         sender.join(30)
-    assert not rescued.is_set(), "the SIGTERM was not noticed"
-    assert [e.get("signal") for e in events if e["event"] == "stop_requested"] == ["SIGTERM"]
+    assert not rescued.is_set(), f"the {stop_signal.name} was not noticed"
+    assert [e.get("signal") for e in events if e["event"] == "stop_requested"] == [stop_signal.name]
 
 
 SLOW_DAEMON = """
