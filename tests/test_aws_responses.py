@@ -1108,3 +1108,13 @@ def test_an_answer_without_an_aws_error_code_says_its_http_status(
         f"DescribeTable failed for table 'orders' in us-east-1: {status}: {said}"
     )
     assert counted(clients) == {("DescribeTable", str(status)): 1}
+
+
+def test_an_error_code_of_other_digits_is_an_aws_error_code(clients: AwsClients, endpoint: Endpoint) -> None:
+    """``str.isdigit`` is true of ``"²"`` or ``"٣"``, which ``int`` refuses: an answer whose
+    error code is such a character (a hostile proxy's) escaped as a ValueError, an unexpected
+    error of the table. Only ASCII digits are botocore's HTTP status."""
+    endpoint.errors["DescribeTable"] = (400, "²", "odd")
+    with pytest.raises(LiveReadError) as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION)
+    assert str(caught.value) == "DescribeTable failed for table 'orders' in us-east-1: ²: odd"

@@ -117,6 +117,40 @@ terraform {
     assert (table.spec.name, table.spec.tags) == ("prod-orders", {})
 
 
+def test_extra_arguments_that_pass_no_variable_leave_them_known(tmp_path: Path) -> None:
+    """The extra_arguments of Terragrunt's own documentation (``-lock-timeout=20m`` for the
+    commands that lock) set no variable: the default is what Terragrunt plans, as before. An
+    argument list that may (``-var-file=``, ``--var``, one not written out), var files or
+    ``env_vars`` (``TF_VAR_``, ``TF_CLI_ARGS_plan``) still make every variable Unknown."""
+    lock = """
+terraform {
+  extra_arguments "retry_lock" {
+    commands  = get_terraform_commands_that_need_locking()
+    arguments = ["-lock-timeout=20m"]
+  }
+  extra_arguments "init_only" {
+    commands  = ["init"]
+    arguments = ["-var-file=init.tfvars"]
+  }
+}
+"""
+    (table,) = _declare(tmp_path / "lock", {"main.tf": _ROOT_TF, "terragrunt.hcl": lock}).tables
+    assert (table.spec.name, table.spec.tags) == ("dev-orders", {"Team": "orders"})
+    for index, body in enumerate(
+        (
+            'arguments = ["-lock-timeout=20m", "-var-file=prod.tfvars"]',
+            'arguments = ["--var", "env=prod"]',
+            "arguments = local.args",
+            'env_vars = {\n  TF_VAR_env = "prod"\n}',
+            'required_var_files = ["prod.tfvars"]',
+            'commands = ["apply"]\n  arguments = ["-var=env=prod"]',
+        )
+    ):
+        unit = f'terraform {{\n  extra_arguments "x" {{\n  {body}\n  }}\n}}\n'
+        (table,) = _declare(tmp_path / str(index), {"main.tf": _ROOT_TF, "terragrunt.hcl": unit}).tables
+        assert isinstance(table.spec.name, Unknown), body
+
+
 def test_a_terragrunt_source_is_an_error_naming_it(tmp_path: Path) -> None:
     unit = 'terraform {\n  source = "../../../modules/orders"\n}\n' + _INPUTS
     result = _declare(tmp_path, {"terragrunt.hcl": unit})

@@ -145,7 +145,7 @@ def call_aws(
         # `from None`: the original exception's text is unscrubbed and would otherwise be
         # printed with any logged traceback.
         detail = scrub(str(error.get("Message", "")))
-        if code.isdigit():  # botocore names a code-less answer after its HTTP status
+        if code.isascii() and code.isdigit():  # botocore names a code-less answer after its HTTP status
             detail = _without_code(int(code), detail)
         if table_name is not None and code in _GONE_CODES:
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")

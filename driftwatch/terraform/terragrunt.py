@@ -15,7 +15,8 @@ that decide which tables exist and what they hold:
   every variable is.
 * ``terraform { extra_arguments ... }`` may add ``-var-file`` / ``-var`` to the plan, above
   the automatic tfvars files: then every variable is Unknown at that precedence (below the
-  target's own ``var_files`` and ``vars``).
+  target's own ``var_files`` and ``vars``). A block whose written-out ``commands`` or
+  ``arguments`` cannot pass a variable (``-lock-timeout=20m``) changes nothing.
 * ``terraform { source = ... }`` makes Terragrunt plan that module, not the files of the
   directory: an error of the target naming the source.
 
@@ -61,10 +62,11 @@ def read_root(tree_body: Any, file: str) -> TerragruntRoot:
     attributes, blocks = body_items(tree_body)
     source, source_line = _source(blocks, file)
     extra = any(
-        nested.type == "extra_arguments"
+        _may_set_variables(nested, file)
         for block in blocks
         if block.type == "terraform"
         for nested in block.items[1]
+        if nested.type == "extra_arguments"
     )
     includes = any(block.type == "include" for block in blocks)
     names: frozenset[str] | None = frozenset()
@@ -95,6 +97,38 @@ def _source(blocks: list[Block], file: str) -> tuple[str | None, int | None]:
         text = value if isinstance(value, str) else "(an expression driftwatch does not evaluate)"
         return text, block.line
     return None, None
+
+
+# What an ``extra_arguments`` block may set variables by: var files, and environment variables
+# (``TF_VAR_<name>``, ``TF_CLI_ARGS_plan``) whatever their names.
+_VARIABLE_ATTRIBUTES = ("required_var_files", "optional_var_files", "env_vars")
+
+
+def _may_set_variables(block: Block, file: str) -> bool:
+    """Whether an ``extra_arguments`` block may give ``terraform plan`` or ``apply`` a variable.
+
+    Not when its ``commands`` are written out and name neither, nor when its ``arguments`` are
+    written out and none is ``-var`` or ``-var-file`` (Go's flags also take ``--var``): the
+    ``-lock-timeout=20m`` of Terragrunt's documentation, in most Terragrunt repositories, made
+    every variable Unknown, and a table named from one an error row instead of watched.
+    Anything not written out (a Terragrunt function, a local) may."""
+    attributes, _ = block.items
+    scope = Scope({}, file)
+    commands = evaluate(attributes["commands"].expression, scope) if "commands" in attributes else None
+    if (
+        isinstance(commands, (list, tuple))
+        and all(isinstance(c, str) for c in commands)
+        and not {"plan", "apply"} & set(commands)
+    ):
+        return False
+    if any(name in attributes for name in _VARIABLE_ATTRIBUTES):
+        return True
+    if "arguments" not in attributes:
+        return False
+    arguments = evaluate(attributes["arguments"].expression, scope)
+    if not isinstance(arguments, (list, tuple)) or not all(isinstance(a, str) for a in arguments):
+        return True
+    return any(a.lstrip("-").startswith("var") and a.startswith("-") for a in arguments)
 
 
 def _input_names(node: Any, file: str) -> frozenset[str] | None:
