@@ -346,3 +346,41 @@ def test_registry_covers_the_required_functions() -> None:
         "chunklist",
     ]
     assert [name for name in required if name not in FUNCTIONS] == []
+
+
+# terraform console (1.11.4) answers for replace()'s template, which follows Go's Regexp.Expand:
+# a group name is letters, decimal digits (Unicode Nd) and "_"; it is a number only when it is
+# ASCII digits without a leading zero, at most nine of them; a "$" not followed by a name is text.
+EXPAND_CASES = [
+    ("/(b)/", "[$1]", "a[b]c"),
+    ("/(b)/", "[$0]", "a[b]c"),
+    ("/(b)/", "[$01]", "a[]c"),
+    ("/(b)/", "[$000000001]", "a[]c"),
+    ("/(b)/", "[$123456789]", "a[]c"),
+    ("/(b)/", "[$1234567890]", "a[]c"),
+    ("/(b)/", "[$\u00b2]", "a[$\u00b2]c"),  # superscript two: not a digit for Go, not a name
+    ("/(b)/", "[$1\u00b2]", "a[b\u00b2]c"),
+    ("/(b)/", "[$\u0663]", "a[]c"),  # Arabic-Indic three: a name, not a number
+    ("/(b)/", "[$\u01c5]", "a[]c"),  # a titlecase letter
+    ("/(b)/", "[$1x]", "a[]c"),
+    ("/(b)/", "[$\u00e9]", "a[]c"),
+    ("/(b)/", "[$_]", "a[]c"),
+    ("/(b)/", "[$-]", "a[$-]c"),
+    ("/(b)/", "[$]", "a[$]c"),
+    ("/(b)/", "$", "a$c"),
+    ("/(b)/", "[$$1]", "a[$1]c"),
+    ("/(b)/", "[$${1]", "a[${1]c"),
+    ("/(b)/", "[$${1}1]", "a[b1]c"),
+    ("/(b)/", "[$${}]", "a[${}]c"),
+    ("/(?P<x>b)/", "[$x]", "a[b]c"),
+    ("/(?P<x>b)/", "[$${x}y]", "a[by]c"),
+    ("/(?P<x>b)/", "[$xy]", "a[]c"),
+]
+
+
+@pytest.mark.parametrize(("pattern", "template", "expected"), EXPAND_CASES)
+def test_replace_expands_its_template_as_terraform_does(pattern: str, template: str, expected: str) -> None:
+    """Python's ``\\w`` took ``²`` into a group name and ``int("²")`` failed: the call was an
+    error where Terraform gives text; ``$01`` and ``$٣`` were read as group numbers."""
+    expression = f'replace("abc", "{pattern}", "{template}")'
+    assert evaluate_text(expression, Scope({}, "t.tf")) == expected

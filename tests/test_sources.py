@@ -143,7 +143,13 @@ def test_sources_driftwatch_does_not_fetch_are_reported_with_the_kind(source: st
 
 
 @pytest.mark.parametrize(
-    "source", ["git::https://h.test/r.git?ref=--upload-pack=x", "git::https://h.test/r.git?sshkey=abc"]
+    "source",
+    [
+        "git::https://h.test/r.git?ref=--upload-pack=x",
+        "git::https://h.test/r.git?sshkey=abc",
+        "git::https://h.test/r.git?depth=\u00b2",  # isdigit() but not int(): a ValueError escaped
+        "git::https://h.test/r.git?depth=0",
+    ],
 )
 def test_hostile_git_parameters_are_rejected(source: str) -> None:
     with pytest.raises(SourceError):

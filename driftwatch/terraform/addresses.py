@@ -244,7 +244,7 @@ def _git(url: str, subdir: str, source: str) -> GitSource:
         raise SourceError(f"git source parameter {', '.join(unknown)} is not supported")
     depth: int | None = None
     if "depth" in query:
-        if not query["depth"].isdigit() or int(query["depth"]) < 1:
+        if not (query["depth"].isascii() and query["depth"].isdigit()) or int(query["depth"]) < 1:
             raise SourceError(f"?depth= must be a positive whole number, not {query['depth']!r}")
         depth = int(query["depth"])
     ref = query.get("ref") or None

@@ -1068,24 +1068,56 @@ def _decoded(found: bytes | None) -> str | None:
     return None if found is None else found.decode()
 
 
-_SUBSTITUTION = re.compile(r"\$(\$|\{(\w+)\}|(\w+))")
+def _group_name_length(text: str) -> int:
+    """How many leading characters of ``text`` Go's Regexp.Expand reads as a group name:
+    letters (Unicode L*), decimal digits (Nd) and ``_``. Not Python's ``\\w``, which also takes
+    ``²`` (No) and other alphanumerics Go stops at."""
+    length = 0
+    for character in text:
+        category = unicodedata.category(character)
+        if character != "_" and category[0] != "L" and category != "Nd":
+            break
+        length += 1
+    return length
+
+
+def _group_number(name: str) -> int | None:
+    """Go's reading of a group name as a number: ASCII digits only, no leading zero, below
+    10^9; else None (the name of a named group: ``$01`` and ``$٣`` name none)."""
+    if not (name.isascii() and name.isdigit()) or (name[0] == "0" and len(name) > 1) or len(name) > 9:
+        return None
+    return int(name)
 
 
 def _expand(match: Any, compiled: Any, template: str) -> str:
-    """Go's Regexp.Expand syntax (RE2's): $1, ${1}, $name, ${name}, $$; an unknown group is ""."""
-
-    def group(reference: re.Match[str]) -> str:
-        if reference.group(1) == "$":
-            return "$"
-        name = reference.group(2) or reference.group(3)
-        if name.isdigit():
-            number = int(name)
+    """Go's Regexp.Expand (what Terraform's ``replace`` does with its template): ``$$`` is
+    ``$``; ``$name`` / ``${name}`` is that group (by number or name; an unknown or unmatched
+    group is ""); a ``$`` not followed by a name (``$-``, ``${x``) is a literal ``$``."""
+    out: list[str] = []
+    rest = template
+    while True:
+        before, dollar, rest = rest.partition("$")
+        out.append(before)
+        if not dollar:
+            return "".join(out)
+        if rest.startswith("$"):
+            out.append("$")
+            rest = rest[1:]
+            continue
+        brace = rest.startswith("{")
+        body = rest[1:] if brace else rest
+        length = _group_name_length(body)
+        if length == 0 or (brace and body[length : length + 1] != "}"):
+            out.append("$")  # malformed: the $ is text, and what follows is read as text
+            continue
+        name = body[:length]
+        rest = body[length + 1 :] if brace else body[length:]
+        number = _group_number(name)
+        if number is not None:
             found = match.group(number) if number <= compiled.groups else None
         else:
             found = match.group(name) if name in compiled.groupindex else None
-        return _decoded(found) or ""
-
-    return _SUBSTITUTION.sub(group, template)
+        out.append(_decoded(found) or "")
 
 
 _RE2_OPTIONS = re2.Options()

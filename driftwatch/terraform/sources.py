@@ -397,9 +397,8 @@ class Fetcher:
         entries = [entry for entry in listing.split("\0") if entry]
         if len(entries) > max_files:
             raise NotFetched(too_many)
-        total = sum(
-            int(size) for size in (entry.split("\t", 1)[0].split()[-1] for entry in entries) if size.isdigit()
-        )
+        sizes = (entry.split("\t", 1)[0].split()[-1] for entry in entries)
+        total = sum(int(size) for size in sizes if size.isascii() and size.isdigit())
         if total > max_bytes:
             raise NotFetched(f"the package is larger than {max_bytes:,} bytes")
 
@@ -849,7 +848,7 @@ def host_allowed(hostname: str, allowed: tuple[str, ...]) -> bool:
 
 def _read_bounded(response: Any, max_bytes: int, deadline: float, url: str) -> bytes:
     length = response.headers.get("Content-Length")
-    if length and length.isdigit() and int(length) > max_bytes:
+    if length and length.isascii() and length.isdigit() and int(length) > max_bytes:
         raise NotFetched(f"{_strip_query(url)} is larger than the {max_bytes:,} bytes allowed")
     chunks: list[bytes] = []
     total = 0
