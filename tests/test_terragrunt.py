@@ -188,3 +188,4 @@ def test_read_root_names_the_inputs_when_it_can() -> None:
         frozenset(),
         "(an expression driftwatch does not evaluate)",
     )
+    assert read("terraform {\n  source = null\n}\n") == (frozenset(), None)  # null: no source

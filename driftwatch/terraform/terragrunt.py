@@ -94,6 +94,8 @@ def _source(blocks: list[Block], file: str) -> tuple[str | None, int | None]:
             continue
         node = attributes["source"]
         value = evaluate(node.expression, Scope({}, file))
+        if value is None:  # Terragrunt reads a null source as none: the directory is planned
+            continue
         text = value if isinstance(value, str) else "(an expression driftwatch does not evaluate)"
         return text, block.line
     return None, None
