@@ -187,6 +187,25 @@ def test_a_map_of_any_without_one_type_is_refused_as_terraform_refuses_it(tmp_pa
     assert result.tables == [] or all(isinstance(t.spec.name, Unknown) for t in result.tables)
 
 
+@pytest.mark.parametrize("where", ["root/main.tf", "root/modules/tables/versions.tf"])
+def test_a_module_using_experiments_is_an_error_as_terraform_refuses_it(tmp_path: Path, where: str) -> None:
+    """``terraform { experiments = [module_variable_optional_attrs] }`` (a public module of the
+    Terraform 0.14-1.2 years, code index file 2300671863; eleventh survey): terraform 1.11.4
+    refuses the configuration ("Module uses experimental features", even for ``[]``). driftwatch
+    compared its tables as if it planned."""
+    call = 'module "tables" {\n  source = "./modules/tables"\n}\n'
+    files = {
+        "root/main.tf": TABLE.replace("var.name", '"t"') + call,
+        "root/modules/tables/main.tf": TABLE.replace("var.name", '"u"'),
+    }
+    files[where] = files.get(where, "") + "terraform {\n  experiments = [module_variable_optional_attrs]\n}\n"
+    write_tree(tmp_path, files)
+    result = declare(tmp_path)
+    (error,) = [e for e in result.errors if "experimental" in str(e)]
+    assert "Module uses experimental features" in str(error)
+    assert error.file is not None and error.file.endswith(where.removeprefix("root/")) and error.line
+
+
 @REQUIRES_TERRAFORM_CLI
 def test_terraform_console_reads_var_strings_as_recorded(tmp_path: Path) -> None:
     """RAW_VARIABLES measured: one ``terraform console`` (no provider, no init), half of the
