@@ -29,7 +29,9 @@ release (tests/fixtures/real/vendor) while driftwatch scans the root as written.
 ``provider::aws::arn_parse`` not evaluated (fixed); its ``import_adopt`` table is made in moto before
 the apply, for the root's ``import`` block to adopt. The ninth found the CloudPosse label's
 ``regex_replace_chars`` matched with Python's ``re`` instead of RE2 (fixed): its
-``cloudposse_naming`` call names a table through an RE2 POSIX class.
+``cloudposse_naming`` call names a table through an RE2 POSIX class. The eleventh added
+``flat_gsi_scaling``: GSI scaling targets and policies keyed by a flatten()ed map, each reading
+its table as ``aws_dynamodb_table.this[each.value.table]`` (it agreed; kept for its style).
 
 moto gap (also in the fixtures' README): moto 5.2.1 has no ``ListTagsForResource`` /
 ``TagResource`` for Application Auto Scaling, which the provider calls after creating a
@@ -162,6 +164,9 @@ STATE: dict[str, str] = {
     # the tenth survey: one module per region, the region from data.aws_region
     "module.regional_calls.module.home.aws_dynamodb_table.t": "regional-dev-orders-us-east-1",
     "module.regional_calls.module.europe.aws_dynamodb_table.t": "regional-dev-orders-eu-west-1",
+    # the eleventh survey
+    'module.flat_gsi_scaling.aws_dynamodb_table.this["orders"]': "flat-dev-orders",
+    'module.flat_gsi_scaling.aws_dynamodb_table.this["audit"]': "flat-dev-audit",
 }
 
 # The eighth survey's import_adopt: the table a console user made before the stack existed,
@@ -344,6 +349,26 @@ def mutate_scaling(endpoint: str) -> None:
             "PredefinedMetricSpecification": {"PredefinedMetricType": "DynamoDBReadCapacityUtilization"},
         },
     )
+    # the eleventh survey: GSI targets and policies from a flatten()ed map
+    scaling.register_scalable_target(  # declared max 10 (the optional() default)
+        ServiceNamespace="dynamodb",
+        ResourceId="table/flat-dev-orders/index/by-user",
+        ScalableDimension="dynamodb:index:WriteCapacityUnits",
+        MinCapacity=1,
+        MaxCapacity=30,
+    )
+    flat = "table/flat-dev-orders/index/by-id"
+    scaling.put_scaling_policy(
+        ServiceNamespace="dynamodb",
+        ResourceId=flat,
+        ScalableDimension=index_read,
+        PolicyName=f"DynamoDBReadCapacityUtilization:{flat}",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 60.0,  # declared 50
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "DynamoDBReadCapacityUtilization"},
+        },
+    )
     # the fifth survey: one scheduled action deleted, the other moved (named, not compared)
     vendas = {"ServiceNamespace": "dynamodb", "ResourceId": "table/Vendas", "ScalableDimension": read}
     scaling.delete_scheduled_action(ScheduledActionName="dynamodb-table-vendas-restore", **vendas)
@@ -484,6 +509,9 @@ def mutate_eighth_survey(client: Any) -> None:
     client.untag_resource(ResourceArn=_arn(client, "Acme-Ue1-Dev-Audit-A63fe"), TagKeys=["Name"])
     # the tenth survey: TTL on by the nested optional() defaults of a null, non-nullable input
     _ttl(client, "regional-dev-orders-us-east-1", False, "expires")
+    # the eleventh survey: PITR declared as the string "false"; table class from a ternary
+    _pitr(client, "flat-dev-orders", True)
+    client.update_table(TableName="flat-dev-audit", TableClass="STANDARD")
 
 
 def mutate_third_survey(client: Any) -> None:
@@ -655,6 +683,9 @@ PLANNED: dict[str, set[str]] = {
     # the tenth survey
     "module.regional_calls.module.home.aws_dynamodb_table.t": {"ttl"},
     "module.regional_calls.module.europe.aws_dynamodb_table.t": {"point_in_time_recovery", "tags"},
+    # the eleventh survey
+    'module.flat_gsi_scaling.aws_dynamodb_table.this["orders"]': {"point_in_time_recovery"},
+    'module.flat_gsi_scaling.aws_dynamodb_table.this["audit"]': {"table_class"},
 }
 
 # The same for the scaling targets and policies, by the table they scale.
@@ -674,6 +705,8 @@ PLANNED_SCALING: dict[str, set[str]] = {
         "autoscaling.write.min",
         "gsi.by-owner.autoscaling.read.max",
     },
+    # the eleventh survey: targets and policies keyed by "table.index.dimension"
+    "flat-dev-orders": {"gsi.by-user.autoscaling.write.max", "gsi.by-id.autoscaling.read.target"},
 }
 
 # Planned arguments driftwatch deliberately folds into another finding, with the section of

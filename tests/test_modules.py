@@ -135,6 +135,77 @@ def test_a_var_string_is_parsed_by_terraforms_rule_for_its_type(
     assert names(result) == [expected]
 
 
+# Tables in a map(any) whose objects have different attributes: Terraform makes them maps of
+# strings (terraform 1.11.4 plan, eleventh survey), so `pitr == true` is false and the default
+# of lookup() is a string where the table has the key.
+MAP_ANY_TABLES = """
+variable "tables" {
+  type = map(any)
+  default = {
+    users = { hash_key = "id", pitr = true, ttl = "exp" }
+    audit = { hash_key = "id", pitr = false }
+  }
+}
+resource "aws_dynamodb_table" "t" {
+  for_each     = var.tables
+  name         = "mapany-${each.key}"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = each.value.hash_key
+  attribute {
+    name = each.value.hash_key
+    type = "S"
+  }
+  point_in_time_recovery {
+    enabled = each.value.pitr == true
+  }
+  deletion_protection_enabled = lookup(each.value, "pitr", false)
+}
+"""
+
+
+def test_a_map_of_any_holds_one_type_as_terraform_converts_it(tmp_path: Path) -> None:
+    """terraform plan: PITR off on both tables (``"true" == true`` is false), deletion protection
+    on for users. driftwatch kept the bool, declared PITR on for users, and so called a table
+    whose PITR was turned on in the console in sync while terraform plan turns it off."""
+    write_tree(tmp_path, {"root/main.tf": MAP_ANY_TABLES})
+    result = declare(tmp_path)
+    assert result.errors == []
+    declared = {
+        table.spec.name: (table.spec.point_in_time_recovery, table.spec.deletion_protection)
+        for table in result.tables
+    }
+    assert declared == {"mapany-users": (False, True), "mapany-audit": (False, False)}
+
+
+def test_a_map_of_any_without_one_type_is_refused_as_terraform_refuses_it(tmp_path: Path) -> None:
+    """A number beside a map in the same map(any) (a table with tags, one without and a
+    capacity): Terraform refuses the variable ("all map elements must have the same type")."""
+    main = MAP_ANY_TABLES.replace("pitr = false }", 'pitr = false, tags = { a = "b" } }')
+    write_tree(tmp_path, {"root/main.tf": main})
+    result = declare(tmp_path)
+    assert any("all map elements must have the same type" in str(e) for e in result.errors)
+    assert result.tables == [] or all(isinstance(t.spec.name, Unknown) for t in result.tables)
+
+
+@pytest.mark.parametrize("where", ["root/main.tf", "root/modules/tables/versions.tf"])
+def test_a_module_using_experiments_is_an_error_as_terraform_refuses_it(tmp_path: Path, where: str) -> None:
+    """``terraform { experiments = [module_variable_optional_attrs] }`` (a public module of the
+    Terraform 0.14-1.2 years, code index file 2300671863; eleventh survey): terraform 1.11.4
+    refuses the configuration ("Module uses experimental features", even for ``[]``). driftwatch
+    compared its tables as if it planned."""
+    call = 'module "tables" {\n  source = "./modules/tables"\n}\n'
+    files = {
+        "root/main.tf": TABLE.replace("var.name", '"t"') + call,
+        "root/modules/tables/main.tf": TABLE.replace("var.name", '"u"'),
+    }
+    files[where] = files.get(where, "") + "terraform {\n  experiments = [module_variable_optional_attrs]\n}\n"
+    write_tree(tmp_path, files)
+    result = declare(tmp_path)
+    (error,) = [e for e in result.errors if "experimental" in str(e)]
+    assert "Module uses experimental features" in str(error)
+    assert error.file is not None and error.file.endswith(where.removeprefix("root/")) and error.line
+
+
 @REQUIRES_TERRAFORM_CLI
 def test_terraform_console_reads_var_strings_as_recorded(tmp_path: Path) -> None:
     """RAW_VARIABLES measured: one ``terraform console`` (no provider, no init), half of the

@@ -657,6 +657,69 @@ def test_a_block_terraform_does_not_know_is_rejected(tmp_path: Path, block: str,
     assert job.table.rejections == (Rejection("block-type", message),)
 
 
+_GSI_HEAD = (
+    'provider "aws" {\n  region = "us-east-1"\n}\n'
+    'variable "billing_mode" {\n  default = "PAY_PER_REQUEST"\n}\n'
+    'resource "aws_dynamodb_table" "t" {\n  name = "t"\n  billing_mode = var.billing_mode\n'
+    '  hash_key = "id"\n  attribute {\n    name = "id"\n    type = "S"\n  }\n'
+    '  attribute {\n    name = "g"\n    type = "S"\n  }\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        # a public module's GSI capacity written as dynamic blocks gated on the billing mode
+        # (code index file 7881590631, eleventh survey): Terraform refuses the resource whatever
+        # the for_each; driftwatch compared the table as if the GSI had no capacity
+        (
+            '  global_secondary_index {\n    name = "gi"\n    hash_key = "g"\n    projection_type = "ALL"\n'
+            '    dynamic "read_capacity" {\n      for_each = var.billing_mode == "PROVISIONED" ? [1] : []\n'
+            "      content {\n        read_capacity = 5\n      }\n    }\n  }\n",
+            'Blocks of type "read_capacity" are not expected here.',
+        ),
+        # written as a static block: Terraform suggests the equals sign (terraform 1.11.4 validate)
+        (
+            '  global_secondary_index {\n    name = "gi"\n    hash_key = "g"\n    projection_type = "ALL"\n'
+            "    read_capacity {\n      x = 1\n    }\n  }\n",
+            'Blocks of type "read_capacity" are not expected here. Did you mean to define argument '
+            '"read_capacity"? If so, use the equals sign to assign it a value.',
+        ),
+        # code index file 33500986852: a GSI's provisioned_throughput block, in a dynamic GSI
+        (
+            '  dynamic "global_secondary_index" {\n    for_each = [1]\n    content {\n'
+            '      name = "gi"\n      hash_key = "g"\n      projection_type = "ALL"\n'
+            '      dynamic "provisioned_throughput" {\n        for_each = []\n'
+            "        content {\n          read_capacity = 1\n        }\n      }\n    }\n  }\n",
+            'Blocks of type "provisioned_throughput" are not expected here.',
+        ),
+        (
+            "  ttl {\n    enabled = false\n    lifecycle {\n      x = 1\n    }\n  }\n",
+            'Blocks of type "lifecycle" are not expected here.',
+        ),
+    ],
+    ids=[
+        "gsi-dynamic-read-capacity",
+        "gsi-read-capacity-block",
+        "gsi-provisioned-throughput",
+        "ttl-lifecycle",
+    ],
+)
+def test_a_block_terraform_does_not_know_inside_a_nested_block_is_rejected(
+    tmp_path: Path, body: str, message: str
+) -> None:
+    """terraform 1.11.4 refuses each ("Unsupported block type", ``terraform validate``); driftwatch
+    checked the block types of the resource's body only, and compared the table."""
+    from realestate import target, write_repo
+
+    from driftwatch.scan import declare
+    from driftwatch.terraform.parse import ParseCache
+
+    repo = write_repo(tmp_path / "repo", {"main.tf": _GSI_HEAD + body + "}\n"})
+    (job,) = declare([target(repo)], ParseCache()).jobs
+    assert Rejection("block-type", message) in job.table.rejections
+
+
 _TABLE_HEAD = (
     'provider "aws" {\n  region = "us-east-1"\n}\n'
     'resource "aws_dynamodb_table" "t" {\n  name = "t"\n  billing_mode = "PAY_PER_REQUEST"\n'

@@ -1698,6 +1698,7 @@ class _TableCollector:
         self.result = result
         self.scaling: list[appautoscaling.ScalingResource] = []
         self.features: list[table_features.FeatureResource] = []
+        self._experiment_lines: set[tuple[str, int]] = set()
         # One entry per enclosing module call with count / for_each / depends_on (innermost
         # last): the legacy modules found under it, as (module address, its provider block).
         self._restricted: list[list[tuple[str, SourceLocation]]] = []
@@ -1710,6 +1711,7 @@ class _TableCollector:
             return
         duplicated = self._duplicates(instance) | self._removed_yet_declared(instance)
         self._imports_outside_the_root(instance)
+        self._experiments(instance)
         for name in instance.calls:
             block, file = instance.calls[name]
             if f"module.{name}" in duplicated:
@@ -1795,6 +1797,26 @@ class _TableCollector:
                     file,
                     block.line,
                 )
+
+    def _experiments(self, instance: ModuleInstance) -> None:
+        """``terraform { experiments = [...] }`` (``module_variable_optional_attrs`` of the
+        Terraform 0.14-1.2 years, in public modules): a release that is not an alpha refuses the
+        whole configuration ("Module uses experimental features", terraform 1.11.4, even for
+        ``[]``). Said as an error of the target at the argument, once per file and line (a module
+        called several times is one module); before, its tables were compared as if it planned."""
+        for block, file in instance.blocks:
+            if block.type != "terraform" or "experiments" not in block.items[0]:
+                continue
+            line = _line(block.items[0]["experiments"]) or block.line
+            if (file, line) in self._experiment_lines:
+                continue
+            self._experiment_lines.add((file, line))
+            self.walk.error(
+                'terraform { experiments = [...] }: Terraform refuses the configuration ("Module uses '
+                'experimental features": experiments are available only in its alpha releases)',
+                file,
+                line,
+            )
 
     def _scaling_resource(self, instance: ModuleInstance, kind: str, block: Block, file: str) -> None:
         """Every instance of a scalable target or policy, evaluated, for ``finish`` to join."""

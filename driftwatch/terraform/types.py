@@ -222,6 +222,8 @@ def convert(value: Any, type_spec: TypeSpec, where: str = "value") -> Any:
             raise TypeConversionError(f"{where}: a {kind} is required, got a {type(value).__name__}")
         element = type_spec.element or ANY
         items = [convert(item, element, f"{where}[{i}]") for i, item in enumerate(value)]
+        if element.kind == "any":
+            items = _unified(items, kind, where)
         if kind == "set":
             from driftwatch.terraform.functions import FunctionError, toset
 
@@ -241,10 +243,28 @@ def convert(value: Any, type_spec: TypeSpec, where: str = "value") -> Any:
         if not isinstance(value, dict):
             raise TypeConversionError(f"{where}: a map is required, got a {type(value).__name__}")
         element = type_spec.element or ANY
-        return {key: convert(item, element, f"{where}[{key!r}]") for key, item in value.items()}
+        converted = {key: convert(item, element, f"{where}[{key!r}]") for key, item in value.items()}
+        if element.kind == "any":
+            return dict(zip(converted, _unified(list(converted.values()), kind, where), strict=True))
+        return converted
     if kind == "object":
         return _convert_object(value, type_spec, where)
     return value
+
+
+def _unified(items: list[Any], kind: str, where: str) -> list[Any]:
+    """The elements of a ``list(any)``, ``set(any)`` or ``map(any)`` converted to their one
+    common type, as cty converts to a collection of ``any``: ``{a = {x = 1, y = "s"}, b = {x =
+    "t"}}`` is a map of maps of strings (``x = "1"``), and elements with no common type (a
+    number beside a list) are refused with Terraform's words (terraform 1.11.4). Before, the
+    values were kept as written: the numbers stayed numbers, and a variable Terraform refuses was
+    read (eleventh survey)."""
+    from driftwatch.terraform.unify import UnifyError, unify_values
+
+    try:
+        return unify_values(items)
+    except UnifyError:
+        raise TypeConversionError(f"{where}: all {kind} elements must have the same type") from None
 
 
 def _convert_object(value: Any, type_spec: TypeSpec, where: str) -> dict[str, Any]:
