@@ -176,6 +176,32 @@ class _AssumedRoleProvider(CredentialProvider):
         }
 
 
+_LOADER_LOCK = threading.Lock()
+_SHARED_LOADER: list[Any] = []  # the process's one botocore data loader, once made
+
+
+def new_session(core: botocore.session.Session | None = None) -> boto3.Session:
+    """A boto3 session (of ``core``, else of a fresh botocore session) whose botocore data
+    (endpoints, service models, endpoint rule sets) is read through the process's one loader.
+
+    Each botocore session otherwise parses ``endpoints.json`` and every service model again:
+    about 40 ms of CPU per session, paid once per role assumed (one session each) and once per
+    scan that builds its clients afresh (a third of the CPU of a small scan against a local
+    endpoint). The loader only memoises what it read from botocore's own files, which do not
+    change while the process runs."""
+    core = core or botocore.session.get_session()
+    with _LOADER_LOCK:
+        if _SHARED_LOADER:
+            core.register_component("data_loader", _SHARED_LOADER[0])
+        else:
+            _SHARED_LOADER.append(core.get_component("data_loader"))
+        session = boto3.Session(botocore_session=core)
+        # boto3 appends its own data directory to the loader at every session: kept once.
+        paths = _SHARED_LOADER[0].search_paths
+        paths[:] = list(dict.fromkeys(paths))
+    return session
+
+
 class AwsClients:
     """boto3 clients created once and shared by worker threads; one per (service, region, role).
 
@@ -301,7 +327,7 @@ class AwsClients:
         """The session of the standard credential chain (called with the lock held)."""
         if self._session is None:
             try:
-                self._session = boto3.Session()
+                self._session = new_session()
             except BotoCoreError as error:
                 raise config_error(error) from None
         return self._session
@@ -355,7 +381,7 @@ class AwsClients:
             resolver = core.get_component("credential_provider")
             # First in the chain: the role's credentials win over anything in env or files.
             resolver.providers.insert(0, _AssumedRoleProvider(sts, role))
-            session = boto3.Session(botocore_session=core)
+            session = new_session(core)
             self._role_sessions[role] = session
         return session
 
