@@ -76,6 +76,25 @@ def file_blocks_of(tree: Any) -> Any:
         ("list(any)", [{"n": 1}, {"n": "2"}], [{"n": "1"}, {"n": "2"}]),
         ("set(any)", [1, "a", True], ["1", "a", "true"]),
         ("any", {"users": {"x": 1}, "audit": {"y": "s"}}, None),
+        # an `any` deeper in the element type is one type too, across the whole collection
+        # (terraform 1.11.4 console): each map of a list(map(any)) alone would keep its bool
+        (
+            "list(map(any))",
+            [{"name": "a", "pitr": True, "read": 5}, {"pitr": True}],
+            [{"name": "a", "pitr": "true", "read": "5"}, {"pitr": "true"}],
+        ),
+        ("map(list(any))", {"a": [1, "x"], "b": [True]}, {"a": ["1", "x"], "b": ["true"]}),
+        ("list(object({ a = any }))", [{"a": 1}, {"a": "x"}], [{"a": "1"}, {"a": "x"}]),
+        (
+            "map(map(any))",
+            {"u": {"a": {"p": 1}}, "v": {"b": {"q": "x"}}},
+            {"u": {"a": {"p": "1"}}, "v": {"b": {"q": "x"}}},
+        ),
+        ("list(list(any))", [[1, 2], ["a"]], [["1", "2"], ["a"]]),
+        ("list(list(any))", [[1, 2], []], None),
+        ("map(map(any))", {"u": {"a": 1}, "v": {}}, None),
+        ("tuple([map(any), map(any)])", [{"a": 1}, {"a": "x"}], None),  # a tuple's are its own
+        ("object({ a = map(any), b = map(any) })", {"a": {"x": 1}, "b": {"x": "s"}}, None),
     ],
 )
 def test_conversion_follows_terraform(type_text: str, value: Any, expected: Any) -> None:
@@ -105,6 +124,13 @@ def test_conversion_follows_terraform(type_text: str, value: Any, expected: Any)
             "all map elements must have the same type",
         ),
         ("list(any)", [1, {"a": 1}], "all list elements must have the same type"),
+        # an `any` deeper in the element type: the elements have no common type (terraform
+        # 1.11.4: "cannot find a common base type for all elements")
+        ("list(map(any))", [{"a": 1}, {"c": True}], "cannot find a common base type"),
+        ("map(list(any))", {"a": [1, 2], "b": [True]}, "cannot find a common base type"),
+        ("map(object({ a = any, b = number }))", {"k": {"a": 1, "b": 1}, "l": {"a": True, "b": 2}}, "base"),
+        ("set(map(any))", [{"a": 1}, {"a": "1"}], "element types must all match for conversion to set"),
+        ("list(list(any))", [[1, 2], [True]], "cannot find a common base type"),
     ],
 )
 def test_values_that_do_not_fit_are_errors(type_text: str, value: Any, message: str) -> None:

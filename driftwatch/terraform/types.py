@@ -222,8 +222,7 @@ def convert(value: Any, type_spec: TypeSpec, where: str = "value") -> Any:
             raise TypeConversionError(f"{where}: a {kind} is required, got a {type(value).__name__}")
         element = type_spec.element or ANY
         items = [convert(item, element, f"{where}[{i}]") for i, item in enumerate(value)]
-        if element.kind == "any":
-            items = _unified(items, kind, where)
+        items = _one_element_type(items, element, kind, where)
         if kind == "set":
             from driftwatch.terraform.functions import FunctionError, toset
 
@@ -244,12 +243,45 @@ def convert(value: Any, type_spec: TypeSpec, where: str = "value") -> Any:
             raise TypeConversionError(f"{where}: a map is required, got a {type(value).__name__}")
         element = type_spec.element or ANY
         converted = {key: convert(item, element, f"{where}[{key!r}]") for key, item in value.items()}
-        if element.kind == "any":
-            return dict(zip(converted, _unified(list(converted.values()), kind, where), strict=True))
-        return converted
+        items = _one_element_type(list(converted.values()), element, kind, where)
+        return dict(zip(converted, items, strict=True))
     if kind == "object":
         return _convert_object(value, type_spec, where)
     return value
+
+
+def has_any(type_spec: TypeSpec) -> bool:
+    """Whether ``any`` is somewhere in the type: Terraform finds one concrete type for it."""
+    return (
+        type_spec.kind == "any"
+        or (type_spec.element is not None and has_any(type_spec.element))
+        or any(has_any(attribute) for attribute, _, _ in type_spec.attributes.values())
+        or any(has_any(element) for element in type_spec.elements)
+    )
+
+
+def _one_element_type(items: list[Any], element: TypeSpec, kind: str, where: str) -> list[Any]:
+    """The converted elements of a collection whose element type has ``any`` in it, made one
+    type as cty makes them: ``any`` itself is unified (see ``_unified``); deeper (``list(map(any))``,
+    ``map(object({a = any}))``) the elements, each converted alone, are unified too (the maps of
+    ``[{a = 1, b = "x"}, {c = true}]`` are both maps of strings: ``c = "true"``), or refused when
+    they have no common type. A set of them is not unified: its elements must already have one
+    type ("element types must all match for conversion to set"; terraform 1.11.4 console)."""
+    if element.kind == "any":
+        return _unified(items, kind, where)
+    if not has_any(element):
+        return items
+    from driftwatch.terraform.unify import UnifyError, unify_values
+
+    try:
+        unified = unify_values(items)
+    except UnifyError:
+        unified = None
+    if kind == "set" and unified != items:
+        raise TypeConversionError(f"{where}: element types must all match for conversion to set")
+    if unified is None:
+        raise TypeConversionError(f"{where}: cannot find a common base type for all elements")
+    return unified
 
 
 def _unified(items: list[Any], kind: str, where: str) -> list[Any]:
