@@ -187,6 +187,19 @@ def test_a_map_of_any_without_one_type_is_refused_as_terraform_refuses_it(tmp_pa
     assert result.tables == [] or all(isinstance(t.spec.name, Unknown) for t in result.tables)
 
 
+def test_a_map_of_any_with_a_null_beside_an_object_is_refused_as_terraform_refuses_it(tmp_path: Path) -> None:
+    """``ttl = null`` for one table, ``ttl = { ... }`` for another, in a root map(any): terraform
+    1.11.4 refuses the default ("attribute types must all match for conversion to map"); driftwatch
+    read it and compared the tables."""
+    main = MAP_ANY_TABLES.replace('ttl = "exp" }', "ttl = { enabled = true } }").replace(
+        "pitr = false }", "pitr = false, ttl = null }"
+    )
+    write_tree(tmp_path, {"root/main.tf": main})
+    result = declare(tmp_path)
+    assert any("all map elements must have the same type" in str(e) for e in result.errors)
+    assert result.tables == [] or all(isinstance(t.spec.name, Unknown) for t in result.tables)
+
+
 @pytest.mark.parametrize("where", ["root/main.tf", "root/modules/tables/versions.tf"])
 def test_a_module_using_experiments_is_an_error_as_terraform_refuses_it(tmp_path: Path, where: str) -> None:
     """``terraform { experiments = [module_variable_optional_attrs] }`` (a public module of the

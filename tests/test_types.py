@@ -138,6 +138,59 @@ def test_values_that_do_not_fit_are_errors(type_text: str, value: Any, message: 
         convert(value, type_of(type_text))
 
 
+# A literal null (tfvars, a root variable's default) has no type: beside a list or an object in a
+# collection of `any`, cty converts nothing and needs one type already. terraform 1.11.4 console
+# of `jsonencode(var.x)` with the value in terraform.tfvars; None: refused ("Invalid value for
+# input variable": "all list elements must have the same type", "attribute types must all match
+# for conversion to map", "element types must all match for conversion to list").
+UNTYPED_NULLS = [
+    ("list(any)", [{"a": 1}, None], None),
+    ("list(any)", [None, [1]], None),
+    ("set(any)", [{"a": 1}, None], None),
+    ("list(any)", [{"a": 1}, {"a": 1}, None], None),
+    ("list(any)", [{"a": [1]}, {"a": None}], None),
+    ("list(any)", [{"a": 1, "b": None}, {"a": 2, "b": [1]}], None),
+    ("map(any)", {"u": {"h": "id", "ttl": None}, "a": {"h": "id", "ttl": {"enabled": True}}}, None),
+    ("map(any)", {"u": {"h": "id", "gsis": None}, "a": {"h": "id", "gsis": [{"name": "g"}]}}, None),
+    ("map(any)", {"a": {"x": 1}, "b": None, "c": {"x": "s"}}, None),
+    ("map(any)", {"a": [1], "b": None, "c": [2, 3]}, None),
+    ("map(any)", {"u": {"x": [1], "y": 1}, "a": {"x": None, "z": 2}}, None),
+    # kept as written: one type beside the null (x stays a number), or no list or object
+    ("map(any)", {"a": {"x": 1, "y": "s"}, "b": None}, {"a": {"x": 1, "y": "s"}, "b": None}),
+    ("map(any)", {"a": {"x": 1}, "b": None, "c": {"x": 2}}, {"a": {"x": 1}, "b": None, "c": {"x": 2}}),
+    ("list(any)", [1, "x", None, True], ["1", "x", None, "true"]),
+    (
+        "list(any)",
+        [{"a": None, "b": [1]}, {"a": None, "b": [2]}],
+        [{"a": None, "b": [1]}, {"a": None, "b": [2]}],
+    ),
+    (
+        "map(any)",
+        {"a": {"x": None, "y": [1]}, "b": {"x": "s", "y": [2]}},
+        {"a": {"x": None, "y": [1]}, "b": {"x": "s", "y": [2]}},
+    ),
+    (
+        "map(any)",
+        {"u": {"h": "id", "ttl": None, "gsis": []}, "a": {"h": "id", "ttl": "exp", "gsis": [{"n": "g"}]}},
+        {"u": {"h": "id", "ttl": None, "gsis": []}, "a": {"h": "id", "ttl": "exp", "gsis": [{"n": "g"}]}},
+    ),
+    ("list(map(any))", [{"a": 1}, None, {"b": "x"}], [{"a": "1"}, None, {"b": "x"}]),
+]
+
+
+@pytest.mark.parametrize(("type_text", "value", "expected"), UNTYPED_NULLS)
+def test_literal_nulls_beside_lists_or_objects_convert_as_terraform_converts_them(
+    type_text: str, value: Any, expected: Any
+) -> None:
+    """driftwatch unified around the null (``ttl = null`` beside ``ttl = {...}``) and read a
+    variable Terraform refuses."""
+    if expected is None:
+        with pytest.raises(TypeConversionError, match="must have the same type"):
+            convert(value, type_of(type_text), literal=True)
+    else:
+        assert convert(value, type_of(type_text), literal=True) == expected
+
+
 def test_unknown_passes_through_any_type() -> None:
     unknown = Unknown("var.x has no value")
     assert convert(unknown, type_of("number")) is unknown

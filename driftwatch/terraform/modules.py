@@ -705,7 +705,7 @@ class ModuleInstance:
                 bound[name] = Unknown(f"var.{name} has a type Terraform refuses")
                 continue
             try:
-                bound[name] = convert(values[name], types[name], f"var.{name}")
+                bound[name] = convert(values[name], types[name], f"var.{name}", literal=inputs is None)
             except TypeConversionError as error:
                 self.walk.error(f"invalid value for variable {name!r}: {error}", file, block.line)
                 bound[name] = Unknown(f"var.{name}: {error}")

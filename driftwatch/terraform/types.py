@@ -206,8 +206,13 @@ def _bool(value: Any) -> bool:
     return converted
 
 
-def convert(value: Any, type_spec: TypeSpec, where: str = "value") -> Any:
-    """Convert ``value`` to ``type_spec`` as Terraform would; Unknown passes through unchanged."""
+def convert(value: Any, type_spec: TypeSpec, where: str = "value", *, literal: bool = False) -> Any:
+    """Convert ``value`` to ``type_spec`` as Terraform would; Unknown passes through unchanged.
+
+    ``literal``: the value was written as a constant (a tfvars file, a root variable's default),
+    so each of its nulls has no type, which a collection of ``any`` cannot always hold (see
+    ``_untyped_nulls``). A value computed by an expression may hold nulls of a type (``c ? x :
+    null``), which driftwatch does not track: there the rule is not applied."""
     if isinstance(value, Unknown) or value is None or type_spec.kind == "any":
         return value
     kind = type_spec.kind
@@ -221,8 +226,8 @@ def convert(value: Any, type_spec: TypeSpec, where: str = "value") -> Any:
         if not isinstance(value, (list, tuple)):
             raise TypeConversionError(f"{where}: a {kind} is required, got a {type(value).__name__}")
         element = type_spec.element or ANY
-        items = [convert(item, element, f"{where}[{i}]") for i, item in enumerate(value)]
-        items = _one_element_type(items, element, kind, where)
+        items = [convert(item, element, f"{where}[{i}]", literal=literal) for i, item in enumerate(value)]
+        items = _one_element_type(items, element, kind, where, literal)
         if kind == "set":
             from driftwatch.terraform.functions import FunctionError, toset
 
@@ -235,18 +240,20 @@ def convert(value: Any, type_spec: TypeSpec, where: str = "value") -> Any:
         if not isinstance(value, (list, tuple)) or len(value) != len(type_spec.elements):
             raise TypeConversionError(f"{where}: a tuple of {len(type_spec.elements)} elements is required")
         return [
-            convert(item, t, f"{where}[{i}]")
+            convert(item, t, f"{where}[{i}]", literal=literal)
             for i, (item, t) in enumerate(zip(value, type_spec.elements, strict=True))
         ]
     if kind == "map":
         if not isinstance(value, dict):
             raise TypeConversionError(f"{where}: a map is required, got a {type(value).__name__}")
         element = type_spec.element or ANY
-        converted = {key: convert(item, element, f"{where}[{key!r}]") for key, item in value.items()}
-        items = _one_element_type(list(converted.values()), element, kind, where)
+        converted = {
+            key: convert(item, element, f"{where}[{key!r}]", literal=literal) for key, item in value.items()
+        }
+        items = _one_element_type(list(converted.values()), element, kind, where, literal)
         return dict(zip(converted, items, strict=True))
     if kind == "object":
-        return _convert_object(value, type_spec, where)
+        return _convert_object(value, type_spec, where, literal)
     return value
 
 
@@ -260,7 +267,7 @@ def has_any(type_spec: TypeSpec) -> bool:
     )
 
 
-def _one_element_type(items: list[Any], element: TypeSpec, kind: str, where: str) -> list[Any]:
+def _one_element_type(items: list[Any], element: TypeSpec, kind: str, where: str, literal: bool) -> list[Any]:
     """The converted elements of a collection whose element type has ``any`` in it, made one
     type as cty makes them: ``any`` itself is unified (see ``_unified``); deeper (``list(map(any))``,
     ``map(object({a = any}))``) the elements, each converted alone, are unified too (the maps of
@@ -268,6 +275,8 @@ def _one_element_type(items: list[Any], element: TypeSpec, kind: str, where: str
     they have no common type. A set of them is not unified: its elements must already have one
     type ("element types must all match for conversion to set"; terraform 1.11.4 console)."""
     if element.kind == "any":
+        if literal and _untyped_nulls(items, kind, where):
+            return items
         return _unified(items, kind, where)
     if not has_any(element):
         return items
@@ -282,6 +291,64 @@ def _one_element_type(items: list[Any], element: TypeSpec, kind: str, where: str
     if unified is None:
         raise TypeConversionError(f"{where}: cannot find a common base type for all elements")
     return unified
+
+
+def _structural(value: Any) -> bool:
+    return isinstance(value, (dict, list))
+
+
+def _untyped_nulls(items: list[Any], kind: str, where: str) -> bool:
+    """Where an untyped null (a literal ``null``) meets a list or an object in the elements of a
+    collection of ``any``, cty finds no type for them ("dynamic"), converts nothing and requires
+    the elements to have one type already (terraform 1.11.4): a ``list(any)`` / ``set(any)`` of
+    ``[{a = 1}, null]`` is refused; a ``map(any)`` of ``{a = {x = 1, y = "s"}, b = null}`` is
+    kept as written (``x`` stays a number), but with two objects of different types beside the
+    null it is refused; and a null beside a list or an object deeper, where the elements are
+    unified attribute by attribute (``{u = {ttl = null}, a = {ttl = {enabled = true}}}``), is
+    refused too. True when the elements are kept as written; raises when refused."""
+    refused = TypeConversionError(f"{where}: all {kind} elements must have the same type")
+    if any(item is None for item in items) and any(_structural(item) for item in items):
+        known = [item for item in items if item is not None and not isinstance(item, Unknown)]
+        if kind != "map" or len({_literal_type(item) for item in known}) > 1:
+            raise refused
+        return True
+    if _null_beside_structure(items):
+        raise refused
+    return False
+
+
+def _null_beside_structure(values: list[Any]) -> bool:
+    """Whether unifying ``values`` as cty does (attribute by attribute for objects of the same
+    attributes, else all attribute values together; element by element for sequences of the same
+    length, else all elements together) meets an untyped null beside a list or an object."""
+    if any(value is None for value in values) and any(_structural(value) for value in values):
+        return True
+    objects = [value for value in values if isinstance(value, dict)]
+    if objects and len(objects) == len(values):
+        names = set(objects[0])
+        if all(set(o) == names for o in objects):
+            return any(_null_beside_structure([o[name] for o in objects]) for name in names)
+        return _null_beside_structure([item for o in objects for item in o.values()])
+    sequences = [value for value in values if isinstance(value, list)]
+    if sequences and len(sequences) == len(values):
+        if len({len(s) for s in sequences}) == 1:
+            return any(_null_beside_structure([s[i] for s in sequences]) for i in range(len(sequences[0])))
+        return _null_beside_structure([item for s in sequences for item in s])
+    return False
+
+
+def _literal_type(value: Any) -> Any:
+    """A hashable stand-in for the cty type of a literal value (an object's attribute names and
+    types, a tuple's element types)."""
+    if isinstance(value, dict):
+        return ("object", tuple(sorted((str(k), _literal_type(v)) for k, v in value.items())))
+    if isinstance(value, list):
+        return ("tuple", tuple(_literal_type(v) for v in value))
+    if value is None or isinstance(value, Unknown):
+        return "dynamic"
+    if isinstance(value, bool):
+        return "bool"
+    return "string" if isinstance(value, str) else "number"
 
 
 def _unified(items: list[Any], kind: str, where: str) -> list[Any]:
@@ -299,13 +366,13 @@ def _unified(items: list[Any], kind: str, where: str) -> list[Any]:
         raise TypeConversionError(f"{where}: all {kind} elements must have the same type") from None
 
 
-def _convert_object(value: Any, type_spec: TypeSpec, where: str) -> dict[str, Any]:
+def _convert_object(value: Any, type_spec: TypeSpec, where: str, literal: bool) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise TypeConversionError(f"{where}: an object is required, got a {type(value).__name__}")
     result: dict[str, Any] = {}
     for name, (attribute_type, optional, default) in type_spec.attributes.items():
         if name in value and value[name] is not None:
-            result[name] = convert(value[name], attribute_type, f"{where}.{name}")
+            result[name] = convert(value[name], attribute_type, f"{where}.{name}", literal=literal)
         elif optional:
             result[name] = convert(default, attribute_type, f"{where}.{name}")
         elif name in value:
