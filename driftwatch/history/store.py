@@ -179,6 +179,7 @@ def opt_dt(value: str | None) -> datetime | None:
 # --- what is wrong with the file -----------------------------------------------------------------
 
 _CORRUPT = "move it aside to start a new history"
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 # How long a write waits for another process's transaction (a ``sqlite3`` shell, a backup) to end.
 BUSY_TIMEOUT_SECONDS = 10.0
 
@@ -334,6 +335,16 @@ def _read_pid(fd: int) -> int | None:
 
 
 # --- the store -----------------------------------------------------------------------------------
+
+
+def _has_sqlite_header(path: str) -> bool:
+    """Whether the file still starts as every SQLite database does; True when it cannot be read
+    (SQLite's own error says that next)."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return True
 
 
 def _identity(path: str) -> tuple[int, int]:
@@ -502,6 +513,8 @@ class Store:
         if found == self._identity:
             if self._writer_lock is not None and not self._writer_lock.intact():
                 self._relock()
+            if not _has_sqlite_header(self._path):
+                self._restore_damaged_file()
             return
         if found is not None:
             raise HistoryError(
@@ -567,6 +580,61 @@ class Store:
             path=name,
             reason="the state file was deleted while driftwatch ran; it is written back from "
             "the open database, nothing lost. Check what removes the state volume's files",
+        )
+
+    def _restore_damaged_file(self) -> None:
+        """The file truncated or overwritten in place (same inode, no SQLite header): the open
+        connection went on reading its cache and writing its WAL, every scan a success, and the
+        next start found no database at all. Written back from the connection (SQLite's backup,
+        checked whole before it replaces anything), or, when the connection can no longer read
+        it either, a write refused with what to do."""
+        old = self._connection()
+        name = self._path
+        staging = f"{name}.restoring"
+        damaged = (
+            f"history database {name} (state.path) was damaged (truncated or overwritten in "
+            "place) while driftwatch ran"
+        )
+        try:
+            copy = sqlite3.connect(staging)
+            try:
+                old.backup(copy)
+                problems = [row[0] for row in copy.execute("PRAGMA quick_check").fetchall()]
+            finally:
+                copy.close()
+            if problems != ["ok"]:
+                raise sqlite3.DatabaseError("; ".join(problems[:3]))
+        except (sqlite3.Error, OSError) as error:
+            try:
+                os.unlink(staging)
+            except OSError:
+                pass
+            raise HistoryError(
+                f"{damaged}, and cannot be put back from memory ({error}); not written. "
+                "Stop driftwatch, restore it from a backup (or move it aside to start a new "
+                "history), and restart"
+            ) from None
+        # The old connection is closed first: it checkpoints into the damaged file and removes
+        # the WAL, which the file written back must not inherit (the WAL's path is the same).
+        self._conn = None
+        try:
+            old.close()
+            os.replace(staging, name)
+            conn = sqlite3.connect(
+                name, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+            )
+        except (sqlite3.Error, OSError) as error:
+            raise HistoryError(f"{damaged}, and cannot be put back ({error})") from error
+        conn.row_factory = sqlite3.Row
+        self._conn = conn
+        self._prepare(in_memory=False)
+        self._identity = _identity(name)
+        log.error(
+            "history_file_restored",
+            path=name,
+            reason="the state file was truncated or overwritten while driftwatch ran; it is "
+            "written back from the open database, nothing lost. Check what writes to the state "
+            "volume's files",
         )
 
     def _connection(self) -> sqlite3.Connection:

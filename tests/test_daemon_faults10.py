@@ -1,0 +1,73 @@
+"""Daemon faults of the tenth hunt: the state file damaged in place under the running daemon,
+and a configuration file edited while it runs.
+
+Both used to go unsaid: the daemon went on as if nothing had happened, and the loss showed only
+at the next start (a history gone, a target never watched)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import structlog
+
+from driftwatch.history import History, HistoryError
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def checkpoint(history: History) -> None:
+    """What the daemon's own connection does every 1,000 pages written (SQLite's automatic
+    checkpoint): the WAL copied into the main file, so the main file holds the history."""
+    history._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def truncate(state: Path) -> None:  # `> state.db`, a restore tool, a copy that failed half-way
+    os.truncate(state, 0)
+
+
+def overwrite(state: Path) -> None:  # a stray write over the header (a `dd`, another program)
+    with open(state, "r+b") as file:
+        file.write(b"\x00" * 4096)
+
+
+@pytest.mark.parametrize("damage", [truncate, overwrite], ids=["truncated", "overwritten"])
+def test_a_state_file_damaged_in_place_while_running_is_written_back_whole(tmp_path: Path, damage: object) -> None:
+    """The file truncated or overwritten in place (same inode: not "replaced", not "deleted"):
+    the open connection went on reading its cache and writing its WAL, every scan a success,
+    and the next start found no database at all ("not a SQLite database": the history, open
+    drift and queued alerts gone). The next write now puts the file back from the open
+    connection, checked whole, and says so."""
+    assert callable(damage)
+    state = tmp_path / "state.db"
+    with History.open(state, exclusive=True) as history:
+        before = history.enqueue("slack", {"text": "queued before"}, T0)
+        checkpoint(history)
+        damage(state)
+        with structlog.testing.capture_logs() as logs:
+            after = history.enqueue("slack", {"text": "queued after"}, T0)
+        assert state.read_bytes()[:16] == SQLITE_HEADER
+        assert [e["reason"] for e in logs if e["event"] == "history_file_restored"]
+        history.mark_sent(before, T0)  # and the file written back is the one written from now on
+    with History.open(state) as restart:  # what the next start finds
+        assert [m.id for m in restart.pending("slack", T0)] == [after]
+
+
+def test_a_state_file_damaged_where_memory_cannot_put_it_back_fails_each_write_saying_so(tmp_path: Path) -> None:
+    """Damaged after another process's checkpoint (a ``sqlite3`` shell): the connection's cache
+    is no longer valid, so the file cannot be written back from it. Each write fails naming the
+    damage and what to do, never "written" into a file that no start can open."""
+    state = tmp_path / "state.db"
+    with History.open(state, exclusive=True) as history:
+        history.enqueue("slack", {"text": "queued before"}, T0)
+        other = sqlite3.connect(state)
+        other.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        other.close()
+        truncate(state)
+        for _ in range(2):
+            with pytest.raises(HistoryError, match="damaged .* while driftwatch ran.*restore it from a backup"):
+                history.enqueue("slack", {"text": "lost"}, T0)
