@@ -41,6 +41,7 @@ from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients, AwsConfigError
 from driftwatch.checkout import CheckoutChangedError, replaced, snapshot
 from driftwatch.config import Config
+from driftwatch.config_watch import config_change
 from driftwatch.endpoint import Endpoint
 from driftwatch.errors import DriftwatchError
 from driftwatch.gitinfo import head_commit, is_dirty, path_in_checkout
@@ -134,11 +135,22 @@ def scan_result(report: ScanReport) -> str:
 
 
 class Daemon:
-    def __init__(self, config: Config, base: Path, *, clients: AwsClients | None = None, environ: Any = None):
+    def __init__(
+        self,
+        config: Config,
+        base: Path,
+        *,
+        clients: AwsClients | None = None,
+        environ: Any = None,
+        config_path: Path | None = None,
+    ):
         import os
 
         self.config = config
         self.base = base
+        # The file ``config`` was read from: compared with it at every scan (driftwatch.config_watch).
+        self._config_path = config_path
+        self._config_change: str | None = None
         # Where the configured repo lies in its checkout: Slack's file:line links count from the
         # checkout's top (the checkout may not exist yet: then "", as for a repo at the top).
         self._repo_subdir = path_in_checkout(config.repo_path(base))
@@ -301,6 +313,7 @@ class Daemon:
             self._overdue_reported = False
             self.metrics.scan_started(started_at)
             log.info("scan_started")
+            self._check_config_file()
             report: ScanReport | None = None
             result = "failure"
             abandoned = False
@@ -383,6 +396,30 @@ class Daemon:
         # keeps the rest, and the outbox gauges are updated either way.
         self.deliver(wait=False)
         return report
+
+    def _check_config_file(self) -> None:
+        """Say when the configuration file no longer says what this process runs (edited, broken
+        or removed under it): logged once per change, on /metrics until it matches again. It is
+        never applied here: a restart applies it (there is no reload)."""
+        if self._config_path is None:
+            return
+        try:
+            change = config_change(self.config, self._config_path)
+        except Exception as error:  # never a reason to skip the scan
+            change = f"the file could not be compared: {error!r}"
+        self.metrics.config_not_applied(change is not None)
+        if change is not None and change != self._config_change:
+            log.warning(
+                "config_changed_not_applied",
+                path=str(self._config_path),
+                change=change,
+                detail="driftwatch reads its configuration at start only: this daemon goes on with "
+                "the configuration it started with. Restart it to apply the file (kubectl rollout "
+                "restart deployment/driftwatch), or put the file back",
+            )
+        elif change is None and self._config_change is not None:
+            log.info("config_file_matches_again", path=str(self._config_path))
+        self._config_change = change
 
     def _observe_scan(
         self,

@@ -14,8 +14,15 @@ from pathlib import Path
 import pytest
 import structlog
 
+import driftwatch.daemon as daemon_module
+from driftwatch.config import load_config
+from driftwatch.daemon import Daemon
 from driftwatch.history import History, HistoryError
+from tests.test_daemon_faults import NoEndpoint
+from tests.test_daemon_shutdown import drifted_report
+from tests.test_outbox_alerting import samples
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -71,3 +78,68 @@ def test_a_state_file_damaged_where_memory_cannot_put_it_back_fails_each_write_s
         for _ in range(2):
             with pytest.raises(HistoryError, match="damaged .* while driftwatch ran.*restore it from a backup"):
                 history.enqueue("slack", {"text": "lost"}, T0)
+
+
+# --- the configuration file edited while the daemon runs ------------------------------------------
+
+CONFIG = (
+    "repo: {repo}\n"
+    "targets:\n{targets}"
+    "schedule: {{interval: 1h, jitter: 0s}}\n"
+    "http: {{host: 127.0.0.1, port: 1}}\n"
+    "state: {{path: {state}}}\n"
+)
+PROD = "  - {name: prod, root: envs/prod, var_files: [prod.tfvars], region: us-east-1}\n"
+STAGING = "  - {name: staging, root: envs/staging, region: us-east-1}\n"
+NOT_APPLIED = ("driftwatch_config_not_applied", ())
+
+
+def write(path: Path, targets: str, tmp_path: Path) -> None:
+    path.write_text(CONFIG.format(repo=EXAMPLES, targets=targets, state=tmp_path / "state.db"))
+
+
+def test_a_config_file_edited_while_running_is_said_until_a_restart_applies_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``driftwatch run`` reads its configuration at start only. A target added to the file of a
+    running daemon (``kubectl edit configmap``: the mounted file changes, the pod does not
+    restart) was never scanned, and nothing said so: Slack's silence about it read as "in
+    sync". Each scan now compares the file with the configuration it runs: a difference is
+    logged once (``config_changed_not_applied``, naming what changed) and held on /metrics
+    (``driftwatch_config_not_applied`` 1, ``DriftwatchConfigNotApplied``) until the file is
+    what runs again; a file that would no longer load (a restart would fail) is said too."""
+    path = tmp_path / "driftwatch.yaml"
+    write(path, PROD, tmp_path)
+    monkeypatch.setattr(daemon_module, "Endpoint", NoEndpoint)
+    monkeypatch.setattr(daemon_module, "scan", lambda *args, **kwargs: drifted_report())
+    config, base = load_config(path)
+    daemon = Daemon(config, base, config_path=path)
+    try:
+        with structlog.testing.capture_logs() as logs:
+            daemon.scan_once()
+            assert samples(daemon.metrics)[NOT_APPLIED] == 0
+            path.write_text(path.read_text() + "# a comment changes nothing\n")
+            daemon.scan_once()
+            assert samples(daemon.metrics)[NOT_APPLIED] == 0
+            write(path, PROD + STAGING, tmp_path)  # a target added
+            daemon.scan_once()
+            daemon.scan_once()
+            assert samples(daemon.metrics)[NOT_APPLIED] == 1
+            said = [e for e in logs if e["event"] == "config_changed_not_applied"]
+            assert len(said) == 1  # once per change, not every scan
+            assert "targets added: staging" in said[0]["change"] and said[0]["path"] == str(path)
+            assert [t.name for t in daemon.config.targets] == ["prod"]  # not applied behind anyone's back
+            path.write_text("targets: [\n")  # broken: a restart would fail
+            daemon.scan_once()
+            assert samples(daemon.metrics)[NOT_APPLIED] == 1
+            broken = [e for e in logs if e["event"] == "config_changed_not_applied"][-1]
+            assert "no longer loads" in broken["change"] and "not valid YAML" in broken["change"]
+            write(path, PROD, tmp_path)  # put back: what runs
+            daemon.scan_once()
+            assert samples(daemon.metrics)[NOT_APPLIED] == 0
+            assert [e["event"] for e in logs if e["event"].startswith("config_")][-1] == "config_file_matches_again"
+            path.unlink()  # a file gone: a restart would fail
+            daemon.scan_once()
+            assert samples(daemon.metrics)[NOT_APPLIED] == 1
+    finally:
+        daemon.history.close()
