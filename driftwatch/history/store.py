@@ -694,10 +694,13 @@ class Store:
         return found
 
     def remember_commits(self, first_seen: Mapping[str, datetime]) -> None:
-        """Record first sightings; a commit already recorded keeps its first one."""
+        """Record first sightings; a commit already recorded keeps its first one, unless the new
+        one is earlier (a sighting dated while the clock ran ahead, seen again by the corrected
+        clock: driftwatch.settle.commit_times)."""
         with self._write() as conn:
             conn.executemany(
-                "INSERT INTO commits_seen (sha, first_seen) VALUES (?, ?) ON CONFLICT (sha) DO NOTHING",
+                "INSERT INTO commits_seen (sha, first_seen) VALUES (?, ?) ON CONFLICT (sha) DO UPDATE "
+                "SET first_seen = excluded.first_seen WHERE excluded.first_seen < commits_seen.first_seen",
                 [(sha, ts(when)) for sha, when in first_seen.items()],
             )
 
