@@ -143,3 +143,20 @@ def test_a_config_file_edited_while_running_is_said_until_a_restart_applies_it(
             assert samples(daemon.metrics)[NOT_APPLIED] == 1
     finally:
         daemon.history.close()
+
+
+def test_a_state_file_found_empty_at_start_is_said_not_taken_for_a_first_start(tmp_path: Path) -> None:
+    """A state file of 0 bytes (truncated while the daemon was down; ``: > state.db``): SQLite
+    takes it for a new database, so the daemon started a new history without a word: its open
+    drift announced again as new, its undelivered alerts gone. Still started (nothing is left to
+    keep), but said at error level; a file that does not exist yet (a first start) says nothing."""
+    with structlog.testing.capture_logs() as logs:
+        History.open(tmp_path / "first.db", exclusive=True).close()
+    assert not [e for e in logs if e["event"] == "history_file_empty"]
+    state = tmp_path / "state.db"
+    state.write_bytes(b"")
+    with structlog.testing.capture_logs() as logs:
+        with History.open(state, exclusive=True) as history:
+            assert history.episodes(open_only=True) == []
+    said = [e for e in logs if e["event"] == "history_file_empty"]
+    assert len(said) == 1 and said[0]["log_level"] == "error" and said[0]["path"] == str(state)

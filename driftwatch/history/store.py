@@ -259,7 +259,17 @@ def _check_path(name: str) -> None:
     except OSError as error:
         cause = describe_os_error(error.errno) or error.strerror or error
         raise HistoryError(f"history database {name} (state.path): cannot read it: {cause}") from None
-    if header and header != b"SQLite format 3\x00":
+    if not header:
+        # SQLite takes an empty file for a new database: said, since a daemon that ran before
+        # had a history here (truncated while it was down), now gone without a word.
+        log.error(
+            "history_file_empty",
+            path=name,
+            reason="state.path exists but is empty (0 bytes): a new history starts here. If "
+            "driftwatch ran before, its history was truncated: open drift is announced again as "
+            "new, and messages not yet delivered are lost. Restore the file from a backup to keep it",
+        )
+    elif header != SQLITE_HEADER:
         raise HistoryError(
             f"history database {name} (state.path) is not a SQLite database; "
             "point state.path at a new file, or move this one aside"
