@@ -704,9 +704,8 @@ def _config_or_fail(argument: str | None) -> tuple[Config, Path]:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    from driftwatch.daemon import Daemon
-
     from driftwatch.config import config_path_from
+    from driftwatch.daemon import Daemon
 
     config, base = _config_or_fail(args.config)
     try:

@@ -30,7 +30,9 @@ def describe_change(running: Config, found: Config) -> str | None:
     if changed := [name for name in after if name in before and after[name] != before[name]]:
         parts.append("targets changed: " + ", ".join(changed))
     settings = [
-        key for key in type(running).model_fields if key != "targets" and getattr(running, key) != getattr(found, key)
+        key
+        for key in type(running).model_fields
+        if key != "targets" and getattr(running, key) != getattr(found, key)
     ]
     if settings:
         parts.append("settings changed: " + ", ".join(settings))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,13 +44,14 @@ def overwrite(state: Path) -> None:  # a stray write over the header (a `dd`, an
 
 
 @pytest.mark.parametrize("damage", [truncate, overwrite], ids=["truncated", "overwritten"])
-def test_a_state_file_damaged_in_place_while_running_is_written_back_whole(tmp_path: Path, damage: object) -> None:
+def test_a_state_file_damaged_in_place_while_running_is_written_back_whole(
+    tmp_path: Path, damage: Callable[[Path], None]
+) -> None:
     """The file truncated or overwritten in place (same inode: not "replaced", not "deleted"):
     the open connection went on reading its cache and writing its WAL, every scan a success,
     and the next start found no database at all ("not a SQLite database": the history, open
     drift and queued alerts gone). The next write now puts the file back from the open
     connection, checked whole, and says so."""
-    assert callable(damage)
     state = tmp_path / "state.db"
     with History.open(state, exclusive=True) as history:
         before = history.enqueue("slack", {"text": "queued before"}, T0)
@@ -64,7 +66,9 @@ def test_a_state_file_damaged_in_place_while_running_is_written_back_whole(tmp_p
         assert [m.id for m in restart.pending("slack", T0)] == [after]
 
 
-def test_a_state_file_damaged_where_memory_cannot_put_it_back_fails_each_write_saying_so(tmp_path: Path) -> None:
+def test_a_state_file_damaged_where_memory_cannot_put_it_back_fails_each_write_saying_so(
+    tmp_path: Path,
+) -> None:
     """Damaged after another process's checkpoint (a ``sqlite3`` shell): the connection's cache
     is no longer valid, so the file cannot be written back from it. Each write fails naming the
     damage and what to do, never "written" into a file that no start can open."""
@@ -76,7 +80,7 @@ def test_a_state_file_damaged_where_memory_cannot_put_it_back_fails_each_write_s
         other.close()
         truncate(state)
         for _ in range(2):
-            with pytest.raises(HistoryError, match="damaged .* while driftwatch ran.*restore it from a backup"):
+            with pytest.raises(HistoryError, match=r"damaged .* while driftwatch ran.*from a backup"):
                 history.enqueue("slack", {"text": "lost"}, T0)
 
 
@@ -137,7 +141,8 @@ def test_a_config_file_edited_while_running_is_said_until_a_restart_applies_it(
             write(path, PROD, tmp_path)  # put back: what runs
             daemon.scan_once()
             assert samples(daemon.metrics)[NOT_APPLIED] == 0
-            assert [e["event"] for e in logs if e["event"].startswith("config_")][-1] == "config_file_matches_again"
+            said = [e for e in logs if e["event"].startswith("config_")]
+            assert said[-1]["event"] == "config_file_matches_again"
             path.unlink()  # a file gone: a restart would fail
             daemon.scan_once()
             assert samples(daemon.metrics)[NOT_APPLIED] == 1
@@ -155,8 +160,7 @@ def test_a_state_file_found_empty_at_start_is_said_not_taken_for_a_first_start(t
     assert not [e for e in logs if e["event"] == "history_file_empty"]
     state = tmp_path / "state.db"
     state.write_bytes(b"")
-    with structlog.testing.capture_logs() as logs:
-        with History.open(state, exclusive=True) as history:
-            assert history.episodes(open_only=True) == []
+    with structlog.testing.capture_logs() as logs, History.open(state, exclusive=True) as history:
+        assert history.episodes(open_only=True) == []
     said = [e for e in logs if e["event"] == "history_file_empty"]
     assert len(said) == 1 and said[0]["log_level"] == "error" and said[0]["path"] == str(state)

@@ -286,11 +286,13 @@ def test_a_commit_first_seen_while_the_clock_ran_ahead_gets_one_grace_from_the_c
     skew ahead of now is dated again by the corrected clock: one grace from then, never more."""
     history = History.open(":memory:")
     start = datetime.now(UTC)
-    assert row(run_scan([prod(repo)], seen_commits=history, clock=lambda: start), TABLE).status is TableStatus.IN_SYNC
+    first = row(run_scan([prod(repo)], seen_commits=history, clock=lambda: start), TABLE)
+    assert first.status is TableStatus.IN_SYNC
     tfvars(repo, 10)
     sha = commit_all(repo, "merged while the clock ran ahead", just_after(created_at()))
     ahead = start + timedelta(days=1)
-    assert row(run_scan([prod(repo)], seen_commits=history, clock=lambda: ahead), TABLE).status is TableStatus.PENDING
+    seen = row(run_scan([prod(repo)], seen_commits=history, clock=lambda: ahead), TABLE)
+    assert seen.status is TableStatus.PENDING
     corrected = start + timedelta(minutes=5)  # the clock set right
     found = row(run_scan([prod(repo)], seen_commits=history, clock=lambda: corrected), TABLE)
     assert found.status is TableStatus.PENDING and found.pending[0].until == corrected + GRACE

@@ -29,7 +29,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from os import PathLike
 from pathlib import Path
@@ -615,10 +615,8 @@ class Store:
             if problems != ["ok"]:
                 raise sqlite3.DatabaseError("; ".join(problems[:3]))
         except (sqlite3.Error, OSError) as error:
-            try:
+            with suppress(OSError):
                 os.unlink(staging)
-            except OSError:
-                pass
             raise HistoryError(
                 f"{damaged}, and cannot be put back from memory ({error}); not written. "
                 "Stop driftwatch, restore it from a backup (or move it aside to start a new "
