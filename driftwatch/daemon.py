@@ -71,6 +71,9 @@ from driftwatch.waiting import wait_for
 log = get_logger(__name__)
 
 DELIVERY_INTERVAL = timedelta(seconds=15)
+# How long a scan job may spend delivering after its scan (the message under way is finished):
+# the delivery job sends the rest, since a scan job still delivering holds up the next scans.
+SCAN_DELIVERY_BUDGET = timedelta(seconds=15)
 HEALTHY_INTERVALS = 3
 PRUNE_INTERVAL = timedelta(hours=1)  # retention runs after a scan, at most this often
 # Scans of one job when the checkout is swapped or removed under them (git-sync publishing a
@@ -393,8 +396,10 @@ class Daemon:
                 structlog.contextvars.unbind_contextvars("scan_id")
         # Outside the scan lock: shutdown waits for the scan, not for Slack (it flushes itself).
         # Nor does the next scan: a delivery already in progress (stuck on a slow webhook)
-        # keeps the rest, and the outbox gauges are updated either way.
-        self.deliver(wait=False)
+        # keeps the rest, and the outbox gauges are updated either way. Within a budget: a
+        # Slack that answers slowly to a backlog held the scan job for up to 100 messages per
+        # channel, and APScheduler skipped the scans due meanwhile; the delivery job sends the rest.
+        self.deliver(wait=False, budget=SCAN_DELIVERY_BUDGET.total_seconds())
         return report
 
     def _check_config_file(self) -> None:
@@ -765,15 +770,20 @@ class Daemon:
         if due:
             self.history.record_reminders(due, now)
 
-    def deliver(self, deadline: float | None = None, *, wait: bool = True) -> None:
+    def deliver(
+        self, deadline: float | None = None, *, wait: bool = True, budget: float | None = None
+    ) -> None:
         """Send what the outbox holds that is due; failures stay queued for the next run.
 
-        ``wait=False``: skip a notifier whose delivery is already in progress."""
+        ``wait=False``: skip a notifier whose delivery is already in progress. ``budget``:
+        seconds after which no message is started (on any channel); the rest waits for the
+        delivery job."""
         if not self.notifiers or (self._closing and deadline is None):
             return
+        until = None if budget is None else time.monotonic() + budget
         for notifier in self.notifiers:  # each route on its own: one webhook down holds up no other
             try:
-                notifier.deliver_pending(datetime.now(UTC), deadline=deadline, wait=wait)
+                notifier.deliver_pending(datetime.now(UTC), deadline=deadline, wait=wait, until=until)
             except HistoryError as error:
                 if self.history.closed:  # shutdown closed it during a send: resent, marked, next start
                     log.warning("slack_delivery_interrupted_by_shutdown", error=str(error))

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import structlog
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 import driftwatch.daemon as daemon_module
 from driftwatch.config import load_config
 from driftwatch.daemon import Daemon
 from driftwatch.history import History, HistoryError
 from tests.test_daemon_faults import NoEndpoint
+from tests.test_daemon_faults import make_daemon as make_faults_daemon
 from tests.test_daemon_shutdown import drifted_report
 from tests.test_outbox_alerting import samples
 
@@ -164,3 +168,38 @@ def test_a_state_file_found_empty_at_start_is_said_not_taken_for_a_first_start(t
         assert history.episodes(open_only=True) == []
     said = [e for e in logs if e["event"] == "history_file_empty"]
     assert len(said) == 1 and said[0]["log_level"] == "error" and said[0]["path"] == str(state)
+
+
+# --- Slack answering 200, slowly, to a backlog -----------------------------------------------------
+
+
+def test_a_slow_slack_with_a_backlog_holds_the_scan_job_no_longer_than_its_delivery_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, httpserver: HTTPServer
+) -> None:
+    """Slack answering every message with 200 after 20 s (within the answer bound) while a
+    backlog waits (an outage just ended). The scan job delivered up to 100 messages per channel
+    itself before returning: half an hour per channel in which APScheduler skipped every
+    scheduled scan as "still running", and /healthz, seeing no scan start for 3 intervals, had
+    the pod killed mid-delivery (its sends then resent as possible repeats). The scan job now
+    sends for at most ``SCAN_DELIVERY_BUDGET`` (plus the message under way); the delivery job,
+    which holds up no scan, sends the rest. The clock is a stand-in that each answer moves on."""
+    clock = [1000.0]
+    posted: list[bytes] = []
+
+    def slow_ok(request: Request) -> Response:
+        posted.append(request.get_data())
+        clock[0] += 20.0  # the 20 s Slack took to answer
+        return Response("ok", status=200)
+
+    httpserver.expect_request("/services/T0/B0/slow-secret", method="POST").respond_with_handler(slow_ok)
+    daemon = make_faults_daemon(tmp_path, monkeypatch, httpserver.url_for("/services/T0/B0/slow-secret"))
+    try:
+        backlog = [daemon.history.enqueue("slack", {"text": f"queued {n}"}, T0) for n in range(6)]
+        monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+        assert daemon.scan_once() is not None
+        assert 1 <= len(posted) <= 1 + int(daemon_module.SCAN_DELIVERY_BUDGET.total_seconds() // 20)
+        assert daemon.history.pending_count() == len(backlog) + 1 - len(posted)  # + the scan's own
+        daemon.deliver()  # the delivery job: everything, in order
+        assert daemon.history.pending_count() == 0 and len(posted) == len(backlog) + 1
+    finally:
+        daemon.history.close()
