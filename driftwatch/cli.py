@@ -704,11 +704,12 @@ def _config_or_fail(argument: str | None) -> tuple[Config, Path]:
 
 
 def command_run(args: argparse.Namespace) -> int:
+    from driftwatch.config import config_path_from
     from driftwatch.daemon import Daemon
 
     config, base = _config_or_fail(args.config)
     try:
-        daemon = Daemon(config, base)
+        daemon = Daemon(config, base, config_path=config_path_from(args.config))
     except OSError as error:
         raise UsageError(str(error)) from None
     return daemon.run(grace_seconds=args.grace)

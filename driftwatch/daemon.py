@@ -41,6 +41,7 @@ from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients, AwsConfigError
 from driftwatch.checkout import CheckoutChangedError, replaced, snapshot
 from driftwatch.config import Config
+from driftwatch.config_watch import config_change
 from driftwatch.endpoint import Endpoint
 from driftwatch.errors import DriftwatchError
 from driftwatch.gitinfo import head_commit, is_dirty, path_in_checkout
@@ -70,6 +71,9 @@ from driftwatch.waiting import wait_for
 log = get_logger(__name__)
 
 DELIVERY_INTERVAL = timedelta(seconds=15)
+# How long a scan job may spend delivering after its scan (the message under way is finished):
+# the delivery job sends the rest, since a scan job still delivering holds up the next scans.
+SCAN_DELIVERY_BUDGET = timedelta(seconds=15)
 HEALTHY_INTERVALS = 3
 PRUNE_INTERVAL = timedelta(hours=1)  # retention runs after a scan, at most this often
 # Scans of one job when the checkout is swapped or removed under them (git-sync publishing a
@@ -134,11 +138,22 @@ def scan_result(report: ScanReport) -> str:
 
 
 class Daemon:
-    def __init__(self, config: Config, base: Path, *, clients: AwsClients | None = None, environ: Any = None):
+    def __init__(
+        self,
+        config: Config,
+        base: Path,
+        *,
+        clients: AwsClients | None = None,
+        environ: Any = None,
+        config_path: Path | None = None,
+    ):
         import os
 
         self.config = config
         self.base = base
+        # The file ``config`` was read from: compared with it at every scan (driftwatch.config_watch).
+        self._config_path = config_path
+        self._config_change: str | None = None
         # Where the configured repo lies in its checkout: Slack's file:line links count from the
         # checkout's top (the checkout may not exist yet: then "", as for a repo at the top).
         self._repo_subdir = path_in_checkout(config.repo_path(base))
@@ -301,6 +316,7 @@ class Daemon:
             self._overdue_reported = False
             self.metrics.scan_started(started_at)
             log.info("scan_started")
+            self._check_config_file()
             report: ScanReport | None = None
             result = "failure"
             abandoned = False
@@ -380,9 +396,35 @@ class Daemon:
                 structlog.contextvars.unbind_contextvars("scan_id")
         # Outside the scan lock: shutdown waits for the scan, not for Slack (it flushes itself).
         # Nor does the next scan: a delivery already in progress (stuck on a slow webhook)
-        # keeps the rest, and the outbox gauges are updated either way.
-        self.deliver(wait=False)
+        # keeps the rest, and the outbox gauges are updated either way. Within a budget: a
+        # Slack that answers slowly to a backlog held the scan job for up to 100 messages per
+        # channel, and APScheduler skipped the scans due meanwhile; the delivery job sends the rest.
+        self.deliver(wait=False, budget=SCAN_DELIVERY_BUDGET.total_seconds())
         return report
+
+    def _check_config_file(self) -> None:
+        """Say when the configuration file no longer says what this process runs (edited, broken
+        or removed under it): logged once per change, on /metrics until it matches again. It is
+        never applied here: a restart applies it (there is no reload)."""
+        if self._config_path is None:
+            return
+        try:
+            change = config_change(self.config, self._config_path)
+        except Exception as error:  # never a reason to skip the scan
+            change = f"the file could not be compared: {error!r}"
+        self.metrics.config_not_applied(change is not None)
+        if change is not None and change != self._config_change:
+            log.warning(
+                "config_changed_not_applied",
+                path=str(self._config_path),
+                change=change,
+                detail="driftwatch reads its configuration at start only: this daemon goes on with "
+                "the configuration it started with. Restart it to apply the file (kubectl rollout "
+                "restart deployment/driftwatch), or put the file back",
+            )
+        elif change is None and self._config_change is not None:
+            log.info("config_file_matches_again", path=str(self._config_path))
+        self._config_change = change
 
     def _observe_scan(
         self,
@@ -728,15 +770,20 @@ class Daemon:
         if due:
             self.history.record_reminders(due, now)
 
-    def deliver(self, deadline: float | None = None, *, wait: bool = True) -> None:
+    def deliver(
+        self, deadline: float | None = None, *, wait: bool = True, budget: float | None = None
+    ) -> None:
         """Send what the outbox holds that is due; failures stay queued for the next run.
 
-        ``wait=False``: skip a notifier whose delivery is already in progress."""
+        ``wait=False``: skip a notifier whose delivery is already in progress. ``budget``:
+        seconds after which no message is started (on any channel); the rest waits for the
+        delivery job."""
         if not self.notifiers or (self._closing and deadline is None):
             return
+        until = None if budget is None else time.monotonic() + budget
         for notifier in self.notifiers:  # each route on its own: one webhook down holds up no other
             try:
-                notifier.deliver_pending(datetime.now(UTC), deadline=deadline, wait=wait)
+                notifier.deliver_pending(datetime.now(UTC), deadline=deadline, wait=wait, until=until)
             except HistoryError as error:
                 if self.history.closed:  # shutdown closed it during a send: resent, marked, next start
                     log.warning("slack_delivery_interrupted_by_shutdown", error=str(error))

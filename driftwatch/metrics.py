@@ -48,6 +48,8 @@ Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
 - ``driftwatch_pending_unavailable{target}``: 1 when the latest scan could not tell pending
   applies for the target (a shallow clone, no git, a missing object...; the report gives the
   reason): a fresh commit's drift then shows as drift, not ``pending``. 0 otherwise.
+- ``driftwatch_config_not_applied``: 1 when the configuration file differs from the one the
+  daemon started with (driftwatch.config_watch): the file is not what runs until a restart.
 - ``driftwatch_scans_total{result}`` (counter): success/partial/failure, all start at 0.
 - ``driftwatch_scan_duration_seconds`` (histogram): wall time of each scan, any result.
 - ``driftwatch_last_scan_timestamp_seconds``: *start* of the most recent scan attempt.
@@ -382,6 +384,7 @@ class DriftwatchMetrics:
         self._last_success = 0.0
         self._overdue_started = 0
         self._scans_skipped = 0
+        self._config_not_applied = 0
         self._notifications: Counter[tuple[str, str]] = Counter()
         # channel -> (pending, sent, dropped, unix time of the oldest pending message or None)
         self._outbox: dict[str, tuple[int, int, int, float | None]] = {}
@@ -457,6 +460,11 @@ class DriftwatchMetrics:
         with self._lock:
             self._scans_skipped += 1
 
+    def config_not_applied(self, differs: bool) -> None:
+        """Whether the configuration file differs from (or no longer loads as) what runs."""
+        with self._lock:
+            self._config_not_applied = int(differs)
+
     def notification(self, channel: str, outcome: str) -> None:
         """Count one notification attempt; callers pass small fixed sets (e.g. slack/sent)."""
         with self._lock:
@@ -531,6 +539,7 @@ class DriftwatchMetrics:
             last_success = self._last_success
             overdue_started = self._overdue_started
             scans_skipped = self._scans_skipped
+            config_not_applied = self._config_not_applied
             notifications = sorted(self._notifications.items())
             outbox = sorted(self._outbox.items())
             module_cache = self._module_cache
@@ -587,6 +596,13 @@ class DriftwatchMetrics:
             "Scheduled scans not started because the previous scan was still running: scans take "
             "longer than schedule.interval, so they run less often than configured.",
             value=scans_skipped,
+        )
+        yield GaugeMetricFamily(
+            "driftwatch_config_not_applied",
+            "1 when the configuration file differs from the one this process started with (edited, "
+            "broken or removed while it runs): it is read at start only, so the file is not what "
+            "runs until a restart. 0 otherwise.",
+            value=config_not_applied,
         )
 
         calls = CounterMetricFamily(

@@ -161,6 +161,8 @@ def commit_times(
       grace from now, never more). An unrecorded commit older than a recorded one, or any when
       none of the chain is recorded (the daemon's first scan of this repository), predates
       the daemon's watch: the one-shot rule, except that a future-dated one was first seen now.
+      A recorded sighting more than ``CLOCK_SKEW`` ahead of now was dated by a clock that ran
+      ahead: it is seen again now (and returned in ``new``, to be recorded in its place).
     """
     known_below = [False] * len(chain)
     found = False
@@ -177,7 +179,14 @@ def commit_times(
             future.append(sha)
         if seen is not None and sha in seen:
             arrived = False
-            times.append(seen[sha])
+            if seen[sha] > now + CLOCK_SKEW:
+                # Recorded while the clock ran ahead, which has since been set back: kept as it
+                # was, the grace would last as long as the clock had been wrong (a day of
+                # unapplied changes held back as pending). Seen now, by the corrected clock.
+                times.append(now)
+                new[sha] = now
+            else:
+                times.append(seen[sha])
             continue
         if seen is None:
             times.append(None if is_future else min(committed, now))

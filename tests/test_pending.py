@@ -277,6 +277,31 @@ def test_a_future_dated_commit_never_extends_the_grace(repo: Path) -> None:
     assert row(later, TABLE).status is TableStatus.DRIFTED
 
 
+def test_a_commit_first_seen_while_the_clock_ran_ahead_gets_one_grace_from_the_corrected_clock(
+    repo: Path,
+) -> None:
+    """The daemon saw a merge while the node's clock ran a day ahead, then the clock was set
+    right. The recorded sighting stayed in the future, so the merge's unapplied change stayed
+    pending (no alert) for a day and a grace instead of a grace. A sighting more than the clock
+    skew ahead of now is dated again by the corrected clock: one grace from then, never more."""
+    history = History.open(":memory:")
+    start = datetime.now(UTC)
+    first = row(run_scan([prod(repo)], seen_commits=history, clock=lambda: start), TABLE)
+    assert first.status is TableStatus.IN_SYNC
+    tfvars(repo, 10)
+    sha = commit_all(repo, "merged while the clock ran ahead", just_after(created_at()))
+    ahead = start + timedelta(days=1)
+    seen = row(run_scan([prod(repo)], seen_commits=history, clock=lambda: ahead), TABLE)
+    assert seen.status is TableStatus.PENDING
+    corrected = start + timedelta(minutes=5)  # the clock set right
+    found = row(run_scan([prod(repo)], seen_commits=history, clock=lambda: corrected), TABLE)
+    assert found.status is TableStatus.PENDING and found.pending[0].until == corrected + GRACE
+    assert history.commits_first_seen([sha]) == {sha: corrected}
+    later = row(run_scan([prod(repo)], seen_commits=history, clock=lambda: corrected + GRACE), TABLE)
+    assert later.status is TableStatus.DRIFTED
+    history.close()
+
+
 def test_the_daemon_runs_the_grace_from_when_it_first_saw_a_commit(repo: Path) -> None:
     """A fast-forwarded pull request keeps its old committer date: the daemon still gives it a grace."""
     history = History.open(":memory:")

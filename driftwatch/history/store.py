@@ -29,7 +29,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from os import PathLike
 from pathlib import Path
@@ -179,6 +179,7 @@ def opt_dt(value: str | None) -> datetime | None:
 # --- what is wrong with the file -----------------------------------------------------------------
 
 _CORRUPT = "move it aside to start a new history"
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 # How long a write waits for another process's transaction (a ``sqlite3`` shell, a backup) to end.
 BUSY_TIMEOUT_SECONDS = 10.0
 
@@ -258,7 +259,17 @@ def _check_path(name: str) -> None:
     except OSError as error:
         cause = describe_os_error(error.errno) or error.strerror or error
         raise HistoryError(f"history database {name} (state.path): cannot read it: {cause}") from None
-    if header and header != b"SQLite format 3\x00":
+    if not header:
+        # SQLite takes an empty file for a new database: said, since a daemon that ran before
+        # had a history here (truncated while it was down), now gone without a word.
+        log.error(
+            "history_file_empty",
+            path=name,
+            reason="state.path exists but is empty (0 bytes): a new history starts here. If "
+            "driftwatch ran before, its history was truncated: open drift is announced again as "
+            "new, and messages not yet delivered are lost. Restore the file from a backup to keep it",
+        )
+    elif header != SQLITE_HEADER:
         raise HistoryError(
             f"history database {name} (state.path) is not a SQLite database; "
             "point state.path at a new file, or move this one aside"
@@ -334,6 +345,16 @@ def _read_pid(fd: int) -> int | None:
 
 
 # --- the store -----------------------------------------------------------------------------------
+
+
+def _has_sqlite_header(path: str) -> bool:
+    """Whether the file still starts as every SQLite database does; True when it cannot be read
+    (SQLite's own error says that next)."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return True
 
 
 def _identity(path: str) -> tuple[int, int]:
@@ -502,6 +523,8 @@ class Store:
         if found == self._identity:
             if self._writer_lock is not None and not self._writer_lock.intact():
                 self._relock()
+            if not _has_sqlite_header(self._path):
+                self._restore_damaged_file()
             return
         if found is not None:
             raise HistoryError(
@@ -569,6 +592,59 @@ class Store:
             "the open database, nothing lost. Check what removes the state volume's files",
         )
 
+    def _restore_damaged_file(self) -> None:
+        """The file truncated or overwritten in place (same inode, no SQLite header): the open
+        connection went on reading its cache and writing its WAL, every scan a success, and the
+        next start found no database at all. Written back from the connection (SQLite's backup,
+        checked whole before it replaces anything), or, when the connection can no longer read
+        it either, a write refused with what to do."""
+        old = self._connection()
+        name = self._path
+        staging = f"{name}.restoring"
+        damaged = (
+            f"history database {name} (state.path) was damaged (truncated or overwritten in "
+            "place) while driftwatch ran"
+        )
+        try:
+            copy = sqlite3.connect(staging)
+            try:
+                old.backup(copy)
+                problems = [row[0] for row in copy.execute("PRAGMA quick_check").fetchall()]
+            finally:
+                copy.close()
+            if problems != ["ok"]:
+                raise sqlite3.DatabaseError("; ".join(problems[:3]))
+        except (sqlite3.Error, OSError) as error:
+            with suppress(OSError):
+                os.unlink(staging)
+            raise HistoryError(
+                f"{damaged}, and cannot be put back from memory ({error}); not written. "
+                "Stop driftwatch, restore it from a backup (or move it aside to start a new "
+                "history), and restart"
+            ) from None
+        # The old connection is closed first: it checkpoints into the damaged file and removes
+        # the WAL, which the file written back must not inherit (the WAL's path is the same).
+        self._conn = None
+        try:
+            old.close()
+            os.replace(staging, name)
+            conn = sqlite3.connect(
+                name, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+            )
+        except (sqlite3.Error, OSError) as error:
+            raise HistoryError(f"{damaged}, and cannot be put back ({error})") from error
+        conn.row_factory = sqlite3.Row
+        self._conn = conn
+        self._prepare(in_memory=False)
+        self._identity = _identity(name)
+        log.error(
+            "history_file_restored",
+            path=name,
+            reason="the state file was truncated or overwritten while driftwatch ran; it is "
+            "written back from the open database, nothing lost. Check what writes to the state "
+            "volume's files",
+        )
+
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             raise HistoryError(f"history database {self._path} is closed")
@@ -626,10 +702,13 @@ class Store:
         return found
 
     def remember_commits(self, first_seen: Mapping[str, datetime]) -> None:
-        """Record first sightings; a commit already recorded keeps its first one."""
+        """Record first sightings; a commit already recorded keeps its first one, unless the new
+        one is earlier (a sighting dated while the clock ran ahead, seen again by the corrected
+        clock: driftwatch.settle.commit_times)."""
         with self._write() as conn:
             conn.executemany(
-                "INSERT INTO commits_seen (sha, first_seen) VALUES (?, ?) ON CONFLICT (sha) DO NOTHING",
+                "INSERT INTO commits_seen (sha, first_seen) VALUES (?, ?) ON CONFLICT (sha) DO UPDATE "
+                "SET first_seen = excluded.first_seen WHERE excluded.first_seen < commits_seen.first_seen",
                 [(sha, ts(when)) for sha, when in first_seen.items()],
             )
 

@@ -827,7 +827,9 @@ class SlackNotifier:
         except Exception as error:  # a metrics bug must not stop delivery
             log.warning("slack_outcome_callback_failed", error=self.scrub(repr(error)))
 
-    def deliver_pending(self, now: datetime, *, deadline: float | None = None, wait: bool = True) -> int:
+    def deliver_pending(
+        self, now: datetime, *, deadline: float | None = None, wait: bool = True, until: float | None = None
+    ) -> int:
         """Send the due messages in order; returns how many Slack accepted.
 
         Stops at the first message that must be retried (Slack is down or rate-limiting us:
@@ -837,7 +839,9 @@ class SlackNotifier:
         delivery in progress at it (shutdown uses what is left of ``--grace``). After
         :meth:`stop`, only a call with a deadline (the shutdown's last flush) sends anything.
         ``wait=False``: return at once when another delivery is in progress (a scan's delivery:
-        the scan thread must never wait for Slack; the delivery job sends the rest).
+        the scan thread must never wait for Slack; the delivery job sends the rest). ``until``
+        (``time.monotonic()``): start no message after it, the rest left for the next run (a
+        scan's delivery: a Slack that answers slowly must not hold up the scan job).
         """
         sent = 0
         timeout = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
@@ -849,7 +853,7 @@ class SlackNotifier:
                 return 0
             handled = 0
             while handled < self._max_per_run:
-                if self._stopped(deadline):
+                if self._stopped(deadline) or _past(until):
                     break
                 batch = self._history.pending(self.channel, now, limit=min(50, self._max_per_run - handled))
                 if not batch:
@@ -864,7 +868,7 @@ class SlackNotifier:
                         sent += 1
                     elif outcome in ("retry", "error"):
                         return sent
-                    if self._stopped(deadline) or self._unrecorded:
+                    if self._stopped(deadline) or self._unrecorded or _past(until):
                         return sent
         finally:
             self._lock.release()
@@ -1012,3 +1016,8 @@ class SlackNotifier:
             "slack_server_error", **fields, status=status, body=body, retry_in_seconds=round(delay, 1)
         )
         return "retry"
+
+
+def _past(until: float | None) -> bool:
+    """Whether a delivery's time budget (``time.monotonic()``; None: none) is spent."""
+    return until is not None and time.monotonic() >= until
