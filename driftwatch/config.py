@@ -474,6 +474,11 @@ def load_config(path: Path) -> tuple[Config, Path]:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the configuration: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        line = error.object[: error.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}:{line}: the configuration is not UTF-8 text (byte {error.object[error.start]:#04x})"
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:

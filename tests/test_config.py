@@ -69,6 +69,14 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
         load_config(path)
 
 
+def test_a_config_that_is_not_utf8_names_file_and_line(tmp_path: Path) -> None:
+    """It escaped as a UnicodeDecodeError: a traceback where a config error belongs."""
+    path = tmp_path / "c.yaml"
+    path.write_bytes(b"targets:\n  - name: caf\xe9\n    root: .\n")
+    with pytest.raises(ConfigError, match=r"c\.yaml:2: the configuration is not UTF-8 text \(byte 0xe9\)"):
+        load_config(path)
+
+
 def test_vars_are_strings_like_terraform_dash_var() -> None:
     config = parse_config({"targets": [{"name": "p", "root": "r", "vars": {"n": 3, "on": True}}]})
     assert config.targets[0].vars == {"n": "3", "on": "true"}
