@@ -347,6 +347,28 @@ def _read_pid(fd: int) -> int | None:
 # --- the store -----------------------------------------------------------------------------------
 
 
+def _connect(name: str) -> sqlite3.Connection:
+    """The store's connection to ``name``: autocommit (transactions are explicit), shared by the
+    daemon's threads, waiting up to BUSY_TIMEOUT_SECONDS for another process's transaction."""
+    conn = sqlite3.connect(name, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _back_up(source: sqlite3.Connection, staging: str, *, checked: bool = False) -> None:
+    """SQLite's backup of the open database ``source`` into the file ``staging``; ``checked``:
+    the copy must pass ``quick_check`` (its pages may come from a damaged file)."""
+    copy = sqlite3.connect(staging)
+    try:
+        source.backup(copy)
+        if checked:
+            problems = [row[0] for row in copy.execute("PRAGMA quick_check").fetchall()]
+            if problems != ["ok"]:
+                raise sqlite3.DatabaseError("; ".join(problems[:3]))
+    finally:
+        copy.close()
+
+
 def _has_sqlite_header(path: str) -> bool:
     """Whether the file still starts as every SQLite database does; True when it cannot be read
     (SQLite's own error says that next)."""
@@ -395,12 +417,9 @@ class Store:
         writer_lock = WriterLock(name) if exclusive and not in_memory else None
         try:
             try:
-                conn = sqlite3.connect(
-                    name, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
-                )
+                conn = _connect(name)
             except sqlite3.Error as error:
                 raise HistoryError(open_failure(name, error, _directory_problem(Path(name)))) from error
-            conn.row_factory = sqlite3.Row
             store = cls(name, conn, writer_lock)
             try:
                 store._prepare(in_memory)
@@ -561,15 +580,9 @@ class Store:
             ) from None
         staging = f"{name}.restoring"
         try:
-            copy = sqlite3.connect(staging)
-            try:
-                old.backup(copy)
-            finally:
-                copy.close()
+            _back_up(old, staging)
             os.replace(staging, name)
-            conn = sqlite3.connect(
-                name, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
-            )
+            conn = _connect(name)
         except (sqlite3.Error, OSError) as error:
             if lock is not None:
                 lock.release()
@@ -577,7 +590,6 @@ class Store:
                 f"history database {name} (state.path) was deleted while driftwatch ran, "
                 f"and cannot be put back ({error})"
             ) from error
-        conn.row_factory = sqlite3.Row
         self._conn = conn
         old.close()
         if self._writer_lock is not None:
@@ -606,14 +618,7 @@ class Store:
             "place) while driftwatch ran"
         )
         try:
-            copy = sqlite3.connect(staging)
-            try:
-                old.backup(copy)
-                problems = [row[0] for row in copy.execute("PRAGMA quick_check").fetchall()]
-            finally:
-                copy.close()
-            if problems != ["ok"]:
-                raise sqlite3.DatabaseError("; ".join(problems[:3]))
+            _back_up(old, staging, checked=True)
         except (sqlite3.Error, OSError) as error:
             with suppress(OSError):
                 os.unlink(staging)
@@ -628,12 +633,9 @@ class Store:
         try:
             old.close()
             os.replace(staging, name)
-            conn = sqlite3.connect(
-                name, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
-            )
+            conn = _connect(name)
         except (sqlite3.Error, OSError) as error:
             raise HistoryError(f"{damaged}, and cannot be put back ({error})") from error
-        conn.row_factory = sqlite3.Row
         self._conn = conn
         self._prepare(in_memory=False)
         self._identity = _identity(name)
