@@ -590,19 +590,11 @@ class Store:
                 f"history database {name} (state.path) was deleted while driftwatch ran, "
                 f"and cannot be put back ({error})"
             ) from error
-        self._conn = conn
         old.close()
         if self._writer_lock is not None:
             self._writer_lock.release()
         self._writer_lock = lock
-        self._prepare(in_memory=False)
-        self._identity = _identity(name)
-        log.error(
-            "history_file_restored",
-            path=name,
-            reason="the state file was deleted while driftwatch ran; it is written back from "
-            "the open database, nothing lost. Check what removes the state volume's files",
-        )
+        self._adopt(conn, "deleted", "removes")
 
     def _restore_damaged_file(self) -> None:
         """The file truncated or overwritten in place (same inode, no SQLite header): the open
@@ -636,15 +628,18 @@ class Store:
             conn = _connect(name)
         except (sqlite3.Error, OSError) as error:
             raise HistoryError(f"{damaged}, and cannot be put back ({error})") from error
+        self._adopt(conn, "truncated or overwritten", "writes to")
+
+    def _adopt(self, conn: sqlite3.Connection, what: str, culprit: str) -> None:
+        """Go on with ``conn``, the file written back after it was ``what`` under the daemon."""
         self._conn = conn
         self._prepare(in_memory=False)
-        self._identity = _identity(name)
+        self._identity = _identity(self._path)
         log.error(
             "history_file_restored",
-            path=name,
-            reason="the state file was truncated or overwritten while driftwatch ran; it is "
-            "written back from the open database, nothing lost. Check what writes to the state "
-            "volume's files",
+            path=self._path,
+            reason=f"the state file was {what} while driftwatch ran; it is written back from the "
+            f"open database, nothing lost. Check what {culprit} the state volume's files",
         )
 
     def _connection(self) -> sqlite3.Connection:
