@@ -725,7 +725,7 @@ def command_history(args: argparse.Namespace) -> int:
     path = Path(config.state.path)
     if not path.is_file():
         raise UsageError(f"{path}: no state database yet (the daemon creates it on its first scan)")
-    history = History.open(path)
+    history = History.open_read_only(path)
     try:
         episodes = history.episodes(open_only=not args.all, limit=args.limit)
     finally:

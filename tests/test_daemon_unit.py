@@ -155,7 +155,10 @@ def test_history_command_lists_open_and_resolved_episodes(
     finally:
         daemon.history.close()
     capsys.readouterr()
+    database = Path(config.state.path)
+    written = database.read_bytes()
     assert main(["history", "--config", str(path), "--format", "json"]) == 0
+    assert database.read_bytes() == written  # a reader: no probe, no last_opened_at, no migration
     open_only = json.loads(capsys.readouterr().out)["episodes"]
     assert [(e["table"], e["attribute"], e["resolved_at"]) for e in open_only] == [
         ("acme-prod-orders", "point_in_time_recovery", None)

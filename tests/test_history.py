@@ -138,6 +138,67 @@ def test_a_database_from_a_newer_version_is_refused(db_path: Path) -> None:
         History.open(db_path)
 
 
+def test_the_read_only_open_reads_and_changes_nothing(db_path: Path) -> None:
+    """``driftwatch history`` beside a live daemon: no probe, no ``last_opened_at``, no write."""
+    with History.open(db_path) as writer:
+        writer.record_scan(report(row("orders", PITR)), now=T0)
+    before = db_path.read_bytes()
+    reader = History.open_read_only(db_path)
+    try:
+        assert [(e.table, e.attribute) for e in reader.episodes()] == [("orders", "point_in_time_recovery")]
+        with pytest.raises(HistoryError, match="read-only"):
+            reader.record_scan(report(), now=T0)
+    finally:
+        reader.close()
+    assert db_path.read_bytes() == before
+
+
+def test_the_read_only_open_reads_while_the_daemon_holds_the_write_lock(db_path: Path) -> None:
+    """WAL lets a reader in during a write transaction; the writer's open waited for it, then failed."""
+    with History.open(db_path) as writer:
+        writer.record_scan(report(row("orders", PITR)), now=T0)
+        busy = sqlite3.connect(db_path, isolation_level=None)
+        try:
+            busy.execute("BEGIN IMMEDIATE")
+            busy.execute("DELETE FROM episodes")  # not committed: the reader sees the last commit
+            with History.open_read_only(db_path) as reader:
+                assert len(reader.episodes()) == 1
+            busy.execute("ROLLBACK")
+        finally:
+            busy.close()
+
+
+def test_the_read_only_open_does_not_migrate_an_older_schema(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A newer CLI beside an older daemon: migrating would make the daemon refuse its own file."""
+    History.open(db_path).close()
+    newer = [*history_module.MIGRATIONS, ("CREATE TABLE extra (x INTEGER)",)]
+    monkeypatch.setattr(history_module, "MIGRATIONS", newer)
+    monkeypatch.setattr(history_module, "SCHEMA_VERSION", len(newer))
+    with pytest.raises(HistoryError) as caught:
+        History.open_read_only(db_path)
+    message = str(caught.value)
+    assert f"schema version {SCHEMA_VERSION}" in message and f"version {len(newer)}" in message
+    assert "migrates it when it starts" in message
+    raw = sqlite3.connect(db_path)
+    try:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    finally:
+        raw.close()
+    monkeypatch.setattr(history_module, "SCHEMA_VERSION", SCHEMA_VERSION - 1)
+    with pytest.raises(HistoryError, match="newer driftwatch"):
+        History.open_read_only(db_path)
+
+
+def test_the_read_only_open_of_an_empty_file_says_so(db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    db_path.parent.mkdir(parents=True)
+    db_path.write_bytes(b"")
+    with pytest.raises(HistoryError, match=r"empty \(0 bytes\): no history"):
+        History.open_read_only(db_path)
+    assert db_path.read_bytes() == b""
+
+
 def test_a_corrupt_file_is_a_clear_error_naming_the_path(tmp_path: Path) -> None:
     path = tmp_path / "driftwatch.db"
     path.write_bytes(os.urandom(8192))

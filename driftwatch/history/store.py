@@ -218,6 +218,13 @@ def _directory_problem(path: Path) -> int | None:
     return None
 
 
+def _newer_schema(path: str, version: int) -> str:
+    return (
+        f"history database {path} has schema version {version}, but this driftwatch "
+        f"knows versions up to {SCHEMA_VERSION}; it was written by a newer driftwatch"
+    )
+
+
 def open_failure(path: str, error: sqlite3.Error, probe: int | None) -> str:
     """The message for a database that failed to open or prepare.
 
@@ -393,6 +400,7 @@ class Store:
         self._lock = threading.RLock()
         self._writer_lock = lock
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file opened
+        self._read_only = False  # open_read_only: every write is refused
 
     @classmethod
     def open(cls, path: str | PathLike[str], *, exclusive: bool = False) -> Self:
@@ -438,6 +446,59 @@ class Store:
             raise
         return store
 
+    @classmethod
+    def open_read_only(cls, path: str | PathLike[str]) -> Self:
+        """Open an existing database to read it, changing nothing: for ``driftwatch history``.
+
+        The daemon's :meth:`open` migrates and writes (a probe, ``last_opened_at``). A reader
+        run beside a live daemon (``kubectl exec``) must do neither: a newer CLI would migrate
+        the schema under the running daemon, which then refuses its own file at its next start,
+        and a copy of the file on a read-only mount could not be read at all. A schema other
+        than this version's is an error that says which, instead of a migration.
+        """
+        name = str(path)
+        with suppress(OSError):  # else _check_path says why it cannot be read
+            if Path(name).is_file() and Path(name).stat().st_size == 0:
+                raise HistoryError(f"history database {name} (state.path) is empty (0 bytes): no history")
+        _check_path(name)
+        try:
+            conn = sqlite3.connect(
+                f"{Path(name).resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=BUSY_TIMEOUT_SECONDS,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as error:
+            raise HistoryError(open_failure(name, error, _directory_problem(Path(name)))) from error
+        conn.row_factory = sqlite3.Row
+        store = cls(name, conn)
+        store._read_only = True
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            problems = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
+            if problems != ["ok"]:
+                raise HistoryError(
+                    f"history database {name} failed its integrity check ({'; '.join(problems[:3])}); "
+                    f"{_CORRUPT}"
+                )
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                raise HistoryError(_newer_schema(name, version))
+            if version < SCHEMA_VERSION:
+                raise HistoryError(
+                    f"history database {name} has schema version {version}; this driftwatch reads "
+                    f"version {SCHEMA_VERSION}. It is not migrated from here (a daemon may be using "
+                    "it): the daemon of this version migrates it when it starts"
+                )
+        except HistoryError:
+            conn.close()
+            raise
+        except sqlite3.Error as error:
+            conn.close()
+            raise HistoryError(open_failure(name, error, _directory_problem(Path(name)))) from error
+        return store
+
     def _prepare(self, in_memory: bool) -> None:
         conn = self._connection()
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
@@ -470,10 +531,7 @@ class Store:
         conn = self._connection()
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         if version > SCHEMA_VERSION:
-            raise HistoryError(
-                f"history database {self._path} has schema version {version}, but this driftwatch "
-                f"knows versions up to {SCHEMA_VERSION}; it was written by a newer driftwatch"
-            )
+            raise HistoryError(_newer_schema(self._path, version))
         for number in range(version, SCHEMA_VERSION):
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -664,6 +722,8 @@ class Store:
         process makes us wait (busy_timeout) instead of failing half-way.
         """
         with self._lock:
+            if self._read_only:
+                raise HistoryError(f"history database {self._path} was opened read-only")
             self._check_file()
             conn = self._connection()
             try:
