@@ -66,7 +66,14 @@ from driftwatch.terraform import cache as module_cache
 from driftwatch.terraform import providers as provider_rules
 from driftwatch.terraform.addresses import local_path, redact
 from driftwatch.terraform.data_files import ModuleFiles
-from driftwatch.terraform.evaluate import PATH_CWD, EvaluationError, Scope, evaluate, evaluate_text
+from driftwatch.terraform.evaluate import (
+    PATH_CWD,
+    EvaluationError,
+    NotConstant,
+    Scope,
+    evaluate,
+    evaluate_text,
+)
 from driftwatch.terraform.expansion import ExpansionError, count_instances, for_each_items, instance_key
 from driftwatch.terraform.functions import TfSet, is_number, nfc, to_string
 from driftwatch.terraform.label import build_label, label_outputs
@@ -466,6 +473,10 @@ def _evaluate_attribute(attribute: Any, scope: Scope, walk: _Walk, file: str) ->
         file, scope = own, Scope(scope.names, own, scope.files)
     try:
         return evaluate(attribute.expression, scope)
+    except NotConstant as refusal:
+        line = refusal.line or _line(attribute)
+        walk.error(f"{refusal.message} (Terraform refuses the configuration)", file, line)
+        return Unknown(f"{file}:{line}: {refusal.message}")
     except EvaluationError as error:
         line = getattr(error, "line", None) or _line(attribute)
         walk.limit(error, file, line)
@@ -659,17 +670,19 @@ class ModuleInstance:
             for block, file in self.blocks
             if block.type == "variable" and block.labels
         }
-        empty = Scope({}, None)
+        empty = Scope({}, None, constant=True)  # a -var / TF_VAR_ string: no context either
         values: dict[str, Any] = {}
         types: dict[str, TypeSpec] = {}
         not_nullable: set[str] = set()
         for name, (block, file) in declared.items():
             attributes, _ = block.items
             types[name] = self._variable_type(name, block, file)
+            # Terraform reads both with no evaluation context (a function call is refused)
+            constant = Scope({}, file, constant=True)
             if "default" in attributes:
-                values[name] = _evaluate_attribute(attributes["default"], Scope({}, file), self.walk, file)
+                values[name] = _evaluate_attribute(attributes["default"], constant, self.walk, file)
             if "nullable" in attributes:
-                nullable = _evaluate_attribute(attributes["nullable"], Scope({}, file), self.walk, file)
+                nullable = _evaluate_attribute(attributes["nullable"], constant, self.walk, file)
                 if nullable is False:
                     not_nullable.add(name)
         defaults = dict(values)
@@ -797,7 +810,8 @@ class ModuleInstance:
         for key, raw in sorted(target.env.items()):
             if key.startswith("TF_VAR_") and key[7:] in declared:
                 name = key[7:]
-                assignments.append((name, self._raw_value(raw, declared[name][0], types[name], empty), key))
+                value = self._raw_value(raw, declared[name][0], types[name], empty, key)
+                assignments.append((name, value, key))
         auto = [
             name
             for name, _ in self.walk.fs.entries(self.directory)
@@ -823,7 +837,7 @@ class ModuleInstance:
                         'refuses it: "Value for undeclared variable")'
                     )
                 continue
-            value = self._raw_value(raw, declared[name][0], types[name], empty)
+            value = self._raw_value(raw, declared[name][0], types[name], empty, f"--var {name}")
             assignments.append((name, value, f"--var {name}"))
         return assignments
 
@@ -840,15 +854,19 @@ class ModuleInstance:
             found = [(name, Unknown(f"var.{name}: {reason}"), rel) for name in declared]
         return found
 
-    @staticmethod
-    def _raw_value(raw: str, block: Block, type_spec: TypeSpec, scope: Scope) -> Any:
+    def _raw_value(self, raw: str, block: Block, type_spec: TypeSpec, scope: Scope, origin: str) -> Any:
         """A string from ``-var``/``TF_VAR_``, read by Terraform's parsing mode: taken as it is
         for a variable without ``type`` or with a primitive one, else (``any`` included) parsed
         as HCL. So ``-var 'v="q"'`` is ``q`` for ``type = any`` and ``"q"`` with its quotes for
-        an untyped variable, ``-var v=[1]`` the text ``[1]`` for an untyped one."""
+        an untyped variable, ``-var v=[1]`` the text ``[1]`` for an untyped one. Parsed, it has
+        no evaluation context: a function call in it is Terraform's error, and the target's."""
         if "type" not in block.items[0] or type_spec.kind in _PRIMITIVE_TYPES:
             return nfc(raw)  # a cty string
-        return evaluate_text(raw, scope)
+        try:
+            return evaluate_text(raw, scope)
+        except NotConstant as refusal:
+            self.walk.error(f"{origin}: {refusal.message} (Terraform refuses it)")
+            return Unknown(f"{origin}: {refusal.message}")
 
     def _var_file(self, path: Path, explicit: bool = False) -> list[tuple[str, Any, str]] | None:
         """The assignments of a var file; None when it cannot be read (it was reported)."""
@@ -884,7 +902,7 @@ class ModuleInstance:
             self.walk.error(
                 f"a var file holds only assignments, found a {block.type!r} block", rel, block.line
             )
-        empty = Scope({}, rel)
+        empty = Scope({}, rel, constant=True)  # Terraform reads var files with no context
         for name, attr in attributes.items():
             self._assignment_lines[(rel, name)] = _line(attr)
         return [
