@@ -983,3 +983,56 @@ def test_terraform_reads_values_without_context_as_recorded(tmp_path: Path) -> N
     (tmp_path / "main.tf").write_text(defaults)
     refused = terraform(tmp_path, "validate", "-no-color", ok=(1,)).stderr
     assert refusals(refused) == sorted(kind for _, kind in NOT_CONSTANT)
+
+
+DUPLICATE_DECLARATIONS = {  # kind: (second file, reference, Terraform's words, line it names)
+    "local": (
+        'locals {\n  name = "a"\n}\nlocals {\n  name = "b"\n}\n',
+        "local.name",
+        "Duplicate local value definition",
+        5,
+    ),
+    "variable": (
+        'variable "name" {\n  default = "a"\n}\nvariable "name" {\n  default = "b"\n}\n',
+        "var.name",
+        "Duplicate variable declaration",
+        4,
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DUPLICATE_DECLARATIONS))
+def test_a_local_or_variable_declared_twice_is_an_error_as_terraform_refuses_it(
+    tmp_path: Path, kind: str
+) -> None:
+    """Two ``locals`` blocks (often two files after a merge) defining one name, or two
+    ``variable`` blocks of one name: Terraform refuses the configuration. Before, driftwatch
+    took the last one in silence and compared the table it names (realsurvey12)."""
+    text, reference, message, line = DUPLICATE_DECLARATIONS[kind]
+    table = TABLE.replace("var.name", reference)
+    write_tree(tmp_path / "a", {"root/main.tf": table, "root/two.tf": text})
+    call = 'module "m" {\n  source = "../m"\n  count = 2\n}\n'
+    write_tree(tmp_path / "b", {"root/main.tf": call, "m/main.tf": table, "m/two.tf": text})
+    for repo, file in ((tmp_path / "a", "root/two.tf"), (tmp_path / "b", "m/two.tf")):
+        result = declare(repo)  # said once, however many instances evaluate the module
+        (error,) = result.errors
+        assert error.message.startswith(message) and (error.file, error.line) == (file, line), error
+        assert all(isinstance(name, Unknown) for name in names(result)), names(result)
+
+
+@pytest.mark.terraform
+@REQUIRES_TERRAFORM_CLI
+def test_terraform_refuses_names_declared_twice_as_recorded(tmp_path: Path) -> None:
+    """DUPLICATE_DECLARATIONS and an argument set twice, in one ``terraform validate``."""
+    (tmp_path / "cli.tfrc").write_text("")
+    (tmp_path / "two.tf").write_text("".join(text for text, _, _, _ in DUPLICATE_DECLARATIONS.values()))
+    (tmp_path / "three.tf").write_text('resource "terraform_data" "t" {\n  input = 1\n  input = 2\n}\n')
+    shown = terraform(tmp_path, "validate", "-no-color", ok=(1,)).stderr
+    found = re.findall(r"Error: (.+)\n\n  on (\S+) line (\d+)", shown)
+    assert sorted(found) == sorted(
+        [("Attribute redefined", "three.tf", "3")]
+        + [
+            (message, "two.tf", str(line + 6 * (kind == "variable")))
+            for kind, (_, _, message, line) in DUPLICATE_DECLARATIONS.items()
+        ]
+    )

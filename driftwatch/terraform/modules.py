@@ -325,6 +325,12 @@ class _Walk:
     ) -> None:
         self.errors.append(TargetError(self.target.name, message, file, line or None, column or None))
 
+    def error_once(self, message: str, file: str | None, line: int | None) -> None:
+        """An error of what a module's text says (not of one instance's values): said once,
+        however many instances of the module evaluate it."""
+        if not any((e.message, e.file, e.line) == (message, file, line or None) for e in self.errors):
+            self.error(message, file, line)
+
     def inputs(self, stack: tuple[Path, ...]) -> tuple[str, ...]:
         """The files of the modules on ``stack``, the root's var files (read before any table is
         collected) and the files those modules' file functions read so far, sorted. A table is
@@ -424,12 +430,19 @@ class LazyValues(Mapping[str, Any]):
     with its path instead of recursing forever.
     """
 
-    def __init__(self, kind: str, expressions: Mapping[str, tuple[Any, str]], scope_of: Any, walk: _Walk):
+    def __init__(
+        self,
+        kind: str,
+        expressions: Mapping[str, tuple[Any, str]],
+        scope_of: Any,
+        walk: _Walk,
+        known: Mapping[str, Any] | None = None,
+    ):
         self._kind = kind
         self._expressions = expressions  # name -> (AttributeRule, file)
         self._scope_of = scope_of
         self._walk = walk
-        self._values: dict[str, Any] = {}
+        self._values: dict[str, Any] = dict(known or {})  # known: not evaluated (refused)
         self._in_progress: list[str] = []
 
     def __getitem__(self, name: str) -> Any:
@@ -475,7 +488,7 @@ def _evaluate_attribute(attribute: Any, scope: Scope, walk: _Walk, file: str) ->
         return evaluate(attribute.expression, scope)
     except NotConstant as refusal:
         line = refusal.line or _line(attribute)
-        walk.error(f"{refusal.message} (Terraform refuses the configuration)", file, line)
+        walk.error_once(f"{refusal.message} (Terraform refuses the configuration)", file, line)
         return Unknown(f"{file}:{line}: {refusal.message}")
     except EvaluationError as error:
         line = getattr(error, "line", None) or _line(attribute)
@@ -569,13 +582,22 @@ class ModuleInstance:
             self._data_source,
         )
         self.variables = self._bind_variables(inputs)
-        locals_expressions = {
-            name: (attribute, file)
-            for block, file in self.blocks
-            if block.type == "locals"
-            for name, attribute in block.items[0].items()
-        }
-        self.locals = LazyValues("local", locals_expressions, self.scope, walk)
+        locals_expressions: dict[str, tuple[Any, str]] = {}
+        refused: dict[str, Any] = {}
+        for block, file in self.blocks:
+            if block.type != "locals":
+                continue
+            for name, attribute in block.items[0].items():
+                if name not in locals_expressions:
+                    locals_expressions[name] = (attribute, file)
+                    continue
+                # Terraform refuses the configuration; which value it would have had is moot
+                before, before_file = locals_expressions[name]
+                first = f"{origin_of(before, before_file)}:{_line(before)}"
+                message = f"Duplicate local value definition: local.{name} is also defined at {first}"
+                walk.error_once(f"{message} (Terraform refuses the configuration)", file, _line(attribute))
+                refused[name] = Unknown(message)
+        self.locals = LazyValues("local", locals_expressions, self.scope, walk, refused)
         self.calls = {
             block.labels[0]: (block, file)
             for block, file in self.blocks
@@ -665,11 +687,19 @@ class ModuleInstance:
     # --- variables ---
 
     def _bind_variables(self, inputs: Mapping[str, Any] | None) -> dict[str, Any]:
-        declared = {
-            block.labels[0]: (block, file)
-            for block, file in self.blocks
-            if block.type == "variable" and block.labels
-        }
+        declared: dict[str, tuple[Block, str]] = {}
+        duplicated: dict[str, Unknown] = {}
+        for block, file in self.blocks:
+            if block.type != "variable" or not block.labels:
+                continue
+            name = block.labels[0]
+            if name in declared:  # Terraform refuses the configuration
+                first = f"{declared[name][1]}:{declared[name][0].line}"
+                message = f'Duplicate variable declaration: variable "{name}" is also declared at {first}'
+                self.walk.error_once(f"{message} (Terraform refuses the configuration)", file, block.line)
+                duplicated[name] = Unknown(message)
+            else:
+                declared[name] = (block, file)
         empty = Scope({}, None, constant=True)  # a -var / TF_VAR_ string: no context either
         values: dict[str, Any] = {}
         types: dict[str, TypeSpec] = {}
@@ -725,6 +755,7 @@ class ModuleInstance:
             except RecursionError:
                 self.walk.error(f"the value of variable {name!r} is nested too deeply", file, block.line)
                 bound[name] = Unknown(f"var.{name} is nested too deeply")
+        bound.update(duplicated)
         self._validate(declared, bound)
         return bound
 
@@ -1454,8 +1485,7 @@ def _own_providers(instance: ModuleInstance) -> dict[str | None, provider_rules.
 def _refused_provider(walk: _Walk, message: str, file: str, line: int) -> None:
     """A provider block Terraform refuses: an error at its line, once however many instances of
     its module there are (each instance evaluates the module's provider blocks)."""
-    if not any((e.message, e.file, e.line) == (message, file, line) for e in walk.errors):
-        walk.error(message, file, line)
+    walk.error_once(message, file, line)
 
 
 _ROLE_BLOCKS = ("assume_role", "assume_role_with_web_identity")
