@@ -333,8 +333,8 @@ FUNCTION_CASES: dict[str, list[str]] = {
     "anytrue": ["anytrue([])", "anytrue([false, true])", "anytrue([false])"],
     "base64encode": ['base64encode("héllo")', 'base64encode("")'],
     "base64decode": ['base64decode("aMOpbGxv")', 'base64decode("!!")'],
-    "ceil": ["ceil(1.2)", "ceil(-1.2)", "ceil(5)", 'ceil("x")'],
-    "floor": ["floor(-1.5)", "floor(1.9)", "floor(1e400 / 7)"],
+    "ceil": ["ceil(1.2)", "ceil(-1.2)", "ceil(5)", 'ceil("x")', "ceil(pow(2, 70))"],
+    "floor": ["floor(-1.5)", "floor(1.9)", "floor(1e400 / 7)", "floor(pow(2, 70))"],
     "chomp": ['chomp("a\\n\\n")', 'chomp("a\\r\\n")', 'chomp("")'],
     "chunklist": [
         "chunklist([1, 2, 3, 4, 5], 2)",
@@ -361,6 +361,12 @@ FUNCTION_CASES: dict[str, list[str]] = {
         'format("%d", 1.5)',
         'format("%s")',
         'format("%c", 233)',
+        # realsurvey12: %v of a number and %g without a precision are Go's Text('g', -1)
+        'format("%v|%v|%v|%v|%v|%v", 1000000, 999999, 1e20, 0.0001, 1e-5, -1234567)',
+        'format("%g|%G|%g|%v|%v", 1234567, 1e-7, 10.5, 1 / 3, 12345678.5)',
+        'format("%+g|% g|%010g|%-10g|%10v|%010v|%-10v|%.3v|", 1234567, 2.5, -2.5, 3, -1.5, -1.5, 0, 1234567)',
+        'format("%v|%v|%g", pow(2, 70), 1180591620717411303424, pow(2, 70))',
+        'formatlist("%v", [1e6, 5, 0.5])',
     ],
     "formatlist": [
         'formatlist("%s-%s", ["a", "b"], "x")',
@@ -398,7 +404,16 @@ FUNCTION_CASES: dict[str, list[str]] = {
     "merge": ["merge({a = 1}, {a = 2, b = 3})", "merge()", "merge({a = 1}, null)", 'merge({a = 1}, ["x"])'],
     "one": ["one([])", "one([1])", "one([1, 2])", "one(toset([]))"],
     "parseint": ['parseint("-ff", 16)', 'parseint("z", 36)', 'parseint("12", 1)', 'parseint("12a", 10)'],
-    "pow": ["pow(2, 10)", "pow(0, 0)", "pow(2, 0.5)", "pow(2, -1)"],
+    "pow": [
+        "pow(2, 10)",
+        "pow(0, 0)",
+        "pow(2, 0.5)",
+        "pow(2, -1)",
+        # realsurvey12: Go's math.Pow, and a 53-bit result printed at its precision
+        "[pow(2, 70), pow(10, 23), pow(3, 40), pow(7, 22), pow(-3, 41), pow(2, 53) + 1]",
+        "[-pow(2, 70), pow(2, 70) + 0, pow(2, 70) * 1, abs(-pow(2, 70)), tostring(pow(2, 70))]",
+        "[pow(1.1, 100), pow(2.5, 2.7), pow(9, 0.75), pow(3, -0.6), pow(0.5, 10.25), pow(1.7, 31)]",
+    ],
     "range": [
         "range(3)",
         "range(1, 10, 3)",
@@ -449,7 +464,13 @@ FUNCTION_CASES: dict[str, list[str]] = {
         'substr("abc", 0, -2)',
         'substr("abc", 1, -1)',
     ],
-    "sum": ["sum([1, 2.5])", "sum([])", "sum([0.1, 0.2])", 'sum(["1", 2])'],
+    "sum": [
+        "sum([1, 2.5])",
+        "sum([])",
+        "sum([0.1, 0.2])",
+        'sum(["1", 2])',
+        "[sum([pow(2, 70)]), sum([pow(2, 70), 0])]",
+    ],
     "title": [
         'title("hello world-foo bar_baz")',
         'title("")',

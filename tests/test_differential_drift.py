@@ -351,6 +351,25 @@ resource "aws_dynamodb_table" "recovery" {
   }
 }
 
+# Ignoring PITR's period leaves `enabled` planned: turned off in the console, terraform plan
+# turns it back on (driftwatch used to silence all of PITR; realsurvey12).
+resource "aws_dynamodb_table" "recovery_period_ignored" {
+  name         = "${local.name_prefix}-recovery-period-ignored"
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  point_in_time_recovery {
+    enabled                 = true
+    recovery_period_in_days = 7
+  }
+  lifecycle {
+    ignore_changes = [point_in_time_recovery[0].recovery_period_in_days]
+  }
+}
+
 # ignore_changes = [tags_all] leaves the resource's own tags compared (terraform plan).
 resource "aws_dynamodb_table" "tags_all" {
   name         = "${local.name_prefix}-tags-all"
@@ -771,6 +790,9 @@ def mutate(client: Any) -> None:
         TableName="dev-app-recovery",
         **{pitr: {"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 35}},
     )
+    client.update_continuous_backups(
+        TableName="dev-app-recovery-period-ignored", **{pitr: {"PointInTimeRecoveryEnabled": False}}
+    )
     client.update_table(TableName="dev-app-billing", BillingMode="PAY_PER_REQUEST")
     _tag(client, "dev-app-tags-all", Team="edited")
     client.untag_resource(ResourceArn=_arn(client, "dev-app-tags-ignored"), TagKeys=["ManagedBy", "Own"])
@@ -799,6 +821,7 @@ PLANNED: dict[str, set[str]] = {
     'module.table["audit"].aws_dynamodb_table.this[0]': {"deletion_protection_enabled"},
     'module.table["plain"].aws_dynamodb_table.this[0]': {"ttl"},
     "aws_dynamodb_table.recovery": {"point_in_time_recovery"},
+    "aws_dynamodb_table.recovery_period_ignored": {"point_in_time_recovery"},
     "aws_dynamodb_table.billing": {"billing_mode"},
     "aws_dynamodb_table.tags_all": {"tags"},
     "aws_dynamodb_table.tags_ignored": {"tags"},
@@ -917,6 +940,7 @@ ADDRESSES = sorted(
         'aws_dynamodb_table.svc["beta"]',
         "aws_dynamodb_table.peer",
         "aws_dynamodb_table.recovery",
+        "aws_dynamodb_table.recovery_period_ignored",
         "aws_dynamodb_table.billing",
         "aws_dynamodb_table.tags_all",
         "aws_dynamodb_table.tags_ignored",

@@ -145,7 +145,9 @@ def test_numbers_over_4300_digits_print_as_terraform_prints_them() -> None:
     assert evaluate_text("length(setunion([[1e4900]], [[1]]))", s) == 2
     refused = evaluate_text("min([1e4900])", s)
     assert isinstance(refused, Unknown) and "a number is required, got list" in refused.reason
-    not_done = evaluate_text('format("%g", 1e4900)', s)
+    # %g without a precision is Go's shortest form at any magnitude (realsurvey12, console-checked)
+    assert evaluate_text('format("%g|%v|%g", 1e4900, 1e4900, -1e-400)', s) == "1e+4900|1e+4900|-1e-400"
+    not_done = evaluate_text('format("%.3g", 1e4900)', s)
     assert isinstance(not_done, Unknown) and "beyond a float's range" in not_done.reason
 
 

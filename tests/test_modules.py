@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -887,3 +889,150 @@ def test_a_root_whose_only_terraform_names_terraform_does_not_read_has_no_files(
     found = declare(tmp_path)
     assert found.tables == []
     assert [e.message for e in found.errors] == ["no .tf or .tf.json files in root"]
+
+
+# Values Terraform reads with no evaluation context: a variable's default, a var file's value,
+# a -var / TF_VAR_ string for a variable of a complex type. Terraform 1.11.4 (console, validate):
+# a literal, an operator, a template, a `for` over its own symbols are values; a function call
+# or a reference to anything is refused for the whole configuration (realsurvey12).
+CONSTANT_VALUES = [
+    ('"a-${1 + 1}"', "a-2"),
+    ('"a$${b}"', "a${b}"),
+    ('"%{if true}t%{endif}"', "t"),
+    ('"%{for x in ["p", "q"]}${x}%{endfor}"', "pq"),
+    ('[for s in ["a", "b"] : s][1]', "b"),
+    ("{ for k, v in { a = 1 } : k => v * 2 }", {"a": 2}),
+    ('true ? "y" : "n"', "y"),
+    ("1 + 2", 3),
+]
+NOT_CONSTANT = [
+    ('upper("a")', "Function calls not allowed"),
+    ('"t-${lower("A")}"', "Function calls not allowed"),
+    ('[for s in ["a"] : upper(s)][0]', "Function calls not allowed"),
+    ('try(var.x, "d")', "Function calls not allowed"),
+    ('provider::aws::arn_parse("arn:aws:s3:::b")', "Function calls not allowed"),
+    ("var.other", "Variables not allowed"),
+    ('"${terraform.workspace}"', "Variables not allowed"),
+    ('[for s in ["a"] : t][0]', "Unknown variable"),
+]
+CONSTANT_ROOT = (
+    TABLE.replace("var.name", "jsonencode(var.name)")
+    + 'variable "other" {\n  default = "o"\n}\nvariable "name" {\n  type = any\nDEFAULT}\n'
+)
+
+
+@pytest.mark.parametrize("where", ["default", "terraform.tfvars", "-var", "TF_VAR_"])
+def test_a_value_terraform_reads_without_context_refuses_functions_and_references(
+    tmp_path: Path, where: str
+) -> None:
+    """``variable "x" { default = lower("X") }``, ``x = upper("a")`` in a tfvars file: Terraform
+    refuses the configuration ("Function calls not allowed"), so nothing is planned. Before,
+    driftwatch evaluated them, watched the table ``t-A`` and exited 0 (found by the twelfth
+    survey). Now each is an error of the target at its line, and the value Unknown."""
+    for expression, expected in [*CONSTANT_VALUES, *NOT_CONSTANT]:
+        default = f"  default = {expression}\n" if where == "default" else ""
+        files = {"root/main.tf": CONSTANT_ROOT.replace("DEFAULT", default)}
+        if where == "terraform.tfvars":
+            files["root/terraform.tfvars"] = f"name = {expression}\n"
+        write_tree(tmp_path, files)
+        result = declare(
+            tmp_path,
+            vars={"name": expression} if where == "-var" else {},
+            env={"TF_VAR_name": expression} if where == "TF_VAR_" else {},
+        )
+        if (expression, expected) in NOT_CONSTANT:
+            (name,) = names(result)
+            assert isinstance(name, Unknown) and expected in name.reason, expression
+            (error,) = result.errors
+            assert expected in error.message and "Terraform refuses" in error.message, error
+            if where in ("default", "terraform.tfvars"):
+                assert error.line is not None and error.file is not None, error
+        else:
+            assert (names(result), result.errors) == ([json.dumps(expected, separators=(",", ":"))], [])
+
+
+@pytest.mark.terraform
+@REQUIRES_TERRAFORM_CLI
+def test_terraform_reads_values_without_context_as_recorded(tmp_path: Path) -> None:
+    """CONSTANT_VALUES and NOT_CONSTANT measured: one ``terraform console`` with the values in
+    terraform.tfvars, one with the refused ones there, one ``terraform validate`` with the
+    refused ones as defaults (each refused expression is one error of its kind)."""
+    (tmp_path / "cli.tfrc").write_text("")
+    typed = "".join(f'variable "v{i}" {{\n  type = any\n}}\n' for i in range(len(NOT_CONSTANT)))
+    (tmp_path / "main.tf").write_text('variable "x" {\n  default = 1\n}\n' + typed)
+    tfvars = "".join(f"v{i} = {expression}\n" for i, (expression, _) in enumerate(CONSTANT_VALUES))
+    (tmp_path / "terraform.tfvars").write_text(tfvars)
+    listed = ", ".join(f"var.v{i}" for i in range(len(CONSTANT_VALUES)))
+    shown = terraform(tmp_path, "console", stdin=f"jsonencode([{listed}])\n").stdout
+    assert json.loads(json.loads(shown)) == [expected for _, expected in CONSTANT_VALUES]
+
+    def refusals(text: str) -> list[str]:
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
+        found = [line.split("Error: ", 1)[1].strip() for line in plain.splitlines() if "Error: " in line]
+        return sorted(kind for kind in found if kind.endswith(" not allowed") or kind == "Unknown variable")
+
+    tfvars = "".join(f"v{i} = {expression}\n" for i, (expression, _) in enumerate(NOT_CONSTANT))
+    (tmp_path / "terraform.tfvars").write_text(tfvars)
+    refused = terraform(tmp_path, "console", ok=(1,), stdin="1\n").stderr
+    assert refusals(refused) == sorted(kind for _, kind in NOT_CONSTANT)
+    (tmp_path / "terraform.tfvars").unlink()
+    defaults = "".join(
+        f'variable "v{i}" {{\n  type = any\n  default = {expression}\n}}\n'
+        for i, (expression, _) in enumerate(NOT_CONSTANT)
+    )
+    (tmp_path / "main.tf").write_text(defaults)
+    refused = terraform(tmp_path, "validate", "-no-color", ok=(1,)).stderr
+    assert refusals(refused) == sorted(kind for _, kind in NOT_CONSTANT)
+
+
+DUPLICATE_DECLARATIONS = {  # kind: (second file, reference, Terraform's words, line it names)
+    "local": (
+        'locals {\n  name = "a"\n}\nlocals {\n  name = "b"\n}\n',
+        "local.name",
+        "Duplicate local value definition",
+        5,
+    ),
+    "variable": (
+        'variable "name" {\n  default = "a"\n}\nvariable "name" {\n  default = "b"\n}\n',
+        "var.name",
+        "Duplicate variable declaration",
+        4,
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DUPLICATE_DECLARATIONS))
+def test_a_local_or_variable_declared_twice_is_an_error_as_terraform_refuses_it(
+    tmp_path: Path, kind: str
+) -> None:
+    """Two ``locals`` blocks (often two files after a merge) defining one name, or two
+    ``variable`` blocks of one name: Terraform refuses the configuration. Before, driftwatch
+    took the last one in silence and compared the table it names (realsurvey12)."""
+    text, reference, message, line = DUPLICATE_DECLARATIONS[kind]
+    table = TABLE.replace("var.name", reference)
+    write_tree(tmp_path / "a", {"root/main.tf": table, "root/two.tf": text})
+    call = 'module "m" {\n  source = "../m"\n  count = 2\n}\n'
+    write_tree(tmp_path / "b", {"root/main.tf": call, "m/main.tf": table, "m/two.tf": text})
+    for repo, file in ((tmp_path / "a", "root/two.tf"), (tmp_path / "b", "m/two.tf")):
+        result = declare(repo)  # said once, however many instances evaluate the module
+        (error,) = result.errors
+        assert error.message.startswith(message) and (error.file, error.line) == (file, line), error
+        assert all(isinstance(name, Unknown) for name in names(result)), names(result)
+
+
+@pytest.mark.terraform
+@REQUIRES_TERRAFORM_CLI
+def test_terraform_refuses_names_declared_twice_as_recorded(tmp_path: Path) -> None:
+    """DUPLICATE_DECLARATIONS and an argument set twice, in one ``terraform validate``."""
+    (tmp_path / "cli.tfrc").write_text("")
+    (tmp_path / "two.tf").write_text("".join(text for text, _, _, _ in DUPLICATE_DECLARATIONS.values()))
+    (tmp_path / "three.tf").write_text('resource "terraform_data" "t" {\n  input = 1\n  input = 2\n}\n')
+    shown = terraform(tmp_path, "validate", "-no-color", ok=(1,)).stderr
+    found = re.findall(r"Error: (.+)\n\n  on (\S+) line (\d+)", shown)
+    assert sorted(found) == sorted(
+        [("Attribute redefined", "three.tf", "3")]
+        + [
+            (message, "two.tf", str(line + 6 * (kind == "variable")))
+            for kind, (_, _, message, line) in DUPLICATE_DECLARATIONS.items()
+        ]
+    )

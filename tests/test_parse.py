@@ -73,6 +73,9 @@ REFUSED_BODIES = [
     ("x { y { } }", 2, "Argument definition required"),
     ("x {\n b = 1 }", 3, "Missing newline after argument"),
     ("x {\n y {\n }   z {\n }\n}", 4, "Missing newline after block definition"),
+    # realsurvey12: python-hcl2 kept the last, a table named by it was compared
+    ('name = "a"\n  name = "b"', 3, "Attribute redefined"),
+    ("x {\n b = 1\n c = 2\n b = 3\n}", 5, "Attribute redefined"),
 ]
 ACCEPTED_BODIES = [
     "x { b = 1 }",
@@ -202,3 +205,12 @@ def test_a_parse_triggers_no_cyclic_collection_and_leaves_the_collector_as_it_wa
     assert collections in ([], [0])
     assert enabled_after_parse and enabled_after_error
     assert not enabled_when_caller_disabled  # a caller that switched it off keeps it off
+
+
+def test_an_argument_set_twice_in_a_var_file_is_a_syntax_error(tmp_path: Path) -> None:
+    """terraform.tfvars with ``env = "dev"`` then ``env = "prod"``: terraform plan stops
+    ("Attribute redefined"); driftwatch used to take ``prod`` (realsurvey12)."""
+    path = write(tmp_path, "terraform.tfvars", 'env = "dev"\nother = 1\nenv = "prod"\n')
+    with pytest.raises(HclSyntaxError) as caught:
+        ParseCache().parse_file(path, "terraform.tfvars")
+    assert (caught.value.line, caught.value.message.split(":")[0]) == (3, "Attribute redefined")

@@ -16,7 +16,13 @@ Two kinds of "not a value" are kept apart internally:
   Terraform; at the top level an error becomes ``Unknown("<file>:<line>: <what went wrong>")``
   so that a mistake in one expression never stops a scan.
 
-The only exception that escapes is ``EvaluationError``, for the hard limits that keep a hostile
+One more exception escapes, ``NotConstant``: a var file's value, a ``-var`` / ``TF_VAR_`` string
+and a variable's ``default`` are evaluated by Terraform with no evaluation context at all, so a
+function call or a reference in them (``default = lower("X")``) makes it refuse the whole
+configuration, not one value. Such an expression is evaluated with ``Scope(constant=True)``,
+and the caller reports the refusal as an error of the target.
+
+Otherwise the only exception that escapes is ``EvaluationError``, for the hard limits that keep a hostile
 or generated configuration from exhausting the Python stack, the CPU or the memory: nesting
 deeper than ``MAX_DEPTH`` and an exhausted step budget. A value over the size limits (elements,
 characters, nesting; see ``driftwatch.terraform.limits``) or another of driftwatch's own bounds
@@ -107,6 +113,10 @@ class Scope:
     ``providers`` maps the local names of the module's ``required_providers`` to their type
     (``aws``): Terraform offers ``provider::<name>::<function>`` only for those. None: not
     known (a -var value, a test), and provider functions are not checked against it.
+
+    ``constant``: the expression is one Terraform evaluates with no context (a var file's
+    value, a ``-var`` string, a variable's ``default``): a function call or a reference to
+    anything but a ``for`` symbol raises ``NotConstant``.
     """
 
     def __init__(
@@ -115,16 +125,30 @@ class Scope:
         file: str | None = None,
         files: FileReader | None = None,
         providers: Mapping[str, str] | None = None,
+        constant: bool = False,
     ):
         self.names = names
         self.file = file
         self.files = files
         self.providers = providers
+        self.constant = constant
 
     def child(self, **names: Any) -> Scope:
         merged = dict(self.names)
         merged.update(names)
-        return Scope(merged, self.file, self.files, self.providers)
+        return Scope(merged, self.file, self.files, self.providers, self.constant)
+
+
+class NotConstant(Exception):
+    """A function call or a reference where Terraform evaluates with no context: Terraform
+    refuses the configuration ("Function calls not allowed", "Variables not allowed"), so the
+    caller reports an error, never a value. Not a ``_Failure``: ``try()`` cannot observe it
+    (it is refused itself), and neither can an untaken conditional branch."""
+
+    def __init__(self, message: str, line: int | None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
 
 
 class _Failure(Exception):
@@ -396,6 +420,15 @@ def _traversal(node: Any, ctx: _Ctx) -> Any:
     if isinstance(root, IdentifierRule):
         name = _text(root)
         names = ctx.scope.names
+        if ctx.scope.constant and name not in names:
+            reference = name + _static_steps(steps, ctx)
+            # HCL's words: inside a `for` (a context with its symbols) the name is unknown
+            message = (
+                f'Unknown variable: there is no variable named "{name}" ({reference})'
+                if names
+                else f"Variables not allowed: variables may not be used here ({reference})"
+            )
+            raise NotConstant(message, ctx.line(node))
         sources = names.get("data", DataSources.NONE)
         if name == "data" and not ctx.template and isinstance(sources, DataSources):
             found = _data_source(sources, steps)
@@ -770,6 +803,9 @@ def _is_string_node(node: Any) -> bool:
 
 def _call(node: Any, ctx: _Ctx) -> Any:
     name = "::".join(_text(i) for i in node.identifiers)
+    if ctx.scope.constant:
+        message = f"Function calls not allowed: functions may not be called here ({name})"
+        raise NotConstant(message, ctx.line(node))
     arguments_rule = node.arguments
     argument_nodes = list(arguments_rule.arguments) if arguments_rule is not None else []
     if name == "try":

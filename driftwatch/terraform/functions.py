@@ -735,8 +735,8 @@ def sum_(values: Any) -> int | float:
     items = _list(values)
     if not items:
         raise FunctionError("cannot sum an empty list")
-    total: int | float = 0
-    for item in items:
+    total: int | float = to_number(items[0])  # cty: the first, then each added to it
+    for item in items[1:]:
         total = arithmetic("+", total, to_number(item))
     return total
 
@@ -748,13 +748,21 @@ def abs_(number: Any) -> int | float:
 
 
 @_register("ceil")
-def ceil(number: Any) -> int:
-    return math.ceil(numbers.exact(to_number(number)))
+def ceil(number: Any) -> int | float:
+    value = to_number(number)
+    return value if _integral(value) else math.ceil(numbers.exact(value))
 
 
 @_register("floor")
-def floor(number: Any) -> int:
-    return math.floor(numbers.exact(to_number(number)))
+def floor(number: Any) -> int | float:
+    value = to_number(number)
+    return value if _integral(value) else math.floor(numbers.exact(value))
+
+
+def _integral(value: int | float) -> bool:
+    """A whole number, kept as it is by floor and ceil (a 53-bit pow() result keeps its
+    precision, so its digits print as Terraform prints them)."""
+    return isinstance(value, int) or numbers.exact(value).denominator == 1
 
 
 @_register("signum")
@@ -769,9 +777,66 @@ def pow_(base: Any, exponent: Any) -> int | float:
     if abs(right) > 1024:
         raise FunctionLimit("exponent is too large")
     try:
-        return numbers.from_float(float(left) ** float(right))
+        return numbers.from_float(_go_pow(float(left), float(right)))
     except (OverflowError, numbers.NumberError, ZeroDivisionError) as error:
         raise FunctionError(str(error)) from None
+
+
+def _go_pow(x: float, y: float) -> float:
+    """Go's math.Pow, step for step (cty's pow calls it): an integral power is built by
+    squaring the mantissa, which rounds otherwise than the C library's pow (``pow(10, 23)``
+    is 1e23 in Go, ``1.0000000000000001e23`` in Python). A fractional power's part goes through
+    exp and log as in Go; NaN results are Terraform's errors."""
+    if y == 0 or x == 1:
+        return 1.0
+    if y == 1:
+        return x
+    if math.isnan(x) or math.isnan(y):
+        raise FunctionError("the result is not a number")
+    if x == 0:
+        odd = _is_odd_int(y) and math.copysign(1, x) < 0
+        if y < 0:  # Go: an infinity, which no attribute accepts (as 1 / 0, refused)
+            raise FunctionError("0.0 cannot be raised to a negative power")
+        return x if odd else 0.0
+    if math.isinf(y) or math.isinf(x):
+        raise FunctionError("number is out of range")
+    if y == 0.5:
+        return math.sqrt(x)
+    if y == -0.5:
+        return 1 / math.sqrt(x)
+    fraction, whole = math.modf(abs(y))
+    if fraction != 0 and x < 0:
+        raise FunctionError("the result is not a number")
+    a1, ae = 1.0, 0
+    if fraction != 0:
+        if fraction > 0.5:
+            fraction -= 1
+            whole += 1
+        a1 = math.exp(fraction * _go_log(x))
+    x1, xe = math.frexp(x)
+    i = int(whole)
+    while i != 0:
+        if xe < -(1 << 12) or xe > (1 << 12):
+            ae += xe  # catastrophic overflow: ldexp decides
+            break
+        if i & 1 == 1:
+            a1 *= x1
+            ae += xe
+        x1 *= x1
+        xe <<= 1
+        if x1 < 0.5:
+            x1 += x1
+            xe -= 1
+        i >>= 1
+    if y < 0:
+        a1 = 1 / a1
+        ae = -ae
+    return math.ldexp(a1, ae)
+
+
+def _is_odd_int(y: float) -> bool:
+    fraction, whole = math.modf(y)
+    return fraction == 0 and abs(whole) < 2**53 and int(whole) % 2 == 1
 
 
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
@@ -1246,6 +1311,9 @@ def _format_one(value: Any, flags: str, width: str | None, precision: str | None
     if size > MAX_FORMAT_WIDTH or (digits is not None and digits > MAX_FORMAT_WIDTH):
         raise FunctionLimit("format width or precision is too large")
     if letter == "v":
+        if "#" not in flags and is_number(value):
+            text = numbers.format_g(value)  # cty: Text('g', -1), the precision ignored
+            return _pad(text, flags, size)
         text = (
             _json(value) if "#" in flags or is_list(value) or isinstance(value, Mapping) else _default(value)
         )
@@ -1261,6 +1329,8 @@ def _format_one(value: Any, flags: str, width: str | None, precision: str | None
         return _format_int(to_int(value), flags, size, letter)
     elif letter in "fF":
         return _format_float(_exact_decimal(to_number(value)), flags, size, digits, letter)
+    elif letter in "gG" and digits is None:
+        return _go_float_flags(numbers.format_g(to_number(value), letter == "G"), flags, size)
     elif letter in "eEgG":
         number = to_number(value)
         as_float = float(number) if abs(number) < 2**1024 else math.inf  # int: float() raises
@@ -1275,6 +1345,31 @@ def _format_one(value: Any, flags: str, width: str | None, precision: str | None
     else:
         raise FunctionError(f"unsupported format verb %{letter}")
     return text.ljust(size) if "-" in flags else text.rjust(size)
+
+
+def _pad(text: str, flags: str, size: int) -> str:
+    """cty's formatPadWidth: to the width with spaces, or zeros with ``0`` (before any sign),
+    on the right with ``-``."""
+    pad = "0" if "0" in flags else " "
+    missing = size - len(text)
+    if missing <= 0:
+        return text
+    return text + pad * missing if "-" in flags else pad * missing + text
+
+
+def _go_float_flags(text: str, flags: str, size: int) -> str:
+    """big.Float's Format of Go's text: the sign (``+`` and space flags), then zeros after the
+    sign with ``0``, or spaces (on the right with ``-``) to the width."""
+    sign = "-" if text.startswith("-") else "+" if "+" in flags else " " if " " in flags else ""
+    body = text.removeprefix("-")
+    missing = size - len(sign) - len(body)
+    if missing <= 0:
+        return sign + body
+    if "-" in flags:
+        return sign + body + " " * missing
+    if "0" in flags:
+        return sign + "0" * missing + body
+    return " " * missing + sign + body
 
 
 def _exact_decimal(value: int | float) -> Decimal:

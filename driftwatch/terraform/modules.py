@@ -66,7 +66,14 @@ from driftwatch.terraform import cache as module_cache
 from driftwatch.terraform import providers as provider_rules
 from driftwatch.terraform.addresses import local_path, redact
 from driftwatch.terraform.data_files import ModuleFiles
-from driftwatch.terraform.evaluate import PATH_CWD, EvaluationError, Scope, evaluate, evaluate_text
+from driftwatch.terraform.evaluate import (
+    PATH_CWD,
+    EvaluationError,
+    NotConstant,
+    Scope,
+    evaluate,
+    evaluate_text,
+)
 from driftwatch.terraform.expansion import ExpansionError, count_instances, for_each_items, instance_key
 from driftwatch.terraform.functions import TfSet, is_number, nfc, to_string
 from driftwatch.terraform.label import build_label, label_outputs
@@ -318,6 +325,12 @@ class _Walk:
     ) -> None:
         self.errors.append(TargetError(self.target.name, message, file, line or None, column or None))
 
+    def error_once(self, message: str, file: str | None, line: int | None) -> None:
+        """An error of what a module's text says (not of one instance's values): said once,
+        however many instances of the module evaluate it."""
+        if not any((e.message, e.file, e.line) == (message, file, line or None) for e in self.errors):
+            self.error(message, file, line)
+
     def inputs(self, stack: tuple[Path, ...]) -> tuple[str, ...]:
         """The files of the modules on ``stack``, the root's var files (read before any table is
         collected) and the files those modules' file functions read so far, sorted. A table is
@@ -417,12 +430,19 @@ class LazyValues(Mapping[str, Any]):
     with its path instead of recursing forever.
     """
 
-    def __init__(self, kind: str, expressions: Mapping[str, tuple[Any, str]], scope_of: Any, walk: _Walk):
+    def __init__(
+        self,
+        kind: str,
+        expressions: Mapping[str, tuple[Any, str]],
+        scope_of: Any,
+        walk: _Walk,
+        known: Mapping[str, Any] | None = None,
+    ):
         self._kind = kind
         self._expressions = expressions  # name -> (AttributeRule, file)
         self._scope_of = scope_of
         self._walk = walk
-        self._values: dict[str, Any] = {}
+        self._values: dict[str, Any] = dict(known or {})  # known: not evaluated (refused)
         self._in_progress: list[str] = []
 
     def __getitem__(self, name: str) -> Any:
@@ -466,6 +486,10 @@ def _evaluate_attribute(attribute: Any, scope: Scope, walk: _Walk, file: str) ->
         file, scope = own, Scope(scope.names, own, scope.files)
     try:
         return evaluate(attribute.expression, scope)
+    except NotConstant as refusal:
+        line = refusal.line or _line(attribute)
+        walk.error_once(f"{refusal.message} (Terraform refuses the configuration)", file, line)
+        return Unknown(f"{file}:{line}: {refusal.message}")
     except EvaluationError as error:
         line = getattr(error, "line", None) or _line(attribute)
         walk.limit(error, file, line)
@@ -558,13 +582,22 @@ class ModuleInstance:
             self._data_source,
         )
         self.variables = self._bind_variables(inputs)
-        locals_expressions = {
-            name: (attribute, file)
-            for block, file in self.blocks
-            if block.type == "locals"
-            for name, attribute in block.items[0].items()
-        }
-        self.locals = LazyValues("local", locals_expressions, self.scope, walk)
+        locals_expressions: dict[str, tuple[Any, str]] = {}
+        refused: dict[str, Any] = {}
+        for block, file in self.blocks:
+            if block.type != "locals":
+                continue
+            for name, attribute in block.items[0].items():
+                if name not in locals_expressions:
+                    locals_expressions[name] = (attribute, file)
+                    continue
+                # Terraform refuses the configuration; which value it would have had is moot
+                before, before_file = locals_expressions[name]
+                first = f"{origin_of(before, before_file)}:{_line(before)}"
+                message = f"Duplicate local value definition: local.{name} is also defined at {first}"
+                walk.error_once(f"{message} (Terraform refuses the configuration)", file, _line(attribute))
+                refused[name] = Unknown(message)
+        self.locals = LazyValues("local", locals_expressions, self.scope, walk, refused)
         self.calls = {
             block.labels[0]: (block, file)
             for block, file in self.blocks
@@ -654,22 +687,32 @@ class ModuleInstance:
     # --- variables ---
 
     def _bind_variables(self, inputs: Mapping[str, Any] | None) -> dict[str, Any]:
-        declared = {
-            block.labels[0]: (block, file)
-            for block, file in self.blocks
-            if block.type == "variable" and block.labels
-        }
-        empty = Scope({}, None)
+        declared: dict[str, tuple[Block, str]] = {}
+        duplicated: dict[str, Unknown] = {}
+        for block, file in self.blocks:
+            if block.type != "variable" or not block.labels:
+                continue
+            name = block.labels[0]
+            if name in declared:  # Terraform refuses the configuration
+                first = f"{declared[name][1]}:{declared[name][0].line}"
+                message = f'Duplicate variable declaration: variable "{name}" is also declared at {first}'
+                self.walk.error_once(f"{message} (Terraform refuses the configuration)", file, block.line)
+                duplicated[name] = Unknown(message)
+            else:
+                declared[name] = (block, file)
+        empty = Scope({}, None, constant=True)  # a -var / TF_VAR_ string: no context either
         values: dict[str, Any] = {}
         types: dict[str, TypeSpec] = {}
         not_nullable: set[str] = set()
         for name, (block, file) in declared.items():
             attributes, _ = block.items
             types[name] = self._variable_type(name, block, file)
+            # Terraform reads both with no evaluation context (a function call is refused)
+            constant = Scope({}, file, constant=True)
             if "default" in attributes:
-                values[name] = _evaluate_attribute(attributes["default"], Scope({}, file), self.walk, file)
+                values[name] = _evaluate_attribute(attributes["default"], constant, self.walk, file)
             if "nullable" in attributes:
-                nullable = _evaluate_attribute(attributes["nullable"], Scope({}, file), self.walk, file)
+                nullable = _evaluate_attribute(attributes["nullable"], constant, self.walk, file)
                 if nullable is False:
                     not_nullable.add(name)
         defaults = dict(values)
@@ -712,6 +755,7 @@ class ModuleInstance:
             except RecursionError:
                 self.walk.error(f"the value of variable {name!r} is nested too deeply", file, block.line)
                 bound[name] = Unknown(f"var.{name} is nested too deeply")
+        bound.update(duplicated)
         self._validate(declared, bound)
         return bound
 
@@ -797,7 +841,8 @@ class ModuleInstance:
         for key, raw in sorted(target.env.items()):
             if key.startswith("TF_VAR_") and key[7:] in declared:
                 name = key[7:]
-                assignments.append((name, self._raw_value(raw, declared[name][0], types[name], empty), key))
+                value = self._raw_value(raw, declared[name][0], types[name], empty, key)
+                assignments.append((name, value, key))
         auto = [
             name
             for name, _ in self.walk.fs.entries(self.directory)
@@ -823,7 +868,7 @@ class ModuleInstance:
                         'refuses it: "Value for undeclared variable")'
                     )
                 continue
-            value = self._raw_value(raw, declared[name][0], types[name], empty)
+            value = self._raw_value(raw, declared[name][0], types[name], empty, f"--var {name}")
             assignments.append((name, value, f"--var {name}"))
         return assignments
 
@@ -840,15 +885,19 @@ class ModuleInstance:
             found = [(name, Unknown(f"var.{name}: {reason}"), rel) for name in declared]
         return found
 
-    @staticmethod
-    def _raw_value(raw: str, block: Block, type_spec: TypeSpec, scope: Scope) -> Any:
+    def _raw_value(self, raw: str, block: Block, type_spec: TypeSpec, scope: Scope, origin: str) -> Any:
         """A string from ``-var``/``TF_VAR_``, read by Terraform's parsing mode: taken as it is
         for a variable without ``type`` or with a primitive one, else (``any`` included) parsed
         as HCL. So ``-var 'v="q"'`` is ``q`` for ``type = any`` and ``"q"`` with its quotes for
-        an untyped variable, ``-var v=[1]`` the text ``[1]`` for an untyped one."""
+        an untyped variable, ``-var v=[1]`` the text ``[1]`` for an untyped one. Parsed, it has
+        no evaluation context: a function call in it is Terraform's error, and the target's."""
         if "type" not in block.items[0] or type_spec.kind in _PRIMITIVE_TYPES:
             return nfc(raw)  # a cty string
-        return evaluate_text(raw, scope)
+        try:
+            return evaluate_text(raw, scope)
+        except NotConstant as refusal:
+            self.walk.error(f"{origin}: {refusal.message} (Terraform refuses it)")
+            return Unknown(f"{origin}: {refusal.message}")
 
     def _var_file(self, path: Path, explicit: bool = False) -> list[tuple[str, Any, str]] | None:
         """The assignments of a var file; None when it cannot be read (it was reported)."""
@@ -884,7 +933,7 @@ class ModuleInstance:
             self.walk.error(
                 f"a var file holds only assignments, found a {block.type!r} block", rel, block.line
             )
-        empty = Scope({}, rel)
+        empty = Scope({}, rel, constant=True)  # Terraform reads var files with no context
         for name, attr in attributes.items():
             self._assignment_lines[(rel, name)] = _line(attr)
         return [
@@ -1436,8 +1485,7 @@ def _own_providers(instance: ModuleInstance) -> dict[str | None, provider_rules.
 def _refused_provider(walk: _Walk, message: str, file: str, line: int) -> None:
     """A provider block Terraform refuses: an error at its line, once however many instances of
     its module there are (each instance evaluates the module's provider blocks)."""
-    if not any((e.message, e.file, e.line) == (message, file, line) for e in walk.errors):
-        walk.error(message, file, line)
+    walk.error_once(message, file, line)
 
 
 _ROLE_BLOCKS = ("assume_role", "assume_role_with_web_identity")

@@ -204,10 +204,14 @@ def parse(text: str) -> int | Num:
 
 
 def from_float(value: float) -> int | Num:
-    """A Go float64 result (math.Pow and the like) as cty holds it: exact, 53-bit precision."""
+    """A Go float64 result (math.Pow and the like) as cty holds it: exact, 53-bit precision.
+
+    An integral one of more than 53 bits stays a 53-bit ``Num``: Terraform prints it as the
+    shortest decimal at that precision (``pow(2, 70)`` is ``1180591620717411300000``), while
+    arithmetic on it is exact at 512 bits (``pow(2, 70) + 0`` is ``…303424``)."""
     if not math.isfinite(value):
         raise NumberError("number is out of range")
-    if value.is_integer():
+    if value.is_integer() and abs(value) < 2**FLOAT_PRECISION:
         return int(value)
     return Num(Fraction(value), FLOAT_PRECISION)
 
@@ -266,6 +270,8 @@ def modulo(left: int | float, right: int | float) -> int | Num:
 def negate(value: int | float) -> int | Num:
     if type(value) is int:
         return -value
+    if isinstance(value, Num):
+        return Num(-value.exact, value.prec)  # exact, and big.Float's Neg keeps the precision
     return make(-exact(value), precision(value))
 
 
@@ -279,21 +285,44 @@ def compare(left: int | float, right: int | float) -> int:
 
 def format_number(value: int | float) -> str:
     """The shortest decimal that reads back as ``value`` at its precision, without an exponent
-    (Go's ``big.Float.Text('f', -1)``, which Terraform uses to print and stringify numbers)."""
-    if type(value) is int or (isinstance(value, int) and not isinstance(value, bool)):
-        if value.bit_length() <= PRECISION:
-            return str(value)
-        return _shortest(Fraction(value), PRECISION)
-    fraction = exact(value)
-    if fraction.denominator == 1 and fraction.numerator.bit_length() <= PRECISION:
-        return str(fraction.numerator)
-    return _shortest(fraction, precision(value))
+    (Go's ``big.Float.Text('f', -1)``, which Terraform uses to print and stringify numbers).
+    An integer of no more bits than its precision is its digits; a larger one at 53 bits (a
+    ``pow()`` result such as 2^70) is the shortest: ``1180591620717411300000``."""
+    negative, digits, point = shortest_digits(value)
+    return ("-" if negative else "") + _fixed(digits, point)
 
 
-def _shortest(value: Fraction, prec: int) -> str:
-    """Go's strconv-style shortest decimal (math/big's ``shortest``), then fixed-point text."""
+def format_g(value: int | float, upper: bool = False) -> str:
+    """Go's ``big.Float.Text('g', -1)``: the shortest digits, with an exponent when it is under
+    -4 or 6 and over (``1e+06``, ``1.180591620717411303424e+21``, ``0.0001``, ``1e-05``). What
+    Terraform's ``format()`` gives for ``%v`` of a number and for ``%g`` without a precision."""
+    negative, digits, point = shortest_digits(value)
+    sign = "-" if negative else ""
+    exponent = point - 1
+    if digits and (exponent < -4 or exponent >= 6):
+        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        letter = "E" if upper else "e"
+        return f"{sign}{mantissa}{letter}{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
+    return sign + _fixed(digits, point)
+
+
+def shortest_digits(value: int | float) -> tuple[bool, str, int]:
+    """(negative, digits, point): ``value`` is ±0.digits * 10^point, the digits (no trailing
+    zeros) the shortest that read back as ``value`` at its precision (math/big's
+    ``roundShortest``)."""
+    prec = PRECISION if type(value) is int or isinstance(value, int) else precision(value)
+    fraction = Fraction(value) if isinstance(value, int) else exact(value)
+    if fraction.denominator == 1 and fraction.numerator.bit_length() <= prec:
+        # every digit is needed below the precision's ulp; only trailing zeros go
+        text = digits(abs(fraction.numerator)) if fraction.numerator else ""
+        return fraction < 0, text.rstrip("0"), len(text)
+    return _shortest(fraction, prec)
+
+
+def _shortest(value: Fraction, prec: int) -> tuple[bool, str, int]:
+    """Go's strconv-style shortest decimal (math/big's ``shortest``), as shortest_digits gives."""
     if value == 0:
-        return "0"
+        return False, "", 0
     negative = value < 0
     value = abs(value)
     numerator, denominator = value.numerator, value.denominator
@@ -311,7 +340,7 @@ def _shortest(value: Fraction, prec: int) -> str:
     upper, _ = _decimal(mant + 1, exponent)
     inclusive = mant & 2 == 0
     shortest, point = _shorten(digits, point, lower, upper, inclusive)
-    return ("-" if negative else "") + _fixed(shortest, point)
+    return negative, shortest, point
 
 
 def digits(value: int) -> str:

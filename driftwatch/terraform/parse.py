@@ -535,11 +535,33 @@ def _check_block_bodies(tree: Any, text: str, file: str) -> None:
 
     stack = [tree.body]
     while stack:
-        for child in stack.pop().children:
+        body = stack.pop()
+        _check_attributes_once(body, file)
+        for child in body.children:
             if isinstance(child, BlockRule):
                 items = [c for c in child.body.children if isinstance(c, (AttributeRule, BlockRule))]
                 _check_body(child, items, text, file)
                 stack.append(child.body)
+
+
+def _check_attributes_once(body: Any, file: str) -> None:
+    """An argument set twice in one body (a block's, or a var file's top level) is hclsyntax's
+    parse error "Attribute redefined"; python-hcl2 keeps the last, so driftwatch used to
+    evaluate ``name = "a"`` then ``name = "b"`` as ``b`` where Terraform plans nothing."""
+    from hcl2.rules.base import AttributeRule
+
+    first: dict[str, int] = {}
+    for child in body.children:
+        if isinstance(child, AttributeRule):
+            name = str(child.identifier.token.value)
+            if name in first:
+                raise HclSyntaxError(
+                    file,
+                    f'Attribute redefined: the argument "{name}" was already set at line {first[name]}; '
+                    "each argument may be set only once",
+                    node_line(child) or None,
+                )
+            first[name] = node_line(child)
 
 
 def _check_body(block: Any, items: list[Any], text: str, file: str) -> None:

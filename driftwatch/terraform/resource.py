@@ -78,6 +78,7 @@ _NESTED_IGNORE: dict[tuple[str, str], str] = {
     ("ttl", "attribute_name"): "ttl.attribute",
     ("server_side_encryption", "enabled"): "sse.enabled",
     ("server_side_encryption", "kms_key_arn"): "sse.kms_key_arn",
+    ("point_in_time_recovery", "enabled"): "point_in_time_recovery",
 }
 # ``ignore_changes = all`` (or an entry we cannot resolve): every table attribute. Autoscaling
 # is declared by separate resources, which the table's lifecycle does not affect.
@@ -272,9 +273,27 @@ def ignore_changes_to_vocabulary(entry: str) -> frozenset[str]:
     index = steps[0].group(2) or steps[0].group(4) if steps else None
     if head in _SINGLE_BLOCKS and index is not None and int(index) != 0:
         return frozenset()  # no such element: Terraform ignores nothing (terraform plan)
-    if keys and (head, keys[0]) in _NESTED_IGNORE:
-        return frozenset({_NESTED_IGNORE[(head, keys[0])]})
+    if keys and head in _SINGLE_BLOCKS:
+        # One argument of the block: only what driftwatch reads of it. The rest of the block is
+        # still planned (``point_in_time_recovery[0].recovery_period_in_days`` leaves
+        # ``enabled`` compared; it used to silence all of PITR, a turned-off PITR unreported).
+        nested = _NESTED_IGNORE.get((head, keys[0]))
+        return frozenset({nested}) if nested is not None else frozenset()
     return frozenset(IGNORE_CHANGES_VOCABULARY.get(head, ()))
+
+
+def _ignores_whole_or(entries: list[str], head: str, argument: str) -> bool:
+    """Whether an entry names the block ``head`` as a whole (``x``, ``x[0]``) or its argument
+    ``argument`` (``x[0].argument``)."""
+    for entry in entries:
+        match = _IGNORE_PATH.match(entry.strip())
+        if match is None or match.group("head") != head:
+            continue
+        steps = list(_PATH_PARTS.finditer(match.group("rest")))
+        keys = [m.group(1) or m.group(3) for m in steps if (m.group(1) or m.group(3))]
+        if not keys or keys[0] == argument:
+            return True
+    return False
 
 
 def ignore_changes_step(entry: str) -> tuple[str, str | None] | None:
@@ -750,7 +769,9 @@ def uncompared_arguments(arguments: Mapping[str, Any]) -> tuple[Unresolved, ...]
             notes.append(Unresolved(name, why.format(name)))
     pitr = _single_block(arguments, "point_in_time_recovery")
     if (
-        "point_in_time_recovery" not in heads
+        not _ignores_whole_or(
+            ignore_changes_entries(arguments) or [], "point_in_time_recovery", "recovery_period_in_days"
+        )
         and isinstance(pitr, dict)
         and pitr.get("recovery_period_in_days") is not None
     ):
