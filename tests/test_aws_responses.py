@@ -584,6 +584,42 @@ GARBAGE = {
         ),
         "AttributeDefinitions[].AttributeName ('pk' listed twice)",
     ),
+    # A local index has the table's partition key and a sort key: one without a sort key was
+    # read with the sort key "" (drift from git's), one of another partition key as this table's.
+    "lsi_without_a_sort_key": (
+        "DescribeTable",
+        _table(
+            LocalSecondaryIndexes=[
+                {
+                    "IndexName": "by-pk",
+                    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ]
+        ),
+        "LocalSecondaryIndexes[].KeySchema (not the table's partition key and a sort key)",
+    ),
+    "lsi_of_another_partition_key": (
+        "DescribeTable",
+        _table(
+            AttributeDefinitions=[
+                *TABLE_BODY["AttributeDefinitions"],
+                {"AttributeName": "tenant", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            LocalSecondaryIndexes=[
+                {
+                    "IndexName": "by-tenant",
+                    "KeySchema": [
+                        {"AttributeName": "tenant", "KeyType": "HASH"},
+                        {"AttributeName": "sk", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        ),
+        "LocalSecondaryIndexes[].KeySchema (not the table's partition key and a sort key)",
+    ),
     "tags_token_not_a_string": (
         "ListTagsOfResource",
         json.dumps({"Tags": [{"Key": "Team", "Value": "observability"}], "NextToken": 2}),
@@ -674,6 +710,9 @@ TARGETS = "DescribeScalableTargets"
         ("DescribeScalingPolicies", _policy(ScalableDimension="dynamodb:table:Read"), "ScalableDimension"),
         ("DescribeScalingPolicies", _policy(ResourceId="table/orders/index/"), "ResourceId"),
         ("DescribeScalingPolicies", _policy(ServiceNamespace=None), "ServiceNamespace"),
+        # kept for every entry of a listing (up to 50,000): megabyte-long ones held gigabytes
+        (TARGETS, _target(ResourceId=f"table/{'t' * 256}"), "a table or index name over 255 characters"),
+        ("DescribeScalingPolicies", _policy(PolicyName="p" * 257), "PolicyName (longer than 256"),
     ],
     ids=[
         "dimension_misspelt",
@@ -686,6 +725,8 @@ TARGETS = "DescribeScalableTargets"
         "policy_dimension_unknown",
         "policy_index_without_name",
         "policy_without_namespace",
+        "table_name_too_long",
+        "policy_name_too_long",
     ],
 )
 def test_an_autoscaling_entry_that_is_not_dynamodbs_is_an_invalid_response(
