@@ -290,7 +290,7 @@ class GzipBombServer:
         body = b"".join(packer.compress(b" " * 2**20) for _ in range(32)) + packer.flush()
         self.head = (
             b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n"
-            b"Content-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(body)
+            b"Content-Encoding: gzip\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body)
         )
         self.body = body
         self._listener = socket.socket()
@@ -318,8 +318,20 @@ class GzipBombServer:
                 continue
             with conn, contextlib.suppress(OSError):
                 conn.settimeout(1)
-                conn.recv(65536)
+                _read_request(conn)  # all of it: unread bytes at close would reset the answer
                 conn.sendall(self.head + self.body)
+
+
+def _read_request(conn: socket.socket) -> None:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += conn.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.lower().split(b"\r\n")
+    lengths = [line.split(b":", 1)[1] for line in lines if line.startswith(b"content-length:")]
+    length = int(lengths[0]) if lengths else 0
+    while len(body) < length:
+        body += conn.recv(65536)
 
 
 def test_a_gzip_bomb_is_never_inflated(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
