@@ -1346,3 +1346,34 @@ def test_a_json_type_botocore_would_convert_is_an_invalid_response(
     calls = counted(clients)
     assert calls.get((operation, INVALID_RESPONSE)) == 1
     assert (operation, "success") not in calls
+
+
+def test_an_error_code_that_cannot_be_a_metric_label_is_counted_as_other_error(
+    clients: AwsClients, endpoint: Endpoint
+) -> None:
+    """The outcome label of a failed call is the answer's own error code. ``success`` counted a
+    failure as a success; ``throttled`` gave the throttled attempts' series a twin, and
+    Prometheus refuses a scrape holding one series twice; a code of 2,000 characters or with a
+    request id in it is no label. Each is ``OtherError``; the table's error still quotes it."""
+    for code in ("success", "throttled", "x" * 2_000, "Denied for request 4f1c"):
+        endpoint.errors["DescribeTable"] = (400, code, "odd")
+        with pytest.raises(LiveReadError) as caught:
+            read_table(clients.dynamodb(REGION), TABLE, REGION)
+        assert caught.value.code == code
+    assert counted(clients) == {("DescribeTable", "OtherError"): 4}
+
+
+def test_an_operation_has_a_bounded_number_of_outcomes(clients: AwsClients, endpoint: Endpoint) -> None:
+    """A proxy that names its errors afresh each time (``Error1f3a``, ``Error77b0`` ...) made one
+    metric series per call for the life of the daemon. Past ``MAX_OUTCOMES`` distinct outcomes
+    of one operation, a new one is counted as ``OtherError``."""
+    from driftwatch.aws.calls import MAX_OUTCOMES
+
+    for number in range(MAX_OUTCOMES + 8):
+        endpoint.errors["DescribeTable"] = (400, f"Error{number}", "odd")
+        with pytest.raises(LiveReadError):
+            read_table(clients.dynamodb(REGION), TABLE, REGION)
+    calls = counted(clients)
+    assert len(calls) == MAX_OUTCOMES + 1
+    assert calls[("DescribeTable", "OtherError")] == 8
+    assert calls[("DescribeTable", "Error0")] == 1  # the first ones keep their names
