@@ -88,6 +88,7 @@ VALID: dict[str, dict[str, Any]] = {
 }
 
 TABLE_BODY = VALID["DescribeTable"]["Table"]
+KMS_KEY = f"arn:aws:kms:{REGION}:123456789012:key/k"
 
 BROKEN = {
     "null": lambda _: "null",
@@ -516,6 +517,12 @@ GARBAGE = {
         _table(SSEDescription={"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": ["arn:aws:kms:x"]}),
         "SSEDescription.KMSMasterKeyArn",
     ),
+    # compared with the declared key's ARN: a value that is no KMS key ARN was drift from it
+    "sse_key_not_an_arn": (
+        "DescribeTable",
+        _table(SSEDescription={"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": "my-key"}),
+        "SSEDescription.KMSMasterKeyArn ('my-key', not a KMS key ARN)",
+    ),
     "sse_description_without_status": (
         "DescribeTable",
         _table(SSEDescription={"SSEType": "KMS"}),
@@ -776,7 +783,7 @@ def test_transitional_statuses_read_as_the_api_reference_says(
         {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLING", "AttributeName": "ttl"}}
     )
     endpoint.broken["DescribeTable"] = _table(
-        SSEDescription={"Status": "UPDATING", "SSEType": "KMS", "KMSMasterKeyArn": "arn:aws:kms:k"},
+        SSEDescription={"Status": "UPDATING", "SSEType": "KMS", "KMSMasterKeyArn": KMS_KEY},
         BillingModeSummary={"BillingMode": "PAY_PER_REQUEST"},
         GlobalSecondaryIndexes=[{k: v for k, v in _gsi().items() if k != "ProvisionedThroughput"}],
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},

@@ -206,7 +206,13 @@ def describe_table(
         _string(sse.get("Status"), "Table.SSEDescription.Status")
         _optional(sse.get("Status"), "Table.SSEDescription.Status", SSE_STATUSES)
         if sse.get("KMSMasterKeyArn") is not None:  # compared with the declared key's ARN
-            _string(sse["KMSMasterKeyArn"], "Table.SSEDescription.KMSMasterKeyArn")
+            key = _string(sse["KMSMasterKeyArn"], "Table.SSEDescription.KMSMasterKeyArn")
+            parts = key.split(":", 5)
+            # "The KMS key ARN used for the KMS encryption": anything else compared with the
+            # declared key's ARN was drift made of a garbage answer
+            if len(parts) != 6 or parts[0] != "arn" or parts[2] != "kms":
+                path = "Table.SSEDescription.KMSMasterKeyArn"
+                raise InvalidResponse(f"{path} ({key[:200]!r}, not a KMS key ARN)")
     if table.get("StreamSpecification") is not None:
         stream = _mapping(table["StreamSpecification"], "Table.StreamSpecification")
         if not isinstance(stream.get("StreamEnabled"), bool):  # "Required: Yes"
