@@ -55,7 +55,8 @@ Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
 - ``driftwatch_last_scan_timestamp_seconds``: *start* of the most recent scan attempt.
 - ``driftwatch_last_successful_scan_timestamp_seconds``: *start* of the last ``success`` scan.
 - ``driftwatch_aws_api_calls_total{operation, outcome}`` (counter): from ``ApiCallRecorder``:
-  finished calls by outcome (``success`` or the error code), and ``outcome="throttled"``:
+  finished calls by outcome (``success`` or the error code; ``OtherError`` for a code that cannot
+  be a label, or past 32 outcomes of one operation), and ``outcome="throttled"``:
   every throttled *attempt*, those a retry made good included (not calls: leave it out of a
   sum of calls).
 - ``driftwatch_aws_api_retries_total{operation}`` (counter): attempts botocore retried (throttling,

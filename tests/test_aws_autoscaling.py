@@ -120,9 +120,10 @@ def test_step_scaling_policies_do_not_set_a_target(aas: Any, aws_clients: AwsCli
 def test_fetch_costs_one_call_per_page_regardless_of_table_count(
     aas: Any, aws_clients: AwsClients, recorder: ApiCallRecorder
 ) -> None:
-    # moto pages scalable targets by 50 and policies by 100. 80 tables with a target and a
-    # policy each, plus 30 extra step policies -> targets 2 pages, policies 2 pages. (More than
-    # 100 targets would hit a moto bug: its third-page NextToken repeats the second's.)
+    # driftwatch asks for 50 scalable targets and 10 policies a page (the most AWS allows; moto
+    # answers as asked). 80 tables with a target and a policy each, plus 30 extra step policies
+    # -> targets 2 pages, policies 11 pages. (More than 100 targets would hit a moto bug: its
+    # third-page NextToken repeats the second's.)
     for i in range(80):
         register(aas, f"table/t{i:03}", TABLE_READ, 1, 10 + i, 50.0)
     for i in range(30):
@@ -142,14 +143,14 @@ def test_fetch_costs_one_call_per_page_regardless_of_table_count(
 
     assert recorder.snapshot() == {
         ("DescribeScalableTargets", "success"): 2,
-        ("DescribeScalingPolicies", "success"): 2,
+        ("DescribeScalingPolicies", "success"): 11,
     }
     assert len(index.targets) == 80
     assert index.for_table("t079")[0].read == ScalingTarget(1, 89, 50.0, metric=READ)
     assert index.for_table("t000")[0].read == ScalingTarget(1, 10, 50.0, metric=READ)
     for i in range(80):  # lookups are in memory
         index.for_table(f"t{i:03}")
-    assert sum(recorder.snapshot().values()) == 4
+    assert sum(recorder.snapshot().values()) == 13
 
 
 def test_apply_autoscaling_fills_table_and_each_gsi(aas: Any, aws_clients: AwsClients) -> None:
@@ -246,7 +247,8 @@ def test_fetch_follows_next_token_on_both_listings(
     stubbed: tuple[Any, Stubber], recorder: ApiCallRecorder
 ) -> None:
     client, stubber = stubbed
-    ns = {"ServiceNamespace": "dynamodb"}
+    # each listing asks for the most a page may hold (the API reference: 50 targets, 10 policies)
+    ns = {"ServiceNamespace": "dynamodb", "MaxResults": 50}
     stubber.add_response(
         "describe_scalable_targets",
         {"ScalableTargets": [_target("table/a", TABLE_READ, 1, 2)], "NextToken": "t1"},
@@ -257,6 +259,7 @@ def test_fetch_follows_next_token_on_both_listings(
         {"ScalableTargets": [_target("table/a/index/g", INDEX_WRITE, 3, 4)]},
         {**ns, "NextToken": "t1"},
     )
+    ns = {"ServiceNamespace": "dynamodb", "MaxResults": 10}
     stubber.add_response(
         "describe_scaling_policies",
         {"ScalingPolicies": [_policy("p1", "table/a", TABLE_READ, 40.0)], "NextToken": "p1"},

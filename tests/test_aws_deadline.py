@@ -277,3 +277,84 @@ def test_an_answer_that_never_ends_is_cut_at_the_response_limit_not_held_until_t
     assert server.sent < 32 * 2**20  # stopped near the limit (plus socket buffers), not a second of 64 MiB
     assert recorder.snapshot() == {("DescribeTable", "InvalidResponse"): 1}
     assert "DescribeTable" not in recorder.retries()
+
+
+class GzipBombServer:
+    """Answers every request with HTTP 200, ``Content-Encoding: gzip`` and 32 MiB of JSON
+    whitespace compressed to 140 KiB."""
+
+    def __init__(self) -> None:
+        import zlib
+
+        packer = zlib.compressobj(1, zlib.DEFLATED, 31)  # 31: the gzip format
+        body = b"".join(packer.compress(b" " * 2**20) for _ in range(32)) + packer.flush()
+        self.head = (
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n"
+            b"Content-Encoding: gzip\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body)
+        )
+        self.body = body
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self._listener.settimeout(0.1)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="gzip-server", daemon=True)
+
+    def __enter__(self) -> GzipBombServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                continue
+            with conn, contextlib.suppress(OSError):
+                conn.settimeout(1)
+                _read_request(conn)  # all of it: unread bytes at close would reset the answer
+                conn.sendall(self.head + self.body)
+
+
+def _read_request(conn: socket.socket) -> None:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += conn.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.lower().split(b"\r\n")
+    lengths = [line.split(b":", 1)[1] for line in lines if line.startswith(b"content-length:")]
+    length = int(lengths[0]) if lengths else 0
+    while len(body) < length:
+        body += conn.recv(65536)
+
+
+def test_a_gzip_bomb_is_never_inflated(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer in ``Content-Encoding: gzip`` (which botocore does not ask for) is read as the
+    bytes that came, never inflated: 140 KiB that would inflate to 32 MiB are an InvalidResponse
+    of the table, and the call holds about the 140 KiB. (Were a botocore to inflate it, the
+    response limit counts what the stream yields: the inflated bytes.)"""
+    import tracemalloc
+
+    with GzipBombServer() as server:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
+        recorder = ApiCallRecorder()
+        clients = AwsClients(recorder=recorder, call_timeout=5, max_attempts=1)
+        with pytest.raises(LiveReadError):  # once first: the client loads its models
+            read_table(clients.dynamodb("us-east-1"), "orders", "us-east-1")
+        recorder.reset()
+        tracemalloc.start()
+        try:
+            with pytest.raises(LiveReadError) as caught:
+                read_table(clients.dynamodb("us-east-1"), "orders", "us-east-1")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert caught.value.code == "InvalidResponse"
+    assert peak < 8 * 2**20, f"{peak} bytes at the peak: the body was inflated"
+    assert recorder.snapshot() == {("DescribeTable", "InvalidResponse"): 1}

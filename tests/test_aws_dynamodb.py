@@ -419,11 +419,14 @@ def test_ttl_transitional_states(stubbed: tuple[Any, Stubber], ttl_status: str, 
     assert spec is not None and spec.ttl == Ttl(enabled=enabled, attribute="expires_at")
 
 
+KEY_ARN = f"arn:aws:kms:{REGION}:123456789012:key/k"
+
+
 @pytest.mark.parametrize(
     ("sse", "expected"),
     [
-        ({"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": "arn:k"}, Sse(True, "arn:k")),
-        ({"Status": "ENABLING", "SSEType": "KMS", "KMSMasterKeyArn": "arn:k"}, Sse(True, "arn:k")),
+        ({"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": KEY_ARN}, Sse(True, KEY_ARN)),
+        ({"Status": "ENABLING", "SSEType": "KMS", "KMSMasterKeyArn": KEY_ARN}, Sse(True, KEY_ARN)),
         ({"Status": "DISABLED"}, Sse(False)),
         (None, Sse(False)),
     ],

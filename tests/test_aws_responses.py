@@ -21,8 +21,9 @@ import botocore.retries.standard
 import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 
+import driftwatch.aws.autoscaling
 import driftwatch.aws.dynamodb
-from driftwatch.aws.autoscaling import AutoscalingIndex
+from driftwatch.aws.autoscaling import PAGE_SIZES, AutoscalingIndex
 from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients
 from driftwatch.aws.dynamodb import LiveReadError, list_table_names, read_table
@@ -87,6 +88,7 @@ VALID: dict[str, dict[str, Any]] = {
 }
 
 TABLE_BODY = VALID["DescribeTable"]["Table"]
+KMS_KEY = f"arn:aws:kms:{REGION}:123456789012:key/k"
 
 BROKEN = {
     "null": lambda _: "null",
@@ -122,9 +124,11 @@ class Endpoint:
         self.broken: dict[str, str | Callable[[], str]] = {}
         self.headers: dict[str, dict[str, str]] = {}  # extra response headers, by operation
         self.errors: dict[str, tuple[int, str, str]] = {}  # operation -> (HTTP status, code, message)
+        self.sent: list[tuple[str, Any]] = []  # (operation, request body as JSON), every attempt
 
     def __call__(self, request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse:
         operation = event_name.rsplit(".", 1)[-1]
+        self.sent.append((operation, json.loads(request.body or b"{}")))
         if operation in self.errors:  # refused, as a JSON service refuses
             status, code, message = self.errors[operation]
             error = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
@@ -168,6 +172,7 @@ def endpoint(shared: tuple[AwsClients, Endpoint]) -> Endpoint:
     shared[1].broken.clear()
     shared[1].headers.clear()
     shared[1].errors.clear()
+    shared[1].sent.clear()
     assert shared[0].recorder is not None
     shared[0].recorder.reset()
     return shared[1]
@@ -512,6 +517,12 @@ GARBAGE = {
         _table(SSEDescription={"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": ["arn:aws:kms:x"]}),
         "SSEDescription.KMSMasterKeyArn",
     ),
+    # compared with the declared key's ARN: a value that is no KMS key ARN was drift from it
+    "sse_key_not_an_arn": (
+        "DescribeTable",
+        _table(SSEDescription={"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": "my-key"}),
+        "SSEDescription.KMSMasterKeyArn ('my-key', not a KMS key ARN)",
+    ),
     "sse_description_without_status": (
         "DescribeTable",
         _table(SSEDescription={"SSEType": "KMS"}),
@@ -579,6 +590,42 @@ GARBAGE = {
             ]
         ),
         "AttributeDefinitions[].AttributeName ('pk' listed twice)",
+    ),
+    # A local index has the table's partition key and a sort key: one without a sort key was
+    # read with the sort key "" (drift from git's), one of another partition key as this table's.
+    "lsi_without_a_sort_key": (
+        "DescribeTable",
+        _table(
+            LocalSecondaryIndexes=[
+                {
+                    "IndexName": "by-pk",
+                    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ]
+        ),
+        "LocalSecondaryIndexes[].KeySchema (not the table's partition key and a sort key)",
+    ),
+    "lsi_of_another_partition_key": (
+        "DescribeTable",
+        _table(
+            AttributeDefinitions=[
+                *TABLE_BODY["AttributeDefinitions"],
+                {"AttributeName": "tenant", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            LocalSecondaryIndexes=[
+                {
+                    "IndexName": "by-tenant",
+                    "KeySchema": [
+                        {"AttributeName": "tenant", "KeyType": "HASH"},
+                        {"AttributeName": "sk", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        ),
+        "LocalSecondaryIndexes[].KeySchema (not the table's partition key and a sort key)",
     ),
     "tags_token_not_a_string": (
         "ListTagsOfResource",
@@ -670,6 +717,9 @@ TARGETS = "DescribeScalableTargets"
         ("DescribeScalingPolicies", _policy(ScalableDimension="dynamodb:table:Read"), "ScalableDimension"),
         ("DescribeScalingPolicies", _policy(ResourceId="table/orders/index/"), "ResourceId"),
         ("DescribeScalingPolicies", _policy(ServiceNamespace=None), "ServiceNamespace"),
+        # kept for every entry of a listing (up to 50,000): megabyte-long ones held gigabytes
+        (TARGETS, _target(ResourceId=f"table/{'t' * 256}"), "a table or index name over 255 characters"),
+        ("DescribeScalingPolicies", _policy(PolicyName="p" * 257), "PolicyName (longer than 256"),
     ],
     ids=[
         "dimension_misspelt",
@@ -682,6 +732,8 @@ TARGETS = "DescribeScalableTargets"
         "policy_dimension_unknown",
         "policy_index_without_name",
         "policy_without_namespace",
+        "table_name_too_long",
+        "policy_name_too_long",
     ],
 )
 def test_an_autoscaling_entry_that_is_not_dynamodbs_is_an_invalid_response(
@@ -731,7 +783,7 @@ def test_transitional_statuses_read_as_the_api_reference_says(
         {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLING", "AttributeName": "ttl"}}
     )
     endpoint.broken["DescribeTable"] = _table(
-        SSEDescription={"Status": "UPDATING", "SSEType": "KMS", "KMSMasterKeyArn": "arn:aws:kms:k"},
+        SSEDescription={"Status": "UPDATING", "SSEType": "KMS", "KMSMasterKeyArn": KMS_KEY},
         BillingModeSummary={"BillingMode": "PAY_PER_REQUEST"},
         GlobalSecondaryIndexes=[{k: v for k, v in _gsi().items() if k != "ProvisionedThroughput"}],
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
@@ -756,12 +808,17 @@ PAGED: dict[str, tuple[str, Callable[[AwsClients], object]]] = {
 }
 
 
-def _pageful(operation: str) -> dict[str, Any]:
-    """A page of ``operation`` that may be handed out again: an autoscaling listing's target
-    or policy on two pages is itself a broken answer (``test_duplicates_across_pages_are_invalid_too``)."""
+def _pageful(operation: str, token: str) -> str:
+    """A page of ``operation`` continued by ``token``, that may be handed out again: an
+    autoscaling listing's target or policy on two pages is itself a broken answer
+    (``test_duplicates_across_pages_are_invalid_too``); a ListTables page ends with the name its
+    token repeats."""
+    field = PAGED[operation][0]
     if operation in LISTINGS:
-        return {key: [] for key in VALID[operation]}
-    return VALID[operation]
+        return json.dumps({**{key: [] for key in VALID[operation]}, field: token})
+    if operation == "ListTables":
+        return json.dumps({"TableNames": [token], field: token})
+    return json.dumps({**VALID[operation], field: token})
 
 
 @pytest.mark.parametrize("operation", sorted(PAGED))
@@ -772,9 +829,11 @@ def test_a_listing_that_never_ends_is_cut_at_max_pages(
     scan deadline, holding every page read. Now at most MAX_PAGES pages are read (lowered here,
     so the test makes 12 calls, not 1,000), then the listing is an error naming why."""
     monkeypatch.setattr(driftwatch.aws.dynamodb, "MAX_PAGES", 12)
-    field, read = PAGED[operation]
+    if operation in LISTINGS:  # bounded by their entries, at PAGE_SIZES a page
+        monkeypatch.setattr(driftwatch.aws.autoscaling, "MAX_ENTRIES", 12 * PAGE_SIZES[operation])
+    read = PAGED[operation][1]
     tokens = iter(range(1_000))
-    endpoint.broken[operation] = lambda: json.dumps({**_pageful(operation), field: f"page-{next(tokens)}"})
+    endpoint.broken[operation] = lambda: _pageful(operation, f"page-{next(tokens)}")
     with pytest.raises(LiveReadError, match="TooManyPages: more than 12 pages") as caught:
         read(clients)
     assert caught.value.operation == operation
@@ -823,9 +882,9 @@ def test_the_tokens_of_a_listing_are_not_held() -> None:
 
 @pytest.mark.parametrize("operation", sorted(PAGED))
 def test_a_token_cycle_is_a_pagination_loop(clients: AwsClients, endpoint: Endpoint, operation: str) -> None:
-    field, read = PAGED[operation]
-    tokens = iter(["a", "b", "c", "a", "b", "c"])
-    endpoint.broken[operation] = lambda: json.dumps({**_pageful(operation), field: next(tokens)})
+    read = PAGED[operation][1]
+    tokens = iter(["t-a", "t-b", "t-c", "t-a", "t-b", "t-c"])
+    endpoint.broken[operation] = lambda: _pageful(operation, next(tokens))
     with pytest.raises(LiveReadError, match="PaginationLoop") as caught:
         read(clients)
     assert caught.value.operation == operation
@@ -1118,3 +1177,210 @@ def test_an_error_code_of_other_digits_is_an_aws_error_code(clients: AwsClients,
     with pytest.raises(LiveReadError) as caught:
         read_table(clients.dynamodb(REGION), TABLE, REGION)
     assert str(caught.value) == "DescribeTable failed for table 'orders' in us-east-1: ²: odd"
+
+
+def _listing(operation: str, entries: list[dict[str, Any]], token: str | None = None) -> str:
+    field = "ScalableTargets" if operation == TARGETS else "ScalingPolicies"
+    return json.dumps({field: entries, **({"NextToken": token} if token else {})})
+
+
+def _entries(operation: str, count: int, page: int = 0) -> list[dict[str, Any]]:
+    """``count`` valid, distinct targets or policies (of tables ``t<page>-<i>``)."""
+    valid = VALID[operation][next(iter(VALID[operation]))][0]
+    return [{**valid, "ResourceId": f"table/t{page}-{i}"} for i in range(count)]
+
+
+@pytest.mark.parametrize("operation", LISTINGS)
+def test_an_autoscaling_listing_asks_for_the_most_a_page_may_hold_and_refuses_more(
+    clients: AwsClients, endpoint: Endpoint, operation: str
+) -> None:
+    """The API reference: MaxResults "can be between 1 and 50" for scalable targets, "between 1
+    and 10" for scaling policies. driftwatch asked for no size, so a page of any size was
+    read; it now asks for that most, and a page holding more is not AWS's answer."""
+    size = PAGE_SIZES[operation]
+    AutoscalingIndex.fetch(clients.autoscaling(REGION))
+    asked = {op: body.get("MaxResults") for op, body in endpoint.sent}
+    assert asked == {TARGETS: 50, "DescribeScalingPolicies": 10}
+    endpoint.broken[operation] = _listing(operation, _entries(operation, size + 1))
+    with pytest.raises(LiveReadError) as caught:
+        AutoscalingIndex.fetch(clients.autoscaling(REGION))
+    assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, operation)
+    assert f"(more than the {size} asked for on one page: {size + 1})" in str(caught.value)
+    endpoint.broken[operation] = _listing(operation, _entries(operation, size))  # the control
+    AutoscalingIndex.fetch(clients.autoscaling(REGION))
+
+
+def test_the_policies_listing_is_bounded_by_its_entries_not_by_the_targets_page_count(
+    clients: AwsClients, endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 10 policies a page (AWS's most), ``MAX_PAGES`` pages held 10,000 policies: a region at
+    the default quota of 5,000 DynamoDB scalable targets with two policies each had its
+    autoscaling refused as "TooManyPages". Each listing is bounded by ``MAX_ENTRIES`` (lowered
+    here with MAX_PAGES: 200 entries, 4 pages of targets, 20 of policies)."""
+    monkeypatch.setattr(driftwatch.aws.dynamodb, "MAX_PAGES", 4)
+    monkeypatch.setattr(driftwatch.aws.autoscaling, "MAX_ENTRIES", 200, raising=False)
+    pages = itertools.count()
+
+    def page() -> str:
+        number = next(pages)
+        token = f"p{number + 1}" if number < 14 else None
+        return _listing("DescribeScalingPolicies", _entries("DescribeScalingPolicies", 10, number), token)
+
+    endpoint.broken["DescribeScalingPolicies"] = page
+    AutoscalingIndex.fetch(clients.autoscaling(REGION))
+    assert counted(clients)[("DescribeScalingPolicies", "success")] == 15
+
+
+def test_a_table_listing_token_that_is_not_the_last_name_of_its_page_is_refused(
+    clients: AwsClients, endpoint: Endpoint
+) -> None:
+    """ListTables: LastEvaluatedTableName is "the name of the last table in the current page",
+    and the next page starts after it. A token ahead of the page (``zzz`` after ``aaa``)
+    skipped every table between: never listed, so never reported unmanaged, in silence."""
+    pages = iter([{"TableNames": ["aaa"], "LastEvaluatedTableName": "zzz"}, {"TableNames": []}])
+    endpoint.broken["ListTables"] = lambda: json.dumps(next(pages))
+    with pytest.raises(LiveReadError) as caught:
+        list_table_names(clients.dynamodb(REGION), REGION)
+    assert caught.value.code == INVALID_RESPONSE
+    assert "LastEvaluatedTableName ('zzz', not the last name of its page)" in str(caught.value)
+    endpoint.broken["ListTables"] = json.dumps({"TableNames": [], "LastEvaluatedTableName": "aaa"})
+    with pytest.raises(LiveReadError, match="not the last name of its page"):
+        list_table_names(clients.dynamodb(REGION), REGION)
+    pages = iter([{"TableNames": ["aaa", "bbb"], "LastEvaluatedTableName": "bbb"}, {"TableNames": ["ccc"]}])
+    endpoint.broken["ListTables"] = lambda: json.dumps(next(pages))  # the control
+    assert list_table_names(clients.dynamodb(REGION), REGION) == ["aaa", "bbb", "ccc"]
+
+
+def _read_table(clients: AwsClients) -> object:
+    return read_table(clients.dynamodb(REGION), TABLE, REGION)
+
+
+READERS: dict[str, Callable[[AwsClients], object]] = {
+    **{operation: _read_table for operation in TABLE_READS},
+    "ListTables": lambda aws: list_table_names(aws.dynamodb(REGION), REGION),
+    TARGETS: lambda aws: AutoscalingIndex.fetch(aws.autoscaling(REGION)),
+    "DescribeScalingPolicies": lambda aws: AutoscalingIndex.fetch(aws.autoscaling(REGION)),
+}
+
+PITR_ON = VALID["DescribeContinuousBackups"]["ContinuousBackupsDescription"]
+
+# botocore iterates whatever stands where its model has a list: a string as its characters, an
+# object as its keys. Each of these was read as a value, counted as a success: no GSIs (every
+# declared one "missing"), the attributes a, b and c, no replicas, no tags ("removed"), an
+# account without tables, no autoscaling. A timestamp past datetime's range raised RuntimeError
+# out of botocore (the table's "unexpected error", outcome RuntimeError); true was the epoch.
+WRONG_JSON_TYPE = {
+    "gsis_a_string": (
+        "DescribeTable",
+        _table(GlobalSecondaryIndexes=""),
+        "TableDescription.GlobalSecondaryIndexes is a JSON string where AWS sends a list",
+    ),
+    "non_key_attributes_a_string": (
+        "DescribeTable",
+        _table(
+            GlobalSecondaryIndexes=[_gsi(Projection={"ProjectionType": "INCLUDE", "NonKeyAttributes": "abc"})]
+        ),
+        "Projection.NonKeyAttributes is a JSON string where AWS sends a list",
+    ),
+    "replicas_an_object": (
+        "DescribeTable",
+        _table(Replicas={}),
+        "TableDescription.Replicas is a JSON object where AWS sends a list",
+    ),
+    "creation_time_past_a_datetime": (
+        "DescribeTable",
+        _table(CreationDateTime=2**70),
+        "a timestamp (1180591620717411303424) is past the dates a datetime holds",
+    ),
+    "creation_time_a_boolean": (
+        "DescribeTable",
+        _table(CreationDateTime=True),
+        "a timestamp is a JSON boolean where AWS sends a time",
+    ),
+    "restorable_time_past_a_datetime": (
+        "DescribeContinuousBackups",
+        json.dumps(
+            {
+                "ContinuousBackupsDescription": {
+                    **PITR_ON,
+                    "PointInTimeRecoveryDescription": {
+                        "PointInTimeRecoveryStatus": "ENABLED",
+                        "LatestRestorableDateTime": 2**70,
+                    },
+                }
+            }
+        ),
+        "is past the dates a datetime holds",
+    ),
+    "tags_an_object": (
+        "ListTagsOfResource",
+        json.dumps({"Tags": {}}),
+        "ListTagsOfResourceOutput.Tags is a JSON object where AWS sends a list",
+    ),
+    "table_names_a_string": (
+        "ListTables",
+        json.dumps({"TableNames": ""}),
+        "ListTablesOutput.TableNames is a JSON string where AWS sends a list",
+    ),
+    "scalable_targets_a_string": (
+        TARGETS,
+        json.dumps({"ScalableTargets": ""}),
+        "DescribeScalableTargetsResponse.ScalableTargets is a JSON string where AWS sends a list",
+    ),
+    "scaling_policies_an_object": (
+        "DescribeScalingPolicies",
+        json.dumps({"ScalingPolicies": {}}),
+        "DescribeScalingPoliciesResponse.ScalingPolicies is a JSON object where AWS sends a list",
+    ),
+    "policy_creation_time_past_a_datetime": (
+        "DescribeScalingPolicies",
+        _policy(CreationTime=2**70),
+        "is past the dates a datetime holds",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WRONG_JSON_TYPE))
+def test_a_json_type_botocore_would_convert_is_an_invalid_response(
+    clients: AwsClients, endpoint: Endpoint, case: str
+) -> None:
+    operation, body, named = WRONG_JSON_TYPE[case]
+    endpoint.broken[operation] = body
+    with pytest.raises(LiveReadError) as caught:
+        READERS[operation](clients)
+    assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, operation)
+    assert named in str(caught.value)
+    calls = counted(clients)
+    assert calls.get((operation, INVALID_RESPONSE)) == 1
+    assert (operation, "success") not in calls
+
+
+def test_an_error_code_that_cannot_be_a_metric_label_is_counted_as_other_error(
+    clients: AwsClients, endpoint: Endpoint
+) -> None:
+    """The outcome label of a failed call is the answer's own error code. ``success`` counted a
+    failure as a success; ``throttled`` gave the throttled attempts' series a twin, and
+    Prometheus refuses a scrape holding one series twice; a code of 2,000 characters or with a
+    request id in it is no label. Each is ``OtherError``; the table's error still quotes it."""
+    for code in ("success", "throttled", "x" * 2_000, "Denied for request 4f1c"):
+        endpoint.errors["DescribeTable"] = (400, code, "odd")
+        with pytest.raises(LiveReadError) as caught:
+            read_table(clients.dynamodb(REGION), TABLE, REGION)
+        assert caught.value.code == code
+    assert counted(clients) == {("DescribeTable", "OtherError"): 4}
+
+
+def test_an_operation_has_a_bounded_number_of_outcomes(clients: AwsClients, endpoint: Endpoint) -> None:
+    """A proxy that names its errors afresh each time (``Error1f3a``, ``Error77b0`` ...) made one
+    metric series per call for the life of the daemon. Past ``MAX_OUTCOMES`` distinct outcomes
+    of one operation, a new one is counted as ``OtherError``."""
+    from driftwatch.aws.calls import MAX_OUTCOMES
+
+    for number in range(MAX_OUTCOMES + 8):
+        endpoint.errors["DescribeTable"] = (400, f"Error{number}", "odd")
+        with pytest.raises(LiveReadError):
+            read_table(clients.dynamodb(REGION), TABLE, REGION)
+    calls = counted(clients)
+    assert len(calls) == MAX_OUTCOMES + 1
+    assert calls[("DescribeTable", "OtherError")] == 8
+    assert calls[("DescribeTable", "Error0")] == 1  # the first ones keep their names

@@ -227,25 +227,55 @@ def _settings(config: Any) -> dict[str, Any]:
     return settings
 
 
-def _checked(items: Callable[[Any], list[Any]]) -> Callable[[Any], tuple[list[Any], str | None]]:
-    """A page check giving (the page's checked items, its NextToken)."""
+PAGE_SIZES = {"DescribeScalableTargets": 50, "DescribeScalingPolicies": 10}
+"""The ``MaxResults`` each listing asks for: the most its API reference allows ("This value can
+be between 1 and 50" for scalable targets, "between 1 and 10" for scaling policies). Asked
+explicitly, a page holding more is not AWS's answer: it is refused, rather than read in
+whatever size it came (moto's own default page is 100 policies, AWS's 10)."""
+
+MAX_ENTRIES = 50_000
+"""Entries one autoscaling listing may hold, page after page: ten times the default quota of
+5,000 DynamoDB scalable targets a region (each with, usually, one policy). It sets each
+listing's page bound (1,000 pages of targets, 5,000 of policies): at ``dynamodb.MAX_PAGES``
+the policies listing, 10 a page, stopped at 10,000, which a region at that quota with two
+policies a target passes."""
+
+
+def _checked(
+    field: str, size: int, items: Callable[[Any], list[Any]]
+) -> Callable[[Any], tuple[list[Any], str | None]]:
+    """A page check giving (the page's checked items, its NextToken): at most ``size`` items,
+    the ``MaxResults`` asked for."""
 
     def check(page: Any) -> tuple[list[Any], str | None]:
+        listed = page.get(field)
+        if isinstance(listed, list) and len(listed) > size:  # counted before anything is read
+            raise responses.InvalidResponse(
+                f"{field} (more than the {size} asked for on one page: {len(listed):,})"
+            )
         return items(page), responses.next_token(page)
 
     return check
+
+
+_LISTED = {"DescribeScalableTargets": "ScalableTargets", "DescribeScalingPolicies": "ScalingPolicies"}
 
 
 def _all_pages(
     operation: str, region: str | None, items: Callable[[Any], list[Any]], call: Callable[..., Any]
 ) -> Iterator[Any]:
     """Every checked item of a ``dynamodb``-namespace listing, page after page (each item once
-    across the pages: ``items`` is a ``responses.Listed`` check)."""
+    across the pages: ``items`` is a ``responses.Listed`` check), ``PAGE_SIZES`` a page and at
+    most ``MAX_ENTRIES`` in all."""
     token: str | None = None
-    pages = Pages(operation, None, region)
+    size = PAGE_SIZES[operation]
+    pages = Pages(operation, None, region, limit=MAX_ENTRIES // size)
+    check = _checked(_LISTED[operation], size, items)
     while True:
         paging = {} if token is None else {"NextToken": token}
-        page = read_aws(operation, None, region, _checked(items), call, ServiceNamespace="dynamodb", **paging)
+        page = read_aws(
+            operation, None, region, check, call, ServiceNamespace="dynamodb", MaxResults=size, **paging
+        )
         yield from page[0]
         token = page[1]
         if not token:

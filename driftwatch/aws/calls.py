@@ -18,6 +18,7 @@ botocore's Stubber) has no attempts and counts no retries.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -67,6 +68,32 @@ THROTTLING_CODES = frozenset(
         "EC2ThrottledException",
     }
 )
+
+
+OTHER_ERROR = "OtherError"
+"""The outcome of an error whose code cannot be a label of its own (see ``error_outcome``)."""
+
+MAX_OUTCOMES = 32
+"""Distinct outcomes one operation may have in ``driftwatch_aws_api_calls_total``: AWS answers a
+handful (success, throttling, access denied, a few transport failures); past this, a new one is
+counted as ``OTHER_ERROR``."""
+
+# An AWS error code (``ResourceNotFoundException``), or the HTTP status botocore names a
+# code-less answer after (``503``).
+_ERROR_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def error_outcome(code: str) -> str:
+    """The outcome label of a call that failed with ``code``, as the answer named it.
+
+    The code is the answer's own ``__type``: a proxy that puts a request id in it made one
+    metric series per call, for the life of the daemon; ``success`` made a failure count as a
+    success; ``throttled`` doubled the throttled attempts' series, and Prometheus refuses a
+    scrape holding one series twice. Such a code is ``OTHER_ERROR`` (the error message still
+    quotes it)."""
+    if code in (SUCCESS, THROTTLED, OTHER_ERROR) or not (code.isascii() and _ERROR_CODE.fullmatch(code)):
+        return OTHER_ERROR
+    return code
 
 
 def is_throttling(response: Any) -> bool:
@@ -167,6 +194,7 @@ class ApiCallRecorder:
         self._counts: Counter[tuple[str, str]] = Counter()
         self._retries: Counter[str] = Counter()
         self._throttled: Counter[str] = Counter()
+        self._outcomes: Counter[str] = Counter()  # distinct outcomes of each operation
 
     def attach(self, client: BaseClient) -> None:
         """Start counting the calls of ``client`` (each client has its own event emitter).
@@ -183,8 +211,14 @@ class ApiCallRecorder:
         events.register_first("needs-retry", self._needs_retry, unique_id=f"driftwatch-attempts-{tag}")
 
     def record(self, operation: str, outcome: str, retries: int = 0) -> None:
-        """Count one finished API call and the retries botocore made for it."""
+        """Count one finished API call and the retries botocore made for it; an operation's
+        outcomes past ``MAX_OUTCOMES`` are counted as ``OTHER_ERROR``."""
         with self._lock:
+            if (operation, outcome) not in self._counts:
+                if self._outcomes[operation] >= MAX_OUTCOMES and outcome != SUCCESS:
+                    outcome = OTHER_ERROR
+                if (operation, outcome) not in self._counts:
+                    self._outcomes[operation] += 1
             self._counts[(operation, outcome)] += 1
             if retries > 0:
                 self._retries[operation] += retries
@@ -214,6 +248,7 @@ class ApiCallRecorder:
             self._counts.clear()
             self._retries.clear()
             self._throttled.clear()
+            self._outcomes.clear()
 
     def _needs_retry(self, response: Any = None, operation: Any = None, **_: Any) -> None:
         if is_throttling(response):
@@ -227,7 +262,7 @@ class ApiCallRecorder:
             # Same precedence as botocore uses to pick the exception class it raises.
             error = parsed.get("Error", {}) if isinstance(parsed, dict) else {}
             override = context.get("error_code_override") if isinstance(context, dict) else None
-            outcome = str(override or error.get("Code") or status)
+            outcome = error_outcome(str(override or error.get("Code") or status))
         else:
             pending = _unchecked.get()
             if pending is not None:  # its outcome is decided once the answer is checked

@@ -25,7 +25,7 @@ from botocore.configloader import raw_config_parse
 from botocore.credentials import CredentialProvider, DeferredRefreshableCredentials
 from botocore.exceptions import BotoCoreError, ConfigParseError, ProfileNotFound
 
-from driftwatch.aws import checksum, responses
+from driftwatch.aws import checksum, responses, strict_parse
 from driftwatch.aws.calls import ApiCallRecorder, is_throttled_attempt
 from driftwatch.aws.deadline import DEFAULT_CALL_TIMEOUT_SECONDS, CallDeadlines
 from driftwatch.aws.dynamodb import LiveReadError, read_aws, scrub
@@ -190,6 +190,7 @@ def new_session(core: botocore.session.Session | None = None) -> boto3.Session:
     endpoint). The loader only memoises what it read from botocore's own files, which do not
     change while the process runs."""
     core = core or botocore.session.get_session()
+    strict_parse.install(core)  # a JSON type botocore did not expect is a broken answer
     with _LOADER_LOCK:
         if _SHARED_LOADER:
             core.register_component("data_loader", _SHARED_LOADER[0])

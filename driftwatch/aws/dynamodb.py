@@ -27,6 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from driftwatch.aws import checksum, responses
 from driftwatch.aws.calls import UNPARSED, outcome_checked, transport_outcome
 from driftwatch.aws.responses import INVALID_RESPONSE, InvalidResponse
+from driftwatch.aws.strict_parse import WrongJsonType
 from driftwatch.errors import DriftwatchError
 from driftwatch.secrets import scrub_message
 from driftwatch.spec import BillingMode, Gsi, Lsi, Maybe, Sse, Stream, TableSpec, Ttl, Unknown
@@ -164,7 +165,8 @@ def call_aws(
         # nested deeper than Python's recursion limit; for STS's XML, a body that does not
         # parse or is another document) with these instead of a BotoCoreError: the answer is
         # unusable, which is what InvalidResponse says. (UnicodeDecodeError is a ValueError.)
-        detail = f"botocore could not parse the answer ({type(exc).__name__}); nothing was compared"
+        why = str(exc) if isinstance(exc, WrongJsonType) else type(exc).__name__
+        detail = f"botocore could not parse the answer ({why}); nothing was compared"
         raise LiveReadError(operation, table_name, region, INVALID_RESPONSE, detail) from None
 
 
@@ -329,9 +331,9 @@ def _read_table(
 
 
 MAX_PAGES = 1_000
-"""Pages one listing may take (ListTables, ListTagsOfResource, each autoscaling listing): 100,000
-table names at ListTables' 100 a page, 50,000 scalable targets at 50; a table has at most 50
-tags. A service that hands out a new continuation token on every page would otherwise be
+"""Pages one listing may take (ListTables, ListTagsOfResource; the autoscaling listings have
+their own, ``autoscaling.MAX_ENTRIES``): 100,000 table names at ListTables' 100 a page; a table
+has at most 50 tags. A service that hands out a new continuation token on every page would otherwise be
 followed, page after page, until the scan deadline, holding every page read so far."""
 
 
@@ -342,11 +344,14 @@ on top, a handful). More is not AWS's answer, and would be held page after page.
 
 class Pages:
     """The continuation tokens of one listing: refuses a token seen before (a cycle, the same
-    token forever) and more than ``MAX_PAGES`` pages, so a broken service cannot hold a read
-    worker until the scan deadline."""
+    token forever) and more than ``limit`` pages (default ``MAX_PAGES``), so a broken service
+    cannot hold a read worker until the scan deadline."""
 
-    def __init__(self, operation: str, table_name: str | None, region: str | None) -> None:
+    def __init__(
+        self, operation: str, table_name: str | None, region: str | None, limit: int | None = None
+    ) -> None:
         self._where = (operation, table_name, region)
+        self._limit = MAX_PAGES if limit is None else limit
         # Digests, not the tokens: a token may be megabytes long (one growing page after page
         # held a gigabyte by MAX_PAGES), and only whether it was seen before matters.
         self._seen: set[bytes] = set()
@@ -356,8 +361,8 @@ class Pages:
         digest = hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         if digest in self._seen:
             raise LiveReadError(*self._where, "PaginationLoop", "")
-        if len(self._seen) + 1 >= MAX_PAGES:
-            detail = f"more than {MAX_PAGES} pages, each with a new token; not read to the end"
+        if len(self._seen) + 1 >= self._limit:
+            detail = f"more than {self._limit} pages, each with a new token; not read to the end"
             raise LiveReadError(*self._where, "TooManyPages", detail)
         self._seen.add(digest)
         return token
@@ -393,6 +398,11 @@ def _with_table_names(page: Any) -> Any:
     last = page.get("LastEvaluatedTableName")
     if last is not None and not isinstance(last, str):  # it goes back into the next request
         raise InvalidResponse("LastEvaluatedTableName")
+    # "The name of the last table in the current page of results" (ListTables): the next page
+    # starts after it, so another name skips the tables between (never seen, never reported
+    # unmanaged) or lists some twice.
+    if last and (not names or last != names[-1]):
+        raise InvalidResponse(f"LastEvaluatedTableName ({last[:100]!r}, not the last name of its page)")
     return page
 
 

@@ -182,7 +182,7 @@ def describe_table(
         if kind not in ("S", "N", "B"):
             raise InvalidResponse(f"Table.AttributeDefinitions type of {attribute[:100]!r}")
         types[attribute] = kind
-    _key_schema(table.get("KeySchema"), "Table.KeySchema", types)
+    table_keys = _key_schema(table.get("KeySchema"), "Table.KeySchema", types)
     # "You may need to switch to on-demand mode at least once in order to return a
     # BillingModeSummary response" (API reference, BillingModeSummary): absent = PROVISIONED.
     billing = table.get("BillingModeSummary")
@@ -206,7 +206,13 @@ def describe_table(
         _string(sse.get("Status"), "Table.SSEDescription.Status")
         _optional(sse.get("Status"), "Table.SSEDescription.Status", SSE_STATUSES)
         if sse.get("KMSMasterKeyArn") is not None:  # compared with the declared key's ARN
-            _string(sse["KMSMasterKeyArn"], "Table.SSEDescription.KMSMasterKeyArn")
+            key = _string(sse["KMSMasterKeyArn"], "Table.SSEDescription.KMSMasterKeyArn")
+            parts = key.split(":", 5)
+            # "The KMS key ARN used for the KMS encryption": anything else compared with the
+            # declared key's ARN was drift made of a garbage answer
+            if len(parts) != 6 or parts[0] != "arn" or parts[2] != "kms":
+                path = "Table.SSEDescription.KMSMasterKeyArn"
+                raise InvalidResponse(f"{path} ({key[:200]!r}, not a KMS key ARN)")
     if table.get("StreamSpecification") is not None:
         stream = _mapping(table["StreamSpecification"], "Table.StreamSpecification")
         if not isinstance(stream.get("StreamEnabled"), bool):  # "Required: Yes"
@@ -226,7 +232,15 @@ def describe_table(
                 index_names,
                 f"Table.{path}[].IndexName",
             )
-            _key_schema(index.get("KeySchema"), f"Table.{path}[].KeySchema", types)
+            keys = _key_schema(index.get("KeySchema"), f"Table.{path}[].KeySchema", types)
+            # A local index has the table's partition key and a sort key of its own (CreateTable:
+            # "The key schema must begin with the same partition key as the table"). Without
+            # one, its sort key was read as "" (drift from git's); another partition key is
+            # another table's index.
+            if not hashed and ("RANGE" not in keys or keys["HASH"] != table_keys["HASH"]):
+                raise InvalidResponse(
+                    f"Table.{path}[].KeySchema (not the table's partition key and a sort key)"
+                )
             # Every index is created with a projection (CreateTable: Projection "Required:
             # Yes"): without one, reading it as ALL would be a guess, drift from INCLUDE.
             projection = _mapping(index.get("Projection"), f"Table.{path}[].Projection")
@@ -267,11 +281,13 @@ def _once(name: str, seen: set[str], path: str, key: str | None = None) -> None:
     seen.add(key)
 
 
-def _key_schema(value: Any, path: str, types: Mapping[str, Any]) -> None:
+def _key_schema(value: Any, path: str, types: Mapping[str, Any]) -> dict[str, str]:
     """A key schema: exactly one HASH key, at most one RANGE key, each a defined S, N or B
     attribute (KeySchemaElement's two fields are "Required: Yes"), no attribute twice (one
-    attribute as both keys was read as a range key of that name: drift from git's)."""
+    attribute as both keys was read as a range key of that name: drift from git's). Returns
+    {key type: attribute}."""
     kinds: list[str] = []
+    keys: dict[str, str] = {}
     attributes: set[str] = set()
     for key in _list(value, path):
         key = _mapping(key, f"{path}[]")
@@ -281,10 +297,12 @@ def _key_schema(value: Any, path: str, types: Mapping[str, Any]) -> None:
         if not isinstance(kind, str) or kind not in KEY_TYPES:
             raise InvalidResponse(f"{path}[].KeyType")
         kinds.append(kind)
+        keys[kind] = attribute
         if types.get(attribute) not in ("S", "N", "B"):
             raise InvalidResponse(f"Table.AttributeDefinitions type of key {attribute[:100]!r}")
     if kinds.count("HASH") != 1 or kinds.count("RANGE") > 1:
         raise InvalidResponse(f"{path} HASH key")
+    return keys
 
 
 def _throughput(value: Any, path: str) -> None:
@@ -413,7 +431,9 @@ def scaling_policies(response: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     listed = _list(response.get("ScalingPolicies"), "ScalingPolicies")
     policies = [_mapping(p, "ScalingPolicies[]") for p in listed]
     for policy in policies:
-        _string(policy.get("PolicyName"), "ScalingPolicies[].PolicyName")
+        name = _string(policy.get("PolicyName"), "ScalingPolicies[].PolicyName")
+        if len(name) > POLICY_NAME_MAX:  # kept for every policy of the listing, as ResourceId is
+            raise InvalidResponse(f"ScalingPolicies[].PolicyName (longer than {POLICY_NAME_MAX} characters)")
         _dynamodb_resource(policy, "ScalingPolicies[]")
         path = "ScalingPolicies[].PolicyType"
         _optional(_string(policy.get("PolicyType"), path), path, POLICY_TYPES)
@@ -424,6 +444,10 @@ def scaling_policies(response: Mapping[str, Any]) -> list[Mapping[str, Any]]:
             )
             _number(config.get("TargetValue"), "TargetTrackingScalingPolicyConfiguration.TargetValue")
     return policies
+
+
+_NAME_MAX = 255  # a DynamoDB table's or index's name (TableName, IndexName: "Maximum length of 255")
+POLICY_NAME_MAX = 256  # PolicyName: "Maximum length of 256" (Application Auto Scaling API reference)
 
 
 def _dynamodb_resource(entry: Mapping[str, Any], path: str) -> None:
@@ -441,6 +465,10 @@ def _dynamodb_resource(entry: Mapping[str, Any], path: str) -> None:
     if not (shaped and parts[0] == "table" and all(parts)):
         kind = "table/<table>/index/<index>" if index else "table/<table>"
         raise InvalidResponse(f"{path}.ResourceId ({resource[:200]!r} for {dimension}, not {kind})")
+    if any(len(name) > _NAME_MAX for name in parts):
+        # A listing keeps every entry's ResourceId (to refuse one listed twice), up to 50,000 of
+        # them: unbounded, pages of megabyte-long ids held gigabytes by the end of the listing.
+        raise InvalidResponse(f"{path}.ResourceId (a table or index name over {_NAME_MAX} characters)")
 
 
 def assume_role(response: Mapping[str, Any], now: datetime | None = None) -> Mapping[str, Any]:
