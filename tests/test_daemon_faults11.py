@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -72,3 +74,44 @@ def test_a_wal_lost_before_the_next_write_is_said_at_the_next_start(tmp_path: Pa
         pass
     (said,) = [e for e in logs if e["event"] == "history_wal_lost"]
     assert said["log_level"] == "error" and "lost" in said["reason"]
+
+
+READER = """
+import sqlite3, sys
+conn = sqlite3.connect(f"file:{sys.argv[1]}?mode=rw", uri=True, timeout=10)
+print(conn.execute("SELECT status FROM outbox WHERE id = ?", (int(sys.argv[2]),)).fetchone()[0])
+conn.close()
+"""
+
+
+def read_elsewhere(state: Path, message_id: int) -> str:
+    """A message's status as another process reads it (a `sqlite3` shell, a backup job, the
+    durability test's harness), closing its connection after."""
+    found = subprocess.run(
+        [sys.executable, "-c", READER, str(state), str(message_id)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return found.stdout.strip()
+
+
+def test_another_process_closing_the_database_never_deletes_the_log_the_daemon_writes(tmp_path: Path) -> None:
+    """The check before each write (is the file still SQLite?) opened and closed the database
+    file in the daemon's process, and closing any descriptor of a file drops every POSIX lock
+    the process holds on it: SQLite's own shared lock, held for as long as the connection is
+    open, was gone after the first write. Another process closing its connection then took
+    itself for the last one, checkpointed and deleted the write-ahead log the daemon still wrote
+    to: from then on every write went into a deleted file, which no reader saw (the durability
+    test's harness saw a message stay unsent for good) and a SIGKILL lost. The check reads the
+    header through a descriptor kept open for the life of the store."""
+    state = tmp_path / "state.db"
+    with History.open(state, exclusive=True) as history:
+        message = history.enqueue("slack", {"text": "queued"}, T0)
+        wal = os.stat(f"{state}-wal").st_ino
+        assert read_elsewhere(state, message) == "pending"
+        with structlog.testing.capture_logs() as logs:
+            history.mark_sent(message, T0)
+        assert os.stat(f"{state}-wal").st_ino == wal
+        assert not [e for e in logs if e["event"] == "history_file_restored"]
+        assert read_elsewhere(state, message) == "sent"

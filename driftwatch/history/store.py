@@ -424,18 +424,32 @@ def _back_up(source: sqlite3.Connection, staging: str, *, checked: bool = False)
         copy.close()
 
 
-def _has_sqlite_header(path: str) -> bool:
-    """Whether the file still starts as every SQLite database does; True when it cannot be read
-    (SQLite's own error says that next)."""
+def _has_sqlite_header(fd: int) -> bool:
+    """Whether the file open as ``fd`` still starts as every SQLite database does; True when it
+    cannot be read (SQLite's own error says that next).
+
+    Read through a descriptor the store keeps open for its life, never by opening the file
+    again: a process's POSIX locks on a file go with the first descriptor of it the process
+    closes, so that close dropped SQLite's own shared lock (sqlite.org/howtocorrupt.html, 2.2).
+    Another process closing its connection then took itself for the last one, checkpointed,
+    and deleted the write-ahead log this connection went on writing into, unseen by any reader.
+    """
     try:
-        with open(path, "rb") as file:
-            return file.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+        return os.pread(fd, len(SQLITE_HEADER), 0) == SQLITE_HEADER
     except OSError:
         return True
 
 
 def _identity(path: str) -> tuple[int, int]:
     stats = os.stat(path)
+    return stats.st_dev, stats.st_ino
+
+
+def _fd_identity(fd: int) -> tuple[int, int] | None:
+    try:
+        stats = os.fstat(fd)
+    except OSError:
+        return None
     return stats.st_dev, stats.st_ino
 
 
@@ -457,6 +471,7 @@ class Store:
         self._writer_lock = lock
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file opened
         self._wal: tuple[int, int] | None = None  # and of its write-ahead log (``<path>-wal``)
+        self._file: int | None = None  # a descriptor of that file, for its header (_has_sqlite_header)
         self._read_only = False  # open_read_only: every write is refused
 
     @classmethod
@@ -480,8 +495,10 @@ class Store:
                     f"history database {name} (state.path): cannot create its directory: {cause}"
                 ) from error
         writer_lock = WriterLock(name) if exclusive and not in_memory else None
-        if not in_memory:
-            _say_lost_wal(name)  # before SQLite opens it, which forgets the index
+        if writer_lock is not None:
+            # Before SQLite opens it, which forgets the index; only under the writer lock, when
+            # no connection of this process has the index open (see _has_sqlite_header).
+            _say_lost_wal(name)
         try:
             try:
                 conn = _connect(name)
@@ -628,6 +645,7 @@ class Store:
                     finally:
                         self._conn = None
             finally:
+                self._close_file()  # after the connection: SQLite's locks are gone with it
                 if self._writer_lock is not None:
                     self._writer_lock.release()
                     self._writer_lock = None
@@ -659,7 +677,7 @@ class Store:
         if found == self._identity:
             if self._writer_lock is not None and not self._writer_lock.intact():
                 self._relock()
-            if not _has_sqlite_header(self._path):
+            if self._file is not None and not _has_sqlite_header(self._file):
                 self._restore_damaged_file()
             elif self._wal is not None and _wal_identity(self._path) != self._wal:
                 self._restore_wal()
@@ -781,9 +799,22 @@ class Store:
         self._adopt(conn, f"the state file's write-ahead log ({name}-wal) was deleted or replaced", "removes")
 
     def _remember_files(self) -> None:
-        """The file and its write-ahead log as opened: each write checks they are still there."""
-        self._identity = _identity(self._path)
+        """The file and its write-ahead log as opened: each write checks they are still there.
+        A descriptor of the file is kept for its header; one of a file written back over is
+        closed (no connection of this process has that file open any more)."""
+        identity = _identity(self._path)
+        if self._file is None or _fd_identity(self._file) != identity:
+            self._close_file()
+            with suppress(OSError):  # unreadable: SQLite's own error says so next
+                self._file = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
+        self._identity = identity
         self._wal = _wal_identity(self._path)
+
+    def _close_file(self) -> None:
+        if self._file is not None:
+            with suppress(OSError):
+                os.close(self._file)
+            self._file = None
 
     def _adopt(self, conn: sqlite3.Connection, what: str, culprit: str) -> None:
         """Go on with ``conn``, the file written back after ``what`` under the daemon."""
