@@ -10,7 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -115,3 +115,22 @@ def test_another_process_closing_the_database_never_deletes_the_log_the_daemon_w
         assert os.stat(f"{state}-wal").st_ino == wal
         assert not [e for e in logs if e["event"] == "history_file_restored"]
         assert read_elsewhere(state, message) == "sent"
+
+
+def test_messages_queued_before_the_clock_was_set_back_are_not_held_by_it(tmp_path: Path) -> None:
+    """The wall clock set back by up to an hour (an NTP step after a VM resumed, a host clock
+    kept in local time): a message queued just before, never tried yet, was dated "due" up to an
+    hour ahead of the corrected clock. The outbox took it for a message backing off, so it and
+    every later message of its channel (the order rule) waited for the clock to catch up: an
+    hour of silence with Slack healthy. A message never tried is due whatever its date says;
+    one really backing off still holds the channel, in order."""
+    with History.open(tmp_path / "state.db") as history:
+        first = history.enqueue("slack", {"text": "new drift"}, T0)
+        second = history.enqueue("slack", {"text": "resolved"}, T0)
+        set_back = T0 - timedelta(minutes=50)
+        third = history.enqueue("slack", {"text": "queued after"}, set_back)
+        assert [m.id for m in history.pending("slack", set_back)] == [first, second, third]
+        history.mark_retry(first, set_back, 30.0, "HTTP 500: oops")  # a real backoff: still in order
+        assert history.pending("slack", set_back) == []
+        later = set_back + timedelta(seconds=31)
+        assert [m.id for m in history.pending("slack", later)] == [first, second, third]
