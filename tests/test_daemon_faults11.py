@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import structlog
 
 from driftwatch.history import History
+from driftwatch.notify.slack import SlackNotifier
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -134,3 +139,82 @@ def test_messages_queued_before_the_clock_was_set_back_are_not_held_by_it(tmp_pa
         assert history.pending("slack", set_back) == []
         later = set_back + timedelta(seconds=31)
         assert [m.id for m in history.pending("slack", later)] == [first, second, third]
+
+
+# --- a webhook whose answer's body never ends ---------------------------------------------------
+
+
+class EndlessBody:
+    """A webhook that reads the request, sends a status line, headers and the start of a body,
+    then either stalls (``Content-Length`` larger than what it sends) or streams junk for ever."""
+
+    def __init__(self, status: bytes, start: bytes, stream: bool) -> None:
+        self.status, self.start, self.stream = status, start, stream
+        self.requests = 0
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self._stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.getsockname()[1]}/services/T0/B0/endless-secret"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            self.requests += 1
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn, suppress(OSError):
+            conn.recv(65536)
+            length = b"Content-Length: 10000000000"  # 10 GB declared: never all of it sent
+            head = b"HTTP/1.1 %s\r\nContent-Type: text/plain\r\n%s\r\n\r\n" % (self.status, length)
+            conn.sendall(head + self.start)
+            while not self._stop.wait(0 if self.stream else 0.05):
+                if self.stream:
+                    conn.sendall(b"x" * 65536)
+
+    def close(self) -> None:
+        self._stop.set()
+        self.server.close()
+
+
+@pytest.mark.parametrize(
+    ("status", "start", "stream", "outcome", "error"),
+    [
+        (b"200 OK", b"ok", False, "success", None),  # a wrong Content-Length, a proxy that stalls
+        (b"500 Internal Server Error", b"oops ", True, "retry", "HTTP 500: oops"),  # 10 GB of it
+        (b"404 Not Found", b"no_service", False, "retry", "HTTP 404: no_service"),
+    ],
+    ids=["200-stalls", "500-endless", "404-stalls"],
+)
+def test_an_answer_whose_body_never_ends_is_judged_on_what_arrived(
+    tmp_path: Path, status: bytes, start: bytes, stream: bool, outcome: str, error: str | None
+) -> None:
+    """Slack's answer is known once its status line and headers are in. A 200 ``ok`` whose body
+    then stopped coming timed out and counted as no answer: the message, posted, was posted again
+    as a possible repeat at every retry, and every later message of the channel waited behind it
+    for good. A 4xx or 5xx body was read whole by slack_sdk, however long (10 GB: the daemon runs
+    out of memory; endless: it held the delivery until the exchange's bound, "no complete
+    answer"). Every answer's body is now at most 64 KiB and what arrived within the socket
+    timeout, and judged as any other."""
+    webhook = EndlessBody(status, start, stream)
+    try:
+        with History.open(tmp_path / "state.db") as history:
+            outcomes: list[str] = []
+            notifier = SlackNotifier(webhook.url, history, timeout=1, on_outcome=outcomes.append)
+            queued = history.enqueue("slack", {"text": "drift", "blocks": []}, T0)
+            notifier.deliver_pending(T0)
+            assert outcomes == [outcome] and webhook.requests == 1
+            message = history.message(queued)
+            assert message is not None and message.interrupted == 0  # never "it may have been posted"
+            if error is None:
+                assert message.status.value == "sent"
+            else:
+                assert message.status.value == "pending" and (message.last_error or "").startswith(error)
+    finally:
+        webhook.close()
