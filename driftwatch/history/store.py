@@ -286,7 +286,7 @@ def _check_path(name: str) -> None:
 
 def lost_wal_frames(name: str) -> int:
     """Frames of committed writes that ``name``'s write-ahead log should hold and does not: 0 but
-    for a log deleted or cut short while a process had it open (a daemon killed since).
+    for a log deleted or cut short before they reached the main file (a daemon killed since).
 
     SQLite's shared-memory index (``<name>-shm``, left behind by a process that did not close
     the database) records how many frames the log held (``mxFrame``) and how many of them are
@@ -323,9 +323,10 @@ def _say_lost_wal(name: str) -> None:
             "history_wal_lost",
             path=name,
             frames=frames,
-            reason=f"the write-ahead log {name}-wal was deleted or cut short while driftwatch had it "
-            f"open, and driftwatch stopped before it could save it: {frames} page write(s) since the "
-            "last checkpoint are lost. The history starts from that checkpoint: drift opened since "
+            reason=f"the write-ahead log {name}-wal was deleted or cut short before its last writes "
+            "reached the file (deleted while driftwatch ran and driftwatch killed before its next "
+            f"write, or deleted after a crash): {frames} page write(s) since the last checkpoint "
+            "are lost. The history starts from that checkpoint: drift opened since "
             "is announced again as new, drift fixed since may be announced fixed again, messages "
             "queued since and not delivered are gone. Check what removes the state volume's files",
         )
