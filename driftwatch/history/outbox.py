@@ -190,20 +190,23 @@ class Outbox(Store):
         """Pending messages of ``channel`` that are due, in the order they were queued.
 
         The list stops before the oldest pending message that is not due yet (it is backing
-        off), so a later message ("resolved") never overtakes an earlier one ("new"). A message
-        due more than :data:`MAX_RETRY_DELAY` after ``now`` is due (the clock was set back).
+        off), so a later message ("resolved") never overtakes an earlier one ("new"). The clock
+        may have been set back since a message was dated: one due more than
+        :data:`MAX_RETRY_DELAY` after ``now`` is due, and so is one never tried (due when
+        queued, so a date ahead of ``now`` is the clock's error, not a backoff).
         """
         stamp = ts(now)
         horizon = ts(now + MAX_RETRY_DELAY)
         with self._read() as conn:
             blocker = conn.execute(
-                "SELECT MIN(id) FROM outbox WHERE channel = ? AND status = 'pending' "
+                "SELECT MIN(id) FROM outbox WHERE channel = ? AND status = 'pending' AND attempts > 0 "
                 "AND next_attempt_at > ? AND next_attempt_at <= ?",
                 (channel, stamp, horizon),
             ).fetchone()[0]
             rows = conn.execute(
                 f"SELECT {_COLUMNS} FROM outbox WHERE channel = ? AND status = 'pending' "
-                "AND (next_attempt_at <= ? OR next_attempt_at > ?) AND id < ? ORDER BY id LIMIT ?",
+                "AND (attempts = 0 OR next_attempt_at <= ? OR next_attempt_at > ?) AND id < ? "
+                "ORDER BY id LIMIT ?",
                 (channel, stamp, horizon, blocker if blocker is not None else 2**62, limit),
             ).fetchall()
         return [_message(row) for row in rows]

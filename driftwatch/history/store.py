@@ -27,6 +27,7 @@ import errno
 import fcntl
 import os
 import sqlite3
+import struct
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -283,6 +284,54 @@ def _check_path(name: str) -> None:
         )
 
 
+def lost_wal_frames(name: str) -> int:
+    """Frames of committed writes that ``name``'s write-ahead log should hold and does not: 0 but
+    for a log deleted or cut short before they reached the main file (a daemon killed since).
+
+    SQLite's shared-memory index (``<name>-shm``, left behind by a process that did not close
+    the database) records how many frames the log held (``mxFrame``) and how many of them are
+    already in the main file (``nBackfill``): https://www.sqlite.org/walformat.html. The rest
+    were only in the log. SQLite itself starts a new, shorter history without a word.
+    """
+    try:
+        with open(f"{name}-shm", "rb") as file:
+            header = file.read(136)
+    except OSError:
+        return 0  # none (a clean stop removes it), or unreadable: SQLite's own error says that
+    if len(header) < 136 or header[:48] != header[48:96]:
+        return 0  # not initialised, or being written: nothing to go by
+    version, _, _, initialised, _, page_size, frames = struct.unpack_from("=IIIBBHI", header)
+    (backfilled,) = struct.unpack_from("=I", header, 96)
+    if version != 3007000 or not initialised or frames <= backfilled:
+        return 0
+    page_size = 65536 if page_size == 1 else page_size
+    try:
+        held = os.stat(f"{name}-wal").st_size
+    except FileNotFoundError:
+        held = 0
+    except OSError:
+        return 0
+    needed = 32 + frames * (24 + page_size)  # the log's header, then each frame's header and page
+    return 0 if held >= needed else frames - max(backfilled, (held - 32) // (24 + page_size), 0)
+
+
+def _say_lost_wal(name: str) -> None:
+    """Say at start what a write-ahead log lost while no process could notice (see above)."""
+    frames = lost_wal_frames(name)
+    if frames:
+        log.error(
+            "history_wal_lost",
+            path=name,
+            frames=frames,
+            reason=f"the write-ahead log {name}-wal was deleted or cut short before its last writes "
+            "reached the file (deleted while driftwatch ran and driftwatch killed before its next "
+            f"write, or deleted after a crash): {frames} page write(s) since the last checkpoint "
+            "are lost. The history starts from that checkpoint: drift opened since "
+            "is announced again as new, drift fixed since may be announced fixed again, messages "
+            "queued since and not delivered are gone. Check what removes the state volume's files",
+        )
+
+
 # --- the writer lock -----------------------------------------------------------------------------
 
 
@@ -376,12 +425,18 @@ def _back_up(source: sqlite3.Connection, staging: str, *, checked: bool = False)
         copy.close()
 
 
-def _has_sqlite_header(path: str) -> bool:
-    """Whether the file still starts as every SQLite database does; True when it cannot be read
-    (SQLite's own error says that next)."""
+def _has_sqlite_header(fd: int) -> bool:
+    """Whether the file open as ``fd`` still starts as every SQLite database does; True when it
+    cannot be read (SQLite's own error says that next).
+
+    Read through a descriptor the store keeps open for its life, never by opening the file
+    again: a process's POSIX locks on a file go with the first descriptor of it the process
+    closes, so that close dropped SQLite's own shared lock (sqlite.org/howtocorrupt.html, 2.2).
+    Another process closing its connection then took itself for the last one, checkpointed,
+    and deleted the write-ahead log this connection went on writing into, unseen by any reader.
+    """
     try:
-        with open(path, "rb") as file:
-            return file.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+        return os.pread(fd, len(SQLITE_HEADER), 0) == SQLITE_HEADER
     except OSError:
         return True
 
@@ -389,6 +444,22 @@ def _has_sqlite_header(path: str) -> bool:
 def _identity(path: str) -> tuple[int, int]:
     stats = os.stat(path)
     return stats.st_dev, stats.st_ino
+
+
+def _fd_identity(fd: int) -> tuple[int, int] | None:
+    try:
+        stats = os.fstat(fd)
+    except OSError:
+        return None
+    return stats.st_dev, stats.st_ino
+
+
+def _wal_identity(path: str) -> tuple[int, int] | None:
+    """The identity of ``path``'s write-ahead log, None when there is none (not in WAL mode)."""
+    try:
+        return _identity(f"{path}-wal")
+    except OSError:
+        return None
 
 
 class Store:
@@ -400,6 +471,8 @@ class Store:
         self._lock = threading.RLock()
         self._writer_lock = lock
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file opened
+        self._wal: tuple[int, int] | None = None  # and of its write-ahead log (``<path>-wal``)
+        self._file: int | None = None  # a descriptor of that file, for its header (_has_sqlite_header)
         self._read_only = False  # open_read_only: every write is refused
 
     @classmethod
@@ -423,6 +496,10 @@ class Store:
                     f"history database {name} (state.path): cannot create its directory: {cause}"
                 ) from error
         writer_lock = WriterLock(name) if exclusive and not in_memory else None
+        if writer_lock is not None:
+            # Before SQLite opens it, which forgets the index; only under the writer lock, when
+            # no connection of this process has the index open (see _has_sqlite_header).
+            _say_lost_wal(name)
         try:
             try:
                 conn = _connect(name)
@@ -432,7 +509,7 @@ class Store:
             try:
                 store._prepare(in_memory)
                 if not in_memory:
-                    store._identity = _identity(name)
+                    store._remember_files()
             except HistoryError:
                 conn.close()
                 raise
@@ -569,6 +646,7 @@ class Store:
                     finally:
                         self._conn = None
             finally:
+                self._close_file()  # after the connection: SQLite's locks are gone with it
                 if self._writer_lock is not None:
                     self._writer_lock.release()
                     self._writer_lock = None
@@ -600,8 +678,10 @@ class Store:
         if found == self._identity:
             if self._writer_lock is not None and not self._writer_lock.intact():
                 self._relock()
-            if not _has_sqlite_header(self._path):
+            if self._file is not None and not _has_sqlite_header(self._file):
                 self._restore_damaged_file()
+            elif self._wal is not None and _wal_identity(self._path) != self._wal:
+                self._restore_wal()
             return
         if found is not None:
             raise HistoryError(
@@ -652,7 +732,7 @@ class Store:
         if self._writer_lock is not None:
             self._writer_lock.release()
         self._writer_lock = lock
-        self._adopt(conn, "deleted", "removes")
+        self._adopt(conn, "the state file was deleted", "removes")
 
     def _restore_damaged_file(self) -> None:
         """The file truncated or overwritten in place (same inode, no SQLite header): the open
@@ -686,18 +766,67 @@ class Store:
             conn = _connect(name)
         except (sqlite3.Error, OSError) as error:
             raise HistoryError(f"{damaged}, and cannot be put back ({error})") from error
-        self._adopt(conn, "truncated or overwritten", "writes to")
+        self._adopt(conn, "the state file was truncated or overwritten", "writes to")
+
+    def _restore_wal(self) -> None:
+        """The write-ahead log (``<path>-wal``) deleted or replaced alone, the main file intact:
+        the connection went on writing into the log it has open, which no later start sees, so
+        everything since the last checkpoint (SQLite's, every 1,000 pages) vanished with the
+        process. That log is copied into the main file (a checkpoint, through this connection),
+        then the file is opened again, with a new log at its path."""
+        old = self._connection()
+        name = self._path
+        lost = (
+            f"history database {name} (state.path): its write-ahead log {name}-wal was deleted or "
+            "replaced while driftwatch ran"
+        )
+        try:
+            # TRUNCATE: every frame copied and the log emptied, so no reader is sent to it again.
+            busy, frames, copied = old.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error as error:
+            raise HistoryError(f"{lost}, and its last writes cannot be saved ({error})") from error
+        if busy:
+            raise HistoryError(
+                f"{lost}, and its last writes cannot be saved yet: another process reads the file "
+                f"(copied {copied} of {frames} frames); not written. End that process (a sqlite3 shell, "
+                "`driftwatch history`), or the next restart loses them"
+            )
+        self._conn = None
+        try:
+            old.close()
+            conn = _connect(name)
+        except (sqlite3.Error, OSError) as error:
+            raise HistoryError(f"{lost}, and the file cannot be opened again ({error})") from error
+        self._adopt(conn, f"the state file's write-ahead log ({name}-wal) was deleted or replaced", "removes")
+
+    def _remember_files(self) -> None:
+        """The file and its write-ahead log as opened: each write checks they are still there.
+        A descriptor of the file is kept for its header; one of a file written back over is
+        closed (no connection of this process has that file open any more)."""
+        identity = _identity(self._path)
+        if self._file is None or _fd_identity(self._file) != identity:
+            self._close_file()
+            with suppress(OSError):  # unreadable: SQLite's own error says so next
+                self._file = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
+        self._identity = identity
+        self._wal = _wal_identity(self._path)
+
+    def _close_file(self) -> None:
+        if self._file is not None:
+            with suppress(OSError):
+                os.close(self._file)
+            self._file = None
 
     def _adopt(self, conn: sqlite3.Connection, what: str, culprit: str) -> None:
-        """Go on with ``conn``, the file written back after it was ``what`` under the daemon."""
+        """Go on with ``conn``, the file written back after ``what`` under the daemon."""
         self._conn = conn
         self._prepare(in_memory=False)
-        self._identity = _identity(self._path)
+        self._remember_files()
         log.error(
             "history_file_restored",
             path=self._path,
-            reason=f"the state file was {what} while driftwatch ran; it is written back from the "
-            f"open database, nothing lost. Check what {culprit} the state volume's files",
+            reason=f"{what} while driftwatch ran; it is written back from the open database, "
+            f"nothing lost. Check what {culprit} the state volume's files",
         )
 
     def _connection(self) -> sqlite3.Connection:

@@ -5,13 +5,18 @@ redirected to answers 200, and the message counted as delivered though Slack nev
 lost alert). Slack's webhooks never redirect, so a redirect means the URL is wrong: here it is
 an answer like any other 3xx, which the notifier keeps and retries loudly. Nothing is sent to
 the other location, not even without the body. Slack answers ``ok``; more than
-``MAX_ANSWER_BYTES`` of answer is not read (a misbehaving endpoint cannot fill memory).
+``MAX_ANSWER_BYTES`` of answer is not read, whatever the status (a misbehaving endpoint cannot
+fill memory: slack_sdk read the whole body of a 4xx or 5xx), and a body that stops coming is
+judged on what arrived (see :func:`_read_answer`).
 """
 
 from __future__ import annotations
 
+import http.client
+import time
 import urllib.request
 from typing import Any
+from urllib.error import HTTPError
 from urllib.request import HTTPRedirectHandler, HTTPSHandler, ProxyHandler, Request
 
 from slack_sdk.errors import SlackRequestError
@@ -39,9 +44,40 @@ class StrictWebhookClient(WebhookClient):
                 raise SlackRequestError("Invalid proxy detected: it must be a str value")
             handlers.append(ProxyHandler({"http": self.proxy, "https": self.proxy}))
         opener = urllib.request.build_opener(*handlers)
-        with opener.open(req, timeout=self.timeout) as answer:
-            body = _text(answer.read(MAX_ANSWER_BYTES), answer.headers.get_content_charset())
-            return WebhookResponse(url=url, status_code=answer.status, body=body, headers=answer.headers)
+        try:
+            answer: Any = opener.open(req, timeout=self.timeout)
+        except HTTPError as error:  # any status but 2xx: an answer too, read within the same bounds
+            answer = error
+        with answer:
+            body = _read_answer(answer, float(self.timeout or 30))
+            return WebhookResponse(
+                url=url,
+                status_code=answer.status,
+                body=_text(body, answer.headers.get_content_charset()),
+                headers=answer.headers,
+            )
+
+
+def _read_answer(answer: Any, seconds: float) -> bytes:
+    """The answer's body: at most ``MAX_ANSWER_BYTES``, and what arrived within ``seconds``.
+
+    Once the status line and headers are in, Slack's answer is known. A body that never ends
+    (a ``Content-Length`` larger than what is sent, a proxy that stalls after ``ok``) raised a
+    timeout that counted as no answer at all: the message, posted, was posted again as a
+    possible repeat at every retry, and every later message of the channel waited behind it
+    for good. Now what arrived is the body, judged as any other.
+    """
+    body = bytearray()
+    deadline = time.monotonic() + seconds
+    try:
+        while len(body) < MAX_ANSWER_BYTES and time.monotonic() < deadline:
+            chunk = answer.read1(MAX_ANSWER_BYTES - len(body))
+            if not chunk:
+                break
+            body += chunk
+    except (OSError, ValueError, http.client.HTTPException):
+        pass  # a timeout, a reset, a broken chunk, no body at all (an HTTPError without one)
+    return bytes(body)
 
 
 def _text(data: bytes, charset: str | None) -> str:
