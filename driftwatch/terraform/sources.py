@@ -37,6 +37,7 @@ import os
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import tarfile
 import tempfile
@@ -1058,6 +1059,7 @@ def extract_archive(data: bytes, kind: str, target: Path, max_bytes: int, max_fi
 
     try:
         if kind == "zip":
+            _count_zip_entries(data, max_files)
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 for info in archive.infolist():
                     mode = (info.external_attr >> 16) & 0o170000
@@ -1082,6 +1084,35 @@ def extract_archive(data: bytes, kind: str, target: Path, max_bytes: int, max_fi
                         write(member.name, extracted)
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError, lzma.LZMAError) as error:
         raise NotFetched(f"the archive cannot be read: {error}") from None
+
+
+_CENTRAL_ENTRY = struct.Struct("<4s4B4HL2L5H2L")  # zipfile.structCentralDir: 46 bytes
+
+
+def _count_zip_entries(data: bytes, max_files: int) -> None:
+    """Refuse a zip whose central directory lists more than ``max_files`` entries, counted
+    before zipfile reads it: zipfile makes an object of every entry first (550,000 empty
+    entries in a 47 MB zip: 290 MB and 3 s of CPU), where a tar is refused at its 5,001st.
+    The directory is found as zipfile finds it (its own end-of-directory reader, zip64
+    included); what cannot be read is left for zipfile to refuse."""
+    end = zipfile._EndRecData(io.BytesIO(data))  # type: ignore[attr-defined]
+    if not end:
+        return
+    size, offset, location = end[5], end[6], end[9]  # zipfile's _ECD_SIZE, _ECD_OFFSET, _ECD_LOCATION
+    start = location - size  # offset + concat, as zipfile computes it
+    if end[0] == zipfile.stringEndArchive64:  # type: ignore[attr-defined]
+        start -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator  # type: ignore[attr-defined]
+    if start < 0 or offset < 0:
+        return  # zipfile's "Bad offset for central directory"
+    position, stop, entries = start, start + size, 0
+    while position + _CENTRAL_ENTRY.size <= min(stop, len(data)):
+        fields = _CENTRAL_ENTRY.unpack_from(data, position)
+        if fields[0] != b"PK\x01\x02":
+            return  # not a central directory entry: zipfile's own error
+        entries += 1
+        if entries > max_files:
+            raise NotFetched(f"the archive holds more than {max_files:,} files or directories")
+        position += _CENTRAL_ENTRY.size + fields[12] + fields[13] + fields[14]
 
 
 def _sweep_stale(area: Path, older_than: float) -> None:
