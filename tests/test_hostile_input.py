@@ -35,7 +35,7 @@ from driftwatch.spec import TableSpec, Unknown
 from driftwatch.terraform import functions as fn
 from driftwatch.terraform import limits
 from driftwatch.terraform.evaluate import Scope, evaluate_text
-from driftwatch.terraform.modules import TargetInput
+from driftwatch.terraform.modules import TargetInput, declare_target
 from driftwatch.terraform.parse import DEFAULT_MAX_FILE_BYTES, ParseCache
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -606,3 +606,69 @@ def test_a_driftwatch_limit_inside_try_or_can_is_unknown_never_the_fallback(expr
     assert isinstance(value, Unknown), value
     assert value.reason.startswith("limit.tf:1: "), value.reason
     assert evaluate_text('try(jsondecode("{"), "FALLBACK")', Scope({}, "limit.tf")) == "FALLBACK"
+
+
+# A loop of 27,000 iterations (30 x 30 x 30) in 80 bytes: past the shrunk budget of its value
+# (2,000 steps) and, without a budget of its own, past the shrunk target's (30,000) too.
+_LOOP = "length(flatten([for i in range(30) : [for j in range(30) : [for k in range(30) : k]]]))"
+_GOOD_TABLE = """
+resource "aws_dynamodb_table" "c" {
+  name         = "c"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+"""
+
+
+_VALIDATION = f'  validation {{\n    condition = {_LOOP} > 0\n    error_message = "no"\n  }}\n'
+_TAGS = f"  default_tags {{\n    tags = {{ a = {_LOOP} }}\n  }}\n"
+_OUTSIDE_TABLES = {
+    "validation": (f'variable "v" {{\n  default = "x"\n{_VALIDATION}}}\n', {}),
+    "default": (f'variable "v" {{\n  default = {_LOOP}\n}}\n', {}),
+    "var file": ('variable "v" {\n  type = number\n}\n', {"root/terraform.tfvars": f"v = {_LOOP}\n"}),
+    "provider region": (f'provider "aws" {{\n  region = "us-east-${{{_LOOP}}}"\n}}\n', {}),
+    "provider default_tags": (f'provider "aws" {{\n  region = "us-east-1"\n{_TAGS}}}\n', {}),
+    "module count": (
+        f'module "m" {{\n  source = "./m"\n  count = {_LOOP} > 0 ? 1 : 0\n}}\n',
+        {"root/m/main.tf": "\n"},
+    ),
+    "module input": (
+        f'module "m" {{\n  source = "./m"\n  x = {_LOOP}\n}}\n',
+        {"root/m/main.tf": 'variable "x" {}\n'},
+    ),
+    "resource count": (f'resource "aws_dynamodb_table" "b" {{\n  count = {_LOOP} > 0 ? 1 : 0\n}}\n', {}),
+    "resource for_each": (
+        f'resource "aws_dynamodb_table" "b" {{\n  for_each = toset([tostring({_LOOP})])\n}}\n',
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize("where", list(_OUTSIDE_TABLES))
+def test_a_value_outside_any_table_stops_at_its_own_budget_not_the_targets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """Each table has its own step budget, but what is evaluated outside a table (a variable's
+    default or validation, a var file's value, a provider's region or default tags, the count,
+    for_each or inputs of a module call or a resource) drew on the target's directly: three
+    nested ``for`` over ``range(1000)`` in any of them (10^9 iterations in 90 bytes) spent
+    all 2,500,000 steps (13 s of CPU), and every table of the target was then Unknown
+    (``evaluation stopped after 2,500,000 steps (driftwatch's limit per target)``), a table
+    named by a literal ``"c"`` included. Each such value now has a budget of its own, as a
+    table has: it stops alone, at its line, and the target's other tables are declared."""
+    monkeypatch.setattr(limits, "TABLE_STEPS", 2_000)
+    monkeypatch.setattr(limits, "TARGET_STEPS", 30_000)
+    text, files = _OUTSIDE_TABLES[where]
+    for name, content in {"root/main.tf": text + _GOOD_TABLE, **files}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(content)
+    target = TargetInput(name="t", repo=tmp_path, root=tmp_path / "root", env={}, region="us-east-1")
+    result = declare_target(target, ParseCache())
+    assert "c" in [table.spec.name for table in result.tables], where
+    stopped = [e for e in result.errors if "evaluation stopped after 2,000 steps" in e.message]
+    assert stopped and stopped[0].file in ("root/main.tf", "root/terraform.tfvars"), result.errors
+    assert not any("per target" in e.message for e in result.errors), result.errors

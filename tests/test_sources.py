@@ -1226,3 +1226,259 @@ def test_credentials_in_a_source_are_not_repeated_in_reports(tmp_path: Path) -> 
     )
     (item,) = declare_target(target(tmp_path, ModuleSettings(offline=True))).not_evaluated
     assert "ghp_s3cret" not in item.reason and "***@git.acme.test" in item.reason
+
+
+# --------------------------------------------------------------------------- package shapes
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "https://github.com:65536/acme/tables.zip",  # Terraform: dial tcp: address 65536: invalid port
+        "git::https://github.com:70000/acme/tables.git",
+        "http://127.0.0.1:99999/m.tar.gz",
+        "https://[::1/m.zip",  # Terraform: Invalid module source address
+        "git::https://[::1/acme/tables.git",
+    ],
+)
+def test_a_source_url_python_cannot_split_is_not_evaluated_with_the_reason(
+    tmp_path: Path, source: str
+) -> None:
+    """A port out of range or an unclosed IPv6 bracket made urllib raise ValueError out of the
+    fetch: the call was an error reading ``module.m could not be evaluated (ValueError: Port out
+    of range 0-65535)``, and any message naming the URL raised again. Terraform cannot download
+    from either address (``terraform get``: ``invalid port``, ``Invalid module source address``)."""
+    with pytest.raises(SourceError, match=r"port|not a valid URL"):
+        parse_source(source)
+    write_tree(tmp_path / "repo", {"root/main.tf": f'module "m" {{\n  source = "{source}"\n}}\n' + GOOD})
+    options = ModuleSettings(cache_dir=str(tmp_path / "cache"), allowed_hosts=("github.com", "127.0.0.1"))
+    declared = declare([target(tmp_path / "repo", options)], ParseCache())
+    assert declared.errors == [] and [job.table.spec.name for job in declared.jobs] == ["good"]
+    (skipped,) = declared.not_evaluated
+    assert skipped.address == "module.m" and re.search(r"port|not a valid URL", skipped.reason)
+
+
+def _deep(depth: int) -> str:
+    return "/".join(["d"] * depth) + "/x.tf"
+
+
+@contextlib.contextmanager
+def _deep_tree(root: Path, depth: int) -> Iterator[None]:
+    """``root/d/d/.../x.tf`` made level by level, and removed the same way (Path.mkdir with
+    parents and shutil.rmtree, pytest's clean-up of old tmp_paths included, recurse)."""
+    directories = [str(root)]
+    for _ in range(depth):
+        directories.append(os.path.join(directories[-1], "d"))
+        os.mkdir(directories[-1])
+    Path(directories[-1], "x.tf").write_text("# deep\n")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):  # removed by what the test ran
+            os.unlink(os.path.join(directories[-1], "x.tf"))
+            for directory in reversed(directories[1:]):
+                os.rmdir(directory)
+
+
+@pytest.mark.parametrize("kind", ["tar.gz", "zip", "git"])
+def test_a_package_nested_deeper_than_python_can_walk_is_refused_and_leaves_nothing(
+    tmp_path: Path, httpserver: HTTPServer, kind: str
+) -> None:
+    """One file 1,200 directories down (a 2,400-character path, under PATH_MAX): every walk of
+    the package (its size for the cache, its links, removing the staging directory) recursed
+    once per level and raised RecursionError. The call read ``module.m is nested too deeply to
+    evaluate``, and the staging directory, which shutil.rmtree could not remove either, stayed
+    under tmp/: once it was older than a fetch can last, the sweep at the start of every later
+    fetch raised RecursionError too, and no remote module of any target was fetched again."""
+    files = {**TABLE_MODULE, _deep(1200): "# deep\n"}
+    if kind == "git":
+        remote = git_repo(tmp_path / "remote", {"v1": TABLE_MODULE})
+        with _deep_tree(remote, 1200):
+            git(remote, "add", "-A")
+            git(remote, "commit", "-q", "-m", "deep")
+        git(remote, "tag", "v2")
+        source = f"git::file://{remote}?ref=v2"
+    else:
+        data = tar_gz(files) if kind == "tar.gz" else zip_bytes(files)
+        httpserver.expect_request(f"/m.{kind}").respond_with_data(data)
+        source = f"http://127.0.0.1:{httpserver.port}/m.{kind}"
+    options = settings(tmp_path, httpserver, allowed_hosts=("127.0.0.1",))
+    with pytest.raises(NotFetched, match="nested deeper than 100 directories"):
+        Fetcher(options).fetch(source, None)
+    assert list((tmp_path / "cache" / "tmp").iterdir()) == []
+    shallow = {**TABLE_MODULE, _deep(100): "# as deep as allowed\n"}
+    httpserver.expect_request("/ok.tar.gz").respond_with_data(tar_gz(shallow))
+    assert (
+        Fetcher(options).fetch(f"http://127.0.0.1:{httpserver.port}/ok.tar.gz", None).directory / "main.tf"
+    ).is_file()
+
+
+def test_a_stale_staging_directory_too_deep_for_rmtree_does_not_stop_later_fetches(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """Left by a driftwatch before the depth limit: the sweep's shutil.rmtree raised
+    RecursionError at the start of every fetch. It stays (nothing new can be that deep), and
+    the fetch goes on."""
+    stale = tmp_path / "cache" / "tmp" / "tmpstale"
+    stale.mkdir(parents=True)
+    httpserver.expect_request("/m.zip").respond_with_data(zip_bytes(TABLE_MODULE))
+    options = settings(tmp_path, httpserver, allowed_hosts=("127.0.0.1",))
+    with _deep_tree(stale, 1200):
+        an_hour_ago = time.time() - 3600
+        os.utime(stale, (an_hour_ago, an_hour_ago))
+        assert (
+            Fetcher(options).fetch(f"http://127.0.0.1:{httpserver.port}/m.zip", None).directory / "main.tf"
+        ).is_file()
+
+
+def test_a_symlink_loop_in_a_git_package_is_fetched_as_terraform_fetches_it(tmp_path: Path) -> None:
+    """``loop -> loop`` beside the module's files: terraform 1.11 installs the package and
+    validates the module (the loop is no .tf file). Path.resolve raised RuntimeError while the
+    package's links were checked: the call was an error quoting the cache's staging path. A
+    loop points nowhere, so nowhere outside; a subdirectory that is a loop is not a directory."""
+    remote = git_repo(tmp_path / "remote", {"v1": TABLE_MODULE})
+    (remote / "loop").symlink_to("loop")
+    git(remote, "add", "-A")
+    git(remote, "commit", "-q", "-m", "loop")
+    git(remote, "tag", "v2")
+    fetcher = Fetcher(ModuleSettings(cache_dir=str(tmp_path / "cache"), allow_file_git=True))
+    package = fetcher.fetch(f"git::file://{remote}?ref=v2", None)
+    assert (package.directory / "main.tf").is_file() and (package.directory / "loop").is_symlink()
+    with pytest.raises(NotFetched, match="the package has no directory 'loop'"):
+        fetcher.fetch(f"git::file://{remote}//loop?ref=v2", None)
+    call = f'module "m" {{\n  source = "git::file://{remote}?ref=v2"\n  name = "t"\n  hash_key = "id"\n}}\n'
+    write_tree(tmp_path / "repo", {"root/main.tf": call})
+    result = declare_target(target(tmp_path / "repo", fetcher.settings))
+    assert (
+        [t.spec.name for t in result.tables] == ["t"] and result.errors == [] and result.not_evaluated == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("head", "reason"),
+    [
+        pytest.param(
+            b"302 Found\r\nLocation: http://127.0.0.1:99999/m.zip",
+            "redirects to an invalid URL",
+            id="redirect-port",
+        ),
+        pytest.param(
+            b"302 Found\r\nLocation: http://[::1/m.zip", "did not answer in HTTP", id="redirect-bracket"
+        ),
+        pytest.param(
+            b"200 OK\r\nX-Terraform-Get: https://[::1/m.zip", "names an unusable source", id="terraform-get"
+        ),
+    ],
+)
+def test_a_server_naming_a_url_python_cannot_split_is_the_reason(
+    tmp_path: Path, head: bytes, reason: str
+) -> None:
+    """The same ValueError from a server's answer: a redirect's Location, an X-Terraform-Get."""
+    fetcher = Fetcher(
+        ModuleSettings(
+            cache_dir=str(tmp_path / "cache"),
+            allowed_hosts=("127.0.0.1",),
+            insecure_http_hosts=("127.0.0.1",),
+        )
+    )
+    answer = b"HTTP/1.1 " + head + b"\r\nContent-Length: 0\r\n\r\n"
+    with dripping_server(answer) as port, pytest.raises(NotFetched, match=reason):
+        fetcher.fetch(f"http://127.0.0.1:{port}/page", None)
+
+
+@contextlib.contextmanager
+def raw_server(*answers: bytes) -> Iterator[int]:
+    """A server on 127.0.0.1 that answers its n-th connection with ``answers[n]`` (the last one
+    for every later connection), bytes as they are: not necessarily HTTP."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        served = 0
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn, contextlib.suppress(OSError):
+                conn.settimeout(5)
+                conn.recv(65536)
+                conn.sendall(answers[min(served, len(answers) - 1)])
+            served += 1
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        listener.close()
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        pytest.param(b"garbage\r\n\r\n", id="not-http"),
+        pytest.param(b"HTTP/1.1 99999999999999999999 OK\r\n\r\n", id="status"),
+        pytest.param(b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 200 + b"\r\n", id="headers"),
+        pytest.param(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", id="chunks"),
+    ],
+)
+def test_a_server_answering_garbage_is_the_reason_and_is_asked_again_next_scan(
+    tmp_path: Path, garbage: bytes
+) -> None:
+    """http.client's own errors (BadStatusLine, "got more than 100 headers", IncompleteRead) are
+    no OSError: they escaped the fetch, and the call read ``module.m could not be evaluated
+    (BadStatusLine: garbage)``. Worse, only a NotFetched marked the evaluation as depending on
+    the network: this one was memoised, and the daemon repeated it at every scan after the
+    server healed, the module's tables unwatched until a file of the target changed."""
+    zipped = zip_bytes(TABLE_MODULE)
+    good = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(zipped), zipped)
+    with raw_server(garbage, good) as port:
+        source = f"http://127.0.0.1:{port}/m.zip"
+        call = f'module "m" {{\n  source = "{source}"\n  name = "t"\n  hash_key = "id"\n}}\n'
+        write_tree(tmp_path / "repo", {"root/main.tf": call + GOOD})
+        options = ModuleSettings(
+            cache_dir=str(tmp_path / "cache"),
+            allowed_hosts=("127.0.0.1",),
+            insecure_http_hosts=("127.0.0.1",),
+        )
+        cache = ParseCache()
+        first = declare_target(target(tmp_path / "repo", options), cache)
+        assert first.errors == [] and [t.spec.name for t in first.tables] == ["good"]
+        (skipped,) = first.not_evaluated
+        assert skipped.address == "module.m" and "did not answer in HTTP" in skipped.reason
+        second = declare_target(target(tmp_path / "repo", options), cache)
+    assert sorted(t.spec.name for t in second.tables) == ["good", "t"] and second.not_evaluated == []
+
+
+@pytest.mark.parametrize("zip64", [False, True])
+def test_a_zip_of_too_many_entries_is_refused_before_zipfile_reads_its_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zip64: bool
+) -> None:
+    """zipfile makes an object of every central directory entry before the first is looked at:
+    550,000 empty entries in a 47 MB zip (under modules.max_bytes) cost 290 MB and 3 s of CPU
+    in the worker before the count of modules.max_files refused it (a tar is refused at its
+    5,001st entry, read as a stream). The entries are now counted from the directory itself."""
+    count = 65_600 if zip64 else 50  # past 65,535 entries the directory's end is a zip64 record
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for i in range(count):
+            archive.writestr(zipfile.ZipInfo(f"f{i}.tf"), "")
+    data = buffer.getvalue()
+    assert (b"PK\x06\x06" in data[-200:]) is zip64
+
+    def tripwire(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("zipfile read the whole directory")
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with monkeypatch.context() as patched:
+        patched.setattr(zipfile, "ZipFile", tripwire)
+        with pytest.raises(NotFetched, match="more than 10 files or directories"):
+            extract_archive(data, "zip", out, max_bytes=1_000_000, max_files=10)
+    if not zip64:  # a zip within the limit is still read by zipfile, whole
+        extract_archive(data, "zip", out, max_bytes=1_000_000, max_files=50)
+        assert len(list(out.iterdir())) == 50

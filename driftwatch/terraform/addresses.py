@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import total_ordering
 from typing import Union
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from driftwatch.errors import DriftwatchError
 
@@ -236,8 +236,19 @@ def parse_registry(source: str) -> RegistrySource | None:
     return RegistrySource(host, namespace, name, system, subdir)
 
 
+def _port(parts: SplitResult, source: str) -> None:
+    """A port Go's url.Parse accepts (any digits) but no connection can use: Terraform's
+    download fails (``dial tcp: address 65536: invalid port``); urllib raised ValueError from
+    every later use of the URL, messages naming it included."""
+    try:
+        parts.port  # noqa: B018 -- urllib checks the range when it is read
+    except ValueError:
+        raise SourceError(f"{redact(source)!r}: the port is out of range (0-65535)") from None
+
+
 def _git(url: str, subdir: str, source: str) -> GitSource:
     parts = urlsplit(url)
+    _port(parts, source)
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     unknown = sorted(set(query) - {"ref", "depth"})
     if unknown:
@@ -319,19 +330,23 @@ def parse_source(source: str) -> ModuleSource:
     if found is not None:
         forced, text = found.group(1), found.group(2)
     url, subdir = split_subdir(text)
-    if _has_scheme(url):
-        getter = forced or urlsplit(url).scheme.lower()
-    else:
-        detected, url, more = _detect(url, source)
-        subdir = _clean_subdir("/".join(part for part in (more, subdir) if part))
-        getter = forced or detected
-    if getter in _UNSUPPORTED_GETTERS:
-        reason = f"{_UNSUPPORTED_GETTERS[getter]} sources are not fetched by driftwatch"
-        return UnsupportedSource(source, reason)
-    if getter == "git":
-        return _git(url, subdir, source)
-    if getter in ("http", "https") and url.lower().startswith(("https://", "http://")):
-        return _http(url, subdir, source)
+    try:
+        if _has_scheme(url):
+            getter = forced or urlsplit(url).scheme.lower()
+        else:
+            detected, url, more = _detect(url, source)
+            subdir = _clean_subdir("/".join(part for part in (more, subdir) if part))
+            getter = forced or detected
+        if getter in _UNSUPPORTED_GETTERS:
+            reason = f"{_UNSUPPORTED_GETTERS[getter]} sources are not fetched by driftwatch"
+            return UnsupportedSource(source, reason)
+        if getter == "git":
+            return _git(url, subdir, source)
+        if getter in ("http", "https") and url.lower().startswith(("https://", "http://")):
+            return _http(url, subdir, source)
+    except ValueError as error:
+        # urllib's own refusal (an unclosed ``[``: Terraform's "Invalid module source address").
+        raise SourceError(f"{redact(source)!r} is not a valid URL ({error})") from None
     if forced is not None:
         return UnsupportedSource(source, f"the {forced}:: getter is not supported by driftwatch")
     raise SourceError(f"{redact(source)!r}: download not supported for scheme {getter!r}")
@@ -342,6 +357,7 @@ def _http(url: str, subdir: str, source: str) -> ArchiveSource | HttpSource:
     the request; ``false`` for none), else the longest decompressor suffix of the path, matched
     case-sensitively. Not an archive: Terraform asks the URL for the real source."""
     parts = urlsplit(url)
+    _port(parts, source)
     query = parse_qsl(parts.query, keep_blank_values=True)
     given = [value for key, value in query if key == "archive"]
     if given:

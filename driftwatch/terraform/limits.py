@@ -16,6 +16,8 @@ evaluator's one documented exception) or as an Unknown naming the file and line:
   thousand calls on a 590K-character string cost as much as they take, not a thousand steps.
   ``declare_target`` gives each target one budget, so
   the whole evaluation of a target is bounded, however the work is spread over expressions;
+  inside it each table, and each value evaluated outside a table (a variable, a provider, a
+  ``count``), has a TABLE_STEPS budget of its own, so that one hostile value stops alone;
 * module and resource expansion (``count``, ``for_each``, nested module calls) is bounded by
   the walker (``driftwatch.terraform.modules``).
 

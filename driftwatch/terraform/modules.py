@@ -476,15 +476,27 @@ def _line(attribute: Any) -> int:
     return node_line(attribute)
 
 
+_TARGET_SCOPE = "target"  # the name of the target's budget (see _evaluate_attribute)
+
+
 def _evaluate_attribute(attribute: Any, scope: Scope, walk: _Walk, file: str) -> Any:
     """Evaluate an attribute's expression; a hard evaluator limit becomes an error and Unknown.
 
     An attribute merged from an override file is reported in that file (``origin_of``), not in
-    the file of the block it was merged into."""
+    the file of the block it was merged into.
+
+    Evaluated outside any table (a variable's default or validation, a var file's value, a
+    provider's region, the count, for_each or inputs of a call), it has a step budget of its
+    own inside the target's, as a table has: a loop of 10^9 iterations there spent the whole
+    target's budget, and every table of the target was Unknown."""
     own = origin_of(attribute, file)
     if own != file:
         file, scope = own, Scope(scope.names, own, scope.files)
+    outside_tables = getattr(limits.current(), "scope", None) == _TARGET_SCOPE
     try:
+        if outside_tables:
+            with limits.budget(limits.TABLE_STEPS, "value"):
+                return evaluate(attribute.expression, scope)
         return evaluate(attribute.expression, scope)
     except NotConstant as refusal:
         line = refusal.line or _line(attribute)
@@ -2408,7 +2420,7 @@ def _walk_target(walk: _Walk, target: TargetInput, fs: FileSystemView) -> Target
     if not any(_configuration_file(fs, root_dir, name, link) for name, link in fs.entries(root_dir)):
         walk.error(f"no .tf or .tf.json files in {walk.rel(root_dir)}")
     # One budget for the whole target: its evaluation is bounded however the work is spread.
-    with limits.budget(limits.TARGET_STEPS, "target"):
+    with limits.budget(limits.TARGET_STEPS, _TARGET_SCOPE):
         try:
             root = ModuleInstance(walk, root_dir, "", None, None, {})
             root.providers = {alias: own.config for alias, own in _own_providers(root).items()}

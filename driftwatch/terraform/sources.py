@@ -37,6 +37,7 @@ import os
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import tarfile
 import tempfile
@@ -89,6 +90,11 @@ _MAX_GIT_OUTPUT = 1024 * 1024  # git's messages, and what a command other than a
 _GIT_BYTES_PER_ENTRY = 1024  # of `git ls-tree -r -l -z`: modes, ids, sizes and a long path
 _STALE_MARGIN_SECONDS = 60.0  # on top of twice modules.timeout: when a staging directory is stale
 _GIT_OVERHEAD = 1024 * 1024  # a fresh .git (hooks, config) on top of modules.max_bytes of pack
+# Directories a package's path may nest. Python 3.11's os.walk and shutil.rmtree recurse once
+# per level: a file 1,200 directories down (2,400 characters, under PATH_MAX) made every walk
+# of the package raise RecursionError, its staging directory could not be removed, and the sweep
+# of stale staging directories then failed every later fetch. Real modules nest a few levels.
+MAX_PACKAGE_DEPTH = 100
 _NETLOC = re.compile(
     r"^(?:[A-Za-z0-9._~!$&'()*+,;=:%-]*@)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?\Z"
 )
@@ -170,6 +176,14 @@ class Fetcher:
             # this call is not evaluated; the target's other tables still are.
             reason = error.strerror or type(error).__name__
             raise NotFetched(f"the module cache (modules.cache_dir) cannot be written: {reason}") from None
+        except (NotFetched, MemoryError):
+            raise  # MemoryError: the worker's limit, the target's error
+        except Exception as error:
+            # Whatever else a server or a package makes Python raise: this call's reason, and
+            # the evaluation marked as depending on the network (NotFetched), so that it is not
+            # memoised and the next scan asks again.
+            detail = f"{type(error).__name__}: {error}"[:200]
+            raise NotFetched(f"the module could not be fetched ({_redact(detail)})") from None
 
     def _fetch(self, source: str, constraint: str | None) -> Package:
         try:
@@ -235,7 +249,7 @@ class Fetcher:
             raise NotFetched(f"{_strip_query(source.url)} names no module source (no X-Terraform-Get)")
         try:
             inner = parse_source(urljoin(source.url, location))
-        except SourceError as error:
+        except (SourceError, ValueError) as error:  # ValueError: urljoin's, for an unclosed [
             raise NotFetched(f"{_strip_query(source.url)} names an unusable source: {error}") from None
         if not isinstance(inner, (GitSource, ArchiveSource)):
             what = f"{_strip_query(source.url)} names {redact(location)!r}"
@@ -397,6 +411,8 @@ class Fetcher:
         entries = [entry for entry in listing.split("\0") if entry]
         if len(entries) > max_files:
             raise NotFetched(too_many)
+        for entry in entries:
+            _check_depth(entry.split("\t", 1)[-1])
         sizes = (entry.split("\t", 1)[0].split()[-1] for entry in entries)
         total = sum(int(size) for size in sizes if size.isascii() and size.isdigit())
         if total > max_bytes:
@@ -497,9 +513,13 @@ class Fetcher:
                         raise TimeoutError("timed out")
                     return response.status, {k.lower(): v for k, v in response.headers.items()}, body
             except _Redirect as redirect:
-                target = urljoin(current, redirect.location)
-                new = urlsplit(target)
-                if (new.hostname, new.port) != (parts.hostname, parts.port) or (
+                try:
+                    target = urljoin(current, redirect.location)
+                    new = urlsplit(target)
+                    new_port = new.port
+                except ValueError as error:  # a port out of range, an unclosed [
+                    raise NotFetched(f"{_strip_query(url)} redirects to an invalid URL ({error})") from None
+                if (new.hostname, new_port) != (parts.hostname, parts.port) or (
                     parts.scheme == "https" and new.scheme != "https"
                 ):
                     raise NotFetched(
@@ -508,6 +528,15 @@ class Fetcher:
                 current = target
             except urllib.error.HTTPError as error:
                 raise NotFetched(f"{_strip_query(url)} answered HTTP {error.code}") from None
+            except (http.client.HTTPException, ValueError) as error:
+                # Not OSError: a status line that is not HTTP, over 100 headers, a body cut
+                # short, a Location urllib cannot parse. They escaped the fetch, and the
+                # evaluation, which did not know it depended on the network, was memoised.
+                message = (
+                    f"{_strip_query(url)} did not answer in HTTP driftwatch can read ({type(error).__name__})"
+                )
+                self._unreachable[parts.netloc] = message
+                raise NotFetched(message) from None
             except (urllib.error.URLError, OSError, TimeoutError) as error:
                 reason = getattr(error, "reason", error)
                 if isinstance(reason, TimeoutError) or "timed out" in str(reason):
@@ -682,7 +711,8 @@ class Fetcher:
         SubdirGlob: exactly one match, else the reason."""
         if glob and any(c in subdir for c in "*?["):
             subdir = _glob_one(root, subdir)
-        directory = (root / subdir).resolve() if subdir else root.resolve()
+        # realpath: a subdirectory that is a symlink loop is not a directory, not a RuntimeError
+        directory = Path(os.path.realpath(root / subdir)) if subdir else root.resolve()
         real_root = root.resolve()
         if directory != real_root and real_root not in directory.parents:
             raise NotFetched(f"subdirectory {subdir!r} leaves the package")
@@ -923,7 +953,16 @@ def _safe_member(name: str) -> PurePosixPath:
     path = PurePosixPath(name.replace("\\", "/"))
     if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
         raise NotFetched(f"the archive entry {name!r} would be written outside the package")
+    _check_depth(str(path))
     return path
+
+
+def _check_depth(name: str) -> None:
+    """Refuse a package path nested deeper than MAX_PACKAGE_DEPTH, before it is written."""
+    if name.count("/") > MAX_PACKAGE_DEPTH:
+        raise NotFetched(
+            f"the package has a path nested deeper than {MAX_PACKAGE_DEPTH} directories ({name[:60]}...)"
+        )
 
 
 # Bytes of tar headers allowed per entry on top of the files' own bytes: a header block, a pax
@@ -1020,6 +1059,7 @@ def extract_archive(data: bytes, kind: str, target: Path, max_bytes: int, max_fi
 
     try:
         if kind == "zip":
+            _count_zip_entries(data, max_files)
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 for info in archive.infolist():
                     mode = (info.external_attr >> 16) & 0o170000
@@ -1046,6 +1086,35 @@ def extract_archive(data: bytes, kind: str, target: Path, max_bytes: int, max_fi
         raise NotFetched(f"the archive cannot be read: {error}") from None
 
 
+_CENTRAL_ENTRY = struct.Struct("<4s4B4HL2L5H2L")  # zipfile.structCentralDir: 46 bytes
+
+
+def _count_zip_entries(data: bytes, max_files: int) -> None:
+    """Refuse a zip whose central directory lists more than ``max_files`` entries, counted
+    before zipfile reads it: zipfile makes an object of every entry first (550,000 empty
+    entries in a 47 MB zip: 290 MB and 3 s of CPU), where a tar is refused at its 5,001st.
+    The directory is found as zipfile finds it (its own end-of-directory reader, zip64
+    included); what cannot be read is left for zipfile to refuse."""
+    end = zipfile._EndRecData(io.BytesIO(data))  # type: ignore[attr-defined]
+    if not end:
+        return
+    size, offset, location = end[5], end[6], end[9]  # zipfile's _ECD_SIZE, _ECD_OFFSET, _ECD_LOCATION
+    start = location - size  # offset + concat, as zipfile computes it
+    if end[0] == zipfile.stringEndArchive64:  # type: ignore[attr-defined]
+        start -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator  # type: ignore[attr-defined]
+    if start < 0 or offset < 0:
+        return  # zipfile's "Bad offset for central directory"
+    position, stop, entries = start, start + size, 0
+    while position + _CENTRAL_ENTRY.size <= min(stop, len(data)):
+        fields = _CENTRAL_ENTRY.unpack_from(data, position)
+        if fields[0] != b"PK\x01\x02":
+            return  # not a central directory entry: zipfile's own error
+        entries += 1
+        if entries > max_files:
+            raise NotFetched(f"the archive holds more than {max_files:,} files or directories")
+        position += _CENTRAL_ENTRY.size + fields[12] + fields[13] + fields[14]
+
+
 def _sweep_stale(area: Path, older_than: float) -> None:
     """Remove staging directories left by a fetch that never finished: a worker stopped at
     parse.max_seconds mid-download runs no clean-up, and each such scan left up to
@@ -1054,7 +1123,9 @@ def _sweep_stale(area: Path, older_than: float) -> None:
     cutoff = time.time() - older_than
     with contextlib.suppress(OSError), os.scandir(area) as entries:
         for entry in entries:
-            with contextlib.suppress(OSError):
+            # RecursionError: a tree deeper than shutil.rmtree can go (left before
+            # MAX_PACKAGE_DEPTH) stays, and no longer fails the fetch that sweeps.
+            with contextlib.suppress(OSError, RecursionError):
                 stale = entry.stat(follow_symlinks=False).st_mtime < cutoff
                 if stale and entry.is_dir(follow_symlinks=False):
                     shutil.rmtree(entry.path, ignore_errors=True)
@@ -1072,7 +1143,9 @@ def check_tree(root: Path, max_bytes: int, max_files: int) -> None:
             if files > max_files:
                 raise NotFetched(f"the package holds more than {max_files:,} files")
             if path.is_symlink():
-                resolved = path.resolve()
+                # realpath, not Path.resolve: a loop (``loop -> loop``, which terraform init
+                # installs and never reads) raised RuntimeError; it points at itself, inside.
+                resolved = Path(os.path.realpath(path))
                 if resolved != real_root and real_root not in resolved.parents:
                     raise NotFetched(f"{path.relative_to(root)} is a link out of the package")
                 continue
