@@ -611,6 +611,10 @@ def test_a_driftwatch_limit_inside_try_or_can_is_unknown_never_the_fallback(expr
 # A loop of 27,000 iterations (30 x 30 x 30) in 80 bytes: past the shrunk budget of its value
 # (2,000 steps) and, without a budget of its own, past the shrunk target's (30,000) too.
 _LOOP = "length(flatten([for i in range(30) : [for j in range(30) : [for k in range(30) : k]]]))"
+# Terraform reads a default and a var file's value with no functions (realsurvey12's rule): the
+# same iterations over a literal list.
+_THIRTY = "[" + ", ".join(["0"] * 30) + "]"
+_CONSTANT_LOOP = f"[for i in {_THIRTY} : [for j in {_THIRTY} : [for k in {_THIRTY} : k]]]"
 _GOOD_TABLE = """
 resource "aws_dynamodb_table" "c" {
   name         = "c"
@@ -628,8 +632,8 @@ _VALIDATION = f'  validation {{\n    condition = {_LOOP} > 0\n    error_message 
 _TAGS = f"  default_tags {{\n    tags = {{ a = {_LOOP} }}\n  }}\n"
 _OUTSIDE_TABLES = {
     "validation": (f'variable "v" {{\n  default = "x"\n{_VALIDATION}}}\n', {}),
-    "default": (f'variable "v" {{\n  default = {_LOOP}\n}}\n', {}),
-    "var file": ('variable "v" {\n  type = number\n}\n', {"root/terraform.tfvars": f"v = {_LOOP}\n"}),
+    "default": (f'variable "v" {{\n  default = {_CONSTANT_LOOP}\n}}\n', {}),
+    "var file": ('variable "v" {}\n', {"root/terraform.tfvars": f"v = {_CONSTANT_LOOP}\n"}),
     "provider region": (f'provider "aws" {{\n  region = "us-east-${{{_LOOP}}}"\n}}\n', {}),
     "provider default_tags": (f'provider "aws" {{\n  region = "us-east-1"\n{_TAGS}}}\n', {}),
     "module count": (
