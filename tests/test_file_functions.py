@@ -178,6 +178,35 @@ def test_a_path_outside_the_repository_is_not_read(tmp_path: Path) -> None:
     _unknown(probe(tmp_path / "d", 'fileexists("../../secret.txt")'), "outside the repository")
 
 
+def test_the_repositorys_git_directory_is_not_read(tmp_path: Path) -> None:
+    """CI checkouts write the runner's credentials into .git/config (an authorization header, a
+    token in the remote's URL). Terraform would read them into a tag; driftwatch's reports and
+    Slack messages would then carry them. Any path through a .git directory is Unknown."""
+    secret = '[http "https://github.com/"]\n\textraheader = AUTHORIZATION: basic c2VjcmV0\n'
+    git_files: dict[str, str | bytes] = {".git/config": secret, "root/.git/HEAD": "ref: refs/heads/main\n"}
+    for case, expression in {
+        "a": 'file("../.git/config")',
+        "b": 'file("${path.root}/../.git/config")',
+        "c": 'file(".git/HEAD")',
+        "d": 'base64encode(filebase64("../.GIT/config"))',
+        "f": 'templatefile("../.git/config", {})',
+        "h": 'file("link/config")',
+    }.items():
+        files = dict(git_files)
+        if case == "h":
+            write_tree(tmp_path / case / "repo", files)
+            os.symlink("../.git", tmp_path / case / "repo" / "root" / "link")
+        value = probe(tmp_path / case, expression, files)
+        _unknown(value, ".git directory")
+        assert "c2VjcmV0" not in value.reason
+    # Names and existence are no secret: fileset and fileexists answer as Terraform does.
+    assert probe(tmp_path / "e", 'tostring(fileexists("../.git/config"))', git_files) == "true"
+    assert probe(tmp_path / "g", 'join(",", fileset("..", ".git/*"))', git_files) == ".git/config"
+    # Files named like it elsewhere are read as before.
+    assert probe(tmp_path / "z", 'file("x.git/config")', {"root/x.git/config": "plain"}) == "plain"
+    assert probe(tmp_path / "y", 'file("git/config")', {"root/git/config": "plain"}) == "plain"
+
+
 def test_a_symlink_out_of_the_repository_is_not_read(tmp_path: Path) -> None:
     (tmp_path / "secret.txt").write_text("outside")
     repo = tmp_path / "repo"

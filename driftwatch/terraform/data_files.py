@@ -81,6 +81,8 @@ class ModuleFiles:
         if isinstance(located, Unknown):
             return located
         resolved, shown = located
+        if in_git_directory(shown, self.walk.rel(resolved)):  # names and existence are no secret
+            return Unknown(f"{shown!r} {GIT_DIRECTORY_REASON}")
         fs = self.walk.fs
         if fs.bytes_read > self.max_target_bytes:
             return Unknown(
@@ -158,6 +160,22 @@ class ModuleFiles:
         return resolved, shown
 
 
+GIT_DIRECTORY_REASON = (
+    "is in a .git directory, which driftwatch does not read: git keeps credentials there (a token "
+    "in a remote's URL, the authorization header CI checkouts write into .git/config), and a value "
+    "read from it would reach every report and Slack message"
+)
+
+
+def in_git_directory(shown: str, where: str) -> bool:
+    """Whether a file a file function reads, as written (``shown``) or where it resolves in the
+    repository (``where``, a symlink followed), is in a ``.git`` directory (or is the ``.git``
+    file of a worktree). Terraform reads it, but repository content that copies the runner's git
+    credentials into a declared tag is what driftwatch's outputs must never carry: the value is
+    Unknown instead. Listing (``fileset``) and ``fileexists`` tell names only, as before."""
+    return any(part.lower() == ".git" for part in (*shown.split("/"), *where.split("/")))
+
+
 class _Tree:
     """A module's files as fileset's glob asks for them (doublestar.GlobTree), by Terraform
     path: confined as ``file()``'s are, every question through the walk's view."""
@@ -179,9 +197,10 @@ class _Tree:
         except (RuntimeError, OSError):
             return "loop"
         try:
-            return self.files.walk.confine(physical, f"the path {shown!r}", within)
+            resolved = self.files.walk.confine(physical, f"the path {shown!r}", within)
         except DriftwatchError as error:
             raise Refused(str(error)) from None
+        return resolved
 
     def stat(self, path: str) -> str:
         resolved = self.resolve(path)
