@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from driftwatch.errors import DriftwatchError
 
@@ -62,6 +62,20 @@ class _VersionAction(argparse.Action):
 
         print(f"driftwatch {__version__}")
         parser.exit()
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse, except that a command line it refuses exits 1, not argparse's 2.
+
+    2 is the exit code of drift: a CI job or the CronJob's pod failure policy would read a
+    misspelt flag as drift found. A usage error is "could not check" like every other problem
+    with how driftwatch was called (a conflicting flag, a missing config), and ``terraform
+    plan -detailed-exitcode`` exits 1 on an unknown flag too. Subparsers inherit the class.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -159,8 +173,8 @@ def _add_target_flags(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--region",
-        help="AWS region of the tables (default: the target's region, else the provider block, "
-        "else AWS_REGION)",
+        help="AWS region of the tables whose provider block sets none, as AWS_REGION is for "
+        "Terraform; a provider's own region wins (default: the target's region, else AWS_REGION)",
     )
     group.add_argument(
         "--workspace",
@@ -187,7 +201,7 @@ _AD_HOC_FLAGS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _ArgumentParser(
         prog="driftwatch",
         description="Detect drift between the DynamoDB tables declared in Terraform (git) and AWS.",
         epilog="examples:\n  driftwatch demo\n  driftwatch scan --config config/driftwatch.yaml\n"

@@ -66,8 +66,31 @@ def test_inspect_has_no_verbose_flag(capsys: pytest.CaptureFixture[str]) -> None
     """`inspect --verbose` meant nothing; it is now an unknown flag, not silently accepted."""
     with pytest.raises(SystemExit) as caught:
         build_parser().parse_args(["inspect", *AD_HOC, "--verbose"])
-    assert caught.value.code == 2
+    assert caught.value.code == 1
     assert "unrecognized arguments: --verbose" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["scan", *AD_HOC, "--fromat", "json"],  # a misspelt flag
+        ["scan", *AD_HOC, "--format", "jsonl"],  # a value the flag does not take
+        ["scna", *AD_HOC],  # a misspelt command
+        [],  # no command
+        ["scan", "--var"],  # a flag without its value
+    ],
+)
+def test_a_command_line_argparse_refuses_exits_1_never_the_drift_code(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """argparse exits 2 on a usage error, and 2 is the code of drift: a CI job or the
+    CronJob's pod failure policy (exit 2: fail at once, "drift") read a misspelt flag as drift
+    found. Every other problem with how driftwatch was called exits 1, as in
+    ``terraform plan -detailed-exitcode`` (an unknown flag exits 1 there too)."""
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 1
+    assert "error:" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
