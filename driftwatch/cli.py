@@ -654,7 +654,9 @@ def command_validate(args: argparse.Namespace) -> int:
     from driftwatch.report.text import plural
 
     counts = f"{plural(len(config.targets), 'target')}, {plural(tables, 'table')} declared"
-    print(f"{config_path}: {counts}, {plural(errors, 'error')}")
+    # as inspect's line: "0 errors" alone would read as clean while the exit code is 1
+    skipped = plural(len(declared.not_evaluated), "module call or resource", "module calls or resources")
+    print(f"{config_path}: {counts}, {plural(errors, 'error')}, {skipped} not evaluated")
     return EXIT_ERROR if declared.errors or declared.early or declared.not_evaluated or rejected else EXIT_OK
 
 
