@@ -375,3 +375,48 @@ def test_the_readme_json_example_has_exactly_the_keys_of_a_report() -> None:
     assert rendered - shown == {"pending_unavailable[].target", "pending_unavailable[].reason"}, (
         "keys of the JSON report missing from the README's example"
     )
+
+
+def test_a_partial_scan_is_what_makes_a_one_shot_scan_exit_1() -> None:
+    """README.md's metrics table defines ``driftwatch_scans_total{result="partial"}`` by the
+    one-shot exit code 1, and the runbook counts a module call never evaluated among what keeps
+    every scan partial (so ``DriftwatchScansStale`` fires with ``DriftwatchModulesNotEvaluated``)."""
+    import dataclasses
+    from datetime import UTC, datetime
+
+    from driftwatch.daemon import scan_result
+    from driftwatch.spec import (
+        Drift,
+        NotEvaluated,
+        ScanReport,
+        TableResult,
+        TableStatus,
+        TargetError,
+        Unresolved,
+    )
+
+    row = TableResult("prod", "module.t", None, "t", "us-east-1", TableStatus.IN_SYNC)
+    clean = ScanReport(generated_at=datetime(2026, 1, 1, tzinfo=UTC), commit=None, tables=(row,))
+    reports = [
+        clean,
+        dataclasses.replace(clean, not_evaluated=(NotEvaluated("prod", "module.q", None, "S3"),)),
+        dataclasses.replace(clean, errors=(TargetError("prod", "unexpected end of file"),)),
+        dataclasses.replace(
+            clean, tables=(dataclasses.replace(row, status=TableStatus.ERROR, error="denied"),)
+        ),
+        dataclasses.replace(
+            clean, tables=(dataclasses.replace(row, status=TableStatus.DRIFTED, drift=(Drift("x", 1, 2),)),)
+        ),
+        dataclasses.replace(
+            clean, tables=(dataclasses.replace(row, unresolved=(Unresolved("x", "unknown"),)),)
+        ),
+    ]
+    assert [scan_result(r) for r in reports] == [
+        "success",
+        "partial",
+        "partial",
+        "partial",
+        "success",
+        "success",
+    ]
+    assert all((scan_result(r) == "partial") == (r.exit_code == 1) for r in reports)
