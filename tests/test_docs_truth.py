@@ -420,3 +420,34 @@ def test_a_partial_scan_is_what_makes_a_one_shot_scan_exit_1() -> None:
         "success",
     ]
     assert all((scan_result(r) == "partial") == (r.exit_code == 1) for r in reports)
+
+
+# --- log events ------------------------------------------------------------------------------
+
+_LOGGED = re.compile(
+    r"(?:\.(?:debug|info|warning|error|exception|critical)|warn_once)\(\s*\"([a-z][a-z0-9_]+)\""
+)
+# `log history_pruned`, `logged \`x\``, `log line \`x\``, `(log \`x\``, `\`x\` in the log`
+_EVENT_NAMED = re.compile(
+    r"\blog(?:ged|s|\s+line|\s+event)?\s+\(?`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`"
+    r"|`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`\s+in\s+the\s+log"
+)
+
+
+def test_every_log_event_the_docs_name_is_logged() -> None:
+    """An operator greps the logs for the event the docs name; a renamed event would find
+    nothing while the condition it reports goes on."""
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "driftwatch").rglob("*.py"))
+    logged = set(_LOGGED.findall(source))
+    named = {
+        (doc.name, m[1] or m[2])
+        for doc in DOCS
+        for m in _EVENT_NAMED.finditer(doc.read_text(encoding="utf-8"))
+    }
+    assert {event for _, event in named} >= {
+        "history_pruned",
+        "pending_applies_disabled",
+        "slack_drift_unrouted",
+    }
+    missing = sorted(f"{name}: {event}" for name, event in named if event not in logged)
+    assert not missing, f"log events the docs name that driftwatch never logs: {missing}"
