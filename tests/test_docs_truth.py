@@ -451,3 +451,29 @@ def test_every_log_event_the_docs_name_is_logged() -> None:
     }
     missing = sorted(f"{name}: {event}" for name, event in named if event not in logged)
     assert not missing, f"log events the docs name that driftwatch never logs: {missing}"
+
+
+def test_the_readme_names_every_key_of_inspects_json_view() -> None:
+    """README.md describes ``inspect --format json`` key by key; a key it does not name (as
+    ``not_checkable`` was) is one a user cannot know the meaning of."""
+    import io
+    import json
+
+    from driftwatch.report.inspect import render_inspect
+    from driftwatch.scan import declare
+    from driftwatch.terraform.modules import TargetInput
+    from driftwatch.terraform.parse import ParseCache
+
+    examples = ROOT / "examples"
+    target = TargetInput(
+        name="prod", repo=examples, root=examples / "envs" / "prod", var_files=("prod.tfvars",), env={}
+    )
+    out = io.StringIO()
+    render_inspect(declare([target], ParseCache()), "json", out)
+    view = json.loads(out.getvalue())
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    paragraph = text.split("The JSON view (not a stable contract", 1)[1].split("\n\n", 1)[0]
+    named = set(re.findall(r"`(\w+)`", paragraph))
+    keys = set(view) | set(view["tables"][0]) | {"not_compared"} & set(view["tables"][0]["spec"])
+    assert keys - named == set(), "keys of inspect's JSON view README.md does not name"
+    assert {"not_checkable", "rejections", "not_compared"} <= keys
