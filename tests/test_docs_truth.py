@@ -477,3 +477,22 @@ def test_the_readme_names_every_key_of_inspects_json_view() -> None:
     keys = set(view) | set(view["tables"][0]) | {"not_compared"} & set(view["tables"][0]["spec"])
     assert keys - named == set(), "keys of inspect's JSON view README.md does not name"
     assert {"not_checkable", "rejections", "not_compared"} <= keys
+
+
+def test_the_readme_names_every_reason_an_episode_closes_and_every_history_json_key() -> None:
+    """``resolved_reason`` is what a script reading ``driftwatch history --format json`` sees;
+    README.md listed five of the seven reasons, and none of the keys."""
+    from datetime import UTC, datetime
+
+    from driftwatch.history.ledger import Episode, ResolveReason
+    from driftwatch.report.history import episode_to_dict
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    bullet = re.sub(r"\s+", " ", text.split("- **History** (`state.path`", 1)[1].split("\n- **", 1)[0])
+    named = set(re.findall(r"`([^`]+)`", bullet))
+    assert {reason.value for reason in ResolveReason} - named == set(), "reasons README.md does not name"
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    episode = Episode(
+        1, "prod", "t", "x", "us-east-1", None, None, 1, 2, now, now, None, None, None, None, None
+    )
+    assert set(episode_to_dict(episode)) - named == set(), "history JSON keys README.md does not name"
