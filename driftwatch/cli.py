@@ -101,9 +101,23 @@ def _subcommand(
     )
 
 
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _log_level(value: str) -> str:
+    """A level the help lists, in any case; anything else is a usage error (logging would
+    raise a ValueError, a traceback, when the level is set). Also checks
+    ``$DRIFTWATCH_LOG_LEVEL``: argparse runs a string default through this too."""
+    level = value.strip().upper()
+    if level not in _LOG_LEVELS:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a log level: {', '.join(_LOG_LEVELS)}")
+    return level
+
+
 def _add_log_flags(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument(
         "--log-level",
+        type=_log_level,
         default=os.environ.get("DRIFTWATCH_LOG_LEVEL", default),
         help=_LOG_LEVEL_HELP.format(default=f"$DRIFTWATCH_LOG_LEVEL, else {default}"),
     )
@@ -289,6 +303,7 @@ driftwatch run --config driftwatch.yaml --log-format console --quiet
     run.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
     run.add_argument(
         "--log-level",
+        type=_log_level,
         default=os.environ.get("DRIFTWATCH_LOG_LEVEL", "INFO"),
         help=_LOG_LEVEL_HELP.format(default="$DRIFTWATCH_LOG_LEVEL, else INFO"),
     )

@@ -301,3 +301,27 @@ def test_a_table_terraform_would_reject_fails_validate_and_is_shown_by_inspect(
     assert "1 table declared, 1 error, 0 module calls or resources not evaluated" in capsys.readouterr().out
     assert main(["inspect", "--config", str(config)]) == 0
     assert "Terraform would reject: all attributes must be indexed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+@pytest.mark.parametrize("where", ["flag", "environment"])
+def test_an_unknown_log_level_is_a_usage_error_not_a_traceback(
+    command: str, where: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--log-level verbose` (or DRIFTWATCH_LOG_LEVEL=verbose) ended in a ValueError traceback
+    from logging; it is refused like any flag value, naming the levels the help lists."""
+    argv = [command, "--config", "config/driftwatch.yaml"]
+    if where == "environment":
+        monkeypatch.setenv("DRIFTWATCH_LOG_LEVEL", "verbose")
+    else:
+        argv += ["--log-level", "verbose"]
+    monkeypatch.chdir(REPO)
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "'verbose'" in err and "DEBUG, INFO, WARNING, ERROR" in err
+
+
+def test_a_log_level_in_any_case_is_read() -> None:
+    assert build_parser().parse_args(["validate", "--log-level", "warning"]).log_level == "WARNING"
