@@ -101,6 +101,18 @@ def _subcommand(
     )
 
 
+def _seconds(value: str) -> float:
+    """A finite number of seconds, 0 or more (``--grace``): ``-1`` or ``nan`` would be left to
+    the shutdown's arithmetic."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not math.isfinite(seconds) or seconds < 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a number of seconds, 0 or more")
+    return seconds
+
+
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -321,7 +333,7 @@ driftwatch run --config driftwatch.yaml --log-format console --quiet
     )
     run.add_argument(
         "--grace",
-        type=float,
+        type=_seconds,
         default=60.0,
         metavar="SECONDS",
         help="seconds a running scan may take after SIGTERM (default: 60)",

@@ -325,3 +325,29 @@ def test_an_unknown_log_level_is_a_usage_error_not_a_traceback(
 
 def test_a_log_level_in_any_case_is_read() -> None:
     assert build_parser().parse_args(["validate", "--log-level", "warning"]).log_level == "WARNING"
+
+
+def test_an_ad_hoc_root_that_does_not_exist_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`scan --root /typo/envs/prod` outside a git checkout said "root module directory . does
+    not exist": the repository defaults to the root itself, and the path was shown relative to
+    it. It names the directory given."""
+    missing = tmp_path / "envs" / "prdo"
+    assert main(["inspect", "--root", str(missing)]) == 1
+    assert f"root module directory {missing} does not exist" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("grace", ["-1", "nan", "inf"])
+def test_a_grace_that_is_not_a_finite_number_of_seconds_is_refused(
+    grace: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`run --grace -1` or `nan` was accepted and left to the shutdown's arithmetic."""
+    with pytest.raises(SystemExit) as caught:
+        build_parser().parse_args(["run", "--grace", grace])
+    assert caught.value.code == 1
+    assert "--grace" in capsys.readouterr().err
+
+
+def test_a_grace_of_zero_seconds_is_accepted() -> None:
+    assert build_parser().parse_args(["run", "--grace", "0"]).grace == 0.0
