@@ -599,7 +599,9 @@ def _parse_cache(config: Config | None) -> WorkerEvaluator:
     return shared_worker((config.parse if config else ParseConfig()).worker_options())
 
 
-def _write_report(report: Any, args: argparse.Namespace, repo_url: str | None = None) -> None:
+def _write_report(
+    report: Any, args: argparse.Namespace, repo_url: str | None = None, *, demo: bool = False
+) -> None:
     """The report in ``args.format``; only that renderer is imported (the others pull in rich or
     Slack's formatting, which a piped JSON report does not need)."""
     out = _open_output(args.output)
@@ -615,7 +617,7 @@ def _write_report(report: Any, args: argparse.Namespace, repo_url: str | None = 
         elif args.format == "markdown":
             from driftwatch.report.markdown import render_markdown
 
-            out.write(render_markdown(report, repo_url=repo_url))
+            out.write(render_markdown(report, repo_url=repo_url, demo=demo))
         else:
             from driftwatch.report.console import make_console
             from driftwatch.report.text import render_text
@@ -732,7 +734,7 @@ def command_demo(args: argparse.Namespace) -> int:
     if importlib.util.find_spec("moto") is None:
         raise UsageError(DEMO_INSTALL_HINT)
     report = run_demo(progress=None if args.quiet else Console(stderr=True, highlight=False))
-    _write_report(report, args)
+    _write_report(report, args, demo=True)
     # The demo succeeds when it ran: its drift is on purpose.
     return EXIT_OK if not report.errors and not any(r.error for r in report.tables) else EXIT_ERROR
 

@@ -19,7 +19,7 @@ from driftwatch import cli
 from driftwatch.cli import build_parser, main
 from driftwatch.log import configure
 from driftwatch.report.text import summary_line
-from driftwatch.spec import ScanReport, TableResult, TableStatus, TargetError
+from driftwatch.spec import Drift, ScanReport, TableResult, TableStatus, TargetError
 
 REPO = Path(__file__).resolve().parents[1]
 AD_HOC = ["--root", "examples/envs/prod", "--var-file", "prod.tfvars"]
@@ -351,3 +351,33 @@ def test_a_grace_that_is_not_a_finite_number_of_seconds_is_refused(
 
 def test_a_grace_of_zero_seconds_is_accepted() -> None:
     assert build_parser().parse_args(["run", "--grace", "0"]).grace == 0.0
+
+
+def test_the_demos_markdown_report_does_not_claim_the_exit_code_of_a_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`driftwatch demo --format markdown` said "Exit code **2**: drift or missing tables" while
+    the demo exits 0 (README: its drift is on purpose). It says what a scan of the same tables
+    exits with, and what the demo does; a scan's report keeps its own line."""
+    import driftwatch.demo.run
+
+    drifted = TableResult(
+        "prod",
+        "module.t",
+        None,
+        "t",
+        "us-east-1",
+        TableStatus.DRIFTED,
+        drift=(Drift("point_in_time_recovery", True, False),),
+    )
+    report = ScanReport(datetime(2026, 1, 1, tzinfo=UTC), None, (drifted,))
+    monkeypatch.setattr(driftwatch.demo.run, "run_demo", lambda progress=None: report)
+    out = tmp_path / "demo.md"
+    assert main(["demo", "--quiet", "--format", "markdown", "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "Exit code **2**" not in text
+    assert "`driftwatch scan` exits **2** on these tables: drift or missing tables" in text
+    assert "`driftwatch demo` exits 0" in text
+    from driftwatch.report.markdown import render_markdown
+
+    assert "Exit code **2**: drift or missing tables." in render_markdown(report)
