@@ -496,3 +496,31 @@ def test_the_readme_names_every_reason_an_episode_closes_and_every_history_json_
         1, "prod", "t", "x", "us-east-1", None, None, 1, 2, now, now, None, None, None, None, None
     )
     assert set(episode_to_dict(episode)) - named == set(), "history JSON keys README.md does not name"
+
+
+# --- config keys named in prose ---------------------------------------------------------------
+
+# Dotted names in the docs that start like a config key and are something else: a provider
+# alias (`aws.prod`), docs/configuration.md's placeholder, a file name.
+_NOT_KEYS = frozenset({"aws.prod", "targets[].x", "state.db"})
+
+
+def test_every_config_key_the_docs_name_in_prose_exists() -> None:
+    """docs/configuration.md's tables are checked against the model (test_config_docs.py); the
+    prose of README.md and docs/ names keys too (`aws.retry_mode`, `unmanaged.alert`), and a
+    renamed key would leave a reader setting one the configuration refuses."""
+    from tests.test_config_docs import model_keys
+
+    keys = set(model_keys())
+    sections = sorted({key.split(".")[0].removesuffix("[]") for key in keys if "." in key})
+    first = "|".join([*sections, "unmanaged"])
+    named = re.compile(rf"`((?:{first})(?:\[\])?(?:\.[a-z_]+)+)`")
+    unknown = []
+    for doc in DOCS:
+        for number, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), 1):
+            for key in named.findall(line):
+                spellings = {key, key.replace("targets.", "targets[].", 1), f"targets[].{key}"}
+                if key not in _NOT_KEYS and not spellings & keys:
+                    unknown.append(f"{doc.name}:{number}: {key}")
+    assert not unknown, "config keys the docs name that the model does not have:\n" + "\n".join(unknown)
+    assert {"aws.retry_mode", "targets[].unmanaged.alert"} <= keys
