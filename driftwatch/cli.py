@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from driftwatch.errors import DriftwatchError
 
@@ -64,6 +64,20 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse, except that a command line it refuses exits 1, not argparse's 2.
+
+    2 is the exit code of drift: a CI job or the CronJob's pod failure policy would read a
+    misspelt flag as drift found. A usage error is "could not check" like every other problem
+    with how driftwatch was called (a conflicting flag, a missing config), and ``terraform
+    plan -detailed-exitcode`` exits 1 on an unknown flag too. Subparsers inherit the class.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Keeps the line breaks of descriptions and examples (argparse would refill them)."""
 
@@ -87,9 +101,35 @@ def _subcommand(
     )
 
 
+def _seconds(value: str) -> float:
+    """A finite number of seconds, 0 or more (``--grace``): ``-1`` or ``nan`` would be left to
+    the shutdown's arithmetic."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not math.isfinite(seconds) or seconds < 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a number of seconds, 0 or more")
+    return seconds
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _log_level(value: str) -> str:
+    """A level the help lists, in any case; anything else is a usage error (logging would
+    raise a ValueError, a traceback, when the level is set). Also checks
+    ``$DRIFTWATCH_LOG_LEVEL``: argparse runs a string default through this too."""
+    level = value.strip().upper()
+    if level not in _LOG_LEVELS:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a log level: {', '.join(_LOG_LEVELS)}")
+    return level
+
+
 def _add_log_flags(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument(
         "--log-level",
+        type=_log_level,
         default=os.environ.get("DRIFTWATCH_LOG_LEVEL", default),
         help=_LOG_LEVEL_HELP.format(default=f"$DRIFTWATCH_LOG_LEVEL, else {default}"),
     )
@@ -159,8 +199,8 @@ def _add_target_flags(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--region",
-        help="AWS region of the tables (default: the target's region, else the provider block, "
-        "else AWS_REGION)",
+        help="AWS region of the tables whose provider block sets none, as AWS_REGION is for "
+        "Terraform; a provider's own region wins (default: the target's region, else AWS_REGION)",
     )
     group.add_argument(
         "--workspace",
@@ -187,7 +227,7 @@ _AD_HOC_FLAGS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _ArgumentParser(
         prog="driftwatch",
         description="Detect drift between the DynamoDB tables declared in Terraform (git) and AWS.",
         epilog="examples:\n  driftwatch demo\n  driftwatch scan --config config/driftwatch.yaml\n"
@@ -275,6 +315,7 @@ driftwatch run --config driftwatch.yaml --log-format console --quiet
     run.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
     run.add_argument(
         "--log-level",
+        type=_log_level,
         default=os.environ.get("DRIFTWATCH_LOG_LEVEL", "INFO"),
         help=_LOG_LEVEL_HELP.format(default="$DRIFTWATCH_LOG_LEVEL, else INFO"),
     )
@@ -292,7 +333,7 @@ driftwatch run --config driftwatch.yaml --log-format console --quiet
     )
     run.add_argument(
         "--grace",
-        type=float,
+        type=_seconds,
         default=60.0,
         metavar="SECONDS",
         help="seconds a running scan may take after SIGTERM (default: 60)",
@@ -558,7 +599,9 @@ def _parse_cache(config: Config | None) -> WorkerEvaluator:
     return shared_worker((config.parse if config else ParseConfig()).worker_options())
 
 
-def _write_report(report: Any, args: argparse.Namespace, repo_url: str | None = None) -> None:
+def _write_report(
+    report: Any, args: argparse.Namespace, repo_url: str | None = None, *, demo: bool = False
+) -> None:
     """The report in ``args.format``; only that renderer is imported (the others pull in rich or
     Slack's formatting, which a piped JSON report does not need)."""
     out = _open_output(args.output)
@@ -574,7 +617,7 @@ def _write_report(report: Any, args: argparse.Namespace, repo_url: str | None = 
         elif args.format == "markdown":
             from driftwatch.report.markdown import render_markdown
 
-            out.write(render_markdown(report, repo_url=repo_url))
+            out.write(render_markdown(report, repo_url=repo_url, demo=demo))
         else:
             from driftwatch.report.console import make_console
             from driftwatch.report.text import render_text
@@ -640,7 +683,9 @@ def command_validate(args: argparse.Namespace) -> int:
     from driftwatch.report.text import plural
 
     counts = f"{plural(len(config.targets), 'target')}, {plural(tables, 'table')} declared"
-    print(f"{config_path}: {counts}, {plural(errors, 'error')}")
+    # as inspect's line: "0 errors" alone would read as clean while the exit code is 1
+    skipped = plural(len(declared.not_evaluated), "module call or resource", "module calls or resources")
+    print(f"{config_path}: {counts}, {plural(errors, 'error')}, {skipped} not evaluated")
     return EXIT_ERROR if declared.errors or declared.early or declared.not_evaluated or rejected else EXIT_OK
 
 
@@ -689,7 +734,7 @@ def command_demo(args: argparse.Namespace) -> int:
     if importlib.util.find_spec("moto") is None:
         raise UsageError(DEMO_INSTALL_HINT)
     report = run_demo(progress=None if args.quiet else Console(stderr=True, highlight=False))
-    _write_report(report, args)
+    _write_report(report, args, demo=True)
     # The demo succeeds when it ran: its drift is on purpose.
     return EXIT_OK if not report.errors and not any(r.error for r in report.tables) else EXIT_ERROR
 

@@ -19,7 +19,7 @@ from driftwatch import cli
 from driftwatch.cli import build_parser, main
 from driftwatch.log import configure
 from driftwatch.report.text import summary_line
-from driftwatch.spec import ScanReport, TableResult, TableStatus, TargetError
+from driftwatch.spec import Drift, ScanReport, TableResult, TableStatus, TargetError
 
 REPO = Path(__file__).resolve().parents[1]
 AD_HOC = ["--root", "examples/envs/prod", "--var-file", "prod.tfvars"]
@@ -66,8 +66,31 @@ def test_inspect_has_no_verbose_flag(capsys: pytest.CaptureFixture[str]) -> None
     """`inspect --verbose` meant nothing; it is now an unknown flag, not silently accepted."""
     with pytest.raises(SystemExit) as caught:
         build_parser().parse_args(["inspect", *AD_HOC, "--verbose"])
-    assert caught.value.code == 2
+    assert caught.value.code == 1
     assert "unrecognized arguments: --verbose" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["scan", *AD_HOC, "--fromat", "json"],  # a misspelt flag
+        ["scan", *AD_HOC, "--format", "jsonl"],  # a value the flag does not take
+        ["scna", *AD_HOC],  # a misspelt command
+        [],  # no command
+        ["scan", "--var"],  # a flag without its value
+    ],
+)
+def test_a_command_line_argparse_refuses_exits_1_never_the_drift_code(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """argparse exits 2 on a usage error, and 2 is the code of drift: a CI job or the
+    CronJob's pod failure policy (exit 2: fail at once, "drift") read a misspelt flag as drift
+    found. Every other problem with how driftwatch was called exits 1, as in
+    ``terraform plan -detailed-exitcode`` (an unknown flag exits 1 there too)."""
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 1
+    assert "error:" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -230,3 +253,131 @@ def test_validate_pluralises(capsys: pytest.CaptureFixture[str], monkeypatch: py
     monkeypatch.chdir(REPO)
     assert main(["validate", "--config", "config/driftwatch.yaml"]) == 0
     assert "2 targets, 5 tables declared, 0 errors" in capsys.readouterr().out
+
+
+def test_validates_summary_line_counts_what_is_not_evaluated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/deploy.md has a user deploy once `driftwatch validate` reports `0 errors`. With a
+    module call not evaluated it printed "0 errors" and exited 1: the line read as clean while
+    the call's tables would never be watched. It counts them as inspect's line does."""
+    root = tmp_path / "envs" / "prod"
+    root.mkdir(parents=True)
+    (root / "main.tf").write_text(
+        'module "queues" {\n  source = "s3::https://s3.amazonaws.com/acme/q.zip"\n}\n'
+        'resource "aws_dynamodb_table" "t" {\n  name = "t"\n  hash_key = "id"\n'
+        '  billing_mode = "PAY_PER_REQUEST"\n  attribute {\n    name = "id"\n    type = "S"\n  }\n}\n',
+        encoding="utf-8",
+    )
+    config = tmp_path / "driftwatch.yaml"
+    config.write_text(
+        "repo: .\ntargets:\n  - {name: prod, root: envs/prod, region: us-east-1}\n", encoding="utf-8"
+    )
+    assert main(["validate", "--config", str(config)]) == 1
+    captured = capsys.readouterr()
+    assert "not evaluated [prod] envs/prod/main.tf:1: module.queues" in captured.err
+    summary = captured.out.strip().splitlines()[-1]
+    assert summary.endswith("1 target, 1 table declared, 0 errors, 1 module call or resource not evaluated")
+
+
+def test_a_table_terraform_would_reject_fails_validate_and_is_shown_by_inspect(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As README.md says: validate exits 1 and counts the rule as an error; inspect shows the
+    rule under the table and keeps its exit code for what could not be evaluated."""
+    root = tmp_path / "envs" / "prod"
+    root.mkdir(parents=True)
+    (root / "main.tf").write_text(
+        'resource "aws_dynamodb_table" "t" {\n  name = "t"\n  hash_key = "id"\n'
+        '  billing_mode = "PAY_PER_REQUEST"\n  attribute {\n    name = "id"\n    type = "S"\n  }\n'
+        '  attribute {\n    name = "unused"\n    type = "S"\n  }\n}\n',
+        encoding="utf-8",
+    )
+    config = tmp_path / "driftwatch.yaml"
+    config.write_text(
+        "repo: .\ntargets:\n  - {name: prod, root: envs/prod, region: us-east-1}\n", encoding="utf-8"
+    )
+    assert main(["validate", "--config", str(config)]) == 1
+    assert "1 table declared, 1 error, 0 module calls or resources not evaluated" in capsys.readouterr().out
+    assert main(["inspect", "--config", str(config)]) == 0
+    assert "Terraform would reject: all attributes must be indexed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+@pytest.mark.parametrize("where", ["flag", "environment"])
+def test_an_unknown_log_level_is_a_usage_error_not_a_traceback(
+    command: str, where: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--log-level verbose` (or DRIFTWATCH_LOG_LEVEL=verbose) ended in a ValueError traceback
+    from logging; it is refused like any flag value, naming the levels the help lists."""
+    argv = [command, "--config", "config/driftwatch.yaml"]
+    if where == "environment":
+        monkeypatch.setenv("DRIFTWATCH_LOG_LEVEL", "verbose")
+    else:
+        argv += ["--log-level", "verbose"]
+    monkeypatch.chdir(REPO)
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "'verbose'" in err and "DEBUG, INFO, WARNING, ERROR" in err
+
+
+def test_a_log_level_in_any_case_is_read() -> None:
+    assert build_parser().parse_args(["validate", "--log-level", "warning"]).log_level == "WARNING"
+
+
+def test_an_ad_hoc_root_that_does_not_exist_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`scan --root /typo/envs/prod` outside a git checkout said "root module directory . does
+    not exist": the repository defaults to the root itself, and the path was shown relative to
+    it. It names the directory given."""
+    missing = tmp_path / "envs" / "prdo"
+    assert main(["inspect", "--root", str(missing)]) == 1
+    assert f"root module directory {missing} does not exist" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("grace", ["-1", "nan", "inf"])
+def test_a_grace_that_is_not_a_finite_number_of_seconds_is_refused(
+    grace: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`run --grace -1` or `nan` was accepted and left to the shutdown's arithmetic."""
+    with pytest.raises(SystemExit) as caught:
+        build_parser().parse_args(["run", "--grace", grace])
+    assert caught.value.code == 1
+    assert "--grace" in capsys.readouterr().err
+
+
+def test_a_grace_of_zero_seconds_is_accepted() -> None:
+    assert build_parser().parse_args(["run", "--grace", "0"]).grace == 0.0
+
+
+def test_the_demos_markdown_report_does_not_claim_the_exit_code_of_a_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`driftwatch demo --format markdown` said "Exit code **2**: drift or missing tables" while
+    the demo exits 0 (README: its drift is on purpose). It says what a scan of the same tables
+    exits with, and what the demo does; a scan's report keeps its own line."""
+    import driftwatch.demo.run
+
+    drifted = TableResult(
+        "prod",
+        "module.t",
+        None,
+        "t",
+        "us-east-1",
+        TableStatus.DRIFTED,
+        drift=(Drift("point_in_time_recovery", True, False),),
+    )
+    report = ScanReport(datetime(2026, 1, 1, tzinfo=UTC), None, (drifted,))
+    monkeypatch.setattr(driftwatch.demo.run, "run_demo", lambda progress=None: report)
+    out = tmp_path / "demo.md"
+    assert main(["demo", "--quiet", "--format", "markdown", "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "Exit code **2**" not in text
+    assert "`driftwatch scan` exits **2** on these tables: drift or missing tables" in text
+    assert "`driftwatch demo` exits 0" in text
+    from driftwatch.report.markdown import render_markdown
+
+    assert "Exit code **2**: drift or missing tables." in render_markdown(report)

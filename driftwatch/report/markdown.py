@@ -156,15 +156,24 @@ def _extras(row: TableResult) -> list[str]:
     return lines
 
 
-def render_markdown(report: ScanReport, repo_url: str | None = None) -> str:
+def render_markdown(report: ScanReport, repo_url: str | None = None, *, demo: bool = False) -> str:
+    """The report as Markdown. ``demo``: the report of ``driftwatch demo``, which exits 0 when it
+    ran (its drift is on purpose), so the line says what a scan would exit with instead of
+    claiming the exit code of this run."""
     links = _Links(repo_url, report.commit, report.repo_subdir)
     code = report.exit_code
     commit = f" at `{report.commit[:12]}`" if report.commit else ""
+    if demo:
+        outcome = (
+            f"`driftwatch scan` exits **{code}** on these tables: {_EXIT_MEANING.get(code, '')}; "
+            "`driftwatch demo` exits 0, its drift being on purpose."
+        )
+    else:
+        outcome = f"Exit code **{code}**: {_EXIT_MEANING.get(code, '')}."
     lines = [
         f"## driftwatch: {escape(summary_line(report).split(': ', 1)[1])}",
         "",
-        f"Scanned{commit} on {report.generated_at.strftime('%Y-%m-%d %H:%M UTC')}. "
-        f"Exit code **{code}**: {_EXIT_MEANING.get(code, '')}.",
+        f"Scanned{commit} on {report.generated_at.strftime('%Y-%m-%d %H:%M UTC')}. {outcome}",
         "",
     ]
     counts = [

@@ -1,8 +1,9 @@
 """SARIF 2.1.0 output (``--format sarif``): drift as code-scanning results on the declaring line.
 
-One result per drifted attribute (and one per missing table), located at the file and line of
-the table's declaration, so GitHub code scanning and other SARIF viewers show the drift on the
-line that declares the table. Paths are relative to the top of the git checkout (``uriBaseId``
+One result per drifted attribute, located at the file and line that writes the attribute (the
+table's declaration when nothing of its own does), and one per missing table at its
+declaration, so GitHub code scanning and other SARIF viewers show the drift on the line to
+change. Paths are relative to the top of the git checkout (``uriBaseId``
 ``%SRCROOT%``), as code scanning reads them: a ``repo`` below the top (``repo: terraform``) puts
 its directory before each file.
 

@@ -2412,7 +2412,10 @@ def _walk_target(walk: _Walk, target: TargetInput, fs: FileSystemView) -> Target
         result.errors = walk.errors
         return result
     if not fs.is_dir(root_dir):
-        walk.error(f"root module directory {walk.rel(target.root)} does not exist")
+        # relative to the repository, unless it is the repository (an ad-hoc --root outside a
+        # git checkout): "." would name nothing
+        where = walk.rel(target.root)
+        walk.error(f"root module directory {target.root if where == '.' else where} does not exist")
         result.errors = walk.errors
         return result
     walk.root_dir = root_dir
