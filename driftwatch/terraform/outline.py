@@ -191,11 +191,36 @@ class JsonTooDeep(DriftwatchError):
     """A ``.tf.json`` file nested too deeply for the outline to read (see outline_json)."""
 
 
+# Deeper than this, the outline does not read a ``.tf.json`` file. A fixed bound, well under what
+# Python's ``json`` reads at the default recursion limit: the interpreter's limit is one number
+# for the whole process, which another thread may raise for a while (the HCL parser does), so
+# a file just past it was read or not depending on what else ran.
+MAX_JSON_DEPTH = 500
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_deeper_than(text: str, limit: int) -> bool:
+    """Whether the JSON text nests arrays and objects more than ``limit`` deep (strings skipped;
+    on invalid JSON the answer is a guess, and ``json`` refuses the text anyway)."""
+    depth = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
 def outline_json(text: str) -> list[BlockHeader]:
     """The same for a ``.tf.json`` file (Terraform's JSON syntax: a block type maps to an object
     of labels, or to a list of such objects). Invalid JSON declares nothing (Terraform refuses
-    the directory); JSON nested deeper than Python's ``json`` reads raises JsonTooDeep: it is
-    valid to Terraform, whose reader has no depth limit, and may declare tables."""
+    the directory); JSON nested deeper than MAX_JSON_DEPTH raises JsonTooDeep: it is valid to
+    Terraform, whose reader has no depth limit, and may declare tables."""
+    if json_deeper_than(text, MAX_JSON_DEPTH):
+        raise JsonTooDeep("JSON nested too deeply to outline")
     try:
         document = json.loads(text)
     except ValueError:
