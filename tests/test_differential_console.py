@@ -413,6 +413,9 @@ FUNCTION_CASES: dict[str, list[str]] = {
         "[pow(2, 70), pow(10, 23), pow(3, 40), pow(7, 22), pow(-3, 41), pow(2, 53) + 1]",
         "[-pow(2, 70), pow(2, 70) + 0, pow(2, 70) * 1, abs(-pow(2, 70)), tostring(pow(2, 70))]",
         "[pow(1.1, 100), pow(2.5, 2.7), pow(9, 0.75), pow(3, -0.6), pow(0.5, 10.25), pow(1.7, 31)]",
+        # review12: a fractional power's exp is Go's amd64 Exp (the C library's differed in the
+        # last digit for about one power in eight)
+        "[pow(1.5, 2.5), pow(7, 0.25), pow(10, 0.3), pow(3, 1.5), pow(2, 0.9), pow(1.1, 100.3)]",
     ],
     "range": [
         "range(3)",

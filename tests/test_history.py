@@ -153,6 +153,21 @@ def test_the_read_only_open_reads_and_changes_nothing(db_path: Path) -> None:
     assert db_path.read_bytes() == before
 
 
+def test_the_read_only_open_of_a_closed_database_creates_no_file(tmp_path: Path) -> None:
+    """A state file the daemon closed cleanly (no ``-wal``, no ``-shm``), at a path a URI must
+    quote: read as it is. A read-only connection in WAL mode created both files and could not
+    remove them on close (left owned by whoever ran ``driftwatch history``), and on a read-only
+    mount, or a copy in a directory it cannot write, refused to read at all."""
+    path = tmp_path / "a b?#é" / "state.db"
+    with History.open(path) as writer:
+        writer.record_scan(report(row("orders", PITR)), now=T0)
+    before = sorted(os.listdir(path.parent))
+    with History.open_read_only(path) as reader:
+        assert [e.table for e in reader.episodes()] == ["orders"]
+        assert sorted(os.listdir(path.parent)) == before
+    assert sorted(os.listdir(path.parent)) == before
+
+
 def test_the_read_only_open_reads_while_the_daemon_holds_the_write_lock(db_path: Path) -> None:
     """WAL lets a reader in during a write transaction; the writer's open waited for it, then failed."""
     with History.open(db_path) as writer:

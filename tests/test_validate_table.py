@@ -829,6 +829,18 @@ _SET = (
             'This object has no argument, nested block, or exported attribute named "read_capacty". '
             'Did you mean "read_capacity"?',
         ),
+        # a string key into one element of a list block (review12): driftwatch read
+        # ``ttl[0]["enabled"]`` as ignoring ``enabled``, where Terraform plans nothing
+        (
+            'ttl[0]["enabled"]',
+            'Only attribute access is allowed here. Did you mean to access attribute "enabled" '
+            "using the dot operator?",
+        ),
+        (
+            'server_side_encryption.0["kms_key_arn"]',
+            'Only attribute access is allowed here. Did you mean to access attribute "kms_key_arn" '
+            "using the dot operator?",
+        ),
         # Terraform 0.11's wildcard, written ["*"]: read as naming nothing, so every setting was
         # compared (a drift report on a table whose author meant to ignore everything)
         (
@@ -850,6 +862,7 @@ def test_an_ignore_changes_entry_terraform_refuses_is_rejected(entry: str, messa
         "all",
         "read_capacity",
         "ttl[0].enabled",
+        'ttl["enabled"]',
         "point_in_time_recovery.0.enabled",
         "ttl",
         "global_secondary_index",

@@ -462,6 +462,23 @@ def _wal_identity(path: str) -> tuple[int, int] | None:
         return None
 
 
+def _read_only_mode(name: str) -> str:
+    """The URI parameters of a read-only connection to ``name``.
+
+    With a write-ahead log (a daemon has the file open, or was killed), ``mode=ro``: SQLite
+    reads the log's committed writes and takes its read locks. Without one (and without a
+    rollback journal), every committed write is in the file: ``immutable=1`` reads it with no
+    ``-wal`` / ``-shm`` created. ``mode=ro`` would create both in WAL mode and could not remove
+    them at close (left owned by whoever ran ``driftwatch history``, which a daemon of another
+    user then cannot open), and where it cannot create them (a read-only mount, a copy in a
+    directory it cannot write) it refuses to read at all. A daemon starting during the read
+    can make this one read fail; it never changes the file.
+    """
+    if any(os.path.lexists(f"{name}{suffix}") for suffix in ("-wal", "-journal")):
+        return "mode=ro"
+    return "mode=ro&immutable=1"
+
+
 class Store:
     """One connection to the state database; create with :meth:`open`."""
 
@@ -540,7 +557,7 @@ class Store:
         _check_path(name)
         try:
             conn = sqlite3.connect(
-                f"{Path(name).resolve().as_uri()}?mode=ro",
+                f"{Path(name).resolve().as_uri()}?{_read_only_mode(name)}",
                 uri=True,
                 timeout=BUSY_TIMEOUT_SECONDS,
                 isolation_level=None,

@@ -270,6 +270,8 @@ def ignore_changes_to_vocabulary(entry: str) -> frozenset[str]:
         # still changes the tag), so nothing is silenced here either.
         key = steps[0].group(1)
         return frozenset({f"tags.{key}"}) if key is not None else frozenset()
+    if head in _SINGLE_BLOCKS and _whole_block_key(steps):
+        return frozenset(IGNORE_CHANGES_VOCABULARY[head])
     index = steps[0].group(2) or steps[0].group(4) if steps else None
     if head in _SINGLE_BLOCKS and index is not None and int(index) != 0:
         return frozenset()  # no such element: Terraform ignores nothing (terraform plan)
@@ -282,6 +284,13 @@ def ignore_changes_to_vocabulary(entry: str) -> frozenset[str]:
     return frozenset(IGNORE_CHANGES_VOCABULARY.get(head, ()))
 
 
+def _whole_block_key(steps: list[re.Match[str]]) -> bool:
+    """Whether the steps are one string key (``ttl["enabled"]``): Terraform drops an entry's
+    last string key as a map's key, then finds no map, and ignores the whole block (terraform
+    1.11.4 plan: a TTL attribute name changed in the console is not planned)."""
+    return len(steps) == 1 and steps[0].group(1) is not None
+
+
 def _ignores_whole_or(entries: list[str], head: str, argument: str) -> bool:
     """Whether an entry names the block ``head`` as a whole (``x``, ``x[0]``) or its argument
     ``argument`` (``x[0].argument``)."""
@@ -291,7 +300,7 @@ def _ignores_whole_or(entries: list[str], head: str, argument: str) -> bool:
             continue
         steps = list(_PATH_PARTS.finditer(match.group("rest")))
         keys = [m.group(1) or m.group(3) for m in steps if (m.group(1) or m.group(3))]
-        if not keys or keys[0] == argument:
+        if not keys or keys[0] == argument or _whole_block_key(steps):
             return True
     return False
 

@@ -45,6 +45,7 @@ same arguments (``cloudposse.py`` builds its attribute list), so both paths are 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -549,6 +550,22 @@ def _ignore_changes(c: _Checker) -> None:
                 f'Block type "{head}" is represented by a list of objects, so it must be indexed '
                 f"using a numeric key, like .{head}[0].",
             )
+        elif head in _LIST_BLOCKS and step == "index" and (key := _key_after_index(entry)) is not None:
+            c.reject(
+                "ignore-changes",
+                f'Only attribute access is allowed here. Did you mean to access attribute "{key}" '
+                "using the dot operator?",
+            )
+
+
+_KEY_AFTER_INDEX = re.compile(r'^\s*[A-Za-z_][A-Za-z0-9_]*\s*(?:\[\s*\d+\s*\]|\.\d+)\s*\[\s*"([^"]*)"\s*\]')
+
+
+def _key_after_index(entry: str) -> str | None:
+    """The string key of ``ttl[0]["enabled"]`` (an element of a list block is an object, whose
+    attributes Terraform lets an ``ignore_changes`` entry reach by ``.name`` only), or None."""
+    found = _KEY_AFTER_INDEX.match(entry)
+    return found.group(1) if found else None
 
 
 def check(arguments: Mapping[str, Any]) -> tuple[Rejection, ...]:
