@@ -83,21 +83,41 @@ def head_commit(path: Path) -> str | None:
             return None
         head = _read_small(git_dir / "HEAD").strip()
         if not head.startswith("ref:"):
-            return head or None
+            return _object_name(head)
         ref = head.split(":", 1)[1].strip()
+        if not _is_branch_ref(ref):
+            return None
         for base in (git_dir, _common_dir(git_dir)):
             ref_file = base / ref
             if ref_file.is_file():
-                return _read_small(ref_file).strip() or None
+                return _object_name(_read_small(ref_file).strip())
             packed = base / "packed-refs"
             if packed.is_file():
                 for line in _read_small(packed, MAX_PACKED_REFS_BYTES).splitlines():
                     parts = line.split()
                     if len(parts) == 2 and parts[1] == ref:
-                        return parts[0]
+                        return _object_name(parts[0])
         return None
     except (OSError, ValueError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
         return None
+
+
+_OBJECT_NAME: Final = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256, as git writes them
+
+
+def _object_name(text: str) -> str | None:
+    """``text`` if it is an object name, else None. ``.git`` is untrusted: a ref file or a
+    packed-refs line holding anything else was reported as the scan's commit (in every report,
+    link and Slack message); git itself refuses such a ref."""
+    return text if _OBJECT_NAME.fullmatch(text) else None
+
+
+def _is_branch_ref(ref: str) -> bool:
+    """Whether ``HEAD``'s ``ref:`` names a ref inside the git dir, as git requires of it
+    (``refs/…``, no ``..`` component). ``ref: ../../secret.txt`` read a file outside the
+    repository, its first 4 kB reported as the commit."""
+    parts = ref.split("/")
+    return parts[0] == "refs" and len(parts) > 1 and all(p not in ("", ".", "..") for p in parts)
 
 
 # --- recent changes (pending applies) ---------------------------------------------------------
@@ -622,7 +642,11 @@ class GitObjects:
         if found is None or found[1] != "tree":
             self.failed = self.failed or f"tree {sha} is not in the clone"
             raise GitUnavailable(self.failed)
-        entries = tuple(_parse_tree(found[2], len(sha) // 2))
+        try:
+            entries = tuple(_parse_tree(found[2], len(sha) // 2))
+        except ValueError as error:  # a hostile pusher's object: never guessed at
+            self.failed = self.failed or f"tree {sha} is malformed ({error})"
+            raise GitUnavailable(self.failed) from None
         self._trees[sha] = entries
         return entries
 
@@ -634,13 +658,36 @@ class GitObjects:
 
 
 def _parse_tree(data: bytes, hash_bytes: int) -> Iterator[tuple[str, int, str]]:
-    """Entries of a raw tree object: ``<octal mode> <name>\\0<binary hash>`` each."""
+    """Entries of a raw tree object: ``<octal mode> <name>\\0<binary hash>`` each.
+
+    Anyone who can push can write a tree git never makes (``git hash-object --literally``; a
+    server checks pushes only with ``receive.fsckObjects``). ValueError for one that is not
+    well formed (a mode that is not octal, a hash cut short: git would read a short hash as
+    whatever object has that prefix) or that holds a name no checkout could hold as this tree's entry
+    (``.git``, ``..``, which git refuses to check out; a ``/``, which git never writes in a tree:
+    ``git fsck`` reports ``fullPathname``): no checkout of such a commit was ever applied."""
     at = 0
     while at < len(data):
-        space = data.index(b" ", at)
-        nul = data.index(b"\0", space)
-        mode = int(data[at:space], 8)
+        space = data.find(b" ", at)
+        nul = data.find(b"\0", space + 1)
+        if space < 0 or nul < 0 or nul + 1 + hash_bytes > len(data):
+            raise ValueError("an entry is cut short")
+        mode_text = data[at:space]
+        if not mode_text or not all(48 <= c <= 55 for c in mode_text):
+            raise ValueError(f"mode {mode_text[:16]!r} is not octal")
         name = data[space + 1 : nul].decode("utf-8", "surrogateescape")
+        if not _checkout_can_hold(name):
+            raise ValueError(f"it holds the name {name[:64]!r}, which no checkout can hold")
         sha = data[nul + 1 : nul + 1 + hash_bytes].hex()
         at = nul + 1 + hash_bytes
-        yield name, mode, sha
+        yield name, int(mode_text, 8), sha
+
+
+def _checkout_can_hold(name: str) -> bool:
+    """Whether git's ``verify_path`` lets a checkout write a tree entry of this name (with the
+    default ``core.protectNTFS``: ``.git``, ``.GIT``, ``.git `` and ``git~1`` are refused, as
+    ``git read-tree`` 2.39 refuses them)."""
+    if name in ("", ".", "..") or "/" in name:
+        return False
+    folded = name.rstrip(" .").lower()
+    return folded not in (".git", "git~1")
