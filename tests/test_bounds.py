@@ -111,6 +111,13 @@ def _declared(spec: TableSpec, address: str = "aws_dynamodb_table.t") -> Declare
         (TableSpec(name=LONE), "invalid text (a lone surrogate) in name"),
         (TableSpec(name="t", region="x" * 40), "is not an AWS region name"),
         (TableSpec(name="t", hash_key="h" * 256), "the hash_key attribute name is 256 characters long"),
+        # `tags = { for i in range(100000) : "k${i}" => "v" }`: one line made 100,000 drift items
+        # a scan, each a `driftwatch_attribute_drift` series and a history row; AWS refuses it.
+        (
+            TableSpec(name="t", tags={f"k{i}": "v" for i in range(100_000)}),
+            "declares 100,000 tags; DynamoDB allows at most 50 a table",
+        ),
+        (TableSpec(name="t", tags={f"k{i}": "v" for i in range(51)}), "declares 51 tags"),
     ],
 )
 def test_values_aws_forbids_are_a_table_problem(spec: TableSpec, problem: str) -> None:
@@ -125,6 +132,8 @@ def test_a_refused_table_keeps_only_a_short_safe_name() -> None:
     assert isinstance(refused.spec.name, str) and len(refused.spec.name) <= 80
     assert len(refused.address) <= MAX_TEXT and refused.spec.tags == {}
     assert table_problem(_declared(TableSpec(name="acme-prod-orders", tags={"Team": "x"}))) is None
+    fifty = {f"k{i}": "v" for i in range(50)}
+    assert table_problem(_declared(TableSpec(name="acme-prod-orders", tags=fifty))) is None
 
 
 def _target(tmp_path: Path, name: str, region: str) -> TargetInput:

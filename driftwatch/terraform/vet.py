@@ -10,7 +10,9 @@ with its name and address cut and escaped (driftwatch.bounds), and its other val
 
 The limits are DynamoDB's and tagging's (Terraform's provider checks the same before a plan):
 table and index names at most 255 characters; tag keys 1-128 characters, tag
-values at most 256; key attribute names at most 255. Pure: declarations in, declarations out.
+values at most 256, at most 50 tags a table (checked by AWS only, at apply: a one-line ``for``
+declared 100,000 tags, each a drift item, a metric series and a history row every scan); key
+attribute names at most 255. Pure: declarations in, declarations out.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from driftwatch.terraform.target import TargetDeclarations
 MAX_NAME: Final = 255  # table and index names, key attribute names
 MAX_TAG_KEY: Final = 128
 MAX_TAG_VALUE: Final = 256
+MAX_TAGS: Final = 50  # user tags a DynamoDB table holds; ``aws:`` ones do not count
 MAX_REGION: Final = 32
 _REGION = re.compile(r"[a-z0-9][a-z0-9-]*")
 SHOWN_NAME: Final = 80  # characters of a refused table's name kept for the report
@@ -93,6 +96,9 @@ def table_problem(table: DeclaredTable) -> str | None:
         if isinstance(key, str) and len(key) > MAX_NAME:
             return f"the {what} attribute name is {len(key):,} characters long; AWS allows at most {MAX_NAME}"
     if isinstance(spec.tags, Mapping):
+        count = sum(1 for key in spec.tags if not (isinstance(key, str) and key.startswith("aws:")))
+        if count > MAX_TAGS:
+            return f"the table declares {count:,} tags; DynamoDB allows at most {MAX_TAGS} a table"
         for key, value in spec.tags.items():
             if isinstance(key, str) and not 1 <= len(key) <= MAX_TAG_KEY:
                 shown = safe_text(key, SHOWN_NAME)
