@@ -662,11 +662,13 @@ def _parse_tree(data: bytes, hash_bytes: int) -> Iterator[tuple[str, int, str]]:
 
     Anyone who can push can write a tree git never makes (``git hash-object --literally``; a
     server checks pushes only with ``receive.fsckObjects``). ValueError for one that is not
-    well formed (a mode that is not octal, a hash cut short: git would read a short hash as
-    whatever object has that prefix) or that holds a name no checkout could hold as this tree's entry
-    (``.git``, ``..``, which git refuses to check out; a ``/``, which git never writes in a tree:
-    ``git fsck`` reports ``fullPathname``): no checkout of such a commit was ever applied."""
+    well formed (a mode that is not octal; a hash cut short: git would read a short hash as
+    whatever object has that prefix; a name twice, of which a checkout holds one) or that holds
+    a name no checkout could hold as this tree's entry (``.git``, ``..``, which git refuses to
+    check out; a ``/``, which git never writes in a tree: ``git fsck`` reports
+    ``fullPathname``): no checkout of such a commit was ever applied."""
     at = 0
+    names: set[str] = set()
     while at < len(data):
         space = data.find(b" ", at)
         nul = data.find(b"\0", space + 1)
@@ -678,6 +680,9 @@ def _parse_tree(data: bytes, hash_bytes: int) -> Iterator[tuple[str, int, str]]:
         name = data[space + 1 : nul].decode("utf-8", "surrogateescape")
         if not _checkout_can_hold(name):
             raise ValueError(f"it holds the name {name[:64]!r}, which no checkout can hold")
+        if name in names:  # git fsck: duplicateEntries; a checkout holds one of them
+            raise ValueError(f"it holds the name {name[:64]!r} twice")
+        names.add(name)
         sha = data[nul + 1 : nul + 1 + hash_bytes].hex()
         at = nul + 1 + hash_bytes
         yield name, int(mode_text, 8), sha

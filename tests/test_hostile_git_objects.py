@@ -91,7 +91,9 @@ def test_a_commit_no_checkout_could_hold_is_not_evaluated(name: bytes, tmp_path:
 def test_a_tree_that_cannot_be_parsed_ends_the_session_with_its_reason(tmp_path: Path) -> None:
     """A tree whose mode is not octal raised ValueError out of the evaluation; one whose last
     hash is cut short was read as a short hash, which git resolves to whatever object has that
-    prefix: another file's content read as this one's."""
+    prefix: another file's content read as this one's. One holding ``main.tf`` twice (``git
+    fsck``: duplicateEntries; ``git read-tree`` keeps one) was read as two files declaring the
+    same table: "declared 2 times (main.tf:1, main.tf:1)", not evaluated."""
     repo = _repo(tmp_path)
     good = _objects(repo, table_tf("good").encode())
     other = _objects(repo, table_tf("other").encode())
@@ -99,7 +101,8 @@ def test_a_tree_that_cannot_be_parsed_ends_the_session_with_its_reason(tmp_path:
     raw = b"100644 main.tf\0" + bytes.fromhex(good) + b"100644 z.tf\0" + bytes.fromhex(other)[:3]
     short_hash = _objects(repo, raw, "tree")
     checkout = checkout_of(repo)
-    for tree in (bad_mode, short_hash):
+    twice = _tree(repo, [("100644", b"main.tf", good), ("100644", b"main.tf", other)])
+    for tree in (bad_mode, short_hash, twice):
         with GitObjects(checkout) as objects:
             with pytest.raises(GitUnavailable, match=f"tree {tree} is malformed"):
                 objects.tree(tree)
