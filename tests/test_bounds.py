@@ -21,6 +21,7 @@ from driftwatch.scan import declare
 from driftwatch.spec import (
     DeclaredTable,
     Drift,
+    Lsi,
     ScanReport,
     SourceLocation,
     TableResult,
@@ -118,6 +119,10 @@ def _declared(spec: TableSpec, address: str = "aws_dynamodb_table.t") -> Declare
             "declares 100,000 tags; DynamoDB allows at most 50 a table",
         ),
         (TableSpec(name="t", tags={f"k{i}": "v" for i in range(51)}), "declares 51 tags"),
+        (
+            TableSpec(name="t", lsis=tuple(Lsi(f"l{i}", "r") for i in range(10_000))),
+            "declares 10,000 local secondary indexes; DynamoDB allows at most 5 a table",
+        ),
     ],
 )
 def test_values_aws_forbids_are_a_table_problem(spec: TableSpec, problem: str) -> None:
@@ -134,6 +139,8 @@ def test_a_refused_table_keeps_only_a_short_safe_name() -> None:
     assert table_problem(_declared(TableSpec(name="acme-prod-orders", tags={"Team": "x"}))) is None
     fifty = {f"k{i}": "v" for i in range(50)}
     assert table_problem(_declared(TableSpec(name="acme-prod-orders", tags=fifty))) is None
+    five = tuple(Lsi(f"l{i}", "r") for i in range(5))
+    assert table_problem(_declared(TableSpec(name="acme-prod-orders", lsis=five))) is None
 
 
 def _target(tmp_path: Path, name: str, region: str) -> TargetInput:

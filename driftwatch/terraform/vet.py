@@ -11,8 +11,10 @@ with its name and address cut and escaped (driftwatch.bounds), and its other val
 The limits are DynamoDB's and tagging's (Terraform's provider checks the same before a plan):
 table and index names at most 255 characters; tag keys 1-128 characters, tag
 values at most 256, at most 50 tags a table (checked by AWS only, at apply: a one-line ``for``
-declared 100,000 tags, each a drift item, a metric series and a history row every scan); key
-attribute names at most 255. Pure: declarations in, declarations out.
+declared 100,000 tags, each a drift item, a metric series and a history row every scan), at
+most 5 local secondary indexes (a ``dynamic`` block made thousands); key attribute names at
+most 255. (Global secondary indexes are a quota AWS raises on request: not refused here.)
+Pure: declarations in, declarations out.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ MAX_NAME: Final = 255  # table and index names, key attribute names
 MAX_TAG_KEY: Final = 128
 MAX_TAG_VALUE: Final = 256
 MAX_TAGS: Final = 50  # user tags a DynamoDB table holds; ``aws:`` ones do not count
+MAX_LSIS: Final = 5  # local secondary indexes a table holds (CreateTable; not a quota to raise)
 MAX_REGION: Final = 32
 _REGION = re.compile(r"[a-z0-9][a-z0-9-]*")
 SHOWN_NAME: Final = 80  # characters of a refused table's name kept for the report
@@ -85,6 +88,11 @@ def table_problem(table: DeclaredTable) -> str | None:
     if isinstance(spec.region, str) and spec.region and not _is_region(spec.region):
         shown = safe_text(spec.region, SHOWN_NAME)
         return f"the region {shown!r} is not an AWS region name"
+    if not isinstance(spec.lsis, Unknown) and len(spec.lsis) > MAX_LSIS:
+        return (
+            f"the table declares {len(spec.lsis):,} local secondary indexes; "
+            f"DynamoDB allows at most {MAX_LSIS} a table"
+        )
     for kind, indexes in (("global secondary index", spec.gsis), ("local secondary index", spec.lsis)):
         if isinstance(indexes, Unknown):
             continue
