@@ -95,6 +95,9 @@ VOLUME ["/var/lib/driftwatch"]
 USER 10001:10001
 
 # /metrics, /healthz and /readyz (http.port in the config).
+# No HEALTHCHECK: Kubernetes ignores it (the Deployment's startup, liveness and readiness probes
+# use /healthz and /readyz), the port is the config's, and the same image runs one-shot
+# `driftwatch scan` containers, which serve no HTTP and would be marked unhealthy.
 EXPOSE 9876
 
 ENTRYPOINT ["driftwatch"]

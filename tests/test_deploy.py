@@ -35,7 +35,9 @@ from typing import Any
 import pytest
 import yaml
 
+from driftwatch import gitinfo
 from driftwatch.config import Config, parse_config
+from driftwatch.history.store import BUSY_TIMEOUT_SECONDS
 from driftwatch.scan import declare
 from driftwatch.targets import targets_from_config
 from driftwatch.terraform.parse import ParseCache
@@ -702,3 +704,131 @@ def test_daemon_config_schedule_matches_the_stale_alert() -> None:
     assert "> 3 * 5 * 60" in stale["expr"]
     for variant in ("base", "example-overlay"):
         assert configmap_config(rendered(variant)).schedule.interval.total_seconds() == 5 * 60
+
+
+# --- what the daemon writes, and what it may cost ------------------------------------------------
+
+MiB = 1024 * 1024
+# Measured figures the pod is sized from (benchmarks/RESULTS.md): the daemon's RSS with 50
+# tables (benchmark 5: 101.5 MiB), the evaluation worker's address space idle and after a cold
+# declare of the 2,000-file repository (benchmark 6: 57 and 143 MiB), and that declare's CPU
+# (4.1 s). The parse cache holds about 300 bytes of tree per token (docs/scaling.md).
+DAEMON_RSS = 102 * MiB
+WORKER_IDLE = 57 * MiB
+WORKER_WARM = 143 * MiB
+COLD_DECLARE_CPU_SECONDS = 4.1
+TREE_BYTES_PER_TOKEN = 300
+GIT_CHILD = 64 * MiB  # a git process beside them (a log, a cat-file, a module clone)
+POD_KINDS = [("base", "Deployment"), ("example-overlay", "Deployment"), ("cronjob", "CronJob")]
+
+
+def quantity(text: str | int) -> int:
+    """A Kubernetes memory or storage quantity in bytes (the binary and decimal suffixes used here)."""
+    match = re.fullmatch(r"(\d+)(Ki|Mi|Gi|k|M|G)?", str(text))
+    assert match, f"unexpected quantity {text!r}"
+    scale = {None: 1, "Ki": 1024, "Mi": MiB, "Gi": 1024 * MiB, "k": 10**3, "M": 10**6, "G": 10**9}
+    return int(match[1]) * scale[match[2]]
+
+
+def cpu(text: str | int) -> float:
+    value = str(text)
+    return int(value[:-1]) / 1000 if value.endswith("m") else float(value)
+
+
+def image_env() -> dict[str, str]:
+    _, by_stage = parsed_dockerfile()
+    runtime = by_stage["runtime"]
+    return dict(pair for keyword, arguments in runtime if keyword == "ENV" for pair in env_pairs(arguments))
+
+
+def test_quantities_are_read_as_kubernetes_reads_them() -> None:
+    assert quantity("64Mi") == 64 * MiB and quantity("1Gi") == 1024 * MiB and quantity("512M") == 512 * 10**6
+    assert cpu("250m") == 0.25 and cpu("1") == 1.0 and cpu(2) == 2.0
+
+
+@pytest.mark.parametrize(("variant", "kind"), POD_KINDS)
+def test_every_path_driftwatch_writes_is_on_a_writable_volume(variant: str, kind: str) -> None:
+    """The root filesystem is read-only, so every directory driftwatch writes must be a writable
+    mount: TMPDIR (git's spooled output), the module download cache (beside state.path unless
+    modules.cache_dir says otherwise; leases and staging inside it) and, for the daemon, the
+    state database's directory (its -wal, -shm and .lock files sit beside it). The CronJob had
+    no volume for the module cache, so a repository with a registry or git module was never
+    fully checked there (the cache directory could not be created)."""
+    docs = rendered(variant)
+    config = configmap_config(docs)
+    container = _container(_pod_spec(one(docs, kind)), "driftwatch")
+    env = {**image_env(), **_env(container)}
+    writable = [PurePosixPath(m["mountPath"]) for m in container["volumeMounts"] if not m.get("readOnly")]
+    evaluable = config.model_copy(update={"repo": str(EXAMPLES)})
+    modules = targets_from_config(evaluable, EXAMPLES)[0].modules
+    assert modules is not None and modules.cache_dir is not None
+    paths = {"TMPDIR": env["TMPDIR"], "the module cache": modules.cache_dir}
+    if kind == "Deployment":
+        paths["the state database's directory"] = str(PurePosixPath(config.state.path).parent)
+    for what, path in paths.items():
+        assert PurePosixPath(path).is_absolute(), what
+        assert any(PurePosixPath(path).is_relative_to(mount) for mount in writable), (
+            f"{kind}: {what} ({path}) is on the read-only root filesystem"
+        )
+    assert env["PYTHONDONTWRITEBYTECODE"] == "1"  # and no bytecode is written anywhere
+
+
+@pytest.mark.parametrize(("variant", "kind"), POD_KINDS)
+def test_volumes_hold_what_driftwatch_puts_there(variant: str, kind: str) -> None:
+    """An emptyDir over its sizeLimit gets the pod evicted (not a full disk one error can say):
+    /tmp must hold what git may print into it before driftwatch stops it (MAX_GIT_OUTPUT and
+    its messages, for a git in the daemon and one in the worker at once), and the module cache's
+    volume the cache's bound plus a download being staged beside it. /tmp had 64Mi, exactly one
+    git output's bound, so a large listing evicted the pod instead of being refused."""
+    docs = rendered(variant)
+    config = configmap_config(docs)
+    pod = _pod_spec(one(docs, kind))
+    container = _container(pod, "driftwatch")
+    tmp = next(m for m in container["volumeMounts"] if m["mountPath"] == "/tmp")
+    spooled = 2 * (gitinfo.MAX_GIT_OUTPUT + gitinfo.MAX_GIT_MESSAGES)
+    assert quantity(_volume(pod, tmp["name"])["emptyDir"]["sizeLimit"]) >= spooled
+    cache_mount = next(m for m in container["volumeMounts"] if m["mountPath"] == "/var/lib/driftwatch")
+    cache_volume = _volume(pod, cache_mount["name"])
+    needed = config.modules.cache_max_bytes + config.modules.max_bytes
+    if "persistentVolumeClaim" in cache_volume:
+        claim = one(docs, "PersistentVolumeClaim")
+        needed += 64 * MiB  # the state database (under 4 MiB after a year: benchmarks/RESULTS.md)
+        assert quantity(claim["spec"]["resources"]["requests"]["storage"]) >= needed
+    else:
+        assert quantity(cache_volume["emptyDir"]["sizeLimit"]) >= needed
+
+
+@pytest.mark.parametrize(("variant", "kind"), POD_KINDS)
+def test_resources_fit_the_daemon_and_its_evaluation_worker(variant: str, kind: str) -> None:
+    """The memory limit holds the daemon, the worker at the config's own bounds (its parse cache
+    full, plus parse.max_memory while a target is evaluated) and a git process: below that, the
+    kernel's OOM killer stops the worker (or the daemon) before the worker's own bound can make
+    the evaluation fail with a reason. The 1Gi limit left out the parse cache (up to ~570 MiB).
+    The request holds the daemon and a warm worker. The CPU the pod is guaranteed lets a cold
+    evaluation finish twice over within parse.max_seconds (wall clock): at 50m, the benchmark's
+    4.1 s of CPU took 82 s on a busy node, and the worker was stopped as too slow."""
+    docs = rendered(variant)
+    parse = configmap_config(docs).parse
+    resources = _container(_pod_spec(one(docs, kind)), "driftwatch")["resources"]
+    parse_cache = parse.max_cached_tokens * TREE_BYTES_PER_TOKEN
+    worst = DAEMON_RSS + WORKER_IDLE + parse_cache + parse.max_memory + GIT_CHILD
+    assert quantity(resources["limits"]["memory"]) >= worst, f"{worst / MiB:.0f} MiB needed"
+    assert quantity(resources["requests"]["memory"]) >= DAEMON_RSS + WORKER_WARM
+    assert cpu(resources["requests"]["cpu"]) * parse.max_seconds >= 2 * COLD_DECLARE_CPU_SECONDS
+    assert cpu(resources["limits"]["cpu"]) >= 1  # docs/scaling.md: give the pod one full core
+
+
+@pytest.mark.parametrize("variant", ["base", "example-overlay"])
+def test_probes_give_a_slow_start_time_and_kill_only_a_stuck_daemon(variant: str) -> None:
+    """/healthz answers only once the daemon has started (imports, the history opened and
+    migrated, the endpoint listening); after that it fails only when the scheduler stopped, no
+    scan started for 3 intervals, or a scan ran past its own deadline. A startupProbe gives the
+    start its own budget (the liveness probe used to start after a fixed 10 s and kill after
+    another 60-90 s), and the liveness probe then tolerates a stall of a minute or more."""
+    driftwatch = _container(_pod_spec(one(rendered(variant), "Deployment")), "driftwatch")
+    startup, liveness = driftwatch["startupProbe"], driftwatch["livenessProbe"]
+    assert startup["httpGet"] == liveness["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 120 + BUSY_TIMEOUT_SECONDS
+    assert "initialDelaySeconds" not in liveness, "the startupProbe holds the liveness probe back"
+    assert liveness["periodSeconds"] * liveness["failureThreshold"] >= 60
+    assert liveness["timeoutSeconds"] >= 5

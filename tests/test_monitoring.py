@@ -213,6 +213,8 @@ def test_unit_tests_cover_every_alert_firing_and_not_firing() -> None:
         ("DriftwatchScansStale", "> 3 * 5 * 60", "> 3 * 10 * 60"),
         ("DriftwatchOutboxBacklogOld", "> 30 * 60", "> 60 * 60"),
         ("DriftwatchSlackDeliveryFailing", "unless on", "and on"),
+        # A new pod's first failure, before the first scrape, would go unsaid again.
+        ("DriftwatchScanFailing", "< 15 * 60", "< 1 * 60"),
     ],
 )
 def test_unit_tests_fail_when_a_rule_changes(tmp_path: Path, alertname: str, old: str, new: str) -> None:
