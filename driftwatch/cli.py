@@ -103,13 +103,16 @@ def _subcommand(
 
 def _seconds(value: str) -> float:
     """A finite number of seconds, 0 or more (``--grace``): ``-1`` or ``nan`` would be left to
-    the shutdown's arithmetic."""
+    the shutdown's arithmetic, and more than a lock's wait takes (``threading.TIMEOUT_MAX``,
+    292 years) made the shutdown at SIGTERM raise OverflowError."""
     try:
         seconds = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
     if not math.isfinite(seconds) or seconds < 0:
         raise argparse.ArgumentTypeError(f"{value!r}: give a number of seconds, 0 or more")
+    if seconds > threading.TIMEOUT_MAX:
+        raise argparse.ArgumentTypeError(f"{value!r}: give at most {threading.TIMEOUT_MAX:.0f} seconds")
     return seconds
 
 

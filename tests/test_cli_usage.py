@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -338,11 +339,12 @@ def test_an_ad_hoc_root_that_does_not_exist_is_named(
     assert f"root module directory {missing} does not exist" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("grace", ["-1", "nan", "inf"])
+@pytest.mark.parametrize("grace", ["-1", "nan", "inf", "1e10"])
 def test_a_grace_that_is_not_a_finite_number_of_seconds_is_refused(
     grace: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`run --grace -1` or `nan` was accepted and left to the shutdown's arithmetic."""
+    """`run --grace -1` or `nan` was accepted and left to the shutdown's arithmetic; `1e10`,
+    past what a lock's wait takes, made the shutdown at SIGTERM raise OverflowError."""
     with pytest.raises(SystemExit) as caught:
         build_parser().parse_args(["run", "--grace", grace])
     assert caught.value.code == 1
@@ -351,6 +353,9 @@ def test_a_grace_that_is_not_a_finite_number_of_seconds_is_refused(
 
 def test_a_grace_of_zero_seconds_is_accepted() -> None:
     assert build_parser().parse_args(["run", "--grace", "0"]).grace == 0.0
+    # The longest grace accepted is one the shutdown can wait for (its lock's timeout).
+    longest = build_parser().parse_args(["run", "--grace", str(threading.TIMEOUT_MAX)]).grace
+    assert threading.Lock().acquire(timeout=longest)
 
 
 def test_the_demos_markdown_report_does_not_claim_the_exit_code_of_a_scan(
