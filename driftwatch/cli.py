@@ -682,7 +682,8 @@ def command_validate(args: argparse.Namespace) -> int:
     for root in repo_survey(config, targets[0].repo).run(declared.table_sources):
         print(f"not covered [repository] {root_line(root)}")
     tables = len(declared.jobs) + len(declared.early)
-    errors = len(declared.errors) + len(rejected)
+    # every line printed as ``error``: a table it cannot scan (no region, no name) is one too
+    errors = len(declared.errors) + len(declared.early) + len(rejected)
     from driftwatch.report.text import plural
 
     counts = f"{plural(len(config.targets), 'target')}, {plural(tables, 'table')} declared"

@@ -281,6 +281,29 @@ def test_validates_summary_line_counts_what_is_not_evaluated(
     assert summary.endswith("1 target, 1 table declared, 0 errors, 1 module call or resource not evaluated")
 
 
+def test_validates_summary_line_counts_a_table_it_cannot_scan_as_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table with no region (or no name) is printed as an error and validate exits 1; its
+    last line said "0 errors, 0 module calls or resources not evaluated" all the same."""
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(variable, raising=False)
+    root = tmp_path / "envs" / "prod"
+    root.mkdir(parents=True)
+    (root / "main.tf").write_text(
+        'resource "aws_dynamodb_table" "t" {\n  name = "t"\n  hash_key = "id"\n'
+        '  billing_mode = "PAY_PER_REQUEST"\n  attribute {\n    name = "id"\n    type = "S"\n  }\n}\n',
+        encoding="utf-8",
+    )
+    config = tmp_path / "driftwatch.yaml"
+    config.write_text("repo: .\ntargets:\n  - {name: prod, root: envs/prod}\n", encoding="utf-8")
+    assert main(["validate", "--config", str(config)]) == 1
+    captured = capsys.readouterr()
+    assert "error [prod] aws_dynamodb_table.t: region unknown" in captured.err
+    summary = captured.out.strip().splitlines()[-1]
+    assert summary.endswith("1 target, 1 table declared, 1 error, 0 module calls or resources not evaluated")
+
+
 def test_a_table_terraform_would_reject_fails_validate_and_is_shown_by_inspect(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
