@@ -117,14 +117,18 @@ def _seconds(value: str) -> float:
 
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Python's other names for its levels: logging took them before the level was checked, so a
+# deployment may set DRIFTWATCH_LOG_LEVEL=WARN or CRITICAL; refusing them would stop it starting.
+_LOG_LEVEL_ALIASES = ("WARN", "CRITICAL", "FATAL", "NOTSET")
 
 
 def _log_level(value: str) -> str:
-    """A level the help lists, in any case; anything else is a usage error (logging would
-    raise a ValueError, a traceback, when the level is set). Also checks
-    ``$DRIFTWATCH_LOG_LEVEL``: argparse runs a string default through this too."""
+    """A level the help lists (or one of Python's other names for its levels), in any case;
+    anything else is a usage error (logging would raise a ValueError, a traceback, when the
+    level is set). Also checks ``$DRIFTWATCH_LOG_LEVEL``: argparse runs a string default
+    through this too."""
     level = value.strip().upper()
-    if level not in _LOG_LEVELS:
+    if level not in _LOG_LEVELS + _LOG_LEVEL_ALIASES:
         raise argparse.ArgumentTypeError(f"{value!r} is not a log level: {', '.join(_LOG_LEVELS)}")
     return level
 

@@ -351,6 +351,18 @@ def test_a_log_level_in_any_case_is_read() -> None:
     assert build_parser().parse_args(["validate", "--log-level", "warning"]).log_level == "WARNING"
 
 
+@pytest.mark.parametrize("level", ["warn", "CRITICAL", "fatal", "NOTSET"])
+def test_a_level_pythons_logging_takes_still_starts_the_daemon(
+    level: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DRIFTWATCH_LOG_LEVEL=WARN or CRITICAL ran before the log level was checked (logging
+    takes them); refused, a deployment that set one would stop starting at the upgrade."""
+    monkeypatch.setenv("DRIFTWATCH_LOG_LEVEL", level)
+    parsed = build_parser().parse_args(["run"]).log_level
+    assert isinstance(logging.getLevelName(parsed), int), parsed
+    assert build_parser().parse_args(["scan", "--log-level", level]).log_level == parsed
+
+
 def test_an_ad_hoc_root_that_does_not_exist_is_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
