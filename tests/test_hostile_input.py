@@ -683,7 +683,9 @@ _JOINED_TABLES = """
 locals {
   conf = yamldecode(file("tables.yaml"))
   gsis = flatten([for t in local.conf.tables : [for g in t.gsis : merge(g, { table = t.name })]])
-  by_name = { for t in local.conf.tables : t.name => merge(t, { gsi = [for g in local.gsis : g if g.table == t.name] }) }
+  by_name = {
+    for t in local.conf.tables : t.name => merge(t, { gsi = [for g in local.gsis : g if g.table == t.name] })
+  }
 }
 resource "aws_dynamodb_table" "t" {
   for_each = local.by_name
