@@ -103,25 +103,32 @@ def _subcommand(
 
 def _seconds(value: str) -> float:
     """A finite number of seconds, 0 or more (``--grace``): ``-1`` or ``nan`` would be left to
-    the shutdown's arithmetic."""
+    the shutdown's arithmetic, and more than a lock's wait takes (``threading.TIMEOUT_MAX``,
+    292 years) made the shutdown at SIGTERM raise OverflowError."""
     try:
         seconds = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
     if not math.isfinite(seconds) or seconds < 0:
         raise argparse.ArgumentTypeError(f"{value!r}: give a number of seconds, 0 or more")
+    if seconds > threading.TIMEOUT_MAX:
+        raise argparse.ArgumentTypeError(f"{value!r}: give at most {threading.TIMEOUT_MAX:.0f} seconds")
     return seconds
 
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Python's other names for its levels: logging took them before the level was checked, so a
+# deployment may set DRIFTWATCH_LOG_LEVEL=WARN or CRITICAL; refusing them would stop it starting.
+_LOG_LEVEL_ALIASES = ("WARN", "CRITICAL", "FATAL", "NOTSET")
 
 
 def _log_level(value: str) -> str:
-    """A level the help lists, in any case; anything else is a usage error (logging would
-    raise a ValueError, a traceback, when the level is set). Also checks
-    ``$DRIFTWATCH_LOG_LEVEL``: argparse runs a string default through this too."""
+    """A level the help lists (or one of Python's other names for its levels), in any case;
+    anything else is a usage error (logging would raise a ValueError, a traceback, when the
+    level is set). Also checks ``$DRIFTWATCH_LOG_LEVEL``: argparse runs a string default
+    through this too."""
     level = value.strip().upper()
-    if level not in _LOG_LEVELS:
+    if level not in _LOG_LEVELS + _LOG_LEVEL_ALIASES:
         raise argparse.ArgumentTypeError(f"{value!r} is not a log level: {', '.join(_LOG_LEVELS)}")
     return level
 
@@ -679,7 +686,8 @@ def command_validate(args: argparse.Namespace) -> int:
     for root in repo_survey(config, targets[0].repo).run(declared.table_sources):
         print(f"not covered [repository] {root_line(root)}")
     tables = len(declared.jobs) + len(declared.early)
-    errors = len(declared.errors) + len(rejected)
+    # every line printed as ``error``: a table it cannot scan (no region, no name) is one too
+    errors = len(declared.errors) + len(declared.early) + len(rejected)
     from driftwatch.report.text import plural
 
     counts = f"{plural(len(config.targets), 'target')}, {plural(tables, 'table')} declared"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -280,6 +281,29 @@ def test_validates_summary_line_counts_what_is_not_evaluated(
     assert summary.endswith("1 target, 1 table declared, 0 errors, 1 module call or resource not evaluated")
 
 
+def test_validates_summary_line_counts_a_table_it_cannot_scan_as_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table with no region (or no name) is printed as an error and validate exits 1; its
+    last line said "0 errors, 0 module calls or resources not evaluated" all the same."""
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(variable, raising=False)
+    root = tmp_path / "envs" / "prod"
+    root.mkdir(parents=True)
+    (root / "main.tf").write_text(
+        'resource "aws_dynamodb_table" "t" {\n  name = "t"\n  hash_key = "id"\n'
+        '  billing_mode = "PAY_PER_REQUEST"\n  attribute {\n    name = "id"\n    type = "S"\n  }\n}\n',
+        encoding="utf-8",
+    )
+    config = tmp_path / "driftwatch.yaml"
+    config.write_text("repo: .\ntargets:\n  - {name: prod, root: envs/prod}\n", encoding="utf-8")
+    assert main(["validate", "--config", str(config)]) == 1
+    captured = capsys.readouterr()
+    assert "error [prod] aws_dynamodb_table.t: region unknown" in captured.err
+    summary = captured.out.strip().splitlines()[-1]
+    assert summary.endswith("1 target, 1 table declared, 1 error, 0 module calls or resources not evaluated")
+
+
 def test_a_table_terraform_would_reject_fails_validate_and_is_shown_by_inspect(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -327,6 +351,18 @@ def test_a_log_level_in_any_case_is_read() -> None:
     assert build_parser().parse_args(["validate", "--log-level", "warning"]).log_level == "WARNING"
 
 
+@pytest.mark.parametrize("level", ["warn", "CRITICAL", "fatal", "NOTSET"])
+def test_a_level_pythons_logging_takes_still_starts_the_daemon(
+    level: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DRIFTWATCH_LOG_LEVEL=WARN or CRITICAL ran before the log level was checked (logging
+    takes them); refused, a deployment that set one would stop starting at the upgrade."""
+    monkeypatch.setenv("DRIFTWATCH_LOG_LEVEL", level)
+    parsed = build_parser().parse_args(["run"]).log_level
+    assert isinstance(logging.getLevelName(parsed), int), parsed
+    assert build_parser().parse_args(["scan", "--log-level", level]).log_level == parsed
+
+
 def test_an_ad_hoc_root_that_does_not_exist_is_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -338,11 +374,12 @@ def test_an_ad_hoc_root_that_does_not_exist_is_named(
     assert f"root module directory {missing} does not exist" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("grace", ["-1", "nan", "inf"])
+@pytest.mark.parametrize("grace", ["-1", "nan", "inf", "1e10"])
 def test_a_grace_that_is_not_a_finite_number_of_seconds_is_refused(
     grace: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`run --grace -1` or `nan` was accepted and left to the shutdown's arithmetic."""
+    """`run --grace -1` or `nan` was accepted and left to the shutdown's arithmetic; `1e10`,
+    past what a lock's wait takes, made the shutdown at SIGTERM raise OverflowError."""
     with pytest.raises(SystemExit) as caught:
         build_parser().parse_args(["run", "--grace", grace])
     assert caught.value.code == 1
@@ -351,6 +388,9 @@ def test_a_grace_that_is_not_a_finite_number_of_seconds_is_refused(
 
 def test_a_grace_of_zero_seconds_is_accepted() -> None:
     assert build_parser().parse_args(["run", "--grace", "0"]).grace == 0.0
+    # The longest grace accepted is one the shutdown can wait for (its lock's timeout).
+    longest = build_parser().parse_args(["run", "--grace", str(threading.TIMEOUT_MAX)]).grace
+    assert threading.Lock().acquire(timeout=longest)
 
 
 def test_the_demos_markdown_report_does_not_claim_the_exit_code_of_a_scan(

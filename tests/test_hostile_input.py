@@ -665,6 +665,7 @@ def test_a_value_outside_any_table_stops_at_its_own_budget_not_the_targets(
     named by a literal ``"c"`` included. Each such value now has a budget of its own, as a
     table has: it stops alone, at its line, and the target's other tables are declared."""
     monkeypatch.setattr(limits, "TABLE_STEPS", 2_000)
+    monkeypatch.setattr(limits, "VALUE_STEPS", 2_000)
     monkeypatch.setattr(limits, "TARGET_STEPS", 30_000)
     text, files = _OUTSIDE_TABLES[where]
     for name, content in {"root/main.tf": text + _GOOD_TABLE, **files}.items():
@@ -676,3 +677,44 @@ def test_a_value_outside_any_table_stops_at_its_own_budget_not_the_targets(
     stopped = [e for e in result.errors if "evaluation stopped after 2,000 steps" in e.message]
     assert stopped and stopped[0].file in ("root/main.tf", "root/terraform.tfvars"), result.errors
     assert not any("per target" in e.message for e in result.errors), result.errors
+
+
+_JOINED_TABLES = """
+locals {
+  conf = yamldecode(file("tables.yaml"))
+  gsis = flatten([for t in local.conf.tables : [for g in t.gsis : merge(g, { table = t.name })]])
+  by_name = {
+    for t in local.conf.tables : t.name => merge(t, { gsi = [for g in local.gsis : g if g.table == t.name] })
+  }
+}
+resource "aws_dynamodb_table" "t" {
+  for_each = local.by_name
+  name = each.key
+  hash_key = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  tags = each.value.tags
+}
+"""
+
+
+def test_a_for_each_joining_a_large_config_file_is_not_held_to_one_tables_budget(tmp_path: Path) -> None:
+    """The config-driven pattern joining each table's indexes from a flattened list (quadratic:
+    150 tables of 3 indexes is ~290,000 steps, 1-2 s) was evaluated within the target's budget;
+    held to a table's budget (250,000 steps) since values outside tables got one each, its
+    for_each stopped and none of the 150 tables was declared. Such a value has more (half the
+    target's): a hostile one still leaves the target's other tables their share."""
+    lines = ["tables:"]
+    for i in range(150):
+        lines += [f"  - name: t{i}", "    tags: {team: a}", "    gsis:"]
+        lines += [f"      - {{name: g{j}}}" for j in range(3)]
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root/main.tf").write_text(_JOINED_TABLES)
+    (tmp_path / "root/tables.yaml").write_text("\n".join(lines))
+    target = TargetInput(name="t", repo=tmp_path, root=tmp_path / "root", env={}, region="us-east-1")
+    result = declare_target(target, ParseCache())
+    assert not result.errors and not result.not_evaluated, (result.errors, result.not_evaluated)
+    assert len(result.tables) == 150

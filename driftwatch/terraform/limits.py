@@ -17,7 +17,8 @@ evaluator's one documented exception) or as an Unknown naming the file and line:
   ``declare_target`` gives each target one budget, so
   the whole evaluation of a target is bounded, however the work is spread over expressions;
   inside it each table, and each value evaluated outside a table (a variable, a provider, a
-  ``count``), has a TABLE_STEPS budget of its own, so that one hostile value stops alone;
+  ``count``), has a budget of its own (TABLE_STEPS, VALUE_STEPS), so that one hostile value
+  stops alone;
 * module and resource expansion (``count``, ``for_each``, nested module calls) is bounded by
   the walker (``driftwatch.terraform.modules``).
 
@@ -42,6 +43,12 @@ DEFAULT_STEPS = 1_000_000  # one evaluate() call outside a budget (tests, a -var
 # one hostile table does not starve the others, inside one budget for the whole target.
 TABLE_STEPS = 250_000  # ~1-2 s of CPU at most
 TARGET_STEPS = 2_500_000  # ~10-15 s of CPU at most
+# A value evaluated outside any table (a variable, a provider, a count or for_each) has a budget
+# of its own inside the target's: half of it, not a table's. A for_each is where a config-driven
+# repository joins its tables (150 tables, each indexes filtered from a flattened list, take
+# ~290,000 steps) and a table's budget stopped it, losing every table; a hostile value spending
+# this much still leaves the target's other tables their share.
+VALUE_STEPS = TARGET_STEPS // 2
 # Characters handled per step: a step is ~4 us; a pass of Python's string code over 64
 # characters (upper(), title()'s loop, a regex scan, a copy) costs about that or less.
 CHARS_PER_STEP = 64

@@ -487,15 +487,16 @@ def _evaluate_attribute(attribute: Any, scope: Scope, walk: _Walk, file: str) ->
 
     Evaluated outside any table (a variable's default or validation, a var file's value, a
     provider's region, the count, for_each or inputs of a call), it has a step budget of its
-    own inside the target's, as a table has: a loop of 10^9 iterations there spent the whole
-    target's budget, and every table of the target was Unknown."""
+    own inside the target's (VALUE_STEPS, half of it), as a table has: a loop of 10^9
+    iterations there spent the whole target's budget, and every table of the target was
+    Unknown."""
     own = origin_of(attribute, file)
     if own != file:
         file, scope = own, Scope(scope.names, own, scope.files)
     outside_tables = getattr(limits.current(), "scope", None) == _TARGET_SCOPE
     try:
         if outside_tables:
-            with limits.budget(limits.TABLE_STEPS, "value"):
+            with limits.budget(limits.VALUE_STEPS, "value"):
                 return evaluate(attribute.expression, scope)
         return evaluate(attribute.expression, scope)
     except NotConstant as refusal:

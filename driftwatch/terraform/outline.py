@@ -196,7 +196,10 @@ class JsonTooDeep(DriftwatchError):
 # for the whole process, which another thread may raise for a while (the HCL parser does), so
 # a file just past it was read or not depending on what else ran.
 MAX_JSON_DEPTH = 500
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+# A string, or one left open (to the end of the text): every match from a quote succeeds on its
+# first try, so the substitution is one pass. A pattern that could fail there was tried again
+# from every later quote, quadratic in a file of escaped quotes.
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\[\s\S])*(?:"|\\?\Z)')
 _JSON_BRACKET = re.compile(r"[\[\]{}]")
 
 
