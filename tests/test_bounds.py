@@ -27,6 +27,7 @@ from driftwatch.spec import (
     TableResult,
     TableSpec,
     TableStatus,
+    TagFilter,
     TargetError,
 )
 from driftwatch.terraform import modules
@@ -141,6 +142,21 @@ def test_a_refused_table_keeps_only_a_short_safe_name() -> None:
     assert table_problem(_declared(TableSpec(name="acme-prod-orders", tags=fifty))) is None
     five = tuple(Lsi(f"l{i}", "r") for i in range(5))
     assert table_problem(_declared(TableSpec(name="acme-prod-orders", lsis=five))) is None
+
+
+def test_the_tag_limit_counts_what_the_provider_sends_at_create() -> None:
+    """At create the provider sends default_tags merged under the resource's tags with only
+    the ``aws:`` keys dropped (IgnoreSystem), not the keys of its ``ignore_tags``: those count.
+    Keys differing only in case are distinct tags in AWS and count twice."""
+    declared = {f"k{i}": "v" for i in range(45)} | {f"managed-by-ci/{i}": "v" for i in range(10)}
+    ignoring = TagFilter(key_prefixes=("managed-by-ci/",))
+    found = table_problem(_declared(TableSpec(name="acme-prod-orders", tags=declared, ignore_tags=ignoring)))
+    assert found is not None and "declares 55 tags" in found
+    cased = {f"k{i}": "v" for i in range(26)} | {f"K{i}": "v" for i in range(25)}
+    found = table_problem(_declared(TableSpec(name="acme-prod-orders", tags=cased)))
+    assert found is not None and "declares 51 tags" in found
+    reserved = {f"k{i}": "v" for i in range(50)} | {"aws:cloudformation:stack-name": "s"}
+    assert table_problem(_declared(TableSpec(name="acme-prod-orders", tags=reserved))) is None
 
 
 def _target(tmp_path: Path, name: str, region: str) -> TargetInput:
