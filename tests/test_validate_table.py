@@ -1123,3 +1123,36 @@ def test_a_gsi_keyed_by_key_schema_blocks_is_neither_refused_nor_compared_by_its
     (gsi,) = gsis
     assert isinstance(gsi.hash_key, Unknown) and "key_schema" in gsi.hash_key.reason
     assert isinstance(gsi.range_key, Unknown) and gsi.projection_type == "ALL"
+
+
+def test_quoted_and_spaced_ignore_changes_entries_are_checked_as_terraform_reads_them(tmp_path: Path) -> None:
+    """Terraform 0.11's quoted entries (a deprecation warning in 1.11.4) and spaced steps are
+    the same traversal to terraform validate: ``"ttl[0].nope"`` is refused as ``ttl[0].nope``,
+    ``"tags.x"`` and ``ttl . 0 . enabled`` validate (terraform 1.11.4, hashicorp/aws 5.100.0)."""
+    from realestate import target, write_repo
+
+    from driftwatch.scan import declare
+    from driftwatch.terraform.parse import ParseCache
+
+    def table_with(entries: str) -> str:
+        return (
+            f'resource "aws_dynamodb_table" "t" {{\n  name = "t"\n  hash_key = "id"\n'
+            '  billing_mode = "PAY_PER_REQUEST"\n  attribute {\n    name = "id"\n    type = "S"\n  }\n'
+            f"  lifecycle {{\n    ignore_changes = [{entries}]\n  }}\n}}\n"
+        )
+
+    refused = write_repo(
+        tmp_path / "refused", {"main.tf": table_with('"ttl[0].nope", ttl [ "enabled" ] [ "x" ]')}
+    )
+    accepted = write_repo(
+        tmp_path / "accepted", {"main.tf": table_with('"ttl[0].enabled", "tags.x", ttl . 0 . enabled')}
+    )
+    found = declare([target(refused), target(accepted)], ParseCache())
+    assert not found.errors, found.errors
+    assert sorted(tuple(r.message for r in job.table.rejections) for job in found.jobs) == [
+        (),
+        (
+            'This object has no argument, nested block, or exported attribute named "nope".',
+            'Only attribute access is allowed here. Did you mean to access attribute "x" using the dot operator?',
+        ),
+    ]
