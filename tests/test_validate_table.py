@@ -1153,6 +1153,6 @@ def test_quoted_and_spaced_ignore_changes_entries_are_checked_as_terraform_reads
         (),
         (
             'This object has no argument, nested block, or exported attribute named "nope".',
-            'Only attribute access is allowed here. Did you mean to access attribute "x" using the dot operator?',
+            _DID_YOU_MEAN_DOT.format("x"),
         ),
     ]
