@@ -881,6 +881,103 @@ def test_an_ignore_changes_entry_terraform_accepts_is_not_rejected(entry: str) -
     assert check(arguments) == ()
 
 
+# Oracle: terraform 1.11.4 ``validate`` with hashicorp/aws 5.100.0, one table per entry (ignorechanges
+# branch). A review found driftwatch accepted these and some silenced drift (``ttl["enabled"]["x"]``
+# silenced the whole TTL block) on a table Terraform cannot plan. None is the entry validating.
+_NO_INDICES = "This value does not have any indices."
+_NO_ATTRIBUTE = 'This object has no argument, nested block, or exported attribute named "{}".'
+_PRIMITIVE = "Can't access attributes on a primitive-typed value ({})."
+_DOT = "Only attribute access is allowed here, using the dot operator."
+_DID_YOU_MEAN_DOT = (
+    'Only attribute access is allowed here. Did you mean to access attribute "{}" using the dot operator?'
+)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ('ttl["enabled"]["x"]', _DID_YOU_MEAN_DOT.format("x")),
+        ('ttl["enabled"].x', _NO_ATTRIBUTE.format("x")),
+        ('ttl["enabled"][0]', _DOT),
+        ("ttl[0][0]", _DOT),
+        ("ttl[0].nope", _NO_ATTRIBUTE.format("nope")),
+        ("ttl.0.nope", _NO_ATTRIBUTE.format("nope")),
+        ("ttl[0].enabled[0]", _NO_INDICES),
+        ('ttl[0].enabled["x"]', _NO_INDICES),
+        ("ttl[0].enabled.x", _PRIMITIVE.format("bool")),
+        ("point_in_time_recovery[0].nope", _NO_ATTRIBUTE.format("nope")),
+        ('point_in_time_recovery["x"]["y"]', _DID_YOU_MEAN_DOT.format("y")),
+        ("point_in_time_recovery[0][0]", _DOT),
+        ("server_side_encryption[0].kms_key_arn.x", _PRIMITIVE.format("string")),
+        ("server_side_encryption[0].nope", _NO_ATTRIBUTE.format("nope")),
+        ('server_side_encryption["x"].y', _NO_ATTRIBUTE.format("y")),
+        ('global_secondary_index["x"]', f'Block type "global_secondary_index" {_SET}'),
+        ('attribute["name"]', f'Block type "attribute" {_SET}'),
+        ('replica["x"]', f'Block type "replica" {_SET}'),
+        ('local_secondary_index["x"]', f'Block type "local_secondary_index" {_SET}'),
+        ("global_secondary_index[0].name", f'Block type "global_secondary_index" {_SET}'),
+        ("billing_mode[0]", _NO_INDICES),
+        ('billing_mode["x"]', _NO_INDICES),
+        ("billing_mode.x", _PRIMITIVE.format("string")),
+        ("read_capacity[0]", _NO_INDICES),
+        ("stream_enabled.x", _PRIMITIVE.format("bool")),
+        ("name.x", _PRIMITIVE.format("string")),
+        ("name[0]", _NO_INDICES),
+        ('tags["a"]["b"]', _NO_INDICES),
+        ('tags["a"][0]', _NO_INDICES),
+        ('tags["a"].b', _PRIMITIVE.format("string")),
+        ("tags.x.y", _PRIMITIVE.format("string")),
+        ("tags[0].x", _PRIMITIVE.format("string")),
+        ("timeouts.nope", _NO_ATTRIBUTE.format("nope")),
+        ("timeouts[0]", _DOT),
+        ("import_table[0].nope", _NO_ATTRIBUTE.format("nope")),
+        ("import_table[0].s3_bucket_source[0].nope", _NO_ATTRIBUTE.format("nope")),
+        (
+            "import_table[0].s3_bucket_source.bucket",
+            'Block type "s3_bucket_source" is represented by a list of objects, so it must be indexed '
+            "using a numeric key, like .s3_bucket_source[0].",
+        ),
+        # a nested name close to one of the block's gets HCL's suggestion, as a top-level one does
+        ("ttl[0].enable", _NO_ATTRIBUTE.format("enable") + ' Did you mean "enabled"?'),
+        # HCL's identifiers take hyphens; a key that is none gets the plain message
+        ('ttl["a-b"]["c-d"]', _DID_YOU_MEAN_DOT.format("c-d")),
+        ('ttl[0]["1x"]', _DOT),
+    ],
+)
+def test_a_deeper_ignore_changes_entry_terraform_refuses_is_rejected(entry: str, message: str) -> None:
+    """Every step of an entry is checked against the resource's schema, as Terraform's
+    ``StaticValidateTraversal`` does: a block takes attribute steps only, a list block one index
+    (of any key), a set block none, an argument what its type allows (a map one step, a string,
+    bool or number none)."""
+    arguments = table(lifecycle=[{"ignore_changes": ["write_capacity", entry]}])
+    assert check(arguments) == (Rejection("ignore-changes", message),)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        'ttl["enabled"]',
+        "ttl[0]",
+        "ttl[0].enabled",
+        "ttl[1].enabled",
+        "ttl.0.enabled",
+        'ttl["x"].enabled',
+        "tags.x",
+        "tags[0]",
+        'tags["a"]',
+        "timeouts.create",
+        "import_table[0].s3_bucket_source[0].bucket",
+        'tags["a-b"]',
+        # 6.x's names are not judged past the name (validated where 6.x is the provider)
+        "region",
+        "warm_throughput[0].read_units_per_second",
+    ],
+)
+def test_a_deeper_ignore_changes_entry_terraform_accepts_is_not_rejected(entry: str) -> None:
+    """terraform 1.11.4 validate (hashicorp/aws 5.100.0) accepts each."""
+    assert check(table(lifecycle=[{"ignore_changes": [entry]}])) == ()
+
+
 def test_a_cloudposse_module_calls_inputs_are_not_checked_as_the_tables_arguments(tmp_path: Path) -> None:
     """A CloudPosse table's declaration is the module call: ``import_table = {...}`` is one of
     the module's inputs (0.35.0), not Terraform 0.11's block written as an argument. Checked as
@@ -1026,3 +1123,36 @@ def test_a_gsi_keyed_by_key_schema_blocks_is_neither_refused_nor_compared_by_its
     (gsi,) = gsis
     assert isinstance(gsi.hash_key, Unknown) and "key_schema" in gsi.hash_key.reason
     assert isinstance(gsi.range_key, Unknown) and gsi.projection_type == "ALL"
+
+
+def test_quoted_and_spaced_ignore_changes_entries_are_checked_as_terraform_reads_them(tmp_path: Path) -> None:
+    """Terraform 0.11's quoted entries (a deprecation warning in 1.11.4) and spaced steps are
+    the same traversal to terraform validate: ``"ttl[0].nope"`` is refused as ``ttl[0].nope``,
+    ``"tags.x"`` and ``ttl . 0 . enabled`` validate (terraform 1.11.4, hashicorp/aws 5.100.0)."""
+    from realestate import target, write_repo
+
+    from driftwatch.scan import declare
+    from driftwatch.terraform.parse import ParseCache
+
+    def table_with(entries: str) -> str:
+        return (
+            f'resource "aws_dynamodb_table" "t" {{\n  name = "t"\n  hash_key = "id"\n'
+            '  billing_mode = "PAY_PER_REQUEST"\n  attribute {\n    name = "id"\n    type = "S"\n  }\n'
+            f"  lifecycle {{\n    ignore_changes = [{entries}]\n  }}\n}}\n"
+        )
+
+    refused = write_repo(
+        tmp_path / "refused", {"main.tf": table_with('"ttl[0].nope", ttl [ "enabled" ] [ "x" ]')}
+    )
+    accepted = write_repo(
+        tmp_path / "accepted", {"main.tf": table_with('"ttl[0].enabled", "tags.x", ttl . 0 . enabled')}
+    )
+    found = declare([target(refused), target(accepted)], ParseCache())
+    assert not found.errors, found.errors
+    assert sorted(tuple(r.message for r in job.table.rejections) for job in found.jobs) == [
+        (),
+        (
+            'This object has no argument, nested block, or exported attribute named "nope".',
+            _DID_YOU_MEAN_DOT.format("x"),
+        ),
+    ]

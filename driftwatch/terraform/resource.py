@@ -305,19 +305,27 @@ def _ignores_whole_or(entries: list[str], head: str, argument: str) -> bool:
     return False
 
 
-def ignore_changes_step(entry: str) -> tuple[str, str | None] | None:
-    """An ``ignore_changes`` entry's head and the kind of its first step: ``"index"``
-    (``[0]``, ``.0``), ``"key"`` (``["K"]``), ``"attribute"`` (``.name``) or None (no step);
-    None for ``all`` or text that is no path."""
+def ignore_changes_traversal(entry: str) -> tuple[str, list[tuple[str, str]]] | None:
+    """An ``ignore_changes`` entry's head and its steps, each ``("index", "0")`` (``[0]``,
+    ``.0``), ``("key", "K")`` (``["K"]``) or ``("attribute", "name")`` (``.name``); None for
+    ``all`` or text that is not wholly a path (not judged: it could be anything)."""
     entry = entry.strip()
     match = _IGNORE_PATH.match(entry)
     if entry == "all" or match is None:
         return None
-    step = _PATH_PARTS.match(match.group("rest"))
-    if step is None:
-        return match.group("head"), None
-    kind = "key" if step.group(1) is not None else "attribute" if step.group(3) else "index"
-    return match.group("head"), kind
+    rest, position, steps = match.group("rest"), 0, []
+    while position < len(rest):
+        step = _PATH_PARTS.match(rest, position)
+        if step is None:
+            return None
+        if step.group(1) is not None:
+            steps.append(("key", step.group(1)))
+        elif step.group(3) is not None:
+            steps.append(("attribute", step.group(3)))
+        else:
+            steps.append(("index", step.group(2) or step.group(4)))
+        position = step.end()
+    return match.group("head"), steps
 
 
 def ignore_changes_entries(arguments: Mapping[str, Any]) -> list[str] | None:

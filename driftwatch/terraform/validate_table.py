@@ -51,7 +51,7 @@ from typing import Any, Protocol
 
 from driftwatch.spec import Rejection, RejectionWhen, Unknown, first_unknown
 from driftwatch.terraform.numbers import format_number
-from driftwatch.terraform.resource import ignore_changes_entries, ignore_changes_step
+from driftwatch.terraform.resource import ignore_changes_entries, ignore_changes_traversal
 
 ATTRIBUTE_TYPES = ("S", "N", "B")
 BILLING_MODES = ("PROVISIONED", "PAY_PER_REQUEST")
@@ -514,12 +514,47 @@ _RESOURCE_NAMES = (
 )
 
 
+# The types of the arguments an ``ignore_changes`` entry can reach (hashicorp/aws 5.100): what
+# is in neither set nor a map is a string. Names only newer releases have (``region``,
+# ``warm_throughput``, ``global_table_witness``) and a set-typed argument are not judged past
+# their name: their shape is not checked against terraform here.
+_BOOLS = frozenset(
+    {
+        "deletion_protection_enabled",
+        "restore_to_latest_time",
+        "stream_enabled",
+        "ttl.enabled",
+        "point_in_time_recovery.enabled",
+        "server_side_encryption.enabled",
+    }
+)
+_NUMBERS = frozenset(
+    {
+        "read_capacity",
+        "write_capacity",
+        "point_in_time_recovery.recovery_period_in_days",
+        "on_demand_throughput.max_read_request_units",
+        "on_demand_throughput.max_write_request_units",
+    }
+)
+_MAPS = frozenset({"tags", "tags_all"})
+_NOT_JUDGED = frozenset(
+    {"region", "warm_throughput", "global_table_witness", "import_table.input_format_options.csv.header_list"}
+)
+_SINGLE_NESTED = frozenset({"timeouts"})
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_Steps = Sequence[tuple[str, str]]
+
+
 def _ignore_changes(c: _Checker) -> None:
     """``ignore-changes``: an entry Terraform refuses before planning (checked with terraform
     1.11.4 validate): a name the resource does not have, a step into a set of blocks
-    (``global_secondary_index.read_capacity``, a public module's entry), or an attribute of a
-    list block without its index (``ttl.enabled``). Refused entries are otherwise read as
-    silencing their argument, which hid the GSIs of a table Terraform would not plan."""
+    (``global_secondary_index.read_capacity``, a public module's entry), an attribute of a
+    list block without its index (``ttl.enabled``), a key or index where a block takes only
+    attributes (``ttl[0]["enabled"]``, ``ttl["enabled"]["x"]``), an argument of a block it
+    lacks (``ttl[0].nope``) or a step its type has not (``ttl[0].enabled[0]``,
+    ``tags["a"]["b"]``). Refused entries are otherwise read as silencing something, which hid
+    the GSIs (or the TTL) of a table Terraform would not plan."""
     # every entry as text; none when one cannot be read (it could name anything: not judged)
     for entry in ignore_changes_entries(c.arguments) or ():
         if entry.strip() == "*":  # Terraform 0.11's wildcard, which reads as naming nothing
@@ -529,43 +564,86 @@ def _ignore_changes(c: _Checker) -> None:
                 'Use "ignore_changes = all" to ignore changes to all attributes.',
             )
             continue
-        parsed = ignore_changes_step(entry)
+        parsed = ignore_changes_traversal(entry)
         if parsed is None:
             continue
-        head, step = parsed
+        head, steps = parsed
         if head not in _RESOURCE_NAMES:
             message = f'This object has no argument, nested block, or exported attribute named "{head}".'
             close = _suggestion(head, sorted(_RESOURCE_NAMES))
             c.reject("ignore-changes", message + (f' Did you mean "{close}"?' if close else ""))
-        elif head in _SET_BLOCKS and step is not None:
-            c.reject(
-                "ignore-changes",
-                f'Block type "{head}" is represented by a set of objects, and set elements do not '
-                "have addressable keys. To find elements matching specific criteria, use a "
-                '"for" expression with an "if" clause.',
+            continue
+        refused = _traverse_block("", [("attribute", head), *steps])
+        if refused is not None:
+            c.reject("ignore-changes", refused)
+
+
+def _traverse_block(path: str, steps: _Steps) -> str | None:
+    """Terraform's ``Block.StaticValidateTraversal``: the message refusing ``steps`` into the
+    block at ``path`` ("" for the resource), or None. A block takes only attribute steps."""
+    if not steps:
+        return None
+    kind, name = steps[0]
+    if kind != "attribute":
+        if kind == "key" and _IDENTIFIER.match(name):
+            return (
+                f'Only attribute access is allowed here. Did you mean to access attribute "{name}" '
+                "using the dot operator?"
             )
-        elif head in _LIST_BLOCKS and step == "attribute":
-            c.reject(
-                "ignore-changes",
-                f'Block type "{head}" is represented by a list of objects, so it must be indexed '
-                f"using a numeric key, like .{head}[0].",
-            )
-        elif head in _LIST_BLOCKS and step == "index" and (key := _key_after_index(entry)) is not None:
-            c.reject(
-                "ignore-changes",
-                f'Only attribute access is allowed here. Did you mean to access attribute "{key}" '
-                "using the dot operator?",
-            )
+        return "Only attribute access is allowed here, using the dot operator."
+    child = f"{path}.{name}" if path else name
+    if child in _NOT_JUDGED:
+        return None
+    if child in _BLOCK_ARGUMENTS:
+        return _traverse_nested(child, name, steps[1:])
+    if name in _BLOCK_ARGUMENTS[path]:
+        return _traverse_value(_value_type(child), steps[1:])
+    names = _BLOCK_ARGUMENTS[path] | {
+        k.removeprefix(f"{path}.") for k in _BLOCK_ARGUMENTS if k and _parent(k) == path
+    }
+    message = f'This object has no argument, nested block, or exported attribute named "{name}".'
+    close = _suggestion(name, sorted(names))
+    return message + (f' Did you mean "{close}"?' if close else "")
 
 
-_KEY_AFTER_INDEX = re.compile(r'^\s*[A-Za-z_][A-Za-z0-9_]*\s*(?:\[\s*\d+\s*\]|\.\d+)\s*\[\s*"([^"]*)"\s*\]')
+def _traverse_nested(path: str, name: str, steps: _Steps) -> str | None:
+    """``NestedBlock.staticValidateTraversal``: a set of blocks takes no step, a list one
+    index (any key: ``ttl["enabled"]`` validates) before the block's, a single block none."""
+    if path in _SINGLE_NESTED:
+        return _traverse_block(path, steps)
+    if not steps:
+        return None
+    if path in _SET_BLOCKS:
+        return (
+            f'Block type "{name}" is represented by a set of objects, and set elements do not '
+            "have addressable keys. To find elements matching specific criteria, use a "
+            '"for" expression with an "if" clause.'
+        )
+    if steps[0][0] == "attribute":
+        return (
+            f'Block type "{name}" is represented by a list of objects, so it must be indexed '
+            f"using a numeric key, like .{name}[0]."
+        )
+    return _traverse_block(path, steps[1:])
 
 
-def _key_after_index(entry: str) -> str | None:
-    """The string key of ``ttl[0]["enabled"]`` (an element of a list block is an object, whose
-    attributes Terraform lets an ``ignore_changes`` entry reach by ``.name`` only), or None."""
-    found = _KEY_AFTER_INDEX.match(entry)
-    return found.group(1) if found else None
+def _value_type(path: str) -> str:
+    """The type of the argument at ``path`` as Terraform names it in its messages."""
+    if path in _MAPS:
+        return "map"
+    return "bool" if path in _BOOLS else "number" if path in _NUMBERS else "string"
+
+
+def _traverse_value(kind: str, steps: _Steps) -> str | None:
+    """HCL's traversal of an unknown value of the argument's type: a map takes one step of
+    either kind (``tags.x`` and ``tags[0]`` validate), a primitive none."""
+    if not steps:
+        return None
+    if kind == "map":
+        return _traverse_value("string", steps[1:])
+    if steps[0][0] == "attribute":
+        return f"Can't access attributes on a primitive-typed value ({kind})."
+    return "This value does not have any indices."
 
 
 def check(arguments: Mapping[str, Any]) -> tuple[Rejection, ...]:
