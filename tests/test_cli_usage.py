@@ -256,24 +256,32 @@ def test_validate_pluralises(capsys: pytest.CaptureFixture[str], monkeypatch: py
     assert "2 targets, 5 tables declared, 0 errors" in capsys.readouterr().out
 
 
+# A table's opening, up to its closing brace (callers add attributes, then "}\n").
+_TABLE = (
+    'resource "aws_dynamodb_table" "t" {\n  name = "t"\n  hash_key = "id"\n'
+    '  billing_mode = "PAY_PER_REQUEST"\n  attribute {\n    name = "id"\n    type = "S"\n  }\n'
+)
+
+
+def _one_target(tmp_path: Path, main_tf: str, region: str | None = "us-east-1") -> Path:
+    """A repository with envs/prod/main.tf and a config of one target there; the config's path."""
+    root = tmp_path / "envs" / "prod"
+    root.mkdir(parents=True)
+    (root / "main.tf").write_text(main_tf, encoding="utf-8")
+    config = tmp_path / "driftwatch.yaml"
+    where = "" if region is None else f", region: {region}"
+    config.write_text(f"repo: .\ntargets:\n  - {{name: prod, root: envs/prod{where}}}\n", encoding="utf-8")
+    return config
+
+
 def test_validates_summary_line_counts_what_is_not_evaluated(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """docs/deploy.md has a user deploy once `driftwatch validate` reports `0 errors`. With a
     module call not evaluated it printed "0 errors" and exited 1: the line read as clean while
     the call's tables would never be watched. It counts them as inspect's line does."""
-    root = tmp_path / "envs" / "prod"
-    root.mkdir(parents=True)
-    (root / "main.tf").write_text(
-        'module "queues" {\n  source = "s3::https://s3.amazonaws.com/acme/q.zip"\n}\n'
-        'resource "aws_dynamodb_table" "t" {\n  name = "t"\n  hash_key = "id"\n'
-        '  billing_mode = "PAY_PER_REQUEST"\n  attribute {\n    name = "id"\n    type = "S"\n  }\n}\n',
-        encoding="utf-8",
-    )
-    config = tmp_path / "driftwatch.yaml"
-    config.write_text(
-        "repo: .\ntargets:\n  - {name: prod, root: envs/prod, region: us-east-1}\n", encoding="utf-8"
-    )
+    module = 'module "queues" {\n  source = "s3::https://s3.amazonaws.com/acme/q.zip"\n}\n'
+    config = _one_target(tmp_path, module + _TABLE + "}\n")
     assert main(["validate", "--config", str(config)]) == 1
     captured = capsys.readouterr()
     assert "not evaluated [prod] envs/prod/main.tf:1: module.queues" in captured.err
@@ -288,15 +296,7 @@ def test_validates_summary_line_counts_a_table_it_cannot_scan_as_an_error(
     last line said "0 errors, 0 module calls or resources not evaluated" all the same."""
     for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(variable, raising=False)
-    root = tmp_path / "envs" / "prod"
-    root.mkdir(parents=True)
-    (root / "main.tf").write_text(
-        'resource "aws_dynamodb_table" "t" {\n  name = "t"\n  hash_key = "id"\n'
-        '  billing_mode = "PAY_PER_REQUEST"\n  attribute {\n    name = "id"\n    type = "S"\n  }\n}\n',
-        encoding="utf-8",
-    )
-    config = tmp_path / "driftwatch.yaml"
-    config.write_text("repo: .\ntargets:\n  - {name: prod, root: envs/prod}\n", encoding="utf-8")
+    config = _one_target(tmp_path, _TABLE + "}\n", region=None)
     assert main(["validate", "--config", str(config)]) == 1
     captured = capsys.readouterr()
     assert "error [prod] aws_dynamodb_table.t: region unknown" in captured.err
@@ -309,18 +309,7 @@ def test_a_table_terraform_would_reject_fails_validate_and_is_shown_by_inspect(
 ) -> None:
     """As README.md says: validate exits 1 and counts the rule as an error; inspect shows the
     rule under the table and keeps its exit code for what could not be evaluated."""
-    root = tmp_path / "envs" / "prod"
-    root.mkdir(parents=True)
-    (root / "main.tf").write_text(
-        'resource "aws_dynamodb_table" "t" {\n  name = "t"\n  hash_key = "id"\n'
-        '  billing_mode = "PAY_PER_REQUEST"\n  attribute {\n    name = "id"\n    type = "S"\n  }\n'
-        '  attribute {\n    name = "unused"\n    type = "S"\n  }\n}\n',
-        encoding="utf-8",
-    )
-    config = tmp_path / "driftwatch.yaml"
-    config.write_text(
-        "repo: .\ntargets:\n  - {name: prod, root: envs/prod, region: us-east-1}\n", encoding="utf-8"
-    )
+    config = _one_target(tmp_path, _TABLE + '  attribute {\n    name = "unused"\n    type = "S"\n  }\n}\n')
     assert main(["validate", "--config", str(config)]) == 1
     assert "1 table declared, 1 error, 0 module calls or resources not evaluated" in capsys.readouterr().out
     assert main(["inspect", "--config", str(config)]) == 0

@@ -23,7 +23,11 @@ from driftwatch.gitinfo import GitObjects, GitUnavailable, checkout_of, head_com
 from driftwatch.terraform.modules import TargetInput
 from driftwatch.terraform.parse import ParseCache
 
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git command")
+pytestmark = pytest.mark.skipif(
+    shutil.which("git") is None,
+    reason="git is not installed: these tests build real git repositories with it "
+    "(driftwatch itself needs git for pending applies and git module sources)",
+)
 
 WHEN = datetime.now(UTC) - timedelta(days=1)
 

@@ -219,6 +219,16 @@ def _directory_problem(path: Path) -> int | None:
     return None
 
 
+def _check_integrity(conn: sqlite3.Connection, path: str) -> None:
+    """SQLite's ``quick_check`` at open, for the daemon and the reader alike: a damaged file is
+    a HistoryError naming it, with the advice for a file that really is damaged."""
+    problems = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
+    if problems != ["ok"]:
+        raise HistoryError(
+            f"history database {path} failed its integrity check ({'; '.join(problems[:3])}); {_CORRUPT}"
+        )
+
+
 def _newer_schema(path: str, version: int) -> str:
     return (
         f"history database {path} has schema version {version}, but this driftwatch "
@@ -570,12 +580,7 @@ class Store:
         store._read_only = True
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-            problems = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
-            if problems != ["ok"]:
-                raise HistoryError(
-                    f"history database {name} failed its integrity check ({'; '.join(problems[:3])}); "
-                    f"{_CORRUPT}"
-                )
+            _check_integrity(conn, name)
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             if version > SCHEMA_VERSION:
                 raise HistoryError(_newer_schema(name, version))
@@ -602,12 +607,7 @@ class Store:
         # FULL: a message marked sent must stay marked sent across a power loss (else resent).
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
-        problems = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
-        if problems != ["ok"]:
-            raise HistoryError(
-                f"history database {self._path} failed its integrity check ({'; '.join(problems[:3])}); "
-                f"{_CORRUPT}"
-            )
+        _check_integrity(conn, self._path)
         self._migrate()
         conn.execute("BEGIN IMMEDIATE")
         try:

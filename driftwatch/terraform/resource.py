@@ -262,8 +262,7 @@ def ignore_changes_to_vocabulary(entry: str) -> frozenset[str]:
     head, rest = match.group("head"), match.group("rest")
     if head == "name":
         return _IGNORED_NAME
-    steps = list(_PATH_PARTS.finditer(rest))
-    keys = [m.group(1) or m.group(3) for m in steps if (m.group(1) or m.group(3))]
+    steps, keys = _loose_steps(rest)
     if head in ("tags", "tags_all") and steps:
         # Only an index (``tags["K"]``) names a map key. Terraform reads ``tags.K`` as an
         # attribute step, which matches no element of a map: it ignores nothing (terraform plan
@@ -284,6 +283,14 @@ def ignore_changes_to_vocabulary(entry: str) -> frozenset[str]:
     return frozenset(IGNORE_CHANGES_VOCABULARY.get(head, ()))
 
 
+def _loose_steps(rest: str) -> tuple[list[re.Match[str]], list[str]]:
+    """The path steps found in an entry after its head, and the names among them (string keys
+    and attributes, in order): what the silencing rules read. Refused entries are the
+    validator's (``ignore_changes_traversal``)."""
+    steps = list(_PATH_PARTS.finditer(rest))
+    return steps, [m.group(1) or m.group(3) for m in steps if (m.group(1) or m.group(3))]
+
+
 def _whole_block_key(steps: list[re.Match[str]]) -> bool:
     """Whether the steps are one string key (``ttl["enabled"]``): Terraform drops an entry's
     last string key as a map's key, then finds no map, and ignores the whole block (terraform
@@ -298,8 +305,7 @@ def _ignores_whole_or(entries: list[str], head: str, argument: str) -> bool:
         match = _IGNORE_PATH.match(entry.strip())
         if match is None or match.group("head") != head:
             continue
-        steps = list(_PATH_PARTS.finditer(match.group("rest")))
-        keys = [m.group(1) or m.group(3) for m in steps if (m.group(1) or m.group(3))]
+        steps, keys = _loose_steps(match.group("rest"))
         if not keys or keys[0] == argument or _whole_block_key(steps):
             return True
     return False
