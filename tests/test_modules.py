@@ -763,6 +763,54 @@ resource "aws_dynamodb_table" "t" {
     assert specs["module.t.aws_dynamodb_table.t"].point_in_time_recovery is True
 
 
+def test_an_ephemeral_variable_in_a_tables_arguments_is_unknown_not_drift(
+    embedded_aws: None, tmp_path: Path
+) -> None:
+    """An ``ephemeral = true`` variable (Terraform 1.10) in a table's tags: terraform 1.11.4 plan
+    refuses it ("Invalid use of ephemeral value: Ephemeral values are not valid for "tags",
+    because it is not a write-only attribute and must be persisted to state"), so nothing was
+    applied from it and there is nothing to compare. Before, driftwatch compared the default and
+    called the live table drifted (``tags.E``) where Terraform plans nothing (fourteenth survey)."""
+    import boto3
+    from realestate import run_scan, target
+
+    from driftwatch.spec import TableStatus
+
+    write_tree(
+        tmp_path,
+        {
+            "root/main.tf": """
+variable "token" {
+  type      = string
+  ephemeral = true
+  default   = "e1"
+}
+resource "aws_dynamodb_table" "t" {
+  name         = "eph"
+  hash_key     = "id"
+  billing_mode = "PAY_PER_REQUEST"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  tags = { E = var.token, Team = "obs" }
+}
+""",
+        },
+    )
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName="eph",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        Tags=[{"Key": "Team", "Value": "obs"}],
+    )
+    (found,) = run_scan([target(tmp_path, root="root")]).tables
+    assert found.status is TableStatus.IN_SYNC, found.drift
+    (unresolved,) = [u for u in found.unresolved if u.attribute.startswith("tags")]
+    assert "ephemeral" in unresolved.reason
+
+
 def test_a_var_for_an_undeclared_variable_is_an_error_as_terraform_refuses_it(tmp_path: Path) -> None:
     """terraform plan -var typo=x stops ("Value for undeclared variable"). Before, driftwatch
     ignored it, so a misspelt ``vars: {enviroment: prod}`` silently left the default in place

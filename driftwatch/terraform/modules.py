@@ -717,6 +717,7 @@ class ModuleInstance:
         values: dict[str, Any] = {}
         types: dict[str, TypeSpec] = {}
         not_nullable: set[str] = set()
+        ephemeral: set[str] = set()
         for name, (block, file) in declared.items():
             attributes, _ = block.items
             types[name] = self._variable_type(name, block, file)
@@ -728,6 +729,9 @@ class ModuleInstance:
                 nullable = _evaluate_attribute(attributes["nullable"], constant, self.walk, file)
                 if nullable is False:
                     not_nullable.add(name)
+            if "ephemeral" in attributes:
+                if _evaluate_attribute(attributes["ephemeral"], constant, self.walk, file) is True:
+                    ephemeral.add(name)
         defaults = dict(values)
         if inputs is None:
             assignments = self._root_assignments(declared, types, empty)
@@ -769,6 +773,13 @@ class ModuleInstance:
                 self.walk.error(f"the value of variable {name!r} is nested too deeply", file, block.line)
                 bound[name] = Unknown(f"var.{name} is nested too deeply")
         bound.update(duplicated)
+        for name in ephemeral:
+            # Terraform 1.10+: an ephemeral value is never in a plan or state, and Terraform
+            # refuses it in a table's arguments ("Invalid use of ephemeral value"): not known.
+            bound[name] = Unknown(
+                f"var.{name} is ephemeral: Terraform keeps it out of plans and state and refuses "
+                "it in a table's arguments"
+            )
         self._validate(declared, bound)
         return bound
 
