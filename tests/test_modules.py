@@ -770,7 +770,8 @@ def test_an_ephemeral_variable_in_a_tables_arguments_is_unknown_not_drift(
     refuses it ("Invalid use of ephemeral value: Ephemeral values are not valid for "tags",
     because it is not a write-only attribute and must be persisted to state"), so nothing was
     applied from it and there is nothing to compare. Before, driftwatch compared the default and
-    called the live table drifted (``tags.E``) where Terraform plans nothing (fourteenth survey)."""
+    called the live table drifted (``tags.E``) where Terraform plans nothing (fourteenth survey).
+    A provider block may read one: terraform plan took ``region`` and ``default_tags`` from it."""
     import boto3
     from realestate import run_scan, target
 
@@ -784,6 +785,17 @@ variable "token" {
   type      = string
   ephemeral = true
   default   = "e1"
+}
+variable "region" {
+  type      = string
+  ephemeral = true
+  default   = "us-east-1"
+}
+provider "aws" {
+  region = var.region
+  default_tags {
+    tags = { Region = var.region }
+  }
 }
 resource "aws_dynamodb_table" "t" {
   name         = "eph"
@@ -803,9 +815,9 @@ resource "aws_dynamodb_table" "t" {
         BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        Tags=[{"Key": "Team", "Value": "obs"}],
+        Tags=[{"Key": "Team", "Value": "obs"}, {"Key": "Region", "Value": "us-east-1"}],
     )
-    (found,) = run_scan([target(tmp_path, root="root")]).tables
+    (found,) = run_scan([target(tmp_path, root="root", region=None)]).tables
     assert found.status is TableStatus.IN_SYNC, found.drift
     (unresolved,) = [u for u in found.unresolved if u.attribute.startswith("tags")]
     assert "ephemeral" in unresolved.reason

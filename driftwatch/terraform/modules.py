@@ -773,9 +773,11 @@ class ModuleInstance:
                 self.walk.error(f"the value of variable {name!r} is nested too deeply", file, block.line)
                 bound[name] = Unknown(f"var.{name} is nested too deeply")
         bound.update(duplicated)
+        # Terraform 1.10+: an ephemeral value is never in a plan or state, and Terraform refuses
+        # it in a table's arguments ("Invalid use of ephemeral value"): not known there. A
+        # provider block may read it (its region, default tags): provider_variables.
+        self.provider_variables: dict[str, Any] = dict(bound)
         for name in ephemeral:
-            # Terraform 1.10+: an ephemeral value is never in a plan or state, and Terraform
-            # refuses it in a table's arguments ("Invalid use of ephemeral value"): not known.
             bound[name] = Unknown(
                 f"var.{name} is ephemeral: Terraform keeps it out of plans and state and refuses "
                 "it in a table's arguments"
@@ -1456,7 +1458,7 @@ def _own_providers(instance: ModuleInstance) -> dict[str | None, provider_rules.
         if block.type != "provider" or block.labels[:1] != ("aws",):
             continue
         attributes, nested = block.items
-        scope = instance.scope(file)
+        scope = instance.scope(file, var=instance.provider_variables)
         # A literal name for Terraform ("Variables not allowed"): read with no names in scope,
         # so that ``alias = var.x`` is refused below rather than taken for a name.
         alias = (
