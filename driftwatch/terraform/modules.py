@@ -729,9 +729,9 @@ class ModuleInstance:
                 nullable = _evaluate_attribute(attributes["nullable"], constant, self.walk, file)
                 if nullable is False:
                     not_nullable.add(name)
-            if "ephemeral" in attributes:
-                if _evaluate_attribute(attributes["ephemeral"], constant, self.walk, file) is True:
-                    ephemeral.add(name)
+            marked = attributes.get("ephemeral")
+            if marked is not None and _evaluate_attribute(marked, constant, self.walk, file) is True:
+                ephemeral.add(name)
         defaults = dict(values)
         if inputs is None:
             assignments = self._root_assignments(declared, types, empty)
