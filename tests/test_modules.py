@@ -772,8 +772,7 @@ def test_an_ephemeral_variable_in_a_tables_arguments_is_unknown_not_drift(
     applied from it and there is nothing to compare. Before, driftwatch compared the default and
     called the live table drifted (``tags.E``) where Terraform plans nothing (fourteenth survey).
     A provider block may read one: terraform plan took ``region`` and ``default_tags`` from it."""
-    import boto3
-    from realestate import run_scan, target
+    from realestate import provision, run_scan, target
 
     from driftwatch.spec import TableStatus
 
@@ -783,12 +782,12 @@ def test_an_ephemeral_variable_in_a_tables_arguments_is_unknown_not_drift(
             "root/main.tf": """
 variable "token" {
   type      = string
-  ephemeral = true
-  default   = "e1"
+  ephemeral = false
+  default   = "applied-before"
 }
 variable "region" {
   type      = string
-  ephemeral = true
+  ephemeral = false
   default   = "us-east-1"
 }
 provider "aws" {
@@ -810,14 +809,11 @@ resource "aws_dynamodb_table" "t" {
 """,
         },
     )
-    boto3.client("dynamodb", region_name="us-east-1").create_table(
-        TableName="eph",
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        Tags=[{"Key": "Team", "Value": "obs"}, {"Key": "Region", "Value": "us-east-1"}],
-    )
-    (found,) = run_scan([target(tmp_path, root="root", region=None)]).tables
+    watched = target(tmp_path, root="root", region=None)
+    provision([watched])  # the table as applied before both variables became ephemeral
+    main = tmp_path / "root" / "main.tf"
+    main.write_text(main.read_text().replace("= false", "= true").replace("applied-before", "e1"))
+    (found,) = run_scan([watched]).tables
     assert found.status is TableStatus.IN_SYNC, found.drift
     (unresolved,) = [u for u in found.unresolved if u.attribute.startswith("tags")]
     assert "ephemeral" in unresolved.reason
