@@ -130,6 +130,10 @@ def unrecorded_sightings(
     return out
 
 
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 def scan_result(report: ScanReport) -> str:
     """success: everything was checked; partial: some tables, files or module calls could not be."""
     if report.errors or report.not_evaluated or report.count(TableStatus.ERROR):
@@ -783,7 +787,7 @@ class Daemon:
         until = None if budget is None else time.monotonic() + budget
         for notifier in self.notifiers:  # each route on its own: one webhook down holds up no other
             try:
-                notifier.deliver_pending(datetime.now(UTC), deadline=deadline, wait=wait, until=until)
+                notifier.deliver_pending(wall_clock, deadline=deadline, wait=wait, until=until)
             except HistoryError as error:
                 if self.history.closed:  # shutdown closed it during a send: resent, marked, next start
                     log.warning("slack_delivery_interrupted_by_shutdown", error=str(error))
