@@ -578,6 +578,7 @@ class Daemon:
                 sent=found.sent if found else 0,
                 dropped=found.dropped if found else 0,
                 oldest_pending=self._oldest_pending(channel, found),
+                oldest_attempts=found.oldest_pending_attempts if found else 0,
             )
 
     def _oldest_pending(self, channel: str, found: ChannelStats | None) -> datetime | None:

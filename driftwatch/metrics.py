@@ -69,6 +69,10 @@ Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
   (pending, sent, dropped); sent and dropped ones until ``state.retention`` deletes them.
 - ``driftwatch_outbox_oldest_pending_age_seconds{channel}``: age of the oldest message not yet
   delivered (0 when none is pending), computed at scrape time.
+- ``driftwatch_outbox_oldest_pending_attempts{channel}``: failed delivery attempts of that
+  message (0 when none is pending): above 0, the channel is failing now. From the outbox, so
+  right from a restart and between retries an hour apart, where a count of recent failures
+  reads 0.
 - ``driftwatch_module_cache_bytes``, ``driftwatch_module_cache_max_bytes``: bytes the module
   download cache holds after the last scan, and its bound (``modules.cache_max_bytes``).
 - ``driftwatch_module_cache_evictions_total`` (counter): modules evicted to keep the cache under
@@ -388,7 +392,7 @@ class DriftwatchMetrics:
         self._config_not_applied = 0
         self._notifications: Counter[tuple[str, str]] = Counter()
         # channel -> (pending, sent, dropped, unix time of the oldest pending message or None)
-        self._outbox: dict[str, tuple[int, int, int, float | None]] = {}
+        self._outbox: dict[str, tuple[int, int, int, float | None, int]] = {}
         self._module_cache: tuple[int, int, int] | None = None  # bytes, bound, evictions
         if registry is None:
             registry = CollectorRegistry()
@@ -479,12 +483,19 @@ class DriftwatchMetrics:
                 self._notifications[(channel, outcome)] += 0
 
     def observe_outbox(
-        self, channel: str, *, pending: int, sent: int, dropped: int, oldest_pending: datetime | None
+        self,
+        channel: str,
+        *,
+        pending: int,
+        sent: int,
+        dropped: int,
+        oldest_pending: datetime | None,
+        oldest_attempts: int = 0,
     ) -> None:
         """The outbox of ``channel`` as the database holds it now (after a scan or a delivery)."""
         oldest = _unix(oldest_pending) if oldest_pending is not None else None
         with self._lock:
-            self._outbox[channel] = (pending, sent, dropped, oldest)
+            self._outbox[channel] = (pending, sent, dropped, oldest, oldest_attempts if oldest is not None else 0)
 
     def observe_module_cache(self, *, held: int, limit: int, evictions: int) -> None:
         """The module download cache as measured after a scan (driftwatch.terraform.cache)."""
@@ -677,13 +688,21 @@ class DriftwatchMetrics:
             "Age of the oldest message not delivered yet (0 when none is pending).",
             labels=["channel"],
         )
+        oldest_attempts = GaugeMetricFamily(
+            "driftwatch_outbox_oldest_pending_attempts",
+            "Failed delivery attempts of the oldest message not delivered yet (0 when none is "
+            "pending): above 0, the channel's delivery is failing now.",
+            labels=["channel"],
+        )
         now = time.time()
-        for channel, (pending, delivered, dropped, oldest) in outbox:
+        for channel, (pending, delivered, dropped, oldest, attempts) in outbox:
             for status_name, count in zip(OUTBOX_STATUSES, (pending, delivered, dropped), strict=True):
                 messages.add_metric([channel, status_name], count)
             oldest_age.add_metric([channel], max(0.0, now - oldest) if oldest is not None else 0.0)
+            oldest_attempts.add_metric([channel], attempts)
         yield messages
         yield oldest_age
+        yield oldest_attempts
 
         repo = GaugeMetricFamily(
             "driftwatch_repo_info",
