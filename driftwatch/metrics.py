@@ -495,7 +495,13 @@ class DriftwatchMetrics:
         """The outbox of ``channel`` as the database holds it now (after a scan or a delivery)."""
         oldest = _unix(oldest_pending) if oldest_pending is not None else None
         with self._lock:
-            self._outbox[channel] = (pending, sent, dropped, oldest, oldest_attempts if oldest is not None else 0)
+            self._outbox[channel] = (
+                pending,
+                sent,
+                dropped,
+                oldest,
+                oldest_attempts if oldest is not None else 0,
+            )
 
     def observe_module_cache(self, *, held: int, limit: int, evictions: int) -> None:
         """The module download cache as measured after a scan (driftwatch.terraform.cache)."""

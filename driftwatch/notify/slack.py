@@ -828,7 +828,12 @@ class SlackNotifier:
             log.warning("slack_outcome_callback_failed", error=self.scrub(repr(error)))
 
     def deliver_pending(
-        self, now: datetime | Callable[[], datetime], *, deadline: float | None = None, wait: bool = True, until: float | None = None
+        self,
+        now: datetime | Callable[[], datetime],
+        *,
+        deadline: float | None = None,
+        wait: bool = True,
+        until: float | None = None,
     ) -> int:
         """Send the due messages in order; returns how many Slack accepted.
 
@@ -859,7 +864,9 @@ class SlackNotifier:
             while handled < self._max_per_run:
                 if self._stopped(deadline) or _past(until):
                     break
-                batch = self._history.pending(self.channel, clock(), limit=min(50, self._max_per_run - handled))
+                batch = self._history.pending(
+                    self.channel, clock(), limit=min(50, self._max_per_run - handled)
+                )
                 if not batch:
                     break
                 for message in batch:
