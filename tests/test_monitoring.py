@@ -218,8 +218,6 @@ def test_unit_tests_cover_every_alert_firing_and_not_firing() -> None:
             "driftwatch_outbox_oldest_pending_attempts",
             "driftwatch_outbox_messages",
         ),
-        # A new pod's drop, before the first scrape, would go unsaid again.
-        ("DriftwatchSlackDeliveryFailing", "< 60 * 60", "< 1 * 60"),
         # A new pod's first failure, before the first scrape, would go unsaid again.
         ("DriftwatchScanFailing", "< 15 * 60", "< 1 * 60"),
     ],
