@@ -443,6 +443,28 @@ def test_a_lock_file_deleted_while_running_is_taken_again(tmp_path: Path) -> Non
             History.open(state, exclusive=True)
 
 
+def test_a_lock_file_that_cannot_be_made_again_keeps_the_lock_held_and_the_history_written(
+    tmp_path: Path,
+) -> None:
+    """``state.db.lock`` replaced by a directory (a volume tool, a mistaken ``mkdir``): the lock
+    could not be taken again, so every write failed -- every scan a failure, no drift recorded
+    or announced -- until a restart, which then could not start either. This process still holds
+    its lock, and no other can take one at that path: it goes on writing, and says so once."""
+    state = tmp_path / "state.db"
+    with History.open(state, exclusive=True) as history:
+        (tmp_path / "state.db.lock").unlink()
+        (tmp_path / "state.db.lock").mkdir()
+        with structlog.testing.capture_logs() as events:
+            first = history.enqueue("slack", {"text": "queued"}, T0)
+            second = history.enqueue("slack", {"text": "queued too"}, T0)
+        with History.open(state) as reader:
+            assert [m.id for m in reader.pending("slack", T0)] == [first, second]
+        with pytest.raises(HistoryError, match="lock"):  # and still one writer
+            History.open(state, exclusive=True)
+    said = [e for e in events if e["event"] == "history_lock_not_restored"]
+    assert len(said) == 1 and said[0]["log_level"] == "error"
+
+
 def test_a_state_file_replaced_while_running_is_not_written_behind_its_back(tmp_path: Path) -> None:
     state = tmp_path / "state.db"
     with History.open(state, exclusive=True) as history:
