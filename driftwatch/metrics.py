@@ -64,7 +64,8 @@ Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
 - ``driftwatch_notifications_total{channel, outcome}`` (counter): delivery attempts by outcome:
   ``success`` (delivered), ``retry`` (refused for now: 5xx, 429, a broken webhook),
   ``error`` (no answer: timeout, connection), ``dropped`` (refused for good). Zero-filled per
-  channel from the start, so ``increase()`` sees the first failure.
+  channel from the start, so ``increase()`` sees every failure after the first scrape (one
+  before it starts the series above 0: the rules count a young process's whole life).
 - ``driftwatch_outbox_messages{channel, status}``: messages in the outbox now, by status
   (pending, sent, dropped); sent and dropped ones until ``state.retention`` deletes them.
 - ``driftwatch_outbox_oldest_pending_age_seconds{channel}``: age of the oldest message not yet
