@@ -195,6 +195,7 @@ class _ReportView:
         report: ScanReport,
         first_seen: Mapping[tuple[str, str | None, str, str], datetime],
         open_tables: Iterable[tuple[str, str | None, str]] = (),
+        missing_tables: Iterable[tuple[str, str | None, str]] = (),
     ) -> _ReportView:
         fallback = _unix(report.generated_at)
         statuses: dict[tuple[str, str, str], TableStatus] = {}
@@ -248,9 +249,20 @@ class _ReportView:
         # An unknown region (a row's or an episode's) stands for every region of the name.
         carried_names = {(target, table) for target, table, _ in carried}
         carried_everywhere = {(target, table) for target, table, region in carried if not region}
+        # A missing or unmanaged table not listed keeps its ``table`` drift and that status:
+        # both series went, so DriftwatchTableMissing resolved for a table still missing (and
+        # paged again once its target evaluated), and DriftwatchTableDrifted would take the
+        # drift alone for an unmanaged table.
+        missing = {(target, table, region or "") for target, region, table in missing_tables}
         for (target, region, table, attribute), seen in first_seen.items():
             place = (target, table, region or "")
             name = (target, table)
+            if attribute == "table" and place in carried and place not in listed:
+                attributes.setdefault((*place, attribute), _unix(seen))
+                statuses.setdefault(place, TableStatus.MISSING if place in missing else TableStatus.UNMANAGED)
+                unresolved.setdefault(place, set())
+                alerting.add(place)
+                continue
             if attribute != "table" and (
                 place in carried or name in carried_everywhere or (not region and name in carried_names)
             ):
@@ -427,6 +439,7 @@ class DriftwatchMetrics:
         duration_seconds: float,
         started_at: datetime,
         open_tables: Iterable[tuple[str, str | None, str]] = (),
+        missing_tables: Iterable[tuple[str, str | None, str]] = (),
     ) -> None:
         """Record a finished scan and, when there is a report, make it the one /metrics shows.
 
@@ -436,12 +449,15 @@ class DriftwatchMetrics:
         attribute)`` (``table`` as in ``table_label``) to when history first saw that drift; a
         drift without an entry falls back to ``report.generated_at``. ``open_tables``: (target,
         region, table) of the history's open drift, for the drift of tables a target that
-        failed to evaluate did not list (see ``_ReportView.build``).
+        failed to evaluate did not list (see ``_ReportView.build``); ``missing_tables``: those
+        of them whose open ``table`` drift is a missing table (else an unmanaged one).
         """
         if result not in SCAN_RESULTS:
             # A label value outside the fixed set would be a new, unbounded series: fail loudly.
             raise ValueError(f"result must be one of {SCAN_RESULTS}, not {result!r}")
-        view = _ReportView.build(report, first_seen, open_tables) if report is not None else None
+        view = (
+            _ReportView.build(report, first_seen, open_tables, missing_tables) if report is not None else None
+        )
         stamp = _unix(started_at)
         bucket = next((i for i, bound in enumerate(DURATION_BUCKETS) if duration_seconds <= bound), -1)
         with self._lock:

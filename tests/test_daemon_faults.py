@@ -558,6 +558,7 @@ def record_and_observe(
         report,
         first_seen=history.first_seen_map(),
         open_tables=history.open_tables(),
+        missing_tables=history.open_missing_tables(),
         result=result,
         duration_seconds=1,
         started_at=T0,
@@ -616,6 +617,33 @@ def test_drift_of_a_target_that_failed_to_evaluate_stays_on_metrics(tmp_path: Pa
         )
         record_and_observe(history, metrics, failed, T0 + timedelta(minutes=5), result="partial")
     assert PITR_SERIES in samples(metrics)
+
+
+def test_a_missing_table_of_a_target_that_failed_to_evaluate_stays_missing_on_metrics(tmp_path: Path) -> None:
+    """Its drift was carried, but not its ``table`` drift nor its status: both series went, so
+    DriftwatchTableMissing (critical) resolved -- a false all-clear for a table still missing --
+    and paged again once the target evaluated. The history keeps it open as missing; so does
+    /metrics now (the status too: DriftwatchTableDrifted must not take it for drift)."""
+    metrics = DriftwatchMetrics(version="test")
+    (row,) = drifted_report().tables
+    gone = dataclasses.replace(row, status=TableStatus.MISSING, drift=(Drift("table", True, False),))
+    missing = dataclasses.replace(drifted_report(), tables=(gone,))
+    failed = ScanReport(
+        generated_at=T0,
+        commit=None,
+        tables=(),
+        errors=(TargetError(target="prod", message="main.tf:3: unexpected end of file"),),
+    )
+    labels = (("region", "us-east-1"), ("table", "acme-prod-orders"), ("target", "prod"))
+    first_seen = ("driftwatch_drift_first_seen_timestamp_seconds", (("attribute", "table"), *labels))
+    status = ("driftwatch_table_status", (*labels[:1], ("status", "missing"), *labels[1:]))
+    with History.open(tmp_path / "state.db") as history:
+        record_and_observe(history, metrics, missing, T0)
+        assert samples(metrics)[status] == 1
+        record_and_observe(history, metrics, failed, T0 + timedelta(minutes=5), result="partial")
+    after = samples(metrics)
+    assert after[first_seen] == T0.timestamp()
+    assert after[status] == 1
 
 
 def test_drift_of_a_module_call_not_evaluated_stays_on_metrics(tmp_path: Path) -> None:
