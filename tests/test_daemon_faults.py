@@ -637,6 +637,21 @@ def test_a_missing_table_of_a_target_that_failed_to_evaluate_stays_missing_on_me
     labels = (("region", "us-east-1"), ("table", "acme-prod-orders"), ("target", "prod"))
     first_seen = ("driftwatch_drift_first_seen_timestamp_seconds", (("attribute", "table"), *labels))
     status = ("driftwatch_table_status", (*labels[:1], ("status", "missing"), *labels[1:]))
+    unmanaged_row = dataclasses.replace(
+        gone,
+        table_name="acme-prod-scratch",
+        address=None,
+        status=TableStatus.UNMANAGED,
+        drift=(Drift("table", None, "acme-prod-scratch"),),
+        alert_unmanaged=True,
+    )
+    missing = dataclasses.replace(missing, tables=(gone, unmanaged_row))
+    scratch = (
+        ("region", "us-east-1"),
+        ("status", "unmanaged"),
+        ("table", "acme-prod-scratch"),
+        ("target", "prod"),
+    )
     with History.open(tmp_path / "state.db") as history:
         record_and_observe(history, metrics, missing, T0)
         assert samples(metrics)[status] == 1
@@ -644,6 +659,9 @@ def test_a_missing_table_of_a_target_that_failed_to_evaluate_stays_missing_on_me
     after = samples(metrics)
     assert after[first_seen] == T0.timestamp()
     assert after[status] == 1
+    # An unmanaged table keeps its own status: DriftwatchTableDrifted alerts it, not Missing.
+    assert after[("driftwatch_table_status", scratch)] == 1
+    assert after[("driftwatch_table_status", (*scratch[:1], ("status", "missing"), *scratch[2:]))] == 0
 
 
 def test_drift_of_a_module_call_not_evaluated_stays_on_metrics(tmp_path: Path) -> None:
