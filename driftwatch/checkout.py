@@ -15,8 +15,9 @@ FIFO would hang a plain open), at most 16 KiB, its text scrubbed of anything cre
 
 A checkout can also change *during* a scan: git-sync publishes a new commit by swapping its
 ``--link`` symlink to a new worktree and then deletes the old one (at once, unless
-``--stale-worktree-timeout`` keeps it). A scan reading the old worktree while it is deleted
-sees part of the tree: tables of a file already gone read as no longer declared (their drift
+``--stale-worktree-timeout`` keeps it); a ``git pull`` run in the checkout itself rewrites its
+files in place and moves HEAD. A scan reading the old worktree while it is deleted, or files
+being rewritten, sees part of the tree: tables of a file already gone read as no longer declared (their drift
 "no longer watched", then re-alerted as new), live tables as unmanaged. :func:`snapshot` and
 :func:`replaced` tell the daemon that the checkout it scanned is no longer the one published,
 so that such a scan is not recorded and the new checkout is scanned instead.
@@ -31,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from driftwatch.errors import DriftwatchError
+from driftwatch.gitinfo import head_commit
 from driftwatch.secrets import scrub_message
 from driftwatch.terraform.parse import read_regular
 
@@ -89,6 +91,9 @@ class Snapshot:
 
     path: Path
     identity: tuple[int, int] | None
+    # The commit HEAD points at (None: not a git checkout): a checkout updated in place (``git
+    # pull`` in it) keeps its directory, and only its HEAD says a scan read it half updated.
+    head: str | None = None
 
 
 def snapshot(configured: Path) -> Snapshot:
@@ -101,7 +106,7 @@ def snapshot(configured: Path) -> Snapshot:
         status = os.stat(path)
     except OSError:
         return Snapshot(path, None)
-    return Snapshot(path, (status.st_dev, status.st_ino))
+    return Snapshot(path, (status.st_dev, status.st_ino), head_commit(path))
 
 
 def replaced(scanned: Snapshot, now: Snapshot) -> str | None:
@@ -119,4 +124,9 @@ def replaced(scanned: Snapshot, now: Snapshot) -> str | None:
     if now.identity != scanned.identity:
         gone = "removed" if now.identity is None else "replaced"
         return f"the checkout {scanned.path} was {gone} during the scan"
+    if now.head != scanned.head:
+        return (
+            f"the checkout {scanned.path} moved from commit {scanned.head or 'none'} to "
+            f"{now.head or 'none'} during the scan (updated in place)"
+        )
     return None

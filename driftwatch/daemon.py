@@ -103,6 +103,10 @@ def commit_sightings_kept(config: Config) -> timedelta:
 
 
 DriftKey = tuple[str, str | None, str, str]  # (target, region, table label, attribute) as on /metrics
+Where = tuple[str, str | None, str]  # (target, region, table name)
+# The history's open drift for /metrics: first sightings, the tables with open drift, and those
+# of them open as missing tables.
+OpenDrift = tuple[dict[DriftKey, datetime], set[Where], set[Where]]
 
 
 def scan_job_limit_seconds(config: Config) -> float:
@@ -128,6 +132,10 @@ def unrecorded_sightings(
             if key not in recorded:
                 out[key] = unrecorded.get(key, report.generated_at)
     return out
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 def scan_result(report: ScanReport) -> str:
@@ -238,7 +246,7 @@ class Daemon:
         self._last_prune: float | None = None  # time.monotonic(): a wall clock that jumps holds nothing up
         # /metrics' drift ages when the history cannot be read (the last it said) or written
         # (this process's own first sightings): never "first seen now" for old drift.
-        self._recorded_drift: tuple[dict[DriftKey, datetime], set[tuple[str, str | None, str]]] = ({}, set())
+        self._recorded_drift: OpenDrift = ({}, set(), set())
         self._unrecorded_drift: dict[DriftKey, datetime] = {}
         # Per channel: the oldest undelivered message's id, and when this process first saw it.
         self._pending_seen: dict[str, tuple[int, float]] = {}
@@ -439,13 +447,14 @@ class Daemon:
         the schedule's mark and the delivery after the scan."""
         try:
             duration = time.monotonic() - started
-            recorded, open_tables = self._open_drift()
+            recorded, open_tables, missing_tables = self._open_drift()
             self._unrecorded_drift = unrecorded_sightings(recorded, self._unrecorded_drift, report)
             first_seen = {**self._unrecorded_drift, **recorded}
             self.metrics.observe_scan(
                 report,
                 first_seen=first_seen,
                 open_tables=open_tables,
+                missing_tables=missing_tables,
                 result=result,
                 duration_seconds=duration,
                 started_at=started_at,
@@ -574,6 +583,7 @@ class Daemon:
                 sent=found.sent if found else 0,
                 dropped=found.dropped if found else 0,
                 oldest_pending=self._oldest_pending(channel, found),
+                oldest_attempts=found.oldest_pending_attempts if found else 0,
             )
 
     def _oldest_pending(self, channel: str, found: ChannelStats | None) -> datetime | None:
@@ -608,16 +618,21 @@ class Daemon:
             held=usage.bytes, limit=settings.cache_max_bytes, evictions=usage.evictions
         )
 
-    def _open_drift(self) -> tuple[dict[DriftKey, datetime], set[tuple[str, str | None, str]]]:
-        """The history's open drift for /metrics: first sightings, and the tables (target,
-        region, name) with open drift. When the history cannot be read (locked past the busy
-        timeout), what it said last: an empty answer dated every drift "now", which resolved
-        DriftwatchTableDrifted for as long as the database was locked."""
+    def _open_drift(self) -> OpenDrift:
+        """The history's open drift for /metrics: first sightings, the tables (target, region,
+        name) with open drift, and those open as missing tables. When the history cannot be
+        read (locked past the busy timeout), what it said last: an empty answer dated every
+        drift "now", which resolved DriftwatchTableDrifted for as long as the database was
+        locked."""
         try:
-            self._recorded_drift = (self.history.first_seen_map(), self.history.open_tables())
+            self._recorded_drift = (
+                self.history.first_seen_map(),
+                self.history.open_tables(),
+                self.history.open_missing_tables(),
+            )
         except Exception as error:
             if self.history.closed:  # shutdown closed it after this scan was recorded
-                return {}, set()
+                return {}, set(), set()
             log.error("history_read_failed", error=repr(error))
         return self._recorded_drift
 
@@ -783,7 +798,7 @@ class Daemon:
         until = None if budget is None else time.monotonic() + budget
         for notifier in self.notifiers:  # each route on its own: one webhook down holds up no other
             try:
-                notifier.deliver_pending(datetime.now(UTC), deadline=deadline, wait=wait, until=until)
+                notifier.deliver_pending(wall_clock, deadline=deadline, wait=wait, until=until)
             except HistoryError as error:
                 if self.history.closed:  # shutdown closed it during a send: resent, marked, next start
                     log.warning("slack_delivery_interrupted_by_shutdown", error=str(error))

@@ -64,11 +64,16 @@ Metrics (all gauges unless noted; ``T`` = ``target, table, region``):
 - ``driftwatch_notifications_total{channel, outcome}`` (counter): delivery attempts by outcome:
   ``success`` (delivered), ``retry`` (refused for now: 5xx, 429, a broken webhook),
   ``error`` (no answer: timeout, connection), ``dropped`` (refused for good). Zero-filled per
-  channel from the start, so ``increase()`` sees the first failure.
+  channel from the start, so ``increase()`` sees every failure after the first scrape (one
+  before it starts the series above 0: the rules count a young process's whole life).
 - ``driftwatch_outbox_messages{channel, status}``: messages in the outbox now, by status
   (pending, sent, dropped); sent and dropped ones until ``state.retention`` deletes them.
 - ``driftwatch_outbox_oldest_pending_age_seconds{channel}``: age of the oldest message not yet
   delivered (0 when none is pending), computed at scrape time.
+- ``driftwatch_outbox_oldest_pending_attempts{channel}``: failed delivery attempts of that
+  message (0 when none is pending): above 0, the channel is failing now. From the outbox, so
+  right from a restart and between retries an hour apart, where a count of recent failures
+  reads 0.
 - ``driftwatch_module_cache_bytes``, ``driftwatch_module_cache_max_bytes``: bytes the module
   download cache holds after the last scan, and its bound (``modules.cache_max_bytes``).
 - ``driftwatch_module_cache_evictions_total`` (counter): modules evicted to keep the cache under
@@ -190,6 +195,7 @@ class _ReportView:
         report: ScanReport,
         first_seen: Mapping[tuple[str, str | None, str, str], datetime],
         open_tables: Iterable[tuple[str, str | None, str]] = (),
+        missing_tables: Iterable[tuple[str, str | None, str]] = (),
     ) -> _ReportView:
         fallback = _unix(report.generated_at)
         statuses: dict[tuple[str, str, str], TableStatus] = {}
@@ -243,9 +249,20 @@ class _ReportView:
         # An unknown region (a row's or an episode's) stands for every region of the name.
         carried_names = {(target, table) for target, table, _ in carried}
         carried_everywhere = {(target, table) for target, table, region in carried if not region}
+        # A missing or unmanaged table not listed keeps its ``table`` drift and that status:
+        # both series went, so DriftwatchTableMissing resolved for a table still missing (and
+        # paged again once its target evaluated), and DriftwatchTableDrifted would take the
+        # drift alone for an unmanaged table.
+        missing = {(target, table, region or "") for target, region, table in missing_tables}
         for (target, region, table, attribute), seen in first_seen.items():
             place = (target, table, region or "")
             name = (target, table)
+            if attribute == "table" and place in carried and place not in listed:
+                attributes.setdefault((*place, attribute), _unix(seen))
+                statuses.setdefault(place, TableStatus.MISSING if place in missing else TableStatus.UNMANAGED)
+                unresolved.setdefault(place, set())
+                alerting.add(place)
+                continue
             if attribute != "table" and (
                 place in carried or name in carried_everywhere or (not region and name in carried_names)
             ):
@@ -388,7 +405,7 @@ class DriftwatchMetrics:
         self._config_not_applied = 0
         self._notifications: Counter[tuple[str, str]] = Counter()
         # channel -> (pending, sent, dropped, unix time of the oldest pending message or None)
-        self._outbox: dict[str, tuple[int, int, int, float | None]] = {}
+        self._outbox: dict[str, tuple[int, int, int, float | None, int]] = {}
         self._module_cache: tuple[int, int, int] | None = None  # bytes, bound, evictions
         if registry is None:
             registry = CollectorRegistry()
@@ -422,6 +439,7 @@ class DriftwatchMetrics:
         duration_seconds: float,
         started_at: datetime,
         open_tables: Iterable[tuple[str, str | None, str]] = (),
+        missing_tables: Iterable[tuple[str, str | None, str]] = (),
     ) -> None:
         """Record a finished scan and, when there is a report, make it the one /metrics shows.
 
@@ -431,12 +449,15 @@ class DriftwatchMetrics:
         attribute)`` (``table`` as in ``table_label``) to when history first saw that drift; a
         drift without an entry falls back to ``report.generated_at``. ``open_tables``: (target,
         region, table) of the history's open drift, for the drift of tables a target that
-        failed to evaluate did not list (see ``_ReportView.build``).
+        failed to evaluate did not list (see ``_ReportView.build``); ``missing_tables``: those
+        of them whose open ``table`` drift is a missing table (else an unmanaged one).
         """
         if result not in SCAN_RESULTS:
             # A label value outside the fixed set would be a new, unbounded series: fail loudly.
             raise ValueError(f"result must be one of {SCAN_RESULTS}, not {result!r}")
-        view = _ReportView.build(report, first_seen, open_tables) if report is not None else None
+        view = (
+            _ReportView.build(report, first_seen, open_tables, missing_tables) if report is not None else None
+        )
         stamp = _unix(started_at)
         bucket = next((i for i, bound in enumerate(DURATION_BUCKETS) if duration_seconds <= bound), -1)
         with self._lock:
@@ -479,12 +500,25 @@ class DriftwatchMetrics:
                 self._notifications[(channel, outcome)] += 0
 
     def observe_outbox(
-        self, channel: str, *, pending: int, sent: int, dropped: int, oldest_pending: datetime | None
+        self,
+        channel: str,
+        *,
+        pending: int,
+        sent: int,
+        dropped: int,
+        oldest_pending: datetime | None,
+        oldest_attempts: int = 0,
     ) -> None:
         """The outbox of ``channel`` as the database holds it now (after a scan or a delivery)."""
         oldest = _unix(oldest_pending) if oldest_pending is not None else None
         with self._lock:
-            self._outbox[channel] = (pending, sent, dropped, oldest)
+            self._outbox[channel] = (
+                pending,
+                sent,
+                dropped,
+                oldest,
+                oldest_attempts if oldest is not None else 0,
+            )
 
     def observe_module_cache(self, *, held: int, limit: int, evictions: int) -> None:
         """The module download cache as measured after a scan (driftwatch.terraform.cache)."""
@@ -677,13 +711,21 @@ class DriftwatchMetrics:
             "Age of the oldest message not delivered yet (0 when none is pending).",
             labels=["channel"],
         )
+        oldest_attempts = GaugeMetricFamily(
+            "driftwatch_outbox_oldest_pending_attempts",
+            "Failed delivery attempts of the oldest message not delivered yet (0 when none is "
+            "pending): above 0, the channel's delivery is failing now.",
+            labels=["channel"],
+        )
         now = time.time()
-        for channel, (pending, delivered, dropped, oldest) in outbox:
+        for channel, (pending, delivered, dropped, oldest, attempts) in outbox:
             for status_name, count in zip(OUTBOX_STATUSES, (pending, delivered, dropped), strict=True):
                 messages.add_metric([channel, status_name], count)
             oldest_age.add_metric([channel], max(0.0, now - oldest) if oldest is not None else 0.0)
+            oldest_attempts.add_metric([channel], attempts)
         yield messages
         yield oldest_age
+        yield oldest_attempts
 
         repo = GaugeMetricFamily(
             "driftwatch_repo_info",

@@ -12,7 +12,9 @@ the old worktree, and returns a report without the drifted table.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
+import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -147,6 +149,36 @@ def test_what_counts_as_the_checkout_changing(tmp_path: Path) -> None:
     here.mkdir()
     (here / "x").mkdir()  # another directory at the path, whatever inode the kernel reuses
     assert replaced(scanned, Snapshot(here, (0, 0))) is not None
+
+
+def test_a_checkout_updated_in_place_during_the_scan_counts_as_changed(tmp_path: Path) -> None:
+    """``git pull`` in the checkout itself (a VM's cron, a sync tool that does not swap a link)
+    while a scan reads it: the same directory, files half old and half new, and the report
+    dated with the commit read before it. Only another directory counted, so that scan was
+    recorded: a table whose file was being rewritten read as no longer declared (its drift
+    closed, then announced again as new), under the old commit's links."""
+    repo = tmp_path / "repo"
+    (repo / "envs" / "prod").mkdir(parents=True)
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1"}
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+            cwd=repo,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+
+    (repo / "envs" / "prod" / "main.tf").write_text("# one\n")
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "one")
+    scanned = snapshot(repo / "envs" / "prod")
+    assert replaced(scanned, snapshot(repo / "envs" / "prod")) is None
+    (repo / "envs" / "prod" / "main.tf").write_text("# two\n")
+    git("commit", "-qam", "two")
+    assert "moved" in (replaced(scanned, snapshot(repo / "envs" / "prod")) or "")
 
 
 # --- a scan longer than the interval ---------------------------------------------------------------

@@ -443,6 +443,28 @@ def test_a_lock_file_deleted_while_running_is_taken_again(tmp_path: Path) -> Non
             History.open(state, exclusive=True)
 
 
+def test_a_lock_file_that_cannot_be_made_again_keeps_the_lock_held_and_the_history_written(
+    tmp_path: Path,
+) -> None:
+    """``state.db.lock`` replaced by a directory (a volume tool, a mistaken ``mkdir``): the lock
+    could not be taken again, so every write failed -- every scan a failure, no drift recorded
+    or announced -- until a restart, which then could not start either. This process still holds
+    its lock, and no other can take one at that path: it goes on writing, and says so once."""
+    state = tmp_path / "state.db"
+    with History.open(state, exclusive=True) as history:
+        (tmp_path / "state.db.lock").unlink()
+        (tmp_path / "state.db.lock").mkdir()
+        with structlog.testing.capture_logs() as events:
+            first = history.enqueue("slack", {"text": "queued"}, T0)
+            second = history.enqueue("slack", {"text": "queued too"}, T0)
+        with History.open(state) as reader:
+            assert [m.id for m in reader.pending("slack", T0)] == [first, second]
+        with pytest.raises(HistoryError, match="lock"):  # and still one writer
+            History.open(state, exclusive=True)
+    said = [e for e in events if e["event"] == "history_lock_not_restored"]
+    assert len(said) == 1 and said[0]["log_level"] == "error"
+
+
 def test_a_state_file_replaced_while_running_is_not_written_behind_its_back(tmp_path: Path) -> None:
     state = tmp_path / "state.db"
     with History.open(state, exclusive=True) as history:
@@ -536,6 +558,7 @@ def record_and_observe(
         report,
         first_seen=history.first_seen_map(),
         open_tables=history.open_tables(),
+        missing_tables=history.open_missing_tables(),
         result=result,
         duration_seconds=1,
         started_at=T0,
@@ -594,6 +617,51 @@ def test_drift_of_a_target_that_failed_to_evaluate_stays_on_metrics(tmp_path: Pa
         )
         record_and_observe(history, metrics, failed, T0 + timedelta(minutes=5), result="partial")
     assert PITR_SERIES in samples(metrics)
+
+
+def test_a_missing_table_of_a_target_that_failed_to_evaluate_stays_missing_on_metrics(tmp_path: Path) -> None:
+    """Its drift was carried, but not its ``table`` drift nor its status: both series went, so
+    DriftwatchTableMissing (critical) resolved -- a false all-clear for a table still missing --
+    and paged again once the target evaluated. The history keeps it open as missing; so does
+    /metrics now (the status too: DriftwatchTableDrifted must not take it for drift)."""
+    metrics = DriftwatchMetrics(version="test")
+    (row,) = drifted_report().tables
+    gone = dataclasses.replace(row, status=TableStatus.MISSING, drift=(Drift("table", True, False),))
+    missing = dataclasses.replace(drifted_report(), tables=(gone,))
+    failed = ScanReport(
+        generated_at=T0,
+        commit=None,
+        tables=(),
+        errors=(TargetError(target="prod", message="main.tf:3: unexpected end of file"),),
+    )
+    labels = (("region", "us-east-1"), ("table", "acme-prod-orders"), ("target", "prod"))
+    first_seen = ("driftwatch_drift_first_seen_timestamp_seconds", (("attribute", "table"), *labels))
+    status = ("driftwatch_table_status", (*labels[:1], ("status", "missing"), *labels[1:]))
+    unmanaged_row = dataclasses.replace(
+        gone,
+        table_name="acme-prod-scratch",
+        address=None,
+        status=TableStatus.UNMANAGED,
+        drift=(Drift("table", None, "acme-prod-scratch"),),
+        alert_unmanaged=True,
+    )
+    missing = dataclasses.replace(missing, tables=(gone, unmanaged_row))
+    scratch = (
+        ("region", "us-east-1"),
+        ("status", "unmanaged"),
+        ("table", "acme-prod-scratch"),
+        ("target", "prod"),
+    )
+    with History.open(tmp_path / "state.db") as history:
+        record_and_observe(history, metrics, missing, T0)
+        assert samples(metrics)[status] == 1
+        record_and_observe(history, metrics, failed, T0 + timedelta(minutes=5), result="partial")
+    after = samples(metrics)
+    assert after[first_seen] == T0.timestamp()
+    assert after[status] == 1
+    # An unmanaged table keeps its own status: DriftwatchTableDrifted alerts it, not Missing.
+    assert after[("driftwatch_table_status", scratch)] == 1
+    assert after[("driftwatch_table_status", (*scratch[:1], ("status", "missing"), *scratch[2:]))] == 0
 
 
 def test_drift_of_a_module_call_not_evaluated_stays_on_metrics(tmp_path: Path) -> None:

@@ -525,8 +525,11 @@ ALERT_OF_KIND = {
     "table_error": "DriftwatchTableUnchecked",
     "attribute_unresolved": "DriftwatchAttributesNotCompared",
 }
-# The one shape these alerts' expressions have: a selector compared with a number.
-_SIMPLE_EXPR = re.compile(r'^(\w+)(?:\{((?:\w+="[^"]*",?)*)\})? (>|==) (\d+)$')
+# The one shape these alerts' expressions have: a selector (its maximum over the pods of one
+# daemon: the same value for one daemon) compared with a number.
+_SIMPLE_EXPR = re.compile(
+    r'^(?:max without \(instance, pod\) \()?(\w+)(?:\{((?:\w+="[^"]*",?)*)\})?\)? (>|==) (\d+)$'
+)
 
 
 def _alert_fires(case: Case, report: ScanReport) -> None:

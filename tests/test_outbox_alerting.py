@@ -171,6 +171,38 @@ def test_outbox_backlog_metrics_and_zero_filled_counters(history: History) -> No
     assert samples(metrics)[("driftwatch_outbox_oldest_pending_age_seconds", (("channel", "slack"),))] == 0
 
 
+FAILING = ("driftwatch_outbox_oldest_pending_attempts", (("channel", "slack"),))
+
+
+def test_a_failing_channel_is_on_metrics_between_hourly_retries_and_after_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The failed attempts of the oldest undelivered message, from the outbox: above 0 while
+    its retries wait an hour apart (a count of recent failures reads 0 there, and
+    DriftwatchSlackDeliveryFailing resolved and paged again at each retry), and right after a
+    restart, before any new attempt; 0 once a delivery gets through."""
+    from tests.test_daemon_faults import make_daemon
+
+    daemon = make_daemon(tmp_path, monkeypatch, "http://127.0.0.1:1/services/T0/B0/unreachable")
+    try:
+        assert samples(daemon.metrics)[FAILING] == 0
+        daemon.history.enqueue("slack", {"text": "drift"}, datetime.now(UTC))
+        daemon.deliver()  # connection refused: retried with backoff
+        assert samples(daemon.metrics)[FAILING] == 1
+    finally:
+        daemon.history.close()
+    restarted = make_daemon(tmp_path, monkeypatch, "http://127.0.0.1:1/services/T0/B0/unreachable")
+    try:
+        assert samples(restarted.metrics)[FAILING] == 1  # nothing attempted by this process yet
+        (message,) = restarted.history.undelivered()
+        restarted.history.mark_sent(message.id, datetime.now(UTC))
+        restarted.history.enqueue("slack", {"text": "next"}, datetime.now(UTC))
+        restarted.deliver(wait=False, budget=0)  # nothing sent: the gauges are read again
+        assert samples(restarted.metrics)[FAILING] == 0  # the new head was never tried
+    finally:
+        restarted.history.close()
+
+
 # --- the top-level text is escaped like the blocks ---------------------------------------------
 
 

@@ -442,3 +442,29 @@ def test_reminder_message() -> None:
         Transitions(items, "abc", T0), repo_url=REPO, commit="abc", repo_subdir="infra/tf"
     )
     assert message is not None and f"{REPO}/blob/abc/infra/tf/envs/prod/main.tf#L7" in all_text(message)
+
+
+def test_a_slow_pass_dates_each_answer_when_it_came(httpserver: HTTPServer, history: History) -> None:
+    """A pass whose sends take ten minutes each: the 429 at the end of it asked for a minute from
+    then. Dated with the pass's starting clock, its Retry-After had already run out, so the
+    next pass (15 s later) hammered the rate-limited webhook again."""
+    elapsed = [0.0]
+    slack = FakeSlack(httpserver.url_for(HOOK_PATH))
+    slack.script = [
+        Response("ok", status=200),
+        Response("rate_limited", status=429, headers={"Retry-After": "60"}),
+    ]
+
+    def slow(request: Request) -> Response:
+        elapsed[0] += 600.0
+        return slack.handle(request)
+
+    httpserver.expect_request(HOOK_PATH, method="POST").respond_with_handler(slow)
+    slack_notifier = notifier(slack.url, history)
+    history.record_scan(scan(table("orders", PITR)), T0)
+    history.record_scan(scan(table("orders", PITR), table("users", PITR)), T0)
+    assert slack_notifier.deliver_pending(lambda: T0 + timedelta(seconds=elapsed[0])) == 1
+    waiting = history.message(2)
+    assert waiting is not None and waiting.next_attempt_at == T0 + timedelta(minutes=21)
+    assert slack_notifier.deliver_pending(T0 + timedelta(minutes=20, seconds=15)) == 0
+    assert len(slack.requests) == 2

@@ -56,6 +56,7 @@ def limits(target: TargetInput, cache: ParseCache) -> dict[str, Any]:
         "held": held,
         "pid": os.getpid(),
         "env": dict(os.environ),
+        "oom_score_adj": Path("/proc/self/oom_score_adj").read_text(encoding="ascii").strip(),
     }
 
 

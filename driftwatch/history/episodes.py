@@ -239,6 +239,17 @@ class History(Outbox):
             ).fetchall()
         return {(r["target"], r["region"], r["table_name"]) for r in rows}
 
+    def open_missing_tables(self) -> set[Where]:
+        """(target, region, table) of every table whose open ``table`` episode is a declared
+        table missing in AWS (not an unmanaged one): /metrics keeps that status for a table a
+        failed target did not list, as it keeps its drift."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT target, region, table_name FROM episodes WHERE resolved_at IS NULL "
+                "AND attribute = 'table' AND declared != 'null'"
+            ).fetchall()
+        return {(r["target"], r["region"], r["table_name"]) for r in rows}
+
     def first_seen_map(self) -> dict[Key, datetime]:
         """(target, region, table, attribute) -> first_seen of every open episode (the
         drift-age metric, per region: the same name in two regions is two tables)."""

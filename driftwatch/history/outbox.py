@@ -64,6 +64,9 @@ class ChannelStats:
     dropped: int
     oldest_pending: datetime | None  # created_at of the oldest message not delivered yet
     oldest_pending_id: int | None = None  # and its id (ids follow the order messages were queued)
+    # Its failed attempts: above 0, the channel's delivery is failing (it is the head of the queue,
+    # and a delivery stops at the first failure). Read from the outbox, so it survives a restart.
+    oldest_pending_attempts: int = 0
 
 
 # No retry waits longer than this (a Retry-After or a backoff is capped to it). A message dated
@@ -229,6 +232,11 @@ class Outbox(Store):
                 "SELECT channel, status, COUNT(*) AS n, MIN(created_at) AS oldest, MIN(id) AS first "
                 "FROM outbox GROUP BY channel, status"
             ).fetchall()
+            heads = conn.execute(
+                "SELECT channel, attempts FROM outbox WHERE id IN "
+                "(SELECT MIN(id) FROM outbox WHERE status = 'pending' GROUP BY channel)"
+            ).fetchall()
+        attempts = {row["channel"]: int(row["attempts"]) for row in heads}
         counts: dict[str, dict[str, int]] = {}
         oldest: dict[str, str] = {}
         first: dict[str, int] = {}
@@ -244,6 +252,7 @@ class Outbox(Store):
                 dropped=by_status.get("dropped", 0),
                 oldest_pending=opt_dt(oldest.get(channel)),
                 oldest_pending_id=first.get(channel),
+                oldest_pending_attempts=attempts.get(channel, 0),
             )
             for channel, by_status in counts.items()
         }

@@ -497,6 +497,7 @@ class Store:
         self._conn: sqlite3.Connection | None = connection
         self._lock = threading.RLock()
         self._writer_lock = lock
+        self._relock_failure: str | None = None  # why the lock file could not be made again, said once
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file opened
         self._wal: tuple[int, int] | None = None  # and of its write-ahead log (``<path>-wal``)
         self._file: int | None = None  # a descriptor of that file, for its header (_has_sqlite_header)
@@ -709,11 +710,31 @@ class Store:
 
     def _relock(self) -> None:
         """The lock file alone was deleted: take the lock again on a new one (or stop writing,
-        if another daemon took it meanwhile)."""
-        lock = WriterLock(self._path)
+        if another daemon took it meanwhile).
+
+        A lock file that cannot be made again (a directory in its place, its directory
+        read-only) is said once, and the writes go on under the lock still held: no other
+        process can take one at that path either. Refusing them failed every scan until a
+        restart, which could not start."""
+        try:
+            lock = WriterLock(self._path)
+        except StateLockedError:
+            raise
+        except HistoryError as error:
+            if self._relock_failure is None:
+                log.error(
+                    "history_lock_not_restored",
+                    error=str(error),
+                    detail="the lock file was removed or replaced while driftwatch ran and cannot "
+                    "be made again; this daemon keeps the lock it holds and goes on writing. A "
+                    "restart fails until the path is a file again (remove what is there)",
+                )
+            self._relock_failure = str(error)
+            return
         if self._writer_lock is not None:
             self._writer_lock.release()
         self._writer_lock = lock
+        self._relock_failure = None
         log.error(
             "history_lock_restored",
             path=lock.path,

@@ -828,13 +828,21 @@ class SlackNotifier:
             log.warning("slack_outcome_callback_failed", error=self.scrub(repr(error)))
 
     def deliver_pending(
-        self, now: datetime, *, deadline: float | None = None, wait: bool = True, until: float | None = None
+        self,
+        now: datetime | Callable[[], datetime],
+        *,
+        deadline: float | None = None,
+        wait: bool = True,
+        until: float | None = None,
     ) -> int:
         """Send the due messages in order; returns how many Slack accepted.
 
         Stops at the first message that must be retried (Slack is down or rate-limiting us:
-        the rest would fail the same way, and order is kept). ``now`` is the clock for
-        ``next_attempt_at``; it is a parameter so tests need not sleep. ``deadline``
+        the rest would fail the same way, and order is kept). ``now`` is the clock, read at
+        each message and at each answer (the daemon passes the wall clock): a fixed time
+        freezes it, so tests need not sleep. Read once per pass, a 429 that came ten minutes
+        into a slow pass was dated at its start: its Retry-After had already run out, and the
+        next pass resent at once. ``deadline``
         (``time.monotonic()``): start no message after it, and give up waiting for another
         delivery in progress at it (shutdown uses what is left of ``--grace``). After
         :meth:`stop`, only a call with a deadline (the shutdown's last flush) sends anything.
@@ -844,6 +852,7 @@ class SlackNotifier:
         scan's delivery: a Slack that answers slowly must not hold up the scan job).
         """
         sent = 0
+        clock: Callable[[], datetime] = now if callable(now) else lambda: now
         timeout = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
         acquired = self._lock.acquire(timeout=timeout) if wait else self._lock.acquire(blocking=False)
         if not acquired:
@@ -855,12 +864,14 @@ class SlackNotifier:
             while handled < self._max_per_run:
                 if self._stopped(deadline) or _past(until):
                     break
-                batch = self._history.pending(self.channel, now, limit=min(50, self._max_per_run - handled))
+                batch = self._history.pending(
+                    self.channel, clock(), limit=min(50, self._max_per_run - handled)
+                )
                 if not batch:
                     break
                 for message in batch:
                     handled += 1
-                    outcome = self._deliver_one(message, now)
+                    outcome = self._deliver_one(message, clock)
                     if outcome is None:  # no longer pending (delivered by another process)
                         continue
                     self._outcome(outcome)
@@ -917,10 +928,10 @@ class SlackNotifier:
             raise result
         return result
 
-    def _deliver_one(self, message: OutboxMessage, now: datetime) -> Outcome | None:
+    def _deliver_one(self, message: OutboxMessage, clock: Callable[[], datetime]) -> Outcome | None:
         # Recorded (and committed) before the request: if the process dies before the outcome is
         # recorded, the next attempt knows the message may have been posted, and says so.
-        claimed = self._history.begin_attempt(message.id, now)
+        claimed = self._history.begin_attempt(message.id, clock())
         if claimed is None:
             return None
         message = claimed
@@ -932,12 +943,14 @@ class SlackNotifier:
         try:
             response = self._send(payload)
         except _StillHangingError:
+            now = clock()
             cause = "not sent: the previous request to this webhook is still unanswered"
             delay = backoff_seconds(message.attempts, self._rng)
             self._history.mark_retry(message.id, now, delay, cause)
             log.warning("slack_send_failed", **fields, error=cause, retry_in_seconds=round(delay, 1))
             return "error"
         except _NoAnswerError:
+            now = clock()
             # Slack may have posted it: the resend is marked as a possible repeat.
             cause = f"no complete answer within {self._answer_seconds:g} s; it may have been delivered"
             delay = backoff_seconds(message.attempts, self._rng)
@@ -945,6 +958,7 @@ class SlackNotifier:
             log.warning("slack_send_failed", **fields, error=cause, retry_in_seconds=round(delay, 1))
             return "error"
         except Exception as error:  # URLError, timeouts, SlackRequestError: all retried
+            now = clock()
             cause = self.scrub(f"{type(error).__name__}: {error}")
             delay = backoff_seconds(message.attempts, self._rng)
             # urllib wraps every failure up to the request being sent (DNS, connect, TLS, a
@@ -954,6 +968,7 @@ class SlackNotifier:
             self._history.mark_retry(message.id, now, delay, cause, possibly_delivered=maybe_posted)
             log.warning("slack_send_failed", **fields, error=cause, retry_in_seconds=round(delay, 1))
             return "error"
+        now = clock()  # when the answer came: what it asks (a backoff, Retry-After) counts from here
         status = int(response.status_code)
         answer = str(response.body or "")  # judged whole (at most MAX_ANSWER_BYTES): a JSON
         body = self.scrub(answer)[:500]  # answer cut to its logged length would not parse

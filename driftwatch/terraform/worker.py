@@ -12,6 +12,8 @@ process, which the parent can always kill:
 * **memory** -- the worker sets ``RLIMIT_AS`` to its current address space plus ``max_memory``
   before each evaluation: an allocation past it fails (MemoryError, or the worker dies), and
   that is the target's error;
+* **the OOM killer** -- the worker raises its own ``oom_score_adj``, so a container at its memory
+  limit loses the worker (one target's error, replaced), not the daemon;
 * **everything else** -- any exception is caught in the worker and returned as the target's
   error; a worker that dies (a segfault in a C extension, a signal) is one too.
 
@@ -561,11 +563,26 @@ def _warm_up(cache: ParseCache) -> None:
         cache.parse_source(Path("warm-up.tf"), "warm-up.tf", 'locals {\n  a = "b"\n}\n', "warm-up")
 
 
+# Added to the worker's oom_score_adj (within the kernel's 1000): a container at its memory limit
+# (daemon and worker share its cgroup) has the worker killed, not the daemon. A dead worker is one
+# target's error and is replaced at the next evaluation; a dead daemon restarts the pod mid-scan.
+# Raising one's own score needs no privilege.
+OOM_SCORE_ADJ_RAISE = 500
+
+
+def _prefer_for_oom_kill() -> None:
+    path = Path("/proc/self/oom_score_adj")
+    with contextlib.suppress(OSError, ValueError):  # no /proc (not Linux), or a read-only one
+        current = int(path.read_text(encoding="ascii"))
+        path.write_text(str(min(1000, current + OOM_SCORE_ADJ_RAISE)), encoding="ascii")
+
+
 def serve(fd: int) -> None:
     """The worker's loop: options, then (fn, target) requests answered in order until EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the worker stops
     os.dup2(2, 1)  # nothing the evaluation prints may reach the parent's report on stdout
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a killed worker leaves no core file
+    _prefer_for_oom_kill()
     conn = Connection(fd)
     # Imported before the options are read: the parent may still be busy with its own start.
     import driftwatch.terraform.modules  # noqa: F401
