@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from driftwatch import spec
+from driftwatch.diff import TABLE_ATTRIBUTES
 from driftwatch.errors import DriftwatchError
 from driftwatch.secrets import looks_like_url
 from driftwatch.terraform import sources, worker
@@ -244,7 +245,9 @@ class IgnoreRule(_Strict):
         """A rule whose globs cover every attribute of every table accepts all drift: the
         daemon would be silent whatever happens, which is driftwatch switched off while looking
         on. That is refused here rather than honoured quietly."""
-        if spec.glob_matches_everything(self.table) and spec.glob_matches_everything(self.attribute):
+        if spec.glob_matches_every_table_name(self.table) and spec.glob_matches_every_attribute(
+            self.attribute, TABLE_ATTRIBUTES
+        ):
             raise ValueError(
                 f"table {self.table!r} and attribute {self.attribute!r} accept every drift of every "
                 "table, which silences driftwatch; name the tables (table: 'acme-*-orders') or the "

@@ -215,6 +215,9 @@ _TABLE_FIELDS: tuple[_Field, ...] = (
     _Field("deletion_protection"),
 )
 
+# The attributes every table is compared on (an ignore rule matching them all is refused).
+TABLE_ATTRIBUTES: tuple[str, ...] = tuple(field.attribute for field in _TABLE_FIELDS)
+
 # (field, normaliser) of the index fields compared by plain equality.
 _GSI_FIELDS: tuple[tuple[str, Callable[[object], object]], ...] = (
     ("hash_key", _identity),

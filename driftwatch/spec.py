@@ -414,10 +414,29 @@ EXISTENCE_ATTRIBUTE = "table"
 """The attribute of a drift item that says the table itself is absent (or unmanaged)."""
 
 
-def glob_matches_everything(pattern: str) -> bool:
-    """Whether a shell-style glob matches every name of the vocabulary it is used on: only
-    ``*`` and ``?`` (table names have at least 3 characters, attributes at least 3)."""
-    return "*" in pattern and set(pattern) <= {"*", "?"} and pattern.count("?") <= 3
+# Every character a DynamoDB table name may hold; a name has 3 to 255 of them.
+TABLE_NAME_CHARACTERS: Final = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+TABLE_NAME_LENGTHS: Final = (3, 255)
+
+
+def glob_matches_every_table_name(pattern: str) -> bool:
+    """Whether a shell-style glob (``fnmatch``) matches every name a table can have.
+
+    Exact, by probing: a glob is ``*`` and one-character matchers (a literal, ``?``, a class).
+    One that refuses some character ``x`` refuses ``x`` repeated at any length; when none
+    refuses any, only the length counts, and the shortest and longest names settle it. So
+    ``[a-zA-Z0-9_.-]*`` or ``[!/]*`` is caught as surely as ``*``."""
+    return all(
+        fnmatch.fnmatchcase(character * length, pattern)
+        for character in TABLE_NAME_CHARACTERS
+        for length in TABLE_NAME_LENGTHS
+    )
+
+
+def glob_matches_every_attribute(pattern: str, attributes: Iterable[str]) -> bool:
+    """Whether a glob matches every attribute in ``attributes`` (those every table has): such a
+    glob accepts any drift of a table's settings, whatever else it was written for."""
+    return all(fnmatch.fnmatchcase(attribute, pattern) for attribute in attributes)
 
 
 @dataclass(frozen=True)

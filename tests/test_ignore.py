@@ -81,6 +81,10 @@ def test_a_rule_needs_a_reason_and_unknown_keys_are_rejected() -> None:
         {"table": "*", "attribute": "*"},
         {"table": "**", "attribute": "*?"},
         {"table": "???*", "until": "2999-01-01"},
+        # classes that cover every character of a table name, or of every attribute's first
+        {"table": "[a-zA-Z0-9_.-]*", "attribute": "[a-z]*"},
+        {"table": "[!/]*", "attribute": "*[!/]*"},
+        {"table": "*?*?*?*", "attribute": "????*"},
     ],
 )
 def test_a_rule_accepting_every_drift_of_every_table_is_refused(fields: dict[str, str]) -> None:
@@ -91,7 +95,17 @@ def test_a_rule_accepting_every_drift_of_every_table_is_refused(fields: dict[str
         parse_config(config)
 
 
-@pytest.mark.parametrize("fields", [{"table": "acme-*"}, {"attribute": "tags.*"}, {"table": "????"}])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"table": "acme-*"},
+        {"attribute": "tags.*"},
+        {"table": "????"},  # names of 4 characters only
+        {"table": "[a-z]*"},  # not ``Orders``
+        {"table": "*?*?*?*?*"},  # not 3-character names
+        {"attribute": "[!t]*"},  # not ``table_class``, ``ttl.*``
+    ],
+)
 def test_a_rule_naming_tables_or_attributes_is_accepted(fields: dict[str, str]) -> None:
     config = parse_config({"targets": [{"name": "prod", "root": "."}], "ignore": [{**fields, "reason": "x"}]})
     assert len(config.ignore_rules()) == 1
