@@ -361,6 +361,20 @@ def test_the_walk_stops_at_its_budget_and_says_where(tmp_path: Path) -> None:
     assert found[-1].path == "" and "were not checked" in found[-1].reason
 
 
+def test_the_walk_stops_at_its_time_budget_and_says_where(tmp_path: Path) -> None:
+    """Outlining costs ~2 s per MB of Terraform that names a module or DynamoDB: 64 MiB of such
+    files (within the byte budget) held every scan for minutes, waiting on the survey. A clock
+    that moves 10 s per look stands for slow files."""
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "main.tf").write_text(_TABLE_TF % name)
+    ticks = iter(range(0, 1000, 10))
+    survey = survey_repository(tmp_path, max_seconds=25, clock=lambda: next(ticks))
+    assert sorted(survey.directories) == ["a", "b"]
+    assert survey.stopped is not None and "stopped at c/main.tf: it took longer than 25 s" in survey.stopped
+    assert "were not checked" in roots_not_covered(survey, [])[-1].reason
+
+
 def test_a_walk_through_too_many_entries_stops_and_says_where(tmp_path: Path) -> None:
     """A million empty directories would be seconds of walking on every scan."""
     (tmp_path / "a").mkdir()
