@@ -381,6 +381,13 @@ class _Walk:
         if directory not in self._files:
             parsed: list[ParsedFile] = []
             directory_rel = self.rel(directory)
+            unlisted = self.fs.unlisted(directory)
+            if unlisted is not None:  # Terraform: "Module directory … cannot be read"
+                self.error(
+                    f"the module directory cannot be listed ({unlisted}): its files are not read",
+                    directory_rel,
+                )
+                self.incomplete.add(directory)
             for name, is_symlink in self.fs.entries(directory):
                 if not _configuration_file(self.fs, directory, name, is_symlink):
                     continue
@@ -2421,7 +2428,8 @@ def _walk_target(walk: _Walk, target: TargetInput, fs: FileSystemView) -> Target
         return result
     walk.root_dir = root_dir
     walk.terragrunt = _terragrunt(walk, root_dir)
-    if not any(_configuration_file(fs, root_dir, name, link) for name, link in fs.entries(root_dir)):
+    listed = fs.entries(root_dir)
+    if fs.unlisted(root_dir) is None and not any(_configuration_file(fs, root_dir, n, s) for n, s in listed):
         walk.error(f"no .tf or .tf.json files in {walk.rel(root_dir)}")
     # One budget for the whole target: its evaluation is bounded however the work is spread.
     with limits.budget(limits.TARGET_STEPS, _TARGET_SCOPE):

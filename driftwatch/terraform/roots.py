@@ -384,11 +384,12 @@ def survey_repository(
     directories: dict[str, DirectoryOutline] = {}
     unread: dict[str, tuple[str, str]] = {}
     budget = _ReadBudget(max_files, max_bytes, max_seconds, clock)
+    unlisted: dict[str, str] = {}  # directories that could not be listed -> why
     root = repo.resolve()
     seen = 0
 
     try:
-        for path, subdirectories, names in _walk(root):
+        for path, subdirectories, names in _walk(root, unlisted):
             subdirectories[:] = sorted(
                 d for d in subdirectories if not d.startswith(".") and d not in _NEVER_ROOTS
             )
@@ -416,16 +417,26 @@ def survey_repository(
                 if found.declarations or found.calls or found.remote_calls:
                     directories[relative] = found
     except _Budget as stop:
-        return Survey(directories, str(stop), unread)
-    return Survey(directories, None, unread)
+        return Survey(directories, str(stop), {**_unlisted(unlisted, root), **unread})
+    return Survey(directories, None, {**_unlisted(unlisted, root), **unread})
 
 
-def _walk(root: Path) -> Iterator[tuple[str, list[str], list[str]]]:
+def _unlisted(unlisted: Mapping[str, str], root: Path) -> dict[str, tuple[str, str]]:
+    """Directories that could not be listed, as unread: they may declare tables."""
+    found: dict[str, tuple[str, str]] = {}
+    for path, why in unlisted.items():
+        relative = Path(path).relative_to(root).as_posix()
+        found[relative] = (relative, f"the directory cannot be listed: {why}")
+    return found
+
+
+def _walk(root: Path, unlisted: dict[str, str]) -> Iterator[tuple[str, list[str], list[str]]]:
     """``os.walk(root)`` top-down, symlinked directories listed and not followed, a directory
-    that cannot be read passed over, without recursion: Python 3.11's os.walk recurses once per
-    level, and a tree deeper than the interpreter's recursion limit (1,500 levels is a path of
-    3,000 characters) raised RecursionError, which lost the whole survey. The caller may prune
-    the directories list, as with os.walk; they are walked in its order."""
+    that cannot be listed kept in ``unlisted`` with why (it may declare tables), without
+    recursion: Python 3.11's os.walk recurses once per level, and a tree deeper than the
+    interpreter's recursion limit (1,500 levels is a path of 3,000 characters) raised
+    RecursionError, which lost the whole survey. The caller may prune the directories list, as
+    with os.walk; they are walked in its order."""
     pending = [str(root)]
     while pending:
         top = pending.pop()
@@ -439,7 +450,10 @@ def _walk(root: Path) -> Iterator[tuple[str, list[str], list[str]]]:
                     except OSError:
                         is_directory = False
                     (directories if is_directory else files).append(entry.name)
-        except OSError:
+        except FileNotFoundError:  # gone since its parent was listed
+            continue
+        except OSError as error:
+            unlisted[top] = error.strerror or str(error)
             continue
         yield top, directories, files
         for name in reversed(directories):
