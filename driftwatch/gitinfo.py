@@ -358,6 +358,32 @@ def _reason(err: Any, returncode: int | None) -> str:
     return found[:500]
 
 
+# The files of a git directory that git opens and reads whole on the commands driftwatch runs.
+_GIT_READS: Final = ("HEAD", "config", "commondir", "index", "shallow", "packed-refs")
+
+
+def _refuse_special_files(path: Path) -> None:
+    """GitUnavailable when a file git reads is there and not a regular file: git opens a FIFO
+    (``.git/shallow``, ``index``, ``HEAD``) and blocks until driftwatch's timeout, on every
+    command of every scan; a link to ``/dev/zero`` is read until memory or time runs out."""
+    git_dir = _git_dir(path)
+    if git_dir is None:
+        return
+    for base in dict.fromkeys((git_dir, _common_dir(git_dir))):
+        for name in _GIT_READS:
+            try:
+                mode = os.stat(base / name).st_mode
+            except (OSError, ValueError):  # absent (or unreadable: git says so itself)
+                continue
+            if not stat.S_ISREG(mode):
+                kind = (
+                    "a FIFO" if stat.S_ISFIFO(mode) else "a directory" if stat.S_ISDIR(mode) else "a device"
+                )
+                where = base / name
+                shown = where.relative_to(path).as_posix() if where.is_relative_to(path) else str(where)
+                raise GitUnavailable(f"{shown} is not a regular file ({kind}); git is not run on it")
+
+
 def checkout_of(repo: Path) -> Checkout:
     """Where ``repo`` sits in its git work tree; GitUnavailable when it is not in one."""
     resolved = repo.resolve()
@@ -366,6 +392,10 @@ def checkout_of(repo: Path) -> Checkout:
         raise GitUnavailable(f"{repo} is not in a git checkout")
     if shutil.which("git") is None:
         raise GitUnavailable("the git command is not installed")
+    try:
+        _refuse_special_files(top)
+    except (OSError, RuntimeError) as error:  # the .git file or commondir cannot be read
+        raise GitUnavailable(f"the git directory cannot be read: {error}") from None
     answer = _run_git(top, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-path", "shallow")
     lines = answer.splitlines()
     if len(lines) != 2:
@@ -430,8 +460,8 @@ def _shallow_commits(checkout: Checkout) -> frozenset[str]:
     if path is None:
         answer = _run_git(checkout, "rev-parse", "--path-format=absolute", "--git-path", "shallow")
         path = Path(answer.strip())
-    try:
-        return frozenset(path.read_text(encoding="ascii").split())
+    try:  # bounded, never blocking: git-sync may swap the clone after git read it
+        return frozenset(_read_small(path, MAX_PACKED_REFS_BYTES).split())
     except FileNotFoundError:
         return frozenset()
     except OSError as error:
