@@ -81,25 +81,40 @@ def head_commit(path: Path) -> str | None:
         git_dir = _git_dir(path.resolve())
         if git_dir is None:
             return None
-        head = _read_small(git_dir / "HEAD").strip()
-        if not head.startswith("ref:"):
-            return _object_name(head)
-        ref = head.split(":", 1)[1].strip()
-        if not _is_branch_ref(ref):
-            return None
-        for base in (git_dir, _common_dir(git_dir)):
-            ref_file = base / ref
-            if ref_file.is_file():
-                return _object_name(_read_small(ref_file).strip())
-            packed = base / "packed-refs"
-            if packed.is_file():
-                for line in _read_small(packed, MAX_PACKED_REFS_BYTES).splitlines():
-                    parts = line.split()
-                    if len(parts) == 2 and parts[1] == ref:
-                        return _object_name(parts[0])
+        value = _read_small(git_dir / "HEAD").strip()
+        for _ in range(_MAX_SYMREF_DEPTH + 1):  # HEAD, then a branch that is a symbolic ref...
+            if not value.startswith("ref:"):
+                return _object_name(value)
+            ref = value.split(":", 1)[1].strip()
+            if not _is_branch_ref(ref):
+                return None
+            found = _ref_value(git_dir, ref)
+            if found is None:
+                return None
+            value = found
         return None
     except (OSError, ValueError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
         return None
+
+
+# How many symbolic refs git follows from HEAD (refs/files-backend.c: SYMREF_MAXDEPTH); a
+# branch that is itself ``ref: refs/heads/trunk`` (``git symbolic-ref``) is one of them.
+_MAX_SYMREF_DEPTH: Final = 5
+
+
+def _ref_value(git_dir: Path, ref: str) -> str | None:
+    """What a ref holds (an object name, or ``ref: …``): its loose file, else packed-refs."""
+    for base in (git_dir, _common_dir(git_dir)):
+        ref_file = base / ref
+        if ref_file.is_file():
+            return _read_small(ref_file).strip()
+        packed = base / "packed-refs"
+        if packed.is_file():
+            for line in _read_small(packed, MAX_PACKED_REFS_BYTES).splitlines():
+                parts = line.split()
+                if len(parts) == 2 and parts[1] == ref:
+                    return parts[0]
+    return None
 
 
 _OBJECT_NAME: Final = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256, as git writes them

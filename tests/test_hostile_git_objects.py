@@ -165,3 +165,16 @@ def test_a_git_file_that_is_no_regular_file_is_refused_before_git_blocks_on_it(
     with pytest.raises(GitUnavailable, match=rf"\.git/{name} is not a regular file \(a FIFO\)"):
         gitinfo.first_parent_chain(checkout_of(repo), 0, 10)
     assert gitinfo.is_dirty(repo) is None
+
+
+def test_a_branch_that_is_a_symbolic_ref_is_followed_as_git_follows_it(tmp_path: Path) -> None:
+    """``refs/heads/main`` holding ``ref: refs/heads/trunk`` (``git symbolic-ref``): git reads
+    HEAD's commit through it, up to 5 levels; driftwatch said no commit. A loop is none."""
+    repo = _repo(tmp_path)
+    sha = git(repo, "rev-parse", "HEAD")
+    branch = git(repo, "symbolic-ref", "--short", "HEAD")
+    git(repo, "update-ref", "refs/heads/trunk", sha)
+    git(repo, "symbolic-ref", f"refs/heads/{branch}", "refs/heads/trunk")
+    assert git(repo, "rev-parse", "HEAD") == sha and head_commit(repo) == sha
+    (repo / ".git/refs/heads/trunk").write_text(f"ref: refs/heads/{branch}\n")
+    assert head_commit(repo) is None
