@@ -91,6 +91,22 @@ def test_a_module_directory_that_cannot_be_listed_is_an_error_not_an_empty_modul
     )
 
 
+def test_a_terraform_or_var_file_linked_into_dot_git_is_not_read(tmp_path: Path) -> None:
+    """``leak.tf`` or ``leak.auto.tfvars`` linked to ``.git/config`` (where CI checkouts write
+    the runner's token): it was parsed, and the parse error quoted the line holding the token
+    in every output. Refused as ``file()`` of ``.git`` is."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git/config").write_text("url = https://x-access-token:SECRET@github.com/o/r\n")
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root/leak.tf").symlink_to("../.git/config")
+    (tmp_path / "root/leak.auto.tfvars").symlink_to("../.git/config")
+    result = _declare(tmp_path, {"root/main.tf": _table("good", '"good"')})
+    assert _names(result) == ["good"]
+    messages = sorted(error.message for error in result.errors)
+    assert "SECRET" not in repr(result) and len(messages) == 2
+    assert all("is in a .git directory, which driftwatch does not read" in m for m in messages)
+
+
 def test_a_tf_json_file_is_read_as_terraform_reads_it(tmp_path: Path) -> None:
     """Terraform reads ``main.tf.json``; driftwatch first skipped it without a word (the table
     in it unwatched, the scan in sync), then named it as not read. Now its tables are declared."""
