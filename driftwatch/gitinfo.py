@@ -81,25 +81,40 @@ def head_commit(path: Path) -> str | None:
         git_dir = _git_dir(path.resolve())
         if git_dir is None:
             return None
-        head = _read_small(git_dir / "HEAD").strip()
-        if not head.startswith("ref:"):
-            return _object_name(head)
-        ref = head.split(":", 1)[1].strip()
-        if not _is_branch_ref(ref):
-            return None
-        for base in (git_dir, _common_dir(git_dir)):
-            ref_file = base / ref
-            if ref_file.is_file():
-                return _object_name(_read_small(ref_file).strip())
-            packed = base / "packed-refs"
-            if packed.is_file():
-                for line in _read_small(packed, MAX_PACKED_REFS_BYTES).splitlines():
-                    parts = line.split()
-                    if len(parts) == 2 and parts[1] == ref:
-                        return _object_name(parts[0])
+        value = _read_small(git_dir / "HEAD").strip()
+        for _ in range(_MAX_SYMREF_DEPTH + 1):  # HEAD, then a branch that is a symbolic ref...
+            if not value.startswith("ref:"):
+                return _object_name(value)
+            ref = value.split(":", 1)[1].strip()
+            if not _is_branch_ref(ref):
+                return None
+            found = _ref_value(git_dir, ref)
+            if found is None:
+                return None
+            value = found
         return None
     except (OSError, ValueError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
         return None
+
+
+# How many symbolic refs git follows from HEAD (refs/files-backend.c: SYMREF_MAXDEPTH); a
+# branch that is itself ``ref: refs/heads/trunk`` (``git symbolic-ref``) is one of them.
+_MAX_SYMREF_DEPTH: Final = 5
+
+
+def _ref_value(git_dir: Path, ref: str) -> str | None:
+    """What a ref holds (an object name, or ``ref: …``): its loose file, else packed-refs."""
+    for base in (git_dir, _common_dir(git_dir)):
+        ref_file = base / ref
+        if ref_file.is_file():
+            return _read_small(ref_file).strip()
+        packed = base / "packed-refs"
+        if packed.is_file():
+            for line in _read_small(packed, MAX_PACKED_REFS_BYTES).splitlines():
+                parts = line.split()
+                if len(parts) == 2 and parts[1] == ref:
+                    return parts[0]
+    return None
 
 
 _OBJECT_NAME: Final = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256, as git writes them
@@ -358,6 +373,32 @@ def _reason(err: Any, returncode: int | None) -> str:
     return found[:500]
 
 
+# The files of a git directory that git opens and reads whole on the commands driftwatch runs.
+_GIT_READS: Final = ("HEAD", "config", "commondir", "index", "shallow", "packed-refs")
+
+
+def _refuse_special_files(path: Path) -> None:
+    """GitUnavailable when a file git reads is there and not a regular file: git opens a FIFO
+    (``.git/shallow``, ``index``, ``HEAD``) and blocks until driftwatch's timeout, on every
+    command of every scan; a link to ``/dev/zero`` is read until memory or time runs out."""
+    git_dir = _git_dir(path)
+    if git_dir is None:
+        return
+    for base in dict.fromkeys((git_dir, _common_dir(git_dir))):
+        for name in _GIT_READS:
+            try:
+                mode = os.stat(base / name).st_mode
+            except (OSError, ValueError):  # absent (or unreadable: git says so itself)
+                continue
+            if not stat.S_ISREG(mode):
+                kind = (
+                    "a FIFO" if stat.S_ISFIFO(mode) else "a directory" if stat.S_ISDIR(mode) else "a device"
+                )
+                where = base / name
+                shown = where.relative_to(path).as_posix() if where.is_relative_to(path) else str(where)
+                raise GitUnavailable(f"{shown} is not a regular file ({kind}); git is not run on it")
+
+
 def checkout_of(repo: Path) -> Checkout:
     """Where ``repo`` sits in its git work tree; GitUnavailable when it is not in one."""
     resolved = repo.resolve()
@@ -366,6 +407,10 @@ def checkout_of(repo: Path) -> Checkout:
         raise GitUnavailable(f"{repo} is not in a git checkout")
     if shutil.which("git") is None:
         raise GitUnavailable("the git command is not installed")
+    try:
+        _refuse_special_files(top)
+    except (OSError, RuntimeError) as error:  # the .git file or commondir cannot be read
+        raise GitUnavailable(f"the git directory cannot be read: {error}") from None
     answer = _run_git(top, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-path", "shallow")
     lines = answer.splitlines()
     if len(lines) != 2:
@@ -430,8 +475,8 @@ def _shallow_commits(checkout: Checkout) -> frozenset[str]:
     if path is None:
         answer = _run_git(checkout, "rev-parse", "--path-format=absolute", "--git-path", "shallow")
         path = Path(answer.strip())
-    try:
-        return frozenset(path.read_text(encoding="ascii").split())
+    try:  # bounded, never blocking: git-sync may swap the clone after git read it
+        return frozenset(_read_small(path, MAX_PACKED_REFS_BYTES).split())
     except FileNotFoundError:
         return frozenset()
     except OSError as error:

@@ -10,6 +10,7 @@ guess.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 from realestate import REGION, commit_all, git, table_tf, write_repo
 
+from driftwatch import gitinfo
 from driftwatch.baseline import declare_at_revision
 from driftwatch.gitinfo import GitObjects, GitUnavailable, checkout_of, head_commit
 from driftwatch.terraform.modules import TargetInput
@@ -146,3 +148,33 @@ def test_a_packed_ref_is_still_read(tmp_path: Path) -> None:
     (repo / ".git/packed-refs").write_text(f"# pack-refs with: peeled\n{sha} refs/heads/packed\n^{sha}\n")
     (repo / ".git/HEAD").write_text("ref: refs/heads/packed\n")
     assert head_commit(repo) == sha
+
+
+@pytest.mark.parametrize("name", ["shallow", "index", "HEAD", "packed-refs"])
+def test_a_git_file_that_is_no_regular_file_is_refused_before_git_blocks_on_it(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A FIFO at ``.git/shallow`` (``index``, ``HEAD``, ``packed-refs``): every git command
+    reading it blocked until its 30 s timeout, two or three of them a scan (a 5 s scan took 70
+    s, every scan). Refused at once, naming the file; pending applies are off, said."""
+    repo = _repo(tmp_path)
+    monkeypatch.setattr(gitinfo, "GIT_TIMEOUT_SECONDS", 5.0)
+    path = repo / ".git" / name
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+    with pytest.raises(GitUnavailable, match=rf"\.git/{name} is not a regular file \(a FIFO\)"):
+        gitinfo.first_parent_chain(checkout_of(repo), 0, 10)
+    assert gitinfo.is_dirty(repo) is None
+
+
+def test_a_branch_that_is_a_symbolic_ref_is_followed_as_git_follows_it(tmp_path: Path) -> None:
+    """``refs/heads/main`` holding ``ref: refs/heads/trunk`` (``git symbolic-ref``): git reads
+    HEAD's commit through it, up to 5 levels; driftwatch said no commit. A loop is none."""
+    repo = _repo(tmp_path)
+    sha = git(repo, "rev-parse", "HEAD")
+    branch = git(repo, "symbolic-ref", "--short", "HEAD")
+    git(repo, "update-ref", "refs/heads/trunk", sha)
+    git(repo, "symbolic-ref", f"refs/heads/{branch}", "refs/heads/trunk")
+    assert git(repo, "rev-parse", "HEAD") == sha and head_commit(repo) == sha
+    (repo / ".git/refs/heads/trunk").write_text(f"ref: refs/heads/{branch}\n")
+    assert head_commit(repo) is None

@@ -14,6 +14,7 @@ import os
 import sys
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import boto3
 import jsonschema
@@ -359,6 +360,43 @@ def test_the_walk_stops_at_its_budget_and_says_where(tmp_path: Path) -> None:
     assert survey.stopped is not None and "stopped at c/main.tf" in survey.stopped
     found = roots_not_covered(survey, [])
     assert found[-1].path == "" and "were not checked" in found[-1].reason
+
+
+def test_the_walk_stops_at_its_time_budget_and_says_where(tmp_path: Path) -> None:
+    """Outlining costs ~2 s per MB of Terraform that names a module or DynamoDB: 64 MiB of such
+    files (within the byte budget) held every scan for minutes, waiting on the survey. A clock
+    that moves 10 s per look stands for slow files."""
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "main.tf").write_text(_TABLE_TF % name)
+    ticks = iter(range(0, 1000, 10))
+    survey = survey_repository(tmp_path, max_seconds=25, clock=lambda: next(ticks))
+    assert sorted(survey.directories) == ["a", "b"]
+    assert survey.stopped is not None and "stopped at c/main.tf: it took longer than 25 s" in survey.stopped
+    assert "were not checked" in roots_not_covered(survey, [])[-1].reason
+
+
+def test_a_directory_that_cannot_be_listed_is_named_not_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``envs/qa`` under another uid (mode 0700): whether it declares tables is not known, as
+    for a file that cannot be read; it was passed over in silence."""
+    (tmp_path / "envs/qa").mkdir(parents=True)
+    (tmp_path / "envs/qa/main.tf").write_text(_TABLE_TF % "qa")
+    scandir = os.scandir
+
+    def refusing(path: Any) -> Any:
+        if str(path).endswith("qa"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr("driftwatch.terraform.roots.os.scandir", refusing)
+    (found,) = roots_not_covered(survey_repository(tmp_path), [])
+    assert (found.path, found.reason) == (
+        "envs/qa",
+        "envs/qa could not be read (the directory cannot be listed: Permission denied): whether it "
+        "declares DynamoDB tables, which no target evaluates, is not known",
+    )
 
 
 def test_a_walk_through_too_many_entries_stops_and_says_where(tmp_path: Path) -> None:

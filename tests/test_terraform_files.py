@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from driftwatch.spec import SourceLocation, Unknown
-from driftwatch.terraform import modules
+from driftwatch.terraform import modules, observe
 from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declare_target
 from driftwatch.terraform.parse import ParseCache
 
@@ -34,11 +34,11 @@ resource "aws_dynamodb_table" "{label}" {{
 """
 
 
-def _declare(repo: Path, files: dict[str, str]) -> TargetDeclarations:
+def _declare(repo: Path, files: dict[str, str], root: str = "root") -> TargetDeclarations:
     for name, text in files.items():
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         (repo / name).write_text(text)
-    target = TargetInput(name="t", repo=repo, root=repo / "root", env={}, region="us-east-1")
+    target = TargetInput(name="t", repo=repo, root=repo / root, env={}, region="us-east-1")
     return declare_target(target, ParseCache())
 
 
@@ -55,6 +55,56 @@ def test_hidden_files_are_ignored_as_terraform_ignores_them(tmp_path: Path) -> N
     )
     assert _names(result) == ["good"]
     assert result.errors == [] and result.not_evaluated == []
+
+
+def test_a_module_directory_that_cannot_be_listed_is_an_error_not_an_empty_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A directory driftwatch's user may not list (git-sync under another uid, a mode 0700
+    directory) was read as holding no files: an empty module, its tables unwatched and nothing
+    said. Terraform refuses it: "Module directory … does not exist or cannot be read"."""
+    scandir = observe.os.scandir
+
+    def refusing(path: Any) -> Any:
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(observe.os, "scandir", refusing)
+    result = _declare(
+        tmp_path,
+        {
+            "root/main.tf": _table("good", '"good"') + 'module "m" {\n  source = "../locked"\n}\n',
+            "locked/main.tf": _table("hidden", '"unwatched"'),
+        },
+    )
+    assert _names(result) == ["good"]
+    (error,) = result.errors
+    assert (error.file, error.message) == (
+        "locked",
+        "the module directory cannot be listed (Permission denied): its files are not read",
+    )
+    (error,) = _declare(tmp_path, {}, root="locked").errors  # a root too, said once
+    assert (error.file, error.message) == (
+        "locked",
+        "the module directory cannot be listed (Permission denied): its files are not read",
+    )
+
+
+def test_a_terraform_or_var_file_linked_into_dot_git_is_not_read(tmp_path: Path) -> None:
+    """``leak.tf`` or ``leak.auto.tfvars`` linked to ``.git/config`` (where CI checkouts write
+    the runner's token): it was parsed, and the parse error quoted the line holding the token
+    in every output. Refused as ``file()`` of ``.git`` is."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git/config").write_text("url = https://x-access-token:SECRET@github.com/o/r\n")
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root/leak.tf").symlink_to("../.git/config")
+    (tmp_path / "root/leak.auto.tfvars").symlink_to("../.git/config")
+    result = _declare(tmp_path, {"root/main.tf": _table("good", '"good"')})
+    assert _names(result) == ["good"]
+    messages = sorted(error.message for error in result.errors)
+    assert "SECRET" not in repr(result) and len(messages) == 2
+    assert all("is in a .git directory, which driftwatch does not read" in m for m in messages)
 
 
 def test_a_tf_json_file_is_read_as_terraform_reads_it(tmp_path: Path) -> None:

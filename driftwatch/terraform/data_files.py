@@ -54,7 +54,7 @@ class Walk(Protocol):
     fs: FileSystemView
     root_dir: Path
 
-    def confine(self, path: Path, what: str, within: Path | None = None) -> Path: ...
+    def confine(self, path: Path, what: str, within: Path | None = None, *, in_git: bool = False) -> Path: ...
 
     def rel(self, path: Path) -> str: ...
 
@@ -153,7 +153,7 @@ class ModuleFiles:
         shown = clean(path)
         physical, within = self.physical(shown)
         try:
-            resolved = self.walk.confine(physical, f"the file {shown!r}", within)
+            resolved = self.walk.confine(physical, f"the file {shown!r}", within, in_git=True)
         except DriftwatchError as error:  # OutsideRepositoryError: outside, a loop, an invalid path
             return Unknown(str(error))
         self.walk.note_data_file(self.directory, self.walk.rel(resolved))
@@ -197,7 +197,7 @@ class _Tree:
         except (RuntimeError, OSError):
             return "loop"
         try:
-            resolved = self.files.walk.confine(physical, f"the path {shown!r}", within)
+            resolved = self.files.walk.confine(physical, f"the path {shown!r}", within, in_git=True)
         except DriftwatchError as error:
             raise Refused(str(error)) from None
         return resolved

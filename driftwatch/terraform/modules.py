@@ -65,7 +65,7 @@ from driftwatch.terraform import (
 from driftwatch.terraform import cache as module_cache
 from driftwatch.terraform import providers as provider_rules
 from driftwatch.terraform.addresses import local_path, redact
-from driftwatch.terraform.data_files import ModuleFiles
+from driftwatch.terraform.data_files import GIT_DIRECTORY_REASON, ModuleFiles, in_git_directory
 from driftwatch.terraform.evaluate import (
     PATH_CWD,
     EvaluationError,
@@ -285,10 +285,12 @@ class _Walk:
             known = self._rel[path] = self._relative(path)
         return known
 
-    def confine(self, path: Path, what: str, within: Path | None = None) -> Path:
+    def confine(self, path: Path, what: str, within: Path | None = None, *, in_git: bool = False) -> Path:
         """``path`` fully resolved (symlinks too) if it stays inside the repository (or the fetched
-        package ``within``); else refuse it. Resolved through the walk's view of the filesystem:
-        once per path, and recorded."""
+        package ``within``), and out of its ``.git`` directories unless ``in_git`` (the file
+        functions, which tell names and existence there and refuse contents themselves); else
+        refuse it. Resolved through the walk's view of the filesystem: once per path, and
+        recorded."""
         try:
             resolved = self.fs.resolve(path)
         except InvalidPathError as error:  # too long, a NUL byte: it used to lose the whole target
@@ -299,6 +301,8 @@ class _Walk:
         if resolved != root and root not in resolved.parents:
             where = "the repository root" if within is None or within == self.repo else "its module package"
             raise OutsideRepositoryError(f"{what} resolves outside {where} and is not read")
+        if not in_git and in_git_directory("", resolved.relative_to(root).as_posix()):  # e.g. .git/config
+            raise OutsideRepositoryError(f"{what} {GIT_DIRECTORY_REASON}")
         return resolved
 
     def _relative(self, path: Path) -> str:
@@ -381,6 +385,13 @@ class _Walk:
         if directory not in self._files:
             parsed: list[ParsedFile] = []
             directory_rel = self.rel(directory)
+            unlisted = self.fs.unlisted(directory)
+            if unlisted is not None:  # Terraform: "Module directory … cannot be read"
+                self.error(
+                    f"the module directory cannot be listed ({unlisted}): its files are not read",
+                    directory_rel,
+                )
+                self.incomplete.add(directory)
             for name, is_symlink in self.fs.entries(directory):
                 if not _configuration_file(self.fs, directory, name, is_symlink):
                     continue
@@ -2434,7 +2445,8 @@ def _walk_target(walk: _Walk, target: TargetInput, fs: FileSystemView) -> Target
         return result
     walk.root_dir = root_dir
     walk.terragrunt = _terragrunt(walk, root_dir)
-    if not any(_configuration_file(fs, root_dir, name, link) for name, link in fs.entries(root_dir)):
+    listed = fs.entries(root_dir)
+    if fs.unlisted(root_dir) is None and not any(_configuration_file(fs, root_dir, n, s) for n, s in listed):
         walk.error(f"no .tf or .tf.json files in {walk.rel(root_dir)}")
     # One budget for the whole target: its evaluation is bounded however the work is spread.
     with limits.budget(limits.TARGET_STEPS, _TARGET_SCOPE):

@@ -85,16 +85,20 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def _entries(path: Path) -> Entries:
+def _entries(path: Path) -> Entries | str:
     """The Terraform files of a directory, as ``Path.glob`` would list them (hidden names too;
-    directories named ``x.tf`` too; nothing when the directory cannot be listed), with whether
-    each is a symlink: a plain file of a resolved directory needs no resolving of its own."""
+    directories named ``x.tf`` too), with whether each is a symlink: a plain file of a resolved
+    directory needs no resolving of its own. Why not (``error:<reason>``) when the directory
+    exists and cannot be listed: read as empty, a module whose directory another uid owns
+    (mode 0700) declared nothing, its tables unwatched in silence."""
     try:
         with os.scandir(path) as scan:
             found = [(e.name, e.is_symlink()) for e in scan if e.name.endswith(_TERRAFORM_SUFFIXES)]
         return tuple(sorted(found))
-    except OSError:
+    except (FileNotFoundError, NotADirectoryError):
         return ()
+    except OSError as error:
+        return f"error:{error.strerror or error}"
 
 
 def _lstat_kind(mode: int) -> str:
@@ -332,9 +336,14 @@ class FileSystemView:
         return bool(self._ask("is_file", path))
 
     def entries(self, directory: Path) -> Entries:
+        """The directory's Terraform files; none when it cannot be listed (``unlisted`` says why)."""
         answer = self._ask("entries", directory)
-        assert isinstance(answer, tuple)
-        return answer
+        return answer if isinstance(answer, tuple) else ()
+
+    def unlisted(self, directory: Path) -> str | None:
+        """Why the directory exists and its files cannot be listed (permission denied), or None."""
+        answer = self._ask("entries", directory)
+        return answer.removeprefix("error:") if isinstance(answer, str) else None
 
     def read(self, path: Path, rel: str) -> tuple[str, str]:
         """(text, SHA-256) of a file; HclSyntaxError naming ``rel`` when it cannot be read."""

@@ -31,7 +31,8 @@ import fnmatch
 import os
 import posixpath
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +61,9 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 # Names looked at (files and directories of any kind): a million empty directories cost a
 # walk of seconds on every scan; cut short, and said.
 DEFAULT_MAX_ENTRIES = 500_000
+# Time spent reading: outlining costs ~2 s per MB of files that name a module or DynamoDB, so the
+# byte budget alone let a repository hold every scan for minutes while it waited on the survey.
+DEFAULT_MAX_SECONDS = 60.0
 # Directories no Terraform root lives in, and that can hold hundreds of thousands of files.
 _NEVER_ROOTS = frozenset({"node_modules"})
 # Shown per reported directory: the declarations that make it one.
@@ -368,7 +372,9 @@ def survey_repository(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     max_entries: int = DEFAULT_MAX_ENTRIES,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
     checkout: Checkout | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Survey:
     """Every directory of ``repo`` with Terraform files, outlined. Hidden directories
     (``.git``, ``.terraform``: Terraform's own module copies) and ``node_modules`` are skipped, symlinked
@@ -377,12 +383,13 @@ def survey_repository(
     tables, so a directory no target reaches is named for it rather than passed over."""
     directories: dict[str, DirectoryOutline] = {}
     unread: dict[str, tuple[str, str]] = {}
-    read = {"files": 0, "bytes": 0}
+    budget = _ReadBudget(max_files, max_bytes, max_seconds, clock)
+    unlisted: dict[str, str] = {}  # directories that could not be listed -> why
     root = repo.resolve()
     seen = 0
 
     try:
-        for path, subdirectories, names in _walk(root):
+        for path, subdirectories, names in _walk(root, unlisted):
             subdirectories[:] = sorted(
                 d for d in subdirectories if not d.startswith(".") and d not in _NEVER_ROOTS
             )
@@ -399,7 +406,7 @@ def survey_repository(
             for name in sorted(names):
                 if not (name.endswith(".tf") or name.endswith(".tf.json")):
                     continue
-                blocks = _read_blocks(here / name, root, read, max_files, max_bytes, max_file_bytes)
+                blocks = _read_blocks(here / name, root, budget, max_file_bytes)
                 if isinstance(blocks, str):
                     file = name if relative == "." else f"{relative}/{name}"
                     unread.setdefault(relative, (file, blocks))
@@ -410,16 +417,26 @@ def survey_repository(
                 if found.declarations or found.calls or found.remote_calls:
                     directories[relative] = found
     except _Budget as stop:
-        return Survey(directories, str(stop), unread)
-    return Survey(directories, None, unread)
+        return Survey(directories, str(stop), {**_unlisted(unlisted, root), **unread})
+    return Survey(directories, None, {**_unlisted(unlisted, root), **unread})
 
 
-def _walk(root: Path) -> Iterator[tuple[str, list[str], list[str]]]:
+def _unlisted(unlisted: Mapping[str, str], root: Path) -> dict[str, tuple[str, str]]:
+    """Directories that could not be listed, as unread: they may declare tables."""
+    found: dict[str, tuple[str, str]] = {}
+    for path, why in unlisted.items():
+        relative = Path(path).relative_to(root).as_posix()
+        found[relative] = (relative, f"the directory cannot be listed: {why}")
+    return found
+
+
+def _walk(root: Path, unlisted: dict[str, str]) -> Iterator[tuple[str, list[str], list[str]]]:
     """``os.walk(root)`` top-down, symlinked directories listed and not followed, a directory
-    that cannot be read passed over, without recursion: Python 3.11's os.walk recurses once per
-    level, and a tree deeper than the interpreter's recursion limit (1,500 levels is a path of
-    3,000 characters) raised RecursionError, which lost the whole survey. The caller may prune
-    the directories list, as with os.walk; they are walked in its order."""
+    that cannot be listed kept in ``unlisted`` with why (it may declare tables), without
+    recursion: Python 3.11's os.walk recurses once per level, and a tree deeper than the
+    interpreter's recursion limit (1,500 levels is a path of 3,000 characters) raised
+    RecursionError, which lost the whole survey. The caller may prune the directories list, as
+    with os.walk; they are walked in its order."""
     pending = [str(root)]
     while pending:
         top = pending.pop()
@@ -433,7 +450,10 @@ def _walk(root: Path) -> Iterator[tuple[str, list[str], list[str]]]:
                     except OSError:
                         is_directory = False
                     (directories if is_directory else files).append(entry.name)
-        except OSError:
+        except FileNotFoundError:  # gone since its parent was listed
+            continue
+        except OSError as error:
+            unlisted[top] = error.strerror or str(error)
             continue
         yield top, directories, files
         for name in reversed(directories):
@@ -442,18 +462,37 @@ def _walk(root: Path) -> Iterator[tuple[str, list[str], list[str]]]:
                 pending.append(path)
 
 
-def _read_blocks(
-    path: Path, root: Path, read: dict[str, int], max_files: int, max_bytes: int, max_file_bytes: int
-) -> list[BlockHeader] | str:
+class _ReadBudget:
+    """The survey's budget for reading files: their number, their bytes and the time taken."""
+
+    def __init__(self, max_files: int, max_bytes: int, max_seconds: float, clock: Callable[[], float]):
+        self.max_files = max_files
+        self.max_bytes = max_bytes
+        self.max_seconds = max_seconds
+        self.clock = clock
+        self.deadline = clock() + max_seconds
+        self.files = 0
+        self.bytes = 0
+
+    def exceeded(self) -> str | None:
+        """What is spent, in the survey's words, or None while there is budget left."""
+        if self.files >= self.max_files or self.bytes >= self.max_bytes:
+            return f"over {self.max_files} Terraform files or {self.max_bytes} bytes read"
+        if self.clock() > self.deadline:
+            return f"it took longer than {self.max_seconds:g} s"
+        return None
+
+
+def _read_blocks(path: Path, root: Path, budget: _ReadBudget, max_file_bytes: int) -> list[BlockHeader] | str:
     """The file's top-level blocks; why it could not be read (a string) where it exists and
     cannot be (over the per-file limit, not a regular file, a link loop): it may declare tables.
     A link out of the repository is not read, by design, and says nothing."""
-    if read["files"] >= max_files or read["bytes"] >= max_bytes:
+    spent = budget.exceeded()
+    if spent is not None:
         where = path.relative_to(root).as_posix()
         raise _Budget(
-            f"the repository survey stopped at {where}: over {max_files} Terraform files or "
-            f"{max_bytes} bytes read; directories after it were not checked for tables no target "
-            "evaluates"
+            f"the repository survey stopped at {where}: {spent}; directories after it were not "
+            "checked for tables no target evaluates"
         )
     try:
         if path.is_symlink() and not path.resolve().is_relative_to(root):
@@ -463,8 +502,8 @@ def _read_blocks(
         return []  # gone since the directory was listed (a dangling link, a checkout moving)
     except (OSError, DriftwatchError, RuntimeError) as error:  # RuntimeError: a symlink loop
         return str(getattr(error, "message", None) or getattr(error, "strerror", None) or error)
-    read["files"] += 1
-    read["bytes"] += len(data)
+    budget.files += 1
+    budget.bytes += len(data)
     if is_lfs_pointer(data):  # what it declares is in LFS, not in the checkout
         return f"the file {LFS_POINTER_REASON}"
     text = data.decode("utf-8", errors="replace")
