@@ -236,6 +236,19 @@ def parse_registry(source: str) -> RegistrySource | None:
     return RegistrySource(host, namespace, name, system, subdir)
 
 
+def version_refusal(source: str, has_version: bool) -> str | None:
+    """Why Terraform refuses a call's ``version`` argument, else None. With a ``version`` (even
+    ``""``) Terraform parses the source as a registry address only (configs' decodeSourceAddr):
+    a local path, a git URL or an archive is "Invalid registry module source address". Checked
+    with terraform 1.11.4 ``init``: ``../x`` with ``version = ""`` is refused."""
+    if not has_version or parse_registry(source) is not None:
+        return None
+    return (
+        f"source {redact(source)!r} is not a registry address, and the version argument applies "
+        "only to registry modules (Terraform: Invalid registry module source address)"
+    )
+
+
 def _port(parts: SplitResult, source: str) -> None:
     """A port Go's url.Parse accepts (any digits) but no connection can use: Terraform's
     download fails (``dial tcp: address 65536: invalid port``); urllib raised ValueError from
@@ -314,8 +327,9 @@ def _detect(text: str, source: str) -> tuple[str, str, str]:
 def parse_source(source: str) -> ModuleSource:
     """What a module call's ``source`` names (Terraform's ParseModuleSource, then go-getter's
     Detect); raises SourceError for what Terraform rejects."""
-    text = source.strip()
-    if not text:
+    # Not stripped: `" ./x"` is not a local path to Terraform, nor any address it recognises.
+    text = source
+    if not text.strip():
         raise SourceError("the module source is empty")
     local = local_path(text)
     if local is not None:
