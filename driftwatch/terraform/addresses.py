@@ -358,6 +358,8 @@ def parse_source(source: str) -> ModuleSource:
             return _git(url, subdir, source)
         if getter in ("http", "https") and url.lower().startswith(("https://", "http://")):
             return _http(url, subdir, source)
+    except SourceError:
+        raise  # already this source's reason (a ValueError too: not to be wrapped below)
     except ValueError as error:
         # urllib's own refusal (an unclosed ``[``: Terraform's "Invalid module source address").
         raise SourceError(f"{redact(source)!r} is not a valid URL ({error})") from None
