@@ -117,6 +117,11 @@ def test_sources_are_classified_as_terraform_classifies_them(source: str, expect
         "ssh://git@github.com/acme/tables.git",  # "download not supported for scheme 'ssh'"
         "ftp://example.com/x.zip",
         "https://example.com/x.gz",  # one compressed file is not a module package
+        # Go's `$` is the end of the text, Python's also before a final newline: terraform 1.11.4
+        # finds no registry address here (and go-getter then a relative path without ./)
+        "ns/name/aws\n",
+        "ns/name\n/aws",
+        "example.com\n/ns/name/aws",
     ],
 )
 def test_addresses_terraform_rejects_are_errors(source: str) -> None:

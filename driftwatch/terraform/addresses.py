@@ -27,9 +27,11 @@ from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 from driftwatch.errors import DriftwatchError
 
 PUBLIC_REGISTRY = "registry.terraform.io"
-_LABEL = re.compile(r"^[0-9A-Za-z](?:[0-9A-Za-z_-]{0,62}[0-9A-Za-z])?$")
-_SYSTEM = re.compile(r"^[0-9a-z]{1,64}$")
-_HOSTNAME = re.compile(r"^(?=.{1,253}(?::\d{1,5})?$)[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)+(?::\d{1,5})?$")
+# \Z, not $: Go's $ is the end of the text, Python's also matches before a final newline
+# ("ns/name/aws\n" is no registry address to Terraform); [0-9], not \d: Go's \d is ASCII.
+_LABEL = re.compile(r"^[0-9A-Za-z](?:[0-9A-Za-z_-]{0,62}[0-9A-Za-z])?\Z")
+_SYSTEM = re.compile(r"^[0-9a-z]{1,64}\Z")
+_HOSTNAME = re.compile(r"^(?=.{1,253}(?::[0-9]{1,5})?\Z)[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)+(?::[0-9]{1,5})?\Z")
 _NOT_REGISTRY_HOSTS = frozenset({"github.com", "bitbucket.org"})
 # go-getter's decompressors as Terraform configures them -> how driftwatch unpacks each (a tar
 # stream's compression is recognised from its first bytes); None: one compressed file, which
