@@ -31,6 +31,7 @@ from driftwatch.terraform.addresses import (
     SourceError,
     parse_source,
     select_version,
+    version_refusal,
 )
 from driftwatch.terraform.modules import declare_target
 from driftwatch.terraform.sources import Fetcher, ModuleSettings, NotFetched, _key
@@ -116,6 +117,11 @@ def test_sources_are_classified_as_terraform_classifies_them(source: str, expect
         "ssh://git@github.com/acme/tables.git",  # "download not supported for scheme 'ssh'"
         "ftp://example.com/x.zip",
         "https://example.com/x.gz",  # one compressed file is not a module package
+        # Go's `$` is the end of the text, Python's also before a final newline: terraform 1.11.4
+        # finds no registry address here (and go-getter then a relative path without ./)
+        "ns/name/aws\n",
+        "ns/name\n/aws",
+        "example.com\n/ns/name/aws",
     ],
 )
 def test_addresses_terraform_rejects_are_errors(source: str) -> None:
@@ -441,3 +447,57 @@ def test_a_cloudposse_address_terraform_rejects_is_not_emulated(tmp_path: Path, 
     assert result.tables == []
     (item,) = result.not_evaluated
     assert item.address == "module.t"
+
+
+@pytest.mark.parametrize(
+    ("source", "version", "refused"),
+    [
+        # terraform 1.11.4 `init -backend=false`: with a `version` argument the source is parsed
+        # as a registry address only ("Invalid registry module source address ... you also set
+        # the argument "version", which applies only to registry modules"), even `version = ""`
+        ("../modules/table", "1.0.0", True),
+        ("../modules/table", "", True),
+        ("git::https://github.com/acme/tables.git?ref=v1", "1.0.0", True),
+        ("github.com/cloudposse/terraform-aws-dynamodb?ref=0.37.0", "0.37.0", True),
+        ("acme/tables/aws", "1.0.0", False),
+        ("example.com/acme/tables/aws//sub", "", False),
+        ("../modules/table", None, False),
+    ],
+)
+def test_a_version_argument_is_refused_on_a_source_that_is_not_a_registry_address(
+    source: str, version: str | None, refused: bool
+) -> None:
+    assert (version_refusal(source, version is not None) is not None) is refused
+
+
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        # terraform 1.11.4: "Invalid registry module source address" (local path with version)
+        ('  source = "../modules/table"\n  version = ""\n', "applies only to registry modules"),
+        # "Unsuitable value: value must be known" (source is read with no functions)
+        ('  source = lower("../modules/table")\n', "not a literal string"),
+        # "Variables not allowed"
+        ('  source = "../modules/table"\n  version = local.v\n', "version is not a literal string"),
+        # "Invalid module source address" (a leading space: not ./, not a registry address);
+        # driftwatch stripped it and said "a local path is not fetched"
+        ('  source = " ../modules/table"\n', "not a module source Terraform recognises"),
+    ],
+)
+def test_a_call_terraform_refuses_is_not_evaluated_with_its_reason(
+    tmp_path: Path, arguments: str, reason: str
+) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "modules/table/main.tf": TABLE_MODULE["main.tf"],
+            "root/main.tf": 'locals {\n  v = "1.0.0"\n}\nmodule "t" {\n'
+            + arguments
+            + '  name = "x"\n  hash_key = "id"\n}\n',
+        },
+    )
+    result = declare_target(target(tmp_path, ModuleSettings(offline=True)))
+    assert result.tables == []
+    (item,) = result.not_evaluated
+    assert (item.address, item.source.file, item.source.line) == ("module.t", "root/main.tf", 4)
+    assert reason in item.reason and "not a valid URL" not in item.reason

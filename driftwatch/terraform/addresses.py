@@ -27,9 +27,11 @@ from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 from driftwatch.errors import DriftwatchError
 
 PUBLIC_REGISTRY = "registry.terraform.io"
-_LABEL = re.compile(r"^[0-9A-Za-z](?:[0-9A-Za-z_-]{0,62}[0-9A-Za-z])?$")
-_SYSTEM = re.compile(r"^[0-9a-z]{1,64}$")
-_HOSTNAME = re.compile(r"^(?=.{1,253}(?::\d{1,5})?$)[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)+(?::\d{1,5})?$")
+# \Z, not $: Go's $ is the end of the text, Python's also matches before a final newline
+# ("ns/name/aws\n" is no registry address to Terraform); [0-9], not \d: Go's \d is ASCII.
+_LABEL = re.compile(r"^[0-9A-Za-z](?:[0-9A-Za-z_-]{0,62}[0-9A-Za-z])?\Z")
+_SYSTEM = re.compile(r"^[0-9a-z]{1,64}\Z")
+_HOSTNAME = re.compile(r"^(?=.{1,253}(?::[0-9]{1,5})?\Z)[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)+(?::[0-9]{1,5})?\Z")
 _NOT_REGISTRY_HOSTS = frozenset({"github.com", "bitbucket.org"})
 # go-getter's decompressors as Terraform configures them -> how driftwatch unpacks each (a tar
 # stream's compression is recognised from its first bytes); None: one compressed file, which
@@ -236,6 +238,19 @@ def parse_registry(source: str) -> RegistrySource | None:
     return RegistrySource(host, namespace, name, system, subdir)
 
 
+def version_refusal(source: str, has_version: bool) -> str | None:
+    """Why Terraform refuses a call's ``version`` argument, else None. With a ``version`` (even
+    ``""``) Terraform parses the source as a registry address only (configs' decodeSourceAddr):
+    a local path, a git URL or an archive is "Invalid registry module source address". Checked
+    with terraform 1.11.4 ``init``: ``../x`` with ``version = ""`` is refused."""
+    if not has_version or parse_registry(source) is not None:
+        return None
+    return (
+        f"source {redact(source)!r} is not a registry address, and the version argument applies "
+        "only to registry modules (Terraform: Invalid registry module source address)"
+    )
+
+
 def _port(parts: SplitResult, source: str) -> None:
     """A port Go's url.Parse accepts (any digits) but no connection can use: Terraform's
     download fails (``dial tcp: address 65536: invalid port``); urllib raised ValueError from
@@ -314,8 +329,9 @@ def _detect(text: str, source: str) -> tuple[str, str, str]:
 def parse_source(source: str) -> ModuleSource:
     """What a module call's ``source`` names (Terraform's ParseModuleSource, then go-getter's
     Detect); raises SourceError for what Terraform rejects."""
-    text = source.strip()
-    if not text:
+    # Not stripped: `" ./x"` is not a local path to Terraform, nor any address it recognises.
+    text = source
+    if not text.strip():
         raise SourceError("the module source is empty")
     local = local_path(text)
     if local is not None:
@@ -344,6 +360,8 @@ def parse_source(source: str) -> ModuleSource:
             return _git(url, subdir, source)
         if getter in ("http", "https") and url.lower().startswith(("https://", "http://")):
             return _http(url, subdir, source)
+    except SourceError:
+        raise  # already this source's reason (a ValueError too: not to be wrapped below)
     except ValueError as error:
         # urllib's own refusal (an unclosed ``[``: Terraform's "Invalid module source address").
         raise SourceError(f"{redact(source)!r} is not a valid URL ({error})") from None

@@ -64,7 +64,7 @@ from driftwatch.terraform import (
 )
 from driftwatch.terraform import cache as module_cache
 from driftwatch.terraform import providers as provider_rules
-from driftwatch.terraform.addresses import local_path, redact
+from driftwatch.terraform.addresses import local_path, redact, version_refusal
 from driftwatch.terraform.data_files import GIT_DIRECTORY_REASON, ModuleFiles, in_git_directory
 from driftwatch.terraform.evaluate import (
     PATH_CWD,
@@ -1044,18 +1044,31 @@ class ModuleInstance:
         }
 
     def call_meta(self, name: str) -> tuple[str | None, str | None]:
-        """The call's literal ``source`` and ``version`` (Terraform requires both to be literals)."""
+        """The call's literal ``source`` and ``version`` (Terraform requires both to be literals:
+        it reads them with no variables and no functions, so ``lower("./x")`` is refused)."""
         block, file = self.calls[name]
         attributes, _ = block.items
         values = []
         for key in ("source", "version"):
             value = (
-                _evaluate_attribute(attributes[key], Scope({}, file), self.walk, file)
+                _evaluate_attribute(attributes[key], Scope({}, file, constant=True), self.walk, file)
                 if key in attributes
                 else None
             )
             values.append(value if isinstance(value, str) else None)
         return values[0], values[1]
+
+    def call_refusal(self, name: str) -> str | None:
+        """Why Terraform refuses this call's ``source`` or ``version`` (it fails ``init``), else
+        None: the call is then not evaluated, with this reason."""
+        block, _ = self.calls[name]
+        source, version = self.call_meta(name)
+        if source is None:
+            return "its source is not a literal string (Terraform requires one)"
+        has_version = "version" in block.items[0]
+        if has_version and version is None:
+            return "its version is not a literal string (Terraform requires one)"
+        return version_refusal(source, has_version)
 
     def child(
         self, name: str, key: Any, address: str, extra: Mapping[str, Any]
@@ -1068,9 +1081,12 @@ class ModuleInstance:
         source, _ = self.call_meta(name)
         inputs = self.call_inputs(name, extra)
         result: ModuleInstance | Mapping[str, Any] | Unknown
+        refusal = self.call_refusal(name)
         if source is None:
             self.walk.error(f"module {name!r} has no literal source", file, block.line)
             result = _unknown_outputs(f"module.{name} has no literal source")
+        elif refusal is not None:
+            result = _unknown_outputs(f"module.{name} was not evaluated: {refusal}")
         elif cloudposse.is_label_module_source(source):
             plan = self.cloudposse_plan(name)
             if isinstance(plan, Package):
@@ -2061,8 +2077,9 @@ class _TableCollector:
         source, _ = instance.call_meta(name)
         call = f"{instance.address}module.{name}"
         where = self._location(instance, block, file)
-        if source is None:
-            self.walk.skip(call, where, "its source is not a literal string (Terraform requires one)")
+        refusal = instance.call_refusal(name)
+        if source is None or refusal is not None:
+            self.walk.skip(call, where, refusal or "its source is not a literal string")
             return
         if cloudposse.is_label_module_source(source):
             return
