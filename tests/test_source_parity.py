@@ -22,6 +22,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
+from driftwatch.spec import Unknown
 from driftwatch.terraform.addresses import (
     ArchiveSource,
     GitSource,
@@ -33,7 +34,8 @@ from driftwatch.terraform.addresses import (
     select_version,
     version_refusal,
 )
-from driftwatch.terraform.modules import declare_target
+from driftwatch.terraform.evaluate import Scope, evaluate_text
+from driftwatch.terraform.modules import _version_text, declare_target
 from driftwatch.terraform.sources import Fetcher, ModuleSettings, NotFetched, _key
 from tests.test_sources import (
     REGISTRY,
@@ -501,3 +503,32 @@ def test_a_call_terraform_refuses_is_not_evaluated_with_its_reason(
     (item,) = result.not_evaluated
     assert (item.address, item.source.file, item.source.line) == ("module.t", "root/main.tf", 4)
     assert reason in item.reason and "not a valid URL" not in item.reason
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        # configs' decodeVersionConstraint: the constant converted to a string, null as no
+        # constraint; a list has no string form ("A string value is required")
+        ("1", "1"),
+        ("1.5", "1.5"),
+        ("true", "true"),  # then refused by the constraint's own parse, as Terraform does
+        ("null", None),
+        ('"~> 1.0"', "~> 1.0"),
+        ("[1]", None),  # no string form: "version is not a literal string"
+    ],
+)
+def test_a_constant_version_is_converted_to_a_string_as_terraform_does(
+    tmp_path: Path, version: str, expected: str | None
+) -> None:
+    """``version = 1`` is the constraint "1" to Terraform: the call used to be left not
+    evaluated as "not a literal string", its tables unwatched."""
+    write_tree(
+        tmp_path,
+        {"root/main.tf": f'module "t" {{\n  source = "acme/tables/aws"\n  version = {version}\n}}\n'},
+    )
+    result = declare_target(target(tmp_path, ModuleSettings(offline=True)))
+    (item,) = result.not_evaluated
+    assert ("not a literal string" in item.reason) is (version == "[1]"), item.reason
+    converted = _version_text(evaluate_text(version, Scope({}, "main.tf")))
+    assert (None if isinstance(converted, Unknown) else converted) == expected

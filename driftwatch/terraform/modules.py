@@ -1046,27 +1046,28 @@ class ModuleInstance:
     def call_meta(self, name: str) -> tuple[str | None, str | None]:
         """The call's literal ``source`` and ``version`` (Terraform requires both to be literals:
         it reads them with no variables and no functions, so ``lower("./x")`` is refused)."""
+        source = self._call_constant(name, "source")
+        version = _version_text(self._call_constant(name, "version"))
+        return source if isinstance(source, str) else None, None if isinstance(version, Unknown) else version
+
+    def _call_constant(self, name: str, key: str) -> Any:
+        """The call's ``key`` read as Terraform reads ``source`` and ``version``: with no
+        variables and no functions (None: absent or null)."""
         block, file = self.calls[name]
         attributes, _ = block.items
-        values = []
-        for key in ("source", "version"):
-            value = (
-                _evaluate_attribute(attributes[key], Scope({}, file, constant=True), self.walk, file)
-                if key in attributes
-                else None
-            )
-            values.append(value if isinstance(value, str) else None)
-        return values[0], values[1]
+        if key not in attributes:
+            return None
+        return _evaluate_attribute(attributes[key], Scope({}, file, constant=True), self.walk, file)
 
     def call_refusal(self, name: str) -> str | None:
         """Why Terraform refuses this call's ``source`` or ``version`` (it fails ``init``), else
         None: the call is then not evaluated, with this reason."""
         block, _ = self.calls[name]
-        source, version = self.call_meta(name)
+        source, _ = self.call_meta(name)
         if source is None:
             return "its source is not a literal string (Terraform requires one)"
         has_version = "version" in block.items[0]
-        if has_version and version is None:
+        if isinstance(_version_text(self._call_constant(name, "version")), Unknown):
             return "its version is not a literal string (Terraform requires one)"
         return version_refusal(source, has_version)
 
@@ -1326,6 +1327,19 @@ def _outputs_of(child: ModuleInstance | Mapping[str, Any] | Unknown) -> Mapping[
         }
         return LazyValues("output", expressions, child.scope, child.walk)
     return child
+
+
+def _version_text(value: Any) -> str | Unknown | None:
+    """A call's ``version`` as Terraform decodes it (configs' decodeVersionConstraint): converted
+    to a string (``version = 1`` is the constraint "1"), null as no constraint at all; Unknown
+    for what is no constant primitive (a reference, a function, a list)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or is_number(value):
+        return to_string(value)
+    return Unknown("the version is not a literal string")
 
 
 def _unknown_outputs(reason: str) -> Unknown:
