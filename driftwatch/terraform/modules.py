@@ -114,6 +114,7 @@ from driftwatch.terraform.types import (
     TypeSpec,
     convert,
     parse_type,
+    string_bool,
 )
 
 MAX_MODULE_DEPTH = 32
@@ -725,13 +726,15 @@ class ModuleInstance:
             constant = Scope({}, file, constant=True)
             if "default" in attributes:
                 values[name] = _evaluate_attribute(attributes["default"], constant, self.walk, file)
+            # Both decoded as a bool as cty converts one: ``"false"`` is false for Terraform.
             if "nullable" in attributes:
                 nullable = _evaluate_attribute(attributes["nullable"], constant, self.walk, file)
-                if nullable is False:
+                if nullable is False or string_bool(nullable) is False:
                     not_nullable.add(name)
-            marked = attributes.get("ephemeral")
-            if marked is not None and _evaluate_attribute(marked, constant, self.walk, file) is True:
-                ephemeral.add(name)
+            if "ephemeral" in attributes:
+                marked = _evaluate_attribute(attributes["ephemeral"], constant, self.walk, file)
+                if marked is True or string_bool(marked) is True:
+                    ephemeral.add(name)
         defaults = dict(values)
         if inputs is None:
             assignments = self._root_assignments(declared, types, empty)
@@ -773,6 +776,8 @@ class ModuleInstance:
                 self.walk.error(f"the value of variable {name!r} is nested too deeply", file, block.line)
                 bound[name] = Unknown(f"var.{name} is nested too deeply")
         bound.update(duplicated)
+        # Validated with its value, ephemeral or not: Terraform refuses to plan either way.
+        self._validate(declared, bound, ephemeral)
         # Terraform 1.10+: an ephemeral value is never in a plan or state, and Terraform refuses
         # it in a table's arguments ("Invalid use of ephemeral value"): not known there. A
         # provider block may read it (its region, default tags): provider_variables.
@@ -782,14 +787,17 @@ class ModuleInstance:
                 f"var.{name} is ephemeral: Terraform keeps it out of plans and state and refuses "
                 "it in a table's arguments"
             )
-        self._validate(declared, bound)
         return bound
 
-    def _validate(self, declared: Mapping[str, tuple[Block, str]], bound: dict[str, Any]) -> None:
+    def _validate(
+        self, declared: Mapping[str, tuple[Block, str]], bound: dict[str, Any], ephemeral: set[str]
+    ) -> None:
         """A variable whose ``validation`` condition is false: Terraform refuses to plan ("Invalid
         value for variable"), so it is an error at the validation and the value is Unknown. A
         condition may read any variable (Terraform 1.9); one that reads anything else, or whose
-        value is not known, decides nothing."""
+        value is not known, decides nothing. An error message that reads an ``ephemeral``
+        variable (a token, often) is not shown, as Terraform does not show it."""
+        hidden = {name: Unknown("ephemeral") for name in ephemeral}
         for name, (block, file) in declared.items():
             if isinstance(bound.get(name), Unknown):
                 continue
@@ -800,6 +808,11 @@ class ModuleInstance:
                 failed = _failed_condition(check, scope, self.walk, file)
                 if failed is None:
                     continue
+                message = check.items[0].get("error_message")
+                if hidden and message is not None:
+                    masked = Scope({"var": {**bound, **hidden}}, file, self.file_reader)
+                    if not isinstance(_evaluate_attribute(message, masked, self.walk, file), str):
+                        failed = "its error message reads an ephemeral value, so it is not shown"
                 self.walk.error(
                     f"invalid value for variable {name!r}: {failed} (its validation fails: "
                     "Terraform refuses to plan)",
