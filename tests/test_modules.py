@@ -852,6 +852,16 @@ def test_an_ephemeral_variable_is_validated_and_read_as_terraform_decodes_it(tmp
         },
     )
     assert names(declare(tmp_path / "c")) == ["orders"]
+    # A provider block reads one through a local too: the target's region is not taken for it
+    # (the table read in another region: a false "missing").
+    via_local = (
+        'variable "region" {\n  ephemeral = true\n  default = "eu-west-1"\n}\n'
+        'locals {\n  region = var.region\n}\nprovider "aws" {\n  region = local.region\n}\n'
+        'variable "name" {\n  default = "orders"\n}\n'
+    )
+    write_tree(tmp_path / "d", {"root/main.tf": TABLE + via_local})
+    (table,) = declare(tmp_path / "d").tables
+    assert table.spec.region == "eu-west-1"
 
 
 def test_a_var_for_an_undeclared_variable_is_an_error_as_terraform_refuses_it(tmp_path: Path) -> None:

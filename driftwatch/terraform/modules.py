@@ -612,6 +612,17 @@ class ModuleInstance:
                 walk.error_once(f"{message} (Terraform refuses the configuration)", file, _line(attribute))
                 refused[name] = Unknown(message)
         self.locals = LazyValues("local", locals_expressions, self.scope, walk, refused)
+        # A provider block reads ephemeral variables (see _bind_variables), through locals too:
+        # those locals evaluated again with them, only where there are any.
+        self.provider_locals = self.locals
+        if self.provider_variables is not self.variables:
+            self.provider_locals = LazyValues(
+                "local",
+                locals_expressions,
+                lambda file: self.scope(file, var=self.provider_variables, local=self.provider_locals),
+                walk,
+                refused,
+            )
         self.calls = {
             block.labels[0]: (block, file)
             for block, file in self.blocks
@@ -781,7 +792,7 @@ class ModuleInstance:
         # Terraform 1.10+: an ephemeral value is never in a plan or state, and Terraform refuses
         # it in a table's arguments ("Invalid use of ephemeral value"): not known there. A
         # provider block may read it (its region, default tags): provider_variables.
-        self.provider_variables: dict[str, Any] = dict(bound)
+        self.provider_variables: dict[str, Any] = dict(bound) if ephemeral else bound
         for name in ephemeral:
             bound[name] = Unknown(
                 f"var.{name} is ephemeral: Terraform keeps it out of plans and state and refuses "
@@ -1471,7 +1482,7 @@ def _own_providers(instance: ModuleInstance) -> dict[str | None, provider_rules.
         if block.type != "provider" or block.labels[:1] != ("aws",):
             continue
         attributes, nested = block.items
-        scope = instance.scope(file, var=instance.provider_variables)
+        scope = instance.scope(file, var=instance.provider_variables, local=instance.provider_locals)
         # A literal name for Terraform ("Variables not allowed"): read with no names in scope,
         # so that ``alias = var.x`` is refused below rather than taken for a name.
         alias = (
