@@ -819,6 +819,51 @@ resource "aws_dynamodb_table" "t" {
     assert "ephemeral" in unresolved.reason
 
 
+def test_an_ephemeral_variable_is_validated_and_read_as_terraform_decodes_it(tmp_path: Path) -> None:
+    """terraform 1.11.4 plan: an ephemeral variable's failing ``validation`` stops the plan
+    ("Invalid value for variable"), as any variable's does; ``ephemeral = "true"`` and
+    ``nullable = "false"`` are decoded to bools (the table then refused: "Ephemeral value not
+    allowed"; a module input null takes the default). Before, the validation ran on the Unknown
+    an ephemeral variable becomes, so it never failed, and the strings read as not set: the
+    variable's value was compared (a false drift) and a null stayed null. Terraform does not
+    show an error message that reads an ephemeral value; nor does driftwatch."""
+    validated = (
+        'variable "name" {\n  type = string\n  ephemeral = true\n  default = "bad"\n'
+        '  validation {\n    condition = var.name != "bad"\n    error_message = "not bad"\n  }\n}\n'
+    )
+    write_tree(tmp_path / "a", {"root/main.tf": TABLE + validated})
+    assert [e.message for e in declare(tmp_path / "a").errors] == [
+        "invalid value for variable 'name': not bad (its validation fails: Terraform refuses to plan)"
+    ]
+    # Its error message is not shown when it reads the value (a token): nor by Terraform.
+    telling = validated.replace('"not bad"', '"not ${var.name}"')
+    write_tree(tmp_path / "a", {"root/main.tf": TABLE + telling})
+    (error,) = declare(tmp_path / "a").errors
+    assert "bad" not in error.message and "not shown" in error.message
+    quoted = 'variable "name" {\n  type = string\n  ephemeral = "true"\n  default = "orders"\n}\n'
+    write_tree(tmp_path / "b", {"root/main.tf": TABLE + quoted})
+    (name,) = names(declare(tmp_path / "b"))
+    assert isinstance(name, Unknown) and "ephemeral" in name.reason
+    write_tree(
+        tmp_path / "c",
+        {
+            "root/main.tf": 'module "t" {\n  source = "../mod"\n  name = null\n}\n',
+            "mod/main.tf": TABLE + 'variable "name" {\n  nullable = "false"\n  default = "orders"\n}\n',
+        },
+    )
+    assert names(declare(tmp_path / "c")) == ["orders"]
+    # A provider block reads one through a local too: the target's region is not taken for it
+    # (the table read in another region: a false "missing").
+    via_local = (
+        'variable "region" {\n  ephemeral = true\n  default = "eu-west-1"\n}\n'
+        'locals {\n  region = var.region\n}\nprovider "aws" {\n  region = local.region\n}\n'
+        'variable "name" {\n  default = "orders"\n}\n'
+    )
+    write_tree(tmp_path / "d", {"root/main.tf": TABLE + via_local})
+    (table,) = declare(tmp_path / "d").tables
+    assert table.spec.region == "eu-west-1"
+
+
 def test_a_var_for_an_undeclared_variable_is_an_error_as_terraform_refuses_it(tmp_path: Path) -> None:
     """terraform plan -var typo=x stops ("Value for undeclared variable"). Before, driftwatch
     ignored it, so a misspelt ``vars: {enviroment: prod}`` silently left the default in place

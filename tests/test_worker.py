@@ -93,7 +93,9 @@ def test_each_evaluation_runs_under_cpu_and_memory_limits(
     assert seen["held"] < seen["as"] <= seen["held"] + MAX_MEMORY
     # The kernel's OOM killer (a container at its memory limit) takes the worker before the
     # daemon: a dead worker is one target's error and is replaced; a dead daemon is a pod restart.
-    assert int(seen["oom_score_adj"]) >= int(Path("/proc/self/oom_score_adj").read_text()) + 500
+    # At most the kernel's 1000: a runner already near it (a BestEffort pod: 1000) is no failure.
+    parent = int(Path("/proc/self/oom_score_adj").read_text())
+    assert int(seen["oom_score_adj"]) == min(1000, parent + 500)
 
 
 def test_the_worker_gets_no_aws_keys_or_webhooks(monkeypatch: pytest.MonkeyPatch) -> None:

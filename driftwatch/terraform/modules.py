@@ -114,6 +114,7 @@ from driftwatch.terraform.types import (
     TypeSpec,
     convert,
     parse_type,
+    string_bool,
 )
 
 MAX_MODULE_DEPTH = 32
@@ -622,6 +623,17 @@ class ModuleInstance:
                 walk.error_once(f"{message} (Terraform refuses the configuration)", file, _line(attribute))
                 refused[name] = Unknown(message)
         self.locals = LazyValues("local", locals_expressions, self.scope, walk, refused)
+        # A provider block reads ephemeral variables (see _bind_variables), through locals too:
+        # those locals evaluated again with them, only where there are any.
+        self.provider_locals = self.locals
+        if self.provider_variables is not self.variables:
+            self.provider_locals = LazyValues(
+                "local",
+                locals_expressions,
+                lambda file: self.scope(file, var=self.provider_variables, local=self.provider_locals),
+                walk,
+                refused,
+            )
         self.calls = {
             block.labels[0]: (block, file)
             for block, file in self.blocks
@@ -736,13 +748,15 @@ class ModuleInstance:
             constant = Scope({}, file, constant=True)
             if "default" in attributes:
                 values[name] = _evaluate_attribute(attributes["default"], constant, self.walk, file)
+            # Both decoded as a bool as cty converts one: ``"false"`` is false for Terraform.
             if "nullable" in attributes:
                 nullable = _evaluate_attribute(attributes["nullable"], constant, self.walk, file)
-                if nullable is False:
+                if nullable is False or string_bool(nullable) is False:
                     not_nullable.add(name)
-            marked = attributes.get("ephemeral")
-            if marked is not None and _evaluate_attribute(marked, constant, self.walk, file) is True:
-                ephemeral.add(name)
+            if "ephemeral" in attributes:
+                marked = _evaluate_attribute(attributes["ephemeral"], constant, self.walk, file)
+                if marked is True or string_bool(marked) is True:
+                    ephemeral.add(name)
         defaults = dict(values)
         if inputs is None:
             assignments = self._root_assignments(declared, types, empty)
@@ -784,23 +798,28 @@ class ModuleInstance:
                 self.walk.error(f"the value of variable {name!r} is nested too deeply", file, block.line)
                 bound[name] = Unknown(f"var.{name} is nested too deeply")
         bound.update(duplicated)
+        # Validated with its value, ephemeral or not: Terraform refuses to plan either way.
+        self._validate(declared, bound, ephemeral)
         # Terraform 1.10+: an ephemeral value is never in a plan or state, and Terraform refuses
         # it in a table's arguments ("Invalid use of ephemeral value"): not known there. A
         # provider block may read it (its region, default tags): provider_variables.
-        self.provider_variables: dict[str, Any] = dict(bound)
+        self.provider_variables: dict[str, Any] = dict(bound) if ephemeral else bound
         for name in ephemeral:
             bound[name] = Unknown(
                 f"var.{name} is ephemeral: Terraform keeps it out of plans and state and refuses "
                 "it in a table's arguments"
             )
-        self._validate(declared, bound)
         return bound
 
-    def _validate(self, declared: Mapping[str, tuple[Block, str]], bound: dict[str, Any]) -> None:
+    def _validate(
+        self, declared: Mapping[str, tuple[Block, str]], bound: dict[str, Any], ephemeral: set[str]
+    ) -> None:
         """A variable whose ``validation`` condition is false: Terraform refuses to plan ("Invalid
         value for variable"), so it is an error at the validation and the value is Unknown. A
         condition may read any variable (Terraform 1.9); one that reads anything else, or whose
-        value is not known, decides nothing."""
+        value is not known, decides nothing. An error message that reads an ``ephemeral``
+        variable (a token, often) is not shown, as Terraform does not show it."""
+        hidden = {name: Unknown("ephemeral") for name in ephemeral}
         for name, (block, file) in declared.items():
             if isinstance(bound.get(name), Unknown):
                 continue
@@ -811,6 +830,11 @@ class ModuleInstance:
                 failed = _failed_condition(check, scope, self.walk, file)
                 if failed is None:
                     continue
+                message = check.items[0].get("error_message")
+                if hidden and message is not None:
+                    masked = Scope({"var": {**bound, **hidden}}, file, self.file_reader)
+                    if not isinstance(_evaluate_attribute(message, masked, self.walk, file), str):
+                        failed = "its error message reads an ephemeral value, so it is not shown"
                 self.walk.error(
                     f"invalid value for variable {name!r}: {failed} (its validation fails: "
                     "Terraform refuses to plan)",
@@ -1499,7 +1523,7 @@ def _own_providers(instance: ModuleInstance) -> dict[str | None, provider_rules.
         if block.type != "provider" or block.labels[:1] != ("aws",):
             continue
         attributes, nested = block.items
-        scope = instance.scope(file, var=instance.provider_variables)
+        scope = instance.scope(file, var=instance.provider_variables, local=instance.provider_locals)
         # A literal name for Terraform ("Variables not allowed"): read with no names in scope,
         # so that ``alias = var.x`` is refused below rather than taken for a name.
         alias = (
