@@ -155,6 +155,37 @@ def test_a_drip_fed_call_ends_at_its_call_timeout_with_a_clear_cause(drip: DripS
     assert drip.accepted == 1  # aborted at the deadline, not retried
 
 
+def test_a_drip_fed_credential_fetch_ends_at_the_call_timeout_too(
+    drip: DripServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """IRSA's credentials come from botocore's own STS client (AssumeRoleWithWebIdentity), made
+    inside the first call that needs them. Its socket was nobody's to shut: a drip-fed STS held
+    that call, its worker thread and botocore's credential lock for ever (every later call of
+    the daemon waiting on the lock, a thread more per table per scan)."""
+    token = tmp_path / "token"
+    token.write_text("a-web-identity-token")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/driftwatch")
+    monkeypatch.setenv("AWS_WEB_IDENTITY_TOKEN_FILE", str(token))
+    clients = AwsClients(call_timeout=0.5, read_timeout=2, connect_timeout=1, max_attempts=2)
+    errors: list[LiveReadError] = []
+
+    def read() -> None:
+        try:
+            read_table(clients.dynamodb("us-east-1"), "orders", "us-east-1")
+        except LiveReadError as error:
+            errors.append(error)
+
+    caller = threading.Thread(target=read, daemon=True)
+    caller.start()
+    caller.join(timeout=10)  # a bound on a hang only
+    assert not caller.is_alive()
+    assert [error.code for error in errors] == ["Timeout"]
+    assert "did not finish within aws.call_timeout (0.5 s)" in str(errors[0])
+    assert drip.accepted == 1  # the STS call only: DynamoDB was never asked, nothing retried
+
+
 def test_threads_and_sockets_do_not_grow_across_scans_against_a_drip_feeding_endpoint(
     drip: DripServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

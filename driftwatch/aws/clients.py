@@ -331,6 +331,7 @@ class AwsClients:
                 self._session = new_session()
             except BotoCoreError as error:
                 raise config_error(error) from None
+            self.deadlines.cover(self._session._session)  # its credential providers' clients too
         return self._session
 
     def _client(self, service: _Service, region: str, role: Role | None) -> Any:
@@ -382,6 +383,7 @@ class AwsClients:
             resolver = core.get_component("credential_provider")
             # First in the chain: the role's credentials win over anything in env or files.
             resolver.providers.insert(0, _AssumedRoleProvider(sts, role))
+            self.deadlines.cover(core)
             session = new_session(core)
             self._role_sessions[role] = session
         return session

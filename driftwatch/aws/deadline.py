@@ -51,6 +51,7 @@ log = get_logger(__name__)
 
 DEFAULT_CALL_TIMEOUT_SECONDS = 60.0
 _CONTEXT_KEY = "driftwatch_call_guard"
+_ATTACHED = "_driftwatch_call_deadline"
 _POLL_SECONDS = 0.1  # how often an expired call still connecting is looked at again
 
 _scan_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
@@ -239,7 +240,28 @@ class CallDeadlines:
             raise ValueError("call_timeout must be longer than 0")
         self.seconds = seconds
 
+    def cover(self, core: Any) -> None:
+        """Attach every client the botocore session ``core`` makes from now on.
+
+        Besides driftwatch's own, botocore's credential providers make clients of their own,
+        inside the first call that needs credentials: STS for web identity (IRSA's
+        AssumeRoleWithWebIdentity) and a profile's ``role_arn``, SSO for an SSO profile. Their
+        sockets were nobody's to shut, so a drip-fed STS held that call, its worker thread and
+        botocore's credential lock for ever, and every later call of the process waited on
+        the lock."""
+        create = core.create_client
+
+        def create_client(*args: Any, **kwargs: Any) -> Any:
+            client = create(*args, **kwargs)
+            self.attach(client)
+            return client
+
+        core.create_client = create_client
+
     def attach(self, client: BaseClient) -> None:
+        if getattr(client, _ATTACHED, False):  # a client of a covered session: attached when made
+            return
+        setattr(client, _ATTACHED, True)
         events = client.meta.events
         events.register_first("before-call", self._before_call)
         events.register_first("needs-retry", self._needs_retry)
