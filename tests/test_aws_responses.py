@@ -910,6 +910,54 @@ def test_only_the_read_itself_being_denied_costs_only_its_attributes(
     assert refused == []
 
 
+SUPPLIED = {
+    "DescribeTimeToLive": lambda spec: spec.ttl.enabled,
+    "DescribeContinuousBackups": lambda spec: spec.point_in_time_recovery,
+    "ListTagsOfResource": lambda spec: spec.tags,
+}
+
+
+@pytest.mark.parametrize(
+    ("failure", "code"),
+    [
+        ("{}", INVALID_RESPONSE),  # a broken answer
+        ((400, "UnknownOperationException", "not implemented"), "UnknownOperationException"),
+        ((400, "ValidationException", "1 validation error detected"), "ValidationException"),
+    ],
+    ids=["invalid_response", "not_implemented", "validation_error"],
+)
+@pytest.mark.parametrize("operation", sorted(SUPPLIED))
+def test_a_read_after_describe_table_that_fails_costs_only_its_attributes(
+    clients: AwsClients, endpoint: Endpoint, operation: str, failure: Any, code: str
+) -> None:
+    """Not only a read IAM denies: any failure of DescribeTimeToLive, DescribeContinuousBackups
+    or ListTagsOfResource made the whole table an error, so a compatible server that does not
+    implement one of them (``UnknownOperationException``), or one broken tags answer, hid every
+    other drift of the table (PITR switched off went unreported for want of the tags). Now only
+    what that read supplies is Unknown with the cause, the error goes to the caller to say,
+    and the rest of the table is read."""
+    if isinstance(failure, tuple):
+        endpoint.errors[operation] = failure
+    else:
+        endpoint.broken[operation] = failure
+    failed: list[LiveReadError] = []
+    spec = read_table(clients.dynamodb(REGION), TABLE, REGION, failed)
+    assert spec is not None
+    unknown = SUPPLIED[operation](spec)
+    assert isinstance(unknown, Unknown) and f"{operation} failed for table 'orders'" in unknown.reason
+    assert [(error.operation, error.code) for error in failed] == [(operation, code)]
+    read = {name: supplied(spec) for name, supplied in SUPPLIED.items() if name != operation}
+    assert read == {name: VALID_READS[name] for name in read}  # the other reads, as answered
+    assert spec.deletion_protection and spec.read_capacity == 5  # and DescribeTable's
+
+
+VALID_READS: dict[str, Any] = {
+    "DescribeTimeToLive": True,
+    "DescribeContinuousBackups": True,
+    "ListTagsOfResource": {"Team": "observability"},
+}
+
+
 @pytest.mark.parametrize(
     ("allowed", "shape"),
     [
