@@ -750,6 +750,50 @@ def test_an_autoscaling_entry_that_is_not_dynamodbs_is_an_invalid_response(
     assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, operation)
 
 
+def _tracking(**changes: Any) -> str:
+    (policy,) = VALID["DescribeScalingPolicies"]["ScalingPolicies"]
+    config = policy["TargetTrackingScalingPolicyConfiguration"]
+    return _policy(TargetTrackingScalingPolicyConfiguration={**config, **changes})
+
+
+@pytest.mark.parametrize(
+    ("operation", "body", "named"),
+    [
+        (TARGETS, _target(MinCapacity=0), "MinCapacity (below 1"),
+        (TARGETS, _target(MinCapacity=-5), "MinCapacity (below 1"),
+        ("DescribeScalingPolicies", _tracking(TargetValue=1e308), "TargetValue (outside -2^360 to 2^360"),
+        ("DescribeScalingPolicies", _tracking(TargetValue=-1e200), "TargetValue (outside -2^360 to 2^360"),
+        ("DescribeScalingPolicies", _tracking(ScaleInCooldown=2**40), "ScaleInCooldown (above 2147483647"),
+        ("DescribeScalingPolicies", _tracking(ScaleOutCooldown=-(2**40)), "ScaleOutCooldown (below -2147"),
+    ],
+    ids=["min_zero", "min_negative", "target_huge", "target_huge_negative", "cooldown_huge", "cooldown_tiny"],
+)
+def test_an_autoscaling_number_outside_what_the_api_reference_allows_is_an_invalid_response(
+    clients: AwsClients, endpoint: Endpoint, operation: str, body: str, named: str
+) -> None:
+    """A DynamoDB scalable target's MinCapacity is at least 1 (RegisterScalableTarget: "For all
+    other resources, the minimum value allowed is 1"); a TargetValue lies within -2^360 to 2^360
+    (TargetTrackingScalingPolicyConfiguration); a cooldown is an Integer. Each was read as a
+    value: drift ``autoscaling.read.min: 5 -> 0``, ``target: 70 -> 1e308``, made of an answer
+    AWS cannot give. Now the region's autoscaling is an InvalidResponse naming the field."""
+    endpoint.broken[operation] = body
+    with pytest.raises(LiveReadError, match=re.escape(named)) as caught:
+        AutoscalingIndex.fetch(clients.autoscaling(REGION))
+    assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, operation)
+
+
+def test_the_edges_of_the_autoscaling_ranges_are_read(clients: AwsClients, endpoint: Endpoint) -> None:
+    """The control: a minimum of 1, a target of exactly 2^360 and Integer-sized cooldowns are
+    AWS's own values, read as they are."""
+    endpoint.broken[TARGETS] = _target(MinCapacity=1)
+    endpoint.broken["DescribeScalingPolicies"] = _tracking(
+        TargetValue=2.0**360, ScaleInCooldown=2**31 - 1, ScaleOutCooldown=0
+    )
+    read, _ = AutoscalingIndex.fetch(clients.autoscaling(REGION)).for_table(TABLE)
+    assert read.read is not None
+    assert (read.read.min, read.read.target, read.read.scale_in_cooldown) == (1, 2.0**360, 2**31 - 1)
+
+
 def test_a_policy_of_a_table_without_a_scalable_target_is_still_passed_over(
     clients: AwsClients, endpoint: Endpoint
 ) -> None:
