@@ -20,6 +20,7 @@ from typing import Any
 import botocore.retries.standard
 import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
+from botocore.exceptions import ClientError
 
 import driftwatch.aws.autoscaling
 import driftwatch.aws.dynamodb
@@ -952,6 +953,30 @@ def test_only_the_read_itself_being_denied_costs_only_its_attributes(
     with pytest.raises(LiveReadError, match="AssumeRole failed in us-east-1: AccessDenied"):
         read_table(clients.dynamodb(REGION), TABLE, REGION, refused)
     assert refused == []
+
+
+def test_base_credentials_failing_inside_a_read_fail_the_whole_table(
+    clients: AwsClients, endpoint: Endpoint
+) -> None:
+    """IRSA's credentials are refreshed by botocore's own STS client inside whichever call needs
+    them: its ClientError came out of DescribeTimeToLive and was taken for that read failing,
+    so TTL was "unresolved" and the next two reads failed the same way, a table with three
+    reads said to fail when the credentials had. The error names the call that failed, and it
+    is the whole table's."""
+
+    def expired() -> str:
+        error = {"Error": {"Code": "ExpiredTokenException", "Message": "Token expired: current date/time"}}
+        raise ClientError(error, "AssumeRoleWithWebIdentity")  # type: ignore[arg-type]
+
+    endpoint.broken["DescribeTimeToLive"] = expired
+    failed: list[LiveReadError] = []
+    with pytest.raises(LiveReadError) as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION, failed)
+    assert caught.value.code == "ExpiredTokenException"
+    assert str(caught.value).startswith(
+        "AssumeRoleWithWebIdentity failed for table 'orders' in us-east-1: ExpiredTokenException: Token"
+    )
+    assert failed == []
 
 
 SUPPLIED = {

@@ -143,12 +143,19 @@ def call_aws(
     except ClientError as exc:
         error = exc.response.get("Error", {})
         code = str(error.get("Code") or "Unknown")
+        # botocore names the call that failed. Another than this one is a credential provider's
+        # own, made inside this call (IRSA's AssumeRoleWithWebIdentity refreshing the base
+        # credentials): the credentials failed, not this operation, and the error says so.
+        failed = getattr(exc, "operation_name", None)
+        nested = isinstance(failed, str) and bool(failed) and failed != operation
+        if nested:
+            operation = str(failed)
         # `from None`: the original exception's text is unscrubbed and would otherwise be
         # printed with any logged traceback.
         detail = scrub(str(error.get("Message", "")))
         if code.isascii() and code.isdigit():  # botocore names a code-less answer after its HTTP status
             detail = _without_code(int(code), detail)
-        if table_name is not None and code in _GONE_CODES:
+        if table_name is not None and code in _GONE_CODES and not nested:
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if status in (None, 400):
                 raise TableGone(table_name, code, detail) from None
