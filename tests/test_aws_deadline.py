@@ -25,6 +25,7 @@ import driftwatch.scan
 from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients
 from driftwatch.aws.dynamodb import LiveReadError, read_table
+from driftwatch.cli import _aws_configuration_problem
 from driftwatch.demo.run import demo_targets
 from driftwatch.scan import ScanSettings, scan
 from driftwatch.spec import TableStatus
@@ -232,6 +233,20 @@ def test_a_container_credentials_endpoint_that_refuses_is_the_tables_error_not_a
         "Fetching AWS credentials failed in us-east-1: CredentialRetrievalError: Error when retrieving "
         "credentials from container-role"
     )
+
+
+def test_the_cli_says_in_one_line_that_the_credentials_could_not_be_fetched(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``driftwatch scan`` makes a client before anything is read, which fetches the first
+    credentials: a credentials endpoint that refuses is its one line and exit 1, not a traceback."""
+    monkeypatch.setattr(botocore.utils.ContainerMetadataFetcher, "SLEEP_TIME", 0)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", f"http://127.0.0.1:{free_port()}/credentials")
+    problem = _aws_configuration_problem(AwsClients())
+    assert problem is not None
+    assert problem.startswith("Fetching AWS credentials failed in us-east-1: CredentialRetrievalError: ")
 
 
 def test_threads_and_sockets_do_not_grow_across_scans_against_a_drip_feeding_endpoint(
