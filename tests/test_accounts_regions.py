@@ -19,6 +19,7 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from realestate import account_clients, provision, row, run_scan, table_tf, target, write_repo
 
+from driftwatch.aws import responses
 from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients, Role, role_session_name
 from driftwatch.aws.dynamodb import LiveReadError
@@ -269,6 +270,40 @@ def test_assume_role_credentials_already_expired_are_an_invalid_response_of_that
         "clock ahead?) (a truncated, empty or non-JSON answer?); nothing was compared"
     )
     assert recorder.snapshot() == {("AssumeRole", INVALID_RESPONSE): 1}
+
+
+def test_assume_role_credentials_that_never_expire_are_an_invalid_response_of_that_role(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch, recorder: ApiCallRecorder
+) -> None:
+    """Credentials said to last until 9999 (a replayed or forged answer) were kept: botocore
+    refreshes them only shortly before their Expiration, so once AWS ended the session (an hour
+    later: AssumeRole's default, 12 hours at most) every table of the role was ExpiredToken on
+    every scan until the daemon restarted. An Expiration past AssumeRole's longest session is
+    not its answer."""
+    body = (
+        '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>'
+        "<Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>secret</SecretAccessKey>"
+        "<SessionToken>token</SessionToken><Expiration>9999-12-31T23:59:59Z</Expiration></Credentials>"
+        "</AssumeRoleResult></AssumeRoleResponse>"
+    )
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 200, HTTPHeaders(), _Raw(body.encode()))
+
+    add_botocore_handler(monkeypatch, "before-send.sts", answer)
+    with pytest.raises(LiveReadError) as caught:
+        AwsClients(recorder=recorder, max_attempts=1).assume(Role(ROLE_B), "us-east-1")
+    assert "Credentials.Expiration (9999-12-31T23:59:59+00:00, more than 12 hours ahead" in str(caught.value)
+    assert recorder.snapshot() == {("AssumeRole", INVALID_RESPONSE): 1}
+
+
+def test_assume_role_credentials_of_the_longest_session_are_read() -> None:
+    """The control: 12 hours (AssumeRole's longest session), and a few minutes of clock skew."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    credentials = {"AccessKeyId": "ASIA", "SecretAccessKey": "s", "SessionToken": "t"}
+    for ahead in (timedelta(hours=1), timedelta(hours=12, minutes=5)):
+        answer = {"Credentials": {**credentials, "Expiration": now + ahead}}
+        assert responses.assume_role(answer, now)["Expiration"] == now + ahead
 
 
 # Bodies STS (a query-protocol service: XML) might be answered with by a proxy, with HTTP 200.

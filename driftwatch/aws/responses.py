@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 INVALID_RESPONSE = "InvalidResponse"
@@ -503,12 +503,26 @@ def assume_role(response: Mapping[str, Any], now: datetime | None = None) -> Map
     expiration = credentials.get("Expiration")
     if not isinstance(expiration, datetime) or expiration.tzinfo is None:  # botocore's parse: aware
         raise InvalidResponse("Credentials.Expiration")
-    if expiration <= (now or datetime.now(UTC)):
+    now = now or datetime.now(UTC)
+    if expiration <= now:
         stamp = expiration.isoformat()
         raise InvalidResponse(
             f"Credentials.Expiration ({stamp}, already past by this host's clock: is the clock ahead?)"
         )
+    # botocore refreshes credentials only shortly before their Expiration: one far ahead (9999)
+    # was kept after AWS ended the session, every call of the role ExpiredToken until a restart.
+    if expiration > now + LONGEST_SESSION:
+        stamp = expiration.isoformat()
+        raise InvalidResponse(
+            f"Credentials.Expiration ({stamp}, more than 12 hours ahead by this host's clock: "
+            "AssumeRole gives no longer session)"
+        )
     return credentials
+
+
+LONGEST_SESSION = timedelta(hours=12, minutes=15)
+"""AssumeRole's longest session ("up to the maximum session duration setting for the role",
+which is 1 to 12 hours; driftwatch asks for the default hour), with 15 minutes for clock skew."""
 
 
 def caller_identity(response: Mapping[str, Any]) -> str:
