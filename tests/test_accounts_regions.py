@@ -242,19 +242,14 @@ class _Raw(io.BytesIO):
         yield self.getvalue()
 
 
-def test_assume_role_credentials_already_expired_are_an_invalid_response_of_that_role(
-    aws_env: None, monkeypatch: pytest.MonkeyPatch, recorder: ApiCallRecorder
-) -> None:
-    """STS answers with credentials whose Expiration has passed by this host's clock (a proxy's
-    replayed answer; a host clock far ahead). botocore refreshed them, found them still
-    expired and raised ``RuntimeError``: the role's tables were ``unexpected error:
-    RuntimeError('Credentials were refreshed, but the refreshed credentials are still
-    expired.')``, the AssumeRole counted a success. It is an InvalidResponse naming the time
-    (a role's failure stays its tables' error: the tests above)."""
+def _assume_role_expiring(
+    monkeypatch: pytest.MonkeyPatch, recorder: ApiCallRecorder, at: str
+) -> LiveReadError:
+    """The error of assuming a role whose AssumeRole answer (HTTP 200) expires ``at``."""
     body = (
         '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>'
         "<Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>secret</SecretAccessKey>"
-        "<SessionToken>token</SessionToken><Expiration>2026-01-01T12:00:00Z</Expiration></Credentials>"
+        f"<SessionToken>token</SessionToken><Expiration>{at}</Expiration></Credentials>"
         "</AssumeRoleResult></AssumeRoleResponse>"
     )
 
@@ -264,12 +259,24 @@ def test_assume_role_credentials_already_expired_are_an_invalid_response_of_that
     add_botocore_handler(monkeypatch, "before-send.sts", answer)
     with pytest.raises(LiveReadError) as caught:
         AwsClients(recorder=recorder, max_attempts=1).assume(Role(ROLE_B), "us-east-1")
-    assert str(caught.value) == (
+    assert recorder.snapshot() == {("AssumeRole", INVALID_RESPONSE): 1}
+    return caught.value
+
+
+def test_assume_role_credentials_already_expired_are_an_invalid_response_of_that_role(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch, recorder: ApiCallRecorder
+) -> None:
+    """STS answers with credentials whose Expiration has passed by this host's clock (a proxy's
+    replayed answer; a host clock far ahead). botocore refreshed them, found them still
+    expired and raised ``RuntimeError``: the role's tables were ``unexpected error:
+    RuntimeError('Credentials were refreshed, but the refreshed credentials are still
+    expired.')``, the AssumeRole counted a success. It is an InvalidResponse naming the time
+    (a role's failure stays its tables' error: the tests above)."""
+    assert str(_assume_role_expiring(monkeypatch, recorder, "2026-01-01T12:00:00Z")) == (
         "AssumeRole failed in us-east-1: InvalidResponse: the response has no valid "
         "Credentials.Expiration (2026-01-01T12:00:00+00:00, already past by this host's clock: is the "
         "clock ahead?) (a truncated, empty or non-JSON answer?); nothing was compared"
     )
-    assert recorder.snapshot() == {("AssumeRole", INVALID_RESPONSE): 1}
 
 
 def test_assume_role_credentials_that_never_expire_are_an_invalid_response_of_that_role(
@@ -280,21 +287,8 @@ def test_assume_role_credentials_that_never_expire_are_an_invalid_response_of_th
     later: AssumeRole's default, 12 hours at most) every table of the role was ExpiredToken on
     every scan until the daemon restarted. An Expiration past AssumeRole's longest session is
     not its answer."""
-    body = (
-        '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>'
-        "<Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>secret</SecretAccessKey>"
-        "<SessionToken>token</SessionToken><Expiration>9999-12-31T23:59:59Z</Expiration></Credentials>"
-        "</AssumeRoleResult></AssumeRoleResponse>"
-    )
-
-    def answer(request: Any, **_: Any) -> AWSResponse:
-        return AWSResponse(request.url, 200, HTTPHeaders(), _Raw(body.encode()))
-
-    add_botocore_handler(monkeypatch, "before-send.sts", answer)
-    with pytest.raises(LiveReadError) as caught:
-        AwsClients(recorder=recorder, max_attempts=1).assume(Role(ROLE_B), "us-east-1")
-    assert "Credentials.Expiration (9999-12-31T23:59:59+00:00, more than 12 hours ahead" in str(caught.value)
-    assert recorder.snapshot() == {("AssumeRole", INVALID_RESPONSE): 1}
+    error = _assume_role_expiring(monkeypatch, recorder, "9999-12-31T23:59:59Z")
+    assert "Credentials.Expiration (9999-12-31T23:59:59+00:00, more than 12 hours ahead" in str(error)
 
 
 def test_assume_role_credentials_of_the_longest_session_are_read() -> None:
