@@ -572,11 +572,14 @@ def _aws_configuration_problem(clients: Any) -> str | None:
     from botocore.exceptions import BotoCoreError
 
     from driftwatch.aws.clients import AwsConfigError, config_error, invalid_endpoint
+    from driftwatch.aws.dynamodb import LiveReadError
 
     try:
         clients.check_configuration()
-        clients.dynamodb("us-east-1")  # local: checks the endpoint URL
-    except AwsConfigError as error:
+        # local: checks the endpoint URL; and fetches the first credentials (EKS Pod Identity,
+        # ECS, instance metadata), bounded by aws.call_timeout
+        clients.dynamodb("us-east-1")
+    except (AwsConfigError, LiveReadError) as error:  # the latter: the credentials not fetched
         return str(error)
     except BotoCoreError as error:
         return str(config_error(error))

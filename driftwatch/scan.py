@@ -592,7 +592,7 @@ def check_live(
     # table when the listings are in (normally long before its four reads are); otherwise it
     # hands the live table back and it is compared here, so a hung listing never holds a read.
     listing = _Background(lambda: _fetch_all_autoscaling(clients, list(by_account), deadline))
-    refused: list[tuple[str, LiveReadError]] = []  # (target, a read IAM denied), from every worker
+    refused: list[tuple[str, LiveReadError]] = []  # (target, a read after DescribeTable that failed)
     outcomes = run_bounded(
         [functools.partial(_check_one, job, clients, listing, settings, judge, refused) for job in readable],
         workers=settings.concurrency,
@@ -737,7 +737,8 @@ class _Background(Generic[R]):
 
 
 def _refused_errors(refused: Sequence[tuple[str, LiveReadError]]) -> list[TargetError]:
-    """One error per (target, region, operation, code) for the reads IAM denied: the scan could
+    """One error per (target, region, operation, code) for the reads after DescribeTable that
+    failed (denied, broken, not implemented, ...), each costing its attributes: the scan could
     not check everything (exit 1), said once however many tables it cost, with what is lost."""
     grouped: dict[tuple[str, str | None, str, str], list[LiveReadError]] = defaultdict(list)
     for target, error in refused:
@@ -767,12 +768,12 @@ def _check_one(
     judge: _Judge,
     refused: list[tuple[str, LiveReadError]],
 ) -> TableResult | _Deferred:
-    denied: list[LiveReadError] = []
-    live = _read_one(job, clients, denied)
+    failed: list[LiveReadError] = []
+    live = _read_one(job, clients, failed)
     if isinstance(live, TableResult):  # the whole table is the error: nothing partial to say
         return live
     if live is not None:  # (None: gone since DescribeTable, missing: nothing partial to say)
-        refused.extend((job.target, error) for error in denied)  # list.extend is atomic
+        refused.extend((job.target, error) for error in failed)  # list.extend is atomic
     if not listing.done():
         return _Deferred(live)
     return _compare(job, live, listing.result()[(job.region, job.role)], settings, judge)
@@ -789,7 +790,7 @@ def _read_one(
     job: _Job, clients: AwsClients, refused: list[LiveReadError] | None = None
 ) -> TableSpec | TableResult | None:
     """The live table (None: it does not exist), or the error row when it cannot be read;
-    reads IAM denied after DescribeTable go to ``refused`` (``read_table``)."""
+    reads after DescribeTable that failed go to ``refused`` (``read_table``)."""
     log_ = log.bind(target=job.target, table=job.name, region=job.region)
     try:
         live = read_table(clients.dynamodb(job.region, job.role), job.name, job.region, refused)

@@ -19,6 +19,7 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from realestate import account_clients, provision, row, run_scan, table_tf, target, write_repo
 
+from driftwatch.aws import responses
 from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients, Role, role_session_name
 from driftwatch.aws.dynamodb import LiveReadError
@@ -241,19 +242,14 @@ class _Raw(io.BytesIO):
         yield self.getvalue()
 
 
-def test_assume_role_credentials_already_expired_are_an_invalid_response_of_that_role(
-    aws_env: None, monkeypatch: pytest.MonkeyPatch, recorder: ApiCallRecorder
-) -> None:
-    """STS answers with credentials whose Expiration has passed by this host's clock (a proxy's
-    replayed answer; a host clock far ahead). botocore refreshed them, found them still
-    expired and raised ``RuntimeError``: the role's tables were ``unexpected error:
-    RuntimeError('Credentials were refreshed, but the refreshed credentials are still
-    expired.')``, the AssumeRole counted a success. It is an InvalidResponse naming the time
-    (a role's failure stays its tables' error: the tests above)."""
+def _assume_role_expiring(
+    monkeypatch: pytest.MonkeyPatch, recorder: ApiCallRecorder, at: str
+) -> LiveReadError:
+    """The error of assuming a role whose AssumeRole answer (HTTP 200) expires ``at``."""
     body = (
         '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>'
         "<Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>secret</SecretAccessKey>"
-        "<SessionToken>token</SessionToken><Expiration>2026-01-01T12:00:00Z</Expiration></Credentials>"
+        f"<SessionToken>token</SessionToken><Expiration>{at}</Expiration></Credentials>"
         "</AssumeRoleResult></AssumeRoleResponse>"
     )
 
@@ -263,12 +259,45 @@ def test_assume_role_credentials_already_expired_are_an_invalid_response_of_that
     add_botocore_handler(monkeypatch, "before-send.sts", answer)
     with pytest.raises(LiveReadError) as caught:
         AwsClients(recorder=recorder, max_attempts=1).assume(Role(ROLE_B), "us-east-1")
-    assert str(caught.value) == (
+    assert recorder.snapshot() == {("AssumeRole", INVALID_RESPONSE): 1}
+    return caught.value
+
+
+def test_assume_role_credentials_already_expired_are_an_invalid_response_of_that_role(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch, recorder: ApiCallRecorder
+) -> None:
+    """STS answers with credentials whose Expiration has passed by this host's clock (a proxy's
+    replayed answer; a host clock far ahead). botocore refreshed them, found them still
+    expired and raised ``RuntimeError``: the role's tables were ``unexpected error:
+    RuntimeError('Credentials were refreshed, but the refreshed credentials are still
+    expired.')``, the AssumeRole counted a success. It is an InvalidResponse naming the time
+    (a role's failure stays its tables' error: the tests above)."""
+    assert str(_assume_role_expiring(monkeypatch, recorder, "2026-01-01T12:00:00Z")) == (
         "AssumeRole failed in us-east-1: InvalidResponse: the response has no valid "
         "Credentials.Expiration (2026-01-01T12:00:00+00:00, already past by this host's clock: is the "
         "clock ahead?) (a truncated, empty or non-JSON answer?); nothing was compared"
     )
-    assert recorder.snapshot() == {("AssumeRole", INVALID_RESPONSE): 1}
+
+
+def test_assume_role_credentials_that_never_expire_are_an_invalid_response_of_that_role(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch, recorder: ApiCallRecorder
+) -> None:
+    """Credentials said to last until 9999 (a replayed or forged answer) were kept: botocore
+    refreshes them only shortly before their Expiration, so once AWS ended the session (an hour
+    later: AssumeRole's default, 12 hours at most) every table of the role was ExpiredToken on
+    every scan until the daemon restarted. An Expiration past AssumeRole's longest session is
+    not its answer."""
+    error = _assume_role_expiring(monkeypatch, recorder, "9999-12-31T23:59:59Z")
+    assert "Credentials.Expiration (9999-12-31T23:59:59+00:00, more than 12 hours ahead" in str(error)
+
+
+def test_assume_role_credentials_of_the_longest_session_are_read() -> None:
+    """The control: 12 hours (AssumeRole's longest session), and a few minutes of clock skew."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    credentials = {"AccessKeyId": "ASIA", "SecretAccessKey": "s", "SessionToken": "t"}
+    for ahead in (timedelta(hours=1), timedelta(hours=12, minutes=5)):
+        answer = {"Credentials": {**credentials, "Expiration": now + ahead}}
+        assert responses.assume_role(answer, now)["Expiration"] == now + ahead
 
 
 # Bodies STS (a query-protocol service: XML) might be answered with by a proxy, with HTTP 200.

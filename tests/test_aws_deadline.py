@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import botocore.utils
 import pytest
 
 import driftwatch.aws.deadline
@@ -24,9 +25,11 @@ import driftwatch.scan
 from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients
 from driftwatch.aws.dynamodb import LiveReadError, read_table
+from driftwatch.cli import _aws_configuration_problem
 from driftwatch.demo.run import demo_targets
 from driftwatch.scan import ScanSettings, scan
 from driftwatch.spec import TableStatus
+from tests.ports import free_port
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DRIP_INTERVAL = 0.05
@@ -153,6 +156,97 @@ def test_a_drip_fed_call_ends_at_its_call_timeout_with_a_clear_cause(drip: DripS
     assert [error.code for error in errors] == ["Timeout"]
     assert "did not finish within aws.call_timeout (0.5 s)" in str(errors[0])
     assert drip.accepted == 1  # aborted at the deadline, not retried
+
+
+def test_a_drip_fed_credential_fetch_ends_at_the_call_timeout_too(
+    drip: DripServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """IRSA's credentials come from botocore's own STS client (AssumeRoleWithWebIdentity), made
+    inside the first call that needs them. Its socket was nobody's to shut: a drip-fed STS held
+    that call, its worker thread and botocore's credential lock for ever (every later call of
+    the daemon waiting on the lock, a thread more per table per scan)."""
+    token = tmp_path / "token"
+    token.write_text("a-web-identity-token")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/driftwatch")
+    monkeypatch.setenv("AWS_WEB_IDENTITY_TOKEN_FILE", str(token))
+    clients = AwsClients(call_timeout=0.5, read_timeout=2, connect_timeout=1, max_attempts=2)
+    errors: list[LiveReadError] = []
+
+    def read() -> None:
+        try:
+            read_table(clients.dynamodb("us-east-1"), "orders", "us-east-1")
+        except LiveReadError as error:
+            errors.append(error)
+
+    caller = threading.Thread(target=read, daemon=True)
+    caller.start()
+    caller.join(timeout=10)  # a bound on a hang only
+    assert not caller.is_alive()
+    assert [error.code for error in errors] == ["Timeout"]
+    assert "did not finish within aws.call_timeout (0.5 s)" in str(errors[0])
+    assert drip.accepted == 1  # the STS call only: DynamoDB was never asked, nothing retried
+
+
+def test_a_drip_fed_container_credentials_endpoint_ends_at_the_call_timeout_too(
+    drip: DripServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """EKS Pod Identity and ECS give credentials over HTTP (``AWS_CONTAINER_CREDENTIALS_FULL_URI``),
+    fetched by botocore while the first client is made, under the lock every worker takes to
+    get a client: a drip-fed agent held the first worker, and every other behind the lock, for
+    ever (botocore's 2 s timeout restarts with every byte). Now the fetch has the call deadline
+    too, and the table's error says the credentials could not be had."""
+    monkeypatch.setattr(botocore.utils.ContainerMetadataFetcher, "SLEEP_TIME", 0)  # its retries
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", f"{drip.url}/credentials")
+    clients = AwsClients(call_timeout=0.5, read_timeout=2, connect_timeout=1, max_attempts=2)
+    errors: list[LiveReadError] = []
+
+    def read() -> None:
+        try:
+            read_table(clients.dynamodb("us-east-1"), "orders", "us-east-1")
+        except LiveReadError as error:
+            errors.append(error)
+
+    caller = threading.Thread(target=read, daemon=True)
+    caller.start()
+    caller.join(timeout=10)  # a bound on a hang only
+    assert not caller.is_alive()
+    assert [error.code for error in errors] == ["Timeout"]
+    assert "the AWS credentials were not fetched within aws.call_timeout (0.5 s)" in str(errors[0])
+
+
+def test_a_container_credentials_endpoint_that_refuses_is_the_tables_error_not_an_unexpected_one(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """botocore's CredentialRetrievalError, raised while the client is made, escaped as the
+    table's ``unexpected error: CredentialRetrievalError(...)``."""
+    monkeypatch.setattr(botocore.utils.ContainerMetadataFetcher, "SLEEP_TIME", 0)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", f"http://127.0.0.1:{free_port()}/credentials")
+    with pytest.raises(LiveReadError) as caught:
+        read_table(AwsClients().dynamodb("us-east-1"), "orders", "us-east-1")
+    assert str(caught.value).startswith(
+        "Fetching AWS credentials failed in us-east-1: CredentialRetrievalError: Error when retrieving "
+        "credentials from container-role"
+    )
+
+
+def test_the_cli_says_in_one_line_that_the_credentials_could_not_be_fetched(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``driftwatch scan`` makes a client before anything is read, which fetches the first
+    credentials: a credentials endpoint that refuses is its one line and exit 1, not a traceback."""
+    monkeypatch.setattr(botocore.utils.ContainerMetadataFetcher, "SLEEP_TIME", 0)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", f"http://127.0.0.1:{free_port()}/credentials")
+    problem = _aws_configuration_problem(AwsClients())
+    assert problem is not None
+    assert problem.startswith("Fetching AWS credentials failed in us-east-1: CredentialRetrievalError: ")
 
 
 def test_threads_and_sockets_do_not_grow_across_scans_against_a_drip_feeding_endpoint(

@@ -20,6 +20,7 @@ from typing import Any
 import botocore.retries.standard
 import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
+from botocore.exceptions import ClientError
 
 import driftwatch.aws.autoscaling
 import driftwatch.aws.dynamodb
@@ -750,6 +751,50 @@ def test_an_autoscaling_entry_that_is_not_dynamodbs_is_an_invalid_response(
     assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, operation)
 
 
+def _tracking(**changes: Any) -> str:
+    (policy,) = VALID["DescribeScalingPolicies"]["ScalingPolicies"]
+    config = policy["TargetTrackingScalingPolicyConfiguration"]
+    return _policy(TargetTrackingScalingPolicyConfiguration={**config, **changes})
+
+
+@pytest.mark.parametrize(
+    ("operation", "body", "named"),
+    [
+        (TARGETS, _target(MinCapacity=0), "MinCapacity (below 1"),
+        (TARGETS, _target(MinCapacity=-5), "MinCapacity (below 1"),
+        ("DescribeScalingPolicies", _tracking(TargetValue=1e308), "TargetValue (outside -2^360 to 2^360"),
+        ("DescribeScalingPolicies", _tracking(TargetValue=-1e200), "TargetValue (outside -2^360 to 2^360"),
+        ("DescribeScalingPolicies", _tracking(ScaleInCooldown=2**40), "ScaleInCooldown (above 2147483647"),
+        ("DescribeScalingPolicies", _tracking(ScaleOutCooldown=-(2**40)), "ScaleOutCooldown (below -2147"),
+    ],
+    ids=["min_zero", "min_negative", "target_huge", "target_huge_negative", "cooldown_huge", "cooldown_tiny"],
+)
+def test_an_autoscaling_number_outside_what_the_api_reference_allows_is_an_invalid_response(
+    clients: AwsClients, endpoint: Endpoint, operation: str, body: str, named: str
+) -> None:
+    """A DynamoDB scalable target's MinCapacity is at least 1 (RegisterScalableTarget: "For all
+    other resources, the minimum value allowed is 1"); a TargetValue lies within -2^360 to 2^360
+    (TargetTrackingScalingPolicyConfiguration); a cooldown is an Integer. Each was read as a
+    value: drift ``autoscaling.read.min: 5 -> 0``, ``target: 70 -> 1e308``, made of an answer
+    AWS cannot give. Now the region's autoscaling is an InvalidResponse naming the field."""
+    endpoint.broken[operation] = body
+    with pytest.raises(LiveReadError, match=re.escape(named)) as caught:
+        AutoscalingIndex.fetch(clients.autoscaling(REGION))
+    assert (caught.value.code, caught.value.operation) == (INVALID_RESPONSE, operation)
+
+
+def test_the_edges_of_the_autoscaling_ranges_are_read(clients: AwsClients, endpoint: Endpoint) -> None:
+    """The control: a minimum of 1, a target of exactly 2^360 and Integer-sized cooldowns are
+    AWS's own values, read as they are."""
+    endpoint.broken[TARGETS] = _target(MinCapacity=1)
+    endpoint.broken["DescribeScalingPolicies"] = _tracking(
+        TargetValue=2.0**360, ScaleInCooldown=2**31 - 1, ScaleOutCooldown=0
+    )
+    read, _ = AutoscalingIndex.fetch(clients.autoscaling(REGION)).for_table(TABLE)
+    assert read.read is not None
+    assert (read.read.min, read.read.target, read.read.scale_in_cooldown) == (1, 2.0**360, 2**31 - 1)
+
+
 def test_a_policy_of_a_table_without_a_scalable_target_is_still_passed_over(
     clients: AwsClients, endpoint: Endpoint
 ) -> None:
@@ -908,6 +953,78 @@ def test_only_the_read_itself_being_denied_costs_only_its_attributes(
     with pytest.raises(LiveReadError, match="AssumeRole failed in us-east-1: AccessDenied"):
         read_table(clients.dynamodb(REGION), TABLE, REGION, refused)
     assert refused == []
+
+
+def test_base_credentials_failing_inside_a_read_fail_the_whole_table(
+    clients: AwsClients, endpoint: Endpoint
+) -> None:
+    """IRSA's credentials are refreshed by botocore's own STS client inside whichever call needs
+    them: its ClientError came out of DescribeTimeToLive and was taken for that read failing,
+    so TTL was "unresolved" and the next two reads failed the same way, a table with three
+    reads said to fail when the credentials had. The error names the call that failed, and it
+    is the whole table's."""
+
+    def expired() -> str:
+        error = {"Error": {"Code": "ExpiredTokenException", "Message": "Token expired: current date/time"}}
+        raise ClientError(error, "AssumeRoleWithWebIdentity")  # type: ignore[arg-type]
+
+    endpoint.broken["DescribeTimeToLive"] = expired
+    failed: list[LiveReadError] = []
+    with pytest.raises(LiveReadError) as caught:
+        read_table(clients.dynamodb(REGION), TABLE, REGION, failed)
+    assert caught.value.code == "ExpiredTokenException"
+    assert str(caught.value).startswith(
+        "AssumeRoleWithWebIdentity failed for table 'orders' in us-east-1: ExpiredTokenException: Token"
+    )
+    assert failed == []
+
+
+SUPPLIED = {
+    "DescribeTimeToLive": lambda spec: spec.ttl.enabled,
+    "DescribeContinuousBackups": lambda spec: spec.point_in_time_recovery,
+    "ListTagsOfResource": lambda spec: spec.tags,
+}
+
+
+@pytest.mark.parametrize(
+    ("failure", "code"),
+    [
+        ("{}", INVALID_RESPONSE),  # a broken answer
+        ((400, "UnknownOperationException", "not implemented"), "UnknownOperationException"),
+        ((400, "ValidationException", "1 validation error detected"), "ValidationException"),
+    ],
+    ids=["invalid_response", "not_implemented", "validation_error"],
+)
+@pytest.mark.parametrize("operation", sorted(SUPPLIED))
+def test_a_read_after_describe_table_that_fails_costs_only_its_attributes(
+    clients: AwsClients, endpoint: Endpoint, operation: str, failure: Any, code: str
+) -> None:
+    """Not only a read IAM denies: any failure of DescribeTimeToLive, DescribeContinuousBackups
+    or ListTagsOfResource made the whole table an error, so a compatible server that does not
+    implement one of them (``UnknownOperationException``), or one broken tags answer, hid every
+    other drift of the table (PITR switched off went unreported for want of the tags). Now only
+    what that read supplies is Unknown with the cause, the error goes to the caller to say,
+    and the rest of the table is read."""
+    if isinstance(failure, tuple):
+        endpoint.errors[operation] = failure
+    else:
+        endpoint.broken[operation] = failure
+    failed: list[LiveReadError] = []
+    spec = read_table(clients.dynamodb(REGION), TABLE, REGION, failed)
+    assert spec is not None
+    unknown = SUPPLIED[operation](spec)
+    assert isinstance(unknown, Unknown) and f"{operation} failed for table 'orders'" in unknown.reason
+    assert [(error.operation, error.code) for error in failed] == [(operation, code)]
+    read = {name: supplied(spec) for name, supplied in SUPPLIED.items() if name != operation}
+    assert read == {name: VALID_READS[name] for name in read}  # the other reads, as answered
+    assert spec.deletion_protection and spec.read_capacity == 5  # and DescribeTable's
+
+
+VALID_READS: dict[str, Any] = {
+    "DescribeTimeToLive": True,
+    "DescribeContinuousBackups": True,
+    "ListTagsOfResource": {"Team": "observability"},
+}
 
 
 @pytest.mark.parametrize(

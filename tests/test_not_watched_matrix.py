@@ -286,11 +286,12 @@ CASES: dict[str, Case] = {
         reason="InvalidResponse",
         kind="table_error",
     ),
+    # a read after DescribeTable that fails costs only what it supplies (was the whole table)
     "too-many-pages": Case(
         handlers=(("before-call.dynamodb.ListTagsOfResource", _endless_tags()),),
-        names=(TABLE,),
+        names=(TABLE, "tags"),
         reason="TooManyPages",
-        kind="table_error",
+        kind="attribute_unresolved",
     ),
     "declared-for-another-account": Case(
         files={

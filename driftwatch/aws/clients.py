@@ -23,11 +23,11 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.configloader import raw_config_parse
 from botocore.credentials import CredentialProvider, DeferredRefreshableCredentials
-from botocore.exceptions import BotoCoreError, ConfigParseError, ProfileNotFound
+from botocore.exceptions import BotoCoreError, ConfigParseError, CredentialRetrievalError, ProfileNotFound
 
 from driftwatch.aws import checksum, responses, strict_parse
-from driftwatch.aws.calls import ApiCallRecorder, is_throttled_attempt
-from driftwatch.aws.deadline import DEFAULT_CALL_TIMEOUT_SECONDS, CallDeadlines
+from driftwatch.aws.calls import TIMEOUT, ApiCallRecorder, is_throttled_attempt
+from driftwatch.aws.deadline import DEFAULT_CALL_TIMEOUT_SECONDS, CallDeadlineExceeded, CallDeadlines
 from driftwatch.aws.dynamodb import LiveReadError, read_aws, scrub
 from driftwatch.aws.ratelimit import RateLimiter
 from driftwatch.log import get_logger
@@ -56,6 +56,8 @@ def user_agent() -> str:
 
     return f"driftwatch/{__version__} botocore/{botocore_version} Python/{platform.python_version()}"
 
+
+_CREDENTIALS = "Fetching AWS credentials"  # what failed, when making a client fails for want of them
 
 _SESSION_NAME_INVALID = re.compile(r"[^\w+=,.@-]")
 
@@ -328,7 +330,9 @@ class AwsClients:
         """The session of the standard credential chain (called with the lock held)."""
         if self._session is None:
             try:
-                self._session = new_session()
+                session = new_session()
+                self.deadlines.cover(session._session)  # its credential providers' clients too
+                self._session = session
             except BotoCoreError as error:
                 raise config_error(error) from None
         return self._session
@@ -345,11 +349,19 @@ class AwsClients:
 
     def _new_client(self, session: boto3.Session, service: _Service, region: str) -> BaseClient:
         try:
-            client: BaseClient = session.client(service, region_name=region, config=self.config)
+            # botocore fetches the session's first credentials here (EKS Pod Identity's agent,
+            # ECS, instance metadata): within a call's deadline, for a worker holding the lock
+            with self.deadlines.guarding():
+                client: BaseClient = session.client(service, region_name=region, config=self.config)
         except (ProfileNotFound, ConfigParseError) as error:
             raise config_error(error) from None
         except ValueError as error:  # botocore quotes the endpoint URL, credentials and all
             raise invalid_endpoint(error) from None
+        except CallDeadlineExceeded as error:
+            detail = f"the AWS credentials were not fetched within {error.kwargs['limit']}"
+            raise LiveReadError(_CREDENTIALS, None, region, TIMEOUT, detail) from None
+        except CredentialRetrievalError as error:
+            raise LiveReadError(_CREDENTIALS, None, region, type(error).__name__, scrub(str(error))) from None
         attempts = max(THROTTLE_MAX_ATTEMPTS, self.max_attempts)
         shortened = self.retry_mode != "limiter" or shorten_throttle_backoff(client, attempts=attempts)
         if not shortened:  # pragma: no cover - a botocore that changed its retry internals
@@ -382,6 +394,7 @@ class AwsClients:
             resolver = core.get_component("credential_provider")
             # First in the chain: the role's credentials win over anything in env or files.
             resolver.providers.insert(0, _AssumedRoleProvider(sts, role))
+            self.deadlines.cover(core)
             session = new_session(core)
             self._role_sessions[role] = session
         return session

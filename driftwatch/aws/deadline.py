@@ -51,6 +51,7 @@ log = get_logger(__name__)
 
 DEFAULT_CALL_TIMEOUT_SECONDS = 60.0
 _CONTEXT_KEY = "driftwatch_call_guard"
+_ATTACHED = "_driftwatch_call_deadline"
 _POLL_SECONDS = 0.1  # how often an expired call still connecting is looked at again
 
 _scan_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
@@ -239,21 +240,58 @@ class CallDeadlines:
             raise ValueError("call_timeout must be longer than 0")
         self.seconds = seconds
 
+    def cover(self, core: Any) -> None:
+        """Attach every client the botocore session ``core`` makes from now on, and watch the
+        connections its credential providers fetch with.
+
+        Besides driftwatch's own clients, botocore's credential providers make clients of
+        their own inside the first call that needs credentials: STS for web identity (IRSA's
+        AssumeRoleWithWebIdentity) and a profile's ``role_arn``, SSO for an SSO profile. The
+        container provider (EKS Pod Identity, ECS) and instance metadata fetch over HTTP
+        sessions of their own, as the first client is made and inside a call to refresh. None
+        of their sockets was anybody's to shut, so a drip-fed answer held that call, its worker
+        thread and botocore's credential lock for ever, and every later call waited on it."""
+        create = core.create_client
+
+        def create_client(*args: Any, **kwargs: Any) -> Any:
+            client = create(*args, **kwargs)
+            self.attach(client)
+            return client
+
+        core.create_client = create_client
+        for provider in getattr(core.get_component("credential_provider"), "providers", ()):
+            for fetcher in (getattr(provider, "_fetcher", None), getattr(provider, "_role_fetcher", None)):
+                _watch_pools(getattr(fetcher, "_session", None))  # a connection the guard on top watches
+
     def attach(self, client: BaseClient) -> None:
+        if getattr(client, _ATTACHED, False):  # a client of a covered session: attached when made
+            return
+        setattr(client, _ATTACHED, True)
         events = client.meta.events
         events.register_first("before-call", self._before_call)
         events.register_first("needs-retry", self._needs_retry)
         events.register("after-call", self._after_call)
         events.register("after-call-error", self._after_call)
-        session = getattr(getattr(client, "_endpoint", None), "http_session", None)
-        classes = getattr(session, "_pool_classes_by_scheme", None)
-        if isinstance(classes, dict):  # shared with botocore's pool managers: edited in place
-            classes["http"] = _GuardedHTTPPool
-            classes["https"] = _GuardedHTTPSPool
-        else:  # pragma: no cover - a botocore that changed its internals: retries still stop
+        http_session = getattr(getattr(client, "_endpoint", None), "http_session", None)
+        if not _watch_pools(http_session):  # pragma: no cover - a botocore that changed its internals
             log.warning("aws_call_deadline_degraded", reason="cannot watch botocore's connections")
 
-    def _before_call(self, context: Any = None, **_: Any) -> None:
+    @contextlib.contextmanager
+    def guarding(self) -> Iterator[None]:
+        """The block's connections (those of HTTP sessions ``cover`` or ``attach`` watch) end by
+        the deadline of a call; a botocore error once it is past is ``CallDeadlineExceeded``.
+        For what is not a call: making a client, which fetches the first credentials."""
+        guard = self._open()
+        try:
+            yield
+        except BotoCoreError:
+            if guard.expired:
+                raise CallDeadlineExceeded(limit=guard.limit) from None
+            raise
+        finally:
+            self._close(guard)
+
+    def _open(self) -> _Guard:
         now = time.monotonic()
         at, limit = now + self.seconds, f"aws.call_timeout ({self.seconds:g} s)"
         scan_at = _scan_deadline.get()
@@ -262,10 +300,21 @@ class CallDeadlines:
         if at <= now:
             raise CallDeadlineExceeded(limit=limit)
         guard = _Guard(at, limit)
-        if isinstance(context, dict):
-            context[_CONTEXT_KEY] = guard
         _stack().append(guard)
         _WATCHDOG.add(guard)
+        return guard
+
+    @staticmethod
+    def _close(guard: _Guard) -> None:
+        _WATCHDOG.finish(guard)
+        stack = _stack()
+        if guard in stack:
+            stack.remove(guard)
+
+    def _before_call(self, context: Any = None, **_: Any) -> None:
+        guard = self._open()
+        if isinstance(context, dict):
+            context[_CONTEXT_KEY] = guard
 
     def _needs_retry(self, request_dict: Any = None, caught_exception: Any = None, **_: Any) -> None:
         """Called after every attempt, answered or not: past the deadline, nothing more; and an
@@ -281,9 +330,18 @@ class CallDeadlines:
 
     def _after_call(self, context: Any = None, **_: Any) -> None:
         guard = context.pop(_CONTEXT_KEY, None) if isinstance(context, dict) else None
-        if not isinstance(guard, _Guard):
-            return
-        _WATCHDOG.finish(guard)
-        stack = _stack()
-        if guard in stack:
-            stack.remove(guard)
+        if isinstance(guard, _Guard):
+            self._close(guard)
+
+
+def _watch_pools(http_session: Any) -> bool:
+    """Make botocore's HTTP session ``http_session`` hand each connection to the guard on top
+    of the calling thread's stack, and bound what each answer holds; False when it has no
+    pool classes to swap (not a botocore ``URLLib3Session``)."""
+    classes = getattr(http_session, "_pool_classes_by_scheme", None)
+    if not isinstance(classes, dict):
+        return False
+    # shared with botocore's pool managers: edited in place
+    classes["http"] = _GuardedHTTPPool
+    classes["https"] = _GuardedHTTPSPool
+    return True

@@ -7,7 +7,7 @@ values are always concrete: every response is first checked for what the call mu
 (``responses.py``: a truncated, empty or non-JSON answer is an ``InvalidResponse`` error, never
 a table with every feature off); after that, an absent optional field means AWS's documented
 default (e.g. no ``BillingModeSummary`` = PROVISIONED), never ``Unknown``. The one exception:
-the attributes of a read that IAM denied after DescribeTable are ``Unknown`` with the error
+the attributes of a read that failed after DescribeTable are ``Unknown`` with the error
 (``read_table``'s ``refused``), so the rest of the table can still be compared.
 
 A table that is not there is a *finding* (``missing``), not an error, so it is reported as
@@ -143,12 +143,19 @@ def call_aws(
     except ClientError as exc:
         error = exc.response.get("Error", {})
         code = str(error.get("Code") or "Unknown")
+        # botocore names the call that failed. Another than this one is a credential provider's
+        # own, made inside this call (IRSA's AssumeRoleWithWebIdentity refreshing the base
+        # credentials): the credentials failed, not this operation, and the error says so.
+        failed = getattr(exc, "operation_name", None)
+        nested = isinstance(failed, str) and bool(failed) and failed != operation
+        if nested:
+            operation = str(failed)
         # `from None`: the original exception's text is unscrubbed and would otherwise be
         # printed with any logged traceback.
         detail = scrub(str(error.get("Message", "")))
         if code.isascii() and code.isdigit():  # botocore names a code-less answer after its HTTP status
             detail = _without_code(int(code), detail)
-        if table_name is not None and code in _GONE_CODES:
+        if table_name is not None and code in _GONE_CODES and not nested:
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if status in (None, 400):
                 raise TableGone(table_name, code, detail) from None
@@ -201,9 +208,6 @@ def read_aws(
             raise LiveReadError(operation, table_name, region, INVALID_RESPONSE, str(exc)) from None
 
 
-# What AWS answers when IAM (or an SCP, a permissions boundary) denies one operation.
-_DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
-
 # The attributes each of the three secondary reads supplies, as reports name them.
 PART_ATTRIBUTES = {
     "DescribeTimeToLive": "ttl.enabled and ttl.attribute",
@@ -221,11 +225,13 @@ def read_table(
     (see ``autoscaling.apply_autoscaling``), so reading N tables does not cost N autoscaling
     calls. Raises ``LiveReadError`` for anything else that goes wrong.
 
-    With ``refused``, a read after DescribeTable that IAM denies (a policy without
-    ``dynamodb:ListTagsOfResource`` is a common gap) costs only what that read supplies
+    With ``refused``, a read after DescribeTable that fails -- IAM denies it (a policy without
+    ``dynamodb:ListTagsOfResource`` is a common gap), a compatible server does not implement
+    it, its answer is broken, throttled or timed out -- costs only what that read supplies
     (``PART_ATTRIBUTES``): those attributes are ``Unknown`` with the error, the error is
     appended to ``refused`` for the caller to report, and the rest of the table is compared.
-    Without it, or for any other failure, the whole table is the error.
+    Without it, the whole table is the error; so it is when DescribeTable fails, or when the
+    failure is not the read's own (credentials refreshed inside it).
     """
     if not isinstance(table_name, str) or not table_name:
         # The one thing botocore's parameter validation (off: ``clients.AwsClients``) would
@@ -298,9 +304,11 @@ def _read_table(
         except TableGone as error:
             return gone(operation, error)
         except LiveReadError as error:
-            # Only this operation refused: a role's credentials refreshed (AssumeRole) inside
-            # the call and denied fail the whole table, as they would any other call.
-            if refused is None or error.code not in _DENIED or error.operation != operation:
+            # Only this operation failed (denied, broken, not implemented, throttled, timed
+            # out): what it supplies is unknown, the rest of the table was read. A role's
+            # credentials refreshed (AssumeRole) inside the call and failing fail the whole
+            # table, as they would any other call.
+            if refused is None or error.operation != operation:
                 raise
             refused.append(error)
             return Unknown(str(error))
@@ -473,7 +481,7 @@ def table_spec(
     billing = (table.get("BillingModeSummary") or {}).get("BillingMode") or BillingMode.PROVISIONED.value
     provisioned = billing == BillingMode.PROVISIONED.value
     throughput = table.get("ProvisionedThroughput") or {}
-    # An Unknown part is a read IAM refused (read_table): its attributes stay Unknown.
+    # An Unknown part is a read that failed (read_table): its attributes stay Unknown.
     live_ttl = (
         Ttl(enabled=ttl, attribute=ttl)
         if isinstance(ttl, Unknown)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 INVALID_RESPONSE = "InvalidResponse"
@@ -421,6 +421,10 @@ def scalable_targets(response: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         high = _integer(target.get("MaxCapacity"), "ScalableTargets[].MaxCapacity", INTEGER_MAX)
         if low > high:
             raise InvalidResponse("ScalableTargets[].MinCapacity (above MaxCapacity)")
+        # RegisterScalableTarget: "For all other resources [DynamoDB's among them], the minimum
+        # value allowed is 1". A min of 0 or below was drift on the declared min.
+        if low < 1:
+            raise InvalidResponse("ScalableTargets[].MinCapacity (below 1, the least a DynamoDB target has)")
     return targets
 
 
@@ -442,8 +446,22 @@ def scaling_policies(response: Mapping[str, Any]) -> list[Mapping[str, Any]]:
                 policy.get("TargetTrackingScalingPolicyConfiguration"),
                 "ScalingPolicies[].TargetTrackingScalingPolicyConfiguration",
             )
-            _number(config.get("TargetValue"), "TargetTrackingScalingPolicyConfiguration.TargetValue")
+            path = "TargetTrackingScalingPolicyConfiguration"
+            # "Values must be in the range of -2^360 to 2^360" (TargetValue); a cooldown is an
+            # Integer. Past them, 1e308 or 2^40 was drift from the declared value.
+            if abs(_number(config.get("TargetValue"), f"{path}.TargetValue")) > TARGET_VALUE_MAX:
+                raise InvalidResponse(f"{path}.TargetValue (outside -2^360 to 2^360, the reference's range)")
+            for field in ("ScaleInCooldown", "ScaleOutCooldown"):
+                cooldown = config.get(field)
+                if isinstance(cooldown, int) and cooldown > INTEGER_MAX:
+                    raise InvalidResponse(f"{path}.{field} (above {INTEGER_MAX}, the largest Integer)")
+                if isinstance(cooldown, int) and cooldown < -INTEGER_MAX - 1:
+                    raise InvalidResponse(f"{path}.{field} (below {-INTEGER_MAX - 1}, the least Integer)")
     return policies
+
+
+TARGET_VALUE_MAX = 2.0**360
+"""The largest TargetValue, either sign (Application Auto Scaling API reference)."""
 
 
 _NAME_MAX = 255  # a DynamoDB table's or index's name (TableName, IndexName: "Maximum length of 255")
@@ -485,12 +503,26 @@ def assume_role(response: Mapping[str, Any], now: datetime | None = None) -> Map
     expiration = credentials.get("Expiration")
     if not isinstance(expiration, datetime) or expiration.tzinfo is None:  # botocore's parse: aware
         raise InvalidResponse("Credentials.Expiration")
-    if expiration <= (now or datetime.now(UTC)):
+    now = now or datetime.now(UTC)
+    if expiration <= now:
         stamp = expiration.isoformat()
         raise InvalidResponse(
             f"Credentials.Expiration ({stamp}, already past by this host's clock: is the clock ahead?)"
         )
+    # botocore refreshes credentials only shortly before their Expiration: one far ahead (9999)
+    # was kept after AWS ended the session, every call of the role ExpiredToken until a restart.
+    if expiration > now + LONGEST_SESSION:
+        stamp = expiration.isoformat()
+        raise InvalidResponse(
+            f"Credentials.Expiration ({stamp}, more than 12 hours ahead by this host's clock: "
+            "AssumeRole gives no longer session)"
+        )
     return credentials
+
+
+LONGEST_SESSION = timedelta(hours=12, minutes=15)
+"""AssumeRole's longest session ("up to the maximum session duration setting for the role",
+which is 1 to 12 hours; driftwatch asks for the default hour), with 15 minutes for clock skew."""
 
 
 def caller_identity(response: Mapping[str, Any]) -> str:
