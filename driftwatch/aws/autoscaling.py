@@ -65,6 +65,15 @@ class AutoscalingIndex:
 
     targets: dict[_Key, ScalingTarget] = dataclasses.field(default_factory=dict)
     by_policy: dict[_Key, dict[str, ScalingTarget]] = dataclasses.field(default_factory=dict)
+    # The keys of ``targets`` by table name, in their order: a scan looks up every table, and
+    # walking all targets for each cost targets x tables (2 ms a table at the 50,000 cap).
+    by_table: dict[str, list[_Key]] = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_table: dict[str, list[_Key]] = {}
+        for key in self.targets:
+            by_table.setdefault(key[0], []).append(key)
+        object.__setattr__(self, "by_table", by_table)  # frozen: set once, here
 
     @classmethod
     def fetch(cls, client: ApplicationAutoScalingClient) -> AutoscalingIndex:
@@ -127,10 +136,8 @@ class AutoscalingIndex:
         the ``declared`` table, each dimension's policy is the one the declaration names."""
         table: dict[_Direction, ScalingTarget] = {}
         gsis: dict[str, dict[_Direction, ScalingTarget]] = {}
-        for key in self.targets:
-            name, gsi, direction = key
-            if name != table_name:
-                continue
+        for key in self.by_table.get(table_name, ()):
+            _, gsi, direction = key
             target = self.compared(key, _declared_target(declared, gsi, direction))
             if target is None:
                 continue
