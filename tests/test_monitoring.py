@@ -379,7 +379,6 @@ def test_every_alert_the_docs_name_exists() -> None:
         assert mentioned <= names, f"{doc.name} names alerts the rules do not have: {mentioned - names}"
 
 
-
 def test_the_runbook_lists_which_alerts_keep_firing_as_the_rules_say() -> None:
     """The runbook's opening says which alerts resolve 10 minutes late (``keep_firing_for``) and
     which keep ``instance``; an alert given or relieved of the delay without that list following
