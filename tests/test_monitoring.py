@@ -377,3 +377,18 @@ def test_every_alert_the_docs_name_exists() -> None:
     for doc in (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))):
         mentioned = set(re.findall(r"\b(Driftwatch[A-Z]\w+)", doc.read_text(encoding="utf-8")))
         assert mentioned <= names, f"{doc.name} names alerts the rules do not have: {mentioned - names}"
+
+
+def test_the_runbook_lists_which_alerts_keep_firing_as_the_rules_say() -> None:
+    """The runbook's opening says which alerts resolve 10 minutes late (``keep_firing_for``) and
+    which keep ``instance``; an alert given or relieved of the delay without that list following
+    would tell an operator a fix has not worked, or that a resolved page is final."""
+    opening = RUNBOOK.read_text(encoding="utf-8").split("\n## Driftwatch", 1)[0]
+    delayed_part, _, kept_part = opening.partition("Slack's own")
+    listed_delayed = set(re.findall(r"`(Driftwatch\w+)`", delayed_part))
+    listed_kept = set(re.findall(r"`(Driftwatch\w+)`", kept_part.partition("keep `instance`")[0]))
+    delayed = {rule["alert"]: rule["keep_firing_for"] for rule in alerts() if "keep_firing_for" in rule}
+    assert "then 10 minutes later\n(`keep_firing_for`)" in delayed_part
+    assert set(delayed.values()) == {"10m"}
+    assert listed_delayed == set(delayed)
+    assert listed_kept == {rule["alert"] for rule in alerts()} - set(delayed)

@@ -227,6 +227,27 @@ CASES: dict[str, Case] = {
         reason="AccessDeniedException",
         kind="attribute_unresolved",
     ),
+    "read-not-implemented-after-describe-table": Case(
+        handlers=(
+            (
+                "before-call.dynamodb.DescribeContinuousBackups",
+                _error("UnknownOperationException", "", 400),
+            ),
+        ),
+        table_body="  point_in_time_recovery {\n    enabled = true\n  }\n",
+        names=(TABLE, "point_in_time_recovery"),
+        reason="UnknownOperationException",
+        kind="attribute_unresolved",
+    ),
+    "module-version-on-a-git-source": Case(
+        files={
+            "mods.tf": 'module "pinned" {\n  source  = "git::https://git.example.com/tables.git"\n'
+            '  version = "1.0.0"\n}\n'
+        },
+        names=("module.pinned",),
+        reason="applies only to registry modules",
+        kind="module_not_evaluated",
+    ),
     "setting-not-compared": Case(
         table_body="  on_demand_throughput {\n    max_read_request_units = 10\n  }",
         names=(TABLE, "on_demand_throughput"),
