@@ -381,7 +381,8 @@ def _reason(err: Any, returncode: int | None) -> str:
 
 
 # The files of a git directory that git opens and reads whole on the commands driftwatch runs
-# (``status`` reads info/exclude; ``log`` info/grafts and alternates); HEAD's branch too.
+# (``status`` reads info/exclude; ``log`` info/grafts, alternates, the commit-graph); HEAD's
+# branch too.
 _GIT_READS: Final = (
     "HEAD",
     "config",
@@ -392,6 +393,7 @@ _GIT_READS: Final = (
     "info/exclude",
     "info/grafts",
     "objects/info/alternates",
+    "objects/info/commit-graph",
 )
 
 

@@ -180,12 +180,14 @@ def test_a_branch_that_is_a_symbolic_ref_is_followed_as_git_follows_it(tmp_path:
     assert head_commit(repo) is None
 
 
-@pytest.mark.parametrize("name", ["info/exclude", "info/grafts", "objects/info/alternates", "BRANCH"])
+@pytest.mark.parametrize(
+    "name", ["info/exclude", "info/grafts", "objects/info/alternates", "objects/info/commit-graph", "BRANCH"]
+)
 def test_a_fifo_git_reads_for_status_or_log_is_refused_before_git_blocks_on_it(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``git status`` opens ``info/exclude``, ``git log`` ``info/grafts``, ``alternates`` and
-    HEAD's branch (checked with git 2.39: each a FIFO blocked the command to its timeout)."""
+    """``git status`` opens ``info/exclude``, ``git log`` ``info/grafts``, ``alternates``, the
+    commit-graph and HEAD's branch (checked with git 2.39: each a FIFO blocked the command to its timeout)."""
     repo = _repo(tmp_path)
     monkeypatch.setattr(gitinfo, "GIT_TIMEOUT_SECONDS", 3.0)
     if name == "BRANCH":
