@@ -81,25 +81,32 @@ def head_commit(path: Path) -> str | None:
         git_dir = _git_dir(path.resolve())
         if git_dir is None:
             return None
-        value = _read_small(git_dir / "HEAD").strip()
-        for _ in range(_MAX_SYMREF_DEPTH + 1):  # HEAD, then a branch that is a symbolic ref...
-            if not value.startswith("ref:"):
-                return _object_name(value)
-            ref = value.split(":", 1)[1].strip()
-            if not _is_branch_ref(ref):
-                return None
-            found = _ref_value(git_dir, ref)
-            if found is None:
-                return None
-            value = found
-        return None
+        head = _read_small(git_dir / "HEAD").strip()
+        last = [value for _, value in _symbolic_refs(git_dir, head)][-1:] or [head]
+        return None if last[0] is None else _object_name(last[0])
     except (OSError, ValueError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
         return None
 
 
-# How many symbolic refs git follows from HEAD (refs/files-backend.c: SYMREF_MAXDEPTH); a
-# branch that is itself ``ref: refs/heads/trunk`` (``git symbolic-ref``) is one of them.
+# How many refs git reads resolving HEAD, HEAD included (refs.c: SYMREF_MAXDEPTH); a branch that
+# is itself ``ref: refs/heads/trunk`` (``git symbolic-ref``) is one of them. HEAD, its branch and
+# three more symbolic refs reach a commit; a fourth and git finds none (checked with git 2.39).
 _MAX_SYMREF_DEPTH: Final = 5
+
+
+def _symbolic_refs(git_dir: Path, head: str) -> Iterator[tuple[str, str | None]]:
+    """Each ref git reads after HEAD (which holds ``head``) resolving it, with what it holds
+    (None: no such ref), as deep as git goes; it stops at a value that is no ``ref:`` to a
+    branch (an object name, or a ref outside ``refs/``, which git refuses)."""
+    value: str | None = head
+    for _ in range(_MAX_SYMREF_DEPTH - 1):
+        if value is None or not value.startswith("ref:"):
+            return
+        ref = value.split(":", 1)[1].strip()
+        if not _is_branch_ref(ref):
+            return
+        value = _ref_value(git_dir, ref)
+        yield ref, value
 
 
 def _ref_value(git_dir: Path, ref: str) -> str | None:
@@ -373,8 +380,21 @@ def _reason(err: Any, returncode: int | None) -> str:
     return found[:500]
 
 
-# The files of a git directory that git opens and reads whole on the commands driftwatch runs.
-_GIT_READS: Final = ("HEAD", "config", "commondir", "index", "shallow", "packed-refs")
+# The files of a git directory that git opens and reads whole on the commands driftwatch runs
+# (``status`` reads info/exclude; ``log`` info/grafts, alternates, the commit-graph); HEAD's
+# branch too.
+_GIT_READS: Final = (
+    "HEAD",
+    "config",
+    "commondir",
+    "index",
+    "shallow",
+    "packed-refs",
+    "info/exclude",
+    "info/grafts",
+    "objects/info/alternates",
+    "objects/info/commit-graph",
+)
 
 
 def _refuse_special_files(path: Path) -> None:
@@ -384,8 +404,12 @@ def _refuse_special_files(path: Path) -> None:
     git_dir = _git_dir(path)
     if git_dir is None:
         return
+    try:  # HEAD's branch, and the branches it is a symbolic ref to: git opens each
+        branches = [ref for ref, _ in _symbolic_refs(git_dir, _read_small(git_dir / "HEAD").strip())]
+    except (OSError, ValueError, RuntimeError):  # git says why itself
+        branches = []
     for base in dict.fromkeys((git_dir, _common_dir(git_dir))):
-        for name in _GIT_READS:
+        for name in (*_GIT_READS, *branches):
             try:
                 mode = os.stat(base / name).st_mode
             except (OSError, ValueError):  # absent (or unreadable: git says so itself)

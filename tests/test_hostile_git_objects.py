@@ -178,3 +178,39 @@ def test_a_branch_that_is_a_symbolic_ref_is_followed_as_git_follows_it(tmp_path:
     assert git(repo, "rev-parse", "HEAD") == sha and head_commit(repo) == sha
     (repo / ".git/refs/heads/trunk").write_text(f"ref: refs/heads/{branch}\n")
     assert head_commit(repo) is None
+
+
+@pytest.mark.parametrize(
+    "name", ["info/exclude", "info/grafts", "objects/info/alternates", "objects/info/commit-graph", "BRANCH"]
+)
+def test_a_fifo_git_reads_for_status_or_log_is_refused_before_git_blocks_on_it(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``git status`` opens ``info/exclude``, ``git log`` ``info/grafts``, ``alternates``, the
+    commit-graph and HEAD's branch (checked with git 2.39: each a FIFO blocked the command to its timeout)."""
+    repo = _repo(tmp_path)
+    monkeypatch.setattr(gitinfo, "GIT_TIMEOUT_SECONDS", 3.0)
+    if name == "BRANCH":
+        name = f"refs/heads/{git(repo, 'symbolic-ref', '--short', 'HEAD')}"
+    path = repo / ".git" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+    with pytest.raises(GitUnavailable, match=rf"\.git/{name} is not a regular file \(a FIFO\)"):
+        checkout_of(repo)
+
+
+def test_symbolic_refs_are_followed_as_deep_as_git_follows_them(tmp_path: Path) -> None:
+    """git reads at most 5 refs resolving HEAD (HEAD included): HEAD, its branch and three
+    symbolic refs reach a commit; one more and git finds none, nor may driftwatch."""
+    repo = _repo(tmp_path)
+    sha = git(repo, "rev-parse", "HEAD")
+    branch = git(repo, "symbolic-ref", "--short", "HEAD")
+    for depth, expected in ((3, sha), (4, None)):
+        git(repo, "update-ref", f"refs/heads/d{depth}-{depth}", sha)
+        for level in range(depth - 1, 0, -1):
+            git(repo, "symbolic-ref", f"refs/heads/d{depth}-{level}", f"refs/heads/d{depth}-{level + 1}")
+        git(repo, "symbolic-ref", f"refs/heads/{branch}", f"refs/heads/d{depth}-1")
+        command = ["git", "-C", str(repo), "rev-parse", "-q", "--verify", "HEAD"]
+        resolved = subprocess.run(command, capture_output=True, text=True)
+        assert (resolved.stdout.strip() or None) == expected == head_commit(repo)

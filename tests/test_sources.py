@@ -398,6 +398,10 @@ def test_downloads_are_cached_and_reused_until_the_constraint_changes(
     assert changed.version == "1.2.0"
     # Content-addressed: the same archive bytes are one package directory.
     assert first.root == again.root
+    # version = "" (Terraform: Invalid version constraint) is not the cached answer of no version
+    Fetcher(options).fetch(f"{REGISTRY}/acme/tables/aws", None)
+    with pytest.raises(NotFetched, match="invalid version constraint"):
+        Fetcher(dataclasses.replace(options, offline=True)).fetch(f"{REGISTRY}/acme/tables/aws", "")
 
 
 def test_a_version_range_takes_a_new_release_after_the_refresh_and_an_exact_one_never_asks(

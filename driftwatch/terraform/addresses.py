@@ -566,9 +566,10 @@ def _pessimistic(version: Version, bound: Version) -> bool:
 
 def parse_constraints(text: str | None) -> tuple[Constraint, ...]:
     """go-version's NewConstraint: ``">= 1.2, < 2.0, != 1.5.1"`` -> constraints (all must hold).
-    None (no ``version`` argument) or ``""``: any version. A blank string is invalid, as are
-    ``==``, ``^``, wildcards and ``||`` (Terraform: "Invalid version constraint")."""
-    if not text:
+    None (no ``version`` argument, or null): any version. An empty or blank string is invalid
+    (terraform 1.11.4 init refuses ``version = ""``), as are ``==``, ``^``, wildcards and ``||``
+    (Terraform: "Invalid version constraint")."""
+    if text is None:
         return ()
     result = []
     for part in text.split(","):

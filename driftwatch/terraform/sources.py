@@ -272,7 +272,8 @@ class Fetcher:
     def resolve_version(self, source: RegistrySource, constraint: str | None) -> str:
         """The newest version the constraint admits, as ``terraform init`` picks it; remembered
         per (module, constraint) so that later scans ask nothing (a changed constraint asks)."""
-        path = self._cache("resolved") / f"{_key(_VERSION_KEY, source.package, constraint or '')}.json"
+        key = _key(_VERSION_KEY, source.package, _constraint_key(constraint))
+        path = self._cache("resolved") / f"{key}.json"
         known = _read_json_file(path)
         known = {"version": known} if isinstance(known, str) else known  # written before its time was
         moving = moves(source, constraint)
@@ -300,7 +301,7 @@ class Fetcher:
     # --- registry ---
 
     def _registry(self, source: RegistrySource, constraint: str | None) -> Package:
-        key = _key(_REGISTRY_KEY, source.package, constraint or "")
+        key = _key(_REGISTRY_KEY, source.package, _constraint_key(constraint))
         moving = moves(source, constraint)
         cached = self._recall(key, source, moving)
         if cached is not None:
@@ -913,6 +914,17 @@ def _key(*parts: str) -> str:
 
 
 _COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def _constraint_key(constraint: str | None) -> str:
+    """A registry constraint as part of a cache key ("" for none); NotFetched, before any cached
+    answer is read, for one Terraform refuses: ``version = ""`` shared the key of no version and
+    was given its cached resolution."""
+    try:
+        parse_constraints(constraint)
+    except SourceError as error:
+        raise NotFetched(str(error)) from None
+    return constraint or ""
 
 
 def moves(source: ModuleSource, constraint: str | None) -> bool:
