@@ -158,6 +158,24 @@ def test_a_drip_fed_call_ends_at_its_call_timeout_with_a_clear_cause(drip: DripS
     assert drip.accepted == 1  # aborted at the deadline, not retried
 
 
+def _read_errors_in_a_thread(clients: AwsClients) -> list[LiveReadError]:
+    """The errors of reading one table in a thread of its own, which must end (10 s bounds a
+    hang only, never the figure the test checks)."""
+    errors: list[LiveReadError] = []
+
+    def read() -> None:
+        try:
+            read_table(clients.dynamodb("us-east-1"), "orders", "us-east-1")
+        except LiveReadError as error:
+            errors.append(error)
+
+    caller = threading.Thread(target=read, daemon=True)
+    caller.start()
+    caller.join(timeout=10)
+    assert not caller.is_alive()
+    return errors
+
+
 def test_a_drip_fed_credential_fetch_ends_at_the_call_timeout_too(
     drip: DripServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -172,18 +190,7 @@ def test_a_drip_fed_credential_fetch_ends_at_the_call_timeout_too(
     monkeypatch.setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/driftwatch")
     monkeypatch.setenv("AWS_WEB_IDENTITY_TOKEN_FILE", str(token))
     clients = AwsClients(call_timeout=0.5, read_timeout=2, connect_timeout=1, max_attempts=2)
-    errors: list[LiveReadError] = []
-
-    def read() -> None:
-        try:
-            read_table(clients.dynamodb("us-east-1"), "orders", "us-east-1")
-        except LiveReadError as error:
-            errors.append(error)
-
-    caller = threading.Thread(target=read, daemon=True)
-    caller.start()
-    caller.join(timeout=10)  # a bound on a hang only
-    assert not caller.is_alive()
+    errors = _read_errors_in_a_thread(clients)
     assert [error.code for error in errors] == ["Timeout"]
     assert "did not finish within aws.call_timeout (0.5 s)" in str(errors[0])
     assert drip.accepted == 1  # the STS call only: DynamoDB was never asked, nothing retried
@@ -202,18 +209,7 @@ def test_a_drip_fed_container_credentials_endpoint_ends_at_the_call_timeout_too(
         monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", f"{drip.url}/credentials")
     clients = AwsClients(call_timeout=0.5, read_timeout=2, connect_timeout=1, max_attempts=2)
-    errors: list[LiveReadError] = []
-
-    def read() -> None:
-        try:
-            read_table(clients.dynamodb("us-east-1"), "orders", "us-east-1")
-        except LiveReadError as error:
-            errors.append(error)
-
-    caller = threading.Thread(target=read, daemon=True)
-    caller.start()
-    caller.join(timeout=10)  # a bound on a hang only
-    assert not caller.is_alive()
+    errors = _read_errors_in_a_thread(clients)
     assert [error.code for error in errors] == ["Timeout"]
     assert "the AWS credentials were not fetched within aws.call_timeout (0.5 s)" in str(errors[0])
 
