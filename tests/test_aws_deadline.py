@@ -133,34 +133,9 @@ def settled(server: DripServer, before: set[threading.Thread]) -> tuple[set[str]
     return {t.name for t in threading.enumerate() if t not in before}, client_sockets(server)
 
 
-def test_a_drip_fed_call_ends_at_its_call_timeout_with_a_clear_cause(drip: DripServer) -> None:
-    clients = AwsClients(call_timeout=0.5, read_timeout=2, connect_timeout=1, max_attempts=3)
-    errors: list[LiveReadError] = []
-
-    def read() -> None:
-        try:
-            read_table(clients.dynamodb("us-east-1"), "orders", "us-east-1")
-        except LiveReadError as error:
-            errors.append(error)
-
-    caller = threading.Thread(target=read, daemon=True)  # without a deadline it never returns
-    started = time.monotonic()
-    caller.start()
-    caller.join(timeout=30)  # a bound on a hang only: the drip never ends on its own
-    elapsed = time.monotonic() - started
-
-    assert not caller.is_alive()
-    assert elapsed > 0.4  # not before the call timeout
-    # Ended by the call timeout, not by the read timeout (2 s, which the drip never trips): the
-    # cause says so. No stopwatch on how soon (elapsed < 2 can fail on a loaded machine).
-    assert [error.code for error in errors] == ["Timeout"]
-    assert "did not finish within aws.call_timeout (0.5 s)" in str(errors[0])
-    assert drip.accepted == 1  # aborted at the deadline, not retried
-
-
 def _read_errors_in_a_thread(clients: AwsClients) -> list[LiveReadError]:
-    """The errors of reading one table in a thread of its own, which must end (10 s bounds a
-    hang only, never the figure the test checks)."""
+    """The errors of reading one table in a thread of its own, which must end (30 s bounds a
+    hang only: a drip never ends on its own; no test checks a figure against it)."""
     errors: list[LiveReadError] = []
 
     def read() -> None:
@@ -171,9 +146,23 @@ def _read_errors_in_a_thread(clients: AwsClients) -> list[LiveReadError]:
 
     caller = threading.Thread(target=read, daemon=True)
     caller.start()
-    caller.join(timeout=10)
+    caller.join(timeout=30)
     assert not caller.is_alive()
     return errors
+
+
+def test_a_drip_fed_call_ends_at_its_call_timeout_with_a_clear_cause(drip: DripServer) -> None:
+    clients = AwsClients(call_timeout=0.5, read_timeout=2, connect_timeout=1, max_attempts=3)
+    started = time.monotonic()
+    errors = _read_errors_in_a_thread(clients)  # without a deadline it never returns
+    elapsed = time.monotonic() - started
+
+    assert elapsed > 0.4  # not before the call timeout
+    # Ended by the call timeout, not by the read timeout (2 s, which the drip never trips): the
+    # cause says so. No stopwatch on how soon (elapsed < 2 can fail on a loaded machine).
+    assert [error.code for error in errors] == ["Timeout"]
+    assert "did not finish within aws.call_timeout (0.5 s)" in str(errors[0])
+    assert drip.accepted == 1  # aborted at the deadline, not retried
 
 
 def test_a_drip_fed_credential_fetch_ends_at_the_call_timeout_too(
