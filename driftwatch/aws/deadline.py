@@ -272,6 +272,7 @@ class CallDeadlines:
         events.register_first("needs-retry", self._needs_retry)
         events.register("after-call", self._after_call)
         events.register("after-call-error", self._after_call)
+        events.register_first("before-parse", self._before_parse)
         http_session = getattr(getattr(client, "_endpoint", None), "http_session", None)
         if not _watch_pools(http_session):  # pragma: no cover - a botocore that changed its internals
             log.warning("aws_call_deadline_degraded", reason="cannot watch botocore's connections")
@@ -326,6 +327,16 @@ class CallDeadlines:
         context = request_dict.get("context") if isinstance(request_dict, dict) else None
         guard = context.get(_CONTEXT_KEY) if isinstance(context, dict) else None
         if isinstance(guard, _Guard) and (guard.expired or time.monotonic() >= guard.at):
+            raise CallDeadlineExceeded(limit=guard.limit)
+
+    @staticmethod
+    def _before_parse(**_: Any) -> None:
+        """An answer whose connection the deadline shut is cut short, not broken: botocore
+        1.44 hands the bytes read until then (a drip's first spaces) to the parser as if they
+        were the whole body, and that parse error read as ``InvalidResponse``. Raised before
+        parsing on the thread that made the call, so the cause is the deadline."""
+        guard = _current_guard()
+        if guard is not None and guard.expired:
             raise CallDeadlineExceeded(limit=guard.limit)
 
     def _after_call(self, context: Any = None, **_: Any) -> None:
