@@ -14,17 +14,20 @@ import dataclasses
 import gzip
 import io
 import json
+import lzma
 import os
 import random
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import tarfile
 import threading
 import time
 import tracemalloc
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -768,6 +771,56 @@ def test_path_escaping_archives_are_refused(tmp_path: Path, httpserver: HTTPServ
     with pytest.raises(NotFetched, match=r"outside the package|link"):
         Fetcher(settings(tmp_path, httpserver)).fetch(f"http://127.0.0.1:{httpserver.port}{name}", None)
     assert not (tmp_path / "escape.tf").exists() and not (tmp_path / "cache" / "escape.tf").exists()
+
+
+def _with_lzma_dictionary_of_4_gib(archive: bytes, kind: str) -> bytes:
+    """An archive whose LZMA stream declares a 4 GiB dictionary (xz's LZMA2 property 40; the
+    four dictionary bytes of a zip entry's LZMA1 properties): the decoder allocates it before
+    it decodes a byte, and the worker's address-space limit (parse.max_memory) refuses that."""
+    data = bytearray(archive)
+    if kind == "zip":
+        info = zipfile.ZipFile(io.BytesIO(archive)).infolist()[0]
+        name_length, extra_length = struct.unpack_from("<HH", data, info.header_offset + 26)
+        start = info.header_offset + 30 + name_length + extra_length  # 2+2 bytes, then lc/lp/pb
+        data[start + 5 : start + 9] = b"\xff\xff\xff\xff"
+        return bytes(data)
+    size = (data[12] + 1) * 4  # the block header, after the 12-byte stream header
+    header = data[12 : 12 + size]
+    at = header.index(b"\x21\x01", 2)  # filter LZMA2, one property byte
+    header[at + 2] = 40
+    header[-4:] = struct.pack("<I", zlib.crc32(bytes(header[:-4])))
+    data[12 : 12 + size] = header
+    return bytes(data)
+
+
+@pytest.mark.parametrize("kind", ["tar.xz", "zip"])
+def test_an_lzma_stream_declaring_a_huge_dictionary_is_refused_not_the_targets_memory(
+    tmp_path: Path, kind: str
+) -> None:
+    """A 200-byte .tar.xz (or a zip entry compressed with LZMA) declaring a 4 GiB dictionary:
+    under the worker's RLIMIT_AS the decoder's allocation raised MemoryError, which the fetch
+    passes on as the worker's limit: the whole target read "ran out of memory" and the worker
+    restarted, every scan. Now the decoder's memory is bounded (xz) and a zip method other
+    than stored or deflate is refused, as Terraform's archive/zip refuses it."""
+    if kind == "zip":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_LZMA) as archive:
+            archive.writestr("main.tf", 'variable "x" {}\n')
+        plain = buffer.getvalue()
+    else:
+        tar = io.BytesIO()
+        with tarfile.open(fileobj=tar, mode="w") as archive:
+            info = tarfile.TarInfo("main.tf")
+            info.size = 16
+            archive.addfile(info, io.BytesIO(b'variable "x" {}\n'))
+        plain = lzma.compress(tar.getvalue(), check=lzma.CHECK_NONE)
+    bomb = _with_lzma_dictionary_of_4_gib(plain, kind)
+    assert len(bomb) < 1_000
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(NotFetched, match=r"Memory usage limit exceeded|compressed with LZMA"):
+        extract_archive(bomb, kind.removeprefix("tar."), out, max_bytes=1_000_000, max_files=10)
+    assert not (out / "main.tf").exists()
 
 
 def _link(name: str, target: str) -> tarfile.TarInfo:

@@ -23,6 +23,7 @@ process builds its own from the same (picklable) ModuleSettings.
 
 from __future__ import annotations
 
+import _compression
 import bz2
 import contextlib
 import errno
@@ -1031,9 +1032,24 @@ class _BoundedStream(io.RawIOBase):
         return position
 
 
+# The memory an xz stream's decoder may take: its dictionary, which the stream's header declares
+# (up to 4 GiB) and the decoder allocates before it decodes a byte. ``xz -9`` needs 65 MiB.
+_XZ_MEMORY_LIMIT = 128 * 1024 * 1024
+
+
+def _xz_open(raw: io.BytesIO, mode: str) -> io.BufferedReader:
+    """lzma.open with the decoder's memory bounded (lzma.open takes no limit): a 200-byte
+    .tar.xz declaring a 4 GiB dictionary raised MemoryError under the worker's RLIMIT_AS,
+    the whole target's error; past the limit it is LZMAError, this archive's."""
+    reader = _compression.DecompressReader(
+        raw, lzma.LZMADecompressor, trailing_error=lzma.LZMAError, memlimit=_XZ_MEMORY_LIMIT
+    )
+    return io.BufferedReader(reader)
+
+
 def _tar_stream(data: bytes, limit: int, max_bytes: int) -> _BoundedStream:
     """The archive decompressed as it is read (gzip, bzip2, xz or none, as ``r:*`` detects)."""
-    opener: Any = {b"\x1f\x8b": gzip.open, b"BZ": bz2.open, b"\xfd7": lzma.open}.get(data[:2])
+    opener: Any = {b"\x1f\x8b": gzip.open, b"BZ": bz2.open, b"\xfd7": _xz_open}.get(data[:2])
     raw = io.BytesIO(data)
     # closed with the _BoundedStream that wraps it
     return _BoundedStream(opener(raw, "rb") if opener else raw, limit, max_bytes)
@@ -1080,6 +1096,7 @@ def extract_archive(data: bytes, kind: str, target: Path, max_bytes: int, max_fi
                     if info.is_dir():
                         mkdir(info.filename)
                         continue
+                    _check_zip_method(info)
                     with archive.open(info) as stream:
                         write(info.filename, stream)
         else:
@@ -1096,6 +1113,21 @@ def extract_archive(data: bytes, kind: str, target: Path, max_bytes: int, max_fi
                         write(member.name, extracted)
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError, lzma.LZMAError) as error:
         raise NotFetched(f"the archive cannot be read: {error}") from None
+
+
+# What Go's archive/zip, and so terraform init, unpacks: stored and deflate. zipfile also reads
+# bzip2 and LZMA, whose header declares the decoder's dictionary (up to 4 GiB, allocated first).
+_ZIP_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+
+
+def _check_zip_method(info: zipfile.ZipInfo) -> None:
+    if info.compress_type not in _ZIP_METHODS:
+        method = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}.get(info.compress_type)
+        raise NotFetched(
+            f"the archive entry {info.filename!r} is compressed with "
+            f"{method or f'method {info.compress_type}'}, which terraform init cannot unpack either "
+            "(zip: unsupported compression algorithm)"
+        )
 
 
 _CENTRAL_ENTRY = struct.Struct("<4s4B4HL2L5H2L")  # zipfile.structCentralDir: 46 bytes
