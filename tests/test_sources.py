@@ -553,6 +553,42 @@ def test_a_git_ref_that_does_not_exist_is_the_reason(tmp_path: Path) -> None:
         fetcher.fetch(f"git::file://{repo}?ref=v9", None)
 
 
+def _alive(pid: int) -> bool:
+    """A process that runs (a zombie waiting for its new parent to reap it has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def test_git_stopped_at_the_timeout_leaves_no_process_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that accepts and then says nothing: git's transport helper (ssh here, curl in
+    git-remote-https) waits for it with no timeout of its own. Killing git alone at
+    modules.timeout left that helper running, reparented, holding the connection: one more
+    process each scan, for as long as the server kept it. The whole process group goes now."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    pid_file = tmp_path / "ssh.pid"
+    fake_ssh = bin_dir / "ssh"
+    fake_ssh.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 20\n")
+    fake_ssh.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    options = ModuleSettings(cache_dir=str(tmp_path / "cache"), allowed_hosts=("127.0.0.1",), timeout=1.0)
+    with pytest.raises(NotFetched, match="took longer than"):
+        Fetcher(options).fetch("git::ssh://git@127.0.0.1/acme/tables.git", None)
+    pid = int(pid_file.read_text())
+    try:
+        deadline = time.monotonic() + 2
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not _alive(pid)
+    finally:
+        with contextlib.suppress(OSError):
+            os.kill(pid, 9)
+
+
 def _git_out(cwd: Path, *argv: str) -> str:
     return subprocess.run(
         ["git", *argv], cwd=cwd, check=True, capture_output=True, text=True, timeout=30

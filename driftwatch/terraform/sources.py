@@ -37,6 +37,7 @@ import lzma
 import os
 import re
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -451,8 +452,16 @@ class Fetcher:
 
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             try:
+                # Its own process group, killed whole: git's transport helper (ssh, or curl in
+                # git-remote-https) waits on a silent server with no timeout of its own, and
+                # outlived a git killed alone, one more process per scan.
                 process = subprocess.Popen(
-                    ["git", *argv], stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env
+                    ["git", *argv],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    env=env,
+                    start_new_session=True,
                 )
             except FileNotFoundError:
                 raise NotFetched("git is not installed") from None
@@ -468,9 +477,11 @@ class Fetcher:
                         break
                 check(out, err)
             finally:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
+                # The group outlives git while a helper is left in it (its id is not reused
+                # before): nothing to kill once every process of it has ended.
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
             out.seek(0)
             err.seek(0)
             stdout = out.read().decode("utf-8", "replace")
