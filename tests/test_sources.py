@@ -434,6 +434,22 @@ def test_a_version_range_takes_a_new_release_after_the_refresh_and_an_exact_one_
     assert gone.expires_at is not None
 
 
+def test_a_registry_answer_python_cannot_decode_is_a_reason_when_only_the_version_is_asked(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """A version list nested 100,000 deep (json raises RecursionError, not ValueError). Through
+    fetch() it was already a refusal; but a CloudPosse call asks resolve_version() alone, and
+    the error escaped it: the call read "nested too deeply to evaluate", an error of the
+    repository memoised as such, instead of the registry's refusal (for which a known release
+    stands in, and the next scan asks again)."""
+    httpserver.expect_request("/.well-known/terraform.json").respond_with_json({"modules.v1": "/v1/modules/"})
+    httpserver.expect_request("/v1/modules/acme/tables/aws/versions").respond_with_data("[" * 100_000)
+    source = parse_source(f"{REGISTRY}/acme/tables/aws")
+    assert isinstance(source, RegistrySource)
+    with pytest.raises(NotFetched, match=r"could not be fetched \(RecursionError"):
+        Fetcher(settings(tmp_path, httpserver)).resolve_version(source, "~> 1.0")
+
+
 def test_no_matching_version_is_not_evaluated_with_the_reason(
     tmp_path: Path, registry: FakeRegistry, httpserver: HTTPServer
 ) -> None:

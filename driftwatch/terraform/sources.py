@@ -171,21 +171,10 @@ class Fetcher:
         """The package for a non-local module source; NotFetched with the reason otherwise."""
         try:
             return self._fetch(source, constraint)
-        except cache.CacheFull as error:
-            raise NotFetched(str(error)) from None
-        except OSError as error:
-            # The module cache (a full disk, a read-only volume, a file where a directory goes):
-            # this call is not evaluated; the target's other tables still are.
-            reason = error.strerror or type(error).__name__
-            raise NotFetched(f"the module cache (modules.cache_dir) cannot be written: {reason}") from None
         except (NotFetched, MemoryError):
             raise  # MemoryError: the worker's limit, the target's error
         except Exception as error:
-            # Whatever else a server or a package makes Python raise: this call's reason, and
-            # the evaluation marked as depending on the network (NotFetched), so that it is not
-            # memoised and the next scan asks again.
-            detail = f"{type(error).__name__}: {error}"[:200]
-            raise NotFetched(f"the module could not be fetched ({_redact(detail)})") from None
+            raise _refusal(error) from None
 
     def _fetch(self, source: str, constraint: str | None) -> Package:
         try:
@@ -273,7 +262,16 @@ class Fetcher:
 
     def resolve_version(self, source: RegistrySource, constraint: str | None) -> str:
         """The newest version the constraint admits, as ``terraform init`` picks it; remembered
-        per (module, constraint) so that later scans ask nothing (a changed constraint asks)."""
+        per (module, constraint) so that later scans ask nothing (a changed constraint asks).
+        Called alone for a CloudPosse call: what it raises is a refusal, as fetch's is."""
+        try:
+            return self._resolve_version(source, constraint)
+        except (NotFetched, MemoryError):
+            raise
+        except Exception as error:
+            raise _refusal(error) from None
+
+    def _resolve_version(self, source: RegistrySource, constraint: str | None) -> str:
         key = _key(_VERSION_KEY, source.package, _constraint_key(constraint))
         path = self._cache("resolved") / f"{key}.json"
         known = _read_json_file(path)
@@ -735,6 +733,23 @@ class Fetcher:
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def _refusal(error: Exception) -> NotFetched:
+    """What a fetch raised, as the call's reason: never the target's error, and marking the
+    evaluation as depending on the network (NotFetched), so that it is not memoised and the
+    next scan asks again."""
+    if isinstance(error, cache.CacheFull):
+        return NotFetched(str(error))
+    if isinstance(error, OSError):
+        # The module cache (a full disk, a read-only volume, a file where a directory goes):
+        # this call is not evaluated; the target's other tables still are.
+        reason = error.strerror or type(error).__name__
+        return NotFetched(f"the module cache (modules.cache_dir) cannot be written: {reason}")
+    # Whatever else a server or a package makes Python raise (a RecursionError from JSON
+    # nested 100,000 deep, ...).
+    detail = f"{type(error).__name__}: {error}"[:200]
+    return NotFetched(f"the module could not be fetched ({_redact(detail)})")
 
 
 class _Redirect(Exception):
