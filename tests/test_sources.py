@@ -450,6 +450,28 @@ def test_a_registry_answer_python_cannot_decode_is_a_reason_when_only_the_versio
         Fetcher(settings(tmp_path, httpserver)).resolve_version(source, "~> 1.0")
 
 
+def test_a_cached_module_from_a_host_no_longer_allowed_is_not_used(
+    tmp_path: Path, registry: FakeRegistry, httpserver: HTTPServer
+) -> None:
+    """A host taken out of modules.allowed_hosts (or allowed only by another configuration
+    sharing the cache, a CLI run beside the daemon): its cached resolutions were reused without
+    a look at the host, a commit or an exact version for ever. Checked again at every reuse:
+    the source's own host and the host the package came from (a registry's download location)."""
+    registry.publish("acme/tables/aws", "1.0.0", TABLE_MODULE)
+    registry.location = f"http://localhost:{httpserver.port}/archives/acme~tables~aws@1.0.0.tar.gz"
+    httpserver.expect_request("/m.tar.gz").respond_with_data(tar_gz(TABLE_MODULE))
+    archive = f"http://127.0.0.1:{httpserver.port}/m.tar.gz"
+    wide = settings(tmp_path, httpserver, allowed_hosts=(REGISTRY, "localhost"))
+    wide = dataclasses.replace(wide, insecure_http_hosts=("127.0.0.1", "localhost"))
+    Fetcher(wide).fetch(f"{REGISTRY}/acme/tables/aws", "1.0.0")
+    Fetcher(wide).fetch(archive, None)
+    narrow = dataclasses.replace(wide, allowed_hosts=(REGISTRY,))
+    with pytest.raises(NotFetched, match="host localhost is not in modules.allowed_hosts"):
+        Fetcher(narrow).fetch(f"{REGISTRY}/acme/tables/aws", "1.0.0")
+    with pytest.raises(NotFetched, match="host 127.0.0.1 is not in modules.allowed_hosts"):
+        Fetcher(dataclasses.replace(narrow, host_overrides=())).fetch(archive, None)
+
+
 def test_no_matching_version_is_not_evaluated_with_the_reason(
     tmp_path: Path, registry: FakeRegistry, httpserver: HTTPServer
 ) -> None:

@@ -201,9 +201,11 @@ class Fetcher:
             inner = self._terraform_get(parsed)
             inner_subdir = inner.subdir
             root, version = self._fetch_package(inner)
+            origin = self._origin(inner.url)
         else:
             root, version = self._fetch_package(parsed)
-        self._remember(key, root, version, inner_subdir, moving)
+            origin = self._origin(parsed.url)
+        self._remember(key, root, version, inner_subdir, moving, origin)
         subdir = "/".join(part for part in (inner_subdir, parsed.subdir) if part)
         return self._package(root, subdir, version, redact(parsed.display), glob=True)
 
@@ -322,7 +324,7 @@ class Fetcher:
             raise NotFetched(f"the registry gave no download location for {source.package} {chosen}")
         inner = _download_location(location, url, f"{source.package} {chosen}")
         root, _ = self._fetch_package(inner)
-        self._remember(key, root, chosen, inner.subdir, moving)
+        self._remember(key, root, chosen, inner.subdir, moving, self._origin(inner.url))
         subdir = "/".join(part for part in (inner.subdir, source.subdir) if part)
         return self._package(root, subdir, chosen, f"{source.package}@{chosen}")
 
@@ -581,6 +583,22 @@ class Fetcher:
         if scheme not in ("https", "http", "ssh"):
             raise NotFetched(f"{scheme}:// is not allowed")
 
+    def _origin(self, url: str) -> str:
+        """Where a URL is fetched from (its mirror applied), as ``scheme://host:port``, without
+        credentials: what a resolution record keeps to check the host again when reused."""
+        parts = urlsplit(self._rewrite(url))
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host
+        return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+    def _check_origin(self, origin: str) -> None:
+        parts = urlsplit(origin)
+        if parts.scheme == "file":
+            if not self.settings.allow_file_git:
+                raise NotFetched("git over file:// is not allowed")
+            return
+        self._check_host(parts.hostname or "", parts.scheme, origin, parts.netloc)
+
     def _rewrite(self, url: str) -> str:
         """Apply the per-host override (a mirror) to a URL."""
         parts = urlsplit(url)
@@ -691,6 +709,12 @@ class Fetcher:
         name = data["package"]
         if "/" in name or name.startswith("."):
             return None
+        # Allowed now, not only when it was fetched: a host taken out of modules.allowed_hosts
+        # (or allowed only by another configuration sharing the cache) served its package on.
+        own = f"https://{source.host}/" if isinstance(source, RegistrySource) else getattr(source, "url", "")
+        for origin in (self._origin(own), data.get("origin")):
+            if isinstance(origin, str):
+                self._check_origin(origin)
         root = Path(self.settings.cache_dir) / "packages" / name
         self._hold(name)
         if not root.is_dir():
@@ -707,10 +731,16 @@ class Fetcher:
         return self._package(root, "/".join(p for p in (inner, subdir) if p), version, label, glob=glob)
 
     def _remember(
-        self, key: str, root: Path, version: str | None, inner_subdir: str = "", moving: bool = False
+        self,
+        key: str,
+        root: Path,
+        version: str | None,
+        inner_subdir: str = "",
+        moving: bool = False,
+        origin: str = "",
     ) -> None:
         path = self._cache("resolved") / f"{key}.json"
-        record = {"package": root.name, "version": version, "subdir": inner_subdir}
+        record = {"package": root.name, "version": version, "subdir": inner_subdir, "origin": origin}
         _write_json_file(path, {**record, "resolved_at": time.time()})
         self._expires(moving)
 
