@@ -466,9 +466,9 @@ def test_a_cached_module_from_a_host_no_longer_allowed_is_not_used(
     Fetcher(wide).fetch(f"{REGISTRY}/acme/tables/aws", "1.0.0")
     Fetcher(wide).fetch(archive, None)
     narrow = dataclasses.replace(wide, allowed_hosts=(REGISTRY,))
-    with pytest.raises(NotFetched, match="host localhost is not in modules.allowed_hosts"):
+    with pytest.raises(NotFetched, match=r"host localhost is not in modules\.allowed_hosts"):
         Fetcher(narrow).fetch(f"{REGISTRY}/acme/tables/aws", "1.0.0")
-    with pytest.raises(NotFetched, match="host 127.0.0.1 is not in modules.allowed_hosts"):
+    with pytest.raises(NotFetched, match=r"host 127\.0\.0\.1 is not in modules\.allowed_hosts"):
         Fetcher(dataclasses.replace(narrow, host_overrides=())).fetch(archive, None)
 
 
