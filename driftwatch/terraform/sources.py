@@ -477,11 +477,13 @@ class Fetcher:
                         break
                 check(out, err)
             finally:
-                # The group outlives git while a helper is left in it (its id is not reused
-                # before): nothing to kill once every process of it has ended.
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+                # Only while git, the group's leader, is not reaped: its id cannot name another
+                # group then. A git that ended by itself has waited for its helpers.
+                if process.poll() is None:
+                    with contextlib.suppress(OSError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    process.kill()  # the leader, should the group be gone already
+                    process.wait()
             out.seek(0)
             err.seek(0)
             stdout = out.read().decode("utf-8", "replace")
