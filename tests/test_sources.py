@@ -14,17 +14,20 @@ import dataclasses
 import gzip
 import io
 import json
+import lzma
 import os
 import random
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import tarfile
 import threading
 import time
 import tracemalloc
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -431,6 +434,44 @@ def test_a_version_range_takes_a_new_release_after_the_refresh_and_an_exact_one_
     assert gone.expires_at is not None
 
 
+def test_a_registry_answer_python_cannot_decode_is_a_reason_when_only_the_version_is_asked(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """A version list nested 100,000 deep (json raises RecursionError, not ValueError). Through
+    fetch() it was already a refusal; but a CloudPosse call asks resolve_version() alone, and
+    the error escaped it: the call read "nested too deeply to evaluate", an error of the
+    repository memoised as such, instead of the registry's refusal (for which a known release
+    stands in, and the next scan asks again)."""
+    httpserver.expect_request("/.well-known/terraform.json").respond_with_json({"modules.v1": "/v1/modules/"})
+    httpserver.expect_request("/v1/modules/acme/tables/aws/versions").respond_with_data("[" * 100_000)
+    source = parse_source(f"{REGISTRY}/acme/tables/aws")
+    assert isinstance(source, RegistrySource)
+    with pytest.raises(NotFetched, match=r"could not be fetched \(RecursionError"):
+        Fetcher(settings(tmp_path, httpserver)).resolve_version(source, "~> 1.0")
+
+
+def test_a_cached_module_from_a_host_no_longer_allowed_is_not_used(
+    tmp_path: Path, registry: FakeRegistry, httpserver: HTTPServer
+) -> None:
+    """A host taken out of modules.allowed_hosts (or allowed only by another configuration
+    sharing the cache, a CLI run beside the daemon): its cached resolutions were reused without
+    a look at the host, a commit or an exact version for ever. Checked again at every reuse:
+    the source's own host and the host the package came from (a registry's download location)."""
+    registry.publish("acme/tables/aws", "1.0.0", TABLE_MODULE)
+    registry.location = f"http://localhost:{httpserver.port}/archives/acme~tables~aws@1.0.0.tar.gz"
+    httpserver.expect_request("/m.tar.gz").respond_with_data(tar_gz(TABLE_MODULE))
+    archive = f"http://127.0.0.1:{httpserver.port}/m.tar.gz"
+    wide = settings(tmp_path, httpserver, allowed_hosts=(REGISTRY, "localhost"))
+    wide = dataclasses.replace(wide, insecure_http_hosts=("127.0.0.1", "localhost"))
+    Fetcher(wide).fetch(f"{REGISTRY}/acme/tables/aws", "1.0.0")
+    Fetcher(wide).fetch(archive, None)
+    narrow = dataclasses.replace(wide, allowed_hosts=(REGISTRY,))
+    with pytest.raises(NotFetched, match=r"host localhost is not in modules\.allowed_hosts"):
+        Fetcher(narrow).fetch(f"{REGISTRY}/acme/tables/aws", "1.0.0")
+    with pytest.raises(NotFetched, match=r"host 127\.0\.0\.1 is not in modules\.allowed_hosts"):
+        Fetcher(dataclasses.replace(narrow, host_overrides=())).fetch(archive, None)
+
+
 def test_no_matching_version_is_not_evaluated_with_the_reason(
     tmp_path: Path, registry: FakeRegistry, httpserver: HTTPServer
 ) -> None:
@@ -548,6 +589,42 @@ def test_a_git_ref_that_does_not_exist_is_the_reason(tmp_path: Path) -> None:
     fetcher = Fetcher(ModuleSettings(cache_dir=str(tmp_path / "cache"), allow_file_git=True))
     with pytest.raises(NotFetched, match="git could not fetch"):
         fetcher.fetch(f"git::file://{repo}?ref=v9", None)
+
+
+def _alive(pid: int) -> bool:
+    """A process that runs (a zombie waiting for its new parent to reap it has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def test_git_stopped_at_the_timeout_leaves_no_process_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that accepts and then says nothing: git's transport helper (ssh here, curl in
+    git-remote-https) waits for it with no timeout of its own. Killing git alone at
+    modules.timeout left that helper running, reparented, holding the connection: one more
+    process each scan, for as long as the server kept it. The whole process group goes now."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    pid_file = tmp_path / "ssh.pid"
+    fake_ssh = bin_dir / "ssh"
+    fake_ssh.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 20\n")
+    fake_ssh.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    options = ModuleSettings(cache_dir=str(tmp_path / "cache"), allowed_hosts=("127.0.0.1",), timeout=1.0)
+    with pytest.raises(NotFetched, match="took longer than"):
+        Fetcher(options).fetch("git::ssh://git@127.0.0.1/acme/tables.git", None)
+    pid = int(pid_file.read_text())
+    try:
+        deadline = time.monotonic() + 2
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not _alive(pid)
+    finally:
+        with contextlib.suppress(OSError):
+            os.kill(pid, 9)
 
 
 def _git_out(cwd: Path, *argv: str) -> str:
@@ -768,6 +845,56 @@ def test_path_escaping_archives_are_refused(tmp_path: Path, httpserver: HTTPServ
     with pytest.raises(NotFetched, match=r"outside the package|link"):
         Fetcher(settings(tmp_path, httpserver)).fetch(f"http://127.0.0.1:{httpserver.port}{name}", None)
     assert not (tmp_path / "escape.tf").exists() and not (tmp_path / "cache" / "escape.tf").exists()
+
+
+def _with_lzma_dictionary_of_4_gib(archive: bytes, kind: str) -> bytes:
+    """An archive whose LZMA stream declares a 4 GiB dictionary (xz's LZMA2 property 40; the
+    four dictionary bytes of a zip entry's LZMA1 properties): the decoder allocates it before
+    it decodes a byte, and the worker's address-space limit (parse.max_memory) refuses that."""
+    data = bytearray(archive)
+    if kind == "zip":
+        info = zipfile.ZipFile(io.BytesIO(archive)).infolist()[0]
+        name_length, extra_length = struct.unpack_from("<HH", data, info.header_offset + 26)
+        start = info.header_offset + 30 + name_length + extra_length  # 2+2 bytes, then lc/lp/pb
+        data[start + 5 : start + 9] = b"\xff\xff\xff\xff"
+        return bytes(data)
+    size = (data[12] + 1) * 4  # the block header, after the 12-byte stream header
+    header = data[12 : 12 + size]
+    at = header.index(b"\x21\x01", 2)  # filter LZMA2, one property byte
+    header[at + 2] = 40
+    header[-4:] = struct.pack("<I", zlib.crc32(bytes(header[:-4])))
+    data[12 : 12 + size] = header
+    return bytes(data)
+
+
+@pytest.mark.parametrize("kind", ["tar.xz", "zip"])
+def test_an_lzma_stream_declaring_a_huge_dictionary_is_refused_not_the_targets_memory(
+    tmp_path: Path, kind: str
+) -> None:
+    """A 200-byte .tar.xz (or a zip entry compressed with LZMA) declaring a 4 GiB dictionary:
+    under the worker's RLIMIT_AS the decoder's allocation raised MemoryError, which the fetch
+    passes on as the worker's limit: the whole target read "ran out of memory" and the worker
+    restarted, every scan. Now the decoder's memory is bounded (xz) and a zip method other
+    than stored or deflate is refused, as Terraform's archive/zip refuses it."""
+    if kind == "zip":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_LZMA) as archive:
+            archive.writestr("main.tf", 'variable "x" {}\n')
+        plain = buffer.getvalue()
+    else:
+        tar = io.BytesIO()
+        with tarfile.open(fileobj=tar, mode="w") as archive:
+            info = tarfile.TarInfo("main.tf")
+            info.size = 16
+            archive.addfile(info, io.BytesIO(b'variable "x" {}\n'))
+        plain = lzma.compress(tar.getvalue(), check=lzma.CHECK_NONE)
+    bomb = _with_lzma_dictionary_of_4_gib(plain, kind)
+    assert len(bomb) < 1_000
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(NotFetched, match=r"Memory usage limit exceeded|compressed with LZMA"):
+        extract_archive(bomb, kind.removeprefix("tar."), out, max_bytes=1_000_000, max_files=10)
+    assert not (out / "main.tf").exists()
 
 
 def _link(name: str, target: str) -> tarfile.TarInfo:

@@ -23,6 +23,7 @@ process builds its own from the same (picklable) ModuleSettings.
 
 from __future__ import annotations
 
+import _compression
 import bz2
 import contextlib
 import errno
@@ -36,6 +37,7 @@ import lzma
 import os
 import re
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -169,21 +171,10 @@ class Fetcher:
         """The package for a non-local module source; NotFetched with the reason otherwise."""
         try:
             return self._fetch(source, constraint)
-        except cache.CacheFull as error:
-            raise NotFetched(str(error)) from None
-        except OSError as error:
-            # The module cache (a full disk, a read-only volume, a file where a directory goes):
-            # this call is not evaluated; the target's other tables still are.
-            reason = error.strerror or type(error).__name__
-            raise NotFetched(f"the module cache (modules.cache_dir) cannot be written: {reason}") from None
         except (NotFetched, MemoryError):
             raise  # MemoryError: the worker's limit, the target's error
         except Exception as error:
-            # Whatever else a server or a package makes Python raise: this call's reason, and
-            # the evaluation marked as depending on the network (NotFetched), so that it is not
-            # memoised and the next scan asks again.
-            detail = f"{type(error).__name__}: {error}"[:200]
-            raise NotFetched(f"the module could not be fetched ({_redact(detail)})") from None
+            raise _refusal(error) from None
 
     def _fetch(self, source: str, constraint: str | None) -> Package:
         try:
@@ -210,9 +201,11 @@ class Fetcher:
             inner = self._terraform_get(parsed)
             inner_subdir = inner.subdir
             root, version = self._fetch_package(inner)
+            origin = self._origin(inner.url)
         else:
             root, version = self._fetch_package(parsed)
-        self._remember(key, root, version, inner_subdir, moving)
+            origin = self._origin(parsed.url)
+        self._remember(key, root, version, inner_subdir, moving, origin)
         subdir = "/".join(part for part in (inner_subdir, parsed.subdir) if part)
         return self._package(root, subdir, version, redact(parsed.display), glob=True)
 
@@ -271,7 +264,16 @@ class Fetcher:
 
     def resolve_version(self, source: RegistrySource, constraint: str | None) -> str:
         """The newest version the constraint admits, as ``terraform init`` picks it; remembered
-        per (module, constraint) so that later scans ask nothing (a changed constraint asks)."""
+        per (module, constraint) so that later scans ask nothing (a changed constraint asks).
+        Called alone for a CloudPosse call: what it raises is a refusal, as fetch's is."""
+        try:
+            return self._resolve_version(source, constraint)
+        except (NotFetched, MemoryError):
+            raise
+        except Exception as error:
+            raise _refusal(error) from None
+
+    def _resolve_version(self, source: RegistrySource, constraint: str | None) -> str:
         key = _key(_VERSION_KEY, source.package, _constraint_key(constraint))
         path = self._cache("resolved") / f"{key}.json"
         known = _read_json_file(path)
@@ -322,7 +324,7 @@ class Fetcher:
             raise NotFetched(f"the registry gave no download location for {source.package} {chosen}")
         inner = _download_location(location, url, f"{source.package} {chosen}")
         root, _ = self._fetch_package(inner)
-        self._remember(key, root, chosen, inner.subdir, moving)
+        self._remember(key, root, chosen, inner.subdir, moving, self._origin(inner.url))
         subdir = "/".join(part for part in (inner.subdir, source.subdir) if part)
         return self._package(root, subdir, chosen, f"{source.package}@{chosen}")
 
@@ -450,8 +452,16 @@ class Fetcher:
 
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             try:
+                # Its own process group, killed whole: git's transport helper (ssh, or curl in
+                # git-remote-https) waits on a silent server with no timeout of its own, and
+                # outlived a git killed alone, one more process per scan.
                 process = subprocess.Popen(
-                    ["git", *argv], stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env
+                    ["git", *argv],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    env=env,
+                    start_new_session=True,
                 )
             except FileNotFoundError:
                 raise NotFetched("git is not installed") from None
@@ -467,8 +477,12 @@ class Fetcher:
                         break
                 check(out, err)
             finally:
+                # Only while git, the group's leader, is not reaped: its id cannot name another
+                # group then. A git that ended by itself has waited for its helpers.
                 if process.poll() is None:
-                    process.kill()
+                    with contextlib.suppress(OSError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    process.kill()  # the leader, should the group be gone already
                     process.wait()
             out.seek(0)
             err.seek(0)
@@ -570,6 +584,22 @@ class Fetcher:
             raise NotFetched(f"{_strip_query(original)}: plain http is only allowed to a loopback host")
         if scheme not in ("https", "http", "ssh"):
             raise NotFetched(f"{scheme}:// is not allowed")
+
+    def _origin(self, url: str) -> str:
+        """Where a URL is fetched from (its mirror applied), as ``scheme://host:port``, without
+        credentials: what a resolution record keeps to check the host again when reused."""
+        parts = urlsplit(self._rewrite(url))
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host
+        return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+    def _check_origin(self, origin: str) -> None:
+        parts = urlsplit(origin)
+        if parts.scheme == "file":
+            if not self.settings.allow_file_git:
+                raise NotFetched("git over file:// is not allowed")
+            return
+        self._check_host(parts.hostname or "", parts.scheme, origin, parts.netloc)
 
     def _rewrite(self, url: str) -> str:
         """Apply the per-host override (a mirror) to a URL."""
@@ -681,6 +711,12 @@ class Fetcher:
         name = data["package"]
         if "/" in name or name.startswith("."):
             return None
+        # Allowed now, not only when it was fetched: a host taken out of modules.allowed_hosts
+        # (or allowed only by another configuration sharing the cache) served its package on.
+        own = f"https://{source.host}/" if isinstance(source, RegistrySource) else getattr(source, "url", "")
+        for origin in (self._origin(own), data.get("origin")):
+            if isinstance(origin, str):
+                self._check_origin(origin)
         root = Path(self.settings.cache_dir) / "packages" / name
         self._hold(name)
         if not root.is_dir():
@@ -697,10 +733,16 @@ class Fetcher:
         return self._package(root, "/".join(p for p in (inner, subdir) if p), version, label, glob=glob)
 
     def _remember(
-        self, key: str, root: Path, version: str | None, inner_subdir: str = "", moving: bool = False
+        self,
+        key: str,
+        root: Path,
+        version: str | None,
+        inner_subdir: str = "",
+        moving: bool = False,
+        origin: str = "",
     ) -> None:
         path = self._cache("resolved") / f"{key}.json"
-        record = {"package": root.name, "version": version, "subdir": inner_subdir}
+        record = {"package": root.name, "version": version, "subdir": inner_subdir, "origin": origin}
         _write_json_file(path, {**record, "resolved_at": time.time()})
         self._expires(moving)
 
@@ -723,6 +765,23 @@ class Fetcher:
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def _refusal(error: Exception) -> NotFetched:
+    """What a fetch raised, as the call's reason: never the target's error, and marking the
+    evaluation as depending on the network (NotFetched), so that it is not memoised and the
+    next scan asks again."""
+    if isinstance(error, cache.CacheFull):
+        return NotFetched(str(error))
+    if isinstance(error, OSError):
+        # The module cache (a full disk, a read-only volume, a file where a directory goes):
+        # this call is not evaluated; the target's other tables still are.
+        reason = error.strerror or type(error).__name__
+        return NotFetched(f"the module cache (modules.cache_dir) cannot be written: {reason}")
+    # Whatever else a server or a package makes Python raise (a RecursionError from JSON
+    # nested 100,000 deep, ...).
+    detail = f"{type(error).__name__}: {error}"[:200]
+    return NotFetched(f"the module could not be fetched ({_redact(detail)})")
 
 
 class _Redirect(Exception):
@@ -1031,9 +1090,24 @@ class _BoundedStream(io.RawIOBase):
         return position
 
 
+# The memory an xz stream's decoder may take: its dictionary, which the stream's header declares
+# (up to 4 GiB) and the decoder allocates before it decodes a byte. ``xz -9`` needs 65 MiB.
+_XZ_MEMORY_LIMIT = 128 * 1024 * 1024
+
+
+def _xz_open(raw: io.BytesIO, mode: str) -> io.BufferedReader:
+    """lzma.open with the decoder's memory bounded (lzma.open takes no limit): a 200-byte
+    .tar.xz declaring a 4 GiB dictionary raised MemoryError under the worker's RLIMIT_AS,
+    the whole target's error; past the limit it is LZMAError, this archive's."""
+    reader = _compression.DecompressReader(
+        raw, lzma.LZMADecompressor, trailing_error=lzma.LZMAError, memlimit=_XZ_MEMORY_LIMIT
+    )
+    return io.BufferedReader(reader)
+
+
 def _tar_stream(data: bytes, limit: int, max_bytes: int) -> _BoundedStream:
     """The archive decompressed as it is read (gzip, bzip2, xz or none, as ``r:*`` detects)."""
-    opener: Any = {b"\x1f\x8b": gzip.open, b"BZ": bz2.open, b"\xfd7": lzma.open}.get(data[:2])
+    opener: Any = {b"\x1f\x8b": gzip.open, b"BZ": bz2.open, b"\xfd7": _xz_open}.get(data[:2])
     raw = io.BytesIO(data)
     # closed with the _BoundedStream that wraps it
     return _BoundedStream(opener(raw, "rb") if opener else raw, limit, max_bytes)
@@ -1080,6 +1154,7 @@ def extract_archive(data: bytes, kind: str, target: Path, max_bytes: int, max_fi
                     if info.is_dir():
                         mkdir(info.filename)
                         continue
+                    _check_zip_method(info)
                     with archive.open(info) as stream:
                         write(info.filename, stream)
         else:
@@ -1096,6 +1171,21 @@ def extract_archive(data: bytes, kind: str, target: Path, max_bytes: int, max_fi
                         write(member.name, extracted)
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError, lzma.LZMAError) as error:
         raise NotFetched(f"the archive cannot be read: {error}") from None
+
+
+# What Go's archive/zip, and so terraform init, unpacks: stored and deflate. zipfile also reads
+# bzip2 and LZMA, whose header declares the decoder's dictionary (up to 4 GiB, allocated first).
+_ZIP_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+
+
+def _check_zip_method(info: zipfile.ZipInfo) -> None:
+    if info.compress_type not in _ZIP_METHODS:
+        method = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}.get(info.compress_type)
+        raise NotFetched(
+            f"the archive entry {info.filename!r} is compressed with "
+            f"{method or f'method {info.compress_type}'}, which terraform init cannot unpack either "
+            "(zip: unsupported compression algorithm)"
+        )
 
 
 _CENTRAL_ENTRY = struct.Struct("<4s4B4HL2L5H2L")  # zipfile.structCentralDir: 46 bytes
