@@ -23,7 +23,6 @@ process builds its own from the same (picklable) ModuleSettings.
 
 from __future__ import annotations
 
-import _compression
 import bz2
 import contextlib
 import errno
@@ -31,6 +30,7 @@ import fnmatch
 import gzip
 import hashlib
 import http.client
+import importlib
 import io
 import json
 import lzma
@@ -41,6 +41,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import tarfile
 import tempfile
 import threading
@@ -1090,6 +1091,12 @@ class _BoundedStream(io.RawIOBase):
         return position
 
 
+# CPython's own stream reader of lzma.open, which takes a decoder's arguments: ``_compression``
+# up to 3.13, ``compression._common._streams`` from 3.14 (PEP 784).
+_STREAMS: Any = importlib.import_module(
+    "_compression" if sys.version_info < (3, 14) else "compression._common._streams"
+)
+
 # The memory an xz stream's decoder may take: its dictionary, which the stream's header declares
 # (up to 4 GiB) and the decoder allocates before it decodes a byte. ``xz -9`` needs 65 MiB.
 _XZ_MEMORY_LIMIT = 128 * 1024 * 1024
@@ -1099,7 +1106,7 @@ def _xz_open(raw: io.BytesIO, mode: str) -> io.BufferedReader:
     """lzma.open with the decoder's memory bounded (lzma.open takes no limit): a 200-byte
     .tar.xz declaring a 4 GiB dictionary raised MemoryError under the worker's RLIMIT_AS,
     the whole target's error; past the limit it is LZMAError, this archive's."""
-    reader = _compression.DecompressReader(
+    reader = _STREAMS.DecompressReader(
         raw, lzma.LZMADecompressor, trailing_error=lzma.LZMAError, memlimit=_XZ_MEMORY_LIMIT
     )
     return io.BufferedReader(reader)
