@@ -208,11 +208,11 @@ def read_aws(
             raise LiveReadError(operation, table_name, region, INVALID_RESPONSE, str(exc)) from None
 
 
-# The attributes each of the three secondary reads supplies, as reports name them.
-PART_ATTRIBUTES = {
-    "DescribeTimeToLive": "ttl.enabled and ttl.attribute",
-    "DescribeContinuousBackups": "point_in_time_recovery",
-    "ListTagsOfResource": "tags",
+# The attributes (vocabulary names) each of the three secondary reads supplies.
+PART_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "DescribeTimeToLive": ("ttl.enabled", "ttl.attribute"),
+    "DescribeContinuousBackups": ("point_in_time_recovery",),
+    "ListTagsOfResource": ("tags",),
 }
 
 
