@@ -233,8 +233,8 @@ class _ReportView:
                 )
         # A table that could not be read this scan (AccessDenied, throttling) keeps its open
         # drift, as the history does: not read is not fixed, and dropping the series would
-        # resolve DriftwatchTableDrifted until the next scan fires it again. Not "table": a
-        # missing table has its own status and alert.
+        # resolve DriftwatchTableDrifted until the next scan fires it again. A missing
+        # table's "table" drift is carried below, beside its error status.
         # Likewise a table a target that failed to evaluate did not list (a file that stopped
         # parsing, a worker that died, a module call not evaluated): its absence proves
         # nothing (the history's rule too).
@@ -262,6 +262,12 @@ class _ReportView:
                 statuses.setdefault(place, TableStatus.MISSING if place in missing else TableStatus.UNMANAGED)
                 unresolved.setdefault(place, set())
                 alerting.add(place)
+                continue
+            if attribute == "table" and place in unread and place in missing:
+                # A missing table that could not be read this scan (DescribeTable denied): not
+                # found again, so it stays missing beside its ``error`` status (the history's
+                # rule); dropping the series said "resolved" for it (DriftwatchTableMissing).
+                attributes.setdefault((*place, attribute), _unix(seen))
                 continue
             if attribute != "table" and (
                 place in carried or name in carried_everywhere or (not region and name in carried_names)

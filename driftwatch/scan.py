@@ -75,6 +75,7 @@ from driftwatch.spec import (
     TargetError,
     Unknown,
     Unresolved,
+    nested_in,
 )
 from driftwatch.terraform.parse import ParseCache
 from driftwatch.terraform.roots import RepoSurvey
@@ -592,7 +593,7 @@ def check_live(
     # table when the listings are in (normally long before its four reads are); otherwise it
     # hands the live table back and it is compared here, so a hung listing never holds a read.
     listing = _Background(lambda: _fetch_all_autoscaling(clients, list(by_account), deadline))
-    refused: list[tuple[str, LiveReadError]] = []  # (target, a read after DescribeTable that failed)
+    refused: list[tuple[_Job, LiveReadError]] = []  # (table, a read after DescribeTable that failed)
     outcomes = run_bounded(
         [functools.partial(_check_one, job, clients, listing, settings, judge, refused) for job in readable],
         workers=settings.concurrency,
@@ -607,16 +608,20 @@ def check_live(
         if isinstance(index, Unknown)
         for target in sorted({job.target for job in by_account[key]})
     ]
-    errors.extend(_refused_errors(list(refused)))
     late = deadline.exceeded("before this table was read")
+    rows: dict[int, TableResult] = {}  # id(job) -> its row
     for job, outcome in zip(readable, outcomes, strict=True):
         if isinstance(outcome, _Unfinished):
-            results.append(_row(job.target, job.table, TableStatus.ERROR, error=late))
+            row = _row(job.target, job.table, TableStatus.ERROR, error=late)
         elif isinstance(outcome, _Deferred):
             key = (job.region, job.role)
-            results.append(_compare(job, outcome.live, autoscaling[key], settings, judge))
+            row = _compare(job, outcome.live, autoscaling[key], settings, judge)
         else:
-            results.append(outcome)
+            row = outcome
+        rows[id(job)] = row
+        results.append(row)
+    failed = [(job.target, rows[id(job)], error) for job, error in list(refused)]
+    errors.extend(_refused_errors(_costly(failed)))
     unfinished = sum(isinstance(outcome, _Unfinished) for outcome in outcomes)
     if unfinished:
         log.warning(
@@ -736,6 +741,37 @@ class _Background(Generic[R]):
         return self._outcome.value  # type: ignore[return-value]  # set by run(), possibly None
 
 
+def _costly(refused: Sequence[tuple[str, TableResult, LiveReadError]]) -> list[tuple[str, LiveReadError]]:
+    """The failed reads that cost an attribute the table's row compares: its row lists one of
+    the attributes the read supplies (``PART_ATTRIBUTES``) as unresolved. A read whose
+    attributes the table does not manage (no ``point_in_time_recovery`` or ``ttl`` block,
+    ``ignore_changes = [tags]`` without default tags) hides nothing: ``terraform plan`` would
+    plan nothing there whatever AWS answered, so it is no "could not check everything" (no
+    target error, no exit 1). It is still logged with its cause (``table_read_partial``) and
+    counted in ``driftwatch_aws_api_calls_total``; a table whose row is an error for another
+    reason says so itself."""
+    kept = []
+    for target, row, error in refused:
+        supplied = PART_ATTRIBUTES[error.operation]
+        if any(nested_in(item.attribute, supplied) for item in row.unresolved):
+            kept.append((target, error))
+        else:
+            log.info(
+                "table_read_partial_costs_nothing",
+                target=target,
+                table=error.table_name,
+                region=error.region,
+                operation=error.operation,
+                code=error.code,
+                reason=f"the table does not manage {_attributes(supplied)}",
+            )
+    return kept
+
+
+def _attributes(names: Sequence[str]) -> str:
+    return " and ".join(names)
+
+
 def _refused_errors(refused: Sequence[tuple[str, LiveReadError]]) -> list[TargetError]:
     """One error per (target, region, operation, code) for the reads after DescribeTable that
     failed (denied, broken, not implemented, ...), each costing its attributes: the scan could
@@ -748,14 +784,15 @@ def _refused_errors(refused: Sequence[tuple[str, LiveReadError]]) -> list[Target
         # The first by name, not by which read finished first: the same denial reads the same
         # from one scan to the next (Slack keys a target error on its text).
         group.sort(key=lambda error: error.table_name or "")
-        lost = PART_ATTRIBUTES[operation]
+        supplied = PART_ATTRIBUTES[operation]
+        # "its tags are", "its point_in_time_recovery is": tags is a collection, read as plural.
+        verb = "are" if len(supplied) > 1 or supplied == ("tags",) else "is"
+        lost = f"{_attributes(supplied)} {verb} unresolved"
         if len(group) == 1:
-            message = f"{group[0]}; its {lost} are unresolved, the rest of the table was compared"
+            message = f"{group[0]}; its {lost}, the rest of the table was compared"
         else:
-            message = (
-                f"{group[0]} (and {len(group) - 1} more tables); their {lost} are unresolved, "
-                "the rest of each table was compared"
-            )
+            more = f"(and {len(group) - 1} more tables)"
+            message = f"{group[0]} {more}; their {lost}, the rest of each table was compared"
         errors.append(TargetError(target, message))
     return errors
 
@@ -766,14 +803,14 @@ def _check_one(
     listing: _Background[dict[tuple[str, Role | None], AutoscalingIndex | Unknown]],
     settings: ScanSettings,
     judge: _Judge,
-    refused: list[tuple[str, LiveReadError]],
+    refused: list[tuple[_Job, LiveReadError]],
 ) -> TableResult | _Deferred:
     failed: list[LiveReadError] = []
     live = _read_one(job, clients, failed)
     if isinstance(live, TableResult):  # the whole table is the error: nothing partial to say
         return live
     if live is not None:  # (None: gone since DescribeTable, missing: nothing partial to say)
-        refused.extend((job.target, error) for error in failed)  # list.extend is atomic
+        refused.extend((job, error) for error in failed)  # list.extend is atomic
     if not listing.done():
         return _Deferred(live)
     return _compare(job, live, listing.result()[(job.region, job.role)], settings, judge)

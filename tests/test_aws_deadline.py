@@ -182,6 +182,10 @@ def test_a_drip_fed_credential_fetch_ends_at_the_call_timeout_too(
     errors = _read_errors_in_a_thread(clients)
     assert [error.code for error in errors] == ["Timeout"]
     assert "did not finish within aws.call_timeout (0.5 s)" in str(errors[0])
+    # The credentials failed, not DescribeTable (which was never sent): it read "DescribeTable
+    # failed … Timeout", sending the operator to DynamoDB's endpoint and IAM policy.
+    said = "Fetching AWS credentials failed for table 'orders' in us-east-1: Timeout"
+    assert str(errors[0]).startswith(said)
     assert drip.accepted == 1  # the STS call only: DynamoDB was never asked, nothing retried
 
 

@@ -478,6 +478,8 @@ def test_a_read_iam_denies_after_describe_table_costs_only_its_attributes_and_is
         ("prod", "ListTagsOfResource"),
         ("staging", "DescribeTimeToLive"),
     ]
+    pitr = "its point_in_time_recovery is unresolved, the rest of the table was compared"
+    assert messages[0][1].endswith(pitr)
     assert messages[1][1].endswith("its tags are unresolved, the rest of the table was compared")
     assert "(and 1 more tables); their ttl.enabled and ttl.attribute are unresolved" in messages[2][1]
     assert report.exit_code == 1

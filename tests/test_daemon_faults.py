@@ -664,6 +664,31 @@ def test_a_missing_table_of_a_target_that_failed_to_evaluate_stays_missing_on_me
     assert after[("driftwatch_table_status", (*scratch[:1], ("status", "missing"), *scratch[2:]))] == 0
 
 
+def test_a_missing_table_that_cannot_be_read_this_scan_stays_missing_on_metrics(tmp_path: Path) -> None:
+    """A missing table whose DescribeTable then answers AccessDenied is an error row. The
+    history keeps its ``missing`` episode open (not read is not found again), but /metrics
+    dropped its ``table`` drift: DriftwatchTableMissing (critical) said "resolved" for a table
+    nobody saw come back, and DriftwatchTableUnchecked only fired 15 minutes later. Now the
+    ``table`` series is carried beside the ``error`` status, as attribute drift is."""
+    metrics = DriftwatchMetrics(version="test")
+    (row,) = drifted_report().tables
+    gone = dataclasses.replace(row, status=TableStatus.MISSING, drift=(Drift("table", True, False),))
+    denied = dataclasses.replace(
+        row, status=TableStatus.ERROR, drift=(), error="DescribeTable failed: AccessDeniedException"
+    )
+    labels = (("region", "us-east-1"), ("table", "acme-prod-orders"), ("target", "prod"))
+    first_seen = ("driftwatch_drift_first_seen_timestamp_seconds", (("attribute", "table"), *labels))
+    with History.open(tmp_path / "state.db") as history:
+        record_and_observe(history, metrics, dataclasses.replace(drifted_report(), tables=(gone,)), T0)
+        later = T0 + timedelta(minutes=5)
+        unread = dataclasses.replace(drifted_report(), tables=(denied,))
+        record_and_observe(history, metrics, unread, later, result="partial")
+        assert ("prod", "us-east-1", "acme-prod-orders") in history.open_missing_tables()
+    after = samples(metrics)
+    assert after[first_seen] == T0.timestamp()
+    assert after[("driftwatch_table_status", (*labels[:1], ("status", "error"), *labels[1:]))] == 1
+
+
 def test_drift_of_a_module_call_not_evaluated_stays_on_metrics(tmp_path: Path) -> None:
     """A module call not evaluated this scan (its source not fetched) lists none of its tables:
     the history keeps their drift open, and so does /metrics, instead of resolving the alert

@@ -10,6 +10,7 @@ summary line must never read as "all in sync" beside something not watched.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import itertools
@@ -33,6 +34,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 
 import driftwatch.aws.dynamodb
+from driftwatch.aws.calls import ApiCallRecorder
 from driftwatch.aws.clients import AwsClients
 from driftwatch.metrics import NOT_WATCHED_KINDS, DriftwatchMetrics
 from driftwatch.report.inspect import render_inspect
@@ -615,13 +617,29 @@ def test_inspect_says_what_the_declaration_leaves_unwatched(
         ), summary
 
 
-def test_a_fully_watched_scan_is_silent(tmp_path: Path) -> None:
+_DENIED_READS = ("DescribeTimeToLive", "DescribeContinuousBackups", "ListTagsOfResource")
+
+
+@pytest.mark.parametrize("denied", [False, True], ids=["nothing-wrong", "unmanaged-reads-denied"])
+def test_a_fully_watched_scan_is_silent(tmp_path: Path, denied: bool) -> None:
     """The control: the same repository and table with nothing wrong is in sync, exit 0, and
-    every ``driftwatch_not_watched`` series is 0 (so the cases above are not always loud)."""
+    every ``driftwatch_not_watched`` series is 0 (so the cases above are not always loud).
+
+    So is a table whose reads after DescribeTable are denied when it manages nothing they
+    supply (no ``ttl`` or ``point_in_time_recovery`` block, ``ignore_changes = [tags]``): every
+    declared attribute was compared. It was a target error "… its point_in_time_recovery are
+    unresolved" and exit 1, with ``summary.unresolved`` 0. The failures are still counted."""
     root = tmp_path / "envs" / "prod"
     root.mkdir(parents=True)
-    (root / "main.tf").write_text(_TABLE_TF % "")
+    body = "  lifecycle {\n    ignore_changes = [tags]\n  }\n" if denied else ""
+    (root / "main.tf").write_text(_TABLE_TF % body)
     patch = _offline_aws(tmp_path)
+    base = botocore.handlers.BUILTIN_HANDLERS
+    if denied:
+        refuse = _error("AccessDeniedException", "not authorized")
+        handlers = [(f"before-call.dynamodb.{operation}", refuse) for operation in _DENIED_READS]
+        patch.setattr(botocore.handlers, "BUILTIN_HANDLERS", [*base, *handlers])
+    recorder = ApiCallRecorder()
     with mock_aws():
         boto3.client("dynamodb", region_name=REGION).create_table(
             TableName=TABLE,
@@ -630,9 +648,12 @@ def test_a_fully_watched_scan_is_silent(tmp_path: Path) -> None:
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         )
         target = TargetInput(name="prod", repo=tmp_path, root=root, region=REGION)
-        report = scan([target], AwsClients(max_attempts=1))
+        report = scan([target], AwsClients(max_attempts=1, recorder=recorder))
     patch.undo()
     assert report.exit_code == 0, render_json(report)
+    assert not report.errors
+    failed = {op for (op, outcome) in recorder.snapshot() if outcome == "AccessDeniedException"}
+    assert failed == (set(_DENIED_READS) if denied else set())
     summary = _text(report).strip().splitlines()[-1]
     assert "not watched" not in summary and "not compared" not in summary, summary
     samples = _metrics(report)
@@ -640,3 +661,31 @@ def test_a_fully_watched_scan_is_silent(tmp_path: Path) -> None:
         samples[("driftwatch_not_watched", (("kind", kind), ("target", "prod")))] == 0
         for kind in NOT_WATCHED_KINDS
     )
+
+
+@pytest.mark.parametrize(
+    ("declared", "said"),
+    [
+        ({}, True),  # no tags written: Terraform still removes a tag added in the console
+        ({"unmanaged": frozenset({"tags"})}, False),  # ignore_changes = [tags]: nothing to lose
+        # ... but with the provider's default_tags, their absence is still planned
+        ({"unmanaged": frozenset({"tags"}), "restored_tags": {"Env": "prod"}}, True),
+        ({"tag_resources": {"Owner": "web"}, "unmanaged": frozenset({"tags"})}, True),  # aws_dynamodb_tag
+    ],
+    ids=["tags-not-written", "tags-ignored", "default-tags-under-ignore-changes", "tag-resource"],
+)
+def test_a_failed_tags_read_is_said_when_a_tag_is_managed(declared: dict[str, Any], said: bool) -> None:
+    """Tags declared empty are managed (a live tag is drift), so are the provider's default
+    tags under ``ignore_changes = [tags]`` and ``aws_dynamodb_tag`` resources: a failed
+    ListTagsOfResource hides them and is a target error. Only tags nobody manages cost nothing."""
+    from driftwatch.aws.dynamodb import LiveReadError
+    from driftwatch.diff import diff
+    from driftwatch.scan import _costly
+    from driftwatch.spec import TableResult, TableSpec, TableStatus, Unknown
+
+    error = LiveReadError("ListTagsOfResource", TABLE, REGION, "AccessDeniedException", "denied")
+    live = TableSpec(name=TABLE, hash_key="id", tags=Unknown(str(error)))
+    result = diff(TableSpec(name=TABLE, hash_key="id", **declared), live)
+    row = TableResult("prod", "aws_dynamodb_table.orders", None, TABLE, REGION, TableStatus.IN_SYNC)
+    row = dataclasses.replace(row, unresolved=result.unresolved)
+    assert _costly([("prod", row, error)]) == ([("prod", error)] if said else [])

@@ -28,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ConfigParseError, CredentialRetri
 from driftwatch.aws import checksum, responses, strict_parse
 from driftwatch.aws.calls import TIMEOUT, ApiCallRecorder, is_throttled_attempt
 from driftwatch.aws.deadline import DEFAULT_CALL_TIMEOUT_SECONDS, CallDeadlineExceeded, CallDeadlines
-from driftwatch.aws.dynamodb import LiveReadError, read_aws, scrub
+from driftwatch.aws.dynamodb import FETCHING_CREDENTIALS, LiveReadError, read_aws, scrub
 from driftwatch.aws.ratelimit import RateLimiter
 from driftwatch.log import get_logger
 
@@ -57,7 +57,7 @@ def user_agent() -> str:
     return f"driftwatch/{__version__} botocore/{botocore_version} Python/{platform.python_version()}"
 
 
-_CREDENTIALS = "Fetching AWS credentials"  # what failed, when making a client fails for want of them
+_CREDENTIALS = FETCHING_CREDENTIALS  # what failed, when making a client fails for want of them
 
 _SESSION_NAME_INVALID = re.compile(r"[^\w+=,.@-]")
 

@@ -165,7 +165,12 @@ def call_aws(
             detail = f"{detail} (HTTP {status}, not the 400 with which AWS says a table does not exist)"
         raise LiveReadError(operation, table_name, region, code, detail) from None
     except BotoCoreError as exc:
-        raise LiveReadError(operation, table_name, region, transport_outcome(exc), scrub(str(exc))) from None
+        # A timeout or a reset inside botocore's own credential fetch (IRSA's STS call, made in
+        # this call's signing) is the credentials failing, as for a nested ClientError above.
+        # ("AssumeRole" is driftwatch asking for a role's credentials: that fetch is the call.)
+        nested = operation != "AssumeRole" and _raised_fetching_credentials(exc)
+        failed = FETCHING_CREDENTIALS if nested else operation
+        raise LiveReadError(failed, table_name, region, transport_outcome(exc), scrub(str(exc))) from None
     except UNPARSED as exc:
         # botocore's parser trips over a 200 body of the wrong shape (``null``, ``[]``, a string
         # where an object belongs, bytes that are not UTF-8, a timestamp that is not one, JSON
@@ -175,6 +180,21 @@ def call_aws(
         why = str(exc) if isinstance(exc, WrongJsonType) else type(exc).__name__
         detail = f"botocore could not parse the answer ({why}); nothing was compared"
         raise LiveReadError(operation, table_name, region, INVALID_RESPONSE, detail) from None
+
+
+FETCHING_CREDENTIALS = "Fetching AWS credentials"  # what failed, when it is the credentials
+
+
+def _raised_fetching_credentials(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while botocore fetched or refreshed credentials (its
+    ``credentials`` module is on the traceback): then the operation was never sent. Told by
+    botocore's own frames, not by the endpoint, which may be one (``AWS_ENDPOINT_URL``)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__") == "botocore.credentials":
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _without_code(status: int, detail: str) -> str:
@@ -208,11 +228,11 @@ def read_aws(
             raise LiveReadError(operation, table_name, region, INVALID_RESPONSE, str(exc)) from None
 
 
-# The attributes each of the three secondary reads supplies, as reports name them.
-PART_ATTRIBUTES = {
-    "DescribeTimeToLive": "ttl.enabled and ttl.attribute",
-    "DescribeContinuousBackups": "point_in_time_recovery",
-    "ListTagsOfResource": "tags",
+# The attributes (vocabulary names) each of the three secondary reads supplies.
+PART_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "DescribeTimeToLive": ("ttl.enabled", "ttl.attribute"),
+    "DescribeContinuousBackups": ("point_in_time_recovery",),
+    "ListTagsOfResource": ("tags",),
 }
 
 
