@@ -30,7 +30,6 @@ import fnmatch
 import gzip
 import hashlib
 import http.client
-import importlib
 import io
 import json
 import lzma
@@ -41,7 +40,6 @@ import signal
 import socket
 import struct
 import subprocess
-import sys
 import tarfile
 import tempfile
 import threading
@@ -73,6 +71,11 @@ from driftwatch.terraform.addresses import (
     select_version,
     token_variable,
 )
+
+try:  # CPython's own stream reader of lzma.open, which takes a decoder's arguments
+    from _compression import DecompressReader
+except ImportError:  # pragma: no cover - Python 3.14 moved it (PEP 784)
+    from compression._common._streams import DecompressReader  # type: ignore[import-not-found,no-redef]
 
 DEFAULT_ALLOWED_HOSTS = ("registry.terraform.io", "github.com")
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -1091,12 +1094,6 @@ class _BoundedStream(io.RawIOBase):
         return position
 
 
-# CPython's own stream reader of lzma.open, which takes a decoder's arguments: ``_compression``
-# up to 3.13, ``compression._common._streams`` from 3.14 (PEP 784).
-_STREAMS: Any = importlib.import_module(
-    "_compression" if sys.version_info < (3, 14) else "compression._common._streams"
-)
-
 # The memory an xz stream's decoder may take: its dictionary, which the stream's header declares
 # (up to 4 GiB) and the decoder allocates before it decodes a byte. ``xz -9`` needs 65 MiB.
 _XZ_MEMORY_LIMIT = 128 * 1024 * 1024
@@ -1106,7 +1103,7 @@ def _xz_open(raw: io.BytesIO, mode: str) -> io.BufferedReader:
     """lzma.open with the decoder's memory bounded (lzma.open takes no limit): a 200-byte
     .tar.xz declaring a 4 GiB dictionary raised MemoryError under the worker's RLIMIT_AS,
     the whole target's error; past the limit it is LZMAError, this archive's."""
-    reader = _STREAMS.DecompressReader(
+    reader = DecompressReader(
         raw, lzma.LZMADecompressor, trailing_error=lzma.LZMAError, memlimit=_XZ_MEMORY_LIMIT
     )
     return io.BufferedReader(reader)
