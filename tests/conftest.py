@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,15 @@ FAKE_REGION = "us-east-1"
 # AWS's documented example credentials: shaped like real ones, so redaction tests are meaningful.
 FAKE_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 FAKE_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+# The git command: the tests that build real repositories with it need it, as driftwatch does for
+# pending applies and git module sources; where it is absent they skip, saying so.
+REQUIRES_GIT = pytest.mark.skipif(
+    shutil.which("git") is None,
+    reason="git is not installed: these tests build real git repositories with it "
+    "(driftwatch itself needs git for pending applies and git module sources)",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -11,12 +11,12 @@ guess.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import REQUIRES_GIT
 from realestate import REGION, commit_all, git, table_tf, write_repo
 
 from driftwatch import gitinfo
@@ -25,11 +25,7 @@ from driftwatch.gitinfo import GitObjects, GitUnavailable, checkout_of, head_com
 from driftwatch.terraform.modules import TargetInput
 from driftwatch.terraform.parse import ParseCache
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("git") is None,
-    reason="git is not installed: these tests build real git repositories with it "
-    "(driftwatch itself needs git for pending applies and git module sources)",
-)
+pytestmark = REQUIRES_GIT
 
 WHEN = datetime.now(UTC) - timedelta(days=1)
 

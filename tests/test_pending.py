@@ -10,7 +10,6 @@ from git and the right times).
 from __future__ import annotations
 
 import math
-import shutil
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import boto3
 import pytest
 import structlog
+from conftest import REQUIRES_GIT
 from realestate import REGION, commit_all, git, provision, row, run_scan, table_tf, target, write_repo
 from rich.console import Console
 
@@ -31,10 +31,7 @@ from driftwatch.report.text import render_text
 from driftwatch.spec import TableStatus
 from driftwatch.targets import targets_from_config
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("git") is None,
-    reason="needs the git command, which pending applies read history with; install git to run these tests",
-)
+pytestmark = REQUIRES_GIT
 
 TABLE = "acme-prod-orders"
 GRACE = timedelta(minutes=30)

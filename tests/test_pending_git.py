@@ -23,6 +23,7 @@ from typing import Any
 import boto3
 import pytest
 import structlog
+from conftest import REQUIRES_GIT
 from realestate import REGION, commit_all, git, provision, row, run_scan, target, write_repo
 from rich.console import Console
 
@@ -36,9 +37,7 @@ from driftwatch.spec import ScanReport, TableStatus
 # Without a git binary there is nothing to test here: these tests build repositories with git, and
 # driftwatch says pending applies are off without it (test_without_git_the_report_says_why_pending_is_off
 # hides git from driftwatch alone, so that it runs wherever the repositories can be built).
-pytestmark = pytest.mark.skipif(
-    shutil.which("git") is None, reason="git is not installed: these tests build git repositories"
-)
+pytestmark = REQUIRES_GIT
 
 TABLE = "acme-prod-orders"
 LONG_AGO = datetime.now(UTC) - timedelta(days=3)

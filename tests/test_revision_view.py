@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import REQUIRES_GIT
 from realestate import commit_all, git, table_tf, write_repo
 from test_hostile_input import CORPUS, REGION, materialise
 
@@ -23,10 +23,7 @@ from driftwatch.terraform.modules import TargetDeclarations, TargetInput, declar
 from driftwatch.terraform.parse import ParseCache
 from driftwatch.terraform.revision import RevisionView
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("git") is None,
-    reason="needs the git command, which reads the previous revision's files; install git to run these tests",
-)
+pytestmark = REQUIRES_GIT
 
 CASES = sorted(
     p.name

@@ -1216,13 +1216,19 @@ def test_a_disabled_remote_module_is_not_fetched(tmp_path: Path) -> None:
     assert [t.spec.name for t in result.tables] == ["t"] and result.not_evaluated == []
 
 
-def test_a_git_package_with_a_link_out_is_refused(tmp_path: Path) -> None:
+def _tagged_with_a_link(tmp_path: Path, name: str, points_to: str) -> tuple[Path, Fetcher]:
+    """A git remote whose ``v1`` is the table module and ``v2`` adds the link ``name``, and a
+    fetcher allowed to clone it over file://."""
     remote = git_repo(tmp_path / "remote", {"v1": TABLE_MODULE})
-    (remote / "escape").symlink_to("/etc")
+    (remote / name).symlink_to(points_to)
     git(remote, "add", "-A")
-    git(remote, "commit", "-q", "-m", "link")
+    git(remote, "commit", "-q", "-m", name)
     git(remote, "tag", "v2")
-    fetcher = Fetcher(ModuleSettings(cache_dir=str(tmp_path / "cache"), allow_file_git=True))
+    return remote, Fetcher(ModuleSettings(cache_dir=str(tmp_path / "cache"), allow_file_git=True))
+
+
+def test_a_git_package_with_a_link_out_is_refused(tmp_path: Path) -> None:
+    remote, fetcher = _tagged_with_a_link(tmp_path, "escape", "/etc")
     with pytest.raises(NotFetched, match="escape is a link out of the package"):
         fetcher.fetch(f"git::file://{remote}?ref=v2", None)
     assert (fetcher.fetch(f"git::file://{remote}?ref=v1", None).directory / "main.tf").is_file()
@@ -1467,12 +1473,7 @@ def test_a_symlink_loop_in_a_git_package_is_fetched_as_terraform_fetches_it(tmp_
     validates the module (the loop is no .tf file). Path.resolve raised RuntimeError while the
     package's links were checked: the call was an error quoting the cache's staging path. A
     loop points nowhere, so nowhere outside; a subdirectory that is a loop is not a directory."""
-    remote = git_repo(tmp_path / "remote", {"v1": TABLE_MODULE})
-    (remote / "loop").symlink_to("loop")
-    git(remote, "add", "-A")
-    git(remote, "commit", "-q", "-m", "loop")
-    git(remote, "tag", "v2")
-    fetcher = Fetcher(ModuleSettings(cache_dir=str(tmp_path / "cache"), allow_file_git=True))
+    remote, fetcher = _tagged_with_a_link(tmp_path, "loop", "loop")
     package = fetcher.fetch(f"git::file://{remote}?ref=v2", None)
     assert (package.directory / "main.tf").is_file() and (package.directory / "loop").is_symlink()
     with pytest.raises(NotFetched, match="the package has no directory 'loop'"):
